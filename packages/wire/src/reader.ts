@@ -1,0 +1,172 @@
+/**
+ * Bounds-checked decoder for the SSH data types. RFC 4251 §5.
+ *
+ * Every read checks what remains before touching memory, and strings are views on the input: a
+ * length field alone never makes the reader allocate. Failures are `WireError`s naming the field.
+ * @module
+ */
+
+import { WireError } from './errors.ts';
+import { bytesToMpint, isCanonicalMpint } from './mpint.ts';
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export interface ReaderOptions {
+  /** Largest string length accepted (default: whatever remains). */
+  readonly maxStringLength?: number;
+  /** Offset the first byte of `bytes` has in the enclosing input, for error messages. */
+  readonly baseOffset?: number;
+}
+
+/** A cursor over SSH-encoded bytes. */
+export class Reader {
+  private readonly buf: Uint8Array;
+  private readonly dv: DataView;
+  private readonly maxString: number;
+  private readonly base: number;
+  private pos = 0;
+
+  constructor(bytes: Uint8Array, options: ReaderOptions = {}) {
+    this.buf = bytes;
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.maxString = options.maxStringLength ?? Number.MAX_SAFE_INTEGER;
+    this.base = options.baseOffset ?? 0;
+  }
+
+  /** Position of the cursor within the input. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** Bytes not yet read. */
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** True when every byte has been read. */
+  get atEnd(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  private need(n: number, field: string): void {
+    if (this.buf.length - this.pos < n) {
+      throw new WireError('truncated', field, this.base + this.pos, `needs ${n} bytes, ${this.buf.length - this.pos} remain`);
+    }
+  }
+
+  /** A `WireError` located at the cursor (for checks made by callers on decoded values). */
+  error(reason: WireError['reason'], field: string, detail: string, at: number = this.pos): WireError {
+    return new WireError(reason, field, this.base + at, detail);
+  }
+
+  /** byte */
+  u8(field = 'byte'): number {
+    this.need(1, field);
+    return this.buf[this.pos++] as number;
+  }
+
+  /** boolean. RFC 4251 says any non-zero is true; we accept only 0 and 1 so re-encoding is exact. */
+  bool(field = 'boolean'): boolean {
+    this.need(1, field);
+    const b = this.buf[this.pos] as number;
+    if (b > 1) throw this.error('non-canonical', field, `boolean must be 0 or 1, got ${b}`);
+    this.pos++;
+    return b === 1;
+  }
+
+  /** uint32 */
+  u32(field = 'uint32'): number {
+    this.need(4, field);
+    const v = this.dv.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** uint64 */
+  u64(field = 'uint64'): bigint {
+    this.need(8, field);
+    const v = this.dv.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** `n` bytes with no length prefix, as a view on the input. */
+  raw(n: number, field = 'bytes'): Uint8Array {
+    this.need(n, field);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Every remaining byte, as a view on the input. */
+  rest(): Uint8Array {
+    const out = this.buf.subarray(this.pos);
+    this.pos = this.buf.length;
+    return out;
+  }
+
+  /** string as bytes: a view on the input, checked against what remains and the maximum. */
+  bytes(field = 'string', maxLength: number = this.maxString): Uint8Array {
+    const start = this.pos;
+    this.need(4, field);
+    const n = this.dv.getUint32(this.pos);
+    if (n > maxLength) throw this.error('too-long', field, `length ${n} exceeds the maximum ${maxLength}`, start);
+    if (n > this.buf.length - this.pos - 4) {
+      throw this.error('too-long', field, `length ${n} exceeds the ${this.buf.length - this.pos - 4} bytes that remain`, start);
+    }
+    this.pos += 4;
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** string holding UTF-8 text; invalid UTF-8 is an error. */
+  utf8(field = 'string', maxLength?: number): string {
+    const start = this.pos;
+    const raw = this.bytes(field, maxLength);
+    try {
+      return utf8Decoder.decode(raw);
+    } catch (cause) {
+      throw new WireError('invalid-utf8', field, this.base + start, 'invalid UTF-8', { cause });
+    }
+  }
+
+  /** string holding bytes read as Latin-1 (one char per byte), for fields that are not UTF-8. */
+  latin1(field = 'string', maxLength?: number): string {
+    const raw = this.bytes(field, maxLength);
+    let s = '';
+    for (let i = 0; i < raw.length; i += 8192) s += String.fromCharCode(...raw.subarray(i, i + 8192));
+    return s;
+  }
+
+  /** mpint, rejecting non-minimal encodings. */
+  mpint(field = 'mpint', maxLength?: number): bigint {
+    const start = this.pos;
+    const raw = this.bytes(field, maxLength);
+    if (!isCanonicalMpint(raw)) throw this.error('non-canonical', field, 'mpint has a redundant leading byte', start);
+    return bytesToMpint(raw);
+  }
+
+  /** name-list: comma-separated non-empty US-ASCII names. */
+  nameList(field = 'name-list', maxLength?: number): string[] {
+    const start = this.pos;
+    const raw = this.bytes(field, maxLength);
+    if (raw.length === 0) return [];
+    let text = '';
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i] as number;
+      if (c < 0x20 || c > 0x7e) throw this.error('invalid-value', field, `byte 0x${c.toString(16)} is not printable US-ASCII`, start);
+      text += String.fromCharCode(c);
+    }
+    const names = text.split(',');
+    if (names.some((n) => n.length === 0)) throw this.error('invalid-value', field, 'empty name in name-list', start);
+    return names;
+  }
+
+  /** Fails unless every byte has been read. */
+  end(field = 'message'): void {
+    if (this.pos !== this.buf.length) {
+      throw this.error('trailing-data', field, `${this.buf.length - this.pos} unexpected bytes after the end`);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Growable encoder for the SSH data types. RFC 4251 §5.
+ *
+ * Capacity doubles when it runs out, so building a message of n bytes copies O(n) bytes in all.
+ * @module
+ */
+
+import { encodeMpint, mpintByteLength } from './mpint.ts';
+
+const utf8Encoder = new TextEncoder();
+const MAX_U32 = 0xffff_ffff;
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Appends SSH-encoded values to a buffer that grows as needed. Methods chain. */
+export class Writer {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(initialCapacity = 256) {
+    this.buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.pos + extra;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
+  /** byte */
+  u8(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`byte out of range: ${value}`);
+    this.ensure(1);
+    this.buf[this.pos++] = value;
+    return this;
+  }
+
+  /** boolean: 0 or 1. */
+  bool(value: boolean): this {
+    return this.u8(value ? 1 : 0);
+  }
+
+  /** uint32, big-endian. */
+  u32(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_U32) throw new RangeError(`uint32 out of range: ${value}`);
+    this.ensure(4);
+    this.view.setUint32(this.pos, value);
+    this.pos += 4;
+    return this;
+  }
+
+  /** uint64, big-endian. */
+  u64(value: bigint): this {
+    if (value < 0n || value > MAX_U64) throw new RangeError(`uint64 out of range: ${value}`);
+    this.ensure(8);
+    this.view.setBigUint64(this.pos, value);
+    this.pos += 8;
+    return this;
+  }
+
+  /** Bytes with no length prefix. */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
+  /** string: uint32 length then the bytes. */
+  bytes(bytes: Uint8Array): this {
+    this.u32(bytes.length);
+    return this.raw(bytes);
+  }
+
+  /** string holding UTF-8 text. */
+  utf8(text: string): this {
+    // Reserve the worst case (3 bytes per UTF-16 unit), encode in place, then backfill the length.
+    this.ensure(4 + text.length * 3);
+    const start = this.pos + 4;
+    const { written } = utf8Encoder.encodeInto(text, this.buf.subarray(start));
+    this.view.setUint32(this.pos, written);
+    this.pos = start + written;
+    return this;
+  }
+
+  /** mpint: two's complement, big-endian, minimal length. RFC 4251 §5. */
+  mpint(value: bigint): this {
+    const n = mpintByteLength(value);
+    this.u32(n);
+    this.ensure(n);
+    encodeMpint(value, this.buf, this.pos, n);
+    this.pos += n;
+    return this;
+  }
+
+  /** name-list: comma-separated US-ASCII names in a string. */
+  nameList(names: readonly string[]): this {
+    for (const name of names) {
+      if (name.length === 0 || name.includes(',')) throw new RangeError(`invalid name in name-list: ${JSON.stringify(name)}`);
+    }
+    return this.utf8(names.join(','));
+  }
+
+  /** A string whose content is written by `body`: the length is filled in afterwards. */
+  nested(body: (w: this) => void): this {
+    this.ensure(4);
+    const at = this.pos;
+    this.pos += 4;
+    body(this);
+    this.view.setUint32(at, this.pos - at - 4);
+    return this;
+  }
+
+  /** The bytes written, as a view on the internal buffer (valid until the next write). */
+  bytesView(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** The bytes written, as a fresh array of exactly that length. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  /** Forget what was written, keeping the allocated capacity. */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+}

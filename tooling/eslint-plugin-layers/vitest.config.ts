@@ -1,0 +1,5 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: { name: 'eslint-plugin-layers', include: ['test/**/*.test.ts'] },
+});
