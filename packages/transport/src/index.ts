@@ -1,0 +1,15 @@
+/**
+ * @ssh/transport: the SSH transport layer (RFC 4253) and user authentication (RFC 4252), as
+ * sans-I/O state machines.
+ * @module
+ */
+
+export {
+  VersionExchange,
+  VersionExchangeError,
+  formatIdentification,
+  MAX_IDENTIFICATION_LENGTH,
+  MAX_PRE_BANNER_LINE_LENGTH,
+  MAX_PRE_BANNER_LINES,
+  type PeerIdentification,
+} from './version.ts';
