@@ -3,7 +3,7 @@
 # lints and runs every package's tests, and ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 FORCE_COLOR=0
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 FORCE_COLOR=0 NO_COLOR=1
 
 bash tooling/scripts/ensure-peers.sh || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -23,9 +23,9 @@ run_check() { # name, command...
   fi
 }
 
-run_check build pnpm -s turbo run build --output-logs=errors-only
-run_check typecheck pnpm -s turbo run typecheck --output-logs=errors-only
-run_check lint pnpm -s turbo run lint --output-logs=errors-only
+run_check build pnpm -s turbo run build --output-logs=errors-only --continue
+run_check typecheck pnpm -s turbo run typecheck --output-logs=errors-only --continue
+run_check lint pnpm -s turbo run lint --output-logs=errors-only --continue
 rm -f .tmp/vitest.json
 echo "== tests"
 pnpm -s exec vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json
