@@ -1,0 +1,63 @@
+/**
+ * @ssh/crypto: the SSH algorithm registry and negotiation, packet ciphers and MACs, key exchange,
+ * compression, and the primitives OpenSSL lacks.
+ * @module
+ */
+
+export {
+  UnknownAlgorithmError,
+  NoCommonAlgorithmError,
+  AlgorithmListError,
+  MacError,
+  PacketLengthError,
+  CryptoParameterError,
+  KeyExchangeError,
+  CompressionError,
+  type AlgorithmKind,
+} from './errors.ts';
+export {
+  createRegistry,
+  ALGORITHM_KINDS,
+  type Registry,
+  type AlgorithmSpec,
+  type AlgorithmTable,
+  type AlgorithmImpls,
+  type NamesOptions,
+} from './registry.ts';
+export { standardAlgorithms, createStandardRegistry } from './algorithms.ts';
+export { matchWildcard, expandAlgorithmList } from './algorithm-list.ts';
+export {
+  negotiateAlgorithm,
+  negotiateKexInit,
+  isKexGuessCorrect,
+  KEX_PSEUDO_ALGORITHMS,
+  type KexInitLists,
+  type NegotiatedAlgorithms,
+  type NegotiateOptions,
+} from './negotiate.ts';
+export { hash, hmac, hashLength, hashBlockLength, type HashName } from './hash.ts';
+export {
+  CIPHER,
+  cipherAlgorithms,
+  type CipherImpl,
+  type CipherInfo,
+  type CipherStream,
+  type StreamCipherImpl,
+  type AeadCipher,
+  type AeadCipherImpl,
+} from './cipher/index.ts';
+export { MAC, macAlgorithms, type Mac, type MacImpl } from './mac/index.ts';
+export {
+  createSealer,
+  createOpener,
+  DEFAULT_MAX_PACKET_LENGTH,
+  type Sealer,
+  type Opener,
+  type PacketProtectionOptions,
+} from './packet.ts';
+export { cipherKeyInfo, cipherEncrypt, cipherDecrypt, type CipherKeyInfo } from './private-key-cipher.ts';
+export { bcryptPbkdf } from './kdf/bcrypt-pbkdf.ts';
+export { Blowfish } from './primitives/blowfish.ts';
+export { Rc4 } from './primitives/rc4.ts';
+export type { KexImpl } from './kex/types.ts';
+export type { CompressionImpl } from './compression/types.ts';

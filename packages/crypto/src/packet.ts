@@ -1,0 +1,228 @@
+/**
+ * Packet protection: the binary packet of RFC 4253 §6 sealed and opened with a negotiated cipher
+ * and MAC. Three layouts:
+ * - AEAD (aes*-gcm@openssh.com, chacha20-poly1305@openssh.com): the cipher owns the length field
+ *   and the tag; the MAC is not used. RFC 5647, OpenSSH PROTOCOL §1.6, PROTOCOL.chacha20poly1305.
+ * - encrypt-then-MAC (*-etm@openssh.com): length in clear, the MAC covers seq || length ||
+ *   ciphertext. OpenSSH PROTOCOL §1.5.
+ * - classic: everything encrypted, the MAC covers seq || plaintext packet. RFC 4253 §6.4.
+ *
+ * Sequence numbers are explicit (the caller counts them, wrapping at 2^32).
+ * @module
+ */
+
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
+import { CryptoParameterError, MacError, PacketLengthError } from './errors.ts';
+import type { AeadCipher, CipherImpl, CipherStream } from './cipher/types.ts';
+import type { Mac, MacImpl } from './mac/types.ts';
+
+/** Largest packet_length accepted by default (OpenSSH's PACKET_MAX_SIZE). */
+export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024;
+
+/** Keys and algorithms for one direction. `cipher` undefined means no encryption (before the first NEWKEYS). */
+export interface PacketProtectionOptions {
+  readonly cipher?: CipherImpl | undefined;
+  readonly key?: Uint8Array;
+  readonly iv?: Uint8Array;
+  /** Ignored for AEAD ciphers. */
+  readonly mac?: MacImpl | undefined;
+  readonly macKey?: Uint8Array;
+  /** Fills padding; defaults to node:crypto's randomFillSync. */
+  readonly random?: (out: Uint8Array) => void;
+  /** Largest packet_length accepted when opening (default 256 KiB). */
+  readonly maxPacketLength?: number;
+}
+
+/** Outbound packet protection. */
+export interface Sealer {
+  /** Padding alignment in bytes. */
+  readonly blockLength: number;
+  /** Bytes of tag or MAC after each packet. */
+  readonly tagLength: number;
+  /** The complete wire packet carrying `payload`. */
+  seal(seq: number, payload: Uint8Array): Uint8Array;
+}
+
+/** Inbound packet protection. */
+export interface Opener {
+  /** Bytes `decryptLength` needs. */
+  readonly headLength: number;
+  /** Bytes of tag or MAC after each packet. */
+  readonly tagLength: number;
+  /** From the first `headLength` bytes: the packet's total size on the wire (length field, body, tag). */
+  decryptLength(seq: number, head: Uint8Array): number;
+  /** Verifies and decrypts a whole wire packet (as sized by `decryptLength`) and returns its payload. */
+  open(seq: number, packet: Uint8Array): Uint8Array;
+}
+
+type Layout =
+  | { readonly kind: 'plain' }
+  | { readonly kind: 'aead'; readonly aead: AeadCipher }
+  | { readonly kind: 'etm'; readonly stream: CipherStream; readonly mac: Mac }
+  | { readonly kind: 'classic'; readonly stream: CipherStream; readonly mac: Mac | undefined };
+
+interface Resolved {
+  readonly layout: Layout;
+  readonly blockLength: number;
+  readonly tagLength: number;
+  /** Bytes before the padded region (4 when the length is outside the cipher's blocks). */
+  readonly aad: number;
+}
+
+function resolve(options: PacketProtectionOptions, direction: 'encrypt' | 'decrypt'): Resolved {
+  const { cipher, mac } = options;
+  const need = (v: Uint8Array | undefined, what: string): Uint8Array => {
+    if (v === undefined) throw new CryptoParameterError(`${what} is required`);
+    return v;
+  };
+  if (cipher === undefined) {
+    if (mac !== undefined) {
+      const m = mac.create(need(options.macKey, 'macKey'));
+      return {
+        layout: mac.etm
+          ? { kind: 'etm', stream: { update: (d) => d }, mac: m }
+          : { kind: 'classic', stream: { update: (d) => d }, mac: m },
+        blockLength: 8,
+        tagLength: mac.tagLength,
+        aad: mac.etm ? 4 : 0,
+      };
+    }
+    return { layout: { kind: 'plain' }, blockLength: 8, tagLength: 0, aad: 0 };
+  }
+  const key = need(options.key, 'key');
+  const iv = options.iv ?? new Uint8Array(0);
+  const blockLength = Math.max(cipher.blockLength, 8);
+  if (cipher.aead) {
+    return { layout: { kind: 'aead', aead: cipher.createAead(key, iv) }, blockLength, tagLength: cipher.tagLength, aad: 4 };
+  }
+  const stream = cipher.createCipher(key, iv, direction);
+  if (mac === undefined) return { layout: { kind: 'classic', stream, mac: undefined }, blockLength, tagLength: 0, aad: 0 };
+  const m = mac.create(need(options.macKey, 'macKey'));
+  if (mac.etm) return { layout: { kind: 'etm', stream, mac: m }, blockLength, tagLength: mac.tagLength, aad: 4 };
+  return { layout: { kind: 'classic', stream, mac: m }, blockLength, tagLength: mac.tagLength, aad: 0 };
+}
+
+/** Creates the outbound side. */
+export function createSealer(options: PacketProtectionOptions): Sealer {
+  const r = resolve(options, 'encrypt');
+  const random = options.random ?? ((out: Uint8Array) => void randomFillSync(out));
+  const { layout, blockLength, tagLength, aad } = r;
+  return {
+    blockLength,
+    tagLength,
+    seal(seq, payload) {
+      // padding_length >= 4 and (length field unless aad) + 1 + payload + padding ≡ 0 mod block.
+      const unpadded = 5 + payload.length - aad;
+      let padding = blockLength - (unpadded % blockLength);
+      if (padding < 4) padding += blockLength;
+      const packetLength = 1 + payload.length + padding;
+      const total = 4 + packetLength;
+      const buf = Buffer.allocUnsafe(layout.kind === 'aead' ? total : total + tagLength);
+      buf.writeUInt32BE(packetLength, 0);
+      buf[4] = padding;
+      buf.set(payload, 5);
+      random(buf.subarray(total - padding, total));
+      switch (layout.kind) {
+        case 'plain':
+          return buf;
+        case 'aead':
+          return layout.aead.seal(seq, buf, 4);
+        case 'etm': {
+          buf.set(layout.stream.update(buf.subarray(4, total)), 4);
+          buf.set(layout.mac.compute(seq, buf.subarray(0, total)), total);
+          return buf;
+        }
+        case 'classic': {
+          if (layout.mac !== undefined) buf.set(layout.mac.compute(seq, buf.subarray(0, total)), total);
+          buf.set(layout.stream.update(buf.subarray(0, total)), 0);
+          return buf;
+        }
+      }
+    },
+  };
+}
+
+/** Creates the inbound side. */
+export function createOpener(options: PacketProtectionOptions): Opener {
+  const r = resolve(options, 'decrypt');
+  const { layout, blockLength, tagLength, aad } = r;
+  const maxLength = options.maxPacketLength ?? DEFAULT_MAX_PACKET_LENGTH;
+  const headLength = layout.kind === 'classic' ? blockLength : 4;
+  // classic: the decrypted first block, kept between decryptLength and open.
+  let firstBlock: Uint8Array | undefined;
+  let expectedTotal = -1;
+
+  const checkLength = (packetLength: number): number => {
+    if (packetLength < 5) throw new PacketLengthError(packetLength, 'shorter than the smallest packet');
+    if (packetLength > maxLength) throw new PacketLengthError(packetLength, `exceeds the maximum ${maxLength}`);
+    if ((packetLength + 4 - aad) % blockLength !== 0) {
+      throw new PacketLengthError(packetLength, `not a multiple of the block size ${blockLength}`);
+    }
+    return 4 + packetLength + tagLength;
+  };
+  const payloadOf = (plain: Uint8Array, packetLength: number): Uint8Array => {
+    // plain starts at padding_length.
+    const padding = plain[0] as number;
+    if (padding < 4 || padding > packetLength - 1) throw new PacketLengthError(packetLength, `bad padding length ${padding}`);
+    return plain.subarray(1, packetLength - padding);
+  };
+  const readU32 = (b: Uint8Array): number =>
+    (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+
+  return {
+    headLength,
+    tagLength,
+    decryptLength(seq, head) {
+      if (head.length < headLength) throw new PacketLengthError(head.length, `need ${headLength} bytes of packet header`);
+      switch (layout.kind) {
+        case 'plain':
+        case 'etm':
+          return (expectedTotal = checkLength(readU32(head)));
+        case 'aead':
+          return (expectedTotal = checkLength(layout.aead.decryptLength(seq, head)));
+        case 'classic': {
+          firstBlock = layout.stream.update(head.subarray(0, blockLength));
+          return (expectedTotal = checkLength(readU32(firstBlock)));
+        }
+      }
+    },
+    open(seq, packet) {
+      if (expectedTotal < 0 || packet.length !== expectedTotal) {
+        throw new PacketLengthError(packet.length, 'open() needs the whole packet sized by decryptLength()');
+      }
+      expectedTotal = -1;
+      const total = packet.length - tagLength;
+      switch (layout.kind) {
+        case 'plain':
+          return payloadOf(packet.subarray(4), total - 4);
+        case 'aead': {
+          const plain = layout.aead.open(seq, packet, 4);
+          return payloadOf(plain, total - 4);
+        }
+        case 'etm': {
+          if (!layout.mac.verify(seq, packet.subarray(0, total), packet.subarray(total))) throw new MacError();
+          const plain = layout.stream.update(packet.subarray(4, total));
+          return payloadOf(plain, total - 4);
+        }
+        case 'classic': {
+          const head = firstBlock;
+          firstBlock = undefined;
+          if (head === undefined) throw new PacketLengthError(packet.length, 'open() before decryptLength()');
+          let plain: Uint8Array;
+          if (total === blockLength) plain = head;
+          else {
+            const restPlain = layout.stream.update(packet.subarray(blockLength, total));
+            plain = Buffer.allocUnsafe(total);
+            plain.set(head, 0);
+            plain.set(restPlain, blockLength);
+          }
+          if (layout.mac !== undefined) {
+            const expected = layout.mac.compute(seq, plain);
+            if (!timingSafeEqual(expected, packet.subarray(total))) throw new MacError();
+          }
+          return payloadOf(plain.subarray(4), total - 4);
+        }
+      }
+    },
+  };
+}
