@@ -1,0 +1,301 @@
+/**
+ * ECDSA keys: ecdsa-sha2-nistp256/384/521 and ecdsa-sha2-1.3.132.0.10 (secp256k1) (RFC 5656 §3),
+ * SEC1 ECPrivateKey (RFC 5915), PKCS#8/SPKI (RFC 5480). NIST curves use node:crypto; secp256k1
+ * uses @noble/curves.
+ * @module
+ */
+
+import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bigintToUnsignedBytes, unsignedBytesToBigint, type Reader, Writer } from '@ssh/wire';
+import {
+  contextTag,
+  DerReader,
+  derAlgorithm,
+  derBitString,
+  derExplicit,
+  derInteger,
+  derOctetString,
+  derOid,
+  derSequence,
+} from '../asn1.ts';
+import { KeyGenerationError, KeyImportError } from '../errors.ts';
+import { equalBytes } from '../internal/bytes.ts';
+import { exportPkcs8, exportSpki, lazy, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+
+export const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
+
+export interface CurveInfo {
+  /** The curve identifier in SSH names ('nistp256', '1.3.132.0.10'). */
+  readonly id: string;
+  readonly oid: string;
+  /** Field element / scalar size in bytes. */
+  readonly size: number;
+  readonly bits: number;
+  readonly hash: string;
+  /** node:crypto curve name, when OpenSSL does the work. */
+  readonly nodeName?: string;
+}
+
+export const CURVES: readonly CurveInfo[] = [
+  { id: 'nistp256', oid: '1.2.840.10045.3.1.7', size: 32, bits: 256, hash: 'sha256', nodeName: 'prime256v1' },
+  { id: 'nistp384', oid: '1.3.132.0.34', size: 48, bits: 384, hash: 'sha384', nodeName: 'secp384r1' },
+  { id: 'nistp521', oid: '1.3.132.0.35', size: 66, bits: 521, hash: 'sha512', nodeName: 'secp521r1' },
+  { id: '1.3.132.0.10', oid: '1.3.132.0.10', size: 32, bits: 256, hash: 'sha256' },
+];
+
+export function curveById(id: string): CurveInfo | undefined {
+  return CURVES.find((c) => c.id === id);
+}
+
+export function curveByOid(oid: string): CurveInfo | undefined {
+  return CURVES.find((c) => c.oid === oid);
+}
+
+/** r||s (fixed size each) to the SSH body `mpint r, mpint s`. */
+export function p1363ToSsh(sig: Uint8Array, size: number): Uint8Array {
+  const r = unsignedBytesToBigint(sig.subarray(0, size));
+  const s = unsignedBytesToBigint(sig.subarray(size));
+  return new Writer(2 * size + 16).mpint(r).mpint(s).finish();
+}
+
+/** The SSH `mpint r, mpint s` (read from `r`) to r||s, or undefined when out of range. */
+export function sshToP1363(body: Reader, size: number): Uint8Array | undefined {
+  const r = body.mpint('r');
+  const s = body.mpint('s');
+  body.end('ecdsa signature');
+  const limit = 1n << BigInt(size * 8);
+  if (r <= 0n || s <= 0n || r >= limit || s >= limit) return undefined;
+  const out = new Uint8Array(2 * size);
+  out.set(bigintToUnsignedBytes(r, size), 0);
+  out.set(bigintToUnsignedBytes(s, size), size);
+  return out;
+}
+
+export class EcdsaKey implements KeyImpl {
+  readonly curve: CurveInfo;
+  /** Uncompressed public point (0x04 || x || y). */
+  readonly q: Uint8Array;
+  /** Private scalar, fixed size. */
+  readonly d: Uint8Array | undefined;
+  readonly label = 'ECDSA';
+  private readonly privateKey = lazy(() => nodePrivateKey(this.pkcs8()));
+  private readonly publicKey = lazy(() => nodePublicKey(this.spki()));
+
+  constructor(curve: CurveInfo, q: Uint8Array, d?: Uint8Array) {
+    this.curve = curve;
+    this.q = q;
+    this.d = d;
+  }
+
+  get algorithm(): string {
+    return `ecdsa-sha2-${this.curve.id}`;
+  }
+
+  get sigAlgorithms(): readonly string[] {
+    return [this.algorithm];
+  }
+
+  get bits(): number {
+    return this.curve.bits;
+  }
+
+  get hasPrivate(): boolean {
+    return this.d !== undefined;
+  }
+
+  private need(): Uint8Array {
+    if (!this.d) throw new KeyImportError('ECDSA key has no private part');
+    return this.d;
+  }
+
+  writePublic(w: Writer): void {
+    w.utf8(this.curve.id).bytes(this.q);
+  }
+
+  writePrivate(w: Writer): void {
+    this.writePublic(w);
+    w.mpint(unsignedBytesToBigint(this.need()));
+  }
+
+  sign(_sigAlgorithm: string, data: Uint8Array): Uint8Array {
+    const sig = this.curve.nodeName
+      ? new Uint8Array(nodeSign(this.curve.hash, data, { key: this.privateKey(), dsaEncoding: 'ieee-p1363' }))
+      : secp256k1.sign(data, this.need(), { prehash: true });
+    return p1363ToSsh(sig, this.curve.size);
+  }
+
+  verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {
+    if (sigAlgorithm !== this.algorithm) return false;
+    return safeVerify(() => this.verifyP1363(data, body));
+  }
+
+  /** Checks `mpint r, mpint s` read from `body` over `data` (shared with security keys). */
+  verifyP1363(data: Uint8Array, body: Reader): boolean {
+    const sig = sshToP1363(body, this.curve.size);
+    if (!sig) return false;
+    if (this.curve.nodeName) {
+      return nodeVerify(this.curve.hash, data, { key: this.publicKey(), dsaEncoding: 'ieee-p1363' }, sig);
+    }
+    return secp256k1.verify(sig, data, this.q, { prehash: true, lowS: false });
+  }
+
+  toPublic(): KeyImpl {
+    return new EcdsaKey(this.curve, this.q);
+  }
+
+  pkcs1Private(): { label: string; der: Uint8Array } {
+    const der = derSequence(
+      derInteger(1),
+      derOctetString(this.need()),
+      derExplicit(0, derOid(this.curve.oid)),
+      derExplicit(1, derBitString(this.q)),
+    );
+    return { label: 'EC PRIVATE KEY', der };
+  }
+
+  pkcs8(): Uint8Array {
+    return derSequence(
+      derInteger(0),
+      derAlgorithm(EC_PUBLIC_KEY_OID, derOid(this.curve.oid)),
+      derOctetString(
+        derSequence(derInteger(1), derOctetString(this.need()), derExplicit(1, derBitString(this.q))),
+      ),
+    );
+  }
+
+  spki(): Uint8Array {
+    return derSequence(derAlgorithm(EC_PUBLIC_KEY_OID, derOid(this.curve.oid)), derBitString(this.q));
+  }
+}
+
+/** Checks the point is on the curve and returns it uncompressed. */
+function normalizePoint(curve: CurveInfo, point: Uint8Array): Uint8Array {
+  if (point.length === 0 || point.length > 2 * curve.size + 1) throw new KeyImportError('ECDSA public point has a bad length');
+  if (!curve.nodeName) {
+    try {
+      return secp256k1.Point.fromBytes(point).toBytes(false);
+    } catch (cause) {
+      throw new KeyImportError('ECDSA public point is not on the curve', { cause });
+    }
+  }
+  const probe = new EcdsaKey(curve, point).spki();
+  const key = nodePublicKey(probe);
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw new KeyImportError('ECDSA public point is invalid');
+  const x = Buffer.from(jwk.x, 'base64url');
+  const y = Buffer.from(jwk.y, 'base64url');
+  const out = new Uint8Array(1 + 2 * curve.size);
+  out[0] = 4;
+  out.set(x, 1 + curve.size - x.length);
+  out.set(y, 1 + 2 * curve.size - y.length);
+  return out;
+}
+
+/** The public point of scalar `d`. */
+function publicPoint(curve: CurveInfo, d: Uint8Array): Uint8Array {
+  if (!curve.nodeName) return secp256k1.getPublicKey(d, false);
+  // Build a key without the public part and let OpenSSL derive it.
+  const pkcs8 = derSequence(
+    derInteger(0),
+    derAlgorithm(EC_PUBLIC_KEY_OID, derOid(curve.oid)),
+    derOctetString(derSequence(derInteger(1), derOctetString(d))),
+  );
+  const spki = exportSpki(createPublicKey(nodePrivateKey(pkcs8)));
+  const r = new DerReader(spki).sequence();
+  r.sequence();
+  return new Uint8Array(r.bitString());
+}
+
+function makeKey(curve: CurveInfo, point: Uint8Array, scalar?: bigint): EcdsaKey {
+  if (scalar === undefined) return new EcdsaKey(curve, normalizePoint(curve, point));
+  if (scalar <= 0n || scalar >= 1n << BigInt(curve.bits)) throw new KeyImportError('ECDSA private scalar is out of range');
+  const d = bigintToUnsignedBytes(scalar, curve.size);
+  let expected: Uint8Array;
+  try {
+    expected = publicPoint(curve, d);
+  } catch (cause) {
+    throw new KeyImportError('ECDSA private scalar is invalid', { cause });
+  }
+  if (point.length > 0 && !equalBytes(normalizePoint(curve, point), expected)) {
+    throw new KeyImportError('ECDSA private scalar does not match the public point');
+  }
+  return new EcdsaKey(curve, expected, d);
+}
+
+function curveFor(id: string): CurveInfo {
+  const curve = curveById(id);
+  if (!curve) throw new KeyImportError(`unknown ECDSA curve ${JSON.stringify(id)}`);
+  return curve;
+}
+
+function curveOfParams(params: Uint8Array | undefined): CurveInfo {
+  if (!params) throw new KeyImportError('EC key without curve parameters');
+  const oid = new DerReader(params).oid('namedCurve');
+  const curve = curveByOid(oid);
+  if (!curve) throw new KeyImportError(`unsupported EC curve ${oid}`);
+  return curve;
+}
+
+/** SEC1 ECPrivateKey; `curve` comes from the PKCS#8 wrapper when there is one. */
+function parseSec1(der: Uint8Array, outer?: CurveInfo): EcdsaKey {
+  const r = new DerReader(der).sequence('ECPrivateKey');
+  if (r.smallInt('version') !== 1) throw new KeyImportError('unsupported ECPrivateKey version');
+  const d = r.octetString('privateKey');
+  let curve = outer;
+  let point: Uint8Array = new Uint8Array(0);
+  if (r.peekTag() === contextTag(0)) {
+    const inner = DerReader.of(r.element());
+    const named = curveOfParams(inner.element().raw);
+    if (curve && curve !== named) throw new KeyImportError('EC key curve mismatch');
+    curve = named;
+  }
+  if (r.peekTag() === contextTag(1)) {
+    point = DerReader.of(r.element()).bitString('publicKey');
+  }
+  r.end('ECPrivateKey');
+  if (!curve) throw new KeyImportError('EC private key without a curve');
+  if (d.length > curve.size) throw new KeyImportError('EC private scalar too long');
+  return makeKey(curve, point, unsignedBytesToBigint(d));
+}
+
+export const ecdsaFamily: KeyFamily = {
+  keyTypes: CURVES.map((c) => `ecdsa-sha2-${c.id}`),
+  oids: [EC_PUBLIC_KEY_OID],
+  pkcs1PrivateLabels: ['EC PRIVATE KEY'],
+  pkcs1PublicLabels: [],
+  decodePublic(keyType, r) {
+    const curve = curveFor(r.utf8('curve'));
+    if (keyType !== `ecdsa-sha2-${curve.id}`) throw new KeyImportError('ECDSA curve does not match the key type');
+    return makeKey(curve, r.bytes('Q'));
+  },
+  decodePrivate(keyType, r) {
+    const curve = curveFor(r.utf8('curve'));
+    if (keyType !== `ecdsa-sha2-${curve.id}`) throw new KeyImportError('ECDSA curve does not match the key type');
+    const q = r.bytes('Q');
+    return makeKey(curve, q, r.mpint('d'));
+  },
+  fromPkcs8(_oid, params, privateKey) {
+    return parseSec1(privateKey, curveOfParams(params));
+  },
+  fromSpki(_oid, params, publicKey) {
+    return makeKey(curveOfParams(params), publicKey);
+  },
+  fromPkcs1Private: (der) => parseSec1(der),
+  fromPkcs1Public() {
+    throw new KeyImportError('ECDSA has no PKCS#1 public key format');
+  },
+  generate(keyType) {
+    const curve = CURVES.find((c) => `ecdsa-sha2-${c.id}` === keyType);
+    if (!curve) throw new KeyGenerationError(`unknown ECDSA key type ${keyType}`);
+    if (!curve.nodeName) {
+      const d = secp256k1.utils.randomSecretKey();
+      return new EcdsaKey(curve, secp256k1.getPublicKey(d, false), d);
+    }
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve.nodeName });
+    const info = new DerReader(exportPkcs8(privateKey)).sequence('PrivateKeyInfo');
+    info.smallInt('version');
+    info.sequence('AlgorithmIdentifier');
+    return parseSec1(info.octetString('privateKey'), curve);
+  },
+};

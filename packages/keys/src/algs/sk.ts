@@ -1,0 +1,145 @@
+/**
+ * Security-key (FIDO/U2F) keys: sk-ecdsa-sha2-nistp256@openssh.com and sk-ssh-ed25519@openssh.com
+ * (OpenSSH PROTOCOL.u2f), with verification of sk and webauthn-sk signatures. Signing needs the
+ * hardware token and is not done here: such keys import and export but `sign` fails.
+ * @module
+ */
+
+import { createHash } from 'node:crypto';
+import { Reader, Writer } from '@ssh/wire';
+import { KeyImportError, SignatureError } from '../errors.ts';
+import { concat, toBase64Url, utf8 } from '../internal/bytes.ts';
+import { EcdsaKey, ecdsaFamily } from './ecdsa.ts';
+import { type EdKey, eddsaFamily } from './eddsa.ts';
+import { safeVerify, unsupported, type KeyFamily, type KeyImpl } from './impl.ts';
+
+export const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
+export const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
+export const WEBAUTHN_SK_ECDSA = 'webauthn-sk-ecdsa-sha2-nistp256@openssh.com';
+
+/** Token-held private material: only a handle the token understands. */
+export interface SkPrivate {
+  readonly flags: number;
+  readonly keyHandle: Uint8Array;
+  readonly reserved: Uint8Array;
+}
+
+function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+/** What the token signed: SHA256(application) || flags || counter || extensions || SHA256(message). */
+function signedBlob(application: string, flags: number, counter: number, extensions: Uint8Array, messageHash: Uint8Array): Uint8Array {
+  const head = new Writer(64).raw(sha256(utf8(application))).u8(flags).u32(counter).finish();
+  return concat(head, extensions, messageHash);
+}
+
+class SkKey implements KeyImpl {
+  readonly inner: EcdsaKey | EdKey;
+  readonly application: string;
+  readonly priv: SkPrivate | undefined;
+  readonly external = true;
+
+  constructor(inner: EcdsaKey | EdKey, application: string, priv?: SkPrivate) {
+    this.inner = inner;
+    this.application = application;
+    this.priv = priv;
+  }
+
+  private get isEcdsa(): boolean {
+    return this.inner instanceof EcdsaKey;
+  }
+
+  get algorithm(): string {
+    return this.isEcdsa ? SK_ECDSA : SK_ED25519;
+  }
+
+  get sigAlgorithms(): readonly string[] {
+    return this.isEcdsa ? [SK_ECDSA, WEBAUTHN_SK_ECDSA] : [SK_ED25519];
+  }
+
+  get label(): string {
+    return this.isEcdsa ? 'ECDSA-SK' : 'ED25519-SK';
+  }
+
+  get bits(): number {
+    return 256;
+  }
+
+  get hasPrivate(): boolean {
+    return this.priv !== undefined;
+  }
+
+  writePublic(w: Writer): void {
+    this.inner.writePublic(w);
+    w.utf8(this.application);
+  }
+
+  writePrivate(w: Writer): void {
+    if (!this.priv) throw new KeyImportError('security key has no private part');
+    this.writePublic(w);
+    w.u8(this.priv.flags).bytes(this.priv.keyHandle).bytes(this.priv.reserved);
+  }
+
+  sign(): Uint8Array {
+    throw new SignatureError('signing with a security key needs the token; not supported here');
+  }
+
+  verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {
+    if (!this.sigAlgorithms.includes(sigAlgorithm)) return false;
+    return safeVerify(() => {
+      const sig = body.bytes('signature');
+      const flags = body.u8('flags');
+      const counter = body.u32('counter');
+      if (sigAlgorithm === WEBAUTHN_SK_ECDSA) {
+        const origin = body.utf8('origin');
+        const clientData = body.bytes('clientData');
+        const extensions = body.bytes('extensions');
+        body.end('signature');
+        const expected = utf8(`{"type":"webauthn.get","challenge":"${toBase64Url(data)}","origin":"${origin}"`);
+        if (clientData.length < expected.length) return false;
+        for (let i = 0; i < expected.length; i++) if (clientData[i] !== expected[i]) return false;
+        const blob = signedBlob(this.application, flags, counter, extensions, sha256(clientData));
+        return (this.inner as EcdsaKey).verifyP1363(blob, new Reader(sig));
+      }
+      body.end('signature');
+      const blob = signedBlob(this.application, flags, counter, new Uint8Array(0), sha256(data));
+      return this.inner instanceof EcdsaKey ? this.inner.verifyP1363(blob, new Reader(sig)) : this.inner.verifyRaw(blob, sig);
+    });
+  }
+
+  toPublic(): KeyImpl {
+    return new SkKey(this.inner, this.application);
+  }
+}
+
+function innerType(keyType: string): string {
+  return keyType === SK_ECDSA ? 'ecdsa-sha2-nistp256' : 'ssh-ed25519';
+}
+
+function innerFamily(keyType: string): KeyFamily {
+  return keyType === SK_ECDSA ? ecdsaFamily : eddsaFamily;
+}
+
+export const skFamily: KeyFamily = {
+  keyTypes: [SK_ECDSA, SK_ED25519],
+  oids: [],
+  pkcs1PrivateLabels: [],
+  pkcs1PublicLabels: [],
+  decodePublic(keyType, r) {
+    const inner = innerFamily(keyType).decodePublic(innerType(keyType), r) as EcdsaKey | EdKey;
+    return new SkKey(inner, r.utf8('application'));
+  },
+  decodePrivate(keyType, r) {
+    const inner = innerFamily(keyType).decodePublic(innerType(keyType), r) as EcdsaKey | EdKey;
+    const application = r.utf8('application');
+    const flags = r.u8('flags');
+    const keyHandle = r.bytes('key handle');
+    const reserved = r.bytes('reserved');
+    return new SkKey(inner, application, { flags, keyHandle, reserved });
+  },
+  fromPkcs8: () => unsupported('PKCS#8'),
+  fromSpki: () => unsupported('SPKI'),
+  fromPkcs1Private: () => unsupported('PKCS#1'),
+  fromPkcs1Public: () => unsupported('PKCS#1'),
+};

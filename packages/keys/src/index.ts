@@ -1,0 +1,33 @@
+/**
+ * @ssh/keys: SSH keys of every type in every format, signatures, and fingerprints.
+ * @module
+ */
+
+export {
+  KeyImportError,
+  KeyEncryptionError,
+  KeyExportError,
+  KeyGenerationError,
+  SignatureError,
+  Asn1Error,
+  CertificateError,
+} from './errors.ts';
+export { SSHKey, type FingerprintHash } from './key.ts';
+export { generatePrivateKey, type GeneratePrivateKeyOptions } from './generate.ts';
+export {
+  importPrivateKey,
+  importPrivateKeyList,
+  importPublicKey,
+  importPublicKeyList,
+  type KeyData,
+  type Passphrase,
+} from './import.ts';
+export {
+  PRIVATE_KEY_FORMATS,
+  PUBLIC_KEY_FORMATS,
+  type PrivateKeyFormat,
+  type PublicKeyFormat,
+  type ExportOptions,
+} from './formats/export.ts';
+export { KEY_TYPES } from './algs/index.ts';
+export { setDefaultSkipRsaKeyValidation } from './algs/rsa.ts';

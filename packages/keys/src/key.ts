@@ -1,0 +1,144 @@
+/**
+ * `SSHKey`: one public key, or a private key with its public half, of any supported algorithm.
+ * Comments, fingerprints, signing, verification and export in every format live here; the
+ * algorithm-specific work is delegated to the family implementation (src/algs/).
+ * @module
+ */
+
+import { createHash } from 'node:crypto';
+import { Reader, Writer } from '@ssh/wire';
+import type { KeyImpl } from './algs/impl.ts';
+import { KeyExportError, SignatureError } from './errors.ts';
+import { encodePrivateKey, encodePublicKey, type PrivateKeyFormat, type PublicKeyFormat, type ExportOptions } from './formats/export.ts';
+import { asBytes, looseUtf8, toBase64, toHex, tryUtf8 } from './internal/bytes.ts';
+
+/** Hashes `getFingerprint` accepts. */
+export type FingerprintHash = 'sha256' | 'md5' | 'sha1' | 'sha384' | 'sha512';
+
+export class SSHKey {
+  /** The algorithm implementation (internal). */
+  readonly impl: KeyImpl;
+  private commentRaw: Uint8Array | undefined;
+  private blob: Uint8Array | undefined;
+
+  constructor(impl: KeyImpl, comment?: string | Uint8Array) {
+    this.impl = impl;
+    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
+  }
+
+  /** Key type as in the public key blob: 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ssh-rsa', ... */
+  get algorithm(): string {
+    return this.impl.algorithm;
+  }
+
+  /** Signature algorithms this key can make or check, preferred first. */
+  get sigAlgorithms(): readonly string[] {
+    return this.impl.sigAlgorithms;
+  }
+
+  /** Key size in bits, as `ssh-keygen -l` prints it. */
+  get bits(): number {
+    return this.impl.bits;
+  }
+
+  /** Short type label, as `ssh-keygen -l` prints it: RSA, DSA, ECDSA, ED25519, ED448, ECDSA-SK, ED25519-SK. */
+  get label(): string {
+    return this.impl.label;
+  }
+
+  /** True when the private half is present. */
+  get hasPrivate(): boolean {
+    return this.impl.hasPrivate;
+  }
+
+  /** The SSH public key blob (RFC 4253 §6.6). */
+  get publicData(): Uint8Array {
+    if (!this.blob) {
+      const w = new Writer(256).utf8(this.impl.algorithm);
+      this.impl.writePublic(w);
+      this.blob = w.finish();
+    }
+    return this.blob;
+  }
+
+  getAlgorithm(): string {
+    return this.algorithm;
+  }
+
+  /** The comment as bytes, or undefined when there is none. */
+  getCommentBytes(): Uint8Array | undefined {
+    return this.commentRaw;
+  }
+
+  /** The comment as text (invalid UTF-8 replaced), or undefined when there is none. */
+  getComment(): string | undefined {
+    return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
+  }
+
+  setComment(comment: string | Uint8Array | undefined): void {
+    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
+  }
+
+  /** `SHA256:<base64>` (default) or `MD5:<hex:hex:...>`, exactly as `ssh-keygen -l [-E md5]` prints. */
+  getFingerprint(hash: FingerprintHash = 'sha256'): string {
+    const digest = new Uint8Array(createHash(hash).update(this.publicData).digest());
+    if (hash === 'md5') return `MD5:${toHex(digest, ':')}`;
+    return `${hash.toUpperCase()}:${toBase64(digest).replace(/=+$/, '')}`;
+  }
+
+  /** The public half, keeping the comment. */
+  convertToPublic(): SSHKey {
+    return new SSHKey(this.impl.hasPrivate ? this.impl.toPublic() : this.impl, this.commentRaw);
+  }
+
+  /** True when both keys have the same public blob. */
+  equals(other: SSHKey): boolean {
+    const a = this.publicData;
+    const b = other.publicData;
+    return a.length === b.length && a.every((v, i) => v === b[i]);
+  }
+
+  /**
+   * Signs `data`, returning the SSH signature blob (`string algorithm, ...`).
+   * `sigAlgorithm` defaults to the first of `sigAlgorithms`.
+   */
+  sign(data: Uint8Array, sigAlgorithm: string = this.impl.sigAlgorithms[0] as string): Uint8Array {
+    if (!this.impl.sigAlgorithms.includes(sigAlgorithm)) {
+      throw new SignatureError(`${this.algorithm} keys cannot make ${sigAlgorithm} signatures`);
+    }
+    if (!this.impl.hasPrivate) throw new SignatureError('cannot sign with a public key');
+    const body = this.impl.sign(sigAlgorithm, data);
+    return new Writer(body.length + sigAlgorithm.length + 8).utf8(sigAlgorithm).raw(body).finish();
+  }
+
+  /** Checks an SSH signature blob over `data`. Never throws: malformed signatures are false. */
+  verify(data: Uint8Array, signature: Uint8Array): boolean {
+    let r: Reader;
+    let sigAlgorithm: string;
+    try {
+      r = new Reader(signature);
+      sigAlgorithm = r.utf8('signature algorithm', 256);
+    } catch {
+      return false;
+    }
+    if (!this.impl.sigAlgorithms.includes(sigAlgorithm)) return false;
+    return this.impl.verify(sigAlgorithm, data, r);
+  }
+
+  /** The private key in `format` ('openssh' by default), as text for PEM formats, bytes for DER. */
+  exportPrivateKey(format: PrivateKeyFormat = 'openssh', options: ExportOptions = {}): Uint8Array {
+    if (!this.impl.hasPrivate) throw new KeyExportError('key has no private part');
+    return encodePrivateKey(this.impl, this.commentRaw, format, options);
+  }
+
+  /** The public key in `format` ('openssh' by default). */
+  exportPublicKey(format: PublicKeyFormat = 'openssh'): Uint8Array {
+    return encodePublicKey(this.impl, this.publicData, this.getComment(), format);
+  }
+
+  /** The comment as text when it is valid UTF-8 (for formats that require text). */
+  get commentText(): string | undefined {
+    return this.commentRaw === undefined ? undefined : tryUtf8(this.commentRaw);
+  }
+}
+

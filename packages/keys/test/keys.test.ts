@@ -1,0 +1,171 @@
+import { describe, expect, test } from 'vitest';
+import {
+  generatePrivateKey,
+  importPrivateKey,
+  importPublicKey,
+  KeyEncryptionError,
+  KeyExportError,
+  KeyGenerationError,
+  KeyImportError,
+  SignatureError,
+  type PrivateKeyFormat,
+  type PublicKeyFormat,
+} from '../src/index.ts';
+import { GENERATABLE, testKey } from './helpers/keys.ts';
+
+const data = new TextEncoder().encode('data to sign');
+
+describe.each(GENERATABLE)('%s', (type) => {
+  const key = testKey(type);
+
+  test('algorithm and metadata', () => {
+    expect(key.algorithm).toBe(type);
+    expect(key.hasPrivate).toBe(true);
+    expect(key.getComment()).toBe(`${type} test key`);
+    expect(key.sigAlgorithms.length).toBeGreaterThan(0);
+    expect(key.getFingerprint()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    expect(key.getFingerprint('md5')).toMatch(/^MD5:([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+  });
+
+  test.each(testKey(type).sigAlgorithms)('signs and verifies with %s', (sigAlg) => {
+    const sig = key.sign(data, sigAlg);
+    expect(key.verify(data, sig)).toBe(true);
+    const pub = key.convertToPublic();
+    expect(pub.hasPrivate).toBe(false);
+    expect(pub.verify(data, sig)).toBe(true);
+    expect(pub.verify(new TextEncoder().encode('other data'), sig)).toBe(false);
+    const bad = sig.slice();
+    bad[bad.length - 3] = (bad[bad.length - 3] as number) ^ 1;
+    expect(pub.verify(data, bad)).toBe(false);
+    expect(pub.verify(data, sig.subarray(0, sig.length - 1))).toBe(false);
+    expect(pub.verify(data, new Uint8Array([0, 0, 0]))).toBe(false);
+    expect(() => pub.sign(data, sigAlg)).toThrow(SignatureError);
+  });
+
+  test('rejects foreign signature algorithms', () => {
+    expect(() => key.sign(data, 'no-such-alg')).toThrow(SignatureError);
+    const other = testKey(type === 'ssh-ed25519' ? 'ssh-ed448' : 'ssh-ed25519');
+    expect(key.verify(data, other.sign(data))).toBe(false);
+  });
+
+  const privateFormats: PrivateKeyFormat[] = ['openssh', 'pkcs8-pem', 'pkcs8-der'];
+  if (['ssh-rsa', 'ssh-dss'].includes(type) || type.startsWith('ecdsa')) privateFormats.push('pkcs1-pem', 'pkcs1-der');
+
+  test.each(privateFormats)('private key round trip in %s', (format) => {
+    const exported = key.exportPrivateKey(format);
+    const back = importPrivateKey(exported);
+    expect(back.equals(key)).toBe(true);
+    expect(back.hasPrivate).toBe(true);
+    if (format === 'openssh') expect(back.getComment()).toBe(key.getComment());
+    expect(back.verify(data, back.sign(data))).toBe(true);
+    // Same bytes as text.
+    if (!format.endsWith('der')) expect(importPrivateKey(new TextDecoder().decode(exported)).equals(key)).toBe(true);
+  });
+
+  test.each(privateFormats.filter((f) => f !== 'pkcs1-der' && f !== 'openssh'))('encrypted round trip in %s', (format) => {
+    const exported = key.exportPrivateKey(format, { passphrase: 'secret' });
+    expect(importPrivateKey(exported, 'secret').equals(key)).toBe(true);
+    expect(importPrivateKey(exported, new TextEncoder().encode('secret')).equals(key)).toBe(true);
+    expect(() => importPrivateKey(exported, 'wrong')).toThrow(KeyEncryptionError);
+    expect(() => importPrivateKey(exported)).toThrow(KeyEncryptionError);
+  });
+
+  const publicFormats: PublicKeyFormat[] = ['openssh', 'rfc4716', 'pkcs8-pem', 'pkcs8-der'];
+  if (type === 'ssh-rsa') publicFormats.push('pkcs1-pem', 'pkcs1-der');
+
+  test.each(publicFormats)('public key round trip in %s', (format) => {
+    const back = importPublicKey(key.exportPublicKey(format));
+    expect(back.equals(key)).toBe(true);
+    expect(back.hasPrivate).toBe(false);
+    if (format === 'openssh' || format === 'rfc4716') expect(back.getComment()).toBe(key.getComment());
+  });
+
+  test('public blob imports as a raw blob', () => {
+    expect(importPublicKey(key.publicData).equals(key)).toBe(true);
+  });
+});
+
+describe('comments', () => {
+  test('set, clear, bytes', () => {
+    const key = generatePrivateKey('ssh-ed25519');
+    expect(key.getComment()).toBeUndefined();
+    key.setComment('héllo wörld');
+    expect(key.getComment()).toBe('héllo wörld');
+    expect(importPrivateKey(key.exportPrivateKey()).getComment()).toBe('héllo wörld');
+    const rfc = new TextDecoder().decode(key.exportPublicKey('rfc4716'));
+    expect(rfc).toContain('Comment: "héllo wörld"');
+    key.setComment(new Uint8Array([0xff, 0x41]));
+    expect(key.getCommentBytes()).toEqual(new Uint8Array([0xff, 0x41]));
+    expect(importPrivateKey(key.exportPrivateKey()).getCommentBytes()).toEqual(new Uint8Array([0xff, 0x41]));
+    key.setComment(undefined);
+    expect(new TextDecoder().decode(key.exportPublicKey())).toMatch(/^ssh-ed25519 \S+\n$/);
+  });
+
+  test('long RFC 4716 comments wrap with backslashes and come back', () => {
+    const key = generatePrivateKey('ssh-ed25519', { comment: 'x"\\'.repeat(60) });
+    const text = new TextDecoder().decode(key.exportPublicKey('rfc4716'));
+    for (const line of text.split('\n')) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(72);
+    expect(importPublicKey(text).getComment()).toBe('x"\\'.repeat(60));
+  });
+});
+
+describe('generation', () => {
+  test('RSA sizes and exponent', () => {
+    const k = generatePrivateKey('ssh-rsa', { keySize: 1024, exponent: 3 });
+    expect(k.bits).toBe(1024);
+    expect(() => generatePrivateKey('ssh-rsa', { keySize: 768 })).toThrow(KeyGenerationError);
+    expect(() => generatePrivateKey('ssh-rsa', { keySize: 1024, exponent: 4 })).toThrow(KeyGenerationError);
+  });
+
+  test('aliases and unknown types', () => {
+    expect(generatePrivateKey('ed25519').algorithm).toBe('ssh-ed25519');
+    expect(generatePrivateKey('ecdsa', { keySize: 384 }).algorithm).toBe('ecdsa-sha2-nistp384');
+    expect(() => generatePrivateKey('sk-ssh-ed25519@openssh.com')).toThrow(KeyGenerationError);
+    expect(() => generatePrivateKey('nope')).toThrow(KeyGenerationError);
+    expect(() => generatePrivateKey('ssh-dss', { keySize: 2048 })).toThrow(KeyGenerationError);
+  });
+});
+
+describe('export errors', () => {
+  test('formats a key type lacks', () => {
+    const ed = testKey('ssh-ed25519');
+    expect(() => ed.exportPrivateKey('pkcs1-pem')).toThrow(KeyExportError);
+    expect(() => ed.exportPublicKey('pkcs1-der')).toThrow(KeyExportError);
+    expect(() => ed.convertToPublic().exportPrivateKey()).toThrow(KeyExportError);
+    expect(() => testKey('ssh-rsa').exportPrivateKey('pkcs1-der', { passphrase: 'x' })).toThrow(KeyExportError);
+    expect(() => ed.exportPrivateKey('pkcs8-pem', { passphrase: 'x', cipherName: 'rot13' })).toThrow(KeyExportError);
+    expect(() => ed.exportPrivateKey('nope' as PrivateKeyFormat)).toThrow(KeyExportError);
+  });
+
+  test('PKCS#8 encryption options', () => {
+    const k = testKey('ecdsa-sha2-nistp256');
+    for (const cipherName of ['aes128-cbc', 'aes192-cbc', 'aes256-cbc', 'des3-cbc', 'des-cbc']) {
+      for (const hashName of ['sha1', 'sha256', 'sha512']) {
+        const der = k.exportPrivateKey('pkcs8-der', { passphrase: 'pw', cipherName, hashName, rounds: 10 });
+        expect(importPrivateKey(der, 'pw').equals(k)).toBe(true);
+      }
+      const pem = k.exportPrivateKey('pkcs1-pem', { passphrase: 'pw', cipherName });
+      expect(new TextDecoder().decode(pem)).toContain('DEK-Info: ');
+      expect(importPrivateKey(pem, 'pw').equals(k)).toBe(true);
+      expect(() => importPrivateKey(pem, 'pw2')).toThrow(KeyEncryptionError);
+    }
+  });
+});
+
+describe('import errors', () => {
+  test('garbage is KeyImportError', () => {
+    for (const bad of ['', 'hello', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', 'ssh-ed25519 AAAA', new Uint8Array([0x30, 0x82, 0xff])]) {
+      expect(() => importPrivateKey(bad)).toThrow(KeyImportError);
+      expect(() => importPublicKey(bad)).toThrow(KeyImportError);
+    }
+  });
+
+  test('key type mismatch in an OpenSSH line', () => {
+    const line = new TextDecoder().decode(testKey('ssh-ed25519').exportPublicKey());
+    expect(() => importPublicKey(line.replace('ssh-ed25519', 'ssh-rsa'))).toThrow(KeyImportError);
+  });
+
+  test('a public key is not a private key', () => {
+    expect(() => importPrivateKey(testKey('ssh-ed25519').exportPublicKey('pkcs8-pem'))).toThrow(KeyImportError);
+  });
+});
