@@ -1,0 +1,97 @@
+/**
+ * SFTP packet framing: `uint32 length` then that many bytes. filexfer-02 §3.
+ *
+ * The framer takes chunks cut anywhere and hands back whole payloads. A length above the limit
+ * (or zero: every packet has a type byte) is refused as soon as its four bytes arrive, before any
+ * of the body is buffered. Payloads that sit inside one chunk are returned as views, without a copy.
+ * @module
+ */
+
+import { WireError } from '@ssh/wire';
+
+export class PacketFramer {
+  /** Largest payload accepted. */
+  readonly maxLength: number;
+  private header = new Uint8Array(4);
+  private headerFill = 0;
+  private body: Uint8Array | undefined;
+  private bodyFill = 0;
+  /** Bytes consumed so far, for error offsets. */
+  private consumed = 0;
+  private failed: WireError | undefined;
+
+  constructor(maxLength: number) {
+    this.maxLength = maxLength;
+  }
+
+  /**
+   * Feeds `chunk` and returns the payloads it completes, in order. After a framing error every
+   * later call throws the same error: the stream cannot be resynchronised.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failed) throw this.failed;
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.body === undefined) {
+        // Fast path: a whole packet inside the chunk, no partial header pending.
+        if (this.headerFill === 0 && chunk.length - pos >= 4) {
+          const n = ((chunk[pos] as number) * 0x1000000 + (((chunk[pos + 1] as number) << 16) | ((chunk[pos + 2] as number) << 8) | (chunk[pos + 3] as number))) >>> 0;
+          this.check(n, pos);
+          if (chunk.length - pos - 4 >= n) {
+            out.push(chunk.subarray(pos + 4, pos + 4 + n));
+            pos += 4 + n;
+            this.consumed += 4 + n;
+            continue;
+          }
+          this.body = new Uint8Array(n);
+          this.bodyFill = 0;
+          pos += 4;
+          this.consumed += 4;
+          continue;
+        }
+        const take = Math.min(4 - this.headerFill, chunk.length - pos);
+        this.header.set(chunk.subarray(pos, pos + take), this.headerFill);
+        this.headerFill += take;
+        pos += take;
+        this.consumed += take;
+        if (this.headerFill < 4) break;
+        const h = this.header;
+        const n = ((h[0] as number) * 0x1000000 + (((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number))) >>> 0;
+        this.headerFill = 0;
+        this.check(n, -4);
+        this.body = new Uint8Array(n);
+        this.bodyFill = 0;
+        continue;
+      }
+      const take = Math.min(this.body.length - this.bodyFill, chunk.length - pos);
+      this.body.set(chunk.subarray(pos, pos + take), this.bodyFill);
+      this.bodyFill += take;
+      pos += take;
+      this.consumed += take;
+      if (this.bodyFill === this.body.length) {
+        out.push(this.body);
+        this.body = undefined;
+      }
+    }
+    return out;
+  }
+
+  /** True when no partial packet is buffered (a clean place for the stream to end). */
+  get idle(): boolean {
+    return this.body === undefined && this.headerFill === 0;
+  }
+
+  private check(n: number, at: number): void {
+    if (n === 0 || n > this.maxLength) {
+      const offset = at < 0 ? this.consumed + at : this.consumed;
+      this.failed = new WireError(
+        n === 0 ? 'invalid-value' : 'too-long',
+        'packet-length',
+        offset,
+        n === 0 ? 'an SFTP packet cannot be empty' : `packet length ${n} exceeds the limit ${this.maxLength}`,
+      );
+      throw this.failed;
+    }
+  }
+}

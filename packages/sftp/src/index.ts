@@ -1,0 +1,80 @@
+/**
+ * @ssh/sftp: SFTP v3 to v6 over any byte stream. Packet codec, sans-I/O client machine, the
+ * SFTPClient Promise API, and the SFTPServer hooks with a session driver. Node adapters (child
+ * process / stream wrappers, the local file system, the local SFTP server) are in `@ssh/sftp/node`.
+ * @module
+ */
+
+export * from './constants.ts';
+export {
+  SFTPError,
+  SFTPEOFError,
+  SFTPNoSuchFile,
+  SFTPPermissionDenied,
+  SFTPFailure,
+  SFTPBadMessage,
+  SFTPNoConnection,
+  SFTPConnectionLost,
+  SFTPOpUnsupported,
+  SFTPInvalidHandle,
+  SFTPNoSuchPath,
+  SFTPFileAlreadyExists,
+  SFTPWriteProtect,
+  SFTPNoMedia,
+  SFTPNoSpaceOnFilesystem,
+  SFTPQuotaExceeded,
+  SFTPUnknownPrincipal,
+  SFTPLockConflict,
+  SFTPDirNotEmpty,
+  SFTPNotADirectory,
+  SFTPInvalidFilename,
+  SFTPLinkLoop,
+  SFTPCannotDelete,
+  SFTPInvalidParameter,
+  SFTPFileIsADirectory,
+  SFTPByteRangeLockConflict,
+  SFTPByteRangeLockRefused,
+  SFTPDeletePending,
+  SFTPFileCorrupt,
+  SFTPOwnerInvalid,
+  SFTPGroupInvalid,
+  SFTPNoMatchingByteRangeLock,
+  statusForVersion,
+} from './errors.ts';
+export {
+  type SFTPAttrs,
+  type SFTPVFSAttrs,
+  type SFTPName,
+  type SFTPLimits,
+  encodeAttrs,
+  decodeAttrs,
+  encodeVFSAttrs,
+  decodeVFSAttrs,
+  encodeLimits,
+  decodeLimits,
+  attrsType,
+  typeFromPermissions,
+  permissionsFromType,
+} from './attrs.ts';
+export {
+  type ExtensionPair,
+  type InitPacket,
+  type SftpRequest,
+  type SftpRequestKind,
+  type SftpResponse,
+  encodeInit,
+  decodeInit,
+  encodeRequest,
+  decodeRequest,
+  encodeResponse,
+  decodeResponse,
+  requestAllowed,
+} from './packets.ts';
+export { PacketFramer } from './framing.ts';
+export { SftpClientMachine, type SftpClientEvent, type SftpClientMachineOptions, type SftpRequestBody } from './client-machine.ts';
+export { type SftpByteStream, createMemoryPipe } from './stream.ts';
+export { SFTPClient, startSftpClient, modeToPflags, pflagsToV5, type SFTPClientOptions, type OpenOptions, type BinaryMode } from './client.ts';
+export { SFTPClientFile, type ReadBlock } from './client-file.ts';
+export { type TransferOptions, type ProgressHandler, checkRemoteName } from './transfer.ts';
+export { type LocalFs, type LocalFile } from './local-fs.ts';
+export { joinPath, basename, dirname, normalizePath, globMatch } from './paths.ts';

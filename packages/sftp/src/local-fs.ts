@@ -1,0 +1,34 @@
+/**
+ * The local side of get/put/mget/mput: what the client needs from the machine it runs on.
+ * The core never touches a file system itself; `@ssh/sftp/node` provides `nodeLocalFs`.
+ * @module
+ */
+
+import { type SFTPAttrs } from './attrs.ts';
+
+/** A local file open for positional reads or writes. */
+export interface LocalFile {
+  /** Up to `length` bytes at `position`; fewer (or none) at end of file. */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** Writes all of `data` at `position`. */
+  write(data: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LocalFs {
+  stat(path: string): Promise<SFTPAttrs>;
+  lstat(path: string): Promise<SFTPAttrs>;
+  /** 'r' opens for reading; 'w' creates or truncates for writing. */
+  open(path: string, mode: 'r' | 'w'): Promise<LocalFile>;
+  /** Entry names of a directory, without '.' and '..'. */
+  readdir(path: string): Promise<string[]>;
+  /** Creates a directory; succeeds when it already exists as a directory. */
+  mkdir(path: string): Promise<void>;
+  /** Applies permissions and times (others ignored). */
+  setstat(path: string, attrs: SFTPAttrs): Promise<void>;
+  readlink(path: string): Promise<string>;
+  symlink(target: string, path: string): Promise<void>;
+  /** Joins local path parts with the local separator. */
+  join(...parts: string[]): string;
+  basename(path: string): string;
+}

@@ -1,0 +1,103 @@
+/**
+ * The local file system for get/put/mget/mput, over node:fs/promises.
+ * @module
+ */
+
+import { type Stats, constants as fsConstants } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { type SFTPAttrs, typeFromPermissions } from '../attrs.ts';
+import { type LocalFile, type LocalFs } from '../local-fs.ts';
+
+/** SFTP attributes of a Node Stats (v3 ids, v4+ types, nanosecond times when Node has them). */
+export function statsToAttrs(st: Stats): SFTPAttrs {
+  const split = (ms: number): [number, number] => {
+    const s = Math.floor(ms / 1000);
+    return [s, Math.round((ms - s * 1000) * 1e6)];
+  };
+  const [atime, atimeNs] = split(st.atimeMs);
+  const [mtime, mtimeNs] = split(st.mtimeMs);
+  const [ctime, ctimeNs] = split(st.ctimeMs);
+  const [crtime, crtimeNs] = split(st.birthtimeMs);
+  return {
+    type: typeFromPermissions(st.mode),
+    size: st.size,
+    allocSize: st.blocks * 512,
+    uid: st.uid,
+    gid: st.gid,
+    permissions: st.mode,
+    atime,
+    atimeNs,
+    mtime,
+    mtimeNs,
+    ctime,
+    ctimeNs,
+    crtime,
+    crtimeNs,
+    nlink: st.nlink,
+  };
+}
+
+class NodeLocalFile implements LocalFile {
+  private readonly fh: fs.FileHandle;
+  constructor(fh: fs.FileHandle) {
+    this.fh = fh;
+  }
+  async read(position: number, length: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(length);
+    const { bytesRead } = await this.fh.read(buf, 0, length, position);
+    return bytesRead === length ? buf : buf.subarray(0, bytesRead);
+  }
+  async write(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** The local file system as LocalFs. */
+export const nodeLocalFs: LocalFs = {
+  async stat(p) {
+    return statsToAttrs(await fs.stat(p));
+  },
+  async lstat(p) {
+    return statsToAttrs(await fs.lstat(p));
+  },
+  async open(p, mode) {
+    const flags = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC;
+    return new NodeLocalFile(await fs.open(p, flags, 0o666));
+  },
+  async readdir(p) {
+    return (await fs.readdir(p)).sort();
+  },
+  async mkdir(p) {
+    try {
+      await fs.mkdir(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  },
+  async setstat(p, attrs) {
+    if (attrs.permissions !== undefined) await fs.chmod(p, attrs.permissions & 0o7777);
+    if (attrs.atime !== undefined && attrs.mtime !== undefined) {
+      await fs.utimes(p, attrs.atime + (attrs.atimeNs ?? 0) / 1e9, attrs.mtime + (attrs.mtimeNs ?? 0) / 1e9);
+    }
+  },
+  readlink(p) {
+    return fs.readlink(p);
+  },
+  symlink(target, p) {
+    return fs.symlink(target, p);
+  },
+  join(...parts) {
+    return path.join(...parts);
+  },
+  basename(p) {
+    return path.basename(p);
+  },
+};

@@ -1,0 +1,441 @@
+/**
+ * SFTP packets, one typed union for requests and one for responses, encoded and decoded for a
+ * given protocol version. filexfer-02 §3-7 (v3), filexfer-04/-05, filexfer-13 §4-9 (v6).
+ *
+ * A packet on the wire is `uint32 length, byte type, [uint32 request-id], body`. Encoders return
+ * the whole packet, length included (one buffer, ready to write); decoders take the payload after
+ * the length, as the framer in framing.ts delivers it.
+ * Decoders throw only `WireError`.
+ * @module
+ */
+
+import { Reader, Writer } from '@ssh/wire';
+import { type SFTPAttrs, type SFTPName, decodeAttrs, encodeAttrs, readText, readU64 } from './attrs.ts';
+import { FXP } from './constants.ts';
+
+/** An extension pair of INIT/VERSION: name and opaque data. */
+export type ExtensionPair = readonly [name: string, data: Uint8Array];
+
+export interface InitPacket {
+  readonly version: number;
+  readonly extensions: readonly ExtensionPair[];
+}
+
+/** Requests (client to server). `id` is the request id. */
+export type SftpRequest =
+  | {
+      readonly kind: 'open';
+      readonly id: number;
+      readonly path: string;
+      /** v3/v4: the SSH_FXF_* pflags; v5/v6: the SSH_FXF_* flags (with the access disposition). */
+      readonly flags: number;
+      /** v5/v6 only: ACE4_* desired access. */
+      readonly desiredAccess?: number;
+      readonly attrs: SFTPAttrs;
+    }
+  | { readonly kind: 'close'; readonly id: number; readonly handle: Uint8Array }
+  | { readonly kind: 'read'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly length: number }
+  | { readonly kind: 'write'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly data: Uint8Array }
+  | { readonly kind: 'lstat' | 'stat'; readonly id: number; readonly path: string; readonly flags?: number }
+  | { readonly kind: 'fstat'; readonly id: number; readonly handle: Uint8Array; readonly flags?: number }
+  | { readonly kind: 'setstat'; readonly id: number; readonly path: string; readonly attrs: SFTPAttrs }
+  | { readonly kind: 'fsetstat'; readonly id: number; readonly handle: Uint8Array; readonly attrs: SFTPAttrs }
+  | { readonly kind: 'opendir' | 'remove' | 'rmdir' | 'readlink'; readonly id: number; readonly path: string }
+  | { readonly kind: 'readdir'; readonly id: number; readonly handle: Uint8Array }
+  | { readonly kind: 'mkdir'; readonly id: number; readonly path: string; readonly attrs: SFTPAttrs }
+  | {
+      readonly kind: 'realpath';
+      readonly id: number;
+      readonly path: string;
+      /** v6: SSH_FXP_REALPATH_* control byte and paths to compose. */
+      readonly control?: number;
+      readonly compose?: readonly string[];
+    }
+  | { readonly kind: 'rename'; readonly id: number; readonly oldPath: string; readonly newPath: string; readonly flags?: number }
+  /**
+   * v3-v5. On the wire the target comes first and the link second, the order OpenSSH uses
+   * (PROTOCOL §4.1: it reversed the draft's order, and every common server followed it).
+   */
+  | { readonly kind: 'symlink'; readonly id: number; readonly linkPath: string; readonly targetPath: string }
+  | { readonly kind: 'link'; readonly id: number; readonly newLinkPath: string; readonly existingPath: string; readonly symlink: boolean }
+  | { readonly kind: 'block'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly length: number; readonly lockMask: number }
+  | { readonly kind: 'unblock'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly length: number }
+  | { readonly kind: 'extended'; readonly id: number; readonly request: string; readonly data: Uint8Array };
+
+/** Responses (server to client). */
+export type SftpResponse =
+  | { readonly kind: 'status'; readonly id: number; readonly status: number; readonly message: string; readonly lang: string }
+  | { readonly kind: 'handle'; readonly id: number; readonly handle: Uint8Array }
+  | { readonly kind: 'data'; readonly id: number; readonly data: Uint8Array; readonly eof?: boolean }
+  | { readonly kind: 'name'; readonly id: number; readonly names: readonly SFTPName[]; readonly endOfList?: boolean }
+  | { readonly kind: 'attrs'; readonly id: number; readonly attrs: SFTPAttrs }
+  | { readonly kind: 'extended-reply'; readonly id: number; readonly data: Uint8Array };
+
+export type SftpRequestKind = SftpRequest['kind'];
+
+const REQUEST_TYPES: Readonly<Record<SftpRequestKind, number>> = {
+  open: FXP.OPEN,
+  close: FXP.CLOSE,
+  read: FXP.READ,
+  write: FXP.WRITE,
+  lstat: FXP.LSTAT,
+  fstat: FXP.FSTAT,
+  setstat: FXP.SETSTAT,
+  fsetstat: FXP.FSETSTAT,
+  opendir: FXP.OPENDIR,
+  readdir: FXP.READDIR,
+  remove: FXP.REMOVE,
+  mkdir: FXP.MKDIR,
+  rmdir: FXP.RMDIR,
+  realpath: FXP.REALPATH,
+  stat: FXP.STAT,
+  rename: FXP.RENAME,
+  readlink: FXP.READLINK,
+  symlink: FXP.SYMLINK,
+  link: FXP.LINK,
+  block: FXP.BLOCK,
+  unblock: FXP.UNBLOCK,
+  extended: FXP.EXTENDED,
+};
+
+const encoder = new TextEncoder();
+
+function u64(w: Writer, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`uint64 field out of range: ${v}`);
+  w.u64(BigInt(v));
+}
+
+/** The version range in which a request kind exists (SYMLINK went away in v6, LINK/BLOCK came). */
+export function requestAllowed(kind: SftpRequestKind, version: number): boolean {
+  if (kind === 'symlink') return version <= 5;
+  if (kind === 'link' || kind === 'block' || kind === 'unblock') return version >= 6;
+  return true;
+}
+
+/** INIT or VERSION (they share a layout): length, packet type byte, version, extension pairs. */
+export function encodeInit(type: typeof FXP.INIT | typeof FXP.VERSION, p: InitPacket): Uint8Array {
+  return new Writer(64)
+    .nested((w) => {
+      w.u8(type).u32(p.version);
+      for (const [name, data] of p.extensions) w.utf8(name).bytes(data);
+    })
+    .finish();
+}
+
+/** Decodes INIT or VERSION; `type` says which is expected. */
+export function decodeInit(payload: Uint8Array, type: typeof FXP.INIT | typeof FXP.VERSION): InitPacket {
+  const r = new Reader(payload);
+  const got = r.u8('type');
+  if (got !== type) throw r.error('unknown-message', 'type', `expected packet type ${type}, got ${got}`, 0);
+  const version = r.u32('version');
+  const extensions: ExtensionPair[] = [];
+  while (!r.atEnd) extensions.push([readText(r, 'extension-name'), r.bytes('extension-data')]);
+  return { version, extensions };
+}
+
+/** Encodes a request for `version`. Throws RangeError for a request the version lacks (API misuse). */
+export function encodeRequest(req: SftpRequest, version: number): Uint8Array {
+  if (!requestAllowed(req.kind, version)) throw new RangeError(`SFTP v${version} has no ${req.kind} request`);
+  const extra = req.kind === 'write' ? req.data.length : 0;
+  return new Writer(64 + extra).nested((w) => writeRequestBody(w, req, version)).bytesView();
+}
+
+function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {
+  w.u8(REQUEST_TYPES[req.kind]).u32(req.id);
+  switch (req.kind) {
+    case 'open':
+      w.utf8(req.path);
+      if (version >= 5) w.u32((req.desiredAccess ?? 0) >>> 0);
+      w.u32(req.flags >>> 0);
+      encodeAttrs(w, req.attrs, version);
+      break;
+    case 'close':
+    case 'readdir':
+      w.bytes(req.handle);
+      break;
+    case 'read':
+      w.bytes(req.handle);
+      u64(w, req.offset);
+      w.u32(req.length);
+      break;
+    case 'write':
+      w.bytes(req.handle);
+      u64(w, req.offset);
+      w.bytes(req.data);
+      break;
+    case 'lstat':
+    case 'stat':
+      w.utf8(req.path);
+      if (version >= 4 && req.flags !== undefined) w.u32(req.flags >>> 0);
+      break;
+    case 'fstat':
+      w.bytes(req.handle);
+      if (version >= 4 && req.flags !== undefined) w.u32(req.flags >>> 0);
+      break;
+    case 'setstat':
+    case 'mkdir':
+      w.utf8(req.path);
+      encodeAttrs(w, req.attrs, version);
+      break;
+    case 'fsetstat':
+      w.bytes(req.handle);
+      encodeAttrs(w, req.attrs, version);
+      break;
+    case 'opendir':
+    case 'remove':
+    case 'rmdir':
+    case 'readlink':
+      w.utf8(req.path);
+      break;
+    case 'realpath':
+      w.utf8(req.path);
+      if (version >= 6 && req.control !== undefined) {
+        w.u8(req.control);
+        for (const p of req.compose ?? []) w.utf8(p);
+      }
+      break;
+    case 'rename':
+      w.utf8(req.oldPath).utf8(req.newPath);
+      if (version >= 5) w.u32((req.flags ?? 0) >>> 0);
+      break;
+    case 'symlink':
+      w.utf8(req.targetPath).utf8(req.linkPath);
+      break;
+    case 'link':
+      w.utf8(req.newLinkPath).utf8(req.existingPath).bool(req.symlink);
+      break;
+    case 'block':
+      w.bytes(req.handle);
+      u64(w, req.offset);
+      u64(w, req.length);
+      w.u32(req.lockMask >>> 0);
+      break;
+    case 'unblock':
+      w.bytes(req.handle);
+      u64(w, req.offset);
+      u64(w, req.length);
+      break;
+    case 'extended':
+      w.utf8(req.request).raw(req.data);
+      break;
+  }
+}
+
+/**
+ * Decodes a request of `version`. A packet type the version lacks is a WireError with reason
+ * `unknown-message` whose `field` is 'type' (servers answer it with OP_UNSUPPORTED).
+ */
+export function decodeRequest(payload: Uint8Array, version: number): SftpRequest {
+  const r = new Reader(payload);
+  const type = r.u8('type');
+  const id = r.u32('request-id');
+  let req: SftpRequest;
+  switch (type) {
+    case FXP.OPEN: {
+      const path = readText(r, 'filename');
+      if (version >= 5) {
+        const desiredAccess = r.u32('desired-access');
+        const flags = r.u32('flags');
+        req = { kind: 'open', id, path, desiredAccess, flags, attrs: decodeAttrs(r, version) };
+      } else {
+        const flags = r.u32('pflags');
+        req = { kind: 'open', id, path, flags, attrs: decodeAttrs(r, version) };
+      }
+      break;
+    }
+    case FXP.CLOSE:
+      req = { kind: 'close', id, handle: r.bytes('handle') };
+      break;
+    case FXP.READ:
+      req = { kind: 'read', id, handle: r.bytes('handle'), offset: readU64(r, 'offset'), length: r.u32('len') };
+      break;
+    case FXP.WRITE:
+      req = { kind: 'write', id, handle: r.bytes('handle'), offset: readU64(r, 'offset'), data: r.bytes('data') };
+      break;
+    case FXP.LSTAT:
+    case FXP.STAT: {
+      const path = readText(r, 'path');
+      const kind = type === FXP.STAT ? 'stat' : 'lstat';
+      req = version >= 4 && r.remaining >= 4 ? { kind, id, path, flags: r.u32('flags') } : { kind, id, path };
+      break;
+    }
+    case FXP.FSTAT: {
+      const handle = r.bytes('handle');
+      req = version >= 4 && r.remaining >= 4 ? { kind: 'fstat', id, handle, flags: r.u32('flags') } : { kind: 'fstat', id, handle };
+      break;
+    }
+    case FXP.SETSTAT:
+      req = { kind: 'setstat', id, path: readText(r, 'path'), attrs: decodeAttrs(r, version) };
+      break;
+    case FXP.FSETSTAT:
+      req = { kind: 'fsetstat', id, handle: r.bytes('handle'), attrs: decodeAttrs(r, version) };
+      break;
+    case FXP.OPENDIR:
+      req = { kind: 'opendir', id, path: readText(r, 'path') };
+      break;
+    case FXP.READDIR:
+      req = { kind: 'readdir', id, handle: r.bytes('handle') };
+      break;
+    case FXP.REMOVE:
+      req = { kind: 'remove', id, path: readText(r, 'filename') };
+      break;
+    case FXP.MKDIR:
+      req = { kind: 'mkdir', id, path: readText(r, 'path'), attrs: decodeAttrs(r, version) };
+      break;
+    case FXP.RMDIR:
+      req = { kind: 'rmdir', id, path: readText(r, 'path') };
+      break;
+    case FXP.REALPATH: {
+      const path = readText(r, 'path');
+      if (version >= 6 && !r.atEnd) {
+        const control = r.u8('control-byte');
+        const compose: string[] = [];
+        while (!r.atEnd) compose.push(readText(r, 'compose-path'));
+        req = { kind: 'realpath', id, path, control, compose };
+      } else {
+        req = { kind: 'realpath', id, path };
+      }
+      break;
+    }
+    case FXP.RENAME: {
+      const oldPath = readText(r, 'oldpath');
+      const newPath = readText(r, 'newpath');
+      req = version >= 5 ? { kind: 'rename', id, oldPath, newPath, flags: r.u32('flags') } : { kind: 'rename', id, oldPath, newPath };
+      break;
+    }
+    case FXP.READLINK:
+      req = { kind: 'readlink', id, path: readText(r, 'path') };
+      break;
+    case FXP.SYMLINK:
+      if (version >= 6) throw r.error('unknown-message', 'type', `SFTP v${version} has no SYMLINK request`, 0);
+      {
+        const targetPath = readText(r, 'targetpath');
+        req = { kind: 'symlink', id, targetPath, linkPath: readText(r, 'linkpath') };
+      }
+      break;
+    case FXP.LINK:
+    case FXP.BLOCK:
+    case FXP.UNBLOCK:
+      if (version < 6) throw r.error('unknown-message', 'type', `SFTP v${version} has no packet type ${type}`, 0);
+      if (type === FXP.LINK) {
+        const newLinkPath = readText(r, 'new-link-path');
+        const existingPath = readText(r, 'existing-path');
+        req = { kind: 'link', id, newLinkPath, existingPath, symlink: r.bool('sym-link') };
+      } else {
+        const handle = r.bytes('handle');
+        const offset = readU64(r, 'offset');
+        const length = readU64(r, 'length');
+        req = type === FXP.BLOCK ? { kind: 'block', id, handle, offset, length, lockMask: r.u32('uLockMask') } : { kind: 'unblock', id, handle, offset, length };
+      }
+      break;
+    case FXP.EXTENDED:
+      req = { kind: 'extended', id, request: readText(r, 'extended-request'), data: r.rest() };
+      break;
+    default:
+      throw r.error('unknown-message', 'type', `unknown SFTP request type ${type}`, 0);
+  }
+  r.end(req.kind);
+  return req;
+}
+
+/** Encodes a response for `version` (fields the version lacks are left out). */
+export function encodeResponse(res: SftpResponse, version: number): Uint8Array {
+  const extra = res.kind === 'data' ? res.data.length : res.kind === 'name' ? res.names.length * 128 : 0;
+  return new Writer(64 + extra).nested((w) => writeResponseBody(w, res, version)).bytesView();
+}
+
+function writeResponseBody(w: Writer, res: SftpResponse, version: number): void {
+  switch (res.kind) {
+    case 'status':
+      w.u8(FXP.STATUS).u32(res.id).u32(res.status >>> 0).utf8(res.message).utf8(res.lang);
+      break;
+    case 'handle':
+      w.u8(FXP.HANDLE).u32(res.id).bytes(res.handle);
+      break;
+    case 'data':
+      w.u8(FXP.DATA).u32(res.id).bytes(res.data);
+      if (version >= 6 && res.eof !== undefined) w.bool(res.eof);
+      break;
+    case 'name':
+      w.u8(FXP.NAME).u32(res.id).u32(res.names.length);
+      for (const n of res.names) {
+        w.utf8(n.filename);
+        if (version <= 3) w.utf8(n.longname);
+        encodeAttrs(w, n.attrs, version);
+      }
+      if (version >= 6 && res.endOfList !== undefined) w.bool(res.endOfList);
+      break;
+    case 'attrs':
+      w.u8(FXP.ATTRS).u32(res.id);
+      encodeAttrs(w, res.attrs, version);
+      break;
+    case 'extended-reply':
+      w.u8(FXP.EXTENDED_REPLY).u32(res.id).raw(res.data);
+      break;
+  }
+}
+
+/** Decodes a response of `version`. Lenient where servers differ: STATUS without message/lang. */
+export function decodeResponse(payload: Uint8Array, version: number): SftpResponse {
+  const r = new Reader(payload);
+  const type = r.u8('type');
+  const id = r.u32('request-id');
+  switch (type) {
+    case FXP.STATUS: {
+      const status = r.u32('error-code');
+      // filexfer-02 servers may end here; v6 may append error-specific data after lang.
+      const message = r.atEnd ? '' : readText(r, 'error-message');
+      const lang = r.atEnd ? '' : readText(r, 'language-tag');
+      return { kind: 'status', id, status, message, lang };
+    }
+    case FXP.HANDLE: {
+      const handle = r.bytes('handle', 256);
+      r.end('handle');
+      return { kind: 'handle', id, handle };
+    }
+    case FXP.DATA: {
+      const data = r.bytes('data');
+      if (version >= 6 && !r.atEnd) {
+        const eof = r.bool('end-of-file');
+        r.end('data');
+        return { kind: 'data', id, data, eof };
+      }
+      r.end('data');
+      return { kind: 'data', id, data };
+    }
+    case FXP.NAME: {
+      const countAt = r.offset;
+      const count = r.u32('count');
+      // An entry takes at least 9 bytes (v4+) or 13 (v3): refuse counts the packet cannot hold.
+      const minEntry = version <= 3 ? 12 : 9;
+      if (count > r.remaining / minEntry) throw r.error('too-long', 'count', `${count} names cannot fit in ${r.remaining} bytes`, countAt);
+      const names: SFTPName[] = [];
+      for (let i = 0; i < count; i++) {
+        const filename = readText(r, 'filename');
+        const longname = version <= 3 ? readText(r, 'longname') : '';
+        names.push({ filename, longname, attrs: decodeAttrs(r, version) });
+      }
+      if (version >= 6 && !r.atEnd) {
+        const endOfList = r.bool('end-of-list');
+        r.end('name');
+        return { kind: 'name', id, names, endOfList };
+      }
+      r.end('name');
+      return { kind: 'name', id, names };
+    }
+    case FXP.ATTRS: {
+      const attrs = decodeAttrs(r, version);
+      r.end('attrs');
+      return { kind: 'attrs', id, attrs };
+    }
+    case FXP.EXTENDED_REPLY:
+      return { kind: 'extended-reply', id, data: r.rest() };
+    default:
+      throw r.error('unknown-message', 'type', `unknown SFTP response type ${type}`, 0);
+  }
+}
+
+/** UTF-8 bytes of a string (for extension payloads built by hand). */
+export function utf8Bytes(s: string): Uint8Array {
+  return encoder.encode(s);
+}

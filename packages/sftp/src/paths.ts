@@ -1,0 +1,88 @@
+/**
+ * POSIX path helpers for remote paths (SFTP paths use `/`), and glob patterns as sftp(1) and
+ * AsyncSSH's glob() read them: `*`, `?`, `[...]`, `[!...]`, and `**` for any depth of directories.
+ * @module
+ */
+
+/** Joins path parts; an absolute part restarts the path. */
+export function joinPath(...parts: readonly string[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (p === '') continue;
+    if (p.startsWith('/')) out = p;
+    else if (out === '' || out.endsWith('/')) out += p;
+    else out += `/${p}`;
+  }
+  return out === '' ? '.' : out;
+}
+
+/** Last component (after the last `/`, ignoring trailing slashes). */
+export function basename(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  const i = trimmed.lastIndexOf('/');
+  return i < 0 ? trimmed : trimmed.slice(i + 1);
+}
+
+/** Everything before the last component ('' when there is none, '/' for the root). */
+export function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  const i = trimmed.lastIndexOf('/');
+  if (i < 0) return '';
+  if (i === 0) return '/';
+  return trimmed.slice(0, i);
+}
+
+/** Lexical normalisation: collapses `//` and `.`, resolves `..`; never climbs above `/` for absolute paths. */
+export function normalizePath(path: string): string {
+  const abs = path.startsWith('/');
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!abs) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join('/');
+  return abs ? `/${joined}` : joined === '' ? '.' : joined;
+}
+
+/** True when `name` has glob magic characters. */
+export function hasMagic(name: string): boolean {
+  return /[*?[]/.test(name);
+}
+
+/** A RegExp matching one path component against a glob pattern component (dot files need an explicit dot). */
+export function globComponentRegExp(pattern: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = pattern.slice(i + 1, close);
+      let negate = false;
+      if (body.startsWith('!') || body.startsWith('^')) {
+        negate = true;
+        body = body.slice(1);
+      }
+      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
+      i = close;
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  re += '$';
+  return new RegExp(re, 'u');
+}
+
+/** Whether a directory entry name matches a glob component (hidden names only match a pattern starting with '.'). */
+export function globMatch(pattern: string, name: string): boolean {
+  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
+  return globComponentRegExp(pattern).test(name);
+}

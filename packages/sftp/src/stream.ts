@@ -1,0 +1,72 @@
+/**
+ * The byte stream SFTP runs over: an SSH channel, a child process's pipes, a socket, a test pipe.
+ * @module
+ */
+
+/** A duplex byte stream. Node adapters are in `@ssh/sftp/node`; `createMemoryPipe()` links two in memory. */
+export interface SftpByteStream {
+  /** Chunks from the peer, in order; the iteration ends when the peer closes its side. */
+  readonly readable: AsyncIterable<Uint8Array>;
+  /**
+   * Queues bytes for the peer. Returns a promise when the caller should wait for it before writing
+   * much more (backpressure), undefined when more can be written at once.
+   */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Ends our side of the stream and releases it. */
+  close(): void;
+}
+
+/** A queue that is also an async iterable: what one end of a memory pipe reads. */
+class ChunkQueue implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  push(chunk: Uint8Array): void {
+    if (this.ended) return;
+    this.chunks.push(chunk);
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const next = this.chunks.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+}
+
+/** Two streams joined back to back in memory: what one writes, the other reads (chunks are copied). */
+export function createMemoryPipe(): [SftpByteStream, SftpByteStream] {
+  const aToB = new ChunkQueue();
+  const bToA = new ChunkQueue();
+  const end = (q: ChunkQueue): SftpByteStream => ({
+    readable: q === aToB ? bToA : aToB,
+    write(chunk) {
+      q.push(chunk.slice());
+      return undefined;
+    },
+    close() {
+      q.end();
+    },
+  });
+  return [end(aToB), end(bToA)];
+}

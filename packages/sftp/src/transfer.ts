@@ -1,0 +1,314 @@
+/**
+ * get/put/copy and their glob forms: pipelined transfers between a LocalFs and an SFTPClient.
+ *
+ * Downloads keep `maxRequests` READs in flight and write blocks locally as they complete (out of
+ * order, at their offsets); uploads keep as many WRITEs in flight. The client distrusts the
+ * server: in a recursive download a name with `/`, `.`/`..` or control characters is refused,
+ * and nothing is written through a local symlink.
+ * @module
+ */
+
+import { type SFTPAttrs, attrsType } from './attrs.ts';
+import { type SFTPClientFile, readRanges } from './client-file.ts';
+import { type ClientSession, expectStatus } from './client-session.ts';
+import { FILEXFER_TYPE } from './constants.ts';
+import { SFTPFailure, SFTPInvalidFilename } from './errors.ts';
+import { type LocalFs } from './local-fs.ts';
+import { basename, joinPath } from './paths.ts';
+
+/** Where a transfer stands: called after each block with the bytes done and the total. */
+export type ProgressHandler = (srcPath: string, dstPath: string, bytesCopied: number, totalBytes: number) => void;
+
+export interface TransferOptions {
+  /** Copy permissions and times too. */
+  readonly preserve?: boolean;
+  /** Copy directories and their contents. */
+  readonly recurse?: boolean;
+  /** Copy what symlinks point to rather than the links (default false: links are recreated). */
+  readonly followSymlinks?: boolean;
+  readonly blockSize?: number;
+  readonly maxRequests?: number;
+  readonly progressHandler?: ProgressHandler;
+  /** Called for each failure instead of stopping the whole transfer. */
+  readonly errorHandler?: (e: unknown) => void;
+}
+
+/** What the transfers need from SFTPClient (kept structural to avoid an import cycle). */
+export interface TransferClient {
+  readonly supportsRemoteCopy: boolean;
+  transferParams(blockSize?: number, maxRequests?: number, forWrite?: boolean): { blockSize: number; maxRequests: number };
+  composePath(path: string): string;
+  stat(path: string): Promise<SFTPAttrs>;
+  lstat(path: string): Promise<SFTPAttrs>;
+  setstat(path: string, attrs: SFTPAttrs): Promise<void>;
+  readlink(path: string): Promise<string>;
+  symlink(target: string, linkPath: string): Promise<void>;
+  mkdir(path: string, attrs?: SFTPAttrs): Promise<void>;
+  readdir(path: string): Promise<Array<{ filename: string; attrs: SFTPAttrs }>>;
+  glob(patterns: string | readonly string[]): Promise<string[]>;
+  isdir(path: string): Promise<boolean>;
+  open(path: string, mode: `${string}b${string}`, options?: { blockSize?: number; maxRequests?: number }): Promise<SFTPClientFile<Uint8Array>>;
+  remoteCopy(src: SFTPClientFile<Uint8Array>, dst: SFTPClientFile<Uint8Array>, srcOffset?: number, length?: number, dstOffset?: number): Promise<void>;
+  fileContext(): { session: ClientSession };
+}
+
+/** A name sent by the server that is safe to use as one local path component. */
+export function checkRemoteName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || /[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+    throw new SFTPInvalidFilename(`refusing unsafe remote file name ${JSON.stringify(name)}`);
+  }
+}
+
+function preserveAttrs(a: SFTPAttrs): SFTPAttrs {
+  const out: SFTPAttrs = {};
+  if (a.permissions !== undefined) out.permissions = a.permissions & 0o7777;
+  if (a.atime !== undefined && a.mtime !== undefined) {
+    out.atime = a.atime;
+    out.mtime = a.mtime;
+    if (a.atimeNs !== undefined) out.atimeNs = a.atimeNs;
+    if (a.mtimeNs !== undefined) out.mtimeNs = a.mtimeNs;
+  }
+  return out;
+}
+
+async function each(items: readonly string[], options: TransferOptions, fn: (item: string) => Promise<void>): Promise<void> {
+  for (const item of items) {
+    try {
+      await fn(item);
+    } catch (e) {
+      if (options.errorHandler) options.errorHandler(e);
+      else throw e;
+    }
+  }
+}
+
+// ----- download
+
+export async function getFiles(client: TransferClient, local: LocalFs, remotePaths: string | readonly string[], localPath: string | undefined, options: TransferOptions, glob: boolean): Promise<void> {
+  const list = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
+  const sources = glob ? await client.glob(list) : list;
+  const dst = localPath ?? '.';
+  const dstIsDir = await local.stat(dst).then(
+    (a) => attrsType(a) === FILEXFER_TYPE.DIRECTORY,
+    () => false,
+  );
+  if (sources.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
+  await each(sources, options, async (src) => {
+    const target = dstIsDir ? local.join(dst, basename(src)) : dst;
+    await getOne(client, local, src, target, options, false);
+  });
+}
+
+async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean): Promise<void> {
+  const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
+  const type = attrsType(attrs);
+  if (nested) {
+    // Inside a recursive download nothing may be written through an existing local symlink.
+    const existing = await local.lstat(dst).catch(() => undefined);
+    if (existing && attrsType(existing) === FILEXFER_TYPE.SYMLINK) throw new SFTPFailure(`refusing to write through local symlink ${dst}`);
+  }
+  if (type === FILEXFER_TYPE.DIRECTORY) {
+    if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    await local.mkdir(dst);
+    const made = await local.lstat(dst);
+    if (attrsType(made) !== FILEXFER_TYPE.DIRECTORY) throw new SFTPFailure(`${dst} is not a directory`);
+    const seen = new Set<string>();
+    const entries = await client.readdir(src);
+    await each(
+      entries.map((e) => e.filename).filter((n) => n !== '.' && n !== '..'),
+      options,
+      async (name) => {
+        checkRemoteName(name);
+        if (seen.has(name)) throw new SFTPInvalidFilename(`duplicate remote name ${JSON.stringify(name)}`);
+        seen.add(name);
+        await getOne(client, local, joinPath(src, name), local.join(dst, name), options, true);
+      },
+    );
+  } else if (type === FILEXFER_TYPE.SYMLINK) {
+    await local.symlink(await client.readlink(src), dst);
+    return;
+  } else {
+    await downloadFile(client, local, src, dst, attrs.size, options);
+  }
+  if (options.preserve) await local.setstat(dst, preserveAttrs(attrs));
+}
+
+async function downloadFile(client: TransferClient, local: LocalFs, src: string, dst: string, size: number | undefined, options: TransferOptions): Promise<void> {
+  const { blockSize, maxRequests } = client.transferParams(options.blockSize, options.maxRequests);
+  const remote = await client.open(src, 'rb', { blockSize, maxRequests });
+  try {
+    const out = await local.open(dst, 'w');
+    try {
+      let done = 0;
+      const total = size ?? 0;
+      const writes: Array<Promise<void>> = [];
+      for await (const block of readRanges(client.fileContext().session, remote.handle, 0, -1, blockSize, maxRequests)) {
+        writes.push(out.write(block.data, block.offset));
+        if (writes.length >= 16) await writes.shift();
+        done += block.data.length;
+        options.progressHandler?.(src, dst, done, Math.max(total, done));
+      }
+      await Promise.all(writes);
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await remote.close().catch(() => undefined);
+  }
+}
+
+// ----- upload
+
+export async function putFiles(client: TransferClient, local: LocalFs, localPaths: string | readonly string[], remotePath: string | undefined, options: TransferOptions, glob: boolean): Promise<void> {
+  const list = typeof localPaths === 'string' ? [localPaths] : [...localPaths];
+  if (glob) throw new SFTPFailure('mput needs local glob expansion: pass the expanded paths (the Node adapter does)');
+  const dst = remotePath ?? '.';
+  const dstIsDir = await client.isdir(dst);
+  if (list.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
+  await each(list, options, async (src) => {
+    const target = dstIsDir ? joinPath(dst, local.basename(src)) : dst;
+    await putOne(client, local, src, target, options);
+  });
+}
+
+async function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions): Promise<void> {
+  const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
+  const type = attrsType(attrs);
+  if (type === FILEXFER_TYPE.DIRECTORY) {
+    if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (!(await client.isdir(dst))) await client.mkdir(dst);
+    const names = await local.readdir(src);
+    await each(names, options, (name) => putOne(client, local, local.join(src, name), joinPath(dst, name), options));
+  } else if (type === FILEXFER_TYPE.SYMLINK) {
+    await client.symlink(await local.readlink(src), dst);
+    return;
+  } else {
+    await uploadFile(client, local, src, dst, attrs.size ?? 0, options);
+  }
+  if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
+}
+
+async function uploadFile(client: TransferClient, local: LocalFs, src: string, dst: string, size: number, options: TransferOptions): Promise<void> {
+  const { blockSize, maxRequests } = client.transferParams(options.blockSize, options.maxRequests, true);
+  const input = await local.open(src, 'r');
+  try {
+    const remote = await client.open(dst, 'wb', { blockSize, maxRequests });
+    try {
+      let pos = 0;
+      const next = async (): Promise<Block | undefined> => {
+        const data = await input.read(pos, blockSize);
+        if (data.length === 0) return undefined;
+        const offset = pos;
+        pos += data.length;
+        return { offset, data };
+      };
+      await pipelineWrites(client, remote, next, src, dst, size, maxRequests, options.progressHandler);
+    } finally {
+      await remote.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+interface Block {
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+/** Takes blocks from `source` until it returns none, writing each at its offset with up to maxRequests WRITEs in flight. */
+async function pipelineWrites(
+  client: TransferClient,
+  remote: SFTPClientFile<Uint8Array>,
+  source: () => Promise<Block | undefined>,
+  src: string,
+  dst: string,
+  total: number,
+  maxRequests: number,
+  progress: ProgressHandler | undefined,
+): Promise<void> {
+  const session = client.fileContext().session;
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  let done = 0;
+  for (;;) {
+    if (failure !== undefined) break;
+    const block = await source();
+    if (!block) break;
+    const { offset, data } = block;
+    const p: Promise<void> = session
+      .request({ kind: 'write', handle: remote.handle, offset, data })
+      .then((r) => {
+        expectStatus(r);
+        done += data.length;
+        progress?.(src, dst, done, Math.max(total, done));
+      })
+      .catch((e: unknown) => {
+        failure ??= e;
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+    await session.writable();
+    if (inflight.size >= maxRequests) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
+}
+
+// ----- remote copy
+
+export async function copyFiles(client: TransferClient, srcPaths: string | readonly string[], dstPath: string | undefined, options: TransferOptions & { remoteOnly?: boolean }, glob: boolean): Promise<void> {
+  const list = typeof srcPaths === 'string' ? [srcPaths] : [...srcPaths];
+  const sources = glob ? await client.glob(list) : list;
+  const dst = dstPath ?? '.';
+  const dstIsDir = await client.isdir(dst);
+  if (sources.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
+  await each(sources, options, async (src) => {
+    await copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options);
+  });
+}
+
+async function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }): Promise<void> {
+  const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
+  const type = attrsType(attrs);
+  if (type === FILEXFER_TYPE.DIRECTORY) {
+    if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (!(await client.isdir(dst))) await client.mkdir(dst);
+    const names = (await client.readdir(src)).map((e) => e.filename).filter((n) => n !== '.' && n !== '..');
+    await each(names, options, async (name) => {
+      checkRemoteName(name);
+      await copyOne(client, joinPath(src, name), joinPath(dst, name), options);
+    });
+  } else if (type === FILEXFER_TYPE.SYMLINK) {
+    await client.symlink(await client.readlink(src), dst);
+    return;
+  } else {
+    const { blockSize, maxRequests } = client.transferParams(options.blockSize, options.maxRequests);
+    const input = await client.open(src, 'rb', { blockSize, maxRequests });
+    try {
+      const output = await client.open(dst, 'wb', { blockSize, maxRequests });
+      try {
+        if (client.supportsRemoteCopy) {
+          await client.remoteCopy(input, output);
+          options.progressHandler?.(src, dst, attrs.size ?? 0, attrs.size ?? 0);
+        } else if (options.remoteOnly) {
+          throw new SFTPFailure('server does not support copy-data');
+        } else {
+          // Reads complete out of order; each write goes to its block's own offset.
+          const iterator = readRanges(client.fileContext().session, input.handle, 0, -1, blockSize, maxRequests);
+          const next = async (): Promise<Block | undefined> => {
+            const r = await iterator.next();
+            return r.done ? undefined : r.value;
+          };
+          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, maxRequests, options.progressHandler);
+        }
+      } finally {
+        await output.close();
+      }
+    } finally {
+      await input.close();
+    }
+  }
+  if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
+}
