@@ -9,17 +9,42 @@ export function mpintByteLength(value: bigint): number {
   // A non-negative value needs its magnitude's bytes plus a 0x00 when the top bit is set;
   // a negative value v needs as many bytes as the non-negative value -v-1 does.
   const magnitude = value > 0n ? value : -value - 1n;
-  const bits = magnitude === 0n ? 0 : magnitude.toString(2).length;
-  return Math.floor(bits / 8) + 1;
+  return Math.floor(bitLength(magnitude) / 8) + 1;
+}
+
+/** Number of significant bits of a non-negative integer (hex is far cheaper than binary text). */
+function bitLength(v: bigint): number {
+  if (v === 0n) return 0;
+  const hex = v.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(Number.parseInt(hex[0] as string, 16)));
 }
 
 /** Writes the `length`-byte two's-complement encoding of `value` into `out` at `offset`. */
 export function encodeMpint(value: bigint, out: Uint8Array, offset: number, length: number): void {
-  let v = value < 0n ? (1n << BigInt(length * 8)) + value : value;
+  if (length === 0) return;
+  const v = value < 0n ? (1n << BigInt(length * 8)) + value : value;
+  const hex = v.toString(16);
+  // Left-pad to `length` bytes; the padding byte is zero since `v` is already in range.
+  let h = hex.length - 1;
   for (let i = offset + length - 1; i >= offset; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+    const lo = h >= 0 ? HEX_VALUE[hex.charCodeAt(h)] as number : 0;
+    const hi = h >= 1 ? HEX_VALUE[hex.charCodeAt(h - 1)] as number : 0;
+    out[i] = (hi << 4) | lo;
+    h -= 2;
   }
+}
+
+const HEX_VALUE: readonly number[] = (() => {
+  const t = new Array<number>(128).fill(0);
+  for (let i = 0; i < 16; i++) t['0123456789abcdef'.charCodeAt(i)] = i;
+  return t;
+})();
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+function hexOf(bytes: Uint8Array): string {
+  let hex = '';
+  for (let i = 0; i < bytes.length; i++) hex += BYTE_HEX[bytes[i] as number] as string;
+  return hex;
 }
 
 /** The minimal two's-complement encoding of `value` (empty for zero). */
@@ -33,9 +58,7 @@ export function mpintToBytes(value: bigint): Uint8Array {
 /** The integer a two's-complement big-endian byte string denotes (no canonical check). */
 export function bytesToMpint(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  let hex = '';
-  for (const b of bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
-  const unsigned = BigInt(`0x${hex}`);
+  const unsigned = BigInt(`0x${hexOf(bytes)}`);
   return (bytes[0] as number) & 0x80 ? unsigned - (1n << BigInt(bytes.length * 8)) : unsigned;
 }
 
@@ -67,7 +90,5 @@ export function bigintToUnsignedBytes(value: bigint, length?: number): Uint8Arra
 /** The non-negative integer of unsigned big-endian bytes. */
 export function unsignedBytesToBigint(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  let hex = '';
-  for (const b of bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
-  return BigInt(`0x${hex}`);
+  return BigInt(`0x${hexOf(bytes)}`);
 }

@@ -10,6 +10,28 @@ import { WireError } from './errors.ts';
 import { bytesToMpint, isCanonicalMpint } from './mpint.ts';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Strings up to this many bytes are tried as ASCII by hand before calling the UTF-8 decoder. */
+const SHORT_TEXT = 64;
+const CHUNK = 8192;
+
+/** The text of `raw` when every byte is ASCII, else undefined. */
+function asciiOrUndefined(raw: Uint8Array): string | undefined {
+  let s = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as number;
+    if (c > 0x7f) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** One char per byte. Chunked so a long string never exceeds the engine's argument limit. */
+function latin1Text(raw: Uint8Array): string {
+  if (raw.length <= CHUNK) return String.fromCharCode.apply(null, raw as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < raw.length; i += CHUNK) s += String.fromCharCode.apply(null, raw.subarray(i, i + CHUNK) as unknown as number[]);
+  return s;
+}
 
 export interface ReaderOptions {
   /** Largest string length accepted (default: whatever remains). */
@@ -124,6 +146,11 @@ export class Reader {
   utf8(field = 'string', maxLength?: number): string {
     const start = this.pos;
     const raw = this.bytes(field, maxLength);
+    // Short ASCII strings (names, commands) are the common case: skip the decoder call.
+    if (raw.length <= SHORT_TEXT) {
+      const ascii = asciiOrUndefined(raw);
+      if (ascii !== undefined) return ascii;
+    }
     try {
       return utf8Decoder.decode(raw);
     } catch (cause) {
@@ -133,10 +160,16 @@ export class Reader {
 
   /** string holding bytes read as Latin-1 (one char per byte), for fields that are not UTF-8. */
   latin1(field = 'string', maxLength?: number): string {
+    return latin1Text(this.bytes(field, maxLength));
+  }
+
+  /**
+   * A string whose content is itself SSH-encoded: a new Reader over it, with the same maximum
+   * string length and error offsets that count from the start of this reader's input.
+   */
+  nested(field = 'string', maxLength?: number): Reader {
     const raw = this.bytes(field, maxLength);
-    let s = '';
-    for (let i = 0; i < raw.length; i += 8192) s += String.fromCharCode(...raw.subarray(i, i + 8192));
-    return s;
+    return new Reader(raw, { maxStringLength: this.maxString, baseOffset: this.base + this.pos - raw.length });
   }
 
   /** mpint, rejecting non-minimal encodings. */
@@ -150,15 +183,22 @@ export class Reader {
   /** name-list: comma-separated non-empty US-ASCII names. */
   nameList(field = 'name-list', maxLength?: number): string[] {
     const start = this.pos;
-    const raw = this.bytes(field, maxLength);
+    return this.names(this.bytes(field, maxLength), field, start);
+  }
+
+  /** Every remaining byte as a name-list without length prefix (the value of server-sig-algs). */
+  restNameList(field = 'name-list'): string[] {
+    const start = this.pos;
+    return this.names(this.rest(), field, start);
+  }
+
+  private names(raw: Uint8Array, field: string, start: number): string[] {
     if (raw.length === 0) return [];
-    let text = '';
     for (let i = 0; i < raw.length; i++) {
       const c = raw[i] as number;
       if (c < 0x20 || c > 0x7e) throw this.error('invalid-value', field, `byte 0x${c.toString(16)} is not printable US-ASCII`, start);
-      text += String.fromCharCode(c);
     }
-    const names = text.split(',');
+    const names = latin1Text(raw).split(',');
     if (names.some((n) => n.length === 0)) throw this.error('invalid-value', field, 'empty name in name-list', start);
     return names;
   }

@@ -10,6 +10,19 @@ import { encodeMpint, mpintByteLength } from './mpint.ts';
 const utf8Encoder = new TextEncoder();
 const MAX_U32 = 0xffff_ffff;
 const MAX_U64 = (1n << 64n) - 1n;
+const NAME = /^[\x20-\x2b\x2d-\x7e]+$/;
+/** Strings up to this many UTF-16 units are copied by hand when ASCII, skipping the encoder call. */
+const SHORT_TEXT = 64;
+
+/** Writes `text` at `at` when it is all ASCII (room is already ensured); returns -1 otherwise. */
+function writeAscii(text: string, buf: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    buf[at + i] = c;
+  }
+  return text.length;
+}
 
 /** Appends SSH-encoded values to a buffer that grows as needed. Methods chain. */
 export class Writer {
@@ -17,8 +30,9 @@ export class Writer {
   private view: DataView;
   private pos = 0;
 
+  /** `initialCapacity` bytes are allocated up front; pass the exact size to get an exact buffer. */
   constructor(initialCapacity = 256) {
-    this.buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.buf = new Uint8Array(Math.max(1, initialCapacity));
     this.view = new DataView(this.buf.buffer);
   }
 
@@ -85,12 +99,37 @@ export class Writer {
 
   /** string holding UTF-8 text. */
   utf8(text: string): this {
-    // Reserve the worst case (3 bytes per UTF-16 unit), encode in place, then backfill the length.
-    this.ensure(4 + text.length * 3);
+    this.ensure(4 + text.length);
     const start = this.pos + 4;
-    const { written } = utf8Encoder.encodeInto(text, this.buf.subarray(start));
+    let written = -1;
+    if (text.length <= SHORT_TEXT) written = writeAscii(text, this.buf, start);
+    if (written < 0) {
+      // Encode into what is free; when that was too small, reserve the worst case (3 bytes per
+      // UTF-16 unit) and encode again, so a pre-sized writer never over-allocates.
+      let result = utf8Encoder.encodeInto(text, this.buf.subarray(start));
+      if (result.read < text.length) {
+        this.ensure(4 + text.length * 3);
+        result = utf8Encoder.encodeInto(text, this.buf.subarray(start));
+      }
+      written = result.written;
+    }
     this.view.setUint32(this.pos, written);
     this.pos = start + written;
+    return this;
+  }
+
+  /** string of bytes given as a Latin-1 string (one char per byte, each below U+0100). */
+  latin1(text: string): this {
+    this.u32(text.length);
+    this.ensure(text.length);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) throw new RangeError(`character U+${c.toString(16)} has no Latin-1 byte`);
+      buf[p++] = c;
+    }
+    this.pos = p;
     return this;
   }
 
@@ -106,10 +145,15 @@ export class Writer {
 
   /** name-list: comma-separated US-ASCII names in a string. */
   nameList(names: readonly string[]): this {
+    Writer.checkNames(names);
+    return this.latin1(names.join(','));
+  }
+
+  /** Throws unless every name is non-empty printable US-ASCII without a comma. RFC 4251 §5. */
+  static checkNames(names: readonly string[]): void {
     for (const name of names) {
-      if (name.length === 0 || name.includes(',')) throw new RangeError(`invalid name in name-list: ${JSON.stringify(name)}`);
+      if (!NAME.test(name)) throw new RangeError(`invalid name in name-list: ${JSON.stringify(name)}`);
     }
-    return this.utf8(names.join(','));
   }
 
   /** A string whose content is written by `body`: the length is filled in afterwards. */
