@@ -49,6 +49,14 @@ describe.each(OPENSSH_TYPES)('our %s keys in ssh-keygen', (type) => {
     expect(dir.fails(['-y', '-P', 'wrong', '-f', enc])).toBe(true);
   });
 
+  test('encrypted openssh private key loads in ssh-keygen -y -P', () => {
+    for (const cipherName of ['aes256-ctr', 'chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com']) {
+      const p = dir.write(key.exportPrivateKey('openssh', { passphrase: 'pw', cipherName, rounds: 2 }));
+      expect(dir.run(['-y', '-P', 'pw', '-f', p]).trim()).toBe(publicLine(key));
+      expect(dir.fails(['-y', '-P', 'nope', '-f', p])).toBe(true);
+    }
+  });
+
   test('public key formats import in ssh-keygen -i', () => {
     const pubPath = dir.write(key.exportPublicKey('openssh'));
     expect(dir.run(['-l', '-f', pubPath]).trim()).toBe(fingerprintLine(key, 'sha256'));
@@ -76,6 +84,15 @@ const KEYGEN_TYPES: readonly [string, number | undefined][] = [
 ];
 
 describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
+  test.each(['aes256-ctr', 'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-cbc'])('openssh format encrypted with -Z %s', (cipher) => {
+    const p = dir.path();
+    dir.run(['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-f', p, '-N', 'secret', '-a', '4', '-Z', cipher, '-C', 'zz']);
+    const key = importPrivateKey(dir.read(p), 'secret');
+    expect(key.getComment()).toBe('zz');
+    expect(key.equals(importPublicKey(dir.read(`${p}.pub`)))).toBe(true);
+    expect(() => importPrivateKey(dir.read(p), 'Secret')).toThrow(KeyEncryptionError);
+  });
+
   const formats = type === 'ed25519' ? ['RFC4716'] : ['RFC4716', 'PEM', 'PKCS8'];
 
   test.each(formats)('private key written with -m %s, plain and encrypted', (format) => {
@@ -91,7 +108,7 @@ describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
     expect(pub.equals(key)).toBe(true);
     expect(pub.getComment()).toBe('test-comment');
 
-    if (format !== 'RFC4716') {
+    {
       const e = dir.keygen(type, bits, { format, passphrase: 'pw pw' });
       const ek = importPrivateKey(dir.read(e), 'pw pw');
       expect(ek.equals(importPublicKey(dir.read(`${e}.pub`)))).toBe(true);

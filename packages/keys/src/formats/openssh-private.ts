@@ -14,8 +14,8 @@ import { opensshCipherInfo, opensshDecrypt, opensshEncrypt, opensshKdf } from '.
 
 export const OPENSSH_LABEL = 'OPENSSH PRIVATE KEY';
 const MAGIC = new Uint8Array([...'openssh-key-v1'].map((c) => c.charCodeAt(0)).concat(0));
-/** bcrypt rounds beyond which we refuse to work (each round costs ~ms; OpenSSH default 16). */
-export const MAX_BCRYPT_ROUNDS = 1024;
+/** bcrypt rounds beyond which we refuse to work: each costs about 10 ms here (OpenSSH default 16). */
+export const MAX_BCRYPT_ROUNDS = 256;
 const MAX_KEYS = 64;
 
 export interface OpensshEncodeOptions {
@@ -40,7 +40,14 @@ export function encodeOpensshPrivateBinary(impl: KeyImpl, publicBlob: Uint8Array
   const encrypted = passphrase !== undefined && passphrase.length > 0;
   const cipherName = encrypted ? (options.cipherName ?? 'aes256-ctr') : 'none';
   const rounds = options.rounds ?? 16;
-  const info = encrypted ? opensshCipherInfo(cipherName) : { keyLength: 0, ivLength: 0, blockLength: 8, tagLength: 0 };
+  let info = { keyLength: 0, ivLength: 0, blockLength: 8, tagLength: 0 };
+  if (encrypted) {
+    try {
+      info = opensshCipherInfo(cipherName);
+    } catch (cause) {
+      throw new KeyExportError(`unsupported cipher ${JSON.stringify(cipherName)}`, { cause });
+    }
+  }
   if (encrypted && (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_BCRYPT_ROUNDS)) {
     throw new KeyExportError(`bcrypt rounds must be between 1 and ${MAX_BCRYPT_ROUNDS}`);
   }

@@ -51,7 +51,7 @@ export class KeygenDir {
   /** Generates a key with ssh-keygen; returns the private key path. */
   keygen(type: string, bits: number | undefined, opts: { passphrase?: string; format?: string; comment?: string } = {}): string {
     const p = this.path();
-    const args = ['-q', '-t', type, '-f', p, '-N', opts.passphrase ?? '', '-C', opts.comment ?? 'test-comment'];
+    const args = ['-q', '-t', type, '-f', p, '-N', opts.passphrase ?? '', '-a', '4', '-C', opts.comment ?? 'test-comment'];
     if (bits !== undefined) args.push('-b', String(bits));
     if (opts.format) args.push('-m', opts.format);
     this.run(args);
