@@ -1,0 +1,78 @@
+/**
+ * The binary packet protocol, RFC 4253 §6: frames payloads into packets and back, counts sequence
+ * numbers (wrapping at 2^32, reset by strict kex), and switches keys at NEWKEYS. Sealing and
+ * opening are @ssh/crypto's; this layer buffers, sizes and orders.
+ * @module
+ */
+
+import { createOpener, createSealer, type Opener, type Sealer } from '@ssh/crypto';
+import { ByteQueue } from './byte-queue.ts';
+
+/** Inbound packets: bytes in, payloads out. */
+export class PacketReader {
+  private readonly queue = new ByteQueue();
+  private opener: Opener;
+  private readonly maxPacketLength: number;
+  private pendingTotal = -1; // size of the packet whose head has been decrypted, or -1
+  /** Sequence number of the next packet. */
+  seq = 0;
+
+  constructor(maxPacketLength: number) {
+    this.maxPacketLength = maxPacketLength;
+    this.opener = createOpener({ maxPacketLength });
+  }
+
+  /** Bytes received and not yet framed. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.queue.push(chunk);
+  }
+
+  /**
+   * The next payload, or undefined until its bytes have arrived. A length field beyond the maximum
+   * is refused as soon as the first block is read, before the rest is buffered. Throws
+   * @ssh/crypto's PacketLengthError or MacError on a corrupt packet.
+   */
+  next(): Uint8Array | undefined {
+    if (this.pendingTotal < 0) {
+      if (this.queue.length < this.opener.headLength) return undefined;
+      this.pendingTotal = this.opener.decryptLength(this.seq, this.queue.peek(this.opener.headLength));
+    }
+    if (this.queue.length < this.pendingTotal) return undefined;
+    const payload = this.opener.open(this.seq, this.queue.take(this.pendingTotal));
+    this.pendingTotal = -1;
+    this.seq = (this.seq + 1) >>> 0;
+    return payload;
+  }
+
+  /** New keys take effect from the next packet (after NEWKEYS). */
+  setKeys(options: Omit<Parameters<typeof createOpener>[0], 'maxPacketLength'>): void {
+    this.opener = createOpener({ ...options, maxPacketLength: this.maxPacketLength });
+  }
+
+  /** Bytes left after the transport stops reading packets (nothing is lost on a hand-over). */
+  drain(): Uint8Array {
+    return this.queue.takeAll();
+  }
+}
+
+/** Outbound packets: payloads in, bytes out. */
+export class PacketWriter {
+  private sealer: Sealer = createSealer({});
+  /** Sequence number of the next packet. */
+  seq = 0;
+
+  write(payload: Uint8Array): Uint8Array {
+    const packet = this.sealer.seal(this.seq, payload);
+    this.seq = (this.seq + 1) >>> 0;
+    return packet;
+  }
+
+  /** New keys take effect from the next packet (after our NEWKEYS). */
+  setKeys(options: Parameters<typeof createSealer>[0]): void {
+    this.sealer = createSealer(options);
+  }
+}

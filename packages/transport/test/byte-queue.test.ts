@@ -1,0 +1,39 @@
+/** ByteQueue: contiguous views over arbitrarily chunked input. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ByteQueue } from '../src/byte-queue.ts';
+
+describe('ByteQueue', () => {
+  it('returns the same bytes as a flat buffer for any chunking and any read sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 10 }),
+        fc.array(fc.nat(50), { maxLength: 20 }),
+        (chunks, reads) => {
+          const q = new ByteQueue();
+          const flat: number[] = [];
+          for (const c of chunks) {
+            q.push(c);
+            flat.push(...c);
+          }
+          let pos = 0;
+          for (const r of reads) {
+            const n = Math.min(r, q.length);
+            expect([...q.peek(n)]).toEqual(flat.slice(pos, pos + n));
+            expect([...q.take(n)]).toEqual(flat.slice(pos, pos + n));
+            pos += n;
+            expect(q.length).toBe(flat.length - pos);
+          }
+          expect([...q.takeAll()]).toEqual(flat.slice(pos));
+        },
+      ),
+    );
+  });
+
+  it('refuses reads beyond what is queued', () => {
+    const q = new ByteQueue();
+    q.push(Uint8Array.of(1, 2));
+    expect(() => q.peek(3)).toThrow(RangeError);
+    expect(() => q.skip(3)).toThrow(RangeError);
+  });
+});
