@@ -1,0 +1,307 @@
+/**
+ * The ssh_config keyword table (OpenSSH 9.2 readconf.c, with Debian's GSSAPI additions): how
+ * each keyword's arguments parse and how repeated settings combine. Keywords without a parser
+ * are recognised (so they are not "Bad configuration option") and reported as ignored.
+ * @module
+ */
+
+import { BadArgument, type ConfigLine } from './document.ts';
+import { parseForward, type ForwardSpec } from './forwards.ts';
+import { command, flag, flagWord, integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
+
+
+/** How repeated settings of one keyword combine. */
+export type CombineMode =
+  | 'first' // the first obtained value wins
+  | 'append' // every value is kept, in order, duplicates dropped (IdentityFile, CertificateFile, forwards)
+  | 'sendenv' // names accumulate; `-pattern` removes earlier names
+  | 'setenv' // the first line wins; within it the first value of each name
+  | 'proxy'; // ProxyCommand and ProxyJump: whichever is obtained first wins, the other is ignored
+
+export interface ClientKeyword {
+  /** The keyword as ssh_config(5) spells it. */
+  readonly name: string;
+  /** Lowercase key shared by aliases (ChallengeResponseAuthentication -> kbdinteractiveauthentication). */
+  readonly key: string;
+  /** Typed parser; undefined for keywords this package recognises but does not interpret. */
+  readonly parse?: (line: ConfigLine) => unknown;
+  readonly combine: CombineMode;
+  /** Deprecated/unsupported keywords are accepted and have no effect, as in OpenSSH. */
+  readonly obsolete?: true;
+}
+
+/** Address family values. */
+export type AddressFamily = 'any' | 'inet' | 'inet6';
+export type CanonicalizeHostnameMode = 'no' | 'yes' | 'always';
+export type RequestTtyMode = 'no' | 'yes' | 'force' | 'auto';
+export type PubkeyAuthenticationMode = 'no' | 'yes' | 'unbound' | 'host-bound';
+
+/** A ProxyJump hop. */
+export interface JumpHost {
+  readonly user?: string;
+  readonly host: string;
+  readonly port?: number;
+}
+
+/** Parses one ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
+export function parseJumpHop(hop: string): JumpHost {
+  const fail = (): never => {
+    throw new BadArgument(`invalid ProxyJump "${hop}"`);
+  };
+  let text = hop;
+  if (text.startsWith('ssh://')) {
+    text = text.slice(6);
+    if (text.endsWith('/')) text = text.slice(0, -1);
+  }
+  const at = text.lastIndexOf('@');
+  const user = at >= 0 ? text.slice(0, at) : undefined;
+  let rest = at >= 0 ? text.slice(at + 1) : text;
+  let hostPart: string;
+  let portPart: string | undefined;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) return fail();
+    hostPart = rest.slice(1, close);
+    rest = rest.slice(close + 1);
+    if (rest !== '' && !rest.startsWith(':')) return fail();
+    portPart = rest === '' ? undefined : rest.slice(1);
+  } else {
+    const colon = rest.indexOf(':');
+    hostPart = colon >= 0 ? rest.slice(0, colon) : rest;
+    portPart = colon >= 0 ? rest.slice(colon + 1) : undefined;
+    if (portPart !== undefined && portPart.includes(':')) return fail();
+  }
+  if (hostPart === '' || user === '') return fail();
+  let p: number | undefined;
+  if (portPart !== undefined) {
+    try {
+      p = port(portPart);
+    } catch {
+      return fail();
+    }
+  }
+  return { ...(user !== undefined ? { user } : {}), host: hostPart, ...(p !== undefined ? { port: p } : {}) };
+}
+
+/** ProxyJump: `none` or a comma-separated list of hops. */
+export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
+  const arg = single(line);
+  if (arg.toLowerCase() === 'none') return 'none';
+  return arg.split(',').map(parseJumpHop);
+}
+
+const algorithmList = (line: ConfigLine): string => {
+  const arg = single(line);
+  if (arg === '' || /,,|^[+\-^]?,|,$/.test(arg)) throw new BadArgument(`bad algorithm list "${arg}"`);
+  return arg;
+};
+
+const path = (line: ConfigLine): string => single(line);
+const str = (line: ConfigLine): string => single(line);
+const int = (line: ConfigLine): number => integer(single(line));
+const time = (line: ConfigLine): number => timeInterval(single(line));
+const timeOrNone = (line: ConfigLine): number | 'none' => {
+  const a = single(line);
+  return a.toLowerCase() === 'none' ? 'none' : timeInterval(a);
+};
+
+function fwd(kind: 'local' | 'remote' | 'dynamic') {
+  return (line: ConfigLine): ForwardSpec => {
+    const a = line.args;
+    if (kind === 'dynamic') return parseForward(single(line), true, false);
+    if (a.length === 0 || a.length > 2) throw new BadArgument(`Missing target argument for ${line.keyword}`);
+    if (a.length === 1) {
+      if (kind === 'local') throw new BadArgument('Missing target argument.');
+      return parseForward(a[0] as string, false, true);
+    }
+    return parseForward(`${a[0] as string}:${a[1] as string}`, false, kind === 'remote');
+  };
+}
+
+function envNames(line: ConfigLine): string[] {
+  const names = list(line, true);
+  for (const n of names) if (n === '' || n.includes('=')) throw new BadArgument('Invalid environment name.');
+  return names;
+}
+
+function envSettings(line: ConfigLine): string[] {
+  const vals = list(line, true);
+  for (const v of vals) if (!v.includes('=')) throw new BadArgument('Invalid SetEnv.');
+  return vals;
+}
+
+/** ForwardAgent: yes/no or a socket path / environment variable name. */
+function forwardAgent(line: ConfigLine): boolean | string {
+  const a = single(line);
+  const f = flagWord(a);
+  return f ?? a;
+}
+
+function canonicalCnames(line: ConfigLine): readonly string[] | 'none' {
+  const a = list(line);
+  if (a.length === 1 && (a[0] as string).toLowerCase() === 'none') return 'none';
+  for (const rule of a) {
+    const parts = rule.split(':');
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new BadArgument(`Invalid permitted CNAME "${rule}"`);
+  }
+  return a;
+}
+
+const FIRST = 'first';
+
+type Row = readonly [name: string, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: CombineMode, aliasOf?: string];
+
+const ROWS: readonly Row[] = [
+  // Typed keywords (AsyncSSH's supported list plus forwards, IdentitiesOnly, PKCS11Provider).
+  ['AddressFamily', (l) => multistate<AddressFamily>(l, { any: 'any', inet: 'inet', inet6: 'inet6' })],
+  ['BindAddress', str],
+  ['CanonicalDomains', (l) => list(l)],
+  ['CanonicalizeFallbackLocal', flag],
+  [
+    'CanonicalizeHostname',
+    (l) => multistate<CanonicalizeHostnameMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', always: 'always' }),
+  ],
+  ['CanonicalizeMaxDots', int],
+  ['CanonicalizePermittedCNAMEs', canonicalCnames],
+  ['CASignatureAlgorithms', algorithmList],
+  ['CertificateFile', path, 'append'],
+  ['Ciphers', algorithmList],
+  ['Compression', flag],
+  ['ConnectTimeout', timeOrNone],
+  ['DynamicForward', fwd('dynamic'), 'append'],
+  ['EnableSSHKeysign', flag],
+  ['ForwardAgent', forwardAgent],
+  ['ForwardX11Trusted', flag],
+  ['GlobalKnownHostsFile', (l) => list(l)],
+  ['GSSAPIAuthentication', flag],
+  ['GSSAPIDelegateCredentials', flag],
+  ['GSSAPIKeyExchange', flag],
+  ['HostbasedAuthentication', flag],
+  ['HostKeyAlgorithms', algorithmList],
+  ['HostKeyAlias', str],
+  ['HostName', str],
+  ['IdentitiesOnly', flag],
+  ['IdentityAgent', path],
+  ['IdentityFile', path, 'append'],
+  ['KbdInteractiveAuthentication', flag],
+  ['ChallengeResponseAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
+  ['SkeyAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
+  ['TisAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
+  ['KexAlgorithms', algorithmList],
+  ['LocalForward', fwd('local'), 'append'],
+  ['MACs', algorithmList],
+  ['PasswordAuthentication', flag],
+  ['PKCS11Provider', path],
+  ['SmartcardDevice', path, FIRST, 'PKCS11Provider'],
+  ['Port', (l) => port(single(l))],
+  ['PreferredAuthentications', str],
+  ['ProxyCommand', command, 'proxy'],
+  ['ProxyJump', parseProxyJump, 'proxy'],
+  [
+    'PubkeyAuthentication',
+    (l) =>
+      multistate<PubkeyAuthenticationMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', unbound: 'unbound', 'host-bound': 'host-bound' }),
+  ],
+  ['DSAAuthentication', flag, FIRST, 'PubkeyAuthentication'],
+  ['RekeyLimit', rekeyLimit],
+  ['RemoteCommand', command],
+  ['RemoteForward', fwd('remote'), 'append'],
+  ['RequestTTY', (l) => multistate<RequestTtyMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', force: 'force', auto: 'auto' })],
+  ['SendEnv', envNames, 'sendenv'],
+  ['ServerAliveCountMax', int],
+  ['ServerAliveInterval', time],
+  ['SetEnv', envSettings, 'setenv'],
+  ['TCPKeepAlive', flag],
+  ['KeepAlive', flag, FIRST, 'TCPKeepAlive'],
+  ['User', str],
+  ['UserKnownHostsFile', (l) => list(l)],
+  ['IdentityFile2', path, 'append', 'IdentityFile'],
+  ['IgnoreUnknown', str],
+  // Recognised, not interpreted: OpenSSH applies them, connect() has no use for them.
+  ['AddKeysToAgent'],
+  ['BatchMode'],
+  ['BindInterface'],
+  ['CheckHostIP'],
+  ['ClearAllForwardings'],
+  ['ConnectionAttempts'],
+  ['ControlMaster'],
+  ['ControlPath'],
+  ['ControlPersist'],
+  ['EnableEscapeCommandline'],
+  ['EscapeChar'],
+  ['ExitOnForwardFailure'],
+  ['FingerprintHash'],
+  ['ForkAfterAuthentication'],
+  ['ForwardX11'],
+  ['ForwardX11Timeout'],
+  ['GatewayPorts'],
+  ['GSSAPIClientIdentity'],
+  ['GSSAPIServerIdentity'],
+  ['GSSAPIRenewalForcesRekey'],
+  ['GSSAPITrustDns'],
+  ['GSSAPIKexAlgorithms'],
+  ['HashKnownHosts'],
+  ['HostbasedAcceptedAlgorithms'],
+  ['HostbasedKeyTypes', undefined, FIRST, 'HostbasedAcceptedAlgorithms'],
+  ['IPQoS'],
+  ['KbdInteractiveDevices'],
+  ['KnownHostsCommand'],
+  ['LocalCommand'],
+  ['LogLevel'],
+  ['LogVerbose'],
+  ['NoHostAuthenticationForLocalhost'],
+  ['NumberOfPasswordPrompts'],
+  ['PermitLocalCommand'],
+  ['PermitRemoteOpen'],
+  ['ProxyUseFdpass'],
+  ['PubkeyAcceptedAlgorithms'],
+  ['PubkeyAcceptedKeyTypes', undefined, FIRST, 'PubkeyAcceptedAlgorithms'],
+  ['RequiredRSASize'],
+  ['RevokedHostKeys'],
+  ['SecurityKeyProvider'],
+  ['SessionType'],
+  ['StdinNull'],
+  ['StreamLocalBindMask'],
+  ['StreamLocalBindUnlink'],
+  ['StrictHostKeyChecking'],
+  ['SyslogFacility'],
+  ['Tunnel'],
+  ['TunnelDevice'],
+  ['UpdateHostKeys'],
+  ['VerifyHostKeyDNS'],
+  ['VisualHostKey'],
+  ['XAuthLocation'],
+  ['Tag'],
+];
+
+/** Keywords OpenSSH accepts and ignores (deprecated or unsupported in this build). */
+const OBSOLETE: readonly string[] = [
+  'Protocol',
+  'Cipher',
+  'FallBackToRsh',
+  'GlobalKnownHostsFile2',
+  'RhostsAuthentication',
+  'UserKnownHostsFile2',
+  'UseRoaming',
+  'UseRsh',
+  'UsePrivilegedPort',
+  'AFSTokenPassing',
+  'KerberosAuthentication',
+  'KerberosTGTPassing',
+  'RSAAuthentication',
+  'RhostsRSAAuthentication',
+  'CompressionLevel',
+];
+
+function build(): ReadonlyMap<string, ClientKeyword> {
+  const m = new Map<string, ClientKeyword>();
+  for (const [name, parse, combine = FIRST, aliasOf] of ROWS) {
+    const key = (aliasOf ?? name).toLowerCase();
+    m.set(name.toLowerCase(), { name: aliasOf ?? name, key, combine, ...(parse ? { parse } : {}) });
+  }
+  for (const name of OBSOLETE) m.set(name.toLowerCase(), { name, key: name.toLowerCase(), combine: FIRST, obsolete: true });
+  return m;
+}
+
+/** Every keyword ssh_config accepts besides Host, Match and Include, by lowercase name. */
+export const CLIENT_KEYWORDS: ReadonlyMap<string, ClientKeyword> = /* @__PURE__ */ build();

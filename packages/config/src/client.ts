@@ -1,0 +1,404 @@
+/**
+ * ssh_config as ssh(1) reads it: documents read once (Includes followed), then resolved for one
+ * destination with Host and Match evaluated, first-obtained-value-wins, the accumulating
+ * keywords, the final pass (`Match final`, CanonicalizeHostname) and token expansion.
+ * ssh_config(5); OpenSSH 9.2 readconf.c and ssh.c.
+ * @module
+ */
+
+import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
+import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
+import { ConfigParseError } from './errors.ts';
+import { sameForward, type ForwardSpec } from './forwards.ts';
+import { CLIENT_KEYWORDS, type ClientKeyword } from './client-keywords.ts';
+import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
+import { matchPattern, matchPatternList } from './patterns.ts';
+import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
+import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
+
+export type ClientDocument = ConfigDocument<ClientKeyword, readonly ClientCriterion[]>;
+
+/** A parsed set of ssh_config files, in the order ssh(1) reads them. */
+export interface ClientConfig {
+  readonly documents: readonly ClientDocument[];
+}
+
+/** One configuration text to read. */
+export interface ClientConfigSource {
+  readonly text: string;
+  /** Name for messages and Include loop detection (a path when read from disk). */
+  readonly file: string;
+  /**
+   * `'user'` (default; like ~/.ssh/config and `ssh -F`): relative Includes are under ~/.ssh and
+   * `~` is allowed. `'system'` (like /etc/ssh/ssh_config): relative Includes are under /etc/ssh.
+   */
+  readonly scope?: 'user' | 'system';
+  /** Overrides the directory relative Includes are resolved in. */
+  readonly includeDir?: string;
+}
+
+const clientDialect: Dialect<ClientKeyword, readonly ClientCriterion[]> = {
+  lookup: (k) => CLIENT_KEYWORDS.get(k),
+  parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
+  parseMatch: parseClientMatch,
+  hasHost: true,
+  deferUnknown: true,
+};
+
+function* readAll(sources: readonly ClientConfigSource[], env: HostEnvironment): HostTask<ClientConfig> {
+  const documents: ClientDocument[] = [];
+  for (const s of sources) {
+    const user = (s.scope ?? 'user') === 'user';
+    const includeDir = s.includeDir ?? (user ? `${env.homeDir.replace(/\/+$/, '')}/.ssh` : '/etc/ssh');
+    documents.push(yield* readDocument(s.text, { file: s.file, includeDir, allowTilde: user }, clientDialect, env));
+  }
+  return { documents };
+}
+
+/** Reads ssh_config texts (and their Includes) with a synchronous environment. */
+export function parseClientConfig(sources: ClientConfigSource | readonly ClientConfigSource[], env: HostEnvironment): ClientConfig {
+  return runSync(readAll(Array.isArray(sources) ? sources : [sources as ClientConfigSource], env), env);
+}
+
+/** Reads ssh_config texts (and their Includes) with an environment that may answer asynchronously. */
+export function parseClientConfigAsync(
+  sources: ClientConfigSource | readonly ClientConfigSource[],
+  env: HostEnvironment,
+): Promise<ClientConfig> {
+  return runAsync(readAll(Array.isArray(sources) ? sources : [sources as ClientConfigSource], env), env);
+}
+
+/** The connection being configured, as given on the command line / to connect(). */
+export interface ClientTarget {
+  /** Destination host as given (an alias, a name or an address). */
+  readonly host: string;
+  /** An explicit port wins over Port (like `ssh -p`). */
+  readonly port?: number;
+  /** An explicit user wins over User (like `ssh -l`). */
+  readonly user?: string;
+}
+
+/** Where a value came from. */
+export interface SettingSource {
+  readonly file: string;
+  readonly line: number;
+  /** Keyword as written on that line. */
+  readonly keyword: string;
+  /** Arguments as written (after quote processing), before token expansion. */
+  readonly args: readonly string[];
+}
+
+/** One keyword's resolved value. */
+export interface ResolvedSetting {
+  /** Canonical keyword (aliases resolved), e.g. `KbdInteractiveAuthentication`. */
+  readonly keyword: string;
+  /** The connect() option it feeds, when it feeds one. */
+  readonly option?: keyof ClientConfigOptions;
+  /** Parsed value, tokens and `${VAR}` expanded where OpenSSH expands them. Lists for accumulating keywords. */
+  readonly value: unknown;
+  /** Lines that contributed (one for first-wins keywords). */
+  readonly sources: readonly SettingSource[];
+}
+
+/** A setting OpenSSH would apply that connect() has no use for. */
+export interface IgnoredSetting {
+  readonly keyword: string;
+  readonly value: unknown;
+  readonly sources: readonly SettingSource[];
+}
+
+/** ssh_config resolved for one destination. */
+export interface ResolvedClientConfig {
+  /** Options to pass to connect(), camelCase. */
+  readonly options: ClientConfigOptions;
+  /** Every keyword obtained, by lowercase canonical keyword. */
+  readonly settings: ReadonlyMap<string, ResolvedSetting>;
+  /** Settings obtained that connect() does not use. */
+  readonly ignored: readonly IgnoredSetting[];
+  /** Unknown keywords skipped because IgnoreUnknown matched them. */
+  readonly unknownIgnored: readonly SettingSource[];
+  /** Final host name (HostName applied, lowercased), as `ssh -G` prints `hostname`. */
+  readonly hostname: string;
+  readonly originalHost: string;
+  readonly port: number;
+  readonly user: string;
+  /** Whether a final pass was made (Match final, CanonicalizeHostname). */
+  readonly finalPass: boolean;
+}
+
+interface Slot {
+  spec: ClientKeyword;
+  value: unknown;
+  sources: SettingSource[];
+}
+
+const sourceOf = (at: ConfigLine): SettingSource => ({ file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args });
+
+const MAX_IDENTITY_FILES = 100;
+
+class State {
+  readonly slots = new Map<string, Slot>();
+  readonly unknownIgnored: SettingSource[] = [];
+
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+  get(key: string): unknown {
+    return this.slots.get(key)?.value;
+  }
+
+  apply(spec: ClientKeyword, value: unknown, at: ConfigLine): void {
+    const src = sourceOf(at);
+    const slot = this.slots.get(spec.key);
+    switch (spec.combine) {
+      case 'first':
+        if (!slot) this.slots.set(spec.key, { spec, value, sources: [src] });
+        return;
+      case 'proxy': {
+        if (this.slots.has('proxycommand') || this.slots.has('proxyjump')) return;
+        this.slots.set(spec.key, { spec, value, sources: [src] });
+        return;
+      }
+      case 'setenv': {
+        if (slot) return;
+        const seen = new Set<string>();
+        const kept: string[] = [];
+        for (const v of value as string[]) {
+          const name = v.slice(0, v.indexOf('='));
+          if (seen.has(name)) continue;
+          seen.add(name);
+          kept.push(v);
+        }
+        this.slots.set(spec.key, { spec, value: kept, sources: [src] });
+        return;
+      }
+      case 'sendenv': {
+        const cur = slot ?? { spec, value: [] as string[], sources: [] };
+        let names = cur.value as string[];
+        for (const n of value as string[]) {
+          if (n.startsWith('-')) names = names.filter((x) => !matchPattern(x, n.slice(1)));
+          else names = [...names, n];
+        }
+        this.slots.set(spec.key, { spec, value: names, sources: [...cur.sources, src] });
+        return;
+      }
+      case 'append': {
+        const cur = slot ?? { spec, value: [] as unknown[], sources: [] };
+        const items = cur.value as unknown[];
+        const dup =
+          typeof value === 'string' ? items.includes(value) : items.some((x) => sameForward(x as ForwardSpec, value as ForwardSpec));
+        if (dup) return;
+        if ((spec.key === 'identityfile' || spec.key === 'certificatefile') && items.length >= MAX_IDENTITY_FILES) {
+          throw new ConfigParseError(at.file, at.line, `Too many ${spec.name} specified (max ${MAX_IDENTITY_FILES})`);
+        }
+        this.slots.set(spec.key, { spec, value: [...items, value], sources: [...cur.sources, src] });
+        return;
+      }
+    }
+  }
+}
+
+interface PassContext {
+  readonly env: HostEnvironment;
+  readonly target: ClientTarget;
+  /** Host compared with `Host` patterns. */
+  readonly host: string;
+  readonly finalPass: boolean;
+  wantFinal: boolean;
+}
+
+function fail(at: ConfigLine, detail: string, cause?: unknown): ConfigParseError {
+  return new ConfigParseError(at.file, at.line, detail, cause === undefined ? undefined : { cause });
+}
+
+function hostForMatch(state: State, pc: PassContext, at: ConfigLine): string {
+  if (pc.finalPass) return String(state.get('hostname'));
+  const hn = state.get('hostname');
+  if (typeof hn !== 'string') return pc.target.host;
+  const x = expandTokens(hn, { h: pc.target.host });
+  if (typeof x !== 'string') throw fail(at, `HostName: ${x.message}`);
+  return x;
+}
+
+function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: boolean, neverMatch: boolean): HostTask<void> {
+  let active = startActive;
+  for (const e of doc.entries) {
+    switch (e.kind) {
+      case 'host': {
+        active = false;
+        if (neverMatch) break;
+        for (const raw of e.patterns) {
+          const negated = raw.startsWith('!');
+          const pat = negated ? raw.slice(1) : raw;
+          if (matchPattern(pc.host, pat)) {
+            if (negated) {
+              active = false;
+              break;
+            }
+            active = true;
+          }
+        }
+        break;
+      }
+      case 'match': {
+        const env = pc.env;
+        const host = hostForMatch(state, pc, e.at);
+        const port = (state.get('port') as number | undefined) ?? 22;
+        const user = (state.get('user') as string | undefined) ?? env.localUser;
+        const alias = state.get('hostkeyalias') as string | undefined;
+        const all = clientTokens({
+          host,
+          originalHost: pc.target.host,
+          port,
+          user,
+          localUser: env.localUser,
+          localUid: env.localUid,
+          homeDir: env.homeDir,
+          localHostname: env.localHostname,
+          keyAlias: alias ?? host,
+          jump: '',
+        });
+        let outcome;
+        try {
+          outcome = yield* evaluateClientMatch(e.criteria, {
+            host,
+            originalHost: pc.target.host,
+            user,
+            localUser: env.localUser,
+            finalPass: pc.finalPass,
+            tag: state.get('tag') as string | undefined,
+            execTokens: pickTokens(all, 'CdhiklLnpru'),
+          });
+        } catch (err) {
+          if (err instanceof BadArgument) throw fail(e.at, err.message);
+          if (err instanceof ConfigParseError) throw err;
+          throw fail(e.at, `match exec failed: ${err instanceof Error ? err.message : String(err)}`, err);
+        }
+        if (outcome.wantFinal) pc.wantFinal = true;
+        active = neverMatch ? false : outcome.matched;
+        break;
+      }
+      case 'include':
+        for (const d of e.documents) yield* walk(d, state, pc, active, neverMatch || !active);
+        break;
+      case 'unknown': {
+        const ignore = state.get('ignoreunknown');
+        if (typeof ignore === 'string' && matchPatternList(e.at.keyword, ignore, true) === 1) {
+          state.unknownIgnored.push(sourceOf(e.at));
+          break;
+        }
+        throw fail(e.at, `Bad configuration option: ${e.at.keyword}`);
+      }
+      case 'option':
+        if (active && !e.spec.obsolete) state.apply(e.spec, e.value, e.at);
+        break;
+    }
+  }
+}
+
+/** Options whose values take tokens, with the letters each accepts, and whether `${VAR}` works. */
+const EXPANDING: Readonly<Record<string, { letters: string; env: boolean; tilde: boolean }>> = {
+  certificatefile: { letters: 'CdhijklLnpru', env: true, tilde: true },
+  identityfile: { letters: 'CdhijklLnpru', env: true, tilde: true },
+  identityagent: { letters: 'CdhijklLnpru', env: true, tilde: true },
+  userknownhostsfile: { letters: 'CdhijklLnpru', env: true, tilde: true },
+  remotecommand: { letters: 'CdhijklLnpru', env: false, tilde: false },
+  proxycommand: { letters: 'hnpr', env: false, tilde: false },
+};
+
+function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+  const rule = EXPANDING[key];
+  if (!rule) return slot.value;
+  const table = pickTokens(tokens, rule.letters);
+  const one = (v: string, at: SettingSource): string => {
+    if (key === 'identityagent' && (v === 'none' || v === 'SSH_AUTH_SOCK')) return v;
+    const t = rule.tilde ? expandTilde(v, env.homeDir) : v;
+    const x = expandTokens(t, table, rule.env ? env.env : undefined);
+    if (typeof x !== 'string') throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
+    return x;
+  };
+  const first = slot.sources[0] as SettingSource;
+  if (Array.isArray(slot.value)) return slot.value.map((v, i) => one(v as string, slot.sources[i] ?? first));
+  return one(slot.value as string, first);
+}
+
+function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvironment): HostTask<ResolvedClientConfig> {
+  if (target.port !== undefined && (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)) {
+    throw new ConfigParseError('', 0, `bad port ${target.port}`);
+  }
+  const state = new State();
+  const cmdline: ConfigLine = { file: '<command line>', line: 0, keyword: '', keywordAsWritten: '', args: [], rest: '' };
+  if (target.port !== undefined) {
+    state.apply(CLIENT_KEYWORDS.get('port') as ClientKeyword, target.port, { ...cmdline, keyword: 'port', keywordAsWritten: 'Port', args: [String(target.port)] });
+  }
+  if (target.user !== undefined) {
+    state.apply(CLIENT_KEYWORDS.get('user') as ClientKeyword, target.user, { ...cmdline, keyword: 'user', keywordAsWritten: 'User', args: [target.user] });
+  }
+  const pass1: PassContext = { env, target, host: target.host, finalPass: false, wantFinal: false };
+  for (const d of config.documents) yield* walk(d, state, pass1, true, false);
+
+  let host = target.host;
+  const hnSlot = state.slots.get('hostname');
+  if (hnSlot) {
+    const x = expandTokens(hnSlot.value as string, { h: target.host });
+    const at = hnSlot.sources[0] as SettingSource;
+    if (typeof x !== 'string') throw new ConfigParseError(at.file, at.line, `HostName: ${x.message}`);
+    host = x;
+  }
+  host = host.toLowerCase();
+  const canon = state.get('canonicalizehostname');
+  let wantFinal = pass1.wantFinal || (canon !== undefined && canon !== 'no');
+  if (wantFinal) {
+    const src = hnSlot?.sources ?? [];
+    state.slots.set('hostname', { spec: CLIENT_KEYWORDS.get('hostname') as ClientKeyword, value: host, sources: src });
+    const pass2: PassContext = { env, target, host, finalPass: true, wantFinal: false };
+    for (const d of config.documents) yield* walk(d, state, pass2, true, false);
+    wantFinal = true;
+  }
+
+  const port = (state.get('port') as number | undefined) ?? 22;
+  const user = (state.get('user') as string | undefined) ?? env.localUser;
+  const jump = state.get('proxyjump');
+  const jumpSlot = state.slots.get('proxyjump');
+  const tokens = clientTokens({
+    host,
+    originalHost: target.host,
+    port,
+    user,
+    localUser: env.localUser,
+    localUid: env.localUid,
+    homeDir: env.homeDir,
+    localHostname: env.localHostname,
+    keyAlias: (state.get('hostkeyalias') as string | undefined) ?? target.host,
+    jump: jump === undefined || jump === 'none' ? '' : ((jumpSlot?.sources[0]?.args[0] as string | undefined) ?? ''),
+  });
+
+  const settings = new Map<string, ResolvedSetting>();
+  for (const [key, slot] of state.slots) {
+    if (slot.sources.length === 0 && key !== 'hostname') continue;
+    const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env);
+    settings.set(key, { keyword: slot.spec.name, value, sources: slot.sources });
+  }
+  const built = buildClientOptions(settings, { host, port, user });
+  return {
+    options: built.options,
+    settings: built.settings,
+    ignored: built.ignored,
+    unknownIgnored: state.unknownIgnored,
+    hostname: host,
+    originalHost: target.host,
+    port,
+    user,
+    finalPass: wantFinal,
+  };
+}
+
+/** Resolves a parsed configuration for one destination (Match exec answered synchronously). */
+export function resolveClientConfig(config: ClientConfig, target: ClientTarget, env: HostEnvironment): ResolvedClientConfig {
+  return runSync(resolveTask(config, target, env), env);
+}
+
+/** Resolves a parsed configuration for one destination (Match exec may run asynchronously). */
+export function resolveClientConfigAsync(config: ClientConfig, target: ClientTarget, env: HostEnvironment): Promise<ResolvedClientConfig> {
+  return runAsync(resolveTask(config, target, env), env);
+}

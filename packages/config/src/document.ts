@@ -1,0 +1,189 @@
+/**
+ * Reading a configuration text into a document: every line split and validated, every Include
+ * expanded (globs, `~`, relative paths, nesting with a depth bound and loop detection). The
+ * document does not depend on the connection; resolving it for one connection is the job of
+ * client.ts and server.ts.
+ * @module
+ */
+
+import { globTask, readFileTask, type HostEnvironment, type HostTask } from './environment.ts';
+import { ConfigParseError } from './errors.ts';
+import { splitArgs, splitLine } from './lexer.ts';
+import { expandTilde } from './tokens.ts';
+
+/** Where a line came from and what it says. */
+export interface ConfigLine {
+  readonly file: string;
+  readonly line: number;
+  /** Lowercased keyword. */
+  readonly keyword: string;
+  /** Keyword as written. */
+  readonly keywordAsWritten: string;
+  /** Arguments after quote and escape processing. */
+  readonly args: readonly string[];
+  /** The text after the keyword, verbatim (commands and Match use it). */
+  readonly rest: string;
+}
+
+/** A bad argument found by a keyword's parser; the reader turns it into a ConfigParseError. */
+export class BadArgument extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadArgument';
+  }
+}
+
+/** A parsed keyword: its table entry and the value parsed from its arguments. */
+export interface OptionEntry<S> {
+  readonly kind: 'option';
+  readonly at: ConfigLine;
+  readonly spec: S;
+  readonly value: unknown;
+}
+
+export type ConfigEntry<S, M> =
+  | { readonly kind: 'host'; readonly at: ConfigLine; readonly patterns: readonly string[] }
+  | { readonly kind: 'match'; readonly at: ConfigLine; readonly criteria: M }
+  | { readonly kind: 'include'; readonly at: ConfigLine; readonly documents: readonly ConfigDocument<S, M>[] }
+  | OptionEntry<S>
+  | { readonly kind: 'unknown'; readonly at: ConfigLine };
+
+/** One file (or text) and the files it includes. */
+export interface ConfigDocument<S, M> {
+  readonly file: string;
+  readonly entries: readonly ConfigEntry<S, M>[];
+}
+
+/** What differs between ssh_config and sshd_config. */
+export interface Dialect<S, M> {
+  /** Table entry for a lowercased keyword, undefined when OpenSSH does not know it. */
+  lookup(keyword: string): S | undefined;
+  /** Parses the arguments of a keyword (throws BadArgument). */
+  parseValue(spec: S, line: ConfigLine): unknown;
+  /** Parses Match criteria (throws BadArgument). */
+  parseMatch(line: ConfigLine): M;
+  /** Whether `Host` is a keyword (ssh_config only). */
+  readonly hasHost: boolean;
+  /** Unknown keywords are decided at resolve time (ssh_config IgnoreUnknown) instead of now. */
+  readonly deferUnknown: boolean;
+  /** Keywords refused inside a Match block (sshd_config), undefined when any is allowed. */
+  allowedInMatch?(spec: S): boolean;
+}
+
+/** How to read one file. */
+export interface ReadOptions {
+  /** The name used in error messages and as the key for loop detection. */
+  readonly file: string;
+  /**
+   * Directory that relative Include paths live in: `~/.ssh` for a user's ssh_config, `/etc/ssh`
+   * for the system ssh_config and sshd_config.
+   */
+  readonly includeDir: string;
+  /** `~` may start an Include path (user configuration only for ssh_config). */
+  readonly allowTilde: boolean;
+  /** Maximum Include nesting (OpenSSH: 16). */
+  readonly maxDepth?: number;
+}
+
+export const DEFAULT_MAX_INCLUDE_DEPTH = 16;
+
+function bad(at: { file: string; line: number }, detail: string, cause?: unknown): ConfigParseError {
+  return new ConfigParseError(at.file, at.line, detail, cause === undefined ? undefined : { cause });
+}
+
+function isAbsolute(p: string): boolean {
+  return p.startsWith('/');
+}
+
+/** Reads `text` (named `opts.file`) into a document, following Includes through the environment. */
+export function* readDocument<S, M>(
+  text: string,
+  opts: ReadOptions,
+  dialect: Dialect<S, M>,
+  env: HostEnvironment,
+  depth = 0,
+  stack: readonly string[] = [],
+): HostTask<ConfigDocument<S, M>> {
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_INCLUDE_DEPTH;
+  const entries: ConfigEntry<S, M>[] = [];
+  const lines = text.split('\n');
+  let inMatch = false;
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const split = splitLine(lines[i] as string);
+    if (!split) continue;
+    const where = { file: opts.file, line: lineNo };
+    if (split.rest === '') throw bad(where, `no argument after keyword "${split.keyword}"`);
+    const args = splitArgs(split.rest);
+    if (!args) throw bad(where, 'invalid quotes');
+    const at: ConfigLine = { ...where, keyword: split.keyword, keywordAsWritten: split.keywordAsWritten, args, rest: split.rest };
+
+    if (split.keyword === 'host' && dialect.hasHost) {
+      for (const a of args) if (a === '') throw bad(where, 'keyword host empty argument');
+      entries.push({ kind: 'host', at, patterns: args });
+      continue;
+    }
+    if (split.keyword === 'match') {
+      let criteria: M;
+      try {
+        criteria = dialect.parseMatch(at);
+      } catch (e) {
+        if (e instanceof BadArgument) throw bad(where, `${e.message}; bad Match condition`);
+        throw e;
+      }
+      entries.push({ kind: 'match', at, criteria });
+      inMatch = true;
+      continue;
+    }
+    if (split.keyword === 'include') {
+      const documents: ConfigDocument<S, M>[] = [];
+      for (const arg of args) {
+        if (arg === '') throw bad(where, 'keyword include empty argument');
+        if (arg.startsWith('~') && !opts.allowTilde) throw bad(where, `bad include path ${arg}`);
+        let path = !isAbsolute(arg) && !arg.startsWith('~') ? `${opts.includeDir.replace(/\/+$/, '')}/${arg}` : arg;
+        path = expandTilde(path, env.homeDir);
+        let matches: readonly string[];
+        try {
+          matches = yield* globTask(path);
+        } catch (e) {
+          throw bad(where, `include ${arg}: cannot expand: ${e instanceof Error ? e.message : String(e)}`, e);
+        }
+        for (const file of matches) {
+          if (depth + 1 > maxDepth) throw bad(where, `too many recursive configuration includes (maximum depth ${maxDepth})`);
+          const chain = [...stack, opts.file];
+          if (chain.includes(file) || file === opts.file) {
+            throw bad(where, `Include loop: ${[...chain, file].join(' -> ')}`);
+          }
+          let body: string;
+          try {
+            body = yield* readFileTask(file);
+          } catch (e) {
+            throw bad(where, `can't open included file ${file}: ${e instanceof Error ? e.message : String(e)}`, e);
+          }
+          const doc = yield* readDocument(body, { ...opts, file }, dialect, env, depth + 1, chain);
+          documents.push(doc);
+        }
+      }
+      entries.push({ kind: 'include', at, documents });
+      continue;
+    }
+    const spec = dialect.lookup(split.keyword);
+    if (spec === undefined) {
+      if (!dialect.deferUnknown) throw bad(where, `Bad configuration option: ${split.keyword}`);
+      entries.push({ kind: 'unknown', at });
+      continue;
+    }
+    if (inMatch && dialect.allowedInMatch && !dialect.allowedInMatch(spec)) {
+      throw bad(where, `Directive '${split.keywordAsWritten}' is not allowed within a Match block`);
+    }
+    let value: unknown;
+    try {
+      value = dialect.parseValue(spec, at);
+    } catch (e) {
+      if (e instanceof BadArgument) throw bad(where, e.message);
+      throw e;
+    }
+    entries.push({ kind: 'option', at, spec, value });
+  }
+  return { file: opts.file, entries };
+}

@@ -1,0 +1,126 @@
+/**
+ * The host environment: everything the configuration reader needs from the machine it runs on,
+ * injected so that the reader stays sans-I/O. The reader is written as generators that yield
+ * requests (read a file, expand a glob, run a Match exec command); `runSync` and `runAsync`
+ * answer them from a HostEnvironment whose methods may be synchronous or return Promises.
+ * @module
+ */
+
+import { ConfigEnvironmentError } from './errors.ts';
+
+/** What the reader needs from the local machine. `./node` provides `nodeEnvironment()`. */
+export interface HostEnvironment {
+  /** The local user name (%u, Match localuser, and the default remote user). */
+  readonly localUser: string;
+  /** The local user id (%i). */
+  readonly localUid: number;
+  /** The local user's home directory (%d and `~`). */
+  readonly homeDir: string;
+  /** The local host name including its domain (%l; %L is the part before the first dot). */
+  readonly localHostname: string;
+  /** Environment variables for `${NAME}` expansion. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The text of a file; throws (or rejects) when it cannot be read. */
+  readFile(path: string): string | Promise<string>;
+  /**
+   * The paths matching a glob(3) pattern (`*`, `?`, `[...]`), sorted; empty when nothing matches.
+   * The pattern is absolute: `~` has already been expanded.
+   */
+  glob(pattern: string): readonly string[] | Promise<readonly string[]>;
+  /** Runs a command with the user's shell (Match exec) and returns its exit status. */
+  exec(command: string): number | Promise<number>;
+  /** Group names the user belongs to (sshd Match Group); optional. */
+  groupsOf?(user: string): readonly string[] | undefined | Promise<readonly string[] | undefined>;
+}
+
+/** A request from the reader to the environment. */
+export type HostRequest =
+  | { readonly kind: 'read'; readonly path: string }
+  | { readonly kind: 'glob'; readonly pattern: string }
+  | { readonly kind: 'exec'; readonly command: string }
+  | { readonly kind: 'groups'; readonly user: string };
+
+/** A reader computation: yields requests, receives their answers, returns T. */
+export type HostTask<T> = Generator<HostRequest, T, unknown>;
+
+function perform(env: HostEnvironment, req: HostRequest): unknown {
+  switch (req.kind) {
+    case 'read':
+      return env.readFile(req.path);
+    case 'glob':
+      return env.glob(req.pattern);
+    case 'exec':
+      return env.exec(req.command);
+    case 'groups':
+      return env.groupsOf ? env.groupsOf(req.user) : undefined;
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Runs a task against an environment whose methods answer synchronously. */
+export function runSync<T>(task: HostTask<T>, env: HostEnvironment): T {
+  let step = task.next();
+  while (!step.done) {
+    let answer: unknown;
+    let failure: { error: unknown } | undefined;
+    try {
+      answer = perform(env, step.value);
+      if (isThenable(answer)) {
+        failure = { error: new ConfigEnvironmentError('the host environment returned a Promise to a synchronous call; use the async variant') };
+      }
+    } catch (error) {
+      failure = { error };
+    }
+    step = failure ? task.throw(failure.error) : task.next(answer);
+  }
+  return step.value;
+}
+
+/** Runs a task against an environment whose methods may return Promises. */
+export async function runAsync<T>(task: HostTask<T>, env: HostEnvironment): Promise<T> {
+  let step = task.next();
+  while (!step.done) {
+    let answer: unknown;
+    let failure: { error: unknown } | undefined;
+    try {
+      answer = await perform(env, step.value);
+    } catch (error) {
+      failure = { error };
+    }
+    step = failure ? task.throw(failure.error) : task.next(answer);
+  }
+  return step.value;
+}
+
+/** Helpers to yield a typed request from inside a task. */
+export function* readFileTask(path: string): HostTask<string> {
+  const r = yield { kind: 'read', path };
+  if (typeof r !== 'string') throw new ConfigEnvironmentError(`readFile(${JSON.stringify(path)}) did not return a string`);
+  return r;
+}
+
+export function* globTask(pattern: string): HostTask<readonly string[]> {
+  const r = yield { kind: 'glob', pattern };
+  if (!Array.isArray(r) || !r.every((x) => typeof x === 'string')) {
+    throw new ConfigEnvironmentError(`glob(${JSON.stringify(pattern)}) did not return a list of strings`);
+  }
+  return r as readonly string[];
+}
+
+export function* execTask(command: string): HostTask<number> {
+  const r = yield { kind: 'exec', command };
+  if (typeof r !== 'number') throw new ConfigEnvironmentError(`exec(${JSON.stringify(command)}) did not return an exit status`);
+  return r;
+}
+
+export function* groupsTask(user: string): HostTask<readonly string[] | undefined> {
+  const r = yield { kind: 'groups', user };
+  if (r === undefined) return undefined;
+  if (!Array.isArray(r) || !r.every((x) => typeof x === 'string')) {
+    throw new ConfigEnvironmentError(`groupsOf(${JSON.stringify(user)}) did not return a list of strings`);
+  }
+  return r as readonly string[];
+}

@@ -1,0 +1,160 @@
+/**
+ * Node host environment for @ssh/config: files through node:fs, Include globs, Match exec
+ * through the user's shell, and loadClientConfig/loadServerConfig conveniences.
+ * @module
+ */
+
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import type { HostEnvironment } from '../environment.ts';
+import { ConfigParseError } from '../errors.ts';
+import {
+  parseClientConfigAsync,
+  resolveClientConfigAsync,
+  type ClientConfigSource,
+  type ClientTarget,
+  type ResolvedClientConfig,
+} from '../client.ts';
+import {
+  parseServerConfigAsync,
+  resolveServerConfigAsync,
+  type ServerConnection,
+  type ResolvedServerConfig,
+} from '../server.ts';
+import { globAsync, globSync } from './glob.ts';
+
+export { globSync, globAsync } from './glob.ts';
+
+/** Overrides for the Node environment (tests point these at temporary directories). */
+export interface NodeEnvironmentOptions {
+  readonly localUser?: string;
+  readonly localUid?: number;
+  readonly homeDir?: string;
+  readonly localHostname?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Shell for Match exec (default $SHELL, else /bin/sh). */
+  readonly shell?: string;
+  /** Match exec time limit in milliseconds (default 30 s); a command that runs over fails. */
+  readonly execTimeoutMs?: number;
+}
+
+function base(o: NodeEnvironmentOptions) {
+  const u = userInfo();
+  const env = o.env ?? process.env;
+  return {
+    localUser: o.localUser ?? u.username,
+    localUid: o.localUid ?? u.uid,
+    homeDir: o.homeDir ?? u.homedir,
+    localHostname: o.localHostname ?? hostname(),
+    env,
+    shell: o.shell ?? (env.SHELL || '/bin/sh'),
+    timeout: o.execTimeoutMs ?? 30_000,
+  };
+}
+
+function groupsOfSync(user: string): readonly string[] | undefined {
+  const r = spawnSync('id', ['-Gn', '--', user], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+  return r.stdout.trim().split(/\s+/).filter(Boolean);
+}
+
+/** A synchronous Node environment (blocking file reads and Match exec). */
+export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvironment {
+  const b = base(options);
+  return {
+    localUser: b.localUser,
+    localUid: b.localUid,
+    homeDir: b.homeDir,
+    localHostname: b.localHostname,
+    env: b.env,
+    readFile: (path) => readFileSync(path, 'utf8'),
+    glob: globSync,
+    exec: (command) => {
+      const r = spawnSync(b.shell, ['-c', command], { stdio: 'ignore', timeout: b.timeout, env: { ...b.env } });
+      if (r.error) throw r.error;
+      return r.status ?? 255;
+    },
+    groupsOf: groupsOfSync,
+  };
+}
+
+/** An asynchronous Node environment: nothing blocks the event loop. */
+export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): HostEnvironment {
+  const b = base(options);
+  return {
+    localUser: b.localUser,
+    localUid: b.localUid,
+    homeDir: b.homeDir,
+    localHostname: b.localHostname,
+    env: b.env,
+    readFile: (path) => readFile(path, 'utf8'),
+    glob: globAsync,
+    exec: (command) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(b.shell, ['-c', command], { stdio: 'ignore', timeout: b.timeout, env: { ...b.env } });
+        child.once('error', reject);
+        child.once('exit', (code) => resolve(code ?? 255));
+      }),
+    groupsOf: (user) =>
+      new Promise((resolve) => {
+        const child = spawn('id', ['-Gn', '--', user], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+        let out = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (d: string) => (out += d));
+        child.once('error', () => resolve(undefined));
+        child.once('exit', (code) => resolve(code === 0 ? out.trim().split(/\s+/).filter(Boolean) : undefined));
+      }),
+  };
+}
+
+async function readSource(path: string, required: boolean): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigParseError(path, 0, `can't open config file: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+/** Options for loadClientConfig. */
+export interface LoadClientConfigOptions extends NodeEnvironmentOptions {
+  /** Use this environment instead of the Node one. */
+  readonly environment?: HostEnvironment;
+}
+
+/**
+ * Reads ssh_config files and resolves them for `target`. With `paths` undefined, reads
+ * ~/.ssh/config then /etc/ssh/ssh_config and skips those that do not exist (as ssh does);
+ * explicitly named files must exist. Files under /etc are read with system scope.
+ */
+export async function loadClientConfig(
+  paths: string | readonly string[] | undefined,
+  target: ClientTarget,
+  options: LoadClientConfigOptions = {},
+): Promise<ResolvedClientConfig> {
+  const env = options.environment ?? nodeEnvironmentAsync(options);
+  const list = paths === undefined ? [`${env.homeDir}/.ssh/config`, '/etc/ssh/ssh_config'] : typeof paths === 'string' ? [paths] : paths;
+  const sources: ClientConfigSource[] = [];
+  for (const file of list) {
+    const text = await readSource(file, paths !== undefined);
+    if (text === undefined) continue;
+    sources.push({ text, file, scope: file.startsWith('/etc/') ? 'system' : 'user' });
+  }
+  const config = await parseClientConfigAsync(sources, env);
+  return resolveClientConfigAsync(config, target, env);
+}
+
+/** Reads an sshd_config (default /etc/ssh/sshd_config) and resolves it for one connection. */
+export async function loadServerConfig(
+  path: string | undefined,
+  connection: ServerConnection,
+  options: LoadClientConfigOptions = {},
+): Promise<ResolvedServerConfig> {
+  const env = options.environment ?? nodeEnvironmentAsync(options);
+  const file = path ?? '/etc/ssh/sshd_config';
+  const text = (await readSource(file, true)) as string;
+  const config = await parseServerConfigAsync({ text, file }, env);
+  return resolveServerConfigAsync(config, connection, env);
+}

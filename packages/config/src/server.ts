@@ -1,0 +1,247 @@
+/**
+ * sshd_config as sshd reads it: the document read once (Includes followed, Match-only keywords
+ * checked), then resolved per connection: global settings first-obtained-wins, settings from
+ * matching Match blocks override them (servconf.c parse_server_match_config semantics).
+ * sshd_config(5); OpenSSH 9.2 servconf.c.
+ * @module
+ */
+
+import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
+import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
+import { ConfigParseError } from './errors.ts';
+import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion } from './server-match.ts';
+import { SERVER_KEYWORDS, type ServerAddressFamily, type ServerKeyword } from './server-keywords.ts';
+import { expandTokens, type TokenTable } from './tokens.ts';
+
+export type { ServerConnection } from './server-match.ts';
+
+export type ServerDocument = ConfigDocument<ServerKeyword, readonly ServerCriterion[]>;
+
+export interface ServerConfig {
+  readonly document: ServerDocument;
+}
+
+export interface ServerConfigSource {
+  readonly text: string;
+  readonly file: string;
+  /** Directory relative Include paths are resolved in (default /etc/ssh). */
+  readonly includeDir?: string;
+}
+
+const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
+  lookup: (k) => SERVER_KEYWORDS.get(k),
+  parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
+  parseMatch: parseServerMatch,
+  hasHost: false,
+  deferUnknown: false,
+  allowedInMatch: (spec) => spec.inMatch,
+};
+
+function* readTask(source: ServerConfigSource, env: HostEnvironment): HostTask<ServerConfig> {
+  const document = yield* readDocument(
+    source.text,
+    { file: source.file, includeDir: source.includeDir ?? '/etc/ssh', allowTilde: true },
+    serverDialect,
+    env,
+  );
+  return { document };
+}
+
+export function parseServerConfig(source: ServerConfigSource, env: HostEnvironment): ServerConfig {
+  return runSync(readTask(source, env), env);
+}
+
+export function parseServerConfigAsync(source: ServerConfigSource, env: HostEnvironment): Promise<ServerConfig> {
+  return runAsync(readTask(source, env), env);
+}
+
+/** Options for listen() obtained from sshd_config (AsyncSSH's SSHServerConnectionOptions names, camelCase). */
+export interface ServerConfigOptions {
+  readonly family?: ServerAddressFamily;
+  /** Every Port, in order. */
+  readonly ports?: readonly number[];
+  readonly agentForwarding?: boolean;
+  /** AuthorizedKeysFile entries, unexpanded (%h %u %U %% are expanded per user at authentication; see expandServerTokens). */
+  readonly authorizedClientKeys?: readonly string[] | null;
+  readonly caSignatureAlgs?: string;
+  readonly encryptionAlgs?: string;
+  readonly keepaliveCountMax?: number;
+  readonly keepaliveInterval?: number;
+  readonly compressionAlgs?: string;
+  readonly gssAuth?: boolean;
+  readonly gssKex?: boolean;
+  readonly hostBasedAuth?: boolean;
+  readonly serverHostCerts?: readonly string[];
+  readonly serverHostKeys?: readonly string[];
+  readonly kbdintAuth?: boolean;
+  readonly kexAlgs?: string;
+  readonly loginTimeout?: number;
+  readonly macAlgs?: string;
+  readonly passwordAuth?: boolean;
+  readonly allowPty?: boolean;
+  readonly publicKeyAuth?: boolean;
+  readonly rekeyBytes?: number;
+  readonly rekeySeconds?: number;
+  readonly tcpKeepalive?: boolean;
+  readonly rdnsLookup?: boolean;
+}
+
+/** sshd_config keyword (lowercase) -> listen() option. */
+export const SERVER_OPTION_MAP: Readonly<Record<string, keyof ServerConfigOptions>> = {
+  addressfamily: 'family',
+  port: 'ports',
+  allowagentforwarding: 'agentForwarding',
+  authorizedkeysfile: 'authorizedClientKeys',
+  casignaturealgorithms: 'caSignatureAlgs',
+  ciphers: 'encryptionAlgs',
+  clientalivecountmax: 'keepaliveCountMax',
+  clientaliveinterval: 'keepaliveInterval',
+  compression: 'compressionAlgs',
+  gssapiauthentication: 'gssAuth',
+  gssapikeyexchange: 'gssKex',
+  hostbasedauthentication: 'hostBasedAuth',
+  hostcertificate: 'serverHostCerts',
+  hostkey: 'serverHostKeys',
+  kbdinteractiveauthentication: 'kbdintAuth',
+  kexalgorithms: 'kexAlgs',
+  logingracetime: 'loginTimeout',
+  macs: 'macAlgs',
+  passwordauthentication: 'passwordAuth',
+  permittty: 'allowPty',
+  pubkeyauthentication: 'publicKeyAuth',
+  rekeylimit: 'rekeyBytes',
+  tcpkeepalive: 'tcpKeepalive',
+  usedns: 'rdnsLookup',
+};
+
+export interface ServerSettingSource {
+  readonly file: string;
+  readonly line: number;
+  readonly keyword: string;
+  readonly args: readonly string[];
+}
+
+export interface ResolvedServerSetting {
+  readonly keyword: string;
+  readonly option?: keyof ServerConfigOptions;
+  readonly value: unknown;
+  readonly sources: readonly ServerSettingSource[];
+  /** Obtained from a Match block rather than the global section. */
+  readonly fromMatch: boolean;
+}
+
+export interface ResolvedServerConfig {
+  readonly options: ServerConfigOptions;
+  readonly settings: ReadonlyMap<string, ResolvedServerSetting>;
+  readonly ignored: readonly ResolvedServerSetting[];
+}
+
+interface Slot {
+  spec: ServerKeyword;
+  value: unknown;
+  sources: ServerSettingSource[];
+}
+
+function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at: ConfigLine): void {
+  const src = { file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args };
+  const cur = slots.get(spec.key);
+  if (spec.combine === 'first') {
+    if (!cur) slots.set(spec.key, { spec, value, sources: [src] });
+    return;
+  }
+  const add = Array.isArray(value) && spec.parse === undefined ? value : [value];
+  slots.set(spec.key, { spec, value: [...((cur?.value as unknown[]) ?? []), ...add], sources: [...(cur?.sources ?? []), src] });
+}
+
+function* walk(
+  doc: ServerDocument,
+  slots: Map<string, Slot>,
+  conn: ServerConnection | undefined,
+  startActive: boolean,
+  neverMatch: boolean,
+): HostTask<void> {
+  let active = startActive;
+  for (const e of doc.entries) {
+    switch (e.kind) {
+      case 'match': {
+        const m = yield* evaluateServerMatch(e.criteria, neverMatch ? undefined : conn);
+        active = !neverMatch && m;
+        break;
+      }
+      case 'include':
+        // sshd reprocesses with SSHCFG_MATCH_ONLY: Match blocks in included files still match.
+        for (const d of e.documents) yield* walk(d, slots, conn, active, neverMatch || (!active && conn === undefined));
+        break;
+      case 'option':
+        if (active && !e.spec.obsolete) apply(slots, e.spec, e.value, e.at);
+        break;
+      case 'host':
+      case 'unknown':
+        throw new ConfigParseError(e.at.file, e.at.line, `Bad configuration option: ${e.at.keyword}`);
+    }
+  }
+}
+
+function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<ResolvedServerConfig> {
+  const global = new Map<string, Slot>();
+  yield* walk(config.document, global, undefined, true, false);
+  const matched = new Map<string, Slot>();
+  yield* walk(config.document, matched, conn, false, false);
+  const settings = new Map<string, ResolvedServerSetting>();
+  const ignored: ResolvedServerSetting[] = [];
+  const o: Record<string, unknown> = {};
+  const keys = new Set([...global.keys(), ...matched.keys()]);
+  for (const key of keys) {
+    const fromMatch = matched.has(key);
+    const slot = (matched.get(key) ?? global.get(key)) as Slot;
+    const option = SERVER_OPTION_MAP[key];
+    const s: ResolvedServerSetting = { keyword: slot.spec.name, value: slot.value, sources: slot.sources, fromMatch, ...(option ? { option } : {}) };
+    settings.set(key, s);
+    if (!option) {
+      ignored.push(s);
+      continue;
+    }
+    const v = slot.value;
+    switch (key) {
+      case 'rekeylimit': {
+        const r = v as { bytes: number; seconds: number };
+        o.rekeyBytes = r.bytes;
+        o.rekeySeconds = r.seconds;
+        break;
+      }
+      case 'authorizedkeysfile': {
+        const files = v as string[];
+        o.authorizedClientKeys = files.length === 1 && files[0]?.toLowerCase() === 'none' ? null : files;
+        break;
+      }
+      case 'compression':
+        o.compressionAlgs = v === true ? 'zlib@openssh.com,zlib,none' : 'none,zlib@openssh.com,zlib';
+        break;
+      default:
+        o[option] = v;
+    }
+  }
+  return { options: o as ServerConfigOptions, settings, ignored };
+}
+
+/** Resolves sshd_config for one connection (Match Group asks the environment synchronously). */
+export function resolveServerConfig(config: ServerConfig, conn: ServerConnection, env: HostEnvironment): ResolvedServerConfig {
+  return runSync(resolveTask(config, conn), env);
+}
+
+export function resolveServerConfigAsync(config: ServerConfig, conn: ServerConnection, env: HostEnvironment): Promise<ResolvedServerConfig> {
+  return runAsync(resolveTask(config, conn), env);
+}
+
+/**
+ * Expands the tokens sshd allows in AuthorizedKeysFile / AuthorizedPrincipalsFile (%%, %h home,
+ * %U uid, %u user) and makes a relative result relative to the home directory, as sshd does at
+ * authentication time.
+ */
+export function expandAuthorizedKeysPath(path: string, user: { name: string; uid: number; homeDir: string }): string {
+  const table: TokenTable = { h: user.homeDir, U: String(user.uid), u: user.name };
+  const x = expandTokens(path, table);
+  if (typeof x !== 'string') throw new ConfigParseError('', 0, `AuthorizedKeysFile ${JSON.stringify(path)}: ${x.message}`);
+  if (x.startsWith('/')) return x;
+  return `${user.homeDir.replace(/\/+$/, '')}/${x}`;
+}

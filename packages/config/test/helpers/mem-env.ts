@@ -1,0 +1,54 @@
+/** An in-memory HostEnvironment for unit tests: files in a map, exec answered by a callback. */
+import type { HostEnvironment } from '../../src/index.ts';
+import { segmentRegExp } from '../../src/node/glob.ts';
+
+export interface MemEnvOptions {
+  files?: Record<string, string>;
+  exec?: (command: string) => number;
+  env?: Record<string, string>;
+  groups?: Record<string, string[]>;
+  user?: string;
+  home?: string;
+}
+
+export interface MemEnv extends HostEnvironment {
+  readonly execLog: string[];
+  readonly readLog: string[];
+}
+
+export function memEnv(o: MemEnvOptions = {}): MemEnv {
+  const files = o.files ?? {};
+  const execLog: string[] = [];
+  const readLog: string[] = [];
+  return {
+    localUser: o.user ?? 'alice',
+    localUid: 1000,
+    homeDir: o.home ?? '/home/alice',
+    localHostname: 'box.example.org',
+    env: o.env ?? { HOME: '/home/alice' },
+    execLog,
+    readLog,
+    readFile(path) {
+      readLog.push(path);
+      const t = files[path];
+      if (t === undefined) throw new Error(`ENOENT: ${path}`);
+      return t;
+    },
+    glob(pattern) {
+      const segs = pattern.split('/');
+      return Object.keys(files)
+        .filter((f) => {
+          const fs = f.split('/');
+          return fs.length === segs.length && segs.every((s, i) => segmentRegExp(s).test(fs[i] as string) && (!(fs[i] as string).startsWith('.') || s.startsWith('.')));
+        })
+        .sort();
+    },
+    exec(command) {
+      execLog.push(command);
+      return o.exec ? o.exec(command) : 1;
+    },
+    groupsOf(user) {
+      return o.groups?.[user];
+    },
+  };
+}
