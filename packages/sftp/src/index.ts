@@ -78,3 +78,5 @@ export { SFTPClientFile, type ReadBlock } from './client-file.ts';
 export { type TransferOptions, type ProgressHandler, checkRemoteName } from './transfer.ts';
 export { type LocalFs, type LocalFile } from './local-fs.ts';
 export { joinPath, basename, dirname, normalizePath, globMatch } from './paths.ts';
+export { SFTPServer, type ServerFile, type MaybePromise, modeString } from './server.ts';
+export { SftpServerSession, runSftpServer, type SftpServerOptions } from './server-session.ts';

@@ -14,3 +14,5 @@ export { nodeLocalFs, statsToAttrs } from './local-fs.ts';
 export function startSftpClient(stream: SftpByteStream, options: SFTPClientOptions = {}): Promise<SFTPClient> {
   return startCore(stream, { localFs: nodeLocalFs, ...options });
 }
+export { LocalSFTPServer, type LocalSFTPServerOptions } from './fs-server.ts';
+export { fsError } from './fs-errors.ts';

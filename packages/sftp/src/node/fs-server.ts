@@ -1,0 +1,330 @@
+/**
+ * LocalSFTPServer: the SFTPServer hooks over the local file system, with an optional chroot.
+ *
+ * Under `chroot`, client paths are normalised lexically against a virtual `/` (so `..` stops at
+ * the root), then every operation resolves the real path of what it touches (`fs.realpath` of the
+ * path, or of its parent for operations that do not follow a final symlink) and refuses anything
+ * outside the root. Files are then opened by that resolved path with O_NOFOLLOW. Absolute symlink
+ * targets written by clients are stored inside the root and shown back without it.
+ * Known limit: a local process racing to swap a checked directory for a symlink between the check
+ * and the use can still win (no openat2/RESOLVE_BENEATH in Node); clients alone cannot.
+ * @module
+ */
+
+import { constants as C } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs } from '../attrs.ts';
+import { FXF } from '../constants.ts';
+import { SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPNotADirectory, SFTPPermissionDenied } from '../errors.ts';
+import { normalizePath } from '../paths.ts';
+import { SFTPServer, type ServerFile } from '../server.ts';
+import { fsError } from './fs-errors.ts';
+import { statsToAttrs } from './local-fs.ts';
+
+export interface LocalSFTPServerOptions {
+  /** Confine every request to this directory, which clients see as `/`. */
+  readonly chroot?: string;
+  /** Directory relative paths start from when there is no chroot (default: process.cwd()). */
+  readonly home?: string;
+}
+
+interface LocalFile {
+  readonly fh: fs.FileHandle;
+  readonly path: string;
+}
+
+function asFile(f: ServerFile): LocalFile {
+  return f as LocalFile;
+}
+
+async function wrap<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw fsError(e);
+  }
+}
+
+export class LocalSFTPServer extends SFTPServer {
+  private readonly root: string | undefined;
+  private readonly home: string;
+  private rootReal: Promise<string> | undefined;
+
+  constructor(options: LocalSFTPServerOptions = {}) {
+    super();
+    this.root = options.chroot === undefined ? undefined : path.resolve(options.chroot);
+    this.home = path.resolve(options.home ?? process.cwd());
+  }
+
+  private realRoot(): Promise<string> {
+    this.rootReal ??= fs.realpath(this.root ?? '/');
+    return this.rootReal;
+  }
+
+  override mapPath(p: string): string {
+    if (this.root === undefined) return path.resolve(this.home, p);
+    const virtual = normalizePath(`/${p}`);
+    return virtual === '/' ? this.root : this.root + virtual;
+  }
+
+  override reverseMapPath(p: string): string {
+    if (this.root === undefined || !p.startsWith('/')) return p;
+    if (p === this.root) return '/';
+    if (p.startsWith(`${this.root}/`)) return p.slice(this.root.length);
+    return p;
+  }
+
+  private async inside(real: string): Promise<boolean> {
+    const root = await this.realRoot();
+    return real === root || real.startsWith(root === '/' ? '/' : `${root}/`);
+  }
+
+  /** The real path `p` denotes (its parent resolved when the final symlink is not followed), checked against the chroot. */
+  private async resolve(p: string, followFinal: boolean): Promise<string> {
+    if (this.root === undefined) return p;
+    const root = await this.realRoot();
+    if (p === this.root) return root;
+    let real: string;
+    if (followFinal) {
+      try {
+        real = await fs.realpath(p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e);
+        // Missing, or a dangling symlink: a dangling link could create a file where it points.
+        const isLink = await fs.lstat(p).then(
+          (st) => st.isSymbolicLink(),
+          () => false,
+        );
+        if (isLink) throw new SFTPNoSuchFile('No such file');
+        real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
+      }
+    } else {
+      real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
+    }
+    if (!(await this.inside(real))) throw new SFTPPermissionDenied('Permission denied');
+    return real;
+  }
+
+  override open(p: string, pflags: number, attrs: SFTPAttrs): Promise<ServerFile> {
+    return wrap(async () => {
+      const real = await this.resolve(p, true);
+      let flags = pflags & FXF.WRITE ? (pflags & FXF.READ ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+      if (pflags & FXF.CREAT) flags |= C.O_CREAT;
+      if (pflags & FXF.TRUNC) flags |= C.O_TRUNC;
+      if (pflags & FXF.EXCL) flags |= C.O_EXCL;
+      if (pflags & FXF.APPEND) flags |= C.O_APPEND;
+      if (this.root !== undefined) flags |= C.O_NOFOLLOW;
+      const fh = await fs.open(real, flags, (attrs.permissions ?? 0o666) & 0o7777);
+      return { fh, path: real } satisfies LocalFile;
+    });
+  }
+
+  override close(f: ServerFile): Promise<void> {
+    return wrap(() => asFile(f).fh.close());
+  }
+
+  override read(f: ServerFile, offset: number, size: number): Promise<Uint8Array> {
+    return wrap(async () => {
+      const buf = new Uint8Array(size);
+      const { bytesRead } = await asFile(f).fh.read(buf, 0, size, offset);
+      return bytesRead === size ? buf : buf.subarray(0, bytesRead);
+    });
+  }
+
+  override write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
+    return wrap(async () => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await asFile(f).fh.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+    });
+  }
+
+  override rename(oldPath: string, newPath: string): Promise<void> {
+    return wrap(async () => {
+      const from = await this.resolve(oldPath, false);
+      const to = await this.resolve(newPath, false);
+      // v3 RENAME must not replace the target: link + unlink is atomic about that for files.
+      const st = await fs.lstat(from);
+      if (st.isFile()) {
+        await fs.link(from, to);
+        await fs.unlink(from);
+        return;
+      }
+      if (await fs.lstat(to).then(() => true, () => false)) throw new SFTPFileAlreadyExists('File already exists');
+      await fs.rename(from, to);
+    });
+  }
+
+  override posixRename(oldPath: string, newPath: string): Promise<void> {
+    return wrap(async () => fs.rename(await this.resolve(oldPath, false), await this.resolve(newPath, false)));
+  }
+
+  override remove(p: string): Promise<void> {
+    return wrap(async () => fs.unlink(await this.resolve(p, false)));
+  }
+
+  override readlink(p: string): Promise<string> {
+    return wrap(async () => fs.readlink(await this.resolve(p, false)));
+  }
+
+  override symlink(target: string, linkPath: string): Promise<void> {
+    return wrap(async () => {
+      const link = await this.resolve(linkPath, false);
+      // Absolute targets are client paths: under a chroot they live inside the root.
+      const stored = this.root !== undefined && target.startsWith('/') ? this.mapPath(target) : target;
+      await fs.symlink(stored, link);
+    });
+  }
+
+  override link(oldPath: string, newPath: string): Promise<void> {
+    return wrap(async () => fs.link(await this.resolve(oldPath, true), await this.resolve(newPath, false)));
+  }
+
+  override realpath(p: string): Promise<string> {
+    return wrap(async () => {
+      try {
+        return await this.resolve(p, true);
+      } catch (e) {
+        if (this.root === undefined && fsError(e) instanceof SFTPNoSuchFile) return path.resolve(p);
+        throw e;
+      }
+    });
+  }
+
+  override stat(p: string): Promise<SFTPAttrs> {
+    return wrap(async () => statsToAttrs(await fs.stat(await this.resolve(p, true))));
+  }
+
+  override lstat(p: string): Promise<SFTPAttrs> {
+    return wrap(async () => statsToAttrs(await fs.lstat(await this.resolve(p, false))));
+  }
+
+  override fstat(f: ServerFile): Promise<SFTPAttrs> {
+    return wrap(async () => statsToAttrs(await asFile(f).fh.stat()));
+  }
+
+  private async applyAttrs(real: string, attrs: SFTPAttrs, follow: boolean): Promise<void> {
+    if (attrs.size !== undefined) await fs.truncate(real, attrs.size);
+    if (attrs.permissions !== undefined) {
+      if (follow) await fs.chmod(real, attrs.permissions & 0o7777);
+      else if (!(await fs.lstat(real)).isSymbolicLink()) await fs.chmod(real, attrs.permissions & 0o7777);
+    }
+    if (attrs.uid !== undefined && attrs.gid !== undefined) await (follow ? fs.chown : fs.lchown)(real, attrs.uid, attrs.gid);
+    if (attrs.atime !== undefined && attrs.mtime !== undefined) {
+      const at = attrs.atime + (attrs.atimeNs ?? 0) / 1e9;
+      const mt = attrs.mtime + (attrs.mtimeNs ?? 0) / 1e9;
+      await (follow ? fs.utimes : fs.lutimes)(real, at, mt);
+    }
+  }
+
+  override setstat(p: string, attrs: SFTPAttrs): Promise<void> {
+    return wrap(async () => this.applyAttrs(await this.resolve(p, true), attrs, true));
+  }
+
+  override lsetstat(p: string, attrs: SFTPAttrs): Promise<void> {
+    return wrap(async () => this.applyAttrs(await this.resolve(p, false), attrs, false));
+  }
+
+  override fsetstat(f: ServerFile, attrs: SFTPAttrs): Promise<void> {
+    return wrap(async () => {
+      const { fh } = asFile(f);
+      if (attrs.size !== undefined) await fh.truncate(attrs.size);
+      if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
+      if (attrs.uid !== undefined && attrs.gid !== undefined) await fh.chown(attrs.uid, attrs.gid);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined) {
+        await fh.utimes(attrs.atime + (attrs.atimeNs ?? 0) / 1e9, attrs.mtime + (attrs.mtimeNs ?? 0) / 1e9);
+      }
+    });
+  }
+
+  private static async vfs(real: string): Promise<SFTPVFSAttrs> {
+    const s = await fs.statfs(real);
+    return {
+      bsize: s.bsize,
+      frsize: s.bsize,
+      blocks: s.blocks,
+      bfree: s.bfree,
+      bavail: s.bavail,
+      files: s.files,
+      ffree: s.ffree,
+      favail: s.ffree,
+      fsid: 0n,
+      flag: 0,
+      namemax: 255,
+    };
+  }
+
+  override statvfs(p: string): Promise<SFTPVFSAttrs> {
+    return wrap(async () => LocalSFTPServer.vfs(await this.resolve(p, true)));
+  }
+
+  override fstatvfs(f: ServerFile): Promise<SFTPVFSAttrs> {
+    return wrap(async () => LocalSFTPServer.vfs(asFile(f).path));
+  }
+
+  override fsync(f: ServerFile): Promise<void> {
+    return wrap(() => asFile(f).fh.sync());
+  }
+
+  override mkdir(p: string, attrs: SFTPAttrs): Promise<void> {
+    return wrap(async () => fs.mkdir(await this.resolve(p, false), (attrs.permissions ?? 0o777) & 0o7777));
+  }
+
+  override rmdir(p: string): Promise<void> {
+    return wrap(async () => fs.rmdir(await this.resolve(p, false)));
+  }
+
+  override scandir(p: string): Promise<AsyncIterable<SFTPName>> {
+    return wrap(async () => {
+      const real = await this.resolve(p, true);
+      if (!(await fs.stat(real)).isDirectory()) throw new SFTPNotADirectory('Not a directory');
+      const parent = this.root !== undefined && real === (await this.realRoot()) ? real : path.dirname(real);
+      const lstatName = async (name: string): Promise<SFTPName | undefined> => {
+        try {
+          return { filename: name, longname: '', attrs: statsToAttrs(await fs.lstat(path.join(real, name))) };
+        } catch {
+          return undefined; // vanished meanwhile
+        }
+      };
+      return (async function* () {
+        // Opened on the first READDIR, so that an abandoned handle holds no descriptor.
+        const dir = await fs.opendir(real, { bufferSize: 128 });
+        try {
+          for (const n of ['.', '..']) {
+            const entry = n === '.' ? await lstatName('.') : { filename: '..', longname: '', attrs: statsToAttrs(await fs.stat(parent)) };
+            if (entry) yield entry;
+          }
+          let batch: string[] = [];
+          const flush = async function* (): AsyncGenerator<SFTPName> {
+            const got = await Promise.all(batch.map(lstatName));
+            batch = [];
+            for (const g of got) if (g) yield g;
+          };
+          for await (const d of dir) {
+            batch.push(d.name);
+            if (batch.length >= 64) yield* flush();
+          }
+          yield* flush();
+        } finally {
+          await dir.close().catch(() => undefined);
+        }
+      })();
+    });
+  }
+
+  override homeDirectory(user: string): Promise<string> {
+    return wrap(async () => {
+      if (this.root !== undefined) {
+        if (user !== '') throw new SFTPNoSuchFile('No such user');
+        return '/';
+      }
+      const me = os.userInfo();
+      if (user === '' || user === me.username) return me.homedir;
+      throw new SFTPFailure(`unknown user ${user}`);
+    });
+  }
+}

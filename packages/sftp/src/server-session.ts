@@ -1,0 +1,472 @@
+/**
+ * The server side of an SFTP session: reads requests from a byte stream, calls the SFTPServer
+ * hooks, writes the replies. filexfer-02 / -13 (versions 3 to 6, version-select), OpenSSH
+ * PROTOCOL §4 (posix-rename, statvfs, fstatvfs, hardlink, fsync, lsetstat, limits, expand-path,
+ * copy-data, home-directory, users-groups-by-id).
+ *
+ * Requests are handled one at a time in arrival order, as OpenSSH's sftp-server does: a CLOSE can
+ * never overtake the WRITEs before it. A malformed request gets BAD_MESSAGE; a framing error (a
+ * length above the limit) ends the session, since the stream cannot be resynchronised.
+ * @module
+ */
+
+import { Reader, WireError, Writer } from '@ssh/wire';
+import { type SFTPAttrs, type SFTPName, encodeLimits, encodeVFSAttrs, decodeAttrs, readText, readU64 } from './attrs.ts';
+import { ATTR_VALID_BY_VERSION, EXT, FX, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
+import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPInvalidHandle, SFTPOpUnsupported, statusForVersion } from './errors.ts';
+import { PacketFramer } from './framing.ts';
+import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeRequest, encodeInit, encodeResponse, utf8Bytes } from './packets.ts';
+import { type SFTPServer, type ServerFile } from './server.ts';
+import { type SftpByteStream } from './stream.ts';
+
+export interface SftpServerOptions {
+  /** Highest version offered (default 6); the session uses min(client's, this). */
+  readonly maxVersion?: number;
+  /** Largest request packet accepted (default 256 KiB + 1 KiB); announced in limits@openssh.com. */
+  readonly maxPacketLength?: number;
+  /** Most handles open at once (default 256). */
+  readonly maxOpenHandles?: number;
+}
+
+type HandleEntry =
+  | { readonly kind: 'file'; readonly file: ServerFile }
+  | { readonly kind: 'dir'; readonly path: string; iterator: AsyncIterator<SFTPName> | Iterator<SFTPName> | undefined; readonly source: AsyncIterable<SFTPName> | Iterable<SFTPName>; pending: SFTPName | undefined };
+
+const NAMES_PER_READDIR = 128;
+
+function u32(n: number): Uint8Array {
+  return new Writer(4).u32(n).finish();
+}
+
+/** Runs an SFTP server session on `stream` until the client closes it. */
+export function runSftpServer(stream: SftpByteStream, server: SFTPServer, options: SftpServerOptions = {}): Promise<void> {
+  return new SftpServerSession(server, options).run(stream);
+}
+
+export class SftpServerSession {
+  private readonly server: SFTPServer;
+  private readonly maxVersion: number;
+  private readonly maxPacket: number;
+  private readonly maxHandles: number;
+  private version = 0;
+  private readonly handles = new Map<number, HandleEntry>();
+  private nextHandle = 1;
+  private requestsSeen = 0;
+  private stream: SftpByteStream | undefined;
+
+  constructor(server: SFTPServer, options: SftpServerOptions = {}) {
+    this.server = server;
+    this.maxVersion = Math.min(SFTP_MAX_VERSION, Math.max(SFTP_MIN_VERSION, options.maxVersion ?? SFTP_MAX_VERSION));
+    this.maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
+    this.maxHandles = options.maxOpenHandles ?? 256;
+  }
+
+  /** Longest READ answered and WRITE accepted: what fits a packet with room for headers. */
+  private get maxIo(): number {
+    return this.maxPacket - 1024;
+  }
+
+  async run(stream: SftpByteStream): Promise<void> {
+    this.stream = stream;
+    const framer = new PacketFramer(this.maxPacket);
+    try {
+      for await (const chunk of stream.readable) {
+        let payloads: Uint8Array[];
+        try {
+          payloads = framer.push(chunk);
+        } catch {
+          break;
+        }
+        let stop = false;
+        for (const p of payloads) {
+          if (!(await this.handlePacket(p))) {
+            stop = true;
+            break;
+          }
+        }
+        if (stop) break;
+      }
+    } catch {
+      // The stream failed: treat as the end of the session.
+    } finally {
+      await this.cleanup();
+      stream.close();
+    }
+  }
+
+  private async cleanup(): Promise<void> {
+    for (const [, entry] of this.handles) {
+      if (entry.kind === 'file') await Promise.resolve(this.server.close(entry.file)).catch(() => undefined);
+      else await closeIterator(entry.iterator);
+    }
+    this.handles.clear();
+    await Promise.resolve(this.server.exit()).catch(() => undefined);
+  }
+
+  private send(bytes: Uint8Array): Promise<void> | undefined {
+    return this.stream?.write(bytes);
+  }
+
+  private async reply(res: SftpResponse): Promise<void> {
+    await this.send(encodeResponse(res, this.version));
+  }
+
+  private status(id: number, status: number, message = ''): Promise<void> {
+    return this.reply({ kind: 'status', id, status: statusForVersion(status, this.version), message, lang: 'en' });
+  }
+
+  /** Handles one packet; false ends the session. */
+  private async handlePacket(payload: Uint8Array): Promise<boolean> {
+    if (this.version === 0) return this.handleInit(payload);
+    let req: SftpRequest;
+    try {
+      req = decodeRequest(payload, this.version);
+    } catch (e) {
+      // Answer with the request id when there is one; the framing is intact, so carry on.
+      if (payload.length < 5) return false;
+      const id = new DataView(payload.buffer, payload.byteOffset).getUint32(1);
+      const unsupported = e instanceof WireError && e.reason === 'unknown-message';
+      await this.status(id, unsupported ? FX.OP_UNSUPPORTED : FX.BAD_MESSAGE, e instanceof Error ? e.message : 'bad message');
+      return true;
+    }
+    const first = this.requestsSeen++ === 0;
+    try {
+      await this.dispatch(req, first);
+    } catch (e) {
+      await this.fail(req.id, e);
+    }
+    return true;
+  }
+
+  private async fail(id: number, e: unknown): Promise<void> {
+    if (e instanceof SFTPError) return this.status(id, e.status, e.reason);
+    if (e instanceof WireError) return this.status(id, FX.BAD_MESSAGE, e.message);
+    return this.status(id, FX.FAILURE, e instanceof Error ? e.message : String(e));
+  }
+
+  private async handleInit(payload: Uint8Array): Promise<boolean> {
+    let clientVersion: number;
+    try {
+      clientVersion = decodeInit(payload, FXP.INIT).version;
+    } catch {
+      return false;
+    }
+    if (clientVersion < SFTP_MIN_VERSION) return false;
+    this.version = Math.min(clientVersion, this.maxVersion);
+    await this.send(encodeInit(FXP.VERSION, { version: this.version, extensions: this.versionExtensions() }));
+    return true;
+  }
+
+  private extensionNames(): string[] {
+    return [EXT.POSIX_RENAME, EXT.STATVFS, EXT.FSTATVFS, EXT.HARDLINK, EXT.FSYNC, EXT.LSETSTAT, EXT.LIMITS, EXT.EXPAND_PATH, EXT.COPY_DATA, EXT.HOME_DIRECTORY, EXT.USERS_GROUPS_BY_ID];
+  }
+
+  private versionExtensions(): ExtensionPair[] {
+    const data: Record<string, string> = { [EXT.STATVFS]: '2', [EXT.FSTATVFS]: '2' };
+    const out: ExtensionPair[] = this.extensionNames().map((n) => [n, utf8Bytes(data[n] ?? '1')] as const);
+    const versions: number[] = [];
+    for (let v = SFTP_MIN_VERSION; v <= this.maxVersion; v++) versions.push(v);
+    out.push([EXT.VERSIONS, utf8Bytes(versions.join(','))]);
+    if (this.version >= 4) out.push([EXT.NEWLINE, utf8Bytes('\n')]);
+    out.push([EXT.VENDOR_ID, new Writer(64).utf8('@ssh').utf8('@ssh/sftp').utf8('0').u64(0n).finish()]);
+    if (this.version === 5) {
+      const w = new Writer(256).u32(ATTR_VALID_BY_VERSION[5] ?? 0).u32(0).u32(0xff).u32(0x1f01ff).u32(this.maxIo);
+      for (const n of this.extensionNames()) w.utf8(n);
+      out.push([EXT.SUPPORTED, w.finish()]);
+    } else if (this.version >= 6) {
+      const names = this.extensionNames();
+      const w = new Writer(256).u32(ATTR_VALID_BY_VERSION[6] ?? 0).u32(0).u32(0x0000_001f).u32(0x1f01ff).u32(this.maxIo);
+      w.raw(Uint8Array.of(0, 0, 0, 0)).u32(0).u32(names.length);
+      for (const n of names) w.utf8(n);
+      out.push([EXT.SUPPORTED2, w.finish()]);
+    }
+    return out;
+  }
+
+  private newHandle(entry: HandleEntry): Uint8Array {
+    if (this.handles.size >= this.maxHandles) throw new SFTPFailure(`too many open handles (limit ${this.maxHandles})`);
+    while (this.handles.has(this.nextHandle)) this.nextHandle = (this.nextHandle + 1) >>> 0 || 1;
+    const h = this.nextHandle;
+    this.nextHandle = (this.nextHandle + 1) >>> 0 || 1;
+    this.handles.set(h, entry);
+    return u32(h);
+  }
+
+  private entry(handle: Uint8Array): { key: number; entry: HandleEntry } {
+    if (handle.length === 4) {
+      const key = new DataView(handle.buffer, handle.byteOffset).getUint32(0);
+      const entry = this.handles.get(key);
+      if (entry) return { key, entry };
+    }
+    throw new SFTPInvalidHandle('invalid handle');
+  }
+
+  private file(handle: Uint8Array): ServerFile {
+    const { entry } = this.entry(handle);
+    if (entry.kind !== 'file') throw new SFTPInvalidHandle('not a file handle');
+    return entry.file;
+  }
+
+  private map(path: string): Promise<string> {
+    return Promise.resolve(this.server.mapPath(path));
+  }
+
+  /** Attributes on their way out: v4+ sends names, which the hooks give as ids. */
+  private async outAttrs(a: SFTPAttrs): Promise<SFTPAttrs> {
+    if (this.version < 4 || (a.owner !== undefined && a.group !== undefined) || a.uid === undefined || a.gid === undefined) return a;
+    return { ...a, owner: await this.server.formatUser(a.uid), group: await this.server.formatGroup(a.gid) };
+  }
+
+  /** Attributes on their way in: numeric owner/group names become ids. */
+  private inAttrs(a: SFTPAttrs): SFTPAttrs {
+    const out = { ...a };
+    if (out.owner !== undefined && out.uid === undefined && /^\d+$/.test(out.owner)) out.uid = Number(out.owner);
+    if (out.group !== undefined && out.gid === undefined && /^\d+$/.test(out.group)) out.gid = Number(out.group);
+    return out;
+  }
+
+  private async nameReply(id: number, filename: string, attrs: SFTPAttrs = {}): Promise<void> {
+    await this.reply({ kind: 'name', id, names: [{ filename, longname: this.version <= 3 ? filename : '', attrs }] });
+  }
+
+  private async dispatch(req: SftpRequest, first: boolean): Promise<void> {
+    const s = this.server;
+    const id = req.id;
+    switch (req.kind) {
+      case 'open': {
+        const path = await this.map(req.path);
+        const attrs = this.inAttrs(req.attrs);
+        const file = this.version >= 5 ? await s.open56(path, req.desiredAccess ?? 0, req.flags, attrs) : await s.open(path, req.flags, attrs);
+        try {
+          await this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'file', file }) });
+        } catch (e) {
+          await Promise.resolve(s.close(file)).catch(() => undefined);
+          throw e;
+        }
+        return;
+      }
+      case 'close': {
+        const { key, entry } = this.entry(req.handle);
+        this.handles.delete(key);
+        if (entry.kind === 'file') await s.close(entry.file);
+        else await closeIterator(entry.iterator);
+        return this.status(id, FX.OK);
+      }
+      case 'read': {
+        const data = await s.read(this.file(req.handle), req.offset, Math.min(req.length, this.maxIo));
+        if (data.length === 0) return this.status(id, FX.EOF);
+        return this.reply({ kind: 'data', id, data });
+      }
+      case 'write':
+        await s.write(this.file(req.handle), req.offset, req.data);
+        return this.status(id, FX.OK);
+      case 'stat':
+      case 'lstat': {
+        const path = await this.map(req.path);
+        const attrs = req.kind === 'stat' ? await s.stat(path) : await s.lstat(path);
+        return this.reply({ kind: 'attrs', id, attrs: await this.outAttrs(attrs) });
+      }
+      case 'fstat': {
+        const { entry } = this.entry(req.handle);
+        const attrs = entry.kind === 'file' ? await s.fstat(entry.file) : await s.stat(entry.path);
+        return this.reply({ kind: 'attrs', id, attrs: await this.outAttrs(attrs) });
+      }
+      case 'setstat':
+        await s.setstat(await this.map(req.path), this.inAttrs(req.attrs));
+        return this.status(id, FX.OK);
+      case 'fsetstat':
+        await s.fsetstat(this.file(req.handle), this.inAttrs(req.attrs));
+        return this.status(id, FX.OK);
+      case 'opendir': {
+        const path = await this.map(req.path);
+        const source = await s.scandir(path);
+        return this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'dir', path, source, iterator: undefined, pending: undefined }) });
+      }
+      case 'readdir':
+        return this.readdir(id, req.handle);
+      case 'remove':
+        await s.remove(await this.map(req.path));
+        return this.status(id, FX.OK);
+      case 'mkdir':
+        await s.mkdir(await this.map(req.path), this.inAttrs(req.attrs));
+        return this.status(id, FX.OK);
+      case 'rmdir':
+        await s.rmdir(await this.map(req.path));
+        return this.status(id, FX.OK);
+      case 'realpath': {
+        let path = req.path;
+        if (req.compose && req.compose.length > 0) for (const p of req.compose) path = p.startsWith('/') ? p : `${path.replace(/\/+$/, '')}/${p}`;
+        const real = await s.realpath(await this.map(path === '' ? '.' : path));
+        const shown = await s.reverseMapPath(real);
+        if (this.version >= 6 && req.control === 0x03) return this.nameReply(id, shown, await this.outAttrs(await s.stat(real)));
+        return this.nameReply(id, shown);
+      }
+      case 'rename': {
+        const oldPath = await this.map(req.oldPath);
+        const newPath = await this.map(req.newPath);
+        if (req.flags !== undefined && req.flags & FXR.OVERWRITE) await s.posixRename(oldPath, newPath);
+        else await s.rename(oldPath, newPath);
+        return this.status(id, FX.OK);
+      }
+      case 'readlink': {
+        const target = await s.readlink(await this.map(req.path));
+        return this.nameReply(id, await s.reverseMapPath(target));
+      }
+      case 'symlink':
+        await s.symlink(req.targetPath, await this.map(req.linkPath));
+        return this.status(id, FX.OK);
+      case 'link':
+        if (req.symlink) await s.symlink(req.existingPath, await this.map(req.newLinkPath));
+        else await s.link(await this.map(req.existingPath), await this.map(req.newLinkPath));
+        return this.status(id, FX.OK);
+      case 'block':
+        await s.lock(this.file(req.handle), req.offset, req.length, req.lockMask);
+        return this.status(id, FX.OK);
+      case 'unblock':
+        await s.unlock(this.file(req.handle), req.offset, req.length);
+        return this.status(id, FX.OK);
+      case 'extended':
+        return this.extended(id, req.request, req.data, first);
+    }
+  }
+
+  private async readdir(id: number, handle: Uint8Array): Promise<void> {
+    const { entry } = this.entry(handle);
+    if (entry.kind !== 'dir') throw new SFTPInvalidHandle('not a directory handle');
+    entry.iterator ??= Symbol.asyncIterator in entry.source ? entry.source[Symbol.asyncIterator]() : entry.source[Symbol.iterator]();
+    const names: SFTPName[] = [];
+    let bytes = 64;
+    while (names.length < NAMES_PER_READDIR && bytes < this.maxIo / 2) {
+      let next = entry.pending;
+      entry.pending = undefined;
+      if (!next) {
+        const r = await entry.iterator.next();
+        if (r.done) break;
+        next = r.value;
+      }
+      const name: SFTPName = { filename: next.filename, longname: next.longname, attrs: await this.outAttrs(next.attrs) };
+      if (this.version <= 3) await this.server.formatLongname(name);
+      names.push(name);
+      bytes += name.filename.length * 3 + name.longname.length * 3 + 128;
+    }
+    if (names.length === 0) return this.status(id, FX.EOF);
+    return this.reply({ kind: 'name', id, names });
+  }
+
+  private async extended(id: number, request: string, data: Uint8Array, first: boolean): Promise<void> {
+    const s = this.server;
+    const r = new Reader(data);
+    switch (request) {
+      case EXT.VERSION_SELECT: {
+        const wanted = Number(readText(r, 'version'));
+        if (!first || !Number.isInteger(wanted) || wanted < SFTP_MIN_VERSION || wanted > this.maxVersion) {
+          throw new SFTPFailure('version-select refused');
+        }
+        await this.status(id, FX.OK);
+        this.version = wanted;
+        return;
+      }
+      case EXT.POSIX_RENAME: {
+        const oldPath = readText(r, 'oldpath');
+        const newPath = readText(r, 'newpath');
+        await s.posixRename(await this.map(oldPath), await this.map(newPath));
+        return this.status(id, FX.OK);
+      }
+      case EXT.HARDLINK: {
+        const oldPath = readText(r, 'oldpath');
+        const newPath = readText(r, 'newpath');
+        await s.link(await this.map(oldPath), await this.map(newPath));
+        return this.status(id, FX.OK);
+      }
+      case EXT.STATVFS: {
+        const vfs = await s.statvfs(await this.map(readText(r, 'path')));
+        const w = new Writer(96);
+        encodeVFSAttrs(w, vfs);
+        return this.reply({ kind: 'extended-reply', id, data: w.finish() });
+      }
+      case EXT.FSTATVFS: {
+        const vfs = await s.fstatvfs(this.file(r.bytes('handle')));
+        const w = new Writer(96);
+        encodeVFSAttrs(w, vfs);
+        return this.reply({ kind: 'extended-reply', id, data: w.finish() });
+      }
+      case EXT.FSYNC:
+        await s.fsync(this.file(r.bytes('handle')));
+        return this.status(id, FX.OK);
+      case EXT.LSETSTAT: {
+        const path = readText(r, 'path');
+        const attrs = decodeAttrs(r, this.version);
+        await s.lsetstat(await this.map(path), this.inAttrs(attrs));
+        return this.status(id, FX.OK);
+      }
+      case EXT.LIMITS: {
+        const w = new Writer(32);
+        encodeLimits(w, { maxPacketLen: this.maxPacket, maxReadLen: this.maxIo, maxWriteLen: this.maxIo, maxOpenHandles: this.maxHandles });
+        return this.reply({ kind: 'extended-reply', id, data: w.finish() });
+      }
+      case EXT.EXPAND_PATH: {
+        let path = readText(r, 'path');
+        if (path === '~' || path.startsWith('~/')) path = (await s.homeDirectory('')) + path.slice(1);
+        else if (path.startsWith('~')) {
+          const slash = path.indexOf('/');
+          const user = slash < 0 ? path.slice(1) : path.slice(1, slash);
+          path = (await s.homeDirectory(user)) + (slash < 0 ? '' : path.slice(slash));
+        }
+        const real = await s.realpath(await this.map(path));
+        return this.nameReply(id, await s.reverseMapPath(real));
+      }
+      case EXT.HOME_DIRECTORY:
+        return this.nameReply(id, await s.homeDirectory(readText(r, 'username')));
+      case EXT.USERS_GROUPS_BY_ID: {
+        const ids = (bytes: Uint8Array): number[] => {
+          if (bytes.length % 4 !== 0) throw new SFTPBadMessage('id list length is not a multiple of 4');
+          const rr = new Reader(bytes);
+          const out: number[] = [];
+          while (!rr.atEnd) out.push(rr.u32('id'));
+          return out;
+        };
+        const uids = ids(r.bytes('uids'));
+        const gids = ids(r.bytes('gids'));
+        const users = new Writer(64);
+        for (const u of uids) users.utf8(await s.formatUser(u));
+        const groups = new Writer(64);
+        for (const g of gids) groups.utf8(await s.formatGroup(g));
+        return this.reply({ kind: 'extended-reply', id, data: new Writer(64).bytes(users.finish()).bytes(groups.finish()).finish() });
+      }
+      case EXT.COPY_DATA:
+        return this.copyData(id, r);
+      default:
+        throw new SFTPOpUnsupported(`unsupported extension ${request}`);
+    }
+  }
+
+  private async copyData(id: number, r: Reader): Promise<void> {
+    const src = this.file(r.bytes('read-from-handle'));
+    const srcOffset = readU64(r, 'read-from-offset');
+    const length = readU64(r, 'read-data-length');
+    const dstHandle = r.bytes('write-to-handle');
+    const dst = this.file(dstHandle);
+    const dstOffset = readU64(r, 'write-to-offset');
+    if (src === dst && length !== 0 && srcOffset < dstOffset + length && dstOffset < srcOffset + length) {
+      throw new SFTPFailure('copy-data ranges overlap');
+    }
+    let done = 0;
+    for (;;) {
+      const want = length === 0 ? this.maxIo : Math.min(this.maxIo, length - done);
+      if (want <= 0) break;
+      const data = await this.server.read(src, srcOffset + done, want);
+      if (data.length === 0) break;
+      await this.server.write(dst, dstOffset + done, data);
+      done += data.length;
+    }
+    return this.status(id, FX.OK);
+  }
+}
+
+async function closeIterator(it: AsyncIterator<SFTPName> | Iterator<SFTPName> | undefined): Promise<void> {
+  try {
+    await it?.return?.();
+  } catch {
+    // Nothing to report: the directory is being abandoned.
+  }
+}

@@ -1,0 +1,158 @@
+/** Our client against our server over an in-memory pipe, for each protocol version 3 to 6. */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXT, FILEXFER_TYPE, SFTPError, SFTPNoSuchFile } from '../src/index.ts';
+import { type Pair, openPair } from './helpers/pair.ts';
+
+let p: Pair | undefined;
+const temps: string[] = [];
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
+});
+
+function localTemp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sftp-local-'));
+  temps.push(d);
+  return d;
+}
+
+function pattern(n: number, seed = 3): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {
+  it('negotiates the version and announces extensions and honest limits', async () => {
+    p = await openPair({ version });
+    expect(p.client.version).toBe(version);
+    expect(p.client.extensions.has(EXT.LIMITS)).toBe(true);
+    expect(p.client.limits.maxPacketLen).toBe(256 * 1024 + 1024);
+    expect(p.client.limits.maxReadLen).toBe(256 * 1024);
+    expect(p.client.limits.maxOpenHandles).toBe(256);
+    expect(p.client.supportsRemoteCopy).toBe(true);
+  });
+
+  it('reads and writes files, large ones in parallel blocks', async () => {
+    p = await openPair({ version });
+    const data = pattern(1024 * 1024 + 17);
+    const f = await p.client.open('big', 'wb');
+    await f.write(data);
+    await f.close();
+    expect(Buffer.from(readFileSync(join(p.dir, 'big'))).equals(Buffer.from(data))).toBe(true);
+    const r = await p.client.open('big', 'rb', { blockSize: 8192 });
+    expect(Buffer.from(await r.read()).equals(Buffer.from(data))).toBe(true);
+    expect((await r.stat()).size).toBe(data.length);
+    await r.close();
+    const t = await p.client.open('t.txt', 'w');
+    await t.write('ünïcödé\n');
+    await t.close();
+    expect(await (await p.client.open('t.txt')).read()).toBe('ünïcödé\n');
+  });
+
+  it('stats with the right types and times', async () => {
+    p = await openPair({ version });
+    mkdirSync(join(p.dir, 'd'));
+    writeFileSync(join(p.dir, 'f'), 'abc');
+    symlinkSync('f', join(p.dir, 'l'));
+    expect((await p.client.stat('d')).type).toBe(FILEXFER_TYPE.DIRECTORY);
+    expect((await p.client.stat('f')).type).toBe(FILEXFER_TYPE.REGULAR);
+    expect((await p.client.lstat('l')).type).toBe(FILEXFER_TYPE.SYMLINK);
+    expect((await p.client.stat('l')).size).toBe(3);
+    await p.client.utime('f', [1_000_000_000.5, 1_100_000_000.25]);
+    const mt = await p.client.getmtime('f');
+    if (version >= 4) expect(mt).toBeCloseTo(1_100_000_000.25, 3);
+    else expect(mt).toBe(1_100_000_000);
+    await p.client.chmod('f', 0o600);
+    expect(statSync(join(p.dir, 'f')).mode & 0o777).toBe(0o600);
+    await p.client.truncate('f', 1);
+    expect(readFileSync(join(p.dir, 'f'), 'utf8')).toBe('a');
+  });
+
+  it('lists directories, renames, links and removes', async () => {
+    p = await openPair({ version });
+    const { client, dir } = p;
+    await client.makedirs('a/b/c');
+    writeFileSync(join(dir, 'a/x'), 'x');
+    writeFileSync(join(dir, 'a/y'), 'y');
+    expect(await client.listdir('a')).toEqual(['b', 'x', 'y']);
+    await expect(client.rename('a/x', 'a/y')).rejects.toBeInstanceOf(SFTPError);
+    await client.posixRename('a/x', 'a/y');
+    expect(readFileSync(join(dir, 'a/y'), 'utf8')).toBe('x');
+    await client.rename('a/y', 'a/z');
+    await client.link('a/z', 'a/hard');
+    expect(statSync(join(dir, 'a/hard')).nlink).toBe(2);
+    await client.symlink('z', 'a/soft');
+    expect(readlinkSync(join(dir, 'a/soft'))).toBe('z');
+    expect(await client.readlink('a/soft')).toBe('z');
+    await client.symlink('/a/z', 'abs');
+    expect(readlinkSync(join(dir, 'abs'))).toBe(join(dir, 'a/z'));
+    expect(await client.readlink('abs')).toBe('/a/z');
+    expect(await client.isfile('abs')).toBe(true);
+    await client.rmtree('a');
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+    await expect(client.stat('a')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+  });
+
+  it('answers realpath, statvfs, fsync, copy-data, users-groups-by-id and home-directory', async () => {
+    p = await openPair({ version });
+    const { client, dir } = p;
+    expect(await client.realpath('.')).toBe('/');
+    expect(await client.realpath('../..')).toBe('/');
+    expect(await client.homeDirectory()).toBe('/');
+    expect(await client.expandPath('~/x')).toBe('/x');
+    expect((await client.statvfs('/')).bsize).toBeGreaterThan(0);
+    writeFileSync(join(dir, 'src'), pattern(600_000));
+    await client.copy('src', 'dst');
+    expect(readFileSync(join(dir, 'dst')).equals(readFileSync(join(dir, 'src')))).toBe(true);
+    const f = await client.open('dst', 'r+b');
+    await f.fsync();
+    await f.close();
+    const names = await client.usersGroupsById([process.getuid?.() ?? 0], [process.getgid?.() ?? 0]);
+    expect(names.users).toHaveLength(1);
+    expect(names.groups).toHaveLength(1);
+  });
+
+  it('gets and puts trees with preserve, and reports progress', async () => {
+    p = await openPair({ version });
+    const { client, dir } = p;
+    const local = localTemp();
+    mkdirSync(join(local, 'tree/sub'), { recursive: true });
+    writeFileSync(join(local, 'tree/a'), pattern(300_000, 1));
+    writeFileSync(join(local, 'tree/sub/b'), pattern(10, 2));
+    const progress: number[] = [];
+    await client.put(join(local, 'tree'), 'up', { recurse: true, preserve: true, progressHandler: (_s, _d, n) => progress.push(n) });
+    expect(readFileSync(join(dir, 'up/a')).equals(readFileSync(join(local, 'tree/a')))).toBe(true);
+    expect(readFileSync(join(dir, 'up/sub/b')).equals(readFileSync(join(local, 'tree/sub/b')))).toBe(true);
+    expect(progress.at(-1)).toBeGreaterThan(0);
+    await client.get('up', join(local, 'down'), { recurse: true });
+    expect(readFileSync(join(local, 'down/a')).equals(readFileSync(join(local, 'tree/a')))).toBe(true);
+    expect(readFileSync(join(local, 'down/sub/b')).equals(readFileSync(join(local, 'tree/sub/b')))).toBe(true);
+    await client.mget('up/*', join(local, 'down'), { recurse: true });
+    await expect(client.get('up', join(local, 'x'))).rejects.toBeInstanceOf(SFTPError);
+  });
+
+  it('serves a directory of 10,000 entries in batches', async () => {
+    p = await openPair({ version });
+    mkdirSync(join(p.dir, 'many'));
+    for (let i = 0; i < 10000; i++) writeFileSync(join(p.dir, 'many', `n${i}`), '');
+    let count = 0;
+    for await (const n of p.client.scandir('many')) if (n.filename !== '.' && n.filename !== '..') count++;
+    expect(count).toBe(10000);
+  });
+});
+
+describe('version selection', () => {
+  it('a server capped at v4 answers a v6 client with v4', async () => {
+    p = await openPair({ version: 6 }, { maxVersion: 4 });
+    expect(p.client.version).toBe(4);
+  });
+});
