@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { AlgorithmTable, Registry } from './registry.ts';
+import type { AlgorithmKind, AlgorithmTable, Registry } from './registry.ts';
 import { createRegistry } from './registry.ts';
 import { cipherAlgorithms } from './cipher/index.ts';
 import { macAlgorithms } from './mac/index.ts';
@@ -17,4 +17,13 @@ export const standardAlgorithms: AlgorithmTable = /* @__PURE__ */ {
 /** A registry holding `standardAlgorithms`. */
 export function createStandardRegistry(): Registry {
   return createRegistry(standardAlgorithms);
+}
+
+/** What `ssh -Q` can be asked about here: the four kinds plus `cipher-auth` (AEAD ciphers). */
+export type ListQuery = AlgorithmKind | 'cipher-auth';
+
+/** Every available algorithm of a kind, in preference order, like `ssh -Q <kind>`. */
+export function listAlgorithms(query: ListQuery, registry: Registry = createStandardRegistry()): string[] {
+  if (query === 'cipher-auth') return registry.names('cipher').filter((n) => registry.get('cipher', n)?.impl.aead === true);
+  return registry.names(query);
 }

@@ -24,7 +24,7 @@ export {
   type AlgorithmImpls,
   type NamesOptions,
 } from './registry.ts';
-export { standardAlgorithms, createStandardRegistry } from './algorithms.ts';
+export { standardAlgorithms, createStandardRegistry, listAlgorithms, type ListQuery } from './algorithms.ts';
 export { matchWildcard, expandAlgorithmList } from './algorithm-list.ts';
 export {
   negotiateAlgorithm,

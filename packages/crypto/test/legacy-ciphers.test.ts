@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cipherDecrypt, cipherEncrypt, cipherKeyInfo, Rc4, standardAlgorithms } from '../src/index.ts';
+import { Cast128 } from '../src/primitives/cast128.ts';
+import { Seed } from '../src/primitives/seed.ts';
 import { hex, loadVectors, toHex } from './helpers/hex.ts';
 
 interface Vector {
@@ -56,5 +58,24 @@ describe('RC4', () => {
     expect(toHex(cipherEncrypt('arcfour128', key, new Uint8Array(0), new Uint8Array(64)))).toBe(toHex(ks.subarray(1536)));
     expect(toHex(cipherEncrypt('arcfour', key, new Uint8Array(0), new Uint8Array(64)))).toBe(toHex(ks.subarray(0, 64)));
     expect(cipherKeyInfo('arcfour256').keyLength).toBe(32);
+  });
+});
+
+describe('block cipher reference vectors', () => {
+  const check = (c: Cast128 | Seed, pt: string, ct: string): void => {
+    const out = new Uint8Array(c.blockLength);
+    c.encryptBlock(hex(pt), 0, out, 0);
+    expect(toHex(out)).toBe(ct);
+    c.decryptBlock(hex(ct), 0, out, 0);
+    expect(toHex(out)).toBe(pt);
+  };
+
+  it('CAST-128: RFC 2144 Appendix B.1, 128-bit key', () => {
+    check(new Cast128(hex('0123456712345678234567893456789a')), '0123456789abcdef', '238b4fe5847e44b2');
+  });
+
+  it('SEED: RFC 4269 Appendix B.1 and B.2', () => {
+    check(new Seed(new Uint8Array(16)), '000102030405060708090a0b0c0d0e0f', '5ebac6e0054e166819aff1cc6d346cdb');
+    check(new Seed(hex('000102030405060708090a0b0c0d0e0f')), '00000000000000000000000000000000', 'c11f22f20140505084483597e4370f43');
   });
 });

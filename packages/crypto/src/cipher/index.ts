@@ -13,6 +13,8 @@ import { aes128Cbc, aes192Cbc, aes256Cbc } from './aes-cbc.ts';
 import { tripleDesCbc } from '../legacy/3des-cbc.ts';
 import { blowfishCbc } from '../legacy/blowfish-cbc.ts';
 import { arcfour, arcfour128, arcfour256 } from '../legacy/arcfour.ts';
+import { cast128Cbc } from '../legacy/cast128-cbc.ts';
+import { seedCbc } from '../legacy/seed-cbc.ts';
 
 export const CIPHER = {
   CHACHA20_POLY1305: 'chacha20-poly1305@openssh.com',
@@ -50,6 +52,8 @@ export const cipherAlgorithms: readonly AlgorithmSpec<CipherImpl>[] = /* @__PURE
   off(CIPHER.AES128_CBC, aes128Cbc),
   off(CIPHER.TRIPLE_DES_CBC, tripleDesCbc, true),
   off(CIPHER.BLOWFISH_CBC, blowfishCbc, true),
+  off(CIPHER.CAST128_CBC, cast128Cbc, true),
+  off(CIPHER.SEED_CBC, seedCbc),
   off(CIPHER.ARCFOUR256, arcfour256, true),
   off(CIPHER.ARCFOUR128, arcfour128, true),
   off(CIPHER.ARCFOUR, arcfour, true),

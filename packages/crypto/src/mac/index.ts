@@ -8,6 +8,7 @@ import type { AlgorithmSpec } from '../registry.ts';
 import type { HashName } from '../hash.ts';
 import type { MacImpl } from './types.ts';
 import { hmacMac } from './hmac.ts';
+import { umacMac } from './umac.ts';
 
 export const MAC = {
   UMAC64_ETM: 'umac-64-etm@openssh.com',
@@ -77,6 +78,10 @@ const ORDER: readonly string[] = Object.values(MAC);
 export const macAlgorithms: readonly AlgorithmSpec<MacImpl>[] = /* @__PURE__ */ (() => {
   const byName = new Map<string, AlgorithmSpec<MacImpl>>();
   for (const row of HMAC_ROWS) byName.set(row[0], hmacSpec(row));
+  byName.set(MAC.UMAC64_ETM, { name: MAC.UMAC64_ETM, default: true, impl: umacMac(8, true) });
+  byName.set(MAC.UMAC128_ETM, { name: MAC.UMAC128_ETM, default: true, impl: umacMac(16, true) });
+  byName.set(MAC.UMAC64, { name: MAC.UMAC64, default: true, impl: umacMac(8, false) });
+  byName.set(MAC.UMAC128, { name: MAC.UMAC128, default: true, impl: umacMac(16, false) });
   return ORDER.flatMap((n) => {
     const spec = byName.get(n);
     return spec === undefined ? [] : [spec];
