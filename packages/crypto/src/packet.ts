@@ -102,6 +102,11 @@ function resolve(options: PacketProtectionOptions, direction: 'encrypt' | 'decry
   return { layout: { kind: 'classic', stream, mac: m }, blockLength, tagLength: mac.tagLength, aad: 0 };
 }
 
+/** A plain Uint8Array over the same memory (node hands back Buffers). */
+function view(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Creates the outbound side. */
 export function createSealer(options: PacketProtectionOptions): Sealer {
   const r = resolve(options, 'encrypt');
@@ -124,18 +129,18 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
       random(buf.subarray(total - padding, total));
       switch (layout.kind) {
         case 'plain':
-          return buf;
+          return view(buf);
         case 'aead':
-          return layout.aead.seal(seq, buf, 4);
+          return view(layout.aead.seal(seq, buf, 4));
         case 'etm': {
           buf.set(layout.stream.update(buf.subarray(4, total)), 4);
           buf.set(layout.mac.compute(seq, buf.subarray(0, total)), total);
-          return buf;
+          return view(buf);
         }
         case 'classic': {
           if (layout.mac !== undefined) buf.set(layout.mac.compute(seq, buf.subarray(0, total)), total);
           buf.set(layout.stream.update(buf.subarray(0, total)), 0);
-          return buf;
+          return view(buf);
         }
       }
     },
@@ -164,7 +169,8 @@ export function createOpener(options: PacketProtectionOptions): Opener {
     // plain starts at padding_length.
     const padding = plain[0] as number;
     if (padding < 4 || padding > packetLength - 1) throw new PacketLengthError(packetLength, `bad padding length ${padding}`);
-    return plain.subarray(1, packetLength - padding);
+    // A plain Uint8Array view (node hands back Buffers): no copy.
+    return new Uint8Array(plain.buffer, plain.byteOffset + 1, packetLength - padding - 1);
   };
   const readU32 = (b: Uint8Array): number =>
     (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
