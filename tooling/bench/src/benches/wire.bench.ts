@@ -72,7 +72,7 @@ const encoders: (() => Uint8Array)[] = [
       recipientChannel: 7,
       requestType: 'exec',
       wantReply: true,
-      request: { type: 'exec', command: 'ls -l /var/log | grep ssh' },
+      request: { type: 'exec', command: new TextEncoder().encode('ls -l /var/log | grep ssh') },
     }),
   () =>
     GlobalRequest.encode({
