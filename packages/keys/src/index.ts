@@ -31,3 +31,16 @@ export {
 } from './formats/export.ts';
 export { KEY_TYPES } from './algs/index.ts';
 export { setDefaultSkipRsaKeyValidation } from './algs/rsa.ts';
+export {
+  SSHCertificate,
+  importCertificate,
+  importCertificateList,
+  certTypeFor,
+  CERT_TYPE_USER,
+  CERT_TYPE_HOST,
+  type CertificateKind,
+  type CertOptions,
+  type CertificateOptions,
+  type UserCertificateOptions,
+} from './certificate.ts';
+export { parseTimeValue, type TimeValue } from './time.ts';

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Reader, Writer } from '@ssh/wire';
 import type { KeyImpl } from './algs/impl.ts';
+import { createCertificate, type CertificateOptions, type SSHCertificate, type UserCertificateOptions } from './certificate.ts';
 import { KeyExportError, SignatureError } from './errors.ts';
 import { encodePrivateKey, encodePublicKey, type PrivateKeyFormat, type PublicKeyFormat, type ExportOptions } from './formats/export.ts';
 import { asBytes, looseUtf8, toBase64, toHex, tryUtf8 } from './internal/bytes.ts';
@@ -134,6 +135,16 @@ export class SSHKey {
   /** The public key in `format` ('openssh' by default). */
   exportPublicKey(format: PublicKeyFormat = 'openssh'): Uint8Array {
     return encodePublicKey(this.impl, this.publicData, this.getComment(), format);
+  }
+
+  /** A user certificate for `userKey`, signed by this key (the CA). AsyncSSH's generate_user_certificate. */
+  generateUserCertificate(userKey: SSHKey, keyId: string, options: UserCertificateOptions = {}): SSHCertificate {
+    return createCertificate(this, userKey, 'user', keyId, options);
+  }
+
+  /** A host certificate for `hostKey`, signed by this key (the CA). */
+  generateHostCertificate(hostKey: SSHKey, keyId: string, options: CertificateOptions = {}): SSHCertificate {
+    return createCertificate(this, hostKey, 'host', keyId, options);
   }
 
   /** The comment as text when it is valid UTF-8 (for formats that require text). */

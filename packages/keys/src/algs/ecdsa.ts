@@ -7,7 +7,7 @@
 
 import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bigintToUnsignedBytes, unsignedBytesToBigint, type Reader, Writer } from '@ssh/wire';
+import { bigintToUnsignedBytes, unsignedBytesToBigint, Reader, Writer } from '@ssh/wire';
 import {
   contextTag,
   DerReader,
@@ -122,12 +122,16 @@ export class EcdsaKey implements KeyImpl {
     const sig = this.curve.nodeName
       ? new Uint8Array(nodeSign(this.curve.hash, data, { key: this.privateKey(), dsaEncoding: 'ieee-p1363' }))
       : secp256k1.sign(data, this.need(), { prehash: true });
-    return p1363ToSsh(sig, this.curve.size);
+    return new Writer(2 * this.curve.size + 24).bytes(p1363ToSsh(sig, this.curve.size)).finish();
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {
     if (sigAlgorithm !== this.algorithm) return false;
-    return safeVerify(() => this.verifyP1363(data, body));
+    return safeVerify(() => {
+      const inner = new Reader(body.bytes('signature'));
+      body.end('signature');
+      return this.verifyP1363(data, inner);
+    });
   }
 
   /** Checks `mpint r, mpint s` read from `body` over `data` (shared with security keys). */

@@ -1,0 +1,345 @@
+/**
+ * OpenSSH certificates, *-cert-v01@openssh.com (OpenSSH PROTOCOL.certkeys): parse, create, sign
+ * with any CA key, and check (signature, type, validity window, principals, critical options).
+ * @module
+ */
+
+import { randomBytes } from 'node:crypto';
+import { Reader, WireError, Writer } from '@ssh/wire';
+import { familyForKeyType } from './algs/index.ts';
+import { CertificateError, KeyImportError } from './errors.ts';
+import { decodeRfc4716Blocks, encodeOpensshPublic, encodeRfc4716, parseOpensshPublicLine } from './formats/public.ts';
+import { decodePublicBlob, guardImport } from './import.ts';
+import { asBytes, looseUtf8, utf8 } from './internal/bytes.ts';
+import { SSHKey } from './key.ts';
+import { MAX_U64, parseTimeValue, type TimeValue } from './time.ts';
+
+export const CERT_TYPE_USER = 1;
+export const CERT_TYPE_HOST = 2;
+export type CertificateKind = 'user' | 'host';
+
+const CERT_SUFFIX = '-cert-v01@openssh.com';
+
+/** The certificate type for a key type ('ssh-ed25519' -> 'ssh-ed25519-cert-v01@openssh.com'). */
+export function certTypeFor(keyType: string): string {
+  return `${keyType.replace(/@openssh\.com$/, '')}${CERT_SUFFIX}`;
+}
+
+/** The key type a certificate type certifies, or undefined when `certType` is not one. */
+export function keyTypeOfCert(certType: string): string | undefined {
+  if (!certType.endsWith(CERT_SUFFIX)) return undefined;
+  const base = certType.slice(0, -CERT_SUFFIX.length);
+  const keyType = base.startsWith('sk-') ? `${base}@openssh.com` : base;
+  return familyForKeyType(keyType) ? keyType : undefined;
+}
+
+/** Every certificate type we read. */
+export function certificateTypes(keyTypes: readonly string[]): string[] {
+  return keyTypes.map(certTypeFor);
+}
+
+/** Signature algorithm names for a certificate of `keyType` ('rsa-sha2-256-cert-v01@openssh.com', ...). */
+function certSigAlgorithms(key: SSHKey, certType: string): string[] {
+  if (key.algorithm === 'ssh-rsa') return ['rsa-sha2-256-cert-v01@openssh.com', 'rsa-sha2-512-cert-v01@openssh.com', certType];
+  return [certType];
+}
+
+/** Critical options and extensions: name -> raw data (the inner string's content, or empty). */
+export type CertOptions = ReadonlyMap<string, Uint8Array>;
+
+const KNOWN_CRITICAL = new Set(['force-command', 'source-address', 'verify-required']);
+
+function readOptions(raw: Uint8Array, field: string): Map<string, Uint8Array> {
+  const r = new Reader(raw);
+  const out = new Map<string, Uint8Array>();
+  let last: string | undefined;
+  while (!r.atEnd) {
+    const name = r.utf8(`${field} name`, 1024);
+    const data = r.bytes(`${field} data`);
+    if (out.has(name)) throw new KeyImportError(`duplicate certificate ${field} ${JSON.stringify(name)}`);
+    if (last !== undefined && name < last) throw new KeyImportError(`certificate ${field} are not sorted`);
+    last = name;
+    out.set(name, data);
+  }
+  return out;
+}
+
+function writeOptions(w: Writer, options: CertOptions): void {
+  const names = [...options.keys()].sort();
+  w.nested((inner) => {
+    for (const name of names) inner.utf8(name).bytes(options.get(name) as Uint8Array);
+  });
+}
+
+/** The string inside an option's data (force-command, source-address). */
+function optionString(data: Uint8Array | undefined): string | undefined {
+  if (data === undefined) return undefined;
+  try {
+    const r = new Reader(data);
+    const s = r.utf8('option value');
+    r.end('option');
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+function stringOption(value: string): Uint8Array {
+  return new Writer(value.length + 8).utf8(value).finish();
+}
+
+export interface CertificateFields {
+  readonly kind: CertificateKind;
+  readonly keyId: string;
+  readonly serial: bigint;
+  readonly principals: readonly string[];
+  readonly validAfter: bigint;
+  readonly validBefore: bigint;
+  readonly criticalOptions: CertOptions;
+  readonly extensions: CertOptions;
+  readonly nonce: Uint8Array;
+  readonly reserved: Uint8Array;
+}
+
+/** An OpenSSH certificate. */
+export class SSHCertificate implements CertificateFields {
+  /** Certificate type, e.g. 'ssh-ed25519-cert-v01@openssh.com'. */
+  readonly algorithm: string;
+  /** The certified public key. */
+  readonly key: SSHKey;
+  /** The CA key that signed it. */
+  readonly signingKey: SSHKey;
+  readonly kind: CertificateKind;
+  readonly keyId: string;
+  readonly serial: bigint;
+  readonly principals: readonly string[];
+  readonly validAfter: bigint;
+  readonly validBefore: bigint;
+  readonly criticalOptions: CertOptions;
+  readonly extensions: CertOptions;
+  readonly nonce: Uint8Array;
+  readonly reserved: Uint8Array;
+  /** The CA's signature blob. */
+  readonly signature: Uint8Array;
+  /** The whole certificate blob. */
+  readonly publicData: Uint8Array;
+  /** Length of the signed prefix of `publicData`. */
+  private readonly signedLength: number;
+  private commentRaw: Uint8Array | undefined;
+
+  constructor(blob: Uint8Array, comment?: string | Uint8Array) {
+    this.publicData = blob;
+    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
+    const r = new Reader(blob);
+    this.algorithm = r.utf8('certificate type', 256);
+    const keyType = keyTypeOfCert(this.algorithm);
+    if (!keyType) throw new KeyImportError(`unknown certificate type ${JSON.stringify(this.algorithm)}`);
+    const family = familyForKeyType(keyType);
+    if (!family) throw new KeyImportError(`unknown key type ${keyType}`);
+    this.nonce = r.bytes('nonce');
+    this.key = new SSHKey(family.decodePublic(keyType, r));
+    this.serial = r.u64('serial');
+    const type = r.u32('type');
+    if (type !== CERT_TYPE_USER && type !== CERT_TYPE_HOST) throw new KeyImportError(`unknown certificate type ${type}`);
+    this.kind = type === CERT_TYPE_USER ? 'user' : 'host';
+    this.keyId = r.utf8('key id');
+    const pr = new Reader(r.bytes('valid principals'));
+    const principals: string[] = [];
+    while (!pr.atEnd) principals.push(pr.utf8('principal'));
+    this.principals = principals;
+    this.validAfter = r.u64('valid after');
+    this.validBefore = r.u64('valid before');
+    this.criticalOptions = readOptions(r.bytes('critical options'), 'critical options');
+    this.extensions = readOptions(r.bytes('extensions'), 'extensions');
+    this.reserved = r.bytes('reserved');
+    const signingBlob = r.bytes('signature key');
+    if (keyTypeOfCert(new Reader(signingBlob).utf8('signature key type', 256))) {
+      throw new KeyImportError('certificate signed by a certificate');
+    }
+    this.signingKey = new SSHKey(decodePublicBlob(signingBlob));
+    this.signedLength = r.offset;
+    this.signature = r.bytes('signature');
+    r.end('certificate');
+  }
+
+  /** Signature algorithms that present this certificate ('rsa-sha2-512-cert-v01@openssh.com', ...). */
+  get sigAlgorithms(): readonly string[] {
+    return certSigAlgorithms(this.key, this.algorithm);
+  }
+
+  getAlgorithm(): string {
+    return this.algorithm;
+  }
+
+  getCommentBytes(): Uint8Array | undefined {
+    return this.commentRaw;
+  }
+
+  getComment(): string | undefined {
+    return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
+  }
+
+  setComment(comment: string | Uint8Array | undefined): void {
+    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
+  }
+
+  /** force-command critical option. */
+  get forceCommand(): string | undefined {
+    return optionString(this.criticalOptions.get('force-command'));
+  }
+
+  /** source-address critical option, split into its comma-separated entries. */
+  get sourceAddress(): string[] | undefined {
+    return optionString(this.criticalOptions.get('source-address'))?.split(',');
+  }
+
+  /** verify-required critical option. */
+  get verifyRequired(): boolean {
+    return this.criticalOptions.has('verify-required');
+  }
+
+  /** True when the CA signature over the certificate is valid. */
+  verifySignature(): boolean {
+    return this.signingKey.verify(this.publicData.subarray(0, this.signedLength), this.signature);
+  }
+
+  /**
+   * Checks the certificate for use: CA signature, kind, validity at `now` (epoch seconds),
+   * `principal` among the principals (an empty list allows any), no unknown critical options,
+   * and (when given) the CA among `trustedCAs`. Throws CertificateError naming the failure.
+   */
+  validate(options: { kind: CertificateKind; principal?: string; now?: number; trustedCAs?: readonly SSHKey[] }): void {
+    if (!this.verifySignature()) throw new CertificateError('certificate signature is invalid');
+    if (options.trustedCAs && !options.trustedCAs.some((ca) => ca.equals(this.signingKey))) {
+      throw new CertificateError('certificate is not signed by a trusted CA');
+    }
+    if (this.kind !== options.kind) throw new CertificateError(`certificate is a ${this.kind} certificate, not ${options.kind}`);
+    const now = BigInt(Math.floor(options.now ?? Date.now() / 1000));
+    if (now < this.validAfter) throw new CertificateError('certificate is not yet valid');
+    if (now >= this.validBefore) throw new CertificateError('certificate has expired');
+    if (options.principal !== undefined && this.principals.length > 0 && !this.principals.includes(options.principal)) {
+      throw new CertificateError(`certificate is not valid for principal ${JSON.stringify(options.principal)}`);
+    }
+    for (const name of this.criticalOptions.keys()) {
+      if (!KNOWN_CRITICAL.has(name)) throw new CertificateError(`unsupported critical option ${JSON.stringify(name)}`);
+    }
+  }
+
+  /** 'openssh' (one line) or 'rfc4716'. */
+  exportCertificate(format: 'openssh' | 'rfc4716' = 'openssh'): Uint8Array {
+    return utf8(format === 'rfc4716' ? encodeRfc4716(this.publicData, this.getComment()) : encodeOpensshPublic(this.algorithm, this.publicData, this.getComment()));
+  }
+}
+
+/** Options of `generateUserCertificate` / `generateHostCertificate` (AsyncSSH's names). */
+export interface CertificateOptions {
+  readonly serial?: bigint | number;
+  readonly principals?: readonly string[];
+  /** Default: 0 (always valid from the past). */
+  readonly validAfter?: TimeValue;
+  /** Default: forever. */
+  readonly validBefore?: TimeValue;
+  /** Signature algorithm of the CA (default: the CA key's first; rsa-sha2-512 for RSA CAs). */
+  readonly sigAlg?: string;
+  readonly comment?: string | Uint8Array;
+  /** Clock for 'now' and relative times, epoch seconds (default: the current time). */
+  readonly now?: number;
+}
+
+export interface UserCertificateOptions extends CertificateOptions {
+  readonly forceCommand?: string;
+  /** Addresses and CIDR ranges; joined with commas. */
+  readonly sourceAddress?: readonly string[] | string;
+  readonly verifyRequired?: boolean;
+  readonly permitX11Forwarding?: boolean;
+  readonly permitAgentForwarding?: boolean;
+  readonly permitPortForwarding?: boolean;
+  readonly permitPty?: boolean;
+  readonly permitUserRc?: boolean;
+  /** When false, adds no-touch-required (security keys). */
+  readonly touchRequired?: boolean;
+  /** Extra extensions by name (value: data, empty for flags). */
+  readonly extensions?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Signs a certificate for `subject` with `ca`. */
+export function createCertificate(ca: SSHKey, subject: SSHKey, kind: CertificateKind, keyId: string, options: UserCertificateOptions = {}): SSHCertificate {
+  if (!ca.hasPrivate) throw new CertificateError('the CA key has no private part');
+  const now = options.now ?? Date.now() / 1000;
+  const critical = new Map<string, Uint8Array>();
+  const extensions = new Map<string, Uint8Array>();
+  if (kind === 'user') {
+    if (options.forceCommand !== undefined) critical.set('force-command', stringOption(options.forceCommand));
+    if (options.sourceAddress !== undefined) {
+      const list = typeof options.sourceAddress === 'string' ? options.sourceAddress : options.sourceAddress.join(',');
+      critical.set('source-address', stringOption(list));
+    }
+    if (options.verifyRequired) critical.set('verify-required', new Uint8Array(0));
+    const flags: [string, boolean | undefined][] = [
+      ['permit-X11-forwarding', options.permitX11Forwarding],
+      ['permit-agent-forwarding', options.permitAgentForwarding],
+      ['permit-port-forwarding', options.permitPortForwarding],
+      ['permit-pty', options.permitPty],
+      ['permit-user-rc', options.permitUserRc],
+    ];
+    for (const [name, on] of flags) if (on ?? true) extensions.set(name, new Uint8Array(0));
+    if (options.touchRequired === false) extensions.set('no-touch-required', new Uint8Array(0));
+    for (const [name, data] of options.extensions ?? []) extensions.set(name, data);
+  }
+  const certType = certTypeFor(subject.algorithm);
+  const validAfter = options.validAfter === undefined ? 0n : parseTimeValue(options.validAfter, now);
+  const validBefore = options.validBefore === undefined ? MAX_U64 : parseTimeValue(options.validBefore, now);
+  if (validBefore <= validAfter) throw new CertificateError('validBefore must be later than validAfter');
+  const w = new Writer(1024).utf8(certType).bytes(new Uint8Array(randomBytes(32)));
+  subject.impl.writePublic(w);
+  w.u64(BigInt(options.serial ?? 0)).u32(kind === 'user' ? CERT_TYPE_USER : CERT_TYPE_HOST).utf8(keyId);
+  w.nested((p) => {
+    for (const principal of options.principals ?? []) p.utf8(principal);
+  });
+  w.u64(validAfter).u64(validBefore);
+  writeOptions(w, critical);
+  writeOptions(w, extensions);
+  w.bytes(new Uint8Array(0)).bytes(ca.publicData);
+  const sigAlg = options.sigAlg ?? (ca.algorithm === 'ssh-rsa' ? 'rsa-sha2-512' : undefined);
+  const signature = ca.sign(w.bytesView().slice(), sigAlg);
+  w.bytes(signature);
+  return new SSHCertificate(w.finish(), options.comment);
+}
+
+/** Parses a certificate blob (wrapping decode failures in KeyImportError). */
+export function decodeCertificateBlob(blob: Uint8Array, comment?: string): SSHCertificate {
+  return guardImport(() => {
+    try {
+      return new SSHCertificate(blob, comment);
+    } catch (e) {
+      if (e instanceof WireError) throw new KeyImportError(`invalid certificate: ${e.message.slice(5)}`, { cause: e });
+      throw e;
+    }
+  });
+}
+
+/** Every certificate in `data`: OpenSSH lines, RFC 4716 blocks, or one raw blob. */
+export function importCertificateList(data: string | Uint8Array): SSHCertificate[] {
+  return guardImport(() => {
+    if (typeof data !== 'string' && data.length >= 4 && data[0] === 0 && data[1] === 0) return [decodeCertificateBlob(data)];
+    const text = typeof data === 'string' ? data : looseUtf8(data);
+    if (text.includes('---- BEGIN SSH2 PUBLIC KEY ----')) {
+      return decodeRfc4716Blocks(text).map((b) => decodeCertificateBlob(b.blob, b.comment));
+    }
+    const out: SSHCertificate[] = [];
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const parsed = parseOpensshPublicLine(line);
+      if (!parsed) throw new KeyImportError('not an OpenSSH certificate line');
+      out.push(decodeCertificateBlob(parsed.blob, parsed.comment));
+    }
+    if (out.length === 0) throw new KeyImportError('no certificate found');
+    return out;
+  });
+}
+
+/** A certificate in OpenSSH or RFC 4716 format, or a raw blob. */
+export function importCertificate(data: string | Uint8Array): SSHCertificate {
+  return importCertificateList(data)[0] as SSHCertificate;
+}

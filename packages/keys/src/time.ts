@@ -1,0 +1,42 @@
+/**
+ * Certificate validity times as AsyncSSH accepts them: epoch seconds, Date, 'now', absolute
+ * 'YYYYMMDD[Z]' / 'YYYYMMDDHHMMSS[Z]', or a relative interval ('+1w', '-2d', '1h30m').
+ * @module
+ */
+
+import { parseTimeInterval, ValueParseError } from '@ssh/wire';
+
+/** A point in time: epoch seconds (number or bigint), a Date, or a string as above. */
+export type TimeValue = number | bigint | Date | string;
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Epoch seconds for `value`, relative to `now` (epoch seconds) for 'now' and intervals. */
+export function parseTimeValue(value: TimeValue, now: number): bigint {
+  if (typeof value === 'bigint') return clamp(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ValueParseError('time', String(value));
+    return clamp(BigInt(Math.floor(value)));
+  }
+  if (value instanceof Date) return clamp(BigInt(Math.floor(value.getTime() / 1000)));
+  const text = value.trim();
+  if (text.toLowerCase() === 'now') return BigInt(Math.floor(now));
+  const abs = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?(Z?)$/i.exec(text);
+  if (abs) {
+    const [y, mo, d, h = '0', mi = '0', s = '0'] = abs.slice(1, 7).map((x) => x ?? '0') as string[];
+    const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+    const ms = abs[7] ? Date.UTC(...fields) : new Date(...fields).getTime();
+    if (Number.isNaN(ms)) throw new ValueParseError('time', value);
+    return clamp(BigInt(Math.floor(ms / 1000)));
+  }
+  const sign = text.startsWith('-') ? -1 : 1;
+  const interval = parseTimeInterval(text.replace(/^[+-]/, ''));
+  return clamp(BigInt(Math.floor(now + sign * interval)));
+}
+
+function clamp(v: bigint): bigint {
+  if (v < 0n) return 0n;
+  return v > MAX_U64 ? MAX_U64 : v;
+}
+
+export { MAX_U64 };

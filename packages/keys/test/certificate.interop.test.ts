@@ -1,0 +1,89 @@
+/**
+ * Certificates against ssh-keygen: `ssh-keygen -s` certificates parse and verify here; ours
+ * print correctly under `ssh-keygen -L` (which also checks the CA signature).
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { importCertificate, importPrivateKey, importPublicKey } from '../src/index.ts';
+import { testKey } from './helpers/keys.ts';
+import { KeygenDir } from './helpers/ssh-keygen.ts';
+
+const dir = new KeygenDir();
+afterAll(() => dir.cleanup());
+
+const TYPES: [string, number | undefined][] = [
+  ['ed25519', undefined],
+  ['ecdsa', 256],
+  ['ecdsa', 521],
+  ['rsa', 2048],
+  ['dsa', 1024],
+];
+
+describe.each(TYPES)('ssh-keygen -s with a %s CA', (type, bits) => {
+  test('user certificate with options parses and verifies', () => {
+    const ca = dir.keygen(type, bits);
+    const user = dir.keygen('ed25519', undefined);
+    dir.run([
+      '-q', '-s', ca, '-I', 'key id', '-n', 'alice,bob', '-z', '77', '-V', '20200101:20400101',
+      '-O', 'force-command=/bin/true', '-O', 'source-address=192.168.0.0/16', '-O', 'no-pty', '-O', 'verify-required',
+      `${user}.pub`,
+    ]);
+    const cert = importCertificate(dir.read(`${user}-cert.pub`));
+    expect(cert.key.equals(importPublicKey(dir.read(`${user}.pub`)))).toBe(true);
+    expect(cert.signingKey.equals(importPrivateKey(dir.read(ca)))).toBe(true);
+    expect(cert.kind).toBe('user');
+    expect(cert.keyId).toBe('key id');
+    expect(cert.serial).toBe(77n);
+    expect(cert.principals).toEqual(['alice', 'bob']);
+    expect(cert.forceCommand).toBe('/bin/true');
+    expect(cert.sourceAddress).toEqual(['192.168.0.0/16']);
+    expect(cert.verifyRequired).toBe(true);
+    expect(cert.extensions.has('permit-pty')).toBe(false);
+    expect(cert.extensions.has('permit-agent-forwarding')).toBe(true);
+    expect(cert.validAfter).toBe(BigInt(new Date(2020, 0, 1).getTime() / 1000));
+    expect(cert.verifySignature()).toBe(true);
+    cert.validate({ kind: 'user', principal: 'bob' });
+    expect(() => cert.validate({ kind: 'host' })).toThrow();
+  });
+
+  test('host certificate', () => {
+    const ca = dir.keygen(type, bits);
+    const host = dir.keygen('ecdsa', 384);
+    dir.run(['-q', '-s', ca, '-h', '-I', 'host id', '-n', 'example.com', `${host}.pub`]);
+    const cert = importCertificate(dir.read(`${host}-cert.pub`));
+    expect(cert.kind).toBe('host');
+    expect(cert.algorithm).toBe('ecdsa-sha2-nistp384-cert-v01@openssh.com');
+    expect(cert.validBefore).toBe((1n << 64n) - 1n);
+    cert.validate({ kind: 'host', principal: 'example.com' });
+  });
+});
+
+describe.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp521', 'ssh-rsa', 'ssh-dss'])('our certificates signed by %s', (caType) => {
+  test('ssh-keygen -L prints them', () => {
+    const ca = testKey(caType);
+    const subject = testKey('ssh-rsa');
+    const cert = ca.generateUserCertificate(subject, 'our id', {
+      principals: ['carol'],
+      serial: 5,
+      validAfter: '20300102030405Z',
+      validBefore: '20310102030405Z',
+      forceCommand: 'echo hi',
+      sourceAddress: '127.0.0.1',
+      permitX11Forwarding: false,
+    });
+    const p = dir.write(cert.exportCertificate());
+    const out = dir.run(['-L', '-f', p]);
+    expect(out).toContain('Type: ssh-rsa-cert-v01@openssh.com user certificate');
+    expect(out).toContain(`Public key: RSA-CERT ${subject.getFingerprint()}`);
+    expect(out).toContain(`Signing CA: ${ca.label} ${ca.getFingerprint()} (using ${caType === 'ssh-rsa' ? 'rsa-sha2-512' : caType})`);
+    expect(out).toContain('Key ID: "our id"');
+    expect(out).toContain('Serial: 5');
+    expect(out).toMatch(/Principals: \n\s+carol\n/);
+    expect(out).toMatch(/force-command echo hi/);
+    expect(out).toMatch(/source-address 127\.0\.0\.1/);
+    expect(out).not.toContain('permit-X11-forwarding');
+    expect(out).toContain('permit-pty');
+    const host = ca.generateHostCertificate(testKey('ssh-ed25519'), 'h', { principals: ['h.example'] });
+    const hp = dir.write(host.exportCertificate());
+    expect(dir.run(['-L', '-f', hp])).toContain('ssh-ed25519-cert-v01@openssh.com host certificate');
+  });
+});

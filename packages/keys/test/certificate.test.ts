@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import { CertificateError, importCertificate, KeyImportError, SSHCertificate, parseTimeValue } from '../src/index.ts';
+import { GENERATABLE, testKey } from './helpers/keys.ts';
+
+const NOW = 1_700_000_000;
+
+describe.each(GENERATABLE)('CA %s', (caType) => {
+  const ca = testKey(caType);
+  test.each(['ssh-ed25519', 'ecdsa-sha2-nistp384', 'ssh-rsa'])('user certificate for %s', (subjectType) => {
+    const subject = testKey(subjectType).convertToPublic();
+    const cert = ca.generateUserCertificate(subject, 'alice@example', {
+      principals: ['alice', 'root'],
+      serial: 42n,
+      validAfter: '-1h',
+      validBefore: '+1w',
+      forceCommand: 'uptime',
+      sourceAddress: ['10.0.0.0/8', '::1'],
+      permitPty: false,
+      comment: 'cert comment',
+      now: NOW,
+    });
+    expect(cert.algorithm).toBe(subject.algorithm === 'ssh-rsa' ? 'ssh-rsa-cert-v01@openssh.com' : `${subject.algorithm}-cert-v01@openssh.com`);
+    const back = importCertificate(cert.exportCertificate());
+    expect(back.publicData).toEqual(cert.publicData);
+    expect(back.getComment()).toBe('cert comment');
+    expect(back.key.equals(subject)).toBe(true);
+    expect(back.signingKey.equals(ca)).toBe(true);
+    expect(back.kind).toBe('user');
+    expect(back.keyId).toBe('alice@example');
+    expect(back.serial).toBe(42n);
+    expect(back.principals).toEqual(['alice', 'root']);
+    expect(back.validAfter).toBe(BigInt(NOW - 3600));
+    expect(back.validBefore).toBe(BigInt(NOW + 7 * 86400));
+    expect(back.forceCommand).toBe('uptime');
+    expect(back.sourceAddress).toEqual(['10.0.0.0/8', '::1']);
+    expect([...back.extensions.keys()]).toEqual(['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-user-rc']);
+    expect(back.verifySignature()).toBe(true);
+    back.validate({ kind: 'user', principal: 'alice', now: NOW, trustedCAs: [ca] });
+    expect(importCertificate(cert.exportCertificate('rfc4716')).publicData).toEqual(cert.publicData);
+    expect(importCertificate(cert.publicData).publicData).toEqual(cert.publicData);
+  });
+});
+
+describe('validation', () => {
+  const ca = testKey('ssh-ed25519');
+  const subject = testKey('ecdsa-sha2-nistp256');
+  const cert = ca.generateUserCertificate(subject, 'id', { principals: ['alice'], validAfter: NOW, validBefore: NOW + 100 });
+
+  test('each failure is a CertificateError naming it', () => {
+    expect(() => cert.validate({ kind: 'host', now: NOW })).toThrow(/not host/);
+    expect(() => cert.validate({ kind: 'user', now: NOW - 1 })).toThrow(/not yet valid/);
+    expect(() => cert.validate({ kind: 'user', now: NOW + 100 })).toThrow(/expired/);
+    expect(() => cert.validate({ kind: 'user', now: NOW, principal: 'bob' })).toThrow(/principal/);
+    expect(() => cert.validate({ kind: 'user', now: NOW, trustedCAs: [testKey('ssh-ed448')] })).toThrow(/trusted CA/);
+    cert.validate({ kind: 'user', now: NOW, principal: 'alice' });
+  });
+
+  test('a tampered certificate fails its signature', () => {
+    const blob = cert.publicData.slice();
+    // The key id sits well before the signature key; change one of its bytes.
+    let at = -1;
+    for (let i = 0; i + 6 <= blob.length && at < 0; i++) {
+      if (blob[i + 3] === 2 && blob[i + 4] === 0x69 && blob[i + 5] === 0x64 && blob[i] === 0 && blob[i + 1] === 0 && blob[i + 2] === 0) at = i + 4;
+    }
+    expect(at).toBeGreaterThan(0);
+    blob[at] = 0x6a;
+    const bad = new SSHCertificate(blob);
+    expect(bad.verifySignature()).toBe(false);
+    expect(() => bad.validate({ kind: 'user', now: NOW })).toThrow(CertificateError);
+  });
+
+  test('host certificates and empty principals', () => {
+    const host = ca.generateHostCertificate(subject, 'host', { now: NOW });
+    expect(host.kind).toBe('host');
+    expect(host.extensions.size).toBe(0);
+    host.validate({ kind: 'host', principal: 'anything', now: NOW });
+  });
+
+  test('unknown critical options are refused on validation', () => {
+    const c = ca.generateUserCertificate(subject, 'id', { verifyRequired: true });
+    expect(c.verifyRequired).toBe(true);
+    c.validate({ kind: 'user' });
+    expect(() => ca.generateUserCertificate(subject, 'id', { validAfter: 10, validBefore: 5 })).toThrow(CertificateError);
+    expect(() => subject.convertToPublic().generateUserCertificate(subject, 'id')).toThrow(CertificateError);
+  });
+
+  test('malformed certificates are KeyImportError', () => {
+    for (let cut = 0; cut < cert.publicData.length; cut += 13) {
+      expect(() => importCertificate(cert.publicData.subarray(0, cut))).toThrow(KeyImportError);
+    }
+    expect(() => importCertificate('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmAQT8JYeXXv7hk6Xh3SNs5ozPw6d3NqFYxCe3/sRfc')).toThrow(KeyImportError);
+  });
+});
+
+describe('time values', () => {
+  test('forms AsyncSSH accepts', () => {
+    expect(parseTimeValue(0, NOW)).toBe(0n);
+    expect(parseTimeValue('now', NOW)).toBe(BigInt(NOW));
+    expect(parseTimeValue('+1h', NOW)).toBe(BigInt(NOW + 3600));
+    expect(parseTimeValue('-1d', NOW)).toBe(BigInt(NOW - 86400));
+    expect(parseTimeValue('20240102Z', NOW)).toBe(BigInt(Date.UTC(2024, 0, 2) / 1000));
+    expect(parseTimeValue('20240102030405Z', NOW)).toBe(BigInt(Date.UTC(2024, 0, 2, 3, 4, 5) / 1000));
+    expect(parseTimeValue(new Date(5000), NOW)).toBe(5n);
+    expect(() => parseTimeValue('soon', NOW)).toThrow();
+  });
+});
