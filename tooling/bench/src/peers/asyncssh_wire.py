@@ -69,7 +69,7 @@ def decode(data):
         packet.get_uint32()
         packet.get_string().decode('ascii')
         packet.get_boolean()
-        packet.get_string().decode('utf-8')
+        packet.get_string()
     elif msg == 80:
         packet.get_string().decode('ascii')
         packet.get_boolean()
