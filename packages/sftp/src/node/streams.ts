@@ -11,10 +11,11 @@ import { type SftpByteStream } from '../stream.ts';
 export function fromNodeStreams(readable: Readable, writable: Writable): SftpByteStream {
   let closed = false;
   let drain: Promise<void> | undefined;
-  const failed = new Promise<void>((_resolve, reject) => {
-    writable.once('error', reject);
+  let failure: unknown;
+  // A write error (EPIPE when the peer went away) must not crash the process: it fails later writes.
+  writable.on('error', (e: unknown) => {
+    failure ??= e;
   });
-  failed.catch(() => undefined);
   return {
     readable: (async function* () {
       for await (const chunk of readable as AsyncIterable<Buffer | string>) {
@@ -22,21 +23,23 @@ export function fromNodeStreams(readable: Readable, writable: Writable): SftpByt
       }
     })(),
     write(chunk) {
+      if (failure !== undefined) return Promise.reject(failure instanceof Error ? failure : new Error(String(failure)));
       if (closed || writable.destroyed) return Promise.reject(new Error('stream closed'));
       if (writable.write(chunk)) return drain;
-      drain ??= Promise.race([
-        new Promise<void>((resolve) => {
-          writable.once('drain', () => {
-            drain = undefined;
-            resolve();
-          });
-          writable.once('close', () => {
-            drain = undefined;
-            resolve();
-          });
-        }),
-        failed,
-      ]);
+      drain ??= new Promise<void>((resolve, reject) => {
+        const settle = (e?: unknown): void => {
+          writable.off('drain', onDrain);
+          writable.off('close', onDrain);
+          writable.off('error', settle);
+          drain = undefined;
+          if (e === undefined) resolve();
+          else reject(e instanceof Error ? e : new Error(String(e)));
+        };
+        const onDrain = (): void => settle();
+        writable.on('drain', onDrain);
+        writable.on('close', onDrain);
+        writable.on('error', settle);
+      });
       return drain;
     },
     close() {
