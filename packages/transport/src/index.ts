@@ -13,3 +13,18 @@ export {
   MAX_PRE_BANNER_LINES,
   type PeerIdentification,
 } from './version.ts';
+export {
+  DisconnectError,
+  ProtocolError,
+  KeyExchangeFailed,
+  MACError,
+  CompressionError,
+  ServiceNotAvailable,
+  ProtocolNotSupported,
+  HostKeyNotVerifiable,
+  ConnectionLost,
+  PermissionDenied,
+  IllegalUserName,
+  disconnectErrorFromCode,
+} from './errors.ts';
+export { PacketReader, PacketWriter } from './packet-stream.ts';
