@@ -1,0 +1,236 @@
+/**
+ * AsyncSSH (Debian's python3-asyncssh, through /usr/bin/python3) as a peer: a server whose
+ * behaviour is a Python snippet, and client snippets run against any target.
+ * @module
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InteropStartError } from './errors.ts';
+import { DEFAULT_HOST_KEY_TYPES, type KeyPair, type KeyType, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
+import type { AgentRef } from './openssh-client.ts';
+import { LOOPBACK } from './ports.ts';
+import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import type { AuthorizedKey } from './sshd.ts';
+import { type SshTarget, knownHostsLines } from './target.ts';
+import { makeTempDir, removeTempDir } from './tmp.ts';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./python/asyncssh_server.py', import.meta.url));
+const CLIENT_SCRIPT = fileURLToPath(new URL('./python/asyncssh_client.py', import.meta.url));
+
+/** Any JSON value (handed to Python snippets as `params`). */
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+
+export type PythonLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+export interface AsyncsshServerOptions {
+  /**
+   * Python run before listening, at module level (top-level `await` allowed), with `asyncssh`,
+   * `asyncio`, `params` and `run_command` (the default process handler) in scope. It may define
+   * `process_factory`, `session_factory`, `server_factory`, `sftp_factory`, `acceptor`, and
+   * `server_options` (extra `asyncssh.listen()` keyword arguments, applied last). By default,
+   * exec requests run their command with /bin/sh and shell requests echo stdin.
+   */
+  readonly script?: string;
+  /** Host key types (cached per process); default ed25519, ECDSA P-256/384/521, RSA. */
+  readonly hostKeyTypes?: readonly KeyType[];
+  /** Explicit host keys; replaces `hostKeyTypes`. */
+  readonly hostKeys?: readonly KeyPair[];
+  /** authorized_keys content; default the {@link defaultClientKey}; `[]` disables public key auth. */
+  readonly authorizedKeys?: readonly AuthorizedKey[];
+  /** Accept these user/password pairs (ignored if the script defines `server_factory`). */
+  readonly passwords?: Readonly<Record<string, string>>;
+  /** Serve SFTP (AsyncSSH's default SFTPServer, no chroot). */
+  readonly sftp?: boolean;
+  /** JSON value available to the script as `params`. */
+  readonly params?: Json;
+  /** Python logging level for the server log (default INFO). */
+  readonly logLevel?: PythonLogLevel;
+  /** Bound on the readiness wait (default 15 s). */
+  readonly startTimeoutMs?: number;
+  readonly env?: EnvVars;
+}
+
+/** A running AsyncSSH server. */
+export interface AsyncsshServer extends SshTarget {
+  readonly name: 'asyncssh-server';
+  readonly host: string;
+  readonly port: number;
+  /** AsyncSSH accepts any user name; this is the test runner's, for symmetry with sshd. */
+  readonly user: string;
+  readonly hostKeys: readonly KeyPair[];
+  readonly hostPublicKeys: readonly string[];
+  readonly dir: string;
+  readonly pid: number;
+  readonly process: PeerProcess;
+  /** The server's stderr (Python logging and tracebacks) and stdout so far. */
+  readonly log: string;
+  /** Stops the server by PID and removes `dir`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function authorizedKeysText(keys: readonly AuthorizedKey[]): string {
+  return keys.map((key) => `${typeof key === 'string' ? key.trim() : key.publicKey}\n`).join('');
+}
+
+function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {
+  return { HOME: home, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extra };
+}
+
+/** Starts an AsyncSSH server on a free port of 127.0.0.1 (it binds port 0 and reports the port). */
+export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): Promise<AsyncsshServer> {
+  const [keys, authorized] = await Promise.all([
+    options.hostKeys ?? makeHostKeys(options.hostKeyTypes ?? DEFAULT_HOST_KEY_TYPES),
+    options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
+  ]);
+  const dir = await makeTempDir('asyncssh-server');
+  let proc: PeerProcess;
+  try {
+    const authorizedKeysPath = join(dir, 'authorized_keys');
+    const configPath = join(dir, 'server.json');
+    await writeFile(authorizedKeysPath, authorizedKeysText(authorized), { mode: 0o600 });
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        hostKeys: keys.map((key) => key.privateKeyPath),
+        authorizedKeys: authorized.length > 0 ? authorizedKeysPath : null,
+        passwords: options.passwords ?? null,
+        sftp: options.sftp ?? false,
+        logLevel: options.logLevel ?? 'INFO',
+        params: options.params ?? null,
+        snippet: options.script ?? '',
+      }),
+      { mode: 0o600 },
+    );
+    proc = await startProcess(PYTHON, ['-u', '-B', SERVER_SCRIPT, configPath], {
+      name: 'asyncssh-server',
+      env: pythonEnv(dir, options.env),
+      cwd: dir,
+    });
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+  let port: number;
+  try {
+    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 15_000 });
+    port = Number(match[1]);
+  } catch (error) {
+    await proc.stop();
+    await removeTempDir(dir);
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new InteropStartError(`the AsyncSSH server did not start (${reason})`, proc.output(), { cause: error });
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'asyncssh-server',
+    host: LOOPBACK,
+    port,
+    user: userInfo().username,
+    hostKeys: keys,
+    hostPublicKeys: keys.map((key) => key.publicKey),
+    dir,
+    pid: proc.pid,
+    process: proc,
+    get log() {
+      return proc.output();
+    },
+    stop: async () => {
+      stopped ??= proc.stop().then(async () => removeTempDir(dir));
+      return stopped;
+    },
+  };
+}
+
+export interface AsyncsshClientOptions extends RunOptions {
+  /** Server to connect to; `conn` is `None` in the snippet without one. */
+  readonly target?: SshTarget;
+  /** Default: the target's user, else the test runner's. */
+  readonly username?: string;
+  /**
+   * Client keys. Default: the {@link defaultClientKey}, or AsyncSSH's own choice (the agent) when
+   * `agent` is given. `null` disables public key authentication.
+   */
+  readonly identity?: KeyPair | readonly KeyPair[] | null;
+  readonly password?: string;
+  /** Agent for authentication; default none. */
+  readonly agent?: AgentRef;
+  /** Python expression giving a dict of extra `asyncssh.connect()` arguments: `"dict(kex_algs=['curve25519-sha256'])"`. */
+  readonly connectOptions?: string;
+  /** JSON value available to the snippet as `params`. */
+  readonly params?: Json;
+  /** Verify the server against the target's `hostPublicKeys` (default: when it lists any). */
+  readonly verifyHostKeys?: boolean;
+}
+
+/** A finished AsyncSSH client run. */
+export interface AsyncsshClientResult extends RunResult {
+  /** The snippet's `result` variable, through JSON (non-JSON values as their `repr`). */
+  readonly result: unknown;
+}
+
+function clientKeys(options: AsyncsshClientOptions): Promise<string[] | null | 'default'> | string[] | null | 'default' {
+  const { identity } = options;
+  if (identity === null) return null;
+  if (identity === undefined) {
+    return options.agent === undefined ? defaultClientKey().then((key) => [key.privateKeyPath]) : 'default';
+  }
+  const list: readonly KeyPair[] = Array.isArray(identity) ? (identity as readonly KeyPair[]) : [identity as KeyPair];
+  return list.map((key) => key.privateKeyPath);
+}
+
+/**
+ * Runs an AsyncSSH client snippet: module-level Python (top-level `await` allowed) with `conn`
+ * (connected to `options.target`, or `None`), `params`, `asyncssh` and `asyncio` in scope; print
+ * what you want to see, or set `result` to return a JSON value. The snippet is bounded by
+ * `timeoutMs` inside Python (exit 124) and the process by the same bound plus a margin.
+ */
+export async function runAsyncsshClient(snippet: string, options: AsyncsshClientOptions = {}): Promise<AsyncsshClientResult> {
+  const keys = await clientKeys(options);
+  const dir = await makeTempDir('asyncssh-client');
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const resultPath = join(dir, 'result.json');
+  const configPath = join(dir, 'client.json');
+  const target = options.target;
+  let knownHosts: string | null = null;
+  if (target !== undefined && (options.verifyHostKeys ?? (target.hostPublicKeys ?? []).length > 0)) {
+    knownHosts = join(dir, 'known_hosts');
+    await writeFile(knownHosts, knownHostsLines(target).map((line) => `${line}\n`).join(''), { mode: 0o600 });
+  }
+  const agent = options.agent;
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      target:
+        target === undefined
+          ? null
+          : { host: target.host, port: target.port, username: options.username ?? target.user ?? userInfo().username, knownHosts },
+      clientKeys: keys,
+      password: options.password ?? null,
+      agentPath: agent === undefined ? null : typeof agent === 'string' ? agent : agent.socketPath,
+      connectOptions: options.connectOptions ?? null,
+      params: options.params ?? null,
+      snippet,
+      timeout: timeoutMs / 1000,
+      resultPath,
+    }),
+    { mode: 0o600 },
+  );
+  let result: RunResult;
+  try {
+    result = await runCommand(
+      PYTHON,
+      ['-u', '-B', CLIENT_SCRIPT, configPath],
+      { ...options, timeoutMs: timeoutMs + 3_000, env: pythonEnv(dir, options.env), cwd: options.cwd ?? dir },
+      { name: 'asyncssh-client', peer: target?.log === undefined ? undefined : { name: target.name ?? 'server', log: target.log } },
+    );
+    const value: unknown = await readFile(resultPath, 'utf8').then(
+      (text) => JSON.parse(text) as unknown,
+      () => undefined,
+    );
+    return { ...result, result: value };
+  } finally {
+    await removeTempDir(dir);
+  }
+}

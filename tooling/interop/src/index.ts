@@ -1,0 +1,84 @@
+/**
+ * @ssh/interop: real SSH peers (OpenSSH, AsyncSSH) on 127.0.0.1 with throwaway keys, homes and
+ * ports, for the interop tests of every package. Re-exports only.
+ * @module
+ */
+export { type CommandOutcome, InteropCommandError, InteropError, InteropStartError } from './errors.ts';
+export {
+  DEFAULT_HOST_KEY_TYPES,
+  type GenerateKeyOptions,
+  KEY_TYPES,
+  type KeyPair,
+  type KeyType,
+  type PrivateKeyFormat,
+  defaultClientKey,
+  generateKey,
+  hostKeys,
+  parsePublicKeyLine,
+} from './keys.ts';
+export { LOOPBACK, freePort } from './ports.ts';
+export {
+  type EnvVars,
+  type LogSource,
+  type PeerProcess,
+  type ProcessExit,
+  PYTHON,
+  type RunOptions,
+  type RunResult,
+  type StartProcessOptions,
+  type WaitForOutputOptions,
+  cleanEnv,
+  descendantPids,
+  isProcessAlive,
+  run,
+  runningProcesses,
+  startProcess,
+  stopAll,
+} from './process.ts';
+export { type SshTarget, knownHostsLines } from './target.ts';
+export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
+export {
+  type AuthorizedKey,
+  SFTP_SERVER,
+  SSHD,
+  type SshdLogLevel,
+  type SshdOptions,
+  type SshdServer,
+  sshdConfigText,
+  startSshd,
+} from './sshd.ts';
+export {
+  type AgentRef,
+  type OpenSshClientOptions,
+  PEER_ALIAS,
+  type PreparedClient,
+  SCP,
+  SFTP,
+  SSH,
+  SSH_ADD,
+  SSH_AGENT,
+  SSH_KEYGEN,
+  type ScpPath,
+  type ScpRunOptions,
+  type SshAgent,
+  type SshAgentOptions,
+  type SshRunOptions,
+  prepareClient,
+  runScp,
+  runSftp,
+  runSsh,
+  runSshAdd,
+  runSshKeygen,
+  startSsh,
+  startSshAgent,
+} from './openssh-client.ts';
+export {
+  type AsyncsshClientOptions,
+  type AsyncsshClientResult,
+  type AsyncsshServer,
+  type AsyncsshServerOptions,
+  type Json,
+  type PythonLogLevel,
+  runAsyncsshClient,
+  startAsyncsshServer,
+} from './asyncssh.ts';

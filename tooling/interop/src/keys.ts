@@ -1,0 +1,149 @@
+/**
+ * Throwaway keys made by the real `ssh-keygen`, cached per test process: asking twice for the
+ * same type and options returns the same files, so a suite pays for each RSA key only once.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InteropError } from './errors.ts';
+import { runCommand } from './process.ts';
+import { tempRoot } from './tmp.ts';
+
+/** Key types `ssh-keygen` can make here (`dsa` is still compiled into OpenSSH 9.2). */
+export type KeyType = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'dsa';
+
+/** Every {@link KeyType}. */
+export const KEY_TYPES: readonly KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa', 'dsa'];
+
+/** Host key types servers get by default: everything modern OpenSSH accepts out of the box. */
+export const DEFAULT_HOST_KEY_TYPES: readonly KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa'];
+
+/** Private key file format: `openssh` (default), `pem` (PKCS#1/SEC1/DSA, `-m PEM`), `pkcs8`. */
+export type PrivateKeyFormat = 'openssh' | 'pem' | 'pkcs8';
+
+export interface GenerateKeyOptions {
+  /** RSA modulus size (default 2048, to keep tests fast). Ignored for other types. */
+  readonly bits?: number;
+  /** Keys with different labels are different keys; same label and options, same (cached) key. */
+  readonly label?: string;
+  /** Public key comment; default `interop-<label or type>`. */
+  readonly comment?: string;
+  /** Encrypt the private key with this passphrase (default: unencrypted). */
+  readonly passphrase?: string;
+  readonly format?: PrivateKeyFormat;
+  /** `false` makes a fresh key even if one is cached (default `true`). */
+  readonly cache?: boolean;
+}
+
+/** A key pair on disk; treat the files as read-only, they are shared through the cache. */
+export interface KeyPair {
+  readonly type: KeyType;
+  /** Key algorithm name, the first field of the public key line (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, `ssh-dss`). */
+  readonly algorithm: string;
+  readonly comment: string;
+  readonly format: PrivateKeyFormat;
+  readonly passphrase?: string;
+  /** Private key file, mode 0600. */
+  readonly privateKeyPath: string;
+  readonly publicKeyPath: string;
+  /** Contents of the private key file. */
+  readonly privateKey: string;
+  /** The public key line `<algorithm> <base64> <comment>`, no trailing newline. */
+  readonly publicKey: string;
+  /** The public key blob (SSH wire encoding, the decoded base64 field). */
+  readonly publicKeyBlob: Uint8Array;
+  /** `SHA256:<unpadded base64>`, as `ssh-keygen -l` prints it. */
+  readonly fingerprint: string;
+}
+
+const cache = new Map<string, Promise<KeyPair>>();
+let counter = 0;
+
+function keygenTypeArgs(type: KeyType, bits: number | undefined): string[] {
+  switch (type) {
+    case 'ed25519':
+      return ['-t', 'ed25519'];
+    case 'ecdsa-p256':
+      return ['-t', 'ecdsa', '-b', '256'];
+    case 'ecdsa-p384':
+      return ['-t', 'ecdsa', '-b', '384'];
+    case 'ecdsa-p521':
+      return ['-t', 'ecdsa', '-b', '521'];
+    case 'rsa':
+      return ['-t', 'rsa', '-b', String(bits ?? 2048)];
+    case 'dsa':
+      return ['-t', 'dsa', '-b', '1024'];
+  }
+}
+
+/** Parses an OpenSSH public key line into algorithm, blob and fingerprint. */
+export function parsePublicKeyLine(line: string): { algorithm: string; blob: Uint8Array; fingerprint: string; comment: string } {
+  const [algorithm, base64, ...comment] = line.trim().split(/\s+/);
+  if (algorithm === undefined || base64 === undefined) throw new InteropError(`not a public key line: ${line}`);
+  const blob = Buffer.from(base64, 'base64');
+  const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return { algorithm, blob, fingerprint, comment: comment.join(' ') };
+}
+
+/** Makes (or returns the cached) key pair of `type` with `ssh-keygen`. */
+export async function generateKey(type: KeyType, options: GenerateKeyOptions = {}): Promise<KeyPair> {
+  const format = options.format ?? 'openssh';
+  if (type === 'ed25519' && format !== 'openssh') {
+    throw new InteropError(`ssh-keygen writes ed25519 keys only in the openssh format, not ${format}`);
+  }
+  const bits = type === 'rsa' ? (options.bits ?? 2048) : undefined;
+  const comment = options.comment ?? `interop-${options.label ?? type}`;
+  const cacheKey = JSON.stringify([type, bits, options.label ?? '', comment, options.passphrase ?? '', format]);
+  if (options.cache === false) return makeKey(type, bits, comment, format, options.passphrase);
+  let pending = cache.get(cacheKey);
+  if (pending === undefined) {
+    pending = makeKey(type, bits, comment, format, options.passphrase);
+    cache.set(cacheKey, pending);
+    pending.catch(() => cache.delete(cacheKey));
+  }
+  return pending;
+}
+
+/** The client key every helper uses unless told otherwise (ed25519, cached). */
+export async function defaultClientKey(): Promise<KeyPair> {
+  return generateKey('ed25519', { label: 'client' });
+}
+
+/** Host keys for a server: one per type, cached and shared by all servers of this process. */
+export async function hostKeys(types: readonly KeyType[]): Promise<KeyPair[]> {
+  return Promise.all(types.map(async (type) => generateKey(type, { label: `host-${type}` })));
+}
+
+async function makeKey(
+  type: KeyType,
+  bits: number | undefined,
+  comment: string,
+  format: PrivateKeyFormat,
+  passphrase: string | undefined,
+): Promise<KeyPair> {
+  const dir = join(tempRoot(), 'keys');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  counter += 1;
+  const privateKeyPath = join(dir, `${String(counter).padStart(3, '0')}-${type}`);
+  const args = ['-q', ...keygenTypeArgs(type, bits), '-N', passphrase ?? '', '-C', comment, '-f', privateKeyPath];
+  if (format !== 'openssh') args.push('-m', format === 'pem' ? 'PEM' : 'PKCS8');
+  await runCommand('/usr/bin/ssh-keygen', args, { env: { HOME: dir } }, {});
+  const publicKeyPath = `${privateKeyPath}.pub`;
+  const [privateKey, publicLine] = await Promise.all([readFile(privateKeyPath, 'utf8'), readFile(publicKeyPath, 'utf8')]);
+  const publicKey = publicLine.trim();
+  const parsed = parsePublicKeyLine(publicKey);
+  return {
+    type,
+    algorithm: parsed.algorithm,
+    comment,
+    format,
+    ...(passphrase === undefined ? {} : { passphrase }),
+    privateKeyPath,
+    publicKeyPath,
+    privateKey,
+    publicKey,
+    publicKeyBlob: parsed.blob,
+    fingerprint: parsed.fingerprint,
+  };
+}
