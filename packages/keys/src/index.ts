@@ -44,3 +44,12 @@ export {
   type UserCertificateOptions,
 } from './certificate.ts';
 export { parseTimeValue, type TimeValue } from './time.ts';
+export {
+  createSshsig,
+  createSshsigBlob,
+  parseSshsig,
+  validateSshsig,
+  type Sshsig,
+  type SshsigHash,
+  type CreateSshsigOptions,
+} from './sshsig.ts';
