@@ -11,7 +11,7 @@
 
 import { Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, decodeAttrs, encodeAttrs, readText, readU64 } from './attrs.ts';
-import { FXP } from './constants.ts';
+import { ATTR_VALID_BY_VERSION, FXP, FXRP } from './constants.ts';
 
 /** An extension pair of INIT/VERSION: name and opaque data. */
 export type ExtensionPair = readonly [name: string, data: Uint8Array];
@@ -53,8 +53,9 @@ export type SftpRequest =
     }
   | { readonly kind: 'rename'; readonly id: number; readonly oldPath: string; readonly newPath: string; readonly flags?: number }
   /**
-   * v3-v5. On the wire the target comes first and the link second, the order OpenSSH uses
-   * (PROTOCOL §4.1: it reversed the draft's order, and every common server followed it).
+   * v3-v5. On v3 the target comes first and the link second, the order OpenSSH uses (PROTOCOL
+   * §4.1: it reversed the draft's order, and v3 servers followed it); v4 and v5 use the draft's
+   * order (link first), as AsyncSSH does.
    */
   | { readonly kind: 'symlink'; readonly id: number; readonly linkPath: string; readonly targetPath: string }
   | { readonly kind: 'link'; readonly id: number; readonly newLinkPath: string; readonly existingPath: string; readonly symlink: boolean }
@@ -166,11 +167,12 @@ function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {
     case 'lstat':
     case 'stat':
       w.utf8(req.path);
-      if (version >= 4 && req.flags !== undefined) w.u32(req.flags >>> 0);
+      // v4+ servers (AsyncSSH among them) require the flags: ask for every attribute by default.
+      if (version >= 4) w.u32((req.flags ?? ATTR_VALID_BY_VERSION[version] ?? 0) >>> 0);
       break;
     case 'fstat':
       w.bytes(req.handle);
-      if (version >= 4 && req.flags !== undefined) w.u32(req.flags >>> 0);
+      if (version >= 4) w.u32((req.flags ?? ATTR_VALID_BY_VERSION[version] ?? 0) >>> 0);
       break;
     case 'setstat':
     case 'mkdir':
@@ -189,8 +191,9 @@ function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {
       break;
     case 'realpath':
       w.utf8(req.path);
-      if (version >= 6 && req.control !== undefined) {
-        w.u8(req.control);
+      // The control byte is optional in filexfer-13, but servers (AsyncSSH) require it.
+      if (version >= 6) {
+        w.u8(req.control ?? FXRP.NO_CHECK);
         for (const p of req.compose ?? []) w.utf8(p);
       }
       break;
@@ -199,7 +202,8 @@ function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {
       if (version >= 5) w.u32((req.flags ?? 0) >>> 0);
       break;
     case 'symlink':
-      w.utf8(req.targetPath).utf8(req.linkPath);
+      if (version === 3) w.utf8(req.targetPath).utf8(req.linkPath);
+      else w.utf8(req.linkPath).utf8(req.targetPath);
       break;
     case 'link':
       w.utf8(req.newLinkPath).utf8(req.existingPath).bool(req.symlink);
@@ -308,9 +312,12 @@ export function decodeRequest(payload: Uint8Array, version: number): SftpRequest
       break;
     case FXP.SYMLINK:
       if (version >= 6) throw r.error('unknown-message', 'type', `SFTP v${version} has no SYMLINK request`, 0);
-      {
+      if (version === 3) {
         const targetPath = readText(r, 'targetpath');
         req = { kind: 'symlink', id, targetPath, linkPath: readText(r, 'linkpath') };
+      } else {
+        const linkPath = readText(r, 'linkpath');
+        req = { kind: 'symlink', id, linkPath, targetPath: readText(r, 'targetpath') };
       }
       break;
     case FXP.LINK:

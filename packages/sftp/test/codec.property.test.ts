@@ -144,7 +144,7 @@ function requestFor(version: number): fc.Arbitrary<SftpRequest> {
     fc.record({ kind: fc.constantFrom('setstat' as const, 'mkdir' as const), id, path, attrs }),
     fc.record({ kind: fc.constant('fsetstat' as const), id, handle: bytes, attrs }),
     fc.record({ kind: fc.constantFrom('opendir' as const, 'remove' as const, 'rmdir' as const, 'readlink' as const), id, path }),
-    fc.record({ kind: fc.constant('realpath' as const), id, path }),
+    ...(version < 6 ? [fc.record({ kind: fc.constant('realpath' as const), id, path })] : []),
     version >= 5
       ? fc.record({ kind: fc.constant('rename' as const), id, oldPath: path, newPath: path, flags: u32 })
       : fc.record({ kind: fc.constant('rename' as const), id, oldPath: path, newPath: path }),

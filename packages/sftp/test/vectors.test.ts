@@ -32,7 +32,11 @@ describe('wire layouts', () => {
     );
   });
 
-  it('SYMLINK puts the target first, as OpenSSH does', () => {
+  it('SYMLINK on v4 puts the link first, as the draft says', () => {
+    expect(encodeRequest({ kind: 'symlink', id: 2, linkPath: 'l', targetPath: 't' }, 4)).toEqual(hex(`0000000f ${FXP.SYMLINK.toString(16)} 00000002 00000001 6c 00000001 74`));
+  });
+
+  it('SYMLINK on v3 puts the target first, as OpenSSH does', () => {
     expect(encodeRequest({ kind: 'symlink', id: 2, linkPath: 'l', targetPath: 't' }, 3)).toEqual(hex(`0000000f ${FXP.SYMLINK.toString(16)} 00000002 00000001 74 00000001 6c`));
   });
 });
