@@ -16,7 +16,9 @@ export type CombineMode =
   | 'append' // every value is kept, in order, duplicates dropped (IdentityFile, CertificateFile, forwards)
   | 'sendenv' // names accumulate; `-pattern` removes earlier names
   | 'setenv' // the first line wins; within it the first value of each name
-  | 'proxy'; // ProxyCommand and ProxyJump: whichever is obtained first wins, the other is ignored
+  | 'proxy' // ProxyCommand and ProxyJump: whichever is obtained first wins, the other is ignored
+  | 'rekey' // RekeyLimit: the byte limit and the interval are each obtained separately
+  | 'agent'; // ForwardAgent: the yes/no and the socket path are each obtained separately
 
 export interface ClientKeyword {
   /** The keyword as ssh_config(5) spells it. */
@@ -83,11 +85,18 @@ export function parseJumpHop(hop: string): JumpHost {
   return { ...(user !== undefined ? { user } : {}), host: hostPart, ...(p !== undefined ? { port: p } : {}) };
 }
 
-/** ProxyJump: `none` or a comma-separated list of hops. */
+/**
+ * ProxyJump: `none` or a comma-separated list of hops. Like ssh, this reads the raw rest of the
+ * line: `none` must stand alone (`none # comment` is a host called "none"), and a `#` ends the
+ * hop list.
+ */
 export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
-  const arg = single(line);
-  if (arg.toLowerCase() === 'none') return 'none';
-  return arg.split(',').map(parseJumpHop);
+  const raw = line.rest.replace(/^[ \t\r\n=]+/, '');
+  if (raw.toLowerCase() === 'none') return 'none';
+  const hash = raw.indexOf('#');
+  const text = (hash >= 0 ? raw.slice(0, hash) : raw).replace(/[ \t\r\n]+$/, '');
+  if (text === '') throw new BadArgument('missing argument for proxyjump');
+  return text.split(',').map(parseJumpHop);
 }
 
 const algorithmList = (line: ConfigLine): string => {
@@ -130,11 +139,17 @@ function envSettings(line: ConfigLine): string[] {
   return vals;
 }
 
+/** ForwardAgent value: yes/no, or a socket path (which also means yes). */
+export interface ForwardAgentValue {
+  readonly enabled?: boolean;
+  readonly path?: string;
+}
+
 /** ForwardAgent: yes/no or a socket path / environment variable name. */
-function forwardAgent(line: ConfigLine): boolean | string {
+function forwardAgent(line: ConfigLine): ForwardAgentValue {
   const a = single(line);
   const f = flagWord(a);
-  return f ?? a;
+  return f === undefined ? { enabled: true, path: a } : { enabled: f };
 }
 
 function canonicalCnames(line: ConfigLine): readonly string[] | 'none' {
@@ -166,11 +181,11 @@ const ROWS: readonly Row[] = [
   ['CASignatureAlgorithms', algorithmList],
   ['CertificateFile', path, 'append'],
   ['Ciphers', algorithmList],
-  ['Compression', flag],
+  ['Compression', (l) => multistate(l, { yes: true, no: false })],
   ['ConnectTimeout', timeOrNone],
   ['DynamicForward', fwd('dynamic'), 'append'],
   ['EnableSSHKeysign', flag],
-  ['ForwardAgent', forwardAgent],
+  ['ForwardAgent', forwardAgent, 'agent'],
   ['ForwardX11Trusted', flag],
   ['GlobalKnownHostsFile', (l) => list(l)],
   ['GSSAPIAuthentication', flag],
@@ -203,7 +218,7 @@ const ROWS: readonly Row[] = [
       multistate<PubkeyAuthenticationMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', unbound: 'unbound', 'host-bound': 'host-bound' }),
   ],
   ['DSAAuthentication', flag, FIRST, 'PubkeyAuthentication'],
-  ['RekeyLimit', rekeyLimit],
+  ['RekeyLimit', (l) => rekeyLimit(l), 'rekey'],
   ['RemoteCommand', command],
   ['RemoteForward', fwd('remote'), 'append'],
   ['RequestTTY', (l) => multistate<RequestTtyMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', force: 'force', auto: 'auto' })],

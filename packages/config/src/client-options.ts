@@ -8,6 +8,7 @@
 import type { ForwardSpec } from './forwards.ts';
 import type {
   AddressFamily,
+  ForwardAgentValue,
   CanonicalizeHostnameMode,
   JumpHost,
   PubkeyAuthenticationMode,
@@ -175,9 +176,9 @@ export function buildClientOptions(
         o.proxyCommand = noneToNull(v) as string | null;
         break;
       case 'rekeylimit': {
-        const r = v as { bytes: number; seconds: number };
+        const r = v as { bytes: number; seconds?: number };
         o.rekeyBytes = r.bytes;
-        o.rekeySeconds = r.seconds;
+        if (r.seconds !== undefined) o.rekeySeconds = r.seconds;
         break;
       }
       case 'connecttimeout':
@@ -198,6 +199,11 @@ export function buildClientOptions(
       case 'pkcs11provider':
         o.pkcs11Provider = noneToNull(v) as string | null;
         break;
+      case 'forwardagent': {
+        const a = v as ForwardAgentValue;
+        o.agentForwarding = a.enabled === true ? (a.path ?? true) : false;
+        break;
+      }
       case 'setenv': {
         const env: Record<string, string> = {};
         for (const kv of v as string[]) {

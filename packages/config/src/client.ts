@@ -10,7 +10,7 @@ import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type D
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
 import { sameForward, type ForwardSpec } from './forwards.ts';
-import { CLIENT_KEYWORDS, type ClientKeyword } from './client-keywords.ts';
+import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList } from './patterns.ts';
 import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
@@ -152,11 +152,42 @@ class State {
     const slot = this.slots.get(spec.key);
     switch (spec.combine) {
       case 'first':
+        // ConnectTimeout none is ssh's "unset" value: a later setting still applies.
+        if (spec.key === 'connecttimeout' && value === 'none') return;
         if (!slot) this.slots.set(spec.key, { spec, value, sources: [src] });
         return;
       case 'proxy': {
-        if (this.slots.has('proxycommand') || this.slots.has('proxyjump')) return;
+        // ProxyCommand: first wins. ProxyJump: ignored once either is set; a real jump also
+        // sets ProxyCommand to none, so a later ProxyCommand is ignored (readconf.c parse_jump).
+        if (slot) return;
+        if (spec.key === 'proxyjump') {
+          if (this.slots.has('proxycommand')) return;
+          if (value !== 'none') {
+            this.slots.set('proxycommand', { spec: CLIENT_KEYWORDS.get('proxycommand') as ClientKeyword, value: 'none', sources: [] });
+          }
+        }
         this.slots.set(spec.key, { spec, value, sources: [src] });
+        return;
+      }
+      case 'agent': {
+        const v = value as ForwardAgentValue;
+        const cur = (slot?.value ?? {}) as ForwardAgentValue;
+        const enabled = cur.enabled ?? v.enabled;
+        const path = cur.path ?? v.path;
+        if (enabled === cur.enabled && path === cur.path) return;
+        this.slots.set(spec.key, {
+          spec,
+          value: { ...(enabled !== undefined ? { enabled } : {}), ...(path !== undefined ? { path } : {}) },
+          sources: [...(slot?.sources ?? []), src],
+        });
+        return;
+      }
+      case 'rekey': {
+        const v = value as { bytes: number; seconds?: number };
+        const cur = (slot?.value ?? {}) as { bytes?: number; seconds?: number };
+        if (cur.bytes !== undefined && (cur.seconds !== undefined || v.seconds === undefined)) return;
+        const merged = { bytes: cur.bytes ?? v.bytes, ...(cur.seconds !== undefined ? { seconds: cur.seconds } : v.seconds !== undefined ? { seconds: v.seconds } : {}) };
+        this.slots.set(spec.key, { spec, value: merged, sources: [...(slot?.sources ?? []), src] });
         return;
       }
       case 'setenv': {
@@ -346,6 +377,10 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     host = x;
   }
   host = host.toLowerCase();
+  // ssh fills these before deciding on a final pass, so a final pass cannot change them.
+  for (const [key, value] of [['canonicalizemaxdots', 1], ['canonicalizefallbacklocal', true], ['canonicalizehostname', 'no']] as const) {
+    if (!state.has(key)) state.slots.set(key, { spec: CLIENT_KEYWORDS.get(key) as ClientKeyword, value, sources: [] });
+  }
   const canon = state.get('canonicalizehostname');
   let wantFinal = pass1.wantFinal || (canon !== undefined && canon !== 'no');
   if (wantFinal) {

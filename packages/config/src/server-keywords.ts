@@ -64,7 +64,7 @@ const ROWS: readonly Row[] = [
   ['Port', G, (l) => port(single(l)), 'append'],
   ['PubkeyAuthentication', M, flag],
   ['DSAAuthentication', G, flag, 'first', 'PubkeyAuthentication'],
-  ['RekeyLimit', M, rekeyLimit],
+  ['RekeyLimit', M, (l) => rekeyLimit(l, true)],
   ['TCPKeepAlive', G, flag],
   ['KeepAlive', G, flag, 'first', 'TCPKeepAlive'],
   ['UseDNS', G, flag],

@@ -204,9 +204,9 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<Re
     const v = slot.value;
     switch (key) {
       case 'rekeylimit': {
-        const r = v as { bytes: number; seconds: number };
+        const r = v as { bytes: number; seconds?: number };
         o.rekeyBytes = r.bytes;
-        o.rekeySeconds = r.seconds;
+        if (r.seconds !== undefined) o.rekeySeconds = r.seconds;
         break;
       }
       case 'authorizedkeysfile': {

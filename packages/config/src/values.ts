@@ -92,8 +92,11 @@ export function byteCount(arg: string): number {
   }
 }
 
-/** RekeyLimit: `bytes [seconds]`, `default` for bytes, `none`/`default` for seconds. */
-export function rekeyLimit(line: ConfigLine): { readonly bytes: number; readonly seconds: number } {
+/**
+ * RekeyLimit: `bytes [seconds]`. `default` means 0 bytes; a second argument `none` leaves the
+ * interval unset. The two halves are obtained independently (first value of each wins).
+ */
+export function rekeyLimit(line: ConfigLine, allowDefaultInterval = false): { readonly bytes: number; readonly seconds?: number } {
   const [b, s, ...extra] = line.args;
   if (b === undefined) throw new BadArgument('missing argument for rekeylimit');
   if (extra.length > 0) throw new BadArgument(`keyword ${line.keyword} extra arguments at end of line`);
@@ -102,9 +105,9 @@ export function rekeyLimit(line: ConfigLine): { readonly bytes: number; readonly
     bytes = byteCount(b);
     if (bytes !== 0 && bytes < 16) throw new BadArgument(`RekeyLimit too small "${b}"`);
   }
-  let seconds = 0;
-  if (s !== undefined && s !== 'none' && s !== 'default') seconds = timeInterval(s);
-  return { bytes, seconds };
+  if (s === undefined || s === 'none') return { bytes };
+  if (allowDefaultInterval && s === 'default') return { bytes, seconds: 0 };
+  return { bytes, seconds: timeInterval(s) };
 }
 
 /** Commands (ProxyCommand, RemoteCommand, ...) take the rest of the line verbatim. */

@@ -1,0 +1,63 @@
+/**
+ * Running OpenSSH's own config dumpers for comparison: `ssh -G` and `sshd -T`, with a time
+ * limit, bounded parallelism, and output parsed into keyword -> lines.
+ */
+import { execFile } from 'node:child_process';
+
+export interface DumpResult {
+  readonly ok: boolean;
+  readonly lines: ReadonlyMap<string, string[]>;
+  readonly stderr: string;
+}
+
+export function parseDump(stdout: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const sp = line.indexOf(' ');
+    const k = (sp < 0 ? line : line.slice(0, sp)).toLowerCase();
+    const v = sp < 0 ? '' : line.slice(sp + 1);
+    out.set(k, [...(out.get(k) ?? []), v]);
+  }
+  return out;
+}
+
+export function runDump(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<DumpResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      resolve({ ok: err === null, lines: parseDump(stdout), stderr });
+    });
+  });
+}
+
+/** Runs tasks with at most `limit` in flight. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function rng(seed: number): { next(): number; int(n: number): number; pick<T>(a: readonly T[]): T; chance(p: number): boolean } {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n) => Math.floor(next() * n),
+    pick: (a) => a[Math.floor(next() * a.length)] as (typeof a)[number],
+    chance: (p) => next() < p,
+  };
+}
