@@ -15,7 +15,8 @@ import { onProcessExit } from './exit.ts';
 /** The interpreter for the watchdog and for AsyncSSH: Debian's, never whatever `python3` is on PATH. */
 export const PYTHON = '/usr/bin/python3';
 
-const WATCHDOG = fileURLToPath(new URL('./python/watchdog.py', import.meta.url));
+/** The watchdog script (see the module comment); run it with `PYTHON -S -E -B`. */
+export const WATCHDOG = fileURLToPath(new URL('./python/watchdog.py', import.meta.url));
 const DEFAULT_GRACE_MS = 2_000;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const DEFAULT_RUN_TIMEOUT_MS = 20_000;

@@ -4,11 +4,13 @@
  * own sub-directory, removed when it stops.
  * @module
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './exit.ts';
+import { PYTHON, WATCHDOG, cleanEnv } from './process.ts';
 
 let root: string | undefined;
 
@@ -20,6 +22,7 @@ export function tempRoot(): string {
     onProcessExit(() => {
       rmSync(created, { recursive: true, force: true });
     }, 'last');
+    startJanitor(created);
   }
   return root;
 }
@@ -32,4 +35,20 @@ export async function makeTempDir(prefix: string): Promise<string> {
 /** Removes a directory made by {@link makeTempDir}; never throws. */
 export async function removeTempDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+}
+
+/**
+ * Exit hooks do not run when the process is killed (vitest ends its workers with a signal), so a
+ * janitor watchdog, holding a lifeline to us like every peer's, removes the root when we are gone.
+ */
+function startJanitor(dir: string): void {
+  const janitor = spawn(PYTHON, ['-S', '-E', '-B', WATCHDOG, '--cleanup', dir, '1000', '--', '/bin/sleep', 'infinity'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: cleanEnv(),
+  });
+  janitor.on('error', () => undefined);
+  janitor.unref();
+  const lifeline = janitor.stdio[3] as { unref?: () => void; on(event: 'error', listener: () => void): unknown } | null;
+  lifeline?.on('error', () => undefined);
+  lifeline?.unref?.();
 }

@@ -1,6 +1,6 @@
 """Watchdog for one peer process started by @ssh/interop.
 
-Usage: watchdog.py <grace-ms> -- <command> [args...]
+Usage: watchdog.py [--cleanup <dir>] <grace-ms> -- <command> [args...]
 
 File descriptor 3 is the lifeline: a socket from the Node process that
 started us. We report the peer's PID on it ("pid <n>\\n"), and when it reaches
@@ -135,11 +135,21 @@ def reap(child_pid, status):
             status = st
 
 
+def remove_tree(path):
+    import shutil
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def main():
-    if len(sys.argv) < 4 or sys.argv[2] != '--':
-        sys.stderr.write('usage: watchdog.py <grace-ms> -- <command> [args...]\n')
+    argv = sys.argv[1:]
+    cleanup = None
+    if len(argv) >= 2 and argv[0] == '--cleanup':
+        cleanup = argv[1]
+        argv = argv[2:]
+    if len(argv) < 3 or argv[1] != '--':
+        sys.stderr.write('usage: watchdog.py [--cleanup <dir>] <grace-ms> -- <command> [args...]\n')
         return 2
-    grace = max(0.0, float(sys.argv[1]) / 1000.0)
+    grace = max(0.0, float(argv[0]) / 1000.0)
     become_subreaper()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -147,7 +157,7 @@ def main():
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
     for sig in STOP_SIGNALS:
         signal.signal(sig, on_stop_signal)
-    child, error = spawn(sys.argv[3:])
+    child, error = spawn(argv[2:])
     if child is None:
         lifeline_write('error %s\n' % error)
         return 127
@@ -194,6 +204,8 @@ def main():
         signal_all(signal.SIGKILL, child if status is None else None)
         time.sleep(0.01)
     status = reap(child, status)
+    if cleanup is not None:
+        remove_tree(cleanup)
 
     if status is None:
         return 137
