@@ -28,3 +28,12 @@ export {
   disconnectErrorFromCode,
 } from './errors.ts';
 export { PacketReader, PacketWriter } from './packet-stream.ts';
+export { Transport, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
+export {
+  DEFAULT_HOST_KEY_ALGORITHMS,
+  resolveOffer,
+  encodeKexInit,
+  kexInitLists,
+  type AlgorithmOffer,
+  type OfferOptions,
+} from './algorithms.ts';

@@ -1,0 +1,95 @@
+/**
+ * The algorithm lists a transport offers, and its SSH_MSG_KEXINIT. RFC 4253 §7.1, RFC 8308 §2.1
+ * (ext-info-c/-s), OpenSSH PROTOCOL §1.10 (kex-strict-c/s-v00@openssh.com).
+ * @module
+ */
+
+import { type KexInitLists, type Registry } from '@ssh/crypto';
+import { KexInit } from '@ssh/wire';
+
+/** Host key signature algorithms a client accepts by default, in preference order. */
+export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp521',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-1.3.132.0.10',
+  'ssh-ed448',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+export const EXT_INFO_C = 'ext-info-c';
+export const EXT_INFO_S = 'ext-info-s';
+export const KEX_STRICT_C = 'kex-strict-c-v00@openssh.com';
+export const KEX_STRICT_S = 'kex-strict-s-v00@openssh.com';
+
+/** What one side offers, as lists of names in preference order. */
+export interface AlgorithmOffer {
+  readonly kex: readonly string[];
+  readonly hostKey: readonly string[];
+  readonly encryption: readonly string[];
+  readonly mac: readonly string[];
+  readonly compression: readonly string[];
+}
+
+export interface OfferOptions {
+  readonly kexAlgorithms?: string | readonly string[] | undefined;
+  readonly encryptionAlgorithms?: string | readonly string[] | undefined;
+  readonly macAlgorithms?: string | readonly string[] | undefined;
+  readonly compressionAlgorithms?: string | readonly string[] | undefined;
+}
+
+/**
+ * Resolves the configured lists (OpenSSH list syntax or arrays, defaults when absent) against the
+ * registry. Compression defaults to what the registry implements, `none` first.
+ */
+export function resolveOffer(registry: Registry, options: OfferOptions, hostKey: readonly string[]): AlgorithmOffer {
+  const list = (kind: 'kex' | 'cipher' | 'mac' | 'compression', given: string | readonly string[] | undefined): string[] =>
+    given === undefined ? registry.names(kind, { defaultsOnly: true }) : registry.parseList(kind, given);
+  const compression = options.compressionAlgorithms === undefined ? ['none'] : list('compression', options.compressionAlgorithms);
+  return {
+    kex: list('kex', options.kexAlgorithms),
+    hostKey,
+    encryption: list('cipher', options.encryptionAlgorithms),
+    mac: list('mac', options.macAlgorithms),
+    compression,
+  };
+}
+
+/** Our SSH_MSG_KEXINIT payload. The first exchange of a connection advertises ext-info and strict kex. */
+export function encodeKexInit(offer: AlgorithmOffer, role: 'client' | 'server', first: boolean, cookie: Uint8Array): Uint8Array {
+  const markers = first ? (role === 'client' ? [EXT_INFO_C, KEX_STRICT_C] : [EXT_INFO_S, KEX_STRICT_S]) : [];
+  return KexInit.encode({
+    cookie,
+    kexAlgorithms: [...offer.kex, ...markers],
+    serverHostKeyAlgorithms: [...offer.hostKey],
+    encryptionAlgorithmsClientToServer: [...offer.encryption],
+    encryptionAlgorithmsServerToClient: [...offer.encryption],
+    macAlgorithmsClientToServer: [...offer.mac],
+    macAlgorithmsServerToClient: [...offer.mac],
+    compressionAlgorithmsClientToServer: [...offer.compression],
+    compressionAlgorithmsServerToClient: [...offer.compression],
+    languagesClientToServer: [],
+    languagesServerToClient: [],
+    firstKexPacketFollows: false,
+    reserved: 0,
+  });
+}
+
+/** The lists of a decoded KEXINIT, in the shape @ssh/crypto negotiates. */
+export function kexInitLists(msg: KexInit): KexInitLists {
+  return {
+    kex: msg.kexAlgorithms,
+    hostKey: msg.serverHostKeyAlgorithms,
+    cipherClientToServer: msg.encryptionAlgorithmsClientToServer,
+    cipherServerToClient: msg.encryptionAlgorithmsServerToClient,
+    macClientToServer: msg.macAlgorithmsClientToServer,
+    macServerToClient: msg.macAlgorithmsServerToClient,
+    compressionClientToServer: msg.compressionAlgorithmsClientToServer,
+    compressionServerToClient: msg.compressionAlgorithmsServerToClient,
+    languagesClientToServer: msg.languagesClientToServer,
+    languagesServerToClient: msg.languagesServerToClient,
+  };
+}

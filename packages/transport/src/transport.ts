@@ -1,0 +1,584 @@
+/**
+ * The SSH transport as a sans-I/O state machine: version exchange, binary packets, key exchange
+ * and re-exchange, strict kex, ext-info, and the generic transport messages. RFC 4253, RFC 8308,
+ * OpenSSH PROTOCOL (§1.9 ping, §1.10 strict kex).
+ *
+ * `receive()` takes the peer's bytes; `takeOutput()` gives bytes to write; `nextEvent()` gives what
+ * happened. Messages of the layers above (service requests, user authentication, connection) go
+ * through `send()` and come out as `message` events; the machine holds outbound ones back while a
+ * key exchange is under way, so nothing is lost or reordered across a rekey. Peer misbehaviour
+ * never throws out of `receive()`: it becomes a `disconnect` event and an SSH_MSG_DISCONNECT.
+ * @module
+ */
+
+import { randomBytes } from 'node:crypto';
+import {
+  KeyExchangeError,
+  MacError,
+  NoCommonAlgorithmError,
+  PacketLengthError,
+  UnknownAlgorithmError,
+  createStandardRegistry,
+  deriveSessionKeys,
+  isKexGuessCorrect,
+  negotiateKexInit,
+  type KexExchange,
+  type KexOptions,
+  type KexResult,
+  type NegotiatedAlgorithms,
+  type PacketProtectionOptions,
+  type Registry,
+} from '@ssh/crypto';
+import { importPublicKey, type SSHKey } from '@ssh/keys';
+import {
+  DISCONNECT,
+  Debug,
+  Disconnect,
+  ExtInfo,
+  Ignore,
+  KexInit,
+  MSG,
+  NewKeys,
+  Pong,
+  Reader,
+  SshError,
+  Unimplemented,
+  WireError,
+  type ExtInfoExtensionValue,
+} from '@ssh/wire';
+import {
+  DEFAULT_HOST_KEY_ALGORITHMS,
+  EXT_INFO_C,
+  EXT_INFO_S,
+  KEX_STRICT_C,
+  KEX_STRICT_S,
+  encodeKexInit,
+  kexInitLists,
+  resolveOffer,
+  type AlgorithmOffer,
+  type OfferOptions,
+} from './algorithms.ts';
+import { DisconnectError, HostKeyNotVerifiable, KeyExchangeFailed, MACError, ProtocolError, ProtocolNotSupported, disconnectErrorFromCode } from './errors.ts';
+import { PacketReader, PacketWriter } from './packet-stream.ts';
+import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
+
+export type TransportRole = 'client' | 'server';
+
+export interface TransportOptions extends OfferOptions {
+  readonly role: TransportRole;
+  /** Algorithm registry (default: @ssh/crypto's standard one). */
+  readonly registry?: Registry;
+  /** Software version in our identification line. */
+  readonly softwareVersion?: string;
+  /** Client: host key algorithms to accept, in preference order. */
+  readonly hostKeyAlgorithms?: readonly string[];
+  /** Server: host keys (private), each offered with every signature algorithm it supports. */
+  readonly hostKeys?: readonly SSHKey[];
+  /** Server: the signature algorithms announced in server-sig-algs (default: every one we verify). */
+  readonly serverSigAlgorithms?: readonly string[];
+  /** Re-exchange keys after this many bytes in either direction (default 1 GiB). */
+  readonly rekeyBytes?: number;
+  /** Re-exchange keys after this many seconds (default 3600). */
+  readonly rekeySeconds?: number;
+  /** Largest packet accepted (default 256 KiB, as OpenSSH). */
+  readonly maxPacketLength?: number;
+  /** Milliseconds clock, for rekeying by time (default Date.now). */
+  readonly now?: () => number;
+  /** Random bytes (default node:crypto). */
+  readonly random?: (length: number) => Uint8Array;
+  /** Passed to key exchange methods (group-exchange bounds, ...). */
+  readonly kexOptions?: Omit<KexOptions, 'hostKey' | 'random'>;
+}
+
+export type TransportEvent =
+  | { readonly type: 'version'; readonly peer: PeerIdentification }
+  /** Client: the server proved it holds this key; call `resolveHostKey(id, trusted)`. */
+  | { readonly type: 'verify-host-key'; readonly id: number; readonly hostKey: SSHKey; readonly algorithm: string }
+  | { readonly type: 'kex-complete'; readonly algorithms: NegotiatedAlgorithms; readonly initial: boolean }
+  | { readonly type: 'ext-info'; readonly extensions: ReadonlyMap<string, ExtInfoExtensionValue | Uint8Array> }
+  /** A message for the layers above (service request/accept, user authentication, connection). */
+  | { readonly type: 'message'; readonly payload: Uint8Array }
+  | { readonly type: 'debug'; readonly alwaysDisplay: boolean; readonly message: string; readonly languageTag: string }
+  | { readonly type: 'unimplemented'; readonly sequenceNumber: number }
+  | { readonly type: 'pong'; readonly data: Uint8Array }
+  | { readonly type: 'disconnect'; readonly error: DisconnectError; readonly byPeer: boolean };
+
+/** Where a key exchange stands. */
+type KexState =
+  | { readonly phase: 'idle' }
+  /** We sent KEXINIT and wait for the peer's. */
+  | { readonly phase: 'init-sent'; readonly ours: Uint8Array }
+  /** Both KEXINITs are in; the method's messages flow. */
+  | {
+      readonly phase: 'exchange';
+      readonly ours: Uint8Array;
+      readonly negotiated: NegotiatedAlgorithms;
+      readonly exchange: KexExchange;
+      ignoreGuess: boolean;
+    }
+  /** The method finished; NEWKEYS cross (the client first checks the host key). */
+  | {
+      readonly phase: 'newkeys';
+      readonly negotiated: NegotiatedAlgorithms;
+      readonly result: KexResult;
+      readonly keys: SessionKeys;
+      verified: boolean;
+      sent: boolean;
+      received: boolean;
+    };
+
+/** Keys and algorithms of both directions, as @ssh/crypto's sealers and openers take them. */
+interface SessionKeys {
+  readonly clientToServer: PacketProtectionOptions;
+  readonly serverToClient: PacketProtectionOptions;
+}
+
+const DEFAULT_REKEY_BYTES = 2 ** 30;
+const DEFAULT_REKEY_SECONDS = 3600;
+const SOFTWARE_VERSION = 'SSHTS_0.1';
+
+export class Transport {
+  readonly role: TransportRole;
+  private readonly registry: Registry;
+  private readonly offer: AlgorithmOffer;
+  private readonly options: TransportOptions;
+  private readonly now: () => number;
+  private readonly random: (length: number) => Uint8Array;
+  private readonly ourVersion: string;
+  private readonly version: VersionExchange;
+  private readonly reader: PacketReader;
+  private readonly writer = new PacketWriter();
+
+  private output: Uint8Array[] = [];
+  private readonly events: TransportEvent[] = [];
+  private peer: PeerIdentification | undefined;
+  private peerKexInit: { payload: Uint8Array; lists: ReturnType<typeof kexInitLists>; first: boolean } | undefined;
+  private kex: KexState = { phase: 'idle' };
+  private held: Uint8Array[] = []; // outbound messages waiting for the key exchange to end
+  private sessionIdValue: Uint8Array | undefined;
+  private strict = false;
+  private peerWantsExtInfo = false;
+  private closed = false;
+  private nextVerifyId = 1;
+  private bytesSinceKex = 0;
+  private kexDoneAt: number;
+
+  constructor(options: TransportOptions) {
+    this.options = options;
+    this.role = options.role;
+    this.registry = options.registry ?? createStandardRegistry();
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.kexDoneAt = this.now();
+    const hostKeyAlgorithms =
+      this.role === 'server'
+        ? [...new Set((options.hostKeys ?? []).flatMap((k) => k.sigAlgorithms))]
+        : [...(options.hostKeyAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS)];
+    if (this.role === 'server' && hostKeyAlgorithms.length === 0) throw new RangeError('a server needs at least one host key');
+    this.offer = resolveOffer(this.registry, options, hostKeyAlgorithms);
+    this.ourVersion = formatIdentification(options.softwareVersion ?? SOFTWARE_VERSION);
+    this.version = new VersionExchange(this.role);
+    this.reader = new PacketReader(options.maxPacketLength ?? 256 * 1024);
+    this.output.push(new TextEncoder().encode(this.ourVersion));
+    // RFC 4253 §7.1: both sides may send KEXINIT right after the identification.
+    this.startKex();
+  }
+
+  /** The session identifier (H of the first key exchange), once known. */
+  get sessionId(): Uint8Array | undefined {
+    return this.sessionIdValue;
+  }
+
+  /** The peer's identification, once received. */
+  get peerIdentification(): PeerIdentification | undefined {
+    return this.peer;
+  }
+
+  /** True once the first key exchange completed and until the connection closes. */
+  get isReady(): boolean {
+    return this.sessionIdValue !== undefined && !this.closed && this.kexComplete;
+  }
+
+  private kexComplete = false;
+  private peerNewKeysSeen = false;
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ------------------------------------------------------------------ the sans-I/O surface
+
+  /** Bytes from the peer, in any chunking. */
+  receive(chunk: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      if (!this.peer) {
+        this.version.receive(chunk);
+        const id = this.version.identification;
+        if (!id) return;
+        this.peer = id;
+        this.events.push({ type: 'version', peer: id });
+        this.reader.push(this.version.takeRest());
+      } else {
+        this.reader.push(chunk);
+      }
+      for (;;) {
+        if (this.closed) return;
+        const seq = this.reader.seq;
+        const payload = this.reader.next();
+        if (!payload) break;
+        this.bytesSinceKex += payload.length;
+        this.dispatch(payload, seq);
+      }
+      this.maybeRekey();
+    } catch (err) {
+      this.fail(toDisconnect(err));
+    }
+  }
+
+  /** The next event, or undefined when there is none. */
+  nextEvent(): TransportEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Bytes to write to the peer, or undefined when there are none. */
+  takeOutput(): Uint8Array | undefined {
+    if (this.output.length === 0) return undefined;
+    const parts = this.output;
+    this.output = [];
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+
+  /** Sends a message of a layer above (its payload, message number first). */
+  send(payload: Uint8Array): void {
+    if (this.closed) throw new ProtocolError('connection is closed');
+    const n = payload[0] ?? 0;
+    if (n < 50 && n !== MSG.SERVICE_REQUEST && n !== MSG.SERVICE_ACCEPT && n !== MSG.IGNORE && n !== MSG.DEBUG) {
+      throw new RangeError(`message ${n} belongs to the transport itself`);
+    }
+    if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(payload);
+    else this.writePacket(payload);
+    this.maybeRekey();
+  }
+
+  /** Client: the answer to a `verify-host-key` event. */
+  resolveHostKey(id: number, trusted: boolean): void {
+    const kex = this.kex;
+    if (kex.phase !== 'newkeys' || kex.verified || id !== this.nextVerifyId - 1 || this.closed) return;
+    if (!trusted) {
+      this.fail(new HostKeyNotVerifiable('host key is not trusted'));
+      return;
+    }
+    kex.verified = true;
+    this.sendNewKeys(kex);
+  }
+
+  /** Starts a key re-exchange now (ignored while one is under way). */
+  rekey(): void {
+    if (!this.closed && this.kexComplete && this.kex.phase === 'idle') this.startKex();
+  }
+
+  /** Re-exchanges keys if the byte or time limit is reached; the adapter calls this on a timer. */
+  checkRekey(): void {
+    this.maybeRekey();
+  }
+
+  /** Sends SSH_MSG_DISCONNECT and closes. */
+  disconnect(reasonCode: number = DISCONNECT.BY_APPLICATION, description = 'disconnected by application', lang = 'en-US'): void {
+    if (this.closed) return;
+    this.writePacket(Disconnect.encode({ reasonCode, description, languageTag: lang }));
+    this.closed = true;
+  }
+
+  /** SSH_MSG_IGNORE with `data` (keeps NAT mappings alive, hides traffic patterns). */
+  sendIgnore(data: Uint8Array = new Uint8Array(0)): void {
+    this.send(Ignore.encode({ data }));
+  }
+
+  /** SSH_MSG_DEBUG. */
+  sendDebug(message: string, alwaysDisplay = false, lang = 'en-US'): void {
+    this.send(Debug.encode({ alwaysDisplay, message, languageTag: lang }));
+  }
+
+  // ------------------------------------------------------------------ inbound dispatch
+
+  private dispatch(payload: Uint8Array, seq: number): void {
+    const n = payload[0] as number;
+    // Until the peer's first NEWKEYS, only key exchange messages may arrive.
+    const initial = !this.peerNewKeysSeen;
+    if (this.strict && initial && n !== MSG.KEXINIT && n !== MSG.NEWKEYS && n !== MSG.DISCONNECT && !(n >= 30 && n <= 49)) {
+      throw new ProtocolError(`strict key exchange: unexpected message ${n} during the initial key exchange`);
+    }
+    switch (n) {
+      case MSG.DISCONNECT: {
+        const m = Disconnect.decode(payload);
+        this.closed = true;
+        this.events.push({ type: 'disconnect', error: disconnectErrorFromCode(m.reasonCode, m.description, m.languageTag), byPeer: true });
+        return;
+      }
+      case MSG.IGNORE:
+        return;
+      case MSG.UNIMPLEMENTED:
+        this.events.push({ type: 'unimplemented', sequenceNumber: Unimplemented.decode(payload).sequenceNumber });
+        return;
+      case MSG.DEBUG: {
+        const m = Debug.decode(payload);
+        this.events.push({ type: 'debug', alwaysDisplay: m.alwaysDisplay, message: m.message, languageTag: m.languageTag });
+        return;
+      }
+      case MSG.KEXINIT:
+        this.onKexInit(payload, seq);
+        return;
+      case MSG.NEWKEYS:
+        this.onNewKeys(payload);
+        return;
+      case MSG.EXT_INFO: {
+        const m = ExtInfo.decode(payload);
+        this.events.push({ type: 'ext-info', extensions: new Map(m.extensions.map((e) => [e.name, e.value])) });
+        return;
+      }
+      case MSG.PING:
+        if (!initial) this.send(Pong.encode({ data: new Reader(payload.subarray(1)).bytes('data') }));
+        return;
+      case MSG.PONG:
+        this.events.push({ type: 'pong', data: new Reader(payload.subarray(1)).bytes('data') });
+        return;
+      default:
+        break;
+    }
+    if (n >= 30 && n <= 49) {
+      this.onKexMessage(payload);
+      return;
+    }
+    if (n < 50 && n !== MSG.SERVICE_REQUEST && n !== MSG.SERVICE_ACCEPT) {
+      this.writePacket(Unimplemented.encode({ sequenceNumber: seq }));
+      return;
+    }
+    if (initial) throw new ProtocolError(`message ${n} before the first key exchange completed`);
+    this.events.push({ type: 'message', payload });
+  }
+
+  // ------------------------------------------------------------------ key exchange
+
+  private startKex(): void {
+    const ours = encodeKexInit(this.offer, this.role, this.sessionIdValue === undefined, this.random(16));
+    this.kex = { phase: 'init-sent', ours };
+    this.writePacket(ours);
+    if (this.peerKexInit) this.beginExchange(ours);
+  }
+
+  private onKexInit(payload: Uint8Array, seq: number): void {
+    if (this.peerKexInit || (this.kex.phase !== 'idle' && this.kex.phase !== 'init-sent')) {
+      throw new ProtocolError('KEXINIT during a key exchange');
+    }
+    const msg = KexInit.decode(payload);
+    const first = this.sessionIdValue === undefined;
+    this.peerKexInit = { payload, lists: kexInitLists(msg), first };
+    if (first) {
+      const theirStrict = this.role === 'client' ? KEX_STRICT_S : KEX_STRICT_C;
+      this.strict = msg.kexAlgorithms.includes(theirStrict);
+      if (this.strict && seq !== 0) throw new ProtocolError('strict key exchange: KEXINIT was not the first packet');
+      this.peerWantsExtInfo = msg.kexAlgorithms.includes(this.role === 'server' ? EXT_INFO_C : EXT_INFO_S);
+    }
+    if (this.kex.phase === 'idle') this.startKex();
+    else this.beginExchange(this.kex.ours);
+    const kex = this.kex as KexState; // beginExchange moved it on
+    if (msg.firstKexPacketFollows && kex.phase === 'exchange') {
+      const ours = kexInitLists(KexInit.decode(kex.ours));
+      const [client, server] = this.role === 'client' ? [ours, this.peerKexInit.lists] : [this.peerKexInit.lists, ours];
+      kex.ignoreGuess = !isKexGuessCorrect(client, server);
+    }
+  }
+
+  private beginExchange(ours: Uint8Array): void {
+    const theirs = this.peerKexInit;
+    if (!theirs) return;
+    const oursLists = kexInitLists(KexInit.decode(ours));
+    const [client, server] = this.role === 'client' ? [oursLists, theirs.lists] : [theirs.lists, oursLists];
+    const negotiated = negotiateKexInit(client, server, {
+      isAead: (name) => this.registry.get('cipher', name)?.impl.aead === true,
+    });
+    const peerVersion = (this.peer as PeerIdentification).line;
+    const ourVersion = this.ourVersion.slice(0, -2);
+    const transcript =
+      this.role === 'client'
+        ? { clientVersion: ourVersion, serverVersion: peerVersion, clientKexInit: ours, serverKexInit: theirs.payload }
+        : { clientVersion: peerVersion, serverVersion: ourVersion, clientKexInit: theirs.payload, serverKexInit: ours };
+    const hostKey = this.role === 'server' ? this.hostKeyFor(negotiated.hostKey).publicData : undefined;
+    const exchange = this.registry.require('kex', negotiated.kex).impl.create(this.role, transcript, {
+      ...this.options.kexOptions,
+      random: this.random,
+      ...(hostKey ? { hostKey } : {}),
+    });
+    this.kex = { phase: 'exchange', ours, negotiated, exchange, ignoreGuess: false };
+    for (const m of exchange.start()) this.writePacket(m);
+  }
+
+  private onKexMessage(payload: Uint8Array): void {
+    const kex = this.kex;
+    if (kex.phase !== 'exchange') throw new ProtocolError(`key exchange message ${payload[0]} outside a key exchange`);
+    if (kex.ignoreGuess) {
+      kex.ignoreGuess = false;
+      return;
+    }
+    let step = kex.exchange.receive(payload);
+    if (step.type === 'sign') {
+      const key = this.hostKeyFor(kex.negotiated.hostKey);
+      step = kex.exchange.sign(key.sign(step.exchangeHash, kex.negotiated.hostKey));
+      if (step.type === 'sign') throw new KeyExchangeFailed(`${kex.negotiated.kex} asked for a second signature`);
+    }
+    for (const m of step.messages) this.writePacket(m);
+    if (step.type !== 'done') return;
+    const result = step.result;
+    if (this.sessionIdValue === undefined) this.sessionIdValue = result.exchangeHash;
+    const keys = this.deriveKeys(kex.negotiated, result);
+    const next: KexState = { phase: 'newkeys', negotiated: kex.negotiated, result, keys, verified: this.role === 'server', sent: false, received: false };
+    this.kex = next;
+    if (this.role === 'server') {
+      this.sendNewKeys(next);
+      return;
+    }
+    const hostKey = this.checkHostKeySignature(result, kex.negotiated.hostKey);
+    this.events.push({ type: 'verify-host-key', id: this.nextVerifyId++, hostKey, algorithm: kex.negotiated.hostKey });
+  }
+
+  /** Client: K_S must have signed H with the negotiated algorithm. */
+  private checkHostKeySignature(result: KexResult, algorithm: string): SSHKey {
+    let hostKey: SSHKey;
+    try {
+      hostKey = importPublicKey(result.hostKey);
+    } catch (cause) {
+      throw new KeyExchangeFailed('server host key is not a key we can read', undefined, { cause });
+    }
+    const signature = result.signature ?? new Uint8Array(0);
+    const sigAlgorithm = (() => {
+      try {
+        return new Reader(signature).latin1('signature algorithm', 256);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (sigAlgorithm !== algorithm || !hostKey.verify(result.exchangeHash, signature)) {
+      throw new KeyExchangeFailed(`server host key signature (${sigAlgorithm ?? 'malformed'}) does not verify as ${algorithm}`);
+    }
+    return hostKey;
+  }
+
+  private sendNewKeys(kex: Extract<KexState, { phase: 'newkeys' }>): void {
+    this.writePacket(NewKeys.encode({}));
+    this.writer.setKeys(this.role === 'client' ? kex.keys.clientToServer : kex.keys.serverToClient);
+    if (this.strict) this.writer.seq = 0;
+    kex.sent = true;
+    const initial = !this.kexComplete;
+    if (initial && this.role === 'server' && this.peerWantsExtInfo) this.writePacket(this.serverExtInfo());
+    // RFC 4253 §7.1: with NEWKEYS sent, messages held back during the exchange may go.
+    const held = this.held;
+    this.held = [];
+    if (!initial) for (const p of held) this.writePacket(p);
+    else this.held = held;
+    this.finishKexIfDone(kex);
+  }
+
+  private onNewKeys(payload: Uint8Array): void {
+    NewKeys.decode(payload);
+    const kex = this.kex;
+    if (kex.phase !== 'newkeys' || kex.received) throw new ProtocolError('NEWKEYS out of sequence');
+    this.reader.setKeys(this.role === 'client' ? kex.keys.serverToClient : kex.keys.clientToServer);
+    if (this.strict) this.reader.seq = 0;
+    kex.received = true;
+    this.peerNewKeysSeen = true;
+    this.finishKexIfDone(kex);
+  }
+
+  private finishKexIfDone(kex: Extract<KexState, { phase: 'newkeys' }>): void {
+    if (!kex.sent || !kex.received) return;
+    const initial = !this.kexComplete;
+    this.kex = { phase: 'idle' };
+    this.peerKexInit = undefined;
+    this.kexComplete = true;
+    this.bytesSinceKex = 0;
+    this.kexDoneAt = this.now();
+    this.events.push({ type: 'kex-complete', algorithms: kex.negotiated, initial });
+    const held = this.held;
+    this.held = [];
+    for (const p of held) this.writePacket(p);
+  }
+
+  /** RFC 4253 §7.2: the keys of both directions, with the algorithms that use them. */
+  private deriveKeys(n: NegotiatedAlgorithms, r: KexResult): SessionKeys {
+    const direction = (cipherName: string, macName: string | undefined) => {
+      const cipher = this.registry.require('cipher', cipherName).impl;
+      const mac = macName === undefined ? undefined : this.registry.require('mac', macName).impl;
+      return { cipher, mac, sizes: { ivLength: cipher.ivLength, keyLength: cipher.keyLength, macKeyLength: mac?.keyLength ?? 0 } };
+    };
+    const c2s = direction(n.cipherClientToServer, n.macClientToServer);
+    const s2c = direction(n.cipherServerToClient, n.macServerToClient);
+    const keys = deriveSessionKeys(r.hash, r.sharedSecret, r.exchangeHash, this.sessionIdValue as Uint8Array, c2s.sizes, s2c.sizes);
+    return {
+      clientToServer: { cipher: c2s.cipher, mac: c2s.mac, ...keys.clientToServer },
+      serverToClient: { cipher: s2c.cipher, mac: s2c.mac, ...keys.serverToClient },
+    };
+  }
+
+  private hostKeyFor(algorithm: string): SSHKey {
+    const key = (this.options.hostKeys ?? []).find((k) => k.sigAlgorithms.includes(algorithm));
+    if (!key) throw new KeyExchangeFailed(`no host key for ${algorithm}`);
+    return key;
+  }
+
+  private serverExtInfo(): Uint8Array {
+    const sigAlgs = this.options.serverSigAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS;
+    return ExtInfo.encode({
+      extensions: [
+        { name: 'server-sig-algs', value: { type: 'server-sig-algs', algorithms: [...sigAlgs] } },
+        { name: 'ping@openssh.com', value: { type: 'ping@openssh.com', version: '0' } },
+      ],
+    });
+  }
+
+  private maybeRekey(): void {
+    if (this.closed || !this.kexComplete || this.kex.phase !== 'idle') return;
+    const bytes = this.options.rekeyBytes ?? DEFAULT_REKEY_BYTES;
+    const seconds = this.options.rekeySeconds ?? DEFAULT_REKEY_SECONDS;
+    if (this.bytesSinceKex >= bytes || this.now() - this.kexDoneAt >= seconds * 1000) this.startKex();
+  }
+
+  // ------------------------------------------------------------------ output and failure
+
+  private writePacket(payload: Uint8Array): void {
+    this.bytesSinceKex += payload.length;
+    this.output.push(this.writer.write(payload));
+  }
+
+  private fail(error: DisconnectError): void {
+    if (this.closed) return;
+    try {
+      this.writePacket(Disconnect.encode({ reasonCode: error.reasonCode, description: error.reason, languageTag: error.lang }));
+    } catch {
+      // The peer gets no reason when even the disconnect cannot be sealed.
+    }
+    this.closed = true;
+    this.events.push({ type: 'disconnect', error, byPeer: false });
+  }
+}
+
+/** Maps what went wrong while reading the peer to the disconnect it calls for. */
+function toDisconnect(err: unknown): DisconnectError {
+  if (err instanceof DisconnectError) return err;
+  if (err instanceof VersionExchangeError) return err.reason === 8 ? new ProtocolNotSupported(err.message.slice(5)) : new ProtocolError(err.message.slice(5));
+  if (err instanceof MacError) return new MACError(err.message.slice(5), undefined, { cause: err });
+  if (err instanceof KeyExchangeError || err instanceof NoCommonAlgorithmError || err instanceof UnknownAlgorithmError) {
+    return new KeyExchangeFailed(err.message.slice(5), undefined, { cause: err });
+  }
+  if (err instanceof WireError || err instanceof PacketLengthError || err instanceof SshError) {
+    return new ProtocolError(err.message.slice(5), undefined, { cause: err });
+  }
+  return new ProtocolError('internal error while reading from the peer', undefined, { cause: err });
+}

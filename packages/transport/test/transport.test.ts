@@ -1,0 +1,165 @@
+/** Two transports of ours, wired in memory: key exchange over every algorithm, rekeying, failures. */
+import { createStandardRegistry } from '@ssh/crypto';
+import { generatePrivateKey } from '@ssh/keys';
+import { MSG } from '@ssh/wire';
+import { describe, expect, it } from 'vitest';
+import { DisconnectError, HostKeyNotVerifiable, ProtocolError, Transport, type TransportOptions } from '../src/index.ts';
+import { pump, side, type Side } from './helpers/pump.ts';
+
+const registry = createStandardRegistry();
+const hostKeys = [generatePrivateKey('ssh-ed25519'), generatePrivateKey('ecdsa-sha2-nistp256')];
+
+function pair(client: Partial<TransportOptions> = {}, server: Partial<TransportOptions> = {}): [Side, Side] {
+  return [side(new Transport({ role: 'client', ...client })), side(new Transport({ role: 'server', hostKeys, ...server }))];
+}
+
+/** A SERVICE_REQUEST whose name is `pad` bytes of 'x' then the byte n: its last byte identifies it. */
+const serviceRequest = (n: number, pad = 3): Uint8Array => {
+  const p = new Uint8Array(6 + pad).fill(0x78);
+  p[0] = MSG.SERVICE_REQUEST;
+  new DataView(p.buffer).setUint32(1, pad + 1);
+  p[5 + pad] = n & 0xff;
+  return p;
+};
+const complete = (s: Side) => s.events.filter((e) => e.type === 'kex-complete');
+const disconnects = (s: Side) => s.events.filter((e) => e.type === 'disconnect');
+
+describe('Transport handshake', () => {
+  it('agrees on a session id and delivers messages both ways', () => {
+    const [c, s] = pair();
+    pump(c, s);
+    expect(c.transport.isReady && s.transport.isReady).toBe(true);
+    expect(c.transport.sessionId).toEqual(s.transport.sessionId);
+    expect(complete(c)).toHaveLength(1);
+    c.transport.send(serviceRequest(1));
+    s.transport.send(serviceRequest(2));
+    pump(c, s);
+    expect(s.messages.map((m) => m.at(-1))).toEqual([1]);
+    expect(c.messages.map((m) => m.at(-1))).toEqual([2]);
+    expect(c.events.some((e) => e.type === 'ext-info')).toBe(true);
+  });
+
+  it('holds messages sent before the first key exchange ends, in order', () => {
+    const [c, s] = pair();
+    for (let i = 0; i < 5; i++) c.transport.send(serviceRequest(i));
+    pump(c, s, { chunk: 7 });
+    expect(s.messages.map((m) => m.at(-1))).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  for (const kex of registry.names('kex')) {
+    it(`completes with ${kex}`, () => {
+      const [c, s] = pair({ kexAlgorithms: [kex] }, { kexAlgorithms: [kex] });
+      pump(c, s);
+      expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+      expect(complete(c)[0]).toMatchObject({ algorithms: { kex } });
+      expect(c.transport.sessionId).toEqual(s.transport.sessionId);
+    });
+  }
+
+  for (const cipher of registry.names('cipher')) {
+    it(`carries data with ${cipher}`, () => {
+      const [c, s] = pair({ encryptionAlgorithms: [cipher] }, { encryptionAlgorithms: [cipher] });
+      pump(c, s);
+      c.transport.send(serviceRequest(9));
+      pump(c, s, { chunk: 13 });
+      expect(complete(s)[0]).toMatchObject({ algorithms: { cipherClientToServer: cipher } });
+      expect(s.messages).toHaveLength(1);
+    });
+  }
+
+  for (const mac of registry.names('mac')) {
+    it(`carries data with ${mac}`, () => {
+      const opts = { encryptionAlgorithms: ['aes128-ctr'], macAlgorithms: [mac] };
+      const [c, s] = pair(opts, opts);
+      pump(c, s);
+      s.transport.send(serviceRequest(3));
+      pump(c, s);
+      expect(c.messages).toHaveLength(1);
+    });
+  }
+
+  it('fails with HostKeyNotVerifiable when the client does not trust the key', () => {
+    const [c, s] = pair();
+    pump(c, s, { trustHostKey: false });
+    expect(disconnects(c)[0]).toMatchObject({ byPeer: false, error: expect.any(HostKeyNotVerifiable) });
+    expect(disconnects(s)[0]).toMatchObject({ byPeer: true, error: { reasonCode: 9 } });
+  });
+
+  it('fails the key exchange when nothing is in common, naming both lists', () => {
+    const [c, s] = pair({ encryptionAlgorithms: ['aes128-ctr'] }, { encryptionAlgorithms: ['aes256-ctr'] });
+    pump(c, s);
+    const err = disconnects(c)[0];
+    expect(err?.type === 'disconnect' && err.error.reasonCode).toBe(3);
+    expect(err?.type === 'disconnect' && err.error.message).toMatch(/aes128-ctr.*aes256-ctr/);
+  });
+});
+
+describe('Transport rekeying', () => {
+  it('re-exchanges keys in the middle of a stream without losing or reordering a message', () => {
+    const [c, s] = pair({ rekeyBytes: 4000 });
+    pump(c, s);
+    const sent: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      c.transport.send(serviceRequest(i, 200));
+      sent.push(i & 0xff);
+      if (i % 7 === 0) s.transport.send(serviceRequest(255));
+      if (i % 11 === 0) pump(c, s, { chunk: 29 });
+    }
+    pump(c, s, { chunk: 29 });
+    expect(s.messages.map((m) => m.at(-1))).toEqual(sent);
+    expect(complete(c).length).toBeGreaterThan(3);
+    expect(complete(s).length).toBe(complete(c).length);
+    expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+  });
+
+  it('rekeys by time through checkRekey', () => {
+    let now = 0;
+    const [c, s] = pair({ now: () => now, rekeySeconds: 10 });
+    pump(c, s);
+    now = 11_000;
+    c.transport.checkRekey();
+    pump(c, s);
+    expect(complete(c).map((e) => e.type === 'kex-complete' && e.initial)).toEqual([true, false]);
+  });
+
+  it('lets the server start a re-exchange', () => {
+    const [c, s] = pair();
+    pump(c, s);
+    s.transport.rekey();
+    c.transport.send(serviceRequest(1));
+    pump(c, s);
+    expect(complete(c)).toHaveLength(2);
+    expect(s.messages).toHaveLength(1);
+  });
+});
+
+describe('Transport under hostile input', () => {
+  it('turns garbage after the identification into a ProtocolError disconnect, never a throw', () => {
+    const t = new Transport({ role: 'client' });
+    t.receive(new TextEncoder().encode('SSH-2.0-evil\r\n'));
+    t.receive(Uint8Array.of(0, 0, 0, 12, 200, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+    const events = [...Array(5)].map(() => t.nextEvent()).filter((e) => e?.type === 'disconnect');
+    expect(events[0]).toMatchObject({ error: expect.any(ProtocolError) });
+    expect(t.isClosed).toBe(true);
+  });
+
+  it('refuses a service message during the initial key exchange (strict kex)', () => {
+    const [c, s] = pair();
+    s.transport.receive(c.transport.takeOutput() as Uint8Array); // identification and KEXINIT
+    // A well-formed unencrypted packet carrying SERVICE_REQUEST, which strict kex forbids here.
+    s.transport.receive(Uint8Array.of(0, 0, 0, 12, 10, MSG.SERVICE_REQUEST, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    const seen: string[] = [];
+    for (let e = s.transport.nextEvent(); e; e = s.transport.nextEvent()) seen.push(e.type === 'disconnect' ? e.error.message : e.type);
+    expect(seen.join('\n')).toMatch(/strict key exchange: unexpected message 5/);
+    expect(s.transport.isClosed).toBe(true);
+  });
+
+  it('reports a peer disconnect with its reason class', () => {
+    const [c, s] = pair();
+    pump(c, s);
+    s.transport.disconnect(11, 'bye');
+    pump(c, s);
+    expect(disconnects(c)[0]).toMatchObject({ byPeer: true, error: expect.any(DisconnectError) });
+    expect(disconnects(c)[0]).toMatchObject({ error: { reasonCode: 11, reason: 'bye' } });
+  });
+});
