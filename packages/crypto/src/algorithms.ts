@@ -7,9 +7,11 @@ import type { AlgorithmKind, AlgorithmTable, Registry } from './registry.ts';
 import { createRegistry } from './registry.ts';
 import { cipherAlgorithms } from './cipher/index.ts';
 import { macAlgorithms } from './mac/index.ts';
+import { kexAlgorithms } from './kex/index.ts';
 
 /** Every algorithm this package implements, defaults flagged as in the spec. */
 export const standardAlgorithms: AlgorithmTable = /* @__PURE__ */ {
+  kex: kexAlgorithms,
   cipher: cipherAlgorithms,
   mac: macAlgorithms,
 };

@@ -59,5 +59,21 @@ export { cipherKeyInfo, cipherEncrypt, cipherDecrypt, type CipherKeyInfo } from 
 export { bcryptPbkdf } from './kdf/bcrypt-pbkdf.ts';
 export { Blowfish } from './primitives/blowfish.ts';
 export { Rc4 } from './primitives/rc4.ts';
-export type { KexImpl } from './kex/types.ts';
+export {
+  KEX,
+  kexAlgorithms,
+  type KexImpl,
+  type KexExchange,
+  type KexStep,
+  type KexResult,
+  type KexRole,
+  type KexTranscript,
+  type KexOptions,
+  type GexBounds,
+  type DhGroup,
+} from './kex/index.ts';
+export { deriveKey, deriveSessionKeys, type DirectionKeys, type DirectionSizes } from './kex/derive.ts';
+export { chooseGexGroup, parseModuli, DEFAULT_GEX_BOUNDS } from './kex/dh-gex.ts';
+export { modpGroup, type ModpGroup } from './kex/dh.ts';
+export { montgomeryPublicKey, montgomeryShared, type MontgomeryCurve } from './kex/montgomery.ts';
 export type { CompressionImpl } from './compression/types.ts';

@@ -1,0 +1,131 @@
+/**
+ * Post-quantum hybrid key exchanges: a KEM combined with a classical ECDH, as in
+ * mlkem768x25519-sha256, mlkem768nistp256-sha256, mlkem1024nistp384-sha384
+ * (draft-ietf-sshm-mlkem-hybrid-kex) and sntrup761x25519-sha512 (OpenSSH PROTOCOL, draft-josefsson-ntruprime-ssh).
+ *
+ * C_INIT = KEM public key || classical public key; S_REPLY = KEM ciphertext || classical public
+ * key; K = HASH(KEM secret || classical secret), hashed and sent as a string.
+ * @module
+ */
+
+import { createHash } from 'node:crypto';
+import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { KeyExchangeError } from '../errors.ts';
+import type { HashName } from '../hash.ts';
+import { ecKeyPair, ecShared, type EcCurve } from './ecdh.ts';
+import { montgomeryKeyPair, montgomeryShared } from './montgomery.ts';
+import type { Agreement } from './one-round.ts';
+
+/** A key encapsulation mechanism on raw byte strings. */
+export interface Kem {
+  readonly publicKeyLength: number;
+  readonly cipherTextLength: number;
+  keygen(random: (n: number) => Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  encapsulate(publicKey: Uint8Array, random: (n: number) => Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
+type NobleKem = typeof ml_kem768;
+
+function nobleKem(kem: NobleKem, publicKeyLength: number, cipherTextLength: number): Kem {
+  return {
+    publicKeyLength,
+    cipherTextLength,
+    keygen: (random) => kem.keygen(random(64)),
+    encapsulate: (pk, random) => kem.encapsulate(pk, random(32)),
+    decapsulate: (ct, sk) => kem.decapsulate(ct, sk),
+  };
+}
+
+/** ML-KEM-768 and ML-KEM-1024 (FIPS 203) from @noble/post-quantum. */
+export const mlKem768: Kem = /* @__PURE__ */ nobleKem(ml_kem768, 1184, 1088);
+export const mlKem1024: Kem = /* @__PURE__ */ nobleKem(ml_kem1024, 1568, 1568);
+
+/** The classical half: key pair and shared secret (fixed-length bytes). */
+interface Classical {
+  readonly publicKeyLength: number;
+  keyPair(random: (n: number) => Uint8Array): { publicKey: Uint8Array; shared(peer: Uint8Array): Uint8Array };
+}
+
+export function x25519Classical(algorithm: string): Classical {
+  return {
+    publicKeyLength: 32,
+    keyPair(random) {
+      const kp = montgomeryKeyPair('x25519', random);
+      return { publicKey: kp.publicKey, shared: (peer) => montgomeryShared('x25519', kp.scalar, peer, algorithm) };
+    },
+  };
+}
+
+export function ecClassical(curve: EcCurve, pointLength: number, algorithm: string): Classical {
+  const coord = (pointLength - 1) / 2;
+  return {
+    publicKeyLength: pointLength,
+    keyPair(random) {
+      const ecdh = ecKeyPair(curve, random);
+      return {
+        publicKey: new Uint8Array(ecdh.getPublicKey()),
+        shared(peer) {
+          const x = ecShared(ecdh, peer, algorithm);
+          // fixed length, left-padded
+          const out = new Uint8Array(coord);
+          out.set(x, coord - x.length);
+          return out;
+        },
+      };
+    },
+  };
+}
+
+export function hybridAgreement(kemOf: () => Kem, classicalOf: (algorithm: string) => Classical, hash: HashName): (algorithm: string) => Agreement {
+  return (algorithm) => {
+    const kem = kemOf();
+    const cl = classicalOf(algorithm);
+    const combine = (kemSecret: Uint8Array, clSecret: Uint8Array): Uint8Array =>
+      new Uint8Array(createHash(hash).update(kemSecret).update(clSecret).digest());
+    const split = (value: Uint8Array, first: number, what: string): [Uint8Array, Uint8Array] => {
+      if (value.length !== first + cl.publicKeyLength) {
+        throw new KeyExchangeError(algorithm, `${what} must be ${first + cl.publicKeyLength} bytes, got ${value.length}`);
+      }
+      return [value.subarray(0, first), value.subarray(first)];
+    };
+    return {
+      valueEncoding: 'string',
+      secretEncoding: 'string',
+      client(random) {
+        const k = kem.keygen(random);
+        const c = cl.keyPair(random);
+        const publicValue = new Uint8Array(kem.publicKeyLength + cl.publicKeyLength);
+        publicValue.set(k.publicKey);
+        publicValue.set(c.publicKey, kem.publicKeyLength);
+        return {
+          publicValue,
+          complete(serverValue) {
+            const [ct, peer] = split(serverValue, kem.cipherTextLength, 'server reply');
+            let kemSecret: Uint8Array;
+            try {
+              kemSecret = kem.decapsulate(ct, k.secretKey);
+            } catch (cause) {
+              throw new KeyExchangeError(algorithm, 'KEM decapsulation failed', { cause });
+            }
+            return combine(kemSecret, c.shared(peer));
+          },
+        };
+      },
+      server(clientValue, random) {
+        const [pk, peer] = split(clientValue, kem.publicKeyLength, 'client init');
+        let enc: { cipherText: Uint8Array; sharedSecret: Uint8Array };
+        try {
+          enc = kem.encapsulate(pk, random);
+        } catch (cause) {
+          throw new KeyExchangeError(algorithm, 'invalid KEM public key', { cause });
+        }
+        const c = cl.keyPair(random);
+        const publicValue = new Uint8Array(kem.cipherTextLength + cl.publicKeyLength);
+        publicValue.set(enc.cipherText);
+        publicValue.set(c.publicKey, kem.cipherTextLength);
+        return { publicValue, secret: combine(enc.sharedSecret, c.shared(peer)) };
+      },
+    };
+  };
+}
