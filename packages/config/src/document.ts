@@ -66,8 +66,6 @@ export interface Dialect<S, M> {
   readonly hasHost: boolean;
   /** Unknown keywords are decided at resolve time (ssh_config IgnoreUnknown) instead of now. */
   readonly deferUnknown: boolean;
-  /** Keywords refused inside a Match block (sshd_config), undefined when any is allowed. */
-  allowedInMatch?(spec: S): boolean;
 }
 
 /** How to read one file. */
@@ -107,7 +105,6 @@ export function* readDocument<S, M>(
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_INCLUDE_DEPTH;
   const entries: ConfigEntry<S, M>[] = [];
   const lines = text.split('\n');
-  let inMatch = false;
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     const split = splitLine(lines[i] as string);
@@ -132,7 +129,6 @@ export function* readDocument<S, M>(
         throw e;
       }
       entries.push({ kind: 'match', at, criteria });
-      inMatch = true;
       continue;
     }
     if (split.keyword === 'include') {
@@ -172,9 +168,6 @@ export function* readDocument<S, M>(
       if (!dialect.deferUnknown) throw bad(where, `Bad configuration option: ${split.keyword}`);
       entries.push({ kind: 'unknown', at });
       continue;
-    }
-    if (inMatch && dialect.allowedInMatch && !dialect.allowedInMatch(spec)) {
-      throw bad(where, `Directive '${split.keywordAsWritten}' is not allowed within a Match block`);
     }
     let value: unknown;
     try {

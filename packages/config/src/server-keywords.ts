@@ -7,7 +7,7 @@
 import { BadArgument, type ConfigLine } from './document.ts';
 import { flag, integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
 
-export type ServerCombineMode = 'first' | 'append';
+export type ServerCombineMode = 'first' | 'append' | 'rekey';
 
 export interface ServerKeyword {
   readonly name: string;
@@ -64,7 +64,7 @@ const ROWS: readonly Row[] = [
   ['Port', G, (l) => port(single(l)), 'append'],
   ['PubkeyAuthentication', M, flag],
   ['DSAAuthentication', G, flag, 'first', 'PubkeyAuthentication'],
-  ['RekeyLimit', M, (l) => rekeyLimit(l, true)],
+  ['RekeyLimit', M, (l) => rekeyLimit(l), 'rekey'],
   ['TCPKeepAlive', G, flag],
   ['KeepAlive', G, flag, 'first', 'TCPKeepAlive'],
   ['UseDNS', G, flag],

@@ -34,7 +34,6 @@ const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   parseMatch: parseServerMatch,
   hasHost: false,
   deferUnknown: false,
-  allowedInMatch: (spec) => spec.inMatch,
 };
 
 function* readTask(source: ServerConfigSource, env: HostEnvironment): HostTask<ServerConfig> {
@@ -145,6 +144,15 @@ interface Slot {
 function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at: ConfigLine): void {
   const src = { file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args };
   const cur = slots.get(spec.key);
+  if (spec.combine === 'rekey') {
+    // The byte limit and the interval are obtained (and copied from Match) separately.
+    const v = value as { bytes: number; seconds?: number };
+    const c = (cur?.value ?? {}) as { bytes?: number; seconds?: number };
+    if (c.bytes !== undefined && (c.seconds !== undefined || v.seconds === undefined)) return;
+    const seconds = c.seconds ?? v.seconds;
+    slots.set(spec.key, { spec, value: { bytes: c.bytes ?? v.bytes, ...(seconds !== undefined ? { seconds } : {}) }, sources: [...(cur?.sources ?? []), src] });
+    return;
+  }
   if (spec.combine === 'first') {
     if (!cur) slots.set(spec.key, { spec, value, sources: [src] });
     return;
@@ -153,26 +161,41 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
   slots.set(spec.key, { spec, value: [...((cur?.value as unknown[]) ?? []), ...add], sources: [...(cur?.sources ?? []), src] });
 }
 
+/**
+ * One pass over the document. `conn` undefined is sshd's start-up parse (global lines active,
+ * only `Match all` matches, keywords that Match does not allow are refused on inactive lines);
+ * otherwise the per-connection reprocessing, where global lines are inactive and Includes met
+ * before the first Match keep their Match blocks live (SSHCFG_MATCH_ONLY) while Includes inside
+ * a non-matching Match never match (SSHCFG_NEVERMATCH).
+ */
 function* walk(
   doc: ServerDocument,
   slots: Map<string, Slot>,
   conn: ServerConnection | undefined,
   startActive: boolean,
   neverMatch: boolean,
+  matchOnly: boolean,
 ): HostTask<void> {
   let active = startActive;
+  let beforeMatch = matchOnly;
   for (const e of doc.entries) {
     switch (e.kind) {
       case 'match': {
-        const m = yield* evaluateServerMatch(e.criteria, neverMatch ? undefined : conn);
+        beforeMatch = false;
+        const m = yield* evaluateServerMatch(e.criteria, conn);
         active = !neverMatch && m;
         break;
       }
       case 'include':
-        // sshd reprocesses with SSHCFG_MATCH_ONLY: Match blocks in included files still match.
-        for (const d of e.documents) yield* walk(d, slots, conn, active, neverMatch || (!active && conn === undefined));
+        for (const d of e.documents) {
+          if (beforeMatch) yield* walk(d, slots, conn, active, false, true);
+          else yield* walk(d, slots, conn, active, neverMatch || !active, false);
+        }
         break;
       case 'option':
+        if (conn === undefined && !active && !e.spec.inMatch) {
+          throw new ConfigParseError(e.at.file, e.at.line, `Directive '${e.at.keywordAsWritten}' is not allowed within a Match block`);
+        }
         if (active && !e.spec.obsolete) apply(slots, e.spec, e.value, e.at);
         break;
       case 'host':
@@ -184,16 +207,26 @@ function* walk(
 
 function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
-  yield* walk(config.document, global, undefined, true, false);
+  yield* walk(config.document, global, undefined, true, false, false);
   const matched = new Map<string, Slot>();
-  yield* walk(config.document, matched, conn, false, false);
+  yield* walk(config.document, matched, conn, false, false, true);
   const settings = new Map<string, ResolvedServerSetting>();
   const ignored: ResolvedServerSetting[] = [];
   const o: Record<string, unknown> = {};
   const keys = new Set([...global.keys(), ...matched.keys()]);
   for (const key of keys) {
-    const fromMatch = matched.has(key);
-    const slot = (matched.get(key) ?? global.get(key)) as Slot;
+    // Only keywords allowed in Match are taken from Match blocks (copy_set_server_options).
+    const m = matched.get(key);
+    const g = global.get(key);
+    const fromMatch = m !== undefined && m.spec.inMatch;
+    if (!fromMatch && g === undefined) continue;
+    let slot = (fromMatch ? m : g) as Slot;
+    if (key === 'rekeylimit' && fromMatch && g) {
+      const mv = m.value as { bytes: number; seconds?: number };
+      const gv = g.value as { bytes: number; seconds?: number };
+      const seconds = mv.seconds ?? gv.seconds;
+      slot = { spec: m.spec, value: { bytes: mv.bytes, ...(seconds !== undefined ? { seconds } : {}) }, sources: [...m.sources, ...g.sources] };
+    }
     const option = SERVER_OPTION_MAP[key];
     const s: ResolvedServerSetting = { keyword: slot.spec.name, value: slot.value, sources: slot.sources, fromMatch, ...(option ? { option } : {}) };
     settings.set(key, s);

@@ -96,7 +96,7 @@ export function byteCount(arg: string): number {
  * RekeyLimit: `bytes [seconds]`. `default` means 0 bytes; a second argument `none` leaves the
  * interval unset. The two halves are obtained independently (first value of each wins).
  */
-export function rekeyLimit(line: ConfigLine, allowDefaultInterval = false): { readonly bytes: number; readonly seconds?: number } {
+export function rekeyLimit(line: ConfigLine): { readonly bytes: number; readonly seconds?: number } {
   const [b, s, ...extra] = line.args;
   if (b === undefined) throw new BadArgument('missing argument for rekeylimit');
   if (extra.length > 0) throw new BadArgument(`keyword ${line.keyword} extra arguments at end of line`);
@@ -106,7 +106,6 @@ export function rekeyLimit(line: ConfigLine, allowDefaultInterval = false): { re
     if (bytes !== 0 && bytes < 16) throw new BadArgument(`RekeyLimit too small "${b}"`);
   }
   if (s === undefined || s === 'none') return { bytes };
-  if (allowDefaultInterval && s === 'default') return { bytes, seconds: 0 };
   return { bytes, seconds: timeInterval(s) };
 }
 
