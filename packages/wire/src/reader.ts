@@ -10,27 +10,56 @@ import { WireError } from './errors.ts';
 import { bytesToMpint, isCanonicalMpint } from './mpint.ts';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** Strings up to this many bytes are tried as ASCII by hand before calling the UTF-8 decoder. */
-const SHORT_TEXT = 64;
+/**
+ * Strings up to this many bytes are built char by char when ASCII; longer ones go through the
+ * decoder, whose call costs about as much as building 16 chars by hand.
+ */
+const SHORT_TEXT = 16;
 const CHUNK = 8192;
+/** Non-empty names of printable US-ASCII other than the comma, separated by commas. RFC 4251 §5. */
+const NAME_LIST = /^[\x20-\x2b\x2d-\x7e]+(?:,[\x20-\x2b\x2d-\x7e]+)*$/;
 
-/** The text of `raw` when every byte is ASCII, else undefined. */
-function asciiOrUndefined(raw: Uint8Array): string | undefined {
+/** The text of `b[from, to)` when every byte is ASCII, else undefined (short strings only). */
+function shortAscii(b: Uint8Array, from: number, to: number): string | undefined {
   let s = '';
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i] as number;
+  for (let i = from; i < to; i++) {
+    const c = b[i] as number;
     if (c > 0x7f) return undefined;
     s += String.fromCharCode(c);
   }
   return s;
 }
 
-/** One char per byte. Chunked so a long string never exceeds the engine's argument limit. */
-function latin1Text(raw: Uint8Array): string {
-  if (raw.length <= CHUNK) return String.fromCharCode.apply(null, raw as unknown as number[]);
+/** Text of `b[from, to)`, known to be ASCII. */
+function asciiText(b: Uint8Array, from: number, to: number): string {
+  if (to - from > SHORT_TEXT) return utf8Decoder.decode(b.subarray(from, to));
   let s = '';
-  for (let i = 0; i < raw.length; i += CHUNK) s += String.fromCharCode.apply(null, raw.subarray(i, i + CHUNK) as unknown as number[]);
+  for (let i = from; i < to; i++) s += String.fromCharCode(b[i] as number);
   return s;
+}
+
+/** One char per byte of `b[from, to)`. Chunked so a long string never exceeds the engine's argument limit. */
+function latin1Text(b: Uint8Array, from: number, to: number): string {
+  let ascii = true;
+  for (let i = from; i < to; i++) {
+    if ((b[i] as number) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return asciiText(b, from, to);
+  let s = '';
+  for (let i = from; i < to; i += CHUNK) s += String.fromCharCode.apply(null, b.subarray(i, Math.min(i + CHUNK, to)) as unknown as number[]);
+  return s;
+}
+
+/**
+ * Big-endian uint32 at `at` (bounds already checked). Plain byte arithmetic rather than a
+ * DataView: making a DataView forces a small on-heap typed array out to a separate buffer, which
+ * costs more than the whole decode of a small message.
+ */
+function readU32(b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }
 
 export interface ReaderOptions {
@@ -43,14 +72,12 @@ export interface ReaderOptions {
 /** A cursor over SSH-encoded bytes. */
 export class Reader {
   private readonly buf: Uint8Array;
-  private readonly dv: DataView;
   private readonly maxString: number;
   private readonly base: number;
   private pos = 0;
 
   constructor(bytes: Uint8Array, options: ReaderOptions = {}) {
     this.buf = bytes;
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.maxString = options.maxStringLength ?? Number.MAX_SAFE_INTEGER;
     this.base = options.baseOffset ?? 0;
   }
@@ -99,7 +126,7 @@ export class Reader {
   /** uint32 */
   u32(field = 'uint32'): number {
     this.need(4, field);
-    const v = this.dv.getUint32(this.pos);
+    const v = readU32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
@@ -107,7 +134,7 @@ export class Reader {
   /** uint64 */
   u64(field = 'uint64'): bigint {
     this.need(8, field);
-    const v = this.dv.getBigUint64(this.pos);
+    const v = (BigInt(readU32(this.buf, this.pos)) << 32n) | BigInt(readU32(this.buf, this.pos + 4));
     this.pos += 8;
     return v;
   }
@@ -127,40 +154,47 @@ export class Reader {
     return out;
   }
 
-  /** string as bytes: a view on the input, checked against what remains and the maximum. */
-  bytes(field = 'string', maxLength: number = this.maxString): Uint8Array {
+  /**
+   * Reads a string's length, checks it against what remains and the maximum, and skips the
+   * string: returns where its content starts (it ends at the new cursor).
+   */
+  private skipString(field: string, maxLength: number): number {
     const start = this.pos;
     this.need(4, field);
-    const n = this.dv.getUint32(this.pos);
+    const n = readU32(this.buf, start);
     if (n > maxLength) throw this.error('too-long', field, `length ${n} exceeds the maximum ${maxLength}`, start);
-    if (n > this.buf.length - this.pos - 4) {
-      throw this.error('too-long', field, `length ${n} exceeds the ${this.buf.length - this.pos - 4} bytes that remain`, start);
+    if (n > this.buf.length - start - 4) {
+      throw this.error('too-long', field, `length ${n} exceeds the ${this.buf.length - start - 4} bytes that remain`, start);
     }
-    this.pos += 4;
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
+    this.pos = start + 4 + n;
+    return start + 4;
+  }
+
+  /** string as bytes: a view on the input, checked against what remains and the maximum. */
+  bytes(field = 'string', maxLength: number = this.maxString): Uint8Array {
+    const from = this.skipString(field, maxLength);
+    return this.buf.subarray(from, this.pos);
   }
 
   /** string holding UTF-8 text; invalid UTF-8 is an error. */
-  utf8(field = 'string', maxLength?: number): string {
-    const start = this.pos;
-    const raw = this.bytes(field, maxLength);
+  utf8(field = 'string', maxLength: number = this.maxString): string {
+    const from = this.skipString(field, maxLength);
     // Short ASCII strings (names, commands) are the common case: skip the decoder call.
-    if (raw.length <= SHORT_TEXT) {
-      const ascii = asciiOrUndefined(raw);
+    if (this.pos - from <= SHORT_TEXT) {
+      const ascii = shortAscii(this.buf, from, this.pos);
       if (ascii !== undefined) return ascii;
     }
     try {
-      return utf8Decoder.decode(raw);
+      return utf8Decoder.decode(this.buf.subarray(from, this.pos));
     } catch (cause) {
-      throw new WireError('invalid-utf8', field, this.base + start, 'invalid UTF-8', { cause });
+      throw new WireError('invalid-utf8', field, this.base + from - 4, 'invalid UTF-8', { cause });
     }
   }
 
   /** string holding bytes read as Latin-1 (one char per byte), for fields that are not UTF-8. */
-  latin1(field = 'string', maxLength?: number): string {
-    return latin1Text(this.bytes(field, maxLength));
+  latin1(field = 'string', maxLength: number = this.maxString): string {
+    const from = this.skipString(field, maxLength);
+    return latin1Text(this.buf, from, this.pos);
   }
 
   /**
@@ -181,27 +215,35 @@ export class Reader {
   }
 
   /** name-list: comma-separated non-empty US-ASCII names. */
-  nameList(field = 'name-list', maxLength?: number): string[] {
+  nameList(field = 'name-list', maxLength: number = this.maxString): string[] {
     const start = this.pos;
-    return this.names(this.bytes(field, maxLength), field, start);
+    const from = this.skipString(field, maxLength);
+    return this.names(from, this.pos, field, start);
   }
 
   /** Every remaining byte as a name-list without length prefix (the value of server-sig-algs). */
   restNameList(field = 'name-list'): string[] {
     const start = this.pos;
-    return this.names(this.rest(), field, start);
+    this.pos = this.buf.length;
+    return this.names(start, this.pos, field, start);
   }
 
-  private names(raw: Uint8Array, field: string, start: number): string[] {
-    if (raw.length === 0) return [];
-    for (let i = 0; i < raw.length; i++) {
-      const c = raw[i] as number;
-      if (c < 0x20 || c > 0x7e) throw this.error('invalid-value', field, `byte 0x${c.toString(16)} is not printable US-ASCII`, start);
+  private names(from: number, to: number, field: string, start: number): string[] {
+    if (from === to) return [];
+    let text: string | undefined;
+    try {
+      text = to - from > SHORT_TEXT ? utf8Decoder.decode(this.buf.subarray(from, to)) : shortAscii(this.buf, from, to);
+    } catch {
+      text = undefined; // invalid UTF-8, hence not ASCII: reported below
     }
-    const names = latin1Text(raw).split(',');
-    if (names.some((n) => n.length === 0)) throw this.error('invalid-value', field, 'empty name in name-list', start);
-    return names;
+    // One compiled regular expression checks the whole list faster than a loop over the bytes.
+    if (text === undefined || !NAME_LIST.test(text)) {
+      const empty = text !== undefined && /^,|,,|,$/.test(text);
+      throw this.error('invalid-value', field, empty ? 'empty name in name-list' : 'name-list holds a byte that is not printable US-ASCII', start);
+    }
+    return text.split(',');
   }
+
 
   /** Fails unless every byte has been read. */
   end(field = 'message'): void {

@@ -14,6 +14,17 @@ const NAME = /^[\x20-\x2b\x2d-\x7e]+$/;
 /** Strings up to this many UTF-16 units are copied by hand when ASCII, skipping the encoder call. */
 const SHORT_TEXT = 64;
 
+/**
+ * Big-endian uint32 (room already ensured). Byte stores rather than a DataView: a DataView forces
+ * a small on-heap typed array out to a separate buffer, which costs more than a small message.
+ */
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 /** Writes `text` at `at` when it is all ASCII (room is already ensured); returns -1 otherwise. */
 function writeAscii(text: string, buf: Uint8Array, at: number): number {
   for (let i = 0; i < text.length; i++) {
@@ -27,13 +38,11 @@ function writeAscii(text: string, buf: Uint8Array, at: number): number {
 /** Appends SSH-encoded values to a buffer that grows as needed. Methods chain. */
 export class Writer {
   private buf: Uint8Array;
-  private view: DataView;
   private pos = 0;
 
   /** `initialCapacity` bytes are allocated up front; pass the exact size to get an exact buffer. */
   constructor(initialCapacity = 256) {
     this.buf = new Uint8Array(Math.max(1, initialCapacity));
-    this.view = new DataView(this.buf.buffer);
   }
 
   /** Bytes written so far. */
@@ -49,7 +58,6 @@ export class Writer {
     const grown = new Uint8Array(size);
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
-    this.view = new DataView(grown.buffer);
   }
 
   /** byte */
@@ -69,7 +77,7 @@ export class Writer {
   u32(value: number): this {
     if (!Number.isInteger(value) || value < 0 || value > MAX_U32) throw new RangeError(`uint32 out of range: ${value}`);
     this.ensure(4);
-    this.view.setUint32(this.pos, value);
+    putU32(this.buf, this.pos, value);
     this.pos += 4;
     return this;
   }
@@ -78,7 +86,8 @@ export class Writer {
   u64(value: bigint): this {
     if (value < 0n || value > MAX_U64) throw new RangeError(`uint64 out of range: ${value}`);
     this.ensure(8);
-    this.view.setBigUint64(this.pos, value);
+    putU32(this.buf, this.pos, Number(value >> 32n));
+    putU32(this.buf, this.pos + 4, Number(value & 0xffff_ffffn));
     this.pos += 8;
     return this;
   }
@@ -113,7 +122,7 @@ export class Writer {
       }
       written = result.written;
     }
-    this.view.setUint32(this.pos, written);
+    putU32(this.buf, this.pos, written);
     this.pos = start + written;
     return this;
   }
@@ -145,8 +154,24 @@ export class Writer {
 
   /** name-list: comma-separated US-ASCII names in a string. */
   nameList(names: readonly string[]): this {
-    Writer.checkNames(names);
-    return this.latin1(names.join(','));
+    let n = names.length === 0 ? 0 : names.length - 1;
+    for (let i = 0; i < names.length; i++) n += (names[i] as string).length;
+    this.u32(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      if (i > 0) buf[p++] = 0x2c;
+      if (name.length === 0) throw new RangeError('empty name in name-list');
+      for (let j = 0; j < name.length; j++) {
+        const c = name.charCodeAt(j);
+        if (c < 0x20 || c > 0x7e || c === 0x2c) throw new RangeError(`invalid name in name-list: ${JSON.stringify(name)}`);
+        buf[p++] = c;
+      }
+    }
+    this.pos = p;
+    return this;
   }
 
   /** Throws unless every name is non-empty printable US-ASCII without a comma. RFC 4251 §5. */
@@ -162,13 +187,14 @@ export class Writer {
     const at = this.pos;
     this.pos += 4;
     body(this);
-    this.view.setUint32(at, this.pos - at - 4);
+    putU32(this.buf, at, this.pos - at - 4);
     return this;
   }
 
   /** The bytes written, as a view on the internal buffer (valid until the next write). */
   bytesView(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    // The buffer itself when full: a subarray of a small array would force it out of the V8 heap.
+    return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
   }
 
   /** The bytes written, as a fresh array of exactly that length. */
