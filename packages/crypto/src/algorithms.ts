@@ -8,12 +8,14 @@ import { createRegistry } from './registry.ts';
 import { cipherAlgorithms } from './cipher/index.ts';
 import { macAlgorithms } from './mac/index.ts';
 import { kexAlgorithms } from './kex/index.ts';
+import { compressionAlgorithms } from './compression/index.ts';
 
 /** Every algorithm this package implements, defaults flagged as in the spec. */
 export const standardAlgorithms: AlgorithmTable = /* @__PURE__ */ {
   kex: kexAlgorithms,
   cipher: cipherAlgorithms,
   mac: macAlgorithms,
+  compression: compressionAlgorithms,
 };
 
 /** A registry holding `standardAlgorithms`. */

@@ -76,4 +76,12 @@ export { deriveKey, deriveSessionKeys, type DirectionKeys, type DirectionSizes }
 export { chooseGexGroup, parseModuli, DEFAULT_GEX_BOUNDS } from './kex/dh-gex.ts';
 export { modpGroup, type ModpGroup } from './kex/dh.ts';
 export { montgomeryPublicKey, montgomeryShared, type MontgomeryCurve } from './kex/montgomery.ts';
-export type { CompressionImpl } from './compression/types.ts';
+export {
+  COMPRESSION,
+  compressionAlgorithms,
+  type CompressionImpl,
+  type Compressor,
+  type Decompressor,
+  type DecompressorOptions,
+} from './compression/index.ts';
+export { DEFAULT_MAX_INFLATED_LENGTH } from './compression/zlib.ts';

@@ -30,7 +30,7 @@ describe('standard registry', () => {
     expect(all.filter((n) => !defaults.includes(n)).every((n) => (spec.others as readonly string[]).includes(n))).toBe(true);
   });
 
-  it.each(['cipher', 'mac'] as const)('%s: registers every algorithm of the spec', (kind) => {
+  it.each(['cipher', 'mac', 'compression'] as const)('%s: registers every algorithm of the spec', (kind) => {
     expect(registry.names(kind, { includeUnavailable: true })).toEqual([...SPEC[kind].defaults, ...SPEC[kind].others]);
     expect(registry.names(kind, { defaultsOnly: true })).toEqual([...SPEC[kind].defaults]);
   });
