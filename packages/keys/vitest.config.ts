@@ -7,5 +7,6 @@ const conditions = ['@ssh/source', 'module', 'node', 'development|production'];
 export default defineProject({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@ssh/source'] } },
-  test: { name: 'keys', include: ['test/**/*.test.ts'] },
+  // Key generation and ssh-keygen runs are CPU-bound; on a loaded machine the defaults are tight.
+  test: { name: 'keys', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
 });

@@ -53,3 +53,31 @@ export {
   type SshsigHash,
   type CreateSshsigOptions,
 } from './sshsig.ts';
+export {
+  SSHKnownHosts,
+  importKnownHosts,
+  matchKnownHosts,
+  parseKnownHostsLine,
+  hashHostname,
+  knownHostsName,
+  type KnownHostsEntry,
+  type KnownHostsMarker,
+  type KnownHostsMatch,
+} from './trust/known-hosts.ts';
+export {
+  SSHAuthorizedKeys,
+  importAuthorizedKeys,
+  parseAuthorizedKeyLine,
+  type AuthorizedKeyEntry,
+  type AuthorizedKeyOptions,
+  type AuthorizedKeyContext,
+} from './trust/authorized-keys.ts';
+export {
+  SSHAllowedSigners,
+  importAllowedSigners,
+  parseAllowedSignerLine,
+  verifySshsigForPrincipal,
+  type AllowedSigner,
+} from './trust/allowed-signers.ts';
+export { matchPattern, matchPatternList, matchHostAndIp, matchCidr } from './trust/pattern.ts';
+export { SSHKeyPair } from './keypair.ts';

@@ -20,8 +20,8 @@ const TYPES: [string, number | undefined][] = [
 
 describe.each(TYPES)('ssh-keygen -s with a %s CA', (type, bits) => {
   test('user certificate with options parses and verifies', () => {
-    const ca = dir.keygen(type, bits);
-    const user = dir.keygen('ed25519', undefined);
+    const ca = dir.cachedKeygen(type, bits);
+    const user = dir.convert(dir.cachedKeygen('ed25519', undefined));
     dir.run([
       '-q', '-s', ca, '-I', 'key id', '-n', 'alice,bob', '-z', '77', '-V', '20200101:20400101',
       '-O', 'force-command=/bin/true', '-O', 'source-address=192.168.0.0/16', '-O', 'no-pty', '-O', 'verify-required',
@@ -46,8 +46,8 @@ describe.each(TYPES)('ssh-keygen -s with a %s CA', (type, bits) => {
   });
 
   test('host certificate', () => {
-    const ca = dir.keygen(type, bits);
-    const host = dir.keygen('ecdsa', 384);
+    const ca = dir.cachedKeygen(type, bits);
+    const host = dir.convert(dir.cachedKeygen('ecdsa', 384));
     dir.run(['-q', '-s', ca, '-h', '-I', 'host id', '-n', 'example.com', `${host}.pub`]);
     const cert = importCertificate(dir.read(`${host}-cert.pub`));
     expect(cert.kind).toBe('host');

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { importPrivateKey, importPublicKey, KeyEncryptionError, KeyImportError, type PrivateKeyFormat, type PublicKeyFormat } from '../src/index.ts';
 import { testKey } from './helpers/keys.ts';
 
-const TIME_LIMIT = 2500;
+const TIME_LIMIT = 1000;
 
 function expectTyped(run: () => unknown): void {
   try {

@@ -85,10 +85,10 @@ const KEYGEN_TYPES: readonly [string, number | undefined][] = [
 
 describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
   test.each(['aes256-ctr', 'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-cbc'])('openssh format encrypted with -Z %s', (cipher) => {
-    const p = dir.path();
-    dir.run(['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-f', p, '-N', 'secret', '-a', '4', '-Z', cipher, '-C', 'zz']);
+    const p = dir.convert(dir.cachedKeygen(type, bits));
+    dir.run(['-q', '-p', '-f', p, '-P', '', '-N', 'secret', '-a', '4', '-Z', cipher]);
     const key = importPrivateKey(dir.read(p), 'secret');
-    expect(key.getComment()).toBe('zz');
+    expect(key.getComment()).toBe('test-comment');
     expect(key.equals(importPublicKey(dir.read(`${p}.pub`)))).toBe(true);
     expect(() => importPrivateKey(dir.read(p), 'Secret')).toThrow(KeyEncryptionError);
   });
@@ -96,7 +96,7 @@ describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
   const formats = type === 'ed25519' ? ['RFC4716'] : ['RFC4716', 'PEM', 'PKCS8'];
 
   test.each(formats)('private key written with -m %s, plain and encrypted', (format) => {
-    const p = dir.keygen(type, bits, { format });
+    const p = dir.convert(dir.cachedKeygen(type, bits), { format });
     const key = importPrivateKey(dir.read(p));
     const fp = dir.run(['-l', '-f', p]).trim().split(' ');
     expect(key.getFingerprint()).toBe(fp[1]);
@@ -109,7 +109,7 @@ describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
     expect(pub.getComment()).toBe('test-comment');
 
     {
-      const e = dir.keygen(type, bits, { format, passphrase: 'pw pw' });
+      const e = dir.convert(dir.cachedKeygen(type, bits), { format, passphrase: 'pw pw' });
       const ek = importPrivateKey(dir.read(e), 'pw pw');
       expect(ek.equals(importPublicKey(dir.read(`${e}.pub`)))).toBe(true);
       expect(() => importPrivateKey(dir.read(e), 'wrong')).toThrow(KeyEncryptionError);
@@ -120,7 +120,7 @@ describe.each(KEYGEN_TYPES)('ssh-keygen %s %s keys here', (type, bits) => {
   test.each(['RFC4716', 'PKCS8', 'PEM'])('public key exported with ssh-keygen -e -m %s', (format) => {
     if (type === 'ed25519' && format !== 'RFC4716') return;
     if (type === 'dsa' && format === 'PEM') return;
-    const p = dir.keygen(type, bits);
+    const p = dir.cachedKeygen(type, bits);
     const exported = dir.run(['-e', '-m', format, '-f', `${p}.pub`]);
     const key = importPublicKey(exported);
     expect(key.getFingerprint()).toBe(dir.run(['-l', '-f', `${p}.pub`]).trim().split(' ')[1]);

@@ -2,7 +2,7 @@
  * Runs the real ssh-keygen in a throwaway directory (bounded in time, no network).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,6 +55,29 @@ export class KeygenDir {
     if (bits !== undefined) args.push('-b', String(bits));
     if (opts.format) args.push('-m', opts.format);
     this.run(args);
+    return p;
+  }
+
+  private readonly cache = new Map<string, string>();
+
+  /** A key of `type`/`bits` generated once per directory (key generation is the slow part). */
+  cachedKeygen(type: string, bits: number | undefined): string {
+    const id = `${type}/${bits ?? ''}`;
+    let p = this.cache.get(id);
+    if (!p) {
+      p = this.keygen(type, bits);
+      this.cache.set(id, p);
+    }
+    return p;
+  }
+
+  /** A copy of the key at `src` rewritten by `ssh-keygen -p` in `format` with `passphrase`. */
+  convert(src: string, opts: { format?: string; passphrase?: string } = {}): string {
+    const p = this.path();
+    copyFileSync(src, p);
+    copyFileSync(`${src}.pub`, `${p}.pub`);
+    chmodSync(p, 0o600);
+    this.run(['-q', '-p', '-f', p, '-P', '', '-N', opts.passphrase ?? '', '-a', '4', ...(opts.format ? ['-m', opts.format] : [])]);
     return p;
   }
 

@@ -1,0 +1,228 @@
+/**
+ * authorized_keys files (sshd(8) AUTHORIZED_KEYS FILE FORMAT) with every option OpenSSH
+ * documents, typed, and the checks sshd makes before accepting a key.
+ * @module
+ */
+
+import { keyTypeOfCert } from '../certificate.ts';
+import { KeyImportError } from '../errors.ts';
+import { parseOpensshPublicLine } from '../formats/public.ts';
+import { decodePublicBlob } from '../import.ts';
+import { familyForKeyType } from '../algs/index.ts';
+import { SSHKey } from '../key.ts';
+import { firstWord, parseOptions, parseTimespec, type RawOption } from './options.ts';
+import { matchHostAndIp } from './pattern.ts';
+
+/** The options of one authorized_keys line, typed. Flags are the effective permissions. */
+export interface AuthorizedKeyOptions {
+  readonly certAuthority: boolean;
+  readonly command: string | undefined;
+  /** NAME=value strings, in order. */
+  readonly environment: readonly string[];
+  /** Epoch seconds after which the key is refused. */
+  readonly expiryTime: bigint | undefined;
+  /** from= patterns (host names, addresses, CIDR ranges, `!` negation). */
+  readonly from: readonly string[] | undefined;
+  readonly permitOpen: readonly string[];
+  readonly permitListen: readonly string[];
+  /** principals= for cert-authority lines. */
+  readonly principals: readonly string[] | undefined;
+  /** tunnel= device number. */
+  readonly tunnel: number | undefined;
+  readonly restrict: boolean;
+  readonly noTouchRequired: boolean;
+  readonly verifyRequired: boolean;
+  readonly agentForwarding: boolean;
+  readonly portForwarding: boolean;
+  readonly pty: boolean;
+  readonly userRc: boolean;
+  readonly x11Forwarding: boolean;
+  /** Every option as written, in order. */
+  readonly raw: readonly RawOption[];
+}
+
+export interface AuthorizedKeyEntry {
+  readonly key: SSHKey;
+  readonly options: AuthorizedKeyOptions;
+  readonly line: number;
+}
+
+const FLAG_OPTIONS = new Set([
+  'agent-forwarding', 'no-agent-forwarding', 'port-forwarding', 'no-port-forwarding', 'pty', 'no-pty',
+  'user-rc', 'no-user-rc', 'x11-forwarding', 'no-x11-forwarding', 'restrict', 'cert-authority',
+  'no-touch-required', 'verify-required',
+]);
+const VALUE_OPTIONS = new Set(['command', 'environment', 'expiry-time', 'from', 'permitopen', 'permitlisten', 'principals', 'tunnel']);
+
+/** Types the raw options of a line; KeyImportError on unknown options or bad values. */
+export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedKeyOptions {
+  const perms = { agentForwarding: true, portForwarding: true, pty: true, userRc: true, x11Forwarding: true };
+  let command: string | undefined;
+  let expiryTime: bigint | undefined;
+  let from: string[] | undefined;
+  let principals: string[] | undefined;
+  let tunnel: number | undefined;
+  const environment: string[] = [];
+  const permitOpen: string[] = [];
+  const permitListen: string[] = [];
+  const flags = new Set<string>();
+  for (const [name, value] of raw) {
+    if (FLAG_OPTIONS.has(name)) {
+      if (value !== true) throw new KeyImportError(`option ${name} takes no value`);
+      flags.add(name);
+      switch (name) {
+        case 'restrict':
+          perms.agentForwarding = perms.portForwarding = perms.pty = perms.userRc = perms.x11Forwarding = false;
+          break;
+        case 'agent-forwarding':
+        case 'no-agent-forwarding':
+          perms.agentForwarding = !name.startsWith('no-');
+          break;
+        case 'port-forwarding':
+        case 'no-port-forwarding':
+          perms.portForwarding = !name.startsWith('no-');
+          break;
+        case 'pty':
+        case 'no-pty':
+          perms.pty = !name.startsWith('no-');
+          break;
+        case 'user-rc':
+        case 'no-user-rc':
+          perms.userRc = !name.startsWith('no-');
+          break;
+        case 'x11-forwarding':
+        case 'no-x11-forwarding':
+          perms.x11Forwarding = !name.startsWith('no-');
+          break;
+        default:
+          break;
+      }
+      continue;
+    }
+    if (!VALUE_OPTIONS.has(name)) throw new KeyImportError(`unknown option ${JSON.stringify(name)}`);
+    if (value === true) throw new KeyImportError(`option ${name} needs a value`);
+    switch (name) {
+      case 'command':
+        command = value;
+        break;
+      case 'environment':
+        if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) throw new KeyImportError(`bad environment ${JSON.stringify(value)}`);
+        environment.push(value);
+        break;
+      case 'expiry-time':
+        expiryTime = parseTimespec(value);
+        break;
+      case 'from':
+        from = value.split(',');
+        break;
+      case 'permitopen':
+        permitOpen.push(...value.split(','));
+        break;
+      case 'permitlisten':
+        permitListen.push(...value.split(','));
+        break;
+      case 'principals':
+        principals = value.split(',');
+        break;
+      case 'tunnel':
+        if (!/^\d{1,9}$/.test(value)) throw new KeyImportError(`bad tunnel ${JSON.stringify(value)}`);
+        tunnel = Number(value);
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    certAuthority: flags.has('cert-authority'),
+    command,
+    environment,
+    expiryTime,
+    from,
+    permitOpen,
+    permitListen,
+    principals,
+    tunnel,
+    restrict: flags.has('restrict'),
+    noTouchRequired: flags.has('no-touch-required'),
+    verifyRequired: flags.has('verify-required'),
+    ...perms,
+    raw,
+  };
+}
+
+function isKeyType(word: string): boolean {
+  return familyForKeyType(word) !== undefined || keyTypeOfCert(word) !== undefined;
+}
+
+/** One authorized_keys line. */
+export function parseAuthorizedKeyLine(line: string, lineNumber = 1): AuthorizedKeyEntry {
+  const [first] = firstWord(line);
+  let raw: RawOption[] = [];
+  let keyText = line.trim();
+  if (!isKeyType(first)) {
+    const parsed = parseOptions(keyText);
+    raw = parsed.options;
+    keyText = parsed.rest;
+  }
+  const parsed = parseOpensshPublicLine(keyText);
+  if (!parsed) throw new KeyImportError('bad key in authorized_keys line');
+  return { key: new SSHKey(decodePublicBlob(parsed.blob), parsed.comment), options: typeAuthorizedKeyOptions(raw), line: lineNumber };
+}
+
+export interface AuthorizedKeyContext {
+  readonly clientHost?: string;
+  readonly clientAddr?: string;
+  /** Principals of the certificate presented (for cert-authority lines). */
+  readonly certPrincipals?: readonly string[];
+  /** The user name, used when a CA line has no principals= option. */
+  readonly user?: string;
+  /** Epoch seconds (default now). */
+  readonly now?: number;
+}
+
+export class SSHAuthorizedKeys {
+  readonly entries: readonly AuthorizedKeyEntry[];
+  readonly skippedLines: readonly number[];
+
+  constructor(entries: readonly AuthorizedKeyEntry[], skippedLines: readonly number[] = []) {
+    this.entries = entries;
+    this.skippedLines = skippedLines;
+  }
+
+  /**
+   * The options of the first line that accepts `key` (or, with `ca`, the first cert-authority
+   * line for CA key `key`) for this client, or undefined. Checks from=, expiry-time= and, for
+   * CAs, principals= against the certificate's principals.
+   */
+  validate(key: SSHKey, context: AuthorizedKeyContext = {}, ca = false): AuthorizedKeyOptions | undefined {
+    const now = BigInt(Math.floor(context.now ?? Date.now() / 1000));
+    for (const entry of this.entries) {
+      const o = entry.options;
+      if (o.certAuthority !== ca || !entry.key.equals(key)) continue;
+      if (o.from && matchHostAndIp(o.from, context.clientHost, context.clientAddr) !== 1) continue;
+      if (o.expiryTime !== undefined && now > o.expiryTime) continue;
+      if (ca) {
+        const wanted = o.principals ?? (context.user === undefined ? [] : [context.user]);
+        if (!(context.certPrincipals ?? []).some((p) => wanted.includes(p))) continue;
+      }
+      return o;
+    }
+    return undefined;
+  }
+}
+
+/** Parses an authorized_keys file. Unreadable lines are skipped and listed in `skippedLines`. */
+export function importAuthorizedKeys(text: string): SSHAuthorizedKeys {
+  const entries: AuthorizedKeyEntry[] = [];
+  const skipped: number[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    try {
+      entries.push(parseAuthorizedKeyLine(line, i + 1));
+    } catch {
+      skipped.push(i + 1);
+    }
+  });
+  return new SSHAuthorizedKeys(entries, skipped);
+}

@@ -1,0 +1,133 @@
+/**
+ * known_hosts files (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT): plain and hashed (`|1|salt|hash`)
+ * host patterns with wildcards and negation, `[host]:port`, and the @cert-authority and
+ * @revoked markers.
+ * @module
+ */
+
+import { createHmac, randomBytes } from 'node:crypto';
+import { KeyImportError } from '../errors.ts';
+import { parseOpensshPublicLine } from '../formats/public.ts';
+import { decodePublicBlob } from '../import.ts';
+import { equalBytes, fromBase64, toBase64 } from '../internal/bytes.ts';
+import { SSHKey } from '../key.ts';
+import { firstWord } from './options.ts';
+import { matchPatternList } from './pattern.ts';
+
+export type KnownHostsMarker = 'cert-authority' | 'revoked';
+
+export interface KnownHostsEntry {
+  readonly marker: KnownHostsMarker | undefined;
+  /** Host patterns (plain entries). */
+  readonly patterns: readonly string[];
+  /** Salt and HMAC-SHA1 (hashed entries). */
+  readonly hashed: { readonly salt: Uint8Array; readonly hash: Uint8Array } | undefined;
+  readonly key: SSHKey;
+  /** 1-based line number. */
+  readonly line: number;
+}
+
+/** What a known_hosts file says about one host. */
+export interface KnownHostsMatch {
+  readonly hostKeys: SSHKey[];
+  readonly caKeys: SSHKey[];
+  readonly revokedKeys: SSHKey[];
+}
+
+/** The name looked up for `host` on `port`: `host`, or `[host]:port` off port 22. */
+export function knownHostsName(host: string, port?: number): string {
+  return port === undefined || port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** A hashed host entry (`ssh-keygen -H` style) for `host`, with a fresh or given salt. */
+export function hashHostname(host: string, port?: number, salt: Uint8Array = new Uint8Array(randomBytes(20))): string {
+  const mac = createHmac('sha1', salt).update(knownHostsName(host, port)).digest();
+  return `|1|${toBase64(salt)}|${toBase64(new Uint8Array(mac))}`;
+}
+
+function parseHashed(field: string): { salt: Uint8Array; hash: Uint8Array } | undefined {
+  const parts = field.split('|');
+  if (parts.length !== 4 || parts[1] !== '1') return undefined;
+  const salt = fromBase64(parts[2] as string);
+  const hash = fromBase64(parts[3] as string);
+  if (!salt || !hash || salt.length === 0 || hash.length !== 20) return undefined;
+  return { salt, hash };
+}
+
+export class SSHKnownHosts {
+  readonly entries: readonly KnownHostsEntry[];
+  /** Line numbers of lines that were skipped as unreadable (as OpenSSH skips them). */
+  readonly skippedLines: readonly number[];
+
+  constructor(entries: readonly KnownHostsEntry[], skippedLines: readonly number[] = []) {
+    this.entries = entries;
+    this.skippedLines = skippedLines;
+  }
+
+  private entryMatches(entry: KnownHostsEntry, names: readonly string[]): boolean {
+    if (entry.hashed) {
+      const { salt, hash } = entry.hashed;
+      return names.some((n) => equalBytes(new Uint8Array(createHmac('sha1', salt).update(n).digest()), hash));
+    }
+    let positive = false;
+    for (const name of names) {
+      const m = matchPatternList(entry.patterns, name, true);
+      if (m === -1) return false;
+      if (m === 1) positive = true;
+    }
+    return positive;
+  }
+
+  /** Keys for `host` (and/or its address `addr`) on `port`. */
+  match(host: string | undefined, addr?: string, port?: number): KnownHostsMatch {
+    const names = [host, addr].filter((n): n is string => n !== undefined && n !== '').map((n) => knownHostsName(n, port));
+    const result: KnownHostsMatch = { hostKeys: [], caKeys: [], revokedKeys: [] };
+    for (const entry of this.entries) {
+      if (!this.entryMatches(entry, names)) continue;
+      if (entry.marker === 'revoked') result.revokedKeys.push(entry.key);
+      else if (entry.marker === 'cert-authority') result.caKeys.push(entry.key);
+      else result.hostKeys.push(entry.key);
+    }
+    return result;
+  }
+}
+
+/** Parses a known_hosts file. Unreadable lines are skipped and listed in `skippedLines`. */
+export function importKnownHosts(text: string): SSHKnownHosts {
+  const entries: KnownHostsEntry[] = [];
+  const skipped: number[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    try {
+      entries.push(parseKnownHostsLine(line, index + 1));
+    } catch {
+      skipped.push(index + 1);
+    }
+  });
+  return new SSHKnownHosts(entries, skipped);
+}
+
+/** One known_hosts line. */
+export function parseKnownHostsLine(line: string, lineNumber = 1): KnownHostsEntry {
+  let [first, rest] = firstWord(line);
+  let marker: KnownHostsMarker | undefined;
+  if (first.startsWith('@')) {
+    if (first !== '@cert-authority' && first !== '@revoked') throw new KeyImportError(`unknown marker ${first}`);
+    marker = first.slice(1) as KnownHostsMarker;
+    [first, rest] = firstWord(rest);
+  }
+  if (first === '') throw new KeyImportError('missing host patterns');
+  const hashed = first.startsWith('|') ? parseHashed(first) : undefined;
+  if (first.startsWith('|') && !hashed) throw new KeyImportError('bad hashed host entry');
+  const parsed = parseOpensshPublicLine(rest);
+  if (!parsed) throw new KeyImportError('bad key in known_hosts line');
+  const key = new SSHKey(decodePublicBlob(parsed.blob), parsed.comment);
+  return { marker, patterns: hashed ? [] : first.split(','), hashed, key, line: lineNumber };
+}
+
+/** AsyncSSH's match_known_hosts: the keys `knownHosts` lists for `host` / `addr` / `port`. */
+export function matchKnownHosts(knownHosts: SSHKnownHosts | string, host: string | undefined, addr?: string, port?: number): KnownHostsMatch {
+  const kh = typeof knownHosts === 'string' ? importKnownHosts(knownHosts) : knownHosts;
+  return kh.match(host, addr, port);
+}

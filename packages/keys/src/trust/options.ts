@@ -1,0 +1,69 @@
+/**
+ * The option syntax of authorized_keys and allowed_signers lines: `name` or `name="value"`
+ * separated by commas, ending at the first unquoted blank; `\"` escapes a quote in a value.
+ * @module
+ */
+
+import { KeyImportError } from '../errors.ts';
+
+export type RawOption = readonly [name: string, value: string | true];
+
+/** Splits `text` at the end of its options: the options and the rest of the line. */
+export function parseOptions(text: string): { options: RawOption[]; rest: string } {
+  const options: RawOption[] = [];
+  let i = 0;
+  for (;;) {
+    const nameStart = i;
+    while (i < text.length && /[A-Za-z0-9_-]/.test(text[i] as string)) i++;
+    const name = text.slice(nameStart, i);
+    if (name === '') throw new KeyImportError(`bad option syntax at column ${i + 1}`);
+    let value: string | true = true;
+    if (text[i] === '=') {
+      if (text[i + 1] !== '"') throw new KeyImportError(`option ${name} needs a quoted value`);
+      i += 2;
+      let v = '';
+      for (;;) {
+        if (i >= text.length) throw new KeyImportError(`unterminated quote in option ${name}`);
+        const c = text[i] as string;
+        if (c === '\\' && text[i + 1] === '"') {
+          v += '"';
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          v += c;
+          i++;
+        }
+      }
+      value = v;
+    }
+    options.push([name.toLowerCase(), value]);
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    if (i >= text.length || /\s/.test(text[i] as string)) break;
+    throw new KeyImportError(`bad option syntax at column ${i + 1}`);
+  }
+  return { options, rest: text.slice(i).trim() };
+}
+
+/** Splits off the first blank-separated word. */
+export function firstWord(text: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
+  return m ? [m[1] as string, m[2] as string] : ['', ''];
+}
+
+/**
+ * OpenSSH timespec of expiry-time / valid-after / valid-before: YYYYMMDD[HHMM[SS]] in local
+ * time, or UTC with a trailing Z. Epoch seconds.
+ */
+export function parseTimespec(text: string): bigint {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z?)$/i.exec(text);
+  if (!m) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
+  const f = [Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)] as const;
+  if (f[1] > 11 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
+  const ms = m[7] ? Date.UTC(...f) : new Date(...f).getTime();
+  return BigInt(Math.floor(ms / 1000));
+}

@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  createSshsig,
+  hashHostname,
+  importAllowedSigners,
+  importAuthorizedKeys,
+  importKnownHosts,
+  matchCidr,
+  matchHostAndIp,
+  matchKnownHosts,
+  matchPattern,
+  matchPatternList,
+  parseAuthorizedKeyLine,
+  KeyImportError,
+  SignatureError,
+  validateSshsig,
+  verifySshsigForPrincipal,
+} from '../src/index.ts';
+import { testKey } from './helpers/keys.ts';
+
+const ed = testKey('ssh-ed25519');
+const ec = testKey('ecdsa-sha2-nistp256');
+const rsa = testKey('ssh-rsa');
+const line = (k: typeof ed) => new TextDecoder().decode(k.convertToPublic().exportPublicKey()).trim();
+
+describe('patterns', () => {
+  test('globs', () => {
+    expect(matchPattern('*.example.com', 'a.b.example.com')).toBe(true);
+    expect(matchPattern('host?', 'host1')).toBe(true);
+    expect(matchPattern('host?', 'host12')).toBe(false);
+    expect(matchPattern('*', '')).toBe(true);
+    expect(matchPattern('a*b*c', 'axxbyyc')).toBe(true);
+    expect(matchPattern('a*b*c', 'axxbyy')).toBe(false);
+    expect(matchPatternList(['*.com', '!bad.com'], 'bad.com')).toBe(-1);
+    expect(matchPatternList(['*.com', '!bad.com'], 'good.com')).toBe(1);
+    expect(matchPatternList(['*.com'], 'GOOD.COM', true)).toBe(1);
+    expect(matchPatternList(['*.org'], 'good.com')).toBe(0);
+  });
+
+  test('pathological patterns stay fast', () => {
+    const started = Date.now();
+    expect(matchPattern(`${'*a'.repeat(50)}b`, 'a'.repeat(5000))).toBe(false);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  test('CIDR', () => {
+    expect(matchCidr('10.0.0.0/8', '10.1.2.3')).toBe(true);
+    expect(matchCidr('10.0.0.0/8', '11.1.2.3')).toBe(false);
+    expect(matchCidr('192.168.1.7', '192.168.1.7')).toBe(true);
+    expect(matchCidr('2001:db8::/32', '2001:db8:1::5')).toBe(true);
+    expect(matchCidr('2001:db8::/32', '2001:db9::5')).toBe(false);
+    expect(matchCidr('::ffff:0:0/96', '::ffff:10.0.0.1')).toBe(true);
+    expect(matchCidr('10.0.0.0/33', '10.0.0.1')).toBe(false);
+    expect(matchCidr('garbage', '10.0.0.1')).toBe(false);
+    expect(matchHostAndIp(['*.example.com', '10.0.0.0/8', '!10.9.9.9'], 'x.example.com', '1.2.3.4')).toBe(1);
+    expect(matchHostAndIp(['10.0.0.0/8', '!10.9.9.9'], undefined, '10.9.9.9')).toBe(-1);
+    expect(matchHostAndIp(['10.0.0.0/8'], 'host', '11.0.0.1')).toBe(0);
+  });
+});
+
+describe('known_hosts', () => {
+  const text = [
+    '# comment',
+    `example.com,192.0.2.1 ${line(ed)}`,
+    `*.example.org,!evil.example.org ${line(ec)}`,
+    `[alt.example.com]:2222 ${line(rsa)}`,
+    `${hashHostname('hashed.example.net')} ${line(ec)}`,
+    `@cert-authority *.example.com ${line(rsa)}`,
+    `@revoked * ${line(testKey('ssh-dss'))}`,
+    'this line is garbage',
+    `@bogus host ${line(ed)}`,
+  ].join('\n');
+  const kh = importKnownHosts(text);
+
+  test('parses and skips bad lines', () => {
+    expect(kh.entries).toHaveLength(6);
+    expect(kh.skippedLines).toEqual([8, 9]);
+  });
+
+  test('matching by host, address, port, wildcard, negation, hash, markers', () => {
+    const m = kh.match('example.com');
+    expect(m.hostKeys.map((k) => k.algorithm)).toEqual(['ssh-ed25519']);
+    expect(m.revokedKeys).toHaveLength(1);
+    expect(kh.match('unknown', '192.0.2.1').hostKeys[0]?.equals(ed)).toBe(true);
+    expect(kh.match('www.example.org').hostKeys[0]?.equals(ec)).toBe(true);
+    expect(kh.match('evil.example.org').hostKeys).toHaveLength(0);
+    expect(kh.match('alt.example.com', undefined, 2222).hostKeys[0]?.equals(rsa)).toBe(true);
+    expect(kh.match('alt.example.com').hostKeys).toHaveLength(0);
+    expect(kh.match('hashed.example.net').hostKeys[0]?.equals(ec)).toBe(true);
+    expect(kh.match('HASHED.example.net').hostKeys).toHaveLength(0);
+    expect(kh.match('a.example.com').caKeys[0]?.equals(rsa)).toBe(true);
+    expect(matchKnownHosts(text, 'example.com', undefined, 22).hostKeys).toHaveLength(1);
+  });
+
+  test('hashed names with ports', () => {
+    const h = importKnownHosts(`${hashHostname('h', 2200)} ${line(ed)}`);
+    expect(h.match('h', undefined, 2200).hostKeys).toHaveLength(1);
+    expect(h.match('h').hostKeys).toHaveLength(0);
+  });
+
+  test('fuzz: never throws', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        const r = importKnownHosts(`${s}\n${s} ${line(ed)}`);
+        r.match(s, s, 22);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('authorized_keys', () => {
+  test('every option, typed', () => {
+    const e = parseAuthorizedKeyLine(
+      `restrict,pty,command="echo \\"hi\\"",environment="A=1",environment="B=2",from="*.example.com,!bad.example.com,10.0.0.0/8",permitopen="host:80",permitopen="*:443",permitlisten="localhost:8080",expiry-time="20991231Z",tunnel="5",no-touch-required,verify-required ${line(ed)} the comment`,
+    );
+    const o = e.options;
+    expect(o.restrict).toBe(true);
+    expect(o.pty).toBe(true);
+    expect(o.agentForwarding).toBe(false);
+    expect(o.portForwarding).toBe(false);
+    expect(o.x11Forwarding).toBe(false);
+    expect(o.userRc).toBe(false);
+    expect(o.command).toBe('echo "hi"');
+    expect(o.environment).toEqual(['A=1', 'B=2']);
+    expect(o.from).toEqual(['*.example.com', '!bad.example.com', '10.0.0.0/8']);
+    expect(o.permitOpen).toEqual(['host:80', '*:443']);
+    expect(o.permitListen).toEqual(['localhost:8080']);
+    expect(o.expiryTime).toBe(BigInt(Date.UTC(2099, 11, 31) / 1000));
+    expect(o.tunnel).toBe(5);
+    expect(o.noTouchRequired && o.verifyRequired).toBe(true);
+    expect(e.key.getComment()).toBe('ssh-ed25519 test key the comment');
+    const plain = parseAuthorizedKeyLine(`no-agent-forwarding,no-port-forwarding,no-pty,no-user-rc,no-X11-forwarding ${line(ec)}`).options;
+    expect([plain.agentForwarding, plain.portForwarding, plain.pty, plain.userRc, plain.x11Forwarding]).toEqual([false, false, false, false, false]);
+    const allow = parseAuthorizedKeyLine(`restrict,agent-forwarding,port-forwarding,user-rc,X11-forwarding ${line(ec)}`).options;
+    expect([allow.agentForwarding, allow.portForwarding, allow.pty, allow.userRc, allow.x11Forwarding]).toEqual([true, true, false, true, true]);
+  });
+
+  test('bad options are KeyImportError', () => {
+    for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="1=2"', 'expiry-time="tomorrow"', 'pty="x"', 'from']) {
+      expect(() => parseAuthorizedKeyLine(`${opts} ${line(ed)}`)).toThrow(KeyImportError);
+    }
+  });
+
+  test('validate: from, expiry, cert-authority principals', () => {
+    const ak = importAuthorizedKeys(
+      [
+        `from="10.0.0.0/8" ${line(ed)}`,
+        `expiry-time="20000101" ${line(ec)}`,
+        `cert-authority,principals="alice,bob" ${line(rsa)}`,
+        'junk',
+      ].join('\n'),
+    );
+    expect(ak.skippedLines).toEqual([4]);
+    expect(ak.validate(ed, { clientAddr: '10.1.1.1' })).toBeDefined();
+    expect(ak.validate(ed, { clientAddr: '11.1.1.1' })).toBeUndefined();
+    expect(ak.validate(ec)).toBeUndefined();
+    expect(ak.validate(rsa)).toBeUndefined();
+    expect(ak.validate(rsa, { certPrincipals: ['bob'] }, true)?.principals).toEqual(['alice', 'bob']);
+    expect(ak.validate(rsa, { certPrincipals: ['eve'] }, true)).toBeUndefined();
+  });
+});
+
+describe('allowed_signers', () => {
+  const ca = testKey('ssh-ed448');
+  const signers = importAllowedSigners(
+    [
+      `alice@example.com,*@admins.example.com ${line(ed)}`,
+      `bob@example.com namespaces="git,file",valid-before="20991231Z" ${line(ec)}`,
+      `*@example.com cert-authority,namespaces="file" ${line(ca)}`,
+      `carol@example.com valid-after="20990101" ${line(rsa)}`,
+    ].join('\n'),
+  );
+
+  test('direct keys, namespaces, validity', () => {
+    expect(verifySshsigForPrincipal(signers, createSshsig(ed, 'm', 'any'), 'm', 'any', 'x@admins.example.com').publicKey.equals(ed)).toBe(true);
+    expect(() => verifySshsigForPrincipal(signers, createSshsig(ed, 'm', 'any'), 'm', 'any', 'bob@example.com')).toThrow(SignatureError);
+    expect(verifySshsigForPrincipal(signers, createSshsig(ec, 'm', 'git'), 'm', 'git', 'bob@example.com')).toBeDefined();
+    expect(() => verifySshsigForPrincipal(signers, createSshsig(ec, 'm', 'mail'), 'm', 'mail', 'bob@example.com')).toThrow(SignatureError);
+    expect(() => verifySshsigForPrincipal(signers, createSshsig(rsa, 'm', 'n'), 'm', 'n', 'carol@example.com')).toThrow(SignatureError);
+    expect(signers.findPrincipals(ed)).toEqual(['alice@example.com', '*@admins.example.com']);
+  });
+
+  test('certificates through cert-authority', () => {
+    const cert = ca.generateUserCertificate(ec, 'dave', { principals: ['dave@example.com'] });
+    const sig = validateSshsig(createSshsig(ec, 'm', 'file', { certificate: cert }), 'm', 'file');
+    expect(signers.allows(sig, 'dave@example.com')).toBe(true);
+    expect(signers.allows(sig, 'erin@example.com')).toBe(false);
+    const gitSig = validateSshsig(createSshsig(ec, 'm', 'git', { certificate: cert }), 'm', 'git');
+    expect(signers.allows(gitSig, 'dave@example.com')).toBe(false);
+  });
+});
