@@ -12,13 +12,13 @@ import {
   type KexTranscript,
 } from '../src/index.ts';
 import { ecShared } from '../src/kex/ecdh.ts';
-import { FAKE_HOST_KEY } from './helpers/kex-pump.ts';
+import { FAKE_HOST_KEY, serverOptions, transientRsaKey } from './helpers/kex-pump.ts';
 import { hex, toHex } from './helpers/hex.ts';
 
 const registry = createStandardRegistry();
 const t: KexTranscript = { clientVersion: 'SSH-2.0-a', serverVersion: 'SSH-2.0-b', clientKexInit: Uint8Array.of(20), serverKexInit: Uint8Array.of(20) };
 const server = (name: string, options: KexOptions = {}) => {
-  const s = registry.require('kex', name).impl.create('server', t, { hostKey: FAKE_HOST_KEY, ...options });
+  const s = registry.require('kex', name).impl.create('server', t, { ...serverOptions(name), ...options });
   s.start();
   return s;
 };
@@ -146,5 +146,19 @@ describe('group exchange over moduli groups (BigInt path)', () => {
     const r = runKex(impl.create('client', t), impl.create('server', t, { hostKey: FAKE_HOST_KEY, gexGroups: groups }));
     expect(toHex(r.client.sharedSecret)).toBe(toHex(r.server.sharedSecret));
     expect(r.messages[1]?.length).toBeGreaterThan(384);
+  });
+});
+
+describe('RSA key exchange (RFC 4432)', () => {
+  it('client refuses a transient key below the method minimum', () => {
+    const small = transientRsaKey(1024);
+    const s = registry.require('kex', 'rsa2048-sha256').impl.create('server', t, { hostKey: FAKE_HOST_KEY, transientRsaKey: small } as KexOptions);
+    const [pubkey] = s.start();
+    expect(() => client('rsa2048-sha256').receive(pubkey as Uint8Array)).toThrow(/1024 bits, needs 2048/);
+  });
+
+  it('server refuses a secret that does not decrypt', () => {
+    const s = server('rsa1024-sha1');
+    expect(() => s.receive(new Writer().u8(31).bytes(new Uint8Array(128).fill(7)).finish())).toThrow(/decryption failed/);
   });
 });

@@ -9,7 +9,7 @@ import {
   montgomeryShared,
   type KexTranscript,
 } from '../src/index.ts';
-import { FAKE_HOST_KEY, FAKE_SIGNATURE, runKex } from './helpers/kex-pump.ts';
+import { FAKE_HOST_KEY, FAKE_SIGNATURE, runKex, serverOptions } from './helpers/kex-pump.ts';
 import { hex, loadVectors, toHex } from './helpers/hex.ts';
 
 const registry = createStandardRegistry();
@@ -25,7 +25,7 @@ const pair = (name: string) => {
   return {
     impl,
     client: impl.create('client', transcript),
-    server: impl.create('server', transcript, { hostKey: FAKE_HOST_KEY }),
+    server: impl.create('server', transcript, serverOptions(name)),
   };
 };
 

@@ -14,6 +14,7 @@ import { ecdhAgreement } from './ecdh.ts';
 import { ecClassical, hybridAgreement, mlKem1024, mlKem768, x25519Classical } from './hybrid.ts';
 import { montgomeryAgreement } from './montgomery.ts';
 import { oneRoundKex } from './one-round.ts';
+import { rsaKex } from './rsa.ts';
 import type { KexImpl } from './types.ts';
 
 export const KEX = {
@@ -119,6 +120,7 @@ export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ 
   on(KEX.DH_GROUP18_SHA512, dh(KEX.DH_GROUP18_SHA512, 18, 'sha512')),
   on(KEX.DH_GROUP14_SHA256_SSHCOM, dh(KEX.DH_GROUP14_SHA256_SSHCOM, 14, 'sha256')),
   on(KEX.DH_GROUP14_SHA1, dh(KEX.DH_GROUP14_SHA1, 14, 'sha1')),
+  on(KEX.RSA2048_SHA256, rsaKex(KEX.RSA2048_SHA256, 'sha256', 2048)),
   ...GSS_OTHERS.map(([n, h]) => gss(n, h, false)),
   off(KEX.DH_GEX_SHA224_SSHCOM, gexKex(KEX.DH_GEX_SHA224_SSHCOM, 'sha224')),
   off(KEX.DH_GEX_SHA384_SSHCOM, gexKex(KEX.DH_GEX_SHA384_SSHCOM, 'sha384')),
@@ -131,6 +133,7 @@ export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ 
   off(KEX.DH_GROUP16_SHA512_SSHCOM, dh(KEX.DH_GROUP16_SHA512_SSHCOM, 16, 'sha512')),
   off(KEX.DH_GROUP18_SHA512_SSHCOM, dh(KEX.DH_GROUP18_SHA512_SSHCOM, 18, 'sha512')),
   off(KEX.DH_GROUP1_SHA1, dh(KEX.DH_GROUP1_SHA1, 1, 'sha1'), true),
+  off(KEX.RSA1024_SHA1, rsaKex(KEX.RSA1024_SHA1, 'sha1', 1024), true),
 ];
 
 export type { KexImpl, KexExchange, KexStep, KexResult, KexRole, KexTranscript, KexOptions, GexBounds, DhGroup } from './types.ts';
