@@ -11,6 +11,7 @@ import { type FileIoOptions, SFTPClientFile, ownerAttrs, timeAttrs } from './cli
 import { ClientSession, expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOneName, expectStatus } from './client-session.ts';
 import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXR, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
 import { SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from './errors.ts';
+import { type SupportedInfo, type VendorId, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
 import { type LocalFs } from './local-fs.ts';
 import { type ExtensionPair } from './packets.ts';
 import { globMatch, hasMagic, joinPath, normalizePath } from './paths.ts';
@@ -116,8 +117,7 @@ export class SFTPClient {
   async init(wanted: number): Promise<void> {
     const versions = this.ext.get(EXT.VERSIONS);
     if (versions && this.version < wanted) {
-      const offered = new TextDecoder().decode(versions).split(',');
-      if (offered.includes(String(wanted))) {
+      if (parseVersions(versions).includes(wanted)) {
         expectStatus(await this.session.request({ kind: 'extended', request: EXT.VERSION_SELECT, data: new Writer(16).utf8(String(wanted)).finish() }));
         this.session.machine.useVersion(wanted);
       }
@@ -141,6 +141,35 @@ export class SFTPClient {
   /** True when the server offers copy-data (remoteCopy works). */
   get supportsRemoteCopy(): boolean {
     return this.ext.has(EXT.COPY_DATA);
+  }
+
+  /** The server's vendor-id extension (v4+ servers may send it), parsed. */
+  get vendorId(): VendorId | undefined {
+    const data = this.ext.get(EXT.VENDOR_ID);
+    if (!data) return undefined;
+    try {
+      return parseVendorId(data);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server's `supported` (v5) or `supported2` (v6) extension, parsed. */
+  get supported(): SupportedInfo | undefined {
+    try {
+      const v2 = this.ext.get(EXT.SUPPORTED2);
+      if (v2) return parseSupported2(v2);
+      const v1 = this.ext.get(EXT.SUPPORTED);
+      return v1 ? parseSupported(v1) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server's line ending for text files (`newline` extension, v4+), '\n' when it sent none. */
+  get newline(): string {
+    const data = this.ext.get(EXT.NEWLINE);
+    return data ? new TextDecoder().decode(data) : '\n';
   }
 
   /** The server's VERSION extensions, by name. */

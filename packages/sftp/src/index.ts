@@ -80,3 +80,14 @@ export { type LocalFs, type LocalFile } from './local-fs.ts';
 export { joinPath, basename, dirname, normalizePath, globMatch } from './paths.ts';
 export { SFTPServer, type ServerFile, type MaybePromise, modeString } from './server.ts';
 export { SftpServerSession, runSftpServer, type SftpServerOptions } from './server-session.ts';
+export {
+  type VendorId,
+  type SupportedInfo,
+  parseVendorId,
+  encodeVendorId,
+  parseVersions,
+  parseSupported,
+  parseSupported2,
+  encodeSupported,
+  encodeSupported2,
+} from './extensions.ts';

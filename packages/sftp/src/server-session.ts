@@ -14,6 +14,7 @@ import { Reader, WireError, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, encodeLimits, encodeVFSAttrs, decodeAttrs, readText, readU64 } from './attrs.ts';
 import { ATTR_VALID_BY_VERSION, EXT, FX, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPInvalidHandle, SFTPOpUnsupported, statusForVersion } from './errors.ts';
+import { encodeSupported, encodeSupported2, encodeVendorId } from './extensions.ts';
 import { PacketFramer } from './framing.ts';
 import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeRequest, encodeInit, encodeResponse, utf8Bytes } from './packets.ts';
 import { type SFTPServer, type ServerFile } from './server.ts';
@@ -168,17 +169,19 @@ export class SftpServerSession {
     for (let v = SFTP_MIN_VERSION; v <= this.maxVersion; v++) versions.push(v);
     out.push([EXT.VERSIONS, utf8Bytes(versions.join(','))]);
     if (this.version >= 4) out.push([EXT.NEWLINE, utf8Bytes('\n')]);
-    out.push([EXT.VENDOR_ID, new Writer(64).utf8('@ssh').utf8('@ssh/sftp').utf8('0').u64(0n).finish()]);
-    if (this.version === 5) {
-      const w = new Writer(256).u32(ATTR_VALID_BY_VERSION[5] ?? 0).u32(0).u32(0xff).u32(0x1f01ff).u32(this.maxIo);
-      for (const n of this.extensionNames()) w.utf8(n);
-      out.push([EXT.SUPPORTED, w.finish()]);
-    } else if (this.version >= 6) {
-      const names = this.extensionNames();
-      const w = new Writer(256).u32(ATTR_VALID_BY_VERSION[6] ?? 0).u32(0).u32(0x0000_001f).u32(0x1f01ff).u32(this.maxIo);
-      w.raw(Uint8Array.of(0, 0, 0, 0)).u32(0).u32(names.length);
-      for (const n of names) w.utf8(n);
-      out.push([EXT.SUPPORTED2, w.finish()]);
+    out.push([EXT.VENDOR_ID, encodeVendorId({ vendorName: '@ssh', productName: '@ssh/sftp', productVersion: '0', productBuildNumber: 0n })]);
+    if (this.version >= 5) {
+      const info = {
+        supportedAttributeMask: ATTR_VALID_BY_VERSION[this.version] ?? 0,
+        supportedAttributeBits: 0,
+        // Access dispositions, APPEND_DATA(_ATOMIC), TEXT_MODE; NOFOLLOW is not offered.
+        supportedOpenFlags: 0x0000_003f,
+        // READ/WRITE/APPEND data, attributes, DELETE, SYNCHRONIZE.
+        supportedAccessMask: 0x0011_0187,
+        maxReadSize: this.maxIo,
+        extensionNames: this.extensionNames(),
+      };
+      out.push(this.version === 5 ? [EXT.SUPPORTED, encodeSupported(info)] : [EXT.SUPPORTED2, encodeSupported2(info)]);
     }
     return out;
   }

@@ -162,3 +162,17 @@ describe('version selection', () => {
     expect(p.client.version).toBe(4);
   });
 });
+
+describe('v4-v6 negotiation extensions', () => {
+  it.each([4, 5, 6])('v%i: the client reads vendor-id, newline and supported/supported2', async (version) => {
+    p = await openPair({ version });
+    expect(p.client.vendorId).toEqual({ vendorName: '@ssh', productName: '@ssh/sftp', productVersion: '0', productBuildNumber: 0n });
+    expect(p.client.newline).toBe('\n');
+    const supported = p.client.supported;
+    if (version === 4) expect(supported).toBeUndefined();
+    else {
+      expect(supported?.maxReadSize).toBe(256 * 1024);
+      expect(supported?.extensionNames).toContain(EXT.COPY_DATA);
+    }
+  });
+});

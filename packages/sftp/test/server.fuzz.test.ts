@@ -27,6 +27,7 @@ function frame(payload: Uint8Array): Uint8Array {
 /** Sends INIT, the packets, then a STAT of "f"; returns the replies (decoded payloads). */
 async function exchange(version: number, packets: readonly Uint8Array[]): Promise<{ replies: number; finalOk: boolean }> {
   // Random requests may remove or rename it: the probe needs it back.
+  rmSync(join(root, 'f'), { recursive: true, force: true });
   writeFileSync(join(root, 'f'), 'content');
   const [client, server] = createMemoryPipe();
   const served = runSftpServer(server, new LocalSFTPServer({ chroot: root }));
