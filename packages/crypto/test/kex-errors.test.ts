@@ -152,7 +152,7 @@ describe('group exchange over moduli groups (BigInt path)', () => {
 describe('RSA key exchange (RFC 4432)', () => {
   it('client refuses a transient key below the method minimum', () => {
     const small = transientRsaKey(1024);
-    const s = registry.require('kex', 'rsa2048-sha256').impl.create('server', t, { hostKey: FAKE_HOST_KEY, transientRsaKey: small } as KexOptions);
+    const s = registry.require('kex', 'rsa2048-sha256').impl.create('server', t, { hostKey: FAKE_HOST_KEY, transientRsaKey: small });
     const [pubkey] = s.start();
     expect(() => client('rsa2048-sha256').receive(pubkey as Uint8Array)).toThrow(/1024 bits, needs 2048/);
   });

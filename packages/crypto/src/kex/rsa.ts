@@ -16,11 +16,6 @@ export const MSG_KEXRSA_PUBKEY = 30;
 export const MSG_KEXRSA_SECRET = 31;
 export const MSG_KEXRSA_DONE = 32;
 
-/** Options of the RSA methods: the server's transient key (generated per exchange when absent). */
-export interface RsaKexOptions extends KexOptions {
-  readonly transientRsaKey?: KeyObject;
-}
-
 const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const fromB64url = (s: string | undefined): Uint8Array => new Uint8Array(Buffer.from(s ?? '', 'base64url'));
 
@@ -53,7 +48,7 @@ function parseRsaBlob(algorithm: string, blob: Uint8Array): { key: KeyObject; bi
 export function rsaKex(algorithm: string, hash: HashName, minBits: number): KexImpl {
   return {
     hash,
-    create(role, transcript, options?: RsaKexOptions): KexExchange {
+    create(role, transcript, options?: KexOptions): KexExchange {
       const random = randomSource(options);
       let phase: 'idle' | 'waiting' | 'signing' | 'done' = 'idle';
       let hostKey: Uint8Array = new Uint8Array(0);

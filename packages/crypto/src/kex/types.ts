@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { KeyObject } from 'node:crypto';
 import type { HashName } from '../hash.ts';
 
 export type KexRole = 'client' | 'server';
@@ -40,6 +41,8 @@ export interface KexOptions {
   readonly gexBounds?: GexBounds;
   /** Group exchange, server: candidate groups (default: the RFC 3526 groups 14-18). */
   readonly gexGroups?: readonly DhGroup[];
+  /** RSA key exchange, server: the transient RSA private key (default: a fresh one per exchange). */
+  readonly transientRsaKey?: KeyObject;
 }
 
 /** What a finished key exchange yields. */
