@@ -286,7 +286,7 @@ const ROWS: readonly Row[] = [
   ['VerifyHostKeyDNS'],
   ['VisualHostKey'],
   ['XAuthLocation'],
-  ['Tag'],
+  ['Tag', str],
 ];
 
 /** Keywords OpenSSH accepts and ignores (deprecated or unsupported in this build). */

@@ -1,0 +1,289 @@
+import { describe, expect, test } from 'vitest';
+import {
+  ConfigParseError,
+  parseClientConfig,
+  parseClientConfigAsync,
+  resolveClientConfig,
+  resolveClientConfigAsync,
+  type ClientTarget,
+  type ResolvedClientConfig,
+} from '../src/index.ts';
+import { memEnv, type MemEnv, type MemEnvOptions } from './helpers/mem-env.ts';
+
+function resolve(text: string, target: ClientTarget, o: MemEnvOptions = {}): ResolvedClientConfig & { env: MemEnv } {
+  const env = memEnv(o);
+  const r = resolveClientConfig(parseClientConfig({ text, file: '/home/alice/.ssh/config' }, env), target, env);
+  return Object.assign(r, { env });
+}
+
+function parseError(text: string, o: MemEnvOptions = {}, target: ClientTarget = { host: 'h' }): ConfigParseError {
+  try {
+    resolve(text, target, o);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigParseError);
+    return e as ConfigParseError;
+  }
+  throw new Error('expected a ConfigParseError');
+}
+
+describe('syntax', () => {
+  test('keywords are case-insensitive, = or whitespace separate, quotes group, comments end lines', () => {
+    const r = resolve('PORT=2200\nuser = "bob smith"\n# Port 1\n  IdentityFile "/k/a b" # comment\n', { host: 'x' });
+    expect(r.options.port).toBe(2200);
+    expect(r.options.username).toBe('bob smith');
+    expect(r.options.clientKeys).toEqual(['/k/a b']);
+  });
+
+  test('first obtained value wins; accumulating keywords accumulate (duplicates dropped)', () => {
+    const r = resolve(
+      'Port 1\nPort 2\nIdentityFile /a\nIdentityFile /b\nIdentityFile /a\nCertificateFile /c1\nCertificateFile /c2\nSendEnv A B\nSendEnv C\nSendEnv -B\nLocalForward 80 h:80\nLocalForward 81 h:81\nLocalForward 80 h:80\nSetEnv X=1 X=2\nSetEnv Y=3\n',
+      { host: 'x' },
+    );
+    expect(r.options.port).toBe(1);
+    expect(r.options.clientKeys).toEqual(['/a', '/b']);
+    expect(r.options.clientCerts).toEqual(['/c1', '/c2']);
+    expect(r.options.sendEnv).toEqual(['A', 'C']);
+    expect(r.options.localForwards).toEqual([
+      { listenPort: 80, connectHost: 'h', connectPort: 80 },
+      { listenPort: 81, connectHost: 'h', connectPort: 81 },
+    ]);
+    expect(r.options.env).toEqual({ X: '1' });
+  });
+
+  test('command-line port and user win over the file', () => {
+    const r = resolve('Port 1\nUser carol\n', { host: 'x', port: 2022, user: 'bob' });
+    expect(r.port).toBe(2022);
+    expect(r.user).toBe('bob');
+  });
+
+  test('durations and byte counts', () => {
+    const r = resolve('ConnectTimeout 1m30s\nServerAliveInterval 2h\nRekeyLimit 1.5G 1h\nServerAliveCountMax 4\n', { host: 'x' });
+    expect(r.options).toMatchObject({ connectTimeout: 90, keepaliveInterval: 7200, rekeyBytes: 1610612736, rekeySeconds: 3600, keepaliveCountMax: 4 });
+  });
+});
+
+describe('Host', () => {
+  const text = 'Host *.example.com !bad.example.com\n User web\nHost db? db??\n User db\nHost *\n User any\n Port 2\n';
+  test.each([
+    ['a.example.com', 'web'],
+    ['bad.example.com', 'any'],
+    ['db1', 'db'],
+    ['db12', 'db'],
+    ['db123', 'any'],
+  ])('%s -> %s', (host, user) => {
+    expect(resolve(text, { host }).user).toBe(user);
+  });
+  test('patterns compare case-sensitively against the name as given; hostname is lowercased', () => {
+    const r = resolve('Host FOO\n HostName Real.Example\n', { host: 'FOO' });
+    expect(r.hostname).toBe('real.example');
+    expect(resolve('Host FOO\n Port 7\n', { host: 'foo' }).port).toBe(22);
+  });
+  test('HostName takes %h and %%', () => {
+    expect(resolve('HostName %h.lan\n', { host: 'box' }).hostname).toBe('box.lan');
+    expect(parseError('HostName %r.lan\n').line).toBe(1);
+  });
+});
+
+describe('Match', () => {
+  test('host matches after HostName, originalhost before; user, localuser', () => {
+    const text = 'Host alias\n HostName real.example.com\nMatch host *.example.com\n Port 1\nMatch originalhost alias user bob\n User carol\nMatch localuser alice\n Compression yes\n';
+    const r = resolve(text, { host: 'alias', user: 'bob' });
+    expect(r.port).toBe(1);
+    expect(r.user).toBe('bob');
+    expect(r.options.compressionAlgs).toBe('zlib@openssh.com,zlib,none');
+  });
+
+  test('negation, all, canonical and final', () => {
+    expect(resolve('Match !host x\n Port 1\n', { host: 'y' }).port).toBe(1);
+    expect(resolve('Match !host y\n Port 1\n', { host: 'y' }).port).toBe(22);
+    expect(resolve('Match all\n Port 3\n', { host: 'y' }).port).toBe(3);
+    const f = resolve('Match final\n Port 4\nMatch canonical\n User c\n', { host: 'y' });
+    expect(f.finalPass).toBe(true);
+    expect(f.port).toBe(4);
+    expect(f.user).toBe('c');
+    // Naming final at all (even negated) asks for the final pass, as in OpenSSH.
+    const n = resolve('Match !final\n Port 5\n', { host: 'y' });
+    expect(n.finalPass).toBe(true);
+    expect(n.port).toBe(5);
+    expect(resolve('Port 6\n', { host: 'y' }).finalPass).toBe(false);
+  });
+
+  test('the final pass re-reads with the new host name and re-appends accumulating keywords', () => {
+    const r = resolve('SendEnv X\nHost a\n HostName b\nHost b\n User bee\nMatch final\n', { host: 'a' });
+    expect(r.user).toBe('bee');
+    expect(r.options.sendEnv).toEqual(['X', 'X']);
+  });
+
+  test('exec runs with tokens, is skipped after a failed criterion, and its status decides', () => {
+    const r = resolve('Match exec "test %h = %n" host nomatch exec "skipped %p"\n Port 1\nMatch exec "ok %r@%h:%p %u"\n Port 2\n', { host: 'web', user: 'bob' }, {
+      exec: (c) => (c.startsWith('ok') ? 0 : 1),
+    });
+    expect(r.port).toBe(2);
+    expect(r.env.execLog).toEqual(['test web = web', 'ok bob@web:22 alice']);
+  });
+
+  test('tagged (OpenSSH 9.4+) compares with Tag', () => {
+    expect(resolve('Tag blue\nMatch tagged blue\n Port 9\n', { host: 'y' }).port).toBe(9);
+    expect(resolve('Tag red\nMatch tagged blue\n Port 9\n', { host: 'y' }).port).toBe(22);
+  });
+
+  test.each([
+    ['Match', /no argument/],
+    ['Match host', /Missing Match criteria for host/],
+    ['Match all host x', /cannot be combined/],
+    ['Match bogus x', /Unsupported Match attribute bogus/],
+    ['Match exec "unterminated', /invalid quotes/],
+    ['Match exec "%Z"', /unknown token %Z/],
+  ])('%j is refused', (line, re) => {
+    const e = parseError(`Port 1\n${line}\n`);
+    expect(e.line).toBe(2);
+    expect(e.file).toBe('/home/alice/.ssh/config');
+    expect(e.message).toMatch(re);
+  });
+});
+
+describe('tokens and ${VAR}', () => {
+  const env = { HOME: '/home/alice', SOCK: '/run/agent' };
+  test('expanded in IdentityFile, CertificateFile, IdentityAgent, UserKnownHostsFile, RemoteCommand', () => {
+    const r = resolve(
+      'IdentityFile ~/.ssh/%r@%h-%p\nCertificateFile ${HOME}/c-%n\nIdentityAgent ${SOCK}/%u\nUserKnownHostsFile %d/kh-%k\nRemoteCommand echo %L %l %i %%\nHostKeyAlias ka\nProxyCommand nc %h %p\nUser bob\n',
+      { host: 'srv' },
+      { env },
+    );
+    expect(r.options.clientKeys).toEqual(['/home/alice/.ssh/bob@srv-22']);
+    expect(r.options.clientCerts).toEqual(['/home/alice/c-srv']);
+    expect(r.options.agentPath).toBe('/run/agent/alice');
+    expect(r.options.knownHosts).toEqual(['/home/alice/kh-ka']);
+    expect(r.options.command).toBe('echo box box.example.org 1000 %');
+    expect(r.options.proxyCommand).toBe('nc srv 22');
+  });
+  test('not expanded elsewhere, and ${VAR} not in RemoteCommand', () => {
+    const r = resolve('User %h\nRemoteCommand echo ${HOME}\nBindAddress %h\n', { host: 'srv' }, { env });
+    expect(r.user).toBe('%h');
+    expect(r.options.command).toBe('echo ${HOME}');
+    expect(r.options.localAddr).toBe('%h');
+  });
+  test('an unset variable or a token not allowed there is an error on that line', () => {
+    expect(parseError('Port 1\nIdentityAgent ${NOPE}\n', { env }).line).toBe(2);
+    expect(parseError('ProxyCommand nc %u\n').message).toMatch(/unknown token %u/);
+  });
+});
+
+describe('Include', () => {
+  const home = '/home/alice';
+  test('relative to ~/.ssh, globs sorted, nested, ~ expanded, inactive includes never match', () => {
+    const files = {
+      [`${home}/.ssh/conf.d/b`]: 'Port 2\n',
+      [`${home}/.ssh/conf.d/a`]: 'Include ~/.ssh/inner\n',
+      [`${home}/.ssh/inner`]: 'User inner\n',
+      '/etc/other': 'Host *\n Compression yes\n',
+    };
+    const r = resolve('Host nomatch\n Include /etc/other\nHost *\n Include conf.d/*\n', { host: 'x' }, { files });
+    expect(r.port).toBe(2);
+    expect(r.user).toBe('inner');
+    expect(r.options.compressionAlgs).toBeUndefined();
+    expect(r.env.readLog).toEqual(['/etc/other', `${home}/.ssh/conf.d/a`, `${home}/.ssh/inner`, `${home}/.ssh/conf.d/b`]);
+  });
+  test('activity is restored after an Include', () => {
+    const files = { '/x': 'Host other\n Port 5\n' };
+    const r = resolve('Host h\n Include /x\n User after\n', { host: 'h' }, { files });
+    expect(r.user).toBe('after');
+    expect(r.port).toBe(22);
+  });
+  test('a glob matching nothing is fine; an unreadable match is an error with file and line', () => {
+    expect(resolve('Include /none/*\nPort 3\n', { host: 'h' }).port).toBe(3);
+    const env = memEnv({ files: { '/d/x': 'Port 1\n' } });
+    const broken = { ...env, readFile: () => { throw new Error('EACCES'); } };
+    let err: unknown;
+    try {
+      parseClientConfig({ text: '\nInclude /d/*\n', file: 'cfg' }, broken);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigParseError);
+    expect(err).toMatchObject({ file: 'cfg', line: 2 });
+  });
+  test('loops and excessive depth are refused, not followed forever', () => {
+    const loop = { '/a': 'Include /b\n', '/b': '\nInclude /a\n' };
+    const e = parseError('Include /a\n', { files: loop });
+    expect(e.message).toMatch(/Include loop/);
+    expect(e).toMatchObject({ file: '/b', line: 2 });
+    const deep: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) deep[`/d${i}`] = `Include /d${i + 1}\n`;
+    deep['/d20'] = 'Port 1\n';
+    expect(parseError('Include /d0\n', { files: deep }).message).toMatch(/too many recursive/);
+  });
+  test('system configurations resolve relative includes in /etc/ssh and refuse ~', () => {
+    const env = memEnv({ files: { '/etc/ssh/ssh_config.d/x.conf': 'Port 6\n' } });
+    const cfg = parseClientConfig({ text: 'Include ssh_config.d/*.conf\n', file: '/etc/ssh/ssh_config', scope: 'system' }, env);
+    expect(resolveClientConfig(cfg, { host: 'h' }, env).port).toBe(6);
+    expect(() => parseClientConfig({ text: 'Include ~/x\n', file: '/etc/ssh/ssh_config', scope: 'system' }, env)).toThrow(ConfigParseError);
+  });
+  test('several files share one first-wins state (user config before system config)', () => {
+    const env = memEnv();
+    const cfg = parseClientConfig(
+      [
+        { text: 'Port 1\n', file: 'user' },
+        { text: 'Port 2\nUser sys\n', file: 'sys', scope: 'system' },
+      ],
+      env,
+    );
+    const r = resolveClientConfig(cfg, { host: 'h' }, env);
+    expect([r.port, r.user]).toEqual([1, 'sys']);
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['NoSuchKeyword yes', /Bad configuration option: nosuchkeyword/],
+    ['Port', /no argument after keyword "port"/],
+    ['Port 0', /Bad port/],
+    ['Port 22x', /Bad port/],
+    ['ServerAliveCountMax -1', /integer value invalid/],
+    ['ConnectTimeout 1.5', /invalid time value/],
+    ['Compression maybe', /unsupported option/],
+    ['IdentityFile a b', /extra arguments/],
+    ['User "bob', /invalid quotes/],
+    ['RekeyLimit 4', /too small/],
+    ['LocalForward 80', /Missing target/],
+    ['SendEnv A=B', /Invalid environment name/],
+    ['ProxyJump bad:port', /invalid ProxyJump/],
+  ])('%j', (line, re) => {
+    const e = parseError(`Host *\n  ${line}\n`);
+    expect(e.line).toBe(2);
+    expect(e.message).toMatch(re);
+  });
+  test('IgnoreUnknown skips named unknown keywords (only once set)', () => {
+    const r = resolve('IgnoreUnknown Use*,Fancy\nUseKeychain yes\nFancy 1\n', { host: 'h' });
+    expect(r.unknownIgnored.map((s) => s.keyword)).toEqual(['UseKeychain', 'Fancy']);
+    expect(parseError('UseKeychain yes\nIgnoreUnknown UseKeychain\n').line).toBe(1);
+  });
+  test('deprecated keywords are accepted and have no effect', () => {
+    const r = resolve('Protocol 2\nUseRoaming no\nCipher blowfish\n', { host: 'h' });
+    expect(r.settings.size).toBe(0);
+    expect(r.ignored).toEqual([]);
+  });
+});
+
+describe('resolved options', () => {
+  test('settings carry keyword, option and source; ignored lists what connect() does not use', () => {
+    const r = resolve('Host h\n ControlMaster auto\n ForwardAgent yes\n ChallengeResponseAuthentication no\n', { host: 'h' });
+    expect(r.settings.get('kbdinteractiveauthentication')).toMatchObject({ keyword: 'KbdInteractiveAuthentication', option: 'kbdintAuth', value: false });
+    expect(r.settings.get('forwardagent')?.sources[0]).toMatchObject({ line: 3, keyword: 'ForwardAgent', args: ['yes'] });
+    expect(r.ignored.map((i) => i.keyword)).toEqual(['ControlMaster']);
+    expect(r.options).toMatchObject({ agentForwarding: true, kbdintAuth: false });
+  });
+  test('ProxyJump hops and none', () => {
+    expect(resolve('ProxyJump bob@j1:2200,ssh://j2\n', { host: 'h' }).options.tunnel).toEqual([{ user: 'bob', host: 'j1', port: 2200 }, { host: 'j2' }]);
+    expect(resolve('ProxyJump none\nProxyCommand nc %h\n', { host: 'h' }).options).toMatchObject({ tunnel: null, proxyCommand: 'nc h' });
+    expect(resolve('ProxyJump j\nProxyCommand nc\n', { host: 'h' }).options.proxyCommand).toBeUndefined();
+  });
+  test('async variants give the same result', async () => {
+    const env = memEnv({ files: { '/inc': 'Port 8\n' }, exec: () => 0 });
+    const text = 'Include /inc\nMatch exec true\n User e\n';
+    const sync = resolveClientConfig(parseClientConfig({ text, file: 'f' }, env), { host: 'h' }, env);
+    const async_ = await resolveClientConfigAsync(await parseClientConfigAsync({ text, file: 'f' }, env), { host: 'h' }, env);
+    expect(async_.options).toEqual(sync.options);
+    expect(async_.options).toMatchObject({ port: 8, username: 'e' });
+  });
+});
