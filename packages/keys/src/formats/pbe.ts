@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import {
   DerReader,
   derAlgorithm,
@@ -19,6 +19,13 @@ import { asBytes, concat, fromHex, toHex } from '../internal/bytes.ts';
 
 const PBES2 = '1.2.840.113549.1.5.13';
 const PBKDF2 = '1.2.840.113549.1.5.12';
+const SCRYPT = '1.3.6.1.4.1.11591.4.11';
+/** PKCS#12 PBE (RFC 7292 Appendix C): OID -> cipher name. */
+const PKCS12_PBE: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.12.1.3': 'des3-cbc',
+};
+/** scrypt cost bounds for hostile input: N <= 2^20, r*p <= 64. */
+const MAX_SCRYPT_N = 1 << 20;
 /** Iteration counts beyond this are refused, to bound the work a hostile file can ask for. */
 export const MAX_PBKDF_ITERATIONS = 1_000_000;
 
@@ -115,6 +122,22 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
     const params = alg.sequence('PBES2-params');
     const kdf = params.sequence('keyDerivationFunc');
     const kdfOid = kdf.oid('KDF');
+    if (kdfOid === SCRYPT) {
+      const sp = kdf.sequence('scrypt-params');
+      const salt = sp.octetString('salt');
+      const N = sp.smallInt('costParameter');
+      const r = sp.smallInt('blockSize');
+      const p = sp.smallInt('parallelizationParameter');
+      const enc = params.sequence('encryptionScheme');
+      const encOid = enc.oid('cipher');
+      const cipher = CBC_CIPHERS.find((c) => c.oid === encOid);
+      if (!cipher) throw new KeyEncryptionError(`unsupported PBES2 cipher ${encOid}`);
+      const iv = enc.octetString('IV');
+      if (N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r < 1 || p < 1 || r * p > 64) throw new KeyImportError('scrypt parameters out of range');
+      if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
+      const key = new Uint8Array(scryptSync(pass, salt, cipher.keyLength, { N, r, p, maxmem: 256 * N * r + (1 << 20) }));
+      return cbcDecrypt(cipher, key, iv, data);
+    }
     if (kdfOid !== PBKDF2) throw new KeyEncryptionError(`unsupported PBES2 key derivation ${kdfOid}`);
     const kp = kdf.sequence('PBKDF2-params');
     const salt = kp.octetString('salt');
@@ -150,10 +173,58 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
     let t = concat(pass, salt);
     for (let i = 0; i < iterations; i++) t = new Uint8Array(createHash(hash).update(t).digest());
     plain = cbcDecrypt(cipherByName(cipherName), t.subarray(0, 8), t.subarray(8, 16), data);
+  } else if (PKCS12_PBE[oid]) {
+    const cipher = cipherByName(PKCS12_PBE[oid]);
+    const params = alg.sequence('pkcs-12PbeParams');
+    const salt = params.octetString('salt');
+    const iterations = params.smallInt('iterations');
+    if (salt.length > 1024 || iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError('PKCS#12 PBE parameters out of range');
+    if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
+    const key = pkcs12Kdf(pass, salt, iterations, 1, cipher.keyLength);
+    const iv = pkcs12Kdf(pass, salt, iterations, 2, cipher.ivLength);
+    plain = cbcDecrypt(cipher, key, iv, data);
   } else {
     throw new KeyEncryptionError(`unsupported PKCS#8 encryption ${oid}`);
   }
   return plain;
+}
+
+/** The PKCS#12 key derivation with SHA-1 (RFC 7292 Appendix B.2). */
+function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, iterations: number, id: number, length: number): Uint8Array {
+  const v = 64;
+  // The password as a BMPString with a terminating NUL.
+  const text = new TextDecoder().decode(password);
+  const bmp = new Uint8Array(2 * text.length + 2);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bmp[2 * i] = c >> 8;
+    bmp[2 * i + 1] = c & 0xff;
+  }
+  const fill = (src: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(v * Math.ceil(src.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = src[i % src.length] as number;
+    return out;
+  };
+  const I = concat(salt.length ? fill(salt) : new Uint8Array(0), fill(bmp));
+  const D = new Uint8Array(v).fill(id);
+  const out = new Uint8Array(length);
+  for (let done = 0; done < length; ) {
+    let A = new Uint8Array(createHash('sha1').update(D).update(I).digest());
+    for (let i = 1; i < iterations; i++) A = new Uint8Array(createHash('sha1').update(A).digest());
+    out.set(A.subarray(0, Math.min(A.length, length - done)), done);
+    done += A.length;
+    if (done >= length) break;
+    const B = fill(A);
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = (I[j + k] as number) + (B[k] as number) + carry;
+        I[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return out;
 }
 
 export interface Pkcs8EncryptOptions {
