@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigParseError, parseClientConfig, resolveClientConfig } from '../src/index.ts';
+import { globAsync, globSync, loadClientConfig, loadServerConfig, nodeEnvironment } from '../src/node/index.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ssh-config-node-'));
+  mkdirSync(join(dir, 'conf.d'));
+  mkdirSync(join(dir, '.ssh'));
+  for (const f of ['b.conf', 'a.conf', '.hidden.conf', 'c.txt']) writeFileSync(join(dir, 'conf.d', f), '');
+  symlinkSync(join(dir, 'missing'), join(dir, 'conf.d', 'dangling.conf'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('glob', () => {
+  test('sorted, no hidden files unless asked, [..] classes, literal paths must exist', async () => {
+    const want = ['a.conf', 'b.conf', 'dangling.conf'].map((f) => join(dir, 'conf.d', f));
+    expect(globSync(join(dir, 'conf.d', '*.conf'))).toEqual(want);
+    expect(await globAsync(join(dir, 'conf.d', '*.conf'))).toEqual(want);
+    expect(globSync(join(dir, 'conf.d', '.*.conf'))).toEqual([join(dir, 'conf.d', '.hidden.conf')]);
+    expect(globSync(join(dir, 'conf.d', '[ab].*'))).toEqual(want.slice(0, 2));
+    expect(globSync(join(dir, 'conf.d', '[!ab]*'))).toEqual([join(dir, 'conf.d', 'c.txt'), join(dir, 'conf.d', 'dangling.conf')]);
+    expect(globSync(join(dir, '*', 'a.conf'))).toEqual([join(dir, 'conf.d', 'a.conf')]);
+    expect(globSync(join(dir, 'conf.d', 'nope'))).toEqual([]);
+    expect(globSync('relative/*')).toEqual([]);
+  });
+});
+
+describe('Node environment', () => {
+  test('Match exec runs a real shell command; Include reads real files', () => {
+    writeFileSync(join(dir, '.ssh', 'inc'), 'User included\n');
+    const env = nodeEnvironment({ homeDir: dir, shell: '/bin/sh', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const text = `Include inc\nMatch exec "test %h = yes"\n Port 1\nMatch exec "exit 3"\n Port 2\nMatch exec "true"\n Port 3\n`;
+    const r = resolveClientConfig(parseClientConfig({ text, file: join(dir, 'config') }, env), { host: 'no' }, env);
+    expect(r.port).toBe(3);
+    expect(r.user).toBe('included');
+    expect(env.localUser).toBe(userInfo().username);
+  });
+
+  test('loadClientConfig reads files in order and refuses a missing explicit file', async () => {
+    const a = join(dir, 'cfg_a');
+    const b = join(dir, 'cfg_b');
+    writeFileSync(a, 'Host *\n Port 2200\n');
+    writeFileSync(b, 'Port 1\nUser fromb\nMatch exec true\n Compression yes\n');
+    const r = await loadClientConfig([a, b], { host: 'h' }, { homeDir: dir, shell: '/bin/sh' });
+    expect(r.options).toMatchObject({ port: 2200, username: 'fromb', compressionAlgs: 'zlib@openssh.com,zlib,none' });
+    await expect(loadClientConfig(join(dir, 'nope'), { host: 'h' }, { homeDir: dir })).rejects.toBeInstanceOf(ConfigParseError);
+    const none = await loadClientConfig(undefined, { host: 'h' }, { homeDir: join(dir, 'empty-home'), environment: undefined });
+    expect(none.hostname).toBe('h');
+  });
+
+  test('loadServerConfig resolves Match for a connection', async () => {
+    const f = join(dir, 'sshd_config');
+    writeFileSync(f, 'PasswordAuthentication no\nMatch User bob\n PasswordAuthentication yes\n');
+    expect((await loadServerConfig(f, { user: 'bob' })).options.passwordAuth).toBe(true);
+    expect((await loadServerConfig(f, { user: 'eve' })).options.passwordAuth).toBe(false);
+  });
+});

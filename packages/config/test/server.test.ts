@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import {
+  ConfigParseError,
+  expandAuthorizedKeysPath,
+  parseServerConfig,
+  resolveServerConfig,
+  type ResolvedServerConfig,
+  type ServerConnection,
+} from '../src/index.ts';
+import { memEnv, type MemEnvOptions } from './helpers/mem-env.ts';
+
+function resolve(text: string, conn: ServerConnection, o: MemEnvOptions = {}): ResolvedServerConfig {
+  const env = memEnv(o);
+  return resolveServerConfig(parseServerConfig({ text, file: '/etc/ssh/sshd_config' }, env), conn, env);
+}
+
+function error(text: string, o: MemEnvOptions = {}): ConfigParseError {
+  try {
+    resolve(text, { user: 'u' }, o);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigParseError);
+    return e as ConfigParseError;
+  }
+  throw new Error('expected a ConfigParseError');
+}
+
+const BASE = 'HostKey /k1\nHostKey /k2\nPort 22\nPort 2222\nPasswordAuthentication no\nClientAliveInterval 1m\nRekeyLimit 1G 1h\n';
+
+describe('global settings', () => {
+  test('first value wins; HostKey and Port accumulate', () => {
+    const r = resolve(`${BASE}PasswordAuthentication yes\n`, {});
+    expect(r.options).toMatchObject({ serverHostKeys: ['/k1', '/k2'], ports: [22, 2222], passwordAuth: false, keepaliveInterval: 60 });
+    expect(r.options).toMatchObject({ rekeyBytes: 1073741824, rekeySeconds: 3600 });
+  });
+});
+
+describe('Match', () => {
+  const text = `${BASE}Match User bob,carol Address 10.0.0.0/8\n PasswordAuthentication yes\n RekeyLimit 2G\nMatch Group wheel\n PermitTTY no\nMatch Host *.example.com LocalPort 2222\n ClientAliveInterval 5\nMatch LocalAddress 192.168.0.0/16 RDomain r*\n AllowAgentForwarding no\nMatch all\n PubkeyAuthentication no\n`;
+  test('a matching block overrides the global value, only for that connection', () => {
+    const bob = resolve(text, { user: 'bob', address: '10.1.2.3' });
+    expect(bob.options.passwordAuth).toBe(true);
+    expect(bob.settings.get('passwordauthentication')).toMatchObject({ fromMatch: true });
+    // The byte limit comes from the Match block, the interval stays global.
+    expect(bob.options).toMatchObject({ rekeyBytes: 2147483648, rekeySeconds: 3600 });
+    expect(resolve(text, { user: 'bob', address: '192.168.1.1' }).options.passwordAuth).toBe(false);
+    expect(resolve(text, { user: 'dave', address: '10.1.2.3' }).options.passwordAuth).toBe(false);
+  });
+  test('Group asks the environment for the user\'s groups', () => {
+    const groups = { bob: ['users', 'wheel'], dave: ['users'] };
+    expect(resolve(text, { user: 'bob' }, { groups }).options.allowPty).toBe(false);
+    expect(resolve(text, { user: 'dave' }, { groups }).options.allowPty).toBeUndefined();
+    expect(resolve(text, { user: 'ghost' }, { groups }).options.allowPty).toBeUndefined();
+  });
+  test('Host (case-insensitive), LocalPort, LocalAddress, RDomain, all', () => {
+    expect(resolve(text, { host: 'A.Example.COM', localPort: 2222 }).options.keepaliveInterval).toBe(5);
+    expect(resolve(text, { host: 'a.example.com', localPort: 22 }).options.keepaliveInterval).toBe(60);
+    expect(resolve(text, { localAddress: '192.168.4.4', rdomain: 'red' }).options.agentForwarding).toBe(false);
+    expect(resolve(text, { localAddress: '192.168.4.4' }).options.agentForwarding).toBeUndefined();
+    expect(resolve(text, {}).options.publicKeyAuth).toBe(false);
+  });
+  test('negated criteria (an extension over sshd 9.2)', () => {
+    expect(resolve('Match !User root\n PermitTTY no\n', { user: 'bob' }).options.allowPty).toBe(false);
+    expect(resolve('Match !User root\n PermitTTY no\n', { user: 'root' }).options.allowPty).toBeUndefined();
+  });
+  test('Include inside a non-matching Match never matches; before the first Match it does', () => {
+    const files = { '/etc/ssh/inc': 'Match User bob\n PermitTTY no\n' };
+    expect(resolve('Include inc\n', { user: 'bob' }, { files }).options.allowPty).toBe(false);
+    expect(resolve('Match User bob\n Include inc\n', { user: 'bob' }, { files }).options.allowPty).toBe(false);
+    expect(resolve('Match User carol\n Include inc\n', { user: 'bob' }, { files }).options.allowPty).toBeUndefined();
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['Match User bob\n Ciphers aes128-ctr', 2, /not allowed within a Match block/],
+    ['BindAddress 1.2.3.4', 1, /Bad configuration option: bindaddress/],
+    ['Host x', 1, /Bad configuration option: host/],
+    ['Match Address 10.0.0.1/8', 1, /Invalid Match address/],
+    ['Match LocalPort 99999', 1, /Invalid LocalPort/],
+    ['Match User', 1, /Missing Match criteria/],
+    ['Match User x all', 1, /cannot be combined/],
+    ['Match Bogus x', 1, /Unsupported Match attribute/],
+    ['Port 0', 1, /Bad port/],
+    ['LoginGraceTime 1.5', 1, /invalid time value/],
+    ['RekeyLimit 1G default', 1, /invalid time value/],
+    ['Include /etc/ssh/loop', 2, /Include loop/],
+  ])('%j', (text, line, re) => {
+    const e = error(`\n${text}\n`, { files: { '/etc/ssh/loop': 'Include /etc/ssh/loop\n' } });
+    expect(e.message).toMatch(re);
+    if (!/loop/.test(text)) expect(e.line).toBe(line + 1);
+  });
+  test('Match all makes non-Match keywords legal again (sshd reads them at start-up)', () => {
+    expect(resolve('Match all\nPort 23\n', {}).options.ports).toEqual([23]);
+  });
+});
+
+test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per user', () => {
+  const r = resolve('AuthorizedKeysFile .ssh/authorized_keys /etc/keys/%u\n', {});
+  expect(r.options.authorizedClientKeys).toEqual(['.ssh/authorized_keys', '/etc/keys/%u']);
+  const user = { name: 'bob', uid: 1001, homeDir: '/home/bob' };
+  expect(expandAuthorizedKeysPath('.ssh/authorized_keys', user)).toBe('/home/bob/.ssh/authorized_keys');
+  expect(expandAuthorizedKeysPath('/etc/keys/%u-%U%%', user)).toBe('/etc/keys/bob-1001%');
+  expect(expandAuthorizedKeysPath('%h/k', user)).toBe('/home/bob/k');
+  expect(() => expandAuthorizedKeysPath('%x', user)).toThrow(ConfigParseError);
+  expect(resolve('AuthorizedKeysFile none\n', {}).options.authorizedClientKeys).toBeNull();
+});
