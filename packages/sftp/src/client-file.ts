@@ -40,47 +40,74 @@ export interface ReadBlock {
  */
 export async function* readRanges(session: ClientSession, handle: Uint8Array, offset: number, size: number, blockSize: number, maxRequests: number): AsyncGenerator<ReadBlock> {
   let end = size < 0 ? Number.MAX_SAFE_INTEGER : offset + size;
-  const todo: Array<[number, number]> = [];
   let next = offset;
-  const inflight = new Map<number, Promise<{ key: number; start: number; len: number; got: { data: Uint8Array; eof: boolean } | undefined }>>();
-  let key = 0;
+  const retries: Array<[number, number]> = [];
+  // Completed requests wait here in completion order; `wake` resumes the generator.
+  const done: Array<{ start: number; len: number; got?: { data: Uint8Array; eof: boolean } | undefined; error?: unknown }> = [];
+  let wake: (() => void) | undefined;
+  let inflight = 0;
   const issue = (start: number, len: number): void => {
-    const k = key++;
-    inflight.set(
-      k,
-      session.request({ kind: 'read', handle, offset: start, length: len }).then((r) => ({ key: k, start, len, got: expectData(r) })),
+    inflight++;
+    session.request({ kind: 'read', handle, offset: start, length: len }).then(
+      (r) => {
+        let got: { data: Uint8Array; eof: boolean } | undefined;
+        try {
+          got = expectData(r);
+        } catch (error) {
+          done.push({ start, len, error });
+          wake?.();
+          return;
+        }
+        done.push({ start, len, got });
+        wake?.();
+      },
+      (error: unknown) => {
+        done.push({ start, len, error });
+        wake?.();
+      },
     );
   };
-  try {
-    for (;;) {
-      while (inflight.size < maxRequests) {
-        const retry = todo.pop();
-        if (retry) {
-          if (retry[0] < end) issue(retry[0], Math.min(retry[1], end - retry[0]));
-          continue;
-        }
-        if (next >= end) break;
-        const len = Math.min(blockSize, end - next);
-        issue(next, len);
-        next += len;
-      }
-      if (inflight.size === 0) return;
-      const done = await Promise.race(inflight.values());
-      inflight.delete(done.key);
-      if (!done.got || done.got.data.length === 0) {
-        end = Math.min(end, done.start);
+  let failure: unknown;
+  for (;;) {
+    while (failure === undefined && inflight < maxRequests) {
+      const retry = retries.pop();
+      if (retry) {
+        if (retry[0] < end) issue(retry[0], Math.min(retry[1], end - retry[0]));
         continue;
       }
-      let data = done.got.data;
-      if (done.start + data.length > end) data = data.subarray(0, Math.max(0, end - done.start));
-      if (data.length > 0) yield { offset: done.start, data };
-      if (done.got.eof) end = Math.min(end, done.start + done.got.data.length);
-      else if (data.length < done.len && done.start + data.length < end) todo.push([done.start + data.length, done.len - data.length]);
+      if (next >= end) break;
+      const len = Math.min(blockSize, end - next);
+      issue(next, len);
+      next += len;
     }
-  } finally {
-    // Let abandoned requests settle quietly.
-    for (const p of inflight.values()) p.catch(() => undefined);
+    if (inflight === 0) break;
+    if (done.length === 0) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    const item = done.shift();
+    if (!item) continue;
+    inflight--;
+    if (item.error !== undefined) {
+      // Let the other requests settle, then report the first failure.
+      failure ??= item.error;
+      continue;
+    }
+    if (failure !== undefined) continue;
+    const got = item.got;
+    if (!got || got.data.length === 0) {
+      end = Math.min(end, item.start);
+      continue;
+    }
+    let data = got.data;
+    if (item.start + data.length > end) data = data.subarray(0, Math.max(0, end - item.start));
+    if (data.length > 0) yield { offset: item.start, data };
+    if (got.eof) end = Math.min(end, item.start + got.data.length);
+    else if (data.length < item.len && item.start + data.length < end) retries.push([item.start + data.length, item.len - data.length]);
   }
+  if (failure !== undefined) throw failure;
 }
 
 /** An open remote file. `T` is string for files opened in text mode, Uint8Array for binary ones. */
