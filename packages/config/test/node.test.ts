@@ -50,7 +50,7 @@ describe('Node environment', () => {
     const r = await loadClientConfig([a, b], { host: 'h' }, { homeDir: dir, shell: '/bin/sh' });
     expect(r.options).toMatchObject({ port: 2200, username: 'fromb', compressionAlgs: 'zlib@openssh.com,zlib,none' });
     await expect(loadClientConfig(join(dir, 'nope'), { host: 'h' }, { homeDir: dir })).rejects.toBeInstanceOf(ConfigParseError);
-    const none = await loadClientConfig(undefined, { host: 'h' }, { homeDir: join(dir, 'empty-home'), environment: undefined });
+    const none = await loadClientConfig(undefined, { host: 'h' }, { homeDir: join(dir, 'empty-home') });
     expect(none.hostname).toBe('h');
   });
 
