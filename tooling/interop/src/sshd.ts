@@ -140,6 +140,10 @@ export function sshdConfigText(params: {
     'MaxStartups 64:30:128',
     'LoginGraceTime 30',
     'AcceptEnv LANG LC_* INTEROP_* TEST_*',
+    // Debian's bash sources ~/.bashrc for commands run by sshd, unless it is not a top-level
+    // shell: SHLVL=1 makes it one level down, so the host's rc files (which may print, or take a
+    // second to run) stay out of the tests.
+    'SetEnv SHLVL=1',
     ...Object.entries(params.subsystems)
       .filter(([name]) => !userSubsystems.has(name.toLowerCase()))
       .map(([name, command]) => `Subsystem ${name} ${command}`),

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import {
   InteropCommandError,
   InteropStartError,
   descendantPids,
+  freePort,
   type SshdServer,
   generateKey,
   isProcessAlive,
@@ -88,6 +90,22 @@ describe('sshd', () => {
     expect(await readFile(join(local, 'scp-back.txt'), 'utf8')).toBe('copied\n');
   });
 
+  it('keeps a long-running ssh for port forwarding until stopped', async () => {
+    const port = await freePort();
+    const forward = await startSsh(sshd, '', { args: ['-N', '-L', `${port}:127.0.0.1:${sshd.port}`] });
+    try {
+      let banner = '';
+      for (let attempt = 0; attempt < 100 && !banner.startsWith('SSH-2.0-'); attempt++) {
+        banner = await readBanner(port);
+        if (!banner.startsWith('SSH-2.0-')) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    } finally {
+      await forward.stop();
+    }
+    expect(isProcessAlive(forward.pid)).toBe(false);
+  });
+
   it('takes authorized_keys changes without a restart', async () => {
     const late = await generateKey('ed25519', { label: 'late' });
     expect((await runSsh(sshd, 'true', { identity: late, allowFailure: true })).exitCode).toBe(255);
@@ -141,3 +159,18 @@ describe('sshd lifecycle', () => {
     await sshd.stop();
   });
 });
+
+/** The first line a TCP server on 127.0.0.1:`port` sends, or '' if it cannot be read. */
+async function readBanner(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let seen = '';
+    socket.setTimeout(2_000, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (seen.includes('\n')) socket.destroy();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(seen));
+  });
+}
