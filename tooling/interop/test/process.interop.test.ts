@@ -59,10 +59,10 @@ describe('startProcess', () => {
     expect((error as InteropStartError).log).toContain('something else');
   });
 
-  it('kills the peers when the test process dies by SIGKILL', async () => {
+  it.each(['kill', 'exit'] as const)('kills the peers when the test process ends (%s)', async (mode) => {
     const tsx = createRequire(import.meta.url).resolve('tsx');
     const fixture = fileURLToPath(new URL('./fixtures/orphan.ts', import.meta.url));
-    const parent = spawn(process.execPath, ['--import', tsx, fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const parent = spawn(process.execPath, ['--import', tsx, fixture, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     const pids = await new Promise<number[]>((resolve, reject) => {
       parent.stdout.on('data', (chunk: Buffer) => {
@@ -72,9 +72,11 @@ describe('startProcess', () => {
       });
       parent.once('exit', (code) => reject(new Error(`fixture exited early (${String(code)}): ${text}`)));
     });
-    expect(pids.length).toBeGreaterThanOrEqual(4);
-    for (const pid of pids) expect(isProcessAlive(pid), `pid ${pid} before`).toBe(true);
-    parent.kill('SIGKILL');
+    expect(pids.length).toBe(6);
+    if (mode === 'kill') {
+      for (const pid of pids) expect(isProcessAlive(pid), `pid ${pid} before`).toBe(true);
+      parent.kill('SIGKILL');
+    }
     const deadline = Date.now() + 10_000;
     while (pids.some(isProcessAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const pid of pids) expect(isProcessAlive(pid), `pid ${pid} after`).toBe(false);
