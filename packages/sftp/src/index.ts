@@ -75,7 +75,7 @@ export { SftpClientMachine, type SftpClientEvent, type SftpClientMachineOptions,
 export { type SftpByteStream, createMemoryPipe } from './stream.ts';
 export { SFTPClient, startSftpClient, modeToPflags, pflagsToV5, type SFTPClientOptions, type OpenOptions, type BinaryMode } from './client.ts';
 export { SFTPClientFile, type ReadBlock } from './client-file.ts';
-export { type TransferOptions, type ProgressHandler, checkRemoteName } from './transfer.ts';
+export { type TransferOptions, type ProgressHandler, checkRemoteName, localGlob } from './transfer.ts';
 export { type LocalFs, type LocalFile } from './local-fs.ts';
 export { joinPath, basename, dirname, normalizePath, globMatch } from './paths.ts';
 export { SFTPServer, type ServerFile, type MaybePromise, modeString } from './server.ts';

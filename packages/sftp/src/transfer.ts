@@ -12,9 +12,9 @@ import { type SFTPAttrs, attrsType } from './attrs.ts';
 import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE } from './constants.ts';
-import { SFTPFailure, SFTPInvalidFilename } from './errors.ts';
+import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { type LocalFs } from './local-fs.ts';
-import { basename, joinPath } from './paths.ts';
+import { basename, globMatch, hasMagic, joinPath } from './paths.ts';
 
 /** Where a transfer stands: called after each block with the bytes done and the total. */
 export type ProgressHandler = (srcPath: string, dstPath: string, bytesCopied: number, totalBytes: number) => void;
@@ -161,8 +161,8 @@ async function downloadFile(client: TransferClient, local: LocalFs, src: string,
 // ----- upload
 
 export async function putFiles(client: TransferClient, local: LocalFs, localPaths: string | readonly string[], remotePath: string | undefined, options: TransferOptions, glob: boolean): Promise<void> {
-  const list = typeof localPaths === 'string' ? [localPaths] : [...localPaths];
-  if (glob) throw new SFTPFailure('mput needs local glob expansion: pass the expanded paths (the Node adapter does)');
+  const patterns = typeof localPaths === 'string' ? [localPaths] : [...localPaths];
+  const list = glob ? await localGlob(local, patterns) : patterns;
   const dst = remotePath ?? '.';
   const dstIsDir = await client.isdir(dst);
   if (list.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
@@ -254,6 +254,33 @@ async function pipelineWrites(
   }
   await Promise.all(inflight);
   if (failure !== undefined) throw failure;
+}
+
+/** Expands glob patterns against the local file system (`*`, `?`, `[...]` per component). */
+export async function localGlob(local: LocalFs, patterns: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    const abs = pattern.startsWith('/');
+    let current = [abs ? '/' : ''];
+    const parts = pattern.split('/').filter((p) => p !== '');
+    for (const part of parts) {
+      const next: string[] = [];
+      for (const base of current) {
+        if (!hasMagic(part)) {
+          const candidate = base === '' ? part : local.join(base, part);
+          if (await local.lstat(candidate).then(() => true, () => false)) next.push(candidate);
+          continue;
+        }
+        const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
+        for (const name of names) if (globMatch(part, name)) next.push(base === '' ? name : local.join(base, name));
+      }
+      current = next;
+    }
+    const matches = current.filter((m) => m !== '' && m !== '/').sort();
+    if (matches.length === 0) throw new SFTPNoSuchFile(`no local matches for ${pattern}`);
+    out.push(...matches);
+  }
+  return out;
 }
 
 // ----- remote copy

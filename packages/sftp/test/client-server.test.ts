@@ -137,6 +137,11 @@ describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {
     expect(readFileSync(join(local, 'down/a')).equals(readFileSync(join(local, 'tree/a')))).toBe(true);
     expect(readFileSync(join(local, 'down/sub/b')).equals(readFileSync(join(local, 'tree/sub/b')))).toBe(true);
     await client.mget('up/*', join(local, 'down'), { recurse: true });
+    writeFileSync(join(local, 'tree/c.log'), 'log');
+    await client.mkdir('logs');
+    await client.mput([join(local, 'tree/*.log'), join(local, 'tree/[a]')], 'logs');
+    expect(await client.listdir('logs')).toEqual(['a', 'c.log']);
+    await expect(client.mput(join(local, 'tree/*.none'), 'logs')).rejects.toBeInstanceOf(SFTPNoSuchFile);
     await expect(client.get('up', join(local, 'x'))).rejects.toBeInstanceOf(SFTPError);
   });
 });
