@@ -10,6 +10,7 @@ import { KeyEncryptionError, KeyImportError } from './errors.ts';
 import { decodeOpensshPrivateBinary, isOpensshPrivateBinary, OPENSSH_LABEL } from './formats/openssh-private.ts';
 import { decryptLegacyPem, decryptPkcs8, isEncryptedPkcs8, parseDecrypted } from './formats/pbe.ts';
 import { decodePemBlocks, type PemBlock } from './formats/pem.ts';
+import { decodePpk, isPpk } from './formats/putty.ts';
 import { decodePkcs1Private, decodePkcs1Public, decodePkcs8, decodeSpki, tryEach } from './formats/pkcs.ts';
 import { decodeRfc4716Blocks, parseOpensshPublicLine } from './formats/public.ts';
 import { latin1, utf8 } from './internal/bytes.ts';
@@ -76,6 +77,10 @@ function privateFromBinary(data: Uint8Array, passphrase: Passphrase | undefined)
 export function importPrivateKeyList(data: KeyData, passphrase?: Passphrase): SSHKey[] {
   return guardImport(() => {
     const text = asText(data);
+    if (isPpk(text)) {
+      const k = decodePpk(typeof data === 'string' ? data : new TextDecoder().decode(data), passphrase);
+      return [new SSHKey(k.impl, k.comment)];
+    }
     if (text.includes('-----BEGIN ')) {
       const blocks = decodePemBlocks(text).filter((b) => PRIVATE_LABELS.has(b.label));
       if (blocks.length === 0) throw new KeyImportError('no private key found');
@@ -87,7 +92,7 @@ export function importPrivateKeyList(data: KeyData, passphrase?: Passphrase): SS
 
 /**
  * A private key in any supported format: openssh-key-v1, PKCS#1 / SEC1 / DSA (PEM, DER, legacy
- * PEM encryption), PKCS#8 (PEM, DER, PBES1/PBES2 encrypted). Throws KeyEncryptionError when the
+ * PEM encryption), PKCS#8 (PEM, DER, PBES1/PBES2 encrypted), PuTTY .ppk v2/v3. Throws KeyEncryptionError when the
  * passphrase is missing or wrong, KeyImportError for anything else it cannot read.
  */
 export function importPrivateKey(data: KeyData, passphrase?: Passphrase): SSHKey {

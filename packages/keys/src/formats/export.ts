@@ -10,12 +10,13 @@ import { asBytes, utf8 } from '../internal/bytes.ts';
 import { armorOpenssh, encodeOpensshPrivateBinary } from './openssh-private.ts';
 import { encryptLegacyPem, encryptPkcs8 } from './pbe.ts';
 import { encodePem } from './pem.ts';
+import { encodePpk, type PuttyEncodeOptions } from './putty.ts';
 import { encodeOpensshPublic, encodeRfc4716 } from './public.ts';
 
-export type PrivateKeyFormat = 'openssh' | 'pkcs1-pem' | 'pkcs1-der' | 'pkcs8-pem' | 'pkcs8-der';
+export type PrivateKeyFormat = 'openssh' | 'pkcs1-pem' | 'pkcs1-der' | 'pkcs8-pem' | 'pkcs8-der' | 'putty';
 export type PublicKeyFormat = 'openssh' | 'rfc4716' | 'pkcs1-pem' | 'pkcs1-der' | 'pkcs8-pem' | 'pkcs8-der';
 
-export const PRIVATE_KEY_FORMATS: readonly PrivateKeyFormat[] = ['openssh', 'pkcs1-pem', 'pkcs1-der', 'pkcs8-pem', 'pkcs8-der'];
+export const PRIVATE_KEY_FORMATS: readonly PrivateKeyFormat[] = ['openssh', 'pkcs1-pem', 'pkcs1-der', 'pkcs8-pem', 'pkcs8-der', 'putty'];
 export const PUBLIC_KEY_FORMATS: readonly PublicKeyFormat[] = ['openssh', 'rfc4716', 'pkcs1-pem', 'pkcs1-der', 'pkcs8-pem', 'pkcs8-der'];
 
 export interface ExportOptions {
@@ -27,6 +28,10 @@ export interface ExportOptions {
   readonly hashName?: string;
   /** openssh: bcrypt rounds (16 default); pkcs8: PBKDF2 iterations (2048 default). */
   readonly rounds?: number;
+  /** putty: PPK version (3 default). */
+  readonly puttyVersion?: 2 | 3;
+  /** putty v3: Argon2 parameters. */
+  readonly argon2?: PuttyEncodeOptions['argon2'];
 }
 
 function publicBlobOf(impl: KeyImpl): Uint8Array {
@@ -62,6 +67,14 @@ export function encodePrivateKey(impl: KeyImpl, comment: Uint8Array | undefined,
         label = 'ENCRYPTED PRIVATE KEY';
       }
       return format === 'pkcs8-der' ? der : utf8(encodePem(label, der));
+    }
+    case 'putty': {
+      const putty: PuttyEncodeOptions = {
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(options.puttyVersion === undefined ? {} : { version: options.puttyVersion }),
+        ...(options.argon2 === undefined ? {} : { argon2: options.argon2 }),
+      };
+      return utf8(encodePpk(impl, publicBlobOf(impl), comment, putty));
     }
     default:
       throw new KeyExportError(`unknown private key format ${JSON.stringify(format)}`);

@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { importPrivateKey, KeyEncryptionError, KeyExportError, KeyImportError } from '../src/index.ts';
+import { GENERATABLE, testKey } from './helpers/keys.ts';
+
+const FAST_ARGON = { memory: 64, passes: 1 };
+
+describe.each(GENERATABLE)('PPK with %s', (type) => {
+  const key = testKey(type);
+  test.each([2, 3] as const)('v%s round trip, plain and encrypted', (puttyVersion) => {
+    const plain = key.exportPrivateKey('putty', { puttyVersion });
+    expect(new TextDecoder().decode(plain)).toMatch(new RegExp(`^PuTTY-User-Key-File-${puttyVersion}: ${type}\nEncryption: none\n`));
+    const back = importPrivateKey(plain);
+    expect(back.equals(key)).toBe(true);
+    expect(back.getComment()).toBe(key.getComment());
+    const enc = key.exportPrivateKey('putty', { puttyVersion, passphrase: 'pw', argon2: FAST_ARGON });
+    expect(importPrivateKey(enc, 'pw').equals(key)).toBe(true);
+    expect(() => importPrivateKey(enc, 'wrong')).toThrow(KeyEncryptionError);
+    expect(() => importPrivateKey(enc)).toThrow(KeyEncryptionError);
+  });
+});
+
+describe('PPK errors', () => {
+  const key = testKey('ssh-ed25519');
+  const text = new TextDecoder().decode(key.exportPrivateKey('putty'));
+
+  test('tampering breaks the MAC', () => {
+    expect(() => importPrivateKey(text.replace(/Comment: .*/, 'Comment: other'))).toThrow(/MAC/);
+  });
+
+  test('absurd Argon2 parameters are refused before any work', () => {
+    const enc = new TextDecoder().decode(key.exportPrivateKey('putty', { passphrase: 'pw', argon2: FAST_ARGON }));
+    const started = Date.now();
+    expect(() => importPrivateKey(enc.replace(/Argon2-Memory: \d+/, 'Argon2-Memory: 4194304'), 'pw')).toThrow(KeyImportError);
+    expect(() => importPrivateKey(enc.replace(/Argon2-Passes: \d+/, 'Argon2-Passes: 100000'), 'pw')).toThrow(KeyImportError);
+    expect(() => importPrivateKey(enc.replace(/Key-Derivation: \w+/, 'Key-Derivation: scrypt'), 'pw')).toThrow(KeyEncryptionError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(() => key.exportPrivateKey('putty', { passphrase: 'pw', argon2: { memory: 1 << 30 } })).toThrow(KeyExportError);
+  });
+
+  test('truncated and corrupted files are typed errors', () => {
+    for (let cut = 1; cut < text.length; cut += 11) {
+      try {
+        importPrivateKey(text.slice(0, cut));
+      } catch (e) {
+        expect(e instanceof KeyImportError || e instanceof KeyEncryptionError).toBe(true);
+      }
+    }
+    fc.assert(
+      fc.property(fc.nat(), fc.string({ minLength: 1, maxLength: 3 }), (at, s) => {
+        const pos = at % text.length;
+        try {
+          importPrivateKey(text.slice(0, pos) + s + text.slice(pos + 1));
+        } catch (e) {
+          expect(e instanceof KeyImportError || e instanceof KeyEncryptionError).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
