@@ -11,6 +11,13 @@
 import { createHash } from 'node:crypto';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { KeyExchangeError } from '../errors.ts';
+import {
+  sntrup761Decapsulate,
+  sntrup761Encapsulate,
+  sntrup761Keygen,
+  SNTRUP761_CIPHERTEXT_BYTES,
+  SNTRUP761_PUBLIC_KEY_BYTES,
+} from '../primitives/sntrup761.ts';
 import type { HashName } from '../hash.ts';
 import { ecKeyPair, ecShared, type EcCurve } from './ecdh.ts';
 import { montgomeryKeyPair, montgomeryShared } from './montgomery.ts';
@@ -40,6 +47,15 @@ function nobleKem(kem: NobleKem, publicKeyLength: number, cipherTextLength: numb
 /** ML-KEM-768 and ML-KEM-1024 (FIPS 203) from @noble/post-quantum. */
 export const mlKem768: Kem = /* @__PURE__ */ nobleKem(ml_kem768, 1184, 1088);
 export const mlKem1024: Kem = /* @__PURE__ */ nobleKem(ml_kem1024, 1568, 1568);
+
+/** Streamlined NTRU Prime 761, written here (src/primitives/sntrup761.ts). */
+export const sntrup761: Kem = {
+  publicKeyLength: SNTRUP761_PUBLIC_KEY_BYTES,
+  cipherTextLength: SNTRUP761_CIPHERTEXT_BYTES,
+  keygen: (random) => sntrup761Keygen(random),
+  encapsulate: (pk, random) => sntrup761Encapsulate(pk, random),
+  decapsulate: (ct, sk) => sntrup761Decapsulate(ct, sk),
+};
 
 /** The classical half: key pair and shared secret (fixed-length bytes). */
 interface Classical {

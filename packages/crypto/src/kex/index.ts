@@ -11,7 +11,7 @@ import type { AlgorithmSpec } from '../registry.ts';
 import { dhAgreement, type ModpGroup } from './dh.ts';
 import { gexKex } from './dh-gex.ts';
 import { ecdhAgreement } from './ecdh.ts';
-import { ecClassical, hybridAgreement, mlKem1024, mlKem768, x25519Classical } from './hybrid.ts';
+import { ecClassical, hybridAgreement, mlKem1024, mlKem768, sntrup761, x25519Classical } from './hybrid.ts';
 import { montgomeryAgreement } from './montgomery.ts';
 import { oneRoundKex } from './one-round.ts';
 import { rsaKex } from './rsa.ts';
@@ -104,6 +104,14 @@ export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ 
   on(
     KEX.MLKEM1024_NISTP384_SHA384,
     oneRoundKex(KEX.MLKEM1024_NISTP384_SHA384, 'sha384', hybridAgreement(() => mlKem1024, (a) => ecClassical('secp384r1', 97, a), 'sha384')),
+  ),
+  on(
+    KEX.SNTRUP761_X25519_SHA512,
+    oneRoundKex(KEX.SNTRUP761_X25519_SHA512, 'sha512', hybridAgreement(() => sntrup761, x25519Classical, 'sha512')),
+  ),
+  on(
+    KEX.SNTRUP761_X25519_SHA512_OPENSSH,
+    oneRoundKex(KEX.SNTRUP761_X25519_SHA512_OPENSSH, 'sha512', hybridAgreement(() => sntrup761, x25519Classical, 'sha512')),
   ),
   on(KEX.CURVE25519_SHA256, oneRoundKex(KEX.CURVE25519_SHA256, 'sha256', montgomeryAgreement('x25519'))),
   on(KEX.CURVE25519_SHA256_LIBSSH, oneRoundKex(KEX.CURVE25519_SHA256_LIBSSH, 'sha256', montgomeryAgreement('x25519'))),
