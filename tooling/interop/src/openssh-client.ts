@@ -226,6 +226,22 @@ export async function runSftp(target: SshTarget, batch: string | readonly string
   });
 }
 
+export interface SftpDirectOptions extends RunOptions {
+  /** Extra sftp flags (`['-q']`, `['-R', '4']`, ...). */
+  readonly args?: readonly string[];
+}
+
+/**
+ * Runs `sftp -b - -D <serverCommand>`: OpenSSH's sftp client speaking straight to a local SFTP
+ * server program over its stdin/stdout, no ssh involved. sftp splits `serverCommand` into words
+ * on whitespace (`'/usr/lib/openssh/sftp-server -e -l DEBUG3'`); for anything fancier, point it
+ * at a launcher script. Runs with a throwaway HOME.
+ */
+export async function runSftpDirect(serverCommand: string, batch: string | readonly string[], options: SftpDirectOptions = {}): Promise<RunResult> {
+  const input = typeof batch === 'string' ? batch : `${batch.join('\n')}\n`;
+  return runWithHome(SFTP, ['-b', '-', ...(options.args ?? []), '-D', serverCommand], { ...options, input }, {});
+}
+
 /** An scp operand: a local path, or `{ remote: path }` on the target. */
 export type ScpPath = string | { readonly remote: string };
 

@@ -13,6 +13,8 @@ import {
   isProcessAlive,
   runScp,
   runSftp,
+  runSftpDirect,
+  SFTP_SERVER,
   runSsh,
   startSsh,
   startSshd,
@@ -81,6 +83,13 @@ describe('sshd', () => {
     const result = await runSftp(sshd, [`put ${join(local, 'up.txt')} ${remote}`, `get ${remote} ${join(local, 'down.txt')}`, `ls ${remote}`]);
     expect(result.stdout).toContain(remote);
     expect(await readFile(join(local, 'down.txt'), 'utf8')).toBe('uploaded through sftp\n');
+  });
+
+  it('runs sftp straight against a local sftp-server (sftp -D)', async () => {
+    await writeFile(join(local, 'direct.txt'), 'direct\n');
+    const result = await runSftpDirect(`${SFTP_SERVER} -d ${local}`, ['pwd', `get direct.txt ${join(local, 'direct-copy.txt')}`]);
+    expect(result.stdout).toContain(`Remote working directory: ${local}`);
+    expect(await readFile(join(local, 'direct-copy.txt'), 'utf8')).toBe('direct\n');
   });
 
   it('serves scp, over SFTP and over the legacy protocol', async () => {
