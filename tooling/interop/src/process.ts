@@ -299,7 +299,11 @@ class ManagedProcess implements PeerProcess {
   }
 
   async waitForOutput(pattern: RegExp | string, options: WaitForOutputOptions = {}): Promise<RegExpMatchArray> {
-    const regex = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+    // A global flag would make match() drop the capture groups.
+    const regex =
+      typeof pattern === 'string'
+        ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
     const stream = options.stream ?? 'both';
     const timeoutMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const text = (): string =>
