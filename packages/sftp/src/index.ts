@@ -91,3 +91,18 @@ export {
   encodeSupported,
   encodeSupported2,
 } from './extensions.ts';
+export {
+  ScpError,
+  type ScpDirective,
+  type ScpSinkEvent,
+  type ScpSinkOptions,
+  ScpSinkMachine,
+  ScpAckReader,
+  encodeDirective,
+  parseDirective,
+  checkScpName,
+  encodeScpError,
+  SCP_OK,
+  SCP_MAX_LINE,
+} from './scp.ts';
+export { scpSend, scpReceive, type ScpOptions, type ScpReceiveOptions } from './scp-transfer.ts';

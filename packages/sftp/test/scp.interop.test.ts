@@ -1,0 +1,119 @@
+/**
+ * Our SCP source and sink against OpenSSH's scp in its remote roles (`scp -t` sink, `scp -f`
+ * source), spawned directly on pipes: the same bytes an SSH exec channel would carry.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ScpError, createMemoryPipe, encodeDirective, scpReceive, scpSend } from '../src/index.ts';
+import { fromNodeStreams, nodeLocalFs } from '../src/node/index.ts';
+
+let work: string;
+beforeEach(() => {
+  work = realpathSync(mkdtempSync(join(tmpdir(), 'scp-')));
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `scp <args>` with our side `run` on its pipes; resolves when both are done. */
+async function withScp(args: string[], run: (stream: ReturnType<typeof fromNodeStreams>) => Promise<void>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn('scp', args, { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+  try {
+    await run(fromNodeStreams(child.stdout, child.stdin));
+  } finally {
+    const code = await exited;
+    clearTimeout(timer);
+    void code;
+  }
+  return { code: child.exitCode, stderr };
+}
+
+function bytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * seed + (i >> 7)) & 0xff;
+  return b;
+}
+
+describe('scpSend to scp -t', () => {
+  it('uploads files and a tree with times and modes', async () => {
+    mkdirSync(join(work, 'src/tree/sub'), { recursive: true });
+    writeFileSync(join(work, 'src/one.bin'), bytes(300_000, 3));
+    writeFileSync(join(work, 'src/tree/a.txt'), 'A');
+    writeFileSync(join(work, 'src/tree/sub/b.txt'), 'B');
+    utimesSync(join(work, 'src/one.bin'), 1000000000, 1200000000);
+    mkdirSync(join(work, 'dst'));
+    const progress: number[] = [];
+    const r = await withScp(['-r', '-p', '-t', join(work, 'dst')], (stream) =>
+      scpSend(stream, nodeLocalFs, [join(work, 'src/one.bin'), join(work, 'src/tree')], { recurse: true, preserve: true, progressHandler: (_p, n) => progress.push(n) }),
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(work, 'dst/one.bin')).equals(readFileSync(join(work, 'src/one.bin')))).toBe(true);
+    expect(statSync(join(work, 'dst/one.bin')).mtimeMs).toBe(1200000000 * 1000);
+    expect(readFileSync(join(work, 'dst/tree/sub/b.txt'), 'utf8')).toBe('B');
+    expect(progress).toContain(300_000);
+  });
+
+  it('reports the sink refusing a directory without -r', async () => {
+    mkdirSync(join(work, 'd'));
+    mkdirSync(join(work, 'dst'));
+    await withScp(['-t', join(work, 'dst')], async (stream) => {
+      await expect(scpSend(stream, nodeLocalFs, [join(work, 'd')], { recurse: true })).rejects.toBeInstanceOf(ScpError);
+    });
+  });
+});
+
+describe('scpReceive from scp -f', () => {
+  it('downloads a file with its times', async () => {
+    writeFileSync(join(work, 'remote.bin'), bytes(500_000, 7));
+    utimesSync(join(work, 'remote.bin'), 1000000000, 1100000000);
+    mkdirSync(join(work, 'out'));
+    const r = await withScp(['-p', '-f', join(work, 'remote.bin')], (stream) => scpReceive(stream, nodeLocalFs, join(work, 'out'), { preserve: true, expectedNames: ['remote.bin'] }));
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(work, 'out/remote.bin')).equals(readFileSync(join(work, 'remote.bin')))).toBe(true);
+    expect(statSync(join(work, 'out/remote.bin')).mtimeMs).toBe(1100000000 * 1000);
+  });
+
+  it('downloads a tree recursively', async () => {
+    mkdirSync(join(work, 'rt/x/y'), { recursive: true });
+    writeFileSync(join(work, 'rt/x/y/deep.txt'), 'deep');
+    writeFileSync(join(work, 'rt/top.txt'), 'top');
+    mkdirSync(join(work, 'out'));
+    const r = await withScp(['-r', '-f', join(work, 'rt')], (stream) => scpReceive(stream, nodeLocalFs, join(work, 'out'), { recurse: true, expectedNames: ['rt'] }));
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(work, 'out/rt/x/y/deep.txt'), 'utf8')).toBe('deep');
+    expect(readFileSync(join(work, 'out/rt/top.txt'), 'utf8')).toBe('top');
+  });
+
+  it('reports a missing file', async () => {
+    mkdirSync(join(work, 'out'));
+    await withScp(['-f', join(work, 'missing')], async (stream) => {
+      await expect(scpReceive(stream, nodeLocalFs, join(work, 'out'))).rejects.toBeInstanceOf(ScpError);
+    });
+  });
+});
+
+describe('scpReceive from a hostile source', () => {
+  it.each(['../evil', '/tmp/evil', 'a/b', 'other.txt'])('refuses %j and writes nothing outside the target', async (name) => {
+    mkdirSync(join(work, 'out'));
+    const [ours, theirs] = createMemoryPipe();
+    const source = (async () => {
+      const it = theirs.readable[Symbol.asyncIterator]();
+      await it.next(); // the sink's initial OK
+      void theirs.write(encodeDirective({ kind: 'file', mode: 0o644, size: 4, name }));
+      void theirs.write(new TextEncoder().encode('evil'));
+      void theirs.write(Uint8Array.of(0));
+      while (!(await it.next()).done);
+      theirs.close();
+    })();
+    await expect(scpReceive(ours, nodeLocalFs, join(work, 'out'), { expectedNames: ['wanted.txt'] })).rejects.toBeInstanceOf(ScpError);
+    await source;
+    expect(existsSync(join(work, 'evil'))).toBe(false);
+    expect(existsSync('/tmp/evil')).toBe(false);
+    expect(existsSync(join(work, 'out', name))).toBe(false);
+  });
+});
