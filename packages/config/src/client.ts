@@ -337,7 +337,26 @@ const EXPANDING: Readonly<Record<string, { letters: string; env: boolean; tilde:
   proxycommand: { letters: 'hnpr', env: false, tilde: false },
 };
 
+/** LocalForward/RemoteForward: tokens and ${VAR} in Unix-domain socket paths only. */
+function expandForwards(slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+  const table = pickTokens(tokens, 'CdhijklLnpru');
+  return (slot.value as ForwardSpec[]).map((f, i) => {
+    const at = slot.sources[i] ?? (slot.sources[0] as SettingSource);
+    const one = (p: string): string => {
+      const x = expandTokens(p, table, env.env);
+      if (typeof x !== 'string') throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
+      return x;
+    };
+    return {
+      ...f,
+      ...(f.listenPath !== undefined ? { listenPath: one(f.listenPath) } : {}),
+      ...(f.connectPath !== undefined ? { connectPath: one(f.connectPath) } : {}),
+    };
+  });
+}
+
 function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+  if (key === 'localforward' || key === 'remoteforward') return expandForwards(slot, tokens, env);
   const rule = EXPANDING[key];
   if (!rule) return slot.value;
   const table = pickTokens(tokens, rule.letters);

@@ -157,6 +157,16 @@ describe('tokens and ${VAR}', () => {
     expect(r.options.command).toBe('echo box box.example.org 1000 %');
     expect(r.options.proxyCommand).toBe('nc srv 22');
   });
+  test('Unix-socket forward paths take tokens and ${VAR}; host names do not', () => {
+    const r = resolve('LocalForward /run/%u/${SOCK##}.s h:80\nRemoteForward /r/%r.sock ${HOME}/t\nLocalForward 8080 %h:80\n', { host: 'srv' }, {
+      env: { ...env, 'SOCK##': 'x' },
+    });
+    expect(r.options.localForwards).toEqual([
+      { listenPath: '/run/alice/x.s', connectHost: 'h', connectPort: 80 },
+      { listenPort: 8080, connectHost: '%h', connectPort: 80 },
+    ]);
+    expect(r.options.remoteForwards).toEqual([{ listenPath: '/r/alice.sock', connectPath: '/home/alice/t' }]);
+  });
   test('not expanded elsewhere, and ${VAR} not in RemoteCommand', () => {
     const r = resolve('User %h\nRemoteCommand echo ${HOME}\nBindAddress %h\n', { host: 'srv' }, { env });
     expect(r.user).toBe('%h');
