@@ -8,14 +8,14 @@
  *
  * ChaCha20 runs in OpenSSL (node:crypto 'chacha20', 16-byte IV = 32-bit little-endian block
  * counter then 96-bit nonce; the original 64-bit-nonce variant is that IV with the high counter
- * word zero). Poly1305 is @noble/ciphers' (OpenSSL exposes no standalone Poly1305 to node).
+ * word zero). Poly1305 is ours, in WebAssembly (OpenSSL exposes no standalone Poly1305 to node).
  * @module
  */
 
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
+import { poly1305 } from '../primitives/poly1305.ts';
 import type { AeadCipher, AeadCipherImpl } from './types.ts';
 
 const TAG = 16;
