@@ -8,7 +8,7 @@
 
 import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
-import { ConfigParseError } from './errors.ts';
+import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { sameForward, type ForwardSpec } from './forwards.ts';
 import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
@@ -302,7 +302,7 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
           });
         } catch (err) {
           if (err instanceof BadArgument) throw fail(e.at, err.message);
-          if (err instanceof ConfigParseError) throw err;
+          if (err instanceof ConfigParseError || err instanceof ConfigEnvironmentError) throw err;
           throw fail(e.at, `match exec failed: ${err instanceof Error ? err.message : String(err)}`, err);
         }
         if (outcome.wantFinal) pc.wantFinal = true;

@@ -7,7 +7,7 @@
  */
 
 import { globTask, readFileTask, type HostEnvironment, type HostTask } from './environment.ts';
-import { ConfigParseError } from './errors.ts';
+import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { splitArgs, splitLine } from './lexer.ts';
 import { expandTilde } from './tokens.ts';
 
@@ -142,6 +142,7 @@ export function* readDocument<S, M>(
         try {
           matches = yield* globTask(path);
         } catch (e) {
+          if (e instanceof ConfigEnvironmentError) throw e;
           throw bad(where, `include ${arg}: cannot expand: ${e instanceof Error ? e.message : String(e)}`, e);
         }
         for (const file of matches) {
@@ -154,6 +155,7 @@ export function* readDocument<S, M>(
           try {
             body = yield* readFileTask(file);
           } catch (e) {
+            if (e instanceof ConfigEnvironmentError) throw e;
             throw bad(where, `can't open included file ${file}: ${e instanceof Error ? e.message : String(e)}`, e);
           }
           const doc = yield* readDocument(body, { ...opts, file }, dialect, env, depth + 1, chain);

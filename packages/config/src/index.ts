@@ -27,7 +27,7 @@ export {
   type IgnoredSetting,
   type SettingSource,
 } from './client.ts';
-export { CLIENT_KEYWORDS, type ClientKeyword, type JumpHost, type AddressFamily, type RequestTtyMode, type PubkeyAuthenticationMode, type CanonicalizeHostnameMode } from './client-keywords.ts';
+export { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue, type JumpHost, type AddressFamily, type RequestTtyMode, type PubkeyAuthenticationMode, type CanonicalizeHostnameMode } from './client-keywords.ts';
 export type { ClientCriterion, ClientCriterionName } from './client-match.ts';
 export { CLIENT_OPTION_MAP, type ClientConfigOptions } from './client-options.ts';
 export {

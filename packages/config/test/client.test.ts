@@ -297,3 +297,15 @@ describe('resolved options', () => {
     expect(async_.options).toMatchObject({ port: 8, username: 'e' });
   });
 });
+
+describe('environment contract', () => {
+  test('a Promise returned to a synchronous call is a ConfigEnvironmentError, not a parse error', async () => {
+    const { ConfigEnvironmentError } = await import('../src/index.ts');
+    const env = { ...memEnv(), glob: () => Promise.resolve([]) };
+    expect(() => parseClientConfig({ text: 'Include /x/*\n', file: 'f' }, env)).toThrow(ConfigEnvironmentError);
+    const env2 = { ...memEnv(), exec: () => Promise.resolve(0) };
+    const cfg = parseClientConfig({ text: 'Match exec x\n Port 1\n', file: 'f' }, env2);
+    expect(() => resolveClientConfig(cfg, { host: 'h' }, env2)).toThrow(ConfigEnvironmentError);
+    await expect(resolveClientConfigAsync(cfg, { host: 'h' }, env2)).resolves.toMatchObject({ port: 1 });
+  });
+});
