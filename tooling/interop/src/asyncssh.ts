@@ -19,6 +19,9 @@ import { makeTempDir, removeTempDir } from './tmp.ts';
 const SERVER_SCRIPT = fileURLToPath(new URL('./python/asyncssh_server.py', import.meta.url));
 const CLIENT_SCRIPT = fileURLToPath(new URL('./python/asyncssh_client.py', import.meta.url));
 
+/** Time allowed on top of a snippet's timeout for Python to start and import AsyncSSH (slow on a loaded machine). */
+export const PYTHON_START_MARGIN_MS = 15_000;
+
 /** Any JSON value (handed to Python snippets as `params`). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
 
@@ -47,7 +50,7 @@ export interface AsyncsshServerOptions {
   readonly params?: Json;
   /** Python logging level for the server log (default INFO). */
   readonly logLevel?: PythonLogLevel;
-  /** Bound on the readiness wait (default 15 s). */
+  /** Bound on the readiness wait (default 20 s). */
   readonly startTimeoutMs?: number;
   readonly env?: EnvVars;
 }
@@ -114,7 +117,7 @@ export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): 
   }
   let port: number;
   try {
-    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 15_000 });
+    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
     port = Number(match[1]);
   } catch (error) {
     await proc.stop();
@@ -184,7 +187,8 @@ function clientKeys(options: AsyncsshClientOptions): Promise<string[] | null | '
  * Runs an AsyncSSH client snippet: module-level Python (top-level `await` allowed) with `conn`
  * (connected to `options.target`, or `None`), `params`, `asyncssh` and `asyncio` in scope; print
  * what you want to see, or set `result` to return a JSON value. The snippet is bounded by
- * `timeoutMs` inside Python (exit 124) and the process by the same bound plus a margin.
+ * `timeoutMs` inside Python (exit 124, counted once AsyncSSH is imported) and the process by the
+ * same bound plus {@link PYTHON_START_MARGIN_MS} for the interpreter to start.
  */
 export async function runAsyncsshClient(snippet: string, options: AsyncsshClientOptions = {}): Promise<AsyncsshClientResult> {
   const keys = await clientKeys(options);
@@ -222,7 +226,7 @@ export async function runAsyncsshClient(snippet: string, options: AsyncsshClient
     result = await runCommand(
       PYTHON,
       ['-u', '-B', CLIENT_SCRIPT, configPath],
-      { ...options, timeoutMs: timeoutMs + 3_000, env: pythonEnv(dir, options.env), cwd: options.cwd ?? dir },
+      { ...options, timeoutMs: timeoutMs + PYTHON_START_MARGIN_MS, env: pythonEnv(dir, options.env), cwd: options.cwd ?? dir },
       { name: 'asyncssh-client', peer: target?.log === undefined ? undefined : { name: target.name ?? 'server', log: target.log } },
     );
     const value: unknown = await readFile(resultPath, 'utf8').then(

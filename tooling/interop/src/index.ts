@@ -80,6 +80,7 @@ export {
   type AsyncsshServer,
   type AsyncsshServerOptions,
   type Json,
+  PYTHON_START_MARGIN_MS,
   type PythonLogLevel,
   runAsyncsshClient,
   startAsyncsshServer,

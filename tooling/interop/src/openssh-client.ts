@@ -304,7 +304,7 @@ export interface SshAgent {
 export interface SshAgentOptions {
   /** Extra ssh-agent flags (`['-t', '60']`, `['-O', 'no-restrict-websafe']`, ...). */
   readonly args?: readonly string[];
-  /** Bound on the readiness wait (default 10 s). */
+  /** Bound on the readiness wait (default 20 s). */
   readonly startTimeoutMs?: number;
 }
 
@@ -320,7 +320,7 @@ export async function startSshAgent(options: SshAgentOptions = {}): Promise<SshA
     throw error;
   }
   try {
-    await proc.waitForOutput(/SSH_AUTH_SOCK=/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 10_000 });
+    await proc.waitForOutput(/SSH_AUTH_SOCK=/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
   } catch (error) {
     await proc.stop();
     await removeTempDir(dir);

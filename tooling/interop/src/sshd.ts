@@ -46,7 +46,7 @@ export interface SshdOptions {
   readonly passwordAuthentication?: boolean;
   /** Default VERBOSE (one line per connection and auth decision). */
   readonly logLevel?: SshdLogLevel;
-  /** Bound on the readiness wait (default 10 s). */
+  /** Bound on the readiness wait (default 20 s). */
   readonly startTimeoutMs?: number;
   /** Extra environment for sshd. */
   readonly env?: EnvVars;
@@ -194,7 +194,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     ]);
     const effectiveLevel = firstSetting(extra, 'LogLevel') ?? logLevel;
     const quiet = ['QUIET', 'FATAL', 'ERROR'].includes(effectiveLevel);
-    const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    const startTimeoutMs = options.startTimeoutMs ?? 20_000;
 
     let lastLog = '';
     for (let attempt = 1; attempt <= BIND_RETRIES; attempt++) {
