@@ -181,3 +181,24 @@ describe('v4-v6 negotiation extensions', () => {
     }
   });
 });
+
+describe('owners and groups', () => {
+  it.each([3, 6])('v%i: shows names from /etc/passwd and /etc/group, and chown accepts them', async (version) => {
+    p = await openPair({ version });
+    writeFileSync(join(p.dir, 'f'), 'x');
+    const me = process.getuid?.() ?? 0;
+    const names = await p.client.usersGroupsById([me, 0], [0]);
+    expect(names.users[1]).toBe('root');
+    expect(names.groups[0]).toBe('root');
+    if (version >= 4) {
+      expect((await p.client.stat('f')).owner).toBe(names.users[0]);
+      await p.client.chown('f', names.users[0] as string, 'root');
+      await expect(p.client.chown('f', 'no-such-user-xyz', 'root')).rejects.toBeInstanceOf(SFTPError);
+    } else {
+      await p.client.chown('f', me, 0);
+      const lines = (await p.client.readdir('.')).map((n) => n.longname);
+      expect(lines.some((l) => /^-rw\S+ +1 \S+ +root .* f$/.test(l))).toBe(true);
+    }
+    expect(statSync(join(p.dir, 'f')).gid).toBe(0);
+  });
+});

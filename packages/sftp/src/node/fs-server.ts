@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs } from '../attrs.ts';
 import { FXF } from '../constants.ts';
-import { SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPNotADirectory, SFTPPermissionDenied } from '../errors.ts';
+import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid, SFTPPermissionDenied } from '../errors.ts';
 import { normalizePath } from '../paths.ts';
 import { SFTPServer, type ServerFile } from '../server.ts';
 import { fsError } from './fs-errors.ts';
@@ -47,10 +47,62 @@ async function wrap<T>(op: () => Promise<T>): Promise<T> {
   }
 }
 
+/** name <-> id tables of /etc/passwd or /etc/group (read once; missing files give empty tables). */
+interface IdTable {
+  readonly byId: ReadonlyMap<number, string>;
+  readonly byName: ReadonlyMap<string, number>;
+}
+
+async function readIdTable(file: string): Promise<IdTable> {
+  const byId = new Map<number, string>();
+  const byName = new Map<string, number>();
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    const n = Number(id);
+    if (!name || id === undefined || !Number.isInteger(n)) continue;
+    if (!byId.has(n)) byId.set(n, name);
+    if (!byName.has(name)) byName.set(name, n);
+  }
+  return { byId, byName };
+}
+
 export class LocalSFTPServer extends SFTPServer {
   private readonly root: string | undefined;
   private readonly home: string;
   private rootReal: Promise<string> | undefined;
+  private users: Promise<IdTable> | undefined;
+  private groups: Promise<IdTable> | undefined;
+
+  /** The user name of a uid from /etc/passwd (the number when unknown). */
+  override async formatUser(uid: number): Promise<string> {
+    this.users ??= readIdTable('/etc/passwd');
+    return (await this.users).byId.get(uid) ?? String(uid);
+  }
+
+  /** The group name of a gid from /etc/group (the number when unknown). */
+  override async formatGroup(gid: number): Promise<string> {
+    this.groups ??= readIdTable('/etc/group');
+    return (await this.groups).byId.get(gid) ?? String(gid);
+  }
+
+  /** uid/gid for owner/group names (v4+ clients send names). */
+  private async resolveOwner(attrs: SFTPAttrs): Promise<SFTPAttrs> {
+    const out = { ...attrs };
+    if (out.uid === undefined && out.owner !== undefined) {
+      this.users ??= readIdTable('/etc/passwd');
+      const uid = /^\d+$/.test(out.owner) ? Number(out.owner) : (await this.users).byName.get(out.owner);
+      if (uid === undefined) throw new SFTPOwnerInvalid(`unknown user ${out.owner}`);
+      out.uid = uid;
+    }
+    if (out.gid === undefined && out.group !== undefined) {
+      this.groups ??= readIdTable('/etc/group');
+      const gid = /^\d+$/.test(out.group) ? Number(out.group) : (await this.groups).byName.get(out.group);
+      if (gid === undefined) throw new SFTPGroupInvalid(`unknown group ${out.group}`);
+      out.gid = gid;
+    }
+    return out;
+  }
 
   constructor(options: LocalSFTPServerOptions = {}) {
     super();
@@ -207,7 +259,8 @@ export class LocalSFTPServer extends SFTPServer {
     return wrap(async () => statsToAttrs(await asFile(f).fh.stat()));
   }
 
-  private async applyAttrs(real: string, attrs: SFTPAttrs, follow: boolean): Promise<void> {
+  private async applyAttrs(real: string, given: SFTPAttrs, follow: boolean): Promise<void> {
+    const attrs = await this.resolveOwner(given);
     if (attrs.size !== undefined) await fs.truncate(real, attrs.size);
     if (attrs.permissions !== undefined) {
       if (follow) await fs.chmod(real, attrs.permissions & 0o7777);
@@ -229,9 +282,10 @@ export class LocalSFTPServer extends SFTPServer {
     return wrap(async () => this.applyAttrs(await this.resolve(p, false), attrs, false));
   }
 
-  override fsetstat(f: ServerFile, attrs: SFTPAttrs): Promise<void> {
+  override fsetstat(f: ServerFile, given: SFTPAttrs): Promise<void> {
     return wrap(async () => {
       const { fh } = asFile(f);
+      const attrs = await this.resolveOwner(given);
       if (attrs.size !== undefined) await fh.truncate(attrs.size);
       if (attrs.permissions !== undefined) await fh.chmod(attrs.permissions & 0o7777);
       if (attrs.uid !== undefined && attrs.gid !== undefined) await fh.chown(attrs.uid, attrs.gid);
