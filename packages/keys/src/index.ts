@@ -81,3 +81,19 @@ export {
 } from './trust/allowed-signers.ts';
 export { matchPattern, matchPatternList, matchHostAndIp, matchCidr } from './trust/pattern.ts';
 export { SSHKeyPair } from './keypair.ts';
+export {
+  SSHX509Certificate,
+  importX509Certificate,
+  importX509CertificateList,
+  createX509Certificate,
+  verifyX509Chain,
+  encodeX509Blob,
+  decodeX509Blob,
+  x509Algorithms,
+  x509BaseSigAlgorithm,
+  X509_PURPOSES,
+  type X509CertificateOptions,
+  type X509ChainOptions,
+  type X509Extensions,
+} from './x509/certificate.ts';
+export { matchSubject, nameToString, parseName, type NameAttribute } from './x509/name.ts';

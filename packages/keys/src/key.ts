@@ -10,6 +10,7 @@ import { Reader, Writer } from '@ssh/wire';
 import type { KeyImpl } from './algs/impl.ts';
 import { createCertificate, type CertificateOptions, type SSHCertificate, type UserCertificateOptions } from './certificate.ts';
 import { KeyExportError, SignatureError } from './errors.ts';
+import { createX509Certificate, type SSHX509Certificate, type X509CertificateOptions } from './x509/certificate.ts';
 import { encodePrivateKey, encodePublicKey, type PrivateKeyFormat, type PublicKeyFormat, type ExportOptions } from './formats/export.ts';
 import { asBytes, looseUtf8, toBase64, toHex, tryUtf8 } from './internal/bytes.ts';
 
@@ -145,6 +146,21 @@ export class SSHKey {
   /** A host certificate for `hostKey`, signed by this key (the CA). */
   generateHostCertificate(hostKey: SSHKey, keyId: string, options: CertificateOptions = {}): SSHCertificate {
     return createCertificate(this, hostKey, 'host', keyId, options);
+  }
+
+  /** An X.509 user certificate for `userKey` signed by this key (purpose secureShellClient by default). */
+  generateX509UserCertificate(userKey: SSHKey, subject: string, options: X509CertificateOptions = {}): SSHX509Certificate {
+    return createX509Certificate(this, userKey, subject, { purposes: 'secureShellClient', ...options });
+  }
+
+  /** An X.509 host certificate for `hostKey` signed by this key (purpose secureShellServer by default). */
+  generateX509HostCertificate(hostKey: SSHKey, subject: string, options: X509CertificateOptions = {}): SSHX509Certificate {
+    return createX509Certificate(this, hostKey, subject, { purposes: 'secureShellServer', ...options });
+  }
+
+  /** An X.509 CA certificate for `caKey` (this key itself for a self-signed root), signed by this key. */
+  generateX509CaCertificate(caKey: SSHKey, subject: string, options: X509CertificateOptions = {}): SSHX509Certificate {
+    return createX509Certificate(this, caKey, subject, { ca: true, ...options });
   }
 
   /** The comment as text when it is valid UTF-8 (for formats that require text). */

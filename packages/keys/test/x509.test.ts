@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { CertificateError, decodeX509Blob, encodeX509Blob, importX509Certificate, KeyImportError, matchSubject, parseName, nameToString, verifyX509Chain } from '../src/index.ts';
+import { GENERATABLE, testKey } from './helpers/keys.ts';
+
+const NOW = 1_800_000_000;
+
+describe.each(GENERATABLE)('X.509 with a %s CA', (type) => {
+  test('root, intermediate, end certificate chain', () => {
+    const root = testKey(type);
+    const mid = testKey('ecdsa-sha2-nistp384');
+    const leaf = testKey('ssh-ed25519');
+    const rootCert = root.generateX509CaCertificate(root, 'CN=Root CA,O=Example', { validBefore: '+10w', now: NOW - 10 });
+    expect(rootCert.isSelfSigned).toBe(true);
+    expect(rootCert.extensions.isCA).toBe(true);
+    const midCert = root.generateX509CaCertificate(mid, 'CN=Intermediate,O=Example', { issuerCert: rootCert, now: NOW });
+    const leafCert = mid.generateX509UserCertificate(leaf, 'CN=alice,OU=Users,O=Example', { issuerCert: midCert, principals: ['alice@example.com'], now: NOW });
+    const back = importX509Certificate(leafCert.exportCertificate());
+    expect(back.data).toEqual(leafCert.data);
+    expect(back.subjectName).toBe('CN=alice,OU=Users,O=Example');
+    expect(back.issuerName).toBe('CN=Intermediate,O=Example');
+    expect(back.key.equals(leaf)).toBe(true);
+    expect(back.extensions.purposes).toEqual(['1.3.6.1.5.5.7.3.21']);
+    expect(back.extensions.emails).toEqual(['alice@example.com']);
+    expect(importX509Certificate(leafCert.exportCertificate('der')).serial).toBe(leafCert.serial);
+    verifyX509Chain([back, midCert], [rootCert], { purposes: 'secureShellClient', principal: 'alice@example.com', now: NOW, subjects: ['CN=alice,*'] });
+    expect(() => verifyX509Chain([back], [rootCert], { now: NOW })).toThrow(/no trusted issuer/);
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { purposes: 'serverAuth', now: NOW })).toThrow(/purposes/);
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { principal: 'bob', now: NOW })).toThrow(CertificateError);
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { subjects: ['CN=bob,*'], now: NOW })).toThrow(CertificateError);
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { now: NOW + 11 * 7 * 86400 })).toThrow(/expired/);
+  });
+});
+
+describe('X.509 details', () => {
+  const key = testKey('ssh-rsa');
+  test('host certificates, self-signed, SSH blob', () => {
+    const cert = key.generateX509HostCertificate(key, 'CN=host.example', { principals: ['host.example', '192.0.2.1', '2001:db8::1'], hashAlg: 'sha512' });
+    expect(cert.extensions.dnsNames).toEqual(['host.example']);
+    expect(cert.extensions.ipAddresses).toEqual(['192.0.2.1', '2001:db8:0:0:0:0:0:1']);
+    expect(cert.sigAlgorithms).toEqual(['x509v3-rsa2048-sha256', 'x509v3-ssh-rsa']);
+    verifyX509Chain([cert], [cert], { purposes: 'secureShellServer', principal: 'host.example' });
+    const blob = encodeX509Blob('x509v3-ssh-rsa', [cert]);
+    const decoded = decodeX509Blob(blob);
+    expect(decoded.chain[0]?.data).toEqual(cert.data);
+    expect(() => decodeX509Blob(encodeX509Blob('x509v3-ssh-ed25519', [cert]))).toThrow(KeyImportError);
+    for (let cut = 0; cut < blob.length; cut += 37) expect(() => decodeX509Blob(blob.subarray(0, cut))).toThrow(KeyImportError);
+  });
+
+  test('names and subject patterns', () => {
+    const attrs = parseName('CN=a\\,b, O=Org, C=US');
+    expect(attrs.map((a) => a.value)).toEqual(['US', 'Org', 'a,b']);
+    expect(nameToString(attrs)).toBe('CN=a\\,b,O=Org,C=US');
+    expect(matchSubject('CN=a\\,b,O=Org,C=US', attrs)).toBe(true);
+    expect(matchSubject('CN=a\\,b,*', attrs)).toBe(true);
+    expect(matchSubject('CN=a\\,b', attrs)).toBe(false);
+    expect(matchSubject('O=Org,*', attrs)).toBe(false);
+    expect(() => parseName('XX=1')).toThrow(KeyImportError);
+  });
+
+  test('garbage is KeyImportError', () => {
+    const der = key.generateX509UserCertificate(key, 'CN=x').data;
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), (at, v) => {
+        const bad = der.slice();
+        bad[at % bad.length] = v;
+        try {
+          importX509Certificate(bad);
+        } catch (e) {
+          expect(e).toBeInstanceOf(KeyImportError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
