@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { CertificateError, importCertificate, KeyImportError, SSHCertificate, parseTimeValue } from '../src/index.ts';
+import fc from 'fast-check';
+import { certTypeFor, CertificateError, importCertificate, importPublicKey, KeyImportError, SSHCertificate, parseTimeValue } from '../src/index.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
 
 const NOW = 1_700_000_000;
@@ -102,5 +103,44 @@ describe('time values', () => {
     expect(parseTimeValue('20240102030405Z', NOW)).toBe(BigInt(Date.UTC(2024, 0, 2, 3, 4, 5) / 1000));
     expect(parseTimeValue(new Date(5000), NOW)).toBe(5n);
     expect(() => parseTimeValue('soon', NOW)).toThrow();
+  });
+});
+
+describe('certificates for every key type', () => {
+  const ca = testKey('ssh-ed25519');
+  const skLines = [
+    'sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBKDVa5jRcT5V7E6ysmwVi7HJWh7p5D+hebLPakQcpnD2ajJZ6G/4WzuhlYWnclWY63JspDp299Rlhq5AT86/g8AAAAAEc3NoOg==',
+    'sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIJsaDYXQYruc6bilCYDIK4YSOeG+zmrRO2M9t03//7LHAAAABHNzaDo=',
+  ];
+  const subjects = [...GENERATABLE.map((t) => testKey(t).convertToPublic()), ...skLines.map((l) => importPublicKey(l))];
+  test.each(subjects.map((k) => [k.algorithm, k] as const))('%s', (_name, subject) => {
+    const cert = ca.generateUserCertificate(subject, 'k', { touchRequired: false });
+    expect(cert.algorithm).toBe(certTypeFor(subject.algorithm));
+    const back = importCertificate(cert.exportCertificate());
+    expect(back.key.equals(subject)).toBe(true);
+    expect(back.verifySignature()).toBe(true);
+    expect(back.extensions.has('no-touch-required')).toBe(true);
+  });
+
+  test('sk certificate type names', () => {
+    expect(certTypeFor('sk-ssh-ed25519@openssh.com')).toBe('sk-ssh-ed25519-cert-v01@openssh.com');
+    expect(certTypeFor('sk-ecdsa-sha2-nistp256@openssh.com')).toBe('sk-ecdsa-sha2-nistp256-cert-v01@openssh.com');
+  });
+
+  test('fuzz: corrupted certificates are typed errors or fail verification', () => {
+    const blob = ca.generateUserCertificate(testKey('ecdsa-sha2-nistp256'), 'k', { principals: ['a'] }).publicData;
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), (at, v) => {
+        const bad = blob.slice();
+        bad[at % bad.length] = v;
+        try {
+          const c = importCertificate(bad);
+          if (bad[at % bad.length] !== blob[at % blob.length]) expect(c.verifySignature()).toBe(false);
+        } catch (e) {
+          expect(e).toBeInstanceOf(KeyImportError);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
