@@ -5,6 +5,8 @@
  */
 export { type CommandOutcome, InteropCommandError, InteropError, InteropStartError } from './errors.ts';
 export {
+  type Certificate,
+  type CertificateOptions,
   DEFAULT_HOST_KEY_TYPES,
   type GenerateKeyOptions,
   KEY_TYPES,
@@ -15,6 +17,7 @@ export {
   generateKey,
   hostKeys,
   parsePublicKeyLine,
+  signCertificate,
 } from './keys.ts';
 export { LOOPBACK, freePort } from './ports.ts';
 export {

@@ -4,11 +4,11 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InteropError } from './errors.ts';
 import { runCommand } from './process.ts';
-import { tempRoot } from './tmp.ts';
+import { makeTempDir, tempRoot } from './tmp.ts';
 
 /** Key types `ssh-keygen` can make here (`dsa` is still compiled into OpenSSH 9.2). */
 export type KeyType = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'dsa';
@@ -146,4 +146,59 @@ async function makeKey(
     publicKeyBlob: parsed.blob,
     fingerprint: parsed.fingerprint,
   };
+}
+
+export interface CertificateOptions {
+  /** Key identity (`-I`), default `interop-cert`. */
+  readonly identity?: string;
+  /** Principals (`-n`): user names, or host names for a host certificate. Default: none (any). */
+  readonly principals?: readonly string[];
+  /** A host certificate (`-h`) instead of a user certificate. */
+  readonly host?: boolean;
+  /** Validity interval (`-V`), for example `'-5m:+1h'` or `'20200101:20300101'`. Default: forever. */
+  readonly validity?: string;
+  /** Serial number (`-z`). */
+  readonly serial?: number | bigint;
+  /** Certificate options (`-O`), for example `['no-pty', 'force-command=/bin/true']`. */
+  readonly options?: readonly string[];
+}
+
+/** An OpenSSH certificate made by `ssh-keygen -s`. */
+export interface Certificate {
+  /** The `-cert.pub` file (in its own directory, not next to the cached key). */
+  readonly path: string;
+  /** Its contents: `<cert algorithm> <base64> <comment>`, no trailing newline. */
+  readonly line: string;
+  /** Certificate algorithm name, for example `ssh-ed25519-cert-v01@openssh.com`. */
+  readonly algorithm: string;
+  /** The decoded certificate blob. */
+  readonly blob: Uint8Array;
+  /** The certified key and the CA that signed it. */
+  readonly key: KeyPair;
+  readonly ca: KeyPair;
+}
+
+/**
+ * Signs `key`'s public key with `ca` (`ssh-keygen -s`). The certificate is written to a fresh
+ * directory, so the cached key's own directory never grows a `-cert.pub` that ssh would pick up.
+ * Use it with `CertificateFile <path>` on the client, `TrustedUserCAKeys <ca.publicKeyPath>` or
+ * `HostCertificate <path>` on sshd.
+ */
+export async function signCertificate(ca: KeyPair, key: KeyPair, options: CertificateOptions = {}): Promise<Certificate> {
+  const dir = await makeTempDir('cert');
+  const publicKeyPath = join(dir, 'key.pub');
+  await copyFile(key.publicKeyPath, publicKeyPath);
+  const args = ['-q', '-s', ca.privateKeyPath, '-I', options.identity ?? 'interop-cert'];
+  if (ca.passphrase !== undefined) args.push('-P', ca.passphrase);
+  if (options.principals !== undefined && options.principals.length > 0) args.push('-n', options.principals.join(','));
+  if (options.host === true) args.push('-h');
+  if (options.validity !== undefined) args.push('-V', options.validity);
+  if (options.serial !== undefined) args.push('-z', String(options.serial));
+  for (const option of options.options ?? []) args.push('-O', option);
+  args.push(publicKeyPath);
+  await runCommand('/usr/bin/ssh-keygen', args, { env: { HOME: dir } }, {});
+  const path = join(dir, 'key-cert.pub');
+  const line = (await readFile(path, 'utf8')).trim();
+  const parsed = parsePublicKeyLine(line);
+  return { path, line, algorithm: parsed.algorithm, blob: parsed.blob, key, ca };
 }

@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { KEY_TYPES, InteropError, generateKey, runSshKeygen } from '../src/index.ts';
+import { userInfo } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  InteropError,
+  KEY_TYPES,
+  type SshdServer,
+  generateKey,
+  runSsh,
+  runSshKeygen,
+  signCertificate,
+  startSshd,
+} from '../src/index.ts';
 
 describe('generateKey', () => {
   it.each(KEY_TYPES)('makes a %s key that ssh-keygen agrees with', async (type) => {
@@ -36,5 +46,36 @@ describe('generateKey', () => {
   it('honours the RSA size', async () => {
     const key = await generateKey('rsa', { bits: 1024, label: 'small' });
     expect((await runSshKeygen(['-l', '-f', key.publicKeyPath])).stdout).toMatch(/^1024 /);
+  });
+});
+
+describe('signCertificate', () => {
+  let sshd: SshdServer | undefined;
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('makes user certificates sshd accepts through TrustedUserCAKeys', async () => {
+    const ca = await generateKey('ed25519', { label: 'user-ca' });
+    const key = await generateKey('ecdsa-p256', { label: 'certified' });
+    const cert = await signCertificate(ca, key, { principals: [userInfo().username], validity: '-5m:+1h', serial: 7 });
+    expect(cert.algorithm).toBe('ecdsa-sha2-nistp256-cert-v01@openssh.com');
+    const shown = await runSshKeygen(['-L', '-f', cert.path]);
+    expect(shown.stdout).toMatch(/Serial: 7/);
+    expect(shown.stdout).toContain(ca.fingerprint);
+
+    sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [], config: [`TrustedUserCAKeys ${ca.publicKeyPath}`] });
+    expect((await runSsh(sshd, 'true', { identity: key, allowFailure: true })).exitCode).toBe(255);
+    const ok = await runSsh(sshd, 'echo certified', { identity: key, config: [`CertificateFile ${cert.path}`] });
+    expect(ok.stdout).toBe('certified\n');
+  });
+
+  it('makes host certificates', async () => {
+    const ca = await generateKey('ed25519', { label: 'host-ca' });
+    const host = await generateKey('ed25519', { label: 'cert-host' });
+    const cert = await signCertificate(ca, host, { host: true, principals: ['127.0.0.1'], identity: 'the-host' });
+    const shown = await runSshKeygen(['-L', '-f', cert.path]);
+    expect(shown.stdout).toMatch(/host certificate/);
+    expect(shown.stdout).toMatch(/Key ID: "the-host"/);
   });
 });
