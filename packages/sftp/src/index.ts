@@ -106,3 +106,4 @@ export {
   SCP_MAX_LINE,
 } from './scp.ts';
 export { scpSend, scpReceive, type ScpOptions, type ScpReceiveOptions } from './scp-transfer.ts';
+export { runScpServer, parseScpCommand, splitCommand, type ScpCommand, type ScpServerOptions } from './scp-server.ts';
