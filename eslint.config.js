@@ -1,7 +1,18 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import layersPlugin from '@ssh/eslint-plugin-layers';
+
+// Each workspace package is linted with its own type-checking project (tests included), so a
+// package's lint loads one program, not every package's.
+const root = import.meta.dirname;
+const workspaceDirs = ['packages', 'apps', 'tooling']
+  .filter((group) => existsSync(path.join(root, group)))
+  .flatMap((group) => readdirSync(path.join(root, group)).map((d) => `${group}/${d}`))
+  .filter((dir) => existsSync(path.join(root, dir, 'package.json')));
+const projectFor = (dir) => (existsSync(path.join(root, dir, 'tsconfig.test.json')) ? `./${dir}/tsconfig.test.json` : `./${dir}/tsconfig.json`);
 
 // Node modules a sans-I/O core may still use: hashing and ciphers are computation, not I/O.
 const CORE_NODE_MODULES = ['node:crypto'];
@@ -14,10 +25,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: {
-        project: ['./packages/*/tsconfig.test.json', './apps/*/tsconfig.test.json', './tooling/*/tsconfig.json'],
-        tsconfigRootDir: import.meta.dirname,
-      },
+      parserOptions: { tsconfigRootDir: root },
     },
     plugins: { layers: layersPlugin },
     rules: {
@@ -29,6 +37,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...workspaceDirs.map((dir) => ({
+    files: [`${dir}/**/*.ts`],
+    languageOptions: { parserOptions: { project: [projectFor(dir)] } },
+  })),
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
