@@ -12,7 +12,7 @@ import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { sameForward, type ForwardSpec } from './forwards.ts';
 import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
-import { matchPattern, matchPatternList } from './patterns.ts';
+import { matchPattern, matchPatternList, parseAddress } from './patterns.ts';
 import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
 
@@ -327,6 +327,26 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
   }
 }
 
+/**
+ * Host name canonicalisation is not performed (the core has no resolver), so a name ssh would
+ * try to canonicalise counts as "not found in any domain": with CanonicalizeFallbackLocal no,
+ * ssh gives up, and so do we (ssh.c resolve_canonicalize).
+ */
+function checkCanonicalization(state: State, host: string): void {
+  const mode = state.get('canonicalizehostname');
+  if (mode === undefined || mode === 'no' || host === '') return;
+  if (parseAddress(host) !== undefined || host.includes(':') || /^[\d.]+$/.test(host)) return;
+  const proxy = state.get('proxycommand');
+  const jump = state.get('proxyjump');
+  const direct = (proxy === undefined || proxy === 'none') && (jump === undefined || jump === 'none');
+  if (!direct && mode !== 'always') return;
+  const dots = host.split('.').length - 1;
+  if (!host.endsWith('.') && dots > ((state.get('canonicalizemaxdots') as number | undefined) ?? 1)) return;
+  if (state.get('canonicalizefallbacklocal') !== false) return;
+  const at = state.slots.get('canonicalizefallbacklocal')?.sources[0];
+  throw new ConfigParseError(at?.file ?? '', at?.line ?? 0, `Could not resolve host "${host}" (CanonicalizeFallbackLocal no; this reader does not resolve names)`);
+}
+
 /** Options whose values take tokens, with the letters each accepts, and whether `${VAR}` works. */
 const EXPANDING: Readonly<Record<string, { letters: string; env: boolean; tilde: boolean }>> = {
   certificatefile: { letters: 'CdhijklLnpru', env: true, tilde: true },
@@ -401,6 +421,7 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     if (!state.has(key)) state.slots.set(key, { spec: CLIENT_KEYWORDS.get(key) as ClientKeyword, value, sources: [] });
   }
   const canon = state.get('canonicalizehostname');
+  checkCanonicalization(state, host);
   let wantFinal = pass1.wantFinal || (canon !== undefined && canon !== 'no');
   if (wantFinal) {
     const src = hnSlot?.sources ?? [];

@@ -144,7 +144,7 @@ function matchLine(r: R): string {
         parts.push(`${neg}localuser ${r.pick(['root', 'nobody', 'r*,!x'])}`);
         break;
       default:
-        parts.push(`${neg}${kind} ${r.pick(LISTS)}`);
+        parts.push(`${neg}${kind}${r.pick([' ', ' ', '='])}${r.pick(LISTS)}`);
     }
   }
   return `${r.pick(['Match', 'match', 'MATCH'])} ${parts.join(' ')}`;
@@ -181,6 +181,7 @@ function body(r: R, name: string, depth: number, files: Map<string, string>, all
     if (r.chance(0.15)) lines.push('# a comment line', '');
   }
   if (allowBad && r.chance(0.06)) lines.splice(r.int(lines.length + 1), 0, r.pick(BAD_LINES));
+  if (allowBad && r.chance(0.02)) lines.push(`Include ${join(dir, `config_${name.slice(1)}`)}`); // includes itself
   return lines.join('\n') + '\n';
 }
 

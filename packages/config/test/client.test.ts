@@ -309,3 +309,11 @@ describe('environment contract', () => {
     await expect(resolveClientConfigAsync(cfg, { host: 'h' }, env2)).resolves.toMatchObject({ port: 1 });
   });
 });
+
+test('CanonicalizeHostname with CanonicalizeFallbackLocal no fails as ssh does (no resolver here)', () => {
+  const text = 'CanonicalizeHostname yes\nCanonicalizeFallbackLocal no\n';
+  expect(parseError(text, {}, { host: 'web' }).line).toBe(2);
+  expect(resolve(text, { host: 'a.b.c' }).hostname).toBe('a.b.c'); // more dots than CanonicalizeMaxDots
+  expect(resolve(text, { host: '10.0.0.1' }).hostname).toBe('10.0.0.1');
+  expect(resolve(`${text}ProxyJump j\n`, { host: 'web' }).hostname).toBe('web');
+});

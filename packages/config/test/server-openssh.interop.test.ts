@@ -12,7 +12,7 @@ import { ConfigParseError, parseServerConfig, resolveServerConfig, type Resolved
 import { nodeEnvironment } from '../src/node/index.ts';
 import { pool, rng, runDump, type DumpResult } from './helpers/openssh.ts';
 
-const CONFIGS = 100;
+const CONFIGS = 80;
 const SEED = Number(process.env.CONFIG_SEED ?? 0x5d7);
 const SSHD = '/usr/sbin/sshd';
 
@@ -203,7 +203,7 @@ describe('sshd_config resolution agrees with sshd -T', () => {
       compared++;
     });
     expect(failures.slice(0, 20)).toEqual([]);
-    expect(compared).toBeGreaterThanOrEqual(60);
+    expect(compared).toBeGreaterThanOrEqual(50);
     expect(refused).toBeGreaterThan(0);
   }, 120_000);
 });
