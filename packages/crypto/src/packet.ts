@@ -41,6 +41,11 @@ export interface Sealer {
   readonly tagLength: number;
   /** The complete wire packet carrying `payload`. */
   seal(seq: number, payload: Uint8Array): Uint8Array;
+  /**
+   * The same packet as consecutive chunks, for vectored writes: with OpenSSL-backed ciphers the
+   * payload is encrypted where it lies instead of being copied into a packet buffer first.
+   */
+  sealParts(seq: number, payload: Uint8Array): Uint8Array[];
 }
 
 /** Inbound packet protection. */
@@ -112,17 +117,51 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
   const r = resolve(options, 'encrypt');
   const random = options.random ?? ((out: Uint8Array) => void randomFillSync(out));
   const { layout, blockLength, tagLength, aad } = r;
-  return {
-    blockLength,
-    tagLength,
-    seal(seq, payload) {
-      // padding_length >= 4 and (length field unless aad) + 1 + payload + padding ≡ 0 mod block.
-      const unpadded = 5 + payload.length - aad;
-      let padding = blockLength - (unpadded % blockLength);
-      if (padding < 4) padding += blockLength;
+  const paddingFor = (payloadLength: number): number => {
+    // padding_length >= 4 and (length field unless aad) + 1 + payload + padding ≡ 0 mod block.
+    const unpadded = 5 + payloadLength - aad;
+    let padding = blockLength - (unpadded % blockLength);
+    if (padding < 4) padding += blockLength;
+    return padding;
+  };
+  const partial = (layout.kind === 'etm' && layout.stream.acceptsPartial === true) || layout.kind === 'aead';
+  const sealParts = (seq: number, payload: Uint8Array): Uint8Array[] => {
+    const padding = paddingFor(payload.length);
+    const packetLength = 1 + payload.length + padding;
+    const head = Buffer.allocUnsafe(5);
+    head.writeUInt32BE(packetLength, 0);
+    head[4] = padding;
+    const pad = Buffer.allocUnsafe(padding);
+    random(pad);
+    const lengthField = head.subarray(0, 4);
+    const body = [head.subarray(4), payload, pad];
+    if (layout.kind === 'aead') return layout.aead.sealParts(seq, lengthField, body);
+    if (layout.kind === 'etm' && layout.stream.acceptsPartial === true) {
+      const out: Uint8Array[] = [lengthField];
+      for (const p of body) out.push(layout.stream.update(p));
+      out.push(layout.mac.computeParts(seq, out));
+      return out;
+    }
+    return [seal(seq, payload)];
+  };
+  const seal = (seq: number, payload: Uint8Array): Uint8Array => {
+    if (partial) {
+      const parts = sealParts(seq, payload);
+      let n = 0;
+      for (const p of parts) n += p.length;
+      const out = new Uint8Array(n);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    }
+    {
+      const padding = paddingFor(payload.length);
       const packetLength = 1 + payload.length + padding;
       const total = 4 + packetLength;
-      const buf = Buffer.allocUnsafe(layout.kind === 'aead' ? total : total + tagLength);
+      const buf = Buffer.allocUnsafe(total + tagLength);
       buf.writeUInt32BE(packetLength, 0);
       buf[4] = padding;
       buf.set(payload, 5);
@@ -130,8 +169,6 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
       switch (layout.kind) {
         case 'plain':
           return view(buf);
-        case 'aead':
-          return view(layout.aead.seal(seq, buf, 4));
         case 'etm': {
           buf.set(layout.stream.update(buf.subarray(4, total)), 4);
           buf.set(layout.mac.compute(seq, buf.subarray(0, total)), total);
@@ -143,8 +180,9 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
           return view(buf);
         }
       }
-    },
+    }
   };
+  return { blockLength, tagLength, seal, sealParts };
 }
 
 /** Creates the inbound side. */

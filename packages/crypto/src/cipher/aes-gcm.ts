@@ -46,6 +46,16 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
           next();
           return out;
         },
+        sealParts(_seq, lengthField, parts) {
+          const c = createCipheriv(algo, k, iv, { authTagLength: TAG });
+          c.setAAD(lengthField);
+          const out: Uint8Array[] = [lengthField];
+          for (const p of parts) out.push(c.update(p));
+          c.final();
+          out.push(c.getAuthTag());
+          next();
+          return out;
+        },
         decryptLength(_seq, head) {
           if (head.length < 4) throw new PacketLengthError(head.length, 'need 4 bytes of packet header');
           return (((head[0] as number) << 24) | ((head[1] as number) << 16) | ((head[2] as number) << 8) | (head[3] as number)) >>> 0;

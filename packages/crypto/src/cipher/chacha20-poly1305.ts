@@ -15,7 +15,7 @@
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
 import { MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
-import { poly1305 } from '../primitives/poly1305.ts';
+import { poly1305, poly1305Parts } from '../primitives/poly1305.ts';
 import type { AeadCipher, AeadCipherImpl } from './types.ts';
 
 const TAG = 16;
@@ -57,6 +57,13 @@ export const chacha20Poly1305: AeadCipherImpl = {
         if (aadLength > 0) out.set(xorLength(seq, data), 0);
         out.set(c.update(data.subarray(aadLength)), aadLength);
         out.set(tagOf(polyKey, out.subarray(0, data.length)), data.length);
+        return out;
+      },
+      sealParts(seq, lengthField, parts) {
+        const { c, polyKey } = mainStream(seq);
+        const out: Uint8Array[] = [xorLength(seq, lengthField)];
+        for (const p of parts) out.push(c.update(p));
+        out.push(poly1305Parts(out, polyKey));
         return out;
       },
       decryptLength(seq, head) {

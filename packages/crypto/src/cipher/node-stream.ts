@@ -28,12 +28,10 @@ export function nodeStreamCipher(opensslName: string, keyLength: number, ivLengt
       const c = direction === 'encrypt' ? createCipheriv(opensslName, key, iv) : createDecipheriv(opensslName, key, iv);
       c.setAutoPadding(false);
       return {
-        update(data: Uint8Array): Uint8Array {
-          if (data.length % blockLength !== 0) {
-            throw new CryptoParameterError(`data length ${data.length} is not a multiple of the block size ${blockLength}`);
-          }
-          return c.update(data);
-        },
+        acceptsPartial: true,
+        // Pieces of any length: OpenSSL keeps a partial block until the rest arrives. Callers
+        // keep the total block-aligned (the packet layer by padding, cipherEncrypt by checking).
+        update: (data: Uint8Array): Uint8Array => c.update(data),
       };
     },
   };

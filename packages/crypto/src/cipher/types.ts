@@ -21,6 +21,12 @@ export interface CipherInfo {
 export interface CipherStream {
   /** Transforms `data` (a multiple of the block length) and returns the result. */
   update(data: Uint8Array): Uint8Array;
+  /**
+   * True when `update` takes pieces of any length as long as their total is block-aligned
+   * (OpenSSL buffers partial blocks; stream ciphers have none): the packet layer then encrypts a
+   * payload in place of copying it first.
+   */
+  readonly acceptsPartial?: boolean;
 }
 
 /** A cipher without integrity (paired with a MAC by the packet layer). */
@@ -37,6 +43,11 @@ export interface StreamCipherImpl extends CipherInfo {
 export interface AeadCipher {
   /** Returns header' || ciphertext || tag for `data` = header || plaintext. */
   seal(seq: number, data: Uint8Array, aadLength: number): Uint8Array;
+  /**
+   * Packet form of `seal` without copying the body first: `lengthField` (4 bytes) then `parts`
+   * (their concatenation is the plaintext). Returns the wire packet as consecutive chunks.
+   */
+  sealParts(seq: number, lengthField: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[];
   /** The packet length field from the first 4 bytes of a packet on the wire. */
   decryptLength(seq: number, head: Uint8Array): number;
   /** Checks the tag and returns the plaintext after the header; throws `MacError`. */

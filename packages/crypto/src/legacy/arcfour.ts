@@ -22,7 +22,7 @@ function arcfourCipher(keyLength: number, discard: number): StreamCipherImpl {
       checkLength('key', key, keyLength);
       const rc4 = new Rc4(key);
       if (discard > 0) rc4.skip(discard);
-      return { update: (data) => rc4.process(data) };
+      return { acceptsPartial: true, update: (data) => rc4.process(data) };
     },
   };
 }

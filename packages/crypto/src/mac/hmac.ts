@@ -20,13 +20,17 @@ export function hmacMac(hashName: HashName, keyLength: number, tagLength: number
       checkLength('MAC key', key, keyLength);
       const k = Buffer.from(key);
       const seqBuf = Buffer.alloc(4);
-      const compute = (seq: number, data: Uint8Array): Uint8Array => {
+      const computeParts = (seq: number, parts: readonly Uint8Array[]): Uint8Array => {
         seqBuf.writeUInt32BE(seq >>> 0, 0);
-        const d = createHmac(hashName, k).update(seqBuf).update(data).digest();
+        const h = createHmac(hashName, k).update(seqBuf);
+        for (const p of parts) h.update(p);
+        const d = h.digest();
         return d.length === tagLength ? d : d.subarray(0, tagLength);
       };
+      const compute = (seq: number, data: Uint8Array): Uint8Array => computeParts(seq, [data]);
       return {
         compute,
+        computeParts,
         verify(seq, data, tag) {
           return tag.length === tagLength && timingSafeEqual(compute(seq, data), tag);
         },

@@ -16,6 +16,8 @@ export interface MacImpl {
 export interface Mac {
   /** MAC of uint32 `seq` followed by `data`. */
   compute(seq: number, data: Uint8Array): Uint8Array;
+  /** MAC of uint32 `seq` followed by the concatenation of `parts`. */
+  computeParts(seq: number, parts: readonly Uint8Array[]): Uint8Array;
   /** Constant-time check of `tag` against the MAC of `seq` || `data`. */
   verify(seq: number, data: Uint8Array, tag: Uint8Array): boolean;
 }

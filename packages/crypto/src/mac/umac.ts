@@ -27,6 +27,7 @@ export function umacMac(tagLength: 8 | 16, etm: boolean): MacImpl {
       };
       return {
         compute,
+        computeParts: (seq, parts) => compute(seq, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)),
         verify: (seq, data, tag) => tag.length === tagLength && timingSafeEqual(compute(seq, data), tag),
       };
     },

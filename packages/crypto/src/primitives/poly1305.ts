@@ -39,15 +39,26 @@ function load(): Poly1305Module {
   return mod;
 }
 
-/** Poly1305 tag (16 bytes) of `message` under the one-time `key` (32 bytes). */
-export function poly1305(message: Uint8Array, key: Uint8Array): Uint8Array {
+/** Poly1305 tag (16 bytes) of the concatenation of `parts` under the one-time `key` (32 bytes). */
+export function poly1305Parts(parts: readonly Uint8Array[], key: Uint8Array): Uint8Array {
   if (key.length !== 32) throw new CryptoParameterError(`Poly1305 key must be 32 bytes, got ${key.length}`);
   const m = load();
-  const needed = MSG_OFFSET + message.length;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const needed = MSG_OFFSET + length;
   if (m.memory.buffer.byteLength < needed) m.memory.grow(Math.ceil((needed - m.memory.buffer.byteLength) / PAGE));
   const mem = new Uint8Array(m.memory.buffer);
   mem.set(key, 0);
-  mem.set(message, MSG_OFFSET);
-  m.mac(MSG_OFFSET, message.length);
+  let at = MSG_OFFSET;
+  for (const p of parts) {
+    mem.set(p, at);
+    at += p.length;
+  }
+  m.mac(MSG_OFFSET, length);
   return mem.slice(32, 48);
+}
+
+/** Poly1305 tag (16 bytes) of `message` under the one-time `key` (32 bytes). */
+export function poly1305(message: Uint8Array, key: Uint8Array): Uint8Array {
+  return poly1305Parts([message], key);
 }
