@@ -12,6 +12,7 @@
 
 import { mpintByteLength } from './mpint.ts';
 import { type Reader } from './reader.ts';
+import { type FieldEntry, fieldEntries, readFields, sizeFields, writeFields } from './fields.ts';
 import { Writer } from './writer.ts';
 
 /** The enclosing struct's values (decoded so far, or being encoded). */
@@ -374,58 +375,6 @@ export function wrapped<T>(inner: Codec<T>): WrappedCodec<T> {
 // ---------------------------------------------------------------------------------------------
 // Structs and keyed tails
 // ---------------------------------------------------------------------------------------------
-
-/** A field with its codec and the name it has in errors. */
-export interface FieldEntry {
-  readonly name: string;
-  readonly path: string;
-  readonly codec: Codec<unknown>;
-}
-
-/** Checks a record of fields (no numeric keys, tails last, optionals at the end) and lists it. */
-export function fieldEntries(fields: Fields, owner: string): readonly FieldEntry[] {
-  const entries: FieldEntry[] = [];
-  const names = Object.keys(fields);
-  let sawOptionalTail = false;
-  names.forEach((name, i) => {
-    // Integer-like keys would be enumerated before the others, breaking "key order = wire order".
-    if (/^(0|[1-9]\d*)$/.test(name)) throw new RangeError(`${owner}: field name ${name} is numeric; key order would not be wire order`);
-    const codec = fields[name] as Codec<unknown>;
-    if (codec.tail && i !== names.length - 1) throw new RangeError(`${owner}.${name} consumes the rest of the input, so it must be last`);
-    if (codec.kind === 'optional') sawOptionalTail = true;
-    else if (sawOptionalTail) throw new RangeError(`${owner}.${name} follows an optional tail field`);
-    entries.push({ name, path: `${owner}.${name}`, codec });
-  });
-  return entries;
-}
-
-/** Encoded size of `v` by `entries`. */
-export function sizeFields(entries: readonly FieldEntry[], v: Siblings): number {
-  let n = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as FieldEntry;
-    n += e.codec.size(v[e.name], v);
-  }
-  return n;
-}
-
-/** Writes `v` by `entries`. */
-export function writeFields(entries: readonly FieldEntry[], w: Writer, v: Siblings): void {
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as FieldEntry;
-    e.codec.write(w, v[e.name], v);
-  }
-}
-
-/** Reads the fields into `out` (which may already hold a discriminant) and returns it. */
-export function readFields(entries: readonly FieldEntry[], r: Reader, out: Record<string, unknown>): Record<string, unknown> {
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as FieldEntry;
-    const value = e.codec.read(r, e.path, out);
-    if (value !== undefined) out[e.name] = value;
-  }
-  return out;
-}
 
 export interface StructCodec<F extends Fields> extends Codec<InferFields<F>> {
   readonly kind: 'struct';

@@ -5,20 +5,9 @@
  * @module
  */
 
-import {
-  type Cases,
-  type Codec,
-  type FieldEntry,
-  type Fields,
-  type InferFields,
-  type Table,
-  type TableBody,
-  fieldEntries,
-  readFields,
-  sizeFields,
-  writeFields,
-} from './codecs.ts';
+import { type Cases, type Codec, type Fields, type InferFields, type Table, type TableBody } from './codecs.ts';
 import { WireError } from './errors.ts';
+import { type FieldEntry, fieldEntries, readFields, sizeFields, writeFields } from './fields.ts';
 import { Reader, type ReaderOptions } from './reader.ts';
 import { Writer } from './writer.ts';
 
