@@ -112,10 +112,31 @@ function view(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * Padding bytes from a 4 KiB pool refilled by node:crypto: one randomFillSync call per packet
+ * costs more than encrypting a small packet.
+ */
+function pooledRandom(): (out: Uint8Array) => void {
+  const pool = new Uint8Array(4096);
+  let at = pool.length;
+  return (out) => {
+    if (out.length > pool.length) {
+      randomFillSync(out);
+      return;
+    }
+    if (at + out.length > pool.length) {
+      randomFillSync(pool);
+      at = 0;
+    }
+    out.set(pool.subarray(at, at + out.length));
+    at += out.length;
+  };
+}
+
 /** Creates the outbound side. */
 export function createSealer(options: PacketProtectionOptions): Sealer {
   const r = resolve(options, 'encrypt');
-  const random = options.random ?? ((out: Uint8Array) => void randomFillSync(out));
+  const random = options.random ?? pooledRandom();
   const { layout, blockLength, tagLength, aad } = r;
   const paddingFor = (payloadLength: number): number => {
     // padding_length >= 4 and (length field unless aad) + 1 + payload + padding ≡ 0 mod block.
