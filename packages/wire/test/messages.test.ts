@@ -24,6 +24,7 @@ import {
   messageName,
   methodMessageTables,
   userauthPublickeyMessages,
+  userauthSignedData,
   type ChannelRequestOf,
   type UserauthRequest as UserauthRequestType,
 } from '../src/index.ts';
@@ -186,5 +187,35 @@ describe('types', () => {
     // @ts-expect-error: exec has no `cmd` field
     const wrong: Exec = { type: 'exec', cmd: new Uint8Array(0) };
     expect(wrong.type).toBe('exec');
+  });
+});
+
+describe('userauthSignedData (RFC 4252 §7, §9)', () => {
+  const sid = Uint8Array.of(0xaa, 0xbb);
+  it('publickey: session id, then the request with TRUE and without the signature', () => {
+    const req: UserauthRequestType = {
+      userName: 'u',
+      serviceName: 'ssh-connection',
+      methodName: 'publickey',
+      method: { type: 'publickey', hasSignature: true, algorithm: 'ssh-ed25519', publicKey: Uint8Array.of(1, 2), signature: Uint8Array.of(9) },
+    };
+    const signed = userauthSignedData(sid, req);
+    const payload = UserauthRequest.encode(req);
+    // string session id || the payload without its trailing signature string
+    expect(toHex(signed)).toBe(toHex(Uint8Array.of(0, 0, 0, 2, 0xaa, 0xbb, ...payload.subarray(0, payload.length - 5))));
+  });
+  it('hostbased: everything but the signature', () => {
+    const req: UserauthRequestType = {
+      userName: 'u',
+      serviceName: 'ssh-connection',
+      methodName: 'hostbased',
+      method: { type: 'hostbased', algorithm: 'ssh-ed25519', hostKey: Uint8Array.of(3), clientHostName: 'h.example', clientUserName: 'v', signature: Uint8Array.of(9, 9) },
+    };
+    const payload = UserauthRequest.encode(req);
+    expect(userauthSignedData(sid, req)).toEqual(Uint8Array.of(0, 0, 0, 2, 0xaa, 0xbb, ...payload.subarray(0, payload.length - 6)));
+  });
+  it('refuses methods without a signature', () => {
+    const req: UserauthRequestType = { userName: 'u', serviceName: 's', methodName: 'none', method: { type: 'none' } };
+    expect(() => userauthSignedData(sid, req)).toThrow(RangeError);
   });
 });

@@ -11,6 +11,7 @@
 import * as W from '../codecs.ts';
 import { type CaseValue, type Cases } from '../codecs.ts';
 import { type Infer, defineMessage, defineMessageTable, defineTable } from '../schema.ts';
+import { Writer } from '../writer.ts';
 import { MSG } from './numbers.ts';
 
 const methods = {
@@ -27,6 +28,14 @@ const methods = {
     hasSignature: W.bool,
     algorithm: W.latin1,
     publicKey: W.bytes,
+    signature: W.when('hasSignature', W.bytes),
+  },
+  /** OpenSSH PROTOCOL §2.5: publickey bound to the server's host key (the signature covers it). */
+  'publickey-hostbound-v00@openssh.com': {
+    hasSignature: W.bool,
+    algorithm: W.latin1,
+    publicKey: W.bytes,
+    hostKey: W.bytes,
     signature: W.when('hasSignature', W.bytes),
   },
   /** RFC 4252 §9 */
@@ -79,6 +88,35 @@ export const UserauthBanner = defineMessage(MSG.USERAUTH_BANNER, 'SSH_MSG_USERAU
   languageTag: W.latin1,
 });
 export type UserauthBanner = Infer<typeof UserauthBanner>;
+
+/**
+ * The data a publickey, publickey-hostbound or hostbased signature covers: the session identifier
+ * as a string, then the request up to (not including) the signature, with the boolean TRUE for
+ * the publickey methods. RFC 4252 §7 and §9, OpenSSH PROTOCOL §2.5.
+ */
+export function userauthSignedData(sessionId: Uint8Array, request: UserauthRequest): Uint8Array {
+  const m = request.method;
+  const w = new Writer(128 + sessionId.length);
+  w.bytes(sessionId).u8(MSG.USERAUTH_REQUEST).utf8(request.userName).latin1(request.serviceName).latin1(request.methodName);
+  if (m instanceof Uint8Array || m.type !== request.methodName) throw new RangeError('the request has no known method to sign');
+  switch (m.type) {
+    case 'publickey':
+      w.bool(true).latin1(m.algorithm).bytes(m.publicKey);
+      break;
+    case 'publickey-hostbound-v00@openssh.com':
+      w.bool(true).latin1(m.algorithm).bytes(m.publicKey).bytes(m.hostKey);
+      break;
+    case 'hostbased':
+      w.latin1(m.algorithm).bytes(m.hostKey).latin1(m.clientHostName).utf8(m.clientUserName);
+      break;
+    case 'none':
+    case 'password':
+    case 'keyboard-interactive':
+    case 'gssapi-with-mic':
+      throw new RangeError(`method ${m.type} carries no signature`);
+  }
+  return w.finish();
+}
 
 export const userauthMessages = [UserauthRequest, UserauthFailure, UserauthSuccess, UserauthBanner] as const;
 
