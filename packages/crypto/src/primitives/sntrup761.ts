@@ -85,10 +85,12 @@ function r3Mult(f: ArrayLike<number>, g: ArrayLike<number>): Int8Array {
 
 /** 1/in in R3, or undefined when `in` is not invertible. */
 function r3Recip(input: ArrayLike<number>): Int8Array | undefined {
-  const f = new Int32Array(P + 1);
-  const g = new Int32Array(P + 1);
-  const v = new Int32Array(P + 1);
-  const r = new Int32Array(P + 1);
+  // Coefficients stay in {-1, 0, 1}; a sum of two lies in [-2, 2] and reduces through F3.
+  const F3 = [1, -1, 0, 1, -1];
+  let f = new Int8Array(P + 1);
+  let g = new Int8Array(P + 1);
+  let v = new Int8Array(P + 1);
+  let r = new Int8Array(P + 1);
   r[0] = 1;
   f[0] = 1;
   f[P - 1] = -1;
@@ -101,20 +103,14 @@ function r3Recip(input: ArrayLike<number>): Int8Array | undefined {
     const sign = -(g[0] as number) * (f[0] as number);
     if (delta > 0 && g[0] !== 0) {
       delta = -delta;
-      for (let i = 0; i <= P; i++) {
-        let t = f[i] as number;
-        f[i] = g[i] as number;
-        g[i] = t;
-        t = v[i] as number;
-        v[i] = r[i] as number;
-        r[i] = t;
-      }
+      [f, g] = [g, f];
+      [v, r] = [r, v];
     }
     delta += 1;
-    for (let i = 0; i <= P; i++) g[i] = f3Freeze((g[i] as number) + sign * (f[i] as number));
-    for (let i = 0; i <= P; i++) r[i] = f3Freeze((r[i] as number) + sign * (v[i] as number));
-    g.copyWithin(0, 1, P + 1);
+    // g = (g + sign f) / x, r = r + sign v
+    for (let i = 0; i < P; i++) g[i] = F3[(g[i + 1] as number) + sign * (f[i + 1] as number) + 2] as number;
     g[P] = 0;
+    if (sign !== 0) for (let i = 0; i <= P; i++) r[i] = F3[(r[i] as number) + sign * (v[i] as number) + 2] as number;
   }
   if (delta !== 0) return undefined;
   const sign = f[0] as number;
@@ -123,12 +119,18 @@ function r3Recip(input: ArrayLike<number>): Int8Array | undefined {
   return out;
 }
 
+/** x modulo q, centered, for |x| < 2^40 (float reciprocal instead of an integer division). */
+function fqReduce(x: number): number {
+  const r = x - Q * Math.round(x * (1 / Q));
+  return r > Q12 ? r - Q : r < -Q12 ? r + Q : r;
+}
+
 /** 1/(3 in) in Rq (always exists: x^p - x - 1 is irreducible modulo q). */
 function rqRecip3(input: ArrayLike<number>): Int16Array {
-  const f = new Int32Array(P + 1);
-  const g = new Int32Array(P + 1);
-  const v = new Int32Array(P + 1);
-  const r = new Int32Array(P + 1);
+  let f = new Int32Array(P + 1);
+  let g = new Int32Array(P + 1);
+  let v = new Int32Array(P + 1);
+  let r = new Int32Array(P + 1);
   r[0] = fqRecip(3);
   f[0] = 1;
   f[P - 1] = -1;
@@ -140,22 +142,16 @@ function rqRecip3(input: ArrayLike<number>): Int16Array {
     v[0] = 0;
     if (delta > 0 && g[0] !== 0) {
       delta = -delta;
-      for (let i = 0; i <= P; i++) {
-        let t = f[i] as number;
-        f[i] = g[i] as number;
-        g[i] = t;
-        t = v[i] as number;
-        v[i] = r[i] as number;
-        r[i] = t;
-      }
+      [f, g] = [g, f];
+      [v, r] = [r, v];
     }
     delta += 1;
     const f0 = f[0] as number;
     const g0 = g[0] as number;
-    for (let i = 0; i <= P; i++) g[i] = fqFreeze(f0 * (g[i] as number) - g0 * (f[i] as number));
-    for (let i = 0; i <= P; i++) r[i] = fqFreeze(f0 * (r[i] as number) - g0 * (v[i] as number));
-    g.copyWithin(0, 1, P + 1);
+    // g = (f0 g - g0 f) / x, r = f0 r - g0 v
+    for (let i = 0; i < P; i++) g[i] = fqReduce(f0 * (g[i + 1] as number) - g0 * (f[i + 1] as number));
     g[P] = 0;
+    for (let i = 0; i <= P; i++) r[i] = fqReduce(f0 * (r[i] as number) - g0 * (v[i] as number));
   }
   const scale = fqRecip(f[0] as number);
   const out = new Int16Array(P);
