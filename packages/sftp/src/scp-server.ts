@@ -139,7 +139,8 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
   const paths: string[] = [];
   for (const p of cmd.paths) {
     const mapped = map(p);
-    paths.push(...(/[*?[]/.test(mapped) ? await localGlob(local, [mapped]) : [mapped]));
+    // A pattern that matches nothing is reported like a missing file, as a shell would leave it.
+    paths.push(...(/[*?[]/.test(mapped) ? await localGlob(local, [mapped]).catch(() => [mapped]) : [mapped]));
   }
   await scpSendWithErrors(stream, local, paths, transfer);
 }

@@ -1,6 +1,6 @@
 /** OpenSSH `scp -O` (legacy protocol) against our SCP server, through a fake ssh given with -S. */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,16 +76,28 @@ describe('scp -O against our server', () => {
     expect(r.stderr).toMatch(/No such file/);
   }, 60000);
 
-  it('keeps paths inside the root', async () => {
+  it('keeps paths inside the root: .., symlinks out, globs through symlinks', async () => {
     writeFileSync(join(work, 'secret'), 's');
     writeFileSync(join(local, 'f'), 'f');
+    mkdirSync(join(work, 'outside'));
+    symlinkSync(join(work, 'outside'), join(root, 'out-link'));
+    symlinkSync('../secret', join(root, 'secret-link'));
     let r = await scp(['host:/../secret', 'got']);
     expect(existsSync(join(local, 'got'))).toBe(false);
     r = await scp(['f', 'host:../../escaped']);
     expect(r.code).toBe(0);
     expect(existsSync(join(work, 'escaped'))).toBe(false);
     expect(existsSync(join(root, 'escaped'))).toBe(true);
-  }, 60000);
+    r = await scp(['f', 'host:/out-link/']);
+    expect(r.code).not.toBe(0);
+    r = await scp(['-r', 'f', 'host:/out-link/x']);
+    expect(existsSync(join(work, 'outside/f')) || existsSync(join(work, 'outside/x'))).toBe(false);
+    r = await scp(['host:/secret-link', 'got2']);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(join(local, 'got2'))).toBe(false);
+    r = await scp(['host:/out-link/*', '.']);
+    expect(r.code).not.toBe(0);
+  }, 90000);
 });
 
 describe('scp command parsing', () => {

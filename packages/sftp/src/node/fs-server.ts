@@ -17,9 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs } from '../attrs.ts';
 import { FXF } from '../constants.ts';
-import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid, SFTPPermissionDenied } from '../errors.ts';
-import { normalizePath } from '../paths.ts';
+import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid } from '../errors.ts';
 import { SFTPServer, type ServerFile } from '../server.ts';
+import { ChrootResolver } from './chroot.ts';
 import { fsError } from './fs-errors.ts';
 import { statsToAttrs } from './local-fs.ts';
 
@@ -69,8 +69,8 @@ async function readIdTable(file: string): Promise<IdTable> {
 
 export class LocalSFTPServer extends SFTPServer {
   private readonly root: string | undefined;
+  private readonly chroot: ChrootResolver | undefined;
   private readonly home: string;
-  private rootReal: Promise<string> | undefined;
   private users: Promise<IdTable> | undefined;
   private groups: Promise<IdTable> | undefined;
 
@@ -107,56 +107,21 @@ export class LocalSFTPServer extends SFTPServer {
   constructor(options: LocalSFTPServerOptions = {}) {
     super();
     this.root = options.chroot === undefined ? undefined : path.resolve(options.chroot);
+    this.chroot = this.root === undefined ? undefined : new ChrootResolver(this.root);
     this.home = path.resolve(options.home ?? process.cwd());
   }
 
-  private realRoot(): Promise<string> {
-    this.rootReal ??= fs.realpath(this.root ?? '/');
-    return this.rootReal;
-  }
-
   override mapPath(p: string): string {
-    if (this.root === undefined) return path.resolve(this.home, p);
-    const virtual = normalizePath(`/${p}`);
-    return virtual === '/' ? this.root : this.root + virtual;
+    return this.chroot ? this.chroot.toLocal(p) : path.resolve(this.home, p);
   }
 
   override reverseMapPath(p: string): string {
-    if (this.root === undefined || !p.startsWith('/')) return p;
-    if (p === this.root) return '/';
-    if (p.startsWith(`${this.root}/`)) return p.slice(this.root.length);
-    return p;
+    return this.chroot ? this.chroot.toClient(p) : p;
   }
 
-  private async inside(real: string): Promise<boolean> {
-    const root = await this.realRoot();
-    return real === root || real.startsWith(root === '/' ? '/' : `${root}/`);
-  }
-
-  /** The real path `p` denotes (its parent resolved when the final symlink is not followed), checked against the chroot. */
-  private async resolve(p: string, followFinal: boolean): Promise<string> {
-    if (this.root === undefined) return p;
-    const root = await this.realRoot();
-    if (p === this.root) return root;
-    let real: string;
-    if (followFinal) {
-      try {
-        real = await fs.realpath(p);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e);
-        // Missing, or a dangling symlink: a dangling link could create a file where it points.
-        const isLink = await fs.lstat(p).then(
-          (st) => st.isSymbolicLink(),
-          () => false,
-        );
-        if (isLink) throw new SFTPNoSuchFile('No such file');
-        real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
-      }
-    } else {
-      real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
-    }
-    if (!(await this.inside(real))) throw new SFTPPermissionDenied('Permission denied');
-    return real;
+  /** The real path `p` denotes under the chroot (checked), or `p` itself without one. */
+  private resolve(p: string, followFinal: boolean): Promise<string> {
+    return this.chroot ? this.chroot.resolve(p, followFinal) : Promise.resolve(p);
   }
 
   override open(p: string, pflags: number, attrs: SFTPAttrs): Promise<ServerFile> {
@@ -336,7 +301,7 @@ export class LocalSFTPServer extends SFTPServer {
     return wrap(async () => {
       const real = await this.resolve(p, true);
       if (!(await fs.stat(real)).isDirectory()) throw new SFTPNotADirectory('Not a directory');
-      const parent = this.root !== undefined && real === (await this.realRoot()) ? real : path.dirname(real);
+      const parent = this.chroot && real === (await this.chroot.realRoot()) ? real : path.dirname(real);
       const lstatName = async (name: string): Promise<SFTPName | undefined> => {
         try {
           return { filename: name, longname: '', attrs: statsToAttrs(await fs.lstat(path.join(real, name))) };

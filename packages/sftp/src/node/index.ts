@@ -16,3 +16,4 @@ export function startSftpClient(stream: SftpByteStream, options: SFTPClientOptio
 }
 export { LocalSFTPServer, type LocalSFTPServerOptions } from './fs-server.ts';
 export { fsError } from './fs-errors.ts';
+export { ChrootResolver, chrootLocalFs } from './chroot.ts';
