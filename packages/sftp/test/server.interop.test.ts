@@ -73,7 +73,7 @@ describe('OpenSSH sftp against our server', () => {
     expect(readFileSync(join(local, 'treecopy/a.txt'), 'utf8')).toBe('A');
     expect(existsSync(join(root, 'x'))).toBe(false);
     expect(r.stdout).toMatch(/-rw-r-----\s+\S+\s+\S+\s+\S+\s+3145733 .* \/d\/moved\.bin/);
-  });
+  }, 60000);
 
   it('keeps a chroot: .., absolute paths and symlinks that point out are refused', async () => {
     writeFileSync(join(work, 'secret'), 'top secret');
@@ -122,5 +122,5 @@ describe('OpenSSH sftp against our server', () => {
     expect(existsSync(join(root, 'moved-out'))).toBe(true);
     // The absolute symlink was stored inside the root, where it points at nothing.
     expect(readlinkSync(join(root, 'abs-link'))).toBe(join(root, 'etc/passwd'));
-  });
+  }, 60000);
 });

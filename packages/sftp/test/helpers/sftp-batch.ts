@@ -25,7 +25,7 @@ export interface BatchResult {
 }
 
 /** `sftp -b - -D launcher` with `commands` on stdin, run in `cwd`; killed after `timeoutMs`. */
-export function sftpBatch(launcher: string, commands: readonly string[], cwd: string, timeoutMs = 20000): Promise<BatchResult> {
+export function sftpBatch(launcher: string, commands: readonly string[], cwd: string, timeoutMs = 50000): Promise<BatchResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('sftp', ['-q', '-b', '-', '-D', launcher], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
