@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes, 
 import {
   DerReader,
   derAlgorithm,
+  derNull,
   derInteger,
   derOctetString,
   derSequence,
@@ -245,7 +246,7 @@ export function encryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array, o
   const iv = new Uint8Array(randomBytes(cipher.ivLength));
   const key = new Uint8Array(pbkdf2Sync(asBytes(passphrase), salt, iterations, cipher.keyLength, hash));
   const encrypted = cbcEncrypt(cipher, key, iv, der);
-  const kdf = derAlgorithm(PBKDF2, derSequence(derOctetString(salt), derInteger(iterations), derAlgorithm(prfOid)));
+  const kdf = derAlgorithm(PBKDF2, derSequence(derOctetString(salt), derInteger(iterations), derAlgorithm(prfOid, derNull())));
   const scheme = derAlgorithm(cipher.oid as string, derOctetString(iv));
   return derSequence(derAlgorithm(PBES2, derSequence(kdf, scheme)), derOctetString(encrypted));
 }
