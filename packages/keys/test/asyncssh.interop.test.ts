@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { importPrivateKey, importPublicKey, KeyEncryptionError } from '../src/index.ts';
+import { importPrivateKey, importPublicKey, KeyEncryptionError, type PrivateKeyFormat } from '../src/index.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
 
 const SCRIPT = join(import.meta.dirname, 'helpers', 'asyncssh_keys.py');
@@ -39,7 +39,7 @@ beforeAll(async () => {
   const requests = GENERATABLE.map((alg) => {
     const key = testKey(alg);
     const sigs = key.sigAlgorithms.map((a) => [a, Buffer.from(key.sign(MESSAGE, a)).toString('base64')]);
-    const formats = ['openssh', 'pkcs8-pem', ...(alg === 'ssh-ed25519' || alg === 'ssh-ed448' ? [] : ['pkcs1-pem'])] as const;
+    const formats: PrivateKeyFormat[] = ['openssh', 'pkcs8-pem', ...(alg === 'ssh-ed25519' || alg === 'ssh-ed448' ? [] : (['pkcs1-pem'] as const))];
     const keys = formats.flatMap((f) => [
       { private: new TextDecoder().decode(key.exportPrivateKey(f)), sigs },
       { private: new TextDecoder().decode(key.exportPrivateKey(f, { passphrase: 'pw', rounds: 2 })), passphrase: 'pw', sigs: [] },
