@@ -59,6 +59,19 @@ export { cipherKeyInfo, cipherEncrypt, cipherDecrypt, type CipherKeyInfo } from 
 export { bcryptPbkdf } from './kdf/bcrypt-pbkdf.ts';
 export { Blowfish } from './primitives/blowfish.ts';
 export { Rc4 } from './primitives/rc4.ts';
+export { Cast128 } from './primitives/cast128.ts';
+export { Seed } from './primitives/seed.ts';
+export { Umac } from './primitives/umac.ts';
+export { poly1305, poly1305Parts } from './primitives/poly1305.ts';
+export {
+  sntrup761Keygen,
+  sntrup761Encapsulate,
+  sntrup761Decapsulate,
+  SNTRUP761_PUBLIC_KEY_BYTES,
+  SNTRUP761_SECRET_KEY_BYTES,
+  SNTRUP761_CIPHERTEXT_BYTES,
+  SNTRUP761_SHARED_BYTES,
+} from './primitives/sntrup761.ts';
 export {
   KEX,
   kexAlgorithms,
