@@ -63,8 +63,11 @@ export class AgentFrameReader {
         continue;
       }
       const n = Math.min(this.want - this.have, chunk.length - at);
-      // Copies: the caller may reuse its chunk once push returns.
-      this.parts.push(chunk.slice(at, at + n));
+      // Copies (plain Uint8Arrays even from a Buffer, whose slice() is a view): the caller may
+      // reuse its chunk once push returns.
+      const part = new Uint8Array(n);
+      part.set(chunk.subarray(at, at + n));
+      this.parts.push(part);
       this.have += n;
       at += n;
       if (this.have === this.want) {
