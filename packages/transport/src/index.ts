@@ -37,3 +37,23 @@ export {
   type AlgorithmOffer,
   type OfferOptions,
 } from './algorithms.ts';
+export {
+  UserauthClient,
+  UserauthServer,
+  chooseSigAlgorithm,
+  type AuthTransport,
+  type UserauthClientOptions,
+  type UserauthClientEvent,
+  type ClientAnswer,
+  type ClientKey,
+  type ClientMethod,
+  type ExternalKey,
+  type HostBasedIdentity,
+  type KbdintPrompt,
+  type UserauthServerOptions,
+  type UserauthServerEvent,
+  type ServerAnswer,
+  type ServerMethod,
+  type KbdintChallenge,
+  type PasswordChangeRequired,
+} from './userauth/index.ts';

@@ -1,0 +1,555 @@
+/**
+ * Client side of user authentication as a sans-I/O machine over a `Transport`. RFC 4252 (none,
+ * password with password change, publickey, hostbased), RFC 4256 (keyboard-interactive), OpenSSH
+ * PROTOCOL §2.5 (publickey-hostbound-v00@openssh.com), RFC 8332 §3.3 and RFC 8308 (rsa-sha2-*
+ * chosen from server-sig-algs).
+ *
+ * Feed it every transport event with `handle()`; it sends the service request once the first key
+ * exchange completes, then tries methods in AsyncSSH's order (hostbased, publickey,
+ * keyboard-interactive, password) among those the server allows. Questions for the application
+ * (a password, answers to a challenge, a signature from an agent) come out of `nextEvent()` with an
+ * `id`, answered by `resolve(id, value)`. A server that misbehaves never makes `handle()` throw:
+ * the machine disconnects and reports a `failure` event.
+ * @module
+ */
+
+import { SSHKey, type SSHCertificate, type SSHKeyPair } from '@ssh/keys';
+import {
+  DISCONNECT,
+  MSG,
+  ServiceAccept,
+  ServiceRequest,
+  UserauthBanner,
+  UserauthFailure,
+  UserauthInfoRequest,
+  UserauthInfoResponse,
+  UserauthPasswdChangereq,
+  UserauthPkOk,
+  UserauthRequest,
+  userauthSignedData,
+} from '@ssh/wire';
+import { DisconnectError, PermissionDenied, ProtocolError } from '../errors.ts';
+import {
+  CONNECTION_SERVICE,
+  HOSTBOUND_EXTENSION,
+  METHOD,
+  USERAUTH_SERVICE,
+  chooseSigAlgorithm,
+  sameBytes,
+  type AuthTransport,
+  type TransportEvent,
+} from './common.ts';
+
+/** A key held elsewhere (an agent): signatures are asked for with a `sign` event. */
+export interface ExternalKey {
+  readonly publicKey: SSHKey | SSHCertificate;
+}
+
+/** A private key, a key with its certificate (SSHKeyPair), or a key signed for elsewhere. */
+export type ClientKey = SSHKey | SSHKeyPair | ExternalKey;
+
+export type ClientMethod = 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
+
+export interface HostBasedIdentity {
+  /** The client host's private key (or key pair with a host certificate). */
+  readonly key: SSHKey | SSHKeyPair;
+  /** The client host's name, as the server will look it up ('client.example.'). */
+  readonly clientHostName: string;
+  /** The user's name on the client host. */
+  readonly clientUserName: string;
+}
+
+export interface UserauthClientOptions {
+  readonly username: string;
+  /** Keys tried in order, each with a query first, then signed. */
+  readonly keys?: readonly ClientKey[];
+  /** Tried once by password, and as the answer to a lone password prompt of keyboard-interactive. */
+  readonly password?: string;
+  readonly hostBased?: HostBasedIdentity;
+  /** Methods to try, in order (default: hostbased, publickey, keyboard-interactive, password). */
+  readonly methods?: readonly ClientMethod[];
+  /** Emit `public-key-requested` once the given keys are used up (AsyncSSH public_key_auth_requested). */
+  readonly publicKeyAuthRequested?: boolean;
+  /** Emit `password-requested` (AsyncSSH password_auth_requested), up to 3 attempts. */
+  readonly passwordAuthRequested?: boolean;
+  /** Emit `kbdint-requested` (AsyncSSH kbdint_auth_requested), up to 3 attempts. */
+  readonly kbdintAuthRequested?: boolean;
+  /** Use publickey-hostbound-v00@openssh.com when the server announces it (default true). */
+  readonly hostbound?: boolean;
+  /** Service to start after authentication (default ssh-connection). */
+  readonly serviceName?: string;
+}
+
+export interface KbdintPrompt {
+  readonly prompt: string;
+  readonly echo: boolean;
+}
+
+export type UserauthClientEvent =
+  | { readonly type: 'banner'; readonly message: string; readonly languageTag: string }
+  /** Answer with a ClientKey, or null for no more keys. */
+  | { readonly type: 'public-key-requested'; readonly id: number }
+  /** Answer with the SSH signature blob of `data` by `publicKey` with `algorithm`, or null to skip the key. */
+  | { readonly type: 'sign'; readonly id: number; readonly publicKey: SSHKey | SSHCertificate; readonly algorithm: string; readonly data: Uint8Array }
+  /** Answer with a password, or null to stop trying passwords. */
+  | { readonly type: 'password-requested'; readonly id: number }
+  /** Answer with { oldPassword, newPassword }, or null to decline. */
+  | { readonly type: 'password-change-requested'; readonly id: number; readonly prompt: string; readonly languageTag: string }
+  | { readonly type: 'password-changed' }
+  | { readonly type: 'password-change-failed' }
+  /** Answer with the submethods string (often ''), or null to skip keyboard-interactive. */
+  | { readonly type: 'kbdint-requested'; readonly id: number }
+  /** Answer with one response per prompt, or null to abandon keyboard-interactive. */
+  | {
+      readonly type: 'kbdint-challenge';
+      readonly id: number;
+      readonly name: string;
+      readonly instruction: string;
+      readonly languageTag: string;
+      readonly prompts: readonly KbdintPrompt[];
+    }
+  | { readonly type: 'partial-success'; readonly method: string; readonly methods: readonly string[] }
+  | { readonly type: 'success'; readonly method: string }
+  | { readonly type: 'failure'; readonly error: DisconnectError };
+
+export type ClientAnswer = ClientKey | Uint8Array | string | readonly string[] | { readonly oldPassword: string; readonly newPassword: string } | null;
+
+type Pending =
+  | { readonly kind: 'public-key' }
+  | { readonly kind: 'sign'; readonly request: UserauthRequest; readonly publicKey: SSHKey | SSHCertificate; readonly algorithm: string }
+  | { readonly kind: 'password' }
+  | { readonly kind: 'password-change' }
+  | { readonly kind: 'kbdint-start' }
+  | { readonly kind: 'kbdint-challenge'; readonly count: number };
+
+/** The method whose request is outstanding. */
+type Current =
+  | { readonly method: 'none' }
+  | { readonly method: 'publickey'; readonly key: ClientKey; readonly algorithm: string; readonly blob: Uint8Array; signed: boolean }
+  | { readonly method: 'hostbased' }
+  | { readonly method: 'password'; changing: boolean }
+  | { readonly method: 'keyboard-interactive'; autoPassword: boolean; challenges: number };
+
+type Phase = 'idle' | 'service' | 'auth' | 'done';
+
+const DEFAULT_METHODS: readonly ClientMethod[] = ['hostbased', 'publickey', 'keyboard-interactive', 'password'];
+const MAX_ATTEMPTS = 3;
+
+function isExternal(key: ClientKey): key is ExternalKey {
+  return !(key instanceof SSHKey) && 'publicKey' in key;
+}
+
+function keyType(key: ClientKey): { type: string; sigAlgorithms: readonly string[]; blob: Uint8Array } {
+  if (isExternal(key)) {
+    const pk = key.publicKey;
+    return { type: pk.algorithm, sigAlgorithms: pk.sigAlgorithms, blob: pk.publicData };
+  }
+  if (key instanceof SSHKey) return { type: key.algorithm, sigAlgorithms: key.sigAlgorithms, blob: key.publicData };
+  return { type: key.getKeyType(), sigAlgorithms: key.sigAlgorithms, blob: key.publicData };
+}
+
+export class UserauthClient {
+  private readonly transport: AuthTransport;
+  private readonly options: UserauthClientOptions;
+  private readonly methods: readonly ClientMethod[];
+  private readonly serviceName: string;
+  private readonly events: UserauthClientEvent[] = [];
+  private phase: Phase = 'idle';
+  private allowed: readonly string[] | undefined;
+  private current: Current | undefined;
+  private pending: { id: number; what: Pending } | undefined;
+  private nextId = 1;
+  private keys: ClientKey[];
+  private serverSigAlgs: readonly string[] | undefined;
+  private serverHostbound = false;
+  private serverHostKey: Uint8Array | undefined;
+  private hostbasedTried = false;
+  private passwordOptionUsed = false;
+  private passwordAttempts = 0;
+  private kbdintAttempts = 0;
+  private declined = new Set<string>();
+  private successMethod: string | undefined;
+
+  constructor(transport: AuthTransport, options: UserauthClientOptions) {
+    this.transport = transport;
+    this.options = options;
+    this.methods = options.methods ?? DEFAULT_METHODS;
+    this.serviceName = options.serviceName ?? CONNECTION_SERVICE;
+    this.keys = [...(options.keys ?? [])];
+  }
+
+  /** True once the server accepted us. */
+  get authenticated(): boolean {
+    return this.successMethod !== undefined;
+  }
+
+  /** True once authentication succeeded or failed for good. */
+  get finished(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** The next event, or undefined. */
+  nextEvent(): UserauthClientEvent | undefined {
+    return this.events.shift();
+  }
+
+  /**
+   * Takes a transport event; returns true when it was for user authentication. Starts on the
+   * first `kex-complete` (or call `start()` yourself), learns server-sig-algs from `ext-info`.
+   */
+  handle(event: TransportEvent): boolean {
+    switch (event.type) {
+      case 'verify-host-key':
+        this.serverHostKey ??= event.hostKey.publicData;
+        return false;
+      case 'ext-info': {
+        const sig = event.extensions.get('server-sig-algs');
+        if (sig && !(sig instanceof Uint8Array) && sig.type === 'server-sig-algs') this.serverSigAlgs = sig.algorithms;
+        if (event.extensions.has(HOSTBOUND_EXTENSION)) this.serverHostbound = true;
+        return false;
+      }
+      case 'kex-complete':
+        if (event.initial) this.start();
+        return false;
+      case 'message':
+        return this.receive(event.payload);
+      case 'version':
+      case 'debug':
+      case 'unimplemented':
+      case 'pong':
+      case 'disconnect':
+        return false;
+    }
+  }
+
+  /** Sends the ssh-userauth service request (once). */
+  start(): void {
+    if (this.phase !== 'idle') return;
+    this.phase = 'service';
+    this.transport.send(ServiceRequest.encode({ serviceName: USERAUTH_SERVICE }));
+  }
+
+  /** One message payload from the server; returns true when it belongs to user authentication. */
+  receive(payload: Uint8Array): boolean {
+    const n = payload[0] ?? 0;
+    if (n !== MSG.SERVICE_ACCEPT && (n < 50 || n > 79)) return false;
+    if (this.phase === 'done') return true; // RFC 4252 §5.1: late auth messages are ignored
+    try {
+      this.dispatch(n, payload);
+    } catch (err) {
+      const error = err instanceof DisconnectError ? err : new ProtocolError(`malformed authentication message ${n}`, undefined, { cause: err });
+      this.fail(error, true);
+    }
+    return true;
+  }
+
+  /** Answers an event carrying `id`; stale or unknown ids are ignored. */
+  resolve(id: number, value: ClientAnswer): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== id || this.phase !== 'auth') return;
+    this.pending = undefined;
+    const what = pending.what;
+    switch (what.kind) {
+      case 'public-key':
+        if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Array.isArray(value) || !('sign' in value || 'publicKey' in value)) {
+          this.declined.add('public-key');
+        } else {
+          this.keys.push(value as ClientKey);
+        }
+        this.advance();
+        return;
+      case 'sign':
+        if (value instanceof Uint8Array) this.sendSigned(what.request, value);
+        else this.advance();
+        return;
+      case 'password':
+        if (typeof value === 'string') this.sendPassword(value);
+        else {
+          this.declined.add('password');
+          this.advance();
+        }
+        return;
+      case 'password-change':
+        if (value !== null && typeof value === 'object' && 'newPassword' in value) {
+          this.sendRequest(METHOD.PASSWORD, { type: 'password', changePassword: true, password: value.oldPassword, newPassword: value.newPassword });
+          this.current = { method: 'password', changing: true };
+        } else this.advance();
+        return;
+      case 'kbdint-start':
+        if (typeof value === 'string') this.startKbdint(value, false);
+        else {
+          this.declined.add('keyboard-interactive');
+          this.advance();
+        }
+        return;
+      case 'kbdint-challenge':
+        if (Array.isArray(value) && value.length === what.count && value.every((v) => typeof v === 'string')) {
+          this.transport.send(UserauthInfoResponse.encode({ responses: [...(value as readonly string[])] }));
+        } else {
+          // Abandoning: a fresh request ends the exchange (RFC 4256 §3.4); try the next method.
+          this.declined.add('keyboard-interactive');
+          this.current = undefined;
+          this.advance();
+        }
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private dispatch(n: number, payload: Uint8Array): void {
+    if (n === MSG.SERVICE_ACCEPT) {
+      const m = ServiceAccept.decode(payload);
+      if (this.phase !== 'service' || m.serviceName !== USERAUTH_SERVICE) throw new ProtocolError(`unexpected service accept for ${m.serviceName}`);
+      this.phase = 'auth';
+      this.current = { method: 'none' };
+      this.sendRequest(METHOD.NONE, { type: 'none' });
+      return;
+    }
+    if (this.phase !== 'auth') throw new ProtocolError(`authentication message ${n} before the service was accepted`);
+    switch (n) {
+      case MSG.USERAUTH_BANNER: {
+        const m = UserauthBanner.decode(payload);
+        this.events.push({ type: 'banner', message: m.message, languageTag: m.languageTag });
+        return;
+      }
+      case MSG.USERAUTH_SUCCESS: {
+        if (payload.length !== 1) throw new ProtocolError('malformed USERAUTH_SUCCESS');
+        const current = this.current;
+        if (!current) throw new ProtocolError('USERAUTH_SUCCESS without a request');
+        if (current.method === 'password' && current.changing) this.events.push({ type: 'password-changed' });
+        this.phase = 'done';
+        this.pending = undefined;
+        this.successMethod = current.method;
+        this.events.push({ type: 'success', method: current.method });
+        return;
+      }
+      case MSG.USERAUTH_FAILURE: {
+        const m = UserauthFailure.decode(payload);
+        const current = this.current;
+        if (!current) throw new ProtocolError('USERAUTH_FAILURE without a request');
+        if (current.method === 'password' && current.changing) this.events.push({ type: 'password-change-failed' });
+        if (m.partialSuccess) this.events.push({ type: 'partial-success', method: current.method, methods: m.methods });
+        this.allowed = m.methods;
+        this.current = undefined;
+        this.pending = undefined;
+        this.advance();
+        return;
+      }
+      default:
+        this.methodMessage(n, payload);
+    }
+  }
+
+  /** Numbers 60-79: their meaning belongs to the method in progress. */
+  private methodMessage(n: number, payload: Uint8Array): void {
+    const current = this.current;
+    if (current?.method === 'publickey' && n === MSG.USERAUTH_PK_OK && !current.signed) {
+      const m = UserauthPkOk.decode(payload);
+      if (m.algorithm !== current.algorithm || !sameBytes(m.publicKey, current.blob)) throw new ProtocolError('USERAUTH_PK_OK for a key we did not offer');
+      current.signed = true;
+      this.signAndSend(current.key, current.algorithm, current.blob);
+      return;
+    }
+    if (current?.method === 'password' && n === MSG.USERAUTH_PASSWD_CHANGEREQ) {
+      const m = UserauthPasswdChangereq.decode(payload);
+      this.ask({ kind: 'password-change' }, (id) => ({ type: 'password-change-requested', id, prompt: m.prompt, languageTag: m.languageTag }));
+      return;
+    }
+    if (current?.method === 'keyboard-interactive' && n === MSG.USERAUTH_INFO_REQUEST && !this.pending) {
+      const m = UserauthInfoRequest.decode(payload);
+      current.challenges++;
+      const lonePassword = m.prompts.length === 1 && !m.prompts[0]?.echo && /password/i.test(m.prompts[0]?.prompt ?? '');
+      if (m.prompts.length === 0) {
+        this.transport.send(UserauthInfoResponse.encode({ responses: [] }));
+      } else if (current.autoPassword && lonePassword && current.challenges === 1 && this.options.password !== undefined) {
+        this.transport.send(UserauthInfoResponse.encode({ responses: [this.options.password] }));
+      } else {
+        const prompts = m.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo }));
+        this.ask({ kind: 'kbdint-challenge', count: prompts.length }, (id) => ({
+          type: 'kbdint-challenge',
+          id,
+          name: m.name,
+          instruction: m.instruction,
+          languageTag: m.languageTag,
+          prompts,
+        }));
+      }
+      return;
+    }
+    throw new ProtocolError(`unexpected authentication message ${n}`);
+  }
+
+  // ------------------------------------------------------------------ choosing what to try
+
+  private advance(): void {
+    if (this.phase !== 'auth' || this.pending) return;
+    for (const method of this.methods) {
+      if (this.allowed && !this.allowed.includes(method)) continue;
+      if (this.tryMethod(method)) return;
+    }
+    this.fail(new PermissionDenied('authentication failed: no more methods to try'), false);
+  }
+
+  /** Starts one attempt with `method`; false when it has nothing left to try. */
+  private tryMethod(method: ClientMethod): boolean {
+    switch (method) {
+      case 'hostbased': {
+        const hb = this.options.hostBased;
+        if (!hb || this.hostbasedTried) return false;
+        this.hostbasedTried = true;
+        return this.sendHostbased(hb);
+      }
+      case 'publickey':
+        for (let key = this.keys.shift(); key; key = this.keys.shift()) {
+          if (this.offerKey(key)) return true;
+        }
+        if (this.options.publicKeyAuthRequested && !this.declined.has('public-key')) {
+          this.ask({ kind: 'public-key' }, (id) => ({ type: 'public-key-requested', id }));
+          return true;
+        }
+        return false;
+      case 'keyboard-interactive':
+        if (this.kbdintAttempts >= MAX_ATTEMPTS || this.declined.has('keyboard-interactive')) return false;
+        if (this.kbdintAttempts === 0 && this.options.password !== undefined && !this.options.kbdintAuthRequested) {
+          this.startKbdint('', true);
+          return true;
+        }
+        if (!this.options.kbdintAuthRequested) return false;
+        this.ask({ kind: 'kbdint-start' }, (id) => ({ type: 'kbdint-requested', id }));
+        return true;
+      case 'password':
+        if (this.options.password !== undefined && !this.passwordOptionUsed) {
+          this.passwordOptionUsed = true;
+          this.sendPassword(this.options.password);
+          return true;
+        }
+        if (!this.options.passwordAuthRequested || this.passwordAttempts >= MAX_ATTEMPTS || this.declined.has('password')) return false;
+        this.ask({ kind: 'password' }, (id) => ({ type: 'password-requested', id }));
+        return true;
+    }
+  }
+
+  private offerKey(key: ClientKey): boolean {
+    const { type, sigAlgorithms, blob } = keyType(key);
+    const algorithm = chooseSigAlgorithm(type, sigAlgorithms, this.serverSigAlgs);
+    if (algorithm === undefined) return false;
+    const hostKey = this.hostboundKey();
+    this.current = { method: 'publickey', key, algorithm, blob, signed: false };
+    if (hostKey) {
+      this.sendRequest(METHOD.PUBLICKEY_HOSTBOUND, { type: METHOD.PUBLICKEY_HOSTBOUND, hasSignature: false, algorithm, publicKey: blob, hostKey });
+    } else {
+      this.sendRequest(METHOD.PUBLICKEY, { type: METHOD.PUBLICKEY, hasSignature: false, algorithm, publicKey: blob });
+    }
+    return true;
+  }
+
+  private hostboundKey(): Uint8Array | undefined {
+    return this.options.hostbound !== false && this.serverHostbound ? this.serverHostKey : undefined;
+  }
+
+  /** After PK_OK: the signed request, now or once the application signs. */
+  private signAndSend(key: ClientKey, algorithm: string, blob: Uint8Array): void {
+    const hostKey = this.hostboundKey();
+    const request: UserauthRequest = hostKey
+      ? this.request(METHOD.PUBLICKEY_HOSTBOUND, { type: METHOD.PUBLICKEY_HOSTBOUND, hasSignature: true, algorithm, publicKey: blob, hostKey, signature: new Uint8Array(0) })
+      : this.request(METHOD.PUBLICKEY, { type: METHOD.PUBLICKEY, hasSignature: true, algorithm, publicKey: blob, signature: new Uint8Array(0) });
+    const data = userauthSignedData(this.sessionId(), request);
+    if (isExternal(key)) {
+      const publicKey = key.publicKey;
+      this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm, data }));
+      return;
+    }
+    let signature: Uint8Array;
+    try {
+      signature = key.sign(data, algorithm);
+    } catch {
+      this.advance(); // a key that cannot sign is skipped
+      return;
+    }
+    this.sendSigned(request, signature);
+  }
+
+  private sendSigned(request: UserauthRequest, signature: Uint8Array): void {
+    const m = request.method;
+    if (m instanceof Uint8Array || (m.type !== 'publickey' && m.type !== METHOD.PUBLICKEY_HOSTBOUND && m.type !== 'hostbased')) return;
+    this.transport.send(UserauthRequest.encode({ ...request, method: { ...m, signature } }));
+  }
+
+  private sendHostbased(hb: HostBasedIdentity): boolean {
+    const { type, sigAlgorithms, blob } = keyType(hb.key);
+    const algorithm = chooseSigAlgorithm(type, sigAlgorithms, this.serverSigAlgs);
+    if (algorithm === undefined) return false;
+    const request = this.request(METHOD.HOSTBASED, {
+      type: 'hostbased',
+      algorithm,
+      hostKey: blob,
+      clientHostName: hb.clientHostName,
+      clientUserName: hb.clientUserName,
+      signature: new Uint8Array(0),
+    });
+    let signature: Uint8Array;
+    try {
+      signature = hb.key.sign(userauthSignedData(this.sessionId(), request), algorithm);
+    } catch {
+      return false;
+    }
+    this.current = { method: 'hostbased' };
+    this.sendSigned(request, signature);
+    return true;
+  }
+
+  private sendPassword(password: string): void {
+    this.passwordAttempts++;
+    this.current = { method: 'password', changing: false };
+    this.sendRequest(METHOD.PASSWORD, { type: 'password', changePassword: false, password });
+  }
+
+  private startKbdint(submethods: string, autoPassword: boolean): void {
+    this.kbdintAttempts++;
+    this.current = { method: 'keyboard-interactive', autoPassword, challenges: 0 };
+    this.sendRequest(METHOD.KEYBOARD_INTERACTIVE, { type: 'keyboard-interactive', languageTag: '', submethods });
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private sessionId(): Uint8Array {
+    const id = this.transport.sessionId;
+    if (!id) throw new ProtocolError('user authentication before key exchange');
+    return id;
+  }
+
+  private request(methodName: string, method: UserauthRequest['method']): UserauthRequest {
+    return { userName: this.options.username, serviceName: this.serviceName, methodName, method } as UserauthRequest;
+  }
+
+  private sendRequest(methodName: string, method: UserauthRequest['method']): void {
+    this.transport.send(UserauthRequest.encode(this.request(methodName, method)));
+  }
+
+  private ask(what: Pending, event: (id: number) => UserauthClientEvent): void {
+    const id = this.nextId++;
+    this.pending = { id, what };
+    this.events.push(event(id));
+  }
+
+  private fail(error: DisconnectError, disconnect: boolean): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.pending = undefined;
+    if (disconnect) {
+      try {
+        this.transport.disconnect(error.reasonCode, error.reason);
+      } catch {
+        // the transport is already closed
+      }
+    } else {
+      try {
+        this.transport.disconnect(DISCONNECT.NO_MORE_AUTH_METHODS_AVAILABLE, error.reason);
+      } catch {
+        // the transport is already closed
+      }
+    }
+    this.events.push({ type: 'failure', error });
+  }
+}

@@ -1,0 +1,22 @@
+/** User authentication (RFC 4252, RFC 4256, OpenSSH publickey-hostbound), client and server. @module */
+export {
+  UserauthClient,
+  type UserauthClientOptions,
+  type UserauthClientEvent,
+  type ClientAnswer,
+  type ClientKey,
+  type ClientMethod,
+  type ExternalKey,
+  type HostBasedIdentity,
+  type KbdintPrompt,
+} from './client.ts';
+export {
+  UserauthServer,
+  type UserauthServerOptions,
+  type UserauthServerEvent,
+  type ServerAnswer,
+  type ServerMethod,
+  type KbdintChallenge,
+  type PasswordChangeRequired,
+} from './server.ts';
+export { chooseSigAlgorithm, type AuthTransport } from './common.ts';

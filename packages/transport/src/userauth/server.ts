@@ -1,0 +1,498 @@
+/**
+ * Server side of user authentication as a sans-I/O machine over a `Transport`. RFC 4252 (service
+ * request, none, password with password change, publickey with PK_OK, hostbased), RFC 4256
+ * (keyboard-interactive), OpenSSH PROTOCOL §2.5 (publickey-hostbound-v00@openssh.com), OpenSSH
+ * certificates (PROTOCOL.certkeys).
+ *
+ * The machine verifies signatures itself and asks the application, through events answered with
+ * `resolve(id, value)`, only what it cannot know: whether a user needs authentication, a password
+ * is right, a key or CA is trusted, a challenge and its answers. For a signed request it asks only
+ * after the signature verified (`proven: true`), so an application never takes a key that was
+ * merely offered for a key that authenticated. Partial success follows `authenticationMethods`
+ * (OpenSSH's AuthenticationMethods); failures beyond `maxAttempts` disconnect.
+ * @module
+ */
+
+import type { SSHCertificate, SSHKey } from '@ssh/keys';
+import {
+  MSG,
+  ServiceAccept,
+  ServiceRequest,
+  UserauthBanner,
+  UserauthFailure,
+  UserauthInfoRequest,
+  UserauthInfoResponse,
+  UserauthPasswdChangereq,
+  UserauthPkOk,
+  UserauthRequest,
+  UserauthSuccess,
+  userauthSignedData,
+  type UserauthMethodOf,
+} from '@ssh/wire';
+import { DisconnectError, PermissionDenied, ProtocolError, ServiceNotAvailable } from '../errors.ts';
+import {
+  CONNECTION_SERVICE,
+  METHOD,
+  USERAUTH_SERVICE,
+  baseSigAlgorithm,
+  blobKeyType,
+  readKeyBlob,
+  sameBytes,
+  type AuthTransport,
+  type TransportEvent,
+} from './common.ts';
+
+export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased';
+
+export interface UserauthServerOptions {
+  /** Methods offered (AsyncSSH's *_auth_supported); default publickey, keyboard-interactive, password. */
+  readonly methods?: readonly ServerMethod[];
+  /** Lists of methods that must all succeed (OpenSSH AuthenticationMethods); default: any one method. */
+  readonly authenticationMethods?: readonly (readonly ServerMethod[])[];
+  /** Failed attempts (not counting none and key queries) before disconnecting; default 6, as OpenSSH. */
+  readonly maxAttempts?: number;
+  /** Sent before the first reply (RFC 4252 §5.4). */
+  readonly banner?: string;
+  /** Our host keys' public blobs, to check publickey-hostbound requests against. */
+  readonly hostKeys?: readonly SSHKey[];
+  /** Service the client must ask for (default ssh-connection). */
+  readonly serviceName?: string;
+  /** Seconds clock for certificate validity (default the system clock). */
+  readonly now?: () => number;
+}
+
+/** A keyboard-interactive challenge (AsyncSSH's get_kbdint_challenge result). */
+export interface KbdintChallenge {
+  readonly name?: string;
+  readonly instruction?: string;
+  readonly languageTag?: string;
+  readonly prompts: readonly { readonly prompt: string; readonly echo: boolean }[];
+}
+
+/** A password is right but must change: the prompt sent in PASSWD_CHANGEREQ. */
+export interface PasswordChangeRequired {
+  readonly changePrompt: string;
+  readonly languageTag?: string;
+}
+
+export type UserauthServerEvent =
+  /** True when the user must authenticate; false lets them in at once (AsyncSSH begin_auth). */
+  | { readonly type: 'begin-auth'; readonly id: number; readonly username: string }
+  /** boolean, or PasswordChangeRequired. */
+  | { readonly type: 'validate-password'; readonly id: number; readonly username: string; readonly password: string }
+  /** boolean, or PasswordChangeRequired to ask again. */
+  | { readonly type: 'change-password'; readonly id: number; readonly username: string; readonly oldPassword: string; readonly newPassword: string }
+  /** boolean. `proven`: the request carried a valid signature by this key (else it is a query). */
+  | { readonly type: 'validate-public-key'; readonly id: number; readonly username: string; readonly key: SSHKey; readonly proven: boolean }
+  /** boolean: is `caKey` trusted to sign user certificates? The certificate already checked out. */
+  | {
+      readonly type: 'validate-ca-key';
+      readonly id: number;
+      readonly username: string;
+      readonly caKey: SSHKey;
+      readonly certificate: SSHCertificate;
+      readonly proven: boolean;
+    }
+  /** KbdintChallenge, true (accept now) or false. */
+  | { readonly type: 'kbdint-challenge-requested'; readonly id: number; readonly username: string; readonly submethods: string }
+  /** KbdintChallenge (another round), true or false. */
+  | { readonly type: 'validate-kbdint-response'; readonly id: number; readonly username: string; readonly responses: readonly string[] }
+  /** boolean: is this client host key trusted for this host? Its signature verified. */
+  | {
+      readonly type: 'validate-host-public-key';
+      readonly id: number;
+      readonly clientHostName: string;
+      readonly clientUserName: string;
+      readonly key: SSHKey;
+    }
+  /** boolean: is `caKey` trusted to sign host certificates? */
+  | {
+      readonly type: 'validate-host-ca-key';
+      readonly id: number;
+      readonly clientHostName: string;
+      readonly clientUserName: string;
+      readonly caKey: SSHKey;
+      readonly certificate: SSHCertificate;
+    }
+  /** boolean: may clientUserName on clientHostName log in as username? */
+  | { readonly type: 'validate-host-based-user'; readonly id: number; readonly username: string; readonly clientHostName: string; readonly clientUserName: string }
+  | { readonly type: 'auth-completed'; readonly username: string; readonly methods: readonly string[] }
+  | { readonly type: 'failure'; readonly error: DisconnectError };
+
+export type ServerAnswer = boolean | KbdintChallenge | PasswordChangeRequired;
+
+type Phase = 'service' | 'auth' | 'done';
+
+const DEFAULT_METHODS: readonly ServerMethod[] = ['publickey', 'keyboard-interactive', 'password'];
+const MAX_QUEUED = 32;
+
+type Pk = UserauthMethodOf<'publickey'> | UserauthMethodOf<'publickey-hostbound-v00@openssh.com'>;
+
+export class UserauthServer {
+  private readonly transport: AuthTransport;
+  private readonly options: UserauthServerOptions;
+  private readonly methods: readonly ServerMethod[];
+  private readonly events: UserauthServerEvent[] = [];
+  private phase: Phase = 'service';
+  private username: string | undefined;
+  private authRequired: boolean | undefined;
+  private completed: string[] = [];
+  private failures = 0;
+  private bannerSent = false;
+  private pending: { id: number; answer: (value: unknown) => void } | undefined;
+  private queue: Uint8Array[] = [];
+  private kbdintPrompts: number | undefined; // prompts of the challenge awaiting INFO_RESPONSE
+  private nextId = 1;
+  private failedWith: DisconnectError | undefined;
+
+  constructor(transport: AuthTransport, options: UserauthServerOptions = {}) {
+    this.transport = transport;
+    this.options = options;
+    this.methods = options.methods ?? DEFAULT_METHODS;
+  }
+
+  /** True once a user authenticated. */
+  get authenticated(): boolean {
+    return this.phase === 'done' && this.username !== undefined && this.failedWith === undefined;
+  }
+
+  /** The authenticated user name. */
+  get user(): string | undefined {
+    return this.authenticated ? this.username : undefined;
+  }
+
+  nextEvent(): UserauthServerEvent | undefined {
+    return this.events.shift();
+  }
+
+  /**
+   * Takes a transport event; returns true when it was for user authentication. Before success,
+   * any message of the connection layer (80 and up) is a protocol violation and disconnects.
+   */
+  handle(event: TransportEvent): boolean {
+    return event.type === 'message' ? this.receive(event.payload) : false;
+  }
+
+  receive(payload: Uint8Array): boolean {
+    const n = payload[0] ?? 0;
+    if (n < 50 && n !== MSG.SERVICE_REQUEST && n !== MSG.SERVICE_ACCEPT) return false;
+    if (this.phase === 'done') {
+      if (this.failedWith) return true;
+      if (n >= 50 && n <= 79) return true; // RFC 4252 §5.1: ignored after success
+      if (n >= 80) return false;
+    }
+    if (this.pending) {
+      if (this.queue.length >= MAX_QUEUED) this.fail(new ProtocolError('too many messages while authentication was pending'));
+      else this.queue.push(payload);
+      return true;
+    }
+    this.process(payload);
+    return true;
+  }
+
+  /** Answers the event carrying `id`; stale ids are ignored. */
+  resolve(id: number, value: ServerAnswer): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== id || this.phase === 'done') return;
+    this.pending = undefined;
+    this.guard(() => pending.answer(value));
+    while (!this.pending && this.queue.length > 0 && !this.failedWith) {
+      const next = this.queue.shift() as Uint8Array;
+      this.process(next);
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private process(payload: Uint8Array): void {
+    this.guard(() => this.dispatch(payload));
+  }
+
+  private guard(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.fail(err instanceof DisconnectError ? err : new ProtocolError('malformed authentication message', undefined, { cause: err }));
+    }
+  }
+
+  private dispatch(payload: Uint8Array): void {
+    const n = payload[0] ?? 0;
+    if (this.phase === 'done') {
+      if (n >= 50 && n <= 79) return;
+      throw new ProtocolError(`unexpected message ${n} after authentication`);
+    }
+    if (n === MSG.SERVICE_REQUEST) {
+      const m = ServiceRequest.decode(payload);
+      if (this.phase !== 'service') throw new ProtocolError('second service request');
+      if (m.serviceName !== USERAUTH_SERVICE) throw new ServiceNotAvailable(`service ${m.serviceName} is not available`);
+      this.phase = 'auth';
+      this.transport.send(ServiceAccept.encode({ serviceName: USERAUTH_SERVICE }));
+      return;
+    }
+    if (this.phase === 'service') throw new ProtocolError(`message ${n} before the ssh-userauth service request`);
+    if (n === MSG.USERAUTH_REQUEST) {
+      this.onRequest(UserauthRequest.decode(payload));
+      return;
+    }
+    if (n === MSG.USERAUTH_INFO_RESPONSE && this.kbdintPrompts !== undefined) {
+      const m = UserauthInfoResponse.decode(payload);
+      const expected = this.kbdintPrompts;
+      this.kbdintPrompts = undefined;
+      if (m.responses.length !== expected) {
+        this.reject(true);
+        return;
+      }
+      const username = this.username as string;
+      this.ask((id) => ({ type: 'validate-kbdint-response', id, username, responses: m.responses }), (v) => this.onKbdintAnswer(v));
+      return;
+    }
+    throw new ProtocolError(`unexpected message ${n} during authentication`);
+  }
+
+  private onRequest(req: UserauthRequest): void {
+    this.kbdintPrompts = undefined; // a new request abandons keyboard-interactive (RFC 4256 §3.4)
+    const serviceName = this.options.serviceName ?? CONNECTION_SERVICE;
+    if (req.serviceName !== serviceName) throw new ServiceNotAvailable(`service ${req.serviceName} is not available`);
+    if (!this.bannerSent) {
+      this.bannerSent = true;
+      if (this.options.banner !== undefined) this.transport.send(UserauthBanner.encode({ message: this.options.banner, languageTag: '' }));
+    }
+    if (req.userName !== this.username) {
+      this.username = req.userName;
+      this.authRequired = undefined;
+      this.completed = [];
+    }
+    if (this.authRequired === undefined) {
+      this.ask((id) => ({ type: 'begin-auth', id, username: req.userName }), (v) => {
+        this.authRequired = v !== false;
+        this.onMethod(req);
+      });
+      return;
+    }
+    this.onMethod(req);
+  }
+
+  private onMethod(req: UserauthRequest): void {
+    const username = req.userName;
+    if (!this.authRequired) {
+      this.succeed(req.methodName);
+      return;
+    }
+    const m = req.method;
+    const offered = (name: ServerMethod) => this.allowedMethods().includes(name);
+    if (m instanceof Uint8Array || m.type !== req.methodName) {
+      this.reject(req.methodName !== METHOD.NONE);
+      return;
+    }
+    switch (m.type) {
+      case 'none':
+        this.reject(false);
+        return;
+      case 'password':
+        if (!offered('password')) break;
+        if (m.changePassword) {
+          const newPassword = m.newPassword ?? '';
+          this.ask((id) => ({ type: 'change-password', id, username, oldPassword: m.password, newPassword }), (v) => this.onPasswordAnswer(v));
+        } else {
+          this.ask((id) => ({ type: 'validate-password', id, username, password: m.password }), (v) => this.onPasswordAnswer(v));
+        }
+        return;
+      case 'publickey':
+      case 'publickey-hostbound-v00@openssh.com':
+        if (!offered('publickey')) break;
+        this.onPublicKey(req, m);
+        return;
+      case 'keyboard-interactive':
+        if (!offered('keyboard-interactive')) break;
+        this.ask((id) => ({ type: 'kbdint-challenge-requested', id, username, submethods: m.submethods }), (v) => this.onKbdintAnswer(v));
+        return;
+      case 'hostbased':
+        if (!offered('hostbased')) break;
+        this.onHostbased(req, m);
+        return;
+      case 'gssapi-with-mic':
+        break;
+    }
+    this.reject(true);
+  }
+
+  private onPasswordAnswer(v: unknown): void {
+    if (v === true) this.accept('password');
+    else if (isChangeRequired(v)) {
+      this.transport.send(UserauthPasswdChangereq.encode({ prompt: v.changePrompt, languageTag: v.languageTag ?? '' }));
+    } else this.reject(true);
+  }
+
+  private onKbdintAnswer(v: unknown): void {
+    if (v === true) this.accept('keyboard-interactive');
+    else if (isChallenge(v)) {
+      this.kbdintPrompts = v.prompts.length;
+      this.transport.send(
+        UserauthInfoRequest.encode({
+          name: v.name ?? '',
+          instruction: v.instruction ?? '',
+          languageTag: v.languageTag ?? '',
+          prompts: v.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo })),
+        }),
+      );
+    } else this.reject(true);
+  }
+
+  private onPublicKey(req: UserauthRequest, m: Pk): void {
+    const username = req.userName;
+    if (m.type === METHOD.PUBLICKEY_HOSTBOUND && !(this.options.hostKeys ?? []).some((k) => sameBytes(k.publicData, m.hostKey))) {
+      this.reject(true);
+      return;
+    }
+    const read = readKeyBlob(m.publicKey, m.algorithm);
+    const sigAlgorithms = read ? (read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms) : [];
+    if (!read || !sigAlgorithms.includes(m.algorithm)) {
+      this.reject(m.hasSignature);
+      return;
+    }
+    const proven = m.signature !== undefined;
+    if (m.signature !== undefined && !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
+      this.reject(true);
+      return;
+    }
+    const answer = (ok: unknown) => {
+      if (ok !== true) this.reject(proven);
+      else if (proven) this.accept('publickey');
+      else this.transport.send(UserauthPkOk.encode({ algorithm: m.algorithm, publicKey: m.publicKey }));
+    };
+    if (read.kind === 'cert') {
+      const certificate = read.cert;
+      if (!this.certValid(certificate, 'user', username)) {
+        this.reject(proven);
+        return;
+      }
+      this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven }), answer);
+    } else {
+      const key = read.key;
+      this.ask((id) => ({ type: 'validate-public-key', id, username, key, proven }), answer);
+    }
+  }
+
+  private onHostbased(req: UserauthRequest, m: UserauthMethodOf<'hostbased'>): void {
+    const read = readKeyBlob(m.hostKey, m.algorithm);
+    const sigAlgorithms = read ? (read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms) : [];
+    if (!read || !sigAlgorithms.includes(m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
+      this.reject(true);
+      return;
+    }
+    const { clientHostName, clientUserName } = m;
+    const username = req.userName;
+    const user = (ok: unknown) => {
+      if (ok !== true) {
+        this.reject(true);
+        return;
+      }
+      this.ask((id) => ({ type: 'validate-host-based-user', id, username, clientHostName, clientUserName }), (v) => {
+        if (v === true) this.accept('hostbased');
+        else this.reject(true);
+      });
+    };
+    if (read.kind === 'cert') {
+      const certificate = read.cert;
+      if (!this.certValid(certificate, 'host', clientHostName.replace(/\.$/, ''))) {
+        this.reject(true);
+        return;
+      }
+      this.ask((id) => ({ type: 'validate-host-ca-key', id, clientHostName, clientUserName, caKey: certificate.signingKey, certificate }), user);
+    } else {
+      const key = read.key;
+      this.ask((id) => ({ type: 'validate-host-public-key', id, clientHostName, clientUserName, key }), user);
+    }
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  /** The signature names the algorithm's plain form and verifies over `data`. */
+  private verify(key: SSHKey, algorithm: string, data: Uint8Array, signature: Uint8Array): boolean {
+    return blobKeyType(signature) === baseSigAlgorithm(algorithm) && key.verify(data, signature);
+  }
+
+  private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string): boolean {
+    try {
+      cert.validate({ kind, principal, now: this.options.now?.() ?? Math.floor(Date.now() / 1000) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Methods still worth offering: those of the lists every completed method belongs to. */
+  private allowedMethods(): ServerMethod[] {
+    const lists = this.options.authenticationMethods;
+    if (!lists) return [...this.methods];
+    const open = new Set<ServerMethod>();
+    for (const list of lists) {
+      if (!this.completed.every((c) => list.includes(c as ServerMethod))) continue;
+      for (const m of list) if (!this.completed.includes(m) && this.methods.includes(m)) open.add(m);
+    }
+    return this.methods.filter((m) => open.has(m));
+  }
+
+  private accept(method: ServerMethod): void {
+    if (!this.completed.includes(method)) this.completed.push(method);
+    const lists = this.options.authenticationMethods;
+    if (!lists || lists.some((list) => list.every((m) => this.completed.includes(m)))) {
+      this.succeed(method);
+      return;
+    }
+    this.transport.send(UserauthFailure.encode({ methods: this.allowedMethods(), partialSuccess: true }));
+  }
+
+  private succeed(method: string): void {
+    this.phase = 'done';
+    this.queue = [];
+    this.transport.send(UserauthSuccess.encode({}));
+    const methods = this.completed.length > 0 ? [...this.completed] : [method];
+    this.events.push({ type: 'auth-completed', username: this.username as string, methods });
+  }
+
+  private reject(counted: boolean): void {
+    if (counted && ++this.failures >= (this.options.maxAttempts ?? 6)) {
+      this.fail(new PermissionDenied('too many authentication failures'));
+      return;
+    }
+    this.transport.send(UserauthFailure.encode({ methods: this.allowedMethods(), partialSuccess: false }));
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private sessionId(): Uint8Array {
+    const id = this.transport.sessionId;
+    if (!id) throw new ProtocolError('user authentication before key exchange');
+    return id;
+  }
+
+  private ask(event: (id: number) => UserauthServerEvent, answer: (value: unknown) => void): void {
+    const id = this.nextId++;
+    this.pending = { id, answer };
+    this.events.push(event(id));
+  }
+
+  private fail(error: DisconnectError): void {
+    if (this.failedWith) return;
+    this.failedWith = error;
+    this.phase = 'done';
+    this.pending = undefined;
+    this.queue = [];
+    try {
+      this.transport.disconnect(error.reasonCode, error.reason);
+    } catch {
+      // already closed
+    }
+    this.events.push({ type: 'failure', error });
+  }
+}
+
+function isChangeRequired(v: unknown): v is PasswordChangeRequired {
+  return typeof v === 'object' && v !== null && typeof (v as PasswordChangeRequired).changePrompt === 'string';
+}
+
+function isChallenge(v: unknown): v is KbdintChallenge {
+  return typeof v === 'object' && v !== null && Array.isArray((v as KbdintChallenge).prompts);
+}

@@ -1,0 +1,397 @@
+/** Our authentication client against our server, in memory: every method and the ways each fails. */
+import { SSHKeyPair, generatePrivateKey, importPublicKey, type SSHKey } from '@ssh/keys';
+import { MSG, UserauthRequest } from '@ssh/wire';
+import { describe, expect, it } from 'vitest';
+import { DisconnectError, PermissionDenied, ProtocolError, chooseSigAlgorithm, type UserauthServerEvent } from '../src/index.ts';
+import { authRun, clientOutcome, testHostKey, types } from './userauth-helpers.ts';
+
+const ed = generatePrivateKey('ssh-ed25519');
+const ecdsa = generatePrivateKey('ecdsa-sha2-nistp256');
+const rsa = generatePrivateKey('ssh-rsa', { keySize: 2048 });
+const other = generatePrivateKey('ssh-ed25519');
+
+const trusts = (...keys: SSHKey[]) => ({
+  'validate-public-key': (e: { key: SSHKey }) => keys.some((k) => k.equals(e.key)),
+});
+
+function requests(payloads: readonly Uint8Array[]): UserauthRequest[] {
+  return payloads.filter((p) => p[0] === MSG.USERAUTH_REQUEST).map((p) => UserauthRequest.decode(p));
+}
+
+function serverEvent<T extends UserauthServerEvent['type']>(events: readonly UserauthServerEvent[], type: T): Extract<UserauthServerEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<UserauthServerEvent, { type: T }> => e.type === type);
+}
+
+describe('publickey', () => {
+  it.each([
+    ['ed25519', ed],
+    ['ecdsa', ecdsa],
+    ['rsa', rsa],
+  ])('%s: query first, then signed; the application hears of the key as proven only after the signature', (_, key) => {
+    const run = authRun({ client: { username: 'alice', keys: [key] }, serverHandlers: trusts(key) });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'publickey' });
+    const reqs = requests(run.toServer).filter((r) => r.methodName === 'publickey');
+    expect(reqs.map((r) => !(r.method instanceof Uint8Array) && r.method.type === 'publickey' && r.method.hasSignature)).toEqual([false, true]);
+    expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => e.proven)).toEqual([false, true]);
+    expect(serverEvent(run.serverEvents, 'auth-completed')).toEqual([{ type: 'auth-completed', username: 'alice', methods: ['publickey'] }]);
+    expect(run.server.authenticated).toBe(true);
+    expect(run.server.user).toBe('alice');
+    expect(run.client.authenticated).toBe(true);
+  });
+
+  it('RSA signs with rsa-sha2-256 when the server lists it in server-sig-algs', () => {
+    const run = authRun({ client: { username: 'u', keys: [rsa] }, serverHandlers: trusts(rsa) });
+    const alg = requests(run.toServer).flatMap((r) => (r.method instanceof Uint8Array || r.method.type !== 'publickey' ? [] : [r.method.algorithm]));
+    expect(alg).toEqual(['rsa-sha2-256', 'rsa-sha2-256']);
+  });
+
+  it('tries each key in turn, the refused one without a signature', () => {
+    const run = authRun({ client: { username: 'u', keys: [other, ecdsa] }, serverHandlers: trusts(ecdsa) });
+    expect(clientOutcome(run)?.type).toBe('success');
+    expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => [e.key.algorithm, e.proven])).toEqual([
+      ['ssh-ed25519', false],
+      ['ecdsa-sha2-nistp256', false],
+      ['ecdsa-sha2-nistp256', true],
+    ]);
+  });
+
+  it('a wrong key ends in PermissionDenied and a disconnect', () => {
+    const run = authRun({ client: { username: 'u', keys: [other] }, serverHandlers: trusts(ed) });
+    const out = clientOutcome(run);
+    expect(out?.type).toBe('failure');
+    expect(out?.type === 'failure' && out.error).toBeInstanceOf(PermissionDenied);
+    expect(run.clientTransport.isClosed).toBe(true);
+    expect(run.serverTransportEvents.find((e) => e.type === 'disconnect')).toMatchObject({ byPeer: true });
+  });
+
+  it('a key held elsewhere signs through the sign event', () => {
+    const run = authRun({
+      client: { username: 'u', keys: [{ publicKey: importPublic(ed) }] },
+      clientHandlers: { sign: (e) => ed.sign(e.data, e.algorithm) },
+      serverHandlers: trusts(ed),
+    });
+    expect(types(run.clientEvents)).toEqual(['sign', 'success']);
+  });
+
+  it('a refused signature skips the key', () => {
+    const run = authRun({ client: { username: 'u', keys: [{ publicKey: importPublic(ed) }] }, serverHandlers: trusts(ed) });
+    expect(types(run.clientEvents)).toEqual(['sign', 'failure']);
+  });
+
+  it('asks the application for more keys when publicKeyAuthRequested', () => {
+    let asked = 0;
+    const run = authRun({
+      client: { username: 'u', publicKeyAuthRequested: true },
+      clientHandlers: { 'public-key-requested': () => (asked++ === 0 ? ecdsa : null) },
+      serverHandlers: trusts(ecdsa),
+    });
+    expect(clientOutcome(run)?.type).toBe('success');
+  });
+
+  it('user certificates: the server checks the certificate and asks about the CA', () => {
+    const ca = generatePrivateKey('ssh-ed25519');
+    const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol'] });
+    const seen: string[] = [];
+    const run = authRun({
+      client: { username: 'carol', keys: [new SSHKeyPair(ed, cert)] },
+      serverHandlers: { 'validate-ca-key': (e) => (seen.push(e.certificate.keyId), e.caKey.equals(ca)) },
+    });
+    expect(clientOutcome(run)?.type).toBe('success');
+    expect(seen).toEqual(['id', 'id']);
+    expect(serverEvent(run.serverEvents, 'validate-public-key')).toEqual([]);
+  });
+
+  it('a certificate for another principal is refused without asking', () => {
+    const ca = generatePrivateKey('ssh-ed25519');
+    const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol'] });
+    const run = authRun({ client: { username: 'mallory', keys: [new SSHKeyPair(ed, cert)] }, serverHandlers: { 'validate-ca-key': () => true } });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(serverEvent(run.serverEvents, 'validate-ca-key')).toEqual([]);
+  });
+
+  it('publickey-hostbound when the server announces it; a foreign host key is refused', () => {
+    const ext = { type: 'ext-info' as const, extensions: new Map([['publickey-hostbound@openssh.com', { type: 'publickey-hostbound@openssh.com' as const, version: '0' }]]) };
+    const run = authRun({ client: { username: 'u', keys: [ed] }, serverHandlers: trusts(ed), clientExtra: [ext] });
+    expect(clientOutcome(run)?.type).toBe('success');
+    const reqs = requests(run.toServer).filter((r) => r.methodName !== 'none');
+    expect(reqs.map((r) => r.methodName)).toEqual(['publickey-hostbound-v00@openssh.com', 'publickey-hostbound-v00@openssh.com']);
+    const m = reqs[0]?.method;
+    expect(m && !(m instanceof Uint8Array) && m.type === 'publickey-hostbound-v00@openssh.com' && m.hostKey).toEqual(testHostKey().publicData);
+
+    const refused = authRun({ client: { username: 'u', keys: [ed] }, server: { hostKeys: [other] }, serverHandlers: trusts(ed), clientExtra: [ext] });
+    expect(clientOutcome(refused)?.type).toBe('failure');
+  });
+});
+
+function importPublic(key: SSHKey): SSHKey {
+  return importPublicKey(key.publicData);
+}
+
+describe('password', () => {
+  const check = { 'validate-password': (e: { username: string; password: string }) => e.username === 'bob' && e.password === 'secret' };
+
+  it('accepts the right password', () => {
+    const run = authRun({ client: { username: 'bob', password: 'secret', methods: ['password'] }, serverHandlers: check });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'password' });
+  });
+
+  it('a wrong password ends in PermissionDenied', () => {
+    const run = authRun({ client: { username: 'bob', password: 'nope', methods: ['password'] }, serverHandlers: check });
+    expect(clientOutcome(run)?.type === 'failure' && clientOutcome(run)).toMatchObject({ error: expect.any(PermissionDenied) });
+  });
+
+  it('asks for passwords up to three times with passwordAuthRequested', () => {
+    const answers = ['a', 'b', 'secret'];
+    const run = authRun({
+      client: { username: 'bob', passwordAuthRequested: true, methods: ['password'] },
+      clientHandlers: { 'password-requested': () => answers.shift() ?? null },
+      serverHandlers: check,
+    });
+    expect(types(run.clientEvents)).toEqual(['password-requested', 'password-requested', 'password-requested', 'success']);
+  });
+
+  it('password change: PASSWD_CHANGEREQ, the new password, then success', () => {
+    const run = authRun({
+      client: { username: 'bob', password: 'old', methods: ['password'] },
+      clientHandlers: { 'password-change-requested': (e) => (e.prompt === 'expired' ? { oldPassword: 'old', newPassword: 'new' } : null) },
+      serverHandlers: {
+        'validate-password': () => ({ changePrompt: 'expired' }),
+        'change-password': (e) => e.oldPassword === 'old' && e.newPassword === 'new',
+      },
+    });
+    expect(types(run.clientEvents)).toEqual(['password-change-requested', 'password-changed', 'success']);
+  });
+
+  it('a refused change reports password-change-failed', () => {
+    const run = authRun({
+      client: { username: 'bob', password: 'old', methods: ['password'] },
+      clientHandlers: { 'password-change-requested': () => ({ oldPassword: 'old', newPassword: 'weak' }) },
+      serverHandlers: { 'validate-password': () => ({ changePrompt: 'expired' }), 'change-password': () => false },
+    });
+    expect(types(run.clientEvents)).toEqual(['password-change-requested', 'password-change-failed', 'failure']);
+  });
+
+  it('the server disconnects after maxAttempts failures', () => {
+    const run = authRun({
+      client: { username: 'bob', passwordAuthRequested: true, methods: ['password'] },
+      clientHandlers: { 'password-requested': () => 'wrong' },
+      server: { maxAttempts: 2 },
+      serverHandlers: check,
+    });
+    const failure = serverEvent(run.serverEvents, 'failure')[0];
+    expect(failure?.error).toBeInstanceOf(PermissionDenied);
+    expect(serverEvent(run.serverEvents, 'validate-password')).toHaveLength(2);
+    expect(run.clientTransportEvents.find((e) => e.type === 'disconnect')).toMatchObject({ byPeer: true });
+  });
+});
+
+describe('keyboard-interactive', () => {
+  it('a two-prompt challenge answered by the application', () => {
+    const run = authRun({
+      client: { username: 'k', kbdintAuthRequested: true, methods: ['keyboard-interactive'] },
+      clientHandlers: {
+        'kbdint-requested': () => '',
+        'kbdint-challenge': (e) => e.prompts.map((p) => (p.echo ? 'k' : 'pin')),
+      },
+      serverHandlers: {
+        'kbdint-challenge-requested': () => ({ name: 'n', instruction: 'i', prompts: [{ prompt: 'User: ', echo: true }, { prompt: 'PIN: ', echo: false }] }),
+        'validate-kbdint-response': (e) => e.responses.join(',') === 'k,pin',
+      },
+    });
+    expect(types(run.clientEvents)).toEqual(['kbdint-requested', 'kbdint-challenge', 'success']);
+    const challenge = run.clientEvents[1];
+    expect(challenge).toMatchObject({ name: 'n', instruction: 'i', prompts: [{ prompt: 'User: ', echo: true }, { prompt: 'PIN: ', echo: false }] });
+  });
+
+  it('a lone password prompt is answered with the password option; several rounds work', () => {
+    let round = 0;
+    const run = authRun({
+      client: { username: 'k', password: 'pw', methods: ['keyboard-interactive'] },
+      clientHandlers: { 'kbdint-challenge': () => ['otp'] },
+      serverHandlers: {
+        'kbdint-challenge-requested': () => ({ prompts: [{ prompt: 'Password: ', echo: false }] }),
+        'validate-kbdint-response': (e) =>
+          round++ === 0 ? e.responses[0] === 'pw' && { prompts: [{ prompt: 'OTP: ', echo: true }] } : e.responses[0] === 'otp',
+      },
+    });
+    expect(types(run.clientEvents)).toEqual(['kbdint-challenge', 'success']);
+  });
+
+  it('wrong answers fail; abandoning a challenge moves on to password', () => {
+    const run = authRun({
+      client: { username: 'k', password: 'pw', kbdintAuthRequested: true },
+      clientHandlers: { 'kbdint-requested': () => '', 'kbdint-challenge': () => null },
+      serverHandlers: {
+        'kbdint-challenge-requested': () => ({ prompts: [{ prompt: 'Token: ', echo: false }] }),
+        'validate-password': (e) => e.password === 'pw',
+      },
+    });
+    expect(types(run.clientEvents)).toEqual(['kbdint-requested', 'kbdint-challenge', 'success']);
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'password' });
+  });
+});
+
+describe('hostbased', () => {
+  it('verifies the client host signature, then asks about the host key and the user', () => {
+    const hostKey = generatePrivateKey('ecdsa-sha2-nistp256');
+    const run = authRun({
+      client: { username: 'h', hostBased: { key: hostKey, clientHostName: 'client.example.', clientUserName: 'local' } },
+      server: { methods: ['hostbased'] },
+      serverHandlers: {
+        'validate-host-public-key': (e) => e.key.equals(hostKey) && e.clientHostName === 'client.example.',
+        'validate-host-based-user': (e) => e.username === 'h' && e.clientUserName === 'local',
+      },
+    });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'hostbased' });
+  });
+
+  it('an untrusted client host fails', () => {
+    const run = authRun({
+      client: { username: 'h', hostBased: { key: ed, clientHostName: 'c', clientUserName: 'l' } },
+      server: { methods: ['hostbased'] },
+      serverHandlers: { 'validate-host-public-key': () => false },
+    });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(serverEvent(run.serverEvents, 'validate-host-based-user')).toEqual([]);
+  });
+});
+
+describe('the server side', () => {
+  it('partial success when two methods are required', () => {
+    const run = authRun({
+      client: { username: 'p', keys: [ed], password: 'pw' },
+      server: { authenticationMethods: [['publickey', 'password']] },
+      serverHandlers: { ...trusts(ed), 'validate-password': (e) => e.password === 'pw' },
+    });
+    expect(types(run.clientEvents)).toEqual(['partial-success', 'success']);
+    expect(run.clientEvents[0]).toMatchObject({ method: 'publickey', methods: ['password'] });
+    expect(serverEvent(run.serverEvents, 'auth-completed')[0]?.methods).toEqual(['publickey', 'password']);
+  });
+
+  it('sends the banner before its first answer', () => {
+    const run = authRun({ client: { username: 'b', keys: [ed] }, server: { banner: 'Welcome\n' }, serverHandlers: trusts(ed) });
+    expect(run.clientEvents[0]).toEqual({ type: 'banner', message: 'Welcome\n', languageTag: '' });
+  });
+
+  it('begin-auth false lets the user in with none', () => {
+    const run = authRun({ client: { username: 'guest' }, serverHandlers: { 'begin-auth': () => false } });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'none' });
+  });
+
+  it('offers only its methods; a client with nothing they accept gets PermissionDenied', () => {
+    const run = authRun({ client: { username: 'x', keys: [ed] }, server: { methods: ['password'] } });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(requests(run.toServer).map((r) => r.methodName)).toEqual(['none']);
+  });
+
+  it('an unknown method is a counted failure, not a crash', () => {
+    const run = authRun({
+      client: { username: 'x', password: 'pw', methods: ['password'] },
+      mangleClient: (p) => (p[0] === MSG.USERAUTH_REQUEST && UserauthRequest.decode(p).methodName === 'password' ? unknownMethod() : p),
+      serverHandlers: { 'validate-password': () => true },
+    });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(serverEvent(run.serverEvents, 'validate-password')).toEqual([]);
+  });
+
+  it('answers resolve() for stale ids with nothing', () => {
+    const run = authRun({ client: { username: 'x', keys: [ed] }, manual: true });
+    const begin = run.serverEvents[0];
+    expect(begin?.type).toBe('begin-auth');
+    run.server.resolve(999, true);
+    run.pump();
+    expect(run.serverEvents).toHaveLength(1);
+    if (begin?.type === 'begin-auth') run.server.resolve(begin.id, true);
+    run.pump();
+    expect(run.serverEvents[1]?.type).toBe('validate-public-key');
+  });
+});
+
+function unknownMethod(): Uint8Array {
+  return UserauthRequest.encode({ userName: 'x', serviceName: 'ssh-connection', methodName: 'telepathy', method: new Uint8Array([1, 2, 3]) } as UserauthRequest);
+}
+
+describe('hostile input becomes typed errors', () => {
+  const truncate = (n: number) => (p: Uint8Array) => (p[0] === n ? p.subarray(0, p.length - 1) : p);
+
+  it.each([
+    ['USERAUTH_FAILURE', MSG.USERAUTH_FAILURE],
+    ['USERAUTH_PK_OK', MSG.USERAUTH_PK_OK],
+    ['USERAUTH_BANNER', MSG.USERAUTH_BANNER],
+    ['SERVICE_ACCEPT', MSG.SERVICE_ACCEPT],
+  ])('a truncated %s from the server: ProtocolError on the client', (_, n) => {
+    const run = authRun({ client: { username: 'x', keys: [ed] }, server: { banner: 'hi' }, serverHandlers: trusts(ed), mangleServer: truncate(n) });
+    const out = clientOutcome(run);
+    expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
+    expect(run.clientTransport.isClosed).toBe(true);
+  });
+
+  it.each([
+    ['SERVICE_REQUEST', MSG.SERVICE_REQUEST],
+    ['USERAUTH_REQUEST', MSG.USERAUTH_REQUEST],
+    ['USERAUTH_INFO_RESPONSE', MSG.USERAUTH_INFO_RESPONSE],
+  ])('a truncated %s from the client: ProtocolError on the server', (_, n) => {
+    const run = authRun({
+      client: { username: 'x', password: 'pw', methods: ['keyboard-interactive'] },
+      serverHandlers: { 'kbdint-challenge-requested': () => ({ prompts: [{ prompt: 'Password:', echo: false }] }) },
+      mangleClient: truncate(n),
+    });
+    const failure = serverEvent(run.serverEvents, 'failure')[0];
+    expect(failure?.error).toBeInstanceOf(ProtocolError);
+    expect(run.server.authenticated).toBe(false);
+  });
+
+  it('USERAUTH_SUCCESS with trailing bytes, PK_OK for another key, and stray 60s are protocol errors', () => {
+    for (const mangle of [
+      (p: Uint8Array) => (p[0] === MSG.USERAUTH_SUCCESS ? new Uint8Array([MSG.USERAUTH_SUCCESS, 0]) : p),
+      (p: Uint8Array) => (p[0] === MSG.USERAUTH_PK_OK ? p.map((b, i) => (i === p.length - 1 ? b ^ 1 : b)) : p),
+      (p: Uint8Array) => (p[0] === MSG.USERAUTH_FAILURE ? new Uint8Array([MSG.USERAUTH_INFO_REQUEST, 0, 0, 0, 0]) : p),
+    ]) {
+      const run = authRun({ client: { username: 'x', keys: [ed] }, serverHandlers: trusts(ed), mangleServer: mangle });
+      const out = clientOutcome(run);
+      expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
+    }
+  });
+
+  it('the server refuses a connection message and a second service request before authentication', () => {
+    for (const inject of [new Uint8Array([MSG.CHANNEL_OPEN, 0, 0, 0, 0]), new Uint8Array([MSG.SERVICE_REQUEST, 0, 0, 0, 0])]) {
+      const run = authRun({
+        client: { username: 'x', keys: [ed] },
+        manual: true,
+        mangleClient: (p) => (p[0] === MSG.USERAUTH_REQUEST ? inject : p),
+      });
+      const failure = serverEvent(run.serverEvents, 'failure')[0];
+      expect(failure?.error).toBeInstanceOf(DisconnectError);
+      expect(run.server.authenticated).toBe(false);
+    }
+  });
+
+  it('authentication messages after success are ignored, not acted on', () => {
+    const run = authRun({ client: { username: 'x', keys: [ed] }, serverHandlers: trusts(ed) });
+    expect(run.client.receive(new Uint8Array([MSG.USERAUTH_SUCCESS]))).toBe(true);
+    expect(run.client.receive(new Uint8Array([MSG.USERAUTH_FAILURE]))).toBe(true);
+    expect(run.client.nextEvent()).toBeUndefined();
+    expect(run.client.authenticated).toBe(true);
+  });
+
+  it('USERAUTH_SUCCESS before the service was accepted is a protocol error', () => {
+    const run = authRun({ client: { username: 'x', keys: [ed] }, mangleServer: (p) => (p[0] === MSG.SERVICE_ACCEPT ? new Uint8Array([MSG.USERAUTH_SUCCESS]) : p) });
+    const out = clientOutcome(run);
+    expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
+    expect(run.client.authenticated).toBe(false);
+  });
+});
+
+describe('chooseSigAlgorithm', () => {
+  const rsaAlgs = ['rsa-sha2-256', 'rsa-sha2-512', 'ssh-rsa-sha224@ssh.com', 'ssh-rsa'];
+  it('follows server-sig-algs, plain and for certificates', () => {
+    expect(chooseSigAlgorithm('ssh-rsa', rsaAlgs, ['rsa-sha2-512', 'ssh-ed25519'])).toBe('rsa-sha2-512');
+    expect(chooseSigAlgorithm('ssh-rsa', rsaAlgs, ['ssh-ed25519'])).toBeUndefined();
+    const certAlgs = ['rsa-sha2-256-cert-v01@openssh.com', 'rsa-sha2-512-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com'];
+    expect(chooseSigAlgorithm('ssh-rsa-cert-v01@openssh.com', certAlgs, ['rsa-sha2-256'])).toBe('rsa-sha2-256-cert-v01@openssh.com');
+  });
+  it('without server-sig-algs uses the key type (ssh-rsa for RSA)', () => {
+    expect(chooseSigAlgorithm('ssh-rsa', rsaAlgs, undefined)).toBe('ssh-rsa');
+    expect(chooseSigAlgorithm('ssh-ed25519', ['ssh-ed25519'], undefined)).toBe('ssh-ed25519');
+  });
+});
