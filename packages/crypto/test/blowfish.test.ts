@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Blowfish } from '../src/index.ts';
 import { BLOWFISH_PI_HEX } from '../src/primitives/blowfish-tables.ts';
 import { hex, toHex } from './helpers/hex.ts';
+import { piHex } from './helpers/pi.ts';
 
 // Schneier's "test vectors for Blowfish" (Eric Young), key / plaintext / ciphertext.
 const ECB: readonly [string, string, string][] = [
@@ -14,24 +15,6 @@ const ECB: readonly [string, string, string][] = [
   ['1111111111111111', '0123456789abcdef', '7d0cc630afda1ec7'],
   ['fedcba9876543210', '0123456789abcdef', '0aceab0fc6a0a28d'],
 ];
-
-/** Hex digits of pi's fractional part (Machin's formula in BigInt fixed point). */
-function piHex(n: number): string {
-  const bits = BigInt(n * 4 + 64);
-  const one = 1n << bits;
-  const arctanInv = (x: bigint): bigint => {
-    let term = one / x;
-    let sum = term;
-    for (let k = 1n; term !== 0n; k++) {
-      term /= x * x;
-      const t = term / (2n * k + 1n);
-      sum += k % 2n === 1n ? -t : t;
-    }
-    return sum;
-  };
-  const pi = 16n * arctanInv(5n) - 4n * arctanInv(239n);
-  return ((pi - 3n * one) >> 64n).toString(16).padStart(n, '0');
-}
 
 describe('Blowfish', () => {
   it('tables are the hex digits of pi', () => {
