@@ -4,15 +4,17 @@
  * PROTOCOL §4 (posix-rename, statvfs, fstatvfs, hardlink, fsync, lsetstat, limits, expand-path,
  * copy-data, home-directory, users-groups-by-id).
  *
- * Requests are handled one at a time in arrival order, as OpenSSH's sftp-server does: a CLOSE can
- * never overtake the WRITEs before it. A malformed request gets BAD_MESSAGE; a framing error (a
- * length above the limit) ends the session, since the stream cannot be resynchronised.
+ * Requests take effect in arrival order, except that READs and WRITEs on distinct byte ranges of
+ * a file not opened for appending run side by side (up to 16): a WRITE waits for anything in flight
+ * that overlaps it, and every other request (CLOSE included) waits for all of them. A malformed
+ * request gets BAD_MESSAGE; a framing error (a length above the limit) ends the session, since the
+ * stream cannot be resynchronised.
  * @module
  */
 
 import { Reader, WireError, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, encodeLimits, encodeVFSAttrs, decodeAttrs, readText, readU64 } from './attrs.ts';
-import { ATTR_VALID_BY_VERSION, EXT, FX, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
+import { ATTR_VALID_BY_VERSION, EXT, FX, FXF, FXF56, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPInvalidHandle, SFTPOpUnsupported, statusForVersion } from './errors.ts';
 import { encodeSupported, encodeSupported2, encodeVendorId } from './extensions.ts';
 import { PacketFramer } from './framing.ts';
@@ -30,10 +32,19 @@ export interface SftpServerOptions {
 }
 
 type HandleEntry =
-  | { readonly kind: 'file'; readonly file: ServerFile }
+  | { readonly kind: 'file'; readonly file: ServerFile; readonly append: boolean }
   | { readonly kind: 'dir'; readonly path: string; iterator: AsyncIterator<SFTPName> | Iterator<SFTPName> | undefined; readonly source: AsyncIterable<SFTPName> | Iterable<SFTPName>; pending: SFTPName | undefined };
 
 const NAMES_PER_READDIR = 128;
+/** READs/WRITEs handled at once (the local file system overlaps them on its thread pool). */
+const MAX_CONCURRENT = 16;
+
+interface InflightRange {
+  readonly key: number;
+  readonly start: number;
+  readonly end: number;
+  readonly write: boolean;
+}
 
 function u32(n: number): Uint8Array {
   return new Writer(4).u32(n).finish();
@@ -53,6 +64,8 @@ export class SftpServerSession {
   private readonly handles = new Map<number, HandleEntry>();
   private nextHandle = 1;
   private requestsSeen = 0;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly ranges = new Set<InflightRange>();
   private stream: SftpByteStream | undefined;
 
   constructor(server: SFTPServer, options: SftpServerOptions = {}) {
@@ -90,6 +103,8 @@ export class SftpServerSession {
     } catch {
       // The stream failed: treat as the end of the session.
     } finally {
+      // Let requests in flight finish (their replies may no longer be deliverable) before closing handles.
+      await this.drain().catch(() => undefined);
       await this.cleanup();
       stream.close();
     }
@@ -131,12 +146,53 @@ export class SftpServerSession {
       return true;
     }
     const first = this.requestsSeen++ === 0;
+    const range = this.concurrentRange(req);
+    if (range && !this.overlaps(range)) {
+      // READs and WRITEs on distinct ranges of non-append files run side by side.
+      if (this.inflight.size >= MAX_CONCURRENT) await Promise.race(this.inflight);
+      this.ranges.add(range);
+      const task: Promise<void> = this.process(req, first).finally(() => {
+        this.ranges.delete(range);
+        this.inflight.delete(task);
+      });
+      this.inflight.add(task);
+      return true;
+    }
+    // Anything else waits for what is in flight: a CLOSE never overtakes a WRITE.
+    await this.drain();
+    await this.process(req, first);
+    return true;
+  }
+
+  private async process(req: SftpRequest, first: boolean): Promise<void> {
     try {
       await this.dispatch(req, first);
     } catch (e) {
       await this.fail(req.id, e);
     }
-    return true;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+  }
+
+  /** The byte range a READ/WRITE touches on a plain file handle, or undefined when it must run alone. */
+  private concurrentRange(req: SftpRequest): InflightRange | undefined {
+    if (req.kind !== 'read' && req.kind !== 'write') return undefined;
+    if (req.handle.length !== 4) return undefined;
+    const key = new DataView(req.handle.buffer, req.handle.byteOffset).getUint32(0);
+    const entry = this.handles.get(key);
+    if (!entry || entry.kind !== 'file' || entry.append) return undefined;
+    const length = req.kind === 'read' ? Math.min(req.length, this.maxIo) : req.data.length;
+    return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write' };
+  }
+
+  private overlaps(r: InflightRange): boolean {
+    for (const o of this.ranges) {
+      if (o.key !== r.key || (!o.write && !r.write)) continue;
+      if (r.start < o.end && o.start < r.end) return true;
+    }
+    return false;
   }
 
   private async fail(id: number, e: unknown): Promise<void> {
@@ -241,7 +297,8 @@ export class SftpServerSession {
         const attrs = this.inAttrs(req.attrs);
         const file = this.version >= 5 ? await s.open56(path, req.desiredAccess ?? 0, req.flags, attrs) : await s.open(path, req.flags, attrs);
         try {
-          await this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'file', file }) });
+          const append = this.version >= 5 ? (req.flags & (FXF56.APPEND_DATA | FXF56.APPEND_DATA_ATOMIC)) !== 0 : (req.flags & FXF.APPEND) !== 0;
+          await this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'file', file, append }) });
         } catch (e) {
           await Promise.resolve(s.close(file)).catch(() => undefined);
           throw e;

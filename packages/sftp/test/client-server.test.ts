@@ -202,3 +202,27 @@ describe('owners and groups', () => {
     expect(statSync(join(p.dir, 'f')).gid).toBe(0);
   });
 });
+
+describe('server ordering', () => {
+  it('applies overlapping pipelined writes in order, appends in order, and closes after them', async () => {
+    p = await openPair({ version: 3 });
+    const { client, dir } = p;
+    const f = await client.open('o', 'wb');
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const writes = [
+      client.session.request({ kind: 'write', handle: f.handle, offset: 0, data: enc('AAAAAAAA') }),
+      client.session.request({ kind: 'write', handle: f.handle, offset: 2, data: enc('BB') }),
+      client.session.request({ kind: 'write', handle: f.handle, offset: 8, data: enc('CC') }),
+      client.session.request({ kind: 'write', handle: f.handle, offset: 3, data: enc('D') }),
+    ];
+    const closed = f.close();
+    await Promise.all(writes);
+    await closed;
+    expect(readFileSync(join(dir, 'o'), 'utf8')).toBe('AABDAAAACC');
+    const a = await client.open('log', 'ab');
+    const appends = ['1', '22', '333', '4444'].map((s) => client.session.request({ kind: 'write', handle: a.handle, offset: 0, data: enc(s) }));
+    await Promise.all(appends);
+    await a.close();
+    expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('1223334444');
+  });
+});
