@@ -120,6 +120,8 @@ export class SftpClientMachine {
       if ((this.phase as Phase) === 'closed') return;
       this.handle(payload);
     }
+    const e = this.framer.error;
+    if (e && (this.phase as Phase) !== 'closed') this.fail(new SFTPBadMessage(`malformed SFTP stream: ${e.message}`, '', { cause: e }));
   }
 
   /** The byte stream ended (or failed): fails every outstanding request. */

@@ -24,13 +24,29 @@ export class PacketFramer {
     this.maxLength = maxLength;
   }
 
+  /** The framing error, once one has occurred (the stream cannot be resynchronised after it). */
+  get error(): WireError | undefined {
+    return this.failed;
+  }
+
   /**
-   * Feeds `chunk` and returns the payloads it completes, in order. After a framing error every
-   * later call throws the same error: the stream cannot be resynchronised.
+   * Feeds `chunk` and returns the payloads it completes, in order. A framing error throws, unless
+   * whole packets came before it in the chunk: those are returned and `error` is set (check it
+   * after handling them). Every later call throws the error.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.failed) throw this.failed;
     const out: Uint8Array[] = [];
+    try {
+      this.pushInto(chunk, out);
+    } catch (e) {
+      if (out.length > 0 && e === this.failed) return out;
+      throw e;
+    }
+    return out;
+  }
+
+  private pushInto(chunk: Uint8Array, out: Uint8Array[]): void {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.body === undefined) {
@@ -74,7 +90,6 @@ export class PacketFramer {
         this.body = undefined;
       }
     }
-    return out;
   }
 
   /** True when no partial packet is buffered (a clean place for the stream to end). */

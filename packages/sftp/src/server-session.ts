@@ -98,7 +98,7 @@ export class SftpServerSession {
             break;
           }
         }
-        if (stop) break;
+        if (stop || framer.error) break;
       }
     } catch {
       // The stream failed: treat as the end of the session.

@@ -69,3 +69,13 @@ describe('PacketFramer', () => {
     expect(f.idle).toBe(true);
   });
 });
+
+describe('PacketFramer errors after whole packets', () => {
+  it('returns the packets before a bad length and reports the error afterwards', () => {
+    const f = new PacketFramer(100);
+    const got = f.push(Uint8Array.of(0, 0, 0, 1, 7, 0, 0, 1, 0));
+    expect(got).toEqual([Uint8Array.of(7)]);
+    expect(f.error).toBeInstanceOf(WireError);
+    expect(() => f.push(Uint8Array.of(0))).toThrow(WireError);
+  });
+});
