@@ -1,0 +1,192 @@
+/**
+ * User authentication against real peers: our client logs in to OpenSSH sshd and to an AsyncSSH
+ * server; OpenSSH ssh and an AsyncSSH client log in to our server. No connection layer exists yet,
+ * so a successful login ends right after USERAUTH_SUCCESS.
+ */
+import { SSHKeyPair, generatePrivateKey, importCertificate, importPrivateKey, type SSHKey } from '@ssh/keys';
+import {
+  generateKey,
+  runAsyncsshClient,
+  runSsh,
+  signCertificate,
+  startAsyncsshServer,
+  startSshd,
+  type AsyncsshServer,
+  type KeyPair,
+  type SshdServer,
+  type SshTarget,
+} from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermissionDenied } from '../src/index.ts';
+import { authenticate, startAuthServer, type AuthServer } from './userauth-peer.ts';
+
+const privateOf = (kp: KeyPair): SSHKey => importPrivateKey(kp.privateKey);
+
+describe('our client against OpenSSH sshd', () => {
+  let sshd: SshdServer;
+  let keys: Record<'ed25519' | 'ecdsa' | 'rsa' | 'stranger' | 'ca' | 'certified', KeyPair>;
+
+  beforeAll(async () => {
+    const [ed25519, ecdsa, rsa, stranger, ca, certified] = await Promise.all([
+      generateKey('ed25519'),
+      generateKey('ecdsa-p256'),
+      generateKey('rsa'),
+      generateKey('ed25519', { label: 'userauth-stranger' }),
+      generateKey('ed25519', { label: 'userauth-ca' }),
+      generateKey('ecdsa-p256', { label: 'userauth-certified' }),
+    ]);
+    keys = { ed25519, ecdsa, rsa, stranger, ca, certified };
+    sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [ed25519, ecdsa, rsa], logLevel: 'DEBUG1', config: [`TrustedUserCAKeys ${ca.publicKeyPath}`] });
+  }, 60_000);
+  afterAll(async () => sshd?.stop());
+
+  it.each(['ed25519', 'ecdsa', 'rsa'] as const)('publickey with an %s key (publickey-hostbound, as sshd announces it)', async (name) => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys[name])] });
+    expect(r.outcome).toEqual({ type: 'success', method: 'publickey' });
+    const ext = r.transportEvents.find((e) => e.type === 'ext-info');
+    expect(ext?.type === 'ext-info' && ext.extensions.has('publickey-hostbound@openssh.com')).toBe(true);
+    expect(sshd.log).toMatch(/Accepted publickey for /);
+    expect(sshd.log).toMatch(/method publickey-hostbound-v00@openssh.com/);
+  });
+
+  it('RSA signs with an rsa-sha2 algorithm from server-sig-algs', async () => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys.rsa)], hostbound: false });
+    expect(r.outcome?.type).toBe('success');
+    expect(sshd.log).toMatch(/Accepted publickey for \S+ from [\d.]+ port \d+ ssh2: RSA SHA256/);
+    expect(sshd.log).toMatch(/pkalg rsa-sha2-256/);
+  });
+
+  it('an unknown key first, then the right one', async () => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys.stranger), privateOf(keys.ecdsa)] });
+    expect(r.outcome?.type).toBe('success');
+  });
+
+  it('a key sshd does not know: PermissionDenied', async () => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys.stranger)] });
+    expect(r.outcome?.type).toBe('failure');
+    expect(r.outcome?.type === 'failure' && r.outcome.error).toBeInstanceOf(PermissionDenied);
+  });
+
+  it('a user certificate signed by a trusted CA', async () => {
+    const cert = await signCertificate(keys.ca, keys.certified, { principals: [sshd.user] });
+    const pair = new SSHKeyPair(privateOf(keys.certified), importCertificate(cert.line));
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [pair] });
+    expect(r.outcome?.type).toBe('success');
+    expect(sshd.log).toMatch(/Accepted publickey for .* ECDSA-CERT/);
+  });
+});
+
+describe('our client against an AsyncSSH server', () => {
+  let server: AsyncsshServer;
+  let kbdint: AsyncsshServer;
+  let key: KeyPair;
+
+  beforeAll(async () => {
+    key = await generateKey('ed25519');
+    const kbdintScript = [
+      'class KbdintServer(asyncssh.SSHServer):',
+      '    def begin_auth(self, username): return True',
+      '    def kbdint_auth_supported(self): return True',
+      "    def get_kbdint_challenge(self, username, lang, submethods): return ('Login', 'Two questions', 'en-US', [('Name: ', True), ('PIN: ', False)])",
+      "    def validate_kbdint_response(self, username, responses): return list(responses) == [username, '1234']",
+      'server_factory = KbdintServer',
+    ].join('\n');
+    [server, kbdint] = await Promise.all([
+      startAsyncsshServer({ hostKeyTypes: ['ed25519'], authorizedKeys: [key], passwords: { alice: 'wonderland' } }),
+      startAsyncsshServer({ hostKeyTypes: ['ed25519'], authorizedKeys: [], script: kbdintScript }),
+    ]);
+  }, 60_000);
+  afterAll(async () => Promise.all([server?.stop(), kbdint?.stop()]));
+
+  it('publickey', async () => {
+    const r = await authenticate(server.port, { username: 'alice', keys: [privateOf(key)] });
+    expect(r.outcome).toEqual({ type: 'success', method: 'publickey' });
+  });
+
+  it('password, and a wrong one', async () => {
+    const ok = await authenticate(server.port, { username: 'alice', password: 'wonderland', methods: ['password'] });
+    expect(ok.outcome).toEqual({ type: 'success', method: 'password' });
+    const bad = await authenticate(server.port, { username: 'alice', password: 'looking-glass', methods: ['password'] });
+    expect(bad.outcome?.type).toBe('failure');
+  });
+
+  it("keyboard-interactive answered with the password (AsyncSSH's password-backed kbdint)", async () => {
+    const r = await authenticate(server.port, { username: 'alice', password: 'wonderland', methods: ['keyboard-interactive'] });
+    expect(r.outcome).toEqual({ type: 'success', method: 'keyboard-interactive' });
+  });
+
+  it('keyboard-interactive with a two-prompt challenge', async () => {
+    const r = await authenticate(
+      kbdint.port,
+      { username: 'bob', kbdintAuthRequested: true, methods: ['keyboard-interactive'] },
+      { 'kbdint-requested': () => '', 'kbdint-challenge': (e) => (e.name === 'Login' ? ['bob', '1234'] : null) },
+    );
+    expect(r.outcome).toEqual({ type: 'success', method: 'keyboard-interactive' });
+    expect(r.events.find((e) => e.type === 'kbdint-challenge')).toMatchObject({ instruction: 'Two questions', prompts: [{ prompt: 'Name: ', echo: true }, { prompt: 'PIN: ', echo: false }] });
+  });
+});
+
+describe('OpenSSH ssh and AsyncSSH against our server', () => {
+  let ours: AuthServer;
+  let target: SshTarget;
+  let userKey: KeyPair;
+  let userPublic: SSHKey;
+  const hostKey = generatePrivateKey('ssh-ed25519');
+
+  beforeAll(async () => {
+    userKey = await generateKey('ecdsa-p256');
+    userPublic = privateOf(userKey);
+    ours = await startAuthServer(
+      [hostKey],
+      { methods: ['publickey', 'keyboard-interactive', 'password'] },
+      {
+        'validate-public-key': (e) => e.key.equals(userPublic),
+        'validate-password': (e) => e.password === 'sesame',
+        'kbdint-challenge-requested': () => ({ prompts: [{ prompt: 'Password: ', echo: false }] }),
+        'validate-kbdint-response': (e) => e.responses[0] === 'sesame',
+      },
+    );
+    target = { host: '127.0.0.1', port: ours.port, name: 'ours', hostPublicKeys: [new TextDecoder().decode(hostKey.exportPublicKey('openssh'))] };
+  });
+  afterAll(async () => ours?.close());
+
+  const completed = () => ours.connections.at(-1)?.find((e) => e.type === 'auth-completed');
+
+  it('ssh -i key (BatchMode) authenticates by publickey', async () => {
+    const r = await runSsh(target, 'true', { identity: userKey, args: ['-v'], allowFailure: true });
+    expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
+    expect(completed()).toMatchObject({ methods: ['publickey'] });
+  });
+
+  it('ssh with a password', async () => {
+    const r = await runSsh(target, 'true', { identity: null, password: 'sesame', args: ['-v', '-o', 'PreferredAuthentications=password'], allowFailure: true });
+    expect(r.stderr).toMatch(/Authenticated to .* using "password"/);
+  });
+
+  it('ssh with keyboard-interactive', async () => {
+    const r = await runSsh(target, 'true', {
+      identity: null,
+      password: 'sesame',
+      config: ['KbdInteractiveAuthentication yes', 'PreferredAuthentications keyboard-interactive'],
+      args: ['-v'],
+      allowFailure: true,
+    });
+    expect(r.stderr).toMatch(/Authenticated to .* using "keyboard-interactive"/);
+  });
+
+  it('ssh with a key we refuse fails', async () => {
+    const stranger = await generateKey('ed25519', { label: 'userauth-stranger' });
+    const r = await runSsh(target, 'true', { identity: stranger, allowFailure: true });
+    expect(r.stderr).toMatch(/Permission denied/);
+  });
+
+  it.each([
+    ['publickey', { identity: undefined as KeyPair | undefined }],
+    ['password', { identity: null, password: 'sesame', connectOptions: "dict(preferred_auth='password')" }],
+    ['keyboard-interactive', { identity: null, password: 'sesame', connectOptions: "dict(preferred_auth='keyboard-interactive')" }],
+  ] as const)('AsyncSSH logs in by %s', async (method, options) => {
+    const r = await runAsyncsshClient("result = 'in'", { target, ...options, identity: options.identity === undefined ? userKey : null, username: 'zed', timeoutMs: 15_000 });
+    expect(r.result).toBe('in');
+    expect(completed()).toMatchObject({ username: 'zed', methods: [method] });
+  });
+});
