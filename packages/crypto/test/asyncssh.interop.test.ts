@@ -46,7 +46,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('against AsyncSSH', () => {
+describe.concurrent('against AsyncSSH', () => {
   it('covers what OpenSSH cannot', () => {
     if (KEX.length < 10 || CIPHERS.length < 5 || MACS.length < 5) throw new Error(`too few algorithms: ${KEX} ${CIPHERS} ${MACS}`);
   });

@@ -28,7 +28,7 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-describe('against OpenSSH sshd', () => {
+describe.concurrent('against OpenSSH sshd', () => {
   it.each(KEX)('kex %s', async (kex) => {
     await handshake(registry, sshd.port, { kex, cipher: 'aes128-ctr', mac: 'hmac-sha2-256' });
   });
