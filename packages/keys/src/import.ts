@@ -163,3 +163,16 @@ export function importPublicKeyList(data: KeyData): SSHKey[] {
 export function importPublicKey(data: KeyData): SSHKey {
   return importPublicKeyList(data)[0] as SSHKey;
 }
+
+/**
+ * Reads a private key's fields (as `SSHKey.encodePrivateFields` writes them) of key type
+ * `keyType` from `r`, leaving the reader after them: what an ssh-agent ADD_IDENTITY body holds
+ * before its comment and constraints.
+ */
+export function readPrivateKeyFields(keyType: string, r: Reader, comment?: string | Uint8Array): SSHKey {
+  return guardImport(() => {
+    const family = familyForKeyType(keyType);
+    if (!family) throw new KeyImportError(`unknown key type ${JSON.stringify(keyType)}`);
+    return new SSHKey(family.decodePrivate(keyType, r), comment);
+  });
+}

@@ -19,6 +19,8 @@ export {
   importPrivateKeyList,
   importPublicKey,
   importPublicKeyList,
+  readPrivateKeyFields,
+  decodePublicBlob,
   type KeyData,
   type Passphrase,
 } from './import.ts';

@@ -127,6 +127,17 @@ export class SSHKey {
     return this.impl.verify(sigAlgorithm, data, r);
   }
 
+  /**
+   * The key's private fields as OpenSSH encodes them after the key type, in openssh-key-v1
+   * files and in ssh-agent ADD_IDENTITY messages (no comment, no padding).
+   */
+  encodePrivateFields(): Uint8Array {
+    if (!this.impl.hasPrivate) throw new KeyExportError('key has no private part');
+    const w = new Writer(512);
+    this.impl.writePrivate(w);
+    return w.finish();
+  }
+
   /** The private key in `format` ('openssh' by default), as text for PEM formats, bytes for DER. */
   exportPrivateKey(format: PrivateKeyFormat = 'openssh', options: ExportOptions = {}): Uint8Array {
     if (!this.impl.hasPrivate) throw new KeyExportError('key has no private part');

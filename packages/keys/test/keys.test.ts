@@ -1,3 +1,4 @@
+import { Reader, Writer } from '@ssh/wire';
 import { describe, expect, test } from 'vitest';
 import {
   generatePrivateKey,
@@ -7,6 +8,7 @@ import {
   KeyExportError,
   KeyGenerationError,
   KeyImportError,
+  readPrivateKeyFields,
   SignatureError,
   type PrivateKeyFormat,
   type PublicKeyFormat,
@@ -167,5 +169,20 @@ describe('import errors', () => {
 
   test('a public key is not a private key', () => {
     expect(() => importPrivateKey(testKey('ssh-ed25519').exportPublicKey('pkcs8-pem'))).toThrow(KeyImportError);
+  });
+});
+
+describe('private fields (openssh-key-v1 and ssh-agent layout)', () => {
+  test.each(GENERATABLE)('%s round trip through a Reader', (type) => {
+    const key = testKey(type);
+    const body = new Writer().raw(key.encodePrivateFields()).utf8('comment after').finish();
+    const r = new Reader(body);
+    const back = readPrivateKeyFields(type, r, 'c');
+    expect(back.equals(key)).toBe(true);
+    expect(back.hasPrivate).toBe(true);
+    expect(r.utf8()).toBe('comment after');
+    expect(() => readPrivateKeyFields(type, new Reader(body.subarray(0, 10)))).toThrow(KeyImportError);
+    expect(() => readPrivateKeyFields('nope', new Reader(body))).toThrow(KeyImportError);
+    expect(() => key.convertToPublic().encodePrivateFields()).toThrow(KeyExportError);
   });
 });
