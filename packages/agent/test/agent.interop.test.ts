@@ -169,10 +169,12 @@ describe('agent state', () => {
     await client.removeAll();
     const short = generatePrivateKey('ssh-ed25519', { comment: 'short-lived' });
     const lasting = generatePrivateKey('ssh-ed25519', { comment: 'lasting' });
-    await client.addKeys([short], { lifetime: 1 });
+    await client.addKeys([short], { lifetime: 2 });
     await client.addKeys([lasting]);
-    expect((await listed()).sort()).toEqual([short.getFingerprint(), lasting.getFingerprint()].sort());
-    await sleep(2_200);
+    // ssh-agent counts lifetimes in whole seconds of its clock, so a 2 s lifetime can end after just over 1 s:
+    // presence is checked through this client, which takes milliseconds, not by spawning ssh-add.
+    expect((await client.getKeys()).map((k) => k.comment).sort()).toEqual(['lasting', 'short-lived']);
+    await sleep(3_200);
     expect(await listed()).toEqual([lasting.getFingerprint()]);
   }, 30_000);
 
@@ -216,6 +218,13 @@ describe('agent state', () => {
       other.close();
     }
   }, 30_000);
+
+  it('a PKCS#11 provider outside the allowed paths is refused, and the connection stays usable', async () => {
+    await expect(client.addSmartcardKeys('/nonexistent/provider.so', '1234')).rejects.toBeInstanceOf(AgentFailureError);
+    await expect(client.addSmartcardKeys('/nonexistent/provider.so', '1234', { lifetime: 5 })).rejects.toBeInstanceOf(AgentFailureError);
+    await expect(client.removeSmartcardKeys('/nonexistent/provider.so')).rejects.toBeInstanceOf(AgentFailureError);
+    await expect(client.getKeys()).resolves.toBeInstanceOf(Array);
+  });
 
   it('queryExtensions: OpenSSH 9.2 does not implement "query", so the list is empty', async () => {
     expect(await client.queryExtensions()).toEqual([]);

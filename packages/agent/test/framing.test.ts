@@ -4,6 +4,7 @@ import { WireError } from '@ssh/wire';
 import { generatePrivateKey } from '@ssh/keys';
 import {
   AgentAddIdConstrained,
+  AgentAddSmartcardKeyConstrained,
   AgentFrameReader,
   AgentProtocolError,
   AgentServerCodec,
@@ -102,6 +103,11 @@ describe('agent-side codec', () => {
     expect(req.keyType).toBe('ssh-ed25519');
     expect(new TextDecoder().decode(req.comment)).toBe('unit');
     expect(req.constraints).toEqual([{ type: 'lifetime', seconds: 7 }, { type: 'confirm' }]);
+  });
+
+  it('decodes smartcard requests with their constraints', () => {
+    const payload = AgentAddSmartcardKeyConstrained.encode({ providerId: '/p.so', pin: '1', constraints: encodeConstraints([{ type: 'confirm' }]) });
+    expect(decodeAgentRequest(payload)).toEqual({ type: 'add-smartcard-key', providerId: '/p.so', pin: '1', constraints: [{ type: 'confirm' }] });
   });
 
   it('unknown numbers are "unknown", malformed known ones are WireError items', () => {
