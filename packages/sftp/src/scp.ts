@@ -29,6 +29,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 /** Longest directive line accepted (OpenSSH uses a 2 KiB buffer). */
 export const SCP_MAX_LINE = 4096;
+/** Most bytes kept when a source sends before we have answered. */
+const SCP_MAX_EARLY = 1 << 20;
 
 /** The directive line, newline included. */
 export function encodeDirective(d: ScpDirective): Uint8Array {
@@ -133,6 +135,8 @@ export class ScpSinkMachine {
   private readonly events: ScpSinkEvent[] = [];
   private output: Uint8Array[] = [];
   private pendingFile: { size: number } | undefined;
+  private early: Uint8Array[] = [];
+  private earlyBytes = 0;
   private depthBeforeDir = false;
 
   constructor(options: ScpSinkOptions = {}) {
@@ -161,14 +165,24 @@ export class ScpSinkMachine {
         if (this.depthBeforeDir) this.depthBeforeDir = false;
       }
       this.output.push(SCP_OK);
+      this.resume();
       return;
     }
     if (p.kind === 'wait-file-ack') {
       this.phase = { kind: 'line' };
       this.output.push(SCP_OK);
+      this.resume();
       return;
     }
     throw new Error('ScpSinkMachine.accept() with nothing to accept');
+  }
+
+  /** Processes bytes that arrived while we were deciding. */
+  private resume(): void {
+    const early = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
+    for (const chunk of early) this.receive(chunk);
   }
 
   /** Refuses the last directive or file with a non-fatal error: the source skips it and goes on. */
@@ -186,6 +200,7 @@ export class ScpSinkMachine {
     }
     this.phase = { kind: 'line' };
     this.output.push(encodeScpError(message, false));
+    this.resume();
   }
 
   receive(chunk: Uint8Array): void {
@@ -234,9 +249,17 @@ export class ScpSinkMachine {
           break;
         }
         case 'wait-ack':
-        case 'wait-file-ack':
-          this.fail(new ScpError('source sent data before our acknowledgement'));
+        case 'wait-file-ack': {
+          // A compliant source waits for our answer; keep what came early (bounded) for later.
+          const rest = chunk.subarray(pos);
+          this.earlyBytes += rest.length;
+          if (this.earlyBytes > SCP_MAX_EARLY) {
+            this.fail(new ScpError('source sent too much before our acknowledgement'));
+            return;
+          }
+          this.early.push(rest.slice());
           return;
+        }
       }
     }
   }

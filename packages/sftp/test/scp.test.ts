@@ -100,7 +100,17 @@ describe('ScpSinkMachine', () => {
     expect(drain(c)[0]?.type).toBe('directive');
   });
 
-  it('refuses E without D, overlong lines, data before the acknowledgement, and a missing end marker', () => {
+  it('keeps bytes sent before its acknowledgement and handles them after', () => {
+    const m = new ScpSinkMachine();
+    m.receive(enc('C0644 1 x\nA\u0000C0644 0 y\n'));
+    expect(drain(m).map((x) => x.type)).toEqual(['directive']);
+    m.accept();
+    expect(drain(m).map((x) => x.type)).toEqual(['data', 'file-end']);
+    m.accept();
+    expect(drain(m)).toMatchObject([{ type: 'directive', directive: { kind: 'file', name: 'y' } }]);
+  });
+
+  it('refuses E without D, overlong lines, too much sent early, and a missing end marker', () => {
     const e = new ScpSinkMachine();
     e.receive(enc('E\n'));
     expect(drain(e)[0]?.type).toBe('error');
@@ -108,7 +118,8 @@ describe('ScpSinkMachine', () => {
     long.receive(new Uint8Array(5000).fill(0x43));
     expect(drain(long)[0]?.type).toBe('error');
     const early = new ScpSinkMachine();
-    early.receive(enc('C0644 1 x\nA'));
+    early.receive(enc('C0644 1 x\n'));
+    early.receive(new Uint8Array(2 << 20));
     expect(drain(early).map((x) => x.type)).toEqual(['directive', 'error']);
     const marker = new ScpSinkMachine();
     marker.receive(enc('C0644 1 x\n'));

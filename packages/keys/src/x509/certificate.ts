@@ -210,6 +210,14 @@ export class SSHX509Certificate {
     return this.sigAlgorithms[0] ?? `x509v3-${this.key.algorithm}`;
   }
 
+  getAlgorithm(): string {
+    return this.algorithm;
+  }
+
+  getCommentBytes(): Uint8Array | undefined {
+    return this.commentRaw;
+  }
+
   getComment(): string | undefined {
     return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
   }
