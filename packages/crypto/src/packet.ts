@@ -170,13 +170,13 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
       const parts = sealParts(seq, payload);
       let n = 0;
       for (const p of parts) n += p.length;
-      const out = new Uint8Array(n);
+      const out = Buffer.allocUnsafe(n); // no zero fill: every byte is written below
       let at = 0;
       for (const p of parts) {
         out.set(p, at);
         at += p.length;
       }
-      return out;
+      return view(out);
     }
     {
       const padding = paddingFor(payload.length);
