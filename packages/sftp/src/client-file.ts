@@ -161,7 +161,8 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
     for (const c of chunks) if (c.offset - start < length) out.set(c.data.subarray(0, length - (c.offset - start)), c.offset - start);
     void got;
     if (offset === undefined) this.pos = start + length;
-    return this.decode(out);
+    // Short of what was asked: end of file, so no multi-byte character can still be pending.
+    return this.decode(out, size >= 0 && length === total && total > 0);
   }
 
   /** Yields the blocks of [offset, offset+size) as they arrive, out of order. */
@@ -277,10 +278,10 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
     if (!this.ctx.extensions.has(name)) throw new SFTPOpUnsupported(`server does not support ${name}`);
   }
 
-  private decode(bytes: Uint8Array): T {
+  private decode(bytes: Uint8Array, more: boolean): T {
     if (this.io.encoding === null) return bytes as T;
     this.decoder ??= new TextDecoder(this.io.encoding);
-    return this.decoder.decode(bytes, { stream: true }) as T;
+    return this.decoder.decode(bytes, { stream: more }) as T;
   }
 }
 

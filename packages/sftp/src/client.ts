@@ -10,7 +10,7 @@ import { type SFTPAttrs, type SFTPLimits, type SFTPName, type SFTPVFSAttrs, attr
 import { type FileIoOptions, SFTPClientFile, ownerAttrs, timeAttrs } from './client-file.ts';
 import { ClientSession, expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOneName, expectStatus } from './client-session.ts';
 import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXR, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
-import { SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from './errors.ts';
+import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from './errors.ts';
 import { type SupportedInfo, type VendorId, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
 import { type LocalFs } from './local-fs.ts';
 import { type ExtensionPair } from './packets.ts';
@@ -124,7 +124,11 @@ export class SFTPClient {
     }
     if (this.ext.has(EXT.LIMITS)) {
       const data = expectExtendedReply(await this.session.request({ kind: 'extended', request: EXT.LIMITS, data: new Uint8Array(0) }));
-      this.serverLimits = decodeLimits(new Reader(data));
+      try {
+        this.serverLimits = decodeLimits(new Reader(data));
+      } catch (e) {
+        throw new SFTPBadMessage(`malformed limits@openssh.com reply: ${e instanceof Error ? e.message : String(e)}`, '', { cause: e });
+      }
     }
   }
 

@@ -173,3 +173,31 @@ describe('SFTPClient with misbehaving servers', () => {
     await server.done;
   });
 });
+
+describe('text mode', () => {
+  it('decodes multi-byte characters split across reads, and flushes at end of file', async () => {
+    const content = new TextEncoder().encode('aé€😀');
+    const server = rawServer(3, (req, send) => {
+      if (req.kind === 'open') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(1) }, 3));
+      else if (req.kind === 'read') {
+        const data = content.subarray(req.offset, req.offset + req.length);
+        send(data.length === 0 ? encodeResponse({ kind: 'status', id: req.id, status: FX.EOF, message: '', lang: '' }, 3) : encodeResponse({ kind: 'data', id: req.id, data }, 3));
+      } else send(encodeResponse({ kind: 'status', id: req.id, status: FX.OK, message: '', lang: '' }, 3));
+    });
+    const client = await startSftpClient(server.clientEnd);
+    const f = await client.open('t', 'r');
+    let text = '';
+    for (let i = 0; i < 5; i++) text += await f.read(2);
+    text += await f.read(100);
+    expect(text).toBe('aé€😀');
+    await f.close();
+    client.exit();
+    await server.done;
+  });
+
+  it('a malformed limits reply fails the start with SFTPBadMessage', async () => {
+    const server = rawServer(3, (req, send) => send(encodeResponse({ kind: 'extended-reply', id: req.id, data: Uint8Array.of(1, 2) }, 3)), [['limits@openssh.com', Uint8Array.of(0x31)]]);
+    await expect(startSftpClient(server.clientEnd)).rejects.toBeInstanceOf(SFTPBadMessage);
+    await server.done;
+  });
+});
