@@ -64,6 +64,20 @@ describe('publickey', () => {
     expect(run.serverTransportEvents.find((e) => e.type === 'disconnect')).toMatchObject({ byPeer: true });
   });
 
+  it('signatureAlgorithms: a server that refuses SHA-1 turns away ssh-rsa signatures', () => {
+    const sha1 = authRun({
+      client: { username: 'u', keys: [rsa] },
+      clientExtra: [],
+      server: { signatureAlgorithms: ['rsa-sha2-256', 'rsa-sha2-512'] },
+      serverHandlers: trusts(rsa),
+      mangleClient: (p) => (p[0] === MSG.USERAUTH_REQUEST ? forceSsha1(p) : p),
+    });
+    expect(clientOutcome(sha1)?.type).toBe('failure');
+    expect(serverEvent(sha1.serverEvents, 'validate-public-key')).toEqual([]);
+    const sha2 = authRun({ client: { username: 'u', keys: [rsa] }, server: { signatureAlgorithms: ['rsa-sha2-256'] }, serverHandlers: trusts(rsa) });
+    expect(clientOutcome(sha2)?.type).toBe('success');
+  });
+
   it('a key held elsewhere signs through the sign event', () => {
     const run = authRun({
       client: { username: 'u', keys: [{ publicKey: importPublic(ed) }] },
@@ -122,6 +136,14 @@ describe('publickey', () => {
     expect(clientOutcome(refused)?.type).toBe('failure');
   });
 });
+
+/** Rewrites a publickey query to offer ssh-rsa (SHA-1). */
+function forceSsha1(p: Uint8Array): Uint8Array {
+  const r = UserauthRequest.decode(p);
+  const m = r.method;
+  if (m instanceof Uint8Array || m.type !== 'publickey') return p;
+  return UserauthRequest.encode({ ...r, method: { ...m, algorithm: 'ssh-rsa' } });
+}
 
 function importPublic(key: SSHKey): SSHKey {
   return importPublicKey(key.publicData);
@@ -182,6 +204,10 @@ describe('password', () => {
     expect(failure?.error).toBeInstanceOf(PermissionDenied);
     expect(serverEvent(run.serverEvents, 'validate-password')).toHaveLength(2);
     expect(run.clientTransportEvents.find((e) => e.type === 'disconnect')).toMatchObject({ byPeer: true });
+    // The client hears of it as its outcome, with the server's reason.
+    const out = clientOutcome(run);
+    expect(out?.type === 'failure' && out.error).toBeInstanceOf(PermissionDenied);
+    expect(run.client.finished).toBe(true);
   });
 });
 

@@ -15,7 +15,6 @@
 
 import { SSHKey, type SSHCertificate, type SSHKeyPair } from '@ssh/keys';
 import {
-  DISCONNECT,
   MSG,
   ServiceAccept,
   ServiceRequest,
@@ -139,6 +138,10 @@ function isExternal(key: ClientKey): key is ExternalKey {
   return !(key instanceof SSHKey) && 'publicKey' in key;
 }
 
+function isClientKey(value: ClientAnswer): value is ClientKey {
+  return value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !Array.isArray(value) && ('sign' in value || 'publicKey' in value);
+}
+
 function keyType(key: ClientKey): { type: string; sigAlgorithms: readonly string[]; blob: Uint8Array } {
   if (isExternal(key)) {
     const pk = key.publicKey;
@@ -213,11 +216,18 @@ export class UserauthClient {
         return false;
       case 'message':
         return this.receive(event.payload);
+      case 'disconnect':
+        // The connection ended first (the server gave up on us, the network went away).
+        if (this.phase === 'service' || this.phase === 'auth') {
+          this.phase = 'done';
+          this.pending = undefined;
+          this.events.push({ type: 'failure', error: event.error });
+        }
+        return false;
       case 'version':
       case 'debug':
       case 'unimplemented':
       case 'pong':
-      case 'disconnect':
         return false;
     }
   }
@@ -238,7 +248,7 @@ export class UserauthClient {
       this.dispatch(n, payload);
     } catch (err) {
       const error = err instanceof DisconnectError ? err : new ProtocolError(`malformed authentication message ${n}`, undefined, { cause: err });
-      this.fail(error, true);
+      this.fail(error);
     }
     return true;
   }
@@ -251,11 +261,8 @@ export class UserauthClient {
     const what = pending.what;
     switch (what.kind) {
       case 'public-key':
-        if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Array.isArray(value) || !('sign' in value || 'publicKey' in value)) {
-          this.declined.add('public-key');
-        } else {
-          this.keys.push(value as ClientKey);
-        }
+        if (isClientKey(value)) this.keys.push(value);
+        else this.declined.add('public-key');
         this.advance();
         return;
       case 'sign':
@@ -388,7 +395,7 @@ export class UserauthClient {
       if (this.allowed && !this.allowed.includes(method)) continue;
       if (this.tryMethod(method)) return;
     }
-    this.fail(new PermissionDenied('authentication failed: no more methods to try'), false);
+    this.fail(new PermissionDenied('authentication failed: no more methods to try'));
   }
 
   /** Starts one attempt with `method`; false when it has nothing left to try. */
@@ -533,22 +540,15 @@ export class UserauthClient {
     this.events.push(event(id));
   }
 
-  private fail(error: DisconnectError, disconnect: boolean): void {
+  /** Ends authentication: a protocol error keeps its reason code, running out of methods sends 14. */
+  private fail(error: DisconnectError): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
     this.pending = undefined;
-    if (disconnect) {
-      try {
-        this.transport.disconnect(error.reasonCode, error.reason);
-      } catch {
-        // the transport is already closed
-      }
-    } else {
-      try {
-        this.transport.disconnect(DISCONNECT.NO_MORE_AUTH_METHODS_AVAILABLE, error.reason);
-      } catch {
-        // the transport is already closed
-      }
+    try {
+      this.transport.disconnect(error.reasonCode, error.reason);
+    } catch {
+      // the transport is already closed
     }
     this.events.push({ type: 'failure', error });
   }

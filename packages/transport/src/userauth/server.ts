@@ -39,6 +39,7 @@ import {
   readKeyBlob,
   sameBytes,
   type AuthTransport,
+  type ReceivedKey,
   type TransportEvent,
 } from './common.ts';
 
@@ -57,6 +58,12 @@ export interface UserauthServerOptions {
   readonly hostKeys?: readonly SSHKey[];
   /** Service the client must ask for (default ssh-connection). */
   readonly serviceName?: string;
+  /**
+   * Signature algorithms accepted from clients (plain names: 'rsa-sha2-256', 'ssh-ed25519', ...);
+   * default every one the key supports. Pass the transport's `serverSigAlgorithms` to keep the two
+   * in step (and leave out 'ssh-rsa' to refuse SHA-1 signatures, as OpenSSH does).
+   */
+  readonly signatureAlgorithms?: readonly string[];
   /** Seconds clock for certificate validity (default the system clock). */
   readonly now?: () => number;
 }
@@ -346,8 +353,7 @@ export class UserauthServer {
       return;
     }
     const read = readKeyBlob(m.publicKey, m.algorithm);
-    const sigAlgorithms = read ? (read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms) : [];
-    if (!read || !sigAlgorithms.includes(m.algorithm)) {
+    if (!read || !this.algorithmOk(read, m.algorithm)) {
       this.reject(m.hasSignature);
       return;
     }
@@ -376,8 +382,7 @@ export class UserauthServer {
 
   private onHostbased(req: UserauthRequest, m: UserauthMethodOf<'hostbased'>): void {
     const read = readKeyBlob(m.hostKey, m.algorithm);
-    const sigAlgorithms = read ? (read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms) : [];
-    if (!read || !sigAlgorithms.includes(m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
+    if (!read || !this.algorithmOk(read, m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
       this.reject(true);
       return;
     }
@@ -407,6 +412,13 @@ export class UserauthServer {
   }
 
   // ------------------------------------------------------------------ decisions
+
+  /** The key can sign with `algorithm`, and we accept that algorithm. */
+  private algorithmOk(read: ReceivedKey, algorithm: string): boolean {
+    const supported = read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms;
+    const accepted = this.options.signatureAlgorithms;
+    return supported.includes(algorithm) && (accepted === undefined || accepted.includes(baseSigAlgorithm(algorithm)));
+  }
 
   /** The signature names the algorithm's plain form and verifies over `data`. */
   private verify(key: SSHKey, algorithm: string, data: Uint8Array, signature: Uint8Array): boolean {
