@@ -5,6 +5,7 @@
  */
 
 import type { SSHCertificate } from './certificate.ts';
+import { encodeX509Blob, x509Algorithms, x509BaseSigAlgorithm, type SSHX509Certificate } from './x509/certificate.ts';
 import { KeyImportError, SignatureError } from './errors.ts';
 import { asBytes, looseUtf8 } from './internal/bytes.ts';
 import type { SSHKey } from './key.ts';
@@ -20,9 +21,11 @@ function baseSigAlgorithm(sigAlg: string): string {
 export class SSHKeyPair {
   readonly key: SSHKey;
   private certValue: SSHCertificate | undefined;
+  private chainValue: readonly SSHX509Certificate[] | undefined;
   private commentRaw: Uint8Array | undefined;
 
-  constructor(key: SSHKey, cert?: SSHCertificate, comment?: string | Uint8Array) {
+  /** `cert`: an OpenSSH certificate, or an X.509 chain (end certificate first) for x509v3-* use. */
+  constructor(key: SSHKey, cert?: SSHCertificate | readonly SSHX509Certificate[], comment?: string | Uint8Array) {
     if (!key.hasPrivate) throw new KeyImportError('a key pair needs a private key');
     this.key = key;
     this.commentRaw = comment === undefined ? key.getCommentBytes() : asBytes(comment);
@@ -33,14 +36,32 @@ export class SSHKeyPair {
     return this.certValue;
   }
 
-  /** Attaches (or, with undefined, removes) the certificate; it must certify this key. */
-  setCertificate(cert: SSHCertificate | undefined): void {
-    if (cert && !cert.key.equals(this.key)) throw new KeyImportError('certificate does not match the private key');
-    this.certValue = cert;
+  /** The X.509 chain, when the pair presents one. */
+  get x509Chain(): readonly SSHX509Certificate[] | undefined {
+    return this.chainValue;
   }
 
-  /** The key type: the certificate type when there is one. */
+  /** Attaches (or, with undefined, removes) the certificate or X.509 chain; it must certify this key. */
+  setCertificate(cert: SSHCertificate | readonly SSHX509Certificate[] | undefined): void {
+    this.certValue = undefined;
+    this.chainValue = undefined;
+    if (cert === undefined) return;
+    if (Array.isArray(cert)) {
+      const chain = cert as readonly SSHX509Certificate[];
+      const end = chain[0];
+      if (!end || !end.key.equals(this.key)) throw new KeyImportError('X.509 certificate does not match the private key');
+      if (x509Algorithms(this.key.algorithm).length === 0) throw new KeyImportError(`${this.key.algorithm} keys have no x509v3 algorithms`);
+      this.chainValue = chain;
+      return;
+    }
+    const c = cert as SSHCertificate;
+    if (!c.key.equals(this.key)) throw new KeyImportError('certificate does not match the private key');
+    this.certValue = c;
+  }
+
+  /** The key type: the certificate type (or first x509v3 algorithm) when there is one. */
   getKeyType(): string {
+    if (this.chainValue) return x509Algorithms(this.key.algorithm)[0] as string;
     return this.certValue?.algorithm ?? this.key.algorithm;
   }
 
@@ -50,11 +71,18 @@ export class SSHKeyPair {
 
   /** Signature algorithms usable in user authentication / host keys, preferred first. */
   get sigAlgorithms(): readonly string[] {
+    if (this.chainValue) return x509Algorithms(this.key.algorithm);
     return this.certValue ? this.certValue.sigAlgorithms : this.key.sigAlgorithms;
   }
 
   /** The public key blob to send: the certificate's when there is one. */
   get publicData(): Uint8Array {
+    return this.publicDataFor(this.getKeyType());
+  }
+
+  /** The public key blob for `algorithm` (x509v3 blobs name their algorithm, RFC 6187 §3). */
+  publicDataFor(algorithm: string): Uint8Array {
+    if (this.chainValue) return encodeX509Blob(algorithm, this.chainValue);
     return this.certValue?.publicData ?? this.key.publicData;
   }
 
@@ -73,7 +101,7 @@ export class SSHKeyPair {
   /** Signs with `sigAlgorithm` (a plain or a certificate algorithm name). */
   sign(data: Uint8Array, sigAlgorithm: string = this.sigAlgorithms[0] as string): Uint8Array {
     if (!this.sigAlgorithms.includes(sigAlgorithm)) throw new SignatureError(`${this.getKeyType()} cannot sign with ${sigAlgorithm}`);
-    const base = baseSigAlgorithm(sigAlgorithm);
+    const base = this.chainValue ? (x509BaseSigAlgorithm(sigAlgorithm) as string) : baseSigAlgorithm(sigAlgorithm);
     return this.key.sign(data, base);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { CertificateError, decodeX509Blob, encodeX509Blob, importX509Certificate, KeyImportError, matchSubject, parseName, nameToString, verifyX509Chain } from '../src/index.ts';
+import { CertificateError, SSHKeyPair, decodeX509Blob, encodeX509Blob, importX509Certificate, KeyImportError, matchSubject, parseName, nameToString, verifyX509Chain } from '../src/index.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
 
 const NOW = 1_800_000_000;
@@ -72,5 +72,21 @@ describe('X.509 details', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('X.509 key pairs', () => {
+  test('present x509v3 algorithms and sign with the base algorithm', () => {
+    const rsa = testKey('ssh-rsa');
+    const cert = rsa.generateX509UserCertificate(rsa, 'CN=me');
+    const pair = new SSHKeyPair(rsa, [cert]);
+    expect(pair.getKeyType()).toBe('x509v3-rsa2048-sha256');
+    expect(pair.sigAlgorithms).toEqual(['x509v3-rsa2048-sha256', 'x509v3-ssh-rsa']);
+    expect(decodeX509Blob(pair.publicDataFor('x509v3-ssh-rsa')).algorithm).toBe('x509v3-ssh-rsa');
+    const sig = pair.sign(new Uint8Array(4), 'x509v3-rsa2048-sha256');
+    expect(new TextDecoder().decode(sig.subarray(4, 16))).toBe('rsa-sha2-256');
+    expect(rsa.verify(new Uint8Array(4), sig)).toBe(true);
+    const ed = testKey('ssh-ed25519');
+    expect(() => new SSHKeyPair(ed, [cert])).toThrow(KeyImportError);
   });
 });
