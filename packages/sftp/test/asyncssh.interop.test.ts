@@ -1,5 +1,6 @@
 /** Our client against AsyncSSH's SFTP server at each version 3 to 6 (forced on the server). */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILEXFER_TYPE, SFTPError, SFTPNoSuchFile, SFTPNoSuchPath } from '../src/index.ts';
@@ -54,8 +55,31 @@ describe.each([3, 4, 5, 6])('client against AsyncSSH at v%i', (version) => {
       expect(err).toBeInstanceOf(SFTPError);
       expect(err instanceof SFTPNoSuchFile || err instanceof SFTPNoSuchPath).toBe(true);
       expect(await client.realpath('/x/../data.bin')).toBe('/data.bin');
+
+      // Transfers both ways, a hard link, a remote copy, and error classes.
+      const local = mkdtempSync(join(tmpdir(), 'sftp-asyncssh-local-'));
+      try {
+        mkdirSync(join(local, 'tree/sub'), { recursive: true });
+        writeFileSync(join(local, 'tree/ünï.txt'), 'unicode');
+        writeFileSync(join(local, 'tree/sub/big'), Buffer.alloc(1_500_000, 3));
+        await client.put(join(local, 'tree'), '/up', { recurse: true, preserve: true });
+        expect(readFileSync(join(root, 'up/ünï.txt'), 'utf8')).toBe('unicode');
+        expect(statSync(join(root, 'up/sub/big')).size).toBe(1_500_000);
+        await client.get('/up', join(local, 'down'), { recurse: true });
+        expect(readFileSync(join(local, 'down/sub/big')).equals(readFileSync(join(local, 'tree/sub/big')))).toBe(true);
+        await client.link('/up/ünï.txt', '/up/hard.txt');
+        expect(statSync(join(root, 'up/hard.txt')).nlink).toBe(2);
+        await client.copy('/up/sub/big', '/big-copy');
+        expect(statSync(join(root, 'big-copy')).size).toBe(1_500_000);
+        expect((await client.listdir('/up')).sort()).toEqual(['hard.txt', 'sub', 'ünï.txt']);
+        await expect(client.open('/nope/x', 'r')).rejects.toBeInstanceOf(SFTPError);
+        await expect(client.rmdir('/up')).rejects.toBeInstanceOf(SFTPError);
+        await expect(client.mkdir('/up')).rejects.toBeInstanceOf(SFTPError);
+      } finally {
+        rmSync(local, { recursive: true, force: true });
+      }
     } finally {
       await close();
     }
-  }, 30000);
+  }, 60000);
 });
