@@ -7,35 +7,20 @@
 
 import { CryptoParameterError } from '../errors.ts';
 import { POLY1305_WASM_BASE64 } from './poly1305-wasm.ts';
+import { instantiate, type WasmMemory } from './wasm.ts';
 
 const MSG_OFFSET = 64;
 const PAGE = 65536;
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 
 interface Poly1305Module {
   readonly memory: WasmMemory;
   readonly mac: (offset: number, length: number) => void;
 }
 
-/** The part of the WebAssembly global used here (the ES2023 lib has no WebAssembly types). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: object };
-}
-
 let mod: Poly1305Module | undefined;
 
 function load(): Poly1305Module {
-  if (mod === undefined) {
-    const bytes = Uint8Array.from(Buffer.from(POLY1305_WASM_BASE64, 'base64'));
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const instance = new wasm.Instance(new wasm.Module(bytes), {});
-    mod = instance.exports as unknown as Poly1305Module;
-  }
+  mod ??= instantiate<Poly1305Module>(POLY1305_WASM_BASE64);
   return mod;
 }
 

@@ -2,9 +2,9 @@
  * UMAC (RFC 4418) with 32-bit words: UMAC-32/64/96/128. AES-128 (OpenSSL through node:crypto)
  * derives the keys and the pads; the universal hash (NH, POLY, L3) is written here.
  *
- * NH multiplies 32-bit words into 64-bit sums; JavaScript has no 64-bit integer arithmetic on
- * numbers, so each product is split in 16-bit halves and the three partial sums are accumulated
- * exactly in doubles over one 1024-byte block, then folded once per block.
+ * NH multiplies 32-bit words into 64-bit sums, which JavaScript numbers cannot hold: it runs in
+ * WebAssembly (umac-nh.wat, i64 arithmetic wrapping modulo 2^64 as NH requires), one instance per
+ * key. POLY and L3 run on BigInt once per 1 KiB block.
  *
  * Messages longer than 16 MiB (whose L2 hash switches to 128-bit POLY) are refused: SSH packets
  * are at most 256 KiB.
@@ -13,6 +13,16 @@
 
 import { createCipheriv, type Cipher as Cipheriv } from 'node:crypto';
 import { CryptoParameterError } from '../errors.ts';
+import { UMAC_NH_WASM_BASE64 } from './umac-nh-wasm.ts';
+import { instantiate, type WasmMemory } from './wasm.ts';
+
+interface NhModule {
+  readonly memory: WasmMemory;
+  readonly nh: (length: number, iterations: number, bitLength: bigint) => void;
+}
+
+const NH_OUT = 1088;
+const NH_MSG = 1152;
 
 const L1_KEY_LEN = 1024;
 const P36 = 2 ** 36 - 5;
@@ -56,8 +66,6 @@ function poly64(y: bigint, k: bigint, m: bigint): bigint {
 
 
 interface Iteration {
-  /** NH key words (256 words), big-endian. */
-  readonly nh: Uint32Array;
   readonly k64: bigint;
   /** L3 key 1 reduced mod p36, 8 values. */
   readonly l3k1: readonly number[];
@@ -70,9 +78,7 @@ export class Umac {
   readonly tagLength: number;
   private readonly iters: readonly Iteration[];
   private readonly pdfAes: Cipheriv;
-  private readonly nhKeyWords: Uint32Array;
-  private readonly block = new Uint8Array(L1_KEY_LEN);
-  private readonly blockView = new DataView(this.block.buffer);
+  private readonly wasm: NhModule;
   private readonly nhOut: number[][];
   private lastNonce = '';
   private lastPad = new Uint8Array(16);
@@ -91,14 +97,14 @@ export class Umac {
     const l3b = kdf(aes, 4, n * 4);
     this.pdfAes = aesEcb(kdf(aes, 0, 16));
     const dv = new DataView(l1.buffer, l1.byteOffset, l1.byteLength);
-    this.nhKeyWords = new Uint32Array(l1.length / 4);
-    for (let i = 0; i < this.nhKeyWords.length; i++) this.nhKeyWords[i] = dv.getUint32(i * 4);
+    this.wasm = instantiate<NhModule>(UMAC_NH_WASM_BASE64);
+    const keyWords = new Uint32Array(this.wasm.memory.buffer, 0, l1.length / 4);
+    for (let i = 0; i < keyWords.length; i++) keyWords[i] = dv.getUint32(i * 4);
     const iters: Iteration[] = [];
     for (let i = 0; i < n; i++) {
       const l3k1: number[] = [];
       for (let j = 0; j < 8; j++) l3k1.push(Number(u64be(l3a, i * 64 + j * 8) % BigInt(P36)));
       iters.push({
-        nh: this.nhKeyWords.subarray(i * 4, i * 4 + 256),
         k64: u64be(l2, i * 24) & 0x01ff_ffff_01ff_ffffn,
         l3k1,
         l3k2: (((l3b[i * 4] as number) << 24) | ((l3b[i * 4 + 1] as number) << 16) | ((l3b[i * 4 + 2] as number) << 8) | (l3b[i * 4 + 3] as number)) >>> 0,
@@ -109,36 +115,20 @@ export class Umac {
   }
 
   /**
-   * NH of one zero-padded block of `words` little-endian 32-bit words (a multiple of 8), plus the
-   * bit length, for every iteration: writes [hi, lo] 32-bit halves into nhOut.
+   * NH of `length` bytes of `message` from `start`, zero-padded to a multiple of 32 (at least 32),
+   * plus the bit length, for every iteration: writes [hi, lo] 32-bit halves into nhOut.
    */
-  private nh(view: DataView, offset: number, words: number, bitLength: number): void {
+  private nh(message: Uint8Array, start: number, length: number, bitLength: number): void {
+    const padded = Math.max(32, Math.ceil(length / 32) * 32);
+    const mem = new Uint8Array(this.wasm.memory.buffer);
+    mem.set(message.subarray(start, start + length), NH_MSG);
+    if (padded > length) mem.fill(0, NH_MSG + length, NH_MSG + padded);
+    this.wasm.nh(padded, this.iters.length, BigInt(bitLength));
+    const out = new Uint32Array(this.wasm.memory.buffer, NH_OUT, 2 * this.iters.length);
     for (let it = 0; it < this.iters.length; it++) {
-      const k = (this.iters[it] as Iteration).nh;
-      let sLL = 0;
-      let sMid = 0;
-      let sHH = 0;
-      for (let i = 0; i < words; i += 8) {
-        const base = offset + i * 4;
-        for (let j = 0; j < 4; j++) {
-          const a = (view.getUint32(base + j * 4, true) + (k[i + j] as number)) >>> 0;
-          const b = (view.getUint32(base + j * 4 + 16, true) + (k[i + j + 4] as number)) >>> 0;
-          const ah = a >>> 16;
-          const al = a & 0xffff;
-          const bh = b >>> 16;
-          const bl = b & 0xffff;
-          sLL += al * bl;
-          sMid += ah * bl + al * bh;
-          sHH += ah * bh;
-        }
-      }
-      // fold: total = sHH * 2^32 + sMid * 2^16 + sLL + bitLength, modulo 2^64
-      const t = sLL + (sMid % 65536) * 65536 + bitLength;
-      const lo = t % TWO32;
-      const hi = (sHH + Math.floor(sMid / 65536) + Math.floor(t / TWO32)) % TWO32;
-      const out = this.nhOut[it] as number[];
-      out[0] = hi;
-      out[1] = lo;
+      const o = this.nhOut[it] as number[];
+      o[0] = out[2 * it + 1] as number;
+      o[1] = out[2 * it] as number;
     }
   }
 
@@ -148,18 +138,10 @@ export class Umac {
     const blocks = Math.max(1, Math.ceil(message.length / L1_KEY_LEN));
     const y64 = this.iters.map(() => 1n);
     const l1Single: [number, number][] = this.iters.map(() => [0, 0]);
-    const msgView = new DataView(message.buffer, message.byteOffset, message.byteLength);
     for (let b = 0; b < blocks; b++) {
       const start = b * L1_KEY_LEN;
       const len = Math.min(L1_KEY_LEN, message.length - start);
-      if (len === L1_KEY_LEN) {
-        this.nh(msgView, start, 256, 8192);
-      } else {
-        const padded = Math.max(32, Math.ceil(len / 32) * 32);
-        this.block.fill(0, 0, padded);
-        this.block.set(message.subarray(start, start + len));
-        this.nh(this.blockView, 0, padded / 4, len * 8);
-      }
+      this.nh(message, start, len, len * 8);
       for (let it = 0; it < n; it++) {
         const [hi, lo] = this.nhOut[it] as number[];
         if (blocks === 1) {
