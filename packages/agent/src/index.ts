@@ -23,7 +23,7 @@ export {
   type AgentExtensionReply,
   type AgentKeyRef,
 } from './client.ts';
-export { type AgentKeyInput } from './key-encoding.ts';
+export { type AgentKeyInput, agentKeyBody, agentBodyKey } from './key-encoding.ts';
 export type { AgentByteStream, AgentTimer } from './stream.ts';
 export { AgentFrameReader, frameAgentMessage } from './framing.ts';
 export {

@@ -1,21 +1,17 @@
 /**
- * A private key (with its certificate, if any) in the form SSH_AGENTC_ADD_IDENTITY carries it.
- * draft-miller-ssh-agent §3.2.
+ * A private key (with its certificate, if any) in the form SSH_AGENTC_ADD_IDENTITY carries it,
+ * and back. draft-miller-ssh-agent §3.2.
  *
- * @ssh/keys has no public function for a key's bare private fields, so they are taken from its
- * unencrypted openssh-key-v1 export (OpenSSH PROTOCOL.key), whose private section holds exactly
- * the agent encoding: key type, fields, comment, then padding. The padding lands in the
- * `constraints` tail of the decoded body and is dropped.
+ * The private fields are those of OpenSSH's openssh-key-v1 private section, which @ssh/keys
+ * writes (`SSHKey.encodePrivateFields`) and reads (`readPrivateKeyFields`); the `AgentKeyBodies`
+ * table names them, and maps a plain key's fields onto its certificate type's.
  * @module
  */
 
-import { type SSHCertificate, type SSHKey, SSHKeyPair } from '@ssh/keys';
+import { type SSHCertificate, type SSHKey, SSHKeyPair, readPrivateKeyFields } from '@ssh/keys';
 import { Reader, SshError } from '@ssh/wire';
 import { AgentKeyError } from './errors.ts';
 import { type AgentKeyBody, AgentKeyBodies } from './messages.ts';
-
-const MAGIC = 'openssh-key-v1\0';
-const ARMOR = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/;
 
 /** Something the agent can hold: a private key, or a key pair (private key and optional certificate). */
 export type AgentKeyInput = SSHKey | SSHKeyPair;
@@ -47,47 +43,42 @@ function certBody(cert: SSHCertificate, plain: AgentKeyBody, comment: Uint8Array
   return out as AgentKeyBody;
 }
 
-/** The key's plain-type body, read from its openssh-key-v1 export (comment and padding discarded). */
+/** The key's plain-type body (with an empty comment and no constraints). */
 function plainBody(key: SSHKey): AgentKeyBody {
-  let binary: Uint8Array;
+  const keyType = key.algorithm;
+  if (!AgentKeyBodies.has(keyType)) throw new AgentKeyError(`key type ${keyType} has no agent encoding here`);
+  let fields: Uint8Array;
   try {
-    binary = opensshBinary(key.exportPrivateKey('openssh'));
+    fields = key.encodePrivateFields();
   } catch (cause) {
-    if (cause instanceof AgentKeyError) throw cause;
-    throw new AgentKeyError(`cannot export the ${key.algorithm} key`, { cause });
+    throw new AgentKeyError(`cannot encode the ${keyType} key`, { cause });
   }
+  // The fields, then an empty comment: the table's case for the key type.
+  const bytes = new Uint8Array(fields.length + 4);
+  bytes.set(fields);
   try {
-    const r = new Reader(binary);
-    const magic = r.raw(MAGIC.length, 'magic');
-    if (String.fromCharCode(...magic) !== MAGIC) throw new AgentKeyError('unexpected private key export');
-    if (r.latin1('cipher') !== 'none') throw new AgentKeyError('private key export is encrypted');
-    r.bytes('kdf');
-    r.bytes('kdf options');
-    if (r.u32('key count') !== 1) throw new AgentKeyError('unexpected private key export');
-    r.bytes('public key');
-    const section = r.nested('private section');
-    section.u32('check');
-    section.u32('check');
-    const keyType = section.latin1('key type');
-    if (!AgentKeyBodies.has(keyType)) throw new AgentKeyError(`key type ${keyType} has no agent encoding here`);
-    const body = AgentKeyBodies.decode(keyType, section.rest());
-    if (body instanceof Uint8Array) throw new AgentKeyError(`key type ${keyType} has no agent encoding here`);
+    const body = AgentKeyBodies.decode(keyType, bytes);
+    if (body instanceof Uint8Array || body.constraints.length > 0) throw new AgentKeyError(`unexpected ${keyType} private fields`);
     return body;
   } catch (cause) {
     if (cause instanceof AgentKeyError) throw cause;
-    if (cause instanceof SshError) throw new AgentKeyError(`cannot read the exported ${key.algorithm} key`, { cause });
-    throw cause;
+    throw new AgentKeyError(`unexpected ${keyType} private fields`, { cause });
   }
 }
 
-/** The binary openssh-key-v1 inside the armored export. */
-function opensshBinary(exported: Uint8Array): Uint8Array {
-  const text = new TextDecoder().decode(exported);
-  const m = ARMOR.exec(text);
-  if (m === null) throw new AgentKeyError('unexpected private key export');
-  const b64 = (m[1] as string).replace(/\s+/g, '');
-  const raw = atob(b64);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
+/**
+ * The private key an ADD_IDENTITY body carries, for an agent that holds keys as `SSHKey`s.
+ * Plain key types only: a certificate body is refused with AgentKeyError (its key is the
+ * certificate's key plus the private fields; build it from `body.certificate` if needed).
+ */
+export function agentBodyKey(keyType: string, body: AgentKeyBody | Uint8Array): SSHKey {
+  if (body instanceof Uint8Array || body.type !== keyType) throw new AgentKeyError(`key type ${keyType} has no agent encoding here`);
+  if (keyType.endsWith('-cert-v01@openssh.com')) throw new AgentKeyError(`${keyType}: certificate bodies are not turned into keys here`);
+  const encoded = AgentKeyBodies.encode(body);
+  try {
+    return readPrivateKeyFields(keyType, new Reader(encoded), body.comment);
+  } catch (cause) {
+    if (cause instanceof SshError) throw new AgentKeyError(`the ${keyType} key in the request is not valid`, { cause });
+    throw cause;
+  }
 }

@@ -8,6 +8,7 @@ import {
   AgentExtension,
   AgentExtensionResponse,
   AgentIdentitiesAnswer,
+  AgentKeyError,
   AgentSignRequest,
   AgentSignResponse,
   SessionBind,
@@ -18,7 +19,7 @@ import {
   encodeConstraints,
   encodeExtensionNames,
 } from '../src/index.ts';
-import { agentKeyBody } from '../src/key-encoding.ts';
+import { agentBodyKey, agentKeyBody } from '../src/key-encoding.ts';
 import { Reader, Writer } from '@ssh/wire';
 
 const bytes = fc.uint8Array({ maxLength: 40 });
@@ -91,6 +92,26 @@ describe('ADD_IDENTITY from real keys', () => {
         expect(req.type === 'add-identity' && req.keyType).toBe(key.algorithm);
       }
     }
+  });
+
+  it('the agent side gets the same key back, which signs', () => {
+    for (const key of keys) {
+      const req = decodeAgentRequest(AgentAddIdentity.encode(agentKeyBody(key, new Uint8Array(0), new TextEncoder().encode('back'))));
+      if (req.type !== 'add-identity') throw new Error('not an add-identity');
+      const back = agentBodyKey(req.keyType, req.key);
+      expect(back.equals(key)).toBe(true);
+      expect(back.getComment()).toBe('back');
+      const data = Uint8Array.of(1, 2, 3);
+      expect(key.verify(data, back.sign(data))).toBe(true);
+    }
+  });
+
+  it('bad bodies are AgentKeyError on the agent side', () => {
+    const bad = { type: 'ssh-ed25519' as const, publicKey: new Uint8Array(3), privateKey: new Uint8Array(5), comment: new Uint8Array(0), constraints: new Uint8Array(0) };
+    expect(() => agentBodyKey('ssh-ed25519', bad)).toThrow(AgentKeyError);
+    expect(() => agentBodyKey('ssh-ed25519', new Uint8Array(4))).toThrow(AgentKeyError);
+    const certBody = { type: 'ssh-dss-cert-v01@openssh.com' as const, certificate: new Uint8Array(1), x: new Uint8Array(1), comment: new Uint8Array(0), constraints: new Uint8Array(0) };
+    expect(() => agentBodyKey('ssh-dss-cert-v01@openssh.com', certBody)).toThrow(AgentKeyError);
   });
 
   it('a public key is refused with AgentKeyError', () => {
