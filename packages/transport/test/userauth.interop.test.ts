@@ -79,10 +79,16 @@ describe('our client against OpenSSH sshd', () => {
 describe('our client against an AsyncSSH server', () => {
   let server: AsyncsshServer;
   let kbdint: AsyncsshServer;
+  let hostbased: AsyncsshServer;
   let key: KeyPair;
+  let clientHost: KeyPair;
 
   beforeAll(async () => {
-    key = await generateKey('ed25519');
+    [key, clientHost] = await Promise.all([generateKey('ed25519'), generateKey('ecdsa-p256', { label: 'userauth-client-host' })]);
+    const hostbasedScript = [
+      "open('known_client_hosts', 'w').write('client.example ' + params['hostKey'] + '\\n')",
+      "server_options = dict(known_client_hosts='known_client_hosts', trust_client_host=True)",
+    ].join('\n');
     const kbdintScript = [
       'class KbdintServer(asyncssh.SSHServer):',
       '    def begin_auth(self, username): return True',
@@ -91,12 +97,22 @@ describe('our client against an AsyncSSH server', () => {
       "    def validate_kbdint_response(self, username, responses): return list(responses) == [username, '1234']",
       'server_factory = KbdintServer',
     ].join('\n');
-    [server, kbdint] = await Promise.all([
+    [server, kbdint, hostbased] = await Promise.all([
       startAsyncsshServer({ hostKeyTypes: ['ed25519'], authorizedKeys: [key], passwords: { alice: 'wonderland' } }),
       startAsyncsshServer({ hostKeyTypes: ['ed25519'], authorizedKeys: [], script: kbdintScript }),
+      startAsyncsshServer({ hostKeyTypes: ['ed25519'], authorizedKeys: [], script: hostbasedScript, params: { hostKey: clientHost.publicKey } }),
     ]);
   }, 60_000);
-  afterAll(async () => Promise.all([server?.stop(), kbdint?.stop()]));
+  afterAll(async () => Promise.all([server?.stop(), kbdint?.stop(), hostbased?.stop()]));
+
+  it('hostbased, with a client host key from known_client_hosts', async () => {
+    const identity = { key: privateOf(clientHost), clientHostName: 'client.example.', clientUserName: 'dora' };
+    const ok = await authenticate(hostbased.port, { username: 'dora', hostBased: identity });
+    expect(ok.outcome).toEqual({ type: 'success', method: 'hostbased' });
+    // AsyncSSH's default validate_host_based_user wants the same name on both sides.
+    const other = await authenticate(hostbased.port, { username: 'eve', hostBased: identity });
+    expect(other.outcome?.type).toBe('failure');
+  });
 
   it('publickey', async () => {
     const r = await authenticate(server.port, { username: 'alice', keys: [privateOf(key)] });
@@ -131,16 +147,29 @@ describe('OpenSSH ssh and AsyncSSH against our server', () => {
   let target: SshTarget;
   let userKey: KeyPair;
   let userPublic: SSHKey;
+  let ca: KeyPair;
+  let caPublic: SSHKey;
+  let clientHost: KeyPair;
+  let clientHostPublic: SSHKey;
   const hostKey = generatePrivateKey('ssh-ed25519');
 
   beforeAll(async () => {
-    userKey = await generateKey('ecdsa-p256');
+    [userKey, ca, clientHost] = await Promise.all([
+      generateKey('ecdsa-p256'),
+      generateKey('ed25519', { label: 'userauth-ca' }),
+      generateKey('ecdsa-p256', { label: 'userauth-client-host' }),
+    ]);
     userPublic = privateOf(userKey);
+    caPublic = privateOf(ca);
+    clientHostPublic = privateOf(clientHost);
     ours = await startAuthServer(
       [hostKey],
-      { methods: ['publickey', 'keyboard-interactive', 'password'] },
+      { methods: ['publickey', 'keyboard-interactive', 'password', 'hostbased'] },
       {
         'validate-public-key': (e) => e.key.equals(userPublic),
+        'validate-ca-key': (e) => e.caKey.equals(caPublic),
+        'validate-host-public-key': (e) => e.key.equals(clientHostPublic) && e.clientHostName === 'client.example',
+        'validate-host-based-user': (e) => e.username === 'zed' && e.clientUserName === 'zed',
         'validate-password': (e) => e.password === 'sesame',
         'kbdint-challenge-requested': () => ({ prompts: [{ prompt: 'Password: ', echo: false }] }),
         'validate-kbdint-response': (e) => e.responses[0] === 'sesame',
@@ -156,6 +185,23 @@ describe('OpenSSH ssh and AsyncSSH against our server', () => {
     const r = await runSsh(target, 'true', { identity: userKey, args: ['-v'], allowFailure: true });
     expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
     expect(completed()).toMatchObject({ methods: ['publickey'] });
+  });
+
+  it('ssh with a user certificate (CertificateFile)', async () => {
+    const certified = await generateKey('ed25519', { label: 'userauth-certified-ssh' });
+    const cert = await signCertificate(ca, certified, { principals: ['zed'] });
+    const r = await runSsh(target, 'true', { identity: certified, user: 'zed', config: [`CertificateFile ${cert.path}`], args: ['-v'], allowFailure: true });
+    expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
+    const asked = (ours.connections.at(-1) ?? []).flatMap((e) => (e.type === 'validate-ca-key' ? [e.proven] : []));
+    expect(asked).toEqual([false, true]);
+    expect(completed()).toMatchObject({ username: 'zed', methods: ['publickey'] });
+  });
+
+  it('AsyncSSH logs in by hostbased', async () => {
+    const options = `dict(client_host_keys=['${clientHost.privateKeyPath}'], client_host='client.example', client_username='zed', preferred_auth='hostbased')`;
+    const r = await runAsyncsshClient("result = 'in'", { target, identity: null, username: 'zed', connectOptions: options, timeoutMs: 15_000 });
+    expect(r.result).toBe('in');
+    expect(completed()).toMatchObject({ username: 'zed', methods: ['hostbased'] });
   });
 
   it('ssh with a password', async () => {
