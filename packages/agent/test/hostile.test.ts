@@ -9,6 +9,8 @@ import {
   AgentProtocolError,
   AgentServerCodec,
   AgentTimeoutError,
+  decodeAgentRequest,
+  encodeExtensionNames,
   type SSHAgentClient,
 } from '../src/index.ts';
 import { connectAgent } from '../src/node/index.ts';
@@ -145,6 +147,26 @@ describe('well-behaved scripted agent', () => {
     expect(a?.key?.equals(key)).toBe(true);
     expect(b?.algorithm).toBe('x-weird');
     expect(b?.key).toBeUndefined();
+  });
+});
+
+describe('query extension forms', () => {
+  it('SUCCESS followed by names, and EXTENSION_RESPONSE "query" followed by names', async () => {
+    const codec = new AgentServerCodec();
+    const names = encodeExtensionNames(['query', 'session-bind@openssh.com']);
+    const c = await against((_p, s, i) =>
+      s.write(codec.reply(i === 0 ? { type: 'success', contents: names } : i === 1 ? { type: 'extension-response', extensionType: 'query', contents: names } : { type: 'extension-failure' })),
+    );
+    expect(await c.queryExtensions()).toEqual(['query', 'session-bind@openssh.com']);
+    expect(await c.queryExtensions()).toEqual(['query', 'session-bind@openssh.com']);
+    expect(await c.queryExtensions()).toEqual([]);
+    const req = agent?.requests[0];
+    expect(req && decodeAgentRequest(req)).toEqual({ type: 'extension', extensionType: 'query', contents: new Uint8Array(0) });
+  });
+
+  it('a query reply that does not decode is malformed', async () => {
+    const c = await against((_p, s) => s.write(frame(AGENT.SUCCESS, 0, 0, 0, 9, 0x71)));
+    expect(await protocolReason(c.queryExtensions())).toBe('malformed');
   });
 });
 
