@@ -71,6 +71,19 @@ describe('file system helpers', () => {
     expect(() => new SSHKeyPair(key, ca.generateUserCertificate(rsa, 'r'))).toThrow(KeyImportError);
   });
 
+  test('loadKeypairs picks X.509 certificates from the key file or a cert reference', async () => {
+    const rsa = testKey('ssh-rsa');
+    const cert = rsa.generateX509UserCertificate(rsa, 'CN=me');
+    const p = join(dir, 'x509_key.pem');
+    writeFileSync(p, Buffer.concat([rsa.exportPrivateKey('pkcs8-pem'), cert.exportCertificate()]));
+    const [pair] = await loadKeypairs(p);
+    expect(pair?.x509Chain?.[0]?.subjectName).toBe('CN=me');
+    expect(pair?.getKeyType()).toBe('x509v3-rsa2048-sha256');
+    const [pair2] = await loadKeypairs({ key: rsa, cert: cert.exportCertificate('der') });
+    expect(pair2?.x509Chain).toHaveLength(1);
+    await expect(loadKeypairs({ key, cert: cert.exportCertificate() })).rejects.toThrow(KeyImportError);
+  });
+
   test('trust files', async () => {
     const kh = join(dir, 'known_hosts');
     writeFileSync(kh, `host ${new TextDecoder().decode(key.exportPublicKey())}`);

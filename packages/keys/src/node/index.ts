@@ -12,6 +12,7 @@ import {
   importKnownHosts,
   importPrivateKeyList,
   importPublicKeyList,
+  importX509CertificateList,
   KeyImportError,
   SSHCertificate,
   SSHKey,
@@ -23,6 +24,7 @@ import {
   type SSHAllowedSigners,
   type SSHAuthorizedKeys,
   type SSHKnownHosts,
+  type SSHX509Certificate,
 } from '../index.ts';
 
 async function read(path: string): Promise<Uint8Array> {
@@ -100,8 +102,8 @@ export async function appendCertificate(cert: SSHCertificate, path: string, form
 
 /** A key reference: a file name, key data, or a loaded key. */
 export type KeyRef = string | Uint8Array | SSHKey;
-/** A certificate reference: a file name, certificate data, a loaded certificate, or none. */
-export type CertRef = string | Uint8Array | SSHCertificate | null;
+/** A certificate reference: a file name, certificate data, a loaded certificate, an X.509 chain, or none. */
+export type CertRef = string | Uint8Array | SSHCertificate | readonly SSHX509Certificate[] | null;
 /** A key pair reference: a key reference, a loaded pair, or a key with its certificate. */
 export type KeyPairRef = KeyRef | SSHKeyPair | { readonly key: KeyRef; readonly cert: CertRef };
 
@@ -113,11 +115,24 @@ async function fileExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-async function loadCert(ref: CertRef): Promise<SSHCertificate | undefined> {
+type AnyCert = SSHCertificate | readonly SSHX509Certificate[];
+
+function certFromData(data: Uint8Array): AnyCert | undefined {
+  const text = new TextDecoder().decode(data);
+  if (text.includes('-----BEGIN CERTIFICATE-----') || data[0] === 0x30) return importX509CertificateList(data);
+  return importCertificateList(data)[0];
+}
+
+async function loadCert(ref: CertRef): Promise<AnyCert | undefined> {
   if (ref === null) return undefined;
-  if (ref instanceof SSHCertificate) return ref;
-  if (typeof ref === 'string') return readCertificate(ref);
-  return importCertificateList(ref)[0];
+  if (ref instanceof SSHCertificate || Array.isArray(ref)) return ref as AnyCert;
+  return certFromData(typeof ref === 'string' ? await read(ref) : (ref as Uint8Array));
+}
+
+function certMatches(cert: AnyCert | undefined, key: SSHKey): boolean {
+  if (cert === undefined) return false;
+  if (cert instanceof SSHCertificate) return cert.key.equals(key);
+  return (cert as readonly SSHX509Certificate[])[0]?.key.equals(key) ?? false;
 }
 
 /**
@@ -137,13 +152,22 @@ export async function loadKeypairs(refs: KeyPairRef | readonly KeyPairRef[], pas
     let cert = certRef === undefined ? undefined : await loadCert(certRef);
     if (keyRef instanceof SSHKey) keys = [keyRef];
     else if (typeof keyRef === 'string') {
-      keys = await readPrivateKeyList(keyRef, passphrase);
+      const data = await read(keyRef);
+      keys = importPrivateKeyList(data, passphrase);
       if (certRef === undefined) {
-        const certData = await fileExists(`${keyRef}-cert.pub`);
-        if (certData) cert = importCertificateList(certData)[0];
+        // X.509 certificates may sit in the key's own PEM file; else look for <name>-cert.pub.
+        if (new TextDecoder().decode(data).includes('-----BEGIN CERTIFICATE-----')) cert = importX509CertificateList(data);
+        else {
+          const certData = await fileExists(`${keyRef}-cert.pub`);
+          if (certData) cert = certFromData(certData);
+        }
       }
     } else keys = importPrivateKeyList(keyRef, passphrase);
-    for (const key of keys) out.push(new SSHKeyPair(key, cert && cert.key.equals(key) ? cert : undefined));
+    for (const key of keys) {
+      const matches = certMatches(cert, key);
+      if (!matches && cert !== undefined && certRef !== undefined) throw new KeyImportError('certificate does not match the private key');
+      out.push(new SSHKeyPair(key, matches ? cert : undefined));
+    }
   }
   return out;
 }
