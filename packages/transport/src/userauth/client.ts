@@ -258,7 +258,14 @@ export class UserauthClient {
     const pending = this.pending;
     if (!pending || pending.id !== id || this.phase !== 'auth') return;
     this.pending = undefined;
-    const what = pending.what;
+    try {
+      this.answer(pending.what, value);
+    } catch (err) {
+      this.fail(err instanceof DisconnectError ? err : new ProtocolError('authentication failed', undefined, { cause: err }));
+    }
+  }
+
+  private answer(what: Pending, value: ClientAnswer): void {
     switch (what.kind) {
       case 'public-key':
         if (isClientKey(value)) this.keys.push(value);

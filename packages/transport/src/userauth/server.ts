@@ -29,7 +29,7 @@ import {
   userauthSignedData,
   type UserauthMethodOf,
 } from '@ssh/wire';
-import { DisconnectError, PermissionDenied, ProtocolError, ServiceNotAvailable } from '../errors.ts';
+import { ConnectionLost, DisconnectError, PermissionDenied, ProtocolError, ServiceNotAvailable } from '../errors.ts';
 import {
   CONNECTION_SERVICE,
   METHOD,
@@ -64,7 +64,9 @@ export interface UserauthServerOptions {
    * in step (and leave out 'ssh-rsa' to refuse SHA-1 signatures, as OpenSSH does).
    */
   readonly signatureAlgorithms?: readonly string[];
-  /** Seconds clock for certificate validity (default the system clock). */
+  /** Milliseconds before an unauthenticated client is disconnected by `checkTimeout()` (default 120 s, as AsyncSSH; 0: never). */
+  readonly loginTimeoutMs?: number;
+  /** Milliseconds clock, for the login timeout and certificate validity (default Date.now). */
   readonly now?: () => number;
 }
 
@@ -132,6 +134,7 @@ type Phase = 'service' | 'auth' | 'done';
 
 const DEFAULT_METHODS: readonly ServerMethod[] = ['publickey', 'keyboard-interactive', 'password'];
 const MAX_QUEUED = 32;
+const DEFAULT_LOGIN_TIMEOUT_MS = 120_000;
 
 type Pk = UserauthMethodOf<'publickey'> | UserauthMethodOf<'publickey-hostbound-v00@openssh.com'>;
 
@@ -152,10 +155,22 @@ export class UserauthServer {
   private nextId = 1;
   private failedWith: DisconnectError | undefined;
 
+  private readonly now: () => number;
+  private readonly startedAt: number;
+
   constructor(transport: AuthTransport, options: UserauthServerOptions = {}) {
     this.transport = transport;
     this.options = options;
     this.methods = options.methods ?? DEFAULT_METHODS;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  /** Disconnects a client still unauthenticated after `loginTimeoutMs`; the adapter calls this on a timer. */
+  checkTimeout(): void {
+    const limit = this.options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
+    if (this.phase === 'done' || limit <= 0 || this.now() - this.startedAt < limit) return;
+    this.fail(new ConnectionLost('login timeout expired'));
   }
 
   /** True once a user authenticated. */
@@ -427,7 +442,7 @@ export class UserauthServer {
 
   private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string): boolean {
     try {
-      cert.validate({ kind, principal, now: this.options.now?.() ?? Math.floor(Date.now() / 1000) });
+      cert.validate({ kind, principal, now: Math.floor(this.now() / 1000) });
       return true;
     } catch {
       return false;

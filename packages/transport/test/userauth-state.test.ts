@@ -1,0 +1,139 @@
+/**
+ * State matrix of the authentication server: messages out of place in each state are refused
+ * (the auth-bypass class of libssh CVE-2018-10933 and paramiko CVE-2018-1000805), and the login
+ * timeout.
+ */
+import { MSG, ServiceRequest, UserauthInfoResponse, UserauthRequest } from '@ssh/wire';
+import { describe, expect, it } from 'vitest';
+import { ConnectionLost, DisconnectError, ProtocolError, UserauthServer, type AuthTransport } from '../src/index.ts';
+
+function fake(): AuthTransport & { sent: number[]; closed: number[] } {
+  const sent: number[] = [];
+  const closed: number[] = [];
+  return {
+    sessionId: new Uint8Array(32),
+    sent,
+    closed,
+    send: (p) => void sent.push(p[0] ?? -1),
+    disconnect: (code = 11) => void closed.push(code),
+  };
+}
+
+const serviceRequest = ServiceRequest.encode({ serviceName: 'ssh-userauth' });
+const kbdintRequest = UserauthRequest.encode({
+  userName: 'u',
+  serviceName: 'ssh-connection',
+  methodName: 'keyboard-interactive',
+  method: { type: 'keyboard-interactive', languageTag: '', submethods: '' },
+});
+
+/** Puts a server in a state: fresh, service accepted, or waiting for an INFO_RESPONSE. */
+function serverIn(state: 'fresh' | 'service-accepted' | 'kbdint'): { server: UserauthServer; t: ReturnType<typeof fake> } {
+  const t = fake();
+  const server = new UserauthServer(t);
+  if (state !== 'fresh') server.receive(serviceRequest);
+  if (state === 'kbdint') {
+    server.receive(kbdintRequest);
+    const begin = server.nextEvent();
+    if (begin?.type !== 'begin-auth') throw new Error('no begin-auth');
+    server.resolve(begin.id, true);
+    const ask = server.nextEvent();
+    if (ask?.type !== 'kbdint-challenge-requested') throw new Error('no challenge request');
+    server.resolve(ask.id, { prompts: [{ prompt: 'Code: ', echo: false }] });
+  }
+  return { server, t };
+}
+
+const intruders: readonly (readonly [string, Uint8Array])[] = [
+  ['USERAUTH_SUCCESS', new Uint8Array([MSG.USERAUTH_SUCCESS])],
+  ['USERAUTH_FAILURE', new Uint8Array([MSG.USERAUTH_FAILURE, 0, 0, 0, 0, 0])],
+  ['USERAUTH_PK_OK', new Uint8Array([MSG.USERAUTH_PK_OK, 0, 0, 0, 0, 0, 0, 0, 0])],
+  ['GLOBAL_REQUEST', new Uint8Array([MSG.GLOBAL_REQUEST, 0, 0, 0, 1, 0x78, 1])],
+  ['CHANNEL_OPEN', new Uint8Array([MSG.CHANNEL_OPEN, 0, 0, 0, 7, ...new TextEncoder().encode('session'), 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])],
+  ['CHANNEL_DATA', new Uint8Array([MSG.CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 0])],
+  ['SERVICE_ACCEPT', new Uint8Array([MSG.SERVICE_ACCEPT, 0, 0, 0, 0])],
+];
+
+describe('the server refuses what has no place before authentication', () => {
+  for (const state of ['fresh', 'service-accepted', 'kbdint'] as const) {
+    it.each(intruders)(`${state}: %s disconnects with ProtocolError and lets no one in`, (_, payload) => {
+      const { server, t } = serverIn(state);
+      expect(server.receive(payload)).toBe(true);
+      const failure = server.nextEvent();
+      expect(failure?.type).toBe('failure');
+      expect(failure?.type === 'failure' && failure.error).toBeInstanceOf(ProtocolError);
+      expect(server.authenticated).toBe(false);
+      expect(t.closed).toEqual([2]);
+      expect(t.sent).not.toContain(MSG.USERAUTH_SUCCESS);
+      // After the failure, nothing more is processed.
+      expect(server.receive(kbdintRequest)).toBe(true);
+      expect(server.nextEvent()).toBeUndefined();
+    });
+  }
+
+  it('a USERAUTH_REQUEST before the service request is refused', () => {
+    const { server, t } = serverIn('fresh');
+    server.receive(kbdintRequest);
+    expect(server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
+    expect(t.sent).toEqual([]);
+  });
+
+  it('an INFO_RESPONSE with no challenge out is refused', () => {
+    const { server } = serverIn('service-accepted');
+    server.receive(UserauthInfoResponse.encode({ responses: ['x'] }));
+    expect(server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
+  });
+
+  it('another service than ssh-userauth is not available', () => {
+    const { server, t } = serverIn('fresh');
+    server.receive(ServiceRequest.encode({ serviceName: 'ssh-connection' }));
+    const failure = server.nextEvent();
+    expect(failure?.type === 'failure' && failure.error).toBeInstanceOf(DisconnectError);
+    expect(t.closed).toEqual([7]);
+  });
+
+  it('after success, connection messages are left to the connection layer and auth messages ignored', () => {
+    const t = fake();
+    const server = new UserauthServer(t);
+    server.receive(serviceRequest);
+    server.receive(kbdintRequest);
+    const begin = server.nextEvent();
+    if (begin?.type === 'begin-auth') server.resolve(begin.id, false);
+    expect(server.nextEvent()).toMatchObject({ type: 'auth-completed', username: 'u' });
+    expect(server.authenticated).toBe(true);
+    expect(server.receive(new Uint8Array([MSG.CHANNEL_OPEN]))).toBe(false);
+    expect(server.receive(kbdintRequest)).toBe(true);
+    expect(server.nextEvent()).toBeUndefined();
+    expect(t.closed).toEqual([]);
+  });
+});
+
+describe('login timeout', () => {
+  it('disconnects an unauthenticated client after loginTimeoutMs, not before', () => {
+    let now = 1_000;
+    const t = fake();
+    const server = new UserauthServer(t, { loginTimeoutMs: 5_000, now: () => now });
+    server.receive(serviceRequest);
+    now += 4_999;
+    server.checkTimeout();
+    expect(server.nextEvent()).toBeUndefined();
+    now += 1;
+    server.checkTimeout();
+    expect(server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ConnectionLost) });
+    expect(t.closed).toEqual([10]);
+  });
+
+  it('never fires once authenticated', () => {
+    let now = 0;
+    const t = fake();
+    const server = new UserauthServer(t, { loginTimeoutMs: 10, now: () => now });
+    server.receive(serviceRequest);
+    server.receive(kbdintRequest);
+    const begin = server.nextEvent();
+    if (begin?.type === 'begin-auth') server.resolve(begin.id, false);
+    now = 1_000_000;
+    server.checkTimeout();
+    expect(server.authenticated).toBe(true);
+    expect(t.closed).toEqual([]);
+  });
+});
