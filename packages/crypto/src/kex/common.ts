@@ -9,8 +9,13 @@ import { KeyExchangeError } from '../errors.ts';
 import type { HashName } from '../hash.ts';
 import type { KexOptions, KexTranscript } from './types.ts';
 
-export function randomSource(options: KexOptions | undefined): (n: number) => Uint8Array {
-  return options?.random ?? ((n) => new Uint8Array(randomBytes(n)));
+export type RandomSource = (n: number) => Uint8Array;
+
+/** node:crypto's random bytes. */
+export const defaultRandom: RandomSource = (n) => new Uint8Array(randomBytes(n));
+
+export function randomSource(options: KexOptions | undefined): RandomSource {
+  return options?.random ?? defaultRandom;
 }
 
 /** Writer primed with the common prefix of H: V_C, V_S, I_C, I_S, K_S. RFC 4253 §8. */

@@ -8,6 +8,7 @@
 import { createDiffieHellman, getDiffieHellman } from 'node:crypto';
 import { bigintToUnsignedBytes, unsignedBytesToBigint } from '@ssh/wire';
 import { KeyExchangeError } from '../errors.ts';
+import { defaultRandom } from './common.ts';
 import type { Agreement } from './one-round.ts';
 import type { DhGroup } from './types.ts';
 
@@ -104,10 +105,10 @@ export function dhAgreement(group: ModpGroup): (algorithm: string) => Agreement 
       valueEncoding: 'mpint',
       secretEncoding: 'mpint',
       client(random) {
-        return dhKeyPair(g, random, algorithm);
+        return dhKeyPair(g, random ?? defaultRandom, algorithm);
       },
       server(clientValue, random) {
-        const kp = dhKeyPair(g, random, algorithm);
+        const kp = dhKeyPair(g, random ?? defaultRandom, algorithm);
         return { publicValue: kp.publicValue, secret: kp.complete(clientValue) };
       },
     };

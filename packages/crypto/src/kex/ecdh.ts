@@ -7,6 +7,7 @@
 
 import { createECDH, type ECDH } from 'node:crypto';
 import { KeyExchangeError } from '../errors.ts';
+import { defaultRandom } from './common.ts';
 import type { Agreement } from './one-round.ts';
 
 export type EcCurve = 'prime256v1' | 'secp384r1' | 'secp521r1' | 'secp256k1';
@@ -44,11 +45,11 @@ export function ecdhAgreement(curve: EcCurve): (algorithm: string) => Agreement 
     valueEncoding: 'string',
     secretEncoding: 'mpint',
     client(random) {
-      const ecdh = ecKeyPair(curve, random);
+      const ecdh = ecKeyPair(curve, random ?? defaultRandom);
       return { publicValue: new Uint8Array(ecdh.getPublicKey()), complete: (peer) => ecShared(ecdh, peer, algorithm) };
     },
     server(clientValue, random) {
-      const ecdh = ecKeyPair(curve, random);
+      const ecdh = ecKeyPair(curve, random ?? defaultRandom);
       return { publicValue: new Uint8Array(ecdh.getPublicKey()), secret: ecShared(ecdh, clientValue, algorithm) };
     },
   });

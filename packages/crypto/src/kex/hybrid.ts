@@ -20,7 +20,8 @@ import {
 } from '../primitives/sntrup761.ts';
 import type { HashName } from '../hash.ts';
 import { ecKeyPair, ecShared, type EcCurve } from './ecdh.ts';
-import { montgomeryKeyPair, montgomeryShared } from './montgomery.ts';
+import { montgomeryKeyPair } from './montgomery.ts';
+import { defaultRandom, type RandomSource } from './common.ts';
 import type { Agreement } from './one-round.ts';
 
 /** A key encapsulation mechanism on raw byte strings. */
@@ -60,7 +61,7 @@ export const sntrup761: Kem = {
 /** The classical half: key pair and shared secret (fixed-length bytes). */
 interface Classical {
   readonly publicKeyLength: number;
-  keyPair(random: (n: number) => Uint8Array): { publicKey: Uint8Array; shared(peer: Uint8Array): Uint8Array };
+  keyPair(random: RandomSource | undefined): { publicKey: Uint8Array; shared(peer: Uint8Array): Uint8Array };
 }
 
 export function x25519Classical(algorithm: string): Classical {
@@ -68,7 +69,7 @@ export function x25519Classical(algorithm: string): Classical {
     publicKeyLength: 32,
     keyPair(random) {
       const kp = montgomeryKeyPair('x25519', random);
-      return { publicKey: kp.publicKey, shared: (peer) => montgomeryShared('x25519', kp.scalar, peer, algorithm) };
+      return { publicKey: kp.publicKey, shared: (peer) => kp.shared(peer, algorithm) };
     },
   };
 }
@@ -78,7 +79,7 @@ export function ecClassical(curve: EcCurve, pointLength: number, algorithm: stri
   return {
     publicKeyLength: pointLength,
     keyPair(random) {
-      const ecdh = ecKeyPair(curve, random);
+      const ecdh = ecKeyPair(curve, random ?? defaultRandom);
       return {
         publicKey: new Uint8Array(ecdh.getPublicKey()),
         shared(peer) {
@@ -108,9 +109,10 @@ export function hybridAgreement(kemOf: () => Kem, classicalOf: (algorithm: strin
     return {
       valueEncoding: 'string',
       secretEncoding: 'string',
-      client(random) {
+      client(injected) {
+        const random = injected ?? defaultRandom;
         const k = kem.keygen(random);
-        const c = cl.keyPair(random);
+        const c = cl.keyPair(injected);
         const publicValue = new Uint8Array(kem.publicKeyLength + cl.publicKeyLength);
         publicValue.set(k.publicKey);
         publicValue.set(c.publicKey, kem.publicKeyLength);
@@ -128,7 +130,8 @@ export function hybridAgreement(kemOf: () => Kem, classicalOf: (algorithm: strin
           },
         };
       },
-      server(clientValue, random) {
+      server(clientValue, injected) {
+        const random = injected ?? defaultRandom;
         const [pk, peer] = split(clientValue, kem.publicKeyLength, 'client init');
         let enc: { cipherText: Uint8Array; sharedSecret: Uint8Array };
         try {
@@ -136,7 +139,7 @@ export function hybridAgreement(kemOf: () => Kem, classicalOf: (algorithm: strin
         } catch (cause) {
           throw new KeyExchangeError(algorithm, 'invalid KEM public key', { cause });
         }
-        const c = cl.keyPair(random);
+        const c = cl.keyPair(injected);
         const publicValue = new Uint8Array(kem.cipherTextLength + cl.publicKeyLength);
         publicValue.set(enc.cipherText);
         publicValue.set(c.publicKey, kem.cipherTextLength);

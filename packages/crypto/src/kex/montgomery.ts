@@ -5,27 +5,23 @@
  * @module
  */
 
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { KeyExchangeError } from '../errors.ts';
 import type { Agreement } from './one-round.ts';
 
 export type MontgomeryCurve = 'x25519' | 'x448';
 
 const SIZES: Readonly<Record<MontgomeryCurve, number>> = { x25519: 32, x448: 56 };
-// DER prefixes of PKCS#8 private keys and SPKI public keys (RFC 8410) for raw key import.
+// DER prefix of PKCS#8 private keys (RFC 8410) for importing a raw scalar.
 const PKCS8: Readonly<Record<MontgomeryCurve, string>> = {
   x25519: '302e020100300506032b656e04220420',
   x448: '3046020100300506032b656f043a0438',
 };
-const SPKI: Readonly<Record<MontgomeryCurve, string>> = { x25519: '302a300506032b656e032100', x448: '3042300506032b656f033900' };
 
 function privateKeyObject(curve: MontgomeryCurve, scalar: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([Buffer.from(PKCS8[curve], 'hex'), scalar]), format: 'der', type: 'pkcs8' });
 }
 
-function publicKeyObject(curve: MontgomeryCurve, u: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([Buffer.from(SPKI[curve], 'hex'), u]), format: 'der', type: 'spki' });
-}
 
 /** The public key (u-coordinate) of a private scalar. */
 export function montgomeryPublicKey(curve: MontgomeryCurve, scalar: Uint8Array): Uint8Array {
@@ -35,11 +31,19 @@ export function montgomeryPublicKey(curve: MontgomeryCurve, scalar: Uint8Array):
 
 /** The shared secret; throws `KeyExchangeError` for bad lengths and all-zero results. */
 export function montgomeryShared(curve: MontgomeryCurve, scalar: Uint8Array, peer: Uint8Array, algorithm: string = curve): Uint8Array {
+  return sharedWith(curve, privateKeyObject(curve, scalar), peer, algorithm);
+}
+
+const CRV: Readonly<Record<MontgomeryCurve, string>> = { x25519: 'X25519', x448: 'X448' };
+
+/** Peer public keys go in as JWK: node's DER decoder costs ten times more. */
+function sharedWith(curve: MontgomeryCurve, privateKey: KeyObject, peer: Uint8Array, algorithm: string): Uint8Array {
   const n = SIZES[curve];
   if (peer.length !== n) throw new KeyExchangeError(algorithm, `peer public key must be ${n} bytes, got ${peer.length}`);
   let out: Buffer;
   try {
-    out = diffieHellman({ privateKey: privateKeyObject(curve, scalar), publicKey: publicKeyObject(curve, peer) });
+    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: CRV[curve], x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
+    out = diffieHellman({ privateKey, publicKey });
   } catch (cause) {
     throw new KeyExchangeError(algorithm, 'invalid peer public key (small-order point)', { cause });
   }
@@ -47,10 +51,29 @@ export function montgomeryShared(curve: MontgomeryCurve, scalar: Uint8Array, pee
   return new Uint8Array(out);
 }
 
-/** A fresh key pair from `random`. */
-export function montgomeryKeyPair(curve: MontgomeryCurve, random: (n: number) => Uint8Array): { scalar: Uint8Array; publicKey: Uint8Array } {
-  const scalar = random(SIZES[curve]);
-  return { scalar, publicKey: montgomeryPublicKey(curve, scalar) };
+/** A key pair held as a KeyObject. */
+export interface MontgomeryKeyPair {
+  readonly publicKey: Uint8Array;
+  shared(peer: Uint8Array, algorithm: string): Uint8Array;
+}
+
+/**
+ * A fresh key pair: from OpenSSL's generator by default (fast), or from `random` when one is
+ * injected (deterministic tests; importing a raw scalar takes node's slower DER path).
+ */
+export function montgomeryKeyPair(curve: MontgomeryCurve, random: ((n: number) => Uint8Array) | undefined): MontgomeryKeyPair {
+  let privateKey: KeyObject;
+  let publicKey: Uint8Array;
+  if (random === undefined) {
+    const kp = curve === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
+    privateKey = kp.privateKey;
+    publicKey = new Uint8Array(Buffer.from(kp.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url'));
+  } else {
+    const scalar = random(SIZES[curve]);
+    privateKey = privateKeyObject(curve, scalar);
+    publicKey = montgomeryPublicKey(curve, scalar);
+  }
+  return { publicKey, shared: (peer, algorithm) => sharedWith(curve, privateKey, peer, algorithm) };
 }
 
 export function montgomeryLength(curve: MontgomeryCurve): number {
@@ -64,11 +87,11 @@ export function montgomeryAgreement(curve: MontgomeryCurve): (algorithm: string)
     secretEncoding: 'mpint',
     client(random) {
       const kp = montgomeryKeyPair(curve, random);
-      return { publicValue: kp.publicKey, complete: (peer) => montgomeryShared(curve, kp.scalar, peer, algorithm) };
+      return { publicValue: kp.publicKey, complete: (peer) => kp.shared(peer, algorithm) };
     },
     server(clientValue, random) {
       const kp = montgomeryKeyPair(curve, random);
-      return { publicValue: kp.publicKey, secret: montgomeryShared(curve, kp.scalar, clientValue, algorithm) };
+      return { publicValue: kp.publicKey, secret: kp.shared(clientValue, algorithm) };
     },
   });
 }

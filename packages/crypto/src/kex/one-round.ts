@@ -9,7 +9,7 @@
 import { bytesToMpint, unsignedBytesToBigint, Writer, type Reader } from '@ssh/wire';
 import { KeyExchangeError } from '../errors.ts';
 import type { HashName } from '../hash.ts';
-import { digest, misuse, randomSource, readMessage, transcriptWriter } from './common.ts';
+import { digest, misuse, readMessage, transcriptWriter, type RandomSource } from './common.ts';
 import type { KexExchange, KexImpl, KexOptions, KexResult, KexRole, KexStep, KexTranscript } from './types.ts';
 
 export const MSG_KEX_INIT = 30;
@@ -21,10 +21,13 @@ export interface Agreement {
   readonly valueEncoding: 'string' | 'mpint';
   /** How K is hashed: mpint (classical) or string (hybrid post-quantum methods). */
   readonly secretEncoding: 'mpint' | 'string';
-  /** Client: a key pair; `complete` takes the server's value and returns K. */
-  client(random: (n: number) => Uint8Array): { readonly publicValue: Uint8Array; complete(serverValue: Uint8Array): Uint8Array };
+  /**
+   * Client: a key pair; `complete` takes the server's value and returns K. `random` is the
+   * injected source, undefined for the default (node:crypto, possibly inside OpenSSL).
+   */
+  client(random: RandomSource | undefined): { readonly publicValue: Uint8Array; complete(serverValue: Uint8Array): Uint8Array };
   /** Server: answers the client's value with its own and K. */
-  server(clientValue: Uint8Array, random: (n: number) => Uint8Array): { readonly publicValue: Uint8Array; readonly secret: Uint8Array };
+  server(clientValue: Uint8Array, random: RandomSource | undefined): { readonly publicValue: Uint8Array; readonly secret: Uint8Array };
 }
 
 function writeValue(w: Writer, enc: 'string' | 'mpint', v: Uint8Array): Writer {
@@ -41,7 +44,7 @@ export function oneRoundKex(algorithm: string, hash: HashName, agreement: (name:
     hash,
     create(role: KexRole, transcript: KexTranscript, options?: KexOptions): KexExchange {
       const a = agreement(algorithm);
-      const random = randomSource(options);
+      const random = options?.random;
       const readValue = (r: Reader, field: string): Uint8Array => {
         if (a.valueEncoding === 'string') return r.bytes(field);
         const raw = r.bytes(field);
