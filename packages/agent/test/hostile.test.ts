@@ -98,9 +98,7 @@ describe('hostile agent', () => {
 
   it('agent never replies: AgentTimeoutError from the Node adapter', async () => {
     const c = await against(() => undefined, { timeoutMs: 200 });
-    const started = Date.now();
     await expect(c.getKeys()).rejects.toBeInstanceOf(AgentTimeoutError);
-    expect(Date.now() - started).toBeLessThan(3_000);
     await expect(c.getKeys()).rejects.toBeInstanceOf(AgentClosedError);
   });
 

@@ -30,11 +30,9 @@ describe('PPK errors', () => {
 
   test('absurd Argon2 parameters are refused before any work', () => {
     const enc = new TextDecoder().decode(key.exportPrivateKey('putty', { passphrase: 'pw', argon2: FAST_ARGON }));
-    const started = Date.now();
     expect(() => importPrivateKey(enc.replace(/Argon2-Memory: \d+/, 'Argon2-Memory: 4194304'), 'pw')).toThrow(KeyImportError);
     expect(() => importPrivateKey(enc.replace(/Argon2-Passes: \d+/, 'Argon2-Passes: 100000'), 'pw')).toThrow(KeyImportError);
     expect(() => importPrivateKey(enc.replace(/Key-Derivation: \w+/, 'Key-Derivation: scrypt'), 'pw')).toThrow(KeyEncryptionError);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(() => key.exportPrivateKey('putty', { passphrase: 'pw', argon2: { memory: 1 << 30 } })).toThrow(KeyExportError);
   });
 
