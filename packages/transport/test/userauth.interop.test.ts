@@ -4,8 +4,12 @@
  * so a successful login ends right after USERAUTH_SUCCESS.
  */
 import { SSHKeyPair, generatePrivateKey, importCertificate, importPrivateKey, type SSHKey } from '@ssh/keys';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   generateKey,
+  makeTempDir,
+  removeTempDir,
   runAsyncsshClient,
   runSsh,
   signCertificate,
@@ -73,6 +77,37 @@ describe('our client against OpenSSH sshd', () => {
     const r = await authenticate(sshd.port, { username: sshd.user, keys: [pair] });
     expect(r.outcome?.type).toBe('success');
     expect(sshd.log).toMatch(/Accepted publickey for .* ECDSA-CERT/);
+  });
+});
+
+describe('our client against sshd requiring two keys, with a banner', () => {
+  let sshd: SshdServer;
+  let dir: string;
+  let first: KeyPair;
+  let second: KeyPair;
+
+  beforeAll(async () => {
+    [first, second] = await Promise.all([generateKey('ed25519'), generateKey('ecdsa-p256')]);
+    dir = await makeTempDir('userauth-banner');
+    await writeFile(join(dir, 'banner'), 'Authorised use only\n');
+    sshd = await startSshd({
+      hostKeyTypes: ['ed25519'],
+      authorizedKeys: [first, second],
+      config: ['AuthenticationMethods publickey,publickey', `Banner ${join(dir, 'banner')}`],
+    });
+  }, 60_000);
+  afterAll(async () => Promise.all([sshd?.stop(), dir === undefined ? undefined : removeTempDir(dir)]));
+
+  it('partial success after the first key, success after the second, the banner first', async () => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(first), privateOf(second)] });
+    expect(r.events.map((e) => e.type)).toEqual(['banner', 'partial-success', 'success']);
+    expect(r.events[0]).toMatchObject({ message: 'Authorised use only\n' });
+    expect(r.events[1]).toMatchObject({ method: 'publickey', methods: ['publickey'] });
+  });
+
+  it('one key alone is not enough', async () => {
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(first)] });
+    expect(r.events.map((e) => e.type)).toEqual(['banner', 'partial-success', 'failure']);
   });
 });
 
