@@ -61,8 +61,8 @@ export class ClientSession {
 
   /** Sends a request and resolves with its response (any kind; callers check). */
   request(body: SftpRequestBody): Promise<SftpResponse> {
-    if (this.error) return Promise.reject(this.error);
     if (this.exited) return Promise.reject(new SFTPNoConnection('SFTP client has exited'));
+    if (this.error) return Promise.reject(this.error);
     const id = this.machine.send(body);
     const p = new Promise<SftpResponse>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
     this.flush();
@@ -74,11 +74,15 @@ export class ClientSession {
     while (this.drainPromise) await this.drainPromise;
   }
 
-  /** Ends the session: closes our side of the stream. Outstanding requests fail. */
+  /** Ends the session: closes our side of the stream; requests still outstanding fail at once. */
   exit(): void {
     if (this.exited) return;
     this.exited = true;
     this.stream.close();
+    if (this.machine.outstanding > 0) {
+      this.machine.receiveEnd(new Error('SFTP client exited'));
+      this.dispatch();
+    }
   }
 
   private flush(): void {

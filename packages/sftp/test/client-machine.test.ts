@@ -201,3 +201,15 @@ describe('text mode', () => {
     await server.done;
   });
 });
+
+describe('exit', () => {
+  it('fails requests a silent server never answers', async () => {
+    const server = rawServer(3, () => undefined);
+    const client = await startSftpClient(server.clientEnd);
+    const pending = client.stat('x');
+    client.exit();
+    await expect(pending).rejects.toBeInstanceOf(SFTPConnectionLost);
+    await expect(client.stat('y')).rejects.toBeInstanceOf(SFTPNoConnection);
+    await server.done;
+  });
+});
