@@ -7,5 +7,5 @@ const conditions = ['@ssh/source', 'module', 'node', 'development|production'];
 export default defineProject({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@ssh/source'] } },
-  test: { name: 'transport', include: ['test/**/*.test.ts'] },
+  test: { name: 'transport', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
 });
