@@ -99,3 +99,4 @@ export {
   type X509Extensions,
 } from './x509/certificate.ts';
 export { matchSubject, nameToString, parseName, type NameAttribute } from './x509/name.ts';
+export type { X509Entry } from './trust/x509-entry.ts';

@@ -12,6 +12,10 @@ import { familyForKeyType } from '../algs/index.ts';
 import { SSHKey } from '../key.ts';
 import { firstWord, parseOptions, parseTimespec, type RawOption } from './options.ts';
 import { matchHostAndIp } from './pattern.ts';
+import { parseX509Entry, type X509Entry } from './x509-entry.ts';
+import type { SSHX509Certificate } from '../x509/certificate.ts';
+import { matchSubject } from '../x509/name.ts';
+import { equalBytes } from '../internal/bytes.ts';
 
 /** The options of one authorized_keys line, typed. Flags are the effective permissions. */
 export interface AuthorizedKeyOptions {
@@ -42,7 +46,10 @@ export interface AuthorizedKeyOptions {
 }
 
 export interface AuthorizedKeyEntry {
-  readonly key: SSHKey;
+  /** The key (for X.509 certificate entries, the certificate's key; undefined for subject entries). */
+  readonly key: SSHKey | undefined;
+  /** X.509 entries: a certificate or a subject-name pattern. */
+  readonly x509: X509Entry | undefined;
   readonly options: AuthorizedKeyOptions;
   readonly line: number;
 }
@@ -151,7 +158,7 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
 }
 
 function isKeyType(word: string): boolean {
-  return familyForKeyType(word) !== undefined || keyTypeOfCert(word) !== undefined;
+  return familyForKeyType(word) !== undefined || keyTypeOfCert(word) !== undefined || word.startsWith('x509v3-');
 }
 
 /** One authorized_keys line. */
@@ -164,9 +171,11 @@ export function parseAuthorizedKeyLine(line: string, lineNumber = 1): Authorized
     raw = parsed.options;
     keyText = parsed.rest;
   }
+  const x509 = parseX509Entry(keyText);
+  if (x509) return { key: x509.kind === 'cert' ? x509.cert.key : undefined, x509, options: typeAuthorizedKeyOptions(raw), line: lineNumber };
   const parsed = parseOpensshPublicLine(keyText);
   if (!parsed) throw new KeyImportError('bad key in authorized_keys line');
-  return { key: new SSHKey(decodePublicBlob(parsed.blob), parsed.comment), options: typeAuthorizedKeyOptions(raw), line: lineNumber };
+  return { key: new SSHKey(decodePublicBlob(parsed.blob), parsed.comment), x509: undefined, options: typeAuthorizedKeyOptions(raw), line: lineNumber };
 }
 
 export interface AuthorizedKeyContext {
@@ -198,9 +207,8 @@ export class SSHAuthorizedKeys {
     const now = BigInt(Math.floor(context.now ?? Date.now() / 1000));
     for (const entry of this.entries) {
       const o = entry.options;
-      if (o.certAuthority !== ca || !entry.key.equals(key)) continue;
-      if (o.from && matchHostAndIp(o.from, context.clientHost, context.clientAddr) !== 1) continue;
-      if (o.expiryTime !== undefined && now > o.expiryTime) continue;
+      if (entry.x509 || !entry.key || o.certAuthority !== ca || !entry.key.equals(key)) continue;
+      if (!this.clientAllowed(o, context, now)) continue;
       if (ca) {
         const wanted = o.principals ?? (context.user === undefined ? [] : [context.user]);
         if (!(context.certPrincipals ?? []).some((p) => wanted.includes(p))) continue;
@@ -208,6 +216,35 @@ export class SSHAuthorizedKeys {
       return o;
     }
     return undefined;
+  }
+
+  private clientAllowed(o: AuthorizedKeyOptions, context: AuthorizedKeyContext, now: bigint): boolean {
+    if (o.from && matchHostAndIp(o.from, context.clientHost, context.clientAddr) !== 1) return false;
+    return o.expiryTime === undefined || now <= o.expiryTime;
+  }
+
+  /**
+   * The options of the first non-CA X.509 line that accepts end certificate `cert` (the same
+   * certificate, or a matching `Subject:` pattern) for this client, or undefined. The chain
+   * itself is checked with `verifyX509Chain` against `x509Roots()`.
+   */
+  validateX509(cert: SSHX509Certificate, context: AuthorizedKeyContext = {}): AuthorizedKeyOptions | undefined {
+    const now = BigInt(Math.floor(context.now ?? Date.now() / 1000));
+    for (const entry of this.entries) {
+      const x = entry.x509;
+      if (!x || entry.options.certAuthority) continue;
+      const hit = x.kind === 'cert' ? equalBytes(x.cert.data, cert.data) : matchSubject(x.subject, cert.subject);
+      if (hit && this.clientAllowed(entry.options, context, now)) return entry.options;
+    }
+    return undefined;
+  }
+
+  /** X.509 certificates of cert-authority lines that allow this client: the roots to trust. */
+  x509Roots(context: AuthorizedKeyContext = {}): SSHX509Certificate[] {
+    const now = BigInt(Math.floor(context.now ?? Date.now() / 1000));
+    return this.entries
+      .filter((e) => e.options.certAuthority && e.x509?.kind === 'cert' && this.clientAllowed(e.options, context, now))
+      .map((e) => (e.x509 as { cert: SSHX509Certificate }).cert);
   }
 }
 

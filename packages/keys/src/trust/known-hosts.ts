@@ -11,7 +11,9 @@ import { parseOpensshPublicLine } from '../formats/public.ts';
 import { decodePublicBlob } from '../import.ts';
 import { equalBytes, fromBase64, toBase64 } from '../internal/bytes.ts';
 import { SSHKey } from '../key.ts';
+import type { SSHX509Certificate } from '../x509/certificate.ts';
 import { firstWord } from './options.ts';
+import { parseX509Entry, type X509Entry } from './x509-entry.ts';
 import { matchPatternList } from './pattern.ts';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
@@ -22,7 +24,10 @@ export interface KnownHostsEntry {
   readonly patterns: readonly string[];
   /** Salt and HMAC-SHA1 (hashed entries). */
   readonly hashed: { readonly salt: Uint8Array; readonly hash: Uint8Array } | undefined;
-  readonly key: SSHKey;
+  /** The key (for X.509 certificate entries, the certificate's key; undefined for subject entries). */
+  readonly key: SSHKey | undefined;
+  /** X.509 entries: the trusted (or revoked) certificate, or a subject-name pattern. */
+  readonly x509: X509Entry | undefined;
   /** 1-based line number. */
   readonly line: number;
 }
@@ -32,6 +37,12 @@ export interface KnownHostsMatch {
   readonly hostKeys: SSHKey[];
   readonly caKeys: SSHKey[];
   readonly revokedKeys: SSHKey[];
+  /** X.509 host certificates (and, with @cert-authority, X.509 roots) trusted for the host. */
+  readonly x509Certs: SSHX509Certificate[];
+  readonly revokedX509Certs: SSHX509Certificate[];
+  /** Subject-name patterns trusted / revoked for the host. */
+  readonly x509Subjects: string[];
+  readonly revokedX509Subjects: string[];
 }
 
 /** The name looked up for `host` on `port`: `host`, or `[host]:port` off port 22. */
@@ -81,12 +92,19 @@ export class SSHKnownHosts {
   /** Keys for `host` (and/or its address `addr`) on `port`. */
   match(host: string | undefined, addr?: string, port?: number): KnownHostsMatch {
     const names = [host, addr].filter((n): n is string => n !== undefined && n !== '').map((n) => knownHostsName(n, port));
-    const result: KnownHostsMatch = { hostKeys: [], caKeys: [], revokedKeys: [] };
+    const result: KnownHostsMatch = { hostKeys: [], caKeys: [], revokedKeys: [], x509Certs: [], revokedX509Certs: [], x509Subjects: [], revokedX509Subjects: [] };
     for (const entry of this.entries) {
       if (!this.entryMatches(entry, names)) continue;
-      if (entry.marker === 'revoked') result.revokedKeys.push(entry.key);
-      else if (entry.marker === 'cert-authority') result.caKeys.push(entry.key);
-      else result.hostKeys.push(entry.key);
+      const revoked = entry.marker === 'revoked';
+      if (entry.x509?.kind === 'subject') {
+        (revoked ? result.revokedX509Subjects : result.x509Subjects).push(entry.x509.subject);
+      } else if (entry.x509?.kind === 'cert') {
+        (revoked ? result.revokedX509Certs : result.x509Certs).push(entry.x509.cert);
+      } else if (entry.key) {
+        if (revoked) result.revokedKeys.push(entry.key);
+        else if (entry.marker === 'cert-authority') result.caKeys.push(entry.key);
+        else result.hostKeys.push(entry.key);
+      }
     }
     return result;
   }
@@ -120,10 +138,13 @@ export function parseKnownHostsLine(line: string, lineNumber = 1): KnownHostsEnt
   if (first === '') throw new KeyImportError('missing host patterns');
   const hashed = first.startsWith('|') ? parseHashed(first) : undefined;
   if (first.startsWith('|') && !hashed) throw new KeyImportError('bad hashed host entry');
+  const patterns = hashed ? [] : first.split(',');
+  const x509 = parseX509Entry(rest);
+  if (x509) return { marker, patterns, hashed, key: x509.kind === 'cert' ? x509.cert.key : undefined, x509, line: lineNumber };
   const parsed = parseOpensshPublicLine(rest);
   if (!parsed) throw new KeyImportError('bad key in known_hosts line');
   const key = new SSHKey(decodePublicBlob(parsed.blob), parsed.comment);
-  return { marker, patterns: hashed ? [] : first.split(','), hashed, key, line: lineNumber };
+  return { marker, patterns, hashed, key, x509: undefined, line: lineNumber };
 }
 
 /** AsyncSSH's match_known_hosts: the keys `knownHosts` lists for `host` / `addr` / `port`. */
