@@ -6,14 +6,15 @@
 
 import { ValueParseError } from './errors.ts';
 
-const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+// OpenSSH's scan_scaled() units: B (bytes) and binary K, M, G, T, P, E.
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
 const TIME_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-/** A byte count such as `1000`, `64K`, `1.5G` (binary multiples, case-insensitive). */
+/** A byte count such as `1000`, `64K`, `1.5G`, `1P` (binary multiples, case-insensitive); at most 2^53 - 1. */
 export function parseByteCount(input: string): number {
   const m = /^(\d+(?:\.\d*)?)([a-z]?)$/i.exec(input.trim());
   const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ValueParseError('byte count', input, 'expected a number with an optional K, M, G or T suffix');
+  if (!m || unit === undefined) throw new ValueParseError('byte count', input, 'expected a number with an optional B, K, M, G, T, P or E suffix');
   const value = Math.floor(Number(m[1]) * unit);
   if (!Number.isSafeInteger(value)) throw new ValueParseError('byte count', input, 'too large');
   return value;

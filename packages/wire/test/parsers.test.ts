@@ -12,6 +12,9 @@ describe('parseByteCount', () => {
     expect(parseByteCount('2t')).toBe(2 * 2 ** 40);
     expect(parseByteCount(' 10 ')).toBe(10);
     expect(parseByteCount('0')).toBe(0);
+    expect(parseByteCount('512B')).toBe(512);
+    expect(parseByteCount('1P')).toBe(2 ** 50);
+    expect(() => parseByteCount('1E')).toThrow(/too large/);
   });
   it('refuses what is not a byte count', () => {
     for (const bad of ['', 'K', 'abc', '1X', '-1', '1 K', '1KB', '0x10', '1e3', '99999999999999T']) {
