@@ -223,7 +223,9 @@ export class SFTPClient {
     return this.wrapFile(handle, mode.includes('b') ? null : (options.encoding ?? 'utf-8'), append, options);
   }
 
-  /** Opens with v5/v6 desired-access and flags (mapped down to pflags on v3/v4). */
+  open56(path: string, desiredAccess: number, flags: number, options: OpenOptions & { readonly encoding: null }): Promise<SFTPClientFile<Uint8Array>>;
+  open56(path: string, desiredAccess?: number, flags?: number, options?: OpenOptions): Promise<SFTPClientFile<string>>;
+  /** Opens with v5/v6 desired-access and flags (mapped down to pflags on v3/v4); bytes with `encoding: null`. */
   async open56(
     path: string,
     desiredAccess: number = ACE4.READ_DATA | ACE4.READ_ATTRIBUTES,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXT, FILEXFER_TYPE, SFTPError, SFTPNoSuchFile } from '../src/index.ts';
+import { ACE4, EXT, FILEXFER_TYPE, FXF56, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile } from '../src/index.ts';
 import { type Pair, openPair } from './helpers/pair.ts';
 
 let p: Pair | undefined;
@@ -224,5 +224,24 @@ describe('server ordering', () => {
     await Promise.all(appends);
     await a.close();
     expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('1223334444');
+  });
+});
+
+describe('open56 and modes', () => {
+  it.each([3, 5, 6])('v%i: CREATE_NEW refuses an existing file; x mode too; TRUNCATE_EXISTING empties', async (version) => {
+    p = await openPair({ version });
+    const { client, dir } = p;
+    const f = await client.open56('n.txt', ACE4.WRITE_DATA | ACE4.READ_ATTRIBUTES, FXF56.CREATE_NEW);
+    await f.write('created');
+    await f.close();
+    const again = await client.open56('n.txt', ACE4.WRITE_DATA, FXF56.CREATE_NEW).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(version >= 4 ? SFTPFileAlreadyExists : SFTPFailure);
+    await expect(client.open('n.txt', 'x')).rejects.toBeInstanceOf(SFTPError);
+    const t = await client.open56('n.txt', ACE4.WRITE_DATA, FXF56.TRUNCATE_EXISTING);
+    await t.close();
+    expect(readFileSync(join(dir, 'n.txt'), 'utf8')).toBe('');
+    const r = await client.open56('n.txt');
+    expect(await r.read()).toBe('');
+    await r.close();
   });
 });
