@@ -115,6 +115,22 @@ describe('publickey', () => {
     expect(serverEvent(run.serverEvents, 'validate-public-key')).toEqual([]);
   });
 
+  it('an RSA certificate signs as rsa-sha2-256-cert-v01@openssh.com, also through an external signer', () => {
+    const ca = generatePrivateKey('ecdsa-sha2-nistp256');
+    const cert = ca.generateUserCertificate(rsa, 'rsa-id', { principals: ['carol'] });
+    const signed: string[] = [];
+    let asked = 0; // the key pair's query is refused, so the external key is offered and signs
+    const run = authRun({
+      client: { username: 'carol', keys: [new SSHKeyPair(rsa, cert), { publicKey: cert }] },
+      clientHandlers: { sign: (e) => (signed.push(e.algorithm), rsa.sign(e.data, e.algorithm)) },
+      serverHandlers: { 'validate-ca-key': (e) => e.caKey.equals(ca) && asked++ >= 1 },
+    });
+    expect(clientOutcome(run)?.type).toBe('success');
+    const algs = requests(run.toServer).flatMap((r) => (r.method instanceof Uint8Array || r.method.type !== 'publickey' ? [] : [r.method.algorithm]));
+    expect(new Set(algs)).toEqual(new Set(['rsa-sha2-256-cert-v01@openssh.com']));
+    expect(signed).toEqual(['rsa-sha2-256']);
+  });
+
   it('a certificate for another principal is refused without asking', () => {
     const ca = generatePrivateKey('ssh-ed25519');
     const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol'] });

@@ -33,6 +33,7 @@ import {
   HOSTBOUND_EXTENSION,
   METHOD,
   USERAUTH_SERVICE,
+  baseSigAlgorithm,
   chooseSigAlgorithm,
   sameBytes,
   type AuthTransport,
@@ -88,7 +89,11 @@ export type UserauthClientEvent =
   | { readonly type: 'banner'; readonly message: string; readonly languageTag: string }
   /** Answer with a ClientKey, or null for no more keys. */
   | { readonly type: 'public-key-requested'; readonly id: number }
-  /** Answer with the SSH signature blob of `data` by `publicKey` with `algorithm`, or null to skip the key. */
+  /**
+   * Answer with the SSH signature blob of `data` by `publicKey` (its key, for a certificate) with
+   * `algorithm` (always a plain signature algorithm: 'rsa-sha2-256', never a certificate name),
+   * or null to skip the key.
+   */
   | { readonly type: 'sign'; readonly id: number; readonly publicKey: SSHKey | SSHCertificate; readonly algorithm: string; readonly data: Uint8Array }
   /** Answer with a password, or null to stop trying passwords. */
   | { readonly type: 'password-requested'; readonly id: number }
@@ -471,7 +476,8 @@ export class UserauthClient {
     const data = userauthSignedData(this.sessionId(), request);
     if (isExternal(key)) {
       const publicKey = key.publicKey;
-      this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm, data }));
+      const plain = baseSigAlgorithm(algorithm);
+      this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm: plain, data }));
       return;
     }
     let signature: Uint8Array;
