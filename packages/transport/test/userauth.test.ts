@@ -310,6 +310,23 @@ describe('the server side', () => {
     expect(serverEvent(run.serverEvents, 'auth-completed')[0]?.methods).toEqual(['publickey', 'password']);
   });
 
+  it('refused key queries count towards maxAttempts, as in OpenSSH', () => {
+    const run = authRun({ client: { username: 'q', keys: [other, ecdsa, rsa, ed] }, server: { maxAttempts: 3 }, serverHandlers: trusts(ed) });
+    expect(serverEvent(run.serverEvents, 'failure')[0]?.error).toBeInstanceOf(PermissionDenied);
+    expect(serverEvent(run.serverEvents, 'validate-public-key')).toHaveLength(3);
+    expect(run.server.authenticated).toBe(false);
+  });
+
+  it('a client looping on none is cut off', () => {
+    const none = UserauthRequest.encode({ userName: 'n', serviceName: 'ssh-connection', methodName: 'none', method: { type: 'none' } });
+    const run = authRun({ client: { username: 'n', keys: [ed] }, manual: true, server: { maxAttempts: 4 } });
+    for (let i = 0; i < 10; i++) run.server.receive(none);
+    const begin = run.serverEvents.find((e) => e.type === 'begin-auth');
+    if (begin?.type === 'begin-auth') run.server.resolve(begin.id, true);
+    run.pump();
+    expect(serverEvent(run.serverEvents, 'failure')[0]?.error).toBeInstanceOf(PermissionDenied);
+  });
+
   it('sends the banner before its first answer', () => {
     const run = authRun({ client: { username: 'b', keys: [ed] }, server: { banner: 'Welcome\n' }, serverHandlers: trusts(ed) });
     expect(run.clientEvents[0]).toEqual({ type: 'banner', message: 'Welcome\n', languageTag: '' });
@@ -421,6 +438,17 @@ describe('hostile input becomes typed errors', () => {
     const out = clientOutcome(run);
     expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
     expect(run.client.authenticated).toBe(false);
+  });
+});
+
+describe('a server that never stops asking', () => {
+  it('endless empty keyboard-interactive rounds end in ProtocolError', () => {
+    const run = authRun({
+      client: { username: 'k', password: 'pw', methods: ['keyboard-interactive'] },
+      serverHandlers: { 'kbdint-challenge-requested': () => ({ prompts: [] }), 'validate-kbdint-response': () => ({ prompts: [] }) },
+    });
+    const out = clientOutcome(run);
+    expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
   });
 });
 

@@ -138,6 +138,7 @@ type Phase = 'idle' | 'service' | 'auth' | 'done';
 
 const DEFAULT_METHODS: readonly ClientMethod[] = ['hostbased', 'publickey', 'keyboard-interactive', 'password'];
 const MAX_ATTEMPTS = 3;
+const MAX_CHALLENGES = 64;
 
 function isExternal(key: ClientKey): key is ExternalKey {
   return !(key instanceof SSHKey) && 'publicKey' in key;
@@ -377,7 +378,7 @@ export class UserauthClient {
     }
     if (current?.method === 'keyboard-interactive' && n === MSG.USERAUTH_INFO_REQUEST && !this.pending) {
       const m = UserauthInfoRequest.decode(payload);
-      current.challenges++;
+      if (++current.challenges > MAX_CHALLENGES) throw new ProtocolError('too many keyboard-interactive rounds');
       const lonePassword = m.prompts.length === 1 && !m.prompts[0]?.echo && /password/i.test(m.prompts[0]?.prompt ?? '');
       if (m.prompts.length === 0) {
         this.transport.send(UserauthInfoResponse.encode({ responses: [] }));

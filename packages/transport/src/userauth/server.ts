@@ -50,7 +50,10 @@ export interface UserauthServerOptions {
   readonly methods?: readonly ServerMethod[];
   /** Lists of methods that must all succeed (OpenSSH AuthenticationMethods); default: any one method. */
   readonly authenticationMethods?: readonly (readonly ServerMethod[])[];
-  /** Failed attempts (not counting none and key queries) before disconnecting; default 6, as OpenSSH. */
+  /**
+   * Failed attempts before disconnecting; default 6, as OpenSSH's MaxAuthTries. As in OpenSSH,
+   * refused key queries count, and so does every none request but the first.
+   */
   readonly maxAttempts?: number;
   /** Sent before the first reply (RFC 4252 §5.4). */
   readonly banner?: string;
@@ -148,6 +151,7 @@ export class UserauthServer {
   private authRequired: boolean | undefined;
   private completed: string[] = [];
   private failures = 0;
+  private requests = 0;
   private bannerSent = false;
   private pending: { id: number; answer: (value: unknown) => void } | undefined;
   private queue: Uint8Array[] = [];
@@ -273,6 +277,7 @@ export class UserauthServer {
   }
 
   private onRequest(req: UserauthRequest): void {
+    this.requests++;
     this.kbdintPrompts = undefined; // a new request abandons keyboard-interactive (RFC 4256 §3.4)
     const serviceName = this.options.serviceName ?? CONNECTION_SERVICE;
     if (req.serviceName !== serviceName) throw new ServiceNotAvailable(`service ${req.serviceName} is not available`);
@@ -304,12 +309,12 @@ export class UserauthServer {
     const m = req.method;
     const offered = (name: ServerMethod) => this.allowedMethods().includes(name);
     if (m instanceof Uint8Array || m.type !== req.methodName) {
-      this.reject(req.methodName !== METHOD.NONE);
+      this.reject(true);
       return;
     }
     switch (m.type) {
       case 'none':
-        this.reject(false);
+        this.reject(this.requests > 1); // the first none only asks for the method list
         return;
       case 'password':
         if (!offered('password')) break;
@@ -369,7 +374,7 @@ export class UserauthServer {
     }
     const read = readKeyBlob(m.publicKey, m.algorithm);
     if (!read || !this.algorithmOk(read, m.algorithm)) {
-      this.reject(m.hasSignature);
+      this.reject(true);
       return;
     }
     const proven = m.signature !== undefined;
@@ -378,14 +383,14 @@ export class UserauthServer {
       return;
     }
     const answer = (ok: unknown) => {
-      if (ok !== true) this.reject(proven);
+      if (ok !== true) this.reject(true);
       else if (proven) this.accept('publickey');
       else this.transport.send(UserauthPkOk.encode({ algorithm: m.algorithm, publicKey: m.publicKey }));
     };
     if (read.kind === 'cert') {
       const certificate = read.cert;
       if (!this.certValid(certificate, 'user', username)) {
-        this.reject(proven);
+        this.reject(true);
         return;
       }
       this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven }), answer);
