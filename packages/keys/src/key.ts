@@ -104,13 +104,14 @@ export class SSHKey {
    * Signs `data`, returning the SSH signature blob (`string algorithm, ...`).
    * `sigAlgorithm` defaults to the first of `sigAlgorithms`.
    */
-  sign(data: Uint8Array, sigAlgorithm: string = this.impl.sigAlgorithms[0] as string): Uint8Array {
-    if (!this.impl.sigAlgorithms.includes(sigAlgorithm)) {
-      throw new SignatureError(`${this.algorithm} keys cannot make ${sigAlgorithm} signatures`);
-    }
-    if (!this.impl.hasPrivate) throw new SignatureError('cannot sign with a public key');
-    const body = this.impl.sign(sigAlgorithm, data);
-    return new Writer(body.length + sigAlgorithm.length + 8).utf8(sigAlgorithm).raw(body).finish();
+  sign(data: Uint8Array, sigAlgorithm?: string): Uint8Array {
+    const impl = this.impl;
+    const algs = impl.sigAlgorithms;
+    const alg = sigAlgorithm ?? (algs[0] as string);
+    if (!algs.includes(alg)) throw new SignatureError(`${this.algorithm} keys cannot make ${alg} signatures`);
+    if (!impl.hasPrivate) throw new SignatureError('cannot sign with a public key');
+    const body = impl.sign(alg, data);
+    return new Writer(body.length + alg.length + 8).utf8(alg).raw(body).finish();
   }
 
   /** Checks an SSH signature blob over `data`. Never throws: malformed signatures are false. */

@@ -28,6 +28,9 @@ export const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 export interface CurveInfo {
   /** The curve identifier in SSH names ('nistp256', '1.3.132.0.10'). */
   readonly id: string;
+  /** 'ecdsa-sha2-<id>' */
+  readonly algorithm: string;
+  readonly sigAlgorithms: readonly string[];
   readonly oid: string;
   /** Field element / scalar size in bytes. */
   readonly size: number;
@@ -37,11 +40,13 @@ export interface CurveInfo {
   readonly nodeName?: string;
 }
 
+const curve = (c: Omit<CurveInfo, 'algorithm' | 'sigAlgorithms'>): CurveInfo => ({ ...c, algorithm: `ecdsa-sha2-${c.id}`, sigAlgorithms: [`ecdsa-sha2-${c.id}`] });
+
 export const CURVES: readonly CurveInfo[] = [
-  { id: 'nistp256', oid: '1.2.840.10045.3.1.7', size: 32, bits: 256, hash: 'sha256', nodeName: 'prime256v1' },
-  { id: 'nistp384', oid: '1.3.132.0.34', size: 48, bits: 384, hash: 'sha384', nodeName: 'secp384r1' },
-  { id: 'nistp521', oid: '1.3.132.0.35', size: 66, bits: 521, hash: 'sha512', nodeName: 'secp521r1' },
-  { id: '1.3.132.0.10', oid: '1.3.132.0.10', size: 32, bits: 256, hash: 'sha256' },
+  curve({ id: 'nistp256', oid: '1.2.840.10045.3.1.7', size: 32, bits: 256, hash: 'sha256', nodeName: 'prime256v1' }),
+  curve({ id: 'nistp384', oid: '1.3.132.0.34', size: 48, bits: 384, hash: 'sha384', nodeName: 'secp384r1' }),
+  curve({ id: 'nistp521', oid: '1.3.132.0.35', size: 66, bits: 521, hash: 'sha512', nodeName: 'secp521r1' }),
+  curve({ id: '1.3.132.0.10', oid: '1.3.132.0.10', size: 32, bits: 256, hash: 'sha256' }),
 ];
 
 export function curveById(id: string): CurveInfo | undefined {
@@ -52,23 +57,38 @@ export function curveByOid(oid: string): CurveInfo | undefined {
   return CURVES.find((c) => c.oid === oid);
 }
 
+/** Minimal positive mpint content of unsigned big-endian bytes (no bigint round trip). */
+function mpintFromUnsigned(bytes: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  const body = bytes.subarray(i);
+  if (body.length > 0 && ((body[0] as number) & 0x80) !== 0) {
+    const out = new Uint8Array(body.length + 1);
+    out.set(body, 1);
+    return out;
+  }
+  return body;
+}
+
 /** r||s (fixed size each) to the SSH body `mpint r, mpint s`. */
 export function p1363ToSsh(sig: Uint8Array, size: number): Uint8Array {
-  const r = unsignedBytesToBigint(sig.subarray(0, size));
-  const s = unsignedBytesToBigint(sig.subarray(size));
-  return new Writer(2 * size + 16).mpint(r).mpint(s).finish();
+  return new Writer(2 * size + 16).bytes(mpintFromUnsigned(sig.subarray(0, size))).bytes(mpintFromUnsigned(sig.subarray(size))).finish();
 }
 
 /** The SSH `mpint r, mpint s` (read from `r`) to r||s, or undefined when out of range. */
 export function sshToP1363(body: Reader, size: number): Uint8Array | undefined {
-  const r = body.mpint('r');
-  const s = body.mpint('s');
+  const r = body.bytes('r');
+  const s = body.bytes('s');
   body.end('ecdsa signature');
-  const limit = 1n << BigInt(size * 8);
-  if (r <= 0n || s <= 0n || r >= limit || s >= limit) return undefined;
   const out = new Uint8Array(2 * size);
-  out.set(bigintToUnsignedBytes(r, size), 0);
-  out.set(bigintToUnsignedBytes(s, size), size);
+  for (const [value, at] of [[r, 0], [s, size]] as const) {
+    // Positive, canonical, non-zero, and at most `size` bytes once the sign byte is dropped.
+    if (value.length === 0 || ((value[0] as number) & 0x80) !== 0) return undefined;
+    if (value.length > 1 && value[0] === 0 && ((value[1] as number) & 0x80) === 0) return undefined;
+    const magnitude = value[0] === 0 ? value.subarray(1) : value;
+    if (magnitude.length === 0 || magnitude.length > size) return undefined;
+    out.set(magnitude, at + size - magnitude.length);
+  }
   return out;
 }
 
@@ -89,11 +109,11 @@ export class EcdsaKey implements KeyImpl {
   }
 
   get algorithm(): string {
-    return `ecdsa-sha2-${this.curve.id}`;
+    return this.curve.algorithm;
   }
 
   get sigAlgorithms(): readonly string[] {
-    return [this.algorithm];
+    return this.curve.sigAlgorithms;
   }
 
   get bits(): number {
@@ -221,7 +241,8 @@ function makeKey(curve: CurveInfo, point: Uint8Array, scalar?: bigint): EcdsaKey
   } catch (cause) {
     throw new KeyImportError('ECDSA private scalar is invalid', { cause });
   }
-  if (point.length > 0 && !equalBytes(normalizePoint(curve, point), expected)) {
+  // The usual case is the same uncompressed point: compare directly before normalizing.
+  if (point.length > 0 && !equalBytes(point, expected) && !equalBytes(normalizePoint(curve, point), expected)) {
     throw new KeyImportError('ECDSA private scalar does not match the public point');
   }
   return new EcdsaKey(curve, expected, d);

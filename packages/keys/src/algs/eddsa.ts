@@ -12,6 +12,7 @@ import { exportPkcs8, exportSpki, lazy, nodePrivateKey, nodePublicKey, safeVerif
 
 export interface EdCurve {
   readonly algorithm: string;
+  readonly sigAlgorithms: readonly string[];
   readonly oid: string;
   readonly size: number;
   readonly sigSize: number;
@@ -22,6 +23,7 @@ export interface EdCurve {
 
 export const ED25519: EdCurve = {
   algorithm: 'ssh-ed25519',
+  sigAlgorithms: ['ssh-ed25519'],
   oid: '1.3.101.112',
   size: 32,
   sigSize: 64,
@@ -31,6 +33,7 @@ export const ED25519: EdCurve = {
 };
 export const ED448: EdCurve = {
   algorithm: 'ssh-ed448',
+  sigAlgorithms: ['ssh-ed448'],
   oid: '1.3.101.113',
   size: 57,
   sigSize: 114,
@@ -58,7 +61,7 @@ export class EdKey implements KeyImpl {
   }
 
   get sigAlgorithms(): readonly string[] {
-    return [this.curve.algorithm];
+    return this.curve.sigAlgorithms;
   }
 
   get label(): string {

@@ -17,6 +17,9 @@ export const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
 export const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
 export const WEBAUTHN_SK_ECDSA = 'webauthn-sk-ecdsa-sha2-nistp256@openssh.com';
 
+const SK_ECDSA_SIGS: readonly string[] = [SK_ECDSA, WEBAUTHN_SK_ECDSA];
+const SK_ED25519_SIGS: readonly string[] = [SK_ED25519];
+
 /** Token-held private material: only a handle the token understands. */
 export interface SkPrivate {
   readonly flags: number;
@@ -55,7 +58,7 @@ class SkKey implements KeyImpl {
   }
 
   get sigAlgorithms(): readonly string[] {
-    return this.isEcdsa ? [SK_ECDSA, WEBAUTHN_SK_ECDSA] : [SK_ED25519];
+    return this.isEcdsa ? SK_ECDSA_SIGS : SK_ED25519_SIGS;
   }
 
   get label(): string {
