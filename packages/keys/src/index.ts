@@ -100,3 +100,4 @@ export {
 } from './x509/certificate.ts';
 export { matchSubject, nameToString, parseName, type NameAttribute } from './x509/name.ts';
 export type { X509Entry } from './trust/x509-entry.ts';
+export { encodeCertifiedPrivateFields, readCertifiedPrivateFields } from './cert-private.ts';

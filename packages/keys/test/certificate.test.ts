@@ -1,6 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { certTypeFor, CertificateError, importCertificate, importPublicKey, KeyImportError, SSHCertificate, parseTimeValue } from '../src/index.ts';
+import { Reader, Writer } from '@ssh/wire';
+import {
+  certTypeFor,
+  CertificateError,
+  encodeCertifiedPrivateFields,
+  importCertificate,
+  importPublicKey,
+  KeyImportError,
+  readCertifiedPrivateFields,
+  SSHCertificate,
+  SSHKeyPair,
+  parseTimeValue,
+} from '../src/index.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
 
 const NOW = 1_700_000_000;
@@ -142,5 +154,23 @@ describe('certificates for every key type', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('certified private fields (openssh-key-v1 / ssh-agent certificate layout)', () => {
+  test.each(GENERATABLE)('%s round trip', (type) => {
+    const key = testKey(type);
+    const cert = testKey('ssh-ed25519').generateUserCertificate(key, 'k');
+    const pair = new SSHKeyPair(key, cert);
+    const body = new Writer().raw(encodeCertifiedPrivateFields(pair)).utf8('after').finish();
+    const r = new Reader(body);
+    const back = readCertifiedPrivateFields(cert.algorithm, r);
+    expect(r.utf8()).toBe('after');
+    expect(back.key.equals(key)).toBe(true);
+    expect(back.certificate?.publicData).toEqual(cert.publicData);
+    expect(back.key.verify(new Uint8Array(2), back.sign(new Uint8Array(2)))).toBe(true);
+    expect(() => readCertifiedPrivateFields(cert.algorithm, new Reader(body.subarray(0, body.length - 20)))).toThrow(KeyImportError);
+    expect(() => readCertifiedPrivateFields('ssh-ed25519', new Reader(body))).toThrow(KeyImportError);
+    expect(() => encodeCertifiedPrivateFields(new SSHKeyPair(key))).toThrow();
   });
 });
