@@ -13,6 +13,7 @@ import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXR, MAX_SFTP_REQUESTS, SFTP_BLOC
 import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from './errors.ts';
 import { type SupportedInfo, type VendorId, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
 import { type LocalFs } from './local-fs.ts';
+import { pflagsFromOpen56 } from './open-flags.ts';
 import { type ExtensionPair } from './packets.ts';
 import { globMatch, hasMagic, joinPath, normalizePath } from './paths.ts';
 import { type SftpByteStream } from './stream.ts';
@@ -236,29 +237,7 @@ export class SFTPClient {
     const p = this.composePath(path);
     let req;
     if (this.version >= 5) req = { kind: 'open' as const, path: p, desiredAccess, flags, attrs };
-    else {
-      let pflags = 0;
-      if (desiredAccess & ACE4.READ_DATA) pflags |= FXF.READ;
-      if (desiredAccess & (ACE4.WRITE_DATA | ACE4.APPEND_DATA)) pflags |= FXF.WRITE;
-      switch (flags & FXF56.ACCESS_DISPOSITION) {
-        case FXF56.CREATE_NEW:
-          pflags |= FXF.CREAT | FXF.EXCL;
-          break;
-        case FXF56.CREATE_TRUNCATE:
-          pflags |= FXF.CREAT | FXF.TRUNC;
-          break;
-        case FXF56.OPEN_OR_CREATE:
-          pflags |= FXF.CREAT;
-          break;
-        case FXF56.TRUNCATE_EXISTING:
-          pflags |= FXF.TRUNC;
-          break;
-        default:
-          break;
-      }
-      if (flags & (FXF56.APPEND_DATA | FXF56.APPEND_DATA_ATOMIC)) pflags |= FXF.APPEND;
-      req = { kind: 'open' as const, path: p, flags: pflags, attrs };
-    }
+    else req = { kind: 'open' as const, path: p, flags: pflagsFromOpen56(desiredAccess, flags), attrs };
     const handle = expectHandle(await this.session.request(req));
     const encoding = options.encoding === undefined ? 'utf-8' : options.encoding;
     return this.wrapFile(handle, encoding, (flags & FXF56.APPEND_DATA) !== 0, options);

@@ -10,8 +10,9 @@
  */
 
 import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs, attrsType } from './attrs.ts';
-import { FILEXFER_TYPE, FXF, FXF56, ACE4 } from './constants.ts';
+import { FILEXFER_TYPE } from './constants.ts';
 import { SFTPOpUnsupported } from './errors.ts';
+import { pflagsFromOpen56 } from './open-flags.ts';
 
 /** A value or a promise of it: hooks may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -89,27 +90,7 @@ export class SFTPServer {
 
   /** Opens a file with v5/v6 desired-access and flags; by default mapped to pflags and open(). */
   open56(path: string, desiredAccess: number, flags: number, attrs: SFTPAttrs): MaybePromise<ServerFile> {
-    let pflags = 0;
-    if (desiredAccess & ACE4.READ_DATA) pflags |= FXF.READ;
-    if (desiredAccess & (ACE4.WRITE_DATA | ACE4.APPEND_DATA)) pflags |= FXF.WRITE;
-    switch (flags & FXF56.ACCESS_DISPOSITION) {
-      case FXF56.CREATE_NEW:
-        pflags |= FXF.CREAT | FXF.EXCL;
-        break;
-      case FXF56.CREATE_TRUNCATE:
-        pflags |= FXF.CREAT | FXF.TRUNC;
-        break;
-      case FXF56.OPEN_OR_CREATE:
-        pflags |= FXF.CREAT;
-        break;
-      case FXF56.TRUNCATE_EXISTING:
-        pflags |= FXF.TRUNC;
-        break;
-      default:
-        break;
-    }
-    if (flags & (FXF56.APPEND_DATA | FXF56.APPEND_DATA_ATOMIC)) pflags |= FXF.APPEND;
-    return this.open(path, pflags, attrs);
+    return this.open(path, pflagsFromOpen56(desiredAccess, flags), attrs);
   }
 
   close(_file: ServerFile): MaybePromise<void> {
