@@ -4,13 +4,14 @@
  * @module
  */
 
+import { Commented } from './internal/commented.ts';
 import { randomBytes } from 'node:crypto';
 import { Reader, WireError, Writer } from '@ssh/wire';
 import { familyForKeyType } from './algs/index.ts';
 import { CertificateError, KeyImportError } from './errors.ts';
 import { decodeRfc4716Blocks, encodeOpensshPublic, encodeRfc4716, parseOpensshPublicLine } from './formats/public.ts';
 import { decodePublicBlob, guardImport } from './import.ts';
-import { asBytes, looseUtf8, utf8 } from './internal/bytes.ts';
+import { looseUtf8, utf8 } from './internal/bytes.ts';
 import { SSHKey } from './key.ts';
 import { MAX_U64, parseTimeValue, type TimeValue } from './time.ts';
 
@@ -102,7 +103,7 @@ export interface CertificateFields {
 }
 
 /** An OpenSSH certificate. */
-export class SSHCertificate implements CertificateFields {
+export class SSHCertificate extends Commented implements CertificateFields {
   /** Certificate type, e.g. 'ssh-ed25519-cert-v01@openssh.com'. */
   readonly algorithm: string;
   /** The certified public key. */
@@ -125,11 +126,10 @@ export class SSHCertificate implements CertificateFields {
   readonly publicData: Uint8Array;
   /** Length of the signed prefix of `publicData`. */
   private readonly signedLength: number;
-  private commentRaw: Uint8Array | undefined;
 
   constructor(blob: Uint8Array, comment?: string | Uint8Array) {
+    super(comment);
     this.publicData = blob;
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
     const r = new Reader(blob);
     this.algorithm = r.utf8('certificate type', 256);
     const keyType = keyTypeOfCert(this.algorithm);
@@ -171,17 +171,8 @@ export class SSHCertificate implements CertificateFields {
     return this.algorithm;
   }
 
-  getCommentBytes(): Uint8Array | undefined {
-    return this.commentRaw;
-  }
 
-  getComment(): string | undefined {
-    return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
-  }
 
-  setComment(comment: string | Uint8Array | undefined): void {
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
-  }
 
   /** force-command critical option. */
   get forceCommand(): string | undefined {

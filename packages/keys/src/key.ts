@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Commented } from './internal/commented.ts';
 import { createHash } from 'node:crypto';
 import { Reader, Writer } from '@ssh/wire';
 import type { KeyImpl } from './algs/impl.ts';
@@ -12,20 +13,19 @@ import { createCertificate, type CertificateOptions, type SSHCertificate, type U
 import { KeyExportError, SignatureError } from './errors.ts';
 import { createX509Certificate, type SSHX509Certificate, type X509CertificateOptions } from './x509/certificate.ts';
 import { encodePrivateKey, encodePublicKey, type PrivateKeyFormat, type PublicKeyFormat, type ExportOptions } from './formats/export.ts';
-import { asBytes, looseUtf8, toBase64, toHex, tryUtf8 } from './internal/bytes.ts';
+import { toBase64, toHex, tryUtf8 } from './internal/bytes.ts';
 
 /** Hashes `getFingerprint` accepts. */
 export type FingerprintHash = 'sha256' | 'md5' | 'sha1' | 'sha384' | 'sha512';
 
-export class SSHKey {
+export class SSHKey extends Commented {
   /** The algorithm implementation (internal). */
   readonly impl: KeyImpl;
-  private commentRaw: Uint8Array | undefined;
   private blob: Uint8Array | undefined;
 
   constructor(impl: KeyImpl, comment?: string | Uint8Array) {
+    super(comment);
     this.impl = impl;
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
   }
 
   /** Key type as in the public key blob: 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ssh-rsa', ... */
@@ -67,19 +67,8 @@ export class SSHKey {
     return this.algorithm;
   }
 
-  /** The comment as bytes, or undefined when there is none. */
-  getCommentBytes(): Uint8Array | undefined {
-    return this.commentRaw;
-  }
 
-  /** The comment as text (invalid UTF-8 replaced), or undefined when there is none. */
-  getComment(): string | undefined {
-    return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
-  }
 
-  setComment(comment: string | Uint8Array | undefined): void {
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
-  }
 
   /** `SHA256:<base64>` (default) or `MD5:<hex:hex:...>`, exactly as `ssh-keygen -l [-E md5]` prints. */
   getFingerprint(hash: FingerprintHash = 'sha256'): string {

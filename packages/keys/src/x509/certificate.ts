@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Commented } from '../internal/commented.ts';
 import { createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { Reader, Writer } from '@ssh/wire';
 import type { KeyImpl } from '../algs/impl.ts';
@@ -25,7 +26,7 @@ import {
 import { CertificateError, KeyImportError } from '../errors.ts';
 import { decodeSpki } from '../formats/pkcs.ts';
 import { decodePemBlocks, encodePem } from '../formats/pem.ts';
-import { asBytes, equalBytes, latin1, looseUtf8, utf8 } from '../internal/bytes.ts';
+import { asBytes, equalBytes, latin1, utf8 } from '../internal/bytes.ts';
 import { SSHKey } from '../key.ts';
 import { parseIp } from '../trust/pattern.ts';
 import { MAX_U64, parseTimeValue, type TimeValue } from '../time.ts';
@@ -115,7 +116,7 @@ export interface X509Extensions {
 }
 
 /** An X.509 certificate. */
-export class SSHX509Certificate {
+export class SSHX509Certificate extends Commented {
   /** DER encoding. */
   readonly data: Uint8Array;
   readonly key: SSHKey;
@@ -128,11 +129,10 @@ export class SSHX509Certificate {
   readonly signatureAlgorithm: string;
   private readonly tbs: Uint8Array;
   private readonly signatureValue: Uint8Array;
-  private commentRaw: Uint8Array | undefined;
 
   constructor(data: Uint8Array, comment?: string | Uint8Array) {
+    super(comment);
     this.data = data;
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
     const outer = new DerReader(data).sequence('Certificate');
     const tbsEl = outer.expect(TAG.SEQUENCE, 'TBSCertificate');
     this.tbs = tbsEl.raw;
@@ -214,17 +214,8 @@ export class SSHX509Certificate {
     return this.algorithm;
   }
 
-  getCommentBytes(): Uint8Array | undefined {
-    return this.commentRaw;
-  }
 
-  getComment(): string | undefined {
-    return this.commentRaw === undefined ? undefined : looseUtf8(this.commentRaw);
-  }
 
-  setComment(comment: string | Uint8Array | undefined): void {
-    this.commentRaw = comment === undefined ? undefined : asBytes(comment);
-  }
 
   /** True when `issuerKey` signed this certificate. */
   verifySignature(issuerKey: SSHKey): boolean {
