@@ -41,14 +41,11 @@ export interface OfferOptions {
   readonly compressionAlgorithms?: string | readonly string[] | undefined;
 }
 
-/**
- * Resolves the configured lists (OpenSSH list syntax or arrays, defaults when absent) against the
- * registry. Compression defaults to what the registry implements, `none` first.
- */
+/** Resolves the configured lists (OpenSSH list syntax or arrays, defaults when absent) against the registry. */
 export function resolveOffer(registry: Registry, options: OfferOptions, hostKey: readonly string[]): AlgorithmOffer {
   const list = (kind: 'kex' | 'cipher' | 'mac' | 'compression', given: string | readonly string[] | undefined): string[] =>
     given === undefined ? registry.names(kind, { defaultsOnly: true }) : registry.parseList(kind, given);
-  const compression = options.compressionAlgorithms === undefined ? ['none'] : list('compression', options.compressionAlgorithms);
+  const compression = list('compression', options.compressionAlgorithms);
   return {
     kex: list('kex', options.kexAlgorithms),
     hostKey,

@@ -13,6 +13,7 @@
 
 import { randomBytes } from 'node:crypto';
 import {
+  CompressionError as CryptoCompressionError,
   KeyExchangeError,
   MacError,
   NoCommonAlgorithmError,
@@ -22,6 +23,8 @@ import {
   deriveSessionKeys,
   isKexGuessCorrect,
   negotiateKexInit,
+  type Compressor,
+  type Decompressor,
   type KexExchange,
   type KexOptions,
   type KexResult,
@@ -58,7 +61,7 @@ import {
   type AlgorithmOffer,
   type OfferOptions,
 } from './algorithms.ts';
-import { DisconnectError, HostKeyNotVerifiable, KeyExchangeFailed, MACError, ProtocolError, ProtocolNotSupported, disconnectErrorFromCode } from './errors.ts';
+import { CompressionError, DisconnectError, HostKeyNotVerifiable, KeyExchangeFailed, MACError, ProtocolError, ProtocolNotSupported, disconnectErrorFromCode } from './errors.ts';
 import { PacketReader, PacketWriter } from './packet-stream.ts';
 import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
 
@@ -162,6 +165,12 @@ export class Transport {
   private nextVerifyId = 1;
   private bytesSinceKex = 0;
   private kexDoneAt: number;
+  // Compression per direction; zlib@openssh.com waits for USERAUTH_SUCCESS (OpenSSH PROTOCOL §2.2).
+  private compressor: Compressor | undefined;
+  private decompressor: Decompressor | undefined;
+  private authenticated = false;
+  private compressionOut = 'none';
+  private compressionIn = 'none';
 
   constructor(options: TransportOptions) {
     this.options = options;
@@ -225,10 +234,13 @@ export class Transport {
       for (;;) {
         if (this.closed) return;
         const seq = this.reader.seq;
-        const payload = this.reader.next();
-        if (!payload) break;
-        this.bytesSinceKex += payload.length;
+        const packet = this.reader.next();
+        if (!packet) break;
+        this.bytesSinceKex += packet.length;
+        const payload = this.decompressor ? this.decompressor.decompress(packet) : packet;
         this.dispatch(payload, seq);
+        // The client compresses from the packet after USERAUTH_SUCCESS on (delayed compression).
+        if (this.role === 'client' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
       }
       this.maybeRekey();
     } catch (err) {
@@ -475,6 +487,8 @@ export class Transport {
     this.writePacket(NewKeys.encode({}));
     this.writer.setKeys(this.role === 'client' ? kex.keys.clientToServer : kex.keys.serverToClient);
     if (this.strict) this.writer.seq = 0;
+    this.compressionOut = this.role === 'client' ? kex.negotiated.compressionClientToServer : kex.negotiated.compressionServerToClient;
+    this.startCompression();
     kex.sent = true;
     const initial = !this.kexComplete;
     if (initial && this.role === 'server' && this.peerWantsExtInfo) this.writePacket(this.serverExtInfo());
@@ -492,6 +506,8 @@ export class Transport {
     if (kex.phase !== 'newkeys' || kex.received) throw new ProtocolError('NEWKEYS out of sequence');
     this.reader.setKeys(this.role === 'client' ? kex.keys.serverToClient : kex.keys.clientToServer);
     if (this.strict) this.reader.seq = 0;
+    this.compressionIn = this.role === 'client' ? kex.negotiated.compressionServerToClient : kex.negotiated.compressionClientToServer;
+    this.startCompression();
     kex.received = true;
     this.peerNewKeysSeen = true;
     this.finishKexIfDone(kex);
@@ -527,6 +543,28 @@ export class Transport {
     };
   }
 
+  /**
+   * Starts the negotiated compression of each direction once it may start: at NEWKEYS, or for a
+   * delayed method after authentication. A running zlib stream carries on across re-exchanges,
+   * as OpenSSH's does; switching to `none` stops it.
+   */
+  private startCompression(): void {
+    const out = this.registry.require('compression', this.compressionOut).impl;
+    if (this.compressionOut === 'none') this.compressor = undefined;
+    else if (!this.compressor && (!out.delayed || this.authenticated)) this.compressor = out.createCompressor();
+    const inbound = this.registry.require('compression', this.compressionIn).impl;
+    if (this.compressionIn === 'none') this.decompressor = undefined;
+    else if (!this.decompressor && (!inbound.delayed || this.authenticated)) {
+      this.decompressor = inbound.createDecompressor({ maxInflatedLength: this.options.maxPacketLength ?? 256 * 1024 });
+    }
+  }
+
+  private onAuthenticated(): void {
+    if (this.authenticated) return;
+    this.authenticated = true;
+    this.startCompression();
+  }
+
   private hostKeyFor(algorithm: string): SSHKey {
     const key = (this.options.hostKeys ?? []).find((k) => k.sigAlgorithms.includes(algorithm));
     if (!key) throw new KeyExchangeFailed(`no host key for ${algorithm}`);
@@ -554,7 +592,9 @@ export class Transport {
 
   private writePacket(payload: Uint8Array): void {
     this.bytesSinceKex += payload.length;
-    this.output.push(this.writer.write(payload));
+    this.output.push(this.writer.write(this.compressor ? this.compressor.compress(payload) : payload));
+    // The server compresses from the packet after USERAUTH_SUCCESS on (delayed compression).
+    if (this.role === 'server' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
   }
 
   private fail(error: DisconnectError): void {
@@ -574,6 +614,7 @@ function toDisconnect(err: unknown): DisconnectError {
   if (err instanceof DisconnectError) return err;
   if (err instanceof VersionExchangeError) return err.reason === 8 ? new ProtocolNotSupported(err.message.slice(5)) : new ProtocolError(err.message.slice(5));
   if (err instanceof MacError) return new MACError(err.message.slice(5), undefined, { cause: err });
+  if (err instanceof CryptoCompressionError) return new CompressionError(err.message.slice(5), undefined, { cause: err });
   if (err instanceof KeyExchangeError || err instanceof NoCommonAlgorithmError || err instanceof UnknownAlgorithmError) {
     return new KeyExchangeFailed(err.message.slice(5), undefined, { cause: err });
   }

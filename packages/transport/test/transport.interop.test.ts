@@ -126,12 +126,18 @@ describe('our client against an AsyncSSH server', () => {
     lists.mac = shared(ours.mac, theirs.mac);
     server = await startAsyncsshServer({
       params: lists,
-      script: "server_options = dict(kex_algs=params['kex'], encryption_algs=params['cipher'], mac_algs=params['mac'])",
+      script:
+        "server_options = dict(kex_algs=params['kex'], encryption_algs=params['cipher'], mac_algs=params['mac'], compression_algs=['zlib@openssh.com', 'zlib', 'none'])",
     });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
   });
+
+  it('exchanges zlib-compressed packets from NEWKEYS on', async () => {
+    const r = await clientHandshake(server.port, { compressionAlgorithms: ['zlib'] });
+    expectHandshake(r, { compressionClientToServer: 'zlib', compressionServerToClient: 'zlib' });
+  }, 120_000);
 
   it('negotiates every shared key exchange, cipher and MAC', async () => {
     expect(lists.kex.length).toBeGreaterThan(10);

@@ -94,6 +94,60 @@ describe('Transport handshake', () => {
   });
 });
 
+describe('Transport compression', () => {
+  /** Bytes the transport writes for one message (far fewer than its size when compressed), delivered to the peer. */
+  const wireSize = (from: Side, to: Side, payload: Uint8Array): number => {
+    from.transport.send(payload);
+    const out = from.transport.takeOutput() ?? new Uint8Array(0);
+    to.transport.receive(out);
+    return out.length;
+  };
+  const big = () => serviceRequest(7, 20_000);
+
+  it('compresses from NEWKEYS on with zlib, across a re-exchange', () => {
+    const opts = { compressionAlgorithms: ['zlib'] };
+    const [c, s] = pair(opts, opts);
+    pump(c, s);
+    expect(complete(c)[0]).toMatchObject({ algorithms: { compressionClientToServer: 'zlib', compressionServerToClient: 'zlib' } });
+    expect(wireSize(c, s, big())).toBeLessThan(1000);
+    // More after a rekey: the zlib streams carry on.
+    c.transport.rekey();
+    for (let i = 0; i < 3; i++) c.transport.send(big());
+    pump(c, s);
+    expect(complete(s)).toHaveLength(2);
+    expect(s.messages.map((m) => m.length)).toEqual([20_006, 20_006, 20_006, 20_006]);
+    expect(disconnects(s)).toEqual([]);
+  });
+
+  it('delays zlib@openssh.com until USERAUTH_SUCCESS, then compresses both ways', () => {
+    const opts = { compressionAlgorithms: ['zlib@openssh.com'] };
+    const [c, s] = pair(opts, opts);
+    pump(c, s);
+    expect(wireSize(c, s, big())).toBeGreaterThan(20_000);
+    pump(c, s);
+    s.transport.send(Uint8Array.of(MSG.USERAUTH_SUCCESS));
+    pump(c, s);
+    expect(c.messages.at(-1)).toEqual(Uint8Array.of(MSG.USERAUTH_SUCCESS));
+    expect(wireSize(c, s, big())).toBeLessThan(1000);
+    expect(wireSize(s, c, big())).toBeLessThan(1000);
+    pump(c, s);
+    expect(s.messages.map((m) => m.length)).toEqual([20_006, 20_006]);
+    expect(c.messages.map((m) => m.length)).toEqual([1, 20_006]);
+    expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+  });
+
+  it('turns a corrupt compressed stream into a CompressionError disconnect', () => {
+    const [c, s] = pair({ compressionAlgorithms: ['zlib'] }, { compressionAlgorithms: ['zlib'] });
+    pump(c, s);
+    // A compressed payload whose deflate data is garbage: sealed by a writer with the same keys.
+    const garbage = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x00, 0x12, 0x34);
+    (c.transport as unknown as { compressor: unknown }).compressor = { compress: () => garbage };
+    c.transport.send(serviceRequest(1));
+    pump(c, s);
+    expect(disconnects(s)[0]).toMatchObject({ byPeer: false, error: { reasonCode: 6 } });
+  });
+});
+
 describe('Transport rekeying', () => {
   it('re-exchanges keys in the middle of a stream without losing or reordering a message', () => {
     const [c, s] = pair({ rekeyBytes: 4000 });
