@@ -8,12 +8,12 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InteropStartError } from './errors.ts';
-import { DEFAULT_HOST_KEY_TYPES, type KeyPair, type KeyType, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
+import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import type { AgentRef } from './openssh-client.ts';
 import { LOOPBACK } from './ports.ts';
 import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
 import type { AuthorizedKey } from './sshd.ts';
-import { type SshTarget, knownHostsLines } from './target.ts';
+import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./python/asyncssh_server.py', import.meta.url));
@@ -27,7 +27,7 @@ export type Json = null | boolean | number | string | readonly Json[] | { readon
 
 export type PythonLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
-export interface AsyncsshServerOptions {
+export interface AsyncsshServerOptions extends ServerBaseOptions {
   /**
    * Python run before listening, at module level (top-level `await` allowed), with `asyncssh`,
    * `asyncio`, `params` and `run_command` (the default process handler) in scope. It may define
@@ -36,12 +36,6 @@ export interface AsyncsshServerOptions {
    * exec requests run their command with /bin/sh and shell requests echo stdin.
    */
   readonly script?: string;
-  /** Host key types (cached per process); default ed25519, ECDSA P-256/384/521, RSA. */
-  readonly hostKeyTypes?: readonly KeyType[];
-  /** Explicit host keys; replaces `hostKeyTypes`. */
-  readonly hostKeys?: readonly KeyPair[];
-  /** authorized_keys content; default the {@link defaultClientKey}; `[]` disables public key auth. */
-  readonly authorizedKeys?: readonly AuthorizedKey[];
   /** Accept these user/password pairs (ignored if the script defines `server_factory`). */
   readonly passwords?: Readonly<Record<string, string>>;
   /** Serve SFTP (AsyncSSH's default SFTPServer, no chroot). */
@@ -50,9 +44,6 @@ export interface AsyncsshServerOptions {
   readonly params?: Json;
   /** Python logging level for the server log (default INFO). */
   readonly logLevel?: PythonLogLevel;
-  /** Bound on the readiness wait (default 20 s). */
-  readonly startTimeoutMs?: number;
-  readonly env?: EnvVars;
 }
 
 /** A running AsyncSSH server. */

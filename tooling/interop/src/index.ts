@@ -38,7 +38,7 @@ export {
   startProcess,
   stopAll,
 } from './process.ts';
-export { type SshTarget, knownHostsLines } from './target.ts';
+export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export {
   type AuthorizedKey,

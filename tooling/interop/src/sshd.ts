@@ -9,10 +9,10 @@ import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { InteropStartError } from './errors.ts';
-import { DEFAULT_HOST_KEY_TYPES, type KeyPair, type KeyType, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
+import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK, freePort } from './ports.ts';
-import { type EnvVars, type PeerProcess, startProcess } from './process.ts';
-import type { SshTarget } from './target.ts';
+import { type PeerProcess, startProcess } from './process.ts';
+import type { ServerBaseOptions, SshTarget } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -23,13 +23,7 @@ export type SshdLogLevel = 'QUIET' | 'FATAL' | 'ERROR' | 'INFO' | 'VERBOSE' | 'D
 /** An authorized key: a key pair, or a whole authorized_keys line (which may carry options). */
 export type AuthorizedKey = KeyPair | string;
 
-export interface SshdOptions {
-  /** Host key types to generate (cached per process); default ed25519, ECDSA P-256/384/521, RSA. */
-  readonly hostKeyTypes?: readonly KeyType[];
-  /** Explicit host keys; replaces `hostKeyTypes`. */
-  readonly hostKeys?: readonly KeyPair[];
-  /** Contents of authorized_keys; default the {@link defaultClientKey}. `[]` leaves it empty. */
-  readonly authorizedKeys?: readonly AuthorizedKey[];
+export interface SshdOptions extends ServerBaseOptions {
   /**
    * sshd_config lines placed BEFORE the harness defaults. For most keywords sshd keeps the first
    * value it reads, so these override the defaults (`'Ciphers aes128-ctr'`, `'LogLevel DEBUG3'`).
@@ -46,10 +40,6 @@ export interface SshdOptions {
   readonly passwordAuthentication?: boolean;
   /** Default VERBOSE (one line per connection and auth decision). */
   readonly logLevel?: SshdLogLevel;
-  /** Bound on the readiness wait (default 20 s). */
-  readonly startTimeoutMs?: number;
-  /** Extra environment for sshd. */
-  readonly env?: EnvVars;
 }
 
 /** A running sshd. */

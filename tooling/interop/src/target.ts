@@ -5,6 +5,10 @@
  * @module
  */
 
+import type { KeyPair, KeyType } from './keys.ts';
+import type { EnvVars } from './process.ts';
+import type { AuthorizedKey } from './sshd.ts';
+
 export interface SshTarget {
   readonly host: string;
   readonly port: number;
@@ -28,4 +32,18 @@ export function knownHostsLines(target: SshTarget): string[] {
     const [algorithm = '', base64 = ''] = line.trim().split(/\s+/);
     return `${host} ${algorithm} ${base64}`;
   });
+}
+
+/** What every server the harness starts takes: its host keys, whom it lets in, its start bound. */
+export interface ServerBaseOptions {
+  /** Host key types to generate (cached per process); default ed25519, ECDSA P-256/384/521, RSA. */
+  readonly hostKeyTypes?: readonly KeyType[];
+  /** Explicit host keys; replaces `hostKeyTypes`. */
+  readonly hostKeys?: readonly KeyPair[];
+  /** Contents of authorized_keys; default the harness's `defaultClientKey()`. `[]` disables public key auth. */
+  readonly authorizedKeys?: readonly AuthorizedKey[];
+  /** Bound on the readiness wait (default 20 s). */
+  readonly startTimeoutMs?: number;
+  /** Extra environment for the server. */
+  readonly env?: EnvVars;
 }
