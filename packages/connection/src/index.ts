@@ -1,0 +1,8 @@
+/**
+ * @ssh/connection: the SSH connection protocol (RFC 4254). A sans-I/O channel multiplexer with
+ * flow control, and on top of it sessions, processes and SSHReader/SSHWriter streams.
+ * @module
+ */
+
+export * from './mux/index.ts';
+export { ChannelOpenError, ChannelClosedError } from './errors.ts';

@@ -1,0 +1,434 @@
+/**
+ * One SSH channel of the connection protocol, sans-I/O. RFC 4254 §5: window and maximum-packet
+ * flow control in both directions, EOF and close, channel requests with in-order replies.
+ *
+ * Outbound, everything (data, extended data, EOF, requests, close) goes through one ordered queue:
+ * only data waits for the peer's window, but nothing overtakes data queued before it, so an
+ * `exit-status` or an EOF never arrives ahead of the output it follows.
+ * Inbound, data shrinks our receive window and only `consume()` — called by whoever has actually
+ * taken the data out of its buffer — reopens it: a reader that stops reading stops the peer.
+ * @module
+ */
+
+import {
+  ChannelClose,
+  ChannelData,
+  ChannelEof,
+  ChannelExtendedData,
+  ChannelFailure,
+  ChannelRequest,
+  ChannelSuccess,
+  ChannelWindowAdjust,
+  type ChannelRequestBody,
+} from '@ssh/wire';
+import { ProtocolError } from '@ssh/transport';
+import { ChannelClosedError, type ChannelOpenError } from '../errors.ts';
+
+/** What a channel tells its owner. Every callback is optional except `onData` and `onClose`. */
+export interface ChannelHandler {
+  /** Our open was confirmed (outbound channels). */
+  onOpen?(channel: Channel): void;
+  /** Our open was refused, or the connection went away before an answer. `onClose` follows. */
+  onOpenFailed?(error: ChannelOpenError | Error): void;
+  /** Data from the peer; `datatype` is undefined for normal data, the code for extended data. */
+  onData(data: Uint8Array, datatype: number | undefined): void;
+  /** The peer will send no more data. */
+  onEof?(): void;
+  /**
+   * A channel request from the peer. Answer true to accept; a promise is fine. Replies go out in
+   * the order the requests came, as RFC 4254 §4 requires. Throwing counts as false.
+   */
+  onRequest?(type: string, request: ChannelRequestBody | Uint8Array, wantReply: boolean): boolean | Promise<boolean>;
+  /** The outbound buffer drained below the low-water mark after having been above it. */
+  onWritable?(): void;
+  /** The channel is finished: closed both ways (`error` undefined) or torn down with `error`. */
+  onClose(error: Error | undefined): void;
+}
+
+/** The connection a channel lives on (the multiplexer, seen from a channel). */
+export interface ChannelHost {
+  sendPayload(payload: Uint8Array): void;
+  protocolError(error: Error): void;
+  release(channel: Channel): void;
+}
+
+export interface ChannelParams {
+  readonly localId: number;
+  readonly type: string;
+  /** Our receive window: how much the peer may send before we adjust it. */
+  readonly windowSize: number;
+  /** The largest data payload we accept in one message. */
+  readonly maxPacketSize: number;
+  /** Outbound buffered bytes above which `write()` answers false (default 1 MiB). */
+  readonly highWaterMark?: number;
+  /** The most channel requests awaiting our reply before the peer counts as flooding (256). */
+  readonly maxPendingRequests?: number;
+}
+
+type Outbound =
+  | { readonly kind: 'data'; data: Uint8Array; readonly datatype: number | undefined }
+  | { readonly kind: 'eof' }
+  | { readonly kind: 'request'; readonly payload: Uint8Array }
+  | { readonly kind: 'close' };
+
+interface PendingReply {
+  readonly wantReply: boolean;
+  done: boolean;
+  ok: boolean;
+}
+
+export type ChannelState = 'opening' | 'open' | 'closing' | 'closed';
+
+const MAX_WINDOW = 0xffff_ffff;
+
+export class Channel {
+  readonly localId: number;
+  readonly type: string;
+  /** The peer's number for this channel, once open. */
+  remoteId = -1;
+
+  private readonly host: ChannelHost;
+  private handler: ChannelHandler;
+  private readonly highWaterMark: number;
+  private readonly lowWaterMark: number;
+  private readonly maxPendingRequests: number;
+
+  private readonly recvWindowSize: number;
+  private readonly recvMaxPacket: number;
+  private recvWindow: number;
+  private consumedUnadvertised = 0;
+
+  private sendWindow = 0;
+  private sendMaxPacket = 0;
+  private readonly queue: Outbound[] = [];
+  private queuedBytes = 0;
+  private aboveHighWater = false;
+
+  private stateValue: ChannelState = 'opening';
+  private eofQueued = false;
+  private eofReceived = false;
+  private closeQueued = false;
+  private closeSent = false;
+  private closeReceived = false;
+
+  private readonly replyWaiters: ((ok: boolean) => void)[] = [];
+  private readonly pendingReplies: PendingReply[] = [];
+
+  constructor(host: ChannelHost, params: ChannelParams, handler: ChannelHandler) {
+    this.host = host;
+    this.handler = handler;
+    this.localId = params.localId;
+    this.type = params.type;
+    this.recvWindowSize = params.windowSize;
+    this.recvWindow = params.windowSize;
+    this.recvMaxPacket = params.maxPacketSize;
+    this.highWaterMark = params.highWaterMark ?? 1024 * 1024;
+    this.lowWaterMark = Math.floor(this.highWaterMark / 4);
+    this.maxPendingRequests = params.maxPendingRequests ?? 256;
+  }
+
+  get state(): ChannelState {
+    return this.stateValue;
+  }
+
+  /** Bytes of data written but not yet sent (waiting for the peer's window). */
+  get writeBufferSize(): number {
+    return this.queuedBytes;
+  }
+
+  /** The peer's maximum packet size and current window, once open. */
+  get sendLimits(): { readonly window: number; readonly maxPacket: number } {
+    return { window: this.sendWindow, maxPacket: this.sendMaxPacket };
+  }
+
+  /** Our receive window as advertised, and our maximum packet size. */
+  get receiveLimits(): { readonly windowSize: number; readonly maxPacket: number } {
+    return { windowSize: this.recvWindowSize, maxPacket: this.recvMaxPacket };
+  }
+
+  /** True once we can send no more data (EOF or close queued). */
+  get isWriteClosed(): boolean {
+    return this.eofQueued || this.closeQueued || this.stateValue === 'closed';
+  }
+
+  /** True once the peer sent EOF or close. */
+  get isReadClosed(): boolean {
+    return this.eofReceived || this.closeReceived;
+  }
+
+  /** Replaces the handler (a session layer taking over an accepted channel). */
+  setHandler(handler: ChannelHandler): void {
+    this.handler = handler;
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  /**
+   * Queues data (or extended data with `datatype`). Answers false when the buffer is above the
+   * high-water mark: the caller should wait for `onWritable` before writing more.
+   */
+  write(data: Uint8Array, datatype?: number): boolean {
+    if (this.isWriteClosed) throw new ChannelClosedError(this.eofQueued ? 'channel EOF already sent' : 'channel is closed');
+    if (data.length > 0) {
+      this.queue.push({ kind: 'data', data, datatype });
+      this.queuedBytes += data.length;
+      this.pump();
+    }
+    if (this.queuedBytes > this.highWaterMark) this.aboveHighWater = true;
+    return this.queuedBytes <= this.highWaterMark;
+  }
+
+  /** Queues an EOF after the data already written. */
+  writeEof(): void {
+    if (this.isWriteClosed) return;
+    this.eofQueued = true;
+    this.queue.push({ kind: 'eof' });
+    this.pump();
+  }
+
+  /**
+   * Sends a channel request after the data already written. With `onReply`, want-reply is set and
+   * the reply (true for success) is delivered in order; a channel that closes first answers false.
+   */
+  sendRequest(type: string, request: ChannelRequestBody | Uint8Array, onReply?: (ok: boolean) => void): void {
+    if (this.closeQueued || this.stateValue === 'closed') {
+      onReply?.(false);
+      return;
+    }
+    const wantReply = onReply !== undefined;
+    const payload = ChannelRequest.encode({
+      recipientChannel: this.remoteId,
+      requestType: type,
+      wantReply,
+      request: request as never,
+    });
+    if (onReply) this.replyWaiters.push(onReply);
+    this.queue.push({ kind: 'request', payload });
+    this.pump();
+  }
+
+  /** Closes after the queued data has gone out (RFC 4254 §5.3). */
+  close(): void {
+    if (this.closeQueued || this.stateValue === 'closed') return;
+    this.closeQueued = true;
+    if (this.stateValue === 'open') this.stateValue = 'closing';
+    this.queue.push({ kind: 'close' });
+    this.pump();
+  }
+
+  /** Closes now, discarding data not yet sent. */
+  abort(): void {
+    if (this.closeSent || this.stateValue === 'closed') return;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.closeQueued = true;
+    if (this.stateValue === 'open') this.stateValue = 'closing';
+    this.queue.push({ kind: 'close' });
+    this.pump();
+  }
+
+  /** The application has taken `bytes` of received data: reopen the window for them. */
+  consume(bytes: number): void {
+    if (bytes <= 0 || this.closeReceived || this.stateValue === 'closed') return;
+    this.consumedUnadvertised += bytes;
+    // Adjust once half the window is used up: few messages, and the peer never stalls on a
+    // window we have room for.
+    if (this.consumedUnadvertised >= this.recvWindowSize / 2 && !this.closeSent) {
+      const add = Math.min(this.consumedUnadvertised, MAX_WINDOW - this.recvWindow);
+      this.consumedUnadvertised = 0;
+      if (add <= 0) return;
+      this.recvWindow += add;
+      this.host.sendPayload(ChannelWindowAdjust.encode({ recipientChannel: this.remoteId, bytesToAdd: add }));
+    }
+  }
+
+  private pump(): void {
+    if (this.stateValue === 'opening' || this.closeSent) return;
+    while (this.queue.length > 0) {
+      const item = this.queue[0] as Outbound;
+      if (item.kind === 'data') {
+        if (this.sendWindow === 0) break;
+        const n = Math.min(item.data.length, this.sendWindow, this.sendMaxPacket);
+        const chunk = n === item.data.length ? item.data : item.data.subarray(0, n);
+        this.host.sendPayload(
+          item.datatype === undefined
+            ? ChannelData.encode({ recipientChannel: this.remoteId, data: chunk })
+            : ChannelExtendedData.encode({ recipientChannel: this.remoteId, dataTypeCode: item.datatype, data: chunk }),
+        );
+        this.sendWindow -= n;
+        this.queuedBytes -= n;
+        if (n === item.data.length) this.queue.shift();
+        else item.data = item.data.subarray(n);
+        continue;
+      }
+      this.queue.shift();
+      if (item.kind === 'eof') this.host.sendPayload(ChannelEof.encode({ recipientChannel: this.remoteId }));
+      else if (item.kind === 'request') this.host.sendPayload(item.payload);
+      else {
+        this.host.sendPayload(ChannelClose.encode({ recipientChannel: this.remoteId }));
+        this.closeSent = true;
+        this.queue.length = 0;
+        this.queuedBytes = 0;
+        if (this.closeReceived) this.finish(undefined);
+        return;
+      }
+    }
+    if (this.aboveHighWater && this.queuedBytes <= this.lowWaterMark) {
+      this.aboveHighWater = false;
+      this.handler.onWritable?.();
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound (from the mux)
+
+  /** @internal The peer confirmed our open. */
+  opened(remoteId: number, window: number, maxPacket: number): void {
+    this.remoteId = remoteId;
+    this.sendWindow = window;
+    this.sendMaxPacket = Math.max(1, maxPacket);
+    this.stateValue = this.closeQueued ? 'closing' : 'open';
+    this.handler.onOpen?.(this);
+    this.pump();
+  }
+
+  /** @internal We accepted the peer's open. */
+  accepted(remoteId: number, window: number, maxPacket: number): void {
+    this.remoteId = remoteId;
+    this.sendWindow = window;
+    this.sendMaxPacket = Math.max(1, maxPacket);
+    this.stateValue = 'open';
+  }
+
+  /** @internal */
+  openFailed(error: ChannelOpenError | Error): void {
+    this.stateValue = 'closed';
+    this.handler.onOpenFailed?.(error);
+    this.fireClose(error);
+  }
+
+  /** @internal */
+  receiveData(data: Uint8Array, datatype: number | undefined): void {
+    if (this.closeReceived || this.eofReceived) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: data after ${this.closeReceived ? 'close' : 'EOF'}`));
+      return;
+    }
+    if (data.length > this.recvMaxPacket) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: ${data.length}-byte data packet exceeds the maximum of ${this.recvMaxPacket}`));
+      return;
+    }
+    if (data.length > this.recvWindow) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: ${data.length} bytes of data exceed the window of ${this.recvWindow}`));
+      return;
+    }
+    this.recvWindow -= data.length;
+    // After we sent close, the peer may still have data in flight: it is dropped.
+    if (this.closeSent || data.length === 0) return;
+    this.handler.onData(data, datatype);
+  }
+
+  /** @internal */
+  receiveWindowAdjust(bytesToAdd: number): void {
+    if (this.sendWindow + bytesToAdd > MAX_WINDOW) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: window adjust beyond 2^32-1`));
+      return;
+    }
+    this.sendWindow += bytesToAdd;
+    this.pump();
+  }
+
+  /** @internal */
+  receiveEof(): void {
+    if (this.eofReceived || this.closeReceived) return;
+    this.eofReceived = true;
+    if (!this.closeSent) this.handler.onEof?.();
+  }
+
+  /** @internal */
+  receiveClose(): void {
+    if (this.closeReceived) return;
+    this.closeReceived = true;
+    if (!this.closeSent) {
+      this.queue.length = 0;
+      this.queuedBytes = 0;
+      this.closeQueued = true;
+      this.queue.push({ kind: 'close' });
+      this.pump();
+    } else {
+      this.finish(undefined);
+    }
+  }
+
+  /** @internal */
+  receiveRequest(msg: ChannelRequest): void {
+    if (this.closeReceived) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: request after close`));
+      return;
+    }
+    if (this.pendingReplies.length >= this.maxPendingRequests) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: more than ${this.maxPendingRequests} requests awaiting replies`));
+      return;
+    }
+    const entry: PendingReply = { wantReply: msg.wantReply, done: false, ok: false };
+    this.pendingReplies.push(entry);
+    const settle = (ok: boolean): void => {
+      entry.done = true;
+      entry.ok = ok;
+      this.flushReplies();
+    };
+    let result: boolean | Promise<boolean>;
+    try {
+      result = this.closeSent || !this.handler.onRequest ? false : this.handler.onRequest(msg.requestType, msg.request, msg.wantReply);
+    } catch {
+      result = false;
+    }
+    if (typeof result === 'boolean') settle(result);
+    else result.then((ok) => settle(ok === true), () => settle(false));
+  }
+
+  private flushReplies(): void {
+    while (this.pendingReplies.length > 0 && (this.pendingReplies[0] as PendingReply).done) {
+      const entry = this.pendingReplies.shift() as PendingReply;
+      if (!entry.wantReply || this.closeSent) continue;
+      this.host.sendPayload((entry.ok ? ChannelSuccess : ChannelFailure).encode({ recipientChannel: this.remoteId }));
+    }
+  }
+
+  /** @internal */
+  receiveReply(ok: boolean): void {
+    const waiter = this.replyWaiters.shift();
+    if (!waiter) {
+      this.host.protocolError(new ProtocolError(`channel ${this.localId}: reply without a request`));
+      return;
+    }
+    waiter(ok);
+  }
+
+  /** @internal The connection went away. */
+  teardown(error: Error): void {
+    if (this.stateValue === 'closed') return;
+    if (this.stateValue === 'opening') {
+      this.openFailed(error);
+      return;
+    }
+    this.closeSent = true;
+    this.closeReceived = true;
+    this.finish(error);
+  }
+
+  private finish(error: Error | undefined): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.pendingReplies.length = 0;
+    this.host.release(this);
+    this.fireClose(error);
+  }
+
+  private fireClose(error: Error | undefined): void {
+    const waiters = this.replyWaiters.splice(0);
+    for (const w of waiters) w(false);
+    this.handler.onClose(error);
+  }
+}
+
