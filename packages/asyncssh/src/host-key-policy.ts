@@ -1,0 +1,237 @@
+/**
+ * The client's server host key policy, as AsyncSSH's `connect()` applies it: plain keys trusted
+ * by known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT) or by a `validateHostPublicKey` hook,
+ * OpenSSH host certificates (PROTOCOL.certkeys) signed by an @cert-authority, X.509 host
+ * certificate chains (RFC 6187) to trusted roots, @revoked keys refused, and the host key
+ * algorithms to offer narrowed to what known_hosts trusts for the host.
+ * @module
+ */
+
+import {
+  decodePublicBlob,
+  decodeX509Blob,
+  matchSubject,
+  SSHCertificate,
+  SSHKey,
+  verifyX509Chain,
+  type SSHX509Certificate,
+} from '@ssh/keys';
+import { HostKeyNotVerifiable } from '@ssh/transport';
+import {
+  defaultHome,
+  resolveKnownHosts,
+  resolveX509Roots,
+  type KnownHostsOption,
+  type ResolvedTrust,
+  type X509TrustedCertsOption,
+} from './host-keys/trust-sources.ts';
+
+export type { HostTrustLists, KnownHostsCallback, KnownHostsOption, X509TrustedCertsOption } from './host-keys/trust-sources.ts';
+
+/** A hook deciding on a key known_hosts does not trust (AsyncSSH's SSHClient.validate_host_public_key / validate_host_ca_key). */
+export type HostKeyHook = (host: string, addr: string | undefined, port: number, key: SSHKey) => boolean | Promise<boolean>;
+
+export interface HostKeyPolicyOptions {
+  /** The host connected to, as given (before any alias). */
+  readonly host: string;
+  readonly port: number;
+  /** The server's address once connected; known_hosts entries for it match too. */
+  readonly peerAddress?: string;
+  /** Looked up in known_hosts (and checked against certificate principals) instead of `host`. */
+  readonly hostKeyAlias?: string;
+  /** See {@link KnownHostsOption}. Default: `~/.ssh/known_hosts`; `null` accepts any host key. */
+  readonly knownHosts?: KnownHostsOption;
+  /** X.509 trust anchors. Default: `~/.ssh/ca-bundle.crt` when readable; `null` disables X.509 host certificates. */
+  readonly x509TrustedCerts?: X509TrustedCertsOption;
+  /** Directories of trusted X.509 certificates. Default: `~/.ssh/crt` when it is a directory. */
+  readonly x509TrustedCertPaths?: readonly string[];
+  /** Purposes an X.509 host certificate must allow (default `secureShellServer`; `any` skips the check). */
+  readonly x509Purposes?: string | readonly string[];
+  /** Asked about plain keys known_hosts does not list (not about revoked ones). Default: refuse. */
+  readonly validateHostPublicKey?: HostKeyHook;
+  /** Asked about certificate signers known_hosts does not list as @cert-authority. Default: refuse. */
+  readonly validateHostCaKey?: HostKeyHook;
+  /** Where the defaults live (default: the user's home directory). */
+  readonly homeDirectory?: string;
+  /** Clock for certificate validity, milliseconds since the epoch (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/** What the server presented: a key, an OpenSSH certificate, an X.509 chain (end first), or the raw K_S blob. */
+export type HostKeyInput = SSHKey | SSHCertificate | readonly SSHX509Certificate[] | Uint8Array;
+
+export interface HostKeyVerifier {
+  /** False when `knownHosts` is `null`: every host key is accepted. */
+  readonly checking: boolean;
+  /** The trust lists found for this host (empty when checking is off). */
+  readonly trust: ResolvedTrust;
+  /**
+   * AsyncSSH's default server_host_key_algs: `all` (the algorithms the client supports, in
+   * preference order) narrowed to the signature algorithms of the host keys known_hosts lists
+   * for this host, with certificate algorithms ahead of them when it lists a CA and X.509 ones
+   * ahead of all when X.509 roots are trusted. With nothing trusted (or nothing left), `all`.
+   * Call it only when the user did not choose the host key algorithms.
+   */
+  preferredAlgorithms(all: readonly string[]): string[];
+  /**
+   * Resolves when the host key (which the transport has already seen sign the exchange hash
+   * with `algorithm`) is trusted; rejects with HostKeyNotVerifiable saying which key and why.
+   */
+  verify(key: HostKeyInput, algorithm?: string): Promise<void>;
+}
+
+const CERT_SUFFIX = '-cert-v01@openssh.com';
+
+type Presented =
+  | { readonly kind: 'key'; readonly key: SSHKey }
+  | { readonly kind: 'cert'; readonly cert: SSHCertificate }
+  | { readonly kind: 'x509'; readonly chain: readonly SSHX509Certificate[] };
+
+function decodeBlob(blob: Uint8Array): Presented {
+  let type = '';
+  if (blob.length >= 4) {
+    const n = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0);
+    type = new TextDecoder().decode(blob.subarray(4, 4 + Math.min(n, 256)));
+  }
+  if (type.startsWith('x509v3-')) return { kind: 'x509', chain: decodeX509Blob(blob).chain };
+  if (type.endsWith(CERT_SUFFIX)) return { kind: 'cert', cert: new SSHCertificate(blob) };
+  return { kind: 'key', key: new SSHKey(decodePublicBlob(blob)) };
+}
+
+function present(input: HostKeyInput): Presented {
+  if (input instanceof SSHKey) return { kind: 'key', key: input };
+  if (input instanceof SSHCertificate) return { kind: 'cert', cert: input };
+  if (input instanceof Uint8Array) return decodeBlob(input);
+  return { kind: 'x509', chain: input };
+}
+
+function describe(p: Presented): string {
+  switch (p.kind) {
+    case 'key':
+      return `${p.key.algorithm} key ${p.key.getFingerprint()}`;
+    case 'cert':
+      return `${p.cert.algorithm} certificate of key ${p.cert.key.getFingerprint()} signed by ${p.cert.signingKey.algorithm} CA ${p.cert.signingKey.getFingerprint()}`;
+    case 'x509': {
+      const end = p.chain[0];
+      return end ? `X.509 certificate "${end.subjectName}" (${end.key.algorithm} key ${end.key.getFingerprint()})` : 'empty X.509 certificate chain';
+    }
+  }
+}
+
+const has = (list: readonly SSHKey[], key: SSHKey): boolean => list.some((k) => k.equals(key));
+const sameCert = (a: SSHX509Certificate, b: SSHX509Certificate): boolean =>
+  a.data.length === b.data.length && a.data.every((byte, i) => byte === b.data[i]);
+
+/** Refusal reasons, turned into HostKeyNotVerifiable by `verify`. */
+class Refusal {
+  readonly why: string;
+  readonly cause: unknown;
+  constructor(why: string, cause?: unknown) {
+    this.why = why;
+    this.cause = cause;
+  }
+}
+
+/**
+ * Builds the policy for one connection: reads the known_hosts and X.509 trust sources (so call
+ * it once the peer address is known and before the key exchange starts). Rejects with
+ * KeyImportError when a file the options name cannot be read.
+ */
+export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Promise<HostKeyVerifier> {
+  const name = options.hostKeyAlias ?? options.host;
+  const { port } = options;
+  const addr = options.peerAddress;
+  const where = `${port === 22 ? name : `[${name}]:${port}`}${options.hostKeyAlias !== undefined ? ` (alias of ${options.host})` : ''}`;
+  const home = options.homeDirectory ?? defaultHome();
+  const nowSeconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000);
+
+  if (options.knownHosts === null) {
+    const trust: ResolvedTrust = { hostKeys: [], caKeys: [], revokedKeys: [], x509Certs: [], revokedX509Certs: [], x509Subjects: [], revokedX509Subjects: [], notes: ['host key checking is disabled'] };
+    return { checking: false, trust, preferredAlgorithms: (all) => [...all], verify: async () => undefined };
+  }
+
+  const trust = await resolveKnownHosts(options.knownHosts, { name, addr, port, home });
+  const x509Roots = await resolveX509Roots(options.x509TrustedCerts, options.x509TrustedCertPaths, home);
+  // Certificates known_hosts lists for the host are trusted like roots (AsyncSSH adds them to x509_trusted_certs).
+  const roots = x509Roots === null ? null : [...x509Roots, ...trust.x509Certs].filter((c) => !trust.revokedX509Certs.some((r) => sameCert(r, c)));
+  const purposes = options.x509Purposes ?? 'secureShellServer';
+
+  const sourceNote = () => (trust.notes.length > 0 ? ` [${trust.notes.join('; ')}]` : '');
+
+  const checkKey = async (key: SSHKey): Promise<void> => {
+    if (has(trust.revokedKeys, key)) throw new Refusal('the key is marked @revoked in known_hosts');
+    if (has(trust.hostKeys, key)) return;
+    if (options.validateHostPublicKey && (await options.validateHostPublicKey(name, addr, port, key))) return;
+    const others = trust.hostKeys.map((k) => `${k.algorithm} ${k.getFingerprint()}`);
+    throw new Refusal(
+      others.length > 0
+        ? `known_hosts lists other keys for this host (${others.join(', ')}): the host key may have changed`
+        : `no known_hosts entry matches this host${sourceNote()}`,
+    );
+  };
+
+  const checkCert = async (cert: SSHCertificate): Promise<void> => {
+    const ca = cert.signingKey;
+    if (has(trust.revokedKeys, ca)) throw new Refusal('its CA key is marked @revoked in known_hosts');
+    if (has(trust.revokedKeys, cert.key)) throw new Refusal('its key is marked @revoked in known_hosts');
+    if (!has(trust.caKeys, ca) && !(options.validateHostCaKey && (await options.validateHostCaKey(name, addr, port, ca)))) {
+      throw new Refusal(`its CA is not a known_hosts @cert-authority for this host${sourceNote()}`);
+    }
+    try {
+      cert.validate({ kind: 'host', principal: name, now: nowSeconds() });
+    } catch (cause) {
+      throw new Refusal(cause instanceof Error ? cause.message.replace(/^ssh: /, '') : 'the certificate is not valid', cause);
+    }
+  };
+
+  const checkX509 = (chain: readonly SSHX509Certificate[]): void => {
+    const end = chain[0];
+    if (end === undefined) throw new Refusal('the certificate chain is empty');
+    if (roots === null) throw new Refusal('X.509 host certificates are disabled (x509TrustedCerts is null)');
+    if (trust.revokedX509Subjects.some((s) => matchSubject(s, end.subject))) throw new Refusal('its subject is marked @revoked in known_hosts');
+    if (trust.x509Subjects.length > 0 && !trust.x509Subjects.some((s) => matchSubject(s, end.subject))) {
+      throw new Refusal('its subject matches none of the X.509 subjects known_hosts trusts for this host');
+    }
+    const revoked = chain.find((c) => trust.revokedX509Certs.some((r) => sameCert(r, c)));
+    if (revoked) throw new Refusal(`certificate "${revoked.subjectName}" in the chain is marked @revoked in known_hosts`);
+    try {
+      // As AsyncSSH: the host name is checked against the certificate only when no trusted subject names it.
+      verifyX509Chain(chain, roots, { purposes, now: nowSeconds(), ...(trust.x509Subjects.length > 0 ? {} : { principal: name }) });
+    } catch (cause) {
+      throw new Refusal(cause instanceof Error ? cause.message.replace(/^ssh: /, '') : 'the certificate chain is not valid', cause);
+    }
+  };
+
+  return {
+    checking: true,
+    trust,
+    preferredAlgorithms(all) {
+      const isCert = (a: string) => a.endsWith(CERT_SUFFIX);
+      const isX509 = (a: string) => a.startsWith('x509v3-');
+      const trustedAlgs = new Set(trust.hostKeys.flatMap((k) => k.sigAlgorithms));
+      let chosen: string[] = [];
+      if (trustedAlgs.size > 0) chosen = all.filter((a) => trustedAlgs.has(a));
+      if (trust.caKeys.length > 0) chosen = [...all.filter(isCert), ...chosen];
+      if (chosen.length === 0) chosen = all.filter((a) => !isX509(a));
+      if (roots !== null && roots.length > 0) chosen = [...all.filter(isX509), ...chosen];
+      return chosen.length > 0 ? chosen : [...all];
+    },
+    async verify(input, algorithm) {
+      let presented: Presented;
+      try {
+        presented = present(input);
+      } catch (cause) {
+        throw new HostKeyNotVerifiable(`host key for ${where}${algorithm ? ` (${algorithm})` : ''} cannot be read`, undefined, { cause });
+      }
+      try {
+        if (presented.kind === 'key') await checkKey(presented.key);
+        else if (presented.kind === 'cert') await checkCert(presented.cert);
+        else checkX509(presented.chain);
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        const label = presented.kind === 'key' ? 'host key' : 'host certificate';
+        throw new HostKeyNotVerifiable(`${label} for ${where} is not trusted: ${describe(presented)}: ${e.why}`, undefined, e.cause === undefined ? undefined : { cause: e.cause });
+      }
+    },
+  };
+}
