@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createOpener, createSealer, type Opener, type Sealer } from '@ssh/crypto';
+import { MacError, PacketLengthError, createOpener, createSealer, type Opener, type Sealer } from '@ssh/crypto';
 import { ByteQueue } from './byte-queue.ts';
 
 /** Inbound packets: bytes in, payloads out. */
@@ -14,6 +14,7 @@ export class PacketReader {
   private opener: Opener;
   private readonly maxPacketLength: number;
   private pendingTotal = -1; // size of the packet whose head has been decrypted, or -1
+  private keyed = false; // keys set: a bad length is reported as a bad MAC
   /** Sequence number of the next packet. */
   seq = 0;
 
@@ -34,12 +35,19 @@ export class PacketReader {
   /**
    * The next payload, or undefined until its bytes have arrived. A length field beyond the maximum
    * is refused as soon as the first block is read, before the rest is buffered. Throws
-   * @ssh/crypto's PacketLengthError or MacError on a corrupt packet.
+   * @ssh/crypto's PacketLengthError or MacError on a corrupt packet; once keys are set, a length
+   * field that does not decrypt to a valid length throws the same MacError as a bad MAC, so that a
+   * peer (or a man in the middle flipping bits) cannot tell the two apart by the error.
    */
   next(): Uint8Array | undefined {
     if (this.pendingTotal < 0) {
       if (this.queue.length < this.opener.headLength) return undefined;
-      this.pendingTotal = this.opener.decryptLength(this.seq, this.queue.peek(this.opener.headLength));
+      try {
+        this.pendingTotal = this.opener.decryptLength(this.seq, this.queue.peek(this.opener.headLength));
+      } catch (err) {
+        if (this.keyed && err instanceof PacketLengthError) throw new MacError(undefined, { cause: err });
+        throw err;
+      }
     }
     if (this.queue.length < this.pendingTotal) return undefined;
     const payload = this.opener.open(this.seq, this.queue.take(this.pendingTotal));
@@ -51,6 +59,7 @@ export class PacketReader {
   /** New keys take effect from the next packet (after NEWKEYS). */
   setKeys(options: Omit<Parameters<typeof createOpener>[0], 'maxPacketLength'>): void {
     this.opener = createOpener({ ...options, maxPacketLength: this.maxPacketLength });
+    this.keyed = options.cipher !== undefined || options.mac !== undefined;
   }
 
   /** Bytes left after the transport stops reading packets (nothing is lost on a hand-over). */

@@ -210,6 +210,10 @@ export class Transport {
 
   private kexComplete = false;
   private peerNewKeysSeen = false;
+  // RFC 8308 §2.4: EXT_INFO may come only as the peer's first packet after its first NEWKEYS, or
+  // (from a server) immediately before USERAUTH_SUCCESS; the latter is held until that arrives.
+  private extInfoWindow = false;
+  private extInfoBeforeSuccess: Extract<TransportEvent, { type: 'ext-info' }> | 'used' | undefined;
 
   get isClosed(): boolean {
     return this.closed;
@@ -322,7 +326,16 @@ export class Transport {
   // ------------------------------------------------------------------ inbound dispatch
 
   private dispatch(payload: Uint8Array, seq: number): void {
+    if (payload.length === 0) throw new ProtocolError('empty packet payload');
     const n = payload[0] as number;
+    const extInfoAllowed = this.extInfoWindow;
+    this.extInfoWindow = false;
+    const heldExtInfo = this.extInfoBeforeSuccess;
+    if (heldExtInfo !== undefined && heldExtInfo !== 'used') {
+      if (n !== MSG.USERAUTH_SUCCESS) throw new ProtocolError('EXT_INFO was not followed by USERAUTH_SUCCESS');
+      this.extInfoBeforeSuccess = 'used';
+      this.events.push(heldExtInfo);
+    }
     // Until the peer's first NEWKEYS, only key exchange messages may arrive.
     const initial = !this.peerNewKeysSeen;
     if (this.strict && initial && n !== MSG.KEXINIT && n !== MSG.NEWKEYS && n !== MSG.DISCONNECT && !(n >= 30 && n <= 49)) {
@@ -353,7 +366,11 @@ export class Transport {
         return;
       case MSG.EXT_INFO: {
         const m = ExtInfo.decode(payload);
-        this.events.push({ type: 'ext-info', extensions: new Map(m.extensions.map((e) => [e.name, e.value])) });
+        const event = { type: 'ext-info', extensions: new Map(m.extensions.map((e) => [e.name, e.value])) } as const;
+        if (extInfoAllowed) this.events.push(event);
+        else if (this.role === 'client' && this.kexComplete && !this.authenticated && this.extInfoBeforeSuccess === undefined) {
+          this.extInfoBeforeSuccess = event;
+        } else throw new ProtocolError('EXT_INFO where RFC 8308 §2.4 does not allow it');
         return;
       }
       case MSG.PING:
@@ -509,6 +526,8 @@ export class Transport {
     this.compressionIn = this.role === 'client' ? kex.negotiated.compressionServerToClient : kex.negotiated.compressionClientToServer;
     this.startCompression();
     kex.received = true;
+    // We announced ext-info-c/-s in our first KEXINIT, so the peer may send EXT_INFO next.
+    this.extInfoWindow = !this.peerNewKeysSeen;
     this.peerNewKeysSeen = true;
     this.finishKexIfDone(kex);
   }
