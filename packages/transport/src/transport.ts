@@ -632,7 +632,8 @@ export class Transport {
 function toDisconnect(err: unknown): DisconnectError {
   if (err instanceof DisconnectError) return err;
   if (err instanceof VersionExchangeError) return err.reason === 8 ? new ProtocolNotSupported(err.message.slice(5)) : new ProtocolError(err.message.slice(5));
-  if (err instanceof MacError) return new MACError(err.message.slice(5), undefined, { cause: err });
+  // One description for every integrity failure (tag, MAC, corrupt length), so the peer cannot tell them apart.
+  if (err instanceof MacError) return new MACError('message authentication code incorrect', undefined, { cause: err });
   if (err instanceof CryptoCompressionError) return new CompressionError(err.message.slice(5), undefined, { cause: err });
   if (err instanceof KeyExchangeError || err instanceof NoCommonAlgorithmError || err instanceof UnknownAlgorithmError) {
     return new KeyExchangeFailed(err.message.slice(5), undefined, { cause: err });
