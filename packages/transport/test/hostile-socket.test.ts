@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { Ignore, MSG, ServiceRequest } from '@ssh/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisconnectError, MACError, PacketReader, ProtocolError, Transport, type TransportEvent } from '../src/index.ts';
+import { type DisconnectError, MACError, PacketReader, ProtocolError, Transport, type TransportEvent } from '../src/index.ts';
 import { driveTransport } from '../src/node/index.ts';
 import { concat, enc, hostKeys, inject, rawPacket, splitIdentification } from './helpers/hostile.ts';
 import { clientHandshake, startOurServer, type OurServer } from './helpers/node-peer.ts';
