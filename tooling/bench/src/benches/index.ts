@@ -1,5 +1,8 @@
 /** Every benchmark `pnpm bench` runs, in order. @module */
 import type { Benchmark } from '../types.ts';
+import { cryptoKexBenchmark } from './crypto-kex.bench.ts';
+import { cryptoPacketBenchmark } from './crypto-packet.bench.ts';
+import { keysBenchmark } from './keys.bench.ts';
 import { wireBenchmark } from './wire.bench.ts';
 
-export const benchmarks: readonly Benchmark[] = [wireBenchmark];
+export const benchmarks: readonly Benchmark[] = [wireBenchmark, cryptoPacketBenchmark, cryptoKexBenchmark, keysBenchmark];

@@ -1,0 +1,203 @@
+/**
+ * Packet protection throughput (issue 4): seal+open of 32 KiB payloads with sequence numbers
+ * through @ssh/crypto's `createSealer`/`createOpener` (the path the transport uses), in MiB/s of
+ * payload, for each cipher and MAC family that matters. Each figure is printed against three
+ * references measured in the same run:
+ * - the bare node:crypto loop: the same cryptography per packet with no SSH framing
+ *   (createCipheriv/setAAD/update/final/getAuthTag and the matching decipher for AEAD; one
+ *   long-lived CTR cipher per direction plus an HMAC over seq || data otherwise);
+ * - `openssl speed -evp` (and `-hmac`) at the same block size: the machine's limit; a seal and an
+ *   open each encrypt (or decrypt) and authenticate the bytes once, so the comparable rate is
+ *   1 / (2/cipher + 2/mac);
+ * - AsyncSSH's packet encryption objects (peers/asyncssh_crypto.py), framed as it frames packets.
+ * @module
+ */
+
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOpener, createSealer, createStandardRegistry } from '@ssh/crypto';
+import { measureOpsPerSecond } from '../measure.ts';
+import { opensslVersion, speedThroughput } from '../peers/openssl.ts';
+import { measureSettings, peerArgs, type BenchRunOptions } from '../peers/options.ts';
+import { runPythonJson } from '../python.ts';
+import type { Benchmark, BenchResult } from '../types.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Payload bytes per packet. */
+export const PACKET_PAYLOAD = 32 * 1024;
+const MIB = 1024 * 1024;
+
+/** One cipher (+ MAC) family, with what the references do for it. */
+interface Family {
+  readonly cipher: string;
+  readonly mac?: string;
+  /** Node's name of the bare cipher, and of the HMAC hash when there is one. */
+  readonly nodeCipher: string;
+  readonly nodeHmac?: string;
+  /** `openssl speed` subjects whose time per byte adds up to this family's. */
+  readonly openssl: readonly string[];
+  /** Why a reference measures less than the family does. */
+  readonly referenceNote?: string;
+}
+
+export const PACKET_FAMILIES: readonly Family[] = [
+  { cipher: 'aes128-gcm@openssh.com', nodeCipher: 'aes-128-gcm', openssl: ['evp:aes-128-gcm'] },
+  { cipher: 'aes256-gcm@openssh.com', nodeCipher: 'aes-256-gcm', openssl: ['evp:aes-256-gcm'] },
+  {
+    cipher: 'chacha20-poly1305@openssh.com',
+    nodeCipher: 'chacha20-poly1305',
+    openssl: ['evp:chacha20-poly1305'],
+    referenceNote: "references run the IETF AEAD (RFC 8439), not OpenSSH's construction",
+  },
+  {
+    cipher: 'aes128-ctr',
+    mac: 'hmac-sha2-256-etm@openssh.com',
+    nodeCipher: 'aes-128-ctr',
+    nodeHmac: 'sha256',
+    openssl: ['evp:aes-128-ctr', 'hmac:sha256'],
+  },
+  {
+    cipher: 'aes256-ctr',
+    mac: 'hmac-sha2-512',
+    nodeCipher: 'aes-256-ctr',
+    nodeHmac: 'sha512',
+    openssl: ['evp:aes-256-ctr', 'hmac:sha512'],
+  },
+  {
+    cipher: 'aes128-ctr',
+    mac: 'umac-64-etm@openssh.com',
+    nodeCipher: 'aes-128-ctr',
+    openssl: ['evp:aes-128-ctr'],
+    referenceNote: 'node and openssl have no UMAC: references are AES-CTR alone',
+  },
+];
+
+export function familyName(f: Family): string {
+  return f.mac === undefined ? f.cipher : `${f.cipher}+${f.mac}`;
+}
+
+const registry = createStandardRegistry();
+
+/** Ours: seal then open one packet per call, sequence numbers counting up. */
+function oursBody(f: Family, payload: Uint8Array): () => void {
+  const cipher = registry.require('cipher', f.cipher).impl;
+  const mac = f.mac === undefined ? undefined : registry.require('mac', f.mac).impl;
+  const key = randomBytes(cipher.keyLength);
+  const iv = randomBytes(cipher.ivLength);
+  const macKey = randomBytes(mac?.keyLength ?? 0);
+  const options = { cipher, key, iv, mac, macKey };
+  const sealer = createSealer(options);
+  const opener = createOpener(options);
+  let seq = 0;
+  const once = (): Uint8Array => {
+    const packet = sealer.seal(seq, payload);
+    const total = opener.decryptLength(seq, packet.subarray(0, opener.headLength));
+    const out = opener.open(seq, packet.subarray(0, total));
+    seq = (seq + 1) >>> 0;
+    return out;
+  };
+  if (!Buffer.from(once()).equals(payload)) throw new Error(`${familyName(f)}: round trip failed`);
+  return () => void once();
+}
+
+/** The bare node:crypto loop: the same cryptography per packet, no framing, no sequence bookkeeping. */
+function bareBody(f: Family, payload: Uint8Array): () => void {
+  const aad = Buffer.alloc(4);
+  if (f.nodeCipher.endsWith('gcm') || f.nodeCipher === 'chacha20-poly1305') {
+    const key = randomBytes(f.nodeCipher === 'aes-128-gcm' ? 16 : 32);
+    const iv = randomBytes(12);
+    return () => {
+      const c = createCipheriv(f.nodeCipher as 'aes-128-gcm', key, iv, { authTagLength: 16 });
+      c.setAAD(aad);
+      const ct = c.update(payload);
+      c.final();
+      const tag = c.getAuthTag();
+      const d = createDecipheriv(f.nodeCipher as 'aes-128-gcm', key, iv, { authTagLength: 16 });
+      d.setAAD(aad);
+      d.setAuthTag(tag);
+      d.update(ct);
+      d.final();
+    };
+  }
+  const key = randomBytes(f.nodeCipher === 'aes-128-ctr' ? 16 : 32);
+  const iv = randomBytes(16);
+  const enc = createCipheriv(f.nodeCipher, key, iv);
+  const dec = createDecipheriv(f.nodeCipher, key, iv);
+  const hash = f.nodeHmac;
+  if (hash === undefined) {
+    return () => void dec.update(enc.update(payload));
+  }
+  const macKey = randomBytes(hash === 'sha256' ? 32 : 64);
+  const seqBuf = Buffer.alloc(4);
+  return () => {
+    const ct = enc.update(payload);
+    const tag = createHmac(hash, macKey).update(seqBuf).update(ct).digest();
+    if (!timingSafeEqual(createHmac(hash, macKey).update(seqBuf).update(ct).digest(), tag)) throw new Error('bad MAC');
+    dec.update(ct);
+  };
+}
+
+interface PeerFigures {
+  version: string;
+  packets: Record<string, number>;
+  errors: Record<string, string>;
+}
+
+export async function runCryptoPacketBench(options: BenchRunOptions = {}): Promise<BenchResult[]> {
+  const settings = measureSettings(options);
+  const payload = Uint8Array.from({ length: PACKET_PAYLOAD }, (_, i) => i & 0xff);
+  const toMiB = (opsPerSecond: number): number => (opsPerSecond * PACKET_PAYLOAD) / MIB;
+
+  const ours = new Map<string, number>();
+  const bare = new Map<string, number>();
+  for (const f of PACKET_FAMILIES) {
+    ours.set(familyName(f), toMiB(measureOpsPerSecond(oursBody(f, payload), 1, settings)));
+    bare.set(familyName(f), toMiB(measureOpsPerSecond(bareBody(f, payload), 1, settings)));
+  }
+
+  const peer = runPythonJson<PeerFigures>(path.join(here, '../peers/asyncssh_crypto.py'), [
+    ...peerArgs(options),
+    ...PACKET_FAMILIES.map((f) => `packet=${familyName(f)}`),
+  ]);
+  const asyncsshName = peer.ok ? `AsyncSSH ${peer.value.version}` : 'AsyncSSH';
+
+  const subjects = [...new Set(PACKET_FAMILIES.flatMap((f) => f.openssl))];
+  const speeds = await speedThroughput(subjects, PACKET_PAYLOAD, { parallel: options.quick === true });
+  const opensslName = `openssl speed (${opensslVersion() ?? 'OpenSSL'})`;
+
+  const results: BenchResult[] = [];
+  for (const f of PACKET_FAMILIES) {
+    const id = familyName(f);
+    const name = `seal+open 32 KiB ${id}`;
+    const value = ours.get(id) ?? 0;
+    const refNote = f.referenceNote === undefined ? {} : { note: f.referenceNote };
+    results.push({ name, unit: 'MiB/s', ours: value, peerName: 'node:crypto bare loop', peer: bare.get(id), ...refNote });
+
+    // Seal+open passes each byte through every subject twice.
+    let secondsPerByte = 0;
+    let failure: string | undefined;
+    for (const s of f.openssl) {
+      const r = speeds.get(s);
+      if (r === undefined || !r.ok) failure ??= r?.error ?? `no figure for ${s}`;
+      else secondsPerByte += 2 / r.value;
+    }
+    results.push(
+      failure === undefined
+        ? { name, unit: 'MiB/s', ours: value, peerName: opensslName, peer: 1 / secondsPerByte / MIB, ...refNote }
+        : { name, unit: 'MiB/s', ours: value, peerName: opensslName, peer: undefined, note: failure },
+    );
+
+    const figure = peer.ok ? peer.value.packets[id] : undefined;
+    const why = peer.ok ? (peer.value.errors[id] ?? 'no figure') : peer.error;
+    results.push({ name, unit: 'MiB/s', ours: value, peerName: asyncsshName, peer: figure, ...(figure === undefined ? { note: why } : {}) });
+  }
+  return results;
+}
+
+export const cryptoPacketBenchmark: Benchmark = {
+  id: 'crypto-packet',
+  description: 'seal+open of 32 KiB packets per cipher/MAC, vs bare node:crypto, openssl speed and AsyncSSH',
+  run: () => runCryptoPacketBench(),
+};
