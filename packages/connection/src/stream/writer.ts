@@ -1,0 +1,153 @@
+/**
+ * SSHWriter: the write half of a channel's data stream (stdin of a session, or stdout/stderr
+ * of a server process), asyncio StreamWriter's methods in AsyncSSH's shape. Writes become
+ * CHANNEL_DATA / CHANNEL_EXTENDED_DATA (RFC 4254 §5.2); `writeEof` sends CHANNEL_EOF (§5.3).
+ * @module
+ */
+
+import { type ExtraInfoLookup } from './reader.ts';
+
+/** What a writer writes through: the channel's outbound side. Flow control lives behind `drain`. */
+export interface WriteSink {
+  /** Queue data; `datatype` undefined for CHANNEL_DATA, else the CHANNEL_EXTENDED_DATA code (1 = stderr). */
+  write(data: Uint8Array, datatype: number | undefined): void;
+  /** Send CHANNEL_EOF once queued data is out. */
+  writeEof(): void;
+  /** Whether EOF can (still) be sent. */
+  canWriteEof(): boolean;
+  close(): void;
+  isClosing(): boolean;
+  waitClosed(): Promise<void>;
+  /** Resolves when the queued data is below the channel's write limit. */
+  drain(): Promise<void>;
+}
+
+/** How unencodable text is handled: thrown (`strict`) or replaced. */
+export type EncodeErrors = 'strict' | 'replace';
+
+export interface SSHWriterOptions<C> {
+  readonly channel: C;
+  readonly getExtraInfo?: ExtraInfoLookup;
+  /** 'utf-8' for a text stream, null for a byte stream. Other encodings need `encoder`. */
+  readonly encoding: string | null;
+  /** Default 'strict': a string with a lone surrogate throws TypeError; 'replace' sends U+FFFD. */
+  readonly errors?: EncodeErrors;
+  /** An encoder for an encoding other than UTF-8. */
+  readonly encoder?: (text: string) => Uint8Array;
+  /** Undefined for normal data, 1 (SSH_EXTENDED_DATA_STDERR) for stderr. */
+  readonly datatype?: number;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether `label` names UTF-8 (the labels the WHATWG Encoding standard gives it). */
+function isUtf8Label(label: string): boolean {
+  return ['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8'].includes(label.trim().toLowerCase());
+}
+
+/**
+ * Writes one data type of a channel: `T` is string for a text stream, Uint8Array for bytes.
+ * A text stream also takes Uint8Array, passed through unencoded.
+ */
+export class SSHWriter<T extends string | Uint8Array = string | Uint8Array, C = unknown> {
+  readonly #sink: WriteSink;
+  readonly #channel: C;
+  readonly #getExtraInfo: ExtraInfoLookup | undefined;
+  readonly #encode: ((text: string) => Uint8Array) | undefined;
+  readonly #datatype: number | undefined;
+  readonly encoding: string | null;
+
+  constructor(sink: WriteSink, options: SSHWriterOptions<C>) {
+    this.#sink = sink;
+    this.#channel = options.channel;
+    this.#getExtraInfo = options.getExtraInfo;
+    this.#datatype = options.datatype;
+    this.encoding = options.encoding;
+    if (options.encoding !== null) {
+      if (options.encoder !== undefined) this.#encode = options.encoder;
+      else if (!isUtf8Label(options.encoding)) throw new RangeError(`no built-in encoder for ${JSON.stringify(options.encoding)}: pass options.encoder`);
+      else {
+        const encoder = new TextEncoder();
+        const strict = (options.errors ?? 'strict') === 'strict';
+        this.#encode = (text) => {
+          if (strict && LONE_SURROGATE.test(text)) throw new TypeError('string holds a lone surrogate, which UTF-8 cannot encode');
+          return encoder.encode(text);
+        };
+      }
+    }
+  }
+
+  get channel(): C {
+    return this.#channel;
+  }
+
+  /** The data type this writer sends: undefined for normal data, 1 for stderr. */
+  get datatype(): number | undefined {
+    return this.#datatype;
+  }
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return this.#getExtraInfo?.(name) ?? defaultValue;
+  }
+
+  /** Queue data for the channel; `await drain()` to respect flow control. */
+  write(data: T): void {
+    const bytes = this.#toBytes(data);
+    if (bytes.length > 0) this.#sink.write(bytes, this.#datatype);
+  }
+
+  /** Write several pieces as one. */
+  writelines(list: Iterable<T>): void {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (const item of list) {
+      const bytes = this.#toBytes(item);
+      parts.push(bytes);
+      total += bytes.length;
+    }
+    if (total === 0) return;
+    const joined = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    this.#sink.write(joined, this.#datatype);
+  }
+
+  /** Send EOF after the data queued so far. */
+  writeEof(): void {
+    this.#sink.writeEof();
+  }
+
+  canWriteEof(): boolean {
+    return this.#sink.canWriteEof();
+  }
+
+  /** Resolves when the channel can take more data. */
+  drain(): Promise<void> {
+    return this.#sink.drain();
+  }
+
+  /** Close the channel. */
+  close(): void {
+    this.#sink.close();
+  }
+
+  isClosing(): boolean {
+    return this.#sink.isClosing();
+  }
+
+  waitClosed(): Promise<void> {
+    return this.#sink.waitClosed();
+  }
+
+  #toBytes(data: unknown): Uint8Array {
+    if (data instanceof Uint8Array) return data;
+    if (typeof data === 'string') {
+      if (this.#encode === undefined) throw new TypeError('a byte stream takes Uint8Array, not string');
+      return this.#encode(data);
+    }
+    throw new TypeError(`cannot write ${data === null ? 'null' : typeof data} to an SSH stream`);
+  }
+}
