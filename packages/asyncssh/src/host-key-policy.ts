@@ -4,6 +4,13 @@
  * OpenSSH host certificates (PROTOCOL.certkeys) signed by an @cert-authority, X.509 host
  * certificate chains (RFC 6187) to trusted roots, @revoked keys refused, and the host key
  * algorithms to offer narrowed to what known_hosts trusts for the host.
+ *
+ * Where AsyncSSH and the OpenSSH client read the same known_hosts file differently, this follows
+ * OpenSSH, so that `ssh` and `connect()` agree on a host (the interop tests check it):
+ * - off port 22, plain `host` entries count when no `[host]:port` entry lists a key (for a
+ *   certificate: its CA);
+ * - a host key alias is looked up as written, without the port or the address;
+ * - a certificate that fails its checks (but is not revoked) is judged again as its plain key.
  * @module
  */
 
@@ -23,10 +30,11 @@ import {
   resolveX509Roots,
   type KnownHostsOption,
   type ResolvedTrust,
+  type TrustLists,
   type X509TrustedCertsOption,
 } from './host-keys/trust-sources.ts';
 
-export type { HostTrustLists, KnownHostsCallback, KnownHostsOption, X509TrustedCertsOption } from './host-keys/trust-sources.ts';
+export type { HostTrustLists, KnownHostsCallback, KnownHostsOption, ResolvedTrust, TrustLists, X509TrustedCertsOption } from './host-keys/trust-sources.ts';
 
 /** A hook deciding on a key known_hosts does not trust (AsyncSSH's SSHClient.validate_host_public_key / validate_host_ca_key). */
 export type HostKeyHook = (host: string, addr: string | undefined, port: number, key: SSHKey) => boolean | Promise<boolean>;
@@ -37,7 +45,10 @@ export interface HostKeyPolicyOptions {
   readonly port: number;
   /** The server's address once connected; known_hosts entries for it match too. */
   readonly peerAddress?: string;
-  /** Looked up in known_hosts (and checked against certificate principals) instead of `host`. */
+  /**
+   * Looked up in known_hosts instead of `host`, as written (no `[alias]:port`, no address: OpenSSH's
+   * HostKeyAlias), and checked against certificate principals.
+   */
   readonly hostKeyAlias?: string;
   /** See {@link KnownHostsOption}. Default: `~/.ssh/known_hosts`; `null` accepts any host key. */
   readonly knownHosts?: KnownHostsOption;
@@ -141,16 +152,17 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
   const name = options.hostKeyAlias ?? options.host;
   const { port } = options;
   const addr = options.peerAddress;
-  const where = `${port === 22 ? name : `[${name}]:${port}`}${options.hostKeyAlias !== undefined ? ` (alias of ${options.host})` : ''}`;
+  const hostPort = port === 22 ? options.host : `[${options.host}]:${port}`;
+  const where = options.hostKeyAlias === undefined ? hostPort : `${options.hostKeyAlias} (alias of ${hostPort})`;
   const home = options.homeDirectory ?? defaultHome();
   const nowSeconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000);
 
   if (options.knownHosts === null) {
-    const trust: ResolvedTrust = { hostKeys: [], caKeys: [], revokedKeys: [], x509Certs: [], revokedX509Certs: [], x509Subjects: [], revokedX509Subjects: [], notes: ['host key checking is disabled'] };
+    const trust: ResolvedTrust = { hostKeys: [], caKeys: [], revokedKeys: [], x509Certs: [], revokedX509Certs: [], x509Subjects: [], revokedX509Subjects: [], withoutPort: undefined, notes: ['host key checking is disabled'] };
     return { checking: false, trust, preferredAlgorithms: (all) => [...all], verify: async () => undefined };
   }
 
-  const trust = await resolveKnownHosts(options.knownHosts, { name, addr, port, home });
+  const trust = await resolveKnownHosts(options.knownHosts, { name, addr, port, alias: options.hostKeyAlias !== undefined, home });
   const x509Roots = await resolveX509Roots(options.x509TrustedCerts, options.x509TrustedCertPaths, home);
   // Certificates known_hosts lists for the host are trusted like roots (AsyncSSH adds them to x509_trusted_certs).
   const roots = x509Roots === null ? null : [...x509Roots, ...trust.x509Certs].filter((c) => !trust.revokedX509Certs.some((r) => sameCert(r, c)));
@@ -158,29 +170,52 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
 
   const sourceNote = () => (trust.notes.length > 0 ? ` [${trust.notes.join('; ')}]` : '');
 
+  // The [host]:port lookup, then (off port 22, from files) the plain host one, as OpenSSH.
+  const lookups: readonly TrustLists[] = trust.withoutPort ? [trust, trust.withoutPort] : [trust];
+
+  /** What known_hosts says about a plain key: the first lookup listing it, revoking it or listing other keys decides. */
+  const keyStatus = (key: SSHKey): 'ok' | 'revoked' | 'unknown' | readonly SSHKey[] => {
+    for (const t of lookups) {
+      if (has(t.revokedKeys, key)) return 'revoked';
+      if (has(t.hostKeys, key)) return 'ok';
+      if (t.hostKeys.length > 0) return t.hostKeys;
+    }
+    return 'unknown';
+  };
+
   const checkKey = async (key: SSHKey): Promise<void> => {
-    if (has(trust.revokedKeys, key)) throw new Refusal('the key is marked @revoked in known_hosts');
-    if (has(trust.hostKeys, key)) return;
+    const status = keyStatus(key);
+    if (status === 'ok') return;
+    if (status === 'revoked') throw new Refusal('the key is marked @revoked in known_hosts');
     if (options.validateHostPublicKey && (await options.validateHostPublicKey(name, addr, port, key))) return;
-    const others = trust.hostKeys.map((k) => `${k.algorithm} ${k.getFingerprint()}`);
     throw new Refusal(
-      others.length > 0
-        ? `known_hosts lists other keys for this host (${others.join(', ')}): the host key may have changed`
-        : `no known_hosts entry matches this host${sourceNote()}`,
+      status === 'unknown'
+        ? `no known_hosts entry matches this host${sourceNote()}`
+        : `known_hosts lists other keys for this host (${status.map((k) => `${k.algorithm} ${k.getFingerprint()}`).join(', ')}): the host key may have changed`,
     );
   };
 
   const checkCert = async (cert: SSHCertificate): Promise<void> => {
     const ca = cert.signingKey;
-    if (has(trust.revokedKeys, ca)) throw new Refusal('its CA key is marked @revoked in known_hosts');
-    if (has(trust.revokedKeys, cert.key)) throw new Refusal('its key is marked @revoked in known_hosts');
-    if (!has(trust.caKeys, ca) && !(options.validateHostCaKey && (await options.validateHostCaKey(name, addr, port, ca)))) {
-      throw new Refusal(`its CA is not a known_hosts @cert-authority for this host${sourceNote()}`);
+    let listed = false;
+    for (const t of lookups) {
+      if (has(t.revokedKeys, ca)) throw new Refusal('its CA key is marked @revoked in known_hosts');
+      if (has(t.revokedKeys, cert.key)) throw new Refusal('its key is marked @revoked in known_hosts');
+      if ((listed = has(t.caKeys, ca))) break;
     }
     try {
-      cert.validate({ kind: 'host', principal: name, now: nowSeconds() });
-    } catch (cause) {
-      throw new Refusal(cause instanceof Error ? cause.message.replace(/^ssh: /, '') : 'the certificate is not valid', cause);
+      if (!listed && !(options.validateHostCaKey && (await options.validateHostCaKey(name, addr, port, ca)))) {
+        throw new Refusal(`its CA is not a known_hosts @cert-authority for this host${sourceNote()}`);
+      }
+      try {
+        cert.validate({ kind: 'host', principal: name, now: nowSeconds() });
+      } catch (cause) {
+        throw new Refusal(cause instanceof Error ? cause.message.replace(/^ssh: /, '') : 'the certificate is not valid', cause);
+      }
+    } catch (e) {
+      // As OpenSSH: a certificate that does not check out is judged again as its plain key.
+      if (e instanceof Refusal && keyStatus(cert.key) === 'ok') return;
+      throw e;
     }
   };
 
@@ -208,10 +243,11 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
     preferredAlgorithms(all) {
       const isCert = (a: string) => a.endsWith(CERT_SUFFIX);
       const isX509 = (a: string) => a.startsWith('x509v3-');
-      const trustedAlgs = new Set(trust.hostKeys.flatMap((k) => k.sigAlgorithms));
+      const listing = lookups.find((t) => t.hostKeys.length > 0);
+      const trustedAlgs = new Set(listing?.hostKeys.flatMap((k) => k.sigAlgorithms));
       let chosen: string[] = [];
       if (trustedAlgs.size > 0) chosen = all.filter((a) => trustedAlgs.has(a));
-      if (trust.caKeys.length > 0) chosen = [...all.filter(isCert), ...chosen];
+      if (lookups.some((t) => t.caKeys.length > 0)) chosen = [...all.filter(isCert), ...chosen];
       if (chosen.length === 0) chosen = all.filter((a) => !isX509(a));
       if (roots !== null && roots.length > 0) chosen = [...all.filter(isX509), ...chosen];
       return chosen.length > 0 ? chosen : [...all];

@@ -73,15 +73,24 @@ describe('plain host keys from known_hosts files', () => {
     expect((await refusal(v, hostKey)).message).toMatch(/no known_hosts entry matches this host \[searched .*known_hosts-\d+\]/);
   });
 
-  test('non-default ports use [host]:port entries only', async () => {
+  test('non-default ports: [host]:port entries decide; plain host entries only when none lists a key', async () => {
     const path = await file(`[server.example.com]:2222 ${pub(hostKey)}\nserver.example.com ${pub(otherKey)}\n`);
     const on2222 = await policy({ knownHosts: path, port: 2222 });
     await on2222.verify(hostKey);
     const e = await refusal(on2222, otherKey);
     expect(e.message).toContain('[server.example.com]:2222');
+    expect(e.message).toContain(`other keys for this host (ssh-ed25519 ${hostKey.getFingerprint()})`);
     const on22 = await policy({ knownHosts: path });
     await on22.verify(otherKey);
     await refusal(on22, hostKey);
+    const on2200 = await policy({ knownHosts: path, port: 2200 });
+    await on2200.verify(otherKey);
+    await refusal(on2200, hostKey);
+    expect(on2200.trust.withoutPort?.hostKeys).toHaveLength(1);
+    // A revocation counts where the lookup reaches it.
+    const revokedPlain = await file(`[server.example.com]:2222 ${pub(hostKey)}\n@revoked server.example.com ${pub(hostKey)}\n@revoked server.example.com ${pub(otherKey)}\nserver.example.com ${pub(otherKey)}\n`);
+    await (await policy({ knownHosts: revokedPlain, port: 2222 })).verify(hostKey);
+    expect((await refusal(await policy({ knownHosts: revokedPlain, port: 2200 }), otherKey)).message).toContain('@revoked');
   });
 
   test('hashed entries, with and without a port', async () => {
@@ -90,6 +99,8 @@ describe('plain host keys from known_hosts files', () => {
     await refusal(await policy({ knownHosts: path }), otherKey);
     await (await policy({ knownHosts: path, port: 2222 })).verify(otherKey);
     await refusal(await policy({ knownHosts: path, port: 2222 }), hostKey);
+    await (await policy({ knownHosts: path, port: 2223 })).verify(hostKey);
+    await refusal(await policy({ knownHosts: path, port: 2223 }), otherKey);
     await refusal(await policy({ knownHosts: path, host: 'elsewhere.example.com' }), hostKey);
   });
 
@@ -116,6 +127,17 @@ describe('plain host keys from known_hosts files', () => {
     await v.verify(hostKey);
     const e = await refusal(v, otherKey);
     expect(e.message).toContain('alias.internal (alias of server.example.com)');
+  });
+
+  test('an alias is looked up as written, whatever the port, and addresses do not count', async () => {
+    const path = await file(`alias.internal ${pub(hostKey)}
+[alias.internal]:2222 ${pub(otherKey)}
+192.0.2.9 ${pub(caKey)}
+`);
+    const v = await policy({ knownHosts: path, hostKeyAlias: 'alias.internal', port: 2222, peerAddress: '192.0.2.9' });
+    await v.verify(hostKey);
+    expect((await refusal(v, otherKey)).message).toContain('alias.internal (alias of [server.example.com]:2222)');
+    await refusal(v, caKey);
   });
 
   test('a list of files: entries from each count', async () => {
@@ -191,6 +213,14 @@ describe('OpenSSH host certificates', () => {
   test('a CA listed for other hosts does not count, nor a plain-key listing of the CA', async () => {
     await refusal(await policy({ knownHosts: await file(`@cert-authority *.example.org ${pub(caKey)}\n`) }), cert());
     await refusal(await policy({ knownHosts: await file(`server.example.com ${pub(caKey)}\n`) }), cert());
+  });
+
+  test('a certificate that fails is judged again as its plain key, unless revoked', async () => {
+    const plain = await file(`server.example.com ${pub(hostKey)}\n`);
+    await (await policy({ knownHosts: plain })).verify(cert({ ca: rogueCa }));
+    await (await policy({ knownHosts: await file(`@cert-authority * ${pub(caKey)}\nserver.example.com ${pub(hostKey)}\n`) })).verify(cert({ principals: ['other.example.com'] }));
+    await refusal(await policy({ knownHosts: await file(`server.example.com ${pub(hostKey)}\n@revoked * ${pub(caKey)}\n`) }), cert());
+    await refusal(await policy({ knownHosts: await file(`server.example.com ${pub(otherKey)}\n`) }), cert({ ca: rogueCa }));
   });
 
   test('a tampered certificate is refused', async () => {

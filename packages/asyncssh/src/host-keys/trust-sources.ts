@@ -41,8 +41,8 @@ export type KnownHostsOption = null | string | readonly string[] | Uint8Array | 
 /** AsyncSSH's `x509_trusted_certs`: `null` disables X.509 host certificates. */
 export type X509TrustedCertsOption = null | string | Uint8Array | SSHX509Certificate | readonly (string | Uint8Array | SSHX509Certificate)[];
 
-/** The trust lists for one connection, all present, and what they were read from. */
-export interface ResolvedTrust {
+/** The seven trust lists, all present. */
+export interface TrustLists {
   readonly hostKeys: readonly SSHKey[];
   readonly caKeys: readonly SSHKey[];
   readonly revokedKeys: readonly SSHKey[];
@@ -50,6 +50,16 @@ export interface ResolvedTrust {
   readonly revokedX509Certs: readonly SSHX509Certificate[];
   readonly x509Subjects: readonly string[];
   readonly revokedX509Subjects: readonly string[];
+}
+
+/** The trust lists for one connection and what they were read from. */
+export interface ResolvedTrust extends TrustLists {
+  /**
+   * Off port 22, from known_hosts files: what the plain `host` (and address) entries say. As
+   * OpenSSH does ("checking without port identifier"), they are consulted for a plain key only
+   * when no `[host]:port` entry lists a key, and for a certificate when none lists its CA.
+   */
+  readonly withoutPort: TrustLists | undefined;
   /** Human-readable notes on the sources ("~/.ssh/known_hosts does not exist", skipped lines...). */
   readonly notes: readonly string[];
 }
@@ -83,25 +93,15 @@ function skippedNote(kh: SSHKnownHosts, source: string): string[] {
   return [`${n} unreadable line${n === 1 ? '' : 's'} in ${source} skipped (line${n === 1 ? '' : 's'} ${shown}${n > 5 ? ', ...' : ''})`];
 }
 
-function isCallback(value: KnownHostsOption): value is KnownHostsCallback {
+function isCallback(value: KnownHostsOption | undefined): value is KnownHostsCallback {
   return typeof value === 'function';
 }
 
-function isPathList(value: KnownHostsOption): value is readonly string[] {
+function isPathList(value: KnownHostsOption | undefined): value is readonly string[] {
   return Array.isArray(value);
 }
 
-const EMPTY: Omit<ResolvedTrust, 'notes'> = {
-  hostKeys: [],
-  caKeys: [],
-  revokedKeys: [],
-  x509Certs: [],
-  revokedX509Certs: [],
-  x509Subjects: [],
-  revokedX509Subjects: [],
-};
-
-function merge(parts: readonly HostTrustLists[], notes: readonly string[]): ResolvedTrust {
+function merge(parts: readonly HostTrustLists[]): TrustLists {
   const all = <T>(pick: (p: HostTrustLists) => readonly T[] | undefined): T[] => parts.flatMap((p) => [...(pick(p) ?? [])]);
   return {
     hostKeys: all((p) => p.hostKeys),
@@ -111,7 +111,6 @@ function merge(parts: readonly HostTrustLists[], notes: readonly string[]): Reso
     revokedX509Certs: all((p) => p.revokedX509Certs),
     x509Subjects: all((p) => p.x509Subjects),
     revokedX509Subjects: all((p) => p.revokedX509Subjects),
-    notes,
   };
 }
 
@@ -121,41 +120,42 @@ export interface TrustQuery {
   readonly name: string;
   readonly addr: string | undefined;
   readonly port: number;
+  /**
+   * `name` is a host key alias: as OpenSSH does, it is looked up as written, without the port
+   * and without the address (a callable `knownHosts` still gets both).
+   */
+  readonly alias: boolean;
   readonly home: string;
 }
 
 /** The trust lists `knownHosts` gives for the query (the option must not be `null`). */
 export async function resolveKnownHosts(knownHosts: Exclude<KnownHostsOption, null> | undefined, q: TrustQuery): Promise<ResolvedTrust> {
-  const match = (kh: SSHKnownHosts) => kh.match(q.name, q.addr, q.port);
+  if (isCallback(knownHosts)) return { ...merge([await knownHosts(q.name, q.addr, q.port)]), withoutPort: undefined, notes: ['asked the knownHosts callback'] };
+  if (knownHosts !== undefined && !(knownHosts instanceof Uint8Array) && !(knownHosts instanceof SSHKnownHosts) && typeof knownHosts !== 'string' && !isPathList(knownHosts)) {
+    return { ...merge([knownHosts]), withoutPort: undefined, notes: ['used the trust lists given as knownHosts'] };
+  }
+  const files: { readonly kh: SSHKnownHosts; readonly source: string }[] = [];
+  const notes: string[] = [];
+  const parse = (data: Uint8Array) => importKnownHosts(new TextDecoder().decode(data));
   if (knownHosts === undefined) {
     const path = join(q.home, '.ssh', 'known_hosts');
     const data = await readDefault(path);
-    if (data === undefined) return { ...EMPTY, notes: [`${path} does not exist or is not readable`] };
-    const kh = importKnownHosts(new TextDecoder().decode(data));
-    return merge([match(kh)], [`searched ${path}`, ...skippedNote(kh, path)]);
-  }
-  if (typeof knownHosts === 'string' || isPathList(knownHosts)) {
-    const paths = typeof knownHosts === 'string' ? [knownHosts] : knownHosts;
-    const parts: HostTrustLists[] = [];
-    const notes: string[] = [];
-    for (const path of paths) {
-      const kh = importKnownHosts(new TextDecoder().decode(await readNamed(path, 'known_hosts')));
-      parts.push(match(kh));
-      notes.push(`searched ${path}`, ...skippedNote(kh, path));
+    if (data === undefined) notes.push(`${path} does not exist or is not readable`);
+    else files.push({ kh: parse(data), source: path });
+  } else if (knownHosts instanceof Uint8Array) {
+    files.push({ kh: parse(knownHosts), source: 'the known_hosts data given' });
+  } else if (knownHosts instanceof SSHKnownHosts) {
+    files.push({ kh: knownHosts, source: 'the SSHKnownHosts given' });
+  } else {
+    for (const path of typeof knownHosts === 'string' ? [knownHosts] : knownHosts) {
+      files.push({ kh: parse(await readNamed(path, 'known_hosts')), source: path });
     }
-    return merge(parts, notes);
   }
-  if (knownHosts instanceof Uint8Array) {
-    const kh = importKnownHosts(new TextDecoder().decode(knownHosts));
-    return merge([match(kh)], ['searched the known_hosts data given', ...skippedNote(kh, 'the known_hosts data')]);
-  }
-  if (knownHosts instanceof SSHKnownHosts) {
-    return merge([match(knownHosts)], ['searched the SSHKnownHosts given', ...skippedNote(knownHosts, 'the SSHKnownHosts')]);
-  }
-  if (isCallback(knownHosts)) {
-    return merge([await knownHosts(q.name, q.addr, q.port)], ['asked the knownHosts callback']);
-  }
-  return merge([knownHosts], ['used the trust lists given as knownHosts']);
+  for (const { kh, source } of files) notes.push(`searched ${source}`, ...skippedNote(kh, source));
+  if (q.alias) return { ...merge(files.map(({ kh }) => kh.match(q.name))), withoutPort: undefined, notes };
+  const primary = merge(files.map(({ kh }) => kh.match(q.name, q.addr, q.port)));
+  const withoutPort = q.port === 22 ? undefined : merge(files.map(({ kh }) => kh.match(q.name, q.addr)));
+  return { ...primary, withoutPort, notes };
 }
 
 function certsFromData(data: Uint8Array, source: string): SSHX509Certificate[] {
