@@ -8,87 +8,18 @@
  */
 
 import { DEFAULT_KEYS, classifySequence, type EditAction } from './keys.ts';
+import {
+  DEFAULT_WIDTH,
+  isAnsiTerminal,
+  type KeyHandler,
+  type LineEditorOptions,
+  type LineEditorSink,
+} from './options.ts';
+import { TerminalCursor, columnOf } from './screen.ts';
 import { charWidth, isPrintable } from './width.ts';
-
-/** Width assumed when the client reports 0 columns (AsyncSSH's default). */
-const DEFAULT_WIDTH = 80;
-
-/**
- * Terminal types that understand ANSI cursor movement (CSI A/B/C/D) and erasure (CSI J): on
- * those the input wraps over several rows; on others (`dumb`, unknown types) it scrolls
- * horizontally within one row, using only backspace. AsyncSSH's list, plus the families of
- * today's terminals (`tmux-256color`, `xterm-kitty`, `alacritty`, ...).
- */
-const ANSI_TERMINAL =
-  /^(?:ansi|cygwin|linux|putty|screen|tmux|teraterm|cit80|vt[1-5]\d\d|xterm|rxvt|alacritty|kitty|foot|st|konsole|gnome|wezterm|iterm2?|contour|eterm|mintty|vte|ms-terminal)(?:[-.+].*)?$/i;
-
-/** Whether the line editor treats `termType` as an ANSI terminal (multi-row wrapping). */
-export function isAnsiTerminal(termType: string): boolean {
-  return ANSI_TERMINAL.test(termType);
-}
-
-/** Options of a {@link LineEditor}; the defaults are AsyncSSH's. */
-export interface LineEditorOptions {
-  /** The terminal type of the pty request (`TERM`), which decides wrapping; see {@link isAnsiTerminal}. */
-  readonly termType: string;
-  /** Terminal width in columns; 0 means 80. */
-  readonly width: number;
-  /** Terminal height in rows (kept for the application; the editor does not need it). */
-  readonly height?: number;
-  /** Lines of input history kept (AsyncSSH `line_history`): default 1000, 0 keeps none. */
-  readonly lineHistory?: number;
-  /** Most characters in an input line (AsyncSSH `max_line_length`): default 1024, 0 for no limit. */
-  readonly maxLineLength?: number;
-  /** Echo input as it is typed: default true. */
-  readonly echo?: boolean;
-  /** Edit input a line at a time: default true; when false input goes straight to `deliverData`. */
-  readonly lineMode?: boolean;
-  /**
-   * Move to a new row when a line is entered (AsyncSSH `line_echo`, default true). When false the
-   * entered line stays on screen until the next input or output; output that starts with the
-   * line's text is taken as the application's own echo of it.
-   */
-  readonly lineEcho?: boolean;
-}
-
-/**
- * Where a {@link LineEditor} sends its results. Every call is made synchronously from inside the
- * editor method that caused it; terminal output is always passed to `write()` before a delivery
- * that follows it, so output written from inside a delivery comes out in order.
- */
-export interface LineEditorSink {
-  /** Text for the terminal (the channel's stdout): echo, cursor movement, bells, application output. */
-  write(text: string): void;
-  /** A finished input line, ending in `'\n'` (AsyncSSH `data_received`). */
-  deliverLine(line: string): void;
-  /**
-   * Input passed through unedited: everything while line mode is off, and the partial line when
-   * line mode is turned off (AsyncSSH `data_received`).
-   */
-  deliverData(text: string): void;
-  /** ^D on an empty line (AsyncSSH `soft_eof_received`: the channel stays open). */
-  deliverEof?(): void;
-  /** ^C or the Break key (`ESC [ 3 3 ~`), AsyncSSH `break_received(0)`. */
-  deliverBreak?(msec: number): void;
-  /** A registered key's handler returned `[name, negative]` (AsyncSSH `signal_received`). */
-  deliverSignal?(name: string): void;
-}
-
-/**
- * The result of a {@link KeyHandler}, per AsyncSSH's `register_key`:
- * - `[line, pos]` with `pos >= 0`: the new input line and cursor position (a UTF-16 index into `line`);
- * - `[signal, pos]` with `pos < 0`: deliver the signal named `signal`, leaving the input as it is;
- * - `true`: a printable key is inserted as if it had no handler (a non-printable one rings the bell);
- * - `false`: ring the bell and leave the input as it is.
- */
-export type KeyHandlerResult = boolean | readonly [line: string, pos: number];
-
-/** Called with the current input line and cursor position (a UTF-16 index into `line`). */
-export type KeyHandler = (line: string, pos: number) => KeyHandlerResult;
 
 type Binding = { readonly action: EditAction } | { readonly handler: KeyHandler };
 
-const CSI = '\x1b[';
 const ERASE_BELOW = '\x1b[J';
 
 /** UTF-16 index `index` of `text` as a code point index (an index inside a pair counts as before it). */
@@ -119,7 +50,6 @@ export class LineEditor {
   readonly #maxLineLength: number;
   readonly #lineEcho: boolean;
   #wrap: boolean;
-  #width: number;
   #height: number;
   #echo: boolean;
   #lineMode: boolean;
@@ -128,14 +58,10 @@ export class LineEditor {
   #line: string[] = [];
   #pos = 0;
 
-  // Screen model. Columns are "linear": row * width + column, counted from column 0 of the row on
-  // which the current output line began (the last '\n').
+  // Screen model, in the linear columns of TerminalCursor.
+  readonly #screen: TerminalCursor;
   /** Where the input starts. */
   #start = 0;
-  /** Where the terminal's cursor is. */
-  #cursor = 0;
-  /** The cursor sits past the last column, waiting to wrap (the terminal's pending-wrap state). */
-  #pendingWrap = false;
   /** Where the input drawn on screen ends (`#start` when none is drawn). */
   #drawnEnd = 0;
   /** Non-ANSI terminals: the part of the line shown, `[#left, #right)`. */
@@ -158,13 +84,12 @@ export class LineEditor {
   /** An entered line still on screen (lineEcho false). */
   #linePending = false;
 
-  #out = '';
   #bellRung = false;
 
   constructor(options: LineEditorOptions, sink: LineEditorSink) {
     this.#sink = sink;
     this.#wrap = isAnsiTerminal(options.termType);
-    this.#width = options.width > 0 ? Math.floor(options.width) : DEFAULT_WIDTH;
+    this.#screen = new TerminalCursor(options.width > 0 ? Math.floor(options.width) : DEFAULT_WIDTH);
     this.#height = options.height ?? 0;
     this.#historySize = Math.max(0, options.lineHistory ?? 1000);
     this.#maxLineLength = Math.max(0, options.maxLineLength ?? 1024);
@@ -201,7 +126,7 @@ export class LineEditor {
 
   /** The terminal size last set: `[width, height]`. */
   get size(): readonly [width: number, height: number] {
-    return [this.#width, this.#height];
+    return [this.#screen.width, this.#height];
   }
 
   /** The input history, oldest first. */
@@ -250,9 +175,9 @@ export class LineEditor {
    */
   writeOutput(text: string): void {
     if (!this.#lineMode) {
-      this.#out += text;
-      this.#track(text);
-      this.#start = this.#drawnEnd = this.#cursor;
+      this.#screen.out += text;
+      this.#screen.track(text);
+      this.#start = this.#drawnEnd = this.#screen.column;
       this.#flush();
       return;
     }
@@ -268,11 +193,11 @@ export class LineEditor {
     }
     const converted = text.replace(/(?<!\r)\n/g, '\r\n');
     this.#eraseInput();
-    this.#out += converted;
-    this.#track(converted);
-    this.#settle();
-    if (!this.#wrap) this.#cursor %= this.#width;
-    this.#start = this.#drawnEnd = this.#cursor;
+    this.#screen.out += converted;
+    this.#screen.track(converted);
+    this.#screen.settle();
+    if (!this.#wrap) this.#screen.column %= this.#screen.width;
+    this.#start = this.#drawnEnd = this.#screen.column;
     this.#drawInput();
     this.#flush();
   }
@@ -309,9 +234,9 @@ export class LineEditor {
     }
     if (!this.#lineMode && on) {
       this.#lineMode = true;
-      this.#settle();
-      if (!this.#wrap) this.#cursor %= this.#width;
-      this.#start = this.#drawnEnd = this.#cursor;
+      this.#screen.settle();
+      if (!this.#wrap) this.#screen.column %= this.#screen.width;
+      this.#start = this.#drawnEnd = this.#screen.column;
     }
     this.#flush();
   }
@@ -353,17 +278,17 @@ export class LineEditor {
   /** The terminal was resized (window-change): redraws the input for the new width. */
   setWidth(width: number, height?: number): void {
     this.#resetPendingLine();
-    this.#width = width > 0 ? Math.floor(width) : DEFAULT_WIDTH;
+    this.#screen.width = width > 0 ? Math.floor(width) : DEFAULT_WIDTH;
     if (height !== undefined) this.#height = height;
     if (this.#visible() && this.#drawnEnd !== this.#start) {
       // The terminal re-flows the rows: the cursor stays where it was within the text.
-      if (this.#wrap) this.#cursor = this.#columnOf(this.#pos);
-      this.#pendingWrap = false;
+      if (this.#wrap) this.#screen.column = this.#columnOf(this.#pos);
+      this.#screen.pendingWrap = false;
       this.#eraseInput();
       this.#drawInput();
     } else if (!this.#wrap) {
-      this.#cursor %= this.#width;
-      this.#start = this.#drawnEnd = this.#cursor;
+      this.#screen.column %= this.#screen.width;
+      this.#start = this.#drawnEnd = this.#screen.column;
     }
     this.#flush();
   }
@@ -538,17 +463,17 @@ export class LineEditor {
     const rewrite = this.#visible() && !this.#wrap && (this.#left > 0 || this.#right < this.#line.length);
     if (rewrite) {
       // The line was scrolled: show it whole before leaving it.
-      this.#out += '\b'.repeat(this.#cursor - this.#start) + line;
-      this.#cursor = this.#start;
-      this.#track(line);
+      this.#screen.out += '\b'.repeat(this.#screen.column - this.#start) + line;
+      this.#screen.column = this.#start;
+      this.#screen.track(line);
     } else {
       this.#moveCursor(this.#line.length);
     }
     if (this.#lineEcho || rewrite) {
       // A line that ends exactly at the right margin already left the cursor on a fresh row.
-      if (!this.#wrap || this.#cursor === 0 || this.#cursor % this.#width !== 0) this.#out += '\r\n';
-      this.#cursor = 0;
-      this.#pendingWrap = false;
+      if (!this.#wrap || this.#screen.column === 0 || this.#screen.column % this.#screen.width !== 0) this.#screen.out += '\r\n';
+      this.#screen.column = 0;
+      this.#screen.pendingWrap = false;
       this.#resetLine();
     } else {
       this.#linePending = true;
@@ -568,7 +493,7 @@ export class LineEditor {
     this.#line = [];
     this.#pos = 0;
     this.#left = this.#right = 0;
-    this.#start = this.#drawnEnd = this.#cursor;
+    this.#start = this.#drawnEnd = this.#screen.column;
   }
 
   /** With lineEcho off, the entered line stays on screen until something else happens. */
@@ -587,133 +512,25 @@ export class LineEditor {
 
   #bell(): void {
     if (!this.#bellRung) {
-      this.#out += '\x07';
+      this.#screen.out += '\x07';
       this.#bellRung = true;
     }
   }
 
   #flush(): void {
     this.#bellRung = false;
-    if (this.#out === '') return;
-    const out = this.#out;
-    this.#out = '';
-    this.#sink.write(out);
+    const out = this.#screen.take();
+    if (out !== '') this.#sink.write(out);
   }
 
   /** Linear column where the character at `pos` is drawn (or the line's end, for `pos === length`). */
   #columnOf(pos: number): number {
-    const width = this.#width;
-    let column = this.#start;
-    for (let i = 0; i <= pos && i < this.#line.length; i++) {
-      const w = charWidth(this.#line[i] ?? '');
-      // A wide character never starts in the last column: the terminal moves it to the next row.
-      if (w === 2 && column % width === width - 1) column++;
-      if (i < pos) column += w;
-    }
-    return column;
+    return columnOf(this.#line, this.#start, pos, this.#screen.width);
   }
 
   /** Linear column where the character before `pos` ends (where redrawing from `pos` starts). */
   #columnAfter(pos: number): number {
     return pos === 0 ? this.#start : this.#columnOf(pos - 1) + charWidth(this.#line[pos - 1] ?? '');
-  }
-
-  /** Moves the terminal's cursor to a linear column (ANSI terminals). */
-  #moveTo(column: number): void {
-    const width = this.#width;
-    const rows = Math.floor(column / width) - Math.floor(this.#cursor / width);
-    const cols = (column % width) - (this.#cursor % width);
-    if (rows < 0) this.#out += `${CSI}${-rows}A`;
-    else if (rows > 0) this.#out += `${CSI}${rows}B`;
-    if (cols > 0) this.#out += `${CSI}${cols}C`;
-    else if (cols < 0) this.#out += `${CSI}${-cols}D`;
-    this.#cursor = column;
-    this.#pendingWrap = false;
-  }
-
-  /** Writes input characters at the cursor (ANSI terminals). */
-  #emitChars(chars: readonly string[]): void {
-    const width = this.#width;
-    let out = '';
-    for (const ch of chars) {
-      const w = charWidth(ch);
-      if (w === 0) {
-        out += ch;
-        continue;
-      }
-      if (w === 2 && this.#cursor % width === width - 1 && !this.#pendingWrap) {
-        out += ' ';
-        this.#cursor++;
-      }
-      out += ch;
-      this.#cursor += w;
-      this.#pendingWrap = this.#cursor % width === 0;
-    }
-    this.#out += out;
-  }
-
-  /** Leaves the pending-wrap state by wrapping for real, so that cursor movement is exact. */
-  #settle(): void {
-    if (this.#pendingWrap) {
-      this.#out += ' \b';
-      this.#pendingWrap = false;
-    }
-  }
-
-  /** Follows the cursor through output text (escape sequences count for nothing). */
-  #track(text: string): void {
-    const width = this.#width;
-    const chars = Array.from(text);
-    for (let i = 0; i < chars.length; i++) {
-      const ch = chars[i] ?? '';
-      const code = ch.codePointAt(0) ?? 0;
-      if (code === 0x1b) {
-        const kind = chars[i + 1];
-        i++;
-        if (kind === '[') {
-          while (i + 1 < chars.length) {
-            const c = (chars[++i] ?? '').codePointAt(0) ?? 0;
-            if (c >= 0x40 && c <= 0x7e) break;
-          }
-        } else if (kind === ']') {
-          while (i + 1 < chars.length) {
-            const c = chars[++i];
-            if (c === '\x07') break;
-            if (c === '\x1b' && chars[i + 1] === '\\') {
-              i++;
-              break;
-            }
-          }
-        }
-        continue;
-      }
-      const rowStart = this.#pendingWrap ? this.#cursor - width : this.#cursor - (this.#cursor % width);
-      const column = this.#pendingWrap ? width - 1 : this.#cursor % width;
-      if (ch === '\r') {
-        this.#cursor = rowStart;
-      } else if (ch === '\n') {
-        this.#cursor = column;
-      } else if (ch === '\b') {
-        this.#cursor = rowStart + Math.max(0, column - 1);
-      } else if (ch === '\t') {
-        this.#cursor = rowStart + Math.min(width - 1, (Math.floor(column / 8) + 1) * 8);
-      } else if (isPrintable(ch)) {
-        this.#emitWidth(ch);
-        continue;
-      } else {
-        continue;
-      }
-      this.#pendingWrap = false;
-    }
-  }
-
-  #emitWidth(ch: string): void {
-    const width = this.#width;
-    const w = charWidth(ch);
-    if (w === 0) return;
-    if (w === 2 && this.#cursor % width === width - 1 && !this.#pendingWrap) this.#cursor++;
-    this.#cursor += w;
-    this.#pendingWrap = this.#cursor % width === 0;
   }
 
   /** The line changed from `from` on: redraws it from there and puts the cursor at `newPos`. */
@@ -727,32 +544,32 @@ export class LineEditor {
       this.#drawWindow();
       return;
     }
-    this.#moveTo(this.#columnAfter(from));
-    this.#emitChars(this.#line.slice(from));
-    this.#settle();
-    if (this.#drawnEnd > this.#cursor) this.#out += ERASE_BELOW;
-    this.#drawnEnd = this.#cursor;
+    this.#screen.moveTo(this.#columnAfter(from));
+    this.#screen.print(this.#line.slice(from));
+    this.#screen.settle();
+    if (this.#drawnEnd > this.#screen.column) this.#screen.out += ERASE_BELOW;
+    this.#drawnEnd = this.#screen.column;
     this.#pos = newPos;
-    this.#moveTo(this.#columnOf(newPos));
+    this.#screen.moveTo(this.#columnOf(newPos));
   }
 
   #moveCursor(newPos: number): void {
     this.#pos = newPos;
     if (!this.#visible()) return;
-    if (this.#wrap) this.#moveTo(this.#columnOf(newPos));
+    if (this.#wrap) this.#screen.moveTo(this.#columnOf(newPos));
     else this.#drawWindow();
   }
 
   /** Erases the input from the screen, leaving the cursor where it started. */
   #eraseInput(): void {
-    if (this.#drawnEnd === this.#start && this.#cursor === this.#start) return;
+    if (this.#drawnEnd === this.#start && this.#screen.column === this.#start) return;
     if (this.#wrap) {
-      this.#moveTo(this.#start);
-      this.#out += ERASE_BELOW;
+      this.#screen.moveTo(this.#start);
+      this.#screen.out += ERASE_BELOW;
     } else {
       const span = this.#drawnEnd - this.#start;
-      this.#out += '\b'.repeat(this.#cursor - this.#start) + ' '.repeat(span) + '\b'.repeat(span);
-      this.#cursor = this.#start;
+      this.#screen.out += '\b'.repeat(this.#screen.column - this.#start) + ' '.repeat(span) + '\b'.repeat(span);
+      this.#screen.column = this.#start;
     }
     this.#drawnEnd = this.#start;
   }
@@ -761,10 +578,10 @@ export class LineEditor {
   #drawInput(): void {
     if (!this.#visible() || this.#line.length === 0) return;
     if (this.#wrap) {
-      this.#emitChars(this.#line);
-      this.#settle();
-      this.#drawnEnd = this.#cursor;
-      this.#moveTo(this.#columnOf(this.#pos));
+      this.#screen.print(this.#line);
+      this.#screen.settle();
+      this.#drawnEnd = this.#screen.column;
+      this.#screen.moveTo(this.#columnOf(this.#pos));
     } else {
       this.#drawWindow();
     }
@@ -773,7 +590,7 @@ export class LineEditor {
   /** Non-ANSI terminals: redraws the visible part of the line, scrolled to show the cursor. */
   #drawWindow(): void {
     const line = this.#line;
-    const room = Math.max(1, this.#width - 1 - this.#start);
+    const room = Math.max(1, this.#screen.width - 1 - this.#start);
     const widthOf = (from: number, to: number): number => {
       let w = 0;
       for (let i = from; i < to; i++) w += charWidth(line[i] ?? '');
@@ -790,19 +607,19 @@ export class LineEditor {
     while (right < line.length && shown + charWidth(line[right] ?? '') <= room) shown += charWidth(line[right++] ?? '');
     this.#right = right;
 
-    let out = '\b'.repeat(this.#cursor - this.#start) + line.slice(this.#left, right).join('');
-    this.#cursor = this.#start + shown;
-    if (this.#drawnEnd > this.#cursor) {
-      out += ' '.repeat(this.#drawnEnd - this.#cursor);
+    let out = '\b'.repeat(this.#screen.column - this.#start) + line.slice(this.#left, right).join('');
+    this.#screen.column = this.#start + shown;
+    if (this.#drawnEnd > this.#screen.column) {
+      out += ' '.repeat(this.#drawnEnd - this.#screen.column);
       const end = this.#drawnEnd;
-      this.#drawnEnd = this.#cursor;
-      this.#cursor = end;
+      this.#drawnEnd = this.#screen.column;
+      this.#screen.column = end;
     } else {
-      this.#drawnEnd = this.#cursor;
+      this.#drawnEnd = this.#screen.column;
     }
     const target = this.#start + widthOf(this.#left, pos);
-    out += '\b'.repeat(this.#cursor - target);
-    this.#cursor = target;
-    this.#out += out;
+    out += '\b'.repeat(this.#screen.column - target);
+    this.#screen.column = target;
+    this.#screen.out += out;
   }
 }

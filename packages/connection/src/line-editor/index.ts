@@ -4,12 +4,12 @@
  * @module
  */
 
+export { LineEditor } from './editor.ts';
 export {
-  LineEditor,
   isAnsiTerminal,
   type KeyHandler,
   type KeyHandlerResult,
   type LineEditorOptions,
   type LineEditorSink,
-} from './editor.ts';
+} from './options.ts';
 export { charWidth, isPrintable, stringWidth } from './width.ts';
