@@ -5,11 +5,13 @@
  * certificate chains (RFC 6187) to trusted roots, @revoked keys refused, and the host key
  * algorithms to offer narrowed to what known_hosts trusts for the host.
  *
- * Where AsyncSSH and the OpenSSH client read the same known_hosts file differently, this follows
- * OpenSSH, so that `ssh` and `connect()` agree on a host (the interop tests check it):
+ * Where AsyncSSH and the OpenSSH client read the same known_hosts file differently, this mostly
+ * follows OpenSSH, so that `ssh` and `connect()` agree on a host (the interop tests compare all
+ * three):
  * - off port 22, plain `host` entries count when no `[host]:port` entry lists a key (for a
- *   certificate: its CA);
- * - a host key alias is looked up as written, without the port or the address;
+ *   certificate: its CA); revocations count in every lookup made;
+ * - a host key alias is looked up like a host name (`[alias]:port`, then `alias`: AsyncSSH reads
+ *   the first, OpenSSH the second), but entries for the address do not count;
  * - a certificate that fails its checks (but is not revoked) is judged again as its plain key.
  * @module
  */
@@ -46,8 +48,8 @@ export interface HostKeyPolicyOptions {
   /** The server's address once connected; known_hosts entries for it match too. */
   readonly peerAddress?: string;
   /**
-   * Looked up in known_hosts instead of `host`, as written (no `[alias]:port`, no address: OpenSSH's
-   * HostKeyAlias), and checked against certificate principals.
+   * Looked up in known_hosts instead of `host` (as `[alias]:port` off port 22, then as `alias`;
+   * entries for the address do not count), and checked against certificate principals.
    */
   readonly hostKeyAlias?: string;
   /** See {@link KnownHostsOption}. Default: `~/.ssh/known_hosts`; `null` accepts any host key. */

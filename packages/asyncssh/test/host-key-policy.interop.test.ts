@@ -160,13 +160,13 @@ describe('the same decisions as the OpenSSH client', () => {
     expect(await verdict({ host: 'localhost', port: sshd.port, knownHosts: path }, hostKey)).toBe('accept');
   });
 
-  test('HostKeyAlias: looked up as written, without the port', async () => {
-    const plain = await file(`server.test ${keyPart(hostKp)}\n`);
-    const withPort = await file(`[server.test]:${sshd.port} ${keyPart(hostKp)}\n`);
-    for (const [path, expected] of [
-      [plain, 'accept'],
-      [withPort, 'reject'],
+  test('HostKeyAlias: the alias as written, or another key for it', async () => {
+    for (const [entry, expected] of [
+      [`server.test ${keyPart(hostKp)}`, 'accept'],
+      [`server.test ${keyPart(sameTypeKp)}`, 'reject'],
+      [`localhost ${keyPart(hostKp)}\n[localhost]:${sshd.port} ${keyPart(hostKp)}`, 'reject'],
     ] as const) {
+      const path = await file(`${entry}\n`);
       expect(await openssh(path, 'ssh-ed25519', 'server.test')).toBe(expected);
       expect(await verdict({ host: 'localhost', port: sshd.port, hostKeyAlias: 'server.test', knownHosts: path }, hostKey)).toBe(expected);
     }

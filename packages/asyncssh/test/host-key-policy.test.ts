@@ -129,15 +129,16 @@ describe('plain host keys from known_hosts files', () => {
     expect(e.message).toContain('alias.internal (alias of server.example.com)');
   });
 
-  test('an alias is looked up as written, whatever the port, and addresses do not count', async () => {
-    const path = await file(`alias.internal ${pub(hostKey)}
-[alias.internal]:2222 ${pub(otherKey)}
-192.0.2.9 ${pub(caKey)}
-`);
-    const v = await policy({ knownHosts: path, hostKeyAlias: 'alias.internal', port: 2222, peerAddress: '192.0.2.9' });
+  test('an alias is looked up as [alias]:port, then as alias; addresses do not count', async () => {
+    const plain = await file(`alias.internal ${pub(hostKey)}\n192.0.2.9 ${pub(caKey)}\n[192.0.2.9]:2222 ${pub(caKey)}\n`);
+    const v = await policy({ knownHosts: plain, hostKeyAlias: 'alias.internal', port: 2222, peerAddress: '192.0.2.9' });
     await v.verify(hostKey);
     expect((await refusal(v, otherKey)).message).toContain('alias.internal (alias of [server.example.com]:2222)');
     await refusal(v, caKey);
+    const withPort = await file(`[alias.internal]:2222 ${pub(otherKey)}\nalias.internal ${pub(hostKey)}\n`);
+    const w = await policy({ knownHosts: withPort, hostKeyAlias: 'alias.internal', port: 2222 });
+    await w.verify(otherKey);
+    await refusal(w, hostKey);
   });
 
   test('a list of files: entries from each count', async () => {

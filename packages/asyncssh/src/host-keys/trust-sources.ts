@@ -56,8 +56,9 @@ export interface TrustLists {
 export interface ResolvedTrust extends TrustLists {
   /**
    * Off port 22, from known_hosts files: what the plain `host` (and address) entries say. As
-   * OpenSSH does ("checking without port identifier"), they are consulted for a plain key only
-   * when no `[host]:port` entry lists a key, and for a certificate when none lists its CA.
+   * OpenSSH does ("checking without port identifier"; AsyncSSH's SSHKnownHosts.match falls back
+   * likewise), they are consulted for a plain key only when no `[host]:port` entry lists a key,
+   * and for a certificate when none lists its CA.
    */
   readonly withoutPort: TrustLists | undefined;
   /** Human-readable notes on the sources ("~/.ssh/known_hosts does not exist", skipped lines...). */
@@ -121,8 +122,8 @@ export interface TrustQuery {
   readonly addr: string | undefined;
   readonly port: number;
   /**
-   * `name` is a host key alias: as OpenSSH does, it is looked up as written, without the port
-   * and without the address (a callable `knownHosts` still gets both).
+   * `name` is a host key alias: entries for the address do not count (as OpenSSH; a callable
+   * `knownHosts` still gets it).
    */
   readonly alias: boolean;
   readonly home: string;
@@ -152,9 +153,9 @@ export async function resolveKnownHosts(knownHosts: Exclude<KnownHostsOption, nu
     }
   }
   for (const { kh, source } of files) notes.push(`searched ${source}`, ...skippedNote(kh, source));
-  if (q.alias) return { ...merge(files.map(({ kh }) => kh.match(q.name))), withoutPort: undefined, notes };
-  const primary = merge(files.map(({ kh }) => kh.match(q.name, q.addr, q.port)));
-  const withoutPort = q.port === 22 ? undefined : merge(files.map(({ kh }) => kh.match(q.name, q.addr)));
+  const addr = q.alias ? undefined : q.addr;
+  const primary = merge(files.map(({ kh }) => kh.match(q.name, addr, q.port)));
+  const withoutPort = q.port === 22 ? undefined : merge(files.map(({ kh }) => kh.match(q.name, addr)));
   return { ...primary, withoutPort, notes };
 }
 
