@@ -6,3 +6,5 @@
 
 export * from './mux/index.ts';
 export { ChannelOpenError, ChannelClosedError } from './errors.ts';
+export * from './session/index.ts';
+export * from './stream/index.ts';

@@ -89,8 +89,8 @@ export class Channel {
 
   private readonly host: ChannelHost;
   private handler: ChannelHandler;
-  private readonly highWaterMark: number;
-  private readonly lowWaterMark: number;
+  private highWaterMark: number;
+  private lowWaterMark: number;
   private readonly maxPendingRequests: number;
 
   private readonly recvWindowSize: number;
@@ -176,6 +176,18 @@ export class Channel {
     }
     if (this.queuedBytes > this.highWaterMark) this.aboveHighWater = true;
     return this.queuedBytes <= this.highWaterMark;
+  }
+
+  /** Sets when write() starts answering false (above `high`) and onWritable fires (at or below `low`). */
+  setWriteLimits(high: number, low: number): void {
+    if (!(high >= low && low >= 0)) throw new RangeError(`bad write buffer limits: high ${high}, low ${low}`);
+    this.highWaterMark = high;
+    this.lowWaterMark = low;
+    if (this.queuedBytes > high) this.aboveHighWater = true;
+    else if (this.aboveHighWater && this.queuedBytes <= low) {
+      this.aboveHighWater = false;
+      this.handler.onWritable?.();
+    }
   }
 
   /** Queues an EOF after the data already written. */

@@ -1,0 +1,205 @@
+/**
+ * The session methods of a client connection: createSession, openSession, createProcess and
+ * run, as AsyncSSH's SSHClientConnection has them, with the connection's session defaults
+ * (env, sendEnv, pty settings, command, encoding) and redirection to files by name.
+ * @module
+ */
+
+import { createReadStream, createWriteStream } from 'node:fs';
+import {
+  SSHClientChannel,
+  SSHClientProcess,
+  StreamSession,
+  checkEncoding,
+  type Channel,
+  type ChannelConnection,
+  type ConnectionMux,
+  type Environment,
+  type IncomingChannelOpen,
+  type RedirectSink,
+  type RedirectSource,
+  type SSHClientSession,
+  type SSHCompletedProcess,
+  type SSHReader,
+  type SSHWriter,
+  type SessionRequest,
+  type TermSize,
+} from '@ssh/connection';
+
+export interface SessionDefaults {
+  readonly command?: string;
+  readonly subsystem?: string;
+  readonly env?: Environment;
+  readonly sendEnv?: readonly string[];
+  readonly requestPty?: boolean | 'force' | 'auto';
+  readonly termType?: string;
+  readonly termSize?: TermSize;
+  readonly termModes?: Readonly<Record<number, number>>;
+  readonly x11Forwarding?: boolean;
+  readonly agentForwarding?: boolean;
+  readonly encoding?: string | null;
+  readonly errors?: 'strict' | 'replace';
+  readonly window?: number;
+  readonly maxPktsize?: number;
+}
+
+export const SESSION_OPTION_NAMES = ['command', 'subsystem', 'env', 'sendEnv', 'requestPty', 'termType', 'termSize', 'termModes', 'x11Forwarding'] as const;
+
+export type SessionOptions = Omit<SessionDefaults, 'command'>;
+
+/** A stdin source or an output target: what redirect() takes, plus file names. */
+export type ProcessSource = RedirectSource | string;
+export type ProcessSink = RedirectSink | string;
+
+export interface ProcessOptions extends SessionOptions {
+  readonly stdin?: ProcessSource;
+  readonly stdout?: ProcessSink;
+  readonly stderr?: ProcessSink;
+  /** Sent to stdin, followed by EOF (run()). */
+  readonly input?: string | Uint8Array;
+  readonly bufsize?: number;
+  readonly sendEof?: boolean;
+  readonly recvEof?: boolean;
+}
+
+export interface RunOptions extends ProcessOptions {
+  /** Throw ProcessError on a non-zero exit (default false). */
+  readonly check?: boolean;
+  /** Seconds before the process is closed and ProcessTimeoutError thrown. */
+  readonly timeout?: number;
+}
+
+type Text = string | Uint8Array;
+
+export class ClientSessions {
+  private readonly mux: ConnectionMux;
+  private readonly connection: ChannelConnection;
+  private readonly defaults: SessionDefaults;
+  private readonly flush: () => void;
+  private readonly live = new Set<SSHClientChannel<Text>>();
+
+  constructor(mux: ConnectionMux, connection: ChannelConnection, defaults: SessionDefaults, flush: () => void) {
+    this.mux = mux;
+    this.connection = connection;
+    this.defaults = defaults;
+    this.flush = flush;
+  }
+
+  private merged(command: string | undefined, options: SessionOptions): SessionRequest & SessionOptions {
+    const d = this.defaults;
+    const o = { ...d, ...options };
+    return {
+      ...o,
+      command: command ?? (options.subsystem === undefined ? d.command : undefined),
+      localEnv: process.env,
+    };
+  }
+
+  private open(channel: SSHClientChannel<Text>, options: SessionOptions): Promise<Channel> {
+    return new Promise((resolve, reject) => {
+      const base = channel.handler;
+      this.mux.openChannel(
+        'session',
+        { type: 'session' },
+        {
+          ...base,
+          onOpen: (c) => {
+            base.onOpen?.(c);
+            resolve(c);
+          },
+          onOpenFailed: (e) => reject(e),
+          onClose: (e) => {
+            this.live.delete(channel);
+            base.onClose(e);
+          },
+        },
+        {
+          ...(options.window !== undefined ? { windowSize: options.window } : {}),
+          ...(options.maxPktsize !== undefined ? { maxPacketSize: options.maxPktsize } : {}),
+        },
+      );
+      this.live.add(channel);
+      this.flush();
+    });
+  }
+
+  /** Opens a session run by the SSHClientSession `sessionFactory` makes: [channel, session]. */
+  readonly createSession = async <S extends SSHClientSession<T>, T extends Text = string>(
+    sessionFactory: () => S,
+    command?: string,
+    options: SessionOptions = {},
+  ): Promise<[SSHClientChannel<T>, S]> => {
+    const request = this.merged(command, options);
+    if (request.encoding !== undefined) checkEncoding(request.encoding);
+    const channel = new SSHClientChannel<T>(this.connection, {
+      ...(request.encoding !== undefined ? { encoding: request.encoding } : {}),
+      ...(request.errors !== undefined ? { errors: request.errors } : {}),
+    });
+    const session = sessionFactory();
+    const chan = await this.open(channel as SSHClientChannel<Text>, request);
+    await this.started(channel.start(chan, session, request));
+    return [channel, session];
+  };
+
+  /** Starts a process: stdin, stdout and stderr as streams, redirected as asked. */
+  readonly createProcess = async <T extends Text = string>(command?: string, options: ProcessOptions = {}): Promise<SSHClientProcess<T>> => {
+    const request = this.merged(command, options);
+    const encoding = request.encoding === undefined ? 'utf-8' : request.encoding;
+    checkEncoding(encoding);
+    const channel = new SSHClientChannel<Uint8Array>(this.connection, { encoding: null, manualWindow: true });
+    const streams = new StreamSession<T>(channel, { encoding, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
+    const chan = await this.open(channel as SSHClientChannel<Text>, request);
+    await this.started(channel.start(chan, streams, request));
+    const proc = new SSHClientProcess<T>(channel, streams);
+    const redirect = {
+      ...(options.stdin !== undefined ? { stdin: typeof options.stdin === 'string' && !isMode(options.stdin) ? createReadStream(options.stdin) : (options.stdin as RedirectSource) } : {}),
+      ...(options.stdout !== undefined ? { stdout: typeof options.stdout === 'string' && !isMode(options.stdout) ? createWriteStream(options.stdout) : (options.stdout as RedirectSink) } : {}),
+      ...(options.stderr !== undefined ? { stderr: typeof options.stderr === 'string' && !isMode(options.stderr) ? createWriteStream(options.stderr) : (options.stderr as RedirectSink) } : {}),
+      ...(options.bufsize !== undefined ? { bufsize: options.bufsize } : {}),
+      ...(options.sendEof !== undefined ? { sendEof: options.sendEof } : {}),
+      ...(options.recvEof !== undefined ? { recvEof: options.recvEof } : {}),
+    };
+    proc.redirect(redirect);
+    if (options.input !== undefined) {
+      proc.stdin.write((typeof options.input === 'string' && encoding === null ? new TextEncoder().encode(options.input) : options.input) as T);
+      proc.stdin.writeEof();
+    }
+    return proc;
+  };
+
+  /** Opens a session and returns its streams: [stdin, stdout, stderr]. */
+  readonly openSession = async <T extends Text = string>(
+    command?: string,
+    options: SessionOptions = {},
+  ): Promise<[SSHWriter<T, SSHClientChannel<Uint8Array>>, SSHReader<T, SSHClientChannel<Uint8Array>>, SSHReader<T, SSHClientChannel<Uint8Array>>]> => {
+    const proc = await this.createProcess<T>(command, options);
+    return [proc.stdin, proc.stdout, proc.stderr];
+  };
+
+  /** Runs a command to completion: its output and exit status (AsyncSSH's run()). */
+  readonly run = async <T extends Text = string>(command?: string, options: RunOptions = {}): Promise<SSHCompletedProcess<T>> => {
+    const { check, timeout, ...processOptions } = options;
+    const proc = await this.createProcess<T>(command, { ...processOptions, ...(options.input === undefined && options.stdin === undefined ? { stdin: 'devnull' as const } : {}) });
+    return proc.wait({ check, timeout });
+  };
+
+  /** The session setup (pty, exec) failed: surface its ChannelOpenError. */
+  private async started(start: Promise<void>): Promise<void> {
+    this.flush();
+    await start;
+  }
+
+  /** Channels the server opens toward us (forwarded connections, agent); none yet. */
+  acceptIncoming(_request: IncomingChannelOpen): boolean {
+    return false;
+  }
+
+  /** The connection ended. */
+  closeAll(): void {
+    this.live.clear();
+  }
+}
+
+function isMode(value: string): boolean {
+  return value === 'pipe' || value === 'devnull' || value === 'stdout';
+}

@@ -1,0 +1,408 @@
+/**
+ * SSHClientConnection and connect(): a client connection over TCP (or a given socket) with host
+ * key checking, user authentication through the SSHClient callbacks, and sessions on top.
+ * @module
+ */
+
+import net from 'node:net';
+import os from 'node:os';
+import type { IncomingChannelOpen } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
+import { SSHCertificate, SSHKey, SSHKeyPair } from '@ssh/keys';
+import {
+  ConnectionLost,
+  DEFAULT_HOST_KEY_ALGORITHMS,
+  DisconnectError,
+  Transport,
+  UserauthClient,
+  type ClientKey,
+  type ClientMethod,
+  type TransportEvent,
+  type UserauthClientEvent,
+} from '@ssh/transport';
+import { SSHClient, overrides } from './client-handlers.ts';
+import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
+import { SSHConnection } from './connection.ts';
+import { createHostKeyVerifier, type HostKeyVerifier, type KnownHostsOption, type X509TrustedCertsOption } from './host-key-policy.ts';
+import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
+import { ClientSessions, SESSION_OPTION_NAMES, type SessionDefaults } from './client-sessions.ts';
+import { VERSION } from './version.ts';
+
+export interface SSHClientConnectionOptions extends SSHConnectionOptions, SessionDefaults {
+  /** Host to connect to (default 'localhost'); ignored with `sock`. */
+  readonly host?: string;
+  readonly port?: number;
+  /** Login name (default: the local user). */
+  readonly username?: string;
+  readonly password?: string;
+  /** Keys to authenticate with: paths, keys, key pairs; null or [] for none. Default: ~/.ssh/id_*. */
+  readonly clientKeys?: ClientKeysOption | null;
+  readonly passphrase?: string | Uint8Array;
+  /** Skip encrypted default keys for which no passphrase was given (default true). */
+  readonly ignoreEncrypted?: boolean;
+  readonly knownHosts?: KnownHostsOption;
+  readonly hostKeyAlias?: string;
+  readonly x509TrustedCerts?: X509TrustedCertsOption;
+  readonly x509TrustedCertPaths?: readonly string[];
+  readonly x509Purposes?: string | readonly string[];
+  readonly serverHostKeyAlgs?: string | readonly string[];
+  /** The software version in our identification string. */
+  readonly clientVersion?: string;
+  /** Seconds to establish the TCP connection (default: no limit beyond loginTimeout). */
+  readonly connectTimeout?: number | string;
+  /** ssh-agent socket: default SSH_AUTH_SOCK; null to not use an agent. */
+  readonly agentPath?: string | null;
+  readonly agentForwarding?: boolean;
+  /** Methods to try, in order ('publickey', 'keyboard-interactive', 'password', 'hostbased'). */
+  readonly preferredAuth?: string | readonly string[];
+  readonly publicKeyAuth?: boolean;
+  readonly passwordAuth?: boolean;
+  readonly kbdintAuth?: boolean;
+  readonly hostBasedAuth?: boolean;
+  readonly clientHostKeys?: ClientKeysOption;
+  readonly clientHost?: string;
+  readonly clientUsername?: string;
+  /** Makes the SSHClient whose callbacks this connection uses. */
+  readonly clientFactory?: () => SSHClient;
+  /** An already-connected socket to run SSH over instead of connecting. */
+  readonly sock?: net.Socket;
+  readonly localAddr?: readonly [host: string, port: number];
+  readonly family?: 4 | 6 | 0;
+  /** Where default keys and known_hosts live (default: the user's home directory). */
+  readonly homeDirectory?: string;
+}
+
+const CLIENT_OPTION_NAMES = [
+  ...CONNECTION_OPTION_NAMES,
+  ...SESSION_OPTION_NAMES,
+  'host',
+  'port',
+  'username',
+  'password',
+  'clientKeys',
+  'passphrase',
+  'ignoreEncrypted',
+  'knownHosts',
+  'hostKeyAlias',
+  'x509TrustedCerts',
+  'x509TrustedCertPaths',
+  'x509Purposes',
+  'serverHostKeyAlgs',
+  'clientVersion',
+  'connectTimeout',
+  'agentPath',
+  'agentForwarding',
+  'preferredAuth',
+  'publicKeyAuth',
+  'passwordAuth',
+  'kbdintAuth',
+  'hostBasedAuth',
+  'clientHostKeys',
+  'clientHost',
+  'clientUsername',
+  'clientFactory',
+  'sock',
+  'localAddr',
+  'family',
+  'homeDirectory',
+];
+
+interface Prepared {
+  readonly options: SSHClientConnectionOptions;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly keys: ClientKey[];
+  readonly agentSign: (key: SSHKey | SSHCertificate, algorithm: string, data: Uint8Array) => Promise<Uint8Array | null>;
+  readonly closeAgent: () => void;
+  readonly hostBased: { key: SSHKey | SSHKeyPair; clientHostName: string; clientUserName: string } | undefined;
+  readonly methods: ClientMethod[];
+  readonly client: SSHClient;
+}
+
+export class SSHClientConnection extends SSHConnection {
+  readonly client: SSHClient;
+  private readonly prepared: Prepared;
+  private readonly verifier: HostKeyVerifier;
+  private readonly auth: UserauthClient;
+  private readonly sessions: ClientSessions;
+  private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private readonly ready: Promise<void>;
+  private loginTimer: NodeJS.Timeout | undefined;
+
+  /** @internal Use connect(). */
+  constructor(socket: net.Socket, prepared: Prepared, verifier: HostKeyVerifier) {
+    const o = prepared.options;
+    const hostKeyAlgorithms =
+      o.serverHostKeyAlgs !== undefined
+        ? typeof o.serverHostKeyAlgs === 'string'
+          ? o.serverHostKeyAlgs.split(',')
+          : [...o.serverHostKeyAlgs]
+        : verifier.preferredAlgorithms(DEFAULT_HOST_KEY_ALGORITHMS);
+    const transport = new Transport({
+      role: 'client',
+      ...transportSettings(o),
+      hostKeyAlgorithms,
+      softwareVersion: o.clientVersion ?? `AsyncSSH_TS_${VERSION}`,
+    });
+    super(socket, transport, connectionSettings(o), 'client');
+    this.prepared = prepared;
+    this.verifier = verifier;
+    this.client = prepared.client;
+    this.ready = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
+    const c = this.client;
+    this.auth = new UserauthClient(transport, {
+      username: prepared.username,
+      keys: prepared.keys,
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(prepared.hostBased ? { hostBased: prepared.hostBased } : {}),
+      methods: prepared.methods,
+      publicKeyAuthRequested: overrides(c, 'publicKeyAuthRequested'),
+      passwordAuthRequested: overrides(c, 'passwordAuthRequested'),
+      kbdintAuthRequested: overrides(c, 'kbdintAuthRequested') || overrides(c, 'kbdintChallengeReceived'),
+    });
+    this.setExtraInfo('username', prepared.username);
+    this.setExtraInfo('host', prepared.host);
+    this.setExtraInfo('port', prepared.port);
+    this.sessions = new ClientSessions(this.mux, this, o, () => this.scheduleFlush());
+    const loginTimeout = seconds('loginTimeout', o.loginTimeout, 120);
+    if (loginTimeout > 0) {
+      this.loginTimer = setTimeout(() => this.failConnect(new ConnectionLost('login timeout expired')), loginTimeout * 1000);
+      this.loginTimer.unref();
+    }
+    this.client.connectionMade(this);
+    this.start();
+  }
+
+  /** @internal Resolves once authenticated. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  private failConnect(error: Error): void {
+    if (!this.isClosed) {
+      if (error instanceof DisconnectError) this.disconnect(error.reasonCode, error.reason);
+      else this.disconnect(DISCONNECT.BY_APPLICATION, error.message);
+    }
+    this.rejectReady(error);
+  }
+
+  private rejectReady(error: Error): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    const s = this.settle;
+    this.settle = undefined;
+    s?.reject(error);
+  }
+
+  protected handleTransportEvent(e: TransportEvent): void {
+    switch (e.type) {
+      case 'version':
+        this.setExtraInfo('serverVersion', e.peer.softwareVersion);
+        break;
+      case 'verify-host-key':
+        this.verifier.verify(e.hostKey, e.algorithm).then(
+          () => {
+            this.transport.resolveHostKey(e.id, true);
+            this.flush();
+          },
+          (err: Error) => this.failConnect(err),
+        );
+        return;
+      case 'kex-complete':
+        this.setExtraInfo('sendCipher', e.algorithms.cipherClientToServer);
+        this.setExtraInfo('recvCipher', e.algorithms.cipherServerToClient);
+        this.setExtraInfo('sendMac', e.algorithms.macClientToServer);
+        this.setExtraInfo('recvMac', e.algorithms.macServerToClient);
+        this.setExtraInfo('kex', e.algorithms.kex);
+        this.setExtraInfo('serverHostKeyAlgorithm', e.algorithms.hostKey);
+        break;
+      case 'debug':
+        this.client.debugMsgReceived(e.message, e.languageTag, e.alwaysDisplay);
+        break;
+      default:
+        break;
+    }
+    if (this.auth.handle(e)) this.drainAuth();
+    else if (e.type === 'message' && !this.authenticated) this.drainAuth();
+  }
+
+  private drainAuth(): void {
+    for (let a = this.auth.nextEvent(); a; a = this.auth.nextEvent()) this.authEvent(a);
+  }
+
+  private authEvent(a: UserauthClientEvent): void {
+    const c = this.client;
+    const answer = (id: number, value: Parameters<UserauthClient['resolve']>[1] | Promise<Parameters<UserauthClient['resolve']>[1]>): void => {
+      Promise.resolve(value).then(
+        (v) => {
+          this.auth.resolve(id, v);
+          this.drainAuth();
+          this.flush();
+        },
+        (err: unknown) => this.failConnect(err instanceof Error ? err : new Error(String(err))),
+      );
+    };
+    switch (a.type) {
+      case 'banner':
+        c.authBannerReceived(a.message, a.languageTag);
+        return;
+      case 'public-key-requested':
+        answer(a.id, Promise.resolve(c.publicKeyAuthRequested()));
+        return;
+      case 'sign':
+        answer(a.id, this.prepared.agentSign(a.publicKey, a.algorithm, a.data));
+        return;
+      case 'password-requested':
+        answer(a.id, Promise.resolve(c.passwordAuthRequested()));
+        return;
+      case 'password-change-requested':
+        answer(
+          a.id,
+          Promise.resolve(c.passwordChangeRequested(a.prompt, a.languageTag)).then((r) => (r ? { oldPassword: r[0], newPassword: r[1] } : null)),
+        );
+        return;
+      case 'password-changed':
+        c.passwordChanged();
+        return;
+      case 'password-change-failed':
+        c.passwordChangeFailed();
+        return;
+      case 'kbdint-requested':
+        answer(a.id, overrides(c, 'kbdintAuthRequested') ? Promise.resolve(c.kbdintAuthRequested()) : '');
+        return;
+      case 'kbdint-challenge':
+        answer(a.id, Promise.resolve(c.kbdintChallengeReceived(a.name, a.instruction, a.languageTag, a.prompts)).then((r) => (r ? [...r] : null)));
+        return;
+      case 'partial-success':
+        return;
+      case 'success':
+        this.authenticated = true;
+        if (this.loginTimer) clearTimeout(this.loginTimer);
+        this.setExtraInfo('authMethod', a.method);
+        c.authCompleted();
+        this.settle?.resolve();
+        this.settle = undefined;
+        return;
+      case 'failure':
+        this.failConnect(a.error);
+        return;
+    }
+  }
+
+  protected connectionClosed(error: Error | undefined): void {
+    this.prepared.closeAgent();
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.rejectReady(error ?? new ConnectionLost('connection closed before authentication completed'));
+    this.sessions.closeAll();
+    this.client.connectionLost(error);
+  }
+
+  protected channelOpenRequested(request: IncomingChannelOpen): void {
+    if (!this.sessions.acceptIncoming(request)) request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unexpected channel type ${request.type}`);
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  get createSession(): ClientSessions['createSession'] {
+    return this.sessions.createSession;
+  }
+
+  get openSession(): ClientSessions['openSession'] {
+    return this.sessions.openSession;
+  }
+
+  get createProcess(): ClientSessions['createProcess'] {
+    return this.sessions.createProcess;
+  }
+
+  get run(): ClientSessions['run'] {
+    return this.sessions.run;
+  }
+}
+
+async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {
+  checkOptionNames('connect()', options, CLIENT_OPTION_NAMES);
+  const host = options.host ?? 'localhost';
+  const port = options.port ?? 22;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, not ${port}`);
+  const username = options.username ?? os.userInfo().username;
+  const loaded = await loadClientKeys(options);
+  const preferred =
+    options.preferredAuth === undefined ? undefined : typeof options.preferredAuth === 'string' ? options.preferredAuth.split(',') : [...options.preferredAuth];
+  const methods = (preferred ?? ['hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
+    (m): m is ClientMethod =>
+      (m === 'hostbased' && options.hostBasedAuth !== false && loaded.hostBased !== undefined) ||
+      (m === 'publickey' && options.publicKeyAuth !== false) ||
+      (m === 'keyboard-interactive' && options.kbdintAuth !== false) ||
+      (m === 'password' && options.passwordAuth !== false),
+  );
+  return { options, host, port, username, ...loaded, methods, client: options.clientFactory ? options.clientFactory() : new SSHClient() };
+}
+
+function openSocket(options: SSHClientConnectionOptions, host: string, port: number): Promise<net.Socket> {
+  if (options.sock) return Promise.resolve(options.sock);
+  const timeout = seconds('connectTimeout', options.connectTimeout, 0);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({
+      host,
+      port,
+      ...(options.family ? { family: options.family } : {}),
+      ...(options.localAddr ? { localAddress: options.localAddr[0], localPort: options.localAddr[1] } : {}),
+    });
+    const timer = timeout > 0 ? setTimeout(() => fail(new ConnectionLost(`connection to ${host} port ${port} timed out`)), timeout * 1000) : undefined;
+    const fail = (err: Error): void => {
+      if (timer) clearTimeout(timer);
+      socket.destroy();
+      reject(err instanceof DisconnectError ? err : new ConnectionLost(`cannot connect to ${host} port ${port}: ${err.message}`, undefined, { cause: err }));
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      if (timer) clearTimeout(timer);
+      socket.off('error', fail);
+      if (options.tcpKeepalive !== false) socket.setKeepAlive(true);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * Connects, checks the server's host key, authenticates, and resolves with the connection.
+ * Rejects with HostKeyNotVerifiable, PermissionDenied, ConnectionLost, ... (DisconnectError).
+ */
+export async function connect(host?: string | SSHClientConnectionOptions, options: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
+  const opts: SSHClientConnectionOptions = typeof host === 'string' ? { ...options, host } : { ...host, ...options };
+  const prepared = await prepare(opts);
+  try {
+    const socket = await openSocket(opts, prepared.host, prepared.port);
+    const verifier = await createHostKeyVerifier({
+      host: prepared.host,
+      port: prepared.port,
+      ...(socket.remoteAddress ? { peerAddress: socket.remoteAddress } : {}),
+      ...(opts.hostKeyAlias !== undefined ? { hostKeyAlias: opts.hostKeyAlias } : {}),
+      ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}),
+      ...(opts.x509TrustedCerts !== undefined ? { x509TrustedCerts: opts.x509TrustedCerts } : {}),
+      ...(opts.x509TrustedCertPaths !== undefined ? { x509TrustedCertPaths: opts.x509TrustedCertPaths } : {}),
+      ...(opts.x509Purposes !== undefined ? { x509Purposes: opts.x509Purposes } : {}),
+      ...(opts.homeDirectory !== undefined ? { homeDirectory: opts.homeDirectory } : {}),
+      ...hostKeyHooks(prepared.client),
+    });
+    const conn = new SSHClientConnection(socket, prepared, verifier);
+    await conn.whenReady();
+    return conn;
+  } catch (err) {
+    prepared.closeAgent();
+    throw err;
+  }
+}
+
+function hostKeyHooks(client: SSHClient) {
+  return {
+    ...(overrides(client, 'validateHostPublicKey') ? { validateHostPublicKey: client.validateHostPublicKey.bind(client) } : {}),
+    ...(overrides(client, 'validateHostCaKey') ? { validateHostCaKey: client.validateHostCaKey.bind(client) } : {}),
+  };
+}
+
+export { SSHClient, SSHKey, SSHKeyPair, SSHCertificate };

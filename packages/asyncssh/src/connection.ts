@@ -1,0 +1,239 @@
+/**
+ * SSHConnection: what client and server connections share. It wires a Node socket to the
+ * transport machine (driveTransport), the connection multiplexer on top of it once the user is
+ * authenticated, keepalive probes, and the close/abort/waitClosed/`await using` lifecycle.
+ * @module
+ */
+
+import type { Socket } from 'node:net';
+import { ConnectionMux, type IncomingChannelOpen, type IncomingGlobalRequest } from '@ssh/connection';
+import { ConnectionLost, DisconnectError, type Transport, type TransportEvent } from '@ssh/transport';
+import { driveTransport, type SocketDriver } from '@ssh/transport/node';
+import { DISCONNECT } from '@ssh/wire';
+import { logFor, type SSHLogger } from './logging.ts';
+
+export interface ConnectionSettings {
+  readonly keepaliveInterval: number;
+  readonly keepaliveCountMax: number;
+  readonly windowSize: number;
+  readonly maxPacketSize: number;
+  readonly rekeyCheckMs?: number;
+}
+
+export abstract class SSHConnection {
+  readonly logger: SSHLogger;
+  protected readonly socket: Socket;
+  protected readonly transport: Transport;
+  protected readonly mux: ConnectionMux;
+  private driver: SocketDriver | undefined;
+  private flushQueued = false;
+  private closedError: Error | undefined;
+  private isClosedFlag = false;
+  private readonly closeWaiters: ((value: void) => void)[] = [];
+  private readonly extraInfo = new Map<string, unknown>();
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private keepaliveMisses = 0;
+  private keepaliveInterval: number;
+  private keepaliveCountMax: number;
+  private receivedSinceTick = false;
+  /** Set once user authentication succeeded: connection-layer messages are handled from then on. */
+  protected authenticated = false;
+
+  protected constructor(socket: Socket, transport: Transport, settings: ConnectionSettings, kind: 'client' | 'server') {
+    this.socket = socket;
+    this.transport = transport;
+    this.logger = logFor(kind);
+    this.keepaliveInterval = settings.keepaliveInterval;
+    this.keepaliveCountMax = settings.keepaliveCountMax;
+    this.mux = new ConnectionMux({
+      send: (payload) => this.sendPayload(payload),
+      fail: (error) => this.fail(error),
+      onChannelOpen: (request) => this.channelOpenRequested(request),
+      onGlobalRequest: (request) => this.globalRequested(request),
+      windowSize: settings.windowSize,
+      maxPacketSize: settings.maxPacketSize,
+    });
+    this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
+    this.extraInfo.set('sockname', [socket.localAddress, socket.localPort]);
+    this.extraInfo.set('socket', socket);
+    socket.setNoDelay(true);
+    socket.on('data', () => {
+      this.receivedSinceTick = true;
+    });
+  }
+
+  /** Starts driving the socket; subclasses call this at the end of their constructor. */
+  protected start(rekeyCheckMs = 60_000): void {
+    this.driver = driveTransport(this.socket, this.transport, {
+      onEvent: (e) => this.transportEvent(e),
+      onClose: (error) => this.closed(error),
+      rekeyCheckMs,
+    });
+    this.setKeepalive(this.keepaliveInterval, this.keepaliveCountMax);
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  /** Sends a payload and flushes once the current tick's writes are done. */
+  protected sendPayload(payload: Uint8Array): void {
+    if (this.transport.isClosed) return;
+    this.transport.send(payload);
+    this.scheduleFlush();
+  }
+
+  protected scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.driver?.flush();
+    });
+  }
+
+  protected flush(): void {
+    this.driver?.flush();
+  }
+
+  private transportEvent(e: TransportEvent): void {
+    if (e.type === 'message' && this.authenticated && this.mux.handle(e.payload)) return;
+    if (e.type === 'debug') this.logger.debug1(`peer debug: ${e.message}`);
+    if (e.type === 'disconnect') {
+      this.logger.info(`${e.byPeer ? 'peer disconnected' : 'disconnected'}: ${e.error.message}`);
+      return;
+    }
+    this.handleTransportEvent(e);
+  }
+
+  /** The peer broke the connection protocol. */
+  protected fail(error: DisconnectError): void {
+    if (this.transport.isClosed) return;
+    this.logger.info(`protocol error: ${error.message}`);
+    this.transport.disconnect(error.reasonCode, error.reason);
+    this.flush();
+    this.closed(error);
+  }
+
+  private closed(error: Error | undefined): void {
+    if (this.isClosedFlag) return;
+    this.isClosedFlag = true;
+    this.closedError = error;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    this.mux.teardown(error ?? new ConnectionLost('connection closed'));
+    this.socket.destroy();
+    this.connectionClosed(error);
+    for (const w of this.closeWaiters.splice(0)) w();
+  }
+
+  /** Subclasses: every transport event not handled here (host keys, auth, ...). */
+  protected abstract handleTransportEvent(e: TransportEvent): void;
+  /** Subclasses: the connection ended (error undefined when we closed it cleanly). */
+  protected abstract connectionClosed(error: Error | undefined): void;
+  /** Subclasses: a channel open from the peer (only after authentication). */
+  protected abstract channelOpenRequested(request: IncomingChannelOpen): void;
+  /** Subclasses: a global request from the peer. */
+  protected globalRequested(request: IncomingGlobalRequest): void {
+    request.reply(false);
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /** Information about the connection: 'peername', 'sockname', 'socket', 'username', 'serverVersion', 'clientVersion', 'sendCipher', ... */
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
+    return this.extraInfo.has(name) ? (this.extraInfo.get(name) as V) : defaultValue;
+  }
+
+  /** @internal */
+  setExtraInfo(name: string, value: unknown): void {
+    this.extraInfo.set(name, value);
+  }
+
+  /** Sends an SSH_MSG_DEBUG. */
+  sendDebug(message: string, alwaysDisplay = false, lang = 'en-US'): void {
+    if (this.transport.isClosed) return;
+    this.transport.sendDebug(message, alwaysDisplay, lang);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Keepalive probes (keepalive@openssh.com) every `interval` seconds without traffic from the
+   * peer; after `countMax` unanswered probes the connection is dropped. 0 disables.
+   */
+  setKeepalive(interval?: number, countMax?: number): void {
+    if (interval !== undefined) this.keepaliveInterval = interval;
+    if (countMax !== undefined) this.keepaliveCountMax = countMax;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    if (this.keepaliveInterval <= 0 || this.isClosedFlag) return;
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.keepaliveInterval * 1000);
+    this.keepaliveTimer.unref();
+  }
+
+  private keepaliveTick(): void {
+    if (this.receivedSinceTick) {
+      this.receivedSinceTick = false;
+      this.keepaliveMisses = 0;
+      return;
+    }
+    if (this.keepaliveMisses >= this.keepaliveCountMax) {
+      this.logger.info('keepalive timeout');
+      this.transport.disconnect(DISCONNECT.CONNECTION_LOST, 'keepalive timeout');
+      this.flush();
+      this.closed(new ConnectionLost('keepalive timeout'));
+      return;
+    }
+    this.keepaliveMisses++;
+    if (this.authenticated) {
+      this.mux.globalRequest('keepalive@openssh.com', { type: 'keepalive@openssh.com' }, () => {
+        this.keepaliveMisses = 0;
+      });
+    } else {
+      this.transport.sendIgnore();
+    }
+    this.scheduleFlush();
+  }
+
+  /** Sends a disconnect with a reason code and closes. */
+  disconnect(code: number, reason: string, lang = 'en-US'): void {
+    if (!this.transport.isClosed) {
+      this.transport.disconnect(code, reason, lang);
+      this.flush();
+    }
+    this.socket.end();
+    this.closed(undefined);
+  }
+
+  /** Closes the connection cleanly (SSH_MSG_DISCONNECT by application). */
+  close(): void {
+    this.disconnect(DISCONNECT.BY_APPLICATION, 'disconnected by application');
+  }
+
+  /** Drops the connection at once, without a disconnect message. */
+  abort(): void {
+    this.socket.destroy();
+    this.closed(new ConnectionLost('connection aborted'));
+  }
+
+  /** Resolves once the connection has closed. */
+  waitClosed(): Promise<void> {
+    if (this.isClosedFlag) return Promise.resolve();
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  /** True once closed. */
+  get isClosed(): boolean {
+    return this.isClosedFlag;
+  }
+
+  /** The error the connection ended with, if any. */
+  get closeError(): Error | undefined {
+    return this.closedError;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.waitClosed();
+  }
+}
+
+export { DisconnectError };

@@ -1,0 +1,291 @@
+/**
+ * SSHChannel: the application's side of one channel, as AsyncSSH's SSHChannel. It turns the
+ * multiplexer's callbacks into calls on a session object (connectionMade, dataReceived,
+ * eofReceived, pauseWriting/resumeWriting, connectionLost), decodes text with the channel's
+ * encoding, and gives writes, EOF, close, pause/resume of reading and write-buffer limits.
+ * RFC 4254 §5.
+ * @module
+ */
+
+import { EXTENDED_DATA } from '@ssh/wire';
+import type { Channel, ChannelHandler } from '../mux/channel.ts';
+import { ChannelClosedError } from '../errors.ts';
+import { checkEncoding, encodeText, textDecoder } from './text.ts';
+
+/** Text (with an encoding) or bytes (encoding null). */
+export type ChannelData = string | Uint8Array;
+
+/** The callbacks every session object may implement (AsyncSSH's SSHSession). */
+export interface SSHSession<T extends ChannelData = ChannelData> {
+  connectionMade?(channel: SSHChannel<T>): void;
+  connectionLost?(error: Error | undefined): void;
+  sessionStarted?(): void;
+  dataReceived?(data: T, datatype: number | undefined): void;
+  /** Return true to keep our side open; otherwise our side sends EOF too (asyncio's rule). */
+  eofReceived?(): boolean | void;
+  pauseWriting?(): void;
+  resumeWriting?(): void;
+}
+
+/** What a channel needs from its connection. */
+export interface ChannelConnection {
+  getExtraInfo(name: string): unknown;
+}
+
+export interface SSHChannelOptions {
+  /** 'utf-8' (default) or another TextDecoder label; null for bytes. */
+  readonly encoding?: string | null;
+  /** 'strict' (default) throws on undecodable input; 'replace' substitutes U+FFFD. */
+  readonly errors?: 'strict' | 'replace';
+  /** @internal The window reopens only through consume() (stream sessions), not on delivery. */
+  readonly manualWindow?: boolean;
+}
+
+export class SSHChannel<T extends ChannelData = ChannelData> {
+  protected readonly connection: ChannelConnection;
+  protected session: SSHSession<T> | undefined;
+  protected chan: Channel | undefined;
+  readonly encoding: string | null;
+  readonly errors: 'strict' | 'replace';
+
+  private readonly extraInfo = new Map<string, unknown>();
+  private readonly decoders = new Map<number, InstanceType<typeof TextDecoder>>();
+  private paused = false;
+  private readonly pausedData: { data: Uint8Array; datatype: number | undefined }[] = [];
+  private pausedEof = false;
+  /** When false, the reader calls `consume()` itself as it takes data (stream sessions). */
+  private autoConsume = true;
+  private closeError: Error | undefined;
+  private closed = false;
+  private readonly closeWaiters: (() => void)[] = [];
+  private writeHigh = 1024 * 1024;
+  private writeLow = 256 * 1024;
+  private writingPaused = false;
+
+  constructor(connection: ChannelConnection, options: SSHChannelOptions = {}) {
+    this.connection = connection;
+    this.encoding = options.encoding === undefined ? 'utf-8' : options.encoding;
+    checkEncoding(this.encoding);
+    this.errors = options.errors ?? 'strict';
+    this.autoConsume = options.manualWindow !== true;
+  }
+
+  /** The multiplexer handler for this channel: pass it to openChannel/accept. */
+  get handler(): ChannelHandler {
+    return {
+      onOpen: (channel) => this.attach(channel),
+      onOpenFailed: () => undefined,
+      onData: (data, datatype) => this.receive(data, datatype),
+      onEof: () => this.receiveEof(),
+      onRequest: (type, request, wantReply) => this.handleRequest(type, request, wantReply),
+      onWritable: () => this.checkResumeWriting(),
+      onClose: (error) => this.finish(error),
+    };
+  }
+
+  /** @internal Binds the open channel and starts the session. */
+  attach(channel: Channel): void {
+    this.chan = channel;
+    channel.setWriteLimits(this.writeHigh, this.writeLow);
+  }
+
+  /** @internal */
+  setSession(session: SSHSession<T>): void {
+    this.session = session;
+  }
+
+  /** The multiplexer channel (undefined until open). */
+  get muxChannel(): Channel | undefined {
+    return this.chan;
+  }
+
+  // ------------------------------------------------------------------ info
+
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
+    if (this.extraInfo.has(name)) return this.extraInfo.get(name) as V;
+    const v = this.connection.getExtraInfo(name);
+    return v === undefined ? defaultValue : (v as V);
+  }
+
+  setExtraInfo(info: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(info)) this.extraInfo.set(k, v);
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  protected encode(data: T | ChannelData): Uint8Array {
+    if (typeof data === 'string') {
+      if (this.encoding === null) throw new TypeError('this channel carries bytes: write a Uint8Array');
+      return encodeText(data, this.encoding);
+    }
+    if (!(data instanceof Uint8Array)) throw new TypeError('write() takes a string or a Uint8Array');
+    return data;
+  }
+
+  /** Writes data (`datatype` 1 for stderr); pauseWriting() fires above the high-water mark. */
+  write(data: T, datatype?: number): void {
+    const chan = this.requireOpen();
+    const bytes = this.encode(data);
+    if (bytes.length === 0) return;
+    if (!chan.write(bytes, datatype) && !this.writingPaused) {
+      this.writingPaused = true;
+      this.session?.pauseWriting?.();
+    }
+  }
+
+  writelines(lines: Iterable<T>, datatype?: number): void {
+    for (const line of lines) this.write(line, datatype);
+  }
+
+  /** Writes to stderr (extended data type 1). */
+  writeStderr(data: T): void {
+    this.write(data, EXTENDED_DATA.STDERR);
+  }
+
+  writeEof(): void {
+    this.chan?.writeEof();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  getWriteBufferSize(): number {
+    return this.chan?.writeBufferSize ?? 0;
+  }
+
+  /** Sets when pauseWriting (above `high`) and resumeWriting (at or below `low`) fire. */
+  setWriteBufferLimits(high?: number, low?: number): void {
+    const h = high ?? (low === undefined ? 64 * 1024 : 4 * low);
+    const l = low ?? Math.floor(h / 4);
+    if (!(h >= l && l >= 0)) throw new RangeError(`bad write buffer limits: high ${h}, low ${l}`);
+    this.writeHigh = h;
+    this.writeLow = l;
+    this.chan?.setWriteLimits(h, l);
+  }
+
+  private checkResumeWriting(): void {
+    if (this.writingPaused) {
+      this.writingPaused = false;
+      this.session?.resumeWriting?.();
+    }
+  }
+
+  /** True while writes are above the high-water mark (used by drain()). */
+  get isWritingPaused(): boolean {
+    return this.writingPaused;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  pauseReading(): void {
+    this.paused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (!this.paused && this.pausedData.length > 0) {
+      const { data, datatype } = this.pausedData.shift() as { data: Uint8Array; datatype: number | undefined };
+      this.deliver(data, datatype);
+    }
+    if (!this.paused && this.pausedEof) {
+      this.pausedEof = false;
+      this.deliverEof();
+    }
+  }
+
+  /** @internal Reopens the receive window for bytes the reader took (stream sessions). */
+  consume(bytes: number): void {
+    this.chan?.consume(bytes);
+  }
+
+  private receive(data: Uint8Array, datatype: number | undefined): void {
+    if (this.paused) {
+      // The window is not reopened for data that waits here: the peer stops when it is full.
+      this.pausedData.push({ data: data.slice(), datatype });
+      return;
+    }
+    this.deliver(data, datatype);
+  }
+
+  private deliver(data: Uint8Array, datatype: number | undefined): void {
+    const session = this.session;
+    if (session?.dataReceived) session.dataReceived(this.decode(data, datatype) as T, datatype);
+    if (this.autoConsume) this.chan?.consume(data.length);
+  }
+
+  protected decode(data: Uint8Array, datatype: number | undefined): ChannelData {
+    if (this.encoding === null) return data;
+    const key = datatype ?? 0;
+    let decoder = this.decoders.get(key);
+    if (!decoder) {
+      decoder = textDecoder(this.encoding, this.errors);
+      this.decoders.set(key, decoder);
+    }
+    return decoder.decode(data, { stream: true });
+  }
+
+  private receiveEof(): void {
+    if (this.paused) {
+      this.pausedEof = true;
+      return;
+    }
+    this.deliverEof();
+  }
+
+  private deliverEof(): void {
+    const keepOpen = this.session?.eofReceived?.();
+    if (keepOpen !== true && this.chan && !this.chan.isWriteClosed) this.chan.writeEof();
+  }
+
+  /** @internal Channel requests, for subclasses; the base refuses them all. */
+  protected handleRequest(_type: string, _request: unknown, _wantReply: boolean): boolean | Promise<boolean> {
+    return false;
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /** Closes after pending output is sent. */
+  close(): void {
+    this.chan?.close();
+  }
+
+  /** Closes now, discarding pending output. */
+  abort(): void {
+    this.chan?.abort();
+  }
+
+  isClosing(): boolean {
+    return this.closed || this.chan === undefined || this.chan.state === 'closing' || this.chan.state === 'closed';
+  }
+
+  /** Resolves once the channel is fully closed. */
+  waitClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  /** The error the channel ended with (undefined for a clean close or while open). */
+  get closedWith(): Error | undefined {
+    return this.closeError;
+  }
+
+  protected finish(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = error;
+    this.onFinish(error);
+    this.session?.connectionLost?.(error);
+    for (const w of this.closeWaiters.splice(0)) w();
+  }
+
+  /** Hook for subclasses, before the session hears connectionLost. */
+  protected onFinish(_error: Error | undefined): void {}
+
+  protected requireOpen(): Channel {
+    const chan = this.chan;
+    if (!chan || chan.isWriteClosed) throw new ChannelClosedError(chan ? 'channel is closing' : 'channel is not open');
+    return chan;
+  }
+}

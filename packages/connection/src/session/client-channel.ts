@@ -1,0 +1,222 @@
+/**
+ * SSHClientChannel: the client side of a session channel. RFC 4254 §6: env, pty-req, exec /
+ * shell / subsystem with want-reply, window-change, signal, break (RFC 4335), and the server's
+ * exit-status, exit-signal and xon-xoff requests.
+ * @module
+ */
+
+import { CHANNEL_OPEN_FAILURE, type ChannelRequestBody, type PtyMode } from '@ssh/wire';
+import { ChannelClosedError, ChannelOpenError } from '../errors.ts';
+import type { Channel } from '../mux/channel.ts';
+import { SSHChannel, type ChannelData, type ChannelConnection, type SSHChannelOptions, type SSHSession } from './channel.ts';
+import { encodeEnv, type Environment } from './env.ts';
+
+/** AsyncSSH's SSHClientSession: the callbacks of a client session. */
+export interface SSHClientSession<T extends ChannelData = ChannelData> extends SSHSession<T> {
+  xonXoffRequested?(clientCanDo: boolean): void;
+  exitStatusReceived?(status: number): void;
+  exitSignalReceived?(signal: string, coreDumped: boolean, message: string, lang: string): void;
+}
+
+/** The terminal size: columns, rows, and optionally pixels. */
+export type TermSize = readonly [width: number, height: number, pixelWidth?: number, pixelHeight?: number];
+
+export interface SessionRequest {
+  /** exec this command (else a shell, or `subsystem`). */
+  readonly command?: string | undefined;
+  readonly subsystem?: string | undefined;
+  readonly env?: Environment | undefined;
+  /** Environment variables to pass from `localEnv` by name or pattern (AsyncSSH send_env). */
+  readonly sendEnv?: readonly string[] | undefined;
+  readonly localEnv?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Request a pty of this terminal type. */
+  readonly termType?: string | undefined;
+  readonly termSize?: TermSize | undefined;
+  /** PTY modes by opcode (PTY_MODE). */
+  readonly termModes?: Readonly<Record<number, number>> | undefined;
+  /** Force (true) or refuse (false) a pty; 'auto' asks for one only with a termType. */
+  readonly requestPty?: boolean | 'force' | 'auto' | undefined;
+  readonly agentForwarding?: boolean | undefined;
+  readonly x11Forwarding?: boolean | undefined;
+}
+
+/** POSIX signal numbers, for `returncode` of a process killed by a signal (as AsyncSSH). */
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, ABRT: 6, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15,
+};
+
+export interface ExitSignal {
+  readonly signal: string;
+  readonly coreDumped: boolean;
+  readonly message: string;
+  readonly lang: string;
+}
+
+export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHChannel<T> {
+  private exitStatus: number | undefined;
+  private exitSignal: ExitSignal | undefined;
+  private env: Environment = {};
+  private command: string | undefined;
+  private subsystem: string | undefined;
+  private readonly exitWaiters: (() => void)[] = [];
+
+  constructor(connection: ChannelConnection, options: SSHChannelOptions = {}) {
+    super(connection, options);
+  }
+
+  protected declare session: SSHClientSession<T> | undefined;
+
+  /**
+   * Runs the session setup on an open channel: env, agent forwarding, pty, then exec / shell /
+   * subsystem. Rejects with ChannelOpenError (REQUEST_PTY_FAILED, REQUEST_SESSION_FAILED) as
+   * AsyncSSH does; the channel is closed then.
+   */
+  async start(channel: Channel, session: SSHClientSession<T>, request: SessionRequest): Promise<void> {
+    this.attach(channel);
+    this.setSession(session);
+    this.command = request.command;
+    this.subsystem = request.subsystem;
+    this.env = { ...request.env };
+    session.connectionMade?.(this);
+    const envPairs = encodeEnv(request.env, request.sendEnv, request.localEnv);
+    for (const [name, value] of envPairs) channel.sendRequest('env', { type: 'env', name, value });
+    if (request.agentForwarding) channel.sendRequest('auth-agent-req@openssh.com', { type: 'auth-agent-req@openssh.com' });
+    const wantPty = request.requestPty === 'force' || request.requestPty === true || ((request.requestPty ?? 'auto') === 'auto' && request.termType !== undefined && request.termType !== '');
+    if (wantPty) {
+      const [width, height, pixelWidth, pixelHeight] = request.termSize ?? [80, 24, 0, 0];
+      const modes: PtyMode[] = Object.entries(request.termModes ?? {}).map(([k, v]) => [Number(k), v]);
+      const ok = await this.request('pty-req', {
+        type: 'pty-req',
+        term: request.termType ?? 'xterm',
+        widthChars: width,
+        heightRows: height,
+        widthPixels: pixelWidth ?? 0,
+        heightPixels: pixelHeight ?? 0,
+        modes,
+      });
+      if (!ok) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_PTY_FAILED, 'PTY request failed');
+    }
+    const body: ChannelRequestBody =
+      request.command !== undefined
+        ? { type: 'exec', command: new TextEncoder().encode(request.command) }
+        : request.subsystem !== undefined
+          ? { type: 'subsystem', name: request.subsystem }
+          : { type: 'shell' };
+    if (!(await this.request(body.type, body))) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_SESSION_FAILED, 'Session request failed');
+    session.sessionStarted?.();
+  }
+
+  private failStart(code: number, reason: string): ChannelOpenError {
+    this.chan?.close();
+    return new ChannelOpenError(code, reason);
+  }
+
+  private request(type: string, body: ChannelRequestBody): Promise<boolean> {
+    const chan = this.chan;
+    if (!chan) return Promise.resolve(false);
+    return new Promise((resolve) => chan.sendRequest(type, body, resolve));
+  }
+
+  protected override handleRequest(type: string, request: unknown): boolean {
+    const session = this.session;
+    switch (type) {
+      case 'exit-status': {
+        const r = request as { exitStatus: number };
+        this.exitStatus ??= r.exitStatus;
+        session?.exitStatusReceived?.(r.exitStatus);
+        this.wakeExit();
+        return true;
+      }
+      case 'exit-signal': {
+        const r = request as { signal: string; coreDumped: boolean; errorMessage: string; languageTag: string };
+        this.exitSignal ??= { signal: r.signal, coreDumped: r.coreDumped, message: r.errorMessage, lang: r.languageTag };
+        session?.exitSignalReceived?.(r.signal, r.coreDumped, r.errorMessage, r.languageTag);
+        this.wakeExit();
+        return true;
+      }
+      case 'xon-xoff':
+        session?.xonXoffRequested?.((request as { clientCanDo: boolean }).clientCanDo);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private wakeExit(): void {
+    for (const w of this.exitWaiters.splice(0)) w();
+  }
+
+  // ------------------------------------------------------------------ info
+
+  getEnvironment(): Environment {
+    return { ...this.env };
+  }
+
+  getCommand(): string | undefined {
+    return this.command;
+  }
+
+  getSubsystem(): string | undefined {
+    return this.subsystem;
+  }
+
+  /** The exit status the server reported; -1 when it reported a signal instead; undefined before exit. */
+  getExitStatus(): number | undefined {
+    if (this.exitStatus !== undefined) return this.exitStatus;
+    return this.exitSignal !== undefined || this.muxChannel?.state === 'closed' ? -1 : undefined;
+  }
+
+  getExitSignal(): ExitSignal | undefined {
+    return this.exitSignal;
+  }
+
+  /** AsyncSSH's returncode: the exit status, or minus the signal number. */
+  getReturncode(): number | undefined {
+    if (this.exitStatus !== undefined) return this.exitStatus;
+    if (this.exitSignal) return -(SIGNAL_NUMBERS[this.exitSignal.signal] ?? 0);
+    return this.muxChannel?.state === 'closed' ? -1 : undefined;
+  }
+
+  // ------------------------------------------------------------------ requests to the server
+
+  changeTerminalSize(width: number, height: number, pixelWidth = 0, pixelHeight = 0): void {
+    this.requireOpenForRequests().sendRequest('window-change', { type: 'window-change', widthChars: width, heightRows: height, widthPixels: pixelWidth, heightPixels: pixelHeight });
+  }
+
+  /** RFC 4335 break, `msec` long. */
+  sendBreak(msec: number): void {
+    this.requireOpenForRequests().sendRequest('break', { type: 'break', breakLength: msec });
+  }
+
+  /** RFC 4254 §6.9 signal, by name without "SIG" ('TERM'); numbers map through SIGNAL_NUMBERS. */
+  sendSignal(signal: string | number): void {
+    let name = typeof signal === 'number' ? Object.keys(SIGNAL_NUMBERS).find((k) => SIGNAL_NUMBERS[k] === signal) : signal.replace(/^SIG/, '');
+    if (name === undefined) throw new RangeError(`unknown signal number ${signal}`);
+    name = name.toUpperCase();
+    this.requireOpenForRequests().sendRequest('signal', { type: 'signal', signal: name });
+  }
+
+  terminate(): void {
+    this.sendSignal('TERM');
+  }
+
+  kill(): void {
+    this.sendSignal('KILL');
+  }
+
+  private requireOpenForRequests(): Channel {
+    const chan = this.chan;
+    if (!chan || chan.state === 'closed' || chan.state === 'closing') throw new ChannelClosedError('channel is not open');
+    return chan;
+  }
+
+  /** Resolves once exit-status or exit-signal arrived, or the channel closed. */
+  waitExit(): Promise<void> {
+    if (this.exitStatus !== undefined || this.exitSignal !== undefined || this.muxChannel?.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  protected override onFinish(): void {
+    this.wakeExit();
+  }
+}

@@ -1,0 +1,25 @@
+export { SSHChannel, type SSHSession, type ChannelData, type ChannelConnection, type SSHChannelOptions } from './channel.ts';
+export {
+  SSHClientChannel,
+  SIGNAL_NUMBERS,
+  type SSHClientSession,
+  type SessionRequest,
+  type TermSize,
+  type ExitSignal,
+} from './client-channel.ts';
+export { SSHServerChannel, type SSHServerSession, type ServerChannelPolicy } from './server-channel.ts';
+export { StreamSession, type StreamOptions } from './stream-session.ts';
+export { SSHClientProcess, type RedirectOptions, type WaitOptions } from './client-process.ts';
+export { SSHServerProcess, ServerProcessSession, type ProcessFactory, type ServerProcessOptions } from './server-process.ts';
+export {
+  SSHCompletedProcess,
+  ProcessError,
+  ProcessTimeoutError,
+  BreakReceived,
+  SignalReceived,
+  TerminalSizeChanged,
+  type ProcessResult,
+} from './process-errors.ts';
+export { pump, collect, discard, type RedirectSource, type RedirectSink, type WritableLike, type PipeMode } from './redirect.ts';
+export { encodeEnv, type Environment } from './env.ts';
+export { checkEncoding, encodeText } from './text.ts';

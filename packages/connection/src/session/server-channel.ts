@@ -1,0 +1,210 @@
+/**
+ * SSHServerChannel: the server side of a session channel. RFC 4254 §6: env, pty-req, one of
+ * exec / shell / subsystem, window-change, signal, break (RFC 4335), agent forwarding requests,
+ * and exit-status / exit-signal when the session ends.
+ * @module
+ */
+
+import type { PtyMode } from '@ssh/wire';
+import { SSHChannel, type ChannelData, type ChannelConnection, type SSHChannelOptions, type SSHSession } from './channel.ts';
+import { decodeEnvValue } from './env.ts';
+import type { TermSize } from './client-channel.ts';
+
+/** AsyncSSH's SSHServerSession: the callbacks of a server session. Requests refused by default. */
+export interface SSHServerSession<T extends ChannelData = ChannelData> extends SSHSession<T> {
+  /** A pty: accept with true. `termModes` maps PTY_MODE opcodes to values. */
+  ptyRequested?(termType: string, termSize: TermSize, termModes: Readonly<Record<number, number>>): boolean | Promise<boolean>;
+  shellRequested?(): boolean | Promise<boolean>;
+  execRequested?(command: string): boolean | Promise<boolean>;
+  subsystemRequested?(subsystem: string): boolean | Promise<boolean>;
+  breakReceived?(msec: number): boolean;
+  signalReceived?(signal: string): void;
+  terminalSizeChanged?(width: number, height: number, pixelWidth: number, pixelHeight: number): void;
+}
+
+export interface ServerChannelPolicy {
+  /** Accept agent forwarding requests (the connection sets the agent path). */
+  readonly agentForwarding?: (channel: SSHServerChannel) => boolean | Promise<boolean>;
+  /** Accept environment variables by name (default: all). */
+  readonly acceptEnv?: (name: string) => boolean;
+}
+
+export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHChannel<T> {
+  protected declare session: SSHServerSession<T> | undefined;
+  private readonly policy: ServerChannelPolicy;
+  private readonly env: Record<string, string | Uint8Array> = {};
+  private command: string | undefined;
+  private subsystem: string | undefined;
+  private termType: string | undefined;
+  private termSize: [number, number, number, number] = [0, 0, 0, 0];
+  private termModes: Record<number, number> = {};
+  private started = false;
+  private agentPath: string | undefined;
+  private x11Display: string | undefined;
+  private exited = false;
+
+  constructor(connection: ChannelConnection, policy: ServerChannelPolicy = {}, options: SSHChannelOptions = {}) {
+    super(connection, options);
+    this.policy = policy;
+  }
+
+  /** Binds a session object; its connectionMade runs now. */
+  bindSession(session: SSHServerSession<T>): void {
+    this.setSession(session);
+    session.connectionMade?.(this);
+  }
+
+  protected override async handleRequest(type: string, request: unknown): Promise<boolean> {
+    const session = this.session;
+    if (!session) return false;
+    switch (type) {
+      case 'env': {
+        const r = request as { name: string; value: Uint8Array };
+        if (this.started || (this.policy.acceptEnv && !this.policy.acceptEnv(r.name))) return false;
+        this.env[r.name] = decodeEnvValue(r.value);
+        return true;
+      }
+      case 'pty-req': {
+        const r = request as { term: string; widthChars: number; heightRows: number; widthPixels: number; heightPixels: number; modes: PtyMode[] };
+        if (this.started || this.termType !== undefined) return false;
+        const modes: Record<number, number> = {};
+        for (const [op, value] of r.modes) modes[op] = value;
+        const size: [number, number, number, number] = [r.widthChars, r.heightRows, r.widthPixels, r.heightPixels];
+        const ok = (await session.ptyRequested?.(r.term, size, modes)) === true;
+        if (ok) {
+          this.termType = r.term;
+          this.termSize = size;
+          this.termModes = modes;
+        }
+        return ok;
+      }
+      case 'shell':
+      case 'exec':
+      case 'subsystem':
+        return this.startRequest(type, request);
+      case 'window-change': {
+        const r = request as { widthChars: number; heightRows: number; widthPixels: number; heightPixels: number };
+        this.termSize = [r.widthChars, r.heightRows, r.widthPixels, r.heightPixels];
+        session.terminalSizeChanged?.(r.widthChars, r.heightRows, r.widthPixels, r.heightPixels);
+        return true;
+      }
+      case 'signal':
+        session.signalReceived?.((request as { signal: string }).signal);
+        return true;
+      case 'break':
+        return session.breakReceived?.((request as { breakLength: number }).breakLength) === true;
+      case 'auth-agent-req@openssh.com':
+        return this.policy.agentForwarding ? (await this.policy.agentForwarding(this)) === true : false;
+      default:
+        return false;
+    }
+  }
+
+  private async startRequest(type: 'shell' | 'exec' | 'subsystem', request: unknown): Promise<boolean> {
+    const session = this.session;
+    if (this.started || !session) return false;
+    this.started = true;
+    let ok: boolean;
+    try {
+      if (type === 'shell') ok = (await session.shellRequested?.()) === true;
+      else if (type === 'exec') {
+        const command = new TextDecoder('utf-8').decode((request as { command: Uint8Array }).command);
+        this.command = command;
+        ok = (await session.execRequested?.(command)) === true;
+      } else {
+        this.subsystem = (request as { name: string }).name;
+        ok = (await session.subsystemRequested?.(this.subsystem)) === true;
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      this.started = false;
+      this.command = undefined;
+      this.subsystem = undefined;
+      return false;
+    }
+    // The reply goes out before the session starts, so its first output follows the success.
+    queueMicrotask(() => session.sessionStarted?.());
+    return true;
+  }
+
+  // ------------------------------------------------------------------ info
+
+  getEnvironment(): Readonly<Record<string, string | Uint8Array>> {
+    return { ...this.env };
+  }
+
+  getCommand(): string | undefined {
+    return this.command;
+  }
+
+  getSubsystem(): string | undefined {
+    return this.subsystem;
+  }
+
+  getTerminalType(): string | undefined {
+    return this.termType;
+  }
+
+  getTerminalSize(): readonly [width: number, height: number, pixelWidth: number, pixelHeight: number] {
+    return this.termSize;
+  }
+
+  getTerminalMode(mode: number): number | undefined {
+    return this.termModes[mode];
+  }
+
+  getTerminalModes(): Readonly<Record<number, number>> {
+    return { ...this.termModes };
+  }
+
+  getX11Display(): string | undefined {
+    return this.x11Display;
+  }
+
+  getAgentPath(): string | undefined {
+    return this.agentPath;
+  }
+
+  /** @internal Set by the connection when agent forwarding is set up. */
+  setAgentPath(path: string | undefined): void {
+    this.agentPath = path;
+  }
+
+  /** @internal */
+  setX11Display(display: string | undefined): void {
+    this.x11Display = display;
+  }
+
+  // ------------------------------------------------------------------ to the client
+
+  /** Tells the client whether it may do flow control with ^S/^Q itself (RFC 4254 §6.8). */
+  setXonXoff(clientCanDo: boolean): void {
+    this.muxChannel?.sendRequest('xon-xoff', { type: 'xon-xoff', clientCanDo });
+  }
+
+  /** Ends the session with an exit status (after the output already written) and closes. */
+  exit(status: number): void {
+    const chan = this.muxChannel;
+    if (!chan || this.exited) return;
+    this.exited = true;
+    if (chan.state === 'open') {
+      chan.writeEof();
+      chan.sendRequest('exit-status', { type: 'exit-status', exitStatus: status >>> 0 });
+    }
+    chan.close();
+  }
+
+  /** Ends the session with a signal (name without "SIG") and closes. */
+  exitWithSignal(signal: string, coreDumped = false, message = '', lang = 'en-US'): void {
+    const chan = this.muxChannel;
+    if (!chan || this.exited) return;
+    this.exited = true;
+    if (chan.state === 'open') {
+      chan.writeEof();
+      chan.sendRequest('exit-signal', { type: 'exit-signal', signal: signal.replace(/^SIG/, ''), coreDumped, errorMessage: message, languageTag: lang });
+    }
+    chan.close();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * SSHServerProcess: a server session seen as a process (AsyncSSH's process_factory): stdin as
+ * an SSHReader that also raises BreakReceived / SignalReceived / TerminalSizeChanged in order
+ * with the data, stdout and stderr as SSHWriters, the request's command, subsystem, environment
+ * and terminal, and exit() / exitWithSignal().
+ * @module
+ */
+
+import { EXTENDED_DATA } from '@ssh/wire';
+import type { SSHReader, SSHWriter } from '../stream/index.ts';
+import type { TermSize } from './client-channel.ts';
+import { BreakReceived, SignalReceived, TerminalSizeChanged } from './process-errors.ts';
+import { pump, type RedirectSink, type RedirectSource } from './redirect.ts';
+import type { SSHServerChannel, SSHServerSession } from './server-channel.ts';
+import { StreamSession, type StreamOptions } from './stream-session.ts';
+
+export type ProcessFactory<T extends string | Uint8Array = string> = (process: SSHServerProcess<T>) => void | Promise<void>;
+
+export interface ServerProcessOptions extends StreamOptions {
+  /** Accept pty requests (default true). */
+  readonly allowPty?: boolean;
+  /** Called when the session starts (after exec / shell / subsystem was accepted). */
+  readonly factory: ProcessFactory<string> | ProcessFactory<Uint8Array>;
+  /** Accept a subsystem request by name (default: all, handed to the factory). */
+  readonly acceptSubsystem?: (name: string) => boolean;
+  /** Reports a factory that threw (the process exits with status 1 then). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export class SSHServerProcess<T extends string | Uint8Array = string> {
+  readonly channel: SSHServerChannel<Uint8Array>;
+  readonly stdin: SSHReader<T, SSHServerChannel<Uint8Array>>;
+  readonly stdout: SSHWriter<T, SSHServerChannel<Uint8Array>>;
+  readonly stderr: SSHWriter<T, SSHServerChannel<Uint8Array>>;
+  private readonly streams: StreamSession<T>;
+
+  /** @internal */
+  constructor(channel: SSHServerChannel<Uint8Array>, streams: StreamSession<T>) {
+    this.channel = channel;
+    this.streams = streams;
+    this.stdin = streams.reader() as SSHReader<T, SSHServerChannel<Uint8Array>>;
+    this.stdout = streams.writer() as SSHWriter<T, SSHServerChannel<Uint8Array>>;
+    this.stderr = streams.writer(EXTENDED_DATA.STDERR) as SSHWriter<T, SSHServerChannel<Uint8Array>>;
+  }
+
+  get command(): string | undefined {
+    return this.channel.getCommand();
+  }
+
+  get subsystem(): string | undefined {
+    return this.channel.getSubsystem();
+  }
+
+  get env(): Readonly<Record<string, string | Uint8Array>> {
+    return this.channel.getEnvironment();
+  }
+
+  get termType(): string | undefined {
+    return this.channel.getTerminalType();
+  }
+
+  get termSize(): readonly [number, number, number, number] {
+    return this.channel.getTerminalSize();
+  }
+
+  get termModes(): Readonly<Record<number, number>> {
+    return this.channel.getTerminalModes();
+  }
+
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
+    return this.channel.getExtraInfo(name, defaultValue);
+  }
+
+  /** Redirects stdin to a target and/or stdout/stderr from sources; resolves when the pumps end. */
+  async redirect(options: { stdin?: RedirectSink; stdout?: RedirectSource; stderr?: RedirectSource; bufsize?: number; sendEof?: boolean; recvEof?: boolean }): Promise<void> {
+    const pumps: Promise<void>[] = [];
+    const bufsize = options.bufsize !== undefined ? { bufsize: options.bufsize } : {};
+    if (options.stdin !== undefined && typeof options.stdin !== 'string') pumps.push(pump(this.stdin as SSHReader<string>, options.stdin, { ...bufsize, sendEof: options.recvEof !== false }));
+    if (options.stdout !== undefined && typeof options.stdout !== 'string') pumps.push(pump(options.stdout, this.stdout as SSHWriter<string>, { ...bufsize, sendEof: options.sendEof !== false }));
+    if (options.stderr !== undefined && typeof options.stderr !== 'string') pumps.push(pump(options.stderr, this.stderr as SSHWriter<string>, { ...bufsize, sendEof: false }));
+    await Promise.all(pumps);
+  }
+
+  /** Ends the process with an exit status, after the output already written. */
+  exit(status: number): void {
+    this.channel.exit(status);
+  }
+
+  exitWithSignal(signal: string, coreDumped = false, message = '', lang = 'en-US'): void {
+    this.channel.exitWithSignal(signal, coreDumped, message, lang);
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+
+  isClosing(): boolean {
+    return this.channel.isClosing();
+  }
+
+  waitClosed(): Promise<void> {
+    return this.channel.waitClosed();
+  }
+
+  /** @internal */
+  get streamSession(): StreamSession<T> {
+    return this.streams;
+  }
+}
+
+/**
+ * The SSHServerSession behind a process factory: accepts pty (when allowed), shell, exec and
+ * subsystem requests, starts the factory when the session starts, and turns break, signal and
+ * window-change requests into in-band exceptions on stdin.
+ */
+export class ServerProcessSession<T extends string | Uint8Array = string> extends StreamSession<T> implements SSHServerSession<Uint8Array> {
+  readonly process: SSHServerProcess<T>;
+  private readonly options: ServerProcessOptions;
+
+  constructor(channel: SSHServerChannel<Uint8Array>, options: ServerProcessOptions) {
+    super(channel, options);
+    this.options = options;
+    this.process = new SSHServerProcess<T>(channel, this);
+  }
+
+  ptyRequested(): boolean {
+    return this.options.allowPty !== false;
+  }
+
+  shellRequested(): boolean {
+    return true;
+  }
+
+  execRequested(): boolean {
+    return true;
+  }
+
+  subsystemRequested(name: string): boolean {
+    return this.options.acceptSubsystem ? this.options.acceptSubsystem(name) : true;
+  }
+
+  sessionStarted(): void {
+    const factory = this.options.factory as ProcessFactory<T>;
+    let result: void | Promise<void>;
+    try {
+      result = factory(this.process);
+    } catch (err) {
+      this.factoryFailed(err);
+      return;
+    }
+    if (result instanceof Promise) result.catch((err: unknown) => this.factoryFailed(err));
+  }
+
+  private factoryFailed(err: unknown): void {
+    this.options.onError?.(err);
+    this.process.exit(1);
+  }
+
+  breakReceived(msec: number): boolean {
+    this.pushError(new BreakReceived(msec));
+    return true;
+  }
+
+  signalReceived(signal: string): void {
+    this.pushError(new SignalReceived(signal));
+  }
+
+  terminalSizeChanged(width: number, height: number, pixelWidth: number, pixelHeight: number): void {
+    this.pushError(new TerminalSizeChanged(width, height, pixelWidth, pixelHeight));
+  }
+}
+
+export type { TermSize };

@@ -1,0 +1,139 @@
+/**
+ * The bridge between a session channel and SSHReader/SSHWriter streams (AsyncSSH's
+ * SSHStreamSession): received data goes into one ReadBuffer per data type, and the channel's
+ * window reopens only as readers take data out, so an unread stream stops the peer. Writers
+ * share the channel, each with its data type; drain() waits for the channel's buffer to fall
+ * below its low-water mark.
+ * @module
+ */
+
+import { EXTENDED_DATA } from '@ssh/wire';
+import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../stream/index.ts';
+import type { ChannelData, SSHChannel, SSHSession } from './channel.ts';
+import { encodeText } from './text.ts';
+
+export interface StreamOptions {
+  /** 'utf-8' (default), 'latin-1', 'ascii', or null for bytes. */
+  readonly encoding?: string | null;
+  readonly errors?: 'strict' | 'replace';
+  /** How far readuntil/readline scan for a separator (default 64 KiB). */
+  readonly limit?: number;
+}
+
+/** A session object that feeds streams; install it on an SSHChannel opened with encoding null. */
+export class StreamSession<T extends ChannelData = ChannelData> implements SSHSession<Uint8Array> {
+  readonly channel: SSHChannel<Uint8Array>;
+  readonly encoding: string | null;
+  private readonly errors: 'strict' | 'replace';
+  private readonly limit: number | undefined;
+  private readonly buffers = new Map<number, ReadBuffer<T>>();
+  private readonly drainWaiters: (() => void)[] = [];
+  private writePaused = false;
+  private stderrMerged = false;
+  /** Extra hooks for the owner (process exit bookkeeping, ...). */
+  onConnectionLost: ((error: Error | undefined) => void) | undefined;
+
+  constructor(channel: SSHChannel<Uint8Array>, options: StreamOptions = {}) {
+    this.channel = channel;
+    this.encoding = options.encoding === undefined ? 'utf-8' : options.encoding;
+    this.errors = options.errors ?? 'strict';
+    this.limit = options.limit;
+  }
+
+  /** The buffer of one data type (undefined: stdout / normal data; 1: stderr). */
+  buffer(datatype: number | undefined): ReadBuffer<T> {
+    const key = datatype ?? 0;
+    let b = this.buffers.get(key);
+    if (!b) {
+      b = new ReadBuffer<T>({ encoding: this.encoding, errors: this.errors, onConsumed: (n) => this.channel.consume(n) });
+      this.buffers.set(key, b);
+    }
+    return b;
+  }
+
+  reader(datatype?: number): SSHReader<T, SSHChannel<Uint8Array>> {
+    return new SSHReader<T, SSHChannel<Uint8Array>>(this.buffer(datatype), {
+      channel: this.channel,
+      getExtraInfo: (name) => this.channel.getExtraInfo(name),
+      ...(this.limit !== undefined ? { limit: this.limit } : {}),
+    });
+  }
+
+  writer(datatype?: number): SSHWriter<T, SSHChannel<Uint8Array>> {
+    const encoding = this.encoding;
+    return new SSHWriter<T, SSHChannel<Uint8Array>>(this.sink(), {
+      channel: this.channel,
+      getExtraInfo: (name) => this.channel.getExtraInfo(name),
+      encoding,
+      errors: this.errors,
+      ...(encoding !== null ? { encoder: (text: string) => encodeText(text, encoding) } : {}),
+      ...(datatype !== undefined ? { datatype } : {}),
+    });
+  }
+
+  private sink(): WriteSink {
+    const channel = this.channel;
+    return {
+      write: (data, datatype) => channel.write(data, datatype),
+      writeEof: () => channel.writeEof(),
+      canWriteEof: () => channel.canWriteEof(),
+      close: () => channel.close(),
+      isClosing: () => channel.isClosing(),
+      waitClosed: () => channel.waitClosed(),
+      drain: () => this.drain(),
+    };
+  }
+
+  /** Resolves when the channel's outbound buffer is below its low-water mark (or it closed). */
+  drain(): Promise<void> {
+    if (!this.writePaused || this.channel.muxChannel?.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  // ------------------------------------------------------------------ SSHSession
+
+  /** From now on stderr data goes into the stdout stream, interleaved as it arrives. */
+  mergeStderr(): void {
+    this.stderrMerged = true;
+  }
+
+  dataReceived(data: Uint8Array, datatype: number | undefined): void {
+    this.buffer(this.stderrMerged && datatype === EXTENDED_DATA.STDERR ? undefined : datatype).push(data);
+  }
+
+  eofReceived(): boolean {
+    for (const b of this.allBuffers()) b.pushEof();
+    return true;
+  }
+
+  pauseWriting(): void {
+    this.writePaused = true;
+  }
+
+  resumeWriting(): void {
+    this.writePaused = false;
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  connectionLost(error: Error | undefined): void {
+    for (const b of this.allBuffers()) {
+      if (error) b.fail(error);
+      else b.pushEof();
+    }
+    this.writePaused = false;
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.onConnectionLost?.(error);
+  }
+
+  /** Delivers an exception in order with the data of every stream (break, signal, resize). */
+  pushError(error: Error, datatype?: number): void {
+    this.buffer(datatype).pushError(error);
+  }
+
+  private allBuffers(): ReadBuffer<T>[] {
+    // stdout and stderr always exist, so EOF reaches readers created later too.
+    this.buffer(undefined);
+    this.buffer(EXTENDED_DATA.STDERR);
+    return [...this.buffers.values()];
+  }
+}
