@@ -19,10 +19,11 @@
 import {
   decodePublicBlob,
   decodeX509Blob,
-  matchSubject,
+  parseName,
   SSHCertificate,
   SSHKey,
   verifyX509Chain,
+  type NameAttribute,
   type SSHX509Certificate,
 } from '@ssh/keys';
 import { HostKeyNotVerifiable } from '@ssh/transport';
@@ -135,6 +136,26 @@ const has = (list: readonly SSHKey[], key: SSHKey): boolean => list.some((k) => 
 const sameCert = (a: SSHX509Certificate, b: SSHX509Certificate): boolean =>
   a.data.length === b.data.length && a.data.every((byte, i) => byte === b.data[i]);
 
+/**
+ * AsyncSSH's X509NamePattern (PKIX-SSH's `Subject:` entries): the pattern lists the RDNs most
+ * significant first, as OpenSSL prints names ('O=Example,CN=host'), and a trailing `,*` matches
+ * every name that starts with them. @ssh/keys' matchSubject reads patterns in RFC 4514 order
+ * (the reverse), which AsyncSSH does not.
+ */
+function matchSubjectPattern(pattern: string, subject: readonly NameAttribute[]): boolean {
+  let text = pattern.trim();
+  const prefix = text.endsWith(',*');
+  if (prefix) text = text.slice(0, -2);
+  let wanted: NameAttribute[];
+  try {
+    wanted = parseName(text).reverse();
+  } catch {
+    return false;
+  }
+  if (prefix ? subject.length < wanted.length : subject.length !== wanted.length) return false;
+  return wanted.every((w, i) => subject[i]?.oid === w.oid && subject[i]?.value === w.value);
+}
+
 /** Refusal reasons, turned into HostKeyNotVerifiable by `verify`. */
 class Refusal {
   readonly why: string;
@@ -225,8 +246,8 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
     const end = chain[0];
     if (end === undefined) throw new Refusal('the certificate chain is empty');
     if (roots === null) throw new Refusal('X.509 host certificates are disabled (x509TrustedCerts is null)');
-    if (trust.revokedX509Subjects.some((s) => matchSubject(s, end.subject))) throw new Refusal('its subject is marked @revoked in known_hosts');
-    if (trust.x509Subjects.length > 0 && !trust.x509Subjects.some((s) => matchSubject(s, end.subject))) {
+    if (trust.revokedX509Subjects.some((s) => matchSubjectPattern(s, end.subject))) throw new Refusal('its subject is marked @revoked in known_hosts');
+    if (trust.x509Subjects.length > 0 && !trust.x509Subjects.some((s) => matchSubjectPattern(s, end.subject))) {
       throw new Refusal('its subject matches none of the X.509 subjects known_hosts trusts for this host');
     }
     const revoked = chain.find((c) => trust.revokedX509Certs.some((r) => sameCert(r, c)));

@@ -307,11 +307,16 @@ describe('X.509 host certificates', () => {
     await (await policy({ knownHosts: await file(`server.example.com x509v3-ssh-ed25519 ${der64(self)}\n`), x509TrustedCerts: [] })).verify([self]);
     await (await policy({ knownHosts: await file(`@cert-authority * x509v3-ecdsa-sha2-nistp256 ${der64(root)}\n`), x509TrustedCerts: [] })).verify(chain());
     // A trusted subject replaces the host name check.
-    const bySubject = await policy({ knownHosts: await file('server.example.com x509v3-ssh-ed25519 Subject:CN=server,O=Example\n'), x509TrustedCerts: [root] });
+    // Subject patterns are AsyncSSH's: most significant RDN first, `,*` for a prefix.
+    const bySubject = await policy({ knownHosts: await file('server.example.com x509v3-ssh-ed25519 Subject:O=Example, CN=server\n'), x509TrustedCerts: [root] });
     await bySubject.verify(chain(['another.name']));
-    const otherSubject = await policy({ knownHosts: await file('server.example.com x509v3-ssh-ed25519 Subject:CN=else,O=Example\n'), x509TrustedCerts: [root] });
-    expect((await refusal(otherSubject, chain())).message).toContain('matches none of the X.509 subjects');
-    const revokedSubject = await policy({ knownHosts: await file('@revoked * x509v3-ssh-ed25519 Subject:CN=server,*\n'), x509TrustedCerts: [root] });
+    const byPrefix = await policy({ knownHosts: await file('server.example.com x509v3-ssh-ed25519 Subject:O=Example,*\n'), x509TrustedCerts: [root] });
+    await byPrefix.verify(chain(['another.name']));
+    for (const pattern of ['O=Example,CN=else', 'CN=server,O=Example', 'CN=server,*', 'O=Example']) {
+      const otherSubject = await policy({ knownHosts: await file(`server.example.com x509v3-ssh-ed25519 Subject:${pattern}\n`), x509TrustedCerts: [root] });
+      expect((await refusal(otherSubject, chain())).message).toContain('matches none of the X.509 subjects');
+    }
+    const revokedSubject = await policy({ knownHosts: await file('@revoked * x509v3-ssh-ed25519 Subject:O=Example,*\n'), x509TrustedCerts: [root] });
     expect((await refusal(revokedSubject, chain())).message).toContain('subject is marked @revoked');
     const revokedMid = await policy({ knownHosts: await file(`@revoked * x509v3-ssh-ed25519 ${der64(mid)}\n`), x509TrustedCerts: [root] });
     expect((await refusal(revokedMid, chain())).message).toContain('"CN=Mid,O=Example" in the chain is marked @revoked');
