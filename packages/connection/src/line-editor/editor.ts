@@ -590,6 +590,11 @@ export class LineEditor {
   /** Non-ANSI terminals: redraws the visible part of the line, scrolled to show the cursor. */
   #drawWindow(): void {
     const line = this.#line;
+    if (line.length > 0 && this.#start > 0 && this.#start > this.#screen.width - 2 && this.#drawnEnd === this.#start) {
+      // Output left no room before the last column (which would wrap): start on a new row.
+      this.#screen.out += '\b'.repeat(this.#screen.column - this.#start) + '\r\n';
+      this.#screen.column = this.#start = this.#drawnEnd = 0;
+    }
     const room = Math.max(1, this.#screen.width - 1 - this.#start);
     const widthOf = (from: number, to: number): number => {
       let w = 0;
