@@ -150,6 +150,7 @@ export class UserauthServer {
   private username: string | undefined;
   private authRequired: boolean | undefined;
   private completed: string[] = [];
+  private provenKey: ReceivedKey | undefined; // the key that signed the completed publickey method
   private failures = 0;
   private requests = 0;
   private bannerSent = false;
@@ -185,6 +186,21 @@ export class UserauthServer {
   /** The authenticated user name. */
   get user(): string | undefined {
     return this.authenticated ? this.username : undefined;
+  }
+
+  /**
+   * Once authenticated with publickey: the key whose signature completed it (for a certificate, the
+   * certified key). Never a key that was only offered in a query (the x/crypto/ssh CVE-2024-45337
+   * mistake), nor one whose signature failed.
+   */
+  get authenticatedKey(): SSHKey | undefined {
+    return this.authenticated && this.completed.includes('publickey') ? this.provenKey?.key : undefined;
+  }
+
+  /** Once authenticated with a user certificate: that certificate. */
+  get authenticatedCertificate(): SSHCertificate | undefined {
+    const proven = this.authenticated && this.completed.includes('publickey') ? this.provenKey : undefined;
+    return proven?.kind === 'cert' ? proven.cert : undefined;
   }
 
   nextEvent(): UserauthServerEvent | undefined {
@@ -289,6 +305,7 @@ export class UserauthServer {
       this.username = req.userName;
       this.authRequired = undefined;
       this.completed = [];
+      this.provenKey = undefined;
     }
     if (this.authRequired === undefined) {
       this.ask((id) => ({ type: 'begin-auth', id, username: req.userName }), (v) => {
@@ -384,7 +401,10 @@ export class UserauthServer {
     }
     const answer = (ok: unknown) => {
       if (ok !== true) this.reject(true);
-      else if (proven) this.accept('publickey');
+      else if (proven) {
+        this.provenKey = read;
+        this.accept('publickey');
+      }
       else this.transport.send(UserauthPkOk.encode({ algorithm: m.algorithm, publicKey: m.publicKey }));
     };
     if (read.kind === 'cert') {
