@@ -124,6 +124,12 @@ describe('ReadBuffer: readUntil', () => {
     expect(await buf.readUntil([',', ';'], 100)).toBe('def,');
   });
 
+  it('the shortest result wins over the match that starts first', async () => {
+    const buf = new ReadBuffer<string>({ encoding: 'utf-8' });
+    buf.push(bytes('xabcd'));
+    expect(await buf.readUntil(['abcd', 'c'], 100)).toBe('xabc');
+  });
+
   it('on a tie prefers the longer separator', async () => {
     const buf = new ReadBuffer<string>({ encoding: 'utf-8' });
     buf.push(bytes('ab\r\ncd'));
@@ -193,6 +199,8 @@ describe('ReadBuffer: EOF', () => {
     expect(buf.atEof()).toBe(true);
     expect((await buf.read()).length).toBe(0);
     expect((await buf.read(5)).length).toBe(0);
+    await expect(buf.read(2.5)).rejects.toBeInstanceOf(RangeError);
+    await expect(buf.read(Infinity)).rejects.toBeInstanceOf(RangeError);
   });
 
   it('a pending read is woken by EOF', async () => {
@@ -357,6 +365,15 @@ describe('ReadBuffer: decoding', () => {
     buf.pushEof();
     expect(await buf.readUntil(['\n'], 10)).toBe('hi\n');
     expect(() => new ReadBuffer({ encoding: 'no-such-encoding' })).toThrow(RangeError);
+  });
+
+  it('takes a decoder of its own', async () => {
+    // A latin-1 decoder mapping every byte to the same code point (TextDecoder's 'latin1' is windows-1252).
+    const latin1 = { encoding: 'iso-8859-1', decode: (input?: Uint8Array) => String.fromCharCode(...(input ?? [])) };
+    const buf = new ReadBuffer<string>({ encoding: 'latin-1', decoder: latin1 });
+    buf.push(Uint8Array.of(0x80, 0xe9, 0x0a));
+    buf.pushEof();
+    expect(await buf.readUntil(['\n'], 10)).toBe('\u0080\u00e9\n');
   });
 });
 

@@ -21,8 +21,19 @@ export interface ReadBufferOptions {
   readonly encoding: string | null;
   /** Default 'strict'. */
   readonly errors?: DecodeErrors;
+  /**
+   * A streaming decoder to use instead of `new TextDecoder(encoding, { fatal })` (to map labels
+   * differently); `errors` is then the decoder's business.
+   */
+  readonly decoder?: TextStreamDecoder;
   /** Called with the number of bytes reads removed from the buffer (reopen the channel window by it). */
   readonly onConsumed?: (bytes: number) => void;
+}
+
+/** What a text stream decodes with: TextDecoder's streaming interface. */
+export interface TextStreamDecoder {
+  readonly encoding: string;
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
 }
 
 /** A run of data; `bytes` is how many received bytes it still accounts for (the window credit). */
@@ -110,7 +121,7 @@ const COMPACT_AFTER = 1024;
 export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   readonly encoding: string | null;
   readonly #ops: ValueOps<string | Uint8Array>;
-  readonly #decoder: InstanceType<typeof TextDecoder> | undefined;
+  readonly #decoder: TextStreamDecoder | undefined;
   readonly #onConsumed: ((bytes: number) => void) | undefined;
   readonly #utf8: boolean;
 
@@ -135,7 +146,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     } else {
       this.#ops = textOps;
       // Throws RangeError for a label the platform does not know.
-      this.#decoder = new TextDecoder(options.encoding, { fatal: (options.errors ?? 'strict') === 'strict' });
+      this.#decoder = options.decoder ?? new TextDecoder(options.encoding, { fatal: (options.errors ?? 'strict') === 'strict' });
       this.#utf8 = this.#decoder.encoding === 'utf-8';
     }
   }
@@ -208,6 +219,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
    * exception is returned first; the next read throws the exception.
    */
   async read(n = -1): Promise<T> {
+    if (!Number.isInteger(n)) throw new RangeError(`read size must be an integer, got ${n}`);
     this.#enter();
     try {
       if (n === 0) return this.#ops.empty as T;
