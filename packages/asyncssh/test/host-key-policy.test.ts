@@ -393,6 +393,15 @@ describe('the forms of knownHosts', () => {
     }
     await v.verify(hostKey.publicData);
   });
+
+  test('every truncation of a key, certificate or X.509 blob is refused as HostKeyNotVerifiable', async () => {
+    const v = await policy({ knownHosts: { hostKeys: [hostKey], caKeys: [caKey] }, x509TrustedCerts: [] });
+    const self = hostKey.generateX509HostCertificate(hostKey, 'CN=server', { now: NOW });
+    const blobs = [hostKey.publicData, caKey.generateHostCertificate(hostKey, 'id', { now: NOW }).publicData, encodeX509Blob('x509v3-ssh-ed25519', [self])];
+    for (const blob of blobs) {
+      for (let cut = 0; cut < blob.length; cut += 7) await refusal(v, blob.subarray(0, cut));
+    }
+  });
 });
 
 describe('preferredAlgorithms', () => {
