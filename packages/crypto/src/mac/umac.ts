@@ -17,17 +17,18 @@ export function umacMac(tagLength: 8 | 16, etm: boolean): MacImpl {
     create(key): Mac {
       const umac = new Umac(key, tagLength);
       const nonce = new Uint8Array(8);
-      const compute = (seq: number, data: Uint8Array): Uint8Array => {
+      const computeParts = (seq: number, parts: readonly Uint8Array[]): Uint8Array => {
         const s = seq >>> 0;
         nonce[4] = s >>> 24;
         nonce[5] = (s >>> 16) & 0xff;
         nonce[6] = (s >>> 8) & 0xff;
         nonce[7] = s & 0xff;
-        return umac.tag(data, nonce);
+        return umac.tagParts(parts, nonce);
       };
+      const compute = (seq: number, data: Uint8Array): Uint8Array => computeParts(seq, [data]);
       return {
         compute,
-        computeParts: (seq, parts) => compute(seq, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)),
+        computeParts,
         verify: (seq, data, tag) => tag.length === tagLength && timingSafeEqual(compute(seq, data), tag),
       };
     },

@@ -1,10 +1,11 @@
 /**
  * UMAC (RFC 4418) with 32-bit words: UMAC-32/64/96/128. AES-128 (OpenSSL through node:crypto)
- * derives the keys and the pads; the universal hash (NH, POLY, L3) is written here.
+ * derives the keys and the pads; the universal hash is written here.
  *
- * NH multiplies 32-bit words into 64-bit sums, which JavaScript numbers cannot hold: it runs in
- * WebAssembly (umac-nh.wat, i64 arithmetic wrapping modulo 2^64 as NH requires), one instance per
- * key. POLY and L3 run on BigInt once per 1 KiB block.
+ * NH multiplies 32-bit words into 64-bit sums and POLY works modulo 2^64 - 59, which JavaScript
+ * numbers cannot do: L1 (NH) and L2 (POLY) of a whole message run in WebAssembly
+ * (umac-nh.wat: 128-bit SIMD for NH, i64 arithmetic for POLY), one instance per key. L3 runs
+ * here on numbers, once per tag.
  *
  * Messages longer than 16 MiB (whose L2 hash switches to 128-bit POLY) are refused: SSH packets
  * are at most 256 KiB.
@@ -16,18 +17,22 @@ import { CryptoParameterError } from '../errors.ts';
 import { UMAC_NH_WASM_BASE64 } from './umac-nh-wasm.ts';
 import { instantiate, type WasmMemory } from './wasm.ts';
 
-interface NhModule {
+interface UhashModule {
   readonly memory: WasmMemory;
-  readonly nh: (length: number, iterations: number, bitLength: bigint) => void;
+  /** L1+L2 of the `length` bytes at MSG for `iterations` iterations: one u64 each at OUT. */
+  readonly uhash: (length: number, iterations: number) => void;
 }
 
-const NH_OUT = 1088;
-const NH_MSG = 1152;
+/** Memory layout of umac-nh.wat. */
+const OUT = 1088;
+const POLY_KEYS = 1120;
+const MSG = 1152;
+const PAGE = 65536;
 
 const L1_KEY_LEN = 1024;
+/** Largest message (L2 switches to 128-bit POLY past 2^24 bytes). */
+const MAX_MESSAGE = 1 << 24;
 const P36 = 2 ** 36 - 5;
-const P64 = (1n << 64n) - 59n;
-const M64 = (1n << 64n) - 1n;
 const TWO32 = 2 ** 32;
 
 function aesEcb(key: Uint8Array): Cipheriv {
@@ -49,24 +54,7 @@ function kdf(aes: Cipheriv, index: number, numBytes: number): Uint8Array {
   return aes.update(input).subarray(0, numBytes);
 }
 
-function u64be(b: Uint8Array, off: number): bigint {
-  let v = 0n;
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(b[off + i] as number);
-  return v;
-}
-
-/** POLY step for one 64-bit word (RFC 4418 §5.3 with wordbits 64). */
-function poly64(y: bigint, k: bigint, m: bigint): bigint {
-  if (m >= 0xffff_ffff_0000_0000n) {
-    y = (k * y + (P64 - 1n)) % P64;
-    return (k * y + (m - 59n)) % P64;
-  }
-  return (k * y + m) % P64;
-}
-
-
 interface Iteration {
-  readonly k64: bigint;
   /** L3 key 1 reduced mod p36, 8 values. */
   readonly l3k1: readonly number[];
   /** L3 key 2 as a 32-bit word. */
@@ -78,9 +66,10 @@ export class Umac {
   readonly tagLength: number;
   private readonly iters: readonly Iteration[];
   private readonly pdfAes: Cipheriv;
-  private readonly wasm: NhModule;
-  private readonly nhOut: number[][];
-  private lastNonce = '';
+  private readonly wasm: UhashModule;
+  private mem: Uint8Array;
+  private readonly lastBlock = new Uint8Array(16);
+  private lastNonceLength = 0;
   private lastPad = new Uint8Array(16);
 
   constructor(key: Uint8Array, tagLength: number) {
@@ -97,94 +86,73 @@ export class Umac {
     const l3b = kdf(aes, 4, n * 4);
     this.pdfAes = aesEcb(kdf(aes, 0, 16));
     const dv = new DataView(l1.buffer, l1.byteOffset, l1.byteLength);
-    this.wasm = instantiate<NhModule>(UMAC_NH_WASM_BASE64);
+    this.wasm = instantiate<UhashModule>(UMAC_NH_WASM_BASE64);
+    this.mem = new Uint8Array(this.wasm.memory.buffer);
     const keyWords = new Uint32Array(this.wasm.memory.buffer, 0, l1.length / 4);
     for (let i = 0; i < keyWords.length; i++) keyWords[i] = dv.getUint32(i * 4);
+    const polyKeys = new DataView(this.wasm.memory.buffer, POLY_KEYS, 32);
+    const l2v = new DataView(l2.buffer, l2.byteOffset, l2.byteLength);
     const iters: Iteration[] = [];
     for (let i = 0; i < n; i++) {
+      // k64 = the first 8 bytes of this iteration's L2 key, masked to 25-bit halves (§5.4).
+      polyKeys.setUint32(i * 8 + 4, l2v.getUint32(i * 24) & 0x01ffffff, true);
+      polyKeys.setUint32(i * 8, l2v.getUint32(i * 24 + 4) & 0x01ffffff, true);
       const l3k1: number[] = [];
-      for (let j = 0; j < 8; j++) l3k1.push(Number(u64be(l3a, i * 64 + j * 8) % BigInt(P36)));
+      for (let j = 0; j < 8; j++) l3k1.push(mod36(l3a, i * 64 + j * 8));
       iters.push({
-        k64: u64be(l2, i * 24) & 0x01ff_ffff_01ff_ffffn,
         l3k1,
         l3k2: (((l3b[i * 4] as number) << 24) | ((l3b[i * 4 + 1] as number) << 16) | ((l3b[i * 4 + 2] as number) << 8) | (l3b[i * 4 + 3] as number)) >>> 0,
       });
     }
     this.iters = iters;
-    this.nhOut = iters.map(() => [0, 0]);
   }
 
-  /**
-   * NH of `length` bytes of `message` from `start`, zero-padded to a multiple of 32 (at least 32),
-   * plus the bit length, for every iteration: writes [hi, lo] 32-bit halves into nhOut.
-   */
-  private nh(message: Uint8Array, start: number, length: number, bitLength: number): void {
-    const padded = Math.max(32, Math.ceil(length / 32) * 32);
-    const mem = new Uint8Array(this.wasm.memory.buffer);
-    mem.set(message.subarray(start, start + length), NH_MSG);
-    if (padded > length) mem.fill(0, NH_MSG + length, NH_MSG + padded);
-    this.wasm.nh(padded, this.iters.length, BigInt(bitLength));
-    const out = new Uint32Array(this.wasm.memory.buffer, NH_OUT, 2 * this.iters.length);
-    for (let it = 0; it < this.iters.length; it++) {
-      const o = this.nhOut[it] as number[];
-      o[0] = out[2 * it + 1] as number;
-      o[1] = out[2 * it] as number;
+  /** UHASH (RFC 4418 §5.6) of the concatenation of `parts`: `tagLength` bytes. */
+  private uhash(parts: readonly Uint8Array[]): Uint8Array {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length > MAX_MESSAGE) throw new CryptoParameterError('UMAC messages over 16 MiB are not supported');
+    const need = MSG + length + 32;
+    if (need > this.mem.length) {
+      this.wasm.memory.grow(Math.ceil((need - this.mem.length) / PAGE));
+      this.mem = new Uint8Array(this.wasm.memory.buffer);
     }
-  }
-
-  /** UHASH (RFC 4418 §5.6): `tagLength` bytes. */
-  private uhash(message: Uint8Array): Uint8Array {
+    const mem = this.mem;
+    let at = MSG;
+    for (const p of parts) {
+      mem.set(p, at);
+      at += p.length;
+    }
+    // The last block's zero padding (up to the next multiple of 32 bytes, 32 for an empty message).
+    mem.fill(0, at, at + 32);
     const n = this.iters.length;
-    const blocks = Math.max(1, Math.ceil(message.length / L1_KEY_LEN));
-    const y64 = this.iters.map(() => 1n);
-    const l1Single: [number, number][] = this.iters.map(() => [0, 0]);
-    for (let b = 0; b < blocks; b++) {
-      const start = b * L1_KEY_LEN;
-      const len = Math.min(L1_KEY_LEN, message.length - start);
-      this.nh(message, start, len, len * 8);
-      for (let it = 0; it < n; it++) {
-        const [hi, lo] = this.nhOut[it] as number[];
-        if (blocks === 1) {
-          l1Single[it] = [hi as number, lo as number];
-        } else {
-          if (b === 16384) throw new CryptoParameterError('UMAC messages over 16 MiB are not supported');
-          const m = (BigInt(hi as number) << 32n) | BigInt(lo as number);
-          const it0 = this.iters[it] as Iteration;
-          y64[it] = poly64(y64[it] as bigint, it0.k64, m);
-        }
-      }
-    }
+    this.wasm.uhash(length, n);
     const out = new Uint8Array(this.tagLength);
     for (let it = 0; it < n; it++) {
-      const iter = this.iters[it] as Iteration;
-      // B: 16 bytes = 0^64 || A for a one-block message, else the L2 output.
-      let bHi: bigint;
-      let bLo: bigint;
-      if (blocks === 1) {
-        const [hi, lo] = l1Single[it] as [number, number];
-        bHi = 0n;
-        bLo = (BigInt(hi) << 32n) | BigInt(lo);
-      } else {
-        const y = y64[it] as bigint;
-        bHi = 0n;
-        bLo = y & M64;
-      }
-      out.set(this.l3(iter, bHi, bLo), it * 4);
+      // B = 0^64 || the 64-bit L1 or L2 output (little-endian in wasm memory).
+      const at = OUT + it * 8;
+      const lo = ((mem[at] as number) | ((mem[at + 1] as number) << 8) | ((mem[at + 2] as number) << 16) | ((mem[at + 3] as number) << 24)) >>> 0;
+      const hi = ((mem[at + 4] as number) | ((mem[at + 5] as number) << 8) | ((mem[at + 6] as number) << 16) | ((mem[at + 7] as number) << 24)) >>> 0;
+      const v = this.l3(this.iters[it] as Iteration, hi, lo);
+      out[it * 4] = v >>> 24;
+      out[it * 4 + 1] = (v >>> 16) & 0xff;
+      out[it * 4 + 2] = (v >>> 8) & 0xff;
+      out[it * 4 + 3] = v & 0xff;
     }
     return out;
   }
 
-  /** L3-HASH (§5.5) of the 16-byte value bHi || bLo. */
-  private l3(iter: Iteration, bHi: bigint, bLo: bigint): Uint8Array {
-    let y = 0;
-    for (let i = 0; i < 8; i++) {
-      const word = i < 4 ? bHi : bLo;
-      const shift = BigInt((3 - (i % 4)) * 16);
-      const m = Number((word >> shift) & 0xffffn);
-      y = (y + m * (iter.l3k1[i] as number)) % P36;
-    }
-    const v = ((y % TWO32) ^ iter.l3k2) >>> 0;
-    return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+  /**
+   * L3-HASH (§5.5) of the 16-byte value 0^64 || hi || lo: the first four 16-bit words are zero;
+   * each product of a 16-bit word and a key below 2^36 stays exact in a double.
+   */
+  private l3(iter: Iteration, hi: number, lo: number): number {
+    const k = iter.l3k1;
+    let y = ((hi >>> 16) * (k[4] as number)) % P36;
+    y = (y + (hi & 0xffff) * (k[5] as number)) % P36;
+    y = (y + (lo >>> 16) * (k[6] as number)) % P36;
+    y = (y + (lo & 0xffff) * (k[7] as number)) % P36;
+    return ((y % TWO32) ^ iter.l3k2) >>> 0;
   }
 
   /** PDF (§4.2): the pad for `nonce` (1..16 bytes). Caches the last AES block. */
@@ -201,19 +169,37 @@ export class Umac {
       index = (nonce[last] as number) & 1;
       block[last] = (block[last] as number) & ~1;
     }
-    const keyStr = `${nonce.length}:${Buffer.from(block).toString('latin1')}`;
-    if (keyStr !== this.lastNonce) {
+    let same = nonce.length === this.lastNonceLength;
+    for (let i = 0; same && i < 16; i++) same = block[i] === this.lastBlock[i];
+    if (!same) {
       this.lastPad = this.pdfAes.update(block);
-      this.lastNonce = keyStr;
+      this.lastBlock.set(block);
+      this.lastNonceLength = nonce.length;
     }
     return this.lastPad.subarray(index * this.tagLength, index * this.tagLength + this.tagLength);
   }
 
   /** The UMAC tag of `message` under `nonce`. */
   tag(message: Uint8Array, nonce: Uint8Array): Uint8Array {
-    const h = this.uhash(message);
+    return this.tagParts([message], nonce);
+  }
+
+  /** The UMAC tag of the concatenation of `parts` under `nonce` (no copy into one buffer first). */
+  tagParts(parts: readonly Uint8Array[], nonce: Uint8Array): Uint8Array {
+    const h = this.uhash(parts);
     const p = this.pad(nonce);
     for (let i = 0; i < h.length; i++) h[i] = (h[i] as number) ^ (p[i] as number);
     return h;
   }
+}
+
+/** The 8-byte big-endian value at `off` of `b`, mod p36 (exactly, on numbers: 2^32 mod p36 = 2^32). */
+function mod36(b: Uint8Array, off: number): number {
+  const hi = (((b[off] as number) << 24) | ((b[off + 1] as number) << 16) | ((b[off + 2] as number) << 8) | (b[off + 3] as number)) >>> 0;
+  const lo = (((b[off + 4] as number) << 24) | ((b[off + 5] as number) << 16) | ((b[off + 6] as number) << 8) | (b[off + 7] as number)) >>> 0;
+  // hi * 2^32 mod p36: hi * 2^32 = hi * (2^32) with 2^36 = 5 mod p36, so split hi = h4 * 2^4 + h0.
+  const h4 = Math.floor(hi / 16);
+  const h0 = hi % 16;
+  // hi * 2^32 = h4 * 2^36 + h0 * 2^32 = 5 * h4 + h0 * 2^32 (mod p36)
+  return (((5 * h4 + h0 * TWO32) % P36) + lo) % P36;
 }
