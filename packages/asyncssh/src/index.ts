@@ -6,3 +6,39 @@
 export { connect, SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
 export { SSHClient } from './client-handlers.ts';
 export { setLogLevel, setDebugLevel, setLogSink, SSHLogger, type LogLevel, type LogRecord, type LogSink } from './logging.ts';
+export { listen, SSHServerConnection, SSHAcceptor, type SSHServerConnectionOptions } from './server.ts';
+export { SSHServer, type KbdintChallenge, type PasswordChangeRequired } from './server-handlers.ts';
+export {
+  SSHClientChannel,
+  SSHServerChannel,
+  SSHClientProcess,
+  SSHServerProcess,
+  SSHCompletedProcess,
+  ProcessError,
+  ProcessTimeoutError,
+  BreakReceived,
+  SignalReceived,
+  TerminalSizeChanged,
+  SSHReader,
+  SSHWriter,
+  ChannelOpenError,
+  ChannelClosedError,
+  IncompleteReadError,
+  LimitOverrunError,
+  type SSHClientSession,
+  type SSHServerSession,
+  type ProcessFactory,
+} from '@ssh/connection';
+export {
+  DisconnectError,
+  ProtocolError,
+  KeyExchangeFailed,
+  MACError,
+  CompressionError,
+  ServiceNotAvailable,
+  ProtocolNotSupported,
+  HostKeyNotVerifiable,
+  ConnectionLost,
+  PermissionDenied,
+  IllegalUserName,
+} from '@ssh/transport';

@@ -39,6 +39,8 @@ export interface ChannelHandler {
    * the order the requests came, as RFC 4254 §4 requires. Throwing counts as false.
    */
   onRequest?(type: string, request: ChannelRequestBody | Uint8Array, wantReply: boolean): boolean | Promise<boolean>;
+  /** The reply to a peer's request went out (or was decided, for requests without want-reply). */
+  onRequestAnswered?(type: string, ok: boolean): void;
   /** The outbound buffer drained below the low-water mark after having been above it. */
   onWritable?(): void;
   /** The channel is finished: closed both ways (`error` undefined) or torn down with `error`. */
@@ -72,6 +74,7 @@ type Outbound =
   | { readonly kind: 'close' };
 
 interface PendingReply {
+  readonly type: string;
   readonly wantReply: boolean;
   done: boolean;
   ok: boolean;
@@ -380,7 +383,7 @@ export class Channel {
       this.host.protocolError(new ProtocolError(`channel ${this.localId}: more than ${this.maxPendingRequests} requests awaiting replies`));
       return;
     }
-    const entry: PendingReply = { wantReply: msg.wantReply, done: false, ok: false };
+    const entry: PendingReply = { type: msg.requestType, wantReply: msg.wantReply, done: false, ok: false };
     this.pendingReplies.push(entry);
     const settle = (ok: boolean): void => {
       entry.done = true;
@@ -400,8 +403,9 @@ export class Channel {
   private flushReplies(): void {
     while (this.pendingReplies.length > 0 && (this.pendingReplies[0] as PendingReply).done) {
       const entry = this.pendingReplies.shift() as PendingReply;
-      if (!entry.wantReply || this.closeSent) continue;
-      this.host.sendPayload((entry.ok ? ChannelSuccess : ChannelFailure).encode({ recipientChannel: this.remoteId }));
+      if (this.closeSent) continue;
+      if (entry.wantReply) this.host.sendPayload((entry.ok ? ChannelSuccess : ChannelFailure).encode({ recipientChannel: this.remoteId }));
+      this.handler.onRequestAnswered?.(entry.type, entry.ok);
     }
   }
 

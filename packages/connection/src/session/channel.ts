@@ -10,7 +10,7 @@
 import { EXTENDED_DATA } from '@ssh/wire';
 import type { Channel, ChannelHandler } from '../mux/channel.ts';
 import { ChannelClosedError } from '../errors.ts';
-import { checkEncoding, encodeText, textDecoder } from './text.ts';
+import { checkEncoding, encodeText, textDecoder, type StreamDecoder } from './text.ts';
 
 /** Text (with an encoding) or bytes (encoding null). */
 export type ChannelData = string | Uint8Array;
@@ -49,7 +49,7 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   readonly errors: 'strict' | 'replace';
 
   private readonly extraInfo = new Map<string, unknown>();
-  private readonly decoders = new Map<number, InstanceType<typeof TextDecoder>>();
+  private readonly decoders = new Map<number, StreamDecoder>();
   private paused = false;
   private readonly pausedData: { data: Uint8Array; datatype: number | undefined }[] = [];
   private pausedEof = false;
@@ -78,6 +78,7 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
       onData: (data, datatype) => this.receive(data, datatype),
       onEof: () => this.receiveEof(),
       onRequest: (type, request, wantReply) => this.handleRequest(type, request, wantReply),
+      onRequestAnswered: (type, ok) => this.requestAnswered(type, ok),
       onWritable: () => this.checkResumeWriting(),
       onClose: (error) => this.finish(error),
     };
@@ -243,6 +244,9 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   protected handleRequest(_type: string, _request: unknown, _wantReply: boolean): boolean | Promise<boolean> {
     return false;
   }
+
+  /** @internal Called once the reply to a request went out (or was decided, without want-reply). */
+  protected requestAnswered(_type: string, _ok: boolean): void {}
 
   // ------------------------------------------------------------------ closing
 

@@ -22,4 +22,4 @@ export {
 } from './process-errors.ts';
 export { pump, collect, discard, type RedirectSource, type RedirectSink, type WritableLike, type PipeMode } from './redirect.ts';
 export { encodeEnv, type Environment } from './env.ts';
-export { checkEncoding, encodeText } from './text.ts';
+export { checkEncoding, encodeText, textDecoder, type StreamDecoder } from './text.ts';

@@ -42,6 +42,7 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   private agentPath: string | undefined;
   private x11Display: string | undefined;
   private exited = false;
+  private startPending = false;
 
   constructor(connection: ChannelConnection, policy: ServerChannelPolicy = {}, options: SSHChannelOptions = {}) {
     super(connection, options);
@@ -124,9 +125,15 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
       this.subsystem = undefined;
       return false;
     }
-    // The reply goes out before the session starts, so its first output follows the success.
-    queueMicrotask(() => session.sessionStarted?.());
+    this.startPending = true;
     return true;
+  }
+
+  /** The session starts once the success reply is out, so its first output follows it. */
+  protected override requestAnswered(type: string, ok: boolean): void {
+    if (!this.startPending || !ok || (type !== 'shell' && type !== 'exec' && type !== 'subsystem')) return;
+    this.startPending = false;
+    this.session?.sessionStarted?.();
   }
 
   // ------------------------------------------------------------------ info

@@ -10,7 +10,7 @@
 import { EXTENDED_DATA } from '@ssh/wire';
 import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../stream/index.ts';
 import type { ChannelData, SSHChannel, SSHSession } from './channel.ts';
-import { encodeText } from './text.ts';
+import { encodeText, textDecoder } from './text.ts';
 
 export interface StreamOptions {
   /** 'utf-8' (default), 'latin-1', 'ascii', or null for bytes. */
@@ -45,7 +45,12 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     const key = datatype ?? 0;
     let b = this.buffers.get(key);
     if (!b) {
-      b = new ReadBuffer<T>({ encoding: this.encoding, errors: this.errors, onConsumed: (n) => this.channel.consume(n) });
+      b = new ReadBuffer<T>({
+        encoding: this.encoding,
+        errors: this.errors,
+        ...(this.encoding !== null ? { decoder: textDecoder(this.encoding, this.errors) } : {}),
+        onConsumed: (n) => this.channel.consume(n),
+      });
       this.buffers.set(key, b);
     }
     return b;

@@ -30,8 +30,37 @@ export function encodeText(text: string, encoding: string): Uint8Array {
   return out;
 }
 
-/** A streaming decoder for `encoding` (ascii decodes as latin-1). */
-export function textDecoder(encoding: string, errors: 'strict' | 'replace'): InstanceType<typeof TextDecoder> {
+/** What streams decode with: TextDecoder's streaming interface. */
+export interface StreamDecoder {
+  readonly encoding: string;
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
+/** Single-byte text: WHATWG maps the latin-1 labels to windows-1252, so it is done here. */
+function singleByteDecoder(name: string, max: number, errors: 'strict' | 'replace'): StreamDecoder {
+  return {
+    encoding: name,
+    decode(input?: Uint8Array): string {
+      if (!input || input.length === 0) return '';
+      let out = '';
+      for (let i = 0; i < input.length; i += 8192) {
+        const part = input.subarray(i, i + 8192);
+        let codes: number[] | Uint8Array = part;
+        if (max < 0xff && part.some((b) => b > max)) {
+          if (errors === 'strict') throw new TypeError(`byte out of range for ${name}`);
+          codes = Array.from(part, (b) => (b > max ? 0xfffd : b));
+        }
+        out += String.fromCharCode(...codes);
+      }
+      return out;
+    },
+  };
+}
+
+/** A streaming decoder for `encoding`: TextDecoder, or the single-byte decoder for latin-1 and ascii. */
+export function textDecoder(encoding: string, errors: 'strict' | 'replace'): StreamDecoder {
   const name = encoding.toLowerCase();
-  return new TextDecoder(name === 'ascii' || name === 'us-ascii' || name === 'latin-1' ? 'latin1' : name, { fatal: errors === 'strict' });
+  const max = SINGLE_BYTE[name];
+  if (max !== undefined) return singleByteDecoder(name, max, errors);
+  return new TextDecoder(name, { fatal: errors === 'strict' });
 }

@@ -1,0 +1,97 @@
+/**
+ * SSHServer: the application's callbacks for a server connection, as AsyncSSH's SSHServer.
+ * Authentication methods are off unless their *AuthSupported() says yes (or the listen options
+ * provide what they need, such as authorizedClientKeys); channel requests are refused unless a
+ * handler or a factory option accepts them.
+ * @module
+ */
+
+import type { SSHCertificate, SSHKey } from '@ssh/keys';
+import type { KbdintChallenge, PasswordChangeRequired } from '@ssh/transport';
+import type { SSHServerSession } from '@ssh/connection';
+import type { Awaitable } from './client-handlers.ts';
+import type { SSHServerConnection } from './server.ts';
+
+export type { KbdintChallenge, PasswordChangeRequired };
+
+export class SSHServer {
+  connectionMade(_conn: SSHServerConnection): void {}
+
+  connectionLost(_error: Error | undefined): void {}
+
+  debugMsgReceived(_message: string, _lang: string, _alwaysDisplay: boolean): void {}
+
+  /** Return false to let `username` in without authentication. */
+  beginAuth(_username: string): Awaitable<boolean> {
+    return true;
+  }
+
+  authCompleted(): void {}
+
+  passwordAuthSupported(): boolean {
+    return false;
+  }
+
+  /** True to accept; a PasswordChangeRequired to ask the client for a new password. */
+  validatePassword(_username: string, _password: string): Awaitable<boolean | PasswordChangeRequired> {
+    return false;
+  }
+
+  changePassword(_username: string, _oldPassword: string, _newPassword: string): Awaitable<boolean | PasswordChangeRequired> {
+    return false;
+  }
+
+  publicKeyAuthSupported(): boolean {
+    return false;
+  }
+
+  /** Called only for keys whose possession the client proved with a signature. */
+  validatePublicKey(_username: string, _key: SSHKey): Awaitable<boolean> {
+    return false;
+  }
+
+  /** Is `key` trusted to sign user certificates for `username`? */
+  validateCaKey(_username: string, _key: SSHKey): Awaitable<boolean> {
+    return false;
+  }
+
+  kbdintAuthSupported(): boolean {
+    return false;
+  }
+
+  /** A challenge, true to accept at once, or false to refuse. */
+  getKbdintChallenge(_username: string, _lang: string, _submethods: string): Awaitable<KbdintChallenge | boolean> {
+    return false;
+  }
+
+  validateKbdintResponse(_username: string, _responses: readonly string[]): Awaitable<KbdintChallenge | boolean> {
+    return false;
+  }
+
+  hostBasedAuthSupported(): boolean {
+    return false;
+  }
+
+  validateHostPublicKey(_clientHost: string, _clientAddr: string | undefined, _clientPort: number | undefined, _key: SSHKey): Awaitable<boolean> {
+    return false;
+  }
+
+  validateHostCaKey(_clientHost: string, _clientAddr: string | undefined, _clientPort: number | undefined, _key: SSHKey): Awaitable<boolean> {
+    return false;
+  }
+
+  /** May `clientUsername` on `clientHost` log in as `username`? Default: only as the same name. */
+  validateHostBasedUser(username: string, _clientHost: string, clientUsername: string): Awaitable<boolean> {
+    return username === clientUsername;
+  }
+
+  /**
+   * A session channel: an SSHServerSession to run it, true to use the listener's process or
+   * session factory, or false to refuse. Default: true when a factory is configured.
+   */
+  sessionRequested(): Awaitable<SSHServerSession<string> | SSHServerSession<Uint8Array> | boolean> {
+    return true;
+  }
+}
+
+export type { SSHCertificate };

@@ -1,0 +1,373 @@
+/**
+ * SSHServerConnection and listen(): a server connection per accepted socket, user
+ * authentication through the SSHServer callbacks and authorized_keys, and session channels run
+ * by a process factory, a session factory or the SSHServer's own sessions.
+ * @module
+ */
+
+import net from 'node:net';
+import { readFile } from 'node:fs/promises';
+import {
+  SSHServerChannel,
+  ServerProcessSession,
+  type IncomingChannelOpen,
+  type ProcessFactory,
+  type SSHServerSession,
+} from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
+import { SSHAuthorizedKeys, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHKey } from '@ssh/keys';
+import { loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
+import { Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
+import { SSHConnection } from './connection.ts';
+import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
+import { SSHServer } from './server-handlers.ts';
+import { VERSION } from './version.ts';
+
+export interface SSHServerConnectionOptions extends SSHConnectionOptions {
+  /** Host keys: paths, keys or key pairs. Required. */
+  readonly serverHostKeys?: KeyPairRef | readonly KeyPairRef[];
+  readonly passphrase?: string | Uint8Array;
+  /** authorized_keys for every user: a path, its text, or a parsed list. */
+  readonly authorizedClientKeys?: string | SSHAuthorizedKeys;
+  readonly publicKeyAuth?: boolean;
+  readonly passwordAuth?: boolean;
+  readonly kbdintAuth?: boolean;
+  readonly hostBasedAuth?: boolean;
+  /** Accept pty requests (default true). */
+  readonly allowPty?: boolean;
+  /** Echo and line editing for sessions with a pty (default true). */
+  readonly lineEditor?: boolean;
+  readonly lineHistory?: number;
+  readonly maxLineLength?: number;
+  /** Runs each session as a process. */
+  readonly processFactory?: ProcessFactory<string> | ProcessFactory<Uint8Array>;
+  /** Makes the SSHServerSession of each session. */
+  readonly sessionFactory?: () => SSHServerSession<string> | SSHServerSession<Uint8Array>;
+  /** Makes the SSHServer whose callbacks each connection uses. */
+  readonly serverFactory?: () => SSHServer;
+  readonly serverVersion?: string;
+  /** Sent before authentication (RFC 4252 §5.4). */
+  readonly banner?: string;
+  /** Failed authentication attempts before disconnecting (default 6, as OpenSSH). */
+  readonly maxAuthTries?: number;
+  readonly agentForwarding?: boolean;
+  readonly x11Forwarding?: boolean;
+}
+
+const SERVER_OPTION_NAMES = [
+  ...CONNECTION_OPTION_NAMES,
+  'serverHostKeys',
+  'passphrase',
+  'authorizedClientKeys',
+  'publicKeyAuth',
+  'passwordAuth',
+  'kbdintAuth',
+  'hostBasedAuth',
+  'allowPty',
+  'lineEditor',
+  'lineHistory',
+  'maxLineLength',
+  'processFactory',
+  'sessionFactory',
+  'serverFactory',
+  'serverVersion',
+  'banner',
+  'maxAuthTries',
+  'agentForwarding',
+  'x11Forwarding',
+];
+
+interface ServerConfig {
+  readonly options: SSHServerConnectionOptions;
+  readonly hostKeys: SSHKey[];
+  readonly authorizedKeys: SSHAuthorizedKeys | undefined;
+}
+
+export class SSHServerConnection extends SSHConnection {
+  readonly server: SSHServer;
+  private readonly config: ServerConfig;
+  private readonly auth: UserauthServer;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private keyOptions: AuthorizedKeyOptions | undefined;
+
+  /** @internal Made by listen() for each accepted socket. */
+  constructor(socket: net.Socket, config: ServerConfig) {
+    const o = config.options;
+    const transport = new Transport({
+      role: 'server',
+      ...transportSettings(o),
+      hostKeys: config.hostKeys,
+      softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
+    });
+    super(socket, transport, connectionSettings(o), 'server');
+    this.config = config;
+    this.server = o.serverFactory ? o.serverFactory() : new SSHServer();
+    const s = this.server;
+    const methods: ServerMethod[] = [];
+    if (o.publicKeyAuth !== false && (config.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
+    if (o.kbdintAuth !== false && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
+    if (o.passwordAuth !== false && s.passwordAuthSupported()) methods.push('password');
+    if (o.hostBasedAuth !== false && s.hostBasedAuthSupported()) methods.push('hostbased');
+    this.auth = new UserauthServer(transport, {
+      methods,
+      hostKeys: config.hostKeys,
+      loginTimeoutMs: 0,
+      ...(o.banner !== undefined ? { banner: o.banner } : {}),
+      ...(o.maxAuthTries !== undefined ? { maxAttempts: o.maxAuthTries } : {}),
+    });
+    const loginTimeout = seconds('loginTimeout', o.loginTimeout, 120);
+    if (loginTimeout > 0) {
+      this.loginTimer = setTimeout(() => {
+        this.logger.info('login timeout expired');
+        this.disconnect(DISCONNECT.CONNECTION_LOST, 'login timeout expired');
+      }, loginTimeout * 1000);
+      this.loginTimer.unref();
+    }
+    s.connectionMade(this);
+    this.start();
+  }
+
+  protected handleTransportEvent(e: TransportEvent): void {
+    if (e.type === 'version') this.setExtraInfo('clientVersion', e.peer.softwareVersion);
+    if (e.type === 'debug') this.server.debugMsgReceived(e.message, e.languageTag, e.alwaysDisplay);
+    if (this.auth.handle(e)) this.drainAuth();
+  }
+
+  private drainAuth(): void {
+    for (let a = this.auth.nextEvent(); a; a = this.auth.nextEvent()) this.authEvent(a);
+  }
+
+  private answer(id: number, value: ServerAnswer | Promise<ServerAnswer>): void {
+    Promise.resolve(value).then(
+      (v) => {
+        this.auth.resolve(id, v);
+        this.drainAuth();
+        this.flush();
+      },
+      (err: unknown) => {
+        this.logger.warning(`authentication handler failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.auth.resolve(id, false);
+        this.drainAuth();
+        this.flush();
+      },
+    );
+  }
+
+  private authEvent(a: UserauthServerEvent): void {
+    const s = this.server;
+    const keys = this.config.authorizedKeys;
+    const peer = { clientAddr: this.socket.remoteAddress ?? '' };
+    switch (a.type) {
+      case 'begin-auth':
+        this.answer(a.id, Promise.resolve(s.beginAuth(a.username)));
+        return;
+      case 'validate-password':
+        this.answer(a.id, Promise.resolve(s.validatePassword(a.username, a.password)));
+        return;
+      case 'change-password':
+        this.answer(a.id, Promise.resolve(s.changePassword(a.username, a.oldPassword, a.newPassword)));
+        return;
+      case 'validate-public-key': {
+        const listed = keys?.validate(a.key, { ...peer, user: a.username });
+        if (listed) {
+          if (a.proven) this.keyOptions = listed;
+          this.answer(a.id, true);
+        } else if (!a.proven) {
+          // Queries are answered without asking the application: it only ever hears about keys
+          // whose possession was proven (the mistake behind x/crypto/ssh CVE-2024-45337).
+          this.answer(a.id, this.server.publicKeyAuthSupported());
+        } else {
+          this.answer(a.id, Promise.resolve(s.validatePublicKey(a.username, a.key)));
+        }
+        return;
+      }
+      case 'validate-ca-key': {
+        const listed = keys?.validate(a.caKey, { ...peer, user: a.username, certPrincipals: a.certificate.principals }, true);
+        if (listed) {
+          if (a.proven) this.keyOptions = listed;
+          this.answer(a.id, true);
+        } else if (!a.proven) this.answer(a.id, this.server.publicKeyAuthSupported());
+        else this.answer(a.id, Promise.resolve(s.validateCaKey(a.username, a.caKey)));
+        return;
+      }
+      case 'kbdint-challenge-requested':
+        this.answer(a.id, Promise.resolve(s.getKbdintChallenge(a.username, '', a.submethods)));
+        return;
+      case 'validate-kbdint-response':
+        this.answer(a.id, Promise.resolve(s.validateKbdintResponse(a.username, a.responses)));
+        return;
+      case 'validate-host-public-key':
+        this.answer(a.id, Promise.resolve(s.validateHostPublicKey(a.clientHostName, this.socket.remoteAddress, this.socket.remotePort, a.key)));
+        return;
+      case 'validate-host-ca-key':
+        this.answer(a.id, Promise.resolve(s.validateHostCaKey(a.clientHostName, this.socket.remoteAddress, this.socket.remotePort, a.caKey)));
+        return;
+      case 'validate-host-based-user':
+        this.answer(a.id, Promise.resolve(s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName)));
+        return;
+      case 'auth-completed':
+        this.authenticated = true;
+        if (this.loginTimer) clearTimeout(this.loginTimer);
+        this.setExtraInfo('username', a.username);
+        s.authCompleted();
+        return;
+      case 'failure':
+        this.logger.info(`authentication failed: ${a.error.message}`);
+        return;
+    }
+  }
+
+  /** An option of the authorized_keys line the client authenticated with ('command', 'environment', ...). */
+  getKeyOption(name: string, defaultValue?: unknown): unknown {
+    const value = (this.keyOptions as Record<string, unknown> | undefined)?.[name];
+    return value === undefined ? defaultValue : value;
+  }
+
+  /** False when the authorized_keys line forbids `permission` ('pty', 'port-forwarding', 'agent-forwarding', ...). */
+  checkKeyPermission(permission: string): boolean {
+    const o = this.keyOptions as Record<string, unknown> | undefined;
+    if (!o) return true;
+    const noKey = `no-${permission}`;
+    if (o[noKey] === true) return false;
+    if (o['restrict'] === true) return o[permission] === true;
+    return true;
+  }
+
+  protected connectionClosed(error: Error | undefined): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.server.connectionLost(error);
+  }
+
+  protected channelOpenRequested(request: IncomingChannelOpen): void {
+    if (request.type !== 'session') {
+      request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unsupported channel type ${request.type}`);
+      return;
+    }
+    this.openSession(request).catch((err: unknown) => {
+      this.logger.warning(`session open failed: ${err instanceof Error ? err.message : String(err)}`);
+      request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'session open failed');
+    });
+  }
+
+  private async openSession(request: IncomingChannelOpen): Promise<void> {
+    const o = this.config.options;
+    const answer = await this.server.sessionRequested();
+    if (answer === false) {
+      request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'session refused');
+      return;
+    }
+    const policy = { acceptEnv: () => true };
+    if (answer !== true) {
+      const channel = new SSHServerChannel<string>(this, policy, { ...(o.encoding !== undefined ? { encoding: o.encoding } : {}) });
+      channel.attach(request.accept(channel.handler, this.channelOptions()));
+      channel.bindSession(answer as SSHServerSession<string>);
+      this.flush();
+      return;
+    }
+    if (o.processFactory) {
+      const channel = new SSHServerChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true });
+      const allowPty = o.allowPty !== false && this.checkKeyPermission('pty');
+      const session = new ServerProcessSession<string>(channel, {
+        factory: o.processFactory,
+        allowPty,
+        encoding: o.encoding === undefined ? 'utf-8' : o.encoding,
+        ...(o.errors !== undefined ? { errors: o.errors } : {}),
+        onError: (err) => this.logger.warning(`process factory failed: ${err instanceof Error ? err.message : String(err)}`),
+      });
+      channel.attach(request.accept(channel.handler, this.channelOptions()));
+      channel.bindSession(session as unknown as SSHServerSession<Uint8Array>);
+      this.flush();
+      return;
+    }
+    if (o.sessionFactory) {
+      const channel = new SSHServerChannel<string>(this, policy, { ...(o.encoding !== undefined ? { encoding: o.encoding } : {}) });
+      channel.attach(request.accept(channel.handler, this.channelOptions()));
+      channel.bindSession(o.sessionFactory() as SSHServerSession<string>);
+      this.flush();
+      return;
+    }
+    request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'no session handler');
+  }
+
+  private channelOptions() {
+    const s = connectionSettings(this.config.options);
+    return { windowSize: s.windowSize, maxPacketSize: s.maxPacketSize };
+  }
+}
+
+/** A running listener (AsyncSSH's SSHAcceptor). */
+export class SSHAcceptor {
+  private readonly server: net.Server;
+  private readonly connections = new Set<SSHServerConnection>();
+  private closed: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(server: net.Server, config: ServerConfig) {
+    this.server = server;
+    server.on('connection', (socket) => {
+      socket.on('error', () => socket.destroy());
+      try {
+        const conn = new SSHServerConnection(socket, config);
+        this.connections.add(conn);
+        void conn.waitClosed().then(() => this.connections.delete(conn));
+      } catch {
+        socket.destroy();
+      }
+    });
+  }
+
+  /** The addresses listened on: [host, port] pairs. */
+  getAddresses(): [string, number][] {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? [[a.address, a.port]] : [];
+  }
+
+  /** The port listened on (useful with port 0). */
+  getPort(): number {
+    return this.getAddresses()[0]?.[1] ?? 0;
+  }
+
+  /** Stops listening and closes every connection. */
+  close(): void {
+    this.closed ??= new Promise((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.close();
+  }
+
+  async waitClosed(): Promise<void> {
+    this.close();
+    await this.closed;
+    await Promise.all([...this.connections].map((c) => c.waitClosed()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.waitClosed();
+  }
+}
+
+async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined): Promise<SSHAuthorizedKeys | undefined> {
+  if (value === undefined || value instanceof SSHAuthorizedKeys) return value;
+  const text = value.includes('\n') || /^(ssh-|ecdsa-|sk-|cert-authority|from=|command=|restrict)/.test(value) ? value : await readFile(value, 'utf8');
+  return importAuthorizedKeys(text);
+}
+
+/** Listens for SSH clients: resolves once the socket is bound. */
+export async function listen(host: string | SSHServerConnectionOptions = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+  const opts = typeof host === 'string' ? options : host;
+  const bindHost = typeof host === 'string' ? host : '';
+  checkOptionNames('listen()', opts, SERVER_OPTION_NAMES);
+  if (opts.serverHostKeys === undefined) throw new TypeError('listen(): serverHostKeys is required');
+  const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
+  if (pairs.length === 0) throw new TypeError('listen(): no server host keys');
+  const config: ServerConfig = { options: opts, hostKeys: pairs.map((p) => p.key), authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bindHost === '' ? undefined : bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return new SSHAcceptor(server, config);
+}
+
+export { SSHServer };

@@ -1,0 +1,84 @@
+/**
+ * Our server (listen + processFactory) against OpenSSH's ssh and AsyncSSH's client, and our own
+ * client against it: exec, exit status and signals, stdin, stderr, pty.
+ */
+import { defaultClientKey, generateKey, runAsyncsshClient, runSsh, type KeyPair } from '@ssh/interop';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+
+let acceptor: SSHAcceptor;
+let clientKey: KeyPair;
+let hostKey: KeyPair;
+
+async function handler(process: SSHServerProcess): Promise<void> {
+  const command = process.command ?? '';
+  if (command === 'echo-stdin') {
+    for await (const line of process.stdin) process.stdout.write(line.toUpperCase());
+    process.exit(0);
+  } else if (command.startsWith('exit ')) {
+    process.stderr.write('leaving\n');
+    process.exit(Number(command.slice(5)));
+  } else if (command === 'signal') {
+    process.exitWithSignal('TERM', false, 'terminated');
+  } else if (command === 'pty') {
+    process.stdout.write(`${process.termType} ${process.termSize[0]}x${process.termSize[1]}\n`);
+    process.exit(0);
+  } else {
+    process.stdout.write(`ran: ${command}\n`);
+    process.exit(0);
+  }
+}
+
+beforeAll(async () => {
+  clientKey = await defaultClientKey();
+  hostKey = await generateKey('ed25519', { label: 'our-host' });
+  acceptor = await listen('127.0.0.1', 0, {
+    serverHostKeys: [hostKey.privateKeyPath],
+    authorizedClientKeys: readFileSync(clientKey.publicKeyPath, 'utf8'),
+    processFactory: handler,
+  });
+});
+
+afterAll(async () => {
+  await acceptor?.waitClosed();
+});
+
+const target = () => ({ name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] });
+
+describe('our server', () => {
+  it('runs commands for OpenSSH ssh with exit status and stderr', async () => {
+    const ok = await runSsh(target(), 'hello world', { identity: clientKey });
+    expect(ok.stdout).toBe('ran: hello world\n');
+    const failed = await runSsh(target(), 'exit 5', { identity: clientKey, allowFailure: true });
+    expect(failed.exitCode).toBe(5);
+    expect(failed.stderr).toContain('leaving');
+  });
+
+  it('feeds stdin from OpenSSH ssh', async () => {
+    const r = await runSsh(target(), 'echo-stdin', { identity: clientKey, input: 'abc\ndef\n' });
+    expect(r.stdout).toBe('ABC\nDEF\n');
+  });
+
+  it('serves our own client, including exit signals and a pty', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'tester', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null });
+    expect((await conn.run('exit 9')).exitStatus).toBe(9);
+    const sig = await conn.run('signal');
+    expect(sig.exitSignal?.signal).toBe('TERM');
+    expect(sig.exitSignal?.message).toBe('terminated');
+    const pty = await conn.run('pty', { termType: 'vt100', termSize: [132, 43] });
+    expect(pty.stdout).toBe('vt100 132x43\r\n');
+  });
+
+  it('serves an AsyncSSH client', async () => {
+    const out = await runAsyncsshClient(
+      [
+        'r = await conn.run("from asyncssh", input="")',
+        'print(r.stdout, end="")',
+        'print(r.exit_status)',
+      ].join('\n'),
+      { target: target(), identity: clientKey },
+    );
+    expect(out.stdout).toBe('ran: from asyncssh\n0\n');
+  });
+});

@@ -1,0 +1,11 @@
+/** @ssh/connection/node: Node stream adapters for SSHReader and SSHWriter. @module */
+export {
+  readerToReadable,
+  writerToWritable,
+  pipeReadableToWriter,
+  pipeReaderToWritable,
+  type ReaderToReadableOptions,
+  type WriterToWritableOptions,
+  type PipeOptions,
+  type PipeReaderOptions,
+} from './streams.ts';
