@@ -442,6 +442,18 @@ describe('wide characters', () => {
     expect(s.lines).toEqual(['abcdefgh中\n']);
   });
 
+  it('redraws correctly after erasing a wide character that wrapped early', () => {
+    // AsyncSSH 2.10 shows only two of the three Zs here: its early-wrap marks go stale.
+    const s = setup({ width: 8 });
+    s.editor.writeOutput('log中x');
+    s.type('Zｘ');
+    expect(s.term.screen()).toEqual(['log中xZ', 'ｘ']);
+    s.type('\bZZ');
+    expect(s.term.screen()).toEqual(['log中xZZ', 'Z']);
+    expect(s.term.cursor()).toEqual([1, 1]);
+    expect(s.editor.line).toBe('ZZZ');
+  });
+
   it('treats emoji outside the BMP as one wide character and combining marks as no column', () => {
     const s = setup();
     s.type('😀e\u0301x');
