@@ -795,12 +795,56 @@ describe('terminals without cursor movement', () => {
     expect(s.lines).toEqual(['abcdefghijkl\n']);
   });
 
+  it('starts the input on a new row when output leaves no room before the last column', () => {
+    const s = setup({ termType: 'dumb', width: 10 });
+    s.editor.writeOutput('123456789');
+    s.type('ab');
+    expect(s.term.screen()).toEqual(['123456789', 'ab']);
+    expect(s.term.cursor()).toEqual([1, 2]);
+    s.type('\r');
+    expect(s.lines).toEqual(['ab\n']);
+  });
+
   it('erases the input for output and draws it after', () => {
     const s = setup({ termType: 'dumb', width: 20 });
     s.type('typing');
     s.editor.writeOutput('msg\n');
     expect(s.term.screen()).toEqual(['msg', 'typing']);
     expect(s.term.cursor()).toEqual([1, 6]);
+  });
+});
+
+describe('reentrancy and errors', () => {
+  it('puts output written from inside deliverLine after the entered line', () => {
+    const term = new Terminal(40);
+    const editor: LineEditor = new LineEditor(
+      { termType: 'xterm', width: 40 },
+      {
+        write: (text) => term.write(text),
+        deliverLine: (line) => editor.writeOutput(`you said ${line}> `),
+        deliverData: () => {},
+      },
+    );
+    editor.writeOutput('> ');
+    editor.processInput('abc\rde');
+    expect(term.screen()).toEqual(['> abc', 'you said abc', '> de']);
+    expect(term.cursor()).toEqual([2, 4]);
+  });
+
+  it('lets an exception from a key handler through, having written what came before', () => {
+    const s = setup();
+    s.editor.registerKey('!', () => {
+      throw new Error('handler failed');
+    });
+    expect(() => s.type('ab!c')).toThrow('handler failed');
+    expect(s.term.screen()).toEqual(['ab']);
+    s.type('c\r');
+    expect(s.lines).toEqual(['abc\n']);
+  });
+
+  it('refuses an empty key', () => {
+    const s = setup();
+    expect(() => s.editor.registerKey('', () => false)).toThrow(TypeError);
   });
 });
 
