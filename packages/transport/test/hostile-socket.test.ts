@@ -254,6 +254,45 @@ describe('our server against hostile clients over loopback', () => {
   });
 });
 
+describe('a peer that keeps its half of the socket open', () => {
+  it('is cut off after our DISCONNECT even if the application does not destroy the socket', async () => {
+    let closedByEvent = false;
+    let serverSocketClosed!: () => void;
+    const closed = new Promise<void>((r) => (serverSocketClosed = r));
+    const events: TransportEvent[] = [];
+    const listener = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('close', () => {
+        closedByEvent = true;
+        serverSocketClosed();
+      });
+      socket.on('error', () => undefined);
+      // The application is told, and does nothing about the socket.
+      driveTransport(socket, new Transport({ role: 'server', hostKeys: hostKeys() }), { onEvent: (e) => events.push(e), rekeyCheckMs: 0 });
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const client = net.connect({ port: (listener.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    client.on('data', () => undefined); // read what we are sent, so 'end' can come
+    const ended = new Promise<boolean>((r) => {
+      client.on('end', () => r(true));
+      client.on('close', () => r(false));
+    });
+    client.write(concat(enc('SSH-2.0-hostile\r\n'), Uint8Array.of(0xff, 0xff, 0xff, 0xff)));
+    const timer = setTimeout(() => serverSocketClosed(), BOUND_MS);
+    await closed;
+    clearTimeout(timer);
+    const sawEnd = await ended;
+    const stillWritable = !client.writableEnded;
+    client.destroy();
+    await new Promise<void>((r) => listener.close(() => r()));
+    expect(events.find((e) => e.type === 'disconnect')).toMatchObject({ byPeer: false, error: expect.any(ProtocolError) });
+    // Our side ended (the FIN after the DISCONNECT) and the socket closed, though the peer never ended its side.
+    expect(sawEnd).toBe(true);
+    expect(closedByEvent).toBe(true);
+    expect(stillWritable).toBe(true);
+  });
+});
+
 describe('our client against a hostile server over loopback', () => {
   /** A one-shot server writing `bytes` (then `more()` while it returns true); our client connects to it. */
   async function againstServer(bytes: Uint8Array, more?: () => Uint8Array | undefined): Promise<TransportEvent[]> {

@@ -37,6 +37,13 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
       : undefined;
   timer?.unref();
 
+  // After our DISCONNECT nothing more is read: end our side and, once that is written, close the
+  // socket, so a peer that keeps its half open (and keeps sending) cannot hold it.
+  const shutdown = (): void => {
+    if (stream.writableEnded) return;
+    stream.end(() => stream.destroy());
+  };
+
   const finish = (error: Error | undefined): void => {
     if (closed) return;
     closed = true;
@@ -60,7 +67,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
           if (e.type === 'disconnect') {
             const out = transport.takeOutput();
             if (out && !stream.destroyed) stream.write(out);
-            stream.end();
+            shutdown();
             finish(e.error);
           }
         }
@@ -69,7 +76,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     } finally {
       flushing = false;
     }
-    if (transport.isClosed && !stream.writableEnded) stream.end();
+    if (transport.isClosed) shutdown();
   }
 
   stream.on('data', (chunk: Uint8Array) => {
@@ -85,7 +92,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     close() {
       if (!transport.isClosed) transport.disconnect();
       flush();
-      stream.end();
+      shutdown();
     },
   };
 }
