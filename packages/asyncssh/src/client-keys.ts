@@ -6,6 +6,7 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
@@ -42,6 +43,7 @@ async function defaultKeys(home: string, passphrase: string | Uint8Array | undef
   const out: SSHKeyPair[] = [];
   for (const name of DEFAULT_KEY_FILES) {
     const file = path.join(home, '.ssh', name);
+    if (!existsSync(file)) continue;
     try {
       out.push(...(await loadKeypairs(file, passphrase)));
     } catch (err) {

@@ -22,6 +22,7 @@ import {
 } from '@ssh/transport';
 import { SSHClient, overrides } from './client-handlers.ts';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
+import { applyClientConfig } from './client-config.ts';
 import { SSHConnection } from './connection.ts';
 import { createHostKeyVerifier, type HostKeyVerifier, type KnownHostsOption, type X509TrustedCertsOption } from './host-key-policy.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
@@ -70,6 +71,8 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly family?: 4 | 6 | 0;
   /** Where default keys and known_hosts live (default: the user's home directory). */
   readonly homeDirectory?: string;
+  /** ssh_config files to read (default ~/.ssh/config and /etc/ssh/ssh_config); null: none. */
+  readonly config?: string | readonly string[] | null;
 }
 
 const CLIENT_OPTION_NAMES = [
@@ -105,6 +108,7 @@ const CLIENT_OPTION_NAMES = [
   'localAddr',
   'family',
   'homeDirectory',
+  'config',
 ];
 
 interface Prepared {
@@ -183,11 +187,11 @@ export class SSHClientConnection extends SSHConnection {
   }
 
   private failConnect(error: Error): void {
+    this.rejectReady(error);
     if (!this.isClosed) {
       if (error instanceof DisconnectError) this.disconnect(error.reasonCode, error.reason);
       else this.disconnect(DISCONNECT.BY_APPLICATION, error.message);
     }
-    this.rejectReady(error);
   }
 
   private rejectReady(error: Error): void {
@@ -373,7 +377,9 @@ function openSocket(options: SSHClientConnectionOptions, host: string, port: num
  * Rejects with HostKeyNotVerifiable, PermissionDenied, ConnectionLost, ... (DisconnectError).
  */
 export async function connect(host?: string | SSHClientConnectionOptions, options: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
-  const opts: SSHClientConnectionOptions = typeof host === 'string' ? { ...options, host } : { ...host, ...options };
+  const given: SSHClientConnectionOptions = typeof host === 'string' ? { ...options, host } : { ...host, ...options };
+  checkOptionNames('connect()', given, CLIENT_OPTION_NAMES);
+  const opts = await applyClientConfig(given);
   const prepared = await prepare(opts);
   try {
     const socket = await openSocket(opts, prepared.host, prepared.port);

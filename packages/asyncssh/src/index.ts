@@ -42,3 +42,5 @@ export {
   PermissionDenied,
   IllegalUserName,
 } from '@ssh/transport';
+export { pump, collect } from '@ssh/connection';
+export * from '@ssh/keys';

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * ssh-run: runs a command over SSH and shows its output and exit status. With no destination it
+ * starts an embedded SSH server of ours on 127.0.0.1 (generated host key, throwaway user key,
+ * real shell commands) and runs the command there; with a destination it connects like ssh,
+ * with the user's ssh config, keys, agent and known_hosts.
+ *
+ *   ssh-run                          demo against the embedded server
+ *   ssh-run [-p port] [user@]host [command...]
+ * @module
+ */
+
+import { fileURLToPath } from 'node:url';
+import { DisconnectError, connect, type SSHClientConnection } from '@ssh/asyncssh';
+import { parseDestination } from './destination.ts';
+import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
+
+const DEMO_COMMAND = 'echo "hello from $(whoami) on $(uname -n)"; uname -sr; echo "this line goes to stderr" >&2';
+
+export interface RunIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const stdio: RunIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+interface Args {
+  readonly destination?: string;
+  readonly port?: number;
+  readonly command?: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let port: number | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (rest.length === 0 && a === '-p') {
+      port = Number(argv[++i]);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`bad port ${JSON.stringify(argv[i])}`);
+    } else if (rest.length === 0 && a === '--') continue;
+    else rest.push(a);
+  }
+  const [destination, ...command] = rest;
+  return {
+    ...(destination !== undefined ? { destination } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(command.length > 0 ? { command: command.join(' ') } : {}),
+  };
+}
+
+/** A one-line explanation of why the connection failed. */
+export function describeError(error: unknown): string {
+  if (error instanceof DisconnectError) return `${error.name}: ${error.reason}`;
+  if (error instanceof Error) return `${error.name}: ${error.message.replace(/^ssh: /, '')}`;
+  return String(error);
+}
+
+async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Promise<number> {
+  io.out(`connected to ${String(conn.getExtraInfo('host'))} as ${String(conn.getExtraInfo('username'))} (${String(conn.getExtraInfo('kex'))}, ${String(conn.getExtraInfo('sendCipher'))})\n`);
+  io.out(`$ ${command}\n`);
+  const result = await conn.run(command);
+  if (result.stdout) io.out(String(result.stdout));
+  if (result.stderr) io.err(String(result.stderr));
+  if (result.exitSignal) io.out(`exit signal: ${result.exitSignal.signal}\n`);
+  else io.out(`exit status: ${result.exitStatus ?? 'unknown'}\n`);
+  return result.returncode ?? 255;
+}
+
+/** The program; answers its exit code (the command's status, 255 for a connection failure). */
+export async function main(argv: readonly string[], io: RunIo = stdio): Promise<number> {
+  let embedded: EmbeddedServer | undefined;
+  try {
+    const args = parseArgs(argv);
+    let conn: SSHClientConnection;
+    if (args.destination === undefined) {
+      embedded = await startEmbeddedServer();
+      io.out(`embedded SSH server on 127.0.0.1:${embedded.port}, host key ${embedded.hostKey.getFingerprint()}\n`);
+      conn = await connect({
+        host: '127.0.0.1',
+        port: embedded.port,
+        clientKeys: [embedded.userKey],
+        knownHosts: embedded.knownHosts,
+        agentPath: null,
+        config: null,
+      });
+    } else {
+      const dest = parseDestination(args.destination);
+      conn = await connect({
+        host: dest.host,
+        ...(args.port !== undefined ? { port: args.port } : dest.port !== undefined ? { port: dest.port } : {}),
+        ...(dest.username !== undefined ? { username: dest.username } : {}),
+        ...(process.env['SSH_RUN_CONNECT_TIMEOUT'] !== undefined ? { connectTimeout: process.env['SSH_RUN_CONNECT_TIMEOUT'] } : { connectTimeout: 30 }),
+      });
+    }
+    try {
+      return await runOn(conn, args.command ?? (embedded ? DEMO_COMMAND : 'uname -a'), io);
+    } finally {
+      conn.close();
+      await conn.waitClosed();
+    }
+  } catch (error) {
+    io.err(`ssh-run: ${describeError(error)}\n`);
+    return 255;
+  } finally {
+    await embedded?.close();
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,86 @@
+/**
+ * ssh-run end to end: the embedded demo, a real command against sshd through the user's
+ * config-free options, and the three failures people meet first (refused connection, unknown
+ * host key, failed authentication), each with a clear one-line message and exit code 255.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, knownHostsLines, makeTempDir, startSshd, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, parseDestination } from '../src/index.ts';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('ssh-run against the embedded server', () => {
+  it('runs the demo command and shows output, stderr and exit status', async () => {
+    const c = capture();
+    const code = await main([], c.io);
+    expect(c.out()).toMatch(/^embedded SSH server on 127\.0\.0\.1:\d+, host key SHA256:/);
+    expect(c.out()).toMatch(/hello from \S+ on \S+/);
+    expect(c.err()).toContain('this line goes to stderr');
+    expect(c.out()).toContain('exit status: 0');
+    expect(code).toBe(0);
+  });
+
+  it('runs a command given after --', async () => {
+    const c = capture();
+    expect(await main(['--', 'exit', '4'], c.io)).toBe(4);
+  });
+});
+
+describe('ssh-run errors', () => {
+  let sshd: SshdServer;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('explains a refused connection', async () => {
+    const port = await freePort();
+    const c = capture();
+    expect(await main(['-p', String(port), '127.0.0.1', 'true'], c.io)).toBe(255);
+    expect(c.err()).toMatch(/^ssh-run: ConnectionLost: cannot connect to 127\.0\.0\.1 port \d+: .*ECONNREFUSED/);
+  });
+
+  it('explains an unknown host key', async () => {
+    const c = capture();
+    const home = process.env['HOME'];
+    process.env['HOME'] = '/nonexistent-home-for-test';
+    try {
+      expect(await main(['-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'true'], c.io)).toBe(255);
+    } finally {
+      process.env['HOME'] = home;
+    }
+    expect(c.err()).toMatch(/^ssh-run: HostKeyNotVerifiable: /);
+  });
+
+  it('explains a failed authentication', async () => {
+    const home = await makeTempDir('ssh-run-home');
+    mkdirSync(path.join(home, '.ssh'));
+    writeFileSync(path.join(home, '.ssh', 'known_hosts'), knownHostsLines(sshd).join('\n') + '\n');
+    const c = capture();
+    const saved = { HOME: process.env['HOME'], SSH_AUTH_SOCK: process.env['SSH_AUTH_SOCK'] };
+    process.env['HOME'] = home;
+    delete process.env['SSH_AUTH_SOCK'];
+    try {
+      expect(await main(['-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'true'], c.io)).toBe(255);
+    } finally {
+      process.env['HOME'] = saved.HOME;
+      if (saved.SSH_AUTH_SOCK !== undefined) process.env['SSH_AUTH_SOCK'] = saved.SSH_AUTH_SOCK;
+    }
+    expect(c.err()).toMatch(/^ssh-run: PermissionDenied: /);
+  });
+
+  it('parses destinations like ssh', () => {
+    expect(parseDestination('alice@example.com')).toEqual({ host: 'example.com', username: 'alice' });
+    expect(parseDestination('ssh://bob@[::1]:2222')).toEqual({ host: '::1', port: 2222, username: 'bob' });
+    expect(parseDestination('[10.0.0.1]:22')).toEqual({ host: '10.0.0.1', port: 22 });
+    expect(() => parseDestination('@host')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * OpenSSH client configuration for connect(): the user's ~/.ssh/config and /etc/ssh/ssh_config
+ * by default (or `config`), resolved for the target host with @ssh/config, filling in what the
+ * caller's options leave unset. Explicit options always win, as in AsyncSSH.
+ * @module
+ */
+
+import { existsSync } from 'node:fs';
+import { loadClientConfig } from '@ssh/config/node';
+import type { ClientConfigOptions } from '@ssh/config';
+import type { SSHClientConnectionOptions } from './client.ts';
+
+/** Reads the config (unless `config` is null) and merges it under `options`. */
+export async function applyClientConfig(options: SSHClientConnectionOptions): Promise<SSHClientConnectionOptions> {
+  if (options.config === null || options.sock !== undefined) return options;
+  const target = options.host ?? 'localhost';
+  const resolved = await loadClientConfig(options.config, {
+    host: target,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.username !== undefined ? { user: options.username } : {}),
+  });
+  const c: ClientConfigOptions = resolved.options;
+  const has = (keyword: string): boolean => resolved.settings.has(keyword);
+  const out: Record<string, unknown> = {};
+  const take = <K extends keyof SSHClientConnectionOptions>(key: K, value: unknown): void => {
+    if (options[key] === undefined && value !== undefined) out[key] = value;
+  };
+  // HostName replaces the name given (an alias), as in ssh.
+  if (has('hostname') && c.host !== undefined) out['host'] = c.host;
+  if (has('port')) take('port', c.port);
+  if (has('user')) take('username', c.username);
+  take('connectTimeout', c.connectTimeout);
+  take('keepaliveInterval', c.keepaliveInterval);
+  take('keepaliveCountMax', c.keepaliveCountMax);
+  take('rekeyBytes', c.rekeyBytes);
+  take('rekeySeconds', c.rekeySeconds);
+  take('hostKeyAlias', c.hostKeyAlias);
+  take('serverHostKeyAlgs', c.serverHostKeyAlgs);
+  take('kexAlgs', c.kexAlgs);
+  take('encryptionAlgs', c.encryptionAlgs);
+  take('macAlgs', c.macAlgs);
+  take('compressionAlgs', c.compressionAlgs);
+  take('preferredAuth', c.preferredAuth);
+  take('passwordAuth', c.passwordAuth);
+  take('kbdintAuth', c.kbdintAuth);
+  take('hostBasedAuth', c.hostBasedAuth);
+  if (typeof c.publicKeyAuth === 'boolean') take('publicKeyAuth', c.publicKeyAuth);
+  take('tcpKeepalive', c.tcpKeepalive);
+  take('command', c.command);
+  take('env', c.env);
+  take('sendEnv', c.sendEnv);
+  take('requestPty', c.requestPty);
+  if (typeof c.agentForwarding === 'boolean') take('agentForwarding', c.agentForwarding);
+  if (has('identityagent')) take('agentPath', c.agentPath);
+  // Files named by the config that do not exist are skipped, as ssh does.
+  if (has('userknownhostsfile') || has('globalknownhostsfile')) take('knownHosts', c.knownHosts?.filter((f) => existsSync(f)));
+  if (has('identityfile') && c.clientKeys !== undefined) {
+    const keys = c.clientKeys.filter((f) => existsSync(f));
+    if (keys.length > 0 || c.clientKeys.length === 0) take('clientKeys', keys);
+  }
+  return { ...out, ...stripUndefined(options), host: (out['host'] as string | undefined) ?? options.host ?? target };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
