@@ -203,6 +203,33 @@ describe('messages out of place during key exchange', () => {
   });
 });
 
+describe('first_kex_packet_follows (RFC 4253 §7)', () => {
+  /** The client announces a guessed packet and sends a junk one (number 30) right after its KEXINIT. */
+  function guessing(clientKex: string[], serverKex: string[]): [Side, Side] {
+    const [c, s] = pair({ kexAlgorithms: clientKex }, { kexAlgorithms: serverKex });
+    const [version, rest] = splitIdentification(c.transport.takeOutput() as Uint8Array);
+    const reader = new PacketReader(MAX);
+    reader.push(rest);
+    const guessed = KexInit.encode({ ...KexInit.decode(reader.next() as Uint8Array), firstKexPacketFollows: true });
+    internalsOf(c.transport).kex = { phase: 'init-sent', ours: guessed }; // what the exchange hash covers
+    feed(s.transport, concat(version, rawPacket(guessed), rawPacket(Uint8Array.of(30, 0, 0, 0, 1, 9))));
+    pump(c, s);
+    return [c, s];
+  }
+
+  it('a wrong guess: the guessed packet is ignored and the exchange completes', () => {
+    const [c, s] = guessing(['ecdh-sha2-nistp256', 'curve25519-sha256'], ['curve25519-sha256', 'ecdh-sha2-nistp256']);
+    expect(ownDisconnect(s)).toBeUndefined();
+    expect(s.events.find((e) => e.type === 'kex-complete')).toMatchObject({ algorithms: { kex: 'ecdh-sha2-nistp256' } });
+    expect(c.transport.isReady).toBe(true);
+  });
+
+  it('a right guess: the guessed packet is the exchange (here junk, so it fails)', () => {
+    const [, s] = guessing(['curve25519-sha256'], ['curve25519-sha256']);
+    expect(ownDisconnect(s)).toBeInstanceOf(KeyExchangeFailed);
+  });
+});
+
 describe('Terrapin prefix injection against strict kex (OpenSSH PROTOCOL §1.10)', () => {
   /** The server's first output with `inject` placed between its identification and its KEXINIT. */
   function withPrefix(s: Side, injected: Uint8Array): Uint8Array {
