@@ -6,6 +6,7 @@
  * with the user's ssh config, keys, agent and known_hosts.
  *
  *   ssh-run                          demo against the embedded server
+ *   ssh-run -- command...            a command of yours on the embedded server
  *   ssh-run [-p port] [user@]host [command...]
  * @module
  */
@@ -36,15 +37,20 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   let port: number | undefined;
   const rest: string[] = [];
+  let embedded = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (rest.length === 0 && a === '-p') {
       port = Number(argv[++i]);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`bad port ${JSON.stringify(argv[i])}`);
-    } else if (rest.length === 0 && a === '--') continue;
-    else rest.push(a);
+    } else if (rest.length === 0 && a === '--' && !embedded) {
+      // `ssh-run -- command...`: no destination, the command runs on the embedded server.
+      embedded = true;
+      rest.push('');
+    } else rest.push(a);
   }
-  const [destination, ...command] = rest;
+  const [first, ...command] = rest;
+  const destination = first === '' ? undefined : first;
   return {
     ...(destination !== undefined ? { destination } : {}),
     ...(port !== undefined ? { port } : {}),
