@@ -418,6 +418,33 @@ describe('authentication server state matrix (RFC 4252; CVE-2018-10933, CVE-2018
   });
 });
 
+describe('a client that skips authentication, through the transport', () => {
+  const channelOpen = Uint8Array.of(MSG.CHANNEL_OPEN, 0, 0, 0, 7, ...enc('session'), 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0x40, 0);
+  it.each([
+    ['USERAUTH_SUCCESS', Uint8Array.of(MSG.USERAUTH_SUCCESS), 2],
+    ['CHANNEL_OPEN', channelOpen, 2],
+    ['GLOBAL_REQUEST', Uint8Array.of(MSG.GLOBAL_REQUEST, 0, 0, 0, 1, 0x78, 1), 2],
+    ['a request for ssh-connection', ServiceRequest.encode({ serviceName: 'ssh-connection' }), 7],
+  ] as const)('%s before authentication: the server disconnects and lets no one in', (_, payload, reason) => {
+    for (const afterService of [false, true]) {
+      const [c, s] = connected();
+      const auth = new UserauthServer(s.transport);
+      if (afterService) inject(c.transport, ServiceRequest.encode({ serviceName: 'ssh-userauth' }));
+      inject(c.transport, payload);
+      deliver(c, s);
+      for (const e of drain(s)) auth.handle(e);
+      const outcome = [auth.nextEvent(), auth.nextEvent()].find((e) => e?.type === 'failure');
+      expect(outcome?.type === 'failure' && outcome.error.reasonCode).toBe(afterService && reason === 7 ? 2 : reason);
+      expect(auth.authenticated).toBe(false);
+      deliver(s, c);
+      const seen = drain(c);
+      expect(seen.some((e) => e.type === 'message' && e.payload[0] === MSG.USERAUTH_SUCCESS)).toBe(false);
+      expect(seen.at(-1)).toMatchObject({ type: 'disconnect', byPeer: true });
+      expect(s.transport.isClosed).toBe(true);
+    }
+  });
+});
+
 describe('the version exchange does not take a second identification', () => {
   it('a second SSH- line after the first is binary garbage: ProtocolError', () => {
     const t = new Transport({ role: 'server', hostKeys: hostKeys() });
