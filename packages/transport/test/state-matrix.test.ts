@@ -246,7 +246,8 @@ describe('transport state matrix', () => {
           if (n === MSG.PING) return 'ignored';
           if (n === MSG.PONG) return 'pong';
           if (kexMethod(n)) return 'fatal:3';
-          // In flight when the peer started the exchange (RFC 4253 §7.1): delivered in order.
+          // RFC 4253 §7.1 has the peer stop sending these after its KEXINIT; one that does not is
+          // tolerated (the packets are authenticated under the current keys) and delivered in order.
           if (n === MSG.SERVICE_REQUEST || n === MSG.SERVICE_ACCEPT || n >= 50) return 'message';
           return 'fatal:2'; // EXT_INFO, a second KEXINIT, NEWKEYS before the exchange finished
         },
