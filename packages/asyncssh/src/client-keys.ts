@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
 import type { SSHAgentClient, SSHAgentKeyPair } from '@ssh/agent';
-import { KeyEncryptionError, SSHCertificate, SSHKey, SSHKeyPair } from '@ssh/keys';
+import { KeyEncryptionError, type SSHCertificate, type SSHKey, type SSHKeyPair } from '@ssh/keys';
 import { loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 

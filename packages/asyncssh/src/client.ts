@@ -226,7 +226,11 @@ export class SSHClientConnection extends SSHConnection {
       case 'debug':
         this.client.debugMsgReceived(e.message, e.languageTag, e.alwaysDisplay);
         break;
-      default:
+      case 'disconnect':
+      case 'ext-info':
+      case 'message':
+      case 'pong':
+      case 'unimplemented':
         break;
     }
     if (this.auth.handle(e)) this.drainAuth();

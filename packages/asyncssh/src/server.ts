@@ -270,6 +270,9 @@ export class SSHServerConnection extends SSHConnection {
       const session = new ServerProcessSession<string>(channel, {
         factory: o.processFactory,
         allowPty,
+        ...(o.lineEditor !== undefined ? { lineEditor: o.lineEditor } : {}),
+        ...(o.lineHistory !== undefined ? { lineHistory: o.lineHistory } : {}),
+        ...(o.maxLineLength !== undefined ? { maxLineLength: o.maxLineLength } : {}),
         encoding: o.encoding === undefined ? 'utf-8' : o.encoding,
         ...(o.errors !== undefined ? { errors: o.errors } : {}),
         onError: (err) => this.logger.warning(`process factory failed: ${err instanceof Error ? err.message : String(err)}`),

@@ -21,6 +21,14 @@ async function handler(process: SSHServerProcess): Promise<void> {
     process.exit(Number(command.slice(5)));
   } else if (command === 'signal') {
     process.exitWithSignal('TERM', false, 'terminated');
+  } else if (command === 'lines') {
+    process.stdout.write('> ');
+    for (;;) {
+      const line = await process.stdin.readline();
+      if (line === '' || line.trim() === 'quit') break;
+      process.stdout.write(`got: ${line.trim()}\n> `);
+    }
+    process.exit(0);
   } else if (command === 'pty') {
     process.stdout.write(`${process.termType} ${process.termSize[0]}x${process.termSize[1]}\n`);
     process.exit(0);
@@ -68,6 +76,25 @@ describe('our server', () => {
     expect(sig.exitSignal?.message).toBe('terminated');
     const pty = await conn.run('pty', { termType: 'vt100', termSize: [132, 43] });
     expect(pty.stdout).toBe('vt100 132x43\r\n');
+  });
+
+  it('edits lines typed into a pty from OpenSSH ssh -tt (backspace, ^A, ^K)', async () => {
+    // "abc", backspace, "d" -> "abd"; "xyz", ^A, ^K, "ok" -> "ok".
+    const r = await runSsh(target(), 'lines', { identity: clientKey, args: ['-tt'], input: 'abc\x7fd\rxyz\x01\x0bok\rquit\r' });
+    // ssh sends EOF once its stdin ends, which turns line mode off: the rest of the output is raw.
+    expect(r.stdout).toContain('got: abd\n');
+    expect(r.stdout).toContain('got: ok\n');
+    expect(r.stdout).not.toContain('got: abc');
+  });
+
+  it('edits lines for our own client with a pty, and turns output newlines into CRLF', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'tester', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null });
+    const proc = await conn.createProcess('lines', { termType: 'xterm', termSize: [80, 24] });
+    proc.stdin.write('hello\x7f\x7fp\r');
+    proc.stdin.write('quit\r');
+    const result = await proc.wait({ timeout: 20 });
+    expect(result.stdout).toContain('got: help\r\n');
+    expect(result.exitStatus).toBe(0);
   });
 
   it('serves an AsyncSSH client', async () => {

@@ -8,3 +8,4 @@ export * from './mux/index.ts';
 export { ChannelOpenError, ChannelClosedError } from './errors.ts';
 export * from './session/index.ts';
 export * from './stream/index.ts';
+export * from './line-editor/index.ts';

@@ -9,6 +9,7 @@ import type { PtyMode } from '@ssh/wire';
 import { SSHChannel, type ChannelData, type ChannelConnection, type SSHChannelOptions, type SSHSession } from './channel.ts';
 import { decodeEnvValue } from './env.ts';
 import type { TermSize } from './client-channel.ts';
+import type { KeyHandler, LineEditor } from '../line-editor/index.ts';
 
 /** AsyncSSH's SSHServerSession: the callbacks of a server session. Requests refused by default. */
 export interface SSHServerSession<T extends ChannelData = ChannelData> extends SSHSession<T> {
@@ -43,6 +44,7 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   private x11Display: string | undefined;
   private exited = false;
   private startPending = false;
+  private lineEditor: LineEditor | undefined;
 
   constructor(connection: ChannelConnection, policy: ServerChannelPolicy = {}, options: SSHChannelOptions = {}) {
     super(connection, options);
@@ -182,6 +184,45 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   /** @internal */
   setX11Display(display: string | undefined): void {
     this.x11Display = display;
+  }
+
+  // ------------------------------------------------------------------ line editor (AsyncSSH's SSHLineEditorChannel)
+
+  /** @internal */
+  setLineEditor(editor: LineEditor | undefined): void {
+    this.lineEditor = editor;
+  }
+
+  /** True when input is being line-edited (a pty session with the line editor on). */
+  get hasLineEditor(): boolean {
+    return this.lineEditor !== undefined;
+  }
+
+  /** Line mode on (edit a line, deliver it on Enter) or off (deliver input as it comes). */
+  setLineMode(on: boolean): void {
+    this.lineEditor?.setLineMode(on);
+  }
+
+  /** Echo typed input (turn off while reading a password). */
+  setEcho(on: boolean): void {
+    this.lineEditor?.setEcho(on);
+  }
+
+  /** Calls `handler` for `key` instead of its default editing action. */
+  registerKey(key: string, handler: KeyHandler): void {
+    this.lineEditor?.registerKey(key, handler);
+  }
+
+  unregisterKey(key: string): void {
+    this.lineEditor?.unregisterKey(key);
+  }
+
+  clearInput(): void {
+    this.lineEditor?.clearInput();
+  }
+
+  setInput(line: string, pos: number): void {
+    this.lineEditor?.setInput(line, pos);
   }
 
   // ------------------------------------------------------------------ to the client

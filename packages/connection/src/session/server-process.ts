@@ -13,12 +13,19 @@ import { BreakReceived, SignalReceived, TerminalSizeChanged } from './process-er
 import { pump, type RedirectSink, type RedirectSource } from './redirect.ts';
 import type { SSHServerChannel, SSHServerSession } from './server-channel.ts';
 import { StreamSession, type StreamOptions } from './stream-session.ts';
+import { encodeText, textDecoder, type StreamDecoder } from './text.ts';
+import { LineEditor } from '../line-editor/index.ts';
 
 export type ProcessFactory<T extends string | Uint8Array = string> = (process: SSHServerProcess<T>) => void | Promise<void>;
 
 export interface ServerProcessOptions extends StreamOptions {
   /** Accept pty requests (default true). */
   readonly allowPty?: boolean;
+  /** Echo and line editing for sessions with a pty, on text streams (default true). */
+  readonly lineEditor?: boolean;
+  readonly lineHistory?: number;
+  readonly maxLineLength?: number;
+  readonly lineEcho?: boolean;
   /** Called when the session starts (after exec / shell / subsystem was accepted). */
   readonly factory: ProcessFactory<string> | ProcessFactory<Uint8Array>;
   /** Accept a subsystem request by name (default: all, handed to the factory). */
@@ -116,15 +123,77 @@ export class SSHServerProcess<T extends string | Uint8Array = string> {
 export class ServerProcessSession<T extends string | Uint8Array = string> extends StreamSession<T> implements SSHServerSession<Uint8Array> {
   readonly process: SSHServerProcess<T>;
   private readonly options: ServerProcessOptions;
+  private readonly serverChannel: SSHServerChannel<Uint8Array>;
+  private editor: LineEditor | undefined;
+  private inputDecoder: StreamDecoder | undefined;
 
   constructor(channel: SSHServerChannel<Uint8Array>, options: ServerProcessOptions) {
     super(channel, options);
     this.options = options;
+    this.serverChannel = channel;
     this.process = new SSHServerProcess<T>(channel, this);
   }
 
-  ptyRequested(): boolean {
-    return this.options.allowPty !== false;
+  ptyRequested(termType: string, termSize: TermSize): boolean {
+    if (this.options.allowPty === false) return false;
+    if (this.options.lineEditor !== false && this.encoding !== null) this.startEditor(termType, termSize);
+    return true;
+  }
+
+  /** AsyncSSH's SSHLineEditorChannel: echo and editing on the pty, whole lines to stdin. */
+  private startEditor(termType: string, termSize: TermSize): void {
+    const encoding = this.encoding as string;
+    const out = (text: string): void => super.sendOutput(encodeText(text, encoding), undefined);
+    const stdin = (text: string): void => super.deliverInput(encodeText(text, encoding), undefined);
+    this.inputDecoder = textDecoder(encoding, 'replace');
+    this.windowManaged = true;
+    this.editor = new LineEditor(
+      {
+        termType,
+        width: termSize[0],
+        ...(termSize[1] !== undefined ? { height: termSize[1] } : {}),
+        ...(this.options.lineHistory !== undefined ? { lineHistory: this.options.lineHistory } : {}),
+        ...(this.options.maxLineLength !== undefined ? { maxLineLength: this.options.maxLineLength } : {}),
+        ...(this.options.lineEcho !== undefined ? { lineEcho: this.options.lineEcho } : {}),
+      },
+      {
+        write: out,
+        deliverLine: stdin,
+        deliverData: stdin,
+        deliverEof: () => this.buffer(undefined).pushEof(),
+        deliverBreak: (msec) => this.pushError(new BreakReceived(msec)),
+        deliverSignal: (name) => this.pushError(new SignalReceived(name)),
+      },
+    );
+    this.serverChannel.setLineEditor(this.editor);
+  }
+
+  protected override deliverInput(data: Uint8Array, datatype: number | undefined): void {
+    const editor = this.editor;
+    if (!editor || datatype !== undefined) {
+      super.deliverInput(data, datatype);
+      return;
+    }
+    // Edited input is consumed as it arrives: what reaches stdin are whole lines, not these bytes.
+    this.channel.consume(data.length);
+    editor.processInput((this.inputDecoder as StreamDecoder).decode(data, { stream: true }));
+  }
+
+  protected override sendOutput(data: Uint8Array, datatype: number | undefined): void {
+    const editor = this.editor;
+    if (!editor || this.encoding === null) {
+      super.sendOutput(data, datatype);
+      return;
+    }
+    const text = textDecoder(this.encoding, 'replace').decode(data);
+    if (datatype === undefined) editor.writeOutput(text);
+    else super.sendOutput(encodeText(text.replace(/\r?\n/g, '\r\n'), this.encoding), datatype);
+  }
+
+  override eofReceived(): boolean {
+    // A half-typed line reaches the application before the EOF, as in AsyncSSH.
+    this.editor?.setLineMode(false);
+    return super.eofReceived();
   }
 
   shellRequested(): boolean {
@@ -166,6 +235,7 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
   }
 
   terminalSizeChanged(width: number, height: number, pixelWidth: number, pixelHeight: number): void {
+    this.editor?.setWidth(width, height);
     this.pushError(new TerminalSizeChanged(width, height, pixelWidth, pixelHeight));
   }
 }

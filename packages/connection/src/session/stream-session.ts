@@ -30,6 +30,8 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   private readonly drainWaiters: (() => void)[] = [];
   private writePaused = false;
   private stderrMerged = false;
+  /** True when a subclass reopens the window itself (input consumed as it arrives). */
+  protected windowManaged = false;
   /** Extra hooks for the owner (process exit bookkeeping, ...). */
   onConnectionLost: ((error: Error | undefined) => void) | undefined;
 
@@ -49,7 +51,9 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
         encoding: this.encoding,
         errors: this.errors,
         ...(this.encoding !== null ? { decoder: textDecoder(this.encoding, this.errors) } : {}),
-        onConsumed: (n) => this.channel.consume(n),
+        onConsumed: (n) => {
+          if (!this.windowManaged) this.channel.consume(n);
+        },
       });
       this.buffers.set(key, b);
     }
@@ -79,7 +83,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   private sink(): WriteSink {
     const channel = this.channel;
     return {
-      write: (data, datatype) => channel.write(data, datatype),
+      write: (data, datatype) => this.sendOutput(data, datatype),
       writeEof: () => channel.writeEof(),
       canWriteEof: () => channel.canWriteEof(),
       close: () => channel.close(),
@@ -103,7 +107,17 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   }
 
   dataReceived(data: Uint8Array, datatype: number | undefined): void {
-    this.buffer(this.stderrMerged && datatype === EXTENDED_DATA.STDERR ? undefined : datatype).push(data);
+    this.deliverInput(data, this.stderrMerged && datatype === EXTENDED_DATA.STDERR ? undefined : datatype);
+  }
+
+  /** Received data into its stream (a line editor intercepts this). */
+  protected deliverInput(data: Uint8Array, datatype: number | undefined): void {
+    this.buffer(datatype).push(data);
+  }
+
+  /** Written data onto the channel (a line editor intercepts this). */
+  protected sendOutput(data: Uint8Array, datatype: number | undefined): void {
+    this.channel.write(data, datatype);
   }
 
   eofReceived(): boolean {
