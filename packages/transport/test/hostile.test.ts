@@ -284,6 +284,15 @@ describe('Terrapin prefix injection against strict kex (OpenSSH PROTOCOL §1.10)
     // Since NEWKEYS: the server sent EXT_INFO (one packet); the client sent nothing.
     expect(internalsOf(c.transport).reader.seq).toBe(1);
     expect(internalsOf(s.transport).reader.seq).toBe(0);
+    // And again at every re-exchange's NEWKEYS (OpenSSH PROTOCOL §1.10), after traffic moved them on.
+    for (let i = 0; i < 5; i++) inject(c.transport, serviceRequest);
+    pump(c, s);
+    expect(internalsOf(s.transport).reader.seq).toBe(5);
+    c.transport.rekey();
+    pump(c, s);
+    expect(s.events.filter((e) => e.type === 'kex-complete')).toHaveLength(2);
+    expect(internalsOf(s.transport).reader.seq).toBe(0);
+    expect(internalsOf(c.transport).reader.seq).toBe(0);
   });
 });
 
