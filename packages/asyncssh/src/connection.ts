@@ -120,7 +120,11 @@ export abstract class SSHConnection {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
     this.mux.teardown(error ?? new ConnectionLost('connection closed'));
-    this.socket.destroy();
+    // end() lets a queued DISCONNECT reach the peer; the timer bounds a peer that never reads.
+    if (!this.socket.destroyed) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }
     this.connectionClosed(error);
     for (const w of this.closeWaiters.splice(0)) w();
   }
