@@ -77,7 +77,7 @@ const SERVER_OPTION_NAMES = [
   'x11Forwarding',
 ];
 
-interface ServerConfig {
+export interface ServerConfig {
   readonly options: SSHServerConnectionOptions;
   readonly hostKeys: SSHKey[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
@@ -353,15 +353,20 @@ async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined)
   return importAuthorizedKeys(text);
 }
 
+/** @internal Checks the options and loads host keys and authorized keys, once per listener. */
+export async function buildServerConfig(what: string, opts: SSHServerConnectionOptions): Promise<ServerConfig> {
+  checkOptionNames(what, opts, SERVER_OPTION_NAMES);
+  if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required`);
+  const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
+  if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
+  return { options: opts, hostKeys: pairs.map((p) => p.key), authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+}
+
 /** Listens for SSH clients: resolves once the socket is bound. */
 export async function listen(host: string | SSHServerConnectionOptions = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
   const opts = typeof host === 'string' ? options : host;
   const bindHost = typeof host === 'string' ? host : '';
-  checkOptionNames('listen()', opts, SERVER_OPTION_NAMES);
-  if (opts.serverHostKeys === undefined) throw new TypeError('listen(): serverHostKeys is required');
-  const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
-  if (pairs.length === 0) throw new TypeError('listen(): no server host keys');
-  const config: ServerConfig = { options: opts, hostKeys: pairs.map((p) => p.key), authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+  const config = await buildServerConfig('listen()', opts);
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

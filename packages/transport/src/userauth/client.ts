@@ -192,6 +192,11 @@ export class UserauthClient {
     return this.successMethod !== undefined;
   }
 
+  /** The methods the server last said can continue (from USERAUTH_FAILURE), once known. */
+  get serverMethods(): readonly string[] | undefined {
+    return this.allowed;
+  }
+
   /** True once authentication succeeded or failed for good. */
   get finished(): boolean {
     return this.phase === 'done';
