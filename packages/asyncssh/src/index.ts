@@ -44,3 +44,4 @@ export {
 } from '@ssh/transport';
 export { pump, collect } from '@ssh/connection';
 export * from '@ssh/keys';
+export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';

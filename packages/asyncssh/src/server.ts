@@ -17,7 +17,7 @@ import {
 import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
 import { SSHAuthorizedKeys, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHKey } from '@ssh/keys';
 import { loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
-import { Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
+import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
@@ -89,6 +89,8 @@ export class SSHServerConnection extends SSHConnection {
   private readonly auth: UserauthServer;
   private loginTimer: NodeJS.Timeout | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
+  private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private readonly ready: Promise<void>;
 
   /** @internal Made by listen() for each accepted socket. */
   constructor(socket: net.Socket, config: ServerConfig) {
@@ -101,6 +103,10 @@ export class SSHServerConnection extends SSHConnection {
     });
     super(socket, transport, connectionSettings(o), 'server');
     this.config = config;
+    this.ready = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
     this.server = o.serverFactory ? o.serverFactory() : new SSHServer();
     const s = this.server;
     const methods: ServerMethod[] = [];
@@ -210,6 +216,8 @@ export class SSHServerConnection extends SSHConnection {
         if (this.loginTimer) clearTimeout(this.loginTimer);
         this.setExtraInfo('username', a.username);
         s.authCompleted();
+        this.settle?.resolve();
+        this.settle = undefined;
         return;
       case 'failure':
         this.logger.info(`authentication failed: ${a.error.message}`);
@@ -233,8 +241,15 @@ export class SSHServerConnection extends SSHConnection {
     return true;
   }
 
+  /** Resolves once the client authenticated; rejects if the connection ends first. */
+  whenAuthenticated(): Promise<void> {
+    return this.ready;
+  }
+
   protected connectionClosed(error: Error | undefined): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.settle?.reject(error ?? new ConnectionLost('connection closed before authentication completed'));
+    this.settle = undefined;
     this.server.connectionLost(error);
   }
 
@@ -301,18 +316,23 @@ export class SSHServerConnection extends SSHConnection {
 /** A running listener (AsyncSSH's SSHAcceptor). */
 export class SSHAcceptor {
   private readonly server: net.Server;
-  private readonly connections = new Set<SSHServerConnection>();
+  private readonly connections = new Set<SSHConnection>();
   private closed: Promise<void> | undefined;
 
-  /** @internal */
-  constructor(server: net.Server, config: ServerConfig) {
+  /** @internal `start` runs SSH on each accepted socket (server side, or client side for listenReverse). */
+  constructor(server: net.Server, start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>) {
     this.server = server;
     server.on('connection', (socket) => {
       socket.on('error', () => socket.destroy());
-      try {
-        const conn = new SSHServerConnection(socket, config);
+      const track = (conn: SSHConnection): void => {
+        if (this.closed) conn.close();
         this.connections.add(conn);
         void conn.waitClosed().then(() => this.connections.delete(conn));
+      };
+      try {
+        const conn = start(socket);
+        if (conn instanceof Promise) conn.then(track, () => socket.destroy());
+        else track(conn);
       } catch {
         socket.destroy();
       }
@@ -375,7 +395,7 @@ export async function listen(host: string | SSHServerConnectionOptions = '', por
       resolve();
     });
   });
-  return new SSHAcceptor(server, config);
+  return new SSHAcceptor(server, (socket) => new SSHServerConnection(socket, config));
 }
 
 export { SSHServer };
