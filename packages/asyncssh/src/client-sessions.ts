@@ -10,7 +10,10 @@ import {
   SSHClientChannel,
   SSHClientProcess,
   StreamSession,
+  SubprocessSession,
   checkEncoding,
+  type SSHSubprocessProtocol,
+  type SSHSubprocessTransport,
   type Channel,
   type ChannelConnection,
   type ConnectionMux,
@@ -165,6 +168,18 @@ export class ClientSessions {
       proc.stdin.writeEof();
     }
     return proc;
+  };
+
+  /** asyncio-style: a subprocess driven by an SSHSubprocessProtocol: [transport, protocol]. */
+  readonly createSubprocess = async <P extends SSHSubprocessProtocol<T>, T extends Text = string>(
+    protocolFactory: () => P,
+    command?: string,
+    options: SessionOptions = {},
+  ): Promise<[SSHSubprocessTransport<T>, P]> => {
+    const protocol = protocolFactory();
+    const session = new SubprocessSession<T>(protocol);
+    await this.createSession<SubprocessSession<T>, T>(() => session, command, options);
+    return [session.transport as SSHSubprocessTransport<T>, protocol];
   };
 
   /** Opens a session and returns its streams: [stdin, stdout, stderr]. */

@@ -329,6 +329,10 @@ export class SSHClientConnection extends SSHConnection {
   get run(): ClientSessions['run'] {
     return this.sessions.run;
   }
+
+  get createSubprocess(): ClientSessions['createSubprocess'] {
+    return this.sessions.createSubprocess;
+  }
 }
 
 async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SSHClient,
   SSHServer,
+  SSHSubprocessProtocol,
   connectReverse,
   createConnection,
   createServer,
@@ -97,6 +98,39 @@ describe('sockets you already have, and reversed roles', () => {
     const [conn, client] = await createConnection(() => new SSHClient(), '127.0.0.1', acceptor.getPort(), { username: 'u', password: 'sesame', clientKeys: null, knownHosts: null, agentPath: null, config: null });
     expect(client).toBeInstanceOf(SSHClient);
     expect((await conn.run('pw')).stdout).toBe('ran pw\n');
+    conn.close();
+    await acceptor.waitClosed();
+  });
+});
+
+describe('createSubprocess', () => {
+  it('delivers stdout and stderr by fd and reports the exit', async () => {
+    const acceptor = await createServer(() => new SSHServer(), '127.0.0.1', 0, {
+      serverHostKeys: [hostKey],
+      authorizedClientKeys: readFileSync(key.publicKeyPath, 'utf8'),
+      processFactory: (p: SSHServerProcess) => {
+        p.stdout.write('out\n');
+        p.stderr.write('err\n');
+        p.exit(2);
+      },
+    });
+    const [conn] = await createConnection(() => new SSHClient(), '127.0.0.1', acceptor.getPort(), { username: 'u', clientKeys: [key.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+    const got: string[] = [];
+    let exited!: () => void;
+    const done = new Promise<void>((r) => (exited = r));
+    class Proto extends SSHSubprocessProtocol {
+      override pipeDataReceived(fd: number, data: string): void {
+        got.push(`${fd}:${data}`);
+      }
+      override processExited(): void {
+        exited();
+      }
+    }
+    const [transport] = await conn.createSubprocess(() => new Proto(), 'x');
+    await done;
+    expect(got.sort()).toEqual(['1:out\n', '2:err\n']);
+    expect(transport.getReturncode()).toBe(2);
+    expect(transport.getPipeTransport(0).canWriteEof()).toBe(true);
     conn.close();
     await acceptor.waitClosed();
   });

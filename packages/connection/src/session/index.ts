@@ -23,3 +23,10 @@ export {
 export { pump, collect, discard, type RedirectSource, type RedirectSink, type WritableLike, type PipeMode } from './redirect.ts';
 export { encodeEnv, type Environment } from './env.ts';
 export { checkEncoding, encodeText, textDecoder, type StreamDecoder } from './text.ts';
+export {
+  SSHSubprocessProtocol,
+  SSHSubprocessTransport,
+  SSHSubprocessReadPipe,
+  SSHSubprocessWritePipe,
+  SubprocessSession,
+} from './subprocess.ts';
