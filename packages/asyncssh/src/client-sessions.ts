@@ -28,6 +28,8 @@ import {
   type SessionRequest,
   type TermSize,
 } from '@ssh/connection';
+import type { SFTPClient } from '@ssh/sftp';
+import { startSftpClientOn, type StartSftpClientOptions } from './sftp.ts';
 
 export interface SessionDefaults {
   readonly command?: string;
@@ -203,6 +205,9 @@ export class ClientSessions {
     this.flush();
     await start;
   }
+
+  /** Opens the sftp subsystem and starts an SFTP client on it. */
+  readonly startSftpClient = (options: StartSftpClientOptions = {}): Promise<SFTPClient> => startSftpClientOn(this, options);
 
   /** Channels the server opens toward us (forwarded connections, agent); none yet. */
   acceptIncoming(_request: IncomingChannelOpen): boolean {

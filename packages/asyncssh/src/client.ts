@@ -330,6 +330,10 @@ export class SSHClientConnection extends SSHConnection {
     return this.sessions.run;
   }
 
+  get startSftpClient(): ClientSessions['startSftpClient'] {
+    return this.sessions.startSftpClient;
+  }
+
   get createSubprocess(): ClientSessions['createSubprocess'] {
     return this.sessions.createSubprocess;
   }

@@ -49,3 +49,6 @@ export {
 export { pump, collect } from '@ssh/connection';
 export * from '@ssh/keys';
 export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';
+export * from '@ssh/sftp';
+export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
+export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';

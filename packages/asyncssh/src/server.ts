@@ -21,9 +21,10 @@ import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type Serv
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
+import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 
-export interface SSHServerConnectionOptions extends SSHConnectionOptions {
+export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileServiceOptions {
   /** Host keys: paths, keys or key pairs. Required. */
   readonly serverHostKeys?: KeyPairRef | readonly KeyPairRef[];
   readonly passphrase?: string | Uint8Array;
@@ -75,6 +76,9 @@ const SERVER_OPTION_NAMES = [
   'maxAuthTries',
   'agentForwarding',
   'x11Forwarding',
+  'sftpFactory',
+  'sftpVersion',
+  'allowScp',
 ];
 
 export interface ServerConfig {
@@ -279,12 +283,15 @@ export class SSHServerConnection extends SSHConnection {
       this.flush();
       return;
     }
-    if (o.processFactory) {
+    const files = (o.sftpFactory !== undefined && o.sftpFactory !== false) || o.allowScp === true;
+    if (o.processFactory || files) {
       const channel = new SSHServerChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true });
       const allowPty = o.allowPty !== false && this.checkKeyPermission('pty');
-      const session = new ServerProcessSession<string>(channel, {
-        factory: o.processFactory,
+      const factory = files ? fileServiceFactory(o, o.processFactory as ProcessFactory<string> | undefined, () => session) : o.processFactory;
+      const session: ServerProcessSession<string> = new ServerProcessSession<string>(channel, {
+        factory: factory as ProcessFactory<string>,
         allowPty,
+        acceptSubsystem: (name) => servesSubsystem(o, name) || o.processFactory !== undefined,
         ...(o.lineEditor !== undefined ? { lineEditor: o.lineEditor } : {}),
         ...(o.lineHistory !== undefined ? { lineHistory: o.lineHistory } : {}),
         ...(o.maxLineLength !== undefined ? { maxLineLength: o.maxLineLength } : {}),

@@ -93,6 +93,38 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     };
   }
 
+  /**
+   * The channel as a plain byte stream (normal data only), for protocols run on a session such
+   * as SFTP and SCP: chunks in as they arrive (the window reopens as they are taken), writes with
+   * backpressure, close. Call it before any data arrived (when the session starts).
+   */
+  rawByteStream(): { readonly readable: AsyncIterable<Uint8Array>; write(chunk: Uint8Array): Promise<void> | undefined; close(): void } {
+    const previous = this.buffers.get(0);
+    // Clients often send their first bytes before the reply to their subsystem request: take them over.
+    const early = previous === undefined ? [] : previous.takeUnread();
+    if (early === undefined) throw new Error('rawByteStream: data was already read as text');
+    const raw = new ReadBuffer<Uint8Array>({ encoding: null, onConsumed: (n) => this.channel.consume(n) });
+    for (const chunk of early) raw.push(chunk);
+    this.buffers.set(0, raw as unknown as ReadBuffer<T>);
+    const reader = new SSHReader<Uint8Array>(raw, { channel: this.channel });
+    const channel = this.channel;
+    return {
+      readable: (async function* () {
+        for (;;) {
+          const chunk = await reader.read(65536);
+          if (chunk.length === 0) return;
+          yield chunk;
+        }
+      })(),
+      write: (chunk) => {
+        channel.write(chunk);
+        return this.writePaused ? this.drain() : undefined;
+      },
+      // Ending our side is an EOF: the session's exit status and close come from its owner.
+      close: () => channel.writeEof(),
+    };
+  }
+
   /** Resolves when the channel's outbound buffer is below its low-water mark (or it closed). */
   drain(): Promise<void> {
     if (!this.writePaused || this.channel.muxChannel?.state === 'closed') return Promise.resolve();

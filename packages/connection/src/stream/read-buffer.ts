@@ -151,6 +151,27 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     }
   }
 
+  /**
+   * Hands over everything received and never read, as the raw bytes that arrived, and empties
+   * the buffer (the bytes stay unacknowledged: the new owner reports them consumed). For a
+   * session that turns out to speak a byte protocol (SFTP, SCP) after input was queued as text.
+   * Undefined when a read already decoded part of the data.
+   */
+  takeUnread(): Uint8Array[] | undefined {
+    const out: Uint8Array[] = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i] as Entry;
+      if (entry.kind !== 'data') return undefined;
+      const raw = entry.raw ?? (entry.value instanceof Uint8Array ? entry.value : undefined);
+      if (raw === undefined || raw.length !== entry.bytes) return undefined;
+      out.push(raw);
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    return out;
+  }
+
   /** Received bytes not yet consumed by a read. */
   get buffered(): number {
     return this.#buffered;

@@ -1,0 +1,101 @@
+/**
+ * SFTP and SCP on SSH sessions: the client's startSftpClient() (the `sftp` subsystem), and the
+ * server's sftpFactory / allowScp, which serve the `sftp` subsystem and `scp -t/-f` commands
+ * from the local file system (or an SFTPServer of yours) next to the process factory.
+ * @module
+ */
+
+import { type ProcessFactory, type SSHReader, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
+import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
+import { runScpServer, runSftpServer } from '@ssh/sftp';
+import { LocalSFTPServer, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
+import type { ClientSessions } from './client-sessions.ts';
+
+/** A byte stream over a process's stdout/stdin, for protocols that run on a session. */
+export function processByteStream(stdout: SSHReader<Uint8Array>, stdin: SSHWriter<Uint8Array>, close: () => void): SftpByteStream {
+  return {
+    readable: (async function* () {
+      for (;;) {
+        const chunk = await stdout.read(65536);
+        if (chunk.length === 0) return;
+        yield chunk;
+      }
+    })(),
+    write(chunk) {
+      stdin.write(chunk);
+      return stdin.drain();
+    },
+    close,
+  };
+}
+
+export interface StartSftpClientOptions extends SFTPClientOptions {
+  /** Environment for the session. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Opens the `sftp` subsystem and starts an SFTP client on it (AsyncSSH start_sftp_client). */
+export async function startSftpClientOn(sessions: ClientSessions, options: StartSftpClientOptions = {}): Promise<SFTPClient> {
+  const { env, ...sftpOptions } = options;
+  const proc = await sessions.createProcess<Uint8Array>(undefined, { subsystem: 'sftp', encoding: null, ...(env ? { env } : {}) });
+  const stream = processByteStream(proc.stdout, proc.stdin, () => proc.close());
+  try {
+    return await startNodeSftpClient(stream, sftpOptions);
+  } catch (err) {
+    proc.close();
+    throw err;
+  }
+}
+
+/** What a server serves besides its process factory. */
+export interface FileServiceOptions {
+  /** true: the local file system; a function: your SFTPServer per session. */
+  readonly sftpFactory?: boolean | ((process: SSHServerProcess<string>) => SFTPServer);
+  /** Answer `scp -t` / `scp -f` commands from the local file system (default false). */
+  readonly allowScp?: boolean;
+  /** Highest SFTP version offered (3 to 6; default 6). */
+  readonly sftpVersion?: number;
+}
+
+/** True when a session request will be served by SFTP or SCP here. */
+export function servesSubsystem(options: FileServiceOptions, name: string): boolean {
+  return name === 'sftp' && options.sftpFactory !== undefined && options.sftpFactory !== false;
+}
+
+export function servesCommand(options: FileServiceOptions, command: string): boolean {
+  return options.allowScp === true && /^scp(\s|$)/.test(command) && /\s-[a-zA-Z]*[tf]/.test(command);
+}
+
+/**
+ * The factory sessions run: SFTP for the `sftp` subsystem, SCP for scp commands, the
+ * application's process factory for everything else.
+ */
+export function fileServiceFactory(options: FileServiceOptions, processFactory: ProcessFactory<string> | undefined, session: () => ServerProcessSession<string>): ProcessFactory<string> {
+  return async (process) => {
+    const subsystem = process.subsystem;
+    const command = process.command;
+    if (subsystem !== undefined && servesSubsystem(options, subsystem)) {
+      const stream = session().rawByteStream();
+      const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : new LocalSFTPServer();
+      await runSftpServer(stream, server, options.sftpVersion !== undefined ? { maxVersion: options.sftpVersion } : {});
+      process.exit(0);
+      return;
+    }
+    if (command !== undefined && servesCommand(options, command)) {
+      const stream = session().rawByteStream();
+      try {
+        await runScpServer(stream, nodeLocalFs, command);
+        process.exit(0);
+      } catch {
+        process.exit(1);
+      }
+      return;
+    }
+    if (!processFactory) {
+      process.stderr.write('this server runs no commands\n');
+      process.exit(1);
+      return;
+    }
+    await processFactory(process);
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * SFTP and SCP on our SSH sessions: our server's sftp subsystem and scp commands for OpenSSH's
+ * sftp and scp -O, and our client's startSftpClient against sshd's sftp-server and our server.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultClientKey, generateKey, makeTempDir, runScp, runSftp, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, listen, type SSHAcceptor } from '../src/index.ts';
+
+let acceptor: SSHAcceptor;
+let sshd: SshdServer;
+let clientKey: KeyPair;
+let hostKey: KeyPair;
+let dir: string;
+
+beforeAll(async () => {
+  clientKey = await defaultClientKey();
+  hostKey = await generateKey('ed25519', { label: 'sftp-host' });
+  dir = await makeTempDir('sftp-interop');
+  acceptor = await listen('127.0.0.1', 0, {
+    serverHostKeys: [hostKey.privateKeyPath],
+    authorizedClientKeys: readFileSync(clientKey.publicKeyPath, 'utf8'),
+    sftpFactory: true,
+    allowScp: true,
+  });
+  sshd = await startSshd();
+});
+
+afterAll(async () => {
+  await acceptor?.waitClosed();
+  await sshd?.stop();
+});
+
+const ours = () => ({ name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] });
+
+describe('our server serving files', () => {
+  it('answers an OpenSSH sftp batch', async () => {
+    const src = path.join(dir, 'up.txt');
+    writeFileSync(src, 'uploaded by sftp\n');
+    const remote = path.join(dir, 'remote-sftp');
+    const r = await runSftp(ours(), [`mkdir ${remote}`, `put ${src} ${remote}/a.txt`, `ls ${remote}`, `get ${remote}/a.txt ${path.join(dir, 'down.txt')}`, `rename ${remote}/a.txt ${remote}/b.txt`, `rm ${remote}/b.txt`, `rmdir ${remote}`], { identity: clientKey });
+    expect(r.stdout).toContain('a.txt');
+    expect(readFileSync(path.join(dir, 'down.txt'), 'utf8')).toBe('uploaded by sftp\n');
+  });
+
+  it('answers OpenSSH scp -O in both directions', async () => {
+    const src = path.join(dir, 'scp-src.bin');
+    const data = Buffer.alloc(300_000, 7);
+    writeFileSync(src, data);
+    const target = path.join(dir, 'scp-dst');
+    mkdirSync(target);
+    await runScp(ours(), src, { remote: target }, { identity: clientKey, legacy: true });
+    expect(readFileSync(path.join(target, 'scp-src.bin')).equals(data)).toBe(true);
+    const back = path.join(dir, 'scp-back.bin');
+    await runScp(ours(), { remote: path.join(target, 'scp-src.bin') }, back, { identity: clientKey, legacy: true });
+    expect(readFileSync(back).equals(data)).toBe(true);
+  });
+
+  it('serves our own SFTP client', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+    const sftp = await conn.startSftpClient();
+    const file = path.join(dir, 'ours.txt');
+    writeFileSync(file, 'x'.repeat(100_000));
+    const attrs = await sftp.stat(file);
+    expect(attrs.size).toBe(100_000);
+    expect(await sftp.exists(path.join(dir, 'nope'))).toBe(false);
+    await sftp.exit();
+  });
+});
+
+describe('our client against sshd', () => {
+  it('starts an SFTP client on the sftp subsystem', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, username: sshd.user, clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+    const sftp = await conn.startSftpClient();
+    const local = path.join(dir, 'put-me.bin');
+    const data = Buffer.alloc(2_000_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    writeFileSync(local, data);
+    const remote = path.join(dir, 'put-remote.bin');
+    await sftp.put(local, remote);
+    expect(readFileSync(remote).equals(data)).toBe(true);
+    const got = path.join(dir, 'got.bin');
+    await sftp.get(remote, got);
+    expect(readFileSync(got).equals(data)).toBe(true);
+    await sftp.exit();
+  });
+});
