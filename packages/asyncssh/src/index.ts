@@ -52,3 +52,4 @@ export { createConnection, createServer, runClient, runServer, connectReverse, l
 export * from '@ssh/sftp';
 export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
+export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClientKey, generateKey, makeTempDir, runScp, runSftp, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, listen, type SSHAcceptor } from '../src/index.ts';
+import { connect, listen, scp, type SSHAcceptor } from '../src/index.ts';
 
 let acceptor: SSHAcceptor;
 let sshd: SshdServer;
@@ -84,5 +84,43 @@ describe('our client against sshd', () => {
     await sftp.get(remote, got);
     expect(readFileSync(got).equals(data)).toBe(true);
     await sftp.exit();
+  });
+});
+
+describe('scp()', () => {
+  const opts = () => ({ username: sshd.user, clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+
+  it('uploads and downloads a tree against sshd, recursively, preserving modes', async () => {
+    const tree = path.join(dir, 'tree');
+    mkdirSync(path.join(tree, 'sub'), { recursive: true });
+    writeFileSync(path.join(tree, 'a.txt'), 'alpha');
+    writeFileSync(path.join(tree, 'sub', 'b.txt'), 'beta', { mode: 0o600 });
+    const remoteDir = path.join(dir, 'remote-tree');
+    mkdirSync(remoteDir);
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
+    const progress: string[] = [];
+    await scp(tree, [conn, remoteDir], { recurse: true, preserve: true, progressHandler: (name) => progress.push(name) });
+    expect(readFileSync(path.join(remoteDir, 'tree', 'sub', 'b.txt'), 'utf8')).toBe('beta');
+    expect(progress.length).toBeGreaterThan(0);
+    const back = path.join(dir, 'back-tree');
+    mkdirSync(back);
+    await scp([conn, path.join(remoteDir, 'tree')], back, { recurse: true, preserve: true });
+    expect(readFileSync(path.join(back, 'tree', 'a.txt'), 'utf8')).toBe('alpha');
+  });
+
+  it('copies remote to remote, from sshd to our server', async () => {
+    const src = path.join(dir, 'r2r.txt');
+    writeFileSync(src, 'remote to remote');
+    const dstDir = path.join(dir, 'r2r-dst');
+    mkdirSync(dstDir);
+    await using a = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
+    await using b = await connect({ host: '127.0.0.1', port: acceptor.getPort(), ...opts() });
+    await scp([a, src], [b, dstDir]);
+    expect(readFileSync(path.join(dstDir, 'r2r.txt'), 'utf8')).toBe('remote to remote');
+  });
+
+  it('fails cleanly for a missing remote file', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
+    await expect(scp([conn, path.join(dir, 'does-not-exist')], path.join(dir, 'x'))).rejects.toThrow(/does-not-exist|No such file/);
   });
 });
