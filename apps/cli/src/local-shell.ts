@@ -22,6 +22,8 @@ export function localShellFactory(options: LocalShellOptions = {}) {
     const env: NodeJS.ProcessEnv = { ...(options.env ?? globalThis.process.env) };
     for (const [k, v] of Object.entries(process.env)) env[k] = typeof v === 'string' ? v : Buffer.from(v).toString('latin1');
     if (process.termType !== undefined) env['TERM'] = process.termType;
+    const agentPath = process.channel.getAgentPath();
+    if (agentPath !== undefined) env['SSH_AUTH_SOCK'] = agentPath;
     const child = spawn(command === undefined ? shell : '/bin/sh', command === undefined ? ['-i'] : ['-c', command], {
       cwd: options.cwd,
       env,

@@ -6,7 +6,10 @@
  */
 
 import { createReadStream, createWriteStream } from 'node:fs';
+import net from 'node:net';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import {
+  SSHChannel,
   SSHClientChannel,
   SSHClientProcess,
   StreamSession,
@@ -30,6 +33,7 @@ import {
 } from '@ssh/connection';
 import type { SFTPClient } from '@ssh/sftp';
 import { startSftpClientOn, type StartSftpClientOptions } from './sftp.ts';
+import { SocketBridge } from './bridge.ts';
 
 export interface SessionDefaults {
   readonly command?: string;
@@ -46,6 +50,8 @@ export interface SessionDefaults {
   readonly errors?: 'strict' | 'replace';
   readonly window?: number;
   readonly maxPktsize?: number;
+  /** The agent forwarded connections are relayed to (default SSH_AUTH_SOCK; null: none). */
+  readonly agentPath?: string | null;
 }
 
 export const SESSION_OPTION_NAMES = ['command', 'subsystem', 'env', 'sendEnv', 'requestPty', 'termType', 'termSize', 'termModes', 'x11Forwarding'] as const;
@@ -209,9 +215,28 @@ export class ClientSessions {
   /** Opens the sftp subsystem and starts an SFTP client on it. */
   readonly startSftpClient = (options: StartSftpClientOptions = {}): Promise<SFTPClient> => startSftpClientOn(this, options);
 
-  /** Channels the server opens toward us (forwarded connections, agent); none yet. */
-  acceptIncoming(_request: IncomingChannelOpen): boolean {
-    return false;
+  /**
+   * Channels the server opens toward us: agent connections when agent forwarding was asked for
+   * (relayed to our agent); anything else is refused by the caller.
+   */
+  acceptIncoming(request: IncomingChannelOpen): boolean {
+    if (request.type !== 'auth-agent@openssh.com' || this.defaults.agentForwarding !== true) return false;
+    const agentPath = this.defaults.agentPath === null ? undefined : (this.defaults.agentPath ?? process.env['SSH_AUTH_SOCK']);
+    if (!agentPath) return false;
+    const socket = net.connect({ path: agentPath });
+    socket.once('error', () => {
+      socket.destroy();
+      request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'cannot reach the local agent');
+    });
+    socket.once('connect', () => {
+      const channel = new SSHChannel<Uint8Array>(this.connection, { encoding: null });
+      const bridge = new SocketBridge(socket);
+      channel.setSession(bridge);
+      channel.attach(request.accept(channel.handler));
+      bridge.start(channel);
+      this.flush();
+    });
+    return true;
   }
 
   /** The connection ended. */

@@ -21,6 +21,7 @@ import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type Serv
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
+import { startAgentForwarding } from './agent-forwarding.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 
@@ -275,7 +276,11 @@ export class SSHServerConnection extends SSHConnection {
       request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'session refused');
       return;
     }
-    const policy = { acceptEnv: () => true };
+    const agentForwarding = o.agentForwarding === true && this.checkKeyPermission('agent-forwarding');
+    const policy = {
+      acceptEnv: () => true,
+      ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
+    };
     if (answer !== true) {
       const channel = new SSHServerChannel<string>(this, policy, { ...(o.encoding !== undefined ? { encoding: o.encoding } : {}) });
       channel.attach(request.accept(channel.handler, this.channelOptions()));

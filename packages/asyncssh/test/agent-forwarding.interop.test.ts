@@ -1,0 +1,83 @@
+/**
+ * Agent use and forwarding against real peers: auth through ssh-agent against sshd, our client
+ * forwarding its agent into sshd (ssh-add -l there sees the key), and OpenSSH ssh -A into our
+ * server (ssh-add -l in the session sees the forwarded key; the socket is gone afterwards).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { defaultClientKey, generateKey, runSsh, runSshAdd, startSshAgent, startSshd, type KeyPair, type SshAgent, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+
+let sshd: SshdServer;
+let agent: SshAgent;
+let key: KeyPair;
+let hostKey: KeyPair;
+let acceptor: SSHAcceptor;
+let fingerprint: string;
+const agentPaths: string[] = [];
+
+/** Runs ssh-add -l inside the session with the forwarded agent. */
+async function sshAddList(process: SSHServerProcess): Promise<void> {
+  const agentPath = process.channel.getAgentPath();
+  if (agentPath !== undefined) agentPaths.push(agentPath);
+  const child = spawn('ssh-add', ['-l'], { env: { ...globalThis.process.env, SSH_AUTH_SOCK: agentPath ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
+  process.stdout.write(out);
+  process.exit(code);
+}
+
+beforeAll(async () => {
+  key = await defaultClientKey();
+  hostKey = await generateKey('ed25519', { label: 'agent-host' });
+  agent = await startSshAgent();
+  await runSshAdd([key.privateKeyPath], { agent });
+  fingerprint = (await runSshAdd(['-l'], { agent })).stdout.split(' ')[1] ?? '';
+  sshd = await startSshd();
+  acceptor = await listen('127.0.0.1', 0, {
+    serverHostKeys: [hostKey.privateKeyPath],
+    authorizedClientKeys: readFileSync(key.publicKeyPath, 'utf8'),
+    processFactory: sshAddList,
+    agentForwarding: true,
+  });
+});
+
+afterAll(async () => {
+  await acceptor?.waitClosed();
+  await sshd?.stop();
+  await agent?.stop();
+});
+
+describe('agent', () => {
+  it('authenticates with the agent key by default', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, username: sshd.user, agentPath: agent.socketPath, knownHosts: null, config: null, homeDirectory: '/nonexistent' });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+  });
+
+  it('forwards our agent into sshd', async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, username: sshd.user, agentPath: agent.socketPath, agentForwarding: true, knownHosts: null, config: null, homeDirectory: '/nonexistent' });
+    const r = await conn.run('ssh-add -l');
+    expect(r.exitStatus).toBe(0);
+    expect(r.stdout).toContain(fingerprint);
+  });
+
+  it('gives OpenSSH ssh -A a forwarded agent in our sessions, and removes the socket after', async () => {
+    const r = await runSsh({ name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] }, 'ssh-add -l', { identity: key, args: ['-A'], agent });
+    expect(r.stdout).toContain(fingerprint);
+    const used = agentPaths.at(-1) as string;
+    for (let i = 0; i < 50 && existsSync(used); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(existsSync(used)).toBe(false);
+  });
+
+  it('refuses agent forwarding when the server does not allow it', async () => {
+    const plain = await listen('127.0.0.1', 0, { serverHostKeys: [hostKey.privateKeyPath], authorizedClientKeys: readFileSync(key.publicKeyPath, 'utf8'), processFactory: sshAddList });
+    await using conn = await connect({ host: '127.0.0.1', port: plain.getPort(), username: 'u', agentPath: agent.socketPath, agentForwarding: true, knownHosts: null, config: null });
+    const r = await conn.run('x');
+    expect(r.exitStatus).not.toBe(0);
+    conn.close();
+    await plain.waitClosed();
+  });
+});
