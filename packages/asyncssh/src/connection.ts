@@ -12,6 +12,9 @@ import { driveTransport, type SocketDriver } from '@ssh/transport/node';
 import { DISCONNECT } from '@ssh/wire';
 import { logFor, type SSHLogger } from './logging.ts';
 
+/** Bytes queued on the socket beyond which the peer is taken as not reading. */
+const WRITE_BUFFER_LIMIT = 256 * 1024 * 1024;
+
 export interface ConnectionSettings {
   readonly keepaliveInterval: number;
   readonly keepaliveCountMax: number;
@@ -86,12 +89,19 @@ export abstract class SSHConnection {
     this.flushQueued = true;
     queueMicrotask(() => {
       this.flushQueued = false;
-      this.driver?.flush();
+      this.flush();
     });
   }
 
   protected flush(): void {
     this.driver?.flush();
+    // Channel windows bound data; what can still pile up is replies to a peer that sends
+    // requests (pings, unknown messages) without ever reading. Drop such a peer.
+    if (this.socket.writableLength > WRITE_BUFFER_LIMIT && !this.isClosedFlag) {
+      this.logger.info('peer stopped reading: write buffer over its limit');
+      this.socket.destroy();
+      this.closed(new ConnectionLost('peer stopped reading (write buffer over its limit)'));
+    }
   }
 
   private transportEvent(e: TransportEvent): void {

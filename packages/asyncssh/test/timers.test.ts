@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionLost, SSHClient, SSHServer, connect, generatePrivateKey, listen, type SSHAcceptor, type SSHServerConnection } from '../src/index.ts';
+import { ConnectionLost, SSHClient, SSHServer, connect, generatePrivateKey, listen, type SSHAcceptor, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const userKey = generatePrivateKey('ssh-ed25519');
@@ -26,7 +26,7 @@ beforeAll(async () => {
     serverHostKeys: [hostKey],
     authorizedClientKeys: authorized,
     serverFactory: () => new Recorder(),
-    processFactory: (p) => p.exit(0),
+    processFactory: (p: SSHServerProcess) => p.exit(0),
     loginTimeout: 1,
   });
 });
