@@ -73,8 +73,10 @@ describe('run() against sshd', () => {
     results.forEach((r, i) => expect(r.stdout).toBe(`${i}\n`));
   });
 
-  it('streams 64 MiB through cat in both directions with matching checksums', async () => {
-    const proc = await conn.createProcess<Uint8Array>('cat', { encoding: null });
+  it('streams 1 GiB through cat in both directions with matching checksums', async () => {
+    // Without compression: this measures the channel path, and pako would dominate the time.
+    await using plain = await connect({ host: sshd.host, port: sshd.port, username: sshd.user, clientKeys: [key.privateKeyPath], knownHosts, agentPath: null, config: null, compressionAlgs: ['none'] });
+    const proc = await plain.createProcess<Uint8Array>('cat', { encoding: null });
     const block = new Uint8Array(1 << 20);
     for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) >>> 24;
     const sent = createHash('sha256');
@@ -88,7 +90,7 @@ describe('run() against sshd', () => {
         total += chunk.length;
       }
     })();
-    for (let i = 0; i < 64; i++) {
+    for (let i = 0; i < 1024; i++) {
       proc.stdin.write(block);
       sent.update(block);
       await proc.stdin.drain();
@@ -96,7 +98,45 @@ describe('run() against sshd', () => {
     proc.stdin.writeEof();
     await reading;
     await proc.wait();
-    expect(total).toBe(64 << 20);
+    expect(total).toBe(1024 << 20);
     expect(received.digest('hex')).toBe(sent.digest('hex'));
+  });
+});
+
+describe('re-keying under load against sshd', () => {
+  it('re-keys mid-transfer with delayed zlib compression, both directions intact', async () => {
+    // Each NEWKEYS starts a fresh zlib stream per direction (OpenSSH start_compression_out/in).
+    await using c = await connect({
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.user,
+      clientKeys: [key.privateKeyPath],
+      knownHosts,
+      agentPath: null,
+      config: null,
+      compressionAlgs: ['zlib@openssh.com'],
+      rekeyBytes: '8M',
+    });
+    const proc = await c.createProcess<Uint8Array>('cat', { encoding: null });
+    const block = new Uint8Array(1 << 20);
+    for (let i = 0; i < block.length; i++) block[i] = (i * 31 + (i >> 9)) & 0xff;
+    const sent = createHash('sha256');
+    const received = createHash('sha256');
+    const reading = (async () => {
+      for (;;) {
+        const chunk = await proc.stdout.read(1 << 16);
+        if (chunk.length === 0) break;
+        received.update(chunk);
+      }
+    })();
+    for (let i = 0; i < 48; i++) {
+      proc.stdin.write(block);
+      sent.update(block);
+      await proc.stdin.drain();
+    }
+    proc.stdin.writeEof();
+    await reading;
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+    expect((await proc.wait()).exitStatus).toBe(0);
   });
 });

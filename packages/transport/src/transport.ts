@@ -505,6 +505,7 @@ export class Transport {
     this.writer.setKeys(this.role === 'client' ? kex.keys.clientToServer : kex.keys.serverToClient);
     if (this.strict) this.writer.seq = 0;
     this.compressionOut = this.role === 'client' ? kex.negotiated.compressionClientToServer : kex.negotiated.compressionServerToClient;
+    this.compressor = undefined;
     this.startCompression();
     kex.sent = true;
     const initial = !this.kexComplete;
@@ -524,6 +525,7 @@ export class Transport {
     this.reader.setKeys(this.role === 'client' ? kex.keys.serverToClient : kex.keys.clientToServer);
     if (this.strict) this.reader.seq = 0;
     this.compressionIn = this.role === 'client' ? kex.negotiated.compressionServerToClient : kex.negotiated.compressionClientToServer;
+    this.decompressor = undefined;
     this.startCompression();
     kex.received = true;
     // We announced ext-info-c/-s in our first KEXINIT, so the peer may send EXT_INFO next.
@@ -564,8 +566,8 @@ export class Transport {
 
   /**
    * Starts the negotiated compression of each direction once it may start: at NEWKEYS, or for a
-   * delayed method after authentication. A running zlib stream carries on across re-exchanges,
-   * as OpenSSH's does; switching to `none` stops it.
+   * delayed method after authentication. Every NEWKEYS starts a fresh zlib stream for its
+   * direction, as OpenSSH (start_compression_out/in) and AsyncSSH do.
    */
   private startCompression(): void {
     const out = this.registry.require('compression', this.compressionOut).impl;
