@@ -155,11 +155,11 @@ describe('flow control', () => {
     expect(total(s.data)).toBe(10_000);
     expect(Math.max(...s.data.map((d) => d.length))).toBeLessThanOrEqual(1000);
     expect(ch.writeBufferSize).toBe(40_000);
-    // Consuming less than half the window sends no adjustment.
-    s.channel?.consume(4000);
+    // Consuming up to three maximum packets sends no adjustment (OpenSSH's threshold).
+    s.channel?.consume(3000);
     p.pump();
     expect(total(s.data)).toBe(10_000);
-    s.channel?.consume(6000);
+    s.channel?.consume(7000);
     p.pump();
     expect(total(s.data)).toBe(20_000);
     expect(c.log).not.toContain('writable');

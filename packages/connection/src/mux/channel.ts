@@ -246,9 +246,9 @@ export class Channel {
   consume(bytes: number): void {
     if (bytes <= 0 || this.closeReceived || this.stateValue === 'closed') return;
     this.consumedUnadvertised += bytes;
-    // Adjust once half the window is used up: few messages, and the peer never stalls on a
-    // window we have room for.
-    if (this.consumedUnadvertised >= this.recvWindowSize / 2 && !this.closeSent) {
+    // Adjust once more than three maximum packets were taken, or half the window is used up (as
+    // OpenSSH does): the peer's window stays nearly full, so it never stalls on room we have.
+    if ((this.consumedUnadvertised > 3 * this.recvMaxPacket || this.recvWindow < this.recvWindowSize / 2) && !this.closeSent) {
       const add = Math.min(this.consumedUnadvertised, MAX_WINDOW - this.recvWindow);
       this.consumedUnadvertised = 0;
       if (add <= 0) return;
