@@ -155,13 +155,16 @@ describe('flow control', () => {
     expect(total(s.data)).toBe(10_000);
     expect(Math.max(...s.data.map((d) => d.length))).toBeLessThanOrEqual(1000);
     expect(ch.writeBufferSize).toBe(40_000);
-    // Consuming up to three maximum packets sends no adjustment (OpenSSH's threshold).
+    // With the window below half, what is consumed is handed back at once (OpenSSH's rule).
     s.channel?.consume(3000);
     p.pump();
-    expect(total(s.data)).toBe(10_000);
+    expect(total(s.data)).toBe(13_000);
     s.channel?.consume(7000);
     p.pump();
     expect(total(s.data)).toBe(20_000);
+    s.channel?.consume(10_000);
+    p.pump();
+    expect(total(s.data)).toBe(30_000);
     expect(c.log).not.toContain('writable');
     for (let i = 0; i < 10 && total(s.data) < 50_000; i++) {
       s.channel?.consume(10_000);
@@ -170,6 +173,23 @@ describe('flow control', () => {
     expect(total(s.data)).toBe(50_000);
     expect(c.log).toContain('writable');
     expect(p.failures).toEqual([]);
+  });
+
+  it('holds small adjustments while the window is above half, until three maximum packets were taken', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 1000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const s = accepted[0] as Recorder;
+    ch.write(new Uint8Array(2000));
+    p.pump();
+    s.channel?.consume(2000);
+    ch.write(new Uint8Array(20_000));
+    p.pump();
+    expect(total(s.data)).toBe(10_000);
+    s.channel?.consume(1500);
+    p.pump();
+    expect(total(s.data)).toBe(13_500);
   });
 
   it('treats data beyond the window as a protocol error', () => {
