@@ -28,6 +28,7 @@ import { createHostKeyVerifier, type HostKeyVerifier, type KnownHostsOption, typ
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { ClientSessions, SESSION_OPTION_NAMES, type SessionDefaults } from './client-sessions.ts';
 import { VERSION } from './version.ts';
+import { ClientForwarding } from './forward/client-forward.ts';
 
 export interface SSHClientConnectionOptions extends SSHConnectionOptions, SessionDefaults {
   /** Host to connect to (default 'localhost'); ignored with `sock`. */
@@ -130,6 +131,7 @@ export class SSHClientConnection extends SSHConnection {
   private readonly verifier: HostKeyVerifier;
   private readonly auth: UserauthClient;
   private readonly sessions: ClientSessions;
+  private readonly forwarding: ClientForwarding;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -172,6 +174,9 @@ export class SSHClientConnection extends SSHConnection {
     this.setExtraInfo('host', prepared.host);
     this.setExtraInfo('port', prepared.port);
     this.sessions = new ClientSessions(this.mux, this, o, () => this.scheduleFlush());
+    this.forwarding = new ClientForwarding({ mux: this.mux, connection: this, flush: () => this.scheduleFlush() }, (err) =>
+      this.logger.warning(`forwarded connection handler failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
     const loginTimeout = seconds('loginTimeout', o.loginTimeout, 120);
     if (loginTimeout > 0) {
       this.loginTimer = setTimeout(() => this.failConnect(new ConnectionLost('login timeout expired')), loginTimeout * 1000);
@@ -305,10 +310,12 @@ export class SSHClientConnection extends SSHConnection {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.rejectReady(error ?? new ConnectionLost('connection closed before authentication completed'));
     this.sessions.closeAll();
+    this.forwarding.closeAll();
     this.client.connectionLost(error);
   }
 
   protected channelOpenRequested(request: IncomingChannelOpen): void {
+    if (this.forwarding.acceptIncoming(request)) return;
     if (!this.sessions.acceptIncoming(request)) request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unexpected channel type ${request.type}`);
   }
 
@@ -336,6 +343,76 @@ export class SSHClientConnection extends SSHConnection {
 
   get createSubprocess(): ClientSessions['createSubprocess'] {
     return this.sessions.createSubprocess;
+  }
+
+  // ------------------------------------------------------------------ forwarding
+
+  get createConnection(): ClientForwarding['createConnection'] {
+    return this.forwarding.createConnection;
+  }
+
+  get openConnection(): ClientForwarding['openConnection'] {
+    return this.forwarding.openConnection;
+  }
+
+  get createUnixConnection(): ClientForwarding['createUnixConnection'] {
+    return this.forwarding.createUnixConnection;
+  }
+
+  get openUnixConnection(): ClientForwarding['openUnixConnection'] {
+    return this.forwarding.openUnixConnection;
+  }
+
+  get forwardLocalPort(): ClientForwarding['forwardLocalPort'] {
+    return this.forwarding.forwardLocalPort;
+  }
+
+  get forwardLocalPath(): ClientForwarding['forwardLocalPath'] {
+    return this.forwarding.forwardLocalPath;
+  }
+
+  get forwardLocalPortToPath(): ClientForwarding['forwardLocalPortToPath'] {
+    return this.forwarding.forwardLocalPortToPath;
+  }
+
+  get forwardLocalPathToPort(): ClientForwarding['forwardLocalPathToPort'] {
+    return this.forwarding.forwardLocalPathToPort;
+  }
+
+  get forwardRemotePort(): ClientForwarding['forwardRemotePort'] {
+    return this.forwarding.forwardRemotePort;
+  }
+
+  get forwardRemotePath(): ClientForwarding['forwardRemotePath'] {
+    return this.forwarding.forwardRemotePath;
+  }
+
+  get forwardRemotePortToPath(): ClientForwarding['forwardRemotePortToPath'] {
+    return this.forwarding.forwardRemotePortToPath;
+  }
+
+  get forwardRemotePathToPort(): ClientForwarding['forwardRemotePathToPort'] {
+    return this.forwarding.forwardRemotePathToPort;
+  }
+
+  get forwardSocks(): ClientForwarding['forwardSocks'] {
+    return this.forwarding.forwardSocks;
+  }
+
+  get createServer(): ClientForwarding['createServer'] {
+    return this.forwarding.createServer;
+  }
+
+  get startServer(): ClientForwarding['startServer'] {
+    return this.forwarding.startServer;
+  }
+
+  get createUnixServer(): ClientForwarding['createUnixServer'] {
+    return this.forwarding.createUnixServer;
+  }
+
+  get startUnixServer(): ClientForwarding['startUnixServer'] {
+    return this.forwarding.startUnixServer;
   }
 }
 

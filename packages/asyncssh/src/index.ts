@@ -53,3 +53,4 @@ export * from '@ssh/sftp';
 export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
+export * from './forward/index.ts';

@@ -11,6 +11,7 @@ import type { KbdintChallenge, PasswordChangeRequired } from '@ssh/transport';
 import type { SSHServerSession } from '@ssh/connection';
 import type { Awaitable } from './client-handlers.ts';
 import type { SSHServerConnection } from './server.ts';
+import type { ForwardAnswer } from './forward/channel.ts';
 
 export type { KbdintChallenge, PasswordChangeRequired };
 
@@ -91,6 +92,34 @@ export class SSHServer {
    */
   sessionRequested(): Awaitable<SSHServerSession<string> | SSHServerSession<Uint8Array> | boolean> {
     return true;
+  }
+
+  /**
+   * A direct-tcpip channel (the client's local forwarding): true to connect to
+   * `destHost`:`destPort` and relay, false to refuse, or a session object or a stream handler
+   * (reader, writer) to run it here. Default: refuse.
+   */
+  connectionRequested(_destHost: string, _destPort: number, _origHost: string, _origPort: number): Awaitable<ForwardAnswer> {
+    return false;
+  }
+
+  /** A direct-streamlocal@openssh.com channel to the UNIX socket `destPath`: as connectionRequested. */
+  unixConnectionRequested(_destPath: string): Awaitable<ForwardAnswer> {
+    return false;
+  }
+
+  /**
+   * A tcpip-forward request (the client's remote forwarding): true to listen on
+   * `listenHost`:`listenPort` ('' for every address, port 0 for any) and forward each
+   * connection to the client. Default: refuse.
+   */
+  serverRequested(_listenHost: string, _listenPort: number): Awaitable<boolean> {
+    return false;
+  }
+
+  /** A streamlocal-forward@openssh.com request to listen on the UNIX socket `listenPath`. Default: refuse. */
+  unixServerRequested(_listenPath: string): Awaitable<boolean> {
+    return false;
   }
 }
 

@@ -1,0 +1,129 @@
+/**
+ * SSHListener: what the forwarding methods return (AsyncSSH's SSHListener), and the local
+ * listening sockets behind local forwards, SOCKS and server-side remote forwards: TCP on one
+ * host (both loopback families for 'localhost', every address for '' or '*') or a UNIX path.
+ * @module
+ */
+
+import net from 'node:net';
+
+/** A forwarding listener: local (a socket of ours) or remote (a tcpip-forward on the peer). */
+export abstract class SSHListener {
+  /** The addresses listened on as [host, port] pairs (empty for a UNIX socket). */
+  abstract getAddresses(): [string, number][];
+
+  /** The port listened on (useful after asking for port 0); 0 for a UNIX socket. */
+  getPort(): number {
+    return this.getAddresses()[0]?.[1] ?? 0;
+  }
+
+  /** Stops listening; connections already forwarded carry on. */
+  abstract close(): void;
+
+  /** Resolves once the listener is closed. */
+  abstract waitClosed(): Promise<void>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.waitClosed();
+  }
+}
+
+/** Where a local listener listens: a TCP host and port, or a UNIX socket path. */
+export type ListenTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+
+function listenOne(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error): void => reject(err);
+    server.once('error', fail);
+    server.listen(options, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
+/** Listening sockets of ours; each accepted socket goes to `onSocket`. */
+export class LocalListener extends SSHListener {
+  private readonly servers: net.Server[];
+  private readonly path: string | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly onClose: (() => void) | undefined;
+
+  private constructor(servers: net.Server[], path: string | undefined, onClose: (() => void) | undefined) {
+    super();
+    this.servers = servers;
+    this.path = path;
+    this.onClose = onClose;
+  }
+
+  /**
+   * Listens on `target`. A host of '' or '*' means every address, 'localhost' both loopback
+   * addresses (the second on the port the first got; skipped where that family is missing).
+   */
+  static async open(target: ListenTarget, onSocket: (socket: net.Socket, server: LocalListener) => void, onClose?: () => void): Promise<LocalListener> {
+    const servers: net.Server[] = [];
+    const listener = new LocalListener(servers, 'path' in target ? target.path : undefined, onClose);
+    const make = (): net.Server => {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+        socket.on('error', () => socket.destroy());
+        if (listener.closing) {
+          socket.destroy();
+          return;
+        }
+        onSocket(socket, listener);
+      });
+      servers.push(server);
+      return server;
+    };
+    try {
+      if ('path' in target) {
+        await listenOne(make(), { path: target.path });
+      } else if (target.host === 'localhost') {
+        await listenOne(make(), { host: '127.0.0.1', port: target.port });
+        const port = (servers[0]?.address() as net.AddressInfo).port;
+        const v6 = make();
+        await listenOne(v6, { host: '::1', port, ipv6Only: true }).catch(() => {
+          servers.pop();
+          v6.close();
+        });
+      } else {
+        const host = target.host === '' || target.host === '*' ? undefined : target.host;
+        await listenOne(make(), { ...(host !== undefined ? { host } : {}), port: target.port });
+      }
+    } catch (err) {
+      for (const s of servers) s.close();
+      throw err;
+    }
+    return listener;
+  }
+
+  getAddresses(): [string, number][] {
+    const out: [string, number][] = [];
+    for (const s of this.servers) {
+      const a = s.address();
+      if (a && typeof a === 'object') out.push([a.address, a.port]);
+    }
+    return out;
+  }
+
+  /** The UNIX socket path listened on, if any. */
+  getPath(): string | undefined {
+    return this.path;
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
+    this.onClose?.();
+  }
+
+  waitClosed(): Promise<void> {
+    this.close();
+    return this.closing as Promise<void>;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Local forwarding on the client: a listening socket of ours whose connections become
+ * direct-tcpip (RFC 4254 §7.2) or direct-streamlocal@openssh.com (OpenSSH PROTOCOL §2.4)
+ * channels, and dynamic forwarding, where a SOCKS handshake on each connection names the
+ * destination.
+ * @module
+ */
+
+import type net from 'node:net';
+import type { ChannelOpenBody } from '@ssh/wire';
+import { forwardSocket, type ForwardContext } from './channel.ts';
+import { LocalListener, type ListenTarget } from './listener.ts';
+import { MAX_SOCKS_HANDSHAKE, SOCKS5_REPLY, parseSocks, socks4Reply, socks5Reply } from './socks.ts';
+
+/** Where local connections are forwarded to on the server's side. */
+export type LocalDestination = { readonly host: string; readonly port: number } | { readonly path: string };
+
+/** Decides per accepted connection (AsyncSSH's accept_handler): false closes it. */
+export type AcceptHandler = (origHost: string, origPort: number) => boolean | Promise<boolean>;
+
+/** Seconds a SOCKS client has to finish its handshake. */
+const SOCKS_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/** The channel type and open body that reach `dest`, for a connection from `socket`. */
+export function directOpen(dest: LocalDestination, origHost: string, origPort: number): { kind: 'tcp' | 'unix'; type: string; body: ChannelOpenBody } {
+  if ('path' in dest) {
+    return {
+      kind: 'unix',
+      type: 'direct-streamlocal@openssh.com',
+      body: { type: 'direct-streamlocal@openssh.com', socketPath: dest.path, reserved: new Uint8Array(0), reservedPort: 0 },
+    };
+  }
+  return {
+    kind: 'tcp',
+    type: 'direct-tcpip',
+    body: { type: 'direct-tcpip', hostToConnect: dest.host, portToConnect: dest.port, originatorAddress: origHost, originatorPort: origPort },
+  };
+}
+
+function origin(socket: net.Socket): [string, number] {
+  return [socket.remoteAddress ?? '', socket.remotePort ?? 0];
+}
+
+/** Listens on `target` and forwards each connection to `dest` through the server. */
+export function forwardLocal(
+  ctx: ForwardContext,
+  target: ListenTarget,
+  dest: LocalDestination,
+  acceptHandler: AcceptHandler | undefined,
+  onClose: (listener: LocalListener) => void,
+): Promise<LocalListener> {
+  let self: LocalListener | undefined;
+  return LocalListener.open(
+    target,
+    (socket) => {
+      const [origHost, origPort] = origin(socket);
+      const go = (ok: boolean): void => {
+        if (!ok) {
+          socket.destroy();
+          return;
+        }
+        const open = directOpen(dest, origHost, origPort);
+        forwardSocket(ctx, open.kind, socket, open.type, open.body);
+      };
+      if (!acceptHandler) go(true);
+      else
+        Promise.resolve()
+          .then(() => acceptHandler(origHost, origPort))
+          .then(go, () => socket.destroy());
+    },
+    () => {
+      if (self) onClose(self);
+    },
+  ).then((listener) => (self = listener));
+}
+
+/** Listens on `target` as a SOCKS 4/4a/5 proxy whose connections go through the server. */
+export function forwardSocks(ctx: ForwardContext, target: ListenTarget, onClose: (listener: LocalListener) => void): Promise<LocalListener> {
+  let self: LocalListener | undefined;
+  return LocalListener.open(
+    target,
+    (socket) => socksHandshake(ctx, socket),
+    () => {
+      if (self) onClose(self);
+    },
+  ).then((listener) => (self = listener));
+}
+
+function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
+  const [origHost, origPort] = origin(socket);
+  let buf: Uint8Array = new Uint8Array(0);
+  let greeted = false;
+  const timer = setTimeout(() => socket.destroy(), SOCKS_HANDSHAKE_TIMEOUT_MS);
+  timer.unref();
+  const stop = (): void => {
+    clearTimeout(timer);
+    socket.pause();
+    socket.off('data', onData);
+  };
+  const onData = (chunk: Buffer): void => {
+    const joined = new Uint8Array(buf.length + chunk.length);
+    joined.set(buf);
+    joined.set(chunk, buf.length);
+    buf = joined;
+    for (;;) {
+      const step = parseSocks(buf, greeted);
+      switch (step.kind) {
+        case 'more':
+          if (buf.length > MAX_SOCKS_HANDSHAKE) {
+            stop();
+            socket.destroy();
+          }
+          return;
+        case 'error':
+          stop();
+          if (step.reply) socket.end(step.reply);
+          else socket.destroy();
+          return;
+        case 'greeting':
+          greeted = true;
+          buf = buf.subarray(step.consumed);
+          socket.write(step.reply);
+          continue;
+        case 'connect': {
+          stop();
+          const early = buf.subarray(step.consumed);
+          const open = directOpen({ host: step.host, port: step.port }, origHost, origPort);
+          const version = step.version;
+          forwardSocket(ctx, 'tcp', socket, open.type, open.body, {
+            opened: (channel) => {
+              socket.write(version === 5 ? socks5Reply(SOCKS5_REPLY.SUCCEEDED) : socks4Reply(true));
+              if (early.length > 0) channel.write(early.slice());
+            },
+            failed: () => {
+              if (!socket.destroyed) socket.end(version === 5 ? socks5Reply(SOCKS5_REPLY.CONNECTION_REFUSED) : socks4Reply(false));
+              setTimeout(() => socket.destroy(), 1000).unref();
+            },
+          });
+          return;
+        }
+      }
+    }
+  };
+  socket.on('data', onData);
+  socket.resume();
+}

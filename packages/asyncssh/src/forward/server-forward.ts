@@ -1,0 +1,232 @@
+/**
+ * Forwarding on the server: direct-tcpip and direct-streamlocal@openssh.com channels (RFC 4254
+ * §7.2, OpenSSH PROTOCOL §2.4) decided by SSHServer.connectionRequested /
+ * unixConnectionRequested, and tcpip-forward / streamlocal-forward@openssh.com listeners (with
+ * their cancel requests) decided by serverRequested / unixServerRequested, whose connections
+ * go back to the client as forwarded-tcpip / forwarded-streamlocal@openssh.com channels.
+ * Everything is refused unless the SSHServer allows it and the client's authorized_keys line
+ * permits port forwarding (no-port-forwarding, restrict, permitopen, permitlisten).
+ * @module
+ */
+
+import { CHANNEL_OPEN_FAILURE, GlobalRequestReplies, type ChannelOpenBody, type GlobalRequestBody } from '@ssh/wire';
+import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
+import type { SSHServer } from '../server-handlers.ts';
+import { acceptForwarded, forwardSocket, type ForwardAnswer, type ForwardContext } from './channel.ts';
+import { LocalListener, type ListenTarget } from './listener.ts';
+
+/** Listeners one client may hold at once. */
+const MAX_LISTENERS = 64;
+
+/** What the server's forwarding needs from its connection. */
+export interface ServerForwardContext extends ForwardContext {
+  readonly server: SSHServer;
+  /** Port forwarding allowed by the authorized_keys line (true without one). */
+  readonly portForwardingAllowed: () => boolean;
+  /** permitopen= / permitlisten= of the authorized_keys line (empty: no restriction). */
+  readonly permitted: (kind: 'open' | 'listen') => readonly string[];
+  readonly warn: (message: string) => void;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Does `host`:`port` match one of OpenSSH's permitopen / permitlisten patterns? */
+export function permits(patterns: readonly string[], host: string, port: number, listen: boolean): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => {
+    const colon = p.lastIndexOf(':');
+    const ph = colon < 0 ? (listen ? 'localhost' : '') : p.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const pp = colon < 0 ? p : p.slice(colon + 1);
+    if (p === 'none') return false;
+    if (pp !== '*' && Number(pp) !== port) return false;
+    return ph === '*' || ph.toLowerCase() === host.toLowerCase() || (listen && ph === 'localhost' && (host === '' || host === 'localhost'));
+  });
+}
+
+export class ServerForwarding {
+  private readonly ctx: ServerForwardContext;
+  private readonly tcp = new Map<string, LocalListener>();
+  private readonly unix = new Map<string, LocalListener>();
+
+  constructor(ctx: ServerForwardContext) {
+    this.ctx = ctx;
+  }
+
+  // ------------------------------------------------------------------ direct channels
+
+  /** Handles direct-tcpip and direct-streamlocal opens; false for other channel types. */
+  channelOpen(request: IncomingChannelOpen): boolean {
+    const body = request.body as ChannelOpenBody | Uint8Array;
+    if (body instanceof Uint8Array || (body.type !== 'direct-tcpip' && body.type !== 'direct-streamlocal@openssh.com')) return false;
+    const refuse = (why: string): void => request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, why);
+    if (!this.ctx.portForwardingAllowed()) {
+      refuse('port forwarding is not permitted');
+      return true;
+    }
+    const s = this.ctx.server;
+    if (body.type === 'direct-tcpip') {
+      if (!permits(this.ctx.permitted('open'), body.hostToConnect, body.portToConnect, false)) {
+        refuse(`forwarding to ${body.hostToConnect}:${body.portToConnect} is not permitted`);
+        return true;
+      }
+      this.decide(request, 'tcp', () => s.connectionRequested(body.hostToConnect, body.portToConnect, body.originatorAddress, body.originatorPort), {
+        host: body.hostToConnect,
+        port: body.portToConnect,
+      });
+    } else {
+      this.decide(request, 'unix', () => s.unixConnectionRequested(body.socketPath), { path: body.socketPath });
+    }
+    return true;
+  }
+
+  private decide(request: IncomingChannelOpen, kind: 'tcp' | 'unix', ask: () => ForwardAnswer | Promise<ForwardAnswer>, target: ListenTarget): void {
+    const onError = (err: unknown): void => this.ctx.warn(`forwarded connection handler failed: ${errorText(err)}`);
+    Promise.resolve()
+      .then(ask)
+      .then(
+        (answer) => acceptForwarded(this.ctx, kind, request, answer, target, onError),
+        (err: unknown) => {
+          onError(err);
+          request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'forwarding handler failed');
+        },
+      );
+  }
+
+  // ------------------------------------------------------------------ listeners
+
+  /** Handles tcpip-forward, streamlocal-forward and their cancels; false for other requests. */
+  globalRequest(request: IncomingGlobalRequest): boolean {
+    const body = request.body as GlobalRequestBody | Uint8Array;
+    if (body instanceof Uint8Array) return false;
+    if (body.type === 'tcpip-forward') this.listen(request, body.bindAddress, body.bindPort);
+    else if (body.type === 'streamlocal-forward@openssh.com') this.listenPath(request, body.socketPath);
+    else if (body.type === 'cancel-tcpip-forward') {
+      const listener = this.tcp.get(`${body.bindAddress}\0${body.bindPort}`);
+      listener?.close();
+      request.reply(listener !== undefined);
+    } else if (body.type === 'cancel-streamlocal-forward@openssh.com') {
+      const listener = this.unix.get(body.socketPath);
+      listener?.close();
+      request.reply(listener !== undefined);
+    } else return false;
+    return true;
+  }
+
+  private mayListen(): boolean {
+    return this.ctx.portForwardingAllowed() && this.tcp.size + this.unix.size < MAX_LISTENERS;
+  }
+
+  private listen(request: IncomingGlobalRequest, host: string, port: number): void {
+    if (!this.mayListen() || !permits(this.ctx.permitted('listen'), host, port, true) || port > 65535) {
+      request.reply(false);
+      return;
+    }
+    Promise.resolve()
+      .then(() => this.ctx.server.serverRequested(host, port))
+      .then(async (ok) => {
+        if (ok !== true) {
+          request.reply(false);
+          return;
+        }
+        const listener = await LocalListener.open({ host, port }, (socket) => {
+          const bound = listener.getPort();
+          forwardSocket(this.ctx, 'tcp', socket, 'forwarded-tcpip', {
+            type: 'forwarded-tcpip',
+            connectedAddress: host,
+            connectedPort: bound,
+            originatorAddress: socket.remoteAddress ?? '',
+            originatorPort: socket.remotePort ?? 0,
+          });
+        }, () => {
+          if (this.tcp.get(key) === listener) this.tcp.delete(key);
+        });
+        const bound = listener.getPort();
+        const key = `${host}\0${port === 0 ? bound : port}`;
+        if (this.tcp.has(key) || this.ctx.mux.isClosed) {
+          listener.close();
+          request.reply(false);
+          return;
+        }
+        this.tcp.set(key, listener);
+        request.reply(true, port === 0 ? GlobalRequestReplies.encode({ type: 'tcpip-forward', boundPort: bound }) : undefined);
+      })
+      .catch((err: unknown) => {
+        this.ctx.warn(`remote listener on ${host}:${port} failed: ${errorText(err)}`);
+        request.reply(false);
+      })
+      .finally(() => this.ctx.flush());
+  }
+
+  private listenPath(request: IncomingGlobalRequest, path: string): void {
+    if (!this.mayListen() || this.unix.has(path)) {
+      request.reply(false);
+      return;
+    }
+    Promise.resolve()
+      .then(() => this.ctx.server.unixServerRequested(path))
+      .then(async (ok) => {
+        if (ok !== true) {
+          request.reply(false);
+          return;
+        }
+        const listener = await LocalListener.open({ path }, (socket) => {
+          forwardSocket(this.ctx, 'unix', socket, 'forwarded-streamlocal@openssh.com', {
+            type: 'forwarded-streamlocal@openssh.com',
+            socketPath: path,
+            reserved: new Uint8Array(0),
+          });
+        }, () => {
+          if (this.unix.get(path) === listener) this.unix.delete(path);
+        });
+        if (this.unix.has(path) || this.ctx.mux.isClosed) {
+          listener.close();
+          request.reply(false);
+          return;
+        }
+        this.unix.set(path, listener);
+        request.reply(true);
+      })
+      .catch((err: unknown) => {
+        this.ctx.warn(`remote listener on ${path} failed: ${errorText(err)}`);
+        request.reply(false);
+      })
+      .finally(() => this.ctx.flush());
+  }
+
+  /** The connection ended: stop every listener. */
+  closeAll(): void {
+    const all = [...this.tcp.values(), ...this.unix.values()];
+    this.tcp.clear();
+    this.unix.clear();
+    for (const l of all) l.close();
+  }
+}
+
+/** The forwarding of one server connection, with its policy read from the connection. */
+export function serverForwarding(
+  conn: ChannelConnection & {
+    readonly server: SSHServer;
+    readonly logger: { warning(message: string): void };
+    checkKeyPermission(permission: string): boolean;
+    getKeyOption(name: string, defaultValue?: unknown): unknown;
+  },
+  mux: ConnectionMux,
+  flush: () => void,
+): ServerForwarding {
+  return new ServerForwarding({
+    mux,
+    connection: conn,
+    flush,
+    get server() {
+      return conn.server;
+    },
+    portForwardingAllowed: () => conn.checkKeyPermission('port-forwarding'),
+    permitted: (kind) => {
+      const value = conn.getKeyOption(kind === 'open' ? 'permitopen' : 'permitlisten', []);
+      return Array.isArray(value) ? (value as string[]) : [];
+    },
+    warn: (message) => conn.logger.warning(message),
+  });
+}
