@@ -59,6 +59,7 @@ export abstract class SSHConnection {
     this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
     this.extraInfo.set('sockname', [socket.localAddress, socket.localPort]);
     this.extraInfo.set('socket', socket);
+    this.extraInfo.set('connection', this);
     socket.setNoDelay(true);
     socket.on('data', () => {
       this.receivedSinceTick = true;

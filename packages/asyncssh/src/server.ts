@@ -6,11 +6,13 @@
  */
 
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   SSHServerChannel,
   ServerProcessSession,
   type IncomingChannelOpen,
+  type IncomingGlobalRequest,
   type ProcessFactory,
   type SSHServerSession,
 } from '@ssh/connection';
@@ -22,6 +24,7 @@ import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
+import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 
@@ -94,8 +97,10 @@ export class SSHServerConnection extends SSHConnection {
   private readonly auth: UserauthServer;
   private loginTimer: NodeJS.Timeout | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
+  private authorizedKeys: SSHAuthorizedKeys | undefined;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
+  private readonly forwarding: ServerForwarding;
 
   /** @internal Made by listen() for each accepted socket. */
   constructor(socket: net.Socket, config: ServerConfig) {
@@ -108,19 +113,16 @@ export class SSHServerConnection extends SSHConnection {
     });
     super(socket, transport, connectionSettings(o), 'server');
     this.config = config;
+    this.authorizedKeys = config.authorizedKeys;
     this.ready = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     this.ready.catch(() => undefined);
     this.server = o.serverFactory ? o.serverFactory() : new SSHServer();
+    this.forwarding = serverForwarding(this, this.mux, () => this.scheduleFlush());
     const s = this.server;
-    const methods: ServerMethod[] = [];
-    if (o.publicKeyAuth !== false && (config.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
-    if (o.kbdintAuth !== false && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
-    if (o.passwordAuth !== false && s.passwordAuthSupported()) methods.push('password');
-    if (o.hostBasedAuth !== false && s.hostBasedAuthSupported()) methods.push('hostbased');
     this.auth = new UserauthServer(transport, {
-      methods,
+      methods: this.offeredMethods(),
       hostKeys: config.hostKeys,
       loginTimeoutMs: 0,
       ...(o.banner !== undefined ? { banner: o.banner } : {}),
@@ -136,6 +138,28 @@ export class SSHServerConnection extends SSHConnection {
     }
     s.connectionMade(this);
     this.start();
+  }
+
+  /** The methods offered: asked of the SSHServer (after beginAuth, which may set authorized keys). */
+  private offeredMethods(): ServerMethod[] {
+    const o = this.config.options;
+    const s = this.server;
+    const methods: ServerMethod[] = [];
+    if (o.publicKeyAuth !== false && (this.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
+    if (o.kbdintAuth !== false && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
+    if (o.passwordAuth !== false && s.passwordAuthSupported()) methods.push('password');
+    if (o.hostBasedAuth !== false && s.hostBasedAuthSupported()) methods.push('hostbased');
+    return methods;
+  }
+
+  /**
+   * The authorized keys for this connection (AsyncSSH set_authorized_keys), usually called from
+   * SSHServer.beginAuth for the user logging in: a file name, its text, or a parsed list.
+   */
+  setAuthorizedKeys(keys: string | SSHAuthorizedKeys | null): void {
+    if (keys === null || keys instanceof SSHAuthorizedKeys) this.authorizedKeys = keys ?? undefined;
+    else this.authorizedKeys = importAuthorizedKeys(looksLikeKeys(keys) ? keys : readFileSync(keys, 'utf8'));
+    this.auth.setMethods(this.offeredMethods());
   }
 
   protected handleTransportEvent(e: TransportEvent): void {
@@ -166,11 +190,17 @@ export class SSHServerConnection extends SSHConnection {
 
   private authEvent(a: UserauthServerEvent): void {
     const s = this.server;
-    const keys = this.config.authorizedKeys;
+    const keys = this.authorizedKeys;
     const peer = { clientAddr: this.socket.remoteAddress ?? '' };
     switch (a.type) {
       case 'begin-auth':
-        this.answer(a.id, Promise.resolve(s.beginAuth(a.username)));
+        this.answer(
+          a.id,
+          Promise.resolve(s.beginAuth(a.username)).then((required) => {
+            this.auth.setMethods(this.offeredMethods());
+            return required;
+          }),
+        );
         return;
       case 'validate-password':
         this.answer(a.id, Promise.resolve(s.validatePassword(a.username, a.password)));
@@ -230,20 +260,29 @@ export class SSHServerConnection extends SSHConnection {
     }
   }
 
-  /** An option of the authorized_keys line the client authenticated with ('command', 'environment', ...). */
+  /**
+   * An option of the authorized_keys line the client authenticated with, by its name in the file
+   * ('command', 'environment', 'from', 'permitopen', 'permitlisten', 'principals', 'tunnel',
+   * 'expiry-time', ...).
+   */
   getKeyOption(name: string, defaultValue?: unknown): unknown {
-    const value = (this.keyOptions as Record<string, unknown> | undefined)?.[name];
+    const o = this.keyOptions;
+    if (!o) return defaultValue;
+    const key = KEY_OPTION_NAMES[name.toLowerCase()];
+    const value = key === undefined ? undefined : o[key];
     return value === undefined ? defaultValue : value;
   }
 
-  /** False when the authorized_keys line forbids `permission` ('pty', 'port-forwarding', 'agent-forwarding', ...). */
+  /**
+   * False when the authorized_keys line (no-pty, restrict, ...) or the user certificate withholds
+   * `permission`: 'pty', 'port-forwarding', 'agent-forwarding', 'X11-forwarding', 'user-rc'.
+   */
   checkKeyPermission(permission: string): boolean {
-    const o = this.keyOptions as Record<string, unknown> | undefined;
+    if (!this.checkCertificatePermission(permission)) return false;
+    const o = this.keyOptions;
     if (!o) return true;
-    const noKey = `no-${permission}`;
-    if (o[noKey] === true) return false;
-    if (o['restrict'] === true) return o[permission] === true;
-    return true;
+    const key = PERMISSIONS[permission.toLowerCase()];
+    return key === undefined ? true : o[key];
   }
 
   /** Resolves once the client authenticated; rejects if the connection ends first. */
@@ -251,14 +290,39 @@ export class SSHServerConnection extends SSHConnection {
     return this.ready;
   }
 
+  /** A critical option of the certificate the client authenticated with ('force-command', 'source-address', ...). */
+  getCertificateOption(name: string, defaultValue?: string): string | undefined {
+    const value = this.auth.authenticatedCertificate?.criticalOptions.get(name);
+    if (value === undefined) return defaultValue;
+    // The option's data is itself a string (PROTOCOL.certkeys): skip its length when present.
+    const inner = value.length >= 4 && new DataView(value.buffer, value.byteOffset, 4).getUint32(0) === value.length - 4 ? value.subarray(4) : value;
+    return new TextDecoder().decode(inner);
+  }
+
+  /**
+   * False when the client's certificate withholds `permission` ('pty', 'port-forwarding',
+   * 'agent-forwarding', 'X11-forwarding', 'user-rc'); true without a certificate.
+   */
+  checkCertificatePermission(permission: string): boolean {
+    const cert = this.auth.authenticatedCertificate;
+    return cert === undefined || cert.extensions.has(`permit-${permission}`);
+  }
+
   protected connectionClosed(error: Error | undefined): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.settle?.reject(error ?? new ConnectionLost('connection closed before authentication completed'));
     this.settle = undefined;
+    this.forwarding.closeAll();
     this.server.connectionLost(error);
   }
 
+  /** tcpip-forward and streamlocal-forward requests (and their cancels) go to the SSHServer. */
+  protected override globalRequested(request: IncomingGlobalRequest): void {
+    if (!this.forwarding.globalRequest(request)) super.globalRequested(request);
+  }
+
   protected channelOpenRequested(request: IncomingChannelOpen): void {
+    if (this.forwarding.channelOpen(request)) return;
     if (request.type !== 'session') {
       request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unsupported channel type ${request.type}`);
       return;
@@ -379,10 +443,39 @@ export class SSHAcceptor {
   }
 }
 
+/** authorized_keys option names (as written) to their fields. */
+const KEY_OPTION_NAMES: Readonly<Record<string, keyof AuthorizedKeyOptions>> = {
+  command: 'command',
+  environment: 'environment',
+  from: 'from',
+  permitopen: 'permitOpen',
+  permitlisten: 'permitListen',
+  principals: 'principals',
+  tunnel: 'tunnel',
+  'expiry-time': 'expiryTime',
+  'cert-authority': 'certAuthority',
+  restrict: 'restrict',
+  'no-touch-required': 'noTouchRequired',
+  'verify-required': 'verifyRequired',
+};
+
+/** Permissions (AsyncSSH's names) to the effective flags of a line. */
+const PERMISSIONS: Readonly<Record<string, 'pty' | 'portForwarding' | 'agentForwarding' | 'x11Forwarding' | 'userRc'>> = {
+  pty: 'pty',
+  'port-forwarding': 'portForwarding',
+  'agent-forwarding': 'agentForwarding',
+  'x11-forwarding': 'x11Forwarding',
+  'user-rc': 'userRc',
+};
+
+/** Text that is authorized_keys content rather than a file name. */
+function looksLikeKeys(value: string): boolean {
+  return value.includes('\n') || /^(ssh-|ecdsa-|sk-|cert-authority|from=|command=|restrict)/.test(value);
+}
+
 async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined): Promise<SSHAuthorizedKeys | undefined> {
   if (value === undefined || value instanceof SSHAuthorizedKeys) return value;
-  const text = value.includes('\n') || /^(ssh-|ecdsa-|sk-|cert-authority|from=|command=|restrict)/.test(value) ? value : await readFile(value, 'utf8');
-  return importAuthorizedKeys(text);
+  return importAuthorizedKeys(looksLikeKeys(value) ? value : await readFile(value, 'utf8'));
 }
 
 /** @internal Checks the options and loads host keys and authorized keys, once per listener. */

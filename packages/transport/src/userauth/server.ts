@@ -144,7 +144,7 @@ type Pk = UserauthMethodOf<'publickey'> | UserauthMethodOf<'publickey-hostbound-
 export class UserauthServer {
   private readonly transport: AuthTransport;
   private readonly options: UserauthServerOptions;
-  private readonly methods: readonly ServerMethod[];
+  private methods: readonly ServerMethod[];
   private readonly events: UserauthServerEvent[] = [];
   private phase: Phase = 'service';
   private username: string | undefined;
@@ -176,6 +176,14 @@ export class UserauthServer {
     const limit = this.options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
     if (this.phase === 'done' || limit <= 0 || this.now() - this.startedAt < limit) return;
     this.fail(new ConnectionLost('login timeout expired'));
+  }
+
+  /**
+   * Changes the methods offered from now on (AsyncSSH decides them after begin_auth, which may
+   * have installed per-user authorized keys). Requests for methods no longer offered fail.
+   */
+  setMethods(methods: readonly ServerMethod[]): void {
+    this.methods = [...methods];
   }
 
   /** True once a user authenticated. */

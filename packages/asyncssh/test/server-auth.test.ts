@@ -1,0 +1,72 @@
+/**
+ * Server-side authentication policy through the API: per-connection authorized keys set in
+ * beginAuth (AsyncSSH set_authorized_keys), authorized_keys options, and the options and
+ * permissions of a user certificate (getCertificateOption / checkCertificatePermission).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  PermissionDenied,
+  SSHKeyPair,
+  SSHServer,
+  connect,
+  generatePrivateKey,
+  listen,
+  type SSHServerConnection,
+  type SSHServerProcess,
+} from '../src/index.ts';
+
+const hostKey = generatePrivateKey('ssh-ed25519');
+const alice = generatePrivateKey('ssh-ed25519');
+const bob = generatePrivateKey('ssh-ed25519');
+const ca = generatePrivateKey('ssh-ed25519');
+const line = (k: typeof alice, options = ''): string => `${options}${options ? ' ' : ''}${new TextDecoder().decode(k.exportPublicKey('openssh')).trim()}\n`;
+
+const report = (p: SSHServerProcess): void => {
+  const conn = p.getExtraInfo<SSHServerConnection>('connection');
+  p.stdout.write(`${p.getExtraInfo('username')} pty=${String(conn?.checkKeyPermission('pty'))} cmd=${String(conn?.getCertificateOption('force-command') ?? conn?.getKeyOption('command') ?? '')}\n`);
+  p.exit(0);
+};
+
+async function server(serverFactory: () => SSHServer, extra: object = {}) {
+  return listen('127.0.0.1', 0, { serverHostKeys: [hostKey], serverFactory, processFactory: report, ...extra });
+}
+
+const opts = { knownHosts: null, agentPath: null, config: null } as const;
+
+describe('per-user authorized keys', () => {
+  class PerUser extends SSHServer {
+    private conn: SSHServerConnection | undefined;
+    override connectionMade(conn: SSHServerConnection): void {
+      this.conn = conn;
+    }
+    override beginAuth(username: string): boolean {
+      this.conn?.setAuthorizedKeys(username === 'alice' ? line(alice, 'no-pty,command="restricted"') : username === 'bob' ? line(bob) : null);
+      return true;
+    }
+  }
+
+  it('lets each user in with their own key only, with their line options', async () => {
+    const acceptor = await server(() => new PerUser());
+    const port = acceptor.getPort();
+    await using a = await connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [alice], ...opts });
+    expect((await a.run('x')).stdout).toBe('alice pty=false cmd=restricted\n');
+    await using b = await connect({ host: '127.0.0.1', port, username: 'bob', clientKeys: [bob], ...opts });
+    expect((await b.run('x')).stdout).toBe('bob pty=true cmd=\n');
+    await expect(connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [bob], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    await expect(connect({ host: '127.0.0.1', port, username: 'carol', clientKeys: [alice], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    a.close();
+    b.close();
+    await acceptor.waitClosed();
+  });
+});
+
+describe('user certificates', () => {
+  it('reports critical options and withholds permissions the certificate does not grant', async () => {
+    const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority ${line(ca)}` });
+    const cert = ca.generateUserCertificate(alice, 'alice-cert', { principals: ['alice'], forceCommand: 'only-this', permitPty: false });
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'alice', clientKeys: [new SSHKeyPair(alice, cert)], ...opts });
+    expect((await conn.run('x')).stdout).toBe('alice pty=false cmd=only-this\n');
+    conn.close();
+    await acceptor.waitClosed();
+  });
+});
