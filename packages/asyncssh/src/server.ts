@@ -343,6 +343,8 @@ export class SSHServerConnection extends SSHConnection {
     const agentForwarding = o.agentForwarding === true && this.checkKeyPermission('agent-forwarding');
     const policy = {
       acceptEnv: () => true,
+      forcedCommand: () => this.getCertificateOption('force-command') ?? (this.getKeyOption('command') as string | undefined),
+      environment: () => (this.getKeyOption('environment', []) as readonly string[]),
       ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
     };
     if (answer !== true) {

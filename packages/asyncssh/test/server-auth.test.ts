@@ -23,7 +23,9 @@ const line = (k: typeof alice, options = ''): string => `${options}${options ? '
 
 const report = (p: SSHServerProcess): void => {
   const conn = p.getExtraInfo<SSHServerConnection>('connection');
-  p.stdout.write(`${p.getExtraInfo('username')} pty=${String(conn?.checkKeyPermission('pty'))} cmd=${String(conn?.getCertificateOption('force-command') ?? conn?.getKeyOption('command') ?? '')}\n`);
+  const original = p.env['SSH_ORIGINAL_COMMAND'];
+  p.stdout.write(`${p.getExtraInfo('username')} pty=${String(conn?.checkKeyPermission('pty'))} cmd=${String(conn?.getCertificateOption('force-command') ?? conn?.getKeyOption('command') ?? '')}`);
+  p.stdout.write(` ran=${p.command ?? ''}${original === undefined ? '' : ` orig=${String(original)}`}${p.env['GREETING'] === undefined ? '' : ` greeting=${String(p.env['GREETING'])}`}\n`);
   p.exit(0);
 };
 
@@ -40,7 +42,7 @@ describe('per-user authorized keys', () => {
       this.conn = conn;
     }
     override beginAuth(username: string): boolean {
-      this.conn?.setAuthorizedKeys(username === 'alice' ? line(alice, 'no-pty,command="restricted"') : username === 'bob' ? line(bob) : null);
+      this.conn?.setAuthorizedKeys(username === 'alice' ? line(alice, 'no-pty,command="restricted",environment="GREETING=hi"') : username === 'bob' ? line(bob) : null);
       return true;
     }
   }
@@ -49,9 +51,9 @@ describe('per-user authorized keys', () => {
     const acceptor = await server(() => new PerUser());
     const port = acceptor.getPort();
     await using a = await connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [alice], ...opts });
-    expect((await a.run('x')).stdout).toBe('alice pty=false cmd=restricted\n');
+    expect((await a.run('x')).stdout).toBe('alice pty=false cmd=restricted ran=restricted orig=x greeting=hi\n');
     await using b = await connect({ host: '127.0.0.1', port, username: 'bob', clientKeys: [bob], ...opts });
-    expect((await b.run('x')).stdout).toBe('bob pty=true cmd=\n');
+    expect((await b.run('x')).stdout).toBe('bob pty=true cmd= ran=x\n');
     await expect(connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [bob], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
     await expect(connect({ host: '127.0.0.1', port, username: 'carol', clientKeys: [alice], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
     a.close();
@@ -65,7 +67,7 @@ describe('user certificates', () => {
     const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority ${line(ca)}` });
     const cert = ca.generateUserCertificate(alice, 'alice-cert', { principals: ['alice'], forceCommand: 'only-this', permitPty: false });
     await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'alice', clientKeys: [new SSHKeyPair(alice, cert)], ...opts });
-    expect((await conn.run('x')).stdout).toBe('alice pty=false cmd=only-this\n');
+    expect((await conn.run('x')).stdout).toBe('alice pty=false cmd=only-this ran=only-this orig=x\n');
     conn.close();
     await acceptor.waitClosed();
   });

@@ -28,6 +28,13 @@ export interface ServerChannelPolicy {
   readonly agentForwarding?: (channel: SSHServerChannel) => boolean | Promise<boolean>;
   /** Accept environment variables by name (default: all). */
   readonly acceptEnv?: (name: string) => boolean;
+  /**
+   * A command that replaces whatever the client asks to run (authorized_keys command=, a
+   * certificate's force-command); the request's own command goes to SSH_ORIGINAL_COMMAND.
+   */
+  readonly forcedCommand?: () => string | undefined;
+  /** NAME=value pairs added to the environment (authorized_keys environment=). */
+  readonly environment?: () => readonly string[];
 }
 
 export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHChannel<T> {
@@ -107,6 +114,17 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
     const session = this.session;
     if (this.started || !session) return false;
     this.started = true;
+    for (const pair of this.policy.environment?.() ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) this.env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    const forced = this.policy.forcedCommand?.();
+    if (forced !== undefined) {
+      const original = type === 'exec' ? new TextDecoder('utf-8').decode((request as { command: Uint8Array }).command) : type === 'subsystem' ? (request as { name: string }).name : undefined;
+      if (original !== undefined) this.env['SSH_ORIGINAL_COMMAND'] = original;
+      type = 'exec';
+      request = { command: new TextEncoder().encode(forced) };
+    }
     let ok: boolean;
     try {
       if (type === 'shell') ok = (await session.shellRequested?.()) === true;
