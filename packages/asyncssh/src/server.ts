@@ -105,9 +105,11 @@ export class SSHServerConnection extends SSHConnection {
   /** @internal Made by listen() for each accepted socket. */
   constructor(socket: net.Socket, config: ServerConfig) {
     const o = config.options;
+    const signatureAlgorithms = o.signatureAlgs === undefined ? undefined : typeof o.signatureAlgs === 'string' ? o.signatureAlgs.split(',') : [...o.signatureAlgs];
     const transport = new Transport({
       role: 'server',
       ...transportSettings(o),
+      ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : {}),
       hostKeys: config.hostKeys,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
     });
@@ -123,6 +125,7 @@ export class SSHServerConnection extends SSHConnection {
     const s = this.server;
     this.auth = new UserauthServer(transport, {
       methods: this.offeredMethods(),
+      ...(signatureAlgorithms ? { signatureAlgorithms } : {}),
       hostKeys: config.hostKeys,
       loginTimeoutMs: 0,
       ...(o.banner !== undefined ? { banner: o.banner } : {}),

@@ -72,3 +72,21 @@ describe('user certificates', () => {
     await acceptor.waitClosed();
   });
 });
+
+describe('signature algorithms', () => {
+  it('accepts only the signature algorithms the server allows, and announces them', async () => {
+    const rsa = generatePrivateKey('ssh-rsa', { keySize: 2048 });
+    const acceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey],
+      authorizedClientKeys: line(rsa) + line(alice),
+      signatureAlgs: ['rsa-sha2-512'],
+      processFactory: report,
+    });
+    const port = acceptor.getPort();
+    await using conn = await connect({ host: '127.0.0.1', port, username: 'u', clientKeys: [rsa], ...opts });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+    await expect(connect({ host: '127.0.0.1', port, username: 'u', clientKeys: [alice], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    conn.close();
+    await acceptor.waitClosed();
+  });
+});
