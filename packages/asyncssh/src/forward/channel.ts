@@ -95,12 +95,18 @@ export function openChannelFor<T extends ChannelData>(
   channel.setSession(session);
   return new Promise((resolve, reject) => {
     const base = channel.handler;
+    let open = false;
     ctx.mux.openChannel(
       type,
       body,
       {
         ...base,
+        // A channel that never opened has no session to end: the caller hears the rejection.
+        onClose: (error) => {
+          if (open) base.onClose(error);
+        },
         onOpen: (c) => {
+          open = true;
           channel.attach(c);
           if (opened) opened();
           else {
