@@ -253,6 +253,9 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
             this.#head++;
             throw entry.error;
           }
+          // A byte stream's read(n) hands over the data it holds without copying: once it has a
+          // chunk it stops before a second one (a read returns at most n bytes, not exactly n).
+          if (n > 0 && got > 0 && this.encoding === null) return this.#ops.join(parts, got) as T;
           const part = this.#take(entry, n < 0 ? entry.value.length : n - got);
           if (part.length > 0) parts.push(part);
           got += part.length;
