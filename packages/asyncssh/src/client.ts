@@ -135,6 +135,7 @@ export class SSHClientConnection extends SSHConnection {
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private loginTimer: NodeJS.Timeout | undefined;
+  private serverHostKey: SSHKey | undefined;
 
   /** @internal Use connect(). */
   constructor(socket: net.Socket, prepared: Prepared, verifier: HostKeyVerifier) {
@@ -214,6 +215,7 @@ export class SSHClientConnection extends SSHConnection {
       case 'verify-host-key':
         this.verifier.verify(e.hostKey, e.algorithm).then(
           () => {
+            this.serverHostKey = e.hostKey;
             this.transport.resolveHostKey(e.id, true);
             this.flush();
           },
@@ -317,6 +319,11 @@ export class SSHClientConnection extends SSHConnection {
   protected channelOpenRequested(request: IncomingChannelOpen): void {
     if (this.forwarding.acceptIncoming(request)) return;
     if (!this.sessions.acceptIncoming(request)) request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unexpected channel type ${request.type}`);
+  }
+
+  /** The server's host key, as checked during the key exchange (AsyncSSH get_server_host_key). */
+  getServerHostKey(): SSHKey | undefined {
+    return this.serverHostKey;
   }
 
   // ------------------------------------------------------------------ sessions

@@ -10,6 +10,7 @@ import {
   SSHClient,
   SSHServer,
   SSHSubprocessProtocol,
+  connect,
   connectReverse,
   createConnection,
   createServer,
@@ -45,6 +46,8 @@ describe('probes', () => {
     const k = await getServerHostKey('127.0.0.1', sshd.port);
     const known = (sshd.hostPublicKeys ?? []).map((line) => importPublicKey(line));
     expect(known.some((h) => h.equals(k))).toBe(true);
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, username: sshd.user, clientKeys: [key.privateKeyPath], knownHosts: null, agentPath: null, config: null, serverHostKeyAlgs: [k.algorithm] });
+    expect(conn.getServerHostKey()?.equals(k)).toBe(true);
   });
 
   it('lists the auth methods the server offers', async () => {
