@@ -182,6 +182,31 @@ describe('our server with our client', () => {
     await expect(conn.forwardRemotePath(path.join(dir, 'never.sock'), '/nonexistent')).rejects.toBeInstanceOf(ChannelListenError);
   });
 
+  it('limits destinations and listeners to the permitopen and permitlisten of the key line', async () => {
+    const authorized = readFileSync(clientKey.publicKeyPath, 'utf8');
+    const listenPort = await freePort();
+    const limited = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey.privateKeyPath],
+      authorizedClientKeys: `permitopen="127.0.0.1:${echo.port}",permitlisten="localhost:${listenPort}" ${authorized}`,
+      serverFactory: () => new ForwardingServer(),
+    });
+    try {
+      await using conn = await connectTo(limited);
+      const [reader, writer] = await conn.openConnection('127.0.0.1', echo.port);
+      writer.write(new TextEncoder().encode('permitted'));
+      writer.writeEof();
+      expect(new TextDecoder().decode(await bounded(reader.read(), 10_000, 'read'))).toBe('permitted');
+      const err = await conn.openConnection('127.0.0.1', web.port).catch((e: unknown) => e);
+      expect((err as ChannelOpenError).reasonCode).toBe(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED);
+      await expect(conn.forwardRemotePort('localhost', listenPort + 1 > 65535 ? 1 : listenPort + 1, '127.0.0.1', echo.port)).rejects.toBeInstanceOf(ChannelListenError);
+      const ok = await conn.forwardRemotePort('localhost', listenPort, '127.0.0.1', echo.port);
+      expect((await roundTrip({ host: '127.0.0.1', port: listenPort }, Buffer.from('listen ok'))).toString()).toBe('listen ok');
+      await ok.waitClosed();
+    } finally {
+      await limited.waitClosed();
+    }
+  });
+
   it('runs a direct connection with the stream handler the SSHServer returns', async () => {
     await using conn = await connectTo(open);
     const [reader, writer] = await conn.openConnection<string>('example.invalid', HANDLER_PORT, { encoding: 'utf-8' });

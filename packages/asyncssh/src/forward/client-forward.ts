@@ -37,6 +37,9 @@ export interface LocalForwardOptions {
   readonly acceptHandler?: AcceptHandler;
 }
 
+/** The data type a session object takes: string when its dataReceived takes strings, else bytes. */
+export type DataOf<S> = S extends { dataReceived?(data: infer T, datatype: number | undefined): unknown } ? (T extends string ? string : Uint8Array) : Uint8Array;
+
 type Streams<T extends string | Uint8Array> = [SSHReader<T, SSHChannel<Uint8Array>>, SSHWriter<T, SSHChannel<Uint8Array>>];
 
 /** Makes a session object per forwarded connection, or false to refuse it. */
@@ -82,15 +85,19 @@ export class ClientForwarding {
     return [streams.reader(), streams.writer()];
   }
 
-  /** Opens a direct-tcpip channel to `destHost`:`destPort` run by a session object: [channel, session]. */
-  readonly createConnection = <S extends SSHTCPSession<T>, T extends string | Uint8Array = Uint8Array>(
+  /**
+   * Opens a direct-tcpip channel to `destHost`:`destPort` run by a session object: [channel,
+   * session]. The channel carries bytes, or text with an `encoding` (then the session's
+   * dataReceived takes strings).
+   */
+  readonly createConnection = <S extends SSHTCPSession<never>>(
     sessionFactory: () => S,
     destHost: string,
     destPort: number,
     options: DirectConnectionOptions = {},
-  ): Promise<[SSHTCPChannel<T>, S]> => {
+  ): Promise<[SSHTCPChannel<DataOf<S>>, S]> => {
     checkPort('destination port', destPort);
-    return this.direct({ host: destHost, port: destPort }, sessionFactory as () => SSHTCPSession<Uint8Array | string>, options) as Promise<[SSHTCPChannel<T>, S]>;
+    return this.direct({ host: destHost, port: destPort }, sessionFactory as unknown as () => SSHTCPSession<Uint8Array | string>, options) as unknown as Promise<[SSHTCPChannel<DataOf<S>>, S]>;
   };
 
   /** Opens a direct-tcpip channel to `destHost`:`destPort` as streams: [reader, writer]. */
@@ -100,12 +107,8 @@ export class ClientForwarding {
   };
 
   /** Opens a direct-streamlocal channel to the server's UNIX socket `destPath`: [channel, session]. */
-  readonly createUnixConnection = <S extends SSHUNIXSession<T>, T extends string | Uint8Array = Uint8Array>(
-    sessionFactory: () => S,
-    destPath: string,
-    options: ForwardChannelOptions = {},
-  ): Promise<[SSHUNIXChannel<T>, S]> =>
-    this.direct({ path: destPath }, sessionFactory as () => SSHUNIXSession<Uint8Array | string>, options) as Promise<[SSHUNIXChannel<T>, S]>;
+  readonly createUnixConnection = <S extends SSHUNIXSession<never>>(sessionFactory: () => S, destPath: string, options: ForwardChannelOptions = {}): Promise<[SSHUNIXChannel<DataOf<S>>, S]> =>
+    this.direct({ path: destPath }, sessionFactory as unknown as () => SSHUNIXSession<Uint8Array | string>, options) as unknown as Promise<[SSHUNIXChannel<DataOf<S>>, S]>;
 
   /** Opens a direct-streamlocal channel to `destPath` as streams: [reader, writer]. */
   readonly openUnixConnection = <T extends string | Uint8Array = Uint8Array>(destPath: string, options: ForwardChannelOptions = {}): Promise<Streams<T>> =>

@@ -17,6 +17,11 @@ export abstract class SSHListener {
     return this.getAddresses()[0]?.[1] ?? 0;
   }
 
+  /** The UNIX socket path listened on, for a path listener. */
+  getPath(): string | undefined {
+    return undefined;
+  }
+
   /** Stops listening; connections already forwarded carry on. */
   abstract close(): void;
 
@@ -107,8 +112,7 @@ export class LocalListener extends SSHListener {
     return out;
   }
 
-  /** The UNIX socket path listened on, if any. */
-  getPath(): string | undefined {
+  override getPath(): string | undefined {
     return this.path;
   }
 

@@ -37,7 +37,7 @@ export class RemoteListener extends SSHListener {
   }
 
   /** The remote UNIX socket path, for a path listener. */
-  getPath(): string | undefined {
+  override getPath(): string | undefined {
     return this.listenPath;
   }
 
