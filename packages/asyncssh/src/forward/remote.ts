@@ -55,12 +55,14 @@ export class RemoteListener extends SSHListener {
 interface Entry {
   readonly listener: RemoteListener;
   readonly accept: RemoteAccept;
+  /** The port asked for (0: the server picked `listener.getPort()`). */
+  readonly requestedPort: number;
 }
 
 /** The remote listeners of one client connection. */
 export class RemoteForwards {
   private readonly ctx: ForwardContext;
-  private readonly tcp = new Map<number, Entry[]>();
+  private tcp: Entry[] = [];
   private readonly unix = new Map<string, Entry>();
 
   constructor(ctx: ForwardContext) {
@@ -86,9 +88,7 @@ export class RemoteForwards {
       port = reply.boundPort;
     }
     const listener = new RemoteListener(this, listenHost, port, undefined);
-    const list = this.tcp.get(port) ?? [];
-    list.push({ listener, accept });
-    this.tcp.set(port, list);
+    this.tcp.push({ listener, accept, requestedPort: listenPort });
     return listener;
   }
 
@@ -97,7 +97,7 @@ export class RemoteForwards {
     const data = await this.request('streamlocal-forward@openssh.com', { type: 'streamlocal-forward@openssh.com', socketPath: listenPath });
     if (data === undefined) throw new ChannelListenError(`the server refused to listen on ${listenPath}`);
     const listener = new RemoteListener(this, '', 0, listenPath);
-    this.unix.set(listenPath, { listener, accept });
+    this.unix.set(listenPath, { listener, accept, requestedPort: 0 });
     return listener;
   }
 
@@ -110,10 +110,9 @@ export class RemoteForwards {
       return;
     }
     const port = listener.getPort();
-    const list = (this.tcp.get(port) ?? []).filter((e) => e.listener !== listener);
-    if (list.length > 0) this.tcp.set(port, list);
-    else this.tcp.delete(port);
-    if (this.ctx.mux.isClosed) return;
+    const before = this.tcp.length;
+    this.tcp = this.tcp.filter((e) => e.listener !== listener);
+    if (this.tcp.length === before || this.ctx.mux.isClosed) return;
     await this.request('cancel-tcpip-forward', { type: 'cancel-tcpip-forward', bindAddress: listener.listenHost, bindPort: port });
   }
 
@@ -122,8 +121,7 @@ export class RemoteForwards {
     const body = request.body as ChannelOpenBody | Uint8Array;
     if (body instanceof Uint8Array) return false;
     if (body.type === 'forwarded-tcpip') {
-      const list = this.tcp.get(body.connectedPort) ?? [];
-      const entry = list.find((e) => e.listener.listenHost === body.connectedAddress) ?? list[0];
+      const entry = this.findTcp(body.connectedAddress, body.connectedPort);
       if (!entry) request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, `no forwarding for port ${body.connectedPort}`);
       else entry.accept(request, body.originatorAddress, body.originatorPort);
       return true;
@@ -137,10 +135,24 @@ export class RemoteForwards {
     return false;
   }
 
+  /**
+   * The listener a forwarded-tcpip channel is for: by the port bound (OpenSSH), else by the
+   * port asked for (AsyncSSH's server reports 0 for a listener it picked the port of),
+   * preferring the same address.
+   */
+  private findTcp(address: string, port: number): Entry | undefined {
+    for (const matches of [(e: Entry) => e.listener.getPort() === port, (e: Entry) => e.requestedPort === port]) {
+      const list = this.tcp.filter(matches);
+      const entry = list.find((e) => e.listener.listenHost === address) ?? list[0];
+      if (entry) return entry;
+    }
+    return undefined;
+  }
+
   /** The connection ended: the server's listeners went with it. */
   closeAll(): void {
-    const all = [...[...this.tcp.values()].flat(), ...this.unix.values()];
-    this.tcp.clear();
+    const all = [...this.tcp, ...this.unix.values()];
+    this.tcp = [];
     this.unix.clear();
     for (const e of all) e.listener.close();
   }
