@@ -1,11 +1,11 @@
 /** Local listeners: 'localhost' on both loopback families, every address for '', UNIX paths, close. */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalListener } from '../src/forward/listener.ts';
+import { LocalListener, plainAddress } from '../src/forward/listener.ts';
 import { tryConnect } from './forward-helpers.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'forward-listener-'));
@@ -50,6 +50,7 @@ describe('LocalListener', () => {
     let closes = 0;
     const listener = await LocalListener.open({ path: socketPath }, (socket) => socket.destroy(), () => closes++);
     expect(listener.getPath()).toBe(socketPath);
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
     expect(listener.getPort()).toBe(0);
     expect(await tryConnect({ path: socketPath })).toBe('connected');
     listener.close();
@@ -57,6 +58,13 @@ describe('LocalListener', () => {
     await listener.waitClosed();
     expect(closes).toBe(1);
     expect(existsSync(socketPath)).toBe(false);
+  });
+
+  it('reports IPv4-mapped peer addresses as IPv4', () => {
+    expect(plainAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(plainAddress('::1')).toBe('::1');
+    expect(plainAddress('10.1.2.3')).toBe('10.1.2.3');
+    expect(plainAddress(undefined)).toBe('');
   });
 
   it('rejects when the address is taken', async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { chmod } from 'node:fs/promises';
 import net from 'node:net';
 
 /** A forwarding listener: local (a socket of ours) or remote (a tcpip-forward on the peer). */
@@ -48,6 +49,11 @@ function listenOne(server: net.Server, options: net.ListenOptions): Promise<void
   });
 }
 
+/** A peer address as people write it: IPv4-mapped IPv6 addresses of dual-stack sockets unwrapped. */
+export function plainAddress(address: string | undefined): string {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : (address ?? '');
+}
+
 /** Listening sockets of ours; each accepted socket goes to `onSocket`. */
 export class LocalListener extends SSHListener {
   private readonly servers: net.Server[];
@@ -84,6 +90,8 @@ export class LocalListener extends SSHListener {
     try {
       if ('path' in target) {
         await listenOne(make(), { path: target.path });
+        // Only our user may connect (OpenSSH's StreamLocalBindMask 0177).
+        await chmod(target.path, 0o600);
       } else if (target.host === 'localhost') {
         await listenOne(make(), { host: '127.0.0.1', port: target.port });
         const port = (servers[0]?.address() as net.AddressInfo).port;

@@ -9,7 +9,7 @@
 import type net from 'node:net';
 import type { ChannelOpenBody } from '@ssh/wire';
 import { forwardSocket, type ForwardContext } from './channel.ts';
-import { LocalListener, type ListenTarget } from './listener.ts';
+import { LocalListener, plainAddress, type ListenTarget } from './listener.ts';
 import { MAX_SOCKS_HANDSHAKE, SOCKS5_REPLY, parseSocks, socks4Reply, socks5Reply } from './socks.ts';
 
 /** Where local connections are forwarded to on the server's side. */
@@ -38,7 +38,7 @@ export function directOpen(dest: LocalDestination, origHost: string, origPort: n
 }
 
 function origin(socket: net.Socket): [string, number] {
-  return [socket.remoteAddress ?? '', socket.remotePort ?? 0];
+  return [plainAddress(socket.remoteAddress), socket.remotePort ?? 0];
 }
 
 /** Listens on `target` and forwards each connection to `dest` through the server. */

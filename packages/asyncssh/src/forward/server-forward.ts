@@ -13,7 +13,7 @@ import { CHANNEL_OPEN_FAILURE, GlobalRequestReplies, type ChannelOpenBody, type 
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
 import type { SSHServer } from '../server-handlers.ts';
 import { acceptForwarded, forwardSocket, type ForwardAnswer, type ForwardContext } from './channel.ts';
-import { LocalListener, type ListenTarget } from './listener.ts';
+import { LocalListener, plainAddress, type ListenTarget } from './listener.ts';
 
 /** Listeners one client may hold at once. */
 const MAX_LISTENERS = 64;
@@ -136,7 +136,7 @@ export class ServerForwarding {
             type: 'forwarded-tcpip',
             connectedAddress: host,
             connectedPort: bound,
-            originatorAddress: socket.remoteAddress ?? '',
+            originatorAddress: plainAddress(socket.remoteAddress),
             originatorPort: socket.remotePort ?? 0,
           });
         }, () => {
