@@ -166,6 +166,25 @@ describe('forwarding through sshd', () => {
     await listener.waitClosed();
   });
 
+  it('runs remote connections with session objects (createServer), refusing when the factory says false', async () => {
+    let made = 0;
+    const listener = await conn.createServer(
+      (origHost) => {
+        if (made++ > 0) return false;
+        let channel: SSHTCPChannel | undefined;
+        return {
+          connectionMade: (c: SSHTCPChannel) => (channel = c),
+          dataReceived: (data: Uint8Array) => channel?.write(Uint8Array.from([...new TextEncoder().encode(`${origHost} says `), ...data])),
+        };
+      },
+      '127.0.0.1',
+      0,
+    );
+    expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, Buffer.from('hi'))).toString()).toBe('127.0.0.1 says hi');
+    expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, Buffer.from('again'))).toString()).toBe('');
+    await listener.waitClosed();
+  });
+
   it('closes its local listeners with the connection', async () => {
     const other = await connect({ host: sshd.host, port: sshd.port, username: sshd.user, clientKeys: [key.privateKeyPath], knownHosts: null, agentPath: null, config: null });
     const listener = await other.forwardLocalPort('127.0.0.1', 0, '127.0.0.1', echo.port);

@@ -19,7 +19,9 @@ import {
   type ForwardAnswer,
   type SSHAcceptor,
   type SSHServerConnection,
+  type SSHTCPSession,
 } from '../src/index.ts';
+import type { SSHChannel } from '@ssh/connection';
 import { bounded, curl, roundTrip, startEcho, startHttp, tryConnect, waitListening, type EchoServer } from './forward-helpers.ts';
 
 let clientKey: KeyPair;
@@ -32,6 +34,7 @@ let unixEcho: EchoServer;
 let web: { port: number; close(): Promise<void> };
 let dir: string;
 const HANDLER_PORT = 1; // tcpmux: never really connected to, answered by a stream handler
+const SESSION_PORT = 2; // answered by a session object
 const requests: string[] = [];
 let serverConns: SSHServerConnection[] = [];
 
@@ -42,6 +45,14 @@ class ForwardingServer extends SSHServer {
 
   override connectionRequested(destHost: string, destPort: number, origHost: string, origPort: number): ForwardAnswer {
     requests.push(`open ${destHost}:${destPort} from ${origHost}:${origPort}`);
+    if (destPort === SESSION_PORT) {
+      let channel: SSHChannel<Uint8Array> | undefined;
+      return {
+        connectionMade: (c: SSHChannel<Uint8Array>) => (channel = c),
+        dataReceived: (data: Uint8Array) => channel?.write(new TextEncoder().encode(new TextDecoder().decode(data).toUpperCase())),
+        eofReceived: () => undefined,
+      } satisfies SSHTCPSession;
+    }
     if (destPort !== HANDLER_PORT) return true;
     return async (reader, writer) => {
       const data = await reader.read();
@@ -213,6 +224,14 @@ describe('our server with our client', () => {
     writer.write('hello');
     writer.writeEof();
     expect(await bounded(reader.read(), 10_000, 'read')).toBe('handled hello');
+  });
+
+  it('runs a direct connection with the session object the SSHServer returns', async () => {
+    await using conn = await connectTo(open);
+    const [reader, writer] = await conn.openConnection<string>('example.invalid', SESSION_PORT, { encoding: 'utf-8' });
+    writer.write('quiet words');
+    writer.writeEof();
+    expect(await bounded(reader.read(), 10_000, 'read')).toBe('QUIET WORDS');
   });
 
   it('answers CONNECT_FAILED for a destination that refuses', async () => {
