@@ -3,6 +3,7 @@ import type { Benchmark } from '../types.ts';
 import { cryptoKexBenchmark } from './crypto-kex.bench.ts';
 import { cryptoPacketBenchmark } from './crypto-packet.bench.ts';
 import { keysBenchmark } from './keys.bench.ts';
+import { sftpBenchmark } from './sftp.bench.ts';
 import { wireBenchmark } from './wire.bench.ts';
 
-export const benchmarks: readonly Benchmark[] = [wireBenchmark, cryptoPacketBenchmark, cryptoKexBenchmark, keysBenchmark];
+export const benchmarks: readonly Benchmark[] = [wireBenchmark, cryptoPacketBenchmark, cryptoKexBenchmark, keysBenchmark, sftpBenchmark];

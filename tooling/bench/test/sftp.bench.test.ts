@@ -1,0 +1,34 @@
+/**
+ * The SFTP benchmark in quick mode (a 1 MiB file, one round): every row has a figure for ours and
+ * for its peer (OpenSSH sftp, AsyncSSH, sshd), each transfer checked for size. Timings are never
+ * checked, only that every figure is produced.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSftpBench, sftpBenchMiB } from '../src/benches/sftp.bench.ts';
+
+const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
+
+describe('sftp benchmark', () => {
+  it('reads the file size from SFTP_BENCH_MIB, 256 MiB by default', () => {
+    expect(sftpBenchMiB({})).toBe(256);
+    expect(sftpBenchMiB({ SFTP_BENCH_MIB: '32' })).toBe(32);
+    expect(sftpBenchMiB({ SFTP_BENCH_MIB: 'lots' })).toBe(256);
+  });
+
+  it('gives get and put figures for our client and server against OpenSSH and AsyncSSH (quick)', async () => {
+    const results = await runSftpBench({ quick: true });
+    expect(results.map((r) => `${r.name} vs ${r.peerName.split(' ')[0] ?? ''}`)).toEqual([
+      'sftp get 1 MiB from sshd (our client) vs OpenSSH',
+      'sftp get 1 MiB from sshd (our client) vs AsyncSSH',
+      'sftp put 1 MiB to sshd (our client) vs OpenSSH',
+      'sftp put 1 MiB to sshd (our client) vs AsyncSSH',
+      'sftp get 1 MiB by OpenSSH sftp (our server) vs sshd',
+      'sftp put 1 MiB by OpenSSH sftp (our server) vs sshd',
+    ]);
+    for (const r of results) {
+      expect(r.unit).toBe('MiB/s');
+      expect({ name: r.name, ours: positive(r.ours), peer: positive(r.peer), note: r.note }).toMatchObject({ ours: true, peer: true });
+    }
+    expect(results[1]?.peerName).toMatch(/^AsyncSSH \d+\.\d+/);
+  }, 120_000);
+});
