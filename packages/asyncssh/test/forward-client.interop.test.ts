@@ -219,6 +219,21 @@ describe('forwarding through sshd', () => {
     await listener.waitClosed();
   });
 
+  it('runs remote UNIX socket connections with a stream handler (startUnixServer)', async () => {
+    const remotePath = path.join(dir, 'handler.sock');
+    const listener = await conn.startUnixServer(
+      () => async (reader, writer) => {
+        const data = await reader.read();
+        writer.write(Uint8Array.from([...new TextEncoder().encode('unix handler: '), ...data]));
+        writer.writeEof();
+      },
+      remotePath,
+    );
+    expect(listener.getPath()).toBe(remotePath);
+    expect((await roundTrip({ path: remotePath }, Buffer.from('yo'))).toString()).toBe('unix handler: yo');
+    await bounded(listener.waitClosed(), 10_000, 'cancel');
+  });
+
   it('runs remote connections with session objects (createServer), refusing when the factory says false', async () => {
     let made = 0;
     const listener = await conn.createServer(
