@@ -227,6 +227,8 @@ export class SSHClientConnection extends SSHConnection {
         this.setExtraInfo('recvCipher', e.algorithms.cipherServerToClient);
         this.setExtraInfo('sendMac', e.algorithms.macClientToServer);
         this.setExtraInfo('recvMac', e.algorithms.macServerToClient);
+        this.setExtraInfo('sendCompression', e.algorithms.compressionClientToServer);
+        this.setExtraInfo('recvCompression', e.algorithms.compressionServerToClient);
         this.setExtraInfo('kex', e.algorithms.kex);
         this.setExtraInfo('serverHostKeyAlgorithm', e.algorithms.hostKey);
         break;

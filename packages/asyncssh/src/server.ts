@@ -167,6 +167,17 @@ export class SSHServerConnection extends SSHConnection {
 
   protected handleTransportEvent(e: TransportEvent): void {
     if (e.type === 'version') this.setExtraInfo('clientVersion', e.peer.softwareVersion);
+    if (e.type === 'kex-complete') {
+      const a = e.algorithms;
+      this.setExtraInfo('kex', a.kex);
+      this.setExtraInfo('serverHostKeyAlgorithm', a.hostKey);
+      this.setExtraInfo('sendCipher', a.cipherServerToClient);
+      this.setExtraInfo('recvCipher', a.cipherClientToServer);
+      this.setExtraInfo('sendMac', a.macServerToClient);
+      this.setExtraInfo('recvMac', a.macClientToServer);
+      this.setExtraInfo('sendCompression', a.compressionServerToClient);
+      this.setExtraInfo('recvCompression', a.compressionClientToServer);
+    }
     if (e.type === 'debug') this.server.debugMsgReceived(e.message, e.languageTag, e.alwaysDisplay);
     if (this.auth.handle(e)) this.drainAuth();
   }
