@@ -51,9 +51,20 @@ describe('forwarding through sshd', () => {
     const [a, b] = await Promise.all([roundTrip({ host: '127.0.0.1', port }, data), roundTrip({ host: '127.0.0.1', port }, Buffer.from('second'))]);
     expect(a.equals(data)).toBe(true);
     expect(b.toString()).toBe('second');
+    // A connection open across the close carries on; new ones are refused.
+    const open = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    await bounded(new Promise((resolve) => open.once('connect', resolve)), 10_000, 'connect');
     listener.close();
     await bounded(listener.waitClosed(), 10_000, 'listener close');
     expect(await tryConnect({ host: '127.0.0.1', port })).toBe('ECONNREFUSED');
+    const reply = new Promise<string>((resolve) => {
+      let text = '';
+      open.on('data', (d: Buffer) => (text += d.toString()));
+      open.on('end', () => resolve(text));
+    });
+    open.end('still here');
+    expect(await bounded(reply, 10_000, 'reply')).toBe('still here');
+    open.destroy();
   });
 
   it('forwards a remote port (port 0: the server picks) back to a local destination, and cancels it on close', async () => {

@@ -26,7 +26,7 @@ export abstract class SSHListener {
   /** Stops listening; connections already forwarded carry on. */
   abstract close(): void;
 
-  /** Resolves once the listener is closed. */
+  /** Resolves once the listener is closed (connections it forwarded may still be open). */
   abstract waitClosed(): Promise<void>;
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -126,7 +126,10 @@ export class LocalListener extends SSHListener {
 
   close(): void {
     if (this.closing) return;
-    this.closing = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
+    // close() stops listening at once; its callback would also wait for every accepted
+    // connection to end, and forwarded connections outlive their listener.
+    for (const s of this.servers) s.close();
+    this.closing = new Promise((resolve) => setImmediate(resolve));
     this.onClose?.();
   }
 
