@@ -1,7 +1,8 @@
 /**
  * "npm install @ssh/keys" alone works: build and pack @ssh/wire, @ssh/crypto and @ssh/keys,
- * install the tarballs into an empty project (offline, from the local store: no network), and
- * use both entry points from plain Node.
+ * install the tarballs into an empty project (from the local store first; the registry only for
+ * metadata a clean CI store lacks, since a frozen-lockfile install never fetches it), and use both
+ * entry points from plain Node.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,6 @@ test('packed @ssh/keys installs into an empty project and works', async () => {
       "console.log('standalone ok');",
     ].join('\n'),
   );
-  await run('pnpm', ['install', '--offline', '--ignore-workspace'], project);
+  await run('pnpm', ['install', '--prefer-offline', '--ignore-workspace'], project);
   expect((await run('node', ['check.mjs'], project)).trim()).toBe('standalone ok');
 }, 600_000);
