@@ -1,6 +1,6 @@
 /**
  * OpenSSH client configuration for connect(): the user's ~/.ssh/config and /etc/ssh/ssh_config
- * by default (or `config`), resolved for the target host with @ssh/config, filling in what the
+ * by default (or `config`; `~` is `homeDirectory` when given), resolved for the target host with @ssh/config, filling in what the
  * caller's options leave unset. Explicit options always win, as in AsyncSSH.
  * @module
  */
@@ -14,11 +14,15 @@ import type { SSHClientConnectionOptions } from './client.ts';
 export async function applyClientConfig(options: SSHClientConnectionOptions): Promise<SSHClientConnectionOptions> {
   if (options.config === null || options.sock !== undefined) return options;
   const target = options.host ?? 'localhost';
-  const resolved = await loadClientConfig(options.config, {
-    host: target,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.username !== undefined ? { user: options.username } : {}),
-  });
+  const resolved = await loadClientConfig(
+    options.config,
+    {
+      host: target,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.username !== undefined ? { user: options.username } : {}),
+    },
+    options.homeDirectory !== undefined ? { homeDir: options.homeDirectory } : {},
+  );
   const c: ClientConfigOptions = resolved.options;
   const has = (keyword: string): boolean => resolved.settings.has(keyword);
   const out: Record<string, unknown> = {};

@@ -1,0 +1,119 @@
+/**
+ * connect() with an OpenSSH client config file against sshd (issue 6): Host aliases resolve
+ * HostName, Port, User, IdentityFile and UserKnownHostsFile; explicit options win over the file.
+ */
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort, generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermissionDenied, connect } from '../src/index.ts';
+
+let sshd: SshdServer;
+let dir: string;
+let userKey: KeyPair;
+let stranger: KeyPair;
+let configPath: string;
+let closedPort: number;
+
+beforeAll(async () => {
+  [userKey, stranger] = await Promise.all([generateKey('ed25519', { label: 'config-user' }), generateKey('ecdsa-p256', { label: 'config-stranger' })]);
+  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [userKey] });
+  dir = await makeTempDir('config-interop');
+  closedPort = await freePort();
+  const knownHosts = path.join(dir, 'known_hosts');
+  await writeFile(knownHosts, knownHostsLines(sshd).join('\n') + '\n');
+  configPath = path.join(dir, 'ssh_config');
+  await writeFile(
+    configPath,
+    [
+      '# the target, by alias',
+      'Host peer-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      `  User ${sshd.user}`,
+      `  IdentityFile ${userKey.privateKeyPath}`,
+      '',
+      '# an alias whose settings are all wrong, for the explicit options to override',
+      'Host wrong-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${closedPort}`,
+      '  User no-such-user-here',
+      `  IdentityFile ${stranger.privateKeyPath}`,
+      '',
+      '# first obtained value wins: this Port never applies to peer-alias',
+      'Host *',
+      '  Port 1',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  if (dir !== undefined) await removeTempDir(dir);
+});
+
+describe('connect() with a config file against sshd', () => {
+  it('resolves Host, HostName, Port, User, IdentityFile and UserKnownHostsFile from the file', async () => {
+    await using conn = await connect('peer-alias', { config: [configPath], agentPath: null, homeDirectory: dir });
+    expect(conn.getExtraInfo('host')).toBe(sshd.host);
+    expect(conn.getExtraInfo('port')).toBe(sshd.port);
+    expect(conn.getExtraInfo('username')).toBe(sshd.user);
+    const r = await conn.run('id -un');
+    expect(r.stdout).toBe(`${sshd.user}\n`);
+    expect(sshd.log).toMatch(new RegExp(`Accepted publickey for ${sshd.user} .*ED25519`));
+  });
+
+  it('an explicit port, username and clientKeys override the file', async () => {
+    await using conn = await connect('wrong-alias', {
+      config: [configPath],
+      agentPath: null,
+      homeDirectory: dir,
+      port: sshd.port,
+      username: sshd.user,
+      clientKeys: [userKey.privateKeyPath],
+    });
+    expect(conn.getExtraInfo('port')).toBe(sshd.port);
+    expect((await conn.run('true')).exitStatus).toBe(0);
+  });
+
+  it("the file's settings apply where no option is given: its wrong port refuses", async () => {
+    await expect(connect('wrong-alias', { config: [configPath], agentPath: null, homeDirectory: dir, connectTimeout: 10 })).rejects.toThrow(
+      new RegExp(`port ${closedPort}`),
+    );
+  });
+
+  it("the file's wrong user and key are used when only the port is given", async () => {
+    await expect(connect('wrong-alias', { config: [configPath], agentPath: null, homeDirectory: dir, port: sshd.port })).rejects.toBeInstanceOf(PermissionDenied);
+    expect(sshd.log).toMatch(/Invalid user no-such-user-here/);
+  });
+
+  it('an explicit clientKeys replaces the IdentityFile of the file', async () => {
+    await expect(
+      connect('peer-alias', { config: [configPath], agentPath: null, homeDirectory: dir, clientKeys: [stranger.privateKeyPath] }),
+    ).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('config: null ignores the file (the alias is then not a host name that resolves)', async () => {
+    await expect(connect('peer-alias', { config: null, agentPath: null, homeDirectory: dir, connectTimeout: 10 })).rejects.toThrow(/peer-alias/);
+  });
+
+  it('reads ~/.ssh/config by default, with ~ meaning homeDirectory', async () => {
+    const home = await makeTempDir('config-home');
+    try {
+      await mkdir(path.join(home, '.ssh'), { mode: 0o700 });
+      await copyFile(userKey.privateKeyPath, path.join(home, '.ssh', 'peer_key'));
+      await chmod(path.join(home, '.ssh', 'peer_key'), 0o600);
+      await writeFile(path.join(home, '.ssh', 'known_hosts'), knownHostsLines(sshd).join('\n') + '\n');
+      await writeFile(
+        path.join(home, '.ssh', 'config'),
+        ['Host home-alias', `  HostName ${sshd.host}`, `  Port ${sshd.port}`, `  User ${sshd.user}`, '  IdentityFile ~/.ssh/peer_key', ''].join('\n'),
+      );
+      await using conn = await connect('home-alias', { agentPath: null, homeDirectory: home });
+      expect((await conn.run('true')).exitStatus).toBe(0);
+    } finally {
+      await removeTempDir(home);
+    }
+  });
+});
