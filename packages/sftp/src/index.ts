@@ -65,6 +65,7 @@ export {
   encodeInit,
   decodeInit,
   encodeRequest,
+  WRITE_HEADROOM,
   decodeRequest,
   encodeResponse,
   decodeResponse,

@@ -10,6 +10,11 @@ import { type SFTPAttrs } from './attrs.ts';
 export interface LocalFile {
   /** Up to `length` bytes at `position`; fewer (or none) at end of file. */
   read(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads into `buffer` (filling it, short only at end of file) and returns the bytes
+   * read. Lets uploads read each block straight into the packet that carries it.
+   */
+  readInto?(buffer: Uint8Array, position: number): Promise<number>;
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
   close(): Promise<void>;

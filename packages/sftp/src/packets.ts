@@ -35,7 +35,18 @@ export type SftpRequest =
     }
   | { readonly kind: 'close'; readonly id: number; readonly handle: Uint8Array }
   | { readonly kind: 'read'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly length: number }
-  | { readonly kind: 'write'; readonly id: number; readonly handle: Uint8Array; readonly offset: number; readonly data: Uint8Array }
+  | {
+      readonly kind: 'write';
+      readonly id: number;
+      readonly handle: Uint8Array;
+      readonly offset: number;
+      readonly data: Uint8Array;
+      /**
+       * The bytes of `data`'s buffer just before `data` are free (at least WRITE_HEADROOM of them):
+       * the packet header is written there and the data is sent without a copy.
+       */
+      readonly headroom?: boolean;
+    }
   | { readonly kind: 'lstat' | 'stat'; readonly id: number; readonly path: string; readonly flags?: number }
   | { readonly kind: 'fstat'; readonly id: number; readonly handle: Uint8Array; readonly flags?: number }
   | { readonly kind: 'setstat'; readonly id: number; readonly path: string; readonly attrs: SFTPAttrs }
@@ -137,8 +148,38 @@ export function decodeInit(payload: Uint8Array, type: typeof FXP.INIT | typeof F
 /** Encodes a request for `version`. Throws RangeError for a request the version lacks (API misuse). */
 export function encodeRequest(req: SftpRequest, version: number): Uint8Array {
   if (!requestAllowed(req.kind, version)) throw new RangeError(`SFTP v${version} has no ${req.kind} request`);
+  if (req.kind === 'write' && req.headroom === true) {
+    const inPlace = encodeWriteInPlace(req);
+    if (inPlace) return inPlace;
+  }
   const extra = req.kind === 'write' ? req.data.length : 0;
   return new Writer(64 + extra).nested((w) => writeRequestBody(w, req, version)).bytesView();
+}
+
+/** Room to leave before a WRITE's data for its header (length, type, id, a handle of up to 256 bytes, offset, data length). */
+export const WRITE_HEADROOM = 512;
+
+/**
+ * A WRITE whose header goes into the free bytes before its data: the packet is a view of the
+ * data's own buffer, so a large block is not copied. Undefined when there is not room enough.
+ */
+function encodeWriteInPlace(req: Extract<SftpRequest, { kind: 'write' }>): Uint8Array | undefined {
+  const { data, handle } = req;
+  const header = 4 + 1 + 4 + 4 + handle.length + 8 + 4;
+  if (data.byteOffset < header || !Number.isSafeInteger(req.offset) || req.offset < 0) return undefined;
+  const packet = new Uint8Array(data.buffer, data.byteOffset - header, header + data.length);
+  const view = new DataView(packet.buffer, packet.byteOffset, header);
+  view.setUint32(0, header - 4 + data.length);
+  view.setUint8(4, REQUEST_TYPES.write);
+  view.setUint32(5, req.id);
+  view.setUint32(9, handle.length);
+  packet.set(handle, 13);
+  let at = 13 + handle.length;
+  view.setUint32(at, Math.floor(req.offset / 0x1_0000_0000));
+  view.setUint32(at + 4, req.offset >>> 0);
+  at += 8;
+  view.setUint32(at, data.length);
+  return packet;
 }
 
 function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {

@@ -13,6 +13,7 @@ import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE } from './constants.ts';
 import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
+import { WRITE_HEADROOM } from './packets.ts';
 import { type LocalFs } from './local-fs.ts';
 import { basename, globMatch, hasMagic, joinPath } from './paths.ts';
 
@@ -196,12 +197,21 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
     const remote = await client.open(dst, 'wb', { blockSize, maxRequests });
     try {
       let pos = 0;
+      const readInto = input.readInto?.bind(input);
       const next = async (): Promise<Block | undefined> => {
-        const data = await input.read(pos, blockSize);
+        let data: Uint8Array;
+        if (readInto) {
+          // Read the block into its WRITE packet, leaving room for the header: no copy to send it.
+          const packet = new Uint8Array(WRITE_HEADROOM + blockSize);
+          const n = await readInto(packet.subarray(WRITE_HEADROOM), pos);
+          data = packet.subarray(WRITE_HEADROOM, WRITE_HEADROOM + n);
+        } else {
+          data = await input.read(pos, blockSize);
+        }
         if (data.length === 0) return undefined;
         const offset = pos;
         pos += data.length;
-        return { offset, data };
+        return { offset, data, headroom: readInto !== undefined };
       };
       await pipelineWrites(client, remote, next, src, dst, size, maxRequests, options.progressHandler);
     } finally {
@@ -215,6 +225,8 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
 interface Block {
   readonly offset: number;
   readonly data: Uint8Array;
+  /** The bytes before `data` in its buffer are free for the WRITE header. */
+  readonly headroom?: boolean;
 }
 
 /** Takes blocks from `source` until it returns none, writing each at its offset with up to maxRequests WRITEs in flight. */
@@ -238,7 +250,7 @@ async function pipelineWrites(
     if (!block) break;
     const { offset, data } = block;
     const p: Promise<void> = session
-      .request({ kind: 'write', handle: remote.handle, offset, data })
+      .request({ kind: 'write', handle: remote.handle, offset, data, ...(block.headroom === true ? { headroom: true } : {}) })
       .then((r) => {
         expectStatus(r);
         done += data.length;

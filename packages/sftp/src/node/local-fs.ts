@@ -48,6 +48,15 @@ class NodeLocalFile implements LocalFile {
     const { bytesRead } = await this.fh.read(buf, 0, length, position);
     return bytesRead === length ? buf : buf.subarray(0, bytesRead);
   }
+  async readInto(buffer: Uint8Array, position: number): Promise<number> {
+    let done = 0;
+    while (done < buffer.length) {
+      const { bytesRead } = await this.fh.read(buffer, done, buffer.length - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done;
+  }
   async write(data: Uint8Array, position: number): Promise<void> {
     let done = 0;
     while (done < data.length) {
