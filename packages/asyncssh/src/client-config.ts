@@ -50,6 +50,8 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('hostBasedAuth', c.hostBasedAuth);
   if (typeof c.publicKeyAuth === 'boolean') take('publicKeyAuth', c.publicKeyAuth);
   take('tcpKeepalive', c.tcpKeepalive);
+  // ProxyJump: the hops, each as [user@]host[:port]; `none` (null) means connect directly.
+  if (has('proxyjump')) take('tunnel', c.tunnel ?? null);
   take('command', c.command);
   take('env', c.env);
   take('sendEnv', c.sendEnv);

@@ -5,6 +5,7 @@
  */
 
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import type { IncomingChannelOpen } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
@@ -23,6 +24,7 @@ import {
 import { SSHClient, overrides } from './client-handlers.ts';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
 import { applyClientConfig } from './client-config.ts';
+import { openTunnel, type TunnelOption } from './tunnel.ts';
 import { SSHConnection } from './connection.ts';
 import { createHostKeyVerifier, type HostKeyVerifier, type KnownHostsOption, type X509TrustedCertsOption } from './host-key-policy.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
@@ -66,8 +68,14 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly clientUsername?: string;
   /** Makes the SSHClient whose callbacks this connection uses. */
   readonly clientFactory?: () => SSHClient;
-  /** An already-connected socket to run SSH over instead of connecting. */
-  readonly sock?: net.Socket;
+  /** An already-connected socket (or any duplex byte stream) to run SSH over instead of connecting. */
+  readonly sock?: Duplex;
+  /**
+   * Connect through other SSH connections (OpenSSH's ProxyJump): a connection of yours,
+   * `[user@]host[:port]`, a comma-separated list of hops, or a list; the last hop opens a
+   * direct-tcpip channel to the target. Hops opened here close with this connection.
+   */
+  readonly tunnel?: TunnelOption | null;
   readonly localAddr?: readonly [host: string, port: number];
   readonly family?: 4 | 6 | 0;
   /** Where default keys and known_hosts live (default: the user's home directory). */
@@ -106,6 +114,7 @@ const CLIENT_OPTION_NAMES = [
   'clientUsername',
   'clientFactory',
   'sock',
+  'tunnel',
   'localAddr',
   'family',
   'homeDirectory',
@@ -138,7 +147,7 @@ export class SSHClientConnection extends SSHConnection {
   private serverHostKey: SSHKey | undefined;
 
   /** @internal Use connect(). */
-  constructor(socket: net.Socket, prepared: Prepared, verifier: HostKeyVerifier) {
+  constructor(socket: Duplex, prepared: Prepared, verifier: HostKeyVerifier) {
     const o = prepared.options;
     const hostKeyAlgorithms =
       o.serverHostKeyAlgs !== undefined
@@ -444,7 +453,27 @@ async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {
   return { options, host, port, username, ...loaded, methods, client: options.clientFactory ? options.clientFactory() : new SSHClient() };
 }
 
-function openSocket(options: SSHClientConnectionOptions, host: string, port: number): Promise<net.Socket> {
+async function openTunnelled(options: SSHClientConnectionOptions, host: string, port: number): Promise<{ stream: Duplex; close: () => void }> {
+  // A hop authenticates like the target (same keys, agent, known_hosts) under its own name.
+  const { tunnel, sock: _sock, hostKeyAlias: _alias, command: _command, ...rest } = options;
+  return openTunnel(
+    tunnel as TunnelOption,
+    host,
+    port,
+    (hop, through) =>
+      connect({
+        ...rest,
+        host: hop.host,
+        port: hop.port ?? 22,
+        ...(hop.user !== undefined ? { username: hop.user } : {}),
+        // The first hop connects directly: its own ssh_config ProxyJump must not send it round again.
+        tunnel: through ?? null,
+      }),
+    (hop): hop is SSHClientConnection => hop instanceof SSHClientConnection,
+  );
+}
+
+function openSocket(options: SSHClientConnectionOptions, host: string, port: number): Promise<Duplex> {
   if (options.sock) return Promise.resolve(options.sock);
   const timeout = seconds('connectTimeout', options.connectTimeout, 0);
   return new Promise((resolve, reject) => {
@@ -479,12 +508,18 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
   checkOptionNames('connect()', given, CLIENT_OPTION_NAMES);
   const opts = await applyClientConfig(given);
   const prepared = await prepare(opts);
+  let closeTunnel: (() => void) | undefined;
   try {
-    const socket = await openSocket(opts, prepared.host, prepared.port);
+    let socket: Duplex;
+    if (opts.tunnel !== undefined && opts.tunnel !== null && opts.sock === undefined) {
+      const opened = await openTunnelled(opts, prepared.host, prepared.port);
+      socket = opened.stream;
+      closeTunnel = opened.close;
+    } else socket = await openSocket(opts, prepared.host, prepared.port);
     const verifier = await createHostKeyVerifier({
       host: prepared.host,
       port: prepared.port,
-      ...(socket.remoteAddress ? { peerAddress: socket.remoteAddress } : {}),
+      ...(socket instanceof net.Socket && socket.remoteAddress ? { peerAddress: socket.remoteAddress } : {}),
       ...(opts.hostKeyAlias !== undefined ? { hostKeyAlias: opts.hostKeyAlias } : {}),
       ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}),
       ...(opts.x509TrustedCerts !== undefined ? { x509TrustedCerts: opts.x509TrustedCerts } : {}),
@@ -494,9 +529,11 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
       ...hostKeyHooks(prepared.client),
     });
     const conn = new SSHClientConnection(socket, prepared, verifier);
+    if (closeTunnel) void conn.waitClosed().then(closeTunnel);
     await conn.whenReady();
     return conn;
   } catch (err) {
+    closeTunnel?.();
     prepared.closeAgent();
     throw err;
   }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConnectionMux, type IncomingChannelOpen, type IncomingGlobalRequest } from '@ssh/connection';
 import { ConnectionLost, DisconnectError, type Transport, type TransportEvent } from '@ssh/transport';
 import { driveTransport, type SocketDriver } from '@ssh/transport/node';
@@ -25,7 +26,8 @@ export interface ConnectionSettings {
 
 export abstract class SSHConnection {
   readonly logger: SSHLogger;
-  protected readonly socket: Socket;
+  /** A TCP socket, or any duplex byte stream (a channel of another connection when tunnelled). */
+  protected readonly socket: Duplex;
   protected readonly transport: Transport;
   protected readonly mux: ConnectionMux;
   private driver: SocketDriver | undefined;
@@ -42,7 +44,7 @@ export abstract class SSHConnection {
   /** Set once user authentication succeeded: connection-layer messages are handled from then on. */
   protected authenticated = false;
 
-  protected constructor(socket: Socket, transport: Transport, settings: ConnectionSettings, kind: 'client' | 'server') {
+  protected constructor(socket: Duplex, transport: Transport, settings: ConnectionSettings, kind: 'client' | 'server') {
     this.socket = socket;
     this.transport = transport;
     this.logger = logFor(kind);
@@ -56,14 +58,25 @@ export abstract class SSHConnection {
       windowSize: settings.windowSize,
       maxPacketSize: settings.maxPacketSize,
     });
-    this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
-    this.extraInfo.set('sockname', [socket.localAddress, socket.localPort]);
+    if (socket instanceof Socket) {
+      this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
+      this.extraInfo.set('sockname', [socket.localAddress, socket.localPort]);
+      socket.setNoDelay(true);
+    }
     this.extraInfo.set('socket', socket);
     this.extraInfo.set('connection', this);
-    socket.setNoDelay(true);
     socket.on('data', () => {
       this.receivedSinceTick = true;
     });
+  }
+
+  /** The peer's address and port, when the connection runs over TCP. */
+  protected get peerAddress(): string | undefined {
+    return this.socket instanceof Socket ? this.socket.remoteAddress : undefined;
+  }
+
+  protected get peerPort(): number | undefined {
+    return this.socket instanceof Socket ? this.socket.remotePort : undefined;
   }
 
   /** Starts driving the socket; subclasses call this at the end of their constructor. */

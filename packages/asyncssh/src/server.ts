@@ -205,7 +205,7 @@ export class SSHServerConnection extends SSHConnection {
   private authEvent(a: UserauthServerEvent): void {
     const s = this.server;
     const keys = this.authorizedKeys;
-    const peer = { clientAddr: this.socket.remoteAddress ?? '' };
+    const peer = { clientAddr: this.peerAddress ?? '' };
     switch (a.type) {
       case 'begin-auth':
         this.answer(
@@ -252,10 +252,10 @@ export class SSHServerConnection extends SSHConnection {
         this.answer(a.id, Promise.resolve(s.validateKbdintResponse(a.username, a.responses)));
         return;
       case 'validate-host-public-key':
-        this.answer(a.id, Promise.resolve(s.validateHostPublicKey(a.clientHostName, this.socket.remoteAddress, this.socket.remotePort, a.key)));
+        this.answer(a.id, Promise.resolve(s.validateHostPublicKey(a.clientHostName, this.peerAddress, this.peerPort, a.key)));
         return;
       case 'validate-host-ca-key':
-        this.answer(a.id, Promise.resolve(s.validateHostCaKey(a.clientHostName, this.socket.remoteAddress, this.socket.remotePort, a.caKey)));
+        this.answer(a.id, Promise.resolve(s.validateHostCaKey(a.clientHostName, this.peerAddress, this.peerPort, a.caKey)));
         return;
       case 'validate-host-based-user':
         this.answer(a.id, Promise.resolve(s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName)));
@@ -264,6 +264,7 @@ export class SSHServerConnection extends SSHConnection {
         this.authenticated = true;
         if (this.loginTimer) clearTimeout(this.loginTimer);
         this.setExtraInfo('username', a.username);
+        this.setExtraInfo('authMethod', a.methods.at(-1));
         s.authCompleted();
         this.settle?.resolve();
         this.settle = undefined;
