@@ -100,7 +100,7 @@ describe('run() against sshd', () => {
     await proc.wait();
     expect(total).toBe(1024 << 20);
     expect(received.digest('hex')).toBe(sent.digest('hex'));
-  });
+  }, 180_000);
 });
 
 describe('re-keying under load against sshd', () => {
