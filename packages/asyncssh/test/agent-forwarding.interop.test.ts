@@ -21,6 +21,8 @@ const agentPaths: string[] = [];
 async function sshAddList(process: SSHServerProcess): Promise<void> {
   const agentPath = process.channel.getAgentPath();
   if (agentPath !== undefined) agentPaths.push(agentPath);
+  // The session's environment names the forwarded agent, as sshd sets SSH_AUTH_SOCK.
+  if (process.env['SSH_AUTH_SOCK'] !== agentPath) throw new Error('SSH_AUTH_SOCK is not the forwarded agent');
   const child = spawn('ssh-add', ['-l'], { env: { ...globalThis.process.env, SSH_AUTH_SOCK: agentPath ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

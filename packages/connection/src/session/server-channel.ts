@@ -197,6 +197,9 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   /** @internal Set by the connection when agent forwarding is set up. */
   setAgentPath(path: string | undefined): void {
     this.agentPath = path;
+    // The session's programs find the forwarded agent the usual way.
+    if (path === undefined) delete this.env['SSH_AUTH_SOCK'];
+    else this.env['SSH_AUTH_SOCK'] = path;
   }
 
   /** @internal */
