@@ -2,7 +2,7 @@
  * Our server (listen + processFactory) against OpenSSH's ssh and AsyncSSH's client, and our own
  * client against it: exec, exit status and signals, stdin, stderr, pty.
  */
-import { defaultClientKey, generateKey, runAsyncsshClient, runSsh, type KeyPair } from '@ssh/interop';
+import { defaultClientKey, generateKey, runAsyncsshClient, runSsh, startSsh, type KeyPair } from '@ssh/interop';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
@@ -36,6 +36,37 @@ async function handler(process: SSHServerProcess): Promise<void> {
     process.stdout.write(`ran: ${command}\n`);
     process.exit(0);
   }
+}
+
+/** The rows a terminal would show after `output`: enough of VT100 for the line editor's output. */
+function render(output: string): string[] {
+  const rows: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  const line = (): string[] => (rows[row] ??= []);
+  for (let i = 0; i < output.length; i++) {
+    const c = output[i] as string;
+    if (c === '\r') col = 0;
+    else if (c === '\n') row++;
+    else if (c === '\b') col = Math.max(0, col - 1);
+    else if (c === '\x07') continue;
+    else if (c === '\x1b' && output[i + 1] === '[') {
+      const m = /^\x1b\[(\d*)([A-Za-z])/.exec(output.slice(i));
+      if (!m) continue;
+      i += m[0].length - 1;
+      const n = Number(m[1] || '1');
+      if (m[2] === 'K') line().length = Math.min(line().length, col);
+      else if (m[2] === 'C') col += n;
+      else if (m[2] === 'D') col = Math.max(0, col - n);
+      else if (m[2] === 'A') row = Math.max(0, row - n);
+      else if (m[2] === 'B') row += n;
+    } else {
+      const l = line();
+      while (l.length < col) l.push(' ');
+      l[col++] = c;
+    }
+  }
+  return rows.map((r) => (r ?? []).join('').trimEnd());
 }
 
 beforeAll(async () => {
@@ -76,6 +107,24 @@ describe('our server', () => {
     expect(sig.exitSignal?.message).toBe('terminated');
     const pty = await conn.run('pty', { termType: 'vt100', termSize: [132, 43] });
     expect(pty.stdout).toBe('vt100 132x43\r\n');
+  });
+
+  it('shows OpenSSH ssh -tt a screen where typed edits and the replies line up', async () => {
+    // Typed a line at a time, each after the previous reply, as a person would.
+    const ssh = await startSsh(target(), 'lines', { identity: clientKey, args: ['-tt'], stdin: 'pipe' });
+    try {
+      await ssh.waitForOutput('> ', { timeoutMs: 10_000 });
+      ssh.stdin?.write('abc\x7fd\r');
+      await ssh.waitForOutput('got: abd', { timeoutMs: 10_000 });
+      ssh.stdin?.write('xyz\x01\x0bok\r');
+      await ssh.waitForOutput('got: ok', { timeoutMs: 10_000 });
+      ssh.stdin?.write('quit\r');
+      await ssh.exited;
+      const screen = render(ssh.stdoutText());
+      expect(screen.slice(0, 5)).toEqual(['> abd', 'got: abd', '> ok', 'got: ok', '> quit']);
+    } finally {
+      await ssh.stop();
+    }
   });
 
   it('edits lines typed into a pty from OpenSSH ssh -tt (backspace, ^A, ^K)', async () => {
