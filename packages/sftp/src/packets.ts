@@ -156,6 +156,35 @@ export function encodeRequest(req: SftpRequest, version: number): Uint8Array {
   return new Writer(64 + extra).nested((w) => writeRequestBody(w, req, version)).bytesView();
 }
 
+/** Buffers from dataBuffer(): the bytes before each one's data are ours to overwrite. */
+const roomyBuffers = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A buffer of `size` bytes for the data of one READ reply, with room before it for the DATA
+ * header: encodeResponse() then builds the packet around the data instead of copying it. Used
+ * by the file system server; one reply per buffer.
+ */
+export function dataBuffer(size: number): Uint8Array {
+  const whole = new Uint8Array(DATA_HEADER + size);
+  roomyBuffers.add(whole.buffer);
+  return whole.subarray(DATA_HEADER);
+}
+
+/** length, type, id, data length. */
+const DATA_HEADER = 4 + 1 + 4 + 4;
+
+function encodeDataInPlace(res: Extract<SftpResponse, { kind: 'data' }>): Uint8Array | undefined {
+  const { data } = res;
+  if (!roomyBuffers.has(data.buffer) || data.byteOffset < DATA_HEADER) return undefined;
+  const packet = new Uint8Array(data.buffer, data.byteOffset - DATA_HEADER, DATA_HEADER + data.length);
+  const view = new DataView(packet.buffer, packet.byteOffset, DATA_HEADER);
+  view.setUint32(0, DATA_HEADER - 4 + data.length);
+  view.setUint8(4, FXP.DATA);
+  view.setUint32(5, res.id);
+  view.setUint32(9, data.length);
+  return packet;
+}
+
 /** Room to leave before a WRITE's data for its header (length, type, id, a handle of up to 256 bytes, offset, data length). */
 export const WRITE_HEADROOM = 512;
 
@@ -388,6 +417,10 @@ export function decodeRequest(payload: Uint8Array, version: number): SftpRequest
 
 /** Encodes a response for `version` (fields the version lacks are left out). */
 export function encodeResponse(res: SftpResponse, version: number): Uint8Array {
+  if (res.kind === 'data' && (version < 6 || res.eof === undefined)) {
+    const inPlace = encodeDataInPlace(res);
+    if (inPlace) return inPlace;
+  }
   const extra = res.kind === 'data' ? res.data.length : res.kind === 'name' ? res.names.length * 128 : 0;
   return new Writer(64 + extra).nested((w) => writeResponseBody(w, res, version)).bytesView();
 }

@@ -37,7 +37,7 @@ type HandleEntry =
 
 const NAMES_PER_READDIR = 128;
 /** READs/WRITEs handled at once (the local file system overlaps them on its thread pool). */
-const MAX_CONCURRENT = 16;
+const MAX_CONCURRENT = 64;
 
 interface InflightRange {
   readonly key: number;

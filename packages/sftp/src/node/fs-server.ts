@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs } from '../attrs.ts';
 import { FXF } from '../constants.ts';
 import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid } from '../errors.ts';
+import { dataBuffer } from '../packets.ts';
 import { SFTPServer, type ServerFile } from '../server.ts';
 import { ChrootResolver } from './chroot.ts';
 import { fsError } from './fs-errors.ts';
@@ -144,7 +145,8 @@ export class LocalSFTPServer extends SFTPServer {
 
   override read(f: ServerFile, offset: number, size: number): Promise<Uint8Array> {
     return wrap(async () => {
-      const buf = new Uint8Array(size);
+      // A buffer the DATA reply can be built around, so the block is not copied to be sent.
+      const buf = dataBuffer(size);
       const { bytesRead } = await asFile(f).fh.read(buf, 0, size, offset);
       return bytesRead === size ? buf : buf.subarray(0, bytesRead);
     });
