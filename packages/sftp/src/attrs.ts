@@ -365,3 +365,15 @@ export function decodeLimits(r: Reader): SFTPLimits {
     maxOpenHandles: readU64(r, 'limits.max-open-handles'),
   };
 }
+
+/** A time attribute in seconds, with its nanoseconds as the fraction (undefined when absent). */
+export function timeSeconds(a: SFTPAttrs, field: 'atime' | 'mtime' | 'crtime'): number | undefined {
+  const s = a[field];
+  return s === undefined ? undefined : s + (a[`${field}Ns`] ?? 0) / 1e9;
+}
+
+/** A time attribute in nanoseconds (undefined when absent). */
+export function timeNanoseconds(a: SFTPAttrs, field: 'atime' | 'mtime' | 'crtime'): bigint | undefined {
+  const s = a[field];
+  return s === undefined ? undefined : BigInt(s) * 1_000_000_000n + BigInt(a[`${field}Ns`] ?? 0);
+}

@@ -6,18 +6,19 @@
  */
 
 import { Reader, Writer } from '@ssh/wire';
-import { type SFTPAttrs, type SFTPLimits, type SFTPName, type SFTPVFSAttrs, attrsType, decodeLimits, decodeVFSAttrs, encodeAttrs, readText } from './attrs.ts';
+import { type SFTPAttrs, type SFTPLimits, type SFTPName, type SFTPVFSAttrs, attrsType, decodeLimits, decodeVFSAttrs, encodeAttrs, timeNanoseconds, timeSeconds } from './attrs.ts';
 import { type FileIoOptions, SFTPClientFile, ownerAttrs, timeAttrs } from './client-file.ts';
 import { ClientSession, expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOneName, expectStatus } from './client-session.ts';
-import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXR, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
-import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from './errors.ts';
-import { type SupportedInfo, type VendorId, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
+import { ACE4, EXT, FILEXFER_TYPE, FXF56, FXR } from './constants.ts';
+import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPOpUnsupported } from './errors.ts';
+import { type SupportedInfo, type VendorId, decodeUserGroupNames, encodeIdLists, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
 import { type LocalFs } from './local-fs.ts';
-import { pflagsFromOpen56 } from './open-flags.ts';
+import { modeToPflags, pflagsFromOpen56, pflagsToV5 } from './open-flags.ts';
 import { type ExtensionPair } from './packets.ts';
-import { globMatch, hasMagic, joinPath, normalizePath } from './paths.ts';
+import { joinPath, normalizePath } from './paths.ts';
 import { type SftpByteStream } from './stream.ts';
-import { type TransferOptions, copyFiles, getFiles, putFiles } from './transfer.ts';
+import { globNames, statIfExists } from './client-glob.ts';
+import { type TransferOptions, copyFiles, fitTransfer, getFiles, putFiles } from './transfer.ts';
 
 export interface SFTPClientOptions {
   /** Protocol version to ask for, 3 to 6 (default 3). v4+ servers that answer lower but list it in `versions` get a version-select. */
@@ -37,49 +38,6 @@ export interface OpenOptions {
   readonly encoding?: string | null;
   readonly blockSize?: number;
   readonly maxRequests?: number;
-}
-
-const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
-
-/** Translates a Python-style mode to v3/v4 pflags. */
-export function modeToPflags(mode: string): { pflags: number; append: boolean } {
-  const plus = mode.includes('+');
-  let pflags: number;
-  switch (mode.replace(/[b+t]/g, '')) {
-    case 'r':
-      pflags = plus ? FXF.READ | FXF.WRITE : FXF.READ;
-      break;
-    case 'w':
-      pflags = (plus ? FXF.READ | FXF.WRITE : FXF.WRITE) | FXF.CREAT | FXF.TRUNC;
-      break;
-    case 'a':
-      pflags = (plus ? FXF.READ | FXF.WRITE : FXF.WRITE) | FXF.CREAT | FXF.APPEND;
-      break;
-    case 'x':
-      pflags = (plus ? FXF.READ | FXF.WRITE : FXF.WRITE) | FXF.CREAT | FXF.EXCL;
-      break;
-    default:
-      throw new RangeError(`invalid open mode ${JSON.stringify(mode)}`);
-  }
-  return { pflags, append: (pflags & FXF.APPEND) !== 0 };
-}
-
-/** v3/v4 pflags as v5/v6 desired-access and flags. filexfer-13 §8.1.1. */
-export function pflagsToV5(pflags: number): { desiredAccess: number; flags: number } {
-  let desiredAccess = ACE4.READ_ATTRIBUTES;
-  if (pflags & FXF.READ) desiredAccess |= ACE4.READ_DATA;
-  if (pflags & FXF.WRITE) desiredAccess |= ACE4.WRITE_DATA | ACE4.WRITE_ATTRIBUTES;
-  if (pflags & FXF.APPEND) desiredAccess |= ACE4.APPEND_DATA;
-  let flags: number;
-  if (pflags & FXF.CREAT) {
-    if (pflags & FXF.EXCL) flags = FXF56.CREATE_NEW;
-    else if (pflags & FXF.TRUNC) flags = FXF56.CREATE_TRUNCATE;
-    else flags = FXF56.OPEN_OR_CREATE;
-  } else if (pflags & FXF.TRUNC) flags = FXF56.TRUNCATE_EXISTING;
-  else flags = FXF56.OPEN_EXISTING;
-  if (pflags & FXF.APPEND) flags |= FXF56.APPEND_DATA;
-  if (pflags & FXF.TEXT) flags |= FXF56.TEXT_MODE;
-  return { desiredAccess, flags };
 }
 
 /** Opens an SFTP session on `stream` and returns its client once the version is agreed. */
@@ -184,13 +142,7 @@ export class SFTPClient {
 
   /** Block size and pipeline depth for transfers, fitted to the server's limits. */
   transferParams(blockSize?: number, maxRequests?: number, forWrite = false): { blockSize: number; maxRequests: number } {
-    const cap = forWrite ? this.serverLimits.maxWriteLen : this.serverLimits.maxReadLen;
-    let block = blockSize ?? (cap > 0 ? Math.min(cap, 255 * 1024) : SFTP_BLOCK_SIZE);
-    if (cap > 0) block = Math.min(block, cap);
-    if (this.serverLimits.maxPacketLen > 0) block = Math.min(block, this.serverLimits.maxPacketLen - 1024);
-    block = Math.max(1, block);
-    const requests = maxRequests ?? Math.max(16, Math.min(MAX_SFTP_REQUESTS, Math.floor(MAX_PIPELINE_BYTES / block)));
-    return { blockSize: block, maxRequests: Math.max(1, requests) };
+    return fitTransfer(this.serverLimits, blockSize, maxRequests, forWrite);
   }
 
   /** A path made absolute against the working directory set by chdir() (unchanged when none is set). */
@@ -334,20 +286,8 @@ export class SFTPClient {
   /** User and group names for ids (users-groups-by-id@openssh.com); unknown ids give ''. */
   async usersGroupsById(uids: readonly number[], gids: readonly number[]): Promise<{ users: string[]; groups: string[] }> {
     this.require(EXT.USERS_GROUPS_BY_ID);
-    const ids = (list: readonly number[]): Uint8Array => {
-      const w = new Writer(4 * list.length + 4);
-      for (const id of list) w.u32(id);
-      return w.finish();
-    };
-    const data = new Writer(64).bytes(ids(uids)).bytes(ids(gids)).finish();
-    const r = new Reader(expectExtendedReply(await this.extended(EXT.USERS_GROUPS_BY_ID, data)));
-    const names = (bytes: Uint8Array, n: number): string[] => {
-      const rr = new Reader(bytes);
-      const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(readText(rr, 'name'));
-      return out;
-    };
-    return { users: names(r.bytes('usernames'), uids.length), groups: names(r.bytes('groupnames'), gids.length) };
+    const reply = expectExtendedReply(await this.extended(EXT.USERS_GROUPS_BY_ID, encodeIdLists(uids, gids)));
+    return decodeUserGroupNames(reply, uids.length, gids.length);
   }
 
   // ----- attributes
@@ -395,12 +335,7 @@ export class SFTPClient {
   }
 
   private async statOrUndefined(path: string, follow = true): Promise<SFTPAttrs | undefined> {
-    try {
-      return follow ? await this.stat(path) : await this.lstat(path);
-    } catch (e) {
-      if (e instanceof SFTPError && isNotFound(e)) return undefined;
-      throw e;
-    }
+    return statIfExists(follow ? this.stat(path) : this.lstat(path));
   }
 
   async exists(path: string): Promise<boolean> {
@@ -412,33 +347,27 @@ export class SFTPClient {
   }
 
   async getatime(path: string): Promise<number | undefined> {
-    const a = await this.stat(path);
-    return a.atime === undefined ? undefined : a.atime + (a.atimeNs ?? 0) / 1e9;
+    return timeSeconds(await this.stat(path), 'atime');
   }
 
   async getatimeNs(path: string): Promise<bigint | undefined> {
-    const a = await this.stat(path);
-    return a.atime === undefined ? undefined : BigInt(a.atime) * 1_000_000_000n + BigInt(a.atimeNs ?? 0);
+    return timeNanoseconds(await this.stat(path), 'atime');
   }
 
   async getmtime(path: string): Promise<number | undefined> {
-    const a = await this.stat(path);
-    return a.mtime === undefined ? undefined : a.mtime + (a.mtimeNs ?? 0) / 1e9;
+    return timeSeconds(await this.stat(path), 'mtime');
   }
 
   async getmtimeNs(path: string): Promise<bigint | undefined> {
-    const a = await this.stat(path);
-    return a.mtime === undefined ? undefined : BigInt(a.mtime) * 1_000_000_000n + BigInt(a.mtimeNs ?? 0);
+    return timeNanoseconds(await this.stat(path), 'mtime');
   }
 
   async getcrtime(path: string): Promise<number | undefined> {
-    const a = await this.stat(path);
-    return a.crtime === undefined ? undefined : a.crtime + (a.crtimeNs ?? 0) / 1e9;
+    return timeSeconds(await this.stat(path), 'crtime');
   }
 
   async getcrtimeNs(path: string): Promise<bigint | undefined> {
-    const a = await this.stat(path);
-    return a.crtime === undefined ? undefined : BigInt(a.crtime) * 1_000_000_000n + BigInt(a.crtimeNs ?? 0);
+    return timeNanoseconds(await this.stat(path), 'crtime');
   }
 
   async getsize(path: string): Promise<number | undefined> {
@@ -560,79 +489,7 @@ export class SFTPClient {
 
   /** Like glob(), returning SFTPName entries whose `filename` is the matched path. */
   async globSftpname(patterns: string | readonly string[], options: { errorHandler?: (e: Error) => void } = {}): Promise<SFTPName[]> {
-    const list = typeof patterns === 'string' ? [patterns] : patterns;
-    const out: SFTPName[] = [];
-    for (const pattern of list) {
-      const matches = await this.globOne(pattern);
-      if (matches.length === 0) {
-        const e = new SFTPNoSuchFile(`no matches found for ${pattern}`);
-        if (options.errorHandler) options.errorHandler(e);
-        else throw e;
-      }
-      out.push(...matches);
-    }
-    return out;
-  }
-
-  private async globOne(pattern: string): Promise<SFTPName[]> {
-    const abs = pattern.startsWith('/');
-    const parts = pattern.split('/').filter((p) => p !== '');
-    let current: SFTPName[] = [{ filename: abs ? '/' : '', longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } }];
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i] as string;
-      const last = i === parts.length - 1;
-      const next: SFTPName[] = [];
-      for (const base of current) {
-        const dir = base.filename === '' ? '.' : base.filename;
-        const prefix = base.filename;
-        if (part === '**') {
-          // Zero or more directories.
-          next.push(base);
-          for (const sub of await this.walkDirs(dir, prefix)) next.push(sub);
-          continue;
-        }
-        if (!hasMagic(part)) {
-          const candidate = joinPath(prefix, part);
-          const attrs = await this.statOrUndefined(candidate === '' ? '.' : candidate);
-          if (attrs && (last || attrsType(attrs) === FILEXFER_TYPE.DIRECTORY)) next.push({ filename: candidate, longname: '', attrs });
-          continue;
-        }
-        let entries: SFTPName[];
-        try {
-          entries = await this.readdir(dir);
-        } catch (e) {
-          if (e instanceof SFTPError) continue;
-          throw e;
-        }
-        for (const entry of entries) {
-          if (entry.filename === '.' || entry.filename === '..') continue;
-          if (!globMatch(part, entry.filename)) continue;
-          if (!last && attrsType(entry.attrs) !== FILEXFER_TYPE.DIRECTORY && attrsType(entry.attrs) !== FILEXFER_TYPE.SYMLINK) continue;
-          next.push({ ...entry, filename: joinPath(prefix, entry.filename) });
-        }
-      }
-      const seen = new Set<string>();
-      current = next.filter((n) => (seen.has(n.filename) ? false : (seen.add(n.filename), true)));
-    }
-    return current.filter((n) => n.filename !== '' && !(parts.at(-1) === '**' && n.filename === (abs ? '/' : ''))).sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-  }
-
-  private async walkDirs(dir: string, prefix: string): Promise<SFTPName[]> {
-    const out: SFTPName[] = [];
-    let entries: SFTPName[];
-    try {
-      entries = await this.readdir(dir);
-    } catch {
-      return out;
-    }
-    for (const e of entries) {
-      if (e.filename === '.' || e.filename === '..' || e.filename.startsWith('.')) continue;
-      if (attrsType(e.attrs) !== FILEXFER_TYPE.DIRECTORY) continue;
-      const path = joinPath(prefix, e.filename);
-      out.push({ ...e, filename: path });
-      out.push(...(await this.walkDirs(joinPath(dir, e.filename), path)));
-    }
-    return out;
+    return globNames(this, patterns, options);
   }
 
   // ----- transfers
@@ -698,8 +555,4 @@ export class SFTPClient {
     this.exit();
     await this.waitClosed();
   }
-}
-
-function isNotFound(e: SFTPError): boolean {
-  return e.status === 2 || e.status === 10;
 }

@@ -1,7 +1,7 @@
 /**
  * Parsers and builders for the VERSION extensions of v4-v6: `versions`, `newline`, `vendor-id`
  * (filexfer-13 §5.4, §5.5, §4.4), `supported` (filexfer-05 §4.4) and `supported2` (filexfer-13
- * §5.4). Parsers throw only WireError.
+ * §5.4), and the codec of users-groups-by-id@openssh.com. Parsers throw only WireError.
  * @module
  */
 
@@ -132,4 +132,26 @@ export function encodeSupported(info: SupportedInfo): Uint8Array {
     .u32(info.maxReadSize >>> 0);
   for (const n of info.extensionNames) w.utf8(n);
   return w.finish();
+}
+
+/** The request of users-groups-by-id@openssh.com: two strings, each a list of uint32 ids. */
+export function encodeIdLists(uids: readonly number[], gids: readonly number[]): Uint8Array {
+  const ids = (list: readonly number[]): Uint8Array => {
+    const w = new Writer(4 * list.length + 4);
+    for (const id of list) w.u32(id);
+    return w.finish();
+  };
+  return new Writer(64).bytes(ids(uids)).bytes(ids(gids)).finish();
+}
+
+/** The reply of users-groups-by-id@openssh.com: one name per id asked for ('' when unknown). */
+export function decodeUserGroupNames(reply: Uint8Array, users: number, groups: number): { users: string[]; groups: string[] } {
+  const r = new Reader(reply);
+  const names = (bytes: Uint8Array, n: number): string[] => {
+    const rr = new Reader(bytes);
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(readText(rr, 'name'));
+    return out;
+  };
+  return { users: names(r.bytes('usernames'), users), groups: names(r.bytes('groupnames'), groups) };
 }

@@ -74,7 +74,8 @@ export {
 export { PacketFramer } from './framing.ts';
 export { SftpClientMachine, type SftpClientEvent, type SftpClientMachineOptions, type SftpRequestBody } from './client-machine.ts';
 export { type SftpByteStream, createMemoryPipe } from './stream.ts';
-export { SFTPClient, startSftpClient, modeToPflags, pflagsToV5, type SFTPClientOptions, type OpenOptions, type BinaryMode } from './client.ts';
+export { SFTPClient, startSftpClient, type SFTPClientOptions, type OpenOptions, type BinaryMode } from './client.ts';
+export { modeToPflags, pflagsToV5 } from './open-flags.ts';
 export { SFTPClientFile, type ReadBlock } from './client-file.ts';
 export { type TransferOptions, type ProgressHandler, checkRemoteName, localGlob } from './transfer.ts';
 export { type LocalFs, type LocalFile } from './local-fs.ts';

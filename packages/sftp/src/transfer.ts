@@ -8,10 +8,10 @@
  * @module
  */
 
-import { type SFTPAttrs, attrsType } from './attrs.ts';
+import { type SFTPAttrs, type SFTPLimits, attrsType } from './attrs.ts';
 import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
-import { FILEXFER_TYPE } from './constants.ts';
+import { FILEXFER_TYPE, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
 import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { WRITE_HEADROOM } from './packets.ts';
 import { type LocalFs } from './local-fs.ts';
@@ -32,6 +32,25 @@ export interface TransferOptions {
   readonly progressHandler?: ProgressHandler;
   /** Called for each failure instead of stopping the whole transfer. */
   readonly errorHandler?: (e: unknown) => void;
+}
+
+/** Bytes of READs or WRITEs kept in flight by default. */
+const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Block size and pipeline depth for a transfer: the caller's choice or the largest block the
+ * server's limits@openssh.com allow (up to 255 KiB, as OpenSSH's sftp), each within the server's
+ * read or write length and packet size, with enough requests in flight to keep 16 MiB moving.
+ * Limits of 0 mean the server stated none.
+ */
+export function fitTransfer(limits: SFTPLimits, blockSize: number | undefined, maxRequests: number | undefined, forWrite: boolean): { blockSize: number; maxRequests: number } {
+  const cap = forWrite ? limits.maxWriteLen : limits.maxReadLen;
+  let block = blockSize ?? (cap > 0 ? Math.min(cap, 255 * 1024) : SFTP_BLOCK_SIZE);
+  if (cap > 0) block = Math.min(block, cap);
+  if (limits.maxPacketLen > 0) block = Math.min(block, limits.maxPacketLen - 1024);
+  block = Math.max(1, block);
+  const requests = maxRequests ?? Math.max(16, Math.min(MAX_SFTP_REQUESTS, Math.floor(MAX_PIPELINE_BYTES / block)));
+  return { blockSize: block, maxRequests: Math.max(1, requests) };
 }
 
 /** What the transfers need from SFTPClient (kept structural to avoid an import cycle). */
