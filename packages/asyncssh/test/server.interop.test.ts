@@ -51,6 +51,7 @@ function render(output: string): string[] {
     else if (c === '\b') col = Math.max(0, col - 1);
     else if (c === '\x07') continue;
     else if (c === '\x1b' && output[i + 1] === '[') {
+      // eslint-disable-next-line no-control-regex -- escape sequences are what this parses
       const m = /^\x1b\[(\d*)([A-Za-z])/.exec(output.slice(i));
       if (!m) continue;
       i += m[0].length - 1;
