@@ -5,7 +5,7 @@
  * SSHServer callbacks and authorizedClientKeys). Banners and password changes included.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import {
@@ -137,25 +137,25 @@ describe('our client against OpenSSH sshd', () => {
 
 describe('our client against sshd by hostbased authentication', () => {
   // sshd reads the client host's key from /etc/ssh/ssh_known_hosts and the trusted host/user
-  // pair from ~/.shosts of the user (no options move them): both are written only when absent
-  // and removed afterwards.
+  // pair from ~/.shosts of the user (no option moves them): a line is added to each for the
+  // test, and each file is put back as it was (or removed) afterwards.
   const knownHostsFile = '/etc/ssh/ssh_known_hosts';
   const shosts = path.join(userInfo().homedir, '.shosts');
-  const created: string[] = [];
+  const restore: (() => Promise<void>)[] = [];
   let sshd: SshdServer;
   let clientHost: KeyPair;
-  let usable = false;
+
+  async function addLine(file: string, line: string): Promise<void> {
+    const before = existsSync(file) ? await readFile(file) : undefined;
+    restore.push(async () => (before === undefined ? rm(file, { force: true }) : writeFile(file, before)));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, Buffer.concat([before ?? Buffer.alloc(0), Buffer.from(`${line}\n`)]), { mode: 0o600 });
+  }
 
   beforeAll(async () => {
     clientHost = await generateKey('ecdsa-p256', { label: 'auth-client-host' });
-    if (!existsSync(knownHostsFile) && !existsSync(shosts)) {
-      await mkdir(path.dirname(knownHostsFile), { recursive: true });
-      await writeFile(knownHostsFile, `client.example ${clientHost.publicKey}\n`);
-      created.push(knownHostsFile);
-      await writeFile(shosts, `client.example ${userInfo().username}\n`, { mode: 0o600 });
-      created.push(shosts);
-      usable = true;
-    }
+    await addLine(knownHostsFile, `client.example ${clientHost.publicKey}`);
+    await addLine(shosts, `client.example ${userInfo().username}`);
     sshd = await startSshd({
       hostKeyTypes: ['ed25519'],
       authorizedKeys: [],
@@ -165,12 +165,10 @@ describe('our client against sshd by hostbased authentication', () => {
   }, 60_000);
   afterAll(async () => {
     await sshd?.stop();
-    await Promise.all(created.map((f) => rm(f, { force: true })));
+    for (const undo of restore.reverse()) await undo();
   });
 
   it('logs in with clientHostKeys, clientHost and clientUsername', async () => {
-    // Fails loudly rather than skipping when the files already exist on this machine.
-    expect(usable).toBe(true);
     await using conn = await connect({
       host: sshd.host,
       port: sshd.port,
