@@ -360,6 +360,8 @@ class AuthServer extends SSHServer {
   static changes: [string, string, string][] = [];
   static hostKey: SSHKey;
   static caKey: SSHKey;
+  static appKey: SSHKey;
+  static validated: string[] = [];
   private conn: SSHServerConnection | undefined;
   private user = '';
   override connectionMade(conn: SSHServerConnection): void {
@@ -374,6 +376,17 @@ class AuthServer extends SSHServer {
   }
   override passwordAuthSupported(): boolean {
     return true;
+  }
+  override publicKeyAuthSupported(): boolean {
+    return true;
+  }
+  override validatePublicKey(username: string, key: SSHKey): boolean {
+    AuthServer.validated.push(`key ${username}`);
+    return username === 'appuser' && key.equals(AuthServer.appKey);
+  }
+  override validateCaKey(username: string, key: SSHKey): boolean {
+    AuthServer.validated.push(`ca ${username}`);
+    return username === 'appcert' && key.equals(AuthServer.caKey);
   }
   override validatePassword(username: string, password: string): boolean | { changePrompt: string } {
     if (username === 'changer' && password === 'old-secret') return { changePrompt: 'Password expired' };
@@ -443,6 +456,27 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
     expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
     expect(r.stderr).toMatch(/Server accepts key: .*ED25519-CERT/);
     expect(last()).toEqual({ username: 'certuser', method: 'publickey' });
+  });
+
+  it('ssh: a key the application accepts in validatePublicKey (asked only once proven)', async () => {
+    const appKey = await generateKey('ed25519', { label: 'auth-ours-app' });
+    AuthServer.appKey = importPublicKey(appKey.publicKey);
+    AuthServer.validated = [];
+    const r = await runSsh(target(), 'true', { identity: appKey, user: 'appuser', args: ['-v'] });
+    expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
+    expect(AuthServer.validated).toEqual(['key appuser']);
+    expect(last()).toEqual({ username: 'appuser', method: 'publickey' });
+    const refused = await runSsh(target(), 'true', { identity: appKey, user: 'other', allowFailure: true });
+    expect(refused.stderr).toMatch(/Permission denied/);
+  });
+
+  it('ssh: a certificate whose CA the application accepts in validateCaKey', async () => {
+    const certified = await generateKey('ed25519', { label: 'auth-ours-certified' });
+    const cert = await signCertificate(ca, certified, { principals: ['appcert'] });
+    AuthServer.validated = [];
+    const r = await runSsh(target(), 'true', { identity: certified, user: 'appcert', config: [`CertificateFile ${cert.path}`], args: ['-v'] });
+    expect(r.stderr).toMatch(/Authenticated to .* using "publickey"/);
+    expect(AuthServer.validated).toEqual(['ca appcert']);
   });
 
   it('ssh: a certificate whose principal the line does not allow is refused', async () => {
