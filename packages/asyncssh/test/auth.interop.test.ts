@@ -361,6 +361,8 @@ class AuthServer extends SSHServer {
   static hostKey: SSHKey;
   static caKey: SSHKey;
   static appKey: SSHKey;
+  static systemHostKeys: SSHKey[] = [];
+  static clientHosts: string[] = [];
   static validated: string[] = [];
   private conn: SSHServerConnection | undefined;
   private user = '';
@@ -411,7 +413,8 @@ class AuthServer extends SSHServer {
     return true;
   }
   override validateHostPublicKey(clientHost: string, _addr: string | undefined, _port: number | undefined, key: SSHKey): boolean {
-    return clientHost === 'client.example' && key.equals(AuthServer.hostKey);
+    AuthServer.clientHosts.push(clientHost);
+    return (clientHost === 'client.example' && key.equals(AuthServer.hostKey)) || AuthServer.systemHostKeys.some((k) => k.equals(key));
   }
 }
 
@@ -502,6 +505,31 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
     expect(r.stderr).toMatch(/Authenticated to .* using "password"/);
     expect(AuthServer.changes.at(-1)).toEqual(['expiring', 'sesame', 'sesame']);
     expect(last()).toEqual({ username: 'expiring', method: 'password' });
+  });
+
+  it('ssh: hostbased, signed by ssh-keysign with the machine host keys, through validateHostPublicKey', async () => {
+    // ssh-keysign reads only the system config: a drop-in enables it for this test and is removed.
+    const dropIn = `/etc/ssh/ssh_config.d/interop-keysign-${process.pid}.conf`;
+    AuthServer.systemHostKeys = await Promise.all(
+      ['ed25519', 'ecdsa', 'rsa'].map(async (t) => importPublicKey(await readFile(`/etc/ssh/ssh_host_${t}_key.pub`, 'utf8'))),
+    );
+    AuthServer.clientHosts = [];
+    await writeFile(dropIn, 'EnableSSHKeysign yes\n');
+    try {
+      const r = await runSsh(target(), 'true', {
+        identity: null,
+        user: userInfo().username,
+        config: ['HostbasedAuthentication yes', 'EnableSSHKeysign yes', 'PreferredAuthentications hostbased'],
+        args: ['-v'],
+      });
+      expect(r.stderr).toMatch(/Authenticated to .* using "hostbased"/);
+      expect(last()).toEqual({ username: userInfo().username, method: 'hostbased' });
+      // ssh-keysign names the client by the reverse lookup of its address, with a trailing dot.
+      expect(AuthServer.clientHosts.at(-1)).toMatch(/\.$/);
+    } finally {
+      await rm(dropIn, { force: true });
+      AuthServer.systemHostKeys = [];
+    }
   });
 
   it('ssh: keyboard-interactive through getKbdintChallenge', async () => {
