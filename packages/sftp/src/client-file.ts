@@ -246,13 +246,20 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
     await this.setstat(timeAttrs(times));
   }
 
-  /** Byte-range lock (v6 BLOCK). */
+  /**
+   * Locks bytes [offset, offset + length) of the file (v6 BLOCK; length 0: to the end of the file).
+   * `lockMask` holds FXF56.BLOCK_READ / BLOCK_WRITE / BLOCK_DELETE, and BLOCK_ADVISORY for a lock
+   * that only other lockers respect. Fails with SFTPByteRangeLockConflict when another handle
+   * holds a conflicting lock.
+   */
   async lock(offset: number, length: number, lockMask: number): Promise<void> {
+    this.requireV6('byte-range locks');
     expectStatus(await this.session.request({ kind: 'block', handle: this.handle, offset, length, lockMask }));
   }
 
-  /** Releases a byte-range lock (v6 UNBLOCK). */
+  /** Releases the lock taken with this offset and length (v6 UNBLOCK); SFTPNoMatchingByteRangeLock if there is none. */
   async unlock(offset: number, length: number): Promise<void> {
+    this.requireV6('byte-range locks');
     expectStatus(await this.session.request({ kind: 'unblock', handle: this.handle, offset, length }));
   }
 
@@ -272,6 +279,10 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  private requireV6(what: string): void {
+    if (this.session.version < 6) throw new SFTPOpUnsupported(`${what} need SFTP v6 (this session is v${this.session.version})`);
   }
 
   private requireExt(name: string): void {

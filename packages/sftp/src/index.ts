@@ -81,6 +81,7 @@ export { type TransferOptions, type ProgressHandler, checkRemoteName, localGlob 
 export { type LocalFs, type LocalFile } from './local-fs.ts';
 export { joinPath, basename, dirname, normalizePath, globMatch } from './paths.ts';
 export { SFTPServer, type ServerFile, type MaybePromise, modeString } from './server.ts';
+export { ByteRangeLocks } from './locks.ts';
 export { SftpServerSession, runSftpServer, type SftpServerOptions } from './server-session.ts';
 export {
   type VendorId,

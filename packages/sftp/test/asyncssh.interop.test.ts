@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILEXFER_TYPE, SFTPError, SFTPNoSuchFile, SFTPNoSuchPath } from '../src/index.ts';
+import { FILEXFER_TYPE, FXF56, SFTPError, SFTPNoSuchFile, SFTPNoSuchPath, SFTPOpUnsupported } from '../src/index.ts';
 import { type AsyncSshServer, connectSftp, startAsyncSshServer } from './helpers/asyncssh.ts';
 
 describe.each([3, 4, 5, 6])('client against AsyncSSH at v%i', (version) => {
@@ -27,6 +27,11 @@ describe.each([3, 4, 5, 6])('client against AsyncSSH at v%i', (version) => {
       expect(Buffer.from(readFileSync(join(root, 'data.bin'))).equals(Buffer.from(data))).toBe(true);
       const r = await client.open('/data.bin', 'rb');
       expect(Buffer.from(await r.read()).equals(Buffer.from(data))).toBe(true);
+      // Byte-range locks: AsyncSSH's server answers a v6 BLOCK with OP_UNSUPPORTED (its
+      // SFTPServer.lock is a stub); before v6 our client refuses without asking.
+      const lockError = await r.lock(0, 10, FXF56.BLOCK_READ).catch((e: unknown) => e);
+      expect(lockError).toBeInstanceOf(SFTPOpUnsupported);
+      expect((lockError as SFTPOpUnsupported).message).toMatch(version === 6 ? /not supported/i : /need SFTP v6/);
       await r.close();
 
       const st = await client.stat('/data.bin');

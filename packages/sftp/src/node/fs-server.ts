@@ -20,6 +20,7 @@ import { FXF } from '../constants.ts';
 import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid } from '../errors.ts';
 import { dataBuffer } from '../packets.ts';
 import { SFTPServer, type ServerFile } from '../server.ts';
+import { ByteRangeLocks } from '../locks.ts';
 import { ChrootResolver } from './chroot.ts';
 import { fsError } from './fs-errors.ts';
 import { statsToAttrs } from './local-fs.ts';
@@ -29,7 +30,16 @@ export interface LocalSFTPServerOptions {
   readonly chroot?: string;
   /** Directory relative paths start from when there is no chroot (default: process.cwd()). */
   readonly home?: string;
+  /**
+   * The byte-range lock table (v6 BLOCK/UNBLOCK), by real path. Default: one table for the whole
+   * process, so that every session this process serves sees the others' locks. The locks live
+   * in this table only: other programs on the machine do not see them.
+   */
+  readonly locks?: ByteRangeLocks;
 }
+
+/** The lock table servers share unless given their own. */
+const processLocks = new ByteRangeLocks();
 
 interface LocalFile {
   readonly fh: fs.FileHandle;
@@ -69,6 +79,7 @@ async function readIdTable(file: string): Promise<IdTable> {
 }
 
 export class LocalSFTPServer extends SFTPServer {
+  private readonly locks: ByteRangeLocks;
   private readonly root: string | undefined;
   private readonly chroot: ChrootResolver | undefined;
   private readonly home: string;
@@ -110,6 +121,7 @@ export class LocalSFTPServer extends SFTPServer {
     this.root = options.chroot === undefined ? undefined : path.resolve(options.chroot);
     this.chroot = this.root === undefined ? undefined : new ChrootResolver(this.root);
     this.home = path.resolve(options.home ?? process.cwd());
+    this.locks = options.locks ?? processLocks;
   }
 
   override mapPath(p: string): string {
@@ -140,10 +152,23 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override close(f: ServerFile): Promise<void> {
-    return wrap(() => asFile(f).fh.close());
+    const file = asFile(f);
+    this.locks.release(file.path, file);
+    return wrap(() => file.fh.close());
+  }
+
+  override lock(f: ServerFile, offset: number, length: number, flags: number): void {
+    const file = asFile(f);
+    this.locks.lock(file.path, file, offset, length, flags);
+  }
+
+  override unlock(f: ServerFile, offset: number, length: number): void {
+    const file = asFile(f);
+    this.locks.unlock(file.path, file, offset, length);
   }
 
   override read(f: ServerFile, offset: number, size: number): Promise<Uint8Array> {
+    this.locks.checkIo(asFile(f).path, asFile(f), offset, size, 'read');
     return wrap(async () => {
       // A buffer the DATA reply can be built around, so the block is not copied to be sent.
       const buf = dataBuffer(size);
@@ -153,6 +178,7 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
+    this.locks.checkIo(asFile(f).path, asFile(f), offset, data.length, 'write');
     return wrap(async () => {
       let done = 0;
       while (done < data.length) {
