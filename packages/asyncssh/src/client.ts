@@ -453,18 +453,24 @@ async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {
   return { options, host, port, username, ...loaded, methods, client: options.clientFactory ? options.clientFactory() : new SSHClient() };
 }
 
-async function openTunnelled(options: SSHClientConnectionOptions, host: string, port: number): Promise<{ stream: Duplex; close: () => void }> {
-  // A hop authenticates like the target (same keys, agent, known_hosts) under its own name.
-  const { tunnel, sock: _sock, hostKeyAlias: _alias, command: _command, ...rest } = options;
+/**
+ * `given` holds the caller's own options (before ssh_config), `tunnel` the hops (which may come
+ * from ssh_config's ProxyJump).
+ */
+async function openTunnelled(given: SSHClientConnectionOptions, tunnel: TunnelOption, host: string, port: number): Promise<{ stream: Duplex; close: () => void }> {
+  // A hop authenticates like the target (the caller's keys, agent, known_hosts) under its own
+  // name; what ssh_config says for the target does not carry over: the hop's name is looked up
+  // in the config for itself, as ssh does for ProxyJump (its HostName, Port, User, IdentityFile).
+  const { tunnel: _tunnel, sock: _sock, hostKeyAlias: _alias, command: _command, host: _host, port: _port, username: _user, ...rest } = given;
   return openTunnel(
-    tunnel as TunnelOption,
+    tunnel,
     host,
     port,
     (hop, through) =>
       connect({
         ...rest,
         host: hop.host,
-        port: hop.port ?? 22,
+        ...(hop.port !== undefined ? { port: hop.port } : {}),
         ...(hop.user !== undefined ? { username: hop.user } : {}),
         // The first hop connects directly: its own ssh_config ProxyJump must not send it round again.
         tunnel: through ?? null,
@@ -512,7 +518,7 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
   try {
     let socket: Duplex;
     if (opts.tunnel !== undefined && opts.tunnel !== null && opts.sock === undefined) {
-      const opened = await openTunnelled(opts, prepared.host, prepared.port);
+      const opened = await openTunnelled(given, opts.tunnel, prepared.host, prepared.port);
       socket = opened.stream;
       closeTunnel = opened.close;
     } else socket = await openSocket(opts, prepared.host, prepared.port);

@@ -40,6 +40,19 @@ beforeAll(async () => {
       '  User no-such-user-here',
       `  IdentityFile ${stranger.privateKeyPath}`,
       '',
+      '# a hop named by its alias: its own HostName, Port, User and IdentityFile apply to it',
+      'Host jump-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      `  User ${sshd.user}`,
+      `  IdentityFile ${userKey.privateKeyPath}`,
+      'Host behind-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      `  User ${sshd.user}`,
+      `  IdentityFile ${userKey.privateKeyPath}`,
+      '  ProxyJump jump-alias',
+      '',
       '# first obtained value wins: this Port never applies to peer-alias',
       'Host *',
       '  Port 1',
@@ -93,6 +106,12 @@ describe('connect() with a config file against sshd', () => {
     await expect(
       connect('peer-alias', { config: [configPath], agentPath: null, homeDirectory: dir, clientKeys: [stranger.privateKeyPath] }),
     ).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('ProxyJump to a hop known by its alias uses the hop\'s own settings from the file', async () => {
+    await using conn = await connect('behind-alias', { config: [configPath], agentPath: null, homeDirectory: dir });
+    expect((await conn.run('echo $SSH_CONNECTION')).stdout).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+\n$/);
+    expect(conn.getExtraInfo('port')).toBe(sshd.port);
   });
 
   it('config: null ignores the file (the alias is then not a host name that resolves)', async () => {
