@@ -53,6 +53,20 @@ beforeAll(async () => {
       `  IdentityFile ${userKey.privateKeyPath}`,
       '  ProxyJump jump-alias',
       '',
+      '# algorithms, Match and tokens: the Match blocks come first, so what they set wins',
+      'Match originalhost algs-alias user nobody-else',
+      '  KexAlgorithms diffie-hellman-group14-sha256',
+      `Match originalhost algs-alias user ${sshd.user}`,
+      '  MACs hmac-sha2-512',
+      'Host algs-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      '  Ciphers aes192-ctr',
+      '  MACs hmac-sha1',
+      '  KexAlgorithms ecdh-sha2-nistp384',
+      '  Compression no',
+      `  IdentityFile ${dir}/%r-%p.key`,
+      '',
       '# first obtained value wins: this Port never applies to peer-alias',
       'Host *',
       '  Port 1',
@@ -112,6 +126,17 @@ describe('connect() with a config file against sshd', () => {
     await using conn = await connect('behind-alias', { config: [configPath], agentPath: null, homeDirectory: dir });
     expect((await conn.run('echo $SSH_CONNECTION')).stdout).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+\n$/);
     expect(conn.getExtraInfo('port')).toBe(sshd.port);
+  });
+
+  it('algorithms, Compression, Match and %-tokens in IdentityFile from the file', async () => {
+    await copyFile(userKey.privateKeyPath, path.join(dir, `${sshd.user}-${sshd.port}.key`));
+    await chmod(path.join(dir, `${sshd.user}-${sshd.port}.key`), 0o600);
+    await using conn = await connect('algs-alias', { config: [configPath], agentPath: null, homeDirectory: dir, username: sshd.user });
+    expect(conn.getExtraInfo('sendCipher')).toBe('aes192-ctr');
+    expect(conn.getExtraInfo('recvMac')).toBe('hmac-sha2-512');
+    expect(conn.getExtraInfo('kex')).toBe('ecdh-sha2-nistp384');
+    expect(conn.getExtraInfo('sendCompression')).toBe('none');
+    expect((await conn.run('true')).exitStatus).toBe(0);
   });
 
   it('config: null ignores the file (the alias is then not a host name that resolves)', async () => {
