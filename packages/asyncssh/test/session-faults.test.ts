@@ -46,14 +46,14 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 /** Writes `total` bytes of BLOCK-sized writes, each after the previous drained. */
-async function writeBlocks(process: SSHServerProcess, total: number): Promise<void> {
+async function writeBlocks(process: SSHServerProcess<Uint8Array>, total: number): Promise<void> {
   for (let sent = 0; sent < total; sent += BLOCK.length) {
     process.stdout.write(BLOCK.subarray(0, Math.min(BLOCK.length, total - sent)));
     await process.stdout.drain();
   }
 }
 
-async function handler(process: SSHServerProcess): Promise<void> {
+async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   const [command = '', arg = '0'] = (process.command ?? '').split(' ');
   if (command === 'die-after') {
     // Send some data, then the whole connection goes away without a goodbye.
