@@ -8,7 +8,9 @@
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
  * (ours, AsyncSSH) are timed around the transfer alone; `sftp -b` is a process, so it is timed as
- * the batch doing the transfer minus the same batch doing nothing (start, key exchange, login).
+ * the batch doing the transfer minus a batch doing nothing but `pwd` (start, key exchange, login).
+ * Rounds alternate between ours and OpenSSH's, and each figure is the best round; OpenSSH's
+ * figures against sshd are the best of both phases (they are the reference of both).
  *
  * The file is 256 MiB; SFTP_BENCH_MIB sets another size and SFTP_BENCH_ROUNDS the rounds (3).
  * @module
