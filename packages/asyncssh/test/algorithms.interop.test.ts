@@ -273,7 +273,12 @@ describe('our client against an AsyncSSH server, each algorithm forced on both s
     expect(asyncsshCases.map(name)).toEqual(expect.arrayContaining(['compression zlib', 'hostKey ssh-ed448', 'cipher arcfour256', 'mac hmac-sha512@ssh.com']));
   });
 
-  it.concurrent.each(asyncsshCases.map((c) => [name(c), c] as const))('%s', async (_, c) => {
+  // Host key cases one at a time: AsyncSSH 2.10 sets the signature algorithm on the host key
+  // object its connections share, so concurrent rsa-sha2-256 and rsa-sha2-512 connections can
+  // get each other's (its bug, not a property of the protocol).
+  const concurrent = asyncsshCases.filter((c) => c.kind !== 'hostKey');
+  const sequential = asyncsshCases.filter((c) => c.kind === 'hostKey');
+  const oneCase = async (c: Case): Promise<void> => {
     const known = [...hostKeys.values()].map((k) => `[${server.host}]:${server.port} ${new TextDecoder().decode(k.exportPublicKey('openssh')).trim()}`);
     await using conn = await connect({
       host: server.host,
@@ -297,7 +302,9 @@ describe('our client against an AsyncSSH server, each algorithm forced on both s
     if (c.kind === 'mac') expect([theirs['send_mac'], theirs['recv_mac']]).toEqual([c.alg, c.alg]);
     if (c.kind === 'compression') expect([theirs['send_compression'], theirs['recv_compression']]).toEqual([c.alg, c.alg]);
     if (c.kind === 'hostKey') expect(conn.getServerHostKey()?.equals(hostKeys.get(OUR_KEY_ALGS[c.alg] ?? '') as SSHKey)).toBe(true);
-  });
+  };
+  it.concurrent.each(concurrent.map((c) => [name(c), c] as const))('%s', async (_, c) => oneCase(c));
+  it.each(sequential.map((c) => [name(c), c] as const))('%s', async (_, c) => oneCase(c));
 });
 
 /** Our server with one listener per forced algorithm; each records its connections. */
