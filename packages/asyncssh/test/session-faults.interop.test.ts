@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
-import { defaultClientKey, generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair } from '@ssh/interop';
+import { defaultClientKey, generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChannelClosedError,
@@ -29,6 +29,9 @@ const BLOCK = new Uint8Array(1 << 20).fill(0x61);
 let acceptor: SSHAcceptor;
 let clientKey: KeyPair;
 let hostKey: KeyPair;
+let sshd: SshdServer;
+let dir: string;
+let knownHosts: string;
 
 /** Resolves with `promise`, or rejects once `ms` pass: nothing in this file may hang. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -77,12 +80,22 @@ beforeAll(async () => {
     processFactory: handler,
     encoding: null,
   });
-});
+  sshd = await startSshd();
+  dir = await makeTempDir('session-faults');
+  knownHosts = path.join(dir, 'known_hosts');
+  writeFileSync(knownHosts, knownHostsLines(sshd).join('\n') + '\n');
+}, 30_000);
 
 afterAll(async () => {
   acceptor?.close();
   await acceptor?.waitClosed();
+  await sshd?.stop();
+  if (dir !== undefined) await removeTempDir(dir);
 });
+
+async function connectSshd(): Promise<SSHClientConnection> {
+  return connect({ host: sshd.host, port: sshd.port, username: sshd.user, clientKeys: [clientKey.privateKeyPath], knownHosts, agentPath: null, config: null });
+}
 
 async function connectOurs(): Promise<SSHClientConnection> {
   return connect({
@@ -148,35 +161,19 @@ describe('the peer dies mid-transfer', () => {
   });
 
   it('sshd killed mid-transfer: the reader fails with ConnectionLost', async () => {
-    const sshd = await startSshd();
-    const dir = await makeTempDir('session-faults');
-    try {
-      const knownHosts = path.join(dir, 'known_hosts');
-      writeFileSync(knownHosts, knownHostsLines(sshd).join('\n') + '\n');
-      const conn = await connect({
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.user,
-        clientKeys: [clientKey.privateKeyPath],
-        knownHosts,
-        agentPath: null,
-        config: null,
-      });
-      // The shell prints the pid of the sshd process serving it, then streams until killed.
-      const proc = await conn.createProcess<Uint8Array>('echo $PPID; exec cat /dev/zero', { encoding: null });
-      const first = new TextDecoder().decode(await within(proc.stdout.readline(), 10_000, 'the pid line'));
-      const sessionPid = Number(first.trim());
-      expect(sessionPid).toBeGreaterThan(1);
-      await within(proc.stdout.readexactly(4 << 20), 10_000, 'the first 4 MiB');
-      // Kill every sshd process of this connection (our sshd's children, by pid), not the listener.
-      for (const pid of sshdChain(sessionPid, sshd.pid)) process.kill(pid, 'SIGKILL');
-      const outcome = await within(drainStdout(proc), 15_000, 'reading after sshd died');
-      expect(outcome.error).toBeInstanceOf(ConnectionLost);
-      await within(conn.waitClosed(), 5_000, 'the connection closing');
-    } finally {
-      await sshd.stop();
-      await removeTempDir(dir);
-    }
+    const conn = await connectSshd();
+    // The shell prints the pid of the sshd process serving it, then streams until killed.
+    const proc = await conn.createProcess<Uint8Array>('echo $PPID; exec cat /dev/zero', { encoding: null });
+    const first = new TextDecoder().decode(await within(proc.stdout.readline(), 10_000, 'the pid line'));
+    const sessionPid = Number(first.trim());
+    expect(sessionPid).toBeGreaterThan(1);
+    await within(proc.stdout.readexactly(4 << 20), 10_000, 'the first 4 MiB');
+    // Kill every sshd process of this connection (our sshd's children, by pid), not the listener.
+    for (const pid of sshdChain(sessionPid, sshd.pid)) process.kill(pid, 'SIGKILL');
+    const outcome = await within(drainStdout(proc), 15_000, 'reading after sshd died');
+    expect(outcome.error).toBeInstanceOf(ConnectionLost);
+    await within(conn.waitClosed(), 5_000, 'the connection closing');
+    expect(conn.closeError).toBeInstanceOf(ConnectionLost);
   });
 });
 
@@ -192,23 +189,25 @@ function sshdChain(pid: number, stopAt: number): number[] {
   return chain;
 }
 
+/** Writes BLOCKs, each after the previous drained, until a write throws: the error and the bytes written. */
+async function writeUntilError(proc: SSHClientProcess<Uint8Array>): Promise<{ error: unknown; written: number }> {
+  let written = 0;
+  try {
+    for (;;) {
+      proc.stdin.write(BLOCK);
+      written += BLOCK.length;
+      await proc.stdin.drain();
+    }
+  } catch (error) {
+    return { error, written };
+  }
+}
+
 describe('the peer closes a channel we are writing to', () => {
-  it('writes throw ChannelClosedError and drain() resolves', async () => {
+  it('our server: writes throw ChannelClosedError and drain() resolves', async () => {
     await using conn = await connectOurs();
     const proc = await conn.createProcess<Uint8Array>('close-after-read', { encoding: null });
-    let written = 0;
-    const writing = (async () => {
-      try {
-        for (;;) {
-          proc.stdin.write(BLOCK);
-          written += BLOCK.length;
-          await proc.stdin.drain();
-        }
-      } catch (error) {
-        return error;
-      }
-    })();
-    const error = await within(writing, 15_000, 'writing until the peer closes');
+    const { error, written } = await within(writeUntilError(proc), 15_000, 'writing until the peer closes');
     expect(error).toBeInstanceOf(ChannelClosedError);
     expect(written).toBeGreaterThan(0);
     await within(proc.waitClosed(), 5_000, 'the channel closing');
@@ -220,28 +219,49 @@ describe('the peer closes a channel we are writing to', () => {
     // The connection is unharmed.
     expect((await conn.run('flood 5', { encoding: null })).stdout).toEqual(new Uint8Array(5).fill(0x61));
   });
+
+  it('sshd: the command exits without reading, writes throw ChannelClosedError, its status arrives', async () => {
+    await using conn = await connectSshd();
+    const proc = await conn.createProcess<Uint8Array>('head -c 1000 >/dev/null; exit 4', { encoding: null });
+    const { error } = await within(writeUntilError(proc), 15_000, 'writing until sshd closes');
+    expect(error).toBeInstanceOf(ChannelClosedError);
+    await within(proc.stdin.drain(), 1_000, 'drain() after the close');
+    const result = await within(proc.wait(), 5_000, 'wait() after the close');
+    expect(result.exitStatus).toBe(4);
+    expect((await conn.run('echo still here')).stdout).toBe('still here\n');
+  });
 });
 
+/** Starts a flood with `start`, reads nothing for 1.5 s sampling memory, then reads it all. */
+async function slowReader(start: () => Promise<SSHClientProcess<Uint8Array>>): Promise<void> {
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  const proc = await start();
+  // Nobody reads for a while: the peer can send only the window, then its writes wait.
+  let peakRss = 0;
+  let peakArrayBuffers = 0;
+  for (let i = 0; i < 15; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = process.memoryUsage();
+    peakRss = Math.max(peakRss, now.rss);
+    peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
+  }
+  expect(peakRss - before.rss).toBeLessThan(MEMORY_BOUND);
+  expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(MEMORY_BOUND);
+  const outcome = await within(drainStdout(proc), 50_000, 'reading the flood');
+  expect(outcome.error).toBeUndefined();
+  expect(outcome.bytes).toBe(FLOOD_BYTES);
+  expect((await within(proc.wait(), 5_000, 'the flood process exiting')).exitStatus).toBe(0);
+}
+
 describe('a slow reader while the peer floods', () => {
-  it(`holds memory bounded while ${FLOOD_BYTES >> 20} MiB wait unread, then reads them all`, async () => {
+  it(`our server: memory stays bounded while ${FLOOD_BYTES >> 20} MiB wait unread, then all arrive`, async () => {
     await using conn = await connectOurs();
-    globalThis.gc?.();
-    const before = process.memoryUsage();
-    const proc = await conn.createProcess<Uint8Array>(`flood ${FLOOD_BYTES}`, { encoding: null });
-    // Nobody reads for a while: the server can send only the window, then its writes wait.
-    let peakRss = 0;
-    let peakArrayBuffers = 0;
-    for (let i = 0; i < 15; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const now = process.memoryUsage();
-      peakRss = Math.max(peakRss, now.rss);
-      peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
-    }
-    expect(peakRss - before.rss).toBeLessThan(MEMORY_BOUND);
-    expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(MEMORY_BOUND);
-    const outcome = await within(drainStdout(proc), 50_000, 'reading the flood');
-    expect(outcome.error).toBeUndefined();
-    expect(outcome.bytes).toBe(FLOOD_BYTES);
-    expect((await within(proc.wait(), 5_000, 'the flood process exiting')).exitStatus).toBe(0);
+    await slowReader(async () => conn.createProcess<Uint8Array>(`flood ${FLOOD_BYTES}`, { encoding: null }));
+  }, 60_000);
+
+  it(`sshd: memory stays bounded while ${FLOOD_BYTES >> 20} MiB wait unread, then all arrive`, async () => {
+    await using conn = await connectSshd();
+    await slowReader(async () => conn.createProcess<Uint8Array>(`head -c ${FLOOD_BYTES} /dev/zero`, { encoding: null }));
   }, 60_000);
 });
