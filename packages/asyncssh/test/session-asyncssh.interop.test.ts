@@ -136,6 +136,10 @@ describe('our client against an AsyncSSH server', () => {
     expect(result.exitSignal).toMatchObject({ signal: 'TERM', coreDumped: false, message: 'killed by the test' });
     expect(result.returncode).toBe(-15);
     await expect(conn.run('die KILL', { check: true })).rejects.toMatchObject({ name: 'ProcessError', returncode: -9 });
+    // A signal name without a number: -99, as AsyncSSH's get_returncode().
+    const odd = await conn.run('die XCPU-LIKE');
+    expect(odd.exitSignal?.signal).toBe('XCPU-LIKE');
+    expect(odd.returncode).toBe(-99);
   });
 
   it('runs a real command through /bin/sh', async () => {
@@ -171,7 +175,7 @@ describe('our client against an AsyncSSH server', () => {
     expect(result.exitStatus).toBe(0);
   });
 
-  it('sends signals and breaks without a pty too', async () => {
+  it('sends signals (also through terminate and kill) and breaks without a pty too', async () => {
     const proc = await conn.createProcess('events');
     const read = () => proc.stdout.readline();
     expect(await lineMatching(read, /^term /)).toBe('term None 0x0\n');
@@ -181,6 +185,10 @@ describe('our client against an AsyncSSH server', () => {
     expect(await lineMatching(read, /^signal /)).toBe('signal HUP\n');
     proc.sendBreak(0);
     expect(await lineMatching(read, /^break /)).toBe('break 0\n');
+    proc.terminate();
+    expect(await lineMatching(read, /^signal /)).toBe('signal TERM\n');
+    proc.kill();
+    expect(await lineMatching(read, /^signal /)).toBe('signal KILL\n');
     proc.stdin.writeEof();
     expect((await proc.wait({ timeout: 10 })).exitStatus).toBe(0);
   });

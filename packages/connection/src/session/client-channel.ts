@@ -173,7 +173,8 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
   /** AsyncSSH's returncode: the exit status, or minus the signal number. */
   getReturncode(): number | undefined {
     if (this.exitStatus !== undefined) return this.exitStatus;
-    if (this.exitSignal) return -(SIGNAL_NUMBERS[this.exitSignal.signal] ?? 0);
+    // A signal name we have no number for gives -99, as AsyncSSH (not -0, which reads as success).
+    if (this.exitSignal) return -(SIGNAL_NUMBERS[this.exitSignal.signal] ?? 99);
     return this.muxChannel?.state === 'closed' ? -1 : undefined;
   }
 
