@@ -3,12 +3,12 @@
  * @module
  */
 
-import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { type Reader, Writer } from '@ssh/wire';
 import { DerReader, derAlgorithm, derBitString, derInteger, derOctetString, derSequence } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
 import { concat, equalBytes } from '../internal/bytes.ts';
-import { exportPkcs8, exportSpki, lazy, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+import { base64url, fromBase64url, lazy, nodeKeyFromJwk, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
 
 export interface EdCurve {
   readonly algorithm: string;
@@ -19,6 +19,8 @@ export interface EdCurve {
   readonly label: string;
   readonly bits: number;
   readonly nodeType: 'ed25519' | 'ed448';
+  /** The JWK `crv` (RFC 8037). */
+  readonly jwkCurve: 'Ed25519' | 'Ed448';
 }
 
 export const ED25519: EdCurve = {
@@ -30,6 +32,7 @@ export const ED25519: EdCurve = {
   label: 'ED25519',
   bits: 256,
   nodeType: 'ed25519',
+  jwkCurve: 'Ed25519',
 };
 export const ED448: EdCurve = {
   algorithm: 'ssh-ed448',
@@ -40,6 +43,7 @@ export const ED448: EdCurve = {
   label: 'ED448',
   bits: 456,
   nodeType: 'ed448',
+  jwkCurve: 'Ed448',
 };
 const ED_CURVES = [ED25519, ED448];
 
@@ -47,13 +51,15 @@ export class EdKey implements KeyImpl {
   readonly curve: EdCurve;
   readonly pk: Uint8Array;
   readonly seed: Uint8Array | undefined;
-  private readonly privateKey = lazy(() => nodePrivateKey(this.pkcs8()));
-  private readonly publicKey = lazy(() => nodePublicKey(this.spki()));
+  private readonly privateKey: () => KeyObject;
+  private readonly publicKey = lazy(() => nodeKeyFromJwk('public', { kty: 'OKP', crv: this.curve.jwkCurve, x: base64url(this.pk) }));
 
-  constructor(curve: EdCurve, pk: Uint8Array, seed?: Uint8Array) {
+  /** `nodeKey`: the private KeyObject when the caller already has it (import, generation). */
+  constructor(curve: EdCurve, pk: Uint8Array, seed?: Uint8Array, nodeKey?: KeyObject) {
     this.curve = curve;
     this.pk = pk;
     this.seed = seed;
+    this.privateKey = nodeKey === undefined ? lazy(() => privateKeyObject(curve, this.need())) : () => nodeKey;
   }
 
   get algorithm(): string {
@@ -134,12 +140,19 @@ function curveByName(name: string): EdCurve {
   return curve;
 }
 
-function publicOf(curve: EdCurve, seed: Uint8Array): Uint8Array {
-  const key = new EdKey(curve, new Uint8Array(curve.size), seed);
-  const spki = exportSpki(createPublicKey(nodePrivateKey(key.pkcs8())));
-  const r = new DerReader(spki).sequence();
-  r.sequence();
-  return new Uint8Array(r.bitString());
+/**
+ * The private KeyObject of `seed`. OpenSSL derives the public key from the seed (the JWK's `x`
+ * is required by node but not used for a private key: it is given as zeros here, so a node that
+ * took it would fail every import instead of trusting it).
+ */
+function privateKeyObject(curve: EdCurve, seed: Uint8Array): KeyObject {
+  return nodeKeyFromJwk('private', { kty: 'OKP', crv: curve.jwkCurve, d: base64url(seed), x: base64url(new Uint8Array(curve.size)) });
+}
+
+/** The public key of `seed` and its private KeyObject. */
+function publicOf(curve: EdCurve, seed: Uint8Array): { pk: Uint8Array; key: KeyObject } {
+  const key = privateKeyObject(curve, seed);
+  return { pk: fromBase64url(key.export({ format: 'jwk' }).x, curve.size), key };
 }
 
 function makeKey(curve: EdCurve, pk: Uint8Array | undefined, seed?: Uint8Array): EdKey {
@@ -150,8 +163,8 @@ function makeKey(curve: EdCurve, pk: Uint8Array | undefined, seed?: Uint8Array):
   }
   if (seed.length !== curve.size) throw new KeyImportError(`${curve.algorithm} private key must be ${curve.size} bytes`);
   const derived = publicOf(curve, seed);
-  if (pk && !equalBytes(pk, derived)) throw new KeyImportError(`${curve.algorithm} private key does not match its public key`);
-  return new EdKey(curve, derived, seed);
+  if (pk && !equalBytes(pk, derived.pk)) throw new KeyImportError(`${curve.algorithm} private key does not match its public key`);
+  return new EdKey(curve, derived.pk, seed, derived.key);
 }
 
 export const eddsaFamily: KeyFamily = {
@@ -192,9 +205,8 @@ export const eddsaFamily: KeyFamily = {
     if (!curve) throw new KeyGenerationError(`unknown EdDSA key type ${keyType}`);
     const { privateKey } =
       curve.nodeType === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ed448');
-    const info = new DerReader(exportPkcs8(privateKey)).sequence('PrivateKeyInfo');
-    info.smallInt('version');
-    info.sequence('AlgorithmIdentifier');
-    return eddsaFamily.fromPkcs8(curve.oid, undefined, info.octetString('privateKey'));
+    // OpenSSL made the pair: take seed and public key from it as they are (no re-import).
+    const jwk = privateKey.export({ format: 'jwk' });
+    return new EdKey(curve, fromBase64url(jwk.x, curve.size), fromBase64url(jwk.d, curve.size), privateKey);
   },
 };

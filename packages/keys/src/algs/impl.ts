@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Reader, Writer } from '@ssh/wire';
 import { KeyImportError } from '../errors.ts';
 
@@ -58,6 +58,34 @@ export function nodePrivateKey(pkcs8: Uint8Array): KeyObject {
   } catch (cause) {
     throw new KeyImportError('invalid private key', { cause });
   }
+}
+
+/**
+ * A node:crypto KeyObject from a JWK. OpenSSL's DER decoders cost ten times what a JWK import
+ * does (about 0.4 ms against 0.04 ms for an EC or EdDSA private key), so the EC and EdDSA
+ * families hand their keys to OpenSSL this way. KeyImportError when OpenSSL refuses it.
+ */
+export function nodeKeyFromJwk(kind: 'private' | 'public', jwk: JsonWebKey): KeyObject {
+  try {
+    return kind === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
+  } catch (cause) {
+    throw new KeyImportError(`invalid ${kind} key`, { cause });
+  }
+}
+
+/** Unpadded base64url, as JWK members are written. */
+export function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+/** A JWK member's bytes, left-padded with zeros to `size` (JWK EC coordinates are fixed size already). */
+export function fromBase64url(value: unknown, size: number): Uint8Array {
+  if (typeof value !== 'string') throw new KeyImportError('key has no such JWK member');
+  const raw = Buffer.from(value, 'base64url');
+  if (raw.length > size) throw new KeyImportError('JWK member too long');
+  const out = new Uint8Array(size);
+  out.set(raw, size - raw.length);
+  return out;
 }
 
 /** A node:crypto public KeyObject from SPKI DER; KeyImportError when OpenSSL refuses it. */
