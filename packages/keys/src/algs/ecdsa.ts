@@ -21,7 +21,7 @@ import {
 } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
 import { equalBytes } from '../internal/bytes.ts';
-import { base64url, fromBase64url, lazy, nodeKeyFromJwk, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+import { base64url, exportPkcs8, lazy, nodeKeyFromJwk, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
 
 export const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
@@ -330,12 +330,11 @@ export const ecdsaFamily: KeyFamily = {
       return new EcdsaKey(curve, secp256k1.getPublicKey(d, false), d);
     }
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve.nodeName });
-    // OpenSSL made the pair: take the scalar and point from it as they are (no re-import).
-    const jwk = privateKey.export({ format: 'jwk' });
-    const q = new Uint8Array(1 + 2 * curve.size);
-    q[0] = 4;
-    q.set(fromBase64url(jwk.x, curve.size), 1);
-    q.set(fromBase64url(jwk.y, curve.size), 1 + curve.size);
-    return new EcdsaKey(curve, q, fromBase64url(jwk.d, curve.size), privateKey);
+    // PKCS#8 DER, not a JWK: exporting freshly generated EC keys as JWKs in a loop deadlocks
+    // node 20's OpenSSL after a few thousand keys (a futex wait that never returns).
+    const info = new DerReader(exportPkcs8(privateKey)).sequence('PrivateKeyInfo');
+    info.smallInt('version');
+    info.sequence('AlgorithmIdentifier');
+    return parseSec1(info.octetString('privateKey'), curve);
   },
 };
