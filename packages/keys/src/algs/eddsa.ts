@@ -203,10 +203,15 @@ export const eddsaFamily: KeyFamily = {
   generate(keyType) {
     const curve = ED_CURVES.find((c) => c.algorithm === keyType);
     if (!curve) throw new KeyGenerationError(`unknown EdDSA key type ${keyType}`);
-    const { privateKey } =
+    const { privateKey, publicKey } =
       curve.nodeType === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ed448');
-    // OpenSSL made the pair: take seed and public key from it as they are (no re-import).
-    const jwk = privateKey.export({ format: 'jwk' });
-    return new EdKey(curve, fromBase64url(jwk.x, curve.size), fromBase64url(jwk.d, curve.size), privateKey);
+    // OpenSSL made the pair: take seed and public key from it as they are (no re-import). DER,
+    // not JWK: long loops of generate + JWK export can hang node 20's OpenSSL (futex wait).
+    const info = new DerReader(new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }))).sequence('PrivateKeyInfo');
+    info.smallInt('version');
+    info.sequence('AlgorithmIdentifier');
+    const seed = new DerReader(info.octetString('privateKey')).octetString('CurvePrivateKey');
+    const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+    return new EdKey(curve, spki.slice(spki.length - curve.size), seed.slice(), privateKey);
   },
 };
