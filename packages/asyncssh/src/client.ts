@@ -144,7 +144,7 @@ export class SSHClientConnection extends SSHConnection {
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private loginTimer: NodeJS.Timeout | undefined;
-  private serverHostKey: SSHKey | undefined;
+  private serverHostKey: SSHKey | SSHCertificate | undefined;
 
   /** @internal Use connect(). */
   constructor(socket: Duplex, prepared: Prepared, verifier: HostKeyVerifier) {
@@ -332,8 +332,8 @@ export class SSHClientConnection extends SSHConnection {
     if (!this.sessions.acceptIncoming(request)) request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unexpected channel type ${request.type}`);
   }
 
-  /** The server's host key, as checked during the key exchange (AsyncSSH get_server_host_key). */
-  getServerHostKey(): SSHKey | undefined {
+  /** The server's host key (or host certificate), as checked during the key exchange. */
+  getServerHostKey(): SSHKey | SSHCertificate | undefined {
     return this.serverHostKey;
   }
 

@@ -7,8 +7,18 @@
 import { type KexInitLists, type Registry } from '@ssh/crypto';
 import { KexInit } from '@ssh/wire';
 
-/** Host key signature algorithms a client accepts by default, in preference order. */
+/**
+ * Host key signature algorithms a client accepts by default, in preference order: OpenSSH host
+ * certificates first (as OpenSSH offers them), then plain keys. A certificate no CA vouches for
+ * is judged as its plain key by the host key policy.
+ */
 export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
+  'ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'rsa-sha2-512-cert-v01@openssh.com',
+  'rsa-sha2-256-cert-v01@openssh.com',
   'ssh-ed25519',
   'ecdsa-sha2-nistp521',
   'ecdsa-sha2-nistp384',

@@ -32,7 +32,7 @@ import {
   type PacketProtectionOptions,
   type Registry,
 } from '@ssh/crypto';
-import { importPublicKey, type SSHKey } from '@ssh/keys';
+import { importCertificate, importPublicKey, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import {
   DISCONNECT,
   Debug,
@@ -65,6 +65,14 @@ import { CompressionError, DisconnectError, HostKeyNotVerifiable, KeyExchangeFai
 import { PacketReader, PacketWriter } from './packet-stream.ts';
 import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
 
+/** The name suffix of OpenSSH certificate algorithms. */
+const CERT_SUFFIX = '-cert-v01@openssh.com';
+
+/** The signature algorithm a certificate algorithm is built on ('rsa-sha2-512-cert-v01@openssh.com' signs as 'rsa-sha2-512'). */
+function certBaseAlgorithm(algorithm: string): string {
+  return algorithm.slice(0, -CERT_SUFFIX.length);
+}
+
 export type TransportRole = 'client' | 'server';
 
 export interface TransportOptions extends OfferOptions {
@@ -96,7 +104,8 @@ export interface TransportOptions extends OfferOptions {
 export type TransportEvent =
   | { readonly type: 'version'; readonly peer: PeerIdentification }
   /** Client: the server proved it holds this key; call `resolveHostKey(id, trusted)`. */
-  | { readonly type: 'verify-host-key'; readonly id: number; readonly hostKey: SSHKey; readonly algorithm: string }
+  /** `hostKey` is an SSHCertificate when a *-cert-v01@openssh.com algorithm was negotiated. */
+  | { readonly type: 'verify-host-key'; readonly id: number; readonly hostKey: SSHKey | SSHCertificate; readonly algorithm: string }
   | { readonly type: 'kex-complete'; readonly algorithms: NegotiatedAlgorithms; readonly initial: boolean }
   | { readonly type: 'ext-info'; readonly extensions: ReadonlyMap<string, ExtInfoExtensionValue | Uint8Array> }
   /** A message for the layers above (service request/accept, user authentication, connection). */
@@ -478,14 +487,27 @@ export class Transport {
     this.events.push({ type: 'verify-host-key', id: this.nextVerifyId++, hostKey, algorithm: kex.negotiated.hostKey });
   }
 
-  /** Client: K_S must have signed H with the negotiated algorithm. */
-  private checkHostKeySignature(result: KexResult, algorithm: string): SSHKey {
+  /**
+   * Client: K_S must have signed H with the negotiated algorithm. For a host certificate
+   * (PROTOCOL.certkeys) the certified key signs, with the plain algorithm the name is built on.
+   */
+  private checkHostKeySignature(result: KexResult, algorithm: string): SSHKey | SSHCertificate {
+    const certified = algorithm.endsWith(CERT_SUFFIX);
+    let presented: SSHKey | SSHCertificate;
     let hostKey: SSHKey;
     try {
-      hostKey = importPublicKey(result.hostKey);
+      if (certified) {
+        const cert = importCertificate(result.hostKey);
+        presented = cert;
+        hostKey = cert.key;
+      } else {
+        hostKey = importPublicKey(result.hostKey);
+        presented = hostKey;
+      }
     } catch (cause) {
       throw new KeyExchangeFailed('server host key is not a key we can read', undefined, { cause });
     }
+    if (certified) algorithm = certBaseAlgorithm(algorithm);
     const signature = result.signature ?? new Uint8Array(0);
     const sigAlgorithm = (() => {
       try {
@@ -497,7 +519,7 @@ export class Transport {
     if (sigAlgorithm !== algorithm || !hostKey.verify(result.exchangeHash, signature)) {
       throw new KeyExchangeFailed(`server host key signature (${sigAlgorithm ?? 'malformed'}) does not verify as ${algorithm}`);
     }
-    return hostKey;
+    return presented;
   }
 
   private sendNewKeys(kex: Extract<KexState, { phase: 'newkeys' }>): void {

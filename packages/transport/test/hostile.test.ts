@@ -7,7 +7,7 @@
  */
 import { Debug, Ignore, KexInit, MSG, NewKeys, Ping, ServiceRequest, Unimplemented } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
-import { DisconnectError, KeyExchangeFailed, MACError, PacketReader, ProtocolError, Transport, type TransportEvent } from '../src/index.ts';
+import { DEFAULT_HOST_KEY_ALGORITHMS, DisconnectError, KeyExchangeFailed, MACError, PacketReader, ProtocolError, Transport, type TransportEvent } from '../src/index.ts';
 import {
   buffered,
   concat,
@@ -206,7 +206,9 @@ describe('messages out of place during key exchange', () => {
 describe('first_kex_packet_follows (RFC 4253 §7)', () => {
   /** The client announces a guessed packet and sends a junk one (number 30) right after its KEXINIT. */
   function guessing(clientKex: string[], serverKex: string[]): [Side, Side] {
-    const [c, s] = pair({ kexAlgorithms: clientKex }, { kexAlgorithms: serverKex });
+    // Plain host key algorithms first, as the server's: a guess is right only if both lists agree.
+    const hostKeyAlgorithms = DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !a.endsWith('-cert-v01@openssh.com'));
+    const [c, s] = pair({ kexAlgorithms: clientKex, hostKeyAlgorithms }, { kexAlgorithms: serverKex });
     const [version, rest] = splitIdentification(c.transport.takeOutput() as Uint8Array);
     const reader = new PacketReader(MAX);
     reader.push(rest);

@@ -67,7 +67,10 @@ export function montgomeryKeyPair(curve: MontgomeryCurve, random: ((n: number) =
   if (random === undefined) {
     const kp = curve === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
     privateKey = kp.privateKey;
-    publicKey = new Uint8Array(Buffer.from(kp.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url'));
+    // The raw public value is the tail of the SPKI DER (a JWK export of fresh keys can stall
+    // node 20's OpenSSL after some thousands of keys).
+    const spki = kp.publicKey.export({ format: 'der', type: 'spki' });
+    publicKey = new Uint8Array(spki.subarray(spki.length - SIZES[curve]));
   } else {
     const scalar = random(SIZES[curve]);
     privateKey = privateKeyObject(curve, scalar);
