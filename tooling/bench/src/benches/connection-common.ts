@@ -1,0 +1,118 @@
+/**
+ * Shared pieces of the connection and handshake benchmarks: our client's and ssh2's connections
+ * with the same settings (aes128-gcm, no compression, ed25519 pubkey auth, host key unchecked),
+ * and an OpenSSH `ssh` run whose output goes to /dev/null.
+ * @module
+ */
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, type SSHClientConnection } from '@ssh/asyncssh';
+import { prepareClient, type KeyPair, type SshTarget } from '@ssh/interop';
+import { Client, type ClientChannel } from 'ssh2';
+
+export const CIPHER = 'aes128-gcm@openssh.com';
+export const MiB = 1024 * 1024;
+
+export interface Endpoint {
+  readonly port: number;
+  readonly user: string;
+  readonly key: KeyPair;
+}
+
+export function ourConnect(ep: Endpoint): Promise<SSHClientConnection> {
+  return connect({
+    host: '127.0.0.1',
+    port: ep.port,
+    username: ep.user,
+    clientKeys: [ep.key.privateKeyPath],
+    knownHosts: null,
+    agentPath: null,
+    config: null,
+    encryptionAlgs: [CIPHER],
+    compressionAlgs: ['none'],
+  });
+}
+
+export async function ourClose(conn: SSHClientConnection): Promise<void> {
+  conn.close();
+  await conn.waitClosed();
+}
+
+/** An ssh2 client connection, authenticated, with the same algorithms as ours (and its defaults otherwise). */
+export function ssh2Connect(ep: Endpoint, options: { noDelay?: boolean } = {}): Promise<Client> {
+  const privateKey = readFileSync(ep.key.privateKeyPath);
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client.once('ready', () => {
+      // ssh2 leaves Nagle's algorithm on unless asked; ours turns it off.
+      if (options.noDelay === true) client.setNoDelay(true);
+      resolve(client);
+    });
+    client.once('error', reject);
+    client.connect({
+      host: '127.0.0.1',
+      port: ep.port,
+      username: ep.user,
+      privateKey,
+      algorithms: { cipher: [CIPHER], compress: ['none'] },
+      readyTimeout: 20_000,
+    });
+  });
+}
+
+export function ssh2Close(client: Client): Promise<void> {
+  return new Promise((resolve) => {
+    client.once('close', () => resolve());
+    client.end();
+  });
+}
+
+export function ssh2Exec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream))));
+}
+
+/** Runs `command` on ssh2 to its end, discarding output; resolves with the exit code. */
+export async function ssh2Run(client: Client, command: string): Promise<number | undefined> {
+  const stream = await ssh2Exec(client, command);
+  return new Promise((resolve) => {
+    let code: number | undefined;
+    stream.on('exit', (c: number | null) => (code = c ?? undefined));
+    stream.on('close', () => resolve(code));
+    stream.resume();
+    stream.stderr.resume();
+  });
+}
+
+/** `ssh [args] target command` with stdout to /dev/null; seconds from spawn to exit. */
+export async function opensshRunSeconds(target: SshTarget, key: KeyPair, command: string, args: readonly string[] = []): Promise<number> {
+  const client = await prepareClient(target, { identity: key });
+  try {
+    const t0 = performance.now();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('/usr/bin/ssh', [...client.args, '-c', CIPHER, '-o', 'Compression=no', ...args, client.destination, command], {
+        env: { ...process.env, ...client.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.once('error', reject);
+      child.once('close', (c) => (c === 0 ? resolve(c) : reject(new Error(`ssh ${command}: exit ${c}: ${err.trim()}`))));
+    });
+    void code;
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await client.dispose();
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = Number(env[name] ?? fallback);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}

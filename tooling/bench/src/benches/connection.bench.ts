@@ -1,0 +1,273 @@
+/**
+ * Connection-layer benchmarks (issue 8), ours and the peers in the same run:
+ *
+ * - Stream throughput: reading `head -c N /dev/zero` (N = 256 MiB, CONNECTION_BENCH_MIB) from
+ *   sshd with aes128-gcm@openssh.com and no compression, our client versus OpenSSH `ssh` (stdout
+ *   to /dev/null) and the `ssh2` npm client (with its native crypto binding when it is built).
+ *   In-process clients are timed from the first byte to EOF (the remote shell's start stays out);
+ *   `ssh` is a process, timed whole minus an `ssh host true` run. Also our server (with the CLI's
+ *   localShellFactory) serving the same to OpenSSH `ssh`, versus sshd serving it.
+ * - Exec round trips per second on one connection: run('true') back to back and 100 in parallel,
+ *   ours versus ssh2, against sshd with MaxSessions 1000. ssh2 leaves Nagle's algorithm on by
+ *   default, which costs it a delayed-ACK wait per exec back to back, so that row is given twice:
+ *   ssh2 as installed, and ssh2 after setNoDelay(true).
+ * - Memory per idle session: 1000 sessions open on one connection of our client to our server
+ *   (both in this process): heap and RSS growth divided by the sessions. No peer: sshd's
+ *   MaxSessions caps it, and a figure of ours alone is what the issue asks for.
+ * @module
+ */
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { listen, type SSHAcceptor, type SSHServerProcess } from '@ssh/asyncssh';
+import { localShellFactory } from '@ssh/cli';
+import { defaultClientKey, generateKey, startSshd, type SshTarget } from '@ssh/interop';
+import type { BenchRunOptions } from '../peers/options.ts';
+import type { Benchmark, BenchResult } from '../types.ts';
+import {
+  CIPHER,
+  MiB,
+  envNumber,
+  opensshRunSeconds,
+  ourClose,
+  ourConnect,
+  ssh2Close,
+  ssh2Connect,
+  ssh2Exec,
+  ssh2Run,
+  type Endpoint,
+} from './connection-common.ts';
+
+/** Stream size in MiB: 256, or CONNECTION_BENCH_MIB. */
+export function connectionBenchMiB(env: NodeJS.ProcessEnv = process.env): number {
+  return envNumber(env, 'CONNECTION_BENCH_MIB', 256);
+}
+
+export interface ConnectionBenchOptions extends BenchRunOptions {
+  readonly mib?: number;
+  readonly rounds?: number;
+  /** Sequential execs timed (default 200; 5 quick). */
+  readonly execs?: number;
+  /** Idle sessions for the memory figure (default 1000; 20 quick). */
+  readonly sessions?: number;
+}
+
+const PARALLEL = 100;
+
+/** Our client reading `command`'s stdout to EOF; seconds from the first byte. */
+async function ourStreamSeconds(ep: Endpoint, command: string, bytes: number): Promise<number> {
+  const conn = await ourConnect(ep);
+  try {
+    const proc = await conn.createProcess<Uint8Array>(command, { encoding: null, stdin: 'devnull' });
+    let got = 0;
+    let t0 = 0;
+    for (;;) {
+      const chunk = await proc.stdout.read(1 << 20);
+      if (chunk.length === 0) break;
+      if (got === 0) t0 = performance.now();
+      got += chunk.length;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await proc.waitClosed();
+    if (got !== bytes) throw new Error(`connection bench: our client read ${got} bytes, expected ${bytes}`);
+    return seconds;
+  } finally {
+    await ourClose(conn);
+  }
+}
+
+async function ssh2StreamSeconds(ep: Endpoint, command: string, bytes: number): Promise<number> {
+  const client = await ssh2Connect(ep);
+  try {
+    const stream = await ssh2Exec(client, command);
+    const { got, seconds } = await new Promise<{ got: number; seconds: number }>((resolve, reject) => {
+      let n = 0;
+      let t0 = 0;
+      stream.on('data', (d: Buffer) => {
+        if (n === 0) t0 = performance.now();
+        n += d.length;
+      });
+      stream.stderr.resume();
+      stream.once('error', reject);
+      stream.once('close', () => resolve({ got: n, seconds: (performance.now() - t0) / 1000 }));
+    });
+    if (got !== bytes) throw new Error(`connection bench: ssh2 read ${got} bytes, expected ${bytes}`);
+    return seconds;
+  } finally {
+    await ssh2Close(client);
+  }
+}
+
+/** OpenSSH `ssh target command > /dev/null`, minus `ssh target true`. */
+async function opensshStreamSeconds(target: SshTarget, ep: Endpoint, command: string): Promise<number> {
+  const base = await opensshRunSeconds(target, ep.key, 'true');
+  const whole = await opensshRunSeconds(target, ep.key, command);
+  return Math.max(whole - base, 1e-6);
+}
+
+function mibPerSecond(bytes: number, seconds: readonly number[]): number {
+  return bytes / MiB / Math.max(Math.min(...seconds), 1e-6);
+}
+
+async function sequentialExecsPerSecond(count: number, run: () => Promise<unknown>): Promise<number> {
+  await run();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await run();
+  return count / ((performance.now() - t0) / 1000);
+}
+
+async function parallelExecsPerSecond(count: number, run: () => Promise<unknown>): Promise<number> {
+  await run();
+  const batches = Math.max(1, Math.round(count / PARALLEL));
+  const t0 = performance.now();
+  for (let b = 0; b < batches; b++) await Promise.all(Array.from({ length: PARALLEL }, run));
+  return (batches * PARALLEL) / ((performance.now() - t0) / 1000);
+}
+
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
+
+interface MemoryFigure {
+  heapKiB: number;
+  rssKiB: number;
+}
+
+/** Opens `sessions` idle sessions on one connection of our client to our server. */
+async function idleSessionMemory(sessions: number, key: Endpoint['key'], hostKeyPath: string): Promise<MemoryFigure> {
+  const idle = async (proc: SSHServerProcess<string>): Promise<void> => {
+    while ((await proc.stdin.read()).length > 0);
+    proc.exit(0);
+  };
+  const acceptor = await listen('127.0.0.1', 0, {
+    serverHostKeys: [hostKeyPath],
+    authorizedClientKeys: key.publicKey,
+    encryptionAlgs: [CIPHER],
+    compressionAlgs: ['none'],
+    processFactory: idle,
+  });
+  try {
+    const conn = await ourConnect({ port: acceptor.getPort(), user: 'bench', key });
+    try {
+      // One session first, so that lazily created state is not counted per session.
+      const first = await conn.createProcess('idle');
+      first.stdin.writeEof();
+      await first.waitClosed();
+      collectGarbage();
+      const before = process.memoryUsage();
+      const procs = [];
+      for (let i = 0; i < sessions; i += 50) {
+        procs.push(...(await Promise.all(Array.from({ length: Math.min(50, sessions - i) }, () => conn.createProcess('idle')))));
+      }
+      collectGarbage();
+      const after = process.memoryUsage();
+      if (procs.length !== sessions) throw new Error(`connection bench: opened ${procs.length} sessions, expected ${sessions}`);
+      for (const p of procs) p.stdin.writeEof();
+      await Promise.all(procs.map((p) => p.waitClosed()));
+      return { heapKiB: (after.heapUsed - before.heapUsed) / 1024 / sessions, rssKiB: (after.rss - before.rss) / 1024 / sessions };
+    } finally {
+      await ourClose(conn);
+    }
+  } finally {
+    acceptor.close();
+    await acceptor.waitClosed();
+  }
+}
+
+export async function runConnectionBench(options: ConnectionBenchOptions = {}): Promise<BenchResult[]> {
+  const quick = options.quick === true;
+  const mib = options.mib ?? (quick ? 1 : connectionBenchMiB());
+  const rounds = options.rounds ?? (quick ? 1 : 3);
+  const execs = options.execs ?? (quick ? 5 : 200);
+  const sessions = options.sessions ?? (quick ? 20 : 1000);
+  const bytes = Math.round(mib * MiB);
+  const command = `head -c ${bytes} /dev/zero`;
+
+  const [key, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'connection-bench-host' })]);
+  const sshd = await startSshd({ hostKeys: [hostKey], config: [`Ciphers ${CIPHER}`, 'Compression no', 'MaxSessions 1000'], logLevel: 'ERROR' });
+  let acceptor: SSHAcceptor | undefined;
+  try {
+    const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
+    const ours: number[] = [];
+    const ssh2: number[] = [];
+    const openssh: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      ours.push(await ourStreamSeconds(ep, command, bytes));
+      ssh2.push(await ssh2StreamSeconds(ep, command, bytes));
+      openssh.push(await opensshStreamSeconds(sshd, ep, command));
+    }
+
+    acceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey.privateKeyPath],
+      authorizedClientKeys: key.publicKey,
+      encryptionAlgs: [CIPHER],
+      compressionAlgs: ['none'],
+      processFactory: localShellFactory(),
+    });
+    const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
+    const fromOurs: number[] = [];
+    const fromSshd: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      fromOurs.push(await opensshStreamSeconds(ourServer, ep, command));
+      fromSshd.push(await opensshStreamSeconds(sshd, ep, command));
+    }
+
+    // Exec round trips on one connection each.
+    const conn = await ourConnect(ep);
+    const client = await ssh2Connect(ep);
+    const fastClient = await ssh2Connect(ep, { noDelay: true });
+    let seq: [number, number, number];
+    let par: [number, number];
+    try {
+      const ourRun = (): Promise<unknown> => conn.run('true');
+      const theirRun = (): Promise<unknown> => ssh2Run(client, 'true');
+      const theirFastRun = (): Promise<unknown> => ssh2Run(fastClient, 'true');
+      seq = [
+        await sequentialExecsPerSecond(execs, ourRun),
+        await sequentialExecsPerSecond(execs, theirRun),
+        await sequentialExecsPerSecond(execs, theirFastRun),
+      ];
+      par = [await parallelExecsPerSecond(execs, ourRun), await parallelExecsPerSecond(execs, theirRun)];
+    } finally {
+      await ourClose(conn);
+      await ssh2Close(client);
+      await ssh2Close(fastClient);
+    }
+
+    const memory = await idleSessionMemory(sessions, key, hostKey.privateKeyPath);
+
+    const size = `${mib} MiB`;
+    const row = (name: string, unit: string, o: number, peerName: string, peer: number | undefined, note?: string): BenchResult => ({
+      name,
+      unit,
+      ours: o,
+      peerName,
+      peer,
+      ...(note === undefined ? {} : { note }),
+    });
+    return [
+      row(`stream ${size} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
+      row(`stream ${size} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2)),
+      row(`stream ${size} to OpenSSH ssh (our server)`, 'MiB/s', mibPerSecond(bytes, fromOurs), 'sshd', mibPerSecond(bytes, fromSshd)),
+      row('exec true back to back, one connection', 'exec/s', seq[0], 'ssh2', seq[1]),
+      row('exec true back to back, one connection', 'exec/s', seq[0], 'ssh2 setNoDelay(true)', seq[2]),
+      row(`exec true ${PARALLEL} in parallel, one connection`, 'exec/s', par[0], 'ssh2', par[1]),
+      row(`idle session heap (${sessions} sessions, client+server)`, 'KiB/session', memory.heapKiB, 'none', undefined, `RSS ${memory.rssKiB.toFixed(1)} KiB/session; lower is better`),
+    ];
+  } finally {
+    if (acceptor) {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    await sshd.stop();
+  }
+}
+
+export const connectionBenchmark: Benchmark = {
+  id: 'connection',
+  description: `stream ${connectionBenchMiB()} MiB (aes128-gcm) vs OpenSSH ssh and ssh2, exec round trips vs ssh2, memory per idle session`,
+  run: () => runConnectionBench(),
+};

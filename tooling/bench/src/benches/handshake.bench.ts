@@ -1,0 +1,195 @@
+/**
+ * Handshake benchmarks (issues 7 and 8), ours and the peers in the same run, against sshd with an
+ * ed25519 host key, ed25519 public key auth, aes128-gcm@openssh.com and no compression:
+ *
+ * - Latency of connect + auth + close (handshake), and of connect + auth + exec `true` + close,
+ *   our client versus ssh2 and AsyncSSH (and OpenSSH `ssh host true`, a whole process, for the
+ *   exec variant). Each figure is 1 / the median of HANDSHAKE_BENCH_ITERATIONS (20) sequential
+ *   connections, in connections per second, so that higher is better like every other row.
+ * - Our server's handshakes per second against CONCURRENCY clients at once (our client as the load
+ *   generator, for 2 s), versus sshd and the ssh2 server under the same load. Each server runs in
+ *   a process of its own so that it does not share the load generator's event loop.
+ * @module
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultClientKey, generateKey, startSshd, type KeyPair } from '@ssh/interop';
+import type { BenchRunOptions } from '../peers/options.ts';
+import { runPythonJson } from '../python.ts';
+import type { Benchmark, BenchResult } from '../types.ts';
+import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, ssh2Close, ssh2Connect, ssh2Run, type Endpoint } from './connection-common.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CONCURRENCY = 8;
+
+/** Sequential connections timed per client: 20, or HANDSHAKE_BENCH_ITERATIONS. */
+export function handshakeIterations(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.round(envNumber(env, 'HANDSHAKE_BENCH_ITERATIONS', 20));
+}
+
+export interface HandshakeBenchOptions extends BenchRunOptions {
+  readonly iterations?: number;
+  /** How long the load runs against each server, in ms (default 2000; 200 quick). */
+  readonly loadMs?: number;
+}
+
+async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await body();
+  return (performance.now() - t0) / 1000;
+}
+
+/** Connections per second of the median of `iterations` sequential runs (after a warm-up). */
+async function perSecond(iterations: number, body: () => Promise<unknown>): Promise<number> {
+  await body();
+  const seconds: number[] = [];
+  for (let i = 0; i < iterations; i++) seconds.push(await timedSeconds(body));
+  return 1 / Math.max(median(seconds), 1e-6);
+}
+
+/** Handshakes per second that `concurrency` loops of our client complete against `ep` in `ms`. */
+async function handshakeLoad(ep: Endpoint, ms: number, concurrency = CONCURRENCY): Promise<number> {
+  await ourClose(await ourConnect(ep));
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await ourClose(await ourConnect(ep));
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
+}
+
+interface ServerProcess {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts src/peers/handshake-server.ts in a process of its own. */
+function startServer(kind: 'ours' | 'ssh2', hostKey: KeyPair, clientKey: KeyPair): Promise<ServerProcess> {
+  const script = path.join(here, '../peers/handshake-server.ts');
+  const child: ChildProcess = spawn(process.execPath, ['--conditions=@ssh/source', '--import', 'tsx', script, kind, hostKey.privateKeyPath, clientKey.publicKey], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: path.join(here, '../..'),
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`handshake bench: ${kind} server did not start: ${err.trim()}`));
+    }, 30_000);
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /^(\d+)\n/.exec(out);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve({ port: Number(match[1]), stop });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`handshake bench: ${kind} server exited (${code}): ${err.trim()}`));
+    });
+  });
+}
+
+interface AsyncsshFigures {
+  version: string;
+  handshake: number[];
+  exec: number[];
+}
+
+export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Promise<BenchResult[]> {
+  const quick = options.quick === true;
+  const iterations = options.iterations ?? (quick ? 2 : handshakeIterations());
+  const loadMs = options.loadMs ?? (quick ? 200 : 2000);
+
+  const [key, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'handshake-bench-host' })]);
+  const sshd = await startSshd({ hostKeys: [hostKey], config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
+  const servers: ServerProcess[] = [];
+  try {
+    const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
+    const ours = {
+      handshake: await perSecond(iterations, async () => ourClose(await ourConnect(ep))),
+      exec: await perSecond(iterations, async () => {
+        const conn = await ourConnect(ep);
+        const result = await conn.run('true');
+        if (result.exitStatus !== 0) throw new Error(`handshake bench: true exited ${String(result.exitStatus)}`);
+        await ourClose(conn);
+      }),
+    };
+    const ssh2 = {
+      handshake: await perSecond(iterations, async () => ssh2Close(await ssh2Connect(ep))),
+      exec: await perSecond(iterations, async () => {
+        const client = await ssh2Connect(ep);
+        const code = await ssh2Run(client, 'true');
+        if (code !== 0) throw new Error(`handshake bench: ssh2 true exited ${String(code)}`);
+        await ssh2Close(client);
+      }),
+    };
+    const opensshExec = await perSecond(iterations, () => opensshRunSeconds(sshd, key, 'true'));
+    const py = runPythonJson<AsyncsshFigures>(
+      path.join(here, '../peers/handshake_asyncssh.py'),
+      ['127.0.0.1', String(sshd.port), sshd.user, key.privateKeyPath, String(iterations)],
+      300_000,
+    );
+
+    const ourServer = await startServer('ours', hostKey, key);
+    servers.push(ourServer);
+    const ssh2Server = await startServer('ssh2', hostKey, key);
+    servers.push(ssh2Server);
+    const load = {
+      ours: await handshakeLoad({ ...ep, port: ourServer.port }, loadMs),
+      sshd: await handshakeLoad(ep, loadMs),
+      ssh2: await handshakeLoad({ ...ep, port: ssh2Server.port }, loadMs),
+    };
+
+    const asyncsshName = py.ok ? `AsyncSSH ${py.value.version}` : 'AsyncSSH';
+    const pyRate = (k: 'handshake' | 'exec'): number | undefined => (py.ok ? 1 / Math.max(median(py.value[k]), 1e-6) : undefined);
+    const note = py.ok ? {} : { note: py.error };
+    const row = (name: string, unit: string, o: number, peerName: string, peer: number | undefined, extra: { note?: string } = {}): BenchResult => ({
+      name,
+      unit,
+      ours: o,
+      peerName,
+      peer,
+      ...extra,
+    });
+    const hs = 'connect+auth+close to sshd (our client, 1/median)';
+    const ex = 'connect+auth+exec+close to sshd (our client, 1/median)';
+    const srv = `handshakes by ${CONCURRENCY} concurrent clients (our server)`;
+    return [
+      row(hs, 'conn/s', ours.handshake, 'ssh2', ssh2.handshake),
+      row(hs, 'conn/s', ours.handshake, asyncsshName, pyRate('handshake'), note),
+      row(ex, 'conn/s', ours.exec, 'ssh2', ssh2.exec),
+      row(ex, 'conn/s', ours.exec, asyncsshName, pyRate('exec'), note),
+      row(ex, 'conn/s', ours.exec, 'OpenSSH ssh (process)', opensshExec),
+      row(srv, 'conn/s', load.ours, 'sshd', load.sshd),
+      row(srv, 'conn/s', load.ours, 'ssh2 server', load.ssh2),
+    ];
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await sshd.stop();
+  }
+}
+
+export const handshakeBenchmark: Benchmark = {
+  id: 'handshake',
+  description: 'connect+auth(+exec)+close latency vs ssh2, AsyncSSH and OpenSSH ssh; our server handshakes/s vs sshd and the ssh2 server',
+  run: () => runHandshakeBench(),
+};

@@ -1,0 +1,55 @@
+/**
+ * The connection and handshake benchmarks in quick mode (a 1 MiB stream, a few execs, sessions and
+ * handshakes): every row has the expected name, unit and peer, and a finite positive figure for ours
+ * and for its peer (every stream is checked for its length). Timings are never checked.
+ */
+import { describe, expect, it } from 'vitest';
+import { connectionBenchMiB, runConnectionBench } from '../src/benches/connection.bench.ts';
+import { handshakeIterations, runHandshakeBench } from '../src/benches/handshake.bench.ts';
+
+const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
+
+describe('connection benchmark', () => {
+  it('reads its sizes from the environment, with defaults', () => {
+    expect(connectionBenchMiB({})).toBe(256);
+    expect(connectionBenchMiB({ CONNECTION_BENCH_MIB: '16' })).toBe(16);
+    expect(connectionBenchMiB({ CONNECTION_BENCH_MIB: 'big' })).toBe(256);
+    expect(handshakeIterations({})).toBe(20);
+    expect(handshakeIterations({ HANDSHAKE_BENCH_ITERATIONS: '5' })).toBe(5);
+  });
+
+  it('gives stream, exec and idle-session figures for ours and the peers (quick)', async () => {
+    const results = await runConnectionBench({ quick: true });
+    expect(results.map((r) => [r.name, r.unit, r.peerName])).toEqual([
+      ['stream 1 MiB from sshd (our client)', 'MiB/s', 'OpenSSH ssh'],
+      ['stream 1 MiB from sshd (our client)', 'MiB/s', 'ssh2'],
+      ['stream 1 MiB to OpenSSH ssh (our server)', 'MiB/s', 'sshd'],
+      ['exec true back to back, one connection', 'exec/s', 'ssh2'],
+      ['exec true back to back, one connection', 'exec/s', 'ssh2 setNoDelay(true)'],
+      ['exec true 100 in parallel, one connection', 'exec/s', 'ssh2'],
+      ['idle session heap (20 sessions, client+server)', 'KiB/session', 'none'],
+    ]);
+    for (const r of results) expect(positive(r.ours), r.name).toBe(true);
+    for (const r of results.slice(0, -1)) expect(positive(r.peer), `${r.name} vs ${r.peerName}`).toBe(true);
+    expect(results.at(-1)?.peer).toBeUndefined();
+    expect(results.at(-1)?.note).toMatch(/^RSS -?\d+\.\d KiB\/session/);
+  }, 120_000);
+
+  it('gives handshake latency and server load figures for ours and the peers (quick)', async () => {
+    const results = await runHandshakeBench({ quick: true });
+    expect(results.map((r) => `${r.name} vs ${r.peerName.replace(/ \d+\.\d+\.\d+$/, '')}`)).toEqual([
+      'connect+auth+close to sshd (our client, 1/median) vs ssh2',
+      'connect+auth+close to sshd (our client, 1/median) vs AsyncSSH',
+      'connect+auth+exec+close to sshd (our client, 1/median) vs ssh2',
+      'connect+auth+exec+close to sshd (our client, 1/median) vs AsyncSSH',
+      'connect+auth+exec+close to sshd (our client, 1/median) vs OpenSSH ssh (process)',
+      'handshakes by 8 concurrent clients (our server) vs sshd',
+      'handshakes by 8 concurrent clients (our server) vs ssh2 server',
+    ]);
+    for (const r of results) {
+      expect(r.unit).toBe('conn/s');
+      expect({ name: r.name, peerName: r.peerName, ours: positive(r.ours), peer: positive(r.peer), note: r.note }).toMatchObject({ ours: true, peer: true });
+    }
+    expect(results[1]?.peerName).toMatch(/^AsyncSSH \d+\.\d+/);
+  }, 180_000);
+});
