@@ -40,11 +40,13 @@ describe('connection benchmark', () => {
     expect(results.map((r) => `${r.name} vs ${r.peerName.replace(/ \d+\.\d+\.\d+$/, '')}`)).toEqual([
       'connect+auth+close to sshd (our client, 1/median) vs ssh2',
       'connect+auth+close to sshd (our client, 1/median) vs AsyncSSH',
+      'connect+auth+close to sshd, curve25519-sha256 (our client, 1/median) vs ssh2',
+      'connect+auth+close to sshd, curve25519-sha256 (our client, 1/median) vs AsyncSSH',
       'connect+auth+exec+close to sshd (our client, 1/median) vs ssh2',
       'connect+auth+exec+close to sshd (our client, 1/median) vs AsyncSSH',
       'connect+auth+exec+close to sshd (our client, 1/median) vs OpenSSH ssh (process)',
-      'handshakes by 8 concurrent clients (our server) vs sshd',
-      'handshakes by 8 concurrent clients (our server) vs ssh2 server',
+      'handshakes by 8 concurrent clients, curve25519-sha256 (our server) vs sshd',
+      'handshakes by 8 concurrent clients, curve25519-sha256 (our server) vs ssh2 server',
     ]);
     for (const r of results) {
       expect(r.unit).toBe('conn/s');

@@ -18,6 +18,8 @@ export interface Endpoint {
   readonly port: number;
   readonly user: string;
   readonly key: KeyPair;
+  /** Key exchange algorithms for our client (default: ours, which put sntrup761x25519 first). */
+  readonly kexAlgs?: readonly string[];
 }
 
 export function ourConnect(ep: Endpoint): Promise<SSHClientConnection> {
@@ -31,6 +33,7 @@ export function ourConnect(ep: Endpoint): Promise<SSHClientConnection> {
     config: null,
     encryptionAlgs: [CIPHER],
     compressionAlgs: ['none'],
+    ...(ep.kexAlgs === undefined ? {} : { kexAlgs: ep.kexAlgs }),
   });
 }
 
