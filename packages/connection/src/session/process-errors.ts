@@ -19,26 +19,25 @@ export interface ProcessResult<T> {
   readonly stderr: T | undefined;
 }
 
+/** Copies the fields of a result onto the object that reports it (a result or an error). */
+function assignResult<T>(target: ProcessResult<T>, result: ProcessResult<T>): void {
+  const { env, command, subsystem, exitStatus, exitSignal, returncode, stdout, stderr } = result;
+  Object.assign(target, { env, command, subsystem, exitStatus, exitSignal, returncode, stdout, stderr });
+}
+
 /** The outcome of run(): status and captured output. */
 export class SSHCompletedProcess<T = string | Uint8Array> implements ProcessResult<T> {
-  readonly env: ProcessResult<T>['env'];
-  readonly command: string | undefined;
-  readonly subsystem: string | undefined;
-  readonly exitStatus: number | undefined;
-  readonly exitSignal: ExitSignal | undefined;
-  readonly returncode: number | undefined;
-  readonly stdout: T | undefined;
-  readonly stderr: T | undefined;
+  declare readonly env: ProcessResult<T>['env'];
+  declare readonly command: string | undefined;
+  declare readonly subsystem: string | undefined;
+  declare readonly exitStatus: number | undefined;
+  declare readonly exitSignal: ExitSignal | undefined;
+  declare readonly returncode: number | undefined;
+  declare readonly stdout: T | undefined;
+  declare readonly stderr: T | undefined;
 
   constructor(result: ProcessResult<T>) {
-    this.env = result.env;
-    this.command = result.command;
-    this.subsystem = result.subsystem;
-    this.exitStatus = result.exitStatus;
-    this.exitSignal = result.exitSignal;
-    this.returncode = result.returncode;
-    this.stdout = result.stdout;
-    this.stderr = result.stderr;
+    assignResult(this, result);
   }
 }
 
@@ -51,27 +50,20 @@ function describe(result: ProcessResult<unknown>): string {
 /** A process exited with a non-zero status (run() with `check`). `code` in AsyncSSH is `exitStatus` here. */
 export class ProcessError<T = string | Uint8Array> extends SshError implements ProcessResult<T> {
   static override readonly brand: symbol = Symbol.for('@ssh/error.ProcessError');
-  readonly env: ProcessResult<T>['env'];
-  readonly command: string | undefined;
-  readonly subsystem: string | undefined;
-  readonly exitStatus: number | undefined;
-  readonly exitSignal: ExitSignal | undefined;
-  readonly returncode: number | undefined;
-  readonly stdout: T | undefined;
-  readonly stderr: T | undefined;
+  declare readonly env: ProcessResult<T>['env'];
+  declare readonly command: string | undefined;
+  declare readonly subsystem: string | undefined;
+  declare readonly exitStatus: number | undefined;
+  declare readonly exitSignal: ExitSignal | undefined;
+  declare readonly returncode: number | undefined;
+  declare readonly stdout: T | undefined;
+  declare readonly stderr: T | undefined;
   readonly reason: string;
 
   constructor(result: ProcessResult<T>, reason = describe(result)) {
     super('SSH_ERR_PROCESS', reason);
     this.reason = reason;
-    this.env = result.env;
-    this.command = result.command;
-    this.subsystem = result.subsystem;
-    this.exitStatus = result.exitStatus;
-    this.exitSignal = result.exitSignal;
-    this.returncode = result.returncode;
-    this.stdout = result.stdout;
-    this.stderr = result.stderr;
+    assignResult(this, result);
   }
 }
 
