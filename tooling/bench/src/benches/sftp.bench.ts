@@ -1,30 +1,38 @@
 /**
  * SFTP throughput over loopback SSH (issue 10): download (get) and upload (put) of one large file,
- * in MiB/s, best of a few rounds.
+ * in MiB/s, and a recursive upload of a tree of small files, in files/s; best of a few rounds.
  *
  * - Our client (@ssh/asyncssh connect() + startSftpClient()) against sshd's sftp-server, versus
- *   OpenSSH `sftp -b` and AsyncSSH's SFTP client against the same sshd.
+ *   OpenSSH `sftp -b`, the `ssh2` npm client's fastGet/fastPut (its defaults: 64 requests of
+ *   32 KiB) and AsyncSSH's SFTP client against the same sshd.
+ * - The tree: our client's `put(dir, dst, { recurse: true })` (mput -r) versus OpenSSH
+ *   `sftp -b` running `put -r dir dst`, both creating `dst` afresh each round.
  * - Our server (listen() with sftpFactory) serving OpenSSH `sftp -b`, versus sshd serving it.
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
- * (ours, AsyncSSH) are timed around the transfer alone; `sftp -b` is a process, so it is timed as
- * the batch doing the transfer minus a batch doing nothing but `pwd` (start, key exchange, login).
- * Rounds alternate between ours and OpenSSH's, and each figure is the best round; OpenSSH's
- * figures against sshd are the best of both phases (they are the reference of both).
+ * (ours, ssh2, AsyncSSH) are timed around the transfer alone, on a connection opened before;
+ * `sftp -b` is a process, so it is timed as the batch doing the transfer minus a batch doing
+ * nothing but `pwd` (start, key exchange, login). Rounds alternate between the clients, and each
+ * figure is the best round; OpenSSH's figures against sshd are the best of both phases (they are
+ * the reference of both).
  *
- * The file is 256 MiB; SFTP_BENCH_MIB sets another size and SFTP_BENCH_ROUNDS the rounds (3).
+ * The file is 256 MiB; SFTP_BENCH_MIB sets another size (1024 for the issue's 1 GiB) and
+ * SFTP_BENCH_ROUNDS the rounds (3). The tree holds 10,000 files of 1 to 8 KiB in directories
+ * of 100; SFTP_BENCH_FILES sets another count.
  * @module
  */
 
 import { randomFillSync } from 'node:crypto';
-import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, listen, type SSHAcceptor, type SSHClientConnection } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, startSshd, type KeyPair, type SshTarget } from '@ssh/interop';
+import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
 import type { BenchRunOptions } from '../peers/options.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
+import { ssh2Close, ssh2Connect } from './connection-common.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
@@ -36,6 +44,12 @@ export function sftpBenchMiB(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(n) && n > 0 ? n : 256;
 }
 
+/** Files in the tree of the recursive upload: 10,000, or SFTP_BENCH_FILES. */
+export function sftpBenchFiles(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['SFTP_BENCH_FILES'] ?? 10_000);
+  return Number.isInteger(n) && n > 0 ? n : 10_000;
+}
+
 function benchRounds(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env['SFTP_BENCH_ROUNDS'] ?? 3);
   return Number.isInteger(n) && n > 0 ? n : 3;
@@ -44,6 +58,8 @@ function benchRounds(env: NodeJS.ProcessEnv = process.env): number {
 export interface SftpBenchOptions extends BenchRunOptions {
   /** File size in MiB (default sftpBenchMiB(); 1 in quick mode). */
   readonly mib?: number;
+  /** Files in the tree (default sftpBenchFiles(); 100 in quick mode). */
+  readonly files?: number;
   readonly rounds?: number;
 }
 
@@ -63,6 +79,26 @@ function writeRandomFile(file: string, bytes: number): void {
   }
 }
 
+/** `files` files of 1 to 8 KiB of random bytes under `root`, 100 to a directory. */
+function writeTree(root: string, files: number): void {
+  mkdirSync(root);
+  const data = Buffer.alloc(8 * 1024);
+  for (let i = 0; i < files; i++) {
+    const dir = path.join(root, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(dir);
+    const size = 1024 + (Math.imul(i + 1, 2654435761) >>> 0) % (7 * 1024);
+    randomFillSync(data, 0, size);
+    writeFileSync(path.join(dir, `f${i}.bin`), data.subarray(0, size));
+  }
+}
+
+/** Checks that the copy of the tree holds every file, then removes it. */
+function checkTreeAndRemove(root: string, files: number): void {
+  const found = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  if (found !== files) throw new Error(`sftp bench: ${root} holds ${found} files, expected ${files}`);
+  rmSync(root, { recursive: true });
+}
+
 function checkSize(file: string, bytes: number): void {
   const size = statSync(file).size;
   if (size !== bytes) throw new Error(`sftp bench: ${file} holds ${size} bytes, expected ${bytes}`);
@@ -77,10 +113,14 @@ async function timed(body: () => Promise<unknown>): Promise<number> {
 interface Rates {
   get: number;
   put: number;
+  /** Files per second of the recursive upload (0 when not measured). */
+  tree: number;
 }
 
+const NONE: Rates = { get: 0, put: 0, tree: 0 };
+
 function best(a: Rates, b: Rates): Rates {
-  return { get: Math.max(a.get, b.get), put: Math.max(a.put, b.put) };
+  return { get: Math.max(a.get, b.get), put: Math.max(a.put, b.put), tree: Math.max(a.tree, b.tree) };
 }
 
 /** MiB/s of the best (shortest) round. */
@@ -95,6 +135,10 @@ interface Files {
   /** Where downloads land and uploads are written. */
   got: string;
   put: string;
+  /** The tree of small files, its file count, and where its copy goes (created by the upload). */
+  tree: string;
+  treeFiles: number;
+  treeDst: string;
 }
 
 /** Our client against `port`: get and put, `rounds` times each, on one connection. */
@@ -114,6 +158,7 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
     const sftp = await conn.startSftpClient();
     const get: number[] = [];
     const put: number[] = [];
+    const tree: number[] = [];
     for (let r = 0; r < rounds; r++) {
       get.push(await timed(() => sftp.get(files.src, files.got)));
       checkSize(files.got, bytes);
@@ -121,22 +166,28 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
       put.push(await timed(() => sftp.put(files.src, files.put)));
       checkSize(files.put, bytes);
       rmSync(files.put);
+      tree.push(await timed(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
+      checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
     sftp.exit();
-    return { get: rate(bytes, get), put: rate(bytes, put) };
+    return { get: rate(bytes, get), put: rate(bytes, put), tree: files.treeFiles / Math.min(...tree) };
   } finally {
     conn.close();
     await conn.waitClosed();
   }
 }
 
-/** OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. */
-async function opensshClient(target: SshTarget, key: KeyPair, files: Files, bytes: number, rounds: number): Promise<Rates> {
+/**
+ * OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. The
+ * recursive upload (`put -r`) only when `withTree`.
+ */
+async function opensshClient(target: SshTarget, key: KeyPair, files: Files, bytes: number, rounds: number, withTree: boolean): Promise<Rates> {
   const options = { identity: key, timeoutMs: 600_000, args: ['-c', CIPHER, '-o', 'Compression=no'] };
   const batch = (lines: readonly string[]) => () => runSftp(target, lines, options);
   const noop: number[] = [];
   const get: number[] = [];
   const put: number[] = [];
+  const tree: number[] = [];
   for (let r = 0; r < rounds; r++) {
     noop.push(await timed(batch(['pwd'])));
     get.push(await timed(batch([`get ${files.src} ${files.got}`])));
@@ -145,9 +196,50 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
     put.push(await timed(batch([`put ${files.src} ${files.put}`])));
     checkSize(files.put, bytes);
     rmSync(files.put);
+    if (withTree) {
+      tree.push(await timed(batch([`put -r ${files.tree} ${files.treeDst}`])));
+      checkTreeAndRemove(files.treeDst, files.treeFiles);
+    }
   }
   const base = Math.min(...noop);
-  return { get: rate(bytes, get.map((s) => s - base)), put: rate(bytes, put.map((s) => s - base)) };
+  return {
+    get: rate(bytes, get.map((s) => s - base)),
+    put: rate(bytes, put.map((s) => s - base)),
+    tree: withTree ? files.treeFiles / Math.max(Math.min(...tree) - base, 1e-6) : 0,
+  };
+}
+
+function ssh2Sftp(client: Ssh2Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+
+function ssh2Done(start: (callback: (err: Error | null | undefined) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => start((err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * The ssh2 npm client's fastGet/fastPut against sshd, with their defaults (64 requests of
+ * 32 KiB in flight), on one connection with Nagle's algorithm off as ours.
+ */
+async function ssh2Client(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number): Promise<Rates> {
+  const client = await ssh2Connect({ port, user, key }, { noDelay: true });
+  try {
+    const sftp = await ssh2Sftp(client);
+    const get: number[] = [];
+    const put: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      get.push(await timed(() => ssh2Done((cb) => sftp.fastGet(files.src, files.got, cb))));
+      checkSize(files.got, bytes);
+      rmSync(files.got);
+      put.push(await timed(() => ssh2Done((cb) => sftp.fastPut(files.src, files.put, cb))));
+      checkSize(files.put, bytes);
+      rmSync(files.put);
+    }
+    sftp.end();
+    return { get: rate(bytes, get), put: rate(bytes, put), tree: 0 };
+  } finally {
+    await ssh2Close(client);
+  }
 }
 
 interface AsyncsshFigures {
@@ -159,24 +251,35 @@ interface AsyncsshFigures {
 export async function runSftpBench(options: SftpBenchOptions = {}): Promise<BenchResult[]> {
   const quick = options.quick === true;
   const mib = options.mib ?? (quick ? 1 : sftpBenchMiB());
+  const treeFiles = options.files ?? (quick ? 100 : sftpBenchFiles());
   const rounds = options.rounds ?? (quick ? 1 : benchRounds());
   const bytes = Math.round(mib * MiB);
   const size = `${mib} MiB`;
 
   const dir = await makeTempDir('sftp-bench');
-  const files: Files = { src: path.join(dir, 'src.bin'), got: path.join(dir, 'got.bin'), put: path.join(dir, 'put.bin') };
+  const files: Files = {
+    src: path.join(dir, 'src.bin'),
+    got: path.join(dir, 'got.bin'),
+    put: path.join(dir, 'put.bin'),
+    tree: path.join(dir, 'tree'),
+    treeFiles,
+    treeDst: path.join(dir, 'tree-copy'),
+  };
   writeRandomFile(files.src, bytes);
+  writeTree(files.tree, treeFiles);
   const [clientKey, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'sftp-bench-host' })]);
   const sshd = await startSshd({ config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
   let acceptor: SSHAcceptor | undefined;
   try {
-    // Our client, OpenSSH's and AsyncSSH's against sshd.
-    // Rounds alternate between the clients so that a busy moment of the machine hits both alike.
-    let oursVsSshd: Rates = { get: 0, put: 0 };
-    let opensshVsSshd: Rates = { get: 0, put: 0 };
+    // Our client, OpenSSH's, ssh2's and AsyncSSH's against sshd.
+    // Rounds alternate between the clients so that a busy moment of the machine hits all alike.
+    let oursVsSshd = NONE;
+    let opensshVsSshd = NONE;
+    let ssh2VsSshd = NONE;
     for (let r = 0; r < rounds; r++) {
       oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1));
-      opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1));
+      opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true));
+      ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1));
     }
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/sftp_asyncssh.py'),
@@ -193,17 +296,17 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       sftpFactory: true,
     });
     const ours: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
-    let opensshVsOurs: Rates = { get: 0, put: 0 };
+    let opensshVsOurs = NONE;
     for (let r = 0; r < rounds; r++) {
-      opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1));
-      opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1));
+      opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false));
+      opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, false));
     }
 
     const openssh = 'OpenSSH sftp';
     const asyncsshName = py.ok ? `AsyncSSH ${py.value.version}` : 'AsyncSSH';
     const asyncssh: Partial<Rates> = py.ok ? { get: rate(bytes, py.value.get), put: rate(bytes, py.value.put) } : {};
     const noPeer = py.ok ? {} : { note: py.error };
-    const row = (name: string, ourFigure: number, peerName: string, peer: number | undefined, extra: { note?: string } = {}): BenchResult => ({
+    const row = (name: string, ourFigure: number, peerName: string, peer: number | undefined, extra: { note?: string; unit?: string } = {}): BenchResult => ({
       name,
       unit: 'MiB/s',
       ours: ourFigure,
@@ -213,9 +316,12 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     });
     return [
       row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, openssh, opensshVsSshd.get),
+      row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, 'ssh2 fastGet', ssh2VsSshd.get),
       row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, asyncsshName, asyncssh.get, noPeer),
       row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, openssh, opensshVsSshd.put),
+      row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, 'ssh2 fastPut', ssh2VsSshd.put),
       row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, asyncsshName, asyncssh.put, noPeer),
+      row(`sftp put -r ${treeFiles} files to sshd (our client)`, oursVsSshd.tree, openssh, opensshVsSshd.tree, { unit: 'files/s' }),
       row(`sftp get ${size} by OpenSSH sftp (our server)`, opensshVsOurs.get, 'sshd sftp-server', opensshVsSshd.get),
       row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', opensshVsSshd.put),
     ];
@@ -231,6 +337,6 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
 
 export const sftpBenchmark: Benchmark = {
   id: 'sftp',
-  description: `SFTP get/put of a ${sftpBenchMiB()} MiB file over loopback SSH (aes128-gcm), our client and server vs OpenSSH sftp/sshd and AsyncSSH`,
+  description: `SFTP get/put of a ${sftpBenchMiB()} MiB file and put -r of ${sftpBenchFiles()} small files over loopback SSH (aes128-gcm), our client and server vs OpenSSH sftp/sshd, ssh2 and AsyncSSH`,
   run: () => runSftpBench(),
 };
