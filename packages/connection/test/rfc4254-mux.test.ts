@@ -192,6 +192,25 @@ describe('flow control', () => {
     expect(total(s.data)).toBe(13_500);
   });
 
+  it('hands a large window back a quarter at a time, not every three packets', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 100_000, maxPacketSize: 1000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const s = accepted[0] as Recorder;
+    ch.write(new Uint8Array(40_000));
+    p.pump();
+    expect(ch.sendLimits.window).toBe(60_000);
+    // 20,000 taken is more than three packets but under a quarter of the window, which is above half.
+    s.channel?.consume(20_000);
+    p.pump();
+    expect(ch.sendLimits.window).toBe(60_000);
+    s.channel?.consume(6000);
+    p.pump();
+    expect(ch.sendLimits.window).toBe(86_000);
+    expect(p.failures).toEqual([]);
+  });
+
   it('treats data beyond the window as a protocol error', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 100 });

@@ -1,12 +1,14 @@
 /**
  * A FIFO of received bytes that hands out contiguous views without quadratic copying: chunks are
- * kept as they arrive and joined only for the span a reader asks for.
+ * kept as they arrive and joined only for the span a reader asks for. Every operation costs in
+ * proportion to the chunks it touches, never to how many are queued behind them.
  * @module
  */
 
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
-  private head = 0; // bytes of chunks[0] already consumed
+  private first = 0; // index of the first live chunk
+  private head = 0; // bytes of chunks[first] already consumed
   private size = 0;
 
   /** Bytes available. */
@@ -23,45 +25,34 @@ export class ByteQueue {
   /** The first `n` bytes (n <= length) as one contiguous view; copies only when they span chunks. */
   peek(n: number): Uint8Array {
     if (n > this.size) throw new RangeError(`peek(${n}) with ${this.size} bytes queued`);
-    const first = this.chunks[0];
-    if (first === undefined) return new Uint8Array(0);
-    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
-    // Join the span into one chunk, so later peeks of the same span are free.
+    const front = this.chunks[this.first];
+    if (front === undefined) return new Uint8Array(0);
+    if (front.length - this.head >= n) return front.subarray(this.head, this.head + n);
+    // Join the span into one chunk, which takes the place of the chunks it covers, so that later
+    // peeks of the same span are free.
     const joined = new Uint8Array(n);
-    let filled = 0;
-    let offset = this.head;
-    for (const chunk of this.chunks) {
-      if (filled === n) break;
-      const part = chunk.subarray(offset, offset + (n - filled));
-      joined.set(part, filled);
-      filled += part.length;
-      offset = 0;
-    }
-    this.rejoin(joined, n);
-    return joined;
-  }
-
-  /** Replaces the queued bytes [0, n) with `joined` (same contents) so the span is contiguous. */
-  private rejoin(joined: Uint8Array, n: number): void {
-    let remaining = n;
-    const out: Uint8Array[] = [joined];
-    let i = 0;
-    let offset = this.head;
-    for (; i < this.chunks.length && remaining > 0; i++) {
+    joined.set(front.subarray(this.head), 0);
+    let filled = front.length - this.head;
+    let i = this.first + 1;
+    for (;;) {
       const chunk = this.chunks[i] as Uint8Array;
-      const avail = chunk.length - offset;
-      if (avail > remaining) {
-        out.push(chunk.subarray(offset + remaining));
-        remaining = 0;
-        i++;
+      const part = n - filled;
+      if (chunk.length > part) {
+        joined.set(chunk.subarray(0, part), filled);
+        this.chunks[i] = chunk.subarray(part);
+        i--;
         break;
       }
-      remaining -= avail;
-      offset = 0;
+      joined.set(chunk, filled);
+      filled += chunk.length;
+      if (filled === n) break;
+      i++;
     }
-    for (; i < this.chunks.length; i++) out.push(this.chunks[i] as Uint8Array);
-    this.chunks = out;
+    // chunks[i] is the last slot the span used up entirely; the joined bytes live there now.
+    this.chunks[i] = joined;
+    this.first = i;
     this.head = 0;
+    return joined;
   }
 
   /** Removes and returns the first `n` bytes (n <= length). */
@@ -76,20 +67,32 @@ export class ByteQueue {
     if (n > this.size) throw new RangeError(`skip(${n}) with ${this.size} bytes queued`);
     this.size -= n;
     while (n > 0) {
-      const first = this.chunks[0] as Uint8Array;
-      const avail = first.length - this.head;
+      const front = this.chunks[this.first] as Uint8Array;
+      const avail = front.length - this.head;
       if (avail > n) {
         this.head += n;
         return;
       }
       n -= avail;
-      this.chunks.shift();
+      this.first++;
       this.head = 0;
     }
+    this.compact();
   }
 
   /** Removes and returns everything queued. */
   takeAll(): Uint8Array {
     return this.take(this.size);
+  }
+
+  /** Drops the slots of consumed chunks once they outnumber the live ones (amortised O(1)). */
+  private compact(): void {
+    if (this.first === this.chunks.length) {
+      this.chunks.length = 0;
+      this.first = 0;
+    } else if (this.first >= 64 && this.first * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
+    }
   }
 }

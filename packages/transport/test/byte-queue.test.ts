@@ -30,6 +30,31 @@ describe('ByteQueue', () => {
     );
   });
 
+  it('keeps the bytes in order when pushes and reads interleave over hundreds of chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ push: fc.uint8Array({ minLength: 1, maxLength: 7 }) }), fc.record({ take: fc.nat(30) })), { maxLength: 400 }),
+        (ops) => {
+          const q = new ByteQueue();
+          const flat: number[] = [];
+          let pos = 0;
+          for (const op of ops) {
+            if ('push' in op) {
+              q.push(op.push);
+              flat.push(...op.push);
+            } else {
+              const n = Math.min(op.take, q.length);
+              expect([...q.take(n)]).toEqual(flat.slice(pos, pos + n));
+              pos += n;
+            }
+            expect(q.length).toBe(flat.length - pos);
+          }
+          expect([...q.takeAll()]).toEqual(flat.slice(pos));
+        },
+      ),
+    );
+  });
+
   it('refuses reads beyond what is queued', () => {
     const q = new ByteQueue();
     q.push(Uint8Array.of(1, 2));

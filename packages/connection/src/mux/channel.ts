@@ -246,9 +246,12 @@ export class Channel {
   consume(bytes: number): void {
     if (bytes <= 0 || this.closeReceived || this.stateValue === 'closed') return;
     this.consumedUnadvertised += bytes;
-    // Adjust once more than three maximum packets were taken, or half the window is used up (as
-    // OpenSSH does): the peer's window stays nearly full, so it never stalls on room we have.
-    if ((this.consumedUnadvertised > 3 * this.recvMaxPacket || this.recvWindow < this.recvWindowSize / 2) && !this.closeSent) {
+    // Adjust once half the window is used up (as OpenSSH does), or once more than a quarter of it
+    // and three maximum packets were taken: the peer keeps at least three quarters of the window,
+    // so it never stalls on room we have, and a fast stream costs one small packet per quarter
+    // window rather than one per three packets (each one sealed and written on its own).
+    const threshold = Math.max(3 * this.recvMaxPacket, this.recvWindowSize / 4);
+    if ((this.consumedUnadvertised > threshold || this.recvWindow < this.recvWindowSize / 2) && !this.closeSent) {
       const add = Math.min(this.consumedUnadvertised, MAX_WINDOW - this.recvWindow);
       this.consumedUnadvertised = 0;
       if (add <= 0) return;
