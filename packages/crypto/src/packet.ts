@@ -43,9 +43,11 @@ export interface Sealer {
   seal(seq: number, payload: Uint8Array): Uint8Array;
   /**
    * The same packet as consecutive chunks, for vectored writes: with OpenSSL-backed ciphers the
-   * payload is encrypted where it lies instead of being copied into a packet buffer first.
+   * payload is encrypted where it lies instead of being copied into a packet buffer first. The
+   * payload is `payload` followed by `tail` when given (a message header and the data it carries,
+   * so that channel data is never copied into a message buffer).
    */
-  sealParts(seq: number, payload: Uint8Array): Uint8Array[];
+  sealParts(seq: number, payload: Uint8Array, tail?: Uint8Array): Uint8Array[];
 }
 
 /** Inbound packet protection. */
@@ -107,6 +109,16 @@ function resolve(options: PacketProtectionOptions, direction: 'encrypt' | 'decry
   return { layout: { kind: 'classic', stream, mac: m }, blockLength, tagLength: mac.tagLength, aad: 0 };
 }
 
+/** Payloads up to this size are copied next to the packet header by sealParts. */
+const INLINE_PAYLOAD = 64;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
 /** A plain Uint8Array over the same memory (node hands back Buffers). */
 function view(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -146,24 +158,30 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
     return padding;
   };
   const partial = (layout.kind === 'etm' && layout.stream.acceptsPartial === true) || layout.kind === 'aead';
-  const sealParts = (seq: number, payload: Uint8Array): Uint8Array[] => {
-    const padding = paddingFor(payload.length);
-    const packetLength = 1 + payload.length + padding;
-    const head = Buffer.allocUnsafe(5);
+  const sealParts = (seq: number, payload: Uint8Array, tail?: Uint8Array): Uint8Array[] => {
+    if (!partial) return [seal(seq, tail === undefined ? payload : concat(payload, tail))];
+    const bodyLength = payload.length + (tail?.length ?? 0);
+    const padding = paddingFor(bodyLength);
+    const packetLength = 1 + bodyLength + padding;
+    // A short payload (a message header) shares one buffer with the length and padding length, so
+    // that the cipher is called once for it instead of twice.
+    const inline = payload.length <= INLINE_PAYLOAD;
+    const head = Buffer.allocUnsafe(inline ? 5 + payload.length : 5);
     head.writeUInt32BE(packetLength, 0);
     head[4] = padding;
+    if (inline) head.set(payload, 5);
     const pad = Buffer.allocUnsafe(padding);
     random(pad);
     const lengthField = head.subarray(0, 4);
-    const body = [head.subarray(4), payload, pad];
+    const body = inline ? [head.subarray(4)] : [head.subarray(4), payload];
+    if (tail !== undefined && tail.length > 0) body.push(tail);
+    body.push(pad);
     if (layout.kind === 'aead') return layout.aead.sealParts(seq, lengthField, body);
-    if (layout.kind === 'etm' && layout.stream.acceptsPartial === true) {
-      const out: Uint8Array[] = [lengthField];
-      for (const p of body) out.push(layout.stream.update(p));
-      out.push(layout.mac.computeParts(seq, out));
-      return out;
-    }
-    return [seal(seq, payload)];
+    const etm = layout as Extract<Layout, { kind: 'etm' }>;
+    const out: Uint8Array[] = [lengthField];
+    for (const p of body) out.push(etm.stream.update(p));
+    out.push(etm.mac.computeParts(seq, out));
+    return out;
   };
   const seal = (seq: number, payload: Uint8Array): Uint8Array => {
     if (partial) {

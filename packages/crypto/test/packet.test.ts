@@ -73,6 +73,24 @@ describe('packet protection', () => {
     }
   });
 
+  it.each(combos.filter((_, i) => i % 2 === 1))('%s + %s: sealParts with a tail seals the header and data as one payload', (cipher, mac) => {
+    const options = { ...optionsFor(cipher, mac), random: (out: Uint8Array) => void out.fill(7) };
+    const a = createSealer(options);
+    const b = createSealer(options);
+    const opener = createOpener(options);
+    // Headers short enough to share the length's buffer and longer ones; empty and long tails.
+    for (const [seq, h, n] of [[0, 9, 0], [1, 9, 1000], [2, 100, 33], [3, 0, 5]] as const) {
+      const header = new Uint8Array(h).fill(0xa0 + seq);
+      const data = new Uint8Array(n).fill(n & 0xff);
+      const payload = Buffer.concat([header, data]);
+      const whole = a.seal(seq, payload);
+      const wire = Buffer.concat(b.sealParts(seq, header, data));
+      expect(wire.equals(Buffer.from(whole))).toBe(true);
+      opener.decryptLength(seq, wire.subarray(0, opener.headLength));
+      expect(Buffer.from(opener.open(seq, wire)).equals(payload)).toBe(true);
+    }
+  });
+
   it('plain (no cipher, no MAC) packets carry at least 4 bytes of padding to a multiple of 8', () => {
     const sealer = createSealer({});
     const opener = createOpener({});
