@@ -99,8 +99,7 @@ export class SSHKey extends Commented {
     const alg = sigAlgorithm ?? (algs[0] as string);
     if (!algs.includes(alg)) throw new SignatureError(`${this.algorithm} keys cannot make ${alg} signatures`);
     if (!impl.hasPrivate) throw new SignatureError('cannot sign with a public key');
-    const body = impl.sign(alg, data);
-    return new Writer(body.length + alg.length + 8).utf8(alg).raw(body).finish();
+    return impl.sign(alg, data);
   }
 
   /** Checks an SSH signature blob over `data`. Never throws: malformed signatures are false. */

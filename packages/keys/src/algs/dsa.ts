@@ -5,10 +5,10 @@
  */
 
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { type Reader, Writer } from '@ssh/wire';
+import type { Reader, Writer } from '@ssh/wire';
 import { DerReader, derAlgorithm, derBitString, derInteger, derOctetString, derSequence } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
-import { bitLength, exportPkcs8, lazy, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+import { bitLength, exportPkcs8, lazy, nodePrivateKey, nodePublicKey, safeVerify, signatureBlob, type KeyFamily, type KeyImpl } from './impl.ts';
 
 export const DSA_OID = '1.2.840.10040.4.1';
 
@@ -56,7 +56,7 @@ class DsaKey implements KeyImpl {
 
   sign(_sigAlgorithm: string, data: Uint8Array): Uint8Array {
     const sig = nodeSign('sha1', data, { key: this.privateKey(), dsaEncoding: 'ieee-p1363' });
-    return new Writer(48).bytes(sig).finish();
+    return signatureBlob('ssh-dss', sig);
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {

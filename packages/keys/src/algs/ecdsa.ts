@@ -7,7 +7,7 @@
 
 import { ECDH, createECDH, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bigintToUnsignedBytes, unsignedBytesToBigint, Reader, Writer } from '@ssh/wire';
+import { bigintToUnsignedBytes, unsignedBytesToBigint, Reader, type Writer } from '@ssh/wire';
 import {
   contextTag,
   DerReader,
@@ -21,7 +21,19 @@ import {
 } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
 import { equalBytes } from '../internal/bytes.ts';
-import { base64url, exportPkcs8, lazy, nodeKeyFromJwk, nodePrivateKey, nodePublicKey, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+import {
+  base64url,
+  exportPkcs8,
+  lazy,
+  nodeKeyFromJwk,
+  nodePrivateKey,
+  nodePublicKey,
+  putName,
+  putU32,
+  safeVerify,
+  type KeyFamily,
+  type KeyImpl,
+} from './impl.ts';
 
 export const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
@@ -59,39 +71,68 @@ export function curveByOid(oid: string): CurveInfo | undefined {
   return CURVES.find((c) => c.oid === oid);
 }
 
-/** Minimal positive mpint content of unsigned big-endian bytes (no bigint round trip). */
-function mpintFromUnsigned(bytes: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  const body = bytes.subarray(i);
-  if (body.length > 0 && ((body[0] as number) & 0x80) !== 0) {
-    const out = new Uint8Array(body.length + 1);
-    out.set(body, 1);
-    return out;
-  }
-  return body;
+/** Where the minimal mpint of the unsigned big-endian bytes `b[from, to)` starts (leading zeros skipped). */
+function mpintStart(b: Uint8Array, from: number, to: number): number {
+  while (from < to && b[from] === 0) from++;
+  return from;
 }
 
-/** r||s (fixed size each) to the SSH body `mpint r, mpint s`. */
-export function p1363ToSsh(sig: Uint8Array, size: number): Uint8Array {
-  return new Writer(2 * size + 16).bytes(mpintFromUnsigned(sig.subarray(0, size))).bytes(mpintFromUnsigned(sig.subarray(size))).finish();
+/** Length of the minimal positive mpint whose magnitude is `b[from, to)` (a sign byte when the top bit is set). */
+function mpintLength(b: Uint8Array, from: number, to: number): number {
+  return from === to ? 0 : to - from + ((b[from] as number) >> 7);
 }
 
-/** The SSH `mpint r, mpint s` (read from `r`) to r||s, or undefined when out of range. */
+/** Writes `mpint` of the magnitude `b[from, to)`, `length` bytes long, at `at`; returns the offset after it. */
+function putMpint(out: Uint8Array, at: number, b: Uint8Array, from: number, to: number, length: number): number {
+  putU32(out, at, length);
+  let p = at + 4 + length - (to - from);
+  for (let i = from; i < to; i++) out[p++] = b[i] as number;
+  return p;
+}
+
+/**
+ * The SSH signature blob `string sigAlgorithm, string(mpint r, mpint s)` (RFC 5656 §3.1.2) of
+ * r||s (`size` bytes each), written in one allocation.
+ */
+export function p1363SignatureBlob(sigAlgorithm: string, sig: Uint8Array, size: number): Uint8Array {
+  const r0 = mpintStart(sig, 0, size);
+  const s0 = mpintStart(sig, size, 2 * size);
+  const rLength = mpintLength(sig, r0, size);
+  const sLength = mpintLength(sig, s0, 2 * size);
+  const inner = 8 + rLength + sLength;
+  const out = new Uint8Array(8 + sigAlgorithm.length + inner);
+  let at = putName(out, sigAlgorithm);
+  putU32(out, at, inner);
+  at = putMpint(out, at + 4, sig, r0, size, rLength);
+  putMpint(out, at, sig, s0, 2 * size, sLength);
+  return out;
+}
+
+/** The SSH body `mpint r, mpint s` (read from `r`) to r||s, or undefined when out of range. */
 export function sshToP1363(body: Reader, size: number): Uint8Array | undefined {
   const r = body.bytes('r');
   const s = body.bytes('s');
   body.end('ecdsa signature');
   const out = new Uint8Array(2 * size);
-  for (const [value, at] of [[r, 0], [s, size]] as const) {
-    // Positive, canonical, non-zero, and at most `size` bytes once the sign byte is dropped.
-    if (value.length === 0 || ((value[0] as number) & 0x80) !== 0) return undefined;
-    if (value.length > 1 && value[0] === 0 && ((value[1] as number) & 0x80) === 0) return undefined;
-    const magnitude = value[0] === 0 ? value.subarray(1) : value;
-    if (magnitude.length === 0 || magnitude.length > size) return undefined;
-    out.set(magnitude, at + size - magnitude.length);
+  return putP1363(out, 0, r, size) && putP1363(out, size, s, size) ? out : undefined;
+}
+
+/**
+ * Copies the mpint `value` (positive, canonical, non-zero, at most `size` bytes once the sign
+ * byte is dropped) right-aligned into `out[at, at + size)`; false when it is not such a value.
+ */
+function putP1363(out: Uint8Array, at: number, value: Uint8Array, size: number): boolean {
+  const n = value.length;
+  if (n === 0 || ((value[0] as number) & 0x80) !== 0) return false;
+  let from = 0;
+  if (value[0] === 0) {
+    if (n === 1 || ((value[1] as number) & 0x80) === 0) return false;
+    from = 1;
   }
-  return out;
+  if (n - from > size) return false;
+  let p = at + size - (n - from);
+  for (let i = from; i < n; i++) out[p++] = value[i] as number;
+  return true;
 }
 
 export class EcdsaKey implements KeyImpl {
@@ -159,10 +200,11 @@ export class EcdsaKey implements KeyImpl {
   }
 
   sign(_sigAlgorithm: string, data: Uint8Array): Uint8Array {
-    const sig = this.curve.nodeName
-      ? new Uint8Array(nodeSign(this.curve.hash, data, { key: this.privateKey(), dsaEncoding: 'ieee-p1363' }))
+    const c = this.curve;
+    const sig = c.nodeName
+      ? nodeSign(c.hash, data, { key: this.privateKey(), dsaEncoding: 'ieee-p1363' })
       : secp256k1.sign(data, this.need(), { prehash: true });
-    return new Writer(2 * this.curve.size + 24).bytes(p1363ToSsh(sig, this.curve.size)).finish();
+    return p1363SignatureBlob(c.algorithm, sig, c.size);
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {

@@ -4,11 +4,11 @@
  */
 
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { type Reader, Writer } from '@ssh/wire';
+import type { Reader, Writer } from '@ssh/wire';
 import { DerReader, derAlgorithm, derBitString, derInteger, derOctetString, derSequence } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
 import { concat, equalBytes } from '../internal/bytes.ts';
-import { base64url, fromBase64url, lazy, nodeKeyFromJwk, safeVerify, type KeyFamily, type KeyImpl } from './impl.ts';
+import { base64url, fromBase64url, lazy, nodeKeyFromJwk, safeVerify, signatureBlob, type KeyFamily, type KeyImpl } from './impl.ts';
 
 export interface EdCurve {
   readonly algorithm: string;
@@ -96,8 +96,7 @@ export class EdKey implements KeyImpl {
   }
 
   sign(_sigAlgorithm: string, data: Uint8Array): Uint8Array {
-    const sig = nodeSign(null, data, this.privateKey());
-    return new Writer(this.curve.sigSize + 8).bytes(sig).finish();
+    return signatureBlob(this.curve.algorithm, nodeSign(null, data, this.privateKey()));
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {

