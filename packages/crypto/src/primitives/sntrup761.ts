@@ -5,13 +5,19 @@
  * generation, encapsulation with confirmation hash, decapsulation with implicit rejection, and
  * the radix encodings of §3.2.
  *
- * Written from the specification. Arithmetic is on plain numbers; the reciprocal uses the
- * divstep iteration of the specification but, being JavaScript, makes no constant-time claim.
+ * Written from the specification. The ring arithmetic (the reciprocals in R3 and Rq, the
+ * products, the sort that draws a fixed-weight vector) runs in the WebAssembly SIMD module of
+ * sntrup761.wat, constant-time in the secret data like the specification's reference: divsteps
+ * with masked swaps, loop bounds and addresses that depend on public indices only, a sorting
+ * network. The rest (weight check, ciphertext comparison, the rejection choice) uses masks, not
+ * branches, on secret values.
  * @module
  */
 
 import { createHash } from 'node:crypto';
 import { CryptoParameterError } from '../errors.ts';
+import { SNTRUP761_WASM_BASE64 } from './sntrup761-wasm.ts';
+import { instantiate, type WasmMemory } from './wasm.ts';
 
 const P = 761;
 const Q = 4591;
@@ -24,236 +30,204 @@ export const SNTRUP761_SECRET_KEY_BYTES = 1763;
 export const SNTRUP761_CIPHERTEXT_BYTES = 1039;
 export const SNTRUP761_SHARED_BYTES = 32;
 
-function fqFreeze(x: number): number {
-  let r = x % Q;
-  if (r > Q12) r -= Q;
-  else if (r < -Q12) r += Q;
-  return r;
+// ---- ring arithmetic (sntrup761.wat; byte offsets of its memory layout) ----
+
+interface RingModule {
+  readonly memory: WasmMemory;
+  rq_recip3(): void;
+  r3_recip(): number;
+  mult(mode: number): void;
+  sort(): void;
 }
 
-function f3Freeze(x: number): number {
-  let r = x % 3;
-  if (r > 1) r -= 3;
-  else if (r < -1) r += 3;
-  return r;
+const IN16 = 45056;
+const OUT16 = 47104;
+const IN8 = 49152;
+const OUT8 = 50176;
+const MUL_A = 18000;
+const MUL_B = 51200;
+const SORT = 53248;
+
+interface Ring {
+  readonly m: RingModule;
+  readonly i16: Int16Array;
+  readonly i8: Int8Array;
+  readonly u32: Uint32Array;
 }
 
-function fqRecip(a: number): number {
-  // a^(q-2) mod q
-  let result = 1;
-  let base = ((a % Q) + Q) % Q;
-  let e = Q - 2;
-  while (e > 0) {
-    if (e & 1) result = (result * base) % Q;
-    base = (base * base) % Q;
-    e >>= 1;
+let ring: Ring | undefined;
+
+/** The module instance, created on first use (its memory never grows, so the views stay valid). */
+function getRing(): Ring {
+  if (ring === undefined) {
+    const m = instantiate<RingModule>(SNTRUP761_WASM_BASE64);
+    const buffer = m.memory.buffer;
+    ring = { m, i16: new Int16Array(buffer), i8: new Int8Array(buffer), u32: new Uint32Array(buffer) };
   }
-  return fqFreeze(result);
-}
-
-/** f * g modulo x^p - x - 1, unreduced coefficients. */
-function polyMul(f: ArrayLike<number>, g: ArrayLike<number>): Int32Array {
-  const fg = new Int32Array(2 * P - 1);
-  for (let j = 0; j < P; j++) {
-    const gj = g[j] as number;
-    if (gj === 0) continue;
-    for (let i = 0; i < P; i++) fg[i + j] = (fg[i + j] as number) + (f[i] as number) * gj;
-  }
-  for (let i = 2 * P - 2; i >= P; i--) {
-    const c = fg[i] as number;
-    fg[i - P] = (fg[i - P] as number) + c;
-    fg[i - P + 1] = (fg[i - P + 1] as number) + c;
-  }
-  return fg;
-}
-
-/** Rq * small. */
-function rqMultSmall(f: ArrayLike<number>, g: ArrayLike<number>): Int16Array {
-  const fg = polyMul(f, g);
-  const out = new Int16Array(P);
-  for (let i = 0; i < P; i++) out[i] = fqFreeze(fg[i] as number);
-  return out;
-}
-
-/** R3 * R3. */
-function r3Mult(f: ArrayLike<number>, g: ArrayLike<number>): Int8Array {
-  const fg = polyMul(f, g);
-  const out = new Int8Array(P);
-  for (let i = 0; i < P; i++) out[i] = f3Freeze(fg[i] as number);
-  return out;
-}
-
-/** 1/in in R3, or undefined when `in` is not invertible. */
-function r3Recip(input: ArrayLike<number>): Int8Array | undefined {
-  // Coefficients stay in {-1, 0, 1}; a sum of two lies in [-2, 2] and reduces through F3.
-  const F3 = [1, -1, 0, 1, -1];
-  let f = new Int8Array(P + 1);
-  let g = new Int8Array(P + 1);
-  let v = new Int8Array(P + 1);
-  let r = new Int8Array(P + 1);
-  r[0] = 1;
-  f[0] = 1;
-  f[P - 1] = -1;
-  f[P] = -1;
-  for (let i = 0; i < P; i++) g[P - 1 - i] = input[i] as number;
-  let delta = 1;
-  for (let loop = 0; loop < 2 * P - 1; loop++) {
-    v.copyWithin(1, 0, P);
-    v[0] = 0;
-    const sign = -(g[0] as number) * (f[0] as number);
-    if (delta > 0 && g[0] !== 0) {
-      delta = -delta;
-      [f, g] = [g, f];
-      [v, r] = [r, v];
-    }
-    delta += 1;
-    // g = (g + sign f) / x, r = r + sign v
-    for (let i = 0; i < P; i++) g[i] = F3[(g[i + 1] as number) + sign * (f[i + 1] as number) + 2] as number;
-    g[P] = 0;
-    if (sign !== 0) for (let i = 0; i <= P; i++) r[i] = F3[(r[i] as number) + sign * (v[i] as number) + 2] as number;
-  }
-  if (delta !== 0) return undefined;
-  const sign = f[0] as number;
-  const out = new Int8Array(P);
-  for (let i = 0; i < P; i++) out[i] = sign * (v[P - 1 - i] as number);
-  return out;
-}
-
-/** x modulo q, centered, for |x| < 2^40 (float reciprocal instead of an integer division). */
-function fqReduce(x: number): number {
-  const r = x - Q * Math.round(x * (1 / Q));
-  return r > Q12 ? r - Q : r < -Q12 ? r + Q : r;
+  return ring;
 }
 
 /** 1/(3 in) in Rq (always exists: x^p - x - 1 is irreducible modulo q). */
-function rqRecip3(input: ArrayLike<number>): Int16Array {
-  let f = new Int32Array(P + 1);
-  let g = new Int32Array(P + 1);
-  let v = new Int32Array(P + 1);
-  let r = new Int32Array(P + 1);
-  r[0] = fqRecip(3);
-  f[0] = 1;
-  f[P - 1] = -1;
-  f[P] = -1;
-  for (let i = 0; i < P; i++) g[P - 1 - i] = input[i] as number;
-  let delta = 1;
-  for (let loop = 0; loop < 2 * P - 1; loop++) {
-    v.copyWithin(1, 0, P);
-    v[0] = 0;
-    if (delta > 0 && g[0] !== 0) {
-      delta = -delta;
-      [f, g] = [g, f];
-      [v, r] = [r, v];
-    }
-    delta += 1;
-    const f0 = f[0] as number;
-    const g0 = g[0] as number;
-    // g = (f0 g - g0 f) / x, r = f0 r - g0 v
-    for (let i = 0; i < P; i++) g[i] = fqReduce(f0 * (g[i + 1] as number) - g0 * (f[i + 1] as number));
-    g[P] = 0;
-    for (let i = 0; i <= P; i++) r[i] = fqReduce(f0 * (r[i] as number) - g0 * (v[i] as number));
-  }
-  const scale = fqRecip(f[0] as number);
-  const out = new Int16Array(P);
-  for (let i = 0; i < P; i++) out[i] = fqFreeze(scale * (v[P - 1 - i] as number));
-  return out;
+function rqRecip3(input: Int8Array): Int16Array {
+  const { m, i16 } = getRing();
+  for (let i = 0; i < P; i++) i16[IN16 / 2 + i] = input[i] as number;
+  m.rq_recip3();
+  return i16.slice(OUT16 / 2, OUT16 / 2 + P);
+}
+
+/** 1/in in R3, or undefined when `in` is not invertible. */
+function r3Recip(input: Int8Array): Int8Array | undefined {
+  const { m, i8 } = getRing();
+  i8.set(input, IN8);
+  if (m.r3_recip() !== 0) return undefined;
+  return i8.slice(OUT8, OUT8 + P);
+}
+
+const MULT_RQ = 0;
+const MULT_R3 = 1;
+const MULT_RQ_TIMES3_TO_R3 = 2;
+
+/** a b modulo x^p - x - 1, a with |coefficients| <= (q - 1) / 2, b small; reduced per `mode`. */
+function mult(a: ArrayLike<number>, b: Int8Array, mode: number): Int16Array {
+  const { m, i16, i8 } = getRing();
+  i16.set(a, MUL_A / 2);
+  i8.set(b, MUL_B);
+  m.mult(mode);
+  return i16.slice(OUT16 / 2, OUT16 / 2 + P);
+}
+
+/** Rq * small. */
+function rqMultSmall(f: ArrayLike<number>, g: Int8Array): Int16Array {
+  return mult(f, g, MULT_RQ);
 }
 
 // ---- encodings (specification §3.2) ----
 
-function encode(out: number[], r: readonly number[], m: readonly number[]): void {
-  if (m.length === 0) return;
-  if (m.length === 1) {
-    let rr = r[0] as number;
-    let mm = m[0] as number;
-    while (mm > 1) {
-      out.push(rr % 256);
-      rr = Math.floor(rr / 256);
-      mm = Math.floor((mm + 255) / 256);
-    }
-    return;
-  }
-  const r2: number[] = [];
-  const m2: number[] = [];
-  for (let i = 0; i < m.length - 1; i += 2) {
-    let mm = (m[i] as number) * (m[i + 1] as number);
-    let rr = (r[i] as number) + (m[i] as number) * (r[i + 1] as number);
-    while (mm >= 16384) {
-      out.push(rr % 256);
-      rr = Math.floor(rr / 256);
-      mm = Math.floor((mm + 255) / 256);
-    }
-    r2.push(rr);
-    m2.push(mm);
-  }
-  if (m.length % 2 === 1) {
-    r2.push(r[m.length - 1] as number);
-    m2.push(m[m.length - 1] as number);
-  }
-  encode(out, r2, m2);
+/**
+ * The radix encoding of p values r[i] < m (one modulus for all): pairs merge level by level,
+ * emitting low bytes while the merged modulus is 2^14 or more. The moduli and byte counts depend
+ * on m only, so they are worked out once (a plan), and encode and decode are loops over typed
+ * arrays.
+ */
+interface Level {
+  /** The moduli at this level. */
+  readonly m: Uint32Array;
+  /** Bytes emitted for each pair (the last level: for its single value). */
+  readonly bytes: Uint8Array;
+  /** Where this level's bytes start. */
+  readonly offset: number;
 }
 
-function decode(s: Uint8Array, offset: number, m: readonly number[]): number[] {
-  if (m.length === 0) return [];
-  if (m.length === 1) {
-    let v = 0;
-    let t = 1;
-    for (let i = offset; i < s.length; i++) {
-      v += (s[i] as number) * t;
-      t *= 256;
+function plan(modulus: number): Level[] {
+  const levels: Level[] = [];
+  let m = new Uint32Array(P).fill(modulus);
+  let offset = 0;
+  while (m.length > 1) {
+    const pairs = m.length >> 1;
+    const bytes = new Uint8Array(pairs);
+    const m2 = new Uint32Array(pairs + (m.length & 1));
+    for (let i = 0; i < pairs; i++) {
+      let mm = (m[2 * i] as number) * (m[2 * i + 1] as number);
+      let n = 0;
+      while (mm >= 16384) {
+        n++;
+        mm = Math.floor((mm + 255) / 256);
+      }
+      bytes[i] = n;
+      m2[i] = mm;
     }
-    return [v % (m[0] as number)];
+    if (m.length & 1) m2[pairs] = m[m.length - 1] as number;
+    levels.push({ m, bytes, offset });
+    offset += bytes.reduce((x, y) => x + y, 0);
+    m = m2;
   }
-  let k = offset;
-  const bottom: [number, number][] = [];
-  const m2: number[] = [];
-  for (let i = 0; i < m.length - 1; i += 2) {
-    let mm = (m[i] as number) * (m[i + 1] as number);
-    let r = 0;
-    let t = 1;
-    while (mm >= 16384) {
-      r += (s[k] as number) * t;
-      t *= 256;
-      k++;
-      mm = Math.floor((mm + 255) / 256);
+  let mm = m[0] as number;
+  let n = 0;
+  while (mm > 1) {
+    n++;
+    mm = Math.floor((mm + 255) / 256);
+  }
+  levels.push({ m, bytes: Uint8Array.of(n), offset });
+  return levels;
+}
+
+const PLAN_Q = /* @__PURE__ */ plan(Q);
+const PLAN_ROUNDED = /* @__PURE__ */ plan((Q + 2) / 3);
+
+function encode(levels: readonly Level[], values: Uint32Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let r = values;
+  let k = 0;
+  for (const { m, bytes } of levels) {
+    if (m.length === 1) {
+      let x = r[0] as number;
+      for (let b = 0; b < (bytes[0] as number); b++, x >>>= 8) out[k++] = x & 255;
+      break;
     }
-    bottom.push([r, t]);
-    m2.push(mm);
+    const pairs = m.length >> 1;
+    const r2 = new Uint32Array(pairs + (m.length & 1));
+    for (let i = 0; i < pairs; i++) {
+      let x = (r[2 * i] as number) + (m[2 * i] as number) * (r[2 * i + 1] as number);
+      for (let b = 0; b < (bytes[i] as number); b++, x >>>= 8) out[k++] = x & 255;
+      r2[i] = x;
+    }
+    if (m.length & 1) r2[pairs] = r[m.length - 1] as number;
+    r = r2;
   }
-  if (m.length % 2 === 1) m2.push(m[m.length - 1] as number);
-  const r2 = decode(s, k, m2);
-  const out: number[] = [];
-  for (let i = 0; i < m.length - 1; i += 2) {
-    const [r0, t] = bottom[i / 2] as [number, number];
-    const r = r0 + t * (r2[i / 2] as number);
-    out.push(r % (m[i] as number));
-    out.push(Math.floor(r / (m[i] as number)) % (m[i + 1] as number));
-  }
-  if (m.length % 2 === 1) out.push(r2[r2.length - 1] as number);
   return out;
 }
 
-const M_Q: readonly number[] = new Array<number>(P).fill(Q);
-const M_ROUNDED: readonly number[] = new Array<number>(P).fill((Q + 2) / 3);
+/** The p values in [0, m) that `s` encodes (any bytes decode to something). */
+function decode(levels: readonly Level[], s: Uint8Array): Uint32Array {
+  const last = levels[levels.length - 1] as Level;
+  let x = 0;
+  for (let i = s.length - 1; i >= last.offset; i--) x = x * 256 + (s[i] as number);
+  let r = Uint32Array.of(x % (last.m[0] as number));
+  for (let l = levels.length - 2; l >= 0; l--) {
+    const { m, bytes, offset } = levels[l] as Level;
+    const pairs = m.length >> 1;
+    const out = new Uint32Array(m.length);
+    let k = offset;
+    for (let i = 0; i < pairs; i++) {
+      let low = 0;
+      let t = 1;
+      for (let b = 0; b < (bytes[i] as number); b++, t *= 256) low += (s[k++] as number) * t;
+      const v = low + t * (r[i] as number);
+      const m0 = m[2 * i] as number;
+      const q0 = Math.floor(v / m0);
+      out[2 * i] = v - q0 * m0;
+      out[2 * i + 1] = q0 % (m[2 * i + 1] as number);
+    }
+    if (m.length & 1) out[m.length - 1] = r[pairs] as number;
+    r = out;
+  }
+  return r;
+}
 
 function rqEncode(h: ArrayLike<number>): Uint8Array {
-  const out: number[] = [];
-  encode(out, Array.from(h, (c) => c + Q12), M_Q);
-  return Uint8Array.from(out);
+  const r = new Uint32Array(P);
+  for (let i = 0; i < P; i++) r[i] = (h[i] as number) + Q12;
+  return encode(PLAN_Q, r, SNTRUP761_PUBLIC_KEY_BYTES);
 }
 
 function rqDecode(s: Uint8Array): Int16Array {
-  return Int16Array.from(decode(s, 0, M_Q), (v) => v - Q12);
+  const r = decode(PLAN_Q, s);
+  const out = new Int16Array(P);
+  for (let i = 0; i < P; i++) out[i] = (r[i] as number) - Q12;
+  return out;
 }
 
 function roundedEncode(c: ArrayLike<number>): Uint8Array {
-  const out: number[] = [];
-  encode(out, Array.from(c, (x) => ((x + Q12) * 10923) >> 15), M_ROUNDED);
-  return Uint8Array.from(out);
+  const r = new Uint32Array(P);
+  for (let i = 0; i < P; i++) r[i] = (((c[i] as number) + Q12) * 10923) >> 15;
+  return encode(PLAN_ROUNDED, r, ROUNDED_BYTES);
 }
 
 function roundedDecode(s: Uint8Array): Int16Array {
-  return Int16Array.from(decode(s, 0, M_ROUNDED), (v) => v * 3 - Q12);
+  const r = decode(PLAN_ROUNDED, s);
+  const out = new Int16Array(P);
+  for (let i = 0; i < P; i++) out[i] = (r[i] as number) * 3 - Q12;
+  return out;
 }
 
 function smallEncode(f: ArrayLike<number>): Uint8Array {
@@ -291,19 +265,25 @@ function urandom32s(random: (n: number) => Uint8Array, n: number): Uint32Array {
   return out;
 }
 
-/** A random polynomial with exactly w nonzero coefficients in {-1, 1}. */
+/** A random polynomial with exactly w nonzero coefficients in {-1, 1} (sorted by a network). */
 function shortRandom(random: (n: number) => Uint8Array): Int8Array {
   const l = urandom32s(random, P);
   for (let i = 0; i < W; i++) l[i] = ((l[i] as number) & 0xfffffffe) >>> 0;
   for (let i = W; i < P; i++) l[i] = (((l[i] as number) & 0xfffffffd) | 1) >>> 0;
-  l.sort();
-  return Int8Array.from(l, (x) => (x & 3) - 1);
+  const { m, u32 } = getRing();
+  u32.set(l, SORT / 4);
+  m.sort();
+  const out = new Int8Array(P);
+  for (let i = 0; i < P; i++) out[i] = ((u32[SORT / 4 + i] as number) & 3) - 1;
+  return out;
 }
 
 /** A random polynomial with coefficients in {-1, 0, 1}. */
 function smallRandom(random: (n: number) => Uint8Array): Int8Array {
   const l = urandom32s(random, P);
-  return Int8Array.from(l, (x) => Math.floor(((x & 0x3fffffff) * 3) / 2 ** 30) - 1);
+  const out = new Int8Array(P);
+  for (let i = 0; i < P; i++) out[i] = ((((l[i] as number) & 0x3fffffff) * 3) >>> 30) - 1;
+  return out;
 }
 
 // ---- hashes ----
@@ -314,8 +294,14 @@ function hashPrefix(b: number, ...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest().subarray(0, 32));
 }
 
-function roundPoly(a: ArrayLike<number>): Int16Array {
-  return Int16Array.from(a, (x) => x - f3Freeze(x));
+/** Round(a): each coefficient to the nearest multiple of 3 (|a| <= (q - 1) / 2). */
+function roundPoly(a: Int16Array): Int16Array {
+  const out = new Int16Array(P);
+  for (let i = 0; i < P; i++) {
+    const x = a[i] as number;
+    out[i] = 3 * ((x * 21845 + 32768) >> 16);
+  }
+  return out;
 }
 
 /** Ciphertext for r under h: Rounded(h r) and the confirmation hash. */
@@ -326,6 +312,11 @@ function hide(r: Int8Array, h: Int16Array, cache: Uint8Array): { ct: Uint8Array;
   ct.set(c);
   ct.set(hashPrefix(2, hashPrefix(3, rEnc), cache), ROUNDED_BYTES);
   return { ct, rEnc };
+}
+
+/** -1 when x != 0, else 0, for |x| < 2^31 (no branch). */
+function nonzeroMask(x: number): number {
+  return (x | -x) >> 31;
 }
 
 // ---- KEM ----
@@ -364,16 +355,20 @@ export function sntrup761Decapsulate(cipherText: Uint8Array, secretKey: Uint8Arr
   const pk = secretKey.subarray(2 * SMALL_BYTES, 2 * SMALL_BYTES + SNTRUP761_PUBLIC_KEY_BYTES);
   const rho = secretKey.subarray(2 * SMALL_BYTES + SNTRUP761_PUBLIC_KEY_BYTES, 3 * SMALL_BYTES + SNTRUP761_PUBLIC_KEY_BYTES);
   const cache = secretKey.subarray(3 * SMALL_BYTES + SNTRUP761_PUBLIC_KEY_BYTES);
-  // Decrypt: e = 3 f c in R3, ev = e / g; r = ev if it has weight w.
+  // Decrypt: e = 3 f c in R3, ev = e / g = e v; r = ev if it has weight w, else (1, ..., 1, 0, ...).
   const c = roundedDecode(cipherText.subarray(0, ROUNDED_BYTES));
-  const cf = rqMultSmall(c, f);
-  const e = Int8Array.from(cf, (x) => f3Freeze(fqFreeze(3 * x)));
-  const ev = r3Mult(e, v);
+  const e = mult(c, f, MULT_RQ_TIMES3_TO_R3);
+  const ev = mult(e, v, MULT_R3);
   let weight = 0;
-  for (let i = 0; i < P; i++) if (ev[i] !== 0) weight++;
-  const r = weight === W ? ev : Int8Array.from({ length: P }, (_, i) => (i < W ? 1 : 0));
+  for (let i = 0; i < P; i++) weight += (ev[i] as number) & 1;
+  const bad = nonzeroMask(weight - W);
+  const r = new Int8Array(P);
+  for (let i = 0; i < P; i++) r[i] = ((ev[i] as number) & ~bad) | (i < W ? bad & 1 : 0);
   const { ct, rEnc } = hide(r, rqDecode(pk), cache);
+  // Implicit rejection: on a mismatch hash rho under prefix 0 instead of r under prefix 1.
   let diff = 0;
   for (let i = 0; i < SNTRUP761_CIPHERTEXT_BYTES; i++) diff |= (ct[i] as number) ^ (cipherText[i] as number);
-  return diff === 0 ? hashPrefix(1, hashPrefix(3, rEnc), cipherText) : hashPrefix(0, hashPrefix(3, rho), cipherText);
+  const mismatch = nonzeroMask(diff);
+  for (let i = 0; i < SMALL_BYTES; i++) rEnc[i] = (rEnc[i] as number) ^ (mismatch & ((rEnc[i] as number) ^ (rho[i] as number)));
+  return hashPrefix(1 + mismatch, hashPrefix(3, rEnc), cipherText);
 }
