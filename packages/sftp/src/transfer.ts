@@ -92,6 +92,60 @@ function preserveAttrs(a: SFTPAttrs): SFTPAttrs {
   return out;
 }
 
+/** Files a recursive transfer moves at once (each file's own requests stay pipelined as well). */
+const PARALLEL_FILES = 16;
+
+/**
+ * Slots shared by the files of one recursive transfer: a small file takes one, a file of more
+ * than one block takes them all (so big files go one at a time, each with its full pipeline).
+ * Waiters are served in order. Once `failure` is set (no error handler), no new file starts.
+ */
+class FileSlots {
+  private free = PARALLEL_FILES;
+  private readonly waiters: Array<{ n: number; go: () => void }> = [];
+  failure: unknown;
+
+  async run(weight: number, body: () => Promise<void>): Promise<void> {
+    const n = Math.min(Math.max(1, weight), PARALLEL_FILES);
+    if (this.waiters.length > 0 || this.free < n) await new Promise<void>((go) => this.waiters.push({ n, go }));
+    else this.free -= n;
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      await body();
+    } finally {
+      this.free += n;
+      for (let w = this.waiters[0]; w && this.free >= w.n; w = this.waiters[0]) {
+        this.waiters.shift();
+        this.free -= w.n;
+        w.go();
+      }
+    }
+  }
+}
+
+/**
+ * Runs `fn` on every item at once (the slots bound what runs), sending failures to the error
+ * handler; without one, the first failure stops new files and is thrown once the rest settled.
+ */
+async function eachParallel(items: readonly string[], options: TransferOptions, slots: FileSlots, fn: (item: string) => Promise<void>): Promise<void> {
+  let first: unknown;
+  await Promise.all(
+    items.map(async (item) => {
+      try {
+        if (slots.failure !== undefined) throw slots.failure;
+        await fn(item);
+      } catch (e) {
+        if (options.errorHandler) options.errorHandler(e);
+        else {
+          slots.failure ??= e;
+          first ??= e;
+        }
+      }
+    }),
+  );
+  if (first !== undefined) throw first;
+}
+
 async function each(items: readonly string[], options: TransferOptions, fn: (item: string) => Promise<void>): Promise<void> {
   for (const item of items) {
     try {
@@ -192,19 +246,33 @@ export async function putFiles(client: TransferClient, local: LocalFs, localPath
   });
 }
 
-async function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions): Promise<void> {
+/**
+ * Uploads `src` to `dst`. Inside a directory (`slots` given) the entries are uploaded side by
+ * side, up to PARALLEL_FILES small files at once: a tree of small files is bound by round trips
+ * (open, write, close per file), not by bytes.
+ */
+async function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
   const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
   const type = attrsType(attrs);
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
     if (!(await client.isdir(dst))) await client.mkdir(dst);
     const names = await local.readdir(src);
-    await each(names, options, (name) => putOne(client, local, local.join(src, name), joinPath(dst, name), options));
+    const shared = slots ?? new FileSlots();
+    await eachParallel(names, options, shared, (name) => putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared));
   } else if (type === FILEXFER_TYPE.SYMLINK) {
-    await client.symlink(await local.readlink(src), dst);
+    const target = await local.readlink(src);
+    await (slots ? slots.run(1, () => client.symlink(target, dst)) : client.symlink(target, dst));
     return;
   } else {
-    await uploadFile(client, local, src, dst, attrs.size ?? 0, options);
+    const size = attrs.size ?? 0;
+    const upload = async (): Promise<void> => {
+      await uploadFile(client, local, src, dst, size, options);
+      if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
+    };
+    if (!slots) return upload();
+    const { blockSize } = client.transferParams(options.blockSize, options.maxRequests, true);
+    return slots.run(size <= blockSize ? 1 : PARALLEL_FILES, upload);
   }
   if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
 }
@@ -219,13 +287,16 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
       const readInto = input.readInto?.bind(input);
       const next = async (): Promise<Block | undefined> => {
         let data: Uint8Array;
+        // A block, or what the file's size says is left (a small file gets a small buffer); past
+        // that size, a small read that finds the end (or that the file grew).
+        const want = pos < size ? Math.min(blockSize, size - pos) : Math.min(blockSize, END_PROBE);
         if (readInto) {
           // Read the block into its WRITE packet, leaving room for the header: no copy to send it.
-          const packet = new Uint8Array(WRITE_HEADROOM + blockSize);
+          const packet = new Uint8Array(WRITE_HEADROOM + want);
           const n = await readInto(packet.subarray(WRITE_HEADROOM), pos);
           data = packet.subarray(WRITE_HEADROOM, WRITE_HEADROOM + n);
         } else {
-          data = await input.read(pos, blockSize);
+          data = await input.read(pos, want);
         }
         if (data.length === 0) return undefined;
         const offset = pos;
@@ -240,6 +311,9 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
     await input.close();
   }
 }
+
+/** Bytes read past a file's expected size to find its end. */
+const END_PROBE = 4096;
 
 interface Block {
   readonly offset: number;

@@ -146,6 +146,47 @@ describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {
   });
 });
 
+describe('recursive transfers of many files', () => {
+  // 3 directories of 25 files, small ones (one WRITE) and ones of several 4 KiB blocks.
+  function makeTree(root: string): string[] {
+    const files: string[] = [];
+    for (let d = 0; d < 3; d++) {
+      mkdirSync(join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 25; f++) {
+        const name = `d${d}/f${f}`;
+        writeFileSync(join(root, name), pattern(f % 5 === 0 ? 4096 * 3 + f : 100 + f, d * 100 + f));
+        files.push(name);
+      }
+    }
+    return files;
+  }
+
+  it('uploads every file of a tree, several at once, small and multi-block', async () => {
+    p = await openPair({ version: 3 });
+    const local = localTemp();
+    const files = makeTree(join(local, 'tree'));
+    await p.client.put(join(local, 'tree'), 'up', { recurse: true, blockSize: 4096 });
+    for (const name of files) expect(readFileSync(join(p.dir, 'up', name)).equals(readFileSync(join(local, 'tree', name))), name).toBe(true);
+  });
+
+  it('sends a failing file to the error handler and still uploads the others; without a handler the upload fails', async () => {
+    p = await openPair({ version: 3 });
+    const local = localTemp();
+    const files = makeTree(join(local, 'tree'));
+    // A directory where a file should go: opening it for writing fails. (`up` exists, so the
+    // tree goes to up/tree.)
+    mkdirSync(join(p.dir, 'up/tree/d1/f7'), { recursive: true });
+    const errors: unknown[] = [];
+    await p.client.put(join(local, 'tree'), 'up', { recurse: true, blockSize: 4096, errorHandler: (e) => errors.push(e) });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SFTPError);
+    for (const name of files) {
+      if (name !== 'd1/f7') expect(readFileSync(join(p.dir, 'up/tree', name)).equals(readFileSync(join(local, 'tree', name))), name).toBe(true);
+    }
+    await expect(p.client.put(join(local, 'tree'), 'up', { recurse: true })).rejects.toBeInstanceOf(SFTPError);
+  });
+});
+
 describe('large directories', () => {
   it('serves a directory of 10,000 entries in batches, with v3 long names', async () => {
     p = await openPair({ version: 3 });
