@@ -51,7 +51,7 @@ export abstract class SSHConnection {
     this.keepaliveInterval = settings.keepaliveInterval;
     this.keepaliveCountMax = settings.keepaliveCountMax;
     this.mux = new ConnectionMux({
-      send: (payload) => this.sendPayload(payload),
+      send: (payload, tail) => this.sendPayload(payload, tail),
       fail: (error) => this.fail(error),
       onChannelOpen: (request) => this.channelOpenRequested(request),
       onGlobalRequest: (request) => this.globalRequested(request),
@@ -92,9 +92,9 @@ export abstract class SSHConnection {
   // ------------------------------------------------------------------ plumbing
 
   /** Sends a payload and flushes once the current tick's writes are done. */
-  protected sendPayload(payload: Uint8Array): void {
+  protected sendPayload(payload: Uint8Array, tail?: Uint8Array): void {
     if (this.transport.isClosed) return;
-    this.transport.send(payload);
+    this.transport.send(payload, tail);
     this.scheduleFlush();
   }
 

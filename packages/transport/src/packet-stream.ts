@@ -80,6 +80,16 @@ export class PacketWriter {
     return packet;
   }
 
+  /**
+   * The packet carrying `payload` then `tail`, as consecutive chunks for a vectored write: the
+   * cipher output lands in them directly, with no copy into one packet buffer.
+   */
+  writeParts(payload: Uint8Array, tail?: Uint8Array): Uint8Array[] {
+    const parts = this.sealer.sealParts(this.seq, payload, tail);
+    this.seq = (this.seq + 1) >>> 0;
+    return parts;
+  }
+
   /** New keys take effect from the next packet (after our NEWKEYS). */
   setKeys(options: Parameters<typeof createSealer>[0]): void {
     this.sealer = createSealer(options);

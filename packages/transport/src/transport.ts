@@ -266,11 +266,21 @@ export class Transport {
     return this.events.shift();
   }
 
-  /** Bytes to write to the peer, or undefined when there are none. */
-  takeOutput(): Uint8Array | undefined {
+  /**
+   * Bytes to write to the peer as consecutive chunks (for a vectored write), or undefined when
+   * there are none.
+   */
+  takeOutputParts(): Uint8Array[] | undefined {
     if (this.output.length === 0) return undefined;
     const parts = this.output;
     this.output = [];
+    return parts;
+  }
+
+  /** Bytes to write to the peer in one buffer, or undefined when there are none. */
+  takeOutput(): Uint8Array | undefined {
+    const parts = this.takeOutputParts();
+    if (parts === undefined) return undefined;
     if (parts.length === 1) return parts[0];
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let off = 0;
@@ -281,15 +291,19 @@ export class Transport {
     return out;
   }
 
-  /** Sends a message of a layer above (its payload, message number first). */
-  send(payload: Uint8Array): void {
+  /**
+   * Sends a message of a layer above (its payload, message number first). With `tail`, the
+   * message is `payload` followed by `tail` (a header and the data it carries, sealed without
+   * being joined first).
+   */
+  send(payload: Uint8Array, tail?: Uint8Array): void {
     if (this.closed) throw new ProtocolError('connection is closed');
     const n = payload[0] ?? 0;
     if (n < 50 && n !== MSG.SERVICE_REQUEST && n !== MSG.SERVICE_ACCEPT && n !== MSG.IGNORE && n !== MSG.DEBUG) {
       throw new RangeError(`message ${n} belongs to the transport itself`);
     }
-    if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(payload);
-    else this.writePacket(payload);
+    if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(tail === undefined ? payload : joinBytes(payload, tail));
+    else this.writePacket(payload, tail);
     this.maybeRekey();
   }
 
@@ -633,9 +647,13 @@ export class Transport {
 
   // ------------------------------------------------------------------ output and failure
 
-  private writePacket(payload: Uint8Array): void {
-    this.bytesSinceKex += payload.length;
-    this.output.push(this.writer.write(this.compressor ? this.compressor.compress(payload) : payload));
+  private writePacket(payload: Uint8Array, tail?: Uint8Array): void {
+    this.bytesSinceKex += payload.length + (tail?.length ?? 0);
+    if (this.compressor) {
+      this.output.push(this.writer.write(this.compressor.compress(tail === undefined ? payload : joinBytes(payload, tail))));
+    } else {
+      for (const part of this.writer.writeParts(payload, tail)) this.output.push(part);
+    }
     // The server compresses from the packet after USERAUTH_SUCCESS on (delayed compression).
     if (this.role === 'server' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
   }
@@ -650,6 +668,13 @@ export class Transport {
     this.closed = true;
     this.events.push({ type: 'disconnect', error, byPeer: false });
   }
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Maps what went wrong while reading the peer to the disconnect it calls for. */

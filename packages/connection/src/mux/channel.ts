@@ -12,13 +12,12 @@
 
 import {
   ChannelClose,
-  ChannelData,
   ChannelEof,
-  ChannelExtendedData,
   ChannelFailure,
   ChannelRequest,
   ChannelSuccess,
   ChannelWindowAdjust,
+  MSG,
   type ChannelRequestBody,
 } from '@ssh/wire';
 import { ProtocolError } from '@ssh/transport';
@@ -49,7 +48,8 @@ export interface ChannelHandler {
 
 /** The connection a channel lives on (the multiplexer, seen from a channel). */
 export interface ChannelHost {
-  sendPayload(payload: Uint8Array): void;
+  /** Sends `payload`, followed by `tail` when given (see MuxOptions.send). */
+  sendPayload(payload: Uint8Array, tail?: Uint8Array): void;
   protocolError(error: Error): void;
   release(channel: Channel): void;
 }
@@ -268,11 +268,7 @@ export class Channel {
         if (this.sendWindow === 0) break;
         const n = Math.min(item.data.length, this.sendWindow, this.sendMaxPacket);
         const chunk = n === item.data.length ? item.data : item.data.subarray(0, n);
-        this.host.sendPayload(
-          item.datatype === undefined
-            ? ChannelData.encode({ recipientChannel: this.remoteId, data: chunk })
-            : ChannelExtendedData.encode({ recipientChannel: this.remoteId, dataTypeCode: item.datatype, data: chunk }),
-        );
+        this.host.sendPayload(dataHeader(this.remoteId, item.datatype, n), chunk);
         this.sendWindow -= n;
         this.queuedBytes -= n;
         if (n === item.data.length) this.queue.shift();
@@ -451,3 +447,17 @@ export class Channel {
   }
 }
 
+/**
+ * The header of SSH_MSG_CHANNEL_DATA (or _EXTENDED_DATA with `datatype`) up to and including the
+ * data's length field: the data itself follows it as the message's tail, uncopied.
+ */
+function dataHeader(recipientChannel: number, datatype: number | undefined, length: number): Uint8Array {
+  const extended = datatype !== undefined;
+  const header = new Uint8Array(extended ? 13 : 9);
+  const view = new DataView(header.buffer);
+  header[0] = extended ? MSG.CHANNEL_EXTENDED_DATA : MSG.CHANNEL_DATA;
+  view.setUint32(1, recipientChannel);
+  if (extended) view.setUint32(5, datatype);
+  view.setUint32(extended ? 9 : 5, length);
+  return header;
+}

@@ -41,8 +41,12 @@ export const DEFAULT_MAX_PACKET_SIZE = 32 * 1024;
 const MAX_CHANNEL_ID = 0xffff_ffff;
 
 export interface MuxOptions {
-  /** Sends one connection-protocol payload to the peer (normally `transport.send`). */
-  readonly send: (payload: Uint8Array) => void;
+  /**
+   * Sends one connection-protocol message to the peer (normally `transport.send`): `payload`, then
+   * `tail` when given (channel data after its message header, so that the data is never copied
+   * into a message buffer).
+   */
+  readonly send: (payload: Uint8Array, tail?: Uint8Array) => void;
   /** The peer broke the protocol: disconnect with this error. Called at most once. */
   readonly fail: (error: DisconnectError) => void;
   /** A channel open from the peer: answer with `accept()` or `reject()`, now or later. */
@@ -379,8 +383,10 @@ export class ConnectionMux implements ChannelHost {
   // ------------------------------------------------------------------ ChannelHost
 
   /** @internal */
-  sendPayload(payload: Uint8Array): void {
-    if (!this.isClosed) this.options.send(payload);
+  sendPayload(payload: Uint8Array, tail?: Uint8Array): void {
+    if (this.isClosed) return;
+    if (tail === undefined) this.options.send(payload);
+    else this.options.send(payload, tail);
   }
 
   /** @internal */

@@ -19,12 +19,21 @@ export interface MuxPair {
 
 type Side = Omit<MuxOptions, 'send' | 'fail'>;
 
+/** The whole message as the transport would seal it: the payload, then its tail. */
+function message(payload: Uint8Array, tail: Uint8Array | undefined): Uint8Array {
+  if (tail === undefined) return payload;
+  const out = new Uint8Array(payload.length + tail.length);
+  out.set(payload, 0);
+  out.set(tail, payload.length);
+  return out;
+}
+
 export function muxPair(client: Side = {}, server: Side = {}): MuxPair {
   const toServer: Uint8Array[] = [];
   const toClient: Uint8Array[] = [];
   const failures: MuxPair['failures'] = [];
-  const c = new ConnectionMux({ ...client, send: (p) => toServer.push(p), fail: (error) => failures.push({ side: 'client', error }) });
-  const s = new ConnectionMux({ ...server, send: (p) => toClient.push(p), fail: (error) => failures.push({ side: 'server', error }) });
+  const c = new ConnectionMux({ ...client, send: (p, tail) => toServer.push(message(p, tail)), fail: (error) => failures.push({ side: 'client', error }) });
+  const s = new ConnectionMux({ ...server, send: (p, tail) => toClient.push(message(p, tail)), fail: (error) => failures.push({ side: 'server', error }) });
   return {
     client: c,
     server: s,

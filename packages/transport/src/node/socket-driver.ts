@@ -25,6 +25,17 @@ export interface SocketDriver {
   close(): void;
 }
 
+/** One vectored write (writev) for the chunks of several packets, instead of joining them. */
+function writeParts(stream: Duplex, parts: readonly Uint8Array[]): void {
+  if (parts.length === 1) {
+    stream.write(parts[0]);
+    return;
+  }
+  stream.cork();
+  for (const part of parts) stream.write(part);
+  stream.uncork();
+}
+
 export function driveTransport(stream: Duplex, transport: Transport, options: SocketDriverOptions): SocketDriver {
   let closed = false;
   let flushing = false;
@@ -57,9 +68,9 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     try {
       for (;;) {
         let progressed = false;
-        for (let out = transport.takeOutput(); out; out = transport.takeOutput()) {
+        for (let out = transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
           progressed = true;
-          if (!stream.destroyed) stream.write(out);
+          if (!stream.destroyed) writeParts(stream, out);
         }
         for (let e = transport.nextEvent(); e; e = transport.nextEvent()) {
           progressed = true;
