@@ -94,6 +94,39 @@ describe('Transport handshake', () => {
   });
 });
 
+describe('Transport messages with a tail', () => {
+  const ciphers = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-cbc'];
+  for (const cipher of ciphers) {
+    it(`delivers header then tail as one message with ${cipher}, before, during and after kex, compressed or not`, () => {
+      for (const compression of ['none', 'zlib']) {
+        const opts = { encryptionAlgorithms: [cipher], macAlgorithms: ['hmac-sha2-256-etm@openssh.com'], compressionAlgorithms: [compression] };
+        const [c, s] = pair(opts, opts);
+        const sent: Uint8Array[] = [];
+        const sendSplit = (n: number, pad: number): void => {
+          const whole = serviceRequest(n, pad);
+          const cut = Math.min(9, whole.length);
+          c.transport.send(whole.subarray(0, cut), whole.subarray(cut));
+          sent.push(whole);
+        };
+        sendSplit(1, 3); // held until the first exchange ends
+        pump(c, s, { chunk: 1000 });
+        sendSplit(2, 40_000);
+        sendSplit(3, 0);
+        c.transport.rekey();
+        sendSplit(4, 100); // held during the re-exchange
+        // The packets of one flush come out as several chunks; joined they are the same bytes.
+        const parts = c.transport.takeOutputParts() ?? [];
+        expect(parts.length).toBeGreaterThan(2);
+        const joined = Buffer.concat(parts);
+        for (let i = 0; i < joined.length; i += 4096) s.transport.receive(joined.subarray(i, i + 4096));
+        pump(c, s);
+        expect(s.messages.map((m) => Buffer.from(m).toString('hex'))).toEqual(sent.map((m) => Buffer.from(m).toString('hex')));
+        expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+      }
+    });
+  }
+});
+
 describe('Transport compression', () => {
   /** Bytes the transport writes for one message (far fewer than its size when compressed), delivered to the peer. */
   const wireSize = (from: Side, to: Side, payload: Uint8Array): number => {
