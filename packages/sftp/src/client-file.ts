@@ -158,7 +158,10 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
       length += c.data.length;
     }
     const out = new Uint8Array(length);
-    for (const c of chunks) if (c.offset - start < length) out.set(c.data.subarray(0, length - (c.offset - start)), c.offset - start);
+    for (const c of chunks) {
+      if (c.offset - start < length) out.set(c.data.subarray(0, length - (c.offset - start)), c.offset - start);
+      this.session.recycle(c.data);
+    }
     void got;
     if (offset === undefined) this.pos = start + length;
     // Short of what was asked: end of file, so no multi-byte character can still be pending.

@@ -18,6 +18,7 @@
 import { type SshError, WireError } from '@ssh/wire';
 import { FXP, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPConnectionLost, SFTPNoConnection } from './errors.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { PacketFramer } from './framing.ts';
 import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequest } from './packets.ts';
 
@@ -38,12 +39,19 @@ export interface SftpClientMachineOptions {
   readonly maxPacketLength?: number;
 }
 
+/** Replies from this size on are assembled in pooled buffers. */
+const POOLED_REPLY = 16 * 1024;
+/** Free pooled buffers kept (as many as a download keeps replies in flight). */
+const POOLED_BUFFERS = 64;
+
 type Phase = 'idle' | 'init-sent' | 'open' | 'closed';
 
 export class SftpClientMachine {
   private readonly offered: number;
   private readonly initExtensions: readonly ExtensionPair[];
   private readonly framer: PacketFramer;
+  /** Buffers of large replies (DATA) that span chunks; see recycle(). */
+  private readonly pool: BufferPool;
   private phase: Phase = 'idle';
   private negotiated = 0;
   private nextId = 0;
@@ -57,7 +65,9 @@ export class SftpClientMachine {
     if (!Number.isInteger(v) || v < SFTP_MIN_VERSION || v > SFTP_MAX_VERSION) throw new RangeError(`SFTP version must be 3 to 6, got ${v}`);
     this.offered = v;
     this.initExtensions = options.extensions ?? [];
-    this.framer = new PacketFramer(options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH);
+    const maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
+    this.pool = new BufferPool(maxPacket, POOLED_REPLY, POOLED_BUFFERS);
+    this.framer = new PacketFramer(maxPacket, (n) => this.pool.take(n));
   }
 
   /** The negotiated version (0 before VERSION arrives). */
@@ -129,6 +139,15 @@ export class SftpClientMachine {
     if (this.phase === 'closed') return;
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     this.fail(new SFTPConnectionLost(`SFTP connection lost${detail}`, '', cause === undefined ? undefined : { cause }));
+  }
+
+  /**
+   * Hands back the buffer of a reply's data (a DATA reply's `data`, or any view of it) once the
+   * caller is done with its bytes: the next large reply is assembled in it. Optional; only
+   * buffers this machine assembled are taken.
+   */
+  recycle(data: Uint8Array): void {
+    this.pool.give(data);
   }
 
   /** Closes the machine locally (no more requests; nothing is sent). */

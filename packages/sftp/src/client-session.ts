@@ -69,6 +69,11 @@ export class ClientSession {
     return p;
   }
 
+  /** See SftpClientMachine.recycle(): the buffer of reply data the caller no longer needs. */
+  recycle(data: Uint8Array): void {
+    this.machine.recycle(data);
+  }
+
   /** Resolves when the stream can take more bytes (after backpressure). */
   async writable(): Promise<void> {
     while (this.drainPromise) await this.drainPromise;

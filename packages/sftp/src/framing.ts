@@ -19,9 +19,12 @@ export class PacketFramer {
   /** Bytes consumed so far, for error offsets. */
   private consumed = 0;
   private failed: WireError | undefined;
+  private readonly alloc: (n: number) => Uint8Array;
 
-  constructor(maxLength: number) {
+  /** `alloc` gives the buffer of a payload that spans chunks (default: a new one each time). */
+  constructor(maxLength: number, alloc?: (n: number) => Uint8Array) {
     this.maxLength = maxLength;
+    this.alloc = alloc ?? ((n) => new Uint8Array(n));
   }
 
   /** The framing error, once one has occurred (the stream cannot be resynchronised after it). */
@@ -60,7 +63,7 @@ export class PacketFramer {
             this.consumed += 4 + n;
             continue;
           }
-          this.body = new Uint8Array(n);
+          this.body = this.alloc(n);
           this.bodyFill = 0;
           pos += 4;
           this.consumed += 4;
@@ -76,7 +79,7 @@ export class PacketFramer {
         const n = ((h[0] as number) * 0x1000000 + (((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number))) >>> 0;
         this.headerFill = 0;
         this.check(n, -4);
-        this.body = new Uint8Array(n);
+        this.body = this.alloc(n);
         this.bodyFill = 0;
         continue;
       }

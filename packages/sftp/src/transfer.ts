@@ -9,6 +9,7 @@
  */
 
 import { type SFTPAttrs, type SFTPLimits, attrsType } from './attrs.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
@@ -217,8 +218,10 @@ async function downloadFile(client: TransferClient, local: LocalFs, src: string,
       let done = 0;
       const total = size ?? 0;
       const writes: Array<Promise<void>> = [];
-      for await (const block of readRanges(client.fileContext().session, remote.handle, 0, -1, blockSize, maxRequests)) {
-        writes.push(out.write(block.data, block.offset));
+      const session = client.fileContext().session;
+      for await (const block of readRanges(session, remote.handle, 0, -1, blockSize, maxRequests)) {
+        // Once written, the block's buffer takes the next reply.
+        writes.push(out.write(block.data, block.offset).then(() => session.recycle(block.data)));
         if (writes.length >= 16) await writes.shift();
         done += block.data.length;
         options.progressHandler?.(src, dst, done, Math.max(total, done));
@@ -285,6 +288,9 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
     try {
       let pos = 0;
       const readInto = input.readInto?.bind(input);
+      // Whole blocks are read into packets reused once their WRITE is answered (the server has
+      // then received every byte of it).
+      const packets = new BufferPool(WRITE_HEADROOM + blockSize, WRITE_HEADROOM + blockSize, maxRequests);
       const next = async (): Promise<Block | undefined> => {
         let data: Uint8Array;
         // A block, or what the file's size says is left (a small file gets a small buffer); past
@@ -292,7 +298,7 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
         const want = pos < size ? Math.min(blockSize, size - pos) : Math.min(blockSize, END_PROBE);
         if (readInto) {
           // Read the block into its WRITE packet, leaving room for the header: no copy to send it.
-          const packet = new Uint8Array(WRITE_HEADROOM + want);
+          const packet = packets.take(WRITE_HEADROOM + want);
           const n = await readInto(packet.subarray(WRITE_HEADROOM), pos);
           data = packet.subarray(WRITE_HEADROOM, WRITE_HEADROOM + n);
         } else {
@@ -303,7 +309,7 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
         pos += data.length;
         return { offset, data, headroom: readInto !== undefined };
       };
-      await pipelineWrites(client, remote, next, src, dst, size, maxRequests, options.progressHandler);
+      await pipelineWrites(client, remote, next, src, dst, size, maxRequests, options.progressHandler, (block) => packets.give(block.data));
     } finally {
       await remote.close();
     }
@@ -322,7 +328,10 @@ interface Block {
   readonly headroom?: boolean;
 }
 
-/** Takes blocks from `source` until it returns none, writing each at its offset with up to maxRequests WRITEs in flight. */
+/**
+ * Takes blocks from `source` until it returns none, writing each at its offset with up to
+ * maxRequests WRITEs in flight. `answered` gets each block once the server replied to its WRITE.
+ */
 async function pipelineWrites(
   client: TransferClient,
   remote: SFTPClientFile<Uint8Array>,
@@ -332,6 +341,7 @@ async function pipelineWrites(
   total: number,
   maxRequests: number,
   progress: ProgressHandler | undefined,
+  answered?: (block: Block) => void,
 ): Promise<void> {
   const session = client.fileContext().session;
   const inflight = new Set<Promise<void>>();
@@ -345,6 +355,7 @@ async function pipelineWrites(
     const p: Promise<void> = session
       .request({ kind: 'write', handle: remote.handle, offset, data, ...(block.headroom === true ? { headroom: true } : {}) })
       .then((r) => {
+        answered?.(block);
         expectStatus(r);
         done += data.length;
         progress?.(src, dst, done, Math.max(total, done));
@@ -433,7 +444,8 @@ async function copyOne(client: TransferClient, src: string, dst: string, options
             const r = await iterator.next();
             return r.done ? undefined : r.value;
           };
-          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, maxRequests, options.progressHandler);
+          const session = client.fileContext().session;
+          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, maxRequests, options.progressHandler, (block) => session.recycle(block.data));
         }
       } finally {
         await output.close();
