@@ -1,0 +1,92 @@
+/** gatherWrites: the SFTP byte stream's small writes gathered per event loop turn, in order. */
+import { setImmediate as tick } from 'node:timers/promises';
+import type { SftpByteStream } from '@ssh/sftp';
+import { describe, expect, it } from 'vitest';
+import { gatherWrites } from '../src/sftp.ts';
+
+function recorder(backpressure?: () => Promise<void> | undefined): { stream: SftpByteStream; writes: Uint8Array[]; closed: () => boolean } {
+  const writes: Uint8Array[] = [];
+  let closed = false;
+  return {
+    writes,
+    closed: () => closed,
+    stream: {
+      readable: (async function* () {})(),
+      write(chunk) {
+        writes.push(chunk);
+        return backpressure?.();
+      },
+      close() {
+        closed = true;
+      },
+    },
+  };
+}
+
+const bytes = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
+describe('gatherWrites', () => {
+  it('writes the small writes of one turn as one chunk, in order, on the next turn', async () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    expect(g.write(bytes(3, 1))).toBeUndefined();
+    g.write(bytes(2, 2));
+    g.write(bytes(1, 3));
+    expect(r.writes).toHaveLength(0);
+    await tick();
+    expect(r.writes).toEqual([Uint8Array.of(1, 1, 1, 2, 2, 3)]);
+    g.write(bytes(1, 4));
+    await tick();
+    // A lone write goes out as it is.
+    expect(r.writes).toHaveLength(2);
+    expect(r.writes[1]).toEqual(Uint8Array.of(4));
+  });
+
+  it('sends a large write at once, after what was gathered before it', () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    const large = bytes(64 * 1024, 9);
+    g.write(bytes(2, 1));
+    g.write(large);
+    expect(r.writes.map((w) => w.length)).toEqual([2, 64 * 1024]);
+    expect(r.writes[1]).toBe(large);
+  });
+
+  it('writes a batch once it would pass 128 KiB, and everything on close', () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    for (let i = 0; i < 5; i++) g.write(bytes(32 * 1024 + 13, i));
+    expect(r.writes.map((w) => w.length)).toEqual([3 * (32 * 1024 + 13)]);
+    g.close();
+    expect(r.writes.map((w) => w.length)).toEqual([3 * (32 * 1024 + 13), 2 * (32 * 1024 + 13)]);
+    expect(r.closed()).toBe(true);
+  });
+
+  it('hands back the stream backpressure until it settles, and a failure to the writer', async () => {
+    let release: (() => void) | undefined;
+    let fail: ((e: Error) => void) | undefined;
+    let mode: 'pause' | 'fail' | 'free' = 'pause';
+    const r = recorder(() => {
+      if (mode === 'free') return undefined;
+      return new Promise<void>((resolve, reject) => {
+        release = resolve;
+        fail = reject;
+      });
+    });
+    const g = gatherWrites(r.stream);
+    g.write(bytes(1, 1));
+    await tick();
+    const p = g.write(bytes(1, 2));
+    expect(p).toBeInstanceOf(Promise);
+    release?.();
+    await p;
+    mode = 'free';
+    expect(g.write(bytes(1, 3))).toBeUndefined();
+    await tick();
+    mode = 'fail';
+    g.write(bytes(80 * 1024, 4));
+    const failing = g.write(bytes(1, 5));
+    fail?.(new Error('gone'));
+    await expect(failing).rejects.toThrow('gone');
+  });
+});
