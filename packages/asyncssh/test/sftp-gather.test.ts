@@ -30,12 +30,12 @@ describe('gatherWrites', () => {
     const r = recorder();
     const g = gatherWrites(r.stream);
     expect(g.write(bytes(3, 1))).toBeUndefined();
-    g.write(bytes(2, 2));
-    g.write(bytes(1, 3));
+    void g.write(bytes(2, 2));
+    void g.write(bytes(1, 3));
     expect(r.writes).toHaveLength(0);
     await tick();
     expect(r.writes).toEqual([Uint8Array.of(1, 1, 1, 2, 2, 3)]);
-    g.write(bytes(1, 4));
+    void g.write(bytes(1, 4));
     await tick();
     // A lone write goes out as it is.
     expect(r.writes).toHaveLength(2);
@@ -46,8 +46,8 @@ describe('gatherWrites', () => {
     const r = recorder();
     const g = gatherWrites(r.stream);
     const large = bytes(64 * 1024, 9);
-    g.write(bytes(2, 1));
-    g.write(large);
+    void g.write(bytes(2, 1));
+    void g.write(large);
     expect(r.writes.map((w) => w.length)).toEqual([2, 64 * 1024]);
     expect(r.writes[1]).toBe(large);
   });
@@ -55,7 +55,7 @@ describe('gatherWrites', () => {
   it('writes a batch once it would pass 128 KiB, and everything on close', () => {
     const r = recorder();
     const g = gatherWrites(r.stream);
-    for (let i = 0; i < 5; i++) g.write(bytes(32 * 1024 + 13, i));
+    for (let i = 0; i < 5; i++) void g.write(bytes(32 * 1024 + 13, i));
     expect(r.writes.map((w) => w.length)).toEqual([3 * (32 * 1024 + 13)]);
     g.close();
     expect(r.writes.map((w) => w.length)).toEqual([3 * (32 * 1024 + 13), 2 * (32 * 1024 + 13)]);
@@ -74,7 +74,7 @@ describe('gatherWrites', () => {
       });
     });
     const g = gatherWrites(r.stream);
-    g.write(bytes(1, 1));
+    void g.write(bytes(1, 1));
     await tick();
     const p = g.write(bytes(1, 2));
     expect(p).toBeInstanceOf(Promise);
@@ -84,7 +84,7 @@ describe('gatherWrites', () => {
     expect(g.write(bytes(1, 3))).toBeUndefined();
     await tick();
     mode = 'fail';
-    g.write(bytes(80 * 1024, 4));
+    void g.write(bytes(80 * 1024, 4));
     const failing = g.write(bytes(1, 5));
     fail?.(new Error('gone'));
     await expect(failing).rejects.toThrow('gone');
