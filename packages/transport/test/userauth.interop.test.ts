@@ -54,7 +54,8 @@ describe('our client against OpenSSH sshd', () => {
   });
 
   it('RSA signs with an rsa-sha2 algorithm from server-sig-algs', async () => {
-    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys.rsa)], hostbound: false });
+    // queryFirst: sshd logs the algorithm of a query ("test pkalg"), not of a signed request
+    const r = await authenticate(sshd.port, { username: sshd.user, keys: [privateOf(keys.rsa)], hostbound: false, queryFirst: true });
     expect(r.outcome?.type).toBe('success');
     expect(sshd.log).toMatch(/Accepted publickey for \S+ from [\d.]+ port \d+ ssh2: RSA SHA256/);
     expect(sshd.log).toMatch(/pkalg rsa-sha2-256/);

@@ -27,8 +27,23 @@ describe('publickey', () => {
     ['ed25519', ed],
     ['ecdsa', ecdsa],
     ['rsa', rsa],
-  ])('%s: query first, then signed; the application hears of the key as proven only after the signature', (_, key) => {
+  ])('%s: sent signed at once, one request; the server checks the key once, proven', (_, key) => {
     const run = authRun({ client: { username: 'alice', keys: [key] }, serverHandlers: trusts(key) });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'publickey' });
+    const reqs = requests(run.toServer).filter((r) => r.methodName === 'publickey');
+    expect(reqs.map((r) => !(r.method instanceof Uint8Array) && r.method.type === 'publickey' && r.method.hasSignature)).toEqual([true]);
+    expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => e.proven)).toEqual([true]);
+    expect(serverEvent(run.serverEvents, 'auth-completed')).toEqual([{ type: 'auth-completed', username: 'alice', methods: ['publickey'] }]);
+    expect(run.server.authenticated).toBe(true);
+    expect(run.client.authenticated).toBe(true);
+  });
+
+  it.each([
+    ['ed25519', ed],
+    ['ecdsa', ecdsa],
+    ['rsa', rsa],
+  ])('%s with queryFirst: query first, then signed; the application hears of the key as proven only after the signature', (_, key) => {
+    const run = authRun({ client: { username: 'alice', keys: [key], queryFirst: true }, serverHandlers: trusts(key) });
     expect(clientOutcome(run)).toEqual({ type: 'success', method: 'publickey' });
     const reqs = requests(run.toServer).filter((r) => r.methodName === 'publickey');
     expect(reqs.map((r) => !(r.method instanceof Uint8Array) && r.method.type === 'publickey' && r.method.hasSignature)).toEqual([false, true]);
@@ -42,11 +57,29 @@ describe('publickey', () => {
   it('RSA signs with rsa-sha2-256 when the server lists it in server-sig-algs', () => {
     const run = authRun({ client: { username: 'u', keys: [rsa] }, serverHandlers: trusts(rsa) });
     const alg = requests(run.toServer).flatMap((r) => (r.method instanceof Uint8Array || r.method.type !== 'publickey' ? [] : [r.method.algorithm]));
-    expect(alg).toEqual(['rsa-sha2-256', 'rsa-sha2-256']);
+    expect(alg).toEqual(['rsa-sha2-256']);
+    const queried = authRun({ client: { username: 'u', keys: [rsa], queryFirst: true }, serverHandlers: trusts(rsa) });
+    const algs = requests(queried.toServer).flatMap((r) => (r.method instanceof Uint8Array || r.method.type !== 'publickey' ? [] : [r.method.algorithm]));
+    expect(algs).toEqual(['rsa-sha2-256', 'rsa-sha2-256']);
   });
 
-  it('tries each key in turn, the refused one without a signature', () => {
+  it('tries each key in turn, each signed', () => {
     const run = authRun({ client: { username: 'u', keys: [other, ecdsa] }, serverHandlers: trusts(ecdsa) });
+    expect(clientOutcome(run)?.type).toBe('success');
+    expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => [e.key.algorithm, e.proven])).toEqual([
+      ['ssh-ed25519', true],
+      ['ecdsa-sha2-nistp256', true],
+    ]);
+  });
+
+  it('a key without its private half is skipped without a request', () => {
+    const run = authRun({ client: { username: 'u', keys: [importPublic(ed) as unknown as SSHKey, ecdsa] }, serverHandlers: trusts(ed, ecdsa) });
+    expect(clientOutcome(run)?.type).toBe('success');
+    expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => e.key.algorithm)).toEqual(['ecdsa-sha2-nistp256']);
+  });
+
+  it('with queryFirst, tries each key in turn, the refused one without a signature', () => {
+    const run = authRun({ client: { username: 'u', keys: [other, ecdsa], queryFirst: true }, serverHandlers: trusts(ecdsa) });
     expect(clientOutcome(run)?.type).toBe('success');
     expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => [e.key.algorithm, e.proven])).toEqual([
       ['ssh-ed25519', false],
@@ -107,11 +140,18 @@ describe('publickey', () => {
     const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol'] });
     const seen: string[] = [];
     const run = authRun({
-      client: { username: 'carol', keys: [new SSHKeyPair(ed, cert)] },
+      client: { username: 'carol', keys: [new SSHKeyPair(ed, cert)], queryFirst: true },
       serverHandlers: { 'validate-ca-key': (e) => (seen.push(e.certificate.keyId), e.caKey.equals(ca)) },
     });
     expect(clientOutcome(run)?.type).toBe('success');
     expect(seen).toEqual(['id', 'id']);
+    const signed: string[] = [];
+    const once = authRun({
+      client: { username: 'carol', keys: [new SSHKeyPair(ed, cert)] },
+      serverHandlers: { 'validate-ca-key': (e) => (signed.push(e.certificate.keyId), e.caKey.equals(ca)) },
+    });
+    expect(clientOutcome(once)?.type).toBe('success');
+    expect(signed).toEqual(['id']);
     expect(serverEvent(run.serverEvents, 'validate-public-key')).toEqual([]);
   });
 
@@ -141,10 +181,16 @@ describe('publickey', () => {
 
   it('publickey-hostbound when the server announces it; a foreign host key is refused', () => {
     const ext = { type: 'ext-info' as const, extensions: new Map([['publickey-hostbound@openssh.com', { type: 'publickey-hostbound@openssh.com' as const, version: '0' }]]) };
-    const run = authRun({ client: { username: 'u', keys: [ed] }, serverHandlers: trusts(ed), clientExtra: [ext] });
+    const run = authRun({ client: { username: 'u', keys: [ed], queryFirst: true }, serverHandlers: trusts(ed), clientExtra: [ext] });
     expect(clientOutcome(run)?.type).toBe('success');
     const reqs = requests(run.toServer).filter((r) => r.methodName !== 'none');
     expect(reqs.map((r) => r.methodName)).toEqual(['publickey-hostbound-v00@openssh.com', 'publickey-hostbound-v00@openssh.com']);
+    const signed = authRun({ client: { username: 'u', keys: [ed] }, serverHandlers: trusts(ed), clientExtra: [ext] });
+    expect(clientOutcome(signed)?.type).toBe('success');
+    const once = requests(signed.toServer).filter((r) => r.methodName !== 'none');
+    expect(once.map((r) => [r.methodName, !(r.method instanceof Uint8Array) && r.method.type === 'publickey-hostbound-v00@openssh.com' && r.method.hostKey])).toEqual([
+      ['publickey-hostbound-v00@openssh.com', testHostKey().publicData],
+    ]);
     const m = reqs[0]?.method;
     expect(m && !(m instanceof Uint8Array) && m.type === 'publickey-hostbound-v00@openssh.com' && m.hostKey).toEqual(testHostKey().publicData);
 
@@ -379,7 +425,7 @@ describe('hostile input becomes typed errors', () => {
     ['USERAUTH_BANNER', MSG.USERAUTH_BANNER],
     ['SERVICE_ACCEPT', MSG.SERVICE_ACCEPT],
   ])('a truncated %s from the server: ProtocolError on the client', (_, n) => {
-    const run = authRun({ client: { username: 'x', keys: [ed] }, server: { banner: 'hi' }, serverHandlers: trusts(ed), mangleServer: truncate(n) });
+    const run = authRun({ client: { username: 'x', keys: [ed], queryFirst: true }, server: { banner: 'hi' }, serverHandlers: trusts(ed), mangleServer: truncate(n) });
     const out = clientOutcome(run);
     expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
     expect(run.clientTransport.isClosed).toBe(true);
@@ -406,7 +452,7 @@ describe('hostile input becomes typed errors', () => {
       (p: Uint8Array) => (p[0] === MSG.USERAUTH_PK_OK ? p.map((b, i) => (i === p.length - 1 ? b ^ 1 : b)) : p),
       (p: Uint8Array) => (p[0] === MSG.USERAUTH_FAILURE ? new Uint8Array([MSG.USERAUTH_INFO_REQUEST, 0, 0, 0, 0]) : p),
     ]) {
-      const run = authRun({ client: { username: 'x', keys: [ed] }, serverHandlers: trusts(ed), mangleServer: mangle });
+      const run = authRun({ client: { username: 'x', keys: [ed], queryFirst: true }, serverHandlers: trusts(ed), mangleServer: mangle });
       const out = clientOutcome(run);
       expect(out?.type === 'failure' && out.error).toBeInstanceOf(ProtocolError);
     }

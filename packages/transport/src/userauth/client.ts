@@ -6,7 +6,14 @@
  *
  * Feed it every transport event with `handle()`; it sends the service request once the first key
  * exchange completes, then tries methods in AsyncSSH's order (hostbased, publickey,
- * keyboard-interactive, password) among those the server allows. Questions for the application
+ * keyboard-interactive, password) among those the server allows. A key held here is sent signed
+ * at once, saving the query's round trip (RFC 4252 §7 allows both); a key held elsewhere (an
+ * agent) is first offered without a signature, so that it signs only for a key the server
+ * accepts (`queryFirst` queries for every key, as OpenSSH and AsyncSSH do).
+ *
+ * Each request waits for the answer to the one before (the `none` request is not pipelined behind
+ * the service request): sshd keeps Nagle's algorithm on during authentication, so two answers in a
+ * row would leave the second waiting for our delayed ACK, some 40 ms. Questions for the application
  * (a password, answers to a challenge, a signature from an agent) come out of `nextEvent()` with an
  * `id`, answered by `resolve(id, value)`. A server that misbehaves never makes `handle()` throw:
  * the machine disconnects and reports a `failure` event.
@@ -61,7 +68,7 @@ export interface HostBasedIdentity {
 
 export interface UserauthClientOptions {
   readonly username: string;
-  /** Keys tried in order, each with a query first, then signed. */
+  /** Keys tried in order: private keys signed at once, external keys with a query first. */
   readonly keys?: readonly ClientKey[];
   /** Tried once by password, and as the answer to a lone password prompt of keyboard-interactive. */
   readonly password?: string;
@@ -74,6 +81,11 @@ export interface UserauthClientOptions {
   readonly passwordAuthRequested?: boolean;
   /** Emit `kbdint-requested` (AsyncSSH kbdint_auth_requested), up to 3 attempts. */
   readonly kbdintAuthRequested?: boolean;
+  /**
+   * Offer keys held here without a signature first too, and sign after USERAUTH_PK_OK (default
+   * false: they are sent signed at once).
+   */
+  readonly queryFirst?: boolean;
   /** Use publickey-hostbound-v00@openssh.com when the server announces it (default true). */
   readonly hostbound?: boolean;
   /** Service to start after authentication (default ssh-connection). */
@@ -460,6 +472,20 @@ export class UserauthClient {
     const algorithm = chooseSigAlgorithm(type, sigAlgorithms, this.serverSigAlgs);
     if (algorithm === undefined) return false;
     const hostKey = this.hostboundKey();
+    if (!isExternal(key) && this.options.queryFirst !== true) {
+      // Signed at once: saves the query's round trip (and the server's second key lookup).
+      this.current = { method: 'publickey', key, algorithm, blob, signed: true };
+      const request = this.publickeyRequest(algorithm, blob);
+      let signature: Uint8Array;
+      try {
+        signature = key.sign(userauthSignedData(this.sessionId(), request), algorithm);
+      } catch {
+        this.current = undefined;
+        return false; // a key that cannot sign is skipped
+      }
+      this.sendSigned(request, signature);
+      return true;
+    }
     this.current = { method: 'publickey', key, algorithm, blob, signed: false };
     if (hostKey) {
       this.sendRequest(METHOD.PUBLICKEY_HOSTBOUND, { type: METHOD.PUBLICKEY_HOSTBOUND, hasSignature: false, algorithm, publicKey: blob, hostKey });
@@ -473,12 +499,17 @@ export class UserauthClient {
     return this.options.hostbound !== false && this.serverHostbound ? this.serverHostKey : undefined;
   }
 
-  /** After PK_OK: the signed request, now or once the application signs. */
-  private signAndSend(key: ClientKey, algorithm: string, blob: Uint8Array): void {
+  /** The signed publickey (or publickey-hostbound) request, its signature still empty. */
+  private publickeyRequest(algorithm: string, blob: Uint8Array): UserauthRequest {
     const hostKey = this.hostboundKey();
-    const request: UserauthRequest = hostKey
+    return hostKey
       ? this.request(METHOD.PUBLICKEY_HOSTBOUND, { type: METHOD.PUBLICKEY_HOSTBOUND, hasSignature: true, algorithm, publicKey: blob, hostKey, signature: new Uint8Array(0) })
       : this.request(METHOD.PUBLICKEY, { type: METHOD.PUBLICKEY, hasSignature: true, algorithm, publicKey: blob, signature: new Uint8Array(0) });
+  }
+
+  /** After PK_OK: the signed request, now or once the application signs. */
+  private signAndSend(key: ClientKey, algorithm: string, blob: Uint8Array): void {
+    const request = this.publickeyRequest(algorithm, blob);
     const data = userauthSignedData(this.sessionId(), request);
     if (isExternal(key)) {
       const publicKey = key.publicKey;
