@@ -14,6 +14,7 @@
 import { randomFillSync, timingSafeEqual } from 'node:crypto';
 import { CryptoParameterError, MacError, PacketLengthError } from './errors.ts';
 import type { AeadCipher, CipherImpl, CipherStream } from './cipher/types.ts';
+import { isRoomy } from './cipher/node-stream.ts';
 import type { Mac, MacImpl } from './mac/types.ts';
 
 /** Largest packet_length accepted by default (OpenSSH's PACKET_MAX_SIZE). */
@@ -119,6 +120,23 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Plaintext staging for `updateInRoom` sealing, shared by every sealer (sealing is synchronous):
+ * grown to the largest packet sealed, never shrunk.
+ */
+let staging = new Uint8Array(0);
+function stagingFor(length: number): Uint8Array {
+  if (staging.length < length) staging = new Uint8Array(Math.max(length, 2 * staging.length, 1024));
+  return staging;
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 /** A plain Uint8Array over the same memory (node hands back Buffers). */
 function view(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -184,8 +202,11 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
     return out;
   };
   const seal = (seq: number, payload: Uint8Array): Uint8Array => {
-    if (partial) {
+    // AEAD: the cipher's chunks (one for chacha20-poly1305). Otherwise one buffer encrypted in one
+    // cipher call (fewer calls and allocations than encrypting the pieces and joining them).
+    if (layout.kind === 'aead') {
       const parts = sealParts(seq, payload);
+      if (parts.length === 1) return parts[0] as Uint8Array; // chacha20-poly1305: already one buffer
       let n = 0;
       for (const p of parts) n += p.length;
       const out = Buffer.allocUnsafe(n); // no zero fill: every byte is written below
@@ -195,6 +216,28 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
         at += p.length;
       }
       return view(out);
+    }
+    if (layout.kind !== 'plain' && isRoomy(layout.stream)) {
+      // One cipher call whose output buffer is the packet (CTR): the plaintext packet is staged
+      // so that its encrypted part starts one block in, with room after it for the MAC; the clear
+      // length field (etm) and the MAC are then written into OpenSSL's output.
+      const padding = paddingFor(payload.length);
+      const packetLength = 1 + payload.length + padding;
+      const start = blockLength;
+      const first = layout.kind === 'etm' ? start - 4 : start; // the packet's first byte
+      const end = first + 4 + packetLength;
+      const stage = stagingFor(end + tagLength);
+      writeU32(stage, first, packetLength);
+      stage[first + 4] = padding;
+      stage.set(payload, first + 5);
+      random(stage.subarray(end - padding, end));
+      const tag = layout.kind === 'classic' ? layout.mac?.compute(seq, stage.subarray(first, end)) : undefined;
+      const out = layout.stream.updateInRoom(stage.subarray(0, end + tagLength), start, end);
+      if (layout.kind === 'etm') {
+        out.set(stage.subarray(first, start), first);
+        out.set(layout.mac.compute(seq, out.subarray(first, end)), end);
+      } else if (tag !== undefined) out.set(tag, end);
+      return new Uint8Array(out.buffer, out.byteOffset + first, end + tagLength - first);
     }
     {
       const padding = paddingFor(payload.length);

@@ -1,4 +1,6 @@
 /** Packet protection: round trips for every cipher and MAC layout, tampering, bad lengths. */
+import { createCipheriv } from 'node:crypto';
+import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -119,6 +121,53 @@ describe('packet protection', () => {
     opener.decryptLength(0, wire);
     expect(() => opener.open(0, wire)).toThrow(/bad padding length 3/);
     expect(() => opener.open(0, wire)).toThrow(PacketLengthError);
+  });
+
+  // seal() starts a new OpenSSL cipher per packet one block before the stream's position (the
+  // IV minus one for the first packet); sealParts() and the opener run one long-lived cipher.
+  // Counters about to carry across 32-bit words, and wrapping at 2^128, must agree.
+  it.each([
+    ['ffffffffffffffffffffffffffffff00', 'aes128-ctr', 'hmac-sha2-256-etm@openssh.com'],
+    ['000000000000000000000000fffffffe', 'aes256-ctr', 'hmac-sha2-512'],
+    ['00000000000000000000000000000000', 'aes192-ctr', 'umac-64-etm@openssh.com'],
+    ['0123456789abcdef00000000ffffff80', 'aes128-ctr', undefined],
+  ] as const)('CTR with IV %s (%s + %s): seal and sealParts mixed keep the counter running across packets', (ivHex, cipher, mac) => {
+    const options = { ...optionsFor(cipher, mac), iv: Uint8Array.from(Buffer.from(ivHex, 'hex')) };
+    const sealer = createSealer(options);
+    const opener = createOpener(options);
+    for (let seq = 0; seq < 60; seq++) {
+      const payload = new Uint8Array((seq * 37) % 700).fill(seq);
+      const wire = seq % 3 === 2 ? Buffer.concat(sealer.sealParts(seq, payload)) : sealer.seal(seq, payload);
+      expect(opener.decryptLength(seq, wire.subarray(0, opener.headLength))).toBe(wire.length);
+      expect(opener.open(seq, wire)).toEqual(payload);
+    }
+  });
+
+  // chacha20-poly1305@openssh.com rebuilt from its definition (node's ChaCha20, noble's
+  // Poly1305) for sequence numbers whose four bytes all differ: the nonce's byte order matters.
+  it.each([0x01020304, 0x80000001, 0x00ff0100, 0xfffffffe])('chacha20-poly1305 at seq %i matches PROTOCOL.chacha20poly1305', (seq) => {
+    const key = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) & 0xff);
+    const iv = (counter: number): Buffer => {
+      const b = Buffer.alloc(16);
+      b.writeUInt32LE(counter, 0);
+      b.writeUInt32BE(seq, 12);
+      return b;
+    };
+    const options = { cipher: registry.require('cipher', 'chacha20-poly1305@openssh.com').impl, key, random: (out: Uint8Array) => void out.fill(5) };
+    const payload = Uint8Array.from({ length: 333 }, (_, i) => i & 0xff);
+    const wire = createSealer(options).seal(seq, payload);
+    const padding = 8 - ((1 + payload.length) % 8) + (8 - ((1 + payload.length) % 8) < 4 ? 8 : 0);
+    const plain = Buffer.concat([Buffer.of(padding), payload, Buffer.alloc(padding, 5)]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(plain.length);
+    const encLength = createCipheriv('chacha20', key.subarray(32), iv(0)).update(length);
+    const polyKey = createCipheriv('chacha20', key.subarray(0, 32), iv(0)).update(Buffer.alloc(32));
+    const ct = createCipheriv('chacha20', key.subarray(0, 32), iv(1)).update(plain);
+    const tag = noblePoly1305(Buffer.concat([encLength, ct]), polyKey);
+    expect(Buffer.from(wire).equals(Buffer.concat([encLength, ct, tag]))).toBe(true);
+    const opener = createOpener(options);
+    expect(opener.decryptLength(seq, wire.subarray(0, 4))).toBe(wire.length);
+    expect(opener.open(seq, wire)).toEqual(payload);
   });
 
   it('requires keys', () => {

@@ -42,6 +42,27 @@ describe('Poly1305 (WebAssembly)', () => {
     expect(toHex(poly1305(big, key))).toBe(toHex(noblePoly1305(big, key)));
   });
 
+  // Messages of 256 bytes and more run 64-byte chunks on four SIMD lanes, then the rest block by
+  // block: every split of chunks, blocks and a partial block, with all-ones keys and messages
+  // (the largest limbs, the most carries) as well as random ones.
+  it('agrees with @noble/ciphers across the SIMD/scalar boundaries and with maximal limbs', () => {
+    const lengths = [255, 256, 257, 271, 272, 303, 319, 320, 321, 383, 384, 385, 511, 512, 513, 1000, 4096, 4111, 32768, 32781, 65536 + 48];
+    const keys = [new Uint8Array(32).fill(0xff), Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff)];
+    for (const n of lengths) {
+      for (const key of keys) {
+        for (const msg of [new Uint8Array(n).fill(0xff), Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff)]) {
+          expect(toHex(poly1305(msg, key))).toBe(toHex(noblePoly1305(msg, key)));
+        }
+      }
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 200, maxLength: 1500 }), (key, msg) => {
+        expect(toHex(poly1305(msg, key))).toBe(toHex(noblePoly1305(msg, key)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('rejects a key of the wrong size', () => {
     expect(() => poly1305(new Uint8Array(1), new Uint8Array(16))).toThrow(CryptoParameterError);
   });

@@ -6,20 +6,33 @@
  * counter 0; the payload with K_2 from block counter 1; the Poly1305 key is the first 32 bytes of
  * K_2's block 0; the tag covers the encrypted length and the ciphertext.
  *
- * ChaCha20 runs in OpenSSL (node:crypto 'chacha20', 16-byte IV = 32-bit little-endian block
- * counter then 96-bit nonce; the original 64-bit-nonce variant is that IV with the high counter
- * word zero). Poly1305 is ours, in WebAssembly (OpenSSL exposes no standalone Poly1305 to node).
+ * The bulk ChaCha20 runs in OpenSSL (node:crypto 'chacha20', 16-byte IV = 32-bit little-endian
+ * block counter then 96-bit nonce; the original 64-bit-nonce variant is that IV with the high
+ * counter word zero): one cipher object and one `update` per packet. The rest runs in one
+ * WebAssembly call per packet (src/primitives/poly1305.wat): the two one-block keystreams (length
+ * and Poly1305 key) and Poly1305 itself (OpenSSL exposes no standalone Poly1305 to node).
+ *
+ * Sealing feeds OpenSSL a 64-byte prefix before the body, so that the body starts at block 1 and
+ * node's output buffer already has room for the length before it and the tag after it: the packet
+ * is that buffer, with no copy into another one.
  * @module
  */
 
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
-import { MacError, PacketLengthError } from '../errors.ts';
+import { createCipheriv } from 'node:crypto';
+import { CryptoParameterError, MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
-import { poly1305, poly1305Parts } from '../primitives/poly1305.ts';
+import { CHACHA_MAIN_KEY, MESSAGE, POLY_TAG, poly1305Wasm } from '../primitives/poly1305.ts';
 import type { AeadCipher, AeadCipherImpl } from './types.ts';
 
 const TAG = 16;
-const ZERO64 = new Uint8Array(64);
+/** One ChaCha20 block: what precedes the body in the buffer handed to OpenSSL when sealing. */
+const BLOCK = 64;
+
+/** The nonce word the WebAssembly block function takes: the sequence number's bytes, big-endian, read little-endian. */
+function nonceWord(seq: number): number {
+  const s = seq >>> 0;
+  return ((s & 0xff) << 24) | ((s & 0xff00) << 8) | ((s >>> 8) & 0xff00) | (s >>> 24);
+}
 
 export const chacha20Poly1305: AeadCipherImpl = {
   keyLength: 64,
@@ -30,54 +43,67 @@ export const chacha20Poly1305: AeadCipherImpl = {
   createAead(key): AeadCipher {
     checkLength('key', key, 64);
     const mainKey = Buffer.from(key.subarray(0, 32));
-    const headerKey = Buffer.from(key.subarray(32, 64));
+    const keys = Uint8Array.from(key); // K_2 || K_1, as the module's memory holds them
     const iv = Buffer.alloc(16); // [counter LE 4][counter high 4 = 0][nonce = seq as u64 BE]
+    const wasm = poly1305Wasm();
 
-    const setIv = (seq: number): void => {
+    // OpenSSL's ChaCha20 under K_2 from block `counter` of packet `seq`.
+    const mainCipher = (seq: number, counter: number): ReturnType<typeof createCipheriv> => {
+      iv.writeUInt32LE(counter, 0);
       iv.writeUInt32BE(seq >>> 0, 12);
+      return createCipheriv('chacha20', mainKey, iv);
     };
-    // Encrypts/decrypts (XOR) the 4-byte length with K_1, block 0.
-    const xorLength = (seq: number, head: Uint8Array): Buffer => {
-      setIv(seq);
-      return createCipheriv('chacha20', headerKey, iv).update(head.subarray(0, 4));
+
+    // Body pieces (`parts`, `bodyLength` bytes in all) after `aad` (0 or 4 bytes: the length
+    // field, encrypted with K_1 when present): returns aad' || ciphertext || tag.
+    const sealBody = (seq: number, aad: Uint8Array, parts: readonly Uint8Array[], bodyLength: number): Uint8Array => {
+      const a = aad.length;
+      if (a !== 0 && a !== 4) throw new CryptoParameterError(`chacha20-poly1305 takes 0 or 4 bytes of length, got ${a}`);
+      // The plaintext goes into module memory after one block of room (its contents do not
+      // matter: OpenSSL's output there is dropped); OpenSSL encrypts block 0 (dropped), the body
+      // from block 1, and TAG bytes of room for the tag.
+      const mem = wasm.bytes(a + bodyLength + TAG);
+      let at = MESSAGE + a;
+      for (const p of parts) {
+        mem.set(p, at);
+        at += p.length;
+      }
+      const out = mainCipher(seq, 0).update(mem.subarray(MESSAGE + a - BLOCK, at + TAG));
+      // Ciphertext back over the plaintext, the length before it; then length, key and tag.
+      mem.set(out.subarray(BLOCK, BLOCK + bodyLength), MESSAGE + a);
+      if (a !== 0) mem.set(aad, MESSAGE);
+      mem.set(keys, CHACHA_MAIN_KEY);
+      wasm.exports.seal(MESSAGE, a + bodyLength, a, nonceWord(seq));
+      if (a !== 0) out.set(mem.subarray(MESSAGE, MESSAGE + a), BLOCK - a);
+      out.set(mem.subarray(POLY_TAG, POLY_TAG + TAG), BLOCK + bodyLength);
+      return new Uint8Array(out.buffer, out.byteOffset + BLOCK - a, a + bodyLength + TAG);
     };
-    // A keystream starting at K_2 block 0: returns the cipher and the one-time Poly1305 key.
-    const mainStream = (seq: number): { c: ReturnType<typeof createCipheriv>; polyKey: Uint8Array } => {
-      setIv(seq);
-      const c = createCipheriv('chacha20', mainKey, iv);
-      const polyKey = c.update(ZERO64).subarray(0, 32);
-      return { c, polyKey };
-    };
-    const tagOf = (polyKey: Uint8Array, data: Uint8Array): Uint8Array => poly1305(data, polyKey);
 
     return {
       seal(seq, data, aadLength) {
-        const { c, polyKey } = mainStream(seq);
-        const out = Buffer.allocUnsafe(data.length + TAG);
-        if (aadLength > 0) out.set(xorLength(seq, data), 0);
-        out.set(c.update(data.subarray(aadLength)), aadLength);
-        out.set(tagOf(polyKey, out.subarray(0, data.length)), data.length);
-        return out;
+        return sealBody(seq, data.subarray(0, aadLength), [data.subarray(aadLength)], data.length - aadLength);
       },
       sealParts(seq, lengthField, parts) {
-        const { c, polyKey } = mainStream(seq);
-        const out: Uint8Array[] = [xorLength(seq, lengthField)];
-        for (const p of parts) out.push(c.update(p));
-        out.push(poly1305Parts(out, polyKey));
-        return out;
+        let n = 0;
+        for (const p of parts) n += p.length;
+        return [sealBody(seq, lengthField, parts, n)];
       },
       decryptLength(seq, head) {
         if (head.length < 4) throw new PacketLengthError(head.length, 'need 4 bytes of packet header');
-        const b = xorLength(seq, head);
-        return b.readUInt32BE(0);
+        const mem = wasm.bytes(4);
+        mem.set(head.subarray(0, 4), MESSAGE);
+        mem.set(keys, CHACHA_MAIN_KEY);
+        wasm.exports.length(MESSAGE, nonceWord(seq));
+        return (((mem[MESSAGE] as number) << 24) | ((mem[MESSAGE + 1] as number) << 16) | ((mem[MESSAGE + 2] as number) << 8) | (mem[MESSAGE + 3] as number)) >>> 0;
       },
       open(seq, packet, aadLength) {
         if (packet.length < aadLength + TAG) throw new MacError('packet shorter than its authentication tag');
         const end = packet.length - TAG;
-        const { c, polyKey } = mainStream(seq);
-        const expected = tagOf(polyKey, packet.subarray(0, end));
-        if (!timingSafeEqual(expected, packet.subarray(end))) throw new MacError('chacha20-poly1305 authentication tag mismatch');
-        return c.update(packet.subarray(aadLength, end));
+        const mem = wasm.bytes(end);
+        mem.set(packet, MESSAGE); // the tag lands right after the authenticated bytes, where open() reads it
+        mem.set(keys, CHACHA_MAIN_KEY);
+        if (wasm.exports.open(MESSAGE, end, nonceWord(seq)) !== 1) throw new MacError('chacha20-poly1305 authentication tag mismatch');
+        return mainCipher(seq, 1).update(packet.subarray(aadLength, end));
       },
     };
   },
