@@ -85,6 +85,11 @@ export interface TransportOptions extends OfferOptions {
   readonly hostKeyAlgorithms?: readonly string[];
   /** Server: host keys (private), each offered with every signature algorithm it supports. */
   readonly hostKeys?: readonly SSHKey[];
+  /**
+   * Server: host certificates (PROTOCOL.certkeys), each certifying one of `hostKeys`, offered
+   * with their *-cert-v01@openssh.com algorithms ahead of the plain keys.
+   */
+  readonly hostCertificates?: readonly SSHCertificate[];
   /** Server: the signature algorithms announced in server-sig-algs (default: every one we verify). */
   readonly serverSigAlgorithms?: readonly string[];
   /** Re-exchange keys after this many bytes in either direction (default 1 GiB). */
@@ -188,9 +193,10 @@ export class Transport {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)));
     this.kexDoneAt = this.now();
+    if (this.role === 'server') checkHostCertificates(options.hostCertificates ?? [], options.hostKeys ?? []);
     const hostKeyAlgorithms =
       this.role === 'server'
-        ? [...new Set((options.hostKeys ?? []).flatMap((k) => k.sigAlgorithms))]
+        ? [...new Set([...(options.hostCertificates ?? []), ...(options.hostKeys ?? [])].flatMap((k) => k.sigAlgorithms))]
         : [...(options.hostKeyAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS)];
     if (this.role === 'server' && hostKeyAlgorithms.length === 0) throw new RangeError('a server needs at least one host key');
     this.offer = resolveOffer(this.registry, options, hostKeyAlgorithms);
@@ -463,7 +469,7 @@ export class Transport {
       this.role === 'client'
         ? { clientVersion: ourVersion, serverVersion: peerVersion, clientKexInit: ours, serverKexInit: theirs.payload }
         : { clientVersion: peerVersion, serverVersion: ourVersion, clientKexInit: theirs.payload, serverKexInit: ours };
-    const hostKey = this.role === 'server' ? this.hostKeyFor(negotiated.hostKey).publicData : undefined;
+    const hostKey = this.role === 'server' ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
     const exchange = this.registry.require('kex', negotiated.kex).impl.create(this.role, transcript, {
       ...this.options.kexOptions,
       random: this.random,
@@ -482,8 +488,7 @@ export class Transport {
     }
     let step = kex.exchange.receive(payload);
     if (step.type === 'sign') {
-      const key = this.hostKeyFor(kex.negotiated.hostKey);
-      step = kex.exchange.sign(key.sign(step.exchangeHash, kex.negotiated.hostKey));
+      step = kex.exchange.sign(this.hostKeyFor(kex.negotiated.hostKey).sign(step.exchangeHash));
       if (step.type === 'sign') throw new KeyExchangeFailed(`${kex.negotiated.kex} asked for a second signature`);
     }
     for (const m of step.messages) this.writePacket(m);
@@ -622,10 +627,21 @@ export class Transport {
     this.startCompression();
   }
 
-  private hostKeyFor(algorithm: string): SSHKey {
+  /**
+   * Server: K_S for the negotiated host key algorithm and how to sign H with it. A certificate
+   * presents the certified key, which signs with the plain algorithm the name is built on.
+   */
+  private hostKeyFor(algorithm: string): { readonly blob: Uint8Array; sign(hash: Uint8Array): Uint8Array } {
+    if (algorithm.endsWith(CERT_SUFFIX)) {
+      const cert = (this.options.hostCertificates ?? []).find((c) => c.sigAlgorithms.includes(algorithm));
+      const key = cert && this.options.hostKeys?.find((k) => sameBytes(k.publicData, cert.key.publicData));
+      if (!cert || !key) throw new KeyExchangeFailed(`no host certificate for ${algorithm}`);
+      const base = certBaseAlgorithm(algorithm);
+      return { blob: cert.publicData, sign: (hash) => key.sign(hash, base) };
+    }
     const key = (this.options.hostKeys ?? []).find((k) => k.sigAlgorithms.includes(algorithm));
     if (!key) throw new KeyExchangeFailed(`no host key for ${algorithm}`);
-    return key;
+    return { blob: key.publicData, sign: (hash) => key.sign(hash, algorithm) };
   }
 
   private serverExtInfo(): Uint8Array {
@@ -668,6 +684,22 @@ export class Transport {
     this.closed = true;
     this.events.push({ type: 'disconnect', error, byPeer: false });
   }
+}
+
+/** Each host certificate must be a host certificate for one of the server's keys. */
+function checkHostCertificates(certs: readonly SSHCertificate[], keys: readonly SSHKey[]): void {
+  for (const cert of certs) {
+    if (cert.kind !== 'host') throw new RangeError(`certificate ${JSON.stringify(cert.keyId)} is a ${cert.kind} certificate, not a host certificate`);
+    if (!keys.some((k) => sameBytes(k.publicData, cert.key.publicData))) {
+      throw new RangeError(`host certificate ${JSON.stringify(cert.keyId)} certifies none of the host keys`);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -94,6 +94,44 @@ describe('Transport handshake', () => {
   });
 });
 
+describe('Transport host certificates (server side)', () => {
+  const ca = generatePrivateKey('ssh-ed25519');
+  const ed = hostKeys[0] as (typeof hostKeys)[number];
+  const rsa = generatePrivateKey('ssh-rsa', { keySize: 2048 });
+
+  it('offers certificates ahead of the plain keys, and signs with the certified key', () => {
+    const cert = ca.generateHostCertificate(ed, 'host-ed', { principals: ['example.test'] });
+    const [c, s] = pair({}, { hostKeys: [ed], hostCertificates: [cert] });
+    pump(c, s);
+    expect(complete(c)[0]).toMatchObject({ algorithms: { hostKey: 'ssh-ed25519-cert-v01@openssh.com' } });
+    const verify = c.events.find((e) => e.type === 'verify-host-key');
+    expect(verify).toMatchObject({ algorithm: 'ssh-ed25519-cert-v01@openssh.com', hostKey: { keyId: 'host-ed', kind: 'host' } });
+    expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+  });
+
+  it('signs an RSA certificate exchange with the SHA-2 algorithm the name carries', () => {
+    const cert = ca.generateHostCertificate(rsa, 'host-rsa');
+    for (const alg of ['rsa-sha2-512-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com']) {
+      const [c, s] = pair({ hostKeyAlgorithms: [alg] }, { hostKeys: [rsa], hostCertificates: [cert] });
+      pump(c, s);
+      expect(complete(c)[0]).toMatchObject({ algorithms: { hostKey: alg } });
+      expect(disconnects(c).concat(disconnects(s))).toEqual([]);
+    }
+  });
+
+  it('still serves plain keys to clients without certificate algorithms', () => {
+    const cert = ca.generateHostCertificate(ed, 'host-ed');
+    const [c, s] = pair({ hostKeyAlgorithms: ['ssh-ed25519'] }, { hostKeys: [ed], hostCertificates: [cert] });
+    pump(c, s);
+    expect(c.events.find((e) => e.type === 'verify-host-key')).toMatchObject({ algorithm: 'ssh-ed25519', hostKey: { algorithm: 'ssh-ed25519' } });
+  });
+
+  it('refuses a user certificate or one for a key it does not hold', () => {
+    expect(() => new Transport({ role: 'server', hostKeys: [ed], hostCertificates: [ca.generateUserCertificate(ed, 'u')] })).toThrow(/not a host certificate/);
+    expect(() => new Transport({ role: 'server', hostKeys: [ed], hostCertificates: [ca.generateHostCertificate(rsa, 'r')] })).toThrow(/certifies none of the host keys/);
+  });
+});
+
 describe('Transport messages with a tail', () => {
   const ciphers = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-cbc'];
   for (const cipher of ciphers) {
