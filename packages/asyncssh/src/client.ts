@@ -434,11 +434,17 @@ export class SSHClientConnection extends SSHConnection {
   }
 }
 
-async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {
+/** Where to connect, checked before anything is opened. */
+function target(options: SSHClientConnectionOptions): { host: string; port: number } {
   checkOptionNames('connect()', options, CLIENT_OPTION_NAMES);
   const host = options.host ?? 'localhost';
   const port = options.port ?? 22;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, not ${port}`);
+  return { host, port };
+}
+
+async function prepare(options: SSHClientConnectionOptions, client: SSHClient): Promise<Prepared> {
+  const { host, port } = target(options);
   const username = options.username ?? os.userInfo().username;
   const loaded = await loadClientKeys(options);
   const preferred =
@@ -450,7 +456,7 @@ async function prepare(options: SSHClientConnectionOptions): Promise<Prepared> {
       (m === 'keyboard-interactive' && options.kbdintAuth !== false) ||
       (m === 'password' && options.passwordAuth !== false),
   );
-  return { options, host, port, username, ...loaded, methods, client: options.clientFactory ? options.clientFactory() : new SSHClient() };
+  return { options, host, port, username, ...loaded, methods, client };
 }
 
 /**
@@ -513,18 +519,30 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
   const given: SSHClientConnectionOptions = typeof host === 'string' ? { ...options, host } : { ...host, ...options };
   checkOptionNames('connect()', given, CLIENT_OPTION_NAMES);
   const opts = await applyClientConfig(given);
-  const prepared = await prepare(opts);
+  const { host: targetHost, port: targetPort } = target(opts);
+  const client = opts.clientFactory ? opts.clientFactory() : new SSHClient();
+  // The keys load (and known_hosts is read) while the connection opens and the server starts up.
+  const preparing = prepare(opts, client);
+  preparing.catch(() => undefined);
   let closeTunnel: (() => void) | undefined;
+  let socket: Duplex;
   try {
-    let socket: Duplex;
     if (opts.tunnel !== undefined && opts.tunnel !== null && opts.sock === undefined) {
-      const opened = await openTunnelled(given, opts.tunnel, prepared.host, prepared.port);
+      const opened = await openTunnelled(given, opts.tunnel, targetHost, targetPort);
       socket = opened.stream;
       closeTunnel = opened.close;
-    } else socket = await openSocket(opts, prepared.host, prepared.port);
-    const verifier = await createHostKeyVerifier({
-      host: prepared.host,
-      port: prepared.port,
+    } else socket = await openSocket(opts, targetHost, targetPort);
+  } catch (err) {
+    // A key that fails to load is the better report (awaiting it throws that instead).
+    (await preparing).closeAgent();
+    throw err;
+  }
+  let prepared: Prepared | undefined;
+  let conn: SSHClientConnection | undefined;
+  try {
+    const verifying = createHostKeyVerifier({
+      host: targetHost,
+      port: targetPort,
       ...(socket instanceof net.Socket && socket.remoteAddress ? { peerAddress: socket.remoteAddress } : {}),
       ...(opts.hostKeyAlias !== undefined ? { hostKeyAlias: opts.hostKeyAlias } : {}),
       ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}),
@@ -532,15 +550,19 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
       ...(opts.x509TrustedCertPaths !== undefined ? { x509TrustedCertPaths: opts.x509TrustedCertPaths } : {}),
       ...(opts.x509Purposes !== undefined ? { x509Purposes: opts.x509Purposes } : {}),
       ...(opts.homeDirectory !== undefined ? { homeDirectory: opts.homeDirectory } : {}),
-      ...hostKeyHooks(prepared.client),
+      ...hostKeyHooks(client),
     });
-    const conn = new SSHClientConnection(socket, prepared, verifier);
+    verifying.catch(() => undefined);
+    prepared = await preparing;
+    const verifier = await verifying;
+    conn = new SSHClientConnection(socket, prepared, verifier);
     if (closeTunnel) void conn.waitClosed().then(closeTunnel);
     await conn.whenReady();
     return conn;
   } catch (err) {
+    if (conn === undefined) socket.destroy();
     closeTunnel?.();
-    prepared.closeAgent();
+    prepared?.closeAgent();
     throw err;
   }
 }
