@@ -67,9 +67,6 @@ export class SSHKey extends Commented {
     return this.algorithm;
   }
 
-
-
-
   /** `SHA256:<base64>` (default) or `MD5:<hex:hex:...>`, exactly as `ssh-keygen -l [-E md5]` prints. */
   getFingerprint(hash: FingerprintHash = 'sha256'): string {
     const digest = new Uint8Array(createHash(hash).update(this.publicData).digest());
