@@ -7,11 +7,14 @@
  *   exec variant). Our client's defaults put sntrup761x25519-sha512 first, which sshd 9.2 takes,
  *   while ssh2 and AsyncSSH 2.10 know no post-quantum exchange and settle on curve25519-sha256; so
  *   the handshake is also given with our client limited to curve25519-sha256, like for like. Each figure is 1 / the median of HANDSHAKE_BENCH_ITERATIONS (20) sequential
- *   connections, in connections per second, so that higher is better like every other row.
+ *   connections, in connections per second, so that higher is better like every other row. The
+ *   clients take turns, one connection each per round (the order rotating), so that load coming
+ *   and going on a shared machine falls on all of them alike.
  * - Our server's handshakes per second against CONCURRENCY clients at once (our client as the load
  *   generator, for 2 s, limited to curve25519-sha256, the exchange all three servers share),
- *   versus sshd and the ssh2 server under the same load. Each server runs in
- *   a process of its own so that it does not share the load generator's event loop.
+ *   versus sshd and the ssh2 server under the same load, the 2 s taken in LOAD_ROUNDS turns per
+ *   server for the same reason. Each server runs in a process of its own so that it does not
+ *   share the load generator's event loop.
  * @module
  */
 
@@ -26,6 +29,8 @@ import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, ssh
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = 8;
+/** Turns each server's load time is split into (taken in rotation with the other servers). */
+const LOAD_ROUNDS = 4;
 /** The key exchange ssh2 and AsyncSSH 2.10 negotiate with sshd 9.2. */
 const SHARED_KEX = ['curve25519-sha256'];
 
@@ -46,17 +51,28 @@ async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Connections per second of the median of `iterations` sequential runs (after a warm-up). */
-async function perSecond(iterations: number, body: () => Promise<unknown>): Promise<number> {
-  await body();
-  const seconds: number[] = [];
-  for (let i = 0; i < iterations; i++) seconds.push(await timedSeconds(body));
-  return 1 / Math.max(median(seconds), 1e-6);
+/** `keys` rotated left by `by`. */
+function rotated<T>(keys: readonly T[], by: number): T[] {
+  const n = by % keys.length;
+  return [...keys.slice(n), ...keys.slice(0, n)];
 }
 
-/** Handshakes per second that `concurrency` loops of our client complete against `ep` in `ms`. */
-async function handshakeLoad(ep: Endpoint, ms: number, concurrency = CONCURRENCY): Promise<number> {
-  await ourClose(await ourConnect(ep));
+/**
+ * Connections per second of each body: 1 / the median of `iterations` runs, after a warm-up of
+ * each. The bodies take turns, one run each per round, in an order that rotates every round.
+ */
+async function perSecondEach<K extends string>(iterations: number, bodies: Readonly<Record<K, () => Promise<unknown>>>): Promise<Record<K, number>> {
+  const keys = Object.keys(bodies) as K[];
+  const seconds = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (const k of keys) await bodies[k]();
+  for (let i = 0; i < iterations; i++) {
+    for (const k of rotated(keys, i)) seconds.get(k)?.push(await timedSeconds(bodies[k]));
+  }
+  return Object.fromEntries(keys.map((k) => [k, 1 / Math.max(median(seconds.get(k) ?? []), 1e-6)])) as Record<K, number>;
+}
+
+/** Handshakes that `concurrency` loops of our client complete against `ep` in `ms`, and the time taken. */
+async function handshakeWindow(ep: Endpoint, ms: number, concurrency = CONCURRENCY): Promise<{ done: number; seconds: number }> {
   let done = 0;
   const t0 = performance.now();
   const end = t0 + ms;
@@ -68,7 +84,23 @@ async function handshakeLoad(ep: Endpoint, ms: number, concurrency = CONCURRENCY
       }
     }),
   );
-  return done / ((performance.now() - t0) / 1000);
+  return { done, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Handshakes per second against each endpoint: `ms` each, in `rounds` turns taken in rotation. */
+async function handshakeLoadEach<K extends string>(endpoints: Readonly<Record<K, Endpoint>>, ms: number, rounds: number): Promise<Record<K, number>> {
+  const keys = Object.keys(endpoints) as K[];
+  const totals = new Map<K, { done: number; seconds: number }>(keys.map((k) => [k, { done: 0, seconds: 0 }]));
+  for (const k of keys) await ourClose(await ourConnect(endpoints[k]));
+  for (let r = 0; r < rounds; r++) {
+    for (const k of rotated(keys, r)) {
+      const w = await handshakeWindow(endpoints[k], ms / rounds);
+      const t = totals.get(k) as { done: number; seconds: number };
+      t.done += w.done;
+      t.seconds += w.seconds;
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, (totals.get(k)?.done ?? 0) / Math.max(totals.get(k)?.seconds ?? 0, 1e-6)])) as Record<K, number>;
 }
 
 interface ServerProcess {
@@ -130,26 +162,29 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
   try {
     const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
     const shared: Endpoint = { ...ep, kexAlgs: SHARED_KEX };
-    const ours = {
-      handshake: await perSecond(iterations, async () => ourClose(await ourConnect(ep))),
-      sharedKex: await perSecond(iterations, async () => ourClose(await ourConnect(shared))),
-      exec: await perSecond(iterations, async () => {
+    const handshakes = await perSecondEach(iterations, {
+      ours: async () => ourClose(await ourConnect(ep)),
+      oursShared: async () => ourClose(await ourConnect(shared)),
+      ssh2: async () => ssh2Close(await ssh2Connect(ep)),
+    });
+    const execs = await perSecondEach(iterations, {
+      ours: async () => {
         const conn = await ourConnect(ep);
         const result = await conn.run('true');
         if (result.exitStatus !== 0) throw new Error(`handshake bench: true exited ${String(result.exitStatus)}`);
         await ourClose(conn);
-      }),
-    };
-    const ssh2 = {
-      handshake: await perSecond(iterations, async () => ssh2Close(await ssh2Connect(ep))),
-      exec: await perSecond(iterations, async () => {
+      },
+      ssh2: async () => {
         const client = await ssh2Connect(ep);
         const code = await ssh2Run(client, 'true');
         if (code !== 0) throw new Error(`handshake bench: ssh2 true exited ${String(code)}`);
         await ssh2Close(client);
-      }),
-    };
-    const opensshExec = await perSecond(iterations, () => opensshRunSeconds(sshd, key, 'true'));
+      },
+      openssh: () => opensshRunSeconds(sshd, key, 'true'),
+    });
+    const ours = { handshake: handshakes.ours, sharedKex: handshakes.oursShared, exec: execs.ours };
+    const ssh2 = { handshake: handshakes.ssh2, exec: execs.ssh2 };
+    const opensshExec = execs.openssh;
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/handshake_asyncssh.py'),
       ['127.0.0.1', String(sshd.port), sshd.user, key.privateKeyPath, String(iterations)],
@@ -160,11 +195,7 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
     servers.push(ourServer);
     const ssh2Server = await startServer('ssh2', hostKey, key);
     servers.push(ssh2Server);
-    const load = {
-      ours: await handshakeLoad({ ...shared, port: ourServer.port }, loadMs),
-      sshd: await handshakeLoad(shared, loadMs),
-      ssh2: await handshakeLoad({ ...shared, port: ssh2Server.port }, loadMs),
-    };
+    const load = await handshakeLoadEach({ ours: { ...shared, port: ourServer.port }, sshd: shared, ssh2: { ...shared, port: ssh2Server.port } }, loadMs, quick ? 1 : LOAD_ROUNDS);
 
     const asyncsshName = py.ok ? `AsyncSSH ${py.value.version}` : 'AsyncSSH';
     const pyRate = (k: 'handshake' | 'exec'): number | undefined => (py.ok ? 1 / Math.max(median(py.value[k]), 1e-6) : undefined);
