@@ -17,8 +17,8 @@ import {
   type SSHServerSession,
 } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
-import { SSHAuthorizedKeys, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHKey } from '@ssh/keys';
-import { loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
+import { SSHAuthorizedKeys, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
@@ -28,9 +28,17 @@ import { serverForwarding, type ServerForwarding } from './forward/server-forwar
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 
+/** A certificate: a file to read, its bytes, or one already loaded. */
+type CertificateRef = string | Uint8Array | SSHCertificate;
+
 export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileServiceOptions {
   /** Host keys: paths, keys or key pairs. Required. */
   readonly serverHostKeys?: KeyPairRef | readonly KeyPairRef[];
+  /**
+   * Host certificates to offer with the host keys they certify (files, blobs or certificates), in
+   * addition to those paired with `serverHostKeys` (a key file's `-cert.pub` companion included).
+   */
+  readonly serverHostCerts?: CertificateRef | readonly CertificateRef[];
   readonly passphrase?: string | Uint8Array;
   /** authorized_keys for every user: a path, its text, or a parsed list. */
   readonly authorizedClientKeys?: string | SSHAuthorizedKeys;
@@ -83,11 +91,14 @@ const SERVER_OPTION_NAMES = [
   'sftpFactory',
   'sftpVersion',
   'allowScp',
+  'serverHostCerts',
 ];
 
 export interface ServerConfig {
   readonly options: SSHServerConnectionOptions;
   readonly hostKeys: SSHKey[];
+  /** OpenSSH host certificates, each for one of `hostKeys`. */
+  readonly hostCertificates: SSHCertificate[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
 }
 
@@ -111,6 +122,7 @@ export class SSHServerConnection extends SSHConnection {
       ...transportSettings(o),
       ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : {}),
       hostKeys: config.hostKeys,
+      hostCertificates: config.hostCertificates,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
     });
     super(socket, transport, connectionSettings(o), 'server');
@@ -501,7 +513,15 @@ export async function buildServerConfig(what: string, opts: SSHServerConnectionO
   if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required`);
   const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
   if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
-  return { options: opts, hostKeys: pairs.map((p) => p.key), authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+  const hostKeys = pairs.map((p) => p.key);
+  const extra = opts.serverHostCerts === undefined ? [] : await loadCertificates(opts.serverHostCerts as CertificateRef | CertificateRef[]);
+  for (const cert of extra) {
+    if (cert.kind !== 'host') throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} is a ${cert.kind} certificate`);
+    if (!hostKeys.some((k) => k.equals(cert.key))) throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} certifies none of the server host keys`);
+  }
+  // Certificates paired with keys are only offered when they are host certificates.
+  const paired = pairs.flatMap((p) => (p.certificate?.kind === 'host' ? [p.certificate] : []));
+  return { options: opts, hostKeys, hostCertificates: [...paired, ...extra], authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
 }
 
 /** Listens for SSH clients: resolves once the socket is bound. */

@@ -189,7 +189,7 @@ export async function runAsyncsshClient(snippet: string, options: AsyncsshClient
   const configPath = join(dir, 'client.json');
   const target = options.target;
   let knownHosts: string | null = null;
-  if (target !== undefined && (options.verifyHostKeys ?? (target.hostPublicKeys ?? []).length > 0)) {
+  if (target !== undefined && (options.verifyHostKeys ?? knownHostsLines(target).length > 0)) {
     knownHosts = join(dir, 'known_hosts');
     await writeFile(knownHosts, knownHostsLines(target).map((line) => `${line}\n`).join(''), { mode: 0o600 });
   }

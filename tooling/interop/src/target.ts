@@ -19,19 +19,28 @@ export interface SshTarget {
    * clients verify the server against exactly these; when absent, host keys are not checked.
    */
   readonly hostPublicKeys?: readonly string[];
+  /**
+   * Public key lines of certificate authorities whose host certificates clients accept for this
+   * server (`@cert-authority` in known_hosts).
+   */
+  readonly hostCertAuthorities?: readonly string[];
   /** Name for errors (`sshd`, `asyncssh-server`, ...). */
   readonly name?: string;
   /** The server's log so far; appended to a failing client command's error when available. */
   readonly log?: string;
 }
 
-/** known_hosts lines that pin `target`'s host keys (`[host]:port` form unless the port is 22). */
+/**
+ * known_hosts lines that pin `target`'s host keys and trust its host certificate authorities
+ * (`[host]:port` form unless the port is 22).
+ */
 export function knownHostsLines(target: SshTarget): string[] {
   const host = target.port === 22 ? target.host : `[${target.host}]:${target.port}`;
-  return (target.hostPublicKeys ?? []).map((line) => {
-    const [algorithm = '', base64 = ''] = line.trim().split(/\s+/);
-    return `${host} ${algorithm} ${base64}`;
-  });
+  const keyPart = (line: string): string => line.trim().split(/\s+/).slice(0, 2).join(' ');
+  return [
+    ...(target.hostPublicKeys ?? []).map((line) => `${host} ${keyPart(line)}`),
+    ...(target.hostCertAuthorities ?? []).map((line) => `@cert-authority ${host} ${keyPart(line)}`),
+  ];
 }
 
 /** What every server the harness starts takes: its host keys, whom it lets in, its start bound. */

@@ -38,6 +38,11 @@ describe('knownHostsLines', () => {
     expect(knownHostsLines({ ...target, port: 22 })[0]).toBe('127.0.0.1 ssh-ed25519 AAAAC3Nz');
     expect(knownHostsLines({ host: 'h', port: 1 })).toEqual([]);
   });
+
+  it('trusts host certificate authorities with @cert-authority lines', () => {
+    const target = { host: '127.0.0.1', port: 2222, hostPublicKeys: ['ssh-rsa AAAAB3Nz'], hostCertAuthorities: ['ssh-ed25519 AAAAC3Ca ca comment'] };
+    expect(knownHostsLines(target)).toEqual(['[127.0.0.1]:2222 ssh-rsa AAAAB3Nz', '@cert-authority [127.0.0.1]:2222 ssh-ed25519 AAAAC3Ca']);
+  });
 });
 
 describe('parsePublicKeyLine', () => {
