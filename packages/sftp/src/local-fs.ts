@@ -17,6 +17,8 @@ export interface LocalFile {
   readInto?(buffer: Uint8Array, position: number): Promise<number>;
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
+  /** Optional: writes all of `parts`, one after the other, from `position` (one system call when it can). */
+  writev?(parts: readonly Uint8Array[], position: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -64,6 +64,20 @@ class NodeLocalFile implements LocalFile {
       done += bytesWritten;
     }
   }
+  async writev(parts: readonly Uint8Array[], position: number): Promise<void> {
+    const { bytesWritten } = await this.fh.writev(parts as Uint8Array[], position);
+    // A short writev: write what it left, part by part.
+    let skip = bytesWritten;
+    let at = position;
+    for (const part of parts) {
+      if (skip >= part.length) skip -= part.length;
+      else {
+        await this.write(part.subarray(skip), at + skip);
+        skip = 0;
+      }
+      at += part.length;
+    }
+  }
   close(): Promise<void> {
     return this.fh.close();
   }
