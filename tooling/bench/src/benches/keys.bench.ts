@@ -11,7 +11,9 @@
  * - AsyncSSH on the same key files and lines (peers/asyncssh_keys.py);
  * - `openssl speed ed25519 ecdsap256 rsa2048 rsa3072` for sign/verify (the machine's limit).
  * Ours and node's reference run in alternating rounds (KEYS_BENCH_ROUNDS of 100 ms each, 15 by
- * default), the best round of each kept.
+ * default), the best round of each kept; the pair is reported twice, per second of wall time and
+ * per second of CPU time ("node:crypto raw, CPU time": what each costs, whatever else the machine
+ * runs).
  * @module
  */
 
@@ -144,29 +146,54 @@ function batchFor(body: () => void, roundMs: number): number {
   }
 }
 
+/** Per second of wall time and per second of this process's CPU time. */
+interface Rates {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+/** Runs `body` `batch` times: its rate in wall time and in CPU time. */
+function timeBatch(body: () => void, batch: number): Rates {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < batch; i++) body();
+  const wall = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(c0);
+  return { wall: batch / wall, cpu: batch / Math.max((used.user + used.system) / 1e6, 1e-6) };
+}
+
+interface PairFigures {
+  readonly ours: number;
+  readonly node: number;
+  readonly oursCpu: number;
+  readonly nodeCpu: number;
+}
+
 /**
  * Ours and node:crypto's reference in alternating rounds, the best round of each kept: both see
  * the same moments of a shared machine, so a busy spell lowers both figures rather than one of
  * them (sequential measurement turned such spells into ratios of 0.5x or 1.5x). Each side is
- * still timed alone, in its own batches: the reference is measured exactly as by itself.
+ * still timed alone, in its own batches: the reference is measured exactly as by itself. Each
+ * round is timed in wall time and in CPU time: on a machine where other processes (some at a
+ * higher priority) take the cores, wall time also counts the time this process was not running,
+ * CPU time only the work done.
  */
-function measurePair(ours: () => void, reference: () => void, options: MeasureOptions): { ours: number; node: number } {
+function measurePair(ours: () => void, reference: () => void, options: MeasureOptions): PairFigures {
   const roundMs = options.roundMs ?? 300;
   const rounds = options.rounds ?? 5;
   const oursBatch = batchFor(ours, roundMs);
   const nodeBatch = batchFor(reference, roundMs);
-  const time = (body: () => void, batch: number): number => {
-    const t0 = performance.now();
-    for (let i = 0; i < batch; i++) body();
-    return batch / ((performance.now() - t0) / 1000);
+  let best = { ours: 0, node: 0, oursCpu: 0, nodeCpu: 0 };
+  const keep = (side: 'ours' | 'node', r: Rates): void => {
+    best = side === 'ours'
+      ? { ...best, ours: Math.max(best.ours, r.wall), oursCpu: Math.max(best.oursCpu, r.cpu) }
+      : { ...best, node: Math.max(best.node, r.wall), nodeCpu: Math.max(best.nodeCpu, r.cpu) };
   };
-  let best = { ours: 0, node: 0 };
   for (let r = 0; r < rounds; r++) {
     // Who goes first alternates too.
-    const a = r % 2 === 0 ? time(ours, oursBatch) : 0;
-    const b = time(reference, nodeBatch);
-    const c = r % 2 === 1 ? time(ours, oursBatch) : 0;
-    best = { ours: Math.max(best.ours, a, c), node: Math.max(best.node, b) };
+    if (r % 2 === 0) keep('ours', timeBatch(ours, oursBatch));
+    keep('node', timeBatch(reference, nodeBatch));
+    if (r % 2 === 1) keep('ours', timeBatch(ours, oursBatch));
   }
   return best;
 }
@@ -184,6 +211,9 @@ interface Figure {
   /** Key in the AsyncSSH peer's answer (none: AsyncSSH has no such figure). */
   readonly peerKey?: string;
   readonly node?: number;
+  /** Ours and node's figures per second of CPU time (set with `node`). */
+  readonly oursCpu?: number;
+  readonly nodeCpu?: number;
   readonly openssl?: { readonly alg: string; readonly op: 'sign' | 'verify' };
 }
 
@@ -294,6 +324,9 @@ export async function runKeysBench(options: BenchRunOptions = {}): Promise<Bench
   for (const f of figures) {
     const base = { name: f.name, unit: f.unit, ours: f.ours };
     if (f.node !== undefined) results.push({ ...base, peerName: 'node:crypto raw', peer: f.node });
+    if (f.oursCpu !== undefined && f.nodeCpu !== undefined) {
+      results.push({ name: f.name, unit: `${f.unit} CPU`, ours: f.oursCpu, peerName: 'node:crypto raw, CPU time', peer: f.nodeCpu });
+    }
     if (f.peerKey !== undefined) {
       const figure = peer.ok ? peer.value.figures[f.peerKey] : undefined;
       const why = peer.ok ? (peer.value.errors[f.peerKey] ?? 'no figure') : peer.error;
