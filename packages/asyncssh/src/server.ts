@@ -16,8 +16,9 @@ import {
   type ProcessFactory,
   type SSHServerSession,
 } from '@ssh/connection';
+import { createStandardRegistry, type Registry } from '@ssh/crypto';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
-import { SSHAuthorizedKeys, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { SSHConnection } from './connection.ts';
@@ -27,6 +28,9 @@ import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
+
+/** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
+let standardRegistry: Registry | undefined;
 
 /** A certificate: a file to read, its bytes, or one already loaded. */
 type CertificateRef = string | Uint8Array | SSHCertificate;
@@ -97,8 +101,8 @@ const SERVER_OPTION_NAMES = [
 export interface ServerConfig {
   readonly options: SSHServerConnectionOptions;
   readonly hostKeys: SSHKey[];
-  /** OpenSSH host certificates, each for one of `hostKeys`. */
-  readonly hostCertificates: SSHCertificate[];
+  /** What the transport presents: `hostKeys`, some paired with a host certificate or an X.509 chain. */
+  readonly hostIdentities: (SSHKey | SSHKeyPair)[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
 }
 
@@ -119,10 +123,10 @@ export class SSHServerConnection extends SSHConnection {
     const signatureAlgorithms = o.signatureAlgs === undefined ? undefined : typeof o.signatureAlgs === 'string' ? o.signatureAlgs.split(',') : [...o.signatureAlgs];
     const transport = new Transport({
       role: 'server',
+      registry: (standardRegistry ??= createStandardRegistry()),
       ...transportSettings(o),
       ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : {}),
-      hostKeys: config.hostKeys,
-      hostCertificates: config.hostCertificates,
+      hostKeys: config.hostIdentities,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
     });
     super(socket, transport, connectionSettings(o), 'server');
@@ -514,14 +518,16 @@ export async function buildServerConfig(what: string, opts: SSHServerConnectionO
   const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
   if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
   const hostKeys = pairs.map((p) => p.key);
+  // A key's -cert.pub companion may be a user certificate: then the key is offered plain.
+  const hostIdentities: (SSHKey | SSHKeyPair)[] = pairs.map((p) => (p.certificate === undefined || p.certificate.kind === 'host' ? p : p.key));
   const extra = opts.serverHostCerts === undefined ? [] : await loadCertificates(opts.serverHostCerts as CertificateRef | CertificateRef[]);
   for (const cert of extra) {
     if (cert.kind !== 'host') throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} is a ${cert.kind} certificate`);
-    if (!hostKeys.some((k) => k.equals(cert.key))) throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} certifies none of the server host keys`);
+    const key = hostKeys.find((k) => k.equals(cert.key));
+    if (!key) throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} certifies none of the server host keys`);
+    hostIdentities.unshift(new SSHKeyPair(key, cert));
   }
-  // Certificates paired with keys are only offered when they are host certificates.
-  const paired = pairs.flatMap((p) => (p.certificate?.kind === 'host' ? [p.certificate] : []));
-  return { options: opts, hostKeys, hostCertificates: [...paired, ...extra], authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+  return { options: opts, hostKeys, hostIdentities, authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
 }
 
 /** Listens for SSH clients: resolves once the socket is bound. */
