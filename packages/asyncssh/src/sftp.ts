@@ -8,76 +8,8 @@
 import { type ProcessFactory, type SSHReader, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
 import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
 import { runScpServer, runSftpServer } from '@ssh/sftp';
-import { LocalSFTPServer, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
+import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
 import type { ClientSessions } from './client-sessions.ts';
-
-/** Writes at least this long go out as they are (copying them to gather would cost more). */
-const GATHER_MAX_CHUNK = 64 * 1024;
-/** Gathered bytes are written once they reach this. */
-const GATHER_MAX_BATCH = 128 * 1024;
-
-/**
- * `stream` with its small writes gathered until the event loop has handled what was ready (one
- * setImmediate), then written as one chunk. SFTP writes one packet at a time: a READ request, or
- * a reply of 32 KiB + 13 bytes to OpenSSH's 32 KiB READs. Written one by one, each became SSH
- * packets of its own (the reply a full one and a 13-byte one) and, on the client, a socket
- * write of its own; gathered, the channel cuts them into full packets. Order is kept: a large
- * write first sends what was gathered before it.
- */
-export function gatherWrites(stream: SftpByteStream): SftpByteStream {
-  let parts: Uint8Array[] = [];
-  let bytes = 0;
-  let scheduled = false;
-  // The last backpressure promise of the stream, until it settles.
-  let waiting: Promise<void> | undefined;
-  const pass = (chunk: Uint8Array): void => {
-    const p = stream.write(chunk);
-    if (!p) return;
-    waiting = p;
-    const clear = (): void => {
-      if (waiting === p) waiting = undefined;
-    };
-    p.then(clear, clear);
-  };
-  const flush = (): void => {
-    scheduled = false;
-    if (bytes === 0) return;
-    let chunk = parts[0] as Uint8Array;
-    if (parts.length > 1) {
-      chunk = new Uint8Array(bytes);
-      let at = 0;
-      for (const part of parts) {
-        chunk.set(part, at);
-        at += part.length;
-      }
-    }
-    parts = [];
-    bytes = 0;
-    pass(chunk);
-  };
-  return {
-    readable: stream.readable,
-    write(chunk) {
-      if (chunk.length >= GATHER_MAX_CHUNK) {
-        flush();
-        pass(chunk);
-        return waiting;
-      }
-      if (bytes + chunk.length > GATHER_MAX_BATCH) flush();
-      parts.push(chunk);
-      bytes += chunk.length;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-      return waiting;
-    },
-    close() {
-      flush();
-      stream.close();
-    },
-  };
-}
 
 /** A byte stream over a process's stdout/stdin, for protocols that run on a session. */
 export function processByteStream(stdout: SSHReader<Uint8Array>, stdin: SSHWriter<Uint8Array>, close: () => void): SftpByteStream {

@@ -11,6 +11,7 @@
 
 import { Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, decodeAttrs, encodeAttrs, readText, readU64 } from './attrs.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { ATTR_VALID_BY_VERSION, FXP, FXRP } from './constants.ts';
 
 /** An extension pair of INIT/VERSION: name and opaque data. */
@@ -165,10 +166,33 @@ const roomyBuffers = new WeakSet<ArrayBufferLike>();
  * by the file system server; one reply per buffer.
  */
 export function dataBuffer(size: number): Uint8Array {
-  const whole = new Uint8Array(DATA_HEADER + size);
+  const total = DATA_HEADER + size;
+  let pool = dataPools.get(total);
+  if (pool === undefined && size >= POOLED_DATA && dataPools.size < DATA_POOL_SIZES) {
+    pool = new BufferPool(total, total, DATA_POOL_FREE);
+    dataPools.set(total, pool);
+  }
+  const whole = pool ? pool.take(total) : new Uint8Array(total);
   roomyBuffers.add(whole.buffer);
   return whole.subarray(DATA_HEADER);
 }
+
+/**
+ * The packet (a DATA reply built in a dataBuffer(), or any other packet) has been copied by the
+ * stream it was written to and nothing refers to it any more: its buffer may carry another reply.
+ * Packets not built in a dataBuffer() are ignored.
+ */
+export function recyclePacket(packet: Uint8Array): void {
+  if (!roomyBuffers.has(packet.buffer)) return;
+  dataPools.get(packet.buffer.byteLength)?.give(packet);
+}
+
+/** Data buffers from this size on are pooled, one pool per size (clients use one or two sizes). */
+const POOLED_DATA = 16 * 1024;
+const DATA_POOL_SIZES = 8;
+/** Free buffers kept per size: as many as the server runs READs at once. */
+const DATA_POOL_FREE = 64;
+const dataPools = new Map<number, BufferPool>();
 
 /** length, type, id, data length. */
 const DATA_HEADER = 4 + 1 + 4 + 4;

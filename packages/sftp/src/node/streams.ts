@@ -5,6 +5,7 @@
  */
 
 import { type Readable, type Writable } from 'node:stream';
+import { recyclePacket } from '../packets.ts';
 import { type SftpByteStream } from '../stream.ts';
 
 /** Wraps a Readable (what the peer sends) and a Writable (what we send); `drain` is the backpressure. */
@@ -53,4 +54,75 @@ export function fromNodeStreams(readable: Readable, writable: Writable): SftpByt
 /** A Node Duplex (socket, channel) as an SftpByteStream. */
 export function fromNodeDuplex(duplex: Readable & Writable): SftpByteStream {
   return fromNodeStreams(duplex, duplex);
+}
+
+/** Writes at least this long go out as they are (copying them to gather would cost more). */
+const GATHER_MAX_CHUNK = 64 * 1024;
+/** Gathered bytes are written once they reach this. */
+const GATHER_MAX_BATCH = 128 * 1024;
+
+/**
+ * `stream` with its small writes gathered until the event loop has handled what was ready (one
+ * setImmediate), then written as one chunk. SFTP writes one packet at a time: a READ request, or
+ * a reply of 32 KiB + 13 bytes to OpenSSH's 32 KiB READs. Over an SSH channel each write became
+ * SSH packets of its own (that reply a full packet and a 13-byte one) and, on a client, a socket
+ * write of its own; gathered, the channel cuts them into full packets. Order is kept: a large
+ * write first sends what was gathered before it. The file system server's reply buffers that were
+ * copied into a gathered chunk serve later replies.
+ */
+export function gatherWrites(stream: SftpByteStream): SftpByteStream {
+  let parts: Uint8Array[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  // The last backpressure promise of the stream, until it settles.
+  let waiting: Promise<void> | undefined;
+  const pass = (chunk: Uint8Array): void => {
+    const p = stream.write(chunk);
+    if (!p) return;
+    waiting = p;
+    const clear = (): void => {
+      if (waiting === p) waiting = undefined;
+    };
+    p.then(clear, clear);
+  };
+  const flush = (): void => {
+    scheduled = false;
+    if (bytes === 0) return;
+    const gathered = parts;
+    parts = [];
+    let chunk = gathered[0] as Uint8Array;
+    if (gathered.length > 1) {
+      chunk = new Uint8Array(bytes);
+      let at = 0;
+      for (const part of gathered) {
+        chunk.set(part, at);
+        at += part.length;
+        recyclePacket(part);
+      }
+    }
+    bytes = 0;
+    pass(chunk);
+  };
+  return {
+    readable: stream.readable,
+    write(chunk) {
+      if (chunk.length >= GATHER_MAX_CHUNK) {
+        flush();
+        pass(chunk);
+        return waiting;
+      }
+      if (bytes + chunk.length > GATHER_MAX_BATCH) flush();
+      parts.push(chunk);
+      bytes += chunk.length;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      return waiting;
+    },
+    close() {
+      flush();
+      stream.close();
+    },
+  };
 }

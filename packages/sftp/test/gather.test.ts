@@ -1,8 +1,9 @@
-/** gatherWrites: the SFTP byte stream's small writes gathered per event loop turn, in order. */
+/** gatherWrites: an SFTP byte stream's small writes gathered per event loop turn, in order. */
 import { setImmediate as tick } from 'node:timers/promises';
-import type { SftpByteStream } from '@ssh/sftp';
+import type { SftpByteStream } from '../src/index.ts';
 import { describe, expect, it } from 'vitest';
-import { gatherWrites } from '../src/sftp.ts';
+import { gatherWrites } from '../src/node/index.ts';
+import { dataBuffer, encodeResponse } from '../src/packets.ts';
 
 function recorder(backpressure?: () => Promise<void> | undefined): { stream: SftpByteStream; writes: Uint8Array[]; closed: () => boolean } {
   const writes: Uint8Array[] = [];
@@ -88,5 +89,32 @@ describe('gatherWrites', () => {
     const failing = g.write(bytes(1, 5));
     fail?.(new Error('gone'));
     await expect(failing).rejects.toThrow('gone');
+  });
+
+  it('lets the file system server reuse reply buffers it copied, and not one it passed on as is', async () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    const reply = (fill: number): Uint8Array => {
+      const data = dataBuffer(20_000).fill(fill);
+      return encodeResponse({ kind: 'data', id: fill, data }, 3);
+    };
+    const a = reply(1);
+    const b = reply(2);
+    expect(a.buffer).not.toBe(b.buffer);
+    void g.write(a);
+    void g.write(b);
+    await tick();
+    expect(r.writes).toHaveLength(1);
+    const written = r.writes[0] as Uint8Array;
+    // Both were copied: the next replies are built in their buffers, and the bytes sent stay.
+    const reused = [reply(3), reply(4)].map((p) => p.buffer);
+    expect(reused).toContain(a.buffer);
+    expect(reused).toContain(b.buffer);
+    expect(written.subarray(13, 20_013).every((x) => x === 1)).toBe(true);
+    const alone = reply(5);
+    void g.write(alone);
+    await tick();
+    expect(r.writes[1]).toBe(alone);
+    expect(reply(6).buffer).not.toBe(alone.buffer);
   });
 });
