@@ -8,8 +8,7 @@
 
 import net from 'node:net';
 import os from 'node:os';
-import type { SSHCertificate, SSHKey } from '@ssh/keys';
-import { ConnectionLost, DEFAULT_HOST_KEY_ALGORITHMS, Transport, UserauthClient, type TransportEvent } from '@ssh/transport';
+import { ConnectionLost, DEFAULT_HOST_KEY_ALGORITHMS, Transport, UserauthClient, type PresentedHostKey, type TransportEvent } from '@ssh/transport';
 import { driveTransport } from '@ssh/transport/node';
 import { connect, type SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
 import type { SSHClient } from './client-handlers.ts';
@@ -128,9 +127,9 @@ async function probe<T>(host: string, port: number, options: ProbeOptions, decid
   });
 }
 
-/** The server's host key (or host certificate), without authenticating (AsyncSSH get_server_host_key). */
-export function getServerHostKey(host: string, port = 22, options: ProbeOptions = {}): Promise<SSHKey | SSHCertificate> {
-  return probe<SSHKey | SSHCertificate>(host, port, options, (e, _t, finish) => {
+/** The server's host key (or host certificate, or X.509 chain), without authenticating (AsyncSSH get_server_host_key). */
+export function getServerHostKey(host: string, port = 22, options: ProbeOptions = {}): Promise<PresentedHostKey> {
+  return probe<PresentedHostKey>(host, port, options, (e, _t, finish) => {
     if (e.type === 'verify-host-key') finish(e.hostKey);
   });
 }

@@ -28,7 +28,7 @@ export {
   disconnectErrorFromCode,
 } from './errors.ts';
 export { PacketReader, PacketWriter } from './packet-stream.ts';
-export { Transport, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
+export { Transport, presentedKey, type PresentedHostKey, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
 export {
   DEFAULT_HOST_KEY_ALGORITHMS,
   resolveOffer,

@@ -32,7 +32,7 @@ import {
   type PacketProtectionOptions,
   type Registry,
 } from '@ssh/crypto';
-import { importCertificate, importPublicKey, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { SSHKeyPair, decodeX509Blob, importCertificate, importPublicKey, x509BaseSigAlgorithm, type SSHCertificate, type SSHKey, type SSHX509Certificate } from '@ssh/keys';
 import {
   DISCONNECT,
   Debug,
@@ -45,6 +45,7 @@ import {
   Pong,
   Reader,
   SshError,
+  Writer,
   Unimplemented,
   WireError,
   type ExtInfoExtensionValue,
@@ -68,6 +69,38 @@ import { VersionExchange, VersionExchangeError, formatIdentification, type PeerI
 /** The name suffix of OpenSSH certificate algorithms. */
 const CERT_SUFFIX = '-cert-v01@openssh.com';
 
+const X509_RSA2048 = 'x509v3-rsa2048-sha256';
+const X509_RSA2048_SIGNATURE = 'rsa2048-sha256';
+
+/** The algorithm name a signature blob starts with, or undefined when it has none. */
+function signatureName(signature: Uint8Array): string | undefined {
+  try {
+    return new Reader(signature).latin1('signature algorithm', 256);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same signature blob under another algorithm name. */
+function renameSignature(signature: Uint8Array, name: string): Uint8Array {
+  const r = new Reader(signature);
+  r.latin1('signature algorithm', 256);
+  return new Writer().latin1(name).raw(r.rest()).finish();
+}
+
+/** What a server presented as its host key: a plain key, an OpenSSH certificate or an X.509 chain. */
+export type PresentedHostKey = SSHKey | SSHCertificate | readonly SSHX509Certificate[];
+
+/** The key behind what a server presented (the certified key, the end certificate's key). */
+export function presentedKey(presented: PresentedHostKey): SSHKey {
+  if (isX509Chain(presented)) return (presented[0] as SSHX509Certificate).key;
+  return 'keyId' in presented ? presented.key : presented;
+}
+
+function isX509Chain(presented: PresentedHostKey): presented is readonly SSHX509Certificate[] {
+  return Array.isArray(presented);
+}
+
 /** The signature algorithm a certificate algorithm is built on ('rsa-sha2-512-cert-v01@openssh.com' signs as 'rsa-sha2-512'). */
 function certBaseAlgorithm(algorithm: string): string {
   return algorithm.slice(0, -CERT_SUFFIX.length);
@@ -83,13 +116,12 @@ export interface TransportOptions extends OfferOptions {
   readonly softwareVersion?: string;
   /** Client: host key algorithms to accept, in preference order. */
   readonly hostKeyAlgorithms?: readonly string[];
-  /** Server: host keys (private), each offered with every signature algorithm it supports. */
-  readonly hostKeys?: readonly SSHKey[];
   /**
-   * Server: host certificates (PROTOCOL.certkeys), each certifying one of `hostKeys`, offered
-   * with their *-cert-v01@openssh.com algorithms ahead of the plain keys.
+   * Server: host keys (private), each offered with every signature algorithm it supports. A key
+   * pair with an OpenSSH host certificate (PROTOCOL.certkeys) or an X.509 chain (RFC 6187) is
+   * offered under those algorithms first, and as its plain key too.
    */
-  readonly hostCertificates?: readonly SSHCertificate[];
+  readonly hostKeys?: readonly (SSHKey | SSHKeyPair)[];
   /** Server: the signature algorithms announced in server-sig-algs (default: every one we verify). */
   readonly serverSigAlgorithms?: readonly string[];
   /** Re-exchange keys after this many bytes in either direction (default 1 GiB). */
@@ -109,8 +141,11 @@ export interface TransportOptions extends OfferOptions {
 export type TransportEvent =
   | { readonly type: 'version'; readonly peer: PeerIdentification }
   /** Client: the server proved it holds this key; call `resolveHostKey(id, trusted)`. */
-  /** `hostKey` is an SSHCertificate when a *-cert-v01@openssh.com algorithm was negotiated. */
-  | { readonly type: 'verify-host-key'; readonly id: number; readonly hostKey: SSHKey | SSHCertificate; readonly algorithm: string }
+  /**
+   * `hostKey` is an SSHCertificate when a *-cert-v01@openssh.com algorithm was negotiated, the
+   * X.509 chain (end certificate first) for an x509v3-* one.
+   */
+  | { readonly type: 'verify-host-key'; readonly id: number; readonly hostKey: PresentedHostKey; readonly hostKeyBlob: Uint8Array; readonly algorithm: string }
   | { readonly type: 'kex-complete'; readonly algorithms: NegotiatedAlgorithms; readonly initial: boolean }
   | { readonly type: 'ext-info'; readonly extensions: ReadonlyMap<string, ExtInfoExtensionValue | Uint8Array> }
   /** A message for the layers above (service request/accept, user authentication, connection). */
@@ -165,6 +200,7 @@ export class Transport {
   private readonly version: VersionExchange;
   private readonly reader: PacketReader;
   private readonly writer = new PacketWriter();
+  private readonly hostIdentities: SSHKeyPair[];
 
   private output: Uint8Array[] = [];
   private readonly events: TransportEvent[] = [];
@@ -193,10 +229,10 @@ export class Transport {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)));
     this.kexDoneAt = this.now();
-    if (this.role === 'server') checkHostCertificates(options.hostCertificates ?? [], options.hostKeys ?? []);
+    this.hostIdentities = this.role === 'server' ? hostIdentities(options.hostKeys ?? []) : [];
     const hostKeyAlgorithms =
       this.role === 'server'
-        ? [...new Set([...(options.hostCertificates ?? []), ...(options.hostKeys ?? [])].flatMap((k) => k.sigAlgorithms))]
+        ? [...new Set(this.hostIdentities.flatMap((k) => k.sigAlgorithms))]
         : [...(options.hostKeyAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS)];
     if (this.role === 'server' && hostKeyAlgorithms.length === 0) throw new RangeError('a server needs at least one host key');
     this.offer = resolveOffer(this.registry, options, hostKeyAlgorithms);
@@ -503,22 +539,30 @@ export class Transport {
       return;
     }
     const hostKey = this.checkHostKeySignature(result, kex.negotiated.hostKey);
-    this.events.push({ type: 'verify-host-key', id: this.nextVerifyId++, hostKey, algorithm: kex.negotiated.hostKey });
+    this.events.push({ type: 'verify-host-key', id: this.nextVerifyId++, hostKey, hostKeyBlob: result.hostKey, algorithm: kex.negotiated.hostKey });
   }
 
   /**
    * Client: K_S must have signed H with the negotiated algorithm. For a host certificate
    * (PROTOCOL.certkeys) the certified key signs, with the plain algorithm the name is built on.
    */
-  private checkHostKeySignature(result: KexResult, algorithm: string): SSHKey | SSHCertificate {
+  private checkHostKeySignature(result: KexResult, algorithm: string): PresentedHostKey {
     const certified = algorithm.endsWith(CERT_SUFFIX);
-    let presented: SSHKey | SSHCertificate;
+    const x509 = algorithm.startsWith('x509v3-');
+    let presented: PresentedHostKey;
     let hostKey: SSHKey;
     try {
       if (certified) {
         const cert = importCertificate(result.hostKey);
         presented = cert;
         hostKey = cert.key;
+      } else if (x509) {
+        // RFC 6187 §3: the blob names its algorithm and carries the chain, end certificate first.
+        const decoded = decodeX509Blob(result.hostKey);
+        const end = decoded.chain[0];
+        if (decoded.algorithm !== algorithm || end === undefined) throw new RangeError(`an ${decoded.algorithm} blob for ${algorithm}`);
+        presented = decoded.chain;
+        hostKey = end.key;
       } else {
         hostKey = importPublicKey(result.hostKey);
         presented = hostKey;
@@ -526,15 +570,16 @@ export class Transport {
     } catch (cause) {
       throw new KeyExchangeFailed('server host key is not a key we can read', undefined, { cause });
     }
+    const rsa2048 = algorithm === X509_RSA2048;
     if (certified) algorithm = certBaseAlgorithm(algorithm);
-    const signature = result.signature ?? new Uint8Array(0);
-    const sigAlgorithm = (() => {
-      try {
-        return new Reader(signature).latin1('signature algorithm', 256);
-      } catch {
-        return undefined;
-      }
-    })();
+    else if (x509) algorithm = x509BaseSigAlgorithm(algorithm) ?? algorithm;
+    let signature = result.signature ?? new Uint8Array(0);
+    let sigAlgorithm = signatureName(signature);
+    // RFC 6187 names these signatures rsa2048-sha256; some servers send rsa-sha2-256: the same bytes.
+    if (rsa2048 && sigAlgorithm === X509_RSA2048_SIGNATURE) {
+      signature = renameSignature(signature, algorithm);
+      sigAlgorithm = algorithm;
+    }
     if (sigAlgorithm !== algorithm || !hostKey.verify(result.exchangeHash, signature)) {
       throw new KeyExchangeFailed(`server host key signature (${sigAlgorithm ?? 'malformed'}) does not verify as ${algorithm}`);
     }
@@ -632,16 +677,12 @@ export class Transport {
    * presents the certified key, which signs with the plain algorithm the name is built on.
    */
   private hostKeyFor(algorithm: string): { readonly blob: Uint8Array; sign(hash: Uint8Array): Uint8Array } {
-    if (algorithm.endsWith(CERT_SUFFIX)) {
-      const cert = (this.options.hostCertificates ?? []).find((c) => c.sigAlgorithms.includes(algorithm));
-      const key = cert && this.options.hostKeys?.find((k) => sameBytes(k.publicData, cert.key.publicData));
-      if (!cert || !key) throw new KeyExchangeFailed(`no host certificate for ${algorithm}`);
-      const base = certBaseAlgorithm(algorithm);
-      return { blob: cert.publicData, sign: (hash) => key.sign(hash, base) };
-    }
-    const key = (this.options.hostKeys ?? []).find((k) => k.sigAlgorithms.includes(algorithm));
-    if (!key) throw new KeyExchangeFailed(`no host key for ${algorithm}`);
-    return { blob: key.publicData, sign: (hash) => key.sign(hash, algorithm) };
+    const identity = this.hostIdentities.find((k) => k.sigAlgorithms.includes(algorithm));
+    if (!identity) throw new KeyExchangeFailed(`no host key for ${algorithm}`);
+    const sign = (hash: Uint8Array): Uint8Array => identity.sign(hash, algorithm);
+    if (algorithm !== X509_RSA2048) return { blob: identity.publicDataFor(algorithm), sign };
+    // RFC 6187 §3: this algorithm's signatures are named rsa2048-sha256 (RSA PKCS#1 v1.5, SHA-256).
+    return { blob: identity.publicDataFor(algorithm), sign: (hash) => renameSignature(sign(hash), X509_RSA2048_SIGNATURE) };
   }
 
   private serverExtInfo(): Uint8Array {
@@ -686,20 +727,23 @@ export class Transport {
   }
 }
 
-/** Each host certificate must be a host certificate for one of the server's keys. */
-function checkHostCertificates(certs: readonly SSHCertificate[], keys: readonly SSHKey[]): void {
-  for (const cert of certs) {
-    if (cert.kind !== 'host') throw new RangeError(`certificate ${JSON.stringify(cert.keyId)} is a ${cert.kind} certificate, not a host certificate`);
-    if (!keys.some((k) => sameBytes(k.publicData, cert.key.publicData))) {
-      throw new RangeError(`host certificate ${JSON.stringify(cert.keyId)} certifies none of the host keys`);
-    }
+/**
+ * A server's host keys as what it can present: certificates and X.509 chains first (their pairs
+ * sign with the certified key under the base algorithm), then every plain key.
+ */
+function hostIdentities(keys: readonly (SSHKey | SSHKeyPair)[]): SSHKeyPair[] {
+  const presented: SSHKeyPair[] = [];
+  const plain: SSHKeyPair[] = [];
+  for (const k of keys) {
+    const pair = k instanceof SSHKeyPair ? k : new SSHKeyPair(k);
+    const cert = pair.certificate;
+    if (cert !== undefined && cert.kind !== 'host') throw new RangeError(`certificate ${JSON.stringify(cert.keyId)} is a ${cert.kind} certificate, not a host certificate`);
+    if (cert !== undefined || pair.x509Chain !== undefined) {
+      presented.push(pair);
+      plain.push(new SSHKeyPair(pair.key));
+    } else plain.push(pair);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return [...presented, ...plain];
 }
 
 function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -93,7 +93,9 @@ export class VersionExchange {
       const lf = this.buf.subarray(0, this.len).indexOf(0x0a, this.scanned);
       if (lf < 0) {
         this.scanned = this.len;
-        if (this.len > limit) throw new VersionExchangeError(2, 'identification line too long');
+        // The same verdict as when the end of the line comes in the same chunk: it depends on
+        // what the line is, not on how the bytes were cut.
+        if (this.len > limit) throw new VersionExchangeError(2, this.startsWithSsh() ? 'identification line too long' : 'line before the identification too long');
         return;
       }
       const end = lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf;
@@ -115,6 +117,10 @@ export class VersionExchange {
       this.len -= lf + 1;
       this.scanned = 0;
     }
+  }
+
+  private startsWithSsh(): boolean {
+    return this.len >= 4 && this.buf[0] === 0x53 && this.buf[1] === 0x53 && this.buf[2] === 0x48 && this.buf[3] === 0x2d;
   }
 
   private append(chunk: Uint8Array): void {

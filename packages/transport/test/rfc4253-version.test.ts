@@ -96,6 +96,23 @@ describe('VersionExchange', () => {
     expect(failure(() => feed('client', enc('line\r\n'.repeat(1025)))).message).toMatch(/too many/);
   });
 
+  it('gives the same verdict on an overlong line however its bytes are cut', () => {
+    for (const [role, text] of [
+      ['server', `junk${'z'.repeat(300)}\r\n`],
+      ['server', `SSH-2.0-${'x'.repeat(300)}\r\n`],
+      ['client', `${'y'.repeat(9000)}\r\n`],
+    ] as const) {
+      const bytes = enc(text);
+      const whole = failure(() => new VersionExchange(role).receive(bytes)).message;
+      const cut = failure(() => {
+        const vx = new VersionExchange(role);
+        for (let i = 0; i < bytes.length; i += 100) vx.receive(bytes.subarray(i, i + 100));
+      }).message;
+      expect(cut).toBe(whole);
+      expect(whole).toMatch(text.startsWith('SSH-') ? /^.*identification line too long/ : /line before the identification too long/);
+    }
+  });
+
   it('stays linear when a hostile server trickles bytes one at a time', () => {
     const vx = new VersionExchange('client');
     const line = enc(`${'z'.repeat(8000)}\n`);

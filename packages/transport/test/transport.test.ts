@@ -1,6 +1,6 @@
 /** Two transports of ours, wired in memory: key exchange over every algorithm, rekeying, failures. */
 import { createStandardRegistry } from '@ssh/crypto';
-import { generatePrivateKey } from '@ssh/keys';
+import { SSHKeyPair, generatePrivateKey } from '@ssh/keys';
 import { MSG } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
 import { DisconnectError, HostKeyNotVerifiable, ProtocolError, Transport, type TransportOptions } from '../src/index.ts';
@@ -101,7 +101,7 @@ describe('Transport host certificates (server side)', () => {
 
   it('offers certificates ahead of the plain keys, and signs with the certified key', () => {
     const cert = ca.generateHostCertificate(ed, 'host-ed', { principals: ['example.test'] });
-    const [c, s] = pair({}, { hostKeys: [ed], hostCertificates: [cert] });
+    const [c, s] = pair({}, { hostKeys: [new SSHKeyPair(ed, cert)] });
     pump(c, s);
     expect(complete(c)[0]).toMatchObject({ algorithms: { hostKey: 'ssh-ed25519-cert-v01@openssh.com' } });
     const verify = c.events.find((e) => e.type === 'verify-host-key');
@@ -112,7 +112,7 @@ describe('Transport host certificates (server side)', () => {
   it('signs an RSA certificate exchange with the SHA-2 algorithm the name carries', () => {
     const cert = ca.generateHostCertificate(rsa, 'host-rsa');
     for (const alg of ['rsa-sha2-512-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com']) {
-      const [c, s] = pair({ hostKeyAlgorithms: [alg] }, { hostKeys: [rsa], hostCertificates: [cert] });
+      const [c, s] = pair({ hostKeyAlgorithms: [alg] }, { hostKeys: [new SSHKeyPair(rsa, cert)] });
       pump(c, s);
       expect(complete(c)[0]).toMatchObject({ algorithms: { hostKey: alg } });
       expect(disconnects(c).concat(disconnects(s))).toEqual([]);
@@ -121,14 +121,21 @@ describe('Transport host certificates (server side)', () => {
 
   it('still serves plain keys to clients without certificate algorithms', () => {
     const cert = ca.generateHostCertificate(ed, 'host-ed');
-    const [c, s] = pair({ hostKeyAlgorithms: ['ssh-ed25519'] }, { hostKeys: [ed], hostCertificates: [cert] });
+    const [c, s] = pair({ hostKeyAlgorithms: ['ssh-ed25519'] }, { hostKeys: [new SSHKeyPair(ed, cert)] });
     pump(c, s);
     expect(c.events.find((e) => e.type === 'verify-host-key')).toMatchObject({ algorithm: 'ssh-ed25519', hostKey: { algorithm: 'ssh-ed25519' } });
   });
 
-  it('refuses a user certificate or one for a key it does not hold', () => {
-    expect(() => new Transport({ role: 'server', hostKeys: [ed], hostCertificates: [ca.generateUserCertificate(ed, 'u')] })).toThrow(/not a host certificate/);
-    expect(() => new Transport({ role: 'server', hostKeys: [ed], hostCertificates: [ca.generateHostCertificate(rsa, 'r')] })).toThrow(/certifies none of the host keys/);
+  it('refuses to present a user certificate as a host certificate', () => {
+    expect(() => new Transport({ role: 'server', hostKeys: [new SSHKeyPair(ed, ca.generateUserCertificate(ed, 'u'))] })).toThrow(/not a host certificate/);
+  });
+
+  it('offers an X.509 chain under its x509v3 algorithms, signing with the certified key', () => {
+    const cert = ed.generateX509HostCertificate(ed, 'CN=host.example');
+    const [c, s] = pair({ hostKeyAlgorithms: ['x509v3-ssh-ed25519'] }, { hostKeys: [new SSHKeyPair(ed, [cert])] });
+    pump(c, s, { trustHostKey: true });
+    expect(complete(c)[0]).toMatchObject({ algorithms: { hostKey: 'x509v3-ssh-ed25519' } });
+    expect(disconnects(c).concat(disconnects(s))).toEqual([]);
   });
 });
 

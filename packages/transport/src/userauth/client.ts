@@ -226,7 +226,7 @@ export class UserauthClient {
   handle(event: TransportEvent): boolean {
     switch (event.type) {
       case 'verify-host-key':
-        this.serverHostKey ??= event.hostKey.publicData;
+        this.serverHostKey ??= event.hostKeyBlob;
         return false;
       case 'ext-info': {
         const sig = event.extensions.get('server-sig-algs');

@@ -1,8 +1,8 @@
 /** Our transport over real sockets, for interop tests: a client handshake, and a listening server. */
 import net from 'node:net';
-import { SSHKey } from '@ssh/keys';
+import type { SSHKey } from '@ssh/keys';
 import { MSG, ServiceAccept, ServiceRequest, UserauthFailure } from '@ssh/wire';
-import { Transport, type TransportEvent, type TransportOptions } from '../../src/index.ts';
+import { Transport, presentedKey, type TransportEvent, type TransportOptions } from '../../src/index.ts';
 import { driveTransport } from '../../src/node/index.ts';
 
 export interface HandshakeResult {
@@ -30,7 +30,7 @@ export function clientHandshake(port: number, options: Omit<TransportOptions, 'r
       onEvent(e) {
         events.push(e);
         if (e.type === 'verify-host-key') {
-          hostKey = e.hostKey instanceof SSHKey ? e.hostKey : e.hostKey.key;
+          hostKey = presentedKey(e.hostKey);
           transport.resolveHostKey(e.id, true);
         }
         if (e.type === 'kex-complete' && e.initial) transport.send(ServiceRequest.encode({ serviceName: 'ssh-userauth' }));
