@@ -508,7 +508,9 @@ export class Transport {
     const hostKey = this.role === 'server' ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
     const exchange = this.registry.require('kex', negotiated.kex).impl.create(this.role, transcript, {
       ...this.options.kexOptions,
-      random: this.random,
+      // Only an injected source goes down: without one, each exchange draws its ephemeral keys
+      // the fast way (OpenSSL's own key generation, not an import of bytes drawn here).
+      ...(this.options.random ? { random: this.random } : {}),
       ...(hostKey ? { hostKey } : {}),
     });
     this.kex = { phase: 'exchange', ours, negotiated, exchange, ignoreGuess: false };
