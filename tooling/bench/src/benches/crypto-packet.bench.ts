@@ -2,9 +2,9 @@
  * Packet protection throughput (issue 4): seal+open of 32 KiB payloads with sequence numbers
  * through @ssh/crypto's `createSealer`/`createOpener` (`seal`: the whole wire packet in one buffer,
  * the stricter of its two forms; the transport writes `sealParts` chunks), in MiB/s of payload,
- * for each cipher and MAC family that matters. Ours and the bare loop run in alternating rounds
- * timed in CPU seconds (`measureAlternating`), so that a busy machine slows both alike. Each
- * figure is printed against three references measured in the same run:
+ * for each cipher and MAC family that matters. Ours and the bare loop run interleaved in short
+ * slices timed in CPU seconds (`measureInterleaved`), so that a busy machine slows both alike.
+ * Each figure is printed against three references measured in the same run:
  * - the bare node:crypto loop: the same cryptography per packet with no SSH framing
  *   (createCipheriv/setAAD/update/final/getAuthTag and the matching decipher for AEAD; one
  *   long-lived CTR cipher per direction plus an HMAC over seq || data otherwise);
@@ -148,38 +148,42 @@ function cpuSeconds(): number {
 }
 
 /**
- * Calls per CPU second of each body, measured in alternating rounds (ours, bare, bare, ours, ...)
- * so that both see the machine in the same state, the best round of each kept. CPU time, as
- * `openssl speed` measures by default: on this shared 2-core box wall time also counts the time
- * other processes hold the core, which swung the ratio of two rounds by 2x and more. Each body
- * first warms up and finds a batch that fills a round, as `measureOpsPerSecond` does.
+ * Calls per CPU second of each body, the bodies interleaved in short slices (ours, bare, bare,
+ * ours, ... about 20 ms each) until each has run `rounds * roundMs`; the rate is the total calls
+ * over the total CPU time of each. CPU time, as `openssl speed` measures by default, since on this
+ * shared 2-core box wall time also counts the time other processes hold the core; and fine
+ * interleaving, since what runs on the other core (another bench's AES, say) changes the CPU
+ * time of ours and the bare loop alike only if both run under it for the same share of time:
+ * sequential rounds, best or median, moved one ratio by 2.5x from run to run. Each body first
+ * warms up and finds a batch that fills a slice.
  */
-export function measureAlternating(bodies: readonly (() => void)[], options: MeasureOptions = {}): number[] {
-  const roundSeconds = (options.roundMs ?? 300) / 1000;
-  const rounds = options.rounds ?? 7;
+export function measureInterleaved(bodies: readonly (() => void)[], options: MeasureOptions = {}): number[] {
+  const totalSeconds = ((options.roundMs ?? 250) * (options.rounds ?? 8)) / 1000;
+  const slice = Math.min(0.02, totalSeconds / 8);
   const batches = bodies.map((body) => {
     let batch = 1;
     for (;;) {
       const t0 = cpuSeconds();
       for (let i = 0; i < batch; i++) body();
       const elapsed = cpuSeconds() - t0;
-      if (elapsed >= roundSeconds / 4) return Math.max(1, Math.round((batch * roundSeconds) / Math.max(elapsed, 1e-6)));
+      if (elapsed >= slice / 4) return Math.max(1, Math.round((batch * slice) / Math.max(elapsed, 1e-6)));
       batch *= 4;
     }
   });
-  const best = bodies.map(() => 0);
-  for (let r = 0; r < rounds; r++) {
+  const calls = bodies.map(() => 0);
+  const seconds = bodies.map(() => 0);
+  for (let r = 0; Math.min(...seconds) < totalSeconds; r++) {
     for (let k = 0; k < bodies.length; k++) {
       const i = r % 2 === 0 ? k : bodies.length - 1 - k;
       const body = bodies[i] as () => void;
       const batch = batches[i] as number;
       const t0 = cpuSeconds();
       for (let n = 0; n < batch; n++) body();
-      const seconds = Math.max(cpuSeconds() - t0, 1e-6);
-      best[i] = Math.max(best[i] as number, batch / seconds);
+      seconds[i] = (seconds[i] as number) + cpuSeconds() - t0;
+      calls[i] = (calls[i] as number) + batch;
     }
   }
-  return best;
+  return calls.map((c, i) => c / Math.max(seconds[i] as number, 1e-6));
 }
 
 interface PeerFigures {
@@ -196,7 +200,7 @@ export async function runCryptoPacketBench(options: BenchRunOptions = {}): Promi
   const ours = new Map<string, number>();
   const bare = new Map<string, number>();
   for (const f of PACKET_FAMILIES) {
-    const [o, b] = measureAlternating([oursBody(f, payload), bareBody(f, payload)], settings);
+    const [o, b] = measureInterleaved([oursBody(f, payload), bareBody(f, payload)], settings);
     ours.set(familyName(f), toMiB(o ?? 0));
     bare.set(familyName(f), toMiB(b ?? 0));
   }
