@@ -23,6 +23,7 @@ import {
   type TransportEvent,
   type UserauthClientEvent,
 } from '@ssh/transport';
+import { connectTcp } from '@ssh/transport/node';
 import { SSHClient, overrides } from './client-handlers.ts';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
 import { applyClientConfig } from './client-config.ts';
@@ -495,7 +496,7 @@ function openSocket(options: SSHClientConnectionOptions, host: string, port: num
   if (options.sock) return Promise.resolve(options.sock);
   const timeout = seconds('connectTimeout', options.connectTimeout, 0);
   return new Promise((resolve, reject) => {
-    const socket = net.connect({
+    const socket = connectTcp({
       host,
       port,
       ...(options.family ? { family: options.family } : {}),

@@ -65,9 +65,6 @@ export abstract class SSHConnection {
     }
     this.extraInfo.set('socket', socket);
     this.extraInfo.set('connection', this);
-    socket.on('data', () => {
-      this.receivedSinceTick = true;
-    });
   }
 
   /** The peer's address and port, when the connection runs over TCP. */
@@ -84,6 +81,9 @@ export abstract class SSHConnection {
     this.driver = driveTransport(this.socket, this.transport, {
       onEvent: (e) => this.transportEvent(e),
       onClose: (error) => this.closed(error),
+      onBytes: () => {
+        this.receivedSinceTick = true;
+      },
       rekeyCheckMs,
     });
     this.setKeepalive(this.keepaliveInterval, this.keepaliveCountMax);

@@ -80,6 +80,29 @@ export class ByteQueue {
     this.compact();
   }
 
+  /**
+   * Copies what is queued into memory of its own, so that chunks pushed as views of a buffer the
+   * caller will reuse no longer refer to it.
+   */
+  detach(): void {
+    if (this.size === 0) {
+      this.chunks.length = 0;
+      this.first = 0;
+      this.head = 0;
+      return;
+    }
+    const copy = new Uint8Array(this.size);
+    let at = 0;
+    for (let i = this.first; i < this.chunks.length; i++) {
+      const chunk = i === this.first ? (this.chunks[i] as Uint8Array).subarray(this.head) : (this.chunks[i] as Uint8Array);
+      copy.set(chunk, at);
+      at += chunk.length;
+    }
+    this.chunks = [copy];
+    this.first = 0;
+    this.head = 0;
+  }
+
   /** Removes and returns everything queued. */
   takeAll(): Uint8Array {
     return this.take(this.size);

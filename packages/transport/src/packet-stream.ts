@@ -15,6 +15,8 @@ export class PacketReader {
   private readonly maxPacketLength: number;
   private pendingTotal = -1; // size of the packet whose head has been decrypted, or -1
   private keyed = false; // keys set: a bad length is reported as a bad MAC
+  private encrypted = false; // a cipher is set: opened payloads are fresh memory, never views of the input
+  private borrowed = false; // the queue holds views of a buffer the caller reuses
   /** Sequence number of the next packet. */
   seq = 0;
 
@@ -28,8 +30,25 @@ export class PacketReader {
     return this.queue.length;
   }
 
-  push(chunk: Uint8Array): void {
+  /**
+   * Queues received bytes. A `transient` chunk is a view of a buffer the caller reuses once
+   * `release()` is called: without a cipher (payloads would be views of it) it is copied now,
+   * with one only what is left unread is, at `release()`.
+   */
+  push(chunk: Uint8Array, transient = false): void {
+    if (transient && !this.encrypted) {
+      this.queue.push(copyBytes(chunk));
+      return;
+    }
     this.queue.push(chunk);
+    this.borrowed ||= transient;
+  }
+
+  /** Copies the unread rest of transient chunks: their buffer may be reused from now on. */
+  release(): void {
+    if (!this.borrowed) return;
+    this.queue.detach();
+    this.borrowed = false;
   }
 
   /**
@@ -60,6 +79,7 @@ export class PacketReader {
   setKeys(options: Omit<Parameters<typeof createOpener>[0], 'maxPacketLength'>): void {
     this.opener = createOpener({ ...options, maxPacketLength: this.maxPacketLength });
     this.keyed = options.cipher !== undefined || options.mac !== undefined;
+    this.encrypted = options.cipher !== undefined;
   }
 
   /** Bytes left after the transport stops reading packets (nothing is lost on a hand-over). */
@@ -94,4 +114,11 @@ export class PacketWriter {
   setKeys(options: Parameters<typeof createSealer>[0]): void {
     this.sealer = createSealer(options);
   }
+}
+
+/** A copy in memory of its own (Buffer#slice would only make a view). */
+function copyBytes(chunk: Uint8Array): Uint8Array {
+  const out = new Uint8Array(chunk.length);
+  out.set(chunk);
+  return out;
 }

@@ -272,9 +272,21 @@ export class Transport {
 
   // ------------------------------------------------------------------ the sans-I/O surface
 
-  /** Bytes from the peer, in any chunking. */
-  receive(chunk: Uint8Array): void {
+  /**
+   * Bytes from the peer, in any chunking. A `transient` chunk is a view of a buffer the caller
+   * reuses after this returns: nothing of it is kept (events carry fresh memory, the unread rest is
+   * copied), which lets a socket read into one buffer instead of allocating one per read.
+   */
+  receive(chunk: Uint8Array, transient = false): void {
     if (this.closed) return;
+    try {
+      this.receiveChunk(chunk, transient);
+    } finally {
+      if (transient) this.reader.release();
+    }
+  }
+
+  private receiveChunk(chunk: Uint8Array, transient: boolean): void {
     try {
       if (!this.peer) {
         this.version.receive(chunk);
@@ -284,7 +296,7 @@ export class Transport {
         this.events.push({ type: 'version', peer: id });
         this.reader.push(this.version.takeRest());
       } else {
-        this.reader.push(chunk);
+        this.reader.push(chunk, transient);
       }
       for (;;) {
         if (this.closed) return;

@@ -1,2 +1,2 @@
 /** @ssh/transport/node: Node stream adapters for the transport machine. @module */
-export { driveTransport, type SocketDriver, type SocketDriverOptions } from './socket-driver.ts';
+export { connectTcp, driveTransport, type SocketDriver, type SocketDriverOptions } from './socket-driver.ts';
