@@ -4,7 +4,7 @@
  * checked, only that every figure is produced.
  */
 import { describe, expect, it } from 'vitest';
-import { runSftpBench, sftpBenchMiB } from '../src/benches/sftp.bench.ts';
+import { runSftpBench, sftpBenchFiles, sftpBenchMiB } from '../src/benches/sftp.bench.ts';
 
 const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
 
@@ -13,22 +13,27 @@ describe('sftp benchmark', () => {
     expect(sftpBenchMiB({})).toBe(256);
     expect(sftpBenchMiB({ SFTP_BENCH_MIB: '32' })).toBe(32);
     expect(sftpBenchMiB({ SFTP_BENCH_MIB: 'lots' })).toBe(256);
+    expect(sftpBenchFiles({})).toBe(10_000);
+    expect(sftpBenchFiles({ SFTP_BENCH_FILES: '500' })).toBe(500);
   });
 
-  it('gives get and put figures for our client and server against OpenSSH and AsyncSSH (quick)', async () => {
+  it('gives get, put and put -r figures for our client and server against OpenSSH, ssh2 and AsyncSSH (quick)', async () => {
     const results = await runSftpBench({ quick: true });
     expect(results.map((r) => `${r.name} vs ${r.peerName.split(' ')[0] ?? ''}`)).toEqual([
       'sftp get 1 MiB from sshd (our client) vs OpenSSH',
+      'sftp get 1 MiB from sshd (our client) vs ssh2',
       'sftp get 1 MiB from sshd (our client) vs AsyncSSH',
       'sftp put 1 MiB to sshd (our client) vs OpenSSH',
+      'sftp put 1 MiB to sshd (our client) vs ssh2',
       'sftp put 1 MiB to sshd (our client) vs AsyncSSH',
+      'sftp put -r 100 files to sshd (our client) vs OpenSSH',
       'sftp get 1 MiB by OpenSSH sftp (our server) vs sshd',
       'sftp put 1 MiB by OpenSSH sftp (our server) vs sshd',
     ]);
     for (const r of results) {
-      expect(r.unit).toBe('MiB/s');
+      expect(r.unit).toBe(r.name.includes('put -r') ? 'files/s' : 'MiB/s');
       expect({ name: r.name, ours: positive(r.ours), peer: positive(r.peer), note: r.note }).toMatchObject({ ours: true, peer: true });
     }
-    expect(results[1]?.peerName).toMatch(/^AsyncSSH \d+\.\d+/);
+    expect(results[2]?.peerName).toMatch(/^AsyncSSH \d+\.\d+/);
   }, 120_000);
 });
