@@ -7,6 +7,7 @@
 
 import { MacError, PacketLengthError, createOpener, createSealer, type Opener, type Sealer } from '@ssh/crypto';
 import { ByteQueue } from './byte-queue.ts';
+import { copyBytes } from './bytes.ts';
 
 /** Inbound packets: bytes in, payloads out. */
 export class PacketReader {
@@ -114,11 +115,4 @@ export class PacketWriter {
   setKeys(options: Parameters<typeof createSealer>[0]): void {
     this.sealer = createSealer(options);
   }
-}
-
-/** A copy in memory of its own (Buffer#slice would only make a view). */
-function copyBytes(chunk: Uint8Array): Uint8Array {
-  const out = new Uint8Array(chunk.length);
-  out.set(chunk);
-  return out;
 }

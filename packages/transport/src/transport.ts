@@ -63,6 +63,7 @@ import {
   type OfferOptions,
 } from './algorithms.ts';
 import { CompressionError, DisconnectError, HostKeyNotVerifiable, KeyExchangeFailed, MACError, ProtocolError, ProtocolNotSupported, disconnectErrorFromCode } from './errors.ts';
+import { concatBytes } from './bytes.ts';
 import { PacketReader, PacketWriter } from './packet-stream.ts';
 import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
 
@@ -356,7 +357,7 @@ export class Transport {
     if (n < 50 && n !== MSG.SERVICE_REQUEST && n !== MSG.SERVICE_ACCEPT && n !== MSG.IGNORE && n !== MSG.DEBUG) {
       throw new RangeError(`message ${n} belongs to the transport itself`);
     }
-    if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(tail === undefined ? payload : joinBytes(payload, tail));
+    if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(tail === undefined ? payload : concatBytes(payload, tail));
     else this.writePacket(payload, tail);
     this.maybeRekey();
   }
@@ -721,7 +722,7 @@ export class Transport {
   private writePacket(payload: Uint8Array, tail?: Uint8Array): void {
     this.bytesSinceKex += payload.length + (tail?.length ?? 0);
     if (this.compressor) {
-      this.output.push(this.writer.write(this.compressor.compress(tail === undefined ? payload : joinBytes(payload, tail))));
+      this.output.push(this.writer.write(this.compressor.compress(tail === undefined ? payload : concatBytes(payload, tail))));
     } else {
       for (const part of this.writer.writeParts(payload, tail)) this.output.push(part);
     }
@@ -758,13 +759,6 @@ function hostIdentities(keys: readonly (SSHKey | SSHKeyPair)[]): SSHKeyPair[] {
     } else plain.push(pair);
   }
   return [...presented, ...plain];
-}
-
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /** Maps what went wrong while reading the peer to the disconnect it calls for. */

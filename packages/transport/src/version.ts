@@ -7,6 +7,7 @@
  */
 
 import { SshError } from '@ssh/wire';
+import { concatBytes, copyBytes } from './bytes.ts';
 
 /** Longest identification line, CR LF included (RFC 4253 §4.2). */
 export const MAX_IDENTIFICATION_LENGTH = 255;
@@ -84,7 +85,7 @@ export class VersionExchange {
   /** Consumes peer bytes; throws VersionExchangeError on a malformed or unsupported peer. */
   receive(chunk: Uint8Array): void {
     if (this.result) {
-      this.rest = this.rest ? concat(this.rest, chunk) : chunk.slice();
+      this.rest = this.rest ? concatBytes(this.rest, chunk) : copyBytes(chunk);
       return;
     }
     this.append(chunk);
@@ -158,12 +159,4 @@ function latin1(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);
   return s;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b.slice();
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -7,6 +7,7 @@
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { copyBytes } from '../bytes.ts';
 import { ConnectionLost } from '../errors.ts';
 import type { Transport, TransportEvent } from '../transport.ts';
 
@@ -28,7 +29,7 @@ class ReadSink {
 
   deliver(chunk: Uint8Array): void {
     if (this.receiver) this.receiver(chunk, true);
-    else this.pending.push(new Uint8Array(chunk)); // arrived before the driver: the buffer is reused (a copy, not Buffer#slice's view)
+    else this.pending.push(copyBytes(chunk)); // arrived before the driver: the buffer is reused
   }
 
   attach(receiver: (chunk: Uint8Array, transient: boolean) => void): void {

@@ -1,0 +1,20 @@
+/**
+ * Byte helpers of the transport: both make memory of their own (Buffer#slice would only make a
+ * view, and received chunks may be views of a buffer their owner reuses).
+ * @module
+ */
+
+/** `a` then `b`, in a new array. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A copy of `chunk` in a new array. */
+export function copyBytes(chunk: Uint8Array): Uint8Array {
+  const out = new Uint8Array(chunk.length);
+  out.set(chunk);
+  return out;
+}
