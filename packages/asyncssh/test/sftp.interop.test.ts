@@ -2,6 +2,7 @@
  * SFTP and SCP on our SSH sessions: our server's sftp subsystem and scp commands for OpenSSH's
  * sftp and scp -O, and our client's startSftpClient against sshd's sftp-server and our server.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClientKey, generateKey, makeTempDir, runScp, runSftp, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
@@ -56,6 +57,23 @@ describe('our server serving files', () => {
     await runScp(ours(), { remote: path.join(target, 'scp-src.bin') }, back, { identity: clientKey, legacy: true });
     expect(readFileSync(back).equals(data)).toBe(true);
   });
+
+  it('sends every byte of a large download intact while reply buffers are reused (OpenSSH sftp and our client)', async () => {
+    // 24 MiB of random bytes: with 64 READs of 255 KiB in flight (OpenSSH's sftp) most replies
+    // wait in the channel for the peer's window, so a buffer reused too early would show here.
+    const src = path.join(dir, 'large.bin');
+    const data = randomBytes(24 * 1024 * 1024);
+    writeFileSync(src, data);
+    const got = path.join(dir, 'large-got.bin');
+    await runSftp(ours(), [`get ${src} ${got}`], { identity: clientKey, timeoutMs: 120_000 });
+    expect(readFileSync(got).equals(data)).toBe(true);
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+    const sftp = await conn.startSftpClient();
+    const mine = path.join(dir, 'large-mine.bin');
+    await sftp.get(src, mine);
+    expect(readFileSync(mine).equals(data)).toBe(true);
+    await sftp.exit();
+  }, 180_000);
 
   it('serves our own SFTP client', async () => {
     await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });

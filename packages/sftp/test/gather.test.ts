@@ -117,4 +117,52 @@ describe('gatherWrites', () => {
     expect(r.writes[1]).toBe(alone);
     expect(reply(6).buffer).not.toBe(alone.buffer);
   });
+
+  it('with unsent(), reuses a reply buffer written as it is once the stream passed on all of its bytes', () => {
+    const r = recorder();
+    // What the stream still holds: set by the test, as a channel's write buffer would be.
+    let held = 0;
+    const g = gatherWrites(r.stream, { unsent: () => held });
+    const size = 100_000;
+    const reply = (fill: number): Uint8Array => encodeResponse({ kind: 'data', id: fill, data: dataBuffer(size).fill(fill) }, 3);
+    const a = reply(1);
+    const b = reply(2);
+    held = 2 * a.length; // both queued, nothing sent yet
+    void g.write(a);
+    void g.write(b);
+    expect(r.writes).toEqual([a, b]);
+    // Nothing was passed on: a new reply needs a new buffer.
+    const c = reply(3);
+    expect([a.buffer, b.buffer].includes(c.buffer)).toBe(false);
+    // All of `a` and part of `b` sent: only `a`'s buffer comes back (at the next write).
+    held = a.length - 1 + a.length; // c is queued too
+    void g.write(c);
+    held = b.length - 1 + c.length;
+    void g.write(bytes(0, 0));
+    const d = reply(4);
+    expect(d.buffer === a.buffer).toBe(true);
+    expect(d.subarray(13).every((x) => x === 4)).toBe(true);
+    // b is still one byte short: not reused, and its bytes as written are intact.
+    const e = reply(5);
+    expect(e.buffer === b.buffer).toBe(false);
+    expect(b.subarray(13).every((x) => x === 2)).toBe(true);
+    // Bytes of someone else on the same channel only delay the reuse.
+    held = c.length + 500;
+    void g.write(d);
+    held = d.length + e.length + 500;
+    void g.write(e);
+    const f = reply(6);
+    expect(f.buffer === b.buffer).toBe(true);
+    expect([c.buffer, d.buffer, e.buffer].includes(f.buffer)).toBe(false);
+  });
+
+  it('without unsent(), never reuses a reply buffer written as it is', () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    const reply = (fill: number): Uint8Array => encodeResponse({ kind: 'data', id: fill, data: dataBuffer(90_000).fill(fill) }, 3);
+    const a = reply(1);
+    void g.write(a);
+    void g.write(reply(2));
+    expect(reply(3).buffer === a.buffer).toBe(false);
+  });
 });

@@ -7,7 +7,7 @@ import { type SFTPClient, type SFTPClientOptions, startSftpClient as startCore }
 import { type SftpByteStream } from '../stream.ts';
 import { nodeLocalFs } from './local-fs.ts';
 
-export { fromNodeStreams, fromNodeDuplex, gatherWrites } from './streams.ts';
+export { fromNodeStreams, fromNodeDuplex, gatherWrites, type GatherOptions } from './streams.ts';
 export { nodeLocalFs, statsToAttrs } from './local-fs.ts';
 
 /** startSftpClient with the local file system wired in for get/put. */

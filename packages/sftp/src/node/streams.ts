@@ -61,6 +61,18 @@ const GATHER_MAX_CHUNK = 64 * 1024;
 /** Gathered bytes are written once they reach this. */
 const GATHER_MAX_BATCH = 128 * 1024;
 
+/** Options of gatherWrites(). */
+export interface GatherOptions {
+  /**
+   * Bytes written to `stream` that it still holds, not yet passed on (an SSH channel's write
+   * buffer, waiting for the peer's window). With it, the file system server's reply buffers that
+   * were written as they are also serve later replies, once the stream let go of every byte of
+   * them. Bytes that others queue on the same channel only make the count larger (later reuse,
+   * never earlier). Without it, only the buffers copied into a gathered chunk are reused.
+   */
+  readonly unsent?: () => number;
+}
+
 /**
  * `stream` with its small writes gathered until the event loop has handled what was ready (one
  * setImmediate), then written as one chunk. SFTP writes one packet at a time: a READ request, or
@@ -68,20 +80,36 @@ const GATHER_MAX_BATCH = 128 * 1024;
  * SSH packets of its own (that reply a full packet and a 13-byte one) and, on a client, a socket
  * write of its own; gathered, the channel cuts them into full packets. Order is kept: a large
  * write first sends what was gathered before it. The file system server's reply buffers that were
- * copied into a gathered chunk serve later replies.
+ * copied into a gathered chunk serve later replies, as do those passed on as they are once
+ * `options.unsent` says the stream is done with them.
  */
-export function gatherWrites(stream: SftpByteStream): SftpByteStream {
+export function gatherWrites(stream: SftpByteStream, options: GatherOptions = {}): SftpByteStream {
+  const unsent = options.unsent;
   let parts: Uint8Array[] = [];
   let bytes = 0;
   let scheduled = false;
   // The last backpressure promise of the stream, until it settles.
   let waiting: Promise<void> | undefined;
-  const pass = (chunk: Uint8Array): void => {
+  // Bytes passed to `stream`, and the chunks passed as they are with where they end in that count.
+  let written = 0;
+  const held: Array<{ end: number; packet: Uint8Array }> = [];
+  const release = (): void => {
+    if (!unsent || held.length === 0) return;
+    const passedOn = written - unsent();
+    let n = 0;
+    while (n < held.length && (held[n] as { end: number }).end <= passedOn) recyclePacket((held[n++] as { packet: Uint8Array }).packet);
+    if (n > 0) held.splice(0, n);
+  };
+  const pass = (chunk: Uint8Array, copied: boolean): void => {
+    written += chunk.length;
+    if (unsent && !copied) held.push({ end: written, packet: chunk });
     const p = stream.write(chunk);
+    release();
     if (!p) return;
     waiting = p;
     const clear = (): void => {
       if (waiting === p) waiting = undefined;
+      release();
     };
     p.then(clear, clear);
   };
@@ -101,14 +129,15 @@ export function gatherWrites(stream: SftpByteStream): SftpByteStream {
       }
     }
     bytes = 0;
-    pass(chunk);
+    pass(chunk, gathered.length > 1);
   };
   return {
     readable: stream.readable,
     write(chunk) {
+      release();
       if (chunk.length >= GATHER_MAX_CHUNK) {
         flush();
-        pass(chunk);
+        pass(chunk, false);
         return waiting;
       }
       if (bytes + chunk.length > GATHER_MAX_BATCH) flush();
