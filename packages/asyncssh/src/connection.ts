@@ -21,6 +21,8 @@ export interface ConnectionSettings {
   readonly keepaliveCountMax: number;
   readonly windowSize: number;
   readonly maxPacketSize: number;
+  /** The packet_length the transport accepts (channels advertise at most what fits in it). */
+  readonly transportPacketLimit: number;
   readonly rekeyCheckMs?: number;
 }
 
@@ -57,6 +59,7 @@ export abstract class SSHConnection {
       onGlobalRequest: (request) => this.globalRequested(request),
       windowSize: settings.windowSize,
       maxPacketSize: settings.maxPacketSize,
+      transportPacketLimit: settings.transportPacketLimit,
     });
     if (socket instanceof Socket) {
       this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);

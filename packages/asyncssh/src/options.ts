@@ -6,6 +6,7 @@
  */
 
 import { parseByteCount, parseTimeInterval } from '@ssh/wire';
+import { DATA_PACKET_OVERHEAD, DEFAULT_TRANSPORT_PACKET_LIMIT } from '@ssh/connection';
 
 export interface SSHConnectionOptions {
   /** Key exchange algorithms: a list, or an OpenSSH-style string ('+x', '-y', '^z', 'default'). */
@@ -91,7 +92,17 @@ export function transportSettings(options: SSHConnectionOptions) {
     ...(options.compressionAlgs !== undefined ? { compressionAlgorithms: options.compressionAlgs } : {}),
     rekeyBytes: bytes('rekeyBytes', options.rekeyBytes, 1 << 30),
     rekeySeconds: seconds('rekeySeconds', options.rekeySeconds, 3600),
+    maxPacketLength: transportPacketLimit(options),
   };
+}
+
+/**
+ * The packet_length the transport accepts: OpenSSH's 256 KiB, or more when `maxPktsize` asks for
+ * channel data packets that would not fit in it.
+ */
+function transportPacketLimit(options: SSHConnectionOptions): number {
+  const maxPacketSize = positiveInt('maxPktsize', options.maxPktsize, 32 * 1024, 1 << 24);
+  return Math.max(DEFAULT_TRANSPORT_PACKET_LIMIT, maxPacketSize + DATA_PACKET_OVERHEAD);
 }
 
 export function connectionSettings(options: SSHConnectionOptions) {
@@ -100,5 +111,6 @@ export function connectionSettings(options: SSHConnectionOptions) {
     keepaliveCountMax: positiveInt('keepaliveCountMax', options.keepaliveCountMax, 3),
     windowSize: positiveInt('window', options.window, 2 * 1024 * 1024),
     maxPacketSize: positiveInt('maxPktsize', options.maxPktsize, 32 * 1024, 1 << 24),
+    transportPacketLimit: transportPacketLimit(options),
   };
 }

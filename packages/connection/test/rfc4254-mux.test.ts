@@ -1,7 +1,15 @@
 import { CHANNEL_OPEN_FAILURE, ChannelData, ChannelOpen, ChannelWindowAdjust, GlobalRequest, MSG } from '@ssh/wire';
 import { ConnectionLost, ProtocolError } from '@ssh/transport';
 import { describe, expect, it } from 'vitest';
-import { type Channel, ChannelClosedError, ChannelOpenError, type ChannelHandler, type IncomingChannelOpen } from '../src/index.ts';
+import {
+  type Channel,
+  ChannelClosedError,
+  ChannelOpenError,
+  type ChannelHandler,
+  DATA_PACKET_OVERHEAD,
+  DEFAULT_TRANSPORT_PACKET_LIMIT,
+  type IncomingChannelOpen,
+} from '../src/index.ts';
 import { muxPair } from './helpers/mux-pair.ts';
 
 interface Recorder extends ChannelHandler {
@@ -230,6 +238,24 @@ describe('flow control', () => {
     p.pump();
     p.server.handle(ChannelData.encode({ recipientChannel: 0, data: new Uint8Array(513) }));
     expect(p.failures[0]?.error.message).toMatch(/maximum of 512/);
+  });
+
+  it('advertises no maximum packet size whose data packets the transport below would refuse', () => {
+    const accepted: Recorder[] = [];
+    // Default transport limit (256 KiB packet_length): a 16 MiB request is capped to what fits.
+    const p = muxPair({ maxPacketSize: 1 << 24 }, { onChannelOpen: acceptAll(accepted) });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    const small = p.client.openChannel('session', { type: 'session' }, recorder(), { maxPacketSize: 1000 });
+    p.pump();
+    expect(ch.receiveLimits.maxPacket).toBe(DEFAULT_TRANSPORT_PACKET_LIMIT - DATA_PACKET_OVERHEAD);
+    expect(accepted[0]?.channel?.sendLimits.maxPacket).toBe(DEFAULT_TRANSPORT_PACKET_LIMIT - DATA_PACKET_OVERHEAD);
+    expect(small.receiveLimits.maxPacket).toBe(1000);
+    // A transport told to take larger packets lets channels ask for more, per channel too.
+    const q = muxPair({ maxPacketSize: 1 << 20, transportPacketLimit: (1 << 20) + DATA_PACKET_OVERHEAD }, {});
+    const big = q.client.openChannel('session', { type: 'session' }, recorder());
+    const bigger = q.client.openChannel('session', { type: 'session' }, recorder(), { maxPacketSize: 1 << 22 });
+    expect(big.receiveLimits.maxPacket).toBe(1 << 20);
+    expect(bigger.receiveLimits.maxPacket).toBe(1 << 20);
   });
 
   it('refuses a window adjustment past 2^32-1', () => {

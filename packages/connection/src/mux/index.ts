@@ -3,6 +3,8 @@ export {
   ConnectionMux,
   DEFAULT_WINDOW_SIZE,
   DEFAULT_MAX_PACKET_SIZE,
+  DEFAULT_TRANSPORT_PACKET_LIMIT,
+  DATA_PACKET_OVERHEAD,
   type MuxOptions,
   type ChannelOptions,
   type IncomingChannelOpen,

@@ -38,6 +38,15 @@ import { Channel, type ChannelHandler, type ChannelHost } from './channel.ts';
 /** AsyncSSH's defaults: a 2 MiB window and 32 KiB packets. */
 export const DEFAULT_WINDOW_SIZE = 2 * 1024 * 1024;
 export const DEFAULT_MAX_PACKET_SIZE = 32 * 1024;
+
+/** OpenSSH's PACKET_MAX_SIZE: the packet_length a transport accepts unless told otherwise. */
+export const DEFAULT_TRANSPORT_PACKET_LIMIT = 256 * 1024;
+
+/**
+ * packet_length beyond the data of a CHANNEL_EXTENDED_DATA message: padding_length (1), message
+ * number, recipient channel, data type code and data length (13), and at most 255 bytes of padding.
+ */
+export const DATA_PACKET_OVERHEAD = 1 + 13 + 255;
 const MAX_CHANNEL_ID = 0xffff_ffff;
 
 export interface MuxOptions {
@@ -57,6 +66,13 @@ export interface MuxOptions {
   readonly windowSize?: number;
   /** The largest data packet we accept (default 32 KiB). */
   readonly maxPacketSize?: number;
+  /**
+   * The largest packet_length the transport below accepts (RFC 4253 §6; default 256 KiB, as
+   * OpenSSH). Every channel's advertised maximum packet size is capped so that a full data packet
+   * with its header and padding still fits: a peer that honours a larger value would otherwise send
+   * packets the transport must refuse.
+   */
+  readonly transportPacketLimit?: number;
   /** Incoming channels open or being decided at once (default 1024). */
   readonly maxChannels?: number;
   /** Unanswered global requests from the peer before it counts as flooding (default 256). */
@@ -104,6 +120,7 @@ export class ConnectionMux implements ChannelHost {
   private readonly channels = new Map<number, Channel>();
   private readonly windowSize: number;
   private readonly maxPacketSize: number;
+  private readonly packetCap: number;
   private readonly maxChannels: number;
   private readonly maxPendingGlobal: number;
   private nextId = 0;
@@ -118,7 +135,8 @@ export class ConnectionMux implements ChannelHost {
   constructor(options: MuxOptions) {
     this.options = options;
     this.windowSize = options.windowSize ?? DEFAULT_WINDOW_SIZE;
-    this.maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    this.packetCap = Math.max((options.transportPacketLimit ?? DEFAULT_TRANSPORT_PACKET_LIMIT) - DATA_PACKET_OVERHEAD, 1);
+    this.maxPacketSize = Math.min(options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE, this.packetCap);
     this.maxChannels = options.maxChannels ?? 1024;
     this.maxPendingGlobal = options.maxPendingGlobalRequests ?? 256;
   }
@@ -414,7 +432,7 @@ export class ConnectionMux implements ChannelHost {
         localId: id,
         type,
         windowSize: Math.min(options.windowSize ?? this.windowSize, 0xffff_ffff),
-        maxPacketSize: options.maxPacketSize ?? this.maxPacketSize,
+        maxPacketSize: Math.min(options.maxPacketSize ?? this.maxPacketSize, this.packetCap),
         ...(this.options.highWaterMark !== undefined ? { highWaterMark: this.options.highWaterMark } : {}),
       },
       handler,
