@@ -37,32 +37,41 @@ export interface ReadBlock {
  * Reads [offset, offset + size) with up to `maxRequests` READs in flight, yielding blocks as they
  * complete (out of order). `size` < 0 reads to the end of the file. Short reads are completed
  * with follow-up requests; an EOF status ends the range there.
+ *
+ * With `size` < 0, `expectedEnd` (the file's size from a stat) keeps the requests from running
+ * far past the end: the range up to it is pipelined, and past it one request at a time looks for
+ * more (the file grew, or the size was wrong), until that one finds the end. Without it, a small
+ * file cost `maxRequests` READs, all but one answered with EOF.
  */
-export async function* readRanges(session: ClientSession, handle: Uint8Array, offset: number, size: number, blockSize: number, maxRequests: number): AsyncGenerator<ReadBlock> {
+export async function* readRanges(session: ClientSession, handle: Uint8Array, offset: number, size: number, blockSize: number, maxRequests: number, expectedEnd?: number): AsyncGenerator<ReadBlock> {
   let end = size < 0 ? Number.MAX_SAFE_INTEGER : offset + size;
+  // Requests stop here, except one probe at a time (none when the range has a size).
+  let bound = size < 0 && expectedEnd !== undefined && expectedEnd >= 0 ? Math.max(offset, expectedEnd) : end;
   let next = offset;
   const retries: Array<[number, number]> = [];
   // Completed requests wait here in completion order; `wake` resumes the generator.
-  const done: Array<{ start: number; len: number; got?: { data: Uint8Array; eof: boolean } | undefined; error?: unknown }> = [];
+  const done: Array<{ start: number; len: number; probe: boolean; got?: { data: Uint8Array; eof: boolean } | undefined; error?: unknown }> = [];
   let wake: (() => void) | undefined;
   let inflight = 0;
-  const issue = (start: number, len: number): void => {
+  let probing = false;
+  const issue = (start: number, len: number, probe: boolean): void => {
     inflight++;
+    if (probe) probing = true;
     session.request({ kind: 'read', handle, offset: start, length: len }).then(
       (r) => {
         let got: { data: Uint8Array; eof: boolean } | undefined;
         try {
           got = expectData(r);
         } catch (error) {
-          done.push({ start, len, error });
+          done.push({ start, len, probe, error });
           wake?.();
           return;
         }
-        done.push({ start, len, got });
+        done.push({ start, len, probe, got });
         wake?.();
       },
       (error: unknown) => {
-        done.push({ start, len, error });
+        done.push({ start, len, probe, error });
         wake?.();
       },
     );
@@ -72,12 +81,20 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
     while (failure === undefined && inflight < maxRequests) {
       const retry = retries.pop();
       if (retry) {
-        if (retry[0] < end) issue(retry[0], Math.min(retry[1], end - retry[0]));
+        if (retry[0] < end) issue(retry[0], Math.min(retry[1], end - retry[0]), false);
         continue;
       }
       if (next >= end) break;
-      const len = Math.min(blockSize, end - next);
-      issue(next, len);
+      if (next >= bound) {
+        // Past the expected end: one probe at a time.
+        if (probing) break;
+        const len = Math.min(blockSize, end - next);
+        issue(next, len, true);
+        next += len;
+        continue;
+      }
+      const len = Math.min(blockSize, bound - next);
+      issue(next, len, false);
       next += len;
     }
     if (inflight === 0) break;
@@ -90,6 +107,7 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
     const item = done.shift();
     if (!item) continue;
     inflight--;
+    if (item.probe) probing = false;
     if (item.error !== undefined) {
       // Let the other requests settle, then report the first failure.
       failure ??= item.error;
@@ -101,7 +119,10 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
       end = Math.min(end, item.start);
       continue;
     }
-    let data = got.data;
+    // A probe found data: the file is longer than expected, pipeline the rest as usual.
+    if (item.probe) bound = end;
+    // More than was asked for (a misbehaving server) would overlap other requests' blocks.
+    let data = got.data.length > item.len ? got.data.subarray(0, item.len) : got.data;
     if (item.start + data.length > end) data = data.subarray(0, Math.max(0, end - item.start));
     if (data.length > 0) yield { offset: item.start, data };
     if (got.eof) end = Math.min(end, item.start + got.data.length);

@@ -1,8 +1,9 @@
 /**
  * get/put/copy and their glob forms: pipelined transfers between a LocalFs and an SFTPClient.
  *
- * Downloads keep `maxRequests` READs in flight and write blocks locally as they complete (out of
- * order, at their offsets); uploads keep as many WRITEs in flight. The client distrusts the
+ * Downloads keep `maxRequests` READs in flight up to the file's stated size (one probe past it)
+ * and write blocks locally as they complete (out of order, at their offsets); uploads keep as many
+ * WRITEs in flight. Recursive transfers move up to 16 small files at once, both ways. The client distrusts the
  * server: in a recursive download a name with `/`, `.`/`..` or control characters is refused,
  * and nothing is written through a local symlink.
  * @module
@@ -106,13 +107,13 @@ class FileSlots {
   private readonly waiters: Array<{ n: number; go: () => void }> = [];
   failure: unknown;
 
-  async run(weight: number, body: () => Promise<void>): Promise<void> {
+  async run<T>(weight: number, body: () => Promise<T>): Promise<T> {
     const n = Math.min(Math.max(1, weight), PARALLEL_FILES);
     if (this.waiters.length > 0 || this.free < n) await new Promise<void>((go) => this.waiters.push({ n, go }));
     else this.free -= n;
     try {
       if (this.failure !== undefined) throw this.failure;
-      await body();
+      return await body();
     } finally {
       this.free += n;
       for (let w = this.waiters[0]; w && this.free >= w.n; w = this.waiters[0]) {
@@ -175,8 +176,15 @@ export async function getFiles(client: TransferClient, local: LocalFs, remotePat
   });
 }
 
-async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean): Promise<void> {
-  const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
+/**
+ * Downloads `src` to `dst`. Inside a directory (`slots` given) the entries are downloaded side
+ * by side, up to PARALLEL_FILES small files at once, as uploads are: a tree of small files is
+ * bound by round trips (lstat, open, read, close per file), not by bytes.
+ */
+async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, slots?: FileSlots): Promise<void> {
+  const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
+  // In a tree, the stat takes a slot too: a directory of 10,000 entries asks 16 at a time.
+  const attrs = slots ? await slots.run(1, look) : await look();
   const type = attrsType(attrs);
   if (nested) {
     // Inside a recursive download nothing may be written through an existing local symlink.
@@ -188,23 +196,37 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
     await local.mkdir(dst);
     const made = await local.lstat(dst);
     if (attrsType(made) !== FILEXFER_TYPE.DIRECTORY) throw new SFTPFailure(`${dst} is not a directory`);
-    const seen = new Set<string>();
     const entries = await client.readdir(src);
-    await each(
-      entries.map((e) => e.filename).filter((n) => n !== '.' && n !== '..'),
-      options,
-      async (name) => {
+    const shared = slots ?? new FileSlots();
+    // Every name is checked before anything is downloaded: a hostile listing fails as a whole
+    // (or entry by entry to the error handler) before files land beside its bad names.
+    const seen = new Set<string>();
+    const names: string[] = [];
+    for (const name of entries.map((e) => e.filename)) {
+      if (name === '.' || name === '..') continue;
+      try {
         checkRemoteName(name);
         if (seen.has(name)) throw new SFTPInvalidFilename(`duplicate remote name ${JSON.stringify(name)}`);
         seen.add(name);
-        await getOne(client, local, joinPath(src, name), local.join(dst, name), options, true);
-      },
-    );
+        names.push(name);
+      } catch (e) {
+        if (options.errorHandler) options.errorHandler(e);
+        else throw e;
+      }
+    }
+    await eachParallel(names, options, shared, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, shared));
   } else if (type === FILEXFER_TYPE.SYMLINK) {
-    await local.symlink(await client.readlink(src), dst);
+    const target = await client.readlink(src);
+    await (slots ? slots.run(1, () => local.symlink(target, dst)) : local.symlink(target, dst));
     return;
   } else {
-    await downloadFile(client, local, src, dst, attrs.size, options);
+    const download = async (): Promise<void> => {
+      await downloadFile(client, local, src, dst, attrs.size, options);
+      if (options.preserve) await local.setstat(dst, preserveAttrs(attrs));
+    };
+    if (!slots) return download();
+    const { blockSize } = client.transferParams(options.blockSize, options.maxRequests);
+    return slots.run(attrs.size !== undefined && attrs.size <= blockSize ? 1 : PARALLEL_FILES, download);
   }
   if (options.preserve) await local.setstat(dst, preserveAttrs(attrs));
 }
@@ -240,7 +262,7 @@ async function downloadFile(client: TransferClient, local: LocalFs, src: string,
         // Once written, the blocks' buffers take the next replies.
         writes.push(written.then(() => parts.forEach((part) => session.recycle(part))));
       };
-      for await (const block of readRanges(session, remote.handle, 0, -1, blockSize, maxRequests)) {
+      for await (const block of readRanges(session, remote.handle, 0, -1, blockSize, maxRequests, size)) {
         const { data, offset } = block;
         if (run && out.writev && offset === run.offset + run.bytes && run.bytes + data.length <= LOCAL_WRITE_RUN) {
           run.parts.push(data);
@@ -468,7 +490,7 @@ async function copyOne(client: TransferClient, src: string, dst: string, options
           throw new SFTPFailure('server does not support copy-data');
         } else {
           // Reads complete out of order; each write goes to its block's own offset.
-          const iterator = readRanges(client.fileContext().session, input.handle, 0, -1, blockSize, maxRequests);
+          const iterator = readRanges(client.fileContext().session, input.handle, 0, -1, blockSize, maxRequests, attrs.size);
           const next = async (): Promise<Block | undefined> => {
             const r = await iterator.next();
             return r.done ? undefined : r.value;
