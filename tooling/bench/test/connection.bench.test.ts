@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { connectionBenchMiB, runConnectionBench } from '../src/benches/connection.bench.ts';
+import { childCpuSeconds } from '../src/benches/connection-common.ts';
 import { handshakeIterations, runHandshakeBench } from '../src/benches/handshake.bench.ts';
 
 const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
@@ -18,11 +19,20 @@ describe('connection benchmark', () => {
     expect(handshakeIterations({ HANDSHAKE_BENCH_ITERATIONS: '5' })).toBe(5);
   });
 
+  it("reads ssh's CPU time from bash's times, and refuses anything else", () => {
+    expect(childCpuSeconds('0m0.001s 0m0.002s\n0m0.590s 0m0.320s\n')).toBeCloseTo(0.91, 9);
+    expect(childCpuSeconds('0m0.001s 0m0.002s\n1m2.500s 0m0.500s')).toBeCloseTo(63, 9);
+    expect(() => childCpuSeconds('0m0.001s 0m0.002s')).toThrow(/bash times/);
+    expect(() => childCpuSeconds('garbage\n0.5 0.3')).toThrow(/bash times/);
+  });
+
   it('gives stream, exec and idle-session figures for ours and the peers (quick)', async () => {
     const results = await runConnectionBench({ quick: true });
     expect(results.map((r) => [r.name, r.unit, r.peerName])).toEqual([
       ['stream 1 MiB from sshd (our client)', 'MiB/s', 'OpenSSH ssh'],
       ['stream 1 MiB from sshd (our client)', 'MiB/s', 'ssh2'],
+      ['stream 1 MiB from sshd, client CPU', 'MiB/CPU-s', 'OpenSSH ssh'],
+      ['stream 1 MiB from sshd, client CPU', 'MiB/CPU-s', 'ssh2'],
       ['stream 1 MiB to OpenSSH ssh (our server)', 'MiB/s', 'sshd'],
       ['exec true back to back, one connection', 'exec/s', 'ssh2'],
       ['exec true back to back, one connection', 'exec/s', 'ssh2 setNoDelay(true)'],

@@ -87,26 +87,57 @@ export async function ssh2Run(client: Client, command: string): Promise<number |
   });
 }
 
-/** `ssh [args] target command` with stdout to /dev/null; seconds from spawn to exit. */
-export async function opensshRunSeconds(target: SshTarget, key: KeyPair, command: string, args: readonly string[] = []): Promise<number> {
+/** Wall and CPU (user + system) seconds of one OpenSSH `ssh` run. */
+export interface OpensshRun {
+  readonly seconds: number;
+  /** Undefined unless asked for. */
+  readonly cpuSeconds: number | undefined;
+}
+
+/**
+ * `ssh [args] target command` with stdout to /dev/null: seconds from spawn to exit, and with `cpu`
+ * the CPU time ssh used, as bash's `times` reports for its child (bash runs ssh and adds its own
+ * start-up to the wall time, so only differences of two such runs are meaningful).
+ */
+export async function opensshRun(target: SshTarget, key: KeyPair, command: string, options: { args?: readonly string[]; cpu?: boolean } = {}): Promise<OpensshRun> {
   const client = await prepareClient(target, { identity: key });
   try {
+    const argv = ['/usr/bin/ssh', ...client.args, '-c', CIPHER, '-o', 'Compression=no', ...(options.args ?? []), client.destination, command];
+    const [file, args] = options.cpu === true ? ['/bin/bash', ['-c', '"$@" > /dev/null || exit $?; times', 'bash', ...argv]] : [argv[0] as string, argv.slice(1)];
     const t0 = performance.now();
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('/usr/bin/ssh', [...client.args, '-c', CIPHER, '-o', 'Compression=no', ...args, client.destination, command], {
-        env: { ...process.env, ...client.env },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(file, args, { env: { ...process.env, ...client.env }, stdio: ['ignore', options.cpu === true ? 'pipe' : 'ignore', 'pipe'] });
+      let stdout = '';
       let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
       child.once('error', reject);
-      child.once('close', (c) => (c === 0 ? resolve(c) : reject(new Error(`ssh ${command}: exit ${c}: ${err.trim()}`))));
+      child.once('close', (c) => (c === 0 ? resolve(stdout) : reject(new Error(`ssh ${command}: exit ${c}: ${err.trim()}`))));
     });
-    void code;
-    return (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, cpuSeconds: options.cpu === true ? childCpuSeconds(out) : undefined };
   } finally {
     await client.dispose();
   }
+}
+
+/** `ssh [args] target command` with stdout to /dev/null; seconds from spawn to exit. */
+export async function opensshRunSeconds(target: SshTarget, key: KeyPair, command: string, args: readonly string[] = []): Promise<number> {
+  return (await opensshRun(target, key, command, { args })).seconds;
+}
+
+/** The children's user + system seconds from bash's `times` (its second line: "0m0.590s 0m0.320s"). */
+export function childCpuSeconds(times: string): number {
+  const line = times.trim().split('\n')[1] ?? '';
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (!m) throw new Error(`cannot read bash times output: ${JSON.stringify(times)}`);
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
+}
+
+/** CPU seconds (user + system) this process used since `since` (a process.cpuUsage() value). */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
 }
 
 export function median(values: readonly number[]): number {

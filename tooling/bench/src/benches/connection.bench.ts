@@ -7,6 +7,10 @@
  *   In-process clients are timed from the first byte to EOF (the remote shell's start stays out);
  *   `ssh` is a process, timed whole minus an `ssh host true` run. Also our server (with the CLI's
  *   localShellFactory) serving the same to OpenSSH `ssh`, versus sshd serving it.
+ * - Client CPU per byte of that stream: MiB per CPU second (user + system) of the client alone,
+ *   the median round; ours and ssh2 from process.cpuUsage() over the same timed region, `ssh` from
+ *   bash's `times` for the whole run minus an `ssh host true` run. On a machine whose cores the
+ *   client shares with sshd and the command (two vCPUs here), this is what the throughput follows.
  * - Exec round trips per second on one connection: run('true') back to back and 100 in parallel,
  *   ours versus ssh2, against sshd with MaxSessions 1000. ssh2 leaves Nagle's algorithm on by
  *   default, which costs it a delayed-ACK wait per exec back to back, so that row is given twice:
@@ -27,8 +31,10 @@ import type { Benchmark, BenchResult } from '../types.ts';
 import {
   CIPHER,
   MiB,
+  cpuSecondsSince,
   envNumber,
-  opensshRunSeconds,
+  median,
+  opensshRun,
   ourClose,
   ourConnect,
   ssh2Close,
@@ -54,59 +60,80 @@ export interface ConnectionBenchOptions extends BenchRunOptions {
 
 const PARALLEL = 100;
 
-/** Our client reading `command`'s stdout to EOF; seconds from the first byte. */
-async function ourStreamSeconds(ep: Endpoint, command: string, bytes: number): Promise<number> {
+/** Wall and CPU seconds a client spent on a stream (CPU: user + system of the client alone). */
+interface StreamTime {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+/** Our client reading `command`'s stdout to EOF, timed from the first byte. */
+async function ourStream(ep: Endpoint, command: string, bytes: number): Promise<StreamTime> {
   const conn = await ourConnect(ep);
   try {
     const proc = await conn.createProcess<Uint8Array>(command, { encoding: null, stdin: 'devnull' });
     let got = 0;
     let t0 = 0;
+    let c0 = process.cpuUsage();
     for (;;) {
       const chunk = await proc.stdout.read(1 << 20);
       if (chunk.length === 0) break;
-      if (got === 0) t0 = performance.now();
+      if (got === 0) {
+        t0 = performance.now();
+        c0 = process.cpuUsage();
+      }
       got += chunk.length;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpuSecondsSince(c0);
     await proc.waitClosed();
     if (got !== bytes) throw new Error(`connection bench: our client read ${got} bytes, expected ${bytes}`);
-    return seconds;
+    return { seconds, cpuSeconds };
   } finally {
     await ourClose(conn);
   }
 }
 
-async function ssh2StreamSeconds(ep: Endpoint, command: string, bytes: number): Promise<number> {
+async function ssh2Stream(ep: Endpoint, command: string, bytes: number): Promise<StreamTime> {
   const client = await ssh2Connect(ep);
   try {
     const stream = await ssh2Exec(client, command);
-    const { got, seconds } = await new Promise<{ got: number; seconds: number }>((resolve, reject) => {
+    const { got, time } = await new Promise<{ got: number; time: StreamTime }>((resolve, reject) => {
       let n = 0;
       let t0 = 0;
+      let c0 = process.cpuUsage();
       stream.on('data', (d: Buffer) => {
-        if (n === 0) t0 = performance.now();
+        if (n === 0) {
+          t0 = performance.now();
+          c0 = process.cpuUsage();
+        }
         n += d.length;
       });
       stream.stderr.resume();
       stream.once('error', reject);
-      stream.once('close', () => resolve({ got: n, seconds: (performance.now() - t0) / 1000 }));
+      stream.once('close', () => resolve({ got: n, time: { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSecondsSince(c0) } }));
     });
     if (got !== bytes) throw new Error(`connection bench: ssh2 read ${got} bytes, expected ${bytes}`);
-    return seconds;
+    return time;
   } finally {
     await ssh2Close(client);
   }
 }
 
-/** OpenSSH `ssh target command > /dev/null`, minus `ssh target true`. */
-async function opensshStreamSeconds(target: SshTarget, ep: Endpoint, command: string): Promise<number> {
-  const base = await opensshRunSeconds(target, ep.key, 'true');
-  const whole = await opensshRunSeconds(target, ep.key, command);
-  return Math.max(whole - base, 1e-6);
+/** OpenSSH `ssh target command > /dev/null`, minus `ssh target true` (wall and ssh's CPU time). */
+async function opensshStream(target: SshTarget, ep: Endpoint, command: string): Promise<StreamTime> {
+  const base = await opensshRun(target, ep.key, 'true', { cpu: true });
+  const whole = await opensshRun(target, ep.key, command, { cpu: true });
+  return { seconds: Math.max(whole.seconds - base.seconds, 1e-6), cpuSeconds: Math.max((whole.cpuSeconds ?? 0) - (base.cpuSeconds ?? 0), 1e-6) };
 }
 
-function mibPerSecond(bytes: number, seconds: readonly number[]): number {
-  return bytes / MiB / Math.max(Math.min(...seconds), 1e-6);
+/** The best round's throughput. */
+function mibPerSecond(bytes: number, times: readonly StreamTime[]): number {
+  return bytes / MiB / Math.max(Math.min(...times.map((t) => t.seconds)), 1e-6);
+}
+
+/** MiB moved per CPU second of the client, the median round (CPU time varies less than wall time). */
+function mibPerCpuSecond(bytes: number, times: readonly StreamTime[]): number {
+  return bytes / MiB / Math.max(median(times.map((t) => t.cpuSeconds)), 1e-6);
 }
 
 async function sequentialExecsPerSecond(count: number, run: () => Promise<unknown>): Promise<number> {
@@ -192,13 +219,13 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
   let acceptor: SSHAcceptor | undefined;
   try {
     const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
-    const ours: number[] = [];
-    const ssh2: number[] = [];
-    const openssh: number[] = [];
+    const ours: StreamTime[] = [];
+    const ssh2: StreamTime[] = [];
+    const openssh: StreamTime[] = [];
     for (let r = 0; r < rounds; r++) {
-      ours.push(await ourStreamSeconds(ep, command, bytes));
-      ssh2.push(await ssh2StreamSeconds(ep, command, bytes));
-      openssh.push(await opensshStreamSeconds(sshd, ep, command));
+      ours.push(await ourStream(ep, command, bytes));
+      ssh2.push(await ssh2Stream(ep, command, bytes));
+      openssh.push(await opensshStream(sshd, ep, command));
     }
 
     acceptor = await listen('127.0.0.1', 0, {
@@ -209,11 +236,11 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       processFactory: localShellFactory(),
     });
     const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
-    const fromOurs: number[] = [];
-    const fromSshd: number[] = [];
+    const fromOurs: StreamTime[] = [];
+    const fromSshd: StreamTime[] = [];
     for (let r = 0; r < rounds; r++) {
-      fromOurs.push(await opensshStreamSeconds(ourServer, ep, command));
-      fromSshd.push(await opensshStreamSeconds(sshd, ep, command));
+      fromOurs.push(await opensshStream(ourServer, ep, command));
+      fromSshd.push(await opensshStream(sshd, ep, command));
     }
 
     // Exec round trips on one connection each.
@@ -252,6 +279,8 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
     return [
       row(`stream ${size} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
       row(`stream ${size} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2)),
+      row(`stream ${size} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'OpenSSH ssh', mibPerCpuSecond(bytes, openssh)),
+      row(`stream ${size} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'ssh2', mibPerCpuSecond(bytes, ssh2)),
       row(`stream ${size} to OpenSSH ssh (our server)`, 'MiB/s', mibPerSecond(bytes, fromOurs), 'sshd', mibPerSecond(bytes, fromSshd)),
       row('exec true back to back, one connection', 'exec/s', seq[0], 'ssh2', seq[1]),
       row('exec true back to back, one connection', 'exec/s', seq[0], 'ssh2 setNoDelay(true)', seq[2]),
