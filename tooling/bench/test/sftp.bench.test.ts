@@ -17,7 +17,7 @@ describe('sftp benchmark', () => {
     expect(sftpBenchFiles({ SFTP_BENCH_FILES: '500' })).toBe(500);
   });
 
-  it('gives get, put and put -r figures for our client and server against OpenSSH, ssh2 and AsyncSSH (quick)', async () => {
+  it('gives get, put, put -r and get -r figures for our client and server against OpenSSH, ssh2 and AsyncSSH (quick)', async () => {
     const results = await runSftpBench({ quick: true });
     expect(results.map((r) => `${r.name} vs ${r.peerName.split(' ')[0] ?? ''}`)).toEqual([
       'sftp get 1 MiB from sshd (our client) vs OpenSSH',
@@ -27,11 +27,12 @@ describe('sftp benchmark', () => {
       'sftp put 1 MiB to sshd (our client) vs ssh2',
       'sftp put 1 MiB to sshd (our client) vs AsyncSSH',
       'sftp put -r 100 files to sshd (our client) vs OpenSSH',
+      'sftp get -r 100 files from sshd (our client) vs OpenSSH',
       'sftp get 1 MiB by OpenSSH sftp (our server) vs sshd',
       'sftp put 1 MiB by OpenSSH sftp (our server) vs sshd',
     ]);
     for (const r of results) {
-      expect(r.unit).toBe(r.name.includes('put -r') ? 'files/s' : 'MiB/s');
+      expect(r.unit).toBe(/(put|get) -r/.test(r.name) ? 'files/s' : 'MiB/s');
       expect({ name: r.name, ours: positive(r.ours), peer: positive(r.peer), note: r.note }).toMatchObject({ ours: true, peer: true });
     }
     expect(results[2]?.peerName).toMatch(/^AsyncSSH \d+\.\d+/);

@@ -1,12 +1,14 @@
 /**
  * SFTP throughput over loopback SSH (issue 10): download (get) and upload (put) of one large file,
- * in MiB/s, and a recursive upload of a tree of small files, in files/s; best of a few rounds.
+ * in MiB/s, and a recursive upload and download of a tree of small files, in files/s; best of a
+ * few rounds.
  *
  * - Our client (@ssh/asyncssh connect() + startSftpClient()) against sshd's sftp-server, versus
  *   OpenSSH `sftp -b`, the `ssh2` npm client's fastGet/fastPut (its defaults: 64 requests of
  *   32 KiB) and AsyncSSH's SFTP client against the same sshd.
  * - The tree: our client's `put(dir, dst, { recurse: true })` (mput -r) versus OpenSSH
- *   `sftp -b` running `put -r dir dst`, both creating `dst` afresh each round.
+ *   `sftp -b` running `put -r dir dst`, both creating `dst` afresh each round; and the same tree
+ *   downloaded, our `get(dir, dst, { recurse: true })` versus `get -r dir dst`.
  * - Our server (listen() with sftpFactory) serving OpenSSH `sftp -b`, versus sshd serving it.
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
@@ -115,12 +117,14 @@ interface Rates {
   put: number;
   /** Files per second of the recursive upload (0 when not measured). */
   tree: number;
+  /** Files per second of the recursive download (0 when not measured). */
+  treeGet: number;
 }
 
-const NONE: Rates = { get: 0, put: 0, tree: 0 };
+const NONE: Rates = { get: 0, put: 0, tree: 0, treeGet: 0 };
 
 function best(a: Rates, b: Rates): Rates {
-  return { get: Math.max(a.get, b.get), put: Math.max(a.put, b.put), tree: Math.max(a.tree, b.tree) };
+  return { get: Math.max(a.get, b.get), put: Math.max(a.put, b.put), tree: Math.max(a.tree, b.tree), treeGet: Math.max(a.treeGet, b.treeGet) };
 }
 
 /** MiB/s of the best (shortest) round. */
@@ -135,7 +139,7 @@ interface Files {
   /** Where downloads land and uploads are written. */
   got: string;
   put: string;
-  /** The tree of small files, its file count, and where its copy goes (created by the upload). */
+  /** The tree of small files, its file count, and where its copy goes (created by each copy). */
   tree: string;
   treeFiles: number;
   treeDst: string;
@@ -159,6 +163,7 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
     const get: number[] = [];
     const put: number[] = [];
     const tree: number[] = [];
+    const treeGet: number[] = [];
     for (let r = 0; r < rounds; r++) {
       get.push(await timed(() => sftp.get(files.src, files.got)));
       checkSize(files.got, bytes);
@@ -168,9 +173,11 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
       rmSync(files.put);
       tree.push(await timed(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
+      treeGet.push(await timed(() => sftp.get(files.tree, files.treeDst, { recurse: true })));
+      checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
     sftp.exit();
-    return { get: rate(bytes, get), put: rate(bytes, put), tree: files.treeFiles / Math.min(...tree) };
+    return { get: rate(bytes, get), put: rate(bytes, put), tree: files.treeFiles / Math.min(...tree), treeGet: files.treeFiles / Math.min(...treeGet) };
   } finally {
     conn.close();
     await conn.waitClosed();
@@ -179,7 +186,7 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
 
 /**
  * OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. The
- * recursive upload (`put -r`) only when `withTree`.
+ * recursive upload and download (`put -r`, `get -r`) only when `withTree`.
  */
 async function opensshClient(target: SshTarget, key: KeyPair, files: Files, bytes: number, rounds: number, withTree: boolean): Promise<Rates> {
   const options = { identity: key, timeoutMs: 600_000, args: ['-c', CIPHER, '-o', 'Compression=no'] };
@@ -188,6 +195,7 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
   const get: number[] = [];
   const put: number[] = [];
   const tree: number[] = [];
+  const treeGet: number[] = [];
   for (let r = 0; r < rounds; r++) {
     noop.push(await timed(batch(['pwd'])));
     get.push(await timed(batch([`get ${files.src} ${files.got}`])));
@@ -199,13 +207,17 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
     if (withTree) {
       tree.push(await timed(batch([`put -r ${files.tree} ${files.treeDst}`])));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
+      treeGet.push(await timed(batch([`get -r ${files.tree} ${files.treeDst}`])));
+      checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
   }
   const base = Math.min(...noop);
+  const treeRate = (s: readonly number[]): number => (withTree ? files.treeFiles / Math.max(Math.min(...s) - base, 1e-6) : 0);
   return {
     get: rate(bytes, get.map((s) => s - base)),
     put: rate(bytes, put.map((s) => s - base)),
-    tree: withTree ? files.treeFiles / Math.max(Math.min(...tree) - base, 1e-6) : 0,
+    tree: treeRate(tree),
+    treeGet: treeRate(treeGet),
   };
 }
 
@@ -236,7 +248,7 @@ async function ssh2Client(port: number, user: string, key: KeyPair, files: Files
       rmSync(files.put);
     }
     sftp.end();
-    return { get: rate(bytes, get), put: rate(bytes, put), tree: 0 };
+    return { get: rate(bytes, get), put: rate(bytes, put), tree: 0, treeGet: 0 };
   } finally {
     await ssh2Close(client);
   }
@@ -322,6 +334,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, 'ssh2 fastPut', ssh2VsSshd.put),
       row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, asyncsshName, asyncssh.put, noPeer),
       row(`sftp put -r ${treeFiles} files to sshd (our client)`, oursVsSshd.tree, openssh, opensshVsSshd.tree, { unit: 'files/s' }),
+      row(`sftp get -r ${treeFiles} files from sshd (our client)`, oursVsSshd.treeGet, openssh, opensshVsSshd.treeGet, { unit: 'files/s' }),
       row(`sftp get ${size} by OpenSSH sftp (our server)`, opensshVsOurs.get, 'sshd sftp-server', opensshVsSshd.get),
       row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', opensshVsSshd.put),
     ];
@@ -337,6 +350,6 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
 
 export const sftpBenchmark: Benchmark = {
   id: 'sftp',
-  description: `SFTP get/put of a ${sftpBenchMiB()} MiB file and put -r of ${sftpBenchFiles()} small files over loopback SSH (aes128-gcm), our client and server vs OpenSSH sftp/sshd, ssh2 and AsyncSSH`,
+  description: `SFTP get/put of a ${sftpBenchMiB()} MiB file and put -r/get -r of ${sftpBenchFiles()} small files over loopback SSH (aes128-gcm), our client and server vs OpenSSH sftp/sshd, ssh2 and AsyncSSH`,
   run: () => runSftpBench(),
 };
