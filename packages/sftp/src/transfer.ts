@@ -395,31 +395,46 @@ async function pipelineWrites(
   answered?: (block: Block) => void,
 ): Promise<void> {
   const session = client.fileContext().session;
-  const inflight = new Set<Promise<void>>();
+  // WRITEs in flight, and the loop waiting for one of them to be answered (one waiter, not a
+  // Promise.race over every pending WRITE per block).
+  let inflight = 0;
+  let wake: (() => void) | undefined;
   let failure: unknown;
   let done = 0;
+  const settled = (): void => {
+    inflight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const slot = (limit: number): Promise<void> | undefined => (inflight > limit ? new Promise<void>((resolve) => (wake = resolve)) : undefined);
   for (;;) {
     if (failure !== undefined) break;
     const block = await source();
     if (!block) break;
     const { offset, data } = block;
-    const p: Promise<void> = session
-      .request({ kind: 'write', handle: remote.handle, offset, data, ...(block.headroom === true ? { headroom: true } : {}) })
-      .then((r) => {
+    inflight++;
+    session.request({ kind: 'write', handle: remote.handle, offset, data, ...(block.headroom === true ? { headroom: true } : {}) }).then(
+      (r) => {
         answered?.(block);
-        expectStatus(r);
-        done += data.length;
-        progress?.(src, dst, done, Math.max(total, done));
-      })
-      .catch((e: unknown) => {
+        try {
+          expectStatus(r);
+          done += data.length;
+          progress?.(src, dst, done, Math.max(total, done));
+        } catch (e) {
+          failure ??= e;
+        }
+        settled();
+      },
+      (e: unknown) => {
         failure ??= e;
-      })
-      .finally(() => inflight.delete(p));
-    inflight.add(p);
+        settled();
+      },
+    );
     await session.writable();
-    if (inflight.size >= maxRequests) await Promise.race(inflight);
+    while (inflight >= maxRequests) await slot(maxRequests - 1);
   }
-  await Promise.all(inflight);
+  while (inflight > 0) await slot(0);
   if (failure !== undefined) throw failure;
 }
 

@@ -1,0 +1,99 @@
+/**
+ * Uploads keep at most `maxRequests` WRITEs in flight, wait for all of them at the end, and
+ * report the first WRITE that fails.
+ */
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SFTPClient, type ServerFile, SFTPFailure, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
+
+/** Counts WRITEs being served at once (each held for a few turns), and fails one offset. */
+class SlowWriteServer extends LocalSFTPServer {
+  active = 0;
+  maxActive = 0;
+  writes = 0;
+  failAt = -1;
+  /** Event loop turns each WRITE is held. */
+  hold = 3;
+
+  override async write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
+    this.writes++;
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      for (let i = 0; i < this.hold; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (offset === this.failAt) throw new SFTPFailure('disk on fire');
+      await super.write(f, offset, data);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+let close: (() => Promise<void>) | undefined;
+const temps: string[] = [];
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
+});
+
+async function setup(): Promise<{ client: SFTPClient; server: SlowWriteServer; dir: string; local: string }> {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-')));
+  const local = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-local-')));
+  temps.push(dir, local);
+  const server = new SlowWriteServer({ chroot: dir });
+  const [clientEnd, serverEnd] = createMemoryPipe();
+  const served = runSftpServer(serverEnd, server);
+  const client = await startSftpClient(clientEnd);
+  close = async () => {
+    client.exit();
+    await served;
+    await client.waitClosed();
+  };
+  return { client, server, dir, local };
+}
+
+function pattern(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + (i >>> 9)) & 0xff;
+  return out;
+}
+
+describe('upload pipeline', () => {
+  it('keeps maxRequests WRITEs in flight, no more, and finishes every one', async () => {
+    const { client, server, dir, local } = await setup();
+    const data = pattern(40 * 1024 + 5);
+    writeFileSync(join(local, 'up.bin'), data);
+    const seen: number[] = [];
+    // Held long enough that, unbounded, every block would be in flight at once.
+    server.hold = 40;
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 6, progressHandler: (_s, _d, n) => seen.push(n) });
+    expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
+    expect(server.writes).toBe(41);
+    expect(server.maxActive).toBeLessThanOrEqual(6);
+    expect(server.maxActive).toBeGreaterThan(1);
+    expect(seen.at(-1)).toBe(data.length);
+  });
+
+  it('fails with the first WRITE that failed, after the others settled', async () => {
+    const { client, server, local } = await setup();
+    writeFileSync(join(local, 'up.bin'), pattern(64 * 1024));
+    server.failAt = 10 * 1024;
+    await expect(client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 8 })).rejects.toThrow('disk on fire');
+    expect(server.active).toBe(0);
+    // No WRITE was sent long after the failure was known.
+    expect(server.writes).toBeLessThan(10 + 8 + 8);
+  });
+
+  it('reports a progress handler that throws as the failure', async () => {
+    const { client, local } = await setup();
+    writeFileSync(join(local, 'up.bin'), pattern(8 * 1024));
+    const boom = (): void => {
+      throw new Error('progress broke');
+    };
+    await expect(client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 4, progressHandler: boom })).rejects.toThrow('progress broke');
+  });
+});
