@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SFTPClient, type ServerFile, SFTPFailure, createMemoryPipe, runSftpServer } from '../src/index.ts';
-import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
+import { type LocalFile, type LocalFs, type SFTPClient, type ServerFile, SFTPFailure, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { LocalSFTPServer, nodeLocalFs, startSftpClient } from '../src/node/index.ts';
 
 /** Counts WRITEs being served at once (each held for a few turns), and fails one offset. */
 class SlowWriteServer extends LocalSFTPServer {
@@ -40,14 +40,14 @@ afterEach(async () => {
   for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
 });
 
-async function setup(): Promise<{ client: SFTPClient; server: SlowWriteServer; dir: string; local: string }> {
+async function setup(localFs?: LocalFs): Promise<{ client: SFTPClient; server: SlowWriteServer; dir: string; local: string }> {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-')));
   const local = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-local-')));
   temps.push(dir, local);
   const server = new SlowWriteServer({ chroot: dir });
   const [clientEnd, serverEnd] = createMemoryPipe();
   const served = runSftpServer(serverEnd, server);
-  const client = await startSftpClient(clientEnd);
+  const client = await startSftpClient(clientEnd, localFs ? { localFs } : {});
   close = async () => {
     client.exit();
     await served;
@@ -95,5 +95,53 @@ describe('upload pipeline', () => {
       throw new Error('progress broke');
     };
     await expect(client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 4, progressHandler: boom })).rejects.toThrow('progress broke');
+  });
+
+  it('reads the local file one block at a time, in order, and fails with a failing local read', async () => {
+    const reads: number[] = [];
+    let reading = 0;
+    let overlapped = false;
+    let failFrom = Infinity;
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      async open(path, mode) {
+        const file = await nodeLocalFs.open(path, mode);
+        const readInto = file.readInto?.bind(file);
+        const wrapped: LocalFile = {
+          read: (pos, len) => file.read(pos, len),
+          write: (data, pos) => file.write(data, pos),
+          close: () => file.close(),
+        };
+        if (readInto) {
+          wrapped.readInto = async (buffer, pos) => {
+            if (reading > 0) overlapped = true;
+            reading++;
+            reads.push(pos);
+            try {
+              if (pos >= failFrom) throw new Error('local disk gone');
+              return await readInto(buffer, pos);
+            } finally {
+              reading--;
+            }
+          };
+        }
+        return wrapped;
+      },
+    };
+    const { client, server, dir, local } = await setup(fs);
+    const data = pattern(20 * 1024);
+    writeFileSync(join(local, 'up.bin'), data);
+    server.hold = 10;
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 1 });
+    expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
+    expect(overlapped).toBe(false);
+    // Blocks read in order, the last read finding the end.
+    expect(reads).toEqual([...Array.from({ length: 20 }, (_, i) => i * 1024), 20 * 1024]);
+    expect(server.maxActive).toBe(1);
+    // A local read that fails fails the upload, once the WRITEs before it are in.
+    reads.length = 0;
+    failFrom = 5 * 1024;
+    await expect(client.put(join(local, 'up.bin'), '/up2.bin', { blockSize: 1024, maxRequests: 2 })).rejects.toThrow('local disk gone');
+    expect(reads.at(-1)).toBe(5 * 1024);
   });
 });
