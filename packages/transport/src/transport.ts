@@ -349,7 +349,8 @@ export class Transport {
   /**
    * Sends a message of a layer above (its payload, message number first). With `tail`, the
    * message is `payload` followed by `tail` (a header and the data it carries, sealed without
-   * being joined first).
+   * being joined first). Nothing refers to `payload` or `tail` once this returns: the packet is
+   * sealed now, or copied while a key exchange holds it back, so the caller may reuse both.
    */
   send(payload: Uint8Array, tail?: Uint8Array): void {
     if (this.closed) throw new ProtocolError('connection is closed');
