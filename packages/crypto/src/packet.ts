@@ -113,6 +113,14 @@ function resolve(options: PacketProtectionOptions, direction: 'encrypt' | 'decry
 /** Payloads up to this size are copied next to the packet header by sealParts. */
 const INLINE_PAYLOAD = 64;
 
+/**
+ * Bodies from this size on are sealed with the AEAD's `sealInRoom` by `seal` (one buffer from
+ * node instead of two, for a second cipher object); smaller ones are joined from `sealParts`.
+ */
+const ROOMY_AEAD_MIN = 1024;
+/** Room before the body for `sealInRoom` (AES-GCM: one block). */
+const AEAD_ROOM = 16;
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
@@ -128,6 +136,25 @@ let staging = new Uint8Array(0);
 function stagingFor(length: number): Uint8Array {
   if (staging.length < length) staging = new Uint8Array(Math.max(length, 2 * staging.length, 1024));
   return staging;
+}
+
+/** Writes padding_length, payload || tail and `padding` random bytes to `stage` from `at`. */
+function stageBody(
+  stage: Uint8Array,
+  at: number,
+  padding: number,
+  payload: Uint8Array,
+  tail: Uint8Array | undefined,
+  random: (out: Uint8Array) => void,
+): void {
+  stage[at] = padding;
+  stage.set(payload, at + 1);
+  let end = at + 1 + payload.length;
+  if (tail !== undefined) {
+    stage.set(tail, end);
+    end += tail.length;
+  }
+  random(stage.subarray(end, end + padding));
 }
 
 function writeU32(b: Uint8Array, at: number, v: number): void {
@@ -176,7 +203,11 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
     return padding;
   };
   const partial = (layout.kind === 'etm' && layout.stream.acceptsPartial === true) || layout.kind === 'aead';
+  const roomy = layout.kind !== 'plain' && layout.kind !== 'aead' && isRoomy(layout.stream);
   const sealParts = (seq: number, payload: Uint8Array, tail?: Uint8Array): Uint8Array[] => {
+    // A roomy stream (CTR) seals the whole packet with one cipher call into one buffer: cheaper
+    // than a call per piece (copying the payload costs less than a cipher call).
+    if (roomy) return [sealWhole(seq, payload, tail)];
     if (!partial) return [seal(seq, tail === undefined ? payload : concat(payload, tail))];
     const bodyLength = payload.length + (tail?.length ?? 0);
     const padding = paddingFor(bodyLength);
@@ -201,7 +232,22 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
     out.push(etm.mac.computeParts(seq, out));
     return out;
   };
-  const seal = (seq: number, payload: Uint8Array): Uint8Array => {
+  const seal = (seq: number, payload: Uint8Array): Uint8Array => sealWhole(seq, payload, undefined);
+  // The packet carrying payload || tail in one buffer.
+  const sealWhole = (seq: number, payload: Uint8Array, tail: Uint8Array | undefined): Uint8Array => {
+    const bodyLength = payload.length + (tail?.length ?? 0);
+    if (layout.kind === 'aead' && layout.aead.sealInRoom !== undefined && bodyLength >= ROOMY_AEAD_MIN) {
+      // One buffer out of node for the whole packet (AES-GCM, see aes-gcm.ts): the body staged
+      // after AEAD_ROOM bytes of room, the tag's room after it.
+      const padding = paddingFor(bodyLength);
+      const packetLength = 1 + bodyLength + padding;
+      const end = AEAD_ROOM + packetLength;
+      const stage = stagingFor(end + tagLength);
+      stageBody(stage, AEAD_ROOM, padding, payload, tail, random);
+      const out = layout.aead.sealInRoom(seq, stage.subarray(0, end + tagLength), AEAD_ROOM, end);
+      return new Uint8Array(out.buffer, out.byteOffset + AEAD_ROOM - 4, 4 + packetLength + tagLength);
+    }
+    if (tail !== undefined && tail.length > 0 && !roomy) return seal(seq, concat(payload, tail));
     // AEAD: the cipher's chunks (one for chacha20-poly1305). Otherwise one buffer encrypted in one
     // cipher call (fewer calls and allocations than encrypting the pieces and joining them).
     if (layout.kind === 'aead') {
@@ -221,16 +267,14 @@ export function createSealer(options: PacketProtectionOptions): Sealer {
       // One cipher call whose output buffer is the packet (CTR): the plaintext packet is staged
       // so that its encrypted part starts one block in, with room after it for the MAC; the clear
       // length field (etm) and the MAC are then written into OpenSSL's output.
-      const padding = paddingFor(payload.length);
-      const packetLength = 1 + payload.length + padding;
+      const padding = paddingFor(bodyLength);
+      const packetLength = 1 + bodyLength + padding;
       const start = blockLength;
       const first = layout.kind === 'etm' ? start - 4 : start; // the packet's first byte
       const end = first + 4 + packetLength;
       const stage = stagingFor(end + tagLength);
       writeU32(stage, first, packetLength);
-      stage[first + 4] = padding;
-      stage.set(payload, first + 5);
-      random(stage.subarray(end - padding, end));
+      stageBody(stage, first + 4, padding, payload, tail, random);
       const tag = layout.kind === 'classic' ? layout.mac?.compute(seq, stage.subarray(first, end)) : undefined;
       const out = layout.stream.updateInRoom(stage.subarray(0, end + tagLength), start, end);
       if (layout.kind === 'etm') {

@@ -3,18 +3,71 @@
  * rules (OpenSSH PROTOCOL §1.6): the packet length is associated data sent in clear, the 12-byte
  * nonce is a 4-byte fixed field and an 8-byte invocation counter incremented after every packet,
  * the MAC negotiation is skipped. OpenSSL through node:crypto.
+ *
+ *
+ * Sealing a whole packet into one buffer (`sealInRoom`) gets node to allocate one buffer, the
+ * packet, instead of the ciphertext and then the packet, by running GCM (NIST SP 800-38D §7.1)
+ * one counter block early, over a block of room, the body and the tag's room, and then correcting
+ * the tag with GHASH's linearity. With the packet's IV, J0 = IV || 1 and the body is encrypted
+ * from J0 + 1. A second pre-counter block J0' = IV || 0 is reached through a 16-byte IV',
+ * IV' = (J0' + Liv·H)·H^-2 (a 16-byte IV is hashed: J0' = IV'·H^2 + Liv·H, Liv = [0]64 || [128]64,
+ * H = AES_K(0^128); + is XOR in GF(2^128)). GCM under IV' encrypts the room block r with J0, the
+ * body from J0 + 1 (the right ciphertext, in place) and the tag's room with the next counter,
+ * giving e. With r = a + AES_K(J0), a = [length field || 0^96] (the packet's associated data as
+ * its GHASH block), the room's ciphertext is a itself, and the two GHASH inputs differ only at
+ * the end: the packet's is a, C, L and IV''s a, C, e, L' (L = [32]64 || [8n]64,
+ * L' = [0]64 || [8(n + 32)]64). Hence, with T' the tag under IV':
+ *   T = AES_K(J0) + (T' + AES_K(J0'))·H^-1 + e·H + L' + L·H.
+ * AES_K(J0) and AES_K(J0') come from one long-lived ECB cipher, for 32 packets at a time (the
+ * invocation counter is known in advance); the products take precomputed tables.
  * @module
  */
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { MacError, PacketLengthError } from '../errors.ts';
+import { CryptoParameterError, MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
+import { gfInverse, gfMultiply, gfMultiplyTable, gfTable, type Gf128 } from './gf128.ts';
 import type { AeadCipher, AeadCipherImpl } from './types.ts';
 
 const TAG = 16;
+const BLOCK = 16;
+
+/** Packets whose AES_K(J0) and AES_K(J0') one ECB call computes (see the module comment). */
+const MASK_BATCH = 32;
+/** Liv = [0]64 || [128]64, the lengths block GHASH appends to a 16-byte IV. */
+const LIV: Gf128 = [0, 0, 0, 128];
+
+/** A block's four big-endian words. */
+function words(b: Uint8Array, at: number): Gf128 {
+  return [word(b, at), word(b, at + 4), word(b, at + 8), word(b, at + 12)];
+}
+
+function word(b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
+}
+
+function putWord(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
+/** Per-key constants of `sealInRoom`. */
+interface RoomKeys {
+  /** Tables for ·H, ·H^-1 and ·H^-2. */
+  readonly h: Uint32Array;
+  readonly hInv: Uint32Array;
+  readonly hInv2: Uint32Array;
+  /** Liv·H. */
+  readonly livH: Gf128;
+  /** A long-lived AES-ECB cipher under the key (no padding). */
+  readonly ecb: ReturnType<typeof createCipheriv>;
+}
 
 function gcm(keyLength: 16 | 32): AeadCipherImpl {
   const algo = keyLength === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
+  const ecbAlgo = keyLength === 16 ? 'aes-128-ecb' : 'aes-256-ecb';
   return {
     keyLength,
     ivLength: 12,
@@ -26,12 +79,30 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
       checkLength('iv', iv0, 12);
       const iv = Buffer.from(iv0);
       const k = Buffer.from(key);
+      // sealInRoom's state: its constants (made on first use), AES_K(J0') || AES_K(J0) for
+      // MASK_BATCH packets from the one whose IV the batch was made at, and where we are in it.
+      let room: RoomKeys | undefined;
+      const roomKeys = (): RoomKeys => {
+        if (room !== undefined) return room;
+        const ecb = createCipheriv(ecbAlgo, k, null);
+        ecb.setAutoPadding(false);
+        const h = words(ecb.update(new Uint8Array(BLOCK)), 0);
+        const hInv = gfInverse(h);
+        return (room = { h: gfTable(h), hInv: gfTable(hInv), hInv2: gfTable(gfMultiply(hInv, hInv)), livH: gfMultiply(LIV, h), ecb });
+      };
+      const maskInput = Buffer.alloc(MASK_BATCH * 2 * BLOCK);
+      let masks = new Uint8Array(0);
+      let maskAt = MASK_BATCH;
+      const ivPrime = Buffer.alloc(BLOCK);
+      const acc = new Uint32Array(4);
+      const term = new Uint32Array(4);
       const next = (): void => {
         // The invocation counter is the last 8 bytes, big-endian, wrapping modulo 2^64.
         for (let i = 11; i >= 4; i--) {
           iv[i] = ((iv[i] as number) + 1) & 0xff;
           if (iv[i] !== 0) break;
         }
+        maskAt++;
       };
       return {
         seal(_seq, data, aadLength) {
@@ -50,9 +121,76 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
           const c = createCipheriv(algo, k, iv, { authTagLength: TAG });
           c.setAAD(lengthField);
           const out: Uint8Array[] = [lengthField];
-          for (const p of parts) out.push(c.update(p));
+          if (parts.length === 1) out.push(c.update(parts[0] as Uint8Array));
+          else if (parts.length > 1) {
+            // One cipher call for the whole body: copying the pieces costs less than a call each.
+            let n = 0;
+            for (const p of parts) n += p.length;
+            const stage = stagingFor(n);
+            let at = 0;
+            for (const p of parts) {
+              stage.set(p, at);
+              at += p.length;
+            }
+            out.push(c.update(stage.subarray(0, n)));
+          }
           c.final();
           out.push(c.getAuthTag());
+          next();
+          return out;
+        },
+        sealInRoom(_seq, input, start, end) {
+          if (start !== BLOCK || end < start || (end - start) % BLOCK !== 0 || input.length !== end + TAG) {
+            throw new CryptoParameterError(`sealInRoom: bad range ${start}..${end} of ${input.length}`);
+          }
+          const n = end - start;
+          const rk = roomKeys();
+          if (maskAt >= MASK_BATCH) {
+            // [IV || 0][IV || 1] for this packet and the next MASK_BATCH - 1 (IV counting up).
+            const counter = Buffer.from(iv);
+            for (let p = 0; p < MASK_BATCH; p++) {
+              const at = p * 2 * BLOCK;
+              counter.copy(maskInput, at);
+              maskInput.writeUInt32BE(0, at + 12);
+              counter.copy(maskInput, at + BLOCK);
+              maskInput.writeUInt32BE(1, at + BLOCK + 12);
+              for (let i = 11; i >= 4; i--) {
+                counter[i] = ((counter[i] as number) + 1) & 0xff;
+                if (counter[i] !== 0) break;
+              }
+            }
+            masks = rk.ecb.update(maskInput);
+            maskAt = 0;
+          }
+          const eJ0p = words(masks, maskAt * 2 * BLOCK);
+          const eJ0 = words(masks, maskAt * 2 * BLOCK + BLOCK);
+          // The room block r = a + AES_K(J0), a = [n]32 || 0^96.
+          putWord(input, 0, (n ^ eJ0[0]) >>> 0);
+          putWord(input, 4, eJ0[1]);
+          putWord(input, 8, eJ0[2]);
+          putWord(input, 12, eJ0[3]);
+          // IV' = (J0' + Liv·H)·H^-2, J0' = IV || 0.
+          const j = words(iv, 0);
+          gfMultiplyTable(rk.hInv2, j[0] ^ rk.livH[0], j[1] ^ rk.livH[1], j[2] ^ rk.livH[2], rk.livH[3], acc);
+          for (let w = 0; w < 4; w++) ivPrime.writeUInt32BE((acc[w] as number) >>> 0, 4 * w);
+          const c = createCipheriv(algo, k, ivPrime, { authTagLength: TAG });
+          const out = c.update(input);
+          c.final();
+          const tp = words(c.getAuthTag(), 0);
+          // T = AES_K(J0) + (T' + AES_K(J0'))·H^-1 + e·H + L' + L·H.
+          gfMultiplyTable(rk.hInv, tp[0] ^ eJ0p[0], tp[1] ^ eJ0p[1], tp[2] ^ eJ0p[2], tp[3] ^ eJ0p[3], acc);
+          const e = words(out, end);
+          gfMultiplyTable(rk.h, e[0], e[1], e[2], e[3], term);
+          for (let w = 0; w < 4; w++) acc[w] = (acc[w] as number) ^ (term[w] as number);
+          const bits = n * 8;
+          gfMultiplyTable(rk.h, 0, 32, Math.floor(bits / 0x100000000), bits >>> 0, term);
+          const bitsOut = bits + 256;
+          acc[2] = (acc[2] as number) ^ (term[2] as number) ^ Math.floor(bitsOut / 0x100000000);
+          acc[3] = (acc[3] as number) ^ (term[3] as number) ^ (bitsOut >>> 0);
+          acc[0] = (acc[0] as number) ^ (term[0] as number);
+          acc[1] = (acc[1] as number) ^ (term[1] as number);
+          for (let w = 0; w < 4; w++) out.writeUInt32BE(((acc[w] as number) ^ (eJ0[w] as number)) >>> 0, end + 4 * w);
+          out.writeUInt32BE(n, BLOCK - 4);
           next();
           return out;
         },
@@ -78,6 +216,16 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
       };
     },
   };
+}
+
+/**
+ * Body staging for `sealParts`, shared by every cipher (sealing is synchronous): grown to the
+ * largest body sealed, never shrunk.
+ */
+let staging = new Uint8Array(0);
+function stagingFor(length: number): Uint8Array {
+  if (staging.length < length) staging = new Uint8Array(Math.max(length, 2 * staging.length, 1024));
+  return staging;
 }
 
 export const aes128Gcm: AeadCipherImpl = /* @__PURE__ */ gcm(16);

@@ -48,6 +48,15 @@ export interface AeadCipher {
    * (their concatenation is the plaintext). Returns the wire packet as consecutive chunks.
    */
   sealParts(seq: number, lengthField: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[];
+  /**
+   * Optional packet form of `seal` whose result is node's output buffer itself (one buffer per
+   * packet, no copy): `input` holds `start` bytes of room, the plaintext body (padding length,
+   * payload, padding) at `[start, end)` and `tagLength` bytes of room after it. Returns a buffer of
+   * `input.length` bytes with the 4-byte length field (`end - start`, big-endian) right before
+   * `start`, the ciphertext at `[start, end)` and the tag after it; the packet is
+   * `[start - 4, end + tagLength)`, other bytes are unspecified. AES-GCM takes `start` = 16.
+   */
+  sealInRoom?(seq: number, input: Uint8Array, start: number, end: number): Uint8Array;
   /** The packet length field from the first 4 bytes of a packet on the wire. */
   decryptLength(seq: number, head: Uint8Array): number;
   /** Checks the tag and returns the plaintext after the header; throws `MacError`. */
