@@ -42,8 +42,11 @@ describe('openssl speed output', () => {
 describe('crypto-packet benchmark (quick)', () => {
   it('gives every family a figure against node:crypto, openssl speed and AsyncSSH', async () => {
     const results = await runCryptoPacketBench({ quick: true });
-    expect(results).toHaveLength(PACKET_FAMILIES.length * 3);
+    expect(results).toHaveLength(PACKET_FAMILIES.length * 4);
     for (const f of PACKET_FAMILIES) {
+      const parts = results.filter((r) => r.name === `seal+open 32 KiB ${familyName(f)} (sealParts, as the transport)`);
+      expect(parts.map((r) => r.peerName)).toEqual(['node:crypto bare loop']);
+      expect(positive(parts[0]?.ours) && positive(parts[0]?.peer)).toBe(true);
       const rows = byPeer(results, `seal+open 32 KiB ${familyName(f)}`);
       expect([...rows.keys()].sort()).toEqual(['AsyncSSH', 'node:crypto', 'openssl']);
       for (const [peer, r] of rows) {
