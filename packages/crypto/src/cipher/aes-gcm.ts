@@ -53,6 +53,24 @@ function putWord(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v & 0xff;
 }
 
+/** L' + L·H for a body of n bytes (see the module comment), cached per key and size. */
+function lengthsTerm(rk: RoomKeys, n: number): Uint32Array {
+  let t = rk.lengths.get(n);
+  if (t !== undefined) return t;
+  t = new Uint32Array(4);
+  const bits = n * 8;
+  gfMultiplyTable(rk.h, 0, 32, Math.floor(bits / 0x100000000), bits >>> 0, t);
+  const bitsOut = bits + 256; // L' counts the room and the tag's room as ciphertext
+  t[2] = ((t[2] as number) ^ Math.floor(bitsOut / 0x100000000)) >>> 0;
+  t[3] = ((t[3] as number) ^ (bitsOut >>> 0)) >>> 0;
+  if (rk.lengths.size >= MAX_LENGTHS) rk.lengths.clear();
+  rk.lengths.set(n, t);
+  return t;
+}
+
+/** Packet sizes whose `lengthsTerm` is kept per key. */
+const MAX_LENGTHS = 64;
+
 /** Per-key constants of `sealInRoom`. */
 interface RoomKeys {
   /** Tables for ·H, ·H^-1 and ·H^-2. */
@@ -63,6 +81,8 @@ interface RoomKeys {
   readonly livH: Gf128;
   /** A long-lived AES-ECB cipher under the key (no padding). */
   readonly ecb: ReturnType<typeof createCipheriv>;
+  /** `lengthsTerm` per body size. */
+  readonly lengths: Map<number, Uint32Array>;
 }
 
 function gcm(keyLength: 16 | 32): AeadCipherImpl {
@@ -88,7 +108,7 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
         ecb.setAutoPadding(false);
         const h = words(ecb.update(new Uint8Array(BLOCK)), 0);
         const hInv = gfInverse(h);
-        return (room = { h: gfTable(h), hInv: gfTable(hInv), hInv2: gfTable(gfMultiply(hInv, hInv)), livH: gfMultiply(LIV, h), ecb });
+        return (room = { h: gfTable(h), hInv: gfTable(hInv), hInv2: gfTable(gfMultiply(hInv, hInv)), livH: gfMultiply(LIV, h), ecb, lengths: new Map() });
       };
       const maskInput = Buffer.alloc(MASK_BATCH * 2 * BLOCK);
       let masks = new Uint8Array(0);
@@ -162,34 +182,34 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
             masks = rk.ecb.update(maskInput);
             maskAt = 0;
           }
-          const eJ0p = words(masks, maskAt * 2 * BLOCK);
-          const eJ0 = words(masks, maskAt * 2 * BLOCK + BLOCK);
+          const mJ0p = maskAt * 2 * BLOCK; // AES_K(J0') in masks
+          const mJ0 = mJ0p + BLOCK; // AES_K(J0)
           // The room block r = a + AES_K(J0), a = [n]32 || 0^96.
-          putWord(input, 0, (n ^ eJ0[0]) >>> 0);
-          putWord(input, 4, eJ0[1]);
-          putWord(input, 8, eJ0[2]);
-          putWord(input, 12, eJ0[3]);
+          putWord(input, 0, (n ^ word(masks, mJ0)) >>> 0);
+          input.set(masks.subarray(mJ0 + 4, mJ0 + BLOCK), 4);
           // IV' = (J0' + Liv·H)·H^-2, J0' = IV || 0.
-          const j = words(iv, 0);
-          gfMultiplyTable(rk.hInv2, j[0] ^ rk.livH[0], j[1] ^ rk.livH[1], j[2] ^ rk.livH[2], rk.livH[3], acc);
+          const livH = rk.livH;
+          gfMultiplyTable(rk.hInv2, word(iv, 0) ^ livH[0], word(iv, 4) ^ livH[1], word(iv, 8) ^ livH[2], livH[3], acc);
           for (let w = 0; w < 4; w++) ivPrime.writeUInt32BE((acc[w] as number) >>> 0, 4 * w);
           const c = createCipheriv(algo, k, ivPrime, { authTagLength: TAG });
           const out = c.update(input);
           c.final();
-          const tp = words(c.getAuthTag(), 0);
-          // T = AES_K(J0) + (T' + AES_K(J0'))·H^-1 + e·H + L' + L·H.
-          gfMultiplyTable(rk.hInv, tp[0] ^ eJ0p[0], tp[1] ^ eJ0p[1], tp[2] ^ eJ0p[2], tp[3] ^ eJ0p[3], acc);
-          const e = words(out, end);
-          gfMultiplyTable(rk.h, e[0], e[1], e[2], e[3], term);
-          for (let w = 0; w < 4; w++) acc[w] = (acc[w] as number) ^ (term[w] as number);
-          const bits = n * 8;
-          gfMultiplyTable(rk.h, 0, 32, Math.floor(bits / 0x100000000), bits >>> 0, term);
-          const bitsOut = bits + 256;
-          acc[2] = (acc[2] as number) ^ (term[2] as number) ^ Math.floor(bitsOut / 0x100000000);
-          acc[3] = (acc[3] as number) ^ (term[3] as number) ^ (bitsOut >>> 0);
-          acc[0] = (acc[0] as number) ^ (term[0] as number);
-          acc[1] = (acc[1] as number) ^ (term[1] as number);
-          for (let w = 0; w < 4; w++) out.writeUInt32BE(((acc[w] as number) ^ (eJ0[w] as number)) >>> 0, end + 4 * w);
+          const tp = c.getAuthTag();
+          // T = AES_K(J0) + (T' + AES_K(J0'))·H^-1 + e·H + (L' + L·H).
+          gfMultiplyTable(
+            rk.hInv,
+            word(tp, 0) ^ word(masks, mJ0p),
+            word(tp, 4) ^ word(masks, mJ0p + 4),
+            word(tp, 8) ^ word(masks, mJ0p + 8),
+            word(tp, 12) ^ word(masks, mJ0p + 12),
+            acc,
+          );
+          gfMultiplyTable(rk.h, word(out, end), word(out, end + 4), word(out, end + 8), word(out, end + 12), term);
+          const lengths = lengthsTerm(rk, n);
+          for (let w = 0; w < 4; w++) {
+            const t = (acc[w] as number) ^ (term[w] as number) ^ (lengths[w] as number) ^ word(masks, mJ0 + 4 * w);
+            out.writeUInt32BE(t >>> 0, end + 4 * w);
+          }
           out.writeUInt32BE(n, BLOCK - 4);
           next();
           return out;
