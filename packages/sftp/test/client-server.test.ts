@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACE4, EXT, FILEXFER_TYPE, FXF56, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile } from '../src/index.ts';
 import { type Pair, openPair } from './helpers/pair.ts';
+import { pattern } from './helpers/pattern.ts';
 
 let p: Pair | undefined;
 const temps: string[] = [];
@@ -18,16 +19,6 @@ function localTemp(): string {
   const d = mkdtempSync(join(tmpdir(), 'sftp-local-'));
   temps.push(d);
   return d;
-}
-
-function pattern(n: number, seed = 3): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {

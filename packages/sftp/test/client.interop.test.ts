@@ -4,22 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXT, SFTPError, SFTPFailure, SFTPNoSuchFile } from '../src/index.ts';
 import { type OpenSshSession, openSshSession } from './helpers/openssh.ts';
+import { pattern } from './helpers/pattern.ts';
 
 let s: OpenSshSession | undefined;
 afterEach(async () => {
   await s?.close();
   s = undefined;
 });
-
-function pattern(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 describe('client against OpenSSH sftp-server', () => {
   it('negotiates v3 and reads the extensions and limits', async () => {

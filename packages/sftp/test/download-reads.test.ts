@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SFTPAttrs, type SFTPClient, type ServerFile, SFTPPermissionDenied, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
+import { pattern } from './helpers/pattern.ts';
 
 /** A file system server that counts READs and can state wrong sizes (`sizeLie` bytes off). */
 class CountingServer extends LocalSFTPServer {
@@ -85,16 +86,6 @@ async function setup(): Promise<{ client: SFTPClient; server: CountingServer; di
     await client.waitClosed();
   };
   return { client, server, dir, local };
-}
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 const same = (file: string, data: Uint8Array): boolean => Buffer.from(readFileSync(file)).equals(Buffer.from(data));

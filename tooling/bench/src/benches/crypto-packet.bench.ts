@@ -20,7 +20,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOpener, createSealer, createStandardRegistry } from '@ssh/crypto';
+import { createOpener, createSealer, createStandardRegistry, type Opener, type Sealer } from '@ssh/crypto';
 import type { MeasureOptions } from '../measure.ts';
 import { opensslVersion, speedThroughput } from '../peers/openssl.ts';
 import { measureSettings, peerArgs, type BenchRunOptions } from '../peers/options.ts';
@@ -84,16 +84,17 @@ export function familyName(f: Family): string {
 
 const registry = createStandardRegistry();
 
-/** Ours: seal then open one packet per call, sequence numbers counting up. */
-export function oursBody(f: Family, payload: Uint8Array): () => void {
+/** A sealer and an opener of family `f` under the same fresh random keys. */
+function keyedPair(f: Family): { sealer: Sealer; opener: Opener } {
   const cipher = registry.require('cipher', f.cipher).impl;
   const mac = f.mac === undefined ? undefined : registry.require('mac', f.mac).impl;
-  const key = randomBytes(cipher.keyLength);
-  const iv = randomBytes(cipher.ivLength);
-  const macKey = randomBytes(mac?.keyLength ?? 0);
-  const options = { cipher, key, iv, mac, macKey };
-  const sealer = createSealer(options);
-  const opener = createOpener(options);
+  const options = { cipher, key: randomBytes(cipher.keyLength), iv: randomBytes(cipher.ivLength), mac, macKey: randomBytes(mac?.keyLength ?? 0) };
+  return { sealer: createSealer(options), opener: createOpener(options) };
+}
+
+/** Ours: seal then open one packet per call, sequence numbers counting up. */
+export function oursBody(f: Family, payload: Uint8Array): () => void {
+  const { sealer, opener } = keyedPair(f);
   let seq = 0;
   const once = (): Uint8Array => {
     const packet = sealer.seal(seq, payload);
@@ -114,14 +115,7 @@ const DATA_HEADER = 9;
  * one reused buffer (what the socket write and read do between two peers), opened there.
  */
 export function oursPartsBody(f: Family, payload: Uint8Array): () => void {
-  const cipher = registry.require('cipher', f.cipher).impl;
-  const mac = f.mac === undefined ? undefined : registry.require('mac', f.mac).impl;
-  const key = randomBytes(cipher.keyLength);
-  const iv = randomBytes(cipher.ivLength);
-  const macKey = randomBytes(mac?.keyLength ?? 0);
-  const options = { cipher, key, iv, mac, macKey };
-  const sealer = createSealer(options);
-  const opener = createOpener(options);
+  const { sealer, opener } = keyedPair(f);
   const header = payload.subarray(0, DATA_HEADER);
   const data = payload.subarray(DATA_HEADER);
   const wire = new Uint8Array(payload.length + 1024);
