@@ -3,13 +3,13 @@
  * time past it: a small file costs two READs (not one per request slot), and a file that is
  * longer or shorter than its stated size still arrives whole and exact.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type SFTPAttrs, type SFTPClient, type ServerFile, SFTPPermissionDenied, createMemoryPipe, runSftpServer } from '../src/index.ts';
-import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
+import { describe, expect, it } from 'vitest';
+import { type SFTPAttrs, type ServerFile, SFTPPermissionDenied } from '../src/index.ts';
+import { LocalSFTPServer } from '../src/node/index.ts';
 import { pattern } from './helpers/pattern.ts';
+import { type MemorySession, memorySessions } from './helpers/memory-session.ts';
 
 /** A file system server that counts READs and can state wrong sizes (`sizeLie` bytes off). */
 class CountingServer extends LocalSFTPServer {
@@ -64,29 +64,8 @@ class CountingServer extends LocalSFTPServer {
   }
 }
 
-let close: (() => Promise<void>) | undefined;
-const temps: string[] = [];
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
-});
-
-async function setup(): Promise<{ client: SFTPClient; server: CountingServer; dir: string; local: string }> {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-reads-')));
-  const local = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-reads-local-')));
-  temps.push(dir, local);
-  const server = new CountingServer({ chroot: dir });
-  const [clientEnd, serverEnd] = createMemoryPipe();
-  const served = runSftpServer(serverEnd, server);
-  const client = await startSftpClient(clientEnd);
-  close = async () => {
-    client.exit();
-    await served;
-    await client.waitClosed();
-  };
-  return { client, server, dir, local };
-}
+const open = memorySessions('sftp-reads');
+const setup = (): Promise<MemorySession<CountingServer>> => open((root) => new CountingServer({ chroot: root }));
 
 const same = (file: string, data: Uint8Array): boolean => Buffer.from(readFileSync(file)).equals(Buffer.from(data));
 

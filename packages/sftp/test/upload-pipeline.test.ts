@@ -2,12 +2,12 @@
  * Uploads keep at most `maxRequests` WRITEs in flight, wait for all of them at the end, and
  * report the first WRITE that fails.
  */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalFile, type LocalFs, type SFTPClient, type ServerFile, SFTPFailure, createMemoryPipe, runSftpServer } from '../src/index.ts';
-import { LocalSFTPServer, nodeLocalFs, startSftpClient } from '../src/node/index.ts';
+import { describe, expect, it } from 'vitest';
+import { type LocalFile, type LocalFs, type ServerFile, SFTPFailure } from '../src/index.ts';
+import { LocalSFTPServer, nodeLocalFs } from '../src/node/index.ts';
+import { type MemorySession, memorySessions } from './helpers/memory-session.ts';
 
 /** Counts WRITEs being served at once (each held for a few turns), and fails one offset. */
 class SlowWriteServer extends LocalSFTPServer {
@@ -32,29 +32,8 @@ class SlowWriteServer extends LocalSFTPServer {
   }
 }
 
-let close: (() => Promise<void>) | undefined;
-const temps: string[] = [];
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
-});
-
-async function setup(localFs?: LocalFs): Promise<{ client: SFTPClient; server: SlowWriteServer; dir: string; local: string }> {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-')));
-  const local = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-up-local-')));
-  temps.push(dir, local);
-  const server = new SlowWriteServer({ chroot: dir });
-  const [clientEnd, serverEnd] = createMemoryPipe();
-  const served = runSftpServer(serverEnd, server);
-  const client = await startSftpClient(clientEnd, localFs ? { localFs } : {});
-  close = async () => {
-    client.exit();
-    await served;
-    await client.waitClosed();
-  };
-  return { client, server, dir, local };
-}
+const open = memorySessions('sftp-up');
+const setup = (localFs?: LocalFs): Promise<MemorySession<SlowWriteServer>> => open((root) => new SlowWriteServer({ chroot: root }), localFs ? { localFs } : {});
 
 function pattern(n: number): Uint8Array {
   const out = new Uint8Array(n);
