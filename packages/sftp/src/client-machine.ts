@@ -20,10 +20,9 @@ import { FXP, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from 
 import { SFTPBadMessage, SFTPConnectionLost, SFTPNoConnection } from './errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { PacketFramer } from './framing.ts';
-import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequest } from './packets.ts';
+import { type ExtensionPair, type SftpRequestBody, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequestBody } from './packets.ts';
 
-/** A request without its id (the machine assigns ids). */
-export type SftpRequestBody = SftpRequest extends infer R ? (R extends SftpRequest ? Omit<R, 'id'> : never) : never;
+export type { SftpRequestBody } from './packets.ts';
 
 export type SftpClientEvent =
   | { readonly type: 'version'; readonly version: number; readonly extensions: readonly ExtensionPair[] }
@@ -110,7 +109,7 @@ export class SftpClientMachine {
     if (this.phase !== 'open') throw new SFTPNoConnection(this.phase === 'closed' ? 'SFTP session closed' : 'SFTP session not yet open');
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0;
-    const bytes = encodeRequest({ ...body, id } as SftpRequest, this.negotiated);
+    const bytes = encodeRequestBody(body, id, this.negotiated);
     this.pending.add(id);
     this.output.push(bytes);
     return id;

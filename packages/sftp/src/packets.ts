@@ -146,15 +146,28 @@ export function decodeInit(payload: Uint8Array, type: typeof FXP.INIT | typeof F
   return { version, extensions };
 }
 
+/** A request without its id (the client machine assigns ids). */
+export type SftpRequestBody = SftpRequest extends infer R ? (R extends SftpRequest ? Omit<R, 'id'> : never) : never;
+
 /** Encodes a request for `version`. Throws RangeError for a request the version lacks (API misuse). */
 export function encodeRequest(req: SftpRequest, version: number): Uint8Array {
+  return encodeRequestBody(req, req.id, version);
+}
+
+/**
+ * encodeRequest() for a body and the id it goes out with. The client machine calls this rather
+ * than building `{ ...body, id }`: a spread copy per request makes V8 create a fresh hidden class
+ * each time, and those land in the old generation, which then collects far more often (a 1 GiB
+ * upload ran 60 full collections instead of 3).
+ */
+export function encodeRequestBody(req: SftpRequestBody, id: number, version: number): Uint8Array {
   if (!requestAllowed(req.kind, version)) throw new RangeError(`SFTP v${version} has no ${req.kind} request`);
   if (req.kind === 'write' && req.headroom === true) {
-    const inPlace = encodeWriteInPlace(req);
+    const inPlace = encodeWriteInPlace(req, id);
     if (inPlace) return inPlace;
   }
   const extra = req.kind === 'write' ? req.data.length : 0;
-  return new Writer(64 + extra).nested((w) => writeRequestBody(w, req, version)).bytesView();
+  return new Writer(64 + extra).nested((w) => writeRequestBody(w, req, id, version)).bytesView();
 }
 
 /** Buffers from dataBuffer(): the bytes before each one's data are ours to overwrite. */
@@ -216,7 +229,7 @@ export const WRITE_HEADROOM = 512;
  * A WRITE whose header goes into the free bytes before its data: the packet is a view of the
  * data's own buffer, so a large block is not copied. Undefined when there is not room enough.
  */
-function encodeWriteInPlace(req: Extract<SftpRequest, { kind: 'write' }>): Uint8Array | undefined {
+function encodeWriteInPlace(req: Extract<SftpRequestBody, { kind: 'write' }>, id: number): Uint8Array | undefined {
   const { data, handle } = req;
   const header = 4 + 1 + 4 + 4 + handle.length + 8 + 4;
   if (data.byteOffset < header || !Number.isSafeInteger(req.offset) || req.offset < 0) return undefined;
@@ -224,7 +237,7 @@ function encodeWriteInPlace(req: Extract<SftpRequest, { kind: 'write' }>): Uint8
   const view = new DataView(packet.buffer, packet.byteOffset, header);
   view.setUint32(0, header - 4 + data.length);
   view.setUint8(4, REQUEST_TYPES.write);
-  view.setUint32(5, req.id);
+  view.setUint32(5, id);
   view.setUint32(9, handle.length);
   packet.set(handle, 13);
   let at = 13 + handle.length;
@@ -235,8 +248,8 @@ function encodeWriteInPlace(req: Extract<SftpRequest, { kind: 'write' }>): Uint8
   return packet;
 }
 
-function writeRequestBody(w: Writer, req: SftpRequest, version: number): void {
-  w.u8(REQUEST_TYPES[req.kind]).u32(req.id);
+function writeRequestBody(w: Writer, req: SftpRequestBody, id: number, version: number): void {
+  w.u8(REQUEST_TYPES[req.kind]).u32(id);
   switch (req.kind) {
     case 'open':
       w.utf8(req.path);

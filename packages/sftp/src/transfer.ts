@@ -414,7 +414,7 @@ async function pipelineWrites(
     if (!block) break;
     const { offset, data } = block;
     inflight++;
-    session.request({ kind: 'write', handle: remote.handle, offset, data, ...(block.headroom === true ? { headroom: true } : {}) }).then(
+    session.request({ kind: 'write', handle: remote.handle, offset, data, headroom: block.headroom === true }).then(
       (r) => {
         answered?.(block);
         try {

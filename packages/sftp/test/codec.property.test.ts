@@ -17,6 +17,7 @@ import {
   encodeResponse,
   requestAllowed,
 } from '../src/index.ts';
+import { encodeRequestBody } from '../src/packets.ts';
 
 const VERSIONS = [3, 4, 5, 6] as const;
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
@@ -212,6 +213,18 @@ describe.each(VERSIONS)('SFTP v%i codec', (version) => {
       fc.property(requestFor(version), (req) => {
         expect(requestAllowed(req.kind, version)).toBe(true);
         expect(decodeRequest(payload(encodeRequest(req, version)), version)).toEqual(req);
+      }),
+    );
+  });
+
+  it('a request body and its id encode as the whole request, leaving the body as it was', () => {
+    fc.assert(
+      fc.property(requestFor(version), (req) => {
+        const { id, ...body } = req;
+        const before = { ...body };
+        expect(encodeRequestBody(body, id, version)).toEqual(encodeRequest(req, version));
+        expect(body).toEqual(before);
+        expect('id' in body).toBe(false);
       }),
     );
   });
