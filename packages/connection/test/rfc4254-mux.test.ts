@@ -1,4 +1,4 @@
-import { CHANNEL_OPEN_FAILURE, ChannelData, ChannelOpen, ChannelWindowAdjust, GlobalRequest, MSG } from '@ssh/wire';
+import { CHANNEL_OPEN_FAILURE, ChannelData, ChannelExtendedData, ChannelOpen, ChannelOpenConfirmation, ChannelWindowAdjust, GlobalRequest, MSG } from '@ssh/wire';
 import { ConnectionLost, ProtocolError } from '@ssh/transport';
 import { describe, expect, it } from 'vitest';
 import {
@@ -91,6 +91,20 @@ describe('channel open, data, EOF and close', () => {
     expect(p.client.channelCount).toBe(0);
     expect(p.server.channelCount).toBe(0);
     expect(p.failures).toEqual([]);
+  });
+
+  it('writes data and stderr headers with the full 32-bit channel id, type code and length', () => {
+    const p = muxPair();
+    const c = recorder();
+    const ch = p.client.openChannel('session', { type: 'session' }, c);
+    p.toServer.length = 0;
+    const remote = 0xfedcba98;
+    p.client.handle(ChannelOpenConfirmation.encode({ recipientChannel: ch.localId, senderChannel: remote, initialWindowSize: 0xffff_ffff, maximumPacketSize: 0x8000, data: new Uint8Array(0) }));
+    const body = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    ch.write(body);
+    ch.write(body.subarray(0, 7), 0x8000_0001);
+    expect(ChannelData.decode(p.toServer[0] as Uint8Array)).toEqual({ recipientChannel: remote, data: body });
+    expect(ChannelExtendedData.decode(p.toServer[1] as Uint8Array)).toEqual({ recipientChannel: remote, dataTypeCode: 0x8000_0001, data: body.subarray(0, 7) });
   });
 
   it('reports a refused open with its reason code', () => {
