@@ -20,6 +20,7 @@ import { FXP, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from 
 import { SFTPBadMessage, SFTPConnectionLost, SFTPNoConnection } from './errors.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { PacketFramer } from './framing.ts';
+import { IdTable } from './id-table.ts';
 import { type ExtensionPair, type SftpRequestBody, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequestBody } from './packets.ts';
 
 export type { SftpRequestBody } from './packets.ts';
@@ -54,7 +55,7 @@ export class SftpClientMachine {
   private phase: Phase = 'idle';
   private negotiated = 0;
   private nextId = 0;
-  private readonly pending = new Set<number>();
+  private readonly pending = new IdTable<true>();
   private readonly events: SftpClientEvent[] = [];
   private eventHead = 0;
   private output: Uint8Array[] = [];
@@ -110,7 +111,7 @@ export class SftpClientMachine {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0;
     const bytes = encodeRequestBody(body, id, this.negotiated);
-    this.pending.add(id);
+    this.pending.set(id, true);
     this.output.push(bytes);
     return id;
   }
@@ -198,7 +199,7 @@ export class SftpClientMachine {
       this.fail(toBadMessage(e));
       return;
     }
-    if (!this.pending.delete(response.id)) {
+    if (this.pending.delete(response.id) === undefined) {
       this.fail(new SFTPBadMessage(`SFTP response to unknown request id ${response.id}`));
       return;
     }

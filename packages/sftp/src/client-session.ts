@@ -8,6 +8,7 @@ import { type SshError } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName } from './attrs.ts';
 import { type SftpClientMachineOptions, type SftpRequestBody, SftpClientMachine } from './client-machine.ts';
 import { FX } from './constants.ts';
+import { IdTable } from './id-table.ts';
 import { SFTPBadMessage, SFTPError, SFTPNoConnection } from './errors.ts';
 import { type ExtensionPair, type SftpResponse } from './packets.ts';
 import { type SftpByteStream } from './stream.ts';
@@ -20,7 +21,7 @@ interface Waiter {
 export class ClientSession {
   readonly machine: SftpClientMachine;
   private readonly stream: SftpByteStream;
-  private readonly waiters = new Map<number, Waiter>();
+  private readonly waiters = new IdTable<Waiter>();
   private drainPromise: Promise<void> | undefined;
   private error: SshError | undefined;
   private versionWaiter: { resolve(ext: readonly ExtensionPair[]): void; reject(e: unknown): void } | undefined;
@@ -131,9 +132,7 @@ export class ClientSession {
     for (let ev = this.machine.nextEvent(); ev; ev = this.machine.nextEvent()) {
       switch (ev.type) {
         case 'response': {
-          const w = this.waiters.get(ev.response.id);
-          this.waiters.delete(ev.response.id);
-          w?.resolve(ev.response);
+          this.waiters.delete(ev.response.id)?.resolve(ev.response);
           break;
         }
         case 'version':
@@ -144,7 +143,7 @@ export class ClientSession {
           this.error ??= ev.error;
           this.versionWaiter?.reject(ev.error);
           this.versionWaiter = undefined;
-          for (const w of this.waiters.values()) w.reject(ev.error);
+          for (const [, w] of this.waiters.entries()) w.reject(ev.error);
           this.waiters.clear();
           break;
       }

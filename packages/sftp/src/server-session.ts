@@ -44,6 +44,8 @@ interface InflightRange {
   readonly start: number;
   readonly end: number;
   readonly write: boolean;
+  /** Where the range sits in `SftpServerSession.ranges` while its request runs. */
+  index: number;
 }
 
 function u32(n: number): Uint8Array {
@@ -64,8 +66,14 @@ export class SftpServerSession {
   private readonly handles = new Map<number, HandleEntry>();
   private nextHandle = 1;
   private requestsSeen = 0;
-  private readonly inflight = new Set<Promise<void>>();
-  private readonly ranges = new Set<InflightRange>();
+  /**
+   * The READs and WRITEs running side by side, and who waits for one of them to finish. An array
+   * and a single waiter rather than a Set of their promises raced per request: that Set rebuilt
+   * its table in the old generation every few dozen requests, and each race left a reaction on
+   * every promise in flight.
+   */
+  private readonly ranges: InflightRange[] = [];
+  private settled: (() => void) | undefined;
   private stream: SftpByteStream | undefined;
 
   constructor(server: SFTPServer, options: SftpServerOptions = {}) {
@@ -149,13 +157,13 @@ export class SftpServerSession {
     const range = this.concurrentRange(req);
     if (range && !this.overlaps(range)) {
       // READs and WRITEs on distinct ranges of non-append files run side by side.
-      if (this.inflight.size >= MAX_CONCURRENT) await Promise.race(this.inflight);
-      this.ranges.add(range);
-      const task: Promise<void> = this.process(req, first).finally(() => {
-        this.ranges.delete(range);
-        this.inflight.delete(task);
-      });
-      this.inflight.add(task);
+      while (this.ranges.length >= MAX_CONCURRENT) await this.oneSettled();
+      range.index = this.ranges.length;
+      this.ranges.push(range);
+      // process() answers every error with a STATUS; it only rejects when that reply cannot be
+      // written, and then the stream is gone and the read loop ends by itself.
+      const done = (): void => this.finished(range);
+      this.process(req, first).then(done, done);
       return true;
     }
     // Anything else waits for what is in flight: a CLOSE never overtakes a WRITE.
@@ -172,8 +180,28 @@ export class SftpServerSession {
     }
   }
 
+  /** Waits until no READ or WRITE runs any more. */
   private async drain(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    while (this.ranges.length > 0) await this.oneSettled();
+  }
+
+  /** Resolves when the next READ or WRITE in flight finishes. */
+  private oneSettled(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const before = this.settled;
+      this.settled = before ? () => (before(), resolve()) : resolve;
+    });
+  }
+
+  private finished(range: InflightRange): void {
+    const last = this.ranges.pop() as InflightRange;
+    if (last !== range) {
+      this.ranges[range.index] = last;
+      last.index = range.index;
+    }
+    const wake = this.settled;
+    this.settled = undefined;
+    wake?.();
   }
 
   /** The byte range a READ/WRITE touches on a plain file handle, or undefined when it must run alone. */
@@ -184,7 +212,7 @@ export class SftpServerSession {
     const entry = this.handles.get(key);
     if (!entry || entry.kind !== 'file' || entry.append) return undefined;
     const length = req.kind === 'read' ? Math.min(req.length, this.maxIo) : req.data.length;
-    return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write' };
+    return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write', index: -1 };
   }
 
   private overlaps(r: InflightRange): boolean {
