@@ -2,9 +2,9 @@
  * get/put/copy and their glob forms: pipelined transfers between a LocalFs and an SFTPClient.
  *
  * Downloads keep `maxRequests` READs in flight up to the file's stated size (one probe past it)
- * and write blocks locally as they complete (out of order, at their offsets); uploads keep as many
- * WRITEs in flight. Recursive transfers move up to 16 small files at once, both ways. The client distrusts the
- * server: in a recursive download a name with `/`, `.`/`..` or control characters is refused,
+ * and write blocks locally as they complete (out of order, at their offsets); uploads keep as
+ * many WRITEs in flight as the path needs, up to `maxRequests` (request-window.ts). Recursive
+ * transfers move up to 16 small files at once, both ways. The client distrusts the server: in a recursive download a name with `/`, `.`/`..` or control characters is refused,
  * and nothing is written through a local symlink.
  * @module
  */
@@ -16,6 +16,7 @@ import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
 import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { WRITE_HEADROOM } from './packets.ts';
+import { RequestWindow } from './request-window.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
 import { basename, globMatch, hasMagic, joinPath } from './paths.ts';
 
@@ -360,7 +361,7 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
         pos += data.length;
         return { offset, data, headroom: readInto !== undefined };
       };
-      await pipelineWrites(client, remote, next, src, dst, size, maxRequests, options.progressHandler, (block) => packets.give(block.data));
+      await pipelineWrites(client, remote, next, src, dst, size, blockSize, maxRequests, options.progressHandler, (block) => packets.give(block.data));
     } finally {
       await remote.close();
     }
@@ -380,8 +381,9 @@ interface Block {
 }
 
 /**
- * Takes blocks from `source` until it returns none, writing each at its offset with up to
- * maxRequests WRITEs in flight. `answered` gets each block once the server replied to its WRITE.
+ * Takes blocks from `source` until it returns none, writing each at its offset with as many
+ * WRITEs in flight as the path needs (a RequestWindow, never more than maxRequests). `answered`
+ * gets each block once the server replied to its WRITE.
  */
 async function pipelineWrites(
   client: TransferClient,
@@ -390,6 +392,7 @@ async function pipelineWrites(
   src: string,
   dst: string,
   total: number,
+  blockSize: number,
   maxRequests: number,
   progress: ProgressHandler | undefined,
   answered?: (block: Block) => void,
@@ -408,14 +411,20 @@ async function pipelineWrites(
     w?.();
   };
   const slot = (limit: number): Promise<void> | undefined => (inflight > limit ? new Promise<void>((resolve) => (wake = resolve)) : undefined);
+  const window = new RequestWindow(blockSize, maxRequests);
+  // While the window is full the next block is read, so that a free slot is filled at once.
+  let ahead: Promise<Block | undefined> | undefined;
   for (;;) {
     if (failure !== undefined) break;
-    const block = await source();
+    const block = await (ahead ?? source());
+    ahead = undefined;
     if (!block) break;
     const { offset, data } = block;
     inflight++;
+    const sent = performance.now();
     session.request({ kind: 'write', handle: remote.handle, offset, data, headroom: block.headroom === true }).then(
       (r) => {
+        window.sample(performance.now() - sent);
         answered?.(block);
         try {
           expectStatus(r);
@@ -432,9 +441,15 @@ async function pipelineWrites(
       },
     );
     await session.writable();
-    while (inflight >= maxRequests) await slot(maxRequests - 1);
+    if (inflight < window.size) continue;
+    window.limited();
+    ahead = source();
+    // A read that fails is reported when its block is taken; one left behind is only waited for.
+    ahead.catch(() => undefined);
+    while (inflight >= window.size) await slot(inflight - 1);
   }
   while (inflight > 0) await slot(0);
+  if (ahead) await ahead.catch(() => undefined);
   if (failure !== undefined) throw failure;
 }
 
@@ -511,7 +526,7 @@ async function copyOne(client: TransferClient, src: string, dst: string, options
             return r.done ? undefined : r.value;
           };
           const session = client.fileContext().session;
-          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, maxRequests, options.progressHandler, (block) => session.recycle(block.data));
+          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, blockSize, maxRequests, options.progressHandler, (block) => session.recycle(block.data));
         }
       } finally {
         await output.close();

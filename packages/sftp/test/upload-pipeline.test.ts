@@ -17,6 +17,10 @@ class SlowWriteServer extends LocalSFTPServer {
   failAt = -1;
   /** Event loop turns each WRITE is held. */
   hold = 3;
+  /** Milliseconds each WRITE is held on top (a link with a long round trip). */
+  delayMs = 0;
+  /** What happened, in order: `write <offset>` when a WRITE is answered. */
+  readonly log: string[] = [];
 
   override async write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
     this.writes++;
@@ -24,10 +28,12 @@ class SlowWriteServer extends LocalSFTPServer {
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
       for (let i = 0; i < this.hold; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.delayMs));
       if (offset === this.failAt) throw new SFTPFailure('disk on fire');
       await super.write(f, offset, data);
     } finally {
       this.active--;
+      this.log.push(`write ${offset}`);
     }
   }
 }
@@ -55,6 +61,39 @@ describe('upload pipeline', () => {
     expect(server.maxActive).toBeLessThanOrEqual(6);
     expect(server.maxActive).toBeGreaterThan(1);
     expect(seen.at(-1)).toBe(data.length);
+  });
+
+  it('widens the window on a slow link, up to maxRequests', async () => {
+    const { client, server, dir, local } = await setup();
+    const data = pattern(6 * 1024 * 1024);
+    writeFileSync(join(local, 'up.bin'), data);
+    // Every WRITE takes 15 ms however many are in flight: the link, not the server, is slow.
+    server.hold = 0;
+    server.delayMs = 15;
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 64 * 1024, maxRequests: 32 });
+    expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
+    // The window starts at 512 KiB (8 blocks) and doubles while round trips stay flat.
+    expect(server.maxActive).toBeGreaterThan(8);
+    expect(server.maxActive).toBeLessThanOrEqual(32);
+  });
+
+  it('reads the next block while the window is full', async () => {
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      async open(path, mode) {
+        const file = await nodeLocalFs.open(path, mode);
+        const readInto = file.readInto?.bind(file);
+        if (readInto) file.readInto = (buffer, pos) => (server.log.push(`read ${pos}`), readInto(buffer, pos));
+        return file;
+      },
+    };
+    const { client, server, local } = await setup(fs);
+    writeFileSync(join(local, 'up.bin'), pattern(4 * 1024));
+    server.hold = 10;
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 1 });
+    // One WRITE at a time, and each block read before the WRITE ahead of it was answered.
+    expect(server.maxActive).toBe(1);
+    expect(server.log).toEqual(['read 0', 'read 1024', 'write 0', 'read 2048', 'write 1024', 'read 3072', 'write 2048', 'read 4096', 'write 3072']);
   });
 
   it('fails with the first WRITE that failed, after the others settled', async () => {
