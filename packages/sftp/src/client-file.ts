@@ -9,6 +9,7 @@ import { type SFTPAttrs, type SFTPVFSAttrs, decodeVFSAttrs } from './attrs.ts';
 import { type ClientSession, expectAttrs, expectData, expectExtendedReply, expectStatus } from './client-session.ts';
 import { EXT } from './constants.ts';
 import { SFTPOpUnsupported } from './errors.ts';
+import { RequestWindow } from './request-window.ts';
 
 /** What a file needs from the client that opened it. */
 export interface FileContext {
@@ -204,16 +205,22 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
     }
     const block = this.io.blockSize;
     const pending: Array<Promise<void>> = [];
+    const window = new RequestWindow(block, this.io.maxRequests);
     let failure: unknown;
     for (let at = 0; at < bytes.length || (bytes.length === 0 && at === 0); at += block) {
+      const sent = performance.now();
       const p = this.session
         .request({ kind: 'write', handle: this.handle, offset: start + at, data: bytes.subarray(at, at + block) })
-        .then(expectStatus)
+        .then((r) => {
+          window.sample(performance.now() - sent);
+          expectStatus(r);
+        })
         .catch((e: unknown) => {
           failure ??= e;
         });
       pending.push(p);
-      if (pending.length >= this.io.maxRequests) await pending.shift();
+      if (pending.length >= window.size && at + block < bytes.length) window.limited();
+      while (pending.length >= window.size) await pending.shift();
       await this.session.writable();
       if (failure !== undefined) break;
       if (bytes.length === 0) break;

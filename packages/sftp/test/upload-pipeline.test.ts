@@ -1,6 +1,7 @@
 /**
- * Uploads keep at most `maxRequests` WRITEs in flight, wait for all of them at the end, and
- * report the first WRITE that fails.
+ * Uploads keep at most `maxRequests` WRITEs in flight (fewer while round trips say more would
+ * only wait in the server), wait for all of them at the end, and report the first WRITE that
+ * fails.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,6 +74,19 @@ describe('upload pipeline', () => {
     await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 64 * 1024, maxRequests: 32 });
     expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
     // The window starts at 512 KiB (8 blocks) and doubles while round trips stay flat.
+    expect(server.maxActive).toBeGreaterThan(8);
+    expect(server.maxActive).toBeLessThanOrEqual(32);
+  });
+
+  it('widens the window of a large SFTPClientFile.write the same way', async () => {
+    const { client, server, dir } = await setup();
+    const data = pattern(6 * 1024 * 1024);
+    server.hold = 0;
+    server.delayMs = 15;
+    const f = await client.open('/w.bin', 'wb', { blockSize: 64 * 1024, maxRequests: 32 });
+    expect(await f.write(data)).toBe(data.length);
+    await f.close();
+    expect(Buffer.from(readFileSync(join(dir, 'w.bin'))).equals(Buffer.from(data))).toBe(true);
     expect(server.maxActive).toBeGreaterThan(8);
     expect(server.maxActive).toBeLessThanOrEqual(32);
   });
