@@ -4,8 +4,9 @@
  * Downloads keep `maxRequests` READs in flight up to the file's stated size (one probe past it)
  * and write blocks locally as they complete (out of order, at their offsets); uploads keep as
  * many WRITEs in flight as the path needs, up to `maxRequests` (request-window.ts). Recursive
- * transfers move up to 16 small files at once, both ways. The client distrusts the server: in a recursive download a name with `/`, `.`/`..` or control characters is refused,
- * and nothing is written through a local symlink.
+ * transfers move up to 16 small files at once, both ways. The client distrusts the server: in a
+ * recursive download a name with `/`, `.`/`..` or control characters is refused, and nothing is
+ * written through a local symlink.
  * @module
  */
 
