@@ -92,15 +92,22 @@ export class ByteQueue {
       return;
     }
     const copy = new Uint8Array(this.size);
+    this.moveInto(copy);
+    this.push(copy);
+  }
+
+  /** Moves everything queued into `target` (at least `length` bytes long), leaving the queue empty. */
+  moveInto(target: Uint8Array): void {
     let at = 0;
     for (let i = this.first; i < this.chunks.length; i++) {
       const chunk = i === this.first ? (this.chunks[i] as Uint8Array).subarray(this.head) : (this.chunks[i] as Uint8Array);
-      copy.set(chunk, at);
+      target.set(chunk, at);
       at += chunk.length;
     }
-    this.chunks = [copy];
+    this.chunks.length = 0;
     this.first = 0;
     this.head = 0;
+    this.size = 0;
   }
 
   /** Removes and returns everything queued. */

@@ -18,6 +18,12 @@ export class PacketReader {
   private keyed = false; // keys set: a bad length is reported as a bad MAC
   private encrypted = false; // a cipher is set: opened payloads are fresh memory, never views of the input
   private borrowed = false; // the queue holds views of a buffer the caller reuses
+  // The packet being received when a reused buffer was released, in memory of its own sized to the
+  // whole packet: its later bytes are copied straight in, rather than the part received so far
+  // being copied out and then joined with the rest (two copies and two buffers per packet that
+  // straddles two reads).
+  private carry: Uint8Array | undefined;
+  private carried = 0;
   /** Sequence number of the next packet. */
   seq = 0;
 
@@ -28,7 +34,7 @@ export class PacketReader {
 
   /** Bytes received and not yet framed. */
   get buffered(): number {
-    return this.queue.length;
+    return this.queue.length + this.carried;
   }
 
   /**
@@ -41,15 +47,34 @@ export class PacketReader {
       this.queue.push(copyBytes(chunk));
       return;
     }
-    this.queue.push(chunk);
-    this.borrowed ||= transient;
+    let rest = chunk;
+    if (this.carry !== undefined) {
+      const n = Math.min(rest.length, this.carry.length - this.carried);
+      this.carry.set(rest.subarray(0, n), this.carried);
+      this.carried += n;
+      if (this.carried < this.carry.length) return;
+      this.queue.push(this.carry);
+      this.carry = undefined;
+      this.carried = 0;
+      rest = rest.subarray(n);
+    }
+    this.queue.push(rest);
+    this.borrowed ||= transient && rest.length > 0;
   }
 
   /** Copies the unread rest of transient chunks: their buffer may be reused from now on. */
   release(): void {
     if (!this.borrowed) return;
-    this.queue.detach();
     this.borrowed = false;
+    const queued = this.queue.length;
+    if (queued > 0 && this.pendingTotal > queued) {
+      // pendingTotal passed the opener's length checks: a bounded allocation.
+      this.carry = new Uint8Array(this.pendingTotal);
+      this.queue.moveInto(this.carry);
+      this.carried = queued;
+    } else {
+      this.queue.detach();
+    }
   }
 
   /**
@@ -85,7 +110,12 @@ export class PacketReader {
 
   /** Bytes left after the transport stops reading packets (nothing is lost on a hand-over). */
   drain(): Uint8Array {
-    return this.queue.takeAll();
+    if (this.carry === undefined) return this.queue.takeAll();
+    // While a packet is carried, every byte received since is in it.
+    const rest = this.carry.subarray(0, this.carried);
+    this.carry = undefined;
+    this.carried = 0;
+    return rest;
   }
 }
 

@@ -96,6 +96,67 @@ describe('PacketReader/PacketWriter', () => {
     expect(() => reader.next()).toThrow(MacError);
   });
 
+  for (const cipher of ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr']) {
+    it(`reads packets that straddle reads of a reused buffer, keeping none of it, with ${cipher}`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 9000 }), { minLength: 1, maxLength: 6 }),
+          fc.array(fc.integer({ min: 1, max: 7000 }), { minLength: 1, maxLength: 20 }),
+          (sizes, cuts) => {
+            const writer = new PacketWriter();
+            const reader = new PacketReader(256 * 1024);
+            writer.setKeys(keysFor(cipher, 'hmac-sha2-256'));
+            reader.setKeys(keysFor(cipher, 'hmac-sha2-256'));
+            const payloads = sizes.map((n, i) => bytes(n, i + 1));
+            const packets = payloads.map((p) => writer.write(p));
+            const wire = Buffer.concat(packets);
+            const scratch = Buffer.alloc(7000);
+            const out: Uint8Array[] = [];
+            let pos = 0;
+            for (let k = 0; pos < wire.length; k++) {
+              const n = Math.min(cuts[k % cuts.length] as number, wire.length - pos);
+              scratch.set(wire.subarray(pos, pos + n));
+              reader.push(scratch.subarray(0, n), true);
+              pos += n;
+              for (let p = reader.next(); p; p = reader.next()) out.push(p);
+              reader.release();
+              scratch.fill(0xee); // the caller reuses its buffer
+              // Buffered: exactly the bytes received and not yet framed.
+              const framed = packets.slice(0, out.length).reduce((sum, p) => sum + p.length, 0);
+              expect(reader.buffered).toBe(pos - framed);
+            }
+            expect(out.map((p) => Buffer.from(p).toString('hex'))).toEqual(payloads.map((p) => Buffer.from(p).toString('hex')));
+            expect(reader.buffered).toBe(0);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  }
+
+  it('hands over the bytes of a packet still being received', () => {
+    const writer = new PacketWriter();
+    const reader = new PacketReader(256 * 1024);
+    writer.setKeys(keysFor('aes128-gcm@openssh.com', 'hmac-sha2-256'));
+    reader.setKeys(keysFor('aes128-gcm@openssh.com', 'hmac-sha2-256'));
+    const first = writer.write(bytes(100, 1));
+    const second = writer.write(bytes(5000, 2));
+    const wire = Buffer.concat([first, second]);
+    const scratch = Buffer.alloc(wire.length);
+    const cut = first.length + 1000;
+    for (const [from, to] of [[0, cut], [cut, cut + 1500]] as const) {
+      scratch.set(wire.subarray(from, to));
+      reader.push(scratch.subarray(0, to - from), true);
+      expect(reader.next()?.length ?? 0).toBe(from === 0 ? 100 : 0);
+      expect(reader.next()).toBeUndefined();
+      reader.release();
+      scratch.fill(0xee);
+    }
+    expect(reader.buffered).toBe(2500);
+    expect(Buffer.from(reader.drain()).equals(second.subarray(0, 2500))).toBe(true);
+    expect(reader.buffered).toBe(0);
+  });
+
   it('wraps sequence numbers at 2^32', () => {
     const writer = new PacketWriter();
     writer.seq = 0xffffffff;
