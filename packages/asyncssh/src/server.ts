@@ -17,7 +17,7 @@ import {
   type SSHServerSession,
 } from '@ssh/connection';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
-import { CHANNEL_OPEN_FAILURE, DISCONNECT } from '@ssh/wire';
+import { CHANNEL_OPEN_FAILURE, DISCONNECT, unmapAddress } from '@ssh/wire';
 import { SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
@@ -144,6 +144,7 @@ export class SSHServerConnection extends SSHConnection {
       ...(signatureAlgorithms ? { signatureAlgorithms } : {}),
       hostKeys: config.hostKeys,
       loginTimeoutMs: 0,
+      ...(this.clientAddress !== undefined ? { clientAddress: this.clientAddress } : {}),
       ...(o.banner !== undefined ? { banner: o.banner } : {}),
       ...(o.maxAuthTries !== undefined ? { maxAttempts: o.maxAuthTries } : {}),
     });
@@ -157,6 +158,12 @@ export class SSHServerConnection extends SSHConnection {
     }
     s.connectionMade(this);
     this.start();
+  }
+
+  /** The client's IP address as sshd matches it (an IPv4 client on an IPv6 socket unmapped). */
+  private get clientAddress(): string | undefined {
+    const address = this.peerAddress;
+    return address === undefined ? undefined : unmapAddress(address);
   }
 
   /** The methods offered: asked of the SSHServer (after beginAuth, which may set authorized keys). */
@@ -221,7 +228,7 @@ export class SSHServerConnection extends SSHConnection {
   private authEvent(a: UserauthServerEvent): void {
     const s = this.server;
     const keys = this.authorizedKeys;
-    const peer = { clientAddr: this.peerAddress ?? '' };
+    const peer = { clientAddr: this.clientAddress ?? '' };
     switch (a.type) {
       case 'begin-auth':
         this.answer(

@@ -71,6 +71,31 @@ describe('user certificates', () => {
     conn.close();
     await acceptor.waitClosed();
   });
+
+  it('accepts a certificate bound by source-address only from the addresses it lists', async () => {
+    const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority ${line(ca)}` });
+    const port = acceptor.getPort();
+    const bound = (sourceAddress: string) => new SSHKeyPair(alice, ca.generateUserCertificate(alice, 'alice-cert', { principals: ['alice'], sourceAddress }));
+    await using conn = await connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [bound('10.0.0.0/8,127.0.0.0/8')], ...opts });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+    await expect(connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [bound('10.0.0.0/8')], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    await expect(connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [bound('127.0.0.1/8')], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    conn.close();
+    await acceptor.waitClosed();
+  });
+});
+
+describe('authorized_keys from=', () => {
+  it('lets a key in only from the addresses its line allows', async () => {
+    const allowed = await server(() => new SSHServer(), { authorizedClientKeys: line(alice, 'from="10.0.0.0/8,127.0.0.1"') });
+    await using conn = await connect({ host: '127.0.0.1', port: allowed.getPort(), username: 'alice', clientKeys: [alice], ...opts });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+    const refused = await server(() => new SSHServer(), { authorizedClientKeys: line(alice, 'from="127.0.0.0/8,!127.0.0.1"') });
+    await expect(connect({ host: '127.0.0.1', port: refused.getPort(), username: 'alice', clientKeys: [alice], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    conn.close();
+    refused.close();
+    await Promise.all([allowed.waitClosed(), refused.waitClosed()]);
+  });
 });
 
 describe('signature algorithms', () => {

@@ -7,7 +7,7 @@
 import { BadArgument, type ConfigLine } from './document.ts';
 import { execTask, type HostTask } from './environment.ts';
 import { splitMatchArgs } from './lexer.ts';
-import { matchHostname, matchPatternList } from './patterns.ts';
+import { matchHostname, matchPatternList } from '@ssh/wire';
 import { expandTokens, type TokenTable } from './tokens.ts';
 
 export type ClientCriterionName =

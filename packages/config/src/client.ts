@@ -12,7 +12,7 @@ import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { sameForward, type ForwardSpec } from './forwards.ts';
 import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
-import { matchPattern, matchPatternList, parseAddress } from './patterns.ts';
+import { matchPattern, matchPatternList, parseAddress } from '@ssh/wire';
 import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
 

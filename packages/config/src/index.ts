@@ -10,7 +10,7 @@ export { ConfigParseError, ConfigEnvironmentError } from './errors.ts';
 export type { HostEnvironment, HostRequest } from './environment.ts';
 export type { ConfigDocument, ConfigEntry, ConfigLine } from './document.ts';
 export { DEFAULT_MAX_INCLUDE_DEPTH } from './document.ts';
-export { matchPattern, matchPatternList, matchHostname, matchAddressList } from './patterns.ts';
+export { matchPattern, matchPatternList, matchHostname, matchAddressList } from '@ssh/wire';
 export { expandTokens, expandTilde, connectionHash, ExpansionFailure, type TokenTable } from './tokens.ts';
 export type { ForwardSpec } from './forwards.ts';
 export {

@@ -8,7 +8,7 @@
 import { BadArgument, type ConfigLine } from './document.ts';
 import { groupsTask, type HostTask } from './environment.ts';
 import { splitMatchArgs } from './lexer.ts';
-import { matchAddressList, matchHostname, matchPatternList } from './patterns.ts';
+import { matchAddressList, matchHostname, matchPatternList } from '@ssh/wire';
 import { port as parsePort } from './values.ts';
 
 export type ServerCriterionName = 'all' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain';

@@ -6,7 +6,7 @@
 
 import { Commented } from './internal/commented.ts';
 import { randomBytes } from 'node:crypto';
-import { Reader, WireError, Writer } from '@ssh/wire';
+import { Reader, WireError, Writer, matchCidrList, unmapAddress } from '@ssh/wire';
 import { familyForKeyType } from './algs/index.ts';
 import { CertificateError, KeyImportError } from './errors.ts';
 import { decodeRfc4716Blocks, encodeOpensshPublic, encodeRfc4716, parseOpensshPublicLine } from './formats/public.ts';
@@ -197,9 +197,11 @@ export class SSHCertificate extends Commented implements CertificateFields {
   /**
    * Checks the certificate for use: CA signature, kind, validity at `now` (epoch seconds),
    * `principal` among the principals (an empty list allows any), no unknown critical options,
-   * and (when given) the CA among `trustedCAs`. Throws CertificateError naming the failure.
+   * and (when given) the CA among `trustedCAs`. With `clientAddress` (a server authenticating a
+   * user: the client's IP address, '' when unknown), a user certificate's source-address must list
+   * it, as sshd requires. Throws CertificateError naming the failure.
    */
-  validate(options: { kind: CertificateKind; principal?: string; now?: number; trustedCAs?: readonly SSHKey[] }): void {
+  validate(options: { kind: CertificateKind; principal?: string; now?: number; trustedCAs?: readonly SSHKey[]; clientAddress?: string }): void {
     if (!this.verifySignature()) throw new CertificateError('certificate signature is invalid');
     if (options.trustedCAs && !options.trustedCAs.some((ca) => ca.equals(this.signingKey))) {
       throw new CertificateError('certificate is not signed by a trusted CA');
@@ -213,6 +215,13 @@ export class SSHCertificate extends Commented implements CertificateFields {
     }
     for (const name of this.criticalOptions.keys()) {
       if (!KNOWN_CRITICAL.has(name)) throw new CertificateError(`unsupported critical option ${JSON.stringify(name)}`);
+    }
+    if (options.clientAddress !== undefined && this.kind === 'user' && this.criticalOptions.has('source-address')) {
+      const sources = this.sourceAddress;
+      const address = unmapAddress(options.clientAddress);
+      const allowed = sources === undefined ? -1 : matchCidrList(address, sources);
+      if (allowed === -1) throw new CertificateError('certificate source-address is malformed');
+      if (allowed !== 1) throw new CertificateError(`certificate is not valid from address ${JSON.stringify(address)}`);
     }
   }
 

@@ -81,7 +81,7 @@ export {
   verifySshsigForPrincipal,
   type AllowedSigner,
 } from './trust/allowed-signers.ts';
-export { matchPattern, matchPatternList, matchHostAndIp, matchCidr } from './trust/pattern.ts';
+export { matchPattern, matchPatternList, matchHostname, matchHostAndIp, matchCidrList } from '@ssh/wire';
 export { SSHKeyPair } from './keypair.ts';
 export {
   SSHX509Certificate,

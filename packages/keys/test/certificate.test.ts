@@ -97,6 +97,25 @@ describe('validation', () => {
     expect(() => subject.convertToPublic().generateUserCertificate(subject, 'id')).toThrow(CertificateError);
   });
 
+  test('source-address binds a user certificate to client addresses, when a server gives one', () => {
+    const bound = ca.generateUserCertificate(subject, 'id', { sourceAddress: ['10.0.0.0/8', '2001:db8::/32'] });
+    bound.validate({ kind: 'user', clientAddress: '10.1.2.3' });
+    bound.validate({ kind: 'user', clientAddress: '2001:db8::7' });
+    // An IPv4 client accepted on an IPv6 socket is matched as IPv4, as sshd does.
+    bound.validate({ kind: 'user', clientAddress: '::ffff:10.1.2.3' });
+    expect(() => bound.validate({ kind: 'user', clientAddress: '192.0.2.1' })).toThrow(/not valid from address "192.0.2.1"/);
+    // An unknown address ('') cannot be checked, so it is refused.
+    expect(() => bound.validate({ kind: 'user', clientAddress: '' })).toThrow(CertificateError);
+    // Without a client address (a signature's certificate, SSHSIG) there is nothing to bind.
+    bound.validate({ kind: 'user' });
+    cert.validate({ kind: 'user', now: NOW, clientAddress: '192.0.2.1' });
+  });
+
+  test.each(['10.0.0.1/8', '10.0.0.*', 'example.com', '10.0.0.0/8,', '!10.0.0.0/8'])('a malformed source-address %j refuses every client', (list) => {
+    const bound = ca.generateUserCertificate(subject, 'id', { sourceAddress: list });
+    expect(() => bound.validate({ kind: 'user', clientAddress: '10.0.0.1' })).toThrow(/source-address is malformed/);
+  });
+
   test('malformed certificates are KeyImportError', () => {
     for (let cut = 0; cut < cert.publicData.length; cut += 13) {
       expect(() => importCertificate(cert.publicData.subarray(0, cut))).toThrow(KeyImportError);

@@ -16,6 +16,19 @@ export {
   unsignedBytesToBigint,
 } from './mpint.ts';
 export { parseByteCount, parseTimeInterval } from './parsers.ts';
+export {
+  matchPattern,
+  matchPatternList,
+  matchHostname,
+  matchAddressList,
+  matchCidrList,
+  matchHostAndIp,
+  parseAddress,
+  parseCidr,
+  unmapAddress,
+  type ParsedAddress,
+  type PatternList,
+} from './patterns.ts';
 
 // The message DSL: `W.u32`, `W.keyed(...)`, `W.Infer<typeof M>`; the define* functions also at top level.
 export * as W from './dsl.ts';

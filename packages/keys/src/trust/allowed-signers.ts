@@ -10,7 +10,7 @@ import { decodePublicBlob } from '../import.ts';
 import { SSHKey } from '../key.ts';
 import { validateSshsig, type Sshsig } from '../sshsig.ts';
 import { firstWord, parseOptions, parseTimespec } from './options.ts';
-import { matchPatternList } from './pattern.ts';
+import { matchPatternList } from '@ssh/wire';
 import { SignatureError } from '../errors.ts';
 
 export interface AllowedSigner {
@@ -61,8 +61,8 @@ export class SSHAllowedSigners {
   allows(sig: Sshsig, principal: string, now: number = Date.now() / 1000): boolean {
     const t = BigInt(Math.floor(now));
     return this.entries.some((e) => {
-      if (matchPatternList(e.principals, principal) !== 1) return false;
-      if (e.namespaces && matchPatternList(e.namespaces, sig.namespace) !== 1) return false;
+      if (matchPatternList(principal, e.principals) !== 1) return false;
+      if (e.namespaces && matchPatternList(sig.namespace, e.namespaces) !== 1) return false;
       if (e.validAfter !== undefined && t < e.validAfter) return false;
       if (e.validBefore !== undefined && t > e.validBefore) return false;
       if (sig.certificate) {

@@ -11,7 +11,7 @@ import { decodePublicBlob } from '../import.ts';
 import { familyForKeyType } from '../algs/index.ts';
 import { SSHKey } from '../key.ts';
 import { firstWord, parseOptions, parseTimespec, type RawOption } from './options.ts';
-import { matchHostAndIp } from './pattern.ts';
+import { matchHostAndIp } from '@ssh/wire';
 import { parseX509Entry, type X509Entry } from './x509-entry.ts';
 import type { SSHX509Certificate } from '../x509/certificate.ts';
 import { matchSubject } from '../x509/name.ts';
@@ -219,7 +219,8 @@ export class SSHAuthorizedKeys {
   }
 
   private clientAllowed(o: AuthorizedKeyOptions, context: AuthorizedKeyContext, now: bigint): boolean {
-    if (o.from && matchHostAndIp(o.from, context.clientHost, context.clientAddr) !== 1) return false;
+    // As sshd: a `from=` list allows only a client whose address is known and listed.
+    if (o.from && (context.clientAddr === undefined || matchHostAndIp(context.clientHost, context.clientAddr, o.from) !== 1)) return false;
     return o.expiryTime === undefined || now <= o.expiryTime;
   }
 

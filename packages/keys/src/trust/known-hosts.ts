@@ -14,7 +14,7 @@ import { SSHKey } from '../key.ts';
 import type { SSHX509Certificate } from '../x509/certificate.ts';
 import { firstWord } from './options.ts';
 import { parseX509Entry, type X509Entry } from './x509-entry.ts';
-import { matchPatternList } from './pattern.ts';
+import { matchHostname } from '@ssh/wire';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -82,7 +82,7 @@ export class SSHKnownHosts {
     }
     let positive = false;
     for (const name of names) {
-      const m = matchPatternList(entry.patterns, name, true);
+      const m = matchHostname(name, entry.patterns);
       if (m === -1) return false;
       if (m === 1) positive = true;
     }

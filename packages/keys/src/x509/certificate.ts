@@ -7,7 +7,7 @@
 
 import { Commented } from '../internal/commented.ts';
 import { createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { Reader, Writer } from '@ssh/wire';
+import { Reader, Writer, parseAddress } from '@ssh/wire';
 import type { KeyImpl } from '../algs/impl.ts';
 import {
   contextTag,
@@ -28,7 +28,6 @@ import { decodeSpki } from '../formats/pkcs.ts';
 import { decodePemBlocks, encodePem } from '../formats/pem.ts';
 import { asBytes, equalBytes, latin1, utf8 } from '../internal/bytes.ts';
 import { SSHKey } from '../key.ts';
-import { parseIp } from '../trust/pattern.ts';
 import { MAX_U64, parseTimeValue, type TimeValue } from '../time.ts';
 import { decodeName, encodeName, matchSubject, nameToString, parseName, type NameAttribute } from './name.ts';
 
@@ -329,7 +328,7 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
   }
   if (options.principals && options.principals.length > 0) {
     const names = options.principals.map((p) => {
-      const ip = parseIp(p);
+      const ip = parseAddress(p)?.bytes;
       if (ip) return der(0x87, ip);
       return der(p.includes('@') ? 0x81 : 0x82, utf8(p));
     });

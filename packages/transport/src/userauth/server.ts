@@ -71,6 +71,11 @@ export interface UserauthServerOptions {
   readonly loginTimeoutMs?: number;
   /** Milliseconds clock, for the login timeout and certificate validity (default Date.now). */
   readonly now?: () => number;
+  /**
+   * The client's IP address, which a user certificate's source-address must list (sshd's rule).
+   * Unset, such certificates are refused: the address they are bound to cannot be checked.
+   */
+  readonly clientAddress?: string;
 }
 
 /** A keyboard-interactive challenge (AsyncSSH's get_kbdint_challenge result). */
@@ -475,7 +480,8 @@ export class UserauthServer {
 
   private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string): boolean {
     try {
-      cert.validate({ kind, principal, now: Math.floor(this.now() / 1000) });
+      const now = Math.floor(this.now() / 1000);
+      cert.validate(kind === 'user' ? { kind, principal, now, clientAddress: this.options.clientAddress ?? '' } : { kind, principal, now });
       return true;
     } catch {
       return false;

@@ -1,12 +1,21 @@
 /**
- * OpenSSH patterns (ssh_config(5) PATTERNS): `*` and `?` wildcards, comma-separated lists with
- * `!` negation, and address lists with CIDR entries (match.c, addrmatch.c semantics).
+ * OpenSSH's patterns (ssh_config(5) PATTERNS) and address lists, as match.c and addrmatch.c
+ * define them: `*` and `?` wildcards, comma-separated lists with `!` negation, CIDR blocks.
+ * ssh_config/sshd_config (Match), known_hosts, authorized_keys (`from=`), allowed signers and
+ * certificates (`source-address`) all match through these, so each rule exists once.
  * @module
  */
 
+/** A list as written in a file (comma-separated) or already split. */
+export type PatternList = string | readonly string[];
+
+function entries(list: PatternList): readonly string[] {
+  return typeof list === 'string' ? list.split(',') : list;
+}
+
 /**
- * Wildcard match of the whole string: `*` any run, `?` one character, everything else literal.
- * Iterative with backtracking to the last star only, so it is linear-ish and cannot blow up.
+ * Wildcard match of the whole string `s` (match_pattern): `*` any run, `?` one character,
+ * everything else literal. Backtracks to the last star only, so a hostile pattern stays cheap.
  */
 export function matchPattern(s: string, pattern: string): boolean {
   let si = 0;
@@ -33,17 +42,16 @@ export function matchPattern(s: string, pattern: string): boolean {
 }
 
 /**
- * A comma-separated pattern list: 1 when some positive entry matches and no negated one does,
- * -1 when a negated entry matches, 0 otherwise (match_pattern_list). `lower` lowercases the
- * patterns (the string is expected to be lowercased by the caller when it matters).
+ * A pattern list (match_pattern_list): 1 when some entry matches and no negated one does, -1 when
+ * a negated entry matches, 0 otherwise. `lower` compares both sides lowercased.
  */
-export function matchPatternList(s: string, list: string, lower = false): 1 | 0 | -1 {
+export function matchPatternList(s: string, list: PatternList, lower = false): 1 | 0 | -1 {
+  const subject = lower ? s.toLowerCase() : s;
   let positive = false;
-  for (const raw of list.split(',')) {
+  for (const raw of entries(list)) {
     const negated = raw.startsWith('!');
-    let sub = negated ? raw.slice(1) : raw;
-    if (lower) sub = sub.toLowerCase();
-    if (matchPattern(s, sub)) {
+    const pattern = negated ? raw.slice(1) : raw;
+    if (matchPattern(subject, lower ? pattern.toLowerCase() : pattern)) {
       if (negated) return -1;
       positive = true;
     }
@@ -52,11 +60,12 @@ export function matchPatternList(s: string, list: string, lower = false): 1 | 0 
 }
 
 /** Host names compare case-insensitively (match_hostname). */
-export function matchHostname(host: string, list: string): 1 | 0 | -1 {
-  return matchPatternList(host.toLowerCase(), list, true);
+export function matchHostname(host: string, list: PatternList): 1 | 0 | -1 {
+  return matchPatternList(host, list, true);
 }
 
-interface ParsedAddress {
+/** A numeric address: 4 bytes for IPv4, 16 for IPv6. */
+export interface ParsedAddress {
   readonly family: 4 | 6;
   readonly bytes: Uint8Array;
 }
@@ -112,13 +121,26 @@ function parseIPv6(s: string): Uint8Array | undefined {
   return out;
 }
 
-/** Parses a numeric IPv4 or IPv6 address; undefined when it is not one. */
+/** Parses a numeric IPv4 or IPv6 address (an IPv6 zone is ignored); undefined when it is not one. */
 export function parseAddress(s: string): ParsedAddress | undefined {
   const v4 = parseIPv4(s);
   if (v4) return { family: 4, bytes: v4 };
   if (!s.includes(':')) return undefined;
   const v6 = parseIPv6(s);
   return v6 ? { family: 6, bytes: v6 } : undefined;
+}
+
+/**
+ * An IPv4 client seen through an IPv6 socket (`::ffff:a.b.c.d`) as its IPv4 address, as sshd
+ * normalises the peer address before matching it; any other string unchanged.
+ */
+export function unmapAddress(address: string): string {
+  const a = address.includes(':') ? parseAddress(address) : undefined;
+  if (a === undefined || a.family !== 6) return address;
+  const b = a.bytes;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return address;
+  if (b[10] !== 0xff || b[11] !== 0xff) return address;
+  return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
 }
 
 function cidrContains(addr: ParsedAddress, net: ParsedAddress, bits: number): boolean {
@@ -132,9 +154,8 @@ function cidrContains(addr: ParsedAddress, net: ParsedAddress, bits: number): bo
 }
 
 /**
- * Parses `addr[/bits]` as addr_pton_cidr does: `'unparsed'` when the address part is not numeric
- * (the entry is then a wildcard pattern), `'bad-mask'` for a mask that is too long or leaves host
- * bits set.
+ * Parses `addr[/bits]` as addr_pton_cidr does: `'unparsed'` when it is not a numeric address
+ * with a decimal mask, `'bad-mask'` for a mask that is too long or leaves host bits set.
  */
 export function parseCidr(entry: string): { net: ParsedAddress; bits: number } | 'unparsed' | 'bad-mask' {
   const slash = entry.indexOf('/');
@@ -158,14 +179,14 @@ export function parseCidr(entry: string): { net: ParsedAddress; bits: number } |
 }
 
 /**
- * An address list as sshd's Match Address uses it (addr_match_list): entries are CIDR blocks or
- * wildcard patterns, `!` negates. Returns 1 (match), 0 (no match), -1 (negated match) or
- * -2 (an entry with a bad mask).
+ * An address list (addr_match_list: sshd's Match Address, the address half of `from=`): entries
+ * are CIDR blocks or wildcard patterns, `!` negates. 1 (match), 0 (no match), -1 (a negated entry
+ * matches) or -2 (an entry with a bad mask). Without an address it only checks the list.
  */
-export function matchAddressList(address: string | undefined, list: string): 1 | 0 | -1 | -2 {
+export function matchAddressList(address: string | undefined, list: PatternList): 1 | 0 | -1 | -2 {
   const addr = address === undefined ? undefined : parseAddress(address);
   let result: 1 | 0 = 0;
-  for (const raw of list.split(',')) {
+  for (const raw of entries(list)) {
     const negated = raw.startsWith('!');
     const entry = negated ? raw.slice(1) : raw;
     const cidr = parseCidr(entry);
@@ -180,4 +201,40 @@ export function matchAddressList(address: string | undefined, list: string): 1 |
     }
   }
   return result;
+}
+
+/** Longest CIDR entry addr_match_cidr_list reads: INET6_ADDRSTRLEN (46) and a mask. */
+const MAX_CIDR_ENTRY = 46 + 3;
+
+/**
+ * A list of CIDR blocks only (addr_match_cidr_list: a certificate's `source-address`): no
+ * wildcards, no negation. 1 when `address` lies in some block, 0 when in none (or when it is not
+ * a numeric address), -1 when the list is malformed (an empty, overlong, non-numeric entry or a
+ * bad mask), whatever the address. Without an address it only checks the list (0 or -1).
+ */
+export function matchCidrList(address: string | undefined, list: PatternList): 1 | 0 | -1 {
+  const addr = address === undefined ? undefined : parseAddress(address);
+  let result: 1 | 0 = 0;
+  for (const entry of entries(list)) {
+    if (entry === '' || entry.length > MAX_CIDR_ENTRY || !/^[0-9a-fA-F.:/]+$/.test(entry)) return -1;
+    const cidr = parseCidr(entry);
+    if (cidr === 'unparsed' || cidr === 'bad-mask') return -1;
+    if (addr !== undefined && cidrContains(addr, cidr.net, cidr.bits)) result = 1;
+  }
+  return result;
+}
+
+/**
+ * sshd's `from=` check (match_host_and_ip): the client's address against the list as an address
+ * list and its host name (the address itself when no name is known, as sshd without UseDNS) as
+ * host name patterns. 1 when allowed, 0 when not (a negated entry matches either, or nothing
+ * matches), -1 when the list has a bad mask.
+ */
+export function matchHostAndIp(host: string | undefined, address: string, list: PatternList): 1 | 0 | -1 {
+  const ip = matchAddressList(address, list);
+  if (ip === -2) return -1;
+  if (ip === -1) return 0;
+  const name = matchHostname(host ?? address, list);
+  if (name === -1) return 0;
+  return ip === 1 || name === 1 ? 1 : 0;
 }
