@@ -151,6 +151,9 @@ export class Terminal {
   }
 
   #csi(params: string, final: string): void {
+    // Colours and styles leave a pending wrap pending, as in xterm: the next character still
+    // starts the next row.
+    if (final === 'm') return;
     const n = Math.max(1, Number.parseInt(params || '1', 10) || 1);
     this.pendingWrap = false;
     switch (final) {
@@ -165,8 +168,6 @@ export class Terminal {
         return;
       case 'D':
         this.col = Math.max(0, this.col - n);
-        return;
-      case 'm':
         return;
       case 'K':
         if (params !== '' && params !== '0') break;
