@@ -18,7 +18,7 @@ import {
 } from '@ssh/connection';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT, unmapAddress } from '@ssh/wire';
-import { SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { SSHConnection } from './connection.ts';
@@ -104,6 +104,17 @@ export interface ServerConfig {
   /** What the transport presents: `hostKeys`, some paired with a host certificate or an X.509 chain. */
   readonly hostIdentities: (SSHKey | SSHKeyPair)[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
+}
+
+/**
+ * Whether a security key's signature attests enough (sshd's rule): the user's touch unless the
+ * key's options waive it (no-touch-required), their verification when required (verify-required).
+ * `flags` is undefined for other keys, which attest nothing and need not.
+ */
+function tokenAttested(flags: number | undefined, touch: boolean, verify: boolean): boolean {
+  if (flags === undefined) return true;
+  if (touch && (flags & SK_USER_PRESENCE_REQD) === 0) return false;
+  return !verify || (flags & SK_USER_VERIFICATION_REQD) !== 0;
 }
 
 export class SSHServerConnection extends SSHConnection {
@@ -247,7 +258,9 @@ export class SSHServerConnection extends SSHConnection {
         return;
       case 'validate-public-key': {
         const listed = keys?.validate(a.key, { ...peer, user: a.username });
-        if (listed) {
+        if (a.proven && !tokenAttested(a.skFlags, !(listed?.noTouchRequired ?? false), listed?.verifyRequired ?? false)) {
+          this.answer(a.id, false);
+        } else if (listed) {
           if (a.proven) this.keyOptions = listed;
           this.answer(a.id, true);
         } else if (!a.proven) {
@@ -260,8 +273,14 @@ export class SSHServerConnection extends SSHConnection {
         return;
       }
       case 'validate-ca-key': {
-        const listed = keys?.validate(a.caKey, { ...peer, user: a.username, certPrincipals: a.certificate.principals }, true);
-        if (listed) {
+        const cert = a.certificate;
+        const listed = keys?.validate(a.caKey, { ...peer, user: a.username, certPrincipals: cert.principals }, true);
+        // As sshd merges a cert-authority line's options with the certificate's: touch may be
+        // skipped only when both allow it, verification is required when either asks for it.
+        const touch = !(cert.extensions.has('no-touch-required') && (listed?.noTouchRequired ?? false));
+        if (a.proven && !tokenAttested(a.skFlags, touch, cert.verifyRequired || (listed?.verifyRequired ?? false))) {
+          this.answer(a.id, false);
+        } else if (listed) {
           if (a.proven) this.keyOptions = listed;
           this.answer(a.id, true);
         } else if (!a.proven) this.answer(a.id, this.server.publicKeyAuthSupported());

@@ -33,6 +33,7 @@ export {
 } from './formats/export.ts';
 export { KEY_TYPES } from './algs/index.ts';
 export { setDefaultSkipRsaKeyValidation } from './algs/rsa.ts';
+export { skSignatureFlags, SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD } from './algs/sk.ts';
 export {
   SSHCertificate,
   importCertificate,

@@ -1,6 +1,7 @@
 import type { Writer } from '@ssh/wire';
 import { describe, expect, test } from 'vitest';
-import { importPrivateKey, importPublicKey, SignatureError } from '../src/index.ts';
+import { softSecurityKey } from '@ssh/interop';
+import { generatePrivateKey, importPrivateKey, importPublicKey, SignatureError, SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, skSignatureFlags } from '../src/index.ts';
 import { encodeOpensshPrivateBinary } from '../src/formats/openssh-private.ts';
 import type { KeyImpl } from '../src/algs/impl.ts';
 
@@ -40,5 +41,37 @@ describe.each(Object.entries(LINES))('%s', (type, line) => {
     expect(() => key.sign(new Uint8Array(1))).toThrow(SignatureError);
     expect(importPrivateKey(key.exportPrivateKey()).equals(pub)).toBe(true);
     expect(() => key.exportPrivateKey('pkcs8-pem')).toThrow();
+  });
+});
+
+describe('signature flags (what the token attests)', () => {
+  const token = softSecurityKey();
+  const pub = importPublicKey(token.publicLine);
+  const data = new TextEncoder().encode('session data');
+
+  test.each([0x00, 0x01, 0x04, 0x05])('flags %i are read back from a signature that verifies', (flags) => {
+    const sig = token.sign(data, flags);
+    expect(pub.verify(data, sig)).toBe(true);
+    expect(skSignatureFlags(sig)).toBe(flags);
+    expect(SK_USER_PRESENCE_REQD).toBe(0x01);
+    expect(SK_USER_VERIFICATION_REQD).toBe(0x04);
+  });
+
+  test('flags are signed: changing them breaks the signature', () => {
+    const sig = token.sign(data, 0x00);
+    const raised = sig.slice();
+    raised[raised.length - 5] = 0x01;
+    expect(skSignatureFlags(raised)).toBe(0x01);
+    expect(pub.verify(data, raised)).toBe(false);
+  });
+
+  test('other and malformed signatures have no flags', () => {
+    const ed = generatePrivateKey('ssh-ed25519');
+    expect(skSignatureFlags(ed.sign(data))).toBeUndefined();
+    const sig = token.sign(data, 0x01);
+    // The flags byte is the fifth from the end (a 4-byte counter follows it).
+    for (let cut = 0; cut < sig.length - 4; cut++) expect(skSignatureFlags(sig.subarray(0, cut))).toBeUndefined();
+    expect(skSignatureFlags(new Uint8Array(0))).toBeUndefined();
+    expect(skSignatureFlags(new Uint8Array([0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
   });
 });

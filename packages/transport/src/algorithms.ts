@@ -30,6 +30,18 @@ export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
   'ssh-rsa',
 ];
 
+/**
+ * Signature algorithms a server verifies in user authentication and announces in server-sig-algs
+ * by default: the host key list and the security keys' (OpenSSH PROTOCOL.u2f), which clients
+ * that honour the list would otherwise never offer.
+ */
+export const DEFAULT_USERAUTH_SIG_ALGORITHMS: readonly string[] = [
+  ...DEFAULT_HOST_KEY_ALGORITHMS,
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'webauthn-sk-ecdsa-sha2-nistp256@openssh.com',
+];
+
 export const EXT_INFO_C = 'ext-info-c';
 export const EXT_INFO_S = 'ext-info-s';
 export const KEX_STRICT_C = 'kex-strict-c-v00@openssh.com';

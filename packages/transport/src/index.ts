@@ -31,6 +31,7 @@ export { PacketReader, PacketWriter } from './packet-stream.ts';
 export { Transport, presentedKey, type PresentedHostKey, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
 export {
   DEFAULT_HOST_KEY_ALGORITHMS,
+  DEFAULT_USERAUTH_SIG_ALGORITHMS,
   resolveOffer,
   encodeKexInit,
   kexInitLists,

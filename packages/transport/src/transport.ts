@@ -52,6 +52,7 @@ import {
 } from '@ssh/wire';
 import {
   DEFAULT_HOST_KEY_ALGORITHMS,
+  DEFAULT_USERAUTH_SIG_ALGORITHMS,
   EXT_INFO_C,
   EXT_INFO_S,
   KEX_STRICT_C,
@@ -702,7 +703,7 @@ export class Transport {
   }
 
   private serverExtInfo(): Uint8Array {
-    const sigAlgs = this.options.serverSigAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS;
+    const sigAlgs = this.options.serverSigAlgorithms ?? DEFAULT_USERAUTH_SIG_ALGORITHMS;
     return ExtInfo.encode({
       extensions: [
         { name: 'server-sig-algs', value: { type: 'server-sig-algs', algorithms: [...sigAlgs] } },

@@ -1,5 +1,6 @@
 /** Our authentication client against our server, in memory: every method and the ways each fails. */
 import { SSHKeyPair, generatePrivateKey, importPublicKey, type SSHKey } from '@ssh/keys';
+import { softSecurityKey } from '@ssh/interop';
 import { MSG, UserauthRequest } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
 import { DisconnectError, PermissionDenied, ProtocolError, chooseSigAlgorithm, type UserauthServerEvent } from '../src/index.ts';
@@ -118,6 +119,27 @@ describe('publickey', () => {
       serverHandlers: trusts(ed),
     });
     expect(types(run.clientEvents)).toEqual(['sign', 'success']);
+  });
+
+  it("a security key's proven request carries what its token attested; the application decides", () => {
+    const token = softSecurityKey();
+    const key = importPublicKey(token.publicLine);
+    for (const flags of [0x00, 0x01, 0x05]) {
+      const run = authRun({
+        client: { username: 'u', keys: [{ publicKey: key }] },
+        clientHandlers: { sign: (e) => token.sign(e.data, flags) },
+        // Announced by default, or a client that follows server-sig-algs would not offer the key.
+        serverHandlers: { 'validate-public-key': (e) => e.key.equals(key) && (!e.proven || e.skFlags === flags) },
+      });
+      expect(clientOutcome(run)?.type).toBe('success');
+      // A key held elsewhere is queried first: the query attests nothing.
+      expect(serverEvent(run.serverEvents, 'validate-public-key').map((e) => [e.proven, e.skFlags])).toEqual([
+        [false, undefined],
+        [true, flags],
+      ]);
+    }
+    const plain = authRun({ client: { username: 'u', keys: [ed] }, serverHandlers: trusts(ed) });
+    expect(serverEvent(plain.serverEvents, 'validate-public-key').map((e) => 'skFlags' in e)).toEqual([false]);
   });
 
   it('a refused signature skips the key', () => {

@@ -40,6 +40,7 @@ export {
 } from './process.ts';
 export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
+export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
 export {
   type AuthorizedKey,
   SFTP_SERVER,

@@ -17,6 +17,27 @@ export const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
 export const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
 export const WEBAUTHN_SK_ECDSA = 'webauthn-sk-ecdsa-sha2-nistp256@openssh.com';
 
+/** Signature flags (PROTOCOL.u2f): the user touched the token (presence), and proved who they are. */
+export const SK_USER_PRESENCE_REQD = 0x01;
+export const SK_USER_VERIFICATION_REQD = 0x04;
+
+/**
+ * The flags byte of a security-key signature blob (what the token attests: presence,
+ * verification), or undefined when `signature` is not one or is malformed. The flags are signed,
+ * so they mean something only once the signature has verified.
+ */
+export function skSignatureFlags(signature: Uint8Array): number | undefined {
+  try {
+    const r = new Reader(signature);
+    const algorithm = r.latin1('signature algorithm');
+    if (algorithm !== SK_ECDSA && algorithm !== SK_ED25519 && algorithm !== WEBAUTHN_SK_ECDSA) return undefined;
+    r.bytes('signature');
+    return r.u8('flags');
+  } catch {
+    return undefined;
+  }
+}
+
 const SK_ECDSA_SIGS: readonly string[] = [SK_ECDSA, WEBAUTHN_SK_ECDSA];
 const SK_ED25519_SIGS: readonly string[] = [SK_ED25519];
 

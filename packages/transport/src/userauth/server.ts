@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { SSHCertificate, SSHKey } from '@ssh/keys';
+import { skSignatureFlags, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import {
   MSG,
   ServiceAccept,
@@ -99,8 +99,12 @@ export type UserauthServerEvent =
   | { readonly type: 'validate-password'; readonly id: number; readonly username: string; readonly password: string }
   /** boolean, or PasswordChangeRequired to ask again. */
   | { readonly type: 'change-password'; readonly id: number; readonly username: string; readonly oldPassword: string; readonly newPassword: string }
-  /** boolean. `proven`: the request carried a valid signature by this key (else it is a query). */
-  | { readonly type: 'validate-public-key'; readonly id: number; readonly username: string; readonly key: SSHKey; readonly proven: boolean }
+  /**
+   * boolean. `proven`: the request carried a valid signature by this key (else it is a query).
+   * `skFlags`: for a security key's proven request, what its token attested (SK_USER_PRESENCE_REQD,
+   * SK_USER_VERIFICATION_REQD): the answer decides whether that is enough.
+   */
+  | { readonly type: 'validate-public-key'; readonly id: number; readonly username: string; readonly key: SSHKey; readonly proven: boolean; readonly skFlags?: number }
   /** boolean: is `caKey` trusted to sign user certificates? The certificate already checked out. */
   | {
       readonly type: 'validate-ca-key';
@@ -109,6 +113,7 @@ export type UserauthServerEvent =
       readonly caKey: SSHKey;
       readonly certificate: SSHCertificate;
       readonly proven: boolean;
+      readonly skFlags?: number;
     }
   /** KbdintChallenge, true (accept now) or false. */
   | { readonly type: 'kbdint-challenge-requested'; readonly id: number; readonly username: string; readonly submethods: string }
@@ -412,6 +417,8 @@ export class UserauthServer {
       this.reject(true);
       return;
     }
+    const skFlags = m.signature === undefined ? undefined : skSignatureFlags(m.signature);
+    const attested = skFlags === undefined ? {} : { skFlags };
     const answer = (ok: unknown) => {
       if (ok !== true) this.reject(true);
       else if (proven) {
@@ -426,10 +433,10 @@ export class UserauthServer {
         this.reject(true);
         return;
       }
-      this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven }), answer);
+      this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven, ...attested }), answer);
     } else {
       const key = read.key;
-      this.ask((id) => ({ type: 'validate-public-key', id, username, key, proven }), answer);
+      this.ask((id) => ({ type: 'validate-public-key', id, username, key, proven, ...attested }), answer);
     }
   }
 
