@@ -282,7 +282,8 @@ export class SSHServerConnection extends SSHConnection {
           this.answer(a.id, false);
         } else if (listed) {
           if (a.proven) this.keyOptions = listed;
-          this.answer(a.id, true);
+          // A principals= option stands for the user name among the certificate's principals.
+          this.answer(a.id, listed.principals !== undefined ? { principals: listed.principals } : true);
         } else if (!a.proven) this.answer(a.id, this.server.publicKeyAuthSupported());
         else this.answer(a.id, Promise.resolve(s.validateCaKey(a.username, a.caKey)));
         return;

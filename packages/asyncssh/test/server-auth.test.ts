@@ -85,6 +85,22 @@ describe('user certificates', () => {
   });
 });
 
+describe('cert-authority principals=', () => {
+  it('lets in certificates naming one of the listed principals, whatever the user name', async () => {
+    const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority,principals="ops,dba" ${line(ca)}` });
+    const port = acceptor.getPort();
+    const withPrincipals = (principals: string[]) => new SSHKeyPair(alice, ca.generateUserCertificate(alice, 'alice-cert', { principals }));
+    await using conn = await connect({ host: '127.0.0.1', port, username: 'deploy', clientKeys: [withPrincipals(['ops'])], ...opts });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+    await expect(connect({ host: '127.0.0.1', port, username: 'deploy', clientKeys: [withPrincipals(['deploy'])], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    const plain = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority ${line(ca)}` });
+    await expect(connect({ host: '127.0.0.1', port: plain.getPort(), username: 'deploy', clientKeys: [withPrincipals(['ops'])], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    conn.close();
+    plain.close();
+    await Promise.all([acceptor.waitClosed(), plain.waitClosed()]);
+  });
+});
+
 describe('authorized_keys from=', () => {
   it('lets a key in only from the addresses its line allows', async () => {
     const allowed = await server(() => new SSHServer(), { authorizedClientKeys: line(alice, 'from="10.0.0.0/8,127.0.0.1"') });

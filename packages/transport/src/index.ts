@@ -54,6 +54,7 @@ export {
   type UserauthServerOptions,
   type UserauthServerEvent,
   type ServerAnswer,
+  type CaPrincipals,
   type ServerMethod,
   type KbdintChallenge,
   type PasswordChangeRequired,

@@ -193,12 +193,23 @@ describe('publickey', () => {
     expect(signed).toEqual(['rsa-sha2-256']);
   });
 
-  it('a certificate for another principal is refused without asking', () => {
+  it('a certificate must name the user, unless the answer names other principals (principals=)', () => {
     const ca = generatePrivateKey('ssh-ed25519');
-    const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol'] });
-    const run = authRun({ client: { username: 'mallory', keys: [new SSHKeyPair(ed, cert)] }, serverHandlers: { 'validate-ca-key': () => true } });
-    expect(clientOutcome(run)?.type).toBe('failure');
-    expect(serverEvent(run.serverEvents, 'validate-ca-key')).toEqual([]);
+    const cert = ca.generateUserCertificate(ed, 'id', { principals: ['carol', 'ops'] });
+    const login = (username: string, answer: boolean | { principals: string[] }) =>
+      clientOutcome(authRun({ client: { username, keys: [new SSHKeyPair(ed, cert)] }, serverHandlers: { 'validate-ca-key': () => answer } }))?.type;
+    expect(login('carol', true)).toBe('success');
+    expect(login('mallory', true)).toBe('failure');
+    expect(login('mallory', { principals: ['ops', 'dba'] })).toBe('success');
+    expect(login('carol', { principals: ['dba'] })).toBe('failure');
+    expect(login('carol', { principals: [] })).toBe('failure');
+    expect(login('carol', false)).toBe('failure');
+    // A certificate naming no one is valid for any user (AsyncSSH's rule), but matches no principals= list.
+    const anyone = ca.generateUserCertificate(ed, 'id');
+    const anyLogin = (answer: boolean | { principals: string[] }) =>
+      clientOutcome(authRun({ client: { username: 'u', keys: [new SSHKeyPair(ed, anyone)] }, serverHandlers: { 'validate-ca-key': () => answer } }))?.type;
+    expect(anyLogin(true)).toBe('success');
+    expect(anyLogin({ principals: ['u'] })).toBe('failure');
   });
 
   it('publickey-hostbound when the server announces it; a foreign host key is refused', () => {

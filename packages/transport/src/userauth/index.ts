@@ -15,6 +15,7 @@ export {
   type UserauthServerOptions,
   type UserauthServerEvent,
   type ServerAnswer,
+  type CaPrincipals,
   type ServerMethod,
   type KbdintChallenge,
   type PasswordChangeRequired,

@@ -105,7 +105,11 @@ export type UserauthServerEvent =
    * SK_USER_VERIFICATION_REQD): the answer decides whether that is enough.
    */
   | { readonly type: 'validate-public-key'; readonly id: number; readonly username: string; readonly key: SSHKey; readonly proven: boolean; readonly skFlags?: number }
-  /** boolean: is `caKey` trusted to sign user certificates? The certificate already checked out. */
+  /**
+   * Is `caKey` trusted to sign user certificates? The certificate itself already checked out.
+   * `true`: the certificate must name the user (or no one); a CaPrincipals answer (an authorized_keys
+   * `principals=` option): it must name one of those principals instead.
+   */
   | {
       readonly type: 'validate-ca-key';
       readonly id: number;
@@ -141,7 +145,16 @@ export type UserauthServerEvent =
   | { readonly type: 'auth-completed'; readonly username: string; readonly methods: readonly string[] }
   | { readonly type: 'failure'; readonly error: DisconnectError };
 
-export type ServerAnswer = boolean | KbdintChallenge | PasswordChangeRequired;
+/** A validate-ca-key answer that trusts the CA for certificates naming one of `principals`. */
+export interface CaPrincipals {
+  readonly principals: readonly string[];
+}
+
+export type ServerAnswer = boolean | CaPrincipals | KbdintChallenge | PasswordChangeRequired;
+
+function isCaPrincipals(value: unknown): value is CaPrincipals {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Partial<CaPrincipals>).principals);
+}
 
 type Phase = 'service' | 'auth' | 'done';
 
@@ -429,11 +442,17 @@ export class UserauthServer {
     };
     if (read.kind === 'cert') {
       const certificate = read.cert;
-      if (!this.certValid(certificate, 'user', username)) {
+      // Which principal it must name depends on the answer (the user, or a principals= list).
+      if (!this.certValid(certificate, 'user', undefined)) {
         this.reject(true);
         return;
       }
-      this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven, ...attested }), answer);
+      const names = certificate.principals;
+      const principalAnswer = (ok: unknown): void => {
+        if (isCaPrincipals(ok)) answer(names.some((p) => ok.principals.includes(p)));
+        else answer(ok === true && (names.length === 0 || names.includes(username)));
+      };
+      this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven, ...attested }), principalAnswer);
     } else {
       const key = read.key;
       this.ask((id) => ({ type: 'validate-public-key', id, username, key, proven, ...attested }), answer);
@@ -485,10 +504,11 @@ export class UserauthServer {
     return blobKeyType(signature) === baseSigAlgorithm(algorithm) && key.verify(data, signature);
   }
 
-  private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string): boolean {
+  private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string | undefined): boolean {
     try {
       const now = Math.floor(this.now() / 1000);
-      cert.validate(kind === 'user' ? { kind, principal, now, clientAddress: this.options.clientAddress ?? '' } : { kind, principal, now });
+      const named = principal === undefined ? {} : { principal };
+      cert.validate(kind === 'user' ? { kind, ...named, now, clientAddress: this.options.clientAddress ?? '' } : { kind, ...named, now });
       return true;
     } catch {
       return false;
