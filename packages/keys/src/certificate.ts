@@ -213,7 +213,10 @@ export class SSHCertificate extends Commented implements CertificateFields {
     if (options.principal !== undefined && this.principals.length > 0 && !this.principals.includes(options.principal)) {
       throw new CertificateError(`certificate is not valid for principal ${JSON.stringify(options.principal)}`);
     }
+    // Host certificates have no critical options defined (PROTOCOL.certkeys): OpenSSH and AsyncSSH
+    // refuse any, known to user certificates or not.
     for (const name of this.criticalOptions.keys()) {
+      if (this.kind === 'host') throw new CertificateError(`host certificate carries critical option ${JSON.stringify(name)}`);
       if (!KNOWN_CRITICAL.has(name)) throw new CertificateError(`unsupported critical option ${JSON.stringify(name)}`);
     }
     if (options.clientAddress !== undefined && this.kind === 'user' && this.criticalOptions.has('source-address')) {

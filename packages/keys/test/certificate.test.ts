@@ -116,6 +116,24 @@ describe('validation', () => {
     expect(() => bound.validate({ kind: 'user', clientAddress: '10.0.0.1' })).toThrow(/source-address is malformed/);
   });
 
+  test('a host certificate with any critical option is refused, as OpenSSH and AsyncSSH do', () => {
+    // ssh-keygen will not make one: turn a user certificate with force-command into a host one
+    // (serial 0, type 1 -> 2, key id "id") and sign it again.
+    const user = ca.generateUserCertificate(subject, 'id', { forceCommand: 'true' });
+    const blob = user.publicData.slice();
+    const marker = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x69, 0x64];
+    const at = blob.findIndex((_, i) => marker.every((m, k) => blob[i + k] === m));
+    expect(at).toBeGreaterThan(0);
+    blob[at + 11] = 2;
+    const signatureField = 4 + ca.sign(new Uint8Array(1)).length;
+    const body = blob.subarray(0, blob.length - signatureField);
+    const signature = ca.sign(body);
+    const host = new SSHCertificate(new Writer(body.length + signature.length + 4).raw(body).bytes(signature).finish());
+    expect(host.kind).toBe('host');
+    expect(host.verifySignature()).toBe(true);
+    expect(() => host.validate({ kind: 'host' })).toThrow(/host certificate carries critical option "force-command"/);
+  });
+
   test('malformed certificates are KeyImportError', () => {
     for (let cut = 0; cut < cert.publicData.length; cut += 13) {
       expect(() => importCertificate(cert.publicData.subarray(0, cut))).toThrow(KeyImportError);
