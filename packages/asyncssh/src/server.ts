@@ -220,8 +220,13 @@ export class SSHServerConnection extends SSHConnection {
     for (let a = this.auth.nextEvent(); a; a = this.auth.nextEvent()) this.authEvent(a);
   }
 
-  private answer(id: number, value: ServerAnswer | Promise<ServerAnswer>): void {
-    Promise.resolve(value).then(
+  /**
+   * Answers auth event `id` with what `decide` gives (sync or async). A handler that throws or
+   * rejects refuses (`false`: deny for every question but begin-auth) or, for begin-auth, whose
+   * `false` would let the user in unauthenticated, ends the connection, as AsyncSSH does.
+   */
+  private answer(id: number, decide: () => ServerAnswer | Promise<ServerAnswer>, onFailure: 'deny' | 'disconnect' = 'deny'): void {
+    new Promise<ServerAnswer>((resolve) => resolve(decide())).then(
       (v) => {
         this.auth.resolve(id, v);
         this.drainAuth();
@@ -229,6 +234,10 @@ export class SSHServerConnection extends SSHConnection {
       },
       (err: unknown) => {
         this.logger.warning(`authentication handler failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (onFailure === 'disconnect') {
+          this.disconnect(DISCONNECT.BY_APPLICATION, 'authentication failed on the server');
+          return;
+        }
         this.auth.resolve(id, false);
         this.drainAuth();
         this.flush();
@@ -242,33 +251,39 @@ export class SSHServerConnection extends SSHConnection {
     const peer = { clientAddr: this.clientAddress ?? '' };
     switch (a.type) {
       case 'begin-auth':
+        // A new user name: nothing loaded for the previous one (setAuthorizedKeys in beginAuth,
+        // a matched line's options) may carry over to it.
+        this.authorizedKeys = this.config.authorizedKeys;
+        this.keyOptions = undefined;
         this.answer(
           a.id,
-          Promise.resolve(s.beginAuth(a.username)).then((required) => {
+          async () => {
+            const required = await s.beginAuth(a.username);
             this.auth.setMethods(this.offeredMethods());
             return required;
-          }),
+          },
+          'disconnect',
         );
         return;
       case 'validate-password':
-        this.answer(a.id, Promise.resolve(s.validatePassword(a.username, a.password)));
+        this.answer(a.id, () => s.validatePassword(a.username, a.password));
         return;
       case 'change-password':
-        this.answer(a.id, Promise.resolve(s.changePassword(a.username, a.oldPassword, a.newPassword)));
+        this.answer(a.id, () => s.changePassword(a.username, a.oldPassword, a.newPassword));
         return;
       case 'validate-public-key': {
         const listed = keys?.validate(a.key, { ...peer, user: a.username });
         if (a.proven && !tokenAttested(a.skFlags, !(listed?.noTouchRequired ?? false), listed?.verifyRequired ?? false)) {
-          this.answer(a.id, false);
+          this.answer(a.id, () => false);
         } else if (listed) {
           if (a.proven) this.keyOptions = listed;
-          this.answer(a.id, true);
+          this.answer(a.id, () => true);
         } else if (!a.proven) {
           // Queries are answered without asking the application: it only ever hears about keys
           // whose possession was proven (the mistake behind x/crypto/ssh CVE-2024-45337).
-          this.answer(a.id, this.server.publicKeyAuthSupported());
+          this.answer(a.id, () => s.publicKeyAuthSupported());
         } else {
-          this.answer(a.id, Promise.resolve(s.validatePublicKey(a.username, a.key)));
+          this.answer(a.id, () => s.validatePublicKey(a.username, a.key));
         }
         return;
       }
@@ -279,29 +294,29 @@ export class SSHServerConnection extends SSHConnection {
         // skipped only when both allow it, verification is required when either asks for it.
         const touch = !(cert.extensions.has('no-touch-required') && (listed?.noTouchRequired ?? false));
         if (a.proven && !tokenAttested(a.skFlags, touch, cert.verifyRequired || (listed?.verifyRequired ?? false))) {
-          this.answer(a.id, false);
+          this.answer(a.id, () => false);
         } else if (listed) {
           if (a.proven) this.keyOptions = listed;
           // A principals= option stands for the user name among the certificate's principals.
-          this.answer(a.id, listed.principals !== undefined ? { principals: listed.principals } : true);
-        } else if (!a.proven) this.answer(a.id, this.server.publicKeyAuthSupported());
-        else this.answer(a.id, Promise.resolve(s.validateCaKey(a.username, a.caKey)));
+          this.answer(a.id, () => (listed.principals !== undefined ? { principals: listed.principals } : true));
+        } else if (!a.proven) this.answer(a.id, () => s.publicKeyAuthSupported());
+        else this.answer(a.id, () => s.validateCaKey(a.username, a.caKey));
         return;
       }
       case 'kbdint-challenge-requested':
-        this.answer(a.id, Promise.resolve(s.getKbdintChallenge(a.username, '', a.submethods)));
+        this.answer(a.id, () => s.getKbdintChallenge(a.username, '', a.submethods));
         return;
       case 'validate-kbdint-response':
-        this.answer(a.id, Promise.resolve(s.validateKbdintResponse(a.username, a.responses)));
+        this.answer(a.id, () => s.validateKbdintResponse(a.username, a.responses));
         return;
       case 'validate-host-public-key':
-        this.answer(a.id, Promise.resolve(s.validateHostPublicKey(a.clientHostName, this.peerAddress, this.peerPort, a.key)));
+        this.answer(a.id, () => s.validateHostPublicKey(a.clientHostName, this.peerAddress, this.peerPort, a.key));
         return;
       case 'validate-host-ca-key':
-        this.answer(a.id, Promise.resolve(s.validateHostCaKey(a.clientHostName, this.peerAddress, this.peerPort, a.caKey)));
+        this.answer(a.id, () => s.validateHostCaKey(a.clientHostName, this.peerAddress, this.peerPort, a.caKey));
         return;
       case 'validate-host-based-user':
-        this.answer(a.id, Promise.resolve(s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName)));
+        this.answer(a.id, () => s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName));
         return;
       case 'auth-completed':
         this.authenticated = true;
@@ -399,8 +414,10 @@ export class SSHServerConnection extends SSHConnection {
       return;
     }
     const agentForwarding = o.agentForwarding === true && this.checkKeyPermission('agent-forwarding');
+    const allowPty = o.allowPty !== false && this.checkKeyPermission('pty');
     const policy = {
       acceptEnv: () => true,
+      allowPty: () => allowPty,
       forcedCommand: () => this.getCertificateOption('force-command') ?? (this.getKeyOption('command') as string | undefined),
       environment: () => (this.getKeyOption('environment', []) as readonly string[]),
       ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
@@ -415,7 +432,6 @@ export class SSHServerConnection extends SSHConnection {
     const files = (o.sftpFactory !== undefined && o.sftpFactory !== false) || o.allowScp === true;
     if (o.processFactory || files) {
       const channel = new SSHServerChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true });
-      const allowPty = o.allowPty !== false && this.checkKeyPermission('pty');
       const factory = files ? fileServiceFactory(o, o.processFactory as ProcessFactory<string> | undefined, () => session) : o.processFactory;
       const session: ServerProcessSession<string> = new ServerProcessSession<string>(channel, {
         factory: factory as ProcessFactory<string>,

@@ -13,7 +13,10 @@ import {
   listen,
   type SSHServerConnection,
   type SSHServerProcess,
+  type SSHServerSession,
 } from '../src/index.ts';
+import { MSG, UserauthRequest } from '@ssh/wire';
+import { rawAuthenticate } from './raw-auth-client.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const alice = generatePrivateKey('ssh-ed25519');
@@ -59,6 +62,124 @@ describe('per-user authorized keys', () => {
     a.close();
     b.close();
     await acceptor.waitClosed();
+  });
+});
+
+describe('a failing or switching beginAuth', () => {
+  class Failing extends SSHServer {
+    private readonly how: 'reject' | 'throw';
+    constructor(how: 'reject' | 'throw') {
+      super();
+      this.how = how;
+    }
+    override passwordAuthSupported(): boolean {
+      return true;
+    }
+    override validatePassword(): boolean {
+      return false;
+    }
+    override beginAuth(): boolean | Promise<boolean> {
+      // A handler that fails (a missing per-user file, a bug): the user must not get in.
+      if (this.how === 'throw') throw new Error('no such user file');
+      return Promise.reject(new Error('no such user file'));
+    }
+  }
+
+  it.each(['reject', 'throw'] as const)('a beginAuth that fails (%s) ends the connection instead of letting the user in', async (how) => {
+    const acceptor = await server(() => new Failing(how));
+    const port = acceptor.getPort();
+    // Before: a rejection let bob in unauthenticated; a throw took the whole process down.
+    expect(await rawAuthenticate(port, { username: 'bob', password: 'wrong' })).not.toBe('success');
+    // The server goes on serving.
+    await using conn = await connect({ host: '127.0.0.1', port: (await server(() => new SSHServer(), { authorizedClientKeys: line(alice) })).getPort(), username: 'u', clientKeys: [alice], ...opts });
+    expect(await rawAuthenticate(port, { username: 'carol', password: 'x' })).not.toBe('success');
+    conn.close();
+    acceptor.close();
+    await acceptor.waitClosed();
+  });
+
+  it("keys loaded for one user name are gone when the client switches to another", async () => {
+    class PerUser extends SSHServer {
+      private conn: SSHServerConnection | undefined;
+      override connectionMade(conn: SSHServerConnection): void {
+        this.conn = conn;
+      }
+      override beginAuth(username: string): boolean {
+        if (username === 'alice') this.conn?.setAuthorizedKeys(line(alice));
+        return true;
+      }
+    }
+    const acceptor = await server(() => new PerUser());
+    const port = acceptor.getPort();
+    // The first request (none) names alice, whose keys the server loads; then root with alice's key.
+    let first = true;
+    const asAlice = (p: Uint8Array): Uint8Array => {
+      if (!first || p[0] !== MSG.USERAUTH_REQUEST) return p;
+      first = false;
+      const req = UserauthRequest.decode(p);
+      return UserauthRequest.encode({ ...req, userName: 'alice' });
+    };
+    expect(await rawAuthenticate(port, { username: 'root', keys: [alice], mangle: asAlice })).toBe('failure');
+    expect(first).toBe(false);
+    expect(await rawAuthenticate(port, { username: 'alice', keys: [alice] })).toBe('success');
+    acceptor.close();
+    await acceptor.waitClosed();
+  });
+});
+
+describe('no-pty', () => {
+  type Mode = 'sessionFactory' | 'sessionRequested' | 'processFactory';
+  /** Whether the application saw a pty for a session asked for one, for each way of serving. */
+  async function ptyGranted(mode: Mode, keyOptions: string, extra: object = {}): Promise<string | undefined> {
+    let term: string | undefined;
+    const session = () =>
+      ({
+        connectionMade(channel: { exit(status: number): void }) {
+          (this as unknown as { channel: typeof channel }).channel = channel;
+        },
+        ptyRequested: (t: string) => ((term = t), true),
+        execRequested: () => true,
+        sessionStarted() {
+          (this as unknown as { channel: { exit(status: number): void } }).channel.exit(0);
+        },
+      }) as unknown as SSHServerSession;
+    class Sessions extends SSHServer {
+      override sessionRequested(): boolean | SSHServerSession {
+        return mode === 'sessionRequested' ? session() : true;
+      }
+    }
+    const acceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey],
+      authorizedClientKeys: line(alice, keyOptions),
+      serverFactory: () => new Sessions(),
+      ...(mode === 'sessionFactory' ? { sessionFactory: session } : {}),
+      ...(mode === 'processFactory'
+        ? {
+            processFactory: (p: SSHServerProcess) => {
+              term = p.termType;
+              p.exit(0);
+            },
+          }
+        : {}),
+      ...extra,
+    });
+    try {
+      await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [alice], ...opts });
+      await conn.run('x', { requestPty: 'force', termType: 'xterm-test' }).catch(() => undefined);
+      conn.close();
+    } finally {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    return term;
+  }
+
+  it.each(['sessionFactory', 'sessionRequested', 'processFactory'] as const)('is honoured however sessions are served (%s)', async (mode) => {
+    expect(await ptyGranted(mode, '')).toBe('xterm-test');
+    expect(await ptyGranted(mode, 'no-pty')).toBeUndefined();
+    expect(await ptyGranted(mode, 'restrict')).toBeUndefined();
+    expect(await ptyGranted(mode, 'restrict,pty')).toBe('xterm-test');
+    expect(await ptyGranted(mode, '', { allowPty: false })).toBeUndefined();
   });
 });
 

@@ -3,50 +3,19 @@
  * checked as sshd checks it, for keys in authorized_keys and for certificates. The client is our
  * authentication machine with a software token that attests whatever each test asks.
  */
-import net from 'node:net';
 import { softSecurityKey, type SoftSecurityKey } from '@ssh/interop';
-import { Transport, UserauthClient, type UserauthClientEvent } from '@ssh/transport';
-import { driveTransport } from '@ssh/transport/node';
 import { describe, expect, it } from 'vitest';
 import { SSHServer, generatePrivateKey, importPublicKey, listen, type SSHCertificate } from '../src/index.ts';
+import { rawAuthenticate } from './raw-auth-client.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const ca = generatePrivateKey('ssh-ed25519');
 const token = softSecurityKey();
 const tokenKey = importPublicKey(token.publicLine);
 
-/** Authenticates as `alice` with the token (or a certificate of it), attesting `flags`; the outcome. */
-function authenticate(port: number, t: SoftSecurityKey, flags: number, cert?: SSHCertificate): Promise<'success' | 'failure'> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const transport = new Transport({ role: 'client' });
-    const auth = new UserauthClient(transport, { username: 'alice', keys: [{ publicKey: cert ?? tokenKey }] });
-    let outcome: 'success' | 'failure' | undefined;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('authentication timed out'));
-    }, 15_000);
-    const driver = driveTransport(socket, transport, {
-      onEvent(e) {
-        if (e.type === 'verify-host-key') transport.resolveHostKey(e.id, true);
-        auth.handle(e);
-        for (let a: UserauthClientEvent | undefined = auth.nextEvent(); a; a = auth.nextEvent()) {
-          if (a.type === 'sign') auth.resolve(a.id, t.sign(a.data, flags));
-          else if ('id' in a) auth.resolve(a.id, null);
-          if (a.type === 'success' || a.type === 'failure') outcome ??= a.type;
-        }
-        if (outcome !== undefined) driver.close();
-      },
-      onClose() {
-        clearTimeout(timer);
-        socket.destroy();
-        if (outcome === undefined) reject(new Error('connection closed before authentication ended'));
-        else resolve(outcome);
-      },
-      rekeyCheckMs: 0,
-    });
-    socket.on('error', () => socket.destroy());
-  });
+/** Authenticates as `alice` with the token (or a certificate of it), attesting `flags`. */
+function authenticate(port: number, t: SoftSecurityKey, flags: number, cert?: SSHCertificate): Promise<string> {
+  return rawAuthenticate(port, { username: 'alice', keys: [{ publicKey: cert ?? tokenKey }], sign: (data) => t.sign(data, flags) });
 }
 
 const PRESENT = 0x01;

@@ -35,6 +35,11 @@ export interface ServerChannelPolicy {
   readonly forcedCommand?: () => string | undefined;
   /** NAME=value pairs added to the environment (authorized_keys environment=). */
   readonly environment?: () => readonly string[];
+  /**
+   * Whether a pty may be requested at all (the server's allowPty, authorized_keys no-pty or
+   * restrict, a certificate without permit-pty): checked before any session hears of the request.
+   */
+  readonly allowPty?: () => boolean;
 }
 
 export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHChannel<T> {
@@ -77,6 +82,7 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
       case 'pty-req': {
         const r = request as { term: string; widthChars: number; heightRows: number; widthPixels: number; heightPixels: number; modes: PtyMode[] };
         if (this.started || this.termType !== undefined) return false;
+        if (this.policy.allowPty?.() === false) return false;
         const modes: Record<number, number> = {};
         for (const [op, value] of r.modes) modes[op] = value;
         const size: [number, number, number, number] = [r.widthChars, r.heightRows, r.widthPixels, r.heightPixels];
