@@ -37,7 +37,7 @@ describe('openssl certificates here', () => {
     const leafKey = dir.path();
     const csr = dir.path();
     openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-out', csr, '-subj', '/CN=client']);
-    const ext = dir.write('extendedKeyUsage=1.3.6.1.5.5.7.3.20,1.3.6.1.5.5.7.3.2\nsubjectAltName=email:user@example.com\n');
+    const ext = dir.write('extendedKeyUsage=1.3.6.1.5.5.7.3.21,1.3.6.1.5.5.7.3.2\nsubjectAltName=email:user@example.com\n');
     const leafCert = dir.path();
     openssl(['x509', '-req', '-in', csr, '-CA', rootCert, '-CAkey', rootKey, '-CAcreateserial', '-out', leafCert, '-days', '1', '-extfile', ext]);
     const root = importX509Certificate(dir.read(rootCert));
@@ -47,8 +47,23 @@ describe('openssl certificates here', () => {
     expect(root.key.equals(importPrivateKey(dir.read(rootKey)))).toBe(true);
     expect(leaf.key.equals(importPrivateKey(dir.read(leafKey)))).toBe(true);
     expect(leaf.subjectName).toBe('CN=client');
-    verifyX509Chain([leaf], [root], { purposes: 'secureShellClient', principal: 'user@example.com' });
+    verifyX509Chain([leaf], [root], { purposes: 'secureShellClient', principal: 'user@example.com', principalKind: 'user' });
     expect(root.subjectName).toBe('CN=OpenSSL Root,O=OpenSSL');
     expect(() => verifyX509Chain([root], [leaf])).toThrow();
+  });
+
+  test('a CA whose key usage does not include keyCertSign issues nothing (as openssl verify says)', () => {
+    const caKey = dir.path();
+    const caCert = dir.path();
+    openssl(['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', caKey, '-out', caCert, '-subj', '/CN=Signing Only', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature']);
+    const leafKey = dir.path();
+    const csr = dir.path();
+    openssl(['req', '-new', '-newkey', 'ed25519', '-nodes', '-keyout', leafKey, '-out', csr, '-subj', '/CN=host.example']);
+    const leafCert = dir.path();
+    openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', leafCert, '-days', '1', '-extfile', dir.write('subjectAltName=DNS:host.example\n')]);
+    expect(() => openssl(['verify', '-CAfile', caCert, leafCert])).toThrow();
+    const ca = importX509Certificate(dir.read(caCert));
+    expect(ca.extensions.keyCertSign).toBe(false);
+    expect(() => verifyX509Chain([importX509Certificate(dir.read(leafCert))], [ca], { principal: 'host.example' })).toThrow(/may not sign certificates/);
   });
 });

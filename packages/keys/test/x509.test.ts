@@ -23,7 +23,10 @@ describe.each(GENERATABLE)('X.509 with a %s CA', (type) => {
     expect(back.extensions.purposes).toEqual(['1.3.6.1.5.5.7.3.21']);
     expect(back.extensions.emails).toEqual(['alice@example.com']);
     expect(importX509Certificate(leafCert.exportCertificate('der')).serial).toBe(leafCert.serial);
-    verifyX509Chain([back, midCert], [rootCert], { purposes: 'secureShellClient', principal: 'alice@example.com', now: NOW, subjects: ['CN=alice,*'] });
+    verifyX509Chain([back, midCert], [rootCert], { purposes: 'secureShellClient', principal: 'alice@example.com', principalKind: 'user', now: NOW, subjects: ['CN=alice,*'] });
+    // A user's email is not a host name, and an SSH client certificate is no server's.
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { principal: 'alice@example.com', now: NOW })).toThrow(/not valid for/);
+    expect(() => verifyX509Chain([back, midCert], [rootCert], { purposes: 'secureShellServer', now: NOW })).toThrow(/purposes/);
     expect(() => verifyX509Chain([back], [rootCert], { now: NOW })).toThrow(/no trusted issuer/);
     expect(() => verifyX509Chain([back, midCert], [rootCert], { purposes: 'serverAuth', now: NOW })).toThrow(/purposes/);
     expect(() => verifyX509Chain([back, midCert], [rootCert], { principal: 'bob', now: NOW })).toThrow(CertificateError);
@@ -45,6 +48,34 @@ describe('X.509 details', () => {
     expect(decoded.chain[0]?.data).toEqual(cert.data);
     expect(() => decodeX509Blob(encodeX509Blob('x509v3-ssh-ed25519', [cert]))).toThrow(KeyImportError);
     for (let cut = 0; cut < blob.length; cut += 37) expect(() => decodeX509Blob(blob.subarray(0, cut))).toThrow(KeyImportError);
+  });
+
+  test('host names: the subjectAltName when there is one, the CN only when there is none', () => {
+    const ca = testKey('ssh-ed25519');
+    const root = ca.generateX509CaCertificate(ca, 'CN=Root', { now: NOW });
+    const withSan = ca.generateX509HostCertificate(key, 'CN=victim.example', { issuerCert: root, principals: ['attacker.example', '192.0.2.7'], now: NOW });
+    verifyX509Chain([withSan], [root], { principal: 'attacker.example', now: NOW });
+    verifyX509Chain([withSan], [root], { principal: '192.0.2.7', now: NOW });
+    expect(() => verifyX509Chain([withSan], [root], { principal: 'victim.example', now: NOW })).toThrow(/not valid for "victim.example"/);
+    const cnOnly = ca.generateX509HostCertificate(key, 'CN=victim.example', { issuerCert: root, now: NOW });
+    expect(cnOnly.extensions.hasAltNames).toBe(false);
+    verifyX509Chain([cnOnly], [root], { principal: 'victim.example', now: NOW });
+    verifyX509Chain([cnOnly], [root], { principal: 'victim.example', principalKind: 'user', now: NOW });
+  });
+
+  test('pathLenConstraint bounds the CA certificates below an issuer', () => {
+    const rootKey = testKey('ssh-ed25519');
+    const midKey = testKey('ecdsa-sha2-nistp256');
+    for (const [pathLength, ok] of [[0, false], [1, true]] as const) {
+      const root = rootKey.generateX509CaCertificate(rootKey, 'CN=Root', { pathLength, now: NOW });
+      const mid = rootKey.generateX509CaCertificate(midKey, 'CN=Mid', { issuerCert: root, now: NOW });
+      const leaf = midKey.generateX509HostCertificate(key, 'CN=h', { issuerCert: mid, principals: ['h'], now: NOW });
+      const check = () => verifyX509Chain([leaf, mid], [root], { principal: 'h', now: NOW });
+      if (ok) check();
+      else expect(check).toThrow(/allows 0 CA certificates below it/);
+      // Directly under the root, no CA certificate is below it: allowed either way.
+      verifyX509Chain([rootKey.generateX509HostCertificate(key, 'CN=h', { issuerCert: root, principals: ['h'], now: NOW })], [root], { now: NOW });
+    }
   });
 
   test('names and subject patterns', () => {

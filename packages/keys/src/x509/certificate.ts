@@ -32,19 +32,14 @@ import { MAX_U64, parseTimeValue, type TimeValue } from '../time.ts';
 import { decodeName, encodeName, matchSubject, nameToString, parseName, type NameAttribute } from './name.ts';
 
 /**
- * Purpose names. The SSH ones are RFC 6187's id-kp 21 (client) and 22 (server), which OpenSSL
- * and PKIX-SSH use; AsyncSSH's documentation lists 20 and 21, so checks accept those too
- * (`PURPOSE_ALIASES`), while certificates we create carry the RFC values.
+ * Purpose names: the SSH ones are RFC 6187's id-kp 21 (client) and 22 (server), as OpenSSL,
+ * PKIX-SSH and AsyncSSH use them.
  */
 export const X509_PURPOSES: Readonly<Record<string, string>> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
   secureShellClient: '1.3.6.1.5.5.7.3.21',
   secureShellServer: '1.3.6.1.5.5.7.3.22',
-};
-const PURPOSE_ALIASES: Readonly<Record<string, readonly string[]>> = {
-  secureShellClient: ['1.3.6.1.5.5.7.3.21', '1.3.6.1.5.5.7.3.20'],
-  secureShellServer: ['1.3.6.1.5.5.7.3.22', '1.3.6.1.5.5.7.3.21'],
 };
 const ANY_PURPOSE = '2.5.29.37.0';
 
@@ -109,6 +104,10 @@ export interface X509Extensions {
   readonly pathLength: number | undefined;
   /** Extended key usage OIDs, or undefined when absent. */
   readonly purposes: readonly string[] | undefined;
+  /** Key usage keyCertSign (may sign certificates), or undefined without a keyUsage extension. */
+  readonly keyCertSign: boolean | undefined;
+  /** Whether a subjectAltName extension is present (its names below, of the kinds we use). */
+  readonly hasAltNames: boolean;
   readonly dnsNames: readonly string[];
   readonly emails: readonly string[];
   readonly ipAddresses: readonly string[];
@@ -157,6 +156,8 @@ export class SSHX509Certificate extends Commented {
     let isCA = false;
     let pathLength: number | undefined;
     let purposes: string[] | undefined;
+    let keyCertSign: boolean | undefined;
+    let hasAltNames = false;
     const dnsNames: string[] = [];
     const emails: string[] = [];
     const ipAddresses: string[] = [];
@@ -177,7 +178,13 @@ export class SSHX509Certificate extends Commented {
           const seq = value.sequence('ExtKeyUsage');
           purposes = [];
           while (!seq.atEnd) purposes.push(seq.oid('KeyPurposeId'));
+        } else if (oid === '2.5.29.15') {
+          // KeyUsage BIT STRING: an unused-bits byte, then bits from the most significant;
+          // keyCertSign is bit 5.
+          const bits = value.expect(TAG.BIT_STRING, 'KeyUsage').content;
+          keyCertSign = ((bits[1] ?? 0) & 0x04) !== 0;
         } else if (oid === '2.5.29.17') {
+          hasAltNames = true;
           const names = value.sequence('GeneralNames');
           while (!names.atEnd) {
             const n = names.element();
@@ -188,7 +195,7 @@ export class SSHX509Certificate extends Commented {
         }
       }
     }
-    this.extensions = { isCA, pathLength, purposes, dnsNames, emails, ipAddresses };
+    this.extensions = { isCA, pathLength, purposes, keyCertSign, hasAltNames, dnsNames, emails, ipAddresses };
   }
 
   /** Subject in RFC 4514 form ("CN=host,O=Example"). */
@@ -354,8 +361,13 @@ export interface X509ChainOptions {
   readonly purposes?: string | readonly string[];
   /** Subject patterns the end certificate must match (AsyncSSH / PKIX-SSH syntax). */
   readonly subjects?: readonly string[];
-  /** A principal that must be among the end certificate's subjectAltNames (or its CN). */
+  /**
+   * A principal the end certificate must name: for a host (the default) a DNS name or IP address
+   * of its subjectAltName, for a user an email address; the subject's CN only when the
+   * certificate has no subjectAltName (AsyncSSH's rule).
+   */
   readonly principal?: string;
+  readonly principalKind?: 'host' | 'user';
   readonly now?: number;
 }
 
@@ -373,26 +385,39 @@ export function verifyX509Chain(chain: readonly SSHX509Certificate[], trustedRoo
     if (now > c.validBefore) throw new CertificateError(`certificate ${c.subjectName} has expired`);
   };
   const sameName = (a: readonly NameAttribute[], b: readonly NameAttribute[]) => nameToString(a) === nameToString(b);
+  // An issuer may sign certificates (keyUsage keyCertSign where it has a keyUsage) and have at
+  // most pathLenConstraint CA certificates below it before the end certificate (RFC 5280 §4.2.1.9).
+  const mayIssue = (issuer: SSHX509Certificate, casBelow: number): void => {
+    const e = issuer.extensions;
+    if (e.keyCertSign === false) throw new CertificateError(`${issuer.subjectName} may not sign certificates (key usage)`);
+    if (e.pathLength !== undefined && casBelow > e.pathLength) throw new CertificateError(`${issuer.subjectName} allows ${e.pathLength} CA certificates below it`);
+  };
   let current = end;
+  let casBelow = 0;
   const path = [...chain.slice(1)];
   for (let depth = 0; depth <= chain.length + 1; depth++) {
     checkTime(current);
     const root = trustedRoots.find((r) => equalBytes(r.data, current.data) || (sameName(r.subject, current.issuer) && current.verifySignature(r.key)));
     if (root) {
       checkTime(root);
-      if (!equalBytes(root.data, current.data) && !root.extensions.isCA && !root.isSelfSigned) throw new CertificateError('trusted root is not a CA');
+      if (!equalBytes(root.data, current.data)) {
+        if (!root.extensions.isCA && !root.isSelfSigned) throw new CertificateError('trusted root is not a CA');
+        mayIssue(root, casBelow);
+      }
       break;
     }
     const nextIndex = path.findIndex((c) => sameName(c.subject, current.issuer) && current.verifySignature(c.key));
     if (nextIndex < 0) throw new CertificateError(`no trusted issuer for ${current.subjectName}`);
     const next = path.splice(nextIndex, 1)[0] as SSHX509Certificate;
     if (!next.extensions.isCA) throw new CertificateError(`${next.subjectName} is not a CA`);
+    mayIssue(next, casBelow);
+    casBelow++;
     current = next;
     if (depth === chain.length + 1) throw new CertificateError('certificate chain too long');
   }
   const wanted = options.purposes === undefined ? [] : typeof options.purposes === 'string' ? [options.purposes] : [...options.purposes];
   if (wanted.length > 0 && !wanted.includes('any') && end.extensions.purposes !== undefined && !end.extensions.purposes.includes(ANY_PURPOSE)) {
-    const oids = wanted.flatMap((p) => PURPOSE_ALIASES[p] ?? [X509_PURPOSES[p] ?? p]);
+    const oids = wanted.map((p) => X509_PURPOSES[p] ?? p);
     if (!oids.some((o) => end.extensions.purposes?.includes(o))) throw new CertificateError('certificate purposes do not allow this use');
   }
   if (options.subjects && !options.subjects.some((s) => matchSubject(s, end.subject))) {
@@ -400,7 +425,11 @@ export function verifyX509Chain(chain: readonly SSHX509Certificate[], trustedRoo
   }
   if (options.principal !== undefined) {
     const e = end.extensions;
-    const names = [...e.dnsNames, ...e.emails, ...e.ipAddresses, ...end.subject.filter((a) => a.oid === '2.5.4.3').map((a) => a.value)];
+    const names = !e.hasAltNames
+      ? end.subject.filter((a) => a.oid === '2.5.4.3').map((a) => a.value)
+      : options.principalKind === 'user'
+        ? e.emails
+        : [...e.dnsNames, ...e.ipAddresses];
     if (!names.includes(options.principal)) throw new CertificateError(`certificate is not valid for ${JSON.stringify(options.principal)}`);
   }
 }
