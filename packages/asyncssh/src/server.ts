@@ -378,7 +378,11 @@ export class SSHServerConnection extends SSHConnection {
    */
   checkCertificatePermission(permission: string): boolean {
     const cert = this.auth.authenticatedCertificate;
-    return cert === undefined || cert.extensions.has(`permit-${permission}`);
+    if (cert === undefined) return true;
+    // Compared without case: the extension is permit-X11-forwarding, the key option x11-forwarding.
+    const wanted = `permit-${permission}`.toLowerCase();
+    for (const name of cert.extensions.keys()) if (name.toLowerCase() === wanted) return true;
+    return false;
   }
 
   protected connectionClosed(error: Error | undefined): void {

@@ -193,6 +193,25 @@ describe('user certificates', () => {
     await acceptor.waitClosed();
   });
 
+  it('names permissions in either case (permit-X11-forwarding)', async () => {
+    const seen: boolean[] = [];
+    const acceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey],
+      authorizedClientKeys: `cert-authority ${line(ca)}`,
+      processFactory: (p: SSHServerProcess) => {
+        const conn = p.getExtraInfo<SSHServerConnection>('connection');
+        seen.push(...['x11-forwarding', 'X11-forwarding', 'pty'].map((perm) => conn?.checkCertificatePermission(perm) === true));
+        p.exit(0);
+      },
+    });
+    const cert = ca.generateUserCertificate(alice, 'alice-cert', { principals: ['alice'], permitPty: false });
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'alice', clientKeys: [new SSHKeyPair(alice, cert)], ...opts });
+    await conn.run('x');
+    expect(seen).toEqual([true, true, false]);
+    conn.close();
+    await acceptor.waitClosed();
+  });
+
   it('accepts a certificate bound by source-address only from the addresses it lists', async () => {
     const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority ${line(ca)}` });
     const port = acceptor.getPort();
