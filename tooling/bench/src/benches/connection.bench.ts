@@ -143,6 +143,19 @@ async function sequentialExecsPerSecond(count: number, run: () => Promise<unknow
   return count / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * Sequential execs of several clients in alternating rounds, the best round of each: measured one
+ * after the other, the first client ran on an sshd still settling from the streams before it.
+ */
+async function alternatingExecsPerSecond(count: number, runs: readonly (() => Promise<unknown>)[], rounds = 4): Promise<number[]> {
+  const best = runs.map(() => 0);
+  const perRound = Math.max(1, Math.round(count / rounds));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, run] of runs.entries()) best[i] = Math.max(best[i] ?? 0, await sequentialExecsPerSecond(perRound, run));
+  }
+  return best;
+}
+
 async function parallelExecsPerSecond(count: number, run: () => Promise<unknown>): Promise<number> {
   await run();
   const batches = Math.max(1, Math.round(count / PARALLEL));
@@ -253,11 +266,8 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       const ourRun = (): Promise<unknown> => conn.run('true');
       const theirRun = (): Promise<unknown> => ssh2Run(client, 'true');
       const theirFastRun = (): Promise<unknown> => ssh2Run(fastClient, 'true');
-      seq = [
-        await sequentialExecsPerSecond(execs, ourRun),
-        await sequentialExecsPerSecond(execs, theirRun),
-        await sequentialExecsPerSecond(execs, theirFastRun),
-      ];
+      const [a = 0, b = 0, c = 0] = await alternatingExecsPerSecond(execs, [ourRun, theirRun, theirFastRun]);
+      seq = [a, b, c];
       par = [await parallelExecsPerSecond(execs, ourRun), await parallelExecsPerSecond(execs, theirRun)];
     } finally {
       await ourClose(conn);
