@@ -63,6 +63,16 @@ describe('X.509 details', () => {
     verifyX509Chain([cnOnly], [root], { principal: 'victim.example', principalKind: 'user', now: NOW });
   });
 
+  test('a trusted self-signed certificate that says CA:FALSE issues nothing', () => {
+    const rootKey = testKey('ssh-ed25519');
+    const notCa = rootKey.generateX509HostCertificate(rootKey, 'CN=not a CA', { principals: ['a.example'], now: NOW });
+    expect(notCa.isSelfSigned).toBe(true);
+    expect(notCa.extensions).toMatchObject({ hasBasicConstraints: true, isCA: false });
+    verifyX509Chain([notCa], [notCa], { principal: 'a.example', now: NOW });
+    const leaf = rootKey.generateX509HostCertificate(key, 'CN=leaf', { issuerCert: notCa, principals: ['leaf.example'], now: NOW });
+    expect(() => verifyX509Chain([leaf], [notCa], { principal: 'leaf.example', now: NOW })).toThrow(/trusted root is not a CA/);
+  });
+
   test('pathLenConstraint bounds the CA certificates below an issuer', () => {
     const rootKey = testKey('ssh-ed25519');
     const midKey = testKey('ecdsa-sha2-nistp256');

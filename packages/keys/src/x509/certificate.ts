@@ -100,6 +100,8 @@ function encodeTime(t: bigint): Uint8Array {
 }
 
 export interface X509Extensions {
+  /** Whether a basicConstraints extension is present (`isCA` is false without one). */
+  readonly hasBasicConstraints: boolean;
   readonly isCA: boolean;
   readonly pathLength: number | undefined;
   /** Extended key usage OIDs, or undefined when absent. */
@@ -158,6 +160,7 @@ export class SSHX509Certificate extends Commented {
     let purposes: string[] | undefined;
     let keyCertSign: boolean | undefined;
     let hasAltNames = false;
+    let hasBasicConstraints = false;
     const dnsNames: string[] = [];
     const emails: string[] = [];
     const ipAddresses: string[] = [];
@@ -171,6 +174,7 @@ export class SSHX509Certificate extends Commented {
         if (ext.peekTag() === TAG.BOOLEAN) ext.element();
         const value = new DerReader(ext.octetString('extnValue'));
         if (oid === '2.5.29.19') {
+          hasBasicConstraints = true;
           const bc = value.sequence('BasicConstraints');
           if (bc.peekTag() === TAG.BOOLEAN) isCA = (bc.element().content[0] ?? 0) !== 0;
           if (bc.peekTag() === TAG.INTEGER) pathLength = bc.smallInt('pathLenConstraint');
@@ -195,7 +199,7 @@ export class SSHX509Certificate extends Commented {
         }
       }
     }
-    this.extensions = { isCA, pathLength, purposes, keyCertSign, hasAltNames, dnsNames, emails, ipAddresses };
+    this.extensions = { hasBasicConstraints, isCA, pathLength, purposes, keyCertSign, hasAltNames, dnsNames, emails, ipAddresses };
   }
 
   /** Subject in RFC 4514 form ("CN=host,O=Example"). */
@@ -401,7 +405,10 @@ export function verifyX509Chain(chain: readonly SSHX509Certificate[], trustedRoo
     if (root) {
       checkTime(root);
       if (!equalBytes(root.data, current.data)) {
-        if (!root.extensions.isCA && !root.isSelfSigned) throw new CertificateError('trusted root is not a CA');
+        // Only a self-signed root without basicConstraints (an X.509 v1 root) issues without saying
+        // it is a CA, as OpenSSL allows; one that says CA:FALSE issues nothing.
+        const legacyRoot = root.isSelfSigned && !root.extensions.hasBasicConstraints;
+        if (!root.extensions.isCA && !legacyRoot) throw new CertificateError('trusted root is not a CA');
         mayIssue(root, casBelow);
       }
       break;
