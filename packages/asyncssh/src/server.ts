@@ -6,6 +6,7 @@
  */
 
 import net from 'node:net';
+import { lookupService } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
@@ -50,6 +51,11 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly passwordAuth?: boolean;
   readonly kbdintAuth?: boolean;
   readonly hostBasedAuth?: boolean;
+  /**
+   * Host-based authentication: judge the client host by the name it claims (true), instead of
+   * the reverse lookup of its address (the default, as sshd and AsyncSSH do).
+   */
+  readonly trustClientHost?: boolean;
   /** Accept pty requests (default true). */
   readonly allowPty?: boolean;
   /** Echo and line editing for sessions with a pty (default true). */
@@ -80,6 +86,7 @@ const SERVER_OPTION_NAMES = [
   'passwordAuth',
   'kbdintAuth',
   'hostBasedAuth',
+  'trustClientHost',
   'allowPty',
   'lineEditor',
   'lineHistory',
@@ -124,6 +131,7 @@ export class SSHServerConnection extends SSHConnection {
   private loginTimer: NodeJS.Timeout | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
   private authorizedKeys: SSHAuthorizedKeys | undefined;
+  private resolvedClientHost: Promise<string> | undefined;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private readonly forwarding: ServerForwarding;
@@ -175,6 +183,22 @@ export class SSHServerConnection extends SSHConnection {
   private get clientAddress(): string | undefined {
     const address = this.peerAddress;
     return address === undefined ? undefined : unmapAddress(address);
+  }
+
+  /**
+   * The client host that host-based authentication judges: the name the client claims with
+   * `trustClientHost`, else the reverse lookup of its address (the address itself when there is
+   * no name, '' when there is no address), as sshd and AsyncSSH do.
+   */
+  private clientHostFor(claimed: string): Promise<string> {
+    if (this.config.options.trustClientHost === true) return Promise.resolve(claimed.replace(/\.$/, ''));
+    const address = this.clientAddress;
+    if (address === undefined) return Promise.resolve('');
+    this.resolvedClientHost ??= lookupService(address, this.peerPort ?? 0).then(
+      (r) => r.hostname,
+      () => address,
+    );
+    return this.resolvedClientHost;
   }
 
   /** The methods offered: asked of the SSHServer (after beginAuth, which may set authorized keys). */
@@ -310,10 +334,14 @@ export class SSHServerConnection extends SSHConnection {
         this.answer(a.id, () => s.validateKbdintResponse(a.username, a.responses));
         return;
       case 'validate-host-public-key':
-        this.answer(a.id, () => s.validateHostPublicKey(a.clientHostName, this.peerAddress, this.peerPort, a.key));
+        this.answer(a.id, async () => s.validateHostPublicKey(await this.clientHostFor(a.clientHostName), this.peerAddress, this.peerPort, a.key));
         return;
       case 'validate-host-ca-key':
-        this.answer(a.id, () => s.validateHostCaKey(a.clientHostName, this.peerAddress, this.peerPort, a.caKey));
+        this.answer(a.id, async () => {
+          const host = await this.clientHostFor(a.clientHostName);
+          // The certificate must then name that host, not the one the client claims.
+          return (await s.validateHostCaKey(host, this.peerAddress, this.peerPort, a.caKey)) === true ? { hostName: host } : false;
+        });
         return;
       case 'validate-host-based-user':
         this.answer(a.id, () => s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName));

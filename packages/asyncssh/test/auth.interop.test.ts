@@ -4,6 +4,7 @@
  * and an AsyncSSH server; OpenSSH ssh and an AsyncSSH client against our server (listen with
  * SSHServer callbacks and authorizedClientKeys). Banners and password changes included.
  */
+import { lookupService } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -363,6 +364,8 @@ class AuthServer extends SSHServer {
   static appKey: SSHKey;
   static systemHostKeys: SSHKey[] = [];
   static clientHosts: string[] = [];
+  /** What 127.0.0.1 resolves to here: the client host our server judges, whatever name is claimed. */
+  static loopbackName = '';
   static validated: string[] = [];
   private conn: SSHServerConnection | undefined;
   private user = '';
@@ -414,7 +417,7 @@ class AuthServer extends SSHServer {
   }
   override validateHostPublicKey(clientHost: string, _addr: string | undefined, _port: number | undefined, key: SSHKey): boolean {
     AuthServer.clientHosts.push(clientHost);
-    return (clientHost === 'client.example' && key.equals(AuthServer.hostKey)) || AuthServer.systemHostKeys.some((k) => k.equals(key));
+    return (clientHost === AuthServer.loopbackName && key.equals(AuthServer.hostKey)) || AuthServer.systemHostKeys.some((k) => k.equals(key));
   }
 }
 
@@ -434,6 +437,7 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
       generateKey('ecdsa-p256', { label: 'auth-client-host' }),
     ]);
     AuthServer.hostKey = importPublicKey(clientHost.publicKey);
+    AuthServer.loopbackName = await lookupService('127.0.0.1', 22).then((r) => r.hostname, () => '127.0.0.1');
     AuthServer.caKey = importPublicKey(ca.publicKey);
     acceptor = await listen('127.0.0.1', 0, {
       serverHostKeys: [hostKey],
@@ -524,8 +528,9 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
       });
       expect(r.stderr).toMatch(/Authenticated to .* using "hostbased"/);
       expect(last()).toEqual({ username: userInfo().username, method: 'hostbased' });
-      // ssh-keysign names the client by the reverse lookup of its address, with a trailing dot.
-      expect(AuthServer.clientHosts.at(-1)).toMatch(/\.$/);
+      // The host judged is the reverse lookup of the client's address (ssh-keysign claims the
+      // same name, with a trailing dot).
+      expect(AuthServer.clientHosts.at(-1)).toBe(AuthServer.loopbackName);
     } finally {
       await rm(dropIn, { force: true });
       AuthServer.systemHostKeys = [];
@@ -597,9 +602,12 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
   });
 
   it('AsyncSSH: hostbased through validateHostPublicKey, and an unknown host key refused', async () => {
+    // The client claims client.example; the server judges the host its address resolves to.
+    AuthServer.clientHosts = [];
     const snippet = `${CLIENT}\nresult = await login('zed', client_keys=None, client_host_keys=[params['hostKey']], client_host='client.example', client_username='zed', preferred_auth='hostbased')`;
     expect(await asyncssh(snippet, { hostKey: clientHost.privateKeyPath })).toMatchObject({ ok: true });
     expect(last()).toEqual({ username: 'zed', method: 'hostbased' });
+    expect(AuthServer.clientHosts).toEqual([AuthServer.loopbackName]);
     const stranger = await generateKey('ecdsa-p256', { label: 'auth-stranger-host' });
     expect(await asyncssh(snippet, { hostKey: stranger.privateKeyPath })).toMatchObject({ ok: false });
   });

@@ -3,6 +3,7 @@
  * beginAuth (AsyncSSH set_authorized_keys), authorized_keys options, and the options and
  * permissions of a user certificate (getCertificateOption / checkCertificatePermission).
  */
+import { lookupService } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import {
   PermissionDenied,
@@ -14,6 +15,7 @@ import {
   type SSHServerConnection,
   type SSHServerProcess,
   type SSHServerSession,
+  type SSHKey,
 } from '../src/index.ts';
 import { MSG, UserauthRequest } from '@ssh/wire';
 import { rawAuthenticate } from './raw-auth-client.ts';
@@ -251,6 +253,39 @@ describe('authorized_keys from=', () => {
     conn.close();
     refused.close();
     await Promise.all([allowed.waitClosed(), refused.waitClosed()]);
+  });
+});
+
+describe('host-based authentication', () => {
+  it('judges the host its address resolves to, or with trustClientHost the name it claims', async () => {
+    const clientHostKey = generatePrivateKey('ecdsa-sha2-nistp256');
+    const judged: string[] = [];
+    class Hosts extends SSHServer {
+      override hostBasedAuthSupported(): boolean {
+        return true;
+      }
+      override validateHostPublicKey(host: string, _addr: string | undefined, _port: number | undefined, key: SSHKey): boolean {
+        judged.push(host);
+        return key.equals(clientHostKey);
+      }
+      override validateHostBasedUser(): boolean {
+        return true;
+      }
+    }
+    const resolved = await lookupService('127.0.0.1', 22).then(
+      (r) => r.hostname,
+      () => '127.0.0.1',
+    );
+    for (const trustClientHost of [false, true]) {
+      const acceptor = await server(() => new Hosts(), { trustClientHost });
+      const port = acceptor.getPort();
+      await using conn = await connect({ host: '127.0.0.1', port, username: 'u', clientHostKeys: [clientHostKey], clientHost: 'claimed.example', clientUsername: 'local', preferredAuth: 'hostbased', clientKeys: null, ...opts });
+      expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
+      conn.close();
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    expect(judged).toEqual([resolved, 'claimed.example']);
   });
 });
 

@@ -55,6 +55,7 @@ export {
   type UserauthServerEvent,
   type ServerAnswer,
   type CaPrincipals,
+  type HostNameAnswer,
   type ServerMethod,
   type KbdintChallenge,
   type PasswordChangeRequired,

@@ -366,6 +366,26 @@ describe('hostbased', () => {
     expect(clientOutcome(run)).toEqual({ type: 'success', method: 'hostbased' });
   });
 
+  it('a host certificate names the claimed host, or the host a { hostName } answer gives', () => {
+    const ca = generatePrivateKey('ssh-ed25519');
+    const hostKey = generatePrivateKey('ecdsa-sha2-nistp256');
+    const cert = ca.generateHostCertificate(hostKey, 'client', { principals: ['client.example'] });
+    const login = (claimed: string, answer: boolean | { hostName: string }) =>
+      clientOutcome(
+        authRun({
+          client: { username: 'h', hostBased: { key: new SSHKeyPair(hostKey, cert), clientHostName: claimed, clientUserName: 'local' } },
+          server: { methods: ['hostbased'] },
+          serverHandlers: { 'validate-host-ca-key': (e) => (e.caKey.equals(ca) ? answer : false), 'validate-host-based-user': () => true },
+        }),
+      )?.type;
+    expect(login('client.example.', true)).toBe('success');
+    expect(login('other.example', true)).toBe('failure');
+    // The server resolved the address itself: the claimed name no longer counts.
+    expect(login('other.example', { hostName: 'Client.Example.' })).toBe('success');
+    expect(login('client.example', { hostName: 'other.example' })).toBe('failure');
+    expect(login('client.example', false)).toBe('failure');
+  });
+
   it('an untrusted client host fails', () => {
     const run = authRun({
       client: { username: 'h', hostBased: { key: ed, clientHostName: 'c', clientUserName: 'l' } },

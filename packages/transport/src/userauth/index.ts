@@ -16,6 +16,7 @@ export {
   type UserauthServerEvent,
   type ServerAnswer,
   type CaPrincipals,
+  type HostNameAnswer,
   type ServerMethod,
   type KbdintChallenge,
   type PasswordChangeRequired,

@@ -131,7 +131,10 @@ export type UserauthServerEvent =
       readonly clientUserName: string;
       readonly key: SSHKey;
     }
-  /** boolean: is `caKey` trusted to sign host certificates? */
+  /**
+   * Is `caKey` trusted to sign host certificates? `true`: the certificate must name the host the
+   * client claims (or no host); a HostNameAnswer: it must name that host instead.
+   */
   | {
       readonly type: 'validate-host-ca-key';
       readonly id: number;
@@ -150,7 +153,19 @@ export interface CaPrincipals {
   readonly principals: readonly string[];
 }
 
-export type ServerAnswer = boolean | CaPrincipals | KbdintChallenge | PasswordChangeRequired;
+/**
+ * A validate-host-ca-key answer that trusts the CA for a host certificate naming `hostName` (the
+ * client host as the server resolved its address, rather than the name the client claims).
+ */
+export interface HostNameAnswer {
+  readonly hostName: string;
+}
+
+export type ServerAnswer = boolean | CaPrincipals | HostNameAnswer | KbdintChallenge | PasswordChangeRequired;
+
+function isHostNameAnswer(value: unknown): value is HostNameAnswer {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<HostNameAnswer>).hostName === 'string';
+}
 
 function isCaPrincipals(value: unknown): value is CaPrincipals {
   return typeof value === 'object' && value !== null && Array.isArray((value as Partial<CaPrincipals>).principals);
@@ -479,11 +494,18 @@ export class UserauthServer {
     };
     if (read.kind === 'cert') {
       const certificate = read.cert;
-      if (!this.certValid(certificate, 'host', clientHostName.replace(/\.$/, ''))) {
+      // Which host it must name depends on the answer (the claimed name, or a resolved one).
+      if (!this.certValid(certificate, 'host', undefined)) {
         this.reject(true);
         return;
       }
-      this.ask((id) => ({ type: 'validate-host-ca-key', id, clientHostName, clientUserName, caKey: certificate.signingKey, certificate }), user);
+      const names = certificate.principals.map((p) => p.toLowerCase());
+      const hostAnswer = (ok: unknown): void => {
+        const host = isHostNameAnswer(ok) ? ok.hostName : ok === true ? clientHostName : undefined;
+        const wanted = host?.replace(/\.$/, '').toLowerCase();
+        user(wanted !== undefined && (names.length === 0 || names.includes(wanted)));
+      };
+      this.ask((id) => ({ type: 'validate-host-ca-key', id, clientHostName, clientUserName, caKey: certificate.signingKey, certificate }), hostAnswer);
     } else {
       const key = read.key;
       this.ask((id) => ({ type: 'validate-host-public-key', id, clientHostName, clientUserName, key }), user);
