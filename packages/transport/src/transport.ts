@@ -64,7 +64,7 @@ import {
   type OfferOptions,
 } from './algorithms.ts';
 import { CompressionError, DisconnectError, HostKeyNotVerifiable, KeyExchangeFailed, MACError, ProtocolError, ProtocolNotSupported, disconnectErrorFromCode } from './errors.ts';
-import { concatBytes } from './bytes.ts';
+import { concatBytes, sameBytes } from './bytes.ts';
 import { PacketReader, PacketWriter } from './packet-stream.ts';
 import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
 
@@ -211,6 +211,8 @@ export class Transport {
   private kex: KexState = { phase: 'idle' };
   private held: Uint8Array[] = []; // outbound messages waiting for the key exchange to end
   private sessionIdValue: Uint8Array | undefined;
+  /** Client: the host key of the first key exchange, which a re-exchange may not change. */
+  private firstHostKey: Uint8Array | undefined;
   private strict = false;
   private peerWantsExtInfo = false;
   private closed = false;
@@ -556,6 +558,10 @@ export class Transport {
       return;
     }
     const hostKey = this.checkHostKeySignature(result, kex.negotiated.hostKey);
+    // A re-exchange must be signed by the key the first one was (OpenSSH's kex_verify_host_key):
+    // a server switching keys mid-connection is refused even if that key is trusted too.
+    if (this.firstHostKey === undefined) this.firstHostKey = result.hostKey;
+    else if (!sameBytes(this.firstHostKey, result.hostKey)) throw new HostKeyNotVerifiable('server host key changed during re-key');
     this.events.push({ type: 'verify-host-key', id: this.nextVerifyId++, hostKey, hostKeyBlob: result.hostKey, algorithm: kex.negotiated.hostKey });
   }
 

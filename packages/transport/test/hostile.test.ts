@@ -5,7 +5,8 @@
  * a typed DisconnectError and a `disconnect` event, never a throw out of `receive()`, without
  * buffering more than one packet.
  */
-import { Debug, Ignore, KexInit, MSG, NewKeys, Ping, ServiceRequest, Unimplemented } from '@ssh/wire';
+import { DISCONNECT, Debug, Ignore, KexInit, MSG, NewKeys, Ping, ServiceRequest, Unimplemented } from '@ssh/wire';
+import { generatePrivateKey } from '@ssh/keys';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HOST_KEY_ALGORITHMS, DisconnectError, KeyExchangeFailed, MACError, PacketReader, ProtocolError, Transport, type TransportEvent } from '../src/index.ts';
 import {
@@ -20,6 +21,7 @@ import {
   internalsOf,
   ownDisconnect,
   pair,
+  replaceHostKey,
   rawPacket,
   splitIdentification,
   versionBuffer,
@@ -295,6 +297,24 @@ describe('Terrapin prefix injection against strict kex (OpenSSH PROTOCOL §1.10)
     expect(s.events.filter((e) => e.type === 'kex-complete')).toHaveLength(2);
     expect(internalsOf(s.transport).reader.seq).toBe(0);
     expect(internalsOf(c.transport).reader.seq).toBe(0);
+  });
+});
+
+describe('a server that changes host keys', () => {
+  it('a re-exchange signed by another host key is refused, even one the client would trust', () => {
+    const [c, s] = connected();
+    c.transport.rekey();
+    pump(c, s);
+    expect(c.events.filter((e) => e.type === 'kex-complete')).toHaveLength(2);
+    replaceHostKey(s.transport, generatePrivateKey('ssh-ed25519'));
+    c.events.length = 0;
+    c.transport.rekey();
+    // pump answers every verify-host-key with trust: the refusal is the transport's own.
+    pump(c, s);
+    expect(c.transport.isClosed).toBe(true);
+    const d = c.events.find((e) => e.type === 'disconnect');
+    expect(d?.type === 'disconnect' && d.error.message).toMatch(/host key changed during re-key/);
+    expect(d?.type === 'disconnect' && d.error.reasonCode).toBe(DISCONNECT.HOST_KEY_NOT_VERIFIABLE);
   });
 });
 

@@ -42,10 +42,10 @@ import {
   USERAUTH_SERVICE,
   baseSigAlgorithm,
   chooseSigAlgorithm,
-  sameBytes,
   type AuthTransport,
   type TransportEvent,
 } from './common.ts';
+import { sameBytes } from '../bytes.ts';
 
 /** A key held elsewhere (an agent): signatures are asked for with a `sign` event. */
 export interface ExternalKey {

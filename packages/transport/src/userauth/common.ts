@@ -82,10 +82,3 @@ export function blobKeyType(blob: Uint8Array): string | undefined {
   if (n > 256 || 4 + n > blob.length) return undefined;
   return new TextDecoder('latin1').decode(blob.subarray(4, 4 + n));
 }
-
-/** Equal byte arrays. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

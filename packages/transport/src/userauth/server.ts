@@ -37,11 +37,11 @@ import {
   baseSigAlgorithm,
   blobKeyType,
   readKeyBlob,
-  sameBytes,
   type AuthTransport,
   type ReceivedKey,
   type TransportEvent,
 } from './common.ts';
+import { sameBytes } from '../bytes.ts';
 
 export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased';
 

@@ -4,7 +4,7 @@
  * seals any payload with its live keys), and probes into the machine's buffers to check that
  * memory stays bounded.
  */
-import { generatePrivateKey, type SSHKey } from '@ssh/keys';
+import { SSHKeyPair, generatePrivateKey, type SSHKey } from '@ssh/keys';
 import { Transport, type DisconnectError, type PacketReader, type TransportEvent, type TransportOptions } from '../../src/index.ts';
 import { pump, side, type Side } from './pump.ts';
 
@@ -64,12 +64,18 @@ interface Internals {
   readonly version: { buf: Uint8Array };
   strict: boolean;
   kex: { phase: string; ours?: Uint8Array };
+  hostIdentities: SSHKeyPair[];
 }
 const internals = (t: Transport): Internals => t as unknown as Internals;
 
 /** Seals any payload with the transport's current keys and sequence number (no checks). */
 export function inject(t: Transport, payload: Uint8Array): void {
   internals(t).writePacket(payload);
+}
+
+/** Server: presents `key` from the next key exchange on (a server that switches host keys). */
+export function replaceHostKey(t: Transport, key: SSHKey): void {
+  internals(t).hostIdentities = [new SSHKeyPair(key)];
 }
 
 /** Bytes the transport holds of packets not yet complete. */
