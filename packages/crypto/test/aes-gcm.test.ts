@@ -2,13 +2,15 @@
  * AES-GCM packet sealing into one buffer (`sealInRoom`, aes-gcm.ts) and the GF(2^128) arithmetic
  * behind its tag correction: the GCM spec's test case 2 values, noble's GHASH, and byte-for-byte
  * agreement with OpenSSL's and noble's AES-GCM over many packet sizes and invocation counters.
+ * Packets sealed on the native binding open on node:crypto and the other way round.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { gcm as nobleGcm } from '@noble/ciphers/aes.js';
 import { ghash } from '@noble/ciphers/_polyval.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aes128Gcm, aes256Gcm } from '../src/cipher/aes-gcm.ts';
+import { nativeStatus } from '@ssh/crypto-native';
+import { aes128Gcm, aes128GcmNodeCrypto, aes256Gcm, aes256GcmNodeCrypto } from '../src/cipher/aes-gcm.ts';
 import { GF_ONE, gfInverse, gfMultiply, gfMultiplyTable, gfTable, type Gf128 } from '../src/cipher/gf128.ts';
 import { CryptoParameterError, createOpener, createSealer } from '../src/index.ts';
 import { hex, toHex } from './helpers/hex.ts';
@@ -83,7 +85,7 @@ function ivAfter(iv: Uint8Array, count: number): Uint8Array {
   return out;
 }
 
-function sealInRoom(aead: ReturnType<typeof aes128Gcm.createAead>, body: Uint8Array): Uint8Array {
+function sealInRoom(aead: ReturnType<typeof aes128GcmNodeCrypto.createAead>, body: Uint8Array): Uint8Array {
   const input = new Uint8Array(16 + body.length + 16).fill(0xee);
   input.set(body, 16);
   const out = aead.sealInRoom?.(0, input, 16, 16 + body.length);
@@ -94,8 +96,8 @@ function sealInRoom(aead: ReturnType<typeof aes128Gcm.createAead>, body: Uint8Ar
 
 describe('AES-GCM sealInRoom', () => {
   it.each([
-    ['aes128-gcm', aes128Gcm],
-    ['aes256-gcm', aes256Gcm],
+    ['aes128-gcm', aes128GcmNodeCrypto],
+    ['aes256-gcm', aes256GcmNodeCrypto],
   ] as const)('%s: the same packets as OpenSSL and noble, across mask batches and invocation-counter wrap', (_, impl) => {
     const key = randomBytes(impl.keyLength);
     // Invocation counter 2^64 - 40: wraps to 0 within the run.
@@ -119,7 +121,7 @@ describe('AES-GCM sealInRoom', () => {
   });
 
   it('rejects ranges it cannot seal', () => {
-    const aead = aes128Gcm.createAead(new Uint8Array(16), new Uint8Array(12));
+    const aead = aes128GcmNodeCrypto.createAead(new Uint8Array(16), new Uint8Array(12));
     const input = new Uint8Array(16 + 32 + 16);
     expect(() => aead.sealInRoom?.(0, input, 0, 32)).toThrow(CryptoParameterError); // no room before
     expect(() => aead.sealInRoom?.(0, input, 16, 40)).toThrow(CryptoParameterError); // not whole blocks
@@ -130,12 +132,22 @@ describe('AES-GCM sealInRoom', () => {
 });
 
 describe('AES-GCM packets of every size through seal, sealParts and open', () => {
-  it.each(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'])('%s', (name) => {
-    const impl = name.startsWith('aes128') ? aes128Gcm : aes256Gcm;
+  it('runs on the native binding here (CI builds it)', () => {
+    expect(nativeStatus().available).toBe(true);
+    expect(aes128Gcm.createAead(new Uint8Array(16), new Uint8Array(12)).sealInRoom).toBeUndefined();
+  });
+
+  it.each([
+    ['aes128-gcm@openssh.com', 'native', aes128Gcm, aes128Gcm],
+    ['aes256-gcm@openssh.com', 'native', aes256Gcm, aes256Gcm],
+    ['aes128-gcm@openssh.com', 'node:crypto', aes128GcmNodeCrypto, aes128GcmNodeCrypto],
+    ['aes128-gcm@openssh.com', 'native to node:crypto', aes128Gcm, aes128GcmNodeCrypto],
+    ['aes256-gcm@openssh.com', 'node:crypto to native', aes256GcmNodeCrypto, aes256Gcm],
+  ])('%s, %s', (_, __, impl, openImpl) => {
     const options = { cipher: impl, key: randomBytes(impl.keyLength), iv: randomBytes(12), random: (out: Uint8Array) => void out.fill(5) };
     const a = createSealer(options);
     const b = createSealer(options);
-    const opener = createOpener(options);
+    const opener = createOpener({ ...options, cipher: openImpl });
     // Around the size from which seal() seals in room, up to the largest packets.
     const sizes = [0, 1000, 1007, 1008, 1009, 1024, 5000, 32768, 200_000];
     sizes.forEach((n, seq) => {

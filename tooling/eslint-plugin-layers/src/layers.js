@@ -8,6 +8,7 @@
 /** Workspace folder (relative to the repository root) of each package name. */
 export const PACKAGE_DIRS = /** @type {const} */ ({
   '@ssh/wire': 'packages/wire',
+  '@ssh/crypto-native': 'packages/crypto-native',
   '@ssh/crypto': 'packages/crypto',
   '@ssh/keys': 'packages/keys',
   '@ssh/config': 'packages/config',
@@ -25,7 +26,8 @@ export const PACKAGE_DIRS = /** @type {const} */ ({
 /** @type {Readonly<Record<string, readonly string[]>>} */
 export const ALLOWED_IMPORTS = {
   '@ssh/wire': [],
-  '@ssh/crypto': ['@ssh/wire'],
+  '@ssh/crypto-native': [],
+  '@ssh/crypto': ['@ssh/wire', '@ssh/crypto-native'],
   '@ssh/keys': ['@ssh/wire', '@ssh/crypto'],
   '@ssh/config': ['@ssh/wire'],
   '@ssh/agent': ['@ssh/wire', '@ssh/keys'],

@@ -2,10 +2,11 @@
  * aes128-gcm@openssh.com, aes256-gcm@openssh.com: AES-GCM as RFC 5647 defines it with OpenSSH's
  * rules (OpenSSH PROTOCOL §1.6): the packet length is associated data sent in clear, the 12-byte
  * nonce is a 4-byte fixed field and an 8-byte invocation counter incremented after every packet,
- * the MAC negotiation is skipped. OpenSSL through node:crypto.
+ * the MAC negotiation is skipped. OpenSSL either way: through @ssh/crypto-native's binding when it
+ * is built (one long-lived context per direction, output written straight into one buffer per
+ * packet), or through node:crypto, which makes a cipher object and two output buffers per call.
  *
- *
- * Sealing a whole packet into one buffer (`sealInRoom`) gets node to allocate one buffer, the
+ * Without the binding, sealing a whole packet into one buffer (`sealInRoom`) gets node to allocate one buffer, the
  * packet, instead of the ciphertext and then the packet, by running GCM (NIST SP 800-38D §7.1)
  * one counter block early, over a block of room, the body and the tag's room, and then correcting
  * the tag with GHASH's linearity. With the packet's IV, J0 = IV || 1 and the body is encrypted
@@ -24,6 +25,7 @@
  */
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { nativeAesGcm, type AesGcmState, type NativeAesGcm } from '@ssh/crypto-native';
 import { CryptoParameterError, MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
 import { gfInverse, gfMultiply, gfMultiplyTable, gfTable, type Gf128 } from './gf128.ts';
@@ -85,7 +87,51 @@ interface RoomKeys {
   readonly lengths: Map<number, Uint32Array>;
 }
 
-function gcm(keyLength: 16 | 32): AeadCipherImpl {
+/** Parts the binding seals in one call; more are joined first. */
+const NATIVE_MAX_PARTS = 8;
+
+/** AES-GCM on the native binding: a state per direction, made on first use. */
+function nativeAead(native: NativeAesGcm, key: Uint8Array, iv: Uint8Array): AeadCipher {
+  let sealer: AesGcmState | undefined;
+  let opener: AesGcmState | undefined;
+  const sealState = (): AesGcmState => (sealer ??= native.create(key, iv, true));
+  return {
+    seal(_seq, data, aadLength) {
+      const out = Buffer.allocUnsafe(data.length + TAG); // every byte is written below
+      const aad = data.subarray(0, aadLength);
+      out.set(aad, 0);
+      native.seal(sealState(), aad, data.subarray(aadLength), out, aadLength);
+      return out;
+    },
+    sealParts(_seq, lengthField, parts) {
+      let n = 0;
+      for (const p of parts) n += p.length;
+      const out = Buffer.allocUnsafe(lengthField.length + n + TAG);
+      out.set(lengthField, 0);
+      native.seal(sealState(), lengthField, parts.length <= NATIVE_MAX_PARTS ? parts : [Buffer.concat(parts)], out, lengthField.length);
+      return [out];
+    },
+    decryptLength(_seq, head) {
+      return lengthOf(head);
+    },
+    open(_seq, packet, aadLength) {
+      if (packet.length < aadLength + TAG) throw new MacError('packet shorter than its authentication tag');
+      const out = Buffer.allocUnsafe(packet.length - aadLength - TAG);
+      if (!native.open((opener ??= native.create(key, iv, false)), packet, aadLength, out)) {
+        throw new MacError('AES-GCM authentication tag mismatch');
+      }
+      return out;
+    },
+  };
+}
+
+function lengthOf(head: Uint8Array): number {
+  if (head.length < 4) throw new PacketLengthError(head.length, 'need 4 bytes of packet header');
+  return (((head[0] as number) << 24) | ((head[1] as number) << 16) | ((head[2] as number) << 8) | (head[3] as number)) >>> 0;
+}
+
+/** AES-GCM through node:crypto (the native binding's fallback; `sealInRoom` is its own). */
+function gcm(keyLength: 16 | 32, useNative: boolean): AeadCipherImpl {
   const algo = keyLength === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
   const ecbAlgo = keyLength === 16 ? 'aes-128-ecb' : 'aes-256-ecb';
   return {
@@ -97,6 +143,8 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
     createAead(key, iv0): AeadCipher {
       checkLength('key', key, keyLength);
       checkLength('iv', iv0, 12);
+      const native = useNative ? nativeAesGcm() : undefined;
+      if (native !== undefined) return nativeAead(native, key, iv0);
       const iv = Buffer.from(iv0);
       const k = Buffer.from(key);
       // sealInRoom's state: its constants (made on first use), AES_K(J0') || AES_K(J0) for
@@ -215,8 +263,7 @@ function gcm(keyLength: 16 | 32): AeadCipherImpl {
           return out;
         },
         decryptLength(_seq, head) {
-          if (head.length < 4) throw new PacketLengthError(head.length, 'need 4 bytes of packet header');
-          return (((head[0] as number) << 24) | ((head[1] as number) << 16) | ((head[2] as number) << 8) | (head[3] as number)) >>> 0;
+          return lengthOf(head);
         },
         open(_seq, packet, aadLength) {
           if (packet.length < aadLength + TAG) throw new MacError('packet shorter than its authentication tag');
@@ -248,5 +295,9 @@ function stagingFor(length: number): Uint8Array {
   return staging;
 }
 
-export const aes128Gcm: AeadCipherImpl = /* @__PURE__ */ gcm(16);
-export const aes256Gcm: AeadCipherImpl = /* @__PURE__ */ gcm(32);
+/** The native binding when it is built (see @ssh/crypto-native), else node:crypto. */
+export const aes128Gcm: AeadCipherImpl = /* @__PURE__ */ gcm(16, true);
+export const aes256Gcm: AeadCipherImpl = /* @__PURE__ */ gcm(32, true);
+/** node:crypto only, whatever is built: for tests and benchmarks of the fallback. */
+export const aes128GcmNodeCrypto: AeadCipherImpl = /* @__PURE__ */ gcm(16, false);
+export const aes256GcmNodeCrypto: AeadCipherImpl = /* @__PURE__ */ gcm(32, false);
