@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeStatus } from '@ssh/crypto-native';
 import { benchmarks } from './benches/index.ts';
 import { formatTable, ratio } from './table.ts';
 import type { BenchResult } from './types.ts';
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; have ${benchmarks.map((b) => b.id).join(', ')}`);
   const selected = ids.length ? benchmarks.filter((b) => ids.includes(b.id)) : benchmarks;
 
+  // Which AES-GCM our side runs on: the figures differ by a quarter of the client CPU.
+  const native = nativeStatus();
+  const aesGcm = native.available ? 'native binding (@ssh/crypto-native)' : `node:crypto (${native.reason})`;
+  process.stderr.write(`our AES-GCM: ${aesGcm}\n`);
   const results: BenchResult[] = [];
   for (const bench of selected) {
     process.stderr.write(`running ${bench.id}: ${bench.description}\n`);
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
+    aesGcm,
     results: results.map((r) => ({ ...r, ratio: ratio(r) ?? null })),
   };
   writeFileSync(json, `${JSON.stringify(doc, null, 2)}\n`);
