@@ -1,8 +1,9 @@
 /**
- * "npm install @ssh/keys" alone works: build and pack @ssh/wire, @ssh/crypto and @ssh/keys,
- * install the tarballs into an empty project (from the local store first; the registry only for
- * metadata a clean CI store lacks, since a frozen-lockfile install never fetches it), and use both
- * entry points from plain Node.
+ * "npm install @ssh/keys" alone works: build and pack @ssh/wire, @ssh/crypto-native, @ssh/crypto
+ * and @ssh/keys, install the tarballs into an empty project (from the local store first; the
+ * registry only for metadata a clean CI store lacks, since a frozen-lockfile install never fetches
+ * it), and use both entry points from plain Node. The native binding builds from the packed sources
+ * where the project allows its install script (pnpm asks for that).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ function run(cmd: string, args: readonly string[], cwd: string): Promise<string>
 test('packed @ssh/keys installs into an empty project and works', async () => {
   await run('pnpm', ['exec', 'tsc', '-b'], join(PACKAGES, 'keys'));
   const tgz = join(dir, 'tgz');
-  for (const name of ['wire', 'crypto', 'keys']) await run('pnpm', ['pack', '--pack-destination', tgz], join(PACKAGES, name));
+  for (const name of ['wire', 'crypto-native', 'crypto', 'keys']) await run('pnpm', ['pack', '--pack-destination', tgz], join(PACKAGES, name));
   const project = join(dir, 'project');
   await run('mkdir', ['-p', project], dir);
   writeFileSync(
@@ -35,8 +36,19 @@ test('packed @ssh/keys installs into an empty project and works', async () => {
       name: 'standalone-check',
       private: true,
       type: 'module',
-      dependencies: { '@ssh/keys': `file:${join(tgz, 'ssh-keys-0.0.0.tgz')}` },
-      pnpm: { overrides: { '@ssh/wire': `file:${join(tgz, 'ssh-wire-0.0.0.tgz')}`, '@ssh/crypto': `file:${join(tgz, 'ssh-crypto-0.0.0.tgz')}` } },
+      dependencies: {
+        '@ssh/keys': `file:${join(tgz, 'ssh-keys-0.0.0.tgz')}`,
+        '@ssh/crypto-native': `file:${join(tgz, 'ssh-crypto-native-0.0.0.tgz')}`,
+      },
+      pnpm: {
+        overrides: {
+          '@ssh/wire': `file:${join(tgz, 'ssh-wire-0.0.0.tgz')}`,
+          '@ssh/crypto': `file:${join(tgz, 'ssh-crypto-0.0.0.tgz')}`,
+          '@ssh/crypto-native': `file:${join(tgz, 'ssh-crypto-native-0.0.0.tgz')}`,
+        },
+        // pnpm names a tarball dependency by its specifier when it approves its install script.
+        onlyBuiltDependencies: ['@ssh/crypto-native@file:../tgz/ssh-crypto-native-0.0.0.tgz'],
+      },
     }),
   );
   writeFileSync(
@@ -49,6 +61,8 @@ test('packed @ssh/keys installs into an empty project and works', async () => {
       "if (!back.equals(key)) throw new Error('round trip failed');",
       "validateSshsig(createSshsig(key, 'm', 'file'), 'm', 'file');",
       "if (typeof readPrivateKey !== 'function') throw new Error('no node subpath');",
+      "import { nativeStatus } from '@ssh/crypto-native';",
+      "if (!nativeStatus().available) throw new Error(`native binding: ${nativeStatus().reason}`);",
       "console.log('standalone ok');",
     ].join('\n'),
   );
