@@ -153,17 +153,32 @@ static int begin(gcm_state *s, const bytes *aad) {
 }
 
 /*
+ * The call's `count` arguments into argv, and the state in the first one, which must be one that
+ * seals (encrypt) or opens; NULL after throwing.
+ */
+static gcm_state *call_state(napi_env env, napi_callback_info info, size_t count, napi_value *argv, int encrypt, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+    fail(env, "ERR_INVALID_ARG_TYPE", usage, 0);
+    return NULL;
+  }
+  gcm_state *s = get_state(env, argv[0]);
+  if (s == NULL || s->encrypt != encrypt) {
+    fail(env, "ERR_INVALID_ARG_TYPE", encrypt ? "seal() needs a sealing state" : "open() needs an opening state", 0);
+    return NULL;
+  }
+  return s;
+}
+
+/*
  * seal(state, aad: Uint8Array, parts: Uint8Array | Uint8Array[], out: Uint8Array, at: number): void
  * Encrypts the parts' concatenation into out[at, at + n) and writes the tag at out[at + n].
  * The parts may not overlap the output, but for a single part at exactly `at` (in place).
  */
 static napi_value gcm_seal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5)
-    return fail(env, "ERR_INVALID_ARG_TYPE", "seal(state, aad, parts, out, at)", 0);
-  gcm_state *s = get_state(env, argv[0]);
-  if (s == NULL || !s->encrypt) return fail(env, "ERR_INVALID_ARG_TYPE", "seal() needs an encrypting state", 0);
+  gcm_state *s = call_state(env, info, 5, argv, 1, "seal(state, aad, parts, out, at)");
+  if (s == NULL) return NULL;
   bytes aad, out;
   size_t at = 0;
   if (!get_bytes(env, argv[1], &aad) || !get_bytes(env, argv[3], &out) || !get_index(env, argv[4], &at))
@@ -221,12 +236,9 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
  * (out is zeroed when it is not). The nonce advances only for a right tag.
  */
 static napi_value gcm_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4)
-    return fail(env, "ERR_INVALID_ARG_TYPE", "open(state, packet, aadLength, out)", 0);
-  gcm_state *s = get_state(env, argv[0]);
-  if (s == NULL || s->encrypt) return fail(env, "ERR_INVALID_ARG_TYPE", "open() needs a decrypting state", 0);
+  gcm_state *s = call_state(env, info, 4, argv, 0, "open(state, packet, aadLength, out)");
+  if (s == NULL) return NULL;
   bytes packet, out;
   size_t aad_length = 0;
   if (!get_bytes(env, argv[1], &packet) || !get_index(env, argv[2], &aad_length) || !get_bytes(env, argv[3], &out))
