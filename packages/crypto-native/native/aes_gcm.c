@@ -93,7 +93,15 @@ static int get_index(napi_env env, napi_value value, size_t *out) {
   return 1;
 }
 
+/* Marks our states: Node-API's wrap slot is shared by every addon, so an object another addon
+ * wrapped must not be taken for one of ours. */
+static const napi_type_tag STATE_TAG = { 0x73736863727970ULL, 0x746f2d6e61746976ULL };
+
 static gcm_state *get_state(napi_env env, napi_value value) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object) return NULL;
+  bool ours = false;
+  if (napi_check_object_type_tag(env, value, &STATE_TAG, &ours) != napi_ok || !ours) return NULL;
   void *data = NULL;
   if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return NULL;
   return data;
@@ -141,6 +149,7 @@ static napi_value gcm_create(napi_env env, napi_callback_info info) {
   }
   int64_t ignored;
   napi_adjust_external_memory(env, STATE_EXTERNAL_BYTES, &ignored);
+  if (napi_type_tag_object(env, object, &STATE_TAG) != napi_ok) return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "could not tag the cipher state", 1);
   return object;
 }
 
