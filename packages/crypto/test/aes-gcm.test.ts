@@ -138,6 +138,22 @@ describe('AES-GCM packets of every size through seal, sealParts and open', () =>
   });
 
   it.each([
+    ['native', aes128Gcm],
+    ['node:crypto', aes128GcmNodeCrypto],
+  ])('%s: the key and IV are copied, so wiping the caller\'s arrays after createAead changes nothing', (_, impl) => {
+    const key = randomBytes(16);
+    const iv = randomBytes(12);
+    const body = randomBytes(64);
+    const expected = referencePacket(key, iv, body);
+    const keyArg = Uint8Array.from(key);
+    const ivArg = Uint8Array.from(iv);
+    const aead = impl.createAead(keyArg, ivArg);
+    keyArg.fill(0);
+    ivArg.fill(0);
+    expect(toHex(aead.seal(0, Buffer.concat([expected.subarray(0, 4), body]), 4))).toBe(toHex(expected));
+  });
+
+  it.each([
     ['aes128-gcm@openssh.com', 'native', aes128Gcm, aes128Gcm],
     ['aes256-gcm@openssh.com', 'native', aes256Gcm, aes256Gcm],
     ['aes128-gcm@openssh.com', 'node:crypto', aes128GcmNodeCrypto, aes128GcmNodeCrypto],

@@ -6,12 +6,12 @@
  * is built (one long-lived context per direction, output written straight into one buffer per
  * packet), or through node:crypto, which makes a cipher object and two output buffers per call.
  *
- * Without the binding, sealing a whole packet into one buffer (`sealInRoom`) gets node to allocate one buffer, the
- * packet, instead of the ciphertext and then the packet, by running GCM (NIST SP 800-38D §7.1)
- * one counter block early, over a block of room, the body and the tag's room, and then correcting
- * the tag with GHASH's linearity. With the packet's IV, J0 = IV || 1 and the body is encrypted
- * from J0 + 1. A second pre-counter block J0' = IV || 0 is reached through a 16-byte IV',
- * IV' = (J0' + Liv·H)·H^-2 (a 16-byte IV is hashed: J0' = IV'·H^2 + Liv·H, Liv = [0]64 || [128]64,
+ * Without the binding, sealing a whole packet into one buffer (`sealInRoom`) gets node to allocate
+ * one buffer, the packet, instead of the ciphertext and then the packet, by running GCM (NIST SP
+ * 800-38D §7.1) one counter block early, over a block of room, the body and the tag's room, and
+ * then correcting the tag with GHASH's linearity. With the packet's IV, J0 = IV || 1 and the body
+ * is encrypted from J0 + 1. A second pre-counter block J0' = IV || 0 is reached through a 16-byte
+ * IV': IV' = (J0' + Liv·H)·H^-2 (a 16-byte IV is hashed: J0' = IV'·H^2 + Liv·H, Liv = [0]64 || [128]64,
  * H = AES_K(0^128); + is XOR in GF(2^128)). GCM under IV' encrypts the room block r with J0, the
  * body from J0 + 1 (the right ciphertext, in place) and the tag's room with the next counter,
  * giving e. With r = a + AES_K(J0), a = [length field || 0^96] (the packet's associated data as
@@ -90,8 +90,13 @@ interface RoomKeys {
 /** Parts the binding seals in one call; more are joined first. */
 const NATIVE_MAX_PARTS = 8;
 
-/** AES-GCM on the native binding: a state per direction, made on first use. */
-function nativeAead(native: NativeAesGcm, key: Uint8Array, iv: Uint8Array): AeadCipher {
+/**
+ * AES-GCM on the native binding: a state per direction, made on first use from copies of the key
+ * and IV (the caller's arrays may be reused or wiped meanwhile).
+ */
+function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): AeadCipher {
+  const key = Uint8Array.from(key0);
+  const iv = Uint8Array.from(iv0);
   let sealer: AesGcmState | undefined;
   let opener: AesGcmState | undefined;
   const sealState = (): AesGcmState => (sealer ??= native.create(key, iv, true));
