@@ -8,6 +8,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nativeAesGcm, nativeStatus, type NativeAesGcm } from '../src/index.ts';
+import { passesSelfTest } from '../src/node/binding.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
@@ -161,6 +162,16 @@ describe('native AES-GCM', () => {
     // The states still work after all that.
     const out = sealed(native, enc, hex('00000020'), [n]);
     expect(out.equals(reference(key, nonce, hex('00000020'), n))).toBe(true);
+  });
+
+  it('a binding is used only when it passes its self-test', () => {
+    const native = binding();
+    expect(passesSelfTest(native)).toBe(true);
+    const wrongBytes: NativeAesGcm = { ...native, seal: (state, aad, parts, out, at) => { native.seal(state, aad, parts, out, at); out[at] = (out[at] as number) ^ 1; } };
+    const wrongOpen: NativeAesGcm = { ...native, open: () => true };
+    const throwing: NativeAesGcm = { ...native, create: () => { throw new TypeError('old build'); } };
+    const missing = { create: native.create, seal: native.seal } as unknown as NativeAesGcm;
+    for (const broken of [wrongBytes, wrongOpen, throwing, missing]) expect(passesSelfTest(broken)).toBe(false);
   });
 
   it('SSH_CRYPTO_NATIVE=0 turns the binding off', () => {

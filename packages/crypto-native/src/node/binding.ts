@@ -16,10 +16,37 @@ function load(): NonNullable<typeof loaded> {
   if (process.env['SSH_CRYPTO_NATIVE'] === '0') return (loaded = { binding: undefined, reason: 'disabled by SSH_CRYPTO_NATIVE=0' });
   try {
     const binding = createRequire(import.meta.url)(BINDING) as NativeAesGcm;
+    if (!passesSelfTest(binding)) return (loaded = { binding: undefined, reason: 'built, but failed its self-test (stale or broken build)' });
     return (loaded = { binding, reason: 'loaded' });
   } catch (cause) {
     return (loaded = { binding: undefined, reason: `not built (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)})` });
   }
+}
+
+/** GCM test case 2 (McGrew and Viega): zero key and nonce, one zero block, through seal and open. */
+const TC2 = '0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf';
+
+/**
+ * Whether a loaded binding is the one this code expects and computes right: a build left over
+ * from another version, or miscompiled, is not used.
+ */
+export function passesSelfTest(binding: NativeAesGcm): boolean {
+  try {
+    return selfTest(binding);
+  } catch {
+    return false;
+  }
+}
+
+function selfTest(binding: NativeAesGcm): boolean {
+  if (typeof binding.create !== 'function' || typeof binding.seal !== 'function' || typeof binding.open !== 'function') return false;
+  const key = new Uint8Array(16);
+  const nonce = new Uint8Array(12);
+  const out = new Uint8Array(32);
+  binding.seal(binding.create(key, nonce, true), new Uint8Array(0), [new Uint8Array(16)], out, 0);
+  if (Buffer.from(out).toString('hex') !== TC2) return false;
+  const plain = new Uint8Array(16).fill(1);
+  return binding.open(binding.create(key, nonce, false), out, 0, plain) && plain.every((b) => b === 0);
 }
 
 /** The native AES-GCM, when it is built and not disabled. Loaded once, on first call. */
