@@ -116,14 +116,14 @@ describe('our client against OpenSSH sshd', () => {
     expect(conn.getExtraInfo('authMethod')).toBe('publickey');
     expect(client.banners).toEqual(['Authorised use only\n']);
     expect((await conn.run('true')).exitStatus).toBe(0);
-    expect(sshd.log).toContain(`Accepted publickey for ${sshd.user} from 127.0.0.1`);
+    await sshd.waitForLog(`Accepted publickey for ${sshd.user} from 127.0.0.1`);
   });
 
   it('a user certificate ({key, cert}) accepted by a cert-authority line', async () => {
     const cert = await signCertificate(keys.ca, keys.certified, { principals: [sshd.user], identity: 'auth-cert-id' });
     await using conn = await connect({ ...base(), clientKeys: [{ key: keys.certified.privateKeyPath, cert: cert.path }] });
     expect((await conn.run('true')).exitStatus).toBe(0);
-    expect(sshd.log).toMatch(/Accepted publickey for \S+ from .* ECDSA-CERT .* ID auth-cert-id/);
+    await sshd.waitForLog(/Accepted publickey for \S+ from .* ECDSA-CERT .* ID auth-cert-id/);
   });
 
   it('a certificate for another principal is refused', async () => {
@@ -184,7 +184,7 @@ describe('our client against sshd by hostbased authentication', () => {
     });
     expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
     expect((await conn.run('true')).exitStatus).toBe(0);
-    expect(sshd.log).toMatch(/Accepted hostbased for \S+ from 127\.0\.0\.1/);
+    await sshd.waitForLog(/Accepted hostbased for \S+ from 127\.0\.0\.1/);
   });
 
   it('a host key sshd does not know is refused', async () => {

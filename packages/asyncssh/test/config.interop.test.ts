@@ -89,7 +89,7 @@ describe('connect() with a config file against sshd', () => {
     expect(conn.getExtraInfo('username')).toBe(sshd.user);
     const r = await conn.run('id -un');
     expect(r.stdout).toBe(`${sshd.user}\n`);
-    expect(sshd.log).toMatch(new RegExp(`Accepted publickey for ${sshd.user} .*ED25519`));
+    await sshd.waitForLog(new RegExp(`Accepted publickey for ${sshd.user} .*ED25519`));
   });
 
   it('an explicit port, username and clientKeys override the file', async () => {
@@ -113,7 +113,7 @@ describe('connect() with a config file against sshd', () => {
 
   it("the file's wrong user and key are used when only the port is given", async () => {
     await expect(connect('wrong-alias', { config: [configPath], agentPath: null, homeDirectory: dir, port: sshd.port })).rejects.toBeInstanceOf(PermissionDenied);
-    expect(sshd.log).toMatch(/Invalid user no-such-user-here/);
+    await sshd.waitForLog(/Invalid user no-such-user-here/);
   });
 
   it('an explicit clientKeys replaces the IdentityFile of the file', async () => {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { InteropStartError } from './errors.ts';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
@@ -62,6 +63,12 @@ export interface SshdServer extends SshTarget {
   readonly process: PeerProcess;
   /** Everything sshd (and its per-connection children) logged so far. */
   readonly log: string;
+  /**
+   * The log, once it matches `pattern`. sshd's children write it through a pipe that is read
+   * asynchronously, so a line can arrive after the client has seen the outcome it logs. Rejects
+   * after `timeoutMs` with the log so far.
+   */
+  waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   /** Replaces authorized_keys; sshd reads it at each authentication, no restart needed. */
   setAuthorizedKeys(keys: readonly AuthorizedKey[]): Promise<void>;
   /** Stops sshd and everything it started, by PID, then removes `dir`. Idempotent. */
@@ -223,6 +230,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         process: proc,
         get log() {
           return proc.output();
+        },
+        waitForLog: async (pattern, timeoutMs = 10_000) => {
+          const matches = (log: string): boolean => (typeof pattern === 'string' ? log.includes(pattern) : pattern.test(log));
+          const deadline = Date.now() + timeoutMs;
+          for (;;) {
+            const log = proc.output();
+            if (matches(log)) return log;
+            if (Date.now() >= deadline) throw new Error(`sshd did not log ${String(pattern)} within ${timeoutMs} ms; its log:\n${log}`);
+            await delay(20);
+          }
         },
         setAuthorizedKeys: async (list) => writeFile(authorizedKeysPath, authorizedKeysText(list), { mode: 0o600 }),
         stop: async () => {

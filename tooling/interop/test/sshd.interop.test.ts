@@ -131,6 +131,9 @@ describe('sshd lifecycle', () => {
       expect(sshd.config.trimEnd().endsWith('PermitTTY no')).toBe(true);
       await runSsh(sshd, 'true');
       expect(sshd.log).toMatch(/debug1:/);
+      // waitForLog: the log once it matches, or a rejection naming the pattern after its timeout.
+      expect(await sshd.waitForLog(/Accepted publickey for /)).toMatch(/Accepted publickey for /);
+      await expect(sshd.waitForLog('never logged by sshd', 100)).rejects.toThrow(/did not log never logged by sshd within 100 ms/);
     } finally {
       await sshd.stop();
     }
