@@ -46,7 +46,8 @@ export interface Sealer {
    * The same packet as consecutive chunks, for vectored writes: with OpenSSL-backed ciphers the
    * payload is encrypted where it lies instead of being copied into a packet buffer first. The
    * payload is `payload` followed by `tail` when given (a message header and the data it carries,
-   * so that channel data is never copied into a message buffer).
+   * so that channel data is never copied into a message buffer). Once the chunks are written
+   * out, `recycleSealedPacket()` may take each back for later packets.
    */
   sealParts(seq: number, payload: Uint8Array, tail?: Uint8Array): Uint8Array[];
 }

@@ -15,10 +15,9 @@
  * @module
  */
 
-import { type SshError, WireError } from '@ssh/wire';
+import { BufferPool, type SshError, WireError } from '@ssh/wire';
 import { FXP, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPConnectionLost, SFTPNoConnection } from './errors.ts';
-import { BufferPool } from './buffer-pool.ts';
 import { PacketFramer } from './framing.ts';
 import { IdTable } from './id-table.ts';
 import { type ExtensionPair, type SftpRequestBody, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequestBody } from './packets.ts';

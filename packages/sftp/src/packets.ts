@@ -9,9 +9,8 @@
  * @module
  */
 
-import { Reader, Writer } from '@ssh/wire';
+import { BufferPool, Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, decodeAttrs, encodeAttrs, readText, readU64 } from './attrs.ts';
-import { BufferPool } from './buffer-pool.ts';
 import { ATTR_VALID_BY_VERSION, FXP, FXRP } from './constants.ts';
 
 /** An extension pair of INIT/VERSION: name and opaque data. */

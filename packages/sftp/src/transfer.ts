@@ -11,7 +11,7 @@
  */
 
 import { type SFTPAttrs, type SFTPLimits, attrsType } from './attrs.ts';
-import { BufferPool } from './buffer-pool.ts';
+import { BufferPool } from '@ssh/wire';
 import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';

@@ -23,6 +23,7 @@ import {
   deriveSessionKeys,
   isKexGuessCorrect,
   negotiateKexInit,
+  recycleSealedPacket,
   type Compressor,
   type Decompressor,
   type KexExchange,
@@ -333,6 +334,15 @@ export class Transport {
     const parts = this.output;
     this.output = [];
     return parts;
+  }
+
+  /**
+   * The chunks of one takeOutputParts() batch have been written out and copied (a socket write
+   * completed): their buffers may carry later packets. Optional; call it only when nothing holds
+   * the chunks any more, never for a stream that may still queue them.
+   */
+  outputWritten(parts: readonly Uint8Array[]): void {
+    for (const part of parts) recycleSealedPacket(part);
   }
 
   /** Bytes to write to the peer in one buffer, or undefined when there are none. */

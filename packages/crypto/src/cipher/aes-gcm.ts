@@ -28,6 +28,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { nativeAesGcm, type AesGcmState, type NativeAesGcm } from '@ssh/crypto-native';
 import { CryptoParameterError, MacError, PacketLengthError } from '../errors.ts';
 import { checkLength } from './node-stream.ts';
+import { takePacketBuffer } from '../packet-buffers.ts';
 import { gfInverse, gfMultiply, gfMultiplyTable, gfTable, type Gf128 } from './gf128.ts';
 import type { AeadCipher, AeadCipherImpl } from './types.ts';
 
@@ -92,7 +93,8 @@ const NATIVE_MAX_PARTS = 8;
 
 /**
  * AES-GCM on the native binding: a state per direction, made on first use from copies of the key
- * and IV (the caller's arrays may be reused or wiped meanwhile).
+ * and IV (the caller's arrays may be reused or wiped meanwhile). Sealed packets are written into
+ * buffers from packet-buffers.ts, which their writer may recycle.
  */
 function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): AeadCipher {
   const key = Uint8Array.from(key0);
@@ -102,7 +104,7 @@ function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): Ae
   const sealState = (): AesGcmState => (sealer ??= native.create(key, iv, true));
   return {
     seal(_seq, data, aadLength) {
-      const out = Buffer.allocUnsafe(data.length + TAG); // every byte is written below
+      const out = takePacketBuffer(data.length + TAG); // every byte is written below
       const aad = data.subarray(0, aadLength);
       out.set(aad, 0);
       native.seal(sealState(), aad, data.subarray(aadLength), out, aadLength);
@@ -111,7 +113,7 @@ function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): Ae
     sealParts(_seq, lengthField, parts) {
       let n = 0;
       for (const p of parts) n += p.length;
-      const out = Buffer.allocUnsafe(lengthField.length + n + TAG);
+      const out = takePacketBuffer(lengthField.length + n + TAG);
       out.set(lengthField, 0);
       native.seal(sealState(), lengthField, parts.length <= NATIVE_MAX_PARTS ? parts : [Buffer.concat(parts)], out, lengthField.length);
       return [out];

@@ -74,20 +74,35 @@ export interface SocketDriver {
   close(): void;
 }
 
-/** One vectored write (writev) for the chunks of several packets, instead of joining them. */
-function writeParts(stream: Duplex, parts: readonly Uint8Array[]): void {
+/**
+ * One vectored write (writev) for the chunks of several packets, instead of joining them;
+ * `written` runs once all of them have been written (or the write failed).
+ */
+function writeParts(stream: Duplex, parts: readonly Uint8Array[], written: (() => void) | undefined): void {
   if (parts.length === 1) {
-    stream.write(parts[0]);
+    stream.write(parts[0], written);
     return;
   }
   stream.cork();
-  for (const part of parts) stream.write(part);
+  const last = parts.length - 1;
+  for (let i = 0; i < last; i++) stream.write(parts[i]);
+  stream.write(parts[last], written);
   stream.uncork();
+}
+
+/**
+ * Whether a completed write means the stream no longer holds the chunk. A plain net.Socket's
+ * callback runs once libuv handed the bytes to the kernel; other Duplexes may call back earlier
+ * and still hold the chunk (a Duplex over an SSH channel queues it for the peer's window).
+ */
+function writesCopy(stream: Duplex): boolean {
+  return Object.getPrototypeOf(stream) === net.Socket.prototype;
 }
 
 export function driveTransport(stream: Duplex, transport: Transport, options: SocketDriverOptions): SocketDriver {
   let closed = false;
   let flushing = false;
+  const recycle = writesCopy(stream);
   const timer =
     (options.rekeyCheckMs ?? 60_000) > 0
       ? setInterval(() => {
@@ -119,7 +134,9 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
         let progressed = false;
         for (let out = transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
           progressed = true;
-          if (!stream.destroyed) writeParts(stream, out);
+          // Sealed packets' buffers go back to be sealed into again once the socket wrote them.
+          const parts = out;
+          if (!stream.destroyed) writeParts(stream, parts, recycle ? () => transport.outputWritten(parts) : undefined);
         }
         for (let e = transport.nextEvent(); e; e = transport.nextEvent()) {
           progressed = true;

@@ -1,9 +1,10 @@
 /**
- * Reusable buffers for large packets. A fresh 256 KiB buffer per READ reply or WRITE request
- * costs more than the bytes it carries: the memory is mapped, zeroed and faulted in page by page,
- * then unmapped by the garbage collector (a 1 GiB download touched 4,000 new buffers). Buffers
- * taken here go back with `give()` once nothing refers to their bytes any more; buffers never
- * given back are simply collected.
+ * Reusable buffers for large packets (SFTP's READ replies and WRITE requests, sealed SSH packets).
+ * A fresh buffer per packet costs more than the bytes it carries: it is allocated outside the
+ * JavaScript heap, faulted in page by page and freed by the garbage collector, whose collections
+ * that memory also triggers (a 1 GiB download touched 4,000 new 256 KiB buffers). Buffers taken
+ * here go back with `give()` once nothing refers to their bytes any more; buffers never given
+ * back are simply collected.
  * @module
  */
 
