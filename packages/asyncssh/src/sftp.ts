@@ -38,7 +38,10 @@ export interface StartSftpClientOptions extends SFTPClientOptions {
 export async function startSftpClientOn(sessions: ClientSessions, options: StartSftpClientOptions = {}): Promise<SFTPClient> {
   const { env, ...sftpOptions } = options;
   const proc = await sessions.createProcess<Uint8Array>(undefined, { subsystem: 'sftp', encoding: null, ...(env ? { env } : {}) });
-  const stream = gatherWrites(processByteStream(proc.stdout, proc.stdin, () => proc.close()));
+  // Transient chunks: the client copies each reply out of the received packet, whose buffer then
+  // goes back to receive the next one (a download allocates no buffer per packet).
+  const raw = proc.streamSession.rawByteStream({ transient: true });
+  const stream = gatherWrites({ readable: raw.readable, transient: raw.transient, write: (chunk) => raw.write(chunk), close: () => proc.close() });
   try {
     return await startNodeSftpClient(stream, sftpOptions);
   } catch (err) {

@@ -47,7 +47,7 @@ export interface Sealer {
    * payload is encrypted where it lies instead of being copied into a packet buffer first. The
    * payload is `payload` followed by `tail` when given (a message header and the data it carries,
    * so that channel data is never copied into a message buffer). Once the chunks are written
-   * out, `recycleSealedPacket()` may take each back for later packets.
+   * out, `recyclePacketBuffer()` may take each back for later packets.
    */
   sealParts(seq: number, payload: Uint8Array, tail?: Uint8Array): Uint8Array[];
 }

@@ -6,16 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { nativeStatus } from '@ssh/crypto-native';
 import { aes128Gcm, aes128GcmNodeCrypto } from '../src/cipher/aes-gcm.ts';
-import { recycleSealedPacket, takePacketBuffer } from '../src/packet-buffers.ts';
+import { recyclePacketBuffer, takePacketBuffer } from '../src/packet-buffers.ts';
 
 const CLASS_32K = 2 ** 15 + 1024;
 
-describe('takePacketBuffer / recycleSealedPacket', () => {
+describe('takePacketBuffer / recyclePacketBuffer', () => {
   it('serves a packet of a class from a buffer of the class size, and reuses it once handed back', () => {
     const a = takePacketBuffer(20_000);
     expect(a.length).toBe(20_000);
     expect(a.buffer.byteLength).toBe(CLASS_32K);
-    recycleSealedPacket(a.subarray(5, 10));
+    recyclePacketBuffer(a.subarray(5, 10));
     const b = takePacketBuffer(CLASS_32K);
     expect(b.buffer).toBe(a.buffer);
     expect(b.length).toBe(CLASS_32K);
@@ -29,18 +29,18 @@ describe('takePacketBuffer / recycleSealedPacket', () => {
       const own = takePacketBuffer(n);
       expect(own.length).toBe(n);
       expect(classes).not.toContain(own.buffer.byteLength);
-      recycleSealedPacket(own);
+      recyclePacketBuffer(own);
       for (const size of classes) expect(takePacketBuffer(size).buffer).not.toBe(own.buffer);
     }
   });
 
   it('ignores foreign buffers and buffers handed back twice', () => {
     const foreign = new Uint8Array(CLASS_32K);
-    recycleSealedPacket(foreign);
+    recyclePacketBuffer(foreign);
     const a = takePacketBuffer(30_000);
     expect(a.buffer).not.toBe(foreign.buffer);
-    recycleSealedPacket(a);
-    recycleSealedPacket(a);
+    recyclePacketBuffer(a);
+    recyclePacketBuffer(a);
     const [x, y] = [takePacketBuffer(30_000), takePacketBuffer(30_000)];
     expect(x.buffer).toBe(a.buffer);
     expect(y.buffer).not.toBe(a.buffer);
@@ -62,7 +62,7 @@ describe('AES-GCM on the native binding into reused buffers', () => {
       if (packet === undefined) throw new Error('no packet');
       expect(Buffer.from(opener.open(0, packet, 4)).equals(body)).toBe(true);
       sealed.push(packet);
-      recycleSealedPacket(packet);
+      recyclePacketBuffer(packet);
     }
     expect(sealed[1]?.buffer).toBe(sealed[0]?.buffer);
   });

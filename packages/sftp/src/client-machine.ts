@@ -36,6 +36,8 @@ export interface SftpClientMachineOptions {
   readonly extensions?: readonly ExtensionPair[];
   /** Largest packet accepted from the server (default 256 KiB + 1 KiB). */
   readonly maxPacketLength?: number;
+  /** Chunks given to receive() are reused once it returns: keep copies of every packet, no views. */
+  readonly transientInput?: boolean;
 }
 
 /** Replies from this size on are assembled in pooled buffers. */
@@ -66,7 +68,7 @@ export class SftpClientMachine {
     this.initExtensions = options.extensions ?? [];
     const maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
     this.pool = new BufferPool(maxPacket, POOLED_REPLY, POOLED_BUFFERS);
-    this.framer = new PacketFramer(maxPacket, (n) => this.pool.take(n));
+    this.framer = new PacketFramer(maxPacket, (n) => this.pool.take(n), options.transientInput === true);
   }
 
   /** The negotiated version (0 before VERSION arrives). */

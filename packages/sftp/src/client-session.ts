@@ -30,7 +30,7 @@ export class ClientSession {
 
   private constructor(stream: SftpByteStream, options: SftpClientMachineOptions) {
     this.stream = stream;
-    this.machine = new SftpClientMachine(options);
+    this.machine = new SftpClientMachine(stream.transient === true ? { ...options, transientInput: true } : options);
     this.done = this.pump();
   }
 

@@ -3,7 +3,9 @@
  *
  * The framer takes chunks cut anywhere and hands back whole payloads. A length above the limit
  * (or zero: every packet has a type byte) is refused as soon as its four bytes arrive, before any
- * of the body is buffered. Payloads that sit inside one chunk are returned as views, without a copy.
+ * of the body is buffered. Payloads that sit inside one chunk are returned as views, without a
+ * copy, unless the chunks are transient (their memory reused once pushed): then every payload is
+ * copied and nothing refers to a chunk after push() returns.
  * @module
  */
 
@@ -20,11 +22,16 @@ export class PacketFramer {
   private consumed = 0;
   private failed: WireError | undefined;
   private readonly alloc: (n: number) => Uint8Array;
+  private readonly transient: boolean;
 
-  /** `alloc` gives the buffer of a payload that spans chunks (default: a new one each time). */
-  constructor(maxLength: number, alloc?: (n: number) => Uint8Array) {
+  /**
+   * `alloc` gives the buffer of a payload that is copied (default: a new one each time): one that
+   * spans chunks, or any payload when `transient`.
+   */
+  constructor(maxLength: number, alloc?: (n: number) => Uint8Array, transient = false) {
     this.maxLength = maxLength;
     this.alloc = alloc ?? ((n) => new Uint8Array(n));
+    this.transient = transient;
   }
 
   /** The framing error, once one has occurred (the stream cannot be resynchronised after it). */
@@ -58,7 +65,12 @@ export class PacketFramer {
           const n = ((chunk[pos] as number) * 0x1000000 + (((chunk[pos + 1] as number) << 16) | ((chunk[pos + 2] as number) << 8) | (chunk[pos + 3] as number))) >>> 0;
           this.check(n, pos);
           if (chunk.length - pos - 4 >= n) {
-            out.push(chunk.subarray(pos + 4, pos + 4 + n));
+            const payload = chunk.subarray(pos + 4, pos + 4 + n);
+            if (this.transient) {
+              const copy = this.alloc(n);
+              copy.set(payload);
+              out.push(copy);
+            } else out.push(payload);
             pos += 4 + n;
             this.consumed += 4 + n;
             continue;

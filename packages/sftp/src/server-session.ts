@@ -90,7 +90,8 @@ export class SftpServerSession {
 
   async run(stream: SftpByteStream): Promise<void> {
     this.stream = stream;
-    const framer = new PacketFramer(this.maxPacket);
+    // Requests run side by side after the loop moved on: from transient chunks they are copies.
+    const framer = new PacketFramer(this.maxPacket, undefined, stream.transient === true);
     try {
       for await (const chunk of stream.readable) {
         let payloads: Uint8Array[];

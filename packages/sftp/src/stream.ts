@@ -8,6 +8,11 @@ export interface SftpByteStream {
   /** Chunks from the peer, in order; the iteration ends when the peer closes its side. */
   readonly readable: AsyncIterable<Uint8Array>;
   /**
+   * True when a chunk of `readable` is valid only until the next one is asked for (its memory
+   * is reused after): the SFTP machines then copy every packet out of it.
+   */
+  readonly transient?: boolean;
+  /**
    * Queues bytes for the peer. Returns a promise when the caller should wait for it before writing
    * much more (backpressure), undefined when more can be written at once.
    */

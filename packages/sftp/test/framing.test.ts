@@ -37,6 +37,26 @@ describe('PacketFramer', () => {
     );
   });
 
+  it('with transient chunks, returns payloads that survive the chunks being overwritten', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 10 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1 }), (payloads, cuts) => {
+        const bytes = frame(payloads);
+        const f = new PacketFramer(1000, undefined, true);
+        const got: Uint8Array[] = [];
+        let at = 0;
+        let i = 0;
+        while (at < bytes.length) {
+          const n = cuts[i++ % cuts.length] as number;
+          const chunk = bytes.slice(at, at + n);
+          got.push(...f.push(chunk));
+          chunk.fill(0xee); // the chunk's memory is reused once push() returned
+          at += n;
+        }
+        expect(got).toEqual(payloads);
+      }),
+    );
+  });
+
   it('refuses a length above the limit as soon as the length arrives', () => {
     const f = new PacketFramer(1000);
     expect(f.push(Uint8Array.of(0, 0))).toEqual([]);

@@ -27,7 +27,7 @@ export {
   IllegalUserName,
   disconnectErrorFromCode,
 } from './errors.ts';
-export { PacketReader, PacketWriter } from './packet-stream.ts';
+export { PacketReader, PacketWriter, releasePayload } from './packet-stream.ts';
 export { Transport, presentedKey, type PresentedHostKey, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
 export {
   DEFAULT_HOST_KEY_ALGORITHMS,

@@ -5,9 +5,18 @@
  * @module
  */
 
-import { MacError, PacketLengthError, createOpener, createSealer, type Opener, type Sealer } from '@ssh/crypto';
+import { MacError, PacketLengthError, createOpener, createSealer, recyclePacketBuffer, type Opener, type Sealer } from '@ssh/crypto';
 import { ByteQueue } from './byte-queue.ts';
 import { copyBytes } from './bytes.ts';
+
+/**
+ * A received payload (or any view of it, such as a CHANNEL_DATA message's data) that nothing
+ * refers to any more, and never will: its buffer may receive a later packet, of any connection.
+ * Optional, for consumers that copy what they keep; payloads not handed back are collected.
+ */
+export function releasePayload(payload: Uint8Array): void {
+  recyclePacketBuffer(payload);
+}
 
 /** Inbound packets: bytes in, payloads out. */
 export class PacketReader {
@@ -83,6 +92,8 @@ export class PacketReader {
    * @ssh/crypto's PacketLengthError or MacError on a corrupt packet; once keys are set, a length
    * field that does not decrypt to a valid length throws the same MacError as a bad MAC, so that a
    * peer (or a man in the middle flipping bits) cannot tell the two apart by the error.
+   * A consumer done with a payload (and every view of it) may hand its buffer back with
+   * `releasePayload()`.
    */
   next(): Uint8Array | undefined {
     if (this.pendingTotal < 0) {

@@ -23,7 +23,7 @@ import {
   deriveSessionKeys,
   isKexGuessCorrect,
   negotiateKexInit,
-  recycleSealedPacket,
+  recyclePacketBuffer,
   type Compressor,
   type Decompressor,
   type KexExchange,
@@ -342,7 +342,7 @@ export class Transport {
    * the chunks any more, never for a stream that may still queue them.
    */
   outputWritten(parts: readonly Uint8Array[]): void {
-    for (const part of parts) recycleSealedPacket(part);
+    for (const part of parts) recyclePacketBuffer(part);
   }
 
   /** Bytes to write to the peer in one buffer, or undefined when there are none. */

@@ -8,6 +8,7 @@
  */
 
 import { EXTENDED_DATA } from '@ssh/wire';
+import { releasePayload } from '@ssh/transport';
 import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../stream/index.ts';
 import type { ChannelData, SSHChannel, SSHSession } from './channel.ts';
 import { encodeText, textDecoder } from './text.ts';
@@ -18,6 +19,15 @@ export interface StreamOptions {
   readonly errors?: 'strict' | 'replace';
   /** How far readuntil/readline scan for a separator (default 64 KiB). */
   readonly limit?: number;
+}
+
+/** A session channel as a byte stream: see StreamSession.rawByteStream(). */
+export interface RawByteStream {
+  readonly readable: AsyncIterable<Uint8Array>;
+  /** Whether each chunk of `readable` is valid only until the next one is asked for. */
+  readonly transient: boolean;
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  close(): void;
 }
 
 /** A session object that feeds streams; install it on an SSHChannel opened with encoding null. */
@@ -95,10 +105,13 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
 
   /**
    * The channel as a plain byte stream (normal data only), for protocols run on a session such
-   * as SFTP and SCP: chunks in as they arrive (the window reopens as they are taken), writes with
-   * backpressure, close. Call it before any data arrived (when the session starts).
+   * as SFTP and SCP: chunks in as they arrive, one received message's data each (the window
+   * reopens as they are taken), writes with backpressure, close. Call it before any data arrived
+   * (when the session starts). With `transient`, a chunk is valid only until the next one is
+   * asked for: its buffer then goes back to receive later packets (see @ssh/transport's
+   * releasePayload), so the consumer must copy whatever it keeps.
    */
-  rawByteStream(): { readonly readable: AsyncIterable<Uint8Array>; write(chunk: Uint8Array): Promise<void> | undefined; close(): void } {
+  rawByteStream(options: { readonly transient?: boolean } = {}): RawByteStream {
     const previous = this.buffers.get(0);
     // Clients often send their first bytes before the reply to their subsystem request: take them over.
     const early = previous === undefined ? [] : previous.takeUnread();
@@ -108,14 +121,19 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     this.buffers.set(0, raw as unknown as ReadBuffer<T>);
     const reader = new SSHReader<Uint8Array>(raw, { channel: this.channel });
     const channel = this.channel;
+    const transient = options.transient === true;
     return {
       readable: (async function* () {
         for (;;) {
-          const chunk = await reader.read(65536);
+          // A byte stream's read hands over one whole chunk as it was received, never a part.
+          const chunk = await reader.read(Number.MAX_SAFE_INTEGER);
           if (chunk.length === 0) return;
           yield chunk;
+          // The consumer asked for the next chunk: it is done with this one.
+          if (transient) releasePayload(chunk);
         }
       })(),
+      transient,
       write: (chunk) => {
         channel.write(chunk);
         return this.writePaused ? this.drain() : undefined;

@@ -93,8 +93,8 @@ const NATIVE_MAX_PARTS = 8;
 
 /**
  * AES-GCM on the native binding: a state per direction, made on first use from copies of the key
- * and IV (the caller's arrays may be reused or wiped meanwhile). Sealed packets are written into
- * buffers from packet-buffers.ts, which their writer may recycle.
+ * and IV (the caller's arrays may be reused or wiped meanwhile). Packets are sealed and opened
+ * into buffers from packet-buffers.ts, which whoever is done with them may recycle.
  */
 function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): AeadCipher {
   const key = Uint8Array.from(key0);
@@ -123,7 +123,7 @@ function nativeAead(native: NativeAesGcm, key0: Uint8Array, iv0: Uint8Array): Ae
     },
     open(_seq, packet, aadLength) {
       if (packet.length < aadLength + TAG) throw new MacError('packet shorter than its authentication tag');
-      const out = Buffer.allocUnsafe(packet.length - aadLength - TAG);
+      const out = takePacketBuffer(packet.length - aadLength - TAG);
       if (!native.open((opener ??= native.create(key, iv, false)), packet, aadLength, out)) {
         throw new MacError('AES-GCM authentication tag mismatch');
       }

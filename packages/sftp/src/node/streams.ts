@@ -133,6 +133,7 @@ export function gatherWrites(stream: SftpByteStream, options: GatherOptions = {}
   };
   return {
     readable: stream.readable,
+    ...(stream.transient === true ? { transient: true } : {}),
     write(chunk) {
       release();
       if (chunk.length >= GATHER_MAX_CHUNK) {

@@ -1,0 +1,74 @@
+/**
+ * StreamSession.rawByteStream(): each received message's data comes out whole, and with
+ * `transient` its buffer goes back to the transport's packet pool (releasePayload) once the
+ * consumer asks for the next chunk, never earlier.
+ */
+import type * as Transport from '@ssh/transport';
+import { describe, expect, it, vi } from 'vitest';
+import { type Channel, type IncomingChannelOpen, SSHChannel, StreamSession } from '../src/index.ts';
+import { muxPair } from './helpers/mux-pair.ts';
+
+const released = vi.hoisted(() => [] as Uint8Array[]);
+vi.mock('@ssh/transport', async (original) => ({
+  ...(await original<typeof Transport>()),
+  releasePayload: (payload: Uint8Array) => released.push(payload),
+}));
+
+const connection = { getExtraInfo: () => undefined };
+
+function streamChannel(): { channel: SSHChannel<Uint8Array>; session: StreamSession<Uint8Array> } {
+  const channel = new SSHChannel<Uint8Array>(connection, { encoding: null, manualWindow: true });
+  const session = new StreamSession<Uint8Array>(channel, { encoding: null });
+  channel.setSession(session);
+  return { channel, session };
+}
+
+/** The server's raw stream and a function sending `chunks` to it from the client, one message each. */
+function rawPair(transient: boolean) {
+  const server = streamChannel();
+  const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
+  const client = streamChannel();
+  const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
+  p.pump();
+  const raw = server.session.rawByteStream({ transient });
+  const send = (...chunks: Uint8Array[]): void => {
+    for (const chunk of chunks) mux.write(chunk);
+    p.pump();
+  };
+  return { raw, send };
+}
+
+const sizes = [1, 1000, 20_000, 32_768];
+const chunksOf = (): Uint8Array[] => sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+
+describe('rawByteStream', () => {
+  it('hands over each message’s data whole and releases nothing when not transient', async () => {
+    released.length = 0;
+    const { raw, send } = rawPair(false);
+    expect(raw.transient).toBe(false);
+    send(...chunksOf());
+    const it = raw.readable[Symbol.asyncIterator]();
+    for (const [i, n] of sizes.entries()) {
+      const value = (await it.next()).value as Uint8Array;
+      expect(value.length).toBe(n);
+      expect(value.every((b) => b === i + 1)).toBe(true);
+    }
+    // Asking for chunks 2 to 4 moved past the first three: still nothing released.
+    expect(released).toEqual([]);
+  });
+
+  it('with transient, releases a chunk once the next is asked for, and not before', async () => {
+    released.length = 0;
+    const { raw, send } = rawPair(true);
+    expect(raw.transient).toBe(true);
+    send(...chunksOf());
+    const it = raw.readable[Symbol.asyncIterator]();
+    const first = (await it.next()).value as Uint8Array;
+    expect(released).toEqual([]);
+    const second = (await it.next()).value as Uint8Array;
+    expect(released).toEqual([first]);
+    expect(second.every((b) => b === 2)).toBe(true);
+    await it.next();
+    expect(released).toEqual([first, second]);
+  });
+});
