@@ -81,7 +81,8 @@ export function fileServiceFactory(options: FileServiceOptions, processFactory: 
       // The channel's write buffer tells when a DATA reply written as it is has been sent (the
       // transport seals a packet's bytes as the channel hands them over), so its buffer may be reused.
       const s = session();
-      const stream = gatherWrites(s.rawByteStream(), { unsent: () => s.channel.getWriteBufferSize() });
+      // Transient: requests are copied out of each received packet, whose buffer then goes back.
+      const stream = gatherWrites(s.rawByteStream({ transient: true }), { unsent: () => s.channel.getWriteBufferSize() });
       const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : new LocalSFTPServer();
       await runSftpServer(stream, server, options.sftpVersion !== undefined ? { maxVersion: options.sftpVersion } : {});
       process.exit(0);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { Reader, WireError, Writer } from '@ssh/wire';
+import { BufferPool, Reader, WireError, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, encodeLimits, encodeVFSAttrs, decodeAttrs, readText, readU64 } from './attrs.ts';
 import { ATTR_VALID_BY_VERSION, EXT, FX, FXF, FXF56, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPInvalidHandle, SFTPOpUnsupported, statusForVersion } from './errors.ts';
@@ -38,6 +38,9 @@ type HandleEntry =
 const NAMES_PER_READDIR = 128;
 /** READs/WRITEs handled at once (the local file system overlaps them on its thread pool). */
 const MAX_CONCURRENT = 64;
+/** Requests from this size on (WRITEs) are copied into pooled buffers; free ones kept per session. */
+const POOLED_REQUEST = 16 * 1024;
+const POOLED_REQUESTS_FREE = 16;
 
 interface InflightRange {
   readonly key: number;
@@ -73,6 +76,8 @@ export class SftpServerSession {
    * every promise in flight.
    */
   private readonly ranges: InflightRange[] = [];
+  /** Buffers of large requests (WRITEs) copied out of the stream; see SFTPServer.borrowsWriteData. */
+  private readonly bodies: BufferPool;
   private settled: (() => void) | undefined;
   private stream: SftpByteStream | undefined;
 
@@ -81,6 +86,7 @@ export class SftpServerSession {
     this.maxVersion = Math.min(SFTP_MAX_VERSION, Math.max(SFTP_MIN_VERSION, options.maxVersion ?? SFTP_MAX_VERSION));
     this.maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
     this.maxHandles = options.maxOpenHandles ?? 256;
+    this.bodies = new BufferPool(this.maxPacket, POOLED_REQUEST, POOLED_REQUESTS_FREE);
   }
 
   /** Longest READ answered and WRITE accepted: what fits a packet with room for headers. */
@@ -91,7 +97,7 @@ export class SftpServerSession {
   async run(stream: SftpByteStream): Promise<void> {
     this.stream = stream;
     // Requests run side by side after the loop moved on: from transient chunks they are copies.
-    const framer = new PacketFramer(this.maxPacket, undefined, stream.transient === true);
+    const framer = new PacketFramer(this.maxPacket, (n) => this.bodies.take(n), stream.transient === true);
     try {
       for await (const chunk of stream.readable) {
         let payloads: Uint8Array[];
@@ -347,7 +353,12 @@ export class SftpServerSession {
         return this.reply({ kind: 'data', id, data });
       }
       case 'write':
-        await s.write(this.file(req.handle), req.offset, req.data);
+        try {
+          await s.write(this.file(req.handle), req.offset, req.data);
+        } finally {
+          // A server that only borrows the data is done with it: its buffer takes a later request.
+          if (s.borrowsWriteData) this.bodies.give(req.data);
+        }
         return this.status(id, FX.OK);
       case 'stat':
       case 'lstat': {

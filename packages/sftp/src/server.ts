@@ -106,6 +106,15 @@ export class SFTPServer {
     throw new SFTPOpUnsupported('write not supported');
   }
 
+  /**
+   * True when write() only borrows `data`: it keeps no reference to the bytes once its promise
+   * settles, so the session may reuse their buffer for later requests. False by default (an
+   * implementation may keep the data it is given).
+   */
+  get borrowsWriteData(): boolean {
+    return false;
+  }
+
   /** Renames without replacing an existing target (v3 semantics). */
   rename(_oldPath: string, _newPath: string): MaybePromise<void> {
     throw new SFTPOpUnsupported('rename not supported');

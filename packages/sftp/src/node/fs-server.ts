@@ -177,6 +177,14 @@ export class LocalSFTPServer extends SFTPServer {
     });
   }
 
+  /**
+   * This write() is done with the data once the file has it. A subclass that overrides write()
+   * is not assumed to be (it may keep the data) unless it says so here too.
+   */
+  override get borrowsWriteData(): boolean {
+    return this.write === LocalSFTPServer.prototype.write;
+  }
+
   override write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
     this.locks.checkIo(asFile(f).path, asFile(f), offset, data.length, 'write');
     return wrap(async () => {
