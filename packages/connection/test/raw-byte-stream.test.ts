@@ -57,6 +57,30 @@ describe('rawByteStream', () => {
     expect(released).toEqual([]);
   });
 
+  it('with transient, never releases chunks that arrived before it took over', async () => {
+    released.length = 0;
+    const server = streamChannel();
+    const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
+    const client = streamChannel();
+    const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
+    p.pump();
+    const [early, later] = chunksOf();
+    mux.write(early as Uint8Array);
+    p.pump();
+    const raw = server.session.rawByteStream({ transient: true });
+    mux.write(later as Uint8Array);
+    p.pump();
+    const it = raw.readable[Symbol.asyncIterator]();
+    const first = (await it.next()).value as Uint8Array;
+    const second = (await it.next()).value as Uint8Array;
+    expect(first.every((b) => b === 1)).toBe(true);
+    expect(released).toEqual([]);
+    mux.write(new Uint8Array(10));
+    p.pump();
+    await it.next();
+    expect(released).toEqual([second]);
+  });
+
   it('with transient, releases a chunk once the next is asked for, and not before', async () => {
     released.length = 0;
     const { raw, send } = rawPair(true);

@@ -27,18 +27,27 @@ const FREE_BUFFERS_MAX = 128;
 const pools: readonly BufferPool[] = [13, 14, 15, 16, 17, 18].map((k, i, all) => {
   const size = 2 ** k + SLACK;
   const minimum = i === 0 ? POOLED_MIN : 2 ** (all[i - 1] as number) + SLACK + 1;
-  // Not zero-filled: a cipher writes every byte of the packet it is given. Adopting: a stream
-  // reader never hands its packets back, and a WeakSet entry per packet cost it a tenth of its CPU.
+  // Not zero-filled: a cipher writes every byte of the packet it is given (and takePacketBuffer
+  // clears the rest). Marked buffers: a stream reader never hands its packets back, and a WeakSet
+  // entry per packet cost it a tenth of its CPU.
   return new BufferPool(size, minimum, Math.min(FREE_BUFFERS_MAX, Math.floor(FREE_BYTES_PER_CLASS / size)), {
     allocate: (n) => Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer,
-    adopt: true,
+    markBuffers: true,
   });
 });
 
-/** A buffer of exactly `n` bytes for a packet; its contents are undefined (the cipher writes every byte). */
+/**
+ * A buffer of exactly `n` bytes for a packet; its contents are undefined (the cipher writes every
+ * byte). The rest of a pooled buffer is cleared: a received packet's view reaches applications,
+ * and its `.buffer` must not show an earlier packet, perhaps another connection's.
+ */
 export function takePacketBuffer(n: number): Uint8Array {
   for (const pool of pools) {
-    if (n <= pool.size) return n >= pool.minimum ? pool.take(n) : Buffer.allocUnsafe(n);
+    if (n > pool.size) continue;
+    if (n < pool.minimum) break;
+    const view = pool.take(n);
+    if (n < pool.size) new Uint8Array(view.buffer, n).fill(0);
+    return view;
   }
   return Buffer.allocUnsafe(n);
 }
@@ -47,9 +56,8 @@ export function takePacketBuffer(n: number): Uint8Array {
  * A packet buffer (any view of it: a sealed packet, a received payload, channel data in it) that
  * nothing refers to any more: it may carry a later packet, of this connection or another. Only
  * call this when the bytes are really done with (a socket write that completed, a payload
- * copied), never while a stream may still hold a view. A buffer handed back twice is kept once;
- * one whose size is not a class's is ignored (any buffer of a class's size is taken, as the pool
- * keeps no record of the buffers it made).
+ * copied), never while a stream may still hold a view. Buffers that did not come from
+ * `takePacketBuffer()`, and buffers handed back twice, are ignored.
  */
 export function recyclePacketBuffer(packet: Uint8Array): void {
   const size = packet.buffer.byteLength;

@@ -34,20 +34,25 @@ describe('takePacketBuffer / recyclePacketBuffer', () => {
     }
   });
 
-  it('takes back any buffer of a class size once, and nothing of another size', () => {
-    const odd = new Uint8Array(CLASS_32K + 8);
-    recyclePacketBuffer(odd.subarray(0, 30_000));
+  it('ignores foreign buffers and buffers handed back twice', () => {
+    const foreign = new Uint8Array(CLASS_32K);
+    recyclePacketBuffer(foreign);
     const a = takePacketBuffer(30_000);
-    expect(a.buffer).not.toBe(odd.buffer);
+    expect(a.buffer).not.toBe(foreign.buffer);
     recyclePacketBuffer(a);
     recyclePacketBuffer(a);
     const [x, y] = [takePacketBuffer(30_000), takePacketBuffer(30_000)];
     expect(x.buffer).toBe(a.buffer);
     expect(y.buffer).not.toBe(a.buffer);
-    // The pool keeps no record of its buffers: one of the exact size is taken like its own.
-    const adopted = new Uint8Array(CLASS_32K);
-    recyclePacketBuffer(adopted);
-    expect(takePacketBuffer(20_000).buffer).toBe(adopted.buffer);
+  });
+
+  it('clears a reused buffer beyond the packet, so that a view’s .buffer shows no earlier packet', () => {
+    const a = takePacketBuffer(CLASS_32K);
+    a.fill(0xab);
+    recyclePacketBuffer(a);
+    const b = takePacketBuffer(20_000);
+    expect(b.buffer).toBe(a.buffer);
+    expect(new Uint8Array(b.buffer, 20_000).every((x) => x === 0)).toBe(true);
   });
 });
 

@@ -15,11 +15,11 @@ export interface BufferPoolOptions {
    */
   readonly allocate?: (size: number) => ArrayBuffer;
   /**
-   * give() takes any buffer of exactly `size` bytes, keeping no record of the buffers it made:
+   * Marks each buffer it makes with a property of its own instead of recording it in a WeakSet:
    * for pools that make a buffer per packet when nobody gives them back, where a WeakSet entry
-   * each cost more than the allocation. The default records them and takes back only those.
+   * each cost more than the allocation. Either way give() takes back only the pool's buffers.
    */
-  readonly adopt?: boolean;
+  readonly markBuffers?: boolean;
 }
 
 export class BufferPool {
@@ -30,6 +30,8 @@ export class BufferPool {
   private readonly max: number;
   private readonly free: ArrayBuffer[] = [];
   private readonly ours: WeakSet<ArrayBuffer> | undefined;
+  /** With `markBuffers`: the property set on this pool's buffers. */
+  private readonly mark: symbol | undefined;
   private readonly allocate: (size: number) => ArrayBuffer;
 
   /** Buffers of `size` bytes for requests of `minimum` to `size` bytes; keeps up to `max` free ones. */
@@ -38,7 +40,8 @@ export class BufferPool {
     this.minimum = minimum;
     this.max = max;
     this.allocate = options.allocate ?? ((n) => new ArrayBuffer(n));
-    this.ours = options.adopt === true ? undefined : new WeakSet();
+    this.mark = options.markBuffers === true ? Symbol('BufferPool') : undefined;
+    this.ours = this.mark === undefined ? new WeakSet() : undefined;
   }
 
   /** A buffer of `n` bytes (contents undefined when pooled: callers fill it). */
@@ -47,19 +50,20 @@ export class BufferPool {
     let buffer = this.free.pop();
     if (buffer === undefined) {
       buffer = this.allocate(this.size);
-      this.ours?.add(buffer);
+      if (this.mark !== undefined) (buffer as unknown as Record<symbol, true>)[this.mark] = true;
+      else this.ours?.add(buffer);
     }
     return new Uint8Array(buffer, 0, n);
   }
 
   /**
    * Returns the buffer under `view` (any view of a buffer from `take()`) for reuse. The caller
-   * promises that nothing reads or writes it any more. Anything else is ignored (with `adopt`,
-   * anything not `size` bytes long), as is a buffer already given back.
+   * promises that nothing reads or writes it any more. Anything else is ignored, as is a buffer
+   * already given back.
    */
   give(view: Uint8Array): void {
     const buffer = view.buffer as ArrayBuffer;
-    if (this.ours ? !this.ours.has(buffer) : buffer.byteLength !== this.size) return;
+    if (this.mark !== undefined ? (buffer as unknown as Record<symbol, true | undefined>)[this.mark] !== true : this.ours?.has(buffer) !== true) return;
     if (this.free.length >= this.max || this.free.includes(buffer)) return;
     this.free.push(buffer);
   }

@@ -122,6 +122,8 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     const reader = new SSHReader<Uint8Array>(raw, { channel: this.channel });
     const channel = this.channel;
     const transient = options.transient === true;
+    // Chunks taken over may be the rest of one another reader holds part of: never released.
+    const takenOver = new Set(early);
     return {
       readable: (async function* () {
         for (;;) {
@@ -130,7 +132,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
           if (chunk.length === 0) return;
           yield chunk;
           // The consumer asked for the next chunk: it is done with this one.
-          if (transient) releasePayload(chunk);
+          if (transient && !takenOver.delete(chunk)) releasePayload(chunk);
         }
       })(),
       transient,
