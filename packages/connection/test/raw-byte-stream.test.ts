@@ -5,8 +5,9 @@
  */
 import type * as Transport from '@ssh/transport';
 import { describe, expect, it, vi } from 'vitest';
-import { type Channel, type IncomingChannelOpen, SSHChannel, StreamSession } from '../src/index.ts';
+import { type Channel, type IncomingChannelOpen } from '../src/index.ts';
 import { muxPair } from './helpers/mux-pair.ts';
+import { streamChannel } from './helpers/stream-channel.ts';
 
 const released = vi.hoisted(() => [] as Uint8Array[]);
 vi.mock('@ssh/transport', async (original) => ({
@@ -14,27 +15,22 @@ vi.mock('@ssh/transport', async (original) => ({
   releasePayload: (payload: Uint8Array) => released.push(payload),
 }));
 
-const connection = { getExtraInfo: () => undefined };
-
-function streamChannel(): { channel: SSHChannel<Uint8Array>; session: StreamSession<Uint8Array> } {
-  const channel = new SSHChannel<Uint8Array>(connection, { encoding: null, manualWindow: true });
-  const session = new StreamSession<Uint8Array>(channel, { encoding: null });
-  channel.setSession(session);
-  return { channel, session };
-}
-
-/** The server's raw stream and a function sending `chunks` to it from the client, one message each. */
-function rawPair(transient: boolean) {
+/**
+ * The server's raw stream (made after `early` arrived) and a function sending chunks to it from
+ * the client, one message each.
+ */
+function rawPair(transient: boolean, early: readonly Uint8Array[] = []) {
   const server = streamChannel();
   const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
   const client = streamChannel();
   const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
   p.pump();
-  const raw = server.session.rawByteStream({ transient });
-  const send = (...chunks: Uint8Array[]): void => {
+  const send = (...chunks: readonly Uint8Array[]): void => {
     for (const chunk of chunks) mux.write(chunk);
     p.pump();
   };
+  send(...early);
+  const raw = server.session.rawByteStream({ transient });
   return { raw, send };
 }
 
@@ -59,24 +55,15 @@ describe('rawByteStream', () => {
 
   it('with transient, never releases chunks that arrived before it took over', async () => {
     released.length = 0;
-    const server = streamChannel();
-    const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
-    const client = streamChannel();
-    const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
-    p.pump();
     const [early, later] = chunksOf();
-    mux.write(early as Uint8Array);
-    p.pump();
-    const raw = server.session.rawByteStream({ transient: true });
-    mux.write(later as Uint8Array);
-    p.pump();
+    const { raw, send } = rawPair(true, [early as Uint8Array]);
+    send(later as Uint8Array);
     const it = raw.readable[Symbol.asyncIterator]();
     const first = (await it.next()).value as Uint8Array;
     const second = (await it.next()).value as Uint8Array;
     expect(first.every((b) => b === 1)).toBe(true);
     expect(released).toEqual([]);
-    mux.write(new Uint8Array(10));
-    p.pump();
+    send(new Uint8Array(10));
     await it.next();
     expect(released).toEqual([second]);
   });

@@ -6,19 +6,11 @@
  */
 import { ConnectionLost } from '@ssh/transport';
 import { describe, expect, it } from 'vitest';
-import { type Channel, ChannelClosedError, type IncomingChannelOpen, SSHChannel, StreamSession } from '../src/index.ts';
+import { type Channel, ChannelClosedError, type IncomingChannelOpen } from '../src/index.ts';
 import { muxPair } from './helpers/mux-pair.ts';
+import { streamChannel } from './helpers/stream-channel.ts';
 
 const WINDOW = 64 * 1024;
-const connection = { getExtraInfo: () => undefined };
-
-/** One side's SSHChannel (bytes, window reopened by its reader) with a StreamSession on it. */
-function streamChannel(): { channel: SSHChannel<Uint8Array>; session: StreamSession<Uint8Array> } {
-  const channel = new SSHChannel<Uint8Array>(connection, { encoding: null, manualWindow: true });
-  const session = new StreamSession<Uint8Array>(channel, { encoding: null });
-  channel.setSession(session);
-  return { channel, session };
-}
 
 /** A client stream channel and the server's, open to each other, the server's window WINDOW. */
 function openPair() {
