@@ -383,12 +383,20 @@ class ManagedProcess implements PeerProcess {
           fail(`could not start ${describeCommand(this.command, this.args)}: ${line[2] ?? ''}`);
         }
       };
-      const onExit = (): void => fail(`the watchdog for ${this.name} ended before starting it`);
+      // The watchdog's exit and its last lifeline data are separate events, in either order (a
+      // command that ends at once): only once the lifeline is read to its end is a missing PID
+      // line a failure.
+      const ended = (): void => fail(`the watchdog for ${this.name} ended before starting it`);
+      const onExit = (): void => {
+        if (lifeline.readableEnded || lifeline.destroyed) ended();
+        else lifeline.once('close', ended);
+      };
       const onError = (error: Error): void => fail(`could not spawn the watchdog for ${this.name}: ${error.message}`);
       const timer = setTimeout(() => fail(`the watchdog for ${this.name} did not start it within ${timeoutMs} ms`), timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
         lifeline.off('data', onData);
+        lifeline.off('close', ended);
         this.child.off('exit', onExit);
         this.child.off('error', onError);
       };

@@ -52,6 +52,15 @@ describe('startProcess', () => {
     expect(runningProcesses()).not.toContain(proc);
   });
 
+  it('starts a command that ends at once: the watchdog may exit before its PID line is read', async () => {
+    // 'exit' of the watchdog and the lifeline's data are separate events in either order.
+    const procs = await Promise.all(Array.from({ length: 100 }, () => startProcess('/bin/true', [])));
+    for (const proc of procs) {
+      expect(proc.pid).toBeGreaterThan(0);
+      expect((await proc.stop()).code).toBe(0);
+    }
+  });
+
   it('fails waitForOutput with the log when the process ends first', async () => {
     const proc = await startProcess('/bin/sh', ['-c', 'echo something else; exit 1']);
     const error = await proc.waitForOutput('never printed').catch((e: unknown) => e);
