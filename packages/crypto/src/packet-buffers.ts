@@ -6,7 +6,7 @@
  * packet, a consumer of received payloads once it has copied what it keeps (SFTP's client does).
  * A bulk transfer then works in the same few megabytes over and over instead of allocating a
  * buffer per 32 KiB packet outside the JavaScript heap: 32,000 of them per GiB, whose
- * allocation, sweeping and the collections they triggered took a quarter of an SFTP server's
+ * allocation, sweeping and the collections they triggered took about a third of an SFTP server's
  * CPU. Buffers nobody hands back are collected as usual.
  *
  * Buffers come in size classes of 2^k + 1 KiB, 9 KiB to 257 KiB: a packet is mostly a
