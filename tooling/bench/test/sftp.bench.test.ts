@@ -17,7 +17,7 @@ describe('sftp benchmark', () => {
     expect(sftpBenchFiles({ SFTP_BENCH_FILES: '500' })).toBe(500);
   });
 
-  it('gives get, put (first and second on a connection), put -r and get -r figures for our client and server against OpenSSH, ssh2 and AsyncSSH (quick)', async () => {
+  it('gives get, put (first and second on a connection), put -r and get -r figures for our client against sshd and our server, and for our server, against OpenSSH, ssh2 and AsyncSSH (quick)', async () => {
     const results = await runSftpBench({ quick: true });
     expect(results.map((r) => `${r.name} vs ${r.peerName.split(' ')[0] ?? ''}`)).toEqual([
       'sftp get 1 MiB from sshd (our client) vs OpenSSH',
@@ -30,6 +30,10 @@ describe('sftp benchmark', () => {
       'sftp put 1 MiB again on the connection (our client) vs ssh2',
       'sftp put -r 100 files to sshd (our client) vs OpenSSH',
       'sftp get -r 100 files from sshd (our client) vs OpenSSH',
+      'sftp get 1 MiB from our server (our client) vs OpenSSH',
+      'sftp get 1 MiB from our server (our client) vs ssh2',
+      'sftp put 1 MiB to our server (our client) vs OpenSSH',
+      'sftp put 1 MiB to our server (our client) vs ssh2',
       'sftp get 1 MiB by OpenSSH sftp (our server) vs sshd',
       'sftp put 1 MiB by OpenSSH sftp (our server) vs sshd',
     ]);

@@ -13,7 +13,8 @@
  * - The tree: our client's `put(dir, dst, { recurse: true })` (mput -r) versus OpenSSH
  *   `sftp -b` running `put -r dir dst`, both creating `dst` afresh each round; and the same tree
  *   downloaded, our `get(dir, dst, { recurse: true })` versus `get -r dir dst`.
- * - Our server (listen() with sftpFactory) serving OpenSSH `sftp -b`, versus sshd serving it.
+ * - Our server (listen() with sftpFactory): our client's get and put from it versus OpenSSH
+ *   `sftp -b`'s and ssh2's; and OpenSSH `sftp -b` served by it versus served by sshd.
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
  * (ours, ssh2, AsyncSSH) are timed around the transfer alone, on a connection opened before;
@@ -162,8 +163,11 @@ interface Files {
   treeDst: string;
 }
 
-/** Our client against `port`: get and put, `rounds` times each, on one connection. */
-async function ourClient(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number): Promise<Rates> {
+/**
+ * Our client against `port`: get and put, `rounds` times each, on one connection. The second
+ * upload and the recursive upload and download only when `full`.
+ */
+async function ourClient(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean): Promise<Rates> {
   const conn: SSHClientConnection = await connect({
     host: '127.0.0.1',
     port,
@@ -186,17 +190,19 @@ async function ourClient(port: number, user: string, key: KeyPair, files: Files,
       get.push(await timed(() => sftp.get(files.src, files.got)));
       checkSize(files.got, bytes);
       rmSync(files.got);
-      for (const times of [put, putAgain]) {
+      for (const times of full ? [put, putAgain] : [put]) {
         times.push(await timed(() => sftp.put(files.src, files.put)));
         checkSize(files.put, bytes);
         rmSync(files.put);
       }
+      if (!full) continue;
       tree.push(await timed(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
       treeGet.push(await timed(() => sftp.get(files.tree, files.treeDst, { recurse: true })));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
     sftp.exit();
+    if (!full) return { ...NONE, get: rate(bytes, get), put: rate(bytes, put) };
     return { get: rate(bytes, get), put: rate(bytes, put), putAgain: rate(bytes, putAgain), tree: files.treeFiles / Math.min(...tree), treeGet: files.treeFiles / Math.min(...treeGet) };
   } finally {
     conn.close();
@@ -260,10 +266,11 @@ function ssh2Done(start: (callback: (err: Error | null | undefined) => void) => 
 }
 
 /**
- * The ssh2 npm client's fastGet/fastPut against sshd, with their defaults (64 requests of
- * 32 KiB in flight), on one connection with Nagle's algorithm off as ours.
+ * The ssh2 npm client's fastGet/fastPut against `port`, with their defaults (64 requests of
+ * 32 KiB in flight), on one connection with Nagle's algorithm off as ours. The second upload
+ * only when `full`.
  */
-async function ssh2Client(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number): Promise<Rates> {
+async function ssh2Client(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean): Promise<Rates> {
   const client = await ssh2Connect({ port, user, key }, { noDelay: true });
   try {
     const sftp = await ssh2Sftp(client);
@@ -274,14 +281,14 @@ async function ssh2Client(port: number, user: string, key: KeyPair, files: Files
       get.push(await timed(() => ssh2Done((cb) => sftp.fastGet(files.src, files.got, cb))));
       checkSize(files.got, bytes);
       rmSync(files.got);
-      for (const times of [put, putAgain]) {
+      for (const times of full ? [put, putAgain] : [put]) {
         times.push(await timed(() => ssh2Done((cb) => sftp.fastPut(files.src, files.put, cb))));
         checkSize(files.put, bytes);
         rmSync(files.put);
       }
     }
     sftp.end();
-    return { get: rate(bytes, get), put: rate(bytes, put), putAgain: rate(bytes, putAgain), tree: 0, treeGet: 0 };
+    return { ...NONE, get: rate(bytes, get), put: rate(bytes, put), putAgain: full ? rate(bytes, putAgain) : 0 };
   } finally {
     await ssh2Close(client);
   }
@@ -322,9 +329,9 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     let opensshVsSshd = NONE;
     let ssh2VsSshd = NONE;
     for (let r = 0; r < rounds; r++) {
-      oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1));
+      oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1, true));
       opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true));
-      ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1));
+      ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1, true));
     }
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/sftp_asyncssh.py'),
@@ -332,7 +339,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       600_000,
     );
 
-    // OpenSSH's client against our server.
+    // The clients against our server, and OpenSSH's against sshd again as the server's reference.
     acceptor = await listen('127.0.0.1', 0, {
       serverHostKeys: [hostKey.privateKeyPath],
       authorizedClientKeys: clientKey.publicKey,
@@ -341,11 +348,16 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       sftpFactory: true,
     });
     const ours: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
+    const user = sshd.user;
     let opensshVsOurs = NONE;
     let sshdServing = NONE;
+    let oursVsOurs = NONE;
+    let ssh2VsOurs = NONE;
     for (let r = 0; r < rounds; r++) {
       opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false));
       sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false));
+      oursVsOurs = best(oursVsOurs, await ourClient(ours.port, user, clientKey, files, bytes, 1, false));
+      ssh2VsOurs = best(ssh2VsOurs, await ssh2Client(ours.port, user, clientKey, files, bytes, 1, false));
     }
 
     const openssh = 'OpenSSH sftp';
@@ -371,6 +383,10 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       row(`sftp put ${size} again on the connection (our client)`, oursVsSshd.putAgain, 'ssh2 fastPut', ssh2VsSshd.putAgain),
       row(`sftp put -r ${treeFiles} files to sshd (our client)`, oursVsSshd.tree, openssh, opensshVsSshd.tree, { unit: 'files/s' }),
       row(`sftp get -r ${treeFiles} files from sshd (our client)`, oursVsSshd.treeGet, openssh, opensshVsSshd.treeGet, { unit: 'files/s' }),
+      row(`sftp get ${size} from our server (our client)`, oursVsOurs.get, openssh, opensshVsOurs.get),
+      row(`sftp get ${size} from our server (our client)`, oursVsOurs.get, 'ssh2 fastGet', ssh2VsOurs.get),
+      row(`sftp put ${size} to our server (our client)`, oursVsOurs.put, openssh, opensshVsOurs.put),
+      row(`sftp put ${size} to our server (our client)`, oursVsOurs.put, 'ssh2 fastPut', ssh2VsOurs.put),
       row(`sftp get ${size} by OpenSSH sftp (our server)`, opensshVsOurs.get, 'sshd sftp-server', sshdServing.get),
       row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', sshdServing.put),
     ];
