@@ -18,11 +18,11 @@
  * @module
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientKey, generateKey, startSshd, type KeyPair } from '@ssh/interop';
 import type { BenchRunOptions } from '../peers/options.ts';
+import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, ssh2Close, ssh2Connect, ssh2Run, type Endpoint } from './connection-common.ts';
@@ -103,46 +103,9 @@ async function handshakeLoadEach<K extends string>(endpoints: Readonly<Record<K,
   return Object.fromEntries(keys.map((k) => [k, (totals.get(k)?.done ?? 0) / Math.max(totals.get(k)?.seconds ?? 0, 1e-6)])) as Record<K, number>;
 }
 
-interface ServerProcess {
-  port: number;
-  stop(): Promise<void>;
-}
-
 /** Starts src/peers/handshake-server.ts in a process of its own. */
 function startServer(kind: 'ours' | 'ssh2', hostKey: KeyPair, clientKey: KeyPair): Promise<ServerProcess> {
-  const script = path.join(here, '../peers/handshake-server.ts');
-  const child: ChildProcess = spawn(process.execPath, ['--conditions=@ssh/source', '--import', 'tsx', script, kind, hostKey.privateKeyPath, clientKey.publicKey], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    cwd: path.join(here, '../..'),
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    child.stdin?.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`handshake bench: ${kind} server did not start: ${err.trim()}`));
-    }, 30_000);
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /^(\d+)\n/.exec(out);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ port: Number(match[1]), stop });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`handshake bench: ${kind} server exited (${code}): ${err.trim()}`));
-    });
-  });
+  return startServerProcess('handshake-server.ts', [kind, hostKey.privateKeyPath, clientKey.publicKey]);
 }
 
 interface AsyncsshFigures {

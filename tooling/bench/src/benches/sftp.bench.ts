@@ -13,8 +13,9 @@
  * - The tree: our client's `put(dir, dst, { recurse: true })` (mput -r) versus OpenSSH
  *   `sftp -b` running `put -r dir dst`, both creating `dst` afresh each round; and the same tree
  *   downloaded, our `get(dir, dst, { recurse: true })` versus `get -r dir dst`.
- * - Our server (listen() with sftpFactory): our client's get and put from it versus OpenSSH
- *   `sftp -b`'s and ssh2's; and OpenSSH `sftp -b` served by it versus served by sshd.
+ * - Our server (listen() with sftpFactory, in a process of its own as sshd is): our client's get
+ *   and put from it versus OpenSSH `sftp -b`'s and ssh2's; and OpenSSH `sftp -b` served by it
+ *   versus served by sshd.
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
  * (ours, ssh2, AsyncSSH) are timed around the transfer alone, on a connection opened before;
@@ -34,10 +35,11 @@ import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, listen, type SSHAcceptor, type SSHClientConnection } from '@ssh/asyncssh';
+import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, startSshd, type KeyPair, type SshTarget } from '@ssh/interop';
 import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
 import type { BenchRunOptions } from '../peers/options.ts';
+import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import { ssh2Close, ssh2Connect } from './connection-common.ts';
@@ -321,7 +323,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
   writeTree(files.tree, treeFiles);
   const [clientKey, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'sftp-bench-host' })]);
   const sshd = await startSshd({ config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
-  let acceptor: SSHAcceptor | undefined;
+  let server: ServerProcess | undefined;
   try {
     // Our client, OpenSSH's, ssh2's and AsyncSSH's against sshd.
     // Rounds alternate between the clients so that a busy moment of the machine hits all alike.
@@ -339,15 +341,10 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       600_000,
     );
 
-    // The clients against our server, and OpenSSH's against sshd again as the server's reference.
-    acceptor = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKey.privateKeyPath],
-      authorizedClientKeys: clientKey.publicKey,
-      encryptionAlgs: [CIPHER],
-      compressionAlgs: ['none'],
-      sftpFactory: true,
-    });
-    const ours: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
+    // The clients against our server (a process of its own, as sshd), and OpenSSH's against sshd
+    // again as the server's reference.
+    server = await startServerProcess('sftp-server.ts', [hostKey.privateKeyPath, clientKey.publicKey]);
+    const ours: SshTarget = { name: 'ours', host: '127.0.0.1', port: server.port, hostPublicKeys: [hostKey.publicKey] };
     const user = sshd.user;
     let opensshVsOurs = NONE;
     let sshdServing = NONE;
@@ -391,10 +388,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', sshdServing.put),
     ];
   } finally {
-    if (acceptor) {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    await server?.stop();
     await sshd.stop();
     await removeTempDir(dir);
   }
