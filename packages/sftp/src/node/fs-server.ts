@@ -23,6 +23,7 @@ import { SFTPServer, type ServerFile } from '../server.ts';
 import { ByteRangeLocks } from '../locks.ts';
 import { ChrootResolver } from './chroot.ts';
 import { fsError } from './fs-errors.ts';
+import { GatheredWrites } from './gathered-writes.ts';
 import { statsToAttrs } from './local-fs.ts';
 
 export interface LocalSFTPServerOptions {
@@ -44,6 +45,7 @@ const processLocks = new ByteRangeLocks();
 interface LocalFile {
   readonly fh: fs.FileHandle;
   readonly path: string;
+  readonly writes: GatheredWrites;
 }
 
 function asFile(f: ServerFile): LocalFile {
@@ -147,7 +149,7 @@ export class LocalSFTPServer extends SFTPServer {
       if (pflags & FXF.APPEND) flags |= C.O_APPEND;
       if (this.root !== undefined) flags |= C.O_NOFOLLOW;
       const fh = await fs.open(real, flags, (attrs.permissions ?? 0o666) & 0o7777);
-      return { fh, path: real } satisfies LocalFile;
+      return { fh, path: real, writes: new GatheredWrites(fh) } satisfies LocalFile;
     });
   }
 
@@ -186,14 +188,9 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
-    this.locks.checkIo(asFile(f).path, asFile(f), offset, data.length, 'write');
-    return wrap(async () => {
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await asFile(f).fh.write(data, done, data.length - done, offset + done);
-        done += bytesWritten;
-      }
-    });
+    const file = asFile(f);
+    this.locks.checkIo(file.path, file, offset, data.length, 'write');
+    return wrap(() => file.writes.write(data, offset));
   }
 
   override rename(oldPath: string, newPath: string): Promise<void> {
