@@ -72,7 +72,7 @@ export async function connectReverse(host: string, port = 22, options: SSHServer
 
 /** Listens, and acts as the SSH client on each accepted connection (AsyncSSH listen_reverse). */
 export async function listenReverse(host = '', port = 22, options: SSHClientConnectionOptions = {}): Promise<SSHAcceptor> {
-  const server = net.createServer();
+  const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host === '' ? undefined : host, () => {

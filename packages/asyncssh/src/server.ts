@@ -22,6 +22,7 @@ import { CHANNEL_OPEN_FAILURE, DISCONNECT, unmapAddress } from '@ssh/wire';
 import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
+import { acceptTcp } from '@ssh/transport/node';
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
@@ -503,11 +504,15 @@ export class SSHAcceptor {
   private readonly connections = new Set<SSHConnection>();
   private closed: Promise<void> | undefined;
 
-  /** @internal `start` runs SSH on each accepted socket (server side, or client side for listenReverse). */
+  /**
+   * @internal `start` runs SSH on each accepted socket (server side, or client side for
+   * listenReverse). `server` pauses sockets on connect, so that acceptTcp() can set up their reads.
+   */
   constructor(server: net.Server, start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>) {
     this.server = server;
     server.on('connection', (socket) => {
       socket.on('error', () => socket.destroy());
+      acceptTcp(socket);
       const track = (conn: SSHConnection): void => {
         if (this.closed) conn.close();
         this.connections.add(conn);
@@ -610,7 +615,7 @@ export async function listen(host: string | SSHServerConnectionOptions = '', por
   const opts = typeof host === 'string' ? options : host;
   const bindHost = typeof host === 'string' ? host : '';
   const config = await buildServerConfig('listen()', opts);
-  const server = net.createServer();
+  const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, bindHost === '' ? undefined : bindHost, () => {

@@ -7,9 +7,9 @@
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { copyBytes } from '../bytes.ts';
 import { ConnectionLost } from '../errors.ts';
 import type { Transport, TransportEvent } from '../transport.ts';
+import { readSinkOf } from './tcp-reads.ts';
 
 export interface SocketDriverOptions {
   /** Called for every transport event, in order. Calls back into the transport are fine. */
@@ -20,51 +20,6 @@ export interface SocketDriverOptions {
   readonly rekeyCheckMs?: number;
   /** Called for every chunk of bytes received (before the transport sees it). */
   readonly onBytes?: () => void;
-}
-
-/** Where the reads of a socket made by connectTcp() go: to the transport once one drives it. */
-class ReadSink {
-  private receiver: ((chunk: Uint8Array, transient: boolean) => void) | undefined;
-  private pending: Uint8Array[] = [];
-
-  deliver(chunk: Uint8Array): void {
-    if (this.receiver) this.receiver(chunk, true);
-    else this.pending.push(copyBytes(chunk)); // arrived before the driver: the buffer is reused
-  }
-
-  attach(receiver: (chunk: Uint8Array, transient: boolean) => void): void {
-    this.receiver = receiver;
-    const early = this.pending;
-    this.pending = [];
-    for (const chunk of early) receiver(chunk, false);
-  }
-}
-
-const sinks = new WeakMap<Duplex, ReadSink>();
-
-/** Bytes each read of a connectTcp() socket can take. */
-const READ_BUFFER_SIZE = 256 * 1024;
-
-/**
- * net.connect() for a socket that a transport will drive: the kernel's bytes land in one buffer
- * reused for every read (node's `onread`), instead of a fresh 64 KiB buffer per read, and the
- * transport decrypts packets where they lie in it. The socket emits no 'data' events.
- */
-export function connectTcp(options: net.NetConnectOpts): net.Socket {
-  const sink = new ReadSink();
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-  const socket = net.connect({
-    ...options,
-    onread: {
-      buffer,
-      callback: (nread: number, buf: Uint8Array): boolean => {
-        sink.deliver(buf.subarray(0, nread));
-        return true;
-      },
-    },
-  } as net.NetConnectOpts);
-  sinks.set(socket, sink);
-  return socket;
 }
 
 export interface SocketDriver {
@@ -161,7 +116,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     transport.receive(chunk, transient);
     flush();
   };
-  const sink = sinks.get(stream);
+  const sink = readSinkOf(stream);
   if (sink) sink.attach(receive);
   else stream.on('data', (chunk: Uint8Array) => receive(chunk, false));
   stream.on('error', (err) => finish(new ConnectionLost(err.message, undefined, { cause: err })));
