@@ -15,25 +15,22 @@
  * @module
  */
 
-import { BufferPool } from '@ssh/wire';
+import { SizeClassPools } from '@ssh/wire';
 
-const SLACK = 1024;
-/** Smallest size served from the pool: below it node's own small-buffer pool is cheaper. */
-const POOLED_MIN = 4096;
-/** Free bytes kept per size class, and the most buffers kept free in any class. */
-const FREE_BYTES_PER_CLASS = 4 * 1024 * 1024;
-const FREE_BUFFERS_MAX = 128;
-
-const pools: readonly BufferPool[] = [13, 14, 15, 16, 17, 18].map((k, i, all) => {
-  const size = 2 ** k + SLACK;
-  const minimum = i === 0 ? POOLED_MIN : 2 ** (all[i - 1] as number) + SLACK + 1;
-  // Not zero-filled: a cipher writes every byte of the packet it is given (and takePacketBuffer
-  // clears the rest). Marked buffers: a stream reader never hands its packets back, and a WeakSet
-  // entry per packet cost it a tenth of its CPU.
-  return new BufferPool(size, minimum, Math.min(FREE_BUFFERS_MAX, Math.floor(FREE_BYTES_PER_CLASS / size)), {
-    allocate: (n) => Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer,
-    markBuffers: true,
-  });
+// Not zero-filled: a cipher writes every byte of the packet it is given (and takePacketBuffer
+// clears the rest). Marked buffers: a stream reader never hands its packets back, and a WeakSet
+// entry per packet cost it a tenth of its CPU. Below 4 KiB node's own small-buffer pool is cheaper.
+const pools = new SizeClassPools({
+  minBits: 13,
+  maxBits: 18,
+  slack: 1024,
+  minimum: 4096,
+  freeBytes: 4 * 1024 * 1024,
+  freeBuffers: 128,
+  allocate: (n) => Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer,
+  markBuffers: true,
+  unpooled: (n) => Buffer.allocUnsafe(n),
+  clearSlack: true,
 });
 
 /**
@@ -42,14 +39,7 @@ const pools: readonly BufferPool[] = [13, 14, 15, 16, 17, 18].map((k, i, all) =>
  * and its `.buffer` must not show an earlier packet, perhaps another connection's.
  */
 export function takePacketBuffer(n: number): Uint8Array {
-  for (const pool of pools) {
-    if (n > pool.size) continue;
-    if (n < pool.minimum) break;
-    const view = pool.take(n);
-    if (n < pool.size) new Uint8Array(view.buffer, n).fill(0);
-    return view;
-  }
-  return Buffer.allocUnsafe(n);
+  return pools.take(n);
 }
 
 /**
@@ -60,11 +50,5 @@ export function takePacketBuffer(n: number): Uint8Array {
  * `takePacketBuffer()`, and buffers handed back twice, are ignored.
  */
 export function recyclePacketBuffer(packet: Uint8Array): void {
-  const size = packet.buffer.byteLength;
-  for (const pool of pools) {
-    if (pool.size === size) {
-      pool.give(packet);
-      return;
-    }
-  }
+  pools.give(packet);
 }

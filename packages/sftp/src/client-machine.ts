@@ -15,10 +15,11 @@
  * @module
  */
 
-import { BufferPool, type SshError, WireError } from '@ssh/wire';
+import { type SizeClassPools, type SshError, WireError } from '@ssh/wire';
 import { FXP, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPConnectionLost, SFTPNoConnection } from './errors.ts';
 import { PacketFramer } from './framing.ts';
+import { sftpPacketPools } from './packet-pools.ts';
 import { IdTable } from './id-table.ts';
 import { type ExtensionPair, type SftpRequestBody, type SftpResponse, decodeInit, decodeResponse, encodeInit, encodeRequestBody } from './packets.ts';
 
@@ -40,10 +41,9 @@ export interface SftpClientMachineOptions {
   readonly transientInput?: boolean;
 }
 
-/** Replies from this size on are assembled in pooled buffers. */
-const POOLED_REPLY = 16 * 1024;
-/** Free pooled buffers kept (as many as a download keeps replies in flight). */
+/** Free pooled reply buffers kept: as many as a download keeps replies in flight, up to 16 MiB. */
 const POOLED_BUFFERS = 64;
+const POOLED_BYTES = 16 * 1024 * 1024;
 
 type Phase = 'idle' | 'init-sent' | 'open' | 'closed';
 
@@ -52,7 +52,7 @@ export class SftpClientMachine {
   private readonly initExtensions: readonly ExtensionPair[];
   private readonly framer: PacketFramer;
   /** Buffers of large replies (DATA) that span chunks; see recycle(). */
-  private readonly pool: BufferPool;
+  private readonly pool: SizeClassPools;
   private phase: Phase = 'idle';
   private negotiated = 0;
   private nextId = 0;
@@ -67,7 +67,7 @@ export class SftpClientMachine {
     this.offered = v;
     this.initExtensions = options.extensions ?? [];
     const maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
-    this.pool = new BufferPool(maxPacket, POOLED_REPLY, POOLED_BUFFERS);
+    this.pool = sftpPacketPools(POOLED_BYTES, POOLED_BUFFERS);
     this.framer = new PacketFramer(maxPacket, (n) => this.pool.take(n), options.transientInput === true);
   }
 

@@ -12,12 +12,13 @@
  * @module
  */
 
-import { BufferPool, Reader, WireError, Writer } from '@ssh/wire';
+import { Reader, type SizeClassPools, WireError, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, encodeLimits, encodeVFSAttrs, decodeAttrs, readText, readU64 } from './attrs.ts';
 import { ATTR_VALID_BY_VERSION, EXT, FX, FXF, FXF56, FXP, FXR, SFTP_MAX_PACKET_LENGTH, SFTP_MAX_VERSION, SFTP_MIN_VERSION } from './constants.ts';
 import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPInvalidHandle, SFTPOpUnsupported, statusForVersion } from './errors.ts';
 import { encodeSupported, encodeSupported2, encodeVendorId } from './extensions.ts';
 import { PacketFramer } from './framing.ts';
+import { sftpPacketPools } from './packet-pools.ts';
 import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeRequest, encodeInit, encodeResponse, utf8Bytes } from './packets.ts';
 import { type SFTPServer, type ServerFile } from './server.ts';
 import { type SftpByteStream } from './stream.ts';
@@ -38,9 +39,9 @@ type HandleEntry =
 const NAMES_PER_READDIR = 128;
 /** READs/WRITEs handled at once (the local file system overlaps them on its thread pool). */
 const MAX_CONCURRENT = 64;
-/** Requests from this size on (WRITEs) are copied into pooled buffers; free ones kept per session. */
-const POOLED_REQUEST = 16 * 1024;
-const POOLED_REQUESTS_FREE = 16;
+/** Free buffers for large requests (WRITEs) kept per session: 4 MiB per size class. */
+const POOLED_REQUESTS_BYTES = 4 * 1024 * 1024;
+const POOLED_REQUESTS_FREE = 128;
 
 interface InflightRange {
   readonly key: number;
@@ -77,7 +78,7 @@ export class SftpServerSession {
    */
   private readonly ranges: InflightRange[] = [];
   /** Buffers of large requests (WRITEs) copied out of the stream; see SFTPServer.borrowsWriteData. */
-  private readonly bodies: BufferPool;
+  private readonly bodies: SizeClassPools;
   private settled: (() => void) | undefined;
   private stream: SftpByteStream | undefined;
 
@@ -86,7 +87,7 @@ export class SftpServerSession {
     this.maxVersion = Math.min(SFTP_MAX_VERSION, Math.max(SFTP_MIN_VERSION, options.maxVersion ?? SFTP_MAX_VERSION));
     this.maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
     this.maxHandles = options.maxOpenHandles ?? 256;
-    this.bodies = new BufferPool(this.maxPacket, POOLED_REQUEST, POOLED_REQUESTS_FREE);
+    this.bodies = sftpPacketPools(POOLED_REQUESTS_BYTES, POOLED_REQUESTS_FREE);
   }
 
   /** Longest READ answered and WRITE accepted: what fits a packet with room for headers. */

@@ -68,3 +68,81 @@ export class BufferPool {
     this.free.push(buffer);
   }
 }
+
+export interface SizeClassPoolsOptions extends BufferPoolOptions {
+  /** The classes hold 2^k + `slack` bytes, for k from `minBits` to `maxBits`. */
+  readonly minBits: number;
+  readonly maxBits: number;
+  /** Bytes beyond the power of two: the headers around a power-of-two body (default 0). */
+  readonly slack?: number;
+  /** Smallest request served from the pools (default: just above the class below the first). */
+  readonly minimum?: number;
+  /** Free bytes kept per class (default 4 MiB), and at most this many buffers (default 128). */
+  readonly freeBytes?: number;
+  readonly freeBuffers?: number;
+  /** Makes the buffer for a request no class serves (default: a zeroed Uint8Array). */
+  readonly unpooled?: (n: number) => Uint8Array;
+  /**
+   * Zero a pooled buffer beyond the `n` bytes taken, so that the view's `.buffer` never shows
+   * what an earlier user left there (default false).
+   */
+  readonly clearSlack?: boolean;
+}
+
+/**
+ * Pooled buffers in size classes of 2^k + slack bytes: a request takes a buffer of the smallest
+ * class that holds it, so a 32 KiB packet does not tie up a 256 KiB buffer, and each class keeps
+ * a byte budget of free buffers (many small ones, few large ones).
+ */
+export class SizeClassPools {
+  private readonly pools: readonly BufferPool[];
+  private readonly unpooled: (n: number) => Uint8Array;
+  private readonly clearSlack: boolean;
+
+  constructor(options: SizeClassPoolsOptions) {
+    this.unpooled = options.unpooled ?? ((n) => new Uint8Array(n));
+    this.clearSlack = options.clearSlack === true;
+    const slack = options.slack ?? 0;
+    const freeBytes = options.freeBytes ?? 4 * 1024 * 1024;
+    const freeBuffers = options.freeBuffers ?? 128;
+    const pools: BufferPool[] = [];
+    for (let k = options.minBits; k <= options.maxBits; k++) {
+      const size = 2 ** k + slack;
+      const above = 2 ** (k - 1) + slack + 1;
+      const minimum = k === options.minBits ? (options.minimum ?? above) : above;
+      pools.push(new BufferPool(size, minimum, Math.max(1, Math.min(freeBuffers, Math.floor(freeBytes / size))), options));
+    }
+    this.pools = pools;
+  }
+
+  /** Capacity of the largest class. */
+  get maxSize(): number {
+    return (this.pools.at(-1) as BufferPool).size;
+  }
+
+  /**
+   * A view of exactly `n` bytes: from the smallest class that holds it (contents undefined), or
+   * from `unpooled` when `n` is below the smallest request pooled or above the largest class.
+   */
+  take(n: number): Uint8Array {
+    for (const pool of this.pools) {
+      if (n > pool.size) continue;
+      if (n < pool.minimum) break;
+      const view = pool.take(n);
+      if (this.clearSlack && n < pool.size) new Uint8Array(view.buffer, n).fill(0);
+      return view;
+    }
+    return this.unpooled(n);
+  }
+
+  /** Hands back the buffer under `view` (see BufferPool.give); others are ignored. */
+  give(view: Uint8Array): void {
+    const size = view.buffer.byteLength;
+    for (const pool of this.pools) {
+      if (pool.size === size) {
+        pool.give(view);
+        return;
+      }
+    }
+  }
+}

@@ -16,7 +16,7 @@ export {
   unsignedBytesToBigint,
 } from './mpint.ts';
 export { parseByteCount, parseTimeInterval } from './parsers.ts';
-export { BufferPool, type BufferPoolOptions } from './buffer-pool.ts';
+export { BufferPool, SizeClassPools, type BufferPoolOptions, type SizeClassPoolsOptions } from './buffer-pool.ts';
 export {
   matchPattern,
   matchPatternList,
