@@ -23,7 +23,7 @@ import { SFTPServer, type ServerFile } from '../server.ts';
 import { ByteRangeLocks } from '../locks.ts';
 import { ChrootResolver } from './chroot.ts';
 import { fsError } from './fs-errors.ts';
-import { GatheredWrites } from './gathered-writes.ts';
+import { GatheredReads, GatheredWrites } from './gathered-io.ts';
 import { statsToAttrs } from './local-fs.ts';
 
 export interface LocalSFTPServerOptions {
@@ -45,6 +45,7 @@ const processLocks = new ByteRangeLocks();
 interface LocalFile {
   readonly fh: fs.FileHandle;
   readonly path: string;
+  readonly reads: GatheredReads;
   readonly writes: GatheredWrites;
 }
 
@@ -149,7 +150,7 @@ export class LocalSFTPServer extends SFTPServer {
       if (pflags & FXF.APPEND) flags |= C.O_APPEND;
       if (this.root !== undefined) flags |= C.O_NOFOLLOW;
       const fh = await fs.open(real, flags, (attrs.permissions ?? 0o666) & 0o7777);
-      return { fh, path: real, writes: new GatheredWrites(fh) } satisfies LocalFile;
+      return { fh, path: real, reads: new GatheredReads(fh), writes: new GatheredWrites(fh) } satisfies LocalFile;
     });
   }
 
@@ -170,11 +171,12 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override read(f: ServerFile, offset: number, size: number): Promise<Uint8Array> {
-    this.locks.checkIo(asFile(f).path, asFile(f), offset, size, 'read');
+    const file = asFile(f);
+    this.locks.checkIo(file.path, file, offset, size, 'read');
     return wrap(async () => {
       // A buffer the DATA reply can be built around, so the block is not copied to be sent.
       const buf = dataBuffer(size);
-      const { bytesRead } = await asFile(f).fh.read(buf, 0, size, offset);
+      const bytesRead = await file.reads.read(buf, offset);
       return bytesRead === size ? buf : buf.subarray(0, bytesRead);
     });
   }

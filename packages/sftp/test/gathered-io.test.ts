@@ -1,10 +1,13 @@
-/** Our server's writes to one file: runs of adjacent writes gathered into writev, short writes finished, failures reported per write. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/**
+ * Our server's reads and writes of one file: runs of adjacent requests gathered into readv and
+ * writev, short writes finished, short reads taken as they are, failures reported per request.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatheredWrites } from '../src/node/gathered-writes.ts';
+import { GatheredReads, GatheredWrites } from '../src/node/gathered-io.ts';
 
 const temps: string[] = [];
 afterEach(() => {
@@ -23,6 +26,8 @@ function block(n: number, seed: number): Uint8Array {
  */
 class FakeHandle {
   readonly disk = new Uint8Array(1 << 20);
+  /** Where reads find the end of the file. */
+  size = 1 << 20;
   readonly calls: number[] = [];
   limit = Infinity;
   fail: (call: number) => Error | undefined = () => undefined;
@@ -33,6 +38,28 @@ class FakeHandle {
 
   async writev(parts: Uint8Array[], position: number): Promise<{ bytesWritten: number }> {
     return { bytesWritten: this.#store(parts, position) };
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return { bytesRead: this.#load([buffer.subarray(offset, offset + length)], position) };
+  }
+
+  async readv(buffers: Uint8Array[], position: number): Promise<{ bytesRead: number }> {
+    return { bytesRead: this.#load(buffers, position) };
+  }
+
+  #load(parts: readonly Uint8Array[], position: number): number {
+    this.calls.push(parts.length);
+    const error = this.fail(this.calls.length);
+    if (error) throw error;
+    let done = 0;
+    for (const part of parts) {
+      const n = Math.max(0, Math.min(part.length, this.limit - done, this.size - position - done));
+      part.set(this.disk.subarray(position + done, position + done + n));
+      done += n;
+      if (n < part.length) break;
+    }
+    return done;
   }
 
   #store(parts: readonly Uint8Array[], position: number): number {
@@ -54,21 +81,31 @@ function gathered(fake: FakeHandle): GatheredWrites {
   return new GatheredWrites(fake as unknown as FileHandle);
 }
 
+function gatheredReads(fake: FakeHandle): GatheredReads {
+  return new GatheredReads(fake as unknown as FileHandle);
+}
+
+/** Counts a real FileHandle's read/readv/write/writev calls. */
+function counting(fh: FileHandle): { handle: FileHandle; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const handle = new Proxy(fh, {
+    get(target, key) {
+      if (key === 'write' || key === 'writev' || key === 'read' || key === 'readv') calls[key] = (calls[key] ?? 0) + 1;
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { handle, calls };
+}
+
 describe('GatheredWrites', () => {
   it('writes the writes that queue behind a running one with one writev, to a real file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gathered-'));
     temps.push(dir);
     const file = join(dir, 'f.bin');
     const fh = await open(file, 'w');
-    const calls = { write: 0, writev: 0 };
-    const counted = new Proxy(fh, {
-      get(target, key) {
-        if (key === 'write' || key === 'writev') calls[key]++;
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const writes = new GatheredWrites(counted);
+    const { handle, calls } = counting(fh);
+    const writes = new GatheredWrites(handle);
     const blocks = Array.from({ length: 64 }, (_, i) => block(32 * 1024, i));
     await Promise.all(blocks.map((b, i) => writes.write(b, i * b.length)));
     await fh.close();
@@ -152,5 +189,67 @@ describe('GatheredWrites', () => {
     await Promise.all(Array.from({ length: 3000 }, (_, i) => writes.write(block(1, i), i)));
     expect(Math.max(...fake.calls)).toBe(1024);
     expect(fake.calls.reduce((a, b) => a + b, 0)).toBe(3000);
+  });
+});
+
+describe('GatheredReads', () => {
+  it('reads the reads that queue behind a running one with one readv, from a real file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gathered-'));
+    temps.push(dir);
+    const file = join(dir, 'f.bin');
+    const content = Buffer.concat(Array.from({ length: 64 }, (_, i) => block(32 * 1024, i)));
+    writeFileSync(file, content);
+    const fh = await open(file, 'r');
+    const { handle, calls } = counting(fh);
+    const reads = new GatheredReads(handle);
+    const buffers = Array.from({ length: 64 }, () => new Uint8Array(32 * 1024));
+    const got = await Promise.all(buffers.map((b, i) => reads.read(b, i * b.length)));
+    await fh.close();
+    expect(calls).toEqual({ read: 1, readv: 1 });
+    expect(got.every((n) => n === 32 * 1024)).toBe(true);
+    expect(Buffer.compare(Buffer.concat(buffers), content)).toBe(0);
+  });
+
+  it('gives each read of a run its bytes up to the end of the file, and 0 past it', async () => {
+    const fake = new FakeHandle();
+    fake.disk.set(block(120, 9));
+    fake.size = 120;
+    const reads = gatheredReads(fake);
+    const buffers = [0, 1, 2, 3].map(() => new Uint8Array(50));
+    const got = await Promise.all(buffers.map((b, i) => reads.read(b, i * 50)));
+    expect(got).toEqual([50, 50, 20, 0]);
+    const [a, b, c] = buffers as [Uint8Array, Uint8Array, Uint8Array];
+    expect(new Uint8Array([...a, ...b, ...c.subarray(0, 20)])).toEqual(block(120, 9));
+    // The first alone, a readv for the other three, then the one it left empty on its own.
+    expect(fake.calls).toEqual([1, 3, 1]);
+  });
+
+  it('takes a short readv inside the file as a short read, and reads the rest on their own', async () => {
+    const fake = new FakeHandle();
+    fake.disk.set(block(400, 3));
+    fake.limit = 70;
+    const reads = gatheredReads(fake);
+    const buffers = [0, 1, 2, 3].map(() => new Uint8Array(50));
+    const got = await Promise.all(buffers.map((b, i) => reads.read(b, i * 50)));
+    // 50 alone; the readv for the other three brings 70: 50 and a short 20; the last alone.
+    expect(got).toEqual([50, 50, 20, 50]);
+    expect(buffers[3]).toEqual(block(400, 3).subarray(150, 200));
+  });
+
+  it('reads runs that do not follow each other with a call each', async () => {
+    const fake = new FakeHandle();
+    const reads = gatheredReads(fake);
+    const sizes = [[0, 10], [100, 10], [110, 10], [500, 10]] as const;
+    await Promise.all(sizes.map(([at, n]) => reads.read(new Uint8Array(n), at)));
+    expect(fake.calls).toEqual([1, 2, 1]);
+  });
+
+  it('rejects the reads of a failed run and goes on with the next ones', async () => {
+    const fake = new FakeHandle();
+    fake.fail = (call) => (call === 2 ? Object.assign(new Error('I/O error'), { code: 'EIO' }) : undefined);
+    const reads = gatheredReads(fake);
+    const results = await Promise.allSettled([0, 10, 20].map((at) => reads.read(new Uint8Array(10), at)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    await expect(reads.read(new Uint8Array(10), 30)).resolves.toBe(10);
   });
 });
