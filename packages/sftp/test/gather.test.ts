@@ -165,4 +165,44 @@ describe('gatherWrites', () => {
     void g.write(reply(2));
     expect(reply(3).buffer === a.buffer).toBe(false);
   });
+
+  it('with unsent(), writes later gathered chunks into the buffer of one the stream passed on, and never into one it holds', async () => {
+    const r = recorder();
+    let held = 0;
+    const g = gatherWrites(r.stream, { unsent: () => held });
+    const turn = async (fill: number): Promise<Uint8Array> => {
+      void g.write(bytes(1000, fill));
+      void g.write(bytes(1000, fill));
+      await tick();
+      return r.writes.at(-1) as Uint8Array;
+    };
+    // What the stream holds, as a channel's write buffer would: all it was given so far.
+    held = 2000;
+    const first = await turn(1);
+    expect(first.length).toBe(2000);
+    // The stream still holds all of it: the next gathered chunk gets another buffer.
+    held = 4000;
+    const second = await turn(2);
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(first.every((x) => x === 1)).toBe(true);
+    // The stream passed both on: a later chunk reuses one of their buffers.
+    held = 0;
+    void g.write(bytes(0, 0));
+    const third = await turn(3);
+    expect([first.buffer, second.buffer]).toContain(third.buffer);
+    expect(third.every((x) => x === 3)).toBe(true);
+  });
+
+  it('without unsent(), gathers each chunk into a buffer of its own', async () => {
+    const r = recorder();
+    const g = gatherWrites(r.stream);
+    const buffers = new Set<ArrayBufferLike>();
+    for (let i = 0; i < 3; i++) {
+      void g.write(bytes(1000, i));
+      void g.write(bytes(1000, i));
+      await tick();
+      buffers.add((r.writes.at(-1) as Uint8Array).buffer);
+    }
+    expect(buffers.size).toBe(3);
+  });
 });
