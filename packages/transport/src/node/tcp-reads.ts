@@ -65,12 +65,19 @@ export function connectTcp(options: net.NetConnectOpts): net.Socket {
 }
 
 /**
+ * Runtimes that imitate node's net module (Deno, Bun) may keep fields of the same names with
+ * other meanings (one has a `useUserBuffer()` that does nothing): the reused buffer is node's only.
+ */
+const isNode = !('Deno' in globalThis) && process.versions['bun'] === undefined;
+
+/**
  * Node gives `onread` to sockets it creates for connect() only, not to those a server accepts.
  * It keeps that state in two fields of the socket, private Symbols of its net module found here
  * by their descriptions, and hands the buffer to the handle with `useUserBuffer()`, which is what
  * the constructor does with `onread` (node 20 to 24). Undefined when this node differs.
  */
 function onreadFields(socket: net.Socket): { buffer: symbol; callback: symbol; handle: { useUserBuffer(buf: Uint8Array): void } } | undefined {
+  if (!isNode) return undefined;
   const symbols = Object.getOwnPropertySymbols(socket);
   const buffer = symbols.find((s) => s.description === 'kBuffer');
   const callback = symbols.find((s) => s.description === 'kBufferCb');
