@@ -6,7 +6,6 @@
  */
 
 import net from 'node:net';
-import { lookupService } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
@@ -23,6 +22,7 @@ import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SS
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { acceptTcp } from '@ssh/transport/node';
+import { resolveClientHost } from './client-host.ts';
 import { SSHConnection } from './connection.ts';
 import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { SSHServer } from './server-handlers.ts';
@@ -188,17 +188,14 @@ export class SSHServerConnection extends SSHConnection {
 
   /**
    * The client host that host-based authentication judges: the name the client claims with
-   * `trustClientHost`, else the reverse lookup of its address (the address itself when there is
-   * no name, '' when there is no address), as sshd and AsyncSSH do.
+   * `trustClientHost`, else the reverse lookup of its address confirmed by a forward lookup (the
+   * address itself when there is no such name, '' when there is no address), as sshd does.
    */
   private clientHostFor(claimed: string): Promise<string> {
     if (this.config.options.trustClientHost === true) return Promise.resolve(claimed.replace(/\.$/, ''));
     const address = this.clientAddress;
     if (address === undefined) return Promise.resolve('');
-    this.resolvedClientHost ??= lookupService(address, this.peerPort ?? 0).then(
-      (r) => r.hostname,
-      () => address,
-    );
+    this.resolvedClientHost ??= resolveClientHost(address, this.peerPort ?? 0);
     return this.resolvedClientHost;
   }
 
