@@ -317,6 +317,10 @@ export class SSHServerConnection extends SSHConnection {
         const touch = !(cert.extensions.has('no-touch-required') && (listed?.noTouchRequired ?? false));
         if (a.proven && !tokenAttested(a.skFlags, touch, cert.verifyRequired || (listed?.verifyRequired ?? false))) {
           this.answer(a.id, () => false);
+        } else if (listed?.command !== undefined && cert.forceCommand !== undefined && listed.command !== cert.forceCommand) {
+          // Two forced commands that differ: sshd refuses rather than pick one of them.
+          this.logger.info('certificate refused: its force-command differs from the command= of its cert-authority line');
+          this.answer(a.id, () => false);
         } else if (listed) {
           if (a.proven) this.keyOptions = listed;
           // A principals= option stands for the user name among the certificate's principals.

@@ -195,6 +195,24 @@ describe('user certificates', () => {
     await acceptor.waitClosed();
   });
 
+  it('refuses a certificate whose force-command differs from the command= of its cert-authority line, and runs the command when they agree', async () => {
+    const acceptor = await server(() => new SSHServer(), { authorizedClientKeys: `cert-authority,command="only-this" ${line(ca)}` });
+    const port = acceptor.getPort();
+    const other = ca.generateUserCertificate(alice, 'alice-other', { principals: ['alice'], forceCommand: 'something-else' });
+    await expect(connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [new SSHKeyPair(alice, other)], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
+    const same = ca.generateUserCertificate(alice, 'alice-same', { principals: ['alice'], forceCommand: 'only-this' });
+    await using a = await connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [new SSHKeyPair(alice, same)], ...opts });
+    expect((await a.run('x')).stdout).toMatch(/ran=only-this orig=x/);
+    // A forced command on one side only is the one that runs.
+    const none = ca.generateUserCertificate(alice, 'alice-none', { principals: ['alice'] });
+    await using b = await connect({ host: '127.0.0.1', port, username: 'alice', clientKeys: [new SSHKeyPair(alice, none)], ...opts });
+    expect((await b.run('x')).stdout).toMatch(/ran=only-this orig=x/);
+    a.close();
+    b.close();
+    acceptor.close();
+    await acceptor.waitClosed();
+  });
+
   it('names permissions in either case (permit-X11-forwarding)', async () => {
     const seen: boolean[] = [];
     const acceptor = await listen('127.0.0.1', 0, {
