@@ -6,7 +6,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { pump, type SSHServerProcess } from '@ssh/asyncssh';
+import { pipeReadableToWriter, pump, type SSHServerProcess } from '@ssh/asyncssh';
 
 export interface LocalShellOptions {
   /** Working directory of the commands (default: the current one). */
@@ -34,7 +34,8 @@ export function localShellFactory(options: LocalShellOptions = {}) {
       child.once('error', () => resolve({ code: 127, signal: null }));
     });
     const input = pump(process.stdin, child.stdin).catch(() => child.stdin.destroy());
-    const output = Promise.all([pump(child.stdout, process.stdout, { sendEof: false }), pump(child.stderr, process.stderr, { sendEof: false })]);
+    // The child's pipes are read into reused buffers and sent from there (see pipeReadableToWriter).
+    const output = Promise.all([pipeReadableToWriter(child.stdout, process.stdout, { end: false }), pipeReadableToWriter(child.stderr, process.stderr, { end: false })]);
     const { code, signal } = await closed;
     await output.catch(() => undefined);
     void input;

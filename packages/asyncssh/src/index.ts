@@ -47,6 +47,16 @@ export {
   IllegalUserName,
 } from '@ssh/transport';
 export { pump, collect } from '@ssh/connection';
+export {
+  readerToReadable,
+  writerToWritable,
+  pipeReadableToWriter,
+  pipeReaderToWritable,
+  type ReaderToReadableOptions,
+  type WriterToWritableOptions,
+  type PipeOptions,
+  type PipeReaderOptions,
+} from '@ssh/connection/node';
 export * from '@ssh/keys';
 export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';
 export * from '@ssh/sftp';

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pipeReadableToWriter, pipeReaderToWritable, readerToReadable, writerToWritable } from '../src/node/streams.ts';
 import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../src/stream/index.ts';
 
@@ -80,9 +81,13 @@ class SlowSink implements WriteSink {
     this.perTick = perTick;
   }
 
-  write(data: Uint8Array): void {
+  transientWrites = 0;
+
+  write(data: Uint8Array, _datatype?: number, transient?: boolean): void {
     if (this.eof) throw new Error('write after EOF');
-    this.queued.push(data);
+    // A transient write's bytes are only valid during the call: keep a copy, as a channel would.
+    if (transient === true) this.transientWrites++;
+    this.queued.push(transient === true ? data.slice() : data);
     this.queuedBytes += data.length;
     this.maxQueued = Math.max(this.maxQueued, this.queuedBytes);
     this.onWrite?.();
@@ -105,6 +110,9 @@ class SlowSink implements WriteSink {
   drain(): Promise<void> {
     if (this.queuedBytes <= this.lowWater) return Promise.resolve();
     return new Promise((resolve) => this.#drainers.push(resolve));
+  }
+  needsDrain(): boolean {
+    return this.queuedBytes > this.lowWater;
   }
   #tick(): void {
     if (this.#ticking) return;
@@ -305,6 +313,48 @@ describe('pipeReadableToWriter', () => {
     expect(writes).toEqual(['né', 'e']);
     expect(sink.eof).toBe(false);
   });
+
+  it("relays a child process's stdout from one reused read buffer, as fast as the writer drains", async () => {
+    const total = 8 * MiB;
+    const child = patternWriter(total);
+    const sink = new SlowSink(64 * KiB, 128 * KiB);
+    await pipeReadableToWriter(child.stdout, new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null }));
+    await sink.eofSeen;
+    expect(sink.received).toBe(total);
+    expect(sink.bad).toBe(0);
+    expect(sink.transientWrites).toBeGreaterThan(1);
+    // Reading stops above the low-water mark: at most one read (a 256 KiB buffer) more waits.
+    expect(sink.maxQueued).toBeLessThanOrEqual(64 * KiB + 256 * KiB);
+  });
+
+  it('rejects with the writer\'s error and stops reading the child', async () => {
+    const child = patternWriter(64 * MiB);
+    const sink = new SlowSink(64 * KiB, 128 * KiB);
+    let writes = 0;
+    sink.onWrite = () => {
+      if (++writes === 3) sink.eof = true;
+    };
+    const writer = new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null });
+    await expect(pipeReadableToWriter(child.stdout, writer)).rejects.toThrow(/write after EOF/);
+    expect(child.stdout.destroyed).toBe(true);
+    // The fourth write threw; nothing is written after it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writes).toBe(3);
+  });
+});
+
+/** A node child writing `bytes` of the test pattern to its stdout. */
+function patternWriter(bytes: number) {
+  const script = `const pat=(i)=>(i^(i>>>8)^(i>>>16)^(i>>>24))&0xff;const n=${bytes};const b=Buffer.alloc(n);for(let i=0;i<n;i++)b[i]=pat(i);process.stdout.write(b)`;
+  // stderr ignored: the child reports EPIPE when a test stops reading it early.
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(child);
+  return child;
+}
+
+const children: ReturnType<typeof spawn>[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill();
 });
 
 describe('pipeReaderToWritable', () => {

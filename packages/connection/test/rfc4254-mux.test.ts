@@ -197,6 +197,31 @@ describe('flow control', () => {
     expect(p.failures).toEqual([]);
   });
 
+  it('sends a transient write from the caller\'s bytes and keeps a copy of only what must wait', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 4000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const s = accepted[0] as Recorder;
+    // A reused read buffer: 6000 bytes of 1, then of 2 (the second write waits for the window).
+    const buf = new Uint8Array(6000);
+    buf.fill(1);
+    ch.write(buf, undefined, true);
+    buf.fill(2);
+    ch.write(buf, undefined, true);
+    expect(ch.writeBufferSize).toBe(2000);
+    p.pump();
+    // The caller reuses its buffer again before the window opens.
+    buf.fill(3);
+    s.channel?.consume(10_000);
+    p.pump();
+    const got = Buffer.concat(s.data);
+    expect(got.length).toBe(12_000);
+    expect(got.subarray(0, 6000).every((b) => b === 1)).toBe(true);
+    expect(got.subarray(6000).every((b) => b === 2)).toBe(true);
+    expect(p.failures).toEqual([]);
+  });
+
   it('holds small adjustments while the window is above half, until three maximum packets were taken', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 1000 });

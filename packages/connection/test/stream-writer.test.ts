@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { SSHWriter, type WriteSink } from '../src/stream/index.ts';
 
 class RecordingSink implements WriteSink {
-  writes: { data: Uint8Array; datatype: number | undefined }[] = [];
+  writes: { data: Uint8Array; datatype: number | undefined; transient?: boolean }[] = [];
   eof = false;
   closing = false;
   drains = 0;
-  write(data: Uint8Array, datatype: number | undefined): void {
-    this.writes.push({ data, datatype });
+  write(data: Uint8Array, datatype: number | undefined, transient?: boolean): void {
+    this.writes.push({ data, datatype, ...(transient === undefined ? {} : { transient }) });
   }
   writeEof(): void {
     this.eof = true;
@@ -51,6 +51,21 @@ describe('SSHWriter', () => {
     writer.write(Uint8Array.of(1, 2));
     expect(sink.writes).toEqual([{ data: Uint8Array.of(1, 2), datatype: 1 }]);
     expect(writer.datatype).toBe(1);
+  });
+
+  it('writeTransient marks its bytes transient and answers whether more may be written now', () => {
+    const sink = new RecordingSink();
+    const writer = new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null, datatype: 1 });
+    // A sink that cannot tell: false, so the caller awaits drain(), which is always safe.
+    expect(writer.writeTransient(Uint8Array.of(1))).toBe(false);
+    let full = false;
+    Object.assign(sink, { needsDrain: () => full });
+    expect(writer.writeTransient(Uint8Array.of(2))).toBe(true);
+    full = true;
+    expect(writer.writeTransient(Uint8Array.of(3))).toBe(false);
+    expect(writer.writeTransient(new Uint8Array(0))).toBe(false);
+    expect(sink.writes).toEqual([1, 2, 3].map((b) => ({ data: Uint8Array.of(b), datatype: 1, transient: true })));
+    expect(() => writer.writeTransient('text' as unknown as Uint8Array)).toThrow(TypeError);
   });
 
   it('rejects the wrong types with TypeError', () => {

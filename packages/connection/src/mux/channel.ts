@@ -168,14 +168,19 @@ export class Channel {
 
   /**
    * Queues data (or extended data with `datatype`). Answers false when the buffer is above the
-   * high-water mark: the caller should wait for `onWritable` before writing more.
+   * high-water mark: the caller should wait for `onWritable` before writing more. With
+   * `transient`, `data` is valid only during this call (a read buffer about to be reused): what
+   * the peer's window takes now is sent from it, and only the rest is copied to wait.
    */
-  write(data: Uint8Array, datatype?: number): boolean {
+  write(data: Uint8Array, datatype?: number, transient = false): boolean {
     if (this.isWriteClosed) throw new ChannelClosedError(this.eofQueued ? 'channel EOF already sent' : 'channel is closed');
     if (data.length > 0) {
-      this.queue.push({ kind: 'data', data, datatype });
+      const item = { kind: 'data' as const, data, datatype };
+      this.queue.push(item);
       this.queuedBytes += data.length;
       this.pump();
+      // Anything pushed after it during pump() came from handlers: searching from the end is short.
+      if (transient && this.queue.lastIndexOf(item) >= 0) item.data = item.data.slice();
     }
     if (this.queuedBytes > this.highWaterMark) this.aboveHighWater = true;
     return this.queuedBytes <= this.highWaterMark;

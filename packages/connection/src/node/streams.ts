@@ -6,11 +6,13 @@
  */
 
 import { Buffer } from 'node:buffer';
+import { Socket } from 'node:net';
 import process from 'node:process';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type SSHReader } from '../stream/reader.ts';
 import { type SSHWriter } from '../stream/writer.ts';
+import { relaySocket } from './socket-relay.ts';
 
 /** The default size of one read from an SSHReader on behalf of a Node stream. */
 const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -136,9 +138,14 @@ export interface PipeOptions {
  * Copies `readable` into `writer`, waiting for `writer.drain()` after each chunk (so the
  * Readable is not read faster than the channel sends), then sends EOF. Strings are written as
  * UTF-8 to a byte writer. Rejects with the first error of either side; on error the Readable is
- * destroyed.
+ * destroyed. A socket (a child process's pipe, a TCP connection) nothing has read from yet is
+ * read into one reused buffer instead (see socket-relay.ts).
  */
 export async function pipeReadableToWriter(readable: Readable, writer: AnyWriter, options: PipeOptions = {}): Promise<void> {
+  if (readable instanceof Socket) {
+    const relayed = relaySocket(readable, writer, options.end ?? true);
+    if (relayed !== undefined) return relayed;
+  }
   const bytesOnly = writer.encoding === null;
   for await (const chunk of readable as AsyncIterable<unknown>) {
     const data = typeof chunk === 'string' && bytesOnly ? Buffer.from(chunk, 'utf8') : chunk;

@@ -123,12 +123,15 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
     return data;
   }
 
-  /** Writes data (`datatype` 1 for stderr); pauseWriting() fires above the high-water mark. */
-  write(data: T, datatype?: number): void {
+  /**
+   * Writes data (`datatype` 1 for stderr); pauseWriting() fires above the high-water mark. With
+   * `transient`, bytes are valid only during this call: only what must wait is copied.
+   */
+  write(data: T, datatype?: number, transient = false): void {
     const chan = this.requireOpen();
     const bytes = this.encode(data);
     if (bytes.length === 0) return;
-    if (!chan.write(bytes, datatype) && !this.writingPaused) {
+    if (!chan.write(bytes, datatype, transient) && !this.writingPaused) {
       this.writingPaused = true;
       this.session?.pauseWriting?.();
     }

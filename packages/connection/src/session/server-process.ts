@@ -179,12 +179,13 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
     editor.processInput((this.inputDecoder as StreamDecoder).decode(data, { stream: true }));
   }
 
-  protected override sendOutput(data: Uint8Array, datatype: number | undefined): void {
+  protected override sendOutput(data: Uint8Array, datatype: number | undefined, transient = false): void {
     const editor = this.editor;
     if (!editor || this.encoding === null) {
-      super.sendOutput(data, datatype);
+      super.sendOutput(data, datatype, transient);
       return;
     }
+    // Decoding copies: transient bytes are not kept past this call.
     const text = textDecoder(this.encoding, 'replace').decode(data);
     if (datatype === undefined) editor.writeOutput(text);
     else super.sendOutput(encodeText(text.replace(/\r?\n/g, '\r\n'), this.encoding), datatype);

@@ -93,13 +93,14 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   private sink(): WriteSink {
     const channel = this.channel;
     return {
-      write: (data, datatype) => this.sendOutput(data, datatype),
+      write: (data, datatype, transient) => this.sendOutput(data, datatype, transient),
       writeEof: () => channel.writeEof(),
       canWriteEof: () => channel.canWriteEof(),
       close: () => channel.close(),
       isClosing: () => channel.isClosing(),
       waitClosed: () => channel.waitClosed(),
       drain: () => this.drain(),
+      needsDrain: () => this.writePaused && this.channel.muxChannel?.state !== 'closed',
     };
   }
 
@@ -167,9 +168,9 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     this.buffer(datatype).push(data);
   }
 
-  /** Written data onto the channel (a line editor intercepts this). */
-  protected sendOutput(data: Uint8Array, datatype: number | undefined): void {
-    this.channel.write(data, datatype);
+  /** Written data onto the channel (a line editor intercepts this); see WriteSink for `transient`. */
+  protected sendOutput(data: Uint8Array, datatype: number | undefined, transient = false): void {
+    this.channel.write(data, datatype, transient);
   }
 
   eofReceived(): boolean {

@@ -9,8 +9,11 @@ import { type ExtraInfoLookup } from './reader.ts';
 
 /** What a writer writes through: the channel's outbound side. Flow control lives behind `drain`. */
 export interface WriteSink {
-  /** Queue data; `datatype` undefined for CHANNEL_DATA, else the CHANNEL_EXTENDED_DATA code (1 = stderr). */
-  write(data: Uint8Array, datatype: number | undefined): void;
+  /**
+   * Queue data; `datatype` undefined for CHANNEL_DATA, else the CHANNEL_EXTENDED_DATA code (1 = stderr).
+   * With `transient`, `data` is valid only during the call: whatever is kept is copied.
+   */
+  write(data: Uint8Array, datatype: number | undefined, transient?: boolean): void;
   /** Send CHANNEL_EOF once queued data is out. */
   writeEof(): void;
   /** Whether EOF can (still) be sent. */
@@ -20,6 +23,8 @@ export interface WriteSink {
   waitClosed(): Promise<void>;
   /** Resolves when the queued data is below the channel's write limit. */
   drain(): Promise<void>;
+  /** Whether drain() would wait now (unknown when absent). */
+  needsDrain?(): boolean;
 }
 
 /** How unencodable text is handled: thrown (`strict`) or replaced. */
@@ -94,6 +99,18 @@ export class SSHWriter<T extends string | Uint8Array = string | Uint8Array, C = 
   write(data: T): void {
     const bytes = this.#toBytes(data);
     if (bytes.length > 0) this.#sink.write(bytes, this.#datatype);
+  }
+
+  /**
+   * Writes bytes that are valid only during this call, such as a read buffer about to be reused:
+   * what the channel sends at once is sealed from them, and only what must wait is copied.
+   * Answers, as a Node Writable's write() does, whether more may be written now; after false,
+   * `await drain()` first.
+   */
+  writeTransient(data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) throw new TypeError('writeTransient() takes a Uint8Array');
+    if (data.length > 0) this.#sink.write(data, this.#datatype, true);
+    return this.#sink.needsDrain?.() === false;
   }
 
   /** Write several pieces as one. */

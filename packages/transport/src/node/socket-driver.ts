@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConnectionLost } from '../errors.ts';
 import type { Transport, TransportEvent } from '../transport.ts';
-import { readSinkOf } from './tcp-reads.ts';
+import { readSinkOf } from './socket-reads.ts';
 
 export interface SocketDriverOptions {
   /** Called for every transport event, in order. Calls back into the transport are fine. */
