@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptTcp, readIntoReusedBuffer, readSinkOf } from '../src/node/socket-reads.ts';
+import { acceptTcp, readIntoReusedBuffer, readSinkOf, sharedReadBuffer } from '../src/node/socket-reads.ts';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -131,12 +131,27 @@ describe('readIntoReusedBuffer', () => {
         setTimeout(() => stdout.resume(), 5);
         return false;
       },
-      16 * 1024,
+      new Uint8Array(16 * 1024),
     );
     await new Promise<void>((resolve) => child.once('close', () => resolve()));
     expect(Buffer.concat(chunks).equals(pattern(1024 * 1024))).toBe(true);
     // A 16 KiB buffer takes 1 MiB in 64 reads at least, each one followed by a pause.
     expect(paused).toBeGreaterThanOrEqual(64);
+  });
+
+  it('lets sockets whose receivers copy what they keep share one buffer', async () => {
+    const shared = sharedReadBuffer();
+    expect(sharedReadBuffer()).toBe(shared);
+    const runs = [writer(1024 * 1024), writer(1024 * 1024 + 7), writer(300_000)];
+    const got = runs.map(({ child, stdout }) => {
+      const chunks: Buffer[] = [];
+      expect(readIntoReusedBuffer(stdout, (chunk) => (chunks.push(Buffer.from(chunk)), true), shared)).toBe(true);
+      return new Promise<Buffer>((resolve) => child.once('close', () => resolve(Buffer.concat(chunks))));
+    });
+    const [a, b, c] = await Promise.all(got);
+    expect(a?.equals(pattern(1024 * 1024))).toBe(true);
+    expect(b?.equals(pattern(1024 * 1024 + 7))).toBe(true);
+    expect(c?.equals(pattern(300_000))).toBe(true);
   });
 
   it('refuses a socket someone already reads through data events', async () => {

@@ -1,14 +1,16 @@
 /**
  * Relays a node socket (a child process's stdout or stderr, a TCP connection) into an SSHWriter
- * without a buffer per read: the socket reads into one reused buffer (@ssh/transport's
+ * without a buffer per read: the socket reads into a reused buffer (@ssh/transport's
  * readIntoReusedBuffer) and each read goes to `writeTransient()`, which seals what the peer's
  * window takes straight from it and copies only what must wait. A command streaming output
  * through a server this way costs about half the CPU of a buffer per read plus async iteration.
+ * Every relay reads into the same buffer, as each read is done with when its callback returns:
+ * a thousand idle processes cost no buffer each.
  * @module
  */
 
 import type { Socket } from 'node:net';
-import { readIntoReusedBuffer } from '@ssh/transport/node';
+import { readIntoReusedBuffer, sharedReadBuffer } from '@ssh/transport/node';
 import type { SSHWriter } from '../stream/writer.ts';
 
 type AnyWriter = SSHWriter<string, unknown> | SSHWriter<Uint8Array, unknown> | SSHWriter<string | Uint8Array, unknown>;
@@ -48,7 +50,7 @@ export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Pr
     return false;
   };
   // A socket told to decode its bytes (setEncoding) is read as a Readable, which does that.
-  if (socket.readableEncoding !== null || !readIntoReusedBuffer(socket, receive)) return undefined;
+  if (socket.readableEncoding !== null || !readIntoReusedBuffer(socket, receive, sharedReadBuffer())) return undefined;
   return new Promise<void>((resolve, reject) => {
     failure = reject;
     let ended = false;

@@ -1,3 +1,3 @@
 /** @ssh/transport/node: Node stream adapters for the transport machine. @module */
 export { driveTransport, type SocketDriver, type SocketDriverOptions } from './socket-driver.ts';
-export { acceptTcp, connectTcp, readIntoReusedBuffer } from './socket-reads.ts';
+export { acceptTcp, connectTcp, readIntoReusedBuffer, sharedReadBuffer } from './socket-reads.ts';

@@ -97,16 +97,28 @@ function onreadFields(socket: net.Socket): { buffer: symbol; callback: symbol; h
   return { buffer, callback, handle: handle as StreamHandle };
 }
 
+let shared: Uint8Array | undefined;
+
+/**
+ * One 64 KiB buffer for every socket whose receiver is done with each read when it returns (it
+ * copies what it keeps): as many idle sockets as one likes cost no buffer each. 64 KiB is what a
+ * Linux pipe holds by default, so that a read from one never returns more.
+ */
+export function sharedReadBuffer(): Uint8Array {
+  return (shared ??= new Uint8Array(64 * 1024));
+}
+
 /**
  * Makes a socket node made without `onread` (one a server accepted, a child process's stdio
- * pipe) read into one reused buffer of `size` bytes from now on, as connectTcp()'s do, and
- * starts it reading. `receive` gets each read, valid only during the call; answering false
- * pauses the socket until its resume(). EOF, errors and 'close' stay the socket's events.
+ * pipe) read into one reused `buffer` from now on, as connectTcp()'s do, and starts it reading.
+ * `receive` gets each read, valid only during the call; answering false pauses the socket until
+ * its resume(). EOF, errors and 'close' stay the socket's events. Sockets whose receivers are
+ * done with each read when they return may share one buffer: node reads one socket at a time.
  * Call it before anything reads the socket (node may already have started its handle reading,
  * but no bytes have arrived until the event loop turns). Returns false, changing nothing, where
  * this node or this socket does not allow it: read its 'data' events then.
  */
-export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8Array) => boolean, size = READ_BUFFER_SIZE): boolean {
+export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8Array) => boolean, buffer?: Uint8Array): boolean {
   const fields = onreadFields(socket);
   if (!fields) return false;
   const { handle } = fields;
@@ -114,11 +126,11 @@ export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8A
     if (handle.readStop() !== 0) return false;
     handle.reading = false;
   }
-  const buffer = Buffer.allocUnsafe(size);
+  const into = buffer ?? Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const own = socket as unknown as Record<symbol, unknown>;
-  own[fields.buffer] = buffer;
+  own[fields.buffer] = into;
   own[fields.callback] = (nread: number, buf: Uint8Array): boolean => receive(buf.subarray(0, nread));
-  handle.useUserBuffer(buffer);
+  handle.useUserBuffer(into);
   // With the buffer in place, net.Socket's resume() starts the handle reading again.
   socket.resume();
   return true;
