@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatheredReads, GatheredWrites } from '../src/node/gathered-io.ts';
+import { writeAllAt } from '../src/node/write-all.ts';
 
 const temps: string[] = [];
 afterEach(() => {
@@ -251,5 +252,33 @@ describe('GatheredReads', () => {
     const results = await Promise.allSettled([0, 10, 20].map((at) => reads.read(new Uint8Array(10), at)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
     await expect(reads.read(new Uint8Array(10), 30)).resolves.toBe(10);
+  });
+});
+
+describe('writeAllAt', () => {
+  it('writes every part in order, finishing short calls where they stopped, and says which parts are done', async () => {
+    const fake = new FakeHandle();
+    fake.limit = 45;
+    const parts = [block(30, 1), new Uint8Array(0), block(50, 2), block(20, 3)];
+    const done: number[] = [];
+    await writeAllAt(fake as unknown as FileHandle, parts, 500, (i) => done.push(i));
+    expect(fake.disk.subarray(500, 600)).toEqual(new Uint8Array([...(parts[0] as Uint8Array), ...(parts[2] as Uint8Array), ...(parts[3] as Uint8Array)]));
+    expect(done).toEqual([0, 1, 2, 3]);
+    // 45 bytes a call: parts 0-3 (writev of 4), then the rest of 2 and 3 (writev of 2), then 3 (write).
+    expect(fake.calls).toEqual([4, 2, 1]);
+  });
+
+  it('rejects a call that writes nothing instead of trying forever, after reporting the parts done', async () => {
+    const fake = new FakeHandle();
+    fake.limit = 0;
+    const done: number[] = [];
+    await expect(writeAllAt(fake as unknown as FileHandle, [new Uint8Array(0), block(10, 1)], 0, (i) => done.push(i))).rejects.toThrow(/no progress/);
+    expect(done).toEqual([0]);
+  });
+
+  it('passes a failing call\'s error on', async () => {
+    const fake = new FakeHandle();
+    fake.fail = () => Object.assign(new Error('no space'), { code: 'ENOSPC' });
+    await expect(writeAllAt(fake as unknown as FileHandle, [block(10, 1)], 0)).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 });

@@ -13,6 +13,7 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
+import { writeAllAt } from './write-all.ts';
 
 interface QueuedIo<R> {
   /** The bytes to write, or the buffer to read into. */
@@ -83,33 +84,21 @@ export class GatheredWrites {
     return this.#queue.add(data, position);
   }
 
-  /** Writes `run` to its end, resolving each write once written; a failure rejects those left. */
+  /** Writes `run` (adjacent writes) to its end, resolving each write once written; a failure rejects those left. */
   async #writeRun(run: readonly QueuedIo<void>[]): Promise<void> {
-    let i = 0;
-    let skip = 0;
+    let done = 0;
     try {
-      while (i < run.length) {
-        const head = run[i] as QueuedIo<void>;
-        let written: number;
-        if (i === run.length - 1) {
-          written = (await this.#fh.write(head.bytes, skip, head.bytes.length - skip, head.position + skip)).bytesWritten;
-        } else {
-          const parts = run.slice(i).map((w) => w.bytes);
-          parts[0] = head.bytes.subarray(skip);
-          written = (await this.#fh.writev(parts, head.position + skip)).bytesWritten;
-        }
-        const progressed = written > 0;
-        for (let w = run[i]; w !== undefined && written >= w.bytes.length - skip; w = run[i]) {
-          written -= w.bytes.length - skip;
-          skip = 0;
-          w.resolve();
-          i++;
-        }
-        skip += written;
-        if (!progressed && i < run.length) throw new Error('write to file made no progress');
-      }
+      await writeAllAt(
+        this.#fh,
+        run.map((w) => w.bytes),
+        (run[0] as QueuedIo<void>).position,
+        (i) => {
+          (run[i] as QueuedIo<void>).resolve();
+          done = i + 1;
+        },
+      );
     } catch (e) {
-      for (; i < run.length; i++) (run[i] as QueuedIo<void>).reject(e);
+      for (let i = done; i < run.length; i++) (run[i] as QueuedIo<void>).reject(e);
     }
   }
 }

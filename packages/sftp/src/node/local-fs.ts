@@ -8,6 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type SFTPAttrs, typeFromPermissions } from '../attrs.ts';
 import { type LocalFile, type LocalFs } from '../local-fs.ts';
+import { writeAllAt } from './write-all.ts';
 
 /** SFTP attributes of a Node Stats (v3 ids, v4+ types, nanosecond times when Node has them). */
 export function statsToAttrs(st: Stats): SFTPAttrs {
@@ -57,26 +58,11 @@ class NodeLocalFile implements LocalFile {
     }
     return done;
   }
-  async write(data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+  write(data: Uint8Array, position: number): Promise<void> {
+    return writeAllAt(this.fh, [data], position);
   }
-  async writev(parts: readonly Uint8Array[], position: number): Promise<void> {
-    const { bytesWritten } = await this.fh.writev(parts as Uint8Array[], position);
-    // A short writev: write what it left, part by part.
-    let skip = bytesWritten;
-    let at = position;
-    for (const part of parts) {
-      if (skip >= part.length) skip -= part.length;
-      else {
-        await this.write(part.subarray(skip), at + skip);
-        skip = 0;
-      }
-      at += part.length;
-    }
+  writev(parts: readonly Uint8Array[], position: number): Promise<void> {
+    return writeAllAt(this.fh, parts, position);
   }
   close(): Promise<void> {
     return this.fh.close();
