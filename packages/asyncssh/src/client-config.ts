@@ -44,6 +44,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('encryptionAlgs', c.encryptionAlgs);
   take('macAlgs', c.macAlgs);
   take('compressionAlgs', c.compressionAlgs);
+  take('caSignatureAlgs', c.caSignatureAlgs);
   take('preferredAuth', c.preferredAuth);
   take('passwordAuth', c.passwordAuth);
   take('kbdintAuth', c.kbdintAuth);

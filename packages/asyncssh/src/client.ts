@@ -30,7 +30,7 @@ import { applyClientConfig } from './client-config.ts';
 import { openTunnel, type TunnelOption } from './tunnel.ts';
 import { SSHConnection } from './connection.ts';
 import { createHostKeyVerifier, type HostKeyVerifier, type KnownHostsOption, type X509TrustedCertsOption } from './host-key-policy.ts';
-import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
+import { CONNECTION_OPTION_NAMES, caSignatureAlgorithms, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
 import { ClientSessions, SESSION_OPTION_NAMES, type SessionDefaults } from './client-sessions.ts';
 import { VERSION } from './version.ts';
 import { ClientForwarding } from './forward/client-forward.ts';
@@ -527,6 +527,8 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
   checkOptionNames('connect()', given, CLIENT_OPTION_NAMES);
   const opts = await applyClientConfig(given);
   const { host: targetHost, port: targetPort } = target(opts);
+  // A malformed list (given, or from ssh_config) fails here, before anything is opened.
+  const caSignatureAlgs = caSignatureAlgorithms(opts.caSignatureAlgs);
   const client = opts.clientFactory ? opts.clientFactory() : new SSHClient();
   // The keys load (and known_hosts is read) while the connection opens and the server starts up.
   const preparing = prepare(opts, client);
@@ -557,6 +559,7 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
       ...(opts.x509TrustedCertPaths !== undefined ? { x509TrustedCertPaths: opts.x509TrustedCertPaths } : {}),
       ...(opts.x509Purposes !== undefined ? { x509Purposes: opts.x509Purposes } : {}),
       ...(opts.homeDirectory !== undefined ? { homeDirectory: opts.homeDirectory } : {}),
+      caSignatureAlgs,
       ...hostKeyHooks(client),
     });
     verifying.catch(() => undefined);

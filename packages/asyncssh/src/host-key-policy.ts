@@ -1,9 +1,10 @@
 /**
  * The client's server host key policy, as AsyncSSH's `connect()` applies it: plain keys trusted
  * by known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT) or by a `validateHostPublicKey` hook,
- * OpenSSH host certificates (PROTOCOL.certkeys) signed by an @cert-authority, X.509 host
- * certificate chains (RFC 6187) to trusted roots, @revoked keys refused, and the host key
- * algorithms to offer narrowed to what known_hosts trusts for the host.
+ * OpenSSH host certificates (PROTOCOL.certkeys) signed by an @cert-authority with an algorithm
+ * CASignatureAlgorithms allows, X.509 host certificate chains (RFC 6187) to trusted roots,
+ * @revoked keys refused, and the host key algorithms to offer narrowed to what known_hosts
+ * trusts for the host.
  *
  * Where AsyncSSH and the OpenSSH client read the same known_hosts file differently, this mostly
  * follows OpenSSH, so that `ssh` and `connect()` agree on a host (the interop tests compare all
@@ -36,6 +37,7 @@ import {
   type TrustLists,
   type X509TrustedCertsOption,
 } from './host-keys/trust-sources.ts';
+import { caSignatureAlgorithms } from './options.ts';
 
 export type { HostTrustLists, KnownHostsCallback, KnownHostsOption, ResolvedTrust, TrustLists, X509TrustedCertsOption } from './host-keys/trust-sources.ts';
 
@@ -61,6 +63,11 @@ export interface HostKeyPolicyOptions {
   readonly x509TrustedCertPaths?: readonly string[];
   /** Purposes an X.509 host certificate must allow (default `secureShellServer`; `any` skips the check). */
   readonly x509Purposes?: string | readonly string[];
+  /**
+   * The algorithms a host certificate's CA may have signed it with (OpenSSH's
+   * CASignatureAlgorithms; see `caSignatureAlgs` of connect()). Default: OpenSSH's, without ssh-rsa.
+   */
+  readonly caSignatureAlgs?: string | readonly string[];
   /** Asked about plain keys known_hosts does not list (not about revoked ones). Default: refuse. */
   readonly validateHostPublicKey?: HostKeyHook;
   /** Asked about certificate signers known_hosts does not list as @cert-authority. Default: refuse. */
@@ -179,6 +186,7 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
   const where = options.hostKeyAlias === undefined ? hostPort : `${options.hostKeyAlias} (alias of ${hostPort})`;
   const home = options.homeDirectory ?? defaultHome();
   const nowSeconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000);
+  const caSigAlgs = caSignatureAlgorithms(options.caSignatureAlgs);
 
   if (options.knownHosts === null) {
     const trust: ResolvedTrust = { hostKeys: [], caKeys: [], revokedKeys: [], x509Certs: [], revokedX509Certs: [], x509Subjects: [], revokedX509Subjects: [], withoutPort: undefined, notes: ['host key checking is disabled'] };
@@ -231,7 +239,7 @@ export async function createHostKeyVerifier(options: HostKeyPolicyOptions): Prom
         throw new Refusal(`its CA is not a known_hosts @cert-authority for this host${sourceNote()}`);
       }
       try {
-        cert.validate({ kind: 'host', principal: name, now: nowSeconds() });
+        cert.validate({ kind: 'host', principal: name, now: nowSeconds(), caSignatureAlgorithms: caSigAlgs });
       } catch (cause) {
         throw new Refusal(cause instanceof Error ? cause.message.replace(/^ssh: /, '') : 'the certificate is not valid', cause);
       }

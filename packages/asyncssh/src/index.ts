@@ -46,6 +46,8 @@ export {
   PermissionDenied,
   IllegalUserName,
 } from '@ssh/transport';
+export { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
+export { DEFAULT_CA_SIGNATURE_ALGORITHMS } from './options.ts';
 export { pump, collect } from '@ssh/connection';
 export {
   readerToReadable,

@@ -6,6 +6,8 @@
  */
 
 import { parseByteCount, parseTimeInterval } from '@ssh/wire';
+import { AlgorithmListError, UnknownAlgorithmError, expandAlgorithmList } from '@ssh/crypto';
+import { SIGNATURE_ALGORITHMS } from '@ssh/keys';
 import { DATA_PACKET_OVERHEAD, DEFAULT_TRANSPORT_PACKET_LIMIT } from '@ssh/connection';
 
 export interface SSHConnectionOptions {
@@ -15,6 +17,14 @@ export interface SSHConnectionOptions {
   readonly macAlgs?: string | readonly string[];
   readonly compressionAlgs?: string | readonly string[];
   readonly signatureAlgs?: string | readonly string[];
+  /**
+   * The algorithms a CA may have signed a certificate with for it to be trusted (OpenSSH's
+   * CASignatureAlgorithms): host certificates on a client, user and host certificates in
+   * authentication on a server. A list of names, or an OpenSSH-style string ('+ssh-rsa',
+   * '-ecdsa*', 'default'). Default: OpenSSH's, {@link DEFAULT_CA_SIGNATURE_ALGORITHMS}, which
+   * leaves out ssh-rsa (RSA with SHA-1) and ssh-dss.
+   */
+  readonly caSignatureAlgs?: string | readonly string[];
   /** Re-exchange keys after this many bytes ('1G', 1e9; default 1 GiB). */
   readonly rekeyBytes?: number | string;
   /** Re-exchange keys after this long ('1h', seconds; default 1 hour). */
@@ -42,6 +52,7 @@ export const CONNECTION_OPTION_NAMES = [
   'macAlgs',
   'compressionAlgs',
   'signatureAlgs',
+  'caSignatureAlgs',
   'rekeyBytes',
   'rekeySeconds',
   'loginTimeout',
@@ -53,6 +64,42 @@ export const CONNECTION_OPTION_NAMES = [
   'errors',
   'tcpKeepalive',
 ] as const;
+
+/**
+ * The default CASignatureAlgorithms of OpenSSH 8.2 and later (ssh_config(5), sshd_config(5)):
+ * every SHA-2 signature OpenSSH makes, but neither ssh-rsa (RSA with SHA-1) nor ssh-dss.
+ */
+export const DEFAULT_CA_SIGNATURE_ALGORITHMS: readonly string[] = Object.freeze([
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+]);
+
+const CA_SIGNATURE_KIND = 'CA signature';
+
+/**
+ * The CA signature algorithms `caSignatureAlgs` allows. A string is read as the other algorithm
+ * options are (OpenSSH syntax: names and `*`/`?` patterns, `+` adds to the default, `-` removes
+ * from it, `^` adds too, as order does not matter here, `default`); a list is taken as exact names.
+ * Names are plain signature algorithms ('rsa-sha2-512', never a certificate type). Throws
+ * AlgorithmListError for a list that is empty or malformed, UnknownAlgorithmError for a name no
+ * key type signs with.
+ */
+export function caSignatureAlgorithms(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [...DEFAULT_CA_SIGNATURE_ALGORITHMS];
+  if (typeof value !== 'string') {
+    if (value.length === 0) throw new AlgorithmListError(CA_SIGNATURE_KIND, '', 'empty list');
+    for (const name of value) if (!SIGNATURE_ALGORITHMS.includes(name)) throw new UnknownAlgorithmError(CA_SIGNATURE_KIND, name);
+    return [...new Set(value)];
+  }
+  const supported = [...new Set([...DEFAULT_CA_SIGNATURE_ALGORITHMS, ...SIGNATURE_ALGORITHMS])];
+  return expandAlgorithmList(CA_SIGNATURE_KIND, value, DEFAULT_CA_SIGNATURE_ALGORITHMS, supported, (name) => (SIGNATURE_ALGORITHMS.includes(name) ? 'ok' : 'unknown'));
+}
 
 /** Throws a TypeError naming every option `what` does not know. */
 export function checkOptionNames(what: string, options: object, known: readonly string[]): void {

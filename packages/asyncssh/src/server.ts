@@ -24,7 +24,15 @@ import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type Serv
 import { acceptTcp } from '@ssh/transport/node';
 import { resolveClientHost } from './client-host.ts';
 import { SSHConnection } from './connection.ts';
-import { CONNECTION_OPTION_NAMES, checkOptionNames, connectionSettings, seconds, transportSettings, type SSHConnectionOptions } from './options.ts';
+import {
+  CONNECTION_OPTION_NAMES,
+  caSignatureAlgorithms as caSignatureAlgorithmsOf,
+  checkOptionNames,
+  connectionSettings,
+  seconds,
+  transportSettings,
+  type SSHConnectionOptions,
+} from './options.ts';
 import { SSHServer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
@@ -112,6 +120,8 @@ export interface ServerConfig {
   /** What the transport presents: `hostKeys`, some paired with a host certificate or an X.509 chain. */
   readonly hostIdentities: (SSHKey | SSHKeyPair)[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
+  /** What `caSignatureAlgs` allows (OpenSSH's default when not given). */
+  readonly caSignatureAlgorithms: readonly string[];
 }
 
 /**
@@ -311,6 +321,10 @@ export class SSHServerConnection extends SSHConnection {
       }
       case 'validate-ca-key': {
         const cert = a.certificate;
+        if (!this.caSignatureAllowed(cert, 'user')) {
+          this.answer(a.id, () => false);
+          return;
+        }
         const listed = keys?.validate(a.caKey, { ...peer, user: a.username, certPrincipals: cert.principals }, true);
         // As sshd merges a cert-authority line's options with the certificate's: touch may be
         // skipped only when both allow it, verification is required when either asks for it.
@@ -339,6 +353,10 @@ export class SSHServerConnection extends SSHConnection {
         this.answer(a.id, async () => s.validateHostPublicKey(await this.clientHostFor(a.clientHostName), this.peerAddress, this.peerPort, a.key));
         return;
       case 'validate-host-ca-key':
+        if (!this.caSignatureAllowed(a.certificate, 'host')) {
+          this.answer(a.id, () => false);
+          return;
+        }
         this.answer(a.id, async () => {
           const host = await this.clientHostFor(a.clientHostName);
           // The certificate must then name that host, not the one the client claims.
@@ -361,6 +379,16 @@ export class SSHServerConnection extends SSHConnection {
         this.logger.info(`authentication failed: ${a.error.message}`);
         return;
     }
+  }
+
+  /**
+   * Whether the CA signed `cert` with an algorithm `caSignatureAlgs` allows. As sshd, a certificate
+   * signed otherwise is refused before anyone is asked about its CA, queries included.
+   */
+  private caSignatureAllowed(cert: SSHCertificate, kind: 'user' | 'host'): boolean {
+    if (this.config.caSignatureAlgorithms.includes(cert.signatureAlgorithm)) return true;
+    this.logger.info(`${kind} certificate refused: its CA signed it with ${JSON.stringify(cert.signatureAlgorithm)}, which caSignatureAlgs does not allow`);
+    return false;
   }
 
   /**
@@ -596,6 +624,7 @@ async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined)
 export async function buildServerConfig(what: string, opts: SSHServerConnectionOptions): Promise<ServerConfig> {
   checkOptionNames(what, opts, SERVER_OPTION_NAMES);
   if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required`);
+  const caSignatureAlgorithms = caSignatureAlgorithmsOf(opts.caSignatureAlgs);
   const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
   if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
   const hostKeys = pairs.map((p) => p.key);
@@ -608,7 +637,7 @@ export async function buildServerConfig(what: string, opts: SSHServerConnectionO
     if (!key) throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} certifies none of the server host keys`);
     hostIdentities.unshift(new SSHKeyPair(key, cert));
   }
-  return { options: opts, hostKeys, hostIdentities, authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys) };
+  return { options: opts, hostKeys, hostIdentities, authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys), caSignatureAlgorithms };
 }
 
 /** Listens for SSH clients: resolves once the socket is bound. */

@@ -13,6 +13,7 @@ import {
   type SSHKey,
   type SSHX509Certificate,
 } from '@ssh/keys';
+import { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
 import { DisconnectError, HostKeyNotVerifiable } from '@ssh/transport';
 import { createHostKeyVerifier, type HostKeyInput, type HostKeyPolicyOptions, type HostKeyVerifier } from '../src/host-key-policy.ts';
 
@@ -241,6 +242,55 @@ describe('OpenSSH host certificates', () => {
     const v = await policy({ knownHosts: await file(`@cert-authority alias.internal ${pub(caKey)}\n`), hostKeyAlias: 'alias.internal' });
     await v.verify(cert({ principals: ['alias.internal'] }));
     await refusal(v, cert());
+  });
+
+  describe('the CA signature algorithm (caSignatureAlgs, OpenSSH CASignatureAlgorithms)', () => {
+    const rsaCa = generatePrivateKey('ssh-rsa', { keySize: 2048, comment: 'rsa ca' });
+    const signedWith = (sigAlg: string) =>
+      rsaCa.generateHostCertificate(hostKey, 'id', { principals: ['server.example.com'], validAfter: NOW - 60, validBefore: NOW + 3600, now: NOW, sigAlg });
+    let rsaCaPath: string;
+    beforeAll(async () => {
+      rsaCaPath = await file(`@cert-authority *.example.com ${pub(rsaCa)}\n`);
+    });
+
+    test('a certificate signed with ssh-rsa (SHA-1) is refused by default, naming the algorithm', async () => {
+      const e = await refusal(await policy({ knownHosts: rsaCaPath }), signedWith('ssh-rsa'));
+      expect(e.message).toContain('host certificate for server.example.com is not trusted');
+      expect(e.message).toContain('signed with "ssh-rsa", which is not an allowed CA signature algorithm');
+    });
+
+    test('by default, rsa-sha2-512 and rsa-sha2-256 are allowed where ssh-rsa is not', async () => {
+      const v = await policy({ knownHosts: rsaCaPath });
+      await v.verify(signedWith('rsa-sha2-512'));
+      await v.verify(signedWith('rsa-sha2-256'));
+      await refusal(v, signedWith('ssh-rsa'));
+    });
+
+    test('a list that allows ssh-rsa accepts it, in any of its forms; one that does not, refuses it', async () => {
+      for (const caSignatureAlgs of ['+ssh-rsa', '^ssh-rsa', 'ssh-rsa', 'ssh-*', ['ssh-rsa']]) {
+        await (await policy({ knownHosts: rsaCaPath, caSignatureAlgs })).verify(signedWith('ssh-rsa'));
+      }
+      for (const caSignatureAlgs of ['rsa-*', '-ssh-ed25519', ['rsa-sha2-512', 'ssh-dss']]) {
+        await refusal(await policy({ knownHosts: rsaCaPath, caSignatureAlgs }), signedWith('ssh-rsa'));
+      }
+    });
+
+    test('a list that leaves an algorithm out refuses certificates signed with it', async () => {
+      expect((await refusal(await policy({ knownHosts: rsaCaPath, caSignatureAlgs: '-rsa-sha2-512' }), signedWith('rsa-sha2-512'))).message).toContain('"rsa-sha2-512"');
+      await (await policy({ knownHosts: rsaCaPath, caSignatureAlgs: '-rsa-sha2-512' })).verify(signedWith('rsa-sha2-256'));
+      await refusal(await policy({ knownHosts: caPath, caSignatureAlgs: ['rsa-sha2-512'] }), cert());
+    });
+
+    test('refused for its CA signature, a certificate is still judged as its plain key', async () => {
+      const plain = (key: SSHKey) => file(`@cert-authority *.example.com ${pub(rsaCa)}\nserver.example.com ${pub(key)}\n`);
+      await (await policy({ knownHosts: await plain(hostKey) })).verify(signedWith('ssh-rsa'));
+      expect((await refusal(await policy({ knownHosts: await plain(otherKey) }), signedWith('ssh-rsa'))).message).toContain('"ssh-rsa"');
+    });
+
+    test('a malformed list is a typed error', async () => {
+      await expect(policy({ knownHosts: rsaCaPath, caSignatureAlgs: 'rsa-sha2-512,,ssh-rsa' })).rejects.toBeInstanceOf(AlgorithmListError);
+      await expect(policy({ knownHosts: rsaCaPath, caSignatureAlgs: 'rsa-sha2-1024' })).rejects.toBeInstanceOf(UnknownAlgorithmError);
+    });
   });
 
   test('validateHostCaKey decides on unlisted CAs; the certificate is still checked', async () => {

@@ -189,6 +189,19 @@ export class SSHCertificate extends Commented implements CertificateFields {
     return this.criticalOptions.has('verify-required');
   }
 
+  /**
+   * The algorithm the CA signed with, as its signature blob names it ('rsa-sha2-512', 'ssh-rsa'
+   * for an RSA CA using SHA-1, 'ssh-ed25519', ...): what OpenSSH's CASignatureAlgorithms judges.
+   * '' when the blob does not start with a name.
+   */
+  get signatureAlgorithm(): string {
+    try {
+      return new Reader(this.signature).utf8('signature algorithm', 256);
+    } catch {
+      return '';
+    }
+  }
+
   /** True when the CA signature over the certificate is valid. */
   verifySignature(): boolean {
     return this.signingKey.verify(this.publicData.subarray(0, this.signedLength), this.signature);
@@ -199,10 +212,21 @@ export class SSHCertificate extends Commented implements CertificateFields {
    * `principal` among the principals (an empty list allows any), no unknown critical options,
    * and (when given) the CA among `trustedCAs`. With `clientAddress` (a server authenticating a
    * user: the client's IP address, '' when unknown), a user certificate's source-address must list
-   * it, as sshd requires. Throws CertificateError naming the failure.
+   * it, as sshd requires. With `caSignatureAlgorithms`, the CA must have signed with one of those
+   * algorithms (OpenSSH's CASignatureAlgorithms). Throws CertificateError naming the failure.
    */
-  validate(options: { kind: CertificateKind; principal?: string; now?: number; trustedCAs?: readonly SSHKey[]; clientAddress?: string }): void {
+  validate(options: {
+    kind: CertificateKind;
+    principal?: string;
+    now?: number;
+    trustedCAs?: readonly SSHKey[];
+    clientAddress?: string;
+    caSignatureAlgorithms?: readonly string[];
+  }): void {
     if (!this.verifySignature()) throw new CertificateError('certificate signature is invalid');
+    if (options.caSignatureAlgorithms && !options.caSignatureAlgorithms.includes(this.signatureAlgorithm)) {
+      throw new CertificateError(`certificate is signed with ${JSON.stringify(this.signatureAlgorithm)}, which is not an allowed CA signature algorithm`);
+    }
     if (options.trustedCAs && !options.trustedCAs.some((ca) => ca.equals(this.signingKey))) {
       throw new CertificateError('certificate is not signed by a trusted CA');
     }

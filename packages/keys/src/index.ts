@@ -31,7 +31,7 @@ export {
   type PublicKeyFormat,
   type ExportOptions,
 } from './formats/export.ts';
-export { KEY_TYPES } from './algs/index.ts';
+export { KEY_TYPES, SIGNATURE_ALGORITHMS } from './algs/index.ts';
 export { setDefaultSkipRsaKeyValidation } from './algs/rsa.ts';
 export { skSignatureFlags, SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD } from './algs/sk.ts';
 export {

@@ -57,6 +57,21 @@ describe.each(TYPES)('ssh-keygen -s with a %s CA', (type, bits) => {
   });
 });
 
+describe('the CA signature algorithm of ssh-keygen -s -t certificates', () => {
+  test.each(['ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512'])('an RSA CA signing with %s', (sigAlg) => {
+    const ca = dir.cachedKeygen('rsa', 2048);
+    const host = dir.convert(dir.cachedKeygen('ed25519', undefined));
+    dir.run(['-q', '-s', ca, '-t', sigAlg, '-h', '-I', 'host id', '-n', 'example.com', `${host}.pub`]);
+    const text = dir.read(`${host}-cert.pub`);
+    expect(dir.run(['-L', '-f', `${host}-cert.pub`])).toContain(`(using ${sigAlg})`);
+    const cert = importCertificate(text);
+    expect(cert.signatureAlgorithm).toBe(sigAlg);
+    cert.validate({ kind: 'host', principal: 'example.com', caSignatureAlgorithms: [sigAlg] });
+    const others = ['ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512'].filter((a) => a !== sigAlg);
+    expect(() => cert.validate({ kind: 'host', principal: 'example.com', caSignatureAlgorithms: others })).toThrow(`"${sigAlg}"`);
+  });
+});
+
 describe.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp521', 'ssh-rsa', 'ssh-dss'])('our certificates signed by %s', (caType) => {
   test('ssh-keygen -L prints them', () => {
     const ca = testKey(caType);

@@ -11,6 +11,7 @@ import {
   readCertifiedPrivateFields,
   SSHCertificate,
   SSHKeyPair,
+  SIGNATURE_ALGORITHMS,
   parseTimeValue,
 } from '../src/index.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
@@ -66,6 +67,30 @@ describe('validation', () => {
     expect(() => cert.validate({ kind: 'user', now: NOW, principal: 'bob' })).toThrow(/principal/);
     expect(() => cert.validate({ kind: 'user', now: NOW, trustedCAs: [testKey('ssh-ed448')] })).toThrow(/trusted CA/);
     cert.validate({ kind: 'user', now: NOW, principal: 'alice' });
+  });
+
+  test('the CA signature algorithm is read from the signature blob and judged against caSignatureAlgorithms', () => {
+    const rsaCa = testKey('ssh-rsa');
+    const signed = (sigAlg?: string) => rsaCa.generateUserCertificate(subject, 'id', { principals: ['alice'], now: NOW, ...(sigAlg ? { sigAlg } : {}) });
+    expect(signed().signatureAlgorithm).toBe('rsa-sha2-512');
+    expect(signed('rsa-sha2-256').signatureAlgorithm).toBe('rsa-sha2-256');
+    const sha1 = signed('ssh-rsa');
+    expect(sha1.signatureAlgorithm).toBe('ssh-rsa');
+    expect(cert.signatureAlgorithm).toBe('ssh-ed25519');
+    const allowed = ['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256'];
+    expect(() => sha1.validate({ kind: 'user', now: NOW, caSignatureAlgorithms: allowed })).toThrow(CertificateError);
+    expect(() => sha1.validate({ kind: 'user', now: NOW, caSignatureAlgorithms: allowed })).toThrow(/signed with "ssh-rsa", which is not an allowed CA signature algorithm/);
+    sha1.validate({ kind: 'user', now: NOW, caSignatureAlgorithms: [...allowed, 'ssh-rsa'] });
+    sha1.validate({ kind: 'user', now: NOW });
+    signed().validate({ kind: 'user', now: NOW, caSignatureAlgorithms: allowed });
+    expect(() => signed('rsa-sha2-256').validate({ kind: 'user', now: NOW, caSignatureAlgorithms: ['rsa-sha2-512'] })).toThrow(/"rsa-sha2-256"/);
+    expect(() => cert.validate({ kind: 'user', now: NOW, caSignatureAlgorithms: ['rsa-sha2-512'] })).toThrow(/"ssh-ed25519"/);
+  });
+
+  test('SIGNATURE_ALGORITHMS lists every plain signature algorithm, no certificate names', () => {
+    expect(SIGNATURE_ALGORITHMS).toEqual(expect.arrayContaining(['ssh-ed25519', 'ssh-ed448', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-dss', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com']));
+    expect(SIGNATURE_ALGORITHMS.some((a) => a.includes('-cert-'))).toBe(false);
+    expect(new Set(SIGNATURE_ALGORITHMS).size).toBe(SIGNATURE_ALGORITHMS.length);
   });
 
   test('a tampered certificate fails its signature', () => {

@@ -109,6 +109,7 @@ describe('README examples', () => {
     expect(printed).toEqual([
       ['ssh-ed25519', 256, 'ED25519', 'me@example.com'],
       ['alice@example', ['alice'], 'uptime'],
+      ['ecdsa-sha2-nistp256'],
       [1, 1, 0],
       ['uptime', false, ['LANG=C']],
       [true, 'file'],

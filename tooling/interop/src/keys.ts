@@ -161,6 +161,8 @@ export interface CertificateOptions {
   readonly serial?: number | bigint;
   /** Certificate options (`-O`), for example `['no-pty', 'force-command=/bin/true']`. */
   readonly options?: readonly string[];
+  /** The CA's signature algorithm (`-t`), for example `'ssh-rsa'` (SHA-1) for an RSA CA. Default: ssh-keygen's. */
+  readonly signatureAlgorithm?: string;
 }
 
 /** An OpenSSH certificate made by `ssh-keygen -s`. */
@@ -195,6 +197,7 @@ export async function signCertificate(ca: KeyPair, key: KeyPair, options: Certif
   if (options.validity !== undefined) args.push('-V', options.validity);
   if (options.serial !== undefined) args.push('-z', String(options.serial));
   for (const option of options.options ?? []) args.push('-O', option);
+  if (options.signatureAlgorithm !== undefined) args.push('-t', options.signatureAlgorithm);
   args.push(publicKeyPath);
   await runCommand('/usr/bin/ssh-keygen', args, { env: { HOME: dir } }, {});
   const path = join(dir, 'key-cert.pub');

@@ -144,6 +144,7 @@ function parseTraditional(der: Uint8Array): DsaKey {
 
 export const dsaFamily: KeyFamily = {
   keyTypes: ['ssh-dss'],
+  sigAlgorithms: ['ssh-dss'],
   oids: [DSA_OID],
   pkcs1PrivateLabels: ['DSA PRIVATE KEY'],
   pkcs1PublicLabels: [],

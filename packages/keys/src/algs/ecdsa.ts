@@ -339,6 +339,7 @@ function parseSec1(der: Uint8Array, outer?: CurveInfo): EcdsaKey {
 
 export const ecdsaFamily: KeyFamily = {
   keyTypes: CURVES.map((c) => `ecdsa-sha2-${c.id}`),
+  sigAlgorithms: CURVES.flatMap((c) => c.sigAlgorithms),
   oids: [EC_PUBLIC_KEY_OID],
   pkcs1PrivateLabels: ['EC PRIVATE KEY'],
   pkcs1PublicLabels: [],

@@ -168,6 +168,7 @@ function makeKey(curve: EdCurve, pk: Uint8Array | undefined, seed?: Uint8Array):
 
 export const eddsaFamily: KeyFamily = {
   keyTypes: ED_CURVES.map((c) => c.algorithm),
+  sigAlgorithms: ED_CURVES.flatMap((c) => c.sigAlgorithms),
   oids: ED_CURVES.map((c) => c.oid),
   pkcs1PrivateLabels: [],
   pkcs1PublicLabels: [],

@@ -184,6 +184,8 @@ export interface GenerateOptions {
 export interface KeyFamily {
   /** Key types (public blob names) this family decodes. */
   readonly keyTypes: readonly string[];
+  /** Signature algorithms its keys can check, preferred first within each key type. */
+  readonly sigAlgorithms: readonly string[];
   /** PKCS#8 / SPKI algorithm OIDs this family decodes. */
   readonly oids: readonly string[];
   /** PEM labels of the "traditional" private format ('RSA PRIVATE KEY', ...). */

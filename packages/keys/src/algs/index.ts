@@ -22,6 +22,12 @@ export const KEY_FAMILIES: readonly KeyFamily[] = /* @__PURE__ */ Object.freeze(
 /** Every key type (public key blob name) supported, preferred first. */
 export const KEY_TYPES: readonly string[] = KEY_FAMILIES.flatMap((f) => f.keyTypes);
 
+/**
+ * Every plain signature algorithm some key can check (never a certificate name), in family order:
+ * the names a CASignatureAlgorithms-style list may hold.
+ */
+export const SIGNATURE_ALGORITHMS: readonly string[] = KEY_FAMILIES.flatMap((f) => f.sigAlgorithms);
+
 export function familyForKeyType(keyType: string): KeyFamily | undefined {
   return KEY_FAMILIES.find((f) => f.keyTypes.includes(keyType));
 }

@@ -227,6 +227,7 @@ function parsePkcs1Public(der: Uint8Array): RsaKey {
 
 export const rsaFamily: KeyFamily = {
   keyTypes: ['ssh-rsa'],
+  sigAlgorithms: RSA_SIG_ALGS,
   oids: [RSA_OID],
   pkcs1PrivateLabels: ['RSA PRIVATE KEY'],
   pkcs1PublicLabels: ['RSA PUBLIC KEY'],

@@ -147,6 +147,7 @@ function innerFamily(keyType: string): KeyFamily {
 
 export const skFamily: KeyFamily = {
   keyTypes: [SK_ECDSA, SK_ED25519],
+  sigAlgorithms: [...SK_ECDSA_SIGS, ...SK_ED25519_SIGS],
   oids: [],
   pkcs1PrivateLabels: [],
   pkcs1PublicLabels: [],
