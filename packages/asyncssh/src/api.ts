@@ -12,7 +12,7 @@ import { ConnectionLost, DEFAULT_HOST_KEY_ALGORITHMS, Transport, UserauthClient,
 import { driveTransport } from '@ssh/transport/node';
 import { connect, type SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
 import type { SSHClient } from './client-handlers.ts';
-import { SSHAcceptor, SSHServerConnection, buildServerConfig, listen, type SSHServerConnectionOptions } from './server.ts';
+import { SSHAcceptor, acceptServerConnection, buildServerConfig, listen, type SSHServerConnection, type SSHServerConnectionOptions } from './server.ts';
 import type { SSHServer } from './server-handlers.ts';
 import { seconds, transportSettings } from './options.ts';
 
@@ -27,8 +27,8 @@ export async function createConnection<C extends SSHClient>(
   return [conn, conn.client as C];
 }
 
-/** asyncio-style: listen with `serverFactory`. */
-export function createServer(serverFactory: () => SSHServer, host = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+/** asyncio-style: listen with `serverFactory` (without `port`: the config's Port, else 22). */
+export function createServer(serverFactory: () => SSHServer, host = '', port?: number, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
   return listen(host, port, { ...options, serverFactory });
 }
 
@@ -40,7 +40,7 @@ export function runClient(sock: net.Socket, options: SSHClientConnectionOptions 
 /** Runs the server side of SSH over a socket you already have; resolves once the client authenticated. */
 export async function runServer(sock: net.Socket, options: SSHServerConnectionOptions = {}): Promise<SSHServerConnection> {
   const config = await buildServerConfig('runServer()', options);
-  const conn = new SSHServerConnection(sock, config);
+  const conn = await acceptServerConnection(sock, config);
   await conn.whenAuthenticated();
   return conn;
 }
@@ -65,7 +65,10 @@ export async function connectReverse(host: string, port = 22, options: SSHServer
   const { connectTimeout, ...serverOptions } = options;
   const config = await buildServerConfig('connectReverse()', serverOptions);
   const socket = await tcpConnect(host, port, seconds('connectTimeout', connectTimeout, 0));
-  const conn = new SSHServerConnection(socket, config);
+  const conn = await Promise.resolve(acceptServerConnection(socket, config)).catch((e: unknown) => {
+    socket.destroy();
+    throw e;
+  });
   await conn.whenAuthenticated();
   return conn;
 }

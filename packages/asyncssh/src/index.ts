@@ -47,6 +47,7 @@ export {
   IllegalUserName,
 } from '@ssh/transport';
 export { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
+export { ConfigParseError } from '@ssh/config';
 export { DEFAULT_CA_SIGNATURE_ALGORITHMS } from './options.ts';
 export { pump, collect } from '@ssh/connection';
 export {

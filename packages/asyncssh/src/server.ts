@@ -1,10 +1,12 @@
 /**
  * SSHServerConnection and listen(): a server connection per accepted socket, user
  * authentication through the SSHServer callbacks and authorized_keys, and session channels run
- * by a process factory, a session factory or the SSHServer's own sessions.
+ * by a process factory, a session factory or the SSHServer's own sessions; sshd_config files
+ * (`config`) fill in what the options leave unset, per connection and per user.
  * @module
  */
 
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SS
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
 import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { acceptTcp } from '@ssh/transport/node';
+import type { ResolvedServerConfig, ServerConnection } from '@ssh/config';
 import { resolveClientHost } from './client-host.ts';
 import { SSHConnection } from './connection.ts';
 import {
@@ -29,15 +32,28 @@ import {
   caSignatureAlgorithms as caSignatureAlgorithmsOf,
   checkOptionNames,
   connectionSettings,
+  positiveInt,
   seconds,
   transportSettings,
   type SSHConnectionOptions,
 } from './options.ts';
+import {
+  configPorts,
+  connectionPolicy,
+  ignoredKeywords,
+  listenerOptions,
+  loadUserAuthorizedKeys,
+  readServerConfigFile,
+  resolveFor,
+  type ConnectionPolicy,
+  type ServerConfigFile,
+} from './server-config.ts';
 import { SSHServer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
+import { logFor } from './logging.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -84,6 +100,22 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly maxAuthTries?: number;
   readonly agentForwarding?: boolean;
   readonly x11Forwarding?: boolean;
+  /**
+   * sshd_config files (a path or paths, read in order, first value winning) whose settings act as
+   * defaults for the options not given here, resolved per connection (Match Address,
+   * LocalAddress, LocalPort, Host) and again per user (Match User, Group); see the README for the
+   * keywords applied. None by default (`null` too). A missing file or a bad line makes listen()
+   * reject with ConfigParseError.
+   */
+  readonly config?: string | readonly string[] | null;
+  /** Address family to listen on when `host` is '' or a name: 4, 6, or 0 for both (the default). */
+  readonly family?: 0 | 4 | 6;
+  /**
+   * Look up the client's host name (reverse lookup, confirmed by a forward one) when it connects,
+   * for authorized_keys `from=` host patterns and sshd_config `Match Host` (default false: the
+   * client's address stands for its host, as with sshd's `UseDNS no`).
+   */
+  readonly rdnsLookup?: boolean;
 }
 
 const SERVER_OPTION_NAMES = [
@@ -112,6 +144,9 @@ const SERVER_OPTION_NAMES = [
   'sftpVersion',
   'allowScp',
   'serverHostCerts',
+  'config',
+  'family',
+  'rdnsLookup',
 ];
 
 export interface ServerConfig {
@@ -122,6 +157,28 @@ export interface ServerConfig {
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
   /** What `caSignatureAlgs` allows (OpenSSH's default when not given). */
   readonly caSignatureAlgorithms: readonly string[];
+  /** The sshd_config files of `config`, read once. */
+  readonly file?: ServerConfigFile;
+}
+
+/** What is known of a connection when it is accepted (with `config` or `rdnsLookup`). */
+interface AcceptedConnection {
+  /** The client's host name from rdnsLookup. */
+  readonly clientHost?: string;
+  /** Match criteria of the connection, and what the config says for them. */
+  readonly match?: ServerConnection;
+  readonly resolved?: ResolvedServerConfig;
+}
+
+/** The shared options with the policy's values for those Match may change. */
+function withPolicy(o: SSHConnectionOptions, p: ConnectionPolicy): SSHConnectionOptions {
+  return {
+    ...o,
+    ...(p.rekeyBytes !== undefined ? { rekeyBytes: p.rekeyBytes } : {}),
+    ...(p.rekeySeconds !== undefined ? { rekeySeconds: p.rekeySeconds } : {}),
+    ...(p.keepaliveInterval !== undefined ? { keepaliveInterval: p.keepaliveInterval } : {}),
+    ...(p.keepaliveCountMax !== undefined ? { keepaliveCountMax: p.keepaliveCountMax } : {}),
+  };
 }
 
 /**
@@ -143,24 +200,32 @@ export class SSHServerConnection extends SSHConnection {
   private keyOptions: AuthorizedKeyOptions | undefined;
   private authorizedKeys: SSHAuthorizedKeys | undefined;
   private resolvedClientHost: Promise<string> | undefined;
+  /** What the options and the config (for this connection, then this user) allow. */
+  private policy: ConnectionPolicy;
+  private readonly accepted: AcceptedConnection;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private readonly forwarding: ServerForwarding;
 
-  /** @internal Made by listen() for each accepted socket. */
-  constructor(socket: net.Socket, config: ServerConfig) {
+  /** @internal Made by listen() for each accepted socket (through acceptServerConnection). */
+  constructor(socket: net.Socket, config: ServerConfig, accepted: AcceptedConnection = {}) {
     const o = config.options;
+    const policy = connectionPolicy(o, accepted.resolved, config.caSignatureAlgorithms);
+    const effective = withPolicy(o, policy);
     const signatureAlgorithms = o.signatureAlgs === undefined ? undefined : typeof o.signatureAlgs === 'string' ? o.signatureAlgs.split(',') : [...o.signatureAlgs];
     const transport = new Transport({
       role: 'server',
       registry: (standardRegistry ??= createStandardRegistry()),
-      ...transportSettings(o),
+      ...transportSettings(effective),
       ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : {}),
       hostKeys: config.hostIdentities,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
     });
-    super(socket, transport, connectionSettings(o), 'server');
+    super(socket, transport, connectionSettings(effective), 'server');
+    if (socket instanceof net.Socket) socket.setKeepAlive(o.tcpKeepalive !== false);
     this.config = config;
+    this.policy = policy;
+    this.accepted = accepted;
     this.authorizedKeys = config.authorizedKeys;
     this.ready = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -211,14 +276,30 @@ export class SSHServerConnection extends SSHConnection {
 
   /** The methods offered: asked of the SSHServer (after beginAuth, which may set authorized keys). */
   private offeredMethods(): ServerMethod[] {
-    const o = this.config.options;
+    const p = this.policy;
     const s = this.server;
     const methods: ServerMethod[] = [];
-    if (o.publicKeyAuth !== false && (this.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
-    if (o.kbdintAuth !== false && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
-    if (o.passwordAuth !== false && s.passwordAuthSupported()) methods.push('password');
-    if (o.hostBasedAuth !== false && s.hostBasedAuthSupported()) methods.push('hostbased');
+    if (p.publicKeyAuth && (this.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
+    if (p.kbdintAuth && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
+    if (p.passwordAuth && s.passwordAuthSupported()) methods.push('password');
+    if (p.hostBasedAuth && s.hostBasedAuthSupported()) methods.push('hostbased');
     return methods;
+  }
+
+  /**
+   * The config again, now for `username` (Match User, Group), as AsyncSSH reloads it once the user
+   * is known: what is allowed, keepalive, CA signature algorithms, and the keys AuthorizedKeysFile
+   * names for this user (unless authorizedClientKeys was given).
+   */
+  private async applyUserConfig(username: string): Promise<void> {
+    const file = this.config.file;
+    if (!file) return;
+    const resolved = await resolveFor(file, { ...this.accepted.match, user: username });
+    const policy = connectionPolicy(this.config.options, resolved, this.config.caSignatureAlgorithms);
+    this.policy = policy;
+    this.setKeepalive(seconds('keepaliveInterval', policy.keepaliveInterval, 0), positiveInt('keepaliveCountMax', policy.keepaliveCountMax, 3));
+    if (policy.authorizedKeysFiles === null) this.authorizedKeys = undefined;
+    else if (policy.authorizedKeysFiles !== undefined) this.authorizedKeys = await loadUserAuthorizedKeys(policy.authorizedKeysFiles, username, this.logger);
   }
 
   /**
@@ -280,7 +361,8 @@ export class SSHServerConnection extends SSHConnection {
   private authEvent(a: UserauthServerEvent): void {
     const s = this.server;
     const keys = this.authorizedKeys;
-    const peer = { clientAddr: this.clientAddress ?? '' };
+    const host = this.accepted.clientHost;
+    const peer = { clientAddr: this.clientAddress ?? '', ...(host !== undefined ? { clientHost: host } : {}) };
     switch (a.type) {
       case 'begin-auth':
         // A new user name: nothing loaded for the previous one (setAuthorizedKeys in beginAuth,
@@ -290,6 +372,7 @@ export class SSHServerConnection extends SSHConnection {
         this.answer(
           a.id,
           async () => {
+            await this.applyUserConfig(a.username);
             const required = await s.beginAuth(a.username);
             this.auth.setMethods(this.offeredMethods());
             return required;
@@ -386,7 +469,7 @@ export class SSHServerConnection extends SSHConnection {
    * signed otherwise is refused before anyone is asked about its CA, queries included.
    */
   private caSignatureAllowed(cert: SSHCertificate, kind: 'user' | 'host'): boolean {
-    if (this.config.caSignatureAlgorithms.includes(cert.signatureAlgorithm)) return true;
+    if (this.policy.caSignatureAlgorithms.includes(cert.signatureAlgorithm)) return true;
     this.logger.info(`${kind} certificate refused: its CA signed it with ${JSON.stringify(cert.signatureAlgorithm)}, which caSignatureAlgs does not allow`);
     return false;
   }
@@ -475,8 +558,8 @@ export class SSHServerConnection extends SSHConnection {
       request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'session refused');
       return;
     }
-    const agentForwarding = o.agentForwarding === true && this.checkKeyPermission('agent-forwarding');
-    const allowPty = o.allowPty !== false && this.checkKeyPermission('pty');
+    const agentForwarding = this.policy.agentForwarding && this.checkKeyPermission('agent-forwarding');
+    const allowPty = this.policy.allowPty && this.checkKeyPermission('pty');
     const policy = {
       acceptEnv: () => true,
       allowPty: () => allowPty,
@@ -527,18 +610,22 @@ export class SSHServerConnection extends SSHConnection {
   }
 }
 
-/** A running listener (AsyncSSH's SSHAcceptor). */
+/** A running listener (AsyncSSH's SSHAcceptor): one socket, or one per port an sshd_config lists. */
 export class SSHAcceptor {
-  private readonly server: net.Server;
+  private readonly servers: readonly net.Server[];
   private readonly connections = new Set<SSHConnection>();
   private closed: Promise<void> | undefined;
 
   /**
    * @internal `start` runs SSH on each accepted socket (server side, or client side for
-   * listenReverse). `server` pauses sockets on connect, so that acceptTcp() can set up their reads.
+   * listenReverse). The servers pause sockets on connect, so that acceptTcp() can set up their reads.
    */
-  constructor(server: net.Server, start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>) {
-    this.server = server;
+  constructor(servers: net.Server | readonly net.Server[], start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>) {
+    this.servers = servers instanceof net.Server ? [servers] : [...servers];
+    for (const server of this.servers) this.accept(server, start);
+  }
+
+  private accept(server: net.Server, start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>): void {
     server.on('connection', (socket) => {
       socket.on('error', () => socket.destroy());
       acceptTcp(socket);
@@ -559,8 +646,12 @@ export class SSHAcceptor {
 
   /** The addresses listened on: [host, port] pairs. */
   getAddresses(): [string, number][] {
-    const a = this.server.address();
-    return a && typeof a === 'object' ? [[a.address, a.port]] : [];
+    const out: [string, number][] = [];
+    for (const server of this.servers) {
+      const a = server.address();
+      if (a && typeof a === 'object') out.push([a.address, a.port]);
+    }
+    return out;
   }
 
   /** The port listened on (useful with port 0). */
@@ -570,7 +661,7 @@ export class SSHAcceptor {
 
   /** Stops listening and closes every connection. */
   close(): void {
-    this.closed ??= new Promise((resolve) => this.server.close(() => resolve()));
+    this.closed ??= Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
     for (const c of this.connections) c.close();
   }
 
@@ -620,10 +711,19 @@ async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined)
   return importAuthorizedKeys(looksLikeKeys(value) ? value : await readFile(value, 'utf8'));
 }
 
-/** @internal Checks the options and loads host keys and authorized keys, once per listener. */
-export async function buildServerConfig(what: string, opts: SSHServerConnectionOptions): Promise<ServerConfig> {
-  checkOptionNames(what, opts, SERVER_OPTION_NAMES);
-  if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required`);
+/**
+ * @internal Checks the options, reads the sshd_config files of `config` (whose global settings
+ * fill in unset options), and loads host keys and authorized keys, once per listener.
+ */
+export async function buildServerConfig(what: string, explicit: SSHServerConnectionOptions): Promise<ServerConfig> {
+  checkOptionNames(what, explicit, SERVER_OPTION_NAMES);
+  const file = explicit.config === undefined || explicit.config === null ? undefined : await readServerConfigFile(explicit.config, (standardRegistry ??= createStandardRegistry()));
+  const opts = file ? listenerOptions(explicit, file) : explicit;
+  if (file) {
+    const ignored = ignoredKeywords(file);
+    if (ignored.length > 0) logFor('server').debug1(`${what}: sshd_config settings not applied: ${ignored.join(', ')}`);
+  }
+  if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required (or HostKey in config)`);
   const caSignatureAlgorithms = caSignatureAlgorithmsOf(opts.caSignatureAlgs);
   const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
   if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
@@ -637,23 +737,90 @@ export async function buildServerConfig(what: string, opts: SSHServerConnectionO
     if (!key) throw new TypeError(`${what}: serverHostCerts: ${JSON.stringify(cert.keyId)} certifies none of the server host keys`);
     hostIdentities.unshift(new SSHKeyPair(key, cert));
   }
-  return { options: opts, hostKeys, hostIdentities, authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys), caSignatureAlgorithms };
+  return {
+    options: opts,
+    hostKeys,
+    hostIdentities,
+    authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys),
+    caSignatureAlgorithms,
+    ...(file ? { file } : {}),
+  };
 }
 
-/** Listens for SSH clients: resolves once the socket is bound. */
-export async function listen(host: string | SSHServerConnectionOptions = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
-  const opts = typeof host === 'string' ? options : host;
-  const bindHost = typeof host === 'string' ? host : '';
-  const config = await buildServerConfig('listen()', opts);
+function unmapped(address: string | undefined): string | undefined {
+  return address === undefined ? undefined : unmapAddress(address);
+}
+
+/**
+ * @internal Starts the server side of SSH on a connected socket: at once, or, with `config` or
+ * `rdnsLookup`, once the client's host name is looked up and the config resolved for this
+ * connection's addresses (Match Address, LocalAddress, LocalPort, Host).
+ */
+export function acceptServerConnection(socket: net.Socket, config: ServerConfig): SSHServerConnection | Promise<SSHServerConnection> {
+  const o = config.options;
+  const file = config.file;
+  if (!file && o.rdnsLookup !== true) return new SSHServerConnection(socket, config);
+  return (async () => {
+    const address = unmapped(socket.remoteAddress);
+    const clientHost = o.rdnsLookup === true && address !== undefined ? await resolveClientHost(address, socket.remotePort ?? 0) : undefined;
+    let match: ServerConnection | undefined;
+    let resolved: ResolvedServerConfig | undefined;
+    if (file) {
+      const localAddress = unmapped(socket.localAddress);
+      // Without rdnsLookup (sshd's UseDNS no) the address stands for the host.
+      const host = clientHost ?? address;
+      match = {
+        ...(address !== undefined ? { address } : {}),
+        ...(host !== undefined ? { host } : {}),
+        ...(localAddress !== undefined ? { localAddress } : {}),
+        ...(socket.localPort !== undefined ? { localPort: socket.localPort } : {}),
+      };
+      resolved = await resolveFor(file, match);
+    }
+    if (socket.destroyed) throw new ConnectionLost('client left before the connection started');
+    return new SSHServerConnection(socket, config, {
+      ...(clientHost !== undefined ? { clientHost } : {}),
+      ...(match !== undefined ? { match } : {}),
+      ...(resolved !== undefined ? { resolved } : {}),
+    });
+  })();
+}
+
+/** A listening socket on `host` ('' for every address) and `port`, in `family` when given. */
+async function bind(host: string, port: number, family: 0 | 4 | 6 | undefined): Promise<net.Server> {
+  let address = host === '' ? undefined : host;
+  if (family === 4 || family === 6) {
+    if (host === '') address = family === 4 ? '0.0.0.0' : '::';
+    else if (net.isIP(host) === 0) address = (await lookup(host, { family })).address;
+  }
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, bindHost === '' ? undefined : bindHost, () => {
+    server.listen({ port, ...(address !== undefined ? { host: address } : {}), ipv6Only: family === 6 }, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  return new SSHAcceptor(server, (socket) => new SSHServerConnection(socket, config));
+  return server;
+}
+
+/**
+ * Listens for SSH clients: resolves once the sockets are bound. Without `port`, listens on every
+ * Port of the `config` files, else 22.
+ */
+export async function listen(host: string | SSHServerConnectionOptions = '', port?: number, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+  const opts = typeof host === 'string' ? options : host;
+  const bindHost = typeof host === 'string' ? host : '';
+  const config = await buildServerConfig('listen()', opts);
+  const ports = port !== undefined ? [port] : ((config.file ? configPorts(config.file) : undefined) ?? [22]);
+  const servers: net.Server[] = [];
+  try {
+    for (const p of ports) servers.push(await bind(bindHost, p, config.options.family));
+  } catch (e) {
+    for (const server of servers) server.close();
+    throw e;
+  }
+  return new SSHAcceptor(servers, (socket) => acceptServerConnection(socket, config));
 }
 
 export { SSHServer };

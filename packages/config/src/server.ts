@@ -36,22 +36,32 @@ const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   deferUnknown: false,
 };
 
-function* readTask(source: ServerConfigSource, env: HostEnvironment): HostTask<ServerConfig> {
-  const document = yield* readDocument(
-    source.text,
-    { file: source.file, includeDir: source.includeDir ?? '/etc/ssh', allowTilde: true },
-    serverDialect,
-    env,
-  );
-  return { document };
+function* readTask(sources: readonly ServerConfigSource[], env: HostEnvironment): HostTask<ServerConfig> {
+  const documents: ServerDocument[] = [];
+  for (const source of sources) {
+    documents.push(
+      yield* readDocument(source.text, { file: source.file, includeDir: source.includeDir ?? '/etc/ssh', allowTilde: true }, serverDialect, env),
+    );
+  }
+  const [first] = documents;
+  if (documents.length === 1 && first) return { document: first };
+  // Several files are read as if a root file included each in turn: first obtained value wins
+  // across them, and a Match block ends with its file.
+  const at = (file: string): ConfigLine => ({ file: '', line: 0, keyword: 'include', keywordAsWritten: 'Include', args: [file], rest: file });
+  return { document: { file: first?.file ?? '', entries: documents.map((d) => ({ kind: 'include' as const, at: at(d.file), documents: [d] })) } };
 }
 
-export function parseServerConfig(source: ServerConfigSource, env: HostEnvironment): ServerConfig {
-  return runSync(readTask(source, env), env);
+function list(sources: ServerConfigSource | readonly ServerConfigSource[]): readonly ServerConfigSource[] {
+  return Array.isArray(sources) ? sources : [sources as ServerConfigSource];
 }
 
-export function parseServerConfigAsync(source: ServerConfigSource, env: HostEnvironment): Promise<ServerConfig> {
-  return runAsync(readTask(source, env), env);
+/** Reads one sshd_config text, or several in order (as AsyncSSH reads a list of config files), and their Includes. */
+export function parseServerConfig(sources: ServerConfigSource | readonly ServerConfigSource[], env: HostEnvironment): ServerConfig {
+  return runSync(readTask(list(sources), env), env);
+}
+
+export function parseServerConfigAsync(sources: ServerConfigSource | readonly ServerConfigSource[], env: HostEnvironment): Promise<ServerConfig> {
+  return runAsync(readTask(list(sources), env), env);
 }
 
 /** Options for listen() obtained from sshd_config (AsyncSSH's SSHServerConnectionOptions names, camelCase). */

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigParseError, parseClientConfig, resolveClientConfig } from '../src/index.ts';
-import { globAsync, globSync, loadClientConfig, loadServerConfig, nodeEnvironment } from '../src/node/index.ts';
+import { ConfigParseError, parseClientConfig, resolveClientConfig, resolveServerConfig } from '../src/index.ts';
+import { globAsync, globSync, loadClientConfig, loadServerConfig, lookupAccount, nodeEnvironment, readServerConfig } from '../src/node/index.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -52,6 +52,41 @@ describe('Node environment', () => {
     await expect(loadClientConfig(join(dir, 'nope'), { host: 'h' }, { homeDir: dir })).rejects.toBeInstanceOf(ConfigParseError);
     const none = await loadClientConfig(undefined, { host: 'h' }, { homeDir: join(dir, 'empty-home') });
     expect(none.hostname).toBe('h');
+  });
+
+  test('readServerConfig reads several files in order: first value wins across them, a Match block ends with its file', async () => {
+    const a = join(dir, 'sshd_a');
+    const b = join(dir, 'sshd_b');
+    writeFileSync(a, 'PasswordAuthentication no\nMatch User bob\n PermitTTY no\n');
+    writeFileSync(b, 'PasswordAuthentication yes\nPort 2222\nAllowAgentForwarding no\n');
+    const env = nodeEnvironment({ homeDir: dir });
+    const config = await readServerConfig([a, b], { homeDir: dir });
+    const bob = resolveServerConfig(config, { user: 'bob' }, env).options;
+    expect(bob).toMatchObject({ passwordAuth: false, ports: [2222], allowPty: false, agentForwarding: false });
+    expect(resolveServerConfig(config, { user: 'eve' }, env).options).toMatchObject({ passwordAuth: false, agentForwarding: false, ports: [2222] });
+    expect(resolveServerConfig(config, { user: 'eve' }, env).options.allowPty).toBeUndefined();
+    expect((await loadServerConfig([a, b], { user: 'eve' })).options).toMatchObject({ passwordAuth: false, ports: [2222] });
+    // One file is read as before.
+    expect(resolveServerConfig(await readServerConfig(b), {}, env).options.passwordAuth).toBe(true);
+    const missing = join(dir, 'no-sshd-config');
+    const e = await readServerConfig([a, missing]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigParseError);
+    expect(e).toMatchObject({ file: missing, line: 0 });
+  });
+
+  test('lookupAccount finds a local account by name only', async () => {
+    const me = userInfo();
+    expect(await lookupAccount(me.username)).toEqual({ name: me.username, uid: me.uid, homeDir: me.homedir });
+    // Another account than ours goes through getent (or /etc/passwd).
+    const other = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f.length >= 7 && f[0] !== me.username && f[0] !== '' && !f[0]?.startsWith('+'));
+    if (other) expect(await lookupAccount(other[0] as string)).toEqual({ name: other[0], uid: Number(other[2]), homeDir: other[5] });
+    expect(await lookupAccount('no-such-user-here-xyz')).toBeUndefined();
+    // getent answers a number by uid: the account must have exactly the name asked for.
+    expect(await lookupAccount('0')).toBeUndefined();
+    for (const bad of ['', '-x', 'a:b', 'a\nb']) expect(await lookupAccount(bad), bad).toBeUndefined();
   });
 
   test('loadServerConfig resolves Match for a connection', async () => {

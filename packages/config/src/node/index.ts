@@ -1,6 +1,7 @@
 /**
  * Node host environment for @ssh/config: files through node:fs, Include globs, Match exec
- * through the user's shell, and loadClientConfig/loadServerConfig conveniences.
+ * through the user's shell, loadClientConfig/readServerConfig/loadServerConfig conveniences, and
+ * the local account lookup sshd's AuthorizedKeysFile expansion needs.
  * @module
  */
 
@@ -20,6 +21,8 @@ import {
 import {
   parseServerConfigAsync,
   resolveServerConfigAsync,
+  type ServerConfig,
+  type ServerConfigSource,
   type ServerConnection,
   type ResolvedServerConfig,
 } from '../server.ts';
@@ -146,15 +149,75 @@ export async function loadClientConfig(
   return resolveClientConfigAsync(config, target, env);
 }
 
-/** Reads an sshd_config (default /etc/ssh/sshd_config) and resolves it for one connection. */
+/**
+ * Reads sshd_config files (default /etc/ssh/sshd_config) once, for resolving per connection with
+ * resolveServerConfigAsync. Several files are read in order, the first obtained value winning
+ * across them. Every file named must exist: a missing or unreadable one is a ConfigParseError
+ * (line 0), as is any bad line (with its file and line).
+ */
+export async function readServerConfig(paths: string | readonly string[] | undefined, options: LoadClientConfigOptions = {}): Promise<ServerConfig> {
+  const env = options.environment ?? nodeEnvironmentAsync(options);
+  const files = paths === undefined ? ['/etc/ssh/sshd_config'] : typeof paths === 'string' ? [paths] : paths;
+  const sources: ServerConfigSource[] = [];
+  for (const file of files) sources.push({ text: (await readSource(file, true)) as string, file });
+  return parseServerConfigAsync(sources, env);
+}
+
+/** Reads sshd_config files (default /etc/ssh/sshd_config) and resolves them for one connection. */
 export async function loadServerConfig(
-  path: string | undefined,
+  paths: string | readonly string[] | undefined,
   connection: ServerConnection,
   options: LoadClientConfigOptions = {},
 ): Promise<ResolvedServerConfig> {
   const env = options.environment ?? nodeEnvironmentAsync(options);
-  const file = path ?? '/etc/ssh/sshd_config';
-  const text = (await readSource(file, true)) as string;
-  const config = await parseServerConfigAsync({ text, file }, env);
-  return resolveServerConfigAsync(config, connection, env);
+  return resolveServerConfigAsync(await readServerConfig(paths, { ...options, environment: env }), connection, env);
+}
+
+/** A local account, as expandAuthorizedKeysPath takes it. */
+export interface LocalAccount {
+  readonly name: string;
+  readonly uid: number;
+  readonly homeDir: string;
+}
+
+function passwdEntry(line: string, name: string): LocalAccount | undefined {
+  const f = line.split(':');
+  const uid = Number(f[2]);
+  const homeDir = f[5];
+  // getent answers a numeric key by uid: only an entry with exactly this name counts.
+  if (f.length < 7 || f[0] !== name || !Number.isInteger(uid) || !homeDir) return undefined;
+  return { name, uid, homeDir };
+}
+
+/**
+ * The account `name` in the system's user database (getent passwd, else /etc/passwd), as sshd
+ * finds the home directory for `%h` and relative AuthorizedKeysFile paths; undefined when there is
+ * no such account.
+ */
+export async function lookupAccount(name: string): Promise<LocalAccount | undefined> {
+  if (name === '' || name.includes(':') || name.includes('\n') || name.startsWith('-')) return undefined;
+  const me = userInfo();
+  if (name === me.username) return { name, uid: me.uid, homeDir: me.homedir };
+  const viaGetent = await new Promise<string | null | undefined>((resolve) => {
+    const child = spawn('getent', ['passwd', name], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    // null: no getent here (not Linux); undefined: getent knows no such account.
+    child.once('error', () => resolve(null));
+    child.once('exit', (code) => resolve(code === 0 ? out : undefined));
+  });
+  if (typeof viaGetent === 'string') return passwdEntry(viaGetent.trim(), name);
+  if (viaGetent === undefined) return undefined;
+  let passwd: string;
+  try {
+    passwd = await readFile('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of passwd.split('\n')) {
+    const found = passwdEntry(line, name);
+    if (found) return found;
+  }
+  return undefined;
 }
