@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatTable, measureOpsPerSecond, ratio, runPythonJson } from '../src/index.ts';
+import { formatTable, inRotation, measureOpsPerSecond, ratio, runPythonJson } from '../src/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -12,6 +12,18 @@ describe('measureOpsPerSecond', () => {
     const rate = measureOpsPerSecond(() => void calls++, 1, { roundMs: 5, rounds: 2 });
     expect(calls).toBeGreaterThan(0);
     expect(Number.isFinite(rate) && rate > 0).toBe(true);
+  });
+});
+
+describe('inRotation', () => {
+  it('gives every run every place in the order, one after another', async () => {
+    const order: string[] = [];
+    const run = (name: string) => async () => {
+      await Promise.resolve();
+      order.push(name);
+    };
+    await inRotation(3, [run('a'), run('b'), run('c')]);
+    expect(order.join('')).toBe('abcbcacab');
   });
 });
 

@@ -26,6 +26,7 @@ import { runInNewContext } from 'node:vm';
 import { listen, type SSHAcceptor, type SSHServerProcess } from '@ssh/asyncssh';
 import { localShellFactory } from '@ssh/cli';
 import { defaultClientKey, generateKey, startSshd, type SshTarget } from '@ssh/interop';
+import { inRotation } from '../measure.ts';
 import type { BenchRunOptions } from '../peers/options.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import {
@@ -235,11 +236,11 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
     const ours: StreamTime[] = [];
     const ssh2: StreamTime[] = [];
     const openssh: StreamTime[] = [];
-    for (let r = 0; r < rounds; r++) {
-      ours.push(await ourStream(ep, command, bytes));
-      ssh2.push(await ssh2Stream(ep, command, bytes));
-      openssh.push(await opensshStream(sshd, ep, command));
-    }
+    await inRotation(rounds, [
+      async () => ours.push(await ourStream(ep, command, bytes)),
+      async () => ssh2.push(await ssh2Stream(ep, command, bytes)),
+      async () => openssh.push(await opensshStream(sshd, ep, command)),
+    ]);
 
     acceptor = await listen('127.0.0.1', 0, {
       serverHostKeys: [hostKey.privateKeyPath],
@@ -251,10 +252,7 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
     const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
     const fromOurs: StreamTime[] = [];
     const fromSshd: StreamTime[] = [];
-    for (let r = 0; r < rounds; r++) {
-      fromOurs.push(await opensshStream(ourServer, ep, command));
-      fromSshd.push(await opensshStream(sshd, ep, command));
-    }
+    await inRotation(rounds, [async () => fromOurs.push(await opensshStream(ourServer, ep, command)), async () => fromSshd.push(await opensshStream(sshd, ep, command))]);
 
     // Exec round trips on one connection each.
     const conn = await ourConnect(ep);

@@ -40,6 +40,7 @@ import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, sta
 import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
+import { inRotation } from '../measure.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import { ssh2Close, ssh2Connect } from './connection-common.ts';
@@ -326,15 +327,16 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
   let server: ServerProcess | undefined;
   try {
     // Our client, OpenSSH's, ssh2's and AsyncSSH's against sshd.
-    // Rounds alternate between the clients so that a busy moment of the machine hits all alike.
+    // Rounds alternate between the clients, in rotation, so that a busy or cold moment of the
+    // machine hits all alike.
     let oursVsSshd = NONE;
     let opensshVsSshd = NONE;
     let ssh2VsSshd = NONE;
-    for (let r = 0; r < rounds; r++) {
-      oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1, true));
-      opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true));
-      ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1, true));
-    }
+    await inRotation(rounds, [
+      async () => (oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
+      async () => (opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true))),
+      async () => (ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
+    ]);
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/sftp_asyncssh.py'),
       ['127.0.0.1', String(sshd.port), sshd.user, clientKey.privateKeyPath, files.src, files.got, files.src, files.put, String(rounds)],
@@ -350,12 +352,12 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     let sshdServing = NONE;
     let oursVsOurs = NONE;
     let ssh2VsOurs = NONE;
-    for (let r = 0; r < rounds; r++) {
-      opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false));
-      sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false));
-      oursVsOurs = best(oursVsOurs, await ourClient(ours.port, user, clientKey, files, bytes, 1, false));
-      ssh2VsOurs = best(ssh2VsOurs, await ssh2Client(ours.port, user, clientKey, files, bytes, 1, false));
-    }
+    await inRotation(rounds, [
+      async () => (opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false))),
+      async () => (sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false))),
+      async () => (oursVsOurs = best(oursVsOurs, await ourClient(ours.port, user, clientKey, files, bytes, 1, false))),
+      async () => (ssh2VsOurs = best(ssh2VsOurs, await ssh2Client(ours.port, user, clientKey, files, bytes, 1, false))),
+    ]);
 
     const openssh = 'OpenSSH sftp';
     const asyncsshName = py.ok ? `AsyncSSH ${py.value.version}` : 'AsyncSSH';
