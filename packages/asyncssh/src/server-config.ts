@@ -25,32 +25,34 @@ import type { Registry } from '@ssh/crypto';
 import { importAuthorizedKeys, type SSHAuthorizedKeys } from '@ssh/keys';
 import type { SSHLogger } from './logging.ts';
 import { caSignatureAlgorithms } from './options.ts';
+import type { SSHServerConnectionOptions } from './server.ts';
 
 /** Server options an sshd_config may supply (the subset of SSHServerConnectionOptions it maps to). */
-export interface ConfigurableServerOptions {
-  readonly kexAlgs?: string | readonly string[];
-  readonly encryptionAlgs?: string | readonly string[];
-  readonly macAlgs?: string | readonly string[];
-  readonly compressionAlgs?: string | readonly string[];
-  readonly caSignatureAlgs?: string | readonly string[];
-  readonly rekeyBytes?: number | string;
-  readonly rekeySeconds?: number | string;
-  readonly loginTimeout?: number | string;
-  readonly keepaliveInterval?: number | string;
-  readonly keepaliveCountMax?: number;
-  readonly tcpKeepalive?: boolean;
-  readonly serverHostKeys?: unknown;
-  readonly serverHostCerts?: unknown;
-  readonly authorizedClientKeys?: unknown;
-  readonly publicKeyAuth?: boolean;
-  readonly passwordAuth?: boolean;
-  readonly kbdintAuth?: boolean;
-  readonly hostBasedAuth?: boolean;
-  readonly allowPty?: boolean;
-  readonly agentForwarding?: boolean;
-  readonly rdnsLookup?: boolean;
-  readonly family?: 0 | 4 | 6;
-}
+export type ConfigurableServerOptions = Pick<
+  SSHServerConnectionOptions,
+  | 'kexAlgs'
+  | 'encryptionAlgs'
+  | 'macAlgs'
+  | 'compressionAlgs'
+  | 'caSignatureAlgs'
+  | 'rekeyBytes'
+  | 'rekeySeconds'
+  | 'loginTimeout'
+  | 'keepaliveInterval'
+  | 'keepaliveCountMax'
+  | 'tcpKeepalive'
+  | 'serverHostKeys'
+  | 'serverHostCerts'
+  | 'authorizedClientKeys'
+  | 'publicKeyAuth'
+  | 'passwordAuth'
+  | 'kbdintAuth'
+  | 'hostBasedAuth'
+  | 'allowPty'
+  | 'agentForwarding'
+  | 'rdnsLookup'
+  | 'family'
+>;
 
 /** sshd_config keywords (lowercase) whose values our server applies. */
 export const APPLIED_SERVER_KEYWORDS: ReadonlySet<string> = new Set([
