@@ -78,17 +78,30 @@ describe('acceptTcp', () => {
     expect(got.transient.every((t) => t)).toBe(true);
   });
 
-  it('falls back to data events on a socket that already holds bytes', async () => {
+  it('hands over the bytes a socket already holds first, then reads into the reused buffer', async () => {
     const { accepted, client } = await acceptedPair({});
     client.write(pattern(100));
     await new Promise<void>((resolve) => accepted.once('readable', () => resolve()));
     expect(accepted.readableLength).toBe(100);
-    expect(acceptTcp(accepted)).toBe(false);
+    expect(acceptTcp(accepted)).toBe(true);
     const got = collect(accepted);
     const data = pattern(512 * 1024);
     client.end(data);
     await got.ended;
-    expect(got.bytes().subarray(100).equals(data)).toBe(true);
+    expect(got.bytes().equals(Buffer.concat([pattern(100), data]))).toBe(true);
+    expect(got.transient.slice(1).every((t) => t)).toBe(true);
+  });
+
+  it("falls back to data events on a socket whose 'data' events someone already listens to", async () => {
+    const { accepted, client } = await acceptedPair({});
+    const seen: Buffer[] = [];
+    accepted.on('data', (chunk: Buffer) => seen.push(chunk));
+    expect(acceptTcp(accepted)).toBe(false);
+    const got = collect(accepted);
+    client.end(pattern(1000));
+    await got.ended;
+    expect(got.bytes().equals(pattern(1000))).toBe(true);
+    expect(Buffer.concat(seen).equals(pattern(1000))).toBe(true);
     expect(got.transient.every((t) => !t)).toBe(true);
   });
 });
@@ -117,6 +130,26 @@ describe('readIntoReusedBuffer', () => {
     expect(Buffer.concat(chunks).equals(pattern(3 * 1024 * 1024))).toBe(true);
     expect(chunks.length).toBeGreaterThan(1);
     expect(buffers.size).toBe(1);
+  });
+
+  it('hands over what the pipe already held first, and can pause right there', async () => {
+    const { child, stdout } = writer(512 * 1024);
+    await new Promise<void>((resolve) => stdout.once('readable', () => resolve()));
+    const held = stdout.readableLength;
+    expect(held).toBeGreaterThan(0);
+    const chunks: Buffer[] = [];
+    readIntoReusedBuffer(stdout, (chunk) => {
+      chunks.push(Buffer.from(chunk));
+      return chunks.length > 1;
+    });
+    expect(chunks.length).toBe(1);
+    expect(chunks[0]?.length).toBe(held);
+    // Paused by the first answer: nothing more arrives until resume().
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(chunks.length).toBe(1);
+    stdout.resume();
+    await new Promise<void>((resolve) => child.once('close', () => resolve()));
+    expect(Buffer.concat(chunks).equals(pattern(512 * 1024))).toBe(true);
   });
 
   it('pauses when the receiver answers false and goes on after resume()', async () => {

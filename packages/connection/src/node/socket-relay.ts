@@ -9,9 +9,10 @@
  * @module
  */
 
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { readIntoReusedBuffer, sharedReadBuffer } from '@ssh/transport/node';
-import type { SSHWriter } from '../stream/writer.ts';
+import { pump, type Pump } from '../session/redirect.ts';
+import { SSHWriter } from '../stream/writer.ts';
 
 type AnyWriter = SSHWriter<string, unknown> | SSHWriter<Uint8Array, unknown> | SSHWriter<string | Uint8Array, unknown>;
 
@@ -23,8 +24,8 @@ function asError(error: unknown): Error {
  * Copies `socket` into `writer` until the socket ends, then sends EOF when `end`, reading only
  * while the writer takes more. Rejects with the first error of either side, destroying the
  * socket; a socket closed before its end rejects too. Undefined, with the socket untouched, when
- * it cannot read into a reused buffer (another runtime, or bytes already read): relay it as a
- * Readable then.
+ * it cannot read into a reused buffer (another runtime, a 'data' listener or a decoder on it):
+ * relay it as a Readable then.
  */
 export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Promise<void> | undefined {
   let failure: ((error: Error) => void) | undefined;
@@ -49,8 +50,8 @@ export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Pr
     }, fail);
     return false;
   };
-  // A socket told to decode its bytes (setEncoding) is read as a Readable, which does that.
-  if (socket.readableEncoding !== null || !readIntoReusedBuffer(socket, receive, sharedReadBuffer())) return undefined;
+  // A socket told to decode its bytes (setEncoding) is refused, and read as a Readable.
+  if (!readIntoReusedBuffer(socket, receive, sharedReadBuffer())) return undefined;
   return new Promise<void>((resolve, reject) => {
     failure = reject;
     let ended = false;
@@ -70,3 +71,16 @@ export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Pr
     });
   });
 }
+
+/**
+ * pump() for Node: a node socket nothing has read yet (a local child's stdout or stderr, a TCP
+ * connection) copied into an SSH stream goes through relaySocket(); anything else through pump().
+ * Give it as the `pump` of a StreamSession to have its processes' redirect() use it.
+ */
+export const nodePump: Pump = (source, target, options = {}) => {
+  if (source instanceof Socket && target instanceof SSHWriter) {
+    const relayed = relaySocket(source, target, options.sendEof !== false);
+    if (relayed !== undefined) return relayed;
+  }
+  return pump(source, target, options);
+};

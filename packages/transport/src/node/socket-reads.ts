@@ -75,7 +75,7 @@ const isNode = !('Deno' in globalThis) && process.versions['bun'] === undefined;
 interface StreamHandle {
   reading: boolean;
   useUserBuffer(buf: Uint8Array): void;
-  readStop(): number;
+  readStop(): void;
 }
 
 /**
@@ -83,10 +83,10 @@ interface StreamHandle {
  * a child process's pipes. It keeps that state in two fields of the socket, private Symbols of its
  * net module found here by their descriptions, and hands the buffer to the handle with
  * `useUserBuffer()`, which is what the constructor does with `onread` (node 20 to 24). Undefined
- * when this node differs, or when the socket has already given bytes to anyone.
+ * when this node differs, or when someone reads the socket already ('data' listeners, a decoder).
  */
 function onreadFields(socket: net.Socket): { buffer: symbol; callback: symbol; handle: StreamHandle } | undefined {
-  if (!isNode || socket.destroyed || socket.connecting || socket.readableLength > 0 || socket.listenerCount('data') > 0) return undefined;
+  if (!isNode || socket.destroyed || socket.connecting || socket.listenerCount('data') > 0 || socket.readableEncoding !== null) return undefined;
   const symbols = Object.getOwnPropertySymbols(socket);
   const buffer = symbols.find((s) => s.description === 'kBuffer');
   const callback = symbols.find((s) => s.description === 'kBufferCb');
@@ -114,16 +114,18 @@ export function sharedReadBuffer(): Uint8Array {
  * `receive` gets each read, valid only during the call; answering false pauses the socket until
  * its resume(). EOF, errors and 'close' stay the socket's events. Sockets whose receivers are
  * done with each read when they return may share one buffer: node reads one socket at a time.
- * Call it before anything reads the socket (node may already have started its handle reading,
- * but no bytes have arrived until the event loop turns). Returns false, changing nothing, where
- * this node or this socket does not allow it: read its 'data' events then.
+ * Bytes node already read and holds (a child's pipe starts reading at once) go to `receive`
+ * first. Returns false, changing nothing, where this node or this socket does not allow it (a
+ * 'data' listener or a decoder reads it already): read it as a Readable then.
  */
 export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8Array) => boolean, buffer?: Uint8Array): boolean {
   const fields = onreadFields(socket);
   if (!fields) return false;
+  const held = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
   const { handle } = fields;
   if (handle.reading) {
-    if (handle.readStop() !== 0) return false;
+    // libuv's uv_read_stop() cannot fail on a stream.
+    handle.readStop();
     handle.reading = false;
   }
   const into = buffer ?? Buffer.allocUnsafe(READ_BUFFER_SIZE);
@@ -132,7 +134,7 @@ export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8A
   own[fields.callback] = (nread: number, buf: Uint8Array): boolean => receive(buf.subarray(0, nread));
   handle.useUserBuffer(into);
   // With the buffer in place, net.Socket's resume() starts the handle reading again.
-  socket.resume();
+  if (held === null || held.length === 0 || receive(held)) socket.resume();
   return true;
 }
 
