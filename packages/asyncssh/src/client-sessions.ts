@@ -31,6 +31,7 @@ import {
   type SessionRequest,
   type TermSize,
 } from '@ssh/connection';
+import { nodePump } from '@ssh/connection/node';
 import type { SFTPClient } from '@ssh/sftp';
 import { startSftpClientOn, type StartSftpClientOptions } from './sftp.ts';
 import { SocketBridge } from './bridge.ts';
@@ -158,7 +159,8 @@ export class ClientSessions {
     const encoding = request.encoding === undefined ? 'utf-8' : request.encoding;
     checkEncoding(encoding);
     const channel = new SSHClientChannel<Uint8Array>(this.connection, { encoding: null, manualWindow: true });
-    const streams = new StreamSession<T>(channel, { encoding, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
+    // redirect() of stdin from a local child's pipe or a socket reads it into a reused buffer.
+    const streams = new StreamSession<T>(channel, { encoding, pump: nodePump, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
     const chan = await this.open(channel as SSHClientChannel<Text>, request);
     await this.started(channel.start(chan, streams, request));
     const proc = new SSHClientProcess<T>(channel, streams);

@@ -18,6 +18,7 @@ import {
   type ProcessFactory,
   type SSHServerSession,
 } from '@ssh/connection';
+import { nodePump } from '@ssh/connection/node';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT, unmapAddress } from '@ssh/wire';
 import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
@@ -587,6 +588,8 @@ export class SSHServerConnection extends SSHConnection {
         ...(o.maxLineLength !== undefined ? { maxLineLength: o.maxLineLength } : {}),
         encoding: o.encoding === undefined ? 'utf-8' : o.encoding,
         ...(o.errors !== undefined ? { errors: o.errors } : {}),
+        // redirect() from a local child's pipe or a socket reads it into a reused buffer.
+        pump: nodePump,
         onError: (err) => this.logger.warning(`process factory failed: ${err instanceof Error ? err.message : String(err)}`),
       });
       channel.attach(request.accept(channel.handler, this.channelOptions()));

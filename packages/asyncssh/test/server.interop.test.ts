@@ -3,9 +3,10 @@
  * client against it: exec, exit status and signals, stdin, stderr, pty.
  */
 import { defaultClientKey, generateKey, runAsyncsshClient, runSsh, startSsh, type KeyPair } from '@ssh/interop';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SSHWriter, connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
 
 let acceptor: SSHAcceptor;
 let clientKey: KeyPair;
@@ -29,6 +30,12 @@ async function handler(process: SSHServerProcess): Promise<void> {
       process.stdout.write(`got: ${line.trim()}\n> `);
     }
     process.exit(0);
+  } else if (command.startsWith('child ')) {
+    // A local child's output redirected to the session, as AsyncSSH's examples do.
+    const child = spawn('/bin/sh', ['-c', command.slice(6)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+    await process.redirect({ stdout: child.stdout, stderr: child.stderr });
+    process.exit(await exited);
   } else if (command === 'pty') {
     process.stdout.write(`${process.termType} ${process.termSize[0]}x${process.termSize[1]}\n`);
     process.exit(0);
@@ -93,6 +100,18 @@ describe('our server', () => {
     const failed = await runSsh(target(), 'exit 5', { identity: clientKey, allowFailure: true });
     expect(failed.exitCode).toBe(5);
     expect(failed.stderr).toContain('leaving');
+  });
+
+  it("relays a local child's output redirected to the session from a reused read buffer", async () => {
+    const transient = vi.spyOn(SSHWriter.prototype, 'writeTransient');
+    try {
+      const r = await runSsh(target(), 'child head -c 3000000 /dev/zero | tr "\\0" x; echo err >&2', { identity: clientKey });
+      expect(r.stdout).toBe('x'.repeat(3_000_000));
+      expect(r.stderr).toContain('err');
+      expect(transient).toHaveBeenCalled();
+    } finally {
+      transient.mockRestore();
+    }
   });
 
   it('feeds stdin from OpenSSH ssh', async () => {

@@ -3,14 +3,15 @@
  * readexactly, readuntil, async iteration, text decoding across packet boundaries, and the
  * Node stream adapters piping a process's output to a file and a file into a process.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { readerToReadable, writerToWritable } from '@ssh/connection/node';
 import { defaultClientKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type SshdServer } from '@ssh/interop';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IncompleteReadError, LimitOverrunError, connect, type SSHClientConnection } from '../src/index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IncompleteReadError, LimitOverrunError, SSHWriter, connect, type SSHClientConnection } from '../src/index.ts';
 
 let sshd: SshdServer;
 let conn: SSHClientConnection;
@@ -124,6 +125,26 @@ describe('Node stream adapters on a process', () => {
     // sha256sum reads all of stdin, so `wc -c` sees nothing left: 0.
     expect(await output).toBe(`${expected}  -\n0\n`);
     expect((await proc.wait({ timeout: 10 })).exitStatus).toBe(0);
+  });
+
+  it("feeds a local child's stdout to a process's stdin from a reused read buffer", async () => {
+    const file = path.join(dir, 'child-input.bin');
+    const data = new Uint8Array(6 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 40503) >>> 8;
+    writeFileSync(file, data);
+    const child = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const transient = vi.spyOn(SSHWriter.prototype, 'writeTransient');
+    try {
+      const proc = await conn.createProcess('sha256sum', { stdin: child.stdout });
+      const expected = createHash('sha256').update(data).digest('hex');
+      expect(await proc.stdout.read()).toBe(`${expected}  -\n`);
+      expect((await proc.wait({ timeout: 10 })).exitStatus).toBe(0);
+      // The child's pipe went through the reused-buffer relay, not async iteration.
+      expect(transient).toHaveBeenCalled();
+    } finally {
+      transient.mockRestore();
+      child.kill();
+    }
   });
 
   it('pipes one process into another through both adapters', async () => {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nodePump } from '../src/node/socket-relay.ts';
 import { pipeReadableToWriter, pipeReaderToWritable, readerToReadable, writerToWritable } from '../src/node/streams.ts';
+import { SSHChannel, SSHServerProcess, StreamSession, type Pump, type SSHServerChannel } from '../src/index.ts';
 import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../src/stream/index.ts';
 
 const KiB = 1024;
@@ -340,6 +342,52 @@ describe('pipeReadableToWriter', () => {
     // The fourth write threw; nothing is written after it.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(writes).toBe(3);
+  });
+});
+
+describe('nodePump', () => {
+  it("relays a child's stdout with transient writes, and anything else as pump() does", async () => {
+    const total = 2 * MiB;
+    const sink = new SlowSink(64 * KiB, 256 * KiB);
+    await nodePump(patternWriter(total).stdout as Readable, new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null }), { sendEof: false });
+    expect(sink.received).toBe(total);
+    expect(sink.bad).toBe(0);
+    expect(sink.transientWrites).toBeGreaterThan(1);
+    expect(sink.eof).toBe(false);
+
+    const other = new SlowSink(64 * KiB, 256 * KiB);
+    await nodePump(Readable.from([patternChunk(0, 1000)]), new SSHWriter<Uint8Array>(other, { channel: null, encoding: null }));
+    await other.eofSeen;
+    expect(other.received).toBe(1000);
+    expect(other.transientWrites).toBe(0);
+  });
+
+  it("is what a process's redirect() copies its sources with, EOF going once stdout and stderr both ended", async () => {
+    const calls: unknown[] = [];
+    const finish = new Map<unknown, () => void>();
+    const spy: Pump = (source, _target, options) => {
+      calls.push([source, options]);
+      return new Promise<void>((resolve) => finish.set(source, resolve));
+    };
+    const channel = new SSHChannel<Uint8Array>({ getExtraInfo: () => undefined }, { encoding: null, manualWindow: true });
+    const streams = new StreamSession<Uint8Array>(channel, { encoding: null, pump: spy });
+    const proc = new SSHServerProcess<Uint8Array>(channel as unknown as SSHServerChannel<Uint8Array>, streams);
+    const eof = vi.spyOn(proc.stdout, 'writeEof').mockImplementation(() => undefined);
+    vi.spyOn(proc.stdout, 'canWriteEof').mockReturnValue(true);
+    const out = Readable.from([]);
+    const err = Readable.from([]);
+    const done = proc.redirect({ stdout: out, stderr: err });
+    expect(calls).toEqual([
+      [out, { sendEof: false }],
+      [err, { sendEof: false }],
+    ]);
+    finish.get(out)?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    // CHANNEL_EOF would end stderr too: not while its source still runs.
+    expect(eof).not.toHaveBeenCalled();
+    finish.get(err)?.();
+    await done;
+    expect(eof).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -1,4 +1,5 @@
 /** @ssh/connection/node: Node stream adapters for SSHReader and SSHWriter. @module */
+export { nodePump } from './socket-relay.ts';
 export {
   readerToReadable,
   writerToWritable,

@@ -85,7 +85,7 @@ export class SSHClientProcess<T extends string | Uint8Array = string> {
     const common = { ...(options.bufsize !== undefined ? { bufsize: options.bufsize } : {}) };
     if (options.stdin !== undefined && options.stdin !== 'pipe') {
       if (options.stdin === 'devnull') this.stdin.writeEof();
-      else this.track(pump(options.stdin, this.stdin as SSHWriter<string>, { ...common, sendEof: options.sendEof !== false }));
+      else this.track(this.streams.pump(options.stdin, this.stdin as SSHWriter<string>, { ...common, sendEof: options.sendEof !== false }));
     }
     if (options.stdout !== undefined && options.stdout !== 'pipe') {
       this.stdoutPiped = false;

@@ -20,7 +20,7 @@ export {
   TerminalSizeChanged,
   type ProcessResult,
 } from './process-errors.ts';
-export { pump, collect, discard, type RedirectSource, type RedirectSink, type WritableLike, type PipeMode } from './redirect.ts';
+export { pump, collect, discard, type Pump, type RedirectSource, type RedirectSink, type WritableLike, type PipeMode } from './redirect.ts';
 export { encodeEnv, type Environment } from './env.ts';
 export { checkEncoding, encodeText, textDecoder, type StreamDecoder } from './text.ts';
 export {

@@ -85,6 +85,13 @@ export async function pump(
   if (options.sendEof !== false) endTarget(target);
 }
 
+/**
+ * How a process's redirect() copies a source into one of its streams: pump(), or a platform's
+ * own that knows some sources better (@ssh/connection/node's nodePump reads a node socket, such
+ * as a local child's stdout, into a reused buffer).
+ */
+export type Pump = typeof pump;
+
 /** Reads a source to its end and discards it (DEVNULL for output), keeping the window moving. */
 export async function discard(source: SSHReader<string> | SSHReader<Uint8Array>): Promise<void> {
   for await (const chunk of chunksOf(source, 65536)) void chunk;

@@ -78,13 +78,28 @@ export class SSHServerProcess<T extends string | Uint8Array = string> {
     return this.channel.getExtraInfo(name, defaultValue);
   }
 
-  /** Redirects stdin to a target and/or stdout/stderr from sources; resolves when the pumps end. */
+  /**
+   * Redirects stdin to a target and/or stdout/stderr from sources; resolves when the pumps end.
+   * With `sendEof` (default) and stdout redirected, the channel's EOF goes once both stdout and
+   * stderr sources have ended: CHANNEL_EOF ends extended data too (RFC 4254 §5.3), so stderr
+   * output arriving after stdout's end would otherwise be refused.
+   */
   async redirect(options: { stdin?: RedirectSink; stdout?: RedirectSource; stderr?: RedirectSource; bufsize?: number; sendEof?: boolean; recvEof?: boolean }): Promise<void> {
     const pumps: Promise<void>[] = [];
     const bufsize = options.bufsize !== undefined ? { bufsize: options.bufsize } : {};
     if (options.stdin !== undefined && typeof options.stdin !== 'string') pumps.push(pump(this.stdin as SSHReader<string>, options.stdin, { ...bufsize, sendEof: options.recvEof !== false }));
-    if (options.stdout !== undefined && typeof options.stdout !== 'string') pumps.push(pump(options.stdout, this.stdout as SSHWriter<string>, { ...bufsize, sendEof: options.sendEof !== false }));
-    if (options.stderr !== undefined && typeof options.stderr !== 'string') pumps.push(pump(options.stderr, this.stderr as SSHWriter<string>, { ...bufsize, sendEof: false }));
+    const into = this.streams.pump;
+    const outputs: Promise<void>[] = [];
+    const stdout = typeof options.stdout === 'string' ? undefined : options.stdout;
+    if (stdout !== undefined) outputs.push(into(stdout, this.stdout as SSHWriter<string>, { ...bufsize, sendEof: false }));
+    if (options.stderr !== undefined && typeof options.stderr !== 'string') outputs.push(into(options.stderr, this.stderr as SSHWriter<string>, { ...bufsize, sendEof: false }));
+    if (outputs.length > 0) {
+      pumps.push(
+        Promise.all(outputs).then(() => {
+          if (stdout !== undefined && options.sendEof !== false && this.stdout.canWriteEof()) this.stdout.writeEof();
+        }),
+      );
+    }
     await Promise.all(pumps);
   }
 

@@ -12,6 +12,7 @@ import { releasePayload } from '@ssh/transport';
 import { ReadBuffer, SSHReader, SSHWriter, type WriteSink } from '../stream/index.ts';
 import type { ChannelData, SSHChannel, SSHSession } from './channel.ts';
 import { encodeText, textDecoder } from './text.ts';
+import { pump, type Pump } from './redirect.ts';
 
 export interface StreamOptions {
   /** 'utf-8' (default), 'latin-1', 'ascii', or null for bytes. */
@@ -19,6 +20,8 @@ export interface StreamOptions {
   readonly errors?: 'strict' | 'replace';
   /** How far readuntil/readline scan for a separator (default 64 KiB). */
   readonly limit?: number;
+  /** How redirect() copies a source into a stream (default pump()). */
+  readonly pump?: Pump;
 }
 
 /** A session channel as a byte stream: see StreamSession.rawByteStream(). */
@@ -36,6 +39,8 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   readonly encoding: string | null;
   private readonly errors: 'strict' | 'replace';
   private readonly limit: number | undefined;
+  /** @internal What redirect() copies sources into its streams with. */
+  readonly pump: Pump;
   private readonly buffers = new Map<number, ReadBuffer<T>>();
   private readonly drainWaiters: (() => void)[] = [];
   private writePaused = false;
@@ -50,6 +55,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     this.encoding = options.encoding === undefined ? 'utf-8' : options.encoding;
     this.errors = options.errors ?? 'strict';
     this.limit = options.limit;
+    this.pump = options.pump ?? pump;
   }
 
   /** The buffer of one data type (undefined: stdout / normal data; 1: stderr). */
