@@ -50,16 +50,7 @@ export { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
 export { ConfigParseError } from '@ssh/config';
 export { DEFAULT_CA_SIGNATURE_ALGORITHMS } from './options.ts';
 export { pump, collect } from '@ssh/connection';
-export {
-  readerToReadable,
-  writerToWritable,
-  pipeReadableToWriter,
-  pipeReaderToWritable,
-  type ReaderToReadableOptions,
-  type WriterToWritableOptions,
-  type PipeOptions,
-  type PipeReaderOptions,
-} from '@ssh/connection/node';
+export * from '@ssh/connection/node';
 export * from '@ssh/keys';
 export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';
 export * from '@ssh/sftp';
