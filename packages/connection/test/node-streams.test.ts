@@ -391,6 +391,28 @@ describe('nodePump', () => {
   });
 });
 
+describe('relaying a pipe that already holds bytes', () => {
+  it('relays them first, and rejects (never hangs) when the writer refuses them', async () => {
+    const child = patternWriter(256 * KiB);
+    const stdout = child.stdout as Readable;
+    await new Promise<void>((resolve) => stdout.once('readable', () => resolve()));
+    expect(stdout.readableLength).toBeGreaterThan(0);
+    const sink = new SlowSink(64 * KiB, 128 * KiB);
+    sink.eof = true;
+    await expect(pipeReadableToWriter(stdout, new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null }))).rejects.toThrow(/write after EOF/);
+    expect(stdout.destroyed).toBe(true);
+
+    const again = patternWriter(256 * KiB);
+    const held = again.stdout as Readable;
+    await new Promise<void>((resolve) => held.once('readable', () => resolve()));
+    const ok = new SlowSink(64 * KiB, 128 * KiB);
+    await pipeReadableToWriter(held, new SSHWriter<Uint8Array>(ok, { channel: null, encoding: null }));
+    await ok.eofSeen;
+    expect(ok.received).toBe(256 * KiB);
+    expect(ok.bad).toBe(0);
+  });
+});
+
 /** A node child writing `bytes` of the test pattern to its stdout. */
 function patternWriter(bytes: number) {
   const script = `const pat=(i)=>(i^(i>>>8)^(i>>>16)^(i>>>24))&0xff;const n=${bytes};const b=Buffer.alloc(n);for(let i=0;i<n;i++)b[i]=pat(i);process.stdout.write(b)`;

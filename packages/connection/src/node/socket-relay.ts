@@ -28,13 +28,15 @@ function asError(error: unknown): Error {
  * relay it as a Readable then.
  */
 export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Promise<void> | undefined {
-  let failure: ((error: Error) => void) | undefined;
+  // Made first: bytes the socket already holds reach `receive` (and may fail) before it returns.
+  let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   let failed = false;
   const fail = (error: unknown): void => {
     if (failed) return;
     failed = true;
     socket.destroy();
-    failure?.(asError(error));
+    settle?.reject(asError(error));
   };
   const receive = (chunk: Uint8Array): boolean => {
     if (failed) return false;
@@ -50,26 +52,24 @@ export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Pr
     }, fail);
     return false;
   };
-  // A socket told to decode its bytes (setEncoding) is refused, and read as a Readable.
+  // Refused (a 'data' listener or a decoder on it): `done` is dropped unsettled, never rejected.
   if (!readIntoReusedBuffer(socket, receive, sharedReadBuffer())) return undefined;
-  return new Promise<void>((resolve, reject) => {
-    failure = reject;
-    let ended = false;
-    socket.once('end', () => {
-      ended = true;
-      if (failed) return;
-      try {
-        if (end && writer.canWriteEof()) writer.writeEof();
-        resolve();
-      } catch (error) {
-        fail(error);
-      }
-    });
-    socket.once('error', fail);
-    socket.once('close', () => {
-      if (!ended) fail(new Error('ssh: source closed before its end'));
-    });
+  let ended = false;
+  socket.once('end', () => {
+    ended = true;
+    if (failed) return;
+    try {
+      if (end && writer.canWriteEof()) writer.writeEof();
+      settle?.resolve();
+    } catch (error) {
+      fail(error);
+    }
   });
+  socket.once('error', fail);
+  socket.once('close', () => {
+    if (!ended) fail(new Error('ssh: source closed before its end'));
+  });
+  return done;
 }
 
 /**
