@@ -32,6 +32,19 @@ const echo = (proc: SSHServerProcess<string>): void => {
   proc.exit(0);
 };
 
+/** Our client's options for a listener on `port`, trusting host certificates of `ca` only. */
+function trustingCa(port: number): SSHClientConnectionOptions {
+  return {
+    host: '127.0.0.1',
+    port,
+    username: 'anyone',
+    clientKeys: [clientKey.privateKeyPath],
+    knownHosts: new TextEncoder().encode(`@cert-authority [127.0.0.1]:${port} ${ca.publicKey}\n`),
+    agentPath: null,
+    config: null,
+  };
+}
+
 describe('a host certificate signed with ssh-rsa, offered by our server', () => {
   it('ssh and our client refuse it by default, and accept it when CASignatureAlgorithms adds ssh-rsa', async () => {
     const cert = await signCertificate(ca, hostKey, { host: true, principals: ['127.0.0.1'], signatureAlgorithm: 'ssh-rsa' });
@@ -50,15 +63,7 @@ describe('a host certificate signed with ssh-rsa, offered by our server', () => 
     expect(refused.stderr).toMatch(/Host key verification failed/);
     expect((await runSsh(target, 'hello', { identity: clientKey, config: [certOnly, 'CASignatureAlgorithms +ssh-rsa'] })).stdout).toBe('ran: hello\n');
 
-    const ours: SSHClientConnectionOptions = {
-      host: '127.0.0.1',
-      port,
-      username: 'anyone',
-      clientKeys: [clientKey.privateKeyPath],
-      knownHosts: new TextEncoder().encode(`@cert-authority [127.0.0.1]:${port} ${ca.publicKey}\n`),
-      agentPath: null,
-      config: null,
-    };
+    const ours = trustingCa(port);
     await expect(connect(ours)).rejects.toThrow(HostKeyNotVerifiable);
     await expect(connect(ours)).rejects.toThrow(/signed with "ssh-rsa"/);
     await using conn = await connect({ ...ours, caSignatureAlgs: '+ssh-rsa' });
@@ -73,15 +78,7 @@ describe('a host certificate signed with ssh-rsa, offered by our server', () => 
     const cert = await signCertificate(ca, hostKey, { host: true, principals: ['127.0.0.1'], signatureAlgorithm: 'rsa-sha2-512' });
     await using acceptor = await listen('127.0.0.1', 0, { serverHostKeys: [hostKey.privateKeyPath], serverHostCerts: [cert.path], authorizedClientKeys: clientKey.publicKey, processFactory: echo });
     const port = acceptor.getPort();
-    const ours: SSHClientConnectionOptions = {
-      host: '127.0.0.1',
-      port,
-      username: 'anyone',
-      clientKeys: [clientKey.privateKeyPath],
-      knownHosts: new TextEncoder().encode(`@cert-authority [127.0.0.1]:${port} ${ca.publicKey}\n`),
-      agentPath: null,
-      config: null,
-    };
+    const ours = trustingCa(port);
     await using conn = await connect(ours);
     expect(conn.getExtraInfo('serverHostKeyAlgorithm')).toBe('ssh-ed25519-cert-v01@openssh.com');
     await expect(connect({ ...ours, caSignatureAlgs: 'rsa-sha2-256' })).rejects.toThrow(/signed with "rsa-sha2-512"/);
