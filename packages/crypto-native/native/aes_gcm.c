@@ -22,6 +22,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "socket_options.h"
+
 #define NONCE_LENGTH 12
 #define TAG_LENGTH 16
 /* Largest associated data: the SSH packet length field is 4 bytes; a little slack for tests. */
@@ -281,6 +283,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "create", NULL, gcm_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "seal", NULL, gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL },
     { "open", NULL, gcm_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setReceiveLowWater", NULL, socket_set_receive_low_water, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

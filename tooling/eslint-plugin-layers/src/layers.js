@@ -32,7 +32,7 @@ export const ALLOWED_IMPORTS = {
   '@ssh/config': ['@ssh/wire'],
   '@ssh/agent': ['@ssh/wire', '@ssh/keys'],
   '@ssh/sftp': ['@ssh/wire'],
-  '@ssh/transport': ['@ssh/wire', '@ssh/crypto', '@ssh/keys'],
+  '@ssh/transport': ['@ssh/wire', '@ssh/crypto', '@ssh/crypto-native', '@ssh/keys'],
   '@ssh/connection': ['@ssh/wire', '@ssh/crypto', '@ssh/keys', '@ssh/transport'],
   '@ssh/asyncssh': [
     '@ssh/wire',

@@ -9,13 +9,18 @@ import type { NativeAesGcm } from '../types.ts';
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
 
-let loaded: { readonly binding: NativeAesGcm | undefined; readonly reason: string } | undefined;
+/** What the built module exports: the AES-GCM and, from builds that have it, the socket option. */
+interface NativeModule extends NativeAesGcm {
+  readonly setReceiveLowWater?: (fd: number, bytes: number) => boolean;
+}
+
+let loaded: { readonly binding: NativeModule | undefined; readonly reason: string } | undefined;
 
 function load(): NonNullable<typeof loaded> {
   if (loaded !== undefined) return loaded;
   if (process.env['SSH_CRYPTO_NATIVE'] === '0') return (loaded = { binding: undefined, reason: 'disabled by SSH_CRYPTO_NATIVE=0' });
   try {
-    const binding = createRequire(import.meta.url)(BINDING) as NativeAesGcm;
+    const binding = createRequire(import.meta.url)(BINDING) as NativeModule;
     if (!passesSelfTest(binding)) return (loaded = { binding: undefined, reason: 'built, but failed its self-test (stale or broken build)' });
     return (loaded = { binding, reason: 'loaded' });
   } catch (cause) {
@@ -58,4 +63,20 @@ export function nativeAesGcm(): NativeAesGcm | undefined {
 export function nativeStatus(): { readonly available: boolean; readonly reason: string } {
   const { binding, reason } = load();
   return { available: binding !== undefined, reason };
+}
+
+/** The largest low-water mark taken (the binding's limit too). */
+const MAX_LOW_WATER = 64 * 1024 * 1024;
+
+/**
+ * Sets a socket's SO_RCVLOWAT: poll and epoll report it readable only once it holds `bytes` (or
+ * its peer closed, or its receive window is nearly shut). False when that could not be done: no
+ * binding (or one built before this function), a platform without the option, a descriptor that
+ * is not a socket. Throws a RangeError for an `fd` or `bytes` that is not an integer in range.
+ */
+export function setReceiveLowWater(fd: number, bytes: number): boolean {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`setReceiveLowWater: fd must be a descriptor, got ${fd}`);
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_LOW_WATER) throw new RangeError(`setReceiveLowWater: bytes must be 1 to ${MAX_LOW_WATER}, got ${bytes}`);
+  const set = load().binding?.setReceiveLowWater;
+  return set !== undefined && set(fd, bytes);
 }

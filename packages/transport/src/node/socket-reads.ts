@@ -9,13 +9,15 @@
  * for a transport: either way the socket emits no 'data' events, its bytes go to the transport
  * that driveTransport() runs on it, and bytes read before that are kept (copied) until it does.
  * readIntoReusedBuffer() does the same for any socket node made (a child process's pipes too),
- * for a caller that consumes each read at once.
+ * for a caller that consumes each read at once. A transport's sockets also batch their reads
+ * while a bulk transfer streams in (read-batching.ts).
  * @module
  */
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { copyBytes } from '../bytes.ts';
+import { batchReads, type ReadBatching } from './read-batching.ts';
 
 type Receiver = (chunk: Uint8Array, transient: boolean) => void;
 
@@ -23,9 +25,12 @@ type Receiver = (chunk: Uint8Array, transient: boolean) => void;
 class ReadSink {
   private receiver: Receiver | undefined;
   private pending: Uint8Array[] = [];
+  /** Set once the socket exists. */
+  batching: ReadBatching | undefined;
 
   /** `transient`: the bytes are only valid during this call (the read buffer is reused). */
   deliver(chunk: Uint8Array, transient: boolean): void {
+    this.batching?.read(chunk.length);
     if (this.receiver) this.receiver(chunk, transient);
     else this.pending.push(transient ? copyBytes(chunk) : chunk);
   }
@@ -62,6 +67,7 @@ function userBuffer(sink: ReadSink): { buffer: Buffer; callback: (nread: number,
 export function connectTcp(options: net.NetConnectOpts): net.Socket {
   const sink = new ReadSink();
   const socket = net.connect({ ...options, onread: userBuffer(sink) } as net.NetConnectOpts);
+  sink.batching = batchReads(socket);
   sinks.set(socket, sink);
   return socket;
 }
@@ -146,6 +152,7 @@ export function readIntoReusedBuffer(socket: net.Socket, receive: (chunk: Uint8A
  */
 export function acceptTcp(socket: net.Socket): boolean {
   const sink = new ReadSink();
+  sink.batching = batchReads(socket);
   sinks.set(socket, sink);
   const reused = readIntoReusedBuffer(socket, (chunk) => {
     sink.deliver(chunk, true);

@@ -1,0 +1,182 @@
+/**
+ * Read batching (SO_RCVLOWAT while a bulk transfer streams in): when the mark goes up and comes
+ * back down, with a fake socket and clock; then on real loopback sockets from connectTcp() and
+ * acceptTcp(), that a short message after a bulk transfer still arrives at once (with the mark
+ * left up it would wait for bytes that never come) and that the mark was really raised.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BULK_READ, LOW_WATER, PAUSE_MS, batchReads, type ReadBatchingDeps } from '../src/node/read-batching.ts';
+import { acceptTcp, connectTcp, readSinkOf } from '../src/node/socket-reads.ts';
+import type * as CryptoNative from '@ssh/crypto-native';
+
+const marks = vi.hoisted(() => [] as number[]);
+vi.mock('@ssh/crypto-native', async (importOriginal) => {
+  const real = await importOriginal<typeof CryptoNative>();
+  return {
+    ...real,
+    setReceiveLowWater: (fd: number, bytes: number): boolean => {
+      marks.push(bytes);
+      return real.setReceiveLowWater(fd, bytes);
+    },
+  };
+});
+
+interface FakeHandle {
+  fd: number;
+  reading: boolean;
+  readStop: ReturnType<typeof vi.fn>;
+  readStart: ReturnType<typeof vi.fn>;
+}
+
+function fakeSocket(): net.Socket & { _handle: FakeHandle } {
+  const socket = new EventEmitter() as unknown as net.Socket & { _handle: FakeHandle; destroyed: boolean };
+  socket._handle = { fd: 7, reading: true, readStop: vi.fn(), readStart: vi.fn() };
+  socket.destroyed = false;
+  return socket;
+}
+
+function deps(answer = true): ReadBatchingDeps & { calls: [number, number][] } {
+  const calls: [number, number][] = [];
+  return {
+    calls,
+    platform: 'linux',
+    setMark: (fd, bytes) => {
+      calls.push([fd, bytes]);
+      return answer;
+    },
+  };
+}
+
+describe('batchReads', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('raises the mark on a bulk-sized read only, once', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const b = batchReads(fakeSocket(), d);
+    b?.read(BULK_READ - 1);
+    b?.read(32 * 1024);
+    expect(d.calls).toEqual([]);
+    b?.read(BULK_READ);
+    b?.read(BULK_READ * 2);
+    expect(d.calls).toEqual([[7, LOW_WATER]]);
+  });
+
+  it('keeps the mark up while reads keep coming and lowers it, re-arming the descriptor, once they stop', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const socket = fakeSocket();
+    const b = batchReads(socket, d);
+    b?.read(BULK_READ);
+    for (let i = 0; i < 5; i++) {
+      b?.read(1000);
+      vi.advanceTimersByTime(PAUSE_MS);
+    }
+    expect(d.calls).toEqual([[7, LOW_WATER]]);
+    vi.advanceTimersByTime(PAUSE_MS);
+    expect(d.calls).toEqual([
+      [7, LOW_WATER],
+      [7, 1],
+    ]);
+    expect(socket._handle.readStop).toHaveBeenCalledTimes(1);
+    expect(socket._handle.readStart).toHaveBeenCalledTimes(1);
+    // And up again with the next bulk read.
+    b?.read(BULK_READ);
+    expect(d.calls.at(-1)).toEqual([7, LOW_WATER]);
+  });
+
+  it('leaves a paused socket paused when it lowers the mark', () => {
+    vi.useFakeTimers();
+    const socket = fakeSocket();
+    const b = batchReads(socket, deps());
+    b?.read(BULK_READ);
+    socket._handle.reading = false;
+    vi.advanceTimersByTime(PAUSE_MS * 2);
+    expect(socket._handle.readStart).not.toHaveBeenCalled();
+  });
+
+  it('gives up for good where the option cannot be set', () => {
+    vi.useFakeTimers();
+    const d = deps(false);
+    const b = batchReads(fakeSocket(), d);
+    b?.read(BULK_READ);
+    vi.advanceTimersByTime(PAUSE_MS * 3);
+    b?.read(BULK_READ);
+    expect(d.calls).toEqual([[7, LOW_WATER]]);
+  });
+
+  it('stops its timer when the socket closes', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const socket = fakeSocket();
+    batchReads(socket, d)?.read(BULK_READ);
+    socket.emit('close');
+    vi.advanceTimersByTime(PAUSE_MS * 3);
+    expect(d.calls).toEqual([[7, LOW_WATER]]);
+  });
+
+  it('does nothing off Linux', () => {
+    expect(batchReads(fakeSocket(), { ...deps(), platform: 'darwin' })).toBeUndefined();
+  });
+});
+
+/** Sends `bulk` bytes in one write, then after a pause `tail`; answers when the reader got all of it. */
+async function bulkThenTail(reader: net.Socket, writer: net.Socket, bulk: number, tail: number): Promise<number> {
+  let got = 0;
+  let tailAt = 0;
+  const done = new Promise<number>((resolve) => {
+    readSinkOf(reader)?.attach((chunk) => {
+      got += chunk.length;
+      if (got === bulk + tail) resolve(performance.now() - tailAt);
+    });
+  });
+  await new Promise<void>((resolve) => writer.write(Buffer.alloc(bulk), () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  tailAt = performance.now();
+  writer.write(Buffer.alloc(tail));
+  return done;
+}
+
+describe.runIf(process.platform === 'linux')('read batching on loopback sockets', () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const f of cleanup.splice(0)) f();
+    marks.length = 0;
+  });
+
+  async function pair(): Promise<{ server: net.Socket; client: net.Socket }> {
+    const listener = net.createServer({ pauseOnConnect: true });
+    const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const client = connectTcp({ host: '127.0.0.1', port: (listener.address() as net.AddressInfo).port });
+    const server = await accepted;
+    acceptTcp(server);
+    await new Promise((resolve) => (client.connecting ? client.once('connect', resolve) : resolve(undefined)));
+    cleanup.push(() => {
+      client.destroy();
+      server.destroy();
+      listener.close();
+    });
+    return { server, client };
+  }
+
+  it('a client socket delivers a short message right after a bulk transfer', async () => {
+    const { server, client } = await pair();
+    const wait = await bulkThenTail(client, server, 8 * 1024 * 1024, 10);
+    expect(marks).toContain(LOW_WATER);
+    expect(marks).toContain(1);
+    // Well under what a raised mark would mean (never), with room for a loaded machine.
+    expect(wait).toBeLessThan(500);
+  });
+
+  it('an accepted socket does the same', async () => {
+    const { server, client } = await pair();
+    const wait = await bulkThenTail(server, client, 8 * 1024 * 1024, 10);
+    expect(marks).toContain(LOW_WATER);
+    expect(wait).toBeLessThan(500);
+  });
+});
