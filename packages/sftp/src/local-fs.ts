@@ -15,6 +15,11 @@ export interface LocalFile {
    * read. Lets uploads read each block straight into the packet that carries it.
    */
   readInto?(buffer: Uint8Array, position: number): Promise<number>;
+  /**
+   * Optional: reads into `buffers` one after the other from `position` (filling them, short only
+   * at end of file) and returns the bytes read. Lets uploads read a run of blocks in one call.
+   */
+  readvInto?(buffers: readonly Uint8Array[], position: number): Promise<number>;
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
   /** Optional: writes all of `parts`, one after the other, from `position` (one system call when it can). */

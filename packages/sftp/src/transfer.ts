@@ -341,10 +341,37 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
     try {
       let pos = 0;
       const readInto = input.readInto?.bind(input);
+      const readvInto = input.readvInto?.bind(input);
       // Whole blocks are read into packets reused once their WRITE is answered (the server has
       // then received every byte of it).
       const packets = new BufferPool(WRITE_HEADROOM + blockSize, WRITE_HEADROOM + blockSize, maxRequests);
+      // Blocks read ahead by one readv: a call to the thread pool per READ_RUN bytes, not per block.
+      const run = readvInto === undefined ? 1 : Math.max(1, Math.min(maxRequests, MAX_RUN_BLOCKS, Math.floor(READ_RUN / blockSize)));
+      const queued: Block[] = [];
+      const readRun = async (read: NonNullable<typeof readvInto>, blocks: number): Promise<void> => {
+        const views: Uint8Array[] = [];
+        for (let i = 0; i < blocks; i++) {
+          const want = Math.min(blockSize, size - pos - i * blockSize);
+          views.push(packets.take(WRITE_HEADROOM + want).subarray(WRITE_HEADROOM));
+        }
+        let n = await read(views, pos);
+        for (const view of views) {
+          const got = Math.min(view.length, n);
+          n -= got;
+          if (got === 0) packets.give(view);
+          else {
+            queued.push({ offset: pos, data: view.subarray(0, got), headroom: true });
+            pos += got;
+          }
+        }
+      };
       const next = async (): Promise<Block | undefined> => {
+        if (queued.length > 0) return queued.shift();
+        const blocks = pos < size ? Math.min(run, Math.ceil((size - pos) / blockSize)) : 0;
+        if (readvInto !== undefined && blocks > 1) {
+          await readRun(readvInto, blocks);
+          return queued.shift();
+        }
         let data: Uint8Array;
         // A block, or what the file's size says is left (a small file gets a small buffer); past
         // that size, a small read that finds the end (or that the file grew).
@@ -373,6 +400,9 @@ async function uploadFile(client: TransferClient, local: LocalFs, src: string, d
 
 /** Bytes read past a file's expected size to find its end. */
 const END_PROBE = 4096;
+/** Bytes an upload reads from its local file per call, in blocks, when the file can readv. */
+const READ_RUN = 1024 * 1024;
+const MAX_RUN_BLOCKS = 16;
 
 interface Block {
   readonly offset: number;

@@ -1,4 +1,4 @@
-/** Downloads write runs of consecutive blocks with one writev; local files without writev get one write per block. */
+/** Downloads write runs of consecutive blocks with one writev; local files without writev get one write per block. Uploads read runs with one readv. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,24 @@ function countingFs(withWritev: boolean): { fs: LocalFs; calls: { write: number;
 }
 
 describe('download writes', () => {
+  it('nodeLocalFs readvInto fills the buffers one after the other, short only at the end of the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sftp-readv-'));
+    try {
+      writeFileSync(join(dir, 'f'), Buffer.from('abcdefghijkl'));
+      const file = await nodeLocalFs.open(join(dir, 'f'), 'r');
+      try {
+        const bufs = [new Uint8Array(3), new Uint8Array(0), new Uint8Array(5), new Uint8Array(10)];
+        expect(await file.readvInto?.(bufs, 1)).toBe(11);
+        expect(bufs.map((b) => Buffer.from(b).toString('latin1'))).toEqual(['bcd', '', 'efghi', 'jkl\0\0\0\0\0\0\0']);
+        expect(await file.readvInto?.([new Uint8Array(4)], 12)).toBe(0);
+      } finally {
+        await file.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('nodeLocalFs writev writes the parts one after the other from the position', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sftp-writev-'));
     temps.push(dir);

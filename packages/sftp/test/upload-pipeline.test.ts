@@ -110,6 +110,61 @@ describe('upload pipeline', () => {
     expect(server.log).toEqual(['read 0', 'read 1024', 'write 0', 'read 2048', 'write 1024', 'read 3072', 'write 2048', 'read 4096', 'write 3072']);
   });
 
+  it('reads runs of blocks with one readv each when the local file can, in order', async () => {
+    const calls: { pos: number; sizes: number[] }[] = [];
+    let failFrom = Infinity;
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      async open(path, mode) {
+        const file = await nodeLocalFs.open(path, mode);
+        const readvInto = file.readvInto?.bind(file);
+        if (readvInto) {
+          file.readvInto = (buffers, pos) => {
+            calls.push({ pos, sizes: buffers.map((b) => b.length) });
+            return pos >= failFrom ? Promise.reject(new Error('local disk gone')) : readvInto(buffers, pos);
+          };
+        }
+        return file;
+      },
+    };
+    const { client, server, dir, local } = await setup(fs);
+    const data = pattern(20 * 1024 + 100);
+    writeFileSync(join(local, 'up.bin'), data);
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 8 });
+    expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
+    // Eight blocks a call (maxRequests bounds the run), the last run cut to what the size says.
+    expect(calls).toEqual([
+      { pos: 0, sizes: Array(8).fill(1024) },
+      { pos: 8192, sizes: Array(8).fill(1024) },
+      { pos: 16384, sizes: [1024, 1024, 1024, 1024, 100] },
+    ]);
+    expect(server.writes).toBe(21);
+    // A failing readv fails the upload.
+    calls.length = 0;
+    failFrom = 8192;
+    await expect(client.put(join(local, 'up.bin'), '/up2.bin', { blockSize: 1024, maxRequests: 8 })).rejects.toThrow('local disk gone');
+    expect(calls.map((c) => c.pos)).toEqual([0, 8192]);
+  });
+
+  it('uploads a file that shrank after its size was read: what is there, nothing more', async () => {
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      async stat(path) {
+        const attrs = await nodeLocalFs.stat(path);
+        return { ...attrs, size: (attrs.size ?? 0) + 5000 };
+      },
+      async lstat(path) {
+        const attrs = await nodeLocalFs.lstat(path);
+        return { ...attrs, size: (attrs.size ?? 0) + 5000 };
+      },
+    };
+    const { client, dir, local } = await setup(fs);
+    const data = pattern(10 * 1024 + 7);
+    writeFileSync(join(local, 'up.bin'), data);
+    await client.put(join(local, 'up.bin'), '/up.bin', { blockSize: 1024, maxRequests: 8 });
+    expect(Buffer.from(readFileSync(join(dir, 'up.bin'))).equals(Buffer.from(data))).toBe(true);
+  });
+
   it('fails with the first WRITE that failed, after the others settled', async () => {
     const { client, server, local } = await setup();
     writeFileSync(join(local, 'up.bin'), pattern(64 * 1024));

@@ -39,6 +39,21 @@ export function statsToAttrs(st: Stats): SFTPAttrs {
   };
 }
 
+/** What is left of `buffers` to fill after the first `n` bytes went into them. */
+function unfilled(buffers: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = n;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
 class NodeLocalFile implements LocalFile {
   private readonly fh: fs.FileHandle;
   constructor(fh: fs.FileHandle) {
@@ -57,6 +72,17 @@ class NodeLocalFile implements LocalFile {
       done += bytesRead;
     }
     return done;
+  }
+  async readvInto(buffers: readonly Uint8Array[], position: number): Promise<number> {
+    let total = 0;
+    let rest = buffers.filter((b) => b.length > 0);
+    while (rest.length > 0) {
+      const { bytesRead } = await this.fh.readv(rest, position + total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      rest = unfilled(rest, bytesRead);
+    }
+    return total;
   }
   write(data: Uint8Array, position: number): Promise<void> {
     return writeAllAt(this.fh, [data], position);
