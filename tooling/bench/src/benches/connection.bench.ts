@@ -11,7 +11,8 @@
  *   one. They differ in what the clients compete with: head writes the pipe 4 KiB at a time, and
  *   on two vCPUs head and sshd then often share one CPU, taking turns (tens of thousands of
  *   preemptions per GiB), so that row depends on where the scheduler puts them as much as on
- *   the client; cat writes 128 KiB at a time.
+ *   the client; cat writes 128 KiB at a time. Before the timed rounds, each client and server in
+ *   this process streams a quarter of N once, untimed (JIT warm-up).
  * - Client CPU per byte of that stream: MiB per CPU second (user + system) of the client alone,
  *   the median round; ours and ssh2 from process.cpuUsage() over the same timed region, `ssh` from
  *   bash's `times` for the whole run minus an `ssh host true` run. On a machine whose cores the
@@ -302,6 +303,15 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       processFactory: localShellFactory(),
     });
     const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
+    if (!quick) {
+      // One untimed stream each through the code that runs in this process (our client, ssh2,
+      // our server), so that no timed round pays for the JIT compiling it: a cold first round
+      // ran a third slower than the next ones. OpenSSH's processes have nothing to warm up.
+      const warm = `head -c ${Math.round(bytes / 4)} /dev/zero`;
+      await ourStream(ep, warm, Math.round(bytes / 4));
+      await ssh2Stream(ep, warm, Math.round(bytes / 4));
+      await opensshStream(ourServer, ep, warm);
+    }
     const streams = [
       ...(await streamRows(`cat of a ${mib} MiB file`, `cat ${await zeroFile(bytes)}`, ep, sshd, ourServer, bytes, rounds)),
       ...(await streamRows(`head -c ${mib} MiB /dev/zero`, `head -c ${bytes} /dev/zero`, ep, sshd, ourServer, bytes, rounds)),
