@@ -3,7 +3,8 @@
  * for nearly every segment that arrives: a 1 GiB stream from sshd woke our client about 40,000
  * times, each a context switch here and a cross-CPU wake-up on the sender's side (costly in a
  * virtual machine). While reads come in large (the socket held 64 KiB or more when read), the
- * socket's SO_RCVLOWAT is raised so that it wakes its reader once per 128 KiB instead; the
+ * socket's SO_RCVLOWAT is raised to that read's size, up to 128 KiB, so that it wakes its reader
+ * once per that many bytes instead; the
  * moment the stream pauses (no read for a timer tick) it drops back to 1 byte, so a short reply
  * after the transfer waits at most about a millisecond or two. On loopback this took a quarter
  * of the client's CPU per byte off and ~5 % more throughput (see tooling/bench).
@@ -97,7 +98,9 @@ export function batchReads(socket: net.Socket, deps: ReadBatchingDeps = defaultD
     read(bytes) {
       readsThisTick++;
       if (raised || disabled || bytes < BULK_READ) return;
-      if (!setMark(LOW_WATER)) {
+      // No more than this read brought: a peer held back by a small channel window sends about
+      // a window at a time, and a mark above that would make every window wait for the timer.
+      if (!setMark(Math.min(LOW_WATER, bytes))) {
         disabled = true;
         return;
       }
