@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BULK_READ, LOW_WATER, PAUSE_MS, batchReads, type ReadBatchingDeps } from '../src/node/read-batching.ts';
+import { BULK_READ, LOW_WATER, MIN_MARK, PAUSE_MS, SETTLED_MS, batchReads, type ReadBatchingDeps } from '../src/node/read-batching.ts';
 import { acceptTcp, connectTcp, readSinkOf } from '../src/node/socket-reads.ts';
 import type * as CryptoNative from '@ssh/crypto-native';
 
@@ -37,11 +37,13 @@ function fakeSocket(): net.Socket & { _handle: FakeHandle } {
   return socket;
 }
 
+/** Fake dependencies; the clock is the fake timers' (Date.now()). */
 function deps(answer = true): ReadBatchingDeps & { calls: [number, number][] } {
   const calls: [number, number][] = [];
   return {
     calls,
     platform: 'linux',
+    now: () => Date.now(),
     setMark: (fd, bytes) => {
       calls.push([fd, bytes]);
       return answer;
@@ -95,6 +97,72 @@ describe('batchReads', () => {
     // And up again with the next bulk read.
     b?.read(LOW_WATER);
     expect(d.calls.at(-1)).toEqual([7, LOW_WATER]);
+  });
+
+  it('caps the mark at the bursts of a peer that stalls it soon after it went up, and lets the cap grow back', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const b = batchReads(fakeSocket(), d);
+    // A window's worth, then bursts of half a window that never reach the mark.
+    b?.read(BULK_READ);
+    vi.advanceTimersByTime(PAUSE_MS);
+    expect(d.calls).toEqual([
+      [7, BULK_READ],
+      [7, 1],
+    ]);
+    b?.read(BULK_READ / 2); // the burst that waited below the mark
+    b?.read(BULK_READ);
+    expect(d.calls.at(-1)).toEqual([7, BULK_READ / 2]);
+    // Raised to the burst size, the mark holds: no more stalls.
+    for (let i = 0; i < 10; i++) {
+      b?.read(BULK_READ / 2);
+      vi.advanceTimersByTime(PAUSE_MS);
+    }
+    expect(d.calls.length).toBe(3);
+    vi.advanceTimersByTime(PAUSE_MS);
+    expect(d.calls.at(-1)).toEqual([7, 1]);
+    // The cap doubles back each SETTLED_MS.
+    vi.advanceTimersByTime(SETTLED_MS * 3);
+    b?.read(LOW_WATER);
+    expect(d.calls.at(-1)).toEqual([7, LOW_WATER]);
+  });
+
+  it('does not take the end of a long transfer, or a read long after, for a stall', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const b = batchReads(fakeSocket(), d);
+    b?.read(LOW_WATER);
+    for (let t = 0; t < SETTLED_MS; t += PAUSE_MS) {
+      b?.read(LOW_WATER);
+      vi.advanceTimersByTime(PAUSE_MS);
+    }
+    vi.advanceTimersByTime(PAUSE_MS);
+    b?.read(100); // the tail of the transfer
+    b?.read(LOW_WATER);
+    expect(d.calls.at(-1)).toEqual([7, LOW_WATER]);
+    // A mark that stalls at once, and the next read only much later: the stream had ended.
+    vi.advanceTimersByTime(PAUSE_MS * 2);
+    vi.advanceTimersByTime(1000);
+    b?.read(BULK_READ);
+    expect(d.calls.at(-1)).toEqual([7, BULK_READ]);
+  });
+
+  it('keeps the mark down for bursts too small to be worth raising it', () => {
+    vi.useFakeTimers();
+    const d = deps();
+    const b = batchReads(fakeSocket(), d);
+    b?.read(BULK_READ);
+    vi.advanceTimersByTime(PAUSE_MS);
+    b?.read(1000);
+    b?.read(BULK_READ);
+    // The cap is now below MIN_MARK: nothing raised until it grows back.
+    expect(d.calls).toEqual([
+      [7, BULK_READ],
+      [7, 1],
+    ]);
+    vi.advanceTimersByTime(SETTLED_MS);
+    b?.read(BULK_READ);
+    expect(d.calls.at(-1)).toEqual([7, MIN_MARK]);
   });
 
   it('leaves a paused socket paused when it lowers the mark', () => {

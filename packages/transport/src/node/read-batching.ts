@@ -42,15 +42,44 @@ export interface ReadBatching {
 export interface ReadBatchingDeps {
   readonly setMark: (fd: number, bytes: number) => boolean;
   readonly platform: NodeJS.Platform;
+  /** Milliseconds, monotonic. */
+  readonly now: () => number;
 }
 
-const defaultDeps: ReadBatchingDeps = { setMark: setReceiveLowWater, platform: process.platform };
+const defaultDeps: ReadBatchingDeps = { setMark: setReceiveLowWater, platform: process.platform, now: () => performance.now() };
+
+/** A mark below this is not worth its system calls. */
+export const MIN_MARK = 16 * 1024;
+/**
+ * A raised mark the stream outlived this long was no obstacle: the bursts it waited for came. One
+ * that stalls sooner is taken for one the peer cannot fill (see `cap`).
+ */
+export const SETTLED_MS = 50;
+/** A read this soon after the mark came down found bytes that had waited below it. */
+const STALL_READ_MS = 5;
 
 /** Batching for a TCP socket a transport reads, or undefined where it cannot apply. */
 export function batchReads(socket: net.Socket, deps: ReadBatchingDeps = defaultDeps): ReadBatching | undefined {
   if (deps.platform !== 'linux') return undefined;
   let disabled = false;
-  let raised = false;
+  /** The mark in force (0: lowered). */
+  let mark = 0;
+  /**
+   * The highest mark to raise. A peer held to a small channel window sends a burst, then waits
+   * for our adjustment: a mark above its bursts leaves each one waiting for the timer. When a
+   * mark stalls soon after it went up and the read that follows its lowering is smaller, that
+   * read is the size of the peer's bursts, and the cap comes down to it. It doubles again (up to
+   * LOW_WATER) each SETTLED_MS after that, as the end of a short transfer looks the same.
+   */
+  let cap = LOW_WATER;
+  let capSetAt = 0;
+  let raisedAt = 0;
+  /**
+   * Set when a mark stalled soon after it went up: a read right after (of the bytes that waited
+   * below it) tells how far to lower the cap.
+   */
+  let stalledMark = 0;
+  let loweredAt = 0;
   let readsThisTick = 0;
   let timer: NodeJS.Timeout | undefined;
 
@@ -65,8 +94,16 @@ export function batchReads(socket: net.Socket, deps: ReadBatchingDeps = defaultD
     }
   };
 
+  const arm = (): void => {
+    readsThisTick = 0;
+    timer = setTimeout(tick, PAUSE_MS);
+    timer.unref();
+  };
+
   const lower = (): void => {
-    raised = false;
+    loweredAt = deps.now();
+    stalledMark = loweredAt - raisedAt < SETTLED_MS ? mark : 0;
+    mark = 0;
     timer = undefined;
     if (socket.destroyed) return;
     if (!setMark(1)) disabled = true;
@@ -79,15 +116,10 @@ export function batchReads(socket: net.Socket, deps: ReadBatchingDeps = defaultD
     }
   };
 
-  const tick = (): void => {
-    if (readsThisTick === 0 || socket.destroyed) {
-      lower();
-      return;
-    }
-    readsThisTick = 0;
-    timer = setTimeout(tick, PAUSE_MS);
-    timer.unref();
-  };
+  function tick(): void {
+    if (readsThisTick === 0 || socket.destroyed) lower();
+    else arm();
+  }
 
   socket.once('close', () => {
     if (timer !== undefined) clearTimeout(timer);
@@ -97,17 +129,27 @@ export function batchReads(socket: net.Socket, deps: ReadBatchingDeps = defaultD
   return {
     read(bytes) {
       readsThisTick++;
-      if (raised || disabled || bytes < BULK_READ) return;
-      // No more than this read brought: a peer held back by a small channel window sends about
-      // a window at a time, and a mark above that would make every window wait for the timer.
-      if (!setMark(Math.min(LOW_WATER, bytes))) {
+      if (stalledMark > 0) {
+        const now = deps.now();
+        if (bytes < stalledMark && now - loweredAt < STALL_READ_MS) {
+          cap = Math.max(bytes, MIN_MARK / 2);
+          capSetAt = now;
+        }
+        stalledMark = 0;
+      }
+      if (mark > 0 || disabled || bytes < BULK_READ) return;
+      const now = deps.now();
+      for (; cap < LOW_WATER && now - capSetAt >= SETTLED_MS; capSetAt += SETTLED_MS) cap = Math.min(LOW_WATER, cap * 2);
+      // No more than this read brought either: the peer sent that much before we read.
+      const next = Math.min(cap, bytes);
+      if (next < MIN_MARK) return;
+      if (!setMark(next)) {
         disabled = true;
         return;
       }
-      raised = true;
-      readsThisTick = 0;
-      timer = setTimeout(tick, PAUSE_MS);
-      timer.unref();
+      mark = next;
+      raisedAt = now;
+      arm();
     },
   };
 }
