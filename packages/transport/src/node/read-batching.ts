@@ -4,10 +4,10 @@
  * times, each a context switch here and a cross-CPU wake-up on the sender's side (costly in a
  * virtual machine). While reads come in large (the socket held 64 KiB or more when read), the
  * socket's SO_RCVLOWAT is raised to that read's size, up to 128 KiB, so that it wakes its reader
- * once per that many bytes instead; the
- * moment the stream pauses (no read for a timer tick) it drops back to 1 byte, so a short reply
- * after the transfer waits at most about a millisecond or two. On loopback this took a quarter
- * of the client's CPU per byte off and ~5 % more throughput (see tooling/bench).
+ * once per that many bytes instead. The moment the stream pauses (no read for a timer tick) it
+ * drops back to 1 byte, so a short reply after the transfer waits a millisecond or two at most,
+ * and a peer whose bursts stay below the mark (a small channel window) caps it (see `cap`). On
+ * loopback this took about a fifth of the client's CPU per byte off (see tooling/bench).
  *
  * Linux only: there, lowering the mark makes epoll report bytes already waiting (the socket is
  * also re-armed, for kernels that did not). Elsewhere, or without @ssh/crypto-native's binding,
