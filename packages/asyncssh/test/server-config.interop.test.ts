@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultClientKey, generateKey, runSsh, type KeyPair } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, generatePrivateKey, listen, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
+import { sshdConfigWriter } from './config-files.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const hostLine = new TextDecoder().decode(hostKey.exportPublicKey('openssh')).trim();
@@ -29,12 +30,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-let configs = 0;
-async function sshdConfig(...lines: string[]): Promise<string> {
-  const path = join(dir, `sshd_config.${++configs}`);
-  await writeFile(path, lines.join('\n') + '\n');
-  return path;
-}
+const sshdConfig = sshdConfigWriter(() => dir);
 
 /** Passwords are the user name followed by "-pw"; every connection is recorded. */
 class Recording extends SSHServer {

@@ -29,6 +29,7 @@ import {
 } from '../src/index.ts';
 import { lookupAccount } from '@ssh/config/node';
 import { authorizedKeysPaths, connectionPolicy, safeForPath } from '../src/server-config.ts';
+import { sshdConfigWriter } from './config-files.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const alice = generatePrivateKey('ssh-ed25519');
@@ -50,12 +51,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-let configs = 0;
-async function sshdConfig(...lines: string[]): Promise<string> {
-  const path = join(dir, `sshd_config.${++configs}`);
-  await writeFile(path, lines.join('\n') + '\n');
-  return path;
-}
+const sshdConfig = sshdConfigWriter(() => dir);
 
 /** Passwords are the user name followed by "-pw". */
 class Passwords extends SSHServer {
