@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { defaultClientKey, generateKey, runSsh, type KeyPair } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SSHServer, generatePrivateKey, listen, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
-import { sshdConfigWriter } from './config-files.ts';
+import { generatePrivateKey, listen, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
+import { Passwords, sshdConfigWriter } from './server-config-helpers.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const hostLine = new TextDecoder().decode(hostKey.exportPublicKey('openssh')).trim();
@@ -33,19 +33,10 @@ afterAll(async () => {
 const sshdConfig = sshdConfigWriter(() => dir);
 
 /** Passwords are the user name followed by "-pw"; every connection is recorded. */
-class Recording extends SSHServer {
+class Recording extends Passwords {
   static readonly seen: SSHServerConnection[] = [];
   override connectionMade(conn: SSHServerConnection): void {
     Recording.seen.push(conn);
-  }
-  override passwordAuthSupported(): boolean {
-    return true;
-  }
-  override validatePassword(username: string, password: string): boolean {
-    return password === `${username}-pw`;
-  }
-  override kbdintAuthSupported(): boolean {
-    return false;
   }
 }
 

@@ -15,7 +15,6 @@ import {
   KeyExchangeFailed,
   PermissionDenied,
   SSHKeyPair,
-  SSHServer,
   connect,
   generatePrivateKey,
   getServerAuthMethods,
@@ -29,7 +28,7 @@ import {
 } from '../src/index.ts';
 import { lookupAccount } from '@ssh/config/node';
 import { authorizedKeysPaths, connectionPolicy, safeForPath } from '../src/server-config.ts';
-import { sshdConfigWriter } from './config-files.ts';
+import { Passwords, sshdConfigWriter } from './server-config-helpers.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
 const alice = generatePrivateKey('ssh-ed25519');
@@ -52,19 +51,6 @@ afterAll(async () => {
 });
 
 const sshdConfig = sshdConfigWriter(() => dir);
-
-/** Passwords are the user name followed by "-pw". */
-class Passwords extends SSHServer {
-  override passwordAuthSupported(): boolean {
-    return true;
-  }
-  override validatePassword(username: string, password: string): boolean {
-    return password === `${username}-pw`;
-  }
-  override kbdintAuthSupported(): boolean {
-    return false;
-  }
-}
 
 /** Reports who ran, whether the session got an agent socket, and the terminal granted. */
 const report = (p: SSHServerProcess): void => {

@@ -1,6 +1,7 @@
-/** Test helper: numbered sshd_config files in a test file's temporary directory. */
+/** Helpers of the server-config tests: numbered sshd_config files, and a password-only server. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SSHServer } from '../src/index.ts';
 
 /**
  * A writer of `sshd_config.N` files (the lines given, one per line) into `dir()`: a getter, as
@@ -13,4 +14,17 @@ export function sshdConfigWriter(dir: () => string): (...lines: string[]) => Pro
     await writeFile(path, lines.join('\n') + '\n');
     return path;
   };
+}
+
+/** Passwords are the user name followed by "-pw"; no keyboard-interactive. */
+export class Passwords extends SSHServer {
+  override passwordAuthSupported(): boolean {
+    return true;
+  }
+  override validatePassword(username: string, password: string): boolean {
+    return password === `${username}-pw`;
+  }
+  override kbdintAuthSupported(): boolean {
+    return false;
+  }
 }
