@@ -11,8 +11,11 @@
  *   one. They differ in what the clients compete with: head writes the pipe 4 KiB at a time, and
  *   on two vCPUs head and sshd then often share one CPU, taking turns (tens of thousands of
  *   preemptions per GiB), so that row depends on where the scheduler puts them as much as on
- *   the client; cat writes 128 KiB at a time. Before the timed rounds, each client and server in
- *   this process streams a quarter of N once, untimed (JIT warm-up).
+ *   the client; cat writes 128 KiB at a time. Our client and ssh2 run in a process of their own
+ *   that spawns nothing (../peers/runner.ts: a fork makes the forking process's next writes
+ *   fault), our server in another (../peers/our-server.ts), as sshd does. Before the timed
+ *   rounds, our client, ssh2 and our server each stream a quarter of N once, untimed (JIT
+ *   warm-up).
  * - Client CPU per byte of that stream: MiB per CPU second (user + system) of the client alone,
  *   the median round; ours and ssh2 from process.cpuUsage() over the same timed region, `ssh` from
  *   bash's `times` for the whole run minus an `ssh host true` run. On a machine whose cores the
@@ -31,18 +34,19 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { listen, type SSHAcceptor, type SSHServerProcess } from '@ssh/asyncssh';
-import { localShellFactory } from '@ssh/cli';
+import { listen, type SSHServerProcess } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, startSshd, type SshTarget } from '@ssh/interop';
 import { inRotation } from '../measure.ts';
 import type { BenchRunOptions } from '../peers/options.ts';
+import { startRunner, type Runner } from '../peers/runner.ts';
+import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import {
   CIPHER,
   MiB,
-  cpuSecondsSince,
   envNumber,
   median,
   opensshRun,
@@ -50,10 +54,16 @@ import {
   ourConnect,
   ssh2Close,
   ssh2Connect,
-  ssh2Exec,
   ssh2Run,
   type Endpoint,
 } from './connection-common.ts';
+import type * as streamClients from './stream-clients.ts';
+import type { StreamTime } from './stream-clients.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Our client and ssh2 in a process of their own (see runner.ts for why). */
+type StreamClients = Runner<typeof streamClients>;
 
 /** Stream size in MiB: 256, or CONNECTION_BENCH_MIB. */
 export function connectionBenchMiB(env: NodeJS.ProcessEnv = process.env): number {
@@ -70,65 +80,6 @@ export interface ConnectionBenchOptions extends BenchRunOptions {
 }
 
 const PARALLEL = 100;
-
-/** Wall and CPU seconds a client spent on a stream (CPU: user + system of the client alone). */
-interface StreamTime {
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-}
-
-/** Our client reading `command`'s stdout to EOF, timed from the first byte. */
-async function ourStream(ep: Endpoint, command: string, bytes: number): Promise<StreamTime> {
-  const conn = await ourConnect(ep);
-  try {
-    const proc = await conn.createProcess<Uint8Array>(command, { encoding: null, stdin: 'devnull' });
-    let got = 0;
-    let t0 = 0;
-    let c0 = process.cpuUsage();
-    for (;;) {
-      const chunk = await proc.stdout.read(1 << 20);
-      if (chunk.length === 0) break;
-      if (got === 0) {
-        t0 = performance.now();
-        c0 = process.cpuUsage();
-      }
-      got += chunk.length;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = cpuSecondsSince(c0);
-    await proc.waitClosed();
-    if (got !== bytes) throw new Error(`connection bench: our client read ${got} bytes, expected ${bytes}`);
-    return { seconds, cpuSeconds };
-  } finally {
-    await ourClose(conn);
-  }
-}
-
-async function ssh2Stream(ep: Endpoint, command: string, bytes: number): Promise<StreamTime> {
-  const client = await ssh2Connect(ep);
-  try {
-    const stream = await ssh2Exec(client, command);
-    const { got, time } = await new Promise<{ got: number; time: StreamTime }>((resolve, reject) => {
-      let n = 0;
-      let t0 = 0;
-      let c0 = process.cpuUsage();
-      stream.on('data', (d: Buffer) => {
-        if (n === 0) {
-          t0 = performance.now();
-          c0 = process.cpuUsage();
-        }
-        n += d.length;
-      });
-      stream.stderr.resume();
-      stream.once('error', reject);
-      stream.once('close', () => resolve({ got: n, time: { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSecondsSince(c0) } }));
-    });
-    if (got !== bytes) throw new Error(`connection bench: ssh2 read ${got} bytes, expected ${bytes}`);
-    return time;
-  } finally {
-    await ssh2Close(client);
-  }
-}
 
 /** OpenSSH `ssh target command > /dev/null`, minus `ssh target true` (wall and ssh's CPU time). */
 async function opensshStream(target: SshTarget, ep: Endpoint, command: string): Promise<StreamTime> {
@@ -253,6 +204,7 @@ async function zeroFile(bytes: number): Promise<string> {
  * and from sshd.
  */
 async function streamRows(
+  clients: StreamClients,
   label: string,
   command: string,
   ep: Endpoint,
@@ -265,8 +217,8 @@ async function streamRows(
   const ssh2: StreamTime[] = [];
   const openssh: StreamTime[] = [];
   await inRotation(rounds, [
-    async () => ours.push(await ourStream(ep, command, bytes)),
-    async () => ssh2.push(await ssh2Stream(ep, command, bytes)),
+    async () => ours.push(await clients.call('ourStream', ep, command, bytes)),
+    async () => ssh2.push(await clients.call('ssh2Stream', ep, command, bytes)),
     async () => openssh.push(await opensshStream(sshd, ep, command)),
   ]);
   const fromOurs: StreamTime[] = [];
@@ -292,29 +244,25 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
 
   const [key, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'connection-bench-host' })]);
   const sshd = await startSshd({ hostKeys: [hostKey], config: [`Ciphers ${CIPHER}`, 'Compression no', 'MaxSessions 1000'], logLevel: 'ERROR' });
-  let acceptor: SSHAcceptor | undefined;
+  let server: ServerProcess | undefined;
+  let clients: StreamClients | undefined;
   try {
     const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
-    acceptor = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKey.privateKeyPath],
-      authorizedClientKeys: key.publicKey,
-      encryptionAlgs: [CIPHER],
-      compressionAlgs: ['none'],
-      processFactory: localShellFactory(),
-    });
-    const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] };
+    server = await startServerProcess('our-server.ts', ['shell', hostKey.privateKeyPath, key.publicKey]);
+    const ourServer: SshTarget = { name: 'ours', host: '127.0.0.1', port: server.port, hostPublicKeys: [hostKey.publicKey] };
+    clients = await startRunner(path.join(here, 'stream-clients.ts'));
     if (!quick) {
-      // One untimed stream each through the code that runs in this process (our client, ssh2,
-      // our server), so that no timed round pays for the JIT compiling it: a cold first round
-      // ran a third slower than the next ones. OpenSSH's processes have nothing to warm up.
+      // One untimed stream each through our client, ssh2 and our server, so that no timed round
+      // pays for the JIT compiling them: a cold first round ran a third slower than the next
+      // ones. OpenSSH's processes have nothing to warm up.
       const warm = `head -c ${Math.round(bytes / 4)} /dev/zero`;
-      await ourStream(ep, warm, Math.round(bytes / 4));
-      await ssh2Stream(ep, warm, Math.round(bytes / 4));
+      await clients.call('ourStream', ep, warm, Math.round(bytes / 4));
+      await clients.call('ssh2Stream', ep, warm, Math.round(bytes / 4));
       await opensshStream(ourServer, ep, warm);
     }
     const streams = [
-      ...(await streamRows(`cat of a ${mib} MiB file`, `cat ${await zeroFile(bytes)}`, ep, sshd, ourServer, bytes, rounds)),
-      ...(await streamRows(`head -c ${mib} MiB /dev/zero`, `head -c ${bytes} /dev/zero`, ep, sshd, ourServer, bytes, rounds)),
+      ...(await streamRows(clients, `cat of a ${mib} MiB file`, `cat ${await zeroFile(bytes)}`, ep, sshd, ourServer, bytes, rounds)),
+      ...(await streamRows(clients, `head -c ${mib} MiB /dev/zero`, `head -c ${bytes} /dev/zero`, ep, sshd, ourServer, bytes, rounds)),
     ];
 
     // Exec round trips on one connection each.
@@ -346,10 +294,8 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       row(`idle session heap (${sessions} sessions, client+server)`, 'KiB/session', memory.heapKiB, 'none', undefined, `RSS ${memory.rssKiB.toFixed(1)} KiB/session; lower is better`),
     ];
   } finally {
-    if (acceptor) {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    await clients?.stop();
+    await server?.stop();
     await sshd.stop();
   }
 }

@@ -19,6 +19,8 @@
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
  * (ours, ssh2, AsyncSSH) are timed around the transfer alone, on a connection opened before;
+ * ours and ssh2's in a process of their own that spawns nothing (../peers/runner.ts: a fork
+ * makes the forking process's next writes fault, and this one spawns `sftp`);
  * `sftp -b` is a process, so it is timed as the batch doing the transfer minus a batch doing
  * nothing but `pwd` (start, key exchange, login). Rounds alternate between the clients, and each
  * figure is the best round. Each comparison takes its reference from the rounds it alternated
@@ -32,22 +34,20 @@
  */
 
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, startSshd, type KeyPair, type SshTarget } from '@ssh/interop';
-import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
 import type { BenchRunOptions } from '../peers/options.ts';
+import { startRunner, type Runner } from '../peers/runner.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import { inRotation } from '../measure.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
-import { ssh2Close, ssh2Connect } from './connection-common.ts';
+import type * as sftpClients from './sftp-clients.ts';
+import { CIPHER, MiB, NONE, best, checkSize, checkTreeAndRemove, rate, timed, type Files, type Rates } from './sftp-common.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const MiB = 1024 * 1024;
-const CIPHER = 'aes128-gcm@openssh.com';
 
 /** The file size in MiB: 256, or SFTP_BENCH_MIB. */
 export function sftpBenchMiB(env: NodeJS.ProcessEnv = process.env): number {
@@ -103,116 +103,6 @@ function writeTree(root: string, files: number): void {
   }
 }
 
-/** Checks that the copy of the tree holds every file, then removes it. */
-function checkTreeAndRemove(root: string, files: number): void {
-  const found = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
-  if (found !== files) throw new Error(`sftp bench: ${root} holds ${found} files, expected ${files}`);
-  rmSync(root, { recursive: true });
-}
-
-function checkSize(file: string, bytes: number): void {
-  const size = statSync(file).size;
-  if (size !== bytes) throw new Error(`sftp bench: ${file} holds ${size} bytes, expected ${bytes}`);
-}
-
-async function timed(body: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await body();
-  return (performance.now() - t0) / 1000;
-}
-
-interface Rates {
-  get: number;
-  put: number;
-  /**
-   * A second upload on the same connection (0 when not measured). The first upload of a
-   * connection is the one users mostly see; the second shows what is left once sshd's channel
-   * buffer has grown (see the package README: filling it costs sshd up to a second on this VM).
-   */
-  putAgain: number;
-  /** Files per second of the recursive upload (0 when not measured). */
-  tree: number;
-  /** Files per second of the recursive download (0 when not measured). */
-  treeGet: number;
-}
-
-const NONE: Rates = { get: 0, put: 0, putAgain: 0, tree: 0, treeGet: 0 };
-
-function best(a: Rates, b: Rates): Rates {
-  return {
-    get: Math.max(a.get, b.get),
-    put: Math.max(a.put, b.put),
-    putAgain: Math.max(a.putAgain, b.putAgain),
-    tree: Math.max(a.tree, b.tree),
-    treeGet: Math.max(a.treeGet, b.treeGet),
-  };
-}
-
-/** MiB/s of the best (shortest) round. */
-function rate(bytes: number, seconds: readonly number[]): number {
-  const best = Math.min(...seconds);
-  return bytes / MiB / Math.max(best, 1e-6);
-}
-
-interface Files {
-  /** The source file, read by downloads (remote side) and uploads (local side). */
-  src: string;
-  /** Where downloads land and uploads are written. */
-  got: string;
-  put: string;
-  /** The tree of small files, its file count, and where its copy goes (created by each copy). */
-  tree: string;
-  treeFiles: number;
-  treeDst: string;
-}
-
-/**
- * Our client against `port`: get and put, `rounds` times each, on one connection. The second
- * upload and the recursive upload and download only when `full`.
- */
-async function ourClient(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean): Promise<Rates> {
-  const conn: SSHClientConnection = await connect({
-    host: '127.0.0.1',
-    port,
-    username: user,
-    clientKeys: [key.privateKeyPath],
-    knownHosts: null,
-    agentPath: null,
-    config: null,
-    encryptionAlgs: [CIPHER],
-    compressionAlgs: ['none'],
-  });
-  try {
-    const sftp = await conn.startSftpClient();
-    const get: number[] = [];
-    const put: number[] = [];
-    const putAgain: number[] = [];
-    const tree: number[] = [];
-    const treeGet: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      get.push(await timed(() => sftp.get(files.src, files.got)));
-      checkSize(files.got, bytes);
-      rmSync(files.got);
-      for (const times of full ? [put, putAgain] : [put]) {
-        times.push(await timed(() => sftp.put(files.src, files.put)));
-        checkSize(files.put, bytes);
-        rmSync(files.put);
-      }
-      if (!full) continue;
-      tree.push(await timed(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
-      checkTreeAndRemove(files.treeDst, files.treeFiles);
-      treeGet.push(await timed(() => sftp.get(files.tree, files.treeDst, { recurse: true })));
-      checkTreeAndRemove(files.treeDst, files.treeFiles);
-    }
-    sftp.exit();
-    if (!full) return { ...NONE, get: rate(bytes, get), put: rate(bytes, put) };
-    return { get: rate(bytes, get), put: rate(bytes, put), putAgain: rate(bytes, putAgain), tree: files.treeFiles / Math.min(...tree), treeGet: files.treeFiles / Math.min(...treeGet) };
-  } finally {
-    conn.close();
-    await conn.waitClosed();
-  }
-}
-
 /**
  * OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. The
  * second upload of a batch and the recursive upload and download (`put -r`, `get -r`) only when
@@ -260,43 +150,6 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
   };
 }
 
-function ssh2Sftp(client: Ssh2Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
-}
-
-function ssh2Done(start: (callback: (err: Error | null | undefined) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => start((err) => (err ? reject(err) : resolve())));
-}
-
-/**
- * The ssh2 npm client's fastGet/fastPut against `port`, with their defaults (64 requests of
- * 32 KiB in flight), on one connection with Nagle's algorithm off as ours. The second upload
- * only when `full`.
- */
-async function ssh2Client(port: number, user: string, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean): Promise<Rates> {
-  const client = await ssh2Connect({ port, user, key }, { noDelay: true });
-  try {
-    const sftp = await ssh2Sftp(client);
-    const get: number[] = [];
-    const put: number[] = [];
-    const putAgain: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      get.push(await timed(() => ssh2Done((cb) => sftp.fastGet(files.src, files.got, cb))));
-      checkSize(files.got, bytes);
-      rmSync(files.got);
-      for (const times of full ? [put, putAgain] : [put]) {
-        times.push(await timed(() => ssh2Done((cb) => sftp.fastPut(files.src, files.put, cb))));
-        checkSize(files.put, bytes);
-        rmSync(files.put);
-      }
-    }
-    sftp.end();
-    return { ...NONE, get: rate(bytes, get), put: rate(bytes, put), putAgain: full ? rate(bytes, putAgain) : 0 };
-  } finally {
-    await ssh2Close(client);
-  }
-}
-
 interface AsyncsshFigures {
   version: string;
   get: number[];
@@ -325,7 +178,11 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
   const [clientKey, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'sftp-bench-host' })]);
   const sshd = await startSshd({ config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
   let server: ServerProcess | undefined;
+  let clients: Runner<typeof sftpClients> | undefined;
   try {
+    // Our client and ssh2's in a process of their own that spawns nothing (see runner.ts).
+    const runner = await startRunner<typeof sftpClients>(path.join(here, 'sftp-clients.ts'));
+    clients = runner;
     // Our client, OpenSSH's, ssh2's and AsyncSSH's against sshd.
     // Rounds alternate between the clients, in rotation, so that a busy or cold moment of the
     // machine hits all alike.
@@ -333,9 +190,9 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     let opensshVsSshd = NONE;
     let ssh2VsSshd = NONE;
     await inRotation(rounds, [
-      async () => (oursVsSshd = best(oursVsSshd, await ourClient(sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
+      async () => (oursVsSshd = best(oursVsSshd, await runner.call('ourClient', sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
       async () => (opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true))),
-      async () => (ssh2VsSshd = best(ssh2VsSshd, await ssh2Client(sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
+      async () => (ssh2VsSshd = best(ssh2VsSshd, await runner.call('ssh2Client', sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
     ]);
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/sftp_asyncssh.py'),
@@ -345,7 +202,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
 
     // The clients against our server (a process of its own, as sshd), and OpenSSH's against sshd
     // again as the server's reference.
-    server = await startServerProcess('sftp-server.ts', [hostKey.privateKeyPath, clientKey.publicKey]);
+    server = await startServerProcess('our-server.ts', ['sftp', hostKey.privateKeyPath, clientKey.publicKey]);
     const ours: SshTarget = { name: 'ours', host: '127.0.0.1', port: server.port, hostPublicKeys: [hostKey.publicKey] };
     const user = sshd.user;
     let opensshVsOurs = NONE;
@@ -355,8 +212,8 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     await inRotation(rounds, [
       async () => (opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false))),
       async () => (sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false))),
-      async () => (oursVsOurs = best(oursVsOurs, await ourClient(ours.port, user, clientKey, files, bytes, 1, false))),
-      async () => (ssh2VsOurs = best(ssh2VsOurs, await ssh2Client(ours.port, user, clientKey, files, bytes, 1, false))),
+      async () => (oursVsOurs = best(oursVsOurs, await runner.call('ourClient', ours.port, user, clientKey, files, bytes, 1, false))),
+      async () => (ssh2VsOurs = best(ssh2VsOurs, await runner.call('ssh2Client', ours.port, user, clientKey, files, bytes, 1, false))),
     ]);
 
     const openssh = 'OpenSSH sftp';
@@ -390,6 +247,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', sshdServing.put),
     ];
   } finally {
+    await clients?.stop();
     await server?.stop();
     await sshd.stop();
     await removeTempDir(dir);
