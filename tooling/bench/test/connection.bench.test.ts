@@ -4,7 +4,7 @@
  * and for its peer (every stream is checked for its length). Timings are never checked.
  */
 import { describe, expect, it } from 'vitest';
-import { connectionBenchMiB, runConnectionBench } from '../src/benches/connection.bench.ts';
+import { connectionBenchMiB, connectionBenchRounds, runConnectionBench } from '../src/benches/connection.bench.ts';
 import { childCpuSeconds } from '../src/benches/connection-common.ts';
 import { handshakeIterations, runHandshakeBench } from '../src/benches/handshake.bench.ts';
 
@@ -15,6 +15,9 @@ describe('connection benchmark', () => {
     expect(connectionBenchMiB({})).toBe(256);
     expect(connectionBenchMiB({ CONNECTION_BENCH_MIB: '16' })).toBe(16);
     expect(connectionBenchMiB({ CONNECTION_BENCH_MIB: 'big' })).toBe(256);
+    expect(connectionBenchRounds({})).toBe(5);
+    expect(connectionBenchRounds({ CONNECTION_BENCH_ROUNDS: '7' })).toBe(7);
+    expect(connectionBenchRounds({ CONNECTION_BENCH_ROUNDS: '0' })).toBe(5);
     expect(handshakeIterations({})).toBe(20);
     expect(handshakeIterations({ HANDSHAKE_BENCH_ITERATIONS: '5' })).toBe(5);
   });

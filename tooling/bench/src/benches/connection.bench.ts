@@ -5,7 +5,9 @@
  *   stdout from sshd with aes128-gcm@openssh.com and no compression, our client versus OpenSSH `ssh` (stdout
  *   to /dev/null) and the `ssh2` npm client (with its native crypto binding when it is built).
  *   In-process clients are timed from the first byte to EOF (the remote shell's start stays out);
- *   `ssh` is a process, timed whole minus an `ssh host true` run. Also our server (with the CLI's
+ *   `ssh` is a process, timed whole minus an `ssh host true` run. Each figure is the best of
+ *   5 rounds in rotation (CONNECTION_BENCH_ROUNDS): on the development VM one client's rounds
+ *   spread over 10-15 %, more than the clients differ. Also our server (with the CLI's
  *   localShellFactory) serving the same to OpenSSH `ssh`, versus sshd serving it. Two commands:
  *   `cat` of an N-byte file, the issue's workload, and `head -c N /dev/zero`, this bench's first
  *   one. They differ in what the clients compete with: head writes the pipe 4 KiB at a time, and
@@ -70,8 +72,14 @@ export function connectionBenchMiB(env: NodeJS.ProcessEnv = process.env): number
   return envNumber(env, 'CONNECTION_BENCH_MIB', 256);
 }
 
+/** Rounds of each stream: 5, or CONNECTION_BENCH_ROUNDS. */
+export function connectionBenchRounds(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.round(envNumber(env, 'CONNECTION_BENCH_ROUNDS', 5)));
+}
+
 export interface ConnectionBenchOptions extends BenchRunOptions {
   readonly mib?: number;
+  /** Rounds of each stream (default connectionBenchRounds(); 1 quick). */
   readonly rounds?: number;
   /** Sequential execs timed (default 200; 5 quick). */
   readonly execs?: number;
@@ -236,7 +244,7 @@ async function streamRows(
 export async function runConnectionBench(options: ConnectionBenchOptions = {}): Promise<BenchResult[]> {
   const quick = options.quick === true;
   const mib = options.mib ?? (quick ? 1 : connectionBenchMiB());
-  const rounds = options.rounds ?? (quick ? 1 : 3);
+  const rounds = options.rounds ?? (quick ? 1 : connectionBenchRounds());
   const execs = options.execs ?? (quick ? 5 : 200);
   // Enough sessions even when quick that their heap outweighs what a GC leaves behind by chance.
   const sessions = options.sessions ?? (quick ? 200 : 1000);
