@@ -5,6 +5,8 @@
  * @module
  */
 
+import { uninitializedBytes } from './bytes.ts';
+
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
   private first = 0; // index of the first live chunk
@@ -30,7 +32,7 @@ export class ByteQueue {
     if (front.length - this.head >= n) return front.subarray(this.head, this.head + n);
     // Join the span into one chunk, which takes the place of the chunks it covers, so that later
     // peeks of the same span are free.
-    const joined = new Uint8Array(n);
+    const joined = uninitializedBytes(n);
     joined.set(front.subarray(this.head), 0);
     let filled = front.length - this.head;
     let i = this.first + 1;
@@ -91,7 +93,7 @@ export class ByteQueue {
       this.head = 0;
       return;
     }
-    const copy = new Uint8Array(this.size);
+    const copy = uninitializedBytes(this.size);
     this.moveInto(copy);
     this.push(copy);
   }

@@ -4,9 +4,19 @@
  * @module
  */
 
+/**
+ * A new array of `n` bytes with undefined contents, for one whose every byte is written before it
+ * is read: zero-filling first costs about what the copy itself does (a received packet that
+ * straddles two reads took 2-5 % of a stream's CPU in memset).
+ */
+export function uninitializedBytes(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
 /** `a` then `b`, in a new array. */
 export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
+  const out = uninitializedBytes(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;
@@ -14,7 +24,7 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** A copy of `chunk` in a new array. */
 export function copyBytes(chunk: Uint8Array): Uint8Array {
-  const out = new Uint8Array(chunk.length);
+  const out = uninitializedBytes(chunk.length);
   out.set(chunk);
   return out;
 }

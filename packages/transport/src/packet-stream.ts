@@ -7,7 +7,7 @@
 
 import { MacError, PacketLengthError, createOpener, createSealer, recyclePacketBuffer, type Opener, type Sealer } from '@ssh/crypto';
 import { ByteQueue } from './byte-queue.ts';
-import { copyBytes } from './bytes.ts';
+import { copyBytes, uninitializedBytes } from './bytes.ts';
 
 /**
  * A received payload (or any view of it, such as a CHANNEL_DATA message's data) that nothing
@@ -77,8 +77,9 @@ export class PacketReader {
     this.borrowed = false;
     const queued = this.queue.length;
     if (queued > 0 && this.pendingTotal > queued) {
-      // pendingTotal passed the opener's length checks: a bounded allocation.
-      this.carry = new Uint8Array(this.pendingTotal);
+      // pendingTotal passed the opener's length checks: a bounded allocation. Every byte of it is
+      // written (what is queued now, the rest as it arrives) before the packet is opened.
+      this.carry = uninitializedBytes(this.pendingTotal);
       this.queue.moveInto(this.carry);
       this.carried = queued;
     } else {
