@@ -77,10 +77,19 @@ class SlowSink implements WriteSink {
 
   readonly lowWater: number;
   readonly perTick: number;
+  /** Whether whenSent() tells when the queue is empty (else it answers "cannot tell"). */
+  readonly tellsSent: boolean;
+  #sentWaiters: (() => void)[] = [];
 
-  constructor(lowWater: number, perTick: number) {
+  constructor(lowWater: number, perTick: number, tellsSent = false) {
     this.lowWater = lowWater;
     this.perTick = perTick;
+    this.tellsSent = tellsSent;
+  }
+
+  whenSent(): Promise<void> | undefined {
+    if (!this.tellsSent || this.queuedBytes === 0) return undefined;
+    return new Promise((resolve) => this.#sentWaiters.push(resolve));
   }
 
   transientWrites = 0;
@@ -133,6 +142,7 @@ class SlowSink implements WriteSink {
         else this.queued[0] = head.subarray(part.length);
       }
       if (this.queuedBytes <= this.lowWater) for (const d of this.#drainers.splice(0)) d();
+      if (this.queuedBytes === 0) for (const w of this.#sentWaiters.splice(0)) w();
       if (this.queued.length > 0) this.#tick();
       else if (this.eof) this.#eofSeen();
     });
@@ -327,6 +337,19 @@ describe('pipeReadableToWriter', () => {
     expect(sink.transientWrites).toBeGreaterThan(1);
     // Reading stops above the low-water mark: at most one read (64 KiB, a pipe's size) more waits.
     expect(sink.maxQueued).toBeLessThanOrEqual(64 * KiB + 64 * KiB);
+  });
+
+  it('stops reading while part of a read waits to be sent, when the writer can tell', async () => {
+    const total = 8 * MiB;
+    const child = patternWriter(total);
+    const sink = new SlowSink(64 * KiB, 16 * KiB, true);
+    await pipeReadableToWriter(child.stdout, new SSHWriter<Uint8Array>(sink, { channel: null, encoding: null }));
+    await sink.eofSeen;
+    expect(sink.received).toBe(total);
+    expect(sink.bad).toBe(0);
+    // Each read waits until the one before it has gone out: never two reads queued at once.
+    expect(sink.maxQueued).toBeLessThanOrEqual(64 * KiB);
+    expect(sink.transientWrites).toBeGreaterThanOrEqual(total / (64 * KiB));
   });
 
   it('rejects with the writer\'s error and stops reading the child', async () => {

@@ -222,6 +222,72 @@ describe('flow control', () => {
     expect(p.failures).toEqual([]);
   });
 
+  it('tells when none of the written data waits for the window any more', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 4000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const s = accepted[0] as Recorder;
+    const sent: string[] = [];
+    ch.onSent(() => sent.push('idle'));
+    expect(sent).toEqual(['idle']);
+    ch.write(new Uint8Array(6000));
+    ch.onSent(() => sent.push('first'));
+    expect(sent).toEqual(['idle', 'first']);
+    ch.write(new Uint8Array(6000));
+    ch.onSent(() => sent.push('second'));
+    ch.onSent(() => sent.push('second again'));
+    p.pump();
+    expect(ch.writeBufferSize).toBe(2000);
+    s.channel?.consume(1000);
+    p.pump();
+    // Part of it went out: 1000 bytes still wait.
+    expect(ch.writeBufferSize).toBe(1000);
+    expect(sent).toEqual(['idle', 'first']);
+    s.channel?.consume(5000);
+    p.pump();
+    expect(ch.writeBufferSize).toBe(0);
+    expect(sent).toEqual(['idle', 'first', 'second', 'second again']);
+    expect(p.failures).toEqual([]);
+  });
+
+  it('tells the waiters when the channel closes with data still waiting', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 1000, maxPacketSize: 1000 });
+    const aborted = p.client.openChannel('session', { type: 'session' }, recorder());
+    const closedByPeer = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const sent: string[] = [];
+    for (const [name, ch] of [['aborted', aborted], ['closed by peer', closedByPeer]] as const) {
+      ch.write(new Uint8Array(5000));
+      p.pump();
+      expect(ch.writeBufferSize).toBe(4000);
+      ch.onSent(() => sent.push(name));
+    }
+    aborted.abort();
+    expect(sent).toEqual(['aborted']);
+    (accepted[1] as Recorder).channel?.abort();
+    p.pump();
+    expect(closedByPeer.state).toBe('closed');
+    expect(sent).toEqual(['aborted', 'closed by peer']);
+    closedByPeer.onSent(() => sent.push('after close'));
+    expect(sent).toEqual(['aborted', 'closed by peer', 'after close']);
+  });
+
+  it('tells the waiters when the connection is lost with data still waiting', () => {
+    const p = muxPair({}, { onChannelOpen: acceptAll([], false), windowSize: 1000, maxPacketSize: 1000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    ch.write(new Uint8Array(5000));
+    p.pump();
+    const sent: string[] = [];
+    ch.onSent(() => sent.push('lost'));
+    expect(sent).toEqual([]);
+    p.client.teardown(new Error('connection lost'));
+    expect(ch.state).toBe('closed');
+    expect(sent).toEqual(['lost']);
+  });
+
   it('holds small adjustments while the window is above half, until three maximum packets were taken', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 1000 });

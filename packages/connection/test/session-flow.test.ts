@@ -72,6 +72,33 @@ describe('StreamSession flow control', () => {
   });
 });
 
+describe('StreamSession whenSent', () => {
+  it('is undefined while nothing waits for the window, and resolves once what waited went out', async () => {
+    const { p, client, server } = openPair();
+    const writer = client.session.writer();
+    expect(writer.whenSent()).toBeUndefined();
+    writer.write(new Uint8Array(WINDOW / 2));
+    p.pump();
+    expect(writer.whenSent()).toBeUndefined();
+    writer.write(new Uint8Array(WINDOW));
+    p.pump();
+    let sent = false;
+    const sending = writer.whenSent()?.then(() => (sent = true));
+    expect(sending).toBeDefined();
+    const reader = server.session.reader();
+    let read = 0;
+    while (!sent) {
+      read += (await reader.read(WINDOW / 4)).length;
+      p.pump();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // It resolved once the last bytes crossed, before the reader took them all.
+    expect(read).toBeLessThan(WINDOW + WINDOW / 2);
+    expect(writer.whenSent()).toBeUndefined();
+    await sending;
+  });
+});
+
 describe('StreamSession faults', () => {
   it('the peer closes while we write: writes throw ChannelClosedError, drain() resolves, reads end', async () => {
     const { p, client, server } = openPair();

@@ -2,8 +2,9 @@
  * Relays a node socket (a child process's stdout or stderr, a TCP connection) into an SSHWriter
  * without a buffer per read: the socket reads into a reused buffer (@ssh/transport's
  * readIntoReusedBuffer) and each read goes to `writeTransient()`, which seals what the peer's
- * window takes straight from it and copies only what must wait. A command streaming output
- * through a server this way costs about half the CPU of a buffer per read plus async iteration.
+ * window takes straight from it and copies only what must wait; reading then stops until that
+ * has gone out. A command streaming output through a server this way costs about half the CPU
+ * of a buffer per read plus async iteration.
  * Every relay reads into the same buffer, as each read is done with when its callback returns:
  * a thousand idle processes cost no buffer each.
  * @module
@@ -40,14 +41,20 @@ export function relaySocket(socket: Socket, writer: AnyWriter, end: boolean): Pr
   };
   const receive = (chunk: Uint8Array): boolean => {
     if (failed) return false;
+    let wait: Promise<void> | undefined;
     try {
-      if (writer.writeTransient(chunk)) return true;
+      const more = writer.writeTransient(chunk);
+      // Part of it waits for the peer's window (copied, as the buffer is reused): the socket
+      // stops reading until that has gone out, leaving later bytes in the source rather than
+      // copying every read while the window stays shut (a tenth of a server's CPU streaming
+      // to a slower client). A sink that cannot tell: until the buffer went down.
+      wait = writer.whenSent() ?? (more ? undefined : writer.drain());
     } catch (error) {
       fail(error);
       return false;
     }
-    // The socket stops reading until the channel's buffer has gone down.
-    writer.drain().then(() => {
+    if (wait === undefined) return true;
+    wait.then(() => {
       if (!failed && !socket.destroyed) socket.resume();
     }, fail);
     return false;

@@ -175,6 +175,16 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
     }
   }
 
+  /**
+   * Undefined when none of the data written so far waits for the peer's window; else resolves
+   * once it has all gone out, or the channel closed.
+   */
+  whenSent(): Promise<void> | undefined {
+    const chan = this.chan;
+    if (chan === undefined || chan.writeBufferSize === 0) return undefined;
+    return new Promise((resolve) => chan.onSent(resolve));
+  }
+
   /** True while writes are above the high-water mark (used by drain()). */
   get isWritingPaused(): boolean {
     return this.writingPaused;

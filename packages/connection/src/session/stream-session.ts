@@ -107,6 +107,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
       waitClosed: () => channel.waitClosed(),
       drain: () => this.drain(),
       needsDrain: () => this.writePaused && this.channel.muxChannel?.state !== 'closed',
+      whenSent: () => this.channel.whenSent(),
     };
   }
 

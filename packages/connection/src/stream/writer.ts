@@ -25,6 +25,11 @@ export interface WriteSink {
   drain(): Promise<void>;
   /** Whether drain() would wait now (unknown when absent). */
   needsDrain?(): boolean;
+  /**
+   * Undefined when none of the data written so far waits for the peer's window; else resolves
+   * once it has all gone out (or the channel closed). Absent: unknown.
+   */
+  whenSent?(): Promise<void> | undefined;
 }
 
 /** How unencodable text is handled: thrown (`strict`) or replaced. */
@@ -111,6 +116,17 @@ export class SSHWriter<T extends string | Uint8Array = string | Uint8Array, C = 
     if (!(data instanceof Uint8Array)) throw new TypeError('writeTransient() takes a Uint8Array');
     if (data.length > 0) this.#sink.write(data, this.#datatype, true);
     return this.#sink.needsDrain?.() === false;
+  }
+
+  /**
+   * Undefined when none of the data written so far waits for the peer's window (or the sink
+   * cannot tell); else a promise that resolves once it has all gone out, or the channel closed.
+   * A relay reading into a reused buffer waits for it after a writeTransient() that could not
+   * all be sent: what the window left over is copied once, and the source (a pipe, a socket)
+   * keeps the bytes after it until the peer can take them.
+   */
+  whenSent(): Promise<void> | undefined {
+    return this.#sink.whenSent?.();
   }
 
   /** Write several pieces as one. */
