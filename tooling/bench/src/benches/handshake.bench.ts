@@ -9,7 +9,9 @@
  *   the handshake is also given with our client limited to curve25519-sha256, like for like. Each figure is 1 / the median of HANDSHAKE_BENCH_ITERATIONS (20) sequential
  *   connections, in connections per second, so that higher is better like every other row. The
  *   clients take turns, one connection each per round (the order rotating), so that load coming
- *   and going on a shared machine falls on all of them alike.
+ *   and going on a shared machine falls on all of them alike. Our client and ssh2 run, and are
+ *   timed, in a process of their own that spawns nothing (../peers/runner.ts); `ssh` is spawned
+ *   from this one.
  * - Our server's handshakes per second against CONCURRENCY clients at once (our client as the load
  *   generator, for 2 s, limited to curve25519-sha256, the exchange all three servers share),
  *   versus sshd and the ssh2 server under the same load, the 2 s taken in LOAD_ROUNDS turns per
@@ -25,7 +27,9 @@ import type { BenchRunOptions } from '../peers/options.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
-import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, ssh2Close, ssh2Connect, ssh2Run, type Endpoint } from './connection-common.ts';
+import { startRunner, type Runner } from '../peers/runner.ts';
+import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, type Endpoint } from './connection-common.ts';
+import type * as handshakeClients from './handshake-clients.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = 8;
@@ -45,12 +49,6 @@ export interface HandshakeBenchOptions extends BenchRunOptions {
   readonly loadMs?: number;
 }
 
-async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await body();
-  return (performance.now() - t0) / 1000;
-}
-
 /** `keys` rotated left by `by`. */
 function rotated<T>(keys: readonly T[], by: number): T[] {
   const n = by % keys.length;
@@ -58,15 +56,16 @@ function rotated<T>(keys: readonly T[], by: number): T[] {
 }
 
 /**
- * Connections per second of each body: 1 / the median of `iterations` runs, after a warm-up of
- * each. The bodies take turns, one run each per round, in an order that rotates every round.
+ * Connections per second of each body (which answers the seconds its run took): 1 / the median
+ * of `iterations` runs, after a warm-up of each. The bodies take turns, one run each per round,
+ * in an order that rotates every round.
  */
-async function perSecondEach<K extends string>(iterations: number, bodies: Readonly<Record<K, () => Promise<unknown>>>): Promise<Record<K, number>> {
+async function perSecondEach<K extends string>(iterations: number, bodies: Readonly<Record<K, () => Promise<number>>>): Promise<Record<K, number>> {
   const keys = Object.keys(bodies) as K[];
   const seconds = new Map<K, number[]>(keys.map((k) => [k, []]));
   for (const k of keys) await bodies[k]();
   for (let i = 0; i < iterations; i++) {
-    for (const k of rotated(keys, i)) seconds.get(k)?.push(await timedSeconds(bodies[k]));
+    for (const k of rotated(keys, i)) seconds.get(k)?.push(await bodies[k]());
   }
   return Object.fromEntries(keys.map((k) => [k, 1 / Math.max(median(seconds.get(k) ?? []), 1e-6)])) as Record<K, number>;
 }
@@ -122,27 +121,22 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
   const [key, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'handshake-bench-host' })]);
   const sshd = await startSshd({ hostKeys: [hostKey], config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
   const servers: ServerProcess[] = [];
+  let runner: Runner<typeof handshakeClients> | undefined;
   try {
+    // Our client and ssh2 in a process of their own that spawns nothing (see runner.ts): this
+    // one spawns `ssh` between their connections.
+    const clients = await startRunner<typeof handshakeClients>(path.join(here, 'handshake-clients.ts'));
+    runner = clients;
     const ep: Endpoint = { port: sshd.port, user: sshd.user, key };
     const shared: Endpoint = { ...ep, kexAlgs: SHARED_KEX };
     const handshakes = await perSecondEach(iterations, {
-      ours: async () => ourClose(await ourConnect(ep)),
-      oursShared: async () => ourClose(await ourConnect(shared)),
-      ssh2: async () => ssh2Close(await ssh2Connect(ep)),
+      ours: () => clients.call('ourHandshake', ep),
+      oursShared: () => clients.call('ourHandshake', shared),
+      ssh2: () => clients.call('ssh2Handshake', ep),
     });
     const execs = await perSecondEach(iterations, {
-      ours: async () => {
-        const conn = await ourConnect(ep);
-        const result = await conn.run('true');
-        if (result.exitStatus !== 0) throw new Error(`handshake bench: true exited ${String(result.exitStatus)}`);
-        await ourClose(conn);
-      },
-      ssh2: async () => {
-        const client = await ssh2Connect(ep);
-        const code = await ssh2Run(client, 'true');
-        if (code !== 0) throw new Error(`handshake bench: ssh2 true exited ${String(code)}`);
-        await ssh2Close(client);
-      },
+      ours: () => clients.call('ourExec', ep),
+      ssh2: () => clients.call('ssh2Exec', ep),
       openssh: () => opensshRunSeconds(sshd, key, 'true'),
     });
     const ours = { handshake: handshakes.ours, sharedKex: handshakes.oursShared, exec: execs.ours };
@@ -187,6 +181,7 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
       row(srv, 'conn/s', load.ours, 'ssh2 server', load.ssh2),
     ];
   } finally {
+    await runner?.stop();
     await Promise.all(servers.map((s) => s.stop()));
     await sshd.stop();
   }
