@@ -50,3 +50,10 @@ export async function inRotation(rounds: number, runs: readonly (() => Promise<u
     for (let i = 0; i < runs.length; i++) await (runs[(r + i) % runs.length] as () => Promise<unknown>)();
   }
 }
+
+/** Wall-clock seconds `body` took. */
+export async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await body();
+  return (performance.now() - t0) / 1000;
+}

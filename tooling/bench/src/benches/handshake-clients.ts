@@ -4,13 +4,8 @@
  * @module
  */
 
+import { timedSeconds } from '../measure.ts';
 import { ourClose, ourConnect, ssh2Close, ssh2Connect, ssh2Run, type Endpoint } from './connection-common.ts';
-
-async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await body();
-  return (performance.now() - t0) / 1000;
-}
 
 /** Our client: connect, authenticate, close. */
 export function ourHandshake(ep: Endpoint): Promise<number> {

@@ -8,8 +8,9 @@ import { rmSync } from 'node:fs';
 import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import type { KeyPair } from '@ssh/interop';
 import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
+import { timedSeconds } from '../measure.ts';
 import { ssh2Close, ssh2Connect } from './connection-common.ts';
-import { CIPHER, NONE, checkSize, checkTreeAndRemove, rate, timed, type Files, type Rates } from './sftp-common.ts';
+import { CIPHER, NONE, checkSize, checkTreeAndRemove, rate, type Files, type Rates } from './sftp-common.ts';
 
 /**
  * Our client against `port`: get and put, `rounds` times each, on one connection. The second
@@ -35,18 +36,18 @@ export async function ourClient(port: number, user: string, key: KeyPair, files:
     const tree: number[] = [];
     const treeGet: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      get.push(await timed(() => sftp.get(files.src, files.got)));
+      get.push(await timedSeconds(() => sftp.get(files.src, files.got)));
       checkSize(files.got, bytes);
       rmSync(files.got);
       for (const times of full ? [put, putAgain] : [put]) {
-        times.push(await timed(() => sftp.put(files.src, files.put)));
+        times.push(await timedSeconds(() => sftp.put(files.src, files.put)));
         checkSize(files.put, bytes);
         rmSync(files.put);
       }
       if (!full) continue;
-      tree.push(await timed(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
+      tree.push(await timedSeconds(() => sftp.mput(files.tree, files.treeDst, { recurse: true })));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
-      treeGet.push(await timed(() => sftp.get(files.tree, files.treeDst, { recurse: true })));
+      treeGet.push(await timedSeconds(() => sftp.get(files.tree, files.treeDst, { recurse: true })));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
     sftp.exit();
@@ -79,11 +80,11 @@ export async function ssh2Client(port: number, user: string, key: KeyPair, files
     const put: number[] = [];
     const putAgain: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      get.push(await timed(() => ssh2Done((cb) => sftp.fastGet(files.src, files.got, cb))));
+      get.push(await timedSeconds(() => ssh2Done((cb) => sftp.fastGet(files.src, files.got, cb))));
       checkSize(files.got, bytes);
       rmSync(files.got);
       for (const times of full ? [put, putAgain] : [put]) {
-        times.push(await timed(() => ssh2Done((cb) => sftp.fastPut(files.src, files.put, cb))));
+        times.push(await timedSeconds(() => ssh2Done((cb) => sftp.fastPut(files.src, files.put, cb))));
         checkSize(files.put, bytes);
         rmSync(files.put);
       }

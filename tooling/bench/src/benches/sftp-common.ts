@@ -22,12 +22,6 @@ export function checkSize(file: string, bytes: number): void {
   if (size !== bytes) throw new Error(`sftp bench: ${file} holds ${size} bytes, expected ${bytes}`);
 }
 
-export async function timed(body: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await body();
-  return (performance.now() - t0) / 1000;
-}
-
 export interface Rates {
   get: number;
   put: number;

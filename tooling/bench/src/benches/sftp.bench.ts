@@ -43,11 +43,11 @@ import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, sta
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startRunner, type Runner } from '../peers/runner.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
-import { inRotation } from '../measure.ts';
+import { inRotation, timedSeconds } from '../measure.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import type * as sftpClients from './sftp-clients.ts';
-import { CIPHER, MiB, NONE, best, checkSize, checkTreeAndRemove, rate, timed, type Files, type Rates } from './sftp-common.ts';
+import { CIPHER, MiB, NONE, best, checkSize, checkTreeAndRemove, rate, type Files, type Rates } from './sftp-common.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -120,24 +120,24 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
   const tree: number[] = [];
   const treeGet: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    noop.push(await timed(batch(['pwd'])));
-    get.push(await timed(batch([`get ${files.src} ${files.got}`])));
+    noop.push(await timedSeconds(batch(['pwd'])));
+    get.push(await timedSeconds(batch([`get ${files.src} ${files.got}`])));
     checkSize(files.got, bytes);
     rmSync(files.got);
-    put.push(await timed(batch([`put ${files.src} ${files.put}`])));
+    put.push(await timedSeconds(batch([`put ${files.src} ${files.put}`])));
     checkSize(files.put, bytes);
     rmSync(files.put);
     if (full) {
       // The second upload of a batch: a batch of two minus this round's batch of one.
-      const twice = await timed(batch([`put ${files.src} ${files.put}`, `put ${files.src} ${files.got}`]));
+      const twice = await timedSeconds(batch([`put ${files.src} ${files.put}`, `put ${files.src} ${files.got}`]));
       checkSize(files.put, bytes);
       checkSize(files.got, bytes);
       rmSync(files.put);
       rmSync(files.got);
       putAgain.push(twice - (put.at(-1) as number));
-      tree.push(await timed(batch([`put -r ${files.tree} ${files.treeDst}`])));
+      tree.push(await timedSeconds(batch([`put -r ${files.tree} ${files.treeDst}`])));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
-      treeGet.push(await timed(batch([`get -r ${files.tree} ${files.treeDst}`])));
+      treeGet.push(await timedSeconds(batch([`get -r ${files.tree} ${files.treeDst}`])));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
     }
   }
