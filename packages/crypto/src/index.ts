@@ -55,7 +55,7 @@ export {
   type Opener,
   type PacketProtectionOptions,
 } from './packet.ts';
-export { recyclePacketBuffer } from './packet-buffers.ts';
+export { recyclePacketBuffer, takePacketBuffer } from './packet-buffers.ts';
 export { cipherKeyInfo, cipherEncrypt, cipherDecrypt, type CipherKeyInfo } from './private-key-cipher.ts';
 export { bcryptPbkdf } from './kdf/bcrypt-pbkdf.ts';
 export { Blowfish } from './primitives/blowfish.ts';

@@ -39,8 +39,21 @@ type HandleEntry =
 const NAMES_PER_READDIR = 128;
 /** READs/WRITEs handled at once (the local file system overlaps them on its thread pool). */
 const MAX_CONCURRENT = 64;
-/** Free buffers for large requests (WRITEs) kept per session: 4 MiB per size class. */
-const POOLED_REQUESTS_BYTES = 4 * 1024 * 1024;
+/**
+ * Data of the WRITEs handled at once. OpenSSH's sftp keeps 64 WRITEs of up to 255 KiB (our
+ * limits@openssh.com) in flight: 16 MiB, four times what the pool below keeps, so that most bodies
+ * were fresh buffers outside the JavaScript heap (500 MiB of them per GiB uploaded), each
+ * collection of them a full one. Past the budget the session stops reading until one finishes, and
+ * the channel's window holds the client back. A few megabytes keep the thread pool busy: the local
+ * file system takes them faster than a connection brings them.
+ */
+const MAX_WRITE_BYTES = 4 * 1024 * 1024;
+/**
+ * Free buffers for large requests (WRITEs) kept per session, per size class: the write budget
+ * plus what the framer may hold past it (the request waiting for room, the next one arriving) and
+ * each buffer's slack over its packet.
+ */
+const POOLED_REQUESTS_BYTES = MAX_WRITE_BYTES + 3 * SFTP_MAX_PACKET_LENGTH;
 const POOLED_REQUESTS_FREE = 128;
 
 interface InflightRange {
@@ -48,6 +61,8 @@ interface InflightRange {
   readonly start: number;
   readonly end: number;
   readonly write: boolean;
+  /** Bytes of WRITE data the request holds (0 for a READ). */
+  readonly held: number;
   /** Where the range sits in `SftpServerSession.ranges` while its request runs. */
   index: number;
 }
@@ -77,6 +92,8 @@ export class SftpServerSession {
    * every promise in flight.
    */
   private readonly ranges: InflightRange[] = [];
+  /** WRITE data held by the requests in `ranges`. */
+  private writeBytes = 0;
   /** Buffers of large requests (WRITEs) copied out of the stream; see SFTPServer.borrowsWriteData. */
   private readonly bodies: SizeClassPools;
   private settled: (() => void) | undefined;
@@ -165,9 +182,10 @@ export class SftpServerSession {
     const range = this.concurrentRange(req);
     if (range && !this.overlaps(range)) {
       // READs and WRITEs on distinct ranges of non-append files run side by side.
-      while (this.ranges.length >= MAX_CONCURRENT) await this.oneSettled();
+      while (this.ranges.length >= MAX_CONCURRENT || (this.ranges.length > 0 && this.writeBytes + range.held > MAX_WRITE_BYTES)) await this.oneSettled();
       range.index = this.ranges.length;
       this.ranges.push(range);
+      this.writeBytes += range.held;
       // process() answers every error with a STATUS; it only rejects when that reply cannot be
       // written, and then the stream is gone and the read loop ends by itself.
       const done = (): void => this.finished(range);
@@ -202,6 +220,7 @@ export class SftpServerSession {
   }
 
   private finished(range: InflightRange): void {
+    this.writeBytes -= range.held;
     const last = this.ranges.pop() as InflightRange;
     if (last !== range) {
       this.ranges[range.index] = last;
@@ -220,7 +239,7 @@ export class SftpServerSession {
     const entry = this.handles.get(key);
     if (!entry || entry.kind !== 'file' || entry.append) return undefined;
     const length = req.kind === 'read' ? Math.min(req.length, this.maxIo) : req.data.length;
-    return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write', index: -1 };
+    return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write', held: req.kind === 'write' ? length : 0, index: -1 };
   }
 
   private overlaps(r: InflightRange): boolean {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { MacError, PacketLengthError, createOpener, createSealer, recyclePacketBuffer, type Opener, type Sealer } from '@ssh/crypto';
+import { MacError, PacketLengthError, createOpener, createSealer, recyclePacketBuffer, takePacketBuffer, type Opener, type Sealer } from '@ssh/crypto';
 import { ByteQueue } from './byte-queue.ts';
-import { copyBytes, uninitializedBytes } from './bytes.ts';
+import { copyBytes } from './bytes.ts';
 
 /**
  * A received payload (or any view of it, such as a CHANNEL_DATA message's data) that nothing
@@ -33,6 +33,13 @@ export class PacketReader {
   // straddles two reads).
   private carry: Uint8Array | undefined;
   private carried = 0;
+  /**
+   * A carry whose bytes have all arrived, queued until its packet is opened. It is a pooled
+   * packet buffer, handed back once opened: an encrypted packet opens into memory of its own. A
+   * fresh carry per read of a bulk upload (one packet in eight or so straddles two reads) made
+   * tens of megabytes per GiB outside the heap, and the collections they trigger.
+   */
+  private queuedCarry: ArrayBufferLike | undefined;
   /** Sequence number of the next packet. */
   seq = 0;
 
@@ -63,6 +70,7 @@ export class PacketReader {
       this.carried += n;
       if (this.carried < this.carry.length) return;
       this.queue.push(this.carry);
+      this.queuedCarry = this.carry.buffer;
       this.carry = undefined;
       this.carried = 0;
       rest = rest.subarray(n);
@@ -79,7 +87,7 @@ export class PacketReader {
     if (queued > 0 && this.pendingTotal > queued) {
       // pendingTotal passed the opener's length checks: a bounded allocation. Every byte of it is
       // written (what is queued now, the rest as it arrives) before the packet is opened.
-      this.carry = uninitializedBytes(this.pendingTotal);
+      this.carry = takePacketBuffer(this.pendingTotal);
       this.queue.moveInto(this.carry);
       this.carried = queued;
     } else {
@@ -107,7 +115,12 @@ export class PacketReader {
       }
     }
     if (this.queue.length < this.pendingTotal) return undefined;
-    const payload = this.opener.open(this.seq, this.queue.take(this.pendingTotal));
+    const packet = this.queue.take(this.pendingTotal);
+    const payload = this.opener.open(this.seq, packet);
+    if (packet.buffer === this.queuedCarry) {
+      this.queuedCarry = undefined;
+      recyclePacketBuffer(packet);
+    }
     this.pendingTotal = -1;
     this.seq = (this.seq + 1) >>> 0;
     return payload;
@@ -122,6 +135,8 @@ export class PacketReader {
 
   /** Bytes left after the transport stops reading packets (nothing is lost on a hand-over). */
   drain(): Uint8Array {
+    // What is handed over is the caller's now, a queued carry too.
+    this.queuedCarry = undefined;
     if (this.carry === undefined) return this.queue.takeAll();
     // While a packet is carried, every byte received since is in it.
     const rest = this.carry.subarray(0, this.carried);

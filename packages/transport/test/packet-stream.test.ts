@@ -1,6 +1,6 @@
 /** The binary packet protocol over every cipher and MAC pairing of the registry. */
 import fc from 'fast-check';
-import { createStandardRegistry, MacError, PacketLengthError } from '@ssh/crypto';
+import { createStandardRegistry, MacError, PacketLengthError, recyclePacketBuffer, takePacketBuffer } from '@ssh/crypto';
 import { describe, expect, it } from 'vitest';
 import { PacketReader, PacketWriter } from '../src/packet-stream.ts';
 
@@ -156,6 +156,40 @@ describe('PacketReader/PacketWriter', () => {
     expect(Buffer.from(reader.drain()).equals(second.subarray(0, 2500))).toBe(true);
     expect(reader.buffered).toBe(0);
   });
+
+  for (const cipher of ['aes128-gcm@openssh.com', 'aes128-ctr']) {
+    it(`carries a straddling packet in a pooled buffer and hands it back once opened, with ${cipher}`, () => {
+      const writer = new PacketWriter();
+      const reader = new PacketReader(256 * 1024);
+      writer.setKeys(keysFor(cipher, 'hmac-sha2-256'));
+      reader.setKeys(keysFor(cipher, 'hmac-sha2-256'));
+      const packet = writer.write(bytes(20_000, 7));
+      // The pool's most recently freed buffer of the packet's class is the one the carry takes.
+      const marker = takePacketBuffer(packet.length);
+      const pooled = marker.buffer;
+      recyclePacketBuffer(marker);
+      const scratch = Buffer.alloc(packet.length);
+      scratch.set(packet.subarray(0, 9000));
+      reader.push(scratch.subarray(0, 9000), true);
+      expect(reader.next()).toBeUndefined();
+      reader.release();
+      scratch.fill(0xee);
+      // In use by the carry: the pool hands out another buffer meanwhile.
+      const meanwhile = takePacketBuffer(packet.length);
+      expect(meanwhile.buffer).not.toBe(pooled);
+      recyclePacketBuffer(meanwhile);
+      scratch.set(packet.subarray(9000));
+      reader.push(scratch.subarray(0, packet.length - 9000), true);
+      const payload = reader.next();
+      reader.release();
+      expect(payload && Buffer.from(payload).equals(Buffer.from(bytes(20_000, 7)))).toBe(true);
+      // Back in the pool, and the payload does not live in it: a later packet cannot overwrite it.
+      expect(payload?.buffer).not.toBe(pooled);
+      const after = takePacketBuffer(packet.length);
+      expect(after.buffer).toBe(pooled);
+      recyclePacketBuffer(after);
+    });
+  }
 
   it('wraps sequence numbers at 2^32', () => {
     const writer = new PacketWriter();
