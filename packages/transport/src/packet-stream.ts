@@ -59,11 +59,9 @@ export class PacketReader {
    * with one only what is left unread is, at `release()`.
    */
   push(chunk: Uint8Array, transient = false): void {
-    if (transient && !this.encrypted) {
-      this.queue.push(copyBytes(chunk));
-      return;
-    }
     let rest = chunk;
+    // A carry takes its bytes first, with or without a cipher: one begun before a rekey to "none"
+    // is completed after it.
     if (this.carry !== undefined) {
       const n = Math.min(rest.length, this.carry.length - this.carried);
       this.carry.set(rest.subarray(0, n), this.carried);
@@ -74,6 +72,10 @@ export class PacketReader {
       this.carry = undefined;
       this.carried = 0;
       rest = rest.subarray(n);
+    }
+    if (transient && !this.encrypted) {
+      this.queue.push(copyBytes(rest));
+      return;
     }
     this.queue.push(rest);
     this.borrowed ||= transient && rest.length > 0;
@@ -119,7 +121,8 @@ export class PacketReader {
     const payload = this.opener.open(this.seq, packet);
     if (packet.buffer === this.queuedCarry) {
       this.queuedCarry = undefined;
-      recyclePacketBuffer(packet);
+      // Without a cipher (a rekey may negotiate "none") the payload is a view of the packet.
+      if (this.encrypted) recyclePacketBuffer(packet);
     }
     this.pendingTotal = -1;
     this.seq = (this.seq + 1) >>> 0;

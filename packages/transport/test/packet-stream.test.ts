@@ -191,6 +191,35 @@ describe('PacketReader/PacketWriter', () => {
     });
   }
 
+  it('keeps a carried packet that opens after a rekey to no cipher, whose payload is a view of it', () => {
+    const writer = new PacketWriter();
+    const reader = new PacketReader(256 * 1024);
+    writer.setKeys(keysFor('aes128-gcm@openssh.com', 'hmac-sha2-256'));
+    reader.setKeys(keysFor('aes128-gcm@openssh.com', 'hmac-sha2-256'));
+    const first = writer.write(bytes(100, 1));
+    writer.setKeys({});
+    const second = writer.write(bytes(20_000, 2));
+    const wire = Buffer.concat([first, second]);
+    const scratch = Buffer.alloc(wire.length);
+    const cut = first.length + 9000;
+    scratch.set(wire.subarray(0, cut));
+    reader.push(scratch.subarray(0, cut), true);
+    expect(reader.next()?.length).toBe(100);
+    reader.setKeys({});
+    expect(reader.next()).toBeUndefined();
+    reader.release();
+    scratch.fill(0xee);
+    scratch.set(wire.subarray(cut));
+    reader.push(scratch.subarray(0, wire.length - cut), true);
+    const payload = reader.next();
+    reader.release();
+    // Whatever the pool hands out next for a packet of that size, the payload stays as it came.
+    const later = takePacketBuffer(second.length);
+    later.fill(0xee);
+    recyclePacketBuffer(later);
+    expect(payload && Buffer.from(payload).equals(Buffer.from(bytes(20_000, 2)))).toBe(true);
+  });
+
   it('wraps sequence numbers at 2^32', () => {
     const writer = new PacketWriter();
     writer.seq = 0xffffffff;
