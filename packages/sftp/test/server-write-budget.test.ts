@@ -66,15 +66,24 @@ async function gatedPair(): Promise<{ server: GatedServer; client: SFTPClient; d
   return { server, client, dir };
 }
 
-/** `count` WRITEs of `size` bytes sent at once, bypassing the client's request window. */
-async function flood(size: number, count: number): Promise<{ server: GatedServer; data: Uint8Array; dir: string; replies: Promise<unknown[]>; close: () => Promise<void> }> {
+/**
+ * `count` WRITEs of `size` bytes sent at once, bypassing the client's request window. `land()`
+ * opens the gate and checks that every byte reached the file.
+ */
+async function flood(size: number, count: number): Promise<{ server: GatedServer; land: () => Promise<void> }> {
   const { server, client, dir } = await gatedPair();
   const f = await client.open('up', 'wb');
   const data = pattern(size * count);
   const replies = Promise.all(
     Array.from({ length: count }, (_, i) => client.session.request({ kind: 'write', handle: f.handle, offset: i * size, data: data.subarray(i * size, (i + 1) * size) })),
   );
-  return { server, data, dir, replies, close: () => f.close() };
+  const land = async (): Promise<void> => {
+    server.openGate();
+    await replies;
+    await f.close();
+    expect(Buffer.from(readFileSync(join(dir, 'up'))).equals(Buffer.from(data))).toBe(true);
+  };
+  return { server, land };
 }
 
 /** Lets the session read on for a while: what it would start past its limits, it starts by then. */
@@ -82,24 +91,18 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 
 describe('server WRITEs in flight', () => {
   it('hold at most 4 MiB of data: 16 WRITEs of 255 KiB, the rest wait and then land intact', async () => {
-    const { server, data, dir, replies, close } = await flood(255 * 1024, 40);
+    const { server, land } = await flood(255 * 1024, 40);
     await server.waitingReaches(16);
     await settle();
     expect(server.mostWaiting).toBe(16);
-    server.openGate();
-    await replies;
-    await close();
-    expect(Buffer.from(readFileSync(join(dir, 'up'))).equals(Buffer.from(data))).toBe(true);
+    await land();
   });
 
   it('still run 64 small WRITEs side by side', async () => {
-    const { server, data, dir, replies, close } = await flood(4096, 100);
+    const { server, land } = await flood(4096, 100);
     await server.waitingReaches(64);
     await settle();
     expect(server.mostWaiting).toBe(64);
-    server.openGate();
-    await replies;
-    await close();
-    expect(Buffer.from(readFileSync(join(dir, 'up'))).equals(Buffer.from(data))).toBe(true);
+    await land();
   });
 });
