@@ -42,7 +42,7 @@ const MAX_CONCURRENT = 64;
 /**
  * Data of the WRITEs handled at once. OpenSSH's sftp keeps 64 WRITEs of up to 255 KiB (our
  * limits@openssh.com) in flight: 16 MiB, four times what the pool below keeps, so that most bodies
- * were fresh buffers outside the JavaScript heap (500 MiB of them per GiB uploaded), each
+ * were fresh buffers outside the JavaScript heap (up to 500 MiB of them per GiB uploaded), each
  * collection of them a full one. Past the budget the session stops reading until one finishes, and
  * the channel's window holds the client back. A few megabytes keep the thread pool busy: the local
  * file system takes them faster than a connection brings them.

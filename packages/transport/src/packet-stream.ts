@@ -36,7 +36,7 @@ export class PacketReader {
   /**
    * A carry whose bytes have all arrived, queued until its packet is opened. It is a pooled
    * packet buffer, handed back once opened: an encrypted packet opens into memory of its own. A
-   * fresh carry per read of a bulk upload (one packet in eight or so straddles two reads) made
+   * fresh carry per straddling packet of a bulk upload (one in ten to thirty of 32 KiB) made
    * tens of megabytes per GiB outside the heap, and the collections they trigger.
    */
   private queuedCarry: ArrayBufferLike | undefined;
