@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "socket_options.h"
+#include "zlib_stream.h"
 
 #define NONCE_LENGTH 12
 #define TAG_LENGTH 16
@@ -284,6 +285,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "seal", NULL, gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL },
     { "open", NULL, gcm_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setReceiveLowWater", NULL, socket_set_receive_low_water, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "zlibCreate", NULL, zlib_create, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "zlibDeflate", NULL, zlib_deflate, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "zlibInflate", NULL, zlib_inflate, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

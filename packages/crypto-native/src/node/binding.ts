@@ -4,14 +4,17 @@
  */
 
 import { createRequire } from 'node:module';
-import type { NativeAesGcm } from '../types.ts';
+import { ZLIB_OVER_LIMIT, type NativeAesGcm, type NativeZlib, type ZlibState } from '../types.ts';
 
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
 
-/** What the built module exports: the AES-GCM and, from builds that have it, the socket option. */
+/** What the built module exports: the AES-GCM and, from builds that have them, the socket option and zlib. */
 interface NativeModule extends NativeAesGcm {
   readonly setReceiveLowWater?: (fd: number, bytes: number) => boolean;
+  readonly zlibCreate?: (deflating: boolean, level: number) => ZlibState;
+  readonly zlibDeflate?: (state: ZlibState, payload: Uint8Array) => Uint8Array | number;
+  readonly zlibInflate?: (state: ZlibState, data: Uint8Array, limit: number) => Uint8Array | number;
 }
 
 let loaded: { readonly binding: NativeModule | undefined; readonly reason: string } | undefined;
@@ -63,6 +66,42 @@ export function nativeAesGcm(): NativeAesGcm | undefined {
 export function nativeStatus(): { readonly available: boolean; readonly reason: string } {
   const { binding, reason } = load();
   return { available: binding !== undefined, reason };
+}
+
+let zlib: { readonly value: NativeZlib | undefined } | undefined;
+
+/**
+ * The native zlib streams, when the binding is built (by a version that has them), not disabled,
+ * and they pass their self-test: three payloads through one deflate stream and back through one
+ * inflate stream, the second referring back to the first, and a bomb stopped at its limit.
+ */
+export function nativeZlib(): NativeZlib | undefined {
+  if (zlib !== undefined) return zlib.value;
+  const b = load().binding;
+  const create = b?.zlibCreate;
+  const deflate = b?.zlibDeflate;
+  const inflate = b?.zlibInflate;
+  if (create === undefined || deflate === undefined || inflate === undefined) return (zlib = { value: undefined }).value;
+  const candidate: NativeZlib = { create, deflate, inflate };
+  return (zlib = { value: passesZlibSelfTest(candidate) ? candidate : undefined }).value;
+}
+
+function passesZlibSelfTest(z: NativeZlib): boolean {
+  try {
+    const d = z.create(true, 6);
+    const i = z.create(false, 0);
+    const payloads = ['SSH-2.0 compression self-test', 'SSH-2.0 compression self-test, again', ''].map((t) => new TextEncoder().encode(t));
+    for (const p of payloads) {
+      const packed = z.deflate(d, p);
+      if (typeof packed === 'number') return false;
+      const back = z.inflate(i, packed, 1024);
+      if (typeof back === 'number' || Buffer.compare(back, p) !== 0) return false;
+    }
+    const bomb = z.deflate(z.create(true, 6), new Uint8Array(4096));
+    return typeof bomb !== 'number' && z.inflate(z.create(false, 0), bomb, 4095) === ZLIB_OVER_LIMIT;
+  } catch {
+    return false;
+  }
 }
 
 /** The largest low-water mark taken (the binding's limit too). */
