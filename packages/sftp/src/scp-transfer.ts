@@ -9,6 +9,7 @@ import { type SFTPAttrs, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE } from './constants.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
 import { SCP_OK, ScpAckReader, ScpError, ScpSinkMachine, encodeDirective } from './scp.ts';
+import { StagedFileWriter } from './staged-file-writer.ts';
 import { type SftpByteStream } from './stream.ts';
 
 export interface ScpOptions {
@@ -118,7 +119,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     for (const chunk of sink.takeOutput() ?? []) await write(stream, chunk);
   };
   let times: { mtime: number; atime: number } | undefined;
-  let file: { handle: LocalFile; path: string; written: number; size: number; mode: number; times: typeof times } | undefined;
+  let file: { handle: LocalFile; out: StagedFileWriter; path: string; written: number; size: number; mode: number; times: typeof times } | undefined;
   const dirStack: Array<{ path: string; mode: number; times: typeof times }> = [];
   let failure: ScpError | undefined;
   const localPath = (names: readonly string[]): string => {
@@ -155,7 +156,8 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
               const path = localPath(ev.path);
               const existing = await local.lstat(path).catch(() => undefined);
               if (existing && attrsType(existing) === FILEXFER_TYPE.SYMLINK) throw new ScpError(`refusing to write through symlink ${path}`, false);
-              file = { handle: await local.open(path, 'w'), path, written: 0, size: d.size, mode: d.mode, times };
+              const handle = await local.open(path, 'w');
+              file = { handle, out: new StagedFileWriter(handle), path, written: 0, size: d.size, mode: d.mode, times };
               times = undefined;
               sink.accept();
             }
@@ -167,7 +169,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
         }
         case 'data':
           if (file) {
-            await file.handle.write(ev.data, file.written);
+            await file.out.write(ev.data);
             file.written += ev.data.length;
             options.progressHandler?.(file.path, file.written, file.size);
           }
@@ -176,7 +178,11 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
           if (file) {
             const f = file;
             file = undefined;
-            await f.handle.close();
+            try {
+              await f.out.flush();
+            } finally {
+              await f.handle.close();
+            }
             await applyTimes(f.path, f.mode, f.times);
           }
           sink.accept();
@@ -202,7 +208,11 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     sink.receiveEnd();
     await handle();
   } finally {
-    if (file) await file.handle.close().catch(() => undefined);
+    if (file) {
+      // Whatever arrived before a failure still reaches the file.
+      await file.out.flush().catch(() => undefined);
+      await file.handle.close().catch(() => undefined);
+    }
     stream.close();
   }
   if (failure) throw failure;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScpError, createMemoryPipe, encodeDirective, scpReceive, scpSend } from '../src/index.ts';
+import { ScpError, createMemoryPipe, encodeDirective, scpReceive, scpSend, type LocalFs, type SftpByteStream } from '../src/index.ts';
 import { fromNodeStreams, nodeLocalFs } from '../src/node/index.ts';
 
 let work: string;
@@ -115,5 +115,63 @@ describe('scpReceive from a hostile source', () => {
     expect(existsSync(join(work, 'evil'))).toBe(false);
     expect(existsSync('/tmp/evil')).toBe(false);
     expect(existsSync(join(work, 'out', name))).toBe(false);
+  });
+});
+
+describe('scpReceive from a source sending small pieces', () => {
+  /** nodeLocalFs, counting the file writes. */
+  function countingFs(): { fs: LocalFs; writes: () => number } {
+    let writes = 0;
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      open: async (path: string, mode: 'r' | 'w') => {
+        const f = await nodeLocalFs.open(path, mode);
+        return {
+          read: (position: number, length: number) => f.read(position, length),
+          write: (data: Uint8Array, position: number) => {
+            writes++;
+            return f.write(data, position);
+          },
+          close: () => f.close(),
+        };
+      },
+    };
+    return { fs, writes: () => writes };
+  }
+
+  /** A source sending `data` as one file in 4 KiB pieces, then (unless `cut`) its end. */
+  function smallPieceSource(theirs: SftpByteStream, data: Buffer, cut: boolean): Promise<void> {
+    return (async () => {
+      const it = theirs.readable[Symbol.asyncIterator]();
+      await it.next(); // the sink's initial OK
+      await theirs.write(encodeDirective({ kind: 'file', mode: 0o644, size: data.length, name: 'f.bin' }));
+      await it.next(); // accepted
+      for (let at = 0; at < (cut ? data.length / 2 : data.length); at += 4096) await theirs.write(Uint8Array.from(data.subarray(at, at + 4096)));
+      if (!cut) {
+        await theirs.write(Uint8Array.of(0));
+        await it.next(); // the file's ack
+      }
+      theirs.close();
+    })();
+  }
+
+  it('writes the file whole in few large writes', async () => {
+    const data = bytes(1024 * 1024 + 100, 7);
+    const [ours, theirs] = createMemoryPipe();
+    const { fs, writes } = countingFs();
+    const source = smallPieceSource(theirs, data, false);
+    await scpReceive(ours, fs, join(work, 'out.bin'));
+    await source;
+    expect(readFileSync(join(work, 'out.bin')).equals(data)).toBe(true);
+    expect(writes()).toBe(5); // 257 pieces of 4 KiB: four full stages and the rest
+  });
+
+  it('keeps what arrived when the source goes away mid-file', async () => {
+    const data = bytes(200 * 1024, 3);
+    const [ours, theirs] = createMemoryPipe();
+    const source = smallPieceSource(theirs, data, true);
+    await expect(scpReceive(ours, nodeLocalFs, join(work, 'cut.bin'))).rejects.toBeInstanceOf(ScpError);
+    await source;
+    expect(readFileSync(join(work, 'cut.bin')).equals(data.subarray(0, 100 * 1024))).toBe(true);
   });
 });
