@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "napi_args.h"
 #include "socket_options.h"
 #include "zlib_stream.h"
 
@@ -29,8 +30,6 @@
 #define TAG_LENGTH 16
 /* Largest associated data: the SSH packet length field is 4 bytes; a little slack for tests. */
 #define MAX_AAD 64
-/* Most parts one seal takes (a packet is at most a header, a payload, a tail and padding). */
-#define MAX_PARTS 8
 
 /* What one state holds outside the JS heap (the EVP context and its key schedule, roughly), told
  * to V8 so that it collects dropped states before they add up. */
@@ -59,43 +58,6 @@ static void next_nonce(gcm_state *s) {
   }
 }
 
-/* Throws (unless an exception is already pending) and returns NULL, Node-API's undefined. */
-static napi_value fail(napi_env env, const char *code, const char *message, int range) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return NULL;
-  if (range) napi_throw_range_error(env, code, message);
-  else napi_throw_type_error(env, code, message);
-  return NULL;
-}
-
-typedef struct {
-  unsigned char *data;
-  size_t length;
-} bytes;
-
-/* A Uint8Array argument (any typed array or DataView is refused: lengths would be in elements). */
-static int get_bytes(napi_env env, napi_value value, bytes *out) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  static unsigned char empty[1];
-  out->data = data != NULL ? data : empty; /* a zero-length view may have no storage */
-  out->length = length;
-  return 1;
-}
-
-static int get_index(napi_env env, napi_value value, size_t *out) {
-  double d = 0;
-  if (napi_get_value_double(env, value, &d) != napi_ok) return 0;
-  if (!(d >= 0 && d <= (double)INT_MAX) || d != (double)(int64_t)d) return 0;
-  *out = (size_t)d;
-  return 1;
-}
-
 /* Marks our states: Node-API's wrap slot is shared by every addon, so an object another addon
  * wrapped must not be taken for one of ours. */
 static const napi_type_tag STATE_TAG = { 0x73736863727970ULL, 0x746f2d6e61746976ULL };
@@ -108,11 +70,6 @@ static gcm_state *get_state(napi_env env, napi_value value) {
   void *data = NULL;
   if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return NULL;
   return data;
-}
-
-static int overlaps(const bytes *a, const unsigned char *b, size_t b_length) {
-  if (a->length == 0 || b_length == 0) return 0;
-  return a->data < b + b_length && b < a->data + a->length;
 }
 
 /* create(key: Uint8Array(16 | 32), nonce: Uint8Array(12), encrypt: boolean): state */
@@ -198,27 +155,14 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
   if (aad.length > MAX_AAD) return fail(env, "ERR_OUT_OF_RANGE", "associated data too long", 1);
 
   bytes parts[MAX_PARTS];
-  uint32_t count = 0;
-  bool is_array = false;
-  if (napi_is_array(env, argv[2], &is_array) != napi_ok) return NULL;
-  if (is_array) {
-    if (napi_get_array_length(env, argv[2], &count) != napi_ok) return NULL;
-    if (count > MAX_PARTS) return fail(env, "ERR_OUT_OF_RANGE", "too many parts", 1);
-    for (uint32_t i = 0; i < count; i++) {
-      napi_value element;
-      if (napi_get_element(env, argv[2], i, &element) != napi_ok) return NULL;
-      if (!get_bytes(env, element, &parts[i])) return fail(env, "ERR_INVALID_ARG_TYPE", "parts must be Uint8Arrays", 0);
-    }
-  } else {
-    if (!get_bytes(env, argv[2], &parts[0])) return fail(env, "ERR_INVALID_ARG_TYPE", "parts must be Uint8Arrays", 0);
-    count = 1;
-  }
+  int count = get_parts(env, argv[2], parts);
+  if (count < 0) return NULL;
   size_t total = 0;
-  for (uint32_t i = 0; i < count; i++) total += parts[i].length;
+  for (int i = 0; i < count; i++) total += parts[i].length;
   if (total > (size_t)INT_MAX - TAG_LENGTH || at > out.length || out.length - at < total + TAG_LENGTH)
     return fail(env, "ERR_OUT_OF_RANGE", "output too small for ciphertext and tag", 1);
   unsigned char *dst = out.data + at;
-  for (uint32_t i = 0; i < count; i++) {
+  for (int i = 0; i < count; i++) {
     int in_place = count == 1 && parts[i].data == dst;
     if (!in_place && overlaps(&parts[i], dst, total + TAG_LENGTH))
       return fail(env, "ERR_OUT_OF_RANGE", "parts overlap the output", 1);
@@ -227,7 +171,7 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
 
   if (!begin(s, &aad)) return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "AES-GCM seal failed", 1);
   size_t written = 0;
-  for (uint32_t i = 0; i < count; i++) {
+  for (int i = 0; i < count; i++) {
     if (parts[i].length == 0) continue;
     int n = 0;
     if (EVP_CipherUpdate(s->ctx, dst + written, &n, parts[i].data, (int)parts[i].length) != 1)

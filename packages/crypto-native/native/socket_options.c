@@ -14,18 +14,11 @@
 #include <sys/socket.h>
 #endif
 
+#include "napi_args.h"
 #include "socket_options.h"
 
 /* Bytes a low-water mark may be: Linux caps it at half the largest receive buffer anyway. */
 #define MAX_LOW_WATER (64 * 1024 * 1024)
-
-static int get_int(napi_env env, napi_value value, int min, int max, int *out) {
-  double d = 0;
-  if (napi_get_value_double(env, value, &d) != napi_ok) return 0;
-  if (!(d >= min && d <= max) || d != (double)(int64_t)d) return 0;
-  *out = (int)d;
-  return 1;
-}
 
 /* setReceiveLowWater(fd: integer >= 0, bytes: integer 1..64 MiB): boolean (false: not set) */
 napi_value socket_set_receive_low_water(napi_env env, napi_callback_info info) {

@@ -19,6 +19,7 @@
 #include <node_api.h>
 #include <zlib.h>
 
+#include "napi_args.h"
 #include "zlib_stream.h"
 
 /* What a stream holds outside the JS heap, roughly (deflate at level 6 with 15 window bits and
@@ -64,28 +65,7 @@ static void zlib_free(napi_env env, void *data, void *hint) {
 }
 
 static napi_value throw_range(napi_env env, const char *message) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw_range_error(env, "ERR_SSH_NATIVE_ARGUMENT", message);
-  return NULL;
-}
-
-static int get_int(napi_env env, napi_value value, int min, int max, int *out) {
-  double d = 0;
-  if (napi_get_value_double(env, value, &d) != napi_ok) return 0;
-  if (!(d >= min && d <= max) || d != (double)(int64_t)d) return 0;
-  *out = (int)d;
-  return 1;
-}
-
-static int get_input(napi_env env, napi_value value, unsigned char **data, size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void *p = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  static unsigned char empty[1];
-  *data = p != NULL ? p : empty; /* a zero-length view may have no storage */
-  return 1;
+  return fail(env, "ERR_SSH_NATIVE_ARGUMENT", message, 1);
 }
 
 static zlib_state *get_state(napi_env env, napi_value value, int deflating) {
@@ -174,9 +154,10 @@ napi_value zlib_deflate(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   zlib_state *s = argc >= 2 ? get_state(env, argv[0], 1) : NULL;
-  unsigned char *in = NULL;
-  size_t length = 0;
-  if (s == NULL || !get_input(env, argv[1], &in, &length)) return throw_range(env, "zlibDeflate(deflate stream, payload: Uint8Array)");
+  bytes input;
+  if (s == NULL || !get_bytes(env, argv[1], &input)) return throw_range(env, "zlibDeflate(deflate stream, payload: Uint8Array)");
+  unsigned char *in = input.data;
+  size_t length = input.length;
   if (length > MAX_DEFLATE_INPUT) return throw_range(env, "zlibDeflate: payload too long");
   if (s->broken) return number(env, RESULT_BROKEN);
   /* Partial flushing adds a few bytes per call and five per stored block of up to 16 KiB. */
@@ -213,11 +194,12 @@ napi_value zlib_inflate(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   zlib_state *s = argc >= 3 ? get_state(env, argv[0], 0) : NULL;
-  unsigned char *in = NULL;
-  size_t length = 0;
+  bytes input;
   int limit = 0;
-  if (s == NULL || !get_input(env, argv[1], &in, &length) || !get_int(env, argv[2], 1, MAX_INFLATE_LIMIT, &limit))
+  if (s == NULL || !get_bytes(env, argv[1], &input) || !get_int(env, argv[2], 1, MAX_INFLATE_LIMIT, &limit))
     return throw_range(env, "zlibInflate(inflate stream, data: Uint8Array, limit: 1 to 64 MiB)");
+  unsigned char *in = input.data;
+  size_t length = input.length;
   if (length > UINT_MAX) return throw_range(env, "zlibInflate: data too long");
   if (s->broken) return number(env, RESULT_BROKEN);
   /* One byte of room past the limit tells "exactly the limit" from "more". */
