@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "chacha_poly.h"
 #include "napi_args.h"
 #include "socket_options.h"
 #include "zlib_stream.h"
@@ -229,6 +230,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "seal", NULL, gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL },
     { "open", NULL, gcm_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setReceiveLowWater", NULL, socket_set_receive_low_water, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "chachaCreate", NULL, chacha_create, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "chachaSeal", NULL, chacha_seal, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "chachaLength", NULL, chacha_length, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "chachaOpen", NULL, chacha_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "zlibCreate", NULL, zlib_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "zlibDeflate", NULL, zlib_deflate, NULL, NULL, NULL, napi_enumerable, NULL },
     { "zlibInflate", NULL, zlib_inflate, NULL, NULL, NULL, napi_enumerable, NULL },

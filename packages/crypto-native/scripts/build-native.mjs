@@ -44,7 +44,7 @@ else {
     timeout: 5 * 60_000,
     shell: process.platform === 'win32' && command === 'node-gyp',
   });
-  if (run.status === 0) console.log('@ssh/crypto-native: native binding built (AES-GCM, zlib, socket options)');
+  if (run.status === 0) console.log('@ssh/crypto-native: native binding built (AES-GCM, chacha20-poly1305, zlib, socket options)');
   else finish(`${run.error?.message ?? `node-gyp exited with ${run.status}`}\n${`${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').slice(-15).join('\n')}`);
 }
 

@@ -4,10 +4,11 @@
  * by node-gyp on install when a compiler is there; `nativeAesGcm()` is undefined otherwise, or
  * when the environment says SSH_CRYPTO_NATIVE=0, and @ssh/crypto then uses node:crypto. The same
  * binding sets the one socket option node has no API for (SO_RCVLOWAT), for @ssh/transport, and
- * runs SSH compression on node's own zlib (`nativeZlib()`), synchronously, for @ssh/crypto.
+ * runs SSH compression on node's own zlib (`nativeZlib()`) and chacha20-poly1305@openssh.com on
+ * node's OpenSSL (`nativeChachaPoly()`), synchronously, for @ssh/crypto.
  * @module
  */
 
-export type { AesGcmState, NativeAesGcm, NativeZlib, ZlibState } from './types.ts';
+export type { AesGcmState, ChachaPolyState, NativeAesGcm, NativeChachaPoly, NativeZlib, ZlibState } from './types.ts';
 export { ZLIB_BROKEN, ZLIB_OVER_LIMIT, ZLIB_STREAM_END } from './types.ts';
-export { nativeAesGcm, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
+export { nativeAesGcm, nativeChachaPoly, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';

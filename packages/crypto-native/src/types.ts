@@ -51,3 +51,31 @@ export const ZLIB_OVER_LIMIT = -100;
 export const ZLIB_BROKEN = -101;
 /** `NativeZlib.inflate()`: the stream ended. */
 export const ZLIB_STREAM_END = -102;
+
+/** One direction's chacha20-poly1305@openssh.com state: both ChaCha20 keys and the Poly1305 context. */
+export interface ChachaPolyState {
+  readonly __brand: 'ChachaPolyState';
+}
+
+/**
+ * The binding's chacha20-poly1305@openssh.com (OpenSSH PROTOCOL.chacha20poly1305): the nonce is
+ * the packet's sequence number, which every call takes (0 to 2^32 - 1).
+ */
+export interface NativeChachaPoly {
+  /** A state for the 64-byte key (K_2 then K_1), to seal or to open packets. */
+  create(key: Uint8Array, sealing: boolean): ChachaPolyState;
+  /**
+   * Writes the encrypted length field, the parts' concatenation encrypted and the tag into `out`
+   * from `at`. A single part may lie right after the length field (in place); nothing else may
+   * overlap. An empty length field (OpenSSH's private key files) leaves the tag over the
+   * ciphertext alone.
+   */
+  seal(state: ChachaPolyState, seq: number, lengthField: Uint8Array, parts: Uint8Array | readonly Uint8Array[], out: Uint8Array, at: number): void;
+  /** The packet length, from the first 4 bytes of `head`. */
+  length(state: ChachaPolyState, seq: number, head: Uint8Array): number;
+  /**
+   * `packet` = encrypted length (`lengthField` bytes: 4, or 0) || ciphertext || tag: checks the
+   * tag and, only when it is right, decrypts into `out`. Returns whether it was right.
+   */
+  open(state: ChachaPolyState, seq: number, packet: Uint8Array, lengthField: 4 | 0, out: Uint8Array): boolean;
+}

@@ -4,7 +4,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { ZLIB_OVER_LIMIT, type NativeAesGcm, type NativeZlib, type ZlibState } from '../types.ts';
+import { ZLIB_OVER_LIMIT, type ChachaPolyState, type NativeAesGcm, type NativeChachaPoly, type NativeZlib, type ZlibState } from '../types.ts';
 
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
@@ -15,6 +15,10 @@ interface NativeModule extends NativeAesGcm {
   readonly zlibCreate?: (deflating: boolean, level: number) => ZlibState;
   readonly zlibDeflate?: (state: ZlibState, payload: Uint8Array) => Uint8Array | number;
   readonly zlibInflate?: (state: ZlibState, data: Uint8Array, limit: number) => Uint8Array | number;
+  readonly chachaCreate?: NativeChachaPoly['create'];
+  readonly chachaSeal?: NativeChachaPoly['seal'];
+  readonly chachaLength?: NativeChachaPoly['length'];
+  readonly chachaOpen?: NativeChachaPoly['open'];
 }
 
 let loaded: { readonly binding: NativeModule | undefined; readonly reason: string } | undefined;
@@ -99,6 +103,44 @@ function passesZlibSelfTest(z: NativeZlib): boolean {
     }
     const bomb = z.deflate(z.create(true, 6), new Uint8Array(4096));
     return typeof bomb !== 'number' && z.inflate(z.create(false, 0), bomb, 4095) === ZLIB_OVER_LIMIT;
+  } catch {
+    return false;
+  }
+}
+
+let chacha: { readonly value: NativeChachaPoly | undefined } | undefined;
+
+/**
+ * The native chacha20-poly1305@openssh.com, when the binding is built (by a version that has it),
+ * not disabled, node's OpenSSL has what it needs (3.0 or later), and it passes its self-test.
+ */
+export function nativeChachaPoly(): NativeChachaPoly | undefined {
+  if (chacha !== undefined) return chacha.value;
+  const b = load().binding;
+  if (b?.chachaCreate === undefined || b.chachaSeal === undefined || b.chachaLength === undefined || b.chachaOpen === undefined) return (chacha = { value: undefined }).value;
+  const candidate: NativeChachaPoly = { create: b.chachaCreate, seal: b.chachaSeal, length: b.chachaLength, open: b.chachaOpen };
+  return (chacha = { value: passesChachaSelfTest(candidate) ? candidate : undefined }).value;
+}
+
+/**
+ * Key 00..3f, sequence number 7, a 16-byte body a0..af, sealed by @ssh/crypto's own implementation
+ * (which its tests check against PROTOCOL.chacha20poly1305 rebuilt from node's ChaCha20 and
+ * noble's Poly1305).
+ */
+const CHACHA_SELF_TEST = 'a39afcba88e7b7e0ea268cf9c4c4115b7b227d83fc12f69e1d5680b82599d680667aaa32';
+
+function passesChachaSelfTest(c: NativeChachaPoly): boolean {
+  try {
+    const key = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const body = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+    const out = new Uint8Array(36);
+    c.seal(c.create(key, true), 7, Uint8Array.of(0, 0, 0, 16), [body], out, 0);
+    if (Buffer.from(out).toString('hex') !== CHACHA_SELF_TEST) return false;
+    const opener: ChachaPolyState = c.create(key, false);
+    const plain = new Uint8Array(16);
+    if (c.length(opener, 7, out) !== 16 || !c.open(opener, 7, out, 4, plain) || Buffer.compare(plain, body) !== 0) return false;
+    out[20] = (out[20] as number) ^ 1;
+    return !c.open(opener, 7, out, 4, new Uint8Array(16));
   } catch {
     return false;
   }
