@@ -129,6 +129,13 @@ describe('our server', () => {
     expect(pty.stdout).toBe('vt100 132x43\r\n');
   });
 
+  it("keeps a pty's newlines as CR LF after the client's EOF turned line editing off (as AsyncSSH)", async () => {
+    await using conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'tester', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null });
+    // stdin /dev/null: the EOF goes out right behind the exec request, before the process writes.
+    const r = await conn.run('pty', { termType: 'xterm', termSize: [100, 30], stdin: 'devnull' });
+    expect(r.stdout).toBe('xterm 100x30\r\n');
+  });
+
   it('shows OpenSSH ssh -tt a screen where typed edits and the replies line up', async () => {
     // Typed a line at a time, each after the previous reply, as a person would.
     const ssh = await startSsh(target(), 'lines', { identity: clientKey, args: ['-tt'], stdin: 'pipe' });

@@ -549,13 +549,13 @@ describe('echo off', () => {
 });
 
 describe('line mode off', () => {
-  it('passes input and output through unchanged', () => {
+  it('passes input through unchanged, and output with newlines as CR LF (as AsyncSSH does)', () => {
     const s = setup({ lineMode: false });
     s.type('ab\x1b[D\r');
     expect(s.data).toEqual(['ab\x1b[D\r']);
     expect(s.written).toEqual([]);
-    s.editor.writeOutput('x\ny');
-    expect(s.written).toEqual(['x\ny']);
+    s.editor.writeOutput('x\ny\r\nz');
+    expect(s.written).toEqual(['x\r\ny\r\nz']);
     expect(s.editor.lineMode).toBe(false);
   });
 

@@ -44,6 +44,11 @@ function isSpace(ch: string | undefined): boolean {
  * `setWidth` on window-change. On channel EOF, call `setLineMode(false)` first, as AsyncSSH does:
  * the partial line then reaches the application before the EOF.
  */
+/** `'\n'` as `'\r\n'` (one already preceded by `'\r'` stays as it is). */
+function toCrLf(text: string): string {
+  return text.replace(/(?<!\r)\n/g, '\r\n');
+}
+
 export class LineEditor {
   readonly #sink: LineEditorSink;
   readonly #historySize: number;
@@ -169,14 +174,16 @@ export class LineEditor {
   }
 
   /**
-   * Writes application output to the terminal. In line mode, `'\n'` becomes `'\r\n'` and the
-   * input being typed is erased first and redrawn after the output, on the row where the output
-   * ends. With line mode off the text is written unchanged.
+   * Writes application output to the terminal, `'\n'` as `'\r\n'` (the terminal is raw: no
+   * kernel line discipline adds the carriage return), with line mode on or off, as AsyncSSH does.
+   * In line mode the input being typed is erased first and redrawn after the output, on the row
+   * where the output ends.
    */
   writeOutput(text: string): void {
     if (!this.#lineMode) {
-      this.#screen.out += text;
-      this.#screen.track(text);
+      const converted = toCrLf(text);
+      this.#screen.out += converted;
+      this.#screen.track(converted);
       this.#start = this.#drawnEnd = this.#screen.column;
       this.#flush();
       return;
@@ -191,7 +198,7 @@ export class LineEditor {
       }
       this.#resetLine();
     }
-    const converted = text.replace(/(?<!\r)\n/g, '\r\n');
+    const converted = toCrLf(text);
     this.#eraseInput();
     this.#screen.out += converted;
     this.#screen.track(converted);
