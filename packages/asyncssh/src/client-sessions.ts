@@ -162,7 +162,7 @@ export class ClientSessions {
     // redirect() of stdin from a local child's pipe or a socket reads it into a reused buffer.
     const streams = new StreamSession<T>(channel, { encoding, pump: nodePump, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
     const chan = await this.open(channel as SSHClientChannel<Text>, request);
-    await this.started(channel.start(chan, streams, request));
+    await this.started(channel.start(chan, streams, { ...request, eofAfterRequest: options.stdin === 'devnull' }));
     const proc = new SSHClientProcess<T>(channel, streams);
     const redirect = {
       ...(options.stdin !== undefined ? { stdin: typeof options.stdin === 'string' && !isMode(options.stdin) ? createReadStream(options.stdin) : (options.stdin as RedirectSource) } : {}),

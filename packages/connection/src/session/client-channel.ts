@@ -38,6 +38,11 @@ export interface SessionRequest {
   readonly requestPty?: boolean | 'force' | 'auto' | undefined;
   readonly agentForwarding?: boolean | undefined;
   readonly x11Forwarding?: boolean | undefined;
+  /**
+   * Nothing will be written to stdin (it is /dev/null): send EOF right behind the exec, shell or
+   * subsystem request, in the same write, rather than a round trip later.
+   */
+  readonly eofAfterRequest?: boolean | undefined;
 }
 
 /** POSIX signal numbers, for `returncode` of a process killed by a signal (as AsyncSSH). */
@@ -102,7 +107,9 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
         : request.subsystem !== undefined
           ? { type: 'subsystem', name: request.subsystem }
           : { type: 'shell' };
-    if (!(await this.request(body.type, body))) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_SESSION_FAILED, 'Session request failed');
+    const started = this.request(body.type, body);
+    if (request.eofAfterRequest === true) this.writeEof();
+    if (!(await started)) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_SESSION_FAILED, 'Session request failed');
     session.sessionStarted?.();
   }
 
