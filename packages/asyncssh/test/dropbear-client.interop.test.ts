@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { writeStdinHash } from './stdin-hash.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 
 let acceptor: SSHAcceptor;
@@ -25,13 +26,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   const command = process.command ?? '';
   if (command === 'sha256') {
-    const hash = createHash('sha256');
-    let n = 0;
-    for await (const chunk of process.stdin) {
-      hash.update(chunk);
-      n += chunk.length;
-    }
-    process.stdout.write(text(`${n} ${hash.digest('hex')}\n`));
+    await writeStdinHash(process);
   } else if (command.startsWith('lines ')) {
     // Compressible output: numbered lines.
     for (let i = 0; i < Number(command.slice(6)); i++) {

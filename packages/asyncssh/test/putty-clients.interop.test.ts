@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { writeStdinHash } from './stdin-hash.ts';
 
 let acceptor: SSHAcceptor;
 let hostKey: KeyPair;
@@ -20,13 +21,7 @@ let ppk: string;
 async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   const command = process.command ?? '';
   if (command === 'sha256') {
-    const hash = createHash('sha256');
-    let n = 0;
-    for await (const chunk of process.stdin) {
-      hash.update(chunk);
-      n += chunk.length;
-    }
-    process.stdout.write(new TextEncoder().encode(`${n} ${hash.digest('hex')}\n`));
+    await writeStdinHash(process);
     process.exit(0);
   } else if (command.startsWith('bytes ')) {
     const n = Number(command.slice(6));

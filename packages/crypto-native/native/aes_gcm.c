@@ -64,13 +64,7 @@ static void next_nonce(gcm_state *s) {
 static const napi_type_tag STATE_TAG = { 0x73736863727970ULL, 0x746f2d6e61746976ULL };
 
 static gcm_state *get_state(napi_env env, napi_value value) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object) return NULL;
-  bool ours = false;
-  if (napi_check_object_type_tag(env, value, &STATE_TAG, &ours) != napi_ok || !ours) return NULL;
-  void *data = NULL;
-  if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return NULL;
-  return data;
+  return unwrap_state(env, value, &STATE_TAG);
 }
 
 /* create(key: Uint8Array(16 | 32), nonce: Uint8Array(12), encrypt: boolean): state */
@@ -97,21 +91,7 @@ static napi_value gcm_create(napi_env env, napi_callback_info info) {
     gcm_free(env, s, NULL);
     return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "AES-GCM initialisation failed", 1);
   }
-  napi_value object;
-  if (napi_create_object(env, &object) != napi_ok) {
-    gcm_free(env, s, NULL);
-    return NULL;
-  }
-  /* A non-NULL hint tells gcm_free that the state was counted as external memory. */
-  static int counted;
-  if (napi_wrap(env, object, s, gcm_free, &counted, NULL) != napi_ok) {
-    gcm_free(env, s, NULL);
-    return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "could not wrap the cipher state", 1);
-  }
-  int64_t ignored;
-  napi_adjust_external_memory(env, STATE_EXTERNAL_BYTES, &ignored);
-  if (napi_type_tag_object(env, object, &STATE_TAG) != napi_ok) return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "could not tag the cipher state", 1);
-  return object;
+  return wrap_state(env, s, gcm_free, &STATE_TAG, STATE_EXTERNAL_BYTES);
 }
 
 /* Starts a packet: the current nonce, then the associated data. */

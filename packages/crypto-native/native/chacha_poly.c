@@ -117,20 +117,7 @@ napi_value chacha_create(napi_env env, napi_callback_info info) {
     chacha_free(env, s, NULL);
     return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "chacha20-poly1305 initialisation failed", 1);
   }
-  napi_value object;
-  if (napi_create_object(env, &object) != napi_ok) {
-    chacha_free(env, s, NULL);
-    return NULL;
-  }
-  static int counted;
-  if (napi_wrap(env, object, s, chacha_free, &counted, NULL) != napi_ok) {
-    chacha_free(env, s, NULL);
-    return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "could not wrap the cipher state", 1);
-  }
-  int64_t ignored;
-  napi_adjust_external_memory(env, STATE_EXTERNAL_BYTES, &ignored);
-  if (napi_type_tag_object(env, object, &CHACHA_TAG) != napi_ok) return fail(env, "ERR_CRYPTO_OPERATION_FAILED", "could not tag the cipher state", 1);
-  return object;
+  return wrap_state(env, s, chacha_free, &CHACHA_TAG, STATE_EXTERNAL_BYTES);
 }
 
 /* The call's `count` arguments, the state (sealing or opening as asked) and the sequence number; NULL after throwing. */
@@ -140,12 +127,8 @@ static chacha_state *call_state(napi_env env, napi_callback_info info, size_t co
     fail(env, "ERR_INVALID_ARG_TYPE", usage, 0);
     return NULL;
   }
-  napi_valuetype type;
-  bool ours = false;
-  void *data = NULL;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object ||
-      napi_check_object_type_tag(env, argv[0], &CHACHA_TAG, &ours) != napi_ok || !ours ||
-      napi_unwrap(env, argv[0], &data) != napi_ok || data == NULL || ((chacha_state *)data)->sealing != sealing) {
+  chacha_state *data = unwrap_state(env, argv[0], &CHACHA_TAG);
+  if (data == NULL || data->sealing != sealing) {
     fail(env, "ERR_INVALID_ARG_TYPE", sealing ? "needs a sealing chacha20-poly1305 state" : "needs an opening chacha20-poly1305 state", 0);
     return NULL;
   }

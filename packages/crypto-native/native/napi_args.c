@@ -74,3 +74,30 @@ int overlaps(const bytes *a, const unsigned char *b, size_t b_length) {
   if (a->length == 0 || b_length == 0) return 0;
   return a->data < b + b_length && b < a->data + a->length;
 }
+
+napi_value wrap_state(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag, int64_t external) {
+  static int counted; /* the non-NULL hint */
+  napi_value object;
+  if (napi_create_object(env, &object) != napi_ok) {
+    finalize(env, data, NULL);
+    return fail(env, "ERR_SSH_NATIVE_STATE", "could not make the state object", 1);
+  }
+  if (napi_wrap(env, object, data, finalize, &counted, NULL) != napi_ok) {
+    finalize(env, data, NULL);
+    return fail(env, "ERR_SSH_NATIVE_STATE", "could not wrap the state", 1);
+  }
+  int64_t ignored;
+  napi_adjust_external_memory(env, external, &ignored);
+  if (napi_type_tag_object(env, object, tag) != napi_ok) return fail(env, "ERR_SSH_NATIVE_STATE", "could not tag the state", 1);
+  return object;
+}
+
+void *unwrap_state(napi_env env, napi_value value, const napi_type_tag *tag) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object) return NULL;
+  bool ours = false;
+  if (napi_check_object_type_tag(env, value, tag, &ours) != napi_ok || !ours) return NULL;
+  void *data = NULL;
+  if (napi_unwrap(env, value, &data) != napi_ok) return NULL;
+  return data;
+}

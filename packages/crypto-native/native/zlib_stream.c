@@ -69,14 +69,8 @@ static napi_value throw_range(napi_env env, const char *message) {
 }
 
 static zlib_state *get_state(napi_env env, napi_value value, int deflating) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object) return NULL;
-  bool ours = false;
-  if (napi_check_object_type_tag(env, value, &ZLIB_TAG, &ours) != napi_ok || !ours) return NULL;
-  void *data = NULL;
-  if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return NULL;
-  zlib_state *s = data;
-  return s->deflating == deflating ? s : NULL;
+  zlib_state *s = unwrap_state(env, value, &ZLIB_TAG);
+  return s != NULL && s->deflating == deflating ? s : NULL;
 }
 
 /* Room for at least one more byte of output after `used`, growing the buffer up to `most`. */
@@ -123,21 +117,7 @@ napi_value zlib_create(napi_env env, napi_callback_info info) {
     return throw_range(env, "zlib initialisation failed");
   }
   s->ready = 1;
-  napi_value object;
-  if (napi_create_object(env, &object) != napi_ok) {
-    zlib_free(env, s, NULL);
-    return NULL;
-  }
-  /* A non-NULL hint tells zlib_free that the stream was counted as external memory. */
-  static int counted;
-  if (napi_wrap(env, object, s, zlib_free, &counted, NULL) != napi_ok) {
-    zlib_free(env, s, NULL);
-    return throw_range(env, "could not wrap the zlib stream");
-  }
-  int64_t ignored;
-  napi_adjust_external_memory(env, deflating ? DEFLATE_EXTERNAL_BYTES : INFLATE_EXTERNAL_BYTES, &ignored);
-  if (napi_type_tag_object(env, object, &ZLIB_TAG) != napi_ok) return throw_range(env, "could not tag the zlib stream");
-  return object;
+  return wrap_state(env, s, zlib_free, &ZLIB_TAG, deflating ? DEFLATE_EXTERNAL_BYTES : INFLATE_EXTERNAL_BYTES);
 }
 
 /* The first `used` bytes of the stream's buffer, as a new Buffer. */
