@@ -128,6 +128,37 @@ static napi_value output(napi_env env, zlib_state *s, size_t used) {
   return result;
 }
 
+/*
+ * The stream's data through one call's input: deflated with a partial flush or inflated with a
+ * sync flush, into the stream's buffer, at most `limit` bytes (one byte of room past it tells
+ * "exactly the limit" from "more"). A Buffer of the output, or the failure's code.
+ */
+static napi_value run_stream(napi_env env, zlib_state *s, const bytes *input, size_t limit) {
+  size_t most = limit + 1;
+  size_t used = 0;
+  s->z.next_in = input->data;
+  s->z.avail_in = (uInt)input->length;
+  for (;;) {
+    if (!ensure_room(s, used, most)) return failed(env, s, Z_MEM_ERROR);
+    uInt in_before = s->z.avail_in;
+    size_t used_before = used;
+    s->z.next_out = s->out + used;
+    s->z.avail_out = (uInt)(s->capacity - used);
+    int rc = s->deflating ? deflate(&s->z, Z_PARTIAL_FLUSH) : inflate(&s->z, Z_SYNC_FLUSH);
+    used = s->capacity - s->z.avail_out;
+    if (used > limit) return failed(env, s, RESULT_OVER_LIMIT);
+    if (rc == Z_STREAM_END) return failed(env, s, RESULT_STREAM_END);
+    if (rc == Z_NEED_DICT) return failed(env, s, Z_DATA_ERROR); /* SSH's streams have no preset dictionary */
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return failed(env, s, rc);
+    /* Done once a call took all the input and left output room: nothing is pending (a flush is
+     * complete). A Z_BUF_ERROR then only says that there was nothing left to do. */
+    if (s->z.avail_in == 0 && s->z.avail_out > 0) break;
+    if (s->z.avail_in == in_before && used == used_before) return failed(env, s, Z_BUF_ERROR);
+  }
+  s->z.next_in = NULL;
+  return output(env, s, used);
+}
+
 /* zlibDeflate(stream, payload: Uint8Array): Buffer (the payload compressed, partially flushed) | number (failed) */
 napi_value zlib_deflate(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -136,31 +167,11 @@ napi_value zlib_deflate(napi_env env, napi_callback_info info) {
   zlib_state *s = argc >= 2 ? get_state(env, argv[0], 1) : NULL;
   bytes input;
   if (s == NULL || !get_bytes(env, argv[1], &input)) return throw_range(env, "zlibDeflate(deflate stream, payload: Uint8Array)");
-  unsigned char *in = input.data;
-  size_t length = input.length;
-  if (length > MAX_DEFLATE_INPUT) return throw_range(env, "zlibDeflate: payload too long");
+  if (input.length > MAX_DEFLATE_INPUT) return throw_range(env, "zlibDeflate: payload too long");
   if (s->broken) return number(env, RESULT_BROKEN);
-  /* Partial flushing adds a few bytes per call and five per stored block of up to 16 KiB. */
-  size_t most = length + length / 1024 + 1024;
-  size_t used = 0;
-  s->z.next_in = in;
-  s->z.avail_in = (uInt)length;
-  for (;;) {
-    if (!ensure_room(s, used, most)) return failed(env, s, Z_MEM_ERROR);
-    uInt in_before = s->z.avail_in;
-    size_t used_before = used;
-    s->z.next_out = s->out + used;
-    s->z.avail_out = (uInt)(s->capacity - used);
-    int rc = deflate(&s->z, Z_PARTIAL_FLUSH);
-    used = s->capacity - s->z.avail_out;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return failed(env, s, rc);
-    /* Done once a call took all the input and left output room: the flush is complete. A
-     * Z_BUF_ERROR then only says that there was nothing left to do. */
-    if (s->z.avail_in == 0 && s->z.avail_out > 0) break;
-    if ((s->z.avail_in == in_before && used == used_before) || used >= most) return failed(env, s, Z_BUF_ERROR);
-  }
-  s->z.next_in = NULL;
-  return output(env, s, used);
+  /* Partial flushing adds a few bytes per call and five per stored block of up to 16 KiB: more
+   * output than that means something is wrong. */
+  return run_stream(env, s, &input, input.length + input.length / 1024 + 1024);
 }
 
 /*
@@ -178,31 +189,7 @@ napi_value zlib_inflate(napi_env env, napi_callback_info info) {
   int limit = 0;
   if (s == NULL || !get_bytes(env, argv[1], &input) || !get_int(env, argv[2], 1, MAX_INFLATE_LIMIT, &limit))
     return throw_range(env, "zlibInflate(inflate stream, data: Uint8Array, limit: 1 to 64 MiB)");
-  unsigned char *in = input.data;
-  size_t length = input.length;
-  if (length > UINT_MAX) return throw_range(env, "zlibInflate: data too long");
+  if (input.length > UINT_MAX) return throw_range(env, "zlibInflate: data too long");
   if (s->broken) return number(env, RESULT_BROKEN);
-  /* One byte of room past the limit tells "exactly the limit" from "more". */
-  size_t most = (size_t)limit + 1;
-  size_t used = 0;
-  s->z.next_in = in;
-  s->z.avail_in = (uInt)length;
-  for (;;) {
-    if (!ensure_room(s, used, most)) return failed(env, s, Z_MEM_ERROR);
-    uInt in_before = s->z.avail_in;
-    size_t used_before = used;
-    s->z.next_out = s->out + used;
-    s->z.avail_out = (uInt)(s->capacity - used);
-    int rc = inflate(&s->z, Z_SYNC_FLUSH);
-    used = s->capacity - s->z.avail_out;
-    if (used > (size_t)limit) return failed(env, s, RESULT_OVER_LIMIT);
-    if (rc == Z_STREAM_END) return failed(env, s, RESULT_STREAM_END);
-    if (rc == Z_NEED_DICT) return failed(env, s, Z_DATA_ERROR); /* SSH's streams have no preset dictionary */
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return failed(env, s, rc);
-    /* All input taken with output room left: nothing is pending. A full buffer may hide more. */
-    if (s->z.avail_in == 0 && s->z.avail_out > 0) break;
-    if (s->z.avail_in == in_before && used == used_before) return failed(env, s, Z_BUF_ERROR);
-  }
-  s->z.next_in = NULL;
-  return output(env, s, used);
+  return run_stream(env, s, &input, (size_t)limit);
 }
