@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { connectionBenchMiB, connectionBenchRounds, runConnectionBench } from '../src/benches/connection.bench.ts';
-import { childCpuSeconds } from '../src/benches/connection-common.ts';
+import { generatePrivateKey, listen, SSHServer, type SSHServerProcess } from '@ssh/asyncssh';
+import { Client } from 'ssh2';
+import { childCpuSeconds, ssh2Run } from '../src/benches/connection-common.ts';
 import { handshakeIterations, runHandshakeBench } from '../src/benches/handshake.bench.ts';
 
 const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
@@ -27,6 +29,32 @@ describe('connection benchmark', () => {
     expect(childCpuSeconds('0m0.001s 0m0.002s\n1m2.500s 0m0.500s')).toBeCloseTo(63, 9);
     expect(() => childCpuSeconds('0m0.001s 0m0.002s')).toThrow(/bash times/);
     expect(() => childCpuSeconds('garbage\n0.5 0.3')).toThrow(/bash times/);
+  });
+
+  it("keeps ssh2's exit status when the exec reply and the status arrive in one read", async () => {
+    // Our server answers the exec request and sends the exit status, EOF and close in one write.
+    class NoAuth extends SSHServer {
+      override beginAuth(): boolean {
+        return false;
+      }
+    }
+    const acceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [generatePrivateKey('ssh-ed25519')],
+      serverFactory: () => new NoAuth(),
+      processFactory: (proc: SSHServerProcess) => proc.exit(7),
+    });
+    const client = new Client();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('ready', resolve).once('error', reject);
+        client.connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'bench' });
+      });
+      for (let i = 0; i < 20; i++) expect(await ssh2Run(client, 'true')).toBe(7);
+    } finally {
+      client.end();
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
   });
 
   it('gives stream, exec and idle-session figures for ours and the peers (quick)', async () => {

@@ -75,16 +75,27 @@ export function ssh2Exec(client: Client, command: string): Promise<ClientChannel
   return new Promise((resolve, reject) => client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream))));
 }
 
-/** Runs `command` on ssh2 to its end, discarding output; resolves with the exit code. */
-export async function ssh2Run(client: Client, command: string): Promise<number | undefined> {
-  const stream = await ssh2Exec(client, command);
-  return new Promise((resolve) => {
-    let code: number | undefined;
-    stream.on('exit', (c: number | null) => (code = c ?? undefined));
-    stream.on('close', () => resolve(code));
-    stream.resume();
-    stream.stderr.resume();
-  });
+/**
+ * Runs `command` on ssh2 to its end, discarding output; resolves with the exit code. The 'exit'
+ * listener goes on inside exec's callback: ssh2 emits 'exit' as a plain event while parsing, and when
+ * the request's success and the exit status arrive in one read, a listener added after an await
+ * misses it.
+ */
+export function ssh2Run(client: Client, command: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) =>
+    client.exec(command, (err, stream) => {
+      if (err) {
+        reject(err);
+        return;
+      }
+      let code: number | undefined;
+      stream.on('exit', (c: number | null) => (code = c ?? undefined));
+      stream.once('error', reject);
+      stream.on('close', () => resolve(code));
+      stream.resume();
+      stream.stderr.resume();
+    }),
+  );
 }
 
 /** Wall and CPU (user + system) seconds of one OpenSSH `ssh` run. */
