@@ -146,6 +146,11 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
     this.write(data, EXTENDED_DATA.STDERR);
   }
 
+  /** Writes each of `lines` to stderr (extended data type 1). */
+  writelinesStderr(lines: Iterable<T>): void {
+    this.writelines(lines, EXTENDED_DATA.STDERR);
+  }
+
   writeEof(): void {
     this.chan?.writeEof();
   }

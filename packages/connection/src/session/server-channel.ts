@@ -283,3 +283,12 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
     chan.close();
   }
 }
+
+/**
+ * AsyncSSH's SSHLineEditorChannel: the channel of a process session run with the line editor on
+ * (the server's `lineEditor` option, true by default), whose input is edited once the client asks
+ * for a pty. Its editing methods are SSHServerChannel's (setLineMode, setEcho, registerKey,
+ * unregisterKey, clearInput, setInput): they act while the editor runs (a pty session with a
+ * text encoding) and do nothing otherwise; `hasLineEditor` tells which.
+ */
+export class SSHLineEditorChannel<T extends ChannelData = ChannelData> extends SSHServerChannel<T> {}

@@ -198,6 +198,18 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     this.#notify();
   }
 
+  /**
+   * Queue a value as if it had been received (SSHReader.feedData): a string for a text stream,
+   * bytes for a byte stream. It was never received, so reading it reports nothing consumed (the
+   * peer's window is untouched). Dropped after EOF or failure, as received data is.
+   */
+  feed(value: T): void {
+    if (!this.#ops.isValue(value)) throw new TypeError(`feedData takes ${this.encoding === null ? 'a Uint8Array' : 'a string'} on this stream`);
+    if (value.length === 0 || this.#eof || this.#failure !== undefined) return;
+    this.#queue.push({ kind: 'data', raw: undefined, value, bytes: 0 });
+    this.#notify();
+  }
+
   /** The peer sent EOF: reads return what is queued, then the empty value. */
   pushEof(): void {
     if (this.#eof || this.#failure !== undefined) return;

@@ -91,6 +91,19 @@ export class SSHReader<T extends string | Uint8Array = string | Uint8Array, C = 
     return this.#buffer.readUntil(separators, this.#limit);
   }
 
+  /**
+   * Adds `data` to what this stream has to read, as if it had arrived from the peer (asyncio
+   * StreamReader's feed_data; mostly for tests): a string on a text stream, bytes on a byte stream.
+   */
+  feedData(data: T): void {
+    this.#buffer.feed(data);
+  }
+
+  /** Ends this stream as if the peer had sent EOF: reads return what is queued, then the empty value. */
+  feedEof(): void {
+    this.#buffer.pushEof();
+  }
+
   /** Whether EOF was received and all data read. */
   atEof(): boolean {
     return this.#buffer.atEof();
