@@ -9,3 +9,4 @@ export { ChannelOpenError, ChannelClosedError } from './errors.ts';
 export * from './session/index.ts';
 export * from './stream/index.ts';
 export * from './line-editor/index.ts';
+export * from './tuntap/index.ts';

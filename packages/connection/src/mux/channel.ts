@@ -65,6 +65,12 @@ export interface ChannelParams {
   readonly highWaterMark?: number;
   /** The most channel requests awaiting our reply before the peer counts as flooding (256). */
   readonly maxPendingRequests?: number;
+  /**
+   * Each write is one message, never split (OpenSSH's datagram channels, such as tun@openssh.com):
+   * it waits for a window that holds it whole, and one larger than the peer's maximum packet is
+   * dropped.
+   */
+  readonly datagram?: boolean;
 }
 
 type Outbound =
@@ -95,6 +101,7 @@ export class Channel {
   private highWaterMark: number;
   private lowWaterMark: number;
   private readonly maxPendingRequests: number;
+  private readonly datagram: boolean;
 
   private readonly recvWindowSize: number;
   private readonly recvMaxPacket: number;
@@ -129,6 +136,7 @@ export class Channel {
     this.highWaterMark = params.highWaterMark ?? 1024 * 1024;
     this.lowWaterMark = Math.floor(this.highWaterMark / 4);
     this.maxPendingRequests = params.maxPendingRequests ?? 256;
+    this.datagram = params.datagram === true;
   }
 
   get state(): ChannelState {
@@ -284,6 +292,12 @@ export class Channel {
       const item = this.queue[0] as Outbound;
       if (item.kind === 'data') {
         if (this.sendWindow === 0) break;
+        if (this.datagram && item.data.length > this.sendMaxPacket) {
+          this.queue.shift();
+          this.queuedBytes -= item.data.length;
+          continue;
+        }
+        if (this.datagram && item.data.length > this.sendWindow) break;
         const n = Math.min(item.data.length, this.sendWindow, this.sendMaxPacket);
         const chunk = n === item.data.length ? item.data : item.data.subarray(0, n);
         this.host.sendPayload(dataHeader(this.remoteId, item.datatype, n), chunk);

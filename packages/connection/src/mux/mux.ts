@@ -84,6 +84,8 @@ export interface MuxOptions {
 export interface ChannelOptions {
   readonly windowSize?: number;
   readonly maxPacketSize?: number;
+  /** One message per write, never split (see ChannelParams.datagram). */
+  readonly datagram?: boolean;
 }
 
 export interface IncomingChannelOpen {
@@ -434,6 +436,7 @@ export class ConnectionMux implements ChannelHost {
         windowSize: Math.min(options.windowSize ?? this.windowSize, 0xffff_ffff),
         maxPacketSize: Math.min(options.maxPacketSize ?? this.maxPacketSize, this.packetCap),
         ...(this.options.highWaterMark !== undefined ? { highWaterMark: this.options.highWaterMark } : {}),
+        ...(options.datagram === true ? { datagram: true } : {}),
       },
       handler,
     );
