@@ -192,6 +192,8 @@ export class UserauthServer {
   private failures = 0;
   private requests = 0;
   private bannerSent = false;
+  /** Banners given to sendBanner() before the service request: sent once it is accepted. */
+  private readonly earlyBanners: Uint8Array[] = [];
   private pending: { id: number; answer: (value: unknown) => void } | undefined;
   private queue: Uint8Array[] = [];
   private kbdintPrompts: number | undefined; // prompts of the challenge awaiting INFO_RESPONSE
@@ -222,6 +224,19 @@ export class UserauthServer {
    */
   setMethods(methods: readonly ServerMethod[]): void {
     this.methods = [...methods];
+  }
+
+  /**
+   * Sends an SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4) with `message` in `languageTag`: now, or,
+   * before the client asked for the ssh-userauth service, right after accepting it. The RFC
+   * allows a banner only until authentication succeeds: throws once it has (or has failed for good).
+   */
+  sendBanner(message: string, languageTag = ''): void {
+    if (typeof message !== 'string' || typeof languageTag !== 'string') throw new TypeError('sendBanner takes a message and a language tag as strings');
+    if (this.phase === 'done') throw new Error('authentication is already complete: a banner can no longer be sent');
+    const payload = UserauthBanner.encode({ message, languageTag });
+    if (this.phase === 'service') this.earlyBanners.push(payload);
+    else this.transport.send(payload);
   }
 
   /** True once a user authenticated. */
@@ -316,6 +331,7 @@ export class UserauthServer {
       if (m.serviceName !== USERAUTH_SERVICE) throw new ServiceNotAvailable(`service ${m.serviceName} is not available`);
       this.phase = 'auth';
       this.transport.send(ServiceAccept.encode({ serviceName: USERAUTH_SERVICE }));
+      for (const banner of this.earlyBanners.splice(0)) this.transport.send(banner);
       return;
     }
     if (this.phase === 'service') throw new ProtocolError(`message ${n} before the ssh-userauth service request`);
