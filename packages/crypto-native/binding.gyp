@@ -6,6 +6,13 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall", "-Wextra"] }
+    },
+    {
+      "target_name": "ssh_tun_device",
+      "sources": ["native/tun_device.c", "native/napi_args.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall", "-Wextra"] }
     }
   ]
 }

@@ -12,3 +12,4 @@
 export type { AesGcmState, ChachaPolyState, NativeAesGcm, NativeChachaPoly, NativeZlib, ZlibState } from './types.ts';
 export { ZLIB_BROKEN, ZLIB_OVER_LIMIT, ZLIB_STREAM_END } from './types.ts';
 export { nativeAesGcm, nativeChachaPoly, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
+export { TunTapDeviceError, openTunTapDevice, tunTapStatus, type TunTapDevice, type TunTapDeviceOptions } from './node/tun-device.ts';
