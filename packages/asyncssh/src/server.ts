@@ -728,7 +728,8 @@ export async function buildServerConfig(what: string, explicit: SSHServerConnect
   }
   if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required (or HostKey in config)`);
   const caSignatureAlgorithms = caSignatureAlgorithmsOf(opts.caSignatureAlgs);
-  const pairs = await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase);
+  // loadKeypairs lists a certified key twice (with its certificate, then plain): one entry per key here.
+  const pairs = (await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase)).filter((p, i, all) => all.findIndex((q) => q.key.equals(p.key)) === i);
   if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
   const hostKeys = pairs.map((p) => p.key);
   // A key's -cert.pub companion may be a user certificate: then the key is offered plain.

@@ -113,7 +113,8 @@ describe('README examples', () => {
       [1, 1, 0],
       ['uptime', false, ['LANG=C']],
       [true, 'file'],
-      ['ssh-ed25519-cert-v01@openssh.com'],
+      [['ssh-ed25519-cert-v01@openssh.com', 'ssh-ed25519']],
+      [[1]],
     ]);
   }, 120_000);
 });
