@@ -24,6 +24,7 @@
 
 #include "chacha_poly.h"
 #include "napi_args.h"
+#include "pkcs11.h"
 #include "socket_options.h"
 #include "zlib_stream.h"
 
@@ -217,6 +218,17 @@ static napi_value init(napi_env env, napi_value exports) {
     { "zlibCreate", NULL, zlib_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "zlibDeflate", NULL, zlib_deflate, NULL, NULL, NULL, napi_enumerable, NULL },
     { "zlibInflate", NULL, zlib_inflate, NULL, NULL, NULL, napi_enumerable, NULL },
+#ifndef _WIN32
+    { "pkcs11Load", NULL, pkcs11_load, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11Close", NULL, pkcs11_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11Tokens", NULL, pkcs11_tokens, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11OpenSession", NULL, pkcs11_open_session, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11CloseSession", NULL, pkcs11_close_session, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11Login", NULL, pkcs11_login, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11FindObjects", NULL, pkcs11_find_objects, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11GetAttributes", NULL, pkcs11_get_attributes, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pkcs11Sign", NULL, pkcs11_sign, NULL, NULL, NULL, napi_enumerable, NULL },
+#endif
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -9,7 +9,7 @@
  * @module
  */
 
-export type { AesGcmState, ChachaPolyState, NativeAesGcm, NativeChachaPoly, NativeZlib, ZlibState } from './types.ts';
+export type { AesGcmState, ChachaPolyState, NativeAesGcm, NativeChachaPoly, NativePkcs11, NativeZlib, Pkcs11Module, Pkcs11Token, ZlibState } from './types.ts';
 export { ZLIB_BROKEN, ZLIB_OVER_LIMIT, ZLIB_STREAM_END } from './types.ts';
-export { nativeAesGcm, nativeChachaPoly, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
+export { nativeAesGcm, nativeChachaPoly, nativePkcs11, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
 export { TunTapDeviceError, openTunTapDevice, tunTapStatus, type TunTapDevice, type TunTapDeviceOptions } from './node/tun-device.ts';

@@ -79,3 +79,39 @@ export interface NativeChachaPoly {
    */
   open(state: ChachaPolyState, seq: number, packet: Uint8Array, lengthField: 4 | 0, out: Uint8Array): boolean;
 }
+
+/** A loaded PKCS#11 provider module (opaque; closed with `close`). */
+export interface Pkcs11Module {
+  readonly __pkcs11Module: unique symbol;
+}
+
+/** A slot holding a token, as C_GetTokenInfo describes it (text fields without their padding). */
+export interface Pkcs11Token {
+  readonly slot: number;
+  readonly label: string;
+  readonly manufacturer: string;
+  readonly model: string;
+  readonly serial: string;
+  /** CKF_* token flags (CKF_LOGIN_REQUIRED 0x4, CKF_PROTECTED_AUTHENTICATION_PATH 0x100, ...). */
+  readonly flags: number;
+}
+
+/**
+ * PKCS#11 calls, one binding function each. Failing calls throw (or reject with) an Error whose
+ * `code` is ERR_PKCS11 and `rv` the CK_RV; handles are numbers.
+ */
+export interface NativePkcs11 {
+  load(path: string): Pkcs11Module;
+  /** C_Finalize and unload; throws ERR_PKCS11_BUSY while a signature is in flight. */
+  close(module: Pkcs11Module): void;
+  tokens(module: Pkcs11Module): Pkcs11Token[];
+  openSession(module: Pkcs11Module, slot: number): number;
+  closeSession(module: Pkcs11Module, session: number): void;
+  /** CKU_USER login; null logs in through the token's own PIN pad. Already logged in is no error. */
+  login(module: Pkcs11Module, session: number, pin: Uint8Array | null): void;
+  findObjects(module: Pkcs11Module, session: number, objectClass: number): number[];
+  /** One value per type: null when the object has no such attribute or keeps it secret. */
+  getAttributes(module: Pkcs11Module, session: number, object: number, types: readonly number[]): (Uint8Array | null)[];
+  /** C_SignInit + C_Sign on the thread pool (one operation per session at a time). */
+  sign(module: Pkcs11Module, session: number, key: number, mechanism: number, data: Uint8Array): Promise<Uint8Array>;
+}

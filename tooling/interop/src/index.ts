@@ -42,6 +42,15 @@ export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './targe
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
 export {
+  SOFTHSM_PROVIDER,
+  type SoftToken,
+  type SoftTokenKey,
+  type SoftTokenKeySpec,
+  type SoftTokenKeyType,
+  softToken,
+  softTokenAvailable,
+} from './soft-token.ts';
+export {
   type AuthorizedKey,
   SFTP_SERVER,
   SSHD,

@@ -4,7 +4,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { ZLIB_OVER_LIMIT, type ChachaPolyState, type NativeAesGcm, type NativeChachaPoly, type NativeZlib, type ZlibState } from '../types.ts';
+import { ZLIB_OVER_LIMIT, type ChachaPolyState, type NativeAesGcm, type NativeChachaPoly, type NativePkcs11, type NativeZlib, type ZlibState } from '../types.ts';
 
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
@@ -19,6 +19,15 @@ interface NativeModule extends NativeAesGcm {
   readonly chachaSeal?: NativeChachaPoly['seal'];
   readonly chachaLength?: NativeChachaPoly['length'];
   readonly chachaOpen?: NativeChachaPoly['open'];
+  readonly pkcs11Load?: NativePkcs11['load'];
+  readonly pkcs11Close?: NativePkcs11['close'];
+  readonly pkcs11Tokens?: NativePkcs11['tokens'];
+  readonly pkcs11OpenSession?: NativePkcs11['openSession'];
+  readonly pkcs11CloseSession?: NativePkcs11['closeSession'];
+  readonly pkcs11Login?: NativePkcs11['login'];
+  readonly pkcs11FindObjects?: NativePkcs11['findObjects'];
+  readonly pkcs11GetAttributes?: NativePkcs11['getAttributes'];
+  readonly pkcs11Sign?: NativePkcs11['sign'];
 }
 
 let loaded: { readonly binding: NativeModule | undefined; readonly reason: string } | undefined;
@@ -160,4 +169,30 @@ export function setReceiveLowWater(fd: number, bytes: number): boolean {
   if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_LOW_WATER) throw new RangeError(`setReceiveLowWater: bytes must be 1 to ${MAX_LOW_WATER}, got ${bytes}`);
   const set = load().binding?.setReceiveLowWater;
   return set !== undefined && set(fd, bytes);
+}
+
+/**
+ * The PKCS#11 calls, when the binding is built (by a version that has them, on a Unix), and not
+ * disabled; otherwise undefined, with `nativeStatus()` saying why when the binding is missing.
+ */
+export function nativePkcs11(): NativePkcs11 | undefined {
+  const b = load().binding;
+  if (
+    b?.pkcs11Load === undefined || b.pkcs11Close === undefined || b.pkcs11Tokens === undefined || b.pkcs11OpenSession === undefined ||
+    b.pkcs11CloseSession === undefined || b.pkcs11Login === undefined || b.pkcs11FindObjects === undefined ||
+    b.pkcs11GetAttributes === undefined || b.pkcs11Sign === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    load: b.pkcs11Load,
+    close: b.pkcs11Close,
+    tokens: b.pkcs11Tokens,
+    openSession: b.pkcs11OpenSession,
+    closeSession: b.pkcs11CloseSession,
+    login: b.pkcs11Login,
+    findObjects: b.pkcs11FindObjects,
+    getAttributes: b.pkcs11GetAttributes,
+    sign: b.pkcs11Sign,
+  };
 }
