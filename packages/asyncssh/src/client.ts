@@ -34,6 +34,7 @@ import { CONNECTION_OPTION_NAMES, caSignatureAlgorithms, checkOptionNames, conne
 import { ClientSessions, SESSION_OPTION_NAMES, type SessionDefaults } from './client-sessions.ts';
 import { VERSION } from './version.ts';
 import { ClientForwarding } from './forward/client-forward.ts';
+import { ClientTunTap } from './tuntap/client-tuntap.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -147,6 +148,7 @@ export class SSHClientConnection extends SSHConnection {
   private readonly auth: UserauthClient;
   private readonly sessions: ClientSessions;
   private readonly forwarding: ClientForwarding;
+  private readonly tuntap: ClientTunTap;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -194,6 +196,7 @@ export class SSHClientConnection extends SSHConnection {
     this.forwarding = new ClientForwarding({ mux: this.mux, connection: this, flush: () => this.scheduleFlush() }, (err) =>
       this.logger.warning(`forwarded connection handler failed: ${err instanceof Error ? err.message : String(err)}`),
     );
+    this.tuntap = new ClientTunTap({ mux: this.mux, connection: this, flush: () => this.scheduleFlush() });
     const loginTimeout = seconds('loginTimeout', o.loginTimeout, 120);
     if (loginTimeout > 0) {
       this.loginTimer = setTimeout(() => this.failConnect(new ConnectionLost('login timeout expired')), loginTimeout * 1000);
@@ -438,6 +441,32 @@ export class SSHClientConnection extends SSHConnection {
 
   get startUnixServer(): ClientForwarding['startUnixServer'] {
     return this.forwarding.startUnixServer;
+  }
+
+  // ------------------------------------------------------------------ TUN/TAP (tun@openssh.com)
+
+  get createTun(): ClientTunTap['createTun'] {
+    return this.tuntap.createTun;
+  }
+
+  get createTap(): ClientTunTap['createTap'] {
+    return this.tuntap.createTap;
+  }
+
+  get openTun(): ClientTunTap['openTun'] {
+    return this.tuntap.openTun;
+  }
+
+  get openTap(): ClientTunTap['openTap'] {
+    return this.tuntap.openTap;
+  }
+
+  get forwardTun(): ClientTunTap['forwardTun'] {
+    return this.tuntap.forwardTun;
+  }
+
+  get forwardTap(): ClientTunTap['forwardTap'] {
+    return this.tuntap.forwardTap;
   }
 }
 

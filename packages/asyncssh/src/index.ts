@@ -58,3 +58,5 @@ export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
 export * from './forward/index.ts';
+export * from './tuntap/index.ts';
+export { SSHTunTapChannel, SSHPacketReader, type SSHTunTapSession } from '@ssh/connection';

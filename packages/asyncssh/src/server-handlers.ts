@@ -12,6 +12,7 @@ import type { SSHServerSession } from '@ssh/connection';
 import type { Awaitable } from './client-handlers.ts';
 import type { SSHServerConnection } from './server.ts';
 import type { ForwardAnswer } from './forward/channel.ts';
+import type { TunTapAnswer } from './tuntap/server-tuntap.ts';
 
 export type { KbdintChallenge, PasswordChangeRequired };
 
@@ -119,6 +120,21 @@ export class SSHServer {
 
   /** A streamlocal-forward@openssh.com request to listen on the UNIX socket `listenPath`. Default: refuse. */
   unixServerRequested(_listenPath: string): Awaitable<boolean> {
+    return false;
+  }
+
+  /**
+   * A layer 3 tunnel (tun@openssh.com, point-to-point) to TUN unit `unit` (undefined: any): true to
+   * bridge it to a local TUN device, a session object (or [channel, session] with a channel of
+   * the connection's createTuntapChannel), a handler taking packet streams (reader, writer), or
+   * false to refuse. Default: refuse.
+   */
+  tunRequested(_unit: number | undefined): Awaitable<TunTapAnswer> {
+    return false;
+  }
+
+  /** A layer 2 tunnel (tun@openssh.com, ethernet) to TAP unit `unit`: as tunRequested. Default: refuse. */
+  tapRequested(_unit: number | undefined): Awaitable<TunTapAnswer> {
     return false;
   }
 }

@@ -17,6 +17,8 @@ import {
   type IncomingGlobalRequest,
   type ProcessFactory,
   type SSHServerSession,
+  type ConnectionMux,
+  type SSHTunTapChannel,
 } from '@ssh/connection';
 import { nodePump } from '@ssh/connection/node';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
@@ -52,6 +54,8 @@ import {
 import { SSHServer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
+import { acceptTunTap, makeTuntapChannel } from './tuntap/server-tuntap.ts';
+import type { TunTapChannelOptions } from './tuntap/client-tuntap.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 import { logFor } from './logging.ts';
@@ -527,6 +531,18 @@ export class SSHServerConnection extends SSHConnection {
     return false;
   }
 
+  private tuntapContext(): { mux: ConnectionMux; connection: SSHServerConnection; flush: () => void } {
+    return { mux: this.mux, connection: this, flush: () => this.scheduleFlush() };
+  }
+
+  /**
+   * A channel to answer tunRequested / tapRequested with, as [channel, session] (AsyncSSH's
+   * create_tuntap_channel): for its window and packet size.
+   */
+  createTuntapChannel(options: TunTapChannelOptions = {}): SSHTunTapChannel {
+    return makeTuntapChannel(this.tuntapContext(), options);
+  }
+
   protected connectionClosed(error: Error | undefined): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.settle?.reject(error ?? new ConnectionLost('connection closed before authentication completed'));
@@ -542,6 +558,7 @@ export class SSHServerConnection extends SSHConnection {
 
   protected channelOpenRequested(request: IncomingChannelOpen): void {
     if (this.forwarding.channelOpen(request)) return;
+    if (acceptTunTap(this.tuntapContext(), request, (mode, unit) => (mode === 1 ? this.server.tunRequested(unit) : this.server.tapRequested(unit)), (m) => this.logger.warning(m))) return;
     if (request.type !== 'session') {
       request.reject(CHANNEL_OPEN_FAILURE.UNKNOWN_CHANNEL_TYPE, `unsupported channel type ${request.type}`);
       return;

@@ -37,6 +37,7 @@ export const ALLOWED_IMPORTS = {
   '@ssh/asyncssh': [
     '@ssh/wire',
     '@ssh/crypto',
+    '@ssh/crypto-native',
     '@ssh/keys',
     '@ssh/config',
     '@ssh/agent',
