@@ -28,7 +28,7 @@ export const ALLOWED_IMPORTS = {
   '@ssh/wire': [],
   '@ssh/crypto-native': [],
   '@ssh/crypto': ['@ssh/wire', '@ssh/crypto-native'],
-  '@ssh/keys': ['@ssh/wire', '@ssh/crypto'],
+  '@ssh/keys': ['@ssh/wire', '@ssh/crypto', '@ssh/crypto-native'],
   '@ssh/config': ['@ssh/wire'],
   '@ssh/agent': ['@ssh/wire', '@ssh/keys'],
   '@ssh/sftp': ['@ssh/wire'],

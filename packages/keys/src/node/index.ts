@@ -8,3 +8,4 @@
 import './key-methods.ts';
 
 export * from './files.ts';
+export * from './pkcs11.ts';
