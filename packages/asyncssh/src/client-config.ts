@@ -59,6 +59,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('requestPty', c.requestPty);
   if (typeof c.agentForwarding === 'boolean') take('agentForwarding', c.agentForwarding);
   if (has('identityagent')) take('agentPath', c.agentPath);
+  if (has('pkcs11provider')) take('pkcs11Provider', c.pkcs11Provider ?? null);
   // Files named by the config that do not exist are skipped, as ssh does.
   if (has('userknownhostsfile') || has('globalknownhostsfile')) take('knownHosts', c.knownHosts?.filter((f) => existsSync(f)));
   if (has('identityfile') && c.clientKeys !== undefined) {

@@ -1,8 +1,9 @@
 /**
  * The client's credentials as AsyncSSH gathers them: `clientKeys` (paths, keys, pairs, key with
- * certificate), else the user's default keys (~/.ssh/id_*, with *-cert.pub picked up), plus the
- * keys of an ssh-agent (SSH_AUTH_SOCK or `agentPath`) when no keys were given; and the host key
- * for host-based authentication.
+ * certificate, and key pairs that sign elsewhere: an agent's, a PKCS#11 token's), else the keys of
+ * an ssh-agent (SSH_AUTH_SOCK or `agentPath`), then those of a PKCS#11 provider
+ * (`pkcs11Provider`, `pkcs11Pin`), then the user's default keys (~/.ssh/id_*, with *-cert.pub
+ * picked up); and the host key for host-based authentication.
  * @module
  */
 
@@ -10,12 +11,35 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
-import type { SSHAgentClient, SSHAgentKeyPair } from '@ssh/agent';
-import { KeyEncryptionError, type SSHCertificate, type SSHKey, type SSHKeyPair } from '@ssh/keys';
-import { loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
+import type { SSHAgentClient } from '@ssh/agent';
+import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate } from '@ssh/keys';
+import { loadKeypairs, loadPkcs11Keys, type KeyPairRef } from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 
-export type ClientKeysOption = KeyPairRef | readonly KeyPairRef[];
+/**
+ * A key pair whose private half is elsewhere and which signs asynchronously: SSHAgentKeyPair,
+ * SSHPkcs11KeyPair, or a caller's own (AsyncSSH accepts such pairs in client_keys).
+ */
+export interface ExternalKeyPair {
+  readonly key: SSHKey | undefined;
+  readonly certificate?: SSHCertificate | undefined;
+  sign(data: Uint8Array, sigAlgorithm?: string): Promise<Uint8Array>;
+}
+
+export type ClientKeyRef = KeyPairRef | ExternalKeyPair;
+export type ClientKeysOption = ClientKeyRef | readonly ClientKeyRef[];
+
+function isExternalPair(ref: unknown): ref is ExternalKeyPair {
+  return (
+    typeof ref === 'object' &&
+    ref !== null &&
+    !(ref instanceof SSHKey) &&
+    !(ref instanceof SSHKeyPair) &&
+    !(ref instanceof Uint8Array) &&
+    typeof (ref as { sign?: unknown }).sign === 'function' &&
+    'key' in ref
+  );
+}
 
 /** AsyncSSH's default identity files, in the order it tries them. */
 export const DEFAULT_KEY_FILES = ['id_ed25519_sk', 'id_ecdsa_sk', 'id_ed448', 'id_ed25519', 'id_ecdsa', 'id_rsa', 'id_dsa'] as const;
@@ -25,6 +49,10 @@ export interface KeyOptions {
   readonly passphrase?: string | Uint8Array;
   readonly ignoreEncrypted?: boolean;
   readonly agentPath?: string | null;
+  /** A PKCS#11 provider whose tokens' keys are offered when no clientKeys are given (AsyncSSH pkcs11_provider). */
+  readonly pkcs11Provider?: string | null;
+  /** The PIN for the provider's tokens (AsyncSSH pkcs11_pin). */
+  readonly pkcs11Pin?: string;
   readonly clientHostKeys?: ClientKeysOption;
   readonly clientHost?: string;
   readonly clientUsername?: string;
@@ -33,7 +61,7 @@ export interface KeyOptions {
 
 export interface LoadedCredentials {
   readonly keys: ClientKey[];
-  /** Signs for a key held by the agent; null when it cannot. */
+  /** Signs for a key held elsewhere (an agent, a token); null when it cannot. */
   readonly agentSign: (key: SSHKey | SSHCertificate, algorithm: string, data: Uint8Array) => Promise<Uint8Array | null>;
   readonly closeAgent: () => void;
   readonly hostBased: { key: SSHKey | SSHKeyPair; clientHostName: string; clientUserName: string } | undefined;
@@ -87,33 +115,44 @@ function blobKey(key: SSHKey | SSHCertificate): string {
 
 export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredentials> {
   const home = options.homeDirectory ?? os.homedir();
-  let keys: ClientKey[] = [];
+  const keys: ClientKey[] = [];
   let agent: SSHAgentClient | undefined;
-  const agentKeys = new Map<string, SSHAgentKeyPair>();
+  const external = new Map<string, ExternalKeyPair>();
+  const addExternal = (pair: ExternalKeyPair): void => {
+    const publicKey = pair.certificate ?? pair.key;
+    if (!publicKey) return;
+    external.set(blobKey(publicKey), pair);
+    keys.push({ publicKey });
+  };
   if (options.clientKeys === undefined) {
     const agentPath = options.agentPath === null ? undefined : (options.agentPath ?? process.env['SSH_AUTH_SOCK']);
     if (agentPath) {
       try {
         agent = await connectAgent(agentPath);
-        for (const k of await agent.getKeys()) {
-          const publicKey = k.certificate ?? k.key;
-          if (!publicKey) continue;
-          agentKeys.set(blobKey(publicKey), k);
-          keys.push({ publicKey });
-        }
+        for (const k of await agent.getKeys()) addExternal(k);
       } catch {
         // An unreachable agent is no reason to fail the connection: AsyncSSH goes on without it.
         agent?.close();
         agent = undefined;
       }
     }
+    if (options.pkcs11Provider) {
+      for (const k of await loadPkcs11Keys(options.pkcs11Provider, options.pkcs11Pin)) addExternal(k);
+    }
     keys.push(...(await defaultKeys(home, options.passphrase, options.ignoreEncrypted ?? true)));
   } else if (options.clientKeys !== null) {
-    keys = await loadKeyFiles(options.clientKeys as KeyPairRef | KeyPairRef[], options.passphrase);
+    const refs: readonly ClientKeyRef[] = Array.isArray(options.clientKeys) ? (options.clientKeys as readonly ClientKeyRef[]) : [options.clientKeys as ClientKeyRef];
+    for (const ref of refs) {
+      if (isExternalPair(ref)) addExternal(ref);
+      else keys.push(...(await loadKeyFiles(ref, options.passphrase)));
+    }
   }
   let hostBased: LoadedCredentials['hostBased'];
   if (options.clientHostKeys !== undefined) {
-    const [hostKey] = await loadKeyFiles(options.clientHostKeys as KeyPairRef | KeyPairRef[], options.passphrase);
+    const hostRefs: readonly ClientKeyRef[] = Array.isArray(options.clientHostKeys) ? (options.clientHostKeys as readonly ClientKeyRef[]) : [options.clientHostKeys as ClientKeyRef];
+    const localRefs = hostRefs.filter((r): r is KeyPairRef => !isExternalPair(r));
+    if (localRefs.length !== hostRefs.length) throw new TypeError('clientHostKeys: host-based authentication signs with local private keys only');
+    const [hostKey] = await loadKeyFiles(localRefs, options.passphrase);
     if (hostKey) {
       hostBased = {
         key: hostKey,
@@ -126,7 +165,7 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     keys,
     hostBased,
     agentSign: async (key, algorithm, data) => {
-      const k = agentKeys.get(blobKey(key));
+      const k = external.get(blobKey(key));
       if (!k) return null;
       try {
         return await k.sign(data, algorithm);

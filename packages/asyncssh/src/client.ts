@@ -63,6 +63,10 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly connectTimeout?: number | string;
   /** ssh-agent socket: default SSH_AUTH_SOCK; null to not use an agent. */
   readonly agentPath?: string | null;
+  /** A PKCS#11 provider whose tokens' keys are offered when no clientKeys are given (see loadPkcs11Keys). */
+  readonly pkcs11Provider?: string | null;
+  /** The PIN of the provider's tokens. */
+  readonly pkcs11Pin?: string;
   readonly agentForwarding?: boolean;
   /** Methods to try, in order ('publickey', 'keyboard-interactive', 'password', 'hostbased'). */
   readonly preferredAuth?: string | readonly string[];
@@ -110,6 +114,8 @@ const CLIENT_OPTION_NAMES = [
   'clientVersion',
   'connectTimeout',
   'agentPath',
+  'pkcs11Provider',
+  'pkcs11Pin',
   'agentForwarding',
   'preferredAuth',
   'publicKeyAuth',
