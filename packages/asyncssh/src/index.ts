@@ -7,7 +7,7 @@ export { connect, SSHClientConnection, type SSHClientConnectionOptions } from '.
 export { SSHClient } from './client-handlers.ts';
 export { setLogLevel, setDebugLevel, setLogSink, SSHLogger, type LogLevel, type LogRecord, type LogSink } from './logging.ts';
 export { listen, SSHServerConnection, SSHAcceptor, type SSHServerConnectionOptions } from './server.ts';
-export { SSHServer, type KbdintChallenge, type PasswordChangeRequired } from './server-handlers.ts';
+export { SSHServer, type KbdintChallenge, type PasswordChangeRequest } from './server-handlers.ts';
 export {
   SSHClientChannel,
   SSHServerChannel,
@@ -45,6 +45,7 @@ export {
   ConnectionLost,
   PermissionDenied,
   IllegalUserName,
+  PasswordChangeRequired,
 } from '@ssh/transport';
 export { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
 export { ConfigParseError } from '@ssh/config';

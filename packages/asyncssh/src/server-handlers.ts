@@ -7,14 +7,27 @@
  */
 
 import type { SSHCertificate, SSHKey } from '@ssh/keys';
-import type { KbdintChallenge, PasswordChangeRequired } from '@ssh/transport';
+import { PasswordChangeRequired, type KbdintChallenge, type PasswordChangeRequest } from '@ssh/transport';
 import type { SSHServerSession } from '@ssh/connection';
 import type { Awaitable } from './client-handlers.ts';
 import type { SSHServerConnection } from './server.ts';
 import type { ForwardAnswer } from './forward/channel.ts';
 import type { TunTapAnswer } from './tuntap/server-tuntap.ts';
 
-export type { KbdintChallenge, PasswordChangeRequired };
+export type { KbdintChallenge, PasswordChangeRequest };
+
+/**
+ * @internal The answer of validatePassword / changePassword: what they return, or the
+ * PasswordChangeRequired they throw (AsyncSSH's handlers raise it to ask for a new password).
+ */
+export async function passwordAnswer(decide: () => Awaitable<boolean | PasswordChangeRequest>): Promise<boolean | PasswordChangeRequest> {
+  try {
+    return await decide();
+  } catch (err) {
+    if (err instanceof PasswordChangeRequired) return err;
+    throw err;
+  }
+}
 
 export class SSHServer {
   connectionMade(_conn: SSHServerConnection): void {}
@@ -34,12 +47,17 @@ export class SSHServer {
     return false;
   }
 
-  /** True to accept; a PasswordChangeRequired to ask the client for a new password. */
-  validatePassword(_username: string, _password: string): Awaitable<boolean | PasswordChangeRequired> {
+  /**
+   * True to accept. To ask the client for a new password (an expired one), throw (or return) a
+   * PasswordChangeRequired(prompt, lang), as AsyncSSH's validate_password raises it; a plain
+   * `{ changePrompt }` object also does.
+   */
+  validatePassword(_username: string, _password: string): Awaitable<boolean | PasswordChangeRequest> {
     return false;
   }
 
-  changePassword(_username: string, _oldPassword: string, _newPassword: string): Awaitable<boolean | PasswordChangeRequired> {
+  /** True when the change is made; throw (or return) a PasswordChangeRequired to ask again with a new prompt. */
+  changePassword(_username: string, _oldPassword: string, _newPassword: string): Awaitable<boolean | PasswordChangeRequest> {
     return false;
   }
 

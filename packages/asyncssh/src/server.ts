@@ -51,7 +51,7 @@ import {
   type ConnectionPolicy,
   type ServerConfigFile,
 } from './server-config.ts';
-import { SSHServer } from './server-handlers.ts';
+import { SSHServer, passwordAnswer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { acceptTunTap, makeTuntapChannel } from './tuntap/server-tuntap.ts';
@@ -386,10 +386,10 @@ export class SSHServerConnection extends SSHConnection {
         );
         return;
       case 'validate-password':
-        this.answer(a.id, () => s.validatePassword(a.username, a.password));
+        this.answer(a.id, () => passwordAnswer(() => s.validatePassword(a.username, a.password)));
         return;
       case 'change-password':
-        this.answer(a.id, () => s.changePassword(a.username, a.oldPassword, a.newPassword));
+        this.answer(a.id, () => passwordAnswer(() => s.changePassword(a.username, a.oldPassword, a.newPassword)));
         return;
       case 'validate-public-key': {
         const listed = keys?.validate(a.key, { ...peer, user: a.username });

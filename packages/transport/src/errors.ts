@@ -85,6 +85,35 @@ const BY_CODE: ReadonlyMap<number, Subclass> = new Map([
   [DISCONNECT.ILLEGAL_USER_NAME, IllegalUserName],
 ]);
 
+/**
+ * AsyncSSH's PasswordChangeRequired(prompt, lang=''): what a server's password check throws (or
+ * returns) when the password is right but has expired, to send SSH_MSG_USERAUTH_PASSWD_CHANGEREQ
+ * (RFC 4252 §8) with `prompt`, asking the client for a new one. Its `changePrompt` and
+ * `languageTag` make it a PasswordChangeRequest, the plain answer object the userauth machine takes.
+ */
+export class PasswordChangeRequired extends SshError {
+  static override readonly brand: symbol = Symbol.for('@ssh/error.PasswordChangeRequired');
+
+  readonly changePrompt: string;
+  readonly languageTag: string;
+
+  constructor(prompt: string, lang = '') {
+    super('SSH_ERR_PASSWORD_CHANGE_REQUIRED', `password change required: ${prompt}`);
+    this.changePrompt = prompt;
+    this.languageTag = lang;
+  }
+
+  /** The prompt for the new password (AsyncSSH's `prompt`). */
+  get prompt(): string {
+    return this.changePrompt;
+  }
+
+  /** Its language tag (AsyncSSH's `lang`). */
+  get lang(): string {
+    return this.languageTag;
+  }
+}
+
 /** The error class for a reason code (DisconnectError itself for codes without their own class). */
 export function disconnectErrorFromCode(reasonCode: number, reason: string, lang?: string): DisconnectError {
   const cls = BY_CODE.get(reasonCode);

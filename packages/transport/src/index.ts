@@ -25,6 +25,7 @@ export {
   ConnectionLost,
   PermissionDenied,
   IllegalUserName,
+  PasswordChangeRequired,
   disconnectErrorFromCode,
 } from './errors.ts';
 export { PacketReader, PacketWriter, releasePayload } from './packet-stream.ts';
@@ -58,5 +59,5 @@ export {
   type HostNameAnswer,
   type ServerMethod,
   type KbdintChallenge,
-  type PasswordChangeRequired,
+  type PasswordChangeRequest,
 } from './userauth/index.ts';

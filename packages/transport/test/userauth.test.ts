@@ -3,7 +3,7 @@ import { SSHKeyPair, generatePrivateKey, importPublicKey, type SSHKey } from '@s
 import { softSecurityKey } from '@ssh/interop';
 import { MSG, UserauthRequest } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
-import { DisconnectError, PermissionDenied, ProtocolError, chooseSigAlgorithm, type UserauthServerEvent } from '../src/index.ts';
+import { DisconnectError, PasswordChangeRequired, PermissionDenied, ProtocolError, chooseSigAlgorithm, type UserauthServerEvent } from '../src/index.ts';
 import { authRun, clientOutcome, testHostKey, types } from './userauth-helpers.ts';
 
 const ed = generatePrivateKey('ssh-ed25519');
@@ -277,6 +277,29 @@ describe('password', () => {
       },
     });
     expect(types(run.clientEvents)).toEqual(['password-change-requested', 'password-changed', 'success']);
+  });
+
+  it('a PasswordChangeRequired error as the answer: its prompt and language reach the client, and it can ask again', () => {
+    const prompts: string[] = [];
+    const required = new PasswordChangeRequired('Password expired', 'en');
+    expect(required).toBeInstanceOf(Error);
+    expect([required.prompt, required.lang, required.changePrompt, required.languageTag, required.code]).toEqual(['Password expired', 'en', 'Password expired', 'en', 'SSH_ERR_PASSWORD_CHANGE_REQUIRED']);
+    expect(new PasswordChangeRequired('x').lang).toBe('');
+    const run = authRun({
+      client: { username: 'bob', password: 'old', methods: ['password'] },
+      clientHandlers: {
+        'password-change-requested': (e) => {
+          prompts.push(e.prompt);
+          return prompts.length === 1 ? { oldPassword: 'old', newPassword: 'weak' } : { oldPassword: 'old', newPassword: 'strong' };
+        },
+      },
+      serverHandlers: {
+        'validate-password': () => required,
+        'change-password': (e) => (e.newPassword === 'strong' ? true : new PasswordChangeRequired('Too weak, again')),
+      },
+    });
+    expect(prompts).toEqual(['Password expired', 'Too weak, again']);
+    expect(types(run.clientEvents)).toEqual(['password-change-requested', 'password-change-requested', 'password-changed', 'success']);
   });
 
   it('a refused change reports password-change-failed', () => {

@@ -19,6 +19,6 @@ export {
   type HostNameAnswer,
   type ServerMethod,
   type KbdintChallenge,
-  type PasswordChangeRequired,
+  type PasswordChangeRequest,
 } from './server.ts';
 export { chooseSigAlgorithm, type AuthTransport } from './common.ts';

@@ -86,8 +86,11 @@ export interface KbdintChallenge {
   readonly prompts: readonly { readonly prompt: string; readonly echo: boolean }[];
 }
 
-/** A password is right but must change: the prompt sent in PASSWD_CHANGEREQ. */
-export interface PasswordChangeRequired {
+/**
+ * A password is right but must change: the prompt sent in PASSWD_CHANGEREQ. A
+ * PasswordChangeRequired error (thrown or returned) is one; so is a plain object.
+ */
+export interface PasswordChangeRequest {
   readonly changePrompt: string;
   readonly languageTag?: string;
 }
@@ -95,9 +98,9 @@ export interface PasswordChangeRequired {
 export type UserauthServerEvent =
   /** True when the user must authenticate; false lets them in at once (AsyncSSH begin_auth). */
   | { readonly type: 'begin-auth'; readonly id: number; readonly username: string }
-  /** boolean, or PasswordChangeRequired. */
+  /** boolean, or a PasswordChangeRequest (such as a PasswordChangeRequired). */
   | { readonly type: 'validate-password'; readonly id: number; readonly username: string; readonly password: string }
-  /** boolean, or PasswordChangeRequired to ask again. */
+  /** boolean, or a PasswordChangeRequest to ask again. */
   | { readonly type: 'change-password'; readonly id: number; readonly username: string; readonly oldPassword: string; readonly newPassword: string }
   /**
    * boolean. `proven`: the request carried a valid signature by this key (else it is a query).
@@ -161,7 +164,7 @@ export interface HostNameAnswer {
   readonly hostName: string;
 }
 
-export type ServerAnswer = boolean | CaPrincipals | HostNameAnswer | KbdintChallenge | PasswordChangeRequired;
+export type ServerAnswer = boolean | CaPrincipals | HostNameAnswer | KbdintChallenge | PasswordChangeRequest;
 
 function isHostNameAnswer(value: unknown): value is HostNameAnswer {
   return typeof value === 'object' && value !== null && typeof (value as Partial<HostNameAnswer>).hostName === 'string';
@@ -620,8 +623,8 @@ export class UserauthServer {
   }
 }
 
-function isChangeRequired(v: unknown): v is PasswordChangeRequired {
-  return typeof v === 'object' && v !== null && typeof (v as PasswordChangeRequired).changePrompt === 'string';
+function isChangeRequired(v: unknown): v is PasswordChangeRequest {
+  return typeof v === 'object' && v !== null && typeof (v as PasswordChangeRequest).changePrompt === 'string';
 }
 
 function isChallenge(v: unknown): v is KbdintChallenge {
