@@ -5,7 +5,7 @@
 
 export { connect, SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
 export { SSHClient } from './client-handlers.ts';
-export { setLogLevel, setDebugLevel, setLogSink, SSHLogger, type LogLevel, type LogRecord, type LogSink } from './logging.ts';
+export { setLogLevel, setSftpLogLevel, setDebugLevel, setLogSink, SSHLogger, type LogLevel, type LogRecord, type LogSink } from './logging.ts';
 export { listen, SSHServerConnection, SSHAcceptor, type SSHServerConnectionOptions } from './server.ts';
 export { SSHServer, type KbdintChallenge, type PasswordChangeRequest } from './server-handlers.ts';
 export {
@@ -16,6 +16,12 @@ export {
   SSHCompletedProcess,
   ProcessError,
   ProcessTimeoutError,
+  // AsyncSSH's name for it: run() with a timeout raises TimeoutError (a ProcessError). The same
+  // class as ProcessTimeoutError. Importing it by this name shadows any TimeoutError of the
+  // importing scope (Node has no such global, but AbortSignal.timeout() rejects with a
+  // DOMException *named* 'TimeoutError', which is no instance of this class: test with
+  // instanceof, not by name). Import ProcessTimeoutError, or `import * as asyncssh`, to avoid it.
+  ProcessTimeoutError as TimeoutError,
   BreakReceived,
   SignalReceived,
   TerminalSizeChanged,
@@ -53,6 +59,12 @@ export { DEFAULT_CA_SIGNATURE_ALGORITHMS } from './options.ts';
 export { pump, collect } from '@ssh/connection';
 export * from '@ssh/connection/node';
 export * from '@ssh/keys';
+// readPrivateKey, loadKeypairs, readKnownHosts, ...; importing it also installs the
+// SSHKey/SSHCertificate write/append methods.
+export * from '@ssh/keys/node';
+export { SSHAgentClient, SSHAgentKeyPair, type AgentClientOptions, type AddKeysOptions } from '@ssh/agent';
+export { connectAgent, type ConnectAgentOptions } from '@ssh/agent/node';
+export * from './constants.ts';
 export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';
 export * from '@ssh/sftp';
 export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';

@@ -1,6 +1,8 @@
 /**
- * Logging as AsyncSSH does it: named levels (setLogLevel), debug detail 1-3 (setDebugLevel), and
- * a replaceable sink. Messages never carry secrets: callers log names, never passwords or keys.
+ * Logging as AsyncSSH does it: named levels (setLogLevel), a level of its own for the SFTP and
+ * SCP records (setSftpLogLevel, AsyncSSH's 'asyncssh.sftp' child logger), debug detail 1-3
+ * (setDebugLevel), and a replaceable sink. Messages never carry secrets: callers log names,
+ * never passwords or keys.
  * @module
  */
 
@@ -19,16 +21,31 @@ export interface LogRecord {
 export type LogSink = (record: LogRecord) => void;
 
 let threshold = LEVELS.warning;
+/** The SFTP/SCP loggers' level; undefined: the main level (AsyncSSH's NOTSET). */
+let sftpThreshold: number | undefined;
 let debugDetail = 1;
 let sink: LogSink = (record) => {
   process.stderr.write(`${record.logger} ${record.level.toUpperCase()}: ${record.message}\n`);
 };
 
-/** Sets the level below which records are dropped (AsyncSSH set_log_level; default 'warning'). */
-export function setLogLevel(level: LogLevel | number): void {
+function levelValue(level: LogLevel | number): number {
   const value = typeof level === 'number' ? level : LEVELS[level];
   if (value === undefined || !Number.isFinite(value)) throw new RangeError(`unknown log level ${String(level)}`);
-  threshold = value;
+  return value;
+}
+
+/** Sets the level below which records are dropped (AsyncSSH set_log_level; default 'warning'). */
+export function setLogLevel(level: LogLevel | number): void {
+  threshold = levelValue(level);
+}
+
+/**
+ * Sets the level of the SFTP and SCP records (loggers named 'asyncssh.sftp'), apart from the
+ * main level (AsyncSSH set_sftp_log_level). 'notset' (or 0), the default, makes them follow
+ * setLogLevel's level again.
+ */
+export function setSftpLogLevel(level: LogLevel | 'notset' | number): void {
+  sftpThreshold = level === 'notset' || level === 0 ? undefined : levelValue(level);
 }
 
 /** How much debug detail to log at level 'debug': 1 (default) to 3 (packets). AsyncSSH set_debug_level. */
@@ -42,15 +59,26 @@ export function setLogSink(next: LogSink): void {
   sink = next;
 }
 
+/** Names of the SFTP loggers: 'asyncssh.sftp', alone or with a context ('asyncssh.sftp [conn=3, client]'). */
+const SFTP_LOGGER = /^asyncssh\.sftp(?:[ .]|$)/;
+
 export class SSHLogger {
   readonly name: string;
+  private readonly sftp: boolean;
 
   constructor(name: string) {
     this.name = name;
+    this.sftp = SFTP_LOGGER.test(name);
+  }
+
+  /** The logger for part `child` of this one: 'asyncssh [conn=3, client]' gives 'asyncssh.sftp [conn=3, client]' for 'sftp'. */
+  getChild(child: string): SSHLogger {
+    const space = this.name.indexOf(' ');
+    return new SSHLogger(space < 0 ? `${this.name}.${child}` : `${this.name.slice(0, space)}.${child}${this.name.slice(space)}`);
   }
 
   private emit(level: LogLevel, message: string, debugLevel?: number): void {
-    if (LEVELS[level] < threshold) return;
+    if (LEVELS[level] < (this.sftp ? (sftpThreshold ?? threshold) : threshold)) return;
     if (debugLevel !== undefined && debugLevel > debugDetail) return;
     sink(debugLevel === undefined ? { logger: this.name, level, message } : { logger: this.name, level, message, debugLevel });
   }

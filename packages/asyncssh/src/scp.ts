@@ -10,7 +10,7 @@ import { collect, type SSHClientProcess } from '@ssh/connection';
 import { ScpError, scpReceive, scpSend, type ScpOptions } from '@ssh/sftp';
 import { nodeLocalFs } from '@ssh/sftp/node';
 import { SSHClientConnection, connect, type SSHClientConnectionOptions } from './client.ts';
-import { processByteStream } from './sftp.ts';
+import { processByteStream, sftpLogger } from './sftp.ts';
 
 export type ScpPath = string | readonly [host: string | SSHClientConnection, path: string];
 
@@ -98,6 +98,7 @@ export async function scp(srcpaths: ScpPath | readonly ScpPath[], dstpath: ScpPa
     for (const source of sources) {
       const src = await track(source);
       if (!src.conn && !dst.conn) throw new ScpError(`scp: ${src.path} and ${dst.path} are both local`);
+      sftpLogger.info(`Starting SCP copy of ${src.conn ? 'remote' : 'local'} ${src.path} to ${dst.conn ? 'remote' : 'local'} ${dst.path}`);
       if (!src.conn && dst.conn) {
         const sink = await start(dst.conn, `scp -t${flags(scpOptions)} -- ${quote(dst.path)}`);
         await scpSend(processByteStream(sink.proc.stdout, sink.proc.stdin, () => sink.proc.stdin.writeEof()), nodeLocalFs, [src.path], scpOptions);
@@ -115,6 +116,7 @@ export async function scp(srcpaths: ScpPath | readonly ScpPath[], dstpath: ScpPa
         to.proc.redirect({ stdout: from.proc.stdin });
         await Promise.all([finish(from), finish(to)]);
       }
+      sftpLogger.debug1(`Finished SCP copy of ${src.path}`);
     }
   } finally {
     for (const c of opened) c.close();

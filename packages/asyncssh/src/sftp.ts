@@ -10,6 +10,14 @@ import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '
 import { runScpServer, runSftpServer } from '@ssh/sftp';
 import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
 import type { ClientSessions } from './client-sessions.ts';
+import { SSHLogger } from './logging.ts';
+
+/** AsyncSSH's 'asyncssh.sftp' logger: the SFTP and SCP records, whose level setSftpLogLevel sets. */
+export const sftpLogger: SSHLogger = new SSHLogger('asyncssh.sftp');
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 /** A byte stream over a process's stdout/stdin, for protocols that run on a session. */
 export function processByteStream(stdout: SSHReader<Uint8Array>, stdin: SSHWriter<Uint8Array>, close: () => void): SftpByteStream {
@@ -37,14 +45,18 @@ export interface StartSftpClientOptions extends SFTPClientOptions {
 /** Opens the `sftp` subsystem and starts an SFTP client on it (AsyncSSH start_sftp_client). */
 export async function startSftpClientOn(sessions: ClientSessions, options: StartSftpClientOptions = {}): Promise<SFTPClient> {
   const { env, ...sftpOptions } = options;
+  sftpLogger.info('Starting SFTP client');
   const proc = await sessions.createProcess<Uint8Array>(undefined, { subsystem: 'sftp', encoding: null, ...(env ? { env } : {}) });
   // Transient chunks: the client copies each reply out of the received packet, whose buffer then
   // goes back to receive the next one (a download allocates no buffer per packet).
   const raw = proc.streamSession.rawByteStream({ transient: true });
   const stream = gatherWrites({ readable: raw.readable, transient: raw.transient, write: (chunk) => raw.write(chunk), close: () => proc.close() });
   try {
-    return await startNodeSftpClient(stream, sftpOptions);
+    const client = await startNodeSftpClient(stream, sftpOptions);
+    sftpLogger.debug1(`SFTP client started, version ${client.version}`);
+    return client;
   } catch (err) {
+    sftpLogger.info(`SFTP client failed to start: ${reason(err)}`);
     proc.close();
     throw err;
   }
@@ -84,16 +96,26 @@ export function fileServiceFactory(options: FileServiceOptions, processFactory: 
       // Transient: requests are copied out of each received packet, whose buffer then goes back.
       const stream = gatherWrites(s.rawByteStream({ transient: true }), { unsent: () => s.channel.getWriteBufferSize() });
       const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : new LocalSFTPServer();
-      await runSftpServer(stream, server, options.sftpVersion !== undefined ? { maxVersion: options.sftpVersion } : {});
+      sftpLogger.info('Starting SFTP server');
+      try {
+        await runSftpServer(stream, server, options.sftpVersion !== undefined ? { maxVersion: options.sftpVersion } : {});
+      } catch (err) {
+        sftpLogger.info(`SFTP server exited: ${reason(err)}`);
+        throw err;
+      }
+      sftpLogger.info('SFTP server exited');
       process.exit(0);
       return;
     }
     if (command !== undefined && servesCommand(options, command)) {
       const stream = session().rawByteStream();
+      sftpLogger.info(`Starting SCP server: ${command}`);
       try {
         await runScpServer(stream, nodeLocalFs, command);
+        sftpLogger.info('SCP server exited');
         process.exit(0);
-      } catch {
+      } catch (err) {
+        sftpLogger.info(`SCP server exited: ${reason(err)}`);
         process.exit(1);
       }
       return;
