@@ -27,9 +27,17 @@ export interface SSHSession<T extends ChannelData = ChannelData> {
   resumeWriting?(): void;
 }
 
+/** The logger a connection lends its channels (AsyncSSH's `logger` attribute); any object with these methods. */
+export interface ChannelLogger {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
 /** What a channel needs from its connection. */
 export interface ChannelConnection {
   getExtraInfo(name: string): unknown;
+  /** The connection's logger, which its channels, processes and streams share. */
+  readonly logger?: ChannelLogger;
 }
 
 export interface SSHChannelOptions {
@@ -93,6 +101,11 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   /** @internal */
   setSession(session: SSHSession<T>): void {
     this.session = session;
+  }
+
+  /** The logger of the connection this channel belongs to (AsyncSSH's `logger` attribute). */
+  get logger(): ChannelLogger | undefined {
+    return this.connection.logger;
   }
 
   /** The multiplexer channel (undefined until open). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ChannelLogger } from './channel.ts';
 import { EXTENDED_DATA } from '@ssh/wire';
 import type { SSHReader, SSHWriter } from '../stream/index.ts';
 import type { SSHClientChannel } from './client-channel.ts';
@@ -42,6 +43,11 @@ export class SSHClientProcess<T extends string | Uint8Array = string> {
   private stderrPiped = true;
 
   /** @internal Use SSHClientConnection.createProcess(). */
+  /** The connection's logger (AsyncSSH's `logger` attribute). */
+  get logger(): ChannelLogger | undefined {
+    return this.channel.logger;
+  }
+
   constructor(channel: SSHClientChannel<Uint8Array>, streams: StreamSession<T>) {
     this.channel = channel;
     this.streams = streams;

@@ -1,4 +1,4 @@
-export { SSHChannel, type SSHSession, type ChannelData, type ChannelConnection, type SSHChannelOptions } from './channel.ts';
+export { SSHChannel, type SSHSession, type ChannelData, type ChannelConnection, type ChannelLogger, type SSHChannelOptions } from './channel.ts';
 export {
   SSHClientChannel,
   SIGNAL_NUMBERS,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ChannelLogger } from './channel.ts';
 import { EXTENDED_DATA } from '@ssh/wire';
 import type { SSHReader, SSHWriter } from '../stream/index.ts';
 import type { TermSize } from './client-channel.ts';
@@ -42,6 +43,11 @@ export class SSHServerProcess<T extends string | Uint8Array = string> {
   private readonly streams: StreamSession<T>;
 
   /** @internal */
+  /** The connection's logger (AsyncSSH's `logger` attribute). */
+  get logger(): ChannelLogger | undefined {
+    return this.channel.logger;
+  }
+
   constructor(channel: SSHServerChannel<Uint8Array>, streams: StreamSession<T>) {
     this.channel = channel;
     this.streams = streams;

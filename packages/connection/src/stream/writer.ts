@@ -87,6 +87,12 @@ export class SSHWriter<T extends string | Uint8Array = string | Uint8Array, C = 
     }
   }
 
+  /** The logger of the channel's connection, when the channel has one (AsyncSSH's `logger` attribute). */
+  get logger(): unknown {
+    const channel = this.channel as { readonly logger?: unknown } | null | undefined;
+    return typeof channel === 'object' && channel !== null ? channel.logger : undefined;
+  }
+
   get channel(): C {
     return this.#channel;
   }
