@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
 import type { SSHAgentClient } from '@ssh/agent';
-import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate } from '@ssh/keys';
+import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate, type SSHX509Certificate } from '@ssh/keys';
 import { loadKeypairs, loadPkcs11Keys, type KeyPairRef } from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 
@@ -23,6 +23,8 @@ import type { ClientKey } from '@ssh/transport';
 export interface ExternalKeyPair {
   readonly key: SSHKey | undefined;
   readonly certificate?: SSHCertificate | undefined;
+  /** X.509 certificates for the key, end certificate first (a PKCS#11 token's): offered first, with x509v3-* algorithms. */
+  readonly x509Certificates?: readonly SSHX509Certificate[];
   sign(data: Uint8Array, sigAlgorithm?: string): Promise<Uint8Array>;
 }
 
@@ -122,6 +124,10 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     const publicKey = pair.certificate ?? pair.key;
     if (!publicKey) return;
     external.set(blobKey(publicKey), pair);
+    // With X.509 certificates the key goes first with them (servers that know x509v3-*), then
+    // again alone (the others), as a key with an OpenSSH certificate does.
+    const chain = pair.x509Certificates;
+    if (pair.certificate === undefined && chain !== undefined && chain.length > 0) keys.push({ publicKey, x509Chain: chain });
     keys.push({ publicKey });
   };
   if (options.clientKeys === undefined) {

@@ -13,6 +13,7 @@ import {
   SOFTHSM_PROVIDER,
   softToken,
   softTokenAvailable,
+  startAsyncsshServer,
   startSshAgent,
   startSshd,
   type SoftToken,
@@ -38,6 +39,7 @@ beforeAll(async () => {
     { type: 'rsa', label: 'rsa', id: '11' },
     { type: 'ec-p256', label: 'p256', id: '12' },
     { type: 'ed25519', label: 'ed', id: '13' },
+    { type: 'ec-p256', label: 'with-cert', id: '14', certificate: true, certificatePrincipal: 'token' },
   ]);
   const agentKey = await generateKey('ecdsa-p384', { label: 'pkcs11-agent-key' });
   const lines = token.keys.map((k) => new TextDecoder().decode(importPublicKey(k.publicKeyPem).exportPublicKey('openssh')).trim());
@@ -93,6 +95,36 @@ describe('keys that sign elsewhere, against sshd', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('presents the X.509 certificate on the token to a server that takes x509v3-* (AsyncSSH), and the bare key to sshd', async () => {
+    const [pair] = await loadPkcs11Keys(SOFTHSM_PROVIDER, '4321', { tokenLabel: 'ssh-client', keyLabel: 'with-cert' });
+    expect(pair?.x509Certificates).toHaveLength(1);
+    const der = token.keys.find((k) => k.label === 'with-cert')?.certificateDer as Uint8Array;
+    const certPath = path.join(home, 'with-cert.der');
+    await writeFile(certPath, der);
+    // AsyncSSH trusts the self-signed certificate and authorizes its subject; the certificate names
+    // the user as its principal, but not the SSH client purpose (a PIV certificate seldom does).
+    const server = await startAsyncsshServer({
+      authorizedKeys: [],
+      logLevel: 'DEBUG', // its log names the algorithm the key was tried with
+      script: [
+        "_cert = asyncssh.import_certificate(open(params['cert'], 'rb').read())",
+        "_keys = asyncssh.import_authorized_keys('x509v3-ecdsa-sha2-nistp256 subject=CN=with-cert\\n')",
+        "server_options = {'x509_trusted_certs': [_cert], 'x509_purposes': 'any', 'authorized_client_keys': _keys}",
+      ].join('\n'),
+      params: { cert: certPath },
+    });
+    try {
+      await using conn = await connect({ host: '127.0.0.1', port: server.port, username: 'token', knownHosts: null, agentPath: null, config: null, clientKeys: [pair as never] });
+      expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+      expect(server.log).toMatch(/x509v3-ecdsa-sha2-nistp256/);
+    } finally {
+      await server.stop();
+    }
+    // sshd has no x509v3-*: the same pair logs in with its bare key.
+    await using conn = await connect({ ...base(), clientKeys: [pair as never] });
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
   });
 
   it('refuses host-based authentication with a key that signs elsewhere', async () => {

@@ -24,6 +24,8 @@ export interface SoftTokenKeySpec {
   readonly id: string;
   /** Also write a self-signed X.509 certificate with the key's id. */
   readonly certificate?: boolean;
+  /** A user principal for the certificate (subjectAltName email:, as AsyncSSH's user certificates carry it). */
+  readonly certificatePrincipal?: string;
 }
 
 export interface SoftTokenKey extends SoftTokenKeySpec {
@@ -81,7 +83,8 @@ export async function softToken(label: string, pin: string, keys: readonly SoftT
     let certificateDer: Uint8Array | undefined;
     if (spec.certificate === true) {
       const der = join(dir, `${spec.label}.crt`);
-      await run('/usr/bin/openssl', ['req', '-new', '-x509', '-key', pem, '-subj', `/CN=${spec.label}`, '-days', '2', '-outform', 'DER', '-out', der], { timeoutMs: 30_000 });
+      const san = spec.certificatePrincipal === undefined ? [] : ['-addext', `subjectAltName=email:${spec.certificatePrincipal}`];
+      await run('/usr/bin/openssl', ['req', '-new', '-x509', '-key', pem, '-subj', `/CN=${spec.label}`, ...san, '-days', '2', '-outform', 'DER', '-out', der], { timeoutMs: 30_000 });
       await run(
         '/usr/bin/pkcs11-tool',
         ['--module', SOFTHSM_PROVIDER, '--token-label', label, '--login', '--pin', pin, '--write-object', der, '--type', 'cert', '--id', spec.id, '--label', spec.label],

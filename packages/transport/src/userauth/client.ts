@@ -20,7 +20,7 @@
  * @module
  */
 
-import { SSHKey, type SSHCertificate, type SSHKeyPair } from '@ssh/keys';
+import { SSHKey, encodeX509Blob, x509Algorithms, x509BaseSigAlgorithm, type SSHCertificate, type SSHKeyPair, type SSHX509Certificate } from '@ssh/keys';
 import {
   MSG,
   ServiceAccept,
@@ -47,9 +47,14 @@ import {
 } from './common.ts';
 import { sameBytes } from '../bytes.ts';
 
-/** A key held elsewhere (an agent): signatures are asked for with a `sign` event. */
+/** A key held elsewhere (an agent, a token): signatures are asked for with a `sign` event. */
 export interface ExternalKey {
   readonly publicKey: SSHKey | SSHCertificate;
+  /**
+   * An X.509 chain for the key (end certificate first), presented with the x509v3-* algorithms
+   * (RFC 6187) instead of the key; the `sign` event then names the plain algorithm behind them.
+   */
+  readonly x509Chain?: readonly SSHX509Certificate[];
 }
 
 /** A private key, a key with its certificate (SSHKeyPair), or a key signed for elsewhere. */
@@ -160,9 +165,20 @@ function isClientKey(value: ClientAnswer): value is ClientKey {
   return value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !Array.isArray(value) && ('sign' in value || 'publicKey' in value);
 }
 
+/** An external key's X.509 chain, when it presents one for a key type that has x509v3 names. */
+function externalChain(key: ClientKey): readonly SSHX509Certificate[] | undefined {
+  if (!isExternal(key) || key.x509Chain === undefined || key.x509Chain.length === 0) return undefined;
+  return key.publicKey instanceof SSHKey && x509Algorithms(key.publicKey.algorithm).length > 0 ? key.x509Chain : undefined;
+}
+
 function keyType(key: ClientKey): { type: string; sigAlgorithms: readonly string[]; blob: Uint8Array } {
   if (isExternal(key)) {
     const pk = key.publicKey;
+    const chain = externalChain(key);
+    if (chain !== undefined) {
+      const algorithms = x509Algorithms(pk.algorithm);
+      return { type: algorithms[0] as string, sigAlgorithms: algorithms, blob: encodeX509Blob(algorithms[0] as string, chain) };
+    }
     return { type: pk.algorithm, sigAlgorithms: pk.sigAlgorithms, blob: pk.publicData };
   }
   if (key instanceof SSHKey) return { type: key.algorithm, sigAlgorithms: key.sigAlgorithms, blob: key.publicData };
@@ -468,9 +484,12 @@ export class UserauthClient {
   }
 
   private offerKey(key: ClientKey): boolean {
-    const { type, sigAlgorithms, blob } = keyType(key);
+    const { type, sigAlgorithms } = keyType(key);
     const algorithm = chooseSigAlgorithm(type, sigAlgorithms, this.serverSigAlgs);
     if (algorithm === undefined) return false;
+    // X.509 blobs name their algorithm (RFC 6187 §3): the blob follows the algorithm chosen.
+    const chain = externalChain(key);
+    const blob = chain !== undefined ? encodeX509Blob(algorithm, chain) : key instanceof SSHKey || isExternal(key) ? keyType(key).blob : key.publicDataFor(algorithm);
     const hostKey = this.hostboundKey();
     if (!isExternal(key) && this.options.queryFirst !== true) {
       // Signed at once: saves the query's round trip (and the server's second key lookup).
@@ -513,7 +532,7 @@ export class UserauthClient {
     const data = userauthSignedData(this.sessionId(), request);
     if (isExternal(key)) {
       const publicKey = key.publicKey;
-      const plain = baseSigAlgorithm(algorithm);
+      const plain = externalChain(key) !== undefined ? (x509BaseSigAlgorithm(algorithm) ?? algorithm) : baseSigAlgorithm(algorithm);
       this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm: plain, data }));
       return;
     }
