@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SSHChannel, type ChannelConnection, type ConnectionMux, type SSHServerChannel } from '@ssh/connection';
-import { SocketBridge } from './bridge.ts';
+import { SSHForwarder } from './bridge.ts';
 
 /** Starts the per-session agent socket; answers false when it cannot be set up. */
 export async function startAgentForwarding(channel: SSHServerChannel<Uint8Array> | SSHServerChannel<string>, mux: ConnectionMux, connection: ChannelConnection, flush: () => void): Promise<boolean> {
@@ -27,7 +27,7 @@ export async function startAgentForwarding(channel: SSHServerChannel<Uint8Array>
   const server = net.createServer((socket) => {
     socket.on('error', () => socket.destroy());
     const agentChannel = new SSHChannel<Uint8Array>(connection, { encoding: null });
-    const bridge = new SocketBridge(socket);
+    const bridge = new SSHForwarder(socket);
     agentChannel.setSession(bridge);
     socket.pause();
     const base = agentChannel.handler;

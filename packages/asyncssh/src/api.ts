@@ -10,11 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import { ConnectionLost, DEFAULT_HOST_KEY_ALGORITHMS, Transport, UserauthClient, type PresentedHostKey, type TransportEvent } from '@ssh/transport';
 import { driveTransport } from '@ssh/transport/node';
-import { connect, type SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
+import { CLIENT_OPTION_NAMES, connect, type SSHClientConnection, type SSHClientConnectionOptions } from './client.ts';
 import type { SSHClient } from './client-handlers.ts';
 import { SSHAcceptor, acceptServerConnection, buildServerConfig, listen, type SSHServerConnection, type SSHServerConnectionOptions } from './server.ts';
 import type { SSHServer } from './server-handlers.ts';
-import { seconds, transportSettings } from './options.ts';
+import { checkOptionNames, seconds, transportSettings } from './options.ts';
 
 /** asyncio-style: connect with `clientFactory` and answer [connection, client]. */
 export async function createConnection<C extends SSHClient>(
@@ -83,7 +83,16 @@ export async function listenReverse(host = '', port = 22, options: SSHClientConn
       resolve();
     });
   });
-  return new SSHAcceptor(server, (socket) => runClient(socket, options));
+  checkOptionNames('listenReverse()', options, CLIENT_OPTION_NAMES);
+  let current = options;
+  return new SSHAcceptor(server, {
+    start: (socket) => runClient(socket as net.Socket, current),
+    update: (changes) => {
+      checkOptionNames('listenReverse() update()', changes, CLIENT_OPTION_NAMES);
+      current = { ...current, ...(changes as SSHClientConnectionOptions) };
+      return Promise.resolve();
+    },
+  });
 }
 
 interface ProbeOptions {

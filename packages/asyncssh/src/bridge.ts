@@ -12,8 +12,12 @@ import type { Socket } from 'node:net';
 import type { SSHChannel, SSHSession } from '@ssh/connection';
 import { readIntoReusedBuffer, sharedReadBuffer } from '@ssh/transport/node';
 
-/** A session that forwards channel data to `socket`; install it with the channel, then call `start`. */
-export class SocketBridge implements SSHSession<Uint8Array> {
+/**
+ * AsyncSSH's SSHForwarder: a session that forwards channel data to a local `socket` and the
+ * socket's data to the channel; install it with the channel, then call `start`. Port forwarding,
+ * agent forwarding and X11 forwarding run on it.
+ */
+export class SSHForwarder implements SSHSession<Uint8Array> {
   private readonly socket: Socket;
   private channel: SSHChannel<Uint8Array> | undefined;
 
@@ -64,6 +68,30 @@ export class SocketBridge implements SSHSession<Uint8Array> {
 
   resumeWriting(): void {
     this.socket.resume();
+  }
+
+  /**
+   * What is known of the local socket ('peername', 'sockname': [address, port]; 'socket'), else
+   * of the channel it is relayed over, else `defaultValue`.
+   */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    const socket = this.socket;
+    switch (name) {
+      case 'peername':
+        return socket.remoteAddress !== undefined ? [socket.remoteAddress, socket.remotePort] : defaultValue;
+      case 'sockname':
+        return socket.localAddress !== undefined ? [socket.localAddress, socket.localPort] : defaultValue;
+      case 'socket':
+        return socket;
+      default:
+        return this.channel?.getExtraInfo(name) ?? defaultValue;
+    }
+  }
+
+  /** Stops forwarding: closes the local socket and the channel. */
+  close(): void {
+    this.socket.destroy();
+    this.channel?.close();
   }
 
   connectionLost(): void {

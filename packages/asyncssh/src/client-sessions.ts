@@ -34,7 +34,7 @@ import {
 import { nodePump } from '@ssh/connection/node';
 import type { SFTPClient } from '@ssh/sftp';
 import { startSftpClientOn, type StartSftpClientOptions } from './sftp.ts';
-import { SocketBridge } from './bridge.ts';
+import { SSHForwarder } from './bridge.ts';
 
 export interface SessionDefaults {
   readonly command?: string;
@@ -232,7 +232,7 @@ export class ClientSessions {
     });
     socket.once('connect', () => {
       const channel = new SSHChannel<Uint8Array>(this.connection, { encoding: null });
-      const bridge = new SocketBridge(socket);
+      const bridge = new SSHForwarder(socket);
       channel.setSession(bridge);
       channel.attach(request.accept(channel.handler));
       bridge.start(channel);

@@ -34,6 +34,8 @@ import { CONNECTION_OPTION_NAMES, caSignatureAlgorithms, checkOptionNames, conne
 import { ClientSessions, SESSION_OPTION_NAMES, type SessionDefaults } from './client-sessions.ts';
 import { VERSION } from './version.ts';
 import { ClientForwarding } from './forward/client-forward.ts';
+import * as sshTunnel from './ssh-tunnel.ts';
+import type { SSHAcceptor, SSHServerConnection, SSHServerConnectionOptions } from './server.ts';
 import { ClientTunTap } from './tuntap/client-tuntap.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
@@ -95,7 +97,7 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly config?: string | readonly string[] | null;
 }
 
-const CLIENT_OPTION_NAMES = [
+export const CLIENT_OPTION_NAMES = [
   ...CONNECTION_OPTION_NAMES,
   ...SESSION_OPTION_NAMES,
   'host',
@@ -377,6 +379,36 @@ export class SSHClientConnection extends SSHConnection {
 
   get createSubprocess(): ClientSessions['createSubprocess'] {
     return this.sessions.createSubprocess;
+  }
+
+  // ------------------------------------------------------------------ SSH through this connection
+
+  /**
+   * An SSH client connection to `host`:`port`, tunnelled through this one (a direct-tcpip
+   * channel its server opens), with connect()'s options: [connection, client].
+   */
+  createSshConnection<C extends SSHClient>(clientFactory: () => C, host: string, port?: number, options: SSHClientConnectionOptions = {}): Promise<[SSHClientConnection, C]> {
+    return sshTunnel.createSshConnection(this, clientFactory, host, port, options);
+  }
+
+  /** As createSshConnection, resolving with the connection (connect() with `tunnel: this`). */
+  connectSsh(host: string, port?: number, options: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
+    return sshTunnel.connectSsh(this, host, port, options);
+  }
+
+  /** Opens a channel to `host`:`port` through this connection and acts as the SSH server on it (connectReverse through this). */
+  connectReverseSsh(host: string, port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHServerConnection> {
+    return sshTunnel.connectReverseSsh(this, host, port, options);
+  }
+
+  /** An SSH server listening on `host`:`port` of this connection's server (listen() through this). */
+  listenSsh(host = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+    return sshTunnel.listenSsh(this, host, port, options);
+  }
+
+  /** Listens on `host`:`port` of this connection's server and acts as the SSH client on each connection (listenReverse through this). */
+  listenReverseSsh(host = '', port = 22, options: SSHClientConnectionOptions = {}): Promise<SSHAcceptor> {
+    return sshTunnel.listenReverseSsh(this, host, port, options);
   }
 
   // ------------------------------------------------------------------ forwarding

@@ -11,6 +11,8 @@ export { SSHServer, type KbdintChallenge, type PasswordChangeRequest } from './s
 export {
   SSHClientChannel,
   SSHServerChannel,
+  SSHLineEditorChannel,
+  type ChannelLogger,
   SSHClientProcess,
   SSHServerProcess,
   SSHCompletedProcess,

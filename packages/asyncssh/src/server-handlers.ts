@@ -8,11 +8,12 @@
 
 import type { SSHCertificate, SSHKey } from '@ssh/keys';
 import { PasswordChangeRequired, type KbdintChallenge, type PasswordChangeRequest } from '@ssh/transport';
-import type { SSHServerSession } from '@ssh/connection';
+import type { SSHServerChannel, SSHServerSession } from '@ssh/connection';
 import type { Awaitable } from './client-handlers.ts';
 import type { SSHServerConnection } from './server.ts';
 import type { ForwardAnswer } from './forward/channel.ts';
 import type { TunTapAnswer } from './tuntap/server-tuntap.ts';
+import type { SSHListener } from './forward/listener.ts';
 
 export type { KbdintChallenge, PasswordChangeRequest };
 
@@ -106,10 +107,30 @@ export class SSHServer {
   }
 
   /**
-   * A session channel: an SSHServerSession to run it, true to use the listener's process or
-   * session factory, or false to refuse. Default: true when a factory is configured.
+   * gssapi-with-mic authentication: whether `userPrincipal` may log in as `username`, the server
+   * being `hostPrincipal`. Default (AsyncSSH's): the principal's name is the user name exactly and
+   * its realm is the host principal's. Note: this port does not offer gssapi-with-mic yet (it has
+   * no GSS-API mechanism), so no connection calls this hook today.
    */
-  sessionRequested(): Awaitable<SSHServerSession<string> | SSHServerSession<Uint8Array> | boolean> {
+  validateGssPrincipal(username: string, userPrincipal: string, hostPrincipal: string): Awaitable<boolean> {
+    const at = userPrincipal.lastIndexOf('@');
+    const name = at < 0 ? userPrincipal : userPrincipal.slice(0, at);
+    const realm = at < 0 ? '' : userPrincipal.slice(at + 1);
+    const hostAt = hostPrincipal.lastIndexOf('@');
+    const hostRealm = hostAt < 0 ? '' : hostPrincipal.slice(hostAt + 1);
+    return name === username && realm === hostRealm;
+  }
+
+  /**
+   * A session channel: an SSHServerSession to run it, a channel of the connection's
+   * createServerChannel() and the session to run it ([channel, session], for its own encoding,
+   * window or packet size), true to use the listener's process or session factory, or false to
+   * refuse. Default: true when a factory is configured.
+   */
+  sessionRequested(): Awaitable<
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    SSHServerSession<string> | SSHServerSession<Uint8Array> | readonly [SSHServerChannel<any>, SSHServerSession<any>] | boolean
+  > {
     return true;
   }
 
@@ -130,14 +151,17 @@ export class SSHServer {
   /**
    * A tcpip-forward request (the client's remote forwarding): true to listen on
    * `listenHost`:`listenPort` ('' for every address, port 0 for any) and forward each
-   * connection to the client. Default: refuse.
+   * connection to the client, false to refuse, or an SSHListener of the application's own
+   * (whose getPort() is reported for port 0; the client's cancel and the connection's end close
+   * it), which hands its connections to the client with the connection's createConnection.
+   * Default: refuse.
    */
-  serverRequested(_listenHost: string, _listenPort: number): Awaitable<boolean> {
+  serverRequested(_listenHost: string, _listenPort: number): Awaitable<boolean | SSHListener> {
     return false;
   }
 
-  /** A streamlocal-forward@openssh.com request to listen on the UNIX socket `listenPath`. Default: refuse. */
-  unixServerRequested(_listenPath: string): Awaitable<boolean> {
+  /** A streamlocal-forward@openssh.com request to listen on the UNIX socket `listenPath`: as serverRequested. Default: refuse. */
+  unixServerRequested(_listenPath: string): Awaitable<boolean | SSHListener> {
     return false;
   }
 

@@ -8,11 +8,14 @@
 
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
+  SSHLineEditorChannel,
   SSHServerChannel,
   ServerProcessSession,
+  type ServerChannelPolicy,
   type IncomingChannelOpen,
   type IncomingGlobalRequest,
   type ProcessFactory,
@@ -56,6 +59,8 @@ import { startAgentForwarding } from './agent-forwarding.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { acceptTunTap, makeTuntapChannel } from './tuntap/server-tuntap.ts';
 import type { TunTapChannelOptions } from './tuntap/client-tuntap.ts';
+import type { ForwardChannelOptions, SSHTCPChannel, SSHUNIXChannel } from './forward/channel.ts';
+import type { SSHListener } from './forward/listener.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
 import { logFor } from './logging.ts';
@@ -211,9 +216,11 @@ export class SSHServerConnection extends SSHConnection {
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly ready: Promise<void>;
   private readonly forwarding: ServerForwarding;
+  /** Channels of createServerChannel() not yet used, with their window and packet size. */
+  private readonly serverChannels = new WeakMap<SSHServerChannel<string>, { windowSize: number; maxPacketSize: number }>();
 
   /** @internal Made by listen() for each accepted socket (through acceptServerConnection). */
-  constructor(socket: net.Socket, config: ServerConfig, accepted: AcceptedConnection = {}) {
+  constructor(socket: Duplex, config: ServerConfig, accepted: AcceptedConnection = {}) {
     const o = config.options;
     const policy = connectionPolicy(o, accepted.resolved, config.caSignatureAlgorithms);
     const effective = withPolicy(o, policy);
@@ -569,6 +576,20 @@ export class SSHServerConnection extends SSHConnection {
     });
   }
 
+  /** What a session channel may do, from the options and the client's key or certificate. */
+  private sessionPolicy(): ServerChannelPolicy & { readonly allowPtyNow: boolean } {
+    const agentForwarding = this.policy.agentForwarding && this.checkKeyPermission('agent-forwarding');
+    const allowPty = this.policy.allowPty && this.checkKeyPermission('pty');
+    return {
+      allowPtyNow: allowPty,
+      acceptEnv: () => true,
+      allowPty: () => allowPty,
+      forcedCommand: () => this.getCertificateOption('force-command') ?? (this.getKeyOption('command') as string | undefined),
+      environment: () => (this.getKeyOption('environment', []) as readonly string[]),
+      ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
+    };
+  }
+
   private async openSession(request: IncomingChannelOpen): Promise<void> {
     const o = this.config.options;
     const answer = await this.server.sessionRequested();
@@ -576,15 +597,19 @@ export class SSHServerConnection extends SSHConnection {
       request.reject(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'session refused');
       return;
     }
-    const agentForwarding = this.policy.agentForwarding && this.checkKeyPermission('agent-forwarding');
-    const allowPty = this.policy.allowPty && this.checkKeyPermission('pty');
-    const policy = {
-      acceptEnv: () => true,
-      allowPty: () => allowPty,
-      forcedCommand: () => this.getCertificateOption('force-command') ?? (this.getKeyOption('command') as string | undefined),
-      environment: () => (this.getKeyOption('environment', []) as readonly string[]),
-      ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
-    };
+    if (Array.isArray(answer)) {
+      // [channel, session]: a channel of createServerChannel() and what runs it.
+      const [channel, session] = answer as readonly [SSHServerChannel<string>, SSHServerSession<string>];
+      const made = this.serverChannels.get(channel);
+      if (made === undefined || channel.muxChannel !== undefined) throw new TypeError('sessionRequested answered with a channel not made by createServerChannel(), or already in use');
+      this.serverChannels.delete(channel);
+      channel.attach(request.accept(channel.handler, made));
+      channel.bindSession(session);
+      this.flush();
+      return;
+    }
+    const policy = this.sessionPolicy();
+    const allowPty = policy.allowPtyNow;
     if (answer !== true) {
       const channel = new SSHServerChannel<string>(this, policy, { ...(o.encoding !== undefined ? { encoding: o.encoding } : {}) });
       channel.attach(request.accept(channel.handler, this.channelOptions()));
@@ -594,7 +619,11 @@ export class SSHServerConnection extends SSHConnection {
     }
     const files = (o.sftpFactory !== undefined && o.sftpFactory !== false) || o.allowScp === true;
     if (o.processFactory || files) {
-      const channel = new SSHServerChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true });
+      // With the line editor on (the default), the channel is AsyncSSH's SSHLineEditorChannel.
+      const channel =
+        o.lineEditor === false
+          ? new SSHServerChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true })
+          : new SSHLineEditorChannel<Uint8Array>(this, policy, { encoding: null, manualWindow: true });
       const factory = files ? fileServiceFactory(o, o.processFactory as ProcessFactory<string> | undefined, () => session) : o.processFactory;
       const session: ServerProcessSession<string> = new ServerProcessSession<string>(channel, {
         factory: factory as ProcessFactory<string>,
@@ -628,48 +657,190 @@ export class SSHServerConnection extends SSHConnection {
     const s = connectionSettings(this.config.options);
     return { windowSize: s.windowSize, maxPacketSize: s.maxPacketSize };
   }
+
+  // ------------------------------------------------------------------ AsyncSSH's server-side methods
+
+  /**
+   * Sends an authentication banner (SSH_MSG_USERAUTH_BANNER) to the client while it
+   * authenticates, typically from SSHServer.beginAuth. Throws once authentication is complete.
+   */
+  sendAuthBanner(msg: string, lang = 'en-US'): void {
+    if (this.authenticated) throw new Error('authentication is already complete: a banner can no longer be sent');
+    this.auth.sendBanner(msg, lang);
+    this.scheduleFlush();
+  }
+
+  private requireAuthenticated(what: string): void {
+    if (!this.authenticated) throw new Error(`${what}: the client has not authenticated yet`);
+  }
+
+  /**
+   * Opens a forwarded-tcpip channel to the client, for a connection that arrived on
+   * `remoteHost`:`remotePort` (a listener the client asked for with forwardRemotePort,
+   * createServer, ...) from `origHost`:`origPort`, run by a session object of `sessionFactory`:
+   * [channel, session]. A client that never asked for that listener refuses (ChannelOpenError).
+   */
+  get createConnection(): ServerForwarding['createConnection'] {
+    return (...args) => {
+      this.requireAuthenticated('createConnection');
+      return this.forwarding.createConnection(...args);
+    };
+  }
+
+  /** As createConnection, as streams: [reader, writer]. */
+  get openConnection(): ServerForwarding['openConnection'] {
+    return (...args) => {
+      this.requireAuthenticated('openConnection');
+      return this.forwarding.openConnection(...args);
+    };
+  }
+
+  /** Opens a forwarded-streamlocal@openssh.com channel to the client for its listener on `remotePath`: [channel, session]. */
+  get createUnixConnection(): ServerForwarding['createUnixConnection'] {
+    return (...args) => {
+      this.requireAuthenticated('createUnixConnection');
+      return this.forwarding.createUnixConnection(...args);
+    };
+  }
+
+  /** As createUnixConnection, as streams: [reader, writer]. */
+  get openUnixConnection(): ServerForwarding['openUnixConnection'] {
+    return (...args) => {
+      this.requireAuthenticated('openUnixConnection');
+      return this.forwarding.openUnixConnection(...args);
+    };
+  }
+
+  /**
+   * A session channel with its own encoding (default the connection's, 'utf-8'; null for bytes),
+   * error handling, window and packet size, for SSHServer.sessionRequested to answer with
+   * together with the session to run it: `[conn.createServerChannel({ encoding: null }), session]`.
+   */
+  createServerChannel<T extends string | Uint8Array = string>(options: ServerChannelOptions = {}): SSHServerChannel<T> {
+    const o = this.config.options;
+    const defaults = this.channelOptions();
+    const windowSize = checkedSize('window', options.window) ?? defaults.windowSize;
+    const maxPacketSize = checkedSize('maxPktsize', options.maxPktsize) ?? defaults.maxPacketSize;
+    const encoding = options.encoding !== undefined ? options.encoding : o.encoding;
+    const errors = options.errors ?? o.errors;
+    const channel = new SSHServerChannel<T>(this, this.sessionPolicy(), {
+      ...(encoding !== undefined ? { encoding } : {}),
+      ...(errors !== undefined ? { errors } : {}),
+    });
+    this.serverChannels.set(channel as SSHServerChannel<string>, { windowSize, maxPacketSize });
+    return channel;
+  }
+
+  /** A channel for SSHServer.connectionRequested to answer with, with its session object: [channel, session]. Bytes unless `encoding`. */
+  createTcpChannel<T extends string | Uint8Array = Uint8Array>(options: ForwardChannelOptions = {}): SSHTCPChannel<T> {
+    return this.forwarding.createTcpChannel<T>(options);
+  }
+
+  /** A channel for SSHServer.unixConnectionRequested to answer with, with its session object. */
+  createUnixChannel<T extends string | Uint8Array = Uint8Array>(options: ForwardChannelOptions = {}): SSHUNIXChannel<T> {
+    return this.forwarding.createUnixChannel<T>(options);
+  }
 }
 
-/** A running listener (AsyncSSH's SSHAcceptor): one socket, or one per port an sshd_config lists. */
+/** Options of createServerChannel (AsyncSSH's create_server_channel arguments). */
+export interface ServerChannelOptions {
+  /** Text encoding of the session's data (default the connection's, 'utf-8'); null for bytes. */
+  readonly encoding?: string | null;
+  readonly errors?: 'strict' | 'replace';
+  /** Receive window (default the connection's). */
+  readonly window?: number;
+  readonly maxPktsize?: number;
+}
+
+function checkedSize(what: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive integer, not ${value}`);
+  return value;
+}
+
+/** What an SSHAcceptor runs on each accepted stream, and how it takes new options (update()). */
+export interface AcceptorHooks {
+  /** Runs SSH (server side, or client side for listenReverse) on an accepted stream. */
+  readonly start: (socket: Duplex) => SSHConnection | Promise<SSHConnection>;
+  /** Checks and applies new options for connections accepted from now on. */
+  readonly update?: (options: Readonly<Record<string, unknown>>) => Promise<void>;
+}
+
+/**
+ * Where an acceptor's connections come from: TCP servers of ours, or listeners on the far side
+ * of another connection (listenSsh, listenReverseSsh) whose connections arrive as streams.
+ */
+type AcceptorSource = net.Server | SSHListener;
+
+/**
+ * A running listener (AsyncSSH's SSHAcceptor): one socket, one per port an sshd_config lists, or
+ * a listener on an SSH server that tunnels its connections here (listenSsh, listenReverseSsh).
+ */
 export class SSHAcceptor {
-  private readonly servers: readonly net.Server[];
+  private readonly sources: readonly AcceptorSource[];
+  private readonly hooks: AcceptorHooks;
   private readonly connections = new Set<SSHConnection>();
   private closed: Promise<void> | undefined;
 
   /**
-   * @internal `start` runs SSH on each accepted socket (server side, or client side for
-   * listenReverse). The servers pause sockets on connect, so that acceptTcp() can set up their reads.
+   * @internal `hooks.start` (or `hooks` itself, a function) runs SSH on each accepted socket. TCP
+   * servers pause sockets on connect, so that acceptTcp() can set up their reads; an SSHListener
+   * source hands its streams to acceptStream().
    */
-  constructor(servers: net.Server | readonly net.Server[], start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>) {
-    this.servers = servers instanceof net.Server ? [servers] : [...servers];
-    for (const server of this.servers) this.accept(server, start);
+  constructor(sources: AcceptorSource | readonly AcceptorSource[], hooks: AcceptorHooks | AcceptorHooks['start']) {
+    this.sources = Array.isArray(sources) ? [...(sources as readonly AcceptorSource[])] : [sources as AcceptorSource];
+    this.hooks = typeof hooks === 'function' ? { start: hooks } : hooks;
+    for (const source of this.sources) {
+      if (source instanceof net.Server) {
+        source.on('connection', (socket: net.Socket) => {
+          socket.on('error', () => socket.destroy());
+          acceptTcp(socket);
+          this.acceptStream(socket);
+        });
+      }
+    }
   }
 
-  private accept(server: net.Server, start: (socket: net.Socket) => SSHConnection | Promise<SSHConnection>): void {
-    server.on('connection', (socket) => {
-      socket.on('error', () => socket.destroy());
-      acceptTcp(socket);
-      const track = (conn: SSHConnection): void => {
-        if (this.closed) conn.close();
-        this.connections.add(conn);
-        void conn.waitClosed().then(() => this.connections.delete(conn));
-      };
-      try {
-        const conn = start(socket);
-        if (conn instanceof Promise) conn.then(track, () => socket.destroy());
-        else track(conn);
-      } catch {
-        socket.destroy();
-      }
-    });
+  /** @internal Runs SSH on one accepted stream (a TCP socket, or a tunnelled channel); `start` overrides the hooks' own. */
+  acceptStream(socket: Duplex, start: AcceptorHooks['start'] = this.hooks.start): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const track = (conn: SSHConnection): void => {
+      if (this.closed) conn.close();
+      this.connections.add(conn);
+      void conn.waitClosed().then(() => this.connections.delete(conn));
+    };
+    try {
+      const conn = start(socket);
+      if (conn instanceof Promise) conn.then(track, () => socket.destroy());
+      else track(conn);
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  /**
+   * Changes the options used for connections accepted from now on (AsyncSSH's update): those of
+   * listen() for a listener of listen() or listenSsh(), those of connect() for listenReverse()
+   * or listenReverseSsh(); connections already accepted keep theirs. Resolves once the new
+   * options are in effect (host keys and authorized keys they name are loaded first); rejects,
+   * changing nothing, for an unknown option or one that does not load.
+   */
+  async update(options: SSHServerConnectionOptions | Readonly<Record<string, unknown>>): Promise<void> {
+    if (!this.hooks.update) throw new TypeError('this listener takes no option updates');
+    await this.hooks.update(options as Readonly<Record<string, unknown>>);
   }
 
   /** The addresses listened on: [host, port] pairs. */
   getAddresses(): [string, number][] {
     const out: [string, number][] = [];
-    for (const server of this.servers) {
-      const a = server.address();
-      if (a && typeof a === 'object') out.push([a.address, a.port]);
+    for (const source of this.sources) {
+      if (source instanceof net.Server) {
+        const a = source.address();
+        if (a && typeof a === 'object') out.push([a.address, a.port]);
+      } else out.push(...source.getAddresses());
     }
     return out;
   }
@@ -681,7 +852,9 @@ export class SSHAcceptor {
 
   /** Stops listening and closes every connection. */
   close(): void {
-    this.closed ??= Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
+    this.closed ??= Promise.all(
+      this.sources.map((source) => (source instanceof net.Server ? new Promise<void>((resolve) => source.close(() => resolve())) : source.waitClosed().catch(() => undefined))),
+    ).then(() => undefined);
     for (const c of this.connections) c.close();
   }
 
@@ -777,10 +950,12 @@ function unmapped(address: string | undefined): string | undefined {
  * `rdnsLookup`, once the client's host name is looked up and the config resolved for this
  * connection's addresses (Match Address, LocalAddress, LocalPort, Host).
  */
-export function acceptServerConnection(socket: net.Socket, config: ServerConfig): SSHServerConnection | Promise<SSHServerConnection> {
+export function acceptServerConnection(stream: Duplex, config: ServerConfig): SSHServerConnection | Promise<SSHServerConnection> {
   const o = config.options;
   const file = config.file;
-  if (!file && o.rdnsLookup !== true) return new SSHServerConnection(socket, config);
+  if (!file && o.rdnsLookup !== true) return new SSHServerConnection(stream, config);
+  // A tunnelled stream has no addresses: Match Address and rdnsLookup then see none.
+  const socket: Partial<Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort' | 'destroyed'>> = stream instanceof net.Socket ? stream : { destroyed: stream.destroyed };
   return (async () => {
     const address = unmapped(socket.remoteAddress);
     const clientHost = o.rdnsLookup === true && address !== undefined ? await resolveClientHost(address, socket.remotePort ?? 0) : undefined;
@@ -798,8 +973,8 @@ export function acceptServerConnection(socket: net.Socket, config: ServerConfig)
       };
       resolved = await resolveFor(file, match);
     }
-    if (socket.destroyed) throw new ConnectionLost('client left before the connection started');
-    return new SSHServerConnection(socket, config, {
+    if (stream.destroyed) throw new ConnectionLost('client left before the connection started');
+    return new SSHServerConnection(stream, config, {
       ...(clientHost !== undefined ? { clientHost } : {}),
       ...(match !== undefined ? { match } : {}),
       ...(resolved !== undefined ? { resolved } : {}),
@@ -841,7 +1016,21 @@ export async function listen(host: string | SSHServerConnectionOptions = '', por
     for (const server of servers) server.close();
     throw e;
   }
-  return new SSHAcceptor(servers, (socket) => acceptServerConnection(socket, config));
+  return new SSHAcceptor(servers, serverAcceptorHooks('listen()', opts, config));
+}
+
+/** @internal Runs the server side on accepted streams with `config`, rebuilt from the options merged by update(). */
+export function serverAcceptorHooks(what: string, options: SSHServerConnectionOptions, initial: ServerConfig): AcceptorHooks {
+  let given = options;
+  let config = initial;
+  return {
+    start: (socket) => acceptServerConnection(socket, config),
+    update: async (changes) => {
+      const next = { ...given, ...changes } as SSHServerConnectionOptions;
+      config = await buildServerConfig(`${what} update()`, next);
+      given = next;
+    },
+  };
 }
 
 export { SSHServer };

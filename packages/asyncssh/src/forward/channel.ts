@@ -20,7 +20,7 @@ import {
   type SSHWriter,
 } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
-import { SocketBridge } from '../bridge.ts';
+import { SSHForwarder } from '../bridge.ts';
 
 /** A direct-tcpip or forwarded-tcpip channel (AsyncSSH's SSHTCPChannel). */
 export class SSHTCPChannel<T extends ChannelData = Uint8Array> extends SSHChannel<T> {}
@@ -40,9 +40,16 @@ export type SSHSocketHandler<T extends string | Uint8Array = Uint8Array> = (
 
 /**
  * What the application answers for a forwarded connection: true to relay it to its destination,
- * false to refuse it, a session object, or a stream handler.
+ * false to refuse it, a session object, a stream handler, or a channel made with
+ * createTcpChannel / createUnixChannel (for its encoding, window and packet size) and the
+ * session object to run it, as AsyncSSH's (channel, session) tuple.
  */
-export type ForwardAnswer = boolean | SSHSession<Uint8Array> | SSHSocketHandler<Uint8Array>;
+export type ForwardAnswer =
+  | boolean
+  | SSHSession<Uint8Array>
+  | SSHSocketHandler<Uint8Array>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | readonly [SSHChannel<any>, SSHSession<any>];
 
 /** Per-channel options of the forwarding methods. */
 export interface ForwardChannelOptions {
@@ -70,6 +77,27 @@ export function makeChannel<T extends ChannelData>(kind: ChannelKind, ctx: Forwa
     ...(options.manualWindow === true ? { manualWindow: true } : {}),
   };
   return kind === 'tcp' ? new SSHTCPChannel<T>(ctx.connection, o) : new SSHUNIXChannel<T>(ctx.connection, o);
+}
+
+/** The options a channel of createTcpChannel / createUnixChannel was made with (its window, packet size). */
+const madeWith = new WeakMap<SSHChannel<ChannelData>, ForwardChannelOptions>();
+
+/**
+ * A channel for the application to answer a forwarded connection with (AsyncSSH's
+ * create_tcp_channel / create_unix_channel): bytes unless `encoding` is given.
+ */
+export function createForwardChannel<T extends ChannelData>(kind: ChannelKind, ctx: ForwardContext, options: ForwardChannelOptions = {}): SSHChannel<T> {
+  if (options.window !== undefined && (!Number.isInteger(options.window) || options.window <= 0)) throw new RangeError(`window must be a positive integer, not ${options.window}`);
+  if (options.maxPktsize !== undefined && (!Number.isInteger(options.maxPktsize) || options.maxPktsize <= 0)) {
+    throw new RangeError(`maxPktsize must be a positive integer, not ${options.maxPktsize}`);
+  }
+  const channel = makeChannel<T>(kind, ctx, options);
+  madeWith.set(channel as SSHChannel<ChannelData>, options);
+  return channel;
+}
+
+function isChannelAnswer(answer: ForwardAnswer): answer is readonly [SSHChannel<ChannelData>, SSHSession<ChannelData>] {
+  return Array.isArray(answer);
 }
 
 export function muxOptions(options: ForwardChannelOptions): ChannelOptions {
@@ -150,7 +178,7 @@ export function forwardSocket(
 ): void {
   socket.pause();
   const channel = makeChannel<Uint8Array>(kind, ctx, {});
-  const bridge = new SocketBridge(socket);
+  const bridge = new SSHForwarder(socket);
   openChannelFor(ctx, type, body, channel, bridge, {}, () => {
     bridge.connectionMade(channel);
     hooks.opened?.(channel);
@@ -194,12 +222,28 @@ export function acceptForwarded(
       socket.off('error', fail);
       socket.on('error', () => socket.destroy());
       const channel = makeChannel<Uint8Array>(kind, ctx, {});
-      const bridge = new SocketBridge(socket);
+      const bridge = new SSHForwarder(socket);
       channel.setSession(bridge);
       channel.attach(request.accept(channel.handler, muxOptions(options)));
       bridge.start(channel);
       ctx.flush();
     });
+    return;
+  }
+  if (isChannelAnswer(answer)) {
+    const [channel, session] = answer;
+    const made = madeWith.get(channel);
+    if (made === undefined || channel.muxChannel !== undefined) {
+      onError(new TypeError('a forwarded connection answered with a channel not made by createTcpChannel / createUnixChannel, or already in use'));
+      request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'forwarding handler failed');
+      return;
+    }
+    madeWith.delete(channel);
+    channel.setSession(session);
+    channel.attach(request.accept(channel.handler, muxOptions(made)));
+    session.connectionMade?.(channel);
+    session.sessionStarted?.();
+    ctx.flush();
     return;
   }
   if (typeof answer === 'function') {

@@ -1,5 +1,6 @@
 /** TCP/IP and UNIX socket forwarding and SOCKS: the public names. Re-exports only. @module */
 export { SSHListener } from './listener.ts';
+export { SSHForwarder } from '../bridge.ts';
 export { RemoteListener } from './remote.ts';
 export { ChannelListenError } from './errors.ts';
 export {
@@ -11,5 +12,6 @@ export {
   type ForwardAnswer,
   type ForwardChannelOptions,
 } from './channel.ts';
+export { type ServerChannelOptions } from '../server.ts';
 export { type DirectConnectionOptions, type LocalForwardOptions, type SessionFactory, type HandlerFactory } from './client-forward.ts';
 export { type AcceptHandler } from './local.ts';

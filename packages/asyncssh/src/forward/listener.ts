@@ -23,11 +23,36 @@ export abstract class SSHListener {
     return undefined;
   }
 
-  /** Stops listening; connections already forwarded carry on. */
-  abstract close(): void;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Stops listening; connections already forwarded carry on. Closing twice is closing once.
+   * (A concrete method on the prototype, as AsyncSSH's SSHListener.close: each kind of listener
+   * says how it stops in `stopListening`.)
+   */
+  close(): void {
+    this.#closing ??= this.stopListening();
+    this.#closing.catch(() => undefined);
+  }
 
   /** Resolves once the listener is closed (connections it forwarded may still be open). */
-  abstract waitClosed(): Promise<void>;
+  async waitClosed(): Promise<void> {
+    this.close();
+    await this.#closing;
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Stops listening (called once, by close()); resolves when it has stopped. Each kind of
+   * listener overrides it; this default is for one with nothing of its own to stop.
+   */
+  protected stopListening(): Promise<void> {
+    return Promise.resolve();
+  }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
@@ -58,7 +83,6 @@ export function plainAddress(address: string | undefined): string {
 export class LocalListener extends SSHListener {
   private readonly servers: net.Server[];
   private readonly path: string | undefined;
-  private closing: Promise<void> | undefined;
   private readonly onClose: (() => void) | undefined;
 
   private constructor(servers: net.Server[], path: string | undefined, onClose: (() => void) | undefined) {
@@ -78,7 +102,7 @@ export class LocalListener extends SSHListener {
     const make = (): net.Server => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
         socket.on('error', () => socket.destroy());
-        if (listener.closing) {
+        if (listener.isClosed) {
           socket.destroy();
           return;
         }
@@ -124,21 +148,11 @@ export class LocalListener extends SSHListener {
     return this.path;
   }
 
-  close(): void {
-    if (this.closing) return;
+  protected override stopListening(): Promise<void> {
     // close() stops listening at once; its callback would also wait for every accepted
     // connection to end, and forwarded connections outlive their listener.
     for (const s of this.servers) s.close();
-    this.closing = new Promise((resolve) => setImmediate(resolve));
     this.onClose?.();
-  }
-
-  waitClosed(): Promise<void> {
-    this.close();
-    return this.closing as Promise<void>;
-  }
-
-  get isClosed(): boolean {
-    return this.closing !== undefined;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }

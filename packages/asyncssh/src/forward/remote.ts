@@ -21,7 +21,6 @@ export class RemoteListener extends SSHListener {
   readonly listenHost: string;
   readonly listenPath: string | undefined;
   private readonly port: number;
-  private closing: Promise<void> | undefined;
 
   /** @internal */
   constructor(owner: RemoteForwards, listenHost: string, port: number, listenPath: string | undefined) {
@@ -42,13 +41,8 @@ export class RemoteListener extends SSHListener {
   }
 
   /** Cancels the listener on the server (cancel-tcpip-forward or its streamlocal twin). */
-  close(): void {
-    this.closing ??= this.owner.cancel(this);
-  }
-
-  waitClosed(): Promise<void> {
-    this.close();
-    return this.closing as Promise<void>;
+  protected override stopListening(): Promise<void> {
+    return this.owner.cancel(this);
   }
 }
 

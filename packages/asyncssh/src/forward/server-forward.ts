@@ -12,8 +12,25 @@
 import { CHANNEL_OPEN_FAILURE, GlobalRequestReplies, type ChannelOpenBody, type GlobalRequestBody } from '@ssh/wire';
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
 import type { SSHServer } from '../server-handlers.ts';
-import { acceptForwarded, forwardSocket, type ForwardAnswer, type ForwardContext } from './channel.ts';
-import { LocalListener, plainAddress, type ListenTarget } from './listener.ts';
+import type { SSHChannel, SSHReader, SSHWriter } from '@ssh/connection';
+import {
+  acceptForwarded,
+  createForwardChannel,
+  forwardSocket,
+  makeChannel,
+  muxOptions,
+  openChannelFor,
+  streamsFor,
+  type ForwardAnswer,
+  type ForwardChannelOptions,
+  type ForwardContext,
+  type SSHTCPChannel,
+  type SSHTCPSession,
+  type SSHUNIXChannel,
+  type SSHUNIXSession,
+} from './channel.ts';
+import type { DataOf } from './client-forward.ts';
+import { LocalListener, SSHListener, plainAddress, type ListenTarget } from './listener.ts';
 
 /** Listeners one client may hold at once. */
 const MAX_LISTENERS = 64;
@@ -47,8 +64,8 @@ export function permits(patterns: readonly string[], host: string, port: number,
 
 export class ServerForwarding {
   private readonly ctx: ServerForwardContext;
-  private readonly tcp = new Map<string, LocalListener>();
-  private readonly unix = new Map<string, LocalListener>();
+  private readonly tcp = new Map<string, SSHListener>();
+  private readonly unix = new Map<string, SSHListener>();
 
   constructor(ctx: ServerForwardContext) {
     this.ctx = ctx;
@@ -103,11 +120,14 @@ export class ServerForwarding {
     if (body.type === 'tcpip-forward') this.listen(request, body.bindAddress, body.bindPort);
     else if (body.type === 'streamlocal-forward@openssh.com') this.listenPath(request, body.socketPath);
     else if (body.type === 'cancel-tcpip-forward') {
-      const listener = this.tcp.get(`${body.bindAddress}\0${body.bindPort}`);
+      const key = `${body.bindAddress}\0${body.bindPort}`;
+      const listener = this.tcp.get(key);
+      this.tcp.delete(key);
       listener?.close();
       request.reply(listener !== undefined);
     } else if (body.type === 'cancel-streamlocal-forward@openssh.com') {
       const listener = this.unix.get(body.socketPath);
+      this.unix.delete(body.socketPath);
       listener?.close();
       request.reply(listener !== undefined);
     } else return false;
@@ -126,6 +146,10 @@ export class ServerForwarding {
     Promise.resolve()
       .then(() => this.ctx.server.serverRequested(host, port))
       .then(async (ok) => {
+        if (ok instanceof SSHListener) {
+          this.adopt(request, this.tcp, ok, (bound) => `${host}\0${port === 0 ? bound : port}`, port === 0);
+          return;
+        }
         if (ok !== true) {
           request.reply(false);
           return;
@@ -167,6 +191,10 @@ export class ServerForwarding {
     Promise.resolve()
       .then(() => this.ctx.server.unixServerRequested(path))
       .then(async (ok) => {
+        if (ok instanceof SSHListener) {
+          this.adopt(request, this.unix, ok, () => path, false);
+          return;
+        }
         if (ok !== true) {
           request.reply(false);
           return;
@@ -195,6 +223,108 @@ export class ServerForwarding {
       .finally(() => this.ctx.flush());
   }
 
+  /**
+   * A listener the application runs itself (serverRequested answered with an SSHListener, as
+   * AsyncSSH allows): kept so that the client's cancel and the end of the connection close it;
+   * its connections reach the client through createConnection / createUnixConnection.
+   */
+  private adopt(request: IncomingGlobalRequest, map: Map<string, SSHListener>, listener: SSHListener, keyOf: (bound: number) => string, sendPort: boolean): void {
+    const bound = listener.getPort();
+    const key = keyOf(bound);
+    if (map.has(key) || this.ctx.mux.isClosed || listener.isClosed) {
+      listener.close();
+      request.reply(false);
+      return;
+    }
+    map.set(key, listener);
+    request.reply(true, sendPort ? GlobalRequestReplies.encode({ type: 'tcpip-forward', boundPort: bound }) : undefined);
+  }
+
+  // ------------------------------------------------------------------ channels to the client
+
+  private requireOpen(): void {
+    if (this.ctx.mux.isClosed) throw new Error('connection is closed');
+  }
+
+  /**
+   * Opens a forwarded-tcpip channel to the client for a connection to `remoteHost`:`remotePort`
+   * (a listener the client asked for) from `origHost`:`origPort`, run by a session object:
+   * [channel, session]. The client refuses a channel for a listener it never asked for
+   * (ChannelOpenError).
+   */
+  readonly createConnection = async <S extends SSHTCPSession<never>>(
+    sessionFactory: () => S,
+    remoteHost: string,
+    remotePort: number,
+    origHost = '',
+    origPort = 0,
+    options: ForwardChannelOptions = {},
+  ): Promise<[SSHTCPChannel<DataOf<S>>, S]> => {
+    checkPorts(remotePort, origPort);
+    this.requireOpen();
+    const channel = makeChannel<Uint8Array | string>('tcp', this.ctx, options);
+    const session = sessionFactory();
+    await openChannelFor(this.ctx, 'forwarded-tcpip', tcpBody(remoteHost, remotePort, origHost, origPort), channel, session as unknown as SSHTCPSession<Uint8Array | string>, muxOptions(options));
+    return [channel as unknown as SSHTCPChannel<DataOf<S>>, session];
+  };
+
+  /** As createConnection, as streams: [reader, writer]. */
+  readonly openConnection = async <T extends string | Uint8Array = Uint8Array>(
+    remoteHost: string,
+    remotePort: number,
+    origHost = '',
+    origPort = 0,
+    options: ForwardChannelOptions = {},
+  ): Promise<[SSHReader<T, SSHChannel<Uint8Array>>, SSHWriter<T, SSHChannel<Uint8Array>>]> => {
+    checkPorts(remotePort, origPort);
+    this.requireOpen();
+    return this.streams<T>('tcp', 'forwarded-tcpip', tcpBody(remoteHost, remotePort, origHost, origPort), options);
+  };
+
+  /** Opens a forwarded-streamlocal@openssh.com channel to the client for its listener on `remotePath`: [channel, session]. */
+  readonly createUnixConnection = async <S extends SSHUNIXSession<never>>(
+    sessionFactory: () => S,
+    remotePath: string,
+    options: ForwardChannelOptions = {},
+  ): Promise<[SSHUNIXChannel<DataOf<S>>, S]> => {
+    this.requireOpen();
+    const channel = makeChannel<Uint8Array | string>('unix', this.ctx, options);
+    const session = sessionFactory();
+    await openChannelFor(this.ctx, 'forwarded-streamlocal@openssh.com', unixBody(remotePath), channel, session as unknown as SSHUNIXSession<Uint8Array | string>, muxOptions(options));
+    return [channel as unknown as SSHUNIXChannel<DataOf<S>>, session];
+  };
+
+  /** As createUnixConnection, as streams: [reader, writer]. */
+  readonly openUnixConnection = async <T extends string | Uint8Array = Uint8Array>(
+    remotePath: string,
+    options: ForwardChannelOptions = {},
+  ): Promise<[SSHReader<T, SSHChannel<Uint8Array>>, SSHWriter<T, SSHChannel<Uint8Array>>]> => {
+    this.requireOpen();
+    return this.streams<T>('unix', 'forwarded-streamlocal@openssh.com', unixBody(remotePath), options);
+  };
+
+  private async streams<T extends string | Uint8Array>(
+    kind: 'tcp' | 'unix',
+    type: string,
+    body: ChannelOpenBody,
+    options: ForwardChannelOptions,
+  ): Promise<[SSHReader<T, SSHChannel<Uint8Array>>, SSHWriter<T, SSHChannel<Uint8Array>>]> {
+    const channel = makeChannel<Uint8Array>(kind, this.ctx, { ...options, encoding: null, manualWindow: true });
+    const s = streamsFor<T>(channel, options);
+    await openChannelFor(this.ctx, type, body, channel, s.session, muxOptions(options));
+    return [s.reader(), s.writer()];
+  }
+
+  /** A channel to answer connectionRequested with (with its session object), as AsyncSSH's create_tcp_channel. */
+  createTcpChannel<T extends string | Uint8Array = Uint8Array>(options: ForwardChannelOptions = {}): SSHTCPChannel<T> {
+    return createForwardChannel<T>('tcp', this.ctx, options) as SSHTCPChannel<T>;
+  }
+
+  /** A channel to answer unixConnectionRequested with (with its session object), as AsyncSSH's create_unix_channel. */
+  createUnixChannel<T extends string | Uint8Array = Uint8Array>(options: ForwardChannelOptions = {}): SSHUNIXChannel<T> {
+    return createForwardChannel<T>('unix', this.ctx, options) as SSHUNIXChannel<T>;
+  }
+
   /** The connection ended: stop every listener. */
   closeAll(): void {
     const all = [...this.tcp.values(), ...this.unix.values()];
@@ -202,6 +332,20 @@ export class ServerForwarding {
     this.unix.clear();
     for (const l of all) l.close();
   }
+}
+
+function checkPorts(remotePort: number, origPort: number): void {
+  for (const [what, port] of [['remote port', remotePort], ['originator port', origPort]] as const) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`${what} must be 0-65535, not ${port}`);
+  }
+}
+
+function tcpBody(host: string, port: number, origHost: string, origPort: number): ChannelOpenBody {
+  return { type: 'forwarded-tcpip', connectedAddress: host, connectedPort: port, originatorAddress: origHost, originatorPort: origPort };
+}
+
+function unixBody(path: string): ChannelOpenBody {
+  return { type: 'forwarded-streamlocal@openssh.com', socketPath: path, reserved: new Uint8Array(0) };
 }
 
 /** The forwarding of one server connection, with its policy read from the connection. */
