@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ProcessFactory, type SSHReader, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
+import { type ProcessFactory, type SSHReader, type SSHServerChannel, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
 import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
 import { runScpServer, runSftpServer } from '@ssh/sftp';
 import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
@@ -14,6 +14,36 @@ import { SSHLogger } from './logging.ts';
 
 /** AsyncSSH's 'asyncssh.sftp' logger: the SFTP and SCP records, whose level setSftpLogLevel sets. */
 export const sftpLogger: SSHLogger = new SSHLogger('asyncssh.sftp');
+
+// AsyncSSH's SFTPClient.logger and SFTPServer.channel / connection / env / logger. @ssh/sftp runs
+// over any byte stream and knows no SSH session, so these are set here, where one serves it.
+declare module '@ssh/sftp' {
+  interface SFTPClient {
+    /** The 'sftp' child of the connection's logger (set by startSftpClient). */
+    readonly logger: SSHLogger;
+  }
+  interface SFTPServer {
+    /** The session channel serving this SFTP server (undefined when it runs on no SSH session). */
+    readonly channel: SSHServerChannel<Uint8Array> | undefined;
+    /** The SSH connection (an SSHServerConnection) it runs on. */
+    readonly connection: unknown;
+    /** The environment the client sent for the session. */
+    readonly env: Readonly<Record<string, string | Uint8Array>>;
+    /** The 'sftp' child of the connection's logger. */
+    readonly logger: SSHLogger;
+  }
+}
+
+/** Sets read-only attributes on an object created elsewhere (not enumerable, as methods are not). */
+function attach(target: object, values: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(values)) Object.defineProperty(target, name, { value, configurable: true, enumerable: false, writable: false });
+}
+
+/** The 'sftp' child of a connection's logger, when it has one of ours. */
+function childLogger(connection: unknown): SSHLogger {
+  const logger = (connection as { logger?: unknown } | undefined)?.logger;
+  return logger instanceof SSHLogger ? logger.getChild('sftp') : sftpLogger;
+}
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -53,6 +83,7 @@ export async function startSftpClientOn(sessions: ClientSessions, options: Start
   const stream = gatherWrites({ readable: raw.readable, transient: raw.transient, write: (chunk) => raw.write(chunk), close: () => proc.close() });
   try {
     const client = await startNodeSftpClient(stream, sftpOptions);
+    attach(client, { logger: childLogger(proc.channel.getExtraInfo('connection')) });
     sftpLogger.debug1(`SFTP client started, version ${client.version}`);
     return client;
   } catch (err) {
@@ -96,6 +127,8 @@ export function fileServiceFactory(options: FileServiceOptions, processFactory: 
       // Transient: requests are copied out of each received packet, whose buffer then goes back.
       const stream = gatherWrites(s.rawByteStream({ transient: true }), { unsent: () => s.channel.getWriteBufferSize() });
       const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : new LocalSFTPServer();
+      const connection = process.channel.getExtraInfo('connection');
+      attach(server, { channel: process.channel, connection, env: process.channel.getEnvironment(), logger: childLogger(connection) });
       sftpLogger.info('Starting SFTP server');
       try {
         await runSftpServer(stream, server, options.sftpVersion !== undefined ? { maxVersion: options.sftpVersion } : {});

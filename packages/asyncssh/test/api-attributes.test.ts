@@ -8,13 +8,16 @@ import { readFileSync } from 'node:fs';
 import { defaultClientKey, type KeyPair } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LocalSFTPServer,
   SSHForwarder,
+  SSHLogger,
   SSHLineEditorChannel,
   SSHServer,
   SSHServerChannel,
   connect,
   generatePrivateKey,
   listen,
+  type SFTPServer,
   type SSHAcceptor,
   type SSHServerConnection,
   type SSHServerProcess,
@@ -91,6 +94,28 @@ describe('autoattributes', () => {
       echo.close();
     }
 
+  });
+});
+
+describe('SFTP autoattributes', () => {
+  it('SFTPClient.logger, and SFTPServer.channel / connection / env / logger on the serving side', async () => {
+    let served: SFTPServer | undefined;
+    await using sftpAcceptor = await listen('127.0.0.1', 0, {
+      serverHostKeys: [generatePrivateKey('ssh-ed25519')],
+      authorizedClientKeys: readFileSync(key.publicKeyPath, 'utf8'),
+      serverFactory: () => new Recording(),
+      sftpFactory: () => (served = new LocalSFTPServer()),
+    });
+    await using conn = await connect({ ...opts(), port: sftpAcceptor.getPort() });
+    const sftp = await conn.startSftpClient({ env: { LANG: 'C.UTF-8' } });
+    expect(sftp.logger).toBeInstanceOf(SSHLogger);
+    expect(sftp.logger.name).toMatch(/^asyncssh\.sftp \[conn=\d+, client\]$/);
+    expect(await sftp.realpath('.')).toMatch(/^\//);
+    expect(served?.channel).toBeInstanceOf(SSHServerChannel);
+    expect(served?.connection).toBe(serverConns.at(-1));
+    expect(served?.env['LANG']).toBe('C.UTF-8');
+    expect(served?.logger.name).toMatch(/^asyncssh\.sftp \[conn=\d+, server\]$/);
+    sftp.exit();
   });
 });
 
