@@ -1,5 +1,10 @@
 /** @ssh/cli: the command-line programs, importable for embedding and tests. @module */
-export { main, describeError, type RunIo } from './run.ts';
-export { parseDestination, type Destination } from './destination.ts';
+export { main, type RunIo } from './run.ts';
+export { main as sftpMain, SFTP_USAGE, type SftpProgramIo } from './sftp.ts';
+export { SftpShell, CommandError, splitWords, longLine, printable, HELP, type ShellIo, type ShellDefaults } from './sftp-commands.ts';
+export { connectTo, clientArgs, describeError, isMain, type ClientArgs, type ProgramIo } from './client.ts';
+export { getopt, UsageError, type Parsed } from './getopt.ts';
+export { parseDestination, parseSftpDestination, splitRemotePath, type Destination, type RemotePath } from './destination.ts';
 export { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 export { localShellFactory, type LocalShellOptions } from './local-shell.ts';
+export { formatBytes, progressMeter } from './progress.ts';

@@ -11,22 +11,14 @@
  * @module
  */
 
-import { fileURLToPath } from 'node:url';
-import { DisconnectError, connect, type SSHClientConnection } from '@ssh/asyncssh';
+import { connect, type SSHClientConnection } from '@ssh/asyncssh';
+import { connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 
 const DEMO_COMMAND = 'echo "hello from $(whoami) on $(uname -n)"; uname -sr; echo "this line goes to stderr" >&2';
 
-export interface RunIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
-
-const stdio: RunIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+export type RunIo = ProgramIo;
 
 interface Args {
   readonly destination?: string;
@@ -58,13 +50,6 @@ function parseArgs(argv: readonly string[]): Args {
   };
 }
 
-/** A one-line explanation of why the connection failed. */
-export function describeError(error: unknown): string {
-  if (error instanceof DisconnectError) return `${error.name}: ${error.reason}`;
-  if (error instanceof Error) return `${error.name}: ${error.message.replace(/^ssh: /, '')}`;
-  return String(error);
-}
-
 async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Promise<number> {
   io.out(`connected to ${String(conn.getExtraInfo('host'))} as ${String(conn.getExtraInfo('username'))} (${String(conn.getExtraInfo('kex'))}, ${String(conn.getExtraInfo('sendCipher'))})\n`);
   io.out(`$ ${command}\n`);
@@ -94,13 +79,7 @@ export async function main(argv: readonly string[], io: RunIo = stdio): Promise<
         config: null,
       });
     } else {
-      const dest = parseDestination(args.destination);
-      conn = await connect({
-        host: dest.host,
-        ...(args.port !== undefined ? { port: args.port } : dest.port !== undefined ? { port: dest.port } : {}),
-        ...(dest.username !== undefined ? { username: dest.username } : {}),
-        ...(process.env['SSH_RUN_CONNECT_TIMEOUT'] !== undefined ? { connectTimeout: process.env['SSH_RUN_CONNECT_TIMEOUT'] } : { connectTimeout: 30 }),
-      });
+      conn = await connectTo(parseDestination(args.destination), { ...(args.port !== undefined ? { port: args.port } : {}), identities: [], sshOptions: [], verbose: 0 });
     }
     try {
       return await runOn(conn, args.command ?? (embedded ? DEMO_COMMAND : 'uname -a'), io);
@@ -116,6 +95,6 @@ export async function main(argv: readonly string[], io: RunIo = stdio): Promise<
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

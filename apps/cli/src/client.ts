@@ -1,0 +1,107 @@
+/**
+ * How every program of the package connects: like ssh, with the user's ~/.ssh/config (and
+ * /etc/ssh/ssh_config), agent, default keys and known_hosts, plus the command line's port,
+ * identity files and `-o` options; and how a failure is told in one line.
+ * @module
+ */
+
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DisconnectError, connect, setLogLevel, type SSHClientConnection, type SSHClientConnectionOptions } from '@ssh/asyncssh';
+import type { Destination } from './destination.ts';
+import { UsageError, parsePort, type Parsed } from './getopt.ts';
+
+/** What the command line says about connecting, beyond the destination. */
+export interface ClientArgs {
+  readonly port?: number;
+  /** `-i` files, in order: when given, they replace the default ~/.ssh/id_* keys (the agent stays). */
+  readonly identities: readonly string[];
+  /** `-o` options, ssh_config lines (`Keyword=value` or `Keyword value`), winning over the files. */
+  readonly sshOptions: readonly string[];
+  /** How many `-v`. */
+  readonly verbose: number;
+}
+
+/** The client arguments from parsed options, with the port option's letter (`p` for ssh, `P` for scp/sftp). */
+export function clientArgs(parsed: Parsed, portLetter: string): ClientArgs {
+  const port = parsed.options.get(portLetter)?.at(-1);
+  return {
+    ...(port !== undefined ? { port: parsePort(port) } : {}),
+    identities: parsed.options.get('i') ?? [],
+    sshOptions: parsed.options.get('o') ?? [],
+    verbose: parsed.options.get('v')?.length ?? 0,
+  };
+}
+
+/** Connect timeout in seconds: $SSH_RUN_CONNECT_TIMEOUT, else 30 (ssh_config's ConnectTimeout wins over neither: explicit options do). */
+function connectTimeout(): string | number {
+  return process.env['SSH_RUN_CONNECT_TIMEOUT'] ?? 30;
+}
+
+/** Applies `-v` to the library's log level (records go to stderr). */
+export function applyVerbosity(verbose: number): void {
+  if (verbose > 0) setLogLevel(verbose > 1 ? 'debug' : 'info');
+}
+
+/** Connects to `dest` as ssh would. */
+export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
+  let optionsDir: string | undefined;
+  try {
+    let config: readonly string[] | undefined;
+    if (args.sshOptions.length > 0) {
+      for (const line of args.sshOptions) if (/[\r\n]/.test(line) || line.trim() === '') throw new UsageError(`bad -o option ${JSON.stringify(line)}`);
+      // ssh_config keeps the first value it reads, so the command line's options go first.
+      optionsDir = await mkdtemp(path.join(tmpdir(), 'ssh-cli-'));
+      const file = path.join(optionsDir, 'command-line.conf');
+      await writeFile(file, `${args.sshOptions.join('\n')}\n`, { mode: 0o600 });
+      config = [file, path.join(homedir(), '.ssh', 'config'), '/etc/ssh/ssh_config'].filter((f) => existsSync(f));
+    }
+    const port = args.port ?? dest.port;
+    return await connect({
+      host: dest.host,
+      ...(port !== undefined ? { port } : {}),
+      ...(dest.username !== undefined ? { username: dest.username } : {}),
+      ...(args.identities.length > 0 ? { clientKeys: args.identities } : {}),
+      ...(config !== undefined ? { config } : {}),
+      connectTimeout: connectTimeout(),
+      ...extra,
+    });
+  } finally {
+    if (optionsDir !== undefined) await rm(optionsDir, { recursive: true, force: true });
+  }
+}
+
+/** A one-line explanation of a failure. */
+export function describeError(error: unknown): string {
+  if (error instanceof DisconnectError) return `${error.name}: ${error.reason}`;
+  if (error instanceof Error) return `${error.name}: ${error.message.replace(/^(?:ssh|scp|sftp): /, '')}`;
+  return String(error);
+}
+
+/** Output of a program: text to stdout and stderr (tests capture them). */
+export interface ProgramIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export const stdio: ProgramIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/**
+ * True when the module at `moduleUrl` is the program being run. Package managers start bins
+ * through symlinks (node_modules/.bin), so the script path is compared after resolving them.
+ */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}

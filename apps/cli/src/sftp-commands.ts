@@ -1,0 +1,468 @@
+/**
+ * The commands of ssh-sftp, as OpenSSH's sftp takes them: a line is split into words (quotes and
+ * backslashes as in sftp), its command runs against an SFTPClient and the local directory of the
+ * session. Remote paths are relative to the remote working directory (cd), local ones to the
+ * local one (lcd). A failing command throws; the caller decides whether that stops a batch.
+ * @module
+ */
+
+import { spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { FILEXFER_TYPE, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
+import { getopt, hasFlag, type Parsed } from './getopt.ts';
+import { formatBytes, progressMeter } from './progress.ts';
+
+export interface ShellIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Draw the progress meter (stdout is a terminal and -q was not given). */
+  readonly progress: boolean;
+  /** -q: no "Fetching ..."/"Uploading ..." lines. */
+  readonly quiet: boolean;
+  /** Local commands (`!`, lls) use the terminal itself instead of relaying their output. */
+  readonly terminal: boolean;
+}
+
+export interface ShellDefaults {
+  /** -r: get/put recurse without being asked. */
+  readonly recurse: boolean;
+  /** -p: get/put preserve modes and times without being asked. */
+  readonly preserve: boolean;
+}
+
+/** A command failed; its message is the line shown after `ssh-sftp: `. */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
+export const HELP = `Available commands:
+bye                                Quit sftp
+cd path                            Change remote directory to 'path'
+chgrp [-h] grp path                Change group of file 'path' to 'grp' (numeric)
+chmod [-h] mode path               Change permissions of file 'path' to 'mode' (octal)
+chown [-h] own path                Change owner of file 'path' to 'own' (numeric)
+df [-h] [-i] [path]                Display statistics for current directory or
+                                   filesystem containing 'path'
+exit                               Quit sftp
+get [-pr] remote [local]           Download file
+help                               Display this help text
+lcd path                           Change local directory to 'path'
+lls [ls-options [path]]            Display local directory listing
+lmkdir path                        Create local directory
+ln [-s] oldpath newpath            Link remote file (-s for symlink)
+lpwd                               Print local working directory
+ls [-1aln] [path]                  Display remote directory listing
+mget [-pr] remote [local]          Download files (globs)
+mkdir path                         Create remote directory
+mput [-pr] local [remote]          Upload files (globs)
+put [-pr] local [remote]           Upload file
+pwd                                Display remote working directory
+quit                               Quit sftp
+rename oldpath newpath             Rename remote file
+rm path                            Delete remote file
+rmdir path                         Remove remote directory
+symlink oldpath newpath            Symlink remote file
+version                            Show SFTP version
+!command                           Execute 'command' in local shell
+!                                  Escape to local shell
+?                                  Synonym for help
+`;
+
+/** Splits a command line into words: whitespace separates, '...' and "..." quote, \\ escapes. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\'.includes(line[i + 1] as string)) word += line[++i] as string;
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i] as string;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) throw new CommandError('unterminated quoted argument');
+  if (inWord) words.push(word);
+  return words;
+}
+
+const MAGIC = /[*?[]/;
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** A name as it may be printed: control characters (terminal escapes from a hostile server) as '?'. */
+export function printable(name: string): string {
+  return name.replace(CONTROL, '?');
+}
+
+function message(error: unknown): string {
+  if (error instanceof Error) return error.message.replace(/^(?:ssh|sftp|scp): /, '');
+  return String(error);
+}
+
+/** `ls -l` line computed from the attributes (numeric owner and group, local time). */
+export function longLine(name: string, attrs: SFTPAttrs): string {
+  let date = '';
+  if (attrs.mtime !== undefined) {
+    const d = new Date(attrs.mtime * 1000);
+    const recent = Math.abs(Date.now() - d.getTime()) < 182 * 86400 * 1000;
+    const month = d.toLocaleString('en-US', { month: 'short' });
+    const clock = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    date = `${month} ${String(d.getDate()).padStart(2)} ${recent ? clock : ` ${d.getFullYear()}`}`;
+  }
+  const owner = attrs.owner ?? String(attrs.uid ?? '?');
+  const group = attrs.group ?? String(attrs.gid ?? '?');
+  return `${modeString(attrs)} ${String(attrs.nlink ?? 1).padStart(3)} ${owner.padEnd(8)} ${group.padEnd(8)} ${String(attrs.size ?? 0).padStart(8)} ${date} ${printable(name)}`;
+}
+
+/** One ssh-sftp session: the client, the local working directory and the defaults from the command line. */
+export class SftpShell {
+  readonly sftp: SFTPClient;
+  localCwd: string;
+  private readonly io: ShellIo;
+  private readonly defaults: ShellDefaults;
+
+  constructor(sftp: SFTPClient, io: ShellIo, defaults: ShellDefaults, localCwd: string = process.cwd()) {
+    this.sftp = sftp;
+    this.io = io;
+    this.defaults = defaults;
+    this.localCwd = localCwd;
+  }
+
+  /** Runs one command line; answers false for exit/quit/bye. Throws CommandError (or the SFTP error) on failure. */
+  async execute(line: string): Promise<boolean> {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return true;
+    if (trimmed.startsWith('!')) {
+      await this.local(trimmed.slice(1).trim());
+      return true;
+    }
+    const [command, ...args] = splitWords(trimmed);
+    switch (command) {
+      case 'bye':
+      case 'exit':
+      case 'quit':
+        return false;
+      case 'help':
+      case '?':
+        this.io.out(HELP);
+        return true;
+      case 'version':
+        this.io.out(`SFTP protocol version ${this.sftp.version}\n`);
+        return true;
+      case 'pwd':
+        this.io.out(`Remote working directory: ${printable(await this.sftp.getcwd())}\n`);
+        return true;
+      case 'lpwd':
+        this.io.out(`Local working directory: ${this.localCwd}\n`);
+        return true;
+      case 'cd':
+        await this.cd(args);
+        return true;
+      case 'lcd':
+        await this.lcd(args);
+        return true;
+      case 'ls':
+      case 'dir':
+        await this.ls(args);
+        return true;
+      case 'lls':
+      case 'ldir':
+        await this.spawnLocal('ls', args);
+        return true;
+      case 'lmkdir':
+        await this.spawnLocal('mkdir', [this.one(args, 'lmkdir path')]);
+        return true;
+      case 'get':
+      case 'mget':
+        await this.get(args);
+        return true;
+      case 'put':
+      case 'mput':
+        await this.put(args);
+        return true;
+      case 'mkdir':
+        await this.sftp.mkdir(this.one(args, 'mkdir path'));
+        return true;
+      case 'rmdir':
+        await this.sftp.rmdir(this.one(args, 'rmdir path'));
+        return true;
+      case 'rm':
+        for (const p of await this.remoteGlob(this.atLeastOne(args, 'rm path'))) {
+          if (!this.io.quiet) this.io.out(`Removing ${printable(p)}\n`);
+          await this.sftp.remove(p);
+        }
+        return true;
+      case 'rename': {
+        const [from, to] = this.two(args, 'rename oldpath newpath');
+        await this.sftp.rename(from, to);
+        return true;
+      }
+      case 'ln':
+      case 'symlink':
+        await this.link(command, args);
+        return true;
+      case 'chmod':
+      case 'chown':
+      case 'chgrp':
+        await this.change(command, args);
+        return true;
+      case 'df':
+        await this.df(args);
+        return true;
+      case undefined:
+        return true;
+      default:
+        throw new CommandError(`Invalid command "${printable(command ?? '')}". Type "help" for the list of commands.`);
+    }
+  }
+
+  private parse(args: readonly string[], flags: string, usage: string): Parsed {
+    try {
+      return getopt(args, flags);
+    } catch (error) {
+      throw new CommandError(`${message(error)}; usage: ${usage}`);
+    }
+  }
+
+  private one(args: readonly string[], usage: string): string {
+    if (args.length !== 1) throw new CommandError(`usage: ${usage}`);
+    return args[0] as string;
+  }
+
+  private two(args: readonly string[], usage: string): [string, string] {
+    if (args.length !== 2) throw new CommandError(`usage: ${usage}`);
+    return [args[0] as string, args[1] as string];
+  }
+
+  private atLeastOne(args: readonly string[], usage: string): string[] {
+    if (args.length === 0) throw new CommandError(`usage: ${usage}`);
+    return [...args];
+  }
+
+  private localPath(p: string): string {
+    return path.resolve(this.localCwd, p.startsWith('~/') || p === '~' ? path.join(process.env['HOME'] ?? '/', p.slice(1)) : p);
+  }
+
+  /** Remote paths matching each pattern (a pattern without wildcards stands for itself); none matching is an error. */
+  private async remoteGlob(patterns: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const pattern of patterns) {
+      if (!MAGIC.test(pattern)) {
+        out.push(pattern);
+        continue;
+      }
+      const matches = await this.sftp.glob(pattern).catch(() => []);
+      if (matches.length === 0) throw new CommandError(`File "${printable(pattern)}" not found.`);
+      out.push(...matches);
+    }
+    return out;
+  }
+
+  /** Local paths matching a pattern, wildcards in any component (as the shell would). */
+  private async localGlob(pattern: string): Promise<string[]> {
+    const absolute = this.localPath(pattern);
+    if (!MAGIC.test(pattern)) return [absolute];
+    let bases = ['/'];
+    for (const part of absolute.split('/').filter((s) => s !== '')) {
+      const next: string[] = [];
+      for (const base of bases) {
+        if (!MAGIC.test(part)) {
+          next.push(path.join(base, part));
+          continue;
+        }
+        const names = await readdir(base).catch(() => [] as string[]);
+        for (const name of names.sort()) if ((!name.startsWith('.') || part.startsWith('.')) && globMatch(part, name)) next.push(path.join(base, name));
+      }
+      bases = next;
+    }
+    const existing: string[] = [];
+    for (const p of bases) if (await stat(p).then(() => true, () => false)) existing.push(p);
+    if (existing.length === 0) throw new CommandError(`File "${pattern}" not found.`);
+    return existing;
+  }
+
+  private async cd(args: readonly string[]): Promise<void> {
+    const target = args.length === 0 ? await this.sftp.realpath('.') : this.one(args, 'cd path');
+    const attrs = await this.sftp.stat(target);
+    if (attrsType(attrs) !== FILEXFER_TYPE.DIRECTORY) throw new CommandError(`Can't change directory: "${printable(target)}" is not a directory`);
+    await this.sftp.chdir(target);
+  }
+
+  private async lcd(args: readonly string[]): Promise<void> {
+    const target = this.localPath(args.length === 0 ? (process.env['HOME'] ?? '/') : this.one(args, 'lcd path'));
+    const info = await stat(target).catch(() => undefined);
+    if (!info?.isDirectory()) throw new CommandError(`Couldn't change local directory to "${target}": ${info ? 'not a directory' : 'No such file or directory'}`);
+    this.localCwd = target;
+  }
+
+  private async ls(args: readonly string[]): Promise<void> {
+    const parsed = this.parse(args, '1alnfhrSt', 'ls [-1aln] [path]');
+    const all = hasFlag(parsed, 'a');
+    const long = hasFlag(parsed, 'l') || hasFlag(parsed, 'n');
+    const numeric = hasFlag(parsed, 'n');
+    const targets = parsed.operands.length > 0 ? parsed.operands : ['.'];
+    for (const target of targets) {
+      let entries: { shown: string; name: SFTPName }[];
+      if (MAGIC.test(target)) {
+        const names = await this.sftp.globSftpname(target);
+        if (names.length === 0) throw new CommandError(`Can't ls: "${printable(target)}" not found`);
+        entries = names.map((name) => ({ shown: name.filename, name }));
+      } else {
+        const attrs = await this.sftp.stat(target);
+        if (attrsType(attrs) === FILEXFER_TYPE.DIRECTORY) {
+          const prefix = target === '.' ? '' : `${target.replace(/\/+$/, '')}/`;
+          entries = (await this.sftp.readdir(target))
+            .filter((n) => all || !n.filename.startsWith('.'))
+            .map((name) => ({ shown: prefix + name.filename, name }));
+        } else {
+          entries = [{ shown: target, name: { filename: basename(target), longname: '', attrs } }];
+        }
+      }
+      entries.sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
+      for (const { shown, name } of entries) {
+        if (!long) this.io.out(`${printable(shown)}\n`);
+        else if (!numeric && name.longname !== '' && shown === name.filename) this.io.out(`${printable(name.longname)}\n`);
+        else this.io.out(`${longLine(shown, name.attrs)}\n`);
+      }
+    }
+  }
+
+  private transferOptions(parsed: Parsed, prefix: string) {
+    const meter = progressMeter(this.io.out, this.io.progress);
+    return {
+      recurse: this.defaults.recurse || hasFlag(parsed, 'r') || hasFlag(parsed, 'R'),
+      preserve: this.defaults.preserve || hasFlag(parsed, 'p') || hasFlag(parsed, 'P'),
+      followSymlinks: true,
+      ...(this.io.progress ? { progressHandler: (src: string, _dst: string, done: number, total: number) => meter(`${prefix}${printable(basename(src))}`, done, total) } : {}),
+    };
+  }
+
+  private async get(args: readonly string[]): Promise<void> {
+    const parsed = this.parse(args, 'afpPrR', 'get [-pr] remote [local]');
+    const [remote, local, ...extra] = parsed.operands;
+    if (remote === undefined || extra.length > 0) throw new CommandError('usage: get [-pr] remote [local]');
+    const sources = await this.remoteGlob([remote]);
+    const dst = this.localPath(local ?? '.');
+    const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => false);
+    if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${dst}" is not a directory`);
+    const options = this.transferOptions(parsed, '');
+    for (const src of sources) {
+      const target = dstIsDir ? path.join(dst, basename(src)) : dst;
+      if (!this.io.quiet) this.io.out(`Fetching ${printable(await this.absolute(src))} to ${target}\n`);
+      await this.sftp.get(src, target, options);
+    }
+  }
+
+  private async put(args: readonly string[]): Promise<void> {
+    const parsed = this.parse(args, 'afpPrR', 'put [-pr] local [remote]');
+    const [local, remote, ...extra] = parsed.operands;
+    if (local === undefined || extra.length > 0) throw new CommandError('usage: put [-pr] local [remote]');
+    const sources = await this.localGlob(local);
+    const dst = remote ?? '.';
+    const dstIsDir = await this.sftp.isdir(dst);
+    if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${printable(dst)}" is not a directory`);
+    const options = this.transferOptions(parsed, '');
+    for (const src of sources) {
+      const target = dstIsDir ? `${dst.replace(/\/+$/, '')}/${path.basename(src)}` : dst;
+      if (!this.io.quiet) this.io.out(`Uploading ${src} to ${printable(await this.absolute(target))}\n`);
+      await this.sftp.put(src, target, options);
+    }
+  }
+
+  private async absolute(p: string): Promise<string> {
+    if (p.startsWith('/')) return p;
+    const cwd = await this.sftp.getcwd();
+    return `${cwd.replace(/\/+$/, '')}/${p}`;
+  }
+
+  private async link(command: string, args: readonly string[]): Promise<void> {
+    const parsed = this.parse(args, 's', 'ln [-s] oldpath newpath');
+    const [from, to] = this.two(parsed.operands, `${command === 'ln' ? 'ln [-s]' : 'symlink'} oldpath newpath`);
+    if (command === 'symlink' || hasFlag(parsed, 's')) await this.sftp.symlink(from, to);
+    else await this.sftp.link(from, to);
+  }
+
+  private async change(command: 'chmod' | 'chown' | 'chgrp', args: readonly string[]): Promise<void> {
+    const usage = `${command} [-h] ${command === 'chmod' ? 'mode' : command === 'chown' ? 'own' : 'grp'} path`;
+    const parsed = this.parse(args, 'h', usage);
+    const [value, ...paths] = parsed.operands;
+    if (value === undefined || paths.length === 0) throw new CommandError(`usage: ${usage}`);
+    const followSymlinks = !hasFlag(parsed, 'h');
+    if (command === 'chmod') {
+      if (!/^[0-7]{1,4}$/.test(value)) throw new CommandError(`Invalid mode "${printable(value)}"`);
+      for (const p of await this.remoteGlob(paths)) {
+        if (!this.io.quiet) this.io.out(`Changing mode on ${printable(await this.absolute(p))}\n`);
+        await this.sftp.chmod(p, parseInt(value, 8), { followSymlinks });
+      }
+      return;
+    }
+    if (!/^\d+$/.test(value)) throw new CommandError(`Invalid ${command === 'chown' ? 'uid' : 'gid'} "${printable(value)}": must be numeric`);
+    const id = Number(value);
+    for (const p of await this.remoteGlob(paths)) {
+      const attrs = followSymlinks ? await this.sftp.stat(p) : await this.sftp.lstat(p);
+      if (attrs.uid === undefined || attrs.gid === undefined) throw new CommandError(`${printable(p)}: the server gave no numeric owner and group`);
+      if (!this.io.quiet) this.io.out(`Changing ${command === 'chown' ? 'owner' : 'group'} on ${printable(await this.absolute(p))}\n`);
+      await this.sftp.chown(p, command === 'chown' ? id : attrs.uid, command === 'chgrp' ? id : attrs.gid, { followSymlinks });
+    }
+  }
+
+  private async df(args: readonly string[]): Promise<void> {
+    const parsed = this.parse(args, 'hi', 'df [-h] [-i] [path]');
+    const target = parsed.operands[0] ?? '.';
+    const v = await this.sftp.statvfs(target);
+    if (hasFlag(parsed, 'i')) {
+      const used = v.files - v.ffree;
+      this.io.out(`${'Inodes'.padStart(12)} ${'Used'.padStart(12)} ${'Avail'.padStart(12)} ${'(root)'.padStart(12)} ${'%Capacity'.padStart(10)}\n`);
+      this.io.out(`${String(v.files).padStart(12)} ${String(used).padStart(12)} ${String(v.favail).padStart(12)} ${String(v.ffree).padStart(12)} ${`${v.files > 0 ? Math.floor((100 * used) / v.files) : 0}%`.padStart(10)}\n`);
+      return;
+    }
+    const unit = v.frsize || v.bsize;
+    const size = v.blocks * unit;
+    const used = (v.blocks - v.bfree) * unit;
+    const avail = v.bavail * unit;
+    const root = v.bfree * unit;
+    const capacity = v.blocks > 0 ? Math.floor((100 * (v.blocks - v.bfree)) / v.blocks) : 0;
+    const show = (n: number): string => (hasFlag(parsed, 'h') ? formatBytes(n) : String(Math.floor(n / 1024)));
+    this.io.out(`${'Size'.padStart(12)} ${'Used'.padStart(12)} ${'Avail'.padStart(12)} ${'(root)'.padStart(12)} ${'%Capacity'.padStart(10)}\n`);
+    this.io.out(`${show(size).padStart(12)} ${show(used).padStart(12)} ${show(avail).padStart(12)} ${show(root).padStart(12)} ${`${capacity}%`.padStart(10)}\n`);
+  }
+
+  /** `!command` (or `!` for a shell): runs in the local directory. */
+  private async local(command: string): Promise<void> {
+    if (command === '') {
+      if (!this.io.terminal) throw new CommandError('no terminal for an interactive shell');
+      await this.spawnLocal(process.env['SHELL'] ?? '/bin/sh', []);
+      return;
+    }
+    await this.spawnLocal('/bin/sh', ['-c', command]);
+  }
+
+  private spawnLocal(program: string, args: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(program, args, { cwd: this.localCwd, stdio: this.io.terminal ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+      child.stdout?.setEncoding('utf8').on('data', (t: string) => this.io.out(t));
+      child.stderr?.setEncoding('utf8').on('data', (t: string) => this.io.err(t));
+      child.once('error', (e) => reject(new CommandError(`${program}: ${e.message}`)));
+      child.once('close', (code, signal) => {
+        if (code === 0) resolve();
+        else reject(new CommandError(`${program === '/bin/sh' ? 'Shell' : program} exited ${signal ? `on signal ${signal}` : `with status ${code ?? '?'}`}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * ssh-sftp: an interactive and batch SFTP client in the manner of OpenSSH's sftp, on
+ * @ssh/asyncssh's connect() and SFTPClient.
+ *
+ *   ssh-sftp [-b batchfile] [-P port] [-i identity] [-o ssh_option] [-r] [-p] [-q] [-v] destination
+ *
+ * destination is `[user@]host[:path]` or `sftp://[user@]host[:port][/path]`: a directory path
+ * becomes the remote working directory, a file path is fetched into the local directory and the
+ * program ends. Commands come from stdin (with a `sftp> ` prompt on a terminal) or from the batch
+ * file (`-b -`: stdin), where the first failing command ends the run with status 1 unless it is
+ * written with a leading `-`; a leading `@` keeps a batch line from being echoed.
+ * @module
+ */
+
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { FILEXFER_TYPE, SFTPError, attrsType, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
+import { applyVerbosity, clientArgs, connectTo, describeError, isMain, type ProgramIo } from './client.ts';
+import { parseSftpDestination } from './destination.ts';
+import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
+import { CommandError, SftpShell, printable } from './sftp-commands.ts';
+
+export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-i identity_file] [-o ssh_option] [-P port] destination\n';
+
+export interface SftpProgramIo extends ProgramIo {
+  readonly stdin: Readable;
+  readonly stdinIsTty: boolean;
+  readonly stdoutIsTty: boolean;
+  /** Local directory the session starts in (default: the process's). */
+  readonly cwd?: string;
+}
+
+const processIo: SftpProgramIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  stdin: process.stdin,
+  stdinIsTty: process.stdin.isTTY === true,
+  stdoutIsTty: process.stdout.isTTY === true,
+};
+
+/** `ssh-sftp: ` plus why the command failed: SFTP errors name the command, ours speak for themselves. */
+function failure(line: string, error: unknown): string {
+  if (error instanceof CommandError) return error.message;
+  const text = error instanceof Error ? error.message.replace(/^(?:ssh|sftp): /, '') : String(error);
+  if (error instanceof SFTPError) return `${printable(line)}: ${text} (${error.name})`;
+  return `${printable(line)}: ${describeError(error)}`;
+}
+
+/** Lines of the commands: a readline prompt on a terminal, plain lines otherwise. */
+async function* commandLines(input: Readable, prompt: boolean, io: SftpProgramIo): AsyncGenerator<string> {
+  const rl = createInterface({ input, ...(prompt ? { output: process.stdout, terminal: true, prompt: 'sftp> ' } : { terminal: false }), crlfDelay: Infinity });
+  try {
+    if (!prompt) {
+      for await (const line of rl) yield line;
+      return;
+    }
+    const lines = rl[Symbol.asyncIterator]();
+    for (;;) {
+      rl.prompt();
+      const next = await lines.next();
+      if (next.done) {
+        io.out('\n');
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs the commands; answers the exit status. */
+async function commandLoop(shell: SftpShell, io: SftpProgramIo, input: Readable, batch: boolean): Promise<number> {
+  const interactive = !batch && io.stdinIsTty;
+  let status = 0;
+  for await (const raw of commandLines(input, interactive, io)) {
+    let line = raw.trim();
+    let ignoreError = false;
+    let echo = !interactive;
+    // As sftp: in a batch a leading `-` lets the command fail, `@` keeps it from being echoed.
+    for (;;) {
+      if (batch && line.startsWith('-')) ignoreError = true;
+      else if (line.startsWith('@')) echo = false;
+      else break;
+      line = line.slice(1).trimStart();
+    }
+    if (echo && line !== '') io.out(`sftp> ${printable(line)}\n`);
+    try {
+      status = 0;
+      if (!(await shell.execute(line))) break;
+    } catch (error) {
+      io.err(`ssh-sftp: ${failure(line, error)}\n`);
+      if (ignoreError) continue;
+      status = 1;
+      if (batch) break;
+    }
+  }
+  return status;
+}
+
+/** A destination path: a directory becomes the working directory, a file is fetched and the session ends. */
+async function startAt(shell: SftpShell, sftp: SFTPClient, path: string): Promise<'cd' | 'fetched'> {
+  const attrs = await sftp.stat(path);
+  if (attrsType(attrs) === FILEXFER_TYPE.DIRECTORY) {
+    await sftp.chdir(path);
+    return 'cd';
+  }
+  await shell.execute(`get ${JSON.stringify(path)}`);
+  return 'fetched';
+}
+
+/** The program; answers its exit code (0, 1 for failed commands, 2 for usage, 255 for a connection failure). */
+export async function main(argv: readonly string[], io: SftpProgramIo = processIo): Promise<number> {
+  let conn: SSHClientConnection | undefined;
+  let sftp: SFTPClient | undefined;
+  try {
+    let parsed;
+    let args;
+    let target;
+    try {
+      parsed = getopt(argv, 'rpqv', 'bPio');
+      if (parsed.operands.length !== 1) throw new UsageError(parsed.operands.length === 0 ? 'no destination given' : 'too many arguments');
+      args = clientArgs(parsed, 'P');
+      target = parseSftpDestination(parsed.operands[0] as string);
+    } catch (error) {
+      io.err(`ssh-sftp: ${error instanceof Error ? error.message : String(error)}\n${SFTP_USAGE}`);
+      return 2;
+    }
+    const batchFile = lastValue(parsed, 'b');
+    const quiet = hasFlag(parsed, 'q');
+    applyVerbosity(args.verbose);
+    let input: Readable = io.stdin;
+    if (batchFile !== undefined && batchFile !== '-') {
+      const file = createReadStream(batchFile);
+      await new Promise<void>((resolve, reject) => {
+        file.once('open', () => resolve());
+        file.once('error', reject);
+      }).catch((error: unknown) => {
+        throw new CommandError(`cannot read batch file ${batchFile}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      input = file;
+    }
+    try {
+      conn = await connectTo(target.destination, args);
+      sftp = await conn.startSftpClient();
+    } catch (error) {
+      io.err(`ssh-sftp: ${describeError(error)}\n`);
+      return 255;
+    }
+    if (!quiet) io.out(`Connected to ${target.destination.host}.\n`);
+    const shell = new SftpShell(sftp, { out: io.out, err: io.err, progress: io.stdoutIsTty && !quiet, quiet, terminal: io.stdoutIsTty && io.stdinIsTty }, { recurse: hasFlag(parsed, 'r'), preserve: hasFlag(parsed, 'p') }, io.cwd ?? process.cwd());
+    if (target.path !== undefined) {
+      try {
+        if ((await startAt(shell, sftp, target.path)) === 'fetched') return 0;
+      } catch (error) {
+        io.err(`ssh-sftp: ${failure(target.path, error)}\n`);
+        return 1;
+      }
+    }
+    return await commandLoop(shell, io, input, batchFile !== undefined);
+  } catch (error) {
+    io.err(`ssh-sftp: ${error instanceof CommandError ? error.message : describeError(error)}\n`);
+    return 1;
+  } finally {
+    sftp?.exit();
+    if (conn) {
+      conn.close();
+      await conn.waitClosed();
+    }
+  }
+}
+
+if (isMain(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
