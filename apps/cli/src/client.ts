@@ -66,6 +66,8 @@ export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHC
       ...(dest.username !== undefined ? { username: dest.username } : {}),
       ...(args.identities.length > 0 ? { clientKeys: args.identities } : {}),
       ...(config !== undefined ? { config } : {}),
+      // One home for every file: ~/.ssh/config follows $HOME as known_hosts and the keys do.
+      homeDirectory: homedir(),
       connectTimeout: connectTimeout(),
       ...extra,
     });

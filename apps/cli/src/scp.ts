@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * ssh-scp: copies files between hosts in the manner of OpenSSH's scp, on @ssh/asyncssh's scp()
+ * (the SCP protocol, `scp -t`/`scp -f` on the server) or, with -s, its SFTP client.
+ *
+ *   ssh-scp [-3pqrsv] [-P port] [-i identity] [-o ssh_option] source... target
+ *
+ * Operands are local paths or `[user@]host:[path]`. A copy between two remote hosts passes
+ * through this one (OpenSSH's -3, its default since 8.7). Exits 0 when every source was copied,
+ * 1 otherwise (after trying them all), 2 for a usage error.
+ * @module
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
+import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
+import { splitRemotePath, type Destination } from './destination.ts';
+import { UsageError, getopt, hasFlag } from './getopt.ts';
+import { progressMeter } from './progress.ts';
+
+export const SCP_USAGE = 'usage: ssh-scp [-3pqrsv] [-i identity_file] [-o ssh_option] [-P port] source ... target\n';
+
+export interface ScpProgramIo extends ProgramIo {
+  /** Draw the progress meter (stdout is a terminal). */
+  readonly stdoutIsTty: boolean;
+}
+
+const processIo: ScpProgramIo = { ...stdio, stdoutIsTty: process.stdout.isTTY === true };
+
+/** An operand: a local path, or a path on a host. */
+type Operand = { readonly kind: 'local'; readonly spec: string; readonly path: string } | { readonly kind: 'remote'; readonly spec: string; readonly destination: Destination; readonly path: string };
+
+function operand(spec: string): Operand {
+  const remote = splitRemotePath(spec);
+  if (!remote) return { kind: 'local', spec, path: spec };
+  return { kind: 'remote', spec, destination: remote.destination, path: remote.path === '' ? '.' : remote.path };
+}
+
+/** Connections (and SFTP clients) by destination, opened once each. */
+class Hosts {
+  private readonly conns = new Map<string, Promise<SSHClientConnection>>();
+  private readonly clients = new Map<string, Promise<SFTPClient>>();
+
+  private readonly args: ClientArgs;
+
+  constructor(args: ClientArgs) {
+    this.args = args;
+  }
+
+  private static key(d: Destination): string {
+    return `${d.username ?? ''}@${d.host}:${d.port ?? ''}`;
+  }
+
+  connection(d: Destination): Promise<SSHClientConnection> {
+    const key = Hosts.key(d);
+    let conn = this.conns.get(key);
+    if (!conn) {
+      conn = connectTo(d, this.args);
+      this.conns.set(key, conn);
+    }
+    return conn;
+  }
+
+  sftp(d: Destination): Promise<SFTPClient> {
+    const key = Hosts.key(d);
+    let client = this.clients.get(key);
+    if (!client) {
+      client = this.connection(d).then((c) => c.startSftpClient());
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients.values()) (await client.catch(() => undefined))?.exit();
+    for (const pending of this.conns.values()) {
+      const conn = await pending.catch(() => undefined);
+      if (conn) {
+        conn.close();
+        await conn.waitClosed();
+      }
+    }
+  }
+}
+
+interface CopyOptions {
+  readonly recurse: boolean;
+  readonly preserve: boolean;
+  readonly meter: (name: string, done: number, total: number) => void;
+  readonly showProgress: boolean;
+}
+
+/** One source to the target over SCP. */
+async function copyScp(hosts: Hosts, src: Operand, dst: Operand, options: CopyOptions): Promise<void> {
+  const end = async (o: Operand): Promise<string | readonly [SSHClientConnection, string]> => (o.kind === 'local' ? o.path : [await hosts.connection(o.destination), o.path]);
+  const [from, to] = [await end(src), await end(dst)];
+  await scp(from, to, {
+    recurse: options.recurse,
+    preserve: options.preserve,
+    ...(options.showProgress ? { progressHandler: (p: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
+  });
+}
+
+/** One source to the target over SFTP (remote to remote through a local temporary directory). */
+async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyOptions): Promise<void> {
+  const transfer = {
+    recurse: options.recurse,
+    preserve: options.preserve,
+    followSymlinks: true,
+    ...(options.showProgress ? { progressHandler: (p: string, _d: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
+  };
+  // Wildcards are expanded on their side (as the shells do for scp); other names stand for themselves.
+  const magic = /[*?[]/.test(src.path);
+  if (src.kind === 'local' && dst.kind === 'remote') {
+    const client = await hosts.sftp(dst.destination);
+    await (magic ? client.mput(src.path, dst.path, transfer) : client.put(src.path, dst.path, transfer));
+  } else if (src.kind === 'remote' && dst.kind === 'local') {
+    const client = await hosts.sftp(src.destination);
+    await (magic ? client.mget(src.path, dst.path, transfer) : client.get(src.path, dst.path, transfer));
+  } else if (src.kind === 'remote' && dst.kind === 'remote') {
+    const from = await hosts.sftp(src.destination);
+    const to = await hosts.sftp(dst.destination);
+    const relay = await mkdtemp(path.join(tmpdir(), 'ssh-scp-'));
+    try {
+      await (magic ? from.mget(src.path, relay, transfer) : from.get(src.path, relay, transfer));
+      await to.mput(path.join(relay, '*'), dst.path, transfer);
+    } finally {
+      await rm(relay, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The program; answers its exit code. */
+export async function main(argv: readonly string[], io: ScpProgramIo = processIo): Promise<number> {
+  let parsed;
+  let args: ClientArgs;
+  let operands: Operand[];
+  try {
+    parsed = getopt(argv, '3pqrsvBOCT46', 'Pio');
+    if (parsed.operands.length < 2) throw new UsageError('a source and a target are needed');
+    args = clientArgs(parsed, 'P');
+    operands = parsed.operands.map(operand);
+    if (operands.every((o) => o.kind === 'local')) throw new UsageError('no remote host given (use cp for local copies)');
+  } catch (error) {
+    io.err(`ssh-scp: ${error instanceof Error ? error.message : String(error)}\n${SCP_USAGE}`);
+    return 2;
+  }
+  applyVerbosity(args.verbose);
+  const target = operands.pop() as Operand;
+  const quiet = hasFlag(parsed, 'q');
+  const options: CopyOptions = {
+    recurse: hasFlag(parsed, 'r'),
+    preserve: hasFlag(parsed, 'p'),
+    meter: progressMeter(io.out, io.stdoutIsTty && !quiet),
+    showProgress: io.stdoutIsTty && !quiet,
+  };
+  const useSftp = hasFlag(parsed, 's');
+  const hosts = new Hosts(args);
+  let failed = false;
+  try {
+    for (const source of operands) {
+      try {
+        if (source.kind === 'local' && target.kind === 'local') throw new UsageError(`${source.spec} and ${target.spec} are both local`);
+        await (useSftp ? copySftp : copyScp)(hosts, source, target, options);
+      } catch (error) {
+        failed = true;
+        io.err(`ssh-scp: ${source.spec}: ${describeError(error)}\n`);
+      }
+    }
+  } finally {
+    await hosts.close();
+  }
+  return failed ? 1 : 0;
+}
+
+if (isMain(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,239 @@
+/**
+ * ssh-scp end to end, over SCP and over SFTP (-s), against OpenSSH's sshd and our own server:
+ * uploads, downloads, trees, -p (mode and mtime checked on disk), several sources into a
+ * directory, remote to remote through this host (-3); hostile sources whose names would escape
+ * the target directory; and the failures (missing file, refused connection, unknown host key,
+ * usage), each one line with status 1 (2 for usage).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, makeTempDir, startSshd } from '@ssh/interop';
+import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName, type SSHServerProcess } from '@ssh/asyncssh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scpMain, splitRemotePath } from '../src/index.ts';
+import { clientHome, startOurServer, withHome } from './helpers/peers.ts';
+
+const MTIME = 1_500_000_000;
+
+interface Peer {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostPublicKeys?: readonly string[];
+  stop(): Promise<void>;
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), stdoutIsTty: false }, out: () => out.join(''), err: () => err.join('') };
+}
+
+async function files(): Promise<{ local: string; remote: string; down: string }> {
+  const root = await makeTempDir('cli-scp');
+  const local = path.join(root, 'local');
+  const remote = path.join(root, 'remote');
+  const down = path.join(root, 'down');
+  for (const d of [local, remote, down, path.join(local, 'tree', 'sub')]) mkdirSync(d, { recursive: true });
+  writeFileSync(path.join(local, 'a.txt'), 'alpha\n', { mode: 0o604 });
+  utimesSync(path.join(local, 'a.txt'), MTIME, MTIME);
+  writeFileSync(path.join(local, 'b.txt'), 'bravo\n');
+  writeFileSync(path.join(local, 'tree', 'sub', 'y.txt'), 'y\n', { mode: 0o640 });
+  utimesSync(path.join(local, 'tree', 'sub', 'y.txt'), MTIME, MTIME);
+  return { local, remote, down };
+}
+
+const expectPreserved = (file: string, mode: number): void => {
+  expect(statSync(file).mode & 0o777).toBe(mode);
+  expect(statSync(file).mtimeMs / 1000).toBe(MTIME);
+};
+
+const peers: ReadonlyArray<readonly [string, () => Promise<Peer>]> = [
+  ['OpenSSH sshd', () => startSshd()],
+  ['our server (allowScp, sftpFactory)', () => startOurServer()],
+];
+
+describe.each(peers)('ssh-scp against %s', (_name, start) => {
+  let peer: Peer;
+  let home: string;
+  let run: (...argv: string[]) => Promise<{ code: number; out: string; err: string }>;
+  let remoteSpec: (p: string) => string;
+  beforeAll(async () => {
+    peer = await start();
+    home = await clientHome([peer]);
+    run = async (...argv) => {
+      const c = capture();
+      const code = await withHome(home, () => scpMain(['-P', String(peer.port), ...argv], c.io));
+      return { code, out: c.out(), err: c.err() };
+    };
+    remoteSpec = (p) => `${peer.user}@127.0.0.1:${p}`;
+  });
+  afterAll(async () => {
+    await peer?.stop();
+  });
+
+  for (const mode of [[], ['-s']] as const) {
+    const over = mode.length === 0 ? 'SCP' : 'SFTP (-s)';
+
+    it(`uploads files and trees over ${over}, -p keeping mode and mtime`, async () => {
+      const { local, remote } = await files();
+      expect(await run(...mode, '-p', path.join(local, 'a.txt'), remoteSpec(`${remote}/`))).toEqual({ code: 0, out: '', err: '' });
+      expect(readFileSync(path.join(remote, 'a.txt'), 'utf8')).toBe('alpha\n');
+      expectPreserved(path.join(remote, 'a.txt'), 0o604);
+      expect((await run(...mode, '-r', '-p', path.join(local, 'tree'), remoteSpec(remote))).code).toBe(0);
+      expectPreserved(path.join(remote, 'tree', 'sub', 'y.txt'), 0o640);
+      mkdirSync(path.join(remote, 'many'));
+      expect((await run(...mode, path.join(local, 'a.txt'), path.join(local, 'b.txt'), remoteSpec(`${remote}/many`))).code).toBe(0);
+      expect(readdirSync(path.join(remote, 'many')).sort()).toEqual(['a.txt', 'b.txt']);
+      expect((await run(...mode, path.join(local, 'b.txt'), remoteSpec(`${remote}/renamed.txt`))).code).toBe(0);
+      expect(readFileSync(path.join(remote, 'renamed.txt'), 'utf8')).toBe('bravo\n');
+    });
+
+    it(`downloads files and trees over ${over}`, async () => {
+      const { local, down } = await files();
+      expect((await run(...mode, '-p', remoteSpec(path.join(local, 'a.txt')), down)).code).toBe(0);
+      expectPreserved(path.join(down, 'a.txt'), 0o604);
+      expect((await run(...mode, '-rp', remoteSpec(path.join(local, 'tree')), down)).code).toBe(0);
+      expectPreserved(path.join(down, 'tree', 'sub', 'y.txt'), 0o640);
+      expect((await run(...mode, remoteSpec(path.join(local, 'b.txt')), path.join(down, 'copy.txt'))).code).toBe(0);
+      expect(readFileSync(path.join(down, 'copy.txt'), 'utf8')).toBe('bravo\n');
+    });
+
+    it(`reports a missing file over ${over} in one line, copies the other sources, exits 1`, async () => {
+      const { local, down } = await files();
+      const r = await run(...mode, remoteSpec(path.join(local, 'missing.txt')), remoteSpec(path.join(local, 'b.txt')), down);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^ssh-scp: [^\n]*missing\.txt: [^\n]*No such file[^\n]*\n$/i);
+      expect(readFileSync(path.join(down, 'b.txt'), 'utf8')).toBe('bravo\n');
+      const dir = await run(...mode, remoteSpec(path.join(local, 'tree')), down);
+      expect(dir.code).toBe(1);
+      expect(dir.err).toMatch(/^ssh-scp: [^\n]*tree: [^\n]*\n$/);
+      expect(existsSync(path.join(down, 'tree'))).toBe(false);
+    });
+  }
+});
+
+describe('ssh-scp between two remote hosts (-3)', () => {
+  let sshd: Peer;
+  let ours: Peer;
+  let home: string;
+  beforeAll(async () => {
+    [sshd, ours] = await Promise.all([startSshd(), startOurServer()]);
+    home = await clientHome([sshd, ours]);
+    // Two ports: ssh_config gives each host alias its own.
+    writeFileSync(path.join(home, '.ssh', 'config'), `Host sshd-peer\n  HostName 127.0.0.1\n  Port ${sshd.port}\nHost our-peer\n  HostName 127.0.0.1\n  Port ${ours.port}\n`);
+  });
+  afterAll(async () => {
+    await Promise.all([sshd?.stop(), ours?.stop()]);
+  });
+
+  for (const mode of [['-3'], ['-3', '-s']] as const) {
+    it(`relays ${mode.join(' ')} from sshd to our server, trees and -p included`, async () => {
+      const { local, remote } = await files();
+      const c = capture();
+      const code = await withHome(home, () => scpMain([...mode, '-r', '-p', `${sshd.user}@sshd-peer:${path.join(local, 'tree')}`, `${ours.user}@our-peer:${remote}`], c.io));
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+      expect(readFileSync(path.join(remote, 'tree', 'sub', 'y.txt'), 'utf8')).toBe('y\n');
+      expectPreserved(path.join(remote, 'tree', 'sub', 'y.txt'), 0o640);
+    });
+  }
+});
+
+/** SFTP listings with names that would escape the download directory. */
+class HostileServer extends LocalSFTPServer {
+  override async scandir(p: string): Promise<AsyncIterable<SFTPName>> {
+    const real = await super.scandir(p);
+    return (async function* () {
+      yield* real;
+      yield { filename: '../escaped', longname: '', attrs: { type: FILEXFER_TYPE.REGULAR, permissions: 0o100644, size: 4 } };
+    })();
+  }
+}
+
+/** An `scp -f` source that sends a file named `../escaped` whatever was asked. */
+async function hostileScpSource(proc: SSHServerProcess<Uint8Array>): Promise<void> {
+  await proc.stdin.read(1);
+  proc.stdout.write(new TextEncoder().encode('C0644 4 ../escaped\n'));
+  await proc.stdin.read(1).catch(() => undefined);
+  proc.exit(1);
+}
+
+describe('ssh-scp against hostile servers', () => {
+  it('refuses a name with ../ from an SCP source and says so', async () => {
+    const server = await startOurServer({ extra: { allowScp: false, processFactory: hostileScpSource as never, encoding: null } });
+    try {
+      const home = await clientHome([server]);
+      const { down } = await files();
+      const target = path.join(down, 'inner');
+      mkdirSync(target);
+      const c = capture();
+      const code = await withHome(home, () => scpMain(['-P', String(server.port), `${server.user}@127.0.0.1:/etc/hostname`, target], c.io));
+      expect(code).toBe(1);
+      expect(c.err()).toMatch(/^ssh-scp: [^\n]*:\/etc\/hostname: ScpError: [^\n]*"\.\.\/escaped"[^\n]*\n$/);
+      expect(readdirSync(down)).toEqual(['inner']);
+      expect(readdirSync(target)).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses a name with ../ in an SFTP listing (-s -r) and says so', async () => {
+    const server = await startOurServer({ sftpFactory: () => new HostileServer() });
+    try {
+      const home = await clientHome([server]);
+      const { local, down } = await files();
+      const target = path.join(down, 'inner');
+      mkdirSync(target);
+      const c = capture();
+      const code = await withHome(home, () => scpMain(['-s', '-r', '-P', String(server.port), `${server.user}@127.0.0.1:${path.join(local, 'tree')}`, target], c.io));
+      expect(code).toBe(1);
+      expect(c.err()).toMatch(/^ssh-scp: [^\n]*tree: SFTPInvalidFilename: refusing unsafe remote file name "\.\.\/escaped"\n$/);
+      expect(readdirSync(down)).toEqual(['inner']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('ssh-scp failures', () => {
+  let sshd: Peer;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('explains a refused connection in one line, status 1', async () => {
+    const home = await clientHome([]);
+    const c = capture();
+    const port = await freePort();
+    expect(await withHome(home, () => scpMain(['-P', String(port), '127.0.0.1:x', '/tmp/'], c.io))).toBe(1);
+    expect(c.err()).toMatch(/^ssh-scp: 127\.0\.0\.1:x: ConnectionLost: cannot connect to 127\.0\.0\.1 port \d+: [^\n]*ECONNREFUSED[^\n]*\n$/);
+  });
+
+  it('explains an unknown host key in one line, status 1', async () => {
+    const home = await clientHome([], { knownHosts: false });
+    const c = capture();
+    expect(await withHome(home, () => scpMain(['-P', String(sshd.port), '/etc/hostname', `${sshd.user}@127.0.0.1:/tmp/`], c.io))).toBe(1);
+    expect(c.err()).toMatch(/^ssh-scp: \/etc\/hostname: HostKeyNotVerifiable: [^\n]*\n$/);
+  });
+
+  it('needs a host and two operands: usage, status 2', async () => {
+    for (const argv of [[], ['only-one'], ['a', 'b'], ['-Z', 'a', 'h:b']]) {
+      const c = capture();
+      expect(await scpMain(argv, c.io)).toBe(2);
+      expect(c.err()).toContain('usage: ssh-scp');
+    }
+  });
+
+  it('splits operands as scp does', () => {
+    expect(splitRemotePath('alice@host:dir/f')).toEqual({ destination: { host: 'host', username: 'alice' }, path: 'dir/f' });
+    expect(splitRemotePath('[::1]:/tmp/x')).toEqual({ destination: { host: '::1' }, path: '/tmp/x' });
+    expect(splitRemotePath('host:')).toEqual({ destination: { host: 'host' }, path: '' });
+    expect(splitRemotePath('./a:b')).toBeUndefined();
+    expect(splitRemotePath('/abs/x:y')).toBeUndefined();
+    expect(splitRemotePath('plain')).toBeUndefined();
+  });
+});
