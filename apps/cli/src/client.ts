@@ -17,7 +17,7 @@ import { UsageError, parsePort, type Parsed } from './getopt.ts';
 /** What the command line says about connecting, beyond the destination. */
 export interface ClientArgs {
   readonly port?: number;
-  /** `-i` files, in order: when given, they replace the default ~/.ssh/id_* keys (the agent stays). */
+  /** `-i` files, in order: when given, the only keys tried (not the agent's nor ~/.ssh/id_*, as AsyncSSH's client_keys). */
   readonly identities: readonly string[];
   /** `-o` options, ssh_config lines (`Keyword=value` or `Keyword value`), winning over the files. */
   readonly sshOptions: readonly string[];
