@@ -37,12 +37,29 @@ export interface SessionRequest {
   /** Force (true) or refuse (false) a pty; 'auto' asks for one only with a termType. */
   readonly requestPty?: boolean | 'force' | 'auto' | undefined;
   readonly agentForwarding?: boolean | undefined;
-  readonly x11Forwarding?: boolean | undefined;
+  /** Ask for X11 forwarding (RFC 4254 §6.3.1) with this x11-req, after the pty request. */
+  readonly x11Request?: X11ForwardingRequest | undefined;
   /**
    * Nothing will be written to stdin (it is /dev/null): send EOF right behind the exec, shell or
    * subsystem request, in the same write, rather than a round trip later.
    */
   readonly eofAfterRequest?: boolean | undefined;
+}
+
+/**
+ * An x11-req: the cookie the server is to hand its X clients (a fake one: the caller keeps the
+ * real cookie and swaps it in on the "x11" channels), and what to do when the server refuses.
+ */
+export interface X11ForwardingRequest {
+  readonly singleConnection: boolean;
+  readonly authProtocol: string;
+  /** The cookie in hex, as x11-req carries it. */
+  readonly authCookie: string;
+  readonly screen: number;
+  /** Go on without X11 when the server refuses (else the session fails: REQUEST_X11_FORWARDING_FAILED). */
+  readonly ignoreFailure?: boolean | undefined;
+  /** Told whether the server accepted. */
+  readonly onResult?: ((ok: boolean) => void) | undefined;
 }
 
 /** POSIX signal numbers, for `returncode` of a process killed by a signal (as AsyncSSH). */
@@ -72,8 +89,9 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
   protected declare session: SSHClientSession<T> | undefined;
 
   /**
-   * Runs the session setup on an open channel: env, agent forwarding, pty, then exec / shell /
-   * subsystem. Rejects with ChannelOpenError (REQUEST_PTY_FAILED, REQUEST_SESSION_FAILED) as
+   * Runs the session setup on an open channel: env, agent forwarding, pty, X11 forwarding, then
+   * exec / shell / subsystem. Rejects with ChannelOpenError (REQUEST_PTY_FAILED,
+   * REQUEST_X11_FORWARDING_FAILED, REQUEST_SESSION_FAILED) as
    * AsyncSSH does; the channel is closed then.
    */
   async start(channel: Channel, session: SSHClientSession<T>, request: SessionRequest): Promise<void> {
@@ -100,6 +118,12 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
         modes,
       });
       if (!ok) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_PTY_FAILED, 'PTY request failed');
+    }
+    const x11 = request.x11Request;
+    if (x11) {
+      const ok = await this.request('x11-req', { type: 'x11-req', singleConnection: x11.singleConnection, authProtocol: x11.authProtocol, authCookie: x11.authCookie, screenNumber: x11.screen });
+      x11.onResult?.(ok);
+      if (!ok && x11.ignoreFailure !== true) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_X11_FORWARDING_FAILED, 'X11 forwarding request failed');
     }
     const body: ChannelRequestBody =
       request.command !== undefined

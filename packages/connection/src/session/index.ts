@@ -4,10 +4,11 @@ export {
   SIGNAL_NUMBERS,
   type SSHClientSession,
   type SessionRequest,
+  type X11ForwardingRequest,
   type TermSize,
   type ExitSignal,
 } from './client-channel.ts';
-export { SSHServerChannel, SSHLineEditorChannel, type SSHServerSession, type ServerChannelPolicy } from './server-channel.ts';
+export { SSHServerChannel, SSHLineEditorChannel, type SSHServerSession, type ServerChannelPolicy, type X11ServerRequest } from './server-channel.ts';
 export { StreamSession, type RawByteStream, type StreamOptions } from './stream-session.ts';
 export { SSHClientProcess, type RedirectOptions, type WaitOptions } from './client-process.ts';
 export { SSHServerProcess, ServerProcessSession, type ProcessFactory, type ServerProcessOptions } from './server-process.ts';

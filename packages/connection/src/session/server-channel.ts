@@ -1,7 +1,7 @@
 /**
  * SSHServerChannel: the server side of a session channel. RFC 4254 §6: env, pty-req, one of
- * exec / shell / subsystem, window-change, signal, break (RFC 4335), agent forwarding requests,
- * and exit-status / exit-signal when the session ends.
+ * exec / shell / subsystem, window-change, signal, break (RFC 4335), agent and X11 forwarding
+ * requests (§6.3.1), and exit-status / exit-signal when the session ends.
  * @module
  */
 
@@ -23,9 +23,19 @@ export interface SSHServerSession<T extends ChannelData = ChannelData> extends S
   terminalSizeChanged?(width: number, height: number, pixelWidth: number, pixelHeight: number): void;
 }
 
+/** An x11-req (RFC 4254 §6.3.1), its cookie decoded from hex. */
+export interface X11ServerRequest {
+  readonly singleConnection: boolean;
+  readonly authProtocol: string;
+  readonly authCookie: Uint8Array;
+  readonly screen: number;
+}
+
 export interface ServerChannelPolicy {
   /** Accept agent forwarding requests (the connection sets the agent path). */
   readonly agentForwarding?: (channel: SSHServerChannel) => boolean | Promise<boolean>;
+  /** Accept X11 forwarding requests (the connection sets the display with setX11Display). */
+  readonly x11Forwarding?: (channel: SSHServerChannel, request: X11ServerRequest) => boolean | Promise<boolean>;
   /** Accept environment variables by name (default: all). */
   readonly acceptEnv?: (name: string) => boolean;
   /**
@@ -111,6 +121,15 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
         return session.breakReceived?.((request as { breakLength: number }).breakLength) === true;
       case 'auth-agent-req@openssh.com':
         return this.policy.agentForwarding ? (await this.policy.agentForwarding(this)) === true : false;
+      case 'x11-req': {
+        const r = request as { singleConnection: boolean; authProtocol: string; authCookie: string; screenNumber: number };
+        // Once per session, before it starts (as sshd); the cookie is hex (AsyncSSH refuses others).
+        if (!this.policy.x11Forwarding || this.started || this.x11Display !== undefined) return false;
+        if (r.authCookie.length === 0 || r.authCookie.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(r.authCookie)) return false;
+        const cookie = new Uint8Array(r.authCookie.length / 2);
+        for (let i = 0; i < cookie.length; i++) cookie[i] = parseInt(r.authCookie.slice(i * 2, i * 2 + 2), 16);
+        return (await this.policy.x11Forwarding(this, { singleConnection: r.singleConnection, authProtocol: r.authProtocol, authCookie: cookie, screen: r.screenNumber })) === true;
+      }
       default:
         return false;
     }
@@ -208,9 +227,19 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
     else this.env['SSH_AUTH_SOCK'] = path;
   }
 
-  /** @internal */
-  setX11Display(display: string | undefined): void {
+  /**
+   * @internal Set by the connection when X11 forwarding is set up: the session's programs find
+   * the display in DISPLAY, and its cookie in the Xauthority file XAUTHORITY names (if given).
+   */
+  setX11Display(display: string | undefined, authPath?: string): void {
     this.x11Display = display;
+    if (display === undefined) {
+      delete this.env['DISPLAY'];
+      delete this.env['XAUTHORITY'];
+      return;
+    }
+    this.env['DISPLAY'] = display;
+    if (authPath !== undefined) this.env['XAUTHORITY'] = authPath;
   }
 
   // ------------------------------------------------------------------ line editor (AsyncSSH's SSHLineEditorChannel)
