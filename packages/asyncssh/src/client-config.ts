@@ -58,6 +58,8 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('sendEnv', c.sendEnv);
   take('requestPty', c.requestPty);
   if (typeof c.agentForwarding === 'boolean') take('agentForwarding', c.agentForwarding);
+  // ForwardX11Trusted yes: X11 forwarding, going on without it when it fails (as AsyncSSH).
+  if (c.x11Forwarding !== undefined) take('x11Forwarding', c.x11Forwarding === 'ignore-failure' ? 'ignore_failure' : false);
   if (has('identityagent')) take('agentPath', c.agentPath);
   if (has('pkcs11provider')) take('pkcs11Provider', c.pkcs11Provider ?? null);
   // Files named by the config that do not exist are skipped, as ssh does.

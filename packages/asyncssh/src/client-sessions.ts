@@ -35,6 +35,7 @@ import { nodePump } from '@ssh/connection/node';
 import type { SFTPClient } from '@ssh/sftp';
 import { startSftpClientOn, type StartSftpClientOptions } from './sftp.ts';
 import { SSHForwarder } from './bridge.ts';
+import { ClientX11 } from './x11/client-x11.ts';
 
 export interface SessionDefaults {
   readonly command?: string;
@@ -45,7 +46,18 @@ export interface SessionDefaults {
   readonly termType?: string;
   readonly termSize?: TermSize;
   readonly termModes?: Readonly<Record<number, number>>;
-  readonly x11Forwarding?: boolean;
+  /**
+   * Ask for X11 forwarding to `x11Display` (default false): true fails the session with
+   * ChannelOpenError(OPEN_REQUEST_X11_FORWARDING_FAILED) when it cannot be set up or the server
+   * refuses; 'ignore_failure' goes on without it.
+   */
+  readonly x11Forwarding?: boolean | 'ignore_failure';
+  /** The display to forward X11 connections to (default $DISPLAY). */
+  readonly x11Display?: string;
+  /** The Xauthority file with the display's cookie (default $XAUTHORITY, else ~/.Xauthority). */
+  readonly x11AuthPath?: string;
+  /** Forward only one X11 connection per session (default false). */
+  readonly x11SingleConnection?: boolean;
   readonly agentForwarding?: boolean;
   readonly encoding?: string | null;
   readonly errors?: 'strict' | 'replace';
@@ -55,7 +67,7 @@ export interface SessionDefaults {
   readonly agentPath?: string | null;
 }
 
-export const SESSION_OPTION_NAMES = ['command', 'subsystem', 'env', 'sendEnv', 'requestPty', 'termType', 'termSize', 'termModes', 'x11Forwarding'] as const;
+export const SESSION_OPTION_NAMES = ['command', 'subsystem', 'env', 'sendEnv', 'requestPty', 'termType', 'termSize', 'termModes', 'x11Forwarding', 'x11Display', 'x11AuthPath', 'x11SingleConnection'] as const;
 
 export type SessionOptions = Omit<SessionDefaults, 'command'>;
 
@@ -89,12 +101,14 @@ export class ClientSessions {
   private readonly defaults: SessionDefaults;
   private readonly flush: () => void;
   private readonly live = new Set<SSHClientChannel<Text>>();
+  private readonly x11: ClientX11;
 
   constructor(mux: ConnectionMux, connection: ChannelConnection, defaults: SessionDefaults, flush: () => void) {
     this.mux = mux;
     this.connection = connection;
     this.defaults = defaults;
     this.flush = flush;
+    this.x11 = new ClientX11(connection, flush);
   }
 
   private merged(command: string | undefined, options: SessionOptions): SessionRequest & SessionOptions {
@@ -119,7 +133,10 @@ export class ClientSessions {
             base.onOpen?.(c);
             resolve(c);
           },
-          onOpenFailed: (e) => reject(e),
+          onOpenFailed: (e) => {
+            this.x11.detach(channel);
+            reject(e);
+          },
           onClose: (e) => {
             this.live.delete(channel);
             base.onClose(e);
@@ -148,8 +165,9 @@ export class ClientSessions {
       ...(request.errors !== undefined ? { errors: request.errors } : {}),
     });
     const session = sessionFactory();
+    const x11Request = await this.x11.request(channel, request);
     const chan = await this.open(channel as SSHClientChannel<Text>, request);
-    await this.started(channel.start(chan, session, request));
+    await this.started(channel.start(chan, session, { ...request, x11Request }));
     return [channel, session];
   };
 
@@ -161,8 +179,9 @@ export class ClientSessions {
     const channel = new SSHClientChannel<Uint8Array>(this.connection, { encoding: null, manualWindow: true });
     // redirect() of stdin from a local child's pipe or a socket reads it into a reused buffer.
     const streams = new StreamSession<T>(channel, { encoding, pump: nodePump, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
+    const x11Request = await this.x11.request(channel, request);
     const chan = await this.open(channel as SSHClientChannel<Text>, request);
-    await this.started(channel.start(chan, streams, { ...request, eofAfterRequest: options.stdin === 'devnull' }));
+    await this.started(channel.start(chan, streams, { ...request, x11Request, eofAfterRequest: options.stdin === 'devnull' }));
     const proc = new SSHClientProcess<T>(channel, streams);
     const redirect = {
       ...(options.stdin !== undefined ? { stdin: typeof options.stdin === 'string' && !isMode(options.stdin) ? createReadStream(options.stdin) : (options.stdin as RedirectSource) } : {}),
@@ -219,9 +238,11 @@ export class ClientSessions {
 
   /**
    * Channels the server opens toward us: agent connections when agent forwarding was asked for
-   * (relayed to our agent); anything else is refused by the caller.
+   * (relayed to our agent), X11 connections (refused unless a session forwards X11); anything
+   * else is refused by the caller.
    */
   acceptIncoming(request: IncomingChannelOpen): boolean {
+    if (this.x11.acceptIncoming(request)) return true;
     if (request.type !== 'auth-agent@openssh.com' || this.defaults.agentForwarding !== true) return false;
     const agentPath = this.defaults.agentPath === null ? undefined : (this.defaults.agentPath ?? process.env['SSH_AUTH_SOCK']);
     if (!agentPath) return false;

@@ -74,4 +74,5 @@ export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts'
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
 export * from './forward/index.ts';
 export * from './tuntap/index.ts';
+export * from './x11/index.ts';
 export { SSHTunTapChannel, SSHPacketReader, type SSHTunTapSession } from '@ssh/connection';

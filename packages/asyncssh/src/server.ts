@@ -22,6 +22,7 @@ import {
   type SSHServerSession,
   type ConnectionMux,
   type SSHTunTapChannel,
+  type X11ServerRequest,
 } from '@ssh/connection';
 import { nodePump } from '@ssh/connection/node';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
@@ -56,6 +57,7 @@ import {
 } from './server-config.ts';
 import { SSHServer, passwordAnswer } from './server-handlers.ts';
 import { startAgentForwarding } from './agent-forwarding.ts';
+import { startX11Forwarding, x11ServerOptions } from './x11/server-x11.ts';
 import { serverForwarding, type ServerForwarding } from './forward/server-forward.ts';
 import { acceptTunTap, makeTuntapChannel } from './tuntap/server-tuntap.ts';
 import type { TunTapChannelOptions } from './tuntap/client-tuntap.ts';
@@ -109,7 +111,12 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   /** Failed authentication attempts before disconnecting (default 6, as OpenSSH). */
   readonly maxAuthTries?: number;
   readonly agentForwarding?: boolean;
+  /** Accept X11 forwarding requests (default false); see x11/server-x11.ts. */
   readonly x11Forwarding?: boolean;
+  /** The first X11 display number to try (default 10, as sshd's X11DisplayOffset). */
+  readonly x11DisplayOffset?: number;
+  /** Listen for forwarded X11 connections on the loopback address only (default true). */
+  readonly x11UseLocalhost?: boolean;
   /**
    * sshd_config files (a path or paths, read in order, first value winning) whose settings act as
    * defaults for the options not given here, resolved per connection (Match Address,
@@ -150,6 +157,8 @@ const SERVER_OPTION_NAMES = [
   'maxAuthTries',
   'agentForwarding',
   'x11Forwarding',
+  'x11DisplayOffset',
+  'x11UseLocalhost',
   'sftpFactory',
   'sftpVersion',
   'allowScp',
@@ -579,6 +588,7 @@ export class SSHServerConnection extends SSHConnection {
   /** What a session channel may do, from the options and the client's key or certificate. */
   private sessionPolicy(): ServerChannelPolicy & { readonly allowPtyNow: boolean } {
     const agentForwarding = this.policy.agentForwarding && this.checkKeyPermission('agent-forwarding');
+    const x11Forwarding = this.config.options.x11Forwarding === true && this.checkKeyPermission('X11-forwarding');
     const allowPty = this.policy.allowPty && this.checkKeyPermission('pty');
     return {
       allowPtyNow: allowPty,
@@ -587,6 +597,7 @@ export class SSHServerConnection extends SSHConnection {
       forcedCommand: () => this.getCertificateOption('force-command') ?? (this.getKeyOption('command') as string | undefined),
       environment: () => (this.getKeyOption('environment', []) as readonly string[]),
       ...(agentForwarding ? { agentForwarding: (channel: SSHServerChannel) => startAgentForwarding(channel, this.mux, this, () => this.scheduleFlush()) } : {}),
+      ...(x11Forwarding ? { x11Forwarding: (channel: SSHServerChannel, request: X11ServerRequest) => startX11Forwarding(channel, request, { mux: this.mux, connection: this, flush: () => this.scheduleFlush(), warn: (m) => this.logger.warning(m) }, x11ServerOptions(this.config.options)) } : {}),
     };
   }
 
