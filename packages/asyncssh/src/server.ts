@@ -11,6 +11,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import {
   SSHLineEditorChannel,
   SSHServerChannel,
@@ -27,9 +28,21 @@ import {
 import { nodePump } from '@ssh/connection/node';
 import { createStandardRegistry, type Registry } from '@ssh/crypto';
 import { CHANNEL_OPEN_FAILURE, DISCONNECT, unmapAddress } from '@ssh/wire';
-import { SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD, SSHAuthorizedKeys, SSHKeyPair, importAuthorizedKeys, type AuthorizedKeyOptions, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import {
+  SK_USER_PRESENCE_REQD,
+  SK_USER_VERIFICATION_REQD,
+  SSHAuthorizedKeys,
+  SSHKeyPair,
+  importAuthorizedKeys,
+  verifyX509Chain,
+  x509Algorithms,
+  type AuthorizedKeyOptions,
+  type SSHCertificate,
+  type SSHKey,
+  type SSHX509Certificate,
+} from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
-import { ConnectionLost, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
+import { ConnectionLost, DEFAULT_USERAUTH_SIG_ALGORITHMS, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { acceptTcp } from '@ssh/transport/node';
 import type { ResolvedServerConfig, ServerConnection } from '@ssh/config';
 import { resolveClientHost } from './client-host.ts';
@@ -65,6 +78,7 @@ import type { ForwardChannelOptions, SSHTCPChannel, SSHUNIXChannel } from './for
 import type { SSHListener } from './forward/listener.ts';
 import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './sftp.ts';
 import { VERSION } from './version.ts';
+import { resolveX509Roots, type X509TrustedCertsOption } from './host-keys/trust-sources.ts';
 import { logFor } from './logging.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
@@ -84,6 +98,16 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly passphrase?: string | Uint8Array;
   /** authorized_keys for every user: a path, its text, or a parsed list. */
   readonly authorizedClientKeys?: string | SSHAuthorizedKeys;
+  /**
+   * Roots trusted for X.509 client certificates (RFC 6187 x509v3-* user authentication, whose
+   * end certificates authorized_keys must list or match by subject): certificates, files or data.
+   * Default ~/.ssh/ca-bundle.crt when it exists; null turns X.509 client authentication off.
+   */
+  readonly x509TrustedCerts?: X509TrustedCertsOption;
+  /** Files or directories of further trusted X.509 roots. */
+  readonly x509TrustedCertPaths?: readonly string[];
+  /** Purposes a client's X.509 certificate must allow (default 'secureShellClient'; 'any' skips the check). */
+  readonly x509Purposes?: string | readonly string[];
   readonly publicKeyAuth?: boolean;
   readonly passwordAuth?: boolean;
   readonly kbdintAuth?: boolean;
@@ -140,6 +164,9 @@ const SERVER_OPTION_NAMES = [
   'serverHostKeys',
   'passphrase',
   'authorizedClientKeys',
+  'x509TrustedCerts',
+  'x509TrustedCertPaths',
+  'x509Purposes',
   'publicKeyAuth',
   'passwordAuth',
   'kbdintAuth',
@@ -174,11 +201,22 @@ export interface ServerConfig {
   /** What the transport presents: `hostKeys`, some paired with a host certificate or an X.509 chain. */
   readonly hostIdentities: (SSHKey | SSHKeyPair)[];
   readonly authorizedKeys: SSHAuthorizedKeys | undefined;
+  /** Roots for X.509 client certificates; null: X.509 client authentication is off. */
+  readonly x509Roots: readonly SSHX509Certificate[] | null;
   /** What `caSignatureAlgs` allows (OpenSSH's default when not given). */
   readonly caSignatureAlgorithms: readonly string[];
   /** The sshd_config files of `config`, read once. */
   readonly file?: ServerConfigFile;
 }
+
+/**
+ * server-sig-algs with X.509 client authentication on: the default list and the x509v3-* names
+ * of its key types (clients that honour the list offer X.509 chains only when it names them).
+ */
+const WITH_X509_SIG_ALGORITHMS: readonly string[] = [
+  ...DEFAULT_USERAUTH_SIG_ALGORITHMS,
+  ...new Set(DEFAULT_USERAUTH_SIG_ALGORITHMS.flatMap((a) => x509Algorithms(a))),
+];
 
 /** What is known of a connection when it is accepted (with `config` or `rdnsLookup`). */
 interface AcceptedConnection {
@@ -238,7 +276,7 @@ export class SSHServerConnection extends SSHConnection {
       role: 'server',
       registry: (standardRegistry ??= createStandardRegistry()),
       ...transportSettings(effective),
-      ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : {}),
+      ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : config.x509Roots !== null ? { serverSigAlgorithms: WITH_X509_SIG_ALGORITHMS } : {}),
       hostKeys: config.hostIdentities,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
     });
@@ -423,6 +461,9 @@ export class SSHServerConnection extends SSHConnection {
         }
         return;
       }
+      case 'validate-x509-chain':
+        this.answer(a.id, () => this.x509ChainAllowed(a.chain, a.username, keys, peer, a.proven));
+        return;
       case 'validate-ca-key': {
         const cert = a.certificate;
         if (!this.caSignatureAllowed(cert, 'user')) {
@@ -489,6 +530,32 @@ export class SSHServerConnection extends SSHConnection {
    * Whether the CA signed `cert` with an algorithm `caSignatureAlgs` allows. As sshd, a certificate
    * signed otherwise is refused before anyone is asked about its CA, queries included.
    */
+  /**
+   * An X.509 client chain (x509v3-* user authentication), judged as AsyncSSH does: an
+   * authorized_keys line must list its end certificate or match its subject, and the chain must
+   * lead to a trusted root (x509TrustedCerts, or a cert-authority line's certificate), allow the
+   * client purpose and name the user as a principal, unless that line has principals=.
+   */
+  private x509ChainAllowed(chain: readonly SSHX509Certificate[], username: string, keys: SSHAuthorizedKeys | undefined, peer: { clientAddr: string; clientHost?: string }, proven: boolean): boolean {
+    const roots = this.config.x509Roots;
+    const end = chain[0];
+    if (roots === null || keys === undefined || end === undefined) return false;
+    const context = { ...peer, user: username };
+    const listed = keys.validateX509(end, context);
+    if (listed === undefined) return false;
+    try {
+      verifyX509Chain(chain, [...roots, ...keys.x509Roots(context)], {
+        purposes: this.config.options.x509Purposes ?? 'secureShellClient',
+        ...(listed.principals === undefined ? { principal: username, principalKind: 'user' as const } : {}),
+      });
+    } catch (err) {
+      this.logger.debug1(`X.509 client certificate refused: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+    if (proven) this.keyOptions = listed;
+    return true;
+  }
+
   private caSignatureAllowed(cert: SSHCertificate, kind: 'user' | 'host'): boolean {
     if (this.policy.caSignatureAlgorithms.includes(cert.signatureAlgorithm)) return true;
     this.logger.info(`${kind} certificate refused: its CA signed it with ${JSON.stringify(cert.signatureAlgorithm)}, which caSignatureAlgs does not allow`);
@@ -947,6 +1014,7 @@ export async function buildServerConfig(what: string, explicit: SSHServerConnect
     hostKeys,
     hostIdentities,
     authorizedKeys: await loadAuthorizedKeys(opts.authorizedClientKeys),
+    x509Roots: await resolveX509Roots(opts.x509TrustedCerts, opts.x509TrustedCertPaths, os.homedir()),
     caSignatureAlgorithms,
     ...(file ? { file } : {}),
   };

@@ -147,7 +147,7 @@ export class SSHKey extends Commented {
 
   /** An X.509 user certificate for `userKey` signed by this key (purpose secureShellClient by default). */
   generateX509UserCertificate(userKey: SSHKey, subject: string, options: X509CertificateOptions = {}): SSHX509Certificate {
-    return createX509Certificate(this, userKey, subject, { purposes: 'secureShellClient', ...options });
+    return createX509Certificate(this, userKey, subject, { purposes: 'secureShellClient', principalKind: 'user', ...options });
   }
 
   /** An X.509 host certificate for `hostKey` signed by this key (purpose secureShellServer by default). */

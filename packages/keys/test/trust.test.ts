@@ -222,4 +222,16 @@ describe('X.509 entries (AsyncSSH / PKIX-SSH syntax)', () => {
     expect(ak.x509Roots({ clientAddr: '192.0.2.1' })).toHaveLength(0);
     expect(ak.validate(ec)).toBeUndefined();
   });
+
+  test("subject lines in AsyncSSH's other spellings: subject=, DN:, Distinguished Name=, any case", () => {
+    const userCert = root.generateX509UserCertificate(ec, 'CN=alice,O=Example', { issuerCert: rootCert });
+    for (const prefix of ['subject=', 'Subject: ', 'DN:', 'dn=', 'Distinguished Name=', 'distinguished-name:', 'DistinguishedName=', 'Subject ']) {
+      const ak = importAuthorizedKeys(`x509v3-ecdsa-sha2-nistp256 ${prefix}CN=alice,O=Example`);
+      expect(ak.skippedLines, prefix).toEqual([]);
+      expect(ak.validateX509(userCert), prefix).toBeDefined();
+    }
+    // Not a subject: a certificate's base64 (it starts MI), refused when it is not one.
+    expect(importAuthorizedKeys('x509v3-ecdsa-sha2-nistp256 Issuer=CN=alice').skippedLines).toEqual([1]);
+    expect(importAuthorizedKeys('x509v3-ecdsa-sha2-nistp256 subject=').skippedLines).toEqual([1]);
+  });
 });

@@ -63,6 +63,18 @@ describe('X.509 details', () => {
     verifyX509Chain([cnOnly], [root], { principal: 'victim.example', principalKind: 'user', now: NOW });
   });
 
+  test("a user certificate's principals are e-mail names, as AsyncSSH writes and checks them; a host's are DNS names", () => {
+    const user = key.generateX509UserCertificate(key, 'CN=alice', { principals: ['alice', 'ops'], now: NOW });
+    expect(user.extensions.emails).toEqual(['alice', 'ops']);
+    expect(user.extensions.dnsNames).toEqual([]);
+    verifyX509Chain([user], [user], { principal: 'alice', principalKind: 'user', now: NOW });
+    expect(() => verifyX509Chain([user], [user], { principal: 'alice', now: NOW })).toThrow(/not valid for/);
+    const host = key.generateX509HostCertificate(key, 'CN=h', { principals: ['h.example', '192.0.2.1'], now: NOW });
+    expect([host.extensions.dnsNames, host.extensions.emails]).toEqual([['h.example'], []]);
+    const asHosts = key.generateX509UserCertificate(key, 'CN=x', { principals: ['x.example'], principalKind: 'host', now: NOW });
+    expect(asHosts.extensions.dnsNames).toEqual(['x.example']);
+  });
+
   test('a trusted self-signed certificate that says CA:FALSE issues nothing', () => {
     const rootKey = testKey('ssh-ed25519');
     const notCa = rootKey.generateX509HostCertificate(rootKey, 'CN=not a CA', { principals: ['a.example'], now: NOW });

@@ -46,7 +46,6 @@ import {
   Pong,
   Reader,
   SshError,
-  Writer,
   Unimplemented,
   WireError,
   type ExtInfoExtensionValue,
@@ -68,28 +67,10 @@ import { CompressionError, DisconnectError, HostKeyNotVerifiable, KeyExchangeFai
 import { concatBytes, sameBytes } from './bytes.ts';
 import { PacketReader, PacketWriter } from './packet-stream.ts';
 import { VersionExchange, VersionExchangeError, formatIdentification, type PeerIdentification } from './version.ts';
+import { X509_RSA2048, X509_RSA2048_SIGNATURE, renameSignature, signatureName } from './x509-signatures.ts';
 
 /** The name suffix of OpenSSH certificate algorithms. */
 const CERT_SUFFIX = '-cert-v01@openssh.com';
-
-const X509_RSA2048 = 'x509v3-rsa2048-sha256';
-const X509_RSA2048_SIGNATURE = 'rsa2048-sha256';
-
-/** The algorithm name a signature blob starts with, or undefined when it has none. */
-function signatureName(signature: Uint8Array): string | undefined {
-  try {
-    return new Reader(signature).latin1('signature algorithm', 256);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The same signature blob under another algorithm name. */
-function renameSignature(signature: Uint8Array, name: string): Uint8Array {
-  const r = new Reader(signature);
-  r.latin1('signature algorithm', 256);
-  return new Writer().latin1(name).raw(r.rest()).finish();
-}
 
 /** What a server presented as its host key: a plain key, an OpenSSH certificate or an X.509 chain. */
 export type PresentedHostKey = SSHKey | SSHCertificate | readonly SSHX509Certificate[];

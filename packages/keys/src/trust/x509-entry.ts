@@ -1,7 +1,7 @@
 /**
  * X.509 entries in known_hosts and authorized_keys lines, as AsyncSSH (after PKIX-SSH) reads
- * them: an x509v3-* key type followed by a base64 DER certificate, or by `Subject:` and a
- * subject-name pattern.
+ * them: an x509v3-* key type followed by a base64 DER certificate, or by a subject-name pattern
+ * behind `Subject`, `DN` or `Distinguished Name` (any case, `:` or `=`: `Subject:`, `subject=`).
  * @module
  */
 
@@ -15,11 +15,15 @@ export type X509Entry =
   | { readonly kind: 'subject'; readonly subject: string };
 
 /** Parses `x509v3-... <base64 DER | Subject:...>`, or returns undefined when `text` is not one. */
+/** What introduces a subject pattern (AsyncSSH's forms; a base64 certificate starts "MI"). */
+const SUBJECT_PREFIX = /^(?:Distinguished[ _-]?Name|Subject|DN)[=:]?\s?/i;
+
 export function parseX509Entry(text: string): X509Entry | undefined {
   const [type, rest] = firstWord(text);
   if (!type.startsWith('x509v3-')) return undefined;
-  if (rest.startsWith('Subject:')) {
-    const subject = rest.slice('Subject:'.length).trim();
+  const prefix = SUBJECT_PREFIX.exec(rest);
+  if (prefix) {
+    const subject = rest.slice(prefix[0].length).trim();
     if (subject === '') throw new KeyImportError('empty X.509 subject');
     return { kind: 'subject', subject };
   }

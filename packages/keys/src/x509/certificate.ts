@@ -285,6 +285,12 @@ export interface X509CertificateOptions {
   readonly serial?: bigint | number;
   /** DNS names (host certificates) or e-mail style principals (user certificates) for subjectAltName. */
   readonly principals?: readonly string[];
+  /**
+   * How `principals` are written: 'user' as rfc822Name (e-mail) entries, where AsyncSSH looks for a
+   * user's name; 'host' as DNS names and IP addresses. Default: 'user' for
+   * generateX509UserCertificate, otherwise by the name ('@' e-mail, IP address, else DNS).
+   */
+  readonly principalKind?: 'host' | 'user';
   readonly validAfter?: TimeValue;
   readonly validBefore?: TimeValue;
   /** Extended key usage names or OIDs; 'any' omits the extension. */
@@ -339,9 +345,10 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
   }
   if (options.principals && options.principals.length > 0) {
     const names = options.principals.map((p) => {
+      if (options.principalKind === 'user') return der(0x81, utf8(p));
       const ip = parseAddress(p)?.bytes;
       if (ip) return der(0x87, ip);
-      return der(p.includes('@') ? 0x81 : 0x82, utf8(p));
+      return der(p.includes('@') && options.principalKind !== 'host' ? 0x81 : 0x82, utf8(p));
     });
     exts.push(ext('2.5.29.17', false, derSequence(...names)));
   }

@@ -46,6 +46,7 @@ import {
   type TransportEvent,
 } from './common.ts';
 import { sameBytes } from '../bytes.ts';
+import { X509_RSA2048, X509_RSA2048_SIGNATURE, renameSignature, signatureName } from '../x509-signatures.ts';
 
 /** A key held elsewhere (an agent, a token): signatures are asked for with a `sign` event. */
 export interface ExternalKey {
@@ -549,6 +550,8 @@ export class UserauthClient {
   private sendSigned(request: UserauthRequest, signature: Uint8Array): void {
     const m = request.method;
     if (m instanceof Uint8Array || (m.type !== 'publickey' && m.type !== METHOD.PUBLICKEY_HOSTBOUND && m.type !== 'hostbased')) return;
+    // RFC 6187 §3 names these signatures rsa2048-sha256 (the key signed as rsa-sha2-256).
+    if (m.algorithm === X509_RSA2048 && signatureName(signature) !== X509_RSA2048_SIGNATURE) signature = renameSignature(signature, X509_RSA2048_SIGNATURE);
     this.transport.send(UserauthRequest.encode({ ...request, method: { ...m, signature } }));
   }
 

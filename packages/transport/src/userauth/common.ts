@@ -4,7 +4,7 @@
  * @module
  */
 
-import { importCertificate, importPublicKey, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { decodeX509Blob, importCertificate, importPublicKey, type SSHCertificate, type SSHKey, type SSHX509Certificate } from '@ssh/keys';
 import type { TransportEvent } from '../transport.ts';
 
 /** The transport as the authentication machines see it (a `Transport` fits). */
@@ -59,7 +59,11 @@ export function chooseSigAlgorithm(keyType: string, sigAlgorithms: readonly stri
 }
 
 /** A public key blob as received: a plain key, or a certificate with its key. */
-export type ReceivedKey = { readonly kind: 'key'; readonly key: SSHKey } | { readonly kind: 'cert'; readonly cert: SSHCertificate; readonly key: SSHKey };
+export type ReceivedKey =
+  | { readonly kind: 'key'; readonly key: SSHKey }
+  | { readonly kind: 'cert'; readonly cert: SSHCertificate; readonly key: SSHKey }
+  /** An RFC 6187 x509v3-* blob: the chain, end certificate first, and the end certificate's key. */
+  | { readonly kind: 'x509'; readonly chain: readonly SSHX509Certificate[]; readonly key: SSHKey };
 
 /** Reads a public key or certificate blob; undefined when it is not one we can use. */
 export function readKeyBlob(blob: Uint8Array, algorithm: string): ReceivedKey | undefined {
@@ -67,6 +71,12 @@ export function readKeyBlob(blob: Uint8Array, algorithm: string): ReceivedKey | 
     if (isCertAlgorithm(algorithm)) {
       const cert = importCertificate(blob);
       return { kind: 'cert', cert, key: cert.key };
+    }
+    if (algorithm.startsWith('x509v3-')) {
+      // The blob names its algorithm (RFC 6187 §3): it must be the one the request names.
+      const { algorithm: named, chain } = decodeX509Blob(blob);
+      const end = chain[0];
+      return named === algorithm && end !== undefined ? { kind: 'x509', chain, key: end.key } : undefined;
     }
     const key = importPublicKey(blob);
     return { kind: 'key', key };

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { skSignatureFlags, type SSHCertificate, type SSHKey } from '@ssh/keys';
+import { skSignatureFlags, x509Algorithms, x509BaseSigAlgorithm, type SSHCertificate, type SSHKey, type SSHX509Certificate } from '@ssh/keys';
 import {
   MSG,
   ServiceAccept,
@@ -42,6 +42,7 @@ import {
   type TransportEvent,
 } from './common.ts';
 import { sameBytes } from '../bytes.ts';
+import { X509_RSA2048, X509_RSA2048_SIGNATURE, renameSignature } from '../x509-signatures.ts';
 
 export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased';
 
@@ -108,6 +109,11 @@ export type UserauthServerEvent =
    * SK_USER_VERIFICATION_REQD): the answer decides whether that is enough.
    */
   | { readonly type: 'validate-public-key'; readonly id: number; readonly username: string; readonly key: SSHKey; readonly proven: boolean; readonly skFlags?: number }
+  /**
+   * Is this X.509 chain (end certificate first; RFC 6187 x509v3-* user authentication) trusted for
+   * `username`? Nothing about it is checked yet but the signature, when `proven`.
+   */
+  | { readonly type: 'validate-x509-chain'; readonly id: number; readonly username: string; readonly chain: readonly SSHX509Certificate[]; readonly proven: boolean }
   /**
    * Is `caKey` trusted to sign user certificates? The certificate itself already checked out.
    * `true`: the certificate must name the user (or no one); a CaPrincipals answer (an authorized_keys
@@ -177,6 +183,11 @@ function isCaPrincipals(value: unknown): value is CaPrincipals {
 type Phase = 'service' | 'auth' | 'done';
 
 const DEFAULT_METHODS: readonly ServerMethod[] = ['publickey', 'keyboard-interactive', 'password'];
+
+/** The signature algorithm a signature for `name` carries: the plain one behind a certificate or x509v3-* name. */
+function plainSigAlgorithm(name: string): string {
+  return name.startsWith('x509v3-') ? (x509BaseSigAlgorithm(name) ?? name) : baseSigAlgorithm(name);
+}
 const MAX_QUEUED = 32;
 const DEFAULT_LOGIN_TIMEOUT_MS = 120_000;
 
@@ -487,6 +498,9 @@ export class UserauthServer {
         else answer(ok === true && (names.length === 0 || names.includes(username)));
       };
       this.ask((id) => ({ type: 'validate-ca-key', id, username, caKey: certificate.signingKey, certificate, proven, ...attested }), principalAnswer);
+    } else if (read.kind === 'x509') {
+      const chain = read.chain;
+      this.ask((id) => ({ type: 'validate-x509-chain', id, username, chain, proven }), answer);
     } else {
       const key = read.key;
       this.ask((id) => ({ type: 'validate-public-key', id, username, key, proven, ...attested }), answer);
@@ -495,7 +509,7 @@ export class UserauthServer {
 
   private onHostbased(req: UserauthRequest, m: UserauthMethodOf<'hostbased'>): void {
     const read = readKeyBlob(m.hostKey, m.algorithm);
-    if (!read || !this.algorithmOk(read, m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
+    if (!read || read.kind === 'x509' || !this.algorithmOk(read, m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
       this.reject(true);
       return;
     }
@@ -535,14 +549,16 @@ export class UserauthServer {
 
   /** The key can sign with `algorithm`, and we accept that algorithm. */
   private algorithmOk(read: ReceivedKey, algorithm: string): boolean {
-    const supported = read.kind === 'cert' ? read.cert.sigAlgorithms : read.key.sigAlgorithms;
+    const supported = read.kind === 'cert' ? read.cert.sigAlgorithms : read.kind === 'x509' ? x509Algorithms(read.key.algorithm) : read.key.sigAlgorithms;
     const accepted = this.options.signatureAlgorithms;
-    return supported.includes(algorithm) && (accepted === undefined || accepted.includes(baseSigAlgorithm(algorithm)));
+    return supported.includes(algorithm) && (accepted === undefined || accepted.includes(plainSigAlgorithm(algorithm)));
   }
 
   /** The signature names the algorithm's plain form and verifies over `data`. */
   private verify(key: SSHKey, algorithm: string, data: Uint8Array, signature: Uint8Array): boolean {
-    return blobKeyType(signature) === baseSigAlgorithm(algorithm) && key.verify(data, signature);
+    const plain = plainSigAlgorithm(algorithm);
+    const sig = algorithm === X509_RSA2048 && blobKeyType(signature) === X509_RSA2048_SIGNATURE ? renameSignature(signature, plain) : signature;
+    return blobKeyType(sig) === plain && key.verify(data, sig);
   }
 
   private certValid(cert: SSHCertificate, kind: 'user' | 'host', principal: string | undefined): boolean {
