@@ -4,7 +4,8 @@
 # pscp and psftp, dropbear's client (dbclient, dropbearconvert: an implementation of its own), the
 # openssl command (key-format interop), python3-bcrypt (AsyncSSH's encrypted OpenSSH keys) and
 # curl (a SOCKS client for the forwarding tests), SoftHSM and OpenSC's pkcs11-tool (a PKCS#11 token
-# for loadPkcs11Keys). Also a C toolchain (g++, make, python3 for
+# for loadPkcs11Keys), and xauth (sshd's X11 forwarding needs it; the X11 tests read and write
+# Xauthority files with it). Also a C toolchain (g++, make, python3 for
 # node-gyp) so that @ssh/crypto-native's binding is built and tested.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ have_peers() {
     command -v ssh-agent >/dev/null && command -v sftp >/dev/null && [ -x /usr/lib/openssh/sftp-server ] &&
     command -v puttygen >/dev/null && command -v plink >/dev/null && command -v dbclient >/dev/null &&
     command -v dropbearconvert >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null &&
+    command -v xauth >/dev/null &&
     [ -e /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null &&
     /usr/bin/python3 -c 'import asyncssh, bcrypt' >/dev/null 2>&1 &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
@@ -20,11 +22,11 @@ have_peers() {
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }

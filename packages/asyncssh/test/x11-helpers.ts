@@ -90,7 +90,8 @@ export async function startFakeX(cookie: Uint8Array, kind: 'unix' | 'tcp', from 
 
 /**
  * An X client: connects to $DISPLAY (TCP for host:n, /tmp/.X11-unix/Xn for :n), sends the setup
- * with the cookie of `xauth list $DISPLAY` (all zeros with the argument `wrong`), prints
+ * with the cookie of `xauth list $DISPLAY` (all zeros with the argument `wrong`; with `badorder`
+ * a byte-order byte that is neither 'B' nor 'l'), prints
  * `status 1` (Success), `status 0` (Failed) or `status closed`, then `echo ping` after a round
  * trip through a server that accepted.
  */
@@ -112,7 +113,8 @@ else:
 s.settimeout(10)
 name = b'MIT-MAGIC-COOKIE-1'
 pad = lambda b: b + bytes((4 - len(b) % 4) % 4)
-s.sendall(struct.pack('<BxHHHHxx', 0x6c, 11, 0, len(name), len(cookie)) + pad(name) + pad(cookie))
+order = 0x58 if len(sys.argv) > 1 and sys.argv[1] == 'badorder' else 0x6c
+s.sendall(struct.pack('<BxHHHHxx', order, 11, 0, len(name), len(cookie)) + pad(name) + pad(cookie))
 r = b''
 try:
     while len(r) < 8:

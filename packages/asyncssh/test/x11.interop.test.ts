@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultClientKey, generateKey, runSsh, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
+import { defaultClientKey, generateKey, runAsyncsshClient, runSsh, startAsyncsshServer, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelOpenError, SSHServer, connect, listen, type SSHAcceptor, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
@@ -104,12 +104,22 @@ describe('our client through sshd', () => {
     expect(stored).not.toContain(realHex);
   });
 
-  it('closes an X connection with a wrong cookie before it reaches the display', async () => {
+  it('answers an X connection with a wrong cookie Failed, and closes it before it reaches the display', async () => {
     await using conn = await connect(clientOptions(sshd.port, sshd.user));
     const before = fakeX.seen.length;
     const r = await bounded(conn.run(`${PYTHON} ${script} wrong`, { x11Forwarding: true }), 20_000, 'wrong cookie');
+    expect(r.stdout).toContain('status 0');
+    expect(fakeX.seen.length).toBe(before);
+  });
+
+  it('closes an X connection whose setup is malformed', async () => {
+    await using conn = await connect(clientOptions(sshd.port, sshd.user));
+    const before = fakeX.seen.length;
+    const r = await bounded(conn.run(`${PYTHON} ${script} badorder`, { x11Forwarding: true }), 20_000, 'bad byte order');
     expect(r.stdout).toContain('status closed');
     expect(fakeX.seen.length).toBe(before);
+    // The connection carries on.
+    expect((await conn.run('echo still')).stdout).toBe('still\n');
   });
 
   it('fails the session when the Xauthority file has no cookie for the display', async () => {
@@ -147,6 +157,50 @@ describe('OpenSSH ssh -X into our server', () => {
   });
 });
 
+describe('AsyncSSH', () => {
+  it('AsyncSSH\'s client forwards X11 through our server', async () => {
+    const before = fakeX.seen.length;
+    const r = await runAsyncsshClient(
+      `r = await conn.run('x', x11_forwarding=True, x11_display=params['display'], x11_auth_path=params['auth'])
+print(r.stdout, end='')`,
+      { target: { name: 'ours', host: '127.0.0.1', port: acceptor.getPort(), hostPublicKeys: [hostKey.publicKey] }, identity: key, params: { display: fakeX.display, auth: clientXauth } },
+    );
+    expect(r.stdout).toContain('status 1');
+    expect(r.stdout).toContain('echo ping');
+    expect(fakeX.seen.slice(before)).toEqual([realHex]);
+  });
+
+  it('our client forwards X11 through AsyncSSH\'s server', async () => {
+    const asyncsshXauth = path.join(dir, 'asyncssh.Xauthority');
+    const server = await startAsyncsshServer({
+      params: { script, xauth: asyncsshXauth },
+      script: `import os
+async def process_factory(process):
+    env = dict(os.environ, XAUTHORITY=params['xauth'])
+    display = process.channel.get_x11_display()
+    if display:
+        env['DISPLAY'] = display
+    child = await asyncio.create_subprocess_exec('${PYTHON}', params['script'], stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    out, err = await child.communicate()
+    process.stdout.write(out.decode())
+    process.stderr.write(err.decode())
+    process.exit(child.returncode)
+server_options = dict(x11_forwarding=True, x11_auth_path=params['xauth'])
+`,
+    });
+    try {
+      await using conn = await connect(clientOptions(server.port, server.user));
+      const before = fakeX.seen.length;
+      const r = await bounded(conn.run('x', { x11Forwarding: true }), 20_000, 'through AsyncSSH');
+      expect(r.stdout).toContain('status 1');
+      expect(r.stdout).toContain('echo ping');
+      expect(fakeX.seen.slice(before)).toEqual([realHex]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('our client and our server', () => {
   it('forwards one connection only with x11SingleConnection', async () => {
     await using conn = await connect({ ...clientOptions(acceptor.getPort(), 'u'), x11SingleConnection: true });
@@ -171,6 +225,21 @@ describe('our client and our server', () => {
     } finally {
       plain.close();
       await plain.waitClosed();
+    }
+  });
+
+  it('refuses x11-req for a key whose authorized_keys line says restrict or no-X11-forwarding', async () => {
+    const line = readFileSync(key.publicKeyPath, 'utf8').trim();
+    for (const opts of ['restrict', 'no-X11-forwarding']) {
+      const strict = await listen('127.0.0.1', 0, { serverHostKeys: [hostKey.privateKeyPath], authorizedClientKeys: `${opts} ${line}\n`, processFactory: runXClient, x11Forwarding: true });
+      try {
+        await using conn = await connect(clientOptions(strict.getPort(), 'u'));
+        const err = await conn.run('x', { x11Forwarding: true }).catch((e: unknown) => e);
+        expect((err as ChannelOpenError).reasonCode, opts).toBe(CHANNEL_OPEN_FAILURE.REQUEST_X11_FORWARDING_FAILED);
+      } finally {
+        strict.close();
+        await strict.waitClosed();
+      }
     }
   });
 

@@ -13,7 +13,7 @@ import { ChannelOpenError, SSHChannel, type ChannelConnection, type IncomingChan
 import { SSHForwarder } from '../bridge.ts';
 import { X11ForwardingError } from './errors.ts';
 import { displayTarget, parseDisplay } from './display.ts';
-import { parseSetup, replaceAuth, type X11Setup } from './setup.ts';
+import { encodeSetupFailed, parseSetup, replaceAuth, type X11Setup } from './setup.ts';
 import { defaultXauthPath, lookupXauth } from './xauth.ts';
 
 /** What a session asks with x11-req. */
@@ -143,7 +143,8 @@ export class ClientX11 {
 /**
  * The session of an "x11" channel: holds the client's data until its connection setup is
  * complete, checks the cookie, connects to the display the cookie belongs to and relays from
- * there on. A wrong cookie or a malformed setup closes the channel.
+ * there on. A wrong cookie gets a Failed setup reply and the channel closes; a malformed setup
+ * closes it at once.
  */
 class X11Relay extends SSHForwarder {
   private readonly redeem: (setup: X11Setup) => Grant | undefined;
@@ -186,6 +187,9 @@ class X11Relay extends SSHForwarder {
     if (setup === undefined) return;
     const grant = this.redeem(setup);
     if (grant === undefined) {
+      // As AsyncSSH: the X client hears why (a Failed setup reply), then the channel closes.
+      this.chan?.write(encodeSetupFailed(setup.bigEndian, 'Invalid authentication key\n'));
+      this.chan?.writeEof();
       this.refuse();
       return;
     }
