@@ -142,6 +142,11 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   /** Listen for forwarded X11 connections on the loopback address only (default true). */
   readonly x11UseLocalhost?: boolean;
   /**
+   * The Xauthority file to add sessions' X11 cookies to (AsyncSSH's x11_auth_path); by default
+   * each session gets a file of its own, as with sshd, which XAUTHORITY names.
+   */
+  readonly x11AuthPath?: string;
+  /**
    * sshd_config files (a path or paths, read in order, first value winning) whose settings act as
    * defaults for the options not given here, resolved per connection (Match Address,
    * LocalAddress, LocalPort, Host) and again per user (Match User, Group); see the README for the
@@ -186,6 +191,7 @@ const SERVER_OPTION_NAMES = [
   'x11Forwarding',
   'x11DisplayOffset',
   'x11UseLocalhost',
+  'x11AuthPath',
   'sftpFactory',
   'sftpVersion',
   'allowScp',

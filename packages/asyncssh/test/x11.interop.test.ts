@@ -228,6 +228,35 @@ describe('our client and our server', () => {
     }
   });
 
+  it('adds the cookie to a shared x11AuthPath file, and removes it when the session ends', async () => {
+    const shared = path.join(dir, 'shared.Xauthority');
+    writeFileSync(shared, '', { mode: 0o600 });
+    execFileSync('xauth', ['-q', '-f', shared, 'add', 'otherhost/unix:99', 'MIT-MAGIC-COOKIE-1', '00112233']);
+    const server = await listen('127.0.0.1', 0, { serverHostKeys: [hostKey.privateKeyPath], authorizedClientKeys: readFileSync(key.publicKeyPath, 'utf8'), processFactory: runXClient, x11Forwarding: true, x11AuthPath: shared, x11DisplayOffset: 20 });
+    try {
+      await using conn = await connect(clientOptions(server.getPort(), 'u'));
+      const r = await bounded(conn.run('x', { x11Forwarding: true }), 20_000, 'shared Xauthority');
+      expect(r.stdout).toContain('status 1');
+      const s = sessions.at(-1);
+      expect(s?.xauthority).toBe(shared);
+      expect(s?.display).toMatch(/^localhost:(2\d|[3-9]\d)\.0$/);
+      const n = /:(\d+)\./.exec(s?.display ?? '')?.[1] ?? '';
+      conn.close();
+      await conn.waitClosed();
+      let listed = '';
+      for (let i = 0; i < 50; i++) {
+        listed = execFileSync('xauth', ['-f', shared, 'list'], { encoding: 'utf8' });
+        if (!listed.includes(`unix:${n} `)) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      expect(listed).not.toContain(`unix:${n} `);
+      expect(listed).toContain('otherhost/unix:99');
+    } finally {
+      server.close();
+      await server.waitClosed();
+    }
+  });
+
   it('refuses x11-req for a key whose authorized_keys line says restrict or no-X11-forwarding', async () => {
     const line = readFileSync(key.publicKeyPath, 'utf8').trim();
     for (const opts of ['restrict', 'no-X11-forwarding']) {

@@ -2,7 +2,8 @@
  * The server side of X11 forwarding (RFC 4254 §6.3), as sshd does it: for an accepted x11-req a
  * TCP listener on the first free display number from the offset (port 6000 + N, on 127.0.0.1
  * with x11UseLocalhost, else on every address), DISPLAY set for the session, and the client's
- * cookie added with xauth(1) to a per-session Xauthority file that XAUTHORITY names; each
+ * cookie added with xauth(1) to a per-session Xauthority file that XAUTHORITY names (or to the
+ * x11AuthPath file, from which it is removed when the session ends); each
  * connection to the listener becomes an "x11" channel to the client. The listener closes with
  * the session, or after its first connection when the client asked for a single one.
  * @module
@@ -27,13 +28,15 @@ export interface X11ServerOptions {
   readonly useLocalhost: boolean;
   /** xauth(1) to run (default: found in PATH or /usr/bin, else no Xauthority file is written). */
   readonly xauthPath?: string | undefined;
+  /** A shared Xauthority file to add the cookies to (else one per session). */
+  readonly authPath?: string | undefined;
 }
 
 /** The X11 settings of the server's options (x11DisplayOffset, x11UseLocalhost). */
-export function x11ServerOptions(o: { readonly x11DisplayOffset?: number | undefined; readonly x11UseLocalhost?: boolean | undefined }): X11ServerOptions {
+export function x11ServerOptions(o: { readonly x11DisplayOffset?: number | undefined; readonly x11UseLocalhost?: boolean | undefined; readonly x11AuthPath?: string | undefined }): X11ServerOptions {
   const offset = o.x11DisplayOffset ?? 10;
   if (!Number.isInteger(offset) || offset < 0 || offset > 65535 - X11_BASE_PORT) throw new RangeError(`x11DisplayOffset must be an integer from 0 to ${65535 - X11_BASE_PORT}`);
-  return { displayOffset: offset, useLocalhost: o.x11UseLocalhost !== false };
+  return { displayOffset: offset, useLocalhost: o.x11UseLocalhost !== false, ...(o.x11AuthPath !== undefined ? { authPath: o.x11AuthPath } : {}) };
 }
 
 export interface X11ServerContext {
@@ -66,12 +69,15 @@ export async function startX11Forwarding(channel: SSHServerChannel, request: X11
   let dir: string | undefined;
   let authPath: string | undefined;
   const xauth = options.xauthPath ?? (await findXauth());
+  // sshd's way: a local display's cookie under unix:N, which Xlib finds for localhost:N too.
+  const authDisplay = options.useLocalhost ? `unix:${display}.${request.screen}` : name;
   if (xauth !== undefined) {
     try {
-      dir = await mkdtemp(path.join(os.tmpdir(), 'ssh-x11-'));
-      authPath = path.join(dir, 'xauthfile');
-      // sshd's way: a local display's cookie under unix:N, which Xlib finds for localhost:N too.
-      const authDisplay = options.useLocalhost ? `unix:${display}.${request.screen}` : name;
+      if (options.authPath !== undefined) authPath = options.authPath;
+      else {
+        dir = await mkdtemp(path.join(os.tmpdir(), 'ssh-x11-'));
+        authPath = path.join(dir, 'xauthfile');
+      }
       await run(xauth, ['-q', '-f', authPath, 'add', authDisplay, request.authProtocol, Buffer.from(request.authCookie).toString('hex')]);
     } catch (err) {
       ctx.warn(`X11 forwarding: xauth failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -80,9 +86,12 @@ export async function startX11Forwarding(channel: SSHServerChannel, request: X11
     }
   }
   channel.setX11Display(name, authPath);
+  const shared = dir === undefined ? authPath : undefined;
   void channel.waitClosed().then(async () => {
     server.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    // A shared file keeps other sessions' cookies: only this one goes.
+    else if (shared !== undefined && xauth !== undefined) await run(xauth, ['-q', '-f', shared, 'remove', authDisplay]).catch(() => undefined);
   });
   return true;
 }
