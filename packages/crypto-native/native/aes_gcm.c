@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "chacha_poly.h"
+#include "gssapi.h"
 #include "napi_args.h"
 #include "pkcs11.h"
 #include "socket_options.h"
@@ -228,6 +229,14 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pkcs11FindObjects", NULL, pkcs11_find_objects, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pkcs11GetAttributes", NULL, pkcs11_get_attributes, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pkcs11Sign", NULL, pkcs11_sign, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiLoad", NULL, gssapi_load, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiCredentials", NULL, gssapi_credentials, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiInitContext", NULL, gssapi_init_context, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiAcceptContext", NULL, gssapi_accept_context, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiStep", NULL, gssapi_step, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiGetMic", NULL, gssapi_get_mic, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiVerifyMic", NULL, gssapi_verify_mic, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gssapiNames", NULL, gssapi_names, NULL, NULL, NULL, napi_enumerable, NULL },
 #endif
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -9,7 +9,31 @@
  * @module
  */
 
-export type { AesGcmState, ChachaPolyState, NativeAesGcm, NativeChachaPoly, NativePkcs11, NativeZlib, Pkcs11Module, Pkcs11Token, ZlibState } from './types.ts';
-export { ZLIB_BROKEN, ZLIB_OVER_LIMIT, ZLIB_STREAM_END } from './types.ts';
-export { nativeAesGcm, nativeChachaPoly, nativePkcs11, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
+export type {
+  AesGcmState,
+  ChachaPolyState,
+  GssContext,
+  GssNames,
+  GssStep,
+  NativeAesGcm,
+  NativeChachaPoly,
+  NativeGssapi,
+  NativePkcs11,
+  NativeZlib,
+  Pkcs11Module,
+  Pkcs11Token,
+  ZlibState,
+} from './types.ts';
+export {
+  GSS_C_CONF_FLAG,
+  GSS_C_DELEG_FLAG,
+  GSS_C_INTEG_FLAG,
+  GSS_C_MUTUAL_FLAG,
+  GSS_C_REPLAY_FLAG,
+  GSS_C_SEQUENCE_FLAG,
+  ZLIB_BROKEN,
+  ZLIB_OVER_LIMIT,
+  ZLIB_STREAM_END,
+} from './types.ts';
+export { gssapiStatus, nativeAesGcm, nativeChachaPoly, nativeGssapi, nativePkcs11, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
 export { TunTapDeviceError, openTunTapDevice, tunTapStatus, type TunTapDevice, type TunTapDeviceOptions } from './node/tun-device.ts';

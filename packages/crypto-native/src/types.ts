@@ -115,3 +115,58 @@ export interface NativePkcs11 {
   /** C_SignInit + C_Sign on the thread pool (one operation per session at a time). */
   sign(module: Pkcs11Module, session: number, key: number, mechanism: number, data: Uint8Array): Promise<Uint8Array>;
 }
+
+/** A GSS-API security context (Kerberos V5), held by the binding and freed when collected. */
+export interface GssContext {
+  readonly __brand: 'GssContext';
+}
+
+/** One step of a context's establishment: the token for the peer (possibly empty), and whether it is done. */
+export interface GssStep {
+  readonly token: Uint8Array;
+  readonly complete: boolean;
+  /** The GSS_C_*_FLAG bits the context has (final once complete). */
+  readonly flags: number;
+}
+
+/** An established context's principals as the library displays them ('user@REALM', 'host/server.example@REALM'). */
+export interface GssNames {
+  readonly source: string;
+  readonly target: string;
+  readonly flags: number;
+}
+
+/** RFC 2744 §3.10 request flags. */
+export const GSS_C_DELEG_FLAG = 1;
+export const GSS_C_MUTUAL_FLAG = 2;
+export const GSS_C_REPLAY_FLAG = 4;
+export const GSS_C_SEQUENCE_FLAG = 8;
+export const GSS_C_CONF_FLAG = 16;
+export const GSS_C_INTEG_FLAG = 32;
+
+/**
+ * The binding's GSS-API (RFC 2744 calls of MIT Kerberos' libgssapi_krb5.so.2, loaded at run time)
+ * for gssapi-with-mic (RFC 4462 §3), Kerberos V5 only. Every call throws an Error with code
+ * ERR_GSSAPI_UNAVAILABLE when the library cannot be loaded, and ERR_GSSAPI (with `major` and
+ * `minor` status numbers) when a call fails. Services are host-based names: 'host@server.example'.
+ */
+export interface NativeGssapi {
+  /** Throws unless there are Kerberos credentials: a ticket in the credential cache (initiator), or keys for `service` in the keytab (acceptor; null: any). */
+  credentials(service: string | null, accept: boolean): void;
+  /** A context to authenticate to `service` with GSS_C_*_FLAG `flags`. */
+  initContext(service: string, flags: number): GssContext;
+  /** A context accepting as `service` (its keys must be in the keytab), or with null as any principal of the keytab. */
+  acceptContext(service: string | null): GssContext;
+  /**
+   * gss_init_sec_context (null token on an initiator's first step) or gss_accept_sec_context, on
+   * the thread pool (the library may ask the KDC). Rejects with ERR_GSSAPI, with `token` when the
+   * library made an error token for the peer.
+   */
+  step(context: GssContext, token: Uint8Array | null): Promise<GssStep>;
+  /** gss_get_mic over `data`, once established. */
+  getMic(context: GssContext, data: Uint8Array): Uint8Array;
+  /** gss_verify_mic: true only when the MIC is right (and not a replay). */
+  verifyMic(context: GssContext, data: Uint8Array, mic: Uint8Array): boolean;
+  /** gss_inquire_context and gss_display_name, once established. */
+  names(context: GssContext): GssNames;
+}

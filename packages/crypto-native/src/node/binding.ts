@@ -4,7 +4,18 @@
  */
 
 import { createRequire } from 'node:module';
-import { ZLIB_OVER_LIMIT, type ChachaPolyState, type NativeAesGcm, type NativeChachaPoly, type NativePkcs11, type NativeZlib, type ZlibState } from '../types.ts';
+import {
+  ZLIB_OVER_LIMIT,
+  type ChachaPolyState,
+  type GssContext,
+  type GssNames,
+  type NativeAesGcm,
+  type NativeChachaPoly,
+  type NativeGssapi,
+  type NativePkcs11,
+  type NativeZlib,
+  type ZlibState,
+} from '../types.ts';
 
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
@@ -28,6 +39,14 @@ interface NativeModule extends NativeAesGcm {
   readonly pkcs11FindObjects?: NativePkcs11['findObjects'];
   readonly pkcs11GetAttributes?: NativePkcs11['getAttributes'];
   readonly pkcs11Sign?: NativePkcs11['sign'];
+  readonly gssapiLoad?: (library: string) => void;
+  readonly gssapiCredentials?: NativeGssapi['credentials'];
+  readonly gssapiInitContext?: NativeGssapi['initContext'];
+  readonly gssapiAcceptContext?: NativeGssapi['acceptContext'];
+  readonly gssapiStep?: NativeGssapi['step'];
+  readonly gssapiGetMic?: NativeGssapi['getMic'];
+  readonly gssapiVerifyMic?: NativeGssapi['verifyMic'];
+  readonly gssapiNames?: NativeGssapi['names'];
 }
 
 let loaded: { readonly binding: NativeModule | undefined; readonly reason: string } | undefined;
@@ -195,4 +214,65 @@ export function nativePkcs11(): NativePkcs11 | undefined {
     getAttributes: b.pkcs11GetAttributes,
     sign: b.pkcs11Sign,
   };
+}
+
+/** The GSS-API library loaded when SSH_GSSAPI_LIBRARY names none: MIT Kerberos' (Debian's libgssapi-krb5-2). */
+const GSSAPI_LIBRARY = 'libgssapi_krb5.so.2';
+
+let gssapi: { readonly value: NativeGssapi | undefined } | undefined;
+let gssapiLoaded: { readonly error: string | undefined } | undefined;
+
+/** Loads the library once; afterwards throws the same ERR_GSSAPI_UNAVAILABLE each time when that failed. */
+function loadGssapi(load: (library: string) => void): void {
+  if (gssapiLoaded === undefined) {
+    try {
+      load(process.env['SSH_GSSAPI_LIBRARY'] || GSSAPI_LIBRARY);
+      gssapiLoaded = { error: undefined };
+    } catch (cause) {
+      gssapiLoaded = { error: cause instanceof Error ? cause.message : String(cause) };
+    }
+  }
+  if (gssapiLoaded.error !== undefined) throw Object.assign(new Error(gssapiLoaded.error), { code: 'ERR_GSSAPI_UNAVAILABLE' });
+}
+
+/**
+ * The GSS-API calls (Kerberos V5) when the binding is built (by a version that has them, on a
+ * Unix) and not disabled; otherwise undefined. MIT Kerberos' libgssapi_krb5.so.2 (or the library
+ * SSH_GSSAPI_LIBRARY names) is loaded on the first call: when it is missing, every call throws an
+ * Error with code ERR_GSSAPI_UNAVAILABLE. `gssapiStatus()` says whether it loads.
+ */
+export function nativeGssapi(): NativeGssapi | undefined {
+  if (gssapi !== undefined) return gssapi.value;
+  const b = load().binding;
+  const { gssapiLoad, gssapiCredentials, gssapiInitContext, gssapiAcceptContext, gssapiStep, gssapiGetMic, gssapiVerifyMic, gssapiNames } = b ?? {};
+  if (
+    gssapiLoad === undefined || gssapiCredentials === undefined || gssapiInitContext === undefined || gssapiAcceptContext === undefined ||
+    gssapiStep === undefined || gssapiGetMic === undefined || gssapiVerifyMic === undefined || gssapiNames === undefined
+  ) {
+    return (gssapi = { value: undefined }).value;
+  }
+  const ready = (): void => loadGssapi(gssapiLoad);
+  const value: NativeGssapi = {
+    credentials: (service: string | null, accept: boolean) => (ready(), gssapiCredentials(service, accept)),
+    initContext: (service: string, flags: number) => (ready(), gssapiInitContext(service, flags)),
+    acceptContext: (service: string | null) => (ready(), gssapiAcceptContext(service)),
+    step: (context: GssContext, token: Uint8Array | null) => (ready(), gssapiStep(context, token)),
+    getMic: (context: GssContext, data: Uint8Array) => (ready(), gssapiGetMic(context, data)),
+    verifyMic: (context: GssContext, data: Uint8Array, mic: Uint8Array) => (ready(), gssapiVerifyMic(context, data, mic)),
+    names: (context: GssContext): GssNames => (ready(), gssapiNames(context)),
+  };
+  return (gssapi = { value }).value;
+}
+
+/** Whether GSS-API can be used (the binding has it and the library loads), and if not, why. */
+export function gssapiStatus(): { readonly available: boolean; readonly reason: string } {
+  const { binding, reason } = load();
+  const gssapiLoad = binding?.gssapiLoad;
+  if (nativeGssapi() === undefined || gssapiLoad === undefined) return { available: false, reason: binding === undefined ? reason : 'the native binding was built without GSS-API' };
+  try {
+    loadGssapi(gssapiLoad);
+    return { available: true, reason: 'loaded' };
+  } catch (cause) {
+    return { available: false, reason: cause instanceof Error ? cause.message : String(cause) };
+  }
 }
