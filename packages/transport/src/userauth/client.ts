@@ -2,7 +2,8 @@
  * Client side of user authentication as a sans-I/O machine over a `Transport`. RFC 4252 (none,
  * password with password change, publickey, hostbased), RFC 4256 (keyboard-interactive), OpenSSH
  * PROTOCOL §2.5 (publickey-hostbound-v00@openssh.com), RFC 8332 §3.3 and RFC 8308 (rsa-sha2-*
- * chosen from server-sig-algs).
+ * chosen from server-sig-algs), RFC 4462 §3 (gssapi-with-mic, Kerberos V5: the GSS-API calls are
+ * the application's, asked for with `gss-step` and `gss-mic` events).
  *
  * Feed it every transport event with `handle()`; it sends the service request once the first key
  * exchange completes, then tries methods in AsyncSSH's order (hostbased, publickey,
@@ -27,22 +28,33 @@ import {
   ServiceRequest,
   UserauthBanner,
   UserauthFailure,
+  UserauthGssapiError,
+  UserauthGssapiErrtok,
+  UserauthGssapiMic,
+  UserauthGssapiResponse,
+  UserauthGssapiToken,
   UserauthInfoRequest,
   UserauthInfoResponse,
   UserauthPasswdChangereq,
   UserauthPkOk,
   UserauthRequest,
+  userauthGssapiMicData,
   userauthSignedData,
 } from '@ssh/wire';
 import { DisconnectError, PermissionDenied, ProtocolError } from '../errors.ts';
 import {
   CONNECTION_SERVICE,
+  GSS_KRB5_MECHANISM,
   HOSTBOUND_EXTENSION,
   METHOD,
   USERAUTH_SERVICE,
   baseSigAlgorithm,
   chooseSigAlgorithm,
+  isGssStepFailure,
+  isGssStepResult,
   type AuthTransport,
+  type GssStepFailure,
+  type GssStepResult,
   type TransportEvent,
 } from './common.ts';
 import { sameBytes } from '../bytes.ts';
@@ -61,7 +73,7 @@ export interface ExternalKey {
 /** A private key, a key with its certificate (SSHKeyPair), or a key signed for elsewhere. */
 export type ClientKey = SSHKey | SSHKeyPair | ExternalKey;
 
-export type ClientMethod = 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
+export type ClientMethod = 'gssapi-with-mic' | 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
 
 export interface HostBasedIdentity {
   /** The client host's private key (or key pair with a host certificate). */
@@ -79,7 +91,10 @@ export interface UserauthClientOptions {
   /** Tried once by password, and as the answer to a lone password prompt of keyboard-interactive. */
   readonly password?: string;
   readonly hostBased?: HostBasedIdentity;
-  /** Methods to try, in order (default: hostbased, publickey, keyboard-interactive, password). */
+  /**
+   * Methods to try, in order (default: hostbased, publickey, keyboard-interactive, password).
+   * 'gssapi-with-mic' (AsyncSSH tries it first) needs an application answering gss-step and gss-mic.
+   */
   readonly methods?: readonly ClientMethod[];
   /** Emit `public-key-requested` once the given keys are used up (AsyncSSH public_key_auth_requested). */
   readonly publicKeyAuthRequested?: boolean;
@@ -130,11 +145,28 @@ export type UserauthClientEvent =
       readonly languageTag: string;
       readonly prompts: readonly KbdintPrompt[];
     }
+  /**
+   * gssapi-with-mic, Kerberos V5: a step of the security context, the first (`token` null) once
+   * the server chose the mechanism. Answer with a GssStepResult (the token for the server, empty
+   * for none; `complete` once established), a GssStepFailure (the method is abandoned, its error
+   * token sent), or null to abandon it.
+   */
+  | { readonly type: 'gss-step'; readonly id: number; readonly token: Uint8Array | null }
+  /** The established context's MIC over `data` (RFC 4462 §3.5), or null to abandon gssapi-with-mic. */
+  | { readonly type: 'gss-mic'; readonly id: number; readonly data: Uint8Array }
   | { readonly type: 'partial-success'; readonly method: string; readonly methods: readonly string[] }
   | { readonly type: 'success'; readonly method: string }
   | { readonly type: 'failure'; readonly error: DisconnectError };
 
-export type ClientAnswer = ClientKey | Uint8Array | string | readonly string[] | { readonly oldPassword: string; readonly newPassword: string } | null;
+export type ClientAnswer =
+  | ClientKey
+  | Uint8Array
+  | string
+  | readonly string[]
+  | { readonly oldPassword: string; readonly newPassword: string }
+  | GssStepResult
+  | GssStepFailure
+  | null;
 
 type Pending =
   | { readonly kind: 'public-key' }
@@ -142,7 +174,9 @@ type Pending =
   | { readonly kind: 'password' }
   | { readonly kind: 'password-change' }
   | { readonly kind: 'kbdint-start' }
-  | { readonly kind: 'kbdint-challenge'; readonly count: number };
+  | { readonly kind: 'kbdint-challenge'; readonly count: number }
+  | { readonly kind: 'gss-step' }
+  | { readonly kind: 'gss-mic' };
 
 /** The method whose request is outstanding. */
 type Current =
@@ -150,13 +184,17 @@ type Current =
   | { readonly method: 'publickey'; readonly key: ClientKey; readonly algorithm: string; readonly blob: Uint8Array; signed: boolean }
   | { readonly method: 'hostbased' }
   | { readonly method: 'password'; changing: boolean }
-  | { readonly method: 'keyboard-interactive'; autoPassword: boolean; challenges: number };
+  | { readonly method: 'keyboard-interactive'; autoPassword: boolean; challenges: number }
+  /** response: awaiting the server's choice; token: exchanging tokens; mic: the MIC is asked for or sent. */
+  | { readonly method: 'gssapi-with-mic'; stage: 'response' | 'token' | 'mic'; rounds: number };
 
 type Phase = 'idle' | 'service' | 'auth' | 'done';
 
 const DEFAULT_METHODS: readonly ClientMethod[] = ['hostbased', 'publickey', 'keyboard-interactive', 'password'];
 const MAX_ATTEMPTS = 3;
 const MAX_CHALLENGES = 64;
+/** Token rounds of one gssapi-with-mic attempt (Kerberos takes one or two). */
+const MAX_GSS_ROUNDS = 16;
 
 function isExternal(key: ClientKey): key is ExternalKey {
   return !(key instanceof SSHKey) && 'publicKey' in key;
@@ -202,6 +240,7 @@ export class UserauthClient {
   private serverHostbound = false;
   private serverHostKey: Uint8Array | undefined;
   private hostbasedTried = false;
+  private gssTried = false;
   private passwordOptionUsed = false;
   private passwordAttempts = 0;
   private kbdintAttempts = 0;
@@ -336,6 +375,13 @@ export class UserauthClient {
           this.advance();
         }
         return;
+      case 'gss-step':
+        this.gssStepAnswered(value);
+        return;
+      case 'gss-mic':
+        if (value instanceof Uint8Array && this.current?.method === 'gssapi-with-mic') this.transport.send(UserauthGssapiMic.encode({ mic: value }));
+        else this.abandonGss();
+        return;
       case 'kbdint-challenge':
         if (Array.isArray(value) && value.length === what.count && value.every((v) => typeof v === 'string')) {
           this.transport.send(UserauthInfoResponse.encode({ responses: [...(value as readonly string[])] }));
@@ -431,7 +477,64 @@ export class UserauthClient {
       }
       return;
     }
+    if (current?.method === 'gssapi-with-mic') {
+      this.gssMessage(current, n, payload);
+      return;
+    }
     throw new ProtocolError(`unexpected authentication message ${n}`);
+  }
+
+  /** RFC 4462 §3.3-3.9, while gssapi-with-mic is in progress. */
+  private gssMessage(current: Extract<Current, { method: 'gssapi-with-mic' }>, n: number, payload: Uint8Array): void {
+    switch (n) {
+      case MSG.USERAUTH_GSSAPI_RESPONSE: {
+        const m = UserauthGssapiResponse.decode(payload);
+        if (current.stage !== 'response' || this.pending) throw new ProtocolError('unexpected USERAUTH_GSSAPI_RESPONSE');
+        if (!sameBytes(m.mechanism, GSS_KRB5_MECHANISM)) throw new ProtocolError('USERAUTH_GSSAPI_RESPONSE chose a mechanism we did not offer');
+        current.stage = 'token';
+        this.ask({ kind: 'gss-step' }, (id) => ({ type: 'gss-step', id, token: null }));
+        return;
+      }
+      case MSG.USERAUTH_GSSAPI_TOKEN: {
+        const m = UserauthGssapiToken.decode(payload);
+        if (current.stage !== 'token' || this.pending) throw new ProtocolError('unexpected USERAUTH_GSSAPI_TOKEN');
+        if (++current.rounds > MAX_GSS_ROUNDS) throw new ProtocolError('too many gssapi-with-mic rounds');
+        this.ask({ kind: 'gss-step' }, (id) => ({ type: 'gss-step', id, token: m.token }));
+        return;
+      }
+      case MSG.USERAUTH_GSSAPI_ERROR:
+        // Informational (RFC 4462 §3.8): the server's failure or USERAUTH_FAILURE follows.
+        UserauthGssapiError.decode(payload);
+        return;
+      case MSG.USERAUTH_GSSAPI_ERRTOK:
+        // The server's context failed (RFC 4462 §3.9); its USERAUTH_FAILURE follows.
+        UserauthGssapiErrtok.decode(payload);
+        if (current.stage === 'response') throw new ProtocolError('USERAUTH_GSSAPI_ERRTOK before the exchange began');
+        return;
+      default:
+        throw new ProtocolError(`unexpected authentication message ${n} during gssapi-with-mic`);
+    }
+  }
+
+  private gssStepAnswered(value: ClientAnswer): void {
+    const current = this.current;
+    if (current?.method !== 'gssapi-with-mic') return;
+    if (!isGssStepResult(value)) {
+      if (isGssStepFailure(value) && value.token !== undefined && value.token.length > 0) this.transport.send(UserauthGssapiErrtok.encode({ token: value.token }));
+      this.abandonGss();
+      return;
+    }
+    if (value.token.length > 0) this.transport.send(UserauthGssapiToken.encode({ token: value.token }));
+    if (!value.complete) return;
+    current.stage = 'mic';
+    const data = userauthGssapiMicData(this.sessionId(), this.options.username, this.serviceName);
+    this.ask({ kind: 'gss-mic' }, (id) => ({ type: 'gss-mic', id, data }));
+  }
+
+  /** Gives up on gssapi-with-mic: a new request (of the next method) ends the exchange. */
+  private abandonGss(): void {
+    this.current = undefined;
+    this.advance();
   }
 
   // ------------------------------------------------------------------ choosing what to try
@@ -448,6 +551,12 @@ export class UserauthClient {
   /** Starts one attempt with `method`; false when it has nothing left to try. */
   private tryMethod(method: ClientMethod): boolean {
     switch (method) {
+      case 'gssapi-with-mic':
+        if (this.gssTried) return false;
+        this.gssTried = true;
+        this.current = { method: 'gssapi-with-mic', stage: 'response', rounds: 0 };
+        this.sendRequest(METHOD.GSSAPI_WITH_MIC, { type: 'gssapi-with-mic', mechanisms: [GSS_KRB5_MECHANISM] });
+        return true;
       case 'hostbased': {
         const hb = this.options.hostBased;
         if (!hb || this.hostbasedTried) return false;

@@ -27,7 +27,34 @@ export const METHOD = {
   PUBLICKEY_HOSTBOUND: 'publickey-hostbound-v00@openssh.com',
   HOSTBASED: 'hostbased',
   KEYBOARD_INTERACTIVE: 'keyboard-interactive',
+  GSSAPI_WITH_MIC: 'gssapi-with-mic',
 } as const;
+
+/**
+ * The Kerberos V5 mechanism, 1.2.840.113554.1.2.2 (RFC 1964), DER-encoded as gssapi-with-mic
+ * carries mechanism OIDs (RFC 4462 §3.2): the only mechanism offered or accepted.
+ */
+export const GSS_KRB5_MECHANISM: Uint8Array = Uint8Array.of(0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02);
+
+/** A gss-step answer: the token for the peer (empty: none) and whether the context is established. */
+export interface GssStepResult {
+  readonly token: Uint8Array;
+  readonly complete: boolean;
+}
+
+/** A gss-step answer when the GSS-API call failed: why, and the error token for the peer when there is one. */
+export interface GssStepFailure {
+  readonly error: string;
+  readonly token?: Uint8Array;
+}
+
+export function isGssStepResult(value: unknown): value is GssStepResult {
+  return typeof value === 'object' && value !== null && (value as GssStepResult).token instanceof Uint8Array && typeof (value as GssStepResult).complete === 'boolean';
+}
+
+export function isGssStepFailure(value: unknown): value is GssStepFailure {
+  return typeof value === 'object' && value !== null && typeof (value as GssStepFailure).error === 'string';
+}
 
 /** The ext-info extension by which OpenSSH servers announce publickey-hostbound. */
 export const HOSTBOUND_EXTENSION = 'publickey-hostbound@openssh.com';

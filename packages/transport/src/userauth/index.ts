@@ -1,4 +1,4 @@
-/** User authentication (RFC 4252, RFC 4256, OpenSSH publickey-hostbound), client and server. @module */
+/** User authentication (RFC 4252, RFC 4256, RFC 4462 gssapi-with-mic, OpenSSH publickey-hostbound), client and server. @module */
 export {
   UserauthClient,
   type UserauthClientOptions,
@@ -16,9 +16,10 @@ export {
   type UserauthServerEvent,
   type ServerAnswer,
   type CaPrincipals,
+  type GssPrincipals,
   type HostNameAnswer,
   type ServerMethod,
   type KbdintChallenge,
   type PasswordChangeRequest,
 } from './server.ts';
-export { chooseSigAlgorithm, type AuthTransport } from './common.ts';
+export { chooseSigAlgorithm, type AuthTransport, type GssStepFailure, type GssStepResult } from './common.ts';

@@ -2,7 +2,8 @@
  * Server side of user authentication as a sans-I/O machine over a `Transport`. RFC 4252 (service
  * request, none, password with password change, publickey with PK_OK, hostbased), RFC 4256
  * (keyboard-interactive), OpenSSH PROTOCOL §2.5 (publickey-hostbound-v00@openssh.com), OpenSSH
- * certificates (PROTOCOL.certkeys).
+ * certificates (PROTOCOL.certkeys), RFC 4462 §3 (gssapi-with-mic, Kerberos V5: the GSS-API calls
+ * are the application's, asked for with `gss-step` and `gss-verify-mic` events; a MIC is required).
  *
  * The machine verifies signatures itself and asks the application, through events answered with
  * `resolve(id, value)`, only what it cannot know: whether a user needs authentication, a password
@@ -20,31 +21,43 @@ import {
   ServiceRequest,
   UserauthBanner,
   UserauthFailure,
+  UserauthGssapiError,
+  UserauthGssapiErrtok,
+  UserauthGssapiExchangeComplete,
+  UserauthGssapiMic,
+  UserauthGssapiResponse,
+  UserauthGssapiToken,
   UserauthInfoRequest,
   UserauthInfoResponse,
   UserauthPasswdChangereq,
   UserauthPkOk,
   UserauthRequest,
   UserauthSuccess,
+  userauthGssapiMicData,
   userauthSignedData,
   type UserauthMethodOf,
 } from '@ssh/wire';
 import { ConnectionLost, DisconnectError, PermissionDenied, ProtocolError, ServiceNotAvailable } from '../errors.ts';
 import {
   CONNECTION_SERVICE,
+  GSS_KRB5_MECHANISM,
   METHOD,
   USERAUTH_SERVICE,
   baseSigAlgorithm,
   blobKeyType,
+  isGssStepFailure,
+  isGssStepResult,
   readKeyBlob,
   type AuthTransport,
+  type GssStepFailure,
+  type GssStepResult,
   type ReceivedKey,
   type TransportEvent,
 } from './common.ts';
 import { sameBytes } from '../bytes.ts';
 import { X509_RSA2048, X509_RSA2048_SIGNATURE, renameSignature } from '../x509-signatures.ts';
 
-export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased';
+export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased' | 'gssapi-with-mic';
 
 export interface UserauthServerOptions {
   /** Methods offered (AsyncSSH's *_auth_supported); default publickey, keyboard-interactive, password. */
@@ -154,6 +167,19 @@ export type UserauthServerEvent =
     }
   /** boolean: may clientUserName on clientHostName log in as username? */
   | { readonly type: 'validate-host-based-user'; readonly id: number; readonly username: string; readonly clientHostName: string; readonly clientUserName: string }
+  /**
+   * gssapi-with-mic, Kerberos V5: a token from the client for the accepting context (`first`: a
+   * new context). Answer with a GssStepResult (the token for the client, empty for none;
+   * `complete` once established) or a GssStepFailure (its error token is sent, then a failure).
+   */
+  | { readonly type: 'gss-step'; readonly id: number; readonly username: string; readonly token: Uint8Array; readonly first: boolean }
+  /**
+   * Does `mic` verify over `data` (RFC 4462 §3.5) with the established context? Answer with the
+   * context's GssPrincipals when it does, false when not.
+   */
+  | { readonly type: 'gss-verify-mic'; readonly id: number; readonly username: string; readonly data: Uint8Array; readonly mic: Uint8Array }
+  /** boolean: may `userPrincipal`, authenticated to `hostPrincipal`, log in as `username`? */
+  | { readonly type: 'validate-gss-principal'; readonly id: number; readonly username: string; readonly userPrincipal: string; readonly hostPrincipal: string }
   | { readonly type: 'auth-completed'; readonly username: string; readonly methods: readonly string[] }
   | { readonly type: 'failure'; readonly error: DisconnectError };
 
@@ -170,7 +196,17 @@ export interface HostNameAnswer {
   readonly hostName: string;
 }
 
-export type ServerAnswer = boolean | CaPrincipals | HostNameAnswer | KbdintChallenge | PasswordChangeRequest;
+/** A gss-verify-mic answer: the MIC verified, and these are the established context's principals. */
+export interface GssPrincipals {
+  readonly userPrincipal: string;
+  readonly hostPrincipal: string;
+}
+
+export type ServerAnswer = boolean | CaPrincipals | HostNameAnswer | KbdintChallenge | PasswordChangeRequest | GssStepResult | GssStepFailure | GssPrincipals;
+
+function isGssPrincipals(value: unknown): value is GssPrincipals {
+  return typeof value === 'object' && value !== null && typeof (value as GssPrincipals).userPrincipal === 'string' && typeof (value as GssPrincipals).hostPrincipal === 'string';
+}
 
 function isHostNameAnswer(value: unknown): value is HostNameAnswer {
   return typeof value === 'object' && value !== null && typeof (value as Partial<HostNameAnswer>).hostName === 'string';
@@ -189,6 +225,8 @@ function plainSigAlgorithm(name: string): string {
   return name.startsWith('x509v3-') ? (x509BaseSigAlgorithm(name) ?? name) : baseSigAlgorithm(name);
 }
 const MAX_QUEUED = 32;
+/** Token rounds of one gssapi-with-mic attempt (Kerberos takes one or two). */
+const MAX_GSS_ROUNDS = 16;
 const DEFAULT_LOGIN_TIMEOUT_MS = 120_000;
 
 type Pk = UserauthMethodOf<'publickey'> | UserauthMethodOf<'publickey-hostbound-v00@openssh.com'>;
@@ -211,6 +249,8 @@ export class UserauthServer {
   private pending: { id: number; answer: (value: unknown) => void } | undefined;
   private queue: Uint8Array[] = [];
   private kbdintPrompts: number | undefined; // prompts of the challenge awaiting INFO_RESPONSE
+  /** gssapi-with-mic in progress: exchanging tokens, or established and awaiting the MIC. */
+  private gss: { stage: 'token' | 'mic'; first: boolean; rounds: number } | undefined;
   private nextId = 1;
   private failedWith: DisconnectError | undefined;
 
@@ -353,6 +393,10 @@ export class UserauthServer {
       this.onRequest(UserauthRequest.decode(payload));
       return;
     }
+    if (this.gss !== undefined && n >= MSG.USERAUTH_GSSAPI_RESPONSE && n <= MSG.USERAUTH_GSSAPI_MIC) {
+      this.onGssMessage(this.gss, n, payload);
+      return;
+    }
     if (n === MSG.USERAUTH_INFO_RESPONSE && this.kbdintPrompts !== undefined) {
       const m = UserauthInfoResponse.decode(payload);
       const expected = this.kbdintPrompts;
@@ -371,6 +415,7 @@ export class UserauthServer {
   private onRequest(req: UserauthRequest): void {
     this.requests++;
     this.kbdintPrompts = undefined; // a new request abandons keyboard-interactive (RFC 4256 §3.4)
+    this.gss = undefined; // and gssapi-with-mic (RFC 4462 §3.4)
     const serviceName = this.options.serviceName ?? CONNECTION_SERVICE;
     if (req.serviceName !== serviceName) throw new ServiceNotAvailable(`service ${req.serviceName} is not available`);
     if (!this.bannerSent) {
@@ -432,8 +477,78 @@ export class UserauthServer {
         this.onHostbased(req, m);
         return;
       case 'gssapi-with-mic':
-        break;
+        if (!offered('gssapi-with-mic')) break;
+        // RFC 4462 §3.3: the first mechanism of ours the client lists; Kerberos V5 is our only one.
+        if (!m.mechanisms.some((oid) => sameBytes(oid, GSS_KRB5_MECHANISM))) break;
+        this.gss = { stage: 'token', first: true, rounds: 0 };
+        this.transport.send(UserauthGssapiResponse.encode({ mechanism: GSS_KRB5_MECHANISM }));
+        return;
     }
+    this.reject(true);
+  }
+
+  /** RFC 4462 §3.4-3.9: the client's messages while gssapi-with-mic is in progress. */
+  private onGssMessage(gss: { stage: 'token' | 'mic'; first: boolean; rounds: number }, n: number, payload: Uint8Array): void {
+    const username = this.username as string;
+    switch (n) {
+      case MSG.USERAUTH_GSSAPI_TOKEN: {
+        const { token } = UserauthGssapiToken.decode(payload);
+        if (gss.stage !== 'token') throw new ProtocolError('USERAUTH_GSSAPI_TOKEN after the context was established');
+        if (++gss.rounds > MAX_GSS_ROUNDS) throw new ProtocolError('too many gssapi-with-mic rounds');
+        const first = gss.first;
+        gss.first = false;
+        this.ask((id) => ({ type: 'gss-step', id, username, token, first }), (v) => this.onGssStep(v));
+        return;
+      }
+      case MSG.USERAUTH_GSSAPI_MIC: {
+        const { mic } = UserauthGssapiMic.decode(payload);
+        if (gss.stage !== 'mic') throw new ProtocolError('USERAUTH_GSSAPI_MIC before the context was established');
+        this.gss = undefined;
+        const data = userauthGssapiMicData(this.sessionId(), username, this.options.serviceName ?? CONNECTION_SERVICE);
+        this.ask((id) => ({ type: 'gss-verify-mic', id, username, data, mic }), (v) => {
+          if (!isGssPrincipals(v)) {
+            this.reject(true);
+            return;
+          }
+          const { userPrincipal, hostPrincipal } = v;
+          this.ask((id) => ({ type: 'validate-gss-principal', id, username, userPrincipal, hostPrincipal }), (ok) => {
+            if (ok === true) this.accept('gssapi-with-mic');
+            else this.reject(true);
+          });
+        });
+        return;
+      }
+      case MSG.USERAUTH_GSSAPI_EXCHANGE_COMPLETE:
+        UserauthGssapiExchangeComplete.decode(payload);
+        if (gss.stage !== 'mic') throw new ProtocolError('USERAUTH_GSSAPI_EXCHANGE_COMPLETE before the context was established');
+        // RFC 4462 §3.5: only for mechanisms without integrity; Kerberos V5 has it, so a MIC is required.
+        this.gss = undefined;
+        this.reject(true);
+        return;
+      case MSG.USERAUTH_GSSAPI_ERRTOK:
+        // The client's context failed (RFC 4462 §3.9): it goes on with a new request.
+        UserauthGssapiErrtok.decode(payload);
+        this.gss = undefined;
+        return;
+      case MSG.USERAUTH_GSSAPI_ERROR:
+        UserauthGssapiError.decode(payload); // informational (RFC 4462 §3.8)
+        return;
+      default:
+        throw new ProtocolError(`unexpected message ${n} during gssapi-with-mic`);
+    }
+  }
+
+  private onGssStep(v: unknown): void {
+    const gss = this.gss;
+    if (gss === undefined) return;
+    if (isGssStepResult(v)) {
+      if (v.token.length > 0) this.transport.send(UserauthGssapiToken.encode({ token: v.token }));
+      if (v.complete) gss.stage = 'mic';
+      return;
+    }
+    // RFC 4462 §3.4: the error token (when the mechanism made one), then the failure.
+    if (isGssStepFailure(v) && v.token !== undefined && v.token.length > 0) this.transport.send(UserauthGssapiErrtok.encode({ token: v.token }));
+    this.gss = undefined;
     this.reject(true);
   }
 

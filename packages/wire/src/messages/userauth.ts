@@ -118,6 +118,16 @@ export function userauthSignedData(sessionId: Uint8Array, request: UserauthReque
   return w.finish();
 }
 
+/**
+ * The data a gssapi-with-mic MIC covers (RFC 4462 §3.5): the session identifier as a string,
+ * SSH_MSG_USERAUTH_REQUEST, the user name, the service and the method name.
+ */
+export function userauthGssapiMicData(sessionId: Uint8Array, userName: string, serviceName: string): Uint8Array {
+  const w = new Writer(64 + sessionId.length + userName.length * 3 + serviceName.length);
+  w.bytes(sessionId).u8(MSG.USERAUTH_REQUEST).utf8(userName).latin1(serviceName).latin1('gssapi-with-mic');
+  return w.finish();
+}
+
 export const userauthMessages = [UserauthRequest, UserauthFailure, UserauthSuccess, UserauthBanner] as const;
 
 // --- publickey. RFC 4252 §7 -----------------------------------------------------------------
