@@ -5,8 +5,10 @@
 # openssl command (key-format interop), python3-bcrypt (AsyncSSH's encrypted OpenSSH keys) and
 # curl (a SOCKS client for the forwarding tests), SoftHSM and OpenSC's pkcs11-tool (a PKCS#11 token
 # for loadPkcs11Keys), and xauth (sshd's X11 forwarding needs it; the X11 tests read and write
-# Xauthority files with it). Also a C toolchain (g++, make, python3 for
-# node-gyp) so that @ssh/crypto-native's binding is built and tested.
+# Xauthority files with it), and MIT Kerberos (krb5-kdc, krb5-admin-server, krb5-user and
+# libgssapi-krb5-2: the gssapi-with-mic tests run a throwaway realm's KDC on loopback, with
+# kdb5_util, kadmin.local and kinit, and load the GSS-API library). Also a C toolchain (g++, make,
+# python3 for node-gyp) so that @ssh/crypto-native's binding is built and tested.
 set -euo pipefail
 
 have_peers() {
@@ -15,6 +17,8 @@ have_peers() {
     command -v puttygen >/dev/null && command -v plink >/dev/null && command -v dbclient >/dev/null &&
     command -v dropbearconvert >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null &&
     command -v xauth >/dev/null &&
+    [ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kdb5_util ] && [ -x /usr/sbin/kadmin.local ] && command -v kinit >/dev/null &&
+    { [ -e "/usr/lib/$(uname -m)-linux-gnu/libgssapi_krb5.so.2" ] || /sbin/ldconfig -p 2>/dev/null | grep -q 'libgssapi_krb5\.so\.2 '; } &&
     [ -e /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null &&
     /usr/bin/python3 -c 'import asyncssh, bcrypt' >/dev/null 2>&1 &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
@@ -22,11 +26,11 @@ have_peers() {
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }
