@@ -43,15 +43,26 @@ typedef struct {
 
 static const napi_type_tag MODULE_TAG = { 0x5a1b7d3c2e4f6a80ULL, 0x9c8d7e6f5a4b3c2dULL };
 
-static napi_value throw_rv(napi_env env, const char *call, ck_rv rv) {
-  char message[96];
-  snprintf(message, sizeof message, "%s failed: CK_RV 0x%lx", call, rv);
+/* An Error with code ERR_PKCS11 and `message`, carrying the CK_RV in `rv` when there is one; NULL on failure. */
+static napi_value pkcs11_error(napi_env env, const char *message, const ck_rv *rv) {
   napi_value code, text, error, value;
   if (napi_create_string_utf8(env, "ERR_PKCS11", NAPI_AUTO_LENGTH, &code) != napi_ok) return NULL;
   if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text) != napi_ok) return NULL;
   if (napi_create_error(env, code, text, &error) != napi_ok) return NULL;
-  if (napi_create_double(env, (double)rv, &value) == napi_ok) napi_set_named_property(env, error, "rv", value);
-  napi_throw(env, error);
+  if (rv != NULL && napi_create_double(env, (double)*rv, &value) == napi_ok) napi_set_named_property(env, error, "rv", value);
+  return error;
+}
+
+/* "<call> failed: CK_RV 0x<rv>" into `out`. */
+static void rv_message(char *out, size_t size, const char *call, ck_rv rv) {
+  snprintf(out, size, "%s failed: CK_RV 0x%lx", call, rv);
+}
+
+static napi_value throw_rv(napi_env env, const char *call, ck_rv rv) {
+  char message[96];
+  rv_message(message, sizeof message, call, rv);
+  napi_value error = pkcs11_error(env, message, &rv);
+  if (error != NULL) napi_throw(env, error);
   return NULL;
 }
 
@@ -364,25 +375,14 @@ static void sign_complete(napi_env env, napi_status status, void *data) {
   job->module->pending--;
   napi_value result = NULL;
   bool reject = true;
+  char text[96];
   if (status != napi_ok) {
-    napi_value code, message;
-    napi_create_string_utf8(env, "ERR_PKCS11", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, "the signature was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &result);
+    result = pkcs11_error(env, "the signature was cancelled", NULL);
   } else if (job->rv != CKR_OK) {
-    char text[96];
-    snprintf(text, sizeof text, "%s failed: CK_RV 0x%lx", job->failed_call, job->rv);
-    napi_value code, message, rv;
-    napi_create_string_utf8(env, "ERR_PKCS11", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
-    if (napi_create_error(env, code, message, &result) == napi_ok && napi_create_double(env, (double)job->rv, &rv) == napi_ok) {
-      napi_set_named_property(env, result, "rv", rv);
-    }
+    rv_message(text, sizeof text, job->failed_call, job->rv);
+    result = pkcs11_error(env, text, &job->rv);
   } else if (job->signature_len > MAX_SIGNATURE) {
-    napi_value code, message;
-    napi_create_string_utf8(env, "ERR_PKCS11", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, "the module returned an oversized signature", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &result);
+    result = pkcs11_error(env, "the module returned an oversized signature", NULL);
   } else {
     void *out = NULL;
     napi_value buffer;
