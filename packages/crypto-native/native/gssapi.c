@@ -70,8 +70,8 @@ static gss_oid_set_desc krb5_only = { 1, &krb5_mech };
 
 typedef struct {
   gss_ctx ctx;
-  gss_name target; /* initiator: the service it authenticates to */
-  gss_cred cred;   /* acceptor: the credential it accepts with (none: any key of the keytab) */
+  gss_name target; /* initiator: the service it authenticates to; acceptor: the service it accepts as */
+  gss_cred cred;   /* acceptor: the credential for that service, acquired on its first step */
   gss_uint32 flags; /* initiator: the flags asked for; then those granted */
   bool initiator;
   bool busy;      /* a step is on the thread pool */
@@ -295,7 +295,11 @@ napi_value gssapi_init_context(napi_env env, napi_callback_info info) {
   return make_state(env, s);
 }
 
-/* gssapiAcceptContext(service: string | null): context accepting as `service` (null: any key of the keytab) */
+/*
+ * gssapiAcceptContext(service: string | null): context accepting as `service` (null: any key of
+ * the keytab). Its credential is acquired on the first step, on the thread pool: turning a host
+ * name into a principal may ask DNS.
+ */
 napi_value gssapi_accept_context(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -304,7 +308,7 @@ napi_value gssapi_accept_context(napi_env env, napi_callback_info info) {
   if (!require_loaded(env)) return NULL;
   gss_state *s = calloc(1, sizeof *s);
   if (s == NULL) return fail(env, "ERR_MEMORY", "out of memory", 1);
-  if (!is_nothing(env, argv[0]) && !acquire(env, argv[0], GSS_C_ACCEPT, &s->cred)) {
+  if (!is_nothing(env, argv[0]) && !import_service(env, argv[0], &s->target)) {
     free(s);
     return NULL;
   }
@@ -347,6 +351,14 @@ static void step_execute(napi_env env, void *data) {
     job->major = lib.init_sec_context(&job->minor, GSS_NO_CREDENTIAL, &s->ctx, s->target, &krb5_mech, s->flags, 0, GSS_NO_CHANNEL_BINDINGS,
                                       job->has_input ? &input : NULL, NULL, &output, &flags, NULL);
   } else {
+    if (s->cred == GSS_NO_CREDENTIAL && s->target != GSS_NO_NAME) {
+      job->major = lib.acquire_cred(&job->minor, s->target, GSS_C_INDEFINITE, &krb5_only, GSS_C_ACCEPT, &s->cred, NULL, NULL);
+      if (GSS_ERROR(job->major)) {
+        s->cred = GSS_NO_CREDENTIAL;
+        describe(job->message, sizeof job->message, "gss_acquire_cred", job->major, job->minor);
+        return;
+      }
+    }
     job->major = lib.accept_sec_context(&job->minor, &s->ctx, s->cred, &input, GSS_NO_CHANNEL_BINDINGS, NULL, NULL, &output, &flags, NULL, NULL);
   }
   job->flags = flags;

@@ -151,11 +151,18 @@ export const GSS_C_INTEG_FLAG = 32;
  * `minor` status numbers) when a call fails. Services are host-based names: 'host@server.example'.
  */
 export interface NativeGssapi {
-  /** Throws unless there are Kerberos credentials: a ticket in the credential cache (initiator), or keys for `service` in the keytab (acceptor; null: any). */
+  /**
+   * Throws unless there are Kerberos credentials: a ticket in the credential cache (initiator), or
+   * keys for `service` in the keytab (acceptor; null: any). Synchronous: with a service, the
+   * library may ask DNS to canonicalize its host name, so null suits the event loop better.
+   */
   credentials(service: string | null, accept: boolean): void;
   /** A context to authenticate to `service` with GSS_C_*_FLAG `flags`. */
   initContext(service: string, flags: number): GssContext;
-  /** A context accepting as `service` (its keys must be in the keytab), or with null as any principal of the keytab. */
+  /**
+   * A context accepting as `service` (its keys must be in the keytab), or with null as any
+   * principal of the keytab. The keys are looked up on the first step, on the thread pool.
+   */
   acceptContext(service: string | null): GssContext;
   /**
    * gss_init_sec_context (null token on an initiator's first step) or gss_accept_sec_context, on
