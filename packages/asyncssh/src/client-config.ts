@@ -49,6 +49,8 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('passwordAuth', c.passwordAuth);
   take('kbdintAuth', c.kbdintAuth);
   take('hostBasedAuth', c.hostBasedAuth);
+  take('gssAuth', c.gssAuth);
+  take('gssDelegateCreds', c.gssDelegateCreds);
   if (typeof c.publicKeyAuth === 'boolean') take('publicKeyAuth', c.publicKeyAuth);
   take('tcpKeepalive', c.tcpKeepalive);
   // ProxyJump: the hops, each as [user@]host[:port]; `none` (null) means connect directly.

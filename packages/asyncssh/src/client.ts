@@ -37,6 +37,7 @@ import { ClientForwarding } from './forward/client-forward.ts';
 import * as sshTunnel from './ssh-tunnel.ts';
 import type { SSHAcceptor, SSHServerConnection, SSHServerConnectionOptions } from './server.ts';
 import { ClientTunTap } from './tuntap/client-tuntap.ts';
+import { GssClientAuth } from './gss.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -70,12 +71,18 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   /** The PIN of the provider's tokens. */
   readonly pkcs11Pin?: string;
   readonly agentForwarding?: boolean;
-  /** Methods to try, in order ('publickey', 'keyboard-interactive', 'password', 'hostbased'). */
+  /** Methods to try, in order ('gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password'). */
   readonly preferredAuth?: string | readonly string[];
   readonly publicKeyAuth?: boolean;
   readonly passwordAuth?: boolean;
   readonly kbdintAuth?: boolean;
   readonly hostBasedAuth?: boolean;
+  /** gssapi-with-mic (Kerberos): default on when MIT's GSS-API library loads and KRB5CCNAME (or the default cache) holds a ticket. */
+  readonly gssAuth?: boolean;
+  /** The server's name for Kerberos: its service is host@<gssHost> (default: the host connected to). */
+  readonly gssHost?: string;
+  /** Forward (delegate) the Kerberos ticket to the server (default false). */
+  readonly gssDelegateCreds?: boolean;
   readonly clientHostKeys?: ClientKeysOption;
   readonly clientHost?: string;
   readonly clientUsername?: string;
@@ -124,6 +131,9 @@ export const CLIENT_OPTION_NAMES = [
   'passwordAuth',
   'kbdintAuth',
   'hostBasedAuth',
+  'gssAuth',
+  'gssHost',
+  'gssDelegateCreds',
   'clientHostKeys',
   'clientHost',
   'clientUsername',
@@ -147,6 +157,7 @@ interface Prepared {
   readonly hostBased: { key: SSHKey | SSHKeyPair; clientHostName: string; clientUserName: string } | undefined;
   readonly methods: ClientMethod[];
   readonly client: SSHClient;
+  readonly gss: GssClientAuth | undefined;
 }
 
 export class SSHClientConnection extends SSHConnection {
@@ -316,6 +327,12 @@ export class SSHClientConnection extends SSHConnection {
         return;
       case 'kbdint-requested':
         answer(a.id, overrides(c, 'kbdintAuthRequested') ? Promise.resolve(c.kbdintAuthRequested()) : '');
+        return;
+      case 'gss-step':
+        answer(a.id, this.prepared.gss?.step(a.token) ?? null);
+        return;
+      case 'gss-mic':
+        answer(a.id, this.prepared.gss?.mic(a.data) ?? null);
         return;
       case 'kbdint-challenge':
         answer(a.id, Promise.resolve(c.kbdintChallengeReceived(a.name, a.instruction, a.languageTag, a.prompts)).then((r) => (r ? [...r] : null)));
@@ -523,14 +540,16 @@ async function prepare(options: SSHClientConnectionOptions, client: SSHClient): 
   const loaded = await loadClientKeys(options);
   const preferred =
     options.preferredAuth === undefined ? undefined : typeof options.preferredAuth === 'string' ? options.preferredAuth.split(',') : [...options.preferredAuth];
-  const methods = (preferred ?? ['hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
+  const gss = GssClientAuth.create(options.gssHost ?? host, options.gssAuth, options.gssDelegateCreds === true);
+  const methods = (preferred ?? ['gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
     (m): m is ClientMethod =>
+      (m === 'gssapi-with-mic' && gss !== undefined) ||
       (m === 'hostbased' && options.hostBasedAuth !== false && loaded.hostBased !== undefined) ||
       (m === 'publickey' && options.publicKeyAuth !== false) ||
       (m === 'keyboard-interactive' && options.kbdintAuth !== false) ||
       (m === 'password' && options.passwordAuth !== false),
   );
-  return { options, host, port, username, ...loaded, methods, client };
+  return { options, host, port, username, ...loaded, methods, client, gss };
 }
 
 /**

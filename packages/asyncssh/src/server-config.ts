@@ -48,6 +48,7 @@ export type ConfigurableServerOptions = Pick<
   | 'passwordAuth'
   | 'kbdintAuth'
   | 'hostBasedAuth'
+  | 'gssAuth'
   | 'allowPty'
   | 'agentForwarding'
   | 'rdnsLookup'
@@ -64,6 +65,7 @@ export const APPLIED_SERVER_KEYWORDS: ReadonlySet<string> = new Set([
   'clientalivecountmax',
   'clientaliveinterval',
   'compression',
+  'gssapiauthentication',
   'hostbasedauthentication',
   'hostcertificate',
   'hostkey',
@@ -174,6 +176,8 @@ export interface ConnectionPolicy {
   readonly passwordAuth: boolean;
   readonly kbdintAuth: boolean;
   readonly hostBasedAuth: boolean;
+  /** gssapi-with-mic: false off; otherwise on when a keytab allows it. */
+  readonly gssAuth: boolean | undefined;
   readonly allowPty: boolean;
   readonly agentForwarding: boolean;
   readonly keepaliveInterval: number | string | undefined;
@@ -204,6 +208,7 @@ export function connectionPolicy(
     passwordAuth: first(options.passwordAuth, c.passwordAuth) !== false,
     kbdintAuth: first(options.kbdintAuth, c.kbdintAuth) !== false,
     hostBasedAuth: first(options.hostBasedAuth, c.hostBasedAuth) !== false,
+    gssAuth: first(options.gssAuth, c.gssAuth),
     allowPty: first(options.allowPty, c.allowPty) !== false,
     agentForwarding: first(options.agentForwarding, c.agentForwarding) === true,
     keepaliveInterval: first(options.keepaliveInterval, c.keepaliveInterval),

@@ -109,8 +109,8 @@ export class SSHServer {
   /**
    * gssapi-with-mic authentication: whether `userPrincipal` may log in as `username`, the server
    * being `hostPrincipal`. Default (AsyncSSH's): the principal's name is the user name exactly and
-   * its realm is the host principal's. Note: this port does not offer gssapi-with-mic yet (it has
-   * no GSS-API mechanism), so no connection calls this hook today.
+   * its realm is the host principal's. Asked once the client's MIC verified (Kerberos V5 through
+   * MIT's GSS-API library; see the listen() options gssAuth and gssHost).
    */
   validateGssPrincipal(username: string, userPrincipal: string, hostPrincipal: string): Awaitable<boolean> {
     const at = userPrincipal.lastIndexOf('@');

@@ -80,6 +80,7 @@ import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './
 import { VERSION } from './version.ts';
 import { resolveX509Roots, type X509TrustedCertsOption } from './host-keys/trust-sources.ts';
 import { logFor } from './logging.ts';
+import { GssServerAuth } from './gss.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -112,6 +113,13 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly passwordAuth?: boolean;
   readonly kbdintAuth?: boolean;
   readonly hostBasedAuth?: boolean;
+  /**
+   * gssapi-with-mic (Kerberos): default on when MIT's GSS-API library loads and the keytab
+   * (KRB5_KTNAME, default /etc/krb5.keytab) holds keys for host/<gssHost>; false turns it off.
+   */
+  readonly gssAuth?: boolean;
+  /** The name clients know this server by for Kerberos: its service is host@<gssHost> (default: the local host name). */
+  readonly gssHost?: string;
   /**
    * Host-based authentication: judge the client host by the name it claims (true), instead of
    * the reverse lookup of its address (the default, as sshd and AsyncSSH do).
@@ -176,6 +184,8 @@ const SERVER_OPTION_NAMES = [
   'passwordAuth',
   'kbdintAuth',
   'hostBasedAuth',
+  'gssAuth',
+  'gssHost',
   'trustClientHost',
   'allowPty',
   'lineEditor',
@@ -224,6 +234,19 @@ const WITH_X509_SIG_ALGORITHMS: readonly string[] = [
   ...new Set(DEFAULT_USERAUTH_SIG_ALGORITHMS.flatMap((a) => x509Algorithms(a))),
 ];
 
+/** Whether each listener's server can accept Kerberos (the keytab read once per listener). */
+const gssChecks = new WeakMap<ServerConfig, { readonly ok: boolean; readonly reason: string }>();
+
+function gssChecked(config: ServerConfig, logger: { warning(message: string): void }): { readonly ok: boolean; readonly reason: string } {
+  let check = gssChecks.get(config);
+  if (check === undefined) {
+    check = GssServerAuth.check();
+    gssChecks.set(config, check);
+    if (!check.ok && config.options.gssAuth === true) logger.warning(`gssapi-with-mic is off: ${check.reason}`);
+  }
+  return check;
+}
+
 /** What is known of a connection when it is accepted (with `config` or `rdnsLookup`). */
 interface AcceptedConnection {
   /** The client's host name from rdnsLookup. */
@@ -259,6 +282,8 @@ export class SSHServerConnection extends SSHConnection {
   readonly server: SSHServer;
   private readonly config: ServerConfig;
   private readonly auth: UserauthServer;
+  /** gssapi-with-mic's acceptor, when the keytab has keys for gssHost's service. */
+  private readonly gss: GssServerAuth | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
   private authorizedKeys: SSHAuthorizedKeys | undefined;
@@ -299,6 +324,8 @@ export class SSHServerConnection extends SSHConnection {
     this.server = o.serverFactory ? o.serverFactory() : new SSHServer();
     this.forwarding = serverForwarding(this, this.mux, () => this.scheduleFlush());
     const s = this.server;
+    // Made whenever a keytab allows it: a Match User block may still turn it on or off (offeredMethods).
+    this.gss = o.gssAuth !== false && gssChecked(config, this.logger).ok ? GssServerAuth.create(o.gssHost ?? os.hostname()) : undefined;
     this.auth = new UserauthServer(transport, {
       methods: this.offeredMethods(),
       ...(signatureAlgorithms ? { signatureAlgorithms } : {}),
@@ -348,6 +375,7 @@ export class SSHServerConnection extends SSHConnection {
     if (p.kbdintAuth && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
     if (p.passwordAuth && s.passwordAuthSupported()) methods.push('password');
     if (p.hostBasedAuth && s.hostBasedAuthSupported()) methods.push('hostbased');
+    if (p.gssAuth !== false && this.gss !== undefined) methods.push('gssapi-with-mic');
     return methods;
   }
 
@@ -516,6 +544,15 @@ export class SSHServerConnection extends SSHConnection {
         return;
       case 'validate-host-based-user':
         this.answer(a.id, () => s.validateHostBasedUser(a.username, a.clientHostName, a.clientUserName));
+        return;
+      case 'gss-step':
+        this.answer(a.id, () => this.gss?.step(a.token, a.first) ?? { error: 'gssapi-with-mic is off' });
+        return;
+      case 'gss-verify-mic':
+        this.answer(a.id, () => this.gss?.verifyMic(a.data, a.mic) ?? false);
+        return;
+      case 'validate-gss-principal':
+        this.answer(a.id, () => s.validateGssPrincipal(a.username, a.userPrincipal, a.hostPrincipal));
         return;
       case 'auth-completed':
         this.authenticated = true;
