@@ -39,44 +39,51 @@ function failure(err: unknown): GssStepFailure {
   return token instanceof Uint8Array ? { error: why(err), token } : { error: why(err) };
 }
 
-/** The client's side: one context per attempt. */
+/**
+ * The client's side: one context per attempt. The library is loaded, and the credential cache
+ * looked at, only when a server offers gssapi-with-mic: loading MIT's library and its profile
+ * costs 20-30 ms, and a connection to a server without Kerberos should not pay it.
+ */
 export class GssClientAuth {
-  private readonly gss: NativeGssapi;
+  private gss: NativeGssapi | undefined;
   private readonly service: string;
   private readonly flags: number;
+  private readonly explicit: boolean;
   private context: GssContext | undefined;
 
-  private constructor(gss: NativeGssapi, gssHost: string, delegate: boolean) {
-    this.gss = gss;
+  private constructor(gssHost: string, explicit: boolean, delegate: boolean) {
     this.service = gssService(gssHost);
+    this.explicit = explicit;
     this.flags = GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG | (delegate ? GSS_C_DELEG_FLAG : 0);
   }
 
   /**
-   * gssapi-with-mic for `gssHost`: `gssAuth` true tries it whenever the library loads (a missing
-   * ticket then fails the first step and the next method is tried); undefined (AsyncSSH's
-   * default, on) only when the credential cache holds a ticket; false never.
+   * gssapi-with-mic for `gssHost`, unless `gssAuth` is false or the binding has no GSS-API: with
+   * `gssAuth` true it is tried whenever the library loads (a missing ticket then fails the first
+   * step and the next method is tried); undefined (AsyncSSH's default, on) only when the
+   * credential cache holds a ticket, which the first step checks.
    */
   static create(gssHost: string, gssAuth: boolean | undefined, delegate: boolean): GssClientAuth | undefined {
-    if (gssAuth === false) return undefined;
+    if (gssAuth === false || nativeGssapi() === undefined) return undefined;
+    return new GssClientAuth(gssHost, gssAuth === true, delegate);
+  }
+
+  /** The library, loaded on first use; throws when it is missing or, by default, when no ticket is cached. */
+  private library(): NativeGssapi {
+    if (this.gss !== undefined) return this.gss;
     const gss = library();
-    if (gss === undefined) return undefined;
-    if (gssAuth === undefined) {
-      try {
-        gss.credentials(null, false);
-      } catch {
-        return undefined;
-      }
-    }
-    return new GssClientAuth(gss, gssHost, delegate);
+    if (gss === undefined) throw new Error('the GSS-API library (libgssapi_krb5.so.2) is not available');
+    if (!this.explicit) gss.credentials(null, false);
+    return (this.gss = gss);
   }
 
   /** A step: `token` null starts a new context. Never rejects: a failure is the answer. */
   async step(token: Uint8Array | null): Promise<GssStepResult | GssStepFailure> {
     try {
-      if (token === null) this.context = this.gss.initContext(this.service, this.flags);
+      const gss = this.library();
+      if (token === null) this.context = gss.initContext(this.service, this.flags);
       if (this.context === undefined) return { error: 'no GSS-API context' };
-      const { token: out, complete } = await this.gss.step(this.context, token);
+      const { token: out, complete } = await gss.step(this.context, token);
       return { token: out, complete };
     } catch (err) {
       return failure(err);
@@ -86,7 +93,7 @@ export class GssClientAuth {
   /** The MIC over `data`, or null when the context cannot make one. */
   mic(data: Uint8Array): Uint8Array | null {
     try {
-      return this.context === undefined ? null : this.gss.getMic(this.context, data);
+      return this.context === undefined || this.gss === undefined ? null : this.gss.getMic(this.context, data);
     } catch {
       return null;
     }
