@@ -86,13 +86,17 @@ describe('PKCS#11 calls on SoftHSM', () => {
   it('signs on the thread pool with RSA PKCS#1, ECDSA and EdDSA, as node:crypto verifies', async () => {
     const data = new TextEncoder().encode('signed by a token');
     const digestInfo = Buffer.concat([SHA256_DIGEST_INFO, createHash('sha256').update(data).digest()]);
-    // Two at once, on two sessions: one session runs one operation at a time.
+    // Two at once, on two sessions: a session is used by one thread at a time, so the handles are
+    // found (on `session`) before either signature starts.
     const slot = p11.tokens(module).find((x) => x.label === 'native-test')?.slot as number;
+    const [rsaKey, ecKey, edKey] = [privateKey('rsa'), privateKey('p256'), privateKey('ed')];
+    const second = p11.openSession(module, slot);
     const [rsaSig, ecSig] = await Promise.all([
-      p11.sign(module, session, privateKey('rsa'), CKM_RSA_PKCS, digestInfo),
-      p11.sign(module, p11.openSession(module, slot), privateKey('p256'), CKM_ECDSA, createHash('sha256').update(data).digest()),
+      p11.sign(module, session, rsaKey, CKM_RSA_PKCS, digestInfo),
+      p11.sign(module, second, ecKey, CKM_ECDSA, createHash('sha256').update(data).digest()),
     ]);
-    const edSig = await p11.sign(module, session, privateKey('ed'), CKM_EDDSA, data);
+    p11.closeSession(module, second);
+    const edSig = await p11.sign(module, session, edKey, CKM_EDDSA, data);
     expect(verify('sha256', data, publicKey('rsa'), rsaSig)).toBe(true);
     expect(verify('sha256', data, { key: publicKey('p256'), dsaEncoding: 'ieee-p1363' }, ecSig)).toBe(true);
     expect(verify(null, data, publicKey('ed'), edSig)).toBe(true);

@@ -74,11 +74,16 @@ describe('loadPkcs11Keys', () => {
     await expect(pairs.find((p) => p.algorithm === 'ssh-ed25519')?.sign(data, 'rsa-sha2-256')).rejects.toBeInstanceOf(Pkcs11Error);
   });
 
-  it('queues signatures asked for at once on one token session', async () => {
+  it('queues signatures asked for at once, and looks keys up meanwhile', async () => {
     const [ed] = await loadPkcs11Keys(SOFTHSM_PROVIDER, '1357', { tokenLabel: 'keys-a', keyLabel: 'ed' });
     const [p256] = await loadPkcs11Keys(SOFTHSM_PROVIDER, '1357', { tokenLabel: 'keys-a', keyLabel: 'p256' });
     const inputs = Array.from({ length: 12 }, (_, i) => new TextEncoder().encode(`message ${i}`));
-    const sigs = await Promise.all(inputs.map((d, i) => ((i % 2 === 0 ? ed : p256) as SSHPkcs11KeyPair).sign(d)));
+    // Lookups while signatures are in flight: they use another session than the signatures.
+    const [sigs, again] = await Promise.all([
+      Promise.all(inputs.map((d, i) => ((i % 2 === 0 ? ed : p256) as SSHPkcs11KeyPair).sign(d))),
+      Promise.all(Array.from({ length: 4 }, () => loadPkcs11Keys(SOFTHSM_PROVIDER, '1357', { tokenLabel: 'keys-a' }))),
+    ]);
+    expect(again.map((pairs) => pairs.length)).toEqual([5, 5, 5, 5]);
     sigs.forEach((s, i) => expect(((i % 2 === 0 ? ed : p256) as SSHPkcs11KeyPair).key.verify(inputs[i] as Uint8Array, s)).toBe(true));
   });
 

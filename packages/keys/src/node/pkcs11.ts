@@ -142,28 +142,37 @@ function loadModule(p11: NativePkcs11, provider: string): Pkcs11Module {
 }
 
 /**
- * One PKCS#11 session and its key handles. A session runs one signature at a time, so signatures
- * queue here.
+ * A logged-in token: one session for finding objects and reading attributes (on the main thread)
+ * and another, opened on first use, for signing (on the thread pool). PKCS#11 leaves it to the
+ * application never to use a session from two threads at once, and a session runs one operation
+ * at a time: signatures queue on theirs, and lookups never touch it.
  */
 class TokenSession {
   readonly p11: NativePkcs11;
   readonly module: Pkcs11Module;
   readonly session: number;
+  readonly slot: number;
   readonly tokenLabel: string;
   /** A digest of the PIN that logged in (undefined: none did), to refuse a different one later. */
   readonly pinDigest: string | undefined;
+  private signSession: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(p11: NativePkcs11, module: Pkcs11Module, session: number, tokenLabel: string, pinDigest: string | undefined) {
+  constructor(p11: NativePkcs11, module: Pkcs11Module, session: number, slot: number, tokenLabel: string, pinDigest: string | undefined) {
     this.p11 = p11;
     this.module = module;
     this.session = session;
+    this.slot = slot;
     this.tokenLabel = tokenLabel;
     this.pinDigest = pinDigest;
   }
 
   sign(key: number, mechanism: number, data: Uint8Array): Promise<Uint8Array> {
-    const run = this.queue.then(() => this.p11.sign(this.module, this.session, key, mechanism, data));
+    const run = this.queue.then(() => {
+      // Login belongs to the token: a session opened after it is logged in too.
+      this.signSession ??= this.p11.openSession(this.module, this.slot);
+      return this.p11.sign(this.module, this.signSession, key, mechanism, data);
+    });
     this.queue = run.catch(() => undefined);
     return run.catch((cause: unknown) => {
       throw pkcs11Error(cause, `signing with a key of token "${this.tokenLabel}"`);
@@ -396,7 +405,7 @@ function tokenSession(p11: NativePkcs11, module: Pkcs11Module, provider: string,
       throw pkcs11Error(cause, `logging in to token "${label}"`);
     }
   }
-  const token = new TokenSession(p11, module, session, label, usedPin ? pinDigest : undefined);
+  const token = new TokenSession(p11, module, session, slot, label, usedPin ? pinDigest : undefined);
   sessions.set(key, token);
   return token;
 }
