@@ -11,23 +11,9 @@ import { freePort, makeTempDir, startSshd } from '@ssh/interop';
 import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName, type SSHServerProcess } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scpMain, splitRemotePath } from '../src/index.ts';
-import { clientHome, startOurServer, withHome } from './helpers/peers.ts';
+import { captureIo, clientHome, startOurServer, withHome, type Peer } from './helpers/peers.ts';
 
 const MTIME = 1_500_000_000;
-
-interface Peer {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly hostPublicKeys?: readonly string[];
-  stop(): Promise<void>;
-}
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), stdoutIsTty: false }, out: () => out.join(''), err: () => err.join('') };
-}
 
 async function files(): Promise<{ local: string; remote: string; down: string }> {
   const root = await makeTempDir('cli-scp');
@@ -62,7 +48,7 @@ describe.each(peers)('ssh-scp against %s', (_name, start) => {
     peer = await start();
     home = await clientHome([peer]);
     run = async (...argv) => {
-      const c = capture();
+      const c = captureIo();
       const code = await withHome(home, () => scpMain(['-P', String(peer.port), ...argv], c.io));
       return { code, out: c.out(), err: c.err() };
     };
@@ -130,7 +116,7 @@ describe('ssh-scp between two remote hosts (-3)', () => {
   for (const mode of [['-3'], ['-3', '-s']] as const) {
     it(`relays ${mode.join(' ')} from sshd to our server, trees and -p included`, async () => {
       const { local, remote } = await files();
-      const c = capture();
+      const c = captureIo();
       const code = await withHome(home, () => scpMain([...mode, '-r', '-p', `${sshd.user}@sshd-peer:${path.join(local, 'tree')}`, `${ours.user}@our-peer:${remote}`], c.io));
       expect(c.err()).toBe('');
       expect(code).toBe(0);
@@ -167,7 +153,7 @@ describe('ssh-scp against hostile servers', () => {
       const { down } = await files();
       const target = path.join(down, 'inner');
       mkdirSync(target);
-      const c = capture();
+      const c = captureIo();
       const code = await withHome(home, () => scpMain(['-P', String(server.port), `${server.user}@127.0.0.1:/etc/hostname`, target], c.io));
       expect(code).toBe(1);
       expect(c.err()).toMatch(/^ssh-scp: [^\n]*:\/etc\/hostname: ScpError: [^\n]*"\.\.\/escaped"[^\n]*\n$/);
@@ -185,7 +171,7 @@ describe('ssh-scp against hostile servers', () => {
       const { local, down } = await files();
       const target = path.join(down, 'inner');
       mkdirSync(target);
-      const c = capture();
+      const c = captureIo();
       const code = await withHome(home, () => scpMain(['-s', '-r', '-P', String(server.port), `${server.user}@127.0.0.1:${path.join(local, 'tree')}`, target], c.io));
       expect(code).toBe(1);
       expect(c.err()).toMatch(/^ssh-scp: [^\n]*tree: SFTPInvalidFilename: refusing unsafe remote file name "\.\.\/escaped"\n$/);
@@ -207,7 +193,7 @@ describe('ssh-scp failures', () => {
 
   it('explains a refused connection in one line, status 1', async () => {
     const home = await clientHome([]);
-    const c = capture();
+    const c = captureIo();
     const port = await freePort();
     expect(await withHome(home, () => scpMain(['-P', String(port), '127.0.0.1:x', '/tmp/'], c.io))).toBe(1);
     expect(c.err()).toMatch(/^ssh-scp: 127\.0\.0\.1:x: ConnectionLost: cannot connect to 127\.0\.0\.1 port \d+: [^\n]*ECONNREFUSED[^\n]*\n$/);
@@ -215,14 +201,14 @@ describe('ssh-scp failures', () => {
 
   it('explains an unknown host key in one line, status 1', async () => {
     const home = await clientHome([], { knownHosts: false });
-    const c = capture();
+    const c = captureIo();
     expect(await withHome(home, () => scpMain(['-P', String(sshd.port), '/etc/hostname', `${sshd.user}@127.0.0.1:/tmp/`], c.io))).toBe(1);
     expect(c.err()).toMatch(/^ssh-scp: \/etc\/hostname: HostKeyNotVerifiable: [^\n]*\n$/);
   });
 
   it('needs a host and two operands: usage, status 2', async () => {
     for (const argv of [[], ['only-one'], ['a', 'b'], ['-Z', 'a', 'h:b']]) {
-      const c = capture();
+      const c = captureIo();
       expect(await scpMain(argv, c.io)).toBe(2);
       expect(c.err()).toContain('usage: ssh-scp');
     }

@@ -11,17 +11,9 @@ import { freePort, makeTempDir, startSshd } from '@ssh/interop';
 import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpMain, splitWords } from '../src/index.ts';
-import { at, captureIo, clientHome, startOurServer, withHome } from './helpers/peers.ts';
+import { at, captureIo, clientHome, startOurServer, withHome, type Peer } from './helpers/peers.ts';
 
 const MTIME = 1_600_000_000;
-
-interface Peer {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly hostPublicKeys?: readonly string[];
-  stop(): Promise<void>;
-}
 
 const peers: ReadonlyArray<readonly [string, () => Promise<Peer>]> = [
   ['OpenSSH sshd (sftp-server)', () => startSshd()],

@@ -65,6 +65,15 @@ export async function withHome<T>(home: string, fn: () => Promise<T>): Promise<T
   }
 }
 
+/** A server the programs are run against: sshd from the interop harness, or ours. */
+export interface Peer {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostPublicKeys?: readonly string[];
+  stop(): Promise<void>;
+}
+
 export interface Captured {
   readonly out: () => string;
   readonly err: () => string;
