@@ -88,13 +88,7 @@ export function encodeXauthority(entries: readonly XauthEntry[]): Uint8Array {
     field(fromLatin1(e.name));
     field(e.data);
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /** The host the lookup matches entries against. */
