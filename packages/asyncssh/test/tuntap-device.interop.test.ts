@@ -8,22 +8,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultClientKey, generateKey, knownHostsLines, makeTempDir, startProcess, startSsh, startSshd, type KeyPair, type PeerProcess, type SshdServer } from '@ssh/interop';
+import { tunDevicesUnavailable, defaultClientKey, generateKey, knownHostsLines, makeTempDir, startProcess, startSsh, startSshd, type KeyPair, type PeerProcess, type SshdServer } from '@ssh/interop';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, TunTapDeviceUnavailable, connect, listen, type SSHAcceptor, type SSHClientConnection, type SSHTunTapForwarder, type TunTapAnswer } from '../src/index.ts';
 import { bounded } from './forward-helpers.ts';
 
-function missing(): string | undefined {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun';
-  const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  if (capEff === undefined || (BigInt(`0x${capEff}`) & (1n << 12n)) === 0n) return 'no CAP_NET_ADMIN';
-  return undefined;
-}
-
-const why = missing();
+const why = tunDevicesUnavailable();
 const title = (name: string): string => (why === undefined ? name : `${name} [skipped: ${why}]`);
 if (why !== undefined) console.warn(`TUN device tests skipped: ${why}`);
 

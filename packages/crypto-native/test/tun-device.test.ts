@@ -6,20 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { tunDevicesUnavailable } from '@ssh/interop';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TunTapDeviceError, openTunTapDevice, tunTapStatus, type TunTapDevice } from '../src/index.ts';
 
-/** Why device tests cannot run here, or undefined when they can. */
-function missing(): string | undefined {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun';
-  const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  if (capEff === undefined || (BigInt(`0x${capEff}`) & (1n << 12n)) === 0n) return 'no CAP_NET_ADMIN';
-  return undefined;
-}
-
-const why = missing();
+const why = tunDevicesUnavailable();
 const title = (name: string): string => (why === undefined ? name : `${name} [skipped: ${why}]`);
 if (why !== undefined) console.warn(`tun-device tests skipped: ${why}`);
 

@@ -41,6 +41,7 @@ export {
 export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
+export { tunDevicesUnavailable } from './tun.ts';
 export { KINIT, type KerberosRealm, type KerberosRealmOptions, TEST_REALM, kerberosAvailable, startKerberosRealm } from './kerberos.ts';
 export {
   SOFTHSM_PROVIDER,
