@@ -55,6 +55,13 @@ const MAX_WRITE_BYTES = 4 * 1024 * 1024;
  */
 const POOLED_REQUESTS_BYTES = MAX_WRITE_BYTES + 3 * SFTP_MAX_PACKET_LENGTH;
 const POOLED_REQUESTS_FREE = 128;
+/**
+ * Data in one READ reply at most. OpenSSH's sftp takes no message over 256 KiB, yet with -B 262144
+ * it asks for 256 KiB of data, which does not fit with the reply's header; its sftp-server
+ * answers with 255 KiB (a short read the client follows up), and so do we, whatever packet size
+ * we accept for WRITEs.
+ */
+const MAX_READ_REPLY = 256 * 1024 - 1024;
 
 interface InflightRange {
   readonly key: number;
@@ -107,9 +114,14 @@ export class SftpServerSession {
     this.bodies = sftpPacketPools(POOLED_REQUESTS_BYTES, POOLED_REQUESTS_FREE);
   }
 
-  /** Longest READ answered and WRITE accepted: what fits a packet with room for headers. */
+  /** Longest WRITE accepted: what fits a packet with room for headers. */
   private get maxIo(): number {
     return this.maxPacket - 1024;
+  }
+
+  /** Longest READ answered: within the packet limit, and never more than MAX_READ_REPLY. */
+  private get maxRead(): number {
+    return Math.min(this.maxIo, MAX_READ_REPLY);
   }
 
   async run(stream: SftpByteStream): Promise<void> {
@@ -238,7 +250,7 @@ export class SftpServerSession {
     const key = new DataView(req.handle.buffer, req.handle.byteOffset).getUint32(0);
     const entry = this.handles.get(key);
     if (!entry || entry.kind !== 'file' || entry.append) return undefined;
-    const length = req.kind === 'read' ? Math.min(req.length, this.maxIo) : req.data.length;
+    const length = req.kind === 'read' ? Math.min(req.length, this.maxRead) : req.data.length;
     return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write', held: req.kind === 'write' ? length : 0, index: -1 };
   }
 
@@ -289,7 +301,7 @@ export class SftpServerSession {
         supportedOpenFlags: 0x0000_003f,
         // READ/WRITE/APPEND data, attributes, DELETE, SYNCHRONIZE.
         supportedAccessMask: 0x0011_0187,
-        maxReadSize: this.maxIo,
+        maxReadSize: this.maxRead,
         extensionNames: this.extensionNames(),
       };
       out.push(this.version === 5 ? [EXT.SUPPORTED, encodeSupported(info)] : [EXT.SUPPORTED2, encodeSupported2(info)]);
@@ -368,7 +380,7 @@ export class SftpServerSession {
         return this.status(id, FX.OK);
       }
       case 'read': {
-        const data = await s.read(this.file(req.handle), req.offset, Math.min(req.length, this.maxIo));
+        const data = await s.read(this.file(req.handle), req.offset, Math.min(req.length, this.maxRead));
         if (data.length === 0) return this.status(id, FX.EOF);
         return this.reply({ kind: 'data', id, data });
       }
@@ -521,7 +533,7 @@ export class SftpServerSession {
       }
       case EXT.LIMITS: {
         const w = new Writer(32);
-        encodeLimits(w, { maxPacketLen: this.maxPacket, maxReadLen: this.maxIo, maxWriteLen: this.maxIo, maxOpenHandles: this.maxHandles });
+        encodeLimits(w, { maxPacketLen: this.maxPacket, maxReadLen: this.maxRead, maxWriteLen: this.maxIo, maxOpenHandles: this.maxHandles });
         return this.reply({ kind: 'extended-reply', id, data: w.finish() });
       }
       case EXT.EXPAND_PATH: {

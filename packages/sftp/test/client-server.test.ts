@@ -27,7 +27,7 @@ describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {
     expect(p.client.version).toBe(version);
     expect(p.client.extensions.has(EXT.LIMITS)).toBe(true);
     expect(p.client.limits.maxPacketLen).toBe(256 * 1024 + 1024);
-    expect(p.client.limits.maxReadLen).toBe(256 * 1024);
+    expect(p.client.limits.maxReadLen).toBe(255 * 1024);
     expect(p.client.limits.maxOpenHandles).toBe(256);
     expect(p.client.supportsRemoteCopy).toBe(true);
   });
@@ -208,7 +208,7 @@ describe('v4-v6 negotiation extensions', () => {
     const supported = p.client.supported;
     if (version === 4) expect(supported).toBeUndefined();
     else {
-      expect(supported?.maxReadSize).toBe(256 * 1024);
+      expect(supported?.maxReadSize).toBe(255 * 1024);
       expect(supported?.extensionNames).toContain(EXT.COPY_DATA);
     }
   });

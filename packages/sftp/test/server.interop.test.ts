@@ -75,6 +75,17 @@ describe('OpenSSH sftp against our server', () => {
     expect(r.stdout).toMatch(/-rw-r-----\s+\S+\s+\S+\s+\S+\s+3145733 .* \/d\/moved\.bin/);
   }, 60000);
 
+  it('answers reads of 256 KiB (sftp -B 262144) within the 256 KiB messages OpenSSH takes', async () => {
+    // OpenSSH's sftp refuses any message over 256 KiB yet asks for that much data with -B
+    // 262144; its sftp-server answers such READs with 255 KiB, and so must ours.
+    const data = bytes(2 * 1024 * 1024 + 17);
+    writeFileSync(join(root, 'big.bin'), data);
+    const r = await sftpBatch(launcher, ['get big.bin got.bin'], local, 50000, ['-B', '262144']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(local, 'got.bin')).equals(data)).toBe(true);
+  }, 60000);
+
   it('keeps a chroot: .., absolute paths and symlinks that point out are refused', async () => {
     writeFileSync(join(work, 'secret'), 'top secret');
     symlinkSync('/etc', join(root, 'etc-link'));

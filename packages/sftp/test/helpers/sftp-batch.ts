@@ -24,10 +24,10 @@ export interface BatchResult {
   readonly stderr: string;
 }
 
-/** `sftp -b - -D launcher` with `commands` on stdin, run in `cwd`; killed after `timeoutMs`. */
-export function sftpBatch(launcher: string, commands: readonly string[], cwd: string, timeoutMs = 50000): Promise<BatchResult> {
+/** `sftp -b - [args] -D launcher` with `commands` on stdin, run in `cwd`; killed after `timeoutMs`. */
+export function sftpBatch(launcher: string, commands: readonly string[], cwd: string, timeoutMs = 50000, args: readonly string[] = []): Promise<BatchResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('sftp', ['-q', '-b', '-', '-D', launcher], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sftp', ['-q', '-b', '-', ...args, '-D', launcher], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
