@@ -167,7 +167,7 @@ const FIRST = 'first';
 type Row = readonly [name: string, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: CombineMode, aliasOf?: string];
 
 const ROWS: readonly Row[] = [
-  // Typed keywords (AsyncSSH's supported list plus forwards, IdentitiesOnly, PKCS11Provider).
+  // Typed keywords (AsyncSSH's supported list plus forwards, IdentitiesOnly, PKCS11Provider, SecurityKeyProvider).
   ['AddressFamily', (l) => multistate<AddressFamily>(l, { any: 'any', inet: 'inet', inet6: 'inet6' })],
   ['BindAddress', str],
   ['CanonicalDomains', (l) => list(l)],
@@ -207,6 +207,7 @@ const ROWS: readonly Row[] = [
   ['MACs', algorithmList],
   ['PasswordAuthentication', flag],
   ['PKCS11Provider', path],
+  ['SecurityKeyProvider', path],
   ['SmartcardDevice', path, FIRST, 'PKCS11Provider'],
   ['Port', (l) => port(single(l))],
   ['PreferredAuthentications', str],
@@ -273,7 +274,6 @@ const ROWS: readonly Row[] = [
   ['PubkeyAcceptedKeyTypes', undefined, FIRST, 'PubkeyAcceptedAlgorithms'],
   ['RequiredRSASize'],
   ['RevokedHostKeys'],
-  ['SecurityKeyProvider'],
   ['SessionType'],
   ['StdinNull'],
   ['StreamLocalBindMask'],

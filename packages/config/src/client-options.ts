@@ -58,6 +58,8 @@ export interface ClientConfigOptions {
   readonly clientCerts?: readonly string[];
   readonly identitiesOnly?: boolean;
   readonly pkcs11Provider?: string | null;
+  /** SecurityKeyProvider: 'internal' or an OpenSSH middleware library (expanded). */
+  readonly securityKeyProvider?: string;
   /** ForwardAgent: yes/no or a socket path. */
   readonly agentForwarding?: boolean | string;
   /** RemoteCommand (tokens expanded). */
@@ -119,6 +121,7 @@ export const CLIENT_OPTION_MAP: Readonly<Record<string, keyof ClientConfigOption
   certificatefile: 'clientCerts',
   identitiesonly: 'identitiesOnly',
   pkcs11provider: 'pkcs11Provider',
+  securitykeyprovider: 'securityKeyProvider',
   forwardagent: 'agentForwarding',
   remotecommand: 'command',
   setenv: 'env',
@@ -198,6 +201,9 @@ export function buildClientOptions(
         break;
       case 'pkcs11provider':
         o.pkcs11Provider = noneToNull(v) as string | null;
+        break;
+      case 'securitykeyprovider':
+        o.securityKeyProvider = v as string;
         break;
       case 'forwardagent': {
         const a = v as ForwardAgentValue;

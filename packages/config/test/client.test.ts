@@ -50,6 +50,13 @@ describe('syntax', () => {
     expect(r.options.env).toEqual({ X: '1' });
   });
 
+  test('PKCS11Provider and SecurityKeyProvider name libraries; the first one given wins', () => {
+    const r = resolve('SecurityKeyProvider /usr/lib/sk-one.so\nSecurityKeyProvider /usr/lib/sk-two.so\nPKCS11Provider none\n', { host: 'x' });
+    expect(r.options.securityKeyProvider).toBe('/usr/lib/sk-one.so');
+    expect(r.options.pkcs11Provider).toBeNull();
+    expect(resolve('SecurityKeyProvider internal\n', { host: 'x' }).options.securityKeyProvider).toBe('internal');
+  });
+
   test('command-line port and user win over the file', () => {
     const r = resolve('Port 1\nUser carol\n', { host: 'x', port: 2022, user: 'bob' });
     expect(r.port).toBe(2022);
