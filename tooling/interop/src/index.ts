@@ -41,6 +41,18 @@ export {
 export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
+export {
+  SK_ERR,
+  SSH_SK_HELPER,
+  type SoftSkAlg,
+  type SoftSkCall,
+  type SoftSkCredential,
+  type SoftSkOptions,
+  type SoftSkProvider,
+  buildSharedLibrary,
+  buildSoftSkLibrary,
+  startSoftSkProvider,
+} from './soft-sk.ts';
 export { tunDevicesUnavailable } from './tun.ts';
 export { KINIT, type KerberosRealm, type KerberosRealmOptions, TEST_REALM, kerberosAvailable, startKerberosRealm } from './kerberos.ts';
 export {
