@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "ssh_crypto_native",
-      "sources": ["native/aes_gcm.c", "native/socket_options.c", "native/zlib_stream.c", "native/napi_args.c", "native/chacha_poly.c", "native/pkcs11.c", "native/gssapi.c"],
+      "sources": ["native/aes_gcm.c", "native/socket_options.c", "native/zlib_stream.c", "native/napi_args.c", "native/chacha_poly.c", "native/pkcs11.c", "native/gssapi.c", "native/sk_provider.c"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],

@@ -26,6 +26,7 @@
 #include "gssapi.h"
 #include "napi_args.h"
 #include "pkcs11.h"
+#include "sk_provider.h"
 #include "socket_options.h"
 #include "zlib_stream.h"
 
@@ -237,6 +238,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "gssapiGetMic", NULL, gssapi_get_mic, NULL, NULL, NULL, napi_enumerable, NULL },
     { "gssapiVerifyMic", NULL, gssapi_verify_mic, NULL, NULL, NULL, napi_enumerable, NULL },
     { "gssapiNames", NULL, gssapi_names, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "skProviderLoad", NULL, sk_provider_load, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "skProviderEnroll", NULL, sk_provider_enroll, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "skProviderSign", NULL, sk_provider_sign, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "skProviderLoadResidentKeys", NULL, sk_provider_load_resident_keys, NULL, NULL, NULL, napi_enumerable, NULL },
 #endif
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -19,9 +19,16 @@ export type {
   NativeChachaPoly,
   NativeGssapi,
   NativePkcs11,
+  NativeSkProvider,
   NativeZlib,
   Pkcs11Module,
   Pkcs11Token,
+  SkProviderAlg,
+  SkProviderEnrollment,
+  SkProviderHandle,
+  SkProviderOptions,
+  SkProviderResidentKey,
+  SkProviderSignature,
   ZlibState,
 } from './types.ts';
 export {
@@ -31,9 +38,12 @@ export {
   GSS_C_MUTUAL_FLAG,
   GSS_C_REPLAY_FLAG,
   GSS_C_SEQUENCE_FLAG,
+  SK_PROVIDER_ECDSA,
+  SK_PROVIDER_ED25519,
   ZLIB_BROKEN,
   ZLIB_OVER_LIMIT,
   ZLIB_STREAM_END,
 } from './types.ts';
 export { gssapiStatus, nativeAesGcm, nativeChachaPoly, nativeGssapi, nativePkcs11, nativeStatus, nativeZlib, setReceiveLowWater } from './node/binding.ts';
+export { nativeSkProvider } from './node/sk-provider.ts';
 export { TunTapDeviceError, openTunTapDevice, tunTapStatus, type TunTapDevice, type TunTapDeviceOptions } from './node/tun-device.ts';

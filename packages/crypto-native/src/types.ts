@@ -177,3 +177,82 @@ export interface NativeGssapi {
   /** gss_inquire_context and gss_display_name, once established. */
   names(context: GssContext): GssNames;
 }
+
+/** A loaded OpenSSH security-key provider library (opaque). */
+export interface SkProviderHandle {
+  readonly __skProvider: unique symbol;
+  /** What the library's sk_api_version() returned. */
+  readonly version: number;
+}
+
+/** sk-api.h algorithms. */
+export const SK_PROVIDER_ECDSA = 0;
+export const SK_PROVIDER_ED25519 = 1;
+export type SkProviderAlg = typeof SK_PROVIDER_ECDSA | typeof SK_PROVIDER_ED25519;
+
+/** The sk_option values passed to the provider; absent ones are not passed. */
+export interface SkProviderOptions {
+  /** The "device" option: the authenticator to use (a path the provider understands). */
+  readonly device?: string;
+  /** The "user" option of an enrollment: the user id (1 to 64 bytes, none zero: the ABI passes a C string). */
+  readonly user?: Uint8Array;
+}
+
+/** struct sk_enroll_response, copied. Empty arrays stand for the NULL fields. */
+export interface SkProviderEnrollment {
+  /** The response's flags (the flags asked for, from providers older than major 9, which had none). */
+  readonly flags: number;
+  readonly publicKey: Uint8Array;
+  readonly keyHandle: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly attestationCertificate: Uint8Array;
+  readonly authData: Uint8Array;
+}
+
+/** struct sk_sign_response, copied: ECDSA r and s as the provider gave them (big-endian), Ed25519's signature in sigR. */
+export interface SkProviderSignature {
+  readonly flags: number;
+  readonly counter: number;
+  readonly sigR: Uint8Array;
+  readonly sigS: Uint8Array;
+}
+
+/** struct sk_resident_key, copied (every algorithm the provider lists, not only SK_PROVIDER_*). */
+export interface SkProviderResidentKey {
+  readonly alg: number;
+  readonly slot: number;
+  readonly application: string;
+  readonly publicKey: Uint8Array;
+  readonly keyHandle: Uint8Array;
+  /** The resident key's own flags (SSH_SK_USER_VERIFICATION_REQD when the credential needs it). */
+  readonly flags: number;
+  /** Empty from major 7 providers, which did not return it. */
+  readonly userId: Uint8Array;
+}
+
+/**
+ * An OpenSSH security-key provider library (sk-api.h), loaded by the binding. Its calls run on
+ * the thread pool one at a time (later ones wait for earlier ones). A call the provider fails
+ * rejects with an Error whose code is ERR_SK_PROVIDER and `status` the SSH_SK_ERR_* it
+ * returned (-1 general, -2 unsupported, -3 PIN required or wrong, -4 no device, -5 credential
+ * exists); a response breaking the ABI's rules with ERR_SK_PROVIDER_RESPONSE.
+ */
+export interface NativeSkProvider {
+  readonly path: string;
+  /** What the library's sk_api_version() returned (major 0x00070000 to 0x000a0000). */
+  readonly version: number;
+  /** sk_enroll: a new credential for `application`; the provider hashes `challenge` into the attestation. */
+  enroll(alg: SkProviderAlg, challenge: Uint8Array, application: string, flags: number, pin: string | undefined, options?: SkProviderOptions): Promise<SkProviderEnrollment>;
+  /** sk_sign: the provider hashes `message` and has the authenticator sign it. */
+  sign(
+    alg: SkProviderAlg,
+    message: Uint8Array,
+    application: string,
+    keyHandle: Uint8Array,
+    flags: number,
+    pin: string | undefined,
+    options?: Pick<SkProviderOptions, 'device'>,
+  ): Promise<SkProviderSignature>;
+  /** sk_load_resident_keys: every resident credential, as the provider lists them. */
+  loadResidentKeys(pin: string | undefined, options?: Pick<SkProviderOptions, 'device'>): Promise<SkProviderResidentKey[]>;
+}

@@ -16,12 +16,13 @@ import {
   type NativeZlib,
   type ZlibState,
 } from '../types.ts';
+import type { SkProviderCalls } from './sk-provider.ts';
 
 /** Where the binding is, relative to this file (src/node/ and dist/node/ are at the same depth). */
 const BINDING = '../../build/Release/ssh_crypto_native.node';
 
 /** What the built module exports: the AES-GCM and, from builds that have them, the socket option and zlib. */
-interface NativeModule extends NativeAesGcm {
+interface NativeModule extends NativeAesGcm, Partial<SkProviderCalls> {
   readonly setReceiveLowWater?: (fd: number, bytes: number) => boolean;
   readonly zlibCreate?: (deflating: boolean, level: number) => ZlibState;
   readonly zlibDeflate?: (state: ZlibState, payload: Uint8Array) => Uint8Array | number;
@@ -275,4 +276,13 @@ export function gssapiStatus(): { readonly available: boolean; readonly reason: 
   } catch (cause) {
     return { available: false, reason: cause instanceof Error ? cause.message : String(cause) };
   }
+}
+
+/** The binding's security-key provider calls (for ./sk-provider.ts), when it is built with them and not disabled. */
+export function skProviderCalls(): SkProviderCalls | undefined {
+  const b = load().binding;
+  if (b?.skProviderLoad === undefined || b.skProviderEnroll === undefined || b.skProviderSign === undefined || b.skProviderLoadResidentKeys === undefined) {
+    return undefined;
+  }
+  return { skProviderLoad: b.skProviderLoad, skProviderEnroll: b.skProviderEnroll, skProviderSign: b.skProviderSign, skProviderLoadResidentKeys: b.skProviderLoadResidentKeys };
 }
