@@ -41,6 +41,7 @@ export {
 export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
+export { SoftFido, type SoftFidoCredential, type SoftFidoOptions, softFido } from './soft-fido.ts';
 export {
   SK_ERR,
   SSH_SK_HELPER,
