@@ -49,12 +49,14 @@ export {
 export { parseTimeValue, type TimeValue } from './time.ts';
 export {
   createSshsig,
+  createSshsigAsync,
   createSshsigBlob,
   parseSshsig,
   validateSshsig,
   type Sshsig,
   type SshsigHash,
   type CreateSshsigOptions,
+  type AsyncSigner,
 } from './sshsig.ts';
 export {
   SSHKnownHosts,

@@ -46,31 +46,61 @@ export interface CreateSshsigOptions {
   readonly certificate?: SSHCertificate;
 }
 
-/** The binary SSHSIG blob. */
-export function createSshsigBlob(key: SSHKey, message: string | Uint8Array, namespace: string, options: CreateSshsigOptions = {}): Uint8Array {
+/** An SSHSIG before its signature: the bytes to sign, with which algorithm, and how to wrap the result. */
+interface PreparedSshsig {
+  readonly signedData: Uint8Array;
+  readonly sigAlgorithm: string | undefined;
+  finish(signature: Uint8Array): Uint8Array;
+}
+
+function prepareSshsig(key: SSHKey, message: string | Uint8Array, namespace: string, options: CreateSshsigOptions): PreparedSshsig {
   if (namespace === '') throw new SignatureError('SSHSIG namespace must not be empty');
   const hash = options.hashAlgorithm ?? 'sha512';
   if (hash !== 'sha256' && hash !== 'sha512') throw new SignatureError(`unsupported SSHSIG hash ${JSON.stringify(hash)}`);
   if (options.certificate && !options.certificate.key.equals(key)) throw new SignatureError('certificate does not match the key');
-  const sigAlg = options.sigAlgorithm ?? (key.algorithm === 'ssh-rsa' ? 'rsa-sha2-512' : undefined);
   const reserved = new Uint8Array(0);
-  const signature = key.sign(signedData(namespace, reserved, hash, asBytes(message)), sigAlg);
   const publicBlob = options.certificate ? options.certificate.publicData : key.publicData;
-  return new Writer(signature.length + publicBlob.length + 64)
-    .raw(MAGIC)
-    .u32(VERSION)
-    .bytes(publicBlob)
-    .utf8(namespace)
-    .bytes(reserved)
-    .utf8(hash)
-    .bytes(signature)
-    .finish();
+  return {
+    signedData: signedData(namespace, reserved, hash, asBytes(message)),
+    sigAlgorithm: options.sigAlgorithm ?? (key.algorithm === 'ssh-rsa' ? 'rsa-sha2-512' : undefined),
+    finish: (signature) =>
+      new Writer(signature.length + publicBlob.length + 64)
+        .raw(MAGIC)
+        .u32(VERSION)
+        .bytes(publicBlob)
+        .utf8(namespace)
+        .bytes(reserved)
+        .utf8(hash)
+        .bytes(signature)
+        .finish(),
+  };
+}
+
+function armor(blob: Uint8Array): string {
+  return `-----BEGIN ${LABEL}-----\n${wrap(toBase64(blob), 70).join('\n')}\n-----END ${LABEL}-----\n`;
+}
+
+/** The binary SSHSIG blob. */
+export function createSshsigBlob(key: SSHKey, message: string | Uint8Array, namespace: string, options: CreateSshsigOptions = {}): Uint8Array {
+  const prepared = prepareSshsig(key, message, namespace, options);
+  return prepared.finish(key.sign(prepared.signedData, prepared.sigAlgorithm));
 }
 
 /** The armored signature `ssh-keygen -Y sign` writes. */
 export function createSshsig(key: SSHKey, message: string | Uint8Array, namespace: string, options: CreateSshsigOptions = {}): string {
-  const blob = createSshsigBlob(key, message, namespace, options);
-  return `-----BEGIN ${LABEL}-----\n${wrap(toBase64(blob), 70).join('\n')}\n-----END ${LABEL}-----\n`;
+  return armor(createSshsigBlob(key, message, namespace, options));
+}
+
+/** A key pair that signs asynchronously: a security key's, an agent's, a PKCS#11 token's. */
+export interface AsyncSigner {
+  readonly key: SSHKey;
+  sign(data: Uint8Array, sigAlgorithm?: string): Promise<Uint8Array>;
+}
+
+/** createSshsig for a key pair that signs elsewhere (a security key, an agent, a token). */
+export async function createSshsigAsync(signer: AsyncSigner, message: string | Uint8Array, namespace: string, options: CreateSshsigOptions = {}): Promise<string> {
+  const prepared = prepareSshsig(signer.key, message, namespace, options);
+  return armor(prepared.finish(await signer.sign(prepared.signedData, prepared.sigAlgorithm)));
 }
 
 /** Parses an armored or binary SSHSIG (no verification). */

@@ -75,3 +75,12 @@ describe('signature flags (what the token attests)', () => {
     expect(skSignatureFlags(new Uint8Array([0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
   });
 });
+
+describe('generation', () => {
+  test.each(['sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com', 'ed25519-sk', 'ecdsa-sk'])(
+    'generatePrivateKey(%s) points to generateSecurityKey: the authenticator makes those keys',
+    (algorithm) => {
+      expect(() => generatePrivateKey(algorithm)).toThrow(/made by a security key: use generateSecurityKey/);
+    },
+  );
+});

@@ -1,7 +1,9 @@
 /**
  * Security-key (FIDO/U2F) keys: sk-ecdsa-sha2-nistp256@openssh.com and sk-ssh-ed25519@openssh.com
  * (OpenSSH PROTOCOL.u2f), with verification of sk and webauthn-sk signatures. Signing needs the
- * hardware token and is not done here: such keys import and export but `sign` fails.
+ * authenticator, which only an asynchronous call can reach (@ssh/keys/node's security-key
+ * module): here the synchronous `sign` fails, and skKeyParts/skKeyFromParts let that module
+ * read a key's handle and build keys from what an authenticator returns.
  * @module
  */
 
@@ -106,7 +108,7 @@ class SkKey implements KeyImpl {
   }
 
   sign(): Uint8Array {
-    throw new SignatureError('signing with a security key needs the token; not supported here');
+    throw new SignatureError('a security key signs through its authenticator: use SSHSkKeyPair or signWithSecurityKey from @ssh/keys/node');
   }
 
   verify(sigAlgorithm: string, data: Uint8Array, body: Reader): boolean {
@@ -168,3 +170,35 @@ export const skFamily: KeyFamily = {
   fromPkcs1Private: () => unsupported('PKCS#1'),
   fromPkcs1Public: () => unsupported('PKCS#1'),
 };
+
+/** What a security key is made of: its authenticator's public key, application and, when private, handle. */
+export interface SkKeyParts {
+  readonly alg: 'ecdsa' | 'ed25519';
+  /** ECDSA: the uncompressed P-256 point (65 bytes); Ed25519: the 32-byte key. */
+  readonly publicKey: Uint8Array;
+  readonly application: string;
+  /** Present for a private key (a handle file or a resident credential). */
+  readonly private?: SkPrivate;
+}
+
+/** The parts of a security key, or undefined when `impl` is not one. */
+export function skKeyParts(impl: KeyImpl): SkKeyParts | undefined {
+  if (!(impl instanceof SkKey)) return undefined;
+  const w = new Writer(128);
+  impl.inner.writePublic(w);
+  const r = new Reader(w.finish());
+  if (impl.inner instanceof EcdsaKey) r.latin1('curve');
+  const publicKey = r.bytes('public key');
+  return { alg: impl.inner instanceof EcdsaKey ? 'ecdsa' : 'ed25519', publicKey, application: impl.application, ...(impl.priv ? { private: impl.priv } : {}) };
+}
+
+/** A security key from its parts (a bad point or key length is a KeyImportError). */
+export function skKeyFromParts(parts: SkKeyParts): KeyImpl {
+  const keyType = parts.alg === 'ecdsa' ? SK_ECDSA : SK_ED25519;
+  const w = new Writer(128);
+  if (parts.alg === 'ecdsa') w.latin1('nistp256');
+  w.bytes(parts.publicKey);
+  const r = new Reader(w.finish());
+  const inner = innerFamily(keyType).decodePublic(innerType(keyType), r) as EcdsaKey | EdKey;
+  return new SkKey(inner, parts.application, parts.private);
+}

@@ -9,3 +9,4 @@ import './key-methods.ts';
 
 export * from './files.ts';
 export * from './pkcs11.ts';
+export * from './security-key/index.ts';
