@@ -64,6 +64,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   if (c.x11Forwarding !== undefined) take('x11Forwarding', c.x11Forwarding === 'ignore-failure' ? 'ignore_failure' : false);
   if (has('identityagent')) take('agentPath', c.agentPath);
   if (has('pkcs11provider')) take('pkcs11Provider', c.pkcs11Provider ?? null);
+  take('securityKeyProvider', c.securityKeyProvider);
   // Files named by the config that do not exist are skipped, as ssh does.
   if (has('userknownhostsfile') || has('globalknownhostsfile')) take('knownHosts', c.knownHosts?.filter((f) => existsSync(f)));
   if (has('identityfile') && c.clientKeys !== undefined) {

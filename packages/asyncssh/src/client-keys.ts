@@ -3,7 +3,8 @@
  * certificate, and key pairs that sign elsewhere: an agent's, a PKCS#11 token's), else the keys of
  * an ssh-agent (SSH_AUTH_SOCK or `agentPath`), then those of a PKCS#11 provider
  * (`pkcs11Provider`, `pkcs11Pin`), then the user's default keys (~/.ssh/id_*, with *-cert.pub
- * picked up); and the host key for host-based authentication.
+ * picked up); and the host key for host-based authentication. Security keys (sk-*) among them
+ * sign through their authenticator (`securityKeyProvider`, `securityKeyPin`).
  * @module
  */
 
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
 import type { SSHAgentClient } from '@ssh/agent';
 import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate, type SSHX509Certificate } from '@ssh/keys';
-import { loadKeypairs, loadPkcs11Keys, type KeyPairRef } from '@ssh/keys/node';
+import { SSHSkKeyPair, isSecurityKey, loadKeypairs, loadPkcs11Keys, type KeyPairRef, type SecurityKeyProvider } from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 
 /**
@@ -55,6 +56,9 @@ export interface KeyOptions {
   readonly pkcs11Provider?: string | null;
   /** The PIN for the provider's tokens (AsyncSSH pkcs11_pin). */
   readonly pkcs11Pin?: string;
+  /** What signs for sk-* keys: 'internal', a middleware library, or a backend (see SecurityKeyProvider). */
+  readonly securityKeyProvider?: SecurityKeyProvider;
+  readonly securityKeyPin?: string;
   readonly clientHostKeys?: ClientKeysOption;
   readonly clientHost?: string;
   readonly clientUsername?: string;
@@ -130,6 +134,17 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     if (pair.certificate === undefined && chain !== undefined && chain.length > 0) keys.push({ publicKey, x509Chain: chain });
     keys.push({ publicKey });
   };
+  // A security key's file holds only its handle: the key signs through its authenticator.
+  const skAccess = {
+    ...(options.securityKeyProvider === undefined ? {} : { provider: options.securityKeyProvider }),
+    ...(options.securityKeyPin === undefined ? {} : { pin: options.securityKeyPin }),
+  };
+  const addLocal = (pairs: readonly SSHKeyPair[]): void => {
+    for (const pair of pairs) {
+      if (isSecurityKey(pair.key)) addExternal(SSHSkKeyPair.fromKeyPair(pair, skAccess));
+      else keys.push(pair);
+    }
+  };
   if (options.clientKeys === undefined) {
     const agentPath = options.agentPath === null ? undefined : (options.agentPath ?? process.env['SSH_AUTH_SOCK']);
     if (agentPath) {
@@ -145,12 +160,12 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     if (options.pkcs11Provider) {
       for (const k of await loadPkcs11Keys(options.pkcs11Provider, options.pkcs11Pin)) addExternal(k);
     }
-    keys.push(...(await defaultKeys(home, options.passphrase, options.ignoreEncrypted ?? true)));
+    addLocal(await defaultKeys(home, options.passphrase, options.ignoreEncrypted ?? true));
   } else if (options.clientKeys !== null) {
     const refs: readonly ClientKeyRef[] = Array.isArray(options.clientKeys) ? (options.clientKeys as readonly ClientKeyRef[]) : [options.clientKeys as ClientKeyRef];
     for (const ref of refs) {
       if (isExternalPair(ref)) addExternal(ref);
-      else keys.push(...(await loadKeyFiles(ref, options.passphrase)));
+      else addLocal(await loadKeyFiles(ref, options.passphrase));
     }
   }
   let hostBased: LoadedCredentials['hostBased'];

@@ -25,6 +25,7 @@ import {
 } from '@ssh/transport';
 import { connectTcp } from '@ssh/transport/node';
 import { SSHClient, overrides } from './client-handlers.ts';
+import type { SecurityKeyProvider } from '@ssh/keys/node';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
 import { applyClientConfig } from './client-config.ts';
 import { openTunnel, type TunnelOption } from './tunnel.ts';
@@ -70,6 +71,14 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly pkcs11Provider?: string | null;
   /** The PIN of the provider's tokens. */
   readonly pkcs11Pin?: string;
+  /**
+   * What signs for security-key (sk-*) client keys: 'internal' (CTAP2 over USB HID, the
+   * default), an OpenSSH middleware library's path (ssh_config SecurityKeyProvider; default
+   * SSH_SK_PROVIDER), or a SecurityKeyBackend.
+   */
+  readonly securityKeyProvider?: SecurityKeyProvider;
+  /** The authenticator PIN, for security keys that ask for user verification (ssh-keygen -O verify-required). */
+  readonly securityKeyPin?: string;
   readonly agentForwarding?: boolean;
   /** Methods to try, in order ('gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password'). */
   readonly preferredAuth?: string | readonly string[];
@@ -125,6 +134,8 @@ export const CLIENT_OPTION_NAMES = [
   'agentPath',
   'pkcs11Provider',
   'pkcs11Pin',
+  'securityKeyProvider',
+  'securityKeyPin',
   'agentForwarding',
   'preferredAuth',
   'publicKeyAuth',
