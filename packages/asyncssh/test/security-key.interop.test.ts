@@ -1,9 +1,10 @@
 /**
  * Security-key (FIDO) client keys against OpenSSH: keys that ssh-keygen enrolled through an
  * OpenSSH middleware library (the soft provider of @ssh/interop), used from their handle files
- * with `securityKeyProvider`; keys we generate and resident keys we load, logging in to sshd; and
- * OpenSSH's ssh logging in to our server with a security key. The authenticator is software (no
- * device here), reached by ssh-keygen, ssh and us through the same library.
+ * with `securityKeyProvider`; keys we generate and resident keys we load, logging in to sshd; the
+ * same through our own CTAP2 backend talking CTAPHID to a software authenticator (@ssh/interop's
+ * softFido); and OpenSSH's ssh logging in to our server with a security key. The authenticators
+ * are software (no device here); the provider library reaches ssh-keygen, ssh and us alike.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,14 +17,17 @@ import {
   makeTempDir,
   runSsh,
   runSshKeygen,
+  softFido,
   startSoftSkProvider,
   startSshd,
   type KeyPair,
+  type SoftFido,
   type SoftSkProvider,
   type SshdServer,
 } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CtapBackend,
   SSHSkKeyPair,
   SecurityKeyError,
   connect,
@@ -54,6 +58,10 @@ const enrolled: Array<[string, string]> = [];
 /** Keys we generated for sshd's authorized_keys. */
 let ours: SSHKey[];
 let base: () => SSHClientConnectionOptions;
+/** A CTAP2 authenticator behind our internal backend, and the keys made on it. */
+let fido: SoftFido;
+let ctap: CtapBackend;
+let ctapKeys: SSHKey[];
 
 beforeAll(async () => {
   soft = await startSoftSkProvider();
@@ -73,8 +81,14 @@ beforeAll(async () => {
     first,
     await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: soft.library, application: 'ssh:work', resident: true, user: 'carol', pin: '2468' }),
   ];
+  fido = softFido({ pin: '8642' });
+  ctap = new CtapBackend({ devices: async () => [fido], timeoutMs: 10_000 });
+  ctapKeys = [
+    await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: ctap, pin: '8642' }),
+    await generateSecurityKey('sk-ssh-ed25519@openssh.com', { provider: ctap, pin: '8642', resident: true, user: 'erin', application: 'ssh:ctap' }),
+  ];
   const keygenLines = await Promise.all(enrolled.map(async ([, file]) => (await readFile(`${file}.pub`, 'utf8')).trim()));
-  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [...keygenLines, ...ours.map(publicLine)] });
+  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [...keygenLines, ...[...ours, ...ctapKeys].map(publicLine)] });
   const knownHosts = text(`${knownHostsLines(sshd).join('\n')}\n`);
   base = () => ({ host: sshd.host, port: sshd.port, username: sshd.user, knownHosts, agentPath: null, config: null, homeDirectory: home });
 }, 120_000);
@@ -140,6 +154,25 @@ describe('security keys as client keys, against sshd', () => {
     } finally {
       soft.setPresence(true);
     }
+  });
+});
+
+describe('security keys on a CTAP2 authenticator (the internal backend), against sshd', () => {
+  it('logs in with keys generated on it, signing with CTAP2 GetAssertion', async () => {
+    for (const key of ctapKeys) {
+      const before = fido.commands.filter((c) => c === 0x02).length;
+      await using conn = await connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap });
+      expect((await conn.run('echo ctap', { check: true })).stdout).toBe('ctap\n');
+      expect(fido.commands.filter((c) => c === 0x02).length).toBeGreaterThan(before);
+    }
+  });
+
+  it('loads its resident key with the PIN (credential management) and logs in with it', async () => {
+    const pairs = await loadResidentKeys('8642', { provider: ctap, application: 'ssh:ctap' });
+    expect(pairs.map((p) => p.key.equals(ctapKeys[1] as SSHKey))).toEqual([true]);
+    await using conn = await connect({ ...base(), clientKeys: pairs });
+    expect((await conn.run('echo resident ctap', { check: true })).stdout).toBe('resident ctap\n');
+    await expect(loadResidentKeys('0000', { provider: ctap, application: 'ssh:ctap' })).rejects.toMatchObject({ kind: 'pin-invalid' });
   });
 });
 
