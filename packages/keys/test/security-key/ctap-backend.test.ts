@@ -218,6 +218,11 @@ describe('refusals', () => {
     expect(err.message).toMatch(/rpIdHash mismatch/);
   });
 
+  test('a user id longer than CTAP2 allows', async () => {
+    const err = await rejection(backendFor([softFido()]).enroll(enrollRequest('ecdsa', 1, { userId: new Uint8Array(65) })));
+    expect(err.message).toMatch(/65 bytes/);
+  });
+
   test('no device at all', async () => {
     const err = await rejection(new CtapBackend({ devices: async () => [] }).enroll(enrollRequest('ecdsa', 1)));
     expect(err.kind).toBe('device-not-found');
@@ -322,7 +327,7 @@ describe('U2F-only tokens', () => {
     const backend = backendFor([softFido({ u2fOnly: true })]);
     expect((await rejection(backend.enroll(enrollRequest('ed25519', 1)))).kind).toBe('unsupported');
     expect((await rejection(backend.enroll(enrollRequest('ecdsa', SK_FLAG_RESIDENT_KEY)))).kind).toBe('unsupported');
-    expect((await rejection(backend.sign({ alg: 'ed25519', application: APP, keyHandle: new Uint8Array(64), message: new Uint8Array(0), flags: 1 }))).kind).toBe('general');
+    expect((await rejection(backend.sign({ alg: 'ed25519', application: APP, keyHandle: new Uint8Array(64), message: new Uint8Array(0), flags: 1 }))).kind).toBe('unsupported');
   });
 
   test('a U2F token that is never touched times out', async () => {
@@ -355,6 +360,17 @@ describe('several tokens', () => {
     const message = enc.encode('u2f among others');
     const signed = await backendFor([ctap2, u2f]).sign({ alg: 'ecdsa', application: APP, keyHandle: enrolled.keyHandle, message, flags: 1 });
     expect(verifySkSignature('ecdsa', enrolled.publicKey, APP, message, signed)).toBe(true);
+  });
+
+  test('a token that hangs does not use up the time of the one with the key', async () => {
+    const hung = softFido({ path: 'hung', unresponsive: true });
+    const good = softFido({ path: 'good' });
+    const enrolled = await backendFor([good]).enroll(enrollRequest('ed25519', 1));
+    const started = Date.now();
+    const message = enc.encode('past the hung one');
+    const signed = await backendFor([hung, good], { timeoutMs: 3_000, probeTimeoutMs: 200 }).sign({ alg: 'ed25519', application: APP, keyHandle: enrolled.keyHandle, message, flags: 1 });
+    expect(verifySkSignature('ed25519', enrolled.publicKey, APP, message, signed)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   test('none holds it', async () => {

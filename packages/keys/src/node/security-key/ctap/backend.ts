@@ -38,9 +38,17 @@ export interface CtapBackendOptions {
   readonly timeoutMs?: number;
   /** Told when an authenticator waits for a touch (once per call), to prompt the user. */
   readonly onTouchNeeded?: (devicePath: string) => void;
+  /**
+   * With several authenticators, how long each may take to say whether it holds a key (default
+   * 5 s), so that one that hangs does not use up the time of the one that has it.
+   */
+  readonly probeTimeoutMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
+/** CTAP2 limits user ids to 64 bytes. CTAP 2.1 §6.1.2 (PublicKeyCredentialUserEntity). */
+const MAX_USER_ID = 64;
 /** credProtect levels. CTAP 2.1 §12.1. */
 const CRED_PROTECT = { UV_OPTIONAL_WITH_CREDENTIAL_ID_LIST: 2, UV_REQUIRED: 3 } as const;
 
@@ -82,6 +90,7 @@ export class CtapBackend implements SecurityKeyBackend {
   private readonly listDevices: () => Promise<HidDevice[]>;
   private readonly timeoutMs: number;
   private readonly onTouchNeeded: ((devicePath: string) => void) | undefined;
+  private readonly probeTimeoutMs: number;
   private readonly discovering: boolean;
 
   constructor(options: CtapBackendOptions = {}) {
@@ -89,6 +98,7 @@ export class CtapBackend implements SecurityKeyBackend {
     this.listDevices = options.devices ?? (() => listHidrawDevices());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onTouchNeeded = options.onTouchNeeded;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   }
 
   private operation(): CtapOperation {
@@ -151,6 +161,7 @@ export class CtapBackend implements SecurityKeyBackend {
   }
 
   async enroll(request: SkEnrollRequest): Promise<SkEnrollResult> {
+    if (request.userId.length > MAX_USER_ID) throw new SecurityKeyError('general', `a user id of ${request.userId.length} bytes (at most ${MAX_USER_ID})`);
     const op = this.operation();
     const devices = await this.devices(request.device);
     try {
@@ -276,7 +287,10 @@ export class CtapBackend implements SecurityKeyBackend {
 
   /** Whether the token knows the key handle, asked without a touch (sk-usbhid.c's sk_try, AsyncSSH's up=false pre-check). */
   private async knows(conn: Connection, request: SkSignRequest, op: CtapOperation): Promise<boolean> {
-    if (conn.ctap2 === undefined) return u2fKnowsKeyHandle(conn.channel, sha256(request.application), request.keyHandle, op);
+    if (conn.ctap2 === undefined) {
+      if (request.alg !== 'ecdsa') return false;
+      return u2fKnowsKeyHandle(conn.channel, sha256(request.application), request.keyHandle, op);
+    }
     try {
       await conn.ctap2.getAssertion({ rpId: request.application, clientDataHash: sha256(''), allowList: [{ id: request.keyHandle }], options: { up: false } }, op);
       return true;
@@ -298,14 +312,16 @@ export class CtapBackend implements SecurityKeyBackend {
     const blind = (request.flags & SK_FLAG_USER_VERIFICATION_REQD) !== 0;
     if (devices.length === 1) {
       const conn = await this.connect(devices[0] as HidDevice, op);
+      if (conn.ctap2 === undefined && request.alg !== 'ecdsa') throw new SecurityKeyError('unsupported', `${conn.device.path}: a U2F-only security key has no Ed25519 keys`);
       if (!blind && !(await this.knows(conn, request, op))) throw statusError(CTAP_STATUS.NO_CREDENTIALS, conn.device.path);
       return conn;
     }
     const failures: string[] = [];
     for (const device of devices) {
+      const probe: CtapOperation = { ...op, deadline: Math.min(op.deadline, Date.now() + this.probeTimeoutMs) };
       try {
-        const conn = await this.connect(device, op);
-        if (await this.knows(conn, request, op)) return conn;
+        const conn = await this.connect(device, probe);
+        if (await this.knows(conn, request, probe)) return conn;
         failures.push(`${device.path}: not this key's token`);
       } catch (err) {
         if (err instanceof SecurityKeyError && err.kind === 'timeout' && Date.now() >= op.deadline) throw err;

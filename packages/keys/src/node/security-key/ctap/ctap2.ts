@@ -180,7 +180,11 @@ export class Ctap2Session {
   /** Ask for authenticatorGetInfo; a device that refuses it does not speak CTAP2 (the caller falls back to U2F). */
   static async open(channel: CtapHidChannel, op: CtapOperation): Promise<Ctap2Session> {
     const map = await command(channel, CTAP2_CMD.GET_INFO, undefined, op, 'authenticatorGetInfo');
-    return new Ctap2Session(channel, parsing('authenticatorGetInfo', () => parseGetInfo(map)));
+    return new Ctap2Session(channel, parsing(`${channel.device.path}: authenticatorGetInfo`, () => parseGetInfo(map)));
+  }
+
+  private parse<T>(context: string, parse: () => T): T {
+    return parsing(`${this.path}: ${context}`, parse);
   }
 
   get path(): string {
@@ -205,7 +209,7 @@ export class Ctap2Session {
 
   private async keyAgreement(protocol: PinUvAuthProtocol, op: CtapOperation): Promise<{ platformKey: CborMap; sharedSecret: Uint8Array }> {
     const res = await command(this.channel, CTAP2_CMD.CLIENT_PIN, new Map([[1, protocol.version], [2, CLIENT_PIN.GET_KEY_AGREEMENT]]), op, 'getKeyAgreement');
-    const peer = parsing('getKeyAgreement', () => ecdhPointFromCose(asMap(need(res, 1, 'keyAgreement'), 'keyAgreement')));
+    const peer = this.parse('getKeyAgreement', () => ecdhPointFromCose(asMap(need(res, 1, 'keyAgreement'), 'keyAgreement')));
     return protocol.encapsulate(peer);
   }
 
@@ -232,7 +236,7 @@ export class Ctap2Session {
       params.set(2, CLIENT_PIN.GET_PIN_TOKEN);
     }
     const res = await command(this.channel, CTAP2_CMD.CLIENT_PIN, params, op, 'getPinToken');
-    const encrypted = parsing('getPinToken', () => asBytes(need(res, 2, 'pinUvAuthToken'), 'pinUvAuthToken'));
+    const encrypted = this.parse('getPinToken', () => asBytes(need(res, 2, 'pinUvAuthToken'), 'pinUvAuthToken'));
     const token = protocol.decrypt(sharedSecret, encrypted);
     if (protocol.version === 2 ? token.length !== 32 : token.length !== 16 && token.length !== 32) {
       throw new SecurityKeyError('general', `${this.path}: a pinUvAuthToken of ${token.length} bytes`);
@@ -258,7 +262,7 @@ export class Ctap2Session {
   /** PIN retries left. §6.5.5.3. */
   async pinRetries(op: CtapOperation): Promise<number> {
     const res = await command(this.channel, CTAP2_CMD.CLIENT_PIN, new Map([[1, this.pinProtocolVersion()], [2, CLIENT_PIN.GET_RETRIES]]), op, 'getPINRetries');
-    return parsing('getPINRetries', () => asInt(need(res, 3, 'pinRetries'), 'pinRetries'));
+    return this.parse('getPINRetries', () => asInt(need(res, 3, 'pinRetries'), 'pinRetries'));
   }
 
   async makeCredential(req: MakeCredentialRequest, op: CtapOperation): Promise<MakeCredentialResponse> {
@@ -277,7 +281,7 @@ export class Ctap2Session {
       params.set(9, req.pinUvAuth.protocol.version);
     }
     const res = await command(this.channel, CTAP2_CMD.MAKE_CREDENTIAL, params, op, 'authenticatorMakeCredential');
-    return parsing('authenticatorMakeCredential', () => ({
+    return this.parse('authenticatorMakeCredential', () => ({
       fmt: asText(need(res, 1, 'fmt'), 'fmt'),
       authData: asBytes(need(res, 2, 'authData'), 'authData'),
       attStmt: asMap(need(res, 3, 'attStmt'), 'attStmt'),
@@ -297,12 +301,12 @@ export class Ctap2Session {
       params.set(7, req.pinUvAuth.protocol.version);
     }
     const res = await command(this.channel, CTAP2_CMD.GET_ASSERTION, params, op, 'authenticatorGetAssertion');
-    return parsing('authenticatorGetAssertion', () => parseAssertion(res));
+    return this.parse('authenticatorGetAssertion', () => parseAssertion(res));
   }
 
   async getNextAssertion(op: CtapOperation): Promise<GetAssertionResponse> {
     const res = await command(this.channel, CTAP2_CMD.GET_NEXT_ASSERTION, undefined, op, 'authenticatorGetNextAssertion');
-    return parsing('authenticatorGetNextAssertion', () => parseAssertion(res));
+    return this.parse('authenticatorGetNextAssertion', () => parseAssertion(res));
   }
 
   /** Whether the device can enumerate resident credentials, and with which command byte. */
@@ -338,14 +342,14 @@ export class Ctap2Session {
       throw err;
     }
     const readRp = (m: CborMap) =>
-      parsing('enumerateRPs', () => {
+      this.parse('enumerateRPs', () => {
         const rp = asMap(need(m, 3, 'rp'), 'rp');
         const id = rp.get('id');
         const hash = asBytes(need(m, 4, 'rpIDHash'), 'rpIDHash');
         if (hash.length !== 32) throw new SecurityKeyError('general', `${this.path}: an rpIDHash of ${hash.length} bytes`);
         return { rpId: typeof id === 'string' ? id : undefined, rpIdHash: hash };
       });
-    const total = parsing('enumerateRPsBegin', () => asInt(need(first, 5, 'totalRPs'), 'totalRPs'));
+    const total = this.parse('enumerateRPsBegin', () => asInt(need(first, 5, 'totalRPs'), 'totalRPs'));
     if (total < 1 || total > MAX_ENUMERATION) throw new SecurityKeyError('general', `${this.path}: the security key claims ${total} relying parties`);
     const out = [readRp(first)];
     for (let i = 1; i < total; i++) out.push(readRp(await this.credMgmt(CRED_MGMT.ENUMERATE_RPS_NEXT, undefined, undefined, op, 'enumerateRPsGetNextRP')));
@@ -362,7 +366,7 @@ export class Ctap2Session {
       throw err;
     }
     const readCredential = (m: CborMap): ResidentCredential =>
-      parsing('enumerateCredentials', () => {
+      this.parse('enumerateCredentials', () => {
         const user = asMap(need(m, 6, 'user'), 'user');
         const descriptor = asMap(need(m, 7, 'credentialID'), 'credentialID');
         let publicKey: ParsedCoseKey | undefined;
@@ -381,7 +385,7 @@ export class Ctap2Session {
           credProtect: m.has(10) ? asInt(m.get(10), 'credProtect') : undefined,
         };
       });
-    const total = parsing('enumerateCredentialsBegin', () => asInt(need(first, 9, 'totalCredentials'), 'totalCredentials'));
+    const total = this.parse('enumerateCredentialsBegin', () => asInt(need(first, 9, 'totalCredentials'), 'totalCredentials'));
     if (total < 1 || total > MAX_ENUMERATION) throw new SecurityKeyError('general', `${this.path}: the security key claims ${total} credentials`);
     const out = [readCredential(first)];
     for (let i = 1; i < total; i++) {
