@@ -16,7 +16,8 @@ import {
   type SkEnrollResult,
   type SkKeyAlgorithm,
 } from '../../src/node/security-key/backend.ts';
-import { CtapBackend, type CtapBackendOptions, type HidDevice } from '../../src/node/security-key/ctap/index.ts';
+import { Ctap2Session } from '../../src/node/security-key/ctap/ctap2.ts';
+import { CtapBackend, type CtapBackendOptions, CtapHidChannel, type HidDevice } from '../../src/node/security-key/ctap/index.ts';
 
 const APP = 'ssh:';
 const enc = new TextEncoder();
@@ -141,6 +142,21 @@ describe('PIN', () => {
     const signed = await backend.sign({ alg: 'ecdsa', application: APP, keyHandle: enrolled.keyHandle, message, flags, pin: '1234' });
     expect(signed.flags & 0x05).toBe(0x05);
     expect(verifySkSignature('ecdsa', enrolled.publicKey, APP, message, signed)).toBe(true);
+  });
+
+  test.each([[[1]], [[2]]])('setting the first PIN (protocol %j), then using it', async (protocols) => {
+    const token = softFido({ pinUvAuthProtocols: protocols });
+    const op = { deadline: Date.now() + 5_000 };
+    const session = await Ctap2Session.open(await CtapHidChannel.open(token, op), op);
+    expect(session.option('clientPin')).toBe(false);
+    await session.setPin('p\u00e4ssw\u00f6rd', op);
+    expect(token.currentPin).toBe('p\u00e4ssw\u00f6rd');
+    expect(await session.pinRetries(op)).toBe(8);
+    const again = await rejection(session.setPin('other-pin', op));
+    expect(again.status).toBe(0x30);
+    await token.close();
+    const enrolled = await backendFor([token]).enroll(enrollRequest('ecdsa', SK_FLAG_USER_PRESENCE_REQD | SK_FLAG_RESIDENT_KEY, { pin: 'p\u00e4ssw\u00f6rd' }));
+    expect(enrolled.keyHandle.length).toBe(32);
   });
 
   test('built-in user verification needs no PIN', async () => {
