@@ -4,7 +4,9 @@
  * throwaway network namespace, so packets really cross the SSH connection instead of being
  * delivered locally. Our forwardTun against our server (tunRequested answering true), against
  * OpenSSH's sshd with PermitTunnel yes (sshd opening tunN), and OpenSSH's `ssh -w` against our
- * server. Devices, namespaces and processes made here are removed (processes by PID).
+ * server; the same for TAP (layer 2, tapN, ARP crossing too): forwardTap to sshd with
+ * PermitTunnel ethernet, and `ssh -o Tunnel=ethernet -w` against our server. Devices, namespaces
+ * and processes made here are removed (processes by PID).
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -32,10 +34,10 @@ function linkExists(name: string): boolean {
   }
 }
 
-/** A tun unit nobody uses, at or above `from`. */
-function freeUnit(from: number): number {
+/** A tun (or tap) unit nobody uses, at or above `from`. */
+function freeUnit(from: number, kind: 'tun' | 'tap' = 'tun'): number {
   let unit = from;
-  while (linkExists(`tun${unit}`)) unit++;
+  while (linkExists(`${kind}${unit}`)) unit++;
   return unit;
 }
 
@@ -63,18 +65,20 @@ afterEach(async () => {
 });
 
 /**
- * Moves `remote` into a new namespace, addresses both ends as a point-to-point pair, runs a UDP
- * echo in the namespace, and resolves with what came back for `message` sent from this side.
+ * Moves `remote` into a new namespace, addresses both ends (a point-to-point pair for TUN, one
+ * /24 for TAP, whose ARP then crosses too), runs a UDP echo in the namespace, and resolves with
+ * what came back for `message` sent from this side.
  */
 async function echoAcross(local: string, remote: string, message: string): Promise<string> {
   const ns = `sshtun${process.pid}x${++subnet}`;
   const net = `10.${(process.pid % 200) + 20}.${subnet}`;
+  const ethernet = local.startsWith('tap');
   ip('netns', 'add', ns);
   namespaces.push(ns);
   ip('link', 'set', remote, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${net}.2`, 'peer', `${net}.1`, 'dev', remote);
+  ip('-n', ns, 'addr', 'add', ...(ethernet ? [`${net}.2/24`] : [`${net}.2`, 'peer', `${net}.1`]), 'dev', remote);
   ip('-n', ns, 'link', 'set', remote, 'up');
-  ip('addr', 'add', `${net}.1`, 'peer', `${net}.2`, 'dev', local);
+  ip('addr', 'add', ...(ethernet ? [`${net}.1/24`] : [`${net}.1`, 'peer', `${net}.2`]), 'dev', local);
   ip('link', 'set', local, 'up');
   const script = `const s=require('node:dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(Buffer.concat([Buffer.from('echo: '),m]),r.port,r.address));s.bind(7007,'${net}.2',()=>console.log('listening'));`;
   const echo = await startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { name: 'udp-echo', stdin: 'ignore' });
@@ -107,6 +111,10 @@ class TunServer extends SSHServer {
   override tunRequested(): TunTapAnswer {
     return true;
   }
+
+  override tapRequested(): TunTapAnswer {
+    return true;
+  }
 }
 
 beforeAll(async () => {
@@ -129,7 +137,7 @@ function connectOurs(): Promise<SSHClientConnection> {
   return connect({ host: '127.0.0.1', port: ours.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
 }
 
-describe('TUN forwarding on devices', () => {
+describe('TUN and TAP forwarding on devices', () => {
   it.skipIf(why !== undefined)(title('our forwardTun to our server: a UDP echo crosses the tunnel, and close removes the devices'), async () => {
     const conn = await connectOurs();
     let forwarder: SSHTunTapForwarder | undefined;
@@ -197,5 +205,38 @@ describe('TUN forwarding on devices', () => {
     processes.push(ssh);
     await until(() => linkExists(`tun${localUnit}`) && linkExists(`tun${remoteUnit}`), 15_000, 'ssh -w devices');
     expect(await echoAcross(`tun${localUnit}`, `tun${remoteUnit}`, 'ping from ssh -w')).toBe('echo: ping from ssh -w');
+  });
+
+  it.skipIf(why !== undefined)(title("our forwardTap to OpenSSH's sshd (PermitTunnel ethernet): sshd opens tapN, ARP and a UDP echo cross"), async () => {
+    const server = await startSshd({ config: ['PermitTunnel ethernet'] });
+    const knownHosts = path.join(dir, 'known_hosts_tap');
+    writeFileSync(knownHosts, knownHostsLines(server).join('\n') + '\n');
+    const conn = await connect({ host: server.host, port: server.port, username: server.user, clientKeys: [clientKey.privateKeyPath], knownHosts, agentPath: null, config: null });
+    try {
+      const remoteUnit = freeUnit(200, 'tap');
+      const forwarder = await bounded(conn.forwardTap(undefined, remoteUnit), 10_000, 'forwardTap to sshd');
+      expect(forwarder.localName).toMatch(/^tap\d+$/);
+      await until(() => linkExists(`tap${remoteUnit}`), 5_000, 'sshd tap device');
+      expect(await echoAcross(forwarder.localName, `tap${remoteUnit}`, 'ping tap')).toBe('echo: ping tap');
+      // Layer 3 is refused by PermitTunnel ethernet.
+      await expect(bounded(conn.forwardTun(), 10_000, 'forwardTun refused')).rejects.toThrow();
+      forwarder.close();
+    } finally {
+      conn.close();
+      await server.stop();
+    }
+  });
+
+  it.skipIf(why !== undefined)(title('OpenSSH ssh -o Tunnel=ethernet -w against our server: both tap devices come up and a UDP echo crosses'), async () => {
+    const localUnit = freeUnit(220, 'tap');
+    const remoteUnit = freeUnit(localUnit + 1, 'tap');
+    const ssh = await startSsh({ name: 'ours', host: '127.0.0.1', port: ours.getPort(), hostPublicKeys: [hostKey.publicKey] }, '', {
+      identity: clientKey,
+      args: ['-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'Tunnel=ethernet', '-w', `${localUnit}:${remoteUnit}`],
+      stdin: 'ignore',
+    });
+    processes.push(ssh);
+    await until(() => linkExists(`tap${localUnit}`) && linkExists(`tap${remoteUnit}`), 15_000, 'ssh -w tap devices');
+    expect(await echoAcross(`tap${localUnit}`, `tap${remoteUnit}`, 'ping from ssh -w tap')).toBe('echo: ping from ssh -w tap');
   });
 });
