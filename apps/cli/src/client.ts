@@ -21,6 +21,8 @@ export interface ClientArgs {
   readonly identities: readonly string[];
   /** `-o` options, ssh_config lines (`Keyword=value` or `Keyword value`), winning over the files. */
   readonly sshOptions: readonly string[];
+  /** `-F`: the only config file read (instead of ~/.ssh/config and /etc/ssh/ssh_config); `none` for none. */
+  readonly configFile?: string;
   /** How many `-v`. */
   readonly verbose: number;
 }
@@ -28,12 +30,32 @@ export interface ClientArgs {
 /** The client arguments from parsed options, with the port option's letter (`p` for ssh, `P` for scp/sftp). */
 export function clientArgs(parsed: Parsed, portLetter: string): ClientArgs {
   const port = parsed.options.get(portLetter)?.at(-1);
+  const configFile = parsed.options.get('F')?.at(-1);
+  const jump = parsed.options.get('J')?.at(-1);
   return {
     ...(port !== undefined ? { port: parsePort(port) } : {}),
     identities: parsed.options.get('i') ?? [],
-    sshOptions: parsed.options.get('o') ?? [],
+    // -J is ProxyJump given on the command line, as ssh reads it (ahead of the files).
+    sshOptions: [...(jump !== undefined ? [`ProxyJump ${jump}`] : []), ...(parsed.options.get('o') ?? [])],
+    ...(configFile !== undefined ? { configFile } : {}),
     verbose: parsed.options.get('v')?.length ?? 0,
   };
+}
+
+/** The config files to read, in order: the command line's options, then -F's file or the user's and the system's. */
+function configFiles(args: ClientArgs, optionsFile: string | undefined): readonly string[] | null | undefined {
+  if (args.configFile !== undefined && args.configFile !== 'none' && !existsSync(args.configFile)) {
+    throw new UsageError(`cannot read config file ${JSON.stringify(args.configFile)}`);
+  }
+  if (optionsFile === undefined && args.configFile === undefined) return undefined; // the library's defaults
+  const files =
+    args.configFile === undefined
+      ? [path.join(homedir(), '.ssh', 'config'), '/etc/ssh/ssh_config'].filter((f) => existsSync(f))
+      : args.configFile === 'none'
+        ? []
+        : [args.configFile];
+  const all = optionsFile === undefined ? files : [optionsFile, ...files];
+  return all.length === 0 ? null : all;
 }
 
 /** Connect timeout in seconds: $SSH_RUN_CONNECT_TIMEOUT, else 30 (ssh_config's ConnectTimeout wins over neither: explicit options do). */
@@ -50,15 +72,15 @@ export function applyVerbosity(verbose: number): void {
 export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
   let optionsDir: string | undefined;
   try {
-    let config: readonly string[] | undefined;
+    let optionsFile: string | undefined;
     if (args.sshOptions.length > 0) {
       for (const line of args.sshOptions) if (/[\r\n]/.test(line) || line.trim() === '') throw new UsageError(`bad -o option ${JSON.stringify(line)}`);
       // ssh_config keeps the first value it reads, so the command line's options go first.
       optionsDir = await mkdtemp(path.join(tmpdir(), 'ssh-cli-'));
-      const file = path.join(optionsDir, 'command-line.conf');
-      await writeFile(file, `${args.sshOptions.join('\n')}\n`, { mode: 0o600 });
-      config = [file, path.join(homedir(), '.ssh', 'config'), '/etc/ssh/ssh_config'].filter((f) => existsSync(f));
+      optionsFile = path.join(optionsDir, 'command-line.conf');
+      await writeFile(optionsFile, `${args.sshOptions.join('\n')}\n`, { mode: 0o600 });
     }
+    const config = configFiles(args, optionsFile);
     const port = args.port ?? dest.port;
     return await connect({
       host: dest.host,

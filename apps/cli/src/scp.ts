@@ -3,7 +3,7 @@
  * ssh-scp: copies files between hosts in the manner of OpenSSH's scp, on @ssh/asyncssh's scp()
  * (the SCP protocol, `scp -t`/`scp -f` on the server) or, with -s, its SFTP client.
  *
- *   ssh-scp [-3pqrsv] [-P port] [-i identity] [-o ssh_option] source... target
+ *   ssh-scp [-3pqrsv] [-F ssh_config] [-J jump] [-P port] [-i identity] [-o ssh_option] source... target
  *
  * Operands are local paths or `[user@]host:[path]`. A copy between two remote hosts passes
  * through this one (OpenSSH's -3, its default since 8.7). Exits 0 when every source was copied,
@@ -20,7 +20,7 @@ import { splitRemotePath, type Destination } from './destination.ts';
 import { UsageError, getopt, hasFlag } from './getopt.ts';
 import { progressMeter } from './progress.ts';
 
-export const SCP_USAGE = 'usage: ssh-scp [-3pqrsv] [-i identity_file] [-o ssh_option] [-P port] source ... target\n';
+export const SCP_USAGE = 'usage: ssh-scp [-3pqrsv] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] source ... target\n';
 
 export interface ScpProgramIo extends ProgramIo {
   /** Draw the progress meter (stdout is a terminal). */
@@ -138,7 +138,7 @@ export async function main(argv: readonly string[], io: ScpProgramIo = processIo
   let args: ClientArgs;
   let operands: Operand[];
   try {
-    parsed = getopt(argv, '3pqrsvBOCT46', 'Pio');
+    parsed = getopt(argv, '3pqrsvBOCT46', 'PioFJ');
     if (parsed.operands.length < 2) throw new UsageError('a source and a target are needed');
     args = clientArgs(parsed, 'P');
     operands = parsed.operands.map(operand);

@@ -3,7 +3,7 @@
  * ssh-sftp: an interactive and batch SFTP client in the manner of OpenSSH's sftp, on
  * @ssh/asyncssh's connect() and SFTPClient.
  *
- *   ssh-sftp [-b batchfile] [-P port] [-i identity] [-o ssh_option] [-r] [-p] [-q] [-v] destination
+ *   ssh-sftp [-b batchfile] [-F ssh_config] [-J jump] [-P port] [-i identity] [-o ssh_option] [-r] [-p] [-q] [-v] destination
  *
  * destination is `[user@]host[:path]` or `sftp://[user@]host[:port][/path]`: a directory path
  * becomes the remote working directory, a file path is fetched into the local directory and the
@@ -22,7 +22,7 @@ import { parseSftpDestination } from './destination.ts';
 import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
 import { CommandError, SftpShell, printable } from './sftp-commands.ts';
 
-export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-i identity_file] [-o ssh_option] [-P port] destination\n';
+export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] destination\n';
 
 export interface SftpProgramIo extends ProgramIo {
   readonly stdin: Readable;
@@ -120,7 +120,7 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
     let args;
     let target;
     try {
-      parsed = getopt(argv, 'rpqv', 'bPio');
+      parsed = getopt(argv, 'rpqv', 'bPioFJ');
       if (parsed.operands.length !== 1) throw new UsageError(parsed.operands.length === 0 ? 'no destination given' : 'too many arguments');
       args = clientArgs(parsed, 'P');
       target = parseSftpDestination(parsed.operands[0] as string);

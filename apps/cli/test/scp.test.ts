@@ -124,6 +124,17 @@ describe('ssh-scp between two remote hosts (-3)', () => {
       expectPreserved(path.join(remote, 'tree', 'sub', 'y.txt'), 0o640);
     });
   }
+
+  it('copies to our server through sshd as a -J jump host, with hosts from a -F config', async () => {
+    const { local, remote } = await files();
+    const config = path.join(home, 'jump-config');
+    writeFileSync(config, `Host target\n  HostName 127.0.0.1\n  Port ${ours.port}\n  User ${ours.user}\n`);
+    const c = captureIo();
+    const code = await withHome(home, () => scpMain(['-F', config, '-J', `${sshd.user}@127.0.0.1:${sshd.port}`, path.join(local, 'b.txt'), `target:${remote}/via-jump.txt`], c.io));
+    expect(c.err()).toBe('');
+    expect(code).toBe(0);
+    expect(readFileSync(path.join(remote, 'via-jump.txt'), 'utf8')).toBe(readFileSync(path.join(local, 'b.txt'), 'utf8'));
+  });
 });
 
 /** SFTP listings with names that would escape the download directory. */

@@ -5,7 +5,7 @@
  * hostile server's names; and the first failures people meet (refused connection, unknown host
  * key, missing file, usage), each one line with a non-zero status.
  */
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, makeTempDir, startSshd } from '@ssh/interop';
 import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName } from '@ssh/asyncssh';
@@ -244,6 +244,42 @@ describe('ssh-sftp failures', () => {
     expect(c.err()).toBe('');
     expect(code).toBe(0);
     expect(c.out()).toContain('Remote working directory: ');
+  });
+
+  it('reads only the -F config file, where a Host alias names the server', async () => {
+    const c = captureIo({ stdin: ['pwd'] });
+    const config = path.join(home, 'alt-config');
+    writeFileSync(config, `Host via-f\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n`);
+    // ~/.ssh/config would send the alias elsewhere: -F replaces it, as with ssh -F.
+    writeFileSync(path.join(home, '.ssh', 'config'), 'Host via-f\n  HostName 127.0.0.2\n  Port 1\n');
+    try {
+      expect(await withHome(home, () => sftpMain(['-q', '-F', config, 'via-f'], c.io))).toBe(0);
+      expect(c.out()).toContain('Remote working directory: ');
+      const missing = captureIo();
+      // As ssh: the connection fails (255) naming the file.
+      expect(await withHome(home, () => sftpMain(['-F', '/nonexistent/config', 'via-f'], missing.io))).toBe(255);
+      expect(missing.err()).toMatch(/^ssh-sftp: .*cannot read config file "\/nonexistent\/config"\n$/);
+    } finally {
+      rmSync(path.join(home, '.ssh', 'config'));
+    }
+  });
+
+  it('reaches a server through a -J jump host', async () => {
+    const ours = await startOurServer();
+    try {
+      const both = await clientHome([sshd, ours]);
+      const c = captureIo({ stdin: ['pwd'] });
+      const code = await withHome(both, () => sftpMain(['-q', '-J', `${sshd.user}@127.0.0.1:${sshd.port}`, '-P', String(ours.port), `${ours.user}@127.0.0.1`], c.io));
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+      expect(c.out()).toContain('Remote working directory: ');
+      // The jump host is really used: with nothing listening at its address, nothing connects.
+      const dead = await freePort();
+      const refused = captureIo({ stdin: ['pwd'] });
+      expect(await withHome(both, () => sftpMain(['-q', '-J', `${sshd.user}@127.0.0.1:${dead}`, '-P', String(ours.port), `${ours.user}@127.0.0.1`], refused.io))).toBe(255);
+    } finally {
+      await ours.stop();
+    }
   });
 });
 
