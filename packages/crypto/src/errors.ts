@@ -98,6 +98,22 @@ export class KeyExchangeError extends SshError {
   }
 }
 
+/**
+ * A GSS-API key exchange (RFC 4462 §2) that cannot go on: a context step failed, the peer sent
+ * SSH_MSG_KEXGSS_ERROR, a MIC did not verify. `messages` (our KEXGSS_ERROR, an error token) are
+ * for the peer, before the disconnect.
+ */
+export class GssKeyExchangeError extends KeyExchangeError {
+  static override readonly brand: symbol = Symbol.for('@ssh/error.GssKeyExchangeError');
+
+  readonly messages: readonly Uint8Array[];
+
+  constructor(algorithm: string, detail: string, messages: readonly Uint8Array[] = [], options?: { cause?: unknown }) {
+    super(algorithm, detail, options);
+    this.messages = messages;
+  }
+}
+
 /** Compressed data that does not inflate, or inflates beyond the configured limit. */
 export class CompressionError extends SshError {
   static override readonly brand: symbol = Symbol.for('@ssh/error.CompressionError');

@@ -12,6 +12,7 @@ export {
   PacketLengthError,
   CryptoParameterError,
   KeyExchangeError,
+  GssKeyExchangeError,
   CompressionError,
   type AlgorithmKind,
 } from './errors.ts';
@@ -85,7 +86,9 @@ export {
   type KexOptions,
   type GexBounds,
   type DhGroup,
+  type GssKexAnswer,
 } from './kex/index.ts';
+export { GSS_KRB5_OID, MAX_GSS_ROUNDS, MAX_GSS_TOKEN, gssKexName, gssMechanismSuffix, splitGssKexName } from './kex/gss.ts';
 export { deriveKey, deriveSessionKeys, type DirectionKeys, type DirectionSizes } from './kex/derive.ts';
 export { chooseGexGroup, parseModuli, DEFAULT_GEX_BOUNDS } from './kex/dh-gex.ts';
 export { modpGroup, type ModpGroup } from './kex/dh.ts';

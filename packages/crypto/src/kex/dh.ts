@@ -99,18 +99,20 @@ export function dhKeyPair(group: DhGroup, random: (n: number) => Uint8Array, alg
 
 /** Agreement over a fixed group. */
 export function dhAgreement(group: ModpGroup): (algorithm: string) => Agreement {
-  return (algorithm) => {
-    const g = modpGroup(group);
-    return {
-      valueEncoding: 'mpint',
-      secretEncoding: 'mpint',
-      client(random) {
-        return dhKeyPair(g, random ?? defaultRandom, algorithm);
-      },
-      server(clientValue, random) {
-        const kp = dhKeyPair(g, random ?? defaultRandom, algorithm);
-        return { publicValue: kp.publicValue, secret: kp.complete(clientValue) };
-      },
-    };
+  return (algorithm) => groupAgreement(modpGroup(group), algorithm);
+}
+
+/** Agreement over any (p, g): a fixed group, or one a group exchange chose. */
+export function groupAgreement(g: DhGroup, algorithm: string): Agreement {
+  return {
+    valueEncoding: 'mpint',
+    secretEncoding: 'mpint',
+    client(random) {
+      return dhKeyPair(g, random ?? defaultRandom, algorithm);
+    },
+    server(clientValue, random) {
+      const kp = dhKeyPair(g, random ?? defaultRandom, algorithm);
+      return { publicValue: kp.publicValue, secret: kp.complete(clientValue) };
+    },
   };
 }

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { KeyExchangeError } from '../errors.ts';
 import type { HashName } from '../hash.ts';
 import type { AlgorithmSpec } from '../registry.ts';
 import { dhAgreement, type ModpGroup } from './dh.ts';
 import { gexKex } from './dh-gex.ts';
+import { gssKex, type GssKexKind } from './gss.ts';
 import { ecdhAgreement } from './ecdh.ts';
 import { ecClassical, hybridAgreement, mlKem1024, mlKem768, sntrup761, x25519Classical } from './hybrid.ts';
 import { montgomeryAgreement } from './montgomery.ts';
@@ -53,39 +53,34 @@ export const KEX = {
   RSA1024_SHA1: 'rsa1024-sha1',
 } as const;
 
-/** GSS-API key exchange names (RFC 4462, RFC 8732): registered, unavailable until GSSAPI exists. */
-const GSS_DEFAULTS: readonly [string, HashName][] = [
-  ['gss-curve25519-sha256', 'sha256'],
-  ['gss-curve448-sha512', 'sha512'],
-  ['gss-nistp521-sha512', 'sha512'],
-  ['gss-nistp384-sha384', 'sha384'],
-  ['gss-nistp256-sha256', 'sha256'],
-  ['gss-1.3.132.0.10-sha256', 'sha256'],
-  ['gss-gex-sha256', 'sha256'],
-  ['gss-group14-sha256', 'sha256'],
-  ['gss-group15-sha512', 'sha512'],
-  ['gss-group16-sha512', 'sha512'],
-  ['gss-group17-sha512', 'sha512'],
-  ['gss-group18-sha512', 'sha512'],
-  ['gss-group14-sha1', 'sha1'],
+/**
+ * GSS-API key exchange (RFC 4462, RFC 8732). Registered under the method names; on the wire each
+ * carries its mechanism's suffix (gssKexName). Not offered from the registry's lists: a transport
+ * offers them only for a connection with GSS-API key exchange on, since they need a security
+ * context the application establishes.
+ */
+const GSS_DEFAULTS: readonly [string, HashName, GssKexKind][] = [
+  ['gss-curve25519-sha256', 'sha256', { type: 'fixed', agreement: montgomeryAgreement('x25519') }],
+  ['gss-curve448-sha512', 'sha512', { type: 'fixed', agreement: montgomeryAgreement('x448') }],
+  ['gss-nistp521-sha512', 'sha512', { type: 'fixed', agreement: ecdhAgreement('secp521r1') }],
+  ['gss-nistp384-sha384', 'sha384', { type: 'fixed', agreement: ecdhAgreement('secp384r1') }],
+  ['gss-nistp256-sha256', 'sha256', { type: 'fixed', agreement: ecdhAgreement('prime256v1') }],
+  ['gss-1.3.132.0.10-sha256', 'sha256', { type: 'fixed', agreement: ecdhAgreement('secp256k1') }],
+  ['gss-gex-sha256', 'sha256', { type: 'gex' }],
+  ['gss-group14-sha256', 'sha256', { type: 'fixed', agreement: dhAgreement(14) }],
+  ['gss-group15-sha512', 'sha512', { type: 'fixed', agreement: dhAgreement(15) }],
+  ['gss-group16-sha512', 'sha512', { type: 'fixed', agreement: dhAgreement(16) }],
+  ['gss-group17-sha512', 'sha512', { type: 'fixed', agreement: dhAgreement(17) }],
+  ['gss-group18-sha512', 'sha512', { type: 'fixed', agreement: dhAgreement(18) }],
+  ['gss-group14-sha1', 'sha1', { type: 'fixed', agreement: dhAgreement(14) }],
 ];
-const GSS_OTHERS: readonly [string, HashName][] = [
-  ['gss-gex-sha1', 'sha1'],
-  ['gss-group1-sha1', 'sha1'],
+const GSS_OTHERS: readonly [string, HashName, GssKexKind][] = [
+  ['gss-gex-sha1', 'sha1', { type: 'gex' }],
+  ['gss-group1-sha1', 'sha1', { type: 'fixed', agreement: dhAgreement(1) }],
 ];
 
-function gss(name: string, hash: HashName, isDefault: boolean): AlgorithmSpec<KexImpl> {
-  return {
-    name,
-    default: isDefault,
-    available: () => false,
-    impl: {
-      hash,
-      create() {
-        throw new KeyExchangeError(name, 'GSS-API key exchange is not available');
-      },
-    },
-  };
+function gss(name: string, hash: HashName, kind: GssKexKind, isDefault: boolean): AlgorithmSpec<KexImpl> {
+  return { name, default: isDefault, available: () => false, impl: gssKex(name, hash, kind) };
 }
 
 const on = (name: string, impl: KexImpl): AlgorithmSpec<KexImpl> => ({ name, default: true, impl });
@@ -95,7 +90,7 @@ const dh = (name: string, group: ModpGroup, hash: HashName): KexImpl => oneRound
 
 /** Every key exchange method, preference order. */
 export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ [
-  ...GSS_DEFAULTS.map(([n, h]) => gss(n, h, true)),
+  ...GSS_DEFAULTS.map(([n, h, k]) => gss(n, h, k, true)),
   on(KEX.MLKEM768_X25519_SHA256, oneRoundKex(KEX.MLKEM768_X25519_SHA256, 'sha256', hybridAgreement(() => mlKem768, x25519Classical, 'sha256'))),
   on(
     KEX.MLKEM768_NISTP256_SHA256,
@@ -129,7 +124,7 @@ export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ 
   on(KEX.DH_GROUP14_SHA256_SSHCOM, dh(KEX.DH_GROUP14_SHA256_SSHCOM, 14, 'sha256')),
   on(KEX.DH_GROUP14_SHA1, dh(KEX.DH_GROUP14_SHA1, 14, 'sha1')),
   on(KEX.RSA2048_SHA256, rsaKex(KEX.RSA2048_SHA256, 'sha256', 2048)),
-  ...GSS_OTHERS.map(([n, h]) => gss(n, h, false)),
+  ...GSS_OTHERS.map(([n, h, k]) => gss(n, h, k, false)),
   off(KEX.DH_GEX_SHA224_SSHCOM, gexKex(KEX.DH_GEX_SHA224_SSHCOM, 'sha224')),
   off(KEX.DH_GEX_SHA384_SSHCOM, gexKex(KEX.DH_GEX_SHA384_SSHCOM, 'sha384')),
   off(KEX.DH_GEX_SHA512_SSHCOM, gexKex(KEX.DH_GEX_SHA512_SSHCOM, 'sha512')),
@@ -144,4 +139,4 @@ export const kexAlgorithms: readonly AlgorithmSpec<KexImpl>[] = /* @__PURE__ */ 
   off(KEX.RSA1024_SHA1, rsaKex(KEX.RSA1024_SHA1, 'sha1', 1024), true),
 ];
 
-export type { KexImpl, KexExchange, KexStep, KexResult, KexRole, KexTranscript, KexOptions, GexBounds, DhGroup } from './types.ts';
+export type { GssKexAnswer, KexImpl, KexExchange, KexStep, KexResult, KexRole, KexTranscript, KexOptions, GexBounds, DhGroup } from './types.ts';

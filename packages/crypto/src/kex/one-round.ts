@@ -30,11 +30,11 @@ export interface Agreement {
   server(clientValue: Uint8Array, random: RandomSource | undefined): { readonly publicValue: Uint8Array; readonly secret: Uint8Array };
 }
 
-function writeValue(w: Writer, enc: 'string' | 'mpint', v: Uint8Array): Writer {
+export function writeValue(w: Writer, enc: 'string' | 'mpint', v: Uint8Array): Writer {
   return enc === 'string' ? w.bytes(v) : w.mpint(unsignedBytesToBigint(v));
 }
 
-function encodeSecret(enc: 'mpint' | 'string', k: Uint8Array): Uint8Array {
+export function encodeSecret(enc: 'mpint' | 'string', k: Uint8Array): Uint8Array {
   return enc === 'string' ? new Writer(k.length + 4).bytes(k).finish() : new Writer(k.length + 5).mpint(unsignedBytesToBigint(k)).finish();
 }
 

@@ -33,7 +33,7 @@ export interface DhGroup {
 }
 
 export interface KexOptions {
-  /** Server only: K_S, the host key blob sent to the client. */
+  /** Server only: K_S, the host key blob sent to the client (GSS-API methods: optional). */
   readonly hostKey?: Uint8Array;
   /** Random bytes (defaults to node:crypto); for deterministic tests. */
   readonly random?: (length: number) => Uint8Array;
@@ -51,12 +51,17 @@ export interface KexResult {
   readonly sharedSecret: Uint8Array;
   /** H. The first H of a connection is also its session identifier. */
   readonly exchangeHash: Uint8Array;
-  /** K_S, the server's host key blob. */
+  /** K_S, the server's host key blob (empty after a GSS-API key exchange without one). */
   readonly hostKey: Uint8Array;
   /** Client side: the server's signature over H, for the caller to verify with K_S. */
   readonly signature: Uint8Array | undefined;
   /** The hash H and key derivation use. */
   readonly hash: HashName;
+  /**
+   * GSS-API key exchange (RFC 4462 §2): the established context's MIC over H authenticated the
+   * server, so there is no signature and K_S (possibly empty) needs no check.
+   */
+  readonly gss?: true;
 }
 
 /** What `receive()` asks of the caller next. */
@@ -66,7 +71,28 @@ export type KexStep =
   /** Server: sign `exchangeHash` with the host key and call `sign(signature)`. */
   | { readonly type: 'sign'; readonly exchangeHash: Uint8Array }
   /** Finished: send `messages` (server's reply) if any; client must verify `result.signature`. */
-  | { readonly type: 'done'; readonly messages: readonly Uint8Array[]; readonly result: KexResult };
+  | { readonly type: 'done'; readonly messages: readonly Uint8Array[]; readonly result: KexResult }
+  /**
+   * GSS-API key exchange: send `messages`, then run one step of the security context (the
+   * initiator's first with `token` null; the acceptor's with the client's token, `first` for a new
+   * context) and give the outcome to `answerGss()`.
+   */
+  | { readonly type: 'gss-step'; readonly messages: readonly Uint8Array[]; readonly token: Uint8Array | null; readonly first: boolean }
+  /** GSS-API key exchange, server: the established context's MIC over `data` (H), to `answerGss()`. */
+  | { readonly type: 'gss-mic'; readonly data: Uint8Array }
+  /** GSS-API key exchange, client: whether `mic` is the context's MIC over `data` (H), to `answerGss()`. */
+  | { readonly type: 'gss-verify-mic'; readonly data: Uint8Array; readonly mic: Uint8Array };
+
+/** What the caller of a GSS-API key exchange answers a `gss-*` step with. */
+export type GssKexAnswer =
+  /** A context step succeeded: the token for the peer (empty for none), and whether it is established. */
+  | { readonly kind: 'step'; readonly token: Uint8Array; readonly complete: boolean }
+  /** A context step failed: why, with the GSS major status and the error token for the peer when there is one. */
+  | { readonly kind: 'step-failed'; readonly error: string; readonly major?: number; readonly token?: Uint8Array }
+  /** Server: the MIC over H (null: the context could not make one). */
+  | { readonly kind: 'mic'; readonly mic: Uint8Array | null }
+  /** Client: whether the server's MIC over H verified. */
+  | { readonly kind: 'verified'; readonly ok: boolean };
 
 /** One key exchange in progress. */
 export interface KexExchange {
@@ -78,6 +104,16 @@ export interface KexExchange {
   receive(payload: Uint8Array): KexStep;
   /** Server: the host key signature over H; returns the final step with the reply to send. */
   sign(signature: Uint8Array): KexStep;
+  /**
+   * GSS-API methods: the first step, instead of `start()` (the initiator's first message carries a
+   * context token, which takes a `gss-step` first).
+   */
+  begin?(): KexStep;
+  /**
+   * GSS-API methods: the answer to the last `gss-*` step. Throws `KeyExchangeError` when the
+   * exchange cannot go on; its `messages` (a KEXGSS_ERROR, an error token) go to the peer first.
+   */
+  answerGss?(answer: GssKexAnswer): KexStep;
 }
 
 /** Registry entry for a key exchange method. */
