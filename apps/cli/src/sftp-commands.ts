@@ -7,11 +7,12 @@
  */
 
 import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { FILEXFER_TYPE, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
 import { getopt, hasFlag, type Parsed } from './getopt.ts';
 import { formatBytes, progressMeter } from './progress.ts';
+import { ResumeError, resumeDownload, resumeUpload } from './resume.ts';
 
 export interface ShellIo {
   readonly out: (text: string) => void;
@@ -45,7 +46,7 @@ chown [-h] own path                Change owner of file 'path' to 'own' (numeric
 df [-h] [-i] [path]                Display statistics for current directory or
                                    filesystem containing 'path'
 exit                               Quit sftp
-get [-pr] remote [local]           Download file
+get [-apr] remote [local]          Download file (-a: resume)
 help                               Display this help text
 lcd path                           Change local directory to 'path'
 lls [ls-options [path]]            Display local directory listing
@@ -56,10 +57,12 @@ ls [-1aln] [path]                  Display remote directory listing
 mget [-pr] remote [local]          Download files (globs)
 mkdir path                         Create remote directory
 mput [-pr] local [remote]          Upload files (globs)
-put [-pr] local [remote]           Upload file
+put [-apr] local [remote]          Upload file (-a: resume)
 pwd                                Display remote working directory
 quit                               Quit sftp
 rename oldpath newpath             Rename remote file
+reget [-p] remote [local]          Resume download of file
+reput [-p] local [remote]          Resume upload of file
 rm path                            Delete remote file
 rmdir path                         Remove remote directory
 symlink oldpath newpath            Symlink remote file
@@ -192,9 +195,15 @@ export class SftpShell {
       case 'mget':
         await this.get(args);
         return true;
+      case 'reget':
+        await this.get(['-a', ...args]);
+        return true;
       case 'put':
       case 'mput':
         await this.put(args);
+        return true;
+      case 'reput':
+        await this.put(['-a', ...args]);
         return true;
       case 'mkdir':
         await this.sftp.mkdir(this.one(args, 'mkdir path'));
@@ -354,35 +363,74 @@ export class SftpShell {
   }
 
   private async get(args: readonly string[]): Promise<void> {
-    const parsed = this.parse(args, 'afpPrR', 'get [-pr] remote [local]');
+    const parsed = this.parse(args, 'afpPrR', 'get [-apr] remote [local]');
     const [remote, local, ...extra] = parsed.operands;
-    if (remote === undefined || extra.length > 0) throw new CommandError('usage: get [-pr] remote [local]');
+    if (remote === undefined || extra.length > 0) throw new CommandError('usage: get [-apr] remote [local]');
     const sources = await this.remoteGlob([remote]);
     const dst = this.localPath(local ?? '.');
     const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => false);
     if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${dst}" is not a directory`);
     const options = this.transferOptions(parsed, '');
+    const resume = hasFlag(parsed, 'a');
+    if (resume && options.recurse) throw new CommandError('get -a: resuming a recursive download is not supported; resume its files one by one');
     for (const src of sources) {
       const target = dstIsDir ? path.join(dst, basename(src)) : dst;
-      if (!this.io.quiet) this.io.out(`Fetching ${printable(await this.absolute(src))} to ${target}\n`);
-      await this.sftp.get(src, target, options);
+      if (!this.io.quiet) this.io.out(`${resume ? 'Resuming' : 'Fetching'} ${printable(await this.absolute(src))} to ${target}\n`);
+      if (!resume) await this.sftp.get(src, target, options);
+      else await this.resumed(() => resumeDownload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveLocal(src, target) : undefined);
     }
   }
 
   private async put(args: readonly string[]): Promise<void> {
-    const parsed = this.parse(args, 'afpPrR', 'put [-pr] local [remote]');
+    const parsed = this.parse(args, 'afpPrR', 'put [-apr] local [remote]');
     const [local, remote, ...extra] = parsed.operands;
-    if (local === undefined || extra.length > 0) throw new CommandError('usage: put [-pr] local [remote]');
+    if (local === undefined || extra.length > 0) throw new CommandError('usage: put [-apr] local [remote]');
     const sources = await this.localGlob(local);
     const dst = remote ?? '.';
     const dstIsDir = await this.sftp.isdir(dst);
     if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${printable(dst)}" is not a directory`);
     const options = this.transferOptions(parsed, '');
+    const resume = hasFlag(parsed, 'a');
+    if (resume && options.recurse) throw new CommandError('put -a: resuming a recursive upload is not supported; resume its files one by one');
     for (const src of sources) {
       const target = dstIsDir ? `${dst.replace(/\/+$/, '')}/${path.basename(src)}` : dst;
-      if (!this.io.quiet) this.io.out(`Uploading ${src} to ${printable(await this.absolute(target))}\n`);
-      await this.sftp.put(src, target, options);
+      if (!this.io.quiet) this.io.out(`${resume ? 'Resuming upload of' : 'Uploading'} ${src} to ${printable(await this.absolute(target))}\n`);
+      if (!resume) await this.sftp.put(src, target, options);
+      else await this.resumed(() => resumeUpload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveRemote(src, target) : undefined);
     }
+  }
+
+  /** A progress callback for a resumed transfer of `src`, when the meter is drawn. */
+  private meter(src: string): ((done: number, total: number) => void) | undefined {
+    if (!this.io.progress) return undefined;
+    const draw = progressMeter(this.io.out, this.io.progress);
+    return (done, total) => draw(printable(basename(src)), done, total);
+  }
+
+  /** Runs a resumed transfer, telling when there was nothing left to copy, then applies -p. */
+  private async resumed(run: () => Promise<{ from: number; total: number }>, target: string, preserve: (() => Promise<void>) | undefined): Promise<void> {
+    let result;
+    try {
+      result = await run();
+    } catch (error) {
+      if (error instanceof ResumeError) throw new CommandError(error.message);
+      throw error;
+    }
+    if (result.from === result.total && !this.io.quiet) this.io.out(`${printable(target)} is already complete (${result.total} bytes)\n`);
+    await preserve?.();
+  }
+
+  /** -p after a resumed download: the remote file's mode and times on the local copy. */
+  private async preserveLocal(src: string, target: string): Promise<void> {
+    const attrs = await this.sftp.stat(src);
+    if (attrs.permissions !== undefined) await chmod(target, attrs.permissions & 0o7777);
+    if (attrs.atime !== undefined && attrs.mtime !== undefined) await utimes(target, attrs.atime, attrs.mtime);
+  }
+
+  /** -p after a resumed upload: the local file's mode and times on the remote copy. */
+  private async preserveRemote(src: string, target: string): Promise<void> {
+    const info = await stat(src);
+    await this.sftp.setstat(target, { permissions: info.mode & 0o7777, atime: Math.floor(info.atimeMs / 1000), mtime: Math.floor(info.mtimeMs / 1000) });
   }
 
   private async absolute(p: string): Promise<string> {

@@ -181,6 +181,32 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(m.err()).toMatch(/^ssh-sftp: .*missing: .*No such file.*\n$/);
   });
 
+  it('resumes a download (reget, get -a) and an upload (reput, put -a) from what the destination holds', async () => {
+    const { local, remote, down } = await workDir();
+    const data = Buffer.alloc(3 * 1024 * 1024 + 4321);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+    writeFileSync(path.join(remote, 'big.bin'), data);
+    writeFileSync(path.join(down, 'big.bin'), data.subarray(0, 1_000_000)); // an interrupted download
+    writeFileSync(path.join(local, 'up.bin'), data);
+    writeFileSync(path.join(remote, 'up.bin'), data.subarray(0, 777_777)); // an interrupted upload
+    writeFileSync(path.join(down, 'fresh.bin'), '');
+    const r = await batch(home, peer, [`cd ${remote}`, `lcd ${down}`, 'reget big.bin', 'get -a big.bin', `lcd ${local}`, 'reput up.bin', 'put -a up.bin up2.bin']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(down, 'big.bin')).equals(data)).toBe(true);
+    expect(readFileSync(path.join(remote, 'up.bin')).equals(data)).toBe(true);
+    // Nothing there yet: a resume is a whole copy.
+    expect(readFileSync(path.join(remote, 'up2.bin')).equals(data)).toBe(true);
+    expect(r.out).toMatch(/big\.bin is already complete \(3150049 bytes\)/);
+    // A destination larger than its source cannot be a partial copy of it.
+    writeFileSync(path.join(down, 'small.txt'), 'far too long for this\n');
+    writeFileSync(path.join(remote, 'small.txt'), 'short\n');
+    const bad = await batch(home, peer, [`cd ${remote}`, `lcd ${down}`, 'reget small.txt']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/Unable to resume download of "small\.txt": local file is larger than remote/);
+    expect(readFileSync(path.join(down, 'small.txt'), 'utf8')).toBe('far too long for this\n');
+  });
+
   it('puts and gets trees with -r -p given to the program', async () => {
     const { local, remote, down } = await workDir();
     utimesSync(path.join(local, 'tree', 'x.txt'), MTIME, MTIME);
