@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type KexInitLists, type Registry } from '@ssh/crypto';
+import { gssKexName, splitGssKexName, type KexInitLists, type Registry } from '@ssh/crypto';
 import { KexInit } from '@ssh/wire';
 
 /**
@@ -42,6 +42,9 @@ export const DEFAULT_USERAUTH_SIG_ALGORITHMS: readonly string[] = [
   'webauthn-sk-ecdsa-sha2-nistp256@openssh.com',
 ];
 
+/** The host key algorithm of a server without a host key (RFC 4462 §5), for GSS-API key exchange only. */
+export const NULL_HOST_KEY = 'null';
+
 export const EXT_INFO_C = 'ext-info-c';
 export const EXT_INFO_S = 'ext-info-s';
 export const KEX_STRICT_C = 'kex-strict-c-v00@openssh.com';
@@ -61,6 +64,32 @@ export interface OfferOptions {
   readonly encryptionAlgorithms?: string | readonly string[] | undefined;
   readonly macAlgorithms?: string | readonly string[] | undefined;
   readonly compressionAlgorithms?: string | readonly string[] | undefined;
+  /** Offer the GSS-API key exchange methods of the kex list (Kerberos V5), first. */
+  readonly gssKex?: boolean | undefined;
+}
+
+const isGss = (name: string): boolean => name.replace(/^[-+^]/, '').startsWith('gss-');
+
+/**
+ * The kex list without its GSS-API methods, and those methods (mechanism suffix dropped). They
+ * are kept apart because they are never in the registry's available lists: a connection offers
+ * them only with GSS-API key exchange on.
+ */
+function splitGss(registry: Registry, given: string | readonly string[] | undefined): { rest: string | readonly string[] | undefined; gss: string[] } {
+  const known = registry.names('kex', { includeUnavailable: true }).filter((n) => n.startsWith('gss-'));
+  if (given === undefined) return { rest: undefined, gss: registry.names('kex', { includeUnavailable: true, defaultsOnly: true }).filter((n) => n.startsWith('gss-')) };
+  const items = typeof given === 'string' ? given.split(',') : [...given];
+  const gss: string[] = [];
+  for (const item of items.filter(isGss)) {
+    const bare = item.replace(/^[-+^]/, '');
+    const method = splitGssKexName(bare)?.method ?? bare;
+    if (!known.includes(method)) throw new RangeError(`unknown GSS-API key exchange ${bare}`);
+    if (!item.startsWith('-') && !gss.includes(method)) gss.push(method);
+  }
+  const others = items.filter((i) => !isGss(i));
+  if (typeof given !== 'string') return { rest: others, gss };
+  // "+gss-..." alone (or "-gss-...") leaves the defaults of the other methods.
+  return { rest: others.length > 0 ? others.join(',') : /^[-+^]/.test(given) ? undefined : '', gss };
 }
 
 /** Resolves the configured lists (OpenSSH list syntax or arrays, defaults when absent) against the registry. */
@@ -68,8 +97,10 @@ export function resolveOffer(registry: Registry, options: OfferOptions, hostKey:
   const list = (kind: 'kex' | 'cipher' | 'mac' | 'compression', given: string | readonly string[] | undefined): string[] =>
     given === undefined ? registry.names(kind, { defaultsOnly: true }) : registry.parseList(kind, given);
   const compression = list('compression', options.compressionAlgorithms);
+  const { rest, gss } = splitGss(registry, options.kexAlgorithms);
+  const kex = rest === '' || (Array.isArray(rest) && rest.length === 0) ? [] : list('kex', rest as string | readonly string[] | undefined);
   return {
-    kex: list('kex', options.kexAlgorithms),
+    kex: options.gssKex === true ? [...gss.map((m) => gssKexName(m)), ...kex] : kex,
     hostKey,
     encryption: list('cipher', options.encryptionAlgorithms),
     mac: list('mac', options.macAlgorithms),

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CompressionError as CryptoCompressionError,
+  GssKeyExchangeError,
   KeyExchangeError,
   MacError,
   NoCommonAlgorithmError,
@@ -24,11 +25,14 @@ import {
   isKexGuessCorrect,
   negotiateKexInit,
   recyclePacketBuffer,
+  splitGssKexName,
   type Compressor,
+  type GssKexAnswer,
   type Decompressor,
   type KexExchange,
   type KexOptions,
   type KexResult,
+  type KexStep,
   type NegotiatedAlgorithms,
   type PacketProtectionOptions,
   type Registry,
@@ -57,6 +61,7 @@ import {
   EXT_INFO_S,
   KEX_STRICT_C,
   KEX_STRICT_S,
+  NULL_HOST_KEY,
   encodeKexInit,
   kexInitLists,
   resolveOffer,
@@ -120,7 +125,19 @@ export interface TransportOptions extends OfferOptions {
   readonly random?: (length: number) => Uint8Array;
   /** Passed to key exchange methods (group-exchange bounds, ...). */
   readonly kexOptions?: Omit<KexOptions, 'hostKey' | 'random'>;
+  /**
+   * GSS-API key exchange (RFC 4462 §2, RFC 8732), Kerberos V5: offer the gss-* methods of the kex
+   * list (default: the registry's default ones) first, with the mechanism suffix. The context
+   * steps and MICs are the application's, asked for with gss-kex-* events. A client then also
+   * accepts the "null" host key algorithm; a server may have no host key and offers only "null".
+   */
+  readonly gssKex?: boolean;
 }
+
+/** An answer to a gss-kex-step event: a context step's token and state, or why it failed. */
+export type GssKexStepAnswer =
+  | { readonly token: Uint8Array; readonly complete: boolean }
+  | { readonly error: string; readonly token?: Uint8Array; readonly major?: number };
 
 export type TransportEvent =
   | { readonly type: 'version'; readonly peer: PeerIdentification }
@@ -137,6 +154,15 @@ export type TransportEvent =
   | { readonly type: 'debug'; readonly alwaysDisplay: boolean; readonly message: string; readonly languageTag: string }
   | { readonly type: 'unimplemented'; readonly sequenceNumber: number }
   | { readonly type: 'pong'; readonly data: Uint8Array }
+  /**
+   * GSS-API key exchange: one step of this exchange's security context (`first`: a new context;
+   * a client's first step has `token` null). Answer with `resolveGssKex(id, GssKexStepAnswer)`.
+   */
+  | { readonly type: 'gss-kex-step'; readonly id: number; readonly token: Uint8Array | null; readonly first: boolean }
+  /** Server: the established context's MIC over `data` (the exchange hash); answer with the MIC or null. */
+  | { readonly type: 'gss-kex-mic'; readonly id: number; readonly data: Uint8Array }
+  /** Client: whether `mic` is the established context's MIC over `data` (the exchange hash); answer with a boolean. */
+  | { readonly type: 'gss-kex-verify-mic'; readonly id: number; readonly data: Uint8Array; readonly mic: Uint8Array }
   | { readonly type: 'disconnect'; readonly error: DisconnectError; readonly byPeer: boolean };
 
 /** Where a key exchange stands. */
@@ -151,6 +177,8 @@ type KexState =
       readonly negotiated: NegotiatedAlgorithms;
       readonly exchange: KexExchange;
       ignoreGuess: boolean;
+      /** A gss-kex-* event waiting for its answer. */
+      gssPending?: { readonly id: number; readonly kind: 'step' | 'mic' | 'verify' } | undefined;
     }
   /** The method finished; NEWKEYS cross (the client first checks the host key). */
   | {
@@ -170,6 +198,8 @@ interface SessionKeys {
 }
 
 const DEFAULT_REKEY_BYTES = 2 ** 30;
+/** Bytes a peer may send ahead while a GSS-API step is in progress (it should send nothing). */
+const MAX_HELD_DURING_GSS = 1024 * 1024;
 const DEFAULT_REKEY_SECONDS = 3600;
 const SOFTWARE_VERSION = 'SSHTS_0.1';
 
@@ -199,6 +229,8 @@ export class Transport {
   private peerWantsExtInfo = false;
   private closed = false;
   private nextVerifyId = 1;
+  private nextGssId = 1;
+  private gssKexDone = false;
   private bytesSinceKex = 0;
   private kexDoneAt: number;
   // Compression per direction; zlib@openssh.com waits for USERAUTH_SUCCESS (OpenSSH PROTOCOL §2.2).
@@ -220,6 +252,8 @@ export class Transport {
       this.role === 'server'
         ? [...new Set(this.hostIdentities.flatMap((k) => k.sigAlgorithms))]
         : [...(options.hostKeyAlgorithms ?? DEFAULT_HOST_KEY_ALGORITHMS)];
+    // RFC 4462 §5: "null" stands for no host key, usable only with GSS-API key exchange.
+    if (options.gssKex === true && (this.role === 'client' || hostKeyAlgorithms.length === 0)) hostKeyAlgorithms.push(NULL_HOST_KEY);
     if (this.role === 'server' && hostKeyAlgorithms.length === 0) throw new RangeError('a server needs at least one host key');
     this.offer = resolveOffer(this.registry, options, hostKeyAlgorithms);
     this.ourVersion = formatIdentification(options.softwareVersion ?? SOFTWARE_VERSION);
@@ -284,21 +318,48 @@ export class Transport {
       } else {
         this.reader.push(chunk, transient);
       }
-      for (;;) {
-        if (this.closed) return;
-        const seq = this.reader.seq;
-        const packet = this.reader.next();
-        if (!packet) break;
-        this.bytesSinceKex += packet.length;
-        const payload = this.decompressor ? this.decompressor.decompress(packet) : packet;
-        this.dispatch(payload, seq);
-        // The client compresses from the packet after USERAUTH_SUCCESS on (delayed compression).
-        if (this.role === 'client' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
-      }
-      this.maybeRekey();
+      this.processPackets();
     } catch (err) {
-      this.fail(toDisconnect(err));
+      this.failWith(err);
     }
+  }
+
+  /**
+   * Handles the packets buffered so far. While a GSS-API step of the key exchange is out with the
+   * application, packets stay buffered undecrypted: the peer's NEWKEYS may follow its last kex
+   * message at once, and what comes after it needs keys the step's outcome decides.
+   */
+  private processPackets(): void {
+    for (;;) {
+      if (this.closed) return;
+      if (this.kex.phase === 'exchange' && this.kex.gssPending !== undefined) {
+        if (this.reader.buffered > MAX_HELD_DURING_GSS) throw new ProtocolError('the peer sent too much while a GSS-API step was in progress');
+        return;
+      }
+      const seq = this.reader.seq;
+      const packet = this.reader.next();
+      if (!packet) break;
+      this.bytesSinceKex += packet.length;
+      const payload = this.decompressor ? this.decompressor.decompress(packet) : packet;
+      this.dispatch(payload, seq);
+      // The client compresses from the packet after USERAUTH_SUCCESS on (delayed compression).
+      if (this.role === 'client' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
+    }
+    this.maybeRekey();
+  }
+
+  /** Fails the connection for `err`; a GSS-API key exchange's error messages go out first. */
+  private failWith(err: unknown): void {
+    if (err instanceof GssKeyExchangeError && !this.closed) {
+      for (const m of err.messages) {
+        try {
+          this.writePacket(m);
+        } catch {
+          break;
+        }
+      }
+    }
+    this.fail(toDisconnect(err));
   }
 
   /** The next event, or undefined when there is none. */
@@ -355,6 +416,36 @@ export class Transport {
     if (this.kex.phase !== 'idle' || !this.kexComplete) this.held.push(tail === undefined ? payload : concatBytes(payload, tail));
     else this.writePacket(payload, tail);
     this.maybeRekey();
+  }
+
+  /** True once a GSS-API key exchange established a context (gssapi-keyex may then be used). */
+  get gssKexEstablished(): boolean {
+    return this.gssKexDone;
+  }
+
+  /**
+   * The answer to a gss-kex-* event: a GssKexStepAnswer to gss-kex-step, the MIC (or null) to
+   * gss-kex-mic, a boolean to gss-kex-verify-mic.
+   */
+  resolveGssKex(id: number, answer: GssKexStepAnswer | Uint8Array | boolean | null): void {
+    const kex = this.kex;
+    if (this.closed || kex.phase !== 'exchange' || kex.gssPending?.id !== id || kex.exchange.answerGss === undefined) return;
+    const kind = kex.gssPending.kind;
+    kex.gssPending = undefined;
+    let a: GssKexAnswer;
+    if (kind === 'mic') a = { kind: 'mic', mic: answer instanceof Uint8Array ? answer : null };
+    else if (kind === 'verify') a = { kind: 'verified', ok: answer === true };
+    else if (typeof answer === 'object' && answer !== null && !(answer instanceof Uint8Array) && 'complete' in answer) {
+      a = { kind: 'step', token: answer.token, complete: answer.complete };
+    } else if (typeof answer === 'object' && answer !== null && !(answer instanceof Uint8Array) && 'error' in answer) {
+      a = { kind: 'step-failed', error: answer.error, ...(answer.token ? { token: answer.token } : {}), ...(answer.major !== undefined ? { major: answer.major } : {}) };
+    } else a = { kind: 'step-failed', error: 'no answer to the GSS-API step' };
+    try {
+      this.onKexStep(kex, kex.exchange.answerGss(a));
+      this.processPackets();
+    } catch (err) {
+      this.failWith(err);
+    }
   }
 
   /** Client: the answer to a `verify-host-key` event. */
@@ -513,16 +604,23 @@ export class Transport {
       this.role === 'client'
         ? { clientVersion: ourVersion, serverVersion: peerVersion, clientKexInit: ours, serverKexInit: theirs.payload }
         : { clientVersion: peerVersion, serverVersion: ourVersion, clientKexInit: theirs.payload, serverKexInit: ours };
-    const hostKey = this.role === 'server' ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
-    const exchange = this.registry.require('kex', negotiated.kex).impl.create(this.role, transcript, {
+    const gss = splitGssKexName(negotiated.kex);
+    if (negotiated.hostKey === NULL_HOST_KEY && gss === undefined) throw new KeyExchangeFailed(`${negotiated.kex} needs a host key, and "null" was negotiated`);
+    const hostKey = this.role === 'server' && negotiated.hostKey !== NULL_HOST_KEY ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
+    // GSS-API methods are off the registry's lists (they need a context); only a gssKex transport offers them.
+    const impl = gss === undefined ? this.registry.require('kex', negotiated.kex).impl : this.registry.get('kex', gss.method)?.impl;
+    if (impl === undefined || (gss !== undefined && this.options.gssKex !== true)) throw new KeyExchangeFailed(`unknown key exchange ${negotiated.kex}`);
+    const exchange = impl.create(this.role, transcript, {
       ...this.options.kexOptions,
       // Only an injected source goes down: without one, each exchange draws its ephemeral keys
       // the fast way (OpenSSL's own key generation, not an import of bytes drawn here).
       ...(this.options.random ? { random: this.random } : {}),
       ...(hostKey ? { hostKey } : {}),
     });
-    this.kex = { phase: 'exchange', ours, negotiated, exchange, ignoreGuess: false };
-    for (const m of exchange.start()) this.writePacket(m);
+    const kex: Extract<KexState, { phase: 'exchange' }> = { phase: 'exchange', ours, negotiated, exchange, ignoreGuess: false };
+    this.kex = kex;
+    if (exchange.begin !== undefined) this.onKexStep(kex, exchange.begin());
+    else for (const m of exchange.start()) this.writePacket(m);
   }
 
   private onKexMessage(payload: Uint8Array): void {
@@ -532,10 +630,37 @@ export class Transport {
       kex.ignoreGuess = false;
       return;
     }
-    let step = kex.exchange.receive(payload);
+    this.onKexStep(kex, kex.exchange.receive(payload));
+  }
+
+  private onKexStep(kex: Extract<KexState, { phase: 'exchange' }>, step: KexStep): void {
     if (step.type === 'sign') {
       step = kex.exchange.sign(this.hostKeyFor(kex.negotiated.hostKey).sign(step.exchangeHash));
       if (step.type === 'sign') throw new KeyExchangeFailed(`${kex.negotiated.kex} asked for a second signature`);
+    }
+    switch (step.type) {
+      case 'gss-step': {
+        for (const m of step.messages) this.writePacket(m);
+        const id = this.nextGssId++;
+        kex.gssPending = { id, kind: 'step' };
+        this.events.push({ type: 'gss-kex-step', id, token: step.token, first: step.first });
+        return;
+      }
+      case 'gss-mic': {
+        const id = this.nextGssId++;
+        kex.gssPending = { id, kind: 'mic' };
+        this.events.push({ type: 'gss-kex-mic', id, data: step.data });
+        return;
+      }
+      case 'gss-verify-mic': {
+        const id = this.nextGssId++;
+        kex.gssPending = { id, kind: 'verify' };
+        this.events.push({ type: 'gss-kex-verify-mic', id, data: step.data, mic: step.mic });
+        return;
+      }
+      case 'send':
+      case 'done':
+        break;
     }
     for (const m of step.messages) this.writePacket(m);
     if (step.type !== 'done') return;
@@ -544,7 +669,15 @@ export class Transport {
     const keys = this.deriveKeys(kex.negotiated, result);
     const next: KexState = { phase: 'newkeys', negotiated: kex.negotiated, result, keys, verified: this.role === 'server', sent: false, received: false };
     this.kex = next;
+    if (result.gss === true) this.gssKexDone = true;
     if (this.role === 'server') {
+      this.sendNewKeys(next);
+      return;
+    }
+    // RFC 4462 §2.1: the context's MIC over H, checked by the exchange, authenticated the server;
+    // K_S (if any) is not signed and has nothing to be checked against.
+    if (result.gss === true) {
+      next.verified = true;
       this.sendNewKeys(next);
       return;
     }

@@ -103,6 +103,10 @@ function describeEvent(e: TransportEvent): string {
       return `debug ${e.message}`;
     case 'unimplemented':
       return `unimplemented ${e.sequenceNumber}`;
+    case 'gss-kex-step':
+    case 'gss-kex-mic':
+    case 'gss-kex-verify-mic':
+      return e.type;
   }
 }
 

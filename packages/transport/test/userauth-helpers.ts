@@ -50,6 +50,14 @@ export interface AuthSetup {
   readonly manual?: boolean;
   /** Transport events handed to the client machine before anything else. */
   readonly clientExtra?: readonly TransportEvent[];
+  /** GSS-API key exchange on both transports, their gss-kex-* events answered by these. */
+  readonly gssKex?: { readonly client: GssKexHandler; readonly server: GssKexHandler; readonly noHostKey?: boolean };
+}
+
+export type GssKexHandler = (e: TransportEvent) => Parameters<Transport['resolveGssKex']>[1];
+
+function answerGssKex(t: Transport, e: TransportEvent, handler: GssKexHandler | undefined): void {
+  if (handler !== undefined && (e.type === 'gss-kex-step' || e.type === 'gss-kex-mic' || e.type === 'gss-kex-verify-mic')) t.resolveGssKex(e.id, handler(e));
 }
 
 function mangled(t: Transport, f: ((p: Uint8Array) => Uint8Array) | undefined): Transport {
@@ -58,6 +66,9 @@ function mangled(t: Transport, f: ((p: Uint8Array) => Uint8Array) | undefined): 
     get sessionId() {
       return t.sessionId;
     },
+    get gssKexEstablished() {
+      return t.gssKexEstablished;
+    },
     send: (p: Uint8Array) => t.send(f(p)),
     disconnect: (...a: Parameters<Transport['disconnect']>) => t.disconnect(...a),
   } as unknown as Transport;
@@ -65,8 +76,9 @@ function mangled(t: Transport, f: ((p: Uint8Array) => Uint8Array) | undefined): 
 
 export function authRun(setup: AuthSetup): AuthRun {
   const hostKey = testHostKey();
-  const clientTransport = new Transport({ role: 'client' });
-  const serverTransport = new Transport({ role: 'server', hostKeys: [hostKey] });
+  const gss = setup.gssKex;
+  const clientTransport = new Transport({ role: 'client', ...(gss ? { gssKex: true } : {}) });
+  const serverTransport = new Transport({ role: 'server', hostKeys: gss?.noHostKey === true ? [] : [hostKey], ...(gss ? { gssKex: true } : {}) });
   const client = new UserauthClient(mangled(clientTransport, setup.mangleClient), setup.client);
   const server = new UserauthServer(mangled(serverTransport, setup.mangleServer), { hostKeys: [hostKey], ...setup.server });
   const run: AuthRun = {
@@ -94,12 +106,14 @@ export function authRun(setup: AuthSetup): AuthRun {
           moved = true;
           run.clientTransportEvents.push(e);
           if (e.type === 'verify-host-key') clientTransport.resolveHostKey(e.id, true);
+          answerGssKex(clientTransport, e, gss?.client);
           client.handle(e);
         }
         for (let e = serverTransport.nextEvent(); e; e = serverTransport.nextEvent()) {
           moved = true;
           run.serverTransportEvents.push(e);
           if (e.type === 'message') run.toServer.push(e.payload.slice());
+          answerGssKex(serverTransport, e, gss?.server);
           server.handle(e);
         }
         for (let e = client.nextEvent(); e; e = client.nextEvent()) {

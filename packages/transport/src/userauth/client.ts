@@ -73,7 +73,7 @@ export interface ExternalKey {
 /** A private key, a key with its certificate (SSHKeyPair), or a key signed for elsewhere. */
 export type ClientKey = SSHKey | SSHKeyPair | ExternalKey;
 
-export type ClientMethod = 'gssapi-with-mic' | 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
+export type ClientMethod = 'gssapi-keyex' | 'gssapi-with-mic' | 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
 
 export interface HostBasedIdentity {
   /** The client host's private key (or key pair with a host certificate). */
@@ -93,7 +93,8 @@ export interface UserauthClientOptions {
   readonly hostBased?: HostBasedIdentity;
   /**
    * Methods to try, in order (default: hostbased, publickey, keyboard-interactive, password).
-   * 'gssapi-with-mic' (AsyncSSH tries it first) needs an application answering gss-step and gss-mic.
+   * 'gssapi-with-mic' (AsyncSSH tries it first) needs an application answering gss-step and gss-mic;
+   * 'gssapi-keyex' (RFC 4462 §4, tried only after a GSS-API key exchange) a gss-mic with `keyex`.
    */
   readonly methods?: readonly ClientMethod[];
   /** Emit `public-key-requested` once the given keys are used up (AsyncSSH public_key_auth_requested). */
@@ -152,8 +153,11 @@ export type UserauthClientEvent =
    * token sent), or null to abandon it.
    */
   | { readonly type: 'gss-step'; readonly id: number; readonly token: Uint8Array | null }
-  /** The established context's MIC over `data` (RFC 4462 §3.5), or null to abandon gssapi-with-mic. */
-  | { readonly type: 'gss-mic'; readonly id: number; readonly data: Uint8Array }
+  /**
+   * The established context's MIC over `data` (RFC 4462 §3.5), or null to abandon the method. With
+   * `keyex`, for gssapi-keyex (§4): the context of the GSS-API key exchange.
+   */
+  | { readonly type: 'gss-mic'; readonly id: number; readonly data: Uint8Array; readonly keyex?: true }
   | { readonly type: 'partial-success'; readonly method: string; readonly methods: readonly string[] }
   | { readonly type: 'success'; readonly method: string }
   | { readonly type: 'failure'; readonly error: DisconnectError };
@@ -176,13 +180,15 @@ type Pending =
   | { readonly kind: 'kbdint-start' }
   | { readonly kind: 'kbdint-challenge'; readonly count: number }
   | { readonly kind: 'gss-step' }
-  | { readonly kind: 'gss-mic' };
+  | { readonly kind: 'gss-mic' }
+  | { readonly kind: 'gss-keyex-mic' };
 
 /** The method whose request is outstanding. */
 type Current =
   | { readonly method: 'none' }
   | { readonly method: 'publickey'; readonly key: ClientKey; readonly algorithm: string; readonly blob: Uint8Array; signed: boolean }
   | { readonly method: 'hostbased' }
+  | { readonly method: 'gssapi-keyex' }
   | { readonly method: 'password'; changing: boolean }
   | { readonly method: 'keyboard-interactive'; autoPassword: boolean; challenges: number }
   /** response: awaiting the server's choice; token: exchanging tokens; mic: the MIC is asked for or sent. */
@@ -241,6 +247,7 @@ export class UserauthClient {
   private serverHostKey: Uint8Array | undefined;
   private hostbasedTried = false;
   private gssTried = false;
+  private gssKeyexTried = false;
   private passwordOptionUsed = false;
   private passwordAttempts = 0;
   private kbdintAttempts = 0;
@@ -307,6 +314,9 @@ export class UserauthClient {
       case 'debug':
       case 'unimplemented':
       case 'pong':
+      case 'gss-kex-step':
+      case 'gss-kex-mic':
+      case 'gss-kex-verify-mic':
         return false;
     }
   }
@@ -381,6 +391,12 @@ export class UserauthClient {
       case 'gss-mic':
         if (value instanceof Uint8Array && this.current?.method === 'gssapi-with-mic') this.transport.send(UserauthGssapiMic.encode({ mic: value }));
         else this.abandonGss();
+        return;
+      case 'gss-keyex-mic':
+        if (value instanceof Uint8Array) {
+          this.current = { method: 'gssapi-keyex' };
+          this.sendRequest(METHOD.GSSAPI_KEYEX, { type: 'gssapi-keyex', mic: value });
+        } else this.advance();
         return;
       case 'kbdint-challenge':
         if (Array.isArray(value) && value.length === what.count && value.every((v) => typeof v === 'string')) {
@@ -551,6 +567,13 @@ export class UserauthClient {
   /** Starts one attempt with `method`; false when it has nothing left to try. */
   private tryMethod(method: ClientMethod): boolean {
     switch (method) {
+      case 'gssapi-keyex': {
+        if (this.gssKeyexTried || this.transport.gssKexEstablished !== true) return false;
+        this.gssKeyexTried = true;
+        const data = userauthGssapiMicData(this.sessionId(), this.options.username, this.serviceName, 'gssapi-keyex');
+        this.ask({ kind: 'gss-keyex-mic' }, (id) => ({ type: 'gss-mic', id, data, keyex: true }));
+        return true;
+      }
       case 'gssapi-with-mic':
         if (this.gssTried) return false;
         this.gssTried = true;

@@ -10,6 +10,8 @@ import type { TransportEvent } from '../transport.ts';
 /** The transport as the authentication machines see it (a `Transport` fits). */
 export interface AuthTransport {
   readonly sessionId: Uint8Array | undefined;
+  /** True once a GSS-API key exchange established a context (RFC 4462 §4: gssapi-keyex may follow). */
+  readonly gssKexEstablished?: boolean;
   send(payload: Uint8Array): void;
   disconnect(reasonCode?: number, description?: string, lang?: string): void;
 }
@@ -28,6 +30,7 @@ export const METHOD = {
   HOSTBASED: 'hostbased',
   KEYBOARD_INTERACTIVE: 'keyboard-interactive',
   GSSAPI_WITH_MIC: 'gssapi-with-mic',
+  GSSAPI_KEYEX: 'gssapi-keyex',
 } as const;
 
 /**

@@ -57,7 +57,7 @@ import {
 import { sameBytes } from '../bytes.ts';
 import { X509_RSA2048, X509_RSA2048_SIGNATURE, renameSignature } from '../x509-signatures.ts';
 
-export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased' | 'gssapi-with-mic';
+export type ServerMethod = 'publickey' | 'password' | 'keyboard-interactive' | 'hostbased' | 'gssapi-with-mic' | 'gssapi-keyex';
 
 export interface UserauthServerOptions {
   /** Methods offered (AsyncSSH's *_auth_supported); default publickey, keyboard-interactive, password. */
@@ -175,9 +175,10 @@ export type UserauthServerEvent =
   | { readonly type: 'gss-step'; readonly id: number; readonly username: string; readonly token: Uint8Array; readonly first: boolean }
   /**
    * Does `mic` verify over `data` (RFC 4462 §3.5) with the established context? Answer with the
-   * context's GssPrincipals when it does, false when not.
+   * context's GssPrincipals when it does, false when not. With `keyex`, for gssapi-keyex (§4): the
+   * context the GSS-API key exchange established.
    */
-  | { readonly type: 'gss-verify-mic'; readonly id: number; readonly username: string; readonly data: Uint8Array; readonly mic: Uint8Array }
+  | { readonly type: 'gss-verify-mic'; readonly id: number; readonly username: string; readonly data: Uint8Array; readonly mic: Uint8Array; readonly keyex?: true }
   /** boolean: may `userPrincipal`, authenticated to `hostPrincipal`, log in as `username`? */
   | { readonly type: 'validate-gss-principal'; readonly id: number; readonly username: string; readonly userPrincipal: string; readonly hostPrincipal: string }
   | { readonly type: 'auth-completed'; readonly username: string; readonly methods: readonly string[] }
@@ -483,6 +484,12 @@ export class UserauthServer {
         this.gss = { stage: 'token', first: true, rounds: 0 };
         this.transport.send(UserauthGssapiResponse.encode({ mechanism: GSS_KRB5_MECHANISM }));
         return;
+      case 'gssapi-keyex': {
+        if (!offered('gssapi-keyex')) break;
+        const data = userauthGssapiMicData(this.sessionId(), username, this.options.serviceName ?? CONNECTION_SERVICE, 'gssapi-keyex');
+        this.verifyGssMic(username, data, m.mic, 'gssapi-keyex');
+        return;
+      }
     }
     this.reject(true);
   }
@@ -505,17 +512,7 @@ export class UserauthServer {
         if (gss.stage !== 'mic') throw new ProtocolError('USERAUTH_GSSAPI_MIC before the context was established');
         this.gss = undefined;
         const data = userauthGssapiMicData(this.sessionId(), username, this.options.serviceName ?? CONNECTION_SERVICE);
-        this.ask((id) => ({ type: 'gss-verify-mic', id, username, data, mic }), (v) => {
-          if (!isGssPrincipals(v)) {
-            this.reject(true);
-            return;
-          }
-          const { userPrincipal, hostPrincipal } = v;
-          this.ask((id) => ({ type: 'validate-gss-principal', id, username, userPrincipal, hostPrincipal }), (ok) => {
-            if (ok === true) this.accept('gssapi-with-mic');
-            else this.reject(true);
-          });
-        });
+        this.verifyGssMic(username, data, mic, 'gssapi-with-mic');
         return;
       }
       case MSG.USERAUTH_GSSAPI_EXCHANGE_COMPLETE:
@@ -536,6 +533,22 @@ export class UserauthServer {
       default:
         throw new ProtocolError(`unexpected message ${n} during gssapi-with-mic`);
     }
+  }
+
+  /** The MIC, then the principal it proves: the end of gssapi-with-mic and all of gssapi-keyex. */
+  private verifyGssMic(username: string, data: Uint8Array, mic: Uint8Array, method: 'gssapi-with-mic' | 'gssapi-keyex'): void {
+    const keyex = method === 'gssapi-keyex' ? { keyex: true as const } : {};
+    this.ask((id) => ({ type: 'gss-verify-mic', id, username, data, mic, ...keyex }), (v) => {
+      if (!isGssPrincipals(v)) {
+        this.reject(true);
+        return;
+      }
+      const { userPrincipal, hostPrincipal } = v;
+      this.ask((id) => ({ type: 'validate-gss-principal', id, username, userPrincipal, hostPrincipal }), (ok) => {
+        if (ok === true) this.accept(method);
+        else this.reject(true);
+      });
+    });
   }
 
   private onGssStep(v: unknown): void {
@@ -689,14 +702,16 @@ export class UserauthServer {
 
   /** Methods still worth offering: those of the lists every completed method belongs to. */
   private allowedMethods(): ServerMethod[] {
+    // gssapi-keyex exists only on a connection whose key exchange established a GSS-API context.
+    const methods = this.transport.gssKexEstablished === true ? this.methods : this.methods.filter((m) => m !== 'gssapi-keyex');
     const lists = this.options.authenticationMethods;
-    if (!lists) return [...this.methods];
+    if (!lists) return [...methods];
     const open = new Set<ServerMethod>();
     for (const list of lists) {
       if (!this.completed.every((c) => list.includes(c as ServerMethod))) continue;
-      for (const m of list) if (!this.completed.includes(m) && this.methods.includes(m)) open.add(m);
+      for (const m of list) if (!this.completed.includes(m) && methods.includes(m)) open.add(m);
     }
-    return this.methods.filter((m) => open.has(m));
+    return methods.filter((m) => open.has(m));
   }
 
   private accept(method: ServerMethod): void {

@@ -13,7 +13,7 @@ export function side(transport: Transport): Side {
 }
 
 /** Moves bytes both ways, in chunks of `chunk` bytes, until neither side has anything to say. */
-export function pump(a: Side, b: Side, options: { chunk?: number; trustHostKey?: boolean; maxRounds?: number } = {}): void {
+export function pump(a: Side, b: Side, options: { chunk?: number; trustHostKey?: boolean; maxRounds?: number; onEvent?: (from: Side, e: TransportEvent) => void } = {}): void {
   const chunk = options.chunk ?? Number.MAX_SAFE_INTEGER;
   for (let round = 0; round < (options.maxRounds ?? 10_000); round++) {
     let moved = false;
@@ -30,6 +30,7 @@ export function pump(a: Side, b: Side, options: { chunk?: number; trustHostKey?:
         from.events.push(e);
         if (e.type === 'message') from.messages.push(e.payload.slice());
         if (e.type === 'verify-host-key') from.transport.resolveHostKey(e.id, options.trustHostKey ?? true);
+        options.onEvent?.(from, e);
       }
     }
     if (!moved) return;

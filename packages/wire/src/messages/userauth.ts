@@ -1,7 +1,7 @@
 /**
  * User authentication messages. RFC 4252 §5-9 (generic messages and the none, password,
  * publickey and hostbased methods), RFC 4256 §3 (keyboard-interactive), RFC 4462 §3
- * (gssapi-with-mic).
+ * (gssapi-with-mic) and §4 (gssapi-keyex).
  *
  * Numbers 60-79 belong to the method in progress, so each method has its own table
  * (`userauthPublickeyMessages`, ...), never part of the generic one.
@@ -54,6 +54,10 @@ const methods = {
   /** RFC 4462 §3.2: the OIDs of the mechanisms the client supports. */
   'gssapi-with-mic': {
     mechanisms: W.list(W.bytes),
+  },
+  /** RFC 4462 §4: the MIC, by the context a GSS-API key exchange established, over the request. */
+  'gssapi-keyex': {
+    mic: W.bytes,
   },
 } as const satisfies Cases;
 
@@ -113,18 +117,19 @@ export function userauthSignedData(sessionId: Uint8Array, request: UserauthReque
     case 'password':
     case 'keyboard-interactive':
     case 'gssapi-with-mic':
+    case 'gssapi-keyex':
       throw new RangeError(`method ${m.type} carries no signature`);
   }
   return w.finish();
 }
 
 /**
- * The data a gssapi-with-mic MIC covers (RFC 4462 §3.5): the session identifier as a string,
- * SSH_MSG_USERAUTH_REQUEST, the user name, the service and the method name.
+ * The data a gssapi-with-mic MIC (RFC 4462 §3.5) or gssapi-keyex MIC (§4) covers: the session
+ * identifier as a string, SSH_MSG_USERAUTH_REQUEST, the user name, the service and the method name.
  */
-export function userauthGssapiMicData(sessionId: Uint8Array, userName: string, serviceName: string): Uint8Array {
+export function userauthGssapiMicData(sessionId: Uint8Array, userName: string, serviceName: string, method: 'gssapi-with-mic' | 'gssapi-keyex' = 'gssapi-with-mic'): Uint8Array {
   const w = new Writer(64 + sessionId.length + userName.length * 3 + serviceName.length);
-  w.bytes(sessionId).u8(MSG.USERAUTH_REQUEST).utf8(userName).latin1(serviceName).latin1('gssapi-with-mic');
+  w.bytes(sessionId).u8(MSG.USERAUTH_REQUEST).utf8(userName).latin1(serviceName).latin1(method);
   return w.finish();
 }
 
