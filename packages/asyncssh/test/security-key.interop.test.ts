@@ -86,9 +86,10 @@ beforeAll(async () => {
   ctapKeys = [
     await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: ctap, pin: '8642' }),
     await generateSecurityKey('sk-ssh-ed25519@openssh.com', { provider: ctap, pin: '8642', resident: true, user: 'erin', application: 'ssh:ctap' }),
+    await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: ctap, pin: '8642', verifyRequired: true, application: 'ssh:uv' }),
   ];
   const keygenLines = await Promise.all(enrolled.map(async ([, file]) => (await readFile(`${file}.pub`, 'utf8')).trim()));
-  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [...keygenLines, ...[...ours, ...ctapKeys].map(publicLine)] });
+  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [...keygenLines, ...[...ours, ...ctapKeys.slice(0, 2)].map(publicLine), `verify-required ${publicLine(ctapKeys[2] as SSHKey)}`] });
   const knownHosts = text(`${knownHostsLines(sshd).join('\n')}\n`);
   base = () => ({ host: sshd.host, port: sshd.port, username: sshd.user, knownHosts, agentPath: null, config: null, homeDirectory: home });
 }, 120_000);
@@ -159,12 +160,20 @@ describe('security keys as client keys, against sshd', () => {
 
 describe('security keys on a CTAP2 authenticator (the internal backend), against sshd', () => {
   it('logs in with keys generated on it, signing with CTAP2 GetAssertion', async () => {
-    for (const key of ctapKeys) {
+    for (const key of ctapKeys.slice(0, 2)) {
       const before = fido.commands.filter((c) => c === 0x02).length;
       await using conn = await connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap });
       expect((await conn.run('echo ctap', { check: true })).stdout).toBe('ctap\n');
       expect(fido.commands.filter((c) => c === 0x02).length).toBeGreaterThan(before);
     }
+  });
+
+  it('signs for a verify-required key with securityKeyPin, which sshd demands (authorized_keys verify-required)', async () => {
+    const key = ctapKeys[2] as SSHKey;
+    await using conn = await connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap, securityKeyPin: '8642' });
+    expect((await conn.run('echo verified', { check: true })).stdout).toBe('verified\n');
+    // Without the PIN the authenticator cannot verify the user, so nothing is signed.
+    await expect(connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap, preferredAuth: 'publickey' })).rejects.toThrow(/Permission denied|auth/i);
   });
 
   it('loads its resident key with the PIN (credential management) and logs in with it', async () => {
