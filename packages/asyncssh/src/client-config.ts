@@ -51,6 +51,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('hostBasedAuth', c.hostBasedAuth);
   take('gssAuth', c.gssAuth);
   take('gssDelegateCreds', c.gssDelegateCreds);
+  take('gssKex', c.gssKex);
   if (typeof c.publicKeyAuth === 'boolean') take('publicKeyAuth', c.publicKeyAuth);
   take('tcpKeepalive', c.tcpKeepalive);
   // ProxyJump: the hops, each as [user@]host[:port]; `none` (null) means connect directly.

@@ -38,7 +38,7 @@ import { ClientForwarding } from './forward/client-forward.ts';
 import * as sshTunnel from './ssh-tunnel.ts';
 import type { SSHAcceptor, SSHServerConnection, SSHServerConnectionOptions } from './server.ts';
 import { ClientTunTap } from './tuntap/client-tuntap.ts';
-import { GssClientAuth } from './gss.ts';
+import { GssClientAuth, GssClientKex } from './gss.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -92,6 +92,12 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly gssHost?: string;
   /** Forward (delegate) the Kerberos ticket to the server (default false). */
   readonly gssDelegateCreds?: boolean;
+  /**
+   * GSS-API key exchange (RFC 4462, RFC 8732) and then gssapi-keyex authentication, Kerberos V5:
+   * default on, as AsyncSSH's gss_kex, when gssAuth is not false and a ticket is cached (KRB5CCNAME
+   * or the default /tmp/krb5cc_<uid>); false turns it off (ssh_config GSSAPIKeyExchange).
+   */
+  readonly gssKex?: boolean;
   readonly clientHostKeys?: ClientKeysOption;
   readonly clientHost?: string;
   readonly clientUsername?: string;
@@ -145,6 +151,7 @@ export const CLIENT_OPTION_NAMES = [
   'gssAuth',
   'gssHost',
   'gssDelegateCreds',
+  'gssKex',
   'clientHostKeys',
   'clientHost',
   'clientUsername',
@@ -169,6 +176,7 @@ interface Prepared {
   readonly methods: ClientMethod[];
   readonly client: SSHClient;
   readonly gss: GssClientAuth | undefined;
+  readonly gssKex: GssClientKex | undefined;
 }
 
 export class SSHClientConnection extends SSHConnection {
@@ -199,6 +207,7 @@ export class SSHClientConnection extends SSHConnection {
       ...transportSettings(o),
       hostKeyAlgorithms,
       softwareVersion: o.clientVersion ?? `AsyncSSH_TS_${VERSION}`,
+      ...(prepared.gssKex !== undefined ? { gssKex: true } : {}),
     });
     super(socket, transport, connectionSettings(o), 'client');
     this.prepared = prepared;
@@ -270,6 +279,21 @@ export class SSHClientConnection extends SSHConnection {
           },
           (err: Error) => this.failConnect(err),
         );
+        return;
+      case 'gss-kex-step': {
+        const kex = this.prepared.gssKex;
+        const answer = kex === undefined ? Promise.resolve({ error: 'GSS-API key exchange is off' }) : kex.step(e.token);
+        void answer.then((a) => {
+          this.transport.resolveGssKex(e.id, a);
+          this.flush();
+        });
+        return;
+      }
+      case 'gss-kex-verify-mic':
+        this.transport.resolveGssKex(e.id, this.prepared.gssKex?.verifyMic(e.data, e.mic) ?? false);
+        return;
+      case 'gss-kex-mic':
+        this.transport.resolveGssKex(e.id, null);
         return;
       case 'kex-complete':
         this.setExtraInfo('sendCipher', e.algorithms.cipherClientToServer);
@@ -343,7 +367,7 @@ export class SSHClientConnection extends SSHConnection {
         answer(a.id, this.prepared.gss?.step(a.token) ?? null);
         return;
       case 'gss-mic':
-        answer(a.id, this.prepared.gss?.mic(a.data) ?? null);
+        answer(a.id, (a.keyex === true ? this.prepared.gssKex?.mic(a.data) : this.prepared.gss?.mic(a.data)) ?? null);
         return;
       case 'kbdint-challenge':
         answer(a.id, Promise.resolve(c.kbdintChallengeReceived(a.name, a.instruction, a.languageTag, a.prompts)).then((r) => (r ? [...r] : null)));
@@ -552,15 +576,17 @@ async function prepare(options: SSHClientConnectionOptions, client: SSHClient): 
   const preferred =
     options.preferredAuth === undefined ? undefined : typeof options.preferredAuth === 'string' ? options.preferredAuth.split(',') : [...options.preferredAuth];
   const gss = GssClientAuth.create(options.gssHost ?? host, options.gssAuth, options.gssDelegateCreds === true);
-  const methods = (preferred ?? ['gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
+  const gssKex = GssClientKex.create(options.gssHost ?? host, options.gssKex, options.gssAuth, options.gssDelegateCreds === true);
+  const methods = (preferred ?? ['gssapi-keyex', 'gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
     (m): m is ClientMethod =>
+      (m === 'gssapi-keyex' && gssKex !== undefined) ||
       (m === 'gssapi-with-mic' && gss !== undefined) ||
       (m === 'hostbased' && options.hostBasedAuth !== false && loaded.hostBased !== undefined) ||
       (m === 'publickey' && options.publicKeyAuth !== false) ||
       (m === 'keyboard-interactive' && options.kbdintAuth !== false) ||
       (m === 'password' && options.passwordAuth !== false),
   );
-  return { options, host, port, username, ...loaded, methods, client, gss };
+  return { options, host, port, username, ...loaded, methods, client, gss, gssKex };
 }
 
 /**

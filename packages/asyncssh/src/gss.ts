@@ -1,5 +1,6 @@
 /**
- * gssapi-with-mic (RFC 4462 §3) for connect() and listen(): the GSS-API calls behind the userauth
+ * gssapi-with-mic (RFC 4462 §3), GSS-API key exchange (§2, RFC 8732) and gssapi-keyex (§4) for
+ * connect() and listen(): the GSS-API calls behind the userauth
  * machines' gss-* events, made with @ssh/crypto-native's binding to MIT Kerberos
  * (libgssapi_krb5.so.2, loaded on first use). As AsyncSSH, a `gssHost` without '@' names the
  * service `host@<gssHost>` (GSS_C_NT_HOSTBASED_SERVICE); one with '@' is taken as the whole
@@ -10,8 +11,9 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { GSS_C_DELEG_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, nativeGssapi, type GssContext, type NativeGssapi } from '@ssh/crypto-native';
-import type { GssPrincipals, GssStepFailure, GssStepResult } from '@ssh/transport';
+import type { GssKexStepAnswer, GssPrincipals, GssStepFailure, GssStepResult } from '@ssh/transport';
 
 /** The host-based service name of `gssHost`. */
 export function gssService(gssHost: string): string {
@@ -149,6 +151,146 @@ export class GssServerAuth {
   verifyMic(data: Uint8Array, mic: Uint8Array): GssPrincipals | false {
     const context = this.context;
     this.context = undefined;
+    try {
+      if (context === undefined || !this.gss.verifyMic(context, data, mic)) return false;
+      const { source, target } = this.gss.names(context);
+      return { userPrincipal: source, hostPrincipal: target };
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Is there a credential cache to look in, without loading the library (KRB5CCNAME, or the default file cache)? */
+function ticketCacheHint(): boolean {
+  if ((process.env['KRB5CCNAME'] ?? '') !== '') return true;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  return uid !== undefined && existsSync(`/tmp/krb5cc_${uid}`);
+}
+
+/**
+ * GSS-API key exchange (RFC 4462 §2), client side: a new initiator context for each exchange (a
+ * rekey runs one again), checked for mutual authentication and integrity once established. The
+ * context of the last exchange signs gssapi-keyex (§4).
+ */
+export class GssClientKex {
+  private readonly gss: NativeGssapi;
+  private readonly service: string;
+  private readonly flags: number;
+  private context: GssContext | undefined;
+  private established: GssContext | undefined;
+
+  private constructor(gss: NativeGssapi, gssHost: string, delegate: boolean) {
+    this.gss = gss;
+    this.service = gssService(gssHost);
+    this.flags = GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG | (delegate ? GSS_C_DELEG_FLAG : 0);
+  }
+
+  /**
+   * GSS-API key exchange for `gssHost`, when `gssKex` is not false, gssapi authentication is not
+   * off, and there is a ticket. Left undefined (AsyncSSH's default), it is looked for only where a
+   * credential cache is named or the default file cache exists, so that connecting without
+   * Kerberos loads no library.
+   */
+  static create(gssHost: string, gssKex: boolean | undefined, gssAuth: boolean | undefined, delegate: boolean): GssClientKex | undefined {
+    if (gssKex === false || (gssKex === undefined && gssAuth === false) || nativeGssapi() === undefined) return undefined;
+    if (gssKex === undefined && !ticketCacheHint()) return undefined;
+    const gss = library();
+    if (gss === undefined) return undefined;
+    try {
+      gss.credentials(null, false);
+    } catch {
+      return undefined;
+    }
+    return new GssClientKex(gss, gssHost, delegate);
+  }
+
+  /** A context step (`token` null: a new context). Never rejects: a failure is the answer. */
+  async step(token: Uint8Array | null): Promise<GssKexStepAnswer> {
+    try {
+      if (token === null) this.context = this.gss.initContext(this.service, this.flags);
+      const context = this.context;
+      if (context === undefined) return { error: 'no GSS-API context' };
+      const r = await this.gss.step(context, token);
+      if (r.complete) {
+        // RFC 4462 §2.1: the client must check that both were granted.
+        if ((r.flags & GSS_C_MUTUAL_FLAG) === 0) return { error: 'the context has no mutual authentication' };
+        if ((r.flags & GSS_C_INTEG_FLAG) === 0) return { error: 'the context has no integrity protection' };
+        this.established = context;
+      }
+      return { token: r.token, complete: r.complete };
+    } catch (err) {
+      const major = (err as { major?: unknown }).major;
+      return { ...failure(err), ...(typeof major === 'number' ? { major } : {}) };
+    }
+  }
+
+  /** Whether `mic` is the established context's MIC over `data` (the exchange hash). */
+  verifyMic(data: Uint8Array, mic: Uint8Array): boolean {
+    try {
+      return this.context !== undefined && this.gss.verifyMic(this.context, data, mic);
+    } catch {
+      return false;
+    }
+  }
+
+  /** gssapi-keyex: the MIC over `data` by the context of the last exchange, or null. */
+  mic(data: Uint8Array): Uint8Array | null {
+    try {
+      return this.established === undefined ? null : this.gss.getMic(this.established, data);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * GSS-API key exchange, server side: a new acceptor context for each exchange, as the service of
+ * `gssHost`. The principals of the last established context are what gssapi-keyex logs in as.
+ */
+export class GssServerKex {
+  private readonly gss: NativeGssapi;
+  private readonly service: string;
+  private context: GssContext | undefined;
+  private established: GssContext | undefined;
+
+  private constructor(gss: NativeGssapi, service: string) {
+    this.gss = gss;
+    this.service = service;
+  }
+
+  /** GSS-API key exchange accepting as `gssHost`'s service, when GssServerAuth.check() allowed it. */
+  static create(gssHost: string): GssServerKex | undefined {
+    const gss = nativeGssapi();
+    return gss === undefined ? undefined : new GssServerKex(gss, gssService(gssHost));
+  }
+
+  /** A step with the client's `token` (`first`: a new context). Never rejects. */
+  async step(token: Uint8Array, first: boolean): Promise<GssKexStepAnswer> {
+    try {
+      if (first || this.context === undefined) this.context = this.gss.acceptContext(this.service);
+      const context = this.context;
+      const r = await this.gss.step(context, token);
+      if (r.complete) this.established = context;
+      return { token: r.token, complete: r.complete };
+    } catch (err) {
+      const major = (err as { major?: unknown }).major;
+      return { ...failure(err), ...(typeof major === 'number' ? { major } : {}) };
+    }
+  }
+
+  /** The MIC over the exchange hash by the context just established, or null. */
+  mic(data: Uint8Array): Uint8Array | null {
+    try {
+      return this.context === undefined ? null : this.gss.getMic(this.context, data);
+    } catch {
+      return null;
+    }
+  }
+
+  /** gssapi-keyex: the principals when `mic` over `data` verifies with the exchange's context, else false. */
+  verifyMic(data: Uint8Array, mic: Uint8Array): GssPrincipals | false {
+    const context = this.established;
     try {
       if (context === undefined || !this.gss.verifyMic(context, data, mic)) return false;
       const { source, target } = this.gss.names(context);

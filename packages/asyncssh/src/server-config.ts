@@ -49,6 +49,7 @@ export type ConfigurableServerOptions = Pick<
   | 'kbdintAuth'
   | 'hostBasedAuth'
   | 'gssAuth'
+  | 'gssKex'
   | 'allowPty'
   | 'agentForwarding'
   | 'rdnsLookup'
@@ -66,6 +67,7 @@ export const APPLIED_SERVER_KEYWORDS: ReadonlySet<string> = new Set([
   'clientaliveinterval',
   'compression',
   'gssapiauthentication',
+  'gssapikeyexchange',
   'hostbasedauthentication',
   'hostcertificate',
   'hostkey',
@@ -158,6 +160,7 @@ export function listenerOptions<O extends ConfigurableServerOptions>(options: O,
   take('loginTimeout', c.loginTimeout);
   take('tcpKeepalive', c.tcpKeepalive);
   take('rdnsLookup', c.rdnsLookup);
+  take('gssKex', c.gssKex);
   take('family', c.family === undefined ? undefined : FAMILY[c.family]);
   if (c.serverHostKeys !== undefined && c.serverHostKeys.length > 0) take('serverHostKeys', c.serverHostKeys);
   if (c.serverHostCerts !== undefined && c.serverHostCerts.length > 0) take('serverHostCerts', c.serverHostCerts);

@@ -80,7 +80,7 @@ import { fileServiceFactory, servesSubsystem, type FileServiceOptions } from './
 import { VERSION } from './version.ts';
 import { resolveX509Roots, type X509TrustedCertsOption } from './host-keys/trust-sources.ts';
 import { logFor } from './logging.ts';
-import { GssServerAuth } from './gss.ts';
+import { GssServerAuth, GssServerKex } from './gss.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -120,6 +120,12 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly gssAuth?: boolean;
   /** The name clients know this server by for Kerberos: its service is host@<gssHost> (default: the local host name). */
   readonly gssHost?: string;
+  /**
+   * GSS-API key exchange (RFC 4462, RFC 8732) and gssapi-keyex authentication: default on when
+   * gssAuth is not false and the keytab allows it, as AsyncSSH's gss_kex; false turns it off
+   * (sshd_config GSSAPIKeyExchange).
+   */
+  readonly gssKex?: boolean;
   /**
    * Host-based authentication: judge the client host by the name it claims (true), instead of
    * the reverse lookup of its address (the default, as sshd and AsyncSSH do).
@@ -186,6 +192,7 @@ const SERVER_OPTION_NAMES = [
   'hostBasedAuth',
   'gssAuth',
   'gssHost',
+  'gssKex',
   'trustClientHost',
   'allowPty',
   'lineEditor',
@@ -235,14 +242,18 @@ const WITH_X509_SIG_ALGORITHMS: readonly string[] = [
 ];
 
 /** Whether each listener's server can accept Kerberos (the keytab read once per listener). */
-const gssChecks = new WeakMap<ServerConfig, { readonly ok: boolean; readonly reason: string }>();
+const gssChecks = new WeakMap<ServerConfig, { readonly ok: boolean; readonly reason: string; warned?: boolean }>();
 
-function gssChecked(config: ServerConfig, logger: { warning(message: string): void }): { readonly ok: boolean; readonly reason: string } {
+function gssChecked(config: ServerConfig, logger?: { warning(message: string): void }): { readonly ok: boolean; readonly reason: string } {
   let check = gssChecks.get(config);
   if (check === undefined) {
     check = GssServerAuth.check();
     gssChecks.set(config, check);
-    if (!check.ok && config.options.gssAuth === true) logger.warning(`gssapi-with-mic is off: ${check.reason}`);
+  }
+  if (logger !== undefined && check.warned !== true) {
+    check.warned = true;
+    const o = config.options;
+    if (!check.ok && (o.gssAuth === true || o.gssKex === true)) logger.warning(`gssapi-with-mic and GSS-API key exchange are off: ${check.reason}`);
   }
   return check;
 }
@@ -284,6 +295,8 @@ export class SSHServerConnection extends SSHConnection {
   private readonly auth: UserauthServer;
   /** gssapi-with-mic's acceptor, when the keytab has keys for gssHost's service. */
   private readonly gss: GssServerAuth | undefined;
+  /** GSS-API key exchange's acceptor, and gssapi-keyex's MIC check. */
+  private readonly gssKex: GssServerKex | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
   private authorizedKeys: SSHAuthorizedKeys | undefined;
@@ -303,6 +316,8 @@ export class SSHServerConnection extends SSHConnection {
     const policy = connectionPolicy(o, accepted.resolved, config.caSignatureAlgorithms);
     const effective = withPolicy(o, policy);
     const signatureAlgorithms = o.signatureAlgs === undefined ? undefined : typeof o.signatureAlgs === 'string' ? o.signatureAlgs.split(',') : [...o.signatureAlgs];
+    // Decided before the first KEXINIT, so Match blocks (which need the user) cannot change it.
+    const gssKex = o.gssKex !== false && (o.gssKex === true || o.gssAuth !== false) && gssChecked(config).ok ? GssServerKex.create(o.gssHost ?? os.hostname()) : undefined;
     const transport = new Transport({
       role: 'server',
       registry: (standardRegistry ??= createStandardRegistry()),
@@ -310,8 +325,10 @@ export class SSHServerConnection extends SSHConnection {
       ...(signatureAlgorithms ? { serverSigAlgorithms: signatureAlgorithms } : config.x509Roots !== null ? { serverSigAlgorithms: WITH_X509_SIG_ALGORITHMS } : {}),
       hostKeys: config.hostIdentities,
       softwareVersion: o.serverVersion ?? `AsyncSSH_TS_${VERSION}`,
+      ...(gssKex !== undefined ? { gssKex: true } : {}),
     });
     super(socket, transport, connectionSettings(effective), 'server');
+    this.gssKex = gssKex;
     if (socket instanceof net.Socket) socket.setKeepAlive(o.tcpKeepalive !== false);
     this.config = config;
     this.policy = policy;
@@ -376,6 +393,8 @@ export class SSHServerConnection extends SSHConnection {
     if (p.passwordAuth && s.passwordAuthSupported()) methods.push('password');
     if (p.hostBasedAuth && s.hostBasedAuthSupported()) methods.push('hostbased');
     if (p.gssAuth !== false && this.gss !== undefined) methods.push('gssapi-with-mic');
+    // Listed only once a GSS-API key exchange established a context (the auth machine checks).
+    if (p.gssAuth !== false && this.gssKex !== undefined) methods.unshift('gssapi-keyex');
     return methods;
   }
 
@@ -419,6 +438,22 @@ export class SSHServerConnection extends SSHConnection {
       this.setExtraInfo('recvCompression', a.compressionClientToServer);
     }
     if (e.type === 'debug') this.server.debugMsgReceived(e.message, e.languageTag, e.alwaysDisplay);
+    if (e.type === 'gss-kex-step') {
+      const kex = this.gssKex;
+      void (kex === undefined ? Promise.resolve({ error: 'GSS-API key exchange is off' }) : kex.step(e.token ?? new Uint8Array(0), e.first)).then((a) => {
+        this.transport.resolveGssKex(e.id, a);
+        this.flush();
+      });
+      return;
+    }
+    if (e.type === 'gss-kex-mic') {
+      this.transport.resolveGssKex(e.id, this.gssKex?.mic(e.data) ?? null);
+      return;
+    }
+    if (e.type === 'gss-kex-verify-mic') {
+      this.transport.resolveGssKex(e.id, false);
+      return;
+    }
     if (this.auth.handle(e)) this.drainAuth();
   }
 
@@ -549,7 +584,7 @@ export class SSHServerConnection extends SSHConnection {
         this.answer(a.id, () => this.gss?.step(a.token, a.first) ?? { error: 'gssapi-with-mic is off' });
         return;
       case 'gss-verify-mic':
-        this.answer(a.id, () => this.gss?.verifyMic(a.data, a.mic) ?? false);
+        this.answer(a.id, () => (a.keyex === true ? this.gssKex : this.gss)?.verifyMic(a.data, a.mic) ?? false);
         return;
       case 'validate-gss-principal':
         this.answer(a.id, () => s.validateGssPrincipal(a.username, a.userPrincipal, a.hostPrincipal));

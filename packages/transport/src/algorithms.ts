@@ -68,28 +68,33 @@ export interface OfferOptions {
   readonly gssKex?: boolean | undefined;
 }
 
-const isGss = (name: string): boolean => name.replace(/^[-+^]/, '').startsWith('gss-');
-
 /**
  * The kex list without its GSS-API methods, and those methods (mechanism suffix dropped). They
  * are kept apart because they are never in the registry's available lists: a connection offers
- * them only with GSS-API key exchange on.
+ * them only with GSS-API key exchange on. A list with a leading '+', '-' or '^' (OpenSSH syntax)
+ * changes the default GSS-API methods as it changes the others.
  */
 function splitGss(registry: Registry, given: string | readonly string[] | undefined): { rest: string | readonly string[] | undefined; gss: string[] } {
-  const known = registry.names('kex', { includeUnavailable: true }).filter((n) => n.startsWith('gss-'));
-  if (given === undefined) return { rest: undefined, gss: registry.names('kex', { includeUnavailable: true, defaultsOnly: true }).filter((n) => n.startsWith('gss-')) };
-  const items = typeof given === 'string' ? given.split(',') : [...given];
-  const gss: string[] = [];
-  for (const item of items.filter(isGss)) {
-    const bare = item.replace(/^[-+^]/, '');
-    const method = splitGssKexName(bare)?.method ?? bare;
-    if (!known.includes(method)) throw new RangeError(`unknown GSS-API key exchange ${bare}`);
-    if (!item.startsWith('-') && !gss.includes(method)) gss.push(method);
-  }
-  const others = items.filter((i) => !isGss(i));
-  if (typeof given !== 'string') return { rest: others, gss };
-  // "+gss-..." alone (or "-gss-...") leaves the defaults of the other methods.
-  return { rest: others.length > 0 ? others.join(',') : /^[-+^]/.test(given) ? undefined : '', gss };
+  const gssNames = (defaultsOnly: boolean): string[] => registry.names('kex', { includeUnavailable: true, defaultsOnly }).filter((n) => n.startsWith('gss-'));
+  if (given === undefined) return { rest: undefined, gss: gssNames(true) };
+  const known = gssNames(false);
+  const method = (item: string): string => {
+    const m = splitGssKexName(item)?.method ?? item;
+    if (!known.includes(m)) throw new RangeError(`unknown GSS-API key exchange ${item}`);
+    return m;
+  };
+  if (typeof given !== 'string') return { rest: given.filter((n) => !n.startsWith('gss-')), gss: [...new Set(given.filter((n) => n.startsWith('gss-')).map(method))] };
+  const prefix = /^[-+^]/.test(given) ? given.slice(0, 1) : '';
+  const items = given.slice(prefix.length).split(',');
+  const named = items.filter((n) => n.startsWith('gss-')).map(method);
+  const others = items.filter((n) => !n.startsWith('gss-'));
+  let gss: string[];
+  if (prefix === '+') gss = [...new Set([...gssNames(true), ...named])];
+  else if (prefix === '^') gss = [...new Set([...named, ...gssNames(true)])];
+  else if (prefix === '-') gss = gssNames(true).filter((n) => !named.includes(n));
+  else gss = [...new Set(named)];
+  // A list of GSS-API names only: with a prefix the other methods keep their defaults, without one there are none.
+  return { rest: others.length > 0 ? prefix + others.join(',') : prefix !== '' ? undefined : '', gss };
 }
 
 /** Resolves the configured lists (OpenSSH list syntax or arrays, defaults when absent) against the registry. */

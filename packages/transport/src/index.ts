@@ -29,7 +29,7 @@ export {
   disconnectErrorFromCode,
 } from './errors.ts';
 export { PacketReader, PacketWriter, releasePayload } from './packet-stream.ts';
-export { Transport, presentedKey, type PresentedHostKey, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
+export { Transport, presentedKey, type GssKexStepAnswer, type PresentedHostKey, type TransportOptions, type TransportEvent, type TransportRole } from './transport.ts';
 export {
   DEFAULT_HOST_KEY_ALGORITHMS,
   DEFAULT_USERAUTH_SIG_ALGORITHMS,

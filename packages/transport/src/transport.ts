@@ -606,7 +606,9 @@ export class Transport {
         : { clientVersion: peerVersion, serverVersion: ourVersion, clientKexInit: theirs.payload, serverKexInit: ours };
     const gss = splitGssKexName(negotiated.kex);
     if (negotiated.hostKey === NULL_HOST_KEY && gss === undefined) throw new KeyExchangeFailed(`${negotiated.kex} needs a host key, and "null" was negotiated`);
-    const hostKey = this.role === 'server' && negotiated.hostKey !== NULL_HOST_KEY ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
+    // GSS-API methods: no KEXGSS_HOSTKEY and an empty K_S, as Debian's sshd does; Debian's ssh
+    // (9.2p1) fails on a KEXGSS_HOSTKEY ("buffer is read-only"), and the MIC authenticates us anyway.
+    const hostKey = this.role === 'server' && negotiated.hostKey !== NULL_HOST_KEY && gss === undefined ? this.hostKeyFor(negotiated.hostKey).blob : undefined;
     // GSS-API methods are off the registry's lists (they need a context); only a gssKex transport offers them.
     const impl = gss === undefined ? this.registry.require('kex', negotiated.kex).impl : this.registry.get('kex', gss.method)?.impl;
     if (impl === undefined || (gss !== undefined && this.options.gssKex !== true)) throw new KeyExchangeFailed(`unknown key exchange ${negotiated.kex}`);

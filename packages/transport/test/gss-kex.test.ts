@@ -71,6 +71,13 @@ describe('GSS-API key exchange offer', () => {
     expect(init.serverHostKeyAlgorithms.at(-1)).toBe('null');
     const only = firstKexInit(new Transport({ role: 'client', gssKex: true, kexAlgorithms: ['gss-gex-sha1', 'curve25519-sha256'] }).takeOutput() as Uint8Array);
     expect(only.kexAlgorithms.slice(0, 2)).toEqual([`gss-gex-sha1-${SUFFIX}`, 'curve25519-sha256']);
+    const plus = firstKexInit(new Transport({ role: 'client', gssKex: true, kexAlgorithms: '+gss-gex-sha1' }).takeOutput() as Uint8Array);
+    expect(plus.kexAlgorithms.filter((n) => n.startsWith('gss-'))).toHaveLength(14);
+    expect(plus.kexAlgorithms.filter((n) => n.startsWith('gss-')).at(-1)).toBe(`gss-gex-sha1-${SUFFIX}`);
+    expect(plus.kexAlgorithms).toContain('curve25519-sha256');
+    const minus = firstKexInit(new Transport({ role: 'client', gssKex: true, kexAlgorithms: '-gss-curve25519-sha256,curve448-sha512' }).takeOutput() as Uint8Array);
+    expect(minus.kexAlgorithms[0]).toBe(`gss-curve448-sha512-${SUFFIX}`);
+    expect(minus.kexAlgorithms).not.toContain('curve448-sha512');
     const server = firstKexInit(new Transport({ role: 'server', gssKex: true, hostKeys: [] }).takeOutput() as Uint8Array);
     expect(server.serverHostKeyAlgorithms).toEqual(['null']);
     expect(() => new Transport({ role: 'server', hostKeys: [] })).toThrow(/host key/);
