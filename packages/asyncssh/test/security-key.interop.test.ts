@@ -89,7 +89,8 @@ beforeAll(async () => {
     await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: ctap, pin: '8642', verifyRequired: true, application: 'ssh:uv' }),
   ];
   const keygenLines = await Promise.all(enrolled.map(async ([, file]) => (await readFile(`${file}.pub`, 'utf8')).trim()));
-  sshd = await startSshd({ hostKeyTypes: ['ed25519'], authorizedKeys: [...keygenLines, ...[...ours, ...ctapKeys.slice(0, 2)].map(publicLine), `verify-required ${publicLine(ctapKeys[2] as SSHKey)}`] });
+  await runSshKeygen(['-t', 'ed25519', '-N', '', '-C', 'user ca', '-f', path.join(dir, 'user_ca')]);
+  sshd = await startSshd({ hostKeyTypes: ['ed25519'], config: [`TrustedUserCAKeys ${path.join(dir, 'user_ca.pub')}`], authorizedKeys: [...keygenLines, ...[...ours, ...ctapKeys.slice(0, 2)].map(publicLine), `verify-required ${publicLine(ctapKeys[2] as SSHKey)}`] });
   const knownHosts = text(`${knownHostsLines(sshd).join('\n')}\n`);
   base = () => ({ host: sshd.host, port: sshd.port, username: sshd.user, knownHosts, agentPath: null, config: null, homeDirectory: home });
 }, 120_000);
@@ -110,6 +111,23 @@ describe('security keys as client keys, against sshd', () => {
     const signs = soft.calls.filter((c) => c.op === 'sign').slice(before);
     expect(signs).toHaveLength(1);
     expect(signs[0]?.alg).toBe(type.startsWith('ed25519') ? 1 : 0); // sk-api.h: SSH_SK_ED25519 1, SSH_SK_ECDSA 0
+  });
+
+  it('logs in with a security key certified by a user CA (its -cert.pub beside the handle file)', async () => {
+    // A key sshd does not list: only the certificate can let it in.
+    const file = path.join(dir, 'id_certified_sk');
+    soft.setPin(undefined); // ssh-keygen would ask for it on a terminal
+    try {
+      await runSshKeygen(['-t', 'ecdsa-sk', '-w', soft.library, '-N', '', '-f', file], { env: soft.env });
+    } finally {
+      soft.setPin('2468');
+    }
+    await runSshKeygen(['-s', path.join(dir, 'user_ca'), '-I', 'sk-cert', '-n', sshd.user, `${file}.pub`]);
+    await using conn = await connect({ ...base(), clientKeys: [file], securityKeyProvider: soft.library });
+    expect((await conn.run('echo certified', { check: true })).stdout).toBe('certified\n');
+    await expect(connect({ ...base(), clientKeys: [importPrivateKey(await readFile(file))], securityKeyProvider: soft.library, preferredAuth: 'publickey' })).rejects.toThrow(
+      /Permission denied|auth/i,
+    );
   });
 
   it('finds id_ed25519_sk in ~/.ssh by default, and the provider in SSH_SK_PROVIDER', async () => {
