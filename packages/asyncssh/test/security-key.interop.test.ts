@@ -18,6 +18,7 @@ import {
   runSsh,
   runSshKeygen,
   softFido,
+  startAsyncsshServer,
   startSoftSkProvider,
   startSshd,
   type KeyPair,
@@ -200,6 +201,25 @@ describe('security keys on a CTAP2 authenticator (the internal backend), against
     await using conn = await connect({ ...base(), clientKeys: pairs });
     expect((await conn.run('echo resident ctap', { check: true })).stdout).toBe('resident ctap\n');
     await expect(loadResidentKeys('0000', { provider: ctap, application: 'ssh:ctap' })).rejects.toMatchObject({ kind: 'pin-invalid' });
+  });
+});
+
+describe('security keys against an AsyncSSH server', () => {
+  it('logs in with keys signing through either backend', async () => {
+    const server = await startAsyncsshServer({ authorizedKeys: [publicLine(ours[0] as SSHKey), publicLine(ctapKeys[0] as SSHKey)] });
+    try {
+      const knownHosts = text(`${knownHostsLines(server).join('\n')}\n`);
+      const options = { host: server.host, port: server.port, username: server.user, knownHosts, agentPath: null, config: null, homeDirectory: home };
+      for (const [key, provider] of [
+        [ours[0] as SSHKey, soft.library],
+        [ctapKeys[0] as SSHKey, ctap],
+      ] as const) {
+        await using conn = await connect({ ...options, clientKeys: [key], securityKeyProvider: provider });
+        expect((await conn.run('echo asyncssh', { check: true })).stdout).toBe('asyncssh\n');
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });
 
