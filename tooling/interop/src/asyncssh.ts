@@ -12,7 +12,7 @@ import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as mak
 import type { AgentRef } from './openssh-client.ts';
 import { LOOPBACK } from './ports.ts';
 import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
-import type { AuthorizedKey } from './sshd.ts';
+import { authorizedKeysText } from './sshd.ts';
 import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
@@ -62,10 +62,6 @@ export interface AsyncsshServer extends SshTarget {
   readonly log: string;
   /** Stops the server by PID and removes `dir`. Idempotent. */
   stop(): Promise<void>;
-}
-
-function authorizedKeysText(keys: readonly AuthorizedKey[]): string {
-  return keys.map((key) => `${typeof key === 'string' ? key.trim() : key.publicKey}\n`).join('');
 }
 
 function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {

@@ -77,7 +77,8 @@ export interface SshdServer extends SshTarget {
 
 const BIND_RETRIES = 5;
 
-function authorizedKeysText(keys: readonly AuthorizedKey[]): string {
+/** An authorized_keys file's text for `keys` (lines as given, or the key pairs' public lines). */
+export function authorizedKeysText(keys: readonly AuthorizedKey[]): string {
   return keys.map((key) => `${typeof key === 'string' ? key.trim() : key.publicKey}\n`).join('');
 }
 
