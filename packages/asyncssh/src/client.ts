@@ -576,7 +576,7 @@ async function prepare(options: SSHClientConnectionOptions, client: SSHClient): 
   const preferred =
     options.preferredAuth === undefined ? undefined : typeof options.preferredAuth === 'string' ? options.preferredAuth.split(',') : [...options.preferredAuth];
   const gss = GssClientAuth.create(options.gssHost ?? host, options.gssAuth, options.gssDelegateCreds === true);
-  const gssKex = GssClientKex.create(options.gssHost ?? host, options.gssKex, options.gssAuth, options.gssDelegateCreds === true);
+  const gssKex = await GssClientKex.create(options.gssHost ?? host, options.gssKex, options.gssAuth, options.gssDelegateCreds === true);
   const methods = (preferred ?? ['gssapi-keyex', 'gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password']).filter(
     (m): m is ClientMethod =>
       (m === 'gssapi-keyex' && gssKex !== undefined) ||

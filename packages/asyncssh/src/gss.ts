@@ -179,6 +179,8 @@ export class GssClientKex {
   private readonly flags: number;
   private context: GssContext | undefined;
   private established: GssContext | undefined;
+  /** The first step, made by create(): what the first exchange starts with. */
+  private primed: { readonly context: GssContext; readonly answer: GssKexStepAnswer } | undefined;
 
   private constructor(gss: NativeGssapi, gssHost: string, delegate: boolean) {
     this.gss = gss;
@@ -190,9 +192,13 @@ export class GssClientKex {
    * GSS-API key exchange for `gssHost`, when `gssKex` is not false, gssapi authentication is not
    * off, and there is a ticket. Left undefined (AsyncSSH's default), it is looked for only where a
    * credential cache is named or the default file cache exists, so that connecting without
-   * Kerberos loads no library.
+   * Kerberos loads no library. The context's first step runs here, as OpenSSH checks its
+   * mechanisms before offering them: when no ticket for the server can be had (a principal the
+   * KDC does not know, another realm), GSS key exchange is not offered and the connection goes
+   * on with the other methods, where a server choosing gss-* would otherwise end it. The token
+   * made is the one the first exchange sends.
    */
-  static create(gssHost: string, gssKex: boolean | undefined, gssAuth: boolean | undefined, delegate: boolean): GssClientKex | undefined {
+  static async create(gssHost: string, gssKex: boolean | undefined, gssAuth: boolean | undefined, delegate: boolean): Promise<GssClientKex | undefined> {
     if (gssKex === false || (gssKex === undefined && gssAuth === false) || nativeGssapi() === undefined) return undefined;
     if (gssKex === undefined && !ticketCacheHint()) return undefined;
     const gss = library();
@@ -202,11 +208,26 @@ export class GssClientKex {
     } catch {
       return undefined;
     }
-    return new GssClientKex(gss, gssHost, delegate);
+    const kex = new GssClientKex(gss, gssHost, delegate);
+    return (await kex.prime()) ? kex : undefined;
+  }
+
+  /** Runs the first step of a context now, keeping it for the first exchange; false when it fails. */
+  private async prime(): Promise<boolean> {
+    const first = await this.step(null);
+    if ('error' in first) return false;
+    this.primed = { context: this.context as GssContext, answer: first };
+    return true;
   }
 
   /** A context step (`token` null: a new context). Never rejects: a failure is the answer. */
   async step(token: Uint8Array | null): Promise<GssKexStepAnswer> {
+    const primed = this.primed;
+    if (token === null && primed !== undefined) {
+      this.primed = undefined;
+      this.context = primed.context;
+      return primed.answer;
+    }
     try {
       if (token === null) this.context = this.gss.initContext(this.service, this.flags);
       const context = this.context;

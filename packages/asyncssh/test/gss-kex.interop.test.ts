@@ -76,6 +76,17 @@ describe('our client against sshd with GSSAPIKeyExchange yes', () => {
     }
   }, 30_000);
 
+  it('a server principal the KDC does not know: GSS-API key exchange is not offered, so the key exchange still succeeds', async () => {
+    // No service ticket can be had for host@unknown.invalid: only the login fails (this sshd
+    // takes nothing but GSS-API), not the key exchange, as it would once gss-* were chosen.
+    const error = await connect({ ...base(), gssHost: 'unknown.invalid', preferredAuth: 'gssapi-keyex,gssapi-with-mic' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('PermissionDenied');
+  });
+
   it('gssKex false: an ordinary key exchange with a host key, then gssapi-with-mic', async () => {
     const conn = await connect({ ...base(), gssKex: false });
     try {
