@@ -1072,11 +1072,16 @@ export async function buildServerConfig(what: string, explicit: SSHServerConnect
     const ignored = ignoredKeywords(file);
     if (ignored.length > 0) logFor('server').debug1(`${what}: sshd_config settings not applied: ${ignored.join(', ')}`);
   }
-  if (opts.serverHostKeys === undefined) throw new TypeError(`${what}: serverHostKeys is required (or HostKey in config)`);
+  // GSS-API key exchange authenticates the server by its Kerberos service key (RFC 4462 §2): a
+  // server that asks for it may run without host keys, offering the 'null' host key algorithm.
+  const gssOnly = opts.serverHostKeys === undefined && opts.gssKex === true;
+  if (opts.serverHostKeys === undefined && !gssOnly) throw new TypeError(`${what}: serverHostKeys is required (or HostKey in config), unless gssKex is true`);
   const caSignatureAlgorithms = caSignatureAlgorithmsOf(opts.caSignatureAlgs);
   // loadKeypairs lists a certified key twice (with its certificate, then plain): one entry per key here.
-  const pairs = (await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase)).filter((p, i, all) => all.findIndex((q) => q.key.equals(p.key)) === i);
-  if (pairs.length === 0) throw new TypeError(`${what}: no server host keys`);
+  const pairs = gssOnly
+    ? []
+    : (await loadKeypairs(opts.serverHostKeys as KeyPairRef | KeyPairRef[], opts.passphrase)).filter((p, i, all) => all.findIndex((q) => q.key.equals(p.key)) === i);
+  if (pairs.length === 0 && !gssOnly) throw new TypeError(`${what}: no server host keys`);
   const hostKeys = pairs.map((p) => p.key);
   // A key's -cert.pub companion may be a user certificate: then the key is offered plain.
   const hostIdentities: (SSHKey | SSHKeyPair)[] = pairs.map((p) => (p.certificate === undefined || p.certificate.kind === 'host' ? p : p.key));

@@ -166,3 +166,46 @@ describe('our server with GSS-API key exchange', () => {
     }
   }, 30_000);
 });
+
+describe('our server with no host key, only GSS-API key exchange', () => {
+  let acceptor: SSHAcceptor;
+
+  beforeAll(async () => {
+    acceptor = await listen('127.0.0.1', 0, {
+      gssKex: true,
+      gssHost: '127.0.0.1',
+      processFactory: (p: SSHServerProcess) => {
+        p.stdout.write(`${p.getExtraInfo('kex') as string} ${p.getExtraInfo('authMethod') as string}\n`);
+        p.exit(0);
+      },
+    });
+  });
+  afterAll(async () => {
+    acceptor?.close();
+    await acceptor?.waitClosed();
+  });
+
+  it('our client and OpenSSH ssh log in: the Kerberos service key stands for the host key', async () => {
+    // With knownHosts checking on: there is no host key to check, and none is asked for.
+    const conn = await connect({ host: '127.0.0.1', port: acceptor.getPort(), username: user, knownHosts: text(''), agentPath: null, config: null, clientKeys: null });
+    try {
+      expect((await conn.run('', { check: true })).stdout).toMatch(/^gss-curve25519-sha256-\S+ gssapi-keyex\n$/);
+    } finally {
+      conn.close();
+      await conn.waitClosed();
+    }
+    const r = await runSsh({ host: '127.0.0.1', port: acceptor.getPort(), name: 'ours', hostPublicKeys: [] }, 'true', {
+      identity: null,
+      user,
+      env: { KRB5_CONFIG: realm.krb5Config, KRB5CCNAME: `FILE:${realm.ccache}` },
+      args: ['-v', '-o', 'GSSAPIKeyExchange=yes', '-o', 'GSSAPIAuthentication=yes', '-o', 'PreferredAuthentications=gssapi-keyex'],
+    });
+    expect(r.stdout).toMatch(/^gss-\S+ gssapi-keyex\n$/);
+  }, 30_000);
+
+  it('a client without GSS-API finds no key exchange in common', async () => {
+    await expect(
+      connect({ host: '127.0.0.1', port: acceptor.getPort(), username: user, knownHosts: null, agentPath: null, config: null, gssKex: false, gssAuth: false, password: 'x' }),
+    ).rejects.toThrow(/no matching|key exchange|host key/i);
+  });
+});
