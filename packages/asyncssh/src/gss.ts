@@ -94,11 +94,7 @@ export class GssClientAuth {
 
   /** The MIC over `data`, or null when the context cannot make one. */
   mic(data: Uint8Array): Uint8Array | null {
-    try {
-      return this.context === undefined || this.gss === undefined ? null : this.gss.getMic(this.context, data);
-    } catch {
-      return null;
-    }
+    return micBy(this.gss, this.context, data);
   }
 }
 
@@ -151,13 +147,27 @@ export class GssServerAuth {
   verifyMic(data: Uint8Array, mic: Uint8Array): GssPrincipals | false {
     const context = this.context;
     this.context = undefined;
-    try {
-      if (context === undefined || !this.gss.verifyMic(context, data, mic)) return false;
-      const { source, target } = this.gss.names(context);
-      return { userPrincipal: source, hostPrincipal: target };
-    } catch {
-      return false;
-    }
+    return principalsIfVerified(this.gss, context, data, mic);
+  }
+}
+
+/** The MIC over `data` by `context`, or null when there is none or the library refuses. */
+function micBy(gss: NativeGssapi | undefined, context: GssContext | undefined, data: Uint8Array): Uint8Array | null {
+  try {
+    return context === undefined || gss === undefined ? null : gss.getMic(context, data);
+  } catch {
+    return null;
+  }
+}
+
+/** The context's principals when `mic` over `data` verifies with it, else false. */
+function principalsIfVerified(gss: NativeGssapi, context: GssContext | undefined, data: Uint8Array, mic: Uint8Array): GssPrincipals | false {
+  try {
+    if (context === undefined || !gss.verifyMic(context, data, mic)) return false;
+    const { source, target } = gss.names(context);
+    return { userPrincipal: source, hostPrincipal: target };
+  } catch {
+    return false;
   }
 }
 
@@ -257,11 +267,7 @@ export class GssClientKex {
 
   /** gssapi-keyex: the MIC over `data` by the context of the last exchange, or null. */
   mic(data: Uint8Array): Uint8Array | null {
-    try {
-      return this.established === undefined ? null : this.gss.getMic(this.established, data);
-    } catch {
-      return null;
-    }
+    return micBy(this.gss, this.established, data);
   }
 }
 
@@ -302,22 +308,11 @@ export class GssServerKex {
 
   /** The MIC over the exchange hash by the context just established, or null. */
   mic(data: Uint8Array): Uint8Array | null {
-    try {
-      return this.context === undefined ? null : this.gss.getMic(this.context, data);
-    } catch {
-      return null;
-    }
+    return micBy(this.gss, this.context, data);
   }
 
   /** gssapi-keyex: the principals when `mic` over `data` verifies with the exchange's context, else false. */
   verifyMic(data: Uint8Array, mic: Uint8Array): GssPrincipals | false {
-    const context = this.established;
-    try {
-      if (context === undefined || !this.gss.verifyMic(context, data, mic)) return false;
-      const { source, target } = this.gss.names(context);
-      return { userPrincipal: source, hostPrincipal: target };
-    } catch {
-      return false;
-    }
+    return principalsIfVerified(this.gss, this.established, data, mic);
   }
 }
