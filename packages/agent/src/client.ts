@@ -55,6 +55,11 @@ export interface AddKeysOptions {
   readonly lifetime?: number;
   /** Ask the agent to have each use confirmed (ssh-askpass). */
   readonly confirm?: boolean;
+  /**
+   * The security-key middleware library the agent signs sk-* keys through (ssh-add -S; the
+   * sk-provider@openssh.com constraint). OpenSSH's agent loads only libraries its -P allows.
+   */
+  readonly skProvider?: string;
   /** Further constraints (extension constraints), sent after the ones above. */
   readonly constraints?: readonly AgentConstraint[];
 }
@@ -228,6 +233,7 @@ export class SSHAgentClient {
       constraints.push({ type: 'lifetime', seconds: options.lifetime });
     }
     if (options.confirm === true) constraints.push({ type: 'confirm' });
+    if (options.skProvider !== undefined) constraints.push({ type: 'extension', name: 'sk-provider@openssh.com', data: new Writer(64).utf8(options.skProvider).finish() });
     constraints.push(...(options.constraints ?? []));
     const encoded = encodeConstraints(constraints);
     const schema = constraints.length > 0 ? AgentAddIdConstrained : AgentAddIdentity;

@@ -19,6 +19,7 @@ import {
   runSshKeygen,
   softFido,
   startAsyncsshServer,
+  startSshAgent,
   startSoftSkProvider,
   startSshd,
   type KeyPair,
@@ -32,6 +33,7 @@ import {
   SSHSkKeyPair,
   SecurityKeyError,
   connect,
+  connectAgent,
   createSshsigAsync,
   generateSecurityKey,
   importPrivateKey,
@@ -250,6 +252,31 @@ describe('OpenSSH ssh with a security key, against our server', () => {
       args: ['-o', `SecurityKeyProvider=${soft.library}`, '-o', 'IdentitiesOnly=yes', '-i', file],
     });
     expect(r.stdout).toBe('hello sk\n');
+  });
+});
+
+describe('security keys in OpenSSH ssh-agent', () => {
+  it('a key added with its provider (ssh-add -S) signs through the agent for our client', async () => {
+    // ssh-agent loads only provider libraries its -P allows; ssh-sk-helper, which it starts, reaches the authenticator.
+    const agent = await startSshAgent({ args: ['-P', `${path.dirname(soft.library)}/*`], env: soft.env });
+    try {
+      const client = await connectAgent(agent.socketPath);
+      try {
+        const [, file] = enrolled[1] as [string, string];
+        const key = importPrivateKey(await readFile(file));
+        await client.addKeys([key], { skProvider: soft.library });
+        const listed = await client.getKeys();
+        expect(listed.map((k) => k.key?.equals(key))).toEqual([true]);
+      } finally {
+        client.close();
+      }
+      const before = soft.calls.filter((c) => c.op === 'sign').length;
+      await using conn = await connect({ ...base(), agentPath: agent.socketPath });
+      expect((await conn.run('echo from the agent', { check: true })).stdout).toBe('from the agent\n');
+      expect(soft.calls.filter((c) => c.op === 'sign').length).toBe(before + 1);
+    } finally {
+      await agent.stop();
+    }
   });
 });
 

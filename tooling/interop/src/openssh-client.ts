@@ -306,6 +306,8 @@ export interface SshAgentOptions {
   readonly args?: readonly string[];
   /** Bound on the readiness wait (default 20 s). */
   readonly startTimeoutMs?: number;
+  /** More environment for the agent (and the ssh-sk-helper / ssh-pkcs11-helper it starts). */
+  readonly env?: EnvVars;
 }
 
 /** Starts `ssh-agent -D -a <tmp socket>` and waits until it listens. */
@@ -314,7 +316,7 @@ export async function startSshAgent(options: SshAgentOptions = {}): Promise<SshA
   const socketPath = join(dir, 'agent.sock');
   let proc: PeerProcess;
   try {
-    proc = await startProcess(SSH_AGENT, ['-D', '-a', socketPath, ...(options.args ?? [])], { name: 'ssh-agent', env: { HOME: dir } });
+    proc = await startProcess(SSH_AGENT, ['-D', '-a', socketPath, ...(options.args ?? [])], { name: 'ssh-agent', env: { ...options.env, HOME: dir } });
   } catch (error) {
     await removeTempDir(dir);
     throw error;
