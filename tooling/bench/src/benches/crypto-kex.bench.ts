@@ -48,7 +48,8 @@ function runExchange(client: KexExchange, server: KexExchange): Uint8Array {
       let step: KexStep = server.receive(m);
       if (step.type === 'sign') step = server.sign(SIGNATURE);
       if (step.type === 'done') serverH = step.result.exchangeHash;
-      if (step.type !== 'sign') replies.push(...step.messages);
+      if (step.type === 'send' || step.type === 'done') replies.push(...step.messages);
+      else throw new Error(`${server.algorithm}: the server asked for ${step.type}, which these exchanges never do`);
     }
     toServer = [];
     for (const m of [...toClient, ...replies]) {
