@@ -6,6 +6,8 @@
  */
 
 import { WireError } from '@ssh/wire';
+import { DerReader, TAG } from '../../../asn1.ts';
+import { Asn1Error } from '../../../errors.ts';
 import type { SkKeyAlgorithm } from '../backend.ts';
 import { type CborMap, asBytes, asInt, need } from './cbor.ts';
 
@@ -78,46 +80,36 @@ export function ecdhPointFromCose(map: CborMap): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DER (only the shapes a signature and a certificate's outer SEQUENCE need)
+// DER, read with the package's DerReader; its Asn1Errors become the WireErrors every
+// device-facing parser here throws.
 
-/** The header of the DER element at `at`: its tag, where its content starts and where it ends. */
-export function derElement(der: Uint8Array, at: number, field: string): { tag: number; start: number; end: number } {
-  const tag = der[at];
-  const first = der[at + 1];
-  if (tag === undefined || first === undefined) throw new WireError('truncated', field, at, 'DER element header cut short');
-  let len = first;
-  let start = at + 2;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    if (n === 0 || n > 3) throw new WireError('invalid-value', field, at, 'DER length form not supported');
-    if (start + n > der.length) throw new WireError('truncated', field, at, 'DER length cut short');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (der[start + i] as number);
-    if (len < 0x80 || (n > 1 && der[start] === 0)) throw new WireError('non-canonical', field, at, 'DER length not minimal');
-    start += n;
+/** `read` over DER from a device, with an Asn1Error turned into a WireError about `field`. */
+export function readDer<T>(field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof Asn1Error) throw new WireError('invalid-value', field, err.offset, err.message);
+    throw err;
   }
-  const end = start + len;
-  if (end > der.length) throw new WireError('too-long', field, at, `DER length ${len} beyond the input`);
-  return { tag, start, end };
 }
 
 /** An ECDSA P-256 signature in DER (SEQUENCE of two INTEGERs) as r || s, 32 bytes each. */
 export function derSignatureToRaw(der: Uint8Array): Uint8Array {
-  const seq = derElement(der, 0, 'ECDSA signature');
-  if (seq.tag !== 0x30 || seq.end !== der.length) throw new WireError('invalid-value', 'ECDSA signature', 0, 'not a single DER SEQUENCE');
-  const out = new Uint8Array(64);
-  let at = seq.start;
-  for (const [i, name] of ['r', 's'].entries()) {
-    const int = derElement(der, at, `ECDSA signature ${name}`);
-    if (int.tag !== 0x02 || int.end > seq.end) throw new WireError('invalid-value', `ECDSA signature ${name}`, at, 'not an INTEGER inside the SEQUENCE');
-    let value = der.subarray(int.start, int.end);
-    if (value.length === 0 || ((value[0] as number) & 0x80) !== 0) throw new WireError('invalid-value', `ECDSA signature ${name}`, at, 'empty or negative');
-    if (value.length > 1 && value[0] === 0 && ((value[1] as number) & 0x80) === 0) throw new WireError('non-canonical', `ECDSA signature ${name}`, at, 'redundant leading zero');
-    if (value[0] === 0) value = value.subarray(1);
-    if (value.length > 32) throw new WireError('invalid-value', `ECDSA signature ${name}`, at, 'longer than 32 bytes');
-    out.set(value, i * 32 + 32 - value.length);
-    at = int.end;
-  }
-  if (at !== seq.end) throw new WireError('trailing-data', 'ECDSA signature', at, 'bytes after s');
-  return out;
+  return readDer('ECDSA signature', () => {
+    const outer = new DerReader(der);
+    const seq = outer.sequence('ECDSA signature');
+    if (!outer.atEnd) throw new Asn1Error('bytes after the signature', outer.offset);
+    const out = new Uint8Array(64);
+    for (const [i, name] of ['r', 's'].entries()) {
+      const int = seq.expect(TAG.INTEGER, name);
+      let value = int.content;
+      if (value.length === 0 || ((value[0] as number) & 0x80) !== 0) throw new Asn1Error(`${name} is empty or negative`, int.offset);
+      if (value.length > 1 && value[0] === 0 && ((value[1] as number) & 0x80) === 0) throw new Asn1Error(`${name} has a redundant leading zero`, int.offset);
+      if (value[0] === 0) value = value.subarray(1);
+      if (value.length > 32) throw new Asn1Error(`${name} is longer than 32 bytes`, int.offset);
+      out.set(value, i * 32 + 32 - value.length);
+    }
+    if (!seq.atEnd) throw new Asn1Error('bytes after s', seq.offset);
+    return out;
+  });
 }

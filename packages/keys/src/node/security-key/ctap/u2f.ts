@@ -9,7 +9,8 @@
 
 import { WireError } from '@ssh/wire';
 import { SecurityKeyError } from '../backend.ts';
-import { derElement } from './cose.ts';
+import { DerReader, TAG } from '../../../asn1.ts';
+import { readDer } from './cose.ts';
 import { CTAPHID, type CtapHidChannel, type CtapOperation, KEEPALIVE_STATUS } from './ctaphid.ts';
 
 export const U2F_INS = { REGISTER: 0x01, AUTHENTICATE: 0x02, VERSION: 0x03 } as const;
@@ -61,11 +62,12 @@ export function parseRegistration(data: Uint8Array): U2fRegistration {
   if (khLen === 0 || data.length < 67 + khLen) throw new WireError('truncated', 'U2F key handle', 66, `${khLen} bytes announced`);
   const keyHandle = data.slice(67, 67 + khLen);
   const certAt = 67 + khLen;
-  const cert = derElement(data, certAt, 'U2F attestation certificate');
-  if (cert.tag !== 0x30) throw new WireError('invalid-value', 'U2F attestation certificate', certAt, 'not a DER SEQUENCE');
-  const signature = data.slice(cert.end);
-  if (signature.length === 0) throw new WireError('truncated', 'U2F registration signature', cert.end, 'missing');
-  return { publicKey, keyHandle, certificate: data.slice(certAt, cert.end), signature };
+  // The certificate's own DER length says where the signature after it starts.
+  const cert = readDer('U2F attestation certificate', () => new DerReader(data.subarray(certAt), certAt).expect(TAG.SEQUENCE, 'certificate'));
+  const end = certAt + cert.raw.length;
+  const signature = data.slice(end);
+  if (signature.length === 0) throw new WireError('truncated', 'U2F registration signature', end, 'missing');
+  return { publicKey, keyHandle, certificate: data.slice(certAt, end), signature };
 }
 
 /** Parse an authentication response message. §5.4. */
