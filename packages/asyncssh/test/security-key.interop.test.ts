@@ -133,6 +133,14 @@ describe('security keys as client keys, against sshd', () => {
     );
   });
 
+  it('takes the provider from ssh_config SecurityKeyProvider', async () => {
+    const [, file] = enrolled[0] as [string, string];
+    const config = path.join(dir, 'sk_config');
+    await writeFile(config, `Host *\n  SecurityKeyProvider ${soft.library}\n  IdentityFile ${file}\n`);
+    await using conn = await connect({ ...base(), config: [config] });
+    expect((await conn.run('echo configured', { check: true })).stdout).toBe('configured\n');
+  });
+
   it('finds id_ed25519_sk in ~/.ssh by default, and the provider in SSH_SK_PROVIDER', async () => {
     const userHome = path.join(dir, 'default-home');
     await mkdir(path.join(userHome, '.ssh'), { recursive: true });
