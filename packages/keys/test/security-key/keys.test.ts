@@ -27,6 +27,7 @@ interface Credential {
   readonly publicKey: Uint8Array;
   readonly userId: Uint8Array;
   readonly resident: boolean;
+  readonly verify: boolean;
   counter: number;
 }
 
@@ -56,6 +57,7 @@ class FakeAuthenticator implements SecurityKeyBackend {
       publicKey: new Uint8Array(raw),
       userId: request.userId,
       resident: (request.flags & SK_FLAG_RESIDENT_KEY) !== 0,
+      verify: (request.flags & SK_FLAG_USER_VERIFICATION_REQD) !== 0,
       counter: 0,
     });
     return Promise.resolve({ publicKey: new Uint8Array(raw), keyHandle, flags: request.flags, attestationSignature: new Uint8Array(0), attestationCertificate: new Uint8Array(0), authData: new Uint8Array(0) });
@@ -81,7 +83,14 @@ class FakeAuthenticator implements SecurityKeyBackend {
     return Promise.resolve(
       [...this.credentials.entries()]
         .filter(([, c]) => c.resident)
-        .map(([handle, c]) => ({ alg: c.alg, application: c.application, publicKey: c.publicKey, keyHandle: Buffer.from(handle, 'hex'), flags: SK_FLAG_RESIDENT_KEY, userId: c.userId })),
+        .map(([handle, c]) => ({
+          alg: c.alg,
+          application: c.application,
+          publicKey: c.publicKey,
+          keyHandle: Buffer.from(handle, 'hex'),
+          flags: SK_FLAG_RESIDENT_KEY | (c.verify ? SK_FLAG_USER_VERIFICATION_REQD : 0),
+          userId: c.userId,
+        })),
     );
   }
 }
@@ -170,6 +179,16 @@ describe('resident keys', () => {
     expect(other[0]?.flags).toBe(SK_FLAG_RESIDENT_KEY);
     expect(other[0]?.application).toBe('ssh:other');
     expect(await loadResidentKeys('0000', { provider: token, user: 'nobody' })).toEqual([]);
+  });
+
+  test('a credential that requires verification signs with the PIN it was listed with', async () => {
+    const token = await tokenWithKeys();
+    await generateSecurityKey('sk-ssh-ed25519@openssh.com', { provider: token, resident: true, application: 'ssh:uv', verifyRequired: true, pin: '0000' });
+    const [pair] = await loadResidentKeys('0000', { provider: token, application: 'ssh:uv' });
+    expect(pair?.flags).toBe(SK_FLAG_RESIDENT_KEY | SK_FLAG_USER_PRESENCE_REQD | SK_FLAG_USER_VERIFICATION_REQD);
+    const blob = await (pair as SSHSkKeyPair).sign(message);
+    expect(pair?.key.verify(message, blob)).toBe(true);
+    expect(token.signed.at(-1)?.pin).toBe('0000');
   });
 
   test('PIN errors come through typed', async () => {

@@ -135,7 +135,9 @@ export async function loadResidentKeys(pin: string | undefined, options: LoadRes
     const flags = (rk.flags & ~SK_FLAG_USER_PRESENCE_REQD) | presence | SK_FLAG_RESIDENT_KEY;
     const key = new SSHKey(skKeyFromParts({ alg: rk.alg, publicKey: rk.publicKey, application: rk.application, private: { flags, keyHandle: rk.keyHandle, reserved: new Uint8Array(0) } }));
     keyProviders.set(key, accessOf(options));
-    out.push(new SSHSkKeyPair(key, undefined, options));
+    // A credential that asks for user verification at every signature gets the PIN it was listed with.
+    const verify = (flags & SK_FLAG_USER_VERIFICATION_REQD) !== 0 && pin !== undefined;
+    out.push(new SSHSkKeyPair(key, undefined, { ...accessOf(options), ...(verify ? { pin } : {}) }));
   }
   return out;
 }
