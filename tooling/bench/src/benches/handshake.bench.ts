@@ -6,7 +6,7 @@
  *   our client versus ssh2 and AsyncSSH (and OpenSSH `ssh host true`, a whole process, for the
  *   exec variant). Our client's defaults put sntrup761x25519-sha512 first, which sshd 9.2 takes,
  *   while ssh2 and AsyncSSH 2.10 know no post-quantum exchange and settle on curve25519-sha256; so
- *   the handshake is also given with our client limited to curve25519-sha256, like for like. Each figure is 1 / the median of HANDSHAKE_BENCH_ITERATIONS (20) sequential
+ *   both are also given with our client limited to curve25519-sha256, like for like. Each figure is 1 / the median of HANDSHAKE_BENCH_ITERATIONS (20) sequential
  *   connections, in connections per second, so that higher is better like every other row. The
  *   clients take turns, one connection each per round (the order rotating), so that load coming
  *   and going on a shared machine falls on all of them alike. Our client and ssh2 run, and are
@@ -136,10 +136,11 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
     });
     const execs = await perSecondEach(iterations, {
       ours: () => clients.call('ourExec', ep),
+      oursShared: () => clients.call('ourExec', shared),
       ssh2: () => clients.call('ssh2Exec', ep),
       openssh: () => opensshRunSeconds(sshd, key, 'true'),
     });
-    const ours = { handshake: handshakes.ours, sharedKex: handshakes.oursShared, exec: execs.ours };
+    const ours = { handshake: handshakes.ours, sharedKex: handshakes.oursShared, exec: execs.ours, execSharedKex: execs.oursShared };
     const ssh2 = { handshake: handshakes.ssh2, exec: execs.ssh2 };
     const opensshExec = execs.openssh;
     const py = runPythonJson<AsyncsshFigures>(
@@ -168,6 +169,7 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
     const hs = 'connect+auth+close to sshd (our client, 1/median)';
     const hsShared = `connect+auth+close to sshd, ${SHARED_KEX.join(',')} (our client, 1/median)`;
     const ex = 'connect+auth+exec+close to sshd (our client, 1/median)';
+    const exShared = `connect+auth+exec+close to sshd, ${SHARED_KEX.join(',')} (our client, 1/median)`;
     const srv = `handshakes by ${CONCURRENCY} concurrent clients, ${SHARED_KEX.join(',')} (our server)`;
     return [
       row(hs, 'conn/s', ours.handshake, 'ssh2', ssh2.handshake),
@@ -177,6 +179,8 @@ export async function runHandshakeBench(options: HandshakeBenchOptions = {}): Pr
       row(ex, 'conn/s', ours.exec, 'ssh2', ssh2.exec),
       row(ex, 'conn/s', ours.exec, asyncsshName, pyRate('exec'), note),
       row(ex, 'conn/s', ours.exec, 'OpenSSH ssh (process)', opensshExec),
+      row(exShared, 'conn/s', ours.execSharedKex, 'ssh2', ssh2.exec),
+      row(exShared, 'conn/s', ours.execSharedKex, asyncsshName, pyRate('exec'), note),
       row(srv, 'conn/s', load.ours, 'sshd', load.sshd),
       row(srv, 'conn/s', load.ours, 'ssh2 server', load.ssh2),
     ];
