@@ -60,6 +60,7 @@ export abstract class SSHConnection {
       windowSize: settings.windowSize,
       maxPacketSize: settings.maxPacketSize,
       transportPacketLimit: settings.transportPacketLimit,
+      onHeldWrites: () => this.scheduleFlush(),
     });
     if (socket instanceof Socket) {
       this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
@@ -111,6 +112,8 @@ export abstract class SSHConnection {
   }
 
   protected flush(): void {
+    // Small channel writes of this turn, merged (MuxOptions.onHeldWrites), go out with the rest.
+    this.mux.sendHeld();
     this.driver?.flush();
     // Channel windows bound data; what can still pile up is replies to a peer that sends
     // requests (pings, unknown messages) without ever reading. Drop such a peer.

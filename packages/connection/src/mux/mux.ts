@@ -79,6 +79,13 @@ export interface MuxOptions {
   readonly maxPendingGlobalRequests?: number;
   /** Per-channel outbound buffer above which `write()` answers false (default 1 MiB). */
   readonly highWaterMark?: number;
+  /**
+   * Lets channels hold back small writes (below 8 KiB) and send those of one turn merged into
+   * fuller packets. Called when the first one is held: the caller must then call `sendHeld()`
+   * soon, before it next writes to the connection's socket (the Node glue does it in the
+   * microtask that flushes the socket). Without it every write is sent at once, one message each.
+   */
+  readonly onHeldWrites?: () => void;
 }
 
 export interface ChannelOptions {
@@ -133,6 +140,8 @@ export class ConnectionMux implements ChannelHost {
   private failed = false;
   private closedError: Error | undefined;
   private noMoreSessions = false;
+  /** Channels holding back small writes until sendHeld(). */
+  private held: Channel[] = [];
 
   constructor(options: MuxOptions) {
     this.options = options;
@@ -188,10 +197,19 @@ export class ConnectionMux implements ChannelHost {
     this.options.send(GlobalRequest.encode({ requestName: name, wantReply: onReply !== undefined, request: body as never }));
   }
 
+  /** Sends the small writes channels held back (see MuxOptions.onHeldWrites). */
+  sendHeld(): void {
+    if (this.held.length === 0) return;
+    const channels = this.held;
+    this.held = [];
+    for (const channel of channels) channel.sendHeld();
+  }
+
   /** Ends every channel with `error` (the connection is gone). */
   teardown(error: Error): void {
     if (this.closedError) return;
     this.closedError = error;
+    this.held = [];
     for (const channel of [...this.channels.values()]) channel.teardown(error);
     this.channels.clear();
     for (const w of this.globalWaiters.splice(0)) w(false, new Uint8Array(0));
@@ -415,6 +433,15 @@ export class ConnectionMux implements ChannelHost {
     this.failed = true;
     const disconnect = error instanceof ProtocolError ? error : new ProtocolError(error.message, undefined, { cause: error });
     this.options.fail(disconnect);
+  }
+
+  /** @internal */
+  hold(channel: Channel): boolean {
+    const onHeld = this.options.onHeldWrites;
+    if (onHeld === undefined || this.isClosed) return false;
+    this.held.push(channel);
+    if (this.held.length === 1) onHeld();
+    return true;
   }
 
   /** @internal */
