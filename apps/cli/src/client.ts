@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DisconnectError, connect, setLogLevel, type SSHClientConnection, type SSHClientConnectionOptions } from '@ssh/asyncssh';
 import type { Destination } from './destination.ts';
 import { UsageError, parsePort, type Parsed } from './getopt.ts';
+import { securityKeyPrompts } from './security-key-prompts.ts';
 
 /** What the command line says about connecting, beyond the destination. */
 export interface ClientArgs {
@@ -68,8 +69,11 @@ export function applyVerbosity(verbose: number): void {
   if (verbose > 0) setLogLevel(verbose > 1 ? 'debug' : 'info');
 }
 
-/** Connects to `dest` as ssh would. */
-export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHClientConnectionOptions = {}): Promise<SSHClientConnection> {
+/**
+ * Connects to `dest` as ssh would; a security key's touch notice goes to `io.err` and its PIN is
+ * asked for on the terminal.
+ */
+export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHClientConnectionOptions = {}, io: ProgramIo = stdio): Promise<SSHClientConnection> {
   let optionsDir: string | undefined;
   try {
     let optionsFile: string | undefined;
@@ -91,6 +95,7 @@ export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHC
       // One home for every file: ~/.ssh/config follows $HOME as known_hosts and the keys do.
       homeDirectory: homedir(),
       connectTimeout: connectTimeout(),
+      securityKeyPrompts: securityKeyPrompts(io.err),
       ...extra,
     });
   } finally {

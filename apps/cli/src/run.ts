@@ -79,7 +79,7 @@ export async function main(argv: readonly string[], io: RunIo = stdio): Promise<
         config: null,
       });
     } else {
-      conn = await connectTo(parseDestination(args.destination), { ...(args.port !== undefined ? { port: args.port } : {}), identities: [], sshOptions: [], verbose: 0 });
+      conn = await connectTo(parseDestination(args.destination), { ...(args.port !== undefined ? { port: args.port } : {}), identities: [], sshOptions: [], verbose: 0 }, {}, io);
     }
     try {
       return await runOn(conn, args.command ?? (embedded ? DEMO_COMMAND : 'uname -a'), io);

@@ -44,9 +44,11 @@ class Hosts {
   private readonly clients = new Map<string, Promise<SFTPClient>>();
 
   private readonly args: ClientArgs;
+  private readonly io: ProgramIo;
 
-  constructor(args: ClientArgs) {
+  constructor(args: ClientArgs, io: ProgramIo) {
     this.args = args;
+    this.io = io;
   }
 
   private static key(d: Destination): string {
@@ -57,7 +59,7 @@ class Hosts {
     const key = Hosts.key(d);
     let conn = this.conns.get(key);
     if (!conn) {
-      conn = connectTo(d, this.args);
+      conn = connectTo(d, this.args, {}, this.io);
       this.conns.set(key, conn);
     }
     return conn;
@@ -157,7 +159,7 @@ export async function main(argv: readonly string[], io: ScpProgramIo = processIo
     showProgress: io.stdoutIsTty && !quiet,
   };
   const useSftp = hasFlag(parsed, 's');
-  const hosts = new Hosts(args);
+  const hosts = new Hosts(args, io);
   let failed = false;
   try {
     for (const source of operands) {

@@ -143,7 +143,7 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
       input = file;
     }
     try {
-      conn = await connectTo(target.destination, args);
+      conn = await connectTo(target.destination, args, {}, io);
       sftp = await conn.startSftpClient();
     } catch (error) {
       io.err(`ssh-sftp: ${describeError(error)}\n`);

@@ -4,7 +4,7 @@
  * an ssh-agent (SSH_AUTH_SOCK or `agentPath`), then those of a PKCS#11 provider
  * (`pkcs11Provider`, `pkcs11Pin`), then the user's default keys (~/.ssh/id_*, with *-cert.pub
  * picked up); and the host key for host-based authentication. Security keys (sk-*) among them
- * sign through their authenticator (`securityKeyProvider`, `securityKeyPin`).
+ * sign through their authenticator (`securityKeyProvider`, `securityKeyPin`, `securityKeyPrompts`).
  * @module
  */
 
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
 import type { SSHAgentClient } from '@ssh/agent';
 import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate, type SSHX509Certificate } from '@ssh/keys';
-import { SSHSkKeyPair, isSecurityKey, loadKeypairs, loadPkcs11Keys, type KeyPairRef, type SecurityKeyProvider } from '@ssh/keys/node';
+import { SSHSkKeyPair, isSecurityKey, loadKeypairs, loadPkcs11Keys, type KeyPairRef, type SecurityKeyPrompts, type SecurityKeyProvider } from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 
 /**
@@ -59,6 +59,7 @@ export interface KeyOptions {
   /** What signs for sk-* keys: 'internal', a middleware library, or a backend (see SecurityKeyProvider). */
   readonly securityKeyProvider?: SecurityKeyProvider;
   readonly securityKeyPin?: string;
+  readonly securityKeyPrompts?: SecurityKeyPrompts;
   readonly clientHostKeys?: ClientKeysOption;
   readonly clientHost?: string;
   readonly clientUsername?: string;
@@ -138,6 +139,7 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
   const skAccess = {
     ...(options.securityKeyProvider === undefined ? {} : { provider: options.securityKeyProvider }),
     ...(options.securityKeyPin === undefined ? {} : { pin: options.securityKeyPin }),
+    ...(options.securityKeyPrompts === undefined ? {} : { prompts: options.securityKeyPrompts }),
   };
   const addLocal = (pairs: readonly SSHKeyPair[]): void => {
     for (const pair of pairs) {

@@ -25,7 +25,7 @@ import {
 } from '@ssh/transport';
 import { connectTcp } from '@ssh/transport/node';
 import { SSHClient, overrides } from './client-handlers.ts';
-import type { SecurityKeyProvider } from '@ssh/keys/node';
+import type { SecurityKeyPrompts, SecurityKeyProvider } from '@ssh/keys/node';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
 import { applyClientConfig } from './client-config.ts';
 import { openTunnel, type TunnelOption } from './tunnel.ts';
@@ -79,6 +79,11 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly securityKeyProvider?: SecurityKeyProvider;
   /** The authenticator PIN, for security keys that ask for user verification (ssh-keygen -O verify-required). */
   readonly securityKeyPin?: string;
+  /**
+   * Tells the user that the authenticator waits for a touch, and asks for its PIN when it wants
+   * one and `securityKeyPin` is not given (the CLI prints and reads the terminal, as ssh does).
+   */
+  readonly securityKeyPrompts?: SecurityKeyPrompts;
   readonly agentForwarding?: boolean;
   /** Methods to try, in order ('gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password'). */
   readonly preferredAuth?: string | readonly string[];
@@ -142,6 +147,7 @@ export const CLIENT_OPTION_NAMES = [
   'pkcs11Pin',
   'securityKeyProvider',
   'securityKeyPin',
+  'securityKeyPrompts',
   'agentForwarding',
   'preferredAuth',
   'publicKeyAuth',

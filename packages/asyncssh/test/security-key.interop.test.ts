@@ -205,6 +205,23 @@ describe('security keys on a CTAP2 authenticator (the internal backend), against
     await expect(connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap, preferredAuth: 'publickey' })).rejects.toThrow(/Permission denied|auth/i);
   });
 
+  it('asks securityKeyPrompts for the PIN when the authenticator wants it, after the touch notice', async () => {
+    const key = ctapKeys[2] as SSHKey;
+    const said: string[] = [];
+    const securityKeyPrompts = {
+      touch: (k: SSHKey) => void said.push(`touch ${k.getFingerprint()}`),
+      pin: (k: SSHKey) => {
+        said.push(`pin ${k.getFingerprint()}`);
+        return '8642';
+      },
+    };
+    await using conn = await connect({ ...base(), clientKeys: [key], securityKeyProvider: ctap, securityKeyPrompts, preferredAuth: 'publickey' });
+    expect((await conn.run('echo prompted', { check: true })).stdout).toBe('prompted\n');
+    const fp = key.getFingerprint();
+    // Touch, PIN, touch again for the signature made with it: each signature is announced.
+    expect(said).toEqual([`touch ${fp}`, `pin ${fp}`, `touch ${fp}`]);
+  });
+
   it('loads its resident key with the PIN (credential management) and logs in with it', async () => {
     const pairs = await loadResidentKeys('8642', { provider: ctap, application: 'ssh:ctap' });
     expect(pairs.map((p) => p.key.equals(ctapKeys[1] as SSHKey))).toEqual([true]);

@@ -198,6 +198,46 @@ describe('resident keys', () => {
   });
 });
 
+describe('prompts', () => {
+  test('a touch notice before each signature of a key that needs one, none for a key that does not', async () => {
+    const token = new FakeAuthenticator();
+    const touched: string[] = [];
+    const prompts = { touch: (key: { algorithm: string }) => void touched.push(key.algorithm) };
+    const key = await generateSecurityKey('sk-ssh-ed25519@openssh.com', { provider: token });
+    await signWithSecurityKey(key, message, { prompts });
+    await new SSHSkKeyPair(key, undefined, { provider: token, prompts }).sign(message);
+    expect(touched).toEqual(['sk-ssh-ed25519@openssh.com', 'sk-ssh-ed25519@openssh.com']);
+    // The notice comes before the authenticator is asked, so a program can print it first.
+    expect(token.signed).toHaveLength(2);
+    const quiet = await generateSecurityKey('sk-ecdsa-sha2-nistp256@openssh.com', { provider: token, touchRequired: false });
+    await signWithSecurityKey(quiet, message, { prompts });
+    expect(touched).toHaveLength(2);
+  });
+
+  test('the PIN is asked for once when the authenticator wants it, and the signature retried with it', async () => {
+    const token = new FakeAuthenticator();
+    token.pin = '2468';
+    const key = await generateSecurityKey('sk-ssh-ed25519@openssh.com', { provider: token, verifyRequired: true, pin: '2468' });
+    const asked: string[] = [];
+    const blob = await signWithSecurityKey(key, message, { prompts: { pin: async (k) => (asked.push(k.algorithm), '2468') } });
+    expect(key.verify(message, blob)).toBe(true);
+    expect(asked).toEqual(['sk-ssh-ed25519@openssh.com']);
+    expect(token.signed.map((r) => r.pin)).toEqual([undefined, '2468']);
+
+    // A PIN given up front is not asked for; a prompt that gives up leaves the authenticator's error.
+    await signWithSecurityKey(key, message, { pin: '2468', prompts: { pin: () => {
+          asked.push('again');
+          return '2468';
+        } } });
+    expect(asked).toHaveLength(1);
+    await expect(signWithSecurityKey(key, message, { prompts: { pin: () => undefined } })).rejects.toMatchObject({ kind: 'pin-required' });
+    // A wrong answer is the authenticator's error, not a second prompt.
+    let prompts = 0;
+    await expect(signWithSecurityKey(key, message, { prompts: { pin: () => (prompts++, '0000') } })).rejects.toMatchObject({ kind: 'pin-required' });
+    expect(prompts).toBe(1);
+  });
+});
+
 describe('refusals', () => {
   test('unknown algorithms and keys that are not security keys', async () => {
     await expect(generateSecurityKey('ssh-ed25519', { provider: new FakeAuthenticator() })).rejects.toMatchObject({ kind: 'unsupported' });

@@ -12,4 +12,6 @@ export {
   type GenerateSecurityKeyOptions,
   type LoadResidentKeysOptions,
   type SecurityKeyAccess,
+  type SecurityKeyPrompts,
+  type SecurityKeySignOptions,
 } from './keys.ts';

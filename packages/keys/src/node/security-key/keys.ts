@@ -32,6 +32,27 @@ export interface SecurityKeyAccess {
   readonly device?: string;
 }
 
+/**
+ * What a program tells its user while an authenticator waits, as OpenSSH's ssh does ("Confirm
+ * user presence for key ...", "Enter PIN for ... key"): the library itself never prints nor reads
+ * a terminal.
+ */
+export interface SecurityKeyPrompts {
+  /** Called before each signature the authenticator will wait for a touch for (the key's 0x01 flag). */
+  readonly touch?: (key: SSHKey) => void;
+  /**
+   * Called when the authenticator asks for its PIN and none was given (a key that requires user
+   * verification): answer the PIN, or undefined to give up with the authenticator's error.
+   */
+  readonly pin?: (key: SSHKey) => Promise<string | undefined> | string | undefined;
+}
+
+/** How a signature reaches the authenticator: its provider and device, a PIN, the prompts. */
+export interface SecurityKeySignOptions extends SecurityKeyAccess {
+  readonly pin?: string;
+  readonly prompts?: SecurityKeyPrompts;
+}
+
 export interface GenerateSecurityKeyOptions extends SecurityKeyAccess {
   /** The FIDO application (relying party id): 'ssh:' by default; OpenSSH requires the 'ssh:' prefix. */
   readonly application?: string;
@@ -160,19 +181,33 @@ export function isSecurityKey(key: SSHKey): boolean {
  * The SSH signature blob of `data` made by the authenticator holding `key` (PROTOCOL.u2f), checked
  * against the key before it is returned: a device that answers with something else is refused.
  */
-export async function signWithSecurityKey(key: SSHKey, data: Uint8Array, options: SecurityKeyAccess & { readonly pin?: string } = {}): Promise<Uint8Array> {
+export async function signWithSecurityKey(key: SSHKey, data: Uint8Array, options: SecurityKeySignOptions = {}): Promise<Uint8Array> {
   const parts = privateParts(key);
   const access = { ...keyProviders.get(key), ...accessOf(options) };
   const backend: SecurityKeyBackend = securityKeyBackend(access.provider);
-  const result = await backend.sign({
-    alg: parts.alg,
-    application: parts.application,
-    keyHandle: parts.private.keyHandle,
-    message: data,
-    flags: parts.private.flags,
-    ...(options.pin === undefined ? {} : { pin: options.pin }),
-    ...(access.device === undefined ? {} : { device: access.device }),
-  });
+  const attempt = (pin: string | undefined): ReturnType<SecurityKeyBackend['sign']> => {
+    if ((parts.private.flags & SK_FLAG_USER_PRESENCE_REQD) !== 0) options.prompts?.touch?.(key);
+    return backend.sign({
+      alg: parts.alg,
+      application: parts.application,
+      keyHandle: parts.private.keyHandle,
+      message: data,
+      flags: parts.private.flags,
+      ...(pin === undefined ? {} : { pin }),
+      ...(access.device === undefined ? {} : { device: access.device }),
+    });
+  };
+  let result: Awaited<ReturnType<SecurityKeyBackend['sign']>>;
+  try {
+    result = await attempt(options.pin);
+  } catch (error) {
+    // Asked once, as ssh does: a wrong PIN is the authenticator's pin-invalid, not another prompt.
+    const ask = options.prompts?.pin;
+    if (!(error instanceof SecurityKeyError) || error.kind !== 'pin-required' || options.pin !== undefined || ask === undefined) throw error;
+    const pin = await ask(key);
+    if (pin === undefined) throw error;
+    result = await attempt(pin);
+  }
   if (result.extensions.length > 0) {
     // The token signed extensions, but the sk-* signature formats have no field for them, so no
     // verifier could reconstruct what was signed.
@@ -194,17 +229,17 @@ export async function signWithSecurityKey(key: SSHKey, data: Uint8Array, options
 export class SSHSkKeyPair {
   readonly key: SSHKey;
   readonly certificate: SSHCertificate | undefined;
-  private readonly access: SecurityKeyAccess & { readonly pin?: string };
+  private readonly access: SecurityKeySignOptions;
 
-  constructor(key: SSHKey, certificate?: SSHCertificate, access: SecurityKeyAccess & { readonly pin?: string } = {}) {
+  constructor(key: SSHKey, certificate?: SSHCertificate, access: SecurityKeySignOptions = {}) {
     privateParts(key);
     this.key = key;
     this.certificate = certificate;
-    this.access = { ...accessOf(access), ...(access.pin === undefined ? {} : { pin: access.pin }) };
+    this.access = { ...accessOf(access), ...(access.pin === undefined ? {} : { pin: access.pin }), ...(access.prompts === undefined ? {} : { prompts: access.prompts }) };
   }
 
   /** A pair from a loaded key pair (a key file of an sk-* key, with its certificate). */
-  static fromKeyPair(pair: SSHKeyPair, access: SecurityKeyAccess & { readonly pin?: string } = {}): SSHSkKeyPair {
+  static fromKeyPair(pair: SSHKeyPair, access: SecurityKeySignOptions = {}): SSHSkKeyPair {
     return new SSHSkKeyPair(pair.key, pair.certificate, access);
   }
 
