@@ -91,6 +91,8 @@ describe('connection benchmark', () => {
       'connect+auth+exec+close to sshd (our client, 1/median) vs ssh2',
       'connect+auth+exec+close to sshd (our client, 1/median) vs AsyncSSH',
       'connect+auth+exec+close to sshd (our client, 1/median) vs OpenSSH ssh (process)',
+      'connect+auth+exec+close to sshd, curve25519-sha256 (our client, 1/median) vs ssh2',
+      'connect+auth+exec+close to sshd, curve25519-sha256 (our client, 1/median) vs AsyncSSH',
       'handshakes by 8 concurrent clients, curve25519-sha256 (our server) vs sshd',
       'handshakes by 8 concurrent clients, curve25519-sha256 (our server) vs ssh2 server',
     ]);
