@@ -466,6 +466,11 @@ export class SoftFido {
       case 0x06:
         result = this.clientPin(params);
         break;
+      case 0x0b:
+        // authenticatorSelection (CTAP 2.1 §6.9): a touch, nothing else.
+        if (this.opts.ctap20 === true) throw new Fault(ST.INVALID_COMMAND);
+        await touch();
+        break;
       case 0x0a:
       case 0x41:
         if ((cmd === 0x41) !== (this.opts.ctap20 === true)) throw new Fault(ST.INVALID_COMMAND);
@@ -534,6 +539,12 @@ export class SoftFido {
     if (options.has('up')) throw new Fault(ST.INVALID_OPTION);
     if (uvAsked && !this.opts.builtInUv) throw new Fault(ST.INVALID_OPTION);
     const param = field(p, 8, isBytes);
+    if (param !== undefined && param.length === 0) {
+      // A zero-length pinUvAuthParam asks for a touch only (CTAP 2.0 §5.5.8.1, 2.1 §6.1.2 step 1):
+      // how a platform lets the user pick one of several authenticators.
+      await touch();
+      throw new Fault(this.pin === undefined ? ST.PIN_NOT_SET : ST.PIN_INVALID);
+    }
     let uv = uvAsked;
     if (param !== undefined) {
       this.checkToken(field(p, 9, isInt), param, clientDataHash, PERM.MC, rpId);

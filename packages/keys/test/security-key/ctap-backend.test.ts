@@ -394,6 +394,53 @@ describe('several tokens', () => {
     expect(err.message).toMatch(/none of the 2 security keys/);
   });
 
+  test('enroll asks every token for a touch, enrolls on the one touched and cancels the others', async () => {
+    const first = softFido({ path: 'first', touchDelayMs: 60_000 });
+    const second = softFido({ path: 'second', touchDelayMs: 150 });
+    const third = softFido({ path: 'third', u2fOnly: true, touchDelayMs: 60_000 });
+    const told: string[] = [];
+    const started = Date.now();
+    const enrolled = await backendFor([first, second, third], { timeoutMs: 20_000, onTouchNeeded: (p) => told.push(p) }).enroll(enrollRequest('ed25519', 1));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(second.credentials).toHaveLength(1);
+    expect(Buffer.from(enrolled.keyHandle)).toEqual(Buffer.from(second.credentials[0]?.id ?? []));
+    // authenticatorSelection on the CTAP 2.1 tokens, then the credential on the chosen one.
+    expect(second.commands).toEqual([0x04, 0x0b, 0x01]);
+    expect(first.commands).toEqual([0x04, 0x0b]);
+    // The token nobody touched was told to stop waiting.
+    expect(first.cancels).toBe(1);
+    expect(first.credentials).toHaveLength(0);
+    expect(third.credentials).toHaveLength(0);
+    // Told to touch for the choice, and again for the credential.
+    expect(told).toHaveLength(2);
+    expect(told[1]).toBe('second');
+  });
+
+  test('a CTAP 2.0 token is chosen by a makeCredential without pinAuth, which makes no credential', async () => {
+    const old = softFido({ path: 'old', ctap20: true, pin: '1234', touchDelayMs: 150 });
+    const other = softFido({ path: 'other', touchDelayMs: 60_000 });
+    await backendFor([other, old], { timeoutMs: 20_000 }).enroll(enrollRequest('ecdsa', 1, { pin: '1234' }));
+    expect(old.commands.filter((c) => c === 0x01).length).toBe(2);
+    expect(old.credentials).toHaveLength(1);
+    expect(other.credentials).toHaveLength(0);
+  });
+
+  test('a U2F-only token is chosen by a registration for a dummy application', async () => {
+    const u2f = softFido({ path: 'u2f', u2fOnly: true, touchDelayMs: 150 });
+    const ctap2 = softFido({ path: 'ctap2', touchDelayMs: 60_000 });
+    const enrolled = await backendFor([ctap2, u2f], { timeoutMs: 20_000 }).enroll(enrollRequest('ecdsa', 1));
+    expect(u2f.credentials.map((c) => Buffer.from(c.id))).toContainEqual(Buffer.from(enrolled.keyHandle));
+    expect(ctap2.credentials).toHaveLength(0);
+  });
+
+  test('nobody touches any: a timeout, with every token let go', async () => {
+    const a = softFido({ path: 'a', touchDelayMs: 60_000 });
+    const b = softFido({ path: 'b', u2fOnly: true, touchDelayMs: 60_000 });
+    const err = await rejection(backendFor([a, b], { timeoutMs: 800 }).enroll(enrollRequest('ecdsa', 1)));
+    expect(err.kind).toBe('timeout');
+    expect(a.credentials).toHaveLength(0);
+  });
+
   test('a named device is used, the others are left alone', async () => {
     const a = softFido({ path: 'a' });
     const b = softFido({ path: 'b' });

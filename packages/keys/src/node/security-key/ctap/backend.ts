@@ -165,11 +165,44 @@ export class CtapBackend implements SecurityKeyBackend {
     const op = this.operation();
     const devices = await this.devices(request.device);
     try {
-      const conn = await this.connect(devices[0] as HidDevice, op);
+      const conn = devices.length === 1 ? await this.connect(devices[0] as HidDevice, op) : await this.selectByTouch(devices, op);
       return conn.ctap2 ? await this.enrollCtap2(conn.ctap2, request, op) : await this.enrollU2f(conn, request, op);
     } finally {
       await this.closeAll(devices);
     }
+  }
+
+  /**
+   * With several authenticators and none named, the one the user touches, as OpenSSH's
+   * sk-usbhid picks one to enroll on: each is asked for a touch at once (Ctap2Session.touch(), or
+   * a U2F registration for a dummy application), and the others are cancelled when one answers.
+   * The user then touches it again for the operation itself.
+   */
+  private async selectByTouch(devices: readonly HidDevice[], op: CtapOperation): Promise<Connection> {
+    const probe: CtapOperation = { ...op, deadline: Math.min(op.deadline, Date.now() + this.probeTimeoutMs) };
+    const opened = await Promise.allSettled(devices.map((d) => this.connect(d, probe)));
+    const conns = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (conns.length === 0) throw (opened[0] as PromiseRejectedResult).reason;
+    if (conns.length === 1) return conns[0] as Connection;
+    let chosen: Connection | undefined;
+    // A touch notice of its own (onTouchNeeded): the operation that follows asks for another touch.
+    const waiting: CtapOperation = { ...this.operation(), deadline: op.deadline, abandoned: () => chosen !== undefined };
+    const touches = conns.map(async (conn) => {
+      if (conn.ctap2) await conn.ctap2.touch(waiting);
+      else await u2fRegister(conn.channel, new Uint8Array(32), sha256('.dummy'), waiting);
+      return conn;
+    });
+    // The losers end later (cancelled); their devices are closed with the others after the call.
+    for (const touch of touches) touch.catch(() => undefined);
+    try {
+      chosen = await Promise.any(touches);
+    } catch (err) {
+      const reasons = err instanceof AggregateError ? (err.errors as unknown[]) : [err];
+      throw reasons.find((e) => e instanceof SecurityKeyError && e.kind !== 'timeout') ?? reasons[0];
+    }
+    // The others still wait for a touch: CTAPHID_CANCEL ends a CTAP2 wait; U2F polling stops by itself.
+    await Promise.all(conns.filter((c) => c !== chosen && c.ctap2 !== undefined).map((c) => c.channel.cancel()));
+    return chosen;
   }
 
   private async enrollCtap2(session: Ctap2Session, request: SkEnrollRequest, op: CtapOperation): Promise<SkEnrollResult> {

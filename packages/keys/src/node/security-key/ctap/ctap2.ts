@@ -32,6 +32,7 @@ export const CTAP2_CMD = {
   CLIENT_PIN: 0x06,
   GET_NEXT_ASSERTION: 0x08,
   CREDENTIAL_MANAGEMENT: 0x0a,
+  SELECTION: 0x0b,
   CREDENTIAL_MANAGEMENT_PREVIEW: 0x41,
 } as const;
 
@@ -263,6 +264,33 @@ export class Ctap2Session {
   async pinRetries(op: CtapOperation): Promise<number> {
     const res = await command(this.channel, CTAP2_CMD.CLIENT_PIN, new Map([[1, this.pinProtocolVersion()], [2, CLIENT_PIN.GET_RETRIES]]), op, 'getPINRetries');
     return this.parse('getPINRetries', () => asInt(need(res, 3, 'pinRetries'), 'pinRetries'));
+  }
+
+  /**
+   * Waits for the user to touch this authenticator, and does nothing else: authenticatorSelection
+   * on CTAP 2.1 (§6.9); on CTAP 2.0, a makeCredential with a zero-length pinAuth (§5.5.8.1), which
+   * a device answers after the touch with PIN_NOT_SET or PIN_INVALID and no credential.
+   */
+  async touch(op: CtapOperation): Promise<void> {
+    if (this.info.versions.includes('FIDO_2_1')) {
+      await command(this.channel, CTAP2_CMD.SELECTION, undefined, op, 'authenticatorSelection');
+      return;
+    }
+    const params = new Map<number, CborValue>([
+      [1, new Uint8Array(32)],
+      [2, new Map([['id', '.dummy']])],
+      [3, new Map<string, CborValue>([['id', new Uint8Array([0])], ['name', 'dummy']])],
+      [4, [new Map<string, CborValue>([['alg', -7], ['type', 'public-key']])]],
+      [8, new Uint8Array(0)],
+      [9, 1],
+    ]);
+    try {
+      await command(this.channel, CTAP2_CMD.MAKE_CREDENTIAL, params, op, 'authenticatorMakeCredential (touch)');
+    } catch (err) {
+      if (err instanceof SecurityKeyError && (err.status === CTAP_STATUS.PIN_NOT_SET || err.status === CTAP_STATUS.PIN_INVALID)) return;
+      throw err;
+    }
+    // Answered OK: a device that made a credential for '.dummy' all the same was touched too.
   }
 
   async makeCredential(req: MakeCredentialRequest, op: CtapOperation): Promise<MakeCredentialResponse> {

@@ -131,6 +131,8 @@ export interface CtapOperation {
   readonly deadline: number;
   /** Called with each KEEPALIVE status (2: the authenticator waits for a touch). */
   readonly onKeepalive?: (status: number, devicePath: string) => void;
+  /** True once the caller gave the operation up (another authenticator was chosen): polling stops. */
+  readonly abandoned?: () => boolean;
 }
 
 const BUSY_RETRY_MS = 100;

@@ -90,6 +90,7 @@ async function exchange(channel: CtapHidChannel, apdu: Uint8Array, op: CtapOpera
     const { data, sw } = splitResponse(await channel.transact(CTAPHID.MSG, apdu, op));
     if (sw === SW.NO_ERROR) return data;
     if (sw !== SW.CONDITIONS_NOT_SATISFIED) throw swError(channel.device.path, what, sw);
+    if (op.abandoned?.() === true) throw new SecurityKeyError('cancelled', `${channel.device.path}: ${what}: another security key was chosen`);
     if (!asked) op.onKeepalive?.(KEEPALIVE_STATUS.UPNEEDED, channel.device.path);
     asked = true;
     const remaining = op.deadline - Date.now();
