@@ -2,6 +2,7 @@
  * Small channel writes held to the end of the turn (MuxOptions.onHeldWrites) and sent merged:
  * what goes on the wire, in what order, and when.
  */
+import fc from 'fast-check';
 import { MSG } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
 import type { Channel, ChannelHandler, IncomingChannelOpen } from '../src/index.ts';
@@ -193,5 +194,63 @@ describe('small writes held to the end of the turn', () => {
     expect(dataInFlight(pair)).toBe(2);
     pair.pump();
     expect(server.messages.map((m) => new TextDecoder().decode(m.bytes))).toEqual(['x', 'y']);
+  });
+});
+
+/** One step of a writer: a write of `size` bytes (stdout or stderr), the end of a turn, or the peer consuming. */
+type Step = { kind: 'write'; size: number; stderr: boolean } | { kind: 'turn' } | { kind: 'consume'; bytes: number };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), size: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 7000, max: 9000 }), fc.integer({ min: 1, max: 40_000 })), stderr: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('turn' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('consume' as const), bytes: fc.integer({ min: 1, max: 20_000 }) }) },
+);
+
+describe('held writes, any sequence', () => {
+  it('delivers every byte of each stream in order, never a message over the max packet or the window', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 60 }), fc.integer({ min: 1000, max: 40_000 }), fc.integer({ min: 2000, max: 64_000 }), (steps, maxPacketSize, windowSize) => {
+        const { pair, channel, server } = setup({ windowSize, maxPacketSize });
+        const sent: [Uint8Array[], Uint8Array[]] = [[], []];
+        let next = 0;
+        // The reader takes at most what it received (a receive window never grows past its size).
+        let consumed = 0;
+        let received = 0;
+        let counted = 0;
+        const consume = (bytes: number): void => {
+          for (; counted < server.messages.length; counted++) received += (server.messages[counted] as { bytes: Uint8Array }).bytes.length;
+          const n = Math.min(bytes, received - consumed);
+          consumed += n;
+          if (n > 0) server.channel?.consume(n);
+        };
+        for (const step of steps) {
+          if (step.kind === 'write') {
+            const bytes = Uint8Array.from({ length: step.size }, () => next++ & 0xff);
+            sent[step.stderr ? 1 : 0].push(bytes.slice());
+            channel.write(bytes, step.stderr ? 1 : undefined);
+          } else if (step.kind === 'turn') {
+            pair.client.sendHeld();
+            pair.pump();
+          } else {
+            consume(step.bytes);
+            pair.pump();
+          }
+        }
+        // The end: the turn ends, and the reader takes everything.
+        for (let i = 0; i < 10_000 && (channel.writeBufferSize > 0 || pair.toServer.length > 0); i++) {
+          pair.client.sendHeld();
+          pair.pump();
+          consume(windowSize);
+          pair.pump();
+        }
+        expect(channel.writeBufferSize).toBe(0);
+        expect(pair.failures).toEqual([]);
+        for (const m of server.messages) expect(m.bytes.length).toBeLessThanOrEqual(Math.min(maxPacketSize, windowSize));
+        const got = (stderr: boolean): Buffer => Buffer.concat(server.messages.filter((m) => (m.datatype === 1) === stderr).map((m) => m.bytes));
+        expect(got(false).equals(Buffer.concat(sent[0]))).toBe(true);
+        expect(got(true).equals(Buffer.concat(sent[1]))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
