@@ -92,6 +92,17 @@ describe('small writes held to the end of the turn', () => {
     expect(pair.failures).toEqual([]);
   });
 
+  it('sends a million small writes of one turn (the queue does not slow down as it grows)', () => {
+    const { pair, channel, server } = setup({ windowSize: 1 << 30 });
+    const line = bytes('a line of output\n');
+    for (let i = 0; i < 1_000_000; i++) channel.write(line);
+    pair.client.sendHeld();
+    pair.pump();
+    expect(server.messages.reduce((n, m) => n + m.bytes.length, 0)).toBe(line.length * 1_000_000);
+    // Full packets: as few messages as the maximum packet allows.
+    expect(server.messages.length).toBe(Math.ceil((line.length * 1_000_000) / (Math.floor(32_768 / line.length) * line.length)));
+  });
+
   it('fills messages up to the peer\'s maximum packet and waits for its window', () => {
     const { pair, channel, server } = setup({ windowSize: 2000, maxPacketSize: 1000 });
     for (let i = 0; i < 10; i++) channel.write(new Uint8Array(300).fill(i));
