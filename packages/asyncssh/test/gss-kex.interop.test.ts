@@ -6,7 +6,8 @@
  * KRB5CCNAME and KRB5_KTNAME from this process's environment, set in beforeAll.
  */
 import { userInfo } from 'node:os';
-import { knownHostsLines, runSsh, startKerberosRealm, startSshd, type KerberosRealm, type SshdServer } from '@ssh/interop';
+import { knownHostsLines, runSsh, startSshd, type SshdServer } from '@ssh/interop';
+import { useKerberosRealm } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, connect, generatePrivateKey, listen, type SSHAcceptor, type SSHClientConnectionOptions, type SSHServerProcess } from '../src/index.ts';
 
@@ -14,16 +15,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const user = userInfo().username;
 const KRB5 = 'toWM5Slw5Ew8Mqkay+al2g==';
 
-let realm: KerberosRealm;
-
-beforeAll(async () => {
-  realm = await startKerberosRealm({ otherUsers: ['other'], hosts: ['127.0.0.1', 'localhost'] });
-  realm.useInThisProcess();
-}, 60_000);
-
-afterAll(async () => {
-  await realm?.stop();
-});
+const realm = useKerberosRealm({ otherUsers: ['other'], hosts: ['127.0.0.1', 'localhost'] });
 
 describe('our client against sshd with GSSAPIKeyExchange yes', () => {
   let sshd: SshdServer;
@@ -32,7 +24,7 @@ describe('our client against sshd with GSSAPIKeyExchange yes', () => {
   beforeAll(async () => {
     sshd = await startSshd({
       config: ['GSSAPIAuthentication yes', 'GSSAPIKeyExchange yes', 'GSSAPIStrictAcceptorCheck no', 'PubkeyAuthentication no', 'LogLevel DEBUG1'],
-      env: { KRB5_CONFIG: realm.krb5Config, KRB5_KTNAME: realm.env['KRB5_KTNAME'], KRB5RCACHEDIR: realm.dir },
+      env: { KRB5_CONFIG: realm().krb5Config, KRB5_KTNAME: realm().env['KRB5_KTNAME'], KRB5RCACHEDIR: realm().dir },
     });
     const knownHosts = text(knownHostsLines(sshd).join('\n') + '\n');
     base = () => ({ host: sshd.host, port: sshd.port, username: sshd.user, knownHosts, agentPath: null, config: null, clientKeys: null });
@@ -107,6 +99,12 @@ class KexServer extends SSHServer {
   }
 }
 
+/** Our servers' sessions answer with the key exchange and the auth method of their connection. */
+function reportKexAndAuth(p: SSHServerProcess): void {
+  p.stdout.write(`${p.getExtraInfo('kex') as string} ${p.getExtraInfo('authMethod') as string}\n`);
+  p.exit(0);
+}
+
 describe('our server with GSS-API key exchange', () => {
   const hostKey = generatePrivateKey('ssh-ed25519');
   let acceptor: SSHAcceptor;
@@ -118,10 +116,7 @@ describe('our server with GSS-API key exchange', () => {
       // gss-gex-sha1 is off by default, as in AsyncSSH.
       kexAlgs: '+gss-gex-sha1',
       serverFactory: () => new KexServer(),
-      processFactory: (p: SSHServerProcess) => {
-        p.stdout.write(`${p.getExtraInfo('kex') as string} ${p.getExtraInfo('authMethod') as string}\n`);
-        p.exit(0);
-      },
+      processFactory: reportKexAndAuth,
     });
   });
   afterAll(async () => {
@@ -137,12 +132,12 @@ describe('our server with GSS-API key exchange', () => {
       const r = await runSsh(target(), 'true', {
         identity: null,
         user,
-        env: { KRB5_CONFIG: realm.krb5Config, KRB5CCNAME: `FILE:${realm.ccache}` },
+        env: { KRB5_CONFIG: realm().krb5Config, KRB5CCNAME: `FILE:${realm().ccache}` },
         args: ['-v', '-o', 'GSSAPIKeyExchange=yes', '-o', 'GSSAPIAuthentication=yes', '-o', `GSSAPIKexAlgorithms=${kex}-`, '-o', 'PreferredAuthentications=gssapi-keyex'],
       });
       expect(r.stderr).toMatch(/Authenticated to .* using "gssapi-keyex"/);
       expect(r.stdout).toBe(`${kex}-${KRB5} gssapi-keyex\n`);
-      expect(KexServer.asked).toEqual([[user, realm.userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
+      expect(KexServer.asked).toEqual([[user, realm().userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
     }, 30_000);
   }
 
@@ -174,10 +169,7 @@ describe('our server with no host key, only GSS-API key exchange', () => {
     acceptor = await listen('127.0.0.1', 0, {
       gssKex: true,
       gssHost: '127.0.0.1',
-      processFactory: (p: SSHServerProcess) => {
-        p.stdout.write(`${p.getExtraInfo('kex') as string} ${p.getExtraInfo('authMethod') as string}\n`);
-        p.exit(0);
-      },
+      processFactory: reportKexAndAuth,
     });
   });
   afterAll(async () => {
@@ -197,7 +189,7 @@ describe('our server with no host key, only GSS-API key exchange', () => {
     const r = await runSsh({ host: '127.0.0.1', port: acceptor.getPort(), name: 'ours', hostPublicKeys: [] }, 'true', {
       identity: null,
       user,
-      env: { KRB5_CONFIG: realm.krb5Config, KRB5CCNAME: `FILE:${realm.ccache}` },
+      env: { KRB5_CONFIG: realm().krb5Config, KRB5CCNAME: `FILE:${realm().ccache}` },
       args: ['-v', '-o', 'GSSAPIKeyExchange=yes', '-o', 'GSSAPIAuthentication=yes', '-o', 'PreferredAuthentications=gssapi-keyex'],
     });
     expect(r.stdout).toMatch(/^gss-\S+ gssapi-keyex\n$/);

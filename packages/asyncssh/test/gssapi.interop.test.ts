@@ -12,23 +12,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { knownHostsLines, runSsh, startKerberosRealm, startSshd, type KerberosRealm, type SshdServer } from '@ssh/interop';
+import { knownHostsLines, runSsh, startSshd, type SshdServer } from '@ssh/interop';
+import { useKerberosRealm } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermissionDenied, SSHServer, connect, generatePrivateKey, listen, type SSHAcceptor, type SSHClientConnectionOptions, type SSHServerProcess } from '../src/index.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const user = userInfo().username;
 
-let realm: KerberosRealm;
-
-beforeAll(async () => {
-  realm = await startKerberosRealm({ otherUsers: ['other'], hosts: ['127.0.0.1', 'localhost'] });
-  realm.useInThisProcess();
-}, 60_000);
-
-afterAll(async () => {
-  await realm?.stop();
-});
+const realm = useKerberosRealm({ otherUsers: ['other'], hosts: ['127.0.0.1', 'localhost'] });
 
 /** Runs `body` with KRB5CCNAME naming another credential cache. */
 async function withCcache<T>(ccache: string, body: () => Promise<T>): Promise<T> {
@@ -48,7 +40,7 @@ describe('our client against OpenSSH sshd', () => {
   beforeAll(async () => {
     sshd = await startSshd({
       config: ['GSSAPIAuthentication yes', 'GSSAPIStrictAcceptorCheck no', 'PubkeyAuthentication no'],
-      env: { KRB5_CONFIG: realm.krb5Config, KRB5_KTNAME: realm.env['KRB5_KTNAME'], KRB5RCACHEDIR: realm.dir },
+      env: { KRB5_CONFIG: realm().krb5Config, KRB5_KTNAME: realm().env['KRB5_KTNAME'], KRB5RCACHEDIR: realm().dir },
     });
     const knownHosts = text(knownHostsLines(sshd).join('\n') + '\n');
     base = () => ({ host: sshd.host, port: sshd.port, username: sshd.user, knownHosts, agentPath: null, config: null, clientKeys: null });
@@ -82,20 +74,20 @@ describe('our client against OpenSSH sshd', () => {
   });
 
   it('without a ticket (gssAuth: true), the method fails and nothing else is left: PermissionDenied', async () => {
-    await withCcache(realm.emptyCcache, async () => {
+    await withCcache(realm().emptyCcache, async () => {
       await expect(connect({ ...base(), gssAuth: true })).rejects.toBeInstanceOf(PermissionDenied);
     });
   });
 
   it('a principal sshd does not map to the user is refused', async () => {
-    await withCcache(realm.ccacheFor('other'), async () => {
+    await withCcache(realm().ccacheFor('other'), async () => {
       await expect(connect(base())).rejects.toBeInstanceOf(PermissionDenied);
     });
   });
 
   it('gssAuth false, and ssh_config GSSAPIAuthentication no, leave it untried', async () => {
     await expect(connect({ ...base(), gssAuth: false })).rejects.toBeInstanceOf(PermissionDenied);
-    const file = `${realm.dir}/ssh_config`;
+    const file = `${realm().dir}/ssh_config`;
     await writeFile(file, 'Host *\n  GSSAPIAuthentication no\n');
     await expect(connect({ ...base(), config: file })).rejects.toBeInstanceOf(PermissionDenied);
     await writeFile(file, 'Host *\n  GSSAPIAuthentication yes\n  GSSAPIDelegateCredentials yes\n');
@@ -170,19 +162,19 @@ describe('our server', () => {
     const r = await runSsh(target(acceptor), 'true', {
       identity: null,
       user,
-      env: { KRB5_CONFIG: realm.krb5Config, KRB5CCNAME: `FILE:${realm.ccache}` },
+      env: { KRB5_CONFIG: realm().krb5Config, KRB5CCNAME: `FILE:${realm().ccache}` },
       args: ['-v', '-o', 'GSSAPIAuthentication=yes', '-o', 'PreferredAuthentications=gssapi-with-mic'],
     });
     expect(r.stderr).toMatch(/Authenticated to .* using "gssapi-with-mic"/);
     expect(r.stdout).toBe('gssapi-with-mic\n');
-    expect(GssServer.asked).toEqual([[user, realm.userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
+    expect(GssServer.asked).toEqual([[user, realm().userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
   });
 
   it('OpenSSH ssh with a principal validateGssPrincipal refuses: Permission denied', async () => {
     const r = await runSsh(target(acceptor), 'true', {
       identity: null,
       user,
-      env: { KRB5_CONFIG: realm.krb5Config, KRB5CCNAME: `FILE:${realm.ccacheFor('other')}` },
+      env: { KRB5_CONFIG: realm().krb5Config, KRB5CCNAME: `FILE:${realm().ccacheFor('other')}` },
       args: ['-o', 'GSSAPIAuthentication=yes', '-o', 'PreferredAuthentications=gssapi-with-mic'],
       allowFailure: true,
     });
@@ -199,7 +191,7 @@ describe('our server', () => {
       conn.close();
       await conn.waitClosed();
     }
-    expect(GssServer.asked).toEqual([[user, realm.userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
+    expect(GssServer.asked).toEqual([[user, realm().userPrincipal, 'host/127.0.0.1@TEST.SSH']]);
   });
 
   it('a principal validateGssPrincipal refuses fails the method: the client goes on to its password', async () => {
@@ -218,13 +210,13 @@ describe('our server', () => {
   });
 
   it("another user's principal is refused by the default rule", async () => {
-    await withCcache(realm.ccacheFor('other'), async () => {
+    await withCcache(realm().ccacheFor('other'), async () => {
       await expect(connect(ours(acceptor))).rejects.toBeInstanceOf(PermissionDenied);
     });
   });
 
   it('no ticket: with gssAuth unset the method is not tried; with gssAuth true it fails, and the password follows', async () => {
-    await withCcache(realm.emptyCcache, async () => {
+    await withCcache(realm().emptyCcache, async () => {
       GssServer.asked = [];
       for (const gssAuth of [undefined, true]) {
         const conn = await connect(ours(acceptor, { password: 'sesame', ...(gssAuth === undefined ? {} : { gssAuth }) }));

@@ -1,10 +1,11 @@
 /**
  * vitest glue (import from `@ssh/interop/vitest`, only inside vitest): print the logs of the
- * peers that are still running when a test fails.
+ * peers that are still running when a test fails; a Kerberos realm per test file.
  * @module
  */
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tail } from './errors.ts';
+import { startKerberosRealm, type KerberosRealm, type KerberosRealmOptions } from './kerberos.ts';
 import { runningProcesses } from './process.ts';
 
 export interface LogPeersOptions {
@@ -27,4 +28,23 @@ export function logPeersOnFailure(options: LogPeersOptions = {}): void {
       );
     }
   });
+}
+
+/**
+ * A throwaway Kerberos realm for the current file or suite: started before its tests (and made
+ * this process's, useInThisProcess()), stopped after them. Returns the running realm's getter.
+ */
+export function useKerberosRealm(options: KerberosRealmOptions = {}): () => KerberosRealm {
+  let realm: KerberosRealm | undefined;
+  beforeAll(async () => {
+    realm = await startKerberosRealm(options);
+    realm.useInThisProcess();
+  }, 60_000);
+  afterAll(async () => {
+    await realm?.stop();
+  });
+  return () => {
+    if (realm === undefined) throw new Error('the Kerberos realm is used before its beforeAll ran');
+    return realm;
+  };
 }
