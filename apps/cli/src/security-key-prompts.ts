@@ -8,14 +8,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import type { SSHKey, SecurityKeyPrompts } from '@ssh/asyncssh';
-
-/** OpenSSH's name of a security key's type (sshkey_type()). */
-function keyTypeName(key: SSHKey): string {
-  if (key.algorithm.startsWith('sk-ecdsa-')) return 'ECDSA-SK';
-  if (key.algorithm.startsWith('sk-ssh-ed25519')) return 'ED25519-SK';
-  return key.algorithm;
-}
+import type { SecurityKeyPrompts } from '@ssh/asyncssh';
 
 /** Reads a secret after `prompt`: the answer, or undefined when there is no one to ask. */
 export type SecretReader = (prompt: string) => Promise<string | undefined>;
@@ -23,8 +16,8 @@ export type SecretReader = (prompt: string) => Promise<string | undefined>;
 /** The prompts of a program that writes notices with `err` and reads secrets with `readSecret`. */
 export function securityKeyPrompts(err: (text: string) => void, readSecret: SecretReader = readFromTerminal): SecurityKeyPrompts {
   return {
-    touch: (key) => err(`Confirm user presence for key ${keyTypeName(key)} ${key.getFingerprint()}\n`),
-    pin: (key) => readSecret(`Enter PIN for ${keyTypeName(key)} key ${key.getFingerprint()}: `),
+    touch: (key) => err(`Confirm user presence for key ${key.label} ${key.getFingerprint()}\n`),
+    pin: (key) => readSecret(`Enter PIN for ${key.label} key ${key.getFingerprint()}: `),
   };
 }
 
