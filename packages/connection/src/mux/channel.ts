@@ -236,7 +236,8 @@ export class Channel {
 
   /** Whether a write of `length` bytes may wait for sendHeld(): a small one on an open stream channel. */
   private mayHold(length: number): boolean {
-    return length < SMALL_WRITE && !this.datagram && this.stateValue === 'open' && !this.closeSent;
+    // write() has refused a closing channel already.
+    return length < SMALL_WRITE && !this.datagram && this.stateValue === 'open';
   }
 
   /** Sets when write() starts answering false (above `high`) and onWritable fires (at or below `low`). */
