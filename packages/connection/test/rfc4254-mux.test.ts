@@ -324,6 +324,52 @@ describe('flow control', () => {
     expect(p.failures).toEqual([]);
   });
 
+  it('sends an adjustment half due along with data going out, ahead of it', () => {
+    const accepted: Recorder[] = [];
+    // Threshold: a quarter of the window (25,000); half of it due rides with data.
+    const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 100_000, maxPacketSize: 1000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    const s = accepted[0] as Recorder;
+    ch.write(new Uint8Array(40_000));
+    p.pump();
+    s.channel?.consume(12_000);
+    s.channel?.write(new Uint8Array(10));
+    // Under half due: the answer goes alone.
+    expect(p.toClient.map((m) => m[0])).toEqual([MSG.CHANNEL_DATA]);
+    p.pump();
+    expect(ch.sendLimits.window).toBe(60_000);
+    s.channel?.consume(1000);
+    s.channel?.write(new Uint8Array(10));
+    expect(p.toClient.map((m) => m[0])).toEqual([MSG.CHANNEL_WINDOW_ADJUST, MSG.CHANNEL_DATA]);
+    expect(ChannelWindowAdjust.decode(p.toClient[0] as Uint8Array).bytesToAdd).toBe(13_000);
+    p.pump();
+    expect(ch.sendLimits.window).toBe(73_000);
+    // Handed back already: the next answer goes alone again.
+    s.channel?.write(new Uint8Array(10));
+    expect(p.toClient.map((m) => m[0])).toEqual([MSG.CHANNEL_DATA]);
+    p.pump();
+    expect(p.failures).toEqual([]);
+  });
+
+  it('lets no adjustment ride with data that waits for the window', () => {
+    const accepted: Recorder[] = [];
+    const p = muxPair({ windowSize: 100, maxPacketSize: 100 }, { onChannelOpen: acceptAll(accepted, false), windowSize: 100_000, maxPacketSize: 1000 });
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder(false));
+    p.pump();
+    const s = accepted[0] as Recorder;
+    ch.write(new Uint8Array(40_000));
+    p.pump();
+    // The server's answer fills the client's window; its next waits.
+    s.channel?.write(new Uint8Array(100));
+    p.pump();
+    s.channel?.consume(20_000);
+    s.channel?.write(new Uint8Array(10));
+    expect(p.toClient).toEqual([]);
+    expect(ch.sendLimits.window).toBe(60_000);
+    expect(p.failures).toEqual([]);
+  });
+
   it('treats data beyond the window as a protocol error', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 100 });

@@ -310,18 +310,35 @@ export class Channel {
     // and three maximum packets were taken: the peer keeps at least three quarters of the window,
     // so it never stalls on room we have, and a fast stream costs one small packet per quarter
     // window rather than one per three packets (each one sealed and written on its own).
-    const threshold = Math.max(3 * this.recvMaxPacket, this.recvWindowSize / 4);
-    if ((this.consumedUnadvertised > threshold || this.recvWindow < this.recvWindowSize / 2) && !this.closeSent) {
-      const add = Math.min(this.consumedUnadvertised, MAX_WINDOW - this.recvWindow);
-      this.consumedUnadvertised = 0;
-      if (add <= 0) return;
-      this.recvWindow += add;
-      this.host.sendPayload(ChannelWindowAdjust.encode({ recipientChannel: this.remoteId, bytesToAdd: add }));
-    }
+    if (this.consumedUnadvertised > this.adjustThreshold() || this.recvWindow < this.recvWindowSize / 2) this.advertise();
+  }
+
+  private adjustThreshold(): number {
+    return Math.max(3 * this.recvMaxPacket, this.recvWindowSize / 4);
+  }
+
+  /** Reopens the window by what the application has taken since the last adjustment. */
+  private advertise(): void {
+    if (this.closeSent) return;
+    const add = Math.min(this.consumedUnadvertised, MAX_WINDOW - this.recvWindow);
+    this.consumedUnadvertised = 0;
+    if (add <= 0) return;
+    this.recvWindow += add;
+    this.host.sendPayload(ChannelWindowAdjust.encode({ recipientChannel: this.remoteId, bytesToAdd: add }));
+  }
+
+  /**
+   * Before data goes out: an adjustment half due rides along, in the same write to the socket. A
+   * peer streaming to us while we answer it (an SFTP upload: a STATUS per WRITE) then gets its
+   * window back with the answers, instead of in writes of their own that each wake it up.
+   */
+  private advertiseWithData(): void {
+    if (this.consumedUnadvertised >= this.adjustThreshold() / 2) this.advertise();
   }
 
   private pump(): void {
     if (this.stateValue === 'opening' || this.closeSent) return;
+    if (this.sendWindow > 0 && this.queue.length > 0 && (this.queue.at(0) as Outbound).kind === 'data') this.advertiseWithData();
     while (this.queue.length > 0) {
       const item = this.queue.at(0) as Outbound;
       if (item.kind === 'data') {
