@@ -579,7 +579,9 @@ export class SftpServerSession {
     const dstHandle = r.bytes('write-to-handle');
     const dst = this.file(dstHandle);
     const dstOffset = readU64(r, 'write-to-offset');
-    if (src === dst && length !== 0 && srcOffset < dstOffset + length && dstOffset < srcOffset + length) {
+    // Length 0 copies to the end of the source, so onto its own handle it always overlaps: at a later
+    // offset it would read back what it had just written and never reach that end.
+    if (src === dst && (length === 0 || (srcOffset < dstOffset + length && dstOffset < srcOffset + length))) {
       throw new SFTPFailure('copy-data ranges overlap');
     }
     let done = 0;

@@ -259,6 +259,20 @@ describe('server ordering', () => {
   });
 });
 
+describe('copy-data', () => {
+  // Found by fuzzing: copy-data to the end of a file (length 0) onto its own handle at its end read
+  // back the bytes it had just written; the server looped and the file grew without bound.
+  it('refuses a copy to the end onto its own handle, leaving the file as it was', async () => {
+    p = await openPair({ version: 3 });
+    writeFileSync(join(p.dir, 'f'), 'content');
+    const f = await p.client.open('f', 'r+b');
+    await expect(p.client.remoteCopy(f, f, 0, 0, 7)).rejects.toBeInstanceOf(SFTPFailure);
+    await expect(p.client.remoteCopy(f, f, 3, 0, 0)).rejects.toBeInstanceOf(SFTPFailure);
+    await f.close();
+    expect(readFileSync(join(p.dir, 'f'), 'utf8')).toBe('content');
+  }, 5_000);
+});
+
 describe('open56 and modes', () => {
   it.each([3, 5, 6])('v%i: CREATE_NEW refuses an existing file; x mode too; TRUNCATE_EXISTING empties', async (version) => {
     p = await openPair({ version });
