@@ -351,7 +351,9 @@ export function importCertificateList(data: string | Uint8Array): SSHCertificate
     if (typeof data !== 'string' && data.length >= 4 && data[0] === 0 && data[1] === 0) return [decodeCertificateBlob(data)];
     const text = typeof data === 'string' ? data : looseUtf8(data);
     if (text.includes('---- BEGIN SSH2 PUBLIC KEY ----')) {
-      return decodeRfc4716Blocks(text).map((b) => decodeCertificateBlob(b.blob, b.comment));
+      const certs = decodeRfc4716Blocks(text).map((b) => decodeCertificateBlob(b.blob, b.comment));
+      if (certs.length === 0) throw new KeyImportError('no certificate found');
+      return certs;
     }
     const out: SSHCertificate[] = [];
     for (const raw of text.split(/\r?\n/)) {

@@ -6,6 +6,7 @@ import {
   CertificateError,
   encodeCertifiedPrivateFields,
   importCertificate,
+  importCertificateList,
   importPublicKey,
   KeyImportError,
   readCertifiedPrivateFields,
@@ -164,6 +165,15 @@ describe('validation', () => {
       expect(() => importCertificate(cert.publicData.subarray(0, cut))).toThrow(KeyImportError);
     }
     expect(() => importCertificate('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmAQT8JYeXXv7hk6Xh3SNs5ozPw6d3NqFYxCe3/sRfc')).toThrow(KeyImportError);
+  });
+
+  // Found by fuzzing: text naming the RFC 4716 marker without a block on a line of its own gave an
+  // empty list, and importCertificate returned undefined in place of a certificate.
+  test('text with the RFC 4716 marker but no block is KeyImportError', () => {
+    for (const text of ['---- BEGIN SSH2 PUBLIC KEY ----\x10AAAA\n---- END SSH2 PUBLIC KEY ----', 'x ---- BEGIN SSH2 PUBLIC KEY ----']) {
+      expect(() => importCertificateList(text)).toThrow(KeyImportError);
+      expect(() => importCertificate(text)).toThrow(KeyImportError);
+    }
   });
 });
 
