@@ -167,6 +167,45 @@ describe('import errors', () => {
     expect(() => importPublicKey(line.replace('ssh-ed25519', 'ssh-rsa'))).toThrow(KeyImportError);
   });
 
+  // Found by fuzzing the KDF parameters: r*p <= 64 let N = 2^20 with r = 64 through, 8 GiB of
+  // memory and minutes of scrypt for a 300-byte file.
+  test('PBES2 scrypt parameters beyond N*r*p = 2^23 are refused before deriving', () => {
+    const tlv = (tag: number, ...parts: number[][]): number[] => {
+      const body = parts.flat();
+      return [tag, ...(body.length < 128 ? [body.length] : [0x81, body.length]), ...body];
+    };
+    const int = (n: number): number[] => {
+      const b: number[] = [];
+      for (; n > 0; n = Math.floor(n / 256)) b.unshift(n & 0xff);
+      if (((b[0] as number) & 0x80) !== 0) b.unshift(0);
+      return tlv(2, b);
+    };
+    const hex = (h: string): number[] => [...Buffer.from(h, 'hex')];
+    const pkcs8 = (N: number, r: number, p: number): Uint8Array =>
+      Uint8Array.from(
+        tlv(
+          0x30,
+          tlv(
+            0x30,
+            hex('06092a864886f70d01050d'), // PBES2
+            tlv(
+              0x30,
+              tlv(0x30, hex('06092b06010401da47040b'), tlv(0x30, tlv(4, hex('0101010101010101')), int(N), int(r), int(p))), // scrypt
+              tlv(0x30, hex('060960864801650304012a'), tlv(4, new Array<number>(16).fill(0))), // aes256-cbc
+            ),
+          ),
+          tlv(4, new Array<number>(32).fill(0)),
+        ),
+      );
+    for (const [N, r, p] of [[1 << 20, 64, 1], [1 << 20, 16, 1], [1 << 20, 2, 32], [1 << 18, 64, 1]] as const) {
+      const started = Date.now();
+      expect(() => importPrivateKey(pkcs8(N, r, p), 'pw')).toThrow('scrypt parameters out of range');
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+    // Within the bound: derived, then refused for the wrong passphrase (the data is zeros).
+    expect(() => importPrivateKey(pkcs8(1 << 14, 8, 1), 'pw')).toThrow(KeyEncryptionError);
+  });
+
   test('a public key is not a private key', () => {
     expect(() => importPrivateKey(testKey('ssh-ed25519').exportPublicKey('pkcs8-pem'))).toThrow(KeyImportError);
   });

@@ -25,8 +25,13 @@ const SCRYPT = '1.3.6.1.4.1.11591.4.11';
 const PKCS12_PBE: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.12.1.3': 'des3-cbc',
 };
-/** scrypt cost bounds for hostile input: N <= 2^20, r*p <= 64. */
+/**
+ * scrypt cost bounds for hostile input: N <= 2^20, r*p <= 64, and N*r*p <= 2^23, the cost of
+ * N = 2^20, r = 8, p = 1 (1 GiB, seconds). Memory is 128*N*r bytes and work grows with N*r*p: N
+ * and r*p alone let N = 2^20 with r = 64 through, 8 GiB and minutes for a 300-byte file.
+ */
 const MAX_SCRYPT_N = 1 << 20;
+const MAX_SCRYPT_COST = MAX_SCRYPT_N * 8;
 /** Iteration counts beyond this are refused, to bound the work a hostile file can ask for. */
 export const MAX_PBKDF_ITERATIONS = 1_000_000;
 
@@ -134,7 +139,9 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
       const cipher = CBC_CIPHERS.find((c) => c.oid === encOid);
       if (!cipher) throw new KeyEncryptionError(`unsupported PBES2 cipher ${encOid}`);
       const iv = enc.octetString('IV');
-      if (N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r < 1 || p < 1 || r * p > 64) throw new KeyImportError('scrypt parameters out of range');
+      if (N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r < 1 || p < 1 || r * p > 64 || N * r * p > MAX_SCRYPT_COST) {
+        throw new KeyImportError('scrypt parameters out of range');
+      }
       if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
       const key = new Uint8Array(scryptSync(pass, salt, cipher.keyLength, { N, r, p, maxmem: 256 * N * r + (1 << 20) }));
       return cbcDecrypt(cipher, key, iv, data);
