@@ -7,7 +7,7 @@
 
 import { Commented } from './internal/commented.ts';
 import { createHash } from 'node:crypto';
-import { Reader, Writer } from '@ssh/wire';
+import { Reader, SshError, Writer } from '@ssh/wire';
 import type { KeyImpl } from './algs/impl.ts';
 import { createCertificate, type CertificateOptions, type SSHCertificate, type UserCertificateOptions } from './certificate.ts';
 import { KeyExportError, SignatureError } from './errors.ts';
@@ -96,7 +96,13 @@ export class SSHKey extends Commented {
     const alg = sigAlgorithm ?? (algs[0] as string);
     if (!algs.includes(alg)) throw new SignatureError(`${this.algorithm} keys cannot make ${alg} signatures`);
     if (!impl.hasPrivate) throw new SignatureError('cannot sign with a public key');
-    return impl.sign(alg, data);
+    try {
+      return impl.sign(alg, data);
+    } catch (e) {
+      if (e instanceof SshError) throw e;
+      // Fields corrupt in a way import cannot see (a PKCS#8 DSA key's q): the crypto library's error.
+      throw new SignatureError(`${alg} signing failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
 
   /** Checks an SSH signature blob over `data`. Never throws: malformed signatures are false. */

@@ -211,6 +211,20 @@ describe('import errors', () => {
   });
 });
 
+describe('signing with a corrupt key', () => {
+  // Found by fuzzing: a PKCS#8 DSA key carries no y (it is computed from x), so a corrupted q
+  // imports, and signing threw OpenSSL's own error ("bignum routines::called with even modulus",
+  // "no inverse") instead of a SignatureError.
+  test('is SignatureError', () => {
+    const der = testKey('ssh-dss').exportPrivateKey('pkcs8-der').slice();
+    // SEQUENCE { INTEGER 0, SEQUENCE { OID, SEQUENCE { INTEGER p (129 bytes), INTEGER q (21 bytes), ... } }, ... }
+    expect([der[156], der[157]]).toEqual([0x02, 0x15]);
+    der[178] = (der[178] as number) & 0xfe;
+    const bad = importPrivateKey(der);
+    expect(() => bad.sign(data)).toThrow(SignatureError);
+  });
+});
+
 describe('private fields (openssh-key-v1 and ssh-agent layout)', () => {
   test.each(GENERATABLE)('%s round trip through a Reader', (type) => {
     const key = testKey(type);
