@@ -64,7 +64,9 @@ export function port(arg: string): number {
  * digits with an optional s, m, h, d or w unit, no fractions, at most INT_MAX seconds.
  */
 export function timeInterval(arg: string): number {
-  if (!/^(\d+[smhdwSMHDW]?)+$/.test(arg)) throw new BadArgument(`invalid time value "${arg}"`);
+  // Every term but the last ends in its unit: (\d+[unit]?)+ split a run of digits every possible
+  // way before failing, exponential in its length.
+  if (!/^(?:\d+[smhdwSMHDW])*\d+[smhdwSMHDW]?$/.test(arg)) throw new BadArgument(`invalid time value "${arg}"`);
   let seconds: number;
   try {
     seconds = parseTimeInterval(arg);

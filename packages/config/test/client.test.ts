@@ -270,6 +270,16 @@ describe('bad input', () => {
     expect(e.line).toBe(2);
     expect(e.message).toMatch(re);
   });
+  // Found by fuzzing: the time value check backtracked exponentially on a long run of digits that
+  // did not match in the end; 40 digits and an 'x' stalled the parser for hours.
+  test('a long invalid time value fails at once', () => {
+    const started = Date.now();
+    expect(parseError(`ConnectTimeout ${'1'.repeat(40)}x\n`).message).toMatch(/invalid time value/);
+    expect(parseError(`ServerAliveInterval 1h${'9'.repeat(2000)}\\9m\n`).message).toMatch(/invalid time value/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const r = resolve('ConnectTimeout 1w2d3h4m5s\nServerAliveInterval 1h30\n', { host: 'h' });
+    expect([r.settings.get('connecttimeout')?.value, r.settings.get('serveraliveinterval')?.value]).toEqual([788645, 3630]);
+  });
   test('IgnoreUnknown skips named unknown keywords (only once set)', () => {
     const r = resolve('IgnoreUnknown Use*,Fancy\nUseKeychain yes\nFancy 1\n', { host: 'h' });
     expect(r.unknownIgnored.map((s) => s.keyword)).toEqual(['UseKeychain', 'Fancy']);
