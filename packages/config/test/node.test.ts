@@ -29,6 +29,22 @@ describe('glob', () => {
     expect(globSync(join(dir, 'conf.d', 'nope'))).toEqual([]);
     expect(globSync('relative/*')).toEqual([]);
   });
+
+  // Found by fuzzing Include: each '*' became [^/]* in one RegExp, which tried every way of sharing
+  // a name among the stars before failing; '**********b' against a 40-character name took minutes.
+  test('many stars match in linear time', async () => {
+    const long = join(dir, 'stars');
+    mkdirSync(long, { recursive: true });
+    writeFileSync(join(long, 'a'.repeat(40)), '');
+    const started = Date.now();
+    for (const pattern of ['**********b', '*a*a*a*a*a*a*a*a*a*a*a*a*b', '*?*?*?*?*?*?*?*?*?*?*?[b]']) {
+      expect(globSync(join(long, pattern))).toEqual([]);
+      expect(await globAsync(join(long, pattern))).toEqual([]);
+    }
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(globSync(join(long, '**a*?[a]'))).toEqual([join(long, 'a'.repeat(40))]);
+    expect(globSync(join(dir, 'conf.d', '**.c*f'))).toEqual(globSync(join(dir, 'conf.d', '*.conf')));
+  });
 });
 
 describe('Node environment', () => {
