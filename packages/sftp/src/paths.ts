@@ -54,35 +54,68 @@ export function hasMagic(name: string): boolean {
   return /[*?[]/.test(name);
 }
 
-/** A RegExp matching one path component against a glob pattern component (dot files need an explicit dot). */
-export function globComponentRegExp(pattern: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
+/** One character of a glob pattern component: `*` (any run), or a test of one character. */
+type GlobToken = '*' | ((c: string) => boolean);
+
+/** A glob pattern component as tokens (runs of `*` as one). */
+function globTokens(pattern: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
+  const cps = [...pattern];
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i] as string;
+    if (c === '*') {
+      if (tokens.at(-1) !== '*') tokens.push('*');
+    } else if (c === '?') tokens.push((ch) => ch !== '/');
     else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
+      const close = cps.indexOf(']', i + 2);
       if (close < 0) {
-        re += '\\[';
+        tokens.push((ch) => ch === '[');
         continue;
       }
-      let body = pattern.slice(i + 1, close);
+      let body = cps.slice(i + 1, close).join('');
       let negate = false;
       if (body.startsWith('!') || body.startsWith('^')) {
         negate = true;
         body = body.slice(1);
       }
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
+      const re = new RegExp(`^[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]$`, 'u');
+      tokens.push((ch) => re.test(ch));
       i = close;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    } else tokens.push((ch) => ch === c);
   }
-  re += '$';
-  return new RegExp(re, 'u');
+  return tokens;
+}
+
+/**
+ * Whether `name` matches the tokens. Not one RegExp with a [^/]* per star: that tries every way of
+ * sharing the name among the stars before failing (a server picks the names); a mismatch here
+ * backs up to the last star only, as glob(3)'s match() does.
+ */
+function matchGlobTokens(tokens: readonly GlobToken[], name: string): boolean {
+  const chars = [...name];
+  let t = 0;
+  let c = 0;
+  let starT = -1;
+  let starC = 0;
+  while (c < chars.length) {
+    const tok = tokens[t];
+    if (tok === '*') {
+      starT = t++;
+      starC = c;
+    } else if (tok !== undefined && tok(chars[c] as string)) {
+      t++;
+      c++;
+    } else if (starT >= 0 && chars[starC] !== '/') {
+      t = starT + 1;
+      c = ++starC;
+    } else return false;
+  }
+  while (tokens[t] === '*') t++;
+  return t === tokens.length;
 }
 
 /** Whether a directory entry name matches a glob component (hidden names only match a pattern starting with '.'). */
 export function globMatch(pattern: string, name: string): boolean {
   if (name.startsWith('.') && !pattern.startsWith('.')) return false;
-  return globComponentRegExp(pattern).test(name);
+  return matchGlobTokens(globTokens(pattern), name);
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SFTPClient, type SFTPName, SFTPInvalidFilename, checkRemoteName, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { type SFTPClient, type SFTPName, SFTPInvalidFilename, SFTPNoSuchFile, checkRemoteName, createMemoryPipe, globMatch, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 
 /** A server whose listing of /d adds the names it is given to the real entries. */
@@ -81,6 +81,31 @@ describe('recursive download from a hostile server', () => {
     const errors: unknown[] = [];
     await client?.get('/d', join(local, 'out'), { recurse: true, errorHandler: (e) => errors.push(e) });
     expect(errors[0]).toBeInstanceOf(SFTPInvalidFilename);
+  });
+});
+
+describe('glob against names from a hostile server', () => {
+  // Found by fuzzing: each '*' became [^/]* in one RegExp, which tried every way of sharing the
+  // name among the stars before failing: '*-*.gz' against a listed name of 100,000 '-' was
+  // quadratic (minutes), '**********b' against 40 characters exponential.
+  it('matches in linear time', async () => {
+    await connect(['-'.repeat(100_000), 'a'.repeat(40)]);
+    const started = Date.now();
+    await expect(client?.glob('d/*-*.gz')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    await expect(client?.glob('d/**********b')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    await expect(client?.glob('d/*a*a*a*a*a*a*a*a*a*a*a*a*b')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await client?.glob('d/**a*?[a]')).toEqual([`d/${'a'.repeat(40)}`]);
+    expect(await client?.glob('d/*k.t?t')).toEqual(['d/ok.txt']);
+    expect(globMatch('*.txt', 'ok.txt')).toBe(true);
+    expect(globMatch('*.txt', '.hidden.txt')).toBe(false);
+    expect(globMatch('.*', '.hidden')).toBe(true);
+    expect(globMatch('[!a-c]*', 'dog')).toBe(true);
+    expect(globMatch('[!a-c]*', 'cat')).toBe(false);
+    expect(globMatch('a\\b', 'a\\b')).toBe(true);
+    expect(globMatch('[', '[')).toBe(true);
+    expect(globMatch('**x', 'x')).toBe(true);
+    expect(globMatch('*x*', 'abc')).toBe(false);
   });
 });
 
