@@ -7,7 +7,7 @@
 import { type SFTPAttrs, type SFTPName, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE } from './constants.ts';
 import { SFTPError, SFTPNoSuchFile } from './errors.ts';
-import { globMatch, hasMagic, joinPath } from './paths.ts';
+import { globComponentMatcher, hasMagic, joinPath } from './paths.ts';
 
 /** What glob needs from SFTPClient. */
 export interface GlobClient {
@@ -72,9 +72,10 @@ async function globOne(client: GlobClient, pattern: string): Promise<SFTPName[]>
         if (e instanceof SFTPError) continue;
         throw e;
       }
+      const matches = globComponentMatcher(part);
       for (const entry of entries) {
         if (entry.filename === '.' || entry.filename === '..') continue;
-        if (!globMatch(part, entry.filename)) continue;
+        if (!matches(entry.filename)) continue;
         if (!last && attrsType(entry.attrs) !== FILEXFER_TYPE.DIRECTORY && attrsType(entry.attrs) !== FILEXFER_TYPE.SYMLINK) continue;
         next.push({ ...entry, filename: joinPath(prefix, entry.filename) });
       }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { globMatcher } from '@ssh/wire';
+
 /** Joins path parts; an absolute part restarts the path. */
 export function joinPath(...parts: readonly string[]): string {
   let out = '';
@@ -54,68 +56,17 @@ export function hasMagic(name: string): boolean {
   return /[*?[]/.test(name);
 }
 
-/** One character of a glob pattern component: `*` (any run), or a test of one character. */
-type GlobToken = '*' | ((c: string) => boolean);
-
-/** A glob pattern component as tokens (runs of `*` as one). */
-function globTokens(pattern: string): GlobToken[] {
-  const tokens: GlobToken[] = [];
-  const cps = [...pattern];
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i] as string;
-    if (c === '*') {
-      if (tokens.at(-1) !== '*') tokens.push('*');
-    } else if (c === '?') tokens.push((ch) => ch !== '/');
-    else if (c === '[') {
-      const close = cps.indexOf(']', i + 2);
-      if (close < 0) {
-        tokens.push((ch) => ch === '[');
-        continue;
-      }
-      let body = cps.slice(i + 1, close).join('');
-      let negate = false;
-      if (body.startsWith('!') || body.startsWith('^')) {
-        negate = true;
-        body = body.slice(1);
-      }
-      const re = new RegExp(`^[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]$`, 'u');
-      tokens.push((ch) => re.test(ch));
-      i = close;
-    } else tokens.push((ch) => ch === c);
-  }
-  return tokens;
-}
-
 /**
- * Whether `name` matches the tokens. Not one RegExp with a [^/]* per star: that tries every way of
- * sharing the name among the stars before failing (a server picks the names); a mismatch here
- * backs up to the last star only, as glob(3)'s match() does.
+ * A matcher of directory entry names for one glob component (hidden names only match a pattern
+ * starting with '.'): compiled once for a whole listing.
  */
-function matchGlobTokens(tokens: readonly GlobToken[], name: string): boolean {
-  const chars = [...name];
-  let t = 0;
-  let c = 0;
-  let starT = -1;
-  let starC = 0;
-  while (c < chars.length) {
-    const tok = tokens[t];
-    if (tok === '*') {
-      starT = t++;
-      starC = c;
-    } else if (tok !== undefined && tok(chars[c] as string)) {
-      t++;
-      c++;
-    } else if (starT >= 0 && chars[starC] !== '/') {
-      t = starT + 1;
-      c = ++starC;
-    } else return false;
-  }
-  while (tokens[t] === '*') t++;
-  return t === tokens.length;
+export function globComponentMatcher(pattern: string): (name: string) => boolean {
+  const matches = globMatcher(pattern);
+  const hidden = pattern.startsWith('.');
+  return (name) => (hidden || !name.startsWith('.')) && matches(name);
 }
 
 /** Whether a directory entry name matches a glob component (hidden names only match a pattern starting with '.'). */
 export function globMatch(pattern: string, name: string): boolean {
-  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
-  return matchGlobTokens(globTokens(pattern), name);
+  return globComponentMatcher(pattern)(name);
 }

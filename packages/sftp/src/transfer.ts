@@ -19,7 +19,7 @@ import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { WRITE_HEADROOM } from './packets.ts';
 import { RequestWindow } from './request-window.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
-import { basename, globMatch, hasMagic, joinPath } from './paths.ts';
+import { basename, globComponentMatcher, hasMagic, joinPath } from './paths.ts';
 
 /** Where a transfer stands: called after each block with the bytes done and the total. */
 export type ProgressHandler = (srcPath: string, dstPath: string, bytesCopied: number, totalBytes: number) => void;
@@ -500,7 +500,8 @@ export async function localGlob(local: LocalFs, patterns: readonly string[]): Pr
           continue;
         }
         const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
-        for (const name of names) if (globMatch(part, name)) next.push(base === '' ? name : local.join(base, name));
+        const matches = globComponentMatcher(part);
+        for (const name of names) if (matches(name)) next.push(base === '' ? name : local.join(base, name));
       }
       current = next;
     }

@@ -30,6 +30,7 @@ export {
   type ParsedAddress,
   type PatternList,
 } from './patterns.ts';
+export { globMatcher, type GlobMatchOptions } from './glob-match.ts';
 
 // The message DSL: `W.u32`, `W.keyed(...)`, `W.Infer<typeof M>`; the define* functions also at top level.
 export * as W from './dsl.ts';

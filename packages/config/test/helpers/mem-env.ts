@@ -1,6 +1,6 @@
 /** An in-memory HostEnvironment for unit tests: files in a map, exec answered by a callback. */
 import type { HostEnvironment } from '../../src/index.ts';
-import { segmentMatcher } from '../../src/node/glob.ts';
+import { globMatcher } from '@ssh/wire';
 
 export interface MemEnvOptions {
   files?: Record<string, string>;
@@ -39,7 +39,7 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
       return Object.keys(files)
         .filter((f) => {
           const fs = f.split('/');
-          return fs.length === segs.length && segs.every((s, i) => segmentMatcher(s).test(fs[i] as string) && (!(fs[i] as string).startsWith('.') || s.startsWith('.')));
+          return fs.length === segs.length && segs.every((s, i) => globMatcher(s, { escapes: true })(fs[i] as string) && (!(fs[i] as string).startsWith('.') || s.startsWith('.')));
         })
         .sort();
     },

@@ -5,13 +5,11 @@
  * @module
  */
 
+import { matchPattern } from '@ssh/wire';
+
 export type Environment = Readonly<Record<string, string | Uint8Array>> | readonly string[];
 
 const encoder = new TextEncoder();
-
-function pattern(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
 
 /** Name/value pairs to send, `env` first, then matches of `sendEnv` in `localEnv`. */
 export function encodeEnv(
@@ -32,9 +30,9 @@ export function encodeEnv(
     }
   }
   if (sendEnv && localEnv) {
-    const patterns = sendEnv.map(pattern);
     for (const [name, value] of Object.entries(localEnv)) {
-      if (value !== undefined && !out.has(name) && patterns.some((p) => p.test(name))) out.set(name, encoder.encode(value));
+      // SendEnv patterns are ssh_config PATTERNS (`*`, `?`), as OpenSSH matches them.
+      if (value !== undefined && !out.has(name) && sendEnv.some((p) => matchPattern(name, p))) out.set(name, encoder.encode(value));
     }
   }
   return [...out];
