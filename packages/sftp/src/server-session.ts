@@ -584,9 +584,12 @@ export class SftpServerSession {
     if (src === dst && (length === 0 || (srcOffset < dstOffset + length && dstOffset < srcOffset + length))) {
       throw new SFTPFailure('copy-data ranges overlap');
     }
+    // "To the end" is the end the source has now: a destination that is the same file through
+    // another handle (or a hard link) would otherwise keep moving it away as the copy writes.
+    const total = length === 0 ? await this.sizeAfter(src, srcOffset) : length;
     let done = 0;
     for (;;) {
-      const want = length === 0 ? this.maxIo : Math.min(this.maxIo, length - done);
+      const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);
       if (want <= 0) break;
       const data = await this.server.read(src, srcOffset + done, want);
       if (data.length === 0) break;
@@ -594,6 +597,18 @@ export class SftpServerSession {
       done += data.length;
     }
     return this.status(id, FX.OK);
+  }
+
+  /** Bytes of `file` from `offset` to its current end, or undefined when its size is unknown. */
+  private async sizeAfter(file: ServerFile, offset: number): Promise<number | undefined> {
+    let size: number | undefined;
+    try {
+      size = (await this.server.fstat(file)).size;
+    } catch {
+      // A server without fstat: copy until a read comes back empty.
+      return undefined;
+    }
+    return size === undefined ? undefined : Math.max(0, size - offset);
   }
 }
 

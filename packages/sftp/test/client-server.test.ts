@@ -1,9 +1,10 @@
 /** Our client against our server over an in-memory pipe, for each protocol version 3 to 6. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACE4, EXT, FILEXFER_TYPE, FXF56, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile } from '../src/index.ts';
+import { ACE4, EXT, FILEXFER_TYPE, FXF56, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { type Pair, openPair } from './helpers/pair.ts';
 import { pattern } from './helpers/pattern.ts';
 
@@ -270,6 +271,46 @@ describe('copy-data', () => {
     await expect(p.client.remoteCopy(f, f, 3, 0, 0)).rejects.toBeInstanceOf(SFTPFailure);
     await f.close();
     expect(readFileSync(join(p.dir, 'f'), 'utf8')).toBe('content');
+  }, 5_000);
+
+  it('copies to the end the source had when the copy began, onto the same file through another handle', async () => {
+    p = await openPair({ version: 3 });
+    writeFileSync(join(p.dir, 'f'), 'content');
+    const src = await p.client.open('f', 'rb');
+    const dst = await p.client.open('f', 'r+b');
+    // The destination starts at the source's end: reading on would meet what the copy wrote.
+    await p.client.remoteCopy(src, dst, 0, 0, 7);
+    await src.close();
+    await dst.close();
+    expect(readFileSync(join(p.dir, 'f'), 'utf8')).toBe('contentcontent');
+  }, 5_000);
+
+  it('copies nothing from past the end, and copies until a read is empty on a server without fstat', async () => {
+    class NoFstat extends LocalSFTPServer {
+      override fstat(): never {
+        throw new SFTPOpUnsupported('fstat not supported');
+      }
+    }
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-copy-')));
+    const [clientEnd, serverEnd] = createMemoryPipe();
+    const served = runSftpServer(serverEnd, new NoFstat({ chroot: dir }));
+    const client = await startSftpClient(clientEnd, { version: 3 });
+    try {
+      writeFileSync(join(dir, 'a'), 'abcdef');
+      writeFileSync(join(dir, 'b'), '');
+      const a = await client.open('a', 'rb');
+      const b = await client.open('b', 'r+b');
+      await client.remoteCopy(a, b, 10, 0, 0);
+      expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('');
+      await client.remoteCopy(a, b, 2, 0, 0);
+      expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('cdef');
+      await a.close();
+      await b.close();
+    } finally {
+      client.exit();
+      await served;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 5_000);
 });
 
