@@ -36,6 +36,18 @@ describe('PPK errors', () => {
     expect(() => key.exportPrivateKey('putty', { passphrase: 'pw', argon2: { memory: 1 << 30 } })).toThrow(KeyExportError);
   });
 
+  test('Argon2 is bounded by its total work, memory times passes', () => {
+    const enc = new TextDecoder().decode(key.exportPrivateKey('putty', { passphrase: 'pw', argon2: FAST_ARGON }));
+    // 256 MiB (the memory cap) with 17 passes: each bound alone would allow it; the work is over.
+    const heavy = enc.replace(/Argon2-Memory: \d+/, 'Argon2-Memory: 262144').replace(/Argon2-Passes: \d+/, 'Argon2-Passes: 17');
+    expect(() => importPrivateKey(heavy, 'pw')).toThrow(new KeyImportError('PPK: Argon2 work (memory times passes) over 4194304 KiB'));
+    expect(() => key.exportPrivateKey('putty', { passphrase: 'pw', argon2: { memory: 262_144, passes: 17 } })).toThrow(KeyExportError);
+    // Many passes over little memory, as puttygen picks for a long time budget: light work, accepted.
+    const manyPasses = key.exportPrivateKey('putty', { passphrase: 'pw', argon2: { memory: 64, passes: 200 } });
+    expect(new TextDecoder().decode(manyPasses)).toContain('Argon2-Passes: 200\n');
+    expect(importPrivateKey(manyPasses, 'pw').equals(key)).toBe(true);
+  });
+
   test('truncated and corrupted files are typed errors', () => {
     for (let cut = 1; cut < text.length; cut += 11) {
       try {
