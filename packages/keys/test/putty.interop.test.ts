@@ -41,6 +41,17 @@ describe.each(TYPES)('puttygen %s keys here', (_name, genArgs) => {
   });
 });
 
+test('puttygen files with many Argon2 passes over little memory import', () => {
+  // puttygen picks the passes for a time budget: --ppk-param time=1000 made 144 passes of
+  // 8 MiB on the development VM. Light work (256 KiB by 200 passes), many passes.
+  const plain = dir.path();
+  puttygen(['-t', 'ed25519', '-o', plain, '--new-passphrase', emptyPass]);
+  const enc = dir.path();
+  puttygen([plain, '-P', '-o', enc, '--new-passphrase', passFile, '--ppk-param', 'memory=256,passes=200']);
+  expect(dir.read(enc).toString()).toContain('Argon2-Passes: 200\n');
+  expect(importPrivateKey(dir.read(enc), 'pass phrase').equals(importPublicKey(puttygen([plain, '-L'])))).toBe(true);
+});
+
 describe.each(['ssh-ed25519', 'ssh-ed448', 'ecdsa-sha2-nistp384', 'ssh-rsa', 'ssh-dss'])('our %s PPK files in puttygen', (type) => {
   test.each([2, 3] as const)('v%s', (puttyVersion) => {
     const key = testKey(type);
