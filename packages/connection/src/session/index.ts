@@ -8,7 +8,7 @@ export {
   type TermSize,
   type ExitSignal,
 } from './client-channel.ts';
-export { SSHServerChannel, SSHLineEditorChannel, type SSHServerSession, type ServerChannelPolicy, type X11ServerRequest } from './server-channel.ts';
+export { MAX_ENV_VARIABLES, SSHServerChannel, SSHLineEditorChannel, type SSHServerSession, type ServerChannelPolicy, type X11ServerRequest } from './server-channel.ts';
 export { StreamSession, type RawByteStream, type StreamOptions } from './stream-session.ts';
 export { SSHClientProcess, type RedirectOptions, type WaitOptions } from './client-process.ts';
 export { SSHServerProcess, ServerProcessSession, type ProcessFactory, type ServerProcessOptions } from './server-process.ts';

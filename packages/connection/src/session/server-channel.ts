@@ -11,6 +11,13 @@ import { decodeEnvValue } from './env.ts';
 import type { TermSize } from './client-channel.ts';
 import type { KeyHandler, LineEditor } from '../line-editor/index.ts';
 
+/**
+ * Distinct environment variables a client may set on one session (OpenSSH's sshd takes 128 too);
+ * later names are refused. Each request is bounded by the packet size, their number was not: a
+ * client could make the server hold memory without limit before the session even started.
+ */
+export const MAX_ENV_VARIABLES = 128;
+
 /** AsyncSSH's SSHServerSession: the callbacks of a server session. Requests refused by default. */
 export interface SSHServerSession<T extends ChannelData = ChannelData> extends SSHSession<T> {
   /** A pty: accept with true. `termModes` maps PTY_MODE opcodes to values. */
@@ -55,7 +62,9 @@ export interface ServerChannelPolicy {
 export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHChannel<T> {
   protected declare session: SSHServerSession<T> | undefined;
   private readonly policy: ServerChannelPolicy;
-  private readonly env: Record<string, string | Uint8Array> = {};
+  /** Names are the client's: no prototype, so that `__proto__` is a name like any other. */
+  private readonly env: Record<string, string | Uint8Array> = Object.create(null) as Record<string, string | Uint8Array>;
+  private envCount = 0;
   private command: string | undefined;
   private subsystem: string | undefined;
   private termType: string | undefined;
@@ -86,6 +95,9 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
       case 'env': {
         const r = request as { name: string; value: Uint8Array };
         if (this.started || (this.policy.acceptEnv && !this.policy.acceptEnv(r.name))) return false;
+        const known = Object.hasOwn(this.env, r.name);
+        if (!known && this.envCount >= MAX_ENV_VARIABLES) return false;
+        if (!known) this.envCount++;
         this.env[r.name] = decodeEnvValue(r.value);
         return true;
       }
