@@ -22,6 +22,7 @@ import {
   type SSHTCPSession,
 } from '../src/index.ts';
 import type { SSHChannel } from '@ssh/connection';
+import { MAX_LISTENERS } from '../src/forward/server-forward.ts';
 import { bounded, curl, roundTrip, startEcho, startHttp, tryConnect, waitListening, type EchoServer } from './forward-helpers.ts';
 
 let clientKey: KeyPair;
@@ -241,6 +242,23 @@ describe('our server with our client', () => {
     const err = await conn.openConnection('127.0.0.1', closed.port).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChannelOpenError);
     expect((err as ChannelOpenError).reasonCode).toBe(CHANNEL_OPEN_FAILURE.CONNECT_FAILED);
+  });
+
+  it(`holds a client to ${MAX_LISTENERS} listeners, even when it asks for many at once`, async () => {
+    const conn = await connectTo(open);
+    // Sent in one burst: every request arrives before the first listener is in place.
+    const asked = await Promise.allSettled(Array.from({ length: MAX_LISTENERS + 16 }, () => conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', echo.port)));
+    const granted = asked.filter((r) => r.status === 'fulfilled');
+    expect(granted).toHaveLength(MAX_LISTENERS);
+    for (const r of asked) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ChannelListenError);
+    // A cancelled listener makes room for another.
+    const first = (granted[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof conn.forwardRemotePort>>>).value;
+    first.close();
+    await bounded(first.waitClosed(), 10_000, 'cancel');
+    const more = await conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', echo.port);
+    expect(more.getPort()).toBeGreaterThan(0);
+    conn.close();
+    await conn.waitClosed();
   });
 
   it('forwards remote ports and paths, cancels them, and closes them with the connection', async () => {

@@ -33,7 +33,7 @@ import type { DataOf } from './client-forward.ts';
 import { LocalListener, SSHListener, plainAddress, type ListenTarget } from './listener.ts';
 
 /** Listeners one client may hold at once. */
-const MAX_LISTENERS = 64;
+export const MAX_LISTENERS = 64;
 
 /** What the server's forwarding needs from its connection. */
 export interface ServerForwardContext extends ForwardContext {
@@ -66,6 +66,8 @@ export class ServerForwarding {
   private readonly ctx: ServerForwardContext;
   private readonly tcp = new Map<string, SSHListener>();
   private readonly unix = new Map<string, SSHListener>();
+  /** Listen requests accepted for a decision and not yet answered (see mayListen). */
+  private deciding = 0;
 
   constructor(ctx: ServerForwardContext) {
     this.ctx = ctx;
@@ -135,7 +137,9 @@ export class ServerForwarding {
   }
 
   private mayListen(): boolean {
-    return this.ctx.portForwardingAllowed() && this.tcp.size + this.unix.size < MAX_LISTENERS;
+    // Requests still being decided count too: a client sending many at once would otherwise
+    // get each past the check before the first listener is in place.
+    return this.ctx.portForwardingAllowed() && this.tcp.size + this.unix.size + this.deciding < MAX_LISTENERS;
   }
 
   private listen(request: IncomingGlobalRequest, host: string, port: number): void {
@@ -143,6 +147,7 @@ export class ServerForwarding {
       request.reply(false);
       return;
     }
+    this.deciding++;
     Promise.resolve()
       .then(() => this.ctx.server.serverRequested(host, port))
       .then(async (ok) => {
@@ -180,7 +185,10 @@ export class ServerForwarding {
         this.ctx.warn(`remote listener on ${host}:${port} failed: ${errorText(err)}`);
         request.reply(false);
       })
-      .finally(() => this.ctx.flush());
+      .finally(() => {
+        this.deciding--;
+        this.ctx.flush();
+      });
   }
 
   private listenPath(request: IncomingGlobalRequest, path: string): void {
@@ -188,6 +196,7 @@ export class ServerForwarding {
       request.reply(false);
       return;
     }
+    this.deciding++;
     Promise.resolve()
       .then(() => this.ctx.server.unixServerRequested(path))
       .then(async (ok) => {
@@ -220,7 +229,10 @@ export class ServerForwarding {
         this.ctx.warn(`remote listener on ${path} failed: ${errorText(err)}`);
         request.reply(false);
       })
-      .finally(() => this.ctx.flush());
+      .finally(() => {
+        this.deciding--;
+        this.ctx.flush();
+      });
   }
 
   /**
