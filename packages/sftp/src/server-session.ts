@@ -309,8 +309,16 @@ export class SftpServerSession {
     return out;
   }
 
-  private newHandle(entry: HandleEntry): Uint8Array {
+  /**
+   * Refuses an OPEN or OPENDIR before the server acts on it when no handle is left: an open that
+   * creates or truncates the file must not do so and then fail.
+   */
+  private checkHandleRoom(): void {
     if (this.handles.size >= this.maxHandles) throw new SFTPFailure(`too many open handles (limit ${this.maxHandles})`);
+  }
+
+  private newHandle(entry: HandleEntry): Uint8Array {
+    this.checkHandleRoom();
     while (this.handles.has(this.nextHandle)) this.nextHandle = (this.nextHandle + 1) >>> 0 || 1;
     const h = this.nextHandle;
     this.nextHandle = (this.nextHandle + 1) >>> 0 || 1;
@@ -360,6 +368,7 @@ export class SftpServerSession {
     const id = req.id;
     switch (req.kind) {
       case 'open': {
+        this.checkHandleRoom();
         const path = await this.map(req.path);
         const attrs = this.inAttrs(req.attrs);
         const file = this.version >= 5 ? await s.open56(path, req.desiredAccess ?? 0, req.flags, attrs) : await s.open(path, req.flags, attrs);
@@ -410,6 +419,7 @@ export class SftpServerSession {
         await s.fsetstat(this.file(req.handle), this.inAttrs(req.attrs));
         return this.status(id, FX.OK);
       case 'opendir': {
+        this.checkHandleRoom();
         const path = await this.map(req.path);
         const source = await s.scandir(path);
         return this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'dir', path, source, iterator: undefined, pending: undefined }) });

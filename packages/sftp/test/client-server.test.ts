@@ -260,6 +260,25 @@ describe('server ordering', () => {
   });
 });
 
+describe('open handle limit', () => {
+  it('refuses OPEN and OPENDIR once every handle is taken, before creating or truncating anything', async () => {
+    p = await openPair({ version: 3 }, { maxOpenHandles: 2 });
+    const { client, dir } = p;
+    writeFileSync(join(dir, 'keep'), 'precious');
+    const held = [await client.open('a', 'wb'), await client.open('b', 'wb')];
+    await expect(client.open('keep', 'wb')).rejects.toThrow(/too many open handles/);
+    await expect(client.open('new', 'wb')).rejects.toThrow(/too many open handles/);
+    await expect(client.scandir('.').next()).rejects.toThrow(/too many open handles/);
+    expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('precious');
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+    await held[0]?.close();
+    const f = await client.open('keep', 'wb');
+    await f.close();
+    expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('');
+    await held[1]?.close();
+  });
+});
+
 describe('copy-data', () => {
   // Found by fuzzing: copy-data to the end of a file (length 0) onto its own handle at its end read
   // back the bytes it had just written; the server looped and the file grew without bound.
