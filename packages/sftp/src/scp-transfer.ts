@@ -189,6 +189,17 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
           break;
         case 'peer-error':
           failure ??= new ScpError(ev.message, ev.fatal);
+          if (file) {
+            // The error came in place of the file's end marker: the source gave the file up and
+            // may go on to the next, which would otherwise leave this one open for good.
+            const f = file;
+            file = undefined;
+            try {
+              await f.out.flush();
+            } finally {
+              await f.handle.close();
+            }
+          }
           break;
         case 'error':
           failure = ev.error;

@@ -1,0 +1,55 @@
+/** runScpServer against a hostile source, in memory: what it leaves open on the local side. */
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalFs, createMemoryPipe, runScpServer } from '../src/index.ts';
+import { nodeLocalFs } from '../src/node/index.ts';
+
+/** nodeLocalFs that counts the files it opened and has not closed yet. */
+function countingFs(): { fs: LocalFs; open: () => number } {
+  let open = 0;
+  const fs: LocalFs = {
+    ...nodeLocalFs,
+    async open(p, mode) {
+      const file = await nodeLocalFs.open(p, mode);
+      open++;
+      return {
+        ...file,
+        read: (position, length) => file.read(position, length),
+        write: (data, position) => file.write(data, position),
+        async close() {
+          open--;
+          await file.close();
+        },
+      };
+    },
+  };
+  return { fs, open: () => open };
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('runScpServer (scp -t) against a hostile source', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = realpathSync(mkdtempSync(join(tmpdir(), 'scp-server-')));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('closes a file the source abandons with an error in place of its end marker', async () => {
+    const { fs, open } = countingFs();
+    const [client, server] = createMemoryPipe();
+    const served = runScpServer(server, fs, `scp -t ${dir}`);
+    // Each file's data is followed by `\1message\n` instead of `\0`, then the next file begins.
+    for (let i = 0; i < 20; i++) void client.write(text(`C0644 5 f${i}\nhello\u0001abandoned\n`));
+    void client.write(text('C0644 5 last\nworld\u0000'));
+    client.close();
+    await expect(served).rejects.toThrow(/abandoned/);
+    expect(open()).toBe(0);
+    expect(readFileSync(join(dir, 'last'), 'utf8')).toBe('world');
+    expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('hello');
+  });
+});
