@@ -11,7 +11,14 @@
  */
 
 import { FXF56 } from './constants.ts';
-import { SFTPByteRangeLockConflict, SFTPNoMatchingByteRangeLock } from './errors.ts';
+import { SFTPByteRangeLockConflict, SFTPByteRangeLockRefused, SFTPNoMatchingByteRangeLock } from './errors.ts';
+
+/**
+ * Locks one owner holds on a file at once. Each BLOCK adds one (ranges are not merged, and the
+ * same range may be taken twice), so without a bound a client grows the table, and the scan of
+ * every later lock and I/O on the file, by one entry per 30-byte request.
+ */
+const MAX_LOCKS_PER_OWNER = 1024;
 
 interface HeldLock {
   readonly owner: object;
@@ -34,11 +41,16 @@ function exclusive(mask: number): boolean {
 export class ByteRangeLocks {
   private readonly files = new Map<string, HeldLock[]>();
 
-  /** Takes a lock for `owner`; throws SFTPByteRangeLockConflict when another owner's lock is in the way. */
+  /**
+   * Takes a lock for `owner`; throws SFTPByteRangeLockConflict when another owner's lock is in the
+   * way, SFTPByteRangeLockRefused when `owner` already holds 1024 on the file.
+   */
   lock(file: string, owner: object, offset: number, length: number, mask: number): void {
     const end = endOf(offset, length);
     const held = this.files.get(file) ?? [];
+    let own = 0;
     for (const l of held) {
+      if (l.owner === owner && ++own >= MAX_LOCKS_PER_OWNER) throw new SFTPByteRangeLockRefused(`a handle holds at most ${MAX_LOCKS_PER_OWNER} locks`);
       if (l.owner === owner || l.end <= offset || end <= l.offset) continue;
       if (exclusive(mask) || exclusive(l.mask)) throw new SFTPByteRangeLockConflict(`bytes ${offset}..${end} are locked by another handle`);
     }

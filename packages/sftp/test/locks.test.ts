@@ -11,6 +11,7 @@ import {
   ByteRangeLocks,
   FXF56,
   SFTPByteRangeLockConflict,
+  SFTPByteRangeLockRefused,
   SFTPNoMatchingByteRangeLock,
   SFTPOpUnsupported,
   type SFTPClient,
@@ -70,6 +71,17 @@ describe('ByteRangeLocks', () => {
     t.lock('g', a, 0, 0, R | W | ADV);
     t.checkIo('g', b, 0, 10, 'read');
     t.checkIo('g', b, 0, 10, 'write');
+  });
+
+  it('refuses an owner more than 1024 locks at once, however they were asked for', () => {
+    const t = new ByteRangeLocks();
+    for (let i = 0; i < 1024; i++) t.lock('f', a, i % 2 === 0 ? i : 0, 1, W);
+    expect(() => t.lock('f', a, 5000, 1, W)).toThrow(SFTPByteRangeLockRefused);
+    expect(() => t.lock('g', a, 0, 1, W)).not.toThrow();
+    expect(() => t.lock('f', b, 5000, 1, W)).not.toThrow();
+    t.unlock('f', a, 0, 1);
+    t.lock('f', a, 5000, 1, W);
+    expect(t.count('f')).toBe(1025);
   });
 
   it('releases an owner’s locks all at once', () => {
