@@ -372,14 +372,16 @@ export class SftpServerSession {
         const path = await this.map(req.path);
         const attrs = this.inAttrs(req.attrs);
         const file = this.version >= 5 ? await s.open56(path, req.desiredAccess ?? 0, req.flags, attrs) : await s.open(path, req.flags, attrs);
+        const append = this.version >= 5 ? (req.flags & (FXF56.APPEND_DATA | FXF56.APPEND_DATA_ATOMIC)) !== 0 : (req.flags & FXF.APPEND) !== 0;
+        let handle: Uint8Array;
         try {
-          const append = this.version >= 5 ? (req.flags & (FXF56.APPEND_DATA | FXF56.APPEND_DATA_ATOMIC)) !== 0 : (req.flags & FXF.APPEND) !== 0;
-          await this.reply({ kind: 'handle', id, handle: this.newHandle({ kind: 'file', file, append }) });
+          handle = this.newHandle({ kind: 'file', file, append });
         } catch (e) {
           await Promise.resolve(s.close(file)).catch(() => undefined);
           throw e;
         }
-        return;
+        // From here the handle table owns the file: when the reply fails, cleanup() closes it, once.
+        return this.reply({ kind: 'handle', id, handle });
       }
       case 'close': {
         const { key, entry } = this.entry(req.handle);

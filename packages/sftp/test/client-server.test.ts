@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACE4, EXT, FILEXFER_TYPE, FXF56, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXP, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, SFTPServer, createMemoryPipe, encodeInit, encodeRequest, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { type Pair, openPair } from './helpers/pair.ts';
 import { pattern } from './helpers/pattern.ts';
@@ -276,6 +276,30 @@ describe('open handle limit', () => {
     await f.close();
     expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('');
     await held[1]?.close();
+  });
+});
+
+describe('OPEN whose reply cannot be sent', () => {
+  it('closes the file once, not again when the session ends', async () => {
+    const closes = new Map<object, number>();
+    const server = new (class extends SFTPServer {
+      override open(): object {
+        return {};
+      }
+      override close(file: object): void {
+        closes.set(file, (closes.get(file) ?? 0) + 1);
+      }
+    })();
+    const [clientEnd, serverEnd] = createMemoryPipe();
+    // The client goes away after INIT: every reply but VERSION fails to be written.
+    let writes = 0;
+    const failing = { ...serverEnd, write: (chunk: Uint8Array) => (writes++ === 0 ? serverEnd.write(chunk) : Promise.reject(new Error('stream closed'))) };
+    const served = runSftpServer(failing, server);
+    void clientEnd.write(encodeInit(FXP.INIT, { version: 3, extensions: [] }));
+    void clientEnd.write(encodeRequest({ kind: 'open', id: 1, path: 'f', flags: FXF.READ, attrs: {} }, 3));
+    clientEnd.close();
+    await served;
+    expect([...closes.values()]).toEqual([1]);
   });
 });
 
