@@ -1,7 +1,7 @@
 /** Our client against our server over an in-memory pipe, for each protocol version 3 to 6. */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXP, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, SFTPServer, createMemoryPipe, encodeInit, encodeRequest, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
@@ -300,6 +300,21 @@ describe('OPEN whose reply cannot be sent', () => {
     clientEnd.close();
     await served;
     expect([...closes.values()]).toEqual([1]);
+  });
+});
+
+describe('lsetstat under a chroot', () => {
+  it('sets the size of a file, but never truncates through a symlink that points out of the root', async () => {
+    p = await openPair({ version: 3 });
+    const { client, dir } = p;
+    const outside = join(localTemp(), 'secret');
+    writeFileSync(outside, 'precious');
+    await client.symlink(relative(dir, outside), 'out');
+    await expect(client.setstat('out', { size: 0 }, { followSymlinks: false })).rejects.toBeInstanceOf(SFTPError);
+    expect(readFileSync(outside, 'utf8')).toBe('precious');
+    writeFileSync(join(dir, 'f'), 'abcdef');
+    await client.setstat('f', { size: 2 }, { followSymlinks: false });
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('ab');
   });
 });
 

@@ -261,7 +261,20 @@ export class LocalSFTPServer extends SFTPServer {
 
   private async applyAttrs(real: string, given: SFTPAttrs, follow: boolean): Promise<void> {
     const attrs = await this.resolveOwner(given);
-    if (attrs.size !== undefined) await fs.truncate(real, attrs.size);
+    if (attrs.size !== undefined) {
+      if (follow) await fs.truncate(real, attrs.size);
+      else {
+        // truncate(2) follows a final symlink, which lsetstat must not: under a chroot that link
+        // may point out of the root (resolve() checked only its parent). O_NONBLOCK: a FIFO must
+        // not hold the open.
+        const fh = await fs.open(real, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+        try {
+          await fh.truncate(attrs.size);
+        } finally {
+          await fh.close();
+        }
+      }
+    }
     if (attrs.permissions !== undefined) {
       if (follow) await fs.chmod(real, attrs.permissions & 0o7777);
       else if (!(await fs.lstat(real)).isSymbolicLink()) await fs.chmod(real, attrs.permissions & 0o7777);
