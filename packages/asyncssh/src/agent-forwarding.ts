@@ -13,9 +13,27 @@ import path from 'node:path';
 import { SSHChannel, type ChannelConnection, type ConnectionMux, type SSHServerChannel } from '@ssh/connection';
 import { SSHForwarder } from './bridge.ts';
 
+type ServerChannel = SSHServerChannel<Uint8Array> | SSHServerChannel<string>;
+
+/**
+ * Agent sockets being set up, per session: a client repeating auth-agent-req before the first
+ * is answered (up to 256 requests may wait on a channel) shares that one socket instead of
+ * getting a directory and a listening socket each.
+ */
+const starting = new WeakMap<ServerChannel, Promise<boolean>>();
+
 /** Starts the per-session agent socket; answers false when it cannot be set up. */
-export async function startAgentForwarding(channel: SSHServerChannel<Uint8Array> | SSHServerChannel<string>, mux: ConnectionMux, connection: ChannelConnection, flush: () => void): Promise<boolean> {
-  if (channel.getAgentPath() !== undefined) return true;
+export function startAgentForwarding(channel: ServerChannel, mux: ConnectionMux, connection: ChannelConnection, flush: () => void): Promise<boolean> {
+  if (channel.getAgentPath() !== undefined) return Promise.resolve(true);
+  let started = starting.get(channel);
+  if (started === undefined) {
+    started = listenForAgent(channel, mux, connection, flush).finally(() => starting.delete(channel));
+    starting.set(channel, started);
+  }
+  return started;
+}
+
+async function listenForAgent(channel: ServerChannel, mux: ConnectionMux, connection: ChannelConnection, flush: () => void): Promise<boolean> {
   let dir: string;
   try {
     // mkdtemp creates the directory with mode 0700: nobody else can reach the socket.
