@@ -73,6 +73,7 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   private started = false;
   private agentPath: string | undefined;
   private x11Display: string | undefined;
+  private x11Pending = false;
   private exited = false;
   private startPending = false;
   private lineEditor: LineEditor | undefined;
@@ -136,11 +137,17 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
       case 'x11-req': {
         const r = request as { singleConnection: boolean; authProtocol: string; authCookie: string; screenNumber: number };
         // Once per session, before it starts (as sshd); the cookie is hex (AsyncSSH refuses others).
-        if (!this.policy.x11Forwarding || this.started || this.x11Display !== undefined) return false;
+        // One being set up counts: requests sent together would each get a display otherwise.
+        if (!this.policy.x11Forwarding || this.started || this.x11Display !== undefined || this.x11Pending) return false;
         if (r.authCookie.length === 0 || r.authCookie.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(r.authCookie)) return false;
         const cookie = new Uint8Array(r.authCookie.length / 2);
         for (let i = 0; i < cookie.length; i++) cookie[i] = parseInt(r.authCookie.slice(i * 2, i * 2 + 2), 16);
-        return (await this.policy.x11Forwarding(this, { singleConnection: r.singleConnection, authProtocol: r.authProtocol, authCookie: cookie, screen: r.screenNumber })) === true;
+        this.x11Pending = true;
+        try {
+          return (await this.policy.x11Forwarding(this, { singleConnection: r.singleConnection, authProtocol: r.authProtocol, authCookie: cookie, screen: r.screenNumber })) === true;
+        } finally {
+          this.x11Pending = false;
+        }
       }
       default:
         return false;
