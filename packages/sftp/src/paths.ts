@@ -18,16 +18,26 @@ export function joinPath(...parts: readonly string[]): string {
   return out === '' ? '.' : out;
 }
 
+/**
+ * `path` without its trailing slashes. A loop, not `/\/+$/`: that RegExp tries each run of
+ * slashes that does not end the path from every position in it, quadratic in the run's length.
+ */
+export function trimTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(0, end);
+}
+
 /** Last component (after the last `/`, ignoring trailing slashes). */
 export function basename(path: string): string {
-  const trimmed = path.replace(/\/+$/, '');
+  const trimmed = trimTrailingSlashes(path);
   const i = trimmed.lastIndexOf('/');
   return i < 0 ? trimmed : trimmed.slice(i + 1);
 }
 
 /** Everything before the last component ('' when there is none, '/' for the root). */
 export function dirname(path: string): string {
-  const trimmed = path.replace(/\/+$/, '');
+  const trimmed = trimTrailingSlashes(path);
   const i = trimmed.lastIndexOf('/');
   if (i < 0) return '';
   if (i === 0) return '/';

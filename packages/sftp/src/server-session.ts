@@ -20,6 +20,7 @@ import { encodeSupported, encodeSupported2, encodeVendorId } from './extensions.
 import { PacketFramer } from './framing.ts';
 import { sftpPacketPools } from './packet-pools.ts';
 import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeRequest, encodeInit, encodeResponse, utf8Bytes } from './packets.ts';
+import { trimTrailingSlashes } from './paths.ts';
 import { type SFTPServer, type ServerFile } from './server.ts';
 import { type SftpByteStream } from './stream.ts';
 
@@ -439,7 +440,7 @@ export class SftpServerSession {
         return this.status(id, FX.OK);
       case 'realpath': {
         let path = req.path;
-        if (req.compose && req.compose.length > 0) for (const p of req.compose) path = p.startsWith('/') ? p : `${path.replace(/\/+$/, '')}/${p}`;
+        if (req.compose && req.compose.length > 0) for (const p of req.compose) path = p.startsWith('/') ? p : `${trimTrailingSlashes(path)}/${p}`;
         const real = await s.realpath(await this.map(path === '' ? '.' : path));
         const shown = await s.reverseMapPath(real);
         if (this.version >= 6 && req.control === 0x03) return this.nameReply(id, shown, await this.outAttrs(await s.stat(real)));

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpat
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXP, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, SFTPServer, createMemoryPipe, encodeInit, encodeRequest, runSftpServer } from '../src/index.ts';
+import { ACE4, EXT, FILEXFER_TYPE, FXF, FXF56, FXP, SFTPError, SFTPFailure, SFTPFileAlreadyExists, SFTPNoSuchFile, SFTPOpUnsupported, SFTPServer, basename, createMemoryPipe, dirname, encodeInit, encodeRequest, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { type Pair, openPair } from './helpers/pair.ts';
 import { pattern } from './helpers/pattern.ts';
@@ -316,6 +316,27 @@ describe('lsetstat under a chroot', () => {
     await client.setstat('f', { size: 2 }, { followSymlinks: false });
     expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('ab');
   });
+});
+
+describe('paths ending in slashes', () => {
+  // '/+$' backtracks over every run of slashes that is not at the end: quadratic in its length.
+  const slashes = `/${'/'.repeat(100_000)}x`;
+
+  it('realpath composes a path with a long run of slashes in linear time', async () => {
+    p = await openPair({ version: 6 });
+    const started = Date.now();
+    await p.client.realpath(slashes, 'y').catch(() => undefined);
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 30_000);
+
+  it('basename and dirname take a long run of slashes in linear time', () => {
+    const started = Date.now();
+    expect(basename(slashes)).toBe('x');
+    expect(dirname(slashes)).toBe(slashes.slice(0, -2));
+    expect(basename('a/b//')).toBe('b');
+    expect(dirname('a/b//')).toBe('a');
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 30_000);
 });
 
 describe('copy-data', () => {
