@@ -2,18 +2,18 @@
  * Session requests a server channel must not let a client overdo: env (RFC 4254 §6.4) from a
  * client that sends too many, or names that are special in JavaScript (the server keeps
  * MAX_ENV_VARIABLES distinct names and refuses later ones, as sshd, and a name is only ever a
- * name), and x11-req sent several times at once (one display per session, as sshd).
+ * name), and pty-req or x11-req sent several times at once (one of each per session, as sshd).
  */
 import { describe, expect, it } from 'vitest';
-import { type Channel, type IncomingChannelOpen, MAX_ENV_VARIABLES, SSHServerChannel, type ServerChannelPolicy } from '../src/index.ts';
+import { type Channel, type IncomingChannelOpen, MAX_ENV_VARIABLES, SSHServerChannel, type SSHServerSession, type ServerChannelPolicy } from '../src/index.ts';
 import { muxPair } from './helpers/mux-pair.ts';
 
 const connection = { getExtraInfo: () => undefined };
 
 /** A server session channel open to a bare client channel, and ways to send requests and hear the answers. */
-function openSession(policy: ServerChannelPolicy = {}) {
+function openSession(policy: ServerChannelPolicy = {}, session: SSHServerSession<Uint8Array> = {}) {
   const server = new SSHServerChannel<Uint8Array>(connection, policy, { encoding: null });
-  server.bindSession({});
+  server.bindSession(session);
   const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.attach(req.accept(server.handler)) });
   const client: Channel = p.client.openChannel('session', { type: 'session' }, { onData: () => undefined, onClose: () => undefined });
   p.pump();
@@ -85,5 +85,25 @@ describe('x11-req', () => {
     const request = { type: 'x11-req' as const, singleConnection: true, authProtocol: 'MIT-MAGIC-COOKIE-1', authCookie: 'abcd', screenNumber: 0 };
     expect(await ask([request])).toEqual([false]);
     expect(await ask([request])).toEqual([true]);
+  });
+});
+
+describe('pty-req', () => {
+  it('asks the session once when the client sends several at once', async () => {
+    let calls = 0;
+    const { server, ask } = openSession(
+      {},
+      {
+        ptyRequested: async () => {
+          calls++;
+          await new Promise((r) => setTimeout(r, 5));
+          return true;
+        },
+      },
+    );
+    const request = { type: 'pty-req' as const, term: 'xterm', widthChars: 80, heightRows: 24, widthPixels: 0, heightPixels: 0, modes: [] };
+    expect(await ask([request, request, request])).toEqual([true, false, false]);
+    expect(calls).toBe(1);
+    expect(server.getTerminalType()).toBe('xterm');
   });
 });

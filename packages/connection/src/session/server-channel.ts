@@ -74,6 +74,7 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
   private agentPath: string | undefined;
   private x11Display: string | undefined;
   private x11Pending = false;
+  private ptyPending = false;
   private exited = false;
   private startPending = false;
   private lineEditor: LineEditor | undefined;
@@ -104,12 +105,19 @@ export class SSHServerChannel<T extends ChannelData = ChannelData> extends SSHCh
       }
       case 'pty-req': {
         const r = request as { term: string; widthChars: number; heightRows: number; widthPixels: number; heightPixels: number; modes: PtyMode[] };
-        if (this.started || this.termType !== undefined) return false;
+        // One pty per session, counting one the session is still deciding on (as sshd).
+        if (this.started || this.termType !== undefined || this.ptyPending) return false;
         if (this.policy.allowPty?.() === false) return false;
         const modes: Record<number, number> = {};
         for (const [op, value] of r.modes) modes[op] = value;
         const size: [number, number, number, number] = [r.widthChars, r.heightRows, r.widthPixels, r.heightPixels];
-        const ok = (await session.ptyRequested?.(r.term, size, modes)) === true;
+        this.ptyPending = true;
+        let ok: boolean;
+        try {
+          ok = (await session.ptyRequested?.(r.term, size, modes)) === true;
+        } finally {
+          this.ptyPending = false;
+        }
         if (ok) {
           this.termType = r.term;
           this.termSize = size;
