@@ -4,6 +4,7 @@
  * @module
  */
 
+import { SFTPFailure } from './errors.ts';
 import { type LocalFs } from './local-fs.ts';
 import { ScpError } from './scp.ts';
 import { type ScpOptions, scpReceive, scpSend } from './scp-transfer.ts';
@@ -106,6 +107,9 @@ export function parseScpCommand(command: string): ScpCommand {
   return { mode, recurse, preserve, targetIsDir, paths };
 }
 
+/** Most paths the `-f` glob patterns of one command expand to (more than a shell's ARG_MAX holds). */
+const SCP_MAX_GLOB_MATCHES = 100_000;
+
 export interface ScpServerOptions extends ScpOptions {
   /** Maps a path from the command to a local path (confine it to a root here); identity by default. */
   readonly mapPath?: (path: string) => string;
@@ -120,10 +124,7 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
   try {
     cmd = parseScpCommand(command);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    await stream.write(new TextEncoder().encode(`\u0002${message}\n`));
-    stream.close();
-    throw e;
+    return refuse(stream, e);
   }
   const map = options.mapPath ?? ((p: string) => p);
   const transfer: ScpOptions = {
@@ -139,10 +140,25 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
   const paths: string[] = [];
   for (const p of cmd.paths) {
     const mapped = map(p);
-    // A pattern that matches nothing is reported like a missing file, as a shell would leave it.
-    paths.push(...(/[*?[]/.test(mapped) ? await localGlob(local, [mapped]).catch(() => [mapped]) : [mapped]));
+    let matched = [mapped];
+    try {
+      if (/[*?[]/.test(mapped)) matched = await localGlob(local, [mapped], SCP_MAX_GLOB_MATCHES - paths.length);
+    } catch (e) {
+      // Too many matches. A pattern that matches nothing is reported like a missing file, as a
+      // shell would leave it.
+      if (e instanceof SFTPFailure) return refuse(stream, new ScpError(`${p}: more than ${SCP_MAX_GLOB_MATCHES} matches`));
+    }
+    paths.push(...matched);
   }
   await scpSendWithErrors(stream, local, paths, transfer);
+}
+
+/** Reports `e` to the peer as a fatal error (`\2...`), ends the stream and throws `e`. */
+async function refuse(stream: SftpByteStream, e: unknown): Promise<never> {
+  const message = e instanceof Error ? e.message : String(e);
+  await stream.write(new TextEncoder().encode(`\u0002${message}\n`));
+  stream.close();
+  throw e;
 }
 
 /** scpSend that reports a missing source to the sink (`\1...`) as scp does, instead of only failing. */

@@ -484,8 +484,11 @@ async function pipelineWrites(
   if (failure !== undefined) throw failure;
 }
 
-/** Expands glob patterns against the local file system (`*`, `?`, `[...]` per component). */
-export async function localGlob(local: LocalFs, patterns: readonly string[]): Promise<string[]> {
+/**
+ * Expands glob patterns against the local file system (`*`, `?`, `[...]` per component). Past
+ * `maxMatches` paths (all patterns together, counted at each component) it throws SFTPFailure.
+ */
+export async function localGlob(local: LocalFs, patterns: readonly string[], maxMatches = Number.POSITIVE_INFINITY): Promise<string[]> {
   const out: string[] = [];
   for (const pattern of patterns) {
     const abs = pattern.startsWith('/');
@@ -502,6 +505,8 @@ export async function localGlob(local: LocalFs, patterns: readonly string[]): Pr
         const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
         const matches = globComponentMatcher(part);
         for (const name of names) if (matches(name)) next.push(base === '' ? name : local.join(base, name));
+        // Links back up the tree make `*/*/...` grow as a power of its depth: stop before that.
+        if (out.length + next.length > maxMatches) throw new SFTPFailure(`${pattern}: more than ${maxMatches} matches`);
       }
       current = next;
     }

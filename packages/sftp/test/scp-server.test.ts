@@ -1,10 +1,10 @@
 /** runScpServer against a hostile source, in memory: what it leaves open on the local side. */
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalFs, createMemoryPipe, runScpServer } from '../src/index.ts';
-import { nodeLocalFs } from '../src/node/index.ts';
+import { chrootLocalFs, nodeLocalFs } from '../src/node/index.ts';
 
 /** nodeLocalFs that counts the files it opened and has not closed yet. */
 function countingFs(): { fs: LocalFs; open: () => number } {
@@ -52,4 +52,23 @@ describe('runScpServer (scp -t) against a hostile source', () => {
     expect(readFileSync(join(dir, 'last'), 'utf8')).toBe('world');
     expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('hello');
   });
+
+  it('refuses an scp -f glob that matches more than 100,000 paths before listing them all', async () => {
+    // n links to their own directory multiply the matches by n at each `*/`: 400^2 here, n^k for k.
+    for (let i = 0; i < 400; i++) symlinkSync('.', join(dir, `l${i}`));
+    writeFileSync(join(dir, 'f'), 'x');
+    const [client, server] = createMemoryPipe();
+    const served = runScpServer(server, chrootLocalFs(dir), `scp -f '*/*/f'`);
+    void client.write(Uint8Array.of(0));
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const chunk of client.readable) got.push(...chunk.subarray(0, 200 - got.length));
+    })();
+    await expect(served).rejects.toThrow(/more than 100000 matches/);
+    client.close();
+    await reading;
+    const reply = new TextDecoder().decode(Uint8Array.from(got));
+    expect(reply[0]).toBe('\u0002');
+    expect(reply).toMatch(/more than 100000 matches/);
+  }, 20_000);
 });
