@@ -4,6 +4,8 @@
  * @module
  */
 
+import { attrsType } from './attrs.ts';
+import { FILEXFER_TYPE } from './constants.ts';
 import { SFTPFailure } from './errors.ts';
 import { type LocalFs } from './local-fs.ts';
 import { ScpError } from './scp.ts';
@@ -134,7 +136,17 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
     ...(options.progressHandler ? { progressHandler: options.progressHandler } : {}),
   };
   if (cmd.mode === 'sink') {
-    await scpReceive(stream, local, map(cmd.paths[0] as string), transfer);
+    const target = map(cmd.paths[0] as string);
+    // `-d` (the client sends several files): a target that is not a directory would take each
+    // in turn, and keep only the last. Refused up front, as OpenSSH's scp does.
+    if (cmd.targetIsDir) {
+      const problem = await local.stat(target).then(
+        (a) => (attrsType(a) === FILEXFER_TYPE.DIRECTORY ? undefined : 'Not a directory'),
+        () => 'No such file or directory',
+      );
+      if (problem !== undefined) return refuse(stream, new ScpError(`${cmd.paths[0] as string}: ${problem}`));
+    }
+    await scpReceive(stream, local, target, transfer);
     return;
   }
   const paths: string[] = [];

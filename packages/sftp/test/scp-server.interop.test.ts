@@ -63,6 +63,19 @@ describe('scp -O against our server', () => {
     expect(readFileSync(join(local, 'back.bin')).equals(readFileSync(join(local, 'a.bin')))).toBe(true);
   }, 60000);
 
+  it('refuses several files sent to a target that is not a directory (-d), as OpenSSH does', async () => {
+    writeFileSync(join(local, 'one'), '1');
+    writeFileSync(join(local, 'two'), '2');
+    writeFileSync(join(root, 'target'), 'kept');
+    const r = await scp(['one', 'two', 'host:/target']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/target: Not a directory/);
+    expect(readFileSync(join(root, 'target'), 'utf8')).toBe('kept');
+    mkdirSync(join(root, 'dir'));
+    expect((await scp(['one', 'two', 'host:/dir'])).code).toBe(0);
+    expect(readFileSync(join(root, 'dir/two'), 'utf8')).toBe('2');
+  }, 60000);
+
   it('downloads with a glob and reports a missing file', async () => {
     writeFileSync(join(root, 'one.log'), '1');
     writeFileSync(join(root, 'two.log'), '2');

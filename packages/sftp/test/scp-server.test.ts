@@ -53,6 +53,28 @@ describe('runScpServer (scp -t) against a hostile source', () => {
     expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('hello');
   });
 
+  it('refuses scp -t -d onto a target that is not a directory, before taking any file', async () => {
+    writeFileSync(join(dir, 'file'), 'kept');
+    for (const [target, why] of [
+      ['file', 'Not a directory'],
+      ['missing', 'No such file or directory'],
+    ] as const) {
+      const [client, server] = createMemoryPipe();
+      const served = runScpServer(server, chrootLocalFs(dir), `scp -t -d ${target}`);
+      const reading = (async () => {
+        const got: number[] = [];
+        for await (const chunk of client.readable) got.push(...chunk);
+        return new TextDecoder().decode(Uint8Array.from(got));
+      })();
+      await expect(served).rejects.toThrow(why);
+      client.close();
+      const reply = await reading;
+      expect(reply.startsWith('\u0002')).toBe(true);
+      expect(reply.endsWith(`${target}: ${why}\n`)).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('kept');
+  });
+
   it('refuses an scp -f glob that matches more than 100,000 paths before listing them all', async () => {
     // n links to their own directory multiply the matches by n at each `*/`: 400^2 here, n^k for k.
     for (let i = 0; i < 400; i++) symlinkSync('.', join(dir, `l${i}`));
