@@ -6,8 +6,9 @@
  * path, or of its parent for operations that do not follow a final symlink) and refuses anything
  * outside the root. Files are then opened by that resolved path with O_NOFOLLOW. Absolute symlink
  * targets written by clients are stored inside the root and shown back without it.
- * Known limit: a local process racing to swap a checked directory for a symlink between the check
- * and the use can still win (no openat2/RESOLVE_BENEATH in Node); clients alone cannot.
+ * Known limit: whatever swaps a checked directory or file for a symlink between the check and the
+ * use can still win (no openat2/RESOLVE_BENEATH in Node): a local process, or a client running a
+ * second session on the same tree at the same moment. One session's requests cannot.
  * @module
  */
 
