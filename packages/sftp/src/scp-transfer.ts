@@ -127,6 +127,14 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     const top = targetIsDir ? local.join(target, first ?? '') : target;
     return rest.length > 0 ? local.join(top, ...rest) : top;
   };
+  /** Writes out what a file received and closes it. */
+  const finishFile = async (f: NonNullable<typeof file>): Promise<void> => {
+    try {
+      await f.out.flush();
+    } finally {
+      await f.handle.close();
+    }
+  };
   const applyTimes = async (path: string, mode: number, t: typeof times): Promise<void> => {
     if (!options.preserve) return;
     await local.setstat(path, { permissions: mode, ...(t ? { atime: t.atime, mtime: t.mtime } : {}) });
@@ -178,11 +186,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
           if (file) {
             const f = file;
             file = undefined;
-            try {
-              await f.out.flush();
-            } finally {
-              await f.handle.close();
-            }
+            await finishFile(f);
             await applyTimes(f.path, f.mode, f.times);
           }
           sink.accept();
@@ -194,11 +198,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
             // may go on to the next, which would otherwise leave this one open for good.
             const f = file;
             file = undefined;
-            try {
-              await f.out.flush();
-            } finally {
-              await f.handle.close();
-            }
+            await finishFile(f);
           }
           break;
         case 'error':
