@@ -69,6 +69,20 @@ export interface SessionDefaults {
 
 export const SESSION_OPTION_NAMES = ['command', 'subsystem', 'env', 'sendEnv', 'requestPty', 'termType', 'termSize', 'termModes', 'x11Forwarding', 'x11Display', 'x11AuthPath', 'x11SingleConnection'] as const;
 
+/** Every field of SessionDefaults: what a session takes from the connection's options. */
+const SESSION_DEFAULT_NAMES = [...SESSION_OPTION_NAMES, 'agentForwarding', 'encoding', 'errors', 'window', 'maxPktsize', 'agentPath'] as const satisfies readonly (keyof SessionDefaults)[];
+
+/**
+ * The session defaults alone, set ones only: each session merges its options over them, and a
+ * copy of the connection's whole options object (every option of connect()) per session made
+ * run() measurably slower.
+ */
+function pickSessionDefaults(options: SessionDefaults): SessionDefaults {
+  const picked: Record<string, unknown> = {};
+  for (const name of SESSION_DEFAULT_NAMES) if (options[name] !== undefined) picked[name] = options[name];
+  return picked as SessionDefaults;
+}
+
 export type SessionOptions = Omit<SessionDefaults, 'command'>;
 
 /** A stdin source or an output target: what redirect() takes, plus file names. */
@@ -106,7 +120,7 @@ export class ClientSessions {
   constructor(mux: ConnectionMux, connection: ChannelConnection, defaults: SessionDefaults, flush: () => void) {
     this.mux = mux;
     this.connection = connection;
-    this.defaults = defaults;
+    this.defaults = pickSessionDefaults(defaults);
     this.flush = flush;
     this.x11 = new ClientX11(connection, flush);
   }
@@ -121,7 +135,12 @@ export class ClientSessions {
     };
   }
 
-  private open(channel: SSHClientChannel<Text>, options: SessionOptions): Promise<Channel> {
+  /**
+   * Opens the session channel and runs `start` on it (the session setup: pty, exec...) as soon as
+   * the server confirms, in the same turn: the requests go out in the write that follows the
+   * confirmation, not a few promise hops later. Settles with the setup.
+   */
+  private open(channel: SSHClientChannel<Text>, options: SessionOptions, start: (chan: Channel) => Promise<void>): Promise<void> {
     return new Promise((resolve, reject) => {
       const base = channel.handler;
       this.mux.openChannel(
@@ -131,7 +150,8 @@ export class ClientSessions {
           ...base,
           onOpen: (c) => {
             base.onOpen?.(c);
-            resolve(c);
+            resolve(start(c));
+            this.flush();
           },
           onOpenFailed: (e) => {
             this.x11.detach(channel);
@@ -166,8 +186,7 @@ export class ClientSessions {
     });
     const session = sessionFactory();
     const x11Request = await this.x11.request(channel, request);
-    const chan = await this.open(channel as SSHClientChannel<Text>, request);
-    await this.started(channel.start(chan, session, { ...request, x11Request }));
+    await this.open(channel as SSHClientChannel<Text>, request, (chan) => channel.start(chan, session, { ...request, x11Request }));
     return [channel, session];
   };
 
@@ -180,8 +199,7 @@ export class ClientSessions {
     // redirect() of stdin from a local child's pipe or a socket reads it into a reused buffer.
     const streams = new StreamSession<T>(channel, { encoding, pump: nodePump, ...(request.errors !== undefined ? { errors: request.errors } : {}) });
     const x11Request = await this.x11.request(channel, request);
-    const chan = await this.open(channel as SSHClientChannel<Text>, request);
-    await this.started(channel.start(chan, streams, { ...request, x11Request, eofAfterRequest: options.stdin === 'devnull' }));
+    await this.open(channel as SSHClientChannel<Text>, request, (chan) => channel.start(chan, streams, { ...request, x11Request, eofAfterRequest: options.stdin === 'devnull' }));
     const proc = new SSHClientProcess<T>(channel, streams);
     const redirect = {
       ...(options.stdin !== undefined ? { stdin: typeof options.stdin === 'string' && !isMode(options.stdin) ? createReadStream(options.stdin) : (options.stdin as RedirectSource) } : {}),
@@ -226,12 +244,6 @@ export class ClientSessions {
     const proc = await this.createProcess<T>(command, { ...processOptions, ...(options.input === undefined && options.stdin === undefined ? { stdin: 'devnull' as const } : {}) });
     return proc.wait({ check, timeout });
   };
-
-  /** The session setup (pty, exec) failed: surface its ChannelOpenError. */
-  private async started(start: Promise<void>): Promise<void> {
-    this.flush();
-    await start;
-  }
 
   /** Opens the sftp subsystem and starts an SFTP client on it. */
   readonly startSftpClient = (options: StartSftpClientOptions = {}): Promise<SFTPClient> => startSftpClientOn(this, options);

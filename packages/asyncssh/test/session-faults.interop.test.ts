@@ -18,6 +18,7 @@ import {
   type SSHClientConnection,
   type SSHClientProcess,
   type SSHServerProcess,
+  type SSHServerSession,
 } from '../src/index.ts';
 
 /** What the slow-reader test has the server send: far more than any buffer should hold. */
@@ -253,6 +254,28 @@ async function slowReader(start: () => Promise<SSHClientProcess<Uint8Array>>): P
   expect(outcome.bytes).toBe(FLOOD_BYTES);
   expect((await within(proc.wait(), 5_000, 'the flood process exiting')).exitStatus).toBe(0);
 }
+
+describe('the peer closes a session as it confirms it', () => {
+  // The confirmation and the close arrive in one read: the session setup runs on the
+  // confirmation, before the close is handled, and must still fail cleanly.
+  it('createProcess, run and createSession fail with REQUEST_SESSION_FAILED, and the connection goes on', async () => {
+    const closing = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey.privateKeyPath],
+      authorizedClientKeys: readFileSync(clientKey.publicKeyPath, 'utf8'),
+      sessionFactory: () => ({ connectionMade: (chan: { close(): void }) => chan.close() }) as unknown as SSHServerSession<string>,
+    });
+    try {
+      await using conn = await connect({ host: '127.0.0.1', port: closing.getPort(), username: 'tester', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+      const refused = { name: 'ChannelOpenError', code: 'SSH_ERR_CHANNEL_OPEN_REQUEST_SESSION_FAILED' };
+      await expect(within(conn.createProcess('true', { env: { A: '1' } }), 5_000, 'createProcess')).rejects.toMatchObject(refused);
+      await expect(within(conn.run('true'), 5_000, 'run')).rejects.toMatchObject(refused);
+      await expect(within(conn.createSession(() => ({}), 'true'), 5_000, 'createSession')).rejects.toMatchObject(refused);
+    } finally {
+      closing.close();
+      await closing.waitClosed();
+    }
+  });
+});
 
 describe('a slow reader while the peer floods', () => {
   it(`our server: memory stays bounded while ${FLOOD_BYTES >> 20} MiB wait unread, then all arrive`, async () => {
