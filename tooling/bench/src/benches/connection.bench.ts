@@ -23,9 +23,11 @@
  *   bash's `times` for the whole run minus an `ssh host true` run. On a machine whose cores the
  *   client shares with sshd and the command (two vCPUs here), this is what the throughput follows.
  * - Exec round trips per second on one connection: run('true') back to back and 100 in parallel,
- *   ours versus ssh2, against sshd with MaxSessions 1000. ssh2 leaves Nagle's algorithm on by
- *   default, which costs it a delayed-ACK wait per exec back to back, so that row is given twice:
- *   ssh2 as installed, and ssh2 after setNoDelay(true).
+ *   ours versus ssh2, against sshd with MaxSessions 1000; back to back, each client runs a
+ *   round of 250 untimed first (JIT warm-up), then four timed rounds alternate between the
+ *   clients and each client's median round counts. ssh2 leaves Nagle's algorithm on by default,
+ *   which costs it a delayed-ACK wait per exec back to back, so that row is given twice: ssh2 as
+ *   installed (rounds of a tenth as many execs), and ssh2 after setNoDelay(true).
  * - Memory per idle session: 1000 sessions open on one connection of our client to our server
  *   (both in this process): heap and RSS growth divided by the sessions. No peer: sshd's
  *   MaxSessions caps it, and a figure of ours alone is what the issue asks for.
@@ -81,7 +83,7 @@ export interface ConnectionBenchOptions extends BenchRunOptions {
   readonly mib?: number;
   /** Rounds of each stream (default connectionBenchRounds(); 1 quick). */
   readonly rounds?: number;
-  /** Sequential execs timed (default 200; 5 quick). */
+  /** Sequential execs timed (default 1000; 5 quick). */
   readonly execs?: number;
   /** Idle sessions for the memory figure (default 1000; 200 quick). */
   readonly sessions?: number;
@@ -113,17 +115,27 @@ async function sequentialExecsPerSecond(count: number, run: () => Promise<unknow
   return count / ((performance.now() - t0) / 1000);
 }
 
+/** One client of the back-to-back exec rows, and how many execs a round of it times. */
+interface ExecClient {
+  readonly run: () => Promise<unknown>;
+  readonly perRound: number;
+}
+
 /**
- * Sequential execs of several clients in alternating rounds, the best round of each: measured one
- * after the other, the first client ran on an sshd still settling from the streams before it.
+ * Sequential execs of several clients in alternating rounds, the median round of each, after an
+ * untimed round of each (JIT warm-up, as the streams have). Rounds alternate because clients
+ * measured one after the other ran on an sshd in different states (the first one on an sshd still
+ * settling from the streams before it); rounds are hundreds of execs because the first few
+ * hundred of a connection run slower for both clients (here ~220/s against ~380/s later) and
+ * rounds of 50 swung by 20 %.
  */
-async function alternatingExecsPerSecond(count: number, runs: readonly (() => Promise<unknown>)[], rounds = 4): Promise<number[]> {
-  const best = runs.map(() => 0);
-  const perRound = Math.max(1, Math.round(count / rounds));
+async function alternatingExecsPerSecond(clients: readonly ExecClient[], rounds = 4): Promise<number[]> {
+  for (const { run, perRound } of clients) for (let i = 0; i < perRound; i++) await run();
+  const rates: number[][] = clients.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    for (const [i, run] of runs.entries()) best[i] = Math.max(best[i] ?? 0, await sequentialExecsPerSecond(perRound, run));
+    for (const [i, { run, perRound }] of clients.entries()) rates[i]?.push(await sequentialExecsPerSecond(perRound, run));
   }
-  return best;
+  return rates.map((r) => median(r));
 }
 
 async function parallelExecsPerSecond(count: number, run: () => Promise<unknown>): Promise<number> {
@@ -245,7 +257,7 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
   const quick = options.quick === true;
   const mib = options.mib ?? (quick ? 1 : connectionBenchMiB());
   const rounds = options.rounds ?? (quick ? 1 : connectionBenchRounds());
-  const execs = options.execs ?? (quick ? 5 : 200);
+  const execs = options.execs ?? (quick ? 5 : 1000);
   // Enough sessions even when quick that their heap outweighs what a GC leaves behind by chance.
   const sessions = options.sessions ?? (quick ? 200 : 1000);
   const bytes = Math.round(mib * MiB);
@@ -283,7 +295,13 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       const ourRun = (): Promise<unknown> => conn.run('true');
       const theirRun = (): Promise<unknown> => ssh2Run(client, 'true');
       const theirFastRun = (): Promise<unknown> => ssh2Run(fastClient, 'true');
-      const [a = 0, b = 0, c = 0] = await alternatingExecsPerSecond(execs, [ourRun, theirRun, theirFastRun]);
+      // ssh2 with Nagle on waits for a delayed ACK per exec (~40 ms): a tenth of the execs tells its rate.
+      const perRound = Math.max(1, Math.round(execs / 4));
+      const [a = 0, b = 0, c = 0] = await alternatingExecsPerSecond([
+        { run: ourRun, perRound },
+        { run: theirRun, perRound: Math.max(1, Math.round(perRound / 10)) },
+        { run: theirFastRun, perRound },
+      ]);
       seq = [a, b, c];
       par = [await parallelExecsPerSecond(execs, ourRun), await parallelExecsPerSecond(execs, theirRun)];
     } finally {
