@@ -86,6 +86,16 @@ export function parseJumpHop(hop: string): JumpHost {
 }
 
 /**
+ * `s` without trailing blanks. Scanning back from the end is linear; /[ \t\r\n]+$/ retries from
+ * every blank of a run that is not at the end, quadratic in the run's length.
+ */
+function trimTrailingBlanks(s: string): string {
+  let end = s.length;
+  while (end > 0 && ' \t\r\n'.includes(s[end - 1] as string)) end--;
+  return s.slice(0, end);
+}
+
+/**
  * ProxyJump: `none` or a comma-separated list of hops. Like ssh, this reads the raw rest of the
  * line: `none` must stand alone (`none # comment` is a host called "none"), and a `#` ends the
  * hop list.
@@ -94,7 +104,7 @@ export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
   const raw = line.rest.replace(/^[ \t\r\n=]+/, '');
   if (raw.toLowerCase() === 'none') return 'none';
   const hash = raw.indexOf('#');
-  const text = (hash >= 0 ? raw.slice(0, hash) : raw).replace(/[ \t\r\n]+$/, '');
+  const text = trimTrailingBlanks(hash >= 0 ? raw.slice(0, hash) : raw);
   if (text === '') throw new BadArgument('missing argument for proxyjump');
   return text.split(',').map(parseJumpHop);
 }

@@ -280,6 +280,14 @@ describe('bad input', () => {
     const r = resolve('ConnectTimeout 1w2d3h4m5s\nServerAliveInterval 1h30\n', { host: 'h' });
     expect([r.settings.get('connecttimeout')?.value, r.settings.get('serveraliveinterval')?.value]).toEqual([788645, 3630]);
   });
+  // Trimming the hop list with /[ \t\r\n]+$/ retried from every blank of an inner run of blanks:
+  // quadratic, so one long ProxyJump line stalled the parser for minutes.
+  test('a ProxyJump line with a long run of blanks is read in linear time', () => {
+    const r = resolve(`ProxyJump j1,${' '.repeat(200_000)}j2 \n`, { host: 'h' });
+    const hops = r.options.tunnel as readonly { host: string }[];
+    expect(hops).toHaveLength(2);
+    expect(hops[0]).toEqual({ host: 'j1' });
+  });
   test('IgnoreUnknown skips named unknown keywords (only once set)', () => {
     const r = resolve('IgnoreUnknown Use*,Fancy\nUseKeychain yes\nFancy 1\n', { host: 'h' });
     expect(r.unknownIgnored.map((s) => s.keyword)).toEqual(['UseKeychain', 'Fancy']);
