@@ -3,9 +3,10 @@
  * (the auth-bypass class of libssh CVE-2018-10933 and paramiko CVE-2018-1000805), and the login
  * timeout.
  */
+import { generatePrivateKey } from '@ssh/keys';
 import { MSG, ServiceRequest, UserauthInfoResponse, UserauthRequest } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
-import { ConnectionLost, DisconnectError, ProtocolError, UserauthServer, type AuthTransport } from '../src/index.ts';
+import { ConnectionLost, DisconnectError, PermissionDenied, ProtocolError, UserauthServer, type AuthTransport } from '../src/index.ts';
 
 function fake(): AuthTransport & { sent: number[]; closed: number[] } {
   const sent: number[] = [];
@@ -135,5 +136,45 @@ describe('login timeout', () => {
     server.checkTimeout();
     expect(server.authenticated).toBe(true);
     expect(t.closed).toEqual([]);
+  });
+});
+
+describe('requests that never fail', () => {
+  /** Answers every event as `answer` says until the server stops asking; the failure event, if any. */
+  function drive(server: UserauthServer, answer: (type: string) => unknown): DisconnectError | undefined {
+    for (let e = server.nextEvent(); e; e = server.nextEvent()) {
+      if (e.type === 'failure') return e.error;
+      if ('id' in e) server.resolve(e.id, answer(e.type) as never);
+    }
+    return undefined;
+  }
+
+  const query = UserauthRequest.encode({
+    userName: 'u',
+    serviceName: 'ssh-connection',
+    methodName: 'publickey',
+    method: { type: 'publickey', hasSignature: false, algorithm: 'ssh-ed25519', publicKey: generatePrivateKey('ssh-ed25519').publicData },
+  });
+
+  // Accepted key queries (PK_OK) and abandoned keyboard-interactive challenges are no failures,
+  // so maxAttempts never ends them: as sshd, the requests themselves are bounded (1024).
+  it.each([
+    ['abandoned keyboard-interactive challenges', kbdintRequest, (type: string) => type === 'begin-auth' || { prompts: [{ prompt: 'Code: ', echo: false }] }],
+    ['key queries answered with PK_OK', query, () => true],
+  ] as const)('%s end in PermissionDenied after 1024 requests', (_, request, answer) => {
+    const t = fake();
+    const server = new UserauthServer(t);
+    server.receive(serviceRequest);
+    let error: DisconnectError | undefined;
+    let sent = 0;
+    while (error === undefined && sent < 5000) {
+      server.receive(request);
+      sent++;
+      error = drive(server, answer);
+    }
+    expect(error).toBeInstanceOf(PermissionDenied);
+    expect(sent).toBe(1025);
+    expect(t.closed).toEqual([14]);
+    expect(server.authenticated).toBe(false);
   });
 });

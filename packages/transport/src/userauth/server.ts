@@ -10,7 +10,8 @@
  * is right, a key or CA is trusted, a challenge and its answers. For a signed request it asks only
  * after the signature verified (`proven: true`), so an application never takes a key that was
  * merely offered for a key that authenticated. Partial success follows `authenticationMethods`
- * (OpenSSH's AuthenticationMethods); failures beyond `maxAttempts` disconnect.
+ * (OpenSSH's AuthenticationMethods); failures beyond `maxAttempts` disconnect, and so do requests
+ * beyond 1024 whatever their outcome (as sshd).
  * @module
  */
 
@@ -226,6 +227,13 @@ function plainSigAlgorithm(name: string): string {
   return name.startsWith('x509v3-') ? (x509BaseSigAlgorithm(name) ?? name) : baseSigAlgorithm(name);
 }
 const MAX_QUEUED = 32;
+/**
+ * Requests of one connection, whatever their outcome, as sshd's bound (auth2.c): key queries
+ * answered with PK_OK, abandoned keyboard-interactive and gssapi-with-mic exchanges and password
+ * change prompts are no failures, so `maxAttempts` alone would let a client repeat them (and the
+ * application's checks behind them) until the login timeout.
+ */
+const MAX_REQUESTS = 1024;
 /** Token rounds of one gssapi-with-mic attempt (Kerberos takes one or two). */
 const MAX_GSS_ROUNDS = 16;
 const DEFAULT_LOGIN_TIMEOUT_MS = 120_000;
@@ -414,7 +422,7 @@ export class UserauthServer {
   }
 
   private onRequest(req: UserauthRequest): void {
-    this.requests++;
+    if (++this.requests > MAX_REQUESTS) throw new PermissionDenied('too many authentication requests');
     this.kbdintPrompts = undefined; // a new request abandons keyboard-interactive (RFC 4256 §3.4)
     this.gss = undefined; // and gssapi-with-mic (RFC 4462 §3.4)
     const serviceName = this.options.serviceName ?? CONNECTION_SERVICE;
