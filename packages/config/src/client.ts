@@ -9,7 +9,7 @@
 import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
-import { sameForward, type ForwardSpec } from './forwards.ts';
+import { forwardKey, type ForwardSpec } from './forwards.ts';
 import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList, parseAddress } from '@ssh/wire';
@@ -130,6 +130,8 @@ interface Slot {
   spec: ClientKeyword;
   value: unknown;
   sources: SettingSource[];
+  /** Keys of the values an `append` slot holds, to drop duplicates without a scan. */
+  seen?: Set<string>;
 }
 
 const sourceOf = (at: ConfigLine): SettingSource => ({ file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args });
@@ -145,6 +147,13 @@ class State {
   }
   get(key: string): unknown {
     return this.slots.get(key)?.value;
+  }
+
+  /** An empty list slot for an accumulating keyword. */
+  private newList(spec: ClientKeyword): Slot {
+    const slot: Slot = { spec, value: [], sources: [] };
+    this.slots.set(spec.key, slot);
+    return slot;
   }
 
   apply(spec: ClientKeyword, value: unknown, at: ConfigLine): void {
@@ -203,26 +212,31 @@ class State {
         this.slots.set(spec.key, { spec, value: kept, sources: [src] });
         return;
       }
+      // The lists below are grown in place (the slot owns them): copying them for every line
+      // made many lines of one keyword quadratic.
       case 'sendenv': {
-        const cur = slot ?? { spec, value: [] as string[], sources: [] };
+        const cur = slot ?? this.newList(spec);
         let names = cur.value as string[];
         for (const n of value as string[]) {
           if (n.startsWith('-')) names = names.filter((x) => !matchPattern(x, n.slice(1)));
-          else names = [...names, n];
+          else names.push(n);
         }
-        this.slots.set(spec.key, { spec, value: names, sources: [...cur.sources, src] });
+        cur.value = names;
+        cur.sources.push(src);
         return;
       }
       case 'append': {
-        const cur = slot ?? { spec, value: [] as unknown[], sources: [] };
+        const cur = slot ?? this.newList(spec);
         const items = cur.value as unknown[];
-        const dup =
-          typeof value === 'string' ? items.includes(value) : items.some((x) => sameForward(x as ForwardSpec, value as ForwardSpec));
-        if (dup) return;
+        const seen = (cur.seen ??= new Set());
+        const key = typeof value === 'string' ? value : forwardKey(value as ForwardSpec);
+        if (seen.has(key)) return;
         if ((spec.key === 'identityfile' || spec.key === 'certificatefile') && items.length >= MAX_IDENTITY_FILES) {
           throw new ConfigParseError(at.file, at.line, `Too many ${spec.name} specified (max ${MAX_IDENTITY_FILES})`);
         }
-        this.slots.set(spec.key, { spec, value: [...items, value], sources: [...cur.sources, src] });
+        seen.add(key);
+        items.push(value);
+        cur.sources.push(src);
         return;
       }
     }

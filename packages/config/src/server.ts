@@ -167,8 +167,16 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
     if (!cur) slots.set(spec.key, { spec, value, sources: [src] });
     return;
   }
-  const add = Array.isArray(value) && spec.parse === undefined ? value : [value];
-  slots.set(spec.key, { spec, value: [...((cur?.value as unknown[]) ?? []), ...add], sources: [...(cur?.sources ?? []), src] });
+  const add = Array.isArray(value) && spec.parse === undefined ? (value as unknown[]) : [value];
+  // Grown in place (the slot owns its lists; `add` belongs to the document and is only read):
+  // copying them for every line made many lines of one keyword quadratic.
+  if (!cur) {
+    slots.set(spec.key, { spec, value: [...add], sources: [src] });
+    return;
+  }
+  const items = cur.value as unknown[];
+  for (const v of add) items.push(v);
+  cur.sources.push(src);
 }
 
 /**

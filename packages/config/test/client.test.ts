@@ -288,6 +288,18 @@ describe('bad input', () => {
     expect(hops).toHaveLength(2);
     expect(hops[0]).toEqual({ host: 'j1' });
   });
+  // Accumulating keywords copied their whole list (and the lines it came from) for every line, and
+  // LocalForward compared each new forwarding with every earlier one: quadratic in the lines.
+  test('many lines of accumulating keywords are combined in linear time', () => {
+    const n = 40_000;
+    const lines = Array.from({ length: n }, (_, i) => `SendEnv V${i}\nLocalForward ${(i % 60_000) + 1} h${i}:22\n`).join('');
+    const r = resolve(`${lines}LocalForward 1 h0:22\nSendEnv -V1* W ${'X '.repeat(n)}\n`, { host: 'h' });
+    const sendEnv = r.options.sendEnv as readonly string[];
+    expect(sendEnv).toHaveLength(n - 11_111 + 1 + n);
+    expect(sendEnv.slice(0, 2)).toEqual(['V0', 'V2']);
+    expect(r.options.localForwards).toHaveLength(n);
+    expect(r.settings.get('localforward')?.sources).toHaveLength(n);
+  });
   test('IgnoreUnknown skips named unknown keywords (only once set)', () => {
     const r = resolve('IgnoreUnknown Use*,Fancy\nUseKeychain yes\nFancy 1\n', { host: 'h' });
     expect(r.unknownIgnored.map((s) => s.keyword)).toEqual(['UseKeychain', 'Fancy']);

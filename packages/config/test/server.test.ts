@@ -94,6 +94,17 @@ describe('bad input', () => {
   });
 });
 
+// Accumulating keywords copied their whole list (and the lines it came from) for every line:
+// quadratic in the number of lines.
+test('many lines of accumulating keywords are combined in linear time', () => {
+  const n = 40_000;
+  const lines = Array.from({ length: n }, (_, i) => `HostKey /k${i}\nAcceptEnv V${i} W${i}\n`).join('');
+  const r = resolve(lines, {});
+  expect(r.options.serverHostKeys).toHaveLength(n);
+  expect(r.settings.get('acceptenv')?.value).toHaveLength(2 * n);
+  expect(r.settings.get('hostkey')?.sources).toHaveLength(n);
+});
+
 test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per user', () => {
   const r = resolve('AuthorizedKeysFile .ssh/authorized_keys /etc/keys/%u\n', {});
   expect(r.options.authorizedClientKeys).toEqual(['.ssh/authorized_keys', '/etc/keys/%u']);
