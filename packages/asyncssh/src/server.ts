@@ -42,7 +42,7 @@ import {
   type SSHX509Certificate,
 } from '@ssh/keys';
 import { loadCertificates, loadKeypairs, type KeyPairRef } from '@ssh/keys/node';
-import { ConnectionLost, DEFAULT_USERAUTH_SIG_ALGORITHMS, Transport, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
+import { ConnectionLost, DEFAULT_USERAUTH_SIG_ALGORITHMS, Transport, type DisconnectError, UserauthServer, type ServerAnswer, type ServerMethod, type TransportEvent, type UserauthServerEvent } from '@ssh/transport';
 import { acceptTcp } from '@ssh/transport/node';
 import type { ResolvedServerConfig, ServerConnection } from '@ssh/config';
 import { resolveClientHost } from './client-host.ts';
@@ -298,6 +298,11 @@ export class SSHServerConnection extends SSHConnection {
   /** GSS-API key exchange's acceptor, and gssapi-keyex's MIC check. */
   private readonly gssKex: GssServerKex | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
+  /**
+   * Why user authentication disconnected the client (too many failures, a malformed message): the
+   * machine sent the DISCONNECT itself, so the socket closes as if cleanly; this is what it reports.
+   */
+  private authFailure: DisconnectError | undefined;
   private keyOptions: AuthorizedKeyOptions | undefined;
   private authorizedKeys: SSHAuthorizedKeys | undefined;
   private resolvedClientHost: Promise<string> | undefined;
@@ -600,6 +605,7 @@ export class SSHServerConnection extends SSHConnection {
         return;
       case 'failure':
         this.logger.info(`authentication failed: ${a.error.message}`);
+        this.authFailure = a.error;
         return;
     }
   }
@@ -704,7 +710,8 @@ export class SSHServerConnection extends SSHConnection {
     return makeTuntapChannel(this.tuntapContext(), options);
   }
 
-  protected connectionClosed(error: Error | undefined): void {
+  protected connectionClosed(closedWith: Error | undefined): void {
+    const error = closedWith ?? this.authFailure;
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.settle?.reject(error ?? new ConnectionLost('connection closed before authentication completed'));
     this.settle = undefined;

@@ -7,6 +7,7 @@ import { lookupService } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import {
   PermissionDenied,
+  ProtocolError,
   SSHKeyPair,
   SSHServer,
   connect,
@@ -124,6 +125,44 @@ describe('a failing or switching beginAuth', () => {
     expect(await rawAuthenticate(port, { username: 'root', keys: [alice], mangle: asAlice })).toBe('failure');
     expect(first).toBe(false);
     expect(await rawAuthenticate(port, { username: 'alice', keys: [alice] })).toBe('success');
+    acceptor.close();
+    await acceptor.waitClosed();
+  });
+});
+
+describe('a client our authentication ends', () => {
+  class Watched extends SSHServer {
+    static lost: ((error: Error | undefined) => void) | undefined;
+    override passwordAuthSupported(): boolean {
+      return true;
+    }
+    override validatePassword(): boolean {
+      return false;
+    }
+    override connectionLost(error: Error | undefined): void {
+      Watched.lost?.(error);
+    }
+  }
+
+  const truncatedRequest = (p: Uint8Array): Uint8Array => (p[0] === MSG.USERAUTH_REQUEST ? p.subarray(0, p.length - 1) : p);
+
+  it.each([
+    ['too many failures', { maxAuthTries: 1 }, undefined, PermissionDenied],
+    ['a malformed request', {}, truncatedRequest, ProtocolError],
+  ] as const)('%s: connectionLost and whenAuthenticated() get the typed error it was disconnected with', async (_, extra, mangle, kind) => {
+    let conn: SSHServerConnection | undefined;
+    class Caught extends Watched {
+      override connectionMade(c: SSHServerConnection): void {
+        conn = c;
+      }
+    }
+    const lost = new Promise<Error | undefined>((resolve) => {
+      Watched.lost = resolve;
+    });
+    const acceptor = await server(() => new Caught(), extra);
+    expect(await rawAuthenticate(acceptor.getPort(), { username: 'u', password: 'wrong', ...(mangle ? { mangle } : {}) })).not.toBe('success');
+    expect(await lost).toBeInstanceOf(kind);
+    await expect(conn?.whenAuthenticated()).rejects.toBeInstanceOf(kind);
     acceptor.close();
     await acceptor.waitClosed();
   });
