@@ -81,9 +81,23 @@ export interface ReadOptions {
   readonly allowTilde: boolean;
   /** Maximum Include nesting (OpenSSH: 16). */
   readonly maxDepth?: number;
+  /** Maximum number of files read through Include, all levels together. */
+  readonly maxIncludedFiles?: number;
 }
 
 export const DEFAULT_MAX_INCLUDE_DEPTH = 16;
+
+/**
+ * The depth bound alone allows k^16 files when each file includes the next k times (or a glob
+ * matches k files that do the same); OpenSSH re-reads them all. Far more than any real
+ * configuration includes, and small enough that reading them all is quick.
+ */
+export const DEFAULT_MAX_INCLUDED_FILES = 4096;
+
+/** Files read through Include so far, shared by every level of one top-level read. */
+interface IncludeCount {
+  files: number;
+}
 
 function bad(at: { file: string; line: number }, detail: string, cause?: unknown): ConfigParseError {
   return new ConfigParseError(at.file, at.line, detail, cause === undefined ? undefined : { cause });
@@ -101,8 +115,10 @@ export function* readDocument<S, M>(
   env: HostEnvironment,
   depth = 0,
   stack: readonly string[] = [],
+  included: IncludeCount = { files: 0 },
 ): HostTask<ConfigDocument<S, M>> {
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_INCLUDE_DEPTH;
+  const maxFiles = opts.maxIncludedFiles ?? DEFAULT_MAX_INCLUDED_FILES;
   const entries: ConfigEntry<S, M>[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -147,6 +163,7 @@ export function* readDocument<S, M>(
         }
         for (const file of matches) {
           if (depth + 1 > maxDepth) throw bad(where, `too many recursive configuration includes (maximum depth ${maxDepth})`);
+          if (++included.files > maxFiles) throw bad(where, `too many included files (maximum ${maxFiles})`);
           const chain = [...stack, opts.file];
           if (chain.includes(file) || file === opts.file) {
             throw bad(where, `Include loop: ${[...chain, file].join(' -> ')}`);
@@ -158,7 +175,7 @@ export function* readDocument<S, M>(
             if (e instanceof ConfigEnvironmentError) throw e;
             throw bad(where, `can't open included file ${file}: ${e instanceof Error ? e.message : String(e)}`, e);
           }
-          const doc = yield* readDocument(body, { ...opts, file }, dialect, env, depth + 1, chain);
+          const doc = yield* readDocument(body, { ...opts, file }, dialect, env, depth + 1, chain, included);
           documents.push(doc);
         }
       }

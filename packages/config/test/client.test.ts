@@ -230,6 +230,20 @@ describe('Include', () => {
     deep['/d20'] = 'Port 1\n';
     expect(parseError('Include /d0\n', { files: deep }).message).toMatch(/too many recursive/);
   });
+  // Without a bound, files that each include the next one k times (no loop, within the depth
+  // limit) made k^16 documents: 15 short files with k = 3 read 14 million files and ran out of memory.
+  test('the number of included files is bounded, whether by fan-out or by one glob', () => {
+    const fan: Record<string, string> = { '/f15': 'Port 1\n' };
+    for (let i = 0; i < 15; i++) fan[`/f${i}`] = `Include /f${i + 1} /f${i + 1}\n`;
+    const e = parseError('Include /f0\n', { files: fan });
+    expect(e.message).toMatch(/too many included files/);
+    const wide: Record<string, string> = {};
+    for (let i = 0; i < 5000; i++) wide[`/d/${i}`] = 'Port 1\n';
+    expect(parseError('\nInclude /d/*\n', { files: wide })).toMatchObject({ file: '/home/alice/.ssh/config', line: 2 });
+    const fine: Record<string, string> = {};
+    for (let i = 0; i < 4000; i++) fine[`/d/${i}`] = 'Port 1\n';
+    expect(resolve('Include /d/*\n', { host: 'h' }, { files: fine }).port).toBe(1);
+  });
   test('system configurations resolve relative includes in /etc/ssh and refuse ~', () => {
     const env = memEnv({ files: { '/etc/ssh/ssh_config.d/x.conf': 'Port 6\n' } });
     const cfg = parseClientConfig({ text: 'Include ssh_config.d/*.conf\n', file: '/etc/ssh/ssh_config', scope: 'system' }, env);
