@@ -83,8 +83,20 @@ export function parseServerMatch(line: ConfigLine): readonly ServerCriterion[] {
   return out;
 }
 
+/**
+ * Answers from the environment kept for one resolution. sshd asks for the groups on every Match
+ * Group line (a cheap getgrouplist); an environment may need a process for it, as the Node one does.
+ */
+export interface ServerMatchCache {
+  groups?: { readonly names: readonly string[] | undefined };
+}
+
 /** Evaluates a Match line; `conn` undefined is sshd's start-up parse, where only `all` matches. */
-export function* evaluateServerMatch(criteria: readonly ServerCriterion[], conn: ServerConnection | undefined): HostTask<boolean> {
+export function* evaluateServerMatch(
+  criteria: readonly ServerCriterion[],
+  conn: ServerConnection | undefined,
+  cache: ServerMatchCache = {},
+): HostTask<boolean> {
   let result = true;
   for (const c of criteria) {
     if (c.name === 'all') return result && !c.negate;
@@ -99,9 +111,9 @@ export function* evaluateServerMatch(criteria: readonly ServerCriterion[], conn:
           r = false;
           break;
         }
-        const groups = yield* groupsTask(conn.user);
+        cache.groups ??= { names: yield* groupsTask(conn.user) };
         let found = false;
-        for (const g of groups ?? []) {
+        for (const g of cache.groups.names ?? []) {
           const m = matchPatternList(g, arg);
           if (m === -1) {
             found = false;

@@ -9,7 +9,7 @@
 import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
-import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion } from './server-match.ts';
+import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
 import { SERVER_KEYWORDS, type ServerAddressFamily, type ServerKeyword } from './server-keywords.ts';
 import { expandTokens, type TokenTable } from './tokens.ts';
 
@@ -193,6 +193,7 @@ function* walk(
   startActive: boolean,
   neverMatch: boolean,
   matchOnly: boolean,
+  cache: ServerMatchCache,
 ): HostTask<void> {
   let active = startActive;
   let beforeMatch = matchOnly;
@@ -200,14 +201,14 @@ function* walk(
     switch (e.kind) {
       case 'match': {
         beforeMatch = false;
-        const m = yield* evaluateServerMatch(e.criteria, conn);
+        const m = yield* evaluateServerMatch(e.criteria, conn, cache);
         active = !neverMatch && m;
         break;
       }
       case 'include':
         for (const d of e.documents) {
-          if (beforeMatch) yield* walk(d, slots, conn, active, false, true);
-          else yield* walk(d, slots, conn, active, neverMatch || !active, false);
+          if (beforeMatch) yield* walk(d, slots, conn, active, false, true, cache);
+          else yield* walk(d, slots, conn, active, neverMatch || !active, false, cache);
         }
         break;
       case 'option':
@@ -225,9 +226,10 @@ function* walk(
 
 function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
-  yield* walk(config.document, global, undefined, true, false, false);
+  yield* walk(config.document, global, undefined, true, false, false, {});
   const matched = new Map<string, Slot>();
-  yield* walk(config.document, matched, conn, false, false, true);
+  // One connection, one user: the groups are asked for once, not once per Match Group line.
+  yield* walk(config.document, matched, conn, false, false, true, {});
   const settings = new Map<string, ResolvedServerSetting>();
   const ignored: ResolvedServerSetting[] = [];
   const o: Record<string, unknown> = {};

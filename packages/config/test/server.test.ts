@@ -51,6 +51,15 @@ describe('Match', () => {
     expect(resolve(text, { user: 'dave' }, { groups }).options.allowPty).toBeUndefined();
     expect(resolve(text, { user: 'ghost' }, { groups }).options.allowPty).toBeUndefined();
   });
+  // Every Match Group line asked again, and the Node environment answers with a process (id -Gn).
+  test('the user\'s groups are asked for once per resolution, however many Match Group lines', () => {
+    const env = memEnv({ groups: { bob: ['users', 'wheel'] } });
+    const asked: string[] = [];
+    const counting = { ...env, groupsOf: (user: string) => (asked.push(user), env.groupsOf?.(user)) };
+    const cfg = parseServerConfig({ text: 'Match Group wheel\n PermitTTY no\nMatch Group x\n PermitTTY yes\nMatch Group !x,users\n PasswordAuthentication no\n', file: 'f' }, counting);
+    expect(resolveServerConfig(cfg, { user: 'bob' }, counting).options).toMatchObject({ allowPty: false, passwordAuth: false });
+    expect(asked).toEqual(['bob']);
+  });
   test('Host (case-insensitive), LocalPort, LocalAddress, RDomain, all', () => {
     expect(resolve(text, { host: 'A.Example.COM', localPort: 2222 }).options.keepaliveInterval).toBe(5);
     expect(resolve(text, { host: 'a.example.com', localPort: 22 }).options.keepaliveInterval).toBe(60);
