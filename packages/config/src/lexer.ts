@@ -60,7 +60,9 @@ export function strdelim(s: string, splitEquals = true): StrdelimResult {
 
 /** Splits a configuration line into its keyword and the rest; undefined for blanks and comments. */
 export function splitLine(rawLine: string): SplitLine | undefined {
-  let end = rawLine.length;
+  // ssh and sshd handle each line as a C string: whatever follows a NUL is not part of it.
+  const nul = rawLine.indexOf('\0');
+  let end = nul >= 0 ? nul : rawLine.length;
   while (end > 0 && ' \t\r\n\f'.includes(rawLine[end - 1] as string)) end--;
   const line = rawLine.slice(0, end);
   if (line === '') return undefined;

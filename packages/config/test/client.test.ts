@@ -314,6 +314,14 @@ describe('bad input', () => {
     expect(r.options.localForwards).toHaveLength(n);
     expect(r.settings.get('localforward')?.sources).toHaveLength(n);
   });
+  // ssh reads each line as a C string: a NUL ends it. Reading on made `Host a\0 *` match every
+  // host where ssh -G shows it matching only "a", and passed NULs on into names and commands.
+  test('a NUL byte ends its line, as for ssh', () => {
+    const text = 'Host a\0 *\n User wrong\nHost *\n User bob\0evil\n ProxyCommand nc %h\0; touch /tmp/x\n';
+    const r = resolve(text, { host: 'b' });
+    expect([r.user, r.options.proxyCommand]).toEqual(['bob', 'nc b']);
+    expect(parseError('Port 1\0 2\nPort\0 3\n')).toMatchObject({ line: 2 });
+  });
   test('IgnoreUnknown skips named unknown keywords (only once set)', () => {
     const r = resolve('IgnoreUnknown Use*,Fancy\nUseKeychain yes\nFancy 1\n', { host: 'h' });
     expect(r.unknownIgnored.map((s) => s.keyword)).toEqual(['UseKeychain', 'Fancy']);
