@@ -210,15 +210,11 @@ export function buildClientOptions(
         o.agentForwarding = a.enabled === true ? (a.path ?? true) : false;
         break;
       }
-      case 'setenv': {
-        const env: Record<string, string> = {};
-        for (const kv of v as string[]) {
-          const i = kv.indexOf('=');
-          env[kv.slice(0, i)] = kv.slice(i + 1);
-        }
-        o.env = env;
+      case 'setenv':
+        // fromEntries defines each name as an own property: assigning `env['__proto__']` would
+        // call the prototype setter and lose that variable.
+        o.env = Object.fromEntries((v as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
         break;
-      }
       case 'requesttty': {
         const m = v as RequestTtyMode;
         o.requestPty = m === 'yes' ? true : m === 'no' ? false : m;

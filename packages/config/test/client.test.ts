@@ -335,6 +335,12 @@ describe('bad input', () => {
 });
 
 describe('resolved options', () => {
+  // The names were assigned into a plain object, where `__proto__` is the prototype setter: the
+  // variable was dropped without a word, though ssh sends it like any other.
+  test('SetEnv keeps every name, __proto__ included', () => {
+    const r = resolve('SetEnv __proto__=x constructor=y A=1\n', { host: 'h' });
+    expect(Object.entries(r.options.env ?? {})).toEqual([['__proto__', 'x'], ['constructor', 'y'], ['A', '1']]);
+  });
   test('settings carry keyword, option and source; ignored lists what connect() does not use', () => {
     const r = resolve('Host h\n ControlMaster auto\n ForwardAgent yes\n ChallengeResponseAuthentication no\n', { host: 'h' });
     expect(r.settings.get('kbdinteractiveauthentication')).toMatchObject({ keyword: 'KbdInteractiveAuthentication', option: 'kbdintAuth', value: false });
