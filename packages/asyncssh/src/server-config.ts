@@ -232,13 +232,24 @@ export function resolveFor(file: ServerConfigFile, connection: ServerConnection)
   return resolveServerConfigAsync(file.parsed, connection, file.env);
 }
 
+/** The longest file name (one path component) Linux and the BSDs allow, in bytes. */
+const NAME_MAX = 255;
+
 /**
  * Whether `user` may stand for %u in a file name. A name with a path separator or a leading `~`,
  * or `.` / `..`, would reach files outside the ones the pattern names (AsyncSSH's
- * CVE-2026-45309 and CVE-2026-54590): such a user gets no keys from AuthorizedKeysFile.
+ * CVE-2026-45309 and CVE-2026-54590): such a user gets no keys from AuthorizedKeysFile. Nor does
+ * one no file can have (control characters, longer than NAME_MAX): the client chose it, and the
+ * error for its path would carry it into a warning as sent, line breaks and all.
  */
 export function safeForPath(user: string): boolean {
-  return user !== '' && user !== '.' && user !== '..' && !/[/\\\0]/.test(user) && !user.startsWith('~');
+  if (user === '' || user === '.' || user === '..' || user.startsWith('~')) return false;
+  return !/[/\\\p{Cc}]/u.test(user) && Buffer.byteLength(user, 'utf8') <= NAME_MAX;
+}
+
+/** A user name the client chose, quoted and cut short for the log. */
+function loggedName(user: string): string {
+  return JSON.stringify(user.length > 64 ? `${user.slice(0, 64)}...` : user);
 }
 
 /**
@@ -269,7 +280,7 @@ function needsAccount(entry: string): boolean {
  */
 export async function loadUserAuthorizedKeys(entries: readonly string[], user: string, logger: SSHLogger): Promise<SSHAuthorizedKeys | undefined> {
   if (!safeForPath(user)) {
-    logger.info(`no AuthorizedKeysFile keys for user name ${JSON.stringify(user)}: not usable in a file name`);
+    logger.info(`no AuthorizedKeysFile keys for user name ${loggedName(user)}: not usable in a file name`);
     return undefined;
   }
   const account = entries.some(needsAccount) ? await lookupAccount(user) : undefined;

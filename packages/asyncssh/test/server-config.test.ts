@@ -27,7 +27,8 @@ import {
   type SSHServerProcess,
 } from '../src/index.ts';
 import { lookupAccount } from '@ssh/config/node';
-import { authorizedKeysPaths, connectionPolicy, safeForPath } from '../src/server-config.ts';
+import { authorizedKeysPaths, connectionPolicy, loadUserAuthorizedKeys, safeForPath } from '../src/server-config.ts';
+import type { SSHLogger } from '../src/logging.ts';
 import { Passwords, sshdConfigWriter } from './server-config-helpers.ts';
 
 const hostKey = generatePrivateKey('ssh-ed25519');
@@ -141,6 +142,23 @@ describe('AuthorizedKeysFile', () => {
     await expect(asKey(acceptor.getPort(), '../alice', alice)).rejects.toBeInstanceOf(PermissionDenied);
     for (const name of ['../alice', 'a/b', 'a\\b', '..', '.', '~root', '']) expect(safeForPath(name), name).toBe(false);
     for (const name of ['alice', 'a.b', 'x~', 'd-e_f@g']) expect(safeForPath(name), name).toBe(true);
+  });
+
+  it('keeps a user name the client chose out of the log as it was sent: no line breaks, no 256 KiB lines', async () => {
+    const lines: string[] = [];
+    const record = (m: string): void => void lines.push(m);
+    const logger = { info: record, warning: record, debug1: record } as unknown as SSHLogger;
+    // Too long for a file name (the open fails with ENAMETOOLONG), and carrying a forged log line.
+    const forged = `${'x'.repeat(100_000)}\nsshd: Accepted publickey for root`;
+    expect(await loadUserAuthorizedKeys([`${keysDir}/%u`], forged, logger)).toBeUndefined();
+    expect(await loadUserAuthorizedKeys([`${keysDir}/%u`], 'a\rb\tc', logger)).toBeUndefined();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).not.toMatch(/[\r\n\t]/);
+      expect(line.length).toBeLessThan(400);
+    }
+    for (const name of ['x'.repeat(256), 'a\nb', 'a\x7fb']) expect(safeForPath(name), JSON.stringify(name)).toBe(false);
+    expect(safeForPath('x'.repeat(255))).toBe(true);
   });
 
   it('makes relative paths, %h and %U relative to the account of that name; without one they are left out', () => {
