@@ -1073,6 +1073,8 @@ async function loadAuthorizedKeys(value: string | SSHAuthorizedKeys | undefined)
  */
 export async function buildServerConfig(what: string, explicit: SSHServerConnectionOptions): Promise<ServerConfig> {
   checkOptionNames(what, explicit, SERVER_OPTION_NAMES);
+  // Checked here, not per connection: NaN or Infinity would turn the attempt limit off unseen.
+  positiveInt(`${what}: maxAuthTries`, explicit.maxAuthTries, 6);
   const file = explicit.config === undefined || explicit.config === null ? undefined : await readServerConfigFile(explicit.config, (standardRegistry ??= createStandardRegistry()));
   const opts = file ? listenerOptions(explicit, file) : explicit;
   if (file) {

@@ -168,6 +168,13 @@ describe('a client our authentication ends', () => {
   });
 });
 
+describe('maxAuthTries', () => {
+  it.each([Number.NaN, Infinity, 0, -1, 2.5])('listen() refuses %s, which would turn the attempt limit off or let no one try', async (maxAuthTries) => {
+    // NaN compared false with every count: a bad value read from a setting disabled the limit.
+    await expect(server(() => new SSHServer(), { maxAuthTries })).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
 describe('no-pty', () => {
   type Mode = 'sessionFactory' | 'sessionRequested' | 'processFactory';
   /** Whether the application saw a pty for a session asked for one, for each way of serving. */
