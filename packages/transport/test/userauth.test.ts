@@ -432,6 +432,17 @@ describe('the server side', () => {
     expect(serverEvent(run.serverEvents, 'auth-completed')[0]?.methods).toEqual(['publickey', 'password']);
   });
 
+  it('a method listed twice must succeed twice, publickey with another key each time (OpenSSH publickey,publickey)', () => {
+    const server = { authenticationMethods: [['publickey', 'publickey']] as const } as const;
+    const two = authRun({ client: { username: 'p', keys: [ed, ecdsa] }, server, serverHandlers: trusts(ed, ecdsa) });
+    expect(types(two.clientEvents)).toEqual(['partial-success', 'success']);
+    expect(serverEvent(two.serverEvents, 'auth-completed')[0]?.methods).toEqual(['publickey', 'publickey']);
+    // One key, even offered twice, is one factor: sshd refuses a key already used.
+    const one = authRun({ client: { username: 'p', keys: [ed, ed] }, server, serverHandlers: trusts(ed) });
+    expect(serverEvent(one.serverEvents, 'auth-completed')).toEqual([]);
+    expect(one.server.authenticated).toBe(false);
+  });
+
   it('refused key queries count towards maxAttempts, as in OpenSSH', () => {
     const run = authRun({ client: { username: 'q', keys: [other, ecdsa, rsa, ed] }, server: { maxAttempts: 3 }, serverHandlers: trusts(ed) });
     expect(serverEvent(run.serverEvents, 'failure')[0]?.error).toBeInstanceOf(PermissionDenied);

@@ -250,6 +250,8 @@ export class UserauthServer {
   private authRequired: boolean | undefined;
   private completed: string[] = [];
   private provenKey: ReceivedKey | undefined; // the key that signed the completed publickey method
+  /** Keys that completed publickey: each counts once (AuthenticationMethods publickey,publickey wants two). */
+  private usedKeys: SSHKey[] = [];
   private failures = 0;
   private requests = 0;
   private bannerSent = false;
@@ -436,6 +438,7 @@ export class UserauthServer {
       this.authRequired = undefined;
       this.completed = [];
       this.provenKey = undefined;
+      this.usedKeys = [];
     }
     if (this.authRequired === undefined) {
       this.ask((id) => ({ type: 'begin-auth', id, username: req.userName }), (v) => {
@@ -602,7 +605,8 @@ export class UserauthServer {
       return;
     }
     const read = readKeyBlob(m.publicKey, m.algorithm);
-    if (!read || !this.algorithmOk(read, m.algorithm)) {
+    // A key that already completed publickey is refused, as sshd does: it is no second factor.
+    if (!read || !this.algorithmOk(read, m.algorithm) || this.usedKeys.some((k) => k.equals(read.key))) {
       this.reject(true);
       return;
     }
@@ -617,6 +621,7 @@ export class UserauthServer {
       if (ok !== true) this.reject(true);
       else if (proven) {
         this.provenKey = read;
+        this.usedKeys.push(read.key);
         this.accept('publickey');
       }
       else this.transport.send(UserauthPkOk.encode({ algorithm: m.algorithm, publicKey: m.publicKey }));
@@ -708,24 +713,35 @@ export class UserauthServer {
     }
   }
 
-  /** Methods still worth offering: those of the lists every completed method belongs to. */
+  /** Methods still worth offering: what the lists the completed methods fit in still need. */
   private allowedMethods(): ServerMethod[] {
     // gssapi-keyex exists only on a connection whose key exchange established a GSS-API context.
     const methods = this.transport.gssKexEstablished === true ? this.methods : this.methods.filter((m) => m !== 'gssapi-keyex');
     const lists = this.options.authenticationMethods;
     if (!lists) return [...methods];
     const open = new Set<ServerMethod>();
-    for (const list of lists) {
-      if (!this.completed.every((c) => list.includes(c as ServerMethod))) continue;
-      for (const m of list) if (!this.completed.includes(m) && methods.includes(m)) open.add(m);
-    }
+    for (const list of lists) for (const m of this.remaining(list) ?? []) if (methods.includes(m)) open.add(m);
     return methods.filter((m) => open.has(m));
   }
 
+  /**
+   * What `list` still needs once the completed methods are taken out of it, each as often as it
+   * completed (a method listed twice must succeed twice); undefined when they do not all fit in it.
+   */
+  private remaining(list: readonly ServerMethod[]): ServerMethod[] | undefined {
+    const left = [...list];
+    for (const done of this.completed) {
+      const i = left.indexOf(done as ServerMethod);
+      if (i < 0) return undefined;
+      left.splice(i, 1);
+    }
+    return left;
+  }
+
   private accept(method: ServerMethod): void {
-    if (!this.completed.includes(method)) this.completed.push(method);
+    this.completed.push(method);
     const lists = this.options.authenticationMethods;
-    if (!lists || lists.some((list) => list.every((m) => this.completed.includes(m)))) {
+    if (!lists || lists.some((list) => this.remaining(list)?.length === 0)) {
       this.succeed(method);
       return;
     }
