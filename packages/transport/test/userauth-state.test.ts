@@ -178,3 +178,41 @@ describe('requests that never fail', () => {
     expect(server.authenticated).toBe(false);
   });
 });
+
+describe('messages held while an application check is pending', () => {
+  /** A USERAUTH_REQUEST of `bytes` bytes or so (its user name makes up the size). */
+  const sized = (bytes: number): Uint8Array =>
+    UserauthRequest.encode({ userName: 'u'.repeat(bytes), serviceName: 'ssh-connection', methodName: 'none', method: { type: 'none' } });
+
+  /** A server waiting for the application's begin-auth answer to a first request. */
+  function pendingServer(): { server: UserauthServer; t: ReturnType<typeof fake> } {
+    const t = fake();
+    const server = new UserauthServer(t);
+    server.receive(serviceRequest);
+    server.receive(kbdintRequest);
+    expect(server.nextEvent()?.type).toBe('begin-auth');
+    return { server, t };
+  }
+
+  it('are bounded by bytes too: two messages of 200 KiB disconnect with ProtocolError', () => {
+    const { server, t } = pendingServer();
+    server.receive(sized(200 * 1024));
+    expect(server.nextEvent()).toBeUndefined();
+    server.receive(sized(200 * 1024));
+    expect(server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
+    expect(t.closed).toEqual([2]);
+  });
+
+  it('still hold one large message, and 32 small ones, for the check to finish', () => {
+    const large = pendingServer();
+    large.server.receive(sized(250 * 1024));
+    expect(large.server.nextEvent()).toBeUndefined();
+    expect(large.t.closed).toEqual([]);
+    const many = pendingServer();
+    for (let i = 0; i < 32; i++) many.server.receive(sized(100));
+    expect(many.server.nextEvent()).toBeUndefined();
+    expect(many.t.closed).toEqual([]);
+    many.server.receive(sized(100));
+    expect(many.server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
+  });
+});

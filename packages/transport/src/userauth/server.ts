@@ -228,6 +228,11 @@ function plainSigAlgorithm(name: string): string {
 }
 const MAX_QUEUED = 32;
 /**
+ * And their bytes: with the packet limit alone, the messages held for a slow application check
+ * could be 8 MiB per connection that has not authenticated yet. One largest packet still fits.
+ */
+const MAX_QUEUED_BYTES = 256 * 1024;
+/**
  * Requests of one connection, whatever their outcome, as sshd's bound (auth2.c): key queries
  * answered with PK_OK, abandoned keyboard-interactive and gssapi-with-mic exchanges and password
  * change prompts are no failures, so `maxAttempts` alone would let a client repeat them (and the
@@ -350,12 +355,19 @@ export class UserauthServer {
       if (n >= 80) return false;
     }
     if (this.pending) {
-      if (this.queue.length >= MAX_QUEUED) this.fail(new ProtocolError('too many messages while authentication was pending'));
-      else this.queue.push(payload);
+      if (this.queue.length >= MAX_QUEUED || this.queuedBytes() + payload.length > MAX_QUEUED_BYTES) {
+        this.fail(new ProtocolError('too many messages while authentication was pending'));
+      } else this.queue.push(payload);
       return true;
     }
     this.process(payload);
     return true;
+  }
+
+  private queuedBytes(): number {
+    let n = 0;
+    for (const m of this.queue) n += m.length;
+    return n;
   }
 
   /** Answers the event carrying `id`; stale ids are ignored. */
