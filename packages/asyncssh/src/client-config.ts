@@ -56,6 +56,8 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('tcpKeepalive', c.tcpKeepalive);
   // ProxyJump: the hops, each as [user@]host[:port]; `none` (null) means connect directly.
   if (has('proxyjump')) take('tunnel', c.tunnel ?? null);
+  // ProxyCommand (tokens expanded by the reader), run as AsyncSSH runs proxy_command; `none`: null.
+  if (has('proxycommand')) take('proxyCommand', c.proxyCommand ?? null);
   take('command', c.command);
   take('env', c.env);
   take('sendEnv', c.sendEnv);

@@ -39,6 +39,7 @@ import * as sshTunnel from './ssh-tunnel.ts';
 import type { SSHAcceptor, SSHServerConnection, SSHServerConnectionOptions } from './server.ts';
 import { ClientTunTap } from './tuntap/client-tuntap.ts';
 import { GssClientAuth, GssClientKex } from './gss.ts';
+import { openProxyCommand } from './proxy-command.ts';
 
 /** The algorithm registry every connection shares (immutable; building one per connection cost ~0.1 ms). */
 let standardRegistry: Registry | undefined;
@@ -116,6 +117,14 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
    * direct-tcpip channel to the target. Hops opened here close with this connection.
    */
   readonly tunnel?: TunnelOption | null;
+  /**
+   * Run SSH over the standard input and output of this local command instead of a TCP connection
+   * (AsyncSSH's proxy_command, ssh_config's ProxyCommand with %h %n %p %r expanded): a string is
+   * split with shell quoting and run without a shell, a list is run as given. The command is
+   * stopped when the connection closes. `tunnel` wins when both are given; null: none (over
+   * ssh_config).
+   */
+  readonly proxyCommand?: string | readonly string[] | null;
   readonly localAddr?: readonly [host: string, port: number];
   readonly family?: 4 | 6 | 0;
   /** Where default keys and known_hosts live (default: the user's home directory). */
@@ -164,6 +173,7 @@ export const CLIENT_OPTION_NAMES = [
   'clientFactory',
   'sock',
   'tunnel',
+  'proxyCommand',
   'localAddr',
   'family',
   'homeDirectory',
@@ -603,7 +613,7 @@ async function openTunnelled(given: SSHClientConnectionOptions, tunnel: TunnelOp
   // A hop authenticates like the target (the caller's keys, agent, known_hosts) under its own
   // name; what ssh_config says for the target does not carry over: the hop's name is looked up
   // in the config for itself, as ssh does for ProxyJump (its HostName, Port, User, IdentityFile).
-  const { tunnel: _tunnel, sock: _sock, hostKeyAlias: _alias, command: _command, host: _host, port: _port, username: _user, ...rest } = given;
+  const { tunnel: _tunnel, sock: _sock, proxyCommand: _proxy, hostKeyAlias: _alias, command: _command, host: _host, port: _port, username: _user, ...rest } = given;
   return openTunnel(
     tunnel,
     host,
@@ -669,6 +679,10 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
       const opened = await openTunnelled(given, opts.tunnel, targetHost, targetPort);
       socket = opened.stream;
       closeTunnel = opened.close;
+    } else if (opts.proxyCommand !== undefined && opts.proxyCommand !== null && opts.sock === undefined) {
+      const proxy = await openProxyCommand(opts.proxyCommand);
+      socket = proxy.stream;
+      closeTunnel = proxy.close;
     } else socket = await openSocket(opts, targetHost, targetPort);
   } catch (err) {
     // A key that fails to load is the better report (awaiting it throws that instead).
