@@ -10,6 +10,7 @@ import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type D
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
+import { validHostname, validRemoteUser } from './target-names.ts';
 import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList, parseAddress } from '@ssh/wire';
@@ -409,6 +410,10 @@ function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnv
 function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvironment): HostTask<ResolvedClientConfig> {
   if (target.port !== undefined && (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)) {
     throw new ConfigParseError('', 0, `bad port ${target.port}`);
+  }
+  if (!validHostname(target.host)) throw new ConfigParseError('', 0, `hostname contains invalid characters: ${JSON.stringify(target.host)}`);
+  if (target.user !== undefined && !validRemoteUser(target.user)) {
+    throw new ConfigParseError('', 0, `remote username contains invalid characters: ${JSON.stringify(target.user)}`);
   }
   const state = new State();
   const cmdline: ConfigLine = { file: '<command line>', line: 0, keyword: '', keywordAsWritten: '', args: [], rest: '' };

@@ -356,3 +356,23 @@ function jumpOf(files: Map<string, string>, s: { sources: readonly { file: strin
   const comma = raw.lastIndexOf(',');
   return comma < 0 ? norm : `${raw.slice(0, comma)},${norm}`;
 }
+
+describe('names given on the command line: refused where ssh -G refuses them', () => {
+  const names: { host: string; user?: string }[] = [
+    ...['a;b', 'a`id`', 'a$(id)', 'a b', 'a,b', 'a|b', 'a\\b', "a'b", 'a{b}', 'a&b', 'a<b', 'fe80::1%eth0', '[::1]', 'plain.example_1-x', 'a*b', 'a?b', 'a!b', 'a=b', 'a~b', 'a@b'].map((host) => ({ host })),
+    ...['x;y', 'x`id`', 'a -b', 'trailing\\', 'a"b', 'bob smith', 'DOMAIN\\user', 'a-b.c', 'a$b', 'a,b', 'a@b', 'x(y)'].map((user) => ({ host: 'h', user })),
+  ];
+
+  test.each(names)('%j', async (target) => {
+    const empty = join(dir, 'names-empty');
+    writeFileSync(empty, '');
+    const procEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, SHELL: '/bin/sh' };
+    const dump = await runDump('ssh', sshArgs(empty, target), procEnv);
+    const env = nodeEnvironmentAsync({ homeDir: dir, env: procEnv, shell: '/bin/sh' });
+    const ours = await resolveClientConfigAsync(await parseClientConfigAsync({ text: '', file: empty }, env), target, env).then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof ConfigParseError ? 'refused' : String(e)),
+    );
+    expect(ours).toBe(dump.ok ? 'accepted' : 'refused');
+  });
+});

@@ -382,3 +382,36 @@ test('CanonicalizeHostname with CanonicalizeFallbackLocal no fails as ssh does (
   expect(resolve(text, { host: '10.0.0.1' }).hostname).toBe('10.0.0.1');
   expect(resolve(`${text}ProxyJump j\n`, { host: 'web' }).hostname).toBe('web');
 });
+
+describe('names given by the caller (ssh 9.6 refuses shell metacharacters in command-line names)', () => {
+  // Match exec runs its command through a shell with %h and %r in it: a caller passing an
+  // untrusted host name must not get it run (CVE-2023-51385).
+  const config = 'Match exec "test %h = %r"\n  Port 2222\n';
+
+  test.each(['evil;touch /tmp/x', 'a`id`', 'a$(id)', 'a b', '-oProxyCommand=x', 'a,b', 'a|b', 'a\\b', 'a\nb', "a'b", 'a{b}'])('host %j is refused before Match exec runs', (host) => {
+    const err = parseError(config, {}, { host });
+    expect(err.message).toMatch(/hostname contains invalid characters/);
+  });
+
+  test.each(['a;b', 'x`id`', '-l', 'a -b', 'trailing\\', 'a\tb\u0001', 'a"b'])('user %j is refused', (user) => {
+    const err = parseError(config, {}, { host: 'h', user });
+    expect(err.message).toMatch(/remote username contains invalid characters/);
+  });
+
+  test.each([
+    ['fe80::1%eth0', undefined],
+    ['[2001:db8::1]', undefined],
+    ['host.example_1-x', 'DOMAIN\\user'],
+    ['h', 'bob smith'],
+    ['h', 'a-b.c@d'],
+  ])('host %j with user %j pass', (host, user) => {
+    const r = resolve('Host *\n  Port 2200\n', { host, ...(user !== undefined ? { user } : {}) });
+    expect(r.options.port).toBe(2200);
+  });
+
+  test('names from the configuration are not checked (HostName, User)', () => {
+    const r = resolve('Host alias\n  HostName odd;name\n  User odd|user\n', { host: 'alias' });
+    expect(r.options.host).toBe('odd;name');
+    expect(r.options.username).toBe('odd|user');
+  });
+});
