@@ -6,7 +6,7 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermissionDenied, connect } from '../src/index.ts';
+import { ConfigParseError, PermissionDenied, connect } from '../src/index.ts';
 
 let sshd: SshdServer;
 let dir: string;
@@ -82,6 +82,14 @@ afterAll(async () => {
 });
 
 describe('connect() with a config file against sshd', () => {
+  it('refuses a host or user name with shell metacharacters before the config runs anything (as ssh 9.6)', async () => {
+    await expect(connect('peer-alias;touch x', { config: [configPath], agentPath: null, homeDirectory: dir })).rejects.toMatchObject({
+      name: 'ConfigParseError',
+      message: expect.stringMatching(/hostname contains invalid characters/),
+    });
+    await expect(connect('peer-alias', { username: 'u`id`', config: [configPath], agentPath: null, homeDirectory: dir })).rejects.toBeInstanceOf(ConfigParseError);
+  });
+
   it('resolves Host, HostName, Port, User, IdentityFile and UserKnownHostsFile from the file', async () => {
     await using conn = await connect('peer-alias', { config: [configPath], agentPath: null, homeDirectory: dir });
     expect(conn.getExtraInfo('host')).toBe(sshd.host);
