@@ -54,6 +54,9 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('gssKex', c.gssKex);
   if (typeof c.publicKeyAuth === 'boolean') take('publicKeyAuth', c.publicKeyAuth);
   take('tcpKeepalive', c.tcpKeepalive);
+  // AddressFamily and BindAddress (the local port is left to the system, as ssh does).
+  if (c.family !== undefined) take('family', c.family === 'inet' ? 4 : c.family === 'inet6' ? 6 : 0);
+  if (c.localAddr !== undefined) take('localAddr', [c.localAddr, 0]);
   // ProxyJump: the hops, each as [user@]host[:port]; `none` (null) means connect directly.
   if (has('proxyjump')) take('tunnel', c.tunnel ?? null);
   // ProxyCommand (tokens expanded by the reader), run as AsyncSSH runs proxy_command; `none`: null.

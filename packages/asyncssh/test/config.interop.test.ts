@@ -6,7 +6,7 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigParseError, PermissionDenied, connect } from '../src/index.ts';
+import { ConfigParseError, ConnectionLost, PermissionDenied, connect } from '../src/index.ts';
 
 let sshd: SshdServer;
 let dir: string;
@@ -67,6 +67,20 @@ beforeAll(async () => {
       '  Compression no',
       `  IdentityFile ${dir}/%r-%p.key`,
       '',
+      '# AddressFamily and BindAddress',
+      'Host bound-alias',
+      `  HostName ${sshd.host}`,
+      `  Port ${sshd.port}`,
+      `  User ${sshd.user}`,
+      `  IdentityFile ${userKey.privateKeyPath}`,
+      '  BindAddress 127.0.0.2',
+      'Host v6-alias',
+      '  HostName localhost',
+      `  Port ${sshd.port}`,
+      `  User ${sshd.user}`,
+      `  IdentityFile ${userKey.privateKeyPath}`,
+      '  AddressFamily inet6',
+      '',
       '# first obtained value wins: this Port never applies to peer-alias',
       'Host *',
       '  Port 1',
@@ -82,6 +96,18 @@ afterAll(async () => {
 });
 
 describe('connect() with a config file against sshd', () => {
+  it('applies BindAddress (the server sees that source address) and AddressFamily', async () => {
+    {
+      await using conn = await connect('bound-alias', { config: [configPath], agentPath: null, homeDirectory: dir });
+      expect((await conn.run('echo $SSH_CLIENT', { check: true })).stdout).toMatch(/^127\.0\.0\.2 /);
+    }
+    // sshd listens on 127.0.0.1 only: over IPv6 there is nothing to connect to; family 4 given
+    // explicitly wins and reaches it.
+    await expect(connect('v6-alias', { config: [configPath], agentPath: null, homeDirectory: dir, connectTimeout: 3 })).rejects.toBeInstanceOf(ConnectionLost);
+    await using v4 = await connect('v6-alias', { config: [configPath], agentPath: null, homeDirectory: dir, family: 4 });
+    expect((await v4.run('echo $SSH_CLIENT', { check: true })).stdout).toMatch(/^127\.0\.0\.1 /);
+  });
+
   it('refuses a host or user name with shell metacharacters before the config runs anything (as ssh 9.6)', async () => {
     await expect(connect('peer-alias;touch x', { config: [configPath], agentPath: null, homeDirectory: dir })).rejects.toMatchObject({
       name: 'ConfigParseError',
