@@ -73,6 +73,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('securityKeyProvider', c.securityKeyProvider);
   // Files named by the config that do not exist are skipped, as ssh does.
   if (has('userknownhostsfile') || has('globalknownhostsfile')) take('knownHosts', c.knownHosts?.filter((f) => existsSync(f)));
+  if (has('certificatefile')) take('clientCerts', c.clientCerts?.filter((f) => existsSync(f)));
   if (has('identityfile') && c.clientKeys !== undefined) {
     const keys = c.clientKeys.filter((f) => existsSync(f));
     if (keys.length > 0 || c.clientKeys.length === 0) take('clientKeys', keys);

@@ -14,7 +14,17 @@ import path from 'node:path';
 import { connectAgent } from '@ssh/agent/node';
 import type { SSHAgentClient } from '@ssh/agent';
 import { KeyEncryptionError, SSHKey, SSHKeyPair, type SSHCertificate, type SSHX509Certificate } from '@ssh/keys';
-import { SSHSkKeyPair, isSecurityKey, loadKeypairs, loadPkcs11Keys, type KeyPairRef, type SecurityKeyPrompts, type SecurityKeyProvider } from '@ssh/keys/node';
+import {
+  SSHSkKeyPair,
+  isSecurityKey,
+  loadCertificates,
+  loadKeypairs,
+  loadPkcs11Keys,
+  type CertificatesRef,
+  type KeyPairRef,
+  type SecurityKeyPrompts,
+  type SecurityKeyProvider,
+} from '@ssh/keys/node';
 import type { ClientKey } from '@ssh/transport';
 
 /**
@@ -49,6 +59,12 @@ export const DEFAULT_KEY_FILES = ['id_ed25519_sk', 'id_ecdsa_sk', 'id_ed448', 'i
 
 export interface KeyOptions {
   readonly clientKeys?: ClientKeysOption | null;
+  /**
+   * OpenSSH certificates paired with whichever local keys (clientKeys, or the default keys) they
+   * certify (AsyncSSH client_certs; ssh_config CertificateFile): each such key is offered with
+   * its certificate first, then alone.
+   */
+  readonly clientCerts?: CertificatesRef;
   readonly passphrase?: string | Uint8Array;
   readonly ignoreEncrypted?: boolean;
   readonly agentPath?: string | null;
@@ -81,7 +97,8 @@ export interface LoadedCredentials {
  * Whatever is not plain (a file that cannot be read, X.509 certificates in the key file, a
  * -cert.pub beside it) goes through loadKeypairs as given, which keeps its results and errors.
  */
-async function loadKeyFiles(refs: KeyPairRef | readonly KeyPairRef[], passphrase: string | Uint8Array | undefined): Promise<SSHKeyPair[]> {
+async function loadKeyFiles(refs: KeyPairRef | readonly KeyPairRef[], passphrase: string | Uint8Array | undefined, certlist?: readonly SSHCertificate[]): Promise<SSHKeyPair[]> {
+  const options = { ...(passphrase !== undefined ? { passphrase } : {}), ...(certlist !== undefined ? { certlist } : {}) };
   const list: readonly KeyPairRef[] = Array.isArray(refs) ? (refs as readonly KeyPairRef[]) : [refs as KeyPairRef];
   const out: SSHKeyPair[] = [];
   for (const ref of list) {
@@ -94,18 +111,18 @@ async function loadKeyFiles(refs: KeyPairRef | readonly KeyPairRef[], passphrase
         data = undefined;
       }
     }
-    out.push(...(await loadKeypairs(data === undefined ? ref : new Uint8Array(data), passphrase)));
+    out.push(...(await loadKeypairs(data === undefined ? ref : new Uint8Array(data), options)));
   }
   return out;
 }
 
-async function defaultKeys(home: string, passphrase: string | Uint8Array | undefined, ignoreEncrypted: boolean): Promise<SSHKeyPair[]> {
+async function defaultKeys(home: string, passphrase: string | Uint8Array | undefined, ignoreEncrypted: boolean, certlist: readonly SSHCertificate[] | undefined): Promise<SSHKeyPair[]> {
   const out: SSHKeyPair[] = [];
   for (const name of DEFAULT_KEY_FILES) {
     const file = path.join(home, '.ssh', name);
     if (!existsSync(file)) continue;
     try {
-      out.push(...(await loadKeyFiles(file, passphrase)));
+      out.push(...(await loadKeyFiles(file, passphrase, certlist)));
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ENOENT' || code === 'EACCES') continue;
@@ -122,6 +139,7 @@ function blobKey(key: SSHKey | SSHCertificate): string {
 
 export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredentials> {
   const home = options.homeDirectory ?? os.homedir();
+  const certlist = options.clientCerts === undefined ? undefined : await loadCertificates(options.clientCerts);
   const keys: ClientKey[] = [];
   let agent: SSHAgentClient | undefined;
   const external = new Map<string, ExternalKeyPair>();
@@ -162,12 +180,12 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     if (options.pkcs11Provider) {
       for (const k of await loadPkcs11Keys(options.pkcs11Provider, options.pkcs11Pin)) addExternal(k);
     }
-    addLocal(await defaultKeys(home, options.passphrase, options.ignoreEncrypted ?? true));
+    addLocal(await defaultKeys(home, options.passphrase, options.ignoreEncrypted ?? true, certlist));
   } else if (options.clientKeys !== null) {
     const refs: readonly ClientKeyRef[] = Array.isArray(options.clientKeys) ? (options.clientKeys as readonly ClientKeyRef[]) : [options.clientKeys as ClientKeyRef];
     for (const ref of refs) {
       if (isExternalPair(ref)) addExternal(ref);
-      else addLocal(await loadKeyFiles(ref, options.passphrase));
+      else addLocal(await loadKeyFiles(ref, options.passphrase, certlist));
     }
   }
   let hostBased: LoadedCredentials['hostBased'];

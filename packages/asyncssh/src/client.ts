@@ -25,7 +25,7 @@ import {
 } from '@ssh/transport';
 import { connectTcp } from '@ssh/transport/node';
 import { SSHClient, overrides } from './client-handlers.ts';
-import type { SecurityKeyPrompts, SecurityKeyProvider } from '@ssh/keys/node';
+import type { CertificatesRef, SecurityKeyPrompts, SecurityKeyProvider } from '@ssh/keys/node';
 import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
 import { applyClientConfig } from './client-config.ts';
 import { openTunnel, type TunnelOption } from './tunnel.ts';
@@ -53,6 +53,11 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
   readonly password?: string;
   /** Keys to authenticate with: paths, keys, key pairs; null or [] for none. Default: ~/.ssh/id_*. */
   readonly clientKeys?: ClientKeysOption | null;
+  /**
+   * OpenSSH certificates (paths, data or loaded) paired with whichever of the local keys they
+   * certify, clientKeys or the default ones (AsyncSSH client_certs; ssh_config CertificateFile).
+   */
+  readonly clientCerts?: CertificatesRef;
   readonly passphrase?: string | Uint8Array;
   /** Skip encrypted default keys for which no passphrase was given (default true). */
   readonly ignoreEncrypted?: boolean;
@@ -141,6 +146,7 @@ export const CLIENT_OPTION_NAMES = [
   'username',
   'password',
   'clientKeys',
+  'clientCerts',
   'passphrase',
   'ignoreEncrypted',
   'knownHosts',
