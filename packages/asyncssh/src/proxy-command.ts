@@ -35,9 +35,12 @@ export function splitCommandLine(text: string): string[] {
         if (i >= text.length) throw new SyntaxError(`proxy command: no closing quotation: ${text}`);
         const d = text[i] as string;
         if (d === '"') break;
-        // Inside double quotes a backslash escapes only these (POSIX 2.2.3).
-        if (d === '\\' && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1] as string)) word += text[++i];
-        else word += d;
+        // Inside double quotes a backslash escapes only these (POSIX 2.2.3); before a newline
+        // both go (a line continuation).
+        if (d === '\\' && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1] as string)) {
+          const next = text[++i] as string;
+          if (next !== '\n') word += next;
+        } else word += d;
       }
     } else if (c === '\\') {
       if (i + 1 >= text.length) throw new SyntaxError(`proxy command: no escaped character: ${text}`);

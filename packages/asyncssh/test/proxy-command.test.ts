@@ -1,4 +1,4 @@
-/** proxyCommand's splitting (POSIX shell quoting, as AsyncSSH's shlex.split) and its failures. */
+/** proxyCommand's splitting (POSIX shell word splitting and quoting, as ssh's shell would read a ProxyCommand line; AsyncSSH's shlex.split differs only in keeping a backslash before $, ` and newline inside double quotes) and its failures. */
 import { describe, expect, it } from 'vitest';
 import { ConnectionLost, connect } from '../src/index.ts';
 import { splitCommandLine } from '../src/proxy-command.ts';
@@ -13,6 +13,7 @@ describe('splitCommandLine', () => {
     [`'single \\ stays'`, ['single \\ stays']],
     [`'' ""`, ['', '']],
     ['x\\\ny', ['xy']],
+    ['"x\\\ny"', ['xy']],
     ['semi;colon | pipe > redirect $HOME `tick`', ['semi;colon', '|', 'pipe', '>', 'redirect', '$HOME', '`tick`']],
     ['', []],
   ] as const)('%j', (text, words) => {
