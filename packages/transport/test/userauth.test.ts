@@ -409,6 +409,41 @@ describe('hostbased', () => {
     expect(login('client.example', false)).toBe('failure');
   });
 
+  it('a host key signed for elsewhere (ssh-keysign) is signed through a sign event', () => {
+    const hostKey = generatePrivateKey('ecdsa-sha2-nistp256');
+    const asked: { algorithm: string; data: Uint8Array }[] = [];
+    const run = authRun({
+      client: { username: 'h', hostBased: { key: { publicKey: hostKey.convertToPublic() }, clientHostName: 'client.example.', clientUserName: 'local' } },
+      clientHandlers: {
+        sign: (e) => {
+          asked.push({ algorithm: e.algorithm, data: e.data });
+          return hostKey.sign(e.data, e.algorithm);
+        },
+      },
+      server: { methods: ['hostbased'] },
+      serverHandlers: {
+        'validate-host-public-key': (e) => e.key.equals(hostKey) && e.clientHostName === 'client.example.',
+        'validate-host-based-user': () => true,
+      },
+    });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'hostbased' });
+    expect(asked.map((a) => a.algorithm)).toEqual(['ecdsa-sha2-nistp256']);
+    // What is signed is the whole hostbased request (RFC 4252 §9), as ssh-keysign checks it.
+    const signed = asked[0]?.data ?? new Uint8Array();
+    expect(signed[4 + (signed[3] ?? 0)]).toBe(MSG.USERAUTH_REQUEST);
+  });
+
+  it('a declined signature moves on to the next method', () => {
+    const run = authRun({
+      client: { username: 'h', password: 'pw', hostBased: { key: { publicKey: ed.convertToPublic() }, clientHostName: 'c.', clientUserName: 'l' } },
+      clientHandlers: { sign: () => null },
+      server: { methods: ['hostbased', 'password'] },
+      serverHandlers: { 'validate-password': (e) => e.password === 'pw' },
+    });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'password' });
+    expect(requests(run.toServer).map((r) => r.methodName)).toEqual(['none', 'password']);
+  });
+
   it('an untrusted client host fails', () => {
     const run = authRun({
       client: { username: 'h', hostBased: { key: ed, clientHostName: 'c', clientUserName: 'l' } },

@@ -76,8 +76,12 @@ export type ClientKey = SSHKey | SSHKeyPair | ExternalKey;
 export type ClientMethod = 'gssapi-keyex' | 'gssapi-with-mic' | 'hostbased' | 'publickey' | 'keyboard-interactive' | 'password';
 
 export interface HostBasedIdentity {
-  /** The client host's private key (or key pair with a host certificate). */
-  readonly key: SSHKey | SSHKeyPair;
+  /**
+   * The client host's private key (or key pair with a host certificate), or its public key (or
+   * certificate) when the signature comes from elsewhere (OpenSSH's ssh-keysign): the signed data
+   * is then asked for with a `sign` event.
+   */
+  readonly key: SSHKey | SSHKeyPair | ExternalKey;
   /** The client host's name, as the server will look it up ('client.example.'). */
   readonly clientHostName: string;
   /** The user's name on the client host. */
@@ -699,9 +703,18 @@ export class UserauthClient {
       clientUserName: hb.clientUserName,
       signature: new Uint8Array(0),
     });
+    const data = userauthSignedData(this.sessionId(), request);
+    const key = hb.key;
+    if (isExternal(key)) {
+      // Signed elsewhere (ssh-keysign): a declined signature moves on to the next method.
+      this.current = { method: 'hostbased' };
+      const publicKey = key.publicKey;
+      this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm: baseSigAlgorithm(algorithm), data }));
+      return true;
+    }
     let signature: Uint8Array;
     try {
-      signature = hb.key.sign(userauthSignedData(this.sessionId(), request), algorithm);
+      signature = key.sign(data, algorithm);
     } catch {
       return false;
     }
