@@ -41,6 +41,13 @@ export interface SshdOptions extends ServerBaseOptions {
   readonly passwordAuthentication?: boolean;
   /** Default VERBOSE (one line per connection and auth decision). */
   readonly logLevel?: SshdLogLevel;
+  /**
+   * A command that starts sshd: sshd's path and arguments are appended to it, and it must exec
+   * them (keeping its PID, which `stop` signals). For files sshd reads at fixed paths:
+   * `['unshare', '-m', 'sh', '-c', 'mount --bind <dir> /etc/ssh && exec "$0" "$@"']` gives it
+   * its own /etc/ssh (ssh_known_hosts for hostbased) without touching the machine's.
+   */
+  readonly launcher?: readonly string[];
 }
 
 /** A running sshd. */
@@ -197,7 +204,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     let lastLog = '';
     for (let attempt = 1; attempt <= BIND_RETRIES; attempt++) {
       const port = await freePort();
-      const proc = await startProcess(SSHD, ['-D', '-e', '-f', configPath, '-p', String(port)], {
+      const sshdArgv = [SSHD, '-D', '-e', '-f', configPath, '-p', String(port)];
+      const [command, ...args] = [...(options.launcher ?? []), ...sshdArgv] as [string, ...string[]];
+      const proc = await startProcess(command, args, {
         name: 'sshd',
         ...(options.env === undefined ? {} : { env: options.env }),
       });
