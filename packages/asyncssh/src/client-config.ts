@@ -49,6 +49,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   take('passwordAuth', c.passwordAuth);
   take('kbdintAuth', c.kbdintAuth);
   take('hostBasedAuth', c.hostBasedAuth);
+  take('clientHostKeysign', c.clientHostKeysign);
   take('gssAuth', c.gssAuth);
   take('gssDelegateCreds', c.gssDelegateCreds);
   take('gssKex', c.gssKex);

@@ -3,7 +3,8 @@
  * certificate, and key pairs that sign elsewhere: an agent's, a PKCS#11 token's), else the keys of
  * an ssh-agent (SSH_AUTH_SOCK or `agentPath`), then those of a PKCS#11 provider
  * (`pkcs11Provider`, `pkcs11Pin`), then the user's default keys (~/.ssh/id_*, with *-cert.pub
- * picked up); and the host key for host-based authentication. Security keys (sk-*) among them
+ * picked up); and the host key for host-based authentication (a private key, or with
+ * `clientHostKeysign` a public key that ssh-keysign signs for). Security keys (sk-*) among them
  * sign through their authenticator (`securityKeyProvider`, `securityKeyPin`, `securityKeyPrompts`).
  * @module
  */
@@ -20,12 +21,14 @@ import {
   loadCertificates,
   loadKeypairs,
   loadPkcs11Keys,
+  loadPublicKeys,
   type CertificatesRef,
   type KeyPairRef,
   type SecurityKeyPrompts,
   type SecurityKeyProvider,
 } from '@ssh/keys/node';
-import type { ClientKey } from '@ssh/transport';
+import type { ClientKey, ExternalKey } from '@ssh/transport';
+import { DEFAULT_HOST_PUBLIC_KEY_FILES, findKeysign } from './keysign.ts';
 
 /**
  * A key pair whose private half is elsewhere and which signs asynchronously: SSHAgentKeyPair,
@@ -77,6 +80,12 @@ export interface KeyOptions {
   readonly securityKeyPin?: string;
   readonly securityKeyPrompts?: SecurityKeyPrompts;
   readonly clientHostKeys?: ClientKeysOption;
+  /**
+   * Sign host-based requests with OpenSSH's ssh-keysign (AsyncSSH client_host_keysign, ssh_config
+   * EnableSSHKeysign): true to look for it where OpenSSH installs it, or its path. clientHostKeys
+   * are then public keys (default: /etc/ssh/ssh_host_*_key.pub).
+   */
+  readonly clientHostKeysign?: boolean | string;
   readonly clientHost?: string;
   readonly clientUsername?: string;
   readonly homeDirectory?: string;
@@ -87,7 +96,32 @@ export interface LoadedCredentials {
   /** Signs for a key held elsewhere (an agent, a token); null when it cannot. */
   readonly agentSign: (key: SSHKey | SSHCertificate, algorithm: string, data: Uint8Array) => Promise<Uint8Array | null>;
   readonly closeAgent: () => void;
-  readonly hostBased: { key: SSHKey | SSHKeyPair; clientHostName: string; clientUserName: string } | undefined;
+  readonly hostBased: HostBasedCredentials | undefined;
+}
+
+export interface HostBasedCredentials {
+  readonly key: SSHKey | SSHKeyPair | ExternalKey;
+  readonly clientHostName: string;
+  readonly clientUserName: string;
+  /** The ssh-keysign that signs for `key` (then a public key); the client host name is then its to decide unless `clientHost` was given. */
+  readonly keysign?: { readonly path: string; readonly clientHostGiven: boolean };
+}
+
+/** The host's public keys for ssh-keysign: those given (public keys, or the public half of whatever else), else the system's. */
+async function keysignPublicKeys(refs: ClientKeysOption | undefined): Promise<(SSHKey | SSHCertificate)[]> {
+  if (refs === undefined) return loadPublicKeys(DEFAULT_HOST_PUBLIC_KEY_FILES.filter((f) => existsSync(f)));
+  const list: readonly ClientKeyRef[] = Array.isArray(refs) ? (refs as readonly ClientKeyRef[]) : [refs as ClientKeyRef];
+  const out: (SSHKey | SSHCertificate)[] = [];
+  for (const ref of list) {
+    if (ref instanceof SSHKey) out.push(ref.convertToPublic());
+    else if (ref instanceof SSHKeyPair) out.push(ref.certificate ?? ref.key.convertToPublic());
+    else if (isExternalPair(ref)) {
+      const k = ref.certificate ?? ref.key;
+      if (k) out.push(k);
+    } else if (typeof ref === 'string' || ref instanceof Uint8Array) out.push(...(await loadPublicKeys([ref])));
+    else throw new TypeError('clientHostKeys: with clientHostKeysign, give public keys');
+  }
+  return out;
 }
 
 /**
@@ -189,7 +223,18 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     }
   }
   let hostBased: LoadedCredentials['hostBased'];
-  if (options.clientHostKeys !== undefined) {
+  if (options.clientHostKeysign !== undefined && options.clientHostKeysign !== false) {
+    const keysignPath = findKeysign(options.clientHostKeysign);
+    const [publicKey] = await keysignPublicKeys(options.clientHostKeys);
+    if (publicKey) {
+      hostBased = {
+        key: { publicKey },
+        clientHostName: options.clientHost ?? `${os.hostname()}.`,
+        clientUserName: options.clientUsername ?? os.userInfo().username,
+        keysign: { path: keysignPath, clientHostGiven: options.clientHost !== undefined },
+      };
+    }
+  } else if (options.clientHostKeys !== undefined) {
     const hostRefs: readonly ClientKeyRef[] = Array.isArray(options.clientHostKeys) ? (options.clientHostKeys as readonly ClientKeyRef[]) : [options.clientHostKeys as ClientKeyRef];
     const localRefs = hostRefs.filter((r): r is KeyPairRef => !isExternalPair(r));
     if (localRefs.length !== hostRefs.length) throw new TypeError('clientHostKeys: host-based authentication signs with local private keys only');

@@ -26,7 +26,8 @@ import {
 import { connectTcp } from '@ssh/transport/node';
 import { SSHClient, overrides } from './client-handlers.ts';
 import type { CertificatesRef, SecurityKeyPrompts, SecurityKeyProvider } from '@ssh/keys/node';
-import { loadClientKeys, type ClientKeysOption } from './client-keys.ts';
+import { loadClientKeys, type ClientKeysOption, type HostBasedCredentials } from './client-keys.ts';
+import { KeysignError, keysign, localHostName, socketFd } from './keysign.ts';
 import { applyClientConfig } from './client-config.ts';
 import { openTunnel, type TunnelOption } from './tunnel.ts';
 import { SSHConnection } from './connection.ts';
@@ -110,6 +111,16 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
    */
   readonly gssKex?: boolean;
   readonly clientHostKeys?: ClientKeysOption;
+  /**
+   * Host-based authentication signed by OpenSSH's set-uid ssh-keysign, for host keys the user
+   * cannot read (AsyncSSH client_host_keysign; ssh_config EnableSSHKeysign): true to find it
+   * where OpenSSH installs it, or its path. clientHostKeys are then public keys (default
+   * /etc/ssh/ssh_host_*_key.pub), and the client host name, unless clientHost is given, is the
+   * name of the connection's local address, which ssh-keysign checks. Needs a direct TCP
+   * connection (ssh-keysign is handed its socket): with a tunnel or a proxy command connect()
+   * fails with KeysignError.
+   */
+  readonly clientHostKeysign?: boolean | string;
   readonly clientHost?: string;
   readonly clientUsername?: string;
   /** Makes the SSHClient whose callbacks this connection uses. */
@@ -174,6 +185,7 @@ export const CLIENT_OPTION_NAMES = [
   'gssDelegateCreds',
   'gssKex',
   'clientHostKeys',
+  'clientHostKeysign',
   'clientHost',
   'clientUsername',
   'clientFactory',
@@ -194,7 +206,9 @@ interface Prepared {
   readonly keys: ClientKey[];
   readonly agentSign: (key: SSHKey | SSHCertificate, algorithm: string, data: Uint8Array) => Promise<Uint8Array | null>;
   readonly closeAgent: () => void;
-  readonly hostBased: { key: SSHKey | SSHKeyPair; clientHostName: string; clientUserName: string } | undefined;
+  readonly hostBased: HostBasedCredentials | undefined;
+  /** ssh-keysign and the descriptor of the connection's socket, once connected (see withKeysignSocket). */
+  readonly keysign?: { readonly path: string; readonly fd: number };
   readonly methods: ClientMethod[];
   readonly client: SSHClient;
   readonly gss: GssClientAuth | undefined;
@@ -364,9 +378,13 @@ export class SSHClientConnection extends SSHConnection {
       case 'public-key-requested':
         answer(a.id, Promise.resolve(c.publicKeyAuthRequested()));
         return;
-      case 'sign':
-        answer(a.id, this.prepared.agentSign(a.publicKey, a.algorithm, a.data));
+      case 'sign': {
+        const hostKey = this.prepared.hostBased?.key;
+        const ks = this.prepared.keysign;
+        if (ks !== undefined && hostKey !== undefined && 'publicKey' in hostKey && a.publicKey === hostKey.publicKey) answer(a.id, this.keysignHostbased(ks.path, ks.fd, a.data));
+        else answer(a.id, this.prepared.agentSign(a.publicKey, a.algorithm, a.data));
         return;
+      }
       case 'password-requested':
         answer(a.id, Promise.resolve(c.passwordAuthRequested()));
         return;
@@ -407,6 +425,16 @@ export class SSHClientConnection extends SSHConnection {
       case 'failure':
         this.failConnect(a.error);
         return;
+    }
+  }
+
+  /** ssh-keysign's signature; when it fails, host-based authentication is given up with a warning, as ssh does. */
+  private async keysignHostbased(path: string, fd: number, data: Uint8Array): Promise<Uint8Array | null> {
+    try {
+      return await keysign(path, fd, data);
+    } catch (err) {
+      this.logger.warning(`host-based authentication: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
     }
   }
 
@@ -612,6 +640,29 @@ async function prepare(options: SSHClientConnectionOptions, client: SSHClient): 
 }
 
 /**
+ * With clientHostKeysign, ssh-keysign gets the connection's socket (its descriptor 3) and signs
+ * only for the client host name of the socket's local address: it needs a TCP socket of this
+ * process, which a tunnel or a proxy command does not give. `given`: the caller asked for it
+ * (rather than ssh_config).
+ */
+async function withKeysignSocket(prepared: Prepared, socket: Duplex, given: boolean): Promise<Prepared> {
+  const hb = prepared.hostBased;
+  if (hb?.keysign === undefined || !prepared.methods.includes('hostbased')) return prepared;
+  const fd = socketFd(socket);
+  if (fd === undefined) {
+    // EnableSSHKeysign from ssh_config (often set for every host) does not stop a connection
+    // through a jump host: only host-based authentication is left out.
+    if (!given) return { ...prepared, hostBased: undefined, methods: prepared.methods.filter((m) => m !== 'hostbased') };
+    throw new KeysignError(
+      'no-socket',
+      'clientHostKeysign needs a direct TCP connection: ssh-keysign is handed the connection\'s socket, and a tunnel, a proxy command or a given stream has none',
+    );
+  }
+  const clientHostName = hb.keysign.clientHostGiven ? hb.clientHostName : await localHostName(socket as net.Socket);
+  return { ...prepared, hostBased: { ...hb, clientHostName }, keysign: { path: hb.keysign.path, fd } };
+}
+
+/**
  * `given` holds the caller's own options (before ssh_config), `tunnel` the hops (which may come
  * from ssh_config's ProxyJump).
  */
@@ -713,6 +764,7 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
     });
     verifying.catch(() => undefined);
     prepared = await preparing;
+    prepared = await withKeysignSocket(prepared, socket, given.clientHostKeysign !== undefined && given.clientHostKeysign !== false);
     const verifier = await verifying;
     conn = new SSHClientConnection(socket, prepared, verifier);
     if (closeTunnel) void conn.waitClosed().then(closeTunnel);

@@ -72,6 +72,7 @@ export * from '@ssh/sftp';
 export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
+export { KeysignError } from './keysign.ts';
 export * from './forward/index.ts';
 export * from './tuntap/index.ts';
 export * from './x11/index.ts';

@@ -1,0 +1,102 @@
+/**
+ * clientHostKeysign against the real OpenSSH ssh-keysign and sshd. Neither the machine's
+ * /etc/ssh nor the user's home is touched: ssh-keysign runs through a wrapper that gives it, in
+ * its own mount namespace (unshare -m), an /etc/ssh holding `EnableSSHKeysign yes` and a client
+ * host key; sshd runs likewise with an /etc/ssh holding ssh_known_hosts and a home holding
+ * .shosts. Needs root (mount namespaces), as the harness runs.
+ */
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermissionDenied, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+
+const SSH_KEYSIGN = '/usr/lib/openssh/ssh-keysign';
+
+describe('our client with the real ssh-keysign against sshd', () => {
+  let dir: string;
+  let sshd: SshdServer;
+  let hostKey: KeyPair;
+  /** ssh-keysign with our /etc/ssh: enabled, holding hostKey. */
+  let keysignEnabled: string;
+  /** ssh-keysign with an ssh_config that does not enable it. */
+  let keysignDisabled: string;
+
+  /** A wrapper that runs the real ssh-keysign with `etc` as /etc/ssh (descriptor 3 passes through). */
+  async function wrapper(name: string, etc: string): Promise<string> {
+    const file = path.join(dir, name);
+    await writeFile(file, `#!/bin/sh\nexec unshare -m sh -c 'mount --bind "$0" /etc/ssh && exec ${SSH_KEYSIGN}' '${etc}'\n`, { mode: 0o755 });
+    return file;
+  }
+
+  /** A directory to stand for /etc/ssh on the client: ssh_config, and the client host key. */
+  async function clientEtc(name: string, sshConfig: string): Promise<string> {
+    const etc = path.join(dir, name);
+    await mkdir(etc);
+    await writeFile(path.join(etc, 'ssh_config'), sshConfig);
+    await copyFile(hostKey.privateKeyPath, path.join(etc, 'ssh_host_ecdsa_key'));
+    await chmod(path.join(etc, 'ssh_host_ecdsa_key'), 0o600);
+    await writeFile(path.join(etc, 'ssh_host_ecdsa_key.pub'), `${hostKey.publicKey}\n`);
+    return etc;
+  }
+
+  beforeAll(async () => {
+    dir = await makeTempDir('keysign-interop');
+    hostKey = await generateKey('ecdsa-p256', { label: 'keysign-client-host' });
+    keysignEnabled = await wrapper('keysign-enabled', await clientEtc('client-etc', 'Host *\n  EnableSSHKeysign yes\n'));
+    keysignDisabled = await wrapper('keysign-disabled', await clientEtc('client-etc-off', 'Host *\n  HostbasedAuthentication yes\n'));
+    // sshd: the client host's key in /etc/ssh/ssh_known_hosts, the host/user pair in ~/.shosts.
+    // ssh-keysign signs for the name of the socket's local address, 127.0.0.1: localhost.
+    const sshdEtc = path.join(dir, 'sshd-etc');
+    const home = path.join(dir, 'home');
+    await mkdir(sshdEtc);
+    await mkdir(home);
+    await writeFile(path.join(sshdEtc, 'ssh_known_hosts'), `localhost ${hostKey.publicKey}\n`);
+    await writeFile(path.join(home, '.shosts'), `localhost ${userInfo().username}\n`, { mode: 0o600 });
+    sshd = await startSshd({
+      hostKeyTypes: ['ed25519'],
+      authorizedKeys: [],
+      logLevel: 'DEBUG1',
+      config: ['HostbasedAuthentication yes', 'HostbasedUsesNameFromPacketOnly yes', 'IgnoreRhosts no', 'IgnoreUserKnownHosts yes'],
+      launcher: ['unshare', '-m', 'sh', '-c', `mount --bind '${sshdEtc}' /etc/ssh && mount --bind '${home}' '${userInfo().homedir}' && exec "$0" "$@"`],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await sshd?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+
+  const options = (more: SSHClientConnectionOptions): SSHClientConnectionOptions => ({
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    knownHosts: new TextEncoder().encode(knownHostsLines(sshd).join('\n') + '\n'),
+    agentPath: null,
+    config: null,
+    clientKeys: null,
+    preferredAuth: 'hostbased',
+    clientHostKeys: [hostKey.publicKeyPath],
+    ...more,
+  });
+
+  it('logs in by hostbased: ssh-keysign signs with a host key only it reads, for the local address name', async () => {
+    await using conn = await connect(options({ clientHostKeysign: keysignEnabled }));
+    expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
+    expect((await conn.run('true')).exitStatus).toBe(0);
+    await sshd.waitForLog(/Accepted hostbased for \S+ from 127\.0\.0\.1/);
+  });
+
+  it('ssh-keysign not enabled in its ssh_config: hostbased is given up (PermissionDenied, no hang)', async () => {
+    await expect(connect(options({ clientHostKeysign: keysignDisabled }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('a client host name that is not the local address name: ssh-keysign refuses to sign', async () => {
+    await expect(connect(options({ clientHostKeysign: keysignEnabled, clientHost: 'other.example' }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('a host key ssh-keysign does not hold: it refuses to sign', async () => {
+    const other = await generateKey('ed25519', { label: 'keysign-other-host' });
+    await expect(connect(options({ clientHostKeysign: keysignEnabled, clientHostKeys: [other.publicKeyPath] }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+});
