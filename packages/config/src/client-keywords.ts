@@ -162,6 +162,24 @@ function forwardAgent(line: ConfigLine): ForwardAgentValue {
   return f === undefined ? { enabled: true, path: a } : { enabled: f };
 }
 
+/**
+ * CanonicalDomains: `none` only alone; each name checked and lowercased, a trailing dot dropped,
+ * as OpenSSH's valid_domain() (misc.c) does when reading the line.
+ */
+function canonicalDomains(line: ConfigLine): readonly string[] {
+  const a = list(line);
+  const out: string[] = [];
+  for (const d of a) {
+    if (d.toLowerCase() === 'none' && a.length > 1) throw new BadArgument(`keyword ${line.keyword} "none" argument must appear alone.`);
+    if (!/^[A-Za-z0-9]/.test(d)) throw new BadArgument(`domain name "${d}" starts with invalid character`);
+    if (d.includes('..')) throw new BadArgument(`domain name "${d}" contains consecutive separators`);
+    if (!/^[A-Za-z0-9._-]+$/.test(d)) throw new BadArgument(`domain name "${d}" contains invalid characters`);
+    const lower = d.toLowerCase();
+    out.push(lower.endsWith('.') ? lower.slice(0, -1) : lower);
+  }
+  return out;
+}
+
 function canonicalCnames(line: ConfigLine): readonly string[] | 'none' {
   const a = list(line);
   if (a.length === 1 && (a[0] as string).toLowerCase() === 'none') return 'none';
@@ -180,7 +198,7 @@ const ROWS: readonly Row[] = [
   // Typed keywords (AsyncSSH's supported list plus forwards, IdentitiesOnly, PKCS11Provider, SecurityKeyProvider).
   ['AddressFamily', (l) => multistate<AddressFamily>(l, { any: 'any', inet: 'inet', inet6: 'inet6' })],
   ['BindAddress', str],
-  ['CanonicalDomains', (l) => list(l)],
+  ['CanonicalDomains', canonicalDomains],
   ['CanonicalizeFallbackLocal', flag],
   [
     'CanonicalizeHostname',

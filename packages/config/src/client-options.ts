@@ -18,7 +18,7 @@ import type { IgnoredSetting, ResolvedSetting } from './client.ts';
 
 /** Options for connect() obtained from ssh_config; absent keys were not configured. */
 export interface ClientConfigOptions {
-  /** HostName (after %h), lowercased. */
+  /** HostName (after %h), lowercased, then canonicalised (CanonicalizeHostname); absent when neither applied. */
   readonly host?: string;
   /** Port (22 when unset). */
   readonly port?: number;
@@ -148,7 +148,7 @@ const noneToNull = (v: unknown): unknown => (typeof v === 'string' && v.toLowerC
 /** Builds connect() options from resolved settings. */
 export function buildClientOptions(
   raw: ReadonlyMap<string, ResolvedSetting>,
-  base: { host: string; port: number; user: string },
+  base: { host: string; port: number; user: string; canonicalized?: boolean },
 ): { options: ClientConfigOptions; settings: ReadonlyMap<string, ResolvedSetting>; ignored: IgnoredSetting[] } {
   const o: Mutable<ClientConfigOptions> = {};
   const settings = new Map<string, ResolvedSetting>();
@@ -164,7 +164,7 @@ export function buildClientOptions(
     const v = s.value;
     switch (key) {
       case 'hostname':
-        if (s.sources.length > 0) o.host = base.host;
+        if (s.sources.length > 0 || base.canonicalized === true) o.host = base.host;
         break;
       case 'port':
         o.port = v as number;

@@ -1,7 +1,8 @@
 /**
  * ssh_config as ssh(1) reads it: documents read once (Includes followed), then resolved for one
  * destination with Host and Match evaluated, first-obtained-value-wins, the accumulating
- * keywords, the final pass (`Match final`, CanonicalizeHostname) and token expansion.
+ * keywords, host name canonicalisation (through the environment's resolver), the final pass
+ * (`Match final`, CanonicalizeHostname) and token expansion.
  * ssh_config(5); OpenSSH 9.2 readconf.c and ssh.c.
  * @module
  */
@@ -11,9 +12,10 @@ import { runAsync, runSync, type HostEnvironment, type HostTask } from './enviro
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
 import { validHostname, validRemoteUser } from './target-names.ts';
-import { CLIENT_KEYWORDS, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
+import { CLIENT_KEYWORDS, type AddressFamily, type CanonicalizeHostnameMode, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
+import { canonicalizeHost, type CanonicalizeSettings } from './canonicalize.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
-import { matchPattern, matchPatternList, parseAddress } from '@ssh/wire';
+import { matchPattern, matchPatternList } from '@ssh/wire';
 import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
 
@@ -77,6 +79,12 @@ export interface ClientTarget {
   readonly port?: number;
   /** An explicit user wins over User (like `ssh -l`). */
   readonly user?: string;
+  /**
+   * Whether the connection goes through a proxy whatever the config says (true: like `ssh -J`
+   * or `-o ProxyCommand`; false: like `-o ProxyJump=none -o ProxyCommand=none`). Unset: as
+   * ProxyJump / ProxyCommand say. CanonicalizeHostname yes only canonicalises direct ones.
+   */
+  readonly proxied?: boolean;
 }
 
 /** Where a value came from. */
@@ -342,24 +350,21 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
   }
 }
 
-/**
- * Host name canonicalisation is not performed (the core has no resolver), so a name ssh would
- * try to canonicalise counts as "not found in any domain": with CanonicalizeFallbackLocal no,
- * ssh gives up, and so do we (ssh.c resolve_canonicalize).
- */
-function checkCanonicalization(state: State, host: string): void {
-  const mode = state.get('canonicalizehostname');
-  if (mode === undefined || mode === 'no' || host === '') return;
-  if (parseAddress(host) !== undefined || host.includes(':') || /^[\d.]+$/.test(host)) return;
+/** The first pass's canonicalisation settings (defaults already filled), for canonicalizeHost. */
+function canonicalizeSettings(state: State, target: ClientTarget, env: HostEnvironment): CanonicalizeSettings {
   const proxy = state.get('proxycommand');
   const jump = state.get('proxyjump');
-  const direct = (proxy === undefined || proxy === 'none') && (jump === undefined || jump === 'none');
-  if (!direct && mode !== 'always') return;
-  const dots = host.split('.').length - 1;
-  if (!host.endsWith('.') && dots > ((state.get('canonicalizemaxdots') as number | undefined) ?? 1)) return;
-  if (state.get('canonicalizefallbacklocal') !== false) return;
-  const at = state.slots.get('canonicalizefallbacklocal')?.sources[0];
-  throw new ConfigParseError(at?.file ?? '', at?.line ?? 0, `Could not resolve host "${host}" (CanonicalizeFallbackLocal no; this reader does not resolve names)`);
+  const configDirect = (proxy === undefined || proxy === 'none') && (jump === undefined || jump === 'none');
+  return {
+    mode: state.get('canonicalizehostname') as CanonicalizeHostnameMode,
+    domains: (state.get('canonicaldomains') as readonly string[] | undefined) ?? [],
+    maxDots: state.get('canonicalizemaxdots') as number,
+    fallbackLocal: state.get('canonicalizefallbacklocal') as boolean,
+    permittedCnames: state.get('canonicalizepermittedcnames') as readonly string[] | 'none' | undefined,
+    family: (state.get('addressfamily') as AddressFamily | undefined) ?? 'any',
+    direct: target.proxied === undefined ? configDirect : !target.proxied,
+    canResolve: env.resolveHost !== undefined,
+  };
 }
 
 /** Options whose values take tokens, with the letters each accepts, and whether `${VAR}` works. */
@@ -440,7 +445,8 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     if (!state.has(key)) state.slots.set(key, { spec: CLIENT_KEYWORDS.get(key) as ClientKeyword, value, sources: [] });
   }
   const canon = state.get('canonicalizehostname');
-  checkCanonicalization(state, host);
+  const named = host;
+  host = yield* canonicalizeHost(host, canonicalizeSettings(state, target, env));
   let wantFinal = pass1.wantFinal || (canon !== undefined && canon !== 'no');
   if (wantFinal) {
     const src = hnSlot?.sources ?? [];
@@ -473,7 +479,7 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env);
     settings.set(key, { keyword: slot.spec.name, value, sources: slot.sources });
   }
-  const built = buildClientOptions(settings, { host, port, user });
+  const built = buildClientOptions(settings, { host, port, user, canonicalized: host !== named });
   return {
     options: built.options,
     settings: built.settings,

@@ -1,7 +1,8 @@
 /**
  * The host environment: everything the configuration reader needs from the machine it runs on,
  * injected so that the reader stays sans-I/O. The reader is written as generators that yield
- * requests (read a file, expand a glob, run a Match exec command); `runSync` and `runAsync`
+ * requests (read a file, expand a glob, run a Match exec command, look up a host name for
+ * CanonicalizeHostname); `runSync` and `runAsync`
  * answer them from a HostEnvironment whose methods may be synchronous or return Promises.
  * @module
  */
@@ -31,6 +32,28 @@ export interface HostEnvironment {
   exec(command: string): number | Promise<number>;
   /** Group names the user belongs to (sshd Match Group); optional. */
   groupsOf?(user: string): readonly string[] | undefined | Promise<readonly string[] | undefined>;
+  /**
+   * Looks a host name up, as ssh's getaddrinfo() for CanonicalizeHostname: undefined when the
+   * name does not resolve. `name` is passed as ssh passes it (`host.domain.`, anchored, when
+   * trying CanonicalDomains). Optional: without it no name resolves (CanonicalizeHostname then
+   * keeps names as given, or fails them with CanonicalizeFallbackLocal no). The reader has no
+   * resolver of its own; `@ssh/asyncssh` supplies one built on node:dns.
+   */
+  resolveHost?(name: string, hints: HostLookupHints): HostLookup | undefined | Promise<HostLookup | undefined>;
+}
+
+/** What a host name lookup is asked for. */
+export interface HostLookupHints {
+  /** AddressFamily in effect: the address family to look for. */
+  readonly family: 'any' | 'inet' | 'inet6';
+  /** Whether the canonical (CNAME target) name is wanted: CanonicalizePermittedCNAMEs has rules. */
+  readonly wantCname: boolean;
+}
+
+/** A name that resolved. */
+export interface HostLookup {
+  /** Its canonical name when it is an alias (a CNAME chain's end); absent or equal when not. */
+  readonly canonicalName?: string;
 }
 
 /** A request from the reader to the environment. */
@@ -38,7 +61,8 @@ export type HostRequest =
   | { readonly kind: 'read'; readonly path: string }
   | { readonly kind: 'glob'; readonly pattern: string }
   | { readonly kind: 'exec'; readonly command: string }
-  | { readonly kind: 'groups'; readonly user: string };
+  | { readonly kind: 'groups'; readonly user: string }
+  | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints };
 
 /** A reader computation: yields requests, receives their answers, returns T. */
 export type HostTask<T> = Generator<HostRequest, T, unknown>;
@@ -53,6 +77,8 @@ function perform(env: HostEnvironment, req: HostRequest): unknown {
       return env.exec(req.command);
     case 'groups':
       return env.groupsOf ? env.groupsOf(req.user) : undefined;
+    case 'resolve':
+      return env.resolveHost ? env.resolveHost(req.name, req.hints) : undefined;
   }
 }
 
@@ -123,4 +149,15 @@ export function* groupsTask(user: string): HostTask<readonly string[] | undefine
     throw new ConfigEnvironmentError(`groupsOf(${JSON.stringify(user)}) did not return a list of strings`);
   }
   return r as readonly string[];
+}
+
+/** Looks a host name up through the environment; undefined when it does not resolve. */
+export function* resolveHostTask(name: string, hints: HostLookupHints): HostTask<HostLookup | undefined> {
+  const r = yield { kind: 'resolve', name, hints };
+  if (r === undefined || r === null) return undefined;
+  const cname = (r as { canonicalName?: unknown }).canonicalName;
+  if (typeof r !== 'object' || (cname !== undefined && typeof cname !== 'string')) {
+    throw new ConfigEnvironmentError(`resolveHost(${JSON.stringify(name)}) did not return a lookup result`);
+  }
+  return cname === undefined ? {} : { canonicalName: cname };
 }

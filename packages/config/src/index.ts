@@ -6,8 +6,8 @@
  * @module
  */
 
-export { ConfigParseError, ConfigEnvironmentError } from './errors.ts';
-export type { HostEnvironment, HostRequest } from './environment.ts';
+export { ConfigParseError, ConfigEnvironmentError, HostCanonicalizationError } from './errors.ts';
+export type { HostEnvironment, HostRequest, HostLookup, HostLookupHints } from './environment.ts';
 export type { ConfigDocument, ConfigEntry, ConfigLine } from './document.ts';
 export { DEFAULT_MAX_INCLUDE_DEPTH } from './document.ts';
 export { matchPattern, matchPatternList, matchHostname, matchAddressList } from '@ssh/wire';

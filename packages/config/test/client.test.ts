@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   ConfigParseError,
+  HostCanonicalizationError,
   parseClientConfig,
   parseClientConfigAsync,
   resolveClientConfig,
@@ -375,9 +376,9 @@ describe('environment contract', () => {
   });
 });
 
-test('CanonicalizeHostname with CanonicalizeFallbackLocal no fails as ssh does (no resolver here)', () => {
+test('CanonicalizeHostname with CanonicalizeFallbackLocal no fails as ssh does (no resolver here; see canonicalize.test.ts)', () => {
   const text = 'CanonicalizeHostname yes\nCanonicalizeFallbackLocal no\n';
-  expect(parseError(text, {}, { host: 'web' }).line).toBe(2);
+  expect(() => resolve(text, { host: 'web' })).toThrow(HostCanonicalizationError);
   expect(resolve(text, { host: 'a.b.c' }).hostname).toBe('a.b.c'); // more dots than CanonicalizeMaxDots
   expect(resolve(text, { host: '10.0.0.1' }).hostname).toBe('10.0.0.1');
   expect(resolve(`${text}ProxyJump j\n`, { host: 'web' }).hostname).toBe('web');

@@ -70,6 +70,17 @@ describe('Node environment', () => {
     expect(none.hostname).toBe('h');
   });
 
+  test('loadClientConfig passes resolveHost on to the environment (CanonicalizeHostname)', async () => {
+    const c = join(dir, 'cfg_canon');
+    writeFileSync(c, 'CanonicalizeHostname yes\nCanonicalDomains example.test\n');
+    const asked: string[] = [];
+    const resolveHost = (name: string) => (asked.push(name), name === 'web.example.test.' ? {} : undefined);
+    expect((await loadClientConfig(c, { host: 'web' }, { homeDir: dir, resolveHost })).hostname).toBe('web.example.test');
+    expect(asked).toEqual(['web.example.test.']);
+    expect((await loadClientConfig(c, { host: 'web' }, { homeDir: dir })).hostname).toBe('web');
+    expect(nodeEnvironment({ resolveHost }).resolveHost).toBe(resolveHost);
+  });
+
   test('readServerConfig reads several files in order: first value wins across them, a Match block ends with its file', async () => {
     const a = join(dir, 'sshd_a');
     const b = join(dir, 'sshd_b');

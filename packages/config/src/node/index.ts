@@ -41,6 +41,11 @@ export interface NodeEnvironmentOptions {
   readonly shell?: string;
   /** Match exec time limit in milliseconds (default 30 s); a command that runs over fails. */
   readonly execTimeoutMs?: number;
+  /**
+   * Host name look-ups for CanonicalizeHostname (HostEnvironment.resolveHost). None by default:
+   * this package does no DNS; `@ssh/asyncssh`'s connect() passes one built on node:dns.
+   */
+  readonly resolveHost?: HostEnvironment['resolveHost'];
 }
 
 function base(o: NodeEnvironmentOptions) {
@@ -80,6 +85,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
       return r.status ?? 255;
     },
     groupsOf: groupsOfSync,
+    ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }
 
@@ -109,6 +115,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
         child.once('error', () => resolve(undefined));
         child.once('exit', (code) => resolve(code === 0 ? out.trim().split(/\s+/).filter(Boolean) : undefined));
       }),
+    ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }
 

@@ -9,17 +9,23 @@ export interface MemEnvOptions {
   groups?: Record<string, string[]>;
   user?: string;
   home?: string;
+  /** Names the fake resolver knows: name -> canonical name (CNAME target) or '' for none. */
+  hosts?: Record<string, string>;
 }
 
 export interface MemEnv extends HostEnvironment {
   readonly execLog: string[];
   readonly readLog: string[];
+  /** Names looked up, in order, with the hints given. */
+  readonly lookupLog: { name: string; family: string; wantCname: boolean }[];
 }
 
 export function memEnv(o: MemEnvOptions = {}): MemEnv {
   const files = o.files ?? {};
   const execLog: string[] = [];
   const readLog: string[] = [];
+  const lookupLog: { name: string; family: string; wantCname: boolean }[] = [];
+  const hosts = o.hosts;
   return {
     localUser: o.user ?? 'alice',
     localUid: 1000,
@@ -28,6 +34,17 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
     env: o.env ?? { HOME: '/home/alice' },
     execLog,
     readLog,
+    lookupLog,
+    ...(hosts
+      ? {
+          resolveHost(name: string, hints: { family: string; wantCname: boolean }) {
+            lookupLog.push({ name, family: hints.family, wantCname: hints.wantCname });
+            const cname = hosts[name];
+            if (cname === undefined) return undefined;
+            return cname === '' ? {} : { canonicalName: cname };
+          },
+        }
+      : {}),
     readFile(path) {
       readLog.push(path);
       const t = files[path];
