@@ -1,27 +1,52 @@
 /**
  * OpenSSH client configuration for connect(): the user's ~/.ssh/config and /etc/ssh/ssh_config
  * by default (or `config`; `~` is `homeDirectory` when given), resolved for the target host with @ssh/config, filling in what the
- * caller's options leave unset. Explicit options always win, as in AsyncSSH.
+ * caller's options leave unset. Explicit options always win, as in AsyncSSH. Host name
+ * canonicalisation (CanonicalizeHostname) looks names up with node:dns.
  * @module
  */
 
 import { existsSync } from 'node:fs';
 import { loadClientConfig } from '@ssh/config/node';
-import type { ClientConfigOptions } from '@ssh/config';
+import type { ClientConfigOptions, HostEnvironment } from '@ssh/config';
 import type { SSHClientConnectionOptions } from './client.ts';
+import { resolveHostName } from './host-resolver.ts';
+
+/**
+ * Not public: a testing seam. `resolveHost` replaces the node:dns look-ups of
+ * CanonicalizeHostname, so that tests need no DNS (connect() never passes it).
+ */
+export interface ClientConfigSeam {
+  readonly resolveHost?: HostEnvironment['resolveHost'];
+}
+
+/**
+ * Whether the caller's own options send the connection through a proxy (true), connect directly
+ * whatever the config says (false: both turned off), or leave it to ProxyJump/ProxyCommand.
+ */
+function callerProxied(options: SSHClientConnectionOptions): boolean | undefined {
+  if ((options.tunnel !== undefined && options.tunnel !== null) || (options.proxyCommand !== undefined && options.proxyCommand !== null)) return true;
+  if (options.tunnel === null && options.proxyCommand === null) return false;
+  return undefined;
+}
 
 /** Reads the config (unless `config` is null) and merges it under `options`. */
-export async function applyClientConfig(options: SSHClientConnectionOptions): Promise<SSHClientConnectionOptions> {
+export async function applyClientConfig(options: SSHClientConnectionOptions, seam: ClientConfigSeam = {}): Promise<SSHClientConnectionOptions> {
   if (options.config === null || options.sock !== undefined) return options;
   const target = options.host ?? 'localhost';
+  const proxied = callerProxied(options);
   const resolved = await loadClientConfig(
     options.config,
     {
       host: target,
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.username !== undefined ? { user: options.username } : {}),
+      ...(proxied !== undefined ? { proxied } : {}),
     },
-    options.homeDirectory !== undefined ? { homeDir: options.homeDirectory } : {},
+    {
+      ...(options.homeDirectory !== undefined ? { homeDir: options.homeDirectory } : {}),
+      resolveHost: seam.resolveHost ?? resolveHostName,
+    },
   );
   const c: ClientConfigOptions = resolved.options;
   const has = (keyword: string): boolean => resolved.settings.has(keyword);
@@ -29,7 +54,7 @@ export async function applyClientConfig(options: SSHClientConnectionOptions): Pr
   const take = <K extends keyof SSHClientConnectionOptions>(key: K, value: unknown): void => {
     if (options[key] === undefined && value !== undefined) out[key] = value;
   };
-  // HostName replaces the name given (an alias), as in ssh.
+  // HostName replaces the name given (an alias), as in ssh, and so does the canonical name.
   if (has('hostname') && c.host !== undefined) out['host'] = c.host;
   if (has('port')) take('port', c.port);
   if (has('user')) take('username', c.username);

@@ -56,7 +56,7 @@ export {
   PasswordChangeRequired,
 } from '@ssh/transport';
 export { AlgorithmListError, UnknownAlgorithmError } from '@ssh/crypto';
-export { ConfigParseError } from '@ssh/config';
+export { ConfigParseError, HostCanonicalizationError } from '@ssh/config';
 export { DEFAULT_CA_SIGNATURE_ALGORITHMS } from './options.ts';
 export { pump, collect } from '@ssh/connection';
 export * from '@ssh/connection/node';
