@@ -771,7 +771,12 @@ export async function connect(host?: string | SSHClientConnectionOptions, option
     await conn.whenReady();
     return conn;
   } catch (err) {
-    if (conn === undefined) socket.destroy();
+    if (conn === undefined) {
+      // Nothing listens on the stream yet: a proxy command's stream reports its destruction
+      // before its end (an AbortError) as an error event, which would go unhandled.
+      socket.on('error', () => undefined);
+      socket.destroy();
+    }
     closeTunnel?.();
     prepared?.closeAgent();
     throw err;

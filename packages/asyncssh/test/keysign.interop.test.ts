@@ -10,7 +10,13 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermissionDenied, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { KeysignError, PermissionDenied, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+
+/** A proxy command that relays its standard input and output to 127.0.0.1:port. */
+function relay(port: number): string[] {
+  const script = `const s = require('net').connect(${port}, '127.0.0.1'); process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
+  return [process.execPath, '-e', script];
+}
 
 const SSH_KEYSIGN = '/usr/lib/openssh/ssh-keysign';
 
@@ -93,6 +99,20 @@ describe('our client with the real ssh-keysign against sshd', () => {
 
   it('a client host name that is not the local address name: ssh-keysign refuses to sign', async () => {
     await expect(connect(options({ clientHostKeysign: keysignEnabled, clientHost: 'other.example' }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('over a proxy command: KeysignError when asked for; from ssh_config (EnableSSHKeysign) hostbased is only left out', async () => {
+    const user = await generateKey('ed25519', { label: 'keysign-user' });
+    await sshd.setAuthorizedKeys([user]);
+    const proxyCommand = relay(sshd.port);
+    await expect(connect(options({ clientHostKeysign: keysignEnabled, proxyCommand }))).rejects.toMatchObject({ reason: 'no-socket' });
+    await expect(connect(options({ clientHostKeysign: keysignEnabled, proxyCommand }))).rejects.toBeInstanceOf(KeysignError);
+    const config = path.join(dir, 'ssh_config');
+    await writeFile(config, `Host *\n  EnableSSHKeysign yes\n`);
+    // The keysign found is the system's, and the host keys offered /etc/ssh's: neither is used.
+    const { clientHostKeys: _hostKeys, ...fromConfig } = options({ config, proxyCommand, clientKeys: [user.privateKeyPath], preferredAuth: 'hostbased,publickey' });
+    await using conn = await connect(fromConfig);
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
   });
 
   it('a host key ssh-keysign does not hold: it refuses to sign', async () => {
