@@ -89,23 +89,29 @@ export abstract class SSHConnection {
         this.receivedSinceTick = true;
       },
       rekeyCheckMs,
+      onOutputDeferred: () => this.scheduleFlush(),
     });
     this.setKeepalive(this.keepaliveInterval, this.keepaliveCountMax);
   }
 
   // ------------------------------------------------------------------ plumbing
 
-  /** Sends a payload and flushes once the current tick's writes are done. */
+  /** Sends a payload; the write goes out with the rest of the turn's (scheduleFlush). */
   protected sendPayload(payload: Uint8Array, tail?: Uint8Array): void {
     if (this.transport.isClosed) return;
     this.transport.send(payload, tail);
     this.scheduleFlush();
   }
 
+  /**
+   * Flushes once this turn's promise continuations have run, not in the first microtask: replies
+   * to what was just received (held by the driver, onOutputDeferred) then share a write with what
+   * the application sends as it resumes (a finished channel's CLOSE with the next run()'s OPEN).
+   */
   protected scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.flushQueued = false;
       this.flush();
     });

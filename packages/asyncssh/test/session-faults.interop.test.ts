@@ -62,6 +62,8 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   if (command === 'die-after') {
     // Send some data, then the whole connection goes away without a goodbye.
     await writeBlocks(process, Number(arg));
+    // A turn later, once the reply to the exec request went out with this turn's writes.
+    await new Promise((resolve) => setImmediate(resolve));
     (process.getExtraInfo('socket') as Socket).destroy();
   } else if (command === 'flood') {
     await writeBlocks(process, Number(arg));

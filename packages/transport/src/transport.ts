@@ -367,6 +367,11 @@ export class Transport {
     return this.events.shift();
   }
 
+  /** Whether bytes wait to be written (takeOutputParts() would give some). */
+  get hasOutput(): boolean {
+    return this.output.length > 0;
+  }
+
   /**
    * Bytes to write to the peer as consecutive chunks (for a vectored write), or undefined when
    * there are none.

@@ -125,3 +125,55 @@ describe('driveTransport and sealed packet buffers', () => {
     expect(handedBack).toEqual([]);
   });
 });
+
+describe('driveTransport with onOutputDeferred', () => {
+  it('writes what received bytes produced only when the owner flushes, and the handshake completes', async () => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    const transport = new Transport({ role: 'client', encryptionAlgorithms: [CIPHER] });
+    let received = false;
+    let inOwnerFlush = false;
+    let recording = true;
+    let deferrals = 0;
+    const early: boolean[] = []; // writes before any byte was received: the version and KEXINIT
+    const replies: boolean[] = []; // later writes: whether the owner's flush made each
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    vi.spyOn(socket, 'write').mockImplementation((...args: unknown[]) => {
+      if (recording) (received ? replies : early).push(inOwnerFlush);
+      return write(...args);
+    });
+    let driver: ReturnType<typeof driveTransport> | undefined;
+    const completed = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), BOUND_MS);
+      driver = driveTransport(socket, transport, {
+        onBytes() {
+          received = true;
+        },
+        onEvent(e) {
+          if (e.type === 'verify-host-key') transport.resolveHostKey(e.id, true);
+          if (e.type === 'kex-complete' && e.initial) {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        },
+        onOutputDeferred() {
+          deferrals++;
+          setImmediate(() => {
+            inOwnerFlush = true;
+            driver?.flush();
+            inOwnerFlush = false;
+          });
+        },
+        rekeyCheckMs: 0,
+      });
+    });
+    recording = false;
+    driver?.close();
+    socket.destroy();
+    expect(completed).toBe(true);
+    expect(deferrals).toBeGreaterThan(0);
+    expect(early.length).toBeGreaterThan(0);
+    // Every reply to the server's messages (the key exchange init, NEWKEYS) waited for the owner.
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.every((owned) => owned)).toBe(true);
+  });
+});

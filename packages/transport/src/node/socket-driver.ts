@@ -20,6 +20,13 @@ export interface SocketDriverOptions {
   readonly rekeyCheckMs?: number;
   /** Called for every chunk of bytes received (before the transport sees it). */
   readonly onBytes?: () => void;
+  /**
+   * When set, what the transport queues while it handles received bytes (replies, the
+   * application's writes from its event handlers) is not written at once: this is called instead
+   * and the owner calls `flush()` later in the turn, so those packets share one write with what the
+   * application sends in its continuations (a channel's CLOSE with the next channel's OPEN).
+   */
+  readonly onOutputDeferred?: () => void;
 }
 
 export interface SocketDriver {
@@ -58,6 +65,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
   let closed = false;
   let flushing = false;
   const recycle = writesCopy(stream);
+  const deferOutput = options.onOutputDeferred !== undefined;
   const timer =
     (options.rekeyCheckMs ?? 60_000) > 0
       ? setInterval(() => {
@@ -81,13 +89,13 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     options.onClose?.(error);
   };
 
-  function flush(): void {
+  function flush(deferOutput = false): void {
     if (flushing) return; // an event handler called back in: the outer loop picks it up
     flushing = true;
     try {
       for (;;) {
         let progressed = false;
-        for (let out = transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
+        for (let out = deferOutput ? undefined : transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
           progressed = true;
           // Sealed packets' buffers go back to be sealed into again once the socket wrote them.
           const parts = out;
@@ -108,13 +116,14 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     } finally {
       flushing = false;
     }
+    if (deferOutput && transport.hasOutput) options.onOutputDeferred?.();
     if (transport.isClosed) shutdown();
   }
 
   const receive = (chunk: Uint8Array, transient: boolean): void => {
     options.onBytes?.();
     transport.receive(chunk, transient);
-    flush();
+    flush(deferOutput);
   };
   const sink = readSinkOf(stream);
   if (sink) sink.attach(receive);
@@ -124,7 +133,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
   flush();
 
   return {
-    flush,
+    flush: () => flush(),
     close() {
       if (!transport.isClosed) transport.disconnect();
       flush();
