@@ -444,6 +444,52 @@ describe('hostbased', () => {
     expect(requests(run.toServer).map((r) => r.methodName)).toEqual(['none', 'password']);
   });
 
+  it('each host identity is tried in turn until the server accepts one', () => {
+    const unknown = generatePrivateKey('ecdsa-sha2-nistp256');
+    const known = generatePrivateKey('ssh-ed25519');
+    const identity = (key: SSHKey | { publicKey: SSHKey }) => ({ key, clientHostName: 'client.example.', clientUserName: 'local' });
+    const server = { methods: ['hostbased'] } as const;
+    const serverHandlers = {
+      'validate-host-public-key': (e: { key: SSHKey }) => e.key.equals(known),
+      'validate-host-based-user': () => true,
+    };
+    const local = authRun({ client: { username: 'h', hostBased: [identity(unknown), identity(known)] }, server, serverHandlers });
+    expect(clientOutcome(local)).toEqual({ type: 'success', method: 'hostbased' });
+    expect(requests(local.toServer).map((r) => r.methodName)).toEqual(['none', 'hostbased', 'hostbased']);
+    // Signed elsewhere (ssh-keysign): one sign event per key offered.
+    const signedFor: string[] = [];
+    const external = authRun({
+      client: { username: 'h', hostBased: [identity({ publicKey: unknown.convertToPublic() }), identity({ publicKey: known.convertToPublic() })] },
+      clientHandlers: {
+        sign: (e) => {
+          signedFor.push(e.publicKey.algorithm);
+          return (e.publicKey.algorithm === 'ssh-ed25519' ? known : unknown).sign(e.data, e.algorithm);
+        },
+      },
+      server,
+      serverHandlers,
+    });
+    expect(clientOutcome(external)).toEqual({ type: 'success', method: 'hostbased' });
+    expect(signedFor).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+  });
+
+  it('a declined signature moves on to the next host identity', () => {
+    const run = authRun({
+      client: {
+        username: 'h',
+        hostBased: [
+          { key: { publicKey: ecdsa.convertToPublic() }, clientHostName: 'c.', clientUserName: 'l' },
+          { key: { publicKey: ed.convertToPublic() }, clientHostName: 'c.', clientUserName: 'l' },
+        ],
+      },
+      clientHandlers: { sign: (e) => (e.publicKey.algorithm === 'ssh-ed25519' ? ed.sign(e.data, e.algorithm) : null) },
+      server: { methods: ['hostbased'] },
+      serverHandlers: { 'validate-host-public-key': () => true, 'validate-host-based-user': () => true },
+    });
+    expect(clientOutcome(run)).toEqual({ type: 'success', method: 'hostbased' });
+    expect(requests(run.toServer).map((r) => r.methodName)).toEqual(['none', 'hostbased']);
+  });
+
   it('an untrusted client host fails', () => {
     const run = authRun({
       client: { username: 'h', hostBased: { key: ed, clientHostName: 'c', clientUserName: 'l' } },

@@ -94,7 +94,11 @@ export interface UserauthClientOptions {
   readonly keys?: readonly ClientKey[];
   /** Tried once by password, and as the answer to a lone password prompt of keyboard-interactive. */
   readonly password?: string;
-  readonly hostBased?: HostBasedIdentity;
+  /**
+   * Host-based identities, tried in turn until the server accepts one (as AsyncSSH and ssh try
+   * each client host key): a key the server does not know, or one that cannot sign, moves on.
+   */
+  readonly hostBased?: HostBasedIdentity | readonly HostBasedIdentity[];
   /**
    * Methods to try, in order (default: hostbased, publickey, keyboard-interactive, password).
    * 'gssapi-with-mic' (AsyncSSH tries it first) needs an application answering gss-step and gss-mic;
@@ -210,6 +214,10 @@ function isExternal(key: ClientKey): key is ExternalKey {
   return !(key instanceof SSHKey) && 'publicKey' in key;
 }
 
+function isHostBasedList(value: HostBasedIdentity | readonly HostBasedIdentity[]): value is readonly HostBasedIdentity[] {
+  return Array.isArray(value);
+}
+
 function isClientKey(value: ClientAnswer): value is ClientKey {
   return value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !Array.isArray(value) && ('sign' in value || 'publicKey' in value);
 }
@@ -249,7 +257,7 @@ export class UserauthClient {
   private serverSigAlgs: readonly string[] | undefined;
   private serverHostbound = false;
   private serverHostKey: Uint8Array | undefined;
-  private hostbasedTried = false;
+  private readonly hostBased: HostBasedIdentity[];
   private gssTried = false;
   private gssKeyexTried = false;
   private passwordOptionUsed = false;
@@ -264,6 +272,8 @@ export class UserauthClient {
     this.methods = options.methods ?? DEFAULT_METHODS;
     this.serviceName = options.serviceName ?? CONNECTION_SERVICE;
     this.keys = [...(options.keys ?? [])];
+    const hb = options.hostBased;
+    this.hostBased = hb === undefined ? [] : isHostBasedList(hb) ? [...hb] : [hb];
   }
 
   /** True once the server accepted us. */
@@ -584,12 +594,11 @@ export class UserauthClient {
         this.current = { method: 'gssapi-with-mic', stage: 'response', rounds: 0 };
         this.sendRequest(METHOD.GSSAPI_WITH_MIC, { type: 'gssapi-with-mic', mechanisms: [GSS_KRB5_MECHANISM] });
         return true;
-      case 'hostbased': {
-        const hb = this.options.hostBased;
-        if (!hb || this.hostbasedTried) return false;
-        this.hostbasedTried = true;
-        return this.sendHostbased(hb);
-      }
+      case 'hostbased':
+        for (let hb = this.hostBased.shift(); hb; hb = this.hostBased.shift()) {
+          if (this.sendHostbased(hb)) return true;
+        }
+        return false;
       case 'publickey':
         for (let key = this.keys.shift(); key; key = this.keys.shift()) {
           if (this.offerKey(key)) return true;
@@ -706,7 +715,7 @@ export class UserauthClient {
     const data = userauthSignedData(this.sessionId(), request);
     const key = hb.key;
     if (isExternal(key)) {
-      // Signed elsewhere (ssh-keysign): a declined signature moves on to the next method.
+      // Signed elsewhere (ssh-keysign): a declined signature moves on to the next identity.
       this.current = { method: 'hostbased' };
       const publicKey = key.publicKey;
       this.ask({ kind: 'sign', request, publicKey, algorithm }, (id) => ({ type: 'sign', id, publicKey, algorithm: baseSigAlgorithm(algorithm), data }));
