@@ -100,10 +100,11 @@ export interface LoadedCredentials {
 }
 
 export interface HostBasedCredentials {
-  readonly key: SSHKey | SSHKeyPair | ExternalKey;
+  /** The client host's keys, tried in turn until the server accepts one (as AsyncSSH and ssh do). */
+  readonly keys: readonly (SSHKey | SSHKeyPair | ExternalKey)[];
   readonly clientHostName: string;
   readonly clientUserName: string;
-  /** The ssh-keysign that signs for `key` (then a public key); the client host name is then its to decide unless `clientHost` was given. */
+  /** The ssh-keysign that signs for `keys` (then public keys); the client host name is then its to decide unless `clientHost` was given. */
   readonly keysign?: { readonly path: string; readonly clientHostGiven: boolean };
 }
 
@@ -225,10 +226,10 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
   let hostBased: LoadedCredentials['hostBased'];
   if (options.clientHostKeysign !== undefined && options.clientHostKeysign !== false) {
     const keysignPath = findKeysign(options.clientHostKeysign);
-    const [publicKey] = await keysignPublicKeys(options.clientHostKeys);
-    if (publicKey) {
+    const publicKeys = await keysignPublicKeys(options.clientHostKeys);
+    if (publicKeys.length > 0) {
       hostBased = {
-        key: { publicKey },
+        keys: publicKeys.map((publicKey) => ({ publicKey })),
         clientHostName: options.clientHost ?? `${os.hostname()}.`,
         clientUserName: options.clientUsername ?? os.userInfo().username,
         keysign: { path: keysignPath, clientHostGiven: options.clientHost !== undefined },
@@ -238,10 +239,10 @@ export async function loadClientKeys(options: KeyOptions): Promise<LoadedCredent
     const hostRefs: readonly ClientKeyRef[] = Array.isArray(options.clientHostKeys) ? (options.clientHostKeys as readonly ClientKeyRef[]) : [options.clientHostKeys as ClientKeyRef];
     const localRefs = hostRefs.filter((r): r is KeyPairRef => !isExternalPair(r));
     if (localRefs.length !== hostRefs.length) throw new TypeError('clientHostKeys: host-based authentication signs with local private keys only');
-    const [hostKey] = await loadKeyFiles(localRefs, options.passphrase);
-    if (hostKey) {
+    const hostKeys = await loadKeyFiles(localRefs, options.passphrase);
+    if (hostKeys.length > 0) {
       hostBased = {
-        key: hostKey,
+        keys: hostKeys,
         clientHostName: options.clientHost ?? `${os.hostname()}.`,
         clientUserName: options.clientUsername ?? os.userInfo().username,
       };

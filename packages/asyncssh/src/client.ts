@@ -19,6 +19,7 @@ import {
   UserauthClient,
   type ClientKey,
   type ClientMethod,
+  type HostBasedIdentity,
   type PresentedHostKey,
   type TransportEvent,
   type UserauthClientEvent,
@@ -227,6 +228,7 @@ export class SSHClientConnection extends SSHConnection {
   private readonly ready: Promise<void>;
   private loginTimer: NodeJS.Timeout | undefined;
   private serverHostKey: PresentedHostKey | undefined;
+  private keysignFailed = false;
 
   /** @internal Use connect(). */
   constructor(socket: Duplex, prepared: Prepared, verifier: HostKeyVerifier) {
@@ -258,7 +260,7 @@ export class SSHClientConnection extends SSHConnection {
       username: prepared.username,
       keys: prepared.keys,
       ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(prepared.hostBased ? { hostBased: prepared.hostBased } : {}),
+      ...(prepared.hostBased ? { hostBased: hostBasedIdentities(prepared.hostBased) } : {}),
       methods: prepared.methods,
       publicKeyAuthRequested: overrides(c, 'publicKeyAuthRequested'),
       passwordAuthRequested: overrides(c, 'passwordAuthRequested'),
@@ -379,9 +381,9 @@ export class SSHClientConnection extends SSHConnection {
         answer(a.id, Promise.resolve(c.publicKeyAuthRequested()));
         return;
       case 'sign': {
-        const hostKey = this.prepared.hostBased?.key;
         const ks = this.prepared.keysign;
-        if (ks !== undefined && hostKey !== undefined && 'publicKey' in hostKey && a.publicKey === hostKey.publicKey) answer(a.id, this.keysignHostbased(ks.path, ks.fd, a.data));
+        const forHost = this.prepared.hostBased?.keys.some((k) => 'publicKey' in k && a.publicKey === k.publicKey) === true;
+        if (ks !== undefined && forHost) answer(a.id, this.keysignHostbased(ks.path, ks.fd, a.data));
         else answer(a.id, this.prepared.agentSign(a.publicKey, a.algorithm, a.data));
         return;
       }
@@ -428,11 +430,16 @@ export class SSHClientConnection extends SSHConnection {
     }
   }
 
-  /** ssh-keysign's signature; when it fails, host-based authentication is given up with a warning, as ssh does. */
+  /**
+   * ssh-keysign's signature; when it fails, host-based authentication is given up with a warning,
+   * as ssh does: the host keys left are declined without running it again.
+   */
   private async keysignHostbased(path: string, fd: number, data: Uint8Array): Promise<Uint8Array | null> {
+    if (this.keysignFailed) return null;
     try {
       return await keysign(path, fd, data);
     } catch (err) {
+      this.keysignFailed = true;
       this.logger.warning(`host-based authentication: ${err instanceof Error ? err.message : String(err)}`);
       return null;
     }
@@ -637,6 +644,11 @@ async function prepare(options: SSHClientConnectionOptions, client: SSHClient): 
       (m === 'password' && options.passwordAuth !== false),
   );
   return { options, host, port, username, ...loaded, methods, client, gss, gssKex };
+}
+
+/** One identity per client host key, for the transport to try in turn. */
+function hostBasedIdentities(hb: HostBasedCredentials): HostBasedIdentity[] {
+  return hb.keys.map((key) => ({ key, clientHostName: hb.clientHostName, clientUserName: hb.clientUserName }));
 }
 
 /**

@@ -24,6 +24,8 @@ describe('our client with the real ssh-keysign against sshd', () => {
   let dir: string;
   let sshd: SshdServer;
   let hostKey: KeyPair;
+  /** A second client host key ssh-keysign holds, which sshd does not know. */
+  let unknownHostKey: KeyPair;
   /** ssh-keysign with our /etc/ssh: enabled, holding hostKey. */
   let keysignEnabled: string;
   /** ssh-keysign with an ssh_config that does not enable it. */
@@ -36,7 +38,7 @@ describe('our client with the real ssh-keysign against sshd', () => {
     return file;
   }
 
-  /** A directory to stand for /etc/ssh on the client: ssh_config, and the client host key. */
+  /** A directory to stand for /etc/ssh on the client: ssh_config, and the client host keys. */
   async function clientEtc(name: string, sshConfig: string): Promise<string> {
     const etc = path.join(dir, name);
     await mkdir(etc);
@@ -44,12 +46,15 @@ describe('our client with the real ssh-keysign against sshd', () => {
     await copyFile(hostKey.privateKeyPath, path.join(etc, 'ssh_host_ecdsa_key'));
     await chmod(path.join(etc, 'ssh_host_ecdsa_key'), 0o600);
     await writeFile(path.join(etc, 'ssh_host_ecdsa_key.pub'), `${hostKey.publicKey}\n`);
+    await copyFile(unknownHostKey.privateKeyPath, path.join(etc, 'ssh_host_ed25519_key'));
+    await chmod(path.join(etc, 'ssh_host_ed25519_key'), 0o600);
     return etc;
   }
 
   beforeAll(async () => {
     dir = await makeTempDir('keysign-interop');
     hostKey = await generateKey('ecdsa-p256', { label: 'keysign-client-host' });
+    unknownHostKey = await generateKey('ed25519', { label: 'keysign-unknown-client-host' });
     keysignEnabled = await wrapper('keysign-enabled', await clientEtc('client-etc', 'Host *\n  EnableSSHKeysign yes\n'));
     keysignDisabled = await wrapper('keysign-disabled', await clientEtc('client-etc-off', 'Host *\n  HostbasedAuthentication yes\n'));
     // sshd: the client host's key in /etc/ssh/ssh_known_hosts, the host/user pair in ~/.shosts.
@@ -91,6 +96,12 @@ describe('our client with the real ssh-keysign against sshd', () => {
     expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
     expect((await conn.run('true')).exitStatus).toBe(0);
     await sshd.waitForLog(/Accepted hostbased for \S+ from 127\.0\.0\.1/);
+  });
+
+  it('each host key is tried in turn: ssh-keysign signs for one sshd does not know, then for the one it knows', async () => {
+    await using conn = await connect(options({ clientHostKeysign: keysignEnabled, clientHostKeys: [unknownHostKey.publicKeyPath, hostKey.publicKeyPath] }));
+    expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
+    await sshd.waitForLog(/Failed hostbased for \S+ from 127\.0\.0\.1 port \d+ ssh2: ED25519/);
   });
 
   it('ssh-keysign not enabled in its ssh_config: hostbased is given up (PermissionDenied, no hang)', async () => {
