@@ -5,7 +5,6 @@
  * SSHServer callbacks and authorizedClientKeys). Banners and password changes included.
  */
 import { lookupService } from 'node:dns/promises';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -138,71 +137,58 @@ describe('our client against OpenSSH sshd', () => {
 
 describe('our client against sshd by hostbased authentication', () => {
   // sshd reads the client host's key from /etc/ssh/ssh_known_hosts and the trusted host/user
-  // pair from ~/.shosts of the user (no option moves them): a line is added to each for the
-  // test, and each file is put back as it was (or removed) afterwards.
-  const knownHostsFile = '/etc/ssh/ssh_known_hosts';
-  const shosts = path.join(userInfo().homedir, '.shosts');
-  const restore: (() => Promise<void>)[] = [];
+  // pair from ~/.shosts of the user (no option moves them): sshd runs in its own mount namespace
+  // (unshare -m, as root) with a directory of ours bound over each, and the machine's stay as
+  // they are.
   let sshd: SshdServer;
   let clientHost: KeyPair;
 
-  async function addLine(file: string, line: string): Promise<void> {
-    const before = existsSync(file) ? await readFile(file) : undefined;
-    restore.push(async () => (before === undefined ? rm(file, { force: true }) : writeFile(file, before)));
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, Buffer.concat([before ?? Buffer.alloc(0), Buffer.from(`${line}\n`)]), { mode: 0o600 });
-  }
-
   beforeAll(async () => {
     clientHost = await generateKey('ecdsa-p256', { label: 'auth-client-host' });
-    await addLine(knownHostsFile, `client.example ${clientHost.publicKey}`);
-    await addLine(shosts, `client.example ${userInfo().username}`);
+    const etc = path.join(dir, 'hostbased-sshd-etc');
+    const home = path.join(dir, 'hostbased-home');
+    await mkdir(etc);
+    await mkdir(home);
+    await writeFile(path.join(etc, 'ssh_known_hosts'), `client.example ${clientHost.publicKey}\n`);
+    await writeFile(path.join(home, '.shosts'), `client.example ${userInfo().username}\n`, { mode: 0o600 });
     sshd = await startSshd({
       hostKeyTypes: ['ed25519'],
       authorizedKeys: [],
       logLevel: 'DEBUG1',
       config: ['HostbasedAuthentication yes', 'HostbasedUsesNameFromPacketOnly yes', 'IgnoreRhosts no', 'IgnoreUserKnownHosts yes'],
+      launcher: ['unshare', '-m', 'sh', '-c', `mount --bind '${etc}' /etc/ssh && mount --bind '${home}' '${userInfo().homedir}' && exec "$0" "$@"`],
     });
   }, 60_000);
-  afterAll(async () => {
-    await sshd?.stop();
-    for (const undo of restore.reverse()) await undo();
+  afterAll(async () => sshd?.stop());
+
+  const options = (clientHostKeys: NonNullable<SSHClientConnectionOptions['clientHostKeys']>): SSHClientConnectionOptions => ({
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    knownHosts: text(knownHostsLines(sshd).join('\n') + '\n'),
+    agentPath: null,
+    config: null,
+    clientKeys: null,
+    clientHostKeys,
+    clientHost: 'client.example',
+    clientUsername: sshd.user,
   });
 
   it('logs in with clientHostKeys, clientHost and clientUsername', async () => {
-    await using conn = await connect({
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.user,
-      knownHosts: text(knownHostsLines(sshd).join('\n') + '\n'),
-      agentPath: null,
-      config: null,
-      clientKeys: null,
-      clientHostKeys: [clientHost.privateKeyPath],
-      clientHost: 'client.example',
-      clientUsername: sshd.user,
-    });
+    await using conn = await connect(options([clientHost.privateKeyPath]));
     expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
     expect((await conn.run('true')).exitStatus).toBe(0);
     await sshd.waitForLog(/Accepted hostbased for \S+ from 127\.0\.0\.1/);
   });
 
+  it('each client host key is tried in turn: one sshd does not know, then the one it knows', async () => {
+    await using conn = await connect(options([generatePrivateKey('ssh-ed25519'), clientHost.privateKeyPath]));
+    expect(conn.getExtraInfo('authMethod')).toBe('hostbased');
+    await sshd.waitForLog(/Failed hostbased for \S+ from 127\.0\.0\.1 port \d+ ssh2: ED25519/);
+  });
+
   it('a host key sshd does not know is refused', async () => {
-    const other = generatePrivateKey('ssh-ed25519');
-    await expect(
-      connect({
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.user,
-        knownHosts: text(knownHostsLines(sshd).join('\n') + '\n'),
-        agentPath: null,
-        config: null,
-        clientKeys: null,
-        clientHostKeys: [other],
-        clientHost: 'client.example',
-        clientUsername: sshd.user,
-      }),
-    ).rejects.toBeInstanceOf(PermissionDenied);
+    await expect(connect(options([generatePrivateKey('ssh-ed25519')]))).rejects.toBeInstanceOf(PermissionDenied);
   });
 });
 
