@@ -85,6 +85,13 @@ export interface ClientTarget {
    * ProxyJump / ProxyCommand say. CanonicalizeHostname yes only canonicalises direct ones.
    */
   readonly proxied?: boolean;
+  /**
+   * The caller's own ProxyJump, over the config's (when `proxied` is unset): true, one is set
+   * (like `ssh -J`); false, turned off (like `-o ProxyJump=none`). Unset: as the config says.
+   */
+  readonly proxyJump?: boolean;
+  /** The caller's own ProxyCommand, over the config's, as `proxyJump`. */
+  readonly proxyCommand?: boolean;
 }
 
 /** Where a value came from. */
@@ -354,7 +361,10 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
 function canonicalizeSettings(state: State, target: ClientTarget, env: HostEnvironment): CanonicalizeSettings {
   const proxy = state.get('proxycommand');
   const jump = state.get('proxyjump');
-  const configDirect = (proxy === undefined || proxy === 'none') && (jump === undefined || jump === 'none');
+  // Each of ProxyJump and ProxyCommand the caller set wins over the config's (ssh -J, -o).
+  const viaJump = target.proxyJump ?? (jump !== undefined && jump !== 'none');
+  const viaCommand = target.proxyCommand ?? (proxy !== undefined && proxy !== 'none');
+  const configDirect = !viaJump && !viaCommand;
   return {
     mode: state.get('canonicalizehostname') as CanonicalizeHostnameMode,
     domains: (state.get('canonicaldomains') as readonly string[] | undefined) ?? [],

@@ -140,6 +140,20 @@ describe('which names are canonicalised', () => {
     expect(resolve(YES, { host: 'web', proxied: true }).hostname).toBe('web');
     expect(resolve(`ProxyJump j\n${YES}`, { host: 'web', proxied: false }).hostname).toBe('web.example.test');
   });
+
+  test("the caller's ProxyJump or ProxyCommand alone wins over the config's, the other stays the config's", () => {
+    // Turned off by the caller (-o ProxyJump=none): direct, unless the config's ProxyCommand remains.
+    expect(resolve(`ProxyJump j\n${YES}`, { host: 'web', proxyJump: false }).hostname).toBe('web.example.test');
+    expect(resolve(`ProxyCommand nc %h %p\n${YES}`, { host: 'web', proxyCommand: false }).hostname).toBe('web.example.test');
+    // (The first of the two in the config wins; the other is ignored, as in ssh.)
+    expect(resolve(`ProxyCommand nc %h %p\nProxyJump j\n${YES}`, { host: 'web', proxyJump: false }).hostname).toBe('web');
+    expect(resolve(`ProxyJump j\nProxyCommand nc %h %p\n${YES}`, { host: 'web', proxyJump: false }).hostname).toBe('web.example.test');
+    expect(resolve(`ProxyJump j\n${YES}`, { host: 'web', proxyCommand: false }).hostname).toBe('web');
+    expect(resolve(`ProxyJump j\nProxyCommand nc %h %p\n${YES}`, { host: 'web', proxyJump: false, proxyCommand: false }).hostname).toBe('web.example.test');
+    // Set by the caller (ssh -J): proxied whatever the config says.
+    expect(resolve(YES, { host: 'web', proxyJump: true }).hostname).toBe('web');
+    expect(resolve(`ProxyJump none\n${YES}`, { host: 'web', proxyCommand: true }).hostname).toBe('web');
+  });
 });
 
 describe('CanonicalizeFallbackLocal no', () => {
