@@ -21,31 +21,39 @@ export interface ClientConfigSeam {
 }
 
 /**
- * Whether the caller's own options send the connection through a proxy (true), connect directly
- * whatever the config says (false: both turned off), or leave it to ProxyJump/ProxyCommand.
+ * The caller's own ProxyJump (`tunnel`) and ProxyCommand (`proxyCommand`), for CanonicalizeHostname
+ * yes to know whether the connection will be direct: each one set (true) or null (false: the
+ * config's is turned off) wins over the config's, as connect() takes it; unset, the config's counts.
  */
-function callerProxied(options: SSHClientConnectionOptions): boolean | undefined {
-  if ((options.tunnel !== undefined && options.tunnel !== null) || (options.proxyCommand !== undefined && options.proxyCommand !== null)) return true;
-  if (options.tunnel === null && options.proxyCommand === null) return false;
-  return undefined;
+function callerProxies(options: SSHClientConnectionOptions): { proxyJump?: boolean; proxyCommand?: boolean } {
+  return {
+    ...(options.tunnel !== undefined ? { proxyJump: options.tunnel !== null } : {}),
+    ...(options.proxyCommand !== undefined ? { proxyCommand: options.proxyCommand !== null } : {}),
+  };
+}
+
+/** The caller's `family` (4, 6, 0), over the config's AddressFamily, for the look-ups of canonicalisation. */
+function withFamily(resolve: NonNullable<HostEnvironment['resolveHost']>, family: SSHClientConnectionOptions['family']): NonNullable<HostEnvironment['resolveHost']> {
+  if (family === undefined) return resolve;
+  const given = family === 4 ? 'inet' : family === 6 ? 'inet6' : 'any';
+  return (name, hints) => resolve(name, { ...hints, family: given });
 }
 
 /** Reads the config (unless `config` is null) and merges it under `options`. */
 export async function applyClientConfig(options: SSHClientConnectionOptions, seam: ClientConfigSeam = {}): Promise<SSHClientConnectionOptions> {
   if (options.config === null || options.sock !== undefined) return options;
   const target = options.host ?? 'localhost';
-  const proxied = callerProxied(options);
   const resolved = await loadClientConfig(
     options.config,
     {
       host: target,
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.username !== undefined ? { user: options.username } : {}),
-      ...(proxied !== undefined ? { proxied } : {}),
+      ...callerProxies(options),
     },
     {
       ...(options.homeDirectory !== undefined ? { homeDir: options.homeDirectory } : {}),
-      resolveHost: seam.resolveHost ?? resolveHostName,
+      resolveHost: withFamily(seam.resolveHost ?? resolveHostName, options.family),
     },
   );
   const c: ClientConfigOptions = resolved.options;

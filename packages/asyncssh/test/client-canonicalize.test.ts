@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { HostLookupHints } from '@ssh/config';
 import { makeTempDir, removeTempDir } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HostCanonicalizationError, connect } from '../src/index.ts';
@@ -46,6 +47,28 @@ describe('applyClientConfig', () => {
     expect((await applyClientConfig({ host: 'web', config: always, tunnel: 'jump' }, seam)).host).toBe('web.example.test');
     const yesDirect = await config('yes-direct', 'CanonicalizeHostname yes\nCanonicalDomains example.test\n');
     expect((await applyClientConfig({ host: 'web', config: yesDirect, proxyCommand: 'nc %h %p' }, seam)).host).toBe('web');
+  });
+
+  test("'yes' follows what connect() does with tunnel or proxyCommand null alone: the config's other one still counts", async () => {
+    const jump = await config('yes-jump-only', 'CanonicalizeHostname yes\nCanonicalDomains example.test\nProxyJump jump\n');
+    const command = await config('yes-command-only', 'CanonicalizeHostname yes\nCanonicalDomains example.test\nProxyCommand nc %h %p\n');
+    const seam = { resolveHost: fakeDns };
+    // null turns the config's ProxyJump (or ProxyCommand) off: connect() goes direct.
+    expect((await applyClientConfig({ host: 'web', config: jump, tunnel: null }, seam)).host).toBe('web.example.test');
+    expect((await applyClientConfig({ host: 'web', config: command, proxyCommand: null }, seam)).host).toBe('web.example.test');
+    // Turning off the one the config does not set leaves the connection proxied.
+    expect((await applyClientConfig({ host: 'web', config: jump, proxyCommand: null }, seam)).host).toBe('web');
+    expect((await applyClientConfig({ host: 'web', config: command, tunnel: null }, seam)).host).toBe('web');
+  });
+
+  test("the caller's family is the look-ups' address family, over AddressFamily", async () => {
+    const file = await config('family', 'CanonicalizeHostname yes\nCanonicalDomains example.test\nAddressFamily inet\n');
+    const families: string[] = [];
+    const resolveHost = (name: string, hints: HostLookupHints) => (families.push(hints.family), fakeDns(name));
+    await applyClientConfig({ host: 'web', config: file }, { resolveHost });
+    await applyClientConfig({ host: 'web', config: file, family: 6 }, { resolveHost });
+    await applyClientConfig({ host: 'web', config: file, family: 0 }, { resolveHost });
+    expect(families).toEqual(['inet', 'inet6', 'any']);
   });
 
   test('CanonicalizeFallbackLocal no: connect() fails with HostCanonicalizationError before connecting', async () => {
