@@ -5,7 +5,7 @@
  * SSHServer callbacks and authorizedClientKeys). Banners and password changes included.
  */
 import { lookupService } from 'node:dns/promises';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import {
@@ -348,7 +348,7 @@ class AuthServer extends SSHServer {
   static hostKey: SSHKey;
   static caKey: SSHKey;
   static appKey: SSHKey;
-  static systemHostKeys: SSHKey[] = [];
+  static keysignHostKeys: SSHKey[] = [];
   static clientHosts: string[] = [];
   /** What 127.0.0.1 resolves to here: the client host our server judges, whatever name is claimed. */
   static loopbackName = '';
@@ -403,7 +403,7 @@ class AuthServer extends SSHServer {
   }
   override validateHostPublicKey(clientHost: string, _addr: string | undefined, _port: number | undefined, key: SSHKey): boolean {
     AuthServer.clientHosts.push(clientHost);
-    return (clientHost === AuthServer.loopbackName && key.equals(AuthServer.hostKey)) || AuthServer.systemHostKeys.some((k) => k.equals(key));
+    return (clientHost === AuthServer.loopbackName && key.equals(AuthServer.hostKey)) || AuthServer.keysignHostKeys.some((k) => k.equals(key));
   }
 }
 
@@ -497,20 +497,29 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
     expect(last()).toEqual({ username: 'expiring', method: 'password' });
   });
 
-  it('ssh: hostbased, signed by ssh-keysign with the machine host keys, through validateHostPublicKey', async () => {
-    // ssh-keysign reads only the system config: a drop-in enables it for this test and is removed.
-    const dropIn = `/etc/ssh/ssh_config.d/interop-keysign-${process.pid}.conf`;
-    AuthServer.systemHostKeys = await Promise.all(
-      ['ed25519', 'ecdsa', 'rsa'].map(async (t) => importPublicKey(await readFile(`/etc/ssh/ssh_host_${t}_key.pub`, 'utf8'))),
-    );
+  it('ssh: hostbased, signed by ssh-keysign with the client host keys, through validateHostPublicKey', async () => {
+    // ssh reads the client host's public keys, and ssh-keysign its config and private keys, at
+    // fixed paths in /etc/ssh: ssh runs in its own mount namespace (unshare -m, as root; its
+    // ssh-keysign inherits it) with a directory of ours bound over /etc/ssh.
+    const etc = path.join(dir, 'keysign-etc');
+    await mkdir(etc);
+    await writeFile(path.join(etc, 'ssh_config'), 'EnableSSHKeysign yes\n');
+    const hostKeys = await Promise.all((['ed25519', 'ecdsa-p256'] as const).map((t) => generateKey(t, { label: `auth-keysign-${t}` })));
+    for (const [i, k] of hostKeys.entries()) {
+      const file = path.join(etc, `ssh_host_${i === 0 ? 'ed25519' : 'ecdsa'}_key`);
+      await copyFile(k.privateKeyPath, file);
+      await chmod(file, 0o600);
+      await writeFile(`${file}.pub`, `${k.publicKey}\n`);
+    }
+    AuthServer.keysignHostKeys = hostKeys.map((k) => importPublicKey(k.publicKey));
     AuthServer.clientHosts = [];
-    await writeFile(dropIn, 'EnableSSHKeysign yes\n');
     try {
       const r = await runSsh(target(), 'true', {
         identity: null,
         user: userInfo().username,
         config: ['HostbasedAuthentication yes', 'EnableSSHKeysign yes', 'PreferredAuthentications hostbased'],
         args: ['-v'],
+        launcher: ['unshare', '-m', 'sh', '-c', `mount --bind '${etc}' /etc/ssh && exec "$0" "$@"`],
       });
       expect(r.stderr).toMatch(/Authenticated to .* using "hostbased"/);
       expect(last()).toEqual({ username: userInfo().username, method: 'hostbased' });
@@ -518,8 +527,7 @@ describe('OpenSSH ssh and AsyncSSH clients against our server', () => {
       // same name, with a trailing dot).
       expect(AuthServer.clientHosts.at(-1)).toBe(AuthServer.loopbackName);
     } finally {
-      await rm(dropIn, { force: true });
-      AuthServer.systemHostKeys = [];
+      AuthServer.keysignHostKeys = [];
     }
   });
 

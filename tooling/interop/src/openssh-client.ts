@@ -161,6 +161,18 @@ export async function prepareClient(target: SshTarget, options: OpenSshClientOpt
 export interface SshRunOptions extends OpenSshClientOptions, RunOptions {
   /** Extra ssh/sftp/scp flags placed before the destination (`['-v']`, `['-L', '...']`). */
   readonly args?: readonly string[];
+  /**
+   * A command that starts ssh (runSsh, startSsh): ssh's path and arguments are appended to it,
+   * and it must exec them. As startSshd's launcher: `unshare -m` with a bind mount gives ssh
+   * and its ssh-keysign their own /etc/ssh without touching the machine's.
+   */
+  readonly launcher?: readonly string[];
+}
+
+/** ssh's command line, through `launcher` when given. */
+function sshCommand(launcher: readonly string[] | undefined, args: readonly string[]): [string, string[]] {
+  const [command, ...rest] = [...(launcher ?? []), SSH, ...args] as [string, ...string[]];
+  return [command, rest];
 }
 
 function clientEnv(client: PreparedClient, extra: EnvVars | undefined): EnvVars {
@@ -182,7 +194,8 @@ export async function runSsh(
 ): Promise<RunResult> {
   const client = await prepareClient(target, options);
   const remote = typeof command === 'string' ? (command === '' ? [] : [command]) : command;
-  return runCommand(SSH, [...client.args, ...(options.args ?? []), client.destination, ...remote], { ...options, env: clientEnv(client, options.env) }, {
+  const [cmd, args] = sshCommand(options.launcher, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
+  return runCommand(cmd, args, { ...options, env: clientEnv(client, options.env) }, {
     name: 'ssh',
     peer: peerLog(target),
     onExit: client.dispose,
@@ -198,7 +211,8 @@ export async function startSsh(
   const client = await prepareClient(target, options);
   const remote = typeof command === 'string' ? (command === '' ? [] : [command]) : command;
   try {
-    return await startProcess(SSH, [...client.args, ...(options.args ?? []), client.destination, ...remote], {
+    const [cmd, args] = sshCommand(options.launcher, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
+    return await startProcess(cmd, args, {
       name: 'ssh',
       env: clientEnv(client, options.env),
       stdin: options.stdin ?? 'pipe',
