@@ -1,11 +1,11 @@
 /**
  * Argument parsers shared by ssh_config and sshd_config keywords: yes/no flags and other
- * multi-state words, integers, ports, time intervals and byte counts (the last two through
- * @ssh/wire's shared parsers, with OpenSSH's stricter syntax checked first).
+ * multi-state words, integers, ports, time intervals (through @ssh/wire's shared parser, with
+ * OpenSSH's stricter syntax checked first) and byte counts (as OpenSSH's scan_scaled reads them).
  * @module
  */
 
-import { parseByteCount, parseTimeInterval, ValueParseError } from '@ssh/wire';
+import { parseTimeInterval, ValueParseError } from '@ssh/wire';
 import { BadArgument, type ConfigLine } from './document.ts';
 
 /** The single argument of a keyword that takes exactly one. */
@@ -78,37 +78,101 @@ export function timeInterval(arg: string): number {
   return seconds;
 }
 
+const LLONG_MAX = (1n << 63n) - 1n;
+const LLONG_MIN = -(1n << 63n);
+/** scan_scaled's digit budget: 21 digits before the point (the 21st overflows), 19 after it. */
+const MAX_DIGITS = 21;
+const UNITS = 'BKMGTPE';
+
+function isCSpace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+}
+
+function isAsciiAlnum(c: string | undefined): boolean {
+  return c !== undefined && /^[0-9A-Za-z]$/.test(c);
+}
+
 /**
- * A byte count as OpenSSH's scan_scaled accepts it: a decimal number with an optional fraction
- * and one unit among B, K, M, G, T (binary multiples, case-insensitive).
+ * A byte count as OpenSSH's scan_scaled reads it, exactly, in 64-bit signed arithmetic: leading
+ * white space, one optional sign, decimal digits with at most one point, then either the end (the
+ * fraction is dropped) or one unit among B, K, M, G, T, P, E (binary multiples, either case) that
+ * scales the fraction too and may be followed by anything but a letter or digit. `K` alone and
+ * `.` are zero. Too many digits, or a result outside a signed 64-bit integer, is out of range.
  */
-export function byteCount(arg: string): number {
-  const m = /^(\d+(?:\.\d+)?)([bBkKmMgGtT]?)$/.exec(arg);
-  if (!m) throw new BadArgument(`Bad number "${arg}"`);
-  const text = (m[2] as string).toLowerCase() === 'b' ? (m[1] as string) : arg;
-  try {
-    return parseByteCount(text);
-  } catch (e) {
-    if (e instanceof ValueParseError) throw new BadArgument(`Bad number "${arg}"`);
-    throw e;
+export function scaledCount(arg: string): bigint {
+  const invalid = (): BadArgument => new BadArgument(`Bad number '${arg}': Invalid argument`);
+  const range = (): BadArgument => new BadArgument(`Bad number '${arg}': Numerical result out of range`);
+  let p = 0;
+  while (isCSpace(arg[p])) p++;
+  let sign = 0n;
+  for (let c = arg[p]; c === '-' || c === '+'; c = arg[++p]) {
+    if (sign !== 0n) throw invalid();
+    sign = c === '-' ? -1n : 1n;
   }
+  let whole = 0n;
+  let fpart = 0n;
+  let wholeDigits = 0;
+  // 0 before the point; 1 + the fraction digits kept after it.
+  let fractDigits = 0;
+  for (; p < arg.length; p++) {
+    const c = arg[p] as string;
+    if (c === '.') {
+      if (fractDigits > 0) throw invalid();
+      fractDigits = 1;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    const d = BigInt(c.charCodeAt(0) - 48);
+    if (fractDigits > 0) {
+      if (fractDigits >= MAX_DIGITS - 1) continue;
+      fractDigits++;
+      fpart = fpart * 10n + d;
+      if (fpart > LLONG_MAX) throw range();
+    } else {
+      if (++wholeDigits >= MAX_DIGITS) throw range();
+      whole = whole * 10n + d;
+      if (whole > LLONG_MAX) throw range();
+    }
+  }
+  if (sign !== 0n) whole *= sign;
+  if (p === arg.length) return whole;
+
+  const c = arg[p] as string;
+  const unit = UNITS.indexOf(c.toUpperCase());
+  // Compared byte for byte: a non-ASCII letter whose upper case is a unit is not one.
+  if (unit < 0 || (c !== UNITS[unit] && c !== UNITS[unit]?.toLowerCase())) throw invalid();
+  if (isAsciiAlnum(arg[p + 1])) throw invalid();
+  const scale = 1n << BigInt(10 * unit);
+  // BigInt division truncates toward zero, as C's does.
+  if (whole > LLONG_MAX / scale || whole < LLONG_MIN / scale) throw range();
+  whole *= scale;
+  // Fraction digits that would overflow once scaled are dropped from the right.
+  while (fpart >= LLONG_MAX / scale) {
+    fpart /= 10n;
+    fractDigits--;
+  }
+  fpart *= scale;
+  if (fractDigits > 1) fpart /= 10n ** BigInt(fractDigits - 1);
+  return sign === -1n ? whole - fpart : whole + fpart;
 }
 
 /**
  * RekeyLimit: `bytes [seconds]`. `default` means 0 bytes; a second argument `none` leaves the
- * interval unset. The two halves are obtained independently (first value of each wins).
+ * interval unset. The two halves are obtained independently (first value of each wins). Bytes
+ * are read as scan_scaled reads them (so `0.5` is 0 and `1.5G` is 1610612736) and must be 0 or at
+ * least 16; a count beyond 2^53 is carried as the nearest double.
  */
 export function rekeyLimit(line: ConfigLine): { readonly bytes: number; readonly seconds?: number } {
   const [b, s, ...extra] = line.args;
-  if (b === undefined) throw new BadArgument('missing argument for rekeylimit');
+  if (b === undefined || b === '') throw new BadArgument('missing argument for rekeylimit');
   if (extra.length > 0) throw new BadArgument(`keyword ${line.keyword} extra arguments at end of line`);
-  let bytes = 0;
+  let bytes = 0n;
   if (b !== 'default') {
-    bytes = byteCount(b);
-    if (bytes !== 0 && bytes < 16) throw new BadArgument(`RekeyLimit too small "${b}"`);
+    bytes = scaledCount(b);
+    if (bytes !== 0n && bytes < 16n) throw new BadArgument(`RekeyLimit too small "${b}"`);
   }
-  if (s === undefined || s === 'none') return { bytes };
-  return { bytes, seconds: timeInterval(s) };
+  if (s === undefined || s === 'none') return { bytes: Number(bytes) };
+  return { bytes: Number(bytes), seconds: timeInterval(s) };
 }
 
 /** Commands (ProxyCommand, RemoteCommand, ...) take the rest of the line verbatim. */
