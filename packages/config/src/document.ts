@@ -156,10 +156,14 @@ export function* readDocument<S, M>(
         path = expandTilde(path, env.homeDir);
         let matches: readonly string[];
         try {
-          matches = yield* globTask(path);
+          matches = yield* globTask(path, Math.max(0, maxFiles - included.files));
         } catch (e) {
           if (e instanceof ConfigEnvironmentError) throw e;
           throw bad(where, `include ${arg}: cannot expand: ${e instanceof Error ? e.message : String(e)}`, e);
+        }
+        // Refused before reading any of them (the walk stopped one match past the bound).
+        if (depth + 1 <= maxDepth && included.files + matches.length > maxFiles) {
+          throw bad(where, `too many included files (maximum ${maxFiles})`);
         }
         for (const file of matches) {
           if (depth + 1 > maxDepth) throw bad(where, `too many recursive configuration includes (maximum depth ${maxDepth})`);

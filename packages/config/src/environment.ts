@@ -25,9 +25,11 @@ export interface HostEnvironment {
   readFile(path: string): string | Promise<string>;
   /**
    * The paths matching a glob(3) pattern (`*`, `?`, `[...]`), sorted; empty when nothing matches.
-   * The pattern is absolute: `~` has already been expanded.
+   * The pattern is absolute: `~` has already been expanded. The reader passes `maxMatches`, the
+   * number of files it may still include; an environment may stop walking once it has found more
+   * than that and return the matches found so far (the reader then refuses the Include).
    */
-  glob(pattern: string): readonly string[] | Promise<readonly string[]>;
+  glob(pattern: string, options?: GlobOptions): readonly string[] | Promise<readonly string[]>;
   /** Runs a command with the user's shell (Match exec) and returns its exit status. */
   exec(command: string): number | Promise<number>;
   /** Group names the user belongs to (sshd Match Group); optional. */
@@ -40,6 +42,12 @@ export interface HostEnvironment {
    * resolver of its own; `@ssh/asyncssh` supplies one built on node:dns.
    */
   resolveHost?(name: string, hints: HostLookupHints): HostLookup | undefined | Promise<HostLookup | undefined>;
+}
+
+/** How far a glob need go. */
+export interface GlobOptions {
+  /** The caller uses at most this many matches: finding one more is enough to stop. */
+  readonly maxMatches?: number;
 }
 
 /** What a host name lookup is asked for. */
@@ -59,7 +67,7 @@ export interface HostLookup {
 /** A request from the reader to the environment. */
 export type HostRequest =
   | { readonly kind: 'read'; readonly path: string }
-  | { readonly kind: 'glob'; readonly pattern: string }
+  | { readonly kind: 'glob'; readonly pattern: string; readonly maxMatches: number }
   | { readonly kind: 'exec'; readonly command: string }
   | { readonly kind: 'groups'; readonly user: string }
   | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints };
@@ -72,7 +80,7 @@ function perform(env: HostEnvironment, req: HostRequest): unknown {
     case 'read':
       return env.readFile(req.path);
     case 'glob':
-      return env.glob(req.pattern);
+      return env.glob(req.pattern, { maxMatches: req.maxMatches });
     case 'exec':
       return env.exec(req.command);
     case 'groups':
@@ -128,8 +136,8 @@ export function* readFileTask(path: string): HostTask<string> {
   return r;
 }
 
-export function* globTask(pattern: string): HostTask<readonly string[]> {
-  const r = yield { kind: 'glob', pattern };
+export function* globTask(pattern: string, maxMatches: number): HostTask<readonly string[]> {
+  const r = yield { kind: 'glob', pattern, maxMatches };
   if (!Array.isArray(r) || !r.every((x) => typeof x === 'string')) {
     throw new ConfigEnvironmentError(`glob(${JSON.stringify(pattern)}) did not return a list of strings`);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseClientConfig, resolveClientConfig, resolveServerConfig } from '../src/index.ts';
 import { globAsync, globSync, loadClientConfig, loadServerConfig, lookupAccount, nodeEnvironment, readServerConfig } from '../src/node/index.ts';
+import { globAsyncWith, globSyncWith, NODE_GLOB_FS, NODE_GLOB_FS_ASYNC } from '../src/node/glob.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -44,6 +45,86 @@ describe('glob', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(globSync(join(long, '**a*?[a]'))).toEqual([join(long, 'a'.repeat(40))]);
     expect(globSync(join(dir, 'conf.d', '**.c*f'))).toEqual(globSync(join(dir, 'conf.d', '*.conf')));
+  });
+});
+
+// Include /*/*/*/*/* or a ~/.ssh/** lookalike walked the whole tree before the reader counted the
+// files it matched against the 4096-file bound: the walk itself now stops at the bound.
+describe('glob with a bound on the matches', () => {
+  const DIRS = 40;
+  const FILES = 200;
+  let wide = '';
+  let all: string[] = [];
+  beforeAll(() => {
+    wide = join(dir, 'wide');
+    for (let d = 0; d < DIRS; d++) {
+      const sub = join(wide, `d${String(d).padStart(3, '0')}`);
+      mkdirSync(sub, { recursive: true });
+      for (let f = 0; f < FILES; f++) {
+        const name = `f${String(f).padStart(3, '0')}`;
+        writeFileSync(join(sub, name), '');
+        all.push(join(sub, name));
+      }
+    }
+    all = all.sort();
+  });
+
+  function counting<T extends { list(path: string): unknown }>(fs: T): { fs: T; lists: () => number } {
+    let n = 0;
+    return { fs: { ...fs, list: (path: string) => (n++, fs.list(path)) }, lists: () => n };
+  }
+
+  test('stops listing directories once it has more matches than allowed', async () => {
+    const pattern = join(wide, '*', '*');
+    const whole = counting(NODE_GLOB_FS);
+    expect(globSyncWith(pattern, {}, whole.fs)).toEqual(all);
+    expect(whole.lists()).toBe(DIRS + 1);
+
+    const want = all.slice(0, 4097);
+    const sync = counting(NODE_GLOB_FS);
+    expect(globSyncWith(pattern, { maxMatches: 4096 }, sync.fs)).toEqual(want);
+    const leaves = Math.ceil(4097 / FILES);
+    expect(sync.lists()).toBe(1 + leaves);
+    const async = counting(NODE_GLOB_FS_ASYNC);
+    expect(await globAsyncWith(pattern, { maxMatches: 4096 }, async.fs)).toEqual(want);
+    expect(async.lists()).toBe(1 + leaves);
+
+    expect(globSync(pattern, { maxMatches: 10 })).toEqual(all.slice(0, 11));
+    expect(await globAsync(pattern, { maxMatches: 0 })).toEqual(all.slice(0, 1));
+    expect(globSync(pattern, { maxMatches: DIRS * FILES })).toEqual(all);
+  });
+
+  test('Include asks the environment for no more than the files it may still read, and reads none when over', () => {
+    const base = nodeEnvironment({ homeDir: dir });
+    const asked: (number | undefined)[] = [];
+    const returned: number[] = [];
+    let reads = 0;
+    const env = {
+      ...base,
+      glob: (pattern: string, o?: { maxMatches?: number }) => {
+        asked.push(o?.maxMatches);
+        const r = globSync(pattern, o);
+        returned.push(r.length);
+        return r;
+      },
+      readFile: (path: string) => (reads++, base.readFile(path)),
+    };
+    const e = (() => {
+      try {
+        parseClientConfig({ text: `Include ${join(wide, 'd000', 'f00*')}
+Include ${join(wide, '*', '*')}
+`, file: join(dir, 'config') }, env);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(e).toBeInstanceOf(ConfigParseError);
+    expect((e as ConfigParseError).line).toBe(2);
+    expect((e as ConfigParseError).message).toMatch(/too many included files/);
+    expect(asked).toEqual([4096, 4086]);
+    expect(returned).toEqual([10, 4087]);
+    expect(reads).toBe(10);
   });
 });
 
