@@ -216,3 +216,16 @@ describe('messages held while an application check is pending', () => {
     expect(many.server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
   });
 });
+
+describe('maxAttempts', () => {
+  // NaN and Infinity compared false with every failure count, so the limit was off; 0 or a
+  // negative let the first failure end the connection; 2.5 was an odd way to write 3.
+  it.each([Number.NaN, Infinity, -Infinity, 0, -1, 2.5, 2 ** 32])('the server refuses %s when it is made', (maxAttempts) => {
+    expect(() => new UserauthServer(fake(), { maxAttempts })).toThrow(RangeError);
+    expect(() => new UserauthServer(fake(), { maxAttempts })).toThrow(/maxAttempts must be an integer from 1 to 4294967295/);
+  });
+
+  it.each([1, 6, 2 ** 32 - 1, undefined])('accepts %s', (maxAttempts) => {
+    expect(() => new UserauthServer(fake(), maxAttempts === undefined ? {} : { maxAttempts })).not.toThrow();
+  });
+});

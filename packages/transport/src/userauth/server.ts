@@ -67,7 +67,8 @@ export interface UserauthServerOptions {
   readonly authenticationMethods?: readonly (readonly ServerMethod[])[];
   /**
    * Failed attempts before disconnecting; default 6, as OpenSSH's MaxAuthTries. As in OpenSSH,
-   * refused key queries count, and so does every none request but the first.
+   * refused key queries count, and so does every none request but the first. An integer from 1
+   * to 2^32-1: the constructor throws a RangeError for anything else.
    */
   readonly maxAttempts?: number;
   /** Sent before the first reply (RFC 4252 §5.4). */
@@ -274,6 +275,11 @@ export class UserauthServer {
   private readonly startedAt: number;
 
   constructor(transport: AuthTransport, options: UserauthServerOptions = {}) {
+    // NaN or Infinity compares false with every failure count and would turn the limit off unseen.
+    const { maxAttempts } = options;
+    if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 0xffff_ffff)) {
+      throw new RangeError(`maxAttempts must be an integer from 1 to 4294967295, not ${String(maxAttempts)}`);
+    }
     this.transport = transport;
     this.options = options;
     this.methods = options.methods ?? DEFAULT_METHODS;
