@@ -229,3 +229,15 @@ describe('maxAttempts', () => {
     expect(() => new UserauthServer(fake(), maxAttempts === undefined ? {} : { maxAttempts })).not.toThrow();
   });
 });
+
+describe('loginTimeoutMs', () => {
+  // NaN made the first checkTimeout() disconnect (NaN <= 0 and elapsed < NaN are both false);
+  // a negative value silently meant "never", as 0 does on purpose.
+  it.each([Number.NaN, Infinity, -Infinity, -1])('the server refuses %s when it is made', (loginTimeoutMs) => {
+    expect(() => new UserauthServer(fake(), { loginTimeoutMs })).toThrow(/loginTimeoutMs must be a number of milliseconds from 0/);
+  });
+
+  it.each([0, 1, 120_000, 2.5, undefined])('accepts %s', (loginTimeoutMs) => {
+    expect(() => new UserauthServer(fake(), loginTimeoutMs === undefined ? {} : { loginTimeoutMs })).not.toThrow();
+  });
+});

@@ -280,6 +280,11 @@ export class UserauthServer {
     if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 0xffff_ffff)) {
       throw new RangeError(`maxAttempts must be an integer from 1 to 4294967295, not ${String(maxAttempts)}`);
     }
+    // NaN would disconnect at the first check; a negative value would read as "never" (that is 0).
+    const { loginTimeoutMs } = options;
+    if (loginTimeoutMs !== undefined && !(Number.isFinite(loginTimeoutMs) && loginTimeoutMs >= 0)) {
+      throw new RangeError(`loginTimeoutMs must be a number of milliseconds from 0 (never), not ${String(loginTimeoutMs)}`);
+    }
     this.transport = transport;
     this.options = options;
     this.methods = options.methods ?? DEFAULT_METHODS;
