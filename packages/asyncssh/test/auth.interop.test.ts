@@ -17,6 +17,7 @@ import {
   runSsh,
   signCertificate,
   startAsyncsshServer,
+  startHostbasedSshd,
   startSshd,
   type AsyncsshServer,
   type KeyPair,
@@ -145,19 +146,7 @@ describe('our client against sshd by hostbased authentication', () => {
 
   beforeAll(async () => {
     clientHost = await generateKey('ecdsa-p256', { label: 'auth-client-host' });
-    const etc = path.join(dir, 'hostbased-sshd-etc');
-    const home = path.join(dir, 'hostbased-home');
-    await mkdir(etc);
-    await mkdir(home);
-    await writeFile(path.join(etc, 'ssh_known_hosts'), `client.example ${clientHost.publicKey}\n`);
-    await writeFile(path.join(home, '.shosts'), `client.example ${userInfo().username}\n`, { mode: 0o600 });
-    sshd = await startSshd({
-      hostKeyTypes: ['ed25519'],
-      authorizedKeys: [],
-      logLevel: 'DEBUG1',
-      config: ['HostbasedAuthentication yes', 'HostbasedUsesNameFromPacketOnly yes', 'IgnoreRhosts no', 'IgnoreUserKnownHosts yes'],
-      launcher: ['unshare', '-m', 'sh', '-c', `mount --bind '${etc}' /etc/ssh && mount --bind '${home}' '${userInfo().homedir}' && exec "$0" "$@"`],
-    });
+    sshd = await startHostbasedSshd(dir, { knownHosts: [`client.example ${clientHost.publicKey}`], shostsHosts: ['client.example'] });
   }, 60_000);
   afterAll(async () => sshd?.stop());
 

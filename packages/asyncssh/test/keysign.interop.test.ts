@@ -6,9 +6,8 @@
  * .shosts. Needs root (mount namespaces), as the harness runs.
  */
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import path from 'node:path';
-import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
+import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startHostbasedSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeysignError, PermissionDenied, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 
@@ -59,19 +58,7 @@ describe('our client with the real ssh-keysign against sshd', () => {
     keysignDisabled = await wrapper('keysign-disabled', await clientEtc('client-etc-off', 'Host *\n  HostbasedAuthentication yes\n'));
     // sshd: the client host's key in /etc/ssh/ssh_known_hosts, the host/user pair in ~/.shosts.
     // ssh-keysign signs for the name of the socket's local address, 127.0.0.1: localhost.
-    const sshdEtc = path.join(dir, 'sshd-etc');
-    const home = path.join(dir, 'home');
-    await mkdir(sshdEtc);
-    await mkdir(home);
-    await writeFile(path.join(sshdEtc, 'ssh_known_hosts'), `localhost ${hostKey.publicKey}\n`);
-    await writeFile(path.join(home, '.shosts'), `localhost ${userInfo().username}\n`, { mode: 0o600 });
-    sshd = await startSshd({
-      hostKeyTypes: ['ed25519'],
-      authorizedKeys: [],
-      logLevel: 'DEBUG1',
-      config: ['HostbasedAuthentication yes', 'HostbasedUsesNameFromPacketOnly yes', 'IgnoreRhosts no', 'IgnoreUserKnownHosts yes'],
-      launcher: ['unshare', '-m', 'sh', '-c', `mount --bind '${sshdEtc}' /etc/ssh && mount --bind '${home}' '${userInfo().homedir}' && exec "$0" "$@"`],
-    });
+    sshd = await startHostbasedSshd(dir, { knownHosts: [`localhost ${hostKey.publicKey}`], shostsHosts: ['localhost'] });
   }, 60_000);
   afterAll(async () => {
     await sshd?.stop();

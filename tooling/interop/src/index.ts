@@ -65,6 +65,7 @@ export {
   softToken,
   softTokenAvailable,
 } from './soft-token.ts';
+export { type HostbasedSshdOptions, startHostbasedSshd } from './hostbased.ts';
 export {
   type AuthorizedKey,
   SFTP_SERVER,
