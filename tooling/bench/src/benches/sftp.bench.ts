@@ -7,7 +7,8 @@
  *   OpenSSH `sftp -b`, the `ssh2` npm client's fastGet/fastPut (its defaults: 64 requests of
  *   32 KiB) and AsyncSSH's SFTP client against the same sshd.
  * - A second upload on the same connection: ours and ssh2's again, OpenSSH's as the second `put`
- *   of one batch (a batch of two minus the round's batch of one). The first upload of a
+ *   of one batch, timed between two `!date` lines of the batch (the difference of two batches'
+ *   times, used before, carried both batches' noise and its best round was the luckiest). The first upload of a
  *   connection pays for sshd growing its channel buffer when the client sends faster than
  *   sftp-server writes; the second shows the transfer without it.
  * - The tree: our client's `put(dir, dst, { recurse: true })` (mput -r) versus OpenSSH
@@ -36,7 +37,7 @@
  */
 
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, startSshd, type KeyPair, type SshTarget } from '@ssh/interop';
@@ -128,13 +129,17 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
     checkSize(files.put, bytes);
     rmSync(files.put);
     if (full) {
-      // The second upload of a batch: a batch of two minus this round's batch of one.
-      const twice = await timedSeconds(batch([`put ${files.src} ${files.put}`, `put ${files.src} ${files.got}`]));
+      // The second upload of a batch, timed from inside it: sftp runs each `!` line in a local
+      // shell, whose `date` stamps the moments before and after that put.
+      const stamps = path.join(path.dirname(files.put), 'put-again-stamps');
+      rmSync(stamps, { force: true });
+      const stamp = `!date +%s.%N >> ${stamps}`;
+      await batch([`put ${files.src} ${files.put}`, stamp, `put ${files.src} ${files.got}`, stamp])();
       checkSize(files.put, bytes);
       checkSize(files.got, bytes);
       rmSync(files.put);
       rmSync(files.got);
-      putAgain.push(twice - (put.at(-1) as number));
+      putAgain.push(stampedSeconds(stamps));
       tree.push(await timedSeconds(batch([`put -r ${files.tree} ${files.treeDst}`])));
       checkTreeAndRemove(files.treeDst, files.treeFiles);
       treeGet.push(await timedSeconds(batch([`get -r ${files.tree} ${files.treeDst}`])));
@@ -150,6 +155,17 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
     tree: treeRate(tree),
     treeGet: treeRate(treeGet),
   };
+}
+
+/** The seconds between the two stamps `date +%s.%N` appended to `file`. */
+function stampedSeconds(file: string): number {
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map(Number);
+  const [before, after] = lines;
+  if (lines.length !== 2 || !Number.isFinite(before) || !Number.isFinite(after) || (after as number) <= (before as number)) {
+    throw new Error(`sftp bench: expected two increasing time stamps in ${file}, got ${JSON.stringify(lines)}`);
+  }
+  rmSync(file);
+  return (after as number) - (before as number);
 }
 
 interface AsyncsshFigures {
