@@ -156,11 +156,7 @@ export abstract class SSHConnection {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
     this.mux.teardown(error ?? new ConnectionLost('connection closed'));
-    // end() lets a queued DISCONNECT reach the peer; the timer bounds a peer that never reads.
-    if (!this.socket.destroyed) {
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), 2000).unref();
-    }
+    this.endSocket();
     this.connectionClosed(error);
     for (const w of this.closeWaiters.splice(0)) w();
   }
@@ -239,8 +235,19 @@ export abstract class SSHConnection {
       this.transport.disconnect(code, reason, lang);
       this.flush();
     }
-    this.socket.end();
     this.closed(undefined);
+  }
+
+  /**
+   * Ends our side once what the transport queued is written; the timer bounds a peer that never
+   * reads. A closed transport's stream is ended by the socket driver after it has written the
+   * DISCONNECT: when this runs from an event handler the driver's write loop is below us, and
+   * ending here would put the DISCONNECT after the end, where it is lost.
+   */
+  private endSocket(): void {
+    if (this.socket.destroyed) return;
+    if (this.driver === undefined || !this.transport.isClosed) this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
   /** Closes the connection cleanly (SSH_MSG_DISCONNECT by application). */

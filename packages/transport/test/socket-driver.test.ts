@@ -177,3 +177,49 @@ describe('driveTransport with onOutputDeferred', () => {
     expect(replies.every((owned) => owned)).toBe(true);
   });
 });
+
+describe('driveTransport with onOutputDeferred, closing', () => {
+  it('writes a DISCONNECT queued by an event handler before it ends the stream', async () => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    const transport = new Transport({ role: 'client', encryptionAlgorithms: [CIPHER] });
+    const order: string[] = [];
+    let disconnected = false;
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    vi.spyOn(socket, 'write').mockImplementation((...args: unknown[]) => {
+      if (disconnected) order.push('write');
+      return write(...args);
+    });
+    const end = socket.end.bind(socket) as (...args: unknown[]) => net.Socket;
+    vi.spyOn(socket, 'end').mockImplementation((...args: unknown[]) => {
+      order.push('end');
+      return end(...args);
+    });
+    let driver: ReturnType<typeof driveTransport> | undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, BOUND_MS);
+      driver = driveTransport(socket, transport, {
+        onEvent(e) {
+          if (e.type === 'verify-host-key') transport.resolveHostKey(e.id, true);
+          if (e.type === 'kex-complete' && e.initial) {
+            // As a connection does on a protocol error it finds while handling a message.
+            transport.disconnect(2, 'protocol error');
+            disconnected = true;
+          }
+        },
+        onOutputDeferred() {
+          // The owner flushes later in the turn; by then a closed transport has ended the stream.
+          setImmediate(() => driver?.flush());
+        },
+        onClose() {
+          clearTimeout(timer);
+          resolve();
+        },
+        rekeyCheckMs: 0,
+      });
+    });
+    socket.destroy();
+    expect(disconnected).toBe(true);
+    expect(order[0]).toBe('write');
+    expect(order).toContain('end');
+  });
+});

@@ -95,7 +95,9 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     try {
       for (;;) {
         let progressed = false;
-        for (let out = deferOutput ? undefined : transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
+        // A closed transport writes at once: what it queued last (a DISCONNECT) must go out
+        // before the stream is ended below.
+        for (let out = deferOutput && !transport.isClosed ? undefined : transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
           progressed = true;
           // Sealed packets' buffers go back to be sealed into again once the socket wrote them.
           const parts = out;
