@@ -89,7 +89,8 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     options.onClose?.(error);
   };
 
-  function flush(deferOutput = false): void {
+  /** `holdOutput`: leave what the transport queued to the owner (onOutputDeferred), unless it closed. */
+  function flush(holdOutput = false): void {
     if (flushing) return; // an event handler called back in: the outer loop picks it up
     flushing = true;
     try {
@@ -97,7 +98,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
         let progressed = false;
         // A closed transport writes at once: what it queued last (a DISCONNECT) must go out
         // before the stream is ended below.
-        for (let out = deferOutput && !transport.isClosed ? undefined : transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
+        for (let out = holdOutput && !transport.isClosed ? undefined : transport.takeOutputParts(); out; out = transport.takeOutputParts()) {
           progressed = true;
           // Sealed packets' buffers go back to be sealed into again once the socket wrote them.
           const parts = out;
@@ -118,7 +119,7 @@ export function driveTransport(stream: Duplex, transport: Transport, options: So
     } finally {
       flushing = false;
     }
-    if (deferOutput && transport.hasOutput) options.onOutputDeferred?.();
+    if (holdOutput && transport.hasOutput) options.onOutputDeferred?.();
     if (transport.isClosed) shutdown();
   }
 
