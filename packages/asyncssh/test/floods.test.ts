@@ -6,10 +6,10 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisconnectError, SSHClient, SSHServer, connect, generatePrivateKey, listen, type SSHAcceptor, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
+import { DisconnectError, SSHClient, SSHServer, connect, listen, type SSHAcceptor, type SSHServerConnection, type SSHServerProcess } from '../src/index.ts';
+import { loopbackKeys } from './loopback-keys.ts';
 
-const hostKey = generatePrivateKey('ssh-ed25519');
-const userKey = generatePrivateKey('ssh-ed25519');
+const keys = loopbackKeys();
 const live = new Set<SSHServerConnection>();
 
 class Tracked extends SSHServer {
@@ -26,12 +26,11 @@ class Tracked extends SSHServer {
 }
 
 let acceptor: SSHAcceptor;
-const client = () => connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [userKey], knownHosts: null, agentPath: null, config: null });
+const client = () => connect(keys.clientOptions(acceptor.getPort()));
 
 beforeAll(async () => {
   acceptor = await listen('127.0.0.1', 0, {
-    serverHostKeys: [hostKey],
-    authorizedClientKeys: new TextDecoder().decode(userKey.exportPublicKey('openssh')),
+    ...keys.serverOptions,
     serverFactory: () => new Tracked(),
     processFactory: (p: SSHServerProcess) => p.exit(0),
     loginTimeout: 2,

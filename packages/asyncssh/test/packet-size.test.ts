@@ -5,17 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PACKET_OVERHEAD, DEFAULT_TRANSPORT_PACKET_LIMIT } from '@ssh/connection';
-import { connect, generatePrivateKey, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { loopbackKeys } from './loopback-keys.ts';
 
-const hostKey = generatePrivateKey('ssh-ed25519');
-const userKey = generatePrivateKey('ssh-ed25519');
+const keys = loopbackKeys();
 const TOTAL = 4 * 1024 * 1024;
 let acceptor: SSHAcceptor;
 
 beforeAll(async () => {
   acceptor = await listen('127.0.0.1', 0, {
-    serverHostKeys: [hostKey],
-    authorizedClientKeys: new TextDecoder().decode(userKey.exportPublicKey('openssh')),
+    ...keys.serverOptions,
     encoding: null,
     // The server sends in packets as large as the client allows: 1 MiB writes, split by its window.
     processFactory: async (p: SSHServerProcess<Uint8Array>) => {
@@ -38,13 +37,7 @@ afterAll(async () => {
 /** Reads the process's output; the largest chunk is the largest data packet received. */
 async function largestPacket(maxPktsize: number | undefined, channelMaxPktsize?: number): Promise<number> {
   const conn = await connect({
-    host: '127.0.0.1',
-    port: acceptor.getPort(),
-    username: 'u',
-    clientKeys: [userKey],
-    knownHosts: null,
-    agentPath: null,
-    config: null,
+    ...keys.clientOptions(acceptor.getPort()),
     ...(maxPktsize === undefined ? {} : { maxPktsize }),
     window: 8 * 1024 * 1024,
   });

@@ -8,17 +8,14 @@ import { Transport, UserauthClient, type UserauthClientEvent } from '@ssh/transp
 import { driveTransport } from '@ssh/transport/node';
 import { ChannelData, DISCONNECT } from '@ssh/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePrivateKey, listen, type SSHAcceptor } from '../src/index.ts';
+import { listen, type SSHAcceptor } from '../src/index.ts';
+import { loopbackKeys } from './loopback-keys.ts';
 
-const hostKey = generatePrivateKey('ssh-ed25519');
-const userKey = generatePrivateKey('ssh-ed25519');
+const keys = loopbackKeys();
 let acceptor: SSHAcceptor;
 
 beforeAll(async () => {
-  acceptor = await listen('127.0.0.1', 0, {
-    serverHostKeys: [hostKey],
-    authorizedClientKeys: new TextDecoder().decode(userKey.exportPublicKey('openssh')),
-  });
+  acceptor = await listen('127.0.0.1', 0, keys.serverOptions);
 });
 
 afterAll(async () => {
@@ -31,7 +28,7 @@ function breakProtocol(port: number): Promise<{ reasonCode: number | undefined; 
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const transport = new Transport({ role: 'client' });
-    const auth = new UserauthClient(transport, { username: 'u', keys: [userKey as never] });
+    const auth = new UserauthClient(transport, { username: 'u', keys: [keys.userKey as never] });
     let ended: { reasonCode: number | undefined; byPeer: boolean | undefined } | undefined;
     const timer = setTimeout(() => {
       socket.destroy();

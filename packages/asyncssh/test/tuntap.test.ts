@@ -12,7 +12,6 @@ import {
   SSHServer,
   SSHTunTapChannel,
   connect,
-  generatePrivateKey,
   listen,
   type SSHAcceptor,
   type SSHClientConnection,
@@ -21,9 +20,9 @@ import {
   type TunTapAnswer,
 } from '../src/index.ts';
 import { bounded } from './forward-helpers.ts';
+import { loopbackKeys } from './loopback-keys.ts';
 
-const hostKey = generatePrivateKey('ssh-ed25519');
-const userKey = generatePrivateKey('ssh-ed25519');
+const keys = loopbackKeys();
 
 const asked: { mode: 'tun' | 'tap'; unit: number | undefined }[] = [];
 let answer: (conn: SSHServerConnection) => TunTapAnswer = () => false;
@@ -47,10 +46,10 @@ let acceptor: SSHAcceptor;
 let plain: SSHAcceptor;
 let conn: SSHClientConnection;
 
-const options = (port: number) => ({ host: '127.0.0.1', port, username: 'u', clientKeys: [userKey], knownHosts: null, agentPath: null, config: null });
+const options = (port: number) => keys.clientOptions(port);
 
 beforeAll(async () => {
-  const common = { serverHostKeys: [hostKey], authorizedClientKeys: new TextDecoder().decode(userKey.exportPublicKey('openssh')) };
+  const common = keys.serverOptions;
   acceptor = await listen('127.0.0.1', 0, { ...common, serverFactory: () => new TunServer() });
   plain = await listen('127.0.0.1', 0, common);
   conn = await connect(options(acceptor.getPort()));

@@ -6,16 +6,15 @@
  */
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, generatePrivateKey, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { loopbackKeys } from './loopback-keys.ts';
 
-const hostKey = generatePrivateKey('ssh-ed25519');
-const userKey = generatePrivateKey('ssh-ed25519');
+const keys = loopbackKeys();
 let acceptor: SSHAcceptor;
 
 beforeAll(async () => {
   acceptor = await listen('127.0.0.1', 0, {
-    serverHostKeys: [hostKey],
-    authorizedClientKeys: new TextDecoder().decode(userKey.exportPublicKey('openssh')),
+    ...keys.serverOptions,
     processFactory: (p: SSHServerProcess) => {
       p.exit(0);
     },
@@ -43,15 +42,7 @@ function countWrites(socket: Socket): () => number {
 
 describe('socket writes per exec', () => {
   it('sends a finished channel’s CLOSE in the same write as the next run()’s OPEN', async () => {
-    await using conn = await connect({
-      host: '127.0.0.1',
-      port: acceptor.getPort(),
-      username: 'u',
-      clientKeys: [userKey],
-      knownHosts: null,
-      agentPath: null,
-      config: null,
-    });
+    await using conn = await connect(keys.clientOptions(acceptor.getPort()));
     expect((await conn.run('true')).exitStatus).toBe(0);
     const writes = countWrites(conn.getExtraInfo('socket') as Socket);
     const runs = 10;
