@@ -162,16 +162,16 @@ export interface SshRunOptions extends OpenSshClientOptions, RunOptions {
   /** Extra ssh/sftp/scp flags placed before the destination (`['-v']`, `['-L', '...']`). */
   readonly args?: readonly string[];
   /**
-   * A command that starts ssh (runSsh, startSsh): ssh's path and arguments are appended to it,
-   * and it must exec them. As startSshd's launcher: `unshare -m` with a bind mount gives ssh
-   * and its ssh-keysign their own /etc/ssh without touching the machine's.
+   * A command that starts the client (ssh, sftp or scp): the client's path and arguments are
+   * appended to it, and it must exec them. As startSshd's launcher: `unshare -m` with a bind
+   * mount gives ssh and its ssh-keysign their own /etc/ssh without touching the machine's.
    */
   readonly launcher?: readonly string[];
 }
 
-/** ssh's command line, through `launcher` when given. */
-function sshCommand(launcher: readonly string[] | undefined, args: readonly string[]): [string, string[]] {
-  const [command, ...rest] = [...(launcher ?? []), SSH, ...args] as [string, ...string[]];
+/** `program args...`, through `launcher` when given. */
+function launched(launcher: readonly string[] | undefined, program: string, args: readonly string[]): [string, string[]] {
+  const [command, ...rest] = [...(launcher ?? []), program, ...args] as [string, ...string[]];
   return [command, rest];
 }
 
@@ -194,7 +194,7 @@ export async function runSsh(
 ): Promise<RunResult> {
   const client = await prepareClient(target, options);
   const remote = typeof command === 'string' ? (command === '' ? [] : [command]) : command;
-  const [cmd, args] = sshCommand(options.launcher, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
+  const [cmd, args] = launched(options.launcher, SSH, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
   return runCommand(cmd, args, { ...options, env: clientEnv(client, options.env) }, {
     name: 'ssh',
     peer: peerLog(target),
@@ -211,7 +211,7 @@ export async function startSsh(
   const client = await prepareClient(target, options);
   const remote = typeof command === 'string' ? (command === '' ? [] : [command]) : command;
   try {
-    const [cmd, args] = sshCommand(options.launcher, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
+    const [cmd, args] = launched(options.launcher, SSH, [...client.args, ...(options.args ?? []), client.destination, ...remote]);
     return await startProcess(cmd, args, {
       name: 'ssh',
       env: clientEnv(client, options.env),
@@ -233,7 +233,8 @@ export async function startSsh(
 export async function runSftp(target: SshTarget, batch: string | readonly string[], options: SshRunOptions = {}): Promise<RunResult> {
   const client = await prepareClient(target, options);
   const input = typeof batch === 'string' ? batch : `${batch.join('\n')}\n`;
-  return runCommand(SFTP, [...client.args, '-b', '-', ...(options.args ?? []), client.destination], { ...options, input, env: clientEnv(client, options.env) }, {
+  const [cmd, args] = launched(options.launcher, SFTP, [...client.args, '-b', '-', ...(options.args ?? []), client.destination]);
+  return runCommand(cmd, args, { ...options, input, env: clientEnv(client, options.env) }, {
     name: 'sftp',
     peer: peerLog(target),
     onExit: client.dispose,
@@ -274,8 +275,8 @@ export async function runScp(
   const client = await prepareClient(target, options);
   const render = (path: ScpPath): string => (typeof path === 'string' ? path : `${client.destination}:${path.remote}`);
   const list: readonly ScpPath[] = typeof sources === 'string' || !Array.isArray(sources) ? [sources as ScpPath] : (sources as readonly ScpPath[]);
-  const args = [...client.args, ...(options.legacy === true ? ['-O'] : []), ...(options.args ?? []), ...list.map(render), render(destination)];
-  return runCommand(SCP, args, { ...options, env: clientEnv(client, options.env) }, {
+  const [cmd, args] = launched(options.launcher, SCP, [...client.args, ...(options.legacy === true ? ['-O'] : []), ...(options.args ?? []), ...list.map(render), render(destination)]);
+  return runCommand(cmd, args, { ...options, env: clientEnv(client, options.env) }, {
     name: 'scp',
     peer: peerLog(target),
     onExit: client.dispose,

@@ -99,6 +99,16 @@ describe('sshd', () => {
     expect(await readFile(join(local, 'scp-back.txt'), 'utf8')).toBe('copied\n');
   });
 
+  it('starts sftp and scp through a launcher', async () => {
+    const launcher = ['sh', '-c', 'echo "launched $(basename "$0")" >&2; exec "$0" "$@"'];
+    const sftp = await runSftp(sshd, ['pwd'], { launcher });
+    expect(sftp.stderr).toContain('launched sftp');
+    await writeFile(join(local, 'launched.txt'), 'launched\n');
+    const scp = await runScp(sshd, join(local, 'launched.txt'), { remote: join(local, 'launched-remote.txt') }, { launcher });
+    expect(scp.stderr).toContain('launched scp');
+    expect(await readFile(join(local, 'launched-remote.txt'), 'utf8')).toBe('launched\n');
+  });
+
   it('keeps a long-running ssh for port forwarding until stopped', async () => {
     const port = await freePort();
     const forward = await startSsh(sshd, '', { args: ['-N', '-L', `${port}:127.0.0.1:${sshd.port}`] });
