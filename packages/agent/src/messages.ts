@@ -208,7 +208,8 @@ export type AgentConstraint =
 
 /**
  * Encodes constraints. An extension constraint's `data` is written as it is, so it must already
- * be in the extension's own wire form (OpenSSH's two extensions each carry one string).
+ * be in the extension's own wire form (one string for sk-provider@openssh.com and
+ * restrict-destination-v00@openssh.com; a boolean and a string for associated-certs-v00@openssh.com).
  */
 export function encodeConstraints(constraints: readonly AgentConstraint[]): Uint8Array {
   const w = new Writer(64);
@@ -228,10 +229,15 @@ export function encodeConstraints(constraints: readonly AgentConstraint[]): Uint
   return w.finish();
 }
 
+/** Extension constraints whose data is a boolean then one string (OpenSSH's ssh-agent.c). */
+const BOOL_AND_STRING_CONSTRAINTS: ReadonlySet<string> = new Set(['associated-certs-v00@openssh.com']);
+
 /**
  * Decodes the constraints of an ADD_ID_CONSTRAINED. Extension constraints are read as a name and
- * one string of data, the shape of every extension OpenSSH defines (`sk-provider@openssh.com`,
- * `restrict-destination-v00@openssh.com`). Throws only `WireError`.
+ * one string of data, the shape of `sk-provider@openssh.com` and
+ * `restrict-destination-v00@openssh.com`, except `associated-certs-v00@openssh.com`, whose data
+ * is a boolean (certificates only) then one string (the certificates). `data` holds the
+ * extension's bytes as they came. Throws only `WireError`.
  */
 export function decodeConstraints(bytes: Uint8Array, options?: { readonly baseOffset?: number }): AgentConstraint[] {
   const r = new Reader(bytes, options);
@@ -244,6 +250,7 @@ export function decodeConstraints(bytes: Uint8Array, options?: { readonly baseOf
     else if (type === AGENT_CONSTRAIN.EXTENSION) {
       const name = r.latin1('constraint extension name');
       const start = r.offset;
+      if (BOOL_AND_STRING_CONSTRAINTS.has(name)) r.u8('constraint extension flag');
       r.bytes('constraint extension data');
       out.push({ type: 'extension', name, data: bytes.subarray(start, r.offset) });
     } else throw r.error('invalid-value', 'constraint type', `unknown constraint type ${type}`, at);
