@@ -290,6 +290,15 @@ export class Channel {
     this.pump();
   }
 
+  /**
+   * The peer sent this channel something its owner cannot take (an extended data type it has no
+   * stream for, text it cannot decode): the connection fails with a ProtocolError, as for any
+   * message that breaks the protocol.
+   */
+  protocolError(reason: string): void {
+    this.host.protocolError(new ProtocolError(`channel ${this.localId}: ${reason}`));
+  }
+
   /** Closes now, discarding data not yet sent. */
   abort(): void {
     if (this.closeSent || this.stateValue === 'closed') return;

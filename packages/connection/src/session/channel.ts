@@ -233,6 +233,12 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   }
 
   private receive(data: Uint8Array, datatype: number | undefined): void {
+    // Stderr is the only extended data type RFC 4254 §5.2 defines: anything else is refused, as in
+    // AsyncSSH, rather than given a decoder and a stream of its own for every number a peer sends.
+    if (datatype !== undefined && datatype !== EXTENDED_DATA.STDERR) {
+      this.chan?.protocolError(`extended data type ${datatype} is not stderr`);
+      return;
+    }
     if (this.paused) {
       // The window is not reopened for data that waits here: the peer stops when it is full.
       this.pausedData.push({ data: data.slice(), datatype });
