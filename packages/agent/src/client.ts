@@ -159,6 +159,8 @@ export class SSHAgentClient {
     const reply = new Promise<Uint8Array>((resolve, reject) => {
       this.pending = { name, resolve, reject };
     });
+    // A write that throws is handled below without awaiting `reply`, which fail() then rejects.
+    reply.catch(() => undefined);
     let cancel: (() => void) | undefined;
     if (this.timer !== undefined && this.timeoutMs !== undefined) {
       const ms = this.timeoutMs;
