@@ -458,7 +458,9 @@ export class SFTPClient {
     try {
       for (;;) {
         const got = expectNames(await this.session.request({ kind: 'readdir', handle }));
-        if (!got) break;
+        // An empty batch ends the listing too, as in OpenSSH's sftp: asking again would loop
+        // for good on a server that answers every READDIR so, with nothing yielded to the caller.
+        if (!got || got.names.length === 0) break;
         for (const n of got.names) yield n;
         if (got.endOfList) break;
       }
