@@ -249,7 +249,21 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
 
   private deliver(data: Uint8Array, datatype: number | undefined): void {
     const session = this.session;
-    if (session?.dataReceived) session.dataReceived(this.decode(data, datatype) as T, datatype);
+    if (session?.dataReceived) {
+      let decoded: ChannelData;
+      try {
+        decoded = this.decode(data, datatype);
+      } catch (err) {
+        // Text a strict decoder refuses is the peer's protocol error (AsyncSSH's "Unicode decode
+        // error"), not an exception out of the multiplexer.
+        this.chan?.protocolError(`cannot decode received data as ${this.encoding}: ${err instanceof Error ? err.message : String(err)}`);
+        // Nothing after it is delivered either: the connection is going away.
+        this.pausedData.length = 0;
+        this.pausedEof = false;
+        return;
+      }
+      session.dataReceived(decoded as T, datatype);
+    }
     if (this.autoConsume) this.chan?.consume(data.length);
   }
 
