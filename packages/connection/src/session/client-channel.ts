@@ -205,7 +205,11 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
   getReturncode(): number | undefined {
     if (this.exitStatus !== undefined) return this.exitStatus;
     // A signal name we have no number for gives -99, as AsyncSSH (not -0, which reads as success).
-    if (this.exitSignal) return -(SIGNAL_NUMBERS[this.exitSignal.signal] ?? 99);
+    // The name is the server's: only the table's own entries count (not `constructor` and the like).
+    if (this.exitSignal) {
+      const signal = this.exitSignal.signal;
+      return -(Object.hasOwn(SIGNAL_NUMBERS, signal) ? (SIGNAL_NUMBERS[signal] as number) : 99);
+    }
     return this.muxChannel?.state === 'closed' ? -1 : undefined;
   }
 
