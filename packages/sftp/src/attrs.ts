@@ -357,12 +357,21 @@ export function encodeLimits(w: Writer, l: SFTPLimits): void {
   for (const n of [l.maxPacketLen, l.maxReadLen, l.maxWriteLen, l.maxOpenHandles]) writeU64(w, n);
 }
 
+/**
+ * Values beyond 2^53 are taken as 2^53 - 1: they only say "more than will be used", and OpenSSH's
+ * sftp-server sends its open file limit less 5 as max-open-handles, near 2^64 when that limit is
+ * RLIM_INFINITY.
+ */
 export function decodeLimits(r: Reader): SFTPLimits {
+  const limit = (field: string): number => {
+    const v = r.u64(field);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+  };
   return {
-    maxPacketLen: readU64(r, 'limits.max-packet-length'),
-    maxReadLen: readU64(r, 'limits.max-read-length'),
-    maxWriteLen: readU64(r, 'limits.max-write-length'),
-    maxOpenHandles: readU64(r, 'limits.max-open-handles'),
+    maxPacketLen: limit('limits.max-packet-length'),
+    maxReadLen: limit('limits.max-read-length'),
+    maxWriteLen: limit('limits.max-write-length'),
+    maxOpenHandles: limit('limits.max-open-handles'),
   };
 }
 
