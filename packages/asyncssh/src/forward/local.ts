@@ -86,6 +86,20 @@ export function forwardSocks(ctx: ForwardContext, target: ListenTarget, onClose:
   ).then((listener) => (self = listener));
 }
 
+/** Time a refused SOCKS client has to read our refusal before its connection is dropped. */
+const SOCKS_REFUSAL_LINGER_MS = 1000;
+
+/**
+ * Sends a SOCKS refusal and releases the connection: once the client closes its side too (what
+ * it sends meanwhile is dropped), or after SOCKS_REFUSAL_LINGER_MS if it does not.
+ */
+function refuseSocks(socket: net.Socket, reply: Uint8Array): void {
+  if (socket.destroyed) return;
+  socket.end(reply);
+  socket.resume();
+  setTimeout(() => socket.destroy(), SOCKS_REFUSAL_LINGER_MS).unref();
+}
+
 function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
   const [origHost, origPort] = origin(socket);
   let buf: Uint8Array = new Uint8Array(0);
@@ -113,7 +127,7 @@ function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
           return;
         case 'error':
           stop();
-          if (step.reply) socket.end(step.reply);
+          if (step.reply) refuseSocks(socket, step.reply);
           else socket.destroy();
           return;
         case 'greeting':
@@ -131,10 +145,7 @@ function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
               socket.write(version === 5 ? socks5Reply(SOCKS5_REPLY.SUCCEEDED) : socks4Reply(true));
               if (early.length > 0) channel.write(early.slice());
             },
-            failed: () => {
-              if (!socket.destroyed) socket.end(version === 5 ? socks5Reply(SOCKS5_REPLY.CONNECTION_REFUSED) : socks4Reply(false));
-              setTimeout(() => socket.destroy(), 1000).unref();
-            },
+            failed: () => refuseSocks(socket, version === 5 ? socks5Reply(SOCKS5_REPLY.CONNECTION_REFUSED) : socks4Reply(false)),
           });
           return;
         }

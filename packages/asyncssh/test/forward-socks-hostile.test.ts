@@ -1,0 +1,138 @@
+/**
+ * The SOCKS listener (forwardSocks) facing a hostile local client: refused handshakes are
+ * answered and the connection released, whatever the client does with its side afterwards.
+ * The SSH side is a stub: these handshakes never get as far as opening a channel.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChannelConnection, ConnectionMux } from '@ssh/connection';
+import type { ForwardContext } from '../src/forward/channel.ts';
+import type { LocalListener } from '../src/forward/listener.ts';
+import { forwardSocks } from '../src/forward/local.ts';
+import { bounded } from './forward-helpers.ts';
+
+interface Opened {
+  readonly type: string;
+  readonly body: unknown;
+}
+
+/** A context whose mux records channel opens and refuses them (`refuse`) or never answers them. */
+function stubContext(refuse: boolean): { ctx: ForwardContext; opened: Opened[] } {
+  const opened: Opened[] = [];
+  const mux = {
+    isClosed: false,
+    openChannel: (type: string, body: unknown, handler: { onOpenFailed(e: Error): void }) => {
+      opened.push({ type, body });
+      if (refuse) setTimeout(() => handler.onOpenFailed(new Error('connect failed')), 5);
+    },
+  } as unknown as ConnectionMux;
+  return { ctx: { mux, connection: {} as ChannelConnection, flush: () => undefined }, opened };
+}
+
+let listener: LocalListener | undefined;
+const clients = new Set<net.Socket>();
+
+afterEach(async () => {
+  for (const c of clients) c.destroy();
+  clients.clear();
+  await listener?.waitClosed();
+  listener = undefined;
+});
+
+async function startSocks(refuse = false): Promise<{ port: number; opened: Opened[] }> {
+  const { ctx, opened } = stubContext(refuse);
+  listener = await forwardSocks(ctx, { host: '127.0.0.1', port: 0 }, () => undefined);
+  return { port: listener.getPort(), opened };
+}
+
+interface Outcome {
+  /** Every byte the proxy sent. */
+  readonly received: Buffer;
+  /** The proxy ended its side. */
+  readonly ended: boolean;
+}
+
+/**
+ * Connects (keeping our side open after the proxy ends its own, as a hostile client may), sends
+ * `chunks` one by one, optionally half-closes, and resolves once the proxy has released the
+ * connection — or rejects after `ms`. Released: once the proxy has ended its side, bytes we send
+ * are refused (the kernel resets the connection) instead of waiting in a socket nobody reads.
+ */
+function exchange(port: number, chunks: readonly Uint8Array[], options: { end?: boolean; ms?: number } = {}): Promise<Outcome> {
+  return bounded(
+    new Promise<Outcome>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      clients.add(socket);
+      const received: Buffer[] = [];
+      let ended = false;
+      socket.on('data', (c: Buffer) => received.push(c));
+      let poke: NodeJS.Timeout | undefined;
+      socket.on('end', () => {
+        ended = true;
+        poke = setInterval(() => socket.write(Uint8Array.of(0)), 50);
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(poke);
+        resolve({ received: Buffer.concat(received), ended });
+      });
+      socket.on('connect', () => {
+        void (async () => {
+          for (const c of chunks) {
+            if (socket.destroyed) return;
+            socket.write(c);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          if (options.end === true && !socket.destroyed) socket.end();
+        })();
+      });
+    }),
+    options.ms ?? 5_000,
+    'SOCKS proxy releasing the connection',
+  );
+}
+
+describe('SOCKS listener, hostile client', () => {
+  it('a SOCKS 5 greeting without an acceptable method: refused, and the connection released though the client keeps its side open', async () => {
+    const { port, opened } = await startSocks();
+    const r = await exchange(port, [Uint8Array.of(5, 1, 2)]);
+    expect([...r.received]).toEqual([5, 0xff]);
+    expect(opened).toEqual([]);
+  });
+
+  it('an unsupported SOCKS 5 command, sent byte by byte: "command not supported", then released', async () => {
+    const { port, opened } = await startSocks();
+    const bytes = [5, 1, 0, 5, 2, 0, 1, 127, 0, 0, 1, 0, 22];
+    const r = await exchange(port, bytes.map((b) => Uint8Array.of(b)));
+    expect([...r.received]).toEqual([5, 0, 5, 7, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(opened).toEqual([]);
+  });
+
+  it('an unsupported SOCKS 5 address type: "address type not supported", then released', async () => {
+    const { port } = await startSocks();
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0), Uint8Array.of(5, 1, 0, 7, 1, 2, 3, 4, 0, 80)]);
+    expect([...r.received]).toEqual([5, 0, 5, 8, 0, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('a SOCKS 4 BIND: rejected (0x5b), then released', async () => {
+    const { port, opened } = await startSocks();
+    const r = await exchange(port, [Uint8Array.of(4, 2, 0, 80, 127, 0, 0, 1, 0)]);
+    expect([...r.received]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
+    expect(opened).toEqual([]);
+  });
+
+  it('a destination the server refuses: "connection refused", then released though the client keeps its side open', async () => {
+    const { port, opened } = await startSocks(true);
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0), Uint8Array.of(5, 1, 0, 1, 10, 0, 0, 1, 0, 80)]);
+    expect([...r.received]).toEqual([5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(opened.map((o) => o.type)).toEqual(['direct-tcpip']);
+    const s4 = await exchange(port, [Uint8Array.of(4, 1, 0, 80, 10, 0, 0, 1, 0)]);
+    expect([...s4.received]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('not SOCKS at all: closed without a reply', async () => {
+    const { port } = await startSocks();
+    const r = await exchange(port, [new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')]);
+    expect(r.received.length).toBe(0);
+  });
+});
