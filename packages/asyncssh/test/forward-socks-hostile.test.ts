@@ -9,6 +9,7 @@ import type { ChannelConnection, ConnectionMux } from '@ssh/connection';
 import type { ForwardContext } from '../src/forward/channel.ts';
 import type { LocalListener } from '../src/forward/listener.ts';
 import { forwardSocks } from '../src/forward/local.ts';
+import { parseSocks, socks5Reply } from '../src/forward/socks.ts';
 import { bounded } from './forward-helpers.ts';
 
 interface Opened {
@@ -134,5 +135,26 @@ describe('SOCKS listener, hostile client', () => {
     const { port } = await startSocks();
     const r = await exchange(port, [new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')]);
     expect(r.received.length).toBe(0);
+  });
+});
+
+describe('SOCKS 5 host names that are no host name', () => {
+  const request = (name: number[]): Uint8Array => Uint8Array.of(5, 1, 0, 3, name.length, ...name, 0, 80);
+  const host = [...new TextEncoder().encode('example.com')];
+
+  it('an empty host name or one with a NUL byte is refused with "general failure", not sent to the server', () => {
+    // A NUL in the host of a direct-tcpip open makes OpenSSH's sshd drop the whole connection
+    // (sshpkt_get_cstring refuses it as a protocol error).
+    for (const name of [[], [...host, 0], [0, ...host], [...host.slice(0, 3), 0, ...host.slice(3)]]) {
+      expect(parseSocks(request(name), true)).toMatchObject({ kind: 'error', reply: socks5Reply(1) });
+    }
+    expect(parseSocks(request(host), true)).toMatchObject({ kind: 'connect', host: 'example.com', port: 80 });
+  });
+
+  it('the listener answers such a request itself and opens no channel', async () => {
+    const { port, opened } = await startSocks();
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0), request([...host, 0, 0x41])]);
+    expect([...r.received]).toEqual([5, 0, ...socks5Reply(1)]);
+    expect(opened).toEqual([]);
   });
 });

@@ -113,7 +113,13 @@ function parseSocks5Request(buf: Uint8Array): SocksStep {
   } else if (addressType === 3) {
     const n = buf[4] as number;
     if (buf.length < 5 + n + 2) return MORE;
-    host = new TextDecoder().decode(buf.subarray(5, 5 + n));
+    const name = buf.subarray(5, 5 + n);
+    // No host name, or one no server takes: a NUL in a direct-tcpip host makes OpenSSH's sshd
+    // drop the whole connection.
+    if (n === 0 || name.includes(0)) {
+      return { kind: 'error', message: 'SOCKS 5 request with an empty host name or one holding a NUL byte', reply: socks5Reply(SOCKS5_REPLY.GENERAL_FAILURE) };
+    }
+    host = new TextDecoder().decode(name);
     at = 5 + n;
   } else if (addressType === 4) {
     if (buf.length < 22) return MORE;
