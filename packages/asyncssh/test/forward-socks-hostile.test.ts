@@ -131,6 +131,22 @@ describe('SOCKS listener, hostile client', () => {
     expect([...s4.received]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('a client that half-closes before finishing its request: released at once, not when the handshake times out', async () => {
+    const { port, opened } = await startSocks();
+    const start = Date.now();
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0), Uint8Array.of(5, 1, 0, 3)], { end: true, ms: 5_000 });
+    expect([...r.received]).toEqual([5, 0]);
+    expect(Date.now() - start).toBeLessThan(2_000);
+    expect(opened).toEqual([]);
+  });
+
+  it('a whole request, data and a half-close in one write still reach the channel open', async () => {
+    const { port, opened } = await startSocks(true);
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0, 5, 1, 0, 1, 10, 0, 0, 1, 0, 80, 0x47, 0x45, 0x54)], { end: true });
+    expect([...r.received]).toEqual([5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(opened.map((o) => o.type)).toEqual(['direct-tcpip']);
+  });
+
   it('not SOCKS at all: closed without a reply', async () => {
     const { port } = await startSocks();
     const r = await exchange(port, [new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')]);

@@ -110,6 +110,12 @@ function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
     clearTimeout(timer);
     socket.pause();
     socket.off('data', onData);
+    socket.off('end', onEnd);
+  };
+  // The client closed its side before finishing the handshake: it never will.
+  const onEnd = (): void => {
+    stop();
+    socket.destroy();
   };
   const onData = (chunk: Buffer): void => {
     const joined = new Uint8Array(buf.length + chunk.length);
@@ -153,5 +159,6 @@ function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
     }
   };
   socket.on('data', onData);
+  socket.on('end', onEnd);
   socket.resume();
 }
