@@ -6,13 +6,59 @@
 
 import { type SFTPAttrs, type SFTPName, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE } from './constants.ts';
-import { SFTPError, SFTPNoSuchFile } from './errors.ts';
+import { SFTPError, SFTPFailure, SFTPNoSuchFile } from './errors.ts';
 import { globComponentMatcher, hasMagic, joinPath } from './paths.ts';
 
 /** What glob needs from SFTPClient. */
 export interface GlobClient {
   stat(path: string): Promise<SFTPAttrs>;
-  readdir(path: string): Promise<SFTPName[]>;
+  scandir(path: string): AsyncIterable<SFTPName>;
+}
+
+/**
+ * Bounds on the work of one glob() call, whatever the server lists. `entries`: directory entries
+ * looked at, all listings together (a listing that never ends). `path`: the longest path `**`
+ * descends to, Linux's PATH_MAX (a server whose directories contain themselves).
+ */
+export interface GlobLimits {
+  readonly entries: number;
+  readonly path: number;
+}
+
+export const GLOB_LIMITS: GlobLimits = { entries: 1_000_000, path: 4096 };
+
+/** The work one glob() call has done so far. */
+interface GlobBudget {
+  readonly limits: GlobLimits;
+  entries: number;
+}
+
+/** A listed name that is one path component: anything else cannot be a directory entry. */
+function isComponent(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/');
+}
+
+/**
+ * The entries of `dir` that are single path components and that `keep` takes (only those are
+ * held), or undefined when it cannot be listed (an SFTPError). Past the budget, an SFTPFailure.
+ */
+async function listDir(client: GlobClient, dir: string, budget: GlobBudget, keep: (entry: SFTPName) => boolean): Promise<SFTPName[] | undefined> {
+  const out: SFTPName[] = [];
+  let over = false;
+  try {
+    for await (const entry of client.scandir(dir)) {
+      if (++budget.entries > budget.limits.entries) {
+        over = true;
+        break;
+      }
+      if (isComponent(entry.filename) && keep(entry)) out.push(entry);
+    }
+  } catch (e) {
+    if (e instanceof SFTPError) return undefined;
+    throw e;
+  }
+  if (over) throw new SFTPFailure(`glob: the server listed more than ${budget.limits.entries} entries`);
+  return out;
 }
 
 /** The attributes `pending` resolves to, or undefined when the file does not exist. */
@@ -27,11 +73,12 @@ export async function statIfExists(pending: Promise<SFTPAttrs>): Promise<SFTPAtt
 }
 
 /** Expands `patterns` on the server: SFTPName entries whose `filename` is the matched path. */
-export async function globNames(client: GlobClient, patterns: string | readonly string[], options: { errorHandler?: (e: Error) => void } = {}): Promise<SFTPName[]> {
+export async function globNames(client: GlobClient, patterns: string | readonly string[], options: { errorHandler?: (e: Error) => void } = {}, limits: GlobLimits = GLOB_LIMITS): Promise<SFTPName[]> {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
   const out: SFTPName[] = [];
+  const budget: GlobBudget = { limits, entries: 0 };
   for (const pattern of list) {
-    const matches = await globOne(client, pattern);
+    const matches = await globOne(client, pattern, budget);
     if (matches.length === 0) {
       const e = new SFTPNoSuchFile(`no matches found for ${pattern}`);
       if (options.errorHandler) options.errorHandler(e);
@@ -42,7 +89,7 @@ export async function globNames(client: GlobClient, patterns: string | readonly 
   return out;
 }
 
-async function globOne(client: GlobClient, pattern: string): Promise<SFTPName[]> {
+async function globOne(client: GlobClient, pattern: string, budget: GlobBudget): Promise<SFTPName[]> {
   const abs = pattern.startsWith('/');
   const parts = pattern.split('/').filter((p) => p !== '');
   let current: SFTPName[] = [{ filename: abs ? '/' : '', longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } }];
@@ -56,7 +103,7 @@ async function globOne(client: GlobClient, pattern: string): Promise<SFTPName[]>
       if (part === '**') {
         // Zero or more directories.
         next.push(base);
-        for (const sub of await walkDirs(client, dir, prefix)) next.push(sub);
+        for (const sub of await walkDirs(client, dir, prefix, budget)) next.push(sub);
         continue;
       }
       if (!hasMagic(part)) {
@@ -65,20 +112,9 @@ async function globOne(client: GlobClient, pattern: string): Promise<SFTPName[]>
         if (attrs && (last || attrsType(attrs) === FILEXFER_TYPE.DIRECTORY)) next.push({ filename: candidate, longname: '', attrs });
         continue;
       }
-      let entries: SFTPName[];
-      try {
-        entries = await client.readdir(dir);
-      } catch (e) {
-        if (e instanceof SFTPError) continue;
-        throw e;
-      }
       const matches = globComponentMatcher(part);
-      for (const entry of entries) {
-        if (entry.filename === '.' || entry.filename === '..') continue;
-        if (!matches(entry.filename)) continue;
-        if (!last && attrsType(entry.attrs) !== FILEXFER_TYPE.DIRECTORY && attrsType(entry.attrs) !== FILEXFER_TYPE.SYMLINK) continue;
-        next.push({ ...entry, filename: joinPath(prefix, entry.filename) });
-      }
+      const entries = await listDir(client, dir, budget, (entry) => matches(entry.filename) && (last || attrsType(entry.attrs) === FILEXFER_TYPE.DIRECTORY || attrsType(entry.attrs) === FILEXFER_TYPE.SYMLINK));
+      for (const entry of entries ?? []) next.push({ ...entry, filename: joinPath(prefix, entry.filename) });
     }
     const seen = new Set<string>();
     current = next.filter((n) => (seen.has(n.filename) ? false : (seen.add(n.filename), true)));
@@ -86,20 +122,15 @@ async function globOne(client: GlobClient, pattern: string): Promise<SFTPName[]>
   return current.filter((n) => n.filename !== '' && !(parts.at(-1) === '**' && n.filename === (abs ? '/' : ''))).sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
 }
 
-async function walkDirs(client: GlobClient, dir: string, prefix: string): Promise<SFTPName[]> {
+async function walkDirs(client: GlobClient, dir: string, prefix: string, budget: GlobBudget): Promise<SFTPName[]> {
   const out: SFTPName[] = [];
-  let entries: SFTPName[];
-  try {
-    entries = await client.readdir(dir);
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (e.filename === '.' || e.filename === '..' || e.filename.startsWith('.')) continue;
-    if (attrsType(e.attrs) !== FILEXFER_TYPE.DIRECTORY) continue;
+  const entries = await listDir(client, dir, budget, (e) => !e.filename.startsWith('.') && attrsType(e.attrs) === FILEXFER_TYPE.DIRECTORY);
+  for (const e of entries ?? []) {
     const path = joinPath(prefix, e.filename);
+    const sub = joinPath(dir, e.filename);
+    if (sub.length > budget.limits.path) throw new SFTPFailure(`glob: ** reached a path longer than ${budget.limits.path} characters`);
     out.push({ ...e, filename: path });
-    out.push(...(await walkDirs(client, joinPath(dir, e.filename), path)));
+    out.push(...(await walkDirs(client, sub, path, budget)));
   }
   return out;
 }

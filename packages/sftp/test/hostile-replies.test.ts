@@ -3,9 +3,14 @@
  * never end, globs over directories that contain themselves, limits beyond 2^53, extended
  * replies cut short.
  */
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@ssh/wire';
-import { FX, SFTPBadMessage, encodeResponse, startSftpClient } from '../src/index.ts';
+import { type SFTPName, FILEXFER_TYPE, FX, SFTPBadMessage, SFTPFailure, createMemoryPipe, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
+import { type GlobClient, globNames } from '../src/client-glob.ts';
+import { LocalSFTPServer, startSftpClient as startNodeClient } from '../src/node/index.ts';
 import { rawServer } from './helpers/raw-server.ts';
 
 const ok = (id: number): Uint8Array => encodeResponse({ kind: 'status', id, status: FX.OK, message: '', lang: '' }, 3);
@@ -80,5 +85,89 @@ describe('limits@openssh.com', () => {
     const server = limitsServer([1n, 2n, 3n]);
     await expect(startSftpClient(server.clientEnd)).rejects.toBeInstanceOf(SFTPBadMessage);
     await server.done;
+  });
+});
+
+const dirEntry = (filename: string): SFTPName => ({ filename, longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } });
+
+/** A glob client whose listings `list` makes up; it stops answering after 20,000 listings. */
+function fakeTree(list: (dir: string) => Iterable<SFTPName>): GlobClient & { listings: number; open: number } {
+  const fake = {
+    listings: 0,
+    open: 0,
+    stat: () => Promise.resolve({ type: FILEXFER_TYPE.DIRECTORY }),
+    readdir: (dir: string) => Promise.resolve(++fake.listings > 20_000 ? [] : [...list(dir)]),
+    async *scandir(dir: string): AsyncGenerator<SFTPName> {
+      fake.open++;
+      try {
+        if (++fake.listings > 20_000) return;
+        yield* list(dir);
+      } finally {
+        fake.open--;
+      }
+    },
+  };
+  return fake;
+}
+
+describe('glob against a hostile listing', () => {
+  it('fails on directories that contain themselves, two to a level, instead of walking on', async () => {
+    const tree = fakeTree(() => [dirEntry('a'), dirEntry('b')]);
+    await expect(globNames(tree, 'd/**', {}, { entries: 5000, path: 4096 })).rejects.toBeInstanceOf(SFTPFailure);
+    expect(tree.listings).toBeLessThanOrEqual(5000);
+  });
+
+  it('fails on a chain of directories past the longest path', async () => {
+    const tree = fakeTree(() => [dirEntry('a')]);
+    await expect(globNames(tree, 'd/**/x')).rejects.toBeInstanceOf(SFTPFailure);
+    expect(tree.listings).toBeLessThanOrEqual(2100);
+  });
+
+  it('stops reading a listing that never ends', async () => {
+    const tree = fakeTree(function* () {
+      for (let i = 0; ; i++) {
+        yield dirEntry(`n${i}`);
+        if (i > 100_000) return;
+      }
+    });
+    await expect(globNames(tree, 'd/*x', {}, { entries: 10_000, path: 4096 })).rejects.toBeInstanceOf(SFTPFailure);
+    expect(tree.open).toBe(0);
+  });
+
+  it('ignores listed names that are not one path component', async () => {
+    const tree = fakeTree((dir) => (dir === 'd' ? [dirEntry('x/..'), dirEntry(''), dirEntry('..'), dirEntry('ok')] : []));
+    expect((await globNames(tree, 'd/**')).map((n) => n.filename)).toEqual(['d', 'd/ok']);
+    expect((await globNames(tree, 'd/*')).map((n) => n.filename)).toEqual(['d/ok']);
+  });
+
+  it('mget of ** never writes beside the target through a listed "x/.."', async () => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-glob-escape-')));
+    const root = join(work, 'root');
+    mkdirSync(join(root, 'd', 'x'), { recursive: true });
+    writeFileSync(join(root, 'd', 'ok.txt'), 'ok');
+    const out = join(work, 'local', 'out');
+    mkdirSync(out, { recursive: true });
+    class Server extends LocalSFTPServer {
+      override async scandir(p: string): Promise<AsyncIterable<SFTPName>> {
+        const real = await super.scandir(p);
+        const extra: SFTPName[] = p.endsWith('/d') ? [{ filename: 'x/..', longname: '', attrs: { permissions: 0o40755 } }] : [];
+        return (async function* () {
+          yield* real;
+          yield* extra;
+        })();
+      }
+    }
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new Server({ chroot: root }));
+    const client = await startNodeClient(a);
+    try {
+      await client.mget('/d/**', out, { recurse: true, errorHandler: () => undefined });
+      expect(existsSync(join(work, 'local', 'ok.txt'))).toBe(false);
+      expect(existsSync(join(out, 'd', 'ok.txt'))).toBe(true);
+    } finally {
+      client.exit();
+      await served;
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
