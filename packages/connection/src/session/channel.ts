@@ -58,7 +58,10 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
 
   private readonly extraInfo = new Map<string, unknown>();
   private readonly decoders = new Map<number, StreamDecoder>();
+  /** Received data waits in pausedData: the application paused reading, or the session holds it. */
   private paused = false;
+  private pausedByApp = false;
+  private held = false;
   private readonly pausedData: { data: Uint8Array; datatype: number | undefined }[] = [];
   private pausedEof = false;
   /** When false, the reader calls `consume()` itself as it takes data (stream sessions). */
@@ -211,12 +214,30 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   // ------------------------------------------------------------------ reading
 
   pauseReading(): void {
+    this.pausedByApp = true;
     this.paused = true;
   }
 
   resumeReading(): void {
-    if (!this.paused) return;
-    this.paused = false;
+    if (!this.pausedByApp) return;
+    this.pausedByApp = false;
+    this.unpause();
+  }
+
+  /**
+   * @internal The session on this channel holds received data back (true) until it has room for
+   * more (false), independently of pauseReading(): the data waits unconsumed, so the peer's window
+   * stays shut meanwhile.
+   */
+  holdReading(hold: boolean): void {
+    if (this.held === hold) return;
+    this.held = hold;
+    if (hold) this.paused = true;
+    else this.unpause();
+  }
+
+  private unpause(): void {
+    this.paused = this.pausedByApp || this.held;
     while (!this.paused && this.pausedData.length > 0) {
       const { data, datatype } = this.pausedData.shift() as { data: Uint8Array; datatype: number | undefined };
       this.deliver(data, datatype);

@@ -17,6 +17,9 @@ import { StreamSession, type StreamOptions } from './stream-session.ts';
 import { encodeText, textDecoder, type StreamDecoder } from './text.ts';
 import { LineEditor } from '../line-editor/index.ts';
 
+/** Input the line editor takes at a time, between checks that stdin and the output have room for more. */
+const EDIT_SLICE = 256;
+
 export type ProcessFactory<T extends string | Uint8Array = string> = (process: SSHServerProcess<T>) => void | Promise<void>;
 
 export interface ServerProcessOptions extends StreamOptions {
@@ -147,6 +150,11 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
   private readonly serverChannel: SSHServerChannel<Uint8Array>;
   private editor: LineEditor | undefined;
   private inputDecoder: StreamDecoder | undefined;
+  /** Input decoded but not yet edited, from `editedTo` on, and the received bytes it accounts for. */
+  private uneditedText = '';
+  private editedTo = 0;
+  private uneditedBytes = 0;
+  private editing = false;
 
   constructor(channel: SSHServerChannel<Uint8Array>, options: ServerProcessOptions) {
     super(channel, options);
@@ -195,9 +203,65 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
       super.deliverInput(data, datatype);
       return;
     }
-    // Edited input is consumed as it arrives: what reaches stdin are whole lines, not these bytes.
-    this.channel.consume(data.length);
-    editor.processInput((this.inputDecoder as StreamDecoder).decode(data, { stream: true }));
+    const text = (this.inputDecoder as StreamDecoder).decode(data, { stream: true });
+    this.uneditedText = this.editedTo < this.uneditedText.length ? this.uneditedText.slice(this.editedTo) + text : text;
+    this.editedTo = 0;
+    this.uneditedBytes += data.length;
+    this.editInput();
+  }
+
+  /**
+   * Feeds unedited input to the editor, a slice at a time, while stdin and the channel's output
+   * have room for what it makes (lines for the reader, echo for the client: one key can redraw a
+   * whole line). What reaches stdin are lines, not the bytes received, so the window reopens for
+   * input once it has been edited; while there is no room, the channel holds later input back
+   * unconsumed and the client's window stays shut, as for a stream nobody reads.
+   */
+  private editInput(): void {
+    const editor = this.editor;
+    // Echo written while editing can make the output writable again (resumeWriting): the loop
+    // below goes on by itself, the editor is never entered twice.
+    if (editor === undefined || this.editing) return;
+    this.editing = true;
+    try {
+      while (this.editedTo < this.uneditedText.length && !this.editorFull()) {
+        const text = this.uneditedText;
+        let end = Math.min(text.length, this.editedTo + EDIT_SLICE);
+        // Never between the halves of a surrogate pair.
+        if (end < text.length && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
+        const slice = text.slice(this.editedTo, end);
+        this.editedTo = end;
+        editor.processInput(slice);
+      }
+    } finally {
+      this.editing = false;
+    }
+    if (this.editedTo < this.uneditedText.length) {
+      this.serverChannel.holdReading(true);
+      return;
+    }
+    this.uneditedText = '';
+    this.editedTo = 0;
+    const bytes = this.uneditedBytes;
+    this.uneditedBytes = 0;
+    if (bytes > 0) this.channel.consume(bytes);
+    this.serverChannel.holdReading(this.editorFull());
+  }
+
+  /** Whether edited input would pile up: stdin holds a window's worth unread, or the output is above its high-water mark. */
+  private editorFull(): boolean {
+    const window = this.channel.muxChannel?.receiveLimits.windowSize ?? 0;
+    return this.buffer(undefined).buffered > Math.max(window, EDIT_SLICE) || this.channel.isWritingPaused;
+  }
+
+  protected override inputConsumed(datatype: number | undefined, bytes: number): void {
+    super.inputConsumed(datatype, bytes);
+    if (datatype === undefined && this.editor !== undefined) this.editInput();
+  }
+
+  override resumeWriting(): void {
+    super.resumeWriting();
+    if (this.editor !== undefined) this.editInput();
   }
 
   protected override sendOutput(data: Uint8Array, datatype: number | undefined, transient = false): void {

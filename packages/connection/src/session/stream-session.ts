@@ -67,9 +67,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
         encoding: this.encoding,
         errors: this.errors,
         ...(this.encoding !== null ? { decoder: textDecoder(this.encoding, this.errors) } : {}),
-        onConsumed: (n) => {
-          if (!this.windowManaged) this.channel.consume(n);
-        },
+        onConsumed: (n) => this.inputConsumed(key === 0 ? undefined : key, n),
       });
       this.buffers.set(key, b);
     }
@@ -173,6 +171,11 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
   /** Received data into its stream (a line editor intercepts this). */
   protected deliverInput(data: Uint8Array, datatype: number | undefined): void {
     this.buffer(datatype).push(data);
+  }
+
+  /** A reader took `bytes` out of the stream of `datatype`: the window reopens for them (a line editor takes over). */
+  protected inputConsumed(_datatype: number | undefined, bytes: number): void {
+    if (!this.windowManaged) this.channel.consume(bytes);
   }
 
   /** Written data onto the channel (a line editor intercepts this); see WriteSink for `transient`. */
