@@ -172,8 +172,17 @@ export async function getFiles(client: TransferClient, local: LocalFs, remotePat
     () => false,
   );
   if (sources.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
+  // Two sources of one name would land on one local path, the second through what the first
+  // made there: a symlink the server pointed anywhere. The second is refused.
+  const names = new Set<string>();
   await each(sources, options, async (src) => {
-    const target = dstIsDir ? local.join(dst, basename(src)) : dst;
+    let target = dst;
+    if (dstIsDir) {
+      const name = basename(src);
+      if (names.has(name)) throw new SFTPInvalidFilename(`${src}: another source has the name ${JSON.stringify(name)}`);
+      names.add(name);
+      target = local.join(dst, name);
+    }
     await getOne(client, local, src, target, options, false);
   });
 }

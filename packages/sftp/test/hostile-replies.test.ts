@@ -3,12 +3,12 @@
  * never end, globs over directories that contain themselves, limits beyond 2^53, extended
  * replies cut short.
  */
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@ssh/wire';
-import { type SFTPName, FILEXFER_TYPE, FX, SFTPBadMessage, SFTPFailure, createMemoryPipe, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
+import { type SFTPName, FILEXFER_TYPE, FX, SFTPBadMessage, SFTPFailure, SFTPInvalidFilename, createMemoryPipe, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
 import { type GlobClient, globNames } from '../src/client-glob.ts';
 import { LocalSFTPServer, startSftpClient as startNodeClient } from '../src/node/index.ts';
 import { rawServer } from './helpers/raw-server.ts';
@@ -168,6 +168,63 @@ describe('glob against a hostile listing', () => {
       client.exit();
       await served;
       rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('get and mget of several sources into a directory', () => {
+  /** /a/x is a symlink the server says points at `victim` (a local file outside the target), /b/x a file. */
+  async function setup(): Promise<{ work: string; out: string; victim: string; client: Awaited<ReturnType<typeof startNodeClient>>; close: () => Promise<void> }> {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-same-name-')));
+    const root = join(work, 'root');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'));
+    symlinkSync('../b/x', join(root, 'a', 'x'));
+    writeFileSync(join(root, 'b', 'x'), 'written through the link');
+    const victim = join(work, 'victim');
+    writeFileSync(victim, 'untouched');
+    const out = join(work, 'out');
+    mkdirSync(out);
+    class Server extends LocalSFTPServer {
+      override readlink(): Promise<string> {
+        return Promise.resolve(victim);
+      }
+    }
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new Server({ chroot: root }));
+    const client = await startNodeClient(a);
+    return {
+      work,
+      out,
+      victim,
+      client,
+      close: async () => {
+        client.exit();
+        await served;
+        rmSync(work, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it.each([
+    ['get', (c: Awaited<ReturnType<typeof startNodeClient>>, out: string, o: object) => c.get(['/a/x', '/b/x'], out, o)],
+    ['mget', (c: Awaited<ReturnType<typeof startNodeClient>>, out: string, o: object) => c.mget('/*/x', out, o)],
+  ])('%s refuses a second source of the same name (never writes through the link the first made)', async (_name, run) => {
+    const s = await setup();
+    try {
+      await expect(run(s.client, s.out, {})).rejects.toBeInstanceOf(SFTPInvalidFilename);
+      expect(readFileSync(s.victim, 'utf8')).toBe('untouched');
+      const errors: unknown[] = [];
+      const out2 = join(s.work, 'out2');
+      mkdirSync(out2);
+      await run(s.client, out2, { errorHandler: (e: unknown) => errors.push(e) });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(SFTPInvalidFilename);
+      expect(readFileSync(s.victim, 'utf8')).toBe('untouched');
+      // The first of the two was downloaded.
+      expect(lstatSync(join(out2, 'x')).isSymbolicLink()).toBe(true);
+    } finally {
+      await s.close();
     }
   });
 });
