@@ -172,7 +172,12 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
   /** AsyncSSH's SSHLineEditorChannel: echo and editing on the pty, whole lines to stdin. */
   private startEditor(termType: string, termSize: TermSize): void {
     const encoding = this.encoding as string;
-    const out = (text: string): void => super.sendOutput(encodeText(text, encoding), undefined);
+    const out = (text: string): void => {
+      // The client may type after our side has ended (EOF sent, the process exited): the echo
+      // then has nowhere to go. The process's own writes fail before they get here (sendOutput).
+      if (this.channel.muxChannel?.isWriteClosed !== false) return;
+      super.sendOutput(encodeText(text, encoding), undefined);
+    };
     const stdin = (text: string): void => super.deliverInput(encodeText(text, encoding), undefined);
     this.inputDecoder = textDecoder(encoding, 'replace');
     this.windowManaged = true;
@@ -266,7 +271,8 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
 
   protected override sendOutput(data: Uint8Array, datatype: number | undefined, transient = false): void {
     const editor = this.editor;
-    if (!editor || this.encoding === null) {
+    // A write after our EOF goes to the channel as it is, to fail there as it does without the editor.
+    if (!editor || this.encoding === null || this.channel.muxChannel?.isWriteClosed !== false) {
       super.sendOutput(data, datatype, transient);
       return;
     }
