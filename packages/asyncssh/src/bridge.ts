@@ -47,7 +47,9 @@ export class SSHForwarder implements SSHSession<Uint8Array> {
         if (!channel.isClosing()) channel.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       });
     }
-    socket.on('end', () => channel.writeEof());
+    // A socket read before (a SOCKS handshake) may have ended already, its 'end' heard by nobody.
+    if (socket.readableEnded) channel.writeEof();
+    else socket.on('end', () => channel.writeEof());
     socket.on('close', () => channel.close());
     socket.on('error', () => channel.abort());
     socket.on('drain', () => channel.resumeReading());

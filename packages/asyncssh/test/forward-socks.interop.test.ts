@@ -46,7 +46,39 @@ function socks5Raw(proxyPort: number, request: Uint8Array): Promise<Buffer> {
   );
 }
 
+/** Sends `bytes` at once and half-closes; resolves with everything received until the proxy ends. */
+function sendAllAndEnd(proxyPort: number, bytes: Uint8Array): Promise<Buffer> {
+  return bounded(
+    new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: proxyPort, allowHalfOpen: true });
+      const chunks: Buffer[] = [];
+      socket.on('error', reject);
+      socket.on('connect', () => socket.end(bytes));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => {
+        socket.destroy();
+        resolve(Buffer.concat(chunks));
+      });
+    }),
+    10_000,
+    'pipelined SOCKS exchange',
+  );
+}
+
 describe('SOCKS listener through sshd, hostile client', () => {
+  it('greeting, request, data and end of input in one write: the data reaches the destination and its answer comes back', async () => {
+    const socks = await conn.forwardSocks('127.0.0.1', 0);
+    const payload = Buffer.from('pipelined payload '.repeat(200));
+    const p = echo.port;
+    const s5 = await sendAllAndEnd(socks.getPort(), Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, p >> 8, p & 0xff]), payload]));
+    expect([...s5.subarray(0, 4)]).toEqual([5, 0, 5, 0]);
+    expect(s5.subarray(12).toString()).toBe(payload.toString());
+    const s4 = await sendAllAndEnd(socks.getPort(), Buffer.concat([Buffer.from([4, 1, p >> 8, p & 0xff, 0, 0, 0, 1]), Buffer.from('user\0localhost\0'), payload]));
+    expect([...s4.subarray(0, 2)]).toEqual([0, 0x5a]);
+    expect(s4.subarray(8).toString()).toBe(payload.toString());
+    await socks.waitClosed();
+  });
+
   it('a host name with a NUL byte is refused here, and the connection to sshd lives on', async () => {
     const socks = await conn.forwardSocks('127.0.0.1', 0);
     const name = Buffer.from('127.0.0.1\0evil');
