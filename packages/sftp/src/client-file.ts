@@ -6,7 +6,7 @@
 
 import { Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPVFSAttrs, decodeVFSAttrs } from './attrs.ts';
-import { type ClientSession, expectAttrs, expectData, expectExtendedReply, expectStatus } from './client-session.ts';
+import { type ClientSession, decodeExtendedReply, expectAttrs, expectData, expectStatus } from './client-session.ts';
 import { EXT } from './constants.ts';
 import { SFTPOpUnsupported } from './errors.ts';
 import { RequestWindow } from './request-window.ts';
@@ -255,8 +255,8 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
   async statvfs(): Promise<SFTPVFSAttrs> {
     this.requireExt(EXT.FSTATVFS);
     const data = new Writer(64).bytes(this.handle).finish();
-    const r = new Reader(expectExtendedReply(await this.session.request({ kind: 'extended', request: EXT.FSTATVFS, data })));
-    return decodeVFSAttrs(r);
+    const reply = await this.session.request({ kind: 'extended', request: EXT.FSTATVFS, data });
+    return decodeExtendedReply(EXT.FSTATVFS, reply, (body) => decodeVFSAttrs(new Reader(body)));
   }
 
   /** Truncates (or extends) the file to `size` bytes (default: the current position). */

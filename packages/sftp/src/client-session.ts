@@ -214,3 +214,13 @@ export function expectExtendedReply(r: SftpResponse): Uint8Array {
   if (r.kind === 'status') throw statusError(r);
   throw unexpected(r, 'extended reply');
 }
+
+/** Decodes the body of an extended reply; a body that does not parse is SFTPBadMessage. */
+export function decodeExtendedReply<T>(what: string, r: SftpResponse, decode: (data: Uint8Array) => T): T {
+  const data = expectExtendedReply(r);
+  try {
+    return decode(data);
+  } catch (e) {
+    throw new SFTPBadMessage(`malformed ${what} reply: ${e instanceof Error ? e.message : String(e)}`, '', { cause: e });
+  }
+}

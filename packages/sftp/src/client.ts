@@ -8,9 +8,9 @@
 import { Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPLimits, type SFTPName, type SFTPVFSAttrs, attrsType, decodeLimits, decodeVFSAttrs, encodeAttrs, timeNanoseconds, timeSeconds } from './attrs.ts';
 import { type FileIoOptions, SFTPClientFile, ownerAttrs, timeAttrs } from './client-file.ts';
-import { ClientSession, expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOneName, expectStatus } from './client-session.ts';
+import { ClientSession, decodeExtendedReply, expectAttrs, expectHandle, expectNames, expectOneName, expectStatus } from './client-session.ts';
 import { ACE4, EXT, FILEXFER_TYPE, FXF56, FXR } from './constants.ts';
-import { SFTPBadMessage, SFTPError, SFTPFailure, SFTPOpUnsupported } from './errors.ts';
+import { SFTPError, SFTPFailure, SFTPOpUnsupported } from './errors.ts';
 import { type SupportedInfo, type VendorId, decodeUserGroupNames, encodeIdLists, parseSupported, parseSupported2, parseVendorId, parseVersions } from './extensions.ts';
 import { type LocalFs } from './local-fs.ts';
 import { modeToPflags, pflagsFromOpen56, pflagsToV5 } from './open-flags.ts';
@@ -82,12 +82,8 @@ export class SFTPClient {
       }
     }
     if (this.ext.has(EXT.LIMITS)) {
-      const data = expectExtendedReply(await this.session.request({ kind: 'extended', request: EXT.LIMITS, data: new Uint8Array(0) }));
-      try {
-        this.serverLimits = decodeLimits(new Reader(data));
-      } catch (e) {
-        throw new SFTPBadMessage(`malformed limits@openssh.com reply: ${e instanceof Error ? e.message : String(e)}`, '', { cause: e });
-      }
+      const reply = await this.session.request({ kind: 'extended', request: EXT.LIMITS, data: new Uint8Array(0) });
+      this.serverLimits = decodeExtendedReply(EXT.LIMITS, reply, (data) => decodeLimits(new Reader(data)));
     }
   }
 
@@ -286,8 +282,8 @@ export class SFTPClient {
   /** User and group names for ids (users-groups-by-id@openssh.com); unknown ids give ''. */
   async usersGroupsById(uids: readonly number[], gids: readonly number[]): Promise<{ users: string[]; groups: string[] }> {
     this.require(EXT.USERS_GROUPS_BY_ID);
-    const reply = expectExtendedReply(await this.extended(EXT.USERS_GROUPS_BY_ID, encodeIdLists(uids, gids)));
-    return decodeUserGroupNames(reply, uids.length, gids.length);
+    const reply = await this.extended(EXT.USERS_GROUPS_BY_ID, encodeIdLists(uids, gids));
+    return decodeExtendedReply(EXT.USERS_GROUPS_BY_ID, reply, (data) => decodeUserGroupNames(data, uids.length, gids.length));
   }
 
   // ----- attributes
@@ -317,8 +313,8 @@ export class SFTPClient {
 
   async statvfs(path: string): Promise<SFTPVFSAttrs> {
     this.require(EXT.STATVFS);
-    const data = expectExtendedReply(await this.extended(EXT.STATVFS, new Writer(64).utf8(this.composePath(path)).finish()));
-    return decodeVFSAttrs(new Reader(data));
+    const reply = await this.extended(EXT.STATVFS, new Writer(64).utf8(this.composePath(path)).finish());
+    return decodeExtendedReply(EXT.STATVFS, reply, (data) => decodeVFSAttrs(new Reader(data)));
   }
 
   async chown(path: string, uid: number | string, gid: number | string, options: { followSymlinks?: boolean } = {}): Promise<void> {

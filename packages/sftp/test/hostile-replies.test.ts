@@ -228,3 +228,53 @@ describe('get and mget of several sources into a directory', () => {
     }
   });
 });
+
+describe('extended replies cut short', () => {
+  const exts: ReadonlyArray<readonly [string, Uint8Array]> = ['statvfs@openssh.com', 'fstatvfs@openssh.com', 'users-groups-by-id@openssh.com', 'expand-path@openssh.com', 'home-directory'].map(
+    (n) => [n, Uint8Array.of(0x31)] as const,
+  );
+  /** Every extended request answered with `reply`; a STAT answered properly (the session lives on). */
+  const server = (reply: (id: number) => Uint8Array): ReturnType<typeof rawServer> =>
+    rawServer(
+      3,
+      (req, send) => {
+        if (req.kind === 'extended') send(reply(req.id));
+        else if (req.kind === 'open') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(1) }, 3));
+        else if (req.kind === 'stat') send(encodeResponse({ kind: 'attrs', id: req.id, attrs: { size: 1 } }, 3));
+        else send(ok(req.id));
+      },
+      exts,
+    );
+
+  it('statvfs, fstatvfs and users-groups-by-id fail with SFTPBadMessage, and the session goes on', async () => {
+    const s = server((id) => encodeResponse({ kind: 'extended-reply', id, data: Uint8Array.of(0, 0, 0, 9, 1) }, 3));
+    const client = await startSftpClient(s.clientEnd);
+    await expect(client.statvfs('/')).rejects.toBeInstanceOf(SFTPBadMessage);
+    const f = await client.open('f', 'rb');
+    await expect(f.statvfs()).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.usersGroupsById([1, 2], [3])).rejects.toBeInstanceOf(SFTPBadMessage);
+    expect((await client.stat('x')).size).toBe(1);
+    client.exit();
+    await s.done;
+  });
+
+  it('users-groups-by-id with fewer names than ids asked for fails with SFTPBadMessage', async () => {
+    const names = new Writer(16).utf8('root').finish();
+    const s = server((id) => encodeResponse({ kind: 'extended-reply', id, data: new Writer(32).bytes(names).bytes(new Uint8Array(0)).finish() }, 3));
+    const client = await startSftpClient(s.clientEnd);
+    await expect(client.usersGroupsById([0, 1], [])).rejects.toBeInstanceOf(SFTPBadMessage);
+    expect(await client.usersGroupsById([0], [])).toEqual({ users: ['root'], groups: [] });
+    client.exit();
+    await s.done;
+  });
+
+  it.each([[0], [2]])('home-directory and expand-path with %i names fail with SFTPBadMessage', async (count) => {
+    const names = Array.from({ length: count }, (_, i) => ({ filename: `/home/${i}`, longname: '', attrs: {} }));
+    const s = server((id) => encodeResponse({ kind: 'name', id, names }, 3));
+    const client = await startSftpClient(s.clientEnd);
+    await expect(client.homeDirectory()).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.expandPath('~')).rejects.toBeInstanceOf(SFTPBadMessage);
+    client.exit();
+    await s.done;
+  });
+});
