@@ -27,11 +27,14 @@ export class ClientSession {
   private versionWaiter: { resolve(ext: readonly ExtensionPair[]): void; reject(e: unknown): void } | undefined;
   private readonly done: Promise<void>;
   private exited = false;
+  /** Resolves `done` once exit() has been called: a peer may never end its side. */
+  private exitDone: (() => void) | undefined;
 
   private constructor(stream: SftpByteStream, options: SftpClientMachineOptions) {
     this.stream = stream;
     this.machine = new SftpClientMachine(stream.transient === true ? { ...options, transientInput: true } : options);
-    this.done = this.pump();
+    const exited = new Promise<void>((resolve) => (this.exitDone = resolve));
+    this.done = Promise.race([this.pump(), exited]);
   }
 
   /** Sends INIT and waits for VERSION; returns the session and the server's extensions. */
@@ -55,7 +58,10 @@ export class ClientSession {
     return this.machine.version;
   }
 
-  /** Resolves when the stream has ended and every request has settled. */
+  /**
+   * Resolves when the stream has ended and every request has settled, or once exit() was called
+   * (a server that never ends its side of the stream cannot keep it waiting).
+   */
   waitClosed(): Promise<void> {
     return this.done;
   }
@@ -89,6 +95,7 @@ export class ClientSession {
       this.machine.receiveEnd(new Error('SFTP client exited'));
       this.dispatch();
     }
+    this.exitDone?.();
   }
 
   private flush(): void {

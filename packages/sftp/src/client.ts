@@ -544,7 +544,7 @@ export class SFTPClient {
     this.session.exit();
   }
 
-  /** Resolves when the stream has closed. */
+  /** Resolves when the stream has closed, or once exit() was called (the server may never close its side). */
   waitClosed(): Promise<void> {
     return this.session.waitClosed();
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@ssh/wire';
-import { type SFTPName, FILEXFER_TYPE, FX, SFTPBadMessage, SFTPFailure, SFTPInvalidFilename, createMemoryPipe, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
+import { type SFTPName, FILEXFER_TYPE, FX, FXP, SFTPBadMessage, SFTPConnectionLost, SFTPFailure, SFTPInvalidFilename, createMemoryPipe, encodeInit, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
 import { type GlobClient, globNames } from '../src/client-glob.ts';
 import { LocalSFTPServer, startSftpClient as startNodeClient } from '../src/node/index.ts';
 import { rawServer } from './helpers/raw-server.ts';
@@ -276,5 +276,46 @@ describe('extended replies cut short', () => {
     await expect(client.expandPath('~')).rejects.toBeInstanceOf(SFTPBadMessage);
     client.exit();
     await s.done;
+  });
+});
+
+describe('a server that stops answering and never closes its side', () => {
+  /** Sends VERSION, then reads and drops everything, and never ends its side of the stream. */
+  function deafServer(): ReturnType<typeof createMemoryPipe>[0] {
+    const [clientEnd, serverEnd] = createMemoryPipe();
+    void (async () => {
+      let sent = false;
+      for await (const _chunk of serverEnd.readable) {
+        if (!sent) void serverEnd.write(encodeInit(FXP.VERSION, { version: 3, extensions: [] }));
+        sent = true;
+      }
+    })();
+    return clientEnd;
+  }
+
+  const settledWithin = async (p: Promise<unknown>, ms: number): Promise<boolean> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const result = await Promise.race([p.then(() => true), late]);
+    clearTimeout(timer);
+    return result;
+  };
+
+  it('exit() fails what is pending, and waitClosed() and async dispose then resolve', async () => {
+    const client = await startSftpClient(deafServer());
+    const pending = client.stat('x');
+    client.exit();
+    await expect(pending).rejects.toBeInstanceOf(SFTPConnectionLost);
+    expect(await settledWithin(client.waitClosed(), 1000)).toBe(true);
+
+    const idle = await startSftpClient(deafServer());
+    expect(await settledWithin(idle[Symbol.asyncDispose](), 1000)).toBe(true);
+  });
+
+  it('waitClosed() called before exit() resolves on exit()', async () => {
+    const client = await startSftpClient(deafServer());
+    const closed = client.waitClosed();
+    client.exit();
+    expect(await settledWithin(closed, 1000)).toBe(true);
   });
 });
