@@ -11,7 +11,7 @@ export {
 export { MAX_ENV_VARIABLES, SSHServerChannel, SSHLineEditorChannel, type SSHServerSession, type ServerChannelPolicy, type X11ServerRequest } from './server-channel.ts';
 export { StreamSession, type RawByteStream, type StreamOptions } from './stream-session.ts';
 export { SSHClientProcess, type RedirectOptions, type WaitOptions } from './client-process.ts';
-export { SSHServerProcess, ServerProcessSession, type ProcessFactory, type ServerProcessOptions } from './server-process.ts';
+export { MAX_PENDING_STDIN_EVENTS, SSHServerProcess, ServerProcessSession, type ProcessFactory, type ServerProcessOptions } from './server-process.ts';
 export {
   SSHCompletedProcess,
   ProcessError,

@@ -17,6 +17,13 @@ import { StreamSession, type StreamOptions } from './stream-session.ts';
 import { encodeText, textDecoder, type StreamDecoder } from './text.ts';
 import { LineEditor } from '../line-editor/index.ts';
 
+/**
+ * Break, signal and window-change events stdin holds unread. They take no window, so a client
+ * could otherwise make the server queue them without limit for a process that does not read
+ * stdin: beyond this, a break request is refused and a signal or resize is dropped.
+ */
+export const MAX_PENDING_STDIN_EVENTS = 1024;
+
 /** Input the line editor takes at a time, between checks that stdin and the output have room for more. */
 const EDIT_SLICE = 256;
 
@@ -253,10 +260,14 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
     this.serverChannel.holdReading(this.editorFull());
   }
 
-  /** Whether edited input would pile up: stdin holds a window's worth unread, or the output is above its high-water mark. */
+  /**
+   * Whether edited input would pile up: stdin holds a window's worth unread or as many events as
+   * it takes (keys such as ^C make breaks), or the output is above its high-water mark.
+   */
   private editorFull(): boolean {
     const window = this.channel.muxChannel?.receiveLimits.windowSize ?? 0;
-    return this.buffer(undefined).buffered > Math.max(window, EDIT_SLICE) || this.channel.isWritingPaused;
+    const stdin = this.buffer(undefined);
+    return stdin.buffered > Math.max(window, EDIT_SLICE) || stdin.pendingErrors >= MAX_PENDING_STDIN_EVENTS || this.channel.isWritingPaused;
   }
 
   protected override inputConsumed(datatype: number | undefined, bytes: number): void {
@@ -318,17 +329,23 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
   }
 
   breakReceived(msec: number): boolean {
-    this.pushError(new BreakReceived(msec));
-    return true;
+    return this.pushEvent(new BreakReceived(msec));
   }
 
   signalReceived(signal: string): void {
-    this.pushError(new SignalReceived(signal));
+    this.pushEvent(new SignalReceived(signal));
   }
 
   terminalSizeChanged(width: number, height: number, pixelWidth: number, pixelHeight: number): void {
     this.editor?.setWidth(width, height);
-    this.pushError(new TerminalSizeChanged(width, height, pixelWidth, pixelHeight));
+    this.pushEvent(new TerminalSizeChanged(width, height, pixelWidth, pixelHeight));
+  }
+
+  /** Queues an event a request brought on stdin, unless stdin holds MAX_PENDING_STDIN_EVENTS unread already. */
+  private pushEvent(event: Error): boolean {
+    if (this.buffer(undefined).pendingErrors >= MAX_PENDING_STDIN_EVENTS) return false;
+    this.pushError(event);
+    return true;
   }
 }
 

@@ -26,7 +26,10 @@ export interface ReadBufferOptions {
    * differently); `errors` is then the decoder's business.
    */
   readonly decoder?: TextStreamDecoder;
-  /** Called with the number of bytes reads removed from the buffer (reopen the channel window by it). */
+  /**
+   * Called with the number of bytes reads removed from the buffer (reopen the channel window by
+   * it); with 0 when a read took only an exception (there is room for more).
+   */
   readonly onConsumed?: (bytes: number) => void;
 }
 
@@ -129,6 +132,10 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   #head = 0;
   #buffered = 0;
   #unacked = 0;
+  /** Exceptions queued and not yet thrown by a read. */
+  #errors = 0;
+  /** A read took an exception since onConsumed was last called. */
+  #errorTaken = false;
   #eof = false;
   #flushed = false;
   #failure: Error | undefined;
@@ -177,6 +184,11 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     return this.#buffered;
   }
 
+  /** Exceptions queued by pushError() that no read has thrown yet. */
+  get pendingErrors(): number {
+    return this.#errors;
+  }
+
   /** Whether `fail()` was called or a strict decode failed: reads throw once the buffered data is gone. */
   get failed(): boolean {
     return this.#failure !== undefined;
@@ -221,6 +233,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   pushError(error: Error): void {
     if (this.#eof || this.#failure !== undefined) return;
     this.#queue.push({ kind: 'error', error });
+    this.#errors++;
     this.#notify();
   }
 
@@ -262,8 +275,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
         for (let entry = this.#entryAt(this.#head); entry !== undefined; entry = this.#entryAt(this.#head)) {
           if (entry.kind === 'error') {
             if (got > 0) return this.#ops.join(parts, got) as T;
-            this.#head++;
-            throw entry.error;
+            throw this.#takeError();
           }
           // A byte stream's read(n) hands over the data it holds without copying: once it has a
           // chunk it stops before a second one (a read returns at most n bytes, not exactly n).
@@ -299,8 +311,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
         for (let entry = this.#entryAt(this.#head); entry !== undefined && got < n; entry = this.#entryAt(this.#head)) {
           if (entry.kind === 'error') {
             if (got > 0) throw incomplete(entry.error);
-            this.#head++;
-            throw entry.error;
+            throw this.#takeError();
           }
           const part = this.#take(entry, n - got);
           if (part.length > 0) parts.push(part);
@@ -342,8 +353,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
           if (entry.kind === 'error') {
             if (scanned > 0) throw new IncompleteReadError(this.#takeUnits(scanned) as T, undefined, { cause: entry.error });
             this.#takeUnits(0);
-            this.#head++;
-            throw entry.error;
+            throw this.#takeError();
           }
           ahead++;
           if (entry.value.length === 0) continue;
@@ -448,9 +458,18 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     for (let i = index; i < this.#queue.length; i++) {
       const entry = this.#queue[i];
       if (entry?.kind === 'data') this.#release(entry.bytes);
+      else if (entry?.kind === 'error') this.#errors--;
     }
     this.#queue.length = index;
     this.#failure = new StreamDecodeError(this.#decoder?.encoding ?? String(this.encoding), { cause });
+  }
+
+  /** Removes the exception at the head, to be thrown. */
+  #takeError(): Error {
+    const entry = this.#queue[this.#head++] as ErrorEntry;
+    this.#errors--;
+    this.#errorTaken = true;
+    return entry.error;
   }
 
   /** Remove up to `units` from the head entry (which `entry` is) and return them. */
@@ -494,8 +513,9 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
 
   #flushAck(): void {
     const bytes = this.#unacked;
-    if (bytes === 0) return;
+    if (bytes === 0 && !this.#errorTaken) return;
     this.#unacked = 0;
+    this.#errorTaken = false;
     // State is consistent here: onConsumed may push more data synchronously.
     this.#onConsumed?.(bytes);
   }
