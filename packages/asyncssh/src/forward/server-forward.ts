@@ -86,6 +86,11 @@ export class ServerForwarding {
     }
     const s = this.ctx.server;
     if (body.type === 'direct-tcpip') {
+      // The ports are uint32 on the wire; as OpenSSH does, refuse what no TCP connection has.
+      if (body.portToConnect > 65535 || body.originatorPort > 65535) {
+        refuse(`port ${body.portToConnect > 65535 ? body.portToConnect : body.originatorPort} is out of range`);
+        return true;
+      }
       if (!permits(this.ctx.permitted('open'), body.hostToConnect, body.portToConnect, false)) {
         refuse(`forwarding to ${body.hostToConnect}:${body.portToConnect} is not permitted`);
         return true;
@@ -102,15 +107,15 @@ export class ServerForwarding {
 
   private decide(request: IncomingChannelOpen, kind: 'tcp' | 'unix', ask: () => ForwardAnswer | Promise<ForwardAnswer>, target: ListenTarget): void {
     const onError = (err: unknown): void => this.ctx.warn(`forwarded connection handler failed: ${errorText(err)}`);
+    // A failure of the SSHServer's answer, or while acting on it, refuses the open (a no-op once
+    // it is answered) rather than leaving it unanswered and the rejection unhandled.
     Promise.resolve()
       .then(ask)
-      .then(
-        (answer) => acceptForwarded(this.ctx, kind, request, answer, target, onError),
-        (err: unknown) => {
-          onError(err);
-          request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'forwarding handler failed');
-        },
-      );
+      .then((answer) => acceptForwarded(this.ctx, kind, request, answer, target, onError))
+      .catch((err: unknown) => {
+        onError(err);
+        request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'forwarding handler failed');
+      });
   }
 
   // ------------------------------------------------------------------ listeners

@@ -1,0 +1,107 @@
+/**
+ * The server's forwarding (ServerForwarding) facing a hostile SSH client, with the connection
+ * stubbed: direct-tcpip opens with ports no TCP connection can have, and a forwarding decision
+ * that fails while the channel is being answered. Each open is answered, nothing is left as an
+ * unhandled rejection.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChannelConnection, ConnectionMux, IncomingChannelOpen } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
+import { ServerForwarding } from '../src/forward/server-forward.ts';
+import { SSHServer } from '../src/server-handlers.ts';
+import type { ForwardAnswer } from '../src/forward/channel.ts';
+import { bounded } from './forward-helpers.ts';
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/** An SSHServer that says `answer` to every direct connection, recording what it was asked. */
+class Permissive extends SSHServer {
+  readonly asked: [string, number, string, number][] = [];
+  private readonly answer: () => ForwardAnswer;
+  constructor(answer: () => ForwardAnswer) {
+    super();
+    this.answer = answer;
+  }
+  override connectionRequested(destHost: string, destPort: number, origHost: string, origPort: number): ForwardAnswer {
+    this.asked.push([destHost, destPort, origHost, origPort]);
+    return this.answer();
+  }
+}
+
+function forwarding(server: SSHServer): { fwd: ServerForwarding; warnings: string[] } {
+  const warnings: string[] = [];
+  const fwd = new ServerForwarding({
+    mux: { isClosed: false } as unknown as ConnectionMux,
+    connection: {} as ChannelConnection,
+    flush: () => undefined,
+    server,
+    portForwardingAllowed: () => true,
+    permitted: () => [],
+    warn: (m) => warnings.push(m),
+  });
+  return { fwd, warnings };
+}
+
+/** A direct-tcpip open that records how it was answered. */
+function directTcpip(hostToConnect: string, portToConnect: number, originatorPort = 5000): { request: IncomingChannelOpen; answer: Promise<string> } {
+  let settle: (s: string) => void = () => undefined;
+  const answer = new Promise<string>((resolve) => (settle = resolve));
+  const body: ChannelOpenBody = { type: 'direct-tcpip', hostToConnect, portToConnect, originatorAddress: '192.0.2.1', originatorPort };
+  const request = {
+    type: 'direct-tcpip',
+    body,
+    peerWindow: 65536,
+    peerMaxPacket: 32768,
+    accept: () => {
+      settle('accepted');
+      throw new Error('not expected to be accepted');
+    },
+    reject: (code: number) => settle(`rejected ${code}`),
+  } as unknown as IncomingChannelOpen;
+  return { request, answer };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+
+describe('direct-tcpip from a hostile client', () => {
+  it('a port above 65535 (to connect to, or as the originator) is refused before the SSHServer is asked', async () => {
+    const server = new Permissive(() => true);
+    const { fwd } = forwarding(server);
+    for (const [port, orig] of [[70_000, 5000], [0xffffffff, 5000], [22, 70_000]] as const) {
+      const { request, answer } = directTcpip('127.0.0.1', port, orig);
+      expect(fwd.channelOpen(request)).toBe(true);
+      expect(await bounded(answer, 2_000, 'answer to the open')).toBe(`rejected ${CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED}`);
+    }
+    expect(server.asked).toEqual([]);
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('an answer that fails while the channel is answered refuses the open and is reported, not left unhandled', async () => {
+    const server = new Permissive(() => ({}));
+    const { fwd, warnings } = forwarding(server);
+    const { request, answer } = directTcpip('127.0.0.1', 22);
+    const failing = {
+      ...request,
+      accept: () => {
+        throw new Error('accept failed');
+      },
+    } as unknown as IncomingChannelOpen;
+    expect(fwd.channelOpen(failing)).toBe(true);
+    expect(await bounded(answer, 2_000, 'answer to the open')).toBe(`rejected ${CHANNEL_OPEN_FAILURE.CONNECT_FAILED}`);
+    expect(server.asked).toEqual([['127.0.0.1', 22, '192.0.2.1', 5000]]);
+    expect(warnings).toEqual(['forwarded connection handler failed: accept failed']);
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+});
