@@ -8,7 +8,7 @@ import { Reader, Writer } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPVFSAttrs, decodeVFSAttrs } from './attrs.ts';
 import { type ClientSession, decodeExtendedReply, expectAttrs, expectData, expectStatus } from './client-session.ts';
 import { EXT } from './constants.ts';
-import { SFTPOpUnsupported } from './errors.ts';
+import { SFTPBadMessage, SFTPOpUnsupported } from './errors.ts';
 import { RequestWindow } from './request-window.ts';
 
 /** What a file needs from the client that opened it. */
@@ -78,6 +78,11 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
     );
   };
   let failure: unknown;
+  // Where a reply said the file ends, and how far the data yielded reaches: data on both sides
+  // of a reported end means the replies disagree, and a reader would be left with a hole.
+  let endOfFile = Number.MAX_SAFE_INTEGER;
+  let reached = offset;
+  const disagree = (at: number, upTo: number): SFTPBadMessage => new SFTPBadMessage(`SFTP server reported the end of the file at ${at}, but sent data up to ${upTo}`);
   for (;;) {
     while (failure === undefined && inflight < maxRequests) {
       const retry = retries.pop();
@@ -117,7 +122,13 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
     if (failure !== undefined) continue;
     const got = item.got;
     if (!got || got.data.length === 0) {
+      if (reached > item.start) failure = disagree(item.start, reached);
+      endOfFile = Math.min(endOfFile, item.start);
       end = Math.min(end, item.start);
+      continue;
+    }
+    if (item.start >= endOfFile) {
+      failure = disagree(endOfFile, item.start + got.data.length);
       continue;
     }
     // A probe found data: the file is longer than expected, pipeline the rest as usual.
@@ -125,8 +136,16 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
     // More than was asked for (a misbehaving server) would overlap other requests' blocks.
     let data = got.data.length > item.len ? got.data.subarray(0, item.len) : got.data;
     if (item.start + data.length > end) data = data.subarray(0, Math.max(0, end - item.start));
-    if (data.length > 0) yield { offset: item.start, data };
-    if (got.eof) end = Math.min(end, item.start + got.data.length);
+    if (data.length > 0) {
+      reached = Math.max(reached, item.start + data.length);
+      yield { offset: item.start, data };
+    }
+    if (got.eof) {
+      const at = item.start + data.length;
+      if (reached > at) failure = disagree(at, reached);
+      endOfFile = Math.min(endOfFile, at);
+      end = Math.min(end, at);
+    }
     else if (data.length < item.len && item.start + data.length < end) retries.push([item.start + data.length, item.len - data.length]);
   }
   if (failure !== undefined) throw failure;

@@ -319,3 +319,52 @@ describe('a server that stops answering and never closes its side', () => {
     expect(await settledWithin(closed, 1000)).toBe(true);
   });
 });
+
+describe('READ replies that disagree about where the file ends', () => {
+  const block = 1000;
+  const content = new Uint8Array(10 * block).map((_, i) => (i * 7) & 0xff);
+  /**
+   * Serves `content`, but the READ at 3 blocks is answered with `hole` (an empty DATA or an EOF
+   * status), after the READ at 4 blocks when `late`.
+   */
+  function holeServer(hole: 'empty' | 'eof', late: boolean): ReturnType<typeof rawServer> {
+    let held: (() => void) | undefined;
+    return rawServer(3, (req, send) => {
+      if (req.kind === 'open') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(1) }, 3));
+      else if (req.kind === 'fstat' || req.kind === 'stat' || req.kind === 'lstat') send(encodeResponse({ kind: 'attrs', id: req.id, attrs: { size: content.length, permissions: 0o100644 } }, 3));
+      else if (req.kind === 'read') {
+        const answer = (): void => {
+          const data = content.subarray(req.offset, req.offset + req.length);
+          if (req.offset === 3 * block) send(hole === 'empty' ? encodeResponse({ kind: 'data', id: req.id, data: new Uint8Array(0) }, 3) : eof(req.id));
+          else send(data.length === 0 ? eof(req.id) : encodeResponse({ kind: 'data', id: req.id, data }, 3));
+        };
+        if (late && req.offset === 3 * block) held = answer;
+        else {
+          answer();
+          if (req.offset === 4 * block) held?.();
+        }
+      } else send(ok(req.id));
+    });
+  }
+
+  it.each([
+    ['empty', false],
+    ['empty', true],
+    ['eof', false],
+    ['eof', true],
+  ] as const)('a download fails with SFTPBadMessage rather than leave a hole (%s reply, late: %s)', async (hole, late) => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-hole-')));
+    const server = holeServer(hole, late);
+    const client = await startNodeClient(server.clientEnd);
+    try {
+      await expect(client.get('/f', join(work, 'f'), { blockSize: block, maxRequests: 8 })).rejects.toBeInstanceOf(SFTPBadMessage);
+      const f = await client.open('/f', 'rb', { blockSize: block, maxRequests: 8 });
+      await expect(f.read()).rejects.toBeInstanceOf(SFTPBadMessage);
+      await f.close();
+    } finally {
+      client.exit();
+      await server.done;
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
