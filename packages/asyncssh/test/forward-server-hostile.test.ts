@@ -4,8 +4,9 @@
  * that fails while the channel is being answered. Each open is answered, nothing is left as an
  * unhandled rejection.
  */
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChannelConnection, ConnectionMux, IncomingChannelOpen } from '@ssh/connection';
+import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
 import { ServerForwarding } from '../src/forward/server-forward.ts';
 import { SSHServer } from '../src/server-handlers.ts';
@@ -38,7 +39,7 @@ class Permissive extends SSHServer {
   }
 }
 
-function forwarding(server: SSHServer): { fwd: ServerForwarding; warnings: string[] } {
+function forwarding(server: SSHServer, permitListen: readonly string[] = []): { fwd: ServerForwarding; warnings: string[] } {
   const warnings: string[] = [];
   const fwd = new ServerForwarding({
     mux: { isClosed: false } as unknown as ConnectionMux,
@@ -46,7 +47,7 @@ function forwarding(server: SSHServer): { fwd: ServerForwarding; warnings: strin
     flush: () => undefined,
     server,
     portForwardingAllowed: () => true,
-    permitted: () => [],
+    permitted: (kind) => (kind === 'listen' ? permitListen : []),
     warn: (m) => warnings.push(m),
   });
   return { fwd, warnings };
@@ -103,5 +104,46 @@ describe('direct-tcpip from a hostile client', () => {
     expect(warnings).toEqual(['forwarded connection handler failed: accept failed']);
     await settle();
     expect(unhandled).toEqual([]);
+  });
+});
+
+/** A server that lets the client listen wherever its key line allows. */
+class ListenAnywhere extends SSHServer {
+  override serverRequested(): boolean {
+    return true;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function tcpipForward(bindAddress: string, bindPort: number): { request: IncomingGlobalRequest; reply: Promise<boolean> } {
+  let settle: (ok: boolean) => void = () => undefined;
+  const reply = new Promise<boolean>((resolve) => (settle = resolve));
+  const request = { name: 'tcpip-forward', body: { type: 'tcpip-forward', bindAddress, bindPort }, wantReply: true, reply: (ok: boolean) => settle(ok) } as unknown as IncomingGlobalRequest;
+  return { request, reply };
+}
+
+describe('tcpip-forward from a client whose key line says permitlisten="localhost:PORT"', () => {
+  it('every address ("") is not localhost: refused, nothing listens', async () => {
+    const port = await freePort();
+    const { fwd } = forwarding(new ListenAnywhere(), [`localhost:${port}`]);
+    try {
+      for (const host of ['', '*', '0.0.0.0']) {
+        const { request, reply } = tcpipForward(host, port);
+        expect(fwd.globalRequest(request)).toBe(true);
+        expect(await bounded(reply, 5_000, `reply for ${JSON.stringify(host)}`)).toBe(false);
+      }
+      const { request, reply } = tcpipForward('localhost', port);
+      fwd.globalRequest(request);
+      expect(await bounded(reply, 5_000, 'reply for localhost')).toBe(true);
+    } finally {
+      fwd.closeAll();
+    }
   });
 });

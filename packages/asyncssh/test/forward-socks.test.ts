@@ -93,7 +93,9 @@ describe('permitopen / permitlisten', () => {
 
   it('takes a bare port in permitlisten as localhost', () => {
     expect(permits(['8080'], 'localhost', 8080, true)).toBe(true);
-    expect(permits(['8080'], '', 8080, true)).toBe(true);
+    // '' asks for every address, which a localhost pattern does not grant.
+    expect(permits(['8080'], '', 8080, true)).toBe(false);
+    expect(permits(['*:8080'], '', 8080, true)).toBe(true);
     expect(permits(['8080'], '0.0.0.0', 8080, true)).toBe(false);
     expect(permits(['8080'], 'localhost', 8081, true)).toBe(false);
   });

@@ -49,7 +49,12 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Does `host`:`port` match one of OpenSSH's permitopen / permitlisten patterns? */
+/**
+ * Does `host`:`port` match one of OpenSSH's permitopen / permitlisten patterns? A bare port in
+ * permitlisten stands for localhost here (there is no GatewayPorts to keep a wildcard on the
+ * loopback). A listen host of '' asks for every address, so only a '*' pattern permits it, as
+ * in OpenSSH.
+ */
 export function permits(patterns: readonly string[], host: string, port: number, listen: boolean): boolean {
   if (patterns.length === 0) return true;
   return patterns.some((p) => {
@@ -58,7 +63,7 @@ export function permits(patterns: readonly string[], host: string, port: number,
     const pp = colon < 0 ? p : p.slice(colon + 1);
     if (p === 'none') return false;
     if (pp !== '*' && Number(pp) !== port) return false;
-    return ph === '*' || ph.toLowerCase() === host.toLowerCase() || (listen && ph === 'localhost' && (host === '' || host === 'localhost'));
+    return ph === '*' || ph.toLowerCase() === host.toLowerCase();
   });
 }
 
