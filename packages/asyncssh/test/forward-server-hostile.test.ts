@@ -129,6 +129,24 @@ function tcpipForward(bindAddress: string, bindPort: number): { request: Incomin
   return { request, reply };
 }
 
+describe('direct-tcpip to an empty host name', () => {
+  it('relaying is refused (CONNECT_FAILED) rather than reaching localhost, as Node would take ""', async () => {
+    const local = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+    const port = (local.address() as net.AddressInfo).port;
+    try {
+      const server = new Permissive(() => true);
+      const { fwd } = forwarding(server);
+      const { request, answer } = directTcpip('', port);
+      fwd.channelOpen(request);
+      expect(await bounded(answer, 5_000, 'answer to the open')).toBe(`rejected ${CHANNEL_OPEN_FAILURE.CONNECT_FAILED}`);
+      expect(server.asked).toEqual([['', port, '192.0.2.1', 5000]]);
+    } finally {
+      await new Promise<void>((resolve) => local.close(() => resolve()));
+    }
+  });
+});
+
 describe('tcpip-forward from a client whose key line says permitlisten="localhost:PORT"', () => {
   it('every address ("") is not localhost: refused, nothing listens', async () => {
     const port = await freePort();

@@ -212,6 +212,11 @@ export function acceptForwarded(
     return;
   }
   if (answer === true) {
+    // Node would take '' for localhost: a name that names no host reaches none (OpenSSH's too).
+    if ('host' in target && target.host === '') {
+      request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'no host to connect to');
+      return;
+    }
     const socket = net.connect({ ...('path' in target ? { path: target.path } : { host: target.host, port: target.port }), allowHalfOpen: true });
     const fail = (err: Error): void => {
       socket.destroy();
