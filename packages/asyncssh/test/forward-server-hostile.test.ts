@@ -5,7 +5,10 @@
  * unhandled rejection.
  */
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
 import { ServerForwarding } from '../src/forward/server-forward.ts';
@@ -143,6 +146,99 @@ describe('direct-tcpip to an empty host name', () => {
       expect(server.asked).toEqual([['', port, '192.0.2.1', 5000]]);
     } finally {
       await new Promise<void>((resolve) => local.close(() => resolve()));
+    }
+  });
+});
+
+/** A direct-streamlocal open that records how it was answered. */
+function directStreamlocal(socketPath: string): { request: IncomingChannelOpen; answer: Promise<string> } {
+  let settle: (s: string) => void = () => undefined;
+  const answer = new Promise<string>((resolve) => (settle = resolve));
+  const body: ChannelOpenBody = { type: 'direct-streamlocal@openssh.com', socketPath, reserved: new Uint8Array(0), reservedPort: 0 };
+  const request = {
+    type: 'direct-streamlocal@openssh.com',
+    body,
+    peerWindow: 65536,
+    peerMaxPacket: 32768,
+    accept: () => {
+      settle('accepted');
+      throw new Error('not expected to be accepted');
+    },
+    reject: (code: number) => settle(`rejected ${code}`),
+  } as unknown as IncomingChannelOpen;
+  return { request, answer };
+}
+
+/** A server that allows every forwarding, recording what it was asked. */
+class AllowAll extends SSHServer {
+  readonly asked: string[] = [];
+  override connectionRequested(destHost: string): boolean {
+    this.asked.push(destHost);
+    return true;
+  }
+  override unixConnectionRequested(destPath: string): boolean {
+    this.asked.push(destPath);
+    return true;
+  }
+  override serverRequested(listenHost: string): boolean {
+    this.asked.push(listenHost);
+    return true;
+  }
+  override unixServerRequested(listenPath: string): boolean {
+    this.asked.push(listenPath);
+    return true;
+  }
+}
+
+describe('names holding a NUL byte (Node would cut them there: "127.0.0.1\\0.example.com" reaches 127.0.0.1)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fwd-nul-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('direct-tcpip and direct-streamlocal to such a name are refused before the SSHServer is asked', async () => {
+    const local = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+    const port = (local.address() as net.AddressInfo).port;
+    const unixPath = path.join(dir, 'target.sock');
+    const unix = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => unix.listen(unixPath, resolve));
+    try {
+      const server = new AllowAll();
+      const { fwd } = forwarding(server);
+      const tcp = directTcpip('127.0.0.1\0.example.com', port);
+      fwd.channelOpen(tcp.request);
+      expect(await bounded(tcp.answer, 5_000, 'direct-tcpip answer')).toBe(`rejected ${CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED}`);
+      const streamlocal = directStreamlocal(`${unixPath}\0.allowed`);
+      fwd.channelOpen(streamlocal.request);
+      expect(await bounded(streamlocal.answer, 5_000, 'direct-streamlocal answer')).toBe(`rejected ${CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED}`);
+      expect(server.asked).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => local.close(() => resolve()));
+      await new Promise<void>((resolve) => unix.close(() => resolve()));
+    }
+  });
+
+  it('tcpip-forward and streamlocal-forward on such a name are refused, nothing listens', async () => {
+    const server = new AllowAll();
+    const { fwd } = forwarding(server);
+    try {
+      const port = await freePort();
+      const tcp = tcpipForward('127.0.0.1\0.example.com', port);
+      fwd.globalRequest(tcp.request);
+      expect(await bounded(tcp.reply, 5_000, 'tcpip-forward reply')).toBe(false);
+      const listenPath = path.join(dir, 'listen.sock');
+      let settle: (ok: boolean) => void = () => undefined;
+      const reply = new Promise<boolean>((resolve) => (settle = resolve));
+      fwd.globalRequest({
+        name: 'streamlocal-forward@openssh.com',
+        body: { type: 'streamlocal-forward@openssh.com', socketPath: `${listenPath}\0.x` },
+        wantReply: true,
+        reply: (ok: boolean) => settle(ok),
+      } as unknown as IncomingGlobalRequest);
+      expect(await bounded(reply, 5_000, 'streamlocal-forward reply')).toBe(false);
+      expect(existsSync(listenPath)).toBe(false);
+      expect(server.asked).toEqual([]);
+    } finally {
+      fwd.closeAll();
     }
   });
 });

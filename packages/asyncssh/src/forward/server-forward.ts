@@ -45,6 +45,15 @@ export interface ServerForwardContext extends ForwardContext {
   readonly warn: (message: string) => void;
 }
 
+/**
+ * A host name or socket path holding a NUL byte: Node cuts such a name at the NUL when it
+ * connects or listens ("127.0.0.1\0.example.com" reaches 127.0.0.1), so it would name one thing
+ * to the SSHServer and another to the socket. OpenSSH's sshd takes none of them either.
+ */
+function hasNul(name: string): boolean {
+  return name.includes('\0');
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -96,6 +105,10 @@ export class ServerForwarding {
         refuse(`port ${body.portToConnect > 65535 ? body.portToConnect : body.originatorPort} is out of range`);
         return true;
       }
+      if (hasNul(body.hostToConnect)) {
+        refuse('host name holds a NUL byte');
+        return true;
+      }
       if (!permits(this.ctx.permitted('open'), body.hostToConnect, body.portToConnect, false)) {
         refuse(`forwarding to ${body.hostToConnect}:${body.portToConnect} is not permitted`);
         return true;
@@ -105,6 +118,10 @@ export class ServerForwarding {
         port: body.portToConnect,
       });
     } else {
+      if (hasNul(body.socketPath)) {
+        refuse('socket path holds a NUL byte');
+        return true;
+      }
       this.decide(request, 'unix', () => s.unixConnectionRequested(body.socketPath), { path: body.socketPath });
     }
     return true;
@@ -153,7 +170,7 @@ export class ServerForwarding {
   }
 
   private listen(request: IncomingGlobalRequest, host: string, port: number): void {
-    if (!this.mayListen() || !permits(this.ctx.permitted('listen'), host, port, true) || port > 65535) {
+    if (!this.mayListen() || !permits(this.ctx.permitted('listen'), host, port, true) || port > 65535 || hasNul(host)) {
       request.reply(false);
       return;
     }
@@ -202,7 +219,7 @@ export class ServerForwarding {
   }
 
   private listenPath(request: IncomingGlobalRequest, path: string): void {
-    if (!this.mayListen() || this.unix.has(path)) {
+    if (!this.mayListen() || this.unix.has(path) || hasNul(path)) {
       request.reply(false);
       return;
     }
