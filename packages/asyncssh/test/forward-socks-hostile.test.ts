@@ -9,7 +9,7 @@ import type { ChannelConnection, ConnectionMux } from '@ssh/connection';
 import type { ForwardContext } from '../src/forward/channel.ts';
 import type { LocalListener } from '../src/forward/listener.ts';
 import { forwardSocks } from '../src/forward/local.ts';
-import { parseSocks, socks5Reply } from '../src/forward/socks.ts';
+import { MAX_SOCKS_HANDSHAKE, parseSocks, socks5Reply } from '../src/forward/socks.ts';
 import { bounded } from './forward-helpers.ts';
 
 interface Opened {
@@ -171,6 +171,29 @@ describe('SOCKS 5 host names that are no host name', () => {
     const { port, opened } = await startSocks();
     const r = await exchange(port, [Uint8Array.of(5, 1, 0), request([...host, 0, 0x41])]);
     expect([...r.received]).toEqual([5, 0, ...socks5Reply(1)]);
+    expect(opened).toEqual([]);
+  });
+});
+
+describe('SOCKS 4 user ids and 4a host names longer than the handshake limit', () => {
+  const long = new Array<number>(MAX_SOCKS_HANDSHAKE + 100).fill(0x61);
+
+  it('are refused when they arrive whole (NUL included) in one read, as they are when they arrive in pieces', () => {
+    const user = Uint8Array.of(4, 1, 0, 80, 10, 0, 0, 1, ...long, 0);
+    const host = Uint8Array.of(4, 1, 0, 80, 0, 0, 0, 1, 0, ...long, 0);
+    for (const msg of [user, host]) {
+      expect(parseSocks(msg, false)).toMatchObject({ kind: 'error' });
+      expect(parseSocks(msg.subarray(0, MAX_SOCKS_HANDSHAKE), false)).toMatchObject({ kind: 'error' });
+    }
+    // Within the limit they are served.
+    const fits = new Array<number>(MAX_SOCKS_HANDSHAKE - 20).fill(0x61);
+    expect(parseSocks(Uint8Array.of(4, 1, 0, 80, 10, 0, 0, 1, ...fits, 0), false)).toMatchObject({ kind: 'connect', host: '10.0.0.1' });
+  });
+
+  it('the listener drops such a request without opening a channel', async () => {
+    const { port, opened } = await startSocks();
+    const r = await exchange(port, [Uint8Array.of(4, 1, 0, 80, 0, 0, 0, 1, 0, ...long, 0)]);
+    expect(r.received.length).toBe(0);
     expect(opened).toEqual([]);
   });
 });

@@ -85,13 +85,16 @@ function parseSocks4(buf: Uint8Array): SocksStep {
   if (buf.length < 9) return buf.length >= MAX_SOCKS_HANDSHAKE ? tooLong() : MORE;
   if (buf[1] !== 1) return { kind: 'error', message: `SOCKS 4 command ${buf[1]} not supported`, reply: socks4Reply(false) };
   const port = ((buf[2] as number) << 8) | (buf[3] as number);
+  // The limit holds however the bytes arrive: a whole request in one read is no longer.
   const userEnd = indexOfZero(buf, 8);
   if (userEnd < 0) return buf.length >= MAX_SOCKS_HANDSHAKE ? tooLong() : MORE;
+  if (userEnd >= MAX_SOCKS_HANDSHAKE) return tooLong();
   const [a, b, c, d] = [buf[4], buf[5], buf[6], buf[7]] as number[];
   // SOCKS 4a: 0.0.0.x (x non-zero) means a host name follows the user id.
   if (a === 0 && b === 0 && c === 0 && d !== 0) {
     const hostEnd = indexOfZero(buf, userEnd + 1);
     if (hostEnd < 0) return buf.length >= MAX_SOCKS_HANDSHAKE ? tooLong() : MORE;
+    if (hostEnd >= MAX_SOCKS_HANDSHAKE) return tooLong();
     const host = new TextDecoder().decode(buf.subarray(userEnd + 1, hostEnd));
     if (host === '') return { kind: 'error', message: 'SOCKS 4a request without a host name', reply: socks4Reply(false) };
     return { kind: 'connect', version: 4, consumed: hostEnd + 1, host, port };
