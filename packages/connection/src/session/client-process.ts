@@ -157,8 +157,13 @@ export class SSHClientProcess<T extends string | Uint8Array = string> {
       const expired = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), (options.timeout as number) * 1000);
       });
-      const outcome = await Promise.race([work.then(() => 'done' as const), expired]);
-      clearTimeout(timer);
+      let outcome: 'done' | 'timeout';
+      try {
+        outcome = await Promise.race([work.then(() => 'done' as const), expired]);
+      } finally {
+        // Also when the work failed first: the timer would keep the program running until it fired.
+        clearTimeout(timer);
+      }
       if (outcome === 'timeout') {
         this.channel.close();
         throw new ProcessTimeoutError<T>(this.result(stdout, stderr), options.timeout);
