@@ -83,7 +83,7 @@ export interface ChannelParams {
 type Outbound =
   | { readonly kind: 'data'; data: Uint8Array; readonly datatype: number | undefined }
   | { readonly kind: 'eof' }
-  | { readonly kind: 'request'; readonly payload: Uint8Array }
+  | { readonly kind: 'request'; readonly payload: Uint8Array; readonly wantReply: boolean }
   | { readonly kind: 'close' };
 
 interface PendingReply {
@@ -140,6 +140,8 @@ export class Channel {
   private closeReceived = false;
 
   private readonly replyWaiters: ((ok: boolean) => void)[] = [];
+  /** Requests with want-reply sent and not yet answered (those first in replyWaiters; the rest still wait in the queue). */
+  private repliesDue = 0;
   private readonly pendingReplies: PendingReply[] = [];
 
   constructor(host: ChannelHost, params: ChannelParams, handler: ChannelHandler) {
@@ -277,7 +279,7 @@ export class Channel {
       request: request as never,
     });
     if (onReply) this.replyWaiters.push(onReply);
-    this.queue.push({ kind: 'request', payload });
+    this.queue.push({ kind: 'request', payload, wantReply });
     this.pump();
   }
 
@@ -370,7 +372,10 @@ export class Channel {
       }
       this.queue.shift();
       if (item.kind === 'eof') this.host.sendPayload(ChannelEof.encode({ recipientChannel: this.remoteId }));
-      else if (item.kind === 'request') this.host.sendPayload(item.payload);
+      else if (item.kind === 'request') {
+        this.host.sendPayload(item.payload);
+        if (item.wantReply) this.repliesDue++;
+      }
       else {
         this.host.sendPayload(ChannelClose.encode({ recipientChannel: this.remoteId }));
         this.closeSent = true;
@@ -539,12 +544,13 @@ export class Channel {
 
   /** @internal */
   receiveReply(ok: boolean): void {
-    const waiter = this.replyWaiters.shift();
-    if (!waiter) {
+    // A request queued behind data the window holds back has not gone out: nothing answers it yet.
+    if (this.repliesDue === 0) {
       this.host.protocolError(new ProtocolError(`channel ${this.localId}: reply without a request`));
       return;
     }
-    waiter(ok);
+    this.repliesDue--;
+    (this.replyWaiters.shift() as (ok: boolean) => void)(ok);
   }
 
   /** @internal The connection went away. */
