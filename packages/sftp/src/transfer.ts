@@ -69,6 +69,7 @@ export interface TransferClient {
   symlink(target: string, linkPath: string): Promise<void>;
   mkdir(path: string, attrs?: SFTPAttrs): Promise<void>;
   readdir(path: string): Promise<Array<{ filename: string; attrs: SFTPAttrs }>>;
+  scandir(path: string): AsyncIterable<{ filename: string; attrs: SFTPAttrs }>;
   glob(patterns: string | readonly string[]): Promise<string[]>;
   isdir(path: string): Promise<boolean>;
   open(path: string, mode: `${string}b${string}`, options?: { blockSize?: number; maxRequests?: number }): Promise<SFTPClientFile<Uint8Array>>;
@@ -100,6 +101,14 @@ function preserveAttrs(a: SFTPAttrs): SFTPAttrs {
 const PARALLEL_FILES = 16;
 
 /**
+ * Most directory entries one recursive download lists. A server whose directories list
+ * themselves would otherwise be walked without end, every level of it at once: each entry
+ * waiting for a slot holds memory (some kilobytes), so the bound must bite well before the heap
+ * runs out. Past it the download stops with SFTPFailure, error handler or not.
+ */
+export const TREE_MAX_ENTRIES = 250_000;
+
+/**
  * Slots shared by the files of one recursive transfer: a small file takes one, a file of more
  * than one block takes them all (so big files go one at a time, each with its full pipeline).
  * Waiters are served in order. Once `failure` is set (no error handler), no new file starts.
@@ -107,7 +116,15 @@ const PARALLEL_FILES = 16;
 class FileSlots {
   private free = PARALLEL_FILES;
   private readonly waiters: Array<{ n: number; go: () => void }> = [];
+  /** Set without an error handler by the first failure; with one, only by a failure that ends the whole transfer. */
   failure: unknown;
+  /** Directory entries listed so far, and how many may be (TREE_MAX_ENTRIES). */
+  entries = 0;
+  readonly maxEntries: number;
+
+  constructor(maxEntries = TREE_MAX_ENTRIES) {
+    this.maxEntries = maxEntries;
+  }
 
   async run<T>(weight: number, body: () => Promise<T>): Promise<T> {
     const n = Math.min(Math.max(1, weight), PARALLEL_FILES);
@@ -139,7 +156,7 @@ async function eachParallel(items: readonly string[], options: TransferOptions, 
         if (slots.failure !== undefined) throw slots.failure;
         await fn(item);
       } catch (e) {
-        if (options.errorHandler) options.errorHandler(e);
+        if (options.errorHandler && e !== slots.failure) options.errorHandler(e);
         else {
           slots.failure ??= e;
           first ??= e;
@@ -163,7 +180,15 @@ async function each(items: readonly string[], options: TransferOptions, fn: (ite
 
 // ----- download
 
-export async function getFiles(client: TransferClient, local: LocalFs, remotePaths: string | readonly string[], localPath: string | undefined, options: TransferOptions, glob: boolean): Promise<void> {
+export async function getFiles(
+  client: TransferClient,
+  local: LocalFs,
+  remotePaths: string | readonly string[],
+  localPath: string | undefined,
+  options: TransferOptions,
+  glob: boolean,
+  maxEntries = TREE_MAX_ENTRIES,
+): Promise<void> {
   const list = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
   const sources = glob ? await client.glob(list) : list;
   const dst = localPath ?? '.';
@@ -183,7 +208,7 @@ export async function getFiles(client: TransferClient, local: LocalFs, remotePat
       names.add(name);
       target = local.join(dst, name);
     }
-    await getOne(client, local, src, target, options, false);
+    await getOne(client, local, src, target, options, false, new FileSlots(maxEntries));
   });
 }
 
@@ -192,7 +217,8 @@ export async function getFiles(client: TransferClient, local: LocalFs, remotePat
  * by side, up to PARALLEL_FILES small files at once, as uploads are: a tree of small files is
  * bound by round trips (lstat, open, read, close per file), not by bytes.
  */
-async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, slots?: FileSlots): Promise<void> {
+async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots): Promise<void> {
+  const slots = nested ? tree : undefined;
   const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
   // In a tree, the stat takes a slot too: a directory of 10,000 entries asks 16 at a time.
   const attrs = slots ? await slots.run(1, look) : await look();
@@ -207,8 +233,14 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
     await local.mkdir(dst);
     const made = await local.lstat(dst);
     if (attrsType(made) !== FILEXFER_TYPE.DIRECTORY) throw new SFTPFailure(`${dst} is not a directory`);
-    const entries = await client.readdir(src);
-    const shared = slots ?? new FileSlots();
+    const entries: Array<{ filename: string }> = [];
+    for await (const entry of client.scandir(src)) {
+      if (++tree.entries > tree.maxEntries) {
+        tree.failure ??= new SFTPFailure(`${src}: the server listed more than ${tree.maxEntries} entries in this tree (a directory that contains itself?)`);
+        throw tree.failure;
+      }
+      entries.push(entry);
+    }
     // Every name is checked before anything is downloaded: a hostile listing fails as a whole
     // (or entry by entry to the error handler) before files land beside its bad names.
     const seen = new Set<string>();
@@ -225,7 +257,7 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
         else throw e;
       }
     }
-    await eachParallel(names, options, shared, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, shared));
+    await eachParallel(names, options, tree, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree));
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await client.readlink(src);
     await (slots ? slots.run(1, () => local.symlink(target, dst)) : local.symlink(target, dst));

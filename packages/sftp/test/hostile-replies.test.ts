@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Writer } from '@ssh/wire';
-import { type SFTPName, FILEXFER_TYPE, FX, FXP, SFTPBadMessage, SFTPConnectionLost, SFTPFailure, SFTPInvalidFilename, createMemoryPipe, encodeInit, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
+import { type SFTPName, FILEXFER_TYPE, SFTPServer, FX, FXP, SFTPBadMessage, SFTPConnectionLost, SFTPFailure, SFTPInvalidFilename, createMemoryPipe, encodeInit, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
 import { type GlobClient, globNames } from '../src/client-glob.ts';
-import { LocalSFTPServer, startSftpClient as startNodeClient } from '../src/node/index.ts';
+import { LocalSFTPServer, nodeLocalFs, startSftpClient as startNodeClient } from '../src/node/index.ts';
+import { getFiles } from '../src/transfer.ts';
 import { rawServer } from './helpers/raw-server.ts';
 
 const ok = (id: number): Uint8Array => encodeResponse({ kind: 'status', id, status: FX.OK, message: '', lang: '' }, 3);
@@ -364,6 +365,41 @@ describe('READ replies that disagree about where the file ends', () => {
     } finally {
       client.exit();
       await server.done;
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('recursive download of a tree that never ends', () => {
+  /** Every path is a directory holding directories `a` and `b`. */
+  class Cyclic extends SFTPServer {
+    override lstat(): { permissions: number } {
+      return { permissions: 0o40755 };
+    }
+    override stat(): { permissions: number } {
+      return { permissions: 0o40755 };
+    }
+    override scandir(): Iterable<SFTPName> {
+      return ['a', 'b'].map((filename) => ({ filename, longname: '', attrs: { permissions: 0o40755 } }));
+    }
+  }
+
+  it.each([false, true])('stops with SFTPFailure after the entry budget (error handler: %s)', async (withHandler) => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-cyclic-')));
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new Cyclic());
+    const client = await startNodeClient(a);
+    try {
+      const errors: unknown[] = [];
+      const run = getFiles(client, nodeLocalFs, '/d', join(work, 'd'), { recurse: true, ...(withHandler ? { errorHandler: (e: unknown) => errors.push(e) } : {}) }, false, 2000);
+      if (withHandler) {
+        await run;
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toBeInstanceOf(SFTPFailure);
+      } else await expect(run).rejects.toBeInstanceOf(SFTPFailure);
+    } finally {
+      client.exit();
+      await served;
       rmSync(work, { recursive: true, force: true });
     }
   });
