@@ -5,8 +5,8 @@
  * and write blocks locally as they complete (out of order, at their offsets); uploads keep as
  * many WRITEs in flight as the path needs, up to `maxRequests` (request-window.ts). Recursive
  * transfers move up to 16 small files at once, both ways. The client distrusts the server: in a
- * recursive download a name with `/`, `.`/`..` or control characters is refused, and nothing is
- * written through a local symlink.
+ * recursive download a name with `/`, `.`/`..` or control characters is refused, a symlink is
+ * made only when it points inside the download, and nothing is written through a local symlink.
  * @module
  */
 
@@ -82,6 +82,21 @@ export function checkRemoteName(name: string): void {
   // eslint-disable-next-line no-control-regex
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || /[\u0000-\u001f\u007f-\u009f]/.test(name)) {
     throw new SFTPInvalidFilename(`refusing unsafe remote file name ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * A symlink target from the server, for a link `dirDepth` directories below the top of a
+ * recursive download, that resolves inside it: relative, climbing with leading `..` at most to
+ * the top (through directories the download made, never links), with no `..` after a name (a
+ * name may be a link the download made, which would make the climb start elsewhere).
+ */
+function checkLinkTarget(target: string, dirDepth: number): void {
+  const parts = target.split('/').filter((p) => p !== '' && p !== '.');
+  let up = 0;
+  while (up < parts.length && parts[up] === '..') up++;
+  if (target === '' || target.startsWith('/') || target.includes('\\') || target.includes('\0') || up > dirDepth || parts.indexOf('..', up) >= 0) {
+    throw new SFTPInvalidFilename(`refusing symlink to ${JSON.stringify(target)}: it points out of the download`);
   }
 }
 
@@ -208,7 +223,7 @@ export async function getFiles(
       names.add(name);
       target = local.join(dst, name);
     }
-    await getOne(client, local, src, target, options, false, new FileSlots(maxEntries));
+    await getOne(client, local, src, target, options, false, new FileSlots(maxEntries), 0);
   });
 }
 
@@ -217,7 +232,7 @@ export async function getFiles(
  * by side, up to PARALLEL_FILES small files at once, as uploads are: a tree of small files is
  * bound by round trips (lstat, open, read, close per file), not by bytes.
  */
-async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots): Promise<void> {
+async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
   const slots = nested ? tree : undefined;
   const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
   // In a tree, the stat takes a slot too: a directory of 10,000 entries asks 16 at a time.
@@ -257,9 +272,11 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
         else throw e;
       }
     }
-    await eachParallel(names, options, tree, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree));
+    await eachParallel(names, options, tree, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree, depth + 1));
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await client.readlink(src);
+    // Inside a tree, a link is made only when it points inside the tree.
+    if (nested) checkLinkTarget(target, depth - 1);
     await (slots ? slots.run(1, () => local.symlink(target, dst)) : local.symlink(target, dst));
     return;
   } else {

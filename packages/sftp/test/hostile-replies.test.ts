@@ -3,7 +3,7 @@
  * never end, globs over directories that contain themselves, limits beyond 2^53, extended
  * replies cut short.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -397,6 +397,52 @@ describe('recursive download of a tree that never ends', () => {
         expect(errors).toHaveLength(1);
         expect(errors[0]).toBeInstanceOf(SFTPFailure);
       } else await expect(run).rejects.toBeInstanceOf(SFTPFailure);
+    } finally {
+      client.exit();
+      await served;
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('symlinks in a recursive download', () => {
+  it('recreates links that stay inside the download and refuses the others', async () => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-links-')));
+    const root = join(work, 'root');
+    mkdirSync(join(root, 't', 'deep'), { recursive: true });
+    writeFileSync(join(root, 't', 'f'), 'f');
+    const links: Record<string, string> = {
+      inside: 'f',
+      'deep/up-one': '../f',
+      'deep/here': './../deep/./x',
+      abs: '/etc/passwd',
+      up: '../outside',
+      'deep/up-two': '../../outside',
+      sneaky: 'deep/../../outside',
+      nul: 'a\0b',
+      empty: '',
+    };
+    for (const [at, target] of Object.entries(links)) symlinkSync(target === '' || target.includes('\0') ? 'f' : target, join(root, 't', at));
+    class Server extends LocalSFTPServer {
+      // Report the targets as listed above (the file system cannot hold every one of them).
+      override async readlink(p: string): Promise<string> {
+        const at = Object.keys(links).find((k) => p.endsWith(`/t/${k}`));
+        return at === undefined ? super.readlink(p) : (links[at] as string);
+      }
+    }
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new Server({ chroot: root }));
+    const client = await startNodeClient(a);
+    try {
+      const errors: unknown[] = [];
+      await client.get('/t', join(work, 'out'), { recurse: true, errorHandler: (e) => errors.push(e) });
+      expect(errors).toHaveLength(6);
+      for (const e of errors) expect(e).toBeInstanceOf(SFTPInvalidFilename);
+      expect(readlinkSync(join(work, 'out', 'inside'))).toBe('f');
+      expect(readlinkSync(join(work, 'out', 'deep', 'up-one'))).toBe('../f');
+      expect(readlinkSync(join(work, 'out', 'deep', 'here'))).toBe('./../deep/./x');
+      for (const at of ['abs', 'up', 'deep/up-two', 'sneaky', 'nul', 'empty']) expect(existsSync(join(work, 'out', at)) || lstatSync(join(work, 'out', at), { throwIfNoEntry: false }) !== undefined).toBe(false);
+      await expect(client.get('/t', join(work, 'out2'), { recurse: true })).rejects.toBeInstanceOf(SFTPInvalidFilename);
     } finally {
       client.exit();
       await served;
