@@ -7,6 +7,7 @@
  */
 
 import type { IncomingChannelOpen, SSHChannel, SSHReader, SSHWriter } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import {
   acceptForwarded,
   makeChannel,
@@ -157,15 +158,15 @@ export class ClientForwarding {
 
   /** Runs an application's answer for a remote listener's connection (true is not an answer here: there is no destination). */
   private relay(kind: 'tcp' | 'unix', answer: () => ForwardAnswer | Promise<ForwardAnswer>, dest: LocalDestination, request: IncomingChannelOpen): void {
+    // A failure of the answer, or while acting on it (a session's connectionMade), refuses the
+    // open (a no-op once it is answered) rather than leaving the rejection unhandled.
     Promise.resolve()
       .then(answer)
-      .then(
-        (a) => acceptForwarded(this.ctx, kind, request, a === true ? false : a, dest, this.onError),
-        (err: unknown) => {
-          this.onError(err);
-          acceptForwarded(this.ctx, kind, request, false, dest, this.onError);
-        },
-      );
+      .then((a) => acceptForwarded(this.ctx, kind, request, a === true ? false : a, dest, this.onError))
+      .catch((err: unknown) => {
+        this.onError(err);
+        request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'forwarding handler failed');
+      });
   }
 
   /** Asks the server to listen on `listenHost`:`listenPort` (0: any port); connections go to `destHost`:`destPort` from here. */
