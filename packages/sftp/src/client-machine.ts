@@ -71,6 +71,11 @@ export class SftpClientMachine {
     this.framer = new PacketFramer(maxPacket, (n) => this.pool.take(n), options.transientInput === true);
   }
 
+  /** Largest packet accepted from the server (the maxPacketLength option). */
+  get maxPacketLength(): number {
+    return this.framer.maxLength;
+  }
+
   /** The negotiated version (0 before VERSION arrives). */
   get version(): number {
     return this.negotiated;

@@ -138,7 +138,7 @@ export class SFTPClient {
 
   /** Block size and pipeline depth for transfers, fitted to the server's limits. */
   transferParams(blockSize?: number, maxRequests?: number, forWrite = false): { blockSize: number; maxRequests: number } {
-    return fitTransfer(this.serverLimits, blockSize, maxRequests, forWrite);
+    return fitTransfer(this.serverLimits, blockSize, maxRequests, forWrite, this.session.machine.maxPacketLength);
   }
 
   /** A path made absolute against the working directory set by chdir() (unchanged when none is set). */

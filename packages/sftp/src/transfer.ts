@@ -45,13 +45,21 @@ const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
  * Block size and pipeline depth for a transfer: the caller's choice or the largest block the
  * server's limits@openssh.com allow (up to 255 KiB, as OpenSSH's sftp), each within the server's
  * read or write length and packet size, with enough requests in flight to keep 16 MiB moving.
- * Limits of 0 mean the server stated none.
+ * Limits of 0 mean the server stated none. Reads also stay within `receiveMax`, the largest
+ * packet we accept: a DATA reply past it would end the session.
  */
-export function fitTransfer(limits: SFTPLimits, blockSize: number | undefined, maxRequests: number | undefined, forWrite: boolean): { blockSize: number; maxRequests: number } {
+export function fitTransfer(
+  limits: SFTPLimits,
+  blockSize: number | undefined,
+  maxRequests: number | undefined,
+  forWrite: boolean,
+  receiveMax = 0,
+): { blockSize: number; maxRequests: number } {
   const cap = forWrite ? limits.maxWriteLen : limits.maxReadLen;
   let block = blockSize ?? (cap > 0 ? Math.min(cap, 255 * 1024) : SFTP_BLOCK_SIZE);
   if (cap > 0) block = Math.min(block, cap);
   if (limits.maxPacketLen > 0) block = Math.min(block, limits.maxPacketLen - 1024);
+  if (!forWrite && receiveMax > 0) block = Math.min(block, receiveMax - 1024);
   block = Math.max(1, block);
   const requests = maxRequests ?? Math.max(16, Math.min(MAX_SFTP_REQUESTS, Math.floor(MAX_PIPELINE_BYTES / block)));
   return { blockSize: block, maxRequests: Math.max(1, requests) };

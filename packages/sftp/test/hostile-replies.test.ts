@@ -450,3 +450,33 @@ describe('symlinks in a recursive download', () => {
     }
   });
 });
+
+describe('block size and our own packet limit', () => {
+  it('reads in blocks whose DATA replies fit the maxPacketLength we accept', async () => {
+    const content = new Uint8Array(300_000).map((_, i) => i & 0xff);
+    const server = rawServer(
+      3,
+      (req, send) => {
+        if (req.kind === 'extended') {
+          const w = new Writer(32);
+          for (const v of [262144n, 261120n, 261120n, 0n]) w.u64(v);
+          send(encodeResponse({ kind: 'extended-reply', id: req.id, data: w.finish() }, 3));
+        } else if (req.kind === 'open') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(1) }, 3));
+        else if (req.kind === 'fstat') send(encodeResponse({ kind: 'attrs', id: req.id, attrs: { size: content.length } }, 3));
+        else if (req.kind === 'read') {
+          const data = content.subarray(req.offset, req.offset + req.length);
+          send(data.length === 0 ? eof(req.id) : encodeResponse({ kind: 'data', id: req.id, data }, 3));
+        } else send(ok(req.id));
+      },
+      [['limits@openssh.com', Uint8Array.of(0x31)]],
+    );
+    const client = await startSftpClient(server.clientEnd, { maxPacketLength: 65536 });
+    expect(client.transferParams().blockSize).toBeLessThanOrEqual(65536 - 1024);
+    expect(client.transferParams(200_000).blockSize).toBeLessThanOrEqual(65536 - 1024);
+    const f = await client.open('f', 'rb');
+    expect(Buffer.from(await f.read()).equals(Buffer.from(content))).toBe(true);
+    await f.close();
+    client.exit();
+    await server.done;
+  });
+});
