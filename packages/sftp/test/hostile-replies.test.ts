@@ -480,3 +480,78 @@ describe('block size and our own packet limit', () => {
     await server.done;
   });
 });
+
+describe('replies that do not fit their request (sound before this audit; kept covered)', () => {
+  it('a reply of the wrong kind fails that request with SFTPBadMessage, and the session goes on', async () => {
+    const server = rawServer(3, (req, send) => {
+      if (req.kind === 'open') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(1) }, 3));
+      else if (req.kind === 'read') send(encodeResponse({ kind: 'handle', id: req.id, handle: Uint8Array.of(2) }, 3));
+      else if (req.kind === 'realpath') send(encodeResponse({ kind: 'data', id: req.id, data: Uint8Array.of(1) }, 3));
+      else if (req.kind === 'stat') send(encodeResponse({ kind: 'name', id: req.id, names: [] }, 3));
+      else if (req.kind === 'remove') send(encodeResponse({ kind: 'attrs', id: req.id, attrs: {} }, 3));
+      else send(ok(req.id));
+    });
+    const client = await startSftpClient(server.clientEnd);
+    const f = await client.open('f', 'rb');
+    await expect(f.read(10)).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.realpath('.')).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.stat('x')).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.remove('x')).rejects.toBeInstanceOf(SFTPBadMessage);
+    await f.close();
+    client.exit();
+    await server.done;
+  });
+
+  it('a second reply to one request ends the session with SFTPBadMessage; what is pending fails', async () => {
+    let stats = 0;
+    const server = rawServer(3, (req, send) => {
+      if (req.kind !== 'stat') return;
+      if (++stats === 1) {
+        send(encodeResponse({ kind: 'attrs', id: req.id, attrs: { size: 1 } }, 3));
+        send(encodeResponse({ kind: 'attrs', id: req.id, attrs: { size: 2 } }, 3));
+      }
+    });
+    const client = await startSftpClient(server.clientEnd);
+    const first = client.stat('a');
+    const second = client.stat('b');
+    expect((await first).size).toBe(1);
+    await expect(second).rejects.toBeInstanceOf(SFTPBadMessage);
+    await expect(client.stat('c')).rejects.toBeInstanceOf(SFTPBadMessage);
+    client.exit();
+    await server.done;
+  });
+
+  /** A raw reply packet: type, id 0, body. */
+  const raw = (type: number, body: readonly number[]): Uint8Array => {
+    const payload = [type, 0, 0, 0, 0, ...body];
+    const n = payload.length;
+    return Uint8Array.from([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff, ...payload]);
+  };
+
+  it.each([
+    ['NAME counting 2^32-1 entries', 3, raw(104, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])],
+    ['NAME whose filename overruns', 3, raw(104, [0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0x61])],
+    ['ATTRS with 2^32-1 extended pairs', 3, raw(105, [0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])],
+    ['v6 ATTRS whose ACL overruns', 6, raw(105, [0, 0, 0, 0x40, 1, 0x7f, 0xff, 0xff, 0xff])],
+    ['v5 ATTRS cut inside attrib-bits', 5, raw(105, [0, 0, 2, 0, 1, 0, 0])],
+    ['HANDLE longer than 256 bytes', 3, raw(102, [0, 0, 1, 1, ...new Array<number>(257).fill(1)])],
+    ['an unknown reply type', 3, raw(250, [])],
+  ])('%s fails the session with SFTPBadMessage', async (_name, version, packet) => {
+    const server = rawServer(version, (_req, send) => send(packet));
+    const client = await startSftpClient(server.clientEnd, { version });
+    await expect(client.stat('x')).rejects.toBeInstanceOf(SFTPBadMessage);
+    client.exit();
+    await server.done;
+  });
+
+  it('a VERSION whose extension list is cut short fails the start with SFTPBadMessage', async () => {
+    const [clientEnd, serverEnd] = createMemoryPipe();
+    void (async () => {
+      for await (const _chunk of serverEnd.readable) {
+        void serverEnd.write(Uint8Array.of(0, 0, 0, 11, FXP.VERSION, 0, 0, 0, 3, 0, 0, 0, 9, 0x61, 0x62));
+      }
+      serverEnd.close();
+    })();
+    await expect(startSftpClient(clientEnd)).rejects.toBeInstanceOf(SFTPBadMessage);
+  });
+});
