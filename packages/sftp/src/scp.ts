@@ -182,7 +182,7 @@ export class ScpSinkMachine {
     const early = this.early;
     this.early = [];
     this.earlyBytes = 0;
-    for (const chunk of early) this.receive(chunk);
+    for (const chunk of early) this.take(chunk, true);
   }
 
   /** Refuses the last directive or file with a non-fatal error: the source skips it and goes on. */
@@ -204,6 +204,15 @@ export class ScpSinkMachine {
   }
 
   receive(chunk: Uint8Array): void {
+    this.take(chunk, false);
+  }
+
+  /**
+   * `owned`: `chunk` is a copy this machine made of bytes that came early, so what is left of it
+   * when the next acknowledgement is awaited is kept as a view, not copied again (copying the
+   * rest at each of many small directives sent at once was quadratic).
+   */
+  private take(chunk: Uint8Array, owned: boolean): void {
     let pos = 0;
     while (pos < chunk.length && this.phase.kind !== 'closed') {
       const p = this.phase;
@@ -257,7 +266,7 @@ export class ScpSinkMachine {
             this.fail(new ScpError('source sent too much before our acknowledgement'));
             return;
           }
-          this.early.push(rest.slice());
+          this.early.push(owned ? rest : rest.slice());
           return;
         }
       }
