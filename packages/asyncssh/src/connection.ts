@@ -113,7 +113,11 @@ export abstract class SSHConnection {
     this.flushQueued = true;
     setImmediate(() => {
       this.flushQueued = false;
-      this.flush();
+      try {
+        this.flush();
+      } catch (err) {
+        this.internalError(err);
+      }
     });
   }
 
@@ -131,13 +135,38 @@ export abstract class SSHConnection {
   }
 
   private transportEvent(e: TransportEvent): void {
-    if (e.type === 'message' && this.authenticated && this.mux.handle(e.payload)) return;
-    if (e.type === 'debug') this.logger.debug1(`peer debug: ${e.message}`);
-    if (e.type === 'disconnect') {
-      this.logger.info(`${e.byPeer ? 'peer disconnected' : 'disconnected'}: ${e.error.message}`);
+    try {
+      if (e.type === 'message' && this.authenticated && this.mux.handle(e.payload)) return;
+      if (e.type === 'debug') this.logger.debug1(`peer debug: ${e.message}`);
+      if (e.type === 'disconnect') {
+        this.logger.info(`${e.byPeer ? 'peer disconnected' : 'disconnected'}: ${e.error.message}`);
+        return;
+      }
+      this.handleTransportEvent(e);
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /**
+   * Something threw while a received message or a deferred write was handled: mostly an
+   * application callback (a session's dataReceived, a channel handler), perhaps a bug of ours.
+   * As in AsyncSSH, that connection ends with the error (DISCONNECT by application, then
+   * connectionLost and waitClosed), instead of the exception escaping the socket's read callback
+   * or a timer, where it would end the process and every other connection with it.
+   */
+  private internalError(err: unknown): void {
+    if (err instanceof DisconnectError) {
+      this.fail(err);
       return;
     }
-    this.handleTransportEvent(e);
+    const error = err instanceof Error ? err : new Error(`non-error thrown: ${String(err)}`);
+    this.logger.error(`uncaught exception in connection handling: ${error.stack ?? error.message}`);
+    if (!this.transport.isClosed) {
+      this.transport.disconnect(DISCONNECT.BY_APPLICATION, 'internal error');
+      this.driver?.flush();
+    }
+    this.closed(error);
   }
 
   /** The peer broke the connection protocol. */

@@ -1,0 +1,109 @@
+/**
+ * An application callback that throws while a received message is handled (a session's
+ * dataReceived, a channel's connectionMade) closes that connection with the error, as AsyncSSH
+ * does; the exception never escapes the socket's read callback, where it would end the process.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SSHClient, SSHServer, connect, listen, type SSHClientSession, type SSHServerConnection, type SSHServerProcess, type SSHServerSession } from '../src/index.ts';
+import { loopbackKeys } from './loopback-keys.ts';
+
+const keys = loopbackKeys();
+let uncaught: unknown[] = [];
+const record = (error: unknown): void => {
+  uncaught.push(error);
+};
+beforeEach(() => {
+  uncaught = [];
+  process.on('uncaughtException', record);
+});
+afterEach(() => {
+  process.off('uncaughtException', record);
+});
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms).unref())]);
+}
+
+describe('an application callback that throws', () => {
+  it("our server: a session's dataReceived throwing closes that connection with the error, and the server goes on", async () => {
+    const boom = new Error('server session callback failed');
+    const lost: (Error | undefined)[] = [];
+    const acceptor = await listen('127.0.0.1', 0, {
+      ...keys.serverOptions,
+      serverFactory: () =>
+        new (class extends SSHServer {
+          override connectionLost(error: Error | undefined): void {
+            lost.push(error);
+          }
+        })(),
+      sessionFactory: (() => ({
+        shellRequested: () => true,
+        execRequested: () => true,
+        dataReceived(data: string): void {
+          if (data === 'boom') throw boom;
+        },
+      })) as unknown as () => SSHServerSession<string>,
+    });
+    try {
+      const conn = await connect(keys.clientOptions(acceptor.getPort()));
+      const proc = await conn.createProcess('');
+      proc.stdin.write('boom');
+      await within(conn.waitClosed(), 5_000, 'the client connection closing');
+      expect(lost).toEqual([boom]);
+      // The server still serves.
+      await using again = await connect(keys.clientOptions(acceptor.getPort()));
+      const ok = await again.createProcess('');
+      ok.stdin.write('fine');
+      ok.stdin.writeEof();
+      expect(lost).toHaveLength(1);
+    } finally {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    expect(uncaught).toEqual([]);
+  });
+
+  it("our client: a session's dataReceived throwing closes the connection with the error", async () => {
+    const boom = new Error('client session callback failed');
+    let serverConn: SSHServerConnection | undefined;
+    const acceptor = await listen('127.0.0.1', 0, {
+      ...keys.serverOptions,
+      serverFactory: () =>
+        new (class extends SSHServer {
+          override connectionMade(conn: SSHServerConnection): void {
+            serverConn = conn;
+          }
+        })(),
+      processFactory: (proc: SSHServerProcess) => {
+        proc.stdout.write('hello');
+      },
+    });
+    try {
+      const lost: (Error | undefined)[] = [];
+      const conn = await connect({
+        ...keys.clientOptions(acceptor.getPort()),
+        clientFactory: () =>
+          new (class extends SSHClient {
+            override connectionLost(error: Error | undefined): void {
+              lost.push(error);
+            }
+          })(),
+      });
+      await conn.createSession(
+        (): SSHClientSession<string> => ({
+          dataReceived(): void {
+            throw boom;
+          },
+        }),
+        'say hello',
+      );
+      await within(conn.waitClosed(), 5_000, 'the client connection closing');
+      expect(lost).toEqual([boom]);
+      await within(serverConn?.waitClosed() ?? Promise.resolve(), 5_000, 'the server connection closing');
+    } finally {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    expect(uncaught).toEqual([]);
+  });
+});
