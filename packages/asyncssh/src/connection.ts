@@ -161,7 +161,7 @@ export abstract class SSHConnection {
       return;
     }
     const error = err instanceof Error ? err : new Error(`non-error thrown: ${String(err)}`);
-    this.logger.error(`uncaught exception in connection handling: ${error.stack ?? error.message}`);
+    this.logCallbackError('uncaught exception in connection handling', error);
     if (!this.transport.isClosed) {
       this.transport.disconnect(DISCONNECT.BY_APPLICATION, 'internal error');
       this.driver?.flush();
@@ -184,10 +184,24 @@ export abstract class SSHConnection {
     this.closedError = error;
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
-    this.mux.teardown(error ?? new ConnectionLost('connection closed'));
+    // Channel and connection callbacks are application code: one that throws is logged, as
+    // AsyncSSH's event loop does, and the connection still finishes closing.
+    try {
+      this.mux.teardown(error ?? new ConnectionLost('connection closed'));
+    } catch (err) {
+      this.logCallbackError('a channel callback threw while the connection closed', err);
+    }
     this.endSocket();
-    this.connectionClosed(error);
+    try {
+      this.connectionClosed(error);
+    } catch (err) {
+      this.logCallbackError('connectionLost() threw', err);
+    }
     for (const w of this.closeWaiters.splice(0)) w();
+  }
+
+  private logCallbackError(what: string, err: unknown): void {
+    this.logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   /** Subclasses: every transport event not handled here (host keys, auth, ...). */

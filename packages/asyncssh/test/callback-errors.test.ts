@@ -106,4 +106,30 @@ describe('an application callback that throws', () => {
     }
     expect(uncaught).toEqual([]);
   });
+
+  it("a session's connectionLost throwing while the connection ends is logged; the other sessions still end and waitClosed settles", async () => {
+    const acceptor = await listen('127.0.0.1', 0, {
+      ...keys.serverOptions,
+      processFactory: () => undefined,
+    });
+    try {
+      const conn = await connect(keys.clientOptions(acceptor.getPort()));
+      const ended: string[] = [];
+      const session = (name: string, fail: boolean) => (): SSHClientSession<string> => ({
+        connectionLost(): void {
+          ended.push(name);
+          if (fail) throw new Error(`${name} connectionLost failed`);
+        },
+      });
+      await conn.createSession(session('first', true), 'sleep');
+      await conn.createSession(session('second', false), 'sleep');
+      conn.close();
+      await within(conn.waitClosed(), 5_000, 'the client connection closing');
+      expect(ended.sort()).toEqual(['first', 'second']);
+    } finally {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    expect(uncaught).toEqual([]);
+  });
 });

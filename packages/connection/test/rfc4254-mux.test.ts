@@ -288,6 +288,23 @@ describe('flow control', () => {
     expect(sent).toEqual(['lost']);
   });
 
+  it('ends every channel when the connection is lost even if a handler throws, then throws the first error', () => {
+    const p = muxPair({}, { onChannelOpen: acceptAll([], false) });
+    const failing = recorder();
+    const boom = new Error('application onClose failed');
+    failing.onClose = () => {
+      throw boom;
+    };
+    const first = p.client.openChannel('session', { type: 'session' }, failing);
+    const second = recorder();
+    const other = p.client.openChannel('session', { type: 'session' }, second);
+    p.pump();
+    expect(() => p.client.teardown(new ConnectionLost('gone'))).toThrow(boom);
+    expect(first.state).toBe('closed');
+    expect(other.state).toBe('closed');
+    expect(second.closeError).toBeInstanceOf(ConnectionLost);
+  });
+
   it('holds small adjustments while the window is above half, until three maximum packets were taken', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 1000 });

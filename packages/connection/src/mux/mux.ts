@@ -205,15 +205,27 @@ export class ConnectionMux implements ChannelHost {
     for (const channel of channels) channel.sendHeld();
   }
 
-  /** Ends every channel with `error` (the connection is gone). */
+  /**
+   * Ends every channel with `error` (the connection is gone). A channel's handler that throws
+   * (application code) does not keep the others from ending: the first such exception is thrown
+   * once every channel has ended.
+   */
   teardown(error: Error): void {
     if (this.closedError) return;
     this.closedError = error;
     this.held = [];
-    for (const channel of [...this.channels.values()]) channel.teardown(error);
+    let thrown: { readonly error: unknown } | undefined;
+    for (const channel of [...this.channels.values()]) {
+      try {
+        channel.teardown(error);
+      } catch (err) {
+        thrown ??= { error: err };
+      }
+    }
     this.channels.clear();
     for (const w of this.globalWaiters.splice(0)) w(false, new Uint8Array(0));
     this.pendingGlobal.length = 0;
+    if (thrown) throw thrown.error;
   }
 
   // ------------------------------------------------------------------ inbound
