@@ -365,11 +365,12 @@ export class SSHClientConnection extends SSHConnection {
     const c = this.client;
     const answer = (id: number, value: Parameters<UserauthClient['resolve']>[1] | Promise<Parameters<UserauthClient['resolve']>[1]>): void => {
       Promise.resolve(value).then(
-        (v) => {
-          this.auth.resolve(id, v);
-          this.drainAuth();
-          this.flush();
-        },
+        (v) =>
+          this.guarded(() => {
+            this.auth.resolve(id, v);
+            this.drainAuth();
+            this.flush();
+          }),
         (err: unknown) => this.failConnect(err instanceof Error ? err : new Error(String(err))),
       );
     };

@@ -155,6 +155,19 @@ export abstract class SSHConnection {
    * connectionLost and waitClosed), instead of the exception escaping the socket's read callback
    * or a timer, where it would end the process and every other connection with it.
    */
+  /**
+   * Runs `step`, work resumed after an application's promise settled (an authentication
+   * handler's answer), under the same guard as received messages: what it throws ends this
+   * connection rather than becoming an unhandled rejection.
+   */
+  protected guarded(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
   private internalError(err: unknown): void {
     if (err instanceof DisconnectError) {
       this.fail(err);

@@ -473,21 +473,23 @@ export class SSHServerConnection extends SSHConnection {
    */
   private answer(id: number, decide: () => ServerAnswer | Promise<ServerAnswer>, onFailure: 'deny' | 'disconnect' = 'deny'): void {
     new Promise<ServerAnswer>((resolve) => resolve(decide())).then(
-      (v) => {
-        this.auth.resolve(id, v);
-        this.drainAuth();
-        this.flush();
-      },
-      (err: unknown) => {
-        this.logger.warning(`authentication handler failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (onFailure === 'disconnect') {
-          this.disconnect(DISCONNECT.BY_APPLICATION, 'authentication failed on the server');
-          return;
-        }
-        this.auth.resolve(id, false);
-        this.drainAuth();
-        this.flush();
-      },
+      (v) =>
+        this.guarded(() => {
+          this.auth.resolve(id, v);
+          this.drainAuth();
+          this.flush();
+        }),
+      (err: unknown) =>
+        this.guarded(() => {
+          this.logger.warning(`authentication handler failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (onFailure === 'disconnect') {
+            this.disconnect(DISCONNECT.BY_APPLICATION, 'authentication failed on the server');
+            return;
+          }
+          this.auth.resolve(id, false);
+          this.drainAuth();
+          this.flush();
+        }),
     );
   }
 

@@ -132,4 +132,35 @@ describe('an application callback that throws', () => {
     }
     expect(uncaught).toEqual([]);
   });
+
+  it("our server: authCompleted() throwing after an asynchronous answer ends that connection, not the process", async () => {
+    const boom = new Error('authCompleted failed');
+    const lost: (Error | undefined)[] = [];
+    const acceptor = await listen('127.0.0.1', 0, {
+      ...keys.serverOptions,
+      serverFactory: () =>
+        new (class extends SSHServer {
+          override async beginAuth(): Promise<boolean> {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            return true;
+          }
+          override authCompleted(): void {
+            throw boom;
+          }
+          override connectionLost(error: Error | undefined): void {
+            lost.push(error);
+          }
+        })(),
+      processFactory: (proc: SSHServerProcess) => proc.exit(0),
+    });
+    try {
+      const conn = await connect(keys.clientOptions(acceptor.getPort())).catch((e: unknown) => e);
+      if (!(conn instanceof Error)) await within((conn as { waitClosed(): Promise<void> }).waitClosed(), 5_000, 'the client connection closing');
+      expect(lost).toEqual([boom]);
+    } finally {
+      acceptor.close();
+      await acceptor.waitClosed();
+    }
+    expect(uncaught).toEqual([]);
+  });
 });
