@@ -125,10 +125,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function tcpipForward(bindAddress: string, bindPort: number): { request: IncomingGlobalRequest; reply: Promise<boolean> } {
+function tcpipForward(bindAddress: string, bindPort: number, wantReply = true): { request: IncomingGlobalRequest; reply: Promise<boolean> } {
   let settle: (ok: boolean) => void = () => undefined;
   const reply = new Promise<boolean>((resolve) => (settle = resolve));
-  const request = { name: 'tcpip-forward', body: { type: 'tcpip-forward', bindAddress, bindPort }, wantReply: true, reply: (ok: boolean) => settle(ok) } as unknown as IncomingGlobalRequest;
+  const request = { name: 'tcpip-forward', body: { type: 'tcpip-forward', bindAddress, bindPort }, wantReply, reply: (ok: boolean) => settle(ok) } as unknown as IncomingGlobalRequest;
   return { request, reply };
 }
 
@@ -256,6 +256,21 @@ describe('tcpip-forward from a client whose key line says permitlisten="localhos
       const { request, reply } = tcpipForward('localhost', port);
       fwd.globalRequest(request);
       expect(await bounded(reply, 5_000, 'reply for localhost')).toBe(true);
+    } finally {
+      fwd.closeAll();
+    }
+  });
+});
+
+describe('tcpip-forward of port 0 without want-reply', () => {
+  it('is refused before the SSHServer is asked, as sshd does: the client could never learn the port', async () => {
+    const server = new AllowAll();
+    const { fwd } = forwarding(server);
+    try {
+      const { request, reply } = tcpipForward('127.0.0.1', 0, false);
+      expect(fwd.globalRequest(request)).toBe(true);
+      expect(await bounded(reply, 5_000, 'tcpip-forward answer')).toBe(false);
+      expect(server.asked).toEqual([]);
     } finally {
       fwd.closeAll();
     }

@@ -170,7 +170,9 @@ export class ServerForwarding {
   }
 
   private listen(request: IncomingGlobalRequest, host: string, port: number): void {
-    if (!this.mayListen() || !permits(this.ctx.permitted('listen'), host, port, true) || port > 65535 || hasNul(host)) {
+    // Port 0 asks us to pick one, which only the reply tells: without want-reply the client
+    // could never learn it (sshd refuses the same).
+    if (!this.mayListen() || !permits(this.ctx.permitted('listen'), host, port, true) || port > 65535 || (port === 0 && !request.wantReply) || hasNul(host)) {
       request.reply(false);
       return;
     }
