@@ -61,6 +61,7 @@ export abstract class SSHConnection {
       maxPacketSize: settings.maxPacketSize,
       transportPacketLimit: settings.transportPacketLimit,
       onHeldWrites: () => this.scheduleFlush(),
+      onHandlerError: (error) => this.internalError(error),
     });
     if (socket instanceof Socket) {
       this.extraInfo.set('peername', [socket.remoteAddress, socket.remotePort]);
@@ -168,7 +169,7 @@ export abstract class SSHConnection {
     }
   }
 
-  private internalError(err: unknown): void {
+  protected internalError(err: unknown): void {
     if (err instanceof DisconnectError) {
       this.fail(err);
       return;

@@ -734,6 +734,12 @@ export class SSHServerConnection extends SSHConnection {
       return;
     }
     this.openSession(request).catch((err: unknown) => {
+      // Once the channel is open, what threw is the session's own code (its connectionMade):
+      // that ends the connection, as any session callback that throws does.
+      if (request.answered) {
+        this.internalError(err);
+        return;
+      }
       this.logger.warning(`session open failed: ${err instanceof Error ? err.message : String(err)}`);
       request.reject(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'session open failed');
     });

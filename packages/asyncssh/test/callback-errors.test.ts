@@ -163,4 +163,37 @@ describe('an application callback that throws', () => {
     }
     expect(uncaught).toEqual([]);
   });
+
+  for (const hook of ['connectionMade', 'sessionStarted'] as const) {
+    it(`our server: a session's ${hook} throwing ends that connection with the error, instead of leaving the client waiting`, async () => {
+      const boom = new Error(`${hook} failed`);
+      const lost: (Error | undefined)[] = [];
+      const acceptor = await listen('127.0.0.1', 0, {
+        ...keys.serverOptions,
+        serverFactory: () =>
+          new (class extends SSHServer {
+            override connectionLost(error: Error | undefined): void {
+              lost.push(error);
+            }
+          })(),
+        sessionFactory: (() => ({
+          execRequested: () => true,
+          [hook](): void {
+            throw boom;
+          },
+        })) as unknown as () => SSHServerSession<string>,
+      });
+      try {
+        const conn = await connect(keys.clientOptions(acceptor.getPort()));
+        // The exec's success may have gone out before the hook ran: run() settles either way.
+        await within(conn.run('true').catch(() => undefined), 5_000, 'run');
+        await within(conn.waitClosed(), 5_000, 'the client connection closing');
+        expect(lost).toEqual([boom]);
+      } finally {
+        acceptor.close();
+        await acceptor.waitClosed();
+      }
+      expect(uncaught).toEqual([]);
+    });
+  }
 });

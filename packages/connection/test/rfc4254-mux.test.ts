@@ -305,6 +305,37 @@ describe('flow control', () => {
     expect(second.closeError).toBeInstanceOf(ConnectionLost);
   });
 
+  it('reports a handler that throws after an asynchronous request was answered to onHandlerError', async () => {
+    const reported: unknown[] = [];
+    const boom = new Error('onRequestAnswered failed');
+    let open: IncomingChannelOpen | undefined;
+    const p = muxPair(
+      {},
+      {
+        onHandlerError: (error) => reported.push(error),
+        onChannelOpen: (req) => {
+          open = req;
+          expect(req.answered).toBe(false);
+          const h = recorder(true, async () => true);
+          h.onRequestAnswered = () => {
+            throw boom;
+          };
+          h.channel = req.accept(h);
+        },
+      },
+    );
+    const ch = p.client.openChannel('session', { type: 'session' }, recorder());
+    p.pump();
+    expect(open?.answered).toBe(true);
+    let replied: boolean | undefined;
+    ch.sendRequest('shell', { type: 'shell' }, (ok) => (replied = ok));
+    p.pump();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    p.pump();
+    expect(replied).toBe(true);
+    expect(reported).toEqual([boom]);
+  });
+
   it('holds small adjustments while the window is above half, until three maximum packets were taken', () => {
     const accepted: Recorder[] = [];
     const p = muxPair({}, { onChannelOpen: acceptAll(accepted, false), windowSize: 10_000, maxPacketSize: 1000 });

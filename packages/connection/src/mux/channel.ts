@@ -52,6 +52,8 @@ export interface ChannelHost {
   /** Sends `payload`, followed by `tail` when given (see MuxOptions.send). */
   sendPayload(payload: Uint8Array, tail?: Uint8Array): void;
   protocolError(error: Error): void;
+  /** A handler threw where no caller takes the exception (see MuxOptions.onHandlerError). */
+  handlerError(error: unknown): void;
   release(channel: Channel): void;
   /**
    * Asks for `channel.sendHeld()` to be called later in this turn, before the connection writes
@@ -530,7 +532,13 @@ export class Channel {
       result = false;
     }
     if (typeof result === 'boolean') settle(result);
-    else result.then((ok) => settle(ok === true), () => settle(false));
+    else
+      result
+        .then(
+          (ok) => settle(ok === true),
+          () => settle(false),
+        )
+        .catch((err: unknown) => this.host.handlerError(err));
   }
 
   private flushReplies(): void {

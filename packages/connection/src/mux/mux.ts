@@ -86,6 +86,12 @@ export interface MuxOptions {
    * microtask that flushes the socket). Without it every write is sent at once, one message each.
    */
   readonly onHeldWrites?: () => void;
+  /**
+   * A channel's handler (application code) threw where no caller can take the exception: after
+   * an asynchronous channel request was answered (a session's sessionStarted). The Node glue ends
+   * the connection with it. Without this option it is rethrown, as an unhandled rejection.
+   */
+  readonly onHandlerError?: (error: unknown) => void;
 }
 
 export interface ChannelOptions {
@@ -103,8 +109,10 @@ export interface IncomingChannelOpen {
   readonly peerMaxPacket: number;
   /** Confirms the open; `handler` receives the channel's events from now on. */
   accept(handler: ChannelHandler, options?: ChannelOptions): Channel;
-  /** Refuses with an RFC 4254 §5.1 reason code. */
+  /** Refuses with an RFC 4254 §5.1 reason code (ignored once answered). */
   reject(reasonCode: number, description: string): void;
+  /** Whether accept() or reject() was called. */
+  readonly answered: boolean;
 }
 
 export interface IncomingGlobalRequest {
@@ -392,6 +400,9 @@ export class ConnectionMux implements ChannelHost {
         this.incomingCount--;
         if (!this.isClosed) refuse(reasonCode, description);
       },
+      get answered() {
+        return answered;
+      },
     });
   }
 
@@ -445,6 +456,13 @@ export class ConnectionMux implements ChannelHost {
     this.failed = true;
     const disconnect = error instanceof ProtocolError ? error : new ProtocolError(error.message, undefined, { cause: error });
     this.options.fail(disconnect);
+  }
+
+  /** @internal */
+  handlerError(error: unknown): void {
+    const report = this.options.onHandlerError;
+    if (report === undefined) throw error;
+    report(error);
   }
 
   /** @internal */
