@@ -92,6 +92,33 @@ export function encodeScpError(message: string, fatal: boolean): Uint8Array {
   return encoder.encode(`${fatal ? '\u0002' : '\u0001'}${message.replace(/\n/g, ' ')}\n`);
 }
 
+/**
+ * A first-in first-out queue: a flood of small messages in one chunk (acknowledgements,
+ * warnings) queues one entry per few bytes, and Array.prototype.shift() on a long array moves
+ * every entry left of it each time, which made taking them quadratic.
+ */
+class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) {
+      if (this.head > 0) {
+        this.items = [];
+        this.head = 0;
+      }
+      return undefined;
+    }
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    return item;
+  }
+}
+
 export type ScpSinkEvent =
   /** A directive to act on; answer with accept() or reject(). `path` is the names from the top down. */
   | { readonly type: 'directive'; readonly directive: ScpDirective; readonly path: readonly string[] }
@@ -132,7 +159,7 @@ export class ScpSinkMachine {
   private phase: SinkPhase = { kind: 'line' };
   private line: number[] = [];
   private readonly dirs: string[] = [];
-  private readonly events: ScpSinkEvent[] = [];
+  private readonly events = new Fifo<ScpSinkEvent>();
   private output: Uint8Array[] = [];
   private pendingFile: { size: number } | undefined;
   private early: Uint8Array[] = [];
@@ -356,7 +383,7 @@ export class ScpSinkMachine {
 /** Reads the acknowledgements a sink sends back to a source. */
 export class ScpAckReader {
   private line: number[] | undefined;
-  private readonly acks: Array<{ ok: true } | { ok: false; message: string; fatal: boolean }> = [];
+  private readonly acks = new Fifo<{ ok: true } | { ok: false; message: string; fatal: boolean }>();
 
   receive(chunk: Uint8Array): void {
     for (const b of chunk) {

@@ -1,6 +1,6 @@
 /** The SCP sink against a source that does not wait for acknowledgements. */
 import { describe, expect, it } from 'vitest';
-import { ScpSinkMachine } from '../src/index.ts';
+import { ScpAckReader, ScpSinkMachine } from '../src/index.ts';
 
 describe('ScpSinkMachine with everything sent at once', () => {
   it('handles a chunk of many small directives in linear time', () => {
@@ -36,5 +36,28 @@ describe('ScpSinkMachine with everything sent at once', () => {
       else throw new Error(`unexpected ${ev.type}`);
     }
     expect(data.join('')).toBe('abcdef');
+  });
+});
+
+describe('floods of small messages in one chunk', () => {
+  it('ScpAckReader takes a megabyte of acknowledgements in linear time', () => {
+    const r = new ScpAckReader();
+    const started = performance.now();
+    r.receive(new Uint8Array(1 << 20));
+    let acks = 0;
+    while (r.next()) acks++;
+    expect(acks).toBe(1 << 20);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('ScpSinkMachine takes a chunk of 300,000 warnings in linear time', () => {
+    const m = new ScpSinkMachine();
+    m.start();
+    const started = performance.now();
+    m.receive(new TextEncoder().encode('\u0001x\n'.repeat(300_000)));
+    let warnings = 0;
+    for (let ev = m.nextEvent(); ev; ev = m.nextEvent()) if (ev.type === 'peer-error') warnings++;
+    expect(warnings).toBe(300_000);
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 });
