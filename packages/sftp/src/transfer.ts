@@ -124,10 +124,11 @@ function preserveAttrs(a: SFTPAttrs): SFTPAttrs {
 const PARALLEL_FILES = 16;
 
 /**
- * Most directory entries one recursive download lists. A server whose directories list
- * themselves would otherwise be walked without end, every level of it at once: each entry
- * waiting for a slot holds memory (some kilobytes), so the bound must bite well before the heap
- * runs out. Past it the download stops with SFTPFailure, error handler or not.
+ * Most directory entries of one recursive download listed and not yet done. A server whose
+ * directories list themselves would otherwise be walked without end, every level of it at once:
+ * each entry waiting for a slot holds memory (some kilobytes), so the bound must bite well before
+ * the heap runs out. Past it the download stops with SFTPFailure, error handler or not. Entries
+ * done no longer count: a tree of any size passes as long as its waiting levels stay below it.
  */
 export const TREE_MAX_ENTRIES = 250_000;
 
@@ -141,7 +142,7 @@ class FileSlots {
   private readonly waiters: Array<{ n: number; go: () => void }> = [];
   /** Set without an error handler by the first failure; with one, only by a failure that ends the whole transfer. */
   failure: unknown;
-  /** Directory entries listed so far, and how many may be (TREE_MAX_ENTRIES). */
+  /** Directory entries listed and not yet done, and how many may be (TREE_MAX_ENTRIES). */
   entries = 0;
   readonly maxEntries: number;
 
@@ -259,7 +260,7 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
     const entries: Array<{ filename: string }> = [];
     for await (const entry of client.scandir(src)) {
       if (++tree.entries > tree.maxEntries) {
-        tree.failure ??= new SFTPFailure(`${src}: the server listed more than ${tree.maxEntries} entries in this tree (a directory that contains itself?)`);
+        tree.failure ??= new SFTPFailure(`${src}: more than ${tree.maxEntries} listed entries of this tree wait at once (a directory that contains itself?)`);
         throw tree.failure;
       }
       entries.push(entry);
@@ -280,7 +281,15 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
         else throw e;
       }
     }
-    await eachParallel(names, options, tree, (name) => getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree, depth + 1));
+    // Entries refused or skipped above are done; the others once their download ends.
+    tree.entries -= entries.length - names.length;
+    await eachParallel(names, options, tree, async (name) => {
+      try {
+        await getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree, depth + 1);
+      } finally {
+        tree.entries--;
+      }
+    });
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await client.readlink(src);
     // Inside a tree, a link is made only when it points inside the tree.

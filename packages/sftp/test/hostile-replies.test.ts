@@ -405,6 +405,32 @@ describe('recursive download of a tree that never ends', () => {
   });
 });
 
+describe('recursive download of a large tree', () => {
+  it('passes a tree of more entries than the budget when few wait at once', async () => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-deep-')));
+    let dir = join(work, 'src');
+    for (let level = 0; level < 40; level++) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'f1'), `${level}`);
+      writeFileSync(join(dir, 'f2'), `${level}`);
+      dir = join(dir, 'd');
+    }
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new LocalSFTPServer());
+    const client = await startNodeClient(a);
+    try {
+      // 120 entries in all; waiting at once: the directories open along the path (40) and a
+      // level's files.
+      await getFiles(client, nodeLocalFs, join(work, 'src'), join(work, 'dst'), { recurse: true }, false, 60);
+      expect(readFileSync(join(work, 'dst', ...Array<string>(39).fill('d'), 'f2'), 'utf8')).toBe('39');
+    } finally {
+      client.exit();
+      await served;
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('symlinks in a recursive download', () => {
   it('recreates links that stay inside the download and refuses the others', async () => {
     const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-links-')));
