@@ -20,6 +20,18 @@ afterEach(() => {
   process.off('uncaughtException', record);
 });
 
+/** A server that records the error each of its connections ended with. */
+class LostRecorder extends SSHServer {
+  private readonly lost: (Error | undefined)[];
+  constructor(lost: (Error | undefined)[]) {
+    super();
+    this.lost = lost;
+  }
+  override connectionLost(error: Error | undefined): void {
+    this.lost.push(error);
+  }
+}
+
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms).unref())]);
 }
@@ -31,11 +43,7 @@ describe('an application callback that throws', () => {
     const acceptor = await listen('127.0.0.1', 0, {
       ...keys.serverOptions,
       serverFactory: () =>
-        new (class extends SSHServer {
-          override connectionLost(error: Error | undefined): void {
-            lost.push(error);
-          }
-        })(),
+        new LostRecorder(lost),
       sessionFactory: (() => ({
         shellRequested: () => true,
         execRequested: () => true,
@@ -139,7 +147,7 @@ describe('an application callback that throws', () => {
     const acceptor = await listen('127.0.0.1', 0, {
       ...keys.serverOptions,
       serverFactory: () =>
-        new (class extends SSHServer {
+        new (class extends LostRecorder {
           override async beginAuth(): Promise<boolean> {
             await new Promise((resolve) => setTimeout(resolve, 1));
             return true;
@@ -147,10 +155,7 @@ describe('an application callback that throws', () => {
           override authCompleted(): void {
             throw boom;
           }
-          override connectionLost(error: Error | undefined): void {
-            lost.push(error);
-          }
-        })(),
+        })(lost),
       processFactory: (proc: SSHServerProcess) => proc.exit(0),
     });
     try {
@@ -171,11 +176,7 @@ describe('an application callback that throws', () => {
       const acceptor = await listen('127.0.0.1', 0, {
         ...keys.serverOptions,
         serverFactory: () =>
-          new (class extends SSHServer {
-            override connectionLost(error: Error | undefined): void {
-              lost.push(error);
-            }
-          })(),
+          new LostRecorder(lost),
         sessionFactory: (() => ({
           execRequested: () => true,
           [hook](): void {
