@@ -56,13 +56,12 @@ function forwarding(server: SSHServer, permitListen: readonly string[] = []): { 
   return { fwd, warnings };
 }
 
-/** A direct-tcpip open that records how it was answered. */
-function directTcpip(hostToConnect: string, portToConnect: number, originatorPort = 5000): { request: IncomingChannelOpen; answer: Promise<string> } {
+/** A channel open with `body` that records how it was answered (it is not expected to be accepted). */
+function channelOpen(body: ChannelOpenBody): { request: IncomingChannelOpen; answer: Promise<string> } {
   let settle: (s: string) => void = () => undefined;
   const answer = new Promise<string>((resolve) => (settle = resolve));
-  const body: ChannelOpenBody = { type: 'direct-tcpip', hostToConnect, portToConnect, originatorAddress: '192.0.2.1', originatorPort };
   const request = {
-    type: 'direct-tcpip',
+    type: body.type,
     body,
     peerWindow: 65536,
     peerMaxPacket: 32768,
@@ -73,6 +72,11 @@ function directTcpip(hostToConnect: string, portToConnect: number, originatorPor
     reject: (code: number) => settle(`rejected ${code}`),
   } as unknown as IncomingChannelOpen;
   return { request, answer };
+}
+
+/** A direct-tcpip open that records how it was answered. */
+function directTcpip(hostToConnect: string, portToConnect: number, originatorPort = 5000): { request: IncomingChannelOpen; answer: Promise<string> } {
+  return channelOpen({ type: 'direct-tcpip', hostToConnect, portToConnect, originatorAddress: '192.0.2.1', originatorPort });
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -152,21 +156,7 @@ describe('direct-tcpip to an empty host name', () => {
 
 /** A direct-streamlocal open that records how it was answered. */
 function directStreamlocal(socketPath: string): { request: IncomingChannelOpen; answer: Promise<string> } {
-  let settle: (s: string) => void = () => undefined;
-  const answer = new Promise<string>((resolve) => (settle = resolve));
-  const body: ChannelOpenBody = { type: 'direct-streamlocal@openssh.com', socketPath, reserved: new Uint8Array(0), reservedPort: 0 };
-  const request = {
-    type: 'direct-streamlocal@openssh.com',
-    body,
-    peerWindow: 65536,
-    peerMaxPacket: 32768,
-    accept: () => {
-      settle('accepted');
-      throw new Error('not expected to be accepted');
-    },
-    reject: (code: number) => settle(`rejected ${code}`),
-  } as unknown as IncomingChannelOpen;
-  return { request, answer };
+  return channelOpen({ type: 'direct-streamlocal@openssh.com', socketPath, reserved: new Uint8Array(0), reservedPort: 0 });
 }
 
 /** A server that allows every forwarding, recording what it was asked. */
