@@ -200,6 +200,8 @@ interface SessionKeys {
 const DEFAULT_REKEY_BYTES = 2 ** 30;
 /** Bytes a peer may send ahead while a GSS-API step is in progress (it should send nothing). */
 const MAX_HELD_DURING_GSS = 1024 * 1024;
+/** Bytes of PONGs that may wait for a key exchange to end (a peer can PING while never finishing it). */
+const MAX_HELD_PONGS = 1024 * 1024;
 const DEFAULT_REKEY_SECONDS = 3600;
 const SOFTWARE_VERSION = 'SSHTS_0.1';
 
@@ -222,6 +224,7 @@ export class Transport {
   private peerKexInit: { payload: Uint8Array; lists: ReturnType<typeof kexInitLists>; first: boolean } | undefined;
   private kex: KexState = { phase: 'idle' };
   private held: Uint8Array[] = []; // outbound messages waiting for the key exchange to end
+  private heldPongBytes = 0; // of them, PONGs: answers the peer's PINGs call for
   private sessionIdValue: Uint8Array | undefined;
   /** Client: the host key of the first key exchange, which a re-exchange may not change. */
   private firstHostKey: Uint8Array | undefined;
@@ -542,9 +545,16 @@ export class Transport {
         } else throw new ProtocolError('EXT_INFO where RFC 8308 §2.4 does not allow it');
         return;
       }
-      case MSG.PING:
-        if (!initial) this.send(Pong.encode({ data: new Reader(payload.subarray(1)).bytes('data') }));
+      case MSG.PING: {
+        if (initial) return;
+        const pong = Pong.encode({ data: new Reader(payload.subarray(1)).bytes('data') });
+        if (this.kex.phase !== 'idle') {
+          this.heldPongBytes += pong.length;
+          if (this.heldPongBytes > MAX_HELD_PONGS) throw new ProtocolError('too many PINGs during a key exchange');
+        }
+        this.send(pong);
         return;
+      }
       case MSG.PONG:
         this.events.push({ type: 'pong', data: new Reader(payload.subarray(1)).bytes('data') });
         return;
@@ -753,6 +763,7 @@ export class Transport {
     // RFC 4253 §7.1: with NEWKEYS sent, messages held back during the exchange may go.
     const held = this.held;
     this.held = [];
+    this.heldPongBytes = 0;
     if (!initial) for (const p of held) this.writePacket(p);
     else this.held = held;
     this.finishKexIfDone(kex);
@@ -785,6 +796,7 @@ export class Transport {
     this.events.push({ type: 'kex-complete', algorithms: kex.negotiated, initial });
     const held = this.held;
     this.held = [];
+    this.heldPongBytes = 0;
     for (const p of held) this.writePacket(p);
   }
 
