@@ -481,7 +481,7 @@ export class UserauthClient {
       this.signAndSend(current.key, current.algorithm, current.blob);
       return;
     }
-    if (current?.method === 'password' && n === MSG.USERAUTH_PASSWD_CHANGEREQ) {
+    if (current?.method === 'password' && n === MSG.USERAUTH_PASSWD_CHANGEREQ && !this.pending) {
       const m = UserauthPasswdChangereq.decode(payload);
       this.ask({ kind: 'password-change' }, (id) => ({ type: 'password-change-requested', id, prompt: m.prompt, languageTag: m.languageTag }));
       return;
