@@ -335,8 +335,10 @@ export class Transport {
   private processPackets(): void {
     for (;;) {
       if (this.closed) return;
-      if (this.kex.phase === 'exchange' && this.kex.gssPending !== undefined) {
-        if (this.reader.buffered > MAX_HELD_DURING_GSS) throw new ProtocolError('the peer sent too much while a GSS-API step was in progress');
+      if (this.kex.phase !== 'idle' && this.waitingForApplication()) {
+        if (this.reader.buffered > MAX_HELD_DURING_GSS) {
+          throw new ProtocolError(this.kex.phase === 'exchange' ? 'the peer sent too much while a GSS-API step was in progress' : 'the server sent too much while its host key was being checked');
+        }
         return;
       }
       const seq = this.reader.seq;
@@ -349,6 +351,17 @@ export class Transport {
       if (this.role === 'client' && payload[0] === MSG.USERAUTH_SUCCESS) this.onAuthenticated();
     }
     this.maybeRekey();
+  }
+
+  /**
+   * Whether packets must stay buffered until the application answers: a GSS-API step, or (client,
+   * first exchange) the host key check, so that nothing from a server reaches the layers above
+   * before its key is trusted.
+   */
+  private waitingForApplication(): boolean {
+    const kex = this.kex;
+    if (kex.phase === 'exchange') return kex.gssPending !== undefined;
+    return kex.phase === 'newkeys' && !kex.verified && !this.kexComplete;
   }
 
   /** Fails the connection for `err`; a GSS-API key exchange's error messages go out first. */
@@ -465,7 +478,12 @@ export class Transport {
       return;
     }
     kex.verified = true;
-    this.sendNewKeys(kex);
+    try {
+      this.sendNewKeys(kex);
+      this.processPackets();
+    } catch (err) {
+      this.failWith(err);
+    }
   }
 
   /** Starts a key re-exchange now (ignored while one is under way). */
