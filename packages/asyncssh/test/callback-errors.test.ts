@@ -4,7 +4,7 @@
  * does; the exception never escapes the socket's read callback, where it would end the process.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SSHClient, SSHServer, connect, listen, type SSHClientSession, type SSHServerConnection, type SSHServerProcess, type SSHServerSession } from '../src/index.ts';
+import { SSHClient, SSHServer, connect, listen, type SSHClientSession, type SSHServerConnection, type SSHServerConnectionOptions, type SSHServerProcess, type SSHServerSession } from '../src/index.ts';
 import { loopbackKeys } from './loopback-keys.ts';
 
 const keys = loopbackKeys();
@@ -32,6 +32,17 @@ class LostRecorder extends SSHServer {
   }
 }
 
+/** Runs `body` against a server of ours on 127.0.0.1 (the loopback keys and `options`), then closes it. */
+async function withServer(options: SSHServerConnectionOptions, body: (port: number) => Promise<void>): Promise<void> {
+  const acceptor = await listen('127.0.0.1', 0, { ...keys.serverOptions, ...options });
+  try {
+    await body(acceptor.getPort());
+  } finally {
+    acceptor.close();
+    await acceptor.waitClosed();
+  }
+}
+
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms).unref())]);
 }
@@ -40,10 +51,8 @@ describe('an application callback that throws', () => {
   it("our server: a session's dataReceived throwing closes that connection with the error, and the server goes on", async () => {
     const boom = new Error('server session callback failed');
     const lost: (Error | undefined)[] = [];
-    const acceptor = await listen('127.0.0.1', 0, {
-      ...keys.serverOptions,
-      serverFactory: () =>
-        new LostRecorder(lost),
+    await withServer({
+      serverFactory: () => new LostRecorder(lost),
       sessionFactory: (() => ({
         shellRequested: () => true,
         execRequested: () => true,
@@ -51,31 +60,26 @@ describe('an application callback that throws', () => {
           if (data === 'boom') throw boom;
         },
       })) as unknown as () => SSHServerSession<string>,
-    });
-    try {
-      const conn = await connect(keys.clientOptions(acceptor.getPort()));
+    }, async (port) => {
+      const conn = await connect(keys.clientOptions(port));
       const proc = await conn.createProcess('');
       proc.stdin.write('boom');
       await within(conn.waitClosed(), 5_000, 'the client connection closing');
       expect(lost).toEqual([boom]);
       // The server still serves.
-      await using again = await connect(keys.clientOptions(acceptor.getPort()));
+      await using again = await connect(keys.clientOptions(port));
       const ok = await again.createProcess('');
       ok.stdin.write('fine');
       ok.stdin.writeEof();
       expect(lost).toHaveLength(1);
-    } finally {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    });
     expect(uncaught).toEqual([]);
   });
 
   it("our client: a session's dataReceived throwing closes the connection with the error", async () => {
     const boom = new Error('client session callback failed');
     let serverConn: SSHServerConnection | undefined;
-    const acceptor = await listen('127.0.0.1', 0, {
-      ...keys.serverOptions,
+    await withServer({
       serverFactory: () =>
         new (class extends SSHServer {
           override connectionMade(conn: SSHServerConnection): void {
@@ -85,11 +89,10 @@ describe('an application callback that throws', () => {
       processFactory: (proc: SSHServerProcess) => {
         proc.stdout.write('hello');
       },
-    });
-    try {
+    }, async (port) => {
       const lost: (Error | undefined)[] = [];
       const conn = await connect({
-        ...keys.clientOptions(acceptor.getPort()),
+        ...keys.clientOptions(port),
         clientFactory: () =>
           new (class extends SSHClient {
             override connectionLost(error: Error | undefined): void {
@@ -108,20 +111,15 @@ describe('an application callback that throws', () => {
       await within(conn.waitClosed(), 5_000, 'the client connection closing');
       expect(lost).toEqual([boom]);
       await within(serverConn?.waitClosed() ?? Promise.resolve(), 5_000, 'the server connection closing');
-    } finally {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    });
     expect(uncaught).toEqual([]);
   });
 
   it("a session's connectionLost throwing while the connection ends is logged; the other sessions still end and waitClosed settles", async () => {
-    const acceptor = await listen('127.0.0.1', 0, {
-      ...keys.serverOptions,
+    await withServer({
       processFactory: () => undefined,
-    });
-    try {
-      const conn = await connect(keys.clientOptions(acceptor.getPort()));
+    }, async (port) => {
+      const conn = await connect(keys.clientOptions(port));
       const ended: string[] = [];
       const session = (name: string, fail: boolean) => (): SSHClientSession<string> => ({
         connectionLost(): void {
@@ -134,18 +132,14 @@ describe('an application callback that throws', () => {
       conn.close();
       await within(conn.waitClosed(), 5_000, 'the client connection closing');
       expect(ended.sort()).toEqual(['first', 'second']);
-    } finally {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    });
     expect(uncaught).toEqual([]);
   });
 
   it("our server: authCompleted() throwing after an asynchronous answer ends that connection, not the process", async () => {
     const boom = new Error('authCompleted failed');
     const lost: (Error | undefined)[] = [];
-    const acceptor = await listen('127.0.0.1', 0, {
-      ...keys.serverOptions,
+    await withServer({
       serverFactory: () =>
         new (class extends LostRecorder {
           override async beginAuth(): Promise<boolean> {
@@ -157,15 +151,11 @@ describe('an application callback that throws', () => {
           }
         })(lost),
       processFactory: (proc: SSHServerProcess) => proc.exit(0),
-    });
-    try {
-      const conn = await connect(keys.clientOptions(acceptor.getPort())).catch((e: unknown) => e);
+    }, async (port) => {
+      const conn = await connect(keys.clientOptions(port)).catch((e: unknown) => e);
       if (!(conn instanceof Error)) await within((conn as { waitClosed(): Promise<void> }).waitClosed(), 5_000, 'the client connection closing');
       expect(lost).toEqual([boom]);
-    } finally {
-      acceptor.close();
-      await acceptor.waitClosed();
-    }
+    });
     expect(uncaught).toEqual([]);
   });
 
@@ -173,27 +163,21 @@ describe('an application callback that throws', () => {
     it(`our server: a session's ${hook} throwing ends that connection with the error, instead of leaving the client waiting`, async () => {
       const boom = new Error(`${hook} failed`);
       const lost: (Error | undefined)[] = [];
-      const acceptor = await listen('127.0.0.1', 0, {
-        ...keys.serverOptions,
-        serverFactory: () =>
-          new LostRecorder(lost),
+      await withServer({
+        serverFactory: () => new LostRecorder(lost),
         sessionFactory: (() => ({
           execRequested: () => true,
           [hook](): void {
             throw boom;
           },
         })) as unknown as () => SSHServerSession<string>,
-      });
-      try {
-        const conn = await connect(keys.clientOptions(acceptor.getPort()));
+      }, async (port) => {
+        const conn = await connect(keys.clientOptions(port));
         // The exec's success may have gone out before the hook ran: run() settles either way.
         await within(conn.run('true').catch(() => undefined), 5_000, 'run');
         await within(conn.waitClosed(), 5_000, 'the client connection closing');
         expect(lost).toEqual([boom]);
-      } finally {
-        acceptor.close();
-        await acceptor.waitClosed();
-      }
+      });
       expect(uncaught).toEqual([]);
     });
   }
