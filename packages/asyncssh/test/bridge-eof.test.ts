@@ -26,6 +26,17 @@ function recordingChannel(): { channel: SSHChannel<Uint8Array>; events: string[]
   return { channel: channel as unknown as SSHChannel<Uint8Array>, events, data };
 }
 
+/** Resolves once the channel was given EOF (fails after 5 s). */
+function eofReached(events: readonly string[]): Promise<void> {
+  return bounded(
+    (async () => {
+      while (!events.includes('eof')) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    5_000,
+    'end of input reaching the channel',
+  );
+}
+
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
@@ -59,13 +70,7 @@ describe('SSHForwarder.start after the socket was read', () => {
     await new Promise((r) => setTimeout(r, 100));
     const { channel, events, data } = recordingChannel();
     new SSHForwarder(accepted).start(channel);
-    await bounded(
-      (async () => {
-        while (!events.includes('eof')) await new Promise((r) => setTimeout(r, 10));
-      })(),
-      5_000,
-      'end of input reaching the channel',
-    );
+    await eofReached(events);
     expect(data).toEqual([1, 2, 3]);
   });
 
@@ -78,13 +83,7 @@ describe('SSHForwarder.start after the socket was read', () => {
     await new Promise((r) => setTimeout(r, 100));
     const { channel, events, data } = recordingChannel();
     new SSHForwarder(accepted).start(channel);
-    await bounded(
-      (async () => {
-        while (!events.includes('eof')) await new Promise((r) => setTimeout(r, 10));
-      })(),
-      5_000,
-      'end of input reaching the channel',
-    );
+    await eofReached(events);
     expect(data).toEqual([]);
   });
 });

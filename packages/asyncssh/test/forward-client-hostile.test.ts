@@ -3,23 +3,13 @@
  * forwarded-tcpip opens for listeners never asked for, with odd originator data, and a session
  * object that fails as the channel is answered. Every open is answered, nothing is unhandled.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
 import { ClientForwarding } from '../src/forward/client-forward.ts';
-import { bounded } from './forward-helpers.ts';
+import { bounded, recordUnhandledRejections } from './forward-helpers.ts';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = recordUnhandledRejections();
 
 /** Client forwarding over a stub mux whose server grants every tcpip-forward (port 0: 40000). */
 function clientForwarding(): { fwd: ClientForwarding; errors: unknown[] } {

@@ -2,6 +2,26 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
+
+/**
+ * Unhandled rejections during each test of the calling file, for the test to assert empty
+ * (installs beforeEach/afterEach hooks).
+ */
+export function recordUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  return unhandled;
+}
 
 /** Rejects after `ms` unless `promise` settles first. */
 export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

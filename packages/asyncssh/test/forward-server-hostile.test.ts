@@ -8,25 +8,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
 import { ServerForwarding } from '../src/forward/server-forward.ts';
 import { SSHServer } from '../src/server-handlers.ts';
 import type { ForwardAnswer } from '../src/forward/channel.ts';
-import { bounded } from './forward-helpers.ts';
+import { bounded, recordUnhandledRejections } from './forward-helpers.ts';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = recordUnhandledRejections();
 
 /** An SSHServer that says `answer` to every direct connection, recording what it was asked. */
 class Permissive extends SSHServer {
