@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { collectedAfterGc } from '@ssh/interop';
 import { ConcurrentReadError, IncompleteReadError, LimitOverrunError, ReadBuffer, StreamDecodeError } from '../src/stream/index.ts';
 
 const enc = new TextEncoder();
@@ -468,5 +469,41 @@ describe('ReadBuffer: one read at a time', () => {
     buf.push(bytes('line\nrest'));
     expect(await first).toBe('line\n');
     expect(await buf.read(100)).toBe('rest');
+  });
+});
+
+describe('ReadBuffer: memory', () => {
+  it('lets go of a chunk once a read took it, while later chunks stay queued', async () => {
+    const buf = new ReadBuffer<Uint8Array>({ encoding: null });
+    const refs: WeakRef<Uint8Array>[] = [];
+    // The queue never empties: a reader a chunk behind its peer keeps it that way.
+    for (let i = 0; i < 3; i++) {
+      const chunk = new Uint8Array(1024);
+      refs.push(new WeakRef(chunk));
+      buf.push(chunk);
+    }
+    for (let i = 0; i < 2; i++) expect((await buf.read(4096)).length).toBe(1024);
+    expect(await collectedAfterGc(refs[0] as WeakRef<Uint8Array>)).toBe(true);
+    expect(await collectedAfterGc(refs[1] as WeakRef<Uint8Array>)).toBe(true);
+    expect(await collectedAfterGc(refs[2] as WeakRef<Uint8Array>)).toBe(false);
+    expect(buf.buffered).toBe(1024);
+  });
+
+  it('lets go of an exception once a read threw it', async () => {
+    const buf = new ReadBuffer<Uint8Array>({ encoding: null });
+    let ref: WeakRef<Error> | undefined;
+    (() => {
+      const error = new Error('in band');
+      ref = new WeakRef(error);
+      buf.pushError(error);
+    })();
+    buf.push(new Uint8Array(8));
+    const thrown = await buf.read(10).then(
+      () => 'nothing thrown',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(thrown).toBe('in band');
+    expect(await collectedAfterGc(ref as WeakRef<Error>)).toBe(true);
+    expect((await buf.read(10)).length).toBe(8);
   });
 });

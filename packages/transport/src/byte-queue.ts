@@ -7,6 +7,9 @@
 
 import { uninitializedBytes } from './bytes.ts';
 
+/** What a consumed chunk's slot holds until compaction. */
+const EMPTY = new Uint8Array(0);
+
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
   private first = 0; // index of the first live chunk
@@ -76,7 +79,8 @@ export class ByteQueue {
         return;
       }
       n -= avail;
-      this.first++;
+      // Consumed chunks are not kept alive until compaction (received packets, up to 64 of them).
+      this.chunks[this.first++] = EMPTY;
       this.head = 0;
     }
     this.compact();

@@ -1,6 +1,7 @@
 /** ByteQueue: contiguous views over arbitrarily chunked input. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { collectedAfterGc } from '@ssh/interop';
 import { ByteQueue } from '../src/byte-queue.ts';
 
 describe('ByteQueue', () => {
@@ -60,5 +61,20 @@ describe('ByteQueue', () => {
     q.push(Uint8Array.of(1, 2));
     expect(() => q.peek(3)).toThrow(RangeError);
     expect(() => q.skip(3)).toThrow(RangeError);
+  });
+
+  it('lets go of the chunks it consumed while others stay queued', async () => {
+    const q = new ByteQueue();
+    const refs: WeakRef<Uint8Array>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const chunk = new Uint8Array(16).fill(i);
+      refs.push(new WeakRef(chunk));
+      q.push(chunk);
+    }
+    q.skip(16);
+    expect(q.take(16)[0]).toBe(1);
+    expect(await collectedAfterGc(refs[0] as WeakRef<Uint8Array>)).toBe(true);
+    expect(await collectedAfterGc(refs[2] as WeakRef<Uint8Array>)).toBe(false);
+    expect(q.length).toBe(16);
   });
 });

@@ -19,6 +19,7 @@ export {
   parsePublicKeyLine,
   signCertificate,
 } from './keys.ts';
+export { collectedAfterGc } from './gc.ts';
 export { LOOPBACK, freePort } from './ports.ts';
 export {
   type EnvVars,

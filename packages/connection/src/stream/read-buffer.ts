@@ -128,7 +128,14 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   readonly #onConsumed: ((bytes: number) => void) | undefined;
   readonly #utf8: boolean;
 
-  #queue: Entry[] = [];
+  /**
+   * Entries from `#head` on are queued; slots before it are consumed and hold undefined, so that a
+   * read chunk is garbage as soon as the application drops it. A stream whose queue never quite
+   * empties (a reader a packet or two behind) would otherwise keep up to COMPACT_AFTER read
+   * payloads alive (33 MiB of 32 KiB packets), long enough for the collector to promote them and
+   * their memory to wait for full collections, one every 32 MiB.
+   */
+  #queue: (Entry | undefined)[] = [];
   #head = 0;
   #buffered = 0;
   #unacked = 0;
@@ -466,7 +473,8 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
 
   /** Removes the exception at the head, to be thrown. */
   #takeError(): Error {
-    const entry = this.#queue[this.#head++] as ErrorEntry;
+    const entry = this.#queue[this.#head] as ErrorEntry;
+    this.#queue[this.#head++] = undefined;
     this.#errors--;
     this.#errorTaken = true;
     return entry.error;
@@ -476,7 +484,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   #take(entry: DataEntry, units: number): string | Uint8Array {
     const length = entry.value.length;
     if (units >= length) {
-      this.#head++;
+      this.#queue[this.#head++] = undefined;
       this.#release(entry.bytes);
       return entry.value;
     }
