@@ -22,6 +22,13 @@ export interface BufferPoolOptions {
   readonly markBuffers?: boolean;
 }
 
+/**
+ * The property that marks a buffer made by a pool with `markBuffers`, holding that pool. One key
+ * for every pool: the store that marks a new buffer stays monomorphic (a symbol per pool made it a
+ * megamorphic keyed store, run for every packet a stream receives).
+ */
+const OWNER = Symbol('BufferPool owner');
+
 export class BufferPool {
   /** Capacity of every pooled buffer. */
   readonly size: number;
@@ -30,8 +37,8 @@ export class BufferPool {
   private readonly max: number;
   private readonly free: ArrayBuffer[] = [];
   private readonly ours: WeakSet<ArrayBuffer> | undefined;
-  /** With `markBuffers`: the property set on this pool's buffers. */
-  private readonly mark: symbol | undefined;
+  /** With `markBuffers`: buffers are marked with OWNER instead of kept in `ours`. */
+  private readonly marks: boolean;
   private readonly allocate: (size: number) => ArrayBuffer;
 
   /** Buffers of `size` bytes for requests of `minimum` to `size` bytes; keeps up to `max` free ones. */
@@ -40,8 +47,8 @@ export class BufferPool {
     this.minimum = minimum;
     this.max = max;
     this.allocate = options.allocate ?? ((n) => new ArrayBuffer(n));
-    this.mark = options.markBuffers === true ? Symbol('BufferPool') : undefined;
-    this.ours = this.mark === undefined ? new WeakSet() : undefined;
+    this.marks = options.markBuffers === true;
+    this.ours = this.marks ? undefined : new WeakSet();
   }
 
   /** A buffer of `n` bytes (contents undefined when pooled: callers fill it). */
@@ -50,7 +57,7 @@ export class BufferPool {
     let buffer = this.free.pop();
     if (buffer === undefined) {
       buffer = this.allocate(this.size);
-      if (this.mark !== undefined) (buffer as unknown as Record<symbol, true>)[this.mark] = true;
+      if (this.marks) (buffer as unknown as Record<symbol, BufferPool>)[OWNER] = this;
       else this.ours?.add(buffer);
     }
     return new Uint8Array(buffer, 0, n);
@@ -63,7 +70,7 @@ export class BufferPool {
    */
   give(view: Uint8Array): void {
     const buffer = view.buffer as ArrayBuffer;
-    if (this.mark !== undefined ? (buffer as unknown as Record<symbol, true | undefined>)[this.mark] !== true : this.ours?.has(buffer) !== true) return;
+    if (this.marks ? (buffer as unknown as Record<symbol, BufferPool | undefined>)[OWNER] !== this : this.ours?.has(buffer) !== true) return;
     if (this.free.length >= this.max || this.free.includes(buffer)) return;
     this.free.push(buffer);
   }
