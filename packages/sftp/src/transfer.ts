@@ -108,9 +108,15 @@ function checkLinkTarget(target: string, dirDepth: number): void {
   }
 }
 
-function preserveAttrs(a: SFTPAttrs): SFTPAttrs {
+/**
+ * What `preserve` copies: permissions and times. `local`: for a download, whose mode comes from
+ * the server: the setuid, setgid and sticky bits are dropped, as OpenSSH's sftp does (it keeps
+ * 0777), so that a server cannot plant a set-user-ID program on the client (one that root
+ * downloads with preserve would run as root).
+ */
+function preserveAttrs(a: SFTPAttrs, local = false): SFTPAttrs {
   const out: SFTPAttrs = {};
-  if (a.permissions !== undefined) out.permissions = a.permissions & 0o7777;
+  if (a.permissions !== undefined) out.permissions = a.permissions & (local ? 0o777 : 0o7777);
   if (a.atime !== undefined && a.mtime !== undefined) {
     out.atime = a.atime;
     out.mtime = a.mtime;
@@ -299,13 +305,13 @@ async function getOne(client: TransferClient, local: LocalFs, src: string, dst: 
   } else {
     const download = async (): Promise<void> => {
       await downloadFile(client, local, src, dst, attrs.size, options);
-      if (options.preserve) await local.setstat(dst, preserveAttrs(attrs));
+      if (options.preserve) await local.setstat(dst, preserveAttrs(attrs, true));
     };
     if (!slots) return download();
     const { blockSize } = client.transferParams(options.blockSize, options.maxRequests);
     return slots.run(attrs.size !== undefined && attrs.size <= blockSize ? 1 : PARALLEL_FILES, download);
   }
-  if (options.preserve) await local.setstat(dst, preserveAttrs(attrs));
+  if (options.preserve) await local.setstat(dst, preserveAttrs(attrs, true));
 }
 
 /** Most bytes a download gathers into one local writev. */

@@ -1,5 +1,5 @@
 /** Our client against our server over an in-memory pipe, for each protocol version 3 to 6. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -135,6 +135,26 @@ describe.each([3, 4, 5, 6])('client and server at v%i', (version) => {
     expect(await client.listdir('logs')).toEqual(['a', 'c.log']);
     await expect(client.mput(join(local, 'tree/*.none'), 'logs')).rejects.toBeInstanceOf(SFTPNoSuchFile);
     await expect(client.get('up', join(local, 'x'))).rejects.toBeInstanceOf(SFTPError);
+  });
+});
+
+describe('preserve', () => {
+  it("keeps a download's permission bits but not its setuid, setgid and sticky bits; an upload keeps them all", async () => {
+    p = await openPair();
+    const { client, dir } = p;
+    const local = localTemp();
+    writeFileSync(join(dir, 'tool'), 'x');
+    chmodSync(join(dir, 'tool'), 0o7751);
+    await client.get('tool', join(local, 'tool'), { preserve: true });
+    expect(statSync(join(local, 'tool')).mode & 0o7777).toBe(0o751);
+    mkdirSync(join(dir, 'tree'));
+    writeFileSync(join(dir, 'tree/inner'), 'y');
+    chmodSync(join(dir, 'tree/inner'), 0o6705);
+    await client.get('tree', join(local, 'tree'), { preserve: true, recurse: true });
+    expect(statSync(join(local, 'tree/inner')).mode & 0o7777).toBe(0o705);
+    chmodSync(join(local, 'tool'), 0o2750);
+    await client.put(join(local, 'tool'), 'back', { preserve: true });
+    expect(statSync(join(dir, 'back')).mode & 0o7777).toBe(0o2750);
   });
 });
 
