@@ -109,6 +109,8 @@ describe('group exchange', () => {
     const p2048 = modpGroup(14).p;
     expect(() => client('diffie-hellman-group-exchange-sha256').receive(group(p2048, 1n))).toThrow(/generator/);
     expect(() => client('diffie-hellman-group-exchange-sha256').receive(group(p2048, p2048 - 1n))).toThrow(/generator/);
+    // An even modulus of the right size (a broken moduli file) is no prime.
+    expect(() => client('diffie-hellman-group-exchange-sha256').receive(group(p2048 - 1n, 2n))).toThrow(/even/);
   });
 
   it('server answers the old request (message 30) and a client with custom bounds', () => {

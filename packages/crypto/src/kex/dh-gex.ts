@@ -34,6 +34,20 @@ function bitLength(v: bigint): number {
  * A server's choice for a request: groups whose size is within [min, max]; of those, the smallest
  * size at least `preferred`, else the largest; the first group of that size.
  */
+/**
+ * A client's checks on the group a server chose (RFC 4419 §3): its size within what was asked
+ * (and our own bounds), an odd modulus (a safe prime's first property; an even one is a broken
+ * moduli file, and a DH group over it leaks the secret), a generator in 2..p-2.
+ */
+export function checkGexGroup(algorithm: string, g: DhGroup, bounds: GexBounds): void {
+  const bits = bitLength(g.p);
+  if (g.p <= 0n || bits < Math.max(bounds.min, GEX_MIN_BITS) || bits > Math.min(bounds.max, GEX_MAX_BITS)) {
+    throw new KeyExchangeError(algorithm, `server's group is ${bits} bits, outside the requested ${bounds.min}..${bounds.max}`);
+  }
+  if ((g.p & 1n) === 0n) throw new KeyExchangeError(algorithm, "server's modulus is even, not a prime");
+  if (g.g <= 1n || g.g >= g.p - 1n) throw new KeyExchangeError(algorithm, 'server generator out of range');
+}
+
 export function chooseGexGroup(groups: readonly DhGroup[], bounds: GexBounds): DhGroup | undefined {
   const fit = groups.filter((g) => {
     const bits = bitLength(g.p);
@@ -106,12 +120,9 @@ export function gexKex(algorithm: string, hash: HashName): KexImpl {
           if (role === 'client') {
             if (phase === 'requested') {
               const g = readMessage(algorithm, payload, MSG_KEX_DH_GEX_GROUP, 'DH GEX group', (r) => ({ p: r.mpint('p'), g: r.mpint('g') }));
+              const [min, preferred, max] = request as [number, number, number];
+              checkGexGroup(algorithm, g, { min, preferred, max });
               const bits = bitLength(g.p);
-              const [min, , max] = request as [number, number, number];
-              if (g.p <= 0n || bits < Math.max(min, GEX_MIN_BITS) || bits > Math.min(max, GEX_MAX_BITS)) {
-                throw new KeyExchangeError(algorithm, `server's group is ${bits} bits, outside the requested ${min}..${max}`);
-              }
-              if (g.g <= 1n || g.g >= g.p - 1n) throw new KeyExchangeError(algorithm, 'server generator out of range');
               group = g;
               client = dhKeyPair(g, random, algorithm);
               phase = 'group';

@@ -18,10 +18,10 @@ import { bytesToMpint, Writer, type Reader } from '@ssh/wire';
 import { GssKeyExchangeError, KeyExchangeError } from '../errors.ts';
 import type { HashName } from '../hash.ts';
 import { digest, misuse, readMessage, transcriptWriter } from './common.ts';
-import { DEFAULT_GEX_BOUNDS, GEX_MAX_BITS, GEX_MIN_BITS, chooseGexGroup } from './dh-gex.ts';
+import { DEFAULT_GEX_BOUNDS, checkGexGroup, chooseGexGroup } from './dh-gex.ts';
 import { groupAgreement, modpGroup } from './dh.ts';
 import { encodeSecret, writeValue, type Agreement } from './one-round.ts';
-import type { DhGroup, GexBounds, GssKexAnswer, KexExchange, KexImpl, KexOptions, KexResult, KexRole, KexStep, KexTranscript } from './types.ts';
+import type { DhGroup, GssKexAnswer, KexExchange, KexImpl, KexOptions, KexResult, KexRole, KexStep, KexTranscript } from './types.ts';
 
 export const MSG_KEXGSS_INIT = 30;
 export const MSG_KEXGSS_CONTINUE = 31;
@@ -76,15 +76,6 @@ type Phase =
   /** server: waiting for the MIC; client: for the MIC's verification */
   | 'mic'
   | 'done';
-
-/** Client bound checks on a server's group (as for diffie-hellman-group-exchange, RFC 4419 §3). */
-function checkGroup(algorithm: string, g: DhGroup, bounds: GexBounds): void {
-  const bits = g.p.toString(2).length;
-  if (g.p <= 0n || bits < Math.max(bounds.min, GEX_MIN_BITS) || bits > Math.min(bounds.max, GEX_MAX_BITS)) {
-    throw new KeyExchangeError(algorithm, `server's group is ${bits} bits, outside the requested ${bounds.min}..${bounds.max}`);
-  }
-  if (g.g <= 1n || g.g >= g.p - 1n) throw new KeyExchangeError(algorithm, 'server generator out of range');
-}
 
 function errorMessage(major: number, message: string): Uint8Array {
   return new Writer(64 + message.length * 3).u8(MSG_KEXGSS_ERROR).u32(major >>> 0).u32(0).utf8(message).latin1('').finish();
@@ -178,7 +169,7 @@ export function gssKex(algorithm: string, hash: HashName, kind: GssKexKind): Kex
         if (phase === 'group') {
           const g = readMessage(algorithm, payload, MSG_KEXGSS_GROUP, 'KEXGSS_GROUP', (r) => ({ p: r.mpint('p'), g: r.mpint('g') }));
           const [min, preferred, max] = request as [number, number, number];
-          checkGroup(algorithm, g, { min, preferred, max });
+          checkGexGroup(algorithm, g, { min, preferred, max });
           group = g;
           agreement = groupAgreement(g, algorithm);
           return step([], null, true);
