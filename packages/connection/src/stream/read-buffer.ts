@@ -132,8 +132,8 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
    * Entries from `#head` on are queued; slots before it are consumed and hold undefined, so that a
    * read chunk is garbage as soon as the application drops it. A stream whose queue never quite
    * empties (a reader a packet or two behind) would otherwise keep up to COMPACT_AFTER read
-   * payloads alive (33 MiB of 32 KiB packets), long enough for the collector to promote them and
-   * their memory to wait for full collections, one every 32 MiB.
+   * payloads alive (33 MiB of 32 KiB packets), long enough for the collector to promote them, and
+   * their memory then waited for a full collection.
    */
   #queue: (Entry | undefined)[] = [];
   #head = 0;
