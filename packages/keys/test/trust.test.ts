@@ -121,6 +121,15 @@ describe('authorized_keys', () => {
     }
   });
 
+  test('a permitopen / permitlisten list of 300,000 entries is read whole (spreading it into push threw RangeError)', () => {
+    const list = Array.from({ length: 300_000 }, (_, i) => `h${i}:1`).join(',');
+    const o = parseAuthorizedKeyLine(`permitopen="${list}",permitlisten="${list}",permitopen="last:2" ${line(ed)}`).options;
+    expect(o.permitOpen).toHaveLength(300_001);
+    expect(o.permitOpen[299_999]).toBe('h299999:1');
+    expect(o.permitOpen[300_000]).toBe('last:2');
+    expect(o.permitListen).toHaveLength(300_000);
+  });
+
   test('validate: from, expiry, cert-authority principals', () => {
     const ak = importAuthorizedKeys(
       [

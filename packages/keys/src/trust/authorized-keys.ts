@@ -122,11 +122,13 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
       case 'from':
         from = value.split(',');
         break;
+      // One push per entry: spreading a list of a few hundred thousand entries into push()
+      // overflows the stack (RangeError) however little memory the list takes.
       case 'permitopen':
-        permitOpen.push(...value.split(','));
+        for (const entry of value.split(',')) permitOpen.push(entry);
         break;
       case 'permitlisten':
-        permitListen.push(...value.split(','));
+        for (const entry of value.split(',')) permitListen.push(entry);
         break;
       case 'principals':
         principals = value.split(',');
