@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type SFTPAttrs, type SFTPName, type SFTPVFSAttrs } from '../attrs.ts';
 import { FXF } from '../constants.ts';
-import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid } from '../errors.ts';
+import { SFTPFailure, SFTPFileAlreadyExists, SFTPGroupInvalid, SFTPNoSuchFile, SFTPNotADirectory, SFTPOwnerInvalid, SFTPPermissionDenied } from '../errors.ts';
 import { dataBuffer } from '../packets.ts';
 import { SFTPServer, type ServerFile } from '../server.ts';
 import { ByteRangeLocks } from '../locks.ts';
@@ -141,6 +141,17 @@ export class LocalSFTPServer extends SFTPServer {
     return this.chroot ? this.chroot.resolve(p, followFinal) : Promise.resolve(p);
   }
 
+  /**
+   * resolve(p, false) for an operation that removes, moves or replaces what `p` names: refused on
+   * the chroot's root itself. Once the root was gone, a symlink made in its place would carry every
+   * later request to wherever it points, as `/` is not looked up again.
+   */
+  private async resolveEntry(p: string): Promise<string> {
+    const real = await this.resolve(p, false);
+    if (this.chroot && real === (await this.chroot.realRoot())) throw new SFTPPermissionDenied('Permission denied');
+    return real;
+  }
+
   override open(p: string, pflags: number, attrs: SFTPAttrs): Promise<ServerFile> {
     return wrap(async () => {
       const real = await this.resolve(p, true);
@@ -198,8 +209,8 @@ export class LocalSFTPServer extends SFTPServer {
 
   override rename(oldPath: string, newPath: string): Promise<void> {
     return wrap(async () => {
-      const from = await this.resolve(oldPath, false);
-      const to = await this.resolve(newPath, false);
+      const from = await this.resolveEntry(oldPath);
+      const to = await this.resolveEntry(newPath);
       // v3 RENAME must not replace the target: link + unlink is atomic about that for files.
       const st = await fs.lstat(from);
       if (st.isFile()) {
@@ -213,11 +224,11 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override posixRename(oldPath: string, newPath: string): Promise<void> {
-    return wrap(async () => fs.rename(await this.resolve(oldPath, false), await this.resolve(newPath, false)));
+    return wrap(async () => fs.rename(await this.resolveEntry(oldPath), await this.resolveEntry(newPath)));
   }
 
   override remove(p: string): Promise<void> {
-    return wrap(async () => fs.unlink(await this.resolve(p, false)));
+    return wrap(async () => fs.unlink(await this.resolveEntry(p)));
   }
 
   override readlink(p: string): Promise<string> {
@@ -226,7 +237,7 @@ export class LocalSFTPServer extends SFTPServer {
 
   override symlink(target: string, linkPath: string): Promise<void> {
     return wrap(async () => {
-      const link = await this.resolve(linkPath, false);
+      const link = await this.resolveEntry(linkPath);
       // Absolute targets are client paths: under a chroot they live inside the root.
       const stored = this.root !== undefined && target.startsWith('/') ? this.mapPath(target) : target;
       await fs.symlink(stored, link);
@@ -234,7 +245,7 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override link(oldPath: string, newPath: string): Promise<void> {
-    return wrap(async () => fs.link(await this.resolve(oldPath, true), await this.resolve(newPath, false)));
+    return wrap(async () => fs.link(await this.resolve(oldPath, true), await this.resolveEntry(newPath)));
   }
 
   override realpath(p: string): Promise<string> {
@@ -343,7 +354,7 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override rmdir(p: string): Promise<void> {
-    return wrap(async () => fs.rmdir(await this.resolve(p, false)));
+    return wrap(async () => fs.rmdir(await this.resolveEntry(p)));
   }
 
   override scandir(p: string): Promise<AsyncIterable<SFTPName>> {
