@@ -598,8 +598,10 @@ export class SftpServerSession {
       throw new SFTPFailure('copy-data ranges overlap');
     }
     // "To the end" is the end the source has now: a destination that is the same file through
-    // another handle (or a hard link) would otherwise keep moving it away as the copy writes.
-    const total = length === 0 ? await this.sizeAfter(src, srcOffset) : length;
+    // another handle (or a hard link) would otherwise keep moving it away as the copy writes. A
+    // length past that end stops there too, or such a copy would run for as long as it asked.
+    const end = await this.sizeAfter(src, srcOffset);
+    const total = length === 0 ? end : end === undefined ? length : Math.min(length, end);
     let done = 0;
     for (;;) {
       const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);

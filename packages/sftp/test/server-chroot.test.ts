@@ -1,9 +1,9 @@
 /** A hostile client against LocalSFTPServer's chroot: what it may do to the root itself. */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SFTPError, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { SFTPError, SFTPFailure, type ServerFile, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 
 const temps: string[] = [];
@@ -12,14 +12,14 @@ afterEach(() => {
 });
 
 /** A session confined to `<parent>/jail` (empty), with a file beside the jail. */
-async function jailed(version = 3) {
+async function jailed(version = 3, server?: (jail: string) => LocalSFTPServer) {
   const parent = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-jail-')));
   temps.push(parent);
   const jail = join(parent, 'jail');
   mkdirSync(jail);
   writeFileSync(join(parent, 'secret'), 'outside');
   const [clientEnd, serverEnd] = createMemoryPipe();
-  const served = runSftpServer(serverEnd, new LocalSFTPServer({ chroot: jail }));
+  const served = runSftpServer(serverEnd, server ? server(jail) : new LocalSFTPServer({ chroot: jail }));
   const client = await startSftpClient(clientEnd, { version });
   return {
     parent,
@@ -64,4 +64,28 @@ describe('the chroot root itself', () => {
       await s.close();
     }
   });
+});
+
+describe('copy-data with an explicit length', () => {
+  it('stops at the end the source had, onto the same file through another handle at a later offset', async () => {
+    /** Refuses writes past 4 KiB: without a bound the copy would read back what it wrote, forever. */
+    class Bounded extends LocalSFTPServer {
+      override write(f: ServerFile, offset: number, data: Uint8Array): Promise<void> {
+        if (offset + data.length > 4096) return Promise.reject(new SFTPFailure('runaway copy'));
+        return super.write(f, offset, data);
+      }
+    }
+    const s = await jailed(3, (jail) => new Bounded({ chroot: jail }));
+    try {
+      writeFileSync(join(s.jail, 'f'), 'content');
+      const src = await s.client.open('f', 'rb');
+      const dst = await s.client.open('f', 'r+b');
+      await s.client.remoteCopy(src, dst, 0, 2 ** 40, 7);
+      await src.close();
+      await dst.close();
+      expect(readFileSync(join(s.jail, 'f'), 'utf8')).toBe('contentcontent');
+    } finally {
+      await s.close();
+    }
+  }, 10_000);
 });
