@@ -1,5 +1,5 @@
-/** A hostile client against LocalSFTPServer's chroot: what it may do to the root itself. */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+/** A hostile client against LocalSFTPServer under a chroot. */
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,4 +88,21 @@ describe('copy-data with an explicit length', () => {
       await s.close();
     }
   }, 10_000);
+});
+
+describe('a chroot given through a symlink', () => {
+  it('shows real paths under the root as client paths, never the local path', async () => {
+    const s = await jailed(3, (jail) => {
+      symlinkSync('jail', join(jail, '..', 'via'));
+      return new LocalSFTPServer({ chroot: join(jail, '..', 'via') });
+    });
+    try {
+      await s.client.mkdir('d');
+      expect(await s.client.realpath('.')).toBe('/');
+      expect(await s.client.realpath('d/../d')).toBe('/d');
+      expect(await s.client.expandPath('~/d')).toBe('/d');
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -46,6 +46,17 @@ export class ChrootResolver {
     return localPath;
   }
 
+  /**
+   * A path resolve() gave (under the root's real path) or one under the root as given, as the
+   * client sees it: the two differ when the root's own path goes through a symlink.
+   */
+  async realToClient(localPath: string): Promise<string> {
+    const root = await this.realRoot().catch(() => this.root);
+    if (localPath === root) return '/';
+    if (root !== '/' && localPath.startsWith(`${root}/`)) return localPath.slice(root.length);
+    return this.toClient(localPath);
+  }
+
   private async inside(real: string): Promise<boolean> {
     const root = await this.realRoot();
     return real === root || real.startsWith(root === '/' ? '/' : `${root}/`);

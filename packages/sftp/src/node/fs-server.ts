@@ -132,8 +132,8 @@ export class LocalSFTPServer extends SFTPServer {
     return this.chroot ? this.chroot.toLocal(p) : path.resolve(this.home, p);
   }
 
-  override reverseMapPath(p: string): string {
-    return this.chroot ? this.chroot.toClient(p) : p;
+  override reverseMapPath(p: string): string | Promise<string> {
+    return this.chroot ? this.chroot.realToClient(p) : p;
   }
 
   /** The real path `p` denotes under the chroot (checked), or `p` itself without one. */
