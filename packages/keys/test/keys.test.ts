@@ -111,6 +111,23 @@ describe('comments', () => {
   });
 });
 
+describe('public key lines with long runs of blanks', () => {
+  // The line pattern once ended `(?:[ \t]+(.*?))?[ \t]*$`: at each character of a lazy comment
+  // the trailing blanks were tried again, so a comment holding 200,000 spaces took about 45 s
+  // (and blanks before a carriage return, as many).
+  // The test timeout is what fails it; the checks say the comment comes back whole.
+  test('a comment of 200,000 spaces between two words is read in one pass', { timeout: 5_000 }, () => {
+    const key = testKey('ssh-ed25519').convertToPublic();
+    key.setComment(undefined);
+    const text = new TextDecoder().decode(key.exportPublicKey()).trim();
+    const comment = `a${' '.repeat(200_000)}b`;
+    expect(importPublicKey(`${text} ${comment}\n`).getComment()).toBe(comment);
+    expect(importPublicKey(`${text}\t \t${'\t'.repeat(200_000)}`).getComment()).toBeUndefined();
+    // A line break inside the comment is not a key line, found as fast.
+    expect(() => importPublicKey(`${text}${' '.repeat(200_000)}x\ry`)).toThrow(KeyImportError);
+  });
+});
+
 describe('generation', () => {
   test('RSA sizes and exponent', () => {
     const k = generatePrivateKey('ssh-rsa', { keySize: 1024, exponent: 3 });

@@ -30,7 +30,11 @@ export function encodeOpensshPublic(keyType: string, blob: Uint8Array, comment: 
 
 /** Parses one OpenSSH public key line (`type base64 [comment]`); undefined if it is not one. */
 export function parseOpensshPublicLine(line: string): PublicKeyText | undefined {
-  const m = /^([A-Za-z0-9@._+-]+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+(.*?))?[ \t]*$/.exec(line.trim());
+  // Linear in the line: the line is trimmed, so no trailing-blank group is needed, and the
+  // comment starts at the first non-blank, so the blanks before it split one way only. A lazy
+  // comment before `[ \t]*$` (or blanks that could end either side of the split) made a run of n
+  // blanks cost n^2 steps: seconds for a line of a few hundred kilobytes.
+  const m = /^([A-Za-z0-9@._+-]+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+(?![ \t])(.*))?$/.exec(line.trim());
   if (!m) return undefined;
   const blob = fromBase64(m[2] as string);
   if (!blob || blob.length < 4) return undefined;
