@@ -19,6 +19,11 @@ import { SFTPByteRangeLockConflict, SFTPByteRangeLockRefused, SFTPNoMatchingByte
  * every later lock and I/O on the file, by one entry per 30-byte request.
  */
 const MAX_LOCKS_PER_OWNER = 1024;
+/**
+ * Locks on one file at once, whoever holds them: a session has 256 handles, and with 1024 each on
+ * one file the scans above took minutes, synchronously, for every session of the process.
+ */
+const MAX_LOCKS_PER_FILE = 4096;
 
 interface HeldLock {
   readonly owner: object;
@@ -43,11 +48,12 @@ export class ByteRangeLocks {
 
   /**
    * Takes a lock for `owner`; throws SFTPByteRangeLockConflict when another owner's lock is in the
-   * way, SFTPByteRangeLockRefused when `owner` already holds 1024 on the file.
+   * way, SFTPByteRangeLockRefused when `owner` already holds 1024 on the file, or the file 4096.
    */
   lock(file: string, owner: object, offset: number, length: number, mask: number): void {
     const end = endOf(offset, length);
     const held = this.files.get(file) ?? [];
+    if (held.length >= MAX_LOCKS_PER_FILE) throw new SFTPByteRangeLockRefused(`a file has at most ${MAX_LOCKS_PER_FILE} locks`);
     let own = 0;
     for (const l of held) {
       if (l.owner === owner && ++own >= MAX_LOCKS_PER_OWNER) throw new SFTPByteRangeLockRefused(`a handle holds at most ${MAX_LOCKS_PER_OWNER} locks`);

@@ -84,6 +84,29 @@ describe('ByteRangeLocks', () => {
     expect(t.count('f')).toBe(1025);
   });
 
+  it('refuses more than 4096 locks on one file whatever their owners, so that no scan of them grows long', () => {
+    // 256 handles of one session could each hold 1024: the scan of each later lock and I/O went
+    // over all of them, and taking them all blocked the process for minutes.
+    const t = new ByteRangeLocks();
+    const owners = Array.from({ length: 5 }, () => ({}));
+    let refused = 0;
+    for (const [n, o] of owners.entries()) {
+      for (let i = 0; i < 1000; i++) {
+        try {
+          t.lock('f', o, (n * 1000 + i) * 2, 1, W);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SFTPByteRangeLockRefused);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBe(5000 - 4096);
+    expect(t.count('f')).toBe(4096);
+    expect(() => t.lock('g', a, 0, 1, W)).not.toThrow();
+    t.release('f', owners[0] as object);
+    expect(() => t.lock('f', a, 0, 1, W)).not.toThrow();
+  });
+
   it('releases an owner’s locks all at once', () => {
     const t = new ByteRangeLocks();
     t.lock('f', a, 0, 10, R | W);
