@@ -111,7 +111,7 @@ describe('comments', () => {
   });
 });
 
-describe('public key lines with long runs of blanks', () => {
+describe('text formats with long runs of blanks', () => {
   // The line pattern once ended `(?:[ \t]+(.*?))?[ \t]*$`: at each character of a lazy comment
   // the trailing blanks were tried again, so a comment holding 200,000 spaces took about 45 s
   // (and blanks before a carriage return, as many).
@@ -125,6 +125,17 @@ describe('public key lines with long runs of blanks', () => {
     expect(importPublicKey(`${text}\t \t${'\t'.repeat(200_000)}`).getComment()).toBeUndefined();
     // A line break inside the comment is not a key line, found as fast.
     expect(() => importPublicKey(`${text}${' '.repeat(200_000)}x\ry`)).toThrow(KeyImportError);
+  });
+
+  test('a PEM header of 200,000 blanks before a carriage return is refused in one pass', { timeout: 5_000 }, () => {
+    // `Name:\s*(.*)$` tried every split of the blanks when the value held a carriage return.
+    const pem = new TextDecoder().decode(testKey('ssh-ed25519').exportPrivateKey('pkcs8-pem'));
+    const [begin, ...rest] = pem.split('\n');
+    const hostile = [begin, `Proc-Type:${' '.repeat(200_000)}4,ENCRYPTED\rx`, '', ...rest].join('\n');
+    expect(() => importPrivateKey(hostile)).toThrow(KeyImportError);
+    // Blanks after the colon are still skipped.
+    const spaced = [begin, `Comment:${' '.repeat(200_000)}text`, '', ...rest].join('\n');
+    expect(importPrivateKey(spaced).algorithm).toBe('ssh-ed25519');
   });
 });
 

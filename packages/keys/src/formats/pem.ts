@@ -33,7 +33,9 @@ export function decodePemBlocks(text: string): PemBlock[] {
       const line = (lines[j] as string).trim();
       if (line === end) break;
       if (inHeaders) {
-        const h = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+        // `(?!\s)`: the blanks after the colon split one way only (a value holding a carriage
+        // return made `\s*(.*)$` try every split, quadratic in the run of blanks).
+        const h = /^([A-Za-z0-9-]+):\s*(?!\s)(.*)$/.exec(line);
         if (h) {
           lastHeader = h[1] as string;
           headers.set(lastHeader, h[2] as string);
