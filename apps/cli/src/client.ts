@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DisconnectError, connect, setLogLevel, type SSHClientConnection, type SSHClientConnectionOptions } from '@ssh/asyncssh';
 import type { Destination } from './destination.ts';
 import { UsageError, parsePort, type Parsed } from './getopt.ts';
+import { printable } from './printable.ts';
 import { securityKeyPrompts } from './security-key-prompts.ts';
 
 /** What the command line says about connecting, beyond the destination. */
@@ -103,11 +104,11 @@ export async function connectTo(dest: Destination, args: ClientArgs, extra: SSHC
   }
 }
 
-/** A one-line explanation of a failure. */
+/** A one-line explanation of a failure, safe to print: a server's words come with control characters as '?'. */
 export function describeError(error: unknown): string {
-  if (error instanceof DisconnectError) return `${error.name}: ${error.reason}`;
-  if (error instanceof Error) return `${error.name}: ${error.message.replace(/^(?:ssh|scp|sftp): /, '')}`;
-  return String(error);
+  if (error instanceof DisconnectError) return printable(`${error.name}: ${error.reason}`);
+  if (error instanceof Error) return printable(`${error.name}: ${error.message.replace(/^(?:ssh|scp|sftp): /, '')}`);
+  return printable(String(error));
 }
 
 /** Output of a program: text to stdout and stderr (tests capture them). */

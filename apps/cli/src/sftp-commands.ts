@@ -11,8 +11,11 @@ import { chmod, readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { FILEXFER_TYPE, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
 import { getopt, hasFlag, type Parsed } from './getopt.ts';
+import { printable } from './printable.ts';
 import { formatBytes, progressMeter } from './progress.ts';
 import { ResumeError, resumeDownload, resumeUpload } from './resume.ts';
+
+export { printable };
 
 export interface ShellIo {
   readonly out: (text: string) => void;
@@ -105,13 +108,6 @@ export function splitWords(line: string): string[] {
 }
 
 const MAGIC = /[*?[]/;
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** A name as it may be printed: control characters (terminal escapes from a hostile server) as '?'. */
-export function printable(name: string): string {
-  return name.replace(CONTROL, '?');
-}
 
 function message(error: unknown): string {
   if (error instanceof Error) return error.message.replace(/^(?:ssh|sftp|scp): /, '');
@@ -128,8 +124,9 @@ export function longLine(name: string, attrs: SFTPAttrs): string {
     const clock = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
     date = `${month} ${String(d.getDate()).padStart(2)} ${recent ? clock : ` ${d.getFullYear()}`}`;
   }
-  const owner = attrs.owner ?? String(attrs.uid ?? '?');
-  const group = attrs.group ?? String(attrs.gid ?? '?');
+  // Owner and group names (SFTP v4+) are the server's words too.
+  const owner = printable(attrs.owner ?? String(attrs.uid ?? '?'));
+  const group = printable(attrs.group ?? String(attrs.gid ?? '?'));
   return `${modeString(attrs)} ${String(attrs.nlink ?? 1).padStart(3)} ${owner.padEnd(8)} ${group.padEnd(8)} ${String(attrs.size ?? 0).padStart(8)} ${date} ${printable(name)}`;
 }
 
@@ -375,7 +372,7 @@ export class SftpShell {
     if (resume && options.recurse) throw new CommandError('get -a: resuming a recursive download is not supported; resume its files one by one');
     for (const src of sources) {
       const target = dstIsDir ? path.join(dst, basename(src)) : dst;
-      if (!this.io.quiet) this.io.out(`${resume ? 'Resuming' : 'Fetching'} ${printable(await this.absolute(src))} to ${target}\n`);
+      if (!this.io.quiet) this.io.out(`${resume ? 'Resuming' : 'Fetching'} ${printable(await this.absolute(src))} to ${printable(target)}\n`);
       if (!resume) await this.sftp.get(src, target, options);
       else await this.resumed(() => resumeDownload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveLocal(src, target) : undefined);
     }

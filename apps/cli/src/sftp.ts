@@ -42,9 +42,10 @@ const processIo: SftpProgramIo = {
 
 /** `ssh-sftp: ` plus why the command failed: SFTP errors name the command, ours speak for themselves. */
 function failure(line: string, error: unknown): string {
-  if (error instanceof CommandError) return error.message;
+  // The server's status messages (and names it sent) as well as the line: shown with printable().
+  if (error instanceof CommandError) return printable(error.message);
   const text = error instanceof Error ? error.message.replace(/^(?:ssh|sftp): /, '') : String(error);
-  if (error instanceof SFTPError) return `${printable(line)}: ${text} (${error.name})`;
+  if (error instanceof SFTPError) return printable(`${line}: ${text} (${error.name})`);
   return `${printable(line)}: ${describeError(error)}`;
 }
 
@@ -161,7 +162,7 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
     }
     return await commandLoop(shell, io, input, batchFile !== undefined);
   } catch (error) {
-    io.err(`ssh-sftp: ${error instanceof CommandError ? error.message : describeError(error)}\n`);
+    io.err(`ssh-sftp: ${error instanceof CommandError ? printable(error.message) : describeError(error)}\n`);
     return 1;
   } finally {
     sftp?.exit();

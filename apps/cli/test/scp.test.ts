@@ -156,7 +156,31 @@ async function hostileScpSource(proc: SSHServerProcess<Uint8Array>): Promise<voi
   proc.exit(1);
 }
 
+/** An `scp -f` source that answers with an error message carrying terminal escapes. */
+async function escapingScpSource(proc: SSHServerProcess<Uint8Array>): Promise<void> {
+  await proc.stdin.read(1);
+  proc.stdout.write(new TextEncoder().encode('\u0001scp: no\u001b]0;owned\u0007 \u009b2Jsuch file\n'));
+  proc.stderr.write(new TextEncoder().encode('\u001b[31mred\u001b[0m\n'));
+  proc.exit(1);
+}
+
 describe('ssh-scp against hostile servers', () => {
+  it('shows an SCP source error message with control characters as ?', async () => {
+    const server = await startOurServer({ extra: { allowScp: false, processFactory: escapingScpSource as never, encoding: null } });
+    try {
+      const home = await clientHome([server]);
+      const { down } = await files();
+      const c = captureIo();
+      const code = await withHome(home, () => scpMain(['-P', String(server.port), `${server.user}@127.0.0.1:/etc/hostname`, down], c.io));
+      expect(code).toBe(1);
+      expect(c.err()).toContain('no?]0;owned? ?2Jsuch file');
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+      expect(`${c.out()}${c.err()}`.replace(/\n$/, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses a name with ../ from an SCP source and says so', async () => {
     const server = await startOurServer({ extra: { allowScp: false, processFactory: hostileScpSource as never, encoding: null } });
     try {

@@ -8,9 +8,9 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, makeTempDir, startSshd } from '@ssh/interop';
-import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName } from '@ssh/asyncssh';
+import { FILEXFER_TYPE, LocalSFTPServer, SFTPNoSuchFile, type SFTPName } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sftpMain, splitWords } from '../src/index.ts';
+import { longLine, sftpMain, splitWords } from '../src/index.ts';
 import { at, captureIo, clientHome, startOurServer, withHome, type Peer } from './helpers/peers.ts';
 
 const MTIME = 1_600_000_000;
@@ -341,6 +341,36 @@ describe('ssh-sftp against a hostile server', () => {
       expect(readdirSync(down).sort()).toEqual(['inner']);
       expect(existsSync(path.join(target, 'dir', 'ok.txt'))).toBe(false);
       expect(lstatSync(target).isDirectory()).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+/** An SFTP server whose status messages and current directory carry terminal escapes. */
+class EscapingServer extends LocalSFTPServer {
+  override async stat(p: string) {
+    if (p.includes('trap')) throw new SFTPNoSuchFile('gone\u001b]0;owned\u0007 \u009b2J\u007f');
+    return super.stat(p);
+  }
+}
+
+describe('ssh-sftp against a server sending terminal escapes', () => {
+  it('shows its error messages and the names it lists with control characters as ?', async () => {
+    const server = await startOurServer({ sftpFactory: () => new EscapingServer() });
+    try {
+      const home = await clientHome([server]);
+      const { remote, down } = await workDir();
+      writeFileSync(path.join(remote, 'evil\u001b[2Jname.txt'), 'evil\n');
+      const r = await batch(home, server, [`cd ${remote}`, `lcd ${down}`, 'mget evil*', '-get trap', 'cd trap'], { cwd: down });
+      expect(r.code).toBe(1);
+      expect(readFileSync(path.join(down, 'evil\u001b[2Jname.txt'), 'utf8')).toBe('evil\n');
+      expect(r.out).toContain(`to ${path.join(down, 'evil?[2Jname.txt')}\n`);
+      expect(r.err).toContain('gone?]0;owned? ?2J?');
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+      expect(`${r.out}${r.err}`.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      // Owner and group names (SFTP v4+) as well.
+      expect(longLine('f\u001b[2J', { permissions: 0o100644, owner: 'root\u001b[31m', group: '\u009b2J' })).toMatch(/ root\?\[31m \?2J .* f\?\[2J$/);
     } finally {
       await server.stop();
     }
