@@ -4,6 +4,8 @@
  * @module
  */
 
+import { printable } from './printable.ts';
+
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
 /** 1234567 → '1.2MB'. */
@@ -41,7 +43,9 @@ export function progressMeter(write: (text: string) => void, enabled: boolean, w
     const percent = total > 0 ? Math.floor((done * 100) / total) : 100;
     const tail = `${String(percent).padStart(3)}% ${formatBytes(done).padStart(8)} ${`${formatBytes(rate)}/s`.padStart(10)}   ${complete ? formatDuration(elapsed) : `${formatDuration((total - done) / rate)} ETA`}`;
     const room = Math.max(width - tail.length - 1, 10);
-    const label = name.length > room ? `…${name.slice(name.length - room + 1)}` : name.padEnd(room);
+    // Names often come from the server: no control character of theirs reaches the terminal.
+    const shown = printable(name);
+    const label = shown.length > room ? `…${shown.slice(shown.length - room + 1)}` : shown.padEnd(room);
     write(`\r${label} ${tail}${complete ? '\n' : ''}`);
     if (complete) current.finished = true;
   };

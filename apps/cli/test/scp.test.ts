@@ -217,6 +217,25 @@ describe('ssh-scp against hostile servers', () => {
   });
 });
 
+describe('ssh-scp progress on a terminal', () => {
+  it('shows names the server listed (-s with a glob) with control characters as ?', async () => {
+    const server = await startOurServer();
+    try {
+      const home = await clientHome([server]);
+      const { remote, down } = await files();
+      writeFileSync(path.join(remote, 'evil\u001b[2Jname.txt'), 'evil\n');
+      const c = captureIo();
+      const code = await withHome(home, () => scpMain(['-s', '-P', String(server.port), `${server.user}@127.0.0.1:${remote}/evil*`, down], { ...c.io, stdoutIsTty: true }));
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+      expect(c.out()).toContain('evil?[2Jname.txt');
+      expect(c.out()).not.toContain('\u001b');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('ssh-scp failures', () => {
   let sshd: Peer;
   beforeAll(async () => {
