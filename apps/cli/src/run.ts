@@ -15,6 +15,7 @@ import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import { connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
+import { printable } from './printable.ts';
 
 const DEMO_COMMAND = 'echo "hello from $(whoami) on $(uname -n)"; uname -sr; echo "this line goes to stderr" >&2';
 
@@ -56,7 +57,7 @@ async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Pro
   const result = await conn.run(command);
   if (result.stdout) io.out(String(result.stdout));
   if (result.stderr) io.err(String(result.stderr));
-  if (result.exitSignal) io.out(`exit signal: ${result.exitSignal.signal}\n`);
+  if (result.exitSignal) io.out(`exit signal: ${printable(result.exitSignal.signal)}\n`);
   else io.out(`exit status: ${result.exitStatus ?? 'unknown'}\n`);
   return result.returncode ?? 255;
 }

@@ -7,7 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, knownHostsLines, makeTempDir, startSshd, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SSHServerProcess } from '@ssh/asyncssh';
 import { main, parseDestination } from '../src/index.ts';
+import { clientHome, startOurServer, withHome } from './helpers/peers.ts';
 
 function capture() {
   const out: string[] = [];
@@ -82,5 +84,20 @@ describe('ssh-run errors', () => {
     expect(parseDestination('ssh://bob@[::1]:2222')).toEqual({ host: '::1', port: 2222, username: 'bob' });
     expect(parseDestination('[10.0.0.1]:22')).toEqual({ host: '10.0.0.1', port: 22 });
     expect(() => parseDestination('@host')).toThrow(RangeError);
+  });
+});
+
+describe('ssh-run against a hostile server', () => {
+  it('shows the exit signal it names with control characters as ?', async () => {
+    const server = await startOurServer({ extra: { processFactory: ((proc: SSHServerProcess<string>) => proc.exitWithSignal('KILL\u001b]0;owned\u0007')) as never } });
+    try {
+      const home = await clientHome([server]);
+      const c = capture();
+      await withHome(home, () => main(['-p', String(server.port), `${server.user}@127.0.0.1`, 'true'], c.io));
+      expect(c.out()).toContain('exit signal: KILL?]0;owned?\n');
+      expect(c.out()).not.toContain('\u001b');
+    } finally {
+      await server.stop();
+    }
   });
 });
