@@ -14,6 +14,7 @@
 import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import { connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
+import { UsageError, parsePort } from './getopt.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 import { printable } from './printable.ts';
 
@@ -34,8 +35,9 @@ function parseArgs(argv: readonly string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (rest.length === 0 && a === '-p') {
-      port = Number(argv[++i]);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`bad port ${JSON.stringify(argv[i])}`);
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('option requires an argument -- p');
+      port = parsePort(value);
     } else if (rest.length === 0 && a === '--' && !embedded) {
       // `ssh-run -- command...`: no destination, the command runs on the embedded server.
       embedded = true;

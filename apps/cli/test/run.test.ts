@@ -101,3 +101,17 @@ describe('ssh-run against a hostile server', () => {
     }
   });
 });
+
+describe('ssh-run command line', () => {
+  it('refuses a -p without a value or with one that is not a decimal port, before connecting', async () => {
+    const missing = capture();
+    expect(await main(['-p'], missing.io)).toBe(255);
+    expect(missing.err()).toBe('ssh-run: UsageError: option requires an argument -- p\n');
+    for (const bad of ['0x16', '1e3', ' 22', '99999999999999999999', '']) {
+      const c = capture();
+      expect(await main(['-p', bad, '127.0.0.1', 'true'], c.io)).toBe(255);
+      expect(c.err()).toBe(`ssh-run: UsageError: bad port ${JSON.stringify(bad)}\n`);
+      expect(c.out()).toBe('');
+    }
+  });
+});
