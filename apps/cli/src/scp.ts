@@ -11,7 +11,7 @@
  * @module
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
@@ -127,7 +127,9 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
     const relay = await mkdtemp(path.join(tmpdir(), 'ssh-scp-'));
     try {
       await (magic ? from.mget(src.path, relay, transfer) : from.get(src.path, relay, transfer));
-      await to.mput(path.join(relay, '*'), dst.path, transfer);
+      // Every name fetched, dot files included (a '*' glob would leave them out).
+      const fetched = (await readdir(relay)).sort().map((name) => path.join(relay, name));
+      await to.put(fetched, dst.path, transfer);
     } finally {
       await rm(relay, { recursive: true, force: true });
     }

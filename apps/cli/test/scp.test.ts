@@ -125,6 +125,19 @@ describe('ssh-scp between two remote hosts (-3)', () => {
     });
   }
 
+  it('relays a dot file with -3 -s, to a new name and into a directory', async () => {
+    const { local, remote } = await files();
+    writeFileSync(path.join(local, '.profile'), 'dot\n');
+    for (const to of [`${remote}/renamed`, remote]) {
+      const c = captureIo();
+      const code = await withHome(home, () => scpMain(['-3', '-s', `${sshd.user}@sshd-peer:${path.join(local, '.profile')}`, `${ours.user}@our-peer:${to}`], c.io));
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+    }
+    expect(readFileSync(path.join(remote, 'renamed'), 'utf8')).toBe('dot\n');
+    expect(readFileSync(path.join(remote, '.profile'), 'utf8')).toBe('dot\n');
+  });
+
   it('copies to our server through sshd as a -J jump host, with hosts from a -F config', async () => {
     const { local, remote } = await files();
     const config = path.join(home, 'jump-config');
