@@ -108,7 +108,8 @@ async function startAt(shell: SftpShell, sftp: SFTPClient, path: string): Promis
     await sftp.chdir(path);
     return 'cd';
   }
-  await shell.execute(`get ${JSON.stringify(path)}`);
+  // Quoted for splitWords (JSON's \t or \u001b escapes mean nothing to it), after `--` for a name starting with '-'.
+  await shell.execute(`get -- '${path.replace(/'/g, `'\\''`)}'`);
   return 'fetched';
 }
 

@@ -176,6 +176,14 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(await withHome(home, () => sftpMain(['-P', port, `${dest}:${remote}`], d.io))).toBe(0);
     expect(d.out()).toMatch(new RegExp(`Remote working directory: .*${path.basename(remote)}\\n`));
 
+    // Any character a file name may hold: quotes, backslashes, a tab.
+    const odd = `it's "odd"\\\t.txt`;
+    writeFileSync(path.join(remote, odd), 'odd\n');
+    const o = captureIo({ cwd: down });
+    expect(await withHome(home, () => sftpMain(['-q', '-P', port, `${dest}:${remote}/${odd}`], o.io))).toBe(0);
+    expect(o.err()).toBe('');
+    expect(readFileSync(path.join(down, odd), 'utf8')).toBe('odd\n');
+
     const m = captureIo({ cwd: down });
     expect(await withHome(home, () => sftpMain(['-P', port, `${dest}:${remote}/missing`], m.io))).toBe(1);
     expect(m.err()).toMatch(/^ssh-sftp: .*missing: .*No such file.*\n$/);
@@ -371,6 +379,24 @@ describe('ssh-sftp against a server sending terminal escapes', () => {
       expect(`${r.out}${r.err}`.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       // Owner and group names (SFTP v4+) as well.
       expect(longLine('f\u001b[2J', { permissions: 0o100644, owner: 'root\u001b[31m', group: '\u009b2J' })).toMatch(/ root\?\[31m \?2J .* f\?\[2J$/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('ssh-sftp destinations relative to the remote home', () => {
+  it('fetches a file whose name starts with -', async () => {
+    const { remote, down } = await workDir();
+    writeFileSync(path.join(remote, '-r'), 'dash\n');
+    const server = await startOurServer({ sftpFactory: () => new LocalSFTPServer({ home: remote }) });
+    try {
+      const home = await clientHome([server]);
+      const { port, dest } = at(server);
+      const c = captureIo({ cwd: down });
+      expect(await withHome(home, () => sftpMain(['-q', '-P', port, `${dest}:-r`], c.io))).toBe(0);
+      expect(c.err()).toBe('');
+      expect(readFileSync(path.join(down, '-r'), 'utf8')).toBe('dash\n');
     } finally {
       await server.stop();
     }
