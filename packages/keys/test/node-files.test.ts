@@ -3,7 +3,7 @@
  * SSHCertificate, trust files read from lists of files, and load_keypairs' options (certlist,
  * skip_public, ignore_encrypted, a key listed with and without its certificate).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -84,6 +84,21 @@ describe('reading files', () => {
     writeFileSync(p, new Uint8Array([0, 0, 0, 200, 1, 2, 3]));
     await expect(readPrivateKey(p)).rejects.toBeInstanceOf(KeyImportError);
     await expect(readPrivateKey(join(dir, 'no-such-file'))).rejects.toBeInstanceOf(KeyImportError);
+  });
+
+  // A read used to go on until EOF: a path to /dev/zero (a symlinked authorized_keys, say) never
+  // finished and grew toward 2 GiB. Reads stop at 16 MiB for key and certificate files and at
+  // 256 MiB for the trust files of one call.
+  test.runIf(existsSync('/dev/zero'))('an endless file is a KeyImportError at the size bound, not a read that never ends', { timeout: 20_000 }, async () => {
+    for (const read of [readPrivateKey, readPublicKeyList, readCertificateList, loadCertificates]) {
+      await expect(read('/dev/zero')).rejects.toThrow(/\/dev\/zero holds more than 16777216 bytes/);
+    }
+    await expect(readKnownHosts('/dev/zero')).rejects.toThrow(KeyImportError);
+    await expect(readAuthorizedKeys(['/dev/zero'])).rejects.toThrow(/holds more than 268435456 bytes/);
+    // A key file at the size of a real one reads as before, whether or not stat gives its size.
+    const p = join(dir, 'id_sized');
+    writeFileSync(p, testKey('ssh-ed25519').exportPrivateKey());
+    expect((await readPrivateKey(p)).algorithm).toBe('ssh-ed25519');
   });
 
   test('known_hosts, authorized_keys and allowed_signers from one file or a list', async () => {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, open, writeFile } from 'node:fs/promises';
 import {
   importAllowedSigners,
   importAuthorizedKeys,
@@ -31,16 +31,49 @@ import {
   type SSHX509Certificate,
 } from '../index.ts';
 
-async function read(path: string): Promise<Uint8Array> {
+/**
+ * The most a key or certificate file may hold: 16 MiB (OpenSSH reads at most 1 MiB of a key
+ * file; X.509 chains and certificate lists get room to spare). Reading stops there, so a path to
+ * /dev/zero or a runaway file is a KeyImportError, not a read that never ends or fills memory.
+ */
+const MAX_KEY_FILE_SIZE = 16 * 1024 * 1024;
+/**
+ * The most the trust files of one call (known_hosts, authorized_keys, allowed_signers; every
+ * file of a list together) may hold: 256 MiB, some hundred thousand hosts' keys, and under the
+ * longest string V8 can build from them.
+ */
+const MAX_TRUST_FILES_SIZE = 256 * 1024 * 1024;
+
+/** The bytes of the file at `path`, at most `limit` of them (more is a KeyImportError). */
+async function read(path: string, limit: number = MAX_KEY_FILE_SIZE): Promise<Uint8Array> {
+  let tooLarge = false;
   try {
-    return new Uint8Array(await readFile(path));
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for (;;) {
+        // The first read takes a regular file whole (one byte more shows whether it grew past the limit).
+        const want = Math.min(limit + 1 - total, total === 0 && size > 0 ? size + 1 : 1024 * 1024);
+        const chunk = new Uint8Array(want);
+        const { bytesRead } = await handle.read(chunk, 0, want, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        if (total > limit) {
+          tooLarge = true;
+          break;
+        }
+        chunks.push(bytesRead === want ? chunk : chunk.subarray(0, bytesRead));
+      }
+      if (!tooLarge) return chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(Buffer.concat(chunks, total));
+    } finally {
+      await handle.close();
+    }
   } catch (cause) {
     throw new KeyImportError(`cannot read ${path}`, { cause });
   }
-}
-
-async function readText(path: string): Promise<string> {
-  return new TextDecoder().decode(await read(path));
+  throw new KeyImportError(`${path} holds more than ${limit} bytes`);
 }
 
 /** Every private key in the file at `path` (AsyncSSH read_private_key_list). */
@@ -83,8 +116,11 @@ export type FileList = string | readonly string[];
 async function readTexts(paths: FileList): Promise<string> {
   const list: readonly string[] = typeof paths === 'string' ? [paths] : paths;
   const texts: string[] = [];
+  let left = MAX_TRUST_FILES_SIZE;
   for (const path of list) {
-    const text = await readText(path);
+    const bytes = await read(path, left);
+    left -= bytes.length;
+    const text = new TextDecoder().decode(bytes);
     texts.push(text === '' || text.endsWith('\n') ? text : `${text}\n`);
   }
   return texts.join('');
@@ -158,7 +194,7 @@ export interface LoadKeypairsOptions {
 
 async function fileExists(path: string): Promise<Uint8Array | undefined> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await read(path);
   } catch {
     return undefined;
   }
