@@ -457,8 +457,9 @@ export class SftpShell {
       }
       return;
     }
-    if (!/^\d+$/.test(value)) throw new CommandError(`Invalid ${command === 'chown' ? 'uid' : 'gid'} "${printable(value)}": must be numeric`);
     const id = Number(value);
+    // SFTP carries ids as uint32: a larger one is refused here, not failed on the wire.
+    if (!/^\d+$/.test(value) || id > 0xffffffff) throw new CommandError(`Invalid ${command === 'chown' ? 'uid' : 'gid'} "${printable(value)}": must be numeric, at most 4294967295`);
     for (const p of await this.remoteGlob(paths)) {
       const attrs = followSymlinks ? await this.sftp.stat(p) : await this.sftp.lstat(p);
       if (attrs.uid === undefined || attrs.gid === undefined) throw new CommandError(`${printable(p)}: the server gave no numeric owner and group`);

@@ -142,6 +142,14 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(tolerated.err.split('\n').filter(Boolean)).toHaveLength(2);
     expect(statSync(path.join(remote, 'after')).isDirectory()).toBe(true);
 
+    // Ids past uint32 are refused before anything is sent.
+    writeFileSync(path.join(remote, 'owned.txt'), 'o\n');
+    const bigId = await batch(home, peer, [`cd ${remote}`, '-chown 4294967296 owned.txt', 'chgrp 99999999999999999999999 owned.txt', 'mkdir never']);
+    expect(bigId.code).toBe(1);
+    expect(bigId.err).toBe('ssh-sftp: Invalid uid "4294967296": must be numeric, at most 4294967295\nssh-sftp: Invalid gid "99999999999999999999999": must be numeric, at most 4294967295\n');
+    expect(bigId.out).not.toContain('Changing');
+    expect(existsSync(path.join(remote, 'never'))).toBe(false);
+
     const badCommand = await batch(home, peer, ['frobnicate', 'mkdir x']);
     expect(badCommand.code).toBe(1);
     expect(badCommand.err).toBe('ssh-sftp: Invalid command "frobnicate". Type "help" for the list of commands.\n');
