@@ -10,10 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisconnectError, connect, setLogLevel, type SSHClientConnection, type SSHClientConnectionOptions } from '@ssh/asyncssh';
+import { DisconnectError, connect, setLogLevel, setLogSink, type SSHClientConnection, type SSHClientConnectionOptions } from '@ssh/asyncssh';
 import type { Destination } from './destination.ts';
 import { UsageError, parsePort, type Parsed } from './getopt.ts';
-import { printable } from './printable.ts';
+import { printable, printableLines } from './printable.ts';
 import { securityKeyPrompts } from './security-key-prompts.ts';
 
 /** What the command line says about connecting, beyond the destination. */
@@ -65,8 +65,12 @@ function connectTimeout(): string | number {
   return process.env['SSH_RUN_CONNECT_TIMEOUT'] ?? 30;
 }
 
-/** Applies `-v` to the library's log level (records go to stderr). */
+/**
+ * Applies `-v` to the library's log level. Records go to stderr with control characters as '?',
+ * as ssh's log does: they quote what the server sent (its debug messages, disconnect reasons).
+ */
 export function applyVerbosity(verbose: number): void {
+  setLogSink((record) => process.stderr.write(`${record.logger} ${record.level.toUpperCase()}: ${printableLines(record.message)}\n`));
   if (verbose > 0) setLogLevel(verbose > 1 ? 'debug' : 'info');
 }
 

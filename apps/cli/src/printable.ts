@@ -7,3 +7,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 export function printable(text: string): string {
   return text.replace(CONTROL, '?');
 }
+
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** As printable(), keeping tabs and newlines (log records that span lines). */
+export function printableLines(text: string): string {
+  return text.replace(CONTROL_BUT_LAYOUT, '?');
+}

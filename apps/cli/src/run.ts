@@ -12,7 +12,7 @@
  */
 
 import { connect, type SSHClientConnection } from '@ssh/asyncssh';
-import { connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
+import { applyVerbosity, connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
 import { UsageError, parsePort } from './getopt.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
@@ -67,6 +67,8 @@ async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Pro
 /** The program; answers its exit code (the command's status, 255 for a connection failure). */
 export async function main(argv: readonly string[], io: RunIo = stdio): Promise<number> {
   let embedded: EmbeddedServer | undefined;
+  // No -v here: the library's warnings only, with control characters as '?' like the others'.
+  applyVerbosity(0);
   try {
     const args = parseArgs(argv);
     let conn: SSHClientConnection;

@@ -8,8 +8,8 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, makeTempDir, startSshd } from '@ssh/interop';
-import { FILEXFER_TYPE, LocalSFTPServer, SFTPNoSuchFile, type SFTPName } from '@ssh/asyncssh';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILEXFER_TYPE, LocalSFTPServer, SFTPNoSuchFile, SSHServer, setLogLevel, type SFTPName, type SSHServerConnection } from '@ssh/asyncssh';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { longLine, sftpMain, splitWords } from '../src/index.ts';
 import { at, captureIo, clientHome, startOurServer, withHome, type Peer } from './helpers/peers.ts';
 
@@ -408,6 +408,38 @@ describe('ssh-sftp destinations relative to the remote home', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+/** A server that greets each client with an SSH_MSG_DEBUG carrying a terminal escape. */
+class DebugGreeter extends SSHServer {
+  override connectionMade(conn: SSHServerConnection): void {
+    conn.sendDebug('hello\u001b]0;owned\u0007 \u009b2J');
+  }
+}
+
+describe('ssh-sftp -vv against a server sending debug messages', () => {
+  it('logs what the server sent with control characters as ?', async () => {
+    const server = await startOurServer({ extra: { serverFactory: () => new DebugGreeter() } });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const home = await clientHome([server]);
+      const c = captureIo({ stdin: ['pwd'] });
+      const { port, dest } = at(server);
+      expect(await withHome(home, () => sftpMain(['-vv', '-q', '-P', port, dest], c.io))).toBe(0);
+    } finally {
+      spy.mockRestore();
+      setLogLevel('warning');
+      await server.stop();
+    }
+    const log = written.join('');
+    expect(log).toContain('hello?]0;owned? ?2J');
+    // eslint-disable-next-line no-control-regex -- no control character but tab and newline may reach the terminal
+    expect(log).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
 
