@@ -186,7 +186,8 @@ export class SftpShell {
         await this.spawnLocal('ls', args);
         return true;
       case 'lmkdir':
-        await this.spawnLocal('mkdir', [this.one(args, 'lmkdir path')]);
+        // After `--`: the name is the directory's, even one starting with '-'.
+        await this.spawnLocal('mkdir', ['--', this.one(args, 'lmkdir path')]);
         return true;
       case 'get':
       case 'mget':

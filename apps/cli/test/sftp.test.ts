@@ -150,6 +150,12 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(bigId.out).not.toContain('Changing');
     expect(existsSync(path.join(remote, 'never'))).toBe(false);
 
+    // lmkdir makes the directory named, even one named like an option of mkdir.
+    const dashed = await batch(home, peer, [`lcd ${down}`, 'lmkdir -p', 'lmkdir --help']);
+    expect(dashed.err).toBe('');
+    expect(statSync(path.join(down, '-p')).isDirectory()).toBe(true);
+    expect(statSync(path.join(down, '--help')).isDirectory()).toBe(true);
+
     const badCommand = await batch(home, peer, ['frobnicate', 'mkdir x']);
     expect(badCommand.code).toBe(1);
     expect(badCommand.err).toBe('ssh-sftp: Invalid command "frobnicate". Type "help" for the list of commands.\n');
