@@ -86,7 +86,17 @@ export function decodeRfc4716Blocks(text: string): PublicKeyText[] {
       let line = (lines[j] as string).trim();
       if (line === RFC4716_END) break;
       if (inHeaders && line.includes(':')) {
-        while (line.endsWith('\\') && j + 1 < lines.length) line = line.slice(0, -1) + (lines[++j] as string).trim();
+        // A trailing backslash continues the header on the next line. The pieces are joined once
+        // (concatenating each onto the header and slicing it again was quadratic); `parts` holds
+        // no empty piece, so its last piece ends where the joined header ends.
+        const parts = [line];
+        for (let last = line; last.endsWith('\\') && j + 1 < lines.length; last = parts[parts.length - 1] ?? '') {
+          if (last.length === 1) parts.pop();
+          else parts[parts.length - 1] = last.slice(0, -1);
+          const next = (lines[++j] as string).trim();
+          if (next !== '') parts.push(next);
+        }
+        line = parts.join('');
         const at = line.indexOf(':');
         const name = line.slice(0, at).trim().toLowerCase();
         let value = line.slice(at + 1).trim();
