@@ -106,3 +106,33 @@ describe('a chroot given through a symlink', () => {
     }
   });
 });
+
+describe('paths of many components that do not exist', () => {
+  // Each missing component was resolved by resolving its parent first, one realpath and one lstat
+  // per level: a 100 KB path of 50,000 components took minutes of the thread pool.
+  const deep = `x${'/a'.repeat(50_000)}`;
+
+  it('are refused in time proportional to their length', async () => {
+    const s = await jailed(6);
+    try {
+      const started = Date.now();
+      await expect(s.client.stat(deep)).rejects.toBeInstanceOf(SFTPError);
+      await expect(s.client.mkdir(deep)).rejects.toBeInstanceOf(SFTPError);
+      await expect(s.client.realpath('x', ...deep.split('/').slice(1))).rejects.toBeInstanceOf(SFTPError);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+
+  it('realpath still names a missing last component, as OpenSSH does', async () => {
+    const s = await jailed(3);
+    try {
+      await s.client.mkdir('d');
+      expect(await s.client.realpath('d/new')).toBe('/d/new');
+      expect(await s.client.realpath('new')).toBe('/new');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -62,6 +62,23 @@ export class ChrootResolver {
     return real === root || real.startsWith(root === '/' ? '/' : `${root}/`);
   }
 
+  /**
+   * The real path of the directory `p` is in, which must exist (as OpenSSH's realpath wants of
+   * every component but the last). One lookup: resolving a missing parent from its own parent,
+   * level by level, cost a realpath and an lstat per component of an attacker's path.
+   */
+  private async resolveParent(p: string): Promise<string> {
+    const dir = path.dirname(p);
+    if (dir === this.root) return this.realRoot();
+    try {
+      return await fs.realpath(dir);
+    } catch (e) {
+      // Missing, or a dangling symlink: either way nothing lies below it.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SFTPNoSuchFile('No such file');
+      throw fsError(e);
+    }
+  }
+
   /** The real path a local path under the root denotes, refused (PERMISSION_DENIED) outside it. */
   async resolve(p: string, followFinal: boolean): Promise<string> {
     const root = await this.realRoot();
@@ -78,10 +95,10 @@ export class ChrootResolver {
           () => false,
         );
         if (isLink) throw new SFTPNoSuchFile('No such file');
-        real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
+        real = path.join(await this.resolveParent(p), path.basename(p));
       }
     } else {
-      real = path.join(await this.resolve(path.dirname(p), true), path.basename(p));
+      real = path.join(await this.resolveParent(p), path.basename(p));
     }
     if (!(await this.inside(real))) throw new SFTPPermissionDenied('Permission denied');
     return real;
