@@ -374,7 +374,9 @@ export class SftpShell {
     for (const src of sources) {
       const target = dstIsDir ? path.join(dst, basename(src)) : dst;
       if (!this.io.quiet) this.io.out(`${resume ? 'Resuming' : 'Fetching'} ${printable(await this.absolute(src))} to ${printable(target)}\n`);
-      if (!resume) await this.sftp.get(src, target, options);
+      // Into a directory, the library adds the name itself: given `target`, it would add it again
+      // when a copy is already there (tree/tree) instead of merging into it as sftp does.
+      if (!resume) await this.sftp.get(src, dstIsDir ? dst : target, options);
       else await this.resumed(() => resumeDownload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveLocal(src, target) : undefined);
     }
   }
@@ -393,7 +395,7 @@ export class SftpShell {
     for (const src of sources) {
       const target = dstIsDir ? `${dst.replace(/\/+$/, '')}/${path.basename(src)}` : dst;
       if (!this.io.quiet) this.io.out(`${resume ? 'Resuming upload of' : 'Uploading'} ${src} to ${printable(await this.absolute(target))}\n`);
-      if (!resume) await this.sftp.put(src, target, options);
+      if (!resume) await this.sftp.put(src, dstIsDir ? dst : target, options);
       else await this.resumed(() => resumeUpload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveRemote(src, target) : undefined);
     }
   }

@@ -229,6 +229,16 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(readFileSync(path.join(down, 'small.txt'), 'utf8')).toBe('far too long for this\n');
   });
 
+  it('merges a tree fetched or sent again into the copy already there, as sftp does', async () => {
+    const { local, remote, down } = await workDir();
+    const r = await batch(home, peer, [`lcd ${local}`, `cd ${remote}`, 'put -r tree', 'put -r tree', `lcd ${down}`, 'get -r tree', 'get -r tree']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(path.join(remote, 'tree')).sort()).toEqual(['sub', 'x.txt']);
+    expect(readdirSync(path.join(down, 'tree')).sort()).toEqual(['sub', 'x.txt']);
+    expect(readFileSync(path.join(down, 'tree', 'sub', 'y.txt'), 'utf8')).toBe('y\n');
+  });
+
   it('puts and gets trees with -r -p given to the program', async () => {
     const { local, remote, down } = await workDir();
     utimesSync(path.join(local, 'tree', 'x.txt'), MTIME, MTIME);
