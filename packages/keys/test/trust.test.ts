@@ -122,7 +122,7 @@ describe('authorized_keys', () => {
   });
 
   test('a permitopen / permitlisten list of 300,000 entries is read whole (spreading it into push threw RangeError)', () => {
-    const list = Array.from({ length: 300_000 }, (_, i) => `h${i}:1`).join(',');
+    const list = `${'h:1,'.repeat(299_999)}h299999:1`;
     const o = parseAuthorizedKeyLine(`permitopen="${list}",permitlisten="${list}",permitopen="last:2" ${line(ed)}`).options;
     expect(o.permitOpen).toHaveLength(300_001);
     expect(o.permitOpen[299_999]).toBe('h299999:1');
