@@ -18,7 +18,10 @@ export function parseTimeValue(value: TimeValue, now: number): bigint {
     if (!Number.isFinite(value)) throw new ValueParseError('time', String(value));
     return clamp(BigInt(Math.floor(value)));
   }
-  if (value instanceof Date) return clamp(BigInt(Math.floor(value.getTime() / 1000)));
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ValueParseError('time', String(value));
+    return clamp(BigInt(Math.floor(value.getTime() / 1000)));
+  }
   const text = value.trim();
   if (text.toLowerCase() === 'now') return BigInt(Math.floor(now));
   const abs = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?(Z?)$/i.exec(text);
@@ -31,7 +34,10 @@ export function parseTimeValue(value: TimeValue, now: number): bigint {
   }
   const sign = text.startsWith('-') ? -1 : 1;
   const interval = parseTimeInterval(text.replace(/^[+-]/, ''));
-  return clamp(BigInt(Math.floor(now + sign * interval)));
+  // An interval of hundreds of digits is Infinity as a number, which BigInt() refuses with a RangeError.
+  const t = now + sign * interval;
+  if (!Number.isFinite(t)) throw new ValueParseError('time', value);
+  return clamp(BigInt(Math.floor(t)));
 }
 
 function clamp(v: bigint): bigint {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { Reader, Writer } from '@ssh/wire';
+import { Reader, ValueParseError, Writer } from '@ssh/wire';
 import {
   certTypeFor,
   CertificateError,
@@ -187,6 +187,16 @@ describe('time values', () => {
     expect(parseTimeValue('20240102030405Z', NOW)).toBe(BigInt(Date.UTC(2024, 0, 2, 3, 4, 5) / 1000));
     expect(parseTimeValue(new Date(5000), NOW)).toBe(5n);
     expect(() => parseTimeValue('soon', NOW)).toThrow();
+  });
+
+  test('an interval too long for a number or an invalid Date is a ValueParseError, not a RangeError from BigInt', () => {
+    for (const v of [`${'9'.repeat(400)}w`, `+${'9'.repeat(400)}`, `-${'9'.repeat(400)}s`, new Date('not a date')]) {
+      expect(() => parseTimeValue(v, NOW)).toThrow(ValueParseError);
+    }
+    // Finite values past the u64 range still clamp, as they did.
+    expect(parseTimeValue('99999999999999999999w', NOW)).toBe((1n << 64n) - 1n);
+    const key = testKey('ssh-ed25519');
+    expect(() => key.generateUserCertificate(key, 'id', { validBefore: `${'9'.repeat(400)}w` })).toThrow(ValueParseError);
   });
 });
 
