@@ -289,6 +289,14 @@ export interface UserCertificateOptions extends CertificateOptions {
   readonly extensions?: ReadonlyMap<string, Uint8Array>;
 }
 
+/** A certificate serial: an integer from 0 to 2^64 - 1 (CertificateError otherwise, not the writer's RangeError). */
+function certSerial(serial: bigint | number | undefined): bigint {
+  if (serial === undefined) return 0n;
+  const v = typeof serial === 'bigint' ? serial : Number.isInteger(serial) ? BigInt(serial) : undefined;
+  if (v === undefined || v < 0n || v > MAX_U64) throw new CertificateError(`certificate serial ${String(serial)} is not an integer from 0 to 2^64 - 1`);
+  return v;
+}
+
 /** Signs a certificate for `subject` with `ca`. */
 export function createCertificate(ca: SSHKey, subject: SSHKey, kind: CertificateKind, keyId: string, options: UserCertificateOptions = {}): SSHCertificate {
   if (!ca.hasPrivate) throw new CertificateError('the CA key has no private part');
@@ -311,7 +319,10 @@ export function createCertificate(ca: SSHKey, subject: SSHKey, kind: Certificate
     ];
     for (const [name, on] of flags) if (on ?? true) extensions.set(name, new Uint8Array(0));
     if (options.touchRequired === false) extensions.set('no-touch-required', new Uint8Array(0));
-    for (const [name, data] of options.extensions ?? []) extensions.set(name, data);
+    for (const [name, data] of options.extensions ?? []) {
+      if (!(data instanceof Uint8Array)) throw new CertificateError(`extension ${JSON.stringify(name)} must be bytes`);
+      extensions.set(name, data);
+    }
   }
   const certType = certTypeFor(subject.algorithm);
   const validAfter = options.validAfter === undefined ? 0n : parseTimeValue(options.validAfter, now);
@@ -319,7 +330,7 @@ export function createCertificate(ca: SSHKey, subject: SSHKey, kind: Certificate
   if (validBefore <= validAfter) throw new CertificateError('validBefore must be later than validAfter');
   const w = new Writer(1024).utf8(certType).bytes(new Uint8Array(randomBytes(32)));
   subject.impl.writePublic(w);
-  w.u64(BigInt(options.serial ?? 0)).u32(kind === 'user' ? CERT_TYPE_USER : CERT_TYPE_HOST).utf8(keyId);
+  w.u64(certSerial(options.serial)).u32(kind === 'user' ? CERT_TYPE_USER : CERT_TYPE_HOST).utf8(keyId);
   w.nested((p) => {
     for (const principal of options.principals ?? []) p.utf8(principal);
   });

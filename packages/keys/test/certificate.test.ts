@@ -200,6 +200,17 @@ describe('time values', () => {
   });
 });
 
+describe('certificate options out of range', () => {
+  test('a serial that is not a u64 or an extension value that is not bytes is a CertificateError (was a RangeError from the writer)', () => {
+    const key = testKey('ssh-ed25519');
+    for (const serial of [-1, 1.5, Number.NaN, 1n << 64n, -1n]) {
+      expect(() => key.generateUserCertificate(key, 'id', { serial })).toThrow(CertificateError);
+    }
+    expect(() => key.generateUserCertificate(key, 'id', { extensions: new Map([['x', 5 as unknown as Uint8Array]]) })).toThrow(CertificateError);
+    expect(key.generateUserCertificate(key, 'id', { serial: (1n << 64n) - 1n }).serial).toBe((1n << 64n) - 1n);
+  });
+});
+
 describe('certificates for every key type', () => {
   const ca = testKey('ssh-ed25519');
   const skLines = [

@@ -100,6 +100,19 @@ describe('X.509 details', () => {
     }
   });
 
+  test('a serial, pathLength or purpose out of range is a CertificateError, not a RangeError or a made-up OID', () => {
+    const ca = testKey('ssh-ed25519');
+    for (const serial of [1.5, -1, 1n << 160n]) expect(() => ca.generateX509CaCertificate(ca, 'CN=ca', { serial })).toThrow(CertificateError);
+    for (const pathLength of [1.5, -1]) expect(() => ca.generateX509CaCertificate(ca, 'CN=ca', { pathLength })).toThrow(CertificateError);
+    // An unknown purpose name used to be written as OID 0.0.
+    for (const purposes of ['bogus', ['secureShellServer', '1'], '1.2.x', '3.1']) {
+      expect(() => ca.generateX509HostCertificate(ca, 'CN=h', { purposes })).toThrow(CertificateError);
+    }
+    const ok = ca.generateX509HostCertificate(ca, 'CN=h', { purposes: ['secureShellServer', '1.3.6.1.5.5.7.3.1'], serial: (1n << 159n) - 1n, ca: true, pathLength: 0 });
+    expect(ok.extensions.purposes).toEqual(['1.3.6.1.5.5.7.3.22', '1.3.6.1.5.5.7.3.1']);
+    expect(ok.serial).toBe((1n << 159n) - 1n);
+  });
+
   test('names and subject patterns', () => {
     const attrs = parseName('CN=a\\,b, O=Org, C=US');
     expect(attrs.map((a) => a.value)).toEqual(['US', 'Org', 'a,b']);

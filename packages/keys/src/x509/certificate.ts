@@ -322,6 +322,13 @@ function ext(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
   return critical ? derSequence(derOid(oid), der(TAG.BOOLEAN, Uint8Array.of(0xff)), derOctetString(value)) : derSequence(derOid(oid), derOctetString(value));
 }
 
+/** An X.509 serial as RFC 5280 §4.1.2.2 allows: a non-negative integer of at most 20 octets. */
+function x509Serial(serial: bigint | number): bigint {
+  const v = typeof serial === 'bigint' ? serial : Number.isInteger(serial) ? BigInt(serial) : undefined;
+  if (v === undefined || v < 0n || v >= 1n << 159n) throw new CertificateError(`X.509 serial ${String(serial)} is not an integer from 0 to 2^159 - 1`);
+  return v;
+}
+
 /** Creates and signs an X.509 certificate for `subjectKey` with `signer` (private). */
 export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subject: string, options: X509CertificateOptions = {}): SSHX509Certificate {
   if (!signer.hasPrivate || !signer.impl.pkcs8) throw new CertificateError('the signing key has no private part');
@@ -334,14 +341,23 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
   const validAfter = options.validAfter === undefined ? 0n : parseTimeValue(options.validAfter, now);
   const validBefore = options.validBefore === undefined ? MAX_U64 : parseTimeValue(options.validBefore, now);
   if (validBefore <= validAfter) throw new CertificateError('validBefore must be later than validAfter');
-  const serial = options.serial === undefined ? BigInt(`0x${Buffer.from(randomBytes(8)).toString('hex')}`) & ((1n << 63n) - 1n) : BigInt(options.serial);
+  const serial = options.serial === undefined ? BigInt(`0x${Buffer.from(randomBytes(8)).toString('hex')}`) & ((1n << 63n) - 1n) : x509Serial(options.serial);
+  if (options.pathLength !== undefined && !(Number.isSafeInteger(options.pathLength) && options.pathLength >= 0)) {
+    throw new CertificateError(`pathLength ${options.pathLength} is not a non-negative integer`);
+  }
 
   const exts: Uint8Array[] = [];
   exts.push(ext('2.5.29.19', true, options.ca ? derSequence(der(TAG.BOOLEAN, Uint8Array.of(0xff)), ...(options.pathLength === undefined ? [] : [derInteger(options.pathLength)])) : derSequence()));
   if (options.ca) exts.push(ext('2.5.29.15', true, der(TAG.BIT_STRING, Uint8Array.of(1, 0x06))));
   const purposes = options.purposes === undefined ? [] : typeof options.purposes === 'string' ? [options.purposes] : [...options.purposes];
   if (purposes.length > 0 && !purposes.includes('any')) {
-    exts.push(ext('2.5.29.37', false, derSequence(...purposes.map((p) => derOid(X509_PURPOSES[p] ?? p)))));
+    const oids = purposes.map((p) => {
+      const oid = X509_PURPOSES[p] ?? p;
+      // A name we do not know is no OID: derOid would write it as 0.0.
+      if (!/^[0-2](?:\.\d+)+$/.test(oid)) throw new CertificateError(`unknown purpose ${JSON.stringify(p)}`);
+      return derOid(oid);
+    });
+    exts.push(ext('2.5.29.37', false, derSequence(...oids)));
   }
   if (options.principals && options.principals.length > 0) {
     const names = options.principals.map((p) => {
