@@ -113,6 +113,23 @@ describe('X.509 details', () => {
     expect(ok.serial).toBe((1n << 159n) - 1n);
   });
 
+  test('a validity time with a month, day, hour, minute or second out of range is KeyImportError, not rolled over', () => {
+    const ca = testKey('ssh-ed25519');
+    const der = ca.generateX509CaCertificate(ca, 'CN=ca', { validAfter: '20300102030405Z', validBefore: '20310102030405Z' }).data;
+    const at = Buffer.from(der).indexOf('300102030405Z');
+    expect(at).toBeGreaterThan(0);
+    const withTime = (text: string) => {
+      const copy = der.slice();
+      copy.set(new TextEncoder().encode(text), at);
+      return copy;
+    };
+    expect(importX509Certificate(withTime('300228235959Z')).validAfter).toBe(BigInt(Date.UTC(2030, 1, 28, 23, 59, 59) / 1000));
+    expect(importX509Certificate(withTime('320229000000Z')).validAfter).toBe(BigInt(Date.UTC(2032, 1, 29) / 1000));
+    for (const bad of ['301301000000Z', '300100000000Z', '300132000000Z', '300101240000Z', '300101006000Z', '300101000060Z', '300229000000Z', '300431000000Z']) {
+      expect(() => importX509Certificate(withTime(bad)), bad).toThrow(KeyImportError);
+    }
+  });
+
   test('names and subject patterns', () => {
     const attrs = parseName('CN=a\\,b, O=Org, C=US');
     expect(attrs.map((a) => a.value)).toEqual(['US', 'Org', 'a,b']);

@@ -76,16 +76,28 @@ export function x509BaseSigAlgorithm(name: string): string | undefined {
   return name.startsWith('x509v3-') ? name.slice('x509v3-'.length) : undefined;
 }
 
+/**
+ * Epoch seconds of a UTC calendar time, refusing fields out of range (Date.UTC would roll
+ * 2030-13-01 over into 2031, and read years below 100 as 19xx).
+ */
+function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): bigint {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second);
+  if (month < 1 || month > 12 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new KeyImportError('bad X.509 time');
+  return BigInt(d.getTime() / 1000);
+}
+
 function readTime(r: DerReader): bigint {
   const el = r.element();
   const text = latin1(el.content);
   let m: RegExpExecArray | null;
   if (el.tag === TAG.UTC_TIME && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
     const yy = Number(m[1]);
-    return BigInt(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000);
+    return utcSeconds(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   }
   if (el.tag === TAG.GENERALIZED_TIME && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    return BigInt(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000);
+    return utcSeconds(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   }
   throw new KeyImportError('bad X.509 time');
 }
