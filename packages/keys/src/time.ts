@@ -28,6 +28,7 @@ export function parseTimeValue(value: TimeValue, now: number): bigint {
   if (abs) {
     const [y, mo, d, h = '0', mi = '0', s = '0'] = abs.slice(1, 7).map((x) => x ?? '0') as string[];
     const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+    if (!isCalendarTime(...fields)) throw new ValueParseError('time', value);
     const ms = abs[7] ? Date.UTC(...fields) : new Date(...fields).getTime();
     if (Number.isNaN(ms)) throw new ValueParseError('time', value);
     return clamp(BigInt(Math.floor(ms / 1000)));
@@ -38,6 +39,16 @@ export function parseTimeValue(value: TimeValue, now: number): bigint {
   const t = now + sign * interval;
   if (!Number.isFinite(t)) throw new ValueParseError('time', value);
   return clamp(BigInt(Math.floor(t)));
+}
+
+/**
+ * True when the fields (month 0-11) name a real day and time of day: Date would roll 2024-13-01
+ * into 2025 and February 30 into March. Checked in UTC, so a local time in a daylight-saving gap
+ * still passes (and is normalized by Date, as mktime normalizes it for OpenSSH).
+ */
+export function isCalendarTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  const d = new Date(Date.UTC(year, month, day, hour, minute, second));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month && d.getUTCDate() === day && d.getUTCHours() === hour && d.getUTCMinutes() === minute && d.getUTCSeconds() === second;
 }
 
 function clamp(v: bigint): bigint {

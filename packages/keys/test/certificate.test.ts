@@ -189,10 +189,13 @@ describe('time values', () => {
     expect(() => parseTimeValue('soon', NOW)).toThrow();
   });
 
-  test('an interval too long for a number or an invalid Date is a ValueParseError, not a RangeError from BigInt', () => {
+  test('an interval too long for a number, an invalid Date or a day that does not exist is a ValueParseError, not a RangeError from BigInt', () => {
     for (const v of [`${'9'.repeat(400)}w`, `+${'9'.repeat(400)}`, `-${'9'.repeat(400)}s`, new Date('not a date')]) {
       expect(() => parseTimeValue(v, NOW)).toThrow(ValueParseError);
     }
+    // Absolute times name a real day and time (20241301 used to roll over into 2025).
+    for (const v of ['20241301', '20240230Z', '20240101240000', '20240101006000Z', '20240100']) expect(() => parseTimeValue(v, NOW), v).toThrow(ValueParseError);
+    expect(parseTimeValue('20240229Z', NOW)).toBe(BigInt(Date.UTC(2024, 1, 29) / 1000));
     // Finite values past the u64 range still clamp, as they did.
     expect(parseTimeValue('99999999999999999999w', NOW)).toBe((1n << 64n) - 1n);
     const key = testKey('ssh-ed25519');

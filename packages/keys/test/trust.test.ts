@@ -116,7 +116,8 @@ describe('authorized_keys', () => {
   });
 
   test('bad options are KeyImportError', () => {
-    for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="1=2"', 'expiry-time="tomorrow"', 'pty="x"', 'from']) {
+    // expiry-time="20230231" (February 31) used to roll over into March, as OpenSSH refuses it.
+    for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="1=2"', 'expiry-time="tomorrow"', 'expiry-time="20230231"', 'expiry-time="20230431Z"', 'pty="x"', 'from']) {
       expect(() => parseAuthorizedKeyLine(`${opts} ${line(ed)}`)).toThrow(KeyImportError);
     }
   });

@@ -5,6 +5,7 @@
  */
 
 import { KeyImportError } from '../errors.ts';
+import { isCalendarTime } from '../time.ts';
 
 export type RawOption = readonly [name: string, value: string | true];
 
@@ -63,7 +64,7 @@ export function parseTimespec(text: string): bigint {
   const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z?)$/i.exec(text);
   if (!m) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
   const f = [Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)] as const;
-  if (f[1] > 11 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
+  if (!isCalendarTime(...f)) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
   const ms = m[7] ? Date.UTC(...f) : new Date(...f).getTime();
   return BigInt(Math.floor(ms / 1000));
 }
