@@ -439,8 +439,7 @@ export class SftpServerSession {
         await s.rmdir(await this.map(req.path));
         return this.status(id, FX.OK);
       case 'realpath': {
-        let path = req.path;
-        if (req.compose && req.compose.length > 0) for (const p of req.compose) path = p.startsWith('/') ? p : `${trimTrailingSlashes(path)}/${p}`;
+        const path = composePath(req.path, req.compose ?? []);
         const real = await s.realpath(await this.map(path === '' ? '.' : path));
         const shown = await s.reverseMapPath(real);
         if (this.version >= 6 && req.control === 0x03) return this.nameReply(id, shown, await this.outAttrs(await s.stat(real)));
@@ -625,6 +624,34 @@ export class SftpServerSession {
     }
     return size === undefined ? undefined : Math.max(0, size - offset);
   }
+}
+
+/**
+ * REALPATH's path with its v6 compose-paths: each is appended after a `/` to the path so far
+ * without its trailing slashes, an absolute one starts over. Kept in pieces: trimming the whole
+ * path so far at each of a packet's worth of parts flattened it each time, quadratic in its length.
+ */
+function composePath(path: string, compose: readonly string[]): string {
+  const parts = [path];
+  for (const p of compose) {
+    if (p.startsWith('/')) {
+      parts.length = 0;
+      parts.push(p);
+      continue;
+    }
+    // The trailing slashes may span several pieces (separators, parts of slashes only).
+    for (;;) {
+      const last = parts.length - 1;
+      const trimmed = trimTrailingSlashes(parts[last] as string);
+      if (trimmed !== '' || last === 0) {
+        parts[last] = trimmed;
+        break;
+      }
+      parts.pop();
+    }
+    parts.push('/', p);
+  }
+  return parts.join('');
 }
 
 async function closeIterator(it: AsyncIterator<SFTPName> | Iterator<SFTPName> | undefined): Promise<void> {

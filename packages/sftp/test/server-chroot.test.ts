@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SFTPError, SFTPFailure, type ServerFile, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { FXP, PacketFramer, SFTPError, SFTPFailure, SFTPServer, type ServerFile, createMemoryPipe, decodeResponse, encodeInit, encodeRequest, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 
 const temps: string[] = [];
@@ -135,4 +135,37 @@ describe('paths of many components that do not exist', () => {
       await s.close();
     }
   });
+});
+
+describe('REALPATH compose-paths', () => {
+  it('are joined in time linear in their number', async () => {
+    // Each part trimmed the slashes off the whole path so far, flattening it: quadratic.
+    const seen: string[] = [];
+    const server = new (class extends SFTPServer {
+      override realpath(p: string): string {
+        seen.push(p);
+        return '/';
+      }
+    })();
+    const [client, serverEnd] = createMemoryPipe();
+    const served = runSftpServer(serverEnd, server, { maxPacketLength: 4 << 20 });
+    void client.write(encodeInit(FXP.INIT, { version: 6, extensions: [] }));
+    const parts = Array.from({ length: 600_000 }, (_, i) => (i % 2 === 1 ? 'a//' : 'a'));
+    const started = Date.now();
+    void client.write(encodeRequest({ kind: 'realpath', id: 1, path: 'x//', control: 1, compose: [...parts, '', 'b'] }, 6));
+    const framer = new PacketFramer(1 << 20);
+    let answered = false;
+    let version = true;
+    for await (const chunk of client.readable) {
+      for (const p of framer.push(chunk)) {
+        if (version) version = false;
+        else if (decodeResponse(p, 6).id === 1) answered = true;
+      }
+      if (answered) break;
+    }
+    expect(Date.now() - started).toBeLessThan(3000);
+    client.close();
+    await served;
+    expect(seen).toEqual([`x${'/a'.repeat(600_000)}/b`]);
+  }, 60_000);
 });
