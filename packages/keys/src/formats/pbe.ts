@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import {
   DerReader,
   derAlgorithm,
@@ -34,6 +34,12 @@ const MAX_SCRYPT_N = 1 << 20;
 const MAX_SCRYPT_COST = MAX_SCRYPT_N * 8;
 /** Iteration counts beyond this are refused, to bound the work a hostile file can ask for. */
 export const MAX_PBKDF_ITERATIONS = 1_000_000;
+/**
+ * Bound on the hashes of the KDFs iterated here in JavaScript (PBES1, PKCS#12 PBE), a second or two:
+ * PKCS#12 hashes `iterations` times per 20-byte block of key and of IV (three for 3DES, so at
+ * most 333,333 iterations; OpenSSL writes 2048, Windows 2000, Java's legacy keystores 50,000).
+ */
+const MAX_PBE_HASHES = 1_000_000;
 
 const PRFS: Readonly<Record<string, string>> = {
   '1.2.840.113549.2.7': 'sha1',
@@ -171,7 +177,7 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
     const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, cipher.keyLength, prf));
     plain = cbcDecrypt(cipher, key, iv, data);
   } else if (PBES1[oid]) {
-    const [hash, cipherName] = PBES1[oid];
+    const [hashName, cipherName] = PBES1[oid];
     const params = alg.sequence('PBEParameter');
     const salt = params.octetString('salt');
     const iterations = params.smallInt('iterationCount');
@@ -179,14 +185,15 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
     if (iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError(`PBES1 iteration count ${iterations} out of range`);
     if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
     let t = concat(pass, salt);
-    for (let i = 0; i < iterations; i++) t = new Uint8Array(createHash(hash).update(t).digest());
+    for (let i = 0; i < iterations; i++) t = hash(hashName, t, 'buffer');
     plain = cbcDecrypt(cipherByName(cipherName), t.subarray(0, 8), t.subarray(8, 16), data);
   } else if (PKCS12_PBE[oid]) {
     const cipher = cipherByName(PKCS12_PBE[oid]);
     const params = alg.sequence('pkcs-12PbeParams');
     const salt = params.octetString('salt');
     const iterations = params.smallInt('iterations');
-    if (salt.length > 1024 || iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError('PKCS#12 PBE parameters out of range');
+    const hashes = iterations * (Math.ceil(cipher.keyLength / 20) + Math.ceil(cipher.ivLength / 20));
+    if (salt.length > 1024 || iterations < 1 || hashes > MAX_PBE_HASHES) throw new KeyImportError('PKCS#12 PBE parameters out of range');
     if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
     const key = pkcs12Kdf(pass, salt, iterations, 1, cipher.keyLength);
     const iv = pkcs12Kdf(pass, salt, iterations, 2, cipher.ivLength);
@@ -217,8 +224,10 @@ function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, iterations: number, i
   const D = new Uint8Array(v).fill(id);
   const out = new Uint8Array(length);
   for (let done = 0; done < length; ) {
-    let A = new Uint8Array(createHash('sha1').update(D).update(I).digest());
-    for (let i = 1; i < iterations; i++) A = new Uint8Array(createHash('sha1').update(A).digest());
+    // One-shot hash(): the chain is up to a million hashes of 20 bytes, where a createHash()
+    // object for each costs about twice as much.
+    let A: Uint8Array = hash('sha1', concat(D, I), 'buffer');
+    for (let i = 1; i < iterations; i++) A = hash('sha1', A, 'buffer');
     out.set(A.subarray(0, Math.min(A.length, length - done)), done);
     done += A.length;
     if (done >= length) break;
