@@ -1,4 +1,4 @@
-/** A hostile client against LocalSFTPServer under a chroot. */
+/** A hostile, authenticated client against our SFTP server: the chroot (LocalSFTPServer), copy-data, path costs. */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
