@@ -7,7 +7,7 @@
 
 import { type ProcessFactory, type SSHReader, type SSHServerChannel, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
 import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
-import { runScpServer, runSftpServer } from '@ssh/sftp';
+import { runScpServer, runSftpServer, sftpServerFs } from '@ssh/sftp';
 import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
 import type { ClientSessions } from './client-sessions.ts';
 import { SSHLogger } from './logging.ts';
@@ -97,7 +97,11 @@ export async function startSftpClientOn(sessions: ClientSessions, options: Start
 export interface FileServiceOptions {
   /** true: the local file system; a function: your SFTPServer per session. */
   readonly sftpFactory?: boolean | ((process: SSHServerProcess<string>) => SFTPServer);
-  /** Answer `scp -t` / `scp -f` commands from the local file system (default false). */
+  /**
+   * Answer `scp -t` / `scp -f` commands (default false): through the SFTPServer that
+   * `sftpFactory` makes, when it is a function (its chroot and mapping apply to scp too), else
+   * from the local file system.
+   */
   readonly allowScp?: boolean;
   /** Highest SFTP version offered (3 to 6; default 6). */
   readonly sftpVersion?: number;
@@ -142,14 +146,23 @@ export function fileServiceFactory(options: FileServiceOptions, processFactory: 
     }
     if (command !== undefined && servesCommand(options, command)) {
       const stream = session().rawByteStream();
+      // With an SFTPServer of the application's, SCP goes through its hooks like SFTP does, so
+      // its chroot and path mapping hold for scp as well (AsyncSSH's allow_scp does the same).
+      const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : undefined;
+      if (server) {
+        const connection = process.channel.getExtraInfo('connection');
+        attach(server, { channel: process.channel, connection, env: process.channel.getEnvironment(), logger: childLogger(connection) });
+      }
       sftpLogger.info(`Starting SCP server: ${command}`);
       try {
-        await runScpServer(stream, nodeLocalFs, command);
+        await runScpServer(stream, server ? sftpServerFs(server) : nodeLocalFs, command);
         sftpLogger.info('SCP server exited');
         process.exit(0);
       } catch (err) {
         sftpLogger.info(`SCP server exited: ${reason(err)}`);
         process.exit(1);
+      } finally {
+        await Promise.resolve(server?.exit()).catch(() => undefined);
       }
       return;
     }

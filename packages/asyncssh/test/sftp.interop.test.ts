@@ -3,11 +3,11 @@
  * sftp and scp -O, and our client's startSftpClient against sshd's sftp-server and our server.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClientKey, generateKey, makeTempDir, runScp, runSftp, startSshd, type KeyPair, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, listen, scp, type SSHAcceptor } from '../src/index.ts';
+import { LocalSFTPServer, connect, listen, scp, type SSHAcceptor } from '../src/index.ts';
 
 let acceptor: SSHAcceptor;
 let sshd: SshdServer;
@@ -140,5 +140,34 @@ describe('scp()', () => {
   it('fails cleanly for a missing remote file', async () => {
     await using conn = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
     await expect(scp([conn, path.join(dir, 'does-not-exist')], path.join(dir, 'x'))).rejects.toThrow(/does-not-exist|No such file/);
+  });
+});
+
+describe('allowScp with an sftpFactory of the application', () => {
+  it("confines scp to the chroot of the factory's SFTPServer, as SFTP is", async () => {
+    const root = path.join(dir, 'jail');
+    mkdirSync(root);
+    writeFileSync(path.join(root, 'inside.txt'), 'inside\n');
+    const outside = path.join(dir, 'outside.txt');
+    writeFileSync(outside, 'outside\n');
+    const jailed = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKey.privateKeyPath],
+      authorizedClientKeys: readFileSync(clientKey.publicKeyPath, 'utf8'),
+      sftpFactory: () => new LocalSFTPServer({ chroot: root }),
+      allowScp: true,
+    });
+    try {
+      await using conn = await connect({ host: '127.0.0.1', port: jailed.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+      await scp([conn, '/inside.txt'], path.join(dir, 'got-inside.txt'));
+      expect(readFileSync(path.join(dir, 'got-inside.txt'), 'utf8')).toBe('inside\n');
+      // The file's real path names nothing under the root.
+      await expect(scp([conn, outside], path.join(dir, 'got-outside.txt'))).rejects.toThrow(/No such file|exited/);
+      expect(existsSync(path.join(dir, 'got-outside.txt'))).toBe(false);
+      await scp(outside, [conn, '/up.txt']);
+      expect(readFileSync(path.join(root, 'up.txt'), 'utf8')).toBe('outside\n');
+    } finally {
+      jailed.close();
+      await jailed.waitClosed();
+    }
   });
 });

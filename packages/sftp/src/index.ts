@@ -109,4 +109,5 @@ export {
   SCP_MAX_LINE,
 } from './scp.ts';
 export { scpSend, scpReceive, type ScpOptions, type ScpReceiveOptions } from './scp-transfer.ts';
+export { sftpServerFs } from './server-fs.ts';
 export { runScpServer, parseScpCommand, splitCommand, type ScpCommand, type ScpServerOptions } from './scp-server.ts';
