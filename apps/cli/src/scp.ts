@@ -101,7 +101,7 @@ async function copyScp(hosts: Hosts, src: Operand, dst: Operand, options: CopyOp
   await scp(from, to, {
     recurse: options.recurse,
     preserve: options.preserve,
-    ...(options.showProgress ? { progressHandler: (p: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
+    ...(options.showProgress ? { progressHandler: (p: string, _d: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
   });
 }
 

@@ -60,15 +60,20 @@ function flags(options: ScpOptions): string {
   return `${options.recurse ? ' -r' : ''}${options.preserve ? ' -p' : ''}`;
 }
 
+interface Started {
+  readonly proc: SSHClientProcess<Uint8Array>;
+  readonly stderr: Promise<Uint8Array>;
+}
+
 /** Starts `command` with its stderr collected, for the error message. */
-async function start(conn: SSHClientConnection, command: string): Promise<{ proc: SSHClientProcess<Uint8Array>; stderr: Promise<Uint8Array> }> {
+async function start(conn: SSHClientConnection, command: string): Promise<Started> {
   const proc = await conn.createProcess<Uint8Array>(command, { encoding: null });
   const stderr = collect(proc.stderr);
   stderr.catch(() => undefined);
   return { proc, stderr };
 }
 
-async function finish({ proc, stderr }: { proc: SSHClientProcess<Uint8Array>; stderr: Promise<Uint8Array> }): Promise<void> {
+async function finished({ proc, stderr }: Started): Promise<void> {
   await proc.waitClosed();
   const status = proc.exitStatus;
   if (status !== 0 && status !== undefined) {
@@ -79,12 +84,32 @@ async function finish({ proc, stderr }: { proc: SSHClientProcess<Uint8Array>; st
 
 /** Copies `srcpaths` to `dstpath` over SCP. */
 export async function scp(srcpaths: ScpPath | readonly ScpPath[], dstpath: ScpPath, options: ScpCallOptions = {}): Promise<void> {
-  const { recurse, preserve, blockSize, progressHandler, ...connectOptions } = options;
+  const { recurse, preserve, blockSize, progressHandler, errorHandler, ...connectOptions } = options;
+  // Errors the handler took for the current source: a remote scp then exits 1 for them, which is
+  // no news to report.
+  let handled = 0;
   const scpOptions: ScpOptions = {
     ...(recurse !== undefined ? { recurse } : {}),
     ...(preserve !== undefined ? { preserve } : {}),
     ...(blockSize !== undefined ? { blockSize } : {}),
     ...(progressHandler !== undefined ? { progressHandler } : {}),
+    ...(errorHandler !== undefined
+      ? {
+          errorHandler: (e: Error) => {
+            handled++;
+            errorHandler(e);
+          },
+        }
+      : {}),
+  };
+  const finish = async (run: Started): Promise<void> => {
+    try {
+      await finished(run);
+    } catch (e) {
+      // A remote scp's failure status after errors the handler already had is not reported again.
+      if (errorHandler === undefined || !(e instanceof ScpError)) throw e;
+      if (handled === 0) errorHandler(e);
+    }
   };
   const sources: readonly ScpPath[] = typeof srcpaths === 'string' || (srcpaths.length === 2 && srcpaths[0] instanceof SSHClientConnection) ? [srcpaths as ScpPath] : (srcpaths as readonly ScpPath[]);
   const opened: SSHClientConnection[] = [];
@@ -96,6 +121,7 @@ export async function scp(srcpaths: ScpPath | readonly ScpPath[], dstpath: ScpPa
   try {
     const dst = await track(dstpath);
     for (const source of sources) {
+      handled = 0;
       const src = await track(source);
       if (!src.conn && !dst.conn) throw new ScpError(`scp: ${src.path} and ${dst.path} are both local`);
       sftpLogger.info(`Starting SCP copy of ${src.conn ? 'remote' : 'local'} ${src.path} to ${dst.conn ? 'remote' : 'local'} ${dst.path}`);

@@ -137,6 +137,36 @@ describe('scp()', () => {
     expect(readFileSync(path.join(dstDir, 'r2r.txt'), 'utf8')).toBe('remote to remote');
   });
 
+  it('hands per-file errors to errorHandler and copies the rest, both ways', async () => {
+    const good = path.join(dir, 'good.txt');
+    writeFileSync(good, 'good');
+    const remoteDir = path.join(dir, 'eh-remote');
+    mkdirSync(remoteDir);
+    await using conn = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
+    const errors: Error[] = [];
+    const copied: string[] = [];
+    await scp([path.join(dir, 'no-such-local.txt'), good], [conn, remoteDir], {
+      errorHandler: (e) => errors.push(e),
+      progressHandler: (src, dst, done, total) => copied.push(`${path.basename(src)} ${dst} ${done}/${total}`),
+    });
+    expect(readFileSync(path.join(remoteDir, 'good.txt'), 'utf8')).toBe('good');
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/no-such-local/);
+    expect(copied).toContain('good.txt good.txt 4/4');
+    const back = path.join(dir, 'eh-back');
+    mkdirSync(back);
+    const downErrors: Error[] = [];
+    await scp(
+      [
+        [conn, path.join(remoteDir, 'missing.txt')],
+        [conn, path.join(remoteDir, 'good.txt')],
+      ],
+      back,
+      { errorHandler: (e) => downErrors.push(e) },
+    );
+    expect(readFileSync(path.join(back, 'good.txt'), 'utf8')).toBe('good');
+    expect(downErrors.map((e) => e.message).join('\n')).toMatch(/missing/);
+  });
+
   it('fails cleanly for a missing remote file', async () => {
     await using conn = await connect({ host: '127.0.0.1', port: sshd.port, ...opts() });
     await expect(scp([conn, path.join(dir, 'does-not-exist')], path.join(dir, 'x'))).rejects.toThrow(/does-not-exist|No such file/);

@@ -19,8 +19,20 @@ export interface ScpOptions {
   readonly preserve?: boolean;
   /** Block size of file reads when sending (default 64 KiB). */
   readonly blockSize?: number;
-  /** Called as each file progresses: name, bytes so far, total. */
-  readonly progressHandler?: (path: string, bytesCopied: number, totalBytes: number) => void;
+  /**
+   * Called as each file progresses, as AsyncSSH's progress_handler: its source path, its
+   * destination path, the bytes copied so far and its size. On the side that sends, the
+   * destination is the name the file has under the target (`dir/file` in a recursive copy); on the
+   * side that receives, the source is that name and the destination the local path written.
+   */
+  readonly progressHandler?: (srcpath: string, dstpath: string, bytesCopied: number, totalBytes: number) => void;
+  /**
+   * Called with each error that ends one file or directory but not the transfer (a local file
+   * that cannot be read or written, one the peer refuses), as AsyncSSH's error_handler; the
+   * transfer goes on with the next. Without it, the first such error is thrown (the receiving side
+   * throws it once the transfer has ended). Errors that end the transfer are always thrown.
+   */
+  readonly errorHandler?: (error: Error) => void;
 }
 
 export interface ScpReceiveOptions extends ScpOptions {
@@ -58,48 +70,83 @@ export async function scpSend(stream: SftpByteStream, local: LocalFs, paths: rea
   const acks = new AckStream(stream);
   const block = options.blockSize ?? 65536;
   await acks.next();
-  const sendTimes = async (a: SFTPAttrs): Promise<void> => {
-    if (!options.preserve || a.mtime === undefined) return;
-    await write(stream, encodeDirective({ kind: 'times', mtime: a.mtime, atime: a.atime ?? a.mtime }));
-    await acks.next();
+  /**
+   * An error that ends `path` only: with an error handler, reported to it (and to the peer when
+   * it has not heard of the entry yet, as scp's `\1` message) and the transfer goes on.
+   */
+  const skip = async (e: unknown, tellPeer: boolean): Promise<void> => {
+    const handler = options.errorHandler;
+    if (!handler || (e instanceof ScpError && e.fatal)) throw e;
+    const error = e instanceof Error ? e : new ScpError(String(e), false);
+    if (tellPeer) await write(stream, new TextEncoder().encode(`\u0001scp: ${error.message.replace(/\n/g, ' ')}\n`));
+    handler(error);
   };
-  const sendPath = async (path: string): Promise<void> => {
-    const attrs = await local.stat(path);
+  /** The peer's answer to what we sent for an entry: false when it refused the entry (handled). */
+  const accepted = async (): Promise<boolean> => {
+    try {
+      await acks.next();
+      return true;
+    } catch (e) {
+      await skip(e, false);
+      return false;
+    }
+  };
+  /** Sends `path` as `dst` (its name under the target). */
+  const sendPath = async (path: string, dst: string): Promise<void> => {
+    let attrs: SFTPAttrs;
+    let isDir: boolean;
+    let file: LocalFile | undefined;
     const name = local.basename(path);
-    const mode = (attrs.permissions ?? 0o644) & 0o7777;
-    if (attrsType(attrs) === FILEXFER_TYPE.DIRECTORY) {
-      if (!options.recurse) throw new ScpError(`${path} is a directory (not recursive)`, false);
-      await sendTimes(attrs);
-      await write(stream, encodeDirective({ kind: 'dir', mode, name }));
-      await acks.next();
-      for (const child of await local.readdir(path)) await sendPath(local.join(path, child));
-      await write(stream, encodeDirective({ kind: 'end-dir' }));
-      await acks.next();
+    try {
+      // A name scp cannot carry, checked before anything of it is sent (OpenSSH's scp skips it).
+      if (name.includes('\n')) throw new ScpError(`${path}: skipping, file name contains a newline`, false);
+      attrs = await local.stat(path);
+      isDir = attrsType(attrs) === FILEXFER_TYPE.DIRECTORY;
+      if (isDir && !options.recurse) throw new ScpError(`${path} is a directory (not recursive)`, false);
+      if (!isDir) file = await local.open(path, 'r');
+    } catch (e) {
+      await skip(e, true);
       return;
     }
+    const mode = (attrs.permissions ?? 0o644) & 0o7777;
+    if (isDir) {
+      if (options.preserve && attrs.mtime !== undefined) {
+        await write(stream, encodeDirective({ kind: 'times', mtime: attrs.mtime, atime: attrs.atime ?? attrs.mtime }));
+        if (!(await accepted())) return;
+      }
+      await write(stream, encodeDirective({ kind: 'dir', mode, name }));
+      if (!(await accepted())) return;
+      for (const child of await local.readdir(path)) await sendPath(local.join(path, child), `${dst}/${child}`);
+      await write(stream, encodeDirective({ kind: 'end-dir' }));
+      await accepted();
+      return;
+    }
+    const opened = file as LocalFile;
     const size = attrs.size ?? 0;
-    const file = await local.open(path, 'r');
     try {
-      await sendTimes(attrs);
+      if (options.preserve && attrs.mtime !== undefined) {
+        await write(stream, encodeDirective({ kind: 'times', mtime: attrs.mtime, atime: attrs.atime ?? attrs.mtime }));
+        if (!(await accepted())) return;
+      }
       await write(stream, encodeDirective({ kind: 'file', mode, size, name }));
-      await acks.next();
+      if (!(await accepted())) return;
       let done = 0;
       while (done < size) {
-        let data = await file.read(done, Math.min(block, size - done));
+        let data = await opened.read(done, Math.min(block, size - done));
         // A file that shrank meanwhile: pad, as the size is already promised (OpenSSH does the same).
         if (data.length === 0) data = new Uint8Array(Math.min(block, size - done));
         await write(stream, data);
         done += data.length;
-        options.progressHandler?.(path, done, size);
+        options.progressHandler?.(path, dst, done, size);
       }
       await write(stream, SCP_OK);
-      await acks.next();
+      await accepted();
     } finally {
-      await file.close();
+      await opened.close();
     }
   };
   try {
-    for (const p of paths) await sendPath(p);
+    for (const p of paths) await sendPath(p, local.basename(p));
   } finally {
     stream.close();
   }
@@ -119,9 +166,14 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     for (const chunk of sink.takeOutput() ?? []) await write(stream, chunk);
   };
   let times: { mtime: number; atime: number } | undefined;
-  let file: { handle: LocalFile; out: StagedFileWriter; path: string; written: number; size: number; mode: number; times: typeof times } | undefined;
+  let file: { handle: LocalFile; out: StagedFileWriter; source: string; path: string; written: number; size: number; mode: number; times: typeof times } | undefined;
   const dirStack: Array<{ path: string; mode: number; times: typeof times }> = [];
   let failure: ScpError | undefined;
+  /** An error of one entry: to the error handler when there is one, else thrown at the end (the first). */
+  const report = (error: ScpError): void => {
+    if (options.errorHandler && !error.fatal) options.errorHandler(error);
+    else failure ??= error;
+  };
   const localPath = (names: readonly string[]): string => {
     const [first, ...rest] = names;
     const top = targetIsDir ? local.join(target, first ?? '') : target;
@@ -165,13 +217,13 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
               const existing = await local.lstat(path).catch(() => undefined);
               if (existing && attrsType(existing) === FILEXFER_TYPE.SYMLINK) throw new ScpError(`refusing to write through symlink ${path}`, false);
               const handle = await local.open(path, 'w');
-              file = { handle, out: new StagedFileWriter(handle), path, written: 0, size: d.size, mode: d.mode, times };
+              file = { handle, out: new StagedFileWriter(handle), source: ev.path.join('/'), path, written: 0, size: d.size, mode: d.mode, times };
               times = undefined;
               sink.accept();
             }
           } catch (e) {
             sink.reject(e instanceof Error ? e.message : String(e));
-            failure ??= e instanceof ScpError ? e : new ScpError(e instanceof Error ? e.message : String(e), false, { cause: e });
+            report(e instanceof ScpError ? e : new ScpError(e instanceof Error ? e.message : String(e), false, { cause: e }));
           }
           break;
         }
@@ -179,7 +231,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
           if (file) {
             await file.out.write(ev.data);
             file.written += ev.data.length;
-            options.progressHandler?.(file.path, file.written, file.size);
+            options.progressHandler?.(file.source, file.path, file.written, file.size);
           }
           break;
         case 'file-end':
@@ -192,7 +244,7 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
           sink.accept();
           break;
         case 'peer-error':
-          failure ??= new ScpError(ev.message, ev.fatal);
+          report(new ScpError(ev.message, ev.fatal));
           if (file) {
             // The error came in place of the file's end marker: the source gave the file up and
             // may go on to the next, which would otherwise leave this one open for good.

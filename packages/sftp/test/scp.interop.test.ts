@@ -48,14 +48,24 @@ describe('scpSend to scp -t', () => {
     utimesSync(join(work, 'src/one.bin'), 1000000000, 1200000000);
     mkdirSync(join(work, 'dst'));
     const progress: number[] = [];
+    const destinations = new Set<string>();
     const r = await withScp(['-r', '-p', '-t', join(work, 'dst')], (stream) =>
-      scpSend(stream, nodeLocalFs, [join(work, 'src/one.bin'), join(work, 'src/tree')], { recurse: true, preserve: true, progressHandler: (_p, n) => progress.push(n) }),
+      scpSend(stream, nodeLocalFs, [join(work, 'src/one.bin'), join(work, 'src/tree')], {
+        recurse: true,
+        preserve: true,
+        progressHandler: (_src, dst, n) => {
+          progress.push(n);
+          destinations.add(dst);
+        },
+      }),
     );
     expect(r.code).toBe(0);
     expect(readFileSync(join(work, 'dst/one.bin')).equals(readFileSync(join(work, 'src/one.bin')))).toBe(true);
     expect(statSync(join(work, 'dst/one.bin')).mtimeMs).toBe(1200000000 * 1000);
     expect(readFileSync(join(work, 'dst/tree/sub/b.txt'), 'utf8')).toBe('B');
     expect(progress).toContain(300_000);
+    expect(destinations).toContain('one.bin');
+    expect(destinations).toContain('tree/sub/b.txt');
   });
 
   it('reports the sink refusing a directory without -r', async () => {
@@ -64,6 +74,19 @@ describe('scpSend to scp -t', () => {
     await withScp(['-t', join(work, 'dst')], async (stream) => {
       await expect(scpSend(stream, nodeLocalFs, [join(work, 'd')], { recurse: true })).rejects.toBeInstanceOf(ScpError);
     });
+  });
+
+  it('with an error handler, reports a source it cannot read and sends the others', async () => {
+    writeFileSync(join(work, 'ok.txt'), 'ok');
+    mkdirSync(join(work, 'dst'));
+    const errors: Error[] = [];
+    const r = await withScp(['-t', join(work, 'dst')], (stream) =>
+      scpSend(stream, nodeLocalFs, [join(work, 'missing.txt'), join(work, 'ok.txt')], { errorHandler: (e) => errors.push(e) }),
+    );
+    expect(errors.map((e) => e.message).join()).toMatch(/missing\.txt/);
+    expect(readFileSync(join(work, 'dst/ok.txt'), 'utf8')).toBe('ok');
+    // The sink heard of the failure (scp's \1 message): scp -t counts it and exits 1.
+    expect(r.code).toBe(1);
   });
 });
 
@@ -94,6 +117,20 @@ describe('scpReceive from scp -f', () => {
     await withScp(['-f', join(work, 'missing')], async (stream) => {
       await expect(scpReceive(stream, nodeLocalFs, join(work, 'out'))).rejects.toBeInstanceOf(ScpError);
     });
+  });
+
+  it('with an error handler, reports a missing source and receives the others', async () => {
+    writeFileSync(join(work, 'here.txt'), 'here');
+    mkdirSync(join(work, 'out'));
+    const errors: Error[] = [];
+    const progress: string[] = [];
+    await withScp(['-f', join(work, 'missing'), join(work, 'here.txt')], (stream) =>
+      scpReceive(stream, nodeLocalFs, join(work, 'out'), { errorHandler: (e) => errors.push(e), progressHandler: (src, dst) => progress.push(`${src} -> ${dst}`) }),
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/missing/);
+    expect(readFileSync(join(work, 'out/here.txt'), 'utf8')).toBe('here');
+    expect(progress).toContain(`here.txt -> ${join(work, 'out/here.txt')}`);
   });
 });
 
