@@ -18,7 +18,7 @@ describe('ScpSinkMachine with everything sent at once', () => {
       m.accept();
     }
     expect(directives).toBe(n);
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 
   it('keeps the bytes of a file sent with its directive, in order, across later chunks', () => {
@@ -39,6 +39,13 @@ describe('ScpSinkMachine with everything sent at once', () => {
   });
 });
 
+/**
+ * The bounds only tell linear from quadratic: quadratic queues took minutes for these floods
+ * (534 s for the megabyte of acknowledgements), linear ones well under a second, and a machine
+ * busy with other work may take several.
+ */
+const LINEAR_BOUND_MS = 20_000;
+
 describe('floods of small messages in one chunk', () => {
   it('ScpAckReader takes a megabyte of acknowledgements in linear time', () => {
     const r = new ScpAckReader();
@@ -47,7 +54,7 @@ describe('floods of small messages in one chunk', () => {
     let acks = 0;
     while (r.next()) acks++;
     expect(acks).toBe(1 << 20);
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 
   it('ScpSinkMachine takes a chunk of 300,000 warnings in linear time', () => {
@@ -58,6 +65,6 @@ describe('floods of small messages in one chunk', () => {
     let warnings = 0;
     for (let ev = m.nextEvent(); ev; ev = m.nextEvent()) if (ev.type === 'peer-error') warnings++;
     expect(warnings).toBe(300_000);
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 });
