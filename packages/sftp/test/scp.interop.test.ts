@@ -88,6 +88,21 @@ describe('scpSend to scp -t', () => {
     // The sink heard of the failure (scp's \1 message): scp -t counts it and exits 1.
     expect(r.code).toBe(1);
   });
+
+  it('skips a file whose name holds a newline, which scp cannot carry', async () => {
+    writeFileSync(join(work, 'bad\nname'), 'x');
+    writeFileSync(join(work, 'fine.txt'), 'fine');
+    mkdirSync(join(work, 'dst'));
+    const errors: Error[] = [];
+    await withScp(['-t', join(work, 'dst')], (stream) =>
+      scpSend(stream, nodeLocalFs, [join(work, 'bad\nname'), join(work, 'fine.txt')], { errorHandler: (e) => errors.push(e) }),
+    );
+    expect(errors.map((e) => e.message).join()).toMatch(/newline/);
+    expect(readFileSync(join(work, 'dst/fine.txt'), 'utf8')).toBe('fine');
+    await withScp(['-t', join(work, 'dst')], async (stream) => {
+      await expect(scpSend(stream, nodeLocalFs, [join(work, 'bad\nname')])).rejects.toBeInstanceOf(ScpError);
+    });
+  });
 });
 
 describe('scpReceive from scp -f', () => {
