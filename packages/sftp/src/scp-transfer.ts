@@ -234,15 +234,24 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
             options.progressHandler?.(file.source, file.path, file.written, file.size);
           }
           break;
-        case 'file-end':
+        case 'file-end': {
+          let problem: ScpError | undefined;
           if (file) {
             const f = file;
             file = undefined;
             await finishFile(f);
-            await applyTimes(f.path, f.mode, f.times);
+            // The file is whole; failing to set its times or mode ends only it, told to the
+            // source in place of the final OK, as OpenSSH's scp does ("set times: ...").
+            await applyTimes(f.path, f.mode, f.times).catch((e: unknown) => {
+              problem = new ScpError(`${f.path}: set times: ${e instanceof Error ? e.message : String(e)}`, false, { cause: e });
+            });
           }
-          sink.accept();
+          if (problem) {
+            sink.reject(problem.message);
+            report(problem);
+          } else sink.accept();
           break;
+        }
         case 'peer-error':
           report(new ScpError(ev.message, ev.fatal));
           if (file) {

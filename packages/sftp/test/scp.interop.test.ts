@@ -170,6 +170,39 @@ describe('scpReceive from a hostile source', () => {
   });
 });
 
+describe('scpReceive when preserving fails', () => {
+  it('tells the source in place of the final OK and goes on with the next file', async () => {
+    mkdirSync(join(work, 'out'));
+    const failingTimes: LocalFs = { ...nodeLocalFs, setstat: () => Promise.reject(new Error('read-only file system')) };
+    const [ours, theirs] = createMemoryPipe();
+    const heard: string[] = [];
+    const source = (async () => {
+      const it = theirs.readable[Symbol.asyncIterator]();
+      const answer = async (): Promise<string> => new TextDecoder().decode(((await it.next()).value as Uint8Array | undefined) ?? new Uint8Array(0));
+      await answer(); // the sink's initial OK
+      for (const name of ['one.txt', 'two.txt']) {
+        void theirs.write(encodeDirective({ kind: 'times', mtime: 1000000000, atime: 1000000000 }));
+        heard.push(await answer());
+        void theirs.write(encodeDirective({ kind: 'file', mode: 0o644, size: 4, name }));
+        heard.push(await answer());
+        void theirs.write(new TextEncoder().encode('data'));
+        void theirs.write(Uint8Array.of(0));
+        heard.push(await answer());
+      }
+      theirs.close();
+    })();
+    const errors: Error[] = [];
+    await scpReceive(ours, failingTimes, join(work, 'out'), { preserve: true, errorHandler: (e) => errors.push(e) });
+    await source;
+    expect(readFileSync(join(work, 'out/one.txt'), 'utf8')).toBe('data');
+    expect(readFileSync(join(work, 'out/two.txt'), 'utf8')).toBe('data');
+    expect(errors).toHaveLength(2);
+    expect(errors[0]?.message).toMatch(/set times: read-only file system/);
+    // OK for T and C, then the error in place of the file's final OK, for each file.
+    expect(heard.map((h) => (h === '\0' ? 'ok' : h.startsWith('\u0001') ? 'error' : h))).toEqual(['ok', 'ok', 'error', 'ok', 'ok', 'error']);
+  });
+});
+
 describe('scpReceive from a source sending small pieces', () => {
   /** nodeLocalFs, counting the file writes. */
   function countingFs(): { fs: LocalFs; writes: () => number } {
