@@ -8,7 +8,7 @@
 import { type SFTPAttrs, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE } from './constants.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
-import { SCP_OK, ScpAckReader, ScpError, ScpSinkMachine, encodeDirective } from './scp.ts';
+import { SCP_OK, ScpAckReader, ScpError, ScpSinkMachine, encodeDirective, encodeScpError } from './scp.ts';
 import { StagedFileWriter } from './staged-file-writer.ts';
 import { type SftpByteStream } from './stream.ts';
 
@@ -78,7 +78,7 @@ export async function scpSend(stream: SftpByteStream, local: LocalFs, paths: rea
     const handler = options.errorHandler;
     if (!handler || (e instanceof ScpError && e.fatal)) throw e;
     const error = e instanceof Error ? e : new ScpError(String(e), false);
-    if (tellPeer) await write(stream, new TextEncoder().encode(`\u0001scp: ${error.message.replace(/\n/g, ' ')}\n`));
+    if (tellPeer) await write(stream, encodeScpError(`scp: ${error.message}`, false));
     handler(error);
   };
   /** The peer's answer to what we sent for an entry: false when it refused the entry (handled). */
