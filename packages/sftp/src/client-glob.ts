@@ -84,7 +84,8 @@ export async function globNames(client: GlobClient, patterns: string | readonly 
       if (options.errorHandler) options.errorHandler(e);
       else throw e;
     }
-    out.push(...matches);
+    // One by one: a spread call of more than ~120k arguments overflows the stack.
+    for (const m of matches) out.push(m);
   }
   return out;
 }
@@ -103,7 +104,7 @@ async function globOne(client: GlobClient, pattern: string, budget: GlobBudget):
       if (part === '**') {
         // Zero or more directories.
         next.push(base);
-        for (const sub of await walkDirs(client, dir, prefix, budget)) next.push(sub);
+        await walkDirs(client, dir, prefix, budget, next);
         continue;
       }
       if (!hasMagic(part)) {
@@ -122,15 +123,14 @@ async function globOne(client: GlobClient, pattern: string, budget: GlobBudget):
   return current.filter((n) => n.filename !== '' && !(parts.at(-1) === '**' && n.filename === (abs ? '/' : ''))).sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
 }
 
-async function walkDirs(client: GlobClient, dir: string, prefix: string, budget: GlobBudget): Promise<SFTPName[]> {
-  const out: SFTPName[] = [];
+/** Appends to `out` every directory below `dir` (not hidden ones), parents before children. */
+async function walkDirs(client: GlobClient, dir: string, prefix: string, budget: GlobBudget, out: SFTPName[]): Promise<void> {
   const entries = await listDir(client, dir, budget, (e) => !e.filename.startsWith('.') && attrsType(e.attrs) === FILEXFER_TYPE.DIRECTORY);
   for (const e of entries ?? []) {
     const path = joinPath(prefix, e.filename);
     const sub = joinPath(dir, e.filename);
     if (sub.length > budget.limits.path) throw new SFTPFailure(`glob: ** reached a path longer than ${budget.limits.path} characters`);
     out.push({ ...e, filename: path });
-    out.push(...(await walkDirs(client, sub, path, budget)));
+    await walkDirs(client, sub, path, budget, out);
   }
-  return out;
 }

@@ -593,7 +593,8 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
     }
     const matches = current.filter((m) => m !== '' && m !== '/').sort();
     if (matches.length === 0) throw new SFTPNoSuchFile(`no local matches for ${pattern}`);
-    out.push(...matches);
+    // One by one: a spread call of more than ~120k arguments overflows the stack.
+    for (const m of matches) out.push(m);
   }
   return out;
 }
