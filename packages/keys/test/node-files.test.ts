@@ -193,4 +193,12 @@ describe('loadPublicKeys and loadCertificates', () => {
     expect(await loadCertificates([p, cert.publicData, cert])).toHaveLength(4);
     await expect(loadCertificates(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(KeyImportError);
   });
+
+  test('certificate data of 140,000 certificates loads whole (no argument spread past the stack)', async () => {
+    const line = new TextDecoder().decode(key.generateUserCertificate(key, 'u').exportCertificate('openssh'));
+    const many = 140_000;
+    const certs = await loadCertificates(new TextEncoder().encode(line.repeat(many)));
+    expect(certs).toHaveLength(many);
+    expect(certs[many - 1]?.keyId).toBe('u');
+  });
 });

@@ -319,8 +319,10 @@ export async function loadCertificates(certlist: CertificatesRef): Promise<SSHCe
   const out: SSHCertificate[] = [];
   for (const ref of list) {
     if (ref instanceof SSHCertificate) out.push(ref);
-    else if (typeof ref === 'string') out.push(...(await readCertificateList(ref)));
-    else out.push(...importCertificateList(ref));
+    else {
+      // A loop, not push(...list): a list of some 125,000 certificates would overflow the stack as arguments.
+      for (const cert of typeof ref === 'string' ? await readCertificateList(ref) : importCertificateList(ref)) out.push(cert);
+    }
   }
   return out;
 }

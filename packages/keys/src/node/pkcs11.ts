@@ -434,7 +434,7 @@ export async function loadPkcs11Keys(provider: string, pin?: string | null, opti
     if ((t.flags & 0x400) === 0) continue; // CKF_TOKEN_INITIALIZED: an empty slot of SoftHSM and others
     const token = tokenSession(p11, module, provider, t.slot, t.label, t.flags, pin);
     try {
-      out.push(...readKeys(token, options, wantId));
+      for (const key of readKeys(token, options, wantId)) out.push(key); // not push(...): no stack limit on a token's key count
     } catch (cause) {
       throw pkcs11Error(cause, `reading the keys of token "${t.label}"`);
     }

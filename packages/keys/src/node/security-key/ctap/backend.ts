@@ -426,7 +426,7 @@ export class CtapBackend implements SecurityKeyBackend {
         const session = conn.ctap2;
         // U2F tokens and CTAP2 tokens without credential management have no resident keys to list.
         if (session === undefined || session.credentialManagementCommand() === undefined) continue;
-        keys.push(...(await this.residentKeysOf(session, pin, op)));
+        for (const key of await this.residentKeysOf(session, pin, op)) keys.push(key); // not push(...): no stack limit on the count
       }
       return keys;
     } finally {
