@@ -7,7 +7,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { chmod, readdir, stat, utimes } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { FILEXFER_TYPE, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
 import { getopt, hasFlag, type Parsed } from './getopt.ts';
@@ -38,6 +38,21 @@ export interface ShellDefaults {
 /** A command failed; its message is the line shown after `ssh-sftp: `. */
 export class CommandError extends Error {
   override readonly name = 'CommandError';
+  /**
+   * Whether the failure ends a batch (unless its line starts with `-`). As OpenSSH's sftp, every
+   * failure does but a local command's own (`!command`, lls): those are reported and the batch goes on.
+   */
+  readonly abortsBatch: boolean;
+
+  constructor(message: string, options: { readonly abortsBatch?: boolean } = {}) {
+    super(message);
+    this.abortsBatch = options.abortsBatch ?? true;
+  }
+}
+
+/** Whether a failed command ends a batch: all do but those a CommandError says do not. */
+export function abortsBatch(error: unknown): boolean {
+  return !(error instanceof CommandError) || error.abortsBatch;
 }
 
 export const HELP = `Available commands:
@@ -108,6 +123,23 @@ export function splitWords(line: string): string[] {
 }
 
 const MAGIC = /[*?[]/;
+
+/** strerror(3)'s words for the errors a local file operation meets most, else Node's code. */
+const SYSTEM_MESSAGES: Readonly<Record<string, string>> = {
+  EACCES: 'Permission denied',
+  EEXIST: 'File exists',
+  ENOENT: 'No such file or directory',
+  ENOSPC: 'No space left on device',
+  ENOTDIR: 'Not a directory',
+  EPERM: 'Operation not permitted',
+  EROFS: 'Read-only file system',
+};
+
+function systemMessage(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return SYSTEM_MESSAGES[code] ?? code;
+  return message(error);
+}
 
 function message(error: unknown): string {
   if (error instanceof Error) return error.message.replace(/^(?:ssh|sftp|scp): /, '');
@@ -186,8 +218,7 @@ export class SftpShell {
         await this.spawnLocal('ls', args);
         return true;
       case 'lmkdir':
-        // After `--`: the name is the directory's, even one starting with '-'.
-        await this.spawnLocal('mkdir', ['--', this.one(args, 'lmkdir path')]);
+        await this.lmkdir(this.one(args, 'lmkdir path'));
         return true;
       case 'get':
       case 'mget':
@@ -492,10 +523,19 @@ export class SftpShell {
     this.io.out(`${show(size).padStart(12)} ${show(used).padStart(12)} ${show(avail).padStart(12)} ${show(root).padStart(12)} ${`${capacity}%`.padStart(10)}\n`);
   }
 
+  /** lmkdir: one local directory (the name as given, even one starting with '-'), as mkdir(2) makes it. */
+  private async lmkdir(name: string): Promise<void> {
+    try {
+      await mkdir(this.localPath(name));
+    } catch (error) {
+      throw new CommandError(`Couldn't create local directory "${name}": ${systemMessage(error)}`);
+    }
+  }
+
   /** `!command` (or `!` for a shell): runs in the local directory. */
   private async local(command: string): Promise<void> {
     if (command === '') {
-      if (!this.io.terminal) throw new CommandError('no terminal for an interactive shell');
+      if (!this.io.terminal) throw new CommandError('no terminal for an interactive shell', { abortsBatch: false });
       await this.spawnLocal(process.env['SHELL'] ?? '/bin/sh', []);
       return;
     }
@@ -507,10 +547,11 @@ export class SftpShell {
       const child = spawn(program, args, { cwd: this.localCwd, stdio: this.io.terminal ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
       child.stdout?.setEncoding('utf8').on('data', (t: string) => this.io.out(t));
       child.stderr?.setEncoding('utf8').on('data', (t: string) => this.io.err(t));
-      child.once('error', (e) => reject(new CommandError(`${program}: ${e.message}`)));
+      // A local command's own failure never ends a batch (sftp's local_do_shell and local_do_ls).
+      child.once('error', (e) => reject(new CommandError(`${program}: ${e.message}`, { abortsBatch: false })));
       child.once('close', (code, signal) => {
         if (code === 0) resolve();
-        else reject(new CommandError(`${program === '/bin/sh' ? 'Shell' : program} exited ${signal ? `on signal ${signal}` : `with status ${code ?? '?'}`}`));
+        else reject(new CommandError(`${program === '/bin/sh' ? 'Shell' : program} exited ${signal ? `on signal ${signal}` : `with status ${code ?? '?'}`}`, { abortsBatch: false }));
       });
     });
   }

@@ -8,8 +8,9 @@
  * destination is `[user@]host[:path]` or `sftp://[user@]host[:port][/path]`: a directory path
  * becomes the remote working directory, a file path is fetched into the local directory and the
  * program ends. Commands come from stdin (with a `sftp> ` prompt on a terminal) or from the batch
- * file (`-b -`: stdin), where the first failing command ends the run with status 1 unless it is
- * written with a leading `-`; a leading `@` keeps a batch line from being echoed.
+ * file (`-b -`: stdin), where the first failing command (but a local program's, `!` or lls) ends
+ * the run with status 1 unless it is written with a leading `-`; a leading `@` keeps a line from
+ * being echoed. Without -b failures are reported and the status is 0, as sftp's.
  * @module
  */
 
@@ -20,7 +21,7 @@ import { FILEXFER_TYPE, SFTPError, attrsType, type SFTPClient, type SSHClientCon
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, type ProgramIo } from './client.ts';
 import { parseSftpDestination } from './destination.ts';
 import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
-import { CommandError, SftpShell, printable } from './sftp-commands.ts';
+import { CommandError, SftpShell, abortsBatch, printable } from './sftp-commands.ts';
 
 export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] destination\n';
 
@@ -72,33 +73,36 @@ async function* commandLines(input: Readable, prompt: boolean, io: SftpProgramIo
   }
 }
 
-/** Runs the commands; answers the exit status. */
+/**
+ * A line's prefixes, as sftp reads them in every mode: after any leading blanks, a run of `-`
+ * (a failure does not end the batch) and `@` (the line is not echoed), then blanks.
+ */
+export function linePrefixes(raw: string): { readonly line: string; readonly ignoreError: boolean; readonly echo: boolean } {
+  const start = raw.length - raw.trimStart().length;
+  let end = start;
+  while (raw[end] === '-' || raw[end] === '@') end++;
+  const prefix = raw.slice(start, end);
+  return { line: raw.slice(end).trim(), ignoreError: prefix.includes('-'), echo: !prefix.includes('@') };
+}
+
+/**
+ * Runs the commands; answers the exit status. As sftp: without a terminal each line is echoed as
+ * read; in a batch the first failure that ends it (see abortsBatch) gives status 1; otherwise every
+ * failure is reported, the session goes on and ends with status 0.
+ */
 async function commandLoop(shell: SftpShell, io: SftpProgramIo, input: Readable, batch: boolean): Promise<number> {
   const interactive = !batch && io.stdinIsTty;
-  let status = 0;
   for await (const raw of commandLines(input, interactive, io)) {
-    let line = raw.trim();
-    let ignoreError = false;
-    let echo = !interactive;
-    // As sftp: in a batch a leading `-` lets the command fail, `@` keeps it from being echoed.
-    for (;;) {
-      if (batch && line.startsWith('-')) ignoreError = true;
-      else if (line.startsWith('@')) echo = false;
-      else break;
-      line = line.slice(1).trimStart();
-    }
-    if (echo && line !== '') io.out(`sftp> ${printable(line)}\n`);
+    const { line, ignoreError, echo } = linePrefixes(raw);
+    if (!interactive && echo) io.out(`sftp> ${printable(raw)}\n`);
     try {
-      status = 0;
       if (!(await shell.execute(line))) break;
     } catch (error) {
       io.err(`ssh-sftp: ${failure(line, error)}\n`);
-      if (ignoreError) continue;
-      status = 1;
-      if (batch) break;
+      if (batch && !ignoreError && abortsBatch(error)) return 1;
     }
   }
-  return status;
+  return 0;
 }
 
 /** A destination path: a directory becomes the working directory, a file is fetched and the session ends. */

@@ -1,0 +1,174 @@
+/**
+ * ssh-sftp's batch and exit-status rules side by side with OpenSSH's sftp (the one on this
+ * machine), both against the same sshd: which failing commands end a batch (-b), the `-` and `@`
+ * prefixes and the echo of each line, and the exit status of a batch, of commands on stdin and of
+ * an interactive session (a pty from script(1)) after a failed command.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SFTP, makeTempDir, prepareClient, startSshd, type PreparedClient, type SshdServer } from '@ssh/interop';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpMain } from '../src/index.ts';
+import { at, captureIo, clientHome, withHome } from './helpers/peers.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sftpModule = path.join(here, '../src/sftp.ts');
+
+interface Outcome {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `file args` with `input` on stdin, or in a pty typing each of `pty.keys` once a `pty.prompt` shows. */
+function run(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd: string; input?: string; pty?: { prompt: string; keys: readonly string[] } }): Promise<Outcome> {
+  const [command, argv] = options.pty === undefined ? [file, args] : ['script', ['-qec', [file, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null']];
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ...options.env };
+    delete env['SSH_AUTH_SOCK'];
+    const child = spawn(command, argv, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, out, err });
+    });
+    const pty = options.pty;
+    if (pty === undefined) {
+      child.stdin.end(options.input ?? '');
+      return;
+    }
+    // A line at a time, each once its prompt is up, as a user types.
+    const keys = [...pty.keys];
+    let prompts = 0;
+    const typing = setInterval(() => {
+      const shown = out.split(pty.prompt).length - 1;
+      if (shown <= prompts || keys.length === 0) return;
+      prompts = shown;
+      child.stdin.write(keys.shift() as string);
+    }, 20);
+    child.once('close', () => clearInterval(typing));
+  });
+}
+
+describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
+  let sshd: SshdServer;
+  let home: string;
+  let client: PreparedClient;
+  let remote: string;
+  let local: string;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = await clientHome([sshd]);
+    client = await prepareClient(sshd);
+    const root = await makeTempDir('cli-sftp-batch');
+    remote = path.join(root, 'remote');
+    local = path.join(root, 'local');
+    mkdirSync(path.join(remote, 'dir'), { recursive: true });
+    mkdirSync(path.join(local, 'ldir'), { recursive: true });
+    writeFileSync(path.join(remote, 'file'), 'f\n');
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await sshd?.stop();
+  });
+
+  /** OpenSSH's sftp: with `-b -` (batch) or reading the lines from stdin. */
+  const theirs = (lines: readonly string[], mode: 'batch' | 'stdin'): Promise<Outcome> =>
+    run(SFTP, [...client.args, ...(mode === 'batch' ? ['-b', '-'] : []), client.destination], { env: client.env, cwd: local, input: `${lines.join('\n')}\n` });
+
+  /** Ours, in the same mode. */
+  const ours = async (lines: readonly string[], mode: 'batch' | 'stdin'): Promise<Outcome> => {
+    const c = captureIo({ stdin: lines, cwd: local });
+    const { port, dest } = at(sshd);
+    const code = await withHome(home, () => sftpMain([...(mode === 'batch' ? ['-b', '-'] : []), '-P', port, dest], c.io));
+    return { code, out: c.out(), err: c.err() };
+  };
+
+  const uid = String(process.getuid?.() ?? 0);
+  const gid = String(process.getgid?.() ?? 0);
+  // Every command, failing: sftp ends a batch on all but a local command's own failure (`!`, lls).
+  const failing: ReadonlyArray<readonly [string, 'stops' | 'goes on']> = [
+    ['get missing', 'stops'],
+    ['reget missing', 'stops'],
+    ['mget missing*', 'stops'],
+    ['put missing', 'stops'],
+    ['reput missing', 'stops'],
+    ['mput missing*', 'stops'],
+    ['rename missing other', 'stops'],
+    ['ln missing other', 'stops'],
+    ['symlink target file', 'stops'],
+    ['rm missing', 'stops'],
+    ['mkdir dir', 'stops'],
+    ['rmdir missing', 'stops'],
+    ['cd missing', 'stops'],
+    ['cd file', 'stops'],
+    ['lcd missing', 'stops'],
+    ['ls missing', 'stops'],
+    ['chmod 644 missing', 'stops'],
+    [`chown ${uid} missing`, 'stops'],
+    [`chgrp ${gid} missing`, 'stops'],
+    ['df /missing', 'stops'],
+    ['lmkdir ldir', 'stops'],
+    ['get', 'stops'],
+    ['frobnicate', 'stops'],
+    ['lls missing', 'goes on'],
+    ['!false', 'goes on'],
+    ['!exit 3', 'goes on'],
+    ['-get missing', 'goes on'],
+    ['-@rm missing', 'goes on'],
+    ['@-rmdir missing', 'goes on'],
+    ['- mkdir dir', 'goes on'],
+    ['-frobnicate', 'goes on'],
+  ];
+
+  const ran = (o: Outcome): boolean => o.out.includes('Local working directory');
+
+  it.each(failing)('in a batch, a failing `%s` %s', async (line, expected) => {
+    const lines = [`cd ${remote}`, `lcd ${local}`, line, 'lpwd'];
+    const [them, us] = [await theirs(lines, 'batch'), await ours(lines, 'batch')];
+    expect({ code: them.code, ranOn: ran(them) }).toEqual(expected === 'stops' ? { code: 1, ranOn: false } : { code: 0, ranOn: true });
+    expect({ code: us.code, ranOn: ran(us), said: us.err !== '' }).toEqual({ code: them.code, ranOn: ran(them), said: true });
+  });
+
+  it('echoes each batch line as read, prefixes and blank lines too, but not one starting with @', async () => {
+    const lines = [`cd ${remote}`, '', '   ', '# a comment', '  lpwd  ', '-@lpwd', '  -  get missing', '@pwd', '-'];
+    const [them, us] = [await theirs(lines, 'batch'), await ours(lines, 'batch')];
+    const echoed = (o: Outcome): string[] => o.out.split('\n').filter((l) => l.startsWith('sftp>'));
+    expect(them.code).toBe(0);
+    expect(us.code).toBe(0);
+    expect(echoed(us)).toEqual(echoed(them));
+    expect(echoed(them)).toEqual([`sftp> cd ${remote}`, 'sftp> ', 'sftp>    ', 'sftp> # a comment', 'sftp>   lpwd  ', 'sftp>   -  get missing', 'sftp> -']);
+  });
+
+  it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
+    const lines = [`cd ${remote}`, 'get missing', 'frobnicate', '-rm missing', '@lpwd', '!false', 'lls missing', 'rmdir missing'];
+    const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
+    expect(them.code).toBe(0);
+    expect(us.code).toBe(0);
+    const echoed = (o: Outcome): string[] => o.out.split('\n').filter((l) => l.startsWith('sftp>'));
+    expect(echoed(us)).toEqual(echoed(them));
+    expect(ran(us)).toBe(true);
+    // One line for each failure: get, frobnicate, rm, !false, lls (ls's own and the status), rmdir.
+    expect(us.err.split('\n').filter((l) => l.startsWith('ssh-sftp: '))).toHaveLength(6);
+  });
+
+  it('exits 0 after a failed command in an interactive session, as sftp', async () => {
+    const pty = { prompt: 'sftp> ', keys: ['get missing\r', '\x04'] };
+    const them = await run(SFTP, [...client.args, client.destination], { env: client.env, cwd: local, pty });
+    const { port, dest } = at(sshd);
+    const program = `const { main } = await import(${JSON.stringify(sftpModule)}); process.exitCode = await main(${JSON.stringify(['-P', port, dest])});`;
+    const us = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { env: { HOME: home }, cwd: here, pty });
+    expect(them.out).toMatch(/not found/);
+    expect(us.out).toMatch(/ssh-sftp: get missing: .*No such file/);
+    expect(them.code).toBe(0);
+    expect(us.code).toBe(them.code);
+  });
+});
