@@ -307,7 +307,8 @@ export class SftpShell {
       }
       const matches = await this.sftp.glob(pattern).catch(() => []);
       if (matches.length === 0) throw new CommandError(`File "${printable(pattern)}" not found.`);
-      out.push(...matches);
+      // One at a time: spread as arguments, ~120,000 names overflow the stack (RangeError).
+      for (const match of matches) out.push(match);
     }
     return out;
   }
