@@ -48,6 +48,52 @@ describe('PPK errors', () => {
     expect(importPrivateKey(manyPasses, 'pw').equals(key)).toBe(true);
   });
 
+  test('numeric headers are plain decimal: hex, exponents, signs, spaces, fractions, empty and Infinity are refused', () => {
+    const enc = new TextDecoder().decode(key.exportPrivateKey('putty', { passphrase: 'pw', argon2: FAST_ARGON }));
+    const field = (file: string, name: string): string => (new RegExp(`^${name}: (\\d+)$`, 'm').exec(file) as RegExpExecArray)[1] as string;
+    const setField = (file: string, name: string, value: string): string => file.replace(new RegExp(`^${name}: \\d+$`, 'm'), `${name}: ${value}`);
+    const headers = [
+      [enc, 'Argon2-Memory'],
+      [enc, 'Argon2-Passes'],
+      [enc, 'Argon2-Parallelism'],
+      [enc, 'Public-Lines'],
+      [enc, 'Private-Lines'],
+      [text, 'Public-Lines'],
+      [text, 'Private-Lines'],
+    ] as const;
+    for (const [file, name] of headers) {
+      const n = Number(field(file, name));
+      // The same number written the way Number() would read it too.
+      const spellings = [`0x${n.toString(16)}`, `${n / 10}e1`, `${n}.0`, `+${n}`, ` ${n}`, `${n} `, `0b${n.toString(2)}`, '', 'Infinity', '-0', '1_0'];
+      for (const bad of spellings) {
+        const mangled = setField(file, name, bad);
+        expect(() => importPrivateKey(mangled, 'pw'), `${name}: ${JSON.stringify(bad)}`).toThrow(KeyImportError);
+      }
+      // Leading zeros are still decimal (PuTTY reads them so too).
+      expect(importPrivateKey(setField(file, name, `00${n}`), 'pw').equals(key)).toBe(true);
+    }
+  });
+
+  test('numeric headers past their range are refused at once, before any work or allocation', () => {
+    const enc = new TextDecoder().decode(key.exportPrivateKey('putty', { passphrase: 'pw', argon2: FAST_ARGON }));
+    const setField = (file: string, name: string, value: string): string => file.replace(new RegExp(`^${name}: \\d+$`, 'm'), `${name}: ${value}`);
+    const started = Date.now();
+    for (const name of ['Argon2-Memory', 'Argon2-Passes', 'Argon2-Parallelism', 'Public-Lines', 'Private-Lines']) {
+      for (const huge of ['4294967296', '99999999999999999999999999', '9'.repeat(100_000)]) {
+        expect(() => importPrivateKey(setField(enc, name, huge), 'pw'), `${name}: ${huge.slice(0, 30)}`).toThrow(KeyImportError);
+      }
+    }
+    expect(() => importPrivateKey(setField(enc, 'Argon2-Memory', '1073741824'), 'pw')).toThrow(new KeyImportError('PPK: Argon2 memory over 262144 KiB'));
+    expect(() => importPrivateKey(setField(enc, 'Argon2-Parallelism', '4294967295'), 'pw')).toThrow(new KeyImportError('PPK: Argon2 parallelism over 16'));
+    expect(() => importPrivateKey(setField(enc, 'Argon2-Passes', '0'), 'pw')).toThrow(KeyImportError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('a line count past the end of the file is refused as such', () => {
+    expect(() => importPrivateKey(text.replace(/^Private-Lines: \d+$/m, 'Private-Lines: 1000'))).toThrow(new KeyImportError('PPK: Private-Lines runs past the end of the file'));
+    expect(() => importPrivateKey(text.replace(/^Public-Lines: \d+$/m, 'Public-Lines: 1000'))).toThrow(new KeyImportError('PPK: Public-Lines runs past the end of the file'));
+  });
+
   test('truncated and corrupted files are typed errors', () => {
     for (let cut = 1; cut < text.length; cut += 11) {
       try {

@@ -152,9 +152,19 @@ export function decodePpk(text: string, passphrase?: string | Uint8Array): Decod
     if (line === undefined || !line.startsWith(prefix)) throw new KeyImportError(`PPK: expected ${name}`);
     return line.slice(prefix.length);
   };
+  /**
+   * A header holding a number, in decimal digits only as PuTTY writes it (PuTTY reads it with
+   * strtoul base 10): no sign, spaces, hex, exponent or fraction, and at most `max`.
+   */
+  const decimal = (name: string, max: number): number => {
+    const text = header(name);
+    const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
+    if (!(n <= max)) throw new KeyImportError(`PPK: bad ${name} ${JSON.stringify(text.length > 20 ? `${text.slice(0, 20)}...` : text)}`);
+    return n;
+  };
   const block = (name: string): Uint8Array => {
-    const count = Number(header(name));
-    if (!Number.isInteger(count) || count < 0 || count > MAX_LINES) throw new KeyImportError(`PPK: bad ${name}`);
+    const count = decimal(name, MAX_LINES);
+    if (count > lines.length - i) throw new KeyImportError(`PPK: ${name} runs past the end of the file`);
     const body = lines.slice(i, i + count).join('');
     i += count;
     const data = fromBase64(body);
@@ -176,9 +186,10 @@ export function decodePpk(text: string, passphrase?: string | Uint8Array): Decod
   if (version === 3 && encryption !== 'none') {
     const flavor = header('Key-Derivation');
     if (!(flavor in ARGON)) throw new KeyEncryptionError(`PPK: unsupported key derivation ${JSON.stringify(flavor)}`);
-    const memory = Number(header('Argon2-Memory'));
-    const passes = Number(header('Argon2-Passes'));
-    const parallelism = Number(header('Argon2-Parallelism'));
+    // Any 32-bit number here (as PuTTY reads them); argon2ParameterProblem then holds them to the caps.
+    const memory = decimal('Argon2-Memory', 0xffff_ffff);
+    const passes = decimal('Argon2-Passes', 0xffff_ffff);
+    const parallelism = decimal('Argon2-Parallelism', 0xffff_ffff);
     const salt = fromHex(header('Argon2-Salt'));
     if (!salt || salt.length === 0) throw new KeyImportError('PPK: bad Argon2 salt');
     const problem = argon2ParameterProblem(memory, passes, parallelism);
