@@ -7,10 +7,11 @@
 
 import { type ProcessFactory, type SSHReader, type SSHServerChannel, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
 import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
-import { runScpServer, runSftpServer, sftpServerFs } from '@ssh/sftp';
+import { SFTPConnectionLost, runScpServer, runSftpServer, sftpServerFs } from '@ssh/sftp';
 import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
 import type { ClientSessions } from './client-sessions.ts';
 import { SSHLogger } from './logging.ts';
+import { seconds } from './options.ts';
 
 /** AsyncSSH's 'asyncssh.sftp' logger: the SFTP and SCP records, whose level setSftpLogLevel sets. */
 export const sftpLogger: SSHLogger = new SSHLogger('asyncssh.sftp');
@@ -70,13 +71,56 @@ export function processByteStream(stdout: SSHReader<Uint8Array>, stdin: SSHWrite
 export interface StartSftpClientOptions extends SFTPClientOptions {
   /** Environment for the session. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Seconds (or an OpenSSH time string, '2m') for the server to open the `sftp` subsystem and
+   * answer INIT with VERSION; past it the start fails with SFTPConnectionLost and the session is
+   * closed. Default 120, as `loginTimeout`; 0 waits for as long as the connection lasts
+   * (AsyncSSH and OpenSSH's sftp have no such limit).
+   */
+  readonly startTimeout?: number | string;
 }
 
 /** Opens the `sftp` subsystem and starts an SFTP client on it (AsyncSSH start_sftp_client). */
 export async function startSftpClientOn(sessions: ClientSessions, options: StartSftpClientOptions = {}): Promise<SFTPClient> {
-  const { env, ...sftpOptions } = options;
+  const { env, startTimeout, signal, ...sftpOptions } = options;
+  const timeout = seconds('startTimeout', startTimeout, 120);
   sftpLogger.info('Starting SFTP client');
-  const proc = await sessions.createProcess<Uint8Array>(undefined, { subsystem: 'sftp', encoding: null, ...(env ? { env } : {}) });
+  // One signal ends the start, whichever comes first: the caller's or the timeout's.
+  const ac = new AbortController();
+  const timer = timeout > 0 ? setTimeout(() => ac.abort(new Error(`the server did not start SFTP within ${timeout} s`)), timeout * 1000) : undefined;
+  const onAbort = (): void => ac.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await startOn(sessions, env, { ...sftpOptions, signal: ac.signal });
+  } finally {
+    if (timer) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Rejects with SFTPConnectionLost when `signal` aborts, naming its reason. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(new SFTPConnectionLost(`SFTP connection lost: ${reason(signal.reason)}`, '', { cause: signal.reason }));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+async function startOn(sessions: ClientSessions, env: StartSftpClientOptions['env'], sftpOptions: SFTPClientOptions & { readonly signal: AbortSignal }): Promise<SFTPClient> {
+  const opening = sessions.createProcess<Uint8Array>(undefined, { subsystem: 'sftp', encoding: null, ...(env ? { env } : {}) });
+  let proc: Awaited<typeof opening>;
+  try {
+    const stop = aborted(sftpOptions.signal);
+    stop.catch(() => undefined); // it may abort later, when nothing waits on it any more
+    proc = await Promise.race([opening, stop]);
+  } catch (err) {
+    // A session that opens after the start gave up is closed at once.
+    opening.then((late) => late.close(), () => undefined);
+    sftpLogger.info(`SFTP client failed to start: ${reason(err)}`);
+    throw err;
+  }
   // Transient chunks: the client copies each reply out of the received packet, whose buffer then
   // goes back to receive the next one (a download allocates no buffer per packet).
   const raw = proc.streamSession.rawByteStream({ transient: true });

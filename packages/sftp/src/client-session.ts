@@ -37,18 +37,31 @@ export class ClientSession {
     this.done = Promise.race([this.pump(), exited]);
   }
 
-  /** Sends INIT and waits for VERSION; returns the session and the server's extensions. */
-  static async open(stream: SftpByteStream, options: SftpClientMachineOptions): Promise<{ session: ClientSession; extensions: readonly ExtensionPair[] }> {
+  /**
+   * Sends INIT and waits for VERSION; returns the session and the server's extensions. The wait
+   * ends with the stream, or with `signal` (see abort()); the caller runs `started()` once it no
+   * longer wants the signal to end the session.
+   */
+  static async open(
+    stream: SftpByteStream,
+    options: SftpClientMachineOptions,
+    signal?: AbortSignal,
+  ): Promise<{ session: ClientSession; extensions: readonly ExtensionPair[]; started: () => void }> {
     const session = new ClientSession(stream, options);
     const version = new Promise<readonly ExtensionPair[]>((resolve, reject) => {
       session.versionWaiter = { resolve, reject };
     });
+    const onAbort = (): void => session.abort(signal?.reason);
+    const started = (): void => signal?.removeEventListener('abort', onAbort);
     session.machine.start();
     session.flush();
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const extensions = await version;
-      return { session, extensions };
+      return { session, extensions, started };
     } catch (e) {
+      started();
       stream.close();
       throw e;
     }
@@ -95,6 +108,18 @@ export class ClientSession {
       this.machine.receiveEnd(new Error('SFTP client exited'));
       this.dispatch();
     }
+    this.exitDone?.();
+  }
+
+  /**
+   * Gives up on the session: the start (or any request) still waiting fails with
+   * SFTPConnectionLost naming `reason`, and our side of the stream is closed. For a server
+   * that stays silent: its side may never end.
+   */
+  abort(reason?: unknown): void {
+    this.machine.receiveEnd(reason ?? new Error('aborted'));
+    this.dispatch();
+    this.stream.close();
     this.exitDone?.();
   }
 

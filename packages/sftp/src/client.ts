@@ -27,6 +27,11 @@ export interface SFTPClientOptions {
   readonly maxPacketLength?: number;
   /** The local file system get/put use (`nodeLocalFs` from `@ssh/sftp/node`). */
   readonly localFs?: LocalFs;
+  /**
+   * Ends the start when it aborts before the session is up (a server that never answers INIT):
+   * startSftpClient then fails with SFTPConnectionLost and closes the stream. Unused once started.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** open() modes in Python's spelling: r, w, a, x, with + and b. A mode with 'b' gives bytes. */
@@ -43,16 +48,22 @@ export interface OpenOptions {
 /** Opens an SFTP session on `stream` and returns its client once the version is agreed. */
 export async function startSftpClient(stream: SftpByteStream, options: SFTPClientOptions = {}): Promise<SFTPClient> {
   const wanted = options.version ?? 3;
-  const { session, extensions } = await ClientSession.open(stream, {
-    version: wanted,
-    ...(options.maxPacketLength !== undefined ? { maxPacketLength: options.maxPacketLength } : {}),
-  });
+  const { session, extensions, started } = await ClientSession.open(
+    stream,
+    {
+      version: wanted,
+      ...(options.maxPacketLength !== undefined ? { maxPacketLength: options.maxPacketLength } : {}),
+    },
+    options.signal,
+  );
   const client = new SFTPClient(session, extensions, options.localFs);
   try {
     await client.init(wanted);
   } catch (e) {
     session.exit();
     throw e;
+  } finally {
+    started();
   }
   return client;
 }
