@@ -7,7 +7,7 @@
  */
 
 import { bigintToUnsignedBytes } from '@ssh/wire';
-import { Asn1Error } from './errors.ts';
+import { Asn1Error, KeyExportError } from './errors.ts';
 
 export const TAG = {
   BOOLEAN: 0x01,
@@ -175,15 +175,22 @@ export class DerReader {
   }
 }
 
+/**
+ * The largest OBJECT IDENTIFIER arc read or written here, about 2^46 (a number exact at each
+ * step of the base-128 arithmetic), and the longest encoding: 64 bytes. Far above any OID in use.
+ */
+const MAX_OID_ARC = Math.floor(Number.MAX_SAFE_INTEGER / 128);
+const MAX_OID_LENGTH = 64;
+
 function decodeOid(c: Uint8Array, at: number): string {
-  if (c.length === 0 || c.length > 64) throw new Asn1Error('bad OBJECT IDENTIFIER length', at);
+  if (c.length === 0 || c.length > MAX_OID_LENGTH) throw new Asn1Error('bad OBJECT IDENTIFIER length', at);
   const arcs: number[] = [];
   let v = 0;
   for (let i = 0; i < c.length; i++) {
     const b = c[i] as number;
     if (v === 0 && b === 0x80) throw new Asn1Error('non-minimal OBJECT IDENTIFIER arc', at);
     v = v * 128 + (b & 0x7f);
-    if (v > Number.MAX_SAFE_INTEGER / 128) throw new Asn1Error('OBJECT IDENTIFIER arc too large', at);
+    if (v > MAX_OID_ARC) throw new Asn1Error('OBJECT IDENTIFIER arc too large', at);
     if ((b & 0x80) === 0) {
       arcs.push(v);
       v = 0;
@@ -255,19 +262,40 @@ export function derNull(): Uint8Array {
   return Uint8Array.of(TAG.NULL, 0);
 }
 
-export function derOid(dotted: string): Uint8Array {
+/**
+ * The encoded arcs of a dotted OID (X.660: the first 0-2, the second under 40 below 2, decimal
+ * without leading zeros), or undefined when it is none or past MAX_OID_ARC / MAX_OID_LENGTH.
+ */
+function oidContent(dotted: string): Uint8Array | undefined {
+  // At most 16 digits an arc, so Number() reads each exactly before the bound below.
+  if (!/^[0-2](?:\.(?:0|[1-9][0-9]{0,15}))+$/.test(dotted)) return undefined;
   const arcs = dotted.split('.').map(Number);
   const first = arcs[0] as number;
   const second = arcs[1] as number;
+  if (first < 2 && second >= 40) return undefined;
+  arcs.splice(0, 2, first * 40 + second);
+  if (arcs.length > MAX_OID_LENGTH) return undefined;
   const out: number[] = [];
-  const pushArc = (arc: number): void => {
-    const groups: number[] = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift(0x80 | (v & 0x7f));
-    out.push(...groups);
-  };
-  pushArc(first * 40 + second);
-  for (const arc of arcs.slice(2)) pushArc(arc);
-  return der(TAG.OID, Uint8Array.from(out));
+  for (const arc of arcs) {
+    if (arc > MAX_OID_ARC) return undefined;
+    // Base-128 digits, most significant first, every one but the last with its top bit set.
+    const start = out.length;
+    for (let v = arc, last = true; last || v > 0; v = Math.floor(v / 128), last = false) out.push((v % 128) | (last ? 0 : 0x80));
+    for (let i = start, j = out.length - 1; i < j; i++, j--) [out[i], out[j]] = [out[j] as number, out[i] as number];
+  }
+  return out.length > MAX_OID_LENGTH ? undefined : Uint8Array.from(out);
+}
+
+/** True when `dotted` is an OBJECT IDENTIFIER derOid writes (and DerReader reads back). */
+export function isOid(dotted: string): boolean {
+  return oidContent(dotted) !== undefined;
+}
+
+/** OBJECT IDENTIFIER from its dotted form; KeyExportError for what isOid refuses. */
+export function derOid(dotted: string): Uint8Array {
+  const content = oidContent(dotted);
+  if (content === undefined) throw new KeyExportError(`not an OBJECT IDENTIFIER: ${JSON.stringify(dotted.length > 40 ? `${dotted.slice(0, 40)}...` : dotted)}`);
+  return der(TAG.OID, content);
 }
 
 /** Explicit context tag `[n]` around an encoded element. */

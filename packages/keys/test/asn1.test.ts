@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Asn1Error } from '../src/index.ts';
+import { Asn1Error, KeyExportError } from '../src/index.ts';
 import { DerReader, derBitString, derInteger, derOctetString, derOid, derSequence, derNull, derExplicit, contextTag } from '../src/asn1.ts';
 import { fromHex, toHex } from '../src/internal/bytes.ts';
 
@@ -45,6 +45,28 @@ describe('DER writer (X.690 examples)', () => {
         expect(new DerReader(derOid(oid)).oid()).toBe(oid);
       }),
     );
+  });
+});
+
+describe('DER OBJECT IDENTIFIER writer takes only OIDs it can write exactly', () => {
+  test('arcs past what a number holds exactly, or past what the reader takes, are refused, not rounded', () => {
+    // 2^53 + 1 is not a JavaScript number: Number() made it 2^53, a different OID.
+    expect(() => derOid('1.2.9007199254740993')).toThrow(KeyExportError);
+    expect(() => derOid(`1.2.${Math.floor(Number.MAX_SAFE_INTEGER / 128) + 1}`)).toThrow(KeyExportError);
+    const largest = `1.2.${Math.floor(Number.MAX_SAFE_INTEGER / 128)}`;
+    expect(new DerReader(derOid(largest)).oid()).toBe(largest);
+    expect(new DerReader(derOid('2.999.3')).oid()).toBe('2.999.3');
+  });
+
+  test('hundreds of digits (Infinity as a number) are refused at once, not a loop without end', () => {
+    expect(() => derOid(`1.2.${'9'.repeat(400)}`)).toThrow(KeyExportError);
+  });
+
+  test('what is not a dotted OID is refused, not written as 0s', () => {
+    for (const bad of ['', '1', '3.1', '1.40', '0.40.1', '1.2.', '.1.2', '1..2', '1.2.0x10', '1.2.1e3', '1.2.-1', '1.2. 3', '1.02', 'a.b']) {
+      expect(() => derOid(bad), JSON.stringify(bad)).toThrow(KeyExportError);
+    }
+    expect(() => derOid(`1.2${'.1'.repeat(64)}`)).toThrow(KeyExportError);
   });
 });
 

@@ -105,7 +105,7 @@ describe('X.509 details', () => {
     for (const serial of [1.5, -1, 1n << 160n]) expect(() => ca.generateX509CaCertificate(ca, 'CN=ca', { serial })).toThrow(CertificateError);
     for (const pathLength of [1.5, -1]) expect(() => ca.generateX509CaCertificate(ca, 'CN=ca', { pathLength })).toThrow(CertificateError);
     // An unknown purpose name used to be written as OID 0.0.
-    for (const purposes of ['bogus', ['secureShellServer', '1'], '1.2.x', '3.1']) {
+    for (const purposes of ['bogus', ['secureShellServer', '1'], '1.2.x', '3.1', `1.3.${'9'.repeat(400)}`, '1.3.9007199254740993']) {
       expect(() => ca.generateX509HostCertificate(ca, 'CN=h', { purposes })).toThrow(CertificateError);
     }
     const ok = ca.generateX509HostCertificate(ca, 'CN=h', { purposes: ['secureShellServer', '1.3.6.1.5.5.7.3.1'], serial: (1n << 159n) - 1n, ca: true, pathLength: 0 });
@@ -139,6 +139,10 @@ describe('X.509 details', () => {
     expect(matchSubject('CN=a\\,b', attrs)).toBe(false);
     expect(matchSubject('O=Org,*', attrs)).toBe(false);
     expect(() => parseName('XX=1')).toThrow(KeyImportError);
+    // A dotted OID names an attribute, if it is one that can be written exactly (no Infinity, no rounding).
+    expect(parseName('2.5.4.3=x, 1.3.6.1.4.1.99999.1=y').map((a) => a.oid)).toEqual(['1.3.6.1.4.1.99999.1', '2.5.4.3']);
+    for (const bad of [`1.2.${'9'.repeat(400)}=x`, '1.2.9007199254740993=x', '1.40=x', '3.1=x']) expect(() => parseName(bad), bad).toThrow(KeyImportError);
+    expect(() => key.generateX509UserCertificate(key, `CN=x, 1.2.${'9'.repeat(400)}=y`)).toThrow(KeyImportError);
   });
 
   test('garbage is KeyImportError', () => {

@@ -21,6 +21,7 @@ import {
   derOid,
   derSequence,
   DerReader,
+  isOid,
   TAG,
 } from '../asn1.ts';
 import { CertificateError, KeyImportError } from '../errors.ts';
@@ -366,7 +367,7 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
     const oids = purposes.map((p) => {
       const oid = X509_PURPOSES[p] ?? p;
       // A name we do not know is no OID: derOid would write it as 0.0.
-      if (!/^[0-2](?:\.\d+)+$/.test(oid)) throw new CertificateError(`unknown purpose ${JSON.stringify(p)}`);
+      if (!isOid(oid)) throw new CertificateError(`unknown purpose ${JSON.stringify(p.length > 40 ? `${p.slice(0, 40)}...` : p)}`);
       return derOid(oid);
     });
     exts.push(ext('2.5.29.37', false, derSequence(...oids)));

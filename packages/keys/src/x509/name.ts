@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type DerReader, der, derOid, derSequence, TAG } from '../asn1.ts';
+import { type DerReader, der, derOid, derSequence, isOid, TAG } from '../asn1.ts';
 import { KeyImportError } from '../errors.ts';
 import { latin1, tryUtf8, utf8 } from '../internal/bytes.ts';
 
@@ -66,7 +66,7 @@ export function parseName(text: string): NameAttribute[] {
     const at = rdn.indexOf('=');
     if (at <= 0) throw new KeyImportError(`bad name component ${JSON.stringify(rdn)}`);
     const key = rdn.slice(0, at).trim();
-    const oid = OIDS[key.toLowerCase()] ?? (/^\d+(\.\d+)+$/.test(key) ? key : undefined);
+    const oid = OIDS[key.toLowerCase()] ?? (isOid(key) ? key : undefined);
     if (!oid) throw new KeyImportError(`unknown name attribute ${JSON.stringify(key)}`);
     const value = rdn.slice(at + 1).trim().replace(/\\(.)/g, '$1');
     return { oid, value };
