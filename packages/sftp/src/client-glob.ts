@@ -6,11 +6,13 @@
 
 import { type SFTPAttrs, type SFTPName, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE } from './constants.ts';
-import { SFTPError, SFTPFailure, SFTPNoSuchFile } from './errors.ts';
+import { SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPNoSuchPath } from './errors.ts';
 import { globComponentMatcher, hasMagic, joinPath } from './paths.ts';
 
 /** What glob needs from SFTPClient. */
 export interface GlobClient {
+  /** The negotiated SFTP version: 4 and up report no match as SFTPNoSuchPath (default 3). */
+  readonly version?: number;
   stat(path: string): Promise<SFTPAttrs>;
   scandir(path: string): AsyncIterable<SFTPName>;
 }
@@ -80,7 +82,8 @@ export async function globNames(client: GlobClient, patterns: string | readonly 
   for (const pattern of list) {
     const matches = await globOne(client, pattern, budget);
     if (matches.length === 0) {
-      const e = new SFTPNoSuchFile(`no matches found for ${pattern}`);
+      // As AsyncSSH: v4+ has a status of its own for a path that does not exist.
+      const e = (client.version ?? 3) >= 4 ? new SFTPNoSuchPath(`no matches found for ${pattern}`) : new SFTPNoSuchFile(`no matches found for ${pattern}`);
       if (options.errorHandler) options.errorHandler(e);
       else throw e;
     }
@@ -90,27 +93,44 @@ export async function globNames(client: GlobClient, patterns: string | readonly 
   return out;
 }
 
+/**
+ * A pattern's components as steps: a run of literal components is one step (one stat of the
+ * path they make, as AsyncSSH's glob: a missing prefix costs one request, not one per
+ * component), each component with magic another.
+ */
+function globSteps(parts: readonly string[]): { readonly part: string; readonly literal: boolean }[] {
+  const steps: { part: string; literal: boolean }[] = [];
+  for (const part of parts) {
+    const literal = !hasMagic(part);
+    const prev = steps.at(-1);
+    if (literal && prev?.literal) prev.part = `${prev.part}/${part}`;
+    else steps.push({ part, literal });
+  }
+  return steps;
+}
+
 async function globOne(client: GlobClient, pattern: string, budget: GlobBudget): Promise<SFTPName[]> {
   const abs = pattern.startsWith('/');
   const parts = pattern.split('/').filter((p) => p !== '');
+  const steps = globSteps(parts);
   let current: SFTPName[] = [{ filename: abs ? '/' : '', longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } }];
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    const last = i === parts.length - 1;
+  for (let i = 0; i < steps.length && current.length > 0; i++) {
+    const { part, literal } = steps[i] as { part: string; literal: boolean };
+    const last = i === steps.length - 1;
     const next: SFTPName[] = [];
     for (const base of current) {
       const dir = base.filename === '' ? '.' : base.filename;
       const prefix = base.filename;
+      if (literal) {
+        const candidate = joinPath(prefix, part);
+        const attrs = await statIfExists(client.stat(candidate));
+        if (attrs && (last || attrsType(attrs) === FILEXFER_TYPE.DIRECTORY)) next.push({ filename: candidate, longname: '', attrs });
+        continue;
+      }
       if (part === '**') {
         // Zero or more directories.
         next.push(base);
         await walkDirs(client, dir, prefix, budget, next);
-        continue;
-      }
-      if (!hasMagic(part)) {
-        const candidate = joinPath(prefix, part);
-        const attrs = await statIfExists(client.stat(candidate === '' ? '.' : candidate));
-        if (attrs && (last || attrsType(attrs) === FILEXFER_TYPE.DIRECTORY)) next.push({ filename: candidate, longname: '', attrs });
         continue;
       }
       const matches = globComponentMatcher(part);

@@ -3,7 +3,7 @@
  * listings, and how much work a pattern whose literal part does not exist costs.
  */
 import { describe, expect, it } from 'vitest';
-import { type SFTPAttrs, type SFTPName, FILEXFER_TYPE, SFTPNoSuchFile } from '../src/index.ts';
+import { type SFTPAttrs, type SFTPName, FILEXFER_TYPE, SFTPNoSuchFile, SFTPNoSuchPath } from '../src/index.ts';
 import { type GlobClient, globNames } from '../src/client-glob.ts';
 import { type LocalFs } from '../src/local-fs.ts';
 import { localGlob } from '../src/transfer.ts';
@@ -15,8 +15,9 @@ const file = (filename: string): SFTPName => ({ filename, longname: '', attrs: {
 const dir = (filename: string): SFTPName => ({ filename, longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } });
 
 /** A fake server tree: `tree[dir]` lists a directory; stat finds what the listings name. */
-function fakeClient(tree: Record<string, readonly SFTPName[]>): GlobClient & { stats: string[]; listings: string[] } {
+function fakeClient(tree: Record<string, readonly SFTPName[]>, version = 3): GlobClient & { stats: string[]; listings: string[] } {
   const fake = {
+    version,
     stats: [] as string[],
     listings: [] as string[],
     stat(path: string): Promise<SFTPAttrs> {
@@ -63,5 +64,59 @@ describe('glob of a very large directory', () => {
     } as unknown as LocalFs;
     const got = await localGlob(local, ['d/*']);
     expect(got.length).toBe(MANY);
+  });
+});
+
+describe('glob work on literal components (AsyncSSH: one stat per literal run)', () => {
+  const tree: Record<string, readonly SFTPName[]> = {
+    '/': [dir('a')],
+    '/a': [dir('b')],
+    '/a/b': [dir('c')],
+    '/a/b/c': [file('x.txt'), file('y.dat'), dir('s1'), dir('s2')],
+    '/a/b/c/s1': [dir('k')],
+    '/a/b/c/s1/k': [file('z')],
+    '/a/b/c/s2': [],
+  };
+
+  it('a missing literal prefix costs one stat and no listing', async () => {
+    const client = fakeClient(tree);
+    await expect(globNames(client, '/no/such/dir/**/*.txt')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    expect(client.stats).toEqual(['/no/such/dir']);
+    expect(client.listings).toEqual([]);
+  });
+
+  it('an existing literal prefix is one stat, then the listing the pattern needs', async () => {
+    const client = fakeClient(tree);
+    expect((await globNames(client, '/a/b/c/*.txt')).map((n) => n.filename)).toEqual(['/a/b/c/x.txt']);
+    expect(client.stats).toEqual(['/a/b/c']);
+    expect(client.listings).toEqual(['/a/b/c']);
+  });
+
+  it('a literal run after a pattern is one stat per match', async () => {
+    const client = fakeClient(tree);
+    expect((await globNames(client, '/a/b/c/s*/k/z')).map((n) => n.filename)).toEqual(['/a/b/c/s1/k/z']);
+    expect(client.stats).toEqual(['/a/b/c', '/a/b/c/s1/k/z', '/a/b/c/s2/k/z']);
+  });
+
+  it('a pattern without magic is one stat', async () => {
+    const client = fakeClient(tree);
+    expect((await globNames(client, '/a/b/c/x.txt')).map((n) => n.filename)).toEqual(['/a/b/c/x.txt']);
+    expect(client.stats).toEqual(['/a/b/c/x.txt']);
+    expect(client.listings).toEqual([]);
+  });
+
+  it('a literal run through a file matches nothing', async () => {
+    const client = fakeClient(tree);
+    await expect(globNames(client, '/a/b/c/x.txt/more/*')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    expect(client.listings).toEqual([]);
+  });
+
+  it('nothing matched is SFTPNoSuchFile on v3 and SFTPNoSuchPath on v4+, as AsyncSSH', async () => {
+    await expect(globNames(fakeClient(tree, 3), '/a/*.none')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    await expect(globNames(fakeClient(tree, 4), '/a/*.none')).rejects.toBeInstanceOf(SFTPNoSuchPath);
+    await expect(globNames(fakeClient(tree, 6), '/missing')).rejects.toBeInstanceOf(SFTPNoSuchPath);
+    const errors: Error[] = [];
+    expect(await globNames(fakeClient(tree, 6), ['/a/*.none', '/a/b'], { errorHandler: (e) => errors.push(e) })).toHaveLength(1);
+    expect(errors.map((e) => e.constructor)).toEqual([SFTPNoSuchPath]);
   });
 });
