@@ -448,7 +448,8 @@ export class SftpShell {
       if (error instanceof ResumeError) throw new CommandError(error.message);
       throw error;
     }
-    if (result.from === result.total && !this.io.quiet) this.io.out(`${printable(target)} is already complete (${result.total} bytes)\n`);
+    // On stderr and even when quiet (-q, -b), as sftp's "File ... was not modified".
+    if (result.from === result.total) this.io.err(`${printable(target)} is already complete (${result.total} bytes)\n`);
     await preserve?.();
   }
 

@@ -135,7 +135,8 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
       return 2;
     }
     const batchFile = lastValue(parsed, 'b');
-    const quiet = hasFlag(parsed, 'q');
+    // As sftp, a batch is quiet: no "Connected to", "Fetching ..." lines nor progress meter.
+    const quiet = hasFlag(parsed, 'q') || batchFile !== undefined;
     applyVerbosity(args.verbose);
     let input: Readable = io.stdin;
     if (batchFile !== undefined && batchFile !== '-') {
@@ -155,7 +156,7 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
       io.err(`ssh-sftp: ${describeError(error)}\n`);
       return 255;
     }
-    if (!quiet) io.out(`Connected to ${target.destination.host}.\n`);
+    if (!quiet) io.err(`Connected to ${target.destination.host}.\n`);
     const shell = new SftpShell(sftp, { out: io.out, err: io.err, progress: io.stdoutIsTty && !quiet, quiet, terminal: io.stdoutIsTty && io.stdinIsTty }, { recurse: hasFlag(parsed, 'r'), preserve: hasFlag(parsed, 'p') }, io.cwd ?? process.cwd());
     if (target.path !== undefined) {
       try {

@@ -148,6 +148,27 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(echoed(them)).toEqual([`sftp> cd ${remote}`, 'sftp> ', 'sftp>    ', 'sftp> # a comment', 'sftp>   lpwd  ', 'sftp>   -  get missing', 'sftp> -']);
   });
 
+  it('is quiet in a batch, as sftp -b: no "Connected to", "Fetching", "Uploading", "Removing" or "Changing" lines', async () => {
+    writeFileSync(path.join(local, 'up.txt'), 'up\n');
+    const lines = [`cd ${remote}`, `lcd ${local}`, 'get file', 'put up.txt', 'chmod 644 up.txt', 'rm up.txt'];
+    const [them, us] = [await theirs(lines, 'batch'), await ours(lines, 'batch')];
+    const said = (o: Outcome): string[] => [...o.out.split('\n').filter((l) => l !== '' && !l.startsWith('sftp>')), ...o.err.split('\n').filter((l) => l !== '')];
+    expect(them.code).toBe(0);
+    expect(us.code).toBe(0);
+    expect(said(them)).toEqual([]);
+    expect(said(us)).toEqual([]);
+    // Without -b both say so, "Connected to" on stderr.
+    const [talkative, ourTalk] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
+    for (const o of [talkative, ourTalk]) {
+      expect(o.err).toMatch(/^Connected to [^\n]+\.$/m);
+      expect(o.out).not.toContain('Connected to');
+      expect(o.out).toMatch(/^Fetching .*file to .*file$/m);
+      expect(o.out).toMatch(/^Uploading .*up\.txt to .*up\.txt$/m);
+      expect(o.out).toMatch(/^Changing mode on .*up\.txt$/m);
+      expect(o.out).toMatch(/^Removing .*up\.txt$/m);
+    }
+  });
+
   it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
     const lines = [`cd ${remote}`, 'get missing', 'frobnicate', '-rm missing', '@lpwd', '!false', 'lls missing', 'rmdir missing'];
     const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
