@@ -215,6 +215,14 @@ function encodeLength(n: number): number[] {
 
 /** An element from its tag and content. */
 export function der(tag: number, ...content: readonly Uint8Array[]): Uint8Array {
+  return derOf(tag, content);
+}
+
+/**
+ * An element from its tag and a list of content pieces of any length (a spread of a list of
+ * some 125,000 into der() would overflow the stack).
+ */
+export function derOf(tag: number, content: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const c of content) n += c.length;
   const head = [tag, ...encodeLength(n)];
@@ -229,7 +237,12 @@ export function der(tag: number, ...content: readonly Uint8Array[]): Uint8Array 
 }
 
 export function derSequence(...items: readonly Uint8Array[]): Uint8Array {
-  return der(TAG.SEQUENCE, ...items);
+  return derOf(TAG.SEQUENCE, items);
+}
+
+/** SEQUENCE of a list of elements of any length. */
+export function derSequenceOf(items: readonly Uint8Array[]): Uint8Array {
+  return derOf(TAG.SEQUENCE, items);
 }
 
 export function derInteger(value: bigint | number): Uint8Array {

@@ -75,6 +75,18 @@ describe('X.509 details', () => {
     expect(asHosts.extensions.dnsNames).toEqual(['x.example']);
   });
 
+  test('150,000 principals, purposes or name attributes are written whole (no argument spread past the stack)', () => {
+    const many = 150_000;
+    const principals = Array.from({ length: many }, (_, i) => `u${i}`);
+    const user = key.generateX509UserCertificate(key, 'CN=alice', { principals, now: NOW });
+    expect(user.extensions.emails).toHaveLength(many);
+    expect(user.extensions.emails[many - 1]).toBe(`u${many - 1}`);
+    const purposes = Array.from({ length: many }, () => '1.3.6.1.5.5.7.3.1');
+    expect(key.generateX509HostCertificate(key, 'CN=h', { purposes, now: NOW }).extensions.purposes).toHaveLength(many);
+    const subject = Array.from({ length: many }, (_, i) => `OU=${i}`).join(',');
+    expect(key.generateX509UserCertificate(key, subject, { now: NOW }).subject).toHaveLength(many);
+  });
+
   test('a trusted self-signed certificate that says CA:FALSE issues nothing', () => {
     const rootKey = testKey('ssh-ed25519');
     const notCa = rootKey.generateX509HostCertificate(rootKey, 'CN=not a CA', { principals: ['a.example'], now: NOW });

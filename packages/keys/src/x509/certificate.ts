@@ -20,6 +20,7 @@ import {
   derOctetString,
   derOid,
   derSequence,
+  derSequenceOf,
   DerReader,
   isOid,
   TAG,
@@ -370,7 +371,7 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
       if (!isOid(oid)) throw new CertificateError(`unknown purpose ${JSON.stringify(p.length > 40 ? `${p.slice(0, 40)}...` : p)}`);
       return derOid(oid);
     });
-    exts.push(ext('2.5.29.37', false, derSequence(...oids)));
+    exts.push(ext('2.5.29.37', false, derSequenceOf(oids)));
   }
   if (options.principals && options.principals.length > 0) {
     const names = options.principals.map((p) => {
@@ -379,7 +380,7 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
       if (ip) return der(0x87, ip);
       return der(p.includes('@') && options.principalKind !== 'host' ? 0x81 : 0x82, utf8(p));
     });
-    exts.push(ext('2.5.29.17', false, derSequence(...names)));
+    exts.push(ext('2.5.29.17', false, derSequenceOf(names)));
   }
   const tbs = derSequence(
     derExplicit(0, derInteger(2)),
@@ -389,7 +390,7 @@ export function createX509Certificate(signer: SSHKey, subjectKey: SSHKey, subjec
     derSequence(encodeTime(validAfter), encodeTime(validBefore)),
     encodeName(subjectName),
     subjectKey.impl.spki(),
-    derExplicit(3, derSequence(...exts)),
+    derExplicit(3, derSequenceOf(exts)),
   );
   const privateKey = { key: Buffer.from(signer.impl.pkcs8()), format: 'der' as const, type: 'pkcs8' as const };
   const signature = new Uint8Array(nodeSign(sig.hash, tbs, privateKey));

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type DerReader, der, derOid, derSequence, isOid, TAG } from '../asn1.ts';
+import { type DerReader, der, derOid, derSequence, derSequenceOf, isOid, TAG } from '../asn1.ts';
 import { KeyImportError } from '../errors.ts';
 import { latin1, tryUtf8, utf8 } from '../internal/bytes.ts';
 
@@ -76,8 +76,8 @@ export function parseName(text: string): NameAttribute[] {
 
 /** DER Name (one attribute per RDN). */
 export function encodeName(attrs: readonly NameAttribute[]): Uint8Array {
-  return derSequence(
-    ...attrs.map((a) => {
+  return derSequenceOf(
+    attrs.map((a) => {
       const ascii = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(a.value);
       const tag = a.oid === '2.5.4.6' || (ascii && a.oid !== '1.2.840.113549.1.9.1') ? TAG.PRINTABLE_STRING : a.oid === '1.2.840.113549.1.9.1' ? TAG.IA5_STRING : TAG.UTF8_STRING;
       return der(TAG.SET, derSequence(derOid(a.oid), der(tag, utf8(a.value))));
