@@ -1,5 +1,5 @@
 /** runScpServer against a hostile source, in memory: what it leaves open on the local side. */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,4 +93,34 @@ describe('runScpServer (scp -t) against a hostile source', () => {
     expect(reply[0]).toBe('\u0002');
     expect(reply).toMatch(/more than 100000 matches/);
   }, 20_000);
+});
+
+/**
+ * Bounds that only tell linear from worse: the deep tree below took over 40 s when each record
+ * looked up every component of its path, a few seconds now on a busy machine.
+ */
+const LINEAR_BOUND_MS = 20_000;
+
+describe('runScpServer (scp -r -t) into a chroot', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = realpathSync(mkdtempSync(join(tmpdir(), 'scp-server-')));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes a tree 1,000 directories deep in time linear in its records', async () => {
+    // Each directory holds a file and the next directory, as `scp -r` of such a tree sends them.
+    const depth = 1000;
+    const [client, server] = createMemoryPipe();
+    const served = runScpServer(server, chrootLocalFs(dir), 'scp -r -t /');
+    const started = performance.now();
+    void client.write(text('D0755 0 d\nC0644 1 f\nx\u0000'.repeat(depth) + 'E\n'.repeat(depth)));
+    client.close();
+    await served;
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
+    const deepest = join(dir, ...Array<string>(depth).fill('d'));
+    expect(statSync(join(deepest, 'f')).size).toBe(1);
+  }, 120_000);
 });

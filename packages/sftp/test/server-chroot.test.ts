@@ -1,5 +1,5 @@
 /** A hostile, authenticated client against our SFTP server: the chroot (LocalSFTPServer), copy-data, path costs. */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,6 +94,37 @@ describe('copy-data with an explicit length', () => {
       await s.close();
     }
   }, 10_000);
+});
+
+describe('directories resolved by an earlier request', () => {
+  it('are looked up again once swapped for a symlink that points out of the root', async () => {
+    const s = await jailed();
+    try {
+      await s.client.mkdir('d');
+      await s.client.mkdir('d/e');
+      writeFileSync(join(s.jail, 'd', 'e', 'secret'), 'inside');
+      // Resolves d and d/e (the server remembers both), then they are swapped as a second session
+      // or a local process could: d for a link to the jail's parent, which has its own e.
+      expect(await s.client.listdir('d/e')).toEqual(['secret']);
+      renameSync(join(s.jail, 'd'), join(s.jail, 'old'));
+      mkdirSync(join(s.parent, 'e'));
+      writeFileSync(join(s.parent, 'e', 'secret'), 'outside');
+      symlinkSync('..', join(s.jail, 'd'));
+      await expect(s.client.listdir('d/e')).rejects.toBeInstanceOf(SFTPError);
+      await expect(s.client.stat('d/e/secret')).rejects.toBeInstanceOf(SFTPError);
+      await expect(s.client.open('d/e/new', 'wb')).rejects.toBeInstanceOf(SFTPError);
+      await expect(s.client.mkdir('d/e/f')).rejects.toBeInstanceOf(SFTPError);
+      expect(existsSync(join(s.parent, 'e', 'new'))).toBe(false);
+      expect(existsSync(join(s.parent, 'e', 'f'))).toBe(false);
+      // A directory put in place of one remembered is looked up again and used.
+      rmSync(join(s.jail, 'd'));
+      mkdirSync(join(s.jail, 'd', 'e'), { recursive: true });
+      await s.client.mkdir('d/e/g');
+      expect(lstatSync(join(s.jail, 'd', 'e', 'g')).isDirectory()).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('a chroot given through a symlink', () => {

@@ -2,12 +2,13 @@
  * Confinement to a directory for the local file system servers (SFTP and SCP).
  *
  * Client paths are normalised lexically against a virtual `/` (so `..` stops at the root); the
- * real path an operation touches is then resolved (`realpath` of the path, or of its parent when
- * the final symlink is not followed) and refused when it lies outside the root. Dangling symlinks
- * are not followed, so nothing can be created through them.
+ * real path an operation touches is then resolved (the real path of its directory, then its last
+ * component, followed when it is a symlink the operation follows) and refused when it lies
+ * outside the root. Dangling symlinks are not followed, so nothing can be created through them.
  * @module
  */
 
+import { type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type SFTPAttrs } from '../attrs.ts';
@@ -17,10 +18,15 @@ import { joinPath, normalizePath } from '../paths.ts';
 import { fsError } from './fs-errors.ts';
 import { nodeLocalFs } from './local-fs.ts';
 
+/** Directories a resolver remembers: enough for a walk down a tree and back. */
+const KNOWN_DIRS = 64;
+
 export class ChrootResolver {
   /** The root as given (absolute). */
   readonly root: string;
   private rootReal: Promise<string> | undefined;
+  /** Directories resolved lately (local path under the root to real path), oldest first. */
+  private readonly dirs = new Map<string, { readonly real: string; readonly dev: bigint; readonly ino: bigint }>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -63,15 +69,58 @@ export class ChrootResolver {
   }
 
   /**
+   * The real path of `dir` (a local path under the root) when it is a directory resolved lately,
+   * reached through no symlink below the root, and still the same directory there (one lstat: a
+   * directory swapped for another, or for a symlink, is looked up afresh).
+   */
+  private async knownDir(dir: string): Promise<string | undefined> {
+    if (dir === this.root) return this.realRoot();
+    const known = this.dirs.get(dir);
+    if (!known) return undefined;
+    const st = await fs.lstat(known.real, { bigint: true }).catch(() => undefined);
+    if (st?.isDirectory() && st.dev === known.dev && st.ino === known.ino) return known.real;
+    this.dirs.delete(dir);
+    return undefined;
+  }
+
+  private remember(dir: string, real: string, st: BigIntStats): void {
+    if (!st.isDirectory()) return;
+    this.dirs.delete(dir);
+    this.dirs.set(dir, { real, dev: st.dev, ino: st.ino });
+    if (this.dirs.size > KNOWN_DIRS) this.dirs.delete(this.dirs.keys().next().value as string);
+  }
+
+  /**
    * The real path of the directory `p` is in, which must exist (as OpenSSH's realpath wants of
-   * every component but the last). One lookup: resolving a missing parent from its own parent,
-   * level by level, cost a realpath and an lstat per component of an attacker's path.
+   * every component but the last). A directory resolved lately, or one below it that is a plain
+   * directory, takes one or two lstats; anything else one realpath of the whole directory (a
+   * lookup per component): an `scp -r` of a deep tree, each record one level below the last,
+   * looked up every component of every record, cubic in the depth in the kernel. A missing
+   * directory is not resolved from its parent, level by level, either: that cost a realpath and
+   * an lstat per component of an attacker's path.
    */
   private async resolveParent(p: string): Promise<string> {
     const dir = path.dirname(p);
-    if (dir === this.root) return this.realRoot();
+    const known = await this.knownDir(dir);
+    if (known !== undefined) return known;
+    const base = await this.knownDir(path.dirname(dir));
+    if (base !== undefined) {
+      const real = path.join(base, path.basename(dir));
+      const st = await fs.lstat(real, { bigint: true }).catch(() => undefined);
+      if (st?.isDirectory()) {
+        this.remember(dir, real, st);
+        return real;
+      }
+      // A symlink, something else or nothing: the full lookup decides.
+    }
     try {
-      return await fs.realpath(dir);
+      const real = await fs.realpath(dir);
+      // Remembered only when no symlink below the root led there: a link's target may change.
+      if (real === (await this.realRoot()) + dir.slice(this.root.length)) {
+        const st = await fs.lstat(real, { bigint: true }).catch(() => undefined);
+        if (st) this.remember(dir, real, st);
+      }
+      return real;
     } catch (e) {
       // Missing, or a dangling symlink: either way nothing lies below it.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SFTPNoSuchFile('No such file');
@@ -79,26 +128,32 @@ export class ChrootResolver {
     }
   }
 
-  /** The real path a local path under the root denotes, refused (PERMISSION_DENIED) outside it. */
+  /**
+   * The real path a local path under the root denotes, refused (PERMISSION_DENIED) outside it.
+   * The directory it is in is resolved first (resolveParent); its last component is followed
+   * only when it is a symlink and `followFinal` asks for it.
+   */
   async resolve(p: string, followFinal: boolean): Promise<string> {
     const root = await this.realRoot();
     if (p === this.root) return root;
-    let real: string;
+    let real = path.join(await this.resolveParent(p), path.basename(p));
     if (followFinal) {
-      try {
-        real = await fs.realpath(p);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e);
-        // Missing, or a dangling symlink: a dangling link could create a file where it points.
-        const isLink = await fs.lstat(p).then(
-          (st) => st.isSymbolicLink(),
-          () => false,
-        );
-        if (isLink) throw new SFTPNoSuchFile('No such file');
-        real = path.join(await this.resolveParent(p), path.basename(p));
+      const isLink = await fs.lstat(real).then(
+        (st) => st.isSymbolicLink(),
+        (e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+          throw fsError(e);
+        },
+      );
+      if (isLink) {
+        try {
+          real = await fs.realpath(real);
+        } catch (e) {
+          // A dangling link could create a file where it points.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SFTPNoSuchFile('No such file');
+          throw fsError(e);
+        }
       }
-    } else {
-      real = path.join(await this.resolveParent(p), path.basename(p));
     }
     if (!(await this.inside(real))) throw new SFTPPermissionDenied('Permission denied');
     return real;
