@@ -20,6 +20,9 @@ import { type SftpByteStream } from './stream.ts';
 import { globNames, statIfExists } from './client-glob.ts';
 import { type TransferOptions, copyFiles, fitTransfer, getFiles, putFiles } from './transfer.ts';
 
+/** Reads of one directory rmtree makes at most (see rmtree). */
+const RMTREE_MAX_READS = 64;
+
 export interface SFTPClientOptions {
   /** Protocol version to ask for, 3 to 6 (default 3). v4+ servers that answer lower but list it in `versions` get a version-select. */
   readonly version?: number;
@@ -437,20 +440,35 @@ export class SFTPClient {
     expectStatus(await this.session.request({ kind: 'rmdir', path: this.composePath(path) }));
   }
 
-  /** Removes a directory tree (symlinks are removed, not followed). */
+  /**
+   * Removes a directory tree (symlinks are removed, not followed). Entries are removed as the
+   * listing arrives, one READDIR batch at a time, whatever the size of a directory. A directory
+   * that is not empty after its listing was read (a server whose listing skips entries once
+   * others are removed: readdir(3) leaves that unspecified) is read again, while each read
+   * removes something, up to RMTREE_MAX_READS times.
+   */
   async rmtree(path: string, options: { ignoreErrors?: boolean } = {}): Promise<void> {
     const run = async (dir: string): Promise<void> => {
-      for await (const entry of this.scandir(dir)) {
-        if (entry.filename === '.' || entry.filename === '..') continue;
-        const child = joinPath(dir, entry.filename);
+      for (let read = 1; ; read++) {
+        let removed = 0;
+        for await (const entry of this.scandir(dir)) {
+          if (entry.filename === '.' || entry.filename === '..') continue;
+          const child = joinPath(dir, entry.filename);
+          try {
+            if (attrsType(entry.attrs) === FILEXFER_TYPE.DIRECTORY) await run(child);
+            else await this.remove(child);
+            removed++;
+          } catch (e) {
+            if (!options.ignoreErrors) throw e;
+          }
+        }
         try {
-          if (attrsType(entry.attrs) === FILEXFER_TYPE.DIRECTORY) await run(child);
-          else await this.remove(child);
+          await this.rmdir(dir);
+          return;
         } catch (e) {
-          if (!options.ignoreErrors) throw e;
+          if (removed === 0 || read >= RMTREE_MAX_READS || !(e instanceof SFTPError)) throw e;
         }
       }
-      await this.rmdir(dir);
     };
     try {
       await run(this.composePath(path));
