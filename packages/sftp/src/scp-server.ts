@@ -160,7 +160,8 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
       // shell would leave it.
       if (e instanceof SFTPFailure) return refuse(stream, new ScpError(`${p}: more than ${SCP_MAX_GLOB_MATCHES} matches`));
     }
-    paths.push(...matched);
+    // A loop, not push(...matched): arguments that many can overflow the stack (some 125,000 do).
+    for (const m of matched) paths.push(m);
   }
   await scpSendWithErrors(stream, local, paths, transfer);
 }
