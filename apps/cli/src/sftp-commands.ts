@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { FILEXFER_TYPE, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
+import { FILEXFER_TYPE, SFTPConnectionLost, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
 import { getopt, hasFlag, type Parsed } from './getopt.ts';
 import { printable } from './printable.ts';
 import { formatBytes, progressMeter } from './progress.ts';
@@ -47,6 +47,20 @@ export class CommandError extends Error {
   constructor(message: string, options: { readonly abortsBatch?: boolean } = {}) {
     super(message);
     this.abortsBatch = options.abortsBatch ?? true;
+  }
+}
+
+/**
+ * Files of one get or put that could not be copied, when there were several: each is reported
+ * on its own line. The others were copied, as sftp copies what it can and then fails the command.
+ */
+export class CommandFailures extends CommandError {
+  /** Each failure, with the source it befell when the command had several (a tree's files are not named). */
+  readonly failures: readonly { readonly source?: string; readonly error: unknown }[];
+
+  constructor(failures: readonly { readonly source?: string; readonly error: unknown }[]) {
+    super(`${failures.length} files could not be copied`);
+    this.failures = failures;
   }
 }
 
@@ -400,17 +414,39 @@ export class SftpShell {
     const dst = this.localPath(local ?? '.');
     const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => false);
     if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${dst}" is not a directory`);
-    const options = this.transferOptions(parsed, '');
     const resume = hasFlag(parsed, 'a');
-    if (resume && options.recurse) throw new CommandError('get -a: resuming a recursive download is not supported; resume its files one by one');
-    for (const src of sources) {
+    await this.eachSource(sources, async (src, failed) => {
+      const options = { ...this.transferOptions(parsed, ''), errorHandler: failed };
+      if (resume && options.recurse) throw new CommandError('get -a: resuming a recursive download is not supported; resume its files one by one');
       const target = dstIsDir ? path.join(dst, basename(src)) : dst;
       if (!this.io.quiet) this.io.out(`${resume ? 'Resuming' : 'Fetching'} ${printable(await this.absolute(src))} to ${printable(target)}\n`);
       // Into a directory, the library adds the name itself: given `target`, it would add it again
       // when a copy is already there (tree/tree) instead of merging into it as sftp does.
       if (!resume) await this.sftp.get(src, dstIsDir ? dst : target, options);
       else await this.resumed(() => resumeDownload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveLocal(src, target) : undefined);
+    });
+  }
+
+  /**
+   * Copies each source with `copy`, which also gives `failed` to the library as the errorHandler
+   * of a tree: as sftp, a file that cannot be copied is reported and the others still are, then
+   * the command fails (CommandFailures when there were several). A lost connection ends it.
+   */
+  private async eachSource(sources: readonly string[], copy: (src: string, failed: (e: unknown) => void) => Promise<void>): Promise<void> {
+    const failures: { source?: string; error: unknown }[] = [];
+    for (const src of sources) {
+      // With several sources, each failure names its own.
+      const source = sources.length > 1 ? { source: src } : {};
+      try {
+        await copy(src, (error) => void failures.push({ ...source, error }));
+      } catch (error) {
+        failures.push({ ...source, error });
+        if (error instanceof SFTPConnectionLost) break;
+      }
     }
+    const [only, ...more] = failures;
+    if (only !== undefined && only.source === undefined && more.length === 0) throw only.error;
+    if (only !== undefined) throw new CommandFailures(failures);
   }
 
   private async put(args: readonly string[]): Promise<void> {
@@ -421,15 +457,15 @@ export class SftpShell {
     const dst = remote ?? '.';
     const dstIsDir = await this.sftp.isdir(dst);
     if (sources.length > 1 && !dstIsDir) throw new CommandError(`Multiple source paths, but destination "${printable(dst)}" is not a directory`);
-    const options = this.transferOptions(parsed, '');
     const resume = hasFlag(parsed, 'a');
-    if (resume && options.recurse) throw new CommandError('put -a: resuming a recursive upload is not supported; resume its files one by one');
-    for (const src of sources) {
+    await this.eachSource(sources, async (src, failed) => {
+      const options = { ...this.transferOptions(parsed, ''), errorHandler: failed };
+      if (resume && options.recurse) throw new CommandError('put -a: resuming a recursive upload is not supported; resume its files one by one');
       const target = dstIsDir ? `${dst.replace(/\/+$/, '')}/${path.basename(src)}` : dst;
       if (!this.io.quiet) this.io.out(`${resume ? 'Resuming upload of' : 'Uploading'} ${src} to ${printable(await this.absolute(target))}\n`);
       if (!resume) await this.sftp.put(src, dstIsDir ? dst : target, options);
       else await this.resumed(() => resumeUpload(this.sftp, src, target, this.meter(src)), target, options.preserve ? () => this.preserveRemote(src, target) : undefined);
-    }
+    });
   }
 
   /** A progress callback for a resumed transfer of `src`, when the meter is drawn. */

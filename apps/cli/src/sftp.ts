@@ -21,7 +21,7 @@ import { FILEXFER_TYPE, SFTPError, attrsType, type SFTPClient, type SSHClientCon
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, type ProgramIo } from './client.ts';
 import { parseSftpDestination } from './destination.ts';
 import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
-import { CommandError, SftpShell, abortsBatch, printable } from './sftp-commands.ts';
+import { CommandError, CommandFailures, SftpShell, abortsBatch, printable } from './sftp-commands.ts';
 
 export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] destination\n';
 
@@ -98,7 +98,8 @@ async function commandLoop(shell: SftpShell, io: SftpProgramIo, input: Readable,
     try {
       if (!(await shell.execute(line))) break;
     } catch (error) {
-      io.err(`ssh-sftp: ${failure(line, error)}\n`);
+      // Several files of a get or put that failed: a line each.
+      for (const one of error instanceof CommandFailures ? error.failures : [{ error }]) io.err(`ssh-sftp: ${failure(one.source === undefined ? line : `${line}: ${one.source}`, one.error)}\n`);
       if (batch && !ignoreError && abortsBatch(error)) return 1;
     }
   }

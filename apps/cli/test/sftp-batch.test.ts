@@ -5,7 +5,7 @@
  * an interactive session (a pty from script(1)) after a failed command.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFTP, makeTempDir, prepareClient, startSshd, type PreparedClient, type SshdServer } from '@ssh/interop';
@@ -167,6 +167,33 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
       expect(o.out).toMatch(/^Changing mode on .*up\.txt$/m);
       expect(o.out).toMatch(/^Removing .*up\.txt$/m);
     }
+  });
+
+  /** A source (a.txt b.txt c.txt, t/{a,b,c}.txt, t/s/z.txt) and a target where b.txt and t/b.txt are directories. */
+  async function arena(): Promise<{ src: string; dst: string }> {
+    const root = await makeTempDir('cli-sftp-partial');
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    mkdirSync(path.join(src, 't', 's'), { recursive: true });
+    for (const d of ['', 't']) for (const f of ['a', 'b', 'c']) writeFileSync(path.join(src, d, `${f}.txt`), `${f}\n`);
+    writeFileSync(path.join(src, 't', 's', 'z.txt'), 'z\n');
+    mkdirSync(path.join(dst, 't', 'b.txt'), { recursive: true });
+    mkdirSync(path.join(dst, 'b.txt'));
+    return { src, dst };
+  }
+
+  const tree = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).map((p) => (statSync(path.join(dir, p)).isDirectory() ? `${p}/` : p)).sort();
+
+  it.each([['get *.txt'], ['get -r t'], ['put *.txt'], ['put -r t']])('copies every file it can when some of `%s` fail, then fails, as sftp', async (command) => {
+    const lines = (a: { src: string; dst: string }): string[] =>
+      command.startsWith('get') ? [`cd ${a.src}`, `lcd ${a.dst}`, command, 'lpwd'] : [`cd ${a.dst}`, `lcd ${a.src}`, command, 'lpwd'];
+    const [theirArena, ourArena] = [await arena(), await arena()];
+    const [them, us] = [await theirs(lines(theirArena), 'batch'), await ours(lines(ourArena), 'batch')];
+    expect(them.code).toBe(1);
+    expect(tree(theirArena.dst)).toContain(command.includes('-r') ? 't/c.txt' : 'c.txt');
+    expect({ code: us.code, ranOn: ran(us), copied: tree(ourArena.dst) }).toEqual({ code: 1, ranOn: false, copied: tree(theirArena.dst) });
+    // Each failure has its line, naming the source among several; nothing else is said.
+    expect(us.err).toMatch(command.includes('-r') ? /^ssh-sftp: [^\n]+\n$/ : /^ssh-sftp: [^\n]*b\.txt[^\n]*\n$/);
   });
 
   it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
