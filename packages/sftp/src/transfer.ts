@@ -197,12 +197,13 @@ async function eachParallel(items: readonly string[], options: TransferOptions, 
   if (first !== undefined) throw first;
 }
 
-async function each(items: readonly string[], options: TransferOptions, fn: (item: string) => Promise<void>): Promise<void> {
+/** Runs `fn` on each item in turn; failures go to the error handler, except `fatal`'s (thrown). */
+async function each(items: readonly string[], options: TransferOptions, fn: (item: string) => Promise<void>, fatal?: { failure: unknown }): Promise<void> {
   for (const item of items) {
     try {
       await fn(item);
     } catch (e) {
-      if (options.errorHandler) options.errorHandler(e);
+      if (options.errorHandler && (fatal?.failure === undefined || e !== fatal.failure)) options.errorHandler(e);
       else throw e;
     }
   }
@@ -601,28 +602,76 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
 
 // ----- remote copy
 
-export async function copyFiles(client: TransferClient, srcPaths: string | readonly string[], dstPath: string | undefined, options: TransferOptions & { remoteOnly?: boolean }, glob: boolean): Promise<void> {
+/** Longest directory path a remote copy descends to: Linux's PATH_MAX, as glob's `**`. */
+const COPY_MAX_PATH = 4096;
+
+/** Directory entries of one remote copy listed and not yet copied (TREE_MAX_ENTRIES), and its failure past that. */
+interface CopyBudget {
+  entries: number;
+  readonly maxEntries: number;
+  failure: unknown;
+}
+
+export async function copyFiles(
+  client: TransferClient,
+  srcPaths: string | readonly string[],
+  dstPath: string | undefined,
+  options: TransferOptions & { remoteOnly?: boolean },
+  glob: boolean,
+  maxEntries = TREE_MAX_ENTRIES,
+): Promise<void> {
   const list = typeof srcPaths === 'string' ? [srcPaths] : [...srcPaths];
   const sources = glob ? await client.glob(list) : list;
   const dst = dstPath ?? '.';
   const dstIsDir = await client.isdir(dst);
   if (sources.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
-  await each(sources, options, async (src) => {
-    await copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options);
-  });
+  const budget: CopyBudget = { entries: 0, maxEntries, failure: undefined };
+  await each(
+    sources,
+    options,
+    async (src) => {
+      await copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options, budget);
+    },
+    budget,
+  );
 }
 
-async function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }): Promise<void> {
+async function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
   const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
   const type = attrsType(attrs);
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
     if (!(await client.isdir(dst))) await client.mkdir(dst);
-    const names = (await client.readdir(src)).map((e) => e.filename).filter((n) => n !== '.' && n !== '..');
-    await each(names, options, async (name) => {
-      checkRemoteName(name);
-      await copyOne(client, joinPath(src, name), joinPath(dst, name), options);
-    });
+    // The names are all read before any is copied (the copy may write into the listed
+    // directory), as they arrive, up to the bound on entries waiting in the whole tree: a
+    // listing that never ends, or a directory that contains itself, stops there.
+    if (src.length > COPY_MAX_PATH || dst.length > COPY_MAX_PATH) {
+      // A directory that contains itself, once per level: the paths grow with the depth.
+      budget.failure ??= new SFTPFailure(`${src}: a path longer than ${COPY_MAX_PATH} characters (a directory that contains itself?)`);
+      throw budget.failure;
+    }
+    const names: string[] = [];
+    for await (const entry of client.scandir(src)) {
+      if (entry.filename === '.' || entry.filename === '..') continue;
+      if (++budget.entries > budget.maxEntries) {
+        budget.failure ??= new SFTPFailure(`${src}: more than ${budget.maxEntries} listed entries of this tree wait at once (a directory that contains itself?)`);
+        throw budget.failure;
+      }
+      names.push(entry.filename);
+    }
+    await each(
+      names,
+      options,
+      async (name) => {
+        try {
+          checkRemoteName(name);
+          await copyOne(client, joinPath(src, name), joinPath(dst, name), options, budget);
+        } finally {
+          budget.entries--;
+        }
+      },
+      budget,
+    );
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     await client.symlink(await client.readlink(src), dst);
     return;
