@@ -5,8 +5,10 @@
  * copy-data, home-directory, users-groups-by-id).
  *
  * Requests take effect in arrival order, except that READs and WRITEs on distinct byte ranges of
- * a file not opened for appending run side by side (up to 16): a WRITE waits for anything in flight
- * that overlaps it, and every other request (CLOSE included) waits for all of them. A malformed
+ * a file not opened for appending run side by side (up to 64): a WRITE waits for anything in flight
+ * that overlaps it, and every other request (CLOSE included) waits for all of them. A copy-data
+ * runs as a READ of its whole source and a WRITE of its whole destination would, a chunk at a
+ * time, and stops when the session ends (the client's side of the stream ends). A malformed
  * request gets BAD_MESSAGE; a framing error (a length above the limit) ends the session, since the
  * stream cannot be resynchronised.
  * @module
@@ -63,6 +65,13 @@ const POOLED_REQUESTS_FREE = 128;
  * we accept for WRITEs.
  */
 const MAX_READ_REPLY = 256 * 1024 - 1024;
+/**
+ * Input read ahead, while a request waits for a copy-data, to see the end of the session: the copy
+ * stops there. Past this the session stops reading until the copy ends (the channel's window holds
+ * the client back).
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
+const READ_AHEAD_CHUNKS = 4096;
 
 interface InflightRange {
   readonly key: number;
@@ -74,6 +83,8 @@ interface InflightRange {
   /** Where the range sits in `SftpServerSession.ranges` while its request runs. */
   index: number;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function u32(n: number): Uint8Array {
   return new Writer(4).u32(n).finish();
@@ -106,6 +117,19 @@ export class SftpServerSession {
   private readonly bodies: SizeClassPools;
   private settled: (() => void) | undefined;
   private stream: SftpByteStream | undefined;
+  private input: AsyncIterator<Uint8Array> | undefined;
+  /** The next chunk being read, when one is. */
+  private pulling: Promise<void> | undefined;
+  /** Chunks read and not yet framed (from `aheadAt` on): see READ_AHEAD_BYTES. */
+  private ahead: Uint8Array[] = [];
+  private aheadAt = 0;
+  private aheadBytes = 0;
+  /** The client's side of the stream ended (or failed): nothing more will be read. */
+  private inputEnded = false;
+  /** The session is ending: copy-data stops. */
+  private ending = false;
+  /** copy-data requests running. */
+  private copies = 0;
 
   constructor(server: SFTPServer, options: SftpServerOptions = {}) {
     this.server = server;
@@ -127,10 +151,12 @@ export class SftpServerSession {
 
   async run(stream: SftpByteStream): Promise<void> {
     this.stream = stream;
+    const input = stream.readable[Symbol.asyncIterator]();
+    this.input = input;
     // Requests run side by side after the loop moved on: from transient chunks they are copies.
     const framer = new PacketFramer(this.maxPacket, (n) => this.bodies.take(n), stream.transient === true);
     try {
-      for await (const chunk of stream.readable) {
+      for (let chunk = await this.nextChunk(); chunk !== undefined; chunk = await this.nextChunk()) {
         let payloads: Uint8Array[];
         try {
           payloads = framer.push(chunk);
@@ -149,11 +175,62 @@ export class SftpServerSession {
     } catch {
       // The stream failed: treat as the end of the session.
     } finally {
-      // Let requests in flight finish (their replies may no longer be deliverable) before closing handles.
+      this.ending = true;
+      // Left early: release the input, as a for-await loop would (without waiting on a read in flight).
+      if (!this.inputEnded) {
+        const released = Promise.resolve()
+          .then(() => input.return?.())
+          .catch(() => undefined);
+        if (!this.pulling) await released;
+      }
+      // Let requests in flight finish (their replies may no longer be deliverable; a copy-data
+      // stops at its next chunk) before closing handles.
       await this.drain().catch(() => undefined);
       await this.cleanup();
       stream.close();
     }
+  }
+
+  /** The next chunk of input, read ahead or read now; undefined at its end. */
+  private async nextChunk(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      if (this.aheadAt < this.ahead.length) {
+        const chunk = this.ahead[this.aheadAt] as Uint8Array;
+        this.ahead[this.aheadAt++] = EMPTY;
+        this.aheadBytes -= chunk.length;
+        if (this.aheadAt === this.ahead.length) {
+          this.ahead = [];
+          this.aheadAt = 0;
+        }
+        return chunk;
+      }
+      if (this.inputEnded) return undefined;
+      await this.pull(false);
+    }
+  }
+
+  /**
+   * Reads one more chunk into `ahead` (or notes the end of the input). `early`: read ahead of the
+   * loop (a transient chunk is then copied: it stays in `ahead` while later ones are read).
+   */
+  private pull(early: boolean): Promise<void> {
+    this.pulling ??= (async () => {
+      try {
+        const r = await (this.input as AsyncIterator<Uint8Array>).next();
+        if (r.done) this.inputEnded = true;
+        else {
+          const chunk = early && this.stream?.transient === true ? r.value.slice() : r.value;
+          this.ahead.push(chunk);
+          this.aheadBytes += chunk.length;
+        }
+      } catch {
+        this.inputEnded = true;
+      } finally {
+        this.pulling = undefined;
+      }
+      if (this.inputEnded) this.ending = true;
+    })();
+    return this.pulling;
   }
 
   private async cleanup(): Promise<void> {
@@ -192,6 +269,22 @@ export class SftpServerSession {
       return true;
     }
     const first = this.requestsSeen++ === 0;
+    const copy = this.copyRanges(req);
+    if (copy) {
+      // After everything before it, then beside what does not touch its files (see oneSettled).
+      await this.drain();
+      for (const r of copy) {
+        r.index = this.ranges.length;
+        this.ranges.push(r);
+      }
+      this.copies++;
+      const done = (): void => {
+        this.copies--;
+        for (const r of copy) this.finished(r);
+      };
+      this.process(req, first).then(done, done);
+      return true;
+    }
     const range = this.concurrentRange(req);
     if (range && !this.overlaps(range)) {
       // READs and WRITEs on distinct ranges of non-append files run side by side.
@@ -224,12 +317,18 @@ export class SftpServerSession {
     while (this.ranges.length > 0) await this.oneSettled();
   }
 
-  /** Resolves when the next READ or WRITE in flight finishes. */
+  /**
+   * Resolves when the next READ, WRITE or copy-data in flight finishes. While a copy-data runs, it
+   * may also resolve when a chunk of input was read ahead (callers check again what they wait for):
+   * the input is watched for its end, which stops the copy.
+   */
   private oneSettled(): Promise<void> {
-    return new Promise<void>((resolve) => {
+    const settled = new Promise<void>((resolve) => {
       const before = this.settled;
       this.settled = before ? () => (before(), resolve()) : resolve;
     });
+    if (this.copies === 0 || this.ending || this.aheadBytes >= READ_AHEAD_BYTES || this.ahead.length - this.aheadAt >= READ_AHEAD_CHUNKS) return settled;
+    return Promise.race([settled, this.pull(true)]);
   }
 
   private finished(range: InflightRange): void {
@@ -253,6 +352,30 @@ export class SftpServerSession {
     if (!entry || entry.kind !== 'file' || entry.append) return undefined;
     const length = req.kind === 'read' ? Math.min(req.length, this.maxRead) : req.data.length;
     return { key, start: req.offset, end: req.offset + length, write: req.kind === 'write', held: req.kind === 'write' ? length : 0, index: -1 };
+  }
+
+  /**
+   * The ranges a copy-data holds while it runs: all of its source, read, and all of its
+   * destination, written. Undefined when either handle is not an open file (it then fails alone).
+   */
+  private copyRanges(req: SftpRequest): [InflightRange, InflightRange] | undefined {
+    if (req.kind !== 'extended' || req.request !== EXT.COPY_DATA) return undefined;
+    try {
+      const r = new Reader(req.data);
+      const src = r.bytes('read-from-handle');
+      readU64(r, 'read-from-offset');
+      readU64(r, 'read-data-length');
+      const dst = r.bytes('write-to-handle');
+      const key = (h: Uint8Array): number => {
+        const { key, entry } = this.entry(h);
+        if (entry.kind !== 'file') throw new SFTPInvalidHandle('not a file handle');
+        return key;
+      };
+      const whole = (k: number, write: boolean): InflightRange => ({ key: k, start: 0, end: Infinity, write, held: 0, index: -1 });
+      return [whole(key(src), false), whole(key(dst), true)];
+    } catch {
+      return undefined;
+    }
   }
 
   private overlaps(r: InflightRange): boolean {
@@ -603,6 +726,8 @@ export class SftpServerSession {
     const total = length === 0 ? end : end === undefined ? length : Math.min(length, end);
     let done = 0;
     for (;;) {
+      // Nobody is left to ask for the rest (a sparse source may be terabytes long).
+      if (this.ending) throw new SFTPFailure('copy-data abandoned: the session ended');
       const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);
       if (want <= 0) break;
       const data = await this.server.read(src, srcOffset + done, want);
