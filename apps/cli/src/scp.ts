@@ -7,7 +7,7 @@
  *
  * Operands are local paths or `[user@]host:[path]`. A copy between two remote hosts passes
  * through this one (OpenSSH's -3, its default since 8.7). Exits 0 when every source was copied,
- * 1 otherwise (after trying them all), 2 for a usage error.
+ * 1 otherwise (after trying them all, and every file of a tree), 2 for a usage error.
  * @module
  */
 
@@ -92,6 +92,11 @@ interface CopyOptions {
   readonly preserve: boolean;
   readonly meter: (name: string, done: number, total: number) => void;
   readonly showProgress: boolean;
+  /**
+   * Each file or directory of the source that could not be copied; the copy goes on with the
+   * others, as scp's (the library's errorHandler, over SCP and SFTP alike).
+   */
+  readonly failed: (error: unknown) => void;
 }
 
 /** One source to the target over SCP. */
@@ -101,6 +106,7 @@ async function copyScp(hosts: Hosts, src: Operand, dst: Operand, options: CopyOp
   await scp(from, to, {
     recurse: options.recurse,
     preserve: options.preserve,
+    errorHandler: options.failed,
     ...(options.showProgress ? { progressHandler: (p: string, _d: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
   });
 }
@@ -111,6 +117,7 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
     recurse: options.recurse,
     preserve: options.preserve,
     followSymlinks: true,
+    errorHandler: options.failed,
     ...(options.showProgress ? { progressHandler: (p: string, _d: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
   };
   // Wildcards are expanded on their side (as the shells do for scp); other names stand for themselves.
@@ -154,23 +161,33 @@ export async function main(argv: readonly string[], io: ScpProgramIo = processIo
   applyVerbosity(args.verbose);
   const target = operands.pop() as Operand;
   const quiet = hasFlag(parsed, 'q');
-  const options: CopyOptions = {
-    recurse: hasFlag(parsed, 'r'),
-    preserve: hasFlag(parsed, 'p'),
-    meter: progressMeter(io.out, io.stdoutIsTty && !quiet),
-    showProgress: io.stdoutIsTty && !quiet,
-  };
   const useSftp = hasFlag(parsed, 's');
   const hosts = new Hosts(args, io);
   let failed = false;
   try {
     for (const source of operands) {
+      // One line for each thing of the source that failed (the same one once, though the
+      // library may both report and throw it); the others are still copied.
+      const said = new Set<string>();
+      const report = (error: unknown): void => {
+        failed = true;
+        const line = `ssh-scp: ${source.spec}: ${describeError(error)}\n`;
+        if (said.has(line)) return;
+        said.add(line);
+        io.err(line);
+      };
+      const options: CopyOptions = {
+        recurse: hasFlag(parsed, 'r'),
+        preserve: hasFlag(parsed, 'p'),
+        meter: progressMeter(io.out, io.stdoutIsTty && !quiet),
+        showProgress: io.stdoutIsTty && !quiet,
+        failed: report,
+      };
       try {
         if (source.kind === 'local' && target.kind === 'local') throw new UsageError(`${source.spec} and ${target.spec} are both local`);
         await (useSftp ? copySftp : copyScp)(hosts, source, target, options);
       } catch (error) {
-        failed = true;
-        io.err(`ssh-scp: ${source.spec}: ${describeError(error)}\n`);
+        report(error);
       }
     }
   } finally {

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, makeTempDir, startSshd } from '@ssh/interop';
+import { freePort, makeTempDir, runScp, startSshd, type SshdServer } from '@ssh/interop';
 import { FILEXFER_TYPE, LocalSFTPServer, type SFTPName, type SSHServerProcess } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scpMain, splitRemotePath } from '../src/index.ts';
@@ -96,6 +96,58 @@ describe.each(peers)('ssh-scp against %s', (_name, start) => {
       expect(dir.err).toMatch(/^ssh-scp: [^\n]*tree: [^\n]*\n$/);
       expect(existsSync(path.join(down, 'tree'))).toBe(false);
     });
+  }
+});
+
+describe('ssh-scp and OpenSSH scp when some files of a tree cannot be copied', () => {
+  let sshd: SshdServer;
+  let home: string;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = await clientHome([sshd]);
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  /** A tree t/{a,b,c}.txt, t/s/z.txt and a target directory where t/b.txt is a directory. */
+  async function arena(): Promise<{ src: string; dst: string }> {
+    const root = await makeTempDir('cli-scp-partial');
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    mkdirSync(path.join(src, 't', 's'), { recursive: true });
+    for (const f of ['a', 'b', 'c']) writeFileSync(path.join(src, 't', `${f}.txt`), `${f}\n`);
+    writeFileSync(path.join(src, 't', 's', 'z.txt'), 'z\n');
+    mkdirSync(path.join(dst, 't', 'b.txt'), { recursive: true });
+    return { src, dst };
+  }
+  const tree = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).map((p) => (statSync(path.join(dir, p)).isDirectory() ? `${p}/` : p)).sort();
+
+  for (const [over, ours, legacy] of [['SCP', [], true], ['SFTP', ['-s'], false]] as const) {
+    for (const direction of ['upload', 'download'] as const) {
+      it(`copies the other files of a -r ${direction} over ${over}, then exits 1, as scp`, async () => {
+        const [theirArena, ourArena] = [await arena(), await arena()];
+        const them =
+          direction === 'upload'
+            ? await runScp(sshd, path.join(theirArena.src, 't'), { remote: theirArena.dst }, { legacy, args: ['-r'], allowFailure: true })
+            : await runScp(sshd, { remote: path.join(theirArena.src, 't') }, theirArena.dst, { legacy, args: ['-r'], allowFailure: true });
+        const remote = (p: string): string => `${sshd.user}@127.0.0.1:${p}`;
+        const c = captureIo();
+        const argv = direction === 'upload' ? [path.join(ourArena.src, 't'), remote(ourArena.dst)] : [remote(path.join(ourArena.src, 't')), ourArena.dst];
+        const code = await withHome(home, () => scpMain([...ours, '-r', '-P', String(sshd.port), ...argv], c.io));
+        expect(them.exitCode).toBe(1);
+        expect(tree(theirArena.dst)).toEqual(['t/', 't/a.txt', 't/b.txt/', 't/c.txt', 't/s/', 't/s/z.txt']);
+        expect(code).toBe(1);
+        // Receiving over SCP, @ssh/sftp's sink (ScpSinkMachine.reject) still ends the whole
+        // transfer at a file it cannot open, where scp's goes on: only the status and the one line
+        // saying why are compared there.
+        if (legacy && direction === 'download') expect(c.err()).toMatch(/^ssh-scp: [^\n]*t: [^\n]*b\.txt[^\n]*\n$/);
+        else {
+          expect(tree(ourArena.dst)).toEqual(tree(theirArena.dst));
+          expect(c.err()).toMatch(/^(?:ssh-scp: [^\n]*t: [^\n]+\n)+$/);
+        }
+      });
+    }
   }
 });
 
