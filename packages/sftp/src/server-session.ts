@@ -115,6 +115,8 @@ export class SftpServerSession {
   private writeBytes = 0;
   /** Buffers of large requests (WRITEs) copied out of the stream; see SFTPServer.borrowsWriteData. */
   private readonly bodies: SizeClassPools;
+  /** What everyone waiting for the next of them to finish waits on (one promise, however many wait). */
+  private settledWait: Promise<void> | undefined;
   private settled: (() => void) | undefined;
   private stream: SftpByteStream | undefined;
   private input: AsyncIterator<Uint8Array> | undefined;
@@ -323,10 +325,10 @@ export class SftpServerSession {
    * the input is watched for its end, which stops the copy.
    */
   private oneSettled(): Promise<void> {
-    const settled = new Promise<void>((resolve) => {
-      const before = this.settled;
-      this.settled = before ? () => (before(), resolve()) : resolve;
+    this.settledWait ??= new Promise<void>((resolve) => {
+      this.settled = resolve;
     });
+    const settled = this.settledWait;
     if (this.copies === 0 || this.ending || this.aheadBytes >= READ_AHEAD_BYTES || this.ahead.length - this.aheadAt >= READ_AHEAD_CHUNKS) return settled;
     return Promise.race([settled, this.pull(true)]);
   }
@@ -340,6 +342,7 @@ export class SftpServerSession {
     }
     const wake = this.settled;
     this.settled = undefined;
+    this.settledWait = undefined;
     wake?.();
   }
 
