@@ -10,14 +10,15 @@
  * program ends. Commands come from stdin (with a `sftp> ` prompt on a terminal) or from the batch
  * file (`-b -`: stdin), where the first failing command (but a local program's, `!` or lls) ends
  * the run with status 1 unless it is written with a leading `-`; a leading `@` keeps a line from
- * being echoed. Without -b failures are reported and the status is 0, as sftp's.
+ * being echoed. Without -b failures are reported and the status is 0, as sftp's. A connection lost
+ * in the session ends it with status 255.
  * @module
  */
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { FILEXFER_TYPE, SFTPError, attrsType, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
+import { FILEXFER_TYPE, SFTPConnectionLost, SFTPError, SFTPNoConnection, attrsType, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, type ProgramIo } from './client.ts';
 import { parseSftpDestination } from './destination.ts';
 import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
@@ -85,6 +86,12 @@ export function linePrefixes(raw: string): { readonly line: string; readonly ign
   return { line: raw.slice(end).trim(), ignoreError: prefix.includes('-'), echo: !prefix.includes('@') };
 }
 
+/** Whether a command failed because the SFTP session or its connection is gone. */
+function connectionLost(error: unknown): boolean {
+  const lost = (e: unknown): boolean => e instanceof SFTPConnectionLost || e instanceof SFTPNoConnection;
+  return lost(error) || (error instanceof CommandFailures && error.failures.some((f) => lost(f.error)));
+}
+
 /**
  * Runs the commands; answers the exit status. As sftp: without a terminal each line is echoed as
  * read; in a batch the first failure that ends it (see abortsBatch) gives status 1; otherwise every
@@ -100,6 +107,8 @@ async function commandLoop(shell: SftpShell, io: SftpProgramIo, input: Readable,
     } catch (error) {
       // Several files of a get or put that failed: a line each.
       for (const one of error instanceof CommandFailures ? error.failures : [{ error }]) io.err(`ssh-sftp: ${failure(one.source === undefined ? line : `${line}: ${one.source}`, one.error)}\n`);
+      // As sftp, whose lost connection is fatal: nothing more can run, whatever the mode or prefix.
+      if (connectionLost(error)) return 255;
       if (batch && !ignoreError && abortsBatch(error)) return 1;
     }
   }

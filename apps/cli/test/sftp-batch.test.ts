@@ -9,9 +9,10 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFTP, makeTempDir, prepareClient, startSshd, type PreparedClient, type SshdServer } from '@ssh/interop';
+import { LocalSFTPServer, type SSHServerProcess } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpMain } from '../src/index.ts';
-import { at, captureIo, clientHome, withHome } from './helpers/peers.ts';
+import { at, captureIo, clientHome, startOurServer, withHome } from './helpers/peers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sftpModule = path.join(here, '../src/sftp.ts');
@@ -218,5 +219,38 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(us.out).toMatch(/ssh-sftp: get missing: .*No such file/);
     expect(them.code).toBe(0);
     expect(us.code).toBe(them.code);
+  });
+});
+
+/** A server that ends the SFTP session (its channel) when asked about a name ending in `boom`. */
+class DroppingServer extends LocalSFTPServer {
+  private readonly proc: SSHServerProcess<string>;
+  constructor(proc: SSHServerProcess<string>) {
+    super();
+    this.proc = proc;
+  }
+  override async stat(p: string) {
+    if (p.endsWith('boom')) {
+      this.proc.exit(0);
+      return new Promise<never>(() => undefined);
+    }
+    return super.stat(p);
+  }
+}
+
+describe('ssh-sftp when the connection is lost', () => {
+  it.each([['batch'], ['stdin']] as const)('ends the session with status 255, running nothing more (%s)', async (mode) => {
+    const server = await startOurServer({ sftpFactory: (proc) => new DroppingServer(proc) });
+    try {
+      const home = await clientHome([server]);
+      const c = captureIo({ stdin: ['pwd', '-ls boom', 'lpwd', 'pwd'] });
+      const { port, dest } = at(server);
+      const code = await withHome(home, () => sftpMain([...(mode === 'batch' ? ['-b', '-'] : []), '-q', '-P', port, dest], c.io));
+      expect(c.out()).not.toContain('Local working directory');
+      expect(c.err()).toMatch(/^ssh-sftp: ls boom: [^\n]*\(SFTPConnectionLost\)\n$/);
+      expect(code).toBe(255);
+    } finally {
+      await server.stop();
+    }
   });
 });
