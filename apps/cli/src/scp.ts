@@ -11,7 +11,7 @@
  * @module
  */
 
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
@@ -159,12 +159,37 @@ export async function main(argv: readonly string[], io: ScpProgramIo = processIo
     return 2;
   }
   applyVerbosity(args.verbose);
-  const target = operands.pop() as Operand;
+  let target = operands.pop() as Operand;
+  // As scp (its sink's -d): several sources need a directory as the target, rather than each
+  // overwriting a file there in turn. A local one is checked here, a remote one by its end: with a
+  // trailing slash, a file named so cannot be opened.
+  if (operands.length > 1 && target.kind === 'local') {
+    const problem = await stat(target.path).then(
+      (s) => (s.isDirectory() ? undefined : 'Not a directory'),
+      (e: unknown) => ((e as { code?: unknown }).code === 'ENOENT' ? 'No such file or directory' : 'Not a directory'),
+    );
+    if (problem !== undefined) {
+      io.err(`ssh-scp: ${target.spec}: ${problem}\n`);
+      return 1;
+    }
+  } else if (operands.length > 1 && target.kind === 'remote' && !target.path.endsWith('/')) target = { ...target, path: `${target.path}/` };
   const quiet = hasFlag(parsed, 'q');
   const useSftp = hasFlag(parsed, 's');
   const hosts = new Hosts(args, io);
   let failed = false;
   try {
+    // Over SFTP, asked of the server (a server may take `file/` for `file`).
+    if (useSftp && operands.length > 1 && target.kind === 'remote') {
+      const remote = target;
+      const problem = await hosts.sftp(remote.destination).then(
+        async (client) => ((await client.isdir(remote.path)) ? undefined : 'Not a directory'),
+        (error: unknown) => describeError(error),
+      );
+      if (problem !== undefined) {
+        io.err(`ssh-scp: ${remote.spec}: ${problem}\n`);
+        return 1;
+      }
+    }
     for (const source of operands) {
       // One line for each thing of the source that failed (the same one once, though the
       // library may both report and throw it); the others are still copied.

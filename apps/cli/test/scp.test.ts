@@ -85,6 +85,20 @@ describe.each(peers)('ssh-scp against %s', (_name, start) => {
       expect(readFileSync(path.join(down, 'copy.txt'), 'utf8')).toBe('bravo\n');
     });
 
+    it(`refuses several sources into a target that is not a directory over ${over}, as scp`, async () => {
+      const { local, remote, down } = await files();
+      writeFileSync(path.join(remote, 'file.txt'), 'keep\n');
+      const up = await run(...mode, path.join(local, 'a.txt'), path.join(local, 'b.txt'), remoteSpec(`${remote}/file.txt`));
+      expect(up.code).toBe(1);
+      expect(readFileSync(path.join(remote, 'file.txt'), 'utf8')).toBe('keep\n');
+      expect(up.err).toMatch(/^(?:ssh-scp: [^\n]*\n)+$/);
+      const target = path.join(down, 'file.txt');
+      writeFileSync(target, 'keep\n');
+      const got = await run(...mode, remoteSpec(path.join(local, 'a.txt')), remoteSpec(path.join(local, 'b.txt')), target);
+      expect(got).toEqual({ code: 1, out: '', err: `ssh-scp: ${target}: Not a directory\n` });
+      expect(readFileSync(target, 'utf8')).toBe('keep\n');
+    });
+
     it(`reports a missing file over ${over} in one line, copies the other sources, exits 1`, async () => {
       const { local, down } = await files();
       const r = await run(...mode, remoteSpec(path.join(local, 'missing.txt')), remoteSpec(path.join(local, 'b.txt')), down);
@@ -316,6 +330,10 @@ describe('ssh-scp failures', () => {
     const port = await freePort();
     expect(await withHome(home, () => scpMain(['-P', String(port), '127.0.0.1:x', '/tmp/'], c.io))).toBe(1);
     expect(c.err()).toMatch(/^ssh-scp: 127\.0\.0\.1:x: ConnectionLost: cannot connect to 127\.0\.0\.1 port \d+: [^\n]*ECONNREFUSED[^\n]*\n$/);
+    // Several sources over SFTP: the target, asked first whether it is a directory, says so.
+    const d = captureIo();
+    expect(await withHome(home, () => scpMain(['-s', '-P', String(port), '/etc/hostname', '/etc/hosts', '127.0.0.1:dir'], d.io))).toBe(1);
+    expect(d.err()).toMatch(/^ssh-scp: 127\.0\.0\.1:dir: ConnectionLost: cannot connect to [^\n]*ECONNREFUSED[^\n]*\n$/);
   });
 
   it('explains an unknown host key in one line, status 1', async () => {
