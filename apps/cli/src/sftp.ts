@@ -127,7 +127,7 @@ async function startAt(shell: SftpShell, sftp: SFTPClient, path: string): Promis
   return 'fetched';
 }
 
-/** The program; answers its exit code (0, 1 for failed commands, 2 for usage, 255 for a connection failure). */
+/** The program; answers its exit code (0; 1 for a failed batch or destination file; 2 for usage; 255 for a connection failed or lost, or a batch file that cannot be read). */
 export async function main(argv: readonly string[], io: SftpProgramIo = processIo): Promise<number> {
   let conn: SSHClientConnection | undefined;
   let sftp: SFTPClient | undefined;
@@ -151,12 +151,18 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
     let input: Readable = io.stdin;
     if (batchFile !== undefined && batchFile !== '-') {
       const file = createReadStream(batchFile);
-      await new Promise<void>((resolve, reject) => {
+      const problem = await new Promise<void>((resolve, reject) => {
         file.once('open', () => resolve());
         file.once('error', reject);
-      }).catch((error: unknown) => {
-        throw new CommandError(`cannot read batch file ${batchFile}: ${error instanceof Error ? error.message : String(error)}`);
-      });
+      }).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      if (problem !== undefined) {
+        // Before connecting, and fatal as in sftp: status 255.
+        io.err(`ssh-sftp: cannot read batch file ${printable(batchFile)}: ${printable(problem)}\n`);
+        return 255;
+      }
       input = file;
     }
     try {

@@ -285,9 +285,9 @@ describe('ssh-sftp failures', () => {
     expect(d.err()).toMatch(/^ssh-sftp: unknown option -- x\n/);
   });
 
-  it('reports a batch file it cannot read', async () => {
+  it('reports a batch file it cannot read, status 255 as sftp', async () => {
     const c = captureIo();
-    expect(await sftpMain(['-b', '/nonexistent/batch', '127.0.0.1'], c.io)).toBe(1);
+    expect(await sftpMain(['-b', '/nonexistent/batch', '127.0.0.1'], c.io)).toBe(255);
     expect(c.err()).toMatch(/^ssh-sftp: cannot read batch file \/nonexistent\/batch: .*ENOENT/);
   });
 
