@@ -107,6 +107,7 @@ export {
   encodeScpError,
   SCP_OK,
   SCP_MAX_LINE,
+  SCP_MAX_DEPTH,
 } from './scp.ts';
 export { scpSend, scpReceive, type ScpOptions, type ScpReceiveOptions } from './scp-transfer.ts';
 export { sftpServerFs } from './server-fs.ts';

@@ -29,6 +29,12 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 /** Longest directive line accepted (OpenSSH uses a 2 KiB buffer). */
 export const SCP_MAX_LINE = 4096;
+/**
+ * Deepest nesting of directories a sink takes (PATH_MAX over the shortest level, `x/`): each event
+ * carries the path of every directory above it, so unbounded nesting cost ever longer copies per
+ * record, quadratic in a hostile source's records.
+ */
+export const SCP_MAX_DEPTH = 2048;
 /** Most bytes kept when a source sends before we have answered. */
 const SCP_MAX_EARLY = 1 << 20;
 
@@ -353,6 +359,7 @@ export class ScpSinkMachine {
         try {
           checkScpName(d.name);
           if (d.kind === 'dir' && !this.recursive) throw new ScpError(`unexpected directory ${JSON.stringify(d.name)} (not recursive)`);
+          if (d.kind === 'dir' && this.dirs.length >= SCP_MAX_DEPTH) throw new ScpError(`directories nested more than ${SCP_MAX_DEPTH} deep`);
           if (this.dirs.length === 0 && this.expected && !this.expected.has(d.name)) throw new ScpError(`unexpected file name ${JSON.stringify(d.name)}`);
         } catch (e) {
           this.fail(e instanceof ScpError ? new ScpError(e.message, true) : new ScpError(String(e)));

@@ -68,3 +68,26 @@ describe('floods of small messages in one chunk', () => {
     expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 });
+
+describe('directories nested without end', () => {
+  it('ScpSinkMachine refuses a directory below 2,048 others, so each record costs no more than that', () => {
+    // Each record's path names every directory above it: unbounded nesting cost a copy of ever
+    // longer paths per record, quadratic in the records (the local paths of a real file system
+    // stop at PATH_MAX, those of an SFTPServer of the application's own need not).
+    const m = new ScpSinkMachine({ recursive: true });
+    m.start();
+    m.receive(new TextEncoder().encode('D0755 0 d\n'.repeat(3000)));
+    let dirs = 0;
+    let error: Error | undefined;
+    for (let ev = m.nextEvent(); ev; ev = m.nextEvent()) {
+      if (ev.type === 'directive') {
+        dirs++;
+        m.accept();
+      } else if (ev.type === 'error') error = ev.error;
+      else throw new Error(`unexpected ${ev.type}`);
+    }
+    expect(dirs).toBe(2048);
+    expect(error?.message).toMatch(/nested/);
+    expect(m.closed).toBe(true);
+  });
+});
