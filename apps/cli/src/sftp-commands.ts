@@ -182,6 +182,8 @@ export class SftpShell {
   localCwd: string;
   private readonly io: ShellIo;
   private readonly defaults: ShellDefaults;
+  /** The current command's `stopAtFailure` (see execute). */
+  private stopAtFailure = true;
 
   constructor(sftp: SFTPClient, io: ShellIo, defaults: ShellDefaults, localCwd: string = process.cwd()) {
     this.sftp = sftp;
@@ -190,8 +192,14 @@ export class SftpShell {
     this.localCwd = localCwd;
   }
 
-  /** Runs one command line; answers false for exit/quit/bye. Throws CommandError (or the SFTP error) on failure. */
-  async execute(line: string): Promise<boolean> {
+  /**
+   * Runs one command line; answers false for exit/quit/bye. Throws CommandError (or the SFTP
+   * error) on failure. `stopAtFailure` (default true): rm, chmod, chown and chgrp stop at the first
+   * match of a wildcard that fails, as sftp's do in a batch (without `-`); otherwise every match is
+   * tried, and all failures thrown together (CommandFailures). get and put always try every file.
+   */
+  async execute(line: string, options: { readonly stopAtFailure?: boolean } = {}): Promise<boolean> {
+    this.stopAtFailure = options.stopAtFailure ?? true;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
     if (trimmed.startsWith('!')) {
@@ -255,10 +263,10 @@ export class SftpShell {
         await this.sftp.rmdir(this.one(args, 'rmdir path'));
         return true;
       case 'rm':
-        for (const p of await this.remoteGlob(this.atLeastOne(args, 'rm path'))) {
+        await this.eachMatch(await this.remoteGlob(this.atLeastOne(args, 'rm path')), async (p) => {
           if (!this.io.quiet) this.io.out(`Removing ${printable(p)}\n`);
           await this.sftp.remove(p);
-        }
+        });
         return true;
       case 'rename': {
         const [from, to] = this.two(args, 'rename oldpath newpath');
@@ -430,9 +438,10 @@ export class SftpShell {
   /**
    * Copies each source with `copy`, which also gives `failed` to the library as the errorHandler
    * of a tree: as sftp, a file that cannot be copied is reported and the others still are, then
-   * the command fails (CommandFailures when there were several). A lost connection ends it.
+   * the command fails (CommandFailures, naming each source, when there were several). A lost
+   * connection ends it, and so does any failure with `stopAtFirst`.
    */
-  private async eachSource(sources: readonly string[], copy: (src: string, failed: (e: unknown) => void) => Promise<void>): Promise<void> {
+  private async eachSource(sources: readonly string[], copy: (src: string, failed: (e: unknown) => void) => Promise<void>, stopAtFirst = false): Promise<void> {
     const failures: { source?: string; error: unknown }[] = [];
     for (const src of sources) {
       // With several sources, each failure names its own.
@@ -441,7 +450,7 @@ export class SftpShell {
         await copy(src, (error) => void failures.push({ ...source, error }));
       } catch (error) {
         failures.push({ ...source, error });
-        if (error instanceof SFTPConnectionLost) break;
+        if (stopAtFirst || error instanceof SFTPConnectionLost) break;
       }
     }
     const [only, ...more] = failures;
@@ -523,21 +532,26 @@ export class SftpShell {
     const followSymlinks = !hasFlag(parsed, 'h');
     if (command === 'chmod') {
       if (!/^[0-7]{1,4}$/.test(value)) throw new CommandError(`Invalid mode "${printable(value)}"`);
-      for (const p of await this.remoteGlob(paths)) {
+      await this.eachMatch(await this.remoteGlob(paths), async (p) => {
         if (!this.io.quiet) this.io.out(`Changing mode on ${printable(await this.absolute(p))}\n`);
         await this.sftp.chmod(p, parseInt(value, 8), { followSymlinks });
-      }
+      });
       return;
     }
     const id = Number(value);
     // SFTP carries ids as uint32: a larger one is refused here, not failed on the wire.
     if (!/^\d+$/.test(value) || id > 0xffffffff) throw new CommandError(`Invalid ${command === 'chown' ? 'uid' : 'gid'} "${printable(value)}": must be numeric, at most 4294967295`);
-    for (const p of await this.remoteGlob(paths)) {
+    await this.eachMatch(await this.remoteGlob(paths), async (p) => {
       const attrs = followSymlinks ? await this.sftp.stat(p) : await this.sftp.lstat(p);
       if (attrs.uid === undefined || attrs.gid === undefined) throw new CommandError(`${printable(p)}: the server gave no numeric owner and group`);
       if (!this.io.quiet) this.io.out(`Changing ${command === 'chown' ? 'owner' : 'group'} on ${printable(await this.absolute(p))}\n`);
       await this.sftp.chown(p, command === 'chown' ? id : attrs.uid, command === 'chgrp' ? id : attrs.gid, { followSymlinks });
-    }
+    });
+  }
+
+  /** `act` on each path a wildcard matched: up to the first failure, or past every one (see execute). */
+  private eachMatch(paths: readonly string[], act: (p: string) => Promise<void>): Promise<void> {
+    return this.eachSource(paths, act, this.stopAtFailure);
   }
 
   private async df(args: readonly string[]): Promise<void> {

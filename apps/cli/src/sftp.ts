@@ -103,7 +103,8 @@ async function commandLoop(shell: SftpShell, io: SftpProgramIo, input: Readable,
     const { line, ignoreError, echo } = linePrefixes(raw);
     if (!interactive && echo) io.out(`sftp> ${printable(raw)}\n`);
     try {
-      if (!(await shell.execute(line))) break;
+      // A wildcard's rm/chmod/chown/chgrp stops at a failing match only where the failure ends the batch.
+      if (!(await shell.execute(line, { stopAtFailure: batch && !ignoreError }))) break;
     } catch (error) {
       // Several files of a get or put that failed: a line each.
       for (const one of error instanceof CommandFailures ? error.failures : [{ error }]) io.err(`ssh-sftp: ${failure(one.source === undefined ? line : `${line}: ${one.source}`, one.error)}\n`);

@@ -197,6 +197,25 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(us.err).toMatch(command.includes('-r') ? /^ssh-sftp: [^\n]+\n$/ : /^ssh-sftp: [^\n]*b\.txt[^\n]*\n$/);
   });
 
+  it.each([
+    ['batch', 'rm', 'stops at the first failing match'],
+    ['batch', '-rm', 'tries every match'],
+    ['stdin', 'rm', 'tries every match'],
+  ] as const)('in %s mode, `%s` of a wildcard %s, as sftp', async (mode, command, _what) => {
+    const arenaFor = async (): Promise<string> => {
+      const dir = path.join(await makeTempDir('cli-sftp-rm'), 'g');
+      mkdirSync(path.join(dir, 'xa'), { recursive: true }); // a directory: rm fails on it
+      for (const f of ['xb', 'xc']) writeFileSync(path.join(dir, f), `${f}\n`);
+      return dir;
+    };
+    const [theirDir, ourDir] = [await arenaFor(), await arenaFor()];
+    const them = await theirs([`${command} ${theirDir}/x*`], mode);
+    const us = await ours([`${command} ${ourDir}/x*`], mode);
+    expect(readdirSync(theirDir).sort()).toEqual(mode === 'batch' && command === 'rm' ? ['xa', 'xb', 'xc'] : ['xa']);
+    expect({ code: us.code, left: readdirSync(ourDir).sort() }).toEqual({ code: them.code, left: readdirSync(theirDir).sort() });
+    expect(us.err).toMatch(/^(?:Connected to [^\n]*\n)?ssh-sftp: [^\n]*xa[^\n]*\n$/);
+  });
+
   it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
     const lines = [`cd ${remote}`, 'get missing', 'frobnicate', '-rm missing', '@lpwd', '!false', 'lls missing', 'rmdir missing'];
     const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
