@@ -61,7 +61,10 @@ async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Pro
   if (result.stderr) io.err(String(result.stderr));
   if (result.exitSignal) io.out(`exit signal: ${printable(result.exitSignal.signal)}\n`);
   else io.out(`exit status: ${result.exitStatus ?? 'unknown'}\n`);
-  return result.returncode ?? 255;
+  // As ssh: a command killed by a signal (AsyncSSH's returncode is then -signal) or without a
+  // status gives 255; a status is an exit code only within 0..255.
+  const code = result.exitSignal ? undefined : result.exitStatus;
+  return code !== undefined && code >= 0 && code <= 255 ? code : 255;
 }
 
 /** The program; answers its exit code (the command's status, 255 for a connection failure). */

@@ -32,6 +32,12 @@ describe('ssh-run against the embedded server', () => {
     const c = capture();
     expect(await main(['--', 'exit', '4'], c.io)).toBe(4);
   });
+
+  it('exits 255 for a command killed by a signal, as ssh', async () => {
+    const c = capture();
+    expect(await main(['--', 'kill -9 $$'], c.io)).toBe(255);
+    expect(c.out()).toContain('exit signal: KILL\n');
+  });
 });
 
 describe('ssh-run errors', () => {
