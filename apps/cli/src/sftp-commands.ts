@@ -182,6 +182,8 @@ export class SftpShell {
   localCwd: string;
   private readonly io: ShellIo;
   private readonly defaults: ShellDefaults;
+  /** The remote directory the session started in (the server's, before any cd). */
+  private readonly startDir: Promise<string>;
   /** The current command's `stopAtFailure` (see execute). */
   private stopAtFailure = true;
 
@@ -190,6 +192,9 @@ export class SftpShell {
     this.io = io;
     this.defaults = defaults;
     this.localCwd = localCwd;
+    // Asked before any cd: where a bare `cd` goes back to, as sftp's startdir (the login directory).
+    this.startDir = Promise.resolve().then(() => sftp.realpath('.'));
+    this.startDir.catch(() => undefined);
   }
 
   /**
@@ -359,7 +364,7 @@ export class SftpShell {
   }
 
   private async cd(args: readonly string[]): Promise<void> {
-    const target = args.length === 0 ? await this.sftp.realpath('.') : this.one(args, 'cd path');
+    const target = args.length === 0 ? await this.startDir : this.one(args, 'cd path');
     const attrs = await this.sftp.stat(target);
     if (attrsType(attrs) !== FILEXFER_TYPE.DIRECTORY) throw new CommandError(`Can't change directory: "${printable(target)}" is not a directory`);
     await this.sftp.chdir(target);

@@ -216,6 +216,16 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(us.err).toMatch(/^(?:Connected to [^\n]*\n)?ssh-sftp: [^\n]*xa[^\n]*\n$/);
   });
 
+  it('goes back to the directory it started in with a bare cd, as sftp', async () => {
+    const lines = [`cd ${remote}/dir`, 'cd', 'pwd'];
+    const [them, us] = [await theirs(lines, 'batch'), await ours(lines, 'batch')];
+    const where = (o: Outcome): string | undefined => /^Remote working directory: (.*)$/m.exec(o.out)?.[1];
+    expect(them.code).toBe(0);
+    expect(us.code).toBe(0);
+    expect(where(them)).not.toBe(`${remote}/dir`);
+    expect(where(us)).toBe(where(them));
+  });
+
   it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
     const lines = [`cd ${remote}`, 'get missing', 'frobnicate', '-rm missing', '@lpwd', '!false', 'lls missing', 'rmdir missing'];
     const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
