@@ -10,7 +10,7 @@ import path from 'node:path';
 import { freePort, makeTempDir, startSshd } from '@ssh/interop';
 import { FILEXFER_TYPE, LocalSFTPServer, SFTPNoSuchFile, SSHServer, setLogLevel, type SFTPName, type SSHServerConnection } from '@ssh/asyncssh';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { longLine, sftpMain, splitWords } from '../src/index.ts';
+import { linePrefixes, longLine, sftpMain, splitWords } from '../src/index.ts';
 import { at, captureIo, clientHome, startOurServer, withHome, type Peer } from './helpers/peers.ts';
 
 const MTIME = 1_600_000_000;
@@ -476,5 +476,14 @@ describe('ssh-sftp command lines', () => {
     expect(splitWords(`put "a b" 'c d' e\\ f`)).toEqual(['put', 'a b', 'c d', 'e f']);
     expect(splitWords('  ls   -l  ')).toEqual(['ls', '-l']);
     expect(() => splitWords('get "open')).toThrow(/unterminated/);
+  });
+
+  it('reads the - and @ prefixes as sftp: a run of them after blanks, then blanks', () => {
+    expect(linePrefixes('  -@ ls -l ')).toEqual({ line: 'ls -l', ignoreError: true, echo: false });
+    expect(linePrefixes('@-rm x')).toEqual({ line: 'rm x', ignoreError: true, echo: false });
+    expect(linePrefixes('- get x')).toEqual({ line: 'get x', ignoreError: true, echo: true });
+    // After a blank the prefix has ended: `@` is then the command.
+    expect(linePrefixes('- @ls')).toEqual({ line: '@ls', ignoreError: true, echo: true });
+    expect(linePrefixes('ls -a')).toEqual({ line: 'ls -a', ignoreError: false, echo: true });
   });
 });
