@@ -231,7 +231,8 @@ export class SFTPClientFile<T extends string | Uint8Array = Uint8Array> {
       const p = this.session
         .request({ kind: 'write', handle: this.handle, offset: start + at, data: bytes.subarray(at, at + block) })
         .then((r) => {
-          window.sample(performance.now() - sent);
+          const now = performance.now();
+          window.sample(now - sent, now);
           expectStatus(r);
         })
         .catch((e: unknown) => {

@@ -537,7 +537,8 @@ async function pipelineWrites(
     const sent = performance.now();
     session.request({ kind: 'write', handle: remote.handle, offset, data, headroom: block.headroom === true }).then(
       (r) => {
-        window.sample(performance.now() - sent);
+        const now = performance.now();
+        window.sample(now - sent, now);
         answered?.(block);
         try {
           expectStatus(r);
