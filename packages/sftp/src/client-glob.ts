@@ -5,7 +5,7 @@
  */
 
 import { type SFTPAttrs, type SFTPName, attrsType } from './attrs.ts';
-import { FILEXFER_TYPE } from './constants.ts';
+import { FILEXFER_TYPE, FX } from './constants.ts';
 import { SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPNoSuchPath } from './errors.ts';
 import { globComponentMatcher, hasMagic, joinPath } from './paths.ts';
 
@@ -56,11 +56,20 @@ async function listDir(client: GlobClient, dir: string, budget: GlobBudget, keep
       if (isComponent(entry.filename) && keep(entry)) out.push(entry);
     }
   } catch (e) {
-    if (e instanceof SFTPError) return undefined;
+    if (notThere(e)) return undefined;
     throw e;
   }
   if (over) throw new SFTPFailure(`glob: the server listed more than ${budget.limits.entries} entries`);
   return out;
+}
+
+/**
+ * What glob takes as "nothing there", as AsyncSSH's: no such file or path, or permission denied
+ * (a directory it may not list or a path it may not stat matches nothing). Any other error (a
+ * failure, a lost connection) is the glob's error.
+ */
+function notThere(e: unknown): boolean {
+  return e instanceof SFTPError && (e.status === FX.NO_SUCH_FILE || e.status === FX.NO_SUCH_PATH || e.status === FX.PERMISSION_DENIED);
 }
 
 /** The attributes `pending` resolves to, or undefined when the file does not exist. */
@@ -80,12 +89,18 @@ export async function globNames(client: GlobClient, patterns: string | readonly 
   const out: SFTPName[] = [];
   const budget: GlobBudget = { limits, entries: 0 };
   for (const pattern of list) {
-    const matches = await globOne(client, pattern, budget);
-    if (matches.length === 0) {
-      // As AsyncSSH: v4+ has a status of its own for a path that does not exist.
-      const e = (client.version ?? 3) >= 4 ? new SFTPNoSuchPath(`no matches found for ${pattern}`) : new SFTPNoSuchFile(`no matches found for ${pattern}`);
-      if (options.errorHandler) options.errorHandler(e);
-      else throw e;
+    let matches: SFTPName[];
+    try {
+      matches = await globOne(client, pattern, budget);
+      if (matches.length === 0) {
+        // As AsyncSSH: v4+ has a status of its own for a path that does not exist.
+        throw (client.version ?? 3) >= 4 ? new SFTPNoSuchPath(`no matches found for ${pattern}`) : new SFTPNoSuchFile(`no matches found for ${pattern}`);
+      }
+    } catch (e) {
+      // A pattern's error, as AsyncSSH's: to the handler, which lets the other patterns go on.
+      if (!(e instanceof SFTPError) || !options.errorHandler) throw e;
+      options.errorHandler(e);
+      continue;
     }
     // One by one: a spread call of more than ~120k arguments overflows the stack.
     for (const m of matches) out.push(m);
@@ -123,7 +138,10 @@ async function globOne(client: GlobClient, pattern: string, budget: GlobBudget):
       const prefix = base.filename;
       if (literal) {
         const candidate = joinPath(prefix, part);
-        const attrs = await statIfExists(client.stat(candidate));
+        const attrs = await client.stat(candidate).catch((e: unknown) => {
+          if (notThere(e)) return undefined;
+          throw e;
+        });
         if (attrs && (last || attrsType(attrs) === FILEXFER_TYPE.DIRECTORY)) next.push({ filename: candidate, longname: '', attrs });
         continue;
       }

@@ -3,7 +3,7 @@
  * listings, and how much work a pattern whose literal part does not exist costs.
  */
 import { describe, expect, it } from 'vitest';
-import { type SFTPAttrs, type SFTPName, FILEXFER_TYPE, SFTPNoSuchFile, SFTPNoSuchPath } from '../src/index.ts';
+import { type SFTPAttrs, type SFTPName, FILEXFER_TYPE, SFTPConnectionLost, SFTPFailure, SFTPNoSuchFile, SFTPNoSuchPath, SFTPPermissionDenied } from '../src/index.ts';
 import { type GlobClient, globNames } from '../src/client-glob.ts';
 import { type LocalFs } from '../src/local-fs.ts';
 import { localGlob } from '../src/transfer.ts';
@@ -14,14 +14,18 @@ const MANY = 200_000;
 const file = (filename: string): SFTPName => ({ filename, longname: '', attrs: { type: FILEXFER_TYPE.REGULAR } });
 const dir = (filename: string): SFTPName => ({ filename, longname: '', attrs: { type: FILEXFER_TYPE.DIRECTORY } });
 
-/** A fake server tree: `tree[dir]` lists a directory; stat finds what the listings name. */
-function fakeClient(tree: Record<string, readonly SFTPName[]>, version = 3): GlobClient & { stats: string[]; listings: string[] } {
+/**
+ * A fake server tree: `tree[dir]` lists a directory; stat finds what the listings name; `fails`
+ * names the paths whose stat and listing fail with the error given.
+ */
+function fakeClient(tree: Record<string, readonly SFTPName[]>, version = 3, fails: Record<string, Error> = {}): GlobClient & { stats: string[]; listings: string[] } {
   const fake = {
     version,
     stats: [] as string[],
     listings: [] as string[],
     stat(path: string): Promise<SFTPAttrs> {
       fake.stats.push(path);
+      if (fails[path]) return Promise.reject(fails[path]);
       if (path === '.' || path === '/' || tree[path]) return Promise.resolve({ type: FILEXFER_TYPE.DIRECTORY });
       const slash = path.lastIndexOf('/');
       const parent = slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
@@ -30,6 +34,7 @@ function fakeClient(tree: Record<string, readonly SFTPName[]>, version = 3): Glo
     },
     async *scandir(path: string): AsyncGenerator<SFTPName> {
       fake.listings.push(path);
+      if (fails[path]) throw fails[path];
       const names = tree[path];
       if (!names) throw new SFTPNoSuchFile(`${path}: no such file`);
       yield* names;
@@ -118,5 +123,22 @@ describe('glob work on literal components (AsyncSSH: one stat per literal run)',
     const errors: Error[] = [];
     expect(await globNames(fakeClient(tree, 6), ['/a/*.none', '/a/b'], { errorHandler: (e) => errors.push(e) })).toHaveLength(1);
     expect(errors.map((e) => e.constructor)).toEqual([SFTPNoSuchPath]);
+  });
+
+  it("a path it may not stat or list matches nothing; any other error is the glob's, as AsyncSSH", async () => {
+    const denied = { '/a/b/c/s1': new SFTPPermissionDenied('denied'), '/a/b/c/x.txt': new SFTPPermissionDenied('denied') };
+    await expect(globNames(fakeClient(tree, 3, denied), '/a/b/c/s*/*')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    await expect(globNames(fakeClient(tree, 3, denied), '/a/b/c/x.txt')).rejects.toBeInstanceOf(SFTPNoSuchFile);
+    // A failure or a lost connection is not "no match".
+    await expect(globNames(fakeClient(tree, 3, { '/a/b/c': new SFTPFailure('disk on fire') }), '/a/b/c/*.txt')).rejects.toBeInstanceOf(SFTPFailure);
+    await expect(globNames(fakeClient(tree, 3, { '/a/b/c/s2/k': new SFTPConnectionLost('gone') }), '/a/b/c/s*/k')).rejects.toBeInstanceOf(SFTPConnectionLost);
+  });
+
+  it("a pattern's error goes to errorHandler and the other patterns go on", async () => {
+    const errors: Error[] = [];
+    const client = fakeClient(tree, 3, { '/a/b/c/s1': new SFTPFailure('disk on fire') });
+    const got = await globNames(client, ['/a/b/c/s1/*', '/a/b/c/*.txt'], { errorHandler: (e) => errors.push(e) });
+    expect(got.map((n) => n.filename)).toEqual(['/a/b/c/x.txt']);
+    expect(errors.map((e) => e.constructor)).toEqual([SFTPFailure]);
   });
 });
