@@ -21,6 +21,10 @@ export class SFTPError extends SshError {
   readonly reason: string;
   /** Language tag of `reason` (RFC 3066), usually empty or "en". */
   readonly lang: string;
+  /** In get/put/copy and their m* forms: the source of the file that failed (AsyncSSH's srcpath). */
+  declare readonly srcPath?: string;
+  /** In get/put/copy and their m* forms: the destination of the file that failed (AsyncSSH's dstpath). */
+  declare readonly dstPath?: string;
 
   constructor(status: number, reason: string, lang = '', options?: { cause?: unknown }) {
     super(`SSH_ERR_SFTP_${codeName(status)}`, reason === '' ? `sftp status ${status} (${codeName(status).toLowerCase()})` : reason, options);

@@ -175,6 +175,16 @@ class FileSlots {
 }
 
 /**
+ * Rethrows `e` with the source and destination of the file it concerns as `srcPath` and
+ * `dstPath`, as AsyncSSH's srcpath/dstpath: in a tree, those of the file that failed (set once,
+ * where it failed; the directories above leave them), so an error handler can say which file.
+ */
+export function notePaths(e: unknown, src: string, dst: string): never {
+  if (typeof e === 'object' && e !== null && !Object.hasOwn(e, 'srcPath') && Object.isExtensible(e)) Object.assign(e, { srcPath: src, dstPath: dst });
+  throw e;
+}
+
+/**
  * Runs `fn` on every item at once (the slots bound what runs), sending failures to the error
  * handler; without one, the first failure stops new files and is thrown once the rest settled.
  */
@@ -248,7 +258,12 @@ export async function getFiles(
  * by side, up to PARALLEL_FILES small files at once, as uploads are: a tree of small files is
  * bound by round trips (lstat, open, read, close per file), not by bytes.
  */
-async function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
+/** getOneBody, a failure noting the file it concerns (notePaths). */
+function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
+  return getOneBody(client, local, src, dst, options, nested, tree, depth).catch((e: unknown) => notePaths(e, src, dst));
+}
+
+async function getOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
   const slots = nested ? tree : undefined;
   const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
   // In a tree, the stat takes a slot too: a directory of 10,000 entries asks 16 at a time.
@@ -389,7 +404,12 @@ export async function putFiles(client: TransferClient, local: LocalFs, localPath
  * side, up to PARALLEL_FILES small files at once: a tree of small files is bound by round trips
  * (open, write, close per file), not by bytes.
  */
-async function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
+/** putOneBody, a failure noting the file it concerns (notePaths). */
+function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
+  return putOneBody(client, local, src, dst, options, slots).catch((e: unknown) => notePaths(e, src, dst));
+}
+
+async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
   const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
   const type = attrsType(attrs);
   if (type === FILEXFER_TYPE.DIRECTORY) {
@@ -637,7 +657,12 @@ export async function copyFiles(
   );
 }
 
-async function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
+/** copyOneBody, a failure noting the file it concerns (notePaths). */
+function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
+  return copyOneBody(client, src, dst, options, budget).catch((e: unknown) => notePaths(e, src, dst));
+}
+
+async function copyOneBody(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
   const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
   const type = attrsType(attrs);
   if (type === FILEXFER_TYPE.DIRECTORY) {

@@ -192,10 +192,26 @@ describe('recursive transfers of many files', () => {
     await p.client.put(join(local, 'tree'), 'up', { recurse: true, blockSize: 4096, errorHandler: (e) => errors.push(e) });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(SFTPError);
+    // The error names the file that failed, as AsyncSSH's srcpath/dstpath.
+    expect(errors[0]).toMatchObject({ srcPath: join(local, 'tree/d1/f7'), dstPath: 'up/tree/d1/f7' });
     for (const name of files) {
       if (name !== 'd1/f7') expect(readFileSync(join(p.dir, 'up/tree', name)).equals(readFileSync(join(local, 'tree', name))), name).toBe(true);
     }
-    await expect(p.client.put(join(local, 'tree'), 'up', { recurse: true })).rejects.toBeInstanceOf(SFTPError);
+    await expect(p.client.put(join(local, 'tree'), 'up', { recurse: true })).rejects.toMatchObject({ srcPath: join(local, 'tree/d1/f7'), dstPath: 'up/tree/d1/f7' });
+  });
+
+  it('names the file that failed in a recursive download and copy', async () => {
+    p = await openPair({ version: 3 });
+    makeTree(join(p.dir, 'tree'));
+    const local = localTemp();
+    // A directory where a file should land locally: writing it fails.
+    mkdirSync(join(local, 'tree/d2/f3'), { recursive: true });
+    const errors: unknown[] = [];
+    await p.client.get('tree', local, { recurse: true, errorHandler: (e) => errors.push(e) });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ srcPath: 'tree/d2/f3', dstPath: join(local, 'tree/d2/f3') });
+    mkdirSync(join(p.dir, 'copy/tree/d0/f11'), { recursive: true });
+    await expect(p.client.copy('tree', 'copy', { recurse: true })).rejects.toMatchObject({ srcPath: 'tree/d0/f11', dstPath: 'copy/tree/d0/f11' });
   });
 });
 
