@@ -55,13 +55,19 @@ export class CommandError extends Error {
  * on its own line. The others were copied, as sftp copies what it can and then fails the command.
  */
 export class CommandFailures extends CommandError {
-  /** Each failure, with the source it befell when the command had several (a tree's files are not named). */
+  /** Each failure, with the source it befell when the command had several, or the file of a tree that failed. */
   readonly failures: readonly { readonly source?: string; readonly error: unknown }[];
 
   constructor(failures: readonly { readonly source?: string; readonly error: unknown }[]) {
     super(`${failures.length} files could not be copied`);
     this.failures = failures;
   }
+}
+
+/** The source to name for a failure: the file of a tree that failed (the error's srcPath), else `source`. */
+function failedSource(error: unknown, source: { source?: string }): { source?: string } {
+  const file = typeof error === 'object' && error !== null ? (error as { srcPath?: unknown }).srcPath : undefined;
+  return typeof file === 'string' ? { source: file } : source;
 }
 
 /** Whether a failed command ends a batch: all do but those a CommandError says do not. */
@@ -452,7 +458,8 @@ export class SftpShell {
       // With several sources, each failure names its own.
       const source = sources.length > 1 ? { source: src } : {};
       try {
-        await copy(src, (error) => void failures.push({ ...source, error }));
+        // A file inside a tree is named by the library's error (srcPath, AsyncSSH's srcpath).
+        await copy(src, (error) => void failures.push({ ...failedSource(error, source), error }));
       } catch (error) {
         failures.push({ ...source, error });
         if (stopAtFirst || error instanceof SFTPConnectionLost) break;
