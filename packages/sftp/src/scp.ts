@@ -218,15 +218,14 @@ export class ScpSinkMachine {
     for (const chunk of early) this.take(chunk, true);
   }
 
-  /** Refuses the last directive or file with a non-fatal error: the source skips it and goes on. */
+  /**
+   * Refuses the last directive or file with a non-fatal error: the source skips it and goes on
+   * (OpenSSH's source takes the error as the answer to a file's C line and sends the next one,
+   * without the file's data).
+   */
   reject(message: string): void {
     const p = this.phase;
     if (p.kind !== 'wait-ack' && p.kind !== 'wait-file-ack') throw new Error('ScpSinkMachine.reject() with nothing to reject');
-    if (p.kind === 'wait-ack' && p.then === 'data') {
-      // A refused file: OpenSSH's source stops the whole transfer after an error here, as do we.
-      this.fail(new ScpError(message, true));
-      return;
-    }
     if (this.depthBeforeDir) {
       this.dirs.pop();
       this.depthBeforeDir = false;

@@ -147,6 +147,20 @@ describe('scpReceive from scp -f', () => {
     expect(readFileSync(join(work, 'out/here.txt'), 'utf8')).toBe('here');
     expect(progress).toContain(`here.txt -> ${join(work, 'out/here.txt')}`);
   });
+
+  it("refuses a file it cannot write and receives the rest of the tree, as OpenSSH's sink", async () => {
+    mkdirSync(join(work, 'rt'));
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(work, 'rt', name), name);
+    // A directory where b.txt should land: opening it for writing fails.
+    mkdirSync(join(work, 'out/rt/b.txt'), { recursive: true });
+    const errors: Error[] = [];
+    const r = await withScp(['-r', '-f', join(work, 'rt')], (stream) => scpReceive(stream, nodeLocalFs, join(work, 'out'), { recurse: true, errorHandler: (e) => errors.push(e) }));
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/b\.txt/)]);
+    expect(readFileSync(join(work, 'out/rt/a.txt'), 'utf8')).toBe('a.txt');
+    expect(readFileSync(join(work, 'out/rt/c.txt'), 'utf8')).toBe('c.txt');
+    // The source heard the refusal as an error (its exit status 1), and went on.
+    expect(r.code).toBe(1);
+  });
 });
 
 describe('scpReceive from a hostile source', () => {
