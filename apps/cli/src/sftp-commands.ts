@@ -81,6 +81,8 @@ cd path                            Change remote directory to 'path'
 chgrp [-h] grp path                Change group of file 'path' to 'grp' (numeric)
 chmod [-h] mode path               Change permissions of file 'path' to 'mode' (octal)
 chown [-h] own path                Change owner of file 'path' to 'own' (numeric)
+copy oldpath newpath               Copy remote file (copy-data extension)
+cp oldpath newpath                 Copy remote file (copy-data extension)
 df [-h] [-i] [path]                Display statistics for current directory or
                                    filesystem containing 'path'
 exit                               Quit sftp
@@ -92,9 +94,11 @@ lmkdir path                        Create local directory
 ln [-s] oldpath newpath            Link remote file (-s for symlink)
 lpwd                               Print local working directory
 ls [-1aln] [path]                  Display remote directory listing
+lumask umask                       Set local umask to 'umask'
 mget [-pr] remote [local]          Download files (globs)
 mkdir path                         Create remote directory
 mput [-pr] local [remote]          Upload files (globs)
+progress                           Toggle display of progress meter
 put [-apr] local [remote]          Upload file (-a: resume)
 pwd                                Display remote working directory
 quit                               Quit sftp
@@ -192,12 +196,15 @@ export class SftpShell {
   private readonly startDir: Promise<string>;
   /** The current command's `stopAtFailure` (see execute). */
   private stopAtFailure = true;
+  /** The progress meter is wanted (the `progress` command toggles it). */
+  private progress: boolean;
 
   constructor(sftp: SFTPClient, io: ShellIo, defaults: ShellDefaults, localCwd: string = process.cwd()) {
     this.sftp = sftp;
     this.io = io;
     this.defaults = defaults;
     this.localCwd = localCwd;
+    this.progress = io.progress;
     // Asked before any cd: where a bare `cd` goes back to, as sftp's startdir (the login directory).
     this.startDir = Promise.resolve().then(() => sftp.realpath('.'));
     this.startDir.catch(() => undefined);
@@ -295,6 +302,25 @@ export class SftpShell {
         return true;
       case 'df':
         await this.df(args);
+        return true;
+      case 'copy':
+      case 'cp': {
+        // As sftp's: one file, on the server, through copy-data (refused when it lacks it).
+        const [from, to] = this.two(args, `${command} oldpath newpath`);
+        if (!this.sftp.supportsRemoteCopy) throw new CommandError('Server does not support copy-data extension');
+        await this.sftp.copy(from, to, { remoteOnly: true });
+        return true;
+      }
+      case 'lumask': {
+        const mask = this.one(args, 'lumask umask');
+        if (!/^[0-7]{1,4}$/.test(mask)) throw new CommandError('You must supply a numeric argument to the lumask command.');
+        process.umask(Number.parseInt(mask, 8));
+        this.io.out(`Local umask: ${Number.parseInt(mask, 8).toString(8).padStart(3, '0')}\n`);
+        return true;
+      }
+      case 'progress':
+        this.progress = !this.progress;
+        this.io.out(`Progress meter ${this.progress ? 'enabled' : 'disabled'}\n`);
         return true;
       case undefined:
         return true;
@@ -415,13 +441,18 @@ export class SftpShell {
     }
   }
 
+  /** The meter is drawn: wanted (`progress` toggles it, -q turns it off) and stdout a terminal. */
+  private get drawProgress(): boolean {
+    return this.progress && (this.io.progress || this.io.terminal);
+  }
+
   private transferOptions(parsed: Parsed, prefix: string) {
-    const meter = progressMeter(this.io.out, this.io.progress);
+    const meter = progressMeter(this.io.out, this.drawProgress);
     return {
       recurse: this.defaults.recurse || hasFlag(parsed, 'r') || hasFlag(parsed, 'R'),
       preserve: this.defaults.preserve || hasFlag(parsed, 'p') || hasFlag(parsed, 'P'),
       followSymlinks: true,
-      ...(this.io.progress ? { progressHandler: (src: string, _dst: string, done: number, total: number) => meter(`${prefix}${printable(basename(src))}`, done, total) } : {}),
+      ...(this.drawProgress ? { progressHandler: (src: string, _dst: string, done: number, total: number) => meter(`${prefix}${printable(basename(src))}`, done, total) } : {}),
     };
   }
 
@@ -491,8 +522,8 @@ export class SftpShell {
 
   /** A progress callback for a resumed transfer of `src`, when the meter is drawn. */
   private meter(src: string): ((done: number, total: number) => void) | undefined {
-    if (!this.io.progress) return undefined;
-    const draw = progressMeter(this.io.out, this.io.progress);
+    if (!this.drawProgress) return undefined;
+    const draw = progressMeter(this.io.out, true);
     return (done, total) => draw(printable(basename(src)), done, total);
   }
 

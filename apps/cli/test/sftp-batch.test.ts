@@ -5,7 +5,7 @@
  * an interactive session (a pty from script(1)) after a failed command.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFTP, makeTempDir, prepareClient, startSshd, type PreparedClient, type SshdServer } from '@ssh/interop';
@@ -225,6 +225,24 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(us.code).toBe(0);
     expect(where(them)).not.toBe(`${remote}/dir`);
     expect(where(us)).toBe(where(them));
+  });
+
+  it('runs copy/cp, lumask and progress as sftp, saying what it says', async () => {
+    const lines = [`cd ${remote}`, 'copy file copied1', 'cp file copied2', 'lumask 027', 'lumask 9', 'progress', 'progress', 'lpwd'];
+    const before = process.umask(0o022);
+    try {
+      const them = await theirs(lines, 'stdin');
+      const theirCopies = ['copied1', 'copied2'].map((f) => readFileSync(path.join(remote, f), 'utf8'));
+      for (const f of ['copied1', 'copied2']) rmSync(path.join(remote, f));
+      const us = await ours(lines, 'stdin');
+      expect(['copied1', 'copied2'].map((f) => readFileSync(path.join(remote, f), 'utf8'))).toEqual(theirCopies);
+      expect({ code: us.code, out: us.out }).toEqual({ code: them.code, out: them.out });
+      expect(us.err).toMatch(/You must supply a numeric argument to the lumask command\./);
+      expect(process.umask(0o022)).toBe(0o027);
+    } finally {
+      process.umask(before);
+      for (const f of ['copied1', 'copied2']) rmSync(path.join(remote, f), { force: true });
+    }
   });
 
   it('exits 0 after failed commands read from stdin without -b, going on past each, as sftp', async () => {
