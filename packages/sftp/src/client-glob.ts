@@ -161,9 +161,9 @@ async function globOne(client: GlobClient, pattern: string, budget: GlobBudget):
   return current.filter((n) => n.filename !== '' && !(parts.at(-1) === '**' && n.filename === (abs ? '/' : ''))).sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
 }
 
-/** Appends to `out` every directory below `dir` (not hidden ones), parents before children. */
+/** Appends to `out` every directory below `dir` (hidden ones too, as AsyncSSH's `**`), parents before children. */
 async function walkDirs(client: GlobClient, dir: string, prefix: string, budget: GlobBudget, out: SFTPName[]): Promise<void> {
-  const entries = await listDir(client, dir, budget, (e) => !e.filename.startsWith('.') && attrsType(e.attrs) === FILEXFER_TYPE.DIRECTORY);
+  const entries = await listDir(client, dir, budget, (e) => attrsType(e.attrs) === FILEXFER_TYPE.DIRECTORY);
   for (const e of entries ?? []) {
     const path = joinPath(prefix, e.filename);
     const sub = joinPath(dir, e.filename);

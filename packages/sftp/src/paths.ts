@@ -67,16 +67,15 @@ export function hasMagic(name: string): boolean {
 }
 
 /**
- * A matcher of directory entry names for one glob component (hidden names only match a pattern
- * starting with '.'): compiled once for a whole listing.
+ * A matcher of directory entry names for one glob component, compiled once for a whole listing.
+ * As AsyncSSH's glob (Python's fnmatch), `*` and `?` match a leading dot too: `*` takes hidden
+ * names, unlike a shell's (ssh-sftp, which follows OpenSSH's sftp, leaves them out itself).
  */
 export function globComponentMatcher(pattern: string): (name: string) => boolean {
-  const matches = globMatcher(pattern);
-  const hidden = pattern.startsWith('.');
-  return (name) => (hidden || !name.startsWith('.')) && matches(name);
+  return globMatcher(pattern);
 }
 
-/** Whether a directory entry name matches a glob component (hidden names only match a pattern starting with '.'). */
+/** Whether a directory entry name matches a glob component (a leading dot is not special, as AsyncSSH's). */
 export function globMatch(pattern: string, name: string): boolean {
   return globComponentMatcher(pattern)(name);
 }

@@ -154,7 +154,8 @@ export async function runScpServer(stream: SftpByteStream, local: LocalFs, comma
     const mapped = map(p);
     let matched = [mapped];
     try {
-      if (/[*?[]/.test(mapped)) matched = await localGlob(local, [mapped], SCP_MAX_GLOB_MATCHES - paths.length);
+      // As the remote shell that expands them for OpenSSH's scp: hidden names only for a dot.
+      if (/[*?[]/.test(mapped)) matched = await localGlob(local, [mapped], SCP_MAX_GLOB_MATCHES - paths.length, true);
     } catch (e) {
       // Too many matches. A pattern that matches nothing is reported like a missing file, as a
       // shell would leave it.

@@ -590,8 +590,10 @@ async function pipelineWrites(
 /**
  * Expands glob patterns against the local file system (`*`, `?`, `[...]` per component). Past
  * `maxMatches` paths (all patterns together, counted at each component) it throws SFTPFailure.
+ * A leading dot is not special (AsyncSSH's mput), unless `shell`: then, as a shell's glob, a
+ * wildcard component takes a hidden name only when it starts with a dot itself.
  */
-export async function localGlob(local: LocalFs, patterns: readonly string[], maxMatches = Number.POSITIVE_INFINITY): Promise<string[]> {
+export async function localGlob(local: LocalFs, patterns: readonly string[], maxMatches = Number.POSITIVE_INFINITY, shell = false): Promise<string[]> {
   const out: string[] = [];
   for (const pattern of patterns) {
     const abs = pattern.startsWith('/');
@@ -607,7 +609,10 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
         }
         const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
         const matches = globComponentMatcher(part);
-        for (const name of names) if (matches(name)) next.push(base === '' ? name : local.join(base, name));
+        const hiddenToo = !shell || part.startsWith('.');
+        for (const name of names) {
+          if (name !== '.' && name !== '..' && (hiddenToo || !name.startsWith('.')) && matches(name)) next.push(base === '' ? name : local.join(base, name));
+        }
         // Links back up the tree make `*/*/...` grow as a power of its depth: stop before that.
         if (out.length + next.length > maxMatches) throw new SFTPFailure(`${pattern}: more than ${maxMatches} matches`);
       }

@@ -60,6 +60,15 @@ describe('glob of a very large directory', () => {
     expect(got.length).toBe(MANY + 2);
   });
 
+  it('localGlob matches hidden names as AsyncSSH does (a leading dot is not special)', async () => {
+    const local = {
+      readdir: (p: string) => (p === 'd' ? Promise.resolve(['.h.txt', 'a.txt', 'b.bin']) : Promise.reject(new Error('ENOENT'))),
+      lstat: (p: string) => (p === 'd' ? Promise.resolve({}) : Promise.reject(new Error('ENOENT'))),
+      join: (...parts: string[]) => parts.join('/'),
+    } as unknown as LocalFs;
+    expect(await localGlob(local, ['d/*.txt'])).toEqual(['d/.h.txt', 'd/a.txt']);
+  });
+
   it('localGlob returns every local match of such a pattern', async () => {
     const names = Array.from({ length: MANY }, (_, i) => `f${i}`);
     const local = {

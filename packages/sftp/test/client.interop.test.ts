@@ -189,10 +189,12 @@ describe('client against OpenSSH sftp-server', () => {
     s = await openSshSession();
     const { client, dir } = s;
     mkdirSync(join(dir, 'g/h'), { recursive: true });
-    for (const f of ['a.txt', 'b.txt', 'c.bin', '.hidden.txt', 'h/d.txt']) writeFileSync(join(dir, 'g', f), '');
-    expect(await client.glob('g/*.txt')).toEqual(['g/a.txt', 'g/b.txt']);
+    mkdirSync(join(dir, 'g/.k'), { recursive: true });
+    for (const f of ['a.txt', 'b.txt', 'c.bin', '.hidden.txt', 'h/d.txt', '.k/e.txt']) writeFileSync(join(dir, 'g', f), '');
+    // As AsyncSSH's glob (fnmatch): a leading dot is not special, and ** enters hidden directories.
+    expect(await client.glob('g/*.txt')).toEqual(['g/.hidden.txt', 'g/a.txt', 'g/b.txt']);
     expect(await client.glob('g/[ab].*')).toEqual(['g/a.txt', 'g/b.txt']);
-    expect(await client.glob('g/**/*.txt')).toEqual(['g/a.txt', 'g/b.txt', 'g/h/d.txt']);
+    expect(await client.glob('g/**/*.txt')).toEqual(['g/.hidden.txt', 'g/.k/e.txt', 'g/a.txt', 'g/b.txt', 'g/h/d.txt']);
     expect(await client.glob(`${dir}/g/?.bin`)).toEqual([`${dir}/g/c.bin`]);
     await expect(client.glob('g/*.zip')).rejects.toBeInstanceOf(SFTPNoSuchFile);
   });

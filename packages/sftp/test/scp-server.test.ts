@@ -75,6 +75,30 @@ describe('runScpServer (scp -t) against a hostile source', () => {
     expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('kept');
   });
 
+  it('expands an scp -f glob as a shell would: hidden names only for a pattern with a dot', async () => {
+    for (const f of ['a.txt', '.h.txt']) writeFileSync(join(dir, f), f);
+    const sent = async (pattern: string): Promise<string> => {
+      const [client, server] = createMemoryPipe();
+      const served = runScpServer(server, chrootLocalFs(dir), `scp -f '${pattern}'`);
+      const got: number[] = [];
+      const reading = (async () => {
+        for await (const chunk of client.readable) {
+          for (const b of chunk) got.push(b);
+          // Acknowledge each record and each file's end, as a sink does.
+          void client.write(Uint8Array.of(0));
+        }
+      })();
+      void client.write(Uint8Array.of(0));
+      await served;
+      client.close();
+      await reading;
+      return new TextDecoder().decode(Uint8Array.from(got));
+    };
+    const names = (records: string): string[] => [...records.matchAll(/^C\d{4} \d+ (.+)$/gm)].map((m) => m[1] as string).sort();
+    expect(names(await sent('*.txt'))).toEqual(['a.txt']);
+    expect(names(await sent('.*.txt'))).toEqual(['.h.txt']);
+  });
+
   it('refuses an scp -f glob that matches more than 100,000 paths before listing them all', async () => {
     // n links to their own directory multiply the matches by n at each `*/`: 400^2 here, n^k for k.
     for (let i = 0; i < 400; i++) symlinkSync('.', join(dir, `l${i}`));
