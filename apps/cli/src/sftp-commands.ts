@@ -148,6 +148,27 @@ export function splitWords(line: string): string[] {
 
 const MAGIC = /[*?[]/;
 
+/**
+ * Whether `match`, found for `pattern` by the library's glob (AsyncSSH's: a leading dot is not
+ * special), is one sftp's glob(3) finds too: a wildcard component takes a name with a leading dot
+ * only when it starts with a dot itself. The pattern's components from its first wildcard on are
+ * set against the match's last ones (with `**`, which spans directories, every component of the
+ * match after the pattern's plain prefix).
+ */
+export function shellVisible(pattern: string, match: string): boolean {
+  const parts = pattern.split('/').filter((p) => p !== '');
+  const names = match.split('/').filter((p) => p !== '');
+  const first = parts.findIndex((p) => MAGIC.test(p));
+  if (first < 0) return true;
+  const tail = parts.slice(first);
+  if (tail.includes('**')) {
+    const dotted = tail.some((p) => p.startsWith('.'));
+    return dotted || names.slice(first).every((n) => !n.startsWith('.'));
+  }
+  const tailNames = names.slice(names.length - tail.length);
+  return tail.every((p, i) => !MAGIC.test(p) || p.startsWith('.') || !(tailNames[i] ?? '').startsWith('.'));
+}
+
 /** strerror(3)'s words for the errors a local file operation meets most, else Node's code. */
 const SYSTEM_MESSAGES: Readonly<Record<string, string>> = {
   EACCES: 'Permission denied',
@@ -364,7 +385,7 @@ export class SftpShell {
         out.push(pattern);
         continue;
       }
-      const matches = await this.sftp.glob(pattern).catch(() => []);
+      const matches = (await this.sftp.glob(pattern).catch(() => [])).filter((m) => shellVisible(pattern, m));
       if (matches.length === 0) throw new CommandError(`File "${printable(pattern)}" not found.`);
       // One at a time: spread as arguments, ~120,000 names overflow the stack (RangeError).
       for (const match of matches) out.push(match);

@@ -227,6 +227,24 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(where(us)).toBe(where(them));
   });
 
+  it('leaves hidden names out of a wildcard unless it starts with a dot, as sftp', async () => {
+    const root = await makeTempDir('cli-sftp-hidden');
+    const src = path.join(root, 'src');
+    mkdirSync(path.join(src, 'd'), { recursive: true });
+    mkdirSync(path.join(src, '.e'), { recursive: true });
+    for (const f of ['a.txt', '.h.txt', 'd/b.txt', 'd/.i.txt', '.e/c.txt']) writeFileSync(path.join(src, f), f);
+    const got = async (run: (lines: readonly string[], mode: 'batch' | 'stdin') => Promise<Outcome>, name: string): Promise<string[]> => {
+      const dst = path.join(root, name);
+      mkdirSync(dst);
+      const r = await run([`cd ${src}`, `lcd ${dst}`, 'get *.txt', 'get */*.txt', 'get .*.txt'], 'batch');
+      expect(r.code).toBe(0);
+      return tree(dst);
+    };
+    const [them, us] = [await got(theirs, 'theirs'), await got(ours, 'ours')];
+    expect(them).toEqual(['.h.txt', 'a.txt', 'b.txt']);
+    expect(us).toEqual(them);
+  });
+
   it('runs copy/cp, lumask and progress as sftp, saying what it says', async () => {
     const lines = [`cd ${remote}`, 'copy file copied1', 'cp file copied2', 'lumask 027', 'lumask 9', 'progress', 'progress', 'lpwd'];
     const before = process.umask(0o022);
