@@ -14,7 +14,8 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
+import { SFTPNoSuchFile, basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
+import { shellVisible } from './sftp-commands.ts';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
 import { splitRemotePath, type Destination } from './destination.ts';
 import { UsageError, getopt, hasFlag } from './getopt.ts';
@@ -127,13 +128,13 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
     await (magic ? client.mput(src.path, dst.path, transfer) : client.put(src.path, dst.path, transfer));
   } else if (src.kind === 'remote' && dst.kind === 'local') {
     const client = await hosts.sftp(src.destination);
-    await (magic ? client.mget(src.path, dst.path, transfer) : client.get(src.path, dst.path, transfer));
+    await client.get(magic ? await remoteMatches(client, src.path) : src.path, dst.path, transfer);
   } else if (src.kind === 'remote' && dst.kind === 'remote') {
     const from = await hosts.sftp(src.destination);
     const to = await hosts.sftp(dst.destination);
     const relay = await mkdtemp(path.join(tmpdir(), 'ssh-scp-'));
     try {
-      await (magic ? from.mget(src.path, relay, transfer) : from.get(src.path, relay, transfer));
+      await from.get(magic ? await remoteMatches(from, src.path) : src.path, relay, transfer);
       // Every name fetched, dot files included (a '*' glob would leave them out).
       const fetched = (await readdir(relay)).sort().map((name) => path.join(relay, name));
       await to.put(fetched, dst.path, transfer);
@@ -141,6 +142,16 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
       await rm(relay, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A remote wildcard's matches as scp's glob finds them: the library's glob (AsyncSSH's, for which
+ * a leading dot is not special) less the hidden names a shell's glob leaves out.
+ */
+async function remoteMatches(client: SFTPClient, pattern: string): Promise<string[]> {
+  const matches = (await client.glob(pattern)).filter((m) => shellVisible(pattern, m));
+  if (matches.length === 0) throw new SFTPNoSuchFile(`${pattern}: no matches`);
+  return matches;
 }
 
 /** The program; answers its exit code. */

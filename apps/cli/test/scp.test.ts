@@ -137,6 +137,20 @@ describe('ssh-scp and OpenSSH scp when some files of a tree cannot be copied', (
   }
   const tree = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).map((p) => (statSync(path.join(dir, p)).isDirectory() ? `${p}/` : p)).sort();
 
+  it('leaves hidden names out of a remote wildcard over SFTP, as scp', async () => {
+    const root = await makeTempDir('cli-scp-hidden');
+    mkdirSync(path.join(root, 'src'));
+    for (const f of ['a.txt', '.h.txt']) writeFileSync(path.join(root, 'src', f), f);
+    const [theirs, ours] = [path.join(root, 'theirs'), path.join(root, 'ours')];
+    for (const d of [theirs, ours]) mkdirSync(d);
+    await runScp(sshd, { remote: path.join(root, 'src', '*.txt') }, theirs, { legacy: false });
+    const c = captureIo();
+    const code = await withHome(home, () => scpMain(['-s', '-P', String(sshd.port), `${sshd.user}@127.0.0.1:${path.join(root, 'src', '*.txt')}`, ours], c.io));
+    expect(code).toBe(0);
+    expect(readdirSync(theirs)).toEqual(['a.txt']);
+    expect(readdirSync(ours)).toEqual(readdirSync(theirs));
+  });
+
   for (const [over, ours, legacy] of [['SCP', [], true], ['SFTP', ['-s'], false]] as const) {
     for (const direction of ['upload', 'download'] as const) {
       it(`copies the other files of a -r ${direction} over ${over}, then exits 1, as scp`, async () => {
