@@ -4,10 +4,11 @@
  * @module
  */
 
+import { globMatcher } from '@ssh/wire';
 import { type SFTPAttrs, type SFTPName, attrsType } from './attrs.ts';
 import { FILEXFER_TYPE, FX } from './constants.ts';
 import { SFTPError, SFTPFailure, SFTPNoSuchFile, SFTPNoSuchPath } from './errors.ts';
-import { globComponentMatcher, hasMagic, joinPath } from './paths.ts';
+import { hasMagic, joinPath } from './paths.ts';
 
 /** What glob needs from SFTPClient. */
 export interface GlobClient {
@@ -151,7 +152,7 @@ async function globOne(client: GlobClient, pattern: string, budget: GlobBudget):
         await walkDirs(client, dir, prefix, budget, next);
         continue;
       }
-      const matches = globComponentMatcher(part);
+      const matches = globMatcher(part);
       const entries = await listDir(client, dir, budget, (entry) => matches(entry.filename) && (last || attrsType(entry.attrs) === FILEXFER_TYPE.DIRECTORY || attrsType(entry.attrs) === FILEXFER_TYPE.SYMLINK));
       for (const entry of entries ?? []) next.push({ ...entry, filename: joinPath(prefix, entry.filename) });
     }

@@ -67,15 +67,10 @@ export function hasMagic(name: string): boolean {
 }
 
 /**
- * A matcher of directory entry names for one glob component, compiled once for a whole listing.
- * As AsyncSSH's glob (Python's fnmatch), `*` and `?` match a leading dot too: `*` takes hidden
- * names, unlike a shell's (ssh-sftp, which follows OpenSSH's sftp, leaves them out itself).
+ * Whether a directory entry name matches a glob component. As AsyncSSH's glob (Python's fnmatch),
+ * a leading dot is not special: `*` matches hidden names, unlike a shell's (ssh-sftp and our SCP
+ * server, which follow OpenSSH, leave them out themselves).
  */
-export function globComponentMatcher(pattern: string): (name: string) => boolean {
-  return globMatcher(pattern);
-}
-
-/** Whether a directory entry name matches a glob component (a leading dot is not special, as AsyncSSH's). */
 export function globMatch(pattern: string, name: string): boolean {
-  return globComponentMatcher(pattern)(name);
+  return globMatcher(pattern)(name);
 }

@@ -11,7 +11,7 @@
  */
 
 import { type SFTPAttrs, type SFTPLimits, attrsType } from './attrs.ts';
-import { BufferPool } from '@ssh/wire';
+import { BufferPool, globMatcher } from '@ssh/wire';
 import { type SFTPClientFile, readRanges } from './client-file.ts';
 import { type ClientSession, expectStatus } from './client-session.ts';
 import { FILEXFER_TYPE, MAX_SFTP_REQUESTS, SFTP_BLOCK_SIZE } from './constants.ts';
@@ -19,7 +19,7 @@ import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { WRITE_HEADROOM } from './packets.ts';
 import { RequestWindow } from './request-window.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
-import { basename, globComponentMatcher, hasMagic, joinPath } from './paths.ts';
+import { basename, hasMagic, joinPath } from './paths.ts';
 
 /** Where a transfer stands: called after each block with the bytes done and the total. */
 export type ProgressHandler = (srcPath: string, dstPath: string, bytesCopied: number, totalBytes: number) => void;
@@ -608,7 +608,7 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
           continue;
         }
         const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
-        const matches = globComponentMatcher(part);
+        const matches = globMatcher(part);
         const hiddenToo = !shell || part.startsWith('.');
         for (const name of names) {
           if (name !== '.' && name !== '..' && (hiddenToo || !name.startsWith('.')) && matches(name)) next.push(base === '' ? name : local.join(base, name));
