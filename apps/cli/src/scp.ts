@@ -15,7 +15,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SFTPNoSuchFile, basename, scp, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
-import { shellVisible } from './sftp-commands.ts';
+import { shellGlob } from './sftp-commands.ts';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
 import { splitRemotePath, type Destination } from './destination.ts';
 import { UsageError, getopt, hasFlag } from './getopt.ts';
@@ -149,7 +149,7 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
  * a leading dot is not special) less the hidden names a shell's glob leaves out.
  */
 async function remoteMatches(client: SFTPClient, pattern: string): Promise<string[]> {
-  const matches = (await client.glob(pattern)).filter((m) => shellVisible(pattern, m));
+  const matches = await shellGlob(client, pattern);
   if (matches.length === 0) throw new SFTPNoSuchFile(`${pattern}: no matches`);
   return matches;
 }

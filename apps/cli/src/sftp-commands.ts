@@ -169,6 +169,11 @@ export function shellVisible(pattern: string, match: string): boolean {
   return tail.every((p, i) => !MAGIC.test(p) || p.startsWith('.') || !(tailNames[i] ?? '').startsWith('.'));
 }
 
+/** A remote wildcard's matches as sftp's and scp's glob finds them: the library's less what shellVisible leaves out. */
+export async function shellGlob(client: SFTPClient, pattern: string): Promise<string[]> {
+  return (await client.glob(pattern)).filter((m) => shellVisible(pattern, m));
+}
+
 /** strerror(3)'s words for the errors a local file operation meets most, else Node's code. */
 const SYSTEM_MESSAGES: Readonly<Record<string, string>> = {
   EACCES: 'Permission denied',
@@ -385,7 +390,7 @@ export class SftpShell {
         out.push(pattern);
         continue;
       }
-      const matches = (await this.sftp.glob(pattern).catch(() => [])).filter((m) => shellVisible(pattern, m));
+      const matches = await shellGlob(this.sftp, pattern).catch(() => []);
       if (matches.length === 0) throw new CommandError(`File "${printable(pattern)}" not found.`);
       // One at a time: spread as arguments, ~120,000 names overflow the stack (RangeError).
       for (const match of matches) out.push(match);
