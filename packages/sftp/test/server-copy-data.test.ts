@@ -1,6 +1,6 @@
 /** copy-data (OpenSSH PROTOCOL §4.10) against a hostile client: huge sparse sources, sessions that end mid-copy. */
 import { describe, expect, it } from 'vitest';
-import { type SFTPAttrs, SFTPServer, type ServerFile, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { type SFTPAttrs, SFTPServer, type ServerFile, type SftpByteStream, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { startSftpClient } from '../src/node/index.ts';
 import { transientEnd } from './helpers/pair.ts';
 
@@ -43,14 +43,20 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** A session with HugeFiles serving: `source` open for reading and `copy` for writing. */
+async function copySession(source: string, serverEnd?: (end: SftpByteStream) => SftpByteStream) {
+  const server = new HugeFiles();
+  const [clientEnd, serverPipe] = createMemoryPipe();
+  const served = runSftpServer(serverEnd ? serverEnd(serverPipe) : serverPipe, server);
+  const client = await startSftpClient(clientEnd, { version: 3 });
+  const src = await client.open(source, 'rb');
+  const dst = await client.open('copy', 'r+b');
+  return { server, clientEnd, served, client, src, dst };
+}
+
 describe('copy-data of a huge source', () => {
   it('stops writing when the session ends mid-copy', async () => {
-    const server = new HugeFiles();
-    const [clientEnd, serverEnd] = createMemoryPipe();
-    const served = runSftpServer(serverEnd, server);
-    const client = await startSftpClient(clientEnd, { version: 3 });
-    const src = await client.open('huge', 'rb');
-    const dst = await client.open('copy', 'r+b');
+    const { server, clientEnd, served, client, src, dst } = await copySession('huge');
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch(() => undefined);
     await until(() => server.written > 1 << 20);
     clientEnd.close();
@@ -65,12 +71,7 @@ describe('copy-data of a huge source', () => {
   }, 20_000);
 
   it('stops writing when the session ends behind requests that wait for the copy', async () => {
-    const server = new HugeFiles();
-    const [clientEnd, serverEnd] = createMemoryPipe();
-    const served = runSftpServer(serverEnd, server);
-    const client = await startSftpClient(clientEnd, { version: 3 });
-    const src = await client.open('huge', 'rb');
-    const dst = await client.open('copy', 'r+b');
+    const { server, clientEnd, served, client, src, dst } = await copySession('huge');
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch(() => undefined);
     // A CLOSE of the destination and a WRITE to it wait for the copy to finish; the end of the
     // session behind them still stops it.
@@ -87,12 +88,7 @@ describe('copy-data of a huge source', () => {
   }, 20_000);
 
   it('still answers READs and WRITEs on other handles while it runs', async () => {
-    const server = new HugeFiles();
-    const [clientEnd, serverEnd] = createMemoryPipe();
-    const served = runSftpServer(serverEnd, server);
-    const client = await startSftpClient(clientEnd, { version: 3 });
-    const src = await client.open('huge', 'rb');
-    const dst = await client.open('copy', 'r+b');
+    const { server, clientEnd, served, client, src, dst } = await copySession('huge');
     const small = await client.open('small', 'r+b');
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch((e: unknown) => e);
     await until(() => server.written > 1 << 20);
@@ -107,12 +103,7 @@ describe('copy-data of a huge source', () => {
   }, 20_000);
 
   it('answers the requests read while it ran, in order, once it is done (over a transient stream)', async () => {
-    const server = new HugeFiles();
-    const [clientEnd, serverPipe] = createMemoryPipe();
-    const served = runSftpServer(transientEnd(serverPipe, 7), server);
-    const client = await startSftpClient(clientEnd, { version: 3 });
-    const src = await client.open('mid', 'rb');
-    const dst = await client.open('copy', 'r+b');
+    const { server, served, client, src, dst } = await copySession('mid', (end) => transientEnd(end, 7));
     const copying = client.remoteCopy(src, dst, 0, 0, 0);
     const stats = ['a', 'bb', 'ccc', 'dddd'].map((p) => client.stat(p));
     const closing = dst.close();
