@@ -127,6 +127,34 @@ describe('directories resolved by an earlier request', () => {
   });
 });
 
+describe('a symlink out of the root named with a trailing /', () => {
+  it('is not followed by any request, though the kernel would follow it', async () => {
+    const s = await jailed();
+    try {
+      mkdirSync(join(s.parent, 'od'));
+      writeFileSync(join(s.parent, 'od', 'x'), 'outside');
+      symlinkSync(join(s.parent, 'od'), join(s.jail, 'out'));
+      for (const n of ['out/', 'out/.', 'out//']) {
+        await expect(s.client.stat(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.lstat(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.readlink(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.listdir(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.realpath(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.chmod(n, 0o700, { followSymlinks: false })).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.chmod(n, 0o700)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.rmdir(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.remove(n)).rejects.toBeInstanceOf(SFTPError);
+        await expect(s.client.mkdir(n)).rejects.toBeInstanceOf(SFTPError);
+      }
+      expect(lstatSync(join(s.parent, 'od')).mode & 0o777).not.toBe(0o700);
+      expect(readFileSync(join(s.parent, 'od', 'x'), 'utf8')).toBe('outside');
+      expect(lstatSync(join(s.jail, 'out')).isSymbolicLink()).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('a chroot given through a symlink', () => {
   it('shows real paths under the root as client paths, never the local path', async () => {
     const s = await jailed(3, (jail) => {

@@ -38,10 +38,15 @@ export class ChrootResolver {
     return this.rootReal;
   }
 
-  /** A client path (absolute or relative to `/`) as a local path under the root, lexically. */
+  /**
+   * A client path (absolute or relative to `/`) as a local path under the root, lexically. A path
+   * that ends in `/` (or `/.`) keeps one trailing `/`: it names a directory, and resolve() and
+   * the system calls after it refuse anything else there, as they would the client's own path.
+   */
   toLocal(clientPath: string): string {
     const virtual = normalizePath(`/${clientPath}`);
-    return virtual === '/' ? this.root : this.root + virtual;
+    if (virtual === '/') return this.root;
+    return this.root + virtual + (/\/\.?$/.test(clientPath) ? '/' : '');
   }
 
   /** A local path as the client sees it (unchanged when outside the root or relative). */
@@ -131,9 +136,29 @@ export class ChrootResolver {
   /**
    * The real path a local path under the root denotes, refused (PERMISSION_DENIED) outside it.
    * The directory it is in is resolved first (resolveParent); its last component is followed
-   * only when it is a symlink and `followFinal` asks for it.
+   * only when it is a symlink and `followFinal` asks for it, or when a trailing `/` makes it a
+   * directory's name: the kernel follows a final symlink then, so it is followed (and checked)
+   * here first. The trailing `/` is kept, so that the system call refuses a non-directory.
    */
   async resolve(p: string, followFinal: boolean): Promise<string> {
+    const dirName = p.length > 1 && p.endsWith('/');
+    const real = await this.resolveUnder(dirName ? p.slice(0, -1) : p, followFinal || dirName);
+    return dirName && real !== '/' ? `${real}/` : real;
+  }
+
+  /**
+   * The real path of the entry `p` names itself, never following a final symlink: for system
+   * calls that act on names (unlink, rmdir, rename, mkdir, symlink, link). A trailing `/` is
+   * kept: those calls answer ENOTDIR or EEXIST for a symlink or a file named so, and do not act
+   * through the link.
+   */
+  async resolveName(p: string): Promise<string> {
+    const dirName = p.length > 1 && p.endsWith('/');
+    const real = await this.resolveUnder(dirName ? p.slice(0, -1) : p, false);
+    return dirName && real !== '/' ? `${real}/` : real;
+  }
+
+  private async resolveUnder(p: string, followFinal: boolean): Promise<string> {
     const root = await this.realRoot();
     if (p === this.root) return root;
     let real = path.join(await this.resolveParent(p), path.basename(p));
@@ -182,7 +207,7 @@ export function chrootLocalFs(root: string): LocalFs {
       return nodeLocalFs.readdir(await at(p, true));
     },
     async mkdir(p) {
-      return nodeLocalFs.mkdir(await at(p, false));
+      return nodeLocalFs.mkdir(await r.resolveName(r.toLocal(p)));
     },
     async setstat(p, attrs) {
       return nodeLocalFs.setstat(await at(p, true), attrs);

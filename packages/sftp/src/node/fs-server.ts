@@ -128,8 +128,11 @@ export class LocalSFTPServer extends SFTPServer {
     this.locks = options.locks ?? processLocks;
   }
 
+  /** A trailing `/` stays: the path names a directory, and the system calls refuse anything else. */
   override mapPath(p: string): string {
-    return this.chroot ? this.chroot.toLocal(p) : path.resolve(this.home, p);
+    if (this.chroot) return this.chroot.toLocal(p);
+    const local = path.resolve(this.home, p);
+    return /\/\.?$/.test(p) && local !== '/' ? `${local}/` : local;
   }
 
   override reverseMapPath(p: string): string | Promise<string> {
@@ -141,13 +144,18 @@ export class LocalSFTPServer extends SFTPServer {
     return this.chroot ? this.chroot.resolve(p, followFinal) : Promise.resolve(p);
   }
 
+  /** The real path of the entry `p` names, its final symlink not followed (see ChrootResolver.resolveName). */
+  private resolveName(p: string): Promise<string> {
+    return this.chroot ? this.chroot.resolveName(p) : Promise.resolve(p);
+  }
+
   /**
-   * resolve(p, false) for an operation that removes, moves or replaces what `p` names: refused on
+   * resolveName(p) for an operation that removes, moves or replaces what `p` names: refused on
    * the chroot's root itself. Once the root was gone, a symlink made in its place would carry every
    * later request to wherever it points, as `/` is not looked up again.
    */
   private async resolveEntry(p: string): Promise<string> {
-    const real = await this.resolve(p, false);
+    const real = await this.resolveName(p);
     if (this.chroot && real === (await this.chroot.realRoot())) throw new SFTPPermissionDenied('Permission denied');
     return real;
   }
@@ -248,14 +256,18 @@ export class LocalSFTPServer extends SFTPServer {
     return wrap(async () => fs.link(await this.resolve(oldPath, true), await this.resolveEntry(newPath)));
   }
 
+  /**
+   * Symlinks resolved, as realpath(3); a missing last component is named all the same, as
+   * OpenSSH's sftp-server does. A name ending in `/` is answered without it, and only when it
+   * exists (of any type): OpenSSH's realpath takes the `/` as one more component to come.
+   */
   override realpath(p: string): Promise<string> {
     return wrap(async () => {
-      try {
-        return await this.resolve(p, true);
-      } catch (e) {
-        if (this.root === undefined && fsError(e) instanceof SFTPNoSuchFile) return path.resolve(p);
-        throw e;
-      }
+      const dirName = p.length > 1 && p.endsWith('/');
+      const name = dirName ? p.slice(0, -1) : p;
+      const real = this.chroot ? await this.chroot.resolve(name, true) : await realpathOfName(name);
+      if (dirName) await fs.stat(real);
+      return real;
     });
   }
 
@@ -350,7 +362,7 @@ export class LocalSFTPServer extends SFTPServer {
   }
 
   override mkdir(p: string, attrs: SFTPAttrs): Promise<void> {
-    return wrap(async () => fs.mkdir(await this.resolve(p, false), (attrs.permissions ?? 0o777) & 0o7777));
+    return wrap(async () => fs.mkdir(await this.resolveName(p), (attrs.permissions ?? 0o777) & 0o7777));
   }
 
   override rmdir(p: string): Promise<void> {
@@ -406,4 +418,17 @@ export class LocalSFTPServer extends SFTPServer {
       throw new SFTPFailure(`unknown user ${user}`);
     });
   }
+}
+
+/** realpath(3) of `p`, or of its directory with its last name when that is missing; `p` itself when both are. */
+async function realpathOfName(p: string): Promise<string> {
+  try {
+    return await fs.realpath(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return fs.realpath(path.dirname(p)).then(
+    (dir) => path.join(dir, path.basename(p)),
+    () => path.resolve(p),
+  );
 }
