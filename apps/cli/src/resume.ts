@@ -14,7 +14,7 @@ const STEP = 8 * 1024 * 1024;
 
 export type ResumeProgress = (done: number, total: number) => void;
 
-/** What a resume found: copied from `from` to `total`, or nothing to do (the destination is complete). */
+/** What a resume found: copied from `from` to `total`, or nothing to do (a download already complete). */
 export interface Resumed {
   readonly from: number;
   readonly total: number;
@@ -52,14 +52,17 @@ export async function resumeDownload(sftp: SFTPClient, src: string, target: stri
   return { from, total };
 }
 
-/** Writes the rest of local `src` at the end of remote `target` (created when missing). */
+/**
+ * Writes the rest of local `src` at the end of remote `target` (created when missing). A remote
+ * file as large as the local one or larger is refused (ResumeError), as sftp refuses it.
+ */
 export async function resumeUpload(sftp: SFTPClient, src: string, target: string, progress?: ResumeProgress): Promise<Resumed> {
   const info = await stat(src);
   if (!info.isFile()) throw new ResumeError(`Unable to resume upload of "${src}": not a regular file`);
   const total = info.size;
   const from = (await sftp.exists(target)) ? ((await sftp.stat(target)).size ?? 0) : 0;
-  if (from > total) throw new ResumeError(`Unable to resume upload of "${src}": remote file is larger than local`);
-  if (from === total) return { from, total };
+  // As sftp: a destination already complete is no partial copy to resume either, and fails.
+  if (from >= total) throw new ResumeError(`resume "${src}": destination file same size or larger`);
   const local = await open(src, 'r');
   const file = await sftp.open(target, from === 0 ? 'wb' : 'r+b');
   try {

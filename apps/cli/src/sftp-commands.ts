@@ -562,8 +562,8 @@ export class SftpShell {
       if (error instanceof ResumeError) throw new CommandError(error.message);
       throw error;
     }
-    // On stderr and even when quiet (-q, -b), as sftp's "File ... was not modified".
-    if (result.from === result.total) this.io.err(`${printable(target)} is already complete (${result.total} bytes)\n`);
+    // On stderr and even when quiet (-q, -b), as sftp says it.
+    if (result.from === result.total) this.io.err(`File "${printable(target)}" was not modified\n`);
     await preserve?.();
   }
 

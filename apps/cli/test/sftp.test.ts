@@ -213,8 +213,8 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     writeFileSync(path.join(remote, 'up.bin'), data.subarray(0, 777_777)); // an interrupted upload
     writeFileSync(path.join(down, 'fresh.bin'), '');
     const r = await batch(home, peer, [`cd ${remote}`, `lcd ${down}`, 'reget big.bin', 'get -a big.bin', `lcd ${local}`, 'reput up.bin', 'put -a up.bin up2.bin']);
-    // The second resume finds nothing left to copy, and says so on stderr (even in a quiet batch).
-    expect(r.err).toBe(`${path.join(down, 'big.bin')} is already complete (3150049 bytes)\n`);
+    // The second download finds nothing left to copy, and says so on stderr (even in a quiet batch).
+    expect(r.err).toBe(`File "${path.join(down, 'big.bin')}" was not modified\n`);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(down, 'big.bin')).equals(data)).toBe(true);
     expect(readFileSync(path.join(remote, 'up.bin')).equals(data)).toBe(true);
@@ -227,6 +227,12 @@ describe.each(peers)('ssh-sftp against %s', (_name, start) => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/Unable to resume download of "small\.txt": local file is larger than remote/);
     expect(readFileSync(path.join(down, 'small.txt'), 'utf8')).toBe('far too long for this\n');
+    // An upload whose destination is already complete fails, as sftp's does, and stops the batch.
+    const done = await batch(home, peer, [`cd ${remote}`, `lcd ${local}`, 'reput up.bin', 'put -a up.bin up3.bin']);
+    expect(done.code).toBe(1);
+    expect(done.err).toBe(`ssh-sftp: resume "${path.join(local, 'up.bin')}": destination file same size or larger\n`);
+    expect(existsSync(path.join(remote, 'up3.bin'))).toBe(false);
+    expect(readFileSync(path.join(remote, 'up.bin')).equals(data)).toBe(true);
   });
 
   it('merges a tree fetched or sent again into the copy already there, as sftp does', async () => {
