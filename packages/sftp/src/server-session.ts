@@ -72,6 +72,18 @@ const MAX_READ_REPLY = 256 * 1024 - 1024;
  */
 const READ_AHEAD_BYTES = 1024 * 1024;
 const READ_AHEAD_CHUNKS = 4096;
+/**
+ * Chunks a copy-data moves between turns of the event loop it gives up. Hooks that answer at once
+ * (an in-memory file system) would otherwise run the whole copy on microtasks, seeing neither
+ * the end of the session nor anything else the process has to do until it is done.
+ */
+const COPY_CHUNKS_PER_TURN = 64;
+
+/** A turn of the event loop (setImmediate where there is one: a timer waits at least a millisecond). */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
 
 interface InflightRange {
   readonly key: number;
@@ -728,7 +740,8 @@ export class SftpServerSession {
     const end = await this.sizeAfter(src, srcOffset);
     const total = length === 0 ? end : end === undefined ? length : Math.min(length, end);
     let done = 0;
-    for (;;) {
+    for (let chunks = 1; ; chunks++) {
+      if (chunks % COPY_CHUNKS_PER_TURN === 0) await nextTurn();
       // Nobody is left to ask for the rest (a sparse source may be terabytes long).
       if (this.ending) throw new SFTPFailure('copy-data abandoned: the session ended');
       const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);

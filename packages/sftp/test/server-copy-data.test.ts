@@ -14,6 +14,12 @@ const io = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 class HugeFiles extends SFTPServer {
   written = 0;
   exited = false;
+  /** `atOnce`: reads and writes answer without waiting for the event loop, as an in-memory file system may. */
+  private readonly atOnce: boolean;
+  constructor(atOnce = false) {
+    super();
+    this.atOnce = atOnce;
+  }
   override open(path: string): ServerFile {
     return { path };
   }
@@ -26,12 +32,12 @@ class HugeFiles extends SFTPServer {
     return { size: path.length };
   }
   override async read(f: ServerFile, offset: number, size: number): Promise<Uint8Array> {
-    await io();
+    if (!this.atOnce) await io();
     if ((f as { path: string }).path === 'small') return new TextEncoder().encode('small').subarray(offset, offset + size);
     return new Uint8Array(size);
   }
   override async write(_f: ServerFile, _offset: number, data: Uint8Array): Promise<void> {
-    await io();
+    if (!this.atOnce) await io();
     this.written += data.length;
   }
   override exit(): void {
@@ -44,8 +50,7 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 /** A session with HugeFiles serving: `source` open for reading and `copy` for writing. */
-async function copySession(source: string, serverEnd?: (end: SftpByteStream) => SftpByteStream) {
-  const server = new HugeFiles();
+async function copySession(source: string, serverEnd?: (end: SftpByteStream) => SftpByteStream, server = new HugeFiles()) {
   const [clientEnd, serverPipe] = createMemoryPipe();
   const served = runSftpServer(serverEnd ? serverEnd(serverPipe) : serverPipe, server);
   const client = await startSftpClient(clientEnd, { version: 3 });
@@ -100,6 +105,24 @@ describe('copy-data of a huge source', () => {
     await served;
     await copying;
     client.exit();
+  }, 20_000);
+
+  it('lets the event loop run between chunks when the hooks answer at once', async () => {
+    // Without a turn of the event loop now and then, the copy of a terabyte runs on microtasks:
+    // no timer, no other session and not the end of this one is seen until it is done.
+    const { server, clientEnd, served, client, src, dst } = await copySession('huge', undefined, new HugeFiles(true));
+    const small = await client.open('small', 'r+b');
+    const copying = client.remoteCopy(src, dst, 0, 0, 0).catch((e: unknown) => e);
+    await until(() => server.written > 1 << 20);
+    expect(await small.read(5, 0)).toEqual(new TextEncoder().encode('small'));
+    clientEnd.close();
+    await served;
+    const after = server.written;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.written).toBe(after);
+    expect(after).toBeLessThan(2 ** 40);
+    client.exit();
+    await copying;
   }, 20_000);
 
   it('answers the requests read while it ran, in order, once it is done (over a transient stream)', async () => {
