@@ -306,8 +306,13 @@ const ERROR_CLASSES: Readonly<Record<number, SubclassCtor>> = {
   [FX.NO_MATCHING_BYTE_RANGE_LOCK]: SFTPNoMatchingByteRangeLock,
 };
 
-/** The status code to send for an error in a session of `version`: codes it lacks become FAILURE. */
+/**
+ * The status code to send for an error in a session of `version`: codes it lacks become FAILURE,
+ * except NOT_A_DIRECTORY, NO_SUCH_FILE before v6 (as OpenSSH's sftp-server answers ENOTDIR and
+ * AsyncSSH downgrades it): a client probing `file/` or `file/x` sees that nothing is there.
+ */
 export function statusForVersion(status: number, version: number): number {
+  if (status === FX.NOT_A_DIRECTORY && version < 6) return FX.NO_SUCH_FILE;
   const max = FX_MAX_CODE_BY_VERSION[Math.min(6, Math.max(3, version))] ?? FX.OP_UNSUPPORTED;
   return status <= max ? status : FX.FAILURE;
 }

@@ -7,7 +7,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FILEXFER_TYPE, type SFTPClient, attrsType, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { FILEXFER_TYPE, SFTPError, type SFTPClient, attrsType, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { openSshSession } from './helpers/openssh.ts';
 
@@ -39,7 +39,7 @@ async function answers(client: SFTPClient, root: string): Promise<Record<string,
   const attempt = async (label: string, fn: () => Promise<string>): Promise<void> => {
     out[label] = await fn().then(
       (r) => `ok ${r}`,
-      () => 'error',
+      (e: unknown) => `error ${e instanceof SFTPError ? e.code : String(e)}`,
     );
   };
   const names = ['f/', 'd/', 'ld/', 'lf/', 'dang/', 'nx/', 'f/.', 'd/.'];
@@ -143,14 +143,16 @@ describe('names ending in /', () => {
     try {
       const dir = realpathSync(theirs.dir);
       populate(dir, theirOutside);
-      expected = await answers(theirs.client, dir);
+      // sftp-server answers EINVAL (readlink of a directory) with BAD_MESSAGE; ours, as AsyncSSH's,
+      // with INVALID_PARAMETER, which is FAILURE before v5. Every other code must be the same.
+      expected = Object.fromEntries(Object.entries(await answers(theirs.client, dir)).map(([k, v]) => [k, v.replace('BAD_MESSAGE', 'FAILURE')]));
       expectedTree = tree(dir);
     } finally {
       await theirs.close();
     }
     // Not vacuous: a file named as a directory is refused, and a symlink to one is followed.
-    expect(expected['stat f/']).toBe('error');
-    expect(expected['remove f/']).toBe('error');
+    expect(expected['stat f/']).toMatch(/^error/);
+    expect(expected['remove f/']).toMatch(/^error/);
     expect(expected['lstat ld/']).toBe('ok dir');
     expect(expected['mkdir made/']).toBe('ok done');
 

@@ -75,5 +75,9 @@ describe('SFTPError', () => {
     expect(statusForVersion(FX.DIR_NOT_EMPTY, 5)).toBe(FX.FAILURE);
     expect(statusForVersion(FX.NO_MATCHING_BYTE_RANGE_LOCK, 6)).toBe(FX.NO_MATCHING_BYTE_RANGE_LOCK);
     expect(statusForVersion(FX.OP_UNSUPPORTED, 3)).toBe(FX.OP_UNSUPPORTED);
+    // ENOTDIR: what sftp-server (errno_to_portable) and AsyncSSH send before v6.
+    expect(statusForVersion(FX.NOT_A_DIRECTORY, 3)).toBe(FX.NO_SUCH_FILE);
+    expect(statusForVersion(FX.NOT_A_DIRECTORY, 5)).toBe(FX.NO_SUCH_FILE);
+    expect(statusForVersion(FX.NOT_A_DIRECTORY, 6)).toBe(FX.NOT_A_DIRECTORY);
   });
 });
