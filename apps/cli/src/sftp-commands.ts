@@ -7,9 +7,9 @@
  */
 
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { chmod, mkdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { FILEXFER_TYPE, SFTPConnectionLost, attrsType, basename, globMatch, modeString, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
+import { FILEXFER_TYPE, SFTPConnectionLost, SFTPNoSuchFile, attrsType, basename, localGlob, modeString, nodeLocalFs, type SFTPAttrs, type SFTPClient, type SFTPName } from '@ssh/asyncssh';
 import { getopt, hasFlag, type Parsed } from './getopt.ts';
 import { printable } from './printable.ts';
 import { formatBytes, progressMeter } from './progress.ts';
@@ -398,27 +398,19 @@ export class SftpShell {
     return out;
   }
 
-  /** Local paths matching a pattern, wildcards in any component (as the shell would). */
+  /**
+   * Local paths matching a pattern, wildcards in any component, as glob(3) gives them to sftp:
+   * hidden names only for a component that starts with a dot, sorted by whole path.
+   */
   private async localGlob(pattern: string): Promise<string[]> {
     const absolute = this.localPath(pattern);
     if (!MAGIC.test(pattern)) return [absolute];
-    let bases = ['/'];
-    for (const part of absolute.split('/').filter((s) => s !== '')) {
-      const next: string[] = [];
-      for (const base of bases) {
-        if (!MAGIC.test(part)) {
-          next.push(path.join(base, part));
-          continue;
-        }
-        const names = await readdir(base).catch(() => [] as string[]);
-        for (const name of names.sort()) if ((!name.startsWith('.') || part.startsWith('.')) && globMatch(part, name)) next.push(path.join(base, name));
-      }
-      bases = next;
+    try {
+      return await localGlob(nodeLocalFs, [absolute], Number.POSITIVE_INFINITY, true);
+    } catch (error) {
+      if (error instanceof SFTPNoSuchFile) throw new CommandError(`File "${pattern}" not found.`);
+      throw error;
     }
-    const existing: string[] = [];
-    for (const p of bases) if (await stat(p).then(() => true, () => false)) existing.push(p);
-    if (existing.length === 0) throw new CommandError(`File "${pattern}" not found.`);
-    return existing;
   }
 
   private async cd(args: readonly string[]): Promise<void> {
@@ -539,6 +531,10 @@ export class SftpShell {
     await this.eachSource(sources, async (src, failed) => {
       const options = { ...this.transferOptions(parsed, ''), errorHandler: failed };
       if (resume && options.recurse) throw new CommandError('put -a: resuming a recursive upload is not supported; resume its files one by one');
+      // As sftp: a match that cannot be stat'ed (a dangling link) is reported before any word of uploading it.
+      await stat(src).catch((error: unknown) => {
+        throw new CommandError(`stat ${src}: ${systemMessage(error)}`);
+      });
       const target = dstIsDir ? `${dst.replace(/\/+$/, '')}/${path.basename(src)}` : dst;
       if (!this.io.quiet) this.io.out(`${resume ? 'Resuming upload of' : 'Uploading'} ${src} to ${printable(await this.absolute(target))}\n`);
       if (!resume) await this.sftp.put(src, dstIsDir ? dst : target, options);

@@ -5,7 +5,7 @@
  * an interactive session (a pty from script(1)) after a failed command.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFTP, makeTempDir, prepareClient, startSshd, type PreparedClient, type SshdServer } from '@ssh/interop';
@@ -243,6 +243,29 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     const [them, us] = [await got(theirs, 'theirs'), await got(ours, 'ours')];
     expect(them).toEqual(['.h.txt', 'a.txt', 'b.txt']);
     expect(us).toEqual(them);
+  });
+
+  it('expands local wildcards as glob(3) does for sftp: sorted by whole path, dangling links included', async () => {
+    const root = await makeTempDir('cli-sftp-lglob');
+    const src = path.join(root, 'src');
+    for (const d of ['a', 'a-b', '.h']) {
+      mkdirSync(path.join(src, d), { recursive: true });
+      writeFileSync(path.join(src, d, 'x'), d);
+    }
+    symlinkSync('nowhere', path.join(src, 'dang'));
+    const dst = path.join(root, 'dst');
+    mkdirSync(dst);
+    const lines = [`cd ${dst}`, `lcd ${src}`, 'put */x', 'put dan*'];
+    // Which sources each put named, in order, and whether it got past the wildcard.
+    const uploads = (o: Outcome): string[] => [...o.out.matchAll(/^Uploading (\S+) to /gm)].map((m) => path.relative(src, path.resolve(src, m[1] ?? '')));
+    const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
+    expect(uploads(them)).toEqual(['a-b/x', 'a/x']);
+    expect(uploads(us)).toEqual(uploads(them));
+    // The dangling link matches, then cannot be read: not "not found" for the pattern.
+    expect(them.err).toMatch(/dang: No such file or directory/);
+    expect(us.err).toMatch(/dang/);
+    expect(us.err).not.toMatch(/not found/);
+    expect(readFileSync(path.join(dst, 'x'), 'utf8')).toBe('a');
   });
 
   it('runs copy/cp, lumask and progress as sftp, saying what it says', async () => {

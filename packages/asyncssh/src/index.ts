@@ -69,7 +69,7 @@ export { connectAgent, type ConnectAgentOptions } from '@ssh/agent/node';
 export * from './constants.ts';
 export { createConnection, createServer, runClient, runServer, connectReverse, listenReverse, getServerHostKey, getServerAuthMethods } from './api.ts';
 export * from '@ssh/sftp';
-export { LocalSFTPServer, type LocalSFTPServerOptions } from '@ssh/sftp/node';
+export { LocalSFTPServer, type LocalSFTPServerOptions, nodeLocalFs } from '@ssh/sftp/node';
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
 export { KeysignError } from './keysign.ts';
