@@ -408,7 +408,8 @@ export class SftpShell {
     try {
       return await localGlob(nodeLocalFs, [absolute], Number.POSITIVE_INFINITY, true);
     } catch (error) {
-      if (error instanceof SFTPNoSuchFile) throw new CommandError(`File "${pattern}" not found.`);
+      // sftp's glob(3) call has GLOB_NOCHECK: no match gives the pattern back, which stat then refuses.
+      if (error instanceof SFTPNoSuchFile) throw new CommandError(`stat ${pattern}: No such file or directory`);
       throw error;
     }
   }

@@ -255,7 +255,7 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     symlinkSync('nowhere', path.join(src, 'dang'));
     const dst = path.join(root, 'dst');
     mkdirSync(dst);
-    const lines = [`cd ${dst}`, `lcd ${src}`, 'put */x', 'put dan*'];
+    const lines = [`cd ${dst}`, `lcd ${src}`, 'put */x', 'put dan*', 'put nomatch*'];
     // Which sources each put named, in order, and whether it got past the wildcard.
     const uploads = (o: Outcome): string[] => [...o.out.matchAll(/^Uploading (\S+) to /gm)].map((m) => path.relative(src, path.resolve(src, m[1] ?? '')));
     const [them, us] = [await theirs(lines, 'stdin'), await ours(lines, 'stdin')];
@@ -265,6 +265,9 @@ describe('ssh-sftp and OpenSSH sftp after a failed command', () => {
     expect(them.err).toMatch(/dang: No such file or directory/);
     expect(us.err).toMatch(/dang/);
     expect(us.err).not.toMatch(/not found/);
+    // No match at all: the pattern itself, which stat refuses (sftp's GLOB_NOCHECK).
+    expect(them.err).toMatch(/stat nomatch\*: No such file or directory/);
+    expect(us.err).toMatch(/stat nomatch\*: No such file or directory/);
     expect(readFileSync(path.join(dst, 'x'), 'utf8')).toBe('a');
   });
 
