@@ -121,11 +121,12 @@ async function copySftp(hosts: Hosts, src: Operand, dst: Operand, options: CopyO
     errorHandler: options.failed,
     ...(options.showProgress ? { progressHandler: (p: string, _d: string, done: number, total: number) => options.meter(basename(p), done, total) } : {}),
   };
-  // Wildcards are expanded on their side (as the shells do for scp); other names stand for themselves.
+  // Remote wildcards are expanded on their side, as the remote shell does for scp. A local one
+  // reaching here was left alone by the shell (quoted): scp takes it as a name, and so do we.
   const magic = /[*?[]/.test(src.path);
   if (src.kind === 'local' && dst.kind === 'remote') {
     const client = await hosts.sftp(dst.destination);
-    await (magic ? client.mput(src.path, dst.path, transfer) : client.put(src.path, dst.path, transfer));
+    await client.put(src.path, dst.path, transfer);
   } else if (src.kind === 'remote' && dst.kind === 'local') {
     const client = await hosts.sftp(src.destination);
     await client.get(magic ? await remoteMatches(client, src.path) : src.path, dst.path, transfer);

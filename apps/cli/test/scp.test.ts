@@ -152,6 +152,26 @@ describe('ssh-scp and OpenSSH scp when some files of a tree cannot be copied', (
   });
 
   for (const [over, ours, legacy] of [['SCP', [], true], ['SFTP', ['-s'], false]] as const) {
+    it(`takes a local wildcard no shell expanded as a name over ${over}, as scp does`, async () => {
+      const root = await makeTempDir('cli-scp-lwild');
+      mkdirSync(path.join(root, 'src'));
+      for (const f of ['a.txt', '.h.txt']) writeFileSync(path.join(root, 'src', f), f);
+      const [theirDir, ourDir] = [path.join(root, 'theirs'), path.join(root, 'ours')];
+      for (const d of [theirDir, ourDir]) mkdirSync(d);
+      const pattern = path.join(root, 'src', '*.txt');
+      const them = await runScp(sshd, pattern, { remote: theirDir }, { legacy, allowFailure: true });
+      expect(them.exitCode).not.toBe(0);
+      expect(them.stderr).toMatch(/\*\.txt.*No such file or directory/);
+      const c = captureIo();
+      const code = await withHome(home, () => scpMain([...ours, '-P', String(sshd.port), pattern, `${sshd.user}@127.0.0.1:${ourDir}`], c.io));
+      expect(code).not.toBe(0);
+      expect(c.err()).toMatch(/\*\.txt.*No such file/i);
+      expect(readdirSync(theirDir)).toEqual([]);
+      expect(readdirSync(ourDir)).toEqual([]);
+    });
+  }
+
+  for (const [over, ours, legacy] of [['SCP', [], true], ['SFTP', ['-s'], false]] as const) {
     for (const direction of ['upload', 'download'] as const) {
       it(`copies the other files of a -r ${direction} over ${over}, then exits 1, as scp`, async () => {
         const [theirArena, ourArena] = [await arena(), await arena()];
