@@ -59,35 +59,38 @@ async function copySession(source: string, serverEnd?: (end: SftpByteStream) => 
   return { server, clientEnd, served, client, src, dst };
 }
 
+/** Ends the session from the client's side and checks that the copy wrote nothing after it. */
+async function endAndCheckStopped(session: { server: HugeFiles; clientEnd: SftpByteStream; served: Promise<void> }): Promise<void> {
+  session.clientEnd.close();
+  await session.served;
+  const after = session.server.written;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(session.server.written).toBe(after);
+  expect(after).toBeLessThan(2 ** 40);
+}
+
 describe('copy-data of a huge source', () => {
   it('stops writing when the session ends mid-copy', async () => {
-    const { server, clientEnd, served, client, src, dst } = await copySession('huge');
+    const session = await copySession('huge');
+    const { server, client, src, dst } = session;
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch(() => undefined);
     await until(() => server.written > 1 << 20);
-    clientEnd.close();
-    await served;
+    await endAndCheckStopped(session);
     expect(server.exited).toBe(true);
-    const after = server.written;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.written).toBe(after);
-    expect(after).toBeLessThan(2 ** 40);
     client.exit();
     await copying;
   }, 20_000);
 
   it('stops writing when the session ends behind requests that wait for the copy', async () => {
-    const { server, clientEnd, served, client, src, dst } = await copySession('huge');
+    const session = await copySession('huge');
+    const { server, client, src, dst } = session;
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch(() => undefined);
     // A CLOSE of the destination and a WRITE to it wait for the copy to finish; the end of the
     // session behind them still stops it.
     const closing = dst.close().catch(() => undefined);
     const writing = dst.write(new Uint8Array(8), 0).catch(() => undefined);
     await until(() => server.written > 1 << 20);
-    clientEnd.close();
-    await served;
-    const after = server.written;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.written).toBe(after);
+    await endAndCheckStopped(session);
     client.exit();
     await Promise.all([copying, closing, writing]);
   }, 20_000);
@@ -110,17 +113,13 @@ describe('copy-data of a huge source', () => {
   it('lets the event loop run between chunks when the hooks answer at once', async () => {
     // Without a turn of the event loop now and then, the copy of a terabyte runs on microtasks:
     // no timer, no other session and not the end of this one is seen until it is done.
-    const { server, clientEnd, served, client, src, dst } = await copySession('huge', undefined, new HugeFiles(true));
+    const session = await copySession('huge', undefined, new HugeFiles(true));
+    const { server, client, src, dst } = session;
     const small = await client.open('small', 'r+b');
     const copying = client.remoteCopy(src, dst, 0, 0, 0).catch((e: unknown) => e);
     await until(() => server.written > 1 << 20);
     expect(await small.read(5, 0)).toEqual(new TextEncoder().encode('small'));
-    clientEnd.close();
-    await served;
-    const after = server.written;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.written).toBe(after);
-    expect(after).toBeLessThan(2 ** 40);
+    await endAndCheckStopped(session);
     client.exit();
     await copying;
   }, 20_000);
