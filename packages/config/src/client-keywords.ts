@@ -7,7 +7,7 @@
 
 import { BadArgument, type ConfigLine } from './document.ts';
 import { parseForward, type ForwardSpec } from './forwards.ts';
-import { command, flag, flagWord, integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
+import { command, flag, flagWord, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval } from './values.ts';
 
 
 /** How repeated settings of one keyword combine. */
@@ -115,8 +115,8 @@ const algorithmList = (line: ConfigLine): string => {
   return arg;
 };
 
-const path = (line: ConfigLine): string => single(line);
-const str = (line: ConfigLine): string => single(line);
+const path = (line: ConfigLine): string => singleNonEmpty(line);
+const str = (line: ConfigLine): string => singleNonEmpty(line);
 const int = (line: ConfigLine): number => integer(single(line));
 const time = (line: ConfigLine): number => timeInterval(single(line));
 const timeOrNone = (line: ConfigLine): number | 'none' => {
@@ -157,7 +157,7 @@ export interface ForwardAgentValue {
 
 /** ForwardAgent: yes/no or a socket path / environment variable name. */
 function forwardAgent(line: ConfigLine): ForwardAgentValue {
-  const a = single(line);
+  const a = singleNonEmpty(line);
   const f = flagWord(a);
   return f === undefined ? { enabled: true, path: a } : { enabled: f };
 }

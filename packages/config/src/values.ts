@@ -15,6 +15,13 @@ export function single(line: ConfigLine): string {
   return line.args[0] as string;
 }
 
+/** The single argument of a keyword that takes a string or a path: empty is missing, as ssh's parse_string says. */
+export function singleNonEmpty(line: ConfigLine): string {
+  const arg = single(line);
+  if (arg === '') throw new BadArgument('Missing argument.');
+  return arg;
+}
+
 /** Every argument, at least one, none empty. */
 export function list(line: ConfigLine, allowEmpty = false): string[] {
   if (line.args.length === 0) throw new BadArgument(`missing argument for ${line.keyword}`);

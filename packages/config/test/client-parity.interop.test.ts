@@ -1,0 +1,109 @@
+/**
+ * Hand-written ssh_config cases compared with `ssh -G` one by one: where the generated corpus of
+ * client-openssh.interop.test.ts does not reach (empty arguments, `none` spellings, expansions in
+ * less common keywords, Include corner cases). Each case either is refused by both sides (ours
+ * with a ConfigParseError) or prints the same values for the keywords it names.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigParseError, parseClientConfigAsync, resolveClientConfigAsync, type ResolvedClientConfig } from '../src/index.ts';
+import { nodeEnvironmentAsync } from '../src/node/index.ts';
+import { runDump, type DumpResult } from './helpers/openssh.ts';
+
+interface Case {
+  /** Files by name relative to the case directory; the first is given to -F. `$D` is the case directory. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly host?: string;
+  /** Keywords (lowercase, as ssh -G prints them) whose values must agree. */
+  readonly keys?: readonly string[];
+}
+
+let root = '';
+let baseline: DumpResult | undefined;
+// ssh takes ~ and %d from the password database, not from $HOME: so do we here.
+const home = userInfo().homedir;
+const procEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SHELL: '/bin/sh', PARITYVAR: '/parity/var' };
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ssh-parity-'));
+  writeFileSync(join(root, 'empty'), '');
+  baseline = await runDump('ssh', ['-G', '-F', join(root, 'empty'), 'alpha'], procEnv);
+});
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** Our value for a keyword the way ssh -G prints it; undefined when we hold no value (ssh prints its default). */
+function printed(key: string, res: ResolvedClientConfig): string[] | undefined {
+  if (key === 'hostname') return [res.hostname];
+  if (key === 'port') return [String(res.port)];
+  if (key === 'user') return [res.user];
+  const s = res.settings.get(key);
+  if (!s || s.sources.length === 0) return undefined;
+  const v = s.value;
+  if (key === 'forwardagent') {
+    const a = v as { enabled?: boolean; path?: string };
+    return [a.path ?? (a.enabled === true ? 'yes' : 'no')];
+  }
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
+  return [String(v)];
+}
+
+let seq = 0;
+async function compare(c: Case): Promise<void> {
+  const dir = join(root, `case${seq++}`);
+  const names = Object.keys(c.files);
+  for (const name of names) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, (c.files[name] as string).replaceAll('$D', dir));
+  }
+  const main = join(dir, names[0] as string);
+  const host = c.host ?? 'alpha';
+  const dump = await runDump('ssh', ['-G', '-F', main, '--', host], procEnv);
+  const env = nodeEnvironmentAsync({ homeDir: home, env: procEnv, shell: '/bin/sh' });
+  let res: ResolvedClientConfig | undefined;
+  let err: unknown;
+  try {
+    const text = (c.files[names[0] as string] as string).replaceAll('$D', dir);
+    res = await resolveClientConfigAsync(await parseClientConfigAsync({ text, file: main }, env), { host }, env);
+  } catch (e) {
+    err = e;
+  }
+  if (!dump.ok) {
+    expect(err, `ssh refused: ${dump.stderr.trim()}`).toBeInstanceOf(ConfigParseError);
+    return;
+  }
+  expect(err, 'ssh accepted').toBeUndefined();
+  const got: Record<string, string[] | undefined> = {};
+  const want: Record<string, string[] | undefined> = {};
+  for (const key of c.keys ?? []) {
+    got[key] = dump.lines.get(key);
+    want[key] = printed(key, res as ResolvedClientConfig) ?? baseline?.lines.get(key);
+  }
+  expect(want).toEqual(got);
+}
+
+const one = (text: string, keys: readonly string[] = [], host?: string): Case => ({ files: { config: text }, keys, ...(host ? { host } : {}) });
+
+describe('an empty argument is a missing one', () => {
+  const keywords = [
+    'BindAddress',
+    'CertificateFile',
+    'ForwardAgent',
+    'HostKeyAlias',
+    'HostName',
+    'IdentityAgent',
+    'IdentityFile',
+    'IgnoreUnknown',
+    'PKCS11Provider',
+    'PreferredAuthentications',
+    'SecurityKeyProvider',
+    'User',
+  ];
+  test.each(keywords)('%s ""', (k) => compare(one(`${k} ""\n`)));
+  test.each(keywords)("%s ''", (k) => compare(one(`${k} ''\n`)));
+});
