@@ -64,8 +64,24 @@ export class RemoteForwards {
   }
 
   private request(name: string, body: GlobalRequestBody): Promise<Uint8Array | undefined> {
-    return new Promise((resolve) => {
-      this.ctx.mux.globalRequest(name, body, (ok, data) => resolve(ok ? data : undefined));
+    return this.requestThen(name, body, (data) => data);
+  }
+
+  /**
+   * Sends a global request; `granted` runs on the reply's data as the reply is handled (undefined:
+   * refused). The server's first forwarded channel may come in the same read as its reply, and
+   * the transport hands both over in one turn: a listener set up a promise step later would
+   * not be there for it yet.
+   */
+  private requestThen<T>(name: string, body: GlobalRequestBody, granted: (data: Uint8Array | undefined) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.ctx.mux.globalRequest(name, body, (ok, data) => {
+        try {
+          resolve(granted(ok ? data : undefined));
+        } catch (err) {
+          reject(err);
+        }
+      });
       this.ctx.flush();
     });
   }
@@ -73,26 +89,28 @@ export class RemoteForwards {
   /** Asks the server to listen on `listenHost`:`listenPort` (0: a port it picks). */
   async listenTcp(listenHost: string, listenPort: number, accept: RemoteAccept): Promise<RemoteListener> {
     if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) throw new RangeError(`listen port must be 0-65535, not ${listenPort}`);
-    const data = await this.request('tcpip-forward', { type: 'tcpip-forward', bindAddress: listenHost, bindPort: listenPort });
-    if (data === undefined) throw new ChannelListenError(`the server refused to listen on ${listenHost}:${listenPort}`);
-    let port = listenPort;
-    if (listenPort === 0) {
-      const reply = GlobalRequestReplies.decode('tcpip-forward', data) as { boundPort?: number };
-      if (reply.boundPort === undefined) throw new ChannelListenError('the server did not say which port it listens on');
-      port = reply.boundPort;
-    }
-    const listener = new RemoteListener(this, listenHost, port, undefined);
-    this.tcp.push({ listener, accept, requestedPort: listenPort });
-    return listener;
+    return this.requestThen('tcpip-forward', { type: 'tcpip-forward', bindAddress: listenHost, bindPort: listenPort }, (data) => {
+      if (data === undefined) throw new ChannelListenError(`the server refused to listen on ${listenHost}:${listenPort}`);
+      let port = listenPort;
+      if (listenPort === 0) {
+        const reply = GlobalRequestReplies.decode('tcpip-forward', data) as { boundPort?: number };
+        if (reply.boundPort === undefined) throw new ChannelListenError('the server did not say which port it listens on');
+        port = reply.boundPort;
+      }
+      const listener = new RemoteListener(this, listenHost, port, undefined);
+      this.tcp.push({ listener, accept, requestedPort: listenPort });
+      return listener;
+    });
   }
 
   /** Asks the server to listen on the UNIX socket `listenPath`. */
   async listenPath(listenPath: string, accept: RemoteAccept): Promise<RemoteListener> {
-    const data = await this.request('streamlocal-forward@openssh.com', { type: 'streamlocal-forward@openssh.com', socketPath: listenPath });
-    if (data === undefined) throw new ChannelListenError(`the server refused to listen on ${listenPath}`);
-    const listener = new RemoteListener(this, '', 0, listenPath);
-    this.unix.set(listenPath, { listener, accept, requestedPort: 0 });
-    return listener;
+    return this.requestThen('streamlocal-forward@openssh.com', { type: 'streamlocal-forward@openssh.com', socketPath: listenPath }, (data) => {
+      if (data === undefined) throw new ChannelListenError(`the server refused to listen on ${listenPath}`);
+      const listener = new RemoteListener(this, '', 0, listenPath);
+      this.unix.set(listenPath, { listener, accept, requestedPort: 0 });
+      return listener;
+    });
   }
 
   /** @internal Forgets `listener` and asks the server to stop listening. */
