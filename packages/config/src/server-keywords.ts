@@ -30,6 +30,13 @@ const algorithmList = (line: ConfigLine): string => {
 /** LoginGraceTime and the client-alive interval: a time interval in seconds. */
 const time = (line: ConfigLine): number => timeInterval(single(line));
 
+/** HostKey and HostCertificate: a file name, which may not be empty. */
+const fileName = (line: ConfigLine): string => {
+  const arg = single(line);
+  if (arg === '') throw new BadArgument('missing file name.');
+  return arg;
+};
+
 /** Compression: yes, delayed (same as yes since 7.4) or no. */
 const compression = (line: ConfigLine): boolean => multistate(line, { yes: true, delayed: true, no: false, true: true, false: false });
 
@@ -51,9 +58,9 @@ const ROWS: readonly Row[] = [
   ['GSSAPIAuthentication', M, flag],
   ['GSSAPIKeyExchange', G, flag],
   ['HostbasedAuthentication', M, flag],
-  ['HostCertificate', G, (l) => single(l), 'append'],
-  ['HostKey', G, (l) => single(l), 'append'],
-  ['HostDSAKey', G, (l) => single(l), 'append', 'HostKey'],
+  ['HostCertificate', G, fileName, 'append'],
+  ['HostKey', G, fileName, 'append'],
+  ['HostDSAKey', G, fileName, 'append', 'HostKey'],
   ['KbdInteractiveAuthentication', M, flag],
   ['ChallengeResponseAuthentication', M, flag, 'first', 'KbdInteractiveAuthentication'],
   ['KexAlgorithms', G, algorithmList],

@@ -1,0 +1,102 @@
+/**
+ * Hand-written sshd_config cases compared with `sshd -T -f <file> -C ...` one by one, for what
+ * the generated corpus of server-openssh.interop.test.ts does not reach. Each case is refused by
+ * both sides (ours with a ConfigParseError) or prints the same values for the keywords it names.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigParseError, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
+import { nodeEnvironment } from '../src/node/index.ts';
+import { runDump, type DumpResult } from './helpers/openssh.ts';
+
+const SSHD = '/usr/sbin/sshd';
+
+interface Case {
+  /** Files by name relative to the case directory; the first is given to -f. `$D` is the case directory. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly conn?: ServerConnection;
+  /** Keywords (lowercase, as sshd -T prints them) whose values must agree. */
+  readonly keys?: readonly string[];
+}
+
+let root = '';
+let hostKey = '';
+let baseline: DumpResult | undefined;
+const procEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+const CONN: ServerConnection = { user: 'root', host: 'client.example.com', address: '10.1.2.3', localAddress: '10.9.9.9', localPort: 22 };
+
+function spec(c: ServerConnection): string {
+  return `user=${c.user ?? ''},host=${c.host ?? ''},addr=${c.address ?? ''},laddr=${c.localAddress ?? ''},lport=${c.localPort ?? ''}`;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'sshd-parity-'));
+  hostKey = join(root, 'host_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', hostKey], { timeout: 10_000 });
+  // sshd -T insists on its privilege separation directory.
+  if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  writeFileSync(join(root, 'empty'), '');
+  baseline = await runDump(SSHD, ['-T', '-f', join(root, 'empty'), '-h', hostKey, '-C', spec(CONN)], procEnv);
+});
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** Our value for a keyword the way sshd -T prints it; undefined when we hold no value (sshd prints its default). */
+function printed(key: string, res: ResolvedServerConfig): string[] | undefined {
+  const s = res.settings.get(key);
+  if (!s) return undefined;
+  const v = s.value;
+  if (key === 'authorizedkeysfile') return [(v as string[]).join(' ')];
+  if (key === 'rekeylimit') {
+    const x = v as { bytes: number; seconds?: number };
+    return [`${x.bytes} ${x.seconds ?? 0}`];
+  }
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
+  return [String(v)];
+}
+
+let seq = 0;
+async function compare(c: Case): Promise<void> {
+  const dir = join(root, `case${seq++}`);
+  const names = Object.keys(c.files);
+  for (const name of names) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, (c.files[name] as string).replaceAll('$D', dir));
+  }
+  const main = join(dir, names[0] as string);
+  const conn = c.conn ?? CONN;
+  const dump = await runDump(SSHD, ['-T', '-f', main, '-h', hostKey, '-C', spec(conn)], procEnv);
+  const env = nodeEnvironment({ env: procEnv });
+  let res: ResolvedServerConfig | undefined;
+  let err: unknown;
+  try {
+    const text = (c.files[names[0] as string] as string).replaceAll('$D', dir);
+    res = resolveServerConfig(parseServerConfig({ text, file: main, includeDir: dir }, env), conn, env);
+  } catch (e) {
+    err = e;
+  }
+  if (!dump.ok) {
+    expect(err, `sshd refused: ${dump.stderr.trim()}`).toBeInstanceOf(ConfigParseError);
+    return;
+  }
+  expect(err, 'sshd accepted').toBeUndefined();
+  const got: Record<string, string[] | undefined> = {};
+  const want: Record<string, string[] | undefined> = {};
+  for (const key of c.keys ?? []) {
+    got[key] = dump.lines.get(key);
+    want[key] = printed(key, res as ResolvedServerConfig) ?? baseline?.lines.get(key);
+  }
+  expect(want).toEqual(got);
+}
+
+const one = (text: string, keys: readonly string[] = [], conn?: ServerConnection): Case => ({ files: { sshd_config: text }, keys, ...(conn ? { conn } : {}) });
+
+describe('an empty file name is a missing one', () => {
+  test.each(['HostKey', 'HostCertificate', 'HostDSAKey'])('%s ""', (k) => compare(one(`${k} ""\n`)));
+});
