@@ -118,10 +118,10 @@ const algorithmList = (line: ConfigLine): string => {
 const path = (line: ConfigLine): string => singleNonEmpty(line);
 const str = (line: ConfigLine): string => singleNonEmpty(line);
 const int = (line: ConfigLine): number => integer(single(line));
-const time = (line: ConfigLine): number => timeInterval(single(line));
+/** ConnectTimeout, ServerAliveInterval: a time, or `none` (exactly so, as readconf.c's strcmp) for unset. */
 const timeOrNone = (line: ConfigLine): number | 'none' => {
   const a = single(line);
-  return a.toLowerCase() === 'none' ? 'none' : timeInterval(a);
+  return a === 'none' ? 'none' : timeInterval(a);
 };
 
 function fwd(kind: 'local' | 'remote' | 'dynamic') {
@@ -253,7 +253,7 @@ const ROWS: readonly Row[] = [
   ['RequestTTY', (l) => multistate<RequestTtyMode>(l, { no: 'no', false: 'no', yes: 'yes', true: 'yes', force: 'force', auto: 'auto' })],
   ['SendEnv', envNames, 'sendenv'],
   ['ServerAliveCountMax', int],
-  ['ServerAliveInterval', time],
+  ['ServerAliveInterval', timeOrNone],
   ['SetEnv', envSettings, 'setenv'],
   ['TCPKeepAlive', flag],
   ['KeepAlive', flag, FIRST, 'TCPKeepAlive'],

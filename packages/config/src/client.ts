@@ -177,8 +177,8 @@ class State {
     const slot = this.slots.get(spec.key);
     switch (spec.combine) {
       case 'first':
-        // ConnectTimeout none is ssh's "unset" value: a later setting still applies.
-        if (spec.key === 'connecttimeout' && value === 'none') return;
+        // A time of `none` is ssh's "unset" value: a later setting still applies.
+        if (value === 'none' && (spec.key === 'connecttimeout' || spec.key === 'serveraliveinterval')) return;
         if (!slot) this.slots.set(spec.key, { spec, value, sources: [src] });
         return;
       case 'proxy': {

@@ -107,3 +107,14 @@ describe('an empty argument is a missing one', () => {
   test.each(keywords)('%s ""', (k) => compare(one(`${k} ""\n`)));
   test.each(keywords)("%s ''", (k) => compare(one(`${k} ''\n`)));
 });
+
+describe('time values: `none` (in lower case only) leaves the keyword unset', () => {
+  test.each(['ConnectTimeout', 'ServerAliveInterval'])('%s', async (k) => {
+    const key = k.toLowerCase();
+    await compare(one(`${k} none\n${k} 7\n`, [key]));
+    await compare(one(`${k} none\n`, [key]));
+    await compare(one(`${k} NONE\n${k} 7\n`, [key]));
+    await compare(one(`${k} None\n`, [key]));
+    await compare(one(`${k} 0\n${k} 7\n`, [key]));
+  });
+});
