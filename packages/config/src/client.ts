@@ -18,6 +18,7 @@ import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './c
 import { matchPattern, matchPatternList } from '@ssh/wire';
 import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
+import { flagWord } from './values.ts';
 
 export type ClientDocument = ConfigDocument<ClientKeyword, readonly ClientCriterion[]>;
 
@@ -405,8 +406,21 @@ function expandForwards(slot: Slot, tokens: TokenTable, env: HostEnvironment): u
   });
 }
 
+/** ForwardAgent's socket path: ~, tokens and ${VAR}, as ssh.c expands it after reading the config. */
+function expandAgentPath(slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+  const v = slot.value as ForwardAgentValue;
+  if (v.path === undefined) return v;
+  const x = expandTokens(expandTilde(v.path, env.homeDir), pickTokens(tokens, 'CdhijklLnpru'), env.env);
+  if (typeof x !== 'string') {
+    const at = slot.sources.find((s) => flagWord(s.args[0] ?? '') === undefined) ?? (slot.sources[0] as SettingSource);
+    throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
+  }
+  return { ...v, path: x };
+}
+
 function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
   if (key === 'localforward' || key === 'remoteforward') return expandForwards(slot, tokens, env);
+  if (key === 'forwardagent') return expandAgentPath(slot, tokens, env);
   const rule = EXPANDING[key];
   if (!rule) return slot.value;
   const table = pickTokens(tokens, rule.letters);

@@ -118,3 +118,9 @@ describe('time values: `none` (in lower case only) leaves the keyword unset', ()
     await compare(one(`${k} 0\n${k} 7\n`, [key]));
   });
 });
+
+describe('ForwardAgent socket paths take ~, tokens and ${VAR}', () => {
+  test.each(['~/agent_%h_%p_%r_%n_%u', '%d/a_%L_%l_%i_%k_%C', '/run/${PARITYVAR}/sock', '$SSH_AUTH_SOCK', '/x/%z', '/x/${PARITY_UNSET}', 'yes', 'No'])('%s', (v) =>
+    compare(one(`ForwardAgent ${v}\n`, ['forwardagent'])),
+  );
+});
