@@ -117,7 +117,7 @@ describe('authorized_keys', () => {
 
   test('bad options are KeyImportError', () => {
     // expiry-time="20230231" (February 31) used to roll over into March; it names no day.
-    for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="1=2"', 'expiry-time="tomorrow"', 'expiry-time="20230231"', 'expiry-time="20230431Z"', 'pty="x"', 'from']) {
+    for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="A-B=2"', 'environment="=2"', 'command="a",command="a"', 'expiry-time="tomorrow"', 'expiry-time="20230231"', 'expiry-time="20230431Z"', 'pty="x"', 'from']) {
       expect(() => parseAuthorizedKeyLine(`${opts} ${line(ed)}`)).toThrow(KeyImportError);
     }
   });

@@ -60,6 +60,8 @@ const FLAG_OPTIONS = new Set([
   'no-touch-required', 'verify-required',
 ]);
 const VALUE_OPTIONS = new Set(['command', 'environment', 'expiry-time', 'from', 'permitopen', 'permitlisten', 'principals', 'tunnel']);
+/** Options sshd allows once per line. */
+const SINGLE_OPTIONS = new Set(['command', 'from', 'principals']);
 
 /** Types the raw options of a line; KeyImportError on unknown options or bad values. */
 export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedKeyOptions {
@@ -73,6 +75,7 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
   const permitOpen: string[] = [];
   const permitListen: string[] = [];
   const flags = new Set<string>();
+  const seen = new Set<string>();
   for (const [name, value] of raw) {
     if (FLAG_OPTIONS.has(name)) {
       if (value !== true) throw new KeyImportError(`option ${name} takes no value`);
@@ -108,17 +111,28 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
     }
     if (!VALUE_OPTIONS.has(name)) throw new KeyImportError(`unknown option ${JSON.stringify(name)}`);
     if (value === true) throw new KeyImportError(`option ${name} needs a value`);
+    // As sshd: a second command=, from= or principals= makes the line invalid.
+    if (SINGLE_OPTIONS.has(name)) {
+      if (seen.has(name)) throw new KeyImportError(`more than one ${name}= option`);
+      seen.add(name);
+    }
     switch (name) {
       case 'command':
         command = value;
         break;
-      case 'environment':
-        if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) throw new KeyImportError(`bad environment ${JSON.stringify(value)}`);
-        environment.push(value);
+      case 'environment': {
+        // sshd: a name of letters, digits and underscores, then '='; the first value of a name holds.
+        const envName = /^([A-Za-z0-9_]+)=/.exec(value)?.[1];
+        if (envName === undefined) throw new KeyImportError(`bad environment ${JSON.stringify(value)}`);
+        if (!environment.some((e) => e.startsWith(`${envName}=`))) environment.push(value);
         break;
-      case 'expiry-time':
-        expiryTime = parseTimespec(value);
+      }
+      case 'expiry-time': {
+        // sshd keeps the earliest of several.
+        const t = parseTimespec(value);
+        if (expiryTime === undefined || t < expiryTime) expiryTime = t;
         break;
+      }
       case 'from':
         from = value.split(',');
         break;

@@ -1,0 +1,53 @@
+/**
+ * authorized_keys options against the real sshd: a throwaway sshd reads each line, the ssh client
+ * logs in with the key, and whether sshd let it in (and what a command sees) is compared with
+ * what importAuthorizedKeys makes of the same line.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { importAuthorizedKeys } from '../src/index.ts';
+import { testKey } from './helpers/keys.ts';
+import { AuthorizedKeysSshd } from './helpers/sshd.ts';
+
+const key = testKey('ssh-ed25519');
+const keyText = new TextDecoder().decode(key.convertToPublic().exportPublicKey()).trim();
+const CLIENT = { clientAddr: '127.0.0.1', clientHost: '127.0.0.1' };
+
+let sshd: AuthorizedKeysSshd;
+beforeAll(async () => {
+  sshd = await AuthorizedKeysSshd.start(key);
+}, 60_000);
+afterAll(async () => {
+  await sshd.stop();
+});
+
+/** Does our parser let `key` in with this options field, as sshd would? */
+function oursAccepts(options: string): boolean {
+  return importAuthorizedKeys(`${options} ${keyText}\n`).validate(key, CLIENT) !== undefined;
+}
+
+describe('authorized_keys options as sshd reads them', () => {
+  test.each([
+    // sshd refuses a line that repeats command=, from= or principals=.
+    'command="echo a",command="echo b"',
+    'from="127.0.0.1",from="127.0.0.1"',
+    'principals="a",principals="b"',
+    // Of several expiry-time= the earliest holds, wherever it stands.
+    'expiry-time="20990101Z",expiry-time="20200101Z"',
+    'expiry-time="20200101Z",expiry-time="20990101Z"',
+    'expiry-time="20990101Z",expiry-time="20980101Z"',
+    // Environment names are letters, digits and underscores in any order.
+    'environment="1A=2"',
+    'environment="=x"',
+  ])('%s', async (options) => {
+    const theirs = await sshd.login(`${options} ${keyText}\n`);
+    expect(oursAccepts(options)).toBe(theirs.ok);
+  });
+
+  test('the first environment= of a name holds', async () => {
+    const options = 'environment="A=1",environment="B=x",environment="A=2"';
+    const theirs = await sshd.login(`${options} ${keyText}\n`, 'echo "$A$B"');
+    expect(theirs.stdout).toBe('1x\n');
+    const env = new Map(importAuthorizedKeys(`${options} ${keyText}`).entries[0]?.options.environment.map((e) => e.split('=') as [string, string]));
+    expect(`${env.get('A')}${env.get('B')}\n`).toBe(theirs.stdout);
+  });
+});
