@@ -155,11 +155,20 @@ export interface ForwardAgentValue {
   readonly path?: string;
 }
 
+/**
+ * An agent socket path (IdentityAgent, ForwardAgent): `$NAME` alone names an environment
+ * variable read when connecting, so NAME must be a valid one (readconf.c parse_agent_path).
+ */
+export function agentPath(line: ConfigLine): string {
+  const a = singleNonEmpty(line);
+  if (a.startsWith('$') && a[1] !== '{' && !/^[A-Za-z0-9_]+$/.test(a.slice(1))) throw new BadArgument(`Invalid environment name ${a}.`);
+  return a;
+}
+
 /** ForwardAgent: yes/no or a socket path / environment variable name. */
 function forwardAgent(line: ConfigLine): ForwardAgentValue {
-  const a = singleNonEmpty(line);
-  const f = flagWord(a);
-  return f === undefined ? { enabled: true, path: a } : { enabled: f };
+  const f = flagWord(singleNonEmpty(line));
+  return f === undefined ? { enabled: true, path: agentPath(line) } : { enabled: f };
 }
 
 /**
@@ -224,7 +233,7 @@ const ROWS: readonly Row[] = [
   ['HostKeyAlias', str],
   ['HostName', str],
   ['IdentitiesOnly', flag],
-  ['IdentityAgent', path],
+  ['IdentityAgent', agentPath],
   ['IdentityFile', path, 'append'],
   ['KbdInteractiveAuthentication', flag],
   ['ChallengeResponseAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],

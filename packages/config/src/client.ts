@@ -16,7 +16,7 @@ import { CLIENT_KEYWORDS, type AddressFamily, type CanonicalizeHostnameMode, typ
 import { canonicalizeHost, type CanonicalizeSettings } from './canonicalize.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList } from '@ssh/wire';
-import { clientTokens, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
+import { clientTokens, expandEnvReferences, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
 import { flagWord } from './values.ts';
 
@@ -282,6 +282,12 @@ function hostForMatch(state: State, pc: PassContext, at: ConfigLine): string {
   return x;
 }
 
+/** ssh expands an agent path's `${VAR}` when it reads the line, active or not, and refuses it when that fails. */
+function checkAgentPath(spec: ClientKeyword, value: unknown, at: ConfigLine, env: HostEnvironment): void {
+  const path = spec.key === 'forwardagent' ? (value as ForwardAgentValue).path : (value as string);
+  if (path !== undefined && typeof expandEnvReferences(path, env.env) !== 'string') throw fail(at, `Invalid environment expansion ${path}.`);
+}
+
 function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: boolean, neverMatch: boolean): HostTask<void> {
   let active = startActive;
   for (const e of doc.entries) {
@@ -352,6 +358,7 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
         throw fail(e.at, `Bad configuration option: ${e.at.keyword}`);
       }
       case 'option':
+        if (e.spec.key === 'identityagent' || e.spec.key === 'forwardagent') checkAgentPath(e.spec, e.value, e.at, pc.env);
         if (active && !e.spec.obsolete) state.apply(e.spec, e.value, e.at);
         break;
     }

@@ -59,6 +59,26 @@ export function expandTokens(
   return out;
 }
 
+/**
+ * Expands `${NAME}` references only (misc.c dollar_expand): `%` is left alone. Returns an
+ * ExpansionFailure for an unterminated or empty reference or an unset variable.
+ */
+export function expandEnvReferences(input: string, env: Readonly<Record<string, string | undefined>>): string | ExpansionFailure {
+  let out = '';
+  let from = 0;
+  for (let i = input.indexOf('${'); i >= 0; i = input.indexOf('${', from)) {
+    const close = input.indexOf('}', i + 2);
+    if (close < 0) return new ExpansionFailure('environment variable has no closing "}"');
+    const name = input.slice(i + 2, close);
+    if (name === '') return new ExpansionFailure('zero-length environment variable');
+    const value = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (value === undefined) return new ExpansionFailure(`environment variable "${name}" is not set`);
+    out += input.slice(from, i) + value;
+    from = close + 1;
+  }
+  return out + input.slice(from);
+}
+
 /** `~` and `~/...` become the home directory; other text (including `~user`) is unchanged. */
 export function expandTilde(path: string, homeDir: string): string {
   if (path === '~') return homeDir;

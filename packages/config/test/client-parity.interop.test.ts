@@ -124,3 +124,14 @@ describe('ForwardAgent socket paths take ~, tokens and ${VAR}', () => {
     compare(one(`ForwardAgent ${v}\n`, ['forwardagent'])),
   );
 });
+
+describe('IdentityAgent and ForwardAgent check their environment references when read, active or not', () => {
+  const values = ['$a-b', '$', '$a-b/c', '$1x', 'x$a-b', '${PARITY_UNSET}', '/s/${PARITY_UNSET}', '${PARITYVAR}x$', '${}'];
+  for (const k of ['IdentityAgent', 'ForwardAgent']) {
+    test.each(values)(`${k} %s`, async (v) => {
+      const key = k.toLowerCase();
+      await compare(one(`${k} ${v}\n`, [key]));
+      await compare(one(`Host nomatch\n  ${k} ${v}\n`, [key]));
+    });
+  }
+});

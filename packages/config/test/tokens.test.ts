@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { ExpansionFailure, connectionHash, expandTilde, expandTokens } from '../src/index.ts';
+import { expandEnvReferences } from '../src/tokens.ts';
 
 describe('expandTokens', () => {
   const t = { h: 'host', p: '22', r: 'bob' };
@@ -34,4 +35,11 @@ test('expandTilde', () => {
   expect(expandTilde('~/x', '/')).toBe('/x');
   expect(expandTilde('~bob/x', '/home/a')).toBe('~bob/x');
   expect(expandTilde('/a/~', '/home/a')).toBe('/a/~');
+});
+
+test('expandEnvReferences expands ${VAR} only, leaving % alone', () => {
+  expect(expandEnvReferences('%h/${A}/${B%}x', { A: '1', 'B%': '2' })).toBe('%h/1/2x');
+  expect(expandEnvReferences('${A', { A: '1' })).toBeInstanceOf(ExpansionFailure);
+  expect(expandEnvReferences('${}', {})).toBeInstanceOf(ExpansionFailure);
+  expect(expandEnvReferences('${NOPE}', {})).toBeInstanceOf(ExpansionFailure);
 });
