@@ -25,8 +25,11 @@ function oursAccepts(options: string): boolean {
   return importAuthorizedKeys(`${options} ${keyText}\n`).validate(key, CLIENT) !== undefined;
 }
 
+/** [test name, options field]: long fields are named by their start and length. */
+const named = (fields: readonly string[]): [string, string][] => fields.map((f) => [f.length > 80 ? `${f.slice(0, 40)}... (${f.length} chars)` : f, f]);
+
 describe('authorized_keys options as sshd reads them', () => {
-  test.each([
+  test.each(named([
     // sshd refuses a line that repeats command=, from= or principals=.
     'command="echo a",command="echo b"',
     'from="127.0.0.1",from="127.0.0.1"',
@@ -38,7 +41,26 @@ describe('authorized_keys options as sshd reads them', () => {
     // Environment names are letters, digits and underscores in any order.
     'environment="1A=2"',
     'environment="=x"',
-  ])('%s', async (options) => {
+    // One permitopen= / permitlisten= names one host:port, the port 1-65535 or *; permitlisten
+    // also takes a bare port. sshd refuses the line otherwise.
+    'permitopen="h:1,h:2"',
+    'permitopen="h"',
+    'permitopen="h:0"',
+    'permitopen="h:99999"',
+    'permitopen="h:x"',
+    'permitopen=":80"',
+    'permitopen="[::1]:80"',
+    'permitopen="[::1]"',
+    'permitopen="*:*"',
+    'permitopen="h/80"',
+    'permitlisten="8080"',
+    'permitlisten="h"',
+    'permitlisten="[::1]"',
+    'permitlisten="localhost:*"',
+    // At most 4,097 of them.
+    Array(4097).fill('permitopen="h:1"').join(','),
+    Array(4098).fill('permitlisten="h:1"').join(','),
+  ]))('%s', async (_, options) => {
     const theirs = await sshd.login(`${options} ${keyText}\n`);
     expect(oursAccepts(options)).toBe(theirs.ok);
   });

@@ -63,6 +63,35 @@ const VALUE_OPTIONS = new Set(['command', 'environment', 'expiry-time', 'from', 
 /** Options sshd allows once per line. */
 const SINGLE_OPTIONS = new Set(['command', 'from', 'principals']);
 
+/** sshd takes no more permitopen= (or permitlisten=) options on a line than this, plus one. */
+const MAX_PERMITS = 4096;
+
+/**
+ * One permitopen= / permitlisten= value, checked as sshd checks it: a single `host:port` (the
+ * host may be `[bracketed]`, and `/` may stand for the colon), the port 1-65535 or `*`;
+ * permitlisten also takes a bare port. The value is kept as written.
+ */
+function addPermit(list: string[], value: string, name: string): void {
+  if (list.length > MAX_PERMITS) throw new KeyImportError(`too many ${name}= options`);
+  const spec = name === 'permitlisten' && !value.includes(':') ? `*:${value}` : value;
+  let end: number;
+  if (spec.startsWith('[')) {
+    end = spec.indexOf(']') + 1;
+    if (end === 0) throw new KeyImportError(`bad ${name} host in ${JSON.stringify(value)}`);
+  } else {
+    end = spec.search(/[:/]/);
+    if (end < 0) end = spec.length;
+  }
+  const delim = spec[end];
+  if (delim !== ':' && delim !== '/') throw new KeyImportError(`${name} ${JSON.stringify(value)} has no port`);
+  if (end >= 1025) throw new KeyImportError(`bad ${name} host in ${JSON.stringify(value)}`);
+  const port = spec.slice(end + 1);
+  if (port !== '*' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw new KeyImportError(`bad ${name} port in ${JSON.stringify(value)}`);
+  }
+  list.push(value);
+}
+
 /** Types the raw options of a line; KeyImportError on unknown options or bad values. */
 export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedKeyOptions {
   const perms = { agentForwarding: true, portForwarding: true, pty: true, userRc: true, x11Forwarding: true };
@@ -136,13 +165,11 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
       case 'from':
         from = value.split(',');
         break;
-      // One push per entry: spreading a list of a few hundred thousand entries into push()
-      // overflows the stack (RangeError) however little memory the list takes.
       case 'permitopen':
-        for (const entry of value.split(',')) permitOpen.push(entry);
+        addPermit(permitOpen, value, name);
         break;
       case 'permitlisten':
-        for (const entry of value.split(',')) permitListen.push(entry);
+        addPermit(permitListen, value, name);
         break;
       case 'principals':
         principals = value.split(',');
