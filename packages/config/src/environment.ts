@@ -21,7 +21,10 @@ export interface HostEnvironment {
   readonly localHostname: string;
   /** Environment variables for `${NAME}` expansion. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The text of a file; throws (or rejects) when it cannot be read. */
+  /**
+   * The text of a file; throws (or rejects) when it cannot be read. A directory should read as
+   * empty text, as it does for OpenSSH (an Include glob may match one).
+   */
   readFile(path: string): string | Promise<string>;
   /**
    * The paths matching a glob(3) pattern (`*`, `?`, `[...]`), sorted; empty when nothing matches.

@@ -135,3 +135,10 @@ describe('IdentityAgent and ForwardAgent check their environment references when
     });
   }
 });
+
+describe('Include', () => {
+  test('a directory among the matches reads as an empty file', () =>
+    compare({ files: { config: 'Include $D/conf.d/*\n', 'conf.d/a': 'Port 2201\n', 'conf.d/sub/b': 'User nested\n', 'conf.d/z': 'User zed\n' }, keys: ['port', 'user'] }));
+  test('a directory named outright reads as an empty file', () =>
+    compare({ files: { config: 'Include $D/conf.d\nPort 2202\n', 'conf.d/a': 'User inner\n' }, keys: ['port', 'user'] }));
+});

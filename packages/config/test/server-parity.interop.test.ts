@@ -100,3 +100,11 @@ const one = (text: string, keys: readonly string[] = [], conn?: ServerConnection
 describe('an empty file name is a missing one', () => {
   test.each(['HostKey', 'HostCertificate', 'HostDSAKey'])('%s ""', (k) => compare(one(`${k} ""\n`)));
 });
+
+describe('Include', () => {
+  test('a directory among the matches reads as an empty file', () =>
+    compare({
+      files: { sshd_config: 'Include $D/conf.d/*\n', 'conf.d/a': 'Port 2201\n', 'conf.d/sub/b': 'PasswordAuthentication no\n', 'conf.d/z': 'PubkeyAuthentication no\n' },
+      keys: ['port', 'passwordauthentication', 'pubkeyauthentication'],
+    }));
+});

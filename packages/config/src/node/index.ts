@@ -62,6 +62,30 @@ function base(o: NodeEnvironmentOptions) {
   };
 }
 
+const isDirectoryError = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefined)?.code === 'EISDIR';
+
+/**
+ * An included file's text. A directory (an Include glob can match one) gives no lines, as ssh's
+ * and sshd's fopen + getline loops read it: it is skipped, not an error.
+ */
+function readIncludedSync(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isDirectoryError(e)) return '';
+    throw e;
+  }
+}
+
+async function readIncluded(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (isDirectoryError(e)) return '';
+    throw e;
+  }
+}
+
 function groupsOfSync(user: string): readonly string[] | undefined {
   const r = spawnSync('id', ['-Gn', '--', user], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
   if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
@@ -77,7 +101,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
     homeDir: b.homeDir,
     localHostname: b.localHostname,
     env: b.env,
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: readIncludedSync,
     glob: globSync,
     exec: (command) => {
       const r = spawnSync(b.shell, ['-c', command], { stdio: 'ignore', timeout: b.timeout, env: { ...b.env } });
@@ -98,7 +122,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
     homeDir: b.homeDir,
     localHostname: b.localHostname,
     env: b.env,
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: readIncluded,
     glob: globAsync,
     exec: (command) =>
       new Promise<number>((resolve, reject) => {
