@@ -9,7 +9,7 @@ import { BadArgument, type ConfigLine } from './document.ts';
 import { groupsTask, type HostTask } from './environment.ts';
 import { splitMatchArgs } from './lexer.ts';
 import { matchAddressList, matchHostname, matchPatternList } from '@ssh/wire';
-import { port as parsePort } from './values.ts';
+import { integer } from './values.ts';
 
 export type ServerCriterionName = 'all' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain';
 
@@ -68,12 +68,14 @@ export function parseServerMatch(line: ConfigLine): readonly ServerCriterion[] {
       throw new BadArgument(`Invalid Match ${name} argument '${arg}'`);
     }
     if (name === 'localport') {
-      let p: number;
+      // a2port: 0 to 65535 (unlike the Port keyword, 0 is a port here).
+      let p = -1;
       try {
-        p = parsePort(arg);
+        p = integer(arg);
       } catch {
-        throw new BadArgument(`Invalid LocalPort '${arg}' on Match line`);
+        // refused below
       }
+      if (p < 0 || p > 65535) throw new BadArgument(`Invalid LocalPort '${arg}' on Match line`);
       out.push({ name, negate, arg, port: p });
       continue;
     }

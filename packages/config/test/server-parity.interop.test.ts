@@ -108,3 +108,9 @@ describe('Include', () => {
       keys: ['port', 'passwordauthentication', 'pubkeyauthentication'],
     }));
 });
+
+describe('Match LocalPort takes what a2port takes', () => {
+  test.each(['0', '22', '+22', '65535', '65536', '-1', 'x', '22x'])('%s', (p) =>
+    compare(one(`Match LocalPort ${p}\n  PasswordAuthentication no\n`, ['passwordauthentication'])),
+  );
+});
