@@ -57,6 +57,23 @@ describe('authorized_keys options as sshd reads them', () => {
     'permitlisten="h"',
     'permitlisten="[::1]"',
     'permitlisten="localhost:*"',
+    // Empty options between, before and after commas are skipped.
+    'no-pty,,no-pty',
+    ',no-pty',
+    'no-pty,',
+    // Every flag but restrict and cert-authority takes a no- prefix, and each has a plain form.
+    'touch-required',
+    'no-touch-required,touch-required',
+    'no-verify-required',
+    'no-restrict',
+    // Times may end in UTC as well as Z.
+    'expiry-time="20990101UTC"',
+    'expiry-time="20200101utc"',
+    // tunnel= takes any, or a device number up to 2147483645.
+    'tunnel="any"',
+    'tunnel="ANY"',
+    'tunnel="2147483645"',
+    'tunnel="2147483646"',
     // At most 4,097 of them.
     Array(4097).fill('permitopen="h:1"').join(','),
     Array(4098).fill('permitlisten="h:1"').join(','),

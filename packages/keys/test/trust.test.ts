@@ -115,6 +115,17 @@ describe('authorized_keys', () => {
     expect([allow.agentForwarding, allow.portForwarding, allow.pty, allow.userRc, allow.x11Forwarding]).toEqual([true, true, false, true, true]);
   });
 
+  test('the plain and no- forms of touch-required and verify-required; empty options; tunnel="any"', () => {
+    const opts = (o: string) => parseAuthorizedKeyLine(`${o} ${line(ed)}`).options;
+    expect(opts('no-touch-required,touch-required').noTouchRequired).toBe(false);
+    expect(opts('touch-required,NO-touch-required').noTouchRequired).toBe(true);
+    expect(opts('verify-required,no-verify-required').verifyRequired).toBe(false);
+    expect(opts(',,no-pty,,').pty).toBe(false);
+    expect(opts('tunnel="any"').tunnel).toBeUndefined();
+    expect(opts('tunnel="2147483645"').tunnel).toBe(2147483645);
+    expect(opts('expiry-time="20990101UTC"').expiryTime).toBe(opts('expiry-time="20990101Z"').expiryTime);
+  });
+
   test('bad options are KeyImportError', () => {
     // expiry-time="20230231" (February 31) used to roll over into March; it names no day.
     for (const opts of ['bogus', 'command=unquoted', 'command="open', 'tunnel="x"', 'environment="A-B=2"', 'environment="=2"', 'command="a",command="a"', 'expiry-time="tomorrow"', 'expiry-time="20230231"', 'expiry-time="20230431Z"', 'pty="x"', 'from']) {

@@ -31,7 +31,7 @@ export interface AuthorizedKeyOptions {
   readonly permitListen: readonly string[];
   /** principals= for cert-authority lines. */
   readonly principals: readonly string[] | undefined;
-  /** tunnel= device number. */
+  /** tunnel= device number (undefined for tunnel="any"). */
   readonly tunnel: number | undefined;
   readonly restrict: boolean;
   readonly noTouchRequired: boolean;
@@ -57,7 +57,7 @@ export interface AuthorizedKeyEntry {
 const FLAG_OPTIONS = new Set([
   'agent-forwarding', 'no-agent-forwarding', 'port-forwarding', 'no-port-forwarding', 'pty', 'no-pty',
   'user-rc', 'no-user-rc', 'x11-forwarding', 'no-x11-forwarding', 'restrict', 'cert-authority',
-  'no-touch-required', 'verify-required',
+  'touch-required', 'no-touch-required', 'verify-required', 'no-verify-required',
 ]);
 const VALUE_OPTIONS = new Set(['command', 'environment', 'expiry-time', 'from', 'permitopen', 'permitlisten', 'principals', 'tunnel']);
 /** Options sshd allows once per line. */
@@ -95,6 +95,8 @@ function addPermit(list: string[], value: string, name: string): void {
 /** Types the raw options of a line; KeyImportError on unknown options or bad values. */
 export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedKeyOptions {
   const perms = { agentForwarding: true, portForwarding: true, pty: true, userRc: true, x11Forwarding: true };
+  let noTouchRequired = false;
+  let verifyRequired = false;
   let command: string | undefined;
   let expiryTime: bigint | undefined;
   let from: string[] | undefined;
@@ -132,6 +134,14 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
         case 'x11-forwarding':
         case 'no-x11-forwarding':
           perms.x11Forwarding = !name.startsWith('no-');
+          break;
+        case 'touch-required':
+        case 'no-touch-required':
+          noTouchRequired = name.startsWith('no-');
+          break;
+        case 'verify-required':
+        case 'no-verify-required':
+          verifyRequired = !name.startsWith('no-');
           break;
         default:
           break;
@@ -175,8 +185,10 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
         principals = value.split(',');
         break;
       case 'tunnel':
-        if (!/^\d{1,9}$/.test(value)) throw new KeyImportError(`bad tunnel ${JSON.stringify(value)}`);
-        tunnel = Number(value);
+        // sshd: a device number up to 2147483645, or "any" (no particular device: left undefined).
+        if (value.toLowerCase() === 'any') tunnel = undefined;
+        else if (/^\d{1,10}$/.test(value) && Number(value) <= 2147483645) tunnel = Number(value);
+        else throw new KeyImportError(`bad tunnel ${JSON.stringify(value)}`);
         break;
       default:
         break;
@@ -193,8 +205,8 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
     principals,
     tunnel,
     restrict: flags.has('restrict'),
-    noTouchRequired: flags.has('no-touch-required'),
-    verifyRequired: flags.has('verify-required'),
+    noTouchRequired,
+    verifyRequired,
     ...perms,
     raw,
   };
@@ -210,7 +222,7 @@ export function parseAuthorizedKeyLine(line: string, lineNumber = 1): Authorized
   let raw: RawOption[] = [];
   let keyText = line.trim();
   if (!isKeyType(first)) {
-    const parsed = parseOptions(keyText);
+    const parsed = parseOptions(keyText, true);
     raw = parsed.options;
     keyText = parsed.rest;
   }
