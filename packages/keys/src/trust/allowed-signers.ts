@@ -9,7 +9,7 @@ import { parseOpensshPublicLine } from '../formats/public.ts';
 import { decodePublicBlob } from '../import.ts';
 import { SSHKey } from '../key.ts';
 import { validateSshsig, type Sshsig } from '../sshsig.ts';
-import { firstWord, parseOptions, parseTimespec } from './options.ts';
+import { parseOptions, parseTimespec } from './options.ts';
 import { matchPatternList } from '@ssh/wire';
 import { SignatureError } from '../errors.ts';
 
@@ -23,8 +23,22 @@ export interface AllowedSigner {
   readonly line: number;
 }
 
+/**
+ * The principals field and the rest of the line, as ssh-keygen splits them: up to the first
+ * blank, where a double quote opens a part that runs to the next quote, blanks included (the
+ * quotes are dropped).
+ */
+function splitPrincipals(line: string): [string, string] {
+  const at = line.search(/[\s"]/);
+  if (at < 0) return [line, ''];
+  if (line[at] !== '"') return [line.slice(0, at), line.slice(at + 1).trimStart()];
+  const close = line.indexOf('"', at + 1);
+  if (close < 0) throw new KeyImportError('unterminated quote in allowed_signers principals');
+  return [line.slice(0, at) + line.slice(at + 1, close), line.slice(close + 1).trimStart()];
+}
+
 export function parseAllowedSignerLine(line: string, lineNumber = 1): AllowedSigner {
-  const [principalField, rest] = firstWord(line);
+  const [principalField, rest] = splitPrincipals(line.trim());
   if (principalField === '' || rest === '') throw new KeyImportError('incomplete allowed_signers line');
   let keyText = rest;
   let certAuthority = false;
@@ -34,12 +48,21 @@ export function parseAllowedSignerLine(line: string, lineNumber = 1): AllowedSig
   if (!parseOpensshPublicLine(rest)) {
     const parsed = parseOptions(rest);
     keyText = parsed.rest;
+    const seen = new Set<string>();
     for (const [name, value] of parsed.options) {
+      // As ssh-keygen: each option with a value may be given once.
+      if (value !== true) {
+        if (seen.has(name)) throw new KeyImportError(`more than one ${name}= option`);
+        seen.add(name);
+      }
       if (name === 'cert-authority' && value === true) certAuthority = true;
       else if (name === 'namespaces' && value !== true) namespaces = value.split(',');
       else if (name === 'valid-after' && value !== true) validAfter = parseTimespec(value);
       else if (name === 'valid-before' && value !== true) validBefore = parseTimespec(value);
       else throw new KeyImportError(`unknown allowed_signers option ${JSON.stringify(name)}`);
+    }
+    if (validAfter !== undefined && validBefore !== undefined && validBefore <= validAfter) {
+      throw new KeyImportError('valid-before is not after valid-after');
     }
   }
   const parsed = parseOpensshPublicLine(keyText);
@@ -78,9 +101,16 @@ export class SSHAllowedSigners {
     });
   }
 
-  /** Principals whose entries list `key` directly (ssh-keygen -Y find-principals). */
-  findPrincipals(key: SSHKey): string[] {
-    return this.entries.filter((e) => !e.certAuthority && e.key.equals(key)).flatMap((e) => e.principals);
+  /**
+   * `ssh-keygen -Y find-principals` for a signature made by `key` itself: the principals of the
+   * first entry that lists the key directly and is valid at `now` (epoch seconds), or none.
+   */
+  findPrincipals(key: SSHKey, now: number = Date.now() / 1000): string[] {
+    const t = BigInt(Math.floor(now));
+    const entry = this.entries.find(
+      (e) => !e.certAuthority && e.key.equals(key) && (e.validAfter === undefined || t >= e.validAfter) && (e.validBefore === undefined || t <= e.validBefore),
+    );
+    return entry ? [...entry.principals] : [];
   }
 }
 
