@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelConnection, ConnectionMux } from '@ssh/connection';
+import { ChannelOpenError, type ChannelConnection, type ConnectionMux } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import type { ForwardContext } from '../src/forward/channel.ts';
 import type { LocalListener } from '../src/forward/listener.ts';
 import { forwardSocks } from '../src/forward/local.ts';
@@ -17,14 +18,18 @@ interface Opened {
   readonly body: unknown;
 }
 
-/** A context whose mux records channel opens and refuses them (`refuse`) or never answers them. */
-function stubContext(refuse: boolean): { ctx: ForwardContext; opened: Opened[] } {
+/**
+ * A context whose mux records channel opens and refuses them (`refuse`: as sshd refuses a
+ * destination that does not answer, or with the error given) or never answers them.
+ */
+function stubContext(refuse: boolean | Error): { ctx: ForwardContext; opened: Opened[] } {
   const opened: Opened[] = [];
+  const refusal = refuse === true ? new ChannelOpenError(CHANNEL_OPEN_FAILURE.CONNECT_FAILED, 'connect failed: Connection refused') : refuse;
   const mux = {
     isClosed: false,
     openChannel: (type: string, body: unknown, handler: { onOpenFailed(e: Error): void }) => {
       opened.push({ type, body });
-      if (refuse) setTimeout(() => handler.onOpenFailed(new Error('connect failed')), 5);
+      if (refusal !== false) setTimeout(() => handler.onOpenFailed(refusal), 5);
     },
   } as unknown as ConnectionMux;
   return { ctx: { mux, connection: {} as ChannelConnection, flush: () => undefined }, opened };
@@ -40,7 +45,7 @@ afterEach(async () => {
   listener = undefined;
 });
 
-async function startSocks(refuse = false): Promise<{ port: number; opened: Opened[] }> {
+async function startSocks(refuse: boolean | Error = false): Promise<{ port: number; opened: Opened[] }> {
   const { ctx, opened } = stubContext(refuse);
   listener = await forwardSocks(ctx, { host: '127.0.0.1', port: 0 }, () => undefined);
   return { port: listener.getPort(), opened };
@@ -129,6 +134,23 @@ describe('SOCKS listener, hostile client', () => {
     expect(opened.map((o) => o.type)).toEqual(['direct-tcpip']);
     const s4 = await exchange(port, [Uint8Array.of(4, 1, 0, 80, 10, 0, 0, 1, 0)]);
     expect([...s4.received]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('a destination the server does not permit: "not allowed by ruleset" (SOCKS 5), rejected (SOCKS 4)', async () => {
+    const { port } = await startSocks(new ChannelOpenError(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, 'open failed'));
+    const r = await exchange(port, [Uint8Array.of(5, 1, 0), Uint8Array.of(5, 1, 0, 1, 10, 0, 0, 1, 0, 80)]);
+    expect([...r.received]).toEqual([5, 0, 5, 2, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const s4 = await exchange(port, [Uint8Array.of(4, 1, 0, 80, 10, 0, 0, 1, 0)]);
+    expect([...s4.received]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('an open refused for another reason (no resources, the connection gone): "general failure"', async () => {
+    for (const refusal of [new ChannelOpenError(CHANNEL_OPEN_FAILURE.RESOURCE_SHORTAGE, 'too many channels'), new Error('connection is closed')]) {
+      const { port } = await startSocks(refusal);
+      const r = await exchange(port, [Uint8Array.of(5, 1, 0), Uint8Array.of(5, 1, 0, 1, 10, 0, 0, 1, 0, 80)]);
+      expect([...r.received]).toEqual([5, 0, 5, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
+      await listener?.waitClosed();
+    }
   });
 
   it('a client that half-closes before finishing its request: released at once, not when the handshake times out', async () => {

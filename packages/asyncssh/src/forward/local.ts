@@ -7,7 +7,8 @@
  */
 
 import type net from 'node:net';
-import type { ChannelOpenBody } from '@ssh/wire';
+import { ChannelOpenError } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
 import { forwardSocket, type ForwardContext } from './channel.ts';
 import { LocalListener, plainAddress, type ListenTarget } from './listener.ts';
 import { MAX_SOCKS_HANDSHAKE, SOCKS5_REPLY, parseSocks, socks4Reply, socks5Reply } from './socks.ts';
@@ -86,6 +87,18 @@ export function forwardSocks(ctx: ForwardContext, target: ListenTarget, onClose:
   ).then((listener) => (self = listener));
 }
 
+/**
+ * The SOCKS 5 reply (RFC 1928 §6) for a channel open that failed: a destination the server does
+ * not permit (PermitOpen, permitopen=) is "not allowed by ruleset", one it could not reach
+ * "connection refused", anything else (no resources, the connection gone) "general failure".
+ */
+function socks5Failure(err: Error): number {
+  if (!(err instanceof ChannelOpenError)) return SOCKS5_REPLY.GENERAL_FAILURE;
+  if (err.reasonCode === CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED) return SOCKS5_REPLY.NOT_ALLOWED;
+  if (err.reasonCode === CHANNEL_OPEN_FAILURE.CONNECT_FAILED) return SOCKS5_REPLY.CONNECTION_REFUSED;
+  return SOCKS5_REPLY.GENERAL_FAILURE;
+}
+
 /** Time a refused SOCKS client has to read our refusal before its connection is dropped. */
 const SOCKS_REFUSAL_LINGER_MS = 1000;
 
@@ -151,7 +164,7 @@ function socksHandshake(ctx: ForwardContext, socket: net.Socket): void {
               socket.write(version === 5 ? socks5Reply(SOCKS5_REPLY.SUCCEEDED) : socks4Reply(true));
               if (early.length > 0) channel.write(early.slice());
             },
-            failed: () => refuseSocks(socket, version === 5 ? socks5Reply(SOCKS5_REPLY.CONNECTION_REFUSED) : socks4Reply(false)),
+            failed: (err) => refuseSocks(socket, version === 5 ? socks5Reply(socks5Failure(err)) : socks4Reply(false)),
           });
           return;
         }
