@@ -45,66 +45,134 @@ export interface JumpHost {
   readonly port?: number;
 }
 
-/** Parses one ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
-export function parseJumpHop(hop: string): JumpHost {
-  const fail = (): never => {
-    throw new BadArgument(`invalid ProxyJump "${hop}"`);
-  };
-  let text = hop;
-  if (text.startsWith('ssh://')) {
-    text = text.slice(6);
-    if (text.endsWith('/')) text = text.slice(0, -1);
-  }
-  const at = text.lastIndexOf('@');
-  const user = at >= 0 ? text.slice(0, at) : undefined;
-  let rest = at >= 0 ? text.slice(at + 1) : text;
-  let hostPart: string;
-  let portPart: string | undefined;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close < 0) return fail();
-    hostPart = rest.slice(1, close);
-    rest = rest.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return fail();
-    portPart = rest === '' ? undefined : rest.slice(1);
+/** misc.c hpdelim2: the host field of `host[:rest]`, `host[/rest]` or `[v6addr][:rest]`, and what follows. */
+function hostField(s: string): { readonly field: string; readonly delim: '' | ':' | '/'; readonly rest: string } | undefined {
+  let i: number;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return undefined;
+    i = close + 1;
   } else {
-    const colon = rest.indexOf(':');
-    hostPart = colon >= 0 ? rest.slice(0, colon) : rest;
-    portPart = colon >= 0 ? rest.slice(colon + 1) : undefined;
-    if (portPart !== undefined && portPart.includes(':')) return fail();
+    const d = s.search(/[:/]/);
+    i = d < 0 ? s.length : d;
   }
-  if (hostPart === '' || user === '') return fail();
+  if (i === s.length) return { field: s, delim: '', rest: '' };
+  const c = s[i];
+  if (c !== ':' && c !== '/') return undefined;
+  return { field: s.slice(0, i), delim: c, rest: s.slice(i + 1) };
+}
+
+/** misc.c cleanhostname: `[addr]` loses its brackets. */
+const cleanHostname = (h: string): string => (h.length >= 2 && h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
+
+/** a2port for a hop: 1-65535, else undefined. */
+function hopPort(p: string): number | undefined {
+  try {
+    return port(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** misc.c valid_domain (without lowering): why `d` is not a domain name, or undefined when it is one. */
+function domainProblem(d: string): string | undefined {
+  if (!/^[A-Za-z0-9]/.test(d)) return `domain name "${d}" starts with invalid character`;
+  if (d.includes('..')) return `domain name "${d}" contains consecutive separators`;
+  if (!/^[A-Za-z0-9._-]+$/.test(d)) return `domain name "${d}" contains invalid characters`;
+  return undefined;
+}
+
+/** misc.c urldecode: `+` is a space and `%XX` a byte; undefined for a bad escape. */
+function urlDecode(s: string): string | undefined {
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c === '+') bytes.push(0x20);
+    else if (c === '%') {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...enc.encode(c));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+const hop = (user: string | undefined, host: string, p: number | undefined): JumpHost => ({
+  ...(user !== undefined ? { user } : {}),
+  host,
+  ...(p !== undefined ? { port: p } : {}),
+});
+
+/** misc.c parse_user_host_port: `[user@]host[:port]`, the user up to the last `@`. */
+function userHostPort(s: string): JumpHost | undefined {
+  const at = s.lastIndexOf('@');
+  const user = at >= 0 ? s.slice(0, at) : undefined;
+  if (user === '') return undefined;
+  const f = hostField(at >= 0 ? s.slice(at + 1) : s);
+  if (!f || f.delim === '/' || f.field === '') return undefined;
+  const host = cleanHostname(f.field);
+  if (host === '') return undefined;
   let p: number | undefined;
-  if (portPart !== undefined) {
-    try {
-      p = port(portPart);
-    } catch {
-      return fail();
-    }
+  if (f.rest !== '') {
+    p = hopPort(f.rest);
+    if (p === undefined) return undefined;
   }
-  return { ...(user !== undefined ? { user } : {}), host: hostPart, ...(p !== undefined ? { port: p } : {}) };
+  return hop(user, host, p);
 }
 
 /**
- * `s` without trailing blanks. Scanning back from the end is linear; /[ \t\r\n]+$/ retries from
- * every blank of a run that is not at the end, quadratic in the run's length.
+ * misc.c parse_uri for `ssh://[user[;params]@]host[:port][/]`: the user (up to the first `@`,
+ * connection parameters dropped) is URL-decoded, the host must be a domain name, and no path is allowed.
  */
-function trimTrailingBlanks(s: string): string {
-  let end = s.length;
-  while (end > 0 && ' \t\r\n'.includes(s[end - 1] as string)) end--;
-  return s.slice(0, end);
+function sshUri(u: string): JumpHost | undefined {
+  let rest = u;
+  let user: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    let info = rest.slice(0, at);
+    const semi = info.indexOf(';');
+    if (semi >= 0) info = info.slice(0, semi);
+    if (info === '') return undefined;
+    user = urlDecode(info);
+    if (user === undefined) return undefined;
+    rest = rest.slice(at + 1);
+  }
+  const f = hostField(rest);
+  if (!f || f.field === '') return undefined;
+  const host = cleanHostname(f.field);
+  if (domainProblem(host) !== undefined) return undefined;
+  let p: number | undefined;
+  let path = f.rest;
+  if (f.delim === ':' && path !== '') {
+    const slash = path.indexOf('/');
+    p = hopPort(slash >= 0 ? path.slice(0, slash) : path);
+    if (p === undefined) return undefined;
+    path = slash >= 0 ? path.slice(slash + 1) : '';
+  }
+  if (path !== '') return undefined;
+  return hop(user, host, p);
+}
+
+/** Parses one ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port][/]`, as ssh's parse_jump checks it. */
+export function parseJumpHop(text: string): JumpHost {
+  const h = text.startsWith('ssh://') ? sshUri(text.slice(6)) : userHostPort(text);
+  if (!h) throw new BadArgument(`invalid ProxyJump "${text}"`);
+  return h;
 }
 
 /**
  * ProxyJump: `none` or a comma-separated list of hops. Like ssh, this reads the raw rest of the
- * line: `none` must stand alone (`none # comment` is a host called "none"), and a `#` ends the
- * hop list.
+ * line: `none` must stand alone (`none # comment` is a host called "none"), and the hop list ends
+ * at the first blank or `#` (ssh 9.2 parses, and prints with -G, only that much: `a, b` has an
+ * empty last hop, and `a b` is the hop `a`).
  */
 export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
   const raw = line.rest.replace(/^[ \t\r\n=]+/, '');
   if (raw.toLowerCase() === 'none') return 'none';
-  const hash = raw.indexOf('#');
-  const text = trimTrailingBlanks(hash >= 0 ? raw.slice(0, hash) : raw);
+  const end = raw.search(/[# \t\r\n]/);
+  const text = end >= 0 ? raw.slice(0, end) : raw;
   if (text === '') throw new BadArgument('missing argument for proxyjump');
   return text.split(',').map(parseJumpHop);
 }
@@ -180,9 +248,8 @@ function canonicalDomains(line: ConfigLine): readonly string[] {
   const out: string[] = [];
   for (const d of a) {
     if (d.toLowerCase() === 'none' && a.length > 1) throw new BadArgument(`keyword ${line.keyword} "none" argument must appear alone.`);
-    if (!/^[A-Za-z0-9]/.test(d)) throw new BadArgument(`domain name "${d}" starts with invalid character`);
-    if (d.includes('..')) throw new BadArgument(`domain name "${d}" contains consecutive separators`);
-    if (!/^[A-Za-z0-9._-]+$/.test(d)) throw new BadArgument(`domain name "${d}" contains invalid characters`);
+    const problem = domainProblem(d);
+    if (problem !== undefined) throw new BadArgument(problem);
     const lower = d.toLowerCase();
     out.push(lower.endsWith('.') ? lower.slice(0, -1) : lower);
   }

@@ -43,6 +43,15 @@ function printed(key: string, res: ResolvedClientConfig): string[] | undefined {
   const s = res.settings.get(key);
   if (!s || s.sources.length === 0) return undefined;
   const v = s.value;
+  if (key === 'proxyjump') {
+    // ssh -G prints the hops before the last as written and the last one normalised: the cases
+    // here write every hop in its normal form.
+    if (v === 'none') return undefined;
+    const hops = v as readonly { user?: string; host: string; port?: number }[];
+    const fmt = (h: { user?: string; host: string; port?: number }): string =>
+      `${h.user !== undefined ? `${h.user}@` : ''}${h.host.includes(':') ? `[${h.host}]` : h.host}${h.port !== undefined ? `:${h.port}` : ''}`;
+    return [hops.map(fmt).join(',')];
+  }
   if (key === 'forwardagent') {
     const a = v as { enabled?: boolean; path?: string };
     return [a.path ?? (a.enabled === true ? 'yes' : 'no')];
@@ -141,4 +150,10 @@ describe('Include', () => {
     compare({ files: { config: 'Include $D/conf.d/*\n', 'conf.d/a': 'Port 2201\n', 'conf.d/sub/b': 'User nested\n', 'conf.d/z': 'User zed\n' }, keys: ['port', 'user'] }));
   test('a directory named outright reads as an empty file', () =>
     compare({ files: { config: 'Include $D/conf.d\nPort 2202\n', 'conf.d/a': 'User inner\n' }, keys: ['port', 'user'] }));
+});
+
+describe('ProxyJump hops', () => {
+  const hops = ['a;b', 'a|b', 'a b', 'a\tb', 'a b,c', 'c,a b', '"a b"', 'a "b"', '"a,b"', 'a\\ b', 'a#b', 'a,b#c', 'none x', 'none#x', '-a', 'a@-b', 'u;x@h', '[a b]:2', 'ssh://a/', 'ssh://a/x', 'ssh://u@a:22/', 'ssh://[::1]:22', 'ssh://a:0', 'a:0', 'a:65536', 'ssh://a;b', 'ssh://u;x@a', '@h', 'u@', 'a@b:', 'a@b@c:22', '[::1]:2222', 'a # b', 'none # x', 'NONE', 'ssh://u%40x@a', 'ssh://u+v%2b@a', 'ssh://u%zz@a', 'ssh://a.b-c_d', 'ssh://a..b', 'ssh://-a', 'ssh://a:22/', 'ssh://a:/', 'ssh://a:', 'ssh://u@', 'ssh://', 'ssh://A.B', 'a@[::1]', '[::1]x', '[::1]/x', 'a/b', 'a:22/x', 'a:+22'];
+  test.each(hops)('%s', (h) => compare(one(`ProxyJump ${h}\n`, ['proxyjump'])));
+  test.each(['a, b', '"a, b"', 'a,"b c"', 'a:22,b:x', 'a,,b', 'x,ssh://a/x', 'ssh://a/x,y'])('%s', (h) => compare(one(`ProxyJump ${h}\n`)));
 });
