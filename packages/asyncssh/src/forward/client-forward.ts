@@ -119,7 +119,19 @@ export class ClientForwarding {
 
   private async local(target: ListenTarget, dest: LocalDestination, options: LocalForwardOptions): Promise<SSHListener> {
     if (this.ctx.mux.isClosed) throw new Error('connection is closed');
-    const listener = await forwardLocal(this.ctx, target, dest, options.acceptHandler, (l) => this.locals.delete(l));
+    return this.keep(await forwardLocal(this.ctx, target, dest, options.acceptHandler, (l) => this.locals.delete(l)));
+  }
+
+  /**
+   * Keeps a local listener just bound, to close with the connection. If the connection ended
+   * while it was being bound (closeAll has run), it is closed at once: it would otherwise listen
+   * on for a connection that is gone.
+   */
+  private async keep(listener: LocalListener): Promise<LocalListener> {
+    if (this.ctx.mux.isClosed) {
+      await listener.waitClosed();
+      throw new Error('connection is closed');
+    }
     this.locals.add(listener);
     return listener;
   }
@@ -149,9 +161,7 @@ export class ClientForwarding {
   readonly forwardSocks = async (listenHost: string, listenPort: number): Promise<SSHListener> => {
     checkPort('listen port', listenPort);
     if (this.ctx.mux.isClosed) throw new Error('connection is closed');
-    const listener = await forwardSocks(this.ctx, { host: listenHost, port: listenPort }, (l) => this.locals.delete(l));
-    this.locals.add(listener);
-    return listener;
+    return this.keep(await forwardSocks(this.ctx, { host: listenHost, port: listenPort }, (l) => this.locals.delete(l)));
   };
 
   // ------------------------------------------------------------------ remote forwarding
