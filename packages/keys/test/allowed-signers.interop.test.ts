@@ -75,3 +75,33 @@ describe('ssh-keygen -Y find-principals and findPrincipals', () => {
     expect(importAllowedSigners(lines.join('\n')).findPrincipals(key)).toEqual(theirs);
   });
 });
+
+describe('signatures made with certificates, against a cert-authority line', () => {
+  const ca = testKey('ecdsa-sha2-nistp256');
+  const caLine = `*@example.com cert-authority ${new TextDecoder().decode(ca.convertToPublic().exportPublicKey()).trim()}`;
+
+  test.each([
+    [['alice@example.com'], 'alice@example.com'],
+    [['alice@example.com'], 'bob@example.com'],
+    // ssh-keygen: "Certificate lacks principal list"; the certificate is not valid for anyone.
+    [[], 'alice@example.com'],
+  ])('principals %j, verified as %s', (principals, principal) => {
+    const cert = ca.generateUserCertificate(key, 'id', { principals });
+    const certSig = createSshsig(key, MESSAGE, 'file', { certificate: cert });
+    const signers = dir.write(`${caLine}\n`);
+    let theirs: boolean;
+    try {
+      theirs = dir.run(['-Y', 'verify', '-f', signers, '-I', principal, '-n', 'file', '-s', dir.write(certSig)], MESSAGE).startsWith('Good');
+    } catch {
+      theirs = false;
+    }
+    let ours: boolean;
+    try {
+      verifySshsigForPrincipal(importAllowedSigners(caLine), certSig, MESSAGE, 'file', principal);
+      ours = true;
+    } catch {
+      ours = false;
+    }
+    expect(ours).toBe(theirs);
+  });
+});

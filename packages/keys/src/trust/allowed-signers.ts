@@ -90,6 +90,8 @@ export class SSHAllowedSigners {
       if (e.validBefore !== undefined && t > e.validBefore) return false;
       if (sig.certificate) {
         if (!e.certAuthority || !e.key.equals(sig.certificate.signingKey)) return false;
+        // As ssh-keygen: a certificate that names no principals is valid for none here.
+        if (sig.certificate.principals.length === 0) return false;
         try {
           sig.certificate.validate({ kind: 'user', principal, now });
         } catch {
