@@ -147,8 +147,21 @@ export function parseKnownHostsLine(line: string, lineNumber = 1): KnownHostsEnt
   return { marker, patterns, hashed, key, x509: undefined, line: lineNumber };
 }
 
-/** AsyncSSH's match_known_hosts: the keys `knownHosts` lists for `host` / `addr` / `port`. */
+/**
+ * AsyncSSH's match_known_hosts: the keys `knownHosts` lists for `host` / `addr` / `port`. As
+ * AsyncSSH documents, when a port other than 22 finds no trusted key, certificate or subject,
+ * the lookup is made again without the port; keys revoked for the port stay revoked.
+ */
 export function matchKnownHosts(knownHosts: SSHKnownHosts | string, host: string | undefined, addr?: string, port?: number): KnownHostsMatch {
   const kh = typeof knownHosts === 'string' ? importKnownHosts(knownHosts) : knownHosts;
-  return kh.match(host, addr, port);
+  const withPort = kh.match(host, addr, port);
+  if (port === undefined || port === 22) return withPort;
+  if (withPort.hostKeys.length + withPort.caKeys.length + withPort.x509Certs.length + withPort.x509Subjects.length > 0) return withPort;
+  const bare = kh.match(host, addr);
+  return {
+    ...bare,
+    revokedKeys: [...withPort.revokedKeys, ...bare.revokedKeys],
+    revokedX509Certs: [...withPort.revokedX509Certs, ...bare.revokedX509Certs],
+    revokedX509Subjects: [...withPort.revokedX509Subjects, ...bare.revokedX509Subjects],
+  };
 }
