@@ -197,9 +197,10 @@ function fwd(kind: 'local' | 'remote' | 'dynamic') {
     const a = line.args;
     if (kind === 'dynamic') return parseForward(single(line), true, false);
     if (a.length === 0 || a.length > 2) throw new BadArgument(`Missing target argument for ${line.keyword}`);
-    if (a.length === 1) {
+    if (a.length === 1 || a[1] === '') {
       if (kind === 'local') throw new BadArgument('Missing target argument.');
-      return parseForward(a[0] as string, false, true);
+      // RemoteForward with one argument is a dynamic (SOCKS) forwarding on the server.
+      return parseForward(a[0] as string, true, true);
     }
     return parseForward(`${a[0] as string}:${a[1] as string}`, false, kind === 'remote');
   };

@@ -6,6 +6,7 @@
  */
 
 import { BadArgument } from './document.ts';
+import { integer } from './values.ts';
 
 /** One forwarding. A listen or connect side is either a host/port or a socket path. */
 export interface ForwardSpec {
@@ -22,85 +23,104 @@ interface Field {
   readonly isPath: boolean;
 }
 
-/** Splits on `:` outside brackets; a bracketed field loses its brackets. */
-function fields(spec: string): Field[] | undefined {
-  const out: Field[] = [];
-  let i = 0;
-  while (i <= spec.length) {
-    if (spec[i] === '[') {
-      const close = spec.indexOf(']', i);
-      if (close < 0) return undefined;
-      const text = spec.slice(i + 1, close);
-      const after = spec[close + 1];
-      if (after !== undefined && after !== ':') return undefined;
-      out.push({ text, isPath: text.includes('/') });
-      i = close + 2;
-      if (after === undefined) break;
+/**
+ * One field of a forwarding (readconf.c parse_fwd_field): `[...]` up to a `]` that ends the
+ * field, or text up to a `:` with a backslash taking the next character as it is; a `/` anywhere makes it a path. Returns
+ * the field and where the next one starts (undefined at the end), or undefined when malformed.
+ */
+function field(spec: string, from: number): { readonly f: Field; readonly next: number | undefined } | undefined {
+  if (spec[from] === '[') {
+    const close = spec.indexOf(']', from + 1);
+    if (close < 0) return undefined;
+    const after = spec[close + 1];
+    if (after !== undefined && after !== ':') return undefined;
+    const text = spec.slice(from + 1, close);
+    return { f: { text, isPath: text.includes('/') }, next: after === undefined ? undefined : close + 2 };
+  }
+  let text = '';
+  let isPath = false;
+  for (let i = from; i < spec.length; i++) {
+    const c = spec[i] as string;
+    if (c === '\\') {
+      // The escaped character is taken as it is: `\\:` does not end the field, `\\/` makes no path.
+      if (++i >= spec.length) return undefined;
+      text += spec[i] as string;
       continue;
     }
-    let j = spec.indexOf(':', i);
-    if (j < 0) j = spec.length;
-    const text = spec.slice(i, j);
-    out.push({ text, isPath: text.includes('/') });
-    i = j + 1;
-    if (j === spec.length) break;
+    if (c === ':') return { f: { text, isPath }, next: i + 1 };
+    if (c === '/') isPath = true;
+    text += c;
   }
-  return out;
+  return { f: { text, isPath }, next: undefined };
 }
 
-function portOf(text: string, allowZero: boolean): number {
-  if (!/^\d{1,5}$/.test(text)) throw new BadArgument(`Bad forwarding port '${text}'`);
-  const v = Number(text);
-  if (v > 65535 || (!allowZero && v === 0)) throw new BadArgument(`Bad forwarding port '${text}'`);
-  return v;
+/** Up to four fields; undefined when one is malformed or text is left over. */
+function fields(spec: string): Field[] | undefined {
+  const out: Field[] = [];
+  let at: number | undefined = /^[ \t\n\v\f\r]*/.exec(spec)?.[0].length ?? 0;
+  while (at !== undefined && out.length < 4) {
+    const r = field(spec, at);
+    if (!r) return undefined;
+    out.push(r.f);
+    at = r.next;
+  }
+  return at === undefined ? out : undefined;
 }
+
+/** a2port: 0-65535 (strtonum), -1 when not a port. */
+function a2port(text: string): number {
+  try {
+    const v = integer(text);
+    return v <= 65535 ? v : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** NI_MAXHOST and the size of sun_path: longer names are refused, as ssh refuses them. */
+const MAX_HOST = 1025;
+const MAX_SOCKET_PATH = 108;
 
 /**
- * Parses a forwarding the way parse_forward does. `dynamic` specs have only a listen side;
- * remote forwards may listen on port 0 (the server picks one).
+ * Parses a forwarding the way readconf.c parse_forward does. `dynamic` specs (DynamicForward, and
+ * RemoteForward with one argument) have one or two fields; others three or four, or a socket
+ * path on either side. Remote forwards may listen on port 0 (the server picks one).
  */
 export function parseForward(spec: string, dynamic: boolean, remote: boolean): ForwardSpec {
   const fail = (): never => {
     throw new BadArgument(`Bad forwarding specification '${spec}'`);
   };
-  // A spec that is a single path (dynamic forwards cannot be) is taken whole.
   const f = fields(spec) ?? fail();
-  const p = (t: Field): number => portOf(t.text, remote);
-  const c = (t: Field): number => portOf(t.text, true);
   const [a, b, cc, d] = f;
-  let out: ForwardSpec;
-  switch (f.length) {
-    case 1:
-      if (a === undefined) return fail();
-      out = a.isPath ? { listenPath: a.text } : { listenPort: p(a) };
-      break;
-    case 2:
-      if (a === undefined || b === undefined) return fail();
-      if (a.isPath && b.isPath) out = { listenPath: a.text, connectPath: b.text };
-      else if (b.isPath) out = { listenPort: p(a), connectPath: b.text };
-      else out = { listenHost: a.text, listenPort: p(b) };
-      break;
-    case 3:
-      if (a === undefined || b === undefined || cc === undefined) return fail();
-      if (a.isPath) out = { listenPath: a.text, connectHost: b.text, connectPort: c(cc) };
-      else if (cc.isPath) out = { listenHost: a.text, listenPort: p(b), connectPath: cc.text };
-      else out = { listenPort: p(a), connectHost: b.text, connectPort: c(cc) };
-      break;
-    case 4:
-      if (a === undefined || b === undefined || cc === undefined || d === undefined) return fail();
-      out = { listenHost: a.text, listenPort: p(b), connectHost: cc.text, connectPort: c(d) };
-      break;
-    default:
-      return fail();
-  }
-  const hasConnect = out.connectHost !== undefined || out.connectPath !== undefined;
+  let out: { listenHost?: string; listenPort: number; listenPath?: string; connectHost?: string; connectPort?: number; connectPath?: string };
+  if (a === undefined) return fail();
+  if (b === undefined) out = a.isPath ? { listenPath: a.text, listenPort: 0 } : { listenPort: a2port(a.text) };
+  else if (cc === undefined) {
+    if (a.isPath && b.isPath) out = { listenPath: a.text, listenPort: 0, connectPath: b.text };
+    else if (b.isPath) out = { listenPort: a2port(a.text), connectPath: b.text };
+    else out = { listenHost: a.text, listenPort: a2port(b.text) };
+  } else if (d === undefined) {
+    if (a.isPath) out = { listenPath: a.text, listenPort: 0, connectHost: b.text, connectPort: a2port(cc.text) };
+    else if (cc.isPath) out = { listenHost: a.text, listenPort: a2port(b.text), connectPath: cc.text };
+    else out = { listenPort: a2port(a.text), connectHost: b.text, connectPort: a2port(cc.text) };
+  } else out = { listenHost: a.text, listenPort: a2port(b.text), connectHost: cc.text, connectPort: a2port(d.text) };
+
   if (dynamic) {
-    if (hasConnect || out.listenPath !== undefined) return fail();
-  } else if (!remote && !hasConnect) {
-    return fail();
+    // Only the listen side is used: a second field naming a socket is not a SOCKS forwarding.
+    if (f.length > 2 || out.connectPath !== undefined) return fail();
+  } else {
+    if (f.length < 3 && out.connectPath === undefined && out.listenPath === undefined) return fail();
+    if (out.connectPath === undefined && (out.connectPort === undefined || out.connectPort <= 0)) return fail();
   }
-  if (out.connectHost !== undefined && out.connectHost === '') return fail();
-  return out;
+  if (out.listenPath === undefined && (out.listenPort < 0 || (!remote && out.listenPort === 0))) return fail();
+  if ((out.connectHost?.length ?? 0) >= MAX_HOST || (out.listenHost?.length ?? 0) >= MAX_HOST) return fail();
+  if ((out.connectPath?.length ?? 0) >= MAX_SOCKET_PATH || (out.listenPath?.length ?? 0) >= MAX_SOCKET_PATH) return fail();
+  return {
+    ...(out.listenHost !== undefined ? { listenHost: out.listenHost } : {}),
+    ...(out.listenPath !== undefined ? { listenPath: out.listenPath } : { listenPort: out.listenPort }),
+    ...(out.connectHost !== undefined ? { connectHost: out.connectHost, connectPort: out.connectPort as number } : {}),
+    ...(out.connectPath !== undefined ? { connectPath: out.connectPath } : {}),
+  };
 }
 
 /**
