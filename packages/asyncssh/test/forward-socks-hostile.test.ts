@@ -4,7 +4,7 @@
  * The SSH side is a stub: these handshakes never get as far as opening a channel.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelOpenError, type ChannelConnection, type ConnectionMux } from '@ssh/connection';
 import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import type { ForwardContext } from '../src/forward/channel.ts';
@@ -217,5 +217,62 @@ describe('SOCKS 4 user ids and 4a host names longer than the handshake limit', (
     const r = await exchange(port, [Uint8Array.of(4, 1, 0, 80, 0, 0, 0, 1, 0, ...long, 0)]);
     expect(r.received.length).toBe(0);
     expect(opened).toEqual([]);
+  });
+});
+
+describe('SOCKS clients that take their time (slowloris)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a greeting trickled in a byte at a time is dropped 30 s after the connection, however often bytes come', async () => {
+    const { port, opened } = await startSocks();
+    // Only the proxy's handshake timer is faked; the sockets run on real time.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const socket = net.connect({ host: '127.0.0.1', port });
+    clients.add(socket);
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => undefined);
+    let isClosed = false;
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    void closed.then(() => (isClosed = true));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const turns = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    // A greeting offering 255 methods, one byte every ten seconds: never whole.
+    for (const b of [5, 255, 2]) {
+      await turns();
+      // 20 s in, with bytes still coming, the connection is open.
+      if (b === 2) expect(isClosed).toBe(false);
+      socket.write(Uint8Array.of(b));
+      await turns();
+      vi.advanceTimersByTime(10_000);
+    }
+    // 30 s of trickle: dropped, without an answer or a channel.
+    vi.useRealTimers();
+    await bounded(closed, 5_000, 'the proxy dropping a slow handshake');
+    expect(received).toEqual([]);
+    expect(opened).toEqual([]);
+  });
+
+  it('a client that finished its handshake is not dropped by the handshake timer', async () => {
+    const { port, opened } = await startSocks();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const socket = net.connect({ host: '127.0.0.1', port });
+    clients.add(socket);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(Uint8Array.of(5, 1, 0, 5, 1, 0, 1, 10, 0, 0, 1, 0, 80));
+    // The open is waiting on the server (the stub never answers it).
+    for (let i = 0; i < 50 && opened.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(opened.map((o) => o.type)).toEqual(['direct-tcpip']);
+    vi.advanceTimersByTime(60_000);
+    vi.useRealTimers();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false);
   });
 });
