@@ -11,7 +11,7 @@ import { runAsync, runSync, type HostEnvironment, type HostTask } from './enviro
 import { ConfigParseError } from './errors.ts';
 import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
 import { SERVER_KEYWORDS, type ServerAddressFamily, type ServerKeyword } from './server-keywords.ts';
-import { expandTokens, type TokenTable } from './tokens.ts';
+import { expandTilde, expandTokens, type TokenTable } from './tokens.ts';
 
 export type { ServerConnection } from './server-match.ts';
 
@@ -224,7 +224,10 @@ function* walk(
   }
 }
 
-function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<ResolvedServerConfig> {
+/** Keywords whose file names sshd passes through derelativise_path, which expands a leading `~`. */
+const TILDE_PATHS: ReadonlySet<string> = new Set(['hostkey', 'hostcertificate']);
+
+function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: string): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
   yield* walk(config.document, global, undefined, true, false, false, {});
   const matched = new Map<string, Slot>();
@@ -247,6 +250,8 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<Re
       const seconds = mv.seconds ?? gv.seconds;
       slot = { spec: m.spec, value: { bytes: mv.bytes, ...(seconds !== undefined ? { seconds } : {}) }, sources: [...m.sources, ...g.sources] };
     }
+    // tilde_expand_filename makes `~` alone the home directory with a slash, as `~/`.
+    if (TILDE_PATHS.has(key)) slot = { ...slot, value: (slot.value as string[]).map((p) => expandTilde(p === '~' ? '~/' : p, homeDir)) };
     const option = SERVER_OPTION_MAP[key];
     const s: ResolvedServerSetting = { keyword: slot.spec.name, value: slot.value, sources: slot.sources, fromMatch, ...(option ? { option } : {}) };
     settings.set(key, s);
@@ -279,11 +284,11 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection): HostTask<Re
 
 /** Resolves sshd_config for one connection (Match Group asks the environment synchronously). */
 export function resolveServerConfig(config: ServerConfig, conn: ServerConnection, env: HostEnvironment): ResolvedServerConfig {
-  return runSync(resolveTask(config, conn), env);
+  return runSync(resolveTask(config, conn, env.homeDir), env);
 }
 
 export function resolveServerConfigAsync(config: ServerConfig, conn: ServerConnection, env: HostEnvironment): Promise<ResolvedServerConfig> {
-  return runAsync(resolveTask(config, conn), env);
+  return runAsync(resolveTask(config, conn, env.homeDir), env);
 }
 
 /**
