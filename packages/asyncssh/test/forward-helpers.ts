@@ -38,8 +38,8 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** An echo server (TCP on 127.0.0.1, or a UNIX path) that half-closes after the client does. */
-export async function startEcho(path?: string): Promise<EchoServer> {
+/** An echo server (TCP on `host`, 127.0.0.1 by default, or a UNIX path) that half-closes after the client does. */
+export async function startEcho(path?: string, host = '127.0.0.1'): Promise<EchoServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
@@ -47,7 +47,7 @@ export async function startEcho(path?: string): Promise<EchoServer> {
     socket.on('error', () => socket.destroy());
     socket.pipe(socket);
   });
-  await new Promise<void>((resolve) => (path === undefined ? server.listen(0, '127.0.0.1', resolve) : server.listen(path, resolve)));
+  await new Promise<void>((resolve) => (path === undefined ? server.listen(0, host, resolve) : server.listen(path, resolve)));
   const address = server.address();
   return {
     server,
@@ -118,8 +118,11 @@ export async function waitListening(options: net.NetConnectOpts, ms = 15_000): P
   }
 }
 
-/** A SOCKS 5 CONNECT through `proxyPort` by domain name; sends `data`, half-closes, returns the reply stream. */
-export function socks5RoundTrip(proxyPort: number, host: string, port: number, data: Uint8Array): Promise<{ reply: number; data: Buffer }> {
+/**
+ * A SOCKS 5 CONNECT through `proxyPort` by domain name (or by IPv6 address, given as its 16
+ * bytes); sends `data`, half-closes, returns the reply stream.
+ */
+export function socks5RoundTrip(proxyPort: number, host: string | readonly number[], port: number, data: Uint8Array): Promise<{ reply: number; data: Buffer }> {
   return bounded(
     new Promise((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port: proxyPort, allowHalfOpen: true });
@@ -133,8 +136,8 @@ export function socks5RoundTrip(proxyPort: number, host: string, port: number, d
         if (stage === 0 && buf.length >= 2) {
           buf = buf.subarray(2);
           stage = 1;
-          const name = Buffer.from(host);
-          socket.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 0xff])]));
+          const address = typeof host === 'string' ? Buffer.from([3, Buffer.byteLength(host), ...Buffer.from(host)]) : Buffer.from([4, ...host]);
+          socket.write(Buffer.concat([Buffer.from([5, 1, 0]), address, Buffer.from([port >> 8, port & 0xff])]));
         }
         if (stage === 1 && buf.length >= 10) {
           reply = buf[1] ?? -1;

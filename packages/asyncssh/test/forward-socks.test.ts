@@ -48,9 +48,27 @@ describe('SOCKS parser', () => {
     const domain = bytes([5, 1, 0, 3, 9], 'localhost', [1, 0xbb]);
     expect(parseSocks(domain, true)).toEqual({ kind: 'connect', version: 5, consumed: domain.length, host: 'localhost', port: 443 });
     const v6 = bytes([5, 1, 0, 4], [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0, 80]);
-    expect(parseSocks(v6, true)).toMatchObject({ kind: 'connect', host: '2001:db8:0:0:0:0:0:1', port: 80, consumed: 22 });
+    expect(parseSocks(v6, true)).toMatchObject({ kind: 'connect', host: '2001:db8::1', port: 80, consumed: 22 });
     const whole = bytes([5, 1, 0], [...domain]);
     expect(feed(whole).map((s) => s.kind)).toEqual(['greeting', 'connect']);
+  });
+
+  it('names IPv6 destinations as inet_ntop (and so OpenSSH\'s ssh -D) does, which PermitOpen and permitopen= compare as text', () => {
+    const v6 = (groups: number[]): string => {
+      const address = groups.flatMap((g) => [g >> 8, g & 0xff]);
+      const step = parseSocks(bytes([5, 1, 0, 4], address, [0, 80]), true);
+      return step.kind === 'connect' ? step.host : step.kind;
+    };
+    expect(v6([0, 0, 0, 0, 0, 0, 0, 1])).toBe('::1');
+    expect(v6([0, 0, 0, 0, 0, 0, 0, 0])).toBe('::');
+    expect(v6([0xfe80, 0, 0, 0, 0, 0, 0, 0xabcd])).toBe('fe80::abcd');
+    // The longest run of zero groups goes, the first of equal runs, never a single zero group.
+    expect(v6([1, 0, 0, 2, 0, 0, 0, 3])).toBe('1:0:0:2::3');
+    expect(v6([1, 0, 0, 2, 0, 0, 3, 4])).toBe('1::2:0:0:3:4');
+    expect(v6([1, 0, 2, 3, 4, 5, 6, 7])).toBe('1:0:2:3:4:5:6:7');
+    expect(v6([0x2001, 0xdb8, 0xabcd, 0xef, 1, 2, 3, 4])).toBe('2001:db8:abcd:ef:1:2:3:4');
+    // IPv4-mapped: the IPv4 part dotted.
+    expect(v6([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1])).toBe('::ffff:10.0.0.1');
   });
 
   it('refuses what it does not serve, with the right reply', () => {

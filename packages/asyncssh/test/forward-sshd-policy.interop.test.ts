@@ -110,6 +110,20 @@ describe('sshd forwarding policy', () => {
     expect((await socks5RoundTrip(socks.getPort(), 'localhost', echo.port, Buffer.from('x'))).reply).toBe(2);
   });
 
+  it('PermitOpen [::1]:port: a SOCKS 5 request for that IPv6 address reaches it (named as sshd writes it)', async () => {
+    const echo6 = await startEcho(undefined, '::1');
+    try {
+      const c = await connectTo(['AddressFamily any', `PermitOpen [::1]:${echo6.port}`]);
+      const socks = await c.forwardSocks('127.0.0.1', 0);
+      const loopback6 = [...new Array<number>(15).fill(0), 1];
+      const r = await socks5RoundTrip(socks.getPort(), loopback6, echo6.port, Buffer.from('over IPv6'));
+      expect(r.reply).toBe(0);
+      expect(r.data.toString()).toBe('over IPv6');
+    } finally {
+      await echo6.close();
+    }
+  });
+
   it('PermitListen: the permitted port is listened on and cancelled on close; another port, or one sshd picks, refused', async () => {
     const port = await freePort();
     const c = await connectTo([`PermitListen 127.0.0.1:${port}`]);

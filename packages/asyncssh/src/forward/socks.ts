@@ -6,6 +6,8 @@
  * @module
  */
 
+import { SocketAddress } from 'node:net';
+
 /** The bytes the client sent so far are not a whole message yet. */
 export interface SocksMore {
   readonly kind: 'more';
@@ -126,15 +128,24 @@ function parseSocks5Request(buf: Uint8Array): SocksStep {
     at = 5 + n;
   } else if (addressType === 4) {
     if (buf.length < 22) return MORE;
-    const groups: string[] = [];
-    for (let i = 4; i < 20; i += 2) groups.push((((buf[i] as number) << 8) | (buf[i + 1] as number)).toString(16));
-    host = groups.join(':');
+    host = ipv6Text(buf.subarray(4, 20));
     at = 20;
   } else {
     return { kind: 'error', message: `SOCKS 5 address type ${addressType} not supported`, reply: socks5Reply(SOCKS5_REPLY.ADDRESS_TYPE_NOT_SUPPORTED) };
   }
   const port = ((buf[at] as number) << 8) | (buf[at + 1] as number);
   return { kind: 'connect', version: 5, consumed: at + 2, host, port };
+}
+
+/**
+ * An IPv6 address as inet_ntop writes it (the longest run of zero groups as '::', an
+ * IPv4-mapped address dotted): the text OpenSSH's ssh -D sends, and the one sshd's PermitOpen
+ * and permitopen= compare a destination with, as text.
+ */
+function ipv6Text(address: Uint8Array): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((address[i] as number) << 8) | (address[i + 1] as number)).toString(16));
+  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
 
 function tooLong(): SocksError {
