@@ -49,6 +49,8 @@ function certSigAlgorithms(key: SSHKey, certType: string): string[] {
 export type CertOptions = ReadonlyMap<string, Uint8Array>;
 
 const KNOWN_CRITICAL = new Set(['force-command', 'source-address', 'verify-required']);
+/** The user certificate extensions sshd acts on: flags, whose data must be empty. */
+const KNOWN_EXTENSIONS = new Set(['no-touch-required', 'permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']);
 
 function readOptions(raw: Uint8Array, field: string): Map<string, Uint8Array> {
   const r = new Reader(raw);
@@ -210,7 +212,7 @@ export class SSHCertificate extends Commented implements CertificateFields {
   /**
    * Checks the certificate for use: CA signature, kind, validity at `now` (epoch seconds),
    * `principal` among the principals (an empty list allows any), no unknown critical options,
-   * and (when given) the CA among `trustedCAs`. With `clientAddress` (a server authenticating a
+   * no corrupt known options or extensions (as sshd refuses them), and (when given) the CA among `trustedCAs`. With `clientAddress` (a server authenticating a
    * user: the client's IP address, '' when unknown), a user certificate's source-address must list
    * it, as sshd requires. With `caSignatureAlgorithms`, the CA must have signed with one of those
    * algorithms (OpenSSH's CASignatureAlgorithms). Throws CertificateError naming the failure.
@@ -239,9 +241,18 @@ export class SSHCertificate extends Commented implements CertificateFields {
     }
     // Host certificates have no critical options defined (PROTOCOL.certkeys): OpenSSH and AsyncSSH
     // refuse any, known to user certificates or not.
-    for (const name of this.criticalOptions.keys()) {
+    for (const [name, data] of this.criticalOptions) {
       if (this.kind === 'host') throw new CertificateError(`host certificate carries critical option ${JSON.stringify(name)}`);
       if (!KNOWN_CRITICAL.has(name)) throw new CertificateError(`unsupported critical option ${JSON.stringify(name)}`);
+      // As sshd: an option whose data is not what it defines is corrupt, and so is the certificate
+      // (a force-command that could not be read would otherwise be no restriction at all).
+      const wellFormed = name === 'verify-required' ? data.length === 0 : optionString(data) !== undefined;
+      if (!wellFormed) throw new CertificateError(`certificate critical option ${JSON.stringify(name)} is corrupt`);
+    }
+    if (this.kind === 'user') {
+      for (const [name, data] of this.extensions) {
+        if (KNOWN_EXTENSIONS.has(name) && data.length !== 0) throw new CertificateError(`certificate extension ${JSON.stringify(name)} is corrupt (it takes no data)`);
+      }
     }
     if (options.clientAddress !== undefined && this.kind === 'user' && this.criticalOptions.has('source-address')) {
       const sources = this.sourceAddress;

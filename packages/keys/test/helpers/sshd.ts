@@ -49,14 +49,18 @@ export class AuthorizedKeysSshd {
     this.clientKey = clientKey;
   }
 
-  /** Starts sshd; `client` is the key the client logs in with (written for ssh -i). */
-  static async start(client: SSHKey): Promise<AuthorizedKeysSshd> {
+  /**
+   * Starts sshd; `client` is the key the client logs in with (written for ssh -i). With
+   * `trustedUserCa`, sshd also takes user certificates that CA signed (TrustedUserCAKeys).
+   */
+  static async start(client: SSHKey, trustedUserCa?: SSHKey): Promise<AuthorizedKeysSshd> {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'keys-sshd-')));
     const hostKey = join(dir, 'host_key');
     writeFileSync(hostKey, client.exportPrivateKey('openssh'), { mode: 0o600 });
     const clientKey = join(dir, 'client_key');
     writeFileSync(clientKey, client.exportPrivateKey('openssh'), { mode: 0o600 });
     writeFileSync(join(dir, 'authorized_keys'), '');
+    if (trustedUserCa) writeFileSync(join(dir, 'user_ca.pub'), trustedUserCa.convertToPublic().exportPublicKey());
     const port = await freePort();
     const config = join(dir, 'sshd_config');
     writeFileSync(
@@ -76,6 +80,7 @@ export class AuthorizedKeysSshd {
         `AllowUsers ${userInfo().username}`,
         'LogLevel ERROR',
         'UseDNS no',
+        ...(trustedUserCa ? [`TrustedUserCAKeys ${join(dir, 'user_ca.pub')}`] : []),
       ].join('\n') + '\n',
     );
     const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -93,10 +98,19 @@ export class AuthorizedKeysSshd {
     return new AuthorizedKeysSshd(dir, port, child, clientKey);
   }
 
-  /** Makes `text` the authorized_keys file and runs `command` as the client key. */
-  login(text: string, command = 'true'): Promise<Login> {
+  /**
+   * Makes `text` the authorized_keys file and runs `command` as the client key, or (given
+   * `certificate`, an OpenSSH certificate line for it) as that certificate.
+   */
+  login(text: string, command = 'true', certificate?: Uint8Array): Promise<Login> {
     writeFileSync(join(this.dir, 'authorized_keys'), text);
+    const certArgs: string[] = [];
+    if (certificate) {
+      writeFileSync(join(this.dir, 'client_cert.pub'), certificate);
+      certArgs.push('-o', `CertificateFile=${join(this.dir, 'client_cert.pub')}`);
+    }
     const args = [
+      ...certArgs,
       '-F', '/dev/null', '-p', String(this.port), '-i', this.clientKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
       '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
       `${userInfo().username}@127.0.0.1`, command,
