@@ -52,16 +52,17 @@ const KNOWN_CRITICAL = new Set(['force-command', 'source-address', 'verify-requi
 /** The user certificate extensions sshd acts on: flags, whose data must be empty. */
 const KNOWN_EXTENSIONS = new Set(['no-touch-required', 'permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']);
 
+/**
+ * Critical options or extensions as sshd, ssh-keygen -L and AsyncSSH read them: in any order
+ * (PROTOCOL.certkeys asks for lexical order, which those do not enforce), each name once.
+ */
 function readOptions(raw: Uint8Array, field: string): Map<string, Uint8Array> {
   const r = new Reader(raw);
   const out = new Map<string, Uint8Array>();
-  let last: string | undefined;
   while (!r.atEnd) {
     const name = r.utf8(`${field} name`, 1024);
     const data = r.bytes(`${field} data`);
     if (out.has(name)) throw new KeyImportError(`duplicate certificate ${field} ${JSON.stringify(name)}`);
-    if (last !== undefined && name < last) throw new KeyImportError(`certificate ${field} are not sorted`);
-    last = name;
     out.set(name, data);
   }
   return out;

@@ -73,6 +73,9 @@ describe('certificate options as sshd reads them', () => {
     ['a permit-pty extension with data', [], [['permit-pty', str('x')]]],
     // Unknown extensions are ignored, whatever they carry.
     ['an unknown extension with data', [], [...PTY, ['x-unknown@example.com', str('x')]]],
+    // PROTOCOL.certkeys asks for names in order, but sshd (like ssh-keygen -L and AsyncSSH) reads them in any.
+    ['extensions out of order', [], [['permit-user-rc', EMPTY], ...PTY, ['permit-X11-forwarding', EMPTY]]],
+    ['critical options out of order', [['source-address', str('127.0.0.1')], ['force-command', str('echo forced')]], PTY],
   ])('%s', async (_, critical, extensions) => {
     const cert = withOptions(base, ca, critical, extensions);
     const theirs = await sshd.login('', 'echo ran', cert.exportCertificate());
