@@ -45,6 +45,20 @@ describe('LocalListener', () => {
     }
   });
 
+  it("listens on IPv6 only for '::' and on IPv4 only for '0.0.0.0' (RFC 4254 §7.1, as sshd and AsyncSSH bind them)", async () => {
+    const v6 = await hasIpv6Loopback();
+    if (v6) {
+      const listener = await LocalListener.open({ host: '::', port: 0 }, (socket) => socket.destroy());
+      expect(await tryConnect({ host: '::1', port: listener.getPort() })).toBe('connected');
+      expect(await tryConnect({ host: '127.0.0.1', port: listener.getPort() })).toBe('ECONNREFUSED');
+      await listener.waitClosed();
+    }
+    const listener = await LocalListener.open({ host: '0.0.0.0', port: 0 }, (socket) => socket.destroy());
+    expect(await tryConnect({ host: '127.0.0.1', port: listener.getPort() })).toBe('connected');
+    if (v6) expect(await tryConnect({ host: '::1', port: listener.getPort() })).toBe('ECONNREFUSED');
+    await listener.waitClosed();
+  });
+
   it('listens on a UNIX path and removes it on close; the owner hears the close once', async () => {
     const socketPath = path.join(dir, 'l.sock');
     let closes = 0;

@@ -94,7 +94,8 @@ export class LocalListener extends SSHListener {
 
   /**
    * Listens on `target`. A host of '' or '*' means every address, 'localhost' both loopback
-   * addresses (the second on the port the first got; skipped where that family is missing).
+   * addresses (the second on the port the first got; skipped where that family is missing), an
+   * IPv6 address ('::' included) that family only.
    */
   static async open(target: ListenTarget, onSocket: (socket: net.Socket, server: LocalListener) => void, onClose?: () => void): Promise<LocalListener> {
     const servers: net.Server[] = [];
@@ -126,7 +127,10 @@ export class LocalListener extends SSHListener {
         });
       } else {
         const host = target.host === '' || target.host === '*' ? undefined : target.host;
-        await listenOne(make(), { ...(host !== undefined ? { host } : {}), port: target.port });
+        // An IPv6 address is that family only ('::' is every IPv6 address, RFC 4254 §7.1): Node
+        // would also take IPv4 on '::', which sshd and AsyncSSH (asyncio) do not.
+        const ipv6Only = host !== undefined && net.isIPv6(host);
+        await listenOne(make(), { ...(host !== undefined ? { host } : {}), port: target.port, ...(ipv6Only ? { ipv6Only } : {}) });
       }
     } catch (err) {
       for (const s of servers) s.close();
