@@ -144,6 +144,14 @@ describe('authorized_keys', () => {
     expect(performance.now() - start).toBeLessThan(5000);
   });
 
+  test('40,000 environment= options are read in linear time, the first of each name kept', () => {
+    const start = performance.now();
+    const env = parseAuthorizedKeyLine(`${Array.from({ length: 40_000 }, (_, i) => `environment="V${i % 20_000}=${i}"`).join(',')} ${line(ed)}`).options.environment;
+    expect(performance.now() - start).toBeLessThan(3000);
+    expect(env).toHaveLength(20_000);
+    expect(env[19_999]).toBe('V19999=19999');
+  });
+
   test('validate: from, expiry, cert-authority principals', () => {
     const ak = importAuthorizedKeys(
       [

@@ -107,6 +107,7 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
   const permitListen: string[] = [];
   const flags = new Set<string>();
   const seen = new Set<string>();
+  const envNames = new Set<string>();
   for (const [name, value] of raw) {
     if (FLAG_OPTIONS.has(name)) {
       if (value !== true) throw new KeyImportError(`option ${name} takes no value`);
@@ -163,7 +164,10 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
         // sshd: a name of letters, digits and underscores, then '='; the first value of a name holds.
         const envName = /^([A-Za-z0-9_]+)=/.exec(value)?.[1];
         if (envName === undefined) throw new KeyImportError(`bad environment ${JSON.stringify(value)}`);
-        if (!environment.some((e) => e.startsWith(`${envName}=`))) environment.push(value);
+        if (!envNames.has(envName)) {
+          envNames.add(envName);
+          environment.push(value);
+        }
         break;
       }
       case 'expiry-time': {
