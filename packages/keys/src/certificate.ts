@@ -48,6 +48,9 @@ function certSigAlgorithms(key: SSHKey, certType: string): string[] {
 /** Critical options and extensions: name -> raw data (the inner string's content, or empty). */
 export type CertOptions = ReadonlyMap<string, Uint8Array>;
 
+/** OpenSSH neither signs (ssh-keygen -s) nor reads certificates listing more principals than this. */
+const MAX_PRINCIPALS = 256;
+
 const KNOWN_CRITICAL = new Set(['force-command', 'source-address', 'verify-required']);
 /** The user certificate extensions sshd acts on: flags, whose data must be empty. */
 const KNOWN_EXTENSIONS = new Set(['no-touch-required', 'permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']);
@@ -148,7 +151,10 @@ export class SSHCertificate extends Commented implements CertificateFields {
     this.keyId = r.utf8('key id');
     const pr = new Reader(r.bytes('valid principals'));
     const principals: string[] = [];
-    while (!pr.atEnd) principals.push(pr.utf8('principal'));
+    while (!pr.atEnd) {
+      if (principals.length === MAX_PRINCIPALS) throw new KeyImportError(`certificate lists more than ${MAX_PRINCIPALS} principals`);
+      principals.push(pr.utf8('principal'));
+    }
     this.principals = principals;
     this.validAfter = r.u64('valid after');
     this.validBefore = r.u64('valid before');
@@ -336,6 +342,7 @@ export function createCertificate(ca: SSHKey, subject: SSHKey, kind: Certificate
       extensions.set(name, data);
     }
   }
+  if ((options.principals?.length ?? 0) > MAX_PRINCIPALS) throw new CertificateError(`a certificate may list at most ${MAX_PRINCIPALS} principals`);
   const certType = certTypeFor(subject.algorithm);
   const validAfter = options.validAfter === undefined ? 0n : parseTimeValue(options.validAfter, now);
   const validBefore = options.validBefore === undefined ? MAX_U64 : parseTimeValue(options.validBefore, now);

@@ -3,7 +3,8 @@
  * print correctly under `ssh-keygen -L` (which also checks the CA signature).
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { importCertificate, importPrivateKey, importPublicKey } from '../src/index.ts';
+import { Reader, Writer } from '@ssh/wire';
+import { CertificateError, importCertificate, importPrivateKey, importPublicKey, KeyImportError } from '../src/index.ts';
 import { testKey } from './helpers/keys.ts';
 import { KeygenDir } from './helpers/ssh-keygen.ts';
 
@@ -100,5 +101,58 @@ describe.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp521', 'ssh
     const host = ca.generateHostCertificate(testKey('ssh-ed25519'), 'h', { principals: ['h.example'] });
     const hp = dir.write(host.exportCertificate());
     expect(dir.run(['-L', '-f', hp])).toContain('ssh-ed25519-cert-v01@openssh.com host certificate');
+  });
+});
+
+describe('at most 256 principals, as OpenSSH', () => {
+  const ca = testKey('ssh-ed25519');
+  const subject = testKey('ecdsa-sha2-nistp256');
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
+
+  test('ssh-keygen -s signs 256 and refuses 257; so does generateUserCertificate', () => {
+    const caPath = dir.write(ca.exportPrivateKey());
+    for (const n of [256, 257]) {
+      const pub = dir.write(subject.convertToPublic().exportPublicKey(), `subject${n}.pub`);
+      const theirs = !dir.fails(['-q', '-s', caPath, '-I', 'id', '-n', names(n).join(','), pub]);
+      let ours = true;
+      try {
+        ca.generateUserCertificate(subject, 'id', { principals: names(n) });
+      } catch (e) {
+        expect(e).toBeInstanceOf(CertificateError);
+        ours = false;
+      }
+      expect(ours, `${n} principals`).toBe(theirs);
+    }
+  });
+
+  test('ssh-keygen -L reads 256 and refuses 257; so does importCertificate', () => {
+    const cert = ca.generateUserCertificate(subject, 'id', { principals: names(256) });
+    // The same certificate with one more principal, signed again by the CA.
+    const blob = cert.publicData;
+    const r = new Reader(blob);
+    r.utf8('type');
+    r.bytes('nonce');
+    r.utf8('curve');
+    r.bytes('point');
+    r.u64('serial');
+    r.u32('kind');
+    r.bytes('key id');
+    const before = blob.subarray(0, r.offset);
+    const principals = r.bytes('principals');
+    const afterStart = r.offset;
+    r.u64('valid after');
+    r.u64('valid before');
+    r.bytes('critical');
+    r.bytes('extensions');
+    r.bytes('reserved');
+    r.bytes('signature key');
+    const after = blob.subarray(afterStart, r.offset);
+    const more = new Writer(principals.length + 16).raw(principals).utf8('p256').finish();
+    const signed = new Writer(blob.length + 64).raw(before).bytes(more).raw(after).finish();
+    const big = `${cert.algorithm} ${Buffer.from(new Writer(signed.length + 128).raw(signed).bytes(ca.sign(signed)).finish()).toString('base64')}\n`;
+    expect(dir.run(['-L', '-f', dir.write(cert.exportCertificate())])).toContain('p255');
+    expect(importCertificate(cert.exportCertificate()).principals).toHaveLength(256);
+    expect(dir.fails(['-L', '-f', dir.write(big)])).toBe(true);
+    expect(() => importCertificate(big)).toThrow(KeyImportError);
   });
 });
