@@ -149,15 +149,32 @@ interface Slot {
   sources: SettingSource[];
   /** Keys of the values an `append` slot holds, to drop duplicates without a scan. */
   seen?: Set<string>;
+  /** SendEnv: where each name still held is in the list. */
+  envIndex?: Map<string, number[]>;
+  /** SendEnv: names tested against wildcard removals so far. */
+  envMatches?: number;
 }
 
 const sourceOf = (at: ConfigLine): SettingSource => ({ file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args });
 
 const MAX_IDENTITY_FILES = 100;
 
+/**
+ * SendEnv `-pattern` with wildcards is tested against every name given before it (ssh does the
+ * same, quadratic in the names). Real configurations make a few hundred such tests; a file that
+ * needs millions is refused rather than stalling the reader.
+ */
+const MAX_SENDENV_MATCHES = 1 << 22;
+
 class State {
   readonly slots = new Map<string, Slot>();
   readonly unknownIgnored: SettingSource[] = [];
+
+  /** Closes the holes SendEnv removals left in its list. */
+  finish(): void {
+    const slot = this.slots.get('sendenv');
+    if (slot) slot.value = (slot.value as (string | undefined)[]).filter((n) => n !== undefined);
+  }
 
   has(key: string): boolean {
     return this.slots.has(key);
@@ -232,13 +249,35 @@ class State {
       // The lists below are grown in place (the slot owns them): copying them for every line
       // made many lines of one keyword quadratic.
       case 'sendenv': {
+        // Names are kept with holes where a `-pattern` removed them, and indexed by name: a
+        // literal pattern removes through the index, a wildcard one tests each distinct name
+        // still there (bounded: MAX_SENDENV_MATCHES). finish() closes the holes.
         const cur = slot ?? this.newList(spec);
-        let names = cur.value as string[];
+        const names = cur.value as (string | undefined)[];
+        const index = (cur.envIndex ??= new Map());
+        const drop = (name: string): void => {
+          for (const i of index.get(name) ?? []) names[i] = undefined;
+          index.delete(name);
+        };
         for (const n of value as string[]) {
-          if (n.startsWith('-')) names = names.filter((x) => !matchPattern(x, n.slice(1)));
-          else names.push(n);
+          if (!n.startsWith('-')) {
+            const at = index.get(n);
+            if (at) at.push(names.length);
+            else index.set(n, [names.length]);
+            names.push(n);
+            continue;
+          }
+          const pattern = n.slice(1);
+          if (!/[*?]/.test(pattern)) {
+            drop(pattern);
+            continue;
+          }
+          cur.envMatches = (cur.envMatches ?? 0) + index.size;
+          if (cur.envMatches > MAX_SENDENV_MATCHES) {
+            throw new ConfigParseError(at.file, at.line, `SendEnv: too many names and wildcard removals to match (over ${MAX_SENDENV_MATCHES} comparisons)`);
+          }
+          for (const name of [...index.keys()]) if (matchPattern(name, pattern)) drop(name);
         }
-        cur.value = names;
         cur.sources.push(src);
         return;
       }
@@ -487,6 +526,7 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     wantFinal = true;
   }
 
+  state.finish();
   const port = (state.get('port') as number | undefined) ?? 22;
   const user = (state.get('user') as string | undefined) ?? env.localUser;
   const jump = state.get('proxyjump');

@@ -315,6 +315,24 @@ describe('bad input', () => {
     expect(r.options.localForwards).toHaveLength(n);
     expect(r.settings.get('localforward')?.sources).toHaveLength(n);
   });
+  // Each `-pattern` scanned every name given before it: 40,000 names and as many negations took
+  // minutes. Literal names are now removed through an index; wildcard patterns are bounded.
+  test('SendEnv negations are linear for literal names and bounded for wildcards', () => {
+    const n = 40_000;
+    const names = Array.from({ length: n }, (_, i) => `A${i}`).join(' ');
+    const literal = Array.from({ length: n }, (_, i) => `-X${i}`).join(' ');
+    const r = resolve(`SendEnv ${names} A1
+SendEnv ${literal} -A0 -A1 -A2?
+`, { host: 'h' });
+    const sendEnv = r.options.sendEnv as readonly string[];
+    expect(sendEnv).toHaveLength(n - 12);
+    expect(sendEnv.slice(0, 3)).toEqual(['A2', 'A3', 'A4']);
+    expect(sendEnv).not.toContain('A25');
+    const wild = Array.from({ length: n }, (_, i) => `-X*${i}`).join(' ');
+    expect(parseError(`SendEnv ${names}
+SendEnv ${wild}
+`).detail).toMatch(/^SendEnv: too many/);
+  });
   // ssh reads each line as a C string: a NUL ends it. Reading on made `Host a\0 *` match every
   // host where ssh -G shows it matching only "a", and passed NULs on into names and commands.
   test('a NUL byte ends its line, as for ssh', () => {
