@@ -163,7 +163,9 @@ export function validateSshsig(data: string | Uint8Array, message: string | Uint
   }
   // As ssh-keygen: RSA SSHSIGs must use SHA-2.
   if (sigAlg === 'ssh-rsa') throw new SignatureError('SSHSIG with ssh-rsa (SHA-1) signatures are refused');
-  if (!sig.publicKey.verify(signedData(sig.namespace, sig.reserved, sig.hashAlgorithm, asBytes(message)), sig.signature)) {
+  // As ssh-keygen (PROTOCOL.sshsig: implementations ignore the reserved field), the signature
+  // is checked over an empty reserved field whatever the blob carries.
+  if (!sig.publicKey.verify(signedData(sig.namespace, new Uint8Array(0), sig.hashAlgorithm, asBytes(message)), sig.signature)) {
     throw new SignatureError('SSHSIG signature does not verify');
   }
   return sig;

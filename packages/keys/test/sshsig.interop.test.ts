@@ -1,6 +1,8 @@
 /** SSHSIG both ways with `ssh-keygen -Y sign` / `-Y verify`. */
+import { createHash } from 'node:crypto';
+import { Writer } from '@ssh/wire';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createSshsig, importPrivateKey, validateSshsig } from '../src/index.ts';
+import { createSshsig, createSshsigBlob, importPrivateKey, parseSshsig, validateSshsig } from '../src/index.ts';
 import { testKey } from './helpers/keys.ts';
 import { KeygenDir } from './helpers/ssh-keygen.ts';
 
@@ -29,5 +31,44 @@ describe.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecd
     expect(parsed.publicKey.equals(importPrivateKey(dir.read(p)))).toBe(true);
     expect(parsed.hashAlgorithm).toBe('sha512');
     expect(() => validateSshsig(sig, `${MESSAGE}x`, 'git')).toThrow();
+  });
+});
+
+describe('the reserved field', () => {
+  test('ssh-keygen ignores a non-empty reserved field (signed over an empty one); so do we', () => {
+    const key = testKey('ssh-ed25519');
+    const check = (sig: string): [boolean, boolean] => {
+      let theirs: boolean;
+      try {
+        theirs = dir.run(['-Y', 'check-novalidate', '-n', 'file', '-s', dir.write(sig)], MESSAGE).startsWith('Good');
+      } catch {
+        theirs = false;
+      }
+      let ours: boolean;
+      try {
+        validateSshsig(sig, MESSAGE, 'file');
+        ours = true;
+      } catch {
+        ours = false;
+      }
+      return [ours, theirs];
+    };
+    // Rebuild the blob with reserved = "x": once keeping the signature over an empty reserved
+    // field (what ssh-keygen verifies), once signing over "x".
+    const blob = createSshsigBlob(key, MESSAGE, 'file');
+    const parsed = parseSshsig(blob);
+    const withReserved = (signature: Uint8Array) =>
+      `-----BEGIN SSH SIGNATURE-----\n${Buffer.from(
+        new Writer(512).raw(new TextEncoder().encode('SSHSIG')).u32(1).bytes(key.publicData).utf8('file').bytes(new TextEncoder().encode('x')).utf8('sha512').bytes(signature).finish(),
+      ).toString('base64')}\n-----END SSH SIGNATURE-----\n`;
+    const overX = key.sign(
+      new Writer(256).raw(new TextEncoder().encode('SSHSIG')).utf8('file').bytes(new TextEncoder().encode('x')).utf8('sha512').bytes(createHash('sha512').update(MESSAGE).digest()).finish(),
+    );
+    const [oursEmpty, theirsEmpty] = check(withReserved(parsed.signature));
+    expect(theirsEmpty).toBe(true);
+    expect(oursEmpty).toBe(theirsEmpty);
+    const [oursX, theirsX] = check(withReserved(overX));
+    expect(theirsX).toBe(false);
+    expect(oursX).toBe(theirsX);
   });
 });
