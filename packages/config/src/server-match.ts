@@ -64,7 +64,9 @@ export function parseServerMatch(line: ConfigLine): readonly ServerCriterion[] {
     if (arg === undefined || arg === '' || arg.startsWith('#')) throw new BadArgument(`Missing Match criteria for ${raw}`);
     i++;
     if (!NAMES.has(name)) throw new BadArgument(`Unsupported Match attribute ${raw}`);
-    if ((name === 'address' || name === 'localaddress') && matchAddressList(undefined, arg) === -2) {
+    // addr_match_list refuses an empty entry (`a,`, `a,,b`, `!`) as it refuses a bad mask.
+    const emptyEntry = (): boolean => arg.split(',').some((e) => e === '' || e === '!');
+    if ((name === 'address' || name === 'localaddress') && (emptyEntry() || matchAddressList(undefined, arg) === -2)) {
       throw new BadArgument(`Invalid Match ${name} argument '${arg}'`);
     }
     if (name === 'localport') {

@@ -122,3 +122,62 @@ describe('HostKey and HostCertificate expand ~ to the home directory', () => {
     compare(one(`${line}\n`, ['hostkey', 'hostcertificate'])),
   );
 });
+
+describe('Match blocks', () => {
+  const criteria = [
+    'User root',
+    'User bob,root',
+    'User !root,*',
+    'User "bob,root"',
+    'User=root',
+    'USER root',
+    'User root # c',
+    'Group root',
+    'Group !root,*',
+    'Group nogroup,root',
+    'Host *.EXAMPLE.com',
+    'Host client.example.com,!client*',
+    'Address 10.0.0.0/8',
+    'Address !10.1.0.0/16,10.0.0.0/8',
+    'Address 10.1.*',
+    'Address 10.1.2.3/32',
+    'Address 10.1.2.3/33',
+    'Address 10.1.2.0/24,',
+    'Address ,10.1.2.0/24',
+    'Address 10.1.2.3,,10.0.0.0/8',
+    'Address 10.1.2.3,!',
+    'LocalAddress 10.9.9.9,',
+    'Address 10.0.0.0/8, 1.2.3.4',
+    'LocalAddress 10.9.0.0/16',
+    'LocalAddress 10.9.9.9 LocalPort 22',
+    'LocalPort 2222',
+    'LocalPort 00022',
+    'User root Address 192.168.0.0/16',
+    'all',
+    'All',
+    'User root all',
+    'all User root',
+    'Bogus x',
+    'User',
+    '',
+  ];
+  test.each(criteria)('Match %s', (c) =>
+    compare(one(`PasswordAuthentication yes\nMatch ${c}\n  PasswordAuthentication no\n  AuthorizedKeysFile /k/%u\n`, ['passwordauthentication', 'authorizedkeysfile'])),
+  );
+  test('a later Match does not override what an earlier one set; globals hold outside', () =>
+    compare(
+      one('PubkeyAuthentication no\nMatch User root\n  PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n  KbdInteractiveAuthentication no\n', [
+        'passwordauthentication',
+        'pubkeyauthentication',
+        'kbdinteractiveauthentication',
+      ]),
+    ));
+  test('an Include inside a Match block, and Match blocks inside an included file', () =>
+    compare({
+      files: {
+        sshd_config: 'Match User root\n  Include $D/inner\nMatch all\n  PermitTTY no\n',
+        inner: 'PasswordAuthentication no\nMatch User bob\n  PubkeyAuthentication no\n',
+      },
+      keys: ['passwordauthentication', 'pubkeyauthentication', 'permittty'],
+    }));
+});
