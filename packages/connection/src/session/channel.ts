@@ -68,6 +68,14 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
   private autoConsume = true;
   private closeError: Error | undefined;
   private closed = false;
+  /**
+   * The peer closed cleanly while received data or its EOF waited here (paused reading): the
+   * session hears them first, and connectionLost once they are delivered (AsyncSSH's
+   * close_pending).
+   */
+  private finishPending = false;
+  /** The application closed or aborted the channel: what is held back is not wanted any more. */
+  private closeRequested = false;
   private readonly closeWaiters: (() => void)[] = [];
   private writeHigh = 1024 * 1024;
   private writeLow = 256 * 1024;
@@ -246,6 +254,7 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
       this.pausedEof = false;
       this.deliverEof();
     }
+    if (!this.paused && this.finishPending) this.finish(undefined);
   }
 
   /** @internal Reopens the receive window for bytes the reader took (stream sessions). */
@@ -324,12 +333,16 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
 
   /** Closes after pending output is sent. */
   close(): void {
+    this.closeRequested = true;
     this.chan?.close();
+    if (this.finishPending) this.finish(undefined);
   }
 
   /** Closes now, discarding pending output. */
   abort(): void {
+    this.closeRequested = true;
     this.chan?.abort();
+    if (this.finishPending) this.finish(undefined);
   }
 
   isClosing(): boolean {
@@ -349,6 +362,14 @@ export class SSHChannel<T extends ChannelData = ChannelData> {
 
   protected finish(error: Error | undefined): void {
     if (this.closed) return;
+    if (error === undefined && !this.closeRequested && (this.pausedData.length > 0 || this.pausedEof)) {
+      this.finishPending = true;
+      return;
+    }
+    this.finishPending = false;
+    // Nothing reaches the session after connectionLost.
+    this.pausedData.length = 0;
+    this.pausedEof = false;
     this.closed = true;
     this.closeError = error;
     this.onFinish(error);
