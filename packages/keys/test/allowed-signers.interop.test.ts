@@ -44,6 +44,10 @@ describe('allowed_signers lines in ssh-keygen -Y verify and here', () => {
     [`a@x valid-after="20200101",valid-after="20200101" ${K}`, 'a@x'],
     [`a@x valid-before="20990101",valid-before="20990101" ${K}`, 'a@x'],
     [`a@x ,namespaces="file" ${K}`, 'a@x'],
+    // Times at or before 1970-01-01T00:00:00Z are invalid.
+    [`a@x valid-after="19600101" ${K}`, 'a@x'],
+    [`a@x valid-after="19700101Z" ${K}`, 'a@x'],
+    [`a@x valid-after="19700101000001Z" ${K}`, 'a@x'],
     [`a@x namespaces="file", ${K}`, 'a@x'],
   ])('%s as %s', (line, principal) => {
     const signers = dir.write(`${line}\n`);

@@ -69,6 +69,7 @@ describe('authorized_keys options as sshd reads them', () => {
     // Times may end in UTC as well as Z.
     'expiry-time="20990101UTC"',
     'expiry-time="20200101utc"',
+    'expiry-time="19700101Z"',
     // tunnel= takes any, or a device number up to 2147483645.
     'tunnel="any"',
     'tunnel="ANY"',

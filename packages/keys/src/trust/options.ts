@@ -78,5 +78,7 @@ export function parseTimespec(text: string): bigint {
   const f = [Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)] as const;
   if (!isCalendarTime(...f)) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
   const ms = m[7] ? Date.UTC(...f) : new Date(...f).getTime();
+  // As OpenSSH: a time at or before the epoch is no time (sshd and ssh-keygen refuse the line).
+  if (!(ms >= 1000)) throw new KeyImportError(`invalid time ${JSON.stringify(text)}`);
   return BigInt(Math.floor(ms / 1000));
 }
