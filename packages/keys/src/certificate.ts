@@ -219,9 +219,9 @@ export class SSHCertificate extends Commented implements CertificateFields {
   /**
    * Checks the certificate for use: CA signature, kind, validity at `now` (epoch seconds),
    * `principal` among the principals (an empty list allows any), no unknown critical options,
-   * no corrupt known options or extensions (as sshd refuses them), and (when given) the CA among `trustedCAs`. With `clientAddress` (a server authenticating a
-   * user: the client's IP address, '' when unknown), a user certificate's source-address must list
-   * it, as sshd requires. With `caSignatureAlgorithms`, the CA must have signed with one of those
+   * no corrupt known options or extensions (sshd refuses those), and (when given) the CA among
+   * `trustedCAs`. With `clientAddress` (a server authenticating a user: the client's IP address,
+   * '' when unknown), a user certificate's source-address must list it, as sshd requires. With `caSignatureAlgorithms`, the CA must have signed with one of those
    * algorithms (OpenSSH's CASignatureAlgorithms). Throws CertificateError naming the failure.
    */
   validate(options: {
