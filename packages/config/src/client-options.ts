@@ -51,7 +51,10 @@ export interface ClientConfigOptions {
   readonly gssAuth?: boolean;
   readonly gssDelegateCreds?: boolean;
   readonly preferredAuth?: string;
-  /** IdentityAgent (expanded); `null` for `none`. */
+  /**
+   * IdentityAgent (expanded); `null` for `none`. `SSH_AUTH_SOCK` and `$NAME` are replaced by that
+   * variable's value (`null` when it is unset), as ssh reads them.
+   */
   readonly agentPath?: string | null;
   /** IdentityFile (expanded); an empty list for `IdentityFile none` alone. */
   readonly clientKeys?: readonly string[];
@@ -148,7 +151,7 @@ const noneToNull = (v: unknown): unknown => (typeof v === 'string' && v.toLowerC
 /** Builds connect() options from resolved settings. */
 export function buildClientOptions(
   raw: ReadonlyMap<string, ResolvedSetting>,
-  base: { host: string; port: number; user: string; canonicalized?: boolean },
+  base: { host: string; port: number; user: string; canonicalized?: boolean; envVar?: (name: string) => string | undefined },
 ): { options: ClientConfigOptions; settings: ReadonlyMap<string, ResolvedSetting>; ignored: IgnoredSetting[] } {
   const o: Mutable<ClientConfigOptions> = {};
   const settings = new Map<string, ResolvedSetting>();
@@ -193,9 +196,14 @@ export function buildClientOptions(
       case 'globalknownhostsfile':
         o.knownHosts = [...(o.knownHosts ?? []), ...(v as string[])];
         break;
-      case 'identityagent':
-        o.agentPath = noneToNull(v) as string | null;
+      case 'identityagent': {
+        // `SSH_AUTH_SOCK` and `$NAME` name the variable that holds the socket (ssh.c): without
+        // it there is no agent, as ssh unsets SSH_AUTH_SOCK.
+        const a = noneToNull(v) as string | null;
+        const variable = a === 'SSH_AUTH_SOCK' ? a : a?.startsWith('$') && a[1] !== '{' ? a.slice(1) : undefined;
+        o.agentPath = variable === undefined ? a : (base.envVar?.(variable) ?? null);
         break;
+      }
       case 'identityfile':
         o.clientKeys = (v as string[]).filter((x) => x !== 'none');
         break;

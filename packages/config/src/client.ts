@@ -550,7 +550,7 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env);
     settings.set(key, { keyword: slot.spec.name, value, sources: slot.sources });
   }
-  const built = buildClientOptions(settings, { host, port, user, canonicalized: host !== named });
+  const built = buildClientOptions(settings, { host, port, user, canonicalized: host !== named, envVar: (name) => env.env[name] });
   return {
     options: built.options,
     settings: built.settings,

@@ -354,6 +354,20 @@ SendEnv ${wild}
 });
 
 describe('resolved options', () => {
+  // ssh reads the socket from $SSH_AUTH_SOCK for `IdentityAgent SSH_AUTH_SOCK`, and from the named
+  // variable for `$NAME` (none when it is unset); connect() was given the word itself as a path.
+  test('IdentityAgent SSH_AUTH_SOCK and $NAME name environment variables holding the socket', () => {
+    const env = { HOME: '/home/alice', SSH_AUTH_SOCK: '/run/agent.sock', OTHER: '/run/other.sock' };
+    const agent = (v: string): unknown => resolve(`IdentityAgent ${v}\n`, { host: 'h' }, { env }).options.agentPath;
+    expect(agent('SSH_AUTH_SOCK')).toBe('/run/agent.sock');
+    expect(agent('$OTHER')).toBe('/run/other.sock');
+    expect(agent('$UNSET_AGENT')).toBeNull();
+    expect(agent('${OTHER}/x')).toBe('/run/other.sock/x');
+    expect(agent('~/agent')).toBe('/home/alice/agent');
+    expect(agent('none')).toBeNull();
+    expect(resolve('IdentityAgent SSH_AUTH_SOCK\n', { host: 'h' }, { env: { HOME: '/home/alice' } }).options.agentPath).toBeNull();
+  });
+
   // The names were assigned into a plain object, where `__proto__` is the prototype setter: the
   // variable was dropped without a word, though ssh sends it like any other.
   test('SetEnv keeps every name, __proto__ included', () => {
