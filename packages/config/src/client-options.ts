@@ -61,7 +61,7 @@ export interface ClientConfigOptions {
   readonly clientCerts?: readonly string[];
   readonly identitiesOnly?: boolean;
   readonly pkcs11Provider?: string | null;
-  /** SecurityKeyProvider: 'internal' or an OpenSSH middleware library (expanded). */
+  /** SecurityKeyProvider: 'internal' or an OpenSSH middleware library; `$NAME` reads it from that variable (absent when unset). */
   readonly securityKeyProvider?: string;
   /** ForwardAgent: yes/no or a socket path. */
   readonly agentForwarding?: boolean | string;
@@ -211,7 +211,11 @@ export function buildClientOptions(
         o.pkcs11Provider = noneToNull(v) as string | null;
         break;
       case 'securitykeyprovider':
-        o.securityKeyProvider = v as string;
+        // `$NAME`: the library named by that variable; unset, the default provider (ssh.c).
+        if ((v as string).length > 1 && (v as string).startsWith('$')) {
+          const lib = base.envVar?.((v as string).slice(1));
+          if (lib !== undefined) o.securityKeyProvider = lib;
+        } else o.securityKeyProvider = v as string;
         break;
       case 'forwardagent': {
         const a = v as ForwardAgentValue;

@@ -356,6 +356,15 @@ SendEnv ${wild}
 describe('resolved options', () => {
   // ssh reads the socket from $SSH_AUTH_SOCK for `IdentityAgent SSH_AUTH_SOCK`, and from the named
   // variable for `$NAME` (none when it is unset); connect() was given the word itself as a path.
+  // ssh_config(5): a SecurityKeyProvider starting with `$` names the variable holding the library.
+  test('SecurityKeyProvider $NAME reads the library from that variable (the default when unset)', () => {
+    const env = { HOME: '/home/alice', SK_LIB: '/usr/lib/sk.so' };
+    const provider = (v: string): unknown => resolve(`SecurityKeyProvider ${v}\n`, { host: 'h' }, { env }).options.securityKeyProvider;
+    expect(provider('$SK_LIB')).toBe('/usr/lib/sk.so');
+    expect(provider('$SK_UNSET')).toBeUndefined();
+    expect(provider('/lib/sk.so')).toBe('/lib/sk.so');
+    expect(provider('internal')).toBe('internal');
+  });
   test('IdentityAgent SSH_AUTH_SOCK and $NAME name environment variables holding the socket', () => {
     const env = { HOME: '/home/alice', SSH_AUTH_SOCK: '/run/agent.sock', OTHER: '/run/other.sock' };
     const agent = (v: string): unknown => resolve(`IdentityAgent ${v}\n`, { host: 'h' }, { env }).options.agentPath;
