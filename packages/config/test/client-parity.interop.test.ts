@@ -66,6 +66,8 @@ function printed(key: string, res: ResolvedClientConfig): string[] | undefined {
     const a = v as { enabled?: boolean; path?: string };
     return [a.path ?? (a.enabled === true ? 'yes' : 'no')];
   }
+  // ssh -G prints these lists on one line.
+  if (key === 'userknownhostsfile' || key === 'globalknownhostsfile' || key === 'canonicaldomains') return [(v as string[]).join(' ')];
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
   return [String(v)];
@@ -182,4 +184,19 @@ describe('forwarding specifications, escapes and limits', () => {
   // (Not compared: ssh 9.2 joins the two arguments into a 256-byte buffer and parses what is left
   // of a longer spec, so `8080 <248 letters>:80` forwards to port 8. We parse the whole spec.)
   test.each(cases)('%s', (line) => compare(one(`${line}\n`, ['localforward', 'remoteforward', 'dynamicforward'])));
+});
+
+describe('line spelling', () => {
+  const lines = ['Port=2201', 'Port =2202', 'Port= 2203', 'Port==2204', 'Port = = 2205', '  Port\t2206', 'Port\t=\t2207', '"Port" 2208', 'Po"rt" 2209', 'Port "2210"', "Port '2211'", 'Port 2212 # c', 'Port 2213#c', 'Port #2214', '=Port 2215', 'Port\f2216', 'Port 2217\f', '\tPort 2218\t\r', 'Port 22"19"', 'Port 2220 2221'];
+  test.each(lines)('%j', (line) => compare(one(`${line}\n`, ['port'])));
+  const hosts = ['Host=alpha', 'Host = alpha', 'Host "alpha"', 'Host alpha#x', 'Host al"pha"', 'Host !beta alpha', 'Host alpha !alpha', 'HOST ALPHA', 'Host a*a', 'Host ?lpha', 'Host *', 'Host !*'];
+  test.each(hosts)('%j', (line) => compare(one(`${line}\n  Port 2230\n`, ['port'])));
+  const matches = ['Match host=alpha', 'Match host="alpha"', 'Match "host" alpha', 'Match host alpha,beta', 'Match host "alpha beta"', 'Match host alpha user', 'Match !host beta', 'Match host !beta', 'Match host !beta,*', 'Match all', 'Match all all', 'Match !all', 'Match canonical all', 'Match host alpha all', 'Match originalhost ALPHA', 'Match host=ALPHA', 'Match localuser *', 'Match user=*', 'Match exec=true', 'Match exec "exit 1"', 'Match !exec "exit 1"', 'Match host alpha exec "exit 1"', 'Match host beta exec "touch /nonexistent/x"', 'Match final', 'Match HOST alpha', 'Match host alpha # c', 'Match host alpha #c', 'Match host alpha#c', 'Match #c'];
+  test.each(matches)('%j', (line) => compare(one(`${line}\n  Port 2240\n`, ['port'])));
+});
+
+describe('tokens after HostName', () => {
+  test('%k is the alias or the name given, %h the HostName, %n the name given; %C hashes the HostName', () =>
+    compare(one('HostName Real.Example\nIdentityAgent /agent_%k_%h_%n_%p_%r_%C\nUserKnownHostsFile /kh_%k_%h %d/kh2_%u_%i\n', ['identityagent', 'userknownhostsfile'])));
+  test('%k with HostKeyAlias', () => compare(one('HostName real\nHostKeyAlias kal\nIdentityAgent /agent_%k_%h\n', ['identityagent'])));
 });
