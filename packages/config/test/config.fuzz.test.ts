@@ -40,3 +40,16 @@ test('sshd_config reader', () => {
     { numRuns: 3000, interruptAfterTimeLimit: 4000 },
   );
 });
+
+test('forwarding and ProxyJump specifications', () => {
+  const env = memEnv();
+  const piece = fc.constantFrom('8080', '0', '22', 'h', '[', ']', ':', '/', '\\', '@', ',', ';', '%41', '%', '+', ' ', 'ssh://', '::1', '[::1]', 'a.b', '-', '"', '#');
+  const spec = fc.array(piece, { maxLength: 10 }).map((a) => a.join(''));
+  const keyword = fc.constantFrom('LocalForward', 'RemoteForward', 'DynamicForward', 'ProxyJump');
+  fc.assert(
+    fc.property(keyword, spec, spec, (k, a, b) => {
+      settle(() => resolveClientConfig(parseClientConfig({ text: `${k} ${a} ${b}\n${k} ${a}\n`, file: 'f' }, env), { host: 'h' }, env));
+    }),
+    { numRuns: 3000, interruptAfterTimeLimit: 4000 },
+  );
+});
