@@ -261,8 +261,10 @@ function canonicalCnames(line: ConfigLine): readonly string[] | 'none' {
   const a = list(line);
   if (a.length === 1 && (a[0] as string).toLowerCase() === 'none') return 'none';
   for (const rule of a) {
-    const parts = rule.split(':');
-    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new BadArgument(`Invalid permitted CNAME "${rule}"`);
+    if (rule.toLowerCase() === 'none') throw new BadArgument(`keyword ${line.keyword} "none" argument must appear alone.`);
+    // source:target split at the first colon; the target may not be empty, the source may.
+    const colon = rule.indexOf(':');
+    if (colon < 0 || colon === rule.length - 1) throw new BadArgument(`Invalid permitted CNAME "${rule}"`);
   }
   return a;
 }

@@ -67,7 +67,11 @@ function printed(key: string, res: ResolvedClientConfig): string[] | undefined {
     return [a.path ?? (a.enabled === true ? 'yes' : 'no')];
   }
   // ssh -G prints these lists on one line.
-  if (key === 'userknownhostsfile' || key === 'globalknownhostsfile' || key === 'canonicaldomains') return [(v as string[]).join(' ')];
+  if (['userknownhostsfile', 'globalknownhostsfile', 'canonicaldomains', 'canonicalizepermittedcnames'].includes(key)) {
+    return v === 'none' ? undefined : [(v as string[]).join(' ')];
+  }
+  // Multi-state keywords print yes/no as true/false.
+  if (['requesttty', 'pubkeyauthentication', 'canonicalizehostname'].includes(key) && (v === 'yes' || v === 'no')) return [v === 'yes' ? 'true' : 'false'];
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
   return [String(v)];
@@ -199,4 +203,28 @@ describe('tokens after HostName', () => {
   test('%k is the alias or the name given, %h the HostName, %n the name given; %C hashes the HostName', () =>
     compare(one('HostName Real.Example\nIdentityAgent /agent_%k_%h_%n_%p_%r_%C\nUserKnownHostsFile /kh_%k_%h %d/kh2_%u_%i\n', ['identityagent', 'userknownhostsfile'])));
   test('%k with HostKeyAlias', () => compare(one('HostName real\nHostKeyAlias kal\nIdentityAgent /agent_%k_%h\n', ['identityagent'])));
+});
+
+describe('typed values', () => {
+  const cases: [string, string[]][] = [
+    ['Port', ['0x10', '022', '+22', '-22', '65535', '2e1', '22.0']],
+    ['ConnectTimeout', ['1M', '1W', '10s5', '5S', '0', '1h1h', 'x', '2147483647', '2147483648', '-1']],
+    ['ServerAliveInterval', ['1M', '0', '90', '1h1h', '2147483648']],
+    ['ServerAliveCountMax', ['-1', '+3', '03', '2147483647', '2147483648', '3x']],
+    ['CanonicalizeMaxDots', ['-1', '+3', '03', '2147483648']],
+    ['Compression', ['true', 'TRUE', 'delayed', 'No']],
+    ['AddressFamily', ['INET6', 'Any', 'inet4']],
+    ['RequestTTY', ['TRUE', 'False', 'Force', 'AUTO', 'ask']],
+    ['PubkeyAuthentication', ['HOST-BOUND', 'Unbound', 'true', 'ask']],
+    ['CanonicalizeHostname', ['ALWAYS', 'true', 'False', 'ask']],
+    ['ForwardAgent', ['TRUE', 'false', 'ask']],
+    ['TCPKeepAlive', ['Yes', 'true', 'ask', '1']],
+    ['IdentitiesOnly', ['Yes', 'no', 'ask']],
+    ['CanonicalDomains', ['a.example b.example.', 'none', 'none x', 'A..B', '-a', 'a_b', 'a/b']],
+    ['CanonicalizePermittedCNAMEs', ['*.a:*.b', '*.a:*.b,*.c *.d:*.e', 'none', 'NONE', 'none x', 'x none', 'a', ':b', 'a:', ':', '::', 'a::b', 'a:b:c']],
+  ];
+  for (const [k, values] of cases) {
+    // An address is never canonicalised: no name to resolve for the CNAME rules.
+    test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()], '127.0.0.1')));
+  }
 });
