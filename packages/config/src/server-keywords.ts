@@ -5,7 +5,7 @@
  */
 
 import { BadArgument, type ConfigLine } from './document.ts';
-import { flag, integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
+import { integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
 
 export type ServerCombineMode = 'first' | 'append' | 'rekey';
 
@@ -38,7 +38,10 @@ const fileName = (line: ConfigLine): string => {
 };
 
 /** Compression: yes, delayed (same as yes since 7.4) or no. */
-const compression = (line: ConfigLine): boolean => multistate(line, { yes: true, delayed: true, no: false, true: true, false: false });
+const compression = (line: ConfigLine): boolean => multistate(line, { yes: true, delayed: true, no: false });
+
+/** sshd's flags take yes and no only (servconf.c multistate_flag), not ssh's true and false. */
+const flag = (line: ConfigLine): boolean => multistate(line, { yes: true, no: false });
 
 type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
 

@@ -181,3 +181,21 @@ describe('Match blocks', () => {
       keys: ['passwordauthentication', 'pubkeyauthentication', 'permittty'],
     }));
 });
+
+describe('typed values', () => {
+  const cases: [string, string[]][] = [
+    ['Port', ['0x10', '022', '+22', '-22', '65535', '65536', '0', '22 2222']],
+    ['LoginGraceTime', ['1M', '1W', '10s5', '0', '1h1h', 'x', '2147483648', 'none']],
+    ['ClientAliveInterval', ['1M', '0', '90', '2147483648', 'none']],
+    ['ClientAliveCountMax', ['-1', '+3', '03', '2147483647', '2147483648', '3x']],
+    ['Compression', ['true', 'TRUE', 'delayed', 'Delayed', 'No']],
+    ['AddressFamily', ['INET6', 'Any', 'inet4']],
+    ['PermitTTY', ['Yes', 'true', 'ask']],
+    ['UseDNS', ['Yes', 'FALSE', 'ask']],
+    ['AuthorizedKeysFile', ['a b', 'none', 'NONE', '"a b" c', '%h/k %u %U %%']],
+    ['RekeyLimit', ['1G', '1.5G 1h', 'default none', '15', '16', '1G 1h1h', '1G x']],
+  ];
+  for (const [k, values] of cases) {
+    test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
+  }
+});
