@@ -167,7 +167,7 @@ const OBSOLETE: readonly [string, boolean][] = [
   ['ServerKeyBits', G],
   ['KeyRegenerationInterval', G],
   ['UseLogin', G],
-  ['AuthorizedKeysFile2', G],
+  ['AuthorizedKeysFile2', M],
   ['VerifyReverseMapping', G],
   ['ReverseMappingCheck', G],
   ['AFSTokenPassing', G],

@@ -199,3 +199,10 @@ describe('typed values', () => {
     test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
   }
 });
+
+describe('deprecated keywords inside a Match block that does not apply', () => {
+  test.each(['Protocol', 'UsePrivilegeSeparation', 'RhostsRSAAuthentication', 'RSAAuthentication', 'ServerKeyBits', 'KeyRegenerationInterval', 'UseLogin', 'AuthorizedKeysFile2', 'VerifyReverseMapping', 'ReverseMappingCheck', 'AFSTokenPassing', 'KerberosTgtPassing'])(
+    '%s',
+    (k) => compare(one(`Match User nomatch\n  ${k} x\n`)),
+  );
+});
