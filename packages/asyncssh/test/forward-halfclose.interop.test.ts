@@ -3,7 +3,8 @@
  * (shutdown(SHUT_WR), Node's end()) reaches the other side as an end of input, and data still
  * flows back until that side ends too. Through our client's local, remote and SOCKS forwards
  * (sshd on the far side), through our server with our client, and with OpenSSH's ssh -L, -R
- * and -D against our server.
+ * and -D against our server. And a connection open when its listener closes (a local listener,
+ * a remote one cancelled) carries on both ways, as in AsyncSSH.
  */
 import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { defaultClientKey, freePort, generateKey, knownHostsLines, makeTempDir, startSsh, startSshd, type KeyPair, type PeerProcess, type SshdServer } from '@ssh/interop';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, connect, listen, type SSHAcceptor, type SSHClientConnection } from '../src/index.ts';
-import { bounded, waitListening } from './forward-helpers.ts';
+import { bounded, tryConnect, waitListening } from './forward-helpers.ts';
 
 /**
  * The destination. A connection whose first bytes are 'dest-first' is answered 'hello' and
@@ -241,5 +242,42 @@ describe('half-close through our server', () => {
     const port = await freePort();
     await sshTo(['-D', `127.0.0.1:${port}`], port);
     await halfCloseBothWays(viaSocks5(port, dest.port));
+  });
+});
+
+describe('a connection open across its listener closing carries on (AsyncSSH); new ones are refused', () => {
+  async function acrossClose(listener: { getPort(): number; waitClosed(): Promise<void> }): Promise<void> {
+    const port = listener.getPort();
+    const open = await direct(port)();
+    // The forward is in place (the destination answered) before the listener goes.
+    const hello = received(open);
+    open.write('dest-first');
+    expect(await bounded(hello, 10_000, 'answer before the close')).toBe('hello');
+    await bounded(listener.waitClosed(), 10_000, 'listener close');
+    expect(['ECONNREFUSED', 'ECONNRESET']).toContain(await tryConnect({ host: '127.0.0.1', port }));
+    const recorded = dest.got.length;
+    open.end(' after');
+    await bounded(
+      (async () => {
+        while (dest.got.length === recorded) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      10_000,
+      'data sent after the listener closed',
+    );
+    expect(dest.got.at(-1)).toBe('dest-first after');
+  }
+
+  it('local and remote port forwarding of our client through sshd', async () => {
+    await acrossClose(await conn.forwardLocalPort('127.0.0.1', 0, '127.0.0.1', dest.port));
+    await acrossClose(await conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', dest.port));
+  });
+
+  it('a remote listener of our server cancelled by our client', async () => {
+    const client = await connect({ host: '127.0.0.1', port: ours.getPort(), username: 'u', clientKeys: [key.privateKeyPath], knownHosts: null, agentPath: null, config: null });
+    try {
+      await acrossClose(await client.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', dest.port));
+    } finally {
+      client.close();
+    }
   });
 });
