@@ -181,6 +181,34 @@ describe('our server with OpenSSH ssh', () => {
   });
 });
 
+describe('our server with OpenSSH ssh, TCP and UNIX sockets mixed', () => {
+  it('serves ssh -L path:host:port and port:path, -R port:path and path:host:port', async () => {
+    const echoPath = unixEcho.server.address() as string;
+    const localPath = path.join(dir, 'mixed-local.sock');
+    await ssh(open, ['-L', `${localPath}:127.0.0.1:${echo.port}`]);
+    await waitListening({ path: localPath });
+    expect((await roundTrip({ path: localPath }, Buffer.from('path to port'))).toString()).toBe('path to port');
+
+    const localPort = await freePort();
+    await ssh(open, ['-L', `127.0.0.1:${localPort}:${echoPath}`]);
+    await waitListening({ host: '127.0.0.1', port: localPort });
+    expect((await roundTrip({ host: '127.0.0.1', port: localPort }, Buffer.from('port to path'))).toString()).toBe('port to path');
+    expect(requests).toContain(`open ${echoPath}`);
+
+    const remotePort = await freePort();
+    await ssh(open, ['-R', `127.0.0.1:${remotePort}:${echoPath}`]);
+    await waitListening({ host: '127.0.0.1', port: remotePort });
+    expect((await roundTrip({ host: '127.0.0.1', port: remotePort }, Buffer.from('remote port to path'))).toString()).toBe('remote port to path');
+    expect(requests).toContain(`listen 127.0.0.1:${remotePort}`);
+
+    const remotePath = path.join(dir, 'mixed-remote.sock');
+    await ssh(open, ['-R', `${remotePath}:127.0.0.1:${echo.port}`]);
+    await waitListening({ path: remotePath });
+    expect((await roundTrip({ path: remotePath }, Buffer.from('remote path to port'))).toString()).toBe('remote path to port');
+    expect(requests).toContain(`listen ${remotePath}`);
+  });
+});
+
 describe('our server with our client', () => {
   const connectTo = (acceptor: SSHAcceptor) =>
     connect({ host: '127.0.0.1', port: acceptor.getPort(), username: 'u', clientKeys: [clientKey.privateKeyPath], knownHosts: null, agentPath: null, config: null });
