@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BadArgument, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
+import { BadArgument, includeHome, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
@@ -53,7 +53,7 @@ function* readAll(sources: readonly ClientConfigSource[], env: HostEnvironment):
   const documents: ClientDocument[] = [];
   for (const s of sources) {
     const user = (s.scope ?? 'user') === 'user';
-    const includeDir = s.includeDir ?? (user ? `${env.homeDir.replace(/\/+$/, '')}/.ssh` : '/etc/ssh');
+    const includeDir = s.includeDir ?? (user ? `${includeHome(env).replace(/\/+$/, '')}/.ssh` : '/etc/ssh');
     documents.push(yield* readDocument(s.text, { file: s.file, includeDir, allowTilde: user }, clientDialect, env));
   }
   return { documents };

@@ -103,6 +103,11 @@ function bad(at: { file: string; line: number }, detail: string, cause?: unknown
   return new ConfigParseError(at.file, at.line, detail, cause === undefined ? undefined : { cause });
 }
 
+/** The home directory Include paths are resolved against (HostEnvironment.includeHomeDir). */
+export function includeHome(env: HostEnvironment): string {
+  return env.includeHomeDir ?? env.homeDir;
+}
+
 function isAbsolute(p: string): boolean {
   return p.startsWith('/');
 }
@@ -153,7 +158,7 @@ export function* readDocument<S, M>(
         if (arg === '') throw bad(where, 'keyword include empty argument');
         if (arg.startsWith('~') && !opts.allowTilde) throw bad(where, `bad include path ${arg}`);
         let path = !isAbsolute(arg) && !arg.startsWith('~') ? `${opts.includeDir.replace(/\/+$/, '')}/${arg}` : arg;
-        path = expandTilde(path, env.homeDir);
+        path = expandTilde(path, includeHome(env));
         let matches: readonly string[];
         try {
           matches = yield* globTask(path, Math.max(0, maxFiles - included.files));

@@ -15,8 +15,14 @@ export interface HostEnvironment {
   readonly localUser: string;
   /** The local user id (%i). */
   readonly localUid: number;
-  /** The local user's home directory (%d and `~`). */
+  /** The local user's home directory (%d and `~`), from the password database as ssh takes it. */
   readonly homeDir: string;
+  /**
+   * The directory `~` in Include paths (and the `~/.ssh` of relative ones) stands for, when it is
+   * not homeDir: ssh and sshd expand Include with glob(3)'s GLOB_TILDE, which reads $HOME. The
+   * Node environment sets it from $HOME. Defaults to homeDir.
+   */
+  readonly includeHomeDir?: string;
   /** The local host name including its domain (%l; %L is the part before the first dot). */
   readonly localHostname: string;
   /** Environment variables for `${NAME}` expansion. */

@@ -18,6 +18,8 @@ interface Case {
   readonly host?: string;
   /** Keywords (lowercase, as ssh -G prints them) whose values must agree. */
   readonly keys?: readonly string[];
+  /** $HOME for both sides (`$D` is the case directory); the password database's home stays as it is. */
+  readonly homeEnv?: string;
 }
 
 let root = '';
@@ -88,8 +90,10 @@ async function compare(c: Case): Promise<void> {
   }
   const main = join(dir, names[0] as string);
   const host = c.host ?? 'alpha';
-  const dump = await runDump('ssh', ['-G', '-F', main, '--', host], procEnv);
-  const env = nodeEnvironmentAsync({ homeDir: home, env: procEnv, shell: '/bin/sh' });
+  const caseEnv = c.homeEnv === undefined ? procEnv : { ...procEnv, HOME: c.homeEnv.replaceAll('$D', dir) };
+  const dump = await runDump('ssh', ['-G', '-F', main, '--', host], caseEnv);
+  // The Node environment's own defaults: homeDir from the password database, Include's ~ from $HOME.
+  const env = nodeEnvironmentAsync({ env: caseEnv, shell: '/bin/sh' });
   let res: ResolvedClientConfig | undefined;
   let err: unknown;
   try {
@@ -162,6 +166,14 @@ describe('IdentityAgent and ForwardAgent check their environment references when
 });
 
 describe('Include', () => {
+  // glob(3)'s GLOB_TILDE, which ssh's Include uses, reads $HOME; IdentityFile's ~ and %d read the
+  // password database.
+  test('~ and relative paths follow $HOME', () =>
+    compare({
+      files: { config: 'Include ~/inc\nInclude relinc\nIdentityFile ~/id_%d\n', 'h/inc': 'Port 2345\n', 'h/.ssh/relinc': 'User relu\n' },
+      homeEnv: '$D/h',
+      keys: ['port', 'user'],
+    }));
   test('a directory among the matches reads as an empty file', () =>
     compare({ files: { config: 'Include $D/conf.d/*\n', 'conf.d/a': 'Port 2201\n', 'conf.d/sub/b': 'User nested\n', 'conf.d/z': 'User zed\n' }, keys: ['port', 'user'] }));
   test('a directory named outright reads as an empty file', () =>

@@ -162,6 +162,14 @@ describe('Node environment', () => {
     expect(nodeEnvironment({ resolveHost }).resolveHost).toBe(resolveHost);
   });
 
+  test("Include's ~ is $HOME (the password database's home when unset or empty); a homeDir given stands for both", () => {
+    const pw = userInfo().homedir;
+    expect(nodeEnvironment({ env: { HOME: '/env/home' } })).toMatchObject({ homeDir: pw, includeHomeDir: '/env/home' });
+    expect(nodeEnvironment({ env: { HOME: '' } })).toMatchObject({ homeDir: pw, includeHomeDir: pw });
+    expect(nodeEnvironment({ env: {} })).toMatchObject({ homeDir: pw, includeHomeDir: pw });
+    expect(nodeEnvironment({ homeDir: '/given', env: { HOME: '/env/home' } })).toMatchObject({ homeDir: '/given', includeHomeDir: '/given' });
+  });
+
   test('readServerConfig reads several files in order: first value wins across them, a Match block ends with its file', async () => {
     const a = join(dir, 'sshd_a');
     const b = join(dir, 'sshd_b');

@@ -51,10 +51,14 @@ export interface NodeEnvironmentOptions {
 function base(o: NodeEnvironmentOptions) {
   const u = userInfo();
   const env = o.env ?? process.env;
+  // glob(3) expands Include's ~ from $HOME (the password database when it is unset or empty);
+  // a home directory given here stands for both.
+  const envHome = env['HOME'];
   return {
     localUser: o.localUser ?? u.username,
     localUid: o.localUid ?? u.uid,
     homeDir: o.homeDir ?? u.homedir,
+    includeHomeDir: o.homeDir ?? (envHome !== undefined && envHome !== '' ? envHome : u.homedir),
     localHostname: o.localHostname ?? hostname(),
     env,
     shell: o.shell ?? (env.SHELL || '/bin/sh'),
@@ -99,6 +103,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
     localUser: b.localUser,
     localUid: b.localUid,
     homeDir: b.homeDir,
+    includeHomeDir: b.includeHomeDir,
     localHostname: b.localHostname,
     env: b.env,
     readFile: readIncludedSync,
@@ -120,6 +125,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
     localUser: b.localUser,
     localUid: b.localUid,
     homeDir: b.homeDir,
+    includeHomeDir: b.includeHomeDir,
     localHostname: b.localHostname,
     env: b.env,
     readFile: readIncluded,
