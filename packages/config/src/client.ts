@@ -46,6 +46,7 @@ const clientDialect: Dialect<ClientKeyword, readonly ClientCriterion[]> = {
   parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
   parseMatch: parseClientMatch,
   hasHost: true,
+  checkIncludedFiles: true,
   deferUnknown: true,
 };
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { globTask, readFileTask, type HostEnvironment, type HostTask } from './environment.ts';
+import { globTask, readFileTask, statTask, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { splitArgs, splitLine } from './lexer.ts';
 import { expandTilde } from './tokens.ts';
@@ -64,6 +64,11 @@ export interface Dialect<S, M> {
   parseMatch(line: ConfigLine): M;
   /** Whether `Host` is a keyword (ssh_config only). */
   readonly hasHost: boolean;
+  /**
+   * Included files must be owned by root or the user and not writable by others (ssh checks
+   * them, sshd does not). Group write is left alone: Debian's ssh allows it for a private group.
+   */
+  readonly checkIncludedFiles: boolean;
   /** Unknown keywords are decided at resolve time (ssh_config IgnoreUnknown) instead of now. */
   readonly deferUnknown: boolean;
 }
@@ -176,6 +181,12 @@ export function* readDocument<S, M>(
           const chain = [...stack, opts.file];
           if (chain.includes(file) || file === opts.file) {
             throw bad(where, `Include loop: ${[...chain, file].join(' -> ')}`);
+          }
+          if (dialect.checkIncludedFiles) {
+            const st = yield* statTask(file);
+            if (st && ((st.uid !== 0 && st.uid !== env.localUid) || (st.mode & 0o002) !== 0)) {
+              throw bad(where, `Bad owner or permissions on ${file}`);
+            }
           }
           let body: string;
           try {

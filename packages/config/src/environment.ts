@@ -39,6 +39,11 @@ export interface HostEnvironment {
    * than that and return the matches found so far (the reader then refuses the Include).
    */
   glob(pattern: string, options?: GlobOptions): readonly string[] | Promise<readonly string[]>;
+  /**
+   * Owner and mode bits of a file (stat(2), symbolic links followed); undefined when unknown.
+   * Optional: without it included ssh_config files are not checked (see ReadOptions).
+   */
+  statFile?(path: string): FileStatus | undefined | Promise<FileStatus | undefined>;
   /** Runs a command with the user's shell (Match exec) and returns its exit status. */
   exec(command: string): number | Promise<number>;
   /** Group names the user belongs to (sshd Match Group); optional. */
@@ -51,6 +56,13 @@ export interface HostEnvironment {
    * resolver of its own; `@ssh/asyncssh` supplies one built on node:dns.
    */
   resolveHost?(name: string, hints: HostLookupHints): HostLookup | undefined | Promise<HostLookup | undefined>;
+}
+
+/** What statFile reports. */
+export interface FileStatus {
+  readonly uid: number;
+  /** st_mode (permission bits at least). */
+  readonly mode: number;
 }
 
 /** How far a glob need go. */
@@ -78,6 +90,7 @@ export type HostRequest =
   | { readonly kind: 'read'; readonly path: string }
   | { readonly kind: 'glob'; readonly pattern: string; readonly maxMatches: number }
   | { readonly kind: 'exec'; readonly command: string }
+  | { readonly kind: 'stat'; readonly path: string }
   | { readonly kind: 'groups'; readonly user: string }
   | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints };
 
@@ -92,6 +105,8 @@ function perform(env: HostEnvironment, req: HostRequest): unknown {
       return env.glob(req.pattern, { maxMatches: req.maxMatches });
     case 'exec':
       return env.exec(req.command);
+    case 'stat':
+      return env.statFile ? env.statFile(req.path) : undefined;
     case 'groups':
       return env.groupsOf ? env.groupsOf(req.user) : undefined;
     case 'resolve':
@@ -151,6 +166,17 @@ export function* globTask(pattern: string, maxMatches: number): HostTask<readonl
     throw new ConfigEnvironmentError(`glob(${JSON.stringify(pattern)}) did not return a list of strings`);
   }
   return r as readonly string[];
+}
+
+/** A file's owner and mode through the environment; undefined when it cannot say. */
+export function* statTask(path: string): HostTask<FileStatus | undefined> {
+  const r = yield { kind: 'stat', path };
+  if (r === undefined || r === null) return undefined;
+  const { uid, mode } = r as { uid?: unknown; mode?: unknown };
+  if (typeof uid !== 'number' || typeof mode !== 'number') {
+    throw new ConfigEnvironmentError(`statFile(${JSON.stringify(path)}) did not return a file status`);
+  }
+  return { uid, mode };
 }
 
 export function* execTask(command: string): HostTask<number> {

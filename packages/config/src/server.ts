@@ -33,6 +33,7 @@ const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
   parseMatch: parseServerMatch,
   hasHost: false,
+  checkIncludedFiles: false,
   deferUnknown: false,
 };
 

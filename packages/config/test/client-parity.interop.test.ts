@@ -4,7 +4,7 @@
  * less common keywords, Include corner cases). Each case either is refused by both sides (ours
  * with a ConfigParseError) or prints the same values for the keywords it names.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -239,4 +239,15 @@ describe('typed values', () => {
     // An address is never canonicalised: no name to resolve for the CNAME rules.
     test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()], '127.0.0.1')));
   }
+});
+
+describe('Include refuses files others may write, as ssh checks included files', () => {
+  test.each([0o644, 0o600, 0o666, 0o646, 0o664, 0o640, 0o660])('mode %o', async (mode) => {
+    const dir = join(root, `perm${mode.toString(8)}`);
+    mkdirSync(dir, { recursive: true });
+    const inc = join(dir, 'inc');
+    writeFileSync(inc, 'Port 2401\n');
+    chmodSync(inc, mode);
+    await compare(one(`Include ${inc}\n`, ['port']));
+  });
 });

@@ -4,6 +4,7 @@ import {
   HostCanonicalizationError,
   parseClientConfig,
   parseClientConfigAsync,
+  parseServerConfig,
   resolveClientConfig,
   resolveClientConfigAsync,
   type ClientTarget,
@@ -202,6 +203,20 @@ describe('Include', () => {
     expect(r.options.compressionAlgs).toBeUndefined();
     expect(r.env.readLog).toEqual(['/etc/other', `${home}/.ssh/conf.d/a`, `${home}/.ssh/inner`, `${home}/.ssh/conf.d/b`]);
   });
+  // ssh opens included files with SSHCONF_CHECKPERM: "Bad owner or permissions" (sshd does not check).
+  test('an included file owned by someone else or writable by others is refused', () => {
+    const files = { '/inc/a': 'Port 2\n' };
+    const refused = (uid: number, mode: number): string =>
+      parseError('Include /inc/a\n', { files, stats: { '/inc/a': { uid, mode } } }).detail;
+    expect(refused(1001, 0o100644)).toBe('Bad owner or permissions on /inc/a');
+    expect(refused(1000, 0o100646)).toBe('Bad owner or permissions on /inc/a');
+    for (const [uid, mode] of [[1000, 0o100644], [0, 0o100600], [1000, 0o100664]] as const) {
+      expect(resolve('Include /inc/a\n', { host: 'h' }, { files, stats: { '/inc/a': { uid, mode } } }).port).toBe(2);
+    }
+    const env = memEnv({ files, stats: { '/inc/a': { uid: 1001, mode: 0o100666 } } });
+    expect(parseServerConfig({ text: 'Include /inc/a\n', file: 'f' }, env).document.entries).toHaveLength(1);
+  });
+
   test('activity is restored after an Include', () => {
     const files = { '/x': 'Host other\n Port 5\n' };
     const r = resolve('Host h\n Include /x\n User after\n', { host: 'h' }, { files });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -160,6 +160,18 @@ describe('Node environment', () => {
     expect(asked).toEqual(['web.example.test.']);
     expect((await loadClientConfig(c, { host: 'web' }, { homeDir: dir })).hostname).toBe('web');
     expect(nodeEnvironment({ resolveHost }).resolveHost).toBe(resolveHost);
+  });
+
+  test('the default ~/.ssh/config is refused when others may write it, as ssh refuses it; a file named outright is not checked', async () => {
+    const home = join(dir, 'perm-home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    const cfg = join(home, '.ssh', 'config');
+    writeFileSync(cfg, 'Port 2402\n');
+    chmodSync(cfg, 0o666);
+    await expect(loadClientConfig(undefined, { host: 'h' }, { homeDir: home })).rejects.toThrow(/Bad owner or permissions/);
+    expect((await loadClientConfig(cfg, { host: 'h' }, { homeDir: home })).port).toBe(2402);
+    chmodSync(cfg, 0o644);
+    expect((await loadClientConfig(undefined, { host: 'h' }, { homeDir: home })).port).toBe(2402);
   });
 
   test("Include's ~ is $HOME (the password database's home when unset or empty); a homeDir given stands for both", () => {

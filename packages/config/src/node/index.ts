@@ -6,8 +6,8 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import type { HostEnvironment } from '../environment.ts';
 import { ConfigParseError } from '../errors.ts';
@@ -90,6 +90,25 @@ async function readIncluded(path: string): Promise<string> {
   }
 }
 
+/** Owner and mode of a file, as ssh's fstat of the opened file sees them; undefined when it cannot be read. */
+function statFileSync(path: string): { uid: number; mode: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { uid: st.uid, mode: st.mode };
+  } catch {
+    return undefined;
+  }
+}
+
+async function statFileAsync(path: string): Promise<{ uid: number; mode: number } | undefined> {
+  try {
+    const st = await stat(path);
+    return { uid: st.uid, mode: st.mode };
+  } catch {
+    return undefined;
+  }
+}
+
 function groupsOfSync(user: string): readonly string[] | undefined {
   const r = spawnSync('id', ['-Gn', '--', user], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
   if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
@@ -107,6 +126,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
     localHostname: b.localHostname,
     env: b.env,
     readFile: readIncludedSync,
+    statFile: statFileSync,
     glob: globSync,
     exec: (command) => {
       const r = spawnSync(b.shell, ['-c', command], { stdio: 'ignore', timeout: b.timeout, env: { ...b.env } });
@@ -129,6 +149,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
     localHostname: b.localHostname,
     env: b.env,
     readFile: readIncluded,
+    statFile: statFileAsync,
     glob: globAsync,
     exec: (command) =>
       new Promise<number>((resolve, reject) => {
@@ -166,8 +187,9 @@ export interface LoadClientConfigOptions extends NodeEnvironmentOptions {
 
 /**
  * Reads ssh_config files and resolves them for `target`. With `paths` undefined, reads
- * ~/.ssh/config then /etc/ssh/ssh_config and skips those that do not exist (as ssh does);
- * explicitly named files must exist. Files under /etc are read with system scope.
+ * ~/.ssh/config then /etc/ssh/ssh_config and skips those that do not exist (as ssh does), and
+ * refuses a ~/.ssh/config that someone else owns or others may write, as ssh does; explicitly
+ * named files must exist. Files under /etc are read with system scope.
  */
 export async function loadClientConfig(
   paths: string | readonly string[] | undefined,
@@ -177,9 +199,16 @@ export async function loadClientConfig(
   const env = options.environment ?? nodeEnvironmentAsync(options);
   const list = paths === undefined ? [`${env.homeDir}/.ssh/config`, '/etc/ssh/ssh_config'] : typeof paths === 'string' ? [paths] : paths;
   const sources: ClientConfigSource[] = [];
-  for (const file of list) {
+  for (const [i, file] of list.entries()) {
     const text = await readSource(file, paths !== undefined);
     if (text === undefined) continue;
+    // ssh reads ~/.ssh/config (not a file given with -F, nor the system one) with SSHCONF_CHECKPERM.
+    if (paths === undefined && i === 0) {
+      const st = env.statFile ? await env.statFile(file) : undefined;
+      if (st && ((st.uid !== 0 && st.uid !== env.localUid) || (st.mode & 0o002) !== 0)) {
+        throw new ConfigParseError(file, 0, `Bad owner or permissions on ${file}`);
+      }
+    }
     sources.push({ text, file, scope: file.startsWith('/etc/') ? 'system' : 'user' });
   }
   const config = await parseClientConfigAsync(sources, env);

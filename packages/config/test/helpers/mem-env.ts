@@ -9,6 +9,8 @@ export interface MemEnvOptions {
   groups?: Record<string, string[]>;
   user?: string;
   home?: string;
+  /** Owner and mode of files, for statFile (files not listed: owned by the user, mode 0644). */
+  stats?: Record<string, { uid: number; mode: number }>;
   /** Names the fake resolver knows: name -> canonical name (CNAME target) or '' for none. */
   hosts?: Record<string, string>;
 }
@@ -59,6 +61,9 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
           return fs.length === segs.length && segs.every((s, i) => globMatcher(s, { escapes: true })(fs[i] as string) && (!(fs[i] as string).startsWith('.') || s.startsWith('.')));
         })
         .sort();
+    },
+    statFile(path) {
+      return o.stats?.[path] ?? (files[path] === undefined ? undefined : { uid: 1000, mode: 0o100644 });
     },
     exec(command) {
       execLog.push(command);
