@@ -33,6 +33,10 @@ export class SSHForwarder implements SSHSession<Uint8Array> {
   start(channel: SSHChannel<Uint8Array>): void {
     this.channel = channel;
     const socket = this.socket;
+    // AsyncSSH's write buffer limits (64 KiB, resuming at 16 KiB): what the peer's window cannot
+    // take yet waits here, and a peer that keeps its window shut would otherwise have us hold
+    // the channel default (a MiB) per relay. sshd reads no more than the window.
+    channel.setWriteBufferLimits();
     // A channel above its high-water mark pauses the socket (pauseWriting below).
     const reused = readIntoReusedBuffer(
       socket,

@@ -22,6 +22,7 @@ function recordingChannel(): { channel: SSHChannel<Uint8Array>; events: string[]
     abort: () => events.push('abort'),
     resumeReading: () => undefined,
     pauseReading: () => undefined,
+    setWriteBufferLimits: () => undefined,
   };
   return { channel: channel as unknown as SSHChannel<Uint8Array>, events, data };
 }
