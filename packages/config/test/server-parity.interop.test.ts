@@ -206,3 +206,16 @@ describe('deprecated keywords inside a Match block that does not apply', () => {
     (k) => compare(one(`Match User nomatch\n  ${k} x\n`)),
   );
 });
+
+describe('Include and Match together', () => {
+  const keys = ['passwordauthentication', 'pubkeyauthentication', 'permittty', 'kbdinteractiveauthentication', 'allowagentforwarding'];
+  const cases: [string, Record<string, string>][] = [
+    ['before any Match: its globals and its Match blocks', { sshd_config: 'Include $D/a\nPermitTTY no\n', a: 'PasswordAuthentication no\nMatch User root\n  PubkeyAuthentication no\n' }],
+    ['inside a Match that applies: Match all in the file applies', { sshd_config: 'Match User root\n  Include $D/a\n', a: 'PermitTTY no\nMatch all\n  PubkeyAuthentication no\n' }],
+    ['inside a Match that does not apply: nothing in the file applies', { sshd_config: 'Match User bob\n  Include $D/a\nMatch all\n  AllowAgentForwarding no\n', a: 'PermitTTY no\nMatch all\n  PubkeyAuthentication no\n' }],
+    ['a Match in the file ends with the file', { sshd_config: 'Match all\n  Include $D/a\n  PermitTTY no\n', a: 'Match User bob\n  PubkeyAuthentication no\n' }],
+    ['nested: before any Match, twice', { sshd_config: 'Include $D/a\n', a: 'Include $D/b\nPermitTTY no\n', b: 'Match User root\n  PasswordAuthentication no\nMatch User bob\n  PubkeyAuthentication no\n' }],
+    ['glob of several files, each with Match blocks', { sshd_config: 'Include $D/d/*\n', 'd/1': 'Match User root\n  PermitTTY no\n', 'd/2': 'KbdInteractiveAuthentication no\nMatch Address 10.0.0.0/8\n  PasswordAuthentication no\n' }],
+  ];
+  test.each(cases)('%s', (_name, files) => compare({ files, keys }));
+});
