@@ -152,6 +152,9 @@ interface Slot {
   sources: ServerSettingSource[];
 }
 
+/** sshd's MAX_PORTS: more Port lines are refused. */
+const MAX_PORTS = 256;
+
 function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at: ConfigLine): void {
   const src = { file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args };
   const cur = slots.get(spec.key);
@@ -176,6 +179,7 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
     return;
   }
   const items = cur.value as unknown[];
+  if (spec.key === 'port' && items.length + add.length > MAX_PORTS) throw new ConfigParseError(at.file, at.line, 'too many ports.');
   for (const v of add) items.push(v);
   cur.sources.push(src);
 }

@@ -219,3 +219,9 @@ describe('Include and Match together', () => {
   ];
   test.each(cases)('%s', (_name, files) => compare({ files, keys }));
 });
+
+describe('Port', () => {
+  test.each([256, 257])('%i Port lines (sshd keeps at most 256)', (n) =>
+    compare(one(Array.from({ length: n }, (_, i) => `Port ${1000 + i}\n`).join(''), ['port'])),
+  );
+});
