@@ -244,6 +244,20 @@ function forwardAgent(line: ConfigLine): ForwardAgentValue {
  * CanonicalDomains: `none` only alone; each name checked and lowercased, a trailing dot dropped,
  * as OpenSSH's valid_domain() (misc.c) does when reading the line.
  */
+/**
+ * MAX_CANON_DOMAINS and SSH_MAX_HOSTS_FILES: the line that sets CanonicalDomains,
+ * CanonicalizePermittedCNAMEs or a known-hosts list may name at most 32 (checked in client.ts,
+ * where it is known whether the line sets it).
+ */
+export const MAX_LIST_ENTRIES = 32;
+
+/** UserKnownHostsFile, GlobalKnownHostsFile: files, or `none` alone. */
+function knownHostsFiles(line: ConfigLine): string[] {
+  const a = list(line);
+  if (a.length > 1 && a.some((f) => f.toLowerCase() === 'none')) throw new BadArgument(`keyword ${line.keyword} "none" argument must appear alone.`);
+  return a.length === 1 && (a[0] as string).toLowerCase() === 'none' ? ['none'] : a;
+}
+
 function canonicalDomains(line: ConfigLine): readonly string[] {
   const a = list(line);
   const out: string[] = [];
@@ -294,7 +308,7 @@ const ROWS: readonly Row[] = [
   ['EnableSSHKeysign', flag],
   ['ForwardAgent', forwardAgent, 'agent'],
   ['ForwardX11Trusted', flag],
-  ['GlobalKnownHostsFile', (l) => list(l)],
+  ['GlobalKnownHostsFile', knownHostsFiles],
   ['GSSAPIAuthentication', flag],
   ['GSSAPIDelegateCredentials', flag],
   ['GSSAPIKeyExchange', flag],
@@ -337,7 +351,7 @@ const ROWS: readonly Row[] = [
   ['TCPKeepAlive', flag],
   ['KeepAlive', flag, FIRST, 'TCPKeepAlive'],
   ['User', str],
-  ['UserKnownHostsFile', (l) => list(l)],
+  ['UserKnownHostsFile', knownHostsFiles],
   ['IdentityFile2', path, 'append', 'IdentityFile'],
   ['IgnoreUnknown', str],
   // Recognised, not interpreted: OpenSSH applies them, connect() has no use for them.

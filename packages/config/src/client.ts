@@ -12,7 +12,7 @@ import { runAsync, runSync, type HostEnvironment, type HostTask } from './enviro
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
 import { validHostname, validRemoteUser } from './target-names.ts';
-import { CLIENT_KEYWORDS, type AddressFamily, type CanonicalizeHostnameMode, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
+import { CLIENT_KEYWORDS, MAX_LIST_ENTRIES, type AddressFamily, type CanonicalizeHostnameMode, type ClientKeyword, type ForwardAgentValue } from './client-keywords.ts';
 import { canonicalizeHost, type CanonicalizeSettings } from './canonicalize.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList } from '@ssh/wire';
@@ -322,6 +322,13 @@ function hostForMatch(state: State, pc: PassContext, at: ConfigLine): string {
   return x;
 }
 
+const TOO_MANY: Readonly<Record<string, string>> = {
+  canonicaldomains: 'too many hostname suffixes.',
+  canonicalizepermittedcnames: 'too many permitted CNAMEs.',
+  userknownhostsfile: 'too many userknownhostsfile entries.',
+  globalknownhostsfile: 'too many globalknownhostsfile entries.',
+};
+
 /** ssh expands an agent path's `${VAR}` when it reads the line, active or not, and refuses it when that fails. */
 function checkAgentPath(spec: ClientKeyword, value: unknown, at: ConfigLine, env: HostEnvironment): void {
   const path = spec.key === 'forwardagent' ? (value as ForwardAgentValue).path : (value as string);
@@ -399,6 +406,11 @@ function* walk(doc: ClientDocument, state: State, pc: PassContext, startActive: 
       }
       case 'option':
         if (e.spec.key === 'identityagent' || e.spec.key === 'forwardagent') checkAgentPath(e.spec, e.value, e.at, pc.env);
+        // ssh counts these only on the line that sets them (active, not yet set).
+        if (active && Array.isArray(e.value) && e.value.length > MAX_LIST_ENTRIES && !state.has(e.spec.key)) {
+          const tooMany = TOO_MANY[e.spec.key];
+          if (tooMany !== undefined) throw fail(e.at, tooMany);
+        }
         if (active && !e.spec.obsolete) state.apply(e.spec, e.value, e.at);
         break;
     }

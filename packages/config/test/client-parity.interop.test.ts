@@ -251,3 +251,18 @@ describe('Include refuses files others may write, as ssh checks included files',
     await compare(one(`Include ${inc}\n`, ['port']));
   });
 });
+
+describe('list keywords take at most 32 entries on the line that sets them', () => {
+  const entries = (k: string, n: number): string =>
+    Array.from({ length: n }, (_, i) => (k === 'CanonicalizePermittedCNAMEs' ? `a${i}:b` : `d${i}`)).join(' ');
+  for (const k of ['CanonicalDomains', 'CanonicalizePermittedCNAMEs', 'UserKnownHostsFile', 'GlobalKnownHostsFile']) {
+    test.each([32, 33])(`${k} with %i`, async (n) => {
+      await compare(one(`${k} ${entries(k, n)}\n`, [], '127.0.0.1'));
+      await compare(one(`Host nomatch\n  ${k} ${entries(k, n)}\n`, [], '127.0.0.1'));
+      await compare(one(`${k} ${entries(k, 1)}\n${k} ${entries(k, n)}\n`, [], '127.0.0.1'));
+    });
+  }
+  test.each(['UserKnownHostsFile none x', 'UserKnownHostsFile x none', 'GlobalKnownHostsFile none x', 'UserKnownHostsFile NONE'])('%s', (line) =>
+    compare(one(`${line}\n`, ['userknownhostsfile', 'globalknownhostsfile'])),
+  );
+});
