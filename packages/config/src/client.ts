@@ -47,6 +47,7 @@ const clientDialect: Dialect<ClientKeyword, readonly ClientCriterion[]> = {
   parseMatch: parseClientMatch,
   hasHost: true,
   checkIncludedFiles: true,
+  skipMissingIncludes: true,
   deferUnknown: true,
 };
 

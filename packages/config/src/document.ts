@@ -69,6 +69,8 @@ export interface Dialect<S, M> {
    * them, sshd does not). Group write is left alone: Debian's ssh allows it for a private group.
    */
   readonly checkIncludedFiles: boolean;
+  /** An included file that does not exist (ENOENT) is skipped (ssh) rather than refused (sshd). */
+  readonly skipMissingIncludes: boolean;
   /** Unknown keywords are decided at resolve time (ssh_config IgnoreUnknown) instead of now. */
   readonly deferUnknown: boolean;
 }
@@ -193,6 +195,8 @@ export function* readDocument<S, M>(
             body = yield* readFileTask(file);
           } catch (e) {
             if (e instanceof ConfigEnvironmentError) throw e;
+            // ssh passes over an included file that is not there (a dangling link a glob matched).
+            if (dialect.skipMissingIncludes && (e as { code?: unknown } | null)?.code === 'ENOENT') continue;
             throw bad(where, `can't open included file ${file}: ${e instanceof Error ? e.message : String(e)}`, e);
           }
           const doc = yield* readDocument(body, { ...opts, file }, dialect, env, depth + 1, chain, included);

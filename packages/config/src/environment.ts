@@ -28,8 +28,9 @@ export interface HostEnvironment {
   /** Environment variables for `${NAME}` expansion. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /**
-   * The text of a file; throws (or rejects) when it cannot be read. A directory should read as
-   * empty text, as it does for OpenSSH (an Include glob may match one).
+   * The text of a file; throws (or rejects) when it cannot be read, with `code: 'ENOENT'` (as
+   * node:fs errors have) when it does not exist. A directory should read as empty text, as it
+   * does for OpenSSH (an Include glob may match one).
    */
   readFile(path: string): string | Promise<string>;
   /**

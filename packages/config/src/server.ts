@@ -34,6 +34,7 @@ const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   parseMatch: parseServerMatch,
   hasHost: false,
   checkIncludedFiles: false,
+  skipMissingIncludes: false,
   deferUnknown: false,
 };
 

@@ -4,7 +4,7 @@
  * less common keywords, Include corner cases). Each case either is refused by both sides (ours
  * with a ConfigParseError) or prints the same values for the keywords it names.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -239,6 +239,16 @@ describe('typed values', () => {
     // An address is never canonicalised: no name to resolve for the CNAME rules.
     test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()], '127.0.0.1')));
   }
+});
+
+describe('Include of a dangling symbolic link', () => {
+  test('ssh skips an included file that is not there (sshd does not: see server-parity)', async () => {
+    const dir = join(root, 'dangling');
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'd', 'broken'));
+    writeFileSync(join(dir, 'd', 'ok'), 'Port 2468\n');
+    await compare(one(`Include ${join(dir, 'd')}/*\nInclude ${join(dir, 'd', 'broken')}\n`, ['port']));
+  });
 });
 
 describe('Include refuses files others may write, as ssh checks included files', () => {

@@ -4,7 +4,7 @@
  * both sides (ours with a ConfigParseError) or prints the same values for the keywords it names.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -224,4 +224,14 @@ describe('Port', () => {
   test.each([256, 257])('%i Port lines (sshd keeps at most 256)', (n) =>
     compare(one(Array.from({ length: n }, (_, i) => `Port ${1000 + i}\n`).join(''), ['port'])),
   );
+});
+
+describe('Include of a dangling symbolic link', () => {
+  test('sshd refuses it (ssh skips it: see client-parity)', async () => {
+    const dir = join(root, 'dangling');
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'd', 'broken'));
+    writeFileSync(join(dir, 'd', 'ok'), 'PermitTTY no\n');
+    await compare(one(`Include ${join(dir, 'd')}/*\n`, ['permittty']));
+  });
 });

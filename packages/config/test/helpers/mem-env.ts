@@ -50,7 +50,7 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
     readFile(path) {
       readLog.push(path);
       const t = files[path];
-      if (t === undefined) throw new Error(`ENOENT: ${path}`);
+      if (t === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
       return t;
     },
     glob(pattern) {
