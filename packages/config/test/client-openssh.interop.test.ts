@@ -63,9 +63,9 @@ const VALUES: Record<string, (r: R) => string> = {
   ChallengeResponseAuthentication: yn,
   Compression: (r) => r.pick(['yes', 'no', 'YES', 'No']),
   ConnectTimeout: (r) => r.pick(['0', '10', '1m', '1m30s', '2h', 'none', '5S']),
-  DynamicForward: (r) => r.pick(['1080', 'localhost:1081', '127.0.0.1:1082', '[::1]:1083']),
+  DynamicForward: (r) => r.pick(['1080', 'localhost:1081', '127.0.0.1:1082', '[::1]:1083', '/tmp/socks_d']),
   EnableSSHKeysign: yn,
-  ForwardAgent: (r) => r.pick(['yes', 'no', '/tmp/agent.sock']),
+  ForwardAgent: (r) => r.pick(['yes', 'no', '/tmp/agent.sock', '/tmp/fa_%h_%p_%r_%n', '${GENVAR}/fa', '$GENVAR']),
   ForwardX11Trusted: yn,
   GlobalKnownHostsFile: (r) => r.pick(['/etc/kh1', '/etc/kh1 /etc/kh2', 'none']),
   GSSAPIAuthentication: yn,
@@ -80,13 +80,13 @@ const VALUES: Record<string, (r: R) => string> = {
   IdentityFile: (r) => r.pick(['~/.ssh/id_%h', '/keys/%r@%h:%p', '~/.ssh/id_ed25519', '/keys/%u-%n', '"/keys/sp ace"', '/keys/%k']),
   KbdInteractiveAuthentication: yn,
   KexAlgorithms: (r) => algList(r, 'kexalgorithms'),
-  LocalForward: (r) => r.pick(['8080 localhost:80', '127.0.0.1:8081 [::1]:80', '8082 db:5432', '[::1]:8083 h:22', '/tmp/l_%h_${GENVAR}.sock h:80']),
+  LocalForward: (r) => r.pick(['8080 localhost:80', '127.0.0.1:8081 [::1]:80', '8082 db:5432', '[::1]:8083 h:22', '/tmp/l_%h_${GENVAR}.sock h:80', '+8084 h:+80', '8085 a\\:b:80']),
   MACs: (r) => algList(r, 'macs'),
   PasswordAuthentication: yn,
   Port: (r) => r.pick(['22', '2222', '443', '65535']),
   PreferredAuthentications: (r) => r.pick(['publickey', 'publickey,password', 'keyboard-interactive']),
   ProxyCommand: (r) => r.pick(['nc %h %p', 'ssh -W %h:%p jump', 'none', 'connect %r@%n']),
-  ProxyJump: (r) => r.pick(['jump1', 'bob@jump2:2200', 'j1,j2', 'none', 'ssh://carol@j3:22']),
+  ProxyJump: (r) => r.pick(['jump1', 'bob@jump2:2200', 'j1,j2', 'none', 'ssh://carol@j3:22', 'dave@j4:', 'ssh://e%40f;x=y@j5/', 'j6 j7', '[::1]:2201']),
   PubkeyAuthentication: (r) => r.pick(['yes', 'no', 'unbound', 'host-bound']),
   RekeyLimit: (r) => r.pick(['1G', '512M 1h', 'default none', '100K 30', '2G none', '0 15']),
   RemoteCommand: (r) => r.pick(['echo %h %p', 'tmux attach -t %r', 'ls "a b" %%', 'echo %C %L %l %i %u']),
@@ -94,7 +94,7 @@ const VALUES: Record<string, (r: R) => string> = {
   RequestTTY: (r) => r.pick(['no', 'yes', 'force', 'auto']),
   SendEnv: (r) => r.pick(['LANG', 'LC_* XMODIFIERS', '-LC_*', 'A B', '-A']),
   ServerAliveCountMax: (r) => String(r.int(10)),
-  ServerAliveInterval: (r) => r.pick(['0', '15', '1m', '2m30s']),
+  ServerAliveInterval: (r) => r.pick(['0', '15', '1m', '2m30s', 'none']),
   SetEnv: (r) => r.pick(['A=1', 'A=2 B=3', '"C=x y"', 'D=4 D=5']),
   TCPKeepAlive: yn,
   User: (r) => r.pick(USERS),
@@ -103,7 +103,7 @@ const VALUES: Record<string, (r: R) => string> = {
 const KEYWORDS = Object.keys(VALUES);
 
 /** Malformed lines, occasionally inserted: both sides must refuse the file. */
-const BAD_LINES = ['Port 0', 'Port 70000', 'Port abc', 'NoSuchKeyword yes', 'Compression maybe', 'ConnectTimeout 1.5', 'IdentityFile', 'Host', 'Match bogus x', 'Match host', 'Match all host x', 'LocalForward 80', 'SendEnv A=B', 'SetEnv NOEQUALS', 'IdentityFile a b', 'RekeyLimit 4', 'User "unterminated', 'RekeyLimit 1G default', 'Compression true'];
+const BAD_LINES = ['Port 0', 'Port 70000', 'Port abc', 'NoSuchKeyword yes', 'Compression maybe', 'ConnectTimeout 1.5', 'IdentityFile', 'Host', 'Match bogus x', 'Match host', 'Match all host x', 'LocalForward 80', 'SendEnv A=B', 'SetEnv NOEQUALS', 'IdentityFile a b', 'RekeyLimit 4', 'User "unterminated', 'RekeyLimit 1G default', 'Compression true', 'ProxyJump a, b', 'LocalForward 8080 h:0', 'ServerAliveInterval NONE', 'ForwardAgent $a-b', 'User ""'];
 
 function randomCase(r: R, s: string): string {
   const mode = r.int(4);
@@ -350,9 +350,11 @@ function commandOf(files: Map<string, string>, s: { sources: readonly { file: st
 
 /** ssh -G prints the hops before the last one as written and the last one normalised. */
 function jumpOf(files: Map<string, string>, s: { sources: readonly { file: string; line: number }[] }, hops: JumpHost[]): string {
-  const raw = commandOf(files, s).replace(/#.*$/, '').trimEnd();
+  // ssh 9.2 reads the hop list up to its first blank or '#'.
+  const raw = commandOf(files, s).replace(/[#\s].*$/, '');
   const last = hops[hops.length - 1] as JumpHost;
-  const norm = `${last.user !== undefined ? `${last.user}@` : ''}${last.host}${last.port !== undefined ? `:${last.port}` : ''}`;
+  const host = last.host.includes(':') ? `[${last.host}]` : last.host;
+  const norm = `${last.user !== undefined ? `${last.user}@` : ''}${host}${last.port !== undefined ? `:${last.port}` : ''}`;
   const comma = raw.lastIndexOf(',');
   return comma < 0 ? norm : `${raw.slice(0, comma)},${norm}`;
 }
