@@ -70,11 +70,11 @@ const CRITERIA: ((r: R) => string)[] = [
   (r) => `Host ${r.pick(['*.example.com', 'client1', 'CLIENT*', '*'])}`,
   (r) => `Address ${r.pick(['10.0.0.0/8', '192.168.1.*', '10.1.0.0/16,!10.1.2.0/24', '::1', '127.0.0.1/32', '2001:db8::/32'])}`,
   (r) => `LocalAddress ${r.pick(['10.9.9.9', '10.9.0.0/16', '127.0.0.*'])}`,
-  (r) => `LocalPort ${r.pick(['22', '2222'])}`,
+  (r) => `LocalPort ${r.pick(['22', '2222', '0'])}`,
   (r) => `RDomain ${r.pick(['red', 'r*', 'blue'])}`,
 ];
 
-const BAD = ['Port 0', 'NoSuchOption yes', 'PasswordAuthentication maybe', 'Match Bogus x', 'Match User', 'Match Address 10.0.0.1/8', 'Match LocalPort 99999', 'LoginGraceTime 1.5', 'Match all User x'];
+const BAD = ['Port 0', 'NoSuchOption yes', 'PasswordAuthentication maybe', 'Match Bogus x', 'Match User', 'Match Address 10.0.0.1/8', 'Match LocalPort 99999', 'LoginGraceTime 1.5', 'Match all User x', 'PasswordAuthentication true', 'Match Address 10.0.0.0/8,', 'HostKey ""', 'Compression false'];
 
 function line(r: R, table: Record<string, (r: R) => string>, indent: string): string {
   const k = r.pick(Object.keys(table));
