@@ -256,3 +256,85 @@ describe('tcpip-forward of port 0 without want-reply', () => {
     }
   });
 });
+
+describe('a cancel sent right behind its listen request, before the answer (requests may be pipelined)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fwd-pipelined-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An SSHServer that decides listen requests when the test says so. */
+  class SlowToDecide extends SSHServer {
+    readonly decide: (() => void)[] = [];
+    override serverRequested(): Promise<boolean> {
+      return new Promise((resolve) => this.decide.push(() => resolve(true)));
+    }
+    override unixServerRequested(): Promise<boolean> {
+      return new Promise((resolve) => this.decide.push(() => resolve(true)));
+    }
+  }
+
+  function globalRequest(body: Record<string, unknown> & { type: string }): { request: IncomingGlobalRequest; reply: Promise<boolean> } {
+    let settle: (ok: boolean) => void = () => undefined;
+    const reply = new Promise<boolean>((resolve) => (settle = resolve));
+    const request = { name: body.type, body, wantReply: true, reply: (ok: boolean) => settle(ok) } as unknown as IncomingGlobalRequest;
+    return { request, reply };
+  }
+
+  it('cancel-tcpip-forward: the listener is set up, then cancelled; nothing is left listening', async () => {
+    const server = new SlowToDecide();
+    const { fwd } = forwarding(server);
+    try {
+      const port = await freePort();
+      const listen = tcpipForward('127.0.0.1', port);
+      fwd.globalRequest(listen.request);
+      const cancel = globalRequest({ type: 'cancel-tcpip-forward', bindAddress: '127.0.0.1', bindPort: port });
+      fwd.globalRequest(cancel.request);
+      await settle();
+      for (const decide of server.decide) decide();
+      expect(await bounded(listen.reply, 5_000, 'tcpip-forward reply')).toBe(true);
+      expect(await bounded(cancel.reply, 5_000, 'cancel reply')).toBe(true);
+      await settle();
+      expect(await tryConnectTcp(port)).toBe('ECONNREFUSED');
+    } finally {
+      fwd.closeAll();
+    }
+  });
+
+  it('cancel-streamlocal-forward: the socket is set up, then removed', async () => {
+    const server = new SlowToDecide();
+    const { fwd } = forwarding(server);
+    const listenPath = path.join(dir, 'pipelined.sock');
+    try {
+      const listen = globalRequest({ type: 'streamlocal-forward@openssh.com', socketPath: listenPath });
+      fwd.globalRequest(listen.request);
+      const cancel = globalRequest({ type: 'cancel-streamlocal-forward@openssh.com', socketPath: listenPath });
+      fwd.globalRequest(cancel.request);
+      await settle();
+      for (const decide of server.decide) decide();
+      expect(await bounded(listen.reply, 5_000, 'streamlocal-forward reply')).toBe(true);
+      expect(await bounded(cancel.reply, 5_000, 'cancel reply')).toBe(true);
+      await settle();
+      expect(existsSync(listenPath)).toBe(false);
+    } finally {
+      fwd.closeAll();
+    }
+  });
+
+  it('a cancel for a listener nobody asked for is still refused at once', async () => {
+    const { fwd } = forwarding(new SlowToDecide());
+    const cancel = globalRequest({ type: 'cancel-tcpip-forward', bindAddress: '127.0.0.1', bindPort: 1 });
+    fwd.globalRequest(cancel.request);
+    expect(await bounded(cancel.reply, 5_000, 'cancel reply')).toBe(false);
+  });
+});
+
+/** The connect error code for 127.0.0.1:`port`, or 'connected'. */
+function tryConnectTcp(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}

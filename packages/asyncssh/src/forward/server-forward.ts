@@ -82,6 +82,12 @@ export class ServerForwarding {
   private readonly unix = new Map<string, SSHListener>();
   /** Listen requests accepted for a decision and not yet answered (see mayListen). */
   private deciding = 0;
+  /**
+   * Listen requests being decided, by the key their listener will have (a fixed port, a path):
+   * settled once each is answered. A cancel the client sent right behind its request waits for it.
+   */
+  private readonly decidingTcp = new Map<string, Promise<void>>();
+  private readonly decidingUnix = new Map<string, Promise<void>>();
 
   constructor(ctx: ServerForwardContext) {
     this.ctx = ctx;
@@ -148,19 +154,39 @@ export class ServerForwarding {
     if (body instanceof Uint8Array) return false;
     if (body.type === 'tcpip-forward') this.listen(request, body.bindAddress, body.bindPort);
     else if (body.type === 'streamlocal-forward@openssh.com') this.listenPath(request, body.socketPath);
-    else if (body.type === 'cancel-tcpip-forward') {
-      const key = `${body.bindAddress}\0${body.bindPort}`;
-      const listener = this.tcp.get(key);
-      this.tcp.delete(key);
-      listener?.close();
-      request.reply(listener !== undefined);
-    } else if (body.type === 'cancel-streamlocal-forward@openssh.com') {
-      const listener = this.unix.get(body.socketPath);
-      this.unix.delete(body.socketPath);
-      listener?.close();
-      request.reply(listener !== undefined);
-    } else return false;
+    else if (body.type === 'cancel-tcpip-forward') this.cancel(request, this.tcp, this.decidingTcp, `${body.bindAddress}\0${body.bindPort}`);
+    else if (body.type === 'cancel-streamlocal-forward@openssh.com') this.cancel(request, this.unix, this.decidingUnix, body.socketPath);
+    else return false;
     return true;
+  }
+
+  /**
+   * Closes the listener under `key`. One whose request is still being decided (the client may
+   * send its cancel right behind it, as requests are pipelined) is cancelled once it is set up,
+   * as sshd, which answers each request before it reads the next, would have it.
+   */
+  private cancel(request: IncomingGlobalRequest, map: Map<string, SSHListener>, deciding: Map<string, Promise<void>>, key: string): void {
+    const pending = deciding.get(key);
+    if (pending !== undefined && !map.has(key)) {
+      void pending.then(() => {
+        this.cancel(request, map, deciding, key);
+        this.ctx.flush();
+      });
+      return;
+    }
+    const listener = map.get(key);
+    map.delete(key);
+    listener?.close();
+    request.reply(listener !== undefined);
+  }
+
+  /** Records the decision `done` of a request whose listener will be under `key`, until it settles. */
+  private track(deciding: Map<string, Promise<void>>, key: string, done: Promise<void>): void {
+    const all = (deciding.get(key) ?? Promise.resolve()).then(() => done).catch(() => undefined);
+    deciding.set(key, all);
+    void all.then(() => {
+      if (deciding.get(key) === all) deciding.delete(key);
+    });
   }
 
   private mayListen(): boolean {
@@ -177,7 +203,7 @@ export class ServerForwarding {
       return;
     }
     this.deciding++;
-    Promise.resolve()
+    const done = Promise.resolve()
       .then(() => this.ctx.server.serverRequested(host, port))
       .then(async (ok) => {
         if (ok instanceof SSHListener) {
@@ -218,6 +244,8 @@ export class ServerForwarding {
         this.deciding--;
         this.ctx.flush();
       });
+    // A listener on a port the server picks has no key the client could cancel before the reply.
+    if (port !== 0) this.track(this.decidingTcp, `${host}\0${port}`, done);
   }
 
   private listenPath(request: IncomingGlobalRequest, path: string): void {
@@ -226,7 +254,7 @@ export class ServerForwarding {
       return;
     }
     this.deciding++;
-    Promise.resolve()
+    const done = Promise.resolve()
       .then(() => this.ctx.server.unixServerRequested(path))
       .then(async (ok) => {
         if (ok instanceof SSHListener) {
@@ -262,6 +290,7 @@ export class ServerForwarding {
         this.deciding--;
         this.ctx.flush();
       });
+    this.track(this.decidingUnix, path, done);
   }
 
   /**
