@@ -31,14 +31,10 @@ export function expandTokens(
   for (let i = 0; i < input.length; i++) {
     const c = input[i] as string;
     if (env !== undefined && c === '$' && input[i + 1] === '{') {
-      const close = input.indexOf('}', i + 2);
-      if (close < 0) return new ExpansionFailure('environment variable has no closing "}"');
-      const name = input.slice(i + 2, close);
-      if (name === '') return new ExpansionFailure('zero-length environment variable');
-      const value = Object.hasOwn(env, name) ? env[name] : undefined;
-      if (value === undefined) return new ExpansionFailure(`environment variable "${name}" is not set`);
-      out += value;
-      i = close;
+      const ref = envReference(input, i, env);
+      if (ref instanceof ExpansionFailure) return ref;
+      out += ref.value;
+      i = ref.close;
       continue;
     }
     if (c !== '%') {
@@ -67,16 +63,23 @@ export function expandEnvReferences(input: string, env: Readonly<Record<string, 
   let out = '';
   let from = 0;
   for (let i = input.indexOf('${'); i >= 0; i = input.indexOf('${', from)) {
-    const close = input.indexOf('}', i + 2);
-    if (close < 0) return new ExpansionFailure('environment variable has no closing "}"');
-    const name = input.slice(i + 2, close);
-    if (name === '') return new ExpansionFailure('zero-length environment variable');
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
-    if (value === undefined) return new ExpansionFailure(`environment variable "${name}" is not set`);
-    out += input.slice(from, i) + value;
-    from = close + 1;
+    const ref = envReference(input, i, env);
+    if (ref instanceof ExpansionFailure) return ref;
+    out += input.slice(from, i) + ref.value;
+    from = ref.close + 1;
   }
   return out + input.slice(from);
+}
+
+/** The value of the `${NAME}` reference starting at `at`, and where its `}` is. */
+function envReference(input: string, at: number, env: Readonly<Record<string, string | undefined>>): { value: string; close: number } | ExpansionFailure {
+  const close = input.indexOf('}', at + 2);
+  if (close < 0) return new ExpansionFailure('environment variable has no closing "}"');
+  const name = input.slice(at + 2, close);
+  if (name === '') return new ExpansionFailure('zero-length environment variable');
+  const value = Object.hasOwn(env, name) ? env[name] : undefined;
+  if (value === undefined) return new ExpansionFailure(`environment variable "${name}" is not set`);
+  return { value, close };
 }
 
 /** `~` and `~/...` become the home directory; other text (including `~user`) is unchanged. */
