@@ -4,13 +4,13 @@
  * less common keywords, Include corner cases). Each case either is refused by both sides (ours
  * with a ConfigParseError) or prints the same values for the keywords it names.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseClientConfigAsync, resolveClientConfigAsync, type ForwardSpec, type ResolvedClientConfig } from '../src/index.ts';
 import { nodeEnvironmentAsync } from '../src/node/index.ts';
-import { runDump, type DumpResult } from './helpers/openssh.ts';
+import { runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
 interface Case {
   /** Files by name relative to the case directory; the first is given to -F. `$D` is the case directory. */
@@ -82,13 +82,7 @@ function printed(key: string, res: ResolvedClientConfig): string[] | undefined {
 let seq = 0;
 async function compare(c: Case): Promise<void> {
   const dir = join(root, `case${seq++}`);
-  const names = Object.keys(c.files);
-  for (const name of names) {
-    const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, (c.files[name] as string).replaceAll('$D', dir));
-  }
-  const main = join(dir, names[0] as string);
+  const main = writeCaseFiles(dir, c.files);
   const host = c.host ?? 'alpha';
   const caseEnv = c.homeEnv === undefined ? procEnv : { ...procEnv, HOME: c.homeEnv.replaceAll('$D', dir) };
   const dump = await runDump('ssh', ['-G', '-F', main, '--', host], caseEnv);
@@ -97,7 +91,7 @@ async function compare(c: Case): Promise<void> {
   let res: ResolvedClientConfig | undefined;
   let err: unknown;
   try {
-    const text = (c.files[names[0] as string] as string).replaceAll('$D', dir);
+    const text = readFileSync(main, 'utf8');
     res = await resolveClientConfigAsync(await parseClientConfigAsync({ text, file: main }, env), { host }, env);
   } catch (e) {
     err = e;

@@ -4,13 +4,13 @@
  * both sides (ours with a ConfigParseError) or prints the same values for the keywords it names.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
 import { nodeEnvironment } from '../src/node/index.ts';
-import { runDump, type DumpResult } from './helpers/openssh.ts';
+import { runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -63,20 +63,14 @@ function printed(key: string, res: ResolvedServerConfig): string[] | undefined {
 let seq = 0;
 async function compare(c: Case): Promise<void> {
   const dir = join(root, `case${seq++}`);
-  const names = Object.keys(c.files);
-  for (const name of names) {
-    const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, (c.files[name] as string).replaceAll('$D', dir));
-  }
-  const main = join(dir, names[0] as string);
+  const main = writeCaseFiles(dir, c.files);
   const conn = c.conn ?? CONN;
   const dump = await runDump(SSHD, ['-T', '-f', main, '-h', hostKey, '-C', spec(conn)], procEnv);
   const env = nodeEnvironment({ env: procEnv });
   let res: ResolvedServerConfig | undefined;
   let err: unknown;
   try {
-    const text = (c.files[names[0] as string] as string).replaceAll('$D', dir);
+    const text = readFileSync(main, 'utf8');
     res = resolveServerConfig(parseServerConfig({ text, file: main, includeDir: dir }, env), conn, env);
   } catch (e) {
     err = e;

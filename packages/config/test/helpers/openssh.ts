@@ -3,6 +3,8 @@
  * limit, bounded parallelism, and output parsed into keyword -> lines.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface DumpResult {
   readonly ok: boolean;
@@ -60,4 +62,18 @@ export function rng(seed: number): { next(): number; int(n: number): number; pic
     pick: (a) => a[Math.floor(next() * a.length)] as (typeof a)[number],
     chance: (p) => next() < p,
   };
+}
+
+/**
+ * Writes a case's files under `dir` (`$D` in their text stands for `dir`); the first one named is
+ * the main config, whose path is returned.
+ */
+export function writeCaseFiles(dir: string, files: Readonly<Record<string, string>>): string {
+  const names = Object.keys(files);
+  for (const name of names) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, (files[name] as string).replaceAll('$D', dir));
+  }
+  return join(dir, names[0] as string);
 }
