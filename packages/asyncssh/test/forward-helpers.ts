@@ -2,6 +2,8 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import type { IncomingChannelOpen } from '@ssh/connection';
+import type { ChannelOpenBody } from '@ssh/wire';
 import { afterEach, beforeEach } from 'vitest';
 
 /**
@@ -164,4 +166,22 @@ export function curl(args: readonly string[]): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/** A channel open with `body` that records how it was answered (it is not expected to be accepted). */
+export function channelOpen(body: ChannelOpenBody): { request: IncomingChannelOpen; answer: Promise<string> } {
+  let settle: (s: string) => void = () => undefined;
+  const answer = new Promise<string>((resolve) => (settle = resolve));
+  const request = {
+    type: body.type,
+    body,
+    peerWindow: 65536,
+    peerMaxPacket: 32768,
+    accept: () => {
+      settle('accepted');
+      throw new Error('not expected to be accepted');
+    },
+    reject: (code: number) => settle(`rejected ${code}`),
+  } as unknown as IncomingChannelOpen;
+  return { request, answer };
 }

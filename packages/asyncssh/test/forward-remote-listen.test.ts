@@ -5,10 +5,10 @@
  * turn, so the listener must be in place as the reply is handled, not a promise step later.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChannelConnection, ConnectionMux, IncomingChannelOpen } from '@ssh/connection';
-import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
+import type { ChannelConnection, ConnectionMux } from '@ssh/connection';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import { ClientForwarding } from '../src/forward/client-forward.ts';
-import { bounded, recordUnhandledRejections } from './forward-helpers.ts';
+import { bounded, channelOpen, recordUnhandledRejections } from './forward-helpers.ts';
 
 const unhandled = recordUnhandledRejections();
 
@@ -25,30 +25,12 @@ function clientForwarding(): { fwd: ClientForwarding; replies: ((ok: boolean, da
   return { fwd, replies };
 }
 
-/** A forwarded channel open that records how it was answered (the session factory refuses it, so it is never accepted). */
-function forwardedOpen(body: ChannelOpenBody): { request: IncomingChannelOpen; answer: Promise<string> } {
-  let settle: (s: string) => void = () => undefined;
-  const answer = new Promise<string>((resolve) => (settle = resolve));
-  const request = {
-    type: body.type,
-    body,
-    peerWindow: 65536,
-    peerMaxPacket: 32768,
-    accept: () => {
-      settle('accepted');
-      throw new Error('not expected to be accepted');
-    },
-    reject: (code: number) => settle(`rejected ${code}`),
-  } as unknown as IncomingChannelOpen;
-  return { request, answer };
-}
-
 describe('a remote listener whose first connection comes in the same read as the reply granting it', () => {
   it('tcpip-forward of a port the server picked (port 0): the connection reaches the factory', async () => {
     const { fwd, replies } = clientForwarding();
     const asked: [string, number][] = [];
     const listening = fwd.createServer((h, p) => (asked.push([h, p]), false), 'localhost', 0);
-    const { request, answer } = forwardedOpen({ type: 'forwarded-tcpip', connectedAddress: 'localhost', connectedPort: 40000, originatorAddress: '127.0.0.1', originatorPort: 5555 });
+    const { request, answer } = channelOpen({ type: 'forwarded-tcpip', connectedAddress: 'localhost', connectedPort: 40000, originatorAddress: '127.0.0.1', originatorPort: 5555 });
     // REQUEST_SUCCESS (bound port 40000), then CHANNEL_OPEN, handled one after the other.
     replies[0]?.(true, Uint8Array.of(0, 0, 0x9c, 0x40));
     expect(fwd.acceptIncoming(request)).toBe(true);
@@ -62,7 +44,7 @@ describe('a remote listener whose first connection comes in the same read as the
     const { fwd, replies } = clientForwarding();
     const asked: [string, number][] = [];
     const listening = fwd.createServer((h, p) => (asked.push([h, p]), false), '127.0.0.1', 8022);
-    const { request } = forwardedOpen({ type: 'forwarded-tcpip', connectedAddress: '127.0.0.1', connectedPort: 8022, originatorAddress: '127.0.0.1', originatorPort: 5556 });
+    const { request } = channelOpen({ type: 'forwarded-tcpip', connectedAddress: '127.0.0.1', connectedPort: 8022, originatorAddress: '127.0.0.1', originatorPort: 5556 });
     replies[0]?.(true, new Uint8Array(0));
     fwd.acceptIncoming(request);
     await bounded(listening, 2_000, 'listen');
@@ -74,7 +56,7 @@ describe('a remote listener whose first connection comes in the same read as the
     const { fwd, replies } = clientForwarding();
     let asked = 0;
     const listening = fwd.createUnixServer(() => (asked++, false), '/tmp/remote.sock');
-    const { request } = forwardedOpen({ type: 'forwarded-streamlocal@openssh.com', socketPath: '/tmp/remote.sock', reserved: new Uint8Array(0) });
+    const { request } = channelOpen({ type: 'forwarded-streamlocal@openssh.com', socketPath: '/tmp/remote.sock', reserved: new Uint8Array(0) });
     replies[0]?.(true, new Uint8Array(0));
     fwd.acceptIncoming(request);
     expect((await bounded(listening, 2_000, 'listen')).getPath()).toBe('/tmp/remote.sock');
@@ -86,7 +68,7 @@ describe('a remote listener whose first connection comes in the same read as the
     const { fwd, replies } = clientForwarding();
     let asked = 0;
     const listening = fwd.createServer(() => (asked++, false), '127.0.0.1', 8023);
-    const { request, answer } = forwardedOpen({ type: 'forwarded-tcpip', connectedAddress: '127.0.0.1', connectedPort: 8023, originatorAddress: '127.0.0.1', originatorPort: 1 });
+    const { request, answer } = channelOpen({ type: 'forwarded-tcpip', connectedAddress: '127.0.0.1', connectedPort: 8023, originatorAddress: '127.0.0.1', originatorPort: 1 });
     replies[0]?.(false, new Uint8Array(0));
     fwd.acceptIncoming(request);
     await expect(bounded(listening, 2_000, 'listen')).rejects.toThrow(/refused to listen/);

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChannelConnection, ConnectionMux, IncomingChannelOpen, IncomingGlobalRequest } from '@ssh/connection';
-import { CHANNEL_OPEN_FAILURE, type ChannelOpenBody } from '@ssh/wire';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import { ServerForwarding } from '../src/forward/server-forward.ts';
 import { SSHServer } from '../src/server-handlers.ts';
 import type { ForwardAnswer } from '../src/forward/channel.ts';
-import { bounded, recordUnhandledRejections } from './forward-helpers.ts';
+import { bounded, channelOpen, recordUnhandledRejections } from './forward-helpers.ts';
 
 const unhandled = recordUnhandledRejections();
 
@@ -44,24 +44,6 @@ function forwarding(server: SSHServer, permitListen: readonly string[] = []): { 
     warn: (m) => warnings.push(m),
   });
   return { fwd, warnings };
-}
-
-/** A channel open with `body` that records how it was answered (it is not expected to be accepted). */
-function channelOpen(body: ChannelOpenBody): { request: IncomingChannelOpen; answer: Promise<string> } {
-  let settle: (s: string) => void = () => undefined;
-  const answer = new Promise<string>((resolve) => (settle = resolve));
-  const request = {
-    type: body.type,
-    body,
-    peerWindow: 65536,
-    peerMaxPacket: 32768,
-    accept: () => {
-      settle('accepted');
-      throw new Error('not expected to be accepted');
-    },
-    reject: (code: number) => settle(`rejected ${code}`),
-  } as unknown as IncomingChannelOpen;
-  return { request, answer };
 }
 
 /** A direct-tcpip open that records how it was answered. */
