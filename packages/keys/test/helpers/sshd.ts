@@ -1,35 +1,12 @@
 /**
- * A throwaway OpenSSH sshd on 127.0.0.1 that reads its authorized_keys from a file the test
- * rewrites, and the ssh client that logs in with one key: does sshd accept a line, and what does
- * a command see once it has. Bounded in time, no network beyond loopback.
+ * @ssh/interop's throwaway sshd (startSshd), set up to judge authorized_keys lines and user
+ * certificates: the test rewrites authorized_keys, logs in with one key (or a certificate for
+ * it) through the real ssh client, and sees whether sshd let it in and what a command printed.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir, runSsh, startSshd, type SshdServer } from '@ssh/interop';
 import type { SSHKey } from '../../src/index.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 export interface Login {
   readonly ok: boolean;
@@ -37,95 +14,59 @@ export interface Login {
 }
 
 export class AuthorizedKeysSshd {
+  readonly server: SshdServer;
+  /** Holds the client's key, its certificate and the trusted CA file; removed on stop. */
   private readonly dir: string;
-  private readonly port: number;
-  private readonly child: ChildProcess;
   private readonly clientKey: string;
 
-  private constructor(dir: string, port: number, child: ChildProcess, clientKey: string) {
+  private constructor(server: SshdServer, dir: string, clientKey: string) {
+    this.server = server;
     this.dir = dir;
-    this.port = port;
-    this.child = child;
     this.clientKey = clientKey;
   }
 
   /**
-   * Starts sshd; `client` is the key the client logs in with (written for ssh -i). With
-   * `trustedUserCa`, sshd also takes user certificates that CA signed (TrustedUserCAKeys).
+   * Starts sshd; `client` is the key the client logs in with. With `trustedUserCa`, sshd also
+   * takes user certificates that CA signed (TrustedUserCAKeys).
    */
   static async start(client: SSHKey, trustedUserCa?: SSHKey): Promise<AuthorizedKeysSshd> {
-    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'keys-sshd-')));
-    const hostKey = join(dir, 'host_key');
-    writeFileSync(hostKey, client.exportPrivateKey('openssh'), { mode: 0o600 });
-    const clientKey = join(dir, 'client_key');
-    writeFileSync(clientKey, client.exportPrivateKey('openssh'), { mode: 0o600 });
-    writeFileSync(join(dir, 'authorized_keys'), '');
-    if (trustedUserCa) writeFileSync(join(dir, 'user_ca.pub'), trustedUserCa.convertToPublic().exportPublicKey());
-    const port = await freePort();
-    const config = join(dir, 'sshd_config');
-    writeFileSync(
-      config,
-      [
-        'ListenAddress 127.0.0.1',
-        `Port ${port}`,
-        `HostKey ${hostKey}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PidFile none',
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitUserEnvironment yes',
-        `PermitRootLogin ${userInfo().uid === 0 ? 'prohibit-password' : 'no'}`,
-        `AllowUsers ${userInfo().username}`,
-        'LogLevel ERROR',
-        'UseDNS no',
-        ...(trustedUserCa ? [`TrustedUserCAKeys ${join(dir, 'user_ca.pub')}`] : []),
-      ].join('\n') + '\n',
-    );
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!(await reachable(port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`sshd did not start: ${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    const dir = await makeTempDir('keys-sshd');
+    try {
+      const clientKey = join(dir, 'client_key');
+      const caFile = join(dir, 'user_ca.pub');
+      await writeFile(clientKey, client.exportPrivateKey('openssh'), { mode: 0o600 });
+      if (trustedUserCa) await writeFile(caFile, trustedUserCa.convertToPublic().exportPublicKey());
+      const server = await startSshd({
+        authorizedKeys: [],
+        logLevel: 'ERROR',
+        // environment= lines are only honoured with it (the harness default is no).
+        config: ['PermitUserEnvironment yes', ...(trustedUserCa ? [`TrustedUserCAKeys ${caFile}`] : [])],
+      });
+      return new AuthorizedKeysSshd(server, dir, clientKey);
+    } catch (error) {
+      await removeTempDir(dir);
+      throw error;
     }
-    return new AuthorizedKeysSshd(dir, port, child, clientKey);
   }
 
   /**
    * Makes `text` the authorized_keys file and runs `command` as the client key, or (given
    * `certificate`, an OpenSSH certificate line for it) as that certificate.
    */
-  login(text: string, command = 'true', certificate?: Uint8Array): Promise<Login> {
-    writeFileSync(join(this.dir, 'authorized_keys'), text);
+  async login(text: string, command = 'true', certificate?: Uint8Array): Promise<Login> {
+    await writeFile(this.server.authorizedKeysPath, text, { mode: 0o600 });
     const certArgs: string[] = [];
     if (certificate) {
-      writeFileSync(join(this.dir, 'client_cert.pub'), certificate);
-      certArgs.push('-o', `CertificateFile=${join(this.dir, 'client_cert.pub')}`);
+      const certFile = join(this.dir, 'client_cert.pub');
+      await writeFile(certFile, certificate);
+      certArgs.push('-o', `CertificateFile=${certFile}`);
     }
-    const args = [
-      ...certArgs,
-      '-F', '/dev/null', '-p', String(this.port), '-i', this.clientKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-      `${userInfo().username}@127.0.0.1`, command,
-    ];
-    return new Promise((resolve) => {
-      execFile('/usr/bin/ssh', args, { timeout: 20_000 }, (err, stdout) => resolve({ ok: !err, stdout: stdout.toString() }));
-    });
+    const r = await runSsh(this.server, command, { identity: null, args: ['-i', this.clientKey, ...certArgs], allowFailure: true });
+    return { ok: r.exitCode === 0, stdout: r.stdout };
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    await this.server.stop();
+    await removeTempDir(this.dir);
   }
 }
