@@ -58,13 +58,14 @@ function field(spec: string, from: number): { readonly f: Field; readonly next: 
 function fields(spec: string): Field[] | undefined {
   const out: Field[] = [];
   let at: number | undefined = /^[ \t\n\v\f\r]*/.exec(spec)?.[0].length ?? 0;
-  while (at !== undefined && out.length < 4) {
+  // The end of the text ends the list: a trailing `:` adds no empty field (`1080:` is `1080`).
+  while (at !== undefined && at < spec.length && out.length < 4) {
     const r = field(spec, at);
     if (!r) return undefined;
     out.push(r.f);
     at = r.next;
   }
-  return at === undefined ? out : undefined;
+  return at === undefined || at >= spec.length ? out : undefined;
 }
 
 /** a2port: 0-65535 (strtonum), -1 when not a port. */
@@ -106,8 +107,11 @@ export function parseForward(spec: string, dynamic: boolean, remote: boolean): F
   } else out = { listenHost: a.text, listenPort: a2port(b.text), connectHost: cc.text, connectPort: a2port(d.text) };
 
   if (dynamic) {
-    // Only the listen side is used: a second field naming a socket is not a SOCKS forwarding.
-    if (f.length > 2 || out.connectPath !== undefined) return fail();
+    // One or two fields. A second field naming a socket (`1080:/path`) leaves the first as the
+    // listen side; the path is checked for length below, then dropped by DynamicForward (a SOCKS
+    // listener, which ssh -G prints alone) and kept by a one-argument RemoteForward (ssh -G
+    // prints `8080 /path`).
+    if (f.length > 2) return fail();
   } else {
     if (f.length < 3 && out.connectPath === undefined && out.listenPath === undefined) return fail();
     if (out.connectPath === undefined && (out.connectPort === undefined || out.connectPort <= 0)) return fail();
@@ -119,7 +123,7 @@ export function parseForward(spec: string, dynamic: boolean, remote: boolean): F
     ...(out.listenHost !== undefined ? { listenHost: out.listenHost } : {}),
     ...(out.listenPath !== undefined ? { listenPath: out.listenPath } : { listenPort: out.listenPort }),
     ...(out.connectHost !== undefined ? { connectHost: out.connectHost, connectPort: out.connectPort as number } : {}),
-    ...(out.connectPath !== undefined ? { connectPath: out.connectPath } : {}),
+    ...(out.connectPath !== undefined && !(dynamic && !remote) ? { connectPath: out.connectPath } : {}),
   };
 }
 

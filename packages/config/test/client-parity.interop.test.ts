@@ -186,6 +186,12 @@ describe('forwarding specifications', () => {
   const remote = ['8080 h:80', '0 h:80', '8080', '0', '*:8080', '[::1]:0', '8080 /tmp/s', '/tmp/l', '/tmp/l h:80', 'h:8080:x', '8080 h:0'];
   test.each(remote)('RemoteForward %s', (v) => compare(one(`RemoteForward ${v}\n`, ['remoteforward'])));
   const dynamic = ['1080', '0', 'localhost:1080', '*:1080', '[::1]:1080', '/tmp/s', '1080 x', 'a:b:1080'];
+  // ssh keeps the listen side of a two-field spec whose second field is a socket path (the path
+  // is dropped), and stops at an empty last field.
+  const dynamicPaths = ['1080:/tmp/s', '1080:a/b', '/a:/b', 'h/x:/b', '[a/b]:/c', '0:/x', '1080:/tmp/s:x', '1080:', '[::1]:', 'h:1080:', '1080::', `1080:/${'x'.repeat(120)}`, '[::1]/1080', '1080/x'];
+  test.each(dynamicPaths)('DynamicForward %s', (v) => compare(one(`DynamicForward ${v}\n`, ['dynamicforward'])));
+  test.each(['8080:', '[::1]:8080:', '8080:/x', '/a:/b'])('RemoteForward %s', (v) => compare(one(`RemoteForward ${v}\n`, ['remoteforward'])));
+  test.each(['8080 h:80:', '8080: h:80', '8080 /tmp/s:'])('LocalForward %s', (v) => compare(one(`LocalForward ${v}\n`, ['localforward'])));
   test.each(dynamic)('DynamicForward %s', (v) => compare(one(`DynamicForward ${v}\n`, ['dynamicforward'])));
 });
 
