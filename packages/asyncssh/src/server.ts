@@ -6,7 +6,6 @@
  * @module
  */
 
-import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
@@ -46,6 +45,7 @@ import { ConnectionLost, DEFAULT_USERAUTH_SIG_ALGORITHMS, Transport, type Discon
 import { acceptTcp } from '@ssh/transport/node';
 import type { ResolvedServerConfig, ServerConnection } from '@ssh/config';
 import { resolveClientHost } from './client-host.ts';
+import { bindAddresses, listenAll } from './listen-addresses.ts';
 import { SSHConnection } from './connection.ts';
 import {
   CONNECTION_OPTION_NAMES,
@@ -1161,24 +1161,6 @@ export function acceptServerConnection(stream: Duplex, config: ServerConfig): SS
   })();
 }
 
-/** A listening socket on `host` ('' for every address) and `port`, in `family` when given. */
-async function bind(host: string, port: number, family: 0 | 4 | 6 | undefined): Promise<net.Server> {
-  let address = host === '' ? undefined : host;
-  if (family === 4 || family === 6) {
-    if (host === '') address = family === 4 ? '0.0.0.0' : '::';
-    else if (net.isIP(host) === 0) address = (await lookup(host, { family })).address;
-  }
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, ...(address !== undefined ? { host: address } : {}), ipv6Only: family === 6 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
-}
-
 /**
  * Listens for SSH clients: resolves once the sockets are bound. Without `port`, listens on every
  * Port of the `config` files, else 22.
@@ -1190,7 +1172,8 @@ export async function listen(host: string | SSHServerConnectionOptions = '', por
   const ports = port !== undefined ? [port] : ((config.file ? configPorts(config.file) : undefined) ?? [22]);
   const servers: net.Server[] = [];
   try {
-    for (const p of ports) servers.push(await bind(bindHost, p, config.options.family));
+    const addresses = await bindAddresses(bindHost, config.options.family);
+    for (const p of ports) servers.push(...(await listenAll(addresses, p, () => net.createServer({ pauseOnConnect: true }))));
   } catch (e) {
     for (const server of servers) server.close();
     throw e;

@@ -1,12 +1,13 @@
 /**
  * SSHListener: what the forwarding methods return (AsyncSSH's SSHListener), and the local
- * listening sockets behind local forwards, SOCKS and server-side remote forwards: TCP on one
- * host (both loopback families for 'localhost', every address for '' or '*') or a UNIX path.
+ * listening sockets behind local forwards, SOCKS and server-side remote forwards: TCP on every
+ * address of a host (../listen-addresses.ts) or a UNIX path.
  * @module
  */
 
 import { chmod } from 'node:fs/promises';
 import net from 'node:net';
+import { bindAddresses, listenAll, listenOn } from '../listen-addresses.ts';
 
 /** A forwarding listener: local (a socket of ours) or remote (a tcpip-forward on the peer). */
 export abstract class SSHListener {
@@ -63,17 +64,6 @@ export abstract class SSHListener {
 /** Where a local listener listens: a TCP host and port, or a UNIX socket path. */
 export type ListenTarget = { readonly host: string; readonly port: number } | { readonly path: string };
 
-function listenOne(server: net.Server, options: net.ListenOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: Error): void => reject(err);
-    server.once('error', fail);
-    server.listen(options, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-}
-
 /** A peer address as people write it: IPv4-mapped IPv6 addresses of dual-stack sockets unwrapped. */
 export function plainAddress(address: string | undefined): string {
   return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : (address ?? '');
@@ -93,9 +83,9 @@ export class LocalListener extends SSHListener {
   }
 
   /**
-   * Listens on `target`. A host of '' or '*' means every address, 'localhost' both loopback
-   * addresses (the second on the port the first got; skipped where that family is missing), an
-   * IPv6 address ('::' included) that family only.
+   * Listens on `target`: a host as bindAddresses() reads it ('' or '*' every address, 'localhost'
+   * both loopback addresses, a name each of its addresses, an IPv6 address ('::' included) that
+   * family only), all on one port, or a UNIX socket path.
    */
   static async open(target: ListenTarget, onSocket: (socket: net.Socket, server: LocalListener) => void, onClose?: () => void): Promise<LocalListener> {
     const servers: net.Server[] = [];
@@ -109,28 +99,17 @@ export class LocalListener extends SSHListener {
         }
         onSocket(socket, listener);
       });
-      servers.push(server);
       return server;
     };
     try {
       if ('path' in target) {
-        await listenOne(make(), { path: target.path });
+        const server = make();
+        servers.push(server);
+        await listenOn(server, { path: target.path });
         // Only our user may connect (OpenSSH's StreamLocalBindMask 0177).
         await chmod(target.path, 0o600);
-      } else if (target.host === 'localhost') {
-        await listenOne(make(), { host: '127.0.0.1', port: target.port });
-        const port = (servers[0]?.address() as net.AddressInfo).port;
-        const v6 = make();
-        await listenOne(v6, { host: '::1', port, ipv6Only: true }).catch(() => {
-          servers.pop();
-          v6.close();
-        });
       } else {
-        const host = target.host === '' || target.host === '*' ? undefined : target.host;
-        // An IPv6 address is that family only ('::' is every IPv6 address, RFC 4254 §7.1): Node
-        // would also take IPv4 on '::', which sshd and AsyncSSH (asyncio) do not.
-        const ipv6Only = host !== undefined && net.isIPv6(host);
-        await listenOne(make(), { ...(host !== undefined ? { host } : {}), port: target.port, ...(ipv6Only ? { ipv6Only } : {}) });
+        servers.push(...(await listenAll(await bindAddresses(target.host), target.port, make)));
       }
     } catch (err) {
       for (const s of servers) s.close();

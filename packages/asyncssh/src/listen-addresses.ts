@@ -1,0 +1,95 @@
+/**
+ * Listening on a host as OpenSSH and AsyncSSH do: a host name stands for every address it
+ * resolves to (getaddrinfo with AI_PASSIVE in both), each bound by a socket of its own on one
+ * port. Node's listen() given a name binds only the first address, so a forward on a name that
+ * resolves to both families answered on one of them only.
+ * @module
+ */
+
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+
+/** One socket to bind: an address (undefined: every address, dual-stack) and its family's rule. */
+export interface BindAddress {
+  readonly host: string | undefined;
+  /** An IPv6 socket takes IPv6 only, as sshd's and asyncio's do (IPV6_V6ONLY). */
+  readonly ipv6Only: boolean;
+}
+
+/** Every address of a name (getaddrinfo's order); a testing seam. */
+export type LookupAll = (host: string, family: 0 | 4 | 6) => Promise<readonly string[]>;
+
+const lookupAll: LookupAll = async (host, family) => (await lookup(host, { all: true, family })).map((a) => a.address);
+
+/** Whether a host is a name (not '' for every address, '*', or an address). */
+function isName(host: string): boolean {
+  return host !== '' && host !== '*' && net.isIP(host) === 0;
+}
+
+/** The loopback addresses, OpenSSH's 'localhost' for a listener (getaddrinfo of no host, not passive). */
+const LOOPBACK = ['127.0.0.1', '::1'];
+
+/**
+ * The sockets `host` takes: '' or '*' every address (of `family` when 4 or 6), an address itself,
+ * 'localhost' (in any case) both loopback addresses whatever the hosts file says, another name
+ * each of its addresses (in `family` when 4 or 6) once.
+ */
+export async function bindAddresses(host: string, family: 0 | 4 | 6 = 0, resolve: LookupAll = lookupAll): Promise<BindAddress[]> {
+  if (host === '' || host === '*') {
+    if (family === 4) return [{ host: '0.0.0.0', ipv6Only: false }];
+    if (family === 6) return [{ host: '::', ipv6Only: true }];
+    return [{ host: undefined, ipv6Only: false }];
+  }
+  const name = host.toLowerCase();
+  const addresses = !isName(host) ? [host] : name === 'localhost' ? LOOPBACK : [...new Set(await resolve(name, family))];
+  const usable = addresses.filter((address) => family === 0 || net.isIP(address) === family);
+  if (usable.length === 0) throw new Error(`cannot listen on ${host}: no IPv${family} address`);
+  return usable.map((address) => ({ host: address, ipv6Only: net.isIPv6(address) }));
+}
+
+/** Errors that say an address cannot be bound on this machine at all (its family is missing). */
+const UNAVAILABLE = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/** server.listen(options), settled by its outcome. */
+export function listenOn(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Binds a server from `make` on each address, all on one port: `port`, or for 0 the port the
+ * first one bound got. An address this machine cannot bind (an IPv6 one without IPv6, say) is
+ * skipped, as sshd skips it, unless none is left; any other failure (the port taken on one
+ * family) closes what was bound and throws, so that a listener never answers on fewer addresses
+ * than it was asked for without saying so.
+ */
+export async function listenAll(addresses: readonly BindAddress[], port: number, make: () => net.Server): Promise<net.Server[]> {
+  const servers: net.Server[] = [];
+  let bound = port;
+  let unavailable: unknown;
+  try {
+    for (const a of addresses) {
+      const server = make();
+      try {
+        await listenOn(server, { port: bound, ...(a.host !== undefined ? { host: a.host } : {}), ...(a.ipv6Only ? { ipv6Only: true } : {}) });
+      } catch (err) {
+        server.close();
+        if (!UNAVAILABLE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        unavailable ??= err;
+        continue;
+      }
+      servers.push(server);
+      if (bound === 0) bound = (server.address() as net.AddressInfo).port;
+    }
+    if (servers.length === 0) throw unavailable ?? new Error('no address to listen on');
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  return servers;
+}
