@@ -43,6 +43,18 @@ const compression = (line: ConfigLine): boolean => multistate(line, { yes: true,
 /** sshd's flags take yes and no only (servconf.c multistate_flag), not ssh's true and false. */
 const flag = (line: ConfigLine): boolean => multistate(line, { yes: true, no: false });
 
+/**
+ * Subsystem: a name, a command and its arguments, as the line gives them (servconf.c). Each line
+ * is one entry of the setting's list; a name defined twice is refused when the lines combine.
+ */
+const subsystem = (line: ConfigLine): readonly string[] => {
+  const a = line.args;
+  if (a.length === 0) throw new BadArgument(`no argument after keyword "${line.keyword}"`);
+  if (a[0] === '') throw new BadArgument(`${line.keyword} missing argument.`);
+  if (a.length < 2 || a[1] === '') throw new BadArgument('Missing subsystem command.');
+  return a;
+};
+
 type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
 
 const M = true;
@@ -147,7 +159,7 @@ const ROWS: readonly Row[] = [
   ['StreamLocalBindMask', M],
   ['StreamLocalBindUnlink', M],
   ['StrictModes', G],
-  ['Subsystem', G, undefined, 'append'],
+  ['Subsystem', G, subsystem, 'append'],
   ['SyslogFacility', G],
   ['TrustedUserCAKeys', M],
   ['UnusedConnectionTimeout', M],

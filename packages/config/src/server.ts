@@ -155,6 +155,8 @@ interface Slot {
 
 /** sshd's MAX_PORTS: more Port lines are refused. */
 const MAX_PORTS = 256;
+/** sshd's MAX_SUBSYSTEMS: more Subsystem lines are refused. */
+const MAX_SUBSYSTEMS = 256;
 
 function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at: ConfigLine): void {
   const src = { file: at.file, line: at.line, keyword: at.keywordAsWritten, args: at.args };
@@ -181,6 +183,11 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
   }
   const items = cur.value as unknown[];
   if (spec.key === 'port' && items.length + add.length > MAX_PORTS) throw new ConfigParseError(at.file, at.line, 'too many ports.');
+  if (spec.key === 'subsystem') {
+    const name = (value as readonly string[])[0] as string;
+    if (items.length >= MAX_SUBSYSTEMS) throw new ConfigParseError(at.file, at.line, 'too many subsystems defined.');
+    if (items.some((s) => (s as readonly string[])[0] === name)) throw new ConfigParseError(at.file, at.line, `Subsystem '${name}' already defined.`);
+  }
   for (const v of add) items.push(v);
   cur.sources.push(src);
 }

@@ -55,6 +55,7 @@ function printed(key: string, res: ResolvedServerConfig): string[] | undefined {
     const x = v as { bytes: number; seconds?: number };
     return [`${x.bytes} ${x.seconds ?? 0}`];
   }
+  if (key === 'subsystem') return (v as string[][]).map((line) => line.join(' '));
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
   return [String(v)];
@@ -228,4 +229,24 @@ describe('Include of a dangling symbolic link', () => {
     writeFileSync(join(dir, 'd', 'ok'), 'PermitTTY no\n');
     await compare(one(`Include ${join(dir, 'd')}/*\n`, ['permittty']));
   });
+});
+
+describe('Subsystem', () => {
+  const cases = [
+    'Subsystem sftp /a\nSubsystem sftp /b\n',
+    'Subsystem sftp /a\nSubsystem SFTP /b\n',
+    'Subsystem sftp /a\nSubsystem other /b x "y z"\n',
+    'Subsystem sftp /a\nSubsystem sftp\n',
+    'Subsystem sftp\n',
+    'Subsystem sftp ""\n',
+    'Subsystem "" /a\n',
+    'Subsystem sftp /a x y\n',
+    'Subsystem sftp /a\nMatch User nobody\n  Subsystem sftp /b\n',
+  ];
+  test.each(cases)('%j', (text) => compare(one(text, ['subsystem'])));
+  test('a name defined again in an included file', () =>
+    compare({ files: { sshd_config: 'Subsystem sftp /a\nInclude $D/inc\n', inc: 'Subsystem sftp /c\n' }, keys: ['subsystem'] }));
+  test.each([256, 257])('%i subsystems (sshd keeps at most 256)', (n) =>
+    compare(one(Array.from({ length: n }, (_, i) => `Subsystem s${i} /bin/s${i}\n`).join(''), ['subsystem'])),
+  );
 });
