@@ -13,37 +13,15 @@ Prints one JSON document. `--quick` measures a single tiny round (for the unit t
 import json
 import os
 import sys
-import time
 
 import asyncssh
 from asyncssh.encryption import get_encryption, get_encryption_params
 from asyncssh.kex import get_kex, get_kex_algs
 from asyncssh.packet import Byte, SSHPacket, String, UInt32
 
+from bench_rate import ops_per_second
+
 PAYLOAD = 32 * 1024
-QUICK = '--quick' in sys.argv
-
-
-def ops_per_second(body, ops_per_call=1):
-    """Best of several rounds of a batch sized to fill a round (as measure.ts does)."""
-    round_s, rounds = (0.001, 1) if QUICK else (0.3, 5)
-    batch = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        elapsed = time.perf_counter() - start
-        if elapsed >= round_s / 4:
-            batch = max(1, round(batch * round_s / max(elapsed, 1e-6)))
-            break
-        batch *= 4
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        best = max(best, batch * ops_per_call / (time.perf_counter() - start))
-    return best
 
 
 def packet_rate(cipher, mac):

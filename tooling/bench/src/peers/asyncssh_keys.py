@@ -13,11 +13,11 @@ Prints one JSON document. `--quick` measures a single tiny round (for the unit t
 import json
 import os
 import sys
-import time
 
 import asyncssh
 
-QUICK = '--quick' in sys.argv
+from bench_rate import ops_per_second
+
 DATA = bytes(range(256)) * 4
 
 # case id: (signature algorithm, generate_private_key arguments)
@@ -27,29 +27,6 @@ CASES = {
     'rsa2048': ('rsa-sha2-256', ('ssh-rsa', {'key_size': 2048})),
     'rsa3072': ('rsa-sha2-256', ('ssh-rsa', {'key_size': 3072})),
 }
-
-
-def ops_per_second(body, ops_per_call=1, round_s=0.3, rounds=5):
-    """Best of several rounds of a batch sized to fill a round (as measure.ts does)."""
-    if QUICK:
-        round_s, rounds = 0.001, 1
-    batch = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        elapsed = time.perf_counter() - start
-        if elapsed >= round_s / 4:
-            batch = max(1, round(batch * round_s / max(elapsed, 1e-6)))
-            break
-        batch *= 4
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        best = max(best, batch * ops_per_call / (time.perf_counter() - start))
-    return best
 
 
 def read(directory, name):

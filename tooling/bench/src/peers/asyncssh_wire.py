@@ -4,10 +4,11 @@ messages per second as JSON."""
 
 import json
 import sys
-import time
 
 import asyncssh
 from asyncssh.packet import Boolean, Byte, NameList, SSHPacket, String, UInt32
+
+from bench_rate import ops_per_second
 
 KEX = [b'curve25519-sha256', b'curve25519-sha256@libssh.org', b'ecdh-sha2-nistp256',
        b'ecdh-sha2-nistp384', b'ecdh-sha2-nistp521', b'diffie-hellman-group-exchange-sha256',
@@ -79,26 +80,6 @@ def decode(data):
         packet.get_uint32()
         packet.get_uint32()
     packet.check_end()
-
-
-def ops_per_second(body, ops_per_call, round_s=0.3, rounds=5):
-    batch = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        elapsed = time.perf_counter() - start
-        if elapsed >= round_s / 4:
-            batch = max(1, round(batch * round_s / max(elapsed, 1e-6)))
-            break
-        batch *= 4
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(batch):
-            body()
-        best = max(best, batch * ops_per_call / (time.perf_counter() - start))
-    return best
 
 
 def main():
