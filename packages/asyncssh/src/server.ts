@@ -559,6 +559,8 @@ export class SSHServerConnection extends SSHConnection {
         } else if (listed) {
           if (a.proven) this.keyOptions = listed;
           // A principals= option stands for the user name among the certificate's principals.
+          // Without one, `true`: this is the user's own file, so (as sshd reads authorized_keys, and
+          // AsyncSSH) a certificate naming no one passes; the transport refuses one naming others.
           this.answer(a.id, () => (listed.principals !== undefined ? { principals: listed.principals } : true));
         } else if (!a.proven) this.answer(a.id, () => s.publicKeyAuthSupported());
         else this.answer(a.id, () => s.validateCaKey(a.username, a.caKey));

@@ -170,6 +170,19 @@ describe('authorized_keys', () => {
     expect(ak.validate(rsa, { certPrincipals: ['eve'] }, true)).toBeUndefined();
   });
 
+  test('validate: a certificate naming no one passes a cert-authority line only without principals= (sshd, AsyncSSH)', () => {
+    const open = importAuthorizedKeys(`cert-authority ${line(rsa)}`);
+    const listed = importAuthorizedKeys(`cert-authority,principals="alice" ${line(rsa)}`);
+    expect(open.validate(rsa, { user: 'alice', certPrincipals: [] }, true)).toBeDefined();
+    expect(open.validate(rsa, { certPrincipals: [] }, true)).toBeDefined();
+    expect(listed.validate(rsa, { user: 'alice', certPrincipals: [] }, true)).toBeUndefined();
+    // A certificate that names anyone must still name the user (or, with principals=, one listed).
+    expect(open.validate(rsa, { user: 'alice', certPrincipals: ['bob'] }, true)).toBeUndefined();
+    expect(open.validate(rsa, { certPrincipals: ['bob'] }, true)).toBeUndefined();
+    expect(open.validate(rsa, { user: 'alice', certPrincipals: ['bob', 'alice'] }, true)).toBeDefined();
+    expect(listed.validate(rsa, { user: 'bob', certPrincipals: ['alice'] }, true)).toBeDefined();
+  });
+
   test('from= as sshd reads it: unknown address, negation, names, a bad mask', () => {
     const only = (from: string) => importAuthorizedKeys(`from="${from}" ${line(ed)}`);
     expect(only('10.0.0.0/8').validate(ed)).toBeUndefined();

@@ -240,7 +240,7 @@ export function parseAuthorizedKeyLine(line: string, lineNumber = 1): Authorized
 export interface AuthorizedKeyContext {
   readonly clientHost?: string;
   readonly clientAddr?: string;
-  /** Principals of the certificate presented (for cert-authority lines). */
+  /** Principals of the certificate presented (for cert-authority lines); none: it names no one. */
   readonly certPrincipals?: readonly string[];
   /** The user name, used when a CA line has no principals= option. */
   readonly user?: string;
@@ -260,7 +260,8 @@ export class SSHAuthorizedKeys {
   /**
    * The options of the first line that accepts `key` (or, with `ca`, the first cert-authority
    * line for CA key `key`) for this client, or undefined. Checks from=, expiry-time= and, for
-   * CAs, principals= against the certificate's principals.
+   * CAs, the certificate's principals: one listed in principals=, else the user (a certificate
+   * naming no one passes a line without principals=, as in sshd and AsyncSSH).
    */
   validate(key: SSHKey, context: AuthorizedKeyContext = {}, ca = false): AuthorizedKeyOptions | undefined {
     const now = BigInt(Math.floor(context.now ?? Date.now() / 1000));
@@ -268,13 +269,23 @@ export class SSHAuthorizedKeys {
       const o = entry.options;
       if (entry.x509 || !entry.key || o.certAuthority !== ca || !entry.key.equals(key)) continue;
       if (!this.clientAllowed(o, context, now)) continue;
-      if (ca) {
-        const wanted = o.principals ?? (context.user === undefined ? [] : [context.user]);
-        if (!(context.certPrincipals ?? []).some((p) => wanted.includes(p))) continue;
-      }
+      if (ca && !this.principalsAllowed(o, context)) continue;
       return o;
     }
     return undefined;
+  }
+
+  /**
+   * A cert-authority line's principal check, as sshd makes it for authorized_keys (require_principal
+   * off) and as AsyncSSH does: with principals=, the certificate must name one of them; without it,
+   * a certificate that names anyone must name the user, and one naming no one passes. This file is
+   * the user's own, so its CA vouches for this account alone. (sshd's TrustedUserCAKeys trusts a CA
+   * for every account, and so refuses a certificate naming no one; that is not this check.)
+   */
+  private principalsAllowed(o: AuthorizedKeyOptions, context: AuthorizedKeyContext): boolean {
+    const named = context.certPrincipals ?? [];
+    if (o.principals !== undefined) return named.some((p) => o.principals?.includes(p));
+    return named.length === 0 || (context.user !== undefined && named.includes(context.user));
   }
 
   private clientAllowed(o: AuthorizedKeyOptions, context: AuthorizedKeyContext, now: bigint): boolean {
