@@ -71,7 +71,12 @@ export class SSHServer {
     return false;
   }
 
-  /** Is `key` trusted to sign user certificates for `username`? */
+  /**
+   * Is `key` trusted to sign user certificates for `username`? True trusts it for this account as
+   * an authorized_keys cert-authority line does: the certificate must then name `username` or no
+   * one (AsyncSSH's rule, and sshd's for authorized_keys). sshd's TrustedUserCAKeys, which trusts a
+   * CA for every account, also refuses a certificate naming no one; there is no such option here.
+   */
   validateCaKey(_username: string, _key: SSHKey): Awaitable<boolean> {
     return false;
   }

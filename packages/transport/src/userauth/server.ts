@@ -131,8 +131,11 @@ export type UserauthServerEvent =
   | { readonly type: 'validate-x509-chain'; readonly id: number; readonly username: string; readonly chain: readonly SSHX509Certificate[]; readonly proven: boolean }
   /**
    * Is `caKey` trusted to sign user certificates? The certificate itself already checked out.
-   * `true`: the certificate must name the user (or no one); a CaPrincipals answer (an authorized_keys
-   * `principals=` option): it must name one of those principals instead.
+   * `true`: the CA is trusted for this user's account alone (an authorized_keys cert-authority line,
+   * AsyncSSH's validate_ca_key), and the certificate must name the user or no one. A CaPrincipals
+   * answer (an authorized_keys `principals=` option): it must name one of those principals, so one
+   * naming no one is refused. A CA trusted for every account (sshd's TrustedUserCAKeys) should
+   * answer `{ principals: [username] }`, which refuses a certificate naming no one as sshd does.
    */
   | {
       readonly type: 'validate-ca-key';
@@ -657,6 +660,11 @@ export class UserauthServer {
         return;
       }
       const names = certificate.principals;
+      // Why `true` lets a certificate naming no one in, and a principals list never does: `true`
+      // comes from trust scoped to this account (the user's authorized_keys cert-authority line, or
+      // the application asked about this user), which sshd checks with require_principal off and
+      // AsyncSSH alike. A global CA (TrustedUserCAKeys, require_principal on) would vouch for every
+      // account at once, so it must answer with the principals it requires instead.
       const principalAnswer = (ok: unknown): void => {
         if (isCaPrincipals(ok)) answer(names.some((p) => ok.principals.includes(p)));
         else answer(ok === true && (names.length === 0 || names.includes(username)));
