@@ -8,7 +8,7 @@
  */
 
 import { BadArgument, includeHome, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
-import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
+import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
 import { validHostname, validRemoteUser } from './target-names.ts';
@@ -16,7 +16,7 @@ import { CLIENT_KEYWORDS, MAX_LIST_ENTRIES, type AddressFamily, type Canonicaliz
 import { canonicalizeHost, type CanonicalizeSettings } from './canonicalize.ts';
 import { evaluateClientMatch, parseClientMatch, type ClientCriterion } from './client-match.ts';
 import { matchPattern, matchPatternList } from '@ssh/wire';
-import { clientTokens, expandEnvReferences, expandTilde, expandTokens, pickTokens, type TokenTable } from './tokens.ts';
+import { clientTokens, expandEnvReferences, expandTokens, pickTokens, tildeExpand, type TokenTable } from './tokens.ts';
 import { buildClientOptions, type ClientConfigOptions } from './client-options.ts';
 import { flagWord } from './values.ts';
 
@@ -467,10 +467,11 @@ function expandForwards(slot: Slot, tokens: TokenTable, env: HostEnvironment): u
 }
 
 /** ForwardAgent's socket path: ~, tokens and ${VAR}, as ssh.c expands it after reading the config. */
-function expandAgentPath(slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+function expandAgentPath(slot: Slot, tokens: TokenTable, env: HostEnvironment, homes: ReadonlyMap<string, string | undefined>): unknown {
   const v = slot.value as ForwardAgentValue;
   if (v.path === undefined) return v;
-  const x = expandTokens(expandTilde(v.path, env.homeDir), pickTokens(tokens, 'CdhijklLnpru'), env.env);
+  const t = tildeExpand(v.path, env.homeDir, homes);
+  const x = typeof t === 'string' ? expandTokens(t, pickTokens(tokens, 'CdhijklLnpru'), env.env) : t;
   if (typeof x !== 'string') {
     const at = slot.sources.find((s) => flagWord(s.args[0] ?? '') === undefined) ?? (slot.sources[0] as SettingSource);
     throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
@@ -478,16 +479,26 @@ function expandAgentPath(slot: Slot, tokens: TokenTable, env: HostEnvironment): 
   return { ...v, path: x };
 }
 
-function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnvironment): unknown {
+/** The values of `key` that ssh passes through tilde_expand_filename (the accounts `~user` names are looked up first). */
+function tildePaths(key: string, slot: Slot): readonly string[] {
+  if (key === 'forwardagent') {
+    const p = (slot.value as ForwardAgentValue).path;
+    return p === undefined ? [] : [p];
+  }
+  if (EXPANDING[key]?.tilde !== true) return [];
+  return Array.isArray(slot.value) ? (slot.value as string[]) : [slot.value as string];
+}
+
+function expandSetting(key: string, slot: Slot, tokens: TokenTable, env: HostEnvironment, homes: ReadonlyMap<string, string | undefined>): unknown {
   if (key === 'localforward' || key === 'remoteforward') return expandForwards(slot, tokens, env);
-  if (key === 'forwardagent') return expandAgentPath(slot, tokens, env);
+  if (key === 'forwardagent') return expandAgentPath(slot, tokens, env, homes);
   const rule = EXPANDING[key];
   if (!rule) return slot.value;
   const table = pickTokens(tokens, rule.letters);
   const one = (v: string, at: SettingSource): string => {
     if (key === 'identityagent' && (v === 'none' || v === 'SSH_AUTH_SOCK')) return v;
-    const t = rule.tilde ? expandTilde(v, env.homeDir) : v;
-    const x = expandTokens(t, table, rule.env ? env.env : undefined);
+    const t = rule.tilde ? tildeExpand(v, env.homeDir, homes) : v;
+    const x = typeof t === 'string' ? expandTokens(t, table, rule.env ? env.env : undefined) : t;
     if (typeof x !== 'string') throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
     return x;
   };
@@ -558,10 +569,11 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
     jump: jump === undefined || jump === 'none' ? '' : ((jumpSlot?.sources[0]?.args[0] as string | undefined) ?? ''),
   });
 
+  const homes = yield* homeDirsTask([...state.slots].flatMap(([key, slot]) => (slot.sources.length === 0 ? [] : tildePaths(key, slot))));
   const settings = new Map<string, ResolvedSetting>();
   for (const [key, slot] of state.slots) {
     if (slot.sources.length === 0 && key !== 'hostname') continue;
-    const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env);
+    const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env, homes);
     settings.set(key, { keyword: slot.spec.name, value, sources: slot.sources });
   }
   const built = buildClientOptions(settings, { host, port, user, canonicalized: host !== named, envVar: (name) => env.env[name] });

@@ -57,6 +57,12 @@ export interface HostEnvironment {
    * resolver of its own; `@ssh/asyncssh` supplies one built on node:dns.
    */
   resolveHost?(name: string, hints: HostLookupHints): HostLookup | undefined | Promise<HostLookup | undefined>;
+  /**
+   * The home directory of the local account `user` (getpwnam's pw_dir), for `~user/` in file
+   * names; undefined when there is no such account. Optional: without it `~user` is left as
+   * written (`~` and `~/` use homeDir and need no look-up).
+   */
+  homeDirOf?(user: string): string | undefined | Promise<string | undefined>;
 }
 
 /** What statFile reports. */
@@ -93,7 +99,11 @@ export type HostRequest =
   | { readonly kind: 'exec'; readonly command: string }
   | { readonly kind: 'stat'; readonly path: string }
   | { readonly kind: 'groups'; readonly user: string }
-  | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints };
+  | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints }
+  | { readonly kind: 'home'; readonly user: string };
+
+/** What a `home` request answers when the environment has no homeDirOf. */
+const NO_HOME_LOOKUP: unique symbol = Symbol('no homeDirOf');
 
 /** A reader computation: yields requests, receives their answers, returns T. */
 export type HostTask<T> = Generator<HostRequest, T, unknown>;
@@ -112,6 +122,8 @@ function perform(env: HostEnvironment, req: HostRequest): unknown {
       return env.groupsOf ? env.groupsOf(req.user) : undefined;
     case 'resolve':
       return env.resolveHost ? env.resolveHost(req.name, req.hints) : undefined;
+    case 'home':
+      return env.homeDirOf ? env.homeDirOf(req.user) : NO_HOME_LOOKUP;
   }
 }
 
@@ -204,4 +216,39 @@ export function* resolveHostTask(name: string, hints: HostLookupHints): HostTask
     throw new ConfigEnvironmentError(`resolveHost(${JSON.stringify(name)}) did not return a lookup result`);
   }
   return cname === undefined ? {} : { canonicalName: cname };
+}
+
+/**
+ * A local account's home directory through the environment: the directory, undefined when there
+ * is no such account, or null when the environment cannot look accounts up.
+ */
+export function* homeDirTask(user: string): HostTask<string | undefined | null> {
+  const r = yield { kind: 'home', user };
+  if (r === NO_HOME_LOOKUP) return null;
+  if (r === undefined || r === null) return undefined;
+  if (typeof r !== 'string') throw new ConfigEnvironmentError(`homeDirOf(${JSON.stringify(user)}) did not return a string`);
+  return r;
+}
+
+/**
+ * Looks up the accounts that `~user` prefixes of `paths` name (each once), for tildeExpand: user
+ * -> home directory, undefined for no such account; empty when the environment cannot look up.
+ */
+export function* homeDirsTask(paths: Iterable<string>): HostTask<ReadonlyMap<string, string | undefined>> {
+  const out = new Map<string, string | undefined>();
+  for (const p of paths) {
+    const user = tildeUser(p);
+    if (user === undefined || out.has(user)) continue;
+    const home = yield* homeDirTask(user);
+    if (home === null) return new Map();
+    out.set(user, home);
+  }
+  return out;
+}
+
+/** The account a leading `~user` names (misc.c tilde_expand), or undefined for `~`, `~/...` and other paths. */
+export function tildeUser(path: string): string | undefined {
+  if (!path.startsWith('~') || path.length === 1 || path[1] === '/') return undefined;
+  const slash = path.indexOf('/');
+  return slash < 0 ? path.slice(1) : path.slice(1, slash);
 }

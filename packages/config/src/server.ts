@@ -7,11 +7,11 @@
  */
 
 import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
-import { runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
+import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
 import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
 import { SERVER_KEYWORDS, type ServerAddressFamily, type ServerKeyword } from './server-keywords.ts';
-import { expandTilde, expandTokens, type TokenTable } from './tokens.ts';
+import { expandTokens, tildeExpand, type TokenTable } from './tokens.ts';
 
 export type { ServerConnection } from './server-match.ts';
 
@@ -237,8 +237,12 @@ function* walk(
   }
 }
 
-/** Keywords whose file names sshd passes through derelativise_path, which expands a leading `~`. */
-const TILDE_PATHS: ReadonlySet<string> = new Set(['hostkey', 'hostcertificate']);
+/**
+ * Keywords whose file names sshd passes through tilde_expand_filename when it reads them (HostKey
+ * and HostCertificate by way of derelativise_path; AuthorizedKeysFile directly): `~` and `~user`
+ * are the home directories of sshd's user and of `user`.
+ */
+const TILDE_PATHS: ReadonlySet<string> = new Set(['hostkey', 'hostcertificate', 'authorizedkeysfile']);
 
 function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: string): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
@@ -250,6 +254,8 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: str
   const ignored: ResolvedServerSetting[] = [];
   const o: Record<string, unknown> = {};
   const keys = new Set([...global.keys(), ...matched.keys()]);
+  const tildeSlots = [...TILDE_PATHS].flatMap((k) => [global.get(k), matched.get(k)]).filter((x): x is Slot => x !== undefined);
+  const homes = yield* homeDirsTask(tildeSlots.flatMap((slot) => slot.value as string[]));
   for (const key of keys) {
     // Only keywords allowed in Match are taken from Match blocks (copy_set_server_options).
     const m = matched.get(key);
@@ -263,8 +269,16 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: str
       const seconds = mv.seconds ?? gv.seconds;
       slot = { spec: m.spec, value: { bytes: mv.bytes, ...(seconds !== undefined ? { seconds } : {}) }, sources: [...m.sources, ...g.sources] };
     }
-    // tilde_expand_filename makes `~` alone the home directory with a slash, as `~/`.
-    if (TILDE_PATHS.has(key)) slot = { ...slot, value: (slot.value as string[]).map((p) => expandTilde(p === '~' ? '~/' : p, homeDir)) };
+    if (TILDE_PATHS.has(key)) {
+      const value = (slot.value as string[]).map((p, i) => {
+        const x = tildeExpand(p, homeDir, homes);
+        // HostKey and HostCertificate keep one line per file; AuthorizedKeysFile's files share one.
+        const at = (slot.sources[i] ?? slot.sources[0]) as ServerSettingSource;
+        if (typeof x !== 'string') throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${x.message}`);
+        return x;
+      });
+      slot = { ...slot, value };
+    }
     const option = SERVER_OPTION_MAP[key];
     const s: ResolvedServerSetting = { keyword: slot.spec.name, value: slot.value, sources: slot.sources, fromMatch, ...(option ? { option } : {}) };
     settings.set(key, s);

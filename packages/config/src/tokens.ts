@@ -89,6 +89,34 @@ export function expandTilde(path: string, homeDir: string): string {
   return path;
 }
 
+/** PATH_MAX: tilde_expand refuses a longer result. */
+const PATH_MAX = 4096;
+
+/**
+ * misc.c tilde_expand, as ssh and sshd apply it to file names: `~`, `~/path`, `~user` and
+ * `~user/path` become the home directory with one `/` and the rest of the path (slashes after
+ * the `~` part collapsed). `homes` holds the other accounts' home directories (undefined for no
+ * such account; see homeDirsTask); a `~user` it does not hold is left as written. Returns an
+ * ExpansionFailure for no such user or a result of PATH_MAX bytes or more.
+ */
+export function tildeExpand(path: string, homeDir: string, homes: ReadonlyMap<string, string | undefined>): string | ExpansionFailure {
+  if (!path.startsWith('~')) return path;
+  let home = homeDir;
+  let rest = path.slice(1);
+  if (rest !== '' && !rest.startsWith('/')) {
+    const slash = rest.indexOf('/');
+    const user = slash < 0 ? rest : rest.slice(0, slash);
+    if (!homes.has(user)) return path;
+    const h = homes.get(user);
+    if (h === undefined) return new ExpansionFailure(`No such user ${user}`);
+    home = h;
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  const out = `${home}${home === '' || !home.endsWith('/') ? '/' : ''}${rest.replace(/^\/+/, '')}`;
+  if (new TextEncoder().encode(out).length >= PATH_MAX) return new ExpansionFailure('Path too long');
+  return out;
+}
+
 /** %C: SHA-1 (hex) of local hostname, remote host, port and remote user, concatenated. */
 export function connectionHash(localHostname: string, host: string, port: number | string, user: string): string {
   return createHash('sha1').update(`${localHostname}${host}${port}${user}`).digest('hex');

@@ -276,3 +276,13 @@ describe('list keywords take at most 32 entries on the line that sets them', () 
     compare(one(`${line}\n`, ['userknownhostsfile', 'globalknownhostsfile'])),
   );
 });
+
+describe('~ and ~user in the file names ssh passes through tilde_expand', () => {
+  // Another account than ours, from the password database ssh reads.
+  const other = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')[0] ?? '').find((n) => n !== '' && n !== userInfo().username) ?? 'root';
+  const values = ['~', '~/', '~//x', `~${other}`, `~${other}/`, `~${other}//x/y`, `~${userInfo().username}/z`, '~nosuchuser-parity/x', '~nosuchuser-parity', 'x/~', '~%u/x'];
+  for (const k of ['IdentityAgent', 'ForwardAgent', 'UserKnownHostsFile']) {
+    test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
+  }
+  test('only the value that wins is expanded', () => compare(one('IdentityAgent /a\nIdentityAgent ~nosuchuser-parity/x\n', ['identityagent'])));
+});

@@ -182,6 +182,20 @@ describe('tokens and ${VAR}', () => {
     expect(r.options.command).toBe('echo ${HOME}');
     expect(r.options.localAddr).toBe('%h');
   });
+  test('~user in the file names ssh tilde-expands is that account\'s home (password database), checked only for the value that wins', () => {
+    const homes = { bob: '/home/bob', root: '/' };
+    const r = resolve('IdentityFile ~bob/.ssh/id\nIdentityFile ~root//k\nCertificateFile ~bob\nIdentityAgent ~/\nUserKnownHostsFile ~bob/kh ~//kh2\nForwardAgent ~bob/fa\n', { host: 'h' }, { env, homes });
+    expect(r.options.clientKeys).toEqual(['/home/bob/.ssh/id', '/k']);
+    expect(r.options.clientCerts).toEqual(['/home/bob/']);
+    expect(r.options.agentPath).toBe('/home/alice/');
+    expect(r.options.knownHosts).toEqual(['/home/bob/kh', '/home/alice/kh2']);
+    expect(r.settings.get('forwardagent')?.value).toEqual({ enabled: true, path: '/home/bob/fa' });
+    const e = parseError('Port 1\nIdentityFile ~nobody/k\n', { env, homes });
+    expect([e.line, e.message]).toEqual([2, expect.stringMatching(/IdentityFile: No such user nobody/)]);
+    expect(resolve('IdentityAgent /a\nIdentityAgent ~nobody/a\n', { host: 'h' }, { env, homes }).options.agentPath).toBe('/a');
+    // An environment that cannot look accounts up leaves ~user as written.
+    expect(resolve('IdentityFile ~bob/k\n', { host: 'h' }, { env }).options.clientKeys).toEqual(['~bob/k']);
+  });
   test('an unset variable or a token not allowed there is an error on that line', () => {
     expect(parseError('Port 1\nIdentityAgent ${NOPE}\n', { env }).line).toBe(2);
     expect(parseError('ProxyCommand nc %u\n').message).toMatch(/unknown token %u/);

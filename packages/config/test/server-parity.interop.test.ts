@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
@@ -116,6 +116,21 @@ describe('HostKey and HostCertificate expand ~ to the home directory', () => {
   test.each(['HostKey ~/host_key', 'HostKey ~', 'HostCertificate ~/host_key-cert.pub', 'HostKey /abs/key'])('%s', (line) =>
     compare(one(`${line}\n`, ['hostkey', 'hostcertificate'])),
   );
+});
+
+describe('~ and ~user in the file names sshd passes through tilde_expand', () => {
+  // Another account than sshd's, from the password database sshd reads.
+  const me = userInfo().username;
+  const other = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')[0] ?? '').find((n) => n !== '' && n !== me) ?? 'root';
+  const values = ['~', '~/', '~//k', `~${other}`, `~${other}/`, `~${other}//k/x`, `~${me}/k`, '~nosuchuser-parity/k'];
+  for (const k of ['HostKey', 'HostCertificate', 'AuthorizedKeysFile']) {
+    test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
+  }
+  // (HostKey and HostCertificate paths still relative after ~ are made absolute against sshd's
+  // working directory, which the reader does not know: not compared.)
+  test.each(['k/~', '%h/k', '.ssh/k'])('AuthorizedKeysFile %s', (v) => compare(one(`AuthorizedKeysFile ${v}\n`, ['authorizedkeysfile'])));
+  test('AuthorizedKeysFile with several files', () => compare(one(`AuthorizedKeysFile ~/a ~${other}/b .ssh/c\n`, ['authorizedkeysfile'])));
+  test('a HostKey line after one that names no such user', () => compare(one(`HostKey ~${other}/k\nHostKey ~nosuchuser-parity/k\n`, ['hostkey'])));
 });
 
 describe('Match blocks', () => {

@@ -124,3 +124,15 @@ test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per 
   expect(() => expandAuthorizedKeysPath('%x', user)).toThrow(ConfigParseError);
   expect(resolve('AuthorizedKeysFile none\n', {}).options.authorizedClientKeys).toBeNull();
 });
+
+describe('~ and ~user in HostKey, HostCertificate and AuthorizedKeysFile', () => {
+  const homes = { bob: '/home/bob' };
+  test('expanded from homeDir and the password database, as sshd tilde_expand does', () => {
+    const r = resolve('HostKey ~bob/k\nHostKey ~\nHostCertificate ~//c\nAuthorizedKeysFile ~bob/.ssh/ak .ssh/x ~\n', {}, { homes });
+    expect(r.options).toMatchObject({ serverHostKeys: ['/home/bob/k', '/home/alice/'], serverHostCerts: ['/home/alice/c'], authorizedClientKeys: ['/home/bob/.ssh/ak', '.ssh/x', '/home/alice/'] });
+  });
+  test('no such user is an error on its line', () => {
+    const e = error('Port 22\nHostKey /k\nHostKey ~nobody/k\n', { homes });
+    expect([e.line, e.message]).toEqual([3, expect.stringMatching(/HostKey: No such user nobody/)]);
+  });
+});

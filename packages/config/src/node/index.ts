@@ -115,6 +115,22 @@ function groupsOfSync(user: string): readonly string[] | undefined {
   return r.stdout.trim().split(/\s+/).filter(Boolean);
 }
 
+/** lookupAccount, blocking. */
+function lookupAccountSync(name: string): LocalAccount | undefined {
+  if (!validAccountName(name)) return undefined;
+  const me = userInfo();
+  if (name === me.username) return { name, uid: me.uid, homeDir: me.homedir };
+  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  if (!r.error) return r.status === 0 && typeof r.stdout === 'string' ? passwdEntry(r.stdout.trim(), name) : undefined;
+  let passwd: string;
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  return findPasswdEntry(passwd, name);
+}
+
 /** A synchronous Node environment (blocking file reads and Match exec). */
 export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvironment {
   const b = base(options);
@@ -134,6 +150,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
       return r.status ?? 255;
     },
     groupsOf: groupsOfSync,
+    homeDirOf: (user) => lookupAccountSync(user)?.homeDir,
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }
@@ -166,6 +183,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
         child.once('error', () => resolve(undefined));
         child.once('exit', (code) => resolve(code === 0 ? out.trim().split(/\s+/).filter(Boolean) : undefined));
       }),
+    homeDirOf: async (user) => (await lookupAccount(user))?.homeDir,
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }
@@ -261,7 +279,7 @@ function passwdEntry(line: string, name: string): LocalAccount | undefined {
  * no such account.
  */
 export async function lookupAccount(name: string): Promise<LocalAccount | undefined> {
-  if (name === '' || name.includes(':') || name.includes('\n') || name.startsWith('-')) return undefined;
+  if (!validAccountName(name)) return undefined;
   const me = userInfo();
   if (name === me.username) return { name, uid: me.uid, homeDir: me.homedir };
   const viaGetent = await new Promise<string | null | undefined>((resolve) => {
@@ -281,6 +299,13 @@ export async function lookupAccount(name: string): Promise<LocalAccount | undefi
   } catch {
     return undefined;
   }
+  return findPasswdEntry(passwd, name);
+}
+
+/** A name getent and /etc/passwd can be asked about (no field separator, no option). */
+const validAccountName = (name: string): boolean => name !== '' && !name.includes(':') && !name.includes('\n') && !name.startsWith('-');
+
+function findPasswdEntry(passwd: string, name: string): LocalAccount | undefined {
   for (const line of passwd.split('\n')) {
     const found = passwdEntry(line, name);
     if (found) return found;

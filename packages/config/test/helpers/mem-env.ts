@@ -13,6 +13,8 @@ export interface MemEnvOptions {
   stats?: Record<string, { uid: number; mode: number }>;
   /** Names the fake resolver knows: name -> canonical name (CNAME target) or '' for none. */
   hosts?: Record<string, string>;
+  /** Other accounts' home directories, for homeDirOf (absent: the environment cannot look accounts up). */
+  homes?: Record<string, string>;
 }
 
 export interface MemEnv extends HostEnvironment {
@@ -37,6 +39,7 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
     execLog,
     readLog,
     lookupLog,
+    ...(o.homes ? { homeDirOf: (user: string) => (Object.hasOwn(o.homes ?? {}, user) ? o.homes?.[user] : undefined) } : {}),
     ...(hosts
       ? {
           resolveHost(name: string, hints: { family: string; wantCname: boolean }) {
