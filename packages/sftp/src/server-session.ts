@@ -8,7 +8,10 @@
  * a file not opened for appending run side by side (up to 64): a WRITE waits for anything in flight
  * that overlaps it, and every other request (CLOSE included) waits for all of them. A copy-data
  * runs as a READ of its whole source and a WRITE of its whole destination would, a chunk at a
- * time, and stops when the session ends (the client's side of the stream ends). A malformed
+ * time. The end of the client's side of the stream (a half-close) ends the session only once the
+ * requests read before it are done and answered, a copy-data included, as OpenSSH's sftp-server
+ * finishes the request it is on; a copy-data stops early when the session breaks: our output is
+ * closed (SftpByteStream.outputClosed, or a reply fails to go out) or the input fails. A malformed
  * request gets BAD_MESSAGE; a framing error (a length above the limit) ends the session, since the
  * stream cannot be resynchronised.
  * @module
@@ -66,9 +69,9 @@ const POOLED_REQUESTS_FREE = 128;
  */
 const MAX_READ_REPLY = 256 * 1024 - 1024;
 /**
- * Input read ahead, while a request waits for a copy-data, to see the end of the session: the copy
- * stops there. Past this the session stops reading until the copy ends (the channel's window holds
- * the client back).
+ * Input read ahead while a request waits for a copy-data, so that a failing input is seen (the
+ * copy stops then). Past this the session stops reading until the copy ends (the channel's window
+ * holds the client back).
  */
 const READ_AHEAD_BYTES = 1024 * 1024;
 const READ_AHEAD_CHUNKS = 4096;
@@ -140,8 +143,11 @@ export class SftpServerSession {
   private aheadBytes = 0;
   /** The client's side of the stream ended (or failed): nothing more will be read. */
   private inputEnded = false;
-  /** The session is ending: copy-data stops. */
+  /** The session broke (output closed, a reply not written, input failed, framing lost): copy-data stops. */
   private ending = false;
+  /** Resolves once `ending` is set by a broken output: a read waiting for input gives up then. */
+  private readonly broken: Promise<void>;
+  private breakSession!: () => void;
   /** copy-data requests running. */
   private copies = 0;
 
@@ -151,6 +157,12 @@ export class SftpServerSession {
     this.maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
     this.maxHandles = options.maxOpenHandles ?? 256;
     this.bodies = sftpPacketPools(POOLED_REQUESTS_BYTES, POOLED_REQUESTS_FREE);
+    this.broken = new Promise<void>((resolve) => {
+      this.breakSession = () => {
+        this.ending = true;
+        resolve();
+      };
+    });
   }
 
   /** Longest WRITE accepted: what fits a packet with room for headers. */
@@ -169,27 +181,28 @@ export class SftpServerSession {
     this.input = input;
     // Requests run side by side after the loop moved on: from transient chunks they are copies.
     const framer = new PacketFramer(this.maxPacket, (n) => this.bodies.take(n), stream.transient === true);
+    stream.outputClosed?.then(this.breakSession, this.breakSession);
     try {
       for (let chunk = await this.nextChunk(); chunk !== undefined; chunk = await this.nextChunk()) {
         let payloads: Uint8Array[];
         try {
           payloads = framer.push(chunk);
         } catch {
+          this.ending = true;
           break;
         }
-        let stop = false;
         for (const p of payloads) {
-          if (!(await this.handlePacket(p))) {
-            stop = true;
-            break;
-          }
+          if (this.ending) break;
+          if (!(await this.handlePacket(p))) this.ending = true;
         }
-        if (stop || framer.error) break;
+        if (framer.error) this.ending = true;
+        // Nobody is left to answer, or the stream cannot be read on.
+        if (this.ending) break;
       }
     } catch {
-      // The stream failed: treat as the end of the session.
-    } finally {
+      // The stream failed: the session ends, and so does any copy-data.
       this.ending = true;
+    } finally {
       // Left early: release the input, as a for-await loop would (without waiting on a read in flight).
       if (!this.inputEnded) {
         const released = Promise.resolve()
@@ -197,8 +210,9 @@ export class SftpServerSession {
           .catch(() => undefined);
         if (!this.pulling) await released;
       }
-      // Let requests in flight finish (their replies may no longer be deliverable; a copy-data
-      // stops at its next chunk) before closing handles.
+      // Let requests in flight finish before closing handles: at the end of the input (a
+      // half-close) they are answered; when the session broke, their replies are dropped and a
+      // copy-data stops at its next chunk.
       await this.drain().catch(() => undefined);
       await this.cleanup();
       stream.close();
@@ -218,8 +232,9 @@ export class SftpServerSession {
         }
         return chunk;
       }
-      if (this.inputEnded) return undefined;
-      await this.pull(false);
+      if (this.inputEnded || this.ending) return undefined;
+      // Input that might never come (the peer is gone) is not waited for once the output is.
+      await Promise.race([this.pull(false), this.broken]);
     }
   }
 
@@ -238,11 +253,12 @@ export class SftpServerSession {
           this.aheadBytes += chunk.length;
         }
       } catch {
+        // The input failed (not a plain end): the connection is broken.
         this.inputEnded = true;
+        this.ending = true;
       } finally {
         this.pulling = undefined;
       }
-      if (this.inputEnded) this.ending = true;
     })();
     return this.pulling;
   }
@@ -256,8 +272,22 @@ export class SftpServerSession {
     await Promise.resolve(this.server.exit()).catch(() => undefined);
   }
 
+  /**
+   * Writes a reply. One that cannot be written (the output is closed or failed) breaks the
+   * session: it rejects, and the requests still running learn that nobody will hear them.
+   */
   private send(bytes: Uint8Array): Promise<void> | undefined {
-    return this.stream?.write(bytes);
+    let written: Promise<void> | undefined;
+    try {
+      written = this.stream?.write(bytes);
+    } catch (e) {
+      this.breakSession();
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return written?.catch((e: unknown) => {
+      this.breakSession();
+      throw e;
+    });
   }
 
   private async reply(res: SftpResponse): Promise<void> {
@@ -341,7 +371,7 @@ export class SftpServerSession {
       this.settled = resolve;
     });
     const settled = this.settledWait;
-    if (this.copies === 0 || this.ending || this.aheadBytes >= READ_AHEAD_BYTES || this.ahead.length - this.aheadAt >= READ_AHEAD_CHUNKS) return settled;
+    if (this.copies === 0 || this.ending || this.inputEnded || this.aheadBytes >= READ_AHEAD_BYTES || this.ahead.length - this.aheadAt >= READ_AHEAD_CHUNKS) return settled;
     return Promise.race([settled, this.pull(true)]);
   }
 
@@ -742,8 +772,8 @@ export class SftpServerSession {
     let done = 0;
     for (let chunks = 1; ; chunks++) {
       if (chunks % COPY_CHUNKS_PER_TURN === 0) await nextTurn();
-      // Nobody is left to ask for the rest (a sparse source may be terabytes long).
-      if (this.ending) throw new SFTPFailure('copy-data abandoned: the session ended');
+      // Nobody is left to hear of it (a sparse source may be terabytes long).
+      if (this.ending) throw new SFTPFailure('copy-data abandoned: the connection is gone');
       const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);
       if (want <= 0) break;
       const data = await this.server.read(src, srcOffset + done, want);

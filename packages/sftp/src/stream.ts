@@ -19,6 +19,14 @@ export interface SftpByteStream {
   write(chunk: Uint8Array): Promise<void> | undefined;
   /** Ends our side of the stream and releases it. */
   close(): void;
+  /**
+   * Optional: settles when what is written can no longer reach the peer (our output was closed
+   * or destroyed: the connection or channel is gone). The end of `readable` alone is the peer's
+   * EOF, a half-close: a server still completes and answers the requests it read before it. Once
+   * this settles a server stops work nobody is left to receive (a copy-data); without it, it
+   * learns of that only when a reply cannot be written.
+   */
+  readonly outputClosed?: Promise<void>;
 }
 
 /** A queue that is also an async iterable: what one end of a memory pipe reads. */

@@ -9,7 +9,11 @@ import { BufferPool } from '@ssh/wire';
 import { recyclePacket } from '../packets.ts';
 import { type SftpByteStream } from '../stream.ts';
 
-/** Wraps a Readable (what the peer sends) and a Writable (what we send); `drain` is the backpressure. */
+/**
+ * Wraps a Readable (what the peer sends) and a Writable (what we send); `drain` is the
+ * backpressure. `outputClosed` settles when the Writable fails, is destroyed or finishes (the
+ * peer went away, or whoever owns it ended it).
+ */
 export function fromNodeStreams(readable: Readable, writable: Writable): SftpByteStream {
   let closed = false;
   let drain: Promise<void> | undefined;
@@ -18,7 +22,23 @@ export function fromNodeStreams(readable: Readable, writable: Writable): SftpByt
   writable.on('error', (e: unknown) => {
     failure ??= e;
   });
+  const outputClosed = new Promise<void>((resolve) => {
+    if (writable.destroyed || writable.writableFinished) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      writable.off('close', done);
+      writable.off('finish', done);
+      writable.off('error', done);
+      resolve();
+    };
+    writable.on('close', done);
+    writable.on('finish', done);
+    writable.on('error', done);
+  });
   return {
+    outputClosed,
     readable: (async function* () {
       for await (const chunk of readable as AsyncIterable<Buffer | string>) {
         yield typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -146,6 +166,7 @@ export function gatherWrites(stream: SftpByteStream, options: GatherOptions = {}
   return {
     readable: stream.readable,
     ...(stream.transient === true ? { transient: true } : {}),
+    ...(stream.outputClosed ? { outputClosed: stream.outputClosed } : {}),
     write(chunk) {
       release();
       if (chunk.length >= GATHER_MAX_CHUNK) {
