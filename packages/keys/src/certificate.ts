@@ -57,18 +57,20 @@ const KNOWN_EXTENSIONS = new Set(['no-touch-required', 'permit-X11-forwarding', 
 
 /**
  * Critical options or extensions as sshd, ssh-keygen -L and AsyncSSH read them: in any order
- * (PROTOCOL.certkeys asks for lexical order, which those do not enforce), each name once.
+ * (PROTOCOL.certkeys asks for lexical order, which those do not enforce), and a name given again
+ * is no parse error either (the first holds here; `repeated` lists such names for validate()).
  */
-function readOptions(raw: Uint8Array, field: string): Map<string, Uint8Array> {
+function readOptions(raw: Uint8Array, field: string): { options: Map<string, Uint8Array>; repeated: Set<string> } {
   const r = new Reader(raw);
-  const out = new Map<string, Uint8Array>();
+  const options = new Map<string, Uint8Array>();
+  const repeated = new Set<string>();
   while (!r.atEnd) {
     const name = r.utf8(`${field} name`, 1024);
     const data = r.bytes(`${field} data`);
-    if (out.has(name)) throw new KeyImportError(`duplicate certificate ${field} ${JSON.stringify(name)}`);
-    out.set(name, data);
+    if (options.has(name)) repeated.add(name);
+    else options.set(name, data);
   }
-  return out;
+  return { options, repeated };
 }
 
 function writeOptions(w: Writer, options: CertOptions): void {
@@ -132,6 +134,8 @@ export class SSHCertificate extends Commented implements CertificateFields {
   readonly publicData: Uint8Array;
   /** Length of the signed prefix of `publicData`. */
   private readonly signedLength: number;
+  /** Critical options named more than once (sshd refuses a second force-command or source-address). */
+  private readonly repeatedCritical: ReadonlySet<string>;
 
   constructor(blob: Uint8Array, comment?: string | Uint8Array) {
     super(comment);
@@ -158,8 +162,10 @@ export class SSHCertificate extends Commented implements CertificateFields {
     this.principals = principals;
     this.validAfter = r.u64('valid after');
     this.validBefore = r.u64('valid before');
-    this.criticalOptions = readOptions(r.bytes('critical options'), 'critical options');
-    this.extensions = readOptions(r.bytes('extensions'), 'extensions');
+    const critical = readOptions(r.bytes('critical options'), 'critical options');
+    this.criticalOptions = critical.options;
+    this.repeatedCritical = critical.repeated;
+    this.extensions = readOptions(r.bytes('extensions'), 'extensions').options;
     this.reserved = r.bytes('reserved');
     const signingBlob = r.bytes('signature key');
     if (keyTypeOfCert(new Reader(signingBlob).utf8('signature key type', 256))) {
@@ -219,7 +225,7 @@ export class SSHCertificate extends Commented implements CertificateFields {
   /**
    * Checks the certificate for use: CA signature, kind, validity at `now` (epoch seconds),
    * `principal` among the principals (an empty list allows any), no unknown critical options,
-   * no corrupt known options or extensions (sshd refuses those), and (when given) the CA among
+   * no corrupt or repeated known options nor corrupt extensions (sshd refuses those), and (when given) the CA among
    * `trustedCAs`. With `clientAddress` (a server authenticating a user: the client's IP address,
    * '' when unknown), a user certificate's source-address must list it, as sshd requires. With `caSignatureAlgorithms`, the CA must have signed with one of those
    * algorithms (OpenSSH's CASignatureAlgorithms). Throws CertificateError naming the failure.
@@ -252,9 +258,16 @@ export class SSHCertificate extends Commented implements CertificateFields {
       if (this.kind === 'host') throw new CertificateError(`host certificate carries critical option ${JSON.stringify(name)}`);
       if (!KNOWN_CRITICAL.has(name)) throw new CertificateError(`unsupported critical option ${JSON.stringify(name)}`);
       // As sshd: an option whose data is not what it defines is corrupt, and so is the certificate
-      // (a force-command that could not be read would otherwise be no restriction at all).
-      const wellFormed = name === 'verify-required' ? data.length === 0 : optionString(data) !== undefined;
+      // (a force-command that could not be read would otherwise be no restriction at all). sshd
+      // reads the strings as C strings, so a NUL in one makes it corrupt too. A string that is not
+      // UTF-8 sshd would take as bytes; it is refused here, where a command is a string.
+      const wellFormed = name === 'verify-required' ? data.length === 0 : optionString(data)?.includes('\0') === false;
       if (!wellFormed) throw new CertificateError(`certificate critical option ${JSON.stringify(name)} is corrupt`);
+      // sshd refuses a second force-command or source-address (which of two would bind?); a
+      // repeated verify-required only says it again.
+      if (name !== 'verify-required' && this.repeatedCritical.has(name)) {
+        throw new CertificateError(`certificate has more than one ${JSON.stringify(name)} critical option`);
+      }
     }
     if (this.kind === 'user') {
       for (const [name, data] of this.extensions) {

@@ -142,6 +142,12 @@ describe('validation', () => {
     expect(() => bound.validate({ kind: 'user', clientAddress: '10.0.0.1' })).toThrow(/source-address is malformed/);
   });
 
+  test('a force-command or source-address holding a NUL is corrupt (sshd reads them as C strings)', () => {
+    expect(() => ca.generateUserCertificate(subject, 'id', { forceCommand: 'true\0rm -rf /' }).validate({ kind: 'user' })).toThrow(/"force-command" is corrupt/);
+    expect(() => ca.generateUserCertificate(subject, 'id', { sourceAddress: '10.0.0.0/8\0' }).validate({ kind: 'user' })).toThrow(/"source-address" is corrupt/);
+    ca.generateUserCertificate(subject, 'id', { forceCommand: 'true' }).validate({ kind: 'user' });
+  });
+
   test('a host certificate with any critical option is refused, as OpenSSH and AsyncSSH do', () => {
     // ssh-keygen will not make one: turn a user certificate with force-command into a host one
     // (serial 0, type 1 -> 2, key id "id") and sign it again.
