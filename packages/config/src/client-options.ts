@@ -63,7 +63,10 @@ export interface ClientConfigOptions {
   readonly pkcs11Provider?: string | null;
   /** SecurityKeyProvider: 'internal' or an OpenSSH middleware library; `$NAME` reads it from that variable (absent when unset). */
   readonly securityKeyProvider?: string;
-  /** ForwardAgent: yes/no or a socket path. */
+  /**
+   * ForwardAgent: yes/no, or the socket path of the agent to forward (expanded; `$NAME` is
+   * replaced by that variable's value, false when it is unset).
+   */
   readonly agentForwarding?: boolean | string;
   /** RemoteCommand (tokens expanded). */
   readonly command?: string;
@@ -219,7 +222,11 @@ export function buildClientOptions(
         break;
       case 'forwardagent': {
         const a = v as ForwardAgentValue;
-        o.agentForwarding = a.enabled === true ? (a.path ?? true) : false;
+        // `$NAME` names the variable that holds the socket (ssh_config(5)); unset, there is no
+        // agent to forward. (ssh 9.2 itself tries the text as a path and fails to forward.)
+        const variable = a.path?.startsWith('$') === true && a.path[1] !== '{' ? a.path.slice(1) : undefined;
+        const path = variable === undefined ? a.path : base.envVar?.(variable);
+        o.agentForwarding = a.enabled === true ? (variable === undefined ? (path ?? true) : (path ?? false)) : false;
         break;
       }
       case 'setenv':

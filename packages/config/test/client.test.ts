@@ -394,6 +394,18 @@ describe('resolved options', () => {
     expect(provider('/lib/sk.so')).toBe('/lib/sk.so');
     expect(provider('internal')).toBe('internal');
   });
+  test('ForwardAgent: yes/no, a socket path, or $NAME naming the variable that holds one (false when unset)', () => {
+    const env = { HOME: '/home/alice', SSH_AUTH_SOCK: '/run/agent.sock', OTHER: '/run/other.sock' };
+    const fwd = (v: string): unknown => resolve(`ForwardAgent ${v}\n`, { host: 'h' }, { env }).options.agentForwarding;
+    expect(fwd('yes')).toBe(true);
+    expect(fwd('no')).toBe(false);
+    expect(fwd('/run/fwd.sock')).toBe('/run/fwd.sock');
+    expect(fwd('~/fwd')).toBe('/home/alice/fwd');
+    expect(fwd('${OTHER}/x')).toBe('/run/other.sock/x');
+    expect(fwd('$OTHER')).toBe('/run/other.sock');
+    expect(fwd('$SSH_AUTH_SOCK')).toBe('/run/agent.sock');
+    expect(fwd('$UNSET_AGENT')).toBe(false);
+  });
   test('IdentityAgent SSH_AUTH_SOCK and $NAME name environment variables holding the socket', () => {
     const env = { HOME: '/home/alice', SSH_AUTH_SOCK: '/run/agent.sock', OTHER: '/run/other.sock' };
     const agent = (v: string): unknown => resolve(`IdentityAgent ${v}\n`, { host: 'h' }, { env }).options.agentPath;
