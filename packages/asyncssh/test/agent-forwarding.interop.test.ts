@@ -4,8 +4,9 @@
  * server (ssh-add -l in the session sees the forwarded key; the socket is gone afterwards).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { defaultClientKey, generateKey, runSsh, runSshAdd, startSshAgent, startSshd, type KeyPair, type SshAgent, type SshdServer } from '@ssh/interop';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSsh, runSshAdd, startSshAgent, startSshd, type KeyPair, type SshAgent, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
 
@@ -81,5 +82,56 @@ describe('agent', () => {
     expect(r.exitStatus).not.toBe(0);
     conn.close();
     await plain.waitClosed();
+  });
+});
+
+describe('ForwardAgent with a socket path in the ssh_config', () => {
+  let dir = '';
+  let other: SshAgent;
+  let otherFingerprint = '';
+  beforeAll(async () => {
+    dir = await makeTempDir('forward-agent-path');
+    // A second agent holding a key sshd does not accept: only forwarding can show it.
+    const otherKey = await generateKey('ed25519', { label: 'forward-agent-other' });
+    other = await startSshAgent();
+    await runSshAdd([otherKey.privateKeyPath], { agent: other });
+    otherFingerprint = (await runSshAdd(['-l'], { agent: other })).stdout.split(' ')[1] ?? '';
+  });
+  afterAll(async () => {
+    await other?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+  const configFile = (name: string, lines: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, lines);
+    return file;
+  };
+  const target = () => ({ host: '127.0.0.1', port: sshd.port, username: sshd.user, knownHosts: null, homeDirectory: '/nonexistent' });
+
+  it('forwards the agent at that path, as ssh does', async () => {
+    const config = configFile('fwd-path', `ForwardAgent ${agent.socketPath}\n`);
+    await using conn = await connect({ ...target(), config });
+    const r = await conn.run('ssh-add -l');
+    expect(r.exitStatus).toBe(0);
+    expect(r.stdout).toContain(fingerprint);
+  });
+
+  it("forwards that agent, not IdentityAgent's, when both are set (ssh: IdentityAgent authenticates, ForwardAgent's is forwarded)", async () => {
+    const config = configFile('fwd-both', `IdentityAgent ${agent.socketPath}\nForwardAgent ${other.socketPath}\n`);
+    await using conn = await connect({ ...target(), config, clientKeys: [key.privateKeyPath] });
+    const r = await conn.run('ssh-add -l');
+    expect(r.exitStatus).toBe(0);
+    expect(r.stdout).toContain(otherFingerprint);
+    expect(r.stdout).not.toContain(fingerprint);
+  });
+
+  it('the caller\'s agentForwarding false and agentPath win over the file', async () => {
+    const config = configFile('fwd-caller', `ForwardAgent ${other.socketPath}\n`);
+    await using off = await connect({ ...target(), config, clientKeys: [key.privateKeyPath], agentForwarding: false });
+    expect((await off.run('ssh-add -l')).exitStatus).not.toBe(0);
+    await using mine = await connect({ ...target(), config, agentPath: agent.socketPath });
+    const r = await mine.run('ssh-add -l');
+    expect(r.stdout).toContain(fingerprint);
+    expect(r.stdout).not.toContain(otherFingerprint);
   });
 });
