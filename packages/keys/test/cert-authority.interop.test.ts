@@ -43,9 +43,26 @@ describe('cert-authority lines as sshd reads them', () => {
     ['principals=, a certificate naming no one', 'cert-authority,principals="someone-else,USER"', []],
     ['principals=, a certificate naming one of them', 'cert-authority,principals="a,b"', ['b']],
     ['principals=, a certificate naming only the user', 'cert-authority,principals="a,b"', ['USER']],
+    ['principals=, a certificate naming one with a comma in it', 'cert-authority,principals="a,b"', ['x,b']],
+    ['principals= with a space after its comma', 'cert-authority,principals="a, b"', ['b']],
+    ['an empty principals=, a certificate naming the empty string', 'cert-authority,principals=""', ['']],
+    ['no principals=, a certificate naming the user after a comma', 'cert-authority', ['x,USER']],
+    ['principals= with an empty entry before the named one', 'cert-authority,principals="a,,b"', ['b']],
+    ['principals= with an empty entry after the named one', 'cert-authority,principals="b,,a"', ['b']],
+    ['principals= starting with a comma', 'cert-authority,principals=",b"', ['b']],
+    ['principals= naming it 40th', `cert-authority,principals="${[...Array(39).keys()].map((i) => `p${i}`).join(',')},b"`, ['b']],
+    ['principals= naming it 41st', `cert-authority,principals="${[...Array(40).keys()].map((i) => `p${i}`).join(',')},b"`, ['b']],
   ])('%s', async (_, options, principals) => {
     const line = `${options.replace('USER', user)} ${caText}`;
-    const cert = certFor(principals.map((p) => (p === 'USER' ? user : p)));
+    const cert = certFor(principals.map((p) => p.replace('USER', user)));
+    const theirs = await sshd.login(`${line}\n`, 'true', cert.exportCertificate());
+    expect(oursAccepts(line, cert)).toBe(theirs.ok);
+  });
+
+  test('a cert-authority line whose key is the CA\'s own certificate', async () => {
+    const caCert = testKey('ssh-ed25519').generateUserCertificate(ca, 'ca-cert', { principals: [user] });
+    const line = `cert-authority ${new TextDecoder().decode(caCert.exportCertificate()).trim()}`;
+    const cert = certFor([user]);
     const theirs = await sshd.login(`${line}\n`, 'true', cert.exportCertificate());
     expect(oursAccepts(line, cert)).toBe(theirs.ok);
   });

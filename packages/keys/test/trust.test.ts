@@ -183,6 +183,15 @@ describe('authorized_keys', () => {
     expect(listed.validate(rsa, { user: 'bob', certPrincipals: ['alice'] }, true)).toBeDefined();
   });
 
+  test('principals= counts names up to its first empty entry, as sshd\'s match_list reads it', () => {
+    const principals = (value: string) => importAuthorizedKeys(`cert-authority,principals="${value}" ${line(rsa)}`).entries[0]?.options.principals;
+    expect(principals('a,b')).toEqual(['a', 'b']);
+    expect(principals('a,,b')).toEqual(['a']);
+    expect(principals(',b')).toEqual([]);
+    expect(principals('')).toEqual([]);
+    expect(importAuthorizedKeys(`cert-authority,principals="" ${line(rsa)}`).validate(rsa, { certPrincipals: [''] }, true)).toBeUndefined();
+  });
+
   test('from= as sshd reads it: unknown address, negation, names, a bad mask', () => {
     const only = (from: string) => importAuthorizedKeys(`from="${from}" ${line(ed)}`);
     expect(only('10.0.0.0/8').validate(ed)).toBeUndefined();

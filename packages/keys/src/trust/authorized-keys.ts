@@ -29,7 +29,7 @@ export interface AuthorizedKeyOptions {
   readonly from: readonly string[] | undefined;
   readonly permitOpen: readonly string[];
   readonly permitListen: readonly string[];
-  /** principals= for cert-authority lines. */
+  /** principals= for cert-authority lines: the names sshd honours (up to the first empty entry). */
   readonly principals: readonly string[] | undefined;
   /** tunnel= device number (undefined for tunnel="any"). */
   readonly tunnel: number | undefined;
@@ -185,9 +185,14 @@ export function typeAuthorizedKeyOptions(raw: readonly RawOption[]): AuthorizedK
       case 'permitlisten':
         addPermit(permitListen, value, name);
         break;
-      case 'principals':
-        principals = value.split(',');
+      case 'principals': {
+        // sshd matches these with match_list, which reads a list only up to its first empty entry:
+        // principals="a,,b" allows a alone, principals="" or ",b" no one.
+        const all = value.split(',');
+        const empty = all.indexOf('');
+        principals = empty < 0 ? all : all.slice(0, empty);
         break;
+      }
       case 'tunnel':
         // sshd: a device number up to 2147483645, or "any" (no particular device: left undefined).
         if (value.toLowerCase() === 'any') tunnel = undefined;
