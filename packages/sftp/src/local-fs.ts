@@ -34,6 +34,12 @@ export interface LocalFs {
   open(path: string, mode: 'r' | 'w'): Promise<LocalFile>;
   /** Entry names of a directory, without '.' and '..'. */
   readdir(path: string): Promise<string[]>;
+  /**
+   * Optional: the entry names of a directory (without '.' and '..') read a batch at a time, in
+   * the order the file system gives them, so that a directory of millions of entries is walked
+   * without its whole listing in memory. An SCP source (scpSend) uses it when it is there.
+   */
+  scandir?(path: string): AsyncIterable<string>;
   /** Creates a directory; succeeds when it already exists as a directory. */
   mkdir(path: string): Promise<void>;
   /** Applies permissions and times (others ignored). */

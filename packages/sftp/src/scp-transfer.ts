@@ -116,7 +116,10 @@ export async function scpSend(stream: SftpByteStream, local: LocalFs, paths: rea
       }
       await write(stream, encodeDirective({ kind: 'dir', mode, name }));
       if (!(await accepted())) return;
-      for (const child of await local.readdir(path)) await sendPath(local.join(path, child), `${dst}/${child}`);
+      // A batch of names at a time when the file system offers it, in its order, as scp reads a
+      // directory; the sink takes entries in any order.
+      const children = local.scandir ? local.scandir(path) : await local.readdir(path);
+      for await (const child of children) await sendPath(local.join(path, child), `${dst}/${child}`);
       await write(stream, encodeDirective({ kind: 'end-dir' }));
       await accepted();
       return;

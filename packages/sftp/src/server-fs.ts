@@ -34,6 +34,12 @@ export function sftpServerFs(server: SFTPServer): LocalFs {
       }
       return names;
     },
+    // As the server's scandir hook yields them: it may hold only a batch at a time.
+    async *scandir(path) {
+      for await (const entry of await server.scandir(await map(path))) {
+        if (entry.filename !== '.' && entry.filename !== '..') yield entry.filename;
+      }
+    },
     async mkdir(path) {
       const mapped = await map(path);
       try {

@@ -1,6 +1,6 @@
 /** OpenSSH `scp -O` (legacy protocol) against our SCP server, through a fake ssh given with -S. */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,18 @@ describe('scp -O against our server', () => {
     r = await scp(['host:/a.bin', 'back.bin']);
     expect(r.code).toBe(0);
     expect(readFileSync(join(local, 'back.bin')).equals(readFileSync(join(local, 'a.bin')))).toBe(true);
+  }, 60000);
+
+  it('sends a directory of many entries (listed a batch at a time) to scp -r, every entry once', async () => {
+    mkdirSync(join(root, 'many/sub'), { recursive: true });
+    const names = Array.from({ length: 1500 }, (_, i) => `e${i}`);
+    for (const n of names) writeFileSync(join(root, 'many', n), n);
+    writeFileSync(join(root, 'many/sub/deep'), 'deep');
+    const r = await scp(['-r', 'host:/many', 'got']);
+    expect(r).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(join(local, 'got')).sort()).toEqual([...names, 'sub'].sort());
+    for (const n of [names[0], names[777], names[1499]] as string[]) expect(readFileSync(join(local, 'got', n), 'utf8')).toBe(n);
+    expect(readFileSync(join(local, 'got/sub/deep'), 'utf8')).toBe('deep');
   }, 60000);
 
   it('refuses several files sent to a target that is not a directory (-d), as OpenSSH does', async () => {

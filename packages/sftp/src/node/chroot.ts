@@ -16,7 +16,7 @@ import { SFTPNoSuchFile, SFTPPermissionDenied } from '../errors.ts';
 import { type LocalFs } from '../local-fs.ts';
 import { joinPath, normalizePath } from '../paths.ts';
 import { fsError } from './fs-errors.ts';
-import { nodeLocalFs } from './local-fs.ts';
+import { nodeLocalFs, scanNames } from './local-fs.ts';
 
 /** Directories a resolver remembers: enough for a walk down a tree and back. */
 const KNOWN_DIRS = 64;
@@ -205,6 +205,9 @@ export function chrootLocalFs(root: string): LocalFs {
     },
     async readdir(p) {
       return nodeLocalFs.readdir(await at(p, true));
+    },
+    async *scandir(p) {
+      yield* scanNames(await at(p, true));
     },
     async mkdir(p) {
       return nodeLocalFs.mkdir(await r.resolveName(r.toLocal(p)));

@@ -95,6 +95,15 @@ class NodeLocalFile implements LocalFile {
   }
 }
 
+/**
+ * A directory's entry names a batch at a time, in the directory's order (sorting needs them all).
+ * The directory is closed when the iteration ends, however it ends.
+ */
+export async function* scanNames(p: string): AsyncGenerator<string> {
+  const dir = await fs.opendir(p, { bufferSize: 128 });
+  for await (const entry of dir) yield entry.name;
+}
+
 /** The local file system as LocalFs. */
 export const nodeLocalFs: LocalFs = {
   async stat(p) {
@@ -110,6 +119,7 @@ export const nodeLocalFs: LocalFs = {
   async readdir(p) {
     return (await fs.readdir(p)).sort();
   },
+  scandir: scanNames,
   async mkdir(p) {
     try {
       await fs.mkdir(p);
