@@ -1,5 +1,6 @@
 /** Our authentication client against our server, in memory: every method and the ways each fails. */
-import { SSHKeyPair, generatePrivateKey, importPublicKey, type SSHKey } from '@ssh/keys';
+import { generateKeyPairSync } from 'node:crypto';
+import { SSHKeyPair, generatePrivateKey, importPrivateKey, importPublicKey, type SSHKey } from '@ssh/keys';
 import { softSecurityKey } from '@ssh/interop';
 import { MSG, UserauthRequest } from '@ssh/wire';
 import { describe, expect, it } from 'vitest';
@@ -372,6 +373,49 @@ describe('keyboard-interactive', () => {
     });
     expect(types(run.clientEvents)).toEqual(['kbdint-requested', 'kbdint-challenge', 'success']);
     expect(clientOutcome(run)).toEqual({ type: 'success', method: 'password' });
+  });
+});
+
+describe('RSA keys under 1024 bits', () => {
+  // sshd cannot even parse them ("parse key: Invalid key length", "invalid certificate signing
+  // key"): the request fails before anyone is asked, whatever the application would answer.
+  const small = importPrivateKey(generateKeyPairSync('rsa', { modulusLength: 768 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  const trustAll = {
+    'validate-public-key': () => true,
+    'validate-ca-key': () => true,
+    'validate-host-public-key': () => true,
+    'validate-host-based-user': () => true,
+  };
+
+  it('a user key is refused', () => {
+    const run = authRun({ client: { username: 'u', keys: [small], queryFirst: true }, serverHandlers: trustAll });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(serverEvent(run.serverEvents, 'validate-public-key')).toEqual([]);
+  });
+
+  it('a certificate signed by one, or certifying one, is refused', () => {
+    const signedBySmall = small.generateUserCertificate(ed, 'id', { principals: ['u'] });
+    const certifiesSmall = ed.generateUserCertificate(small, 'id', { principals: ['u'] });
+    for (const pair of [new SSHKeyPair(ed, signedBySmall), new SSHKeyPair(small, certifiesSmall)]) {
+      const run = authRun({ client: { username: 'u', keys: [pair] }, serverHandlers: trustAll });
+      expect(clientOutcome(run)?.type).toBe('failure');
+      expect(serverEvent(run.serverEvents, 'validate-ca-key')).toEqual([]);
+    }
+  });
+
+  it('a client host key is refused', () => {
+    const run = authRun({
+      client: { username: 'h', hostBased: { key: small, clientHostName: 'client.example.', clientUserName: 'local' } },
+      server: { methods: ['hostbased'] },
+      serverHandlers: trustAll,
+    });
+    expect(clientOutcome(run)?.type).toBe('failure');
+    expect(serverEvent(run.serverEvents, 'validate-host-public-key')).toEqual([]);
+  });
+
+  it('a 1024-bit key still gets in', () => {
+    const least = importPrivateKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    expect(clientOutcome(authRun({ client: { username: 'u', keys: [least] }, serverHandlers: trustAll }))?.type).toBe('success');
   });
 });
 

@@ -218,6 +218,19 @@ function isHostNameAnswer(value: unknown): value is HostNameAnswer {
   return typeof value === 'object' && value !== null && typeof (value as Partial<HostNameAnswer>).hostName === 'string';
 }
 
+/** sshd's SSH_RSA_MINIMUM_MODULUS_SIZE: it cannot even parse a smaller RSA key. */
+const RSA_MIN_BITS = 1024;
+
+/**
+ * The key, the certificate's CA or its certified key is an RSA key under 1024 bits. sshd refuses
+ * such a request before any check ("Invalid key length", "invalid certificate signing key");
+ * AsyncSSH takes them, but a modulus that small is no protection, so the server goes with sshd.
+ */
+function weakRsa(read: ReceivedKey): boolean {
+  const small = (key: SSHKey): boolean => key.algorithm === 'ssh-rsa' && key.bits < RSA_MIN_BITS;
+  return small(read.key) || (read.kind === 'cert' && small(read.cert.signingKey));
+}
+
 function isCaPrincipals(value: unknown): value is CaPrincipals {
   return typeof value === 'object' && value !== null && Array.isArray((value as Partial<CaPrincipals>).principals);
 }
@@ -632,7 +645,7 @@ export class UserauthServer {
     }
     const read = readKeyBlob(m.publicKey, m.algorithm);
     // A key that already completed publickey is refused, as sshd does: it is no second factor.
-    if (!read || !this.algorithmOk(read, m.algorithm) || this.usedKeys.some((k) => k.equals(read.key))) {
+    if (!read || weakRsa(read) || !this.algorithmOk(read, m.algorithm) || this.usedKeys.some((k) => k.equals(read.key))) {
       this.reject(true);
       return;
     }
@@ -681,7 +694,7 @@ export class UserauthServer {
 
   private onHostbased(req: UserauthRequest, m: UserauthMethodOf<'hostbased'>): void {
     const read = readKeyBlob(m.hostKey, m.algorithm);
-    if (!read || read.kind === 'x509' || !this.algorithmOk(read, m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
+    if (!read || read.kind === 'x509' || weakRsa(read) || !this.algorithmOk(read, m.algorithm) || !this.verify(read.key, m.algorithm, userauthSignedData(this.sessionId(), req), m.signature)) {
       this.reject(true);
       return;
     }
