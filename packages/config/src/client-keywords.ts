@@ -6,6 +6,7 @@
  */
 
 import { BadArgument, type ConfigLine } from './document.ts';
+import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
 import { parseForward, type ForwardSpec } from './forwards.ts';
 import { command, flag, flagWord, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval } from './values.ts';
 
@@ -177,11 +178,16 @@ export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
   return text.split(',').map(parseJumpHop);
 }
 
-const algorithmList = (line: ConfigLine): string => {
-  const arg = single(line);
-  if (arg === '' || /,,|^[+\-^]?,|,$/.test(arg)) throw new BadArgument(`bad algorithm list "${arg}"`);
-  return arg;
-};
+/** An algorithm list keyword, its names checked as ssh checks them when it reads the line. */
+const algorithmList =
+  (kind: AlgorithmListKind, what: string) =>
+  (line: ConfigLine): string =>
+    checkAlgorithmList(kind, single(line), what);
+
+/** An algorithm list connect() does not use: checked the same way, kept as the raw argument. */
+const uncheckedAlgorithmList =
+  (kind: AlgorithmListKind) =>
+  (line: ConfigLine): readonly string[] => [checkAlgorithmList(kind, single(line), 'key types')];
 
 const path = (line: ConfigLine): string => singleNonEmpty(line);
 const str = (line: ConfigLine): string => singleNonEmpty(line);
@@ -299,9 +305,9 @@ const ROWS: readonly Row[] = [
   ],
   ['CanonicalizeMaxDots', int],
   ['CanonicalizePermittedCNAMEs', canonicalCnames],
-  ['CASignatureAlgorithms', algorithmList],
+  ['CASignatureAlgorithms', algorithmList('ca', 'key types')],
   ['CertificateFile', path, 'append'],
-  ['Ciphers', algorithmList],
+  ['Ciphers', algorithmList('cipher', 'SSH2 cipher spec')],
   ['Compression', (l) => multistate(l, { yes: true, no: false })],
   ['ConnectTimeout', timeOrNone],
   ['DynamicForward', fwd('dynamic'), 'append'],
@@ -313,7 +319,7 @@ const ROWS: readonly Row[] = [
   ['GSSAPIDelegateCredentials', flag],
   ['GSSAPIKeyExchange', flag],
   ['HostbasedAuthentication', flag],
-  ['HostKeyAlgorithms', algorithmList],
+  ['HostKeyAlgorithms', algorithmList('key', 'key types')],
   ['HostKeyAlias', str],
   ['HostName', str],
   ['IdentitiesOnly', flag],
@@ -323,9 +329,9 @@ const ROWS: readonly Row[] = [
   ['ChallengeResponseAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
   ['SkeyAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
   ['TisAuthentication', flag, FIRST, 'KbdInteractiveAuthentication'],
-  ['KexAlgorithms', algorithmList],
+  ['KexAlgorithms', algorithmList('kex', 'SSH2 KexAlgorithms')],
   ['LocalForward', fwd('local'), 'append'],
-  ['MACs', algorithmList],
+  ['MACs', algorithmList('mac', 'SSH2 MAC spec')],
   ['PasswordAuthentication', flag],
   ['PKCS11Provider', path],
   ['SecurityKeyProvider', path],
@@ -378,8 +384,8 @@ const ROWS: readonly Row[] = [
   ['GSSAPITrustDns'],
   ['GSSAPIKexAlgorithms'],
   ['HashKnownHosts'],
-  ['HostbasedAcceptedAlgorithms'],
-  ['HostbasedKeyTypes', undefined, FIRST, 'HostbasedAcceptedAlgorithms'],
+  ['HostbasedAcceptedAlgorithms', uncheckedAlgorithmList('key')],
+  ['HostbasedKeyTypes', uncheckedAlgorithmList('key'), FIRST, 'HostbasedAcceptedAlgorithms'],
   ['IPQoS'],
   ['KbdInteractiveDevices'],
   ['KnownHostsCommand'],
@@ -391,8 +397,8 @@ const ROWS: readonly Row[] = [
   ['PermitLocalCommand'],
   ['PermitRemoteOpen'],
   ['ProxyUseFdpass'],
-  ['PubkeyAcceptedAlgorithms'],
-  ['PubkeyAcceptedKeyTypes', undefined, FIRST, 'PubkeyAcceptedAlgorithms'],
+  ['PubkeyAcceptedAlgorithms', uncheckedAlgorithmList('key')],
+  ['PubkeyAcceptedKeyTypes', uncheckedAlgorithmList('key'), FIRST, 'PubkeyAcceptedAlgorithms'],
   ['RequiredRSASize'],
   ['RevokedHostKeys'],
   ['SessionType'],

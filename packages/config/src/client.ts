@@ -8,6 +8,7 @@
  */
 
 import { BadArgument, includeHome, readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
+import { assembleProblem } from './algorithms.ts';
 import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { forwardKey, type ForwardSpec } from './forwards.ts';
@@ -574,6 +575,12 @@ function* resolveTask(config: ClientConfig, target: ClientTarget, env: HostEnvir
   for (const [key, slot] of state.slots) {
     if (slot.sources.length === 0 && key !== 'hostname') continue;
     const value = key === 'hostname' ? host : expandSetting(key, slot, tokens, env, homes);
+    // ssh assembles HostKeyAlgorithms when it connects, and gives up on a list it cannot use.
+    if (key === 'hostkeyalgorithms') {
+      const problem = assembleProblem('key', value as string);
+      const at = slot.sources[0] as SettingSource;
+      if (problem !== undefined) throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${problem}`);
+    }
     settings.set(key, { keyword: slot.spec.name, value, sources: slot.sources });
   }
   const built = buildClientOptions(settings, { host, port, user, canonicalized: host !== named, envVar: (name) => env.env[name] });

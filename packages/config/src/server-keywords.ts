@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
 import { BadArgument, type ConfigLine } from './document.ts';
 import { integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
 
@@ -21,11 +22,16 @@ export interface ServerKeyword {
 
 export type ServerAddressFamily = 'any' | 'inet' | 'inet6';
 
-const algorithmList = (line: ConfigLine): string => {
-  const arg = single(line);
-  if (arg === '' || /,,|^[+\-^]?,|,$/.test(arg)) throw new BadArgument(`bad algorithm list "${arg}"`);
-  return arg;
-};
+/** An algorithm list keyword, its names checked as sshd checks them when it reads the line. */
+const algorithmList =
+  (kind: AlgorithmListKind, what: string) =>
+  (line: ConfigLine): string =>
+    checkAlgorithmList(kind, single(line), what);
+
+/** An algorithm list listen() does not use: checked the same way, kept as the raw argument. */
+const uncheckedAlgorithmList =
+  (kind: AlgorithmListKind) =>
+  (line: ConfigLine): readonly string[] => [checkAlgorithmList(kind, single(line), 'key types')];
 
 /** LoginGraceTime and the client-alive interval: a time interval in seconds. */
 const time = (line: ConfigLine): number => timeInterval(single(line));
@@ -65,8 +71,8 @@ const ROWS: readonly Row[] = [
   ['AddressFamily', G, (l) => multistate<ServerAddressFamily>(l, { any: 'any', inet: 'inet', inet6: 'inet6' })],
   ['AllowAgentForwarding', M, flag],
   ['AuthorizedKeysFile', M, (l) => list(l)],
-  ['CASignatureAlgorithms', M, algorithmList],
-  ['Ciphers', G, algorithmList],
+  ['CASignatureAlgorithms', M, algorithmList('ca', 'key types')],
+  ['Ciphers', G, algorithmList('cipher', 'SSH2 cipher spec')],
   ['ClientAliveCountMax', M, (l) => integer(single(l))],
   ['ClientAliveInterval', M, time],
   ['Compression', G, compression],
@@ -78,9 +84,9 @@ const ROWS: readonly Row[] = [
   ['HostDSAKey', G, fileName, 'append', 'HostKey'],
   ['KbdInteractiveAuthentication', M, flag],
   ['ChallengeResponseAuthentication', M, flag, 'first', 'KbdInteractiveAuthentication'],
-  ['KexAlgorithms', G, algorithmList],
+  ['KexAlgorithms', G, algorithmList('kex', 'SSH2 KexAlgorithms')],
   ['LoginGraceTime', G, time],
-  ['MACs', G, algorithmList],
+  ['MACs', G, algorithmList('mac', 'SSH2 MAC spec')],
   ['PasswordAuthentication', M, flag],
   ['PermitTTY', M, flag],
   ['Port', G, (l) => port(single(l)), 'append'],
@@ -117,11 +123,11 @@ const ROWS: readonly Row[] = [
   ['GSSAPIKexAlgorithms', G],
   ['GSSAPIStoreCredentialsOnRekey', G],
   ['GSSAPIStrictAcceptorCheck', G],
-  ['HostbasedAcceptedAlgorithms', M],
-  ['HostbasedAcceptedKeyTypes', M, undefined, 'first', 'HostbasedAcceptedAlgorithms'],
+  ['HostbasedAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
+  ['HostbasedAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'HostbasedAcceptedAlgorithms'],
   ['HostbasedUsesNameFromPacketOnly', M],
   ['HostKeyAgent', G],
-  ['HostKeyAlgorithms', G],
+  ['HostKeyAlgorithms', G, uncheckedAlgorithmList('key')],
   ['IgnoreRhosts', M],
   ['IgnoreUserKnownHosts', G],
   ['IPQoS', M],
@@ -148,8 +154,8 @@ const ROWS: readonly Row[] = [
   ['PidFile', G],
   ['PrintLastLog', G],
   ['PrintMotd', G],
-  ['PubkeyAcceptedAlgorithms', M],
-  ['PubkeyAcceptedKeyTypes', M, undefined, 'first', 'PubkeyAcceptedAlgorithms'],
+  ['PubkeyAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
+  ['PubkeyAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'PubkeyAcceptedAlgorithms'],
   ['PubkeyAuthOptions', M],
   ['RDomain', M],
   ['RequiredRSASize', M],

@@ -7,6 +7,7 @@
  */
 
 import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
+import { assembleProblem, type AlgorithmListKind } from './algorithms.ts';
 import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
 import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
@@ -244,6 +245,17 @@ function* walk(
  */
 const TILDE_PATHS: ReadonlySet<string> = new Set(['hostkey', 'hostcertificate', 'authorizedkeysfile']);
 
+/** The algorithm lists sshd assembles (servconf.c assemble_algorithms), by kind of name. */
+const ASSEMBLED_LISTS: Readonly<Record<string, AlgorithmListKind>> = {
+  ciphers: 'cipher',
+  macs: 'mac',
+  kexalgorithms: 'kex',
+  hostkeyalgorithms: 'key',
+  pubkeyacceptedalgorithms: 'key',
+  hostbasedacceptedalgorithms: 'key',
+  casignaturealgorithms: 'ca',
+};
+
 function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: string): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
   yield* walk(config.document, global, undefined, true, false, false, {});
@@ -278,6 +290,14 @@ function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: str
         return x;
       });
       slot = { ...slot, value };
+    }
+    const listKind = Object.hasOwn(ASSEMBLED_LISTS, key) ? ASSEMBLED_LISTS[key] : undefined;
+    if (listKind !== undefined) {
+      // sshd assembles its algorithm lists when it starts, and refuses one it cannot use.
+      const v = slot.value;
+      const problem = assembleProblem(listKind, (Array.isArray(v) ? v[0] : v) as string);
+      const at = slot.sources[0] as ServerSettingSource;
+      if (problem !== undefined) throw new ConfigParseError(at.file, at.line, `${slot.spec.name}: ${problem}`);
     }
     const option = SERVER_OPTION_MAP[key];
     const s: ResolvedServerSetting = { keyword: slot.spec.name, value: slot.value, sources: slot.sources, fromMatch, ...(option ? { option } : {}) };

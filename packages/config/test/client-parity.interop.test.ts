@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseClientConfigAsync, resolveClientConfigAsync, type ForwardSpec, type ResolvedClientConfig } from '../src/index.ts';
 import { nodeEnvironmentAsync } from '../src/node/index.ts';
-import { runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
+import { ALGORITHM_LIST_CASES, runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
 interface Case {
   /** Files by name relative to the case directory; the first is given to -F. `$D` is the case directory. */
@@ -285,4 +285,11 @@ describe('~ and ~user in the file names ssh passes through tilde_expand', () => 
     test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
   }
   test('only the value that wins is expanded', () => compare(one('IdentityAgent /a\nIdentityAgent ~nosuchuser-parity/x\n', ['identityagent'])));
+});
+
+describe('algorithm lists: unknown names are refused, `-` lists are not checked', () => {
+  // (ssh reports a list it cannot assemble, other than HostKeyAlgorithms, and goes on: -G
+  // succeeds, so those are accepted here too.)
+  test.each(ALGORITHM_LIST_CASES)('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
+  test.each(ALGORITHM_LIST_CASES.filter(([k]) => k !== 'HostKeyAlgorithms'))('inactive: %s %s', (k, v) => compare(one(`Host nomatch\n  ${k} ${v}\n`)));
 });

@@ -196,6 +196,15 @@ describe('tokens and ${VAR}', () => {
     // An environment that cannot look accounts up leaves ~user as written.
     expect(resolve('IdentityFile ~bob/k\n', { host: 'h' }, { env }).options.clientKeys).toEqual(['~bob/k']);
   });
+  test('algorithm names this toolkit supports and OpenSSH 9.2 lacks are accepted; unknown ones are refused with ssh\'s message', () => {
+    const ok = ['Ciphers seed-cbc@ssh.com,aes128-ctr', 'MACs +hmac-sha256@ssh.com', 'KexAlgorithms ^mlkem768x25519-sha256', 'HostKeyAlgorithms x509v3-ssh-ed448,ssh-ed448-cert-v01@openssh.com', 'CASignatureAlgorithms ssh-ed448', 'PubkeyAcceptedAlgorithms ssh-rsa-sha256@ssh.com'];
+    for (const line of ok) expect(() => resolve(`${line}\n`, { host: 'h' })).not.toThrow();
+    expect(parseError('Port 1\nCiphers aes128-ctr,nope\n')).toMatchObject({ line: 2, message: expect.stringMatching(/Bad SSH2 cipher spec 'aes128-ctr,nope'/) });
+    expect(parseError('MACs nope\n').message).toMatch(/Bad SSH2 MAC spec 'nope'/);
+    expect(parseError('KexAlgorithms +nope\n').message).toMatch(/Bad SSH2 KexAlgorithms '\+nope'/);
+    expect(parseError('PubkeyAcceptedAlgorithms nope*\n').message).toMatch(/Bad key types 'nope\*'/);
+    expect(parseError('HostKeyAlgorithms ssh-*,!ssh-rsa\n').message).toMatch(/HostKeyAlgorithms: invalid argument/);
+  });
   test('an unset variable or a token not allowed there is an error on that line', () => {
     expect(parseError('Port 1\nIdentityAgent ${NOPE}\n', { env }).line).toBe(2);
     expect(parseError('ProxyCommand nc %u\n').message).toMatch(/unknown token %u/);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
 import { nodeEnvironment } from '../src/node/index.ts';
-import { runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
+import { ALGORITHM_LIST_CASES, runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -263,5 +263,12 @@ describe('Subsystem', () => {
     compare({ files: { sshd_config: 'Subsystem sftp /a\nInclude $D/inc\n', inc: 'Subsystem sftp /c\n' }, keys: ['subsystem'] }));
   test.each([256, 257])('%i subsystems (sshd keeps at most 256)', (n) =>
     compare(one(Array.from({ length: n }, (_, i) => `Subsystem s${i} /bin/s${i}\n`).join(''), ['subsystem'])),
+  );
+});
+
+describe('algorithm lists: unknown names are refused, `-` lists are not checked, lists sshd cannot assemble are refused', () => {
+  test.each(ALGORITHM_LIST_CASES)('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
+  test.each(ALGORITHM_LIST_CASES.filter(([k]) => ['CASignatureAlgorithms', 'PubkeyAcceptedAlgorithms', 'HostbasedAcceptedAlgorithms'].includes(k)))('in a Match block: %s %s', (k, v) =>
+    compare(one(`Match User root\n  ${k} ${v}\n`)),
   );
 });

@@ -136,3 +136,15 @@ describe('~ and ~user in HostKey, HostCertificate and AuthorizedKeysFile', () =>
     expect([e.line, e.message]).toEqual([3, expect.stringMatching(/HostKey: No such user nobody/)]);
   });
 });
+
+describe('algorithm lists', () => {
+  test('names this toolkit supports and OpenSSH 9.2 lacks are accepted', () => {
+    const r = resolve('Ciphers arcfour256\nMACs hmac-sha512@ssh.com\nKexAlgorithms curve448-sha512\nHostKeyAlgorithms x509v3-ssh-rsa\nCASignatureAlgorithms ssh-ed448\n', {});
+    expect(r.options).toMatchObject({ encryptionAlgs: 'arcfour256', macAlgs: 'hmac-sha512@ssh.com', kexAlgs: 'curve448-sha512', caSignatureAlgs: 'ssh-ed448' });
+  });
+  test('a list sshd cannot assemble is refused on its line', () => {
+    const e = error('Port 22\nPubkeyAcceptedAlgorithms rsa\n');
+    expect([e.line, e.message]).toEqual([2, expect.stringMatching(/PubkeyAcceptedAlgorithms: invalid argument/)]);
+    expect(error('Ciphers ,\n').message).toMatch(/Ciphers: invalid argument/);
+  });
+});

@@ -77,3 +77,21 @@ export function writeCaseFiles(dir: string, files: Readonly<Record<string, strin
   }
   return join(dir, names[0] as string);
 }
+
+/** Algorithm lists as ssh and sshd check them: the names, and the `+`, `-` and `^` forms. */
+export const ALGORITHM_LIST_CASES: readonly (readonly [keyword: string, value: string])[] = (() => {
+  const kinds: readonly (readonly [string[], string, string])[] = [
+    [['Ciphers'], 'aes128-ctr', 'aes'],
+    [['MACs'], 'hmac-sha2-256', 'hmac'],
+    [['KexAlgorithms'], 'curve25519-sha256', 'ecdh'],
+    [['HostKeyAlgorithms', 'PubkeyAcceptedAlgorithms', 'HostbasedAcceptedAlgorithms', 'CASignatureAlgorithms'], 'ssh-ed25519', 'ecdsa'],
+  ];
+  const out: [string, string][] = [];
+  for (const [keywords, v, prefix] of kinds) {
+    const values = [v, 'bogus', '+bogus', '-bogus', '^bogus', `${v},bogus`, `${v},`, `${v},,bogus`, `,${v}`, ',bogus', ',', '-', '+', '^', '-*', `+${v}`, `^${v}`, `-${v}`, `${prefix}*`, `+${prefix}*`, `-${prefix}*`, `!${v}`, `${v},!${v}`, `+!${v}`, `^,`, `+,${v}`, `-${v},bogus`, `+${v},bogus`, v.toUpperCase(), '*', `"${v}"`, `${v} ${v}`, '""'];
+    for (const k of keywords) for (const value of values) out.push([k, value]);
+  }
+  const keyValues = ['rsa', 'RSA', 'ECDSA-SK', 'ed25519-cert', 'ssh-rsa-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com', '!ssh-rsa', '!bogus', 'ssh-*', 'bogus*', 'ssh-*,!ssh-rsa', 'ssh-ed25519,rsa', '+rsa', '^rsa', 'xmss', 'SSH-RSA', 'webauthn-sk-ecdsa-sha2-nistp256@openssh.com', 'ssh-rsa,!bogus', 'ssh-ed25519,,bogus'];
+  for (const k of ['HostKeyAlgorithms', 'PubkeyAcceptedAlgorithms', 'HostbasedAcceptedAlgorithms', 'CASignatureAlgorithms']) for (const value of keyValues) out.push([k, value]);
+  return out;
+})();
