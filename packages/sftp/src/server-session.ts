@@ -11,7 +11,9 @@
  * time. The end of the client's side of the stream (a half-close) ends the session only once the
  * requests read before it are done and answered, a copy-data included, as OpenSSH's sftp-server
  * finishes the request it is on; a copy-data stops early when the session breaks: our output is
- * closed (SftpByteStream.outputClosed, or a reply fails to go out) or the input fails. A malformed
+ * closed (SftpByteStream.outputClosed, or a reply fails to go out) or the input fails. On a stream
+ * without `outputClosed` the end of the input may be the connection's end as well, so a copy-data
+ * stops there (the requests read before it are still answered). A malformed
  * request gets BAD_MESSAGE; a framing error (a length above the limit) ends the session, since the
  * stream cannot be resynchronised.
  * @module
@@ -773,7 +775,7 @@ export class SftpServerSession {
     for (let chunks = 1; ; chunks++) {
       if (chunks % COPY_CHUNKS_PER_TURN === 0) await nextTurn();
       // Nobody is left to hear of it (a sparse source may be terabytes long).
-      if (this.ending) throw new SFTPFailure('copy-data abandoned: the connection is gone');
+      if (this.copiesStop) throw new SFTPFailure('copy-data abandoned: the connection is gone');
       const want = total === undefined ? this.maxIo : Math.min(this.maxIo, total - done);
       if (want <= 0) break;
       const data = await this.server.read(src, srcOffset + done, want);
@@ -782,6 +784,14 @@ export class SftpServerSession {
       done += data.length;
     }
     return this.status(id, FX.OK);
+  }
+
+  /**
+   * Nobody may be left to hear of a copy-data: the session broke, or the input ended on a stream
+   * that cannot tell a half-close from the end of the connection (no `outputClosed`).
+   */
+  private get copiesStop(): boolean {
+    return this.ending || (this.inputEnded && this.stream?.outputClosed === undefined);
   }
 
   /** Bytes of `file` from `offset` to its current end, or undefined when its size is unknown. */

@@ -21,10 +21,11 @@ export interface SftpByteStream {
   close(): void;
   /**
    * Optional: settles when what is written can no longer reach the peer (our output was closed
-   * or destroyed: the connection or channel is gone). The end of `readable` alone is the peer's
-   * EOF, a half-close: a server still completes and answers the requests it read before it. Once
-   * this settles a server stops work nobody is left to receive (a copy-data); without it, it
-   * learns of that only when a reply cannot be written.
+   * or destroyed: the connection or channel is gone). A stream that has it tells a half-close (the
+   * end of `readable` alone) from the end of the connection: a server then finishes and answers
+   * the requests it read before the end, a copy-data included, and stops such work once this
+   * settles. Without it, the end of `readable` may be the connection's end, and a server stops a
+   * running copy-data there (it still answers the other requests read before it).
    */
   readonly outputClosed?: Promise<void>;
 }
@@ -67,11 +68,18 @@ class ChunkQueue implements AsyncIterable<Uint8Array> {
   }
 }
 
-/** Two streams joined back to back in memory: what one writes, the other reads (chunks are copied). */
+/**
+ * Two streams joined back to back in memory: what one writes, the other reads (chunks are copied).
+ * Closing one end is a half-close: the other still writes to it (`outputClosed` never settles).
+ */
 export function createMemoryPipe(): [SftpByteStream, SftpByteStream] {
   const aToB = new ChunkQueue();
   const bToA = new ChunkQueue();
+  // An end's output never goes away under it (the other end only ends its own side): a memory
+  // pipe's ends half-close, and say so.
+  const never = new Promise<void>(() => undefined);
   const end = (q: ChunkQueue): SftpByteStream => ({
+    outputClosed: never,
     readable: q === aToB ? bToA : aToB,
     write(chunk) {
       q.push(chunk.slice());

@@ -154,6 +154,31 @@ describe('copy-data of a huge source', () => {
     await copying;
   }, 20_000);
 
+  it('stops at the end of the input on a stream that cannot tell a half-close from the connection\'s end', async () => {
+    // No outputClosed: the end of the input may be all there is to see of a connection that went.
+    const [clientEnd, serverPipe] = createMemoryPipe();
+    const server = new HugeFiles();
+    const bare: SftpByteStream = { readable: serverPipe.readable, write: (c) => serverPipe.write(c), close: () => serverPipe.close() };
+    const served = runSftpServer(bare, server);
+    const client = await startSftpClient(clientEnd, { version: 3 });
+    const src = await client.open('huge', 'rb');
+    const dst = await client.open('copy', 'r+b');
+    const small = await client.open('small', 'rb');
+    const copying = client.remoteCopy(src, dst, 0, 0, 0).catch((e: unknown) => e);
+    await until(() => server.written > 1 << 20);
+    // Read before the end: still answered.
+    const reading = small.read(5, 0);
+    clientEnd.close();
+    await served;
+    const after = server.written;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.written).toBe(after);
+    expect(after).toBeLessThan(2 ** 40);
+    expect(await reading).toEqual(new TextEncoder().encode('small'));
+    expect(String(await copying)).toMatch(/abandoned/);
+    client.exit();
+  }, 20_000);
+
   it('answers the requests read while it ran, in order, once it is done (over a transient stream)', async () => {
     const { server, served, client, src, dst } = await copySession('mid', (end) => transientEnd(end, 7));
     const copying = client.remoteCopy(src, dst, 0, 0, 0);
