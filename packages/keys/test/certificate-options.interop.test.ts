@@ -98,6 +98,10 @@ describe('certificate options as sshd reads them', () => {
     ['a source-address with host bits past its mask', [['source-address', str('127.0.0.1/8')]], PTY],
     ['an extension given twice', [], [...PTY, ['permit-pty', EMPTY]]],
     ['an unknown extension given twice', [], [...PTY, ['x-unknown@example.com', EMPTY], ['x-unknown@example.com', EMPTY]]],
+    // Each name counts only in its own section: a critical option among the extensions is an
+    // unknown extension (ignored), an extension among the critical options an unknown one.
+    ['a force-command among the extensions', [], [...PTY, ['force-command', str('echo forced')]]],
+    ['permit-pty among the critical options', [['permit-pty', EMPTY]], PTY],
   ])('%s', async (_, critical, extensions) => {
     const cert = withOptions(base, ca, critical, extensions);
     const theirs = await sshd.login('', 'echo ran', new TextEncoder().encode(cert));
