@@ -16,7 +16,7 @@ import { SFTPNoSuchFile, SFTPPermissionDenied } from '../errors.ts';
 import { type LocalFs } from '../local-fs.ts';
 import { joinPath, normalizePath } from '../paths.ts';
 import { fsError } from './fs-errors.ts';
-import { nodeLocalFs, scanNames } from './local-fs.ts';
+import { nodeLocalFs, openNonBlocking, scanNames } from './local-fs.ts';
 
 /** Directories a resolver remembers: enough for a walk down a tree and back. */
 const KNOWN_DIRS = 64;
@@ -201,7 +201,9 @@ export function chrootLocalFs(root: string): LocalFs {
       return nodeLocalFs.lstat(await at(p, false));
     },
     async open(p, mode) {
-      return nodeLocalFs.open(await at(p, true), mode);
+      // Non-blocking, as LocalSFTPServer opens: a FIFO under the root must not hold a thread of
+      // the pool every session's file I/O shares, waiting for its other end.
+      return openNonBlocking(await at(p, true), mode);
     },
     async readdir(p) {
       return nodeLocalFs.readdir(await at(p, true));

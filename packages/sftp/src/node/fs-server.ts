@@ -169,6 +169,11 @@ export class LocalSFTPServer extends SFTPServer {
       if (pflags & FXF.EXCL) flags |= C.O_EXCL;
       if (pflags & FXF.APPEND) flags |= C.O_APPEND;
       if (this.root !== undefined) flags |= C.O_NOFOLLOW;
+      // A FIFO's open waits for its other end and its reads for data: each wait held one of the few
+      // threads every session's file I/O shares. Non-blocking, its open for reading returns at
+      // once (positional reads then fail on it, as they always did) and one for writing fails
+      // without a reader; regular files are unaffected.
+      flags |= C.O_NONBLOCK;
       const fh = await fs.open(real, flags, (attrs.permissions ?? 0o666) & 0o7777);
       return { fh, path: real, reads: new GatheredReads(fh), writes: new GatheredWrites(fh) } satisfies LocalFile;
     });

@@ -104,6 +104,15 @@ export async function* scanNames(p: string): AsyncGenerator<string> {
   for await (const entry of dir) yield entry.name;
 }
 
+/**
+ * LocalFs.open for a server: O_NONBLOCK, so that a FIFO neither waits for its other end at the
+ * open nor for data at a read (regular files are unaffected).
+ */
+export async function openNonBlocking(p: string, mode: 'r' | 'w'): Promise<LocalFile> {
+  const flags = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC;
+  return new NodeLocalFile(await fs.open(p, flags | fsConstants.O_NONBLOCK, 0o666));
+}
+
 /** The local file system as LocalFs. */
 export const nodeLocalFs: LocalFs = {
   async stat(p) {
