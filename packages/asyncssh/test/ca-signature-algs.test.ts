@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AlgorithmListError,
+  ConfigParseError,
   DEFAULT_CA_SIGNATURE_ALGORITHMS,
   HostKeyNotVerifiable,
   PermissionDenied,
@@ -91,8 +92,11 @@ describe('the caSignatureAlgs option', () => {
     const nowhere = { host: '127.0.0.1', port: 1, knownHosts: null, agentPath: null, clientKeys: null, config: null } as const;
     await expect(connect({ ...nowhere, caSignatureAlgs: 'rsa-sha2-512,' })).rejects.toBeInstanceOf(AlgorithmListError);
     await expect(connect({ ...nowhere, caSignatureAlgs: ['ssh-rsa-sha1'] })).rejects.toBeInstanceOf(UnknownAlgorithmError);
+    // An unknown name in the file is the file's error, with its line, as ssh's "Bad key types".
     const config = await sshConfig('bad_config', 'Host *\n  CASignatureAlgorithms rsa-sha2-1024\n');
-    await expect(connect({ ...nowhere, config })).rejects.toBeInstanceOf(UnknownAlgorithmError);
+    const err = await connect({ ...nowhere, config }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigParseError);
+    expect(err).toMatchObject({ line: 2 });
     await expect(listen('127.0.0.1', 0, { serverHostKeys: [hostKey], caSignatureAlgs: '-*' })).rejects.toBeInstanceOf(AlgorithmListError);
     await expect(listen('127.0.0.1', 0, { serverHostKeys: [hostKey], caSignatureAlgs: 'ssh-rsa,sha1' })).rejects.toBeInstanceOf(UnknownAlgorithmError);
   });
