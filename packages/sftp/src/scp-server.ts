@@ -191,6 +191,10 @@ async function scpSendWithErrors(stream: SftpByteStream, local: LocalFs, paths: 
     stream.close();
     throw new ScpError(`${missing.join(', ')}: no such file`, false);
   }
-  await scpSend(stream, local, present, options);
-  if (missing.length > 0) throw new ScpError(`${missing.join(', ')}: no such file`, false);
+  // An entry that cannot be sent (not a regular file, unreadable) is reported to the sink and the
+  // rest goes on, as with scp; the session then fails, as scp exits 1.
+  const skipped: string[] = [];
+  await scpSend(stream, local, present, { ...options, errorHandler: (e) => skipped.push(e.message) });
+  if (missing.length > 0) skipped.unshift(`${missing.join(', ')}: no such file`);
+  if (skipped.length > 0) throw new ScpError(skipped.join('; '), false);
 }

@@ -78,7 +78,8 @@ export async function scpSend(stream: SftpByteStream, local: LocalFs, paths: rea
     const handler = options.errorHandler;
     if (!handler || (e instanceof ScpError && e.fatal)) throw e;
     const error = e instanceof Error ? e : new ScpError(String(e), false);
-    if (tellPeer) await write(stream, encodeScpError(`scp: ${error.message}`, false));
+    // As scp words it, `scp: path: reason`, without our errors' `ssh: ` prefix.
+    if (tellPeer) await write(stream, encodeScpError(`scp: ${error.message.replace(/^ssh: /, '')}`, false));
     handler(error);
   };
   /** The peer's answer to what we sent for an entry: false when it refused the entry (handled). */
@@ -101,8 +102,12 @@ export async function scpSend(stream: SftpByteStream, local: LocalFs, paths: rea
       // A name scp cannot carry, checked before anything of it is sent (OpenSSH's scp skips it).
       if (name.includes('\n')) throw new ScpError(`${path}: skipping, file name contains a newline`, false);
       attrs = await local.stat(path);
-      isDir = attrsType(attrs) === FILEXFER_TYPE.DIRECTORY;
+      const type = attrsType(attrs);
+      isDir = type === FILEXFER_TYPE.DIRECTORY;
       if (isDir && !options.recurse) throw new ScpError(`${path} is a directory (not recursive)`, false);
+      // A FIFO or device has no size to promise (and a FIFO's open may wait for its writer):
+      // skipped as OpenSSH's scp skips it, before it is opened.
+      if (!isDir && type !== FILEXFER_TYPE.REGULAR) throw new ScpError(`${path}: not a regular file`, false);
       if (!isDir) file = await local.open(path, 'r');
     } catch (e) {
       await skip(e, true);

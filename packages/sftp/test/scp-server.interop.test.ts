@@ -1,5 +1,5 @@
 /** OpenSSH `scp -O` (legacy protocol) against our SCP server, through a fake ssh given with -S. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -73,6 +73,18 @@ describe('scp -O against our server', () => {
     expect(readdirSync(join(local, 'got')).sort()).toEqual([...names, 'sub'].sort());
     for (const n of [names[0], names[777], names[1499]] as string[]) expect(readFileSync(join(local, 'got', n), 'utf8')).toBe(n);
     expect(readFileSync(join(local, 'got/sub/deep'), 'utf8')).toBe('deep');
+  }, 60000);
+
+  it('refuses a FIFO in a tree as OpenSSH\'s scp -f does ("not a regular file") and sends the rest', async () => {
+    mkdirSync(join(root, 'withfifo'));
+    writeFileSync(join(root, 'withfifo/a'), 'a');
+    execFileSync('mkfifo', [join(root, 'withfifo/p')]);
+    const r = await scp(['-r', 'host:/withfifo', 'got']);
+    expect(r.code).toBe(1);
+    // Worded as OpenSSH's scp words it (checked with scp -f at the other end).
+    expect(r.stderr).toBe('scp: /withfifo/p: not a regular file\n');
+    expect(readFileSync(join(local, 'got/a'), 'utf8')).toBe('a');
+    expect(existsSync(join(local, 'got/p'))).toBe(false);
   }, 60000);
 
   it('refuses several files sent to a target that is not a directory (-d), as OpenSSH does', async () => {

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalFs, type SFTPAttrs, type SFTPName, SFTPNoSuchFile, SFTPServer, type ServerFile, createMemoryPipe, runScpServer, scpReceive, scpSend, sftpServerFs } from '../src/index.ts';
+import { type LocalFs, type SFTPAttrs, type SFTPName, SFTPNoSuchFile, SFTPServer, ScpError, type ServerFile, createMemoryPipe, runScpServer, scpReceive, scpSend, sftpServerFs } from '../src/index.ts';
 import { chrootLocalFs, nodeLocalFs } from '../src/node/index.ts';
 
 const ENTRIES = 5000;
@@ -156,5 +156,43 @@ describe('LocalFs.scandir on the local file system', () => {
     // Above the root is the root.
     await expect(collect(chrootLocalFs(dir), '/../..')).resolves.toEqual(['d']);
     await expect(collect(nodeLocalFs, join(dir, 'missing'))).rejects.toThrow();
+  });
+});
+
+describe('an SCP source and what is not a regular file', () => {
+  it('skips a device or FIFO before opening it, as scp does: a typed error, or reported and the rest sent', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scp-special-')));
+    try {
+      writeFileSync(join(dir, 'a'), 'a');
+      const opened: string[] = [];
+      const fs: LocalFs = {
+        ...nodeLocalFs,
+        open: (p, mode) => {
+          opened.push(p);
+          return nodeLocalFs.open(p, mode);
+        },
+      };
+      const run = async (errorHandler?: (e: Error) => void): Promise<{ files: number; sent: unknown }> => {
+        const sink = sinkFs();
+        const [a, b] = createMemoryPipe();
+        const receiving = scpReceive(b, sink.fs, '/sink').catch(() => undefined);
+        const sent = await scpSend(a, fs, ['/dev/null', join(dir, 'a')], errorHandler ? { errorHandler } : {}).then(
+          () => 'sent',
+          (e: unknown) => e,
+        );
+        await receiving;
+        return { files: sink.files(), sent };
+      };
+      const failed = await run();
+      expect(failed.sent).toBeInstanceOf(ScpError);
+      expect(String(failed.sent)).toMatch(/\/dev\/null: not a regular file/);
+      const errors: Error[] = [];
+      const reported = await run((e) => errors.push(e));
+      expect(reported).toEqual({ files: 1, sent: 'sent' });
+      expect(errors.map((e) => e.message)).toEqual(['ssh: /dev/null: not a regular file']);
+      expect(opened).toEqual([join(dir, 'a')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
