@@ -147,9 +147,12 @@ export class SftpServerSession {
   private inputEnded = false;
   /** The session broke (output closed, a reply not written, input failed, framing lost): copy-data stops. */
   private ending = false;
-  /** Resolves once `ending` is set by a broken output: a read waiting for input gives up then. */
-  private readonly broken: Promise<void>;
-  private breakSession!: () => void;
+  /**
+   * Wakes the read loop while it waits for input: the output broke, so it gives up waiting. (Not
+   * a promise raced against each read: every race would leave a reaction on it for the session's
+   * life, one per chunk read.)
+   */
+  private wakeReader: (() => void) | undefined;
   /** copy-data requests running. */
   private copies = 0;
 
@@ -159,13 +162,15 @@ export class SftpServerSession {
     this.maxPacket = options.maxPacketLength ?? SFTP_MAX_PACKET_LENGTH;
     this.maxHandles = options.maxOpenHandles ?? 256;
     this.bodies = sftpPacketPools(POOLED_REQUESTS_BYTES, POOLED_REQUESTS_FREE);
-    this.broken = new Promise<void>((resolve) => {
-      this.breakSession = () => {
-        this.ending = true;
-        resolve();
-      };
-    });
   }
+
+  /** The session broke (see `ending`): copies stop, and the read loop stops waiting for input. */
+  private readonly breakSession = (): void => {
+    this.ending = true;
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  };
 
   /** Longest WRITE accepted: what fits a packet with room for headers. */
   private get maxIo(): number {
@@ -236,7 +241,12 @@ export class SftpServerSession {
       }
       if (this.inputEnded || this.ending) return undefined;
       // Input that might never come (the peer is gone) is not waited for once the output is.
-      await Promise.race([this.pull(false), this.broken]);
+      const pulled = this.pull(false);
+      await new Promise<void>((resolve) => {
+        this.wakeReader = resolve;
+        pulled.then(resolve, resolve);
+      });
+      this.wakeReader = undefined;
     }
   }
 
