@@ -26,13 +26,18 @@ function isName(host: string): boolean {
   return host !== '' && host !== '*' && net.isIP(host) === 0;
 }
 
-/** The loopback addresses, OpenSSH's 'localhost' for a listener (getaddrinfo of no host, not passive). */
-const LOOPBACK = ['127.0.0.1', '::1'];
+/**
+ * Both loopback addresses: what a forward's listener on 'localhost' takes, as ssh's does (it
+ * resolves no name for it: getaddrinfo of no host, not passive), whatever the hosts file says.
+ */
+export const LOOPBACK: readonly BindAddress[] = [
+  { host: '127.0.0.1', ipv6Only: false },
+  { host: '::1', ipv6Only: true },
+];
 
 /**
  * The sockets `host` takes: '' or '*' every address (of `family` when 4 or 6), an address itself,
- * 'localhost' (in any case) both loopback addresses whatever the hosts file says, another name
- * each of its addresses (in `family` when 4 or 6) once.
+ * a name each of its addresses (in `family` when 4 or 6) once.
  */
 export async function bindAddresses(host: string, family: 0 | 4 | 6 = 0, resolve: LookupAll = lookupAll): Promise<BindAddress[]> {
   if (host === '' || host === '*') {
@@ -40,8 +45,7 @@ export async function bindAddresses(host: string, family: 0 | 4 | 6 = 0, resolve
     if (family === 6) return [{ host: '::', ipv6Only: true }];
     return [{ host: undefined, ipv6Only: false }];
   }
-  const name = host.toLowerCase();
-  const addresses = !isName(host) ? [host] : name === 'localhost' ? LOOPBACK : [...new Set(await resolve(name, family))];
+  const addresses = isName(host) ? [...new Set(await resolve(host.toLowerCase(), family))] : [host];
   const usable = addresses.filter((address) => family === 0 || net.isIP(address) === family);
   if (usable.length === 0) throw new Error(`cannot listen on ${host}: no IPv${family} address`);
   return usable.map((address) => ({ host: address, ipv6Only: net.isIPv6(address) }));

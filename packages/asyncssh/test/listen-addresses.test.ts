@@ -1,4 +1,5 @@
 /** Listening on every address of a host, as sshd and asyncio do, for listen() and forwards. */
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey } from '@ssh/keys';
@@ -38,19 +39,6 @@ describe('bindAddresses', () => {
     expect(await bindAddresses('10.1.2.3', 0, resolve)).toEqual([{ host: '10.1.2.3', ipv6Only: false }]);
     expect(await bindAddresses('::', 0, resolve)).toEqual([{ host: '::', ipv6Only: true }]);
     await expect(bindAddresses('::1', 4, resolve)).rejects.toThrow('cannot listen on ::1: no IPv4 address');
-  });
-
-  it("reads 'localhost' in any case as both loopback addresses, whatever the resolver says", async () => {
-    const asked: string[] = [];
-    const resolve = fakeResolver('localhost', ['127.0.0.1'], asked);
-    const both = [
-      { host: '127.0.0.1', ipv6Only: false },
-      { host: '::1', ipv6Only: true },
-    ];
-    expect(await bindAddresses('localhost', 0, resolve)).toEqual(both);
-    expect(await bindAddresses('LocalHost', 0, resolve)).toEqual(both);
-    expect(await bindAddresses('LOCALHOST', 6, resolve)).toEqual([{ host: '::1', ipv6Only: true }]);
-    expect(asked).toEqual([]);
   });
 
   it('takes every address of a name once, in the order resolved, of one family when asked', async () => {
@@ -131,16 +119,16 @@ describe('listenAll', () => {
 });
 
 describe('listeners on a host name', () => {
-  it("listen('localhost') answers on both loopback addresses, on one port", async () => {
-    const v6 = await hasIpv6Loopback();
-    await using acceptor = await listen('localhost', 0, { serverHostKeys: [generatePrivateKey('ssh-ed25519')] });
+  it('listen() on a name answers on each of its addresses, on one port', async () => {
+    const all = [...new Set((await lookup('localhost', { all: true })).map((a) => a.address))];
+    await using acceptor = await listen('LOCALHOST', 0, { serverHostKeys: [generatePrivateKey('ssh-ed25519')] });
     const addresses = acceptor.getAddresses();
-    expect(addresses.map((a) => a[0])).toEqual(v6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']);
+    expect(addresses.map((a) => a[0]).sort()).toEqual(all.sort());
     expect(new Set(addresses.map((a) => a[1])).size).toBe(1);
-    if (v6) expect(await tryConnect({ host: '::1', port: acceptor.getPort() })).toBe('connected');
+    for (const host of all) expect(await tryConnect({ host, port: acceptor.getPort() })).toBe('connected');
   });
 
-  it("a forward's listener on 'LOCALHOST' is one on 'localhost'", async () => {
+  it("a forward's listener on 'localhost' in any case takes both loopback addresses, as ssh's", async () => {
     const v6 = await hasIpv6Loopback();
     const listener = await LocalListener.open({ host: 'LOCALHOST', port: 0 }, (socket) => socket.destroy());
     try {

@@ -7,7 +7,7 @@
 
 import { chmod } from 'node:fs/promises';
 import net from 'node:net';
-import { bindAddresses, listenAll, listenOn } from '../listen-addresses.ts';
+import { LOOPBACK, bindAddresses, listenAll, listenOn } from '../listen-addresses.ts';
 
 /** A forwarding listener: local (a socket of ours) or remote (a tcpip-forward on the peer). */
 export abstract class SSHListener {
@@ -83,9 +83,10 @@ export class LocalListener extends SSHListener {
   }
 
   /**
-   * Listens on `target`: a host as bindAddresses() reads it ('' or '*' every address, 'localhost'
-   * both loopback addresses, a name each of its addresses, an IPv6 address ('::' included) that
-   * family only), all on one port, or a UNIX socket path.
+   * Listens on `target`: 'localhost' (in any case) on both loopback addresses, as ssh's forwards
+   * do, another host as bindAddresses() reads it ('' or '*' every address, a name each of its
+   * addresses, an IPv6 address ('::' included) that family only), all on one port; or a UNIX
+   * socket path.
    */
   static async open(target: ListenTarget, onSocket: (socket: net.Socket, server: LocalListener) => void, onClose?: () => void): Promise<LocalListener> {
     const servers: net.Server[] = [];
@@ -109,7 +110,8 @@ export class LocalListener extends SSHListener {
         // Only our user may connect (OpenSSH's StreamLocalBindMask 0177).
         await chmod(target.path, 0o600);
       } else {
-        servers.push(...(await listenAll(await bindAddresses(target.host), target.port, make)));
+        const addresses = target.host.toLowerCase() === 'localhost' ? LOOPBACK : await bindAddresses(target.host);
+        servers.push(...(await listenAll(addresses, target.port, make)));
       }
     } catch (err) {
       for (const s of servers) s.close();
