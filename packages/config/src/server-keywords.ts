@@ -6,6 +6,25 @@
 
 import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
 import { BadArgument, type ConfigLine } from './document.ts';
+import {
+  acceptEnv,
+  bindMask,
+  fingerprintHash,
+  gssKexAlgorithms,
+  ipqos,
+  logLevel,
+  logVerbose,
+  nonNegative,
+  oneString,
+  permitList,
+  pubkeyAuthOptions,
+  serverFlag,
+  setEnv,
+  strings,
+  syslogFacility,
+  words,
+  type RawCheck,
+} from './unused-values.ts';
 import { integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
 
 export type ServerCombineMode = 'first' | 'append' | 'rekey';
@@ -14,6 +33,8 @@ export interface ServerKeyword {
   readonly name: string;
   readonly key: string;
   readonly parse?: (line: ConfigLine) => unknown;
+  /** For keywords without a parser: checks the arguments as sshd does (the value stays the arguments). */
+  readonly check?: (line: ConfigLine) => unknown;
   readonly combine: ServerCombineMode;
   /** May appear inside a Match block. */
   readonly inMatch: boolean;
@@ -63,6 +84,24 @@ const subsystem = (line: ConfigLine): readonly string[] => {
 
 type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
 
+/** A keyword recognised and not interpreted, whose arguments sshd checks. */
+type CheckedRow = readonly [name: string, inMatch: boolean, check: RawCheck, combine?: ServerCombineMode, aliasOf?: string];
+
+/** RDomain: sshd 9.2 as Debian builds it refuses it, whatever the value. */
+const rdomain = (): never => {
+  throw new BadArgument('setting RDomain not supported on this platform.');
+};
+
+/** UnusedConnectionTimeout: `none` (in any case) or a time. */
+const unusedTimeout: RawCheck = (line) => {
+  const arg = single(line);
+  if (arg.toLowerCase() !== 'none') timeInterval(arg);
+  return [...line.args];
+};
+
+/** PerSourceMaxStartups: `none` or a count. */
+const noneOrCount: RawCheck = (line) => (single(line) === 'none' ? [...line.args] : nonNegative()(line));
+
 const M = true;
 const G = false;
 
@@ -97,84 +136,88 @@ const ROWS: readonly Row[] = [
   ['KeepAlive', G, flag, 'first', 'TCPKeepAlive'],
   ['UseDNS', G, flag],
   // Recognised, not interpreted.
-  ['AcceptEnv', M, undefined, 'append'],
-  ['AllowGroups', M, undefined, 'append'],
-  ['AllowStreamLocalForwarding', M],
-  ['AllowTcpForwarding', M],
-  ['AllowUsers', M, undefined, 'append'],
   ['AuthenticationMethods', M],
   ['AuthorizedKeysCommand', M],
-  ['AuthorizedKeysCommandUser', M],
   ['AuthorizedPrincipalsCommand', M],
-  ['AuthorizedPrincipalsCommandUser', M],
-  ['AuthorizedPrincipalsFile', M],
-  ['Banner', M],
   ['ChannelTimeout', M],
-  ['ChrootDirectory', M],
-  ['DebianBanner', G],
-  ['DenyGroups', M, undefined, 'append'],
-  ['DenyUsers', M, undefined, 'append'],
-  ['DisableForwarding', M],
-  ['ExposeAuthInfo', M],
-  ['FingerprintHash', G],
   ['ForceCommand', M],
-  ['GatewayPorts', M],
-  ['GSSAPICleanupCredentials', G],
-  ['GSSAPIKexAlgorithms', G],
-  ['GSSAPIStoreCredentialsOnRekey', G],
-  ['GSSAPIStrictAcceptorCheck', G],
   ['HostbasedAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['HostbasedAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'HostbasedAcceptedAlgorithms'],
-  ['HostbasedUsesNameFromPacketOnly', M],
-  ['HostKeyAgent', G],
   ['HostKeyAlgorithms', G, uncheckedAlgorithmList('key')],
-  ['IgnoreRhosts', M],
-  ['IgnoreUserKnownHosts', G],
-  ['IPQoS', M],
-  ['KerberosAuthentication', M],
-  ['KerberosOrLocalPasswd', G],
-  ['KerberosTicketCleanup', G],
   ['KerberosGetAFSToken', G],
   ['ListenAddress', G, undefined, 'append'],
-  ['LogLevel', M],
-  ['LogVerbose', M],
-  ['MaxAuthTries', M],
-  ['MaxSessions', M],
   ['MaxStartups', G],
-  ['ModuliFile', G],
-  ['PerSourceMaxStartups', G],
   ['PerSourceNetBlockSize', G],
-  ['PermitEmptyPasswords', M],
-  ['PermitListen', M],
-  ['PermitOpen', M],
-  ['PermitRootLogin', M],
-  ['PermitTunnel', M],
-  ['PermitUserEnvironment', G],
-  ['PermitUserRC', M],
-  ['PidFile', G],
-  ['PrintLastLog', G],
-  ['PrintMotd', G],
   ['PubkeyAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['PubkeyAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'PubkeyAcceptedAlgorithms'],
-  ['PubkeyAuthOptions', M],
-  ['RDomain', M],
-  ['RequiredRSASize', M],
-  ['RevokedKeys', M],
-  ['SecurityKeyProvider', G],
-  ['SetEnv', M],
-  ['StreamLocalBindMask', M],
-  ['StreamLocalBindUnlink', M],
-  ['StrictModes', G],
   ['Subsystem', G, subsystem, 'append'],
-  ['SyslogFacility', G],
-  ['TrustedUserCAKeys', M],
-  ['UnusedConnectionTimeout', M],
-  ['UsePAM', G],
   ['VersionAddendum', G],
-  ['X11DisplayOffset', M],
-  ['X11Forwarding', M],
-  ['X11UseLocalhost', M],
-  ['XAuthLocation', G],
+];
+
+/** Recognised, not interpreted, with their arguments checked as sshd checks them. */
+const CHECKED: readonly CheckedRow[] = [
+  ['AcceptEnv', M, acceptEnv, 'append'],
+  ['AllowGroups', M, strings, 'append'],
+  ['AllowStreamLocalForwarding', M, words(['yes', 'no', 'all', 'local', 'remote'])],
+  ['AllowTcpForwarding', M, words(['yes', 'no', 'all', 'local', 'remote'])],
+  ['AllowUsers', M, strings, 'append'],
+  ['AuthorizedKeysCommandUser', M, oneString],
+  ['AuthorizedPrincipalsCommandUser', M, oneString],
+  ['AuthorizedPrincipalsFile', M, oneString],
+  ['Banner', M, oneString],
+  ['ChrootDirectory', M, oneString],
+  ['DebianBanner', G, serverFlag],
+  ['DenyGroups', M, strings, 'append'],
+  ['DenyUsers', M, strings, 'append'],
+  ['DisableForwarding', M, serverFlag],
+  ['ExposeAuthInfo', M, serverFlag],
+  ['FingerprintHash', G, fingerprintHash],
+  ['GatewayPorts', M, words(['yes', 'no', 'clientspecified'])],
+  ['GSSAPICleanupCredentials', G, serverFlag],
+  ['GSSAPIKexAlgorithms', G, gssKexAlgorithms],
+  ['GSSAPIStoreCredentialsOnRekey', G, serverFlag],
+  ['GSSAPIStrictAcceptorCheck', G, serverFlag],
+  ['HostbasedUsesNameFromPacketOnly', M, serverFlag],
+  ['HostKeyAgent', G, oneString],
+  ['IgnoreRhosts', M, words(['yes', 'no', 'shosts-only'])],
+  ['IgnoreUserKnownHosts', G, serverFlag],
+  ['IPQoS', M, ipqos],
+  ['KerberosAuthentication', M, serverFlag],
+  ['KerberosOrLocalPasswd', G, serverFlag],
+  ['KerberosTicketCleanup', G, serverFlag],
+  ['LogLevel', M, logLevel],
+  ['LogVerbose', M, logVerbose],
+  ['MaxAuthTries', M, nonNegative()],
+  ['MaxSessions', M, nonNegative()],
+  ['ModuliFile', G, oneString],
+  ['PerSourceMaxStartups', G, noneOrCount],
+  ['PermitEmptyPasswords', M, serverFlag],
+  ['PermitListen', M, permitList(true, true)],
+  ['PermitOpen', M, permitList(false, true)],
+  ['PermitRootLogin', M, words(['yes', 'no', 'prohibit-password', 'without-password', 'forced-commands-only'])],
+  ['PermitTunnel', M, words(['yes', 'no', 'point-to-point', 'ethernet'], true)],
+  ['PermitUserEnvironment', G, oneString],
+  ['PermitUserRC', M, serverFlag],
+  ['PidFile', G, oneString],
+  ['PrintLastLog', G, serverFlag],
+  ['PrintMotd', G, serverFlag],
+  ['PubkeyAuthOptions', M, pubkeyAuthOptions],
+  ['RDomain', M, rdomain],
+  ['RequiredRSASize', M, nonNegative()],
+  ['RevokedKeys', M, oneString],
+  ['SecurityKeyProvider', G, oneString],
+  ['SetEnv', M, setEnv],
+  ['StreamLocalBindMask', M, bindMask],
+  ['StreamLocalBindUnlink', M, serverFlag],
+  ['StrictModes', G, serverFlag],
+  ['SyslogFacility', G, syslogFacility],
+  ['TrustedUserCAKeys', M, oneString],
+  ['UnusedConnectionTimeout', M, unusedTimeout],
+  ['UsePAM', G, serverFlag],
+  ['X11DisplayOffset', M, nonNegative()],
+  ['X11Forwarding', M, serverFlag],
+  ['X11UseLocalhost', M, serverFlag],
+  ['XAuthLocation', G, oneString],
 ];
 
 const OBSOLETE: readonly [string, boolean][] = [
@@ -196,6 +239,9 @@ function build(): ReadonlyMap<string, ServerKeyword> {
   const m = new Map<string, ServerKeyword>();
   for (const [name, inMatch, parse, combine = 'first', aliasOf] of ROWS) {
     m.set(name.toLowerCase(), { name: aliasOf ?? name, key: (aliasOf ?? name).toLowerCase(), combine, inMatch, ...(parse ? { parse } : {}) });
+  }
+  for (const [name, inMatch, check, combine = 'first', aliasOf] of CHECKED) {
+    m.set(name.toLowerCase(), { name: aliasOf ?? name, key: (aliasOf ?? name).toLowerCase(), combine, inMatch, check });
   }
   for (const [name, inMatch] of OBSOLETE) {
     if (!m.has(name.toLowerCase())) m.set(name.toLowerCase(), { name, key: name.toLowerCase(), combine: 'first', inMatch, obsolete: true });

@@ -31,7 +31,12 @@ export interface ServerConfigSource {
 
 const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   lookup: (k) => SERVER_KEYWORDS.get(k),
-  parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
+  parseValue: (spec, line) => {
+    if (spec.obsolete) return line.args;
+    if (spec.parse) return spec.parse(line);
+    spec.check?.(line);
+    return line.args;
+  },
   parseMatch: parseServerMatch,
   hasHost: false,
   checkIncludedFiles: false,

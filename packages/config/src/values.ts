@@ -1,11 +1,9 @@
 /**
  * Argument parsers shared by ssh_config and sshd_config keywords: yes/no flags and other
- * multi-state words, integers, ports, time intervals (through @ssh/wire's shared parser, with
- * OpenSSH's stricter syntax checked first) and byte counts (as OpenSSH's scan_scaled reads them).
+ * multi-state words, integers, ports, time intervals (as OpenSSH's convtime reads them) and byte counts (as OpenSSH's scan_scaled reads them).
  * @module
  */
 
-import { parseTimeInterval, ValueParseError } from '@ssh/wire';
 import { BadArgument, type ConfigLine } from './document.ts';
 
 /** The single argument of a keyword that takes exactly one. */
@@ -66,23 +64,34 @@ export function port(arg: string): number {
   return v;
 }
 
+/** convtime's units. */
+const TIME_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
 /**
- * A time interval in seconds as OpenSSH's convtime accepts it: one or more terms of decimal
- * digits with an optional s, m, h, d or w unit, no fractions, at most INT_MAX seconds.
+ * A time interval in seconds as OpenSSH's convtime reads it: one or more terms, each what
+ * strtol reads (leading white space, an optional sign, decimal digits) and then an s, m, h, d or
+ * w unit (either case), a term without a unit ending the text; no negative term (`-0` is 0), no
+ * fractions, at most INT_MAX seconds.
  */
 export function timeInterval(arg: string): number {
-  // Every term but the last ends in its unit: (\d+[unit]?)+ split a run of digits every possible
-  // way before failing, exponential in its length.
-  if (!/^(?:\d+[smhdwSMHDW])*\d+[smhdwSMHDW]?$/.test(arg)) throw new BadArgument(`invalid time value "${arg}"`);
-  let seconds: number;
-  try {
-    seconds = parseTimeInterval(arg);
-  } catch (e) {
-    if (e instanceof ValueParseError) throw new BadArgument(`invalid time value "${arg}"`);
-    throw e;
+  const bad = (): BadArgument => new BadArgument(`invalid time value "${arg}"`);
+  if (arg === '') throw bad();
+  const term = /[ \t\n\v\f\r]*([+-]?)(\d+)([smhdwSMHDW]?)/y;
+  let total = 0;
+  let i = 0;
+  while (i < arg.length) {
+    term.lastIndex = i;
+    const m = term.exec(arg);
+    if (!m) throw bad();
+    i = term.lastIndex;
+    const unit = m[3] as string;
+    if (unit === '' && i < arg.length) throw bad();
+    const secs = Number(m[2]);
+    if (m[1] === '-' && secs !== 0) throw bad();
+    total += secs * (TIME_UNITS[unit.toLowerCase()] as number);
+    if (total > 2147483647) throw new BadArgument(`time value too large "${arg}"`);
   }
-  if (seconds > 2147483647) throw new BadArgument(`time value too large "${arg}"`);
-  return seconds;
+  return total;
 }
 
 const LLONG_MAX = (1n << 63n) - 1n;

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigParseError, parseClientConfigAsync, resolveClientConfigAsync, type ForwardSpec, type ResolvedClientConfig } from '../src/index.ts';
+import { CLIENT_KEYWORDS, CLIENT_OPTION_MAP, ConfigParseError, parseClientConfigAsync, resolveClientConfigAsync, type ForwardSpec, type ResolvedClientConfig } from '../src/index.ts';
 import { nodeEnvironmentAsync } from '../src/node/index.ts';
 import { ALGORITHM_LIST_CASES, runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
@@ -220,7 +220,7 @@ describe('tokens after HostName', () => {
 describe('typed values', () => {
   const cases: [string, string[]][] = [
     ['Port', ['0x10', '022', '+22', '-22', '65535', '2e1', '22.0']],
-    ['ConnectTimeout', ['1M', '1W', '10s5', '5S', '0', '1h1h', 'x', '2147483647', '2147483648', '-1']],
+    ['ConnectTimeout', ['1M', '1W', '10s5', '5S', '0', '1h1h', 'x', '2147483647', '2147483648', '-1', '+5', '-0', '1m+5', '1m-0', '5+5', '+', '-', '"1m 5"', '" 5"', '1m5s5', '0x5', '99999999999999999999', '1w1w1w1w1w1w1w1w1w1w']],
     ['ServerAliveInterval', ['1M', '0', '90', '1h1h', '2147483648']],
     ['ServerAliveCountMax', ['-1', '+3', '03', '2147483647', '2147483648', '3x']],
     ['CanonicalizeMaxDots', ['-1', '+3', '03', '2147483648']],
@@ -292,4 +292,13 @@ describe('algorithm lists: unknown names are refused, `-` lists are not checked'
   // succeeds, so those are accepted here too.)
   test.each(ALGORITHM_LIST_CASES)('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
   test.each(ALGORITHM_LIST_CASES.filter(([k]) => k !== 'HostKeyAlgorithms'))('inactive: %s %s', (k, v) => compare(one(`Host nomatch\n  ${k} ${v}\n`)));
+});
+
+describe('keywords connect() does not use still have their values checked, as ssh checks them', () => {
+  const values = ['x', 'x y', 'yes', 'no', 'YES', 'true', 'ask', 'auto', 'autoask', 'confirm', 'none', 'NONE', '1', '-1', '0', '5m', 'off', 'accept-new', '077', '8', '0x10', '256', 'md5', 'SHA256', 'debug3', 'local0', 'af21', 'af21 cs1', 'af21 cs1 ef', 'yes x', '^A', '~', 'é', 'ethernet', 'subsystem', '""', 'any', '*:*', 'h:22', 'h:0', 'h', 'h/80', '[::1]:80', '[::1', 'any h:1', 'none h:1', '1024', '1:2', 'x:1', 'confirm 5m', 'confirm x', '1h', 'gss-gex-sha1-,gss-curve25519-sha256-', 'gss-group14-sha256-,bogus'];
+  // ssh -G refuses ForkAfterAuthentication yes for want of a command, not for its value.
+  const skip = (k: string, v: string): boolean => k === 'forkafterauthentication' && ['yes', 'YES', 'true', 'yes x'].includes(v);
+  const keywords = [...CLIENT_KEYWORDS.values()].filter((k) => !k.obsolete && !Object.hasOwn(CLIENT_OPTION_MAP, k.key) && k.key !== 'tag').map((k) => k.name);
+  const cases = [...new Set(keywords)].flatMap((k) => values.filter((v) => !skip(k.toLowerCase(), v)).map((v) => [k, v] as const));
+  test.each(cases)('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
 });

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigParseError, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
+import { ConfigParseError, SERVER_KEYWORDS, parseServerConfig, resolveServerConfig, type ResolvedServerConfig, type ServerConnection } from '../src/index.ts';
 import { nodeEnvironment } from '../src/node/index.ts';
 import { ALGORITHM_LIST_CASES, runDump, writeCaseFiles, type DumpResult } from './helpers/openssh.ts';
 
@@ -196,7 +196,7 @@ describe('typed values', () => {
   const cases: [string, string[]][] = [
     ['Port', ['0x10', '022', '+22', '-22', '65535', '65536', '0', '22 2222']],
     ['LoginGraceTime', ['1M', '1W', '10s5', '0', '1h1h', 'x', '2147483648', 'none']],
-    ['ClientAliveInterval', ['1M', '0', '90', '2147483648', 'none']],
+    ['ClientAliveInterval', ['1M', '0', '90', '2147483648', 'none', '+5', '-0', '1m+5', '5+5', '"1m 5"', '-1']],
     ['ClientAliveCountMax', ['-1', '+3', '03', '2147483647', '2147483648', '3x']],
     ['Compression', ['true', 'TRUE', 'delayed', 'Delayed', 'No']],
     ['AddressFamily', ['INET6', 'Any', 'inet4']],
@@ -270,5 +270,15 @@ describe('algorithm lists: unknown names are refused, `-` lists are not checked,
   test.each(ALGORITHM_LIST_CASES)('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
   test.each(ALGORITHM_LIST_CASES.filter(([k]) => ['CASignatureAlgorithms', 'PubkeyAcceptedAlgorithms', 'HostbasedAcceptedAlgorithms'].includes(k)))('in a Match block: %s %s', (k, v) =>
     compare(one(`Match User root\n  ${k} ${v}\n`)),
+  );
+});
+
+describe('keywords listen() does not use still have their values checked, as sshd checks them', () => {
+  const values = ['x', 'x y', 'yes', 'no', 'YES', 'true', 'ask', 'none', 'NONE', 'None', '1', '-1', '0', '+5', '5m', '077', '8', '0x10', '256', 'md5', 'SHA256', 'debug3', 'local0', 'af21', 'af21 cs1', 'af21 cs1 ef', '""', 'any', 'ANY', '*:*', '*', '1024', 'forced-commands-only', 'without-password', 'Prohibit-Password', 'shosts-only', 'local', 'remote', 'all', 'clientspecified', 'ethernet', 'point-to-point', 'Ethernet', 'touch-required', 'none verify-required', 'sftp /x', 'A=b', 'A=b c', 'A', '/x', '1h', 'localhost:80', 'h/80', '[::1]:80', 'h:0', 'h:*', 'any h:1', 'u@h', 'gss-gex-sha1-,gss-curve25519-sha256-', 'gss-group14-sha256-,bogus'];
+  const keywords = [...new Set([...SERVER_KEYWORDS.values()].filter((k) => k.check !== undefined).map((k) => k.name))];
+  test.each(keywords.flatMap((k) => values.map((v) => [k, v] as const)))('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
+  test.each(keywords.filter((k) => SERVER_KEYWORDS.get(k.toLowerCase())?.inMatch === true).flatMap((k) => ['x', 'yes', '""'].map((v) => [k, v] as const)))(
+    'in a Match block that does not apply: %s %s',
+    (k, v) => compare(one(`Match User nobody\n  ${k} ${v}\n`)),
   );
 });
