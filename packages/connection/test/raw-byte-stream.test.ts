@@ -31,7 +31,7 @@ function rawPair(transient: boolean, early: readonly Uint8Array[] = []) {
   };
   send(...early);
   const raw = server.session.rawByteStream({ transient });
-  return { raw, send };
+  return { raw, send, client: mux, pump: () => p.pump() };
 }
 
 const sizes = [1, 1000, 20_000, 32_768];
@@ -81,5 +81,19 @@ describe('rawByteStream', () => {
     expect(second.every((b) => b === 2)).toBe(true);
     await it.next();
     expect(released).toEqual([first, second]);
+  });
+
+  it('settles outputClosed when the channel closes, not when the peer half-closes', async () => {
+    const { raw, client, pump } = rawPair(false);
+    let settled = false;
+    void raw.outputClosed.then(() => (settled = true));
+    client.writeEof();
+    pump();
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    client.close();
+    pump();
+    await raw.outputClosed;
+    expect(settled).toBe(true);
   });
 });

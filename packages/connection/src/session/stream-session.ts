@@ -31,6 +31,11 @@ export interface RawByteStream {
   readonly transient: boolean;
   write(chunk: Uint8Array): Promise<void> | undefined;
   close(): void;
+  /**
+   * Settles once the channel is closed (by either side, or with the connection): from then on
+   * nothing written reaches the peer. An EOF from the peer does not settle it (a half-close).
+   */
+  readonly outputClosed: Promise<void>;
 }
 
 /** A session object that feeds streams; install it on an SSHChannel opened with encoding null. */
@@ -148,6 +153,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
       },
       // Ending our side is an EOF: the session's exit status and close come from its owner.
       close: () => channel.writeEof(),
+      outputClosed: channel.waitClosed(),
     };
   }
 
