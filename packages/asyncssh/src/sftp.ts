@@ -8,7 +8,7 @@
 import { type ProcessFactory, type SSHReader, type SSHServerChannel, type SSHServerProcess, type ServerProcessSession, type SSHWriter } from '@ssh/connection';
 import type { SFTPClient, SFTPClientOptions, SFTPServer, SftpByteStream } from '@ssh/sftp';
 import { SFTPConnectionLost, runScpServer, runSftpServer, sftpServerFs } from '@ssh/sftp';
-import { LocalSFTPServer, gatherWrites, nodeLocalFs, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
+import { LocalSFTPServer, gatherWrites, startSftpClient as startNodeSftpClient } from '@ssh/sftp/node';
 import type { ClientSessions } from './client-sessions.ts';
 import { SSHLogger } from './logging.ts';
 import { seconds } from './options.ts';
@@ -190,23 +190,23 @@ export function fileServiceFactory(options: FileServiceOptions, processFactory: 
     }
     if (command !== undefined && servesCommand(options, command)) {
       const stream = session().rawByteStream();
-      // With an SFTPServer of the application's, SCP goes through its hooks like SFTP does, so
-      // its chroot and path mapping hold for scp as well (AsyncSSH's allow_scp does the same).
-      const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : undefined;
-      if (server) {
-        const connection = process.channel.getExtraInfo('connection');
-        attach(server, { channel: process.channel, connection, env: process.channel.getEnvironment(), logger: childLogger(connection) });
-      }
+      // SCP goes through an SFTPServer's hooks like SFTP does (AsyncSSH's allow_scp does the
+      // same): the application's, whose chroot and path mapping then hold for scp as well, or the
+      // default one, which opens files without blocking (a FIFO as the target of `scp -t` would
+      // otherwise hold one of the threads every session's file operations share).
+      const server = typeof options.sftpFactory === 'function' ? options.sftpFactory(process) : new LocalSFTPServer();
+      const connection = process.channel.getExtraInfo('connection');
+      attach(server, { channel: process.channel, connection, env: process.channel.getEnvironment(), logger: childLogger(connection) });
       sftpLogger.info(`Starting SCP server: ${command}`);
       try {
-        await runScpServer(stream, server ? sftpServerFs(server) : nodeLocalFs, command);
+        await runScpServer(stream, sftpServerFs(server), command);
         sftpLogger.info('SCP server exited');
         process.exit(0);
       } catch (err) {
         sftpLogger.info(`SCP server exited: ${reason(err)}`);
         process.exit(1);
       } finally {
-        await Promise.resolve(server?.exit()).catch(() => undefined);
+        await Promise.resolve(server.exit()).catch(() => undefined);
       }
       return;
     }

@@ -2,6 +2,7 @@
  * SFTP and SCP on our SSH sessions: our server's sftp subsystem and scp commands for OpenSSH's
  * sftp and scp -O, and our client's startSftpClient against sshd's sftp-server and our server.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -56,6 +57,22 @@ describe('our server serving files', () => {
     const back = path.join(dir, 'scp-back.bin');
     await runScp(ours(), { remote: path.join(target, 'scp-src.bin') }, back, { identity: clientKey, legacy: true });
     expect(readFileSync(back).equals(data)).toBe(true);
+  });
+
+  it('refuses an scp -O upload onto a FIFO nobody reads instead of blocking a shared thread on its open', async () => {
+    const src = path.join(dir, 'to-fifo.txt');
+    writeFileSync(src, 'for a fifo\n');
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // OpenSSH's scp -t would wait in open(2) for a reader, in a process of its own; ours shares its
+    // file threads between sessions, so the open must not wait.
+    const r = await runScp(ours(), src, { remote: fifo }, { identity: clientKey, legacy: true, allowFailure: true, timeoutMs: 15_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(fifo);
+    // The server is still answering.
+    await runScp(ours(), src, { remote: path.join(dir, 'after-fifo.txt') }, { identity: clientKey, legacy: true });
+    expect(readFileSync(path.join(dir, 'after-fifo.txt'), 'utf8')).toBe('for a fifo\n');
   });
 
   it('sends every byte of a large download intact while reply buffers are reused (OpenSSH sftp and our client)', async () => {
