@@ -100,17 +100,14 @@ export async function applyClientConfig(options: SSHClientConnectionOptions, sea
   take('sendEnv', c.sendEnv);
   take('requestPty', c.requestPty);
   if (typeof c.agentForwarding === 'boolean') take('agentForwarding', c.agentForwarding);
-  else if (typeof c.agentForwarding === 'string' && options.agentForwarding !== false) {
-    // ForwardAgent <socket>: forwarding on, to that agent (ssh keeps the path even when -A turned
-    // forwarding on). connect() has one agentPath for authentication and forwarding, as AsyncSSH
-    // (whose 2.10.1 refuses a path here); the socket to forward takes it over IdentityAgent, so
-    // that no other agent than the one named is forwarded. The caller's agentPath still wins.
-    take('agentForwarding', true);
-    take('agentPath', c.agentForwarding);
+  else if (typeof c.agentForwarding === 'string' && options.agentForwarding !== false && typeof options.agentForwarding !== 'string') {
+    // ForwardAgent <socket>: forwarding on, to that agent, while IdentityAgent (agentPath) still
+    // authenticates, as in ssh; ssh keeps the path when -A (agentForwarding true) turned it on.
+    out['agentForwarding'] = c.agentForwarding;
   }
   // ForwardX11Trusted yes: X11 forwarding, going on without it when it fails (as AsyncSSH).
   if (c.x11Forwarding !== undefined) take('x11Forwarding', c.x11Forwarding === 'ignore-failure' ? 'ignore_failure' : false);
-  if (has('identityagent') && out['agentPath'] === undefined) take('agentPath', c.agentPath);
+  if (has('identityagent')) take('agentPath', c.agentPath);
   if (has('pkcs11provider')) take('pkcs11Provider', c.pkcs11Provider ?? null);
   take('securityKeyProvider', c.securityKeyProvider);
   // Files named by the config that do not exist are skipped, as ssh does.

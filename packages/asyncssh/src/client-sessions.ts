@@ -58,7 +58,12 @@ export interface SessionDefaults {
   readonly x11AuthPath?: string;
   /** Forward only one X11 connection per session (default false). */
   readonly x11SingleConnection?: boolean;
-  readonly agentForwarding?: boolean;
+  /**
+   * Forward an agent into sessions: true forwards the one at `agentPath` (default SSH_AUTH_SOCK),
+   * a socket path forwards the agent there instead (ssh_config's ForwardAgent <path>), while
+   * `agentPath` still serves authentication.
+   */
+  readonly agentForwarding?: boolean | string;
   readonly encoding?: string | null;
   readonly errors?: 'strict' | 'replace';
   readonly window?: number;
@@ -130,6 +135,7 @@ export class ClientSessions {
     const o = { ...d, ...options };
     return {
       ...o,
+      agentForwarding: o.agentForwarding !== undefined && o.agentForwarding !== false,
       command: command ?? (options.subsystem === undefined ? d.command : undefined),
       localEnv: process.env,
     };
@@ -255,8 +261,9 @@ export class ClientSessions {
    */
   acceptIncoming(request: IncomingChannelOpen): boolean {
     if (this.x11.acceptIncoming(request)) return true;
-    if (request.type !== 'auth-agent@openssh.com' || this.defaults.agentForwarding !== true) return false;
-    const agentPath = this.defaults.agentPath === null ? undefined : (this.defaults.agentPath ?? process.env['SSH_AUTH_SOCK']);
+    const forwarding = this.defaults.agentForwarding;
+    if (request.type !== 'auth-agent@openssh.com' || forwarding === undefined || forwarding === false) return false;
+    const agentPath = typeof forwarding === 'string' ? forwarding : this.defaults.agentPath === null ? undefined : (this.defaults.agentPath ?? process.env['SSH_AUTH_SOCK']);
     if (!agentPath) return false;
     const socket = net.connect({ path: agentPath });
     socket.once('error', () => {

@@ -92,7 +92,8 @@ export interface SSHClientConnectionOptions extends SSHConnectionOptions, Sessio
    * one and `securityKeyPin` is not given (the CLI prints and reads the terminal, as ssh does).
    */
   readonly securityKeyPrompts?: SecurityKeyPrompts;
-  readonly agentForwarding?: boolean;
+  /** See SessionDefaults.agentForwarding: true, or the socket of the agent to forward. */
+  readonly agentForwarding?: boolean | string;
   /** Methods to try, in order ('gssapi-with-mic', 'hostbased', 'publickey', 'keyboard-interactive', 'password'). */
   readonly preferredAuth?: string | readonly string[];
   readonly publicKeyAuth?: boolean;

@@ -110,28 +110,33 @@ describe('ForwardAgent with a socket path in the ssh_config', () => {
 
   it('forwards the agent at that path, as ssh does', async () => {
     const config = configFile('fwd-path', `ForwardAgent ${agent.socketPath}\n`);
-    await using conn = await connect({ ...target(), config });
+    await using conn = await connect({ ...target(), config, clientKeys: [key.privateKeyPath], agentPath: null });
     const r = await conn.run('ssh-add -l');
     expect(r.exitStatus).toBe(0);
     expect(r.stdout).toContain(fingerprint);
   });
 
-  it("forwards that agent, not IdentityAgent's, when both are set (ssh: IdentityAgent authenticates, ForwardAgent's is forwarded)", async () => {
+  it("authenticates through IdentityAgent's agent and forwards ForwardAgent's, as ssh does", async () => {
+    // No clientKeys: the login can only go through the IdentityAgent agent, which holds `key`.
     const config = configFile('fwd-both', `IdentityAgent ${agent.socketPath}\nForwardAgent ${other.socketPath}\n`);
-    await using conn = await connect({ ...target(), config, clientKeys: [key.privateKeyPath] });
+    await using conn = await connect({ ...target(), config });
     const r = await conn.run('ssh-add -l');
     expect(r.exitStatus).toBe(0);
     expect(r.stdout).toContain(otherFingerprint);
     expect(r.stdout).not.toContain(fingerprint);
   });
 
-  it('the caller\'s agentForwarding false and agentPath win over the file', async () => {
+  it("the caller's agentForwarding wins over the file; its agentPath authenticates and the file's agent is forwarded", async () => {
     const config = configFile('fwd-caller', `ForwardAgent ${other.socketPath}\n`);
     await using off = await connect({ ...target(), config, clientKeys: [key.privateKeyPath], agentForwarding: false });
     expect((await off.run('ssh-add -l')).exitStatus).not.toBe(0);
-    await using mine = await connect({ ...target(), config, agentPath: agent.socketPath });
-    const r = await mine.run('ssh-add -l');
-    expect(r.stdout).toContain(fingerprint);
-    expect(r.stdout).not.toContain(otherFingerprint);
+    await using mine = await connect({ ...target(), config, clientKeys: [key.privateKeyPath], agentForwarding: agent.socketPath });
+    const forwarded = await mine.run('ssh-add -l');
+    expect(forwarded.stdout).toContain(fingerprint);
+    expect(forwarded.stdout).not.toContain(otherFingerprint);
+    await using both = await connect({ ...target(), config, agentPath: agent.socketPath });
+    const r = await both.run('ssh-add -l');
+    expect(r.stdout).toContain(otherFingerprint);
+    expect(r.stdout).not.toContain(fingerprint);
   });
 });
