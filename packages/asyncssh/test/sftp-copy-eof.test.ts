@@ -10,6 +10,7 @@ import path from 'node:path';
 import { generatePrivateKey } from '@ssh/keys';
 import { defaultClientKey, type KeyPair } from '@ssh/interop';
 import { FX, FXF, FXP, PacketFramer, decodeResponse, encodeInit, encodeRequest, type SftpResponse } from '@ssh/sftp';
+import { Writer } from '@ssh/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, listen, type SSHAcceptor } from '../src/index.ts';
 
@@ -33,17 +34,6 @@ afterAll(async () => {
 });
 
 const SIZE = 64 << 20;
-
-/** A string field (uint32 length, bytes). */
-function field(b: Uint8Array): number[] {
-  return [(b.length >>> 24) & 0xff, (b.length >>> 16) & 0xff, (b.length >>> 8) & 0xff, b.length & 0xff, ...b];
-}
-
-function u64(n: number): number[] {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return [...b];
-}
 
 describe('copy-data, then EOF on the session', () => {
   it('is finished and answered, and so is the request behind it', async () => {
@@ -75,7 +65,7 @@ describe('copy-data, then EOF on the session', () => {
     proc.stdin.write(encodeRequest({ kind: 'open', id: 1, path: src, flags: FXF.READ, attrs: {} }, 3));
     proc.stdin.write(encodeRequest({ kind: 'open', id: 2, path: dst, flags: FXF.WRITE | FXF.CREAT | FXF.TRUNC, attrs: {} }, 3));
     await readReplies(2);
-    const copy = new Uint8Array([...field(handle(replies[0])), ...u64(0), ...u64(0), ...field(handle(replies[1])), ...u64(0)]);
+    const copy = new Writer(64).bytes(handle(replies[0])).u64(0n).u64(0n).bytes(handle(replies[1])).u64(0n).finish();
     proc.stdin.write(encodeRequest({ kind: 'extended', id: 3, request: 'copy-data', data: copy }, 3));
     proc.stdin.write(encodeRequest({ kind: 'stat', id: 4, path: src }, 3));
     proc.stdin.writeEof();

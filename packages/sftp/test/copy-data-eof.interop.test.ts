@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writer } from '@ssh/wire';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FX, FXF, FXP, PacketFramer, type SftpResponse, decodeResponse, encodeInit, encodeRequest } from '../src/index.ts';
 import { SFTP_SERVER } from './helpers/openssh.ts';
@@ -22,15 +23,6 @@ afterEach(() => {
 });
 
 const SIZE = 96 << 20;
-
-function field(b: Uint8Array): number[] {
-  return [(b.length >>> 24) & 0xff, (b.length >>> 16) & 0xff, (b.length >>> 8) & 0xff, b.length & 0xff, ...b];
-}
-function u64(n: number): number[] {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return [...b];
-}
 
 /**
  * Runs `command` on pipes in `dir`: opens src and dst, sends a copy-data of all of src and a STAT
@@ -63,7 +55,7 @@ async function copyThenEof(command: string, args: readonly string[], dir: string
   child.stdin.write(encodeRequest({ kind: 'open', id: 2, path: join(dir, 'dst'), flags: FXF.WRITE | FXF.CREAT | FXF.TRUNC, attrs: {} }, 3));
   await next(2);
   const [src, dst] = [handle(replies[0]), handle(replies[1])];
-  const copy = new Uint8Array([...field(src), ...u64(0), ...u64(0), ...field(dst), ...u64(0)]);
+  const copy = new Writer(64).bytes(src).u64(0n).u64(0n).bytes(dst).u64(0n).finish();
   child.stdin.write(encodeRequest({ kind: 'extended', id: 3, request: 'copy-data', data: copy }, 3));
   child.stdin.write(encodeRequest({ kind: 'stat', id: 4, path: join(dir, 'src') }, 3));
   child.stdin.end();
