@@ -673,11 +673,8 @@ export class UserauthServer {
         return;
       }
       const names = certificate.principals;
-      // Why `true` lets a certificate naming no one in, and a principals list never does: `true`
-      // comes from trust scoped to this account (the user's authorized_keys cert-authority line, or
-      // the application asked about this user), which sshd checks with require_principal off and
-      // AsyncSSH alike. A global CA (TrustedUserCAKeys, require_principal on) would vouch for every
-      // account at once, so it must answer with the principals it requires instead.
+      // `true` is trust for this account alone, which a certificate naming no one passes; a
+      // principals answer never lets one in (see the validate-ca-key event).
       const principalAnswer = (ok: unknown): void => {
         if (isCaPrincipals(ok)) answer(names.some((p) => ok.principals.includes(p)));
         else answer(ok === true && (names.length === 0 || names.includes(username)));
