@@ -37,7 +37,8 @@ export interface LocalFs {
   /**
    * Optional: the entry names of a directory (without '.' and '..') read a batch at a time, in
    * the order the file system gives them, so that a directory of millions of entries is walked
-   * without its whole listing in memory. An SCP source (scpSend) uses it when it is there.
+   * without its whole listing in memory. An SCP source (scpSend) and a recursive upload
+   * (put/mput) use it when it is there; without it they take readdir's listing.
    */
   scandir?(path: string): AsyncIterable<string>;
   /** Creates a directory; succeeds when it already exists as a directory. */

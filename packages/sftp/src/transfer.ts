@@ -175,6 +175,64 @@ class FileSlots {
 }
 
 /**
+ * Most entries of one recursive upload read from their local listings and not yet done (the
+ * whole tree together): the upload reads each directory a batch at a time (LocalFs.scandir) only
+ * so far ahead of the files it sends, so that a directory of millions of entries never has its
+ * whole listing in memory. Four times the files that move at once keeps enough of them stated
+ * and waiting for a slot that none is left idle.
+ */
+export const UPLOAD_LOOKAHEAD = 4 * PARALLEL_FILES;
+
+/**
+ * The lookahead of one recursive upload. An entry takes a unit before its name is read and gives
+ * it back once done; a directory keeps its unit while its own entries are walked (so that at most
+ * UPLOAD_LOOKAHEAD directories are open at once, besides those walked in turn). When every unit
+ * is held by a directory none would come back, so a walk then takes its next entry itself, in
+ * turn, without a unit, as OpenSSH's sftp walks a whole tree.
+ */
+class Lookahead {
+  private held = 0;
+  private dirs = 0;
+  private waiters: Array<() => void> = [];
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** True with a unit taken; false when the caller should take its next entry in turn. */
+  async take(): Promise<boolean> {
+    for (;;) {
+      if (this.held < this.max) {
+        this.held++;
+        return true;
+      }
+      if (this.dirs >= this.held) return false;
+      await new Promise<void>((wake) => this.waiters.push(wake));
+    }
+  }
+
+  /** The entry holding a unit is a directory, whose walk may need units itself. */
+  walking(): void {
+    this.dirs++;
+    this.wake();
+  }
+
+  give(walked: boolean): void {
+    this.held--;
+    if (walked) this.dirs--;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/**
  * Rethrows `e` with the source and destination of the file it concerns as `srcPath` and
  * `dstPath`, as AsyncSSH's srcpath/dstpath: in a tree, those of the file that failed (set once,
  * where it failed; the directories above leave them), so an error handler can say which file.
@@ -204,6 +262,76 @@ async function eachParallel(items: readonly string[], options: TransferOptions, 
       }
     }),
   );
+  if (first !== undefined) throw first;
+}
+
+/**
+ * eachParallel over names read as they are needed (a LocalFs.scandir, or a listing in an array):
+ * an entry starts once a unit of the lookahead is free (or in turn, see Lookahead). `fn` gets
+ * `walking`, to call if its entry turns out to be a directory. Without an error handler the
+ * first failure stops the reading; a failure of the listing itself is thrown once the started
+ * entries settled.
+ */
+async function eachStreamed(
+  names: AsyncIterable<string> | Iterable<string>,
+  options: TransferOptions,
+  slots: FileSlots,
+  ahead: Lookahead,
+  fn: (item: string, walking: () => void) => Promise<void>,
+): Promise<void> {
+  let first: unknown;
+  const started = new Set<Promise<void>>();
+  const one = async (item: string, walking: () => void): Promise<void> => {
+    try {
+      if (slots.failure !== undefined) throw slots.failure;
+      await fn(item, walking);
+    } catch (e) {
+      if (options.errorHandler && e !== slots.failure) options.errorHandler(e);
+      else {
+        slots.failure ??= e;
+        first ??= e;
+      }
+    }
+  };
+  const iterator = Symbol.asyncIterator in names ? names[Symbol.asyncIterator]() : names[Symbol.iterator]();
+  try {
+    for (;;) {
+      if (slots.failure !== undefined) {
+        // Another file failed (no error handler): the entries left are not read.
+        first ??= slots.failure;
+        break;
+      }
+      const unit = await ahead.take();
+      let next: IteratorResult<string>;
+      try {
+        next = await iterator.next();
+      } catch (e) {
+        if (unit) ahead.give(false);
+        throw e;
+      }
+      if (next.done) {
+        if (unit) ahead.give(false);
+        break;
+      }
+      if (!unit) {
+        await one(next.value, () => undefined);
+        continue;
+      }
+      let walked = false;
+      const p = one(next.value, () => {
+        walked = true;
+        ahead.walking();
+      }).finally(() => {
+        ahead.give(walked);
+        started.delete(p);
+      });
+      started.add(p);
+    }
+  } finally {
+    // Closes the listing when it stopped early (a failure): a directory handle is let go.
+    await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    await Promise.all(started);
+  }
   if (first !== undefined) throw first;
 }
 
@@ -405,19 +533,31 @@ export async function putFiles(client: TransferClient, local: LocalFs, localPath
  * (open, write, close per file), not by bytes.
  */
 /** putOneBody, a failure noting the file it concerns (notePaths). */
-function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
-  return putOneBody(client, local, src, dst, options, slots).catch((e: unknown) => notePaths(e, src, dst));
+function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: UploadTree, walking?: () => void): Promise<void> {
+  return putOneBody(client, local, src, dst, options, tree, walking).catch((e: unknown) => notePaths(e, src, dst));
 }
 
-async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, slots?: FileSlots): Promise<void> {
+/** The state of one recursive upload: its file slots and how far its listings are read ahead. */
+interface UploadTree {
+  readonly slots: FileSlots;
+  readonly ahead: Lookahead;
+}
+
+async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: UploadTree, walking?: () => void): Promise<void> {
+  const slots = tree?.slots;
   const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
   const type = attrsType(attrs);
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    walking?.();
     if (!(await client.isdir(dst))) await client.mkdir(dst);
-    const names = await local.readdir(src);
-    const shared = slots ?? new FileSlots();
-    await eachParallel(names, options, shared, (name) => putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared));
+    // A batch at a time, in the order the file system lists them: OpenSSH's sftp put -r sends in
+    // readdir order, AsyncSSH 2.10 in os.listdir's; neither sorts.
+    const names = local.scandir ? local.scandir(src) : await local.readdir(src);
+    const shared = tree ?? { slots: new FileSlots(), ahead: new Lookahead(UPLOAD_LOOKAHEAD) };
+    await eachStreamed(names, options, shared.slots, shared.ahead, (name, entryWalking) =>
+      putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared, entryWalking),
+    );
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await local.readlink(src);
     await (slots ? slots.run(1, () => client.symlink(target, dst)) : client.symlink(target, dst));
