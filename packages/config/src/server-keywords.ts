@@ -8,14 +8,20 @@ import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
 import { BadArgument, type ConfigLine } from './document.ts';
 import {
   acceptEnv,
+  authenticationMethods,
   bindMask,
+  channelTimeout,
+  commandLine,
   fingerprintHash,
   gssKexAlgorithms,
   ipqos,
+  listenAddress,
   logLevel,
   logVerbose,
+  maxStartups,
   nonNegative,
   oneString,
+  perSourceNetBlockSize,
   permitList,
   pubkeyAuthOptions,
   serverFlag,
@@ -27,7 +33,8 @@ import {
 } from './unused-values.ts';
 import { integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
 
-export type ServerCombineMode = 'first' | 'append' | 'rekey';
+/** `last`: a later line replaces the value (sshd 9.2 does so for a few keywords). */
+export type ServerCombineMode = 'first' | 'last' | 'append' | 'rekey';
 
 export interface ServerKeyword {
   readonly name: string;
@@ -136,18 +143,11 @@ const ROWS: readonly Row[] = [
   ['KeepAlive', G, flag, 'first', 'TCPKeepAlive'],
   ['UseDNS', G, flag],
   // Recognised, not interpreted.
-  ['AuthenticationMethods', M],
-  ['AuthorizedKeysCommand', M],
-  ['AuthorizedPrincipalsCommand', M],
-  ['ChannelTimeout', M],
   ['ForceCommand', M],
   ['HostbasedAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['HostbasedAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'HostbasedAcceptedAlgorithms'],
   ['HostKeyAlgorithms', G, uncheckedAlgorithmList('key')],
   ['KerberosGetAFSToken', G],
-  ['ListenAddress', G, undefined, 'append'],
-  ['MaxStartups', G],
-  ['PerSourceNetBlockSize', G],
   ['PubkeyAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['PubkeyAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'PubkeyAcceptedAlgorithms'],
   ['Subsystem', G, subsystem, 'append'],
@@ -157,14 +157,18 @@ const ROWS: readonly Row[] = [
 /** Recognised, not interpreted, with their arguments checked as sshd checks them. */
 const CHECKED: readonly CheckedRow[] = [
   ['AcceptEnv', M, acceptEnv, 'append'],
+  ['AuthenticationMethods', M, authenticationMethods],
+  ['AuthorizedKeysCommand', M, commandLine],
   ['AllowGroups', M, strings, 'append'],
   ['AllowStreamLocalForwarding', M, words(['yes', 'no', 'all', 'local', 'remote'])],
   ['AllowTcpForwarding', M, words(['yes', 'no', 'all', 'local', 'remote'])],
   ['AllowUsers', M, strings, 'append'],
   ['AuthorizedKeysCommandUser', M, oneString],
+  ['AuthorizedPrincipalsCommand', M, commandLine, 'last'],
   ['AuthorizedPrincipalsCommandUser', M, oneString],
   ['AuthorizedPrincipalsFile', M, oneString],
   ['Banner', M, oneString],
+  ['ChannelTimeout', M, channelTimeout],
   ['ChrootDirectory', M, oneString],
   ['DebianBanner', G, serverFlag],
   ['DenyGroups', M, strings, 'append'],
@@ -185,12 +189,15 @@ const CHECKED: readonly CheckedRow[] = [
   ['KerberosAuthentication', M, serverFlag],
   ['KerberosOrLocalPasswd', G, serverFlag],
   ['KerberosTicketCleanup', G, serverFlag],
+  ['ListenAddress', G, listenAddress, 'append'],
   ['LogLevel', M, logLevel],
   ['LogVerbose', M, logVerbose],
   ['MaxAuthTries', M, nonNegative()],
   ['MaxSessions', M, nonNegative()],
+  ['MaxStartups', G, maxStartups, 'last'],
   ['ModuliFile', G, oneString],
   ['PerSourceMaxStartups', G, noneOrCount],
+  ['PerSourceNetBlockSize', G, perSourceNetBlockSize, 'last'],
   ['PermitEmptyPasswords', M, serverFlag],
   ['PermitListen', M, permitList(true, true)],
   ['PermitOpen', M, permitList(false, true)],

@@ -8,6 +8,7 @@
 
 import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { assembleProblem, type AlgorithmListKind } from './algorithms.ts';
+import { authMethodNames } from './unused-values.ts';
 import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
 import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
@@ -34,8 +35,7 @@ const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   parseValue: (spec, line) => {
     if (spec.obsolete) return line.args;
     if (spec.parse) return spec.parse(line);
-    spec.check?.(line);
-    return line.args;
+    return spec.check ? spec.check(line) : line.args;
   },
   parseMatch: parseServerMatch,
   hasHost: false,
@@ -176,6 +176,10 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
     slots.set(spec.key, { spec, value: { bytes: c.bytes ?? v.bytes, ...(seconds !== undefined ? { seconds } : {}) }, sources: [...(cur?.sources ?? []), src] });
     return;
   }
+  if (spec.combine === 'last') {
+    slots.set(spec.key, { spec, value, sources: [src] });
+    return;
+  }
   if (spec.combine === 'first') {
     if (!cur) slots.set(spec.key, { spec, value, sources: [src] });
     return;
@@ -196,6 +200,57 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
   }
   for (const v of add) items.push(v);
   cur.sources.push(src);
+}
+
+/**
+ * AuthenticationMethods `any`: sshd refuses it once the pass holds a value (`any` included, even
+ * on a line that does not apply), and after a method on a line that applies (whose methods it
+ * has just taken).
+ */
+function checkAnyAlone(at: ConfigLine, slots: ReadonlyMap<string, Slot>, active: boolean): void {
+  const i = at.args.indexOf('any');
+  if (i < 0) return;
+  if (slots.has('authenticationmethods') || (active && i > 0)) {
+    throw new ConfigParseError(at.file, at.line, `"any" must appear alone in ${at.keywordAsWritten}`);
+  }
+}
+
+/** The methods of AuthenticationMethods and the keywords that enable them (with sshd's defaults). */
+const METHOD_ENABLED_BY: Readonly<Record<string, readonly [keyword: string, byDefault: boolean]>> = {
+  publickey: ['pubkeyauthentication', true],
+  password: ['passwordauthentication', true],
+  'keyboard-interactive': ['kbdinteractiveauthentication', true],
+  hostbased: ['hostbasedauthentication', false],
+  'gssapi-with-mic': ['gssapiauthentication', false],
+  'gssapi-keyex': ['gssapiauthentication', false],
+};
+
+/**
+ * What sshd checks on its global settings once it has read them: one AuthenticationMethods list
+ * at least must use enabled methods only, and a command to find keys or principals needs the
+ * user to run it as.
+ */
+function checkGlobalSettings(global: ReadonlyMap<string, Slot>): void {
+  const fail = (slot: Slot, detail: string): never => {
+    const at = slot.sources[0] as ServerSettingSource;
+    throw new ConfigParseError(at.file, at.line, detail);
+  };
+  const methods = global.get('authenticationmethods');
+  const lists = (methods?.value ?? []) as readonly string[];
+  if (methods && lists[0] !== 'any') {
+    const enabled = (m: string): boolean => {
+      const by = METHOD_ENABLED_BY[m];
+      if (by === undefined) return true;
+      const v = global.get(by[0])?.value;
+      return typeof v === 'boolean' ? v : by[1];
+    };
+    if (!lists.some((l) => (authMethodNames(l) ?? []).every(enabled))) fail(methods, 'AuthenticationMethods cannot be satisfied by enabled authentication methods');
+  }
+  for (const k of ['AuthorizedKeysCommand', 'AuthorizedPrincipalsCommand']) {
+    const command = global.get(k.toLowerCase());
+    const value = (command?.value as readonly string[] | undefined)?.[0];
+    if (command && value?.toLowerCase() !== 'none' && !global.has(`${k.toLowerCase()}user`)) fail(command, `${k} set without ${k}User`);
+  }
 }
 
 /**
@@ -234,6 +289,7 @@ function* walk(
         if (conn === undefined && !active && !e.spec.inMatch) {
           throw new ConfigParseError(e.at.file, e.at.line, `Directive '${e.at.keywordAsWritten}' is not allowed within a Match block`);
         }
+        if (e.spec.key === 'authenticationmethods') checkAnyAlone(e.at, slots, active);
         if (active && !e.spec.obsolete) apply(slots, e.spec, e.value, e.at);
         break;
       case 'host':
@@ -264,6 +320,7 @@ const ASSEMBLED_LISTS: Readonly<Record<string, AlgorithmListKind>> = {
 function* resolveTask(config: ServerConfig, conn: ServerConnection, homeDir: string): HostTask<ResolvedServerConfig> {
   const global = new Map<string, Slot>();
   yield* walk(config.document, global, undefined, true, false, false, {});
+  checkGlobalSettings(global);
   const matched = new Map<string, Slot>();
   // One connection, one user: the groups are asked for once, not once per Match Group line.
   yield* walk(config.document, matched, conn, false, false, true, {});

@@ -239,3 +239,131 @@ export const pubkeyAuthOptions: RawCheck = (line) => {
   for (const v of list(line)) if (!['none', 'touch-required', 'verify-required'].includes(v.toLowerCase())) throw new BadArgument(`unsupported option "${v}".`);
   return raw(line);
 };
+
+/** auth2.c's method names (Debian adds gssapi-keyex); a method may carry `:submethod`, unchecked. */
+const AUTH_METHODS = new Set(['none', 'publickey', 'password', 'keyboard-interactive', 'hostbased', 'gssapi-with-mic', 'gssapi-keyex']);
+
+/** The method names of one AuthenticationMethods list (`a,b:sub`), undefined when one is unknown. */
+export function authMethodNames(list: string): string[] | undefined {
+  if (list === '') return undefined;
+  const names = list.split(',').map((m) => m.split(':')[0] as string);
+  return names.every((n) => AUTH_METHODS.has(n)) ? names : undefined;
+}
+
+/**
+ * AuthenticationMethods: `any`, or lists of comma-separated methods. `any` followed by anything
+ * is refused here; the rest of what sshd refuses depends on the other lines (server.ts).
+ */
+export const authenticationMethods: RawCheck = (line) => {
+  const a = line.args;
+  if (a.length === 0) throw new BadArgument(`no ${line.keyword} specified`);
+  let sawAny = false;
+  for (const arg of a) {
+    if (arg === 'any' || sawAny) {
+      if (sawAny) throw new BadArgument(`"any" must appear alone in ${line.keywordAsWritten}`);
+      sawAny = true;
+    } else if (authMethodNames(arg) === undefined) {
+      throw new BadArgument(`invalid ${line.keywordAsWritten} method list.`);
+    }
+  }
+  return raw(line);
+};
+
+/**
+ * AuthorizedKeysCommand and AuthorizedPrincipalsCommand: the rest of the line verbatim (comments
+ * and quotes included, as sshd keeps it), which must start with `/` or be `none`.
+ */
+export const commandLine: RawCheck = (line) => {
+  if (!line.rest.startsWith('/') && line.rest.toLowerCase() !== 'none') throw new BadArgument(`${line.keywordAsWritten} must be an absolute path`);
+  return [line.rest];
+};
+
+/** ChannelTimeout: `type=interval` entries (any type name), or `none`, which nothing may follow. */
+export const channelTimeout: RawCheck = (line) => {
+  const a = list(line, true);
+  a.forEach((arg, i) => {
+    if (arg.toLowerCase() === 'none') {
+      if (i < a.length - 1) throw new BadArgument(`keyword ${line.keywordAsWritten} "none" argument must appear alone.`);
+      return;
+    }
+    const eq = arg.indexOf('=');
+    let ok = eq > 0;
+    if (ok) {
+      try {
+        timeInterval(arg.slice(eq + 1));
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) throw new BadArgument(`invalid channel timeout ${arg}`);
+  });
+  return raw(line);
+};
+
+/** ListenAddress: `host[:port]`, `[v6addr][:port]` or a bare IPv6 address, then `rdomain <name>`, which this sshd refuses. */
+export const listenAddress: RawCheck = (line) => {
+  const [addr, ...more] = line.args;
+  if (addr === undefined || addr === '') throw new BadArgument('missing address');
+  let host = addr;
+  const firstColon = addr.indexOf(':');
+  if (addr.includes('[') || firstColon < 0 || !addr.includes(':', firstColon + 1)) {
+    const d = hpdelim(addr);
+    if (d === undefined || d.delim === '/') throw new BadArgument('bad address:port usage');
+    host = d.host.startsWith('[') && d.host.endsWith(']') ? d.host.slice(1, -1) : d.host;
+    if (d.delim === ':' && !validPort(d.rest)) throw new BadArgument('bad port number');
+  }
+  if (more.length > 0) {
+    if (more[0] !== 'rdomain' || more.length < 2) throw new BadArgument(`bad ${line.keywordAsWritten} syntax`);
+    throw new BadArgument('bad routing domain');
+  }
+  // getaddrinfo finds nothing for an empty name (other names are not looked up here).
+  if (host === '') throw new BadArgument('bad addr or host: ');
+  return raw(line);
+};
+
+/**
+ * The `%d` conversions of sscanf with literal `:` between them: how many were read and their
+ * values (strtol clamps to the 64-bit range, then the value is cut to an int, as glibc does).
+ */
+function scanInts(s: string, max: number): number[] {
+  const out: number[] = [];
+  let i = 0;
+  const num = /[ \t\n\v\f\r]*([+-]?)(\d+)/y;
+  while (out.length < max) {
+    if (out.length > 0) {
+      if (s[i] !== ':') break;
+      i++;
+    }
+    num.lastIndex = i;
+    const m = num.exec(s);
+    if (!m) break;
+    i = num.lastIndex;
+    let v = BigInt(m[2] as string);
+    if (m[1] === '-') v = -v;
+    const LONG_MAX = 2n ** 63n - 1n;
+    if (v > LONG_MAX) v = LONG_MAX;
+    if (v < -LONG_MAX - 1n) v = -LONG_MAX - 1n;
+    out.push(Number(BigInt.asIntN(32, v)));
+  }
+  return out;
+}
+
+/** MaxStartups: `start` or `start:rate:full` (rate 1-100, start at most full), as sshd's sscanf reads it. */
+export const maxStartups: RawCheck = (line) => {
+  const arg = single(line);
+  if (arg === '') throw new BadArgument(`${line.keywordAsWritten} missing argument.`);
+  const v = scanInts(arg, 3);
+  const [begin = 0, rate = 0, full = begin] = v;
+  const bad = v.length === 3 ? begin > full || rate > 100 || rate < 1 : v.length !== 1;
+  if (bad || full <= 0 || begin <= 0) throw new BadArgument(`Invalid ${line.keywordAsWritten} spec.`);
+  return raw(line);
+};
+
+/** PerSourceNetBlockSize: `ipv4[:ipv6]` prefix lengths (0-32, 0-128), as sshd's sscanf reads them. */
+export const perSourceNetBlockSize: RawCheck = (line) => {
+  const arg = single(line);
+  if (arg === '') throw new BadArgument(`${line.keywordAsWritten} missing argument.`);
+  const [v4, v6 = 0, ...extra] = scanInts(arg, 2);
+  if (v4 === undefined || extra.length > 0 || v4 < 0 || v4 > 32 || v6 < 0 || v6 > 128) throw new BadArgument(`Invalid ${line.keywordAsWritten} spec.`);
+  return raw(line);
+};

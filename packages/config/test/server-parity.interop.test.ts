@@ -50,7 +50,7 @@ function printed(key: string, res: ResolvedServerConfig): string[] | undefined {
   const s = res.settings.get(key);
   if (!s) return undefined;
   const v = s.value;
-  if (key === 'authorizedkeysfile') return [(v as string[]).join(' ')];
+  if (key === 'authorizedkeysfile' || key === 'authenticationmethods') return [(v as string[]).join(' ')];
   if (key === 'rekeylimit') {
     const x = v as { bytes: number; seconds?: number };
     return [`${x.bytes} ${x.seconds ?? 0}`];
@@ -275,10 +275,92 @@ describe('algorithm lists: unknown names are refused, `-` lists are not checked,
 
 describe('keywords listen() does not use still have their values checked, as sshd checks them', () => {
   const values = ['x', 'x y', 'yes', 'no', 'YES', 'true', 'ask', 'none', 'NONE', 'None', '1', '-1', '0', '+5', '5m', '077', '8', '0x10', '256', 'md5', 'SHA256', 'debug3', 'local0', 'af21', 'af21 cs1', 'af21 cs1 ef', '""', 'any', 'ANY', '*:*', '*', '1024', 'forced-commands-only', 'without-password', 'Prohibit-Password', 'shosts-only', 'local', 'remote', 'all', 'clientspecified', 'ethernet', 'point-to-point', 'Ethernet', 'touch-required', 'none verify-required', 'sftp /x', 'A=b', 'A=b c', 'A', '/x', '1h', 'localhost:80', 'h/80', '[::1]:80', 'h:0', 'h:*', 'any h:1', 'u@h', 'gss-gex-sha1-,gss-curve25519-sha256-', 'gss-group14-sha256-,bogus'];
-  const keywords = [...new Set([...SERVER_KEYWORDS.values()].filter((k) => k.check !== undefined).map((k) => k.name))];
+  // ListenAddress looks its host names up (its own cases are below).
+  const keywords = [...new Set([...SERVER_KEYWORDS.values()].filter((k) => k.check !== undefined && k.name !== 'ListenAddress').map((k) => k.name))];
   test.each(keywords.flatMap((k) => values.map((v) => [k, v] as const)))('%s %s', (k, v) => compare(one(`${k} ${v}\n`)));
   test.each(keywords.filter((k) => SERVER_KEYWORDS.get(k.toLowerCase())?.inMatch === true).flatMap((k) => ['x', 'yes', '""'].map((v) => [k, v] as const)))(
     'in a Match block that does not apply: %s %s',
     (k, v) => compare(one(`Match User nobody\n  ${k} ${v}\n`)),
   );
+});
+
+describe('AuthenticationMethods: method lists as auth2_methods_valid reads them, `any` alone, and enabled methods', () => {
+  const values = ['publickey', 'publickey,password', 'publickey password', 'any', 'ANY', 'any publickey', 'publickey any', 'any any', 'none', 'publickey,', ',publickey', 'publickey,,password', ':', 'keyboard-interactive:pam', 'publickey:x:y', 'password:', 'bogus', 'PublicKey', 'publickey-hostbound-v00@openssh.com', '""', 'hostbased', 'gssapi-with-mic', 'gssapi-keyex', 'password,hostbased', 'hostbased password', 'publickey publickey'];
+  test.each(values)('%s', (v) => compare(one(`AuthenticationMethods ${v}\n`, ['authenticationmethods'])));
+  const files = [
+    'Match User nobody\n  AuthenticationMethods publickey any\n',
+    'Match User root\n  AuthenticationMethods publickey any\n',
+    'Match User nobody\n  AuthenticationMethods any publickey\n',
+    'Match User nobody\n  AuthenticationMethods bogus\n',
+    'Match User nobody\n  AuthenticationMethods hostbased\n',
+    'Match User root\n  AuthenticationMethods hostbased\n',
+    'AuthenticationMethods password\nAuthenticationMethods publickey any\n',
+    'AuthenticationMethods password\nAuthenticationMethods any\n',
+    'AuthenticationMethods any\nAuthenticationMethods password\n',
+    'AuthenticationMethods any\nAuthenticationMethods any\n',
+    'AuthenticationMethods any\nAuthenticationMethods publickey any\n',
+    'Match all\n  AuthenticationMethods any\nMatch all\n  AuthenticationMethods any\n',
+    'AuthenticationMethods password\nMatch User nobody\n  AuthenticationMethods any\n',
+    'Match User root\n  AuthenticationMethods password\nMatch all\n  AuthenticationMethods any\n',
+    'Match User nobody\n  AuthenticationMethods password\nMatch all\n  AuthenticationMethods any\n',
+    'PasswordAuthentication no\nAuthenticationMethods password\n',
+    'PasswordAuthentication no\nAuthenticationMethods password publickey\n',
+    'AuthenticationMethods any\nPasswordAuthentication no\n',
+    'PubkeyAuthentication no\nAuthenticationMethods publickey,password\n',
+    'KbdInteractiveAuthentication no\nAuthenticationMethods keyboard-interactive:pam\n',
+    'HostbasedAuthentication yes\nAuthenticationMethods hostbased\n',
+    'GSSAPIAuthentication yes\nAuthenticationMethods gssapi-with-mic gssapi-keyex\n',
+    'AuthenticationMethods hostbased\nMatch User root\n  HostbasedAuthentication yes\n',
+  ];
+  test.each(files)('%j', (text) => compare(one(text, ['authenticationmethods'])));
+});
+
+describe('AuthorizedKeysCommand and AuthorizedPrincipalsCommand: an absolute path or none, the rest of the line, and a command user', () => {
+  for (const k of ['AuthorizedKeysCommand', 'AuthorizedPrincipalsCommand']) {
+    const user = `${k}User nobody\n`;
+    const keys = [k.toLowerCase(), `${k.toLowerCase()}user`];
+    test.each(['/bin/true', '/bin/true %u %f', '/bin/true "a  b"  # c', '= /bin/true  x', 'bin/true', '~/x', '""', '"/bin/a b" c', '"none"', 'none x'])(`${k} %s with a user`, (v) =>
+      compare(one(`${k} ${v}\n${user}`, keys)),
+    );
+    test.each(['/bin/true', 'none', 'NONE', 'None'])(`${k} %s without a user`, (v) => compare(one(`${k} ${v}\n`, keys)));
+    const files = [
+      `${k}User nobody\n`,
+      `${k}User none\n${k} /bin/true\n`,
+      `${k} none\n${k} /bin/true\n`,
+      `Match User root\n  ${k} /bin/true\n`,
+      `Match User nobody\n  ${k} x\n`,
+      `${k}User nobody\nMatch User root\n  ${k} /bin/true\n`,
+      `${k} /bin/true\nMatch User root\n  ${k}User nobody\n`,
+      `${k} /bin/true\nMatch all\n  ${k}User nobody\n`,
+      `${k} /bin/a\n${k} /bin/b\n${k}User x\n`,
+      `Match all\n  ${k} /bin/a\nMatch all\n  ${k} /bin/b\n`,
+      `Match all\n  ${k} /bin/a\n  ${k}User x\nMatch all\n  ${k} /bin/b\n`,
+    ];
+    test.each(files)('%j', (text) => compare(one(text, keys)));
+  }
+});
+
+describe('ChannelTimeout: type=interval entries, none first and alone', () => {
+  const values = ['session=5m', 'session:*=5m', 'x11-connection=10 session=1m', 'Session=1', 'bogus=5', '*=5', 'session=1h1h', 'direct-tcpip=0', 'session=none', 'session', 'session=', '=5', 'session=1 =5', 'session=x', 'session=-1', 'session=0x10', 'session==1', 'a=b=1', 'session=5,global=1', 'session=2147483648', 'none', 'NONE', 'session=5m none', 'session=1 NONE', 'none session=1', 'None x', '""', 'session=5 ""', 'session=" 5"'];
+  test.each(values)('%s', (v) => compare(one(`ChannelTimeout ${v}\n`)));
+  test('in a Match block that does not apply', () => compare(one('Match User nobody\n  ChannelTimeout session=x\n')));
+  test('the first line wins', () => compare(one('ChannelTimeout session=1\nChannelTimeout session=2 x11-connection=3\n', ['channeltimeout'])));
+});
+
+describe('ListenAddress: host[:port] or a bare IPv6 address, then rdomain', () => {
+  const values = ['0.0.0.0', '::', '[::1]:2222', '127.0.0.1:22', '[::1]', '::1:22', '[1.2.3.4]:22', '1.2.3.4:+22', '1.2.3.4:022', '1.2.3.4:0', '1.2.3.4:65536', '1.2.3.4:x', '1.2.3.4:', '[::1', '[::1]x', '1.2.3.4/22', '""', ':22', '[]:22', '1.2.3.4 rdomain x', '1.2.3.4 rdomain 0', '1.2.3.4 rdomain', '1.2.3.4 RDOMAIN x', '1.2.3.4 x', '1.2.3.4 bogus x', '0.0.0.0 rdomain x y'];
+  test.each(values)('%s', (v) => compare(one(`ListenAddress ${v}\n`)));
+});
+
+describe('MaxStartups: start[:rate:full] as sscanf reads it', () => {
+  const values = ['10', '10:30:100', '10:30:60', '10:100:60', '10:101:60', '10:30:5', '10:30:10', '5:30:10', '0', '-1', '10:30', '10:x:60', '10::60', '10:30:60:1', '10:30:60x', 'x', '+10', '010', '0x10', '0:0:0', '1:0:1', '10:-1:60', ':30:60', '10 20', '2147483647', '2147483648', '4294967297', '" 10: 30: 60"', '""'];
+  test.each(values)('%s', (v) => compare(one(`MaxStartups ${v}\n`)));
+  test('a bad value after a good one', () => compare(one('MaxStartups 10:30:60\nMaxStartups x\n')));
+  test('the last line wins', () => compare(one('MaxStartups 10:30:60\nMaxStartups 20:40:80\n', ['maxstartups'])));
+});
+
+describe('PerSourceNetBlockSize: ipv4[:ipv6] as sscanf reads it', () => {
+  const values = ['32', '32:128', '0', '0:0', '1:0', '16:64', '33', '32:129', '-1', '32:-1', 'x', '32:', ':128', '+8', '08', '8x', '32:x', '32:128x', '32:128:1', '32 128', '" 8"', '4294967304', '""'];
+  test.each(values)('%s', (v) => compare(one(`PerSourceNetBlockSize ${v}\n`)));
+  test('the last line wins', () => compare(one('PerSourceNetBlockSize 16:64\nPerSourceNetBlockSize 24:56\n', ['persourcenetblocksize'])));
 });
