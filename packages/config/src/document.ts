@@ -6,7 +6,7 @@
  * @module
  */
 
-import { globTask, readFileTask, statTask, type HostEnvironment, type HostTask } from './environment.ts';
+import { globTask, homeDirTask, readFileTask, statTask, tildeUser, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { splitArgs, splitLine } from './lexer.ts';
 import { expandTilde } from './tokens.ts';
@@ -86,6 +86,11 @@ export interface ReadOptions {
   readonly includeDir: string;
   /** `~` may start an Include path (user configuration only for ssh_config). */
   readonly allowTilde: boolean;
+  /**
+   * Include expands `~` and `~user` (ssh's glob(3) with GLOB_TILDE; default). sshd globs without
+   * it: a `~` there is a literal file name character.
+   */
+  readonly expandTilde?: boolean;
   /** Maximum Include nesting (OpenSSH: 16). */
   readonly maxDepth?: number;
   /** Maximum number of files read through Include, all levels together. */
@@ -165,7 +170,18 @@ export function* readDocument<S, M>(
         if (arg === '') throw bad(where, 'keyword include empty argument');
         if (arg.startsWith('~') && !opts.allowTilde) throw bad(where, `bad include path ${arg}`);
         let path = !isAbsolute(arg) && !arg.startsWith('~') ? `${opts.includeDir.replace(/\/+$/, '')}/${arg}` : arg;
-        path = expandTilde(path, includeHome(env));
+        const tilde = opts.expandTilde ?? true;
+        if (tilde) path = expandTilde(path, includeHome(env));
+        // glob(3)'s GLOB_TILDE: `~user` is that account's home; no such account (or no way to
+        // ask) leaves the pattern as written.
+        const user = tilde ? tildeUser(path) : undefined;
+        if (user !== undefined) {
+          const home = yield* homeDirTask(user);
+          if (typeof home === 'string') {
+            const rest = path.slice(1 + user.length);
+            path = rest === '' ? home : `${home.replace(/\/+$/, '')}${rest}`;
+          }
+        }
         let matches: readonly string[];
         try {
           matches = yield* globTask(path, Math.max(0, maxFiles - included.files));

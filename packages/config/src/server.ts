@@ -48,7 +48,7 @@ function* readTask(sources: readonly ServerConfigSource[], env: HostEnvironment)
   const documents: ServerDocument[] = [];
   for (const source of sources) {
     documents.push(
-      yield* readDocument(source.text, { file: source.file, includeDir: source.includeDir ?? '/etc/ssh', allowTilde: true }, serverDialect, env),
+      yield* readDocument(source.text, { file: source.file, includeDir: source.includeDir ?? '/etc/ssh', allowTilde: true, expandTilde: false }, serverDialect, env),
     );
   }
   const [first] = documents;

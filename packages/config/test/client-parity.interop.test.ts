@@ -168,6 +168,22 @@ describe('Include', () => {
       homeEnv: '$D/h',
       keys: ['port', 'user'],
     }));
+  // glob(3) reads ~user from the password database: an account whose home is /dev (Debian's
+  // sys) reaches a file the test may write, in /dev/shm.
+  test('~user is that account\'s home directory; an unknown account matches nothing', async () => {
+    const account = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[5] === '/dev')?.[0];
+    expect(account, 'an account whose home directory is /dev').toBeDefined();
+    const shm = mkdtempSync('/dev/shm/ssh-parity-');
+    try {
+      writeFileSync(join(shm, 'inc'), 'Port 2346\n');
+      writeFileSync(join(shm, 'g.conf'), 'User globbed\n');
+      const rel = shm.slice('/dev/'.length);
+      await compare({ files: { config: `Include ~${account as string}/${rel}/inc ~${account as string}//${rel}/*.conf\n` }, homeEnv: '$D/h', keys: ['port', 'user'] });
+      await compare({ files: { config: 'Include ~nosuchuser-parity/inc\nPort 2347\n' }, keys: ['port'] });
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
+  });
   test('a directory among the matches reads as an empty file', () =>
     compare({ files: { config: 'Include $D/conf.d/*\n', 'conf.d/a': 'Port 2201\n', 'conf.d/sub/b': 'User nested\n', 'conf.d/z': 'User zed\n' }, keys: ['port', 'user'] }));
   test('a directory named outright reads as an empty file', () =>

@@ -283,6 +283,19 @@ describe('Include', () => {
     for (let i = 0; i < 4000; i++) fine[`/d/${i}`] = 'Port 1\n';
     expect(resolve('Include /d/*\n', { host: 'h' }, { files: fine }).port).toBe(1);
   });
+  test('Include ~user/… reads that account\'s home directory (glob(3) GLOB_TILDE); an unknown account is left as written', () => {
+    const files = { '/srv/bob/inc': 'Port 7\n', '/srv/bob/d/a.conf': 'User fromglob\n', '/home/alice/inc': 'Port 8\n' };
+    const env = memEnv({ files, homes: { bob: '/srv/bob/' }, env: { HOME: '/home/alice' } });
+    const r = resolveClientConfig(parseClientConfig({ text: 'Include ~bob/inc ~bob/d/*.conf\n', file: '/home/alice/.ssh/config' }, env), { host: 'h' }, env);
+    expect([r.options.port, r.options.username]).toEqual([7, 'fromglob']);
+    // No such account: the pattern stays as written and matches nothing here.
+    const none = resolveClientConfig(parseClientConfig({ text: 'Include ~carol/inc\nPort 9\n', file: '/home/alice/.ssh/config' }, env), { host: 'h' }, env);
+    expect(none.options.port).toBe(9);
+    expect(env.readLog).not.toContain('~carol/inc');
+    // Without homeDirOf, ~user is left as written too.
+    const plain = memEnv({ files });
+    expect(resolveClientConfig(parseClientConfig({ text: 'Include ~bob/inc\nPort 9\n', file: '/home/alice/.ssh/config' }, plain), { host: 'h' }, plain).options.port).toBe(9);
+  });
   test('system configurations resolve relative includes in /etc/ssh and refuse ~', () => {
     const env = memEnv({ files: { '/etc/ssh/ssh_config.d/x.conf': 'Port 6\n' } });
     const cfg = parseClientConfig({ text: 'Include ssh_config.d/*.conf\n', file: '/etc/ssh/ssh_config', scope: 'system' }, env);

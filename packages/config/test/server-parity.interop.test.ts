@@ -106,6 +106,23 @@ describe('Include', () => {
     }));
 });
 
+describe('Include ~user', () => {
+  // glob(3) reads ~user from the password database: an account whose home is /dev (Debian's sys)
+  // reaches a file the test may write, in /dev/shm.
+  test('is that account\'s home directory; an unknown account matches nothing', async () => {
+    const account = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[5] === '/dev')?.[0];
+    expect(account, 'an account whose home directory is /dev').toBeDefined();
+    const shm = mkdtempSync('/dev/shm/sshd-parity-');
+    try {
+      writeFileSync(join(shm, 'inc'), 'Port 2346\n');
+      await compare(one(`Include ~${account as string}/${shm.slice('/dev/'.length)}/inc\n`, ['port']));
+      await compare(one('Include ~nosuchuser-parity/inc\nPort 2347\n', ['port']));
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Match LocalPort takes what a2port takes', () => {
   test.each(['0', '22', '+22', '65535', '65536', '-1', 'x', '22x'])('%s', (p) =>
     compare(one(`Match LocalPort ${p}\n  PasswordAuthentication no\n`, ['passwordauthentication'])),

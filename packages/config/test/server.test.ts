@@ -71,6 +71,12 @@ describe('Match', () => {
     expect(resolve('Match !User root\n PermitTTY no\n', { user: 'bob' }).options.allowPty).toBe(false);
     expect(resolve('Match !User root\n PermitTTY no\n', { user: 'root' }).options.allowPty).toBeUndefined();
   });
+  test('Include takes ~ literally (sshd globs without GLOB_TILDE), ~user too', () => {
+    const files = { '/home/alice/inc': 'PermitTTY no\n', '/srv/bob/inc': 'PermitTTY no\n', '~/lit': 'PermitTTY yes\n' };
+    const o = { files, homes: { bob: '/srv/bob' } };
+    expect(resolve('Include ~/inc ~bob/inc\n', {}, o).options.allowPty).toBeUndefined();
+    expect(resolve('Include ~/lit\n', {}, o).options.allowPty).toBe(true);
+  });
   test('Include inside a non-matching Match never matches; before the first Match it does', () => {
     const files = { '/etc/ssh/inc': 'Match User bob\n PermitTTY no\n' };
     expect(resolve('Include inc\n', { user: 'bob' }, { files }).options.allowPty).toBe(false);
