@@ -13,7 +13,8 @@
  */
 
 import { matchPattern } from '@ssh/wire';
-import { BadArgument } from './document.ts';
+import { BadArgument, type ConfigLine } from './document.ts';
+import { single } from './values.ts';
 
 export type AlgorithmListKind = 'cipher' | 'mac' | 'kex' | 'key' | 'ca';
 
@@ -139,3 +140,14 @@ export function assembleProblem(kind: AlgorithmListKind, arg: string): string | 
   if (explicit && !elements.some((e) => ALL[kind].some((n) => matchPattern(n, e)))) return 'invalid argument';
   return undefined;
 }
+
+/** An algorithm list keyword's value, its names checked as ssh/sshd check them when they read the line. */
+export const algorithmList =
+  (kind: AlgorithmListKind, what: string) =>
+  (line: ConfigLine): string =>
+    checkAlgorithmList(kind, single(line), what);
+
+/** An algorithm list the connection does not use: checked the same way, kept as the raw argument. */
+export const uncheckedAlgorithmList =
+  (kind: AlgorithmListKind) =>
+  (line: ConfigLine): readonly string[] => [checkAlgorithmList(kind, single(line), 'key types')];

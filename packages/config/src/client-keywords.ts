@@ -6,7 +6,7 @@
  */
 
 import { BadArgument, type ConfigLine } from './document.ts';
-import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
+import { algorithmList, uncheckedAlgorithmList } from './algorithms.ts';
 import { parseForward, type ForwardSpec } from './forwards.ts';
 import {
   addKeysToAgent,
@@ -27,7 +27,7 @@ import {
   tunnelDevice,
   words,
 } from './unused-values.ts';
-import { command, flag, flagWord, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval } from './values.ts';
+import { cleanHostname, command, flag, flagWord, hpdelim, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval } from './values.ts';
 
 
 /** How repeated settings of one keyword combine. */
@@ -64,26 +64,6 @@ export interface JumpHost {
   readonly host: string;
   readonly port?: number;
 }
-
-/** misc.c hpdelim2: the host field of `host[:rest]`, `host[/rest]` or `[v6addr][:rest]`, and what follows. */
-function hostField(s: string): { readonly field: string; readonly delim: '' | ':' | '/'; readonly rest: string } | undefined {
-  let i: number;
-  if (s.startsWith('[')) {
-    const close = s.indexOf(']');
-    if (close < 0) return undefined;
-    i = close + 1;
-  } else {
-    const d = s.search(/[:/]/);
-    i = d < 0 ? s.length : d;
-  }
-  if (i === s.length) return { field: s, delim: '', rest: '' };
-  const c = s[i];
-  if (c !== ':' && c !== '/') return undefined;
-  return { field: s.slice(0, i), delim: c, rest: s.slice(i + 1) };
-}
-
-/** misc.c cleanhostname: `[addr]` loses its brackets. */
-const cleanHostname = (h: string): string => (h.length >= 2 && h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
 
 /** a2port for a hop: 1-65535, else undefined. */
 function hopPort(p: string): number | undefined {
@@ -130,9 +110,9 @@ function userHostPort(s: string): JumpHost | undefined {
   const at = s.lastIndexOf('@');
   const user = at >= 0 ? s.slice(0, at) : undefined;
   if (user === '') return undefined;
-  const f = hostField(at >= 0 ? s.slice(at + 1) : s);
-  if (!f || f.delim === '/' || f.field === '') return undefined;
-  const host = cleanHostname(f.field);
+  const f = hpdelim(at >= 0 ? s.slice(at + 1) : s);
+  if (!f || f.delim === '/' || f.host === '') return undefined;
+  const host = cleanHostname(f.host);
   if (host === '') return undefined;
   let p: number | undefined;
   if (f.rest !== '') {
@@ -159,9 +139,9 @@ function sshUri(u: string): JumpHost | undefined {
     if (user === undefined) return undefined;
     rest = rest.slice(at + 1);
   }
-  const f = hostField(rest);
-  if (!f || f.field === '') return undefined;
-  const host = cleanHostname(f.field);
+  const f = hpdelim(rest);
+  if (!f || f.host === '') return undefined;
+  const host = cleanHostname(f.host);
   if (domainProblem(host) !== undefined) return undefined;
   let p: number | undefined;
   let path = f.rest;
@@ -196,17 +176,6 @@ export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
   if (text === '') throw new BadArgument('missing argument for proxyjump');
   return text.split(',').map(parseJumpHop);
 }
-
-/** An algorithm list keyword, its names checked as ssh checks them when it reads the line. */
-const algorithmList =
-  (kind: AlgorithmListKind, what: string) =>
-  (line: ConfigLine): string =>
-    checkAlgorithmList(kind, single(line), what);
-
-/** An algorithm list connect() does not use: checked the same way, kept as the raw argument. */
-const uncheckedAlgorithmList =
-  (kind: AlgorithmListKind) =>
-  (line: ConfigLine): readonly string[] => [checkAlgorithmList(kind, single(line), 'key types')];
 
 const path = (line: ConfigLine): string => singleNonEmpty(line);
 const str = (line: ConfigLine): string => singleNonEmpty(line);

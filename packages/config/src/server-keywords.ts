@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkAlgorithmList, type AlgorithmListKind } from './algorithms.ts';
+import { algorithmList, uncheckedAlgorithmList } from './algorithms.ts';
 import { BadArgument, type ConfigLine } from './document.ts';
 import {
   acceptEnv,
@@ -49,17 +49,6 @@ export interface ServerKeyword {
 }
 
 export type ServerAddressFamily = 'any' | 'inet' | 'inet6';
-
-/** An algorithm list keyword, its names checked as sshd checks them when it reads the line. */
-const algorithmList =
-  (kind: AlgorithmListKind, what: string) =>
-  (line: ConfigLine): string =>
-    checkAlgorithmList(kind, single(line), what);
-
-/** An algorithm list listen() does not use: checked the same way, kept as the raw argument. */
-const uncheckedAlgorithmList =
-  (kind: AlgorithmListKind) =>
-  (line: ConfigLine): readonly string[] => [checkAlgorithmList(kind, single(line), 'key types')];
 
 /** LoginGraceTime and the client-alive interval: a time interval in seconds. */
 const time = (line: ConfigLine): number => timeInterval(single(line));

@@ -7,7 +7,7 @@
  */
 
 import { BadArgument, type ConfigLine } from './document.ts';
-import { integer, list, single, singleNonEmpty, timeInterval } from './values.ts';
+import { cleanHostname, hpdelim, integer, list, single, singleNonEmpty, timeInterval } from './values.ts';
 
 export type RawCheck = (line: ConfigLine) => readonly string[];
 
@@ -196,23 +196,6 @@ export function permitList(portOnly: boolean, anyNoneCaseSensitive: boolean): Ra
   };
 }
 
-/** misc.c hpdelim: the host (`[...]` or up to `:` or `/`) and what follows the delimiter; undefined when malformed. */
-function hpdelim(s: string): { readonly host: string; readonly delim: '' | ':' | '/'; readonly rest: string } | undefined {
-  let i: number;
-  if (s.startsWith('[')) {
-    const close = s.indexOf(']');
-    if (close < 0) return undefined;
-    i = close + 1;
-  } else {
-    const d = s.search(/[:/]/);
-    i = d < 0 ? s.length : d;
-  }
-  if (i === s.length) return { host: s, delim: '', rest: '' };
-  const delim = s[i];
-  if (delim !== ':' && delim !== '/') return undefined;
-  return { host: s.slice(0, i), delim, rest: s.slice(i + 1) };
-}
-
 function validPort(s: string): boolean {
   try {
     const v = integer(s);
@@ -309,7 +292,7 @@ export const listenAddress: RawCheck = (line) => {
   if (addr.includes('[') || firstColon < 0 || !addr.includes(':', firstColon + 1)) {
     const d = hpdelim(addr);
     if (d === undefined || d.delim === '/') throw new BadArgument('bad address:port usage');
-    host = d.host.startsWith('[') && d.host.endsWith(']') ? d.host.slice(1, -1) : d.host;
+    host = cleanHostname(d.host);
     if (d.delim === ':' && !validPort(d.rest)) throw new BadArgument('bad port number');
   }
   if (more.length > 0) {

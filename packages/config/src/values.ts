@@ -197,3 +197,26 @@ export function command(line: ConfigLine): string {
   if (v === '') throw new BadArgument(`missing argument for ${line.keyword}`);
   return v;
 }
+
+/**
+ * misc.c hpdelim2: the host field of `host[:rest]`, `host[/rest]` or `[v6addr][:rest]` (brackets
+ * kept), the delimiter after it and what follows; undefined when malformed.
+ */
+export function hpdelim(s: string): { readonly host: string; readonly delim: '' | ':' | '/'; readonly rest: string } | undefined {
+  let i: number;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return undefined;
+    i = close + 1;
+  } else {
+    const d = s.search(/[:/]/);
+    i = d < 0 ? s.length : d;
+  }
+  if (i === s.length) return { host: s, delim: '', rest: '' };
+  const delim = s[i];
+  if (delim !== ':' && delim !== '/') return undefined;
+  return { host: s.slice(0, i), delim, rest: s.slice(i + 1) };
+}
+
+/** misc.c cleanhostname: `[addr]` loses its brackets. */
+export const cleanHostname = (h: string): string => (h.length >= 2 && h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
