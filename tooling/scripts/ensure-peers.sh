@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real SSH peers the tests and benchmarks run against, when they are missing:
-# OpenSSH's server and client, Debian's AsyncSSH for /usr/bin/python3, PuTTY's puttygen, plink,
+# OpenSSH's server and client, Debian's AsyncSSH and Paramiko (an SSH and SFTP client and server of
+# its own, both directions of the paramiko-*.interop tests) for /usr/bin/python3, PuTTY's puttygen, plink,
 # pscp and psftp, dropbear's client (dbclient, dropbearconvert: an implementation of its own), the
 # openssl command (key-format interop), python3-bcrypt (AsyncSSH's encrypted OpenSSH keys) and
 # curl (a SOCKS client for the forwarding tests), SoftHSM and OpenSC's pkcs11-tool (a PKCS#11 token
@@ -21,16 +22,17 @@ have_peers() {
     { [ -e "/usr/lib/$(uname -m)-linux-gnu/libgssapi_krb5.so.2" ] || /sbin/ldconfig -p 2>/dev/null | grep -q 'libgssapi_krb5\.so\.2 '; } &&
     [ -e /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null &&
     /usr/bin/python3 -c 'import asyncssh, bcrypt' >/dev/null 2>&1 &&
+    /usr/bin/python3 -c 'import paramiko' >/dev/null 2>&1 &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
 }
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }
