@@ -10,53 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalFs, type SFTPAttrs, type SFTPName, SFTPNoSuchFile, SFTPServer, ScpError, type ServerFile, createMemoryPipe, runScpServer, scpReceive, scpSend, sftpServerFs } from '../src/index.ts';
 import { chrootLocalFs, nodeLocalFs } from '../src/node/index.ts';
+import { DIR, FILE, Lag, bigFs, bigNames, emptyFile } from './helpers/lag-fs.ts';
 
 const ENTRIES = 5000;
-const DIR: SFTPAttrs = { permissions: 0o40755 };
-const FILE: SFTPAttrs = { permissions: 0o100644, size: 0 };
-
-/** How far a listing ran ahead of the walk: names produced, files opened, the largest gap seen. */
-class Lag {
-  produced = 0;
-  opened = 0;
-  most = 0;
-  open(): void {
-    this.opened++;
-    this.most = Math.max(this.most, this.produced - this.opened);
-  }
-}
-
-/** Names of `/big`, produced one at a time as they are asked for. */
-function* bigNames(lag: Lag): Generator<string> {
-  for (let i = 0; i < ENTRIES; i++) {
-    lag.produced++;
-    yield `f${i}`;
-  }
-}
-
-const emptyFile = { read: async () => new Uint8Array(0), write: async () => undefined, close: async () => undefined };
-
-/** A LocalFs holding `/big`, a directory of ENTRIES empty files; readdir lists them all at once. */
-function bigFs(lag: Lag): LocalFs {
-  return {
-    stat: async (p) => (p === '/big' ? DIR : FILE),
-    lstat: async (p) => (p === '/big' ? DIR : FILE),
-    async open() {
-      lag.open();
-      return emptyFile;
-    },
-    readdir: async () => [...bigNames(lag)],
-    async *scandir() {
-      yield* bigNames(lag);
-    },
-    mkdir: async () => undefined,
-    setstat: async () => undefined,
-    readlink: async () => '',
-    symlink: async () => undefined,
-    join: (...parts) => parts.join('/'),
-    basename: (p) => p.slice(p.lastIndexOf('/') + 1),
-  };
-}
 
 /** A sink that takes everything into `/sink` and keeps nothing, counting the files. */
 function sinkFs(): { fs: LocalFs; files: () => number } {
@@ -107,7 +63,7 @@ class BigServer extends SFTPServer {
     return (async function* () {
       yield { filename: '.', longname: '', attrs: DIR };
       yield { filename: '..', longname: '', attrs: DIR };
-      for (const n of bigNames(lag)) yield { filename: n, longname: '', attrs: FILE };
+      for (const n of bigNames(lag, ENTRIES)) yield { filename: n, longname: '', attrs: FILE };
     })();
   }
 }
@@ -117,7 +73,7 @@ describe('an SCP source walks a directory a batch at a time', () => {
     const lag = new Lag();
     const sink = sinkFs();
     const [a, b] = createMemoryPipe();
-    await Promise.all([scpSend(a, bigFs(lag), ['/big'], { recurse: true }), scpReceive(b, sink.fs, '/sink', { recurse: true })]);
+    await Promise.all([scpSend(a, bigFs(lag, ENTRIES), ['/big'], { recurse: true }), scpReceive(b, sink.fs, '/sink', { recurse: true })]);
     expect(sink.files()).toBe(ENTRIES);
     expect(lag.opened).toBe(ENTRIES);
     expect(lag.most).toBeLessThanOrEqual(128);
