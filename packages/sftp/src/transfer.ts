@@ -187,8 +187,11 @@ export const UPLOAD_LOOKAHEAD = 4 * PARALLEL_FILES;
  * The lookahead of one recursive upload. An entry takes a unit before its name is read and gives
  * it back once done; a directory keeps its unit while its own entries are walked (so that at most
  * UPLOAD_LOOKAHEAD directories are open at once, besides those walked in turn). When every unit
- * is held by a directory none would come back, so a walk then takes its next entry itself, in
- * turn, without a unit, as OpenSSH's sftp walks a whole tree.
+ * is held and fewer than PARALLEL_FILES of them by entries that are not directories (files, or
+ * entries not yet stated), the units coming back would not keep the file slots busy (with every
+ * unit held by a directory none would come back at all), so a walk then takes its next entry
+ * itself, in turn, without a unit, as OpenSSH's sftp walks a whole tree: each walk adds a file at
+ * a time, and there are then more than PARALLEL_FILES walks.
  */
 class Lookahead {
   private held = 0;
@@ -207,7 +210,7 @@ class Lookahead {
         this.held++;
         return true;
       }
-      if (this.dirs >= this.held) return false;
+      if (this.held - this.dirs < PARALLEL_FILES) return false;
       await new Promise<void>((wake) => this.waiters.push(wake));
     }
   }

@@ -7,8 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type SFTPAttrs, type ServerFile, SFTPFailure } from '../src/index.ts';
-import { LocalSFTPServer } from '../src/node/index.ts';
+import { type SFTPAttrs, type ServerFile, SFTPFailure, SFTPNoSuchFile, SFTPServer, createMemoryPipe, runSftpServer } from '../src/index.ts';
+import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { UPLOAD_LOOKAHEAD } from '../src/transfer.ts';
 import { Lag, bigFs } from './helpers/lag-fs.ts';
 import { memorySessions } from './helpers/memory-session.ts';
@@ -23,6 +23,20 @@ class CountingServer extends LocalSFTPServer {
     if (p.endsWith(`/${this.failName}`)) throw new SFTPFailure('disk on fire');
     return super.open(p, pflags, attrs);
   }
+}
+
+/** A server that takes every upload and keeps nothing. */
+class SinkServer extends SFTPServer {
+  override stat(): SFTPAttrs {
+    throw new SFTPNoSuchFile('No such file');
+  }
+  override mkdir(): void {}
+  override open(): ServerFile {
+    return {};
+  }
+  override write(): void {}
+  override close(): void {}
+  override setstat(): void {}
 }
 
 const open = memorySessions('sftp-up-dirs');
@@ -75,6 +89,26 @@ describe('a recursive upload walks local directories a batch at a time', () => {
     expect(errors).toHaveLength(1);
     expect(count(join(dir, 'up'))).toBe(499);
   });
+
+  it('keeps the file slots busy on a tree of 100 directories of 100 files', async () => {
+    // Every lookahead unit soon holds a directory; each file then takes a while to open.
+    const lag = new Lag();
+    lag.thinBelow = 8;
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(b, new SinkServer());
+    const client = await startSftpClient(a, { localFs: bigFs(lag, 100, { dirs: 100, openDelay: 2 }) });
+    try {
+      await client.put('/big', '/up', { recurse: true });
+    } finally {
+      client.exit();
+      await served;
+    }
+    expect(lag.opened).toBe(100 + 100 * 100);
+    expect(lag.mostActive).toBe(16);
+    // Filling the slots at the start and draining them at the end open a few files with fewer
+    // than half the slots busy; a walk that went one file at a time would open thousands so.
+    expect(lag.thin).toBeLessThan(100);
+  }, 60_000);
 
   it('still takes a LocalFs without scandir (its readdir listing)', async () => {
     const lag = new Lag();

@@ -11,7 +11,8 @@ export const FILE: SFTPAttrs = { permissions: 0o100644, size: 0 };
 
 /**
  * How far listings ran ahead of the walk: names produced, files opened, the largest gap seen;
- * files open at once (and the most); listings open at once (and the most), listings closed.
+ * files open at once (and the most), and how often few were; listings open at once (and the
+ * most), listings closed.
  */
 export class Lag {
   produced = 0;
@@ -22,10 +23,14 @@ export class Lag {
   listings = 0;
   mostListings = 0;
   closed = 0;
+  /** Files opened while fewer than `thinBelow` were open (counting itself): the walk starving the transfers. */
+  thin = 0;
+  thinBelow = 0;
   open(): void {
     this.opened++;
     this.most = Math.max(this.most, this.produced - this.opened);
     this.mostActive = Math.max(this.mostActive, ++this.active);
+    if (this.active < this.thinBelow) this.thin++;
   }
   close(): void {
     this.active--;
