@@ -208,6 +208,10 @@ describe("libssh2's client (curl) against our server", () => {
     expect((await curl([url('scp', join(dir, 'empty'))])).stdoutBytes.length).toBe(0);
     await curl(['-T', join(dir, 'empty'), url('scp', join(dir, 'empty-up'))]);
     expect(statSync(join(dir, 'empty-up')).size).toBe(0);
+    // A new file gets the mode sent (less the umask), as OpenSSH's scp -t gives it: libssh2 sends
+    // curl's --create-file-mode.
+    await curl(['--create-file-mode', '0604', '-T', join(dir, 'empty'), url('scp', join(dir, 'moded-scp'))]);
+    expect(statSync(join(dir, 'moded-scp')).mode & 0o777).toBe(0o604 & ~process.umask());
     // Into a directory that does not exist: scp -t refuses, curl reports a failed upload.
     expect((await curl(['-T', join(dir, 'empty'), url('scp', join(dir, 'no-dir', 'x'))], { allowFailure: true })).exitCode).toBe(25);
   });

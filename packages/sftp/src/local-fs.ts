@@ -30,8 +30,11 @@ export interface LocalFile {
 export interface LocalFs {
   stat(path: string): Promise<SFTPAttrs>;
   lstat(path: string): Promise<SFTPAttrs>;
-  /** 'r' opens for reading; 'w' creates or truncates for writing. */
-  open(path: string, mode: 'r' | 'w'): Promise<LocalFile>;
+  /**
+   * 'r' opens for reading; 'w' creates or truncates for writing. A file 'w' creates gets
+   * `permissions` (default 0o666) less the umask, as open(2) with O_CREAT; an existing file keeps its own.
+   */
+  open(path: string, mode: 'r' | 'w', permissions?: number): Promise<LocalFile>;
   /** Entry names of a directory, without '.' and '..'. */
   readdir(path: string): Promise<string[]>;
   /**
@@ -41,8 +44,11 @@ export interface LocalFs {
    * (put/mput) use it when it is there; without it they take readdir's listing.
    */
   scandir?(path: string): AsyncIterable<string>;
-  /** Creates a directory; succeeds when it already exists as a directory. */
-  mkdir(path: string): Promise<void>;
+  /**
+   * Creates a directory; succeeds when it already exists as a directory. Resolves true when it
+   * made the directory and false when it was there (an implementation that cannot tell: void).
+   */
+  mkdir(path: string): Promise<boolean | void>;
   /** Applies permissions and times (others ignored). */
   setstat(path: string, attrs: SFTPAttrs): Promise<void>;
   readlink(path: string): Promise<string>;

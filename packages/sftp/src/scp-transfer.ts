@@ -174,8 +174,10 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     for (const chunk of sink.takeOutput() ?? []) await write(stream, chunk);
   };
   let times: { mtime: number; atime: number } | undefined;
-  let file: { handle: LocalFile; out: StagedFileWriter; source: string; path: string; written: number; size: number; mode: number; times: typeof times } | undefined;
-  const dirStack: Array<{ path: string; mode: number; times: typeof times }> = [];
+  // `created`: made by this copy (for a directory: and not with the mode sent already), so given
+  // the mode sent even without preserve, as scp -t does.
+  let file: { handle: LocalFile; out: StagedFileWriter; source: string; path: string; written: number; size: number; mode: number; times: typeof times; created: boolean } | undefined;
+  const dirStack: Array<{ path: string; mode: number; times: typeof times; created: boolean }> = [];
   let failure: ScpError | undefined;
   /** An error of one entry: to the error handler when there is one, else thrown at the end (the first). */
   const report = (error: ScpError): void => {
@@ -199,6 +201,16 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
     if (!options.preserve) return;
     await local.setstat(path, { permissions: mode, ...(t ? { atime: t.atime, mtime: t.mtime } : {}) });
   };
+  /**
+   * Without preserve, what OpenSSH's scp -t does to what it made: a file was created with the
+   * mode sent plus its owner's write bit, less the umask, and loses that bit again once whole if
+   * the mode sent lacked it; a directory gets the mode sent, umask or not.
+   */
+  const applyCreatedMode = async (path: string, mode: number, kind: 'file' | 'dir'): Promise<void> => {
+    if (options.preserve) return;
+    if (kind === 'dir') await local.setstat(path, { permissions: mode & 0o7777 });
+    else if ((mode & 0o200) === 0) await local.setstat(path, { permissions: ((await local.stat(path)).permissions ?? 0) & 0o7777 & ~0o200 });
+  };
   const handle = async (): Promise<void> => {
     for (let ev = sink.nextEvent(); ev; ev = sink.nextEvent()) {
       switch (ev.type) {
@@ -210,22 +222,26 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
               sink.accept();
             } else if (d.kind === 'dir') {
               const path = localPath(ev.path);
-              await local.mkdir(path);
+              const created = (await local.mkdir(path)) === true;
               const made = await local.lstat(path);
               if (attrsType(made) !== FILEXFER_TYPE.DIRECTORY) throw new ScpError(`${path} is not a directory`, false);
-              dirStack.push({ path, mode: d.mode, times });
+              // Made with the mode it was to get already (the usual case): no chmod to do.
+              dirStack.push({ path, mode: d.mode, times, created: created && ((made.permissions ?? 0) & 0o7777) !== (d.mode & 0o7777) });
               times = undefined;
               sink.accept();
             } else if (d.kind === 'end-dir') {
               const dir = dirStack.pop();
-              if (dir) await applyTimes(dir.path, dir.mode, dir.times);
+              if (dir) {
+                if (dir.created) await applyCreatedMode(dir.path, dir.mode, 'dir');
+                await applyTimes(dir.path, dir.mode, dir.times);
+              }
               sink.accept();
             } else {
               const path = localPath(ev.path);
               const existing = await local.lstat(path).catch(() => undefined);
               if (existing && attrsType(existing) === FILEXFER_TYPE.SYMLINK) throw new ScpError(`refusing to write through symlink ${path}`, false);
-              const handle = await local.open(path, 'w');
-              file = { handle, out: new StagedFileWriter(handle), source: ev.path.join('/'), path, written: 0, size: d.size, mode: d.mode, times };
+              const handle = await local.open(path, 'w', (d.mode & 0o7777) | 0o200);
+              file = { handle, out: new StagedFileWriter(handle), source: ev.path.join('/'), path, written: 0, size: d.size, mode: d.mode, times, created: existing === undefined };
               times = undefined;
               sink.accept();
             }
@@ -250,9 +266,12 @@ export async function scpReceive(stream: SftpByteStream, local: LocalFs, target:
             await finishFile(f);
             // The file is whole; failing to set its times or mode ends only it, told to the
             // source in place of the final OK, as OpenSSH's scp does ("set times: ...").
-            await applyTimes(f.path, f.mode, f.times).catch((e: unknown) => {
+            try {
+              if (f.created) await applyCreatedMode(f.path, f.mode, 'file');
+              await applyTimes(f.path, f.mode, f.times);
+            } catch (e) {
               problem = new ScpError(`${f.path}: set times: ${e instanceof Error ? e.message : String(e)}`, false, { cause: e });
-            });
+            }
           }
           if (problem) {
             sink.reject(problem.message);

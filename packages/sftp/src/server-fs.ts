@@ -19,8 +19,8 @@ export function sftpServerFs(server: SFTPServer): LocalFs {
   return {
     stat: async (path) => server.stat(await map(path)),
     lstat: async (path) => server.lstat(await map(path)),
-    async open(path, mode): Promise<LocalFile> {
-      const file = await server.open(await map(path), mode === 'r' ? FXF.READ : FXF.WRITE | FXF.CREAT | FXF.TRUNC, {});
+    async open(path, mode, permissions): Promise<LocalFile> {
+      const file = await server.open(await map(path), mode === 'r' ? FXF.READ : FXF.WRITE | FXF.CREAT | FXF.TRUNC, permissions === undefined ? {} : { permissions });
       return {
         read: async (position, length) => server.read(file, position, length),
         write: async (data, position) => server.write(file, position, data),
@@ -44,9 +44,11 @@ export function sftpServerFs(server: SFTPServer): LocalFs {
       const mapped = await map(path);
       try {
         await server.mkdir(mapped, {});
+        return true;
       } catch (err) {
         const existing: SFTPAttrs | undefined = await Promise.resolve(server.stat(mapped)).catch(() => undefined);
         if (existing === undefined || attrsType(existing) !== FILEXFER_TYPE.DIRECTORY) throw err;
+        return false;
       }
     },
     setstat: async (path, attrs) => server.setstat(await map(path), attrs),

@@ -1,5 +1,5 @@
 /** runScpServer against a hostile source, in memory: what it leaves open on the local side. */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,29 @@ describe('runScpServer (scp -t) against a hostile source', () => {
     expect(open()).toBe(0);
     expect(readFileSync(join(dir, 'last'), 'utf8')).toBe('world');
     expect(readFileSync(join(dir, 'f0'), 'utf8')).toBe('hello');
+  });
+
+  it('creates files with the mode the source sends, less the umask, and new directories with theirs, as scp -t does without -p', async () => {
+    writeFileSync(join(dir, 'existing'), 'old');
+    chmodSync(join(dir, 'existing'), 0o600);
+    for (const fs of [nodeLocalFs, chrootLocalFs(dir)]) {
+      const base = fs === nodeLocalFs ? dir : '/';
+      const [client, server] = createMemoryPipe();
+      const served = runScpServer(server, fs, `scp -r -t ${base}`);
+      void client.write(text('C0604 1 shared\nx\u0000C0444 1 readonly\ny\u0000C0777 1 existing\nz\u0000D0700 0 private\nC0640 1 f\nw\u0000E\n'));
+      client.close();
+      await served;
+      const mode = (name: string): number => statSync(join(dir, name)).mode & 0o7777;
+      const umask = process.umask();
+      expect(mode('shared')).toBe(0o604 & ~umask);
+      // Kept writable by its owner until its data is in, as scp opens it, then given its mode.
+      expect(mode('readonly')).toBe(0o444 & ~umask);
+      expect(mode('existing')).toBe(0o600); // an existing file keeps its mode
+      expect(mode('private')).toBe(0o700); // scp chmods a directory it made to the mode sent
+      expect(mode('private/f')).toBe(0o640 & ~umask);
+      for (const name of ['shared', 'readonly', 'private/f']) rmSync(join(dir, name));
+      rmSync(join(dir, 'private'), { recursive: true });
+    }
   });
 
   it('refuses scp -t -d onto a target that is not a directory, before taking any file', async () => {

@@ -200,10 +200,10 @@ export function chrootLocalFs(root: string): LocalFs {
     async lstat(p): Promise<SFTPAttrs> {
       return nodeLocalFs.lstat(await at(p, false));
     },
-    async open(p, mode) {
+    async open(p, mode, permissions) {
       // Non-blocking, as LocalSFTPServer opens: a FIFO under the root must not hold a thread of
       // the pool every session's file I/O shares, waiting for its other end.
-      return openNonBlocking(await at(p, true), mode);
+      return openNonBlocking(await at(p, true), mode, permissions);
     },
     async readdir(p) {
       return nodeLocalFs.readdir(await at(p, true));

@@ -108,9 +108,9 @@ export async function* scanNames(p: string): AsyncGenerator<string> {
  * LocalFs.open for a server: O_NONBLOCK, so that a FIFO neither waits for its other end at the
  * open nor for data at a read (regular files are unaffected).
  */
-export async function openNonBlocking(p: string, mode: 'r' | 'w'): Promise<LocalFile> {
+export async function openNonBlocking(p: string, mode: 'r' | 'w', permissions = 0o666): Promise<LocalFile> {
   const flags = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC;
-  return new NodeLocalFile(await fs.open(p, flags | fsConstants.O_NONBLOCK, 0o666));
+  return new NodeLocalFile(await fs.open(p, flags | fsConstants.O_NONBLOCK, permissions & 0o7777));
 }
 
 /** The local file system as LocalFs. */
@@ -121,9 +121,9 @@ export const nodeLocalFs: LocalFs = {
   async lstat(p) {
     return statsToAttrs(await fs.lstat(p));
   },
-  async open(p, mode) {
+  async open(p, mode, permissions = 0o666) {
     const flags = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC;
-    return new NodeLocalFile(await fs.open(p, flags, 0o666));
+    return new NodeLocalFile(await fs.open(p, flags, permissions & 0o7777));
   },
   async readdir(p) {
     return (await fs.readdir(p)).sort();
@@ -132,8 +132,10 @@ export const nodeLocalFs: LocalFs = {
   async mkdir(p) {
     try {
       await fs.mkdir(p);
+      return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      return false;
     }
   },
   async setstat(p, attrs) {
