@@ -115,3 +115,11 @@ export {
   runAsyncsshClient,
   startAsyncsshServer,
 } from './asyncssh.ts';
+export {
+  type ParamikoClientOptions,
+  type ParamikoClientResult,
+  type ParamikoServer,
+  type ParamikoServerOptions,
+  runParamikoClient,
+  startParamikoServer,
+} from './paramiko.ts';

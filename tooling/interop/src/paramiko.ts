@@ -1,0 +1,216 @@
+/**
+ * Paramiko (Debian's python3-paramiko, through /usr/bin/python3) as a peer: an SSH and SFTP
+ * server of its own (python/paramiko_server.py) and client snippets run against any target
+ * (python/paramiko_client.py). Paramiko is an implementation independent of OpenSSH and AsyncSSH.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PYTHON_START_MARGIN_MS, type Json } from './asyncssh.ts';
+import { InteropStartError } from './errors.ts';
+import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
+import { LOOPBACK } from './ports.ts';
+import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import type { AuthorizedKey } from './sshd.ts';
+import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
+import { makeTempDir, removeTempDir } from './tmp.ts';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./python/paramiko_server.py', import.meta.url));
+const CLIENT_SCRIPT = fileURLToPath(new URL('./python/paramiko_client.py', import.meta.url));
+
+export interface ParamikoServerOptions extends ServerBaseOptions {
+  /** Accept these user/password pairs. */
+  readonly passwords?: Readonly<Record<string, string>>;
+  /** Write paramiko's DEBUG log into the server's `log` (default: warnings only). */
+  readonly debug?: boolean;
+}
+
+/** A running Paramiko server (see python/paramiko_server.py for its canned commands). */
+export interface ParamikoServer extends SshTarget {
+  readonly name: 'paramiko-server';
+  readonly host: string;
+  readonly port: number;
+  /** Paramiko accepts any user name; this is the test runner's. */
+  readonly user: string;
+  readonly hostKeys: readonly KeyPair[];
+  readonly hostPublicKeys: readonly string[];
+  readonly dir: string;
+  /** The directory SFTP serves; clients see it as `/`. */
+  readonly root: string;
+  readonly pid: number;
+  readonly process: PeerProcess;
+  /** The server's stderr and stdout so far (and paramiko's DEBUG log with `debug`). */
+  readonly log: string;
+  /** Stops the server by PID and removes `dir`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {
+  return { HOME: home, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extra };
+}
+
+function authorizedLines(keys: readonly AuthorizedKey[]): string[] {
+  return keys.map((key) => (typeof key === 'string' ? key : key.publicKey));
+}
+
+/** Starts a Paramiko server on a free port of 127.0.0.1 (it binds port 0 and reports the port). */
+export async function startParamikoServer(options: ParamikoServerOptions = {}): Promise<ParamikoServer> {
+  const [keys, authorized] = await Promise.all([
+    options.hostKeys ?? makeHostKeys(options.hostKeyTypes ?? ['ed25519', 'ecdsa-p256', 'rsa']),
+    options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
+  ]);
+  const dir = await makeTempDir('paramiko-server');
+  const root = join(dir, 'root');
+  const logFile = join(dir, 'paramiko.log');
+  let proc: PeerProcess;
+  try {
+    await mkdir(root);
+    const configPath = join(dir, 'server.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        hostKeys: keys.map((key) => key.privateKeyPath),
+        authorizedKeys: authorizedLines(authorized),
+        passwords: options.passwords ?? null,
+        root,
+        logFile: options.debug === true ? logFile : null,
+      }),
+      { mode: 0o600 },
+    );
+    proc = await startProcess(PYTHON, ['-u', '-B', SERVER_SCRIPT, configPath], {
+      name: 'paramiko-server',
+      env: pythonEnv(dir, options.env),
+      cwd: dir,
+    });
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+  let port: number;
+  try {
+    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
+    port = Number(match[1]);
+  } catch (error) {
+    await proc.stop();
+    await removeTempDir(dir);
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new InteropStartError(`the Paramiko server did not start (${reason})`, proc.output(), { cause: error });
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'paramiko-server',
+    host: LOOPBACK,
+    port,
+    user: userInfo().username,
+    hostKeys: keys,
+    hostPublicKeys: keys.map((key) => key.publicKey),
+    dir,
+    root,
+    pid: proc.pid,
+    process: proc,
+    get log() {
+      let debugLog = '';
+      if (options.debug === true && stopped === undefined) {
+        try {
+          debugLog = readFileSync(logFile, 'utf8');
+        } catch {
+          // not written yet
+        }
+      }
+      return proc.output() + debugLog;
+    },
+    stop: async () => {
+      stopped ??= proc.stop().then(async () => removeTempDir(dir));
+      return stopped;
+    },
+  };
+}
+
+export interface ParamikoClientOptions extends RunOptions {
+  /** Server to connect to; `client` is `None` in the snippet without one. */
+  readonly target?: SshTarget;
+  /** Default: the target's user, else the test runner's. */
+  readonly username?: string;
+  /** Client keys (`key_filename`). Default: the {@link defaultClientKey}; `null` for none. */
+  readonly identity?: KeyPair | readonly KeyPair[] | null;
+  readonly password?: string;
+  /** Python expression giving a dict of extra `SSHClient.connect()` arguments: `"dict(disabled_algorithms={...})"`. */
+  readonly connectOptions?: string;
+  /** JSON value available to the snippet as `params`. */
+  readonly params?: Json;
+  /**
+   * Check the server against the target's `hostPublicKeys` through a known_hosts file and
+   * paramiko's RejectPolicy (default: when it lists any). `false` accepts any host key.
+   */
+  readonly verifyHostKeys?: boolean;
+  /** Write paramiko's DEBUG log to stderr of the result (through a file read afterwards). */
+  readonly debug?: boolean;
+}
+
+/** A finished Paramiko client run. */
+export interface ParamikoClientResult extends RunResult {
+  /** The snippet's `result` variable, through JSON (non-JSON values as their `repr`). */
+  readonly result: unknown;
+  /** paramiko's DEBUG log, with `debug`. */
+  readonly debugLog: string;
+}
+
+/**
+ * Runs a Paramiko client snippet: module-level Python with `client` (a paramiko.SSHClient
+ * connected to `options.target`, or `None`), `transport`, `sftp_open()`, `params`, `paramiko`,
+ * `hashlib`, `os`, `socket`, `time` and `threading` in scope; print what you want to see, or set
+ * `result` to return a JSON value. The snippet is bounded by `timeoutMs` inside Python (exit 124)
+ * and the process by the same bound plus {@link PYTHON_START_MARGIN_MS}.
+ */
+export async function runParamikoClient(snippet: string, options: ParamikoClientOptions = {}): Promise<ParamikoClientResult> {
+  const identity = options.identity === undefined ? [await defaultClientKey()] : options.identity;
+  const keyFiles = identity === null ? [] : (Array.isArray(identity) ? (identity as readonly KeyPair[]) : [identity as KeyPair]).map((key) => key.privateKeyPath);
+  const dir = await makeTempDir('paramiko-client');
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const resultPath = join(dir, 'result.json');
+  const configPath = join(dir, 'client.json');
+  const logFile = join(dir, 'paramiko.log');
+  const target = options.target;
+  let knownHosts: string | null = null;
+  if (target !== undefined && (options.verifyHostKeys ?? knownHostsLines(target).length > 0)) {
+    knownHosts = join(dir, 'known_hosts');
+    await writeFile(knownHosts, knownHostsLines(target).map((line) => `${line}\n`).join(''), { mode: 0o600 });
+  }
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      target:
+        target === undefined
+          ? null
+          : { host: target.host, port: target.port, username: options.username ?? target.user ?? userInfo().username, knownHosts },
+      keyFiles,
+      password: options.password ?? null,
+      connectOptions: options.connectOptions ?? null,
+      params: options.params ?? null,
+      snippet,
+      timeout: timeoutMs / 1000,
+      resultPath,
+      logFile: options.debug === true ? logFile : null,
+    }),
+    { mode: 0o600 },
+  );
+  try {
+    const result = await runCommand(
+      PYTHON,
+      ['-u', '-B', CLIENT_SCRIPT, configPath],
+      { ...options, timeoutMs: timeoutMs + PYTHON_START_MARGIN_MS, env: pythonEnv(dir, options.env), cwd: options.cwd ?? dir },
+      { name: 'paramiko-client', peer: target?.log === undefined ? undefined : { name: target.name ?? 'server', log: target.log } },
+    );
+    const value: unknown = await readFile(resultPath, 'utf8').then(
+      (text) => JSON.parse(text) as unknown,
+      () => undefined,
+    );
+    const debugLog = options.debug === true ? await readFile(logFile, 'utf8').catch(() => '') : '';
+    return { ...result, result: value, debugLog };
+  } finally {
+    await removeTempDir(dir);
+  }
+}
