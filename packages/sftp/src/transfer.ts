@@ -130,13 +130,22 @@ function preserveAttrs(a: SFTPAttrs, local = false): SFTPAttrs {
 const PARALLEL_FILES = 16;
 
 /**
- * Most directory entries of one recursive download listed and not yet done. A server whose
- * directories list themselves would otherwise be walked without end, every level of it at once:
- * each entry waiting for a slot holds memory (some kilobytes), so the bound must bite well before
- * the heap runs out. Past it the download stops with SFTPFailure, error handler or not. Entries
- * done no longer count: a tree of any size passes as long as its waiting levels stay below it.
+ * Most directory entries of one recursive remote copy listed and not yet copied. A copy reads
+ * each listing whole before copying any of it (it may write into the directory it lists), so a
+ * server whose directories list themselves would otherwise be read without end: past this bound
+ * the copy stops with SFTPFailure, error handler or not. Entries done no longer count. Downloads
+ * and uploads read listings as they go (TREE_LOOKAHEAD) and have no such bound.
  */
 export const TREE_MAX_ENTRIES = 250_000;
+
+/**
+ * Deepest directory a recursive download enters, the top being level 0: OpenSSH's sftp refuses
+ * the same ("Maximum directory depth exceeded: 64 levels"). A download keeps one listing open per
+ * level, each holding a READDIR reply, so this bounds what a server whose directories list
+ * themselves without end (or contain themselves) can make it hold; past it the download stops
+ * with SFTPFailure, error handler or not.
+ */
+export const MAX_TREE_DEPTH = 64;
 
 /**
  * Slots shared by the files of one recursive transfer: a small file takes one, a file of more
@@ -148,13 +157,6 @@ class FileSlots {
   private readonly waiters: Array<{ n: number; go: () => void }> = [];
   /** Set without an error handler by the first failure; with one, only by a failure that ends the whole transfer. */
   failure: unknown;
-  /** Directory entries listed and not yet done, and how many may be (TREE_MAX_ENTRIES). */
-  entries = 0;
-  readonly maxEntries: number;
-
-  constructor(maxEntries = TREE_MAX_ENTRIES) {
-    this.maxEntries = maxEntries;
-  }
 
   async run<T>(weight: number, body: () => Promise<T>): Promise<T> {
     const n = Math.min(Math.max(1, weight), PARALLEL_FILES);
@@ -175,64 +177,62 @@ class FileSlots {
 }
 
 /**
- * Most entries of one recursive upload read from their local listings and not yet done (the
- * whole tree together): the upload reads each directory a batch at a time (LocalFs.scandir) only
- * so far ahead of the files it sends, so that a directory of millions of entries never has its
- * whole listing in memory. Four times the files that move at once keeps enough of them stated
- * and waiting for a slot that none is left idle.
+ * Most entries of one recursive transfer read from their listings (LocalFs.scandir for an upload,
+ * READDIR batch by batch for a download) and not yet known to be directories or done: a listing is
+ * read only so far ahead of the files it sends, so that a directory of millions of entries never
+ * has its whole listing in memory. Four times the files that move at once keeps enough of them
+ * stated and waiting for a slot that none is left idle.
  */
-export const UPLOAD_LOOKAHEAD = 4 * PARALLEL_FILES;
+export const TREE_LOOKAHEAD = 4 * PARALLEL_FILES;
 
 /**
- * The lookahead of one recursive upload. An entry takes a unit before its name is read and gives
- * it back once done; a directory keeps its unit while its own entries are walked (so that at most
- * UPLOAD_LOOKAHEAD directories are open at once, besides those walked in turn). When every unit
- * is held and fewer than PARALLEL_FILES of them by entries that are not directories (files, or
- * entries not yet stated), the units coming back would not keep the file slots busy (with every
- * unit held by a directory none would come back at all), so a walk then takes its next entry
- * itself, in turn, without a unit, as OpenSSH's sftp walks a whole tree: each walk adds a file at
- * a time, and there are then more than PARALLEL_FILES walks.
+ * The lookahead of one recursive transfer: an entry takes a unit before its name is read and
+ * gives it back once it is done or found to be a directory. Units are thus held only by entries
+ * that end without waiting for anything but the file slots, and a walk waiting for one always
+ * gets it.
  */
 class Lookahead {
   private held = 0;
-  private dirs = 0;
-  private waiters: Array<() => void> = [];
+  private readonly waiters: Array<() => void> = [];
   private readonly max: number;
 
   constructor(max: number) {
     this.max = max;
   }
 
-  /** True with a unit taken; false when the caller should take its next entry in turn. */
-  async take(): Promise<boolean> {
-    for (;;) {
-      if (this.held < this.max) {
-        this.held++;
-        return true;
-      }
-      if (this.held - this.dirs < PARALLEL_FILES) return false;
-      await new Promise<void>((wake) => this.waiters.push(wake));
-    }
+  async take(): Promise<void> {
+    while (this.held >= this.max) await new Promise<void>((wake) => this.waiters.push(wake));
+    this.held++;
   }
 
-  /** The entry holding a unit is a directory, whose walk may need units itself. */
-  walking(): void {
-    this.dirs++;
-    this.wake();
-  }
-
-  give(walked: boolean): void {
+  give(): void {
     this.held--;
-    if (walked) this.dirs--;
-    this.wake();
+    this.waiters.shift()?.();
   }
+}
 
-  private wake(): void {
-    const waiters = this.waiters;
-    if (waiters.length === 0) return;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
+/** What an entry of a walk (eachStreamed) tells the walk once it knows what it is. */
+interface WalkEntry {
+  /** Not a directory: the walk need not wait for it to read on. */
+  leaf(): void;
+  /**
+   * A directory: resolves when it may open its listing, its turn among the directories of the
+   * walk (one at a time, and the walk reads no further meanwhile). Rejects with the transfer's
+   * failure if it stopped meanwhile.
+   */
+  directory(): Promise<void>;
+  /** The directory's own listing was read to its end and only its files are left: the walk goes on. */
+  listed(): void;
+}
+
+/** The state of one recursive transfer: its file slots and how far its listings are read ahead. */
+interface Tree {
+  readonly slots: FileSlots;
+  readonly ahead: Lookahead;
+}
+
+function newTree(): Tree {
+  return { slots: new FileSlots(), ahead: new Lookahead(TREE_LOOKAHEAD) };
 }
 
 /**
@@ -246,54 +246,103 @@ export function notePaths(e: unknown, src: string, dst: string): never {
 }
 
 /**
- * Runs `fn` on every item at once (the slots bound what runs), sending failures to the error
- * handler; without one, the first failure stops new files and is thrown once the rest settled.
- */
-async function eachParallel(items: readonly string[], options: TransferOptions, slots: FileSlots, fn: (item: string) => Promise<void>): Promise<void> {
-  let first: unknown;
-  await Promise.all(
-    items.map(async (item) => {
-      try {
-        if (slots.failure !== undefined) throw slots.failure;
-        await fn(item);
-      } catch (e) {
-        if (options.errorHandler && e !== slots.failure) options.errorHandler(e);
-        else {
-          slots.failure ??= e;
-          first ??= e;
-        }
-      }
-    }),
-  );
-  if (first !== undefined) throw first;
-}
-
-/**
- * eachParallel over names read as they are needed (a LocalFs.scandir, or a listing in an array):
- * an entry starts once a unit of the lookahead is free (or in turn, see Lookahead). `fn` gets
- * `walking`, to call if its entry turns out to be a directory. Without an error handler the
- * first failure stops the reading; a failure of the listing itself is thrown once the started
- * entries settled.
+ * Runs `fn` on names read as they are needed (a LocalFs.scandir, a remote listing, or a listing
+ * in an array), sending failures to the error handler; without one, the first failure stops the
+ * reading and is thrown once the started entries settled, as is a failure of the listing itself.
+ *
+ * An entry starts once a unit of the lookahead is free, so files move side by side, up to the
+ * file slots. Its directories are walked one at a time, depth first, as OpenSSH's sftp walks a
+ * tree, and the walk reads no further while one of them is (or waits to be): one listing is open
+ * per level of the tree (with a batch of its entries), and the names ahead of the files are at
+ * most the lookahead and the directories found before the walk paused. A directory's turn ends as
+ * soon as its listing is read and only its files are left (`listed`), so that the next one's
+ * files start while the last of those finish. `listed`, given, is called once this walk reached
+ * that point itself.
  */
 async function eachStreamed(
   names: AsyncIterable<string> | Iterable<string>,
   options: TransferOptions,
-  slots: FileSlots,
-  ahead: Lookahead,
-  fn: (item: string, walking: () => void) => Promise<void>,
+  tree: Tree,
+  fn: (item: string, entry: WalkEntry) => Promise<void>,
+  listed?: () => void,
 ): Promise<void> {
+  const { slots, ahead } = tree;
   let first: unknown;
   const started = new Set<Promise<void>>();
-  const one = async (item: string, walking: () => void): Promise<void> => {
+  // Entries started and not yet known to be directories or not; directories found and not yet
+  // listed, whether one has its turn, and those waiting for theirs.
+  let unknown = 0;
+  let dirs = 0;
+  let turnTaken = false;
+  const turns: Array<() => void> = [];
+  let reading = true;
+  let wakeReader: (() => void) | undefined;
+  const changed = (): void => {
+    const wake = wakeReader;
+    wakeReader = undefined;
+    wake?.();
+    if (!reading && unknown === 0 && dirs === 0 && listed) {
+      // In a later microtask: the walks above would otherwise go on from here, one stack frame
+      // deeper per level.
+      const done = listed;
+      listed = undefined;
+      void Promise.resolve().then(done);
+    }
+  };
+  const one = async (item: string): Promise<void> => {
+    let state: 'unknown' | 'leaf' | 'waiting' | 'turn' | 'listed' = 'unknown';
+    let unit = true;
+    const letGo = (): void => {
+      if (!unit) return;
+      unit = false;
+      ahead.give();
+    };
+    const endTurn = (): void => {
+      if (state !== 'turn') return;
+      state = 'listed';
+      dirs--;
+      turnTaken = false;
+      const next = turns.shift();
+      if (next) {
+        turnTaken = true;
+        next();
+      }
+      changed();
+    };
+    const entry: WalkEntry = {
+      leaf: () => {
+        if (state !== 'unknown') return;
+        state = 'leaf';
+        unknown--;
+        changed();
+      },
+      directory: async () => {
+        if (state !== 'unknown') return;
+        state = 'waiting';
+        unknown--;
+        dirs++;
+        letGo();
+        if (turnTaken) await new Promise<void>((go) => turns.push(go));
+        turnTaken = true;
+        state = 'turn';
+        if (slots.failure !== undefined) throw slots.failure;
+      },
+      listed: endTurn,
+    };
     try {
       if (slots.failure !== undefined) throw slots.failure;
-      await fn(item, walking);
+      await fn(item, entry);
     } catch (e) {
       if (options.errorHandler && e !== slots.failure) options.errorHandler(e);
       else {
         slots.failure ??= e;
         first ??= e;
       }
+    } finally {
+      if (state === 'unknown') unknown--;
+      endTurn();
+      letGo();
+      changed();
     }
   };
   const iterator = Symbol.asyncIterator in names ? names[Symbol.asyncIterator]() : names[Symbol.iterator]();
@@ -304,35 +353,36 @@ async function eachStreamed(
         first ??= slots.failure;
         break;
       }
-      const unit = await ahead.take();
+      if (dirs > 0) {
+        await new Promise<void>((wake) => (wakeReader = wake));
+        continue;
+      }
+      await ahead.take();
+      if (dirs > 0) {
+        // A directory was found while the walk waited: its turn comes first.
+        ahead.give();
+        continue;
+      }
       let next: IteratorResult<string>;
       try {
         next = await iterator.next();
       } catch (e) {
-        if (unit) ahead.give(false);
+        ahead.give();
         throw e;
       }
       if (next.done) {
-        if (unit) ahead.give(false);
+        ahead.give();
         break;
       }
-      if (!unit) {
-        await one(next.value, () => undefined);
-        continue;
-      }
-      let walked = false;
-      const p = one(next.value, () => {
-        walked = true;
-        ahead.walking();
-      }).finally(() => {
-        ahead.give(walked);
-        started.delete(p);
-      });
+      unknown++;
+      const p = one(next.value).finally(() => started.delete(p));
       started.add(p);
     }
   } finally {
-    // Closes the listing when it stopped early (a failure): a directory handle is let go.
+    // Closes the listing (a directory handle is let go) before the walk above goes on.
     await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    reading = false;
+    changed();
     await Promise.all(started);
   }
   if (first !== undefined) throw first;
@@ -359,7 +409,7 @@ export async function getFiles(
   localPath: string | undefined,
   options: TransferOptions,
   glob: boolean,
-  maxEntries = TREE_MAX_ENTRIES,
+  maxDepth = MAX_TREE_DEPTH,
 ): Promise<void> {
   const list = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
   const sources = glob ? await client.glob(list) : list;
@@ -380,26 +430,39 @@ export async function getFiles(
       names.add(name);
       target = local.join(dst, name);
     }
-    await getOne(client, local, src, target, options, false, new FileSlots(maxEntries), 0);
+    await getOne(client, local, src, target, options, { ...newTree(), maxDepth }, 0);
   });
 }
 
-/**
- * Downloads `src` to `dst`. Inside a directory (`slots` given) the entries are downloaded side
- * by side, up to PARALLEL_FILES small files at once, as uploads are: a tree of small files is
- * bound by round trips (lstat, open, read, close per file), not by bytes.
- */
-/** getOneBody, a failure noting the file it concerns (notePaths). */
-function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
-  return getOneBody(client, local, src, dst, options, nested, tree, depth).catch((e: unknown) => notePaths(e, src, dst));
+/** The state of one recursive download: a Tree, and the deepest level it enters (MAX_TREE_DEPTH). */
+interface DownloadTree extends Tree {
+  readonly maxDepth: number;
 }
 
-async function getOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, nested: boolean, tree: FileSlots, depth: number): Promise<void> {
-  const slots = nested ? tree : undefined;
+/**
+ * Downloads `src` to `dst`, `depth` levels below the top. Inside a directory (`walk` given) the
+ * entries are downloaded side by side as the listing arrives (eachStreamed), up to
+ * PARALLEL_FILES small files at once, as uploads are: a tree of small files is bound by round
+ * trips (lstat, open, read, close per file), not by bytes.
+ */
+/** getOneBody, a failure noting the file it concerns (notePaths). */
+function getOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree: DownloadTree, depth: number, walk?: WalkEntry): Promise<void> {
+  return getOneBody(client, local, src, dst, options, tree, depth, walk).catch((e: unknown) => notePaths(e, src, dst));
+}
+
+/** The names of a remote listing as they arrive, without `.` and `..`: all a download keeps of an entry until it is stated. */
+async function* remoteNames(client: TransferClient, path: string): AsyncGenerator<string> {
+  for await (const entry of client.scandir(path)) if (entry.filename !== '.' && entry.filename !== '..') yield entry.filename;
+}
+
+async function getOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree: DownloadTree, depth: number, walk?: WalkEntry): Promise<void> {
+  const nested = walk !== undefined;
+  const slots = nested ? tree.slots : undefined;
   const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
   // In a tree, the stat takes a slot too: a directory of 10,000 entries asks 16 at a time.
   const attrs = slots ? await slots.run(1, look) : await look();
   const type = attrsType(attrs);
+  if (type !== FILEXFER_TYPE.DIRECTORY) walk?.leaf();
   if (nested) {
     // Inside a recursive download nothing may be written through an existing local symlink.
     const existing = await local.lstat(dst).catch(() => undefined);
@@ -407,42 +470,36 @@ async function getOneBody(client: TransferClient, local: LocalFs, src: string, d
   }
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (depth >= tree.maxDepth) {
+      tree.slots.failure ??= new SFTPFailure(`${src}: maximum directory depth exceeded: ${tree.maxDepth} levels (a directory that contains itself?)`);
+      throw tree.slots.failure;
+    }
+    await walk?.directory();
     await local.mkdir(dst);
     const made = await local.lstat(dst);
     if (attrsType(made) !== FILEXFER_TYPE.DIRECTORY) throw new SFTPFailure(`${dst} is not a directory`);
-    const entries: Array<{ filename: string }> = [];
-    for await (const entry of client.scandir(src)) {
-      if (++tree.entries > tree.maxEntries) {
-        tree.failure ??= new SFTPFailure(`${src}: more than ${tree.maxEntries} listed entries of this tree wait at once (a directory that contains itself?)`);
-        throw tree.failure;
-      }
-      entries.push(entry);
-    }
-    // Every name is checked before anything is downloaded: a hostile listing fails as a whole
-    // (or entry by entry to the error handler) before files land beside its bad names.
-    const seen = new Set<string>();
-    const names: string[] = [];
-    for (const name of entries.map((e) => e.filename)) {
-      if (name === '.' || name === '..') continue;
-      try {
+    // Each name is checked as it arrives, before its entry is downloaded: a bad one is refused
+    // (to the error handler, or ending the download without one) while the entries listed
+    // before it may already be downloaded. A name listed again while its first entry is still
+    // downloading is refused too (they would race for one local path); one listed again later
+    // finds what the first made, and is refused if that is a symlink (above).
+    const inFlight = new Set<string>();
+    await eachStreamed(
+      remoteNames(client, src),
+      options,
+      tree,
+      async (name, entry) => {
         checkRemoteName(name);
-        if (seen.has(name)) throw new SFTPInvalidFilename(`duplicate remote name ${JSON.stringify(name)}`);
-        seen.add(name);
-        names.push(name);
-      } catch (e) {
-        if (options.errorHandler) options.errorHandler(e);
-        else throw e;
-      }
-    }
-    // Entries refused or skipped above are done; the others once their download ends.
-    tree.entries -= entries.length - names.length;
-    await eachParallel(names, options, tree, async (name) => {
-      try {
-        await getOne(client, local, joinPath(src, name), local.join(dst, name), options, true, tree, depth + 1);
-      } finally {
-        tree.entries--;
-      }
-    });
+        if (inFlight.has(name)) throw new SFTPInvalidFilename(`duplicate remote name ${JSON.stringify(name)}`);
+        inFlight.add(name);
+        try {
+          await getOne(client, local, joinPath(src, name), local.join(dst, name), options, tree, depth + 1, entry);
+        } finally {
+          inFlight.delete(name);
+        }
+      },
+      walk?.listed,
+    );
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await client.readlink(src);
     // Inside a tree, a link is made only when it points inside the tree.
@@ -536,31 +593,24 @@ export async function putFiles(client: TransferClient, local: LocalFs, localPath
  * (open, write, close per file), not by bytes.
  */
 /** putOneBody, a failure noting the file it concerns (notePaths). */
-function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: UploadTree, walking?: () => void): Promise<void> {
-  return putOneBody(client, local, src, dst, options, tree, walking).catch((e: unknown) => notePaths(e, src, dst));
+function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: Tree, walk?: WalkEntry): Promise<void> {
+  return putOneBody(client, local, src, dst, options, tree, walk).catch((e: unknown) => notePaths(e, src, dst));
 }
 
-/** The state of one recursive upload: its file slots and how far its listings are read ahead. */
-interface UploadTree {
-  readonly slots: FileSlots;
-  readonly ahead: Lookahead;
-}
-
-async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: UploadTree, walking?: () => void): Promise<void> {
+async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: Tree, walk?: WalkEntry): Promise<void> {
   const slots = tree?.slots;
   const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
   const type = attrsType(attrs);
+  if (type !== FILEXFER_TYPE.DIRECTORY) walk?.leaf();
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
-    walking?.();
+    await walk?.directory();
     if (!(await client.isdir(dst))) await client.mkdir(dst);
     // A batch at a time, in the order the file system lists them: OpenSSH's sftp put -r sends in
     // readdir order, AsyncSSH 2.10 in os.listdir's; neither sorts.
     const names = local.scandir ? local.scandir(src) : await local.readdir(src);
-    const shared = tree ?? { slots: new FileSlots(), ahead: new Lookahead(UPLOAD_LOOKAHEAD) };
-    await eachStreamed(names, options, shared.slots, shared.ahead, (name, entryWalking) =>
-      putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared, entryWalking),
-    );
+    const shared = tree ?? newTree();
+    await eachStreamed(names, options, shared, (name, entry) => putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared, entry), walk?.listed);
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await local.readlink(src);
     await (slots ? slots.run(1, () => client.symlink(target, dst)) : client.symlink(target, dst));

@@ -384,14 +384,14 @@ describe('recursive download of a tree that never ends', () => {
     }
   }
 
-  it.each([false, true])('stops with SFTPFailure after the entry budget (error handler: %s)', async (withHandler) => {
+  it.each([false, true])('stops with SFTPFailure at the depth bound (error handler: %s)', async (withHandler) => {
     const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-cyclic-')));
     const [a, b] = createMemoryPipe();
     const served = runSftpServer(b, new Cyclic());
     const client = await startNodeClient(a);
     try {
       const errors: unknown[] = [];
-      const run = getFiles(client, nodeLocalFs, '/d', join(work, 'd'), { recurse: true, ...(withHandler ? { errorHandler: (e: unknown) => errors.push(e) } : {}) }, false, 2000);
+      const run = getFiles(client, nodeLocalFs, '/d', join(work, 'd'), { recurse: true, ...(withHandler ? { errorHandler: (e: unknown) => errors.push(e) } : {}) }, false);
       if (withHandler) {
         await run;
         expect(errors).toHaveLength(1);
@@ -405,11 +405,13 @@ describe('recursive download of a tree that never ends', () => {
   });
 });
 
-describe('recursive download of a large tree', () => {
-  it('passes a tree of more entries than the budget when few wait at once', async () => {
+describe('recursive download of a deep tree', () => {
+  // OpenSSH's sftp get -r makes the top and 63 levels below it, then says "Maximum directory
+  // depth exceeded: 64 levels".
+  it('passes a tree as deep as the bound, and stops with SFTPFailure at a level past it', async () => {
     const work = realpathSync(mkdtempSync(join(tmpdir(), 'sftp-deep-')));
     let dir = join(work, 'src');
-    for (let level = 0; level < 40; level++) {
+    for (let level = 0; level < 41; level++) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'f1'), `${level}`);
       writeFileSync(join(dir, 'f2'), `${level}`);
@@ -419,10 +421,12 @@ describe('recursive download of a large tree', () => {
     const served = runSftpServer(b, new LocalSFTPServer());
     const client = await startNodeClient(a);
     try {
-      // 120 entries in all; waiting at once: the directories open along the path (40) and a
-      // level's files.
-      await getFiles(client, nodeLocalFs, join(work, 'src'), join(work, 'dst'), { recurse: true }, false, 60);
-      expect(readFileSync(join(work, 'dst', ...Array<string>(39).fill('d'), 'f2'), 'utf8')).toBe('39');
+      // Levels 0 to 40 are directories; a bound of 41 takes them all, one of 40 stops at the last.
+      await getFiles(client, nodeLocalFs, join(work, 'src'), join(work, 'dst'), { recurse: true }, false, 41);
+      expect(readFileSync(join(work, 'dst', ...Array<string>(40).fill('d'), 'f2'), 'utf8')).toBe('40');
+      await expect(getFiles(client, nodeLocalFs, join(work, 'src'), join(work, 'dst2'), { recurse: true }, false, 40)).rejects.toThrow(/maximum directory depth exceeded: 40 levels/);
+      expect(readFileSync(join(work, 'dst2', ...Array<string>(39).fill('d'), 'f2'), 'utf8')).toBe('39');
+      expect(existsSync(join(work, 'dst2', ...Array<string>(40).fill('d')))).toBe(false);
     } finally {
       client.exit();
       await served;

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type SFTPAttrs, type ServerFile, SFTPFailure, SFTPNoSuchFile, SFTPServer, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
-import { UPLOAD_LOOKAHEAD } from '../src/transfer.ts';
+import { TREE_LOOKAHEAD } from '../src/transfer.ts';
 import { Lag, bigFs } from './helpers/lag-fs.ts';
 import { memorySessions } from './helpers/memory-session.ts';
 
 /** The most an upload may read ahead of the files it opened (the lookahead, and an entry in turn). */
-const MOST_AHEAD = UPLOAD_LOOKAHEAD + 2;
+const MOST_AHEAD = TREE_LOOKAHEAD + 2;
 
 /** A server that fails to open one name. */
 class CountingServer extends LocalSFTPServer {
