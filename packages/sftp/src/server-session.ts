@@ -28,7 +28,7 @@ import { PacketFramer } from './framing.ts';
 import { sftpPacketPools } from './packet-pools.ts';
 import { type ExtensionPair, type SftpRequest, type SftpResponse, decodeInit, decodeRequest, encodeInit, encodeResponse, utf8Bytes } from './packets.ts';
 import { trimTrailingSlashes } from './paths.ts';
-import { type SFTPServer, type ServerFile } from './server.ts';
+import { type MaybePromise, type SFTPServer, type ServerFile } from './server.ts';
 import { type SftpByteStream } from './stream.ts';
 
 export interface SftpServerOptions {
@@ -70,6 +70,11 @@ const POOLED_REQUESTS_FREE = 128;
  * we accept for WRITEs.
  */
 const MAX_READ_REPLY = 256 * 1024 - 1024;
+/**
+ * Longest reply message (type, id and body) of a request that names what it asks for, however
+ * many (users-groups-by-id): OpenSSH's sftp takes no message over 256 KiB and ends the session.
+ */
+const MAX_REPLY_MESSAGE = 256 * 1024;
 /**
  * Input read ahead while a request waits for a copy-data, so that a failing input is seen (the
  * copy stops then). Past this the session stops reading until the copy ends (the channel's window
@@ -751,11 +756,25 @@ export class SftpServerSession {
         };
         const uids = ids(r.bytes('uids'));
         const gids = ids(r.bytes('gids'));
-        const users = new Writer(64);
-        for (const u of uids) users.utf8(await s.formatUser(u));
-        const groups = new Writer(64);
-        for (const g of gids) groups.utf8(await s.formatGroup(g));
-        return this.reply({ kind: 'extended-reply', id, data: new Writer(64).bytes(users.finish()).bytes(groups.finish()).finish() });
+        // The reply has a name for each id, or it is refused: a request of ~30,000 ids of 4-letter
+        // names fills 256 KiB (the request itself may name 65,000). OpenSSH's sftp-server sends a
+        // longer reply all the same, which its sftp then takes for a broken session; a FAILURE
+        // tells the client to ask for fewer at a time.
+        const room = Math.min(MAX_REPLY_MESSAGE, this.maxPacket) - 1 - 4 - 4 - 4;
+        let used = 0;
+        const names = async (list: readonly number[], format: (n: number) => MaybePromise<string>): Promise<Uint8Array> => {
+          const w = new Writer(64);
+          for (const n of list) {
+            const before = w.length;
+            w.utf8(await format(n));
+            used += w.length - before;
+            if (used > room) throw new SFTPFailure(`users-groups-by-id: the names of ${uids.length + gids.length} ids do not fit in a reply of ${room + 13} bytes; ask for fewer`);
+          }
+          return w.finish();
+        };
+        const users = await names(uids, (u) => s.formatUser(u));
+        const groups = await names(gids, (g) => s.formatGroup(g));
+        return this.reply({ kind: 'extended-reply', id, data: new Writer(64).bytes(users).bytes(groups).finish() });
       }
       case EXT.COPY_DATA:
         return this.copyData(id, r);
