@@ -20,7 +20,6 @@ The shell reads lines: "size" prints "<cols>x<rows>", "exit N" ends with N,
 anything else is echoed as "echo: <line>".
 """
 
-import errno
 import json
 import logging
 import os
@@ -43,6 +42,35 @@ import paramiko  # noqa: E402
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK  # noqa: E402
 
 CHUNK = 32768
+
+
+def answer_before_running():
+    """Makes exec and shell threads wait until paramiko has answered their request.
+
+    paramiko calls check_channel_exec_request() and sends the reply only after it
+    returns; a command thread started there could send its output, exit status
+    and CHANNEL_CLOSE first, and paramiko would then send the reply on a closed
+    channel (RFC 4254 5.3 forbids it). The wrapper sets the channel's
+    interop_answered event once the reply is out.
+    """
+    original = paramiko.Channel._handle_request
+
+    def handle_request(self, m):
+        try:
+            original(self, m)
+        finally:
+            answered = getattr(self, 'interop_answered', None)
+            if answered is not None:
+                answered.set()
+
+    # Transport dispatches through a table of the functions, not the class attribute.
+    table = paramiko.Transport._channel_handler_table
+    for kind, function in list(table.items()):
+        if function is original:
+            table[kind] = handle_request
+
+
+answer_before_running()
 
 
 def load_host_key(path):
@@ -124,11 +152,13 @@ class Server(paramiko.ServerInterface):
     def check_channel_exec_request(self, channel, command):
         command = command.decode() if isinstance(command, bytes) else command
         session = self.session(channel)
+        channel.interop_answered = threading.Event()
         threading.Thread(target=run_exec, args=(channel, session, command), daemon=True).start()
         return True
 
     def check_channel_shell_request(self, channel):
         session = self.session(channel)
+        channel.interop_answered = threading.Event()
         threading.Thread(target=run_shell, args=(channel, session), daemon=True).start()
         return True
 
@@ -143,6 +173,7 @@ def finish(channel, status):
 
 
 def run_exec(channel, session, command):
+    channel.interop_answered.wait(10)
     try:
         if command == 'pty-info':
             if session.term is None:
@@ -211,6 +242,7 @@ def run_subprocess(channel, session, command):
 
 
 def run_shell(channel, session):
+    channel.interop_answered.wait(10)
     try:
         reader = channel.makefile('rb')
         channel.sendall(b'$ ')
@@ -404,8 +436,12 @@ def serve(sock, config, host_keys):
         transport.set_subsystem_handler('sftp', paramiko.SFTPServer, RootedSftp)
         server = Server(config)
         transport.start_server(server=server)
+        channels = []  # paramiko closes a Channel that is garbage-collected: keep them
         while transport.is_active():
-            transport.accept(1)
+            channel = transport.accept(1)
+            if channel is not None:
+                channels.append(channel)
+                channels = [c for c in channels if not c.closed]
     except Exception:  # noqa: BLE001 - one bad connection must not end the server
         traceback.print_exc()
     finally:
