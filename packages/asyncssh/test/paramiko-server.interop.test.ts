@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSy
 import path from 'node:path';
 import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startParamikoServer, type KeyPair, type ParamikoServer } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
-import { SFTPFailure, SFTPNoSuchFile } from '@ssh/sftp';
+import { SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from '@ssh/sftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostKeyNotVerifiable, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 
@@ -53,7 +53,7 @@ function options(extra: Partial<SSHClientConnectionOptions> = {}): SSHClientConn
 describe('our client against a Paramiko server: host keys', () => {
   it.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-256', 'rsa-sha2-512'])('verifies its %s host key against our known_hosts', async (alg) => {
     await using conn = await connect(options({ serverHostKeyAlgs: [alg] }));
-    expect(conn.getExtraInfo('serverHostKeyAlg') ?? alg).toBe(alg);
+    expect(conn.getExtraInfo('serverHostKeyAlgorithm')).toBe(alg);
     const r = await conn.run('echo hello', { encoding: 'utf-8' });
     expect(r.stdout).toBe('hello\n');
   });
@@ -63,6 +63,54 @@ describe('our client against a Paramiko server: host keys', () => {
     const file = path.join(work, 'known_hosts_wrong');
     writeFileSync(file, `[${server.host}]:${server.port} ${stranger.publicKey}\n`);
     await expect(connect(options({ knownHosts: file }))).rejects.toBeInstanceOf(HostKeyNotVerifiable);
+  });
+});
+
+describe('our client against a Paramiko server: algorithms, rekey, keepalive', () => {
+  const algo = async (extra: Partial<SSHClientConnectionOptions>) => {
+    await using conn = await connect(options(extra));
+    const r = await conn.run<Uint8Array>('head -c 300000 /dev/zero', { encoding: null });
+    return { n: r.stdout?.length, kex: conn.getExtraInfo('kex'), cipher: conn.getExtraInfo('sendCipher'), mac: conn.getExtraInfo('sendMac'), compression: conn.getExtraInfo('sendCompression') };
+  };
+
+  it.each([
+    'curve25519-sha256@libssh.org',
+    'curve25519-sha256',
+    'ecdh-sha2-nistp256',
+    'ecdh-sha2-nistp384',
+    'ecdh-sha2-nistp521',
+    'diffie-hellman-group16-sha512',
+    'diffie-hellman-group14-sha256',
+    'diffie-hellman-group-exchange-sha256',
+    'diffie-hellman-group14-sha1',
+  ])('exchanges keys with %s', async (kex) => {
+    const offered = kex === 'curve25519-sha256' ? 'curve25519-sha256@libssh.org' : kex; // paramiko 2.12 knows only the libssh name
+    expect(await algo({ kexAlgs: [offered] })).toMatchObject({ n: 300000, kex: offered });
+  });
+
+  it.each(['aes128-ctr', 'aes192-ctr', 'aes256-ctr', 'aes128-cbc', 'aes256-cbc'])('encrypts with %s', async (cipher) => {
+    expect(await algo({ encryptionAlgs: [cipher] })).toMatchObject({ n: 300000, cipher });
+  });
+
+  it.each(['hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha1'])('authenticates packets with %s', async (mac) => {
+    expect(await algo({ macAlgs: [mac] })).toMatchObject({ n: 300000, mac });
+  });
+
+  it.each(['zlib@openssh.com', 'zlib'])('compresses with %s', async (compression) => {
+    expect(await algo({ compressionAlgs: [compression] })).toMatchObject({ n: 300000, compression });
+  });
+
+  it('rekeys every 256 KiB in the middle of a 4 MiB round trip', async () => {
+    await using conn = await connect(options({ rekeyBytes: 256 * 1024 }));
+    const data = randomBytes(4 * 1024 * 1024);
+    const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
+    expect(sha(echoed.stdout ?? new Uint8Array())).toBe(sha(data));
+  }, 60_000);
+
+  it('keeps the connection with keepalives paramiko refuses (an answer all the same)', async () => {
+    await using conn = await connect(options({ keepaliveInterval: 0.3, keepaliveCountMax: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect((await conn.run('echo alive', { encoding: 'utf-8' })).stdout).toBe('alive\n');
   });
 });
 
@@ -185,6 +233,104 @@ describe('our SFTPClient against paramiko.SFTPServer', () => {
     expect(lstatSync(path.join(dest, 'empty')).isDirectory()).toBe(true);
     // Without followSymlinks, a link is copied as what it points to, as AsyncSSH's get().
     expect(readFileSync(path.join(dest, 'top-link'), 'utf8')).toBe('top');
+    await sftp.exit();
+  });
+
+  it('reads and writes at offsets through open files, with fstat and fsetstat', async () => {
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    const f = await sftp.open('/random.bin', 'w+b');
+    expect(await f.write(new Uint8Array(100_000).fill(1))).toBe(100_000);
+    await f.write(new TextEncoder().encode('MIDDLE'), 50_000);
+    expect(new TextDecoder().decode(await f.read(6, 50_000))).toBe('MIDDLE');
+    expect((await f.stat()).size).toBe(100_000);
+    await f.truncate(60_000);
+    await f.chmod(0o640);
+    await f.utime([1_000_000_000, 1_100_000_000]);
+    const st = await f.stat();
+    expect([st.size, (st.permissions ?? 0) & 0o777, st.atime, st.mtime]).toEqual([60_000, 0o640, 1_000_000_000, 1_100_000_000]);
+    await f.close();
+    const tail = await sftp.open('/random.bin', 'rb');
+    expect((await tail.read(-1, 59_990)).length).toBe(10);
+    expect((await tail.read(10, 60_000)).length).toBe(0);
+    await tail.close();
+    await sftp.exit();
+  });
+
+  it('sets attributes by path, and refuses statvfs, which paramiko does not offer, with SFTPOpUnsupported', async () => {
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    writeFileSync(path.join(server.root, 'attrs.txt'), 'x'.repeat(5000));
+    await sftp.truncate('/attrs.txt', 123);
+    await sftp.chmod('/attrs.txt', 0o600);
+    await sftp.utime('/attrs.txt', [1_200_000_000, 1_300_000_000]);
+    const st = lstatSync(path.join(server.root, 'attrs.txt'));
+    expect([st.size, st.mode & 0o777, Math.round(st.mtimeMs / 1000), Math.round(st.atimeMs / 1000)]).toEqual([123, 0o600, 1_300_000_000, 1_200_000_000]);
+    expect(await sftp.getsize('/attrs.txt')).toBe(123);
+    expect(await sftp.getmtime('/attrs.txt')).toBe(1_300_000_000);
+    await expect(sftp.statvfs('/')).rejects.toBeInstanceOf(SFTPOpUnsupported);
+    await sftp.exit();
+  });
+
+  it('does not send posix-rename@openssh.com to a server that does not advertise it', async () => {
+    // paramiko's SFTPServer answers posix-rename@openssh.com but lists no extension in its
+    // SSH_FXP_VERSION; like OpenSSH's sftp, we use only what the server advertises.
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    writeFileSync(path.join(server.root, 'pr-a.txt'), 'new');
+    writeFileSync(path.join(server.root, 'pr-b.txt'), 'old');
+    await expect(sftp.posixRename('/pr-a.txt', '/pr-b.txt')).rejects.toBeInstanceOf(SFTPOpUnsupported);
+    expect(readFileSync(path.join(server.root, 'pr-b.txt'), 'utf8')).toBe('old');
+    await sftp.exit();
+  });
+
+  it('makes and removes trees, globs, changes directory, copies remotely without copy-data', async () => {
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    await sftp.makedirs('/mk/a/b/c');
+    await sftp.makedirs('/mk/a/b', { existOk: true });
+    expect(lstatSync(path.join(server.root, 'mk', 'a', 'b', 'c')).isDirectory()).toBe(true);
+    for (const name of ['one.txt', 'two.txt', 'three.log']) writeFileSync(path.join(server.root, 'mk', 'a', name), name);
+    expect((await sftp.glob('/mk/a/*.txt')).sort()).toEqual(['/mk/a/one.txt', '/mk/a/two.txt']);
+    expect((await sftp.glob('/mk/*/b')).sort()).toEqual(['/mk/a/b']);
+    await sftp.chdir('/mk/a');
+    expect(await sftp.getcwd()).toBe('/mk/a');
+    expect((await sftp.listdir('.')).filter((n) => !n.startsWith('.')).sort()).toEqual(['b', 'one.txt', 'three.log', 'two.txt']);
+    await sftp.copy('one.txt', 'b/one-copy.txt');
+    expect(readFileSync(path.join(server.root, 'mk', 'a', 'b', 'one-copy.txt'), 'utf8')).toBe('one.txt');
+    await sftp.rmtree('/mk');
+    expect(existsSync(path.join(server.root, 'mk'))).toBe(false);
+    await sftp.exit();
+  });
+
+  it('lists a directory of 1000 entries', async () => {
+    mkdirSync(path.join(server.root, 'many'));
+    for (let i = 0; i < 1000; i++) writeFileSync(path.join(server.root, 'many', `f${String(i).padStart(4, '0')}`), '');
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    const names = (await sftp.listdir('/many')).filter((n) => n !== '.' && n !== '..');
+    expect(names.length).toBe(1000);
+    expect(new Set(names).size).toBe(1000);
+    await sftp.exit();
+  });
+
+  it('puts and gets several files with mput/mget and preserve', async () => {
+    const src = path.join(work, 'mput-src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'p1.txt'), 'p1', { mode: 0o604 });
+    writeFileSync(path.join(src, 'p2.txt'), 'p2');
+    await using conn = await connect(options());
+    const sftp = await conn.startSftpClient();
+    await sftp.mkdir('/mput');
+    await sftp.mput(path.join(src, '*.txt'), '/mput', { preserve: true });
+    const st = lstatSync(path.join(server.root, 'mput', 'p1.txt'));
+    expect(st.mode & 0o777).toBe(0o604);
+    // SFTP v3 times are whole seconds: the local time's fraction is dropped, as OpenSSH's sftp -p does.
+    expect(Math.floor(st.mtimeMs / 1000)).toBe(Math.floor(lstatSync(path.join(src, 'p1.txt')).mtimeMs / 1000));
+    const dst = path.join(work, 'mget-dst');
+    mkdirSync(dst, { recursive: true });
+    await sftp.mget('/mput/p*.txt', dst);
+    expect([readFileSync(path.join(dst, 'p1.txt'), 'utf8'), readFileSync(path.join(dst, 'p2.txt'), 'utf8')]).toEqual(['p1', 'p2']);
     await sftp.exit();
   });
 });

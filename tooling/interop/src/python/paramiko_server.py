@@ -433,6 +433,8 @@ def serve(sock, config, host_keys):
     try:
         for key in host_keys:
             transport.add_server_key(key)
+        transport.use_compression(True)  # zlib@openssh.com and zlib, after none
+        transport.load_server_moduli()  # diffie-hellman-group-exchange-* from /etc/ssh/moduli
         transport.set_subsystem_handler('sftp', paramiko.SFTPServer, RootedSftp)
         server = Server(config)
         transport.start_server(server=server)
