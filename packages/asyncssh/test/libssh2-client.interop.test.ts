@@ -1,6 +1,6 @@
 /**
  * Our server against libssh2 1.10 (an SSH implementation of its own) driven by curl 7.88's sftp://
- * and scp:// URLs: public-key and password authentication, the host key checked by its SHA-256
+ * and scp:// URLs: public-key, password and keyboard-interactive authentication, the host key checked by its SHA-256
  * and through known_hosts, SFTP downloads, uploads, listings and quote commands, SCP both ways,
  * and the algorithms libssh2 picks from what we offer.
  */
@@ -10,6 +10,19 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync,
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, listen, type SSHAcceptor, type SSHServerConnection } from '../src/index.ts';
+
+/** Offers keyboard-interactive with one Password: prompt, and no password method. */
+class KbdintServer extends SSHServer {
+  override kbdintAuthSupported(): boolean {
+    return true;
+  }
+  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
+    return { name: '', instruction: '', prompts: [{ prompt: 'Password: ', echo: false }] };
+  }
+  override validateKbdintResponse(_user: string, responses: readonly string[]): boolean {
+    return responses.length === 1 && responses[0] === PASSWORD;
+  }
+}
 
 const CURL = '/usr/bin/curl';
 const PASSWORD = 'curl-secret';
@@ -112,6 +125,38 @@ describe("libssh2's client (curl) against our server", () => {
     expect((await curl([url('sftp', join(dir, 'pw.txt'))], { password: true })).stdout).toBe('by password\n');
     const wrong = await run(CURL, ['-sS', '--max-time', '30', '-u', 'tester:wrong', '--hostpubsha256', hostKey.fingerprint.slice(7), url('sftp', join(dir, 'pw.txt'))], { env: { HOME: home }, allowFailure: true, timeoutMs: 60_000 });
     expect(wrong.exitCode).toBe(67); // CURLE_LOGIN_DENIED
+  });
+
+  it('answers keyboard-interactive when the server offers no password method', async () => {
+    const kbd = await listen('127.0.0.1', 0, { serverHostKeys: [hostKey.privateKeyPath], sftpFactory: true, serverFactory: () => new KbdintServer() });
+    try {
+      writeFileSync(join(dir, 'kbd.txt'), 'by kbdint\n');
+      const at = `sftp://127.0.0.1:${kbd.getPort()}${join(dir, 'kbd.txt')}`;
+      expect((await curl([at], { password: true })).stdout).toBe('by kbdint\n');
+      const wrong = await run(CURL, ['-sS', '--max-time', '30', '-u', 'tester:wrong', '--hostpubsha256', hostKey.fingerprint.slice(7), at], { env: { HOME: home }, allowFailure: true, timeoutMs: 60_000 });
+      expect(wrong.exitCode).toBe(67);
+    } finally {
+      kbd.close();
+      await kbd.waitClosed();
+    }
+  });
+
+  it('lists a directory of 2,000 entries', async () => {
+    const big = join(dir, 'many');
+    mkdirSync(big);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(big, `entry-${String(i).padStart(4, '0')}.txt`), '');
+    const names = (await curl(['--list-only', url('sftp', `${big}/`)])).stdout.split('\n').filter((n) => n.startsWith('entry-'));
+    expect(names).toHaveLength(2000);
+    expect(new Set(names).size).toBe(2000);
+  });
+
+  it('uploads compressed (--compressed-ssh) over SFTP and SCP', async () => {
+    const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `row ${i} ${i % 97}\n`).join(''));
+    writeFileSync(join(home, 'z-up.txt'), data);
+    await curl(['--compressed-ssh', '-T', join(home, 'z-up.txt'), url('sftp', join(dir, 'z-up-sftp.txt'))]);
+    await curl(['--compressed-ssh', '-T', join(home, 'z-up.txt'), url('scp', join(dir, 'z-up-scp.txt'))]);
+    expect(sha256(readFileSync(join(dir, 'z-up-sftp.txt')))).toBe(sha256(data));
+    expect(sha256(readFileSync(join(dir, 'z-up-scp.txt')))).toBe(sha256(data));
   });
 
   it('lists a directory, long and names only, symlinks with their targets', async () => {
