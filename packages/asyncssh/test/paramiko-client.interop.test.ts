@@ -5,9 +5,9 @@
  * forwarding, keepalives, rekeying and SFTP client.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { generateKey, makeTempDir, removeTempDir, runParamikoClient, type KeyPair, type ParamikoClientOptions } from '@ssh/interop';
+import { generateKey, makeTempDir, removeTempDir, runParamikoClient, signCertificate, startSshd, type KeyPair, type ParamikoClientOptions } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
@@ -31,8 +31,25 @@ class ParamikoFacingServer extends SSHServer {
     return true;
   }
 
-  override validatePassword(_username: string, password: string): boolean {
+  override validatePassword(username: string, password: string): boolean | { changePrompt: string } {
+    if (username === 'expired' && password === 'old') return { changePrompt: 'Password expired' };
     return password === 'sesame';
+  }
+
+  override changePassword(_username: string, oldPassword: string, newPassword: string): boolean {
+    return oldPassword === 'old' && newPassword === 'sesame';
+  }
+
+  override kbdintAuthSupported(): boolean {
+    return true;
+  }
+
+  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
+    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
+  }
+
+  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
+    return responses[0] === 'sesame' && responses[1] === 'blue';
   }
 
   override connectionRequested(destHost: string, destPort: number): boolean {
@@ -136,6 +153,12 @@ afterAll(async () => {
   if (work) await removeTempDir(work);
 });
 
+function writeKnownHosts(server: SSHAcceptor): string {
+  const file = path.join(work, `known_hosts-${server.getPort()}`);
+  writeFileSync(file, `[127.0.0.1]:${server.getPort()} ${hostKeys.ed25519.publicKey}\n`);
+  return file;
+}
+
 const ours = (server: SSHAcceptor = acceptor, keys: readonly KeyPair[] = Object.values(hostKeys)) => ({
   name: 'ours',
   host: '127.0.0.1',
@@ -169,6 +192,84 @@ result = {'user': stdout.read().decode(), 'status': stdout.channel.recv_exit_sta
     const bad = await paramiko('pass', { identity: null, password: 'wrong', allowFailure: true });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('paramiko.ssh_exception.AuthenticationException');
+  });
+
+  it('accepts a new ssh-userauth service request before each method paramiko tries, as sshd does', async () => {
+    // paramiko's Transport.auth_*() each start with SSH_MSG_SERVICE_REQUEST "ssh-userauth", so
+    // SSHClient sends one per key or password it tries. RFC 4253 10 does not limit them to one,
+    // and sshd (auth2.c) accepts them until authentication succeeds.
+    const stranger = await generateKey('ed25519', { label: 'paramiko-refused' });
+    const snippet = `result = client.exec_command('user')[1].read().decode()`;
+    const sshd = await startSshd({ authorizedKeys: [clientKeys.ed25519] });
+    try {
+      const viaSshd = await paramiko(`result = client.exec_command('echo $USER')[1].read().decode().strip() != ''`, {
+        target: sshd,
+        username: sshd.user,
+        identity: [stranger, clientKeys.ecdsa, clientKeys.ed25519],
+      });
+      expect(viaSshd.result).toBe(true);
+    } finally {
+      await sshd.stop();
+    }
+    const keys = await paramiko(snippet, { identity: [stranger, clientKeys.ed25519] });
+    expect(keys.result).toBe('paramiko\n');
+    const thenPassword = await paramiko(snippet, { identity: [stranger], password: 'sesame' });
+    expect(thenPassword.result).toBe('paramiko\n');
+  });
+
+  it('answers keyboard-interactive prompts (auth_interactive) and lists its methods to auth_none', async () => {
+    const r = await paramiko(
+      `t = paramiko.Transport(socket.create_connection(('127.0.0.1', params['port']), timeout=15))
+t.start_client(timeout=15)
+try:
+    t.auth_none('paramiko')
+    allowed = None
+except paramiko.BadAuthenticationType as e:
+    allowed = sorted(e.allowed_types)
+seen = []
+def handler(title, instructions, prompts):
+    seen.append([title, instructions, [list(p) for p in prompts]])
+    return ['sesame', 'blue'] if prompts else []
+left = t.auth_interactive('paramiko', handler)
+result = {'allowed': allowed, 'seen': seen, 'left': left, 'ok': t.is_authenticated()}
+t.close()`,
+      { target: undefined, params: { port: acceptor.getPort() } },
+    );
+    expect(r.result).toEqual({
+      allowed: ['keyboard-interactive', 'password', 'publickey'],
+      seen: [['Two questions', 'Answer both', [['Code: ', false], ['Colour: ', true]]]],
+      left: [],
+      ok: true,
+    });
+  });
+
+  it('authenticates with an OpenSSH user certificate (ed25519 key, ed25519 CA)', async () => {
+    const ca = await generateKey('ed25519', { label: 'paramiko-user-ca' });
+    const key = await generateKey('ed25519', { label: 'paramiko-cert-user' });
+    const cert = await signCertificate(ca, key, { principals: ['certuser'], validity: '-5m:+1h' });
+    const server = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
+      authorizedClientKeys: `cert-authority ${ca.publicKey}\n`,
+      processFactory: handler,
+      encoding: null,
+    });
+    try {
+      const r = await paramiko(
+        `key = paramiko.Ed25519Key.from_private_key_file(params['key'])
+key.load_certificate(params['cert'])
+c = paramiko.SSHClient()
+c.load_host_keys(params['knownHosts'])
+c.set_missing_host_key_policy(paramiko.RejectPolicy())
+c.connect('127.0.0.1', port=params['port'], username='certuser', pkey=key, allow_agent=False, look_for_keys=False, timeout=15)
+result = c.exec_command('user')[1].read().decode()
+c.close()`,
+        { target: undefined, params: { key: key.privateKeyPath, cert: cert.path, port: server.getPort(), knownHosts: writeKnownHosts(server) } },
+      );
+      expect(r.result).toBe('certuser\n');
+    } finally {
+      server.close();
+      await server.waitClosed();
+    }
   });
 
   it.each([
@@ -633,5 +734,48 @@ result = out`,
       get: ['FileNotFoundError', 'ENOENT'],
       readlinkNotLink: ['OSError', null],
     });
+  });
+
+  it('creates exclusively, stats a sparse 5 GiB file, reads past 4 GiB, and lists non-ASCII names', async () => {
+    const dir = path.join(work, 'sftp-more');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'exists.txt'), 'here');
+    const big = path.join(dir, 'sparse.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 5 * 1024 ** 3);
+    const fd = openSync(big, 'r+');
+    writeSync(fd, Buffer.from('beyond 4 GiB'), 0, 12, 4 * 1024 ** 3 + 7);
+    closeSync(fd);
+    writeFileSync(path.join(dir, 'héllo ☃ 日本.txt'), 'unicode');
+    const r = await paramiko(
+      `sftp = sftp_open()
+d = params['dir']
+out = {}
+with sftp.open(d + '/new.txt', 'wx') as f:
+    f.write(b'fresh')
+try:
+    sftp.open(d + '/exists.txt', 'wx')
+    out['exclusive'] = 'opened'
+except IOError as e:
+    out['exclusive'] = type(e).__name__
+out['size'] = sftp.stat(d + '/sparse.bin').st_size
+with sftp.open(d + '/sparse.bin', 'r') as f:
+    f.seek((4 << 30) + 7)
+    out['far'] = f.read(12).decode()
+names = sorted(sftp.listdir(d))
+out['names'] = names
+with sftp.open(d + '/' + 'héllo ☃ 日本.txt') as f:
+    out['unicode'] = f.read().decode()
+result = out`,
+      { params: { dir } },
+    );
+    expect(r.result).toEqual({
+      exclusive: 'OSError',
+      size: 5 * 1024 ** 3,
+      far: 'beyond 4 GiB',
+      names: ['exists.txt', 'héllo ☃ 日本.txt', 'new.txt', 'sparse.bin'],
+      unicode: 'unicode',
+    });
+    expect(readFileSync(path.join(dir, 'new.txt'), 'utf8')).toBe('fresh');
   });
 });

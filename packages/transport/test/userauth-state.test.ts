@@ -85,6 +85,24 @@ describe('the server refuses what has no place before authentication', () => {
     expect(server.nextEvent()).toMatchObject({ type: 'failure', error: expect.any(ProtocolError) });
   });
 
+  it.each(['service-accepted', 'kbdint'] as const)(
+    '%s: a repeated ssh-userauth service request is accepted again, as sshd does (paramiko sends one before each method)',
+    (state) => {
+      const { server, t } = serverIn(state);
+      const before = t.sent.length;
+      expect(server.receive(serviceRequest)).toBe(true);
+      expect(server.nextEvent()).toBeUndefined();
+      expect(t.sent.slice(before)).toEqual([MSG.SERVICE_ACCEPT]);
+      expect(t.closed).toEqual([]);
+      // Authentication goes on: a new request is taken up.
+      server.receive(kbdintRequest);
+      expect(server.nextEvent()?.type).toBe(state === 'kbdint' ? 'kbdint-challenge-requested' : 'begin-auth');
+      expect(t.closed).toEqual([]);
+      expect(server.authenticated).toBe(false);
+      // (Another service than ssh-userauth stays a protocol error: state-matrix.test.ts.)
+    },
+  );
+
   it('another service than ssh-userauth is not available', () => {
     const { server, t } = serverIn('fresh');
     server.receive(ServiceRequest.encode({ serviceName: 'ssh-connection' }));

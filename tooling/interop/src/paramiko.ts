@@ -130,8 +130,8 @@ export async function startParamikoServer(options: ParamikoServerOptions = {}): 
 }
 
 export interface ParamikoClientOptions extends RunOptions {
-  /** Server to connect to; `client` is `None` in the snippet without one. */
-  readonly target?: SshTarget;
+  /** Server to connect to; `client` is `None` in the snippet without one (or with `undefined`). */
+  readonly target?: SshTarget | undefined;
   /** Default: the target's user, else the test runner's. */
   readonly username?: string;
   /** Client keys (`key_filename`). Default: the {@link defaultClientKey}; `null` for none. */

@@ -431,7 +431,13 @@ export class UserauthServer {
     }
     if (n === MSG.SERVICE_REQUEST) {
       const m = ServiceRequest.decode(payload);
-      if (this.phase !== 'service') throw new ProtocolError('second service request');
+      if (this.phase !== 'service') {
+        // Until authentication succeeds sshd (auth2.c) accepts ssh-userauth again, and paramiko
+        // asks for it before each method it tries; RFC 4253 10 does not limit a client to one.
+        if (m.serviceName !== USERAUTH_SERVICE) throw new ProtocolError(`service request for ${m.serviceName} during authentication`);
+        this.transport.send(ServiceAccept.encode({ serviceName: USERAUTH_SERVICE }));
+        return;
+      }
       if (m.serviceName !== USERAUTH_SERVICE) throw new ServiceNotAvailable(`service ${m.serviceName} is not available`);
       this.phase = 'auth';
       this.transport.send(ServiceAccept.encode({ serviceName: USERAUTH_SERVICE }));
