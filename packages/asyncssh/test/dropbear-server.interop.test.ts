@@ -39,6 +39,23 @@ function options(extra: SSHClientConnectionOptions = {}): SSHClientConnectionOpt
   return { host: '127.0.0.1', port, username: 'root', clientKeys: [clientKey.privateKeyPath], knownHosts, agentPath: null, config: null, ...extra };
 }
 
+let startArgs: { home: string; keyArgs: string[] };
+let tinyPort: number;
+
+/** Dropbear on 127.0.0.1:`at` in a mount namespace of its own (see the module comment). */
+async function startDropbear(at: number, extra: readonly string[]): Promise<PeerProcess> {
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const script = [
+    `mount --bind ${q(startArgs.home)} /root`,
+    `mount --bind ${q(join(dir, 'shadow'))} /etc/shadow`,
+    `exec ${DROPBEAR} -F -E -p 127.0.0.1:${at} ${[...startArgs.keyArgs, ...extra].map(q).join(' ')}`,
+  ].join(' && ');
+  // unshare and sh exec: the PID the watchdog reports is dropbear's own.
+  const p = await startProcess('/usr/bin/unshare', ['-m', '--propagation', 'private', '/bin/sh', '-c', script], { name: 'dropbear' });
+  await p.waitForOutput('Not backgrounding', { timeoutMs: 15_000 });
+  return p;
+}
+
 beforeAll(async () => {
   dir = await makeTempDir('dropbear-server');
   clientKey = await defaultClientKey();
@@ -60,17 +77,11 @@ beforeAll(async () => {
     keyArgs.push('-r', file);
   }
   port = await freePort();
+  tinyPort = await freePort();
   knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, [...hostPublicKeys.values()].map((k) => `[127.0.0.1]:${port} ${k}`).join('\n') + '\n');
-  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const script = [
-    `mount --bind ${q(home)} /root`,
-    `mount --bind ${q(join(dir, 'shadow'))} /etc/shadow`,
-    `exec ${DROPBEAR} -F -E -p 127.0.0.1:${port} ${keyArgs.map(q).join(' ')}`,
-  ].join(' && ');
-  // unshare and sh exec: the PID the watchdog reports is dropbear's own.
-  dropbear = await startProcess('/usr/bin/unshare', ['-m', '--propagation', 'private', '/bin/sh', '-c', script], { name: 'dropbear' });
-  await dropbear.waitForOutput('Not backgrounding', { timeoutMs: 15_000 });
+  writeFileSync(knownHosts, [port, tinyPort].flatMap((p) => [...hostPublicKeys.values()].map((k) => `[127.0.0.1]:${p} ${k}`)).join('\n') + '\n');
+  startArgs = { home, keyArgs };
+  dropbear = await startDropbear(port, []);
   echo = await startEcho();
   conn = await connect(options());
 });
@@ -250,6 +261,21 @@ describe("dropbear's algorithms", () => {
     await using c = await connect(options({ rekeyBytes: 256 * 1024 }));
     const data = randomBytes(4 * 1024 * 1024);
     expect(sha256(await throughCat(c, data))).toBe(sha256(data));
+  }, 120_000);
+});
+
+describe('dropbear with a 4 KiB receive window and keepalives every second (-W 4096 -K 1)', () => {
+  it('answers its keepalives while idle and sends 4 MiB through cat a window at a time', async () => {
+    const tiny = await startDropbear(tinyPort, ['-W', '4096', '-K', '1']);
+    try {
+      await using c = await connect(options({ port: tinyPort }));
+      // Dropbear ends a connection that leaves 3 keepalives (global requests) unanswered.
+      expect((await c.run('sleep 5; echo awake')).stdout).toBe('awake\n');
+      const data = randomBytes(4 * 1024 * 1024);
+      expect(sha256(await throughCat(c, data))).toBe(sha256(data));
+    } finally {
+      await tiny.stop();
+    }
   }, 120_000);
 });
 
