@@ -1,8 +1,9 @@
 /**
- * Our server against libssh2 1.10 (an SSH implementation of its own) driven by curl 7.88's sftp://
- * and scp:// URLs: public-key, password and keyboard-interactive authentication, the host key checked by its SHA-256
- * and through known_hosts, SFTP downloads, uploads, listings and quote commands, SCP both ways,
- * and the algorithms libssh2 picks from what we offer.
+ * Our server against libssh2 1.10 (an SSH implementation of its own) driven by curl 7.88's
+ * sftp:// and scp:// URLs: public-key, password and keyboard-interactive authentication, the host
+ * key checked by its SHA-256 or MD5 and through known_hosts, SFTP downloads, uploads, listings and
+ * quote commands, SCP both ways, and the algorithms libssh2 picks from what we offer (curl has no
+ * option to choose them, except --compressed-ssh).
  */
 import { defaultClientKey, generateKey, makeTempDir, removeTempDir, run, type KeyPair, type RunResult } from '@ssh/interop';
 import { createHash, randomBytes } from 'node:crypto';
