@@ -12,12 +12,16 @@ import { generateKey, knownHostsLines, makeTempDir, removeTempDir, startParamiko
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from '@ssh/sftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostKeyNotVerifiable, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { HostKeyNotVerifiable, PermissionDenied, SSHClient, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { bounded, roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
 
 logPeersOnFailure();
 
 let server: ParamikoServer;
 let clientKey: KeyPair;
+let rsaKey: KeyPair;
+let ecdsaKey: KeyPair;
+let echo: EchoServer;
 let work: string;
 let knownHosts: string;
 
@@ -25,7 +29,13 @@ const sha = (data: Uint8Array): string => createHash('sha256').update(data).dige
 
 beforeAll(async () => {
   clientKey = await generateKey('ed25519', { label: 'paramiko-server-client' });
-  server = await startParamikoServer({ authorizedKeys: [clientKey], hostKeyTypes: ['ed25519', 'ecdsa-p256', 'rsa'] });
+  [rsaKey, ecdsaKey] = await Promise.all([generateKey('rsa', { label: 'paramiko-server-client' }), generateKey('ecdsa-p521', { label: 'paramiko-server-client' })]);
+  server = await startParamikoServer({
+    authorizedKeys: [clientKey, rsaKey, ecdsaKey],
+    hostKeyTypes: ['ed25519', 'ecdsa-p256', 'rsa'],
+    passwords: { tester: 'pw-tester' },
+  });
+  echo = await startEcho();
   work = await makeTempDir('paramiko-server');
   knownHosts = path.join(work, 'known_hosts');
   writeFileSync(knownHosts, knownHostsLines(server).join('\n') + '\n');
@@ -33,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  await echo?.close();
   if (work) await removeTempDir(work);
 });
 
@@ -63,6 +74,65 @@ describe('our client against a Paramiko server: host keys', () => {
     const file = path.join(work, 'known_hosts_wrong');
     writeFileSync(file, `[${server.host}]:${server.port} ${stranger.publicKey}\n`);
     await expect(connect(options({ knownHosts: file }))).rejects.toBeInstanceOf(HostKeyNotVerifiable);
+  });
+});
+
+describe('our client against a Paramiko server: authentication', () => {
+  it.each([
+    ['ecdsa-sha2-nistp521', 'ecdsa'],
+    ['rsa-sha2-256', 'rsa'],
+    ['rsa-sha2-512', 'rsa'],
+  ] as const)('authenticates with a key signing with %s', async (alg, kind) => {
+    const key = kind === 'rsa' ? rsaKey : ecdsaKey;
+    await using conn = await connect(options({ clientKeys: [key.privateKeyPath], signatureAlgs: [alg] }));
+    expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+    expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
+  });
+
+  it('tries a refused key, then the right one', async () => {
+    const stranger = await generateKey('ed25519', { label: 'paramiko-server-stranger-key' });
+    await using conn = await connect(options({ clientKeys: [stranger.privateKeyPath, clientKey.privateKeyPath] }));
+    expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
+  });
+
+  it('authenticates with a password, and is refused a wrong one', async () => {
+    await using conn = await connect(options({ clientKeys: null, password: 'pw-tester', preferredAuth: ['password'] }));
+    expect(conn.getExtraInfo('authMethod')).toBe('password');
+    await expect(connect(options({ clientKeys: null, password: 'wrong', preferredAuth: ['password'] }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('answers keyboard-interactive prompts', async () => {
+    const seen: unknown[] = [];
+    class Answering extends SSHClient {
+      override kbdintChallengeReceived(name: string, instruction: string, _lang: string, prompts: readonly { prompt: string; echo: boolean }[]): string[] {
+        seen.push([name, instruction, prompts.map((p) => [p.prompt, p.echo])]);
+        return prompts.length === 0 ? [] : ['pw-tester', 'blue'];
+      }
+    }
+    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: () => new Answering() }));
+    expect(conn.getExtraInfo('authMethod')).toBe('keyboard-interactive');
+    expect(seen[0]).toEqual(['Paramiko login', 'Answer the questions', [['Password: ', false], ['Favourite colour: ', true]]]);
+  });
+});
+
+describe('our client against a Paramiko server: forwarding', () => {
+  it('forwards a local port through direct-tcpip', async () => {
+    await using conn = await connect(options());
+    const listener = await conn.forwardLocalPort('127.0.0.1', 0, '127.0.0.1', echo.port);
+    const data = randomBytes(500_000);
+    expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, data)).equals(data)).toBe(true);
+    listener.close();
+  });
+
+  it('forwards a remote port (tcpip-forward, port 0) back to a local destination and cancels it', async () => {
+    await using conn = await connect(options());
+    const listener = await conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', echo.port);
+    const port = listener.getPort();
+    expect(port).toBeGreaterThan(0);
+    const data = randomBytes(300_000);
+    expect((await roundTrip({ host: '127.0.0.1', port }, data)).equals(data)).toBe(true);
+    listener.close();
+    await bounded(listener.waitClosed(), 10_000, 'cancel-tcpip-forward');
   });
 });
 
@@ -105,6 +175,15 @@ describe('our client against a Paramiko server: algorithms, rekey, keepalive', (
     const data = randomBytes(4 * 1024 * 1024);
     const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
     expect(sha(echoed.stdout ?? new Uint8Array())).toBe(sha(data));
+  }, 60_000);
+
+  it('keeps a 6 MiB download intact across a rekey paramiko starts in the middle', async () => {
+    await using conn = await connect(options());
+    const r = await conn.run<Uint8Array>(`rekey-stream ${6 << 20}`, { encoding: null });
+    const block = Buffer.from(Array.from({ length: 256 * 128 }, (_, i) => i & 0xff));
+    const expected = createHash('sha256');
+    for (let sent = 0; sent < 6 << 20; sent += block.length) expected.update(block.subarray(0, Math.min(block.length, (6 << 20) - sent)));
+    expect([r.exitStatus, r.stdout?.length, sha(r.stdout ?? new Uint8Array())]).toEqual([0, 6 << 20, expected.digest('hex')]);
   }, 60_000);
 
   it('keeps the connection with keepalives paramiko refuses (an answer all the same)', async () => {

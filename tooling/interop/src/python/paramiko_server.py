@@ -6,13 +6,18 @@ key lines; publickey authentication accepts exactly these blobs), passwords
 it as "/"), logFile (paramiko's DEBUG log, or null).
 
 Listens on 127.0.0.1 port 0 and prints "INTEROP-READY <port>". Each
-connection gets a paramiko.Transport in a thread of its own. Sessions take
-env, pty-req, window-change, exec, shell and the sftp subsystem
+connection gets a paramiko.Transport in a thread of its own (zlib compression
+and group exchange offered). With passwords, password and keyboard-interactive
+(prompts "Password: " and "Favourite colour: ", answer "blue") are allowed.
+direct-tcpip to 127.0.0.1 and tcpip-forward on 127.0.0.1 are served. Sessions
+take env, pty-req, window-change, exec, shell and the sftp subsystem
 (paramiko.SFTPServer over RootedSftp below). Exec commands:
 
   pty-info        prints "<term> <cols>x<rows>" (or "no-pty")
   wait-resize     prints "ready <cols>x<rows>", waits (10 s at most) for a
                   window-change and prints "resized <cols>x<rows>"
+  rekey-stream N  sends N bytes (0..255 repeated), starting a key exchange
+                  (renegotiate_keys) half way
   anything else   runs through /bin/sh -c with the session's env added:
                   stdin, stdout, stderr and the exit status relayed.
 
@@ -101,6 +106,9 @@ class Server(paramiko.ServerInterface):
                 self.authorized.add(base64.b64decode(fields[1]))
         self.passwords = config['passwords'] or {}
         self.sessions = {}
+        self.direct = {}
+        self.listeners = {}
+        self.transport = None
         self.lock = threading.Lock()
 
     def session(self, channel):
@@ -114,6 +122,7 @@ class Server(paramiko.ServerInterface):
             methods.append('publickey')
         if self.passwords:
             methods.append('password')
+            methods.append('keyboard-interactive')
         return ','.join(methods) or 'none'
 
     def check_auth_publickey(self, username, key):
@@ -126,11 +135,53 @@ class Server(paramiko.ServerInterface):
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
+    def check_auth_interactive(self, username, submethods):
+        if not self.passwords:
+            return paramiko.AUTH_FAILED
+        self.kbdint_user = username
+        query = paramiko.InteractiveQuery('Paramiko login', 'Answer the questions')
+        query.add_prompt('Password: ', False)
+        query.add_prompt('Favourite colour: ', True)
+        return query
+
+    def check_auth_interactive_response(self, responses):
+        user = getattr(self, 'kbdint_user', None)
+        if len(responses) == 2 and self.passwords.get(user) == responses[0] and responses[1] == 'blue':
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
     # sessions
     def check_channel_request(self, kind, chanid):
         if kind == 'session':
             return paramiko.OPEN_SUCCEEDED
         return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    # forwarding
+    def check_channel_direct_tcpip_request(self, chanid, origin, destination):
+        if destination[0] not in ('127.0.0.1', 'localhost'):
+            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        with self.lock:
+            self.direct[chanid] = (destination, origin)
+        return paramiko.OPEN_SUCCEEDED
+
+    def check_port_forward_request(self, address, port):
+        if address not in ('127.0.0.1', 'localhost'):
+            return False
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(('127.0.0.1', port))
+        listener.listen(8)
+        bound = listener.getsockname()[1]
+        with self.lock:
+            self.listeners[(address, bound)] = listener
+        threading.Thread(target=accept_forwarded, args=(self.transport, listener, address, bound), daemon=True).start()
+        return bound
+
+    def cancel_port_forward_request(self, address, port):
+        with self.lock:
+            listener = self.listeners.pop((address, port), None)
+        if listener is not None:
+            listener.close()
 
     def check_channel_env_request(self, channel, name, value):
         self.session(channel).env[name.decode() if isinstance(name, bytes) else name] = (
@@ -190,6 +241,20 @@ def run_exec(channel, session, command):
                 finish(channel, 1)
                 return
             channel.sendall(('resized %dx%d\n' % session.size).encode())
+            finish(channel, 0)
+            return
+        if command.startswith('rekey-stream '):
+            total = int(command.split()[1])
+            block = bytes(range(256)) * 128
+            sent = 0
+            rekeyed = False
+            while sent < total:
+                piece = block[:min(len(block), total - sent)]
+                channel.sendall(piece)
+                sent += len(piece)
+                if not rekeyed and sent >= total // 2:
+                    channel.get_transport().renegotiate_keys()
+                    rekeyed = True
             finish(channel, 0)
             return
         run_subprocess(channel, session, command)
@@ -262,6 +327,52 @@ def run_shell(channel, session):
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         finish(channel, 255)
+
+
+def pump_socket(channel, sock):
+    def up():
+        try:
+            while True:
+                data = channel.recv(CHUNK)
+                if not data:
+                    break
+                sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except (OSError, EOFError):
+            pass
+
+    def down():
+        try:
+            while True:
+                data = sock.recv(CHUNK)
+                if not data:
+                    break
+                channel.sendall(data)
+            channel.shutdown_write()
+        except (OSError, EOFError):
+            pass
+
+    threads = [threading.Thread(target=up, daemon=True), threading.Thread(target=down, daemon=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    channel.close()
+    sock.close()
+
+
+def accept_forwarded(transport, listener, address, port):
+    while True:
+        try:
+            sock, peer = listener.accept()
+        except OSError:
+            return
+        try:
+            channel = transport.open_forwarded_tcpip_channel(peer, (address, port))
+        except Exception:  # noqa: BLE001 - the client refused: drop this connection
+            sock.close()
+            continue
+        threading.Thread(target=pump_socket, args=(channel, sock), daemon=True).start()
 
 
 class RootedHandle(paramiko.SFTPHandle):
@@ -437,12 +548,23 @@ def serve(sock, config, host_keys):
         transport.load_server_moduli()  # diffie-hellman-group-exchange-* from /etc/ssh/moduli
         transport.set_subsystem_handler('sftp', paramiko.SFTPServer, RootedSftp)
         server = Server(config)
+        server.transport = transport
         transport.start_server(server=server)
         channels = []  # paramiko closes a Channel that is garbage-collected: keep them
         while transport.is_active():
             channel = transport.accept(1)
             if channel is not None:
                 channels.append(channel)
+                with server.lock:
+                    direct = server.direct.pop(channel.get_id(), None)
+                if direct is not None:
+                    try:
+                        sock = socket.create_connection(direct[0], timeout=10)
+                        sock.settimeout(None)
+                    except OSError:
+                        channel.close()
+                    else:
+                        threading.Thread(target=pump_socket, args=(channel, sock), daemon=True).start()
                 channels = [c for c in channels if not c.closed]
     except Exception:  # noqa: BLE001 - one bad connection must not end the server
         traceback.print_exc()
