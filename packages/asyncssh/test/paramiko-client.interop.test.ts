@@ -411,6 +411,41 @@ result = {'out': buf.decode(), 'status': chan.recv_exit_status()}`);
     expect(r.result).toEqual({ out: 'shell vt220 91x33\nresized 120x40\n', status: 0 });
   });
 
+  it('keeps to a tiny window and maximum packet size paramiko asks for', async () => {
+    const r = await paramiko(`chan = transport.open_session(window_size=3000, max_packet_size=700)
+chan.exec_command('bytes %d' % 400000)
+got = 0
+digest = hashlib.sha256()
+while True:
+    data = chan.recv(65536)
+    if not data:
+        break
+    got += len(data)
+    digest.update(data)
+chan2 = transport.open_session(window_size=3000, max_packet_size=700)
+chan2.exec_command('exit 3')
+err = chan2.makefile_stderr('rb').read()
+result = [got, digest.hexdigest() == hashlib.sha256(b'b' * 400000).hexdigest(), chan.recv_exit_status(), err.decode(), chan2.recv_exit_status()]`);
+    expect(r.result).toEqual([400000, true, 0, 'leaving\n', 3]);
+  });
+
+  it('shows our pre-authentication banner (get_banner)', async () => {
+    const bannered = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
+      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
+      processFactory: handler,
+      encoding: null,
+      banner: 'Welcome, Grüße ☃\nSecond line\n',
+    });
+    try {
+      const r = await paramiko(`result = transport.get_banner().decode()`, { target: ours(bannered, [hostKeys.ed25519]) });
+      expect(r.result).toBe('Welcome, Grüße ☃\nSecond line\n');
+    } finally {
+      bannered.close();
+      await bannered.waitClosed();
+    }
+  });
+
   it('passes environment variables (set_environment_variable, update_environment, exec_command environment=)', async () => {
     const r = await paramiko(`chan = transport.open_session()
 chan.set_environment_variable('ONE', 'first')
