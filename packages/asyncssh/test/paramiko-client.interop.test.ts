@@ -813,4 +813,25 @@ result = out`,
     });
     expect(readFileSync(path.join(dir, 'new.txt'), 'utf8')).toBe('fresh');
   });
+
+  it('answers 50 READDIRs in flight on one handle (listdir_iter) and refuses check-file as unsupported', async () => {
+    const dir = path.join(work, 'sftp-readahead');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 3000; i++) writeFileSync(path.join(dir, `file-${i}`), '');
+    const r = await paramiko(
+      `sftp = sftp_open()
+names = [a.filename for a in sftp.listdir_iter(params['dir'], read_aheads=50)]
+out = {'n': len(names), 'unique': len(set(names))}
+with sftp.open(params['dir'] + '/file-1') as f:
+    try:
+        f.check('sha1')
+        out['check'] = 'answered'
+    except IOError as e:
+        out['check'] = str(e)
+result = out`,
+      { params: { dir } },
+    );
+    // check-file is not offered (nor by OpenSSH's sftp-server): SSH_FX_OP_UNSUPPORTED.
+    expect(r.result).toEqual({ n: 3000, unique: 3000, check: 'unsupported extension check-file' });
+  });
 });
