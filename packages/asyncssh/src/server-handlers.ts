@@ -81,8 +81,15 @@ export class SSHServer {
     return false;
   }
 
-  kbdintAuthSupported(): boolean {
-    return false;
+  /**
+   * Whether keyboard-interactive authentication is offered. Left undefined (the default), it is
+   * tied to password authentication, as AsyncSSH's NotImplemented default: when
+   * passwordAuthSupported() is true, the client is asked "Password:" and the answer goes to
+   * validatePassword (a password change it asks for refuses). Return true to ask your own
+   * challenges (getKbdintChallenge, validateKbdintResponse), false to offer none.
+   */
+  kbdintAuthSupported(): boolean | undefined {
+    return undefined;
   }
 
   /** A challenge, true to accept at once, or false to refuse. */

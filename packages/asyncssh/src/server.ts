@@ -88,6 +88,9 @@ let standardRegistry: Registry | undefined;
 /** A certificate: a file to read, its bytes, or one already loaded. */
 type CertificateRef = string | Uint8Array | SSHCertificate;
 
+/** The keyboard-interactive challenge that stands for a password prompt (see kbdintMode). */
+const PASSWORD_CHALLENGE = { name: '', instruction: '', prompts: [{ prompt: 'Password:', echo: false }] } as const;
+
 export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileServiceOptions {
   /** Host keys: paths, keys or key pairs. Required. */
   readonly serverHostKeys?: KeyPairRef | readonly KeyPairRef[];
@@ -388,13 +391,30 @@ export class SSHServerConnection extends SSHConnection {
     return this.resolvedClientHost;
   }
 
+  /**
+   * How keyboard-interactive authentication runs: the application's own challenges, a "Password:"
+   * prompt checked by validatePassword (kbdintAuthSupported() left undefined and passwords
+   * taken, AsyncSSH's default), or not at all.
+   */
+  private kbdintMode(): 'own' | 'password' | 'off' {
+    const supported = this.server.kbdintAuthSupported();
+    if (supported === true) return 'own';
+    return supported === undefined && this.server.passwordAuthSupported() ? 'password' : 'off';
+  }
+
+  /** A "Password:" answer checked as a password; one that must change refuses (AsyncSSH does too). */
+  private async kbdintPassword(username: string, responses: readonly string[]): Promise<boolean> {
+    if (responses.length !== 1) return false;
+    return (await passwordAnswer(() => this.server.validatePassword(username, responses[0] as string))) === true;
+  }
+
   /** The methods offered: asked of the SSHServer (after beginAuth, which may set authorized keys). */
   private offeredMethods(): ServerMethod[] {
     const p = this.policy;
     const s = this.server;
     const methods: ServerMethod[] = [];
     if (p.publicKeyAuth && (this.authorizedKeys !== undefined || s.publicKeyAuthSupported())) methods.push('publickey');
-    if (p.kbdintAuth && s.kbdintAuthSupported()) methods.push('keyboard-interactive');
+    if (p.kbdintAuth && this.kbdintMode() !== 'off') methods.push('keyboard-interactive');
     if (p.passwordAuth && s.passwordAuthSupported()) methods.push('password');
     if (p.hostBasedAuth && s.hostBasedAuthSupported()) methods.push('hostbased');
     if (p.gssAuth !== false && this.gss !== undefined) methods.push('gssapi-with-mic');
@@ -567,10 +587,10 @@ export class SSHServerConnection extends SSHConnection {
         return;
       }
       case 'kbdint-challenge-requested':
-        this.answer(a.id, () => s.getKbdintChallenge(a.username, '', a.submethods));
+        this.answer(a.id, () => (this.kbdintMode() === 'password' ? PASSWORD_CHALLENGE : s.getKbdintChallenge(a.username, '', a.submethods)));
         return;
       case 'validate-kbdint-response':
-        this.answer(a.id, () => s.validateKbdintResponse(a.username, a.responses));
+        this.answer(a.id, () => (this.kbdintMode() === 'password' ? this.kbdintPassword(a.username, a.responses) : s.validateKbdintResponse(a.username, a.responses)));
         return;
       case 'validate-host-public-key':
         this.answer(a.id, async () => s.validateHostPublicKey(await this.clientHostFor(a.clientHostName), this.peerAddress, this.peerPort, a.key));

@@ -113,6 +113,11 @@ class GssServer extends SSHServer {
   override passwordAuthSupported(): boolean {
     return true;
   }
+  // Passwords by the password method only (not also through a keyboard-interactive "Password:"
+  // prompt, the default that ties the two), so that authMethod tells which one was used.
+  override kbdintAuthSupported(): boolean {
+    return false;
+  }
   override validatePassword(_username: string, password: string): boolean {
     return password === 'sesame';
   }

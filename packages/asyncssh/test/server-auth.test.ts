@@ -9,6 +9,7 @@ import {
   PermissionDenied,
   ProtocolError,
   SSHKeyPair,
+  SSHClient,
   SSHServer,
   connect,
   generatePrivateKey,
@@ -368,5 +369,63 @@ describe('signature algorithms', () => {
     await expect(connect({ host: '127.0.0.1', port, username: 'u', clientKeys: [alice], ...opts })).rejects.toBeInstanceOf(PermissionDenied);
     conn.close();
     await acceptor.waitClosed();
+  });
+});
+
+describe('keyboard-interactive tied to password authentication (AsyncSSH kbdint_auth_supported default)', () => {
+  const methods: string[] = [];
+  class PasswordOnly extends SSHServer {
+    override passwordAuthSupported(): boolean {
+      return true;
+    }
+    override validatePassword(username: string, password: string): boolean {
+      methods.push(`password ${username}`);
+      return password === 'sesame';
+    }
+  }
+  class ExplicitlyNone extends PasswordOnly {
+    override kbdintAuthSupported(): boolean {
+      return false;
+    }
+  }
+  const kbdintOnly = { preferredAuth: ['keyboard-interactive'] } as const;
+
+  it('prompts "Password:" over keyboard-interactive and checks the answer with validatePassword', async () => {
+    const acceptor = await server(() => new PasswordOnly());
+    const port = acceptor.getPort();
+    let challenge: unknown;
+    await using conn = await connect({
+      host: '127.0.0.1',
+      port,
+      username: 'carol',
+      ...opts,
+      ...kbdintOnly,
+      clientFactory: () =>
+        new (class extends SSHClient {
+          override kbdintAuthRequested(): string {
+            return '';
+          }
+          override kbdintChallengeReceived(name: string, instruction: string, _lang: string, prompts: readonly { readonly prompt: string; readonly echo: boolean }[]): string[] {
+            challenge = { name, instruction, prompts };
+            return ['sesame'];
+          }
+        })(),
+    });
+    expect((await conn.run('x')).stdout).toBe('carol pty=true cmd= ran=x\n');
+    expect(challenge).toEqual({ name: '', instruction: '', prompts: [{ prompt: 'Password:', echo: false }] });
+    expect(methods).toEqual(['password carol']);
+    await expect(connect({ host: '127.0.0.1', port, username: 'carol', password: 'wrong', ...opts, ...kbdintOnly })).rejects.toBeInstanceOf(PermissionDenied);
+    await using viaPassword = await connect({ host: '127.0.0.1', port, username: 'dave', password: 'sesame', ...opts, ...kbdintOnly });
+    expect((await viaPassword.run('x')).stdout).toBe('dave pty=true cmd= ran=x\n');
+    acceptor.close();
+  });
+
+  it('offers no keyboard-interactive when the server says so, or when it takes no passwords', async () => {
+    const refusing = await server(() => new ExplicitlyNone());
+    await expect(connect({ host: '127.0.0.1', port: refusing.getPort(), username: 'carol', password: 'sesame', ...opts, ...kbdintOnly })).rejects.toBeInstanceOf(PermissionDenied);
+    refusing.close();
+    const keysOnly = await server(() => new SSHServer(), { authorizedClientKeys: line(alice) });
+    await expect(connect({ host: '127.0.0.1', port: keysOnly.getPort(), username: 'carol', password: 'sesame', ...opts, ...kbdintOnly })).rejects.toBeInstanceOf(PermissionDenied);
+    keysOnly.close();
   });
 });
