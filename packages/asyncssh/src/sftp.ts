@@ -124,7 +124,7 @@ async function startOn(sessions: ClientSessions, env: StartSftpClientOptions['en
   // Transient chunks: the client copies each reply out of the received packet, whose buffer then
   // goes back to receive the next one (a download allocates no buffer per packet).
   const raw = proc.streamSession.rawByteStream({ transient: true });
-  const stream = gatherWrites({ readable: raw.readable, transient: raw.transient, write: (chunk) => raw.write(chunk), close: () => proc.close() });
+  const stream = gatherWrites({ readable: raw.readable, transient: raw.transient, write: (chunk) => raw.write(chunk), close: () => proc.close(), closed: raw.outputClosed });
   try {
     const client = await startNodeSftpClient(stream, sftpOptions);
     attach(client, { logger: childLogger(proc.channel.getExtraInfo('connection')) });

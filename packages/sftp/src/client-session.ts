@@ -27,14 +27,23 @@ export class ClientSession {
   private versionWaiter: { resolve(ext: readonly ExtensionPair[]): void; reject(e: unknown): void } | undefined;
   private readonly done: Promise<void>;
   private exited = false;
-  /** Resolves `done` once exit() has been called: a peer may never end its side. */
-  private exitDone: (() => void) | undefined;
+  /**
+   * Called by exit() (true) and abort() (false). After exit(), `done` settles once the stream is
+   * closed both ways (SftpByteStream.closed), or at once for a stream that cannot tell; after
+   * abort(), at once: a silent peer may never end its side.
+   */
+  private exitDone: ((wait: boolean) => void) | undefined;
 
   private constructor(stream: SftpByteStream, options: SftpClientMachineOptions) {
     this.stream = stream;
     this.machine = new SftpClientMachine(stream.transient === true ? { ...options, transientInput: true } : options);
-    const exited = new Promise<void>((resolve) => (this.exitDone = resolve));
-    this.done = Promise.race([this.pump(), exited]);
+    const pumped = this.pump();
+    const closed = stream.closed?.then(
+      () => undefined,
+      () => undefined,
+    );
+    const exited = new Promise<boolean>((resolve) => (this.exitDone = resolve)).then((wait) => (wait ? closed : undefined));
+    this.done = Promise.race([pumped, exited]);
   }
 
   /**
@@ -73,7 +82,8 @@ export class ClientSession {
 
   /**
    * Resolves when the stream has ended and every request has settled, or once exit() was called
-   * (a server that never ends its side of the stream cannot keep it waiting).
+   * and the stream closed both ways (see exitDone: a stream that cannot tell resolves at exit(),
+   * so that a server that never ends its side cannot keep it waiting).
    */
   waitClosed(): Promise<void> {
     return this.done;
@@ -108,7 +118,7 @@ export class ClientSession {
       this.machine.receiveEnd(new Error('SFTP client exited'));
       this.dispatch();
     }
-    this.exitDone?.();
+    this.exitDone?.(true);
   }
 
   /**
@@ -120,7 +130,7 @@ export class ClientSession {
     this.machine.receiveEnd(reason ?? new Error('aborted'));
     this.dispatch();
     this.stream.close();
-    this.exitDone?.();
+    this.exitDone?.(false);
   }
 
   private flush(): void {

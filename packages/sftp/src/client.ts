@@ -573,7 +573,11 @@ export class SFTPClient {
     this.session.exit();
   }
 
-  /** Resolves when the stream has closed, or once exit() was called (the server may never close its side). */
+  /**
+   * Resolves when the session has closed: the stream ended, or exit() was called and the stream
+   * closed both ways (over SSH: the channel closed, as AsyncSSH's wait_closed; a stream that
+   * cannot tell resolves at exit(), since the server may never close its side).
+   */
   waitClosed(): Promise<void> {
     return this.session.waitClosed();
   }

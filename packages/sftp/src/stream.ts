@@ -28,6 +28,13 @@ export interface SftpByteStream {
    * running copy-data there (it still answers the other requests read before it).
    */
   readonly outputClosed?: Promise<void>;
+  /**
+   * Optional: settles once the stream is closed both ways after our close() (an SSH channel: the
+   * peer answered our CHANNEL_CLOSE). A client's waitClosed() after exit() waits for it, as
+   * AsyncSSH's wait_closed waits for the channel; without it, it resolves at exit(), since a peer
+   * may never end its side of a plain stream.
+   */
+  readonly closed?: Promise<void>;
 }
 
 /** A queue that is also an async iterable: what one end of a memory pipe reads. */

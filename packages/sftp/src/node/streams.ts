@@ -167,6 +167,7 @@ export function gatherWrites(stream: SftpByteStream, options: GatherOptions = {}
     readable: stream.readable,
     ...(stream.transient === true ? { transient: true } : {}),
     ...(stream.outputClosed ? { outputClosed: stream.outputClosed } : {}),
+    ...(stream.closed ? { closed: stream.closed } : {}),
     write(chunk) {
       release();
       if (chunk.length >= GATHER_MAX_CHUNK) {
