@@ -202,6 +202,16 @@ describe('our client against a Paramiko server: sessions', () => {
     expect(ok.exitStatus).toBe(0);
   });
 
+  it('shows the output and exit status of a command the server closed before answering exec, and goes on', async () => {
+    // The server sends output, exit status and CHANNEL_CLOSE, then CHANNEL_SUCCESS for the closed
+    // channel (a Paramiko exec handler that runs the command itself): OpenSSH's ssh shows them and
+    // only logs the late reply; we used to fail the start and then disconnect on the reply.
+    await using conn = await connect(options());
+    const r = await conn.run('closes-before-reply', { encoding: 'utf-8' });
+    expect([r.stdout, r.exitStatus]).toEqual(['early\n', 5]);
+    expect((await conn.run('echo still here', { encoding: 'utf-8' })).stdout).toBe('still here\n');
+  });
+
   it('sends 4 MiB through stdin and gets the same bytes back intact', async () => {
     await using conn = await connect(options());
     const data = randomBytes(4 * 1024 * 1024 + 333);

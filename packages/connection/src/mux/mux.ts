@@ -48,6 +48,8 @@ export const DEFAULT_TRANSPORT_PACKET_LIMIT = 256 * 1024;
  */
 export const DATA_PACKET_OVERHEAD = 1 + 13 + 255;
 const MAX_CHANNEL_ID = 0xffff_ffff;
+/** Closed channels whose late status replies and window adjustments are dropped (lateForClosed). */
+const RECENTLY_CLOSED = 64;
 
 export interface MuxOptions {
   /**
@@ -148,6 +150,8 @@ export class ConnectionMux implements ChannelHost {
   private failed = false;
   private closedError: Error | undefined;
   private noMoreSessions = false;
+  /** Ids of the last RECENTLY_CLOSED channels released, oldest first (see lateForClosed). */
+  private readonly recentlyClosed = new Set<number>();
   /** Channels holding back small writes until sendHeld(). */
   private held: Channel[] = [];
 
@@ -266,6 +270,7 @@ export class ConnectionMux implements ChannelHost {
       }
       case MSG.CHANNEL_WINDOW_ADJUST: {
         const msg = ChannelWindowAdjust.decode(payload);
+        if (this.lateForClosed(msg.recipientChannel)) return;
         this.channel(msg.recipientChannel, true)?.receiveWindowAdjust(msg.bytesToAdd);
         return;
       }
@@ -280,12 +285,16 @@ export class ConnectionMux implements ChannelHost {
         this.channel(msg.recipientChannel, true)?.receiveRequest(msg);
         return;
       }
-      case MSG.CHANNEL_SUCCESS:
-        this.channel(ChannelSuccess.decode(payload).recipientChannel, true)?.receiveReply(true);
+      case MSG.CHANNEL_SUCCESS: {
+        const id = ChannelSuccess.decode(payload).recipientChannel;
+        if (!this.lateForClosed(id)) this.channel(id, true)?.receiveReply(true);
         return;
-      case MSG.CHANNEL_FAILURE:
-        this.channel(ChannelFailure.decode(payload).recipientChannel, true)?.receiveReply(false);
+      }
+      case MSG.CHANNEL_FAILURE: {
+        const id = ChannelFailure.decode(payload).recipientChannel;
+        if (!this.lateForClosed(id)) this.channel(id, true)?.receiveReply(false);
         return;
+      }
       case MSG.CHANNEL_OPEN:
         this.receiveOpen(ChannelOpen.decode(payload));
         return;
@@ -333,6 +342,16 @@ export class ConnectionMux implements ChannelHost {
   }
 
   /** The channel `id` refers to; a number we never gave out (or one fully closed) is fatal. */
+  /**
+   * Whether `id` is one of our channels that closed recently (and not open again): a status reply
+   * or window adjustment for it comes from a peer that sent them after its CHANNEL_CLOSE, as some
+   * do (a server that closes a session before it answers the exec request). OpenSSH only logs
+   * those; so they are dropped here, rather than taken for a protocol error.
+   */
+  private lateForClosed(id: number): boolean {
+    return !this.channels.has(id) && this.recentlyClosed.has(id);
+  }
+
   private channel(id: number, mustBeOpen: boolean): Channel | undefined {
     const channel = this.channels.get(id);
     if (!channel) {
@@ -478,6 +497,11 @@ export class ConnectionMux implements ChannelHost {
   release(channel: Channel): void {
     if (this.channels.get(channel.localId) !== channel) return;
     this.channels.delete(channel.localId);
+    this.recentlyClosed.add(channel.localId);
+    if (this.recentlyClosed.size > RECENTLY_CLOSED) {
+      const oldest = this.recentlyClosed.values().next().value as number;
+      this.recentlyClosed.delete(oldest);
+    }
     if (this.incomingIds.delete(channel.localId)) this.incomingCount--;
   }
 

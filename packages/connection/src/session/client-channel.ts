@@ -133,7 +133,12 @@ export class SSHClientChannel<T extends ChannelData = ChannelData> extends SSHCh
           : { type: 'shell' };
     const started = this.request(body.type, body);
     if (request.eofAfterRequest === true) this.writeEof();
-    if (!(await started)) throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_SESSION_FAILED, 'Session request failed');
+    // A server may run the command and close the channel before it answers (a Paramiko server
+    // whose exec handler runs it): the close then fails the request, but an exit status or
+    // signal says the command ran, and its output is here. OpenSSH's ssh shows them; so do we.
+    if (!(await started) && this.exitStatus === undefined && this.exitSignal === undefined) {
+      throw this.failStart(CHANNEL_OPEN_FAILURE.REQUEST_SESSION_FAILED, 'Session request failed');
+    }
     session.sessionStarted?.();
   }
 

@@ -202,6 +202,12 @@ class Server(paramiko.ServerInterface):
 
     def check_channel_exec_request(self, channel, command):
         command = command.decode() if isinstance(command, bytes) else command
+        if command == 'closes-before-reply':
+            # As Paramiko's demo servers do: the command runs inside this handler, so its output,
+            # exit status and CHANNEL_CLOSE go out before the exec request's CHANNEL_SUCCESS.
+            channel.sendall(b'early\n')
+            finish(channel, 5)
+            return True
         session = self.session(channel)
         channel.interop_answered = threading.Event()
         threading.Thread(target=run_exec, args=(channel, session, command), daemon=True).start()
