@@ -7,11 +7,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InteropStartError } from './errors.ts';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import type { AgentRef } from './openssh-client.ts';
 import { LOOPBACK } from './ports.ts';
-import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import { type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
+import { pythonEnv, startPythonServer } from './python-server.ts';
 import { authorizedKeysText } from './sshd.ts';
 import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
@@ -64,10 +64,6 @@ export interface AsyncsshServer extends SshTarget {
   stop(): Promise<void>;
 }
 
-function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {
-  return { HOME: home, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extra };
-}
-
 /** Starts an AsyncSSH server on a free port of 127.0.0.1 (it binds port 0 and reports the port). */
 export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): Promise<AsyncsshServer> {
   const [keys, authorized] = await Promise.all([
@@ -75,43 +71,30 @@ export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): 
     options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
   ]);
   const dir = await makeTempDir('asyncssh-server');
-  let proc: PeerProcess;
+  const authorizedKeysPath = join(dir, 'authorized_keys');
   try {
-    const authorizedKeysPath = join(dir, 'authorized_keys');
-    const configPath = join(dir, 'server.json');
     await writeFile(authorizedKeysPath, authorizedKeysText(authorized), { mode: 0o600 });
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        hostKeys: keys.map((key) => key.privateKeyPath),
-        authorizedKeys: authorized.length > 0 ? authorizedKeysPath : null,
-        passwords: options.passwords ?? null,
-        sftp: options.sftp ?? false,
-        logLevel: options.logLevel ?? 'INFO',
-        params: options.params ?? null,
-        snippet: options.script ?? '',
-      }),
-      { mode: 0o600 },
-    );
-    proc = await startProcess(PYTHON, ['-u', '-B', SERVER_SCRIPT, configPath], {
-      name: 'asyncssh-server',
-      env: pythonEnv(dir, options.env),
-      cwd: dir,
-    });
   } catch (error) {
     await removeTempDir(dir);
     throw error;
   }
-  let port: number;
-  try {
-    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
-    port = Number(match[1]);
-  } catch (error) {
-    await proc.stop();
-    await removeTempDir(dir);
-    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw new InteropStartError(`the AsyncSSH server did not start (${reason})`, proc.output(), { cause: error });
-  }
+  const { proc, port } = await startPythonServer({
+    name: 'asyncssh-server',
+    label: 'the AsyncSSH server',
+    script: SERVER_SCRIPT,
+    dir,
+    config: {
+      hostKeys: keys.map((key) => key.privateKeyPath),
+      authorizedKeys: authorized.length > 0 ? authorizedKeysPath : null,
+      passwords: options.passwords ?? null,
+      sftp: options.sftp ?? false,
+      logLevel: options.logLevel ?? 'INFO',
+      params: options.params ?? null,
+      snippet: options.script ?? '',
+    },
+    env: options.env,
+    startTimeoutMs: options.startTimeoutMs,
+  });
   let stopped: Promise<void> | undefined;
   return {
     name: 'asyncssh-server',

@@ -10,10 +10,10 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PYTHON_START_MARGIN_MS, type Json } from './asyncssh.ts';
-import { InteropStartError } from './errors.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK } from './ports.ts';
-import { type EnvVars, type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import { type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
+import { pythonEnv, startPythonServer } from './python-server.ts';
 import type { AuthorizedKey } from './sshd.ts';
 import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
@@ -48,10 +48,6 @@ export interface ParamikoServer extends SshTarget {
   stop(): Promise<void>;
 }
 
-function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {
-  return { HOME: home, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extra };
-}
-
 function authorizedLines(keys: readonly AuthorizedKey[]): string[] {
   return keys.map((key) => (typeof key === 'string' ? key : key.publicKey));
 }
@@ -65,40 +61,27 @@ export async function startParamikoServer(options: ParamikoServerOptions = {}): 
   const dir = await makeTempDir('paramiko-server');
   const root = join(dir, 'root');
   const logFile = join(dir, 'paramiko.log');
-  let proc: PeerProcess;
   try {
     await mkdir(root);
-    const configPath = join(dir, 'server.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        hostKeys: keys.map((key) => key.privateKeyPath),
-        authorizedKeys: authorizedLines(authorized),
-        passwords: options.passwords ?? null,
-        root,
-        logFile: options.debug === true ? logFile : null,
-      }),
-      { mode: 0o600 },
-    );
-    proc = await startProcess(PYTHON, ['-u', '-B', SERVER_SCRIPT, configPath], {
-      name: 'paramiko-server',
-      env: pythonEnv(dir, options.env),
-      cwd: dir,
-    });
   } catch (error) {
     await removeTempDir(dir);
     throw error;
   }
-  let port: number;
-  try {
-    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
-    port = Number(match[1]);
-  } catch (error) {
-    await proc.stop();
-    await removeTempDir(dir);
-    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw new InteropStartError(`the Paramiko server did not start (${reason})`, proc.output(), { cause: error });
-  }
+  const { proc, port } = await startPythonServer({
+    name: 'paramiko-server',
+    label: 'the Paramiko server',
+    script: SERVER_SCRIPT,
+    dir,
+    config: {
+      hostKeys: keys.map((key) => key.privateKeyPath),
+      authorizedKeys: authorizedLines(authorized),
+      passwords: options.passwords ?? null,
+      root,
+      logFile: options.debug === true ? logFile : null,
+    },
+    env: options.env,
+    startTimeoutMs: options.startTimeoutMs,
+  });
   let stopped: Promise<void> | undefined;
   return {
     name: 'paramiko-server',
