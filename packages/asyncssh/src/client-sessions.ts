@@ -131,6 +131,11 @@ export class ClientSessions {
   }
 
   private merged(command: string | undefined, options: SessionOptions): SessionRequest & SessionOptions {
+    // Plain JavaScript may pass the options first (AsyncSSH's keyword arguments read that way):
+    // they would otherwise run as the command "[object Object]".
+    if (command !== undefined && command !== null && typeof command !== 'string') {
+      throw new TypeError(`the command must be a string (got ${typeof command}); session options go in the argument after it`);
+    }
     const d = this.defaults;
     const o = { ...d, ...options };
     return {
