@@ -139,8 +139,8 @@ const PARALLEL_FILES = 16;
 export const TREE_MAX_ENTRIES = 250_000;
 
 /**
- * Deepest directory a recursive download enters, the top being level 0: OpenSSH's sftp refuses
- * the same ("Maximum directory depth exceeded: 64 levels"). A download keeps one listing open per
+ * Deepest directory a recursive download or upload enters, the top being level 0: OpenSSH's sftp
+ * refuses the same ("Maximum directory depth exceeded: 64 levels"). A download keeps one listing open per
  * level, each holding a READDIR reply, so this bounds what a server whose directories list
  * themselves without end (or contain themselves) can make it hold; past it the download stops
  * with SFTPFailure, error handler or not.
@@ -593,24 +593,34 @@ export async function putFiles(client: TransferClient, local: LocalFs, localPath
  * (open, write, close per file), not by bytes.
  */
 /** putOneBody, a failure noting the file it concerns (notePaths). */
-function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: Tree, walk?: WalkEntry): Promise<void> {
-  return putOneBody(client, local, src, dst, options, tree, walk).catch((e: unknown) => notePaths(e, src, dst));
+function putOne(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, depth = 0, tree?: Tree, walk?: WalkEntry): Promise<void> {
+  return putOneBody(client, local, src, dst, options, depth, tree, walk).catch((e: unknown) => notePaths(e, src, dst));
 }
 
-async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, tree?: Tree, walk?: WalkEntry): Promise<void> {
+/**
+ * Uploads `src` to `dst`, `depth` levels below the top. A directory deeper than MAX_TREE_DEPTH
+ * stops the upload, error handler or not, as OpenSSH's sftp stops `put -r` there: with
+ * followSymlinks, a local link to a directory above it makes a tree without end.
+ */
+async function putOneBody(client: TransferClient, local: LocalFs, src: string, dst: string, options: TransferOptions, depth: number, tree?: Tree, walk?: WalkEntry): Promise<void> {
   const slots = tree?.slots;
   const attrs = options.followSymlinks ? await local.stat(src) : await local.lstat(src);
   const type = attrsType(attrs);
   if (type !== FILEXFER_TYPE.DIRECTORY) walk?.leaf();
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (depth >= MAX_TREE_DEPTH) {
+      const failure = new SFTPFailure(`${src}: maximum directory depth exceeded: ${MAX_TREE_DEPTH} levels (a link to a directory above it?)`);
+      if (slots) slots.failure ??= failure;
+      throw slots?.failure ?? failure;
+    }
     await walk?.directory();
     if (!(await client.isdir(dst))) await client.mkdir(dst);
     // A batch at a time, in the order the file system lists them: OpenSSH's sftp put -r sends in
     // readdir order, AsyncSSH 2.10 in os.listdir's; neither sorts.
     const names = local.scandir ? local.scandir(src) : await local.readdir(src);
     const shared = tree ?? newTree();
-    await eachStreamed(names, options, shared, (name, entry) => putOne(client, local, local.join(src, name), joinPath(dst, name), options, shared, entry), walk?.listed);
+    await eachStreamed(names, options, shared, (name, entry) => putOne(client, local, local.join(src, name), joinPath(dst, name), options, depth + 1, shared, entry), walk?.listed);
   } else if (type === FILEXFER_TYPE.SYMLINK) {
     const target = await local.readlink(src);
     await (slots ? slots.run(1, () => client.symlink(target, dst)) : client.symlink(target, dst));

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { type SFTPAttrs, type ServerFile, SFTPFailure, SFTPNoSuchFile, SFTPServer, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { LocalSFTPServer, startSftpClient } from '../src/node/index.ts';
 import { TREE_LOOKAHEAD } from '../src/transfer.ts';
-import { Lag, bigFs } from './helpers/lag-fs.ts';
+import { DIR, Lag, bigFs } from './helpers/lag-fs.ts';
 import { memorySessions } from './helpers/memory-session.ts';
 
 /** The most an upload may read ahead of the files it opened (the lookahead, and a little slack). */
@@ -30,7 +30,7 @@ class SinkServer extends SFTPServer {
   override stat(): SFTPAttrs {
     throw new SFTPNoSuchFile('No such file');
   }
-  override mkdir(): void {}
+  override mkdir(_path: string): void {}
   override open(): ServerFile {
     return {};
   }
@@ -115,5 +115,45 @@ describe('a recursive upload walks local directories a batch at a time', () => {
     const { client, dir } = await open((root) => new CountingServer({ chroot: root }), { localFs: bigFs(lag, 30, { dirs: 3, scandir: false }) });
     await client.put('/big', '/up', { recurse: true });
     expect(count(join(dir, 'up'))).toBe(30 + 3 * 30);
+  });
+
+  it.each([false, true])("stops with SFTPFailure at 64 levels as OpenSSH's sftp put -r does, a link to a directory above (error handler: %s)", async (withHandler) => {
+    // Every directory holds one entry, `a`, itself a directory: followSymlinks through a link
+    // to a parent looks like this.
+    const made: string[] = [];
+    const errors: unknown[] = [];
+    const endless = {
+      ...bigFs(new Lag(), 0),
+      stat: async () => DIR,
+      lstat: async () => DIR,
+      readdir: async () => ['a'],
+      scandir: async function* () {
+        yield 'a';
+      },
+    };
+    const [a, b] = createMemoryPipe();
+    const served = runSftpServer(
+      b,
+      new (class extends SinkServer {
+        override mkdir(p: string): void {
+          made.push(p);
+        }
+      })(),
+    );
+    const client = await startSftpClient(a, { localFs: endless });
+    try {
+      const run = client.put('/top', '/up', { recurse: true, followSymlinks: true, ...(withHandler ? { errorHandler: (e: unknown) => errors.push(e) } : {}) });
+      if (withHandler) {
+        await run;
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toBeInstanceOf(SFTPFailure);
+        expect(String(errors[0])).toMatch(/maximum directory depth exceeded: 64 levels/);
+      } else await expect(run).rejects.toThrow(/maximum directory depth exceeded: 64 levels/);
+    } finally {
+      client.exit();
+      await served;
+    }
+    // The top and 63 levels below it, as OpenSSH's sftp makes them.
+    expect(made).toHaveLength(64);
   });
 });
