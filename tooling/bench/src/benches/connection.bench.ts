@@ -17,7 +17,14 @@
  *   that spawns nothing (../peers/runner.ts: a fork makes the forking process's next writes
  *   fault), our server in another (../peers/our-server.ts), as sshd does. Before the timed
  *   rounds, our client, ssh2 and our server each stream a quarter of N once, untimed (JIT
- *   warm-up).
+ *   warm-up); and right before each of its timed rounds, an eighth of N (WARM_SHARE). A node
+ *   process that sat idle through the other clients' rounds (5-10 s) comes back cold: V8's
+ *   memory reducer shrinks its heap after a few idle seconds and malloc hands the freed memory
+ *   back, and on the development VM each page touched again costs a host fault (~14 µs). Our
+ *   client streaming 1 GiB after 8 s idle took 108-141k page faults and 2.5-2.9 CPU-s of user
+ *   time, against 2-8k faults and 0.7-1.1 CPU-s when it streamed back to back. The figures are
+ *   those of a client mid-transfer, which is what a throughput is; `ssh` and sshd's session
+ *   process start fresh every round either way.
  * - Client CPU per byte of that stream: MiB per CPU second (user + system) of the client alone,
  *   the median round; ours and ssh2 from process.cpuUsage() over the same timed region, `ssh` from
  *   bash's `times` for the whole run minus an `ssh host true` run. On a machine whose cores the
@@ -218,6 +225,15 @@ async function zeroFile(bytes: number): Promise<string> {
   return file;
 }
 
+/** Share of N an in-process client or our server streams, untimed, right before each timed round. */
+const WARM_SHARE = 1 / 8;
+
+/** The untimed stream before each timed round of a process that idled since its last one. */
+function warmStream(bytes: number): { command: string; bytes: number } {
+  const n = Math.max(1, Math.round(bytes * WARM_SHARE));
+  return { command: `head -c ${n} /dev/zero`, bytes: n };
+}
+
 /**
  * The stream rows for one remote command that writes `bytes` to stdout: our client, ssh2 and
  * OpenSSH `ssh` reading it from sshd (in rotation), and OpenSSH `ssh` reading it from our server
@@ -236,14 +252,27 @@ async function streamRows(
   const ours: StreamTime[] = [];
   const ssh2: StreamTime[] = [];
   const openssh: StreamTime[] = [];
+  const warm = warmStream(bytes);
   await inRotation(rounds, [
-    async () => ours.push(await clients.call('ourStream', ep, command, bytes)),
-    async () => ssh2.push(await clients.call('ssh2Stream', ep, command, bytes)),
+    async () => {
+      await clients.call('ourStream', ep, warm.command, warm.bytes);
+      ours.push(await clients.call('ourStream', ep, command, bytes));
+    },
+    async () => {
+      await clients.call('ssh2Stream', ep, warm.command, warm.bytes);
+      ssh2.push(await clients.call('ssh2Stream', ep, command, bytes));
+    },
     async () => openssh.push(await opensshStream(sshd, ep, command)),
   ]);
   const fromOurs: StreamTime[] = [];
   const fromSshd: StreamTime[] = [];
-  await inRotation(rounds, [async () => fromOurs.push(await opensshStream(ourServer, ep, command)), async () => fromSshd.push(await opensshStream(sshd, ep, command))]);
+  await inRotation(rounds, [
+    async () => {
+      await opensshStream(ourServer, ep, warm.command);
+      fromOurs.push(await opensshStream(ourServer, ep, command));
+    },
+    async () => fromSshd.push(await opensshStream(sshd, ep, command)),
+  ]);
   return [
     row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
     row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2)),

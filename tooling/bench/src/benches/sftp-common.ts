@@ -58,6 +58,11 @@ export function rate(bytes: number, seconds: readonly number[]): number {
 export interface Files {
   /** The source file, read by downloads (remote side) and uploads (local side). */
   src: string;
+  /**
+   * A file an eighth of src's size, downloaded untimed right before each timed round of a client
+   * or server that runs in node (see sftp.bench.ts: a process idle for seconds comes back cold).
+   */
+  warm: string;
   /** Where downloads land and uploads are written. */
   got: string;
   put: string;

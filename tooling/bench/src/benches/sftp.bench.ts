@@ -20,6 +20,13 @@
  *
  * Every connection uses aes128-gcm@openssh.com without compression. Clients that run in process
  * (ours, ssh2, AsyncSSH) are timed around the transfer alone, on a connection opened before;
+ * ours and ssh2 download a file an eighth of the size on it first, untimed, as OpenSSH's client
+ * does through our server before each of its rounds there: a node process that sat idle through
+ * the other clients' rounds comes back cold (V8's memory reducer shrinks its heap after a few
+ * idle seconds, malloc hands the memory back, and on the development VM each page touched again
+ * costs a host fault: our connection client streaming 1 GiB after 8 s idle took 108-141k faults
+ * and 2.5-2.9 CPU-s, against 2-8k and 0.7-1.1 back to back). OpenSSH's client and sshd's
+ * session processes start fresh every round either way;
  * ours and ssh2's in a process of their own that spawns nothing (../peers/runner.ts: a fork
  * makes the forking process's next writes fault, and this one spawns `sftp`);
  * `sftp -b` is a process, so it is timed as the batch doing the transfer minus a batch doing
@@ -106,12 +113,16 @@ function writeTree(root: string, files: number): void {
   }
 }
 
+/** Share of the file's size in the warm-up download before each timed round of a node process. */
+const WARM_SHARE = 1 / 8;
+
 /**
  * OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. The
  * second upload of a batch and the recursive upload and download (`put -r`, `get -r`) only when
- * `full`.
+ * `full`. With `warmServer` (our server, a node process), each round starts with an untimed
+ * download of the warm-up file.
  */
-async function opensshClient(target: SshTarget, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean): Promise<Rates> {
+async function opensshClient(target: SshTarget, key: KeyPair, files: Files, bytes: number, rounds: number, full: boolean, warmServer = false): Promise<Rates> {
   const options = { identity: key, timeoutMs: 600_000, args: ['-c', CIPHER, '-o', 'Compression=no'] };
   const batch = (lines: readonly string[]) => () => runSftp(target, lines, options);
   const noop: number[] = [];
@@ -121,6 +132,10 @@ async function opensshClient(target: SshTarget, key: KeyPair, files: Files, byte
   const tree: number[] = [];
   const treeGet: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    if (warmServer) {
+      await batch([`get ${files.warm} ${files.got}`])();
+      rmSync(files.got);
+    }
     noop.push(await timedSeconds(batch(['pwd'])));
     get.push(await timedSeconds(batch([`get ${files.src} ${files.got}`])));
     checkSize(files.got, bytes);
@@ -185,6 +200,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
   const dir = await makeTempDir('sftp-bench');
   const files: Files = {
     src: path.join(dir, 'src.bin'),
+    warm: path.join(dir, 'warm.bin'),
     got: path.join(dir, 'got.bin'),
     put: path.join(dir, 'put.bin'),
     tree: path.join(dir, 'tree'),
@@ -192,6 +208,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     treeDst: path.join(dir, 'tree-copy'),
   };
   writeRandomFile(files.src, bytes);
+  writeRandomFile(files.warm, Math.max(1, Math.round(bytes * WARM_SHARE)));
   writeTree(files.tree, treeFiles);
   const [clientKey, hostKey] = await Promise.all([defaultClientKey(), generateKey('ed25519', { label: 'sftp-bench-host' })]);
   const sshd = await startSshd({ config: [`Ciphers ${CIPHER}`, 'Compression no'], logLevel: 'ERROR' });
@@ -232,7 +249,7 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     let oursVsOurs = NONE;
     let ssh2VsOurs = NONE;
     await inRotation(rounds, [
-      async () => (opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false))),
+      async () => (opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false, true))),
       async () => (sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false))),
       async () => (oursVsOurs = best(oursVsOurs, await runner.call('ourClient', ours.port, user, clientKey, files, bytes, 1, false))),
       async () => (ssh2VsOurs = best(ssh2VsOurs, await runner.call('ssh2Client', ours.port, user, clientKey, files, bytes, 1, false))),
