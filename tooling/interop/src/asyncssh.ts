@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import type { AgentRef } from './openssh-client.ts';
 import { LOOPBACK } from './ports.ts';
-import { type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
+import { PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
 import { pythonEnv, startPythonServer } from './python-server.ts';
 import { authorizedKeysText } from './sshd.ts';
-import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
+import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./python/asyncssh_server.py', import.meta.url));
@@ -47,21 +47,10 @@ export interface AsyncsshServerOptions extends ServerBaseOptions {
 }
 
 /** A running AsyncSSH server. */
-export interface AsyncsshServer extends SshTarget {
+export interface AsyncsshServer extends RunningServer {
   readonly name: 'asyncssh-server';
-  readonly host: string;
-  readonly port: number;
-  /** AsyncSSH accepts any user name; this is the test runner's, for symmetry with sshd. */
-  readonly user: string;
-  readonly hostKeys: readonly KeyPair[];
-  readonly hostPublicKeys: readonly string[];
-  readonly dir: string;
-  readonly pid: number;
-  readonly process: PeerProcess;
   /** The server's stderr (Python logging and tracebacks) and stdout so far. */
   readonly log: string;
-  /** Stops the server by PID and removes `dir`. Idempotent. */
-  stop(): Promise<void>;
 }
 
 /** Starts an AsyncSSH server on a free port of 127.0.0.1 (it binds port 0 and reports the port). */

@@ -39,7 +39,7 @@ export {
   startProcess,
   stopAll,
 } from './process.ts';
-export { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
+export { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 export { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 export { softSecurityKey, type SoftSecurityKey } from './security-key.ts';
 export { SoftFido, type SoftFidoCredential, type SoftFidoOptions, softFido } from './soft-fido.ts';

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { PYTHON_START_MARGIN_MS, type Json } from './asyncssh.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK } from './ports.ts';
-import { type PeerProcess, PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
+import { PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
 import { pythonEnv, startPythonServer } from './python-server.ts';
 import type { AuthorizedKey } from './sshd.ts';
-import { type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
+import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./python/paramiko_server.py', import.meta.url));
@@ -29,23 +29,12 @@ export interface ParamikoServerOptions extends ServerBaseOptions {
 }
 
 /** A running Paramiko server (see python/paramiko_server.py for its canned commands). */
-export interface ParamikoServer extends SshTarget {
+export interface ParamikoServer extends RunningServer {
   readonly name: 'paramiko-server';
-  readonly host: string;
-  readonly port: number;
-  /** Paramiko accepts any user name; this is the test runner's. */
-  readonly user: string;
-  readonly hostKeys: readonly KeyPair[];
-  readonly hostPublicKeys: readonly string[];
-  readonly dir: string;
   /** The directory SFTP serves; clients see it as `/`. */
   readonly root: string;
-  readonly pid: number;
-  readonly process: PeerProcess;
   /** The server's stderr and stdout so far (and paramiko's DEBUG log with `debug`). */
   readonly log: string;
-  /** Stops the server by PID and removes `dir`. Idempotent. */
-  stop(): Promise<void>;
 }
 
 function authorizedLines(keys: readonly AuthorizedKey[]): string[] {

@@ -13,7 +13,7 @@ import { InteropStartError } from './errors.ts';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK, freePort } from './ports.ts';
 import { type PeerProcess, startProcess } from './process.ts';
-import type { ServerBaseOptions, SshTarget } from './target.ts';
+import type { RunningServer, ServerBaseOptions } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -51,23 +51,12 @@ export interface SshdOptions extends ServerBaseOptions {
 }
 
 /** A running sshd. */
-export interface SshdServer extends SshTarget {
+export interface SshdServer extends RunningServer {
   readonly name: 'sshd';
-  readonly host: string;
-  readonly port: number;
-  /** The user that can log in (the one running the tests). */
-  readonly user: string;
-  readonly hostKeys: readonly KeyPair[];
-  readonly hostPublicKeys: readonly string[];
-  /** The throwaway directory holding sshd_config, authorized_keys; removed on stop. */
-  readonly dir: string;
   readonly configPath: string;
   readonly authorizedKeysPath: string;
   /** The config file as written. */
   readonly config: string;
-  /** PID of the listening sshd. */
-  readonly pid: number;
-  readonly process: PeerProcess;
   /** Everything sshd (and its per-connection children) logged so far. */
   readonly log: string;
   /**
@@ -78,8 +67,6 @@ export interface SshdServer extends SshTarget {
   waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   /** Replaces authorized_keys; sshd reads it at each authentication, no restart needed. */
   setAuthorizedKeys(keys: readonly AuthorizedKey[]): Promise<void>;
-  /** Stops sshd and everything it started, by PID, then removes `dir`. Idempotent. */
-  stop(): Promise<void>;
 }
 
 const BIND_RETRIES = 5;

@@ -6,7 +6,7 @@
  */
 
 import type { KeyPair, KeyType } from './keys.ts';
-import type { EnvVars } from './process.ts';
+import type { EnvVars, PeerProcess } from './process.ts';
 import type { AuthorizedKey } from './sshd.ts';
 
 export interface SshTarget {
@@ -28,6 +28,25 @@ export interface SshTarget {
   readonly name?: string;
   /** The server's log so far; appended to a failing client command's error when available. */
   readonly log?: string;
+}
+
+/** A server the harness started and stops: a target with its keys, process and throwaway directory. */
+export interface RunningServer extends SshTarget {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** The user clients log in as (the one running the tests). */
+  readonly user: string;
+  readonly hostKeys: readonly KeyPair[];
+  readonly hostPublicKeys: readonly string[];
+  /** Its throwaway directory (config, authorized_keys), removed on stop. */
+  readonly dir: string;
+  readonly pid: number;
+  readonly process: PeerProcess;
+  /** What the server logged so far. */
+  readonly log: string;
+  /** Stops the server and everything it started, by PID, then removes `dir`. Idempotent. */
+  stop(): Promise<void>;
 }
 
 /**
