@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import type { AgentRef } from './openssh-client.ts';
-import { LOOPBACK } from './ports.ts';
 import { PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
 import { pythonEnv, startPythonServer } from './python-server.ts';
 import { authorizedKeysText } from './sshd.ts';
@@ -67,11 +66,12 @@ export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): 
     await removeTempDir(dir);
     throw error;
   }
-  const { proc, port } = await startPythonServer({
+  return startPythonServer({
     name: 'asyncssh-server',
     label: 'the AsyncSSH server',
     script: SERVER_SCRIPT,
     dir,
+    hostKeys: keys,
     config: {
       hostKeys: keys.map((key) => key.privateKeyPath),
       authorizedKeys: authorized.length > 0 ? authorizedKeysPath : null,
@@ -84,25 +84,6 @@ export async function startAsyncsshServer(options: AsyncsshServerOptions = {}): 
     env: options.env,
     startTimeoutMs: options.startTimeoutMs,
   });
-  let stopped: Promise<void> | undefined;
-  return {
-    name: 'asyncssh-server',
-    host: LOOPBACK,
-    port,
-    user: userInfo().username,
-    hostKeys: keys,
-    hostPublicKeys: keys.map((key) => key.publicKey),
-    dir,
-    pid: proc.pid,
-    process: proc,
-    get log() {
-      return proc.output();
-    },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
 }
 
 export interface AsyncsshClientOptions extends RunOptions {

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PYTHON_START_MARGIN_MS, type Json } from './asyncssh.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
-import { LOOPBACK } from './ports.ts';
 import { PYTHON, type RunOptions, type RunResult, runCommand } from './process.ts';
 import { pythonEnv, startPythonServer } from './python-server.ts';
 import type { AuthorizedKey } from './sshd.ts';
@@ -56,11 +55,12 @@ export async function startParamikoServer(options: ParamikoServerOptions = {}): 
     await removeTempDir(dir);
     throw error;
   }
-  const { proc, port } = await startPythonServer({
+  const server = await startPythonServer({
     name: 'paramiko-server',
     label: 'the Paramiko server',
     script: SERVER_SCRIPT,
     dir,
+    hostKeys: keys,
     config: {
       hostKeys: keys.map((key) => key.privateKeyPath),
       authorizedKeys: authorizedLines(authorized),
@@ -70,35 +70,18 @@ export async function startParamikoServer(options: ParamikoServerOptions = {}): 
     },
     env: options.env,
     startTimeoutMs: options.startTimeoutMs,
+    extraLog: options.debug === true ? () => readLogFile(logFile) : undefined,
   });
-  let stopped: Promise<void> | undefined;
-  return {
-    name: 'paramiko-server',
-    host: LOOPBACK,
-    port,
-    user: userInfo().username,
-    hostKeys: keys,
-    hostPublicKeys: keys.map((key) => key.publicKey),
-    dir,
-    root,
-    pid: proc.pid,
-    process: proc,
-    get log() {
-      let debugLog = '';
-      if (options.debug === true && stopped === undefined) {
-        try {
-          debugLog = readFileSync(logFile, 'utf8');
-        } catch {
-          // not written yet
-        }
-      }
-      return proc.output() + debugLog;
-    },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
+  return Object.assign(server, { root });
+}
+
+/** paramiko's DEBUG log so far; empty before it is written. */
+function readLogFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export interface ParamikoClientOptions extends RunOptions {

@@ -5,9 +5,13 @@
  * @module
  */
 import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { InteropStartError } from './errors.ts';
+import type { KeyPair } from './keys.ts';
+import { LOOPBACK } from './ports.ts';
 import { type EnvVars, type PeerProcess, PYTHON, startProcess } from './process.ts';
+import type { RunningServer } from './target.ts';
 import { removeTempDir } from './tmp.ts';
 
 /** The environment of a Python peer whose home is `home`: no bytecode files, unbuffered output. */
@@ -15,14 +19,18 @@ export function pythonEnv(home: string, extra: EnvVars | undefined): EnvVars {
   return { HOME: home, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extra };
 }
 
-export interface PythonServerStart {
-  /** The process name (logs, errors). */
-  readonly name: string;
+export interface PythonServerStart<N extends string> {
+  /** The process name (logs, errors), and the server's. */
+  readonly name: N;
   /** What the start error calls the server ("the Paramiko server"). */
   readonly label: string;
   readonly script: string;
-  /** The server's temporary directory, removed here if the start fails. */
+  /** The server's temporary directory, removed when it stops or fails to start. */
   readonly dir: string;
+  /** The host keys the config makes it serve. */
+  readonly hostKeys: readonly KeyPair[];
+  /** More of the log than the process's output (a log file it writes), until it stops. */
+  readonly extraLog?: (() => string) | undefined;
   /** Written to `dir`/server.json, which the script gets as its argument. */
   readonly config: unknown;
   readonly env?: EnvVars | undefined;
@@ -33,7 +41,7 @@ export interface PythonServerStart {
  * Starts `script` and waits for its `INTEROP-READY <port>` line. On failure the process is stopped,
  * `dir` removed, and an InteropStartError with the server's output thrown.
  */
-export async function startPythonServer(start: PythonServerStart): Promise<{ proc: PeerProcess; port: number }> {
+export async function startPythonServer<N extends string>(start: PythonServerStart<N>): Promise<RunningServer & { readonly name: N }> {
   let proc: PeerProcess;
   try {
     const configPath = join(start.dir, 'server.json');
@@ -43,13 +51,34 @@ export async function startPythonServer(start: PythonServerStart): Promise<{ pro
     await removeTempDir(start.dir);
     throw error;
   }
+  let port: number;
   try {
     const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: start.startTimeoutMs ?? 20_000 });
-    return { proc, port: Number(match[1]) };
+    port = Number(match[1]);
   } catch (error) {
     await proc.stop();
     await removeTempDir(start.dir);
     const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     throw new InteropStartError(`${start.label} did not start (${reason})`, proc.output(), { cause: error });
   }
+  const { dir, hostKeys, extraLog } = start;
+  let stopped: Promise<void> | undefined;
+  return {
+    name: start.name,
+    host: LOOPBACK,
+    port,
+    user: userInfo().username,
+    hostKeys,
+    hostPublicKeys: hostKeys.map((key) => key.publicKey),
+    dir,
+    pid: proc.pid,
+    process: proc,
+    get log() {
+      return proc.output() + (extraLog !== undefined && stopped === undefined ? extraLog() : '');
+    },
+    stop: async () => {
+      stopped ??= proc.stop().then(async () => removeTempDir(dir));
+      return stopped;
+    },
+  };
 }
