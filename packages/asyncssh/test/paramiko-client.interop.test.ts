@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { generateKey, makeTempDir, removeTempDir, runParamikoClient, signCertificate, startSshd, type KeyPair, type ParamikoClientOptions } from '@ssh/interop';
+import { PARAMIKO_KEX, generateKey, makeTempDir, removeTempDir, runParamikoClient, signCertificate, startSshd, type KeyPair, type ParamikoClientOptions } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
@@ -305,16 +305,7 @@ describe('Paramiko client: algorithms', () => {
   const only = (kind: string, name: string) => `dict(disabled_algorithms={'${kind}': [n for n in paramiko.Transport._preferred_${kind} if n != '${name}']})`;
   const negotiated = `result = {'cipher': transport.local_cipher, 'mac': transport.local_mac, 'out': client.exec_command('algo')[1].read().decode()}`;
 
-  it.each([
-    'curve25519-sha256@libssh.org',
-    'ecdh-sha2-nistp256',
-    'ecdh-sha2-nistp384',
-    'ecdh-sha2-nistp521',
-    'diffie-hellman-group16-sha512',
-    'diffie-hellman-group14-sha256',
-    'diffie-hellman-group-exchange-sha256',
-    'diffie-hellman-group14-sha1',
-  ])('exchanges keys with %s', async (kex) => {
+  it.each(PARAMIKO_KEX)('exchanges keys with %s', async (kex) => {
     const r = await paramiko(negotiated, { connectOptions: only('kex', kex), debug: true });
     expect(r.result).toMatchObject({ out: 'ran: algo\n' });
     expect(r.debugLog).toContain(`Kex: ${kex}\n`);

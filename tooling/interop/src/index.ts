@@ -116,6 +116,7 @@ export {
   startAsyncsshServer,
 } from './asyncssh.ts';
 export {
+  PARAMIKO_KEX,
   type ParamikoClientOptions,
   type ParamikoClientResult,
   type ParamikoServer,

@@ -20,6 +20,18 @@ import { makeTempDir, removeTempDir } from './tmp.ts';
 const SERVER_SCRIPT = fileURLToPath(new URL('./python/paramiko_server.py', import.meta.url));
 const CLIENT_SCRIPT = fileURLToPath(new URL('./python/paramiko_client.py', import.meta.url));
 
+/** The key exchanges Paramiko 2.12 (Debian 12's) offers, by the names it knows them. */
+export const PARAMIKO_KEX: readonly string[] = [
+  'curve25519-sha256@libssh.org',
+  'ecdh-sha2-nistp256',
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group-exchange-sha256',
+  'diffie-hellman-group14-sha1',
+];
+
 export interface ParamikoServerOptions extends ServerBaseOptions {
   /** Accept these user/password pairs. */
   readonly passwords?: Readonly<Record<string, string>>;
