@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type LocalFs, type SFTPAttrs, type SFTPName, type ServerFile, SFTPFailure, SFTPNoSuchFile, SFTPServer, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { startSftpClient } from '../src/node/index.ts';
 import { TREE_LOOKAHEAD } from '../src/transfer.ts';
-import { DIR, FILE, Lag, bigIsDir, bigNames, emptyFile } from './helpers/lag-fs.ts';
+import { DIR, FILE, Lag, bigIsDir, bigNames, emptyFile, noopFs } from './helpers/lag-fs.ts';
 
 /** Names our server puts in one READDIR reply (server-session.ts): one batch on each side may wait. */
 const NAMES_PER_READDIR = 128;
@@ -69,15 +69,10 @@ function sinkFs(lag: Lag, openDelay: number): { fs: LocalFs; files: () => number
       if (openDelay > 0) await new Promise<void>((resolve) => setTimeout(resolve, openDelay));
       return { ...emptyFile, close: async () => lag.close() };
     },
-    readdir: async () => [],
+    ...noopFs,
     mkdir: async (p) => {
       made.add(p);
     },
-    setstat: async () => undefined,
-    readlink: async () => '',
-    symlink: async () => undefined,
-    join: (...parts) => parts.join('/'),
-    basename: (p) => p.slice(p.lastIndexOf('/') + 1),
   };
   return { fs, files: () => files };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalFs, type SFTPAttrs, type SFTPName, SFTPNoSuchFile, SFTPServer, ScpError, type ServerFile, createMemoryPipe, runScpServer, scpReceive, scpSend, sftpServerFs } from '../src/index.ts';
 import { chrootLocalFs, nodeLocalFs } from '../src/node/index.ts';
-import { DIR, FILE, Lag, bigFs, bigNames, emptyFile } from './helpers/lag-fs.ts';
+import { DIR, FILE, Lag, bigFs, bigNames, emptyFile, noopFs } from './helpers/lag-fs.ts';
 
 const ENTRIES = 5000;
 
@@ -27,13 +27,7 @@ function sinkFs(): { fs: LocalFs; files: () => number } {
       files++;
       return emptyFile;
     },
-    readdir: async () => [],
-    mkdir: async () => undefined,
-    setstat: async () => undefined,
-    readlink: async () => '',
-    symlink: async () => undefined,
-    join: (...parts) => parts.join('/'),
-    basename: (p) => p.slice(p.lastIndexOf('/') + 1),
+    ...noopFs,
   };
   return { fs, files: () => files };
 }

@@ -57,6 +57,17 @@ export function* bigNames(lag: Lag, files: number, dirs = 0, top = true): Genera
 /** Whether a path of a bigFs tree is a directory. */
 export const bigIsDir = (p: string): boolean => p === '/big' || /^\/big\/d\d+$/.test(p);
 
+/** The LocalFs members the fakes here share: no listings, no-op changes, '/'-joined paths. */
+export const noopFs = {
+  readdir: async (): Promise<string[]> => [],
+  mkdir: async (): Promise<void> => undefined,
+  setstat: async (): Promise<void> => undefined,
+  readlink: async (): Promise<string> => '',
+  symlink: async (): Promise<void> => undefined,
+  join: (...parts: string[]): string => parts.join('/'),
+  basename: (p: string): string => p.slice(p.lastIndexOf('/') + 1),
+} satisfies Partial<LocalFs>;
+
 /** A file that reads as empty and takes any write. */
 export const emptyFile = { read: async () => new Uint8Array(0), write: async () => undefined, close: async () => undefined };
 
@@ -84,13 +95,8 @@ export function bigFs(lag: Lag, files: number, options: BigFsOptions = {}): Loca
       if (openDelay > 0) await new Promise<void>((resolve) => setTimeout(resolve, openDelay));
       return { ...emptyFile, close: async () => lag.close() };
     },
+    ...noopFs,
     readdir: async (p) => [...bigNames(lag, files, dirs, p === '/big')],
-    mkdir: async () => undefined,
-    setstat: async () => undefined,
-    readlink: async () => '',
-    symlink: async () => undefined,
-    join: (...parts) => parts.join('/'),
-    basename: (p) => p.slice(p.lastIndexOf('/') + 1),
   };
   if (options.scandir !== false) {
     fs.scandir = async function* (p) {
