@@ -51,6 +51,13 @@ export async function inRotation(rounds: number, runs: readonly (() => Promise<u
   }
 }
 
+/**
+ * Share of a stream or file a node-side client or server moves untimed right before each of its
+ * timed rounds: a node process that sat idle through the other clients' rounds comes back cold
+ * (see the connection and sftp benchmarks).
+ */
+export const WARM_SHARE = 1 / 8;
+
 /** Wall-clock seconds `body` took. */
 export async function timedSeconds(body: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

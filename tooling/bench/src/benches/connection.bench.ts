@@ -50,7 +50,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { listen, type SSHServerProcess } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, startSshd, type SshTarget } from '@ssh/interop';
-import { inRotation } from '../measure.ts';
+import { WARM_SHARE, inRotation } from '../measure.ts';
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startRunner, type Runner } from '../peers/runner.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
@@ -224,9 +224,6 @@ async function zeroFile(bytes: number): Promise<string> {
   }
   return file;
 }
-
-/** Share of N an in-process client or our server streams, untimed, right before each timed round. */
-const WARM_SHARE = 1 / 8;
 
 /** The untimed stream before each timed round of a process that idled since its last one. */
 function warmStream(bytes: number): { command: string; bytes: number } {

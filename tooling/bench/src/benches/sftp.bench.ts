@@ -51,7 +51,7 @@ import { defaultClientKey, generateKey, makeTempDir, removeTempDir, runSftp, sta
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startRunner, type Runner } from '../peers/runner.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
-import { inRotation, timedSeconds } from '../measure.ts';
+import { WARM_SHARE, inRotation, timedSeconds } from '../measure.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import type * as sftpClients from './sftp-clients.ts';
@@ -112,9 +112,6 @@ function writeTree(root: string, files: number): void {
     writeFileSync(path.join(dir, `f${i}.bin`), data.subarray(0, size));
   }
 }
-
-/** Share of the file's size in the warm-up download before each timed round of a node process. */
-const WARM_SHARE = 1 / 8;
 
 /**
  * OpenSSH `sftp -b` against `target`: each transfer batch minus a no-op batch, best rounds. The
