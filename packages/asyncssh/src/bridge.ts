@@ -4,12 +4,14 @@
  * high-water mark pauses the socket. EOF and close travel across. The building block of agent
  * forwarding and port forwarding. The socket reads into a buffer shared by every bridge and
  * each read is sealed from there (only what the window cannot take yet is copied), rather than a
- * fresh buffer per read.
+ * fresh buffer per read. The other way, each received payload's buffer goes back to the
+ * transport once the socket has written it, to receive a later packet.
  * @module
  */
 
 import type { Socket } from 'node:net';
 import type { SSHChannel, SSHSession } from '@ssh/connection';
+import { releasePayload } from '@ssh/transport';
 import { readIntoReusedBuffer, sharedReadBuffer } from '@ssh/transport/node';
 
 /**
@@ -20,9 +22,15 @@ import { readIntoReusedBuffer, sharedReadBuffer } from '@ssh/transport/node';
 export class SSHForwarder implements SSHSession<Uint8Array> {
   private readonly socket: Socket;
   private channel: SSHChannel<Uint8Array> | undefined;
+  /**
+   * Whether the data this forwarder is given is released once written. Not when a subclass
+   * overrides dataReceived(): it sees the data first and may keep it.
+   */
+  private readonly releasesData: boolean;
 
   constructor(socket: Socket) {
     this.socket = socket;
+    this.releasesData = this.dataReceived === SSHForwarder.prototype.dataReceived;
   }
 
   connectionMade(channel: SSHChannel<Uint8Array>): void {
@@ -60,7 +68,11 @@ export class SSHForwarder implements SSHSession<Uint8Array> {
   }
 
   dataReceived(data: Uint8Array): void {
-    if (!this.socket.write(data)) this.channel?.pauseReading();
+    // A channel hands each received payload to its session alone (paused data is a copy, which
+    // releasePayload ignores): once written (or dropped by a destroyed socket), nothing refers to it.
+    // Without this, a forward receiving in bulk allocates a buffer per 32 KiB packet.
+    const written = this.releasesData ? (): void => releasePayload(data) : undefined;
+    if (!this.socket.write(data, written)) this.channel?.pauseReading();
   }
 
   eofReceived(): boolean {
