@@ -72,11 +72,21 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
         encoding: this.encoding,
         errors: this.errors,
         ...(this.encoding !== null ? { decoder: textDecoder(this.encoding, this.errors) } : {}),
+        ...(this.encoding !== null && this.recyclesInput() ? { recycle: releasePayload } : {}),
         onConsumed: (n) => this.inputConsumed(key === 0 ? undefined : key, n),
       });
       this.buffers.set(key, b);
     }
     return b;
+  }
+
+  /**
+   * Whether received chunks reach the buffers untouched, each the channel's payload alone: then a
+   * text stream hands a chunk's buffer back once decoded. Not when a subclass (a line editor, an
+   * application's) takes received data first: it may keep views of it.
+   */
+  private recyclesInput(): boolean {
+    return this.dataReceived === StreamSession.prototype.dataReceived && this.deliverInput === StreamSession.prototype.deliverInput;
   }
 
   reader(datatype?: number): SSHReader<T, SSHChannel<Uint8Array>> {

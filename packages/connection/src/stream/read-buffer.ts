@@ -31,6 +31,12 @@ export interface ReadBufferOptions {
    * it); with 0 when a read took only an exception (there is room for more).
    */
   readonly onConsumed?: (bytes: number) => void;
+  /**
+   * A text stream gives each pushed chunk to this once decoded (the decoder copies what it
+   * keeps), for a producer whose chunks nothing else refers to: received payloads go back to
+   * the transport to take later packets.
+   */
+  readonly recycle?: (chunk: Uint8Array) => void;
 }
 
 /** What a text stream decodes with: TextDecoder's streaming interface. */
@@ -126,6 +132,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   readonly #ops: ValueOps<string | Uint8Array>;
   readonly #decoder: TextStreamDecoder | undefined;
   readonly #onConsumed: ((bytes: number) => void) | undefined;
+  readonly #recycle: ((chunk: Uint8Array) => void) | undefined;
   readonly #utf8: boolean;
 
   /**
@@ -154,6 +161,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   constructor(options: ReadBufferOptions) {
     this.encoding = options.encoding;
     this.#onConsumed = options.onConsumed;
+    this.#recycle = options.recycle;
     if (options.encoding === null) {
       this.#ops = bytesOps;
       this.#utf8 = false;
@@ -450,8 +458,10 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     }
     if (entry.kind === 'data' && entry.raw !== undefined) {
       try {
-        entry.value = decoder.decode(entry.raw, { stream: true });
+        const raw = entry.raw;
+        entry.value = decoder.decode(raw, { stream: true });
         entry.raw = undefined;
+        this.#recycle?.(raw);
       } catch (cause) {
         this.#decodeFailed(index, cause);
         return undefined;
