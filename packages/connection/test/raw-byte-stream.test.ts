@@ -5,9 +5,7 @@
  */
 import type * as Transport from '@ssh/transport';
 import { describe, expect, it, vi } from 'vitest';
-import { type Channel, type IncomingChannelOpen } from '../src/index.ts';
-import { muxPair } from './helpers/mux-pair.ts';
-import { streamChannel } from './helpers/stream-channel.ts';
+import { sessionTo, streamChannel } from './helpers/stream-channel.ts';
 
 const released = vi.hoisted(() => [] as Uint8Array[]);
 vi.mock('@ssh/transport', async (original) => ({
@@ -21,17 +19,10 @@ vi.mock('@ssh/transport', async (original) => ({
  */
 function rawPair(transient: boolean, early: readonly Uint8Array[] = []) {
   const server = streamChannel();
-  const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
-  const client = streamChannel();
-  const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
-  p.pump();
-  const send = (...chunks: readonly Uint8Array[]): void => {
-    for (const chunk of chunks) mux.write(chunk);
-    p.pump();
-  };
+  const { client, send, pump } = sessionTo(server);
   send(...early);
   const raw = server.session.rawByteStream({ transient });
-  return { raw, send, client: mux, pump: () => p.pump() };
+  return { raw, send, client, pump };
 }
 
 const sizes = [1, 1000, 20_000, 32_768];

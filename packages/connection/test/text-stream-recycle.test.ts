@@ -6,9 +6,8 @@
  */
 import type * as Transport from '@ssh/transport';
 import { describe, expect, it, vi } from 'vitest';
-import { StreamSession, type Channel, type IncomingChannelOpen, type SSHChannel } from '../src/index.ts';
-import { muxPair } from './helpers/mux-pair.ts';
-import { streamChannel } from './helpers/stream-channel.ts';
+import { StreamSession, type SSHChannel } from '../src/index.ts';
+import { sessionTo, streamChannel } from './helpers/stream-channel.ts';
 
 const released = vi.hoisted(() => [] as Uint8Array[]);
 vi.mock('@ssh/transport', async (original) => ({
@@ -19,15 +18,7 @@ vi.mock('@ssh/transport', async (original) => ({
 /** The server side's session (made by `make`) and a function sending chunks to it, one message each. */
 function sessionPair<T extends string | Uint8Array>(encoding: string | null, make?: (channel: SSHChannel<Uint8Array>, options: { encoding: string | null }) => StreamSession<T>) {
   const server = streamChannel<T>(encoding, make);
-  const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
-  const client = streamChannel();
-  const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
-  p.pump();
-  const send = (...chunks: readonly Uint8Array[]): void => {
-    for (const chunk of chunks) mux.write(chunk);
-    p.pump();
-  };
-  return { session: server.session, send };
+  return { session: server.session, send: sessionTo(server).send };
 }
 
 const utf8 = new TextEncoder();

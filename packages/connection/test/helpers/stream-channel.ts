@@ -1,5 +1,6 @@
 /** A session channel carrying bytes with a StreamSession on it, as the session tests build them. */
-import { SSHChannel, StreamSession } from '../../src/index.ts';
+import { SSHChannel, StreamSession, type Channel, type IncomingChannelOpen } from '../../src/index.ts';
+import { muxPair } from './mux-pair.ts';
 
 const connection = { getExtraInfo: () => undefined };
 
@@ -15,4 +16,21 @@ export function streamChannel<T extends string | Uint8Array = Uint8Array>(
   const session = make(channel, { encoding });
   channel.setSession(session);
   return { channel, session };
+}
+
+/**
+ * `server` (from streamChannel) accepting a session a client opens over a multiplexer pair in
+ * memory: the client's channel, a function sending chunks to the server (one message each, then
+ * delivered), and the pair's pump.
+ */
+export function sessionTo(server: { channel: SSHChannel<Uint8Array> }): { client: Channel; send: (...chunks: readonly Uint8Array[]) => void; pump: () => void } {
+  const p = muxPair({}, { onChannelOpen: (req: IncomingChannelOpen) => server.channel.attach(req.accept(server.channel.handler)) });
+  const client = streamChannel();
+  const mux: Channel = p.client.openChannel('session', { type: 'session' }, client.channel.handler);
+  p.pump();
+  const send = (...chunks: readonly Uint8Array[]): void => {
+    for (const chunk of chunks) mux.write(chunk);
+    p.pump();
+  };
+  return { client: mux, send, pump: () => p.pump() };
 }
