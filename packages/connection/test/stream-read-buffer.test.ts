@@ -507,3 +507,37 @@ describe('ReadBuffer: memory', () => {
     expect((await buf.read(10)).length).toBe(8);
   });
 });
+
+describe('ReadBuffer: releaseChunk', () => {
+  function recycling(): { buf: ReadBuffer<Uint8Array>; recycled: Uint8Array[] } {
+    const recycled: Uint8Array[] = [];
+    return { buf: new ReadBuffer<Uint8Array>({ encoding: null, recycle: (c) => recycled.push(c) }), recycled };
+  }
+
+  it('recycles only the last chunk a read took whole, once', async () => {
+    const { buf, recycled } = recycling();
+    buf.push(bytes('first'));
+    buf.push(bytes('second'));
+    const first = await buf.read(100);
+    const second = await buf.read(100);
+    buf.releaseChunk(first);
+    expect(recycled).toEqual([]);
+    buf.releaseChunk(second);
+    buf.releaseChunk(second);
+    expect(recycled).toEqual([second]);
+  });
+
+  it('never recycles parts, joined reads or chunks pushed as not owned', async () => {
+    const { buf, recycled } = recycling();
+    buf.push(bytes('abcdef'));
+    const part = await buf.read(2);
+    buf.releaseChunk(part);
+    buf.releaseChunk(await buf.read(100));
+    buf.push(bytes('gh'));
+    buf.push(bytes('ij'));
+    buf.releaseChunk(await buf.readExactly(4));
+    buf.push(bytes('shared'), false);
+    buf.releaseChunk(await buf.read(100));
+    expect(recycled).toEqual([]);
+  });
+});

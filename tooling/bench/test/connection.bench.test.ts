@@ -64,6 +64,8 @@ describe('connection benchmark', () => {
       ['stream cat of a 1 MiB file from sshd (our client)', 'MiB/s', 'ssh2'],
       ['stream cat of a 1 MiB file from sshd, client CPU', 'MiB/CPU-s', 'OpenSSH ssh'],
       ['stream cat of a 1 MiB file from sshd, client CPU', 'MiB/CPU-s', 'ssh2'],
+      ['stream cat of a 1 MiB file from sshd (our client, read())', 'MiB/s', 'OpenSSH ssh'],
+      ['stream cat of a 1 MiB file from sshd, client CPU (read())', 'MiB/CPU-s', 'OpenSSH ssh'],
       ['stream cat of a 1 MiB file to OpenSSH ssh (our server)', 'MiB/s', 'sshd'],
       ['stream head -c 1 MiB /dev/zero from sshd (our client)', 'MiB/s', 'OpenSSH ssh'],
       ['stream head -c 1 MiB /dev/zero from sshd (our client)', 'MiB/s', 'ssh2'],

@@ -94,7 +94,8 @@ export type Pump = typeof pump;
 
 /** Reads a source to its end and discards it (DEVNULL for output), keeping the window moving. */
 export async function discard(source: SSHReader<string> | SSHReader<Uint8Array>): Promise<void> {
-  for await (const chunk of chunksOf(source, 65536)) void chunk;
+  // Transient: each received buffer goes back to take later packets.
+  for await (const chunk of (source as SSHReader<string | Uint8Array>).chunks({ transient: true })) void chunk;
 }
 
 /** Reads a reader to its end and returns everything it gave, joined. */

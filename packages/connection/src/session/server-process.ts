@@ -209,6 +209,14 @@ export class ServerProcessSession<T extends string | Uint8Array = string> extend
     this.serverChannel.setLineEditor(this.editor);
   }
 
+  /**
+   * What this session's deliverInput passes on is a received payload alone (no editor, or not
+   * stdin) or text the editor encoded afresh: either is the buffers' own once read.
+   */
+  protected override recyclesInput(): boolean {
+    return this.dataReceived === StreamSession.prototype.dataReceived && this.deliverInput === ServerProcessSession.prototype.deliverInput;
+  }
+
   protected override deliverInput(data: Uint8Array, datatype: number | undefined): void {
     const editor = this.editor;
     if (!editor || datatype !== undefined) {

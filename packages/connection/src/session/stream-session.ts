@@ -72,7 +72,7 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
         encoding: this.encoding,
         errors: this.errors,
         ...(this.encoding !== null ? { decoder: textDecoder(this.encoding, this.errors) } : {}),
-        ...(this.encoding !== null && this.recyclesInput() ? { recycle: releasePayload } : {}),
+        ...(this.recyclesInput() ? { recycle: releasePayload } : {}),
         onConsumed: (n) => this.inputConsumed(key === 0 ? undefined : key, n),
       });
       this.buffers.set(key, b);
@@ -82,10 +82,11 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
 
   /**
    * Whether received chunks reach the buffers untouched, each the channel's payload alone: then a
-   * text stream hands a chunk's buffer back once decoded. Not when a subclass (a line editor, an
-   * application's) takes received data first: it may keep views of it.
+   * text stream hands a chunk's buffer back once decoded, a byte stream once a transient reader
+   * is done with it. Not when a subclass (a line editor, an application's) takes received data
+   * first: it may keep views of it.
    */
-  private recyclesInput(): boolean {
+  protected recyclesInput(): boolean {
     return this.dataReceived === StreamSession.prototype.dataReceived && this.deliverInput === StreamSession.prototype.deliverInput;
   }
 
@@ -137,25 +138,19 @@ export class StreamSession<T extends ChannelData = ChannelData> implements SSHSe
     // Clients often send their first bytes before the reply to their subsystem request: take them over.
     const early = previous === undefined ? [] : previous.takeUnread();
     if (early === undefined) throw new Error('rawByteStream: data was already read as text');
-    const raw = new ReadBuffer<Uint8Array>({ encoding: null, onConsumed: (n) => this.channel.consume(n) });
-    for (const chunk of early) raw.push(chunk);
+    const raw = new ReadBuffer<Uint8Array>({
+      encoding: null,
+      ...(this.recyclesInput() ? { recycle: releasePayload } : {}),
+      onConsumed: (n) => this.channel.consume(n),
+    });
+    // Chunks taken over may be the rest of one another reader holds part of: never recycled.
+    for (const chunk of early) raw.push(chunk, false);
     this.buffers.set(0, raw as unknown as ReadBuffer<T>);
     const reader = new SSHReader<Uint8Array>(raw, { channel: this.channel });
     const channel = this.channel;
     const transient = options.transient === true;
-    // Chunks taken over may be the rest of one another reader holds part of: never released.
-    const takenOver = new Set(early);
     return {
-      readable: (async function* () {
-        for (;;) {
-          // A byte stream's read hands over one whole chunk as it was received, never a part.
-          const chunk = await reader.read(Number.MAX_SAFE_INTEGER);
-          if (chunk.length === 0) return;
-          yield chunk;
-          // The consumer asked for the next chunk: it is done with this one.
-          if (transient && !takenOver.delete(chunk)) releasePayload(chunk);
-        }
-      })(),
+      readable: reader.chunks({ transient }),
       transient,
       write: (chunk) => {
         channel.write(chunk);

@@ -32,9 +32,10 @@ export interface ReadBufferOptions {
    */
   readonly onConsumed?: (bytes: number) => void;
   /**
-   * A text stream gives each pushed chunk to this once decoded (the decoder copies what it
-   * keeps), for a producer whose chunks nothing else refers to: received payloads go back to
-   * the transport to take later packets.
+   * Takes back a pushed chunk nothing refers to any more, for a producer whose chunks are its
+   * own (received payloads go back to the transport to take later packets): a text stream's
+   * once decoded (the decoder copies what it keeps), a byte stream's when a reader that took it
+   * whole gives it back (`releaseChunk`).
    */
   readonly recycle?: (chunk: Uint8Array) => void;
 }
@@ -52,6 +53,8 @@ interface DataEntry {
   raw: Uint8Array | undefined;
   value: string | Uint8Array;
   bytes: number;
+  /** A pushed chunk of the producer's that no read has handed out a part of: recyclable once read whole. */
+  owned: boolean;
 }
 
 /** An exception delivered in order with the data; thrown by one read. */
@@ -157,6 +160,8 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   #wake: (() => void) | undefined;
   /** Bumped by every producer event. */
   #version = 0;
+  /** The last owned chunk a read took whole: the one `releaseChunk` may recycle. */
+  #lent: Uint8Array | undefined;
 
   constructor(options: ReadBufferOptions) {
     this.encoding = options.encoding;
@@ -211,8 +216,11 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
 
   // ---- producer side ----
 
-  /** Queue received data. Data after EOF or failure is dropped (and reported consumed). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Queue received data. Data after EOF or failure is dropped (and reported consumed). A chunk
+   * that is not `owned` (some other reader may hold a part of it) is never recycled.
+   */
+  push(chunk: Uint8Array, owned = true): void {
     if (chunk.length === 0) return;
     if (this.#eof || this.#failure !== undefined) {
       this.#release(chunk.length);
@@ -220,7 +228,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
       return;
     }
     const decoding = this.#decoder !== undefined;
-    this.#queue.push({ kind: 'data', raw: decoding ? chunk : undefined, value: decoding ? '' : chunk, bytes: chunk.length });
+    this.#queue.push({ kind: 'data', raw: decoding ? chunk : undefined, value: decoding ? '' : chunk, bytes: chunk.length, owned: owned && this.#recycle !== undefined });
     this.#buffered += chunk.length;
     this.#notify();
   }
@@ -233,7 +241,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
   feed(value: T): void {
     if (!this.#ops.isValue(value)) throw new TypeError(`feedData takes ${this.encoding === null ? 'a Uint8Array' : 'a string'} on this stream`);
     if (value.length === 0 || this.#eof || this.#failure !== undefined) return;
-    this.#queue.push({ kind: 'data', raw: undefined, value, bytes: 0 });
+    this.#queue.push({ kind: 'data', raw: undefined, value, bytes: 0, owned: false });
     this.#notify();
   }
 
@@ -405,6 +413,17 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     }
   }
 
+  /**
+   * Gives back a chunk a byte stream's read returned, which the caller no longer refers to: when
+   * it is the last one a read took whole, as received, it is recycled (see the `recycle`
+   * option); otherwise (a part, a joined copy, fed data, an older chunk) this does nothing.
+   */
+  releaseChunk(chunk: Uint8Array): void {
+    if (chunk !== this.#lent) return;
+    this.#lent = undefined;
+    this.#recycle?.(chunk);
+  }
+
   // ---- internals ----
 
   #enter(): void {
@@ -448,7 +467,7 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
       try {
         const rest = decoder.decode();
         if (rest.length === 0) return undefined;
-        const last: DataEntry = { kind: 'data', raw: undefined, value: rest, bytes: 0 };
+        const last: DataEntry = { kind: 'data', raw: undefined, value: rest, bytes: 0, owned: false };
         this.#queue.push(last);
         return last;
       } catch (cause) {
@@ -461,7 +480,9 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
         const raw = entry.raw;
         entry.value = decoder.decode(raw, { stream: true });
         entry.raw = undefined;
-        this.#recycle?.(raw);
+        if (entry.owned) this.#recycle?.(raw);
+        // Text from here on: nothing of it to recycle.
+        entry.owned = false;
       } catch (cause) {
         this.#decodeFailed(index, cause);
         return undefined;
@@ -496,8 +517,11 @@ export class ReadBuffer<T extends string | Uint8Array = string | Uint8Array> {
     if (units >= length) {
       this.#queue[this.#head++] = undefined;
       this.#release(entry.bytes);
+      if (entry.owned) this.#lent = entry.value as Uint8Array;
       return entry.value;
     }
+    // The part shares the chunk's buffer with the rest, which can no longer be recycled.
+    entry.owned = false;
     const part = this.#ops.slice(entry.value, 0, units);
     entry.value = this.#ops.slice(entry.value, units);
     // The bytes behind a prefix of decoded text: exact for UTF-8 up to characters split across

@@ -115,6 +115,29 @@ export class SSHReader<T extends string | Uint8Array = string | Uint8Array, C = 
     return this.#buffer.atEof();
   }
 
+  /**
+   * The data as it arrives, until EOF: on a byte stream one received message's data per chunk
+   * (or what reads left of it), on a text stream the text decoded so far. With `transient` (byte
+   * streams) each chunk is valid only until the next one is asked for or the loop ends: its
+   * buffer then goes back to receive later packets, so keep a copy of what you keep. That spares
+   * an allocation per received packet, the cheapest way to stream bulk data through.
+   */
+  async *chunks(options: { readonly transient?: boolean } = {}): AsyncGenerator<T, void, undefined> {
+    const buffer = this.#buffer;
+    const transient = options.transient === true && buffer.encoding === null;
+    for (;;) {
+      // A byte stream's read hands over at most one received chunk, whole when nothing took a part of it.
+      const chunk = await buffer.read(Number.MAX_SAFE_INTEGER);
+      if (chunk.length === 0) return;
+      try {
+        yield chunk;
+      } finally {
+        // The consumer asked for the next chunk, or left the loop: it is done with this one.
+        if (transient) buffer.releaseChunk(chunk as Uint8Array);
+      }
+    }
+  }
+
   /** Lines until EOF. */
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {

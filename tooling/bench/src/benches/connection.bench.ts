@@ -4,6 +4,9 @@
  * - Stream throughput: reading N bytes (N = 256 MiB, CONNECTION_BENCH_MIB) of a remote command's
  *   stdout from sshd with aes128-gcm@openssh.com and no compression, our client versus OpenSSH `ssh` (stdout
  *   to /dev/null) and the `ssh2` npm client (with its native crypto binding when it is built).
+ *   Our client reads stdout through chunks({ transient: true }), the way its README gives for
+ *   streaming bulk data (each received buffer goes back to the packet pool once read); for `cat`
+ *   it also reads with read() calls (every buffer the application's to keep), in the same rotation.
  *   In-process clients are timed from the first byte to EOF (the remote shell's start stays out);
  *   `ssh` is a process, timed whole minus an `ssh host true` run. Each figure is the best of
  *   5 rounds in rotation (CONNECTION_BENCH_ROUNDS): on the development VM one client's rounds
@@ -234,7 +237,7 @@ function warmStream(bytes: number): { command: string; bytes: number } {
 /**
  * The stream rows for one remote command that writes `bytes` to stdout: our client, ssh2 and
  * OpenSSH `ssh` reading it from sshd (in rotation), and OpenSSH `ssh` reading it from our server
- * and from sshd.
+ * and from sshd. With `withReads`, our client also reads it with read() calls, in the same rotation.
  */
 async function streamRows(
   clients: StreamClients,
@@ -245,8 +248,10 @@ async function streamRows(
   ourServer: SshTarget,
   bytes: number,
   rounds: number,
+  withReads = false,
 ): Promise<BenchResult[]> {
   const ours: StreamTime[] = [];
+  const oursReads: StreamTime[] = [];
   const ssh2: StreamTime[] = [];
   const openssh: StreamTime[] = [];
   const warm = warmStream(bytes);
@@ -255,6 +260,14 @@ async function streamRows(
       await clients.call('ourStream', ep, warm.command, warm.bytes);
       ours.push(await clients.call('ourStream', ep, command, bytes));
     },
+    ...(withReads
+      ? [
+          async () => {
+            await clients.call('ourStream', ep, warm.command, warm.bytes, 'read');
+            oursReads.push(await clients.call('ourStream', ep, command, bytes, 'read'));
+          },
+        ]
+      : []),
     async () => {
       await clients.call('ssh2Stream', ep, warm.command, warm.bytes);
       ssh2.push(await clients.call('ssh2Stream', ep, command, bytes));
@@ -275,6 +288,12 @@ async function streamRows(
     row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2)),
     row(`stream ${label} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'OpenSSH ssh', mibPerCpuSecond(bytes, openssh)),
     row(`stream ${label} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'ssh2', mibPerCpuSecond(bytes, ssh2)),
+    ...(withReads
+      ? [
+          row(`stream ${label} from sshd (our client, read())`, 'MiB/s', mibPerSecond(bytes, oursReads), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
+          row(`stream ${label} from sshd, client CPU (read())`, 'MiB/CPU-s', mibPerCpuSecond(bytes, oursReads), 'OpenSSH ssh', mibPerCpuSecond(bytes, openssh)),
+        ]
+      : []),
     row(`stream ${label} to OpenSSH ssh (our server)`, 'MiB/s', mibPerSecond(bytes, fromOurs), 'sshd', mibPerSecond(bytes, fromSshd)),
   ];
 }
@@ -307,7 +326,7 @@ export async function runConnectionBench(options: ConnectionBenchOptions = {}): 
       await opensshStream(ourServer, ep, warm);
     }
     const streams = [
-      ...(await streamRows(clients, `cat of a ${mib} MiB file`, `cat ${await zeroFile(bytes)}`, ep, sshd, ourServer, bytes, rounds)),
+      ...(await streamRows(clients, `cat of a ${mib} MiB file`, `cat ${await zeroFile(bytes)}`, ep, sshd, ourServer, bytes, rounds, true)),
       ...(await streamRows(clients, `head -c ${mib} MiB /dev/zero`, `head -c ${bytes} /dev/zero`, ep, sshd, ourServer, bytes, rounds)),
     ];
 

@@ -13,16 +13,25 @@ export interface StreamTime {
   readonly cpuSeconds: number;
 }
 
+/**
+ * How our client reads the stream: `chunks`, through stdout.chunks({ transient: true }) (each
+ * received buffer goes back to the packet pool once the next chunk is asked for: the way the
+ * README gives for streaming bulk data), or `read`, with read() calls (every packet's buffer is
+ * the application's to keep, and a fresh one is allocated for the next).
+ */
+export type OurReads = 'chunks' | 'read';
+
 /** Our client reading `command`'s stdout to EOF, timed from the first byte. */
-export async function ourStream(ep: Endpoint, command: string, bytes: number): Promise<StreamTime> {
+export async function ourStream(ep: Endpoint, command: string, bytes: number, reads: OurReads = 'chunks'): Promise<StreamTime> {
   const conn = await ourConnect(ep);
   try {
     const proc = await conn.createProcess<Uint8Array>(command, { encoding: null, stdin: 'devnull' });
+    const chunks = reads === 'chunks' ? proc.stdout.chunks({ transient: true }) : undefined;
     let got = 0;
     let t0 = 0;
     let c0 = process.cpuUsage();
     for (;;) {
-      const chunk = await proc.stdout.read(1 << 20);
+      const chunk = chunks === undefined ? await proc.stdout.read(1 << 20) : ((await chunks.next()).value ?? new Uint8Array(0));
       if (chunk.length === 0) break;
       if (got === 0) {
         t0 = performance.now();
