@@ -19,7 +19,8 @@ export function formatTable(results: readonly BenchResult[]): string {
     ['benchmark', 'unit', 'ours', 'peer', 'peer value', 'ratio'],
     ...results.map((r) => {
       const x = ratio(r);
-      return [r.name, r.unit, figure(r.ours), r.peerName, figure(r.peer), x === undefined ? `- (${r.note ?? 'no peer'})` : `${x.toFixed(2)}x`];
+      const shown = x === undefined ? `- (${r.note ?? 'no peer'})` : r.note === undefined ? `${x.toFixed(2)}x` : `${x.toFixed(2)}x (${r.note})`;
+      return [r.name, r.unit, figure(r.ours), r.peerName, figure(r.peer), shown];
     }),
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];

@@ -31,11 +31,13 @@ describe('formatTable', () => {
   it('prints each figure with its ratio to the peer, and says why a ratio is missing', () => {
     const ok = { name: 'wire encode', unit: 'msg/s', ours: 2_000_000, peerName: 'AsyncSSH', peer: 1_000_000 };
     const missing = { name: 'wire decode', unit: 'msg/s', ours: 10, peerName: 'AsyncSSH', peer: undefined, note: 'peer failed' };
+    const noted = { name: 'stream', unit: 'MiB/s', ours: 300, peerName: 'ssh', peer: 200, note: 'medians 290 vs 210' };
     expect(ratio(ok)).toBe(2);
-    const lines = formatTable([ok, missing]).split('\n');
+    const lines = formatTable([ok, missing, noted]).split('\n');
     expect(lines[0]).toMatch(/^benchmark\s+unit\s+ours\s+peer\s+peer value\s+ratio$/);
     expect(lines[2]).toMatch(/^wire encode\s+msg\/s\s+2\.00M\s+AsyncSSH\s+1\.00M\s+2\.00x$/);
     expect(lines[3]).toMatch(/- \(peer failed\)$/);
+    expect(lines[4]).toMatch(/\s1\.50x \(medians 290 vs 210\)$/);
   });
 });
 

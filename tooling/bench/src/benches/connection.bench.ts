@@ -113,6 +113,15 @@ function mibPerSecond(bytes: number, times: readonly StreamTime[]): number {
   return bytes / MiB / Math.max(Math.min(...times.map((t) => t.seconds)), 1e-6);
 }
 
+/**
+ * The rounds' median throughputs, ours and the peer's, as a row's note: on a shared VM the best
+ * round of each can differ by more than the clients do, and the medians show the spread.
+ */
+function medians(bytes: number, ours: readonly StreamTime[], peer: readonly StreamTime[]): string {
+  const mid = (times: readonly StreamTime[]): string => (bytes / MiB / Math.max(median(times.map((t) => t.seconds)), 1e-6)).toFixed(0);
+  return `medians ${mid(ours)} vs ${mid(peer)}`;
+}
+
 /** MiB moved per CPU second of the client, the median round (CPU time varies less than wall time). */
 function mibPerCpuSecond(bytes: number, times: readonly StreamTime[]): number {
   return bytes / MiB / Math.max(median(times.map((t) => t.cpuSeconds)), 1e-6);
@@ -284,17 +293,17 @@ async function streamRows(
     async () => fromSshd.push(await opensshStream(sshd, ep, command)),
   ]);
   return [
-    row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
-    row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2)),
+    row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'OpenSSH ssh', mibPerSecond(bytes, openssh), medians(bytes, ours, openssh)),
+    row(`stream ${label} from sshd (our client)`, 'MiB/s', mibPerSecond(bytes, ours), 'ssh2', mibPerSecond(bytes, ssh2), medians(bytes, ours, ssh2)),
     row(`stream ${label} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'OpenSSH ssh', mibPerCpuSecond(bytes, openssh)),
     row(`stream ${label} from sshd, client CPU`, 'MiB/CPU-s', mibPerCpuSecond(bytes, ours), 'ssh2', mibPerCpuSecond(bytes, ssh2)),
     ...(withReads
       ? [
-          row(`stream ${label} from sshd (our client, read())`, 'MiB/s', mibPerSecond(bytes, oursReads), 'OpenSSH ssh', mibPerSecond(bytes, openssh)),
+          row(`stream ${label} from sshd (our client, read())`, 'MiB/s', mibPerSecond(bytes, oursReads), 'OpenSSH ssh', mibPerSecond(bytes, openssh), medians(bytes, oursReads, openssh)),
           row(`stream ${label} from sshd, client CPU (read())`, 'MiB/CPU-s', mibPerCpuSecond(bytes, oursReads), 'OpenSSH ssh', mibPerCpuSecond(bytes, openssh)),
         ]
       : []),
-    row(`stream ${label} to OpenSSH ssh (our server)`, 'MiB/s', mibPerSecond(bytes, fromOurs), 'sshd', mibPerSecond(bytes, fromSshd)),
+    row(`stream ${label} to OpenSSH ssh (our server)`, 'MiB/s', mibPerSecond(bytes, fromOurs), 'sshd', mibPerSecond(bytes, fromSshd), medians(bytes, fromOurs, fromSshd)),
   ];
 }
 
