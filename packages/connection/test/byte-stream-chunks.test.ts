@@ -12,11 +12,11 @@ import {
   SSHLineEditorChannel,
   type SSHServerProcess,
   ServerProcessSession,
-  StreamSession,
+  type StreamSession,
   type SSHChannel,
 } from '../src/index.ts';
 import { muxPair } from './helpers/mux-pair.ts';
-import { sessionTo, streamChannel } from './helpers/stream-channel.ts';
+import { keepingSession, sessionTo, streamChannel } from './helpers/stream-channel.ts';
 
 const released = vi.hoisted(() => [] as Uint8Array[]);
 vi.mock('@ssh/transport', async (original) => ({
@@ -81,13 +81,7 @@ describe('SSHReader.chunks', () => {
   it('releases nothing when a subclass takes received data first', async () => {
     released.length = 0;
     const kept: Uint8Array[] = [];
-    class Keeping extends StreamSession<Uint8Array> {
-      override dataReceived(data: Uint8Array, datatype: number | undefined): void {
-        kept.push(data);
-        super.dataReceived(data, datatype);
-      }
-    }
-    const { session, send } = bytePair((channel, options) => new Keeping(channel, options));
+    const { session, send } = bytePair(keepingSession(kept));
     const reader = session.reader();
     send(filled(10, 1), filled(20, 2));
     reader.feedEof();

@@ -6,8 +6,8 @@
  */
 import type * as Transport from '@ssh/transport';
 import { describe, expect, it, vi } from 'vitest';
-import { StreamSession, type SSHChannel } from '../src/index.ts';
-import { sessionTo, streamChannel } from './helpers/stream-channel.ts';
+import { type StreamSession, type SSHChannel } from '../src/index.ts';
+import { keepingSession, sessionTo, streamChannel } from './helpers/stream-channel.ts';
 
 const released = vi.hoisted(() => [] as Uint8Array[]);
 vi.mock('@ssh/transport', async (original) => ({
@@ -54,13 +54,7 @@ describe('text streams recycle decoded payloads', () => {
   it('releases nothing when a subclass takes received data first', async () => {
     released.length = 0;
     const kept: Uint8Array[] = [];
-    class Keeping extends StreamSession<string> {
-      override dataReceived(data: Uint8Array, datatype: number | undefined): void {
-        kept.push(data);
-        super.dataReceived(data, datatype);
-      }
-    }
-    const { session, send } = sessionPair<string>('utf-8', (channel, options) => new Keeping(channel, options));
+    const { session, send } = sessionPair<string>('utf-8', keepingSession(kept));
     const reader = session.reader();
     send(first, second);
     expect(await reader.read(100)).toBe('hello w\u00e9rld');

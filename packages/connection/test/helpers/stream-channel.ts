@@ -34,3 +34,17 @@ export function sessionTo(server: { channel: SSHChannel<Uint8Array> }): { client
   };
   return { client: mux, send, pump: () => p.pump() };
 }
+
+/**
+ * A `make` for streamChannel: a StreamSession subclass that sees received data first and keeps
+ * every chunk in `kept` (as an application's dataReceived may), so nothing may recycle them.
+ */
+export function keepingSession<T extends string | Uint8Array>(kept: Uint8Array[]): (channel: SSHChannel<Uint8Array>, options: { encoding: string | null }) => StreamSession<T> {
+  class Keeping extends StreamSession<T> {
+    override dataReceived(data: Uint8Array, datatype: number | undefined): void {
+      kept.push(data);
+      super.dataReceived(data, datatype);
+    }
+  }
+  return (channel, options) => new Keeping(channel, options);
+}
