@@ -34,6 +34,9 @@ export interface ReadBlock {
   readonly data: Uint8Array;
 }
 
+/** Most READs a download holds back to send together once that many replies are in. */
+const REFILL_BATCH = 4;
+
 /**
  * Reads [offset, offset + size) with up to `maxRequests` READs in flight, yielding blocks as they
  * complete (out of order). `size` < 0 reads to the end of the file. Short reads are completed
@@ -83,8 +86,12 @@ export async function* readRanges(session: ClientSession, handle: Uint8Array, of
   let endOfFile = Number.MAX_SAFE_INTEGER;
   let reached = offset;
   const disagree = (at: number, upTo: number): SFTPBadMessage => new SFTPBadMessage(`SFTP server reported the end of the file at ${at}, but sent data up to ${upTo}`);
+  // Freed slots are refilled a few at a time, so their READs share one write to the socket: one
+  // write per reply woke the peer for every block (half the client's socket writes on a download).
+  const refillBelow = maxRequests - Math.max(1, Math.min(REFILL_BATCH, Math.floor(maxRequests / 8)));
   for (;;) {
-    while (failure === undefined && inflight < maxRequests) {
+    const refill = inflight <= refillBelow || retries.length > 0;
+    while (refill && failure === undefined && inflight < maxRequests) {
       const retry = retries.pop();
       if (retry) {
         if (retry[0] < end) issue(retry[0], Math.min(retry[1], end - retry[0]), false);
