@@ -8,7 +8,9 @@
 # for loadPkcs11Keys), and xauth (sshd's X11 forwarding needs it; the X11 tests read and write
 # Xauthority files with it), and MIT Kerberos (krb5-kdc, krb5-admin-server, krb5-user and
 # libgssapi-krb5-2: the gssapi-with-mic tests run a throwaway realm's KDC on loopback, with
-# kdb5_util, kadmin.local and kinit, and load the GSS-API library). Also a C toolchain (g++, make,
+# kdb5_util, kadmin.local and kinit, and load the GSS-API library), Go with golang.org/x/crypto/ssh
+# (golang-go, golang-golang-x-crypto-dev: an SSH client and server of its own, built offline for the
+# go-*.interop tests). Also a C toolchain (g++, make,
 # python3 for node-gyp) so that @ssh/crypto-native's binding is built and tested.
 set -euo pipefail
 
@@ -23,16 +25,17 @@ have_peers() {
     [ -e /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null &&
     /usr/bin/python3 -c 'import asyncssh, bcrypt' >/dev/null 2>&1 &&
     /usr/bin/python3 -c 'import paramiko' >/dev/null 2>&1 &&
+    command -v go >/dev/null && [ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ] &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
 }
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }
