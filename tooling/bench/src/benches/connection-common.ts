@@ -151,12 +151,6 @@ export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(env[name] ?? fallback);
   return Number.isFinite(n) && n > 0 ? n : fallback;

@@ -53,7 +53,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { listen, type SSHServerProcess } from '@ssh/asyncssh';
 import { defaultClientKey, generateKey, startSshd, type SshTarget } from '@ssh/interop';
-import { WARM_SHARE, inRotation } from '../measure.ts';
+import { WARM_SHARE, inRotation, median } from '../measure.ts';
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startRunner, type Runner } from '../peers/runner.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
@@ -62,7 +62,6 @@ import {
   CIPHER,
   MiB,
   envNumber,
-  median,
   opensshRun,
   ourClose,
   ourConnect,

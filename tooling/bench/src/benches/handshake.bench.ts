@@ -23,12 +23,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientKey, generateKey, startSshd, type KeyPair } from '@ssh/interop';
+import { median } from '../measure.ts';
 import type { BenchRunOptions } from '../peers/options.ts';
 import { startServerProcess, type ServerProcess } from '../peers/server-process.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import { startRunner, type Runner } from '../peers/runner.ts';
-import { CIPHER, envNumber, median, opensshRunSeconds, ourClose, ourConnect, type Endpoint } from './connection-common.ts';
+import { CIPHER, envNumber, opensshRunSeconds, ourClose, ourConnect, type Endpoint } from './connection-common.ts';
 import type * as handshakeClients from './handshake-clients.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

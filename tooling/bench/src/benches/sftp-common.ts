@@ -6,6 +6,7 @@
  */
 
 import { readdirSync, rmSync, statSync } from 'node:fs';
+import { median } from '../measure.ts';
 
 export const MiB = 1024 * 1024;
 export const CIPHER = 'aes128-gcm@openssh.com';
@@ -39,14 +40,15 @@ export interface Rates {
 
 export const NONE: Rates = { get: 0, put: 0, putAgain: 0, tree: 0, treeGet: 0 };
 
-export function best(a: Rates, b: Rates): Rates {
-  return {
-    get: Math.max(a.get, b.get),
-    put: Math.max(a.put, b.put),
-    putAgain: Math.max(a.putAgain, b.putAgain),
-    tree: Math.max(a.tree, b.tree),
-    treeGet: Math.max(a.treeGet, b.treeGet),
-  };
+/** Each figure's best round. */
+export function bestOf(rounds: readonly Rates[]): Rates {
+  const pick = (key: keyof Rates): number => Math.max(0, ...rounds.map((r) => r[key]));
+  return { get: pick('get'), put: pick('put'), putAgain: pick('putAgain'), tree: pick('tree'), treeGet: pick('treeGet') };
+}
+
+/** One figure's median round (0 with no rounds). */
+export function medianOf(rounds: readonly Rates[], key: keyof Rates): number {
+  return rounds.length === 0 ? 0 : median(rounds.map((r) => r[key]));
 }
 
 /** MiB/s of the best (shortest) round. */

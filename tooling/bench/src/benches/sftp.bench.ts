@@ -31,7 +31,7 @@
  * makes the forking process's next writes fault, and this one spawns `sftp`);
  * `sftp -b` is a process, so it is timed as the batch doing the transfer minus a batch doing
  * nothing but `pwd` (start, key exchange, login). Rounds alternate between the clients, and each
- * figure is the best round. Each comparison takes its reference from the rounds it alternated
+ * figure is the best round; each row notes both sides' median rounds beside it. Each comparison takes its reference from the rounds it alternated
  * with: the clients' rows OpenSSH's rounds against sshd in the first phase, our server's rows
  * sshd's rounds in the second, so that both sides of a ratio are the best of as many rounds.
  *
@@ -55,7 +55,7 @@ import { WARM_SHARE, inRotation, timedSeconds } from '../measure.ts';
 import { runPythonJson } from '../python.ts';
 import type { Benchmark, BenchResult } from '../types.ts';
 import type * as sftpClients from './sftp-clients.ts';
-import { CIPHER, MiB, NONE, best, checkSize, checkTreeAndRemove, rate, type Files, type Rates } from './sftp-common.ts';
+import { CIPHER, MiB, bestOf, checkSize, checkTreeAndRemove, medianOf, rate, type Files, type Rates } from './sftp-common.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -218,13 +218,13 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     // Our client, OpenSSH's, ssh2's and AsyncSSH's against sshd.
     // Rounds alternate between the clients, in rotation, so that a busy or cold moment of the
     // machine hits all alike.
-    let oursVsSshd = NONE;
-    let opensshVsSshd = NONE;
-    let ssh2VsSshd = NONE;
+    const oursVsSshd: Rates[] = [];
+    const opensshVsSshd: Rates[] = [];
+    const ssh2VsSshd: Rates[] = [];
     await inRotation(rounds, [
-      async () => (oursVsSshd = best(oursVsSshd, await runner.call('ourClient', sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
-      async () => (opensshVsSshd = best(opensshVsSshd, await opensshClient(sshd, clientKey, files, bytes, 1, true))),
-      async () => (ssh2VsSshd = best(ssh2VsSshd, await runner.call('ssh2Client', sshd.port, sshd.user, clientKey, files, bytes, 1, true))),
+      async () => oursVsSshd.push(await runner.call('ourClient', sshd.port, sshd.user, clientKey, files, bytes, 1, true)),
+      async () => opensshVsSshd.push(await opensshClient(sshd, clientKey, files, bytes, 1, true)),
+      async () => ssh2VsSshd.push(await runner.call('ssh2Client', sshd.port, sshd.user, clientKey, files, bytes, 1, true)),
     ]);
     const py = runPythonJson<AsyncsshFigures>(
       path.join(here, '../peers/sftp_asyncssh.py'),
@@ -241,15 +241,15 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
     // ours to warm in it): uploads to a fresh server took it 4.9, then 1.9, then 1.2 CPU-s/GiB
     // (its JIT, and the VM's fresh memory), and whichever client met it first lost by that.
     if (!quick) await opensshClient(ours, clientKey, files, bytes, 1, false);
-    let opensshVsOurs = NONE;
-    let sshdServing = NONE;
-    let oursVsOurs = NONE;
-    let ssh2VsOurs = NONE;
+    const opensshVsOurs: Rates[] = [];
+    const sshdServing: Rates[] = [];
+    const oursVsOurs: Rates[] = [];
+    const ssh2VsOurs: Rates[] = [];
     await inRotation(rounds, [
-      async () => (opensshVsOurs = best(opensshVsOurs, await opensshClient(ours, clientKey, files, bytes, 1, false, true))),
-      async () => (sshdServing = best(sshdServing, await opensshClient(sshd, clientKey, files, bytes, 1, false))),
-      async () => (oursVsOurs = best(oursVsOurs, await runner.call('ourClient', ours.port, user, clientKey, files, bytes, 1, false))),
-      async () => (ssh2VsOurs = best(ssh2VsOurs, await runner.call('ssh2Client', ours.port, user, clientKey, files, bytes, 1, false))),
+      async () => opensshVsOurs.push(await opensshClient(ours, clientKey, files, bytes, 1, false, true)),
+      async () => sshdServing.push(await opensshClient(sshd, clientKey, files, bytes, 1, false)),
+      async () => oursVsOurs.push(await runner.call('ourClient', ours.port, user, clientKey, files, bytes, 1, false)),
+      async () => ssh2VsOurs.push(await runner.call('ssh2Client', ours.port, user, clientKey, files, bytes, 1, false)),
     ]);
 
     const openssh = 'OpenSSH sftp';
@@ -264,23 +264,33 @@ export async function runSftpBench(options: SftpBenchOptions = {}): Promise<Benc
       peer,
       ...extra,
     });
+    /**
+     * A row comparing two clients' (or servers') rounds of one figure: the best round of each, and
+     * the rounds' medians as its note (one client's best round can differ from its median by more
+     * than the clients differ: the medians show that spread).
+     */
+    const versus = (name: string, ourRounds: readonly Rates[], peerName: string, peerRounds: readonly Rates[], key: keyof Rates, unit = 'MiB/s'): BenchResult =>
+      row(name, bestOf(ourRounds)[key], peerName, bestOf(peerRounds)[key], {
+        unit,
+        note: `medians ${medianOf(ourRounds, key).toFixed(0)} vs ${medianOf(peerRounds, key).toFixed(0)}`,
+      });
     return [
-      row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, openssh, opensshVsSshd.get),
-      row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, 'ssh2 fastGet', ssh2VsSshd.get),
-      row(`sftp get ${size} from sshd (our client)`, oursVsSshd.get, asyncsshName, asyncssh.get, noPeer),
-      row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, openssh, opensshVsSshd.put),
-      row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, 'ssh2 fastPut', ssh2VsSshd.put),
-      row(`sftp put ${size} to sshd (our client)`, oursVsSshd.put, asyncsshName, asyncssh.put, noPeer),
-      row(`sftp put ${size} again on the connection (our client)`, oursVsSshd.putAgain, openssh, opensshVsSshd.putAgain),
-      row(`sftp put ${size} again on the connection (our client)`, oursVsSshd.putAgain, 'ssh2 fastPut', ssh2VsSshd.putAgain),
-      row(`sftp put -r ${treeFiles} files to sshd (our client)`, oursVsSshd.tree, openssh, opensshVsSshd.tree, { unit: 'files/s' }),
-      row(`sftp get -r ${treeFiles} files from sshd (our client)`, oursVsSshd.treeGet, openssh, opensshVsSshd.treeGet, { unit: 'files/s' }),
-      row(`sftp get ${size} from our server (our client)`, oursVsOurs.get, openssh, opensshVsOurs.get),
-      row(`sftp get ${size} from our server (our client)`, oursVsOurs.get, 'ssh2 fastGet', ssh2VsOurs.get),
-      row(`sftp put ${size} to our server (our client)`, oursVsOurs.put, openssh, opensshVsOurs.put),
-      row(`sftp put ${size} to our server (our client)`, oursVsOurs.put, 'ssh2 fastPut', ssh2VsOurs.put),
-      row(`sftp get ${size} by OpenSSH sftp (our server)`, opensshVsOurs.get, 'sshd sftp-server', sshdServing.get),
-      row(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs.put, 'sshd sftp-server', sshdServing.put),
+      versus(`sftp get ${size} from sshd (our client)`, oursVsSshd, openssh, opensshVsSshd, 'get'),
+      versus(`sftp get ${size} from sshd (our client)`, oursVsSshd, 'ssh2 fastGet', ssh2VsSshd, 'get'),
+      row(`sftp get ${size} from sshd (our client)`, bestOf(oursVsSshd).get, asyncsshName, asyncssh.get, noPeer),
+      versus(`sftp put ${size} to sshd (our client)`, oursVsSshd, openssh, opensshVsSshd, 'put'),
+      versus(`sftp put ${size} to sshd (our client)`, oursVsSshd, 'ssh2 fastPut', ssh2VsSshd, 'put'),
+      row(`sftp put ${size} to sshd (our client)`, bestOf(oursVsSshd).put, asyncsshName, asyncssh.put, noPeer),
+      versus(`sftp put ${size} again on the connection (our client)`, oursVsSshd, openssh, opensshVsSshd, 'putAgain'),
+      versus(`sftp put ${size} again on the connection (our client)`, oursVsSshd, 'ssh2 fastPut', ssh2VsSshd, 'putAgain'),
+      versus(`sftp put -r ${treeFiles} files to sshd (our client)`, oursVsSshd, openssh, opensshVsSshd, 'tree', 'files/s'),
+      versus(`sftp get -r ${treeFiles} files from sshd (our client)`, oursVsSshd, openssh, opensshVsSshd, 'treeGet', 'files/s'),
+      versus(`sftp get ${size} from our server (our client)`, oursVsOurs, openssh, opensshVsOurs, 'get'),
+      versus(`sftp get ${size} from our server (our client)`, oursVsOurs, 'ssh2 fastGet', ssh2VsOurs, 'get'),
+      versus(`sftp put ${size} to our server (our client)`, oursVsOurs, openssh, opensshVsOurs, 'put'),
+      versus(`sftp put ${size} to our server (our client)`, oursVsOurs, 'ssh2 fastPut', ssh2VsOurs, 'put'),
+      versus(`sftp get ${size} by OpenSSH sftp (our server)`, opensshVsOurs, 'sshd sftp-server', sshdServing, 'get'),
+      versus(`sftp put ${size} by OpenSSH sftp (our server)`, opensshVsOurs, 'sshd sftp-server', sshdServing, 'put'),
     ];
   } finally {
     await clients?.stop();
