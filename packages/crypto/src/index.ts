@@ -60,6 +60,7 @@ export { recyclePacketBuffer, takePacketBuffer } from './packet-buffers.ts';
 export { cipherKeyInfo, cipherEncrypt, cipherDecrypt, type CipherKeyInfo } from './private-key-cipher.ts';
 export { bcryptPbkdf } from './kdf/bcrypt-pbkdf.ts';
 export { Blowfish } from './primitives/blowfish.ts';
+export { cbcStream, type BlockCipher } from './primitives/cbc.ts';
 export { Rc4 } from './primitives/rc4.ts';
 export { Cast128 } from './primitives/cast128.ts';
 export { Seed } from './primitives/seed.ts';

@@ -3,7 +3,7 @@
  * provider (vectors/legacy-ciphers.json), RC4 against RFC 6229, and RFC 4345's discard.
  */
 import { describe, expect, it } from 'vitest';
-import { cipherDecrypt, cipherEncrypt, cipherKeyInfo, Rc4, standardAlgorithms } from '../src/index.ts';
+import { Blowfish, Cast128 as Cast128Export, cbcStream, cipherDecrypt, type BlockCipher, cipherEncrypt, cipherKeyInfo, Rc4, standardAlgorithms } from '../src/index.ts';
 import { Cast128 } from '../src/primitives/cast128.ts';
 import { Seed } from '../src/primitives/seed.ts';
 import { hex, loadVectors, toHex } from './helpers/hex.ts';
@@ -24,6 +24,21 @@ describe('legacy block ciphers vs OpenSSL legacy provider', () => {
   it.each(cbc.map((v) => [v.cipher, v.plaintext.length / 2, v] as const))('%s, %i bytes', (name, _n, v) => {
     expect(toHex(cipherEncrypt(name, hex(v.key), hex(v.iv), hex(v.plaintext)))).toBe(v.ciphertext);
     expect(toHex(cipherDecrypt(name, hex(v.key), hex(v.iv), hex(v.ciphertext)))).toBe(v.plaintext);
+  });
+
+  // @ssh/keys runs Blowfish with PBKDF2's key lengths (4-56 bytes) and CAST-128 through these.
+  it('cbcStream from the package entry over Blowfish / CAST-128 is blowfish-cbc / cast128-cbc', () => {
+    const picked = cbc.filter((x) => x.cipher === 'blowfish-cbc' || x.cipher === 'cast128-cbc');
+    expect(picked).toHaveLength(6);
+    for (const v of picked) {
+      const bf = Blowfish.fromKey(hex(v.key));
+      const block: BlockCipher =
+        v.cipher === 'blowfish-cbc'
+          ? { blockLength: 8, encryptBlock: (s, si, d, di) => bf.encryptBlock(s, si, d, di), decryptBlock: (s, si, d, di) => bf.decryptBlock(s, si, d, di) }
+          : new Cast128Export(hex(v.key));
+      expect(toHex(cbcStream(block, hex(v.iv), 'encrypt').update(hex(v.plaintext)))).toBe(v.ciphertext);
+      expect(toHex(cbcStream(block, hex(v.iv), 'decrypt').update(hex(v.ciphertext)))).toBe(v.plaintext);
+    }
   });
 
   it('chains CBC across calls exactly as one call does', () => {
