@@ -3,24 +3,12 @@
  * secp256k1 included, which OpenSSH lacks) import here with the same fingerprints and
  * signatures, and ours import there. One Python process per direction keeps it quick.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { importPrivateKey, importPublicKey, KeyEncryptionError, type PrivateKeyFormat } from '../src/index.ts';
+import { asyncssh } from './helpers/asyncssh.ts';
 import { GENERATABLE, testKey } from './helpers/keys.ts';
 
-const SCRIPT = join(import.meta.dirname, 'helpers', 'asyncssh_keys.py');
 const MESSAGE = new TextEncoder().encode('message');
-
-function asyncssh<T>(requests: readonly unknown[]): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('/usr/bin/python3', ['-W', 'ignore', SCRIPT], { timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`asyncssh helper failed: ${stderr || err.message}`));
-      else resolve(JSON.parse(stdout) as T[]);
-    });
-    child.stdin?.end(JSON.stringify(requests));
-  });
-}
 
 interface Described {
   public: string;

@@ -25,6 +25,11 @@ const SCHEMES: [string, string[]][] = [
   ['PBES1 MD5-DES (legacy)', ['-v1', 'PBE-MD5-DES', ...LEGACY]],
   ['PBES1 SHA1-DES (legacy)', ['-v1', 'PBE-SHA1-DES', ...LEGACY]],
   ['PKCS#12 SHA1-3DES', ['-v1', 'PBE-SHA1-3DES']],
+  ['PKCS#12 SHA1-2DES', ['-v1', 'PBE-SHA1-2DES']],
+  ['PKCS#12 SHA1-RC4-128 (legacy)', ['-v1', 'PBE-SHA1-RC4-128', ...LEGACY]],
+  ['PKCS#12 SHA1-RC4-40 (legacy)', ['-v1', 'PBE-SHA1-RC4-40', ...LEGACY]],
+  ['PBES2 bf-cbc (legacy)', ['-v2', 'bf-cbc', ...LEGACY]],
+  ['PBES2 cast5-cbc (legacy)', ['-v2', 'cast5-cbc', ...LEGACY]],
 ];
 
 describe.each(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ssh-rsa'])('%s encrypted by openssl pkcs8', (type) => {
@@ -44,6 +49,25 @@ describe.each(['ssh-rsa', 'ssh-dss', 'ecdsa-sha2-nistp384'])('%s in traditional 
     const out = openssl(['pkey', '-in', plain, '-traditional', cipher, '-passout', 'pass:pw']);
     expect(out).toContain('DEK-Info');
     expect(importPrivateKey(out, 'pw').equals(key)).toBe(true);
+  });
+});
+
+// What AsyncSSH's pbe_version 1 and its Blowfish/CAST-128 PBES2 write, read by OpenSSL too.
+describe('our PBES1, PKCS#12 PBE, Blowfish and CAST-128 keys in openssl', () => {
+  test.each([
+    ['des-cbc', 'md5', 1],
+    ['des-cbc', 'sha1', 1],
+    ['des2-cbc', 'sha1', 1],
+    ['des3-cbc', 'sha1', 1],
+    ['rc4-40', 'sha1', 1],
+    ['rc4-128', 'sha1', 1],
+    ['blowfish-cbc', 'sha256', 2],
+    ['cast128-cbc', 'sha1', 2],
+  ] as const)('%s %s v%d', (cipherName, hashName, pbeVersion) => {
+    const key = testKey('ecdsa-sha2-nistp256');
+    const enc = dir.write(key.exportPrivateKey('pkcs8-pem', { passphrase: 'pass word', cipherName, hashName, pbeVersion }));
+    const pub = openssl(['pkey', '-in', enc, '-passin', 'pass:pass word', '-pubout', ...LEGACY]);
+    expect(pub).toBe(new TextDecoder().decode(key.exportPublicKey('pkcs8-pem')));
   });
 });
 

@@ -22,11 +22,21 @@ export const PUBLIC_KEY_FORMATS: readonly PublicKeyFormat[] = ['openssh', 'rfc47
 export interface ExportOptions {
   /** Encrypts the key when non-empty. */
   readonly passphrase?: string | Uint8Array;
-  /** openssh: any @ssh/crypto cipher (aes256-ctr default); pkcs1/pkcs8: aes128/192/256-cbc, des3-cbc, des-cbc (aes256-cbc default). */
+  /**
+   * openssh: any @ssh/crypto cipher (aes256-ctr default). pkcs1-pem: aes128/192/256-cbc,
+   * des3-cbc, des-cbc (aes256-cbc default). pkcs8, `pbeVersion` 2: those and blowfish-cbc,
+   * cast128-cbc (aes256-cbc default); `pbeVersion` 1: des-cbc, des2-cbc, des3-cbc (default),
+   * rc4-40, rc4-128.
+   */
   readonly cipherName?: string;
-  /** PKCS#8 PBKDF2 hash (sha256 default). */
+  /**
+   * PKCS#8 hash: with `pbeVersion` 2 the PBKDF2 PRF, sha1/224/256/384/512 (sha256 default);
+   * with 1, sha1 (default; PBES1 and PKCS#12 PBE) or md5 (PBES1 des-cbc only).
+   */
   readonly hashName?: string;
-  /** openssh: bcrypt rounds (16 default); pkcs8: PBKDF2 iterations (2048 default). */
+  /** PKCS#8 scheme, AsyncSSH's `pbe_version`: 2 (default) PBES2 with PBKDF2; 1 PBES1 (des-cbc) or PKCS#12 PBE (the others). */
+  readonly pbeVersion?: 1 | 2;
+  /** openssh: bcrypt rounds (16 default); pkcs8: PBKDF2 / PBES1 / PKCS#12 iterations (2048 default). */
   readonly rounds?: number;
   /** putty: PPK version (3 default). */
   readonly puttyVersion?: 2 | 3;

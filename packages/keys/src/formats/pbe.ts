@@ -1,11 +1,14 @@
 /**
- * Password-based encryption of DER keys: PKCS#5 PBES2 (PBKDF2 + AES-CBC / 3DES-CBC) and PBES1
- * (RFC 8018 §6.1, MD5/SHA-1 with DES-CBC) for PKCS#8 EncryptedPrivateKeyInfo (RFC 5958 §3), and
+ * Password-based encryption of DER keys for PKCS#8 EncryptedPrivateKeyInfo (RFC 5958 §3): PKCS#5
+ * PBES2 (RFC 8018 §6.2; PBKDF2 or scrypt with AES-, DES-, 3DES-, Blowfish- or CAST-128-CBC),
+ * PBES1 (RFC 8018 §6.1, MD5/SHA-1 with DES-CBC) and PKCS#12 PBE (RFC 7292 Appendix C, SHA-1 with
+ * RC4-128/40, two- and three-key 3DES): every scheme AsyncSSH's `pkcs8_encrypt` offers; and
  * OpenSSL's legacy PEM encryption (RFC 1421 DEK-Info with EVP_BytesToKey).
  * @module
  */
 
 import { createCipheriv, createDecipheriv, createHash, hash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
+import { Blowfish, Cast128, cbcStream, Rc4, type BlockCipher } from '@ssh/crypto';
 import {
   DerReader,
   derAlgorithm,
@@ -21,10 +24,6 @@ import { asBytes, concat, fromHex, toHex } from '../internal/bytes.ts';
 const PBES2 = '1.2.840.113549.1.5.13';
 const PBKDF2 = '1.2.840.113549.1.5.12';
 const SCRYPT = '1.3.6.1.4.1.11591.4.11';
-/** PKCS#12 PBE (RFC 7292 Appendix C): OID -> cipher name. */
-const PKCS12_PBE: Readonly<Record<string, string>> = {
-  '1.2.840.113549.1.12.1.3': 'des3-cbc',
-};
 /**
  * scrypt cost bounds for hostile input: N <= 2^20, r*p <= 64, and N*r*p <= 2^23, the cost of
  * N = 2^20, r = 8, p = 1 (1 GiB, seconds). Memory is 128*N*r bytes and work grows with N*r*p: N
@@ -37,7 +36,8 @@ export const MAX_PBKDF_ITERATIONS = 1_000_000;
 /**
  * Bound on the hashes of the KDFs iterated here in JavaScript (PBES1, PKCS#12 PBE), a second or two:
  * PKCS#12 hashes `iterations` times per 20-byte block of key and of IV (three for 3DES, so at
- * most 333,333 iterations; OpenSSL writes 2048, Windows 2000, Java's legacy keystores 50,000).
+ * most 333,333 iterations; two for two-key 3DES; one for RC4, which has no IV; OpenSSL and
+ * AsyncSSH write 2048, Windows 2000, Java's legacy keystores 50,000).
  */
 const MAX_PBE_HASHES = 1_000_000;
 
@@ -49,65 +49,167 @@ const PRFS: Readonly<Record<string, string>> = {
   '1.2.840.113549.2.11': 'sha512',
 };
 
-interface CbcCipher {
+/** A cipher of PKCS#8 or PEM encryption: run without padding, which `pbeEncrypt`/`pbeDecrypt` add. */
+interface PbeCipher {
   /** Our name (as AsyncSSH spells it). */
   readonly name: string;
+  /** Its OID as a PBES2 encryption scheme. */
   readonly oid?: string;
   /** DEK-Info name of OpenSSL's legacy PEM encryption. */
-  readonly dek: string;
+  readonly dek?: string;
+  /** The key length derived when the file names none. */
   readonly keyLength: number;
+  /** 0 for RC4, which takes no IV. */
   readonly ivLength: number;
+  /** 1 for RC4 (no padding); otherwise CBC with RFC 1423 / PKCS#5 padding to this. */
+  readonly blockLength: number;
+  /** Variable-key ciphers: the PBKDF2 `keyLength` values we run (others take only `keyLength`). */
+  readonly keyLengths?: readonly [min: number, max: number];
+  /** Encrypts or decrypts whole blocks. */
+  run(key: Uint8Array, iv: Uint8Array, data: Uint8Array, direction: 'encrypt' | 'decrypt'): Uint8Array;
 }
 
-const CBC_CIPHERS: readonly CbcCipher[] = [
-  { name: 'aes128-cbc', oid: '2.16.840.1.101.3.4.1.2', dek: 'AES-128-CBC', keyLength: 16, ivLength: 16 },
-  { name: 'aes192-cbc', oid: '2.16.840.1.101.3.4.1.22', dek: 'AES-192-CBC', keyLength: 24, ivLength: 16 },
-  { name: 'aes256-cbc', oid: '2.16.840.1.101.3.4.1.42', dek: 'AES-256-CBC', keyLength: 32, ivLength: 16 },
-  { name: 'des3-cbc', oid: '1.2.840.113549.3.7', dek: 'DES-EDE3-CBC', keyLength: 24, ivLength: 8 },
-  { name: 'des-cbc', oid: '1.3.14.3.2.7', dek: 'DES-CBC', keyLength: 8, ivLength: 8 },
+/** OpenSSL (node:crypto) CBC without its padding; `fix` maps our key to the key OpenSSL takes. */
+function nodeCbc(name: string, fix: (key: Uint8Array) => Uint8Array = (k) => k): PbeCipher['run'] {
+  return (key, iv, data, direction) => {
+    const c = direction === 'encrypt' ? createCipheriv(name, fix(key), iv) : createDecipheriv(name, fix(key), iv);
+    c.setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
+  };
+}
+
+/** CBC over a block cipher of @ssh/crypto (OpenSSL 3 keeps Blowfish and CAST-128 in its legacy provider). */
+function ownCbc(make: (key: Uint8Array) => BlockCipher): PbeCipher['run'] {
+  return (key, iv, data, direction) => cbcStream(make(key), iv, direction).update(data);
+}
+
+const rc4: PbeCipher['run'] = (key, _iv, data) => new Rc4(key).process(data);
+
+/**
+ * CAST-128 keys shorter than 16 bytes are zero-padded (RFC 2144 §2.5); those of 80 bits or less
+ * also run 12 rounds instead of 16, which @ssh/crypto's CAST-128 does not.
+ */
+const CAST128_MIN_FULL_ROUNDS = 11;
+
+const CIPHERS: readonly PbeCipher[] = [
+  { name: 'aes128-cbc', oid: '2.16.840.1.101.3.4.1.2', dek: 'AES-128-CBC', keyLength: 16, ivLength: 16, blockLength: 16, run: nodeCbc('aes-128-cbc') },
+  { name: 'aes192-cbc', oid: '2.16.840.1.101.3.4.1.22', dek: 'AES-192-CBC', keyLength: 24, ivLength: 16, blockLength: 16, run: nodeCbc('aes-192-cbc') },
+  { name: 'aes256-cbc', oid: '2.16.840.1.101.3.4.1.42', dek: 'AES-256-CBC', keyLength: 32, ivLength: 16, blockLength: 16, run: nodeCbc('aes-256-cbc') },
+  {
+    name: 'blowfish-cbc',
+    oid: '1.3.6.1.4.1.3029.1.2',
+    keyLength: 16,
+    ivLength: 8,
+    blockLength: 8,
+    // 32 to 448 bits, as AsyncSSH (Python cryptography) takes them.
+    keyLengths: [4, 56],
+    run: ownCbc((key) => {
+      const bf = Blowfish.fromKey(key);
+      return { blockLength: 8, encryptBlock: (s, si, d, di) => bf.encryptBlock(s, si, d, di), decryptBlock: (s, si, d, di) => bf.decryptBlock(s, si, d, di) };
+    }),
+  },
+  {
+    name: 'cast128-cbc',
+    oid: '1.2.840.113533.7.66.10',
+    keyLength: 16,
+    ivLength: 8,
+    blockLength: 8,
+    // 40 to 128 bits (RFC 2144 §2.5); below CAST128_MIN_FULL_ROUNDS refused as unsupported.
+    keyLengths: [5, 16],
+    run: ownCbc((key) => {
+      const padded = new Uint8Array(16);
+      padded.set(key);
+      return new Cast128(padded);
+    }),
+  },
+  { name: 'des-cbc', oid: '1.3.14.3.2.7', dek: 'DES-CBC', keyLength: 8, ivLength: 8, blockLength: 8, run: nodeCbc('des-ede3-cbc', (k) => concat(k, k, k)) },
+  // Two-key 3DES (K1, K2, K1): OpenSSL's des-ede-cbc, in its default provider. PKCS#12 PBE only.
+  { name: 'des2-cbc', keyLength: 16, ivLength: 8, blockLength: 8, run: nodeCbc('des-ede-cbc') },
+  { name: 'des3-cbc', oid: '1.2.840.113549.3.7', dek: 'DES-EDE3-CBC', keyLength: 24, ivLength: 8, blockLength: 8, run: nodeCbc('des-ede3-cbc') },
+  // PKCS#12 PBE only: stream ciphers, no IV, no padding.
+  { name: 'rc4-40', keyLength: 5, ivLength: 0, blockLength: 1, run: rc4 },
+  { name: 'rc4-128', keyLength: 16, ivLength: 0, blockLength: 1, run: rc4 },
 ];
 
-/** Names of the ciphers PKCS#8 and PEM encryption accept. */
-export const PBE_CIPHER_NAMES: readonly string[] = CBC_CIPHERS.map((c) => c.name);
+/** Names of the ciphers PKCS#8 encryption accepts (see `PBES2_CIPHER_NAMES` and `PBE_V1` for which scheme takes which). */
+export const PBE_CIPHER_NAMES: readonly string[] = CIPHERS.map((c) => c.name);
+const PBES2_CIPHER_NAMES: readonly string[] = CIPHERS.filter((c) => c.oid).map((c) => c.name);
+const PEM_CIPHER_NAMES: readonly string[] = CIPHERS.filter((c) => c.dek).map((c) => c.name);
 
-function nodeCipherName(c: CbcCipher, key: Uint8Array): [string, Uint8Array] {
-  // Single DES is 3DES-EDE with one key repeated: OpenSSL 3 keeps DES-CBC in its legacy provider only.
-  if (c.keyLength === 8) return ['des-ede3-cbc', concat(key, key, key)];
-  return [`${c.name.startsWith('des3') ? 'des-ede3' : `aes-${c.keyLength * 8}`}-cbc`, key];
-}
-
-function cbcDecrypt(c: CbcCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+function pbeDecrypt(c: PbeCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   if (iv.length !== c.ivLength) throw new KeyImportError(`${c.name}: IV must be ${c.ivLength} bytes`);
-  if (data.length === 0 || data.length % c.ivLength !== 0) throw new KeyEncryptionError('encrypted data is not whole blocks');
-  const [name, k] = nodeCipherName(c, key);
+  const bl = c.blockLength;
+  if (bl > 1 && (data.length === 0 || data.length % bl !== 0)) throw new KeyEncryptionError('encrypted data is not whole blocks');
+  let plain: Uint8Array;
   try {
-    const d = createDecipheriv(name, k, iv);
-    return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
+    plain = c.run(key, iv, data, 'decrypt');
   } catch (cause) {
     throw new KeyEncryptionError('incorrect passphrase', { cause });
   }
+  if (bl === 1) return plain;
+  // RFC 1423 §1.1 / RFC 8018 §6.1.1 padding: 1 to bl bytes, each holding the count.
+  const pad = plain[plain.length - 1] as number;
+  let ok = pad >= 1 && pad <= bl;
+  for (let i = plain.length - pad; ok && i < plain.length; i++) ok = plain[i] === pad;
+  if (!ok) throw new KeyEncryptionError('incorrect passphrase');
+  return plain.subarray(0, plain.length - pad);
 }
 
-function cbcEncrypt(c: CbcCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const [name, k] = nodeCipherName(c, key);
-  const e = createCipheriv(name, k, iv);
-  return new Uint8Array(Buffer.concat([e.update(data), e.final()]));
+function pbeEncrypt(c: PbeCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+  const bl = c.blockLength;
+  if (bl === 1) return c.run(key, iv, data, 'encrypt');
+  const pad = bl - (data.length % bl);
+  const padded = new Uint8Array(data.length + pad).fill(pad);
+  padded.set(data);
+  return c.run(key, iv, padded, 'encrypt');
 }
 
-function cipherByName(name: string): CbcCipher {
-  const c = CBC_CIPHERS.find((x) => x.name === name);
-  if (!c) throw new KeyExportError(`unsupported cipher ${JSON.stringify(name)}; use one of ${PBE_CIPHER_NAMES.join(', ')}`);
+function cipherByName(name: string, names: readonly string[], what: string): PbeCipher {
+  const c = CIPHERS.find((x) => x.name === name);
+  if (!c || !names.includes(name)) throw new KeyExportError(`unsupported ${what} cipher ${JSON.stringify(name)}; use one of ${names.join(', ')}`);
   return c;
+}
+
+/** The key length a PBKDF2 `keyLength` field asks of `c` (the cipher's own when absent). */
+function pbkdf2KeyLength(c: PbeCipher, keyLength: number | undefined): number {
+  if (keyLength === undefined) return c.keyLength;
+  const [min, max] = c.keyLengths ?? [c.keyLength, c.keyLength];
+  if (keyLength < min || keyLength > max) throw new KeyImportError(`PBKDF2 key length ${keyLength} does not fit ${c.name}`);
+  if (c.name === 'cast128-cbc' && keyLength < CAST128_MIN_FULL_ROUNDS) {
+    throw new KeyEncryptionError(`CAST-128 key length ${keyLength} (80 bits or less, 12 rounds) is not supported`);
+  }
+  return keyLength;
 }
 
 // -------------------------------------------------------------------------------------------
 // PKCS#8 EncryptedPrivateKeyInfo
 
-/** PBES1 schemes: OID -> [hash, cipher]. */
-const PBES1: Readonly<Record<string, readonly [string, string]>> = {
-  '1.2.840.113549.1.5.3': ['md5', 'des-cbc'],
-  '1.2.840.113549.1.5.10': ['sha1', 'des-cbc'],
-};
+/** A PBES1 (RFC 8018 §6.1) or PKCS#12 PBE (RFC 7292 Appendix C) scheme: AsyncSSH's `pbe_version` 1. */
+interface PbeV1 {
+  readonly oid: string;
+  readonly kdf: 'pbes1' | 'pkcs12';
+  readonly hash: 'md5' | 'sha1';
+  readonly cipher: string;
+}
+
+/** AsyncSSH 2.10's `_pkcs8_cipher_list`, in its order. */
+const PBE_V1: readonly PbeV1[] = [
+  { oid: '1.2.840.113549.1.5.3', kdf: 'pbes1', hash: 'md5', cipher: 'des-cbc' },
+  { oid: '1.2.840.113549.1.5.10', kdf: 'pbes1', hash: 'sha1', cipher: 'des-cbc' },
+  { oid: '1.2.840.113549.1.12.1.4', kdf: 'pkcs12', hash: 'sha1', cipher: 'des2-cbc' },
+  { oid: '1.2.840.113549.1.12.1.3', kdf: 'pkcs12', hash: 'sha1', cipher: 'des3-cbc' },
+  { oid: '1.2.840.113549.1.12.1.2', kdf: 'pkcs12', hash: 'sha1', cipher: 'rc4-40' },
+  { oid: '1.2.840.113549.1.12.1.1', kdf: 'pkcs12', hash: 'sha1', cipher: 'rc4-128' },
+];
+
+function cipherOf(name: string): PbeCipher {
+  return CIPHERS.find((c) => c.name === name) as PbeCipher;
+}
+
+/** SHA-1 chains of the PKCS#12 KDF for key and IV: one per 20 bytes of each. */
+function pkcs12Hashes(c: PbeCipher, iterations: number): number {
+  return iterations * (Math.ceil(c.keyLength / 20) + Math.ceil(c.ivLength / 20));
+}
 
 /** True when `der` looks like an EncryptedPrivateKeyInfo (SEQUENCE { AlgorithmIdentifier, OCTET STRING }). */
 export function isEncryptedPkcs8(der: Uint8Array): boolean {
@@ -129,7 +231,6 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
   const data = r.octetString('encryptedData');
   r.end('EncryptedPrivateKeyInfo');
   const pass = passphrase === undefined ? undefined : asBytes(passphrase);
-  let plain: Uint8Array;
   if (oid === PBES2) {
     const params = alg.sequence('PBES2-params');
     const kdf = params.sequence('keyDerivationFunc');
@@ -140,17 +241,13 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
       const N = sp.smallInt('costParameter');
       const r = sp.smallInt('blockSize');
       const p = sp.smallInt('parallelizationParameter');
-      const enc = params.sequence('encryptionScheme');
-      const encOid = enc.oid('cipher');
-      const cipher = CBC_CIPHERS.find((c) => c.oid === encOid);
-      if (!cipher) throw new KeyEncryptionError(`unsupported PBES2 cipher ${encOid}`);
-      const iv = enc.octetString('IV');
+      const [cipher, iv] = pbes2Scheme(params);
       if (N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r < 1 || p < 1 || r * p > 64 || N * r * p > MAX_SCRYPT_COST) {
         throw new KeyImportError('scrypt parameters out of range');
       }
       if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
       const key = new Uint8Array(scryptSync(pass, salt, cipher.keyLength, { N, r, p, maxmem: 256 * N * r + (1 << 20) }));
-      return cbcDecrypt(cipher, key, iv, data);
+      return pbeDecrypt(cipher, key, iv, data);
     }
     if (kdfOid !== PBKDF2) throw new KeyEncryptionError(`unsupported PBES2 key derivation ${kdfOid}`);
     const kp = kdf.sequence('PBKDF2-params');
@@ -166,42 +263,55 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
       if (!name) throw new KeyEncryptionError(`unsupported PBKDF2 PRF ${prfOid}`);
       prf = name;
     }
-    const enc = params.sequence('encryptionScheme');
-    const encOid = enc.oid('cipher');
-    const cipher = CBC_CIPHERS.find((c) => c.oid === encOid);
-    if (!cipher) throw new KeyEncryptionError(`unsupported PBES2 cipher ${encOid}`);
-    const iv = enc.octetString('IV');
+    kp.end('PBKDF2-params');
+    const [cipher, iv] = pbes2Scheme(params);
     if (iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError(`PBKDF2 iteration count ${iterations} out of range`);
-    if (keyLength !== undefined && keyLength !== cipher.keyLength) throw new KeyImportError('PBKDF2 key length does not match the cipher');
+    const length = pbkdf2KeyLength(cipher, keyLength);
     if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
-    const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, cipher.keyLength, prf));
-    plain = cbcDecrypt(cipher, key, iv, data);
-  } else if (PBES1[oid]) {
-    const [hashName, cipherName] = PBES1[oid];
-    const params = alg.sequence('PBEParameter');
-    const salt = params.octetString('salt');
-    const iterations = params.smallInt('iterationCount');
+    const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, length, prf));
+    return pbeDecrypt(cipher, key, iv, data);
+  }
+  const scheme = PBE_V1.find((s) => s.oid === oid);
+  if (!scheme) throw new KeyEncryptionError(`unsupported PKCS#8 encryption ${oid}`);
+  const cipher = cipherOf(scheme.cipher);
+  const params = alg.sequence(scheme.kdf === 'pbes1' ? 'PBEParameter' : 'pkcs-12PbeParams');
+  const salt = params.octetString('salt');
+  const iterations = params.smallInt('iterationCount');
+  params.end(scheme.kdf === 'pbes1' ? 'PBEParameter' : 'pkcs-12PbeParams');
+  if (scheme.kdf === 'pbes1') {
     if (salt.length !== 8) throw new KeyImportError('PBES1 salt must be 8 bytes');
     if (iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError(`PBES1 iteration count ${iterations} out of range`);
     if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
-    let t = concat(pass, salt);
-    for (let i = 0; i < iterations; i++) t = hash(hashName, t, 'buffer');
-    plain = cbcDecrypt(cipherByName(cipherName), t.subarray(0, 8), t.subarray(8, 16), data);
-  } else if (PKCS12_PBE[oid]) {
-    const cipher = cipherByName(PKCS12_PBE[oid]);
-    const params = alg.sequence('pkcs-12PbeParams');
-    const salt = params.octetString('salt');
-    const iterations = params.smallInt('iterations');
-    const hashes = iterations * (Math.ceil(cipher.keyLength / 20) + Math.ceil(cipher.ivLength / 20));
-    if (salt.length > 1024 || iterations < 1 || hashes > MAX_PBE_HASHES) throw new KeyImportError('PKCS#12 PBE parameters out of range');
-    if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
-    const key = pkcs12Kdf(pass, salt, iterations, 1, cipher.keyLength);
-    const iv = pkcs12Kdf(pass, salt, iterations, 2, cipher.ivLength);
-    plain = cbcDecrypt(cipher, key, iv, data);
-  } else {
-    throw new KeyEncryptionError(`unsupported PKCS#8 encryption ${oid}`);
+    const t = pbkdf1(scheme.hash, pass, salt, iterations);
+    return pbeDecrypt(cipher, t.subarray(0, 8), t.subarray(8, 16), data);
   }
-  return plain;
+  // AsyncSSH refuses an empty salt too; OpenSSL writes 8 bytes.
+  if (salt.length < 1 || salt.length > 1024 || iterations < 1 || pkcs12Hashes(cipher, iterations) > MAX_PBE_HASHES) {
+    throw new KeyImportError('PKCS#12 PBE parameters out of range');
+  }
+  if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
+  const key = pkcs12Kdf(pass, salt, iterations, 1, cipher.keyLength);
+  const iv = cipher.ivLength ? pkcs12Kdf(pass, salt, iterations, 2, cipher.ivLength) : new Uint8Array(0);
+  return pbeDecrypt(cipher, key, iv, data);
+}
+
+/** The PBES2 encryptionScheme: a cipher with an IV of its size as its parameters. */
+function pbes2Scheme(params: DerReader): [PbeCipher, Uint8Array] {
+  const enc = params.sequence('encryptionScheme');
+  const encOid = enc.oid('cipher');
+  const cipher = CIPHERS.find((c) => c.oid === encOid);
+  if (!cipher) throw new KeyEncryptionError(`unsupported PBES2 cipher ${encOid}`);
+  const iv = enc.octetString('IV');
+  enc.end('encryptionScheme');
+  if (iv.length !== cipher.ivLength) throw new KeyImportError(`${cipher.name}: IV must be ${cipher.ivLength} bytes`);
+  return [cipher, iv];
+}
+
+/** PBKDF1 (RFC 8018 §5.1): 16 bytes, DES key then IV. */
+function pbkdf1(hashName: string, pass: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {
+  let t: Uint8Array = concat(pass, salt);
+  for (let i = 0; i < iterations; i++) t = hash(hashName, t, 'buffer');
+  return t.subarray(0, 16);
 }
 
 /** The PKCS#12 key derivation with SHA-1 (RFC 7292 Appendix B.2). */
@@ -248,20 +358,48 @@ export interface Pkcs8EncryptOptions {
   readonly cipherName?: string;
   readonly hashName?: string;
   readonly rounds?: number;
+  /** AsyncSSH's `pbe_version`: 2 (default) for PBES2, 1 for PBES1 / PKCS#12 PBE. */
+  readonly pbeVersion?: 1 | 2;
 }
 
-/** Wraps a PrivateKeyInfo in a PBES2 EncryptedPrivateKeyInfo. */
+/** Wraps a PrivateKeyInfo in an EncryptedPrivateKeyInfo: PBES2 (PBKDF2), or PBES1 / PKCS#12 PBE for `pbeVersion` 1. */
 export function encryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array, options: Pkcs8EncryptOptions = {}): Uint8Array {
-  const cipher = cipherByName(options.cipherName ?? 'aes256-cbc');
-  const hash = options.hashName ?? 'sha256';
-  const prfOid = Object.keys(PRFS).find((k) => PRFS[k] === hash);
-  if (!prfOid) throw new KeyExportError(`unsupported PBKDF2 hash ${JSON.stringify(hash)}`);
+  const version = options.pbeVersion ?? 2;
+  if (version !== 1 && version !== 2) throw new KeyExportError(`unsupported PBE version ${JSON.stringify(version)}; use 1 or 2`);
   const iterations = options.rounds ?? 2048;
-  if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyExportError('PBKDF2 iteration count out of range');
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyExportError('PBE iteration count out of range');
+  const pass = asBytes(passphrase);
+  if (version === 1) {
+    const cipherName = options.cipherName ?? 'des3-cbc';
+    const hashName = options.hashName ?? 'sha1';
+    const scheme = PBE_V1.find((s) => s.cipher === cipherName && s.hash === hashName);
+    if (!scheme) {
+      const offered = PBE_V1.map((s) => `${s.cipher}/${s.hash}`).join(', ');
+      throw new KeyExportError(`unsupported PBE version 1 cipher/hash ${cipherName}/${hashName}; use one of ${offered}`);
+    }
+    const cipher = cipherOf(scheme.cipher);
+    if (scheme.kdf === 'pkcs12' && pkcs12Hashes(cipher, iterations) > MAX_PBE_HASHES) throw new KeyExportError('PBE iteration count out of range');
+    const salt = new Uint8Array(randomBytes(8));
+    let encrypted: Uint8Array;
+    if (scheme.kdf === 'pbes1') {
+      const t = pbkdf1(scheme.hash, pass, salt, iterations);
+      encrypted = pbeEncrypt(cipher, t.subarray(0, 8), t.subarray(8, 16), der);
+    } else {
+      const key = pkcs12Kdf(pass, salt, iterations, 1, cipher.keyLength);
+      const iv = cipher.ivLength ? pkcs12Kdf(pass, salt, iterations, 2, cipher.ivLength) : new Uint8Array(0);
+      encrypted = pbeEncrypt(cipher, key, iv, der);
+    }
+    return derSequence(derAlgorithm(scheme.oid, derSequence(derOctetString(salt), derInteger(iterations))), derOctetString(encrypted));
+  }
+  const cipher = cipherByName(options.cipherName ?? 'aes256-cbc', PBES2_CIPHER_NAMES, 'PBES2');
+  const hashName = options.hashName ?? 'sha256';
+  const prfOid = Object.keys(PRFS).find((k) => PRFS[k] === hashName);
+  if (!prfOid) throw new KeyExportError(`unsupported PBKDF2 hash ${JSON.stringify(hashName)}`);
   const salt = new Uint8Array(randomBytes(16));
   const iv = new Uint8Array(randomBytes(cipher.ivLength));
-  const key = new Uint8Array(pbkdf2Sync(asBytes(passphrase), salt, iterations, cipher.keyLength, hash));
-  const encrypted = cbcEncrypt(cipher, key, iv, der);
+  // No keyLength field, as AsyncSSH writes it: every cipher here has a default key length.
+  const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, cipher.keyLength, hashName));
+  const encrypted = pbeEncrypt(cipher, key, iv, der);
   const kdf = derAlgorithm(PBKDF2, derSequence(derOctetString(salt), derInteger(iterations), derAlgorithm(prfOid, derNull())));
   const scheme = derAlgorithm(cipher.oid as string, derOctetString(iv));
   return derSequence(derAlgorithm(PBES2, derSequence(kdf, scheme)), derOctetString(encrypted));
@@ -286,25 +424,25 @@ export function decryptLegacyPem(headers: ReadonlyMap<string, string>, data: Uin
   const dek = headers.get('DEK-Info');
   if (!dek) throw new KeyImportError('encrypted PEM without DEK-Info');
   const [name = '', ivHex = ''] = dek.split(',').map((s) => s.trim());
-  const cipher = CBC_CIPHERS.find((c) => c.dek === name.toUpperCase());
+  const cipher = CIPHERS.find((c) => c.dek !== undefined && c.dek === name.toUpperCase());
   if (!cipher) throw new KeyEncryptionError(`unsupported PEM cipher ${JSON.stringify(name)}`);
   const iv = fromHex(ivHex);
   if (!iv || iv.length !== cipher.ivLength) throw new KeyImportError('bad IV in DEK-Info');
   if (passphrase === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
   const key = bytesToKey(asBytes(passphrase), iv.subarray(0, 8), cipher.keyLength);
-  return cbcDecrypt(cipher, key, iv, data);
+  return pbeDecrypt(cipher, key, iv, data);
 }
 
 /** Encrypts DER for a legacy PEM block, returning the headers to write. */
 export function encryptLegacyPem(data: Uint8Array, passphrase: string | Uint8Array, cipherName = 'aes256-cbc'): { headers: Map<string, string>; data: Uint8Array } {
-  const cipher = cipherByName(cipherName);
+  const cipher = cipherByName(cipherName, PEM_CIPHER_NAMES, 'PEM');
   const iv = new Uint8Array(randomBytes(cipher.ivLength));
   const key = bytesToKey(asBytes(passphrase), iv.subarray(0, 8), cipher.keyLength);
   const headers = new Map([
     ['Proc-Type', '4,ENCRYPTED'],
     ['DEK-Info', `${cipher.dek},${toHex(iv).toUpperCase()}`],
   ]);
-  return { headers, data: cbcEncrypt(cipher, key, iv, data) };
+  return { headers, data: pbeEncrypt(cipher, key, iv, data) };
 }
 
 /** Runs `parse` on decrypted bytes: any failure there means the passphrase was wrong. */

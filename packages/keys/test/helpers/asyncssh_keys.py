@@ -5,6 +5,8 @@ Reads a JSON list of requests on stdin, writes the list of answers on stdout:
       -> AsyncSSH's exports, fingerprints and signatures over b"message" with every algorithm
   {"op": "check", "keys": [{"private": ..., "passphrase": ..., "sigs": [[alg, b64sig], ...]}]}
       -> for each key: public key line, fingerprints, and whether each signature verifies
+  {"op": "encrypt", "private": ..., "format": ..., "passphrase": ..., "cipher": ..., "hash": ..., "version": ...}
+      -> the key exported encrypted: export_private_key(format, passphrase, cipher, hash, version)
 """
 import base64
 import json
@@ -56,9 +58,17 @@ def check(req):
     return results
 
 
+def encrypt(req):
+    key = asyncssh.import_private_key(req['private'])
+    return key.export_private_key(req['format'], req['passphrase'], req['cipher'], req['hash'], req['version']).decode()
+
+
+OPS = {'generate': generate, 'check': check, 'encrypt': encrypt}
+
+
 def main():
     requests = json.load(sys.stdin)
-    answers = [generate(req) if req['op'] == 'generate' else check(req) for req in requests]
+    answers = [OPS[req['op']](req) for req in requests]
     json.dump(answers, sys.stdout)
 
 
