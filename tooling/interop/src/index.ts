@@ -124,3 +124,19 @@ export {
   runParamikoClient,
   startParamikoServer,
 } from './paramiko.ts';
+export {
+  GO_CIPHERS,
+  GO_KEX,
+  GO_MACS,
+  GO_PATH,
+  type GoClientAction,
+  type GoClientOptions,
+  type GoClientResult,
+  type GoExecResult,
+  type GoServer,
+  type GoServerOptions,
+  buildGoPeer,
+  goAvailable,
+  runGoClient,
+  startGoServer,
+} from './go.ts';

@@ -1,0 +1,729 @@
+// gossh: golang.org/x/crypto/ssh (Debian's golang-golang-x-crypto-dev) as an interop peer for
+// tooling/interop's go.ts. Two modes, each given a JSON config file:
+//
+//	gossh client CONFIG   connects, runs the config's actions in order, prints one JSON result
+//	gossh server CONFIG   listens on 127.0.0.1:0, prints "INTEROP-READY <port>", serves until killed
+//
+// Built offline in GOPATH mode (GO111MODULE=off, GOPATH=/usr/share/gocode) by go.ts.
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gossh client|server CONFIG")
+		os.Exit(2)
+	}
+	raw, err := os.ReadFile(os.Args[2])
+	if err != nil {
+		fail(err)
+	}
+	switch os.Args[1] {
+	case "client":
+		var cfg clientConfig
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			fail(err)
+		}
+		runClient(&cfg)
+	case "server":
+		var cfg serverConfig
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			fail(err)
+		}
+		runServer(&cfg)
+	default:
+		fail(fmt.Errorf("unknown mode %q", os.Args[1]))
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "gossh:", err)
+	os.Exit(1)
+}
+
+func loadSigners(paths []string) []ssh.Signer {
+	var signers []ssh.Signer
+	for _, path := range paths {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			fail(err)
+		}
+		signer, err := ssh.ParsePrivateKey(pem)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		signers = append(signers, signer)
+	}
+	return signers
+}
+
+func sum(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+func randomBytes(n int) []byte {
+	data := make([]byte, n)
+	if _, err := rand.Read(data); err != nil {
+		fail(err)
+	}
+	return data
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// ---------------------------------------------------------------- client
+
+type clientConfig struct {
+	Addr              string            `json:"addr"`
+	User              string            `json:"user"`
+	Keys              []string          `json:"keys"`
+	Password          *string           `json:"password"`
+	KnownHosts        string            `json:"knownHosts"`
+	HostKeyAlgorithms []string          `json:"hostKeyAlgorithms"`
+	Kex               []string          `json:"kex"`
+	Ciphers           []string          `json:"ciphers"`
+	Macs              []string          `json:"macs"`
+	RekeyThreshold    uint64            `json:"rekeyThreshold"`
+	TimeoutMs         int               `json:"timeoutMs"`
+	Actions           []json.RawMessage `json:"actions"`
+}
+
+type action struct {
+	Op          string            `json:"op"`
+	Command     string            `json:"command"`
+	Stdin       *string           `json:"stdin"`
+	StdinRandom int               `json:"stdinRandom"`
+	Pty         *ptyRequest       `json:"pty"`
+	Resize      *[2]int           `json:"resize"`
+	Env         map[string]string `json:"env"`
+	HashStdout  bool              `json:"hashStdout"`
+	Host        string            `json:"host"`
+	Port        int               `json:"port"`
+	Bytes       int               `json:"bytes"`
+	Ms          int               `json:"ms"`
+}
+
+type ptyRequest struct {
+	Term   string `json:"term"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+type clientResult struct {
+	HostKeyType string        `json:"hostKeyType,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	Actions     []interface{} `json:"actions"`
+}
+
+func runClient(cfg *clientConfig) {
+	result := clientResult{Actions: []interface{}{}}
+	out := func(code int) {
+		text, _ := json.Marshal(result)
+		fmt.Println(string(text))
+		os.Exit(code)
+	}
+	var auth []ssh.AuthMethod
+	if signers := loadSigners(cfg.Keys); len(signers) > 0 {
+		auth = append(auth, ssh.PublicKeys(signers...))
+	}
+	if cfg.Password != nil {
+		auth = append(auth, ssh.Password(*cfg.Password))
+	}
+	var hostKeyCallback ssh.HostKeyCallback
+	if cfg.KnownHosts == "" {
+		hostKeyCallback = ssh.InsecureIgnoreHostKey()
+	} else {
+		cb, err := knownhosts.New(cfg.KnownHosts)
+		if err != nil {
+			fail(err)
+		}
+		hostKeyCallback = cb
+	}
+	timeout := time.Duration(cfg.TimeoutMs) * time.Millisecond
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	config := &ssh.ClientConfig{
+		Config: ssh.Config{KeyExchanges: cfg.Kex, Ciphers: cfg.Ciphers, MACs: cfg.Macs, RekeyThreshold: cfg.RekeyThreshold},
+		User:   cfg.User,
+		Auth:   auth,
+		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+			result.HostKeyType = key.Type()
+			return hostKeyCallback(hostname, remote, key)
+		},
+		HostKeyAlgorithms: cfg.HostKeyAlgorithms,
+		Timeout:           timeout,
+	}
+	client, err := ssh.Dial("tcp", cfg.Addr, config)
+	if err != nil {
+		result.Error = err.Error()
+		out(1)
+	}
+	defer client.Close()
+	for _, raw := range cfg.Actions {
+		var a action
+		if err := json.Unmarshal(raw, &a); err != nil {
+			fail(err)
+		}
+		switch a.Op {
+		case "exec":
+			result.Actions = append(result.Actions, doExec(client, &a))
+		case "keepalive":
+			ok, payload, err := client.SendRequest("keepalive@openssh.com", true, nil)
+			result.Actions = append(result.Actions, map[string]interface{}{"ok": ok, "payload": hex.EncodeToString(payload), "error": errText(err)})
+		case "local":
+			result.Actions = append(result.Actions, doLocal(client, &a))
+		case "remote":
+			result.Actions = append(result.Actions, doRemote(client, &a))
+		case "sleep":
+			time.Sleep(time.Duration(a.Ms) * time.Millisecond)
+			result.Actions = append(result.Actions, map[string]interface{}{})
+		default:
+			fail(fmt.Errorf("unknown action %q", a.Op))
+		}
+	}
+	out(0)
+}
+
+type execResult struct {
+	Stdout       string   `json:"stdout"`
+	StdoutLength int      `json:"stdoutLength"`
+	StdoutSha256 string   `json:"stdoutSha256"`
+	Stderr       string   `json:"stderr"`
+	ExitStatus   *int     `json:"exitStatus"`
+	ExitSignal   string   `json:"exitSignal,omitempty"`
+	StdinSha256  string   `json:"stdinSha256,omitempty"`
+	EnvErrors    []string `json:"envErrors,omitempty"`
+	Error        string   `json:"error,omitempty"`
+}
+
+func doExec(client *ssh.Client, a *action) (r execResult) {
+	session, err := client.NewSession()
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	defer session.Close()
+	for name, value := range a.Env {
+		if err := session.Setenv(name, value); err != nil {
+			r.EnvErrors = append(r.EnvErrors, name+": "+err.Error())
+		}
+	}
+	if a.Pty != nil {
+		if err := session.RequestPty(a.Pty.Term, a.Pty.Height, a.Pty.Width, ssh.TerminalModes{ssh.ECHO: 0}); err != nil {
+			r.Error = "pty: " + err.Error()
+			return
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	session.Stdout = &stdout
+	session.Stderr = &stderr
+	stdin, err := session.StdinPipe()
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	if err := session.Start(a.Command); err != nil {
+		r.Error = "start: " + err.Error()
+		return
+	}
+	var input []byte
+	if a.Stdin != nil {
+		input = []byte(*a.Stdin)
+	} else if a.StdinRandom > 0 {
+		input = randomBytes(a.StdinRandom)
+		r.StdinSha256 = sum(input)
+	}
+	writeDone := make(chan error, 1)
+	go func() {
+		_, err := stdin.Write(input)
+		if a.Resize == nil {
+			stdin.Close()
+		}
+		writeDone <- err
+	}()
+	if a.Resize != nil {
+		// Give the command time to report its first size before the change.
+		time.Sleep(300 * time.Millisecond)
+		if err := session.WindowChange(a.Resize[1], a.Resize[0]); err != nil {
+			r.Error = "window-change: " + err.Error()
+		}
+		time.Sleep(300 * time.Millisecond)
+		stdin.Close()
+	}
+	err = session.Wait()
+	var exitErr *ssh.ExitError
+	switch {
+	case err == nil:
+		status := 0
+		r.ExitStatus = &status
+	case errors.As(err, &exitErr):
+		if exitErr.Signal() != "" {
+			r.ExitSignal = exitErr.Signal()
+		} else {
+			status := exitErr.ExitStatus()
+			r.ExitStatus = &status
+		}
+	default:
+		r.Error = err.Error()
+	}
+	if werr := <-writeDone; werr != nil && r.Error == "" && !errors.Is(werr, io.EOF) {
+		r.Error = "stdin: " + werr.Error()
+	}
+	r.StdoutLength = stdout.Len()
+	r.StdoutSha256 = sum(stdout.Bytes())
+	if !a.HashStdout {
+		r.Stdout = stdout.String()
+	}
+	r.Stderr = stderr.String()
+	return
+}
+
+// roundTrip writes n random bytes to conn while reading n bytes back, and compares them.
+func roundTrip(conn net.Conn, n int) map[string]interface{} {
+	data := randomBytes(n)
+	go func() {
+		conn.Write(data)
+	}()
+	back := make([]byte, n)
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got, err := io.ReadFull(conn, back)
+	return map[string]interface{}{"length": got, "equal": err == nil && bytes.Equal(back, data), "error": errText(err)}
+}
+
+func doLocal(client *ssh.Client, a *action) map[string]interface{} {
+	conn, err := client.Dial("tcp", net.JoinHostPort(a.Host, strconv.Itoa(a.Port)))
+	if err != nil {
+		return map[string]interface{}{"error": err.Error()}
+	}
+	defer conn.Close()
+	return roundTrip(conn, a.Bytes)
+}
+
+func doRemote(client *ssh.Client, a *action) map[string]interface{} {
+	host := a.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	listener, err := client.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(a.Port)))
+	if err != nil {
+		return map[string]interface{}{"error": "listen: " + err.Error()}
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				io.Copy(conn, conn)
+			}()
+		}
+	}()
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 10*time.Second)
+	if err != nil {
+		listener.Close()
+		return map[string]interface{}{"port": port, "error": "dial: " + err.Error()}
+	}
+	r := roundTrip(conn, a.Bytes)
+	conn.Close()
+	r["port"] = port
+	r["cancelError"] = errText(listener.Close())
+	return r
+}
+
+// ---------------------------------------------------------------- server
+
+type serverConfig struct {
+	HostKeys       []string          `json:"hostKeys"`
+	AuthorizedKeys []string          `json:"authorizedKeys"`
+	Passwords      map[string]string `json:"passwords"`
+	Kex            []string          `json:"kex"`
+	Ciphers        []string          `json:"ciphers"`
+	Macs           []string          `json:"macs"`
+	RekeyThreshold uint64            `json:"rekeyThreshold"`
+}
+
+func runServer(cfg *serverConfig) {
+	authorized := map[string]bool{}
+	for _, line := range cfg.AuthorizedKeys {
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			fail(fmt.Errorf("authorized key %q: %w", line, err))
+		}
+		authorized[string(key.Marshal())] = true
+	}
+	config := &ssh.ServerConfig{
+		Config: ssh.Config{KeyExchanges: cfg.Kex, Ciphers: cfg.Ciphers, MACs: cfg.Macs, RekeyThreshold: cfg.RekeyThreshold},
+		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if authorized[string(key.Marshal())] {
+				return &ssh.Permissions{Extensions: map[string]string{"auth": "publickey " + key.Type()}}, nil
+			}
+			return nil, fmt.Errorf("key %s not authorized", key.Type())
+		},
+		PasswordCallback: func(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+			if want, ok := cfg.Passwords[meta.User()]; ok && want == string(password) {
+				return &ssh.Permissions{Extensions: map[string]string{"auth": "password"}}, nil
+			}
+			return nil, errors.New("wrong password")
+		},
+		BannerCallback: nil,
+	}
+	for _, signer := range loadSigners(cfg.HostKeys) {
+		config.AddHostKey(signer)
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("INTEROP-READY %d\n", listener.Addr().(*net.TCPAddr).Port)
+	for {
+		conn, err := listener.Accept()
+		if err != nil {
+			fail(err)
+		}
+		go serveConn(conn, config)
+	}
+}
+
+func serveConn(netConn net.Conn, config *ssh.ServerConfig) {
+	conn, chans, reqs, err := ssh.NewServerConn(netConn, config)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "handshake:", err)
+		netConn.Close()
+		return
+	}
+	fmt.Fprintf(os.Stderr, "session for %s (%s), client %s\n", conn.User(), conn.Permissions.Extensions["auth"], conn.ClientVersion())
+	forwards := &forwardTable{listeners: map[string]net.Listener{}}
+	defer forwards.closeAll()
+	go func() {
+		for req := range reqs {
+			handleGlobal(conn, forwards, req)
+		}
+	}()
+	for newChannel := range chans {
+		switch newChannel.ChannelType() {
+		case "session":
+			ch, requests, err := newChannel.Accept()
+			if err != nil {
+				continue
+			}
+			go serveSession(ch, requests)
+		case "direct-tcpip":
+			go serveDirect(newChannel)
+		default:
+			newChannel.Reject(ssh.UnknownChannelType, "unknown channel type")
+		}
+	}
+}
+
+type forwardTable struct {
+	mu        sync.Mutex
+	listeners map[string]net.Listener
+}
+
+func (f *forwardTable) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, l := range f.listeners {
+		l.Close()
+	}
+}
+
+func handleGlobal(conn *ssh.ServerConn, forwards *forwardTable, req *ssh.Request) {
+	switch req.Type {
+	case "tcpip-forward":
+		var msg struct {
+			Addr string
+			Port uint32
+		}
+		if err := ssh.Unmarshal(req.Payload, &msg); err != nil || (msg.Addr != "127.0.0.1" && msg.Addr != "localhost") {
+			req.Reply(false, nil)
+			return
+		}
+		listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(msg.Port))))
+		if err != nil {
+			req.Reply(false, nil)
+			return
+		}
+		port := uint32(listener.Addr().(*net.TCPAddr).Port)
+		forwards.mu.Lock()
+		forwards.listeners[fmt.Sprintf("%s:%d", msg.Addr, port)] = listener
+		forwards.mu.Unlock()
+		if msg.Port == 0 {
+			req.Reply(true, ssh.Marshal(struct{ Port uint32 }{port}))
+		} else {
+			req.Reply(true, nil)
+		}
+		go func() {
+			for {
+				tcp, err := listener.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					origin := tcp.RemoteAddr().(*net.TCPAddr)
+					payload := ssh.Marshal(struct {
+						Addr       string
+						Port       uint32
+						OriginAddr string
+						OriginPort uint32
+					}{msg.Addr, port, origin.IP.String(), uint32(origin.Port)})
+					ch, reqs, err := conn.OpenChannel("forwarded-tcpip", payload)
+					if err != nil {
+						tcp.Close()
+						return
+					}
+					go ssh.DiscardRequests(reqs)
+					pipe(ch, tcp.(*net.TCPConn))
+				}()
+			}
+		}()
+	case "cancel-tcpip-forward":
+		var msg struct {
+			Addr string
+			Port uint32
+		}
+		if err := ssh.Unmarshal(req.Payload, &msg); err != nil {
+			req.Reply(false, nil)
+			return
+		}
+		key := fmt.Sprintf("%s:%d", msg.Addr, msg.Port)
+		forwards.mu.Lock()
+		listener, ok := forwards.listeners[key]
+		delete(forwards.listeners, key)
+		forwards.mu.Unlock()
+		if ok {
+			listener.Close()
+		}
+		req.Reply(ok, nil)
+	default:
+		fmt.Fprintf(os.Stderr, "global request %s (want reply %v): refused\n", req.Type, req.WantReply)
+		if req.WantReply {
+			req.Reply(false, nil)
+		}
+	}
+}
+
+func serveDirect(newChannel ssh.NewChannel) {
+	var msg struct {
+		Host       string
+		Port       uint32
+		OriginHost string
+		OriginPort uint32
+	}
+	if err := ssh.Unmarshal(newChannel.ExtraData(), &msg); err != nil {
+		newChannel.Reject(ssh.ConnectionFailed, "bad direct-tcpip request")
+		return
+	}
+	tcp, err := net.DialTimeout("tcp", net.JoinHostPort(msg.Host, strconv.Itoa(int(msg.Port))), 10*time.Second)
+	if err != nil {
+		newChannel.Reject(ssh.ConnectionFailed, err.Error())
+		return
+	}
+	ch, reqs, err := newChannel.Accept()
+	if err != nil {
+		tcp.Close()
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	pipe(ch, tcp.(*net.TCPConn))
+}
+
+// pipe copies both ways, passing each side's EOF on, and closes both when both are done.
+func pipe(ch ssh.Channel, tcp *net.TCPConn) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		io.Copy(tcp, ch)
+		tcp.CloseWrite()
+	}()
+	go func() {
+		defer wg.Done()
+		io.Copy(ch, tcp)
+		ch.CloseWrite()
+	}()
+	wg.Wait()
+	ch.Close()
+	tcp.Close()
+}
+
+type sessionState struct {
+	mu      sync.Mutex
+	term    string
+	width   uint32
+	height  uint32
+	env     []string
+	resized chan [2]uint32
+}
+
+func serveSession(ch ssh.Channel, requests <-chan *ssh.Request) {
+	state := &sessionState{resized: make(chan [2]uint32, 8)}
+	started := false
+	for req := range requests {
+		switch req.Type {
+		case "pty-req":
+			var msg struct {
+				Term   string
+				Width  uint32
+				Height uint32
+				PxW    uint32
+				PxH    uint32
+				Modes  string
+			}
+			if err := ssh.Unmarshal(req.Payload, &msg); err != nil {
+				req.Reply(false, nil)
+				continue
+			}
+			state.mu.Lock()
+			state.term, state.width, state.height = msg.Term, msg.Width, msg.Height
+			state.mu.Unlock()
+			req.Reply(true, nil)
+		case "env":
+			var msg struct{ Name, Value string }
+			if err := ssh.Unmarshal(req.Payload, &msg); err != nil {
+				req.Reply(false, nil)
+				continue
+			}
+			state.mu.Lock()
+			state.env = append(state.env, msg.Name+"="+msg.Value)
+			state.mu.Unlock()
+			req.Reply(true, nil)
+		case "window-change":
+			if len(req.Payload) >= 8 {
+				size := [2]uint32{binary.BigEndian.Uint32(req.Payload), binary.BigEndian.Uint32(req.Payload[4:])}
+				state.mu.Lock()
+				state.width, state.height = size[0], size[1]
+				state.mu.Unlock()
+				select {
+				case state.resized <- size:
+				default:
+				}
+			}
+			if req.WantReply {
+				req.Reply(false, nil)
+			}
+		case "exec", "shell":
+			command := ""
+			if req.Type == "exec" {
+				var msg struct{ Command string }
+				if err := ssh.Unmarshal(req.Payload, &msg); err != nil {
+					req.Reply(false, nil)
+					continue
+				}
+				command = msg.Command
+			}
+			if started {
+				req.Reply(false, nil)
+				continue
+			}
+			started = true
+			req.Reply(true, nil)
+			go runCommand(ch, state, command)
+		default:
+			if req.WantReply {
+				req.Reply(false, nil)
+			}
+		}
+	}
+}
+
+func exitWith(ch ssh.Channel, status int) {
+	ch.CloseWrite()
+	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+	ch.Close()
+}
+
+// runCommand runs the canned commands pty-info and wait-resize itself, and anything else with
+// /bin/sh -c and the session's env requests in its environment.
+func runCommand(ch ssh.Channel, state *sessionState, command string) {
+	state.mu.Lock()
+	term, width, height, env := state.term, state.width, state.height, append([]string(nil), state.env...)
+	state.mu.Unlock()
+	if term == "" {
+		term = "none"
+	}
+	switch command {
+	case "pty-info":
+		fmt.Fprintf(ch, "%s %dx%d\n", term, width, height)
+		exitWith(ch, 0)
+		return
+	case "wait-resize":
+		fmt.Fprintf(ch, "ready %dx%d\n", width, height)
+		select {
+		case size := <-state.resized:
+			fmt.Fprintf(ch, "resized %dx%d\n", size[0], size[1])
+			exitWith(ch, 0)
+		case <-time.After(20 * time.Second):
+			exitWith(ch, 1)
+		}
+		return
+	}
+	if command == "" {
+		command = "exec /bin/sh"
+	}
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Env = append(os.Environ(), env...)
+	if term != "none" {
+		cmd.Env = append(cmd.Env, "TERM="+term)
+	}
+	cmd.Stdout = ch
+	cmd.Stderr = ch.Stderr()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		fmt.Fprintln(ch.Stderr(), err)
+		exitWith(ch, 255)
+		return
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(ch.Stderr(), err)
+		exitWith(ch, 127)
+		return
+	}
+	go func() {
+		io.Copy(stdin, ch)
+		stdin.Close()
+	}()
+	err = cmd.Wait()
+	status := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		status = exitErr.ExitCode()
+		if status < 0 {
+			status = 255
+		}
+	} else if err != nil {
+		fmt.Fprintln(ch.Stderr(), strings.TrimSpace(err.Error()))
+		status = 255
+	}
+	exitWith(ch, status)
+}
