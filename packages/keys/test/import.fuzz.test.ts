@@ -26,6 +26,8 @@ for (const t of TYPES) {
   if (t === 'ssh-rsa' || t === 'ssh-dss' || t.startsWith('ecdsa')) priv.push('pkcs1-der', 'pkcs1-pem');
   for (const f of priv) corpus.push(key.exportPrivateKey(f));
   corpus.push(key.exportPrivateKey('pkcs8-der', { passphrase: 'p', rounds: 1 }));
+  for (const cipherName of ['blowfish-cbc', 'cast128-cbc']) corpus.push(key.exportPrivateKey('pkcs8-der', { passphrase: 'p', rounds: 1, cipherName }));
+  for (const cipherName of ['rc4-128', 'des2-cbc', 'des-cbc']) corpus.push(key.exportPrivateKey('pkcs8-der', { passphrase: 'p', rounds: 1, cipherName, pbeVersion: 1 }));
   corpus.push(key.exportPrivateKey('openssh', { passphrase: 'p', rounds: 1 }));
   const pub: PublicKeyFormat[] = ['openssh', 'rfc4716', 'pkcs8-der', 'pkcs8-pem'];
   for (const f of pub) publicCorpus.push(key.exportPublicKey(f));
