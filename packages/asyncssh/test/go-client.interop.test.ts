@@ -5,11 +5,12 @@
  * host key checking (knownhosts), channels, forwarding and rekeying (RekeyThreshold).
  */
 import { createHash } from 'node:crypto';
-import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, runGoClient, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
+import path from 'node:path';
+import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, makeTempDir, removeTempDir, runGoClient, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SSHServer, SSHServerConnection, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { SSHServer, SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { writeStdinHash } from './stdin-hash.ts';
 
@@ -58,6 +59,16 @@ class GoFacingServer extends SSHServer {
     forwardRequests.push(`listen ${listenHost}:${listenPort}`);
     return true;
   }
+
+  override unixConnectionRequested(destPath: string): boolean {
+    forwardRequests.push(`open ${destPath}`);
+    return true;
+  }
+
+  override unixServerRequested(listenPath: string): boolean {
+    forwardRequests.push(`listen ${listenPath}`);
+    return true;
+  }
 }
 
 async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
@@ -100,6 +111,18 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   } else if (command === 'algorithms') {
     say(`${['kex', 'serverHostKeyAlgorithm', 'recvCipher', 'recvMac', 'sendCipher', 'sendMac'].map((name) => String(process.getExtraInfo(name))).join(' ')}\n`);
     process.exit(0);
+  } else if (command === 'wait-signal') {
+    try {
+      while ((await process.stdin.read(4096)).length > 0);
+      say('no signal\n');
+    } catch (error) {
+      if (!(error instanceof SignalReceived)) throw error;
+      say(`signal ${error.signal}\n`);
+    }
+    process.exit(0);
+  } else if (command === 'die') {
+    process.stderr.write(encoder.encode('dying\n'));
+    process.exitWithSignal('TERM', false, 'terminated', 'en-US');
   } else if (command === 'pty') {
     // The terminal, then each window change, until stdin ends.
     say(`pty ${process.termType ?? 'none'} ${process.termSize[0]}x${process.termSize[1]}\n`);
@@ -273,6 +296,16 @@ describe('x/crypto client: sessions', () => {
     expect(exec(r)).toMatchObject({ stdout: 'pty xterm-256color 101x31\nresized 132x43\n', exitStatus: 0 });
   });
 
+  it('delivers a signal request (Session.Signal) to the process', async () => {
+    const r = await goClient({ actions: [{ op: 'exec', command: 'wait-signal', signal: 'USR1' }] });
+    expect(exec(r)).toMatchObject({ stdout: 'signal USR1\n', exitStatus: 0 });
+  });
+
+  it('reports an exit-signal as x/crypto ExitError.Signal()', async () => {
+    const r = await goClient({ actions: [{ op: 'exec', command: 'die' }] });
+    expect(exec(r)).toMatchObject({ stdout: '', stderr: 'dying\n', exitStatus: null, exitSignal: 'TERM' });
+  });
+
   it('passes environment variables (Setenv)', async () => {
     const r = await goClient({ actions: [{ op: 'exec', command: 'env GO_ONE GO_TWO GO_THREE', env: { GO_ONE: 'first', GO_TWO: 'with space' } }] });
     expect(exec(r)).toMatchObject({ stdout: 'GO_ONE=first\nGO_TWO=with space\nGO_THREE=<unset>\n', exitStatus: 0 });
@@ -293,6 +326,33 @@ describe('x/crypto client: forwarding, keepalive, rekey', () => {
     const r = await goClient({ actions: [{ op: 'remote', bytes: 500_000 }] });
     expect(r.actions[0]).toMatchObject({ length: 500_000, equal: true, error: '', cancelError: '' });
     expect(forwardRequests).toEqual(['listen 127.0.0.1:0']);
+  });
+
+  it('opens a direct-streamlocal@openssh.com channel to a UNIX socket (client.Dial("unix"))', async () => {
+    const dir = await makeTempDir('go-client-unix');
+    const unixEcho = await startEcho(path.join(dir, 'echo.sock'));
+    try {
+      forwardRequests.length = 0;
+      const r = await goClient({ actions: [{ op: 'localUnix', path: path.join(dir, 'echo.sock'), bytes: 700_000 }] });
+      expect(r.actions[0]).toEqual({ length: 700_000, equal: true, error: '' });
+      expect(forwardRequests).toEqual([`open ${path.join(dir, 'echo.sock')}`]);
+    } finally {
+      await unixEcho.close();
+      await removeTempDir(dir);
+    }
+  });
+
+  it('forwards a remote UNIX socket (client.ListenUnix, streamlocal-forward@openssh.com) back to x/crypto and cancels it', async () => {
+    const dir = await makeTempDir('go-client-unix');
+    try {
+      forwardRequests.length = 0;
+      const socket = path.join(dir, 'remote.sock');
+      const r = await goClient({ actions: [{ op: 'remoteUnix', path: socket, bytes: 400_000 }] });
+      expect(r.actions[0]).toEqual({ length: 400_000, equal: true, error: '', cancelError: '' });
+      expect(forwardRequests).toEqual([`listen ${socket}`]);
+    } finally {
+      await removeTempDir(dir);
+    }
   });
 
   it('answers keepalive@openssh.com with want-reply as sshd does (REQUEST_FAILURE)', async () => {

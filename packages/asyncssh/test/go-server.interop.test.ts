@@ -185,6 +185,13 @@ describe('our client against an x/crypto server: sessions', () => {
     expect((await proc.wait()).exitStatus).toBe(0);
   });
 
+  it('reports the exit-signal of a command killed by a signal, and goes on', async () => {
+    await using conn = await connect(options());
+    const r = await conn.run('echo before; kill -TERM $$', { encoding: 'utf-8' });
+    expect([r.stdout, r.exitStatus, r.exitSignal]).toEqual(['before\n', -1, { signal: 'TERM', coreDumped: false, message: 'killed by signal', lang: '' }]);
+    expect((await conn.run('echo after', { encoding: 'utf-8' })).stdout).toBe('after\n');
+  });
+
   it('sends environment variables', async () => {
     await using conn = await connect(options());
     const r = await conn.run('printf "%s|%s" "$GO_ONE" "$GO_TWO"', { env: { GO_ONE: 'first', GO_TWO: 'with space' }, encoding: 'utf-8' });
@@ -199,6 +206,19 @@ describe('our client against an x/crypto server: forwarding, keepalive, rekey', 
     const data = randomBytes(500_000);
     expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, data)).equals(data)).toBe(true);
     listener.close();
+  });
+
+  it('forwards a local UNIX socket through direct-streamlocal@openssh.com', async () => {
+    const unixEcho = await startEcho(path.join(work, 'echo.sock'));
+    try {
+      await using conn = await connect(options());
+      const listener = await conn.forwardLocalPath(path.join(work, 'local.sock'), path.join(work, 'echo.sock'));
+      const data = randomBytes(400_000);
+      expect((await roundTrip({ path: path.join(work, 'local.sock') }, data)).equals(data)).toBe(true);
+      listener.close();
+    } finally {
+      await unixEcho.close();
+    }
   });
 
   it('forwards a remote port (tcpip-forward, port 0) back to a local destination and cancels it', async () => {

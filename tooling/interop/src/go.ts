@@ -3,7 +3,8 @@
  * as a peer: an SSH client and server of its own, independent of OpenSSH, AsyncSSH and Paramiko.
  * go/gossh.go is compiled once per process, offline in GOPATH mode, into the harness's temporary
  * root; `gossh client` runs a list of actions against a target and `gossh server` serves exec (via
- * /bin/sh), env, pty, direct-tcpip and tcpip-forward.
+ * /bin/sh, with exit-signal for a command killed by a signal), env, pty, direct-tcpip,
+ * direct-streamlocal and tcpip-forward.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -187,6 +188,8 @@ export type GoClientAction =
       readonly pty?: { readonly term: string; readonly width: number; readonly height: number };
       /** A window-change (width, height) 300 ms after the start; stdin is closed 300 ms later. */
       readonly resize?: readonly [number, number];
+      /** A signal request ("TERM", ...) 300 ms after the start; stdin is closed 300 ms later. */
+      readonly signal?: string;
       readonly env?: Readonly<Record<string, string>>;
       /** Report only the output's length and sha256, not its text. */
       readonly hashStdout?: boolean;
@@ -197,6 +200,10 @@ export type GoClientAction =
   | { readonly op: 'local'; readonly host: string; readonly port: number; readonly bytes: number }
   /** tcpip-forward of host:port (default 127.0.0.1:0), `bytes` round-tripped through it to x/crypto's echo, then cancelled. */
   | { readonly op: 'remote'; readonly host?: string; readonly port?: number; readonly bytes: number }
+  /** A direct-streamlocal@openssh.com channel to the UNIX socket `path` (an echo server); `bytes` round-tripped. */
+  | { readonly op: 'localUnix'; readonly path: string; readonly bytes: number }
+  /** streamlocal-forward@openssh.com of `path`, `bytes` round-tripped through it to x/crypto's echo, then cancelled. */
+  | { readonly op: 'remoteUnix'; readonly path: string; readonly bytes: number }
   | { readonly op: 'sleep'; readonly ms: number };
 
 /** What an exec action reports. */

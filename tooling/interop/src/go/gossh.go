@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -121,6 +122,8 @@ type action struct {
 	StdinRandom int               `json:"stdinRandom"`
 	Pty         *ptyRequest       `json:"pty"`
 	Resize      *[2]int           `json:"resize"`
+	Signal      string            `json:"signal"`
+	Path        string            `json:"path"`
 	Env         map[string]string `json:"env"`
 	HashStdout  bool              `json:"hashStdout"`
 	Host        string            `json:"host"`
@@ -201,6 +204,10 @@ func runClient(cfg *clientConfig) {
 			result.Actions = append(result.Actions, doLocal(client, &a))
 		case "remote":
 			result.Actions = append(result.Actions, doRemote(client, &a))
+		case "localUnix":
+			result.Actions = append(result.Actions, doLocalUnix(client, &a))
+		case "remoteUnix":
+			result.Actions = append(result.Actions, doRemoteUnix(client, &a))
 		case "sleep":
 			time.Sleep(time.Duration(a.Ms) * time.Millisecond)
 			result.Actions = append(result.Actions, map[string]interface{}{})
@@ -263,16 +270,23 @@ func doExec(client *ssh.Client, a *action) (r execResult) {
 	writeDone := make(chan error, 1)
 	go func() {
 		_, err := stdin.Write(input)
-		if a.Resize == nil {
+		if a.Resize == nil && a.Signal == "" {
 			stdin.Close()
 		}
 		writeDone <- err
 	}()
-	if a.Resize != nil {
+	if a.Resize != nil || a.Signal != "" {
 		// Give the command time to report its first size before the change.
 		time.Sleep(300 * time.Millisecond)
-		if err := session.WindowChange(a.Resize[1], a.Resize[0]); err != nil {
-			r.Error = "window-change: " + err.Error()
+		if a.Resize != nil {
+			if err := session.WindowChange(a.Resize[1], a.Resize[0]); err != nil {
+				r.Error = "window-change: " + err.Error()
+			}
+		}
+		if a.Signal != "" {
+			if err := session.Signal(ssh.Signal(a.Signal)); err != nil {
+				r.Error = "signal: " + err.Error()
+			}
 		}
 		time.Sleep(300 * time.Millisecond)
 		stdin.Close()
@@ -360,6 +374,45 @@ func doRemote(client *ssh.Client, a *action) map[string]interface{} {
 	return r
 }
 
+func doLocalUnix(client *ssh.Client, a *action) map[string]interface{} {
+	conn, err := client.Dial("unix", a.Path)
+	if err != nil {
+		return map[string]interface{}{"error": err.Error()}
+	}
+	defer conn.Close()
+	return roundTrip(conn, a.Bytes)
+}
+
+func serveEcho(listener net.Listener) {
+	for {
+		conn, err := listener.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			io.Copy(conn, conn)
+		}()
+	}
+}
+
+func doRemoteUnix(client *ssh.Client, a *action) map[string]interface{} {
+	listener, err := client.ListenUnix(a.Path)
+	if err != nil {
+		return map[string]interface{}{"error": "listen: " + err.Error()}
+	}
+	go serveEcho(listener)
+	conn, err := net.DialTimeout("unix", a.Path, 10*time.Second)
+	if err != nil {
+		listener.Close()
+		return map[string]interface{}{"error": "dial: " + err.Error()}
+	}
+	r := roundTrip(conn, a.Bytes)
+	conn.Close()
+	r["cancelError"] = errText(listener.Close())
+	return r
+}
+
 // ---------------------------------------------------------------- server
 
 type serverConfig struct {
@@ -439,6 +492,8 @@ func serveConn(netConn net.Conn, config *ssh.ServerConfig) {
 			go serveSession(ch, requests)
 		case "direct-tcpip":
 			go serveDirect(newChannel)
+		case "direct-streamlocal@openssh.com":
+			go serveDirectUnix(newChannel)
 		default:
 			newChannel.Reject(ssh.UnknownChannelType, "unknown channel type")
 		}
@@ -558,8 +613,38 @@ func serveDirect(newChannel ssh.NewChannel) {
 	pipe(ch, tcp.(*net.TCPConn))
 }
 
+func serveDirectUnix(newChannel ssh.NewChannel) {
+	var msg struct {
+		Path     string
+		Reserved string
+		Port     uint32
+	}
+	if err := ssh.Unmarshal(newChannel.ExtraData(), &msg); err != nil {
+		newChannel.Reject(ssh.ConnectionFailed, "bad direct-streamlocal request")
+		return
+	}
+	unix, err := net.DialTimeout("unix", msg.Path, 10*time.Second)
+	if err != nil {
+		newChannel.Reject(ssh.ConnectionFailed, err.Error())
+		return
+	}
+	ch, reqs, err := newChannel.Accept()
+	if err != nil {
+		unix.Close()
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	pipe(ch, unix.(*net.UnixConn))
+}
+
+// halfCloser is a connection whose writing side closes alone (TCP and Unix sockets).
+type halfCloser interface {
+	net.Conn
+	CloseWrite() error
+}
+
 // pipe copies both ways, passing each side's EOF on, and closes both when both are done.
-func pipe(ch ssh.Channel, tcp *net.TCPConn) {
+func pipe(ch ssh.Channel, tcp halfCloser) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -657,6 +742,14 @@ func serveSession(ch ssh.Channel, requests <-chan *ssh.Request) {
 	}
 }
 
+// signalNames: RFC 4254 6.10's names of the signals a command may die of.
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGABRT: "ABRT", syscall.SIGALRM: "ALRM", syscall.SIGFPE: "FPE", syscall.SIGHUP: "HUP",
+	syscall.SIGILL: "ILL", syscall.SIGINT: "INT", syscall.SIGKILL: "KILL", syscall.SIGPIPE: "PIPE",
+	syscall.SIGQUIT: "QUIT", syscall.SIGSEGV: "SEGV", syscall.SIGTERM: "TERM", syscall.SIGUSR1: "USR1",
+	syscall.SIGUSR2: "USR2",
+}
+
 func exitWith(ch ssh.Channel, status int) {
 	ch.CloseWrite()
 	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
@@ -717,10 +810,23 @@ func runCommand(ch ssh.Channel, state *sessionState, command string) {
 	status := 0
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
-		status = exitErr.ExitCode()
-		if status < 0 {
-			status = 255
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			// RFC 4254 6.10: the signal's name without "SIG".
+			name, known := signalNames[ws.Signal()]
+			if !known {
+				name = fmt.Sprintf("SIG%d", int(ws.Signal()))
+			}
+			ch.CloseWrite()
+			ch.SendRequest("exit-signal", false, ssh.Marshal(struct {
+				Signal     string
+				CoreDumped bool
+				Message    string
+				Lang       string
+			}{name, ws.CoreDump(), "killed by signal", ""}))
+			ch.Close()
+			return
 		}
+		status = exitErr.ExitCode()
 	} else if err != nil {
 		fmt.Fprintln(ch.Stderr(), strings.TrimSpace(err.Error()))
 		status = 255
