@@ -103,8 +103,8 @@ describe('export and import round trip', () => {
   });
 
   // AsyncSSH keeps aes256-cbc / sha256 as defaults whatever pbe_version says, so version 1 alone
-  // fails there; here it picks the version 1 scheme OpenSSL writes by default (PBE-SHA1-3DES).
-  test('pbeVersion 1 defaults to SHA-1 and 3DES, the PKCS#12 PBE OpenSSL writes', () => {
+  // fails there; here it picks PBE-SHA1-3DES (OpenSSL's pkcs12 key encryption before 3.0).
+  test('pbeVersion 1 defaults to SHA-1 and 3DES (PKCS#12 PBE-SHA1-3DES)', () => {
     const der = key.exportPrivateKey('pkcs8-der', { passphrase: 'pw', cipherName: 'rc4-128', pbeVersion: 1 });
     expect(schemeOid(der)).toBe(P12_RC4_128);
     expect(schemeOid(key.exportPrivateKey('pkcs8-der', { passphrase: 'pw', pbeVersion: 1 }))).toBe('1.2.840.113549.1.12.1.3');
