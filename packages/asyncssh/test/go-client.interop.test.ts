@@ -50,6 +50,18 @@ class GoFacingServer extends SSHServer {
     return password === 'sesame';
   }
 
+  override kbdintAuthSupported(): boolean {
+    return true;
+  }
+
+  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
+    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
+  }
+
+  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
+    return responses[0] === 'sesame' && responses[1] === 'blue';
+  }
+
   override connectionRequested(destHost: string, destPort: number): boolean {
     forwardRequests.push(`open ${destHost}:${destPort}`);
     return true;
@@ -217,6 +229,15 @@ describe('x/crypto client: authentication and host keys', () => {
     const bad = await goClient({ identity: null, password: 'wrong', allowFailure: true });
     expect(bad.exitCode).toBe(1);
     expect(bad.error).toMatch(/unable to authenticate, attempted methods \[none password\]/);
+  });
+
+  it('answers keyboard-interactive questions, and is refused wrong answers', async () => {
+    const ok = await goClient({ identity: null, kbdintAnswers: ['sesame', 'blue'], actions: [{ op: 'exec', command: 'user' }] });
+    expect(exec(ok)).toMatchObject({ stdout: 'gopher\n', exitStatus: 0 });
+    expect(ok.challenges).toEqual([{ name: 'Two questions', instruction: 'Answer both', questions: ['Code: ', 'Colour: '], echos: [false, true] }]);
+    const bad = await goClient({ identity: null, kbdintAnswers: ['sesame', 'red'], allowFailure: true });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.error).toMatch(/unable to authenticate/);
   });
 
   it.each([

@@ -13,7 +13,7 @@ import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, knownHostsLines, makeTempDir,
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HostKeyNotVerifiable, PermissionDenied, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { HostKeyNotVerifiable, PermissionDenied, SSHClient, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 import { bounded, roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
 
 logPeersOnFailure();
@@ -112,7 +112,7 @@ describe('our client against an x/crypto server: host keys and authentication', 
     await using conn = await connect(options({ clientKeys: [clientKeys[kind].privateKeyPath], signatureAlgs: [alg] }));
     expect(conn.getExtraInfo('authMethod')).toBe('publickey');
     expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
-    expect(server.log).toContain(`session for tester (publickey ${alg === 'rsa-sha2-256' || alg === 'rsa-sha2-512' ? 'ssh-rsa' : alg})`);
+    await server.process.waitForOutput(`session for tester (publickey ${alg === 'rsa-sha2-256' || alg === 'rsa-sha2-512' ? 'ssh-rsa' : alg})`, { stream: 'stderr', timeoutMs: 5_000 });
   });
 
   it('tries a refused key, then the right one', async () => {
@@ -125,6 +125,23 @@ describe('our client against an x/crypto server: host keys and authentication', 
     await using conn = await connect(options({ clientKeys: null, password: 'pw-tester', preferredAuth: ['password'] }));
     expect(conn.getExtraInfo('authMethod')).toBe('password');
     await expect(connect(options({ clientKeys: null, password: 'wrong', preferredAuth: ['password'] }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+});
+
+describe('our client against an x/crypto server: keyboard-interactive', () => {
+  it('answers its two questions', async () => {
+    const seen: unknown[] = [];
+    class Answering extends SSHClient {
+      override kbdintChallengeReceived(name: string, instruction: string, _lang: string, prompts: readonly { prompt: string; echo: boolean }[]): string[] {
+        seen.push([name, instruction, prompts.map((p) => [p.prompt, p.echo])]);
+        return prompts.length === 0 ? [] : ['pw-tester', 'blue'];
+      }
+    }
+    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: () => new Answering() }));
+    expect(conn.getExtraInfo('authMethod')).toBe('keyboard-interactive');
+    expect(seen[0]).toEqual(['Go login', 'Answer the questions', [['Password: ', false], ['Favourite colour: ', true]]]);
+    expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
+    await server.process.waitForOutput('session for tester (keyboard-interactive)', { stream: 'stderr', timeoutMs: 5_000 });
   });
 });
 
@@ -236,7 +253,7 @@ describe('our client against an x/crypto server: forwarding, keepalive, rekey', 
     await using conn = await connect(options({ keepaliveInterval: 0.3, keepaliveCountMax: 2 }));
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect((await conn.run('echo alive', { encoding: 'utf-8' })).stdout).toBe('alive\n');
-    expect(server.log).toMatch(/global request keepalive@openssh\.com \(want reply true\): refused/);
+    await server.process.waitForOutput('global request keepalive@openssh.com (want reply true): refused', { stream: 'stderr', timeoutMs: 5_000 });
   });
 
   it('rekeys every 256 KiB in the middle of a 4 MiB round trip', async () => {
@@ -245,6 +262,17 @@ describe('our client against an x/crypto server: forwarding, keepalive, rekey', 
     const data = randomBytes(4 * 1024 * 1024);
     const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
     expect(sha(echoed.stdout ?? new Uint8Array())).toBe(sha(data));
+    expect(kexCompleted).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('keeps 4 MiB each way intact when both sides start rekeys every 256 KiB (KEXINITs crossing)', async () => {
+    await using conn = await connect(options({ rekeyBytes: 256 * 1024 }, rekeying));
+    kexCompleted = 0;
+    const data = randomBytes(4 * 1024 * 1024);
+    for (let round = 0; round < 2; round++) {
+      const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
+      expect([echoed.exitStatus, sha(echoed.stdout ?? new Uint8Array())]).toEqual([0, sha(data)]);
+    }
     expect(kexCompleted).toBeGreaterThanOrEqual(2);
   }, 60_000);
 

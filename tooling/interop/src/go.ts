@@ -106,7 +106,11 @@ export interface GoServerOptions extends ServerBaseOptions {
   readonly rekeyThreshold?: number;
 }
 
-/** A running x/crypto server; its log (stderr) has one line per session and per refused global request. */
+/**
+ * A running x/crypto server; its log (stderr) has one line per session and per refused global
+ * request. keyboard-interactive asks "Password: " (no echo) and "Favourite colour: " (echo), and
+ * accepts the user's password and "blue".
+ */
 export interface GoServer extends RunningServer {
   readonly name: 'go-server';
 }
@@ -226,6 +230,8 @@ export interface GoClientOptions extends RunOptions {
   /** Client keys. Default: the {@link defaultClientKey}; `null` for none. */
   readonly identity?: KeyPair | readonly KeyPair[] | null;
   readonly password?: string;
+  /** Offer keyboard-interactive, answering each round's questions with the first of these (a round without questions with none). */
+  readonly kbdintAnswers?: readonly string[];
   /** `ClientConfig.HostKeyAlgorithms`, `Config.KeyExchanges`, `Ciphers`, `MACs`; default x/crypto's. */
   readonly hostKeyAlgorithms?: readonly string[];
   readonly kex?: readonly string[];
@@ -242,6 +248,8 @@ export interface GoClientOptions extends RunOptions {
 export interface GoClientResult extends RunResult {
   /** The host key type the server showed. */
   readonly hostKeyType?: string;
+  /** Each keyboard-interactive round: `{ name, instruction, questions, echos }`. */
+  readonly challenges: readonly unknown[];
   /** The connection's error (dial, handshake, host key, authentication). */
   readonly error?: string;
   /** One result per action: {@link GoExecResult} for exec, `{ ok, error }` for keepalive, `{ equal, length, error }` for forwards. */
@@ -274,6 +282,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
         user: options.username ?? target.user ?? userInfo().username,
         keys,
         password: options.password ?? null,
+        kbdintAnswers: options.kbdintAnswers ?? null,
         knownHosts,
         hostKeyAlgorithms: options.hostKeyAlgorithms ?? null,
         kex: options.kex ?? null,
@@ -291,7 +300,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
       { ...options, timeoutMs, env: { HOME: dir, ...options.env }, cwd: options.cwd ?? dir },
       { name: 'go-client', peer: target.log === undefined ? undefined : { name: target.name ?? 'server', log: target.log } },
     );
-    let parsed: { hostKeyType?: string; error?: string; actions?: unknown[] } = {};
+    let parsed: { hostKeyType?: string; error?: string; actions?: unknown[]; challenges?: unknown[] } = {};
     try {
       parsed = JSON.parse(result.stdout) as typeof parsed;
     } catch {
@@ -302,6 +311,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
       ...(parsed.hostKeyType === undefined ? {} : { hostKeyType: parsed.hostKeyType }),
       ...(parsed.error === undefined ? {} : { error: parsed.error }),
       actions: parsed.actions ?? [],
+      challenges: parsed.challenges ?? [],
     };
   } finally {
     await removeTempDir(dir);

@@ -105,6 +105,7 @@ type clientConfig struct {
 	User              string            `json:"user"`
 	Keys              []string          `json:"keys"`
 	Password          *string           `json:"password"`
+	KbdintAnswers     []string          `json:"kbdintAnswers"`
 	KnownHosts        string            `json:"knownHosts"`
 	HostKeyAlgorithms []string          `json:"hostKeyAlgorithms"`
 	Kex               []string          `json:"kex"`
@@ -140,6 +141,7 @@ type ptyRequest struct {
 
 type clientResult struct {
 	HostKeyType string        `json:"hostKeyType,omitempty"`
+	Challenges  []interface{} `json:"challenges,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	Actions     []interface{} `json:"actions"`
 }
@@ -157,6 +159,18 @@ func runClient(cfg *clientConfig) {
 	}
 	if cfg.Password != nil {
 		auth = append(auth, ssh.Password(*cfg.Password))
+	}
+	if cfg.KbdintAnswers != nil {
+		auth = append(auth, ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+			result.Challenges = append(result.Challenges, map[string]interface{}{"name": name, "instruction": instruction, "questions": questions, "echos": echos})
+			if len(questions) == 0 {
+				return []string{}, nil
+			}
+			if len(questions) > len(cfg.KbdintAnswers) {
+				return nil, fmt.Errorf("%d questions, %d answers", len(questions), len(cfg.KbdintAnswers))
+			}
+			return cfg.KbdintAnswers[:len(questions)], nil
+		}))
 	}
 	var hostKeyCallback ssh.HostKeyCallback
 	if cfg.KnownHosts == "" {
@@ -448,7 +462,16 @@ func runServer(cfg *serverConfig) {
 			}
 			return nil, errors.New("wrong password")
 		},
-		BannerCallback: nil,
+		KeyboardInteractiveCallback: func(meta ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			answers, err := challenge("Go login", "Answer the questions", []string{"Password: ", "Favourite colour: "}, []bool{false, true})
+			if err != nil {
+				return nil, err
+			}
+			if want, ok := cfg.Passwords[meta.User()]; ok && len(answers) == 2 && answers[0] == want && answers[1] == "blue" {
+				return &ssh.Permissions{Extensions: map[string]string{"auth": "keyboard-interactive"}}, nil
+			}
+			return nil, errors.New("wrong answers")
+		},
 	}
 	for _, signer := range loadSigners(cfg.HostKeys) {
 		config.AddHostKey(signer)
