@@ -89,6 +89,27 @@ describe('block cipher reference vectors', () => {
     check(new Cast128(hex('0123456712345678234567893456789a')), '0123456789abcdef', '238b4fe5847e44b2');
   });
 
+  it('CAST-128: RFC 2144 Appendix B.1, 80-bit and 40-bit keys (zero-padded, 12 rounds)', () => {
+    check(new Cast128(hex('01234567123456782345')), '0123456789abcdef', 'eb6a711a2c02271b');
+    check(new Cast128(hex('0123456712')), '0123456789abcdef', '7ac816d16e9b302e');
+  });
+
+  it('CAST-128: keys of 11 to 15 bytes are the 16-byte key zero-padded (16 rounds)', () => {
+    const short = hex('0123456712345678234567');
+    const padded = new Uint8Array(16);
+    padded.set(short);
+    const a = new Uint8Array(8);
+    const b = new Uint8Array(8);
+    new Cast128(short).encryptBlock(hex('0123456789abcdef'), 0, a, 0);
+    new Cast128(padded).encryptBlock(hex('0123456789abcdef'), 0, b, 0);
+    expect(toHex(a)).toBe(toHex(b));
+  });
+
+  it('CAST-128: keys shorter than 40 bits or longer than 128 are refused', () => {
+    expect(() => new Cast128(new Uint8Array(4))).toThrow(/CAST-128 key/);
+    expect(() => new Cast128(new Uint8Array(17))).toThrow(/CAST-128 key/);
+  });
+
   it('SEED: RFC 4269 Appendix B.1 and B.2', () => {
     check(new Seed(new Uint8Array(16)), '000102030405060708090a0b0c0d0e0f', '5ebac6e0054e166819aff1cc6d346cdb');
     check(new Seed(hex('000102030405060708090a0b0c0d0e0f')), '00000000000000000000000000000000', 'c11f22f20140505084483597e4370f43');

@@ -1,5 +1,6 @@
 /**
- * CAST-128 (RFC 2144) with 128-bit keys: 64-bit blocks, 16 rounds of three round-function types.
+ * CAST-128 (RFC 2144): 64-bit blocks, keys of 40 to 128 bits, 16 rounds of three round-function
+ * types (12 for keys of 80 bits or less, §2.5; SSH's cast128-cbc always has 128).
  * @module
  */
 
@@ -48,18 +49,21 @@ const SUBKEYS: readonly (readonly Sub[])[] = [
   [[8, 9, 7, 6, 3], [10, 11, 5, 4, 7], [12, 13, 3, 2, 8], [14, 15, 1, 0, 13]], // from x
 ];
 
-/** CAST-128 with a 16-byte key (16 rounds). */
+/** CAST-128 with a key of 5 to 16 bytes: shorter keys are zero-padded to 16 (RFC 2144 §2.5). */
 export class Cast128 implements BlockCipher {
   readonly blockLength = 8;
   private readonly km = new Uint32Array(16);
   private readonly kr = new Uint8Array(16);
   private readonly s: Uint32Array[];
+  private readonly rounds: number;
 
   constructor(key: Uint8Array) {
-    if (key.length !== 16) throw new CryptoParameterError(`CAST-128 key must be 16 bytes here, got ${key.length}`);
+    if (key.length < 5 || key.length > 16) throw new CryptoParameterError(`CAST-128 key must be 5 to 16 bytes, got ${key.length}`);
     const s = sboxes();
     this.s = s;
-    const x = Uint8Array.from(key);
+    this.rounds = key.length <= 10 ? 12 : 16;
+    const x = new Uint8Array(16);
+    x.set(key);
     const z = new Uint8Array(16);
     const k = new Uint32Array(32);
     const mix = (w: Uint8Array, r: Uint8Array, m: Mix, first: boolean): void => {
@@ -118,8 +122,9 @@ export class Cast128 implements BlockCipher {
   private run(src: Uint8Array, si: number, dst: Uint8Array, di: number, decrypt: boolean): void {
     let l = (((src[si] as number) << 24) | ((src[si + 1] as number) << 16) | ((src[si + 2] as number) << 8) | (src[si + 3] as number)) >>> 0;
     let r = (((src[si + 4] as number) << 24) | ((src[si + 5] as number) << 16) | ((src[si + 6] as number) << 8) | (src[si + 7] as number)) >>> 0;
-    for (let n = 0; n < 16; n++) {
-      const round = decrypt ? 15 - n : n;
+    const rounds = this.rounds;
+    for (let n = 0; n < rounds; n++) {
+      const round = decrypt ? rounds - 1 - n : n;
       const t = r;
       r = (l ^ this.f(round, r)) >>> 0;
       l = t;

@@ -85,12 +85,6 @@ function ownCbc(make: (key: Uint8Array) => BlockCipher): PbeCipher['run'] {
 
 const rc4: PbeCipher['run'] = (key, _iv, data) => new Rc4(key).process(data);
 
-/**
- * CAST-128 keys shorter than 16 bytes are zero-padded (RFC 2144 §2.5); those of 80 bits or less
- * also run 12 rounds instead of 16, which @ssh/crypto's CAST-128 does not.
- */
-const CAST128_MIN_FULL_ROUNDS = 11;
-
 const CIPHERS: readonly PbeCipher[] = [
   { name: 'aes128-cbc', oid: '2.16.840.1.101.3.4.1.2', dek: 'AES-128-CBC', keyLength: 16, ivLength: 16, blockLength: 16, run: nodeCbc('aes-128-cbc') },
   { name: 'aes192-cbc', oid: '2.16.840.1.101.3.4.1.22', dek: 'AES-192-CBC', keyLength: 24, ivLength: 16, blockLength: 16, run: nodeCbc('aes-192-cbc') },
@@ -114,13 +108,9 @@ const CIPHERS: readonly PbeCipher[] = [
     keyLength: 16,
     ivLength: 8,
     blockLength: 8,
-    // 40 to 128 bits (RFC 2144 §2.5); below CAST128_MIN_FULL_ROUNDS refused as unsupported.
+    // 40 to 128 bits (RFC 2144 §2.5: zero-padded, and 12 rounds for 80 bits or less).
     keyLengths: [5, 16],
-    run: ownCbc((key) => {
-      const padded = new Uint8Array(16);
-      padded.set(key);
-      return new Cast128(padded);
-    }),
+    run: ownCbc((key) => new Cast128(key)),
   },
   { name: 'des-cbc', oid: '1.3.14.3.2.7', dek: 'DES-CBC', keyLength: 8, ivLength: 8, blockLength: 8, run: nodeCbc('des-ede3-cbc', (k) => concat(k, k, k)) },
   // Two-key 3DES (K1, K2, K1): OpenSSL's des-ede-cbc, in its default provider. PKCS#12 PBE only.
@@ -175,9 +165,6 @@ function pbkdf2KeyLength(c: PbeCipher, keyLength: number | undefined): number {
   if (keyLength === undefined) return c.keyLength;
   const [min, max] = c.keyLengths ?? [c.keyLength, c.keyLength];
   if (keyLength < min || keyLength > max) throw new KeyImportError(`PBKDF2 key length ${keyLength} does not fit ${c.name}`);
-  if (c.name === 'cast128-cbc' && keyLength < CAST128_MIN_FULL_ROUNDS) {
-    throw new KeyEncryptionError(`CAST-128 key length ${keyLength} (80 bits or less, 12 rounds) is not supported`);
-  }
   return keyLength;
 }
 
