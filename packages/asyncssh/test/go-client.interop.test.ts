@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, makeTempDir, removeTempDir, runGoClient, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
+import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, makeTempDir, removeTempDir, runGoClient, signCertificate, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -252,6 +252,61 @@ describe('x/crypto client: authentication and host keys', () => {
     const r = await goClient({ target: ours(acceptor, [hostKeys[kind]]), hostKeyAlgorithms: [algorithm], actions: [{ op: 'exec', command: 'algorithms' }] });
     expect(r.hostKeyType).toBe(hostKeys[kind].publicKey.split(' ')[0]);
     expect(exec(r).stdout.split(' ')[1]).toBe(algorithm);
+  });
+
+  it.each([
+    ['ed25519', 'ed25519', 'ssh-ed25519-cert-v01@openssh.com'],
+    ['rsa', 'ecdsa-p256', 'ssh-rsa-cert-v01@openssh.com'],
+    ['ecdsa-p384', 'rsa', 'ecdsa-sha2-nistp384-cert-v01@openssh.com'],
+  ] as const)('authenticates with a user certificate (%s key, %s CA)', async (keyType, caType, certAlgorithm) => {
+    const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-cert-user' }), generateKey(caType, { label: 'go-cert-ca' })]);
+    const cert = await signCertificate(ca, key, { principals: ['certuser'], validity: '-5m:+1h' });
+    expect(cert.algorithm).toBe(certAlgorithm);
+    const server = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
+      authorizedClientKeys: `cert-authority ${ca.publicKey}\n`,
+      processFactory: handler,
+      encoding: null,
+    });
+    try {
+      const target = { ...ours(server, [hostKeys.ed25519]), user: 'certuser' };
+      const r = await goClient({ target, identity: key, certificates: [cert.path], actions: [{ op: 'exec', command: 'user' }] });
+      expect(exec(r)).toMatchObject({ stdout: 'certuser\n', exitStatus: 0 });
+      const wrongUser = await goClient({ target: { ...target, user: 'other' }, identity: key, certificates: [cert.path], allowFailure: true });
+      expect(wrongUser.error).toMatch(/unable to authenticate/);
+    } finally {
+      server.close();
+      await server.waitClosed();
+    }
+  });
+
+  it.each([
+    ['ed25519', 'ed25519', 'ssh-ed25519-cert-v01@openssh.com'],
+    ['ecdsa-p256', 'rsa', 'ecdsa-sha2-nistp256-cert-v01@openssh.com'],
+    ['rsa', 'ed25519', 'rsa-sha2-256-cert-v01@openssh.com'],
+    ['rsa', 'ed25519', 'rsa-sha2-512-cert-v01@openssh.com'],
+  ] as const)('shows a host certificate (%s key, %s CA) that x/crypto checks against @cert-authority with %s', async (keyType, caType, algorithm) => {
+    const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-cert-host' }), generateKey(caType, { label: 'go-cert-host-ca' })]);
+    const cert = await signCertificate(ca, key, { host: true, principals: ['127.0.0.1'], validity: '-5m:+1h' });
+    const server = await listen('127.0.0.1', 0, {
+      serverHostKeys: [key.privateKeyPath],
+      serverHostCerts: [cert.path],
+      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
+      processFactory: handler,
+      encoding: null,
+    });
+    try {
+      const target = { ...ours(server, []), hostCertAuthorities: [ca.publicKey] };
+      const r = await goClient({ target, verifyHostKeys: true, hostKeyAlgorithms: [algorithm], actions: [{ op: 'exec', command: 'algorithms' }] });
+      expect(r.hostKeyType).toBe(cert.algorithm);
+      expect(exec(r).stdout.split(' ')[1]).toBe(algorithm);
+      const stranger = await generateKey('ed25519', { label: 'go-cert-stranger-ca' });
+      const refused = await goClient({ target: { ...target, hostCertAuthorities: [stranger.publicKey] }, verifyHostKeys: true, hostKeyAlgorithms: [algorithm], allowFailure: true });
+      expect(refused.error).toMatch(/knownhosts: key is unknown|no authorities for hostname/);
+    } finally {
+      server.close();
+      await server.waitClosed();
+    }
   });
 
   it('is refused by x/crypto for a host key its known_hosts lists differently', async () => {

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, knownHostsLines, makeTempDir, removeTempDir, startGoServer, type GoServer, type KeyPair } from '@ssh/interop';
+import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, knownHostsLines, makeTempDir, removeTempDir, signCertificate, startGoServer, type GoServer, type KeyPair } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -125,6 +125,51 @@ describe('our client against an x/crypto server: host keys and authentication', 
     await using conn = await connect(options({ clientKeys: null, password: 'pw-tester', preferredAuth: ['password'] }));
     expect(conn.getExtraInfo('authMethod')).toBe('password');
     await expect(connect(options({ clientKeys: null, password: 'wrong', preferredAuth: ['password'] }))).rejects.toBeInstanceOf(PermissionDenied);
+  });
+});
+
+describe('our client against an x/crypto server: certificates', () => {
+  it.each([
+    ['ed25519', 'ed25519', 'ssh-ed25519-cert-v01@openssh.com'],
+    ['ecdsa-p256', 'rsa', 'ecdsa-sha2-nistp256-cert-v01@openssh.com'],
+    ['rsa', 'ed25519', 'rsa-sha2-256-cert-v01@openssh.com'],
+    ['rsa', 'ecdsa-p384', 'rsa-sha2-512-cert-v01@openssh.com'],
+  ] as const)('checks its host certificate (%s key, %s CA) against our @cert-authority line, with %s', async (keyType, caType, algorithm) => {
+    const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-server-cert-host' }), generateKey(caType, { label: 'go-server-cert-ca' })]);
+    const cert = await signCertificate(ca, key, { host: true, principals: ['127.0.0.1'], validity: '-5m:+1h' });
+    const certified = await startGoServer({ hostKeys: [key], hostCertificates: [cert.path], authorizedKeys: [clientKeys.ed25519] });
+    try {
+      const file = path.join(work, `known_hosts_ca_${certified.port}`);
+      writeFileSync(file, `@cert-authority [${certified.host}]:${certified.port} ${ca.publicKey}\n`);
+      await using conn = await connect(options({ knownHosts: file, serverHostKeyAlgs: [algorithm] }, certified));
+      expect(conn.getExtraInfo('serverHostKeyAlgorithm')).toBe(algorithm);
+      expect((await conn.run('echo certified', { encoding: 'utf-8' })).stdout).toBe('certified\n');
+      const stranger = await generateKey('ed25519', { label: 'go-server-cert-stranger' });
+      writeFileSync(file, `@cert-authority [${certified.host}]:${certified.port} ${stranger.publicKey}\n`);
+      await expect(connect(options({ knownHosts: file, serverHostKeyAlgs: [algorithm] }, certified))).rejects.toBeInstanceOf(HostKeyNotVerifiable);
+    } finally {
+      await certified.stop();
+    }
+  });
+
+  it.each([
+    ['ed25519', 'rsa', 'ssh-ed25519-cert-v01@openssh.com'],
+    ['ecdsa-p384', 'ed25519', 'ecdsa-sha2-nistp384-cert-v01@openssh.com'],
+    ['rsa', 'ed25519', 'rsa-sha2-256-cert-v01@openssh.com'],
+    ['rsa', 'ed25519', 'rsa-sha2-512-cert-v01@openssh.com'],
+  ] as const)('authenticates with a user certificate (%s key, %s CA) signing with %s', async (keyType, caType, algorithm) => {
+    const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-server-cert-user' }), generateKey(caType, { label: 'go-server-cert-user-ca' })]);
+    const cert = await signCertificate(ca, key, { identity: 'go-cert-id', principals: ['tester'], validity: '-5m:+1h' });
+    const accepting = await startGoServer({ hostKeys: server.hostKeys, authorizedKeys: [], userCertAuthorities: [ca.publicKey] });
+    try {
+      const signatureAlgs = [algorithm.replace('-cert-v01@openssh.com', '')];
+      await using conn = await connect(options({ clientKeys: [key.privateKeyPath], clientCerts: [cert.path], signatureAlgs, knownHosts: null }, accepting));
+      expect(conn.getExtraInfo('authMethod')).toBe('publickey');
+      expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
+      await accepting.process.waitForOutput(`session for tester (publickey ${cert.algorithm} go-cert-id)`, { stream: 'stderr', timeoutMs: 5_000 });
+    } finally {
+      await accepting.stop();
+    }
   });
 });
 

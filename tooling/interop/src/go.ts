@@ -104,6 +104,10 @@ export interface GoServerOptions extends ServerBaseOptions {
   readonly macs?: readonly string[];
   /** `ssh.Config.RekeyThreshold` in bytes (x/crypto's floor is 256). */
   readonly rekeyThreshold?: number;
+  /** Host certificates (`-cert.pub` paths), each presented with the host key it certifies. */
+  readonly hostCertificates?: readonly string[];
+  /** Public key lines of CAs whose user certificates it accepts (for a user among the principals). */
+  readonly userCertAuthorities?: readonly string[];
 }
 
 /**
@@ -134,6 +138,8 @@ export async function startGoServer(options: GoServerOptions = {}): Promise<GoSe
       configPath,
       JSON.stringify({
         hostKeys: keys.map((key) => key.privateKeyPath),
+        hostCerts: options.hostCertificates ?? [],
+        userCAs: options.userCertAuthorities ?? [],
         authorizedKeys: authorizedLines(authorized),
         passwords: options.passwords ?? {},
         kex: options.kex ?? null,
@@ -229,6 +235,8 @@ export interface GoClientOptions extends RunOptions {
   readonly username?: string;
   /** Client keys. Default: the {@link defaultClientKey}; `null` for none. */
   readonly identity?: KeyPair | readonly KeyPair[] | null;
+  /** Certificates (`-cert.pub` paths) offered instead of the `identity` keys of the same index; `''` for none. */
+  readonly certificates?: readonly string[];
   readonly password?: string;
   /** Offer keyboard-interactive, answering each round's questions with the first of these (a round without questions with none). */
   readonly kbdintAnswers?: readonly string[];
@@ -281,6 +289,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
         addr: `${target.host}:${target.port}`,
         user: options.username ?? target.user ?? userInfo().username,
         keys,
+        certs: options.certificates ?? [],
         password: options.password ?? null,
         kbdintAnswers: options.kbdintAnswers ?? null,
         knownHosts,

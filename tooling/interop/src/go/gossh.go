@@ -104,6 +104,7 @@ type clientConfig struct {
 	Addr              string            `json:"addr"`
 	User              string            `json:"user"`
 	Keys              []string          `json:"keys"`
+	Certs             []string          `json:"certs"`
 	Password          *string           `json:"password"`
 	KbdintAnswers     []string          `json:"kbdintAnswers"`
 	KnownHosts        string            `json:"knownHosts"`
@@ -154,7 +155,31 @@ func runClient(cfg *clientConfig) {
 		os.Exit(code)
 	}
 	var auth []ssh.AuthMethod
-	if signers := loadSigners(cfg.Keys); len(signers) > 0 {
+	signers := loadSigners(cfg.Keys)
+	// certs[i], when given, is the certificate (-cert.pub) of keys[i]: offered instead of the plain key.
+	for i, path := range cfg.Certs {
+		if path == "" || i >= len(signers) {
+			continue
+		}
+		line, err := os.ReadFile(path)
+		if err != nil {
+			fail(err)
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		cert, ok := pub.(*ssh.Certificate)
+		if !ok {
+			fail(fmt.Errorf("%s: not a certificate", path))
+		}
+		certSigner, err := ssh.NewCertSigner(cert, signers[i])
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		signers[i] = certSigner
+	}
+	if len(signers) > 0 {
 		auth = append(auth, ssh.PublicKeys(signers...))
 	}
 	if cfg.Password != nil {
@@ -431,6 +456,8 @@ func doRemoteUnix(client *ssh.Client, a *action) map[string]interface{} {
 
 type serverConfig struct {
 	HostKeys       []string          `json:"hostKeys"`
+	HostCerts      []string          `json:"hostCerts"`
+	UserCAs        []string          `json:"userCAs"`
 	AuthorizedKeys []string          `json:"authorizedKeys"`
 	Passwords      map[string]string `json:"passwords"`
 	Kex            []string          `json:"kex"`
@@ -448,9 +475,27 @@ func runServer(cfg *serverConfig) {
 		}
 		authorized[string(key.Marshal())] = true
 	}
+	userCAs := map[string]bool{}
+	for _, line := range cfg.UserCAs {
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			fail(fmt.Errorf("user CA %q: %w", line, err))
+		}
+		userCAs[string(key.Marshal())] = true
+	}
+	// User certificates signed by a userCAs key, for the user among their principals.
+	certChecker := &ssh.CertChecker{
+		IsUserAuthority: func(auth ssh.PublicKey) bool { return userCAs[string(auth.Marshal())] },
+	}
 	config := &ssh.ServerConfig{
 		Config: ssh.Config{KeyExchanges: cfg.Kex, Ciphers: cfg.Ciphers, MACs: cfg.Macs, RekeyThreshold: cfg.RekeyThreshold},
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if cert, ok := key.(*ssh.Certificate); ok {
+				if _, err := certChecker.Authenticate(meta, key); err != nil {
+					return nil, err
+				}
+				return &ssh.Permissions{Extensions: map[string]string{"auth": "publickey " + cert.Type() + " " + cert.KeyId}}, nil
+			}
 			if authorized[string(key.Marshal())] {
 				return &ssh.Permissions{Extensions: map[string]string{"auth": "publickey " + key.Type()}}, nil
 			}
@@ -473,8 +518,38 @@ func runServer(cfg *serverConfig) {
 			return nil, errors.New("wrong answers")
 		},
 	}
-	for _, signer := range loadSigners(cfg.HostKeys) {
+	signers := loadSigners(cfg.HostKeys)
+	for _, signer := range signers {
 		config.AddHostKey(signer)
+	}
+	// Host certificates, each for the host key it certifies (x/crypto keeps one signer per algorithm).
+	for _, path := range cfg.HostCerts {
+		line, err := os.ReadFile(path)
+		if err != nil {
+			fail(err)
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		cert, ok := pub.(*ssh.Certificate)
+		if !ok {
+			fail(fmt.Errorf("%s: not a certificate", path))
+		}
+		matched := false
+		for _, signer := range signers {
+			if bytes.Equal(signer.PublicKey().Marshal(), cert.Key.Marshal()) {
+				certSigner, err := ssh.NewCertSigner(cert, signer)
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", path, err))
+				}
+				config.AddHostKey(certSigner)
+				matched = true
+			}
+		}
+		if !matched {
+			fail(fmt.Errorf("%s certifies none of the host keys", path))
+		}
 	}
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
