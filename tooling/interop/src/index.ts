@@ -124,6 +124,7 @@ export {
   runParamikoClient,
   startParamikoServer,
 } from './paramiko.ts';
+export { TINYSSHD, TINYSSHD_MAKEKEY, TINYSSHD_PRINTKEY, type TinysshdOptions, type TinysshdServer, startTinysshd } from './tinyssh.ts';
 export {
   GO_CIPHERS,
   GO_KEX,
