@@ -5,7 +5,7 @@
  * ways runs in pbe.asyncssh.interop.test.ts and openssl.interop.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { createCipheriv, pbkdf2Sync } from 'node:crypto';
+import { createCipheriv, pbkdf2Sync, scryptSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Blowfish, cbcStream, type BlockCipher } from '@ssh/crypto';
@@ -258,6 +258,25 @@ describe('malformed input', () => {
       pbes2(BLOWFISH, new Uint8Array(16)).subarray(0, 40),
     ];
     for (const der of truncated) expect(() => importPrivateKey(der, 'pw')).toThrow(KeyImportError);
+  });
+
+  // RFC 7914 §7: scrypt-params end with an optional keyLength, which must fit the cipher.
+  test('a scrypt keyLength is checked against the cipher, and nothing may follow it', () => {
+    const AES256 = '2.16.840.1.101.3.4.1.42';
+    const SCRYPT = '1.3.6.1.4.1.11591.4.11';
+    const iv = new Uint8Array(16).fill(3);
+    const key = new Uint8Array(scryptSync('pw', SALT, 32, { N: 1024, r: 8, p: 1 }));
+    const c = createCipheriv('aes-256-cbc', key, iv);
+    const enc = new Uint8Array(Buffer.concat([c.update(body), c.final()]));
+    const file = (...extra: Uint8Array[]): Uint8Array =>
+      derSequence(
+        derAlgorithm(PBES2, derSequence(derAlgorithm(SCRYPT, derSequence(derOctetString(SALT), derInteger(1024), derInteger(8), derInteger(1), ...extra)), derAlgorithm(AES256, derOctetString(iv)))),
+        derOctetString(enc),
+      );
+    expect(importPrivateKey(file(), 'pw').equals(testKey('ssh-ed25519'))).toBe(true);
+    expect(importPrivateKey(file(derInteger(32)), 'pw').equals(testKey('ssh-ed25519'))).toBe(true);
+    expect(() => importPrivateKey(file(derInteger(16)), 'pw')).toThrow(KeyImportError);
+    expect(() => importPrivateKey(file(derInteger(32), derInteger(1)), 'pw')).toThrow(KeyImportError);
   });
 
   test('an empty PKCS#12 salt is KeyImportError, as AsyncSSH refuses it', () => {

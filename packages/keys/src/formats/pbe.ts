@@ -160,11 +160,11 @@ function cipherByName(name: string, names: readonly string[], what: string): Pbe
   return c;
 }
 
-/** The key length a PBKDF2 `keyLength` field asks of `c` (the cipher's own when absent). */
-function pbkdf2KeyLength(c: PbeCipher, keyLength: number | undefined): number {
+/** The key length a PBKDF2 or scrypt `keyLength` field asks of `c` (the cipher's own when absent). */
+function kdfKeyLength(c: PbeCipher, keyLength: number | undefined): number {
   if (keyLength === undefined) return c.keyLength;
   const [min, max] = c.keyLengths ?? [c.keyLength, c.keyLength];
-  if (keyLength < min || keyLength > max) throw new KeyImportError(`PBKDF2 key length ${keyLength} does not fit ${c.name}`);
+  if (keyLength < min || keyLength > max) throw new KeyImportError(`PBES2 key length ${keyLength} does not fit ${c.name}`);
   return keyLength;
 }
 
@@ -228,12 +228,15 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
       const N = sp.smallInt('costParameter');
       const r = sp.smallInt('blockSize');
       const p = sp.smallInt('parallelizationParameter');
+      const keyLength = sp.atEnd ? undefined : sp.smallInt('keyLength');
+      sp.end('scrypt-params');
       const [cipher, iv] = pbes2Scheme(params);
+      const length = kdfKeyLength(cipher, keyLength);
       if (N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r < 1 || p < 1 || r * p > 64 || N * r * p > MAX_SCRYPT_COST) {
         throw new KeyImportError('scrypt parameters out of range');
       }
       if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
-      const key = new Uint8Array(scryptSync(pass, salt, cipher.keyLength, { N, r, p, maxmem: 256 * N * r + (1 << 20) }));
+      const key = new Uint8Array(scryptSync(pass, salt, length, { N, r, p, maxmem: 256 * N * r + (1 << 20) }));
       return pbeDecrypt(cipher, key, iv, data);
     }
     if (kdfOid !== PBKDF2) throw new KeyEncryptionError(`unsupported PBES2 key derivation ${kdfOid}`);
@@ -253,7 +256,7 @@ export function decryptPkcs8(der: Uint8Array, passphrase: string | Uint8Array | 
     kp.end('PBKDF2-params');
     const [cipher, iv] = pbes2Scheme(params);
     if (iterations < 1 || iterations > MAX_PBKDF_ITERATIONS) throw new KeyImportError(`PBKDF2 iteration count ${iterations} out of range`);
-    const length = pbkdf2KeyLength(cipher, keyLength);
+    const length = kdfKeyLength(cipher, keyLength);
     if (pass === undefined) throw new KeyEncryptionError('passphrase required to decrypt this key');
     const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, length, prf));
     return pbeDecrypt(cipher, key, iv, data);
