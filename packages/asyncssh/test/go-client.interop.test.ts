@@ -372,6 +372,31 @@ describe('x/crypto client: sessions', () => {
     expect(exec(r)).toMatchObject({ stdout: 'pty xterm-256color 101x31\nresized 132x43\n', exitStatus: 0 });
   });
 
+  it('runs 12 sessions at once, each with 1 MiB through cat', async () => {
+    const r = await goClient({ actions: [{ op: 'parallel', count: 12, command: 'cat', stdinRandom: 1 << 20, hashStdout: true }], timeoutMs: 60_000 });
+    const results = r.actions[0] as GoExecResult[];
+    expect(results).toHaveLength(12);
+    for (const one of results) expect(one).toMatchObject({ stdoutLength: 1 << 20, stdoutSha256: one.stdinSha256, exitStatus: 0 });
+  }, 90_000);
+
+  it('shows our pre-authentication banner (BannerCallback)', async () => {
+    const bannered = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
+      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
+      processFactory: handler,
+      encoding: null,
+      banner: 'Welcome, Grüße ☃\nSecond line\n',
+    });
+    try {
+      const r = await goClient({ target: ours(bannered, [hostKeys.ed25519]), actions: [{ op: 'exec', command: 'user' }] });
+      expect(r.banners).toEqual(['Welcome, Grüße ☃\nSecond line\n']);
+      expect(exec(r).stdout).toBe('gopher\n');
+    } finally {
+      bannered.close();
+      await bannered.waitClosed();
+    }
+  });
+
   it('delivers a signal request (Session.Signal) to the process', async () => {
     const r = await goClient({ actions: [{ op: 'exec', command: 'wait-signal', signal: 'USR1' }] });
     expect(exec(r)).toMatchObject({ stdout: 'signal USR1\n', exitStatus: 0 });

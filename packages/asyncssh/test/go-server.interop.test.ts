@@ -13,7 +13,7 @@ import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, knownHostsLines, makeTempDir,
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HostKeyNotVerifiable, PermissionDenied, SSHClient, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { ChannelOpenError, HostKeyNotVerifiable, PermissionDenied, SSHClient, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 import { bounded, roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
 
 logPeersOnFailure();
@@ -173,6 +173,25 @@ describe('our client against an x/crypto server: certificates', () => {
   });
 });
 
+describe('our client against an x/crypto server: banner', () => {
+  it('receives its pre-authentication banner', async () => {
+    const bannered = await startGoServer({ hostKeys: server.hostKeys, authorizedKeys: [clientKeys.ed25519], banner: 'Welcome, Grüße ☃\nSecond line\n' });
+    try {
+      const banners: string[] = [];
+      class Listening extends SSHClient {
+        override authBannerReceived(message: string): void {
+          banners.push(message);
+        }
+      }
+      await using conn = await connect(options({ knownHosts: null, clientFactory: () => new Listening() }, bannered));
+      expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
+      expect(banners).toEqual(['Welcome, Grüße ☃\nSecond line\n']);
+    } finally {
+      await bannered.stop();
+    }
+  });
+});
+
 describe('our client against an x/crypto server: keyboard-interactive', () => {
   it('answers its two questions', async () => {
     const seen: unknown[] = [];
@@ -251,6 +270,21 @@ describe('our client against an x/crypto server: sessions', () => {
     await using conn = await connect(options());
     const r = await conn.run('echo before; kill -TERM $$', { encoding: 'utf-8' });
     expect([r.stdout, r.exitStatus, r.exitSignal]).toEqual(['before\n', -1, { signal: 'TERM', coreDumped: false, message: 'killed by signal', lang: '' }]);
+    expect((await conn.run('echo after', { encoding: 'utf-8' })).stdout).toBe('after\n');
+  });
+
+  it('runs 12 processes at once on one connection, each with 1 MiB through cat', async () => {
+    await using conn = await connect(options());
+    const inputs = Array.from({ length: 12 }, () => randomBytes(1 << 20));
+    const outputs = await Promise.all(inputs.map(async (input) => conn.run<Uint8Array>('cat', { input, encoding: null })));
+    expect(outputs.map((r) => [r.exitStatus, sha(r.stdout ?? new Uint8Array())])).toEqual(inputs.map((input) => [0, sha(input)]));
+  }, 60_000);
+
+  it('is refused a subsystem the server does not have, with a typed error, and goes on', async () => {
+    await using conn = await connect(options());
+    // As AsyncSSH: a refused subsystem request is ChannelOpenError(OPEN_REQUEST_SESSION_FAILED).
+    await expect(conn.startSftpClient()).rejects.toThrow(ChannelOpenError);
+    await expect(conn.startSftpClient()).rejects.toMatchObject({ reason: 'Session request failed' });
     expect((await conn.run('echo after', { encoding: 'utf-8' })).stdout).toBe('after\n');
   });
 

@@ -98,6 +98,8 @@ export async function buildGoPeer(): Promise<string> {
 export interface GoServerOptions extends ServerBaseOptions {
   /** Accept these user/password pairs. */
   readonly passwords?: Readonly<Record<string, string>>;
+  /** A USERAUTH_BANNER sent before authentication (BannerCallback). */
+  readonly banner?: string;
   /** `ssh.Config` choices; default x/crypto's. */
   readonly kex?: readonly string[];
   readonly ciphers?: readonly string[];
@@ -142,6 +144,7 @@ export async function startGoServer(options: GoServerOptions = {}): Promise<GoSe
         userCAs: options.userCertAuthorities ?? [],
         authorizedKeys: authorizedLines(authorized),
         passwords: options.passwords ?? {},
+        banner: options.banner ?? '',
         kex: options.kex ?? null,
         ciphers: options.ciphers ?? null,
         macs: options.macs ?? null,
@@ -204,6 +207,14 @@ export type GoClientAction =
       /** Report only the output's length and sha256, not its text. */
       readonly hashStdout?: boolean;
     }
+  /** `count` copies of an exec action at once, each on its own session; its result is their results' array. */
+  | {
+      readonly op: 'parallel';
+      readonly count: number;
+      readonly command: string;
+      readonly stdinRandom?: number;
+      readonly hashStdout?: boolean;
+    }
   /** A keepalive@openssh.com global request with want-reply. */
   | { readonly op: 'keepalive' }
   /** A direct-tcpip channel to host:port; `bytes` random bytes round-tripped (an echo server). */
@@ -256,6 +267,8 @@ export interface GoClientOptions extends RunOptions {
 export interface GoClientResult extends RunResult {
   /** The host key type the server showed. */
   readonly hostKeyType?: string;
+  /** The USERAUTH_BANNER messages shown (BannerCallback). */
+  readonly banners: readonly string[];
   /** Each keyboard-interactive round: `{ name, instruction, questions, echos }`. */
   readonly challenges: readonly unknown[];
   /** The connection's error (dial, handshake, host key, authentication). */
@@ -309,7 +322,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
       { ...options, timeoutMs, env: { HOME: dir, ...options.env }, cwd: options.cwd ?? dir },
       { name: 'go-client', peer: target.log === undefined ? undefined : { name: target.name ?? 'server', log: target.log } },
     );
-    let parsed: { hostKeyType?: string; error?: string; actions?: unknown[]; challenges?: unknown[] } = {};
+    let parsed: { hostKeyType?: string; error?: string; actions?: unknown[]; challenges?: unknown[]; banners?: string[] } = {};
     try {
       parsed = JSON.parse(result.stdout) as typeof parsed;
     } catch {
@@ -321,6 +334,7 @@ export async function runGoClient(options: GoClientOptions): Promise<GoClientRes
       ...(parsed.error === undefined ? {} : { error: parsed.error }),
       actions: parsed.actions ?? [],
       challenges: parsed.challenges ?? [],
+      banners: parsed.banners ?? [],
     };
   } finally {
     await removeTempDir(dir);

@@ -126,6 +126,7 @@ type action struct {
 	Resize      *[2]int           `json:"resize"`
 	Signal      string            `json:"signal"`
 	Path        string            `json:"path"`
+	Count       int               `json:"count"`
 	Env         map[string]string `json:"env"`
 	HashStdout  bool              `json:"hashStdout"`
 	Host        string            `json:"host"`
@@ -143,6 +144,7 @@ type ptyRequest struct {
 type clientResult struct {
 	HostKeyType string        `json:"hostKeyType,omitempty"`
 	Challenges  []interface{} `json:"challenges,omitempty"`
+	Banners     []string      `json:"banners,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	Actions     []interface{} `json:"actions"`
 }
@@ -221,6 +223,10 @@ func runClient(cfg *clientConfig) {
 		},
 		HostKeyAlgorithms: cfg.HostKeyAlgorithms,
 		Timeout:           timeout,
+		BannerCallback: func(message string) error {
+			result.Banners = append(result.Banners, message)
+			return nil
+		},
 	}
 	client, err := ssh.Dial("tcp", cfg.Addr, config)
 	if err != nil {
@@ -243,6 +249,8 @@ func runClient(cfg *clientConfig) {
 			result.Actions = append(result.Actions, doLocal(client, &a))
 		case "remote":
 			result.Actions = append(result.Actions, doRemote(client, &a))
+		case "parallel":
+			result.Actions = append(result.Actions, doParallel(client, &a))
 		case "localUnix":
 			result.Actions = append(result.Actions, doLocalUnix(client, &a))
 		case "remoteUnix":
@@ -413,6 +421,22 @@ func doRemote(client *ssh.Client, a *action) map[string]interface{} {
 	return r
 }
 
+// doParallel runs `count` copies of the exec action at once, each on its own session.
+func doParallel(client *ssh.Client, a *action) []execResult {
+	results := make([]execResult, a.Count)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			one := *a
+			results[i] = doExec(client, &one)
+		}(i)
+	}
+	wg.Wait()
+	return results
+}
+
 func doLocalUnix(client *ssh.Client, a *action) map[string]interface{} {
 	conn, err := client.Dial("unix", a.Path)
 	if err != nil {
@@ -460,6 +484,7 @@ type serverConfig struct {
 	UserCAs        []string          `json:"userCAs"`
 	AuthorizedKeys []string          `json:"authorizedKeys"`
 	Passwords      map[string]string `json:"passwords"`
+	Banner         string            `json:"banner"`
 	Kex            []string          `json:"kex"`
 	Ciphers        []string          `json:"ciphers"`
 	Macs           []string          `json:"macs"`
@@ -507,6 +532,7 @@ func runServer(cfg *serverConfig) {
 			}
 			return nil, errors.New("wrong password")
 		},
+		BannerCallback: func(meta ssh.ConnMetadata) string { return cfg.Banner },
 		KeyboardInteractiveCallback: func(meta ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 			answers, err := challenge("Go login", "Answer the questions", []string{"Password: ", "Favourite colour: "}, []bool{false, true})
 			if err != nil {
