@@ -309,6 +309,25 @@ describe('x/crypto client: authentication and host keys', () => {
     }
   });
 
+  it('uses ssh-dss (DSA) host and user keys when both sides enable them', async () => {
+    const [hostDsa, userDsa] = await Promise.all([generateKey('dsa', { label: 'go-dsa-host', format: 'pem' }), generateKey('dsa', { label: 'go-dsa-user', format: 'pem' })]);
+    const server = await listen('127.0.0.1', 0, {
+      serverHostKeys: [hostDsa.privateKeyPath],
+      authorizedClientKeys: `${userDsa.publicKey}\n`,
+      signatureAlgs: ['ssh-dss'],
+      processFactory: handler,
+      encoding: null,
+    });
+    try {
+      const r = await goClient({ target: ours(server, [hostDsa]), identity: userDsa, hostKeyAlgorithms: ['ssh-dss'], actions: [{ op: 'exec', command: 'algorithms' }] });
+      expect(r.hostKeyType).toBe('ssh-dss');
+      expect(exec(r).stdout.split(' ')[1]).toBe('ssh-dss');
+    } finally {
+      server.close();
+      await server.waitClosed();
+    }
+  });
+
   it('is refused by x/crypto for a host key its known_hosts lists differently', async () => {
     const stranger = await generateKey('ed25519', { label: 'go-stranger' });
     const r = await goClient({ target: ours(acceptor, [stranger]), hostKeyAlgorithms: ['ssh-ed25519'], allowFailure: true });

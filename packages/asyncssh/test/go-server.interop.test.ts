@@ -115,6 +115,21 @@ describe('our client against an x/crypto server: host keys and authentication', 
     await server.process.waitForOutput(`session for tester (publickey ${alg === 'rsa-sha2-256' || alg === 'rsa-sha2-512' ? 'ssh-rsa' : alg})`, { stream: 'stderr', timeoutMs: 5_000 });
   });
 
+  it('uses ssh-dss (DSA) host and user keys when both sides enable them', async () => {
+    const [hostDsa, userDsa] = await Promise.all([generateKey('dsa', { label: 'go-server-dsa-host', format: 'pem' }), generateKey('dsa', { label: 'go-server-dsa-user', format: 'pem' })]);
+    const dsaServer = await startGoServer({ hostKeys: [hostDsa], authorizedKeys: [userDsa] });
+    try {
+      const file = path.join(work, `known_hosts_dsa_${dsaServer.port}`);
+      writeFileSync(file, knownHostsLines(dsaServer).join('\n') + '\n');
+      await using conn = await connect(options({ knownHosts: file, serverHostKeyAlgs: ['ssh-dss'], clientKeys: [userDsa.privateKeyPath], signatureAlgs: ['ssh-dss'] }, dsaServer));
+      expect(conn.getExtraInfo('serverHostKeyAlgorithm')).toBe('ssh-dss');
+      expect((await conn.run('echo dsa', { encoding: 'utf-8' })).stdout).toBe('dsa\n');
+      await dsaServer.process.waitForOutput('session for tester (publickey ssh-dss)', { stream: 'stderr', timeoutMs: 5_000 });
+    } finally {
+      await dsaServer.stop();
+    }
+  });
+
   it('tries a refused key, then the right one', async () => {
     const stranger = await generateKey('ed25519', { label: 'go-server-stranger-key' });
     await using conn = await connect(options({ clientKeys: [stranger.privateKeyPath, clientKeys.ecdsa.privateKeyPath] }));
