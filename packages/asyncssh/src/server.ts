@@ -354,6 +354,7 @@ export class SSHServerConnection extends SSHConnection {
     this.auth = new UserauthServer(transport, {
       methods: this.offeredMethods(),
       ...(signatureAlgorithms ? { signatureAlgorithms } : {}),
+      onRefused: (message) => this.logger.info(message),
       hostKeys: config.hostKeys,
       loginTimeoutMs: 0,
       ...(this.clientAddress !== undefined ? { clientAddress: this.clientAddress } : {}),

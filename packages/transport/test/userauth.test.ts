@@ -113,6 +113,24 @@ describe('publickey', () => {
     expect(clientOutcome(sha2)?.type).toBe('success');
   });
 
+  it('signatureAlgorithms: says why through onRefused when it turns away an algorithm the key has', () => {
+    const notes: string[] = [];
+    const sha1 = authRun({
+      client: { username: 'u', keys: [rsa] },
+      clientExtra: [],
+      server: { signatureAlgorithms: ['rsa-sha2-256', 'rsa-sha2-512'], onRefused: (m) => notes.push(m) },
+      serverHandlers: trusts(rsa),
+      mangleClient: (p) => (p[0] === MSG.USERAUTH_REQUEST ? forceSsha1(p) : p),
+    });
+    expect(clientOutcome(sha1)?.type).toBe('failure');
+    expect(notes.length).toBeGreaterThan(0);
+    expect(notes[0]).toBe('publickey: signature algorithm ssh-rsa is not among the accepted signature algorithms (rsa-sha2-256,rsa-sha2-512)');
+    notes.length = 0;
+    const sha2 = authRun({ client: { username: 'u', keys: [rsa] }, server: { signatureAlgorithms: ['rsa-sha2-256'], onRefused: (m) => notes.push(m) }, serverHandlers: trusts(rsa) });
+    expect(clientOutcome(sha2)?.type).toBe('success');
+    expect(notes).toEqual([]);
+  });
+
   it('a key held elsewhere signs through the sign event', () => {
     const run = authRun({
       client: { username: 'u', keys: [{ publicKey: importPublic(ed) }] },

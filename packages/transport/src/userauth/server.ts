@@ -92,6 +92,12 @@ export interface UserauthServerOptions {
    * Unset, such certificates are refused: the address they are bound to cannot be checked.
    */
   readonly clientAddress?: string;
+  /**
+   * Why a request was turned away, for the server's log, where the client is told no more than
+   * "failure" (as sshd logs "signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms"): a
+   * publickey signature algorithm the key has but `signatureAlgorithms` leaves out.
+   */
+  readonly onRefused?: (message: string) => void;
 }
 
 /** A keyboard-interactive challenge (AsyncSSH's get_kbdint_challenge result). */
@@ -738,8 +744,11 @@ export class UserauthServer {
   /** The key can sign with `algorithm`, and we accept that algorithm. */
   private algorithmOk(read: ReceivedKey, algorithm: string): boolean {
     const supported = read.kind === 'cert' ? read.cert.sigAlgorithms : read.kind === 'x509' ? x509Algorithms(read.key.algorithm) : read.key.sigAlgorithms;
+    if (!supported.includes(algorithm)) return false;
     const accepted = this.options.signatureAlgorithms;
-    return supported.includes(algorithm) && (accepted === undefined || accepted.includes(plainSigAlgorithm(algorithm)));
+    if (accepted === undefined || accepted.includes(plainSigAlgorithm(algorithm))) return true;
+    this.options.onRefused?.(`publickey: signature algorithm ${algorithm} is not among the accepted signature algorithms (${accepted.join(',')})`);
+    return false;
   }
 
   /** The signature names the algorithm's plain form and verifies over `data`. */
