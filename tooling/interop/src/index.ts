@@ -141,3 +141,4 @@ export {
   runGoClient,
   startGoServer,
 } from './go.ts';
+export { JAVA, JAVAC, JSCH_JAR, type JschClientOptions, compileJschClient, runJschClient } from './jsch.ts';
