@@ -484,6 +484,12 @@ describe('x/crypto client: forwarding, keepalive, rekey', () => {
     expect(exec(r, 2)).toMatchObject({ stdout: 'ran: after\n' });
   });
 
+  it('answers a session channel request it does not know with CHANNEL_FAILURE, and goes on', async () => {
+    const r = await goClient({ actions: [{ op: 'sessionRequest', name: 'no-such-request@example.com' }, { op: 'exec', command: 'after' }] });
+    expect(r.actions[0]).toEqual({ ok: false, error: '' });
+    expect(exec(r, 1)).toMatchObject({ stdout: 'ran: after\n', exitStatus: 0 });
+  });
+
   it("is kept alive by our server's keepalive@openssh.com requests, which x/crypto refuses (an answer all the same)", async () => {
     const r = await goClient({ target: ours(keepaliveServer), actions: [{ op: 'sleep', ms: 2_500 }, { op: 'exec', command: 'alive' }] });
     expect(exec(r, 1)).toMatchObject({ stdout: 'ran: alive\n', exitStatus: 0 });

@@ -215,6 +215,8 @@ export type GoClientAction =
       readonly stdinRandom?: number;
       readonly hashStdout?: boolean;
     }
+  /** A channel request `name` with want-reply and no data on a fresh session: `{ ok, error }`. */
+  | { readonly op: 'sessionRequest'; readonly name: string }
   /** A keepalive@openssh.com global request with want-reply. */
   | { readonly op: 'keepalive' }
   /** A direct-tcpip channel to host:port; `bytes` random bytes round-tripped (an echo server). */

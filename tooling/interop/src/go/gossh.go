@@ -127,6 +127,7 @@ type action struct {
 	Signal      string            `json:"signal"`
 	Path        string            `json:"path"`
 	Count       int               `json:"count"`
+	Name        string            `json:"name"`
 	Env         map[string]string `json:"env"`
 	HashStdout  bool              `json:"hashStdout"`
 	Host        string            `json:"host"`
@@ -242,6 +243,16 @@ func runClient(cfg *clientConfig) {
 		switch a.Op {
 		case "exec":
 			result.Actions = append(result.Actions, doExec(client, &a))
+		case "sessionRequest":
+			// A channel request on a fresh session, before any exec: the peer's answer.
+			session, err := client.NewSession()
+			if err != nil {
+				result.Actions = append(result.Actions, map[string]interface{}{"error": err.Error()})
+				break
+			}
+			ok, err := session.SendRequest(a.Name, true, nil)
+			session.Close()
+			result.Actions = append(result.Actions, map[string]interface{}{"ok": ok, "error": errText(err)})
 		case "keepalive":
 			ok, payload, err := client.SendRequest("keepalive@openssh.com", true, nil)
 			result.Actions = append(result.Actions, map[string]interface{}{"ok": ok, "payload": hex.EncodeToString(payload), "error": errText(err)})
