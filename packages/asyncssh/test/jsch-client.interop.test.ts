@@ -2,7 +2,7 @@
  * Our server against JSch (Debian libjsch-java 0.1.55), an old Java client of its own: its key
  * exchange, ecdsa-sha2-nistp256 host key check against known_hosts, exec with stdin, exit status
  * and stderr, a pty, password and public-key authentication, and its SFTP client (ChannelSftp put,
- * ls, get). tooling/interop/src/java/JschClient.java is compiled by javac at test time.
+ * ls, get), and its local port forwarding. tooling/interop/src/java/JschClient.java is compiled by javac at test time.
  *
  * JSch 0.1.55 signs with RSA keys as "ssh-rsa" (SHA-1) only. OpenSSH's sshd 9.2 refuses those
  * signatures unless PubkeyAcceptedAlgorithms adds ssh-rsa; AsyncSSH 2.10 accepts them by default
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { compileJschClient, generateKey, makeTempDir, removeTempDir, runJschClient, startSshd, type JschClientOptions, type KeyPair } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SSHServer, listen, setLogLevel, setLogSink, type LogSink, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { writeStdinHash } from './stdin-hash.ts';
 
 let acceptor: SSHAcceptor;
@@ -23,6 +24,7 @@ let hostKey: KeyPair;
 let ecdsaKey: KeyPair;
 let rsaKey: KeyPair;
 let work: string;
+let echo: EchoServer;
 const encoder = new TextEncoder();
 const defaultSink: LogSink = (r) => {
   process.stderr.write(`${r.logger} ${r.level.toUpperCase()}: ${r.message}\n`);
@@ -36,6 +38,10 @@ class JschFacingServer extends SSHServer {
 
   override validatePassword(_username: string, password: string): boolean {
     return password === 'sesame';
+  }
+
+  override connectionRequested(destHost: string, destPort: number): boolean {
+    return destHost === '127.0.0.1' && destPort === echo.port;
   }
 }
 
@@ -69,6 +75,7 @@ function jsch(action: string[], extra: Partial<JschClientOptions> = {}) {
 
 beforeAll(async () => {
   work = await makeTempDir('jsch-client');
+  echo = await startEcho();
   // JSch 0.1.55 reads PEM private keys only (not the openssh-key-v1 format).
   [hostKey, ecdsaKey, rsaKey] = await Promise.all([
     generateKey('ecdsa-p256', { label: 'jsch-host' }),
@@ -94,6 +101,7 @@ afterAll(async () => {
   noSha1?.close();
   await acceptor?.waitClosed();
   await noSha1?.waitClosed();
+  await echo?.close();
   if (work) await removeTempDir(work);
 });
 
@@ -177,5 +185,16 @@ describe('JSch client against our server', () => {
     expect(r.stdout).toContain(`ls up.bin ${data.length}`);
     expect(sha256(readFileSync(path.join(dir, 'up.bin')))).toBe(sha256(data));
     expect(sha256(readFileSync(`${local}.back`))).toBe(sha256(data));
+  });
+
+  it('forwards a local port (setPortForwardingL) to an echo server through our server', async () => {
+    // JschClient reads the echo back without half-closing first: JSch 0.1.55 closes the channel
+    // as soon as it reads EOF from the local socket, dropping what is still on its way back (it
+    // loses the tail against OpenSSH's sshd just the same).
+    const data = randomBytes(256 * 1024);
+    const r = await jsch(['forward', String(echo.port)], { input: data });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdoutBytes.length, r.stderr).toBe(data.length);
+    expect(sha256(r.stdoutBytes)).toBe(sha256(data));
   });
 });

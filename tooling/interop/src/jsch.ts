@@ -35,7 +35,7 @@ export interface JschClientOptions {
   readonly knownHosts: string;
   /** `{ password }` or `{ keyPath }` (an unencrypted private key). */
   readonly auth: { readonly password: string } | { readonly keyPath: string };
-  /** `exec CMD`, `pty CMD` or `sftp LOCAL REMOTE_DIR` (see JschClient.java). */
+  /** `exec CMD`, `pty CMD`, `sftp LOCAL REMOTE_DIR` or `forward DEST_PORT` (see JschClient.java). */
   readonly action: readonly string[];
   /** JSch session configuration (Session.setConfig), for example `{ kex: '...' }`. */
   readonly config?: Readonly<Record<string, string>>;

@@ -5,7 +5,9 @@
 // ACTION "exec CMD" runs CMD, copying our stdin to it and its stdout and stderr to ours, and
 // exits with its exit status. "pty CMD" does the same with a pty (xterm, 100x30).
 // "sftp LOCAL REMOTE_DIR" puts LOCAL into REMOTE_DIR as "up.bin", lists REMOTE_DIR, gets it back
-// as LOCAL + ".back", and prints "ls NAME SIZE" lines.
+// as LOCAL + ".back", and prints "ls NAME SIZE" lines. "forward DEST_PORT" forwards a local port
+// (setPortForwardingL) to 127.0.0.1:DEST_PORT, sends our stdin through it, and copies as many bytes
+// as it sent of what comes back to stdout.
 // Configuration for JSch is taken from system properties named "jsch.KEY" (for example
 // -Djsch.PubkeyAcceptedKeyTypes=...). Errors go to stderr and exit 2; with -Djsch.log=1 JSch logs
 // to stderr.
@@ -63,6 +65,7 @@ public final class JschClient {
       System.err.println("server version: " + session.getServerVersion());
       if (action.equals("exec") || action.equals("pty")) return exec(session, args[6], action.equals("pty"));
       if (action.equals("sftp")) return sftp(session, args[6], args[7]);
+      if (action.equals("forward")) return forward(session, Integer.parseInt(args[6]));
       throw new IllegalArgumentException("unknown action " + action);
     } finally {
       session.disconnect();
@@ -99,6 +102,35 @@ public final class JschClient {
     int status = channel.getExitStatus();
     channel.disconnect();
     return status;
+  }
+
+  private static int forward(Session session, int destPort) throws Exception {
+    int local = session.setPortForwardingL("127.0.0.1", 0, "127.0.0.1", destPort);
+    byte[] data = System.in.readAllBytes();
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", local)) {
+      socket.setSoTimeout(15000);
+      OutputStream out = socket.getOutputStream();
+      Thread writer = new Thread(() -> {
+        try {
+          out.write(data);
+          out.flush();
+        } catch (Exception e) {
+          System.err.println("JschClient forward write: " + e);
+        }
+      });
+      writer.setDaemon(true);
+      writer.start();
+      // Reads back as many bytes as it sent before closing, never half-closing: JSch 0.1.55 closes
+      // the channel as soon as the local side's EOF is read, so what is still coming back is lost.
+      InputStream in = socket.getInputStream();
+      byte[] buf = new byte[32768];
+      int got = 0;
+      for (int n; got < data.length && (n = in.read(buf, 0, Math.min(buf.length, data.length - got))) >= 0; got += n) System.out.write(buf, 0, n);
+      System.out.flush();
+      writer.join(15000);
+    }
+    session.delPortForwardingL("127.0.0.1", local);
+    return 0;
   }
 
   private static int sftp(Session session, String local, String remoteDir) throws Exception {
