@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, makeTempDir, removeTempDir, runGoClient, signCertificate, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
+import { GO_CIPHERS, GO_KEX, GO_MACS, buildGoPeer, generateKey, makeTempDir, removeTempDir, runGoClient, signCertificate, type GoClientOptions, type GoExecResult, type KeyPair } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -154,7 +154,9 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
 }
 
 beforeAll(async () => {
-  const [hEd, h256, h384, h521, hRsa, cEd, cEc, cRsa] = await Promise.all([
+  // The build (a few seconds, more on a busy machine) under the hook's bound, not the first test's.
+  const [, hEd, h256, h384, h521, hRsa, cEd, cEc, cRsa] = await Promise.all([
+    buildGoPeer(),
     generateKey('ed25519', { label: 'go-host' }),
     generateKey('ecdsa-p256', { label: 'go-host' }),
     generateKey('ecdsa-p384', { label: 'go-host' }),
