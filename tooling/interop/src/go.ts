@@ -199,7 +199,7 @@ export type GoClientAction =
       /** Send this many random bytes on stdin instead; the result has their sha256. */
       readonly stdinRandom?: number;
       readonly pty?: { readonly term: string; readonly width: number; readonly height: number };
-      /** A window-change (width, height) 300 ms after the start; stdin is closed 300 ms later. */
+      /** A window-change (width, height) once the command wrote its first output; stdin is closed 300 ms later. */
       readonly resize?: readonly [number, number];
       /** A signal request ("TERM", ...) 300 ms after the start; stdin is closed 300 ms later. */
       readonly signal?: string;

@@ -306,8 +306,9 @@ func doExec(client *ssh.Client, a *action) (r execResult) {
 			return
 		}
 	}
-	var stdout, stderr bytes.Buffer
-	session.Stdout = &stdout
+	stdout := &notifyBuffer{first: make(chan struct{})}
+	var stderr bytes.Buffer
+	session.Stdout = stdout
 	session.Stderr = &stderr
 	stdin, err := session.StdinPipe()
 	if err != nil {
@@ -334,8 +335,15 @@ func doExec(client *ssh.Client, a *action) (r execResult) {
 		writeDone <- err
 	}()
 	if a.Resize != nil || a.Signal != "" {
-		// Give the command time to report its first size before the change.
-		time.Sleep(300 * time.Millisecond)
+		if a.Resize != nil {
+			// The command reports its first size before the change.
+			select {
+			case <-stdout.first:
+			case <-time.After(10 * time.Second):
+			}
+		} else {
+			time.Sleep(300 * time.Millisecond)
+		}
 		if a.Resize != nil {
 			if err := session.WindowChange(a.Resize[1], a.Resize[0]); err != nil {
 				r.Error = "window-change: " + err.Error()
@@ -368,13 +376,36 @@ func doExec(client *ssh.Client, a *action) (r execResult) {
 	if werr := <-writeDone; werr != nil && r.Error == "" && !errors.Is(werr, io.EOF) {
 		r.Error = "stdin: " + werr.Error()
 	}
-	r.StdoutLength = stdout.Len()
-	r.StdoutSha256 = sum(stdout.Bytes())
+	out := stdout.bytes()
+	r.StdoutLength = len(out)
+	r.StdoutSha256 = sum(out)
 	if !a.HashStdout {
-		r.Stdout = stdout.String()
+		r.Stdout = string(out)
 	}
 	r.Stderr = stderr.String()
 	return
+}
+
+// notifyBuffer collects a command's stdout and closes `first` at its first write.
+type notifyBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	first chan struct{}
+	once  sync.Once
+}
+
+func (b *notifyBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	b.once.Do(func() { close(b.first) })
+	return n, err
+}
+
+func (b *notifyBuffer) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
 }
 
 // roundTrip writes n random bytes to conn while reading n bytes back, and compares them.
