@@ -69,6 +69,7 @@ export async function startTinysshd(options: TinysshdOptions): Promise<TinysshdS
   const script = `mount --bind ${q(home)} /root && exec ${TINYSSHD} -v ${[...(options.args ?? []), '--', keyDir].map(q).join(' ')}`;
 
   const processes: PeerProcess[] = [];
+  let closing = false;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
@@ -79,6 +80,12 @@ export async function startTinysshd(options: TinysshdOptions): Promise<TinysshdS
       (p) => {
         processes.push(p);
         const stdin = p.stdin;
+        // The client left, or stop() ran, while tinysshd was starting.
+        if (socket.destroyed || closing) {
+          socket.destroy();
+          void p.stop();
+          return;
+        }
         if (stdin === null) {
           socket.destroy();
           return;
@@ -126,6 +133,7 @@ export async function startTinysshd(options: TinysshdOptions): Promise<TinysshdS
     },
     stop() {
       stopped ??= (async () => {
+        closing = true;
         server.close();
         for (const s of sockets) s.destroy();
         await Promise.all(processes.map((p) => p.stop()));
