@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, scp, type SSHClientConnection, type SSHClientConnectionOptions } from '../src/index.ts';
 import { bounded, roundTrip, startEcho, tryConnect, type EchoServer } from './forward-helpers.ts';
+import { throughCat } from './through-cat.ts';
 
 const DROPBEAR = '/usr/sbin/dropbear';
 const DROPBEARKEY = '/usr/bin/dropbearkey';
@@ -92,27 +93,6 @@ afterAll(async () => {
   await echo?.close();
   if (dir) await removeTempDir(dir);
 });
-
-/** Sends `data` through `cat` on `c` and returns what came back. */
-async function throughCat(c: SSHClientConnection, data: Uint8Array): Promise<Uint8Array> {
-  const proc = await c.createProcess<Uint8Array>('cat', { encoding: null });
-  const chunks: Uint8Array[] = [];
-  const reading = (async () => {
-    for (;;) {
-      const chunk = await proc.stdout.read(1 << 16);
-      if (chunk.length === 0) break;
-      chunks.push(chunk);
-    }
-  })();
-  for (let off = 0; off < data.length; off += 1 << 20) {
-    proc.stdin.write(data.subarray(off, off + (1 << 20)));
-    await proc.stdin.drain();
-  }
-  proc.stdin.writeEof();
-  await reading;
-  expect((await proc.wait({ timeout: 60 })).exitStatus).toBe(0);
-  return Buffer.concat(chunks);
-}
 
 describe("our client against dropbear's server", () => {
   it('runs a command with its exit status, stdout and stderr', async () => {

@@ -12,7 +12,7 @@ import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SSHServer, SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
-import { writeStdinHash } from './stdin-hash.ts';
+import { answerPeerCommand } from './peer-commands.ts';
 
 logPeersOnFailure();
 
@@ -88,37 +88,12 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
   const say = (text: string): void => {
     process.stdout.write(encoder.encode(text));
   };
-  if (command === 'sha256') {
-    await writeStdinHash(process);
-    process.exit(0);
-  } else if (command === 'cat') {
+  if (await answerPeerCommand(process, command)) return;
+  if (command === 'cat') {
     for await (const chunk of process.stdin) {
       process.stdout.write(chunk);
       await process.stdout.drain();
     }
-    process.exit(0);
-  } else if (command.startsWith('bytes ')) {
-    const n = Number(command.slice(6));
-    const block = new Uint8Array(65536).fill(0x62);
-    for (let sent = 0; sent < n; sent += block.length) {
-      process.stdout.write(block.subarray(0, Math.min(block.length, n - sent)));
-      await process.stdout.drain();
-    }
-    process.exit(0);
-  } else if (command.startsWith('exit ')) {
-    process.stderr.write(encoder.encode('leaving\n'));
-    process.exit(Number(command.slice(5)));
-  } else if (command.startsWith('env ')) {
-    say(
-      command
-        .slice(4)
-        .split(' ')
-        .map((name) => `${name}=${String(process.env[name] ?? '<unset>')}`)
-        .join('\n') + '\n',
-    );
-    process.exit(0);
-  } else if (command === 'user') {
-    say(`${String(process.getExtraInfo('username'))}\n`);
     process.exit(0);
   } else if (command === 'algorithms') {
     say(`${['kex', 'serverHostKeyAlgorithm', 'recvCipher', 'recvMac', 'sendCipher', 'sendMac'].map((name) => String(process.getExtraInfo(name))).join(' ')}\n`);

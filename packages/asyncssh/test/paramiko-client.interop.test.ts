@@ -12,7 +12,7 @@ import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSHServer, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
-import { writeStdinHash } from './stdin-hash.ts';
+import { answerPeerCommand } from './peer-commands.ts';
 
 logPeersOnFailure();
 
@@ -88,33 +88,7 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
       if (line.includes('exit')) break;
     }
     process.exit(0);
-  } else if (command === 'sha256') {
-    await writeStdinHash(process);
-    process.exit(0);
-  } else if (command.startsWith('bytes ')) {
-    const n = Number(command.slice(6));
-    const block = new Uint8Array(65536).fill(0x62);
-    for (let sent = 0; sent < n; sent += block.length) {
-      process.stdout.write(block.subarray(0, Math.min(block.length, n - sent)));
-      await process.stdout.drain();
-    }
-    process.exit(0);
-  } else if (command.startsWith('exit ')) {
-    process.stderr.write(encoder.encode('leaving\n'));
-    process.exit(Number(command.slice(5)));
-  } else if (command.startsWith('env ')) {
-    say(
-      command
-        .slice(4)
-        .split(' ')
-        .map((name) => `${name}=${String(process.env[name] ?? '<unset>')}`)
-        .join('\n') + '\n',
-    );
-    process.exit(0);
-  } else if (command === 'user') {
-    say(`${String(process.getExtraInfo('username'))}\n`);
-    process.exit(0);
-  } else {
+  } else if (!(await answerPeerCommand(process, command))) {
     say(`ran: ${command}\n`);
     process.exit(0);
   }

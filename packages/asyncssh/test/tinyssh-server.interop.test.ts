@@ -15,8 +15,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelOpenError, connect, type SSHClientConnection, type SSHClientConnectionOptions } from '../src/index.ts';
+import { ChannelOpenError, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 import { bounded } from './forward-helpers.ts';
+import { throughCat } from './through-cat.ts';
 
 let dir: string;
 let tinysshd: TinysshdServer;
@@ -54,27 +55,6 @@ afterAll(async () => {
   await tinysshd?.stop();
   if (dir) await removeTempDir(dir);
 });
-
-/** Sends `data` through `cat` on `c` and returns what came back. */
-async function throughCat(c: SSHClientConnection, data: Uint8Array): Promise<Uint8Array> {
-  const proc = await c.createProcess<Uint8Array>('cat', { encoding: null });
-  const chunks: Uint8Array[] = [];
-  const reading = (async () => {
-    for (;;) {
-      const chunk = await proc.stdout.read(1 << 16);
-      if (chunk.length === 0) break;
-      chunks.push(chunk);
-    }
-  })();
-  for (let off = 0; off < data.length; off += 1 << 20) {
-    proc.stdin.write(data.subarray(off, off + (1 << 20)));
-    await proc.stdin.drain();
-  }
-  proc.stdin.writeEof();
-  await reading;
-  expect((await proc.wait({ timeout: 60 })).exitStatus).toBe(0);
-  return Buffer.concat(chunks);
-}
 
 describe("our client against tinysshd's server", () => {
   it('negotiates sntrup761x25519, ssh-ed25519 and chacha20-poly1305 by default, and runs a command with its exit status', async () => {
