@@ -12,7 +12,8 @@
 # (golang-go, golang-golang-x-crypto-dev: an SSH client and server of its own, built offline for the
 # go-*.interop tests), tinysshd (a strict server of its own, run inetd-style by the tinyssh-server
 # tests) and JSch (libjsch-java, an old Java client, with default-jdk-headless's java and javac for
-# the jsch-client tests). Also a C toolchain (g++, make,
+# the jsch-client tests), and libssh (libssh-dev: the libssh.org library and headers, an SSH
+# client and server of its own, built with cc for the libssh-* tests). Also a C toolchain (g++, make,
 # python3 for node-gyp) so that @ssh/crypto-native's binding is built and tested.
 set -euo pipefail
 
@@ -30,16 +31,17 @@ have_peers() {
     command -v go >/dev/null && [ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ] &&
     [ -x /usr/sbin/tinysshd ] && [ -x /usr/sbin/tinysshd-makekey ] &&
     [ -f /usr/share/java/jsch.jar ] && command -v java >/dev/null && command -v javac >/dev/null &&
+    [ -f /usr/include/libssh/libssh.h ] &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
 }
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }
