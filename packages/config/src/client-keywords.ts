@@ -27,7 +27,7 @@ import {
   tunnelDevice,
   words,
 } from './unused-values.ts';
-import { cleanHostname, command, flag, flagWord, hpdelim, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval } from './values.ts';
+import { a2port, cleanHostname, command, flag, flagWord, hpdelim, integer, list, multistate, port, rekeyLimit, single, singleNonEmpty, timeInterval, type ServiceLookup } from './values.ts';
 
 
 /** How repeated settings of one keyword combine. */
@@ -46,7 +46,8 @@ export interface ClientKeyword {
   /** Lowercase key shared by aliases (ChallengeResponseAuthentication -> kbdinteractiveauthentication). */
   readonly key: string;
   /** Typed parser; undefined for keywords this package recognises but does not interpret. */
-  readonly parse?: (line: ConfigLine) => unknown;
+  /** Parses the arguments; `services` looks up service names where ports go (none: decimal ports only). */
+  readonly parse?: (line: ConfigLine, services?: ServiceLookup) => unknown;
   readonly combine: CombineMode;
   /** Deprecated/unsupported keywords are accepted and have no effect, as in OpenSSH. */
   readonly obsolete?: true;
@@ -66,12 +67,9 @@ export interface JumpHost {
 }
 
 /** a2port for a hop: 1-65535, else undefined. */
-function hopPort(p: string): number | undefined {
-  try {
-    return port(p);
-  } catch {
-    return undefined;
-  }
+function hopPort(p: string, services?: ServiceLookup): number | undefined {
+  const v = a2port(p, services);
+  return v > 0 ? v : undefined;
 }
 
 /** misc.c valid_domain (without lowering): why `d` is not a domain name, or undefined when it is one. */
@@ -106,7 +104,7 @@ const hop = (user: string | undefined, host: string, p: number | undefined): Jum
 });
 
 /** misc.c parse_user_host_port: `[user@]host[:port]`, the user up to the last `@`. */
-function userHostPort(s: string): JumpHost | undefined {
+function userHostPort(s: string, services?: ServiceLookup): JumpHost | undefined {
   const at = s.lastIndexOf('@');
   const user = at >= 0 ? s.slice(0, at) : undefined;
   if (user === '') return undefined;
@@ -116,7 +114,7 @@ function userHostPort(s: string): JumpHost | undefined {
   if (host === '') return undefined;
   let p: number | undefined;
   if (f.rest !== '') {
-    p = hopPort(f.rest);
+    p = hopPort(f.rest, services);
     if (p === undefined) return undefined;
   }
   return hop(user, host, p);
@@ -126,7 +124,7 @@ function userHostPort(s: string): JumpHost | undefined {
  * misc.c parse_uri for `ssh://[user[;params]@]host[:port][/]`: the user (up to the first `@`,
  * connection parameters dropped) is URL-decoded, the host must be a domain name, and no path is allowed.
  */
-function sshUri(u: string): JumpHost | undefined {
+function sshUri(u: string, services?: ServiceLookup): JumpHost | undefined {
   let rest = u;
   let user: string | undefined;
   const at = rest.indexOf('@');
@@ -147,7 +145,7 @@ function sshUri(u: string): JumpHost | undefined {
   let path = f.rest;
   if (f.delim === ':' && path !== '') {
     const slash = path.indexOf('/');
-    p = hopPort(slash >= 0 ? path.slice(0, slash) : path);
+    p = hopPort(slash >= 0 ? path.slice(0, slash) : path, services);
     if (p === undefined) return undefined;
     path = slash >= 0 ? path.slice(slash + 1) : '';
   }
@@ -156,8 +154,8 @@ function sshUri(u: string): JumpHost | undefined {
 }
 
 /** Parses one ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port][/]`, as ssh's parse_jump checks it. */
-export function parseJumpHop(text: string): JumpHost {
-  const h = text.startsWith('ssh://') ? sshUri(text.slice(6)) : userHostPort(text);
+export function parseJumpHop(text: string, services?: ServiceLookup): JumpHost {
+  const h = text.startsWith('ssh://') ? sshUri(text.slice(6), services) : userHostPort(text, services);
   if (!h) throw new BadArgument(`invalid ProxyJump "${text}"`);
   return h;
 }
@@ -168,13 +166,13 @@ export function parseJumpHop(text: string): JumpHost {
  * at the first blank or `#` (ssh 9.2 parses, and prints with -G, only that much: `a, b` has an
  * empty last hop, and `a b` is the hop `a`).
  */
-export function parseProxyJump(line: ConfigLine): readonly JumpHost[] | 'none' {
+export function parseProxyJump(line: ConfigLine, services?: ServiceLookup): readonly JumpHost[] | 'none' {
   const raw = line.rest.replace(/^[ \t\r\n=]+/, '');
   if (raw.toLowerCase() === 'none') return 'none';
   const end = raw.search(/[# \t\r\n]/);
   const text = end >= 0 ? raw.slice(0, end) : raw;
   if (text === '') throw new BadArgument('missing argument for proxyjump');
-  return text.split(',').map(parseJumpHop);
+  return text.split(',').map((h) => parseJumpHop(h, services));
 }
 
 const path = (line: ConfigLine): string => singleNonEmpty(line);
@@ -187,16 +185,16 @@ const timeOrNone = (line: ConfigLine): number | 'none' => {
 };
 
 function fwd(kind: 'local' | 'remote' | 'dynamic') {
-  return (line: ConfigLine): ForwardSpec => {
+  return (line: ConfigLine, services?: ServiceLookup): ForwardSpec => {
     const a = line.args;
-    if (kind === 'dynamic') return parseForward(single(line), true, false);
+    if (kind === 'dynamic') return parseForward(single(line), true, false, services);
     if (a.length === 0 || a.length > 2) throw new BadArgument(`Missing target argument for ${line.keyword}`);
     if (a.length === 1 || a[1] === '') {
       if (kind === 'local') throw new BadArgument('Missing target argument.');
       // RemoteForward with one argument is a dynamic (SOCKS) forwarding on the server.
-      return parseForward(a[0] as string, true, true);
+      return parseForward(a[0] as string, true, true, services);
     }
-    return parseForward(`${a[0] as string}:${a[1] as string}`, false, kind === 'remote');
+    return parseForward(`${a[0] as string}:${a[1] as string}`, false, kind === 'remote', services);
   };
 }
 
@@ -279,7 +277,7 @@ function canonicalCnames(line: ConfigLine): readonly string[] | 'none' {
 
 const FIRST = 'first';
 
-type Row = readonly [name: string, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: CombineMode, aliasOf?: string];
+type Row = readonly [name: string, parse?: ((line: ConfigLine, services?: ServiceLookup) => unknown) | undefined, combine?: CombineMode, aliasOf?: string];
 
 const ROWS: readonly Row[] = [
   // Typed keywords (AsyncSSH's supported list plus forwards, IdentitiesOnly, PKCS11Provider, SecurityKeyProvider).
@@ -324,7 +322,7 @@ const ROWS: readonly Row[] = [
   ['PKCS11Provider', path],
   ['SecurityKeyProvider', path],
   ['SmartcardDevice', path, FIRST, 'PKCS11Provider'],
-  ['Port', (l) => port(single(l))],
+  ['Port', (l, services) => port(single(l), services)],
   ['PreferredAuthentications', str],
   ['ProxyCommand', command, 'proxy'],
   ['ProxyJump', parseProxyJump, 'proxy'],

@@ -44,7 +44,7 @@ export interface ClientConfigSource {
 
 const clientDialect: Dialect<ClientKeyword, readonly ClientCriterion[]> = {
   lookup: (k) => CLIENT_KEYWORDS.get(k),
-  parseValue: (spec, line) => (spec.parse && !spec.obsolete ? spec.parse(line) : line.args),
+  parseValue: (spec, line, services) => (spec.parse && !spec.obsolete ? spec.parse(line, services) : line.args),
   parseMatch: parseClientMatch,
   hasHost: true,
   checkIncludedFiles: true,

@@ -6,10 +6,11 @@
  * @module
  */
 
-import { globTask, homeDirTask, readFileTask, statTask, tildeUser, type HostEnvironment, type HostTask } from './environment.ts';
+import { globTask, homeDirTask, readFileTask, serviceTask, statTask, tildeUser, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigEnvironmentError, ConfigParseError } from './errors.ts';
 import { splitArgs, splitLine } from './lexer.ts';
 import { expandTilde } from './tokens.ts';
+import type { ServiceLookup } from './values.ts';
 
 /** Where a line came from and what it says. */
 export interface ConfigLine {
@@ -58,10 +59,10 @@ export interface ConfigDocument<S, M> {
 export interface Dialect<S, M> {
   /** Table entry for a lowercased keyword, undefined when OpenSSH does not know it. */
   lookup(keyword: string): S | undefined;
-  /** Parses the arguments of a keyword (throws BadArgument). */
-  parseValue(spec: S, line: ConfigLine): unknown;
+  /** Parses the arguments of a keyword (throws BadArgument); ports may be service names. */
+  parseValue(spec: S, line: ConfigLine, services: ServiceLookup): unknown;
   /** Parses Match criteria (throws BadArgument). */
-  parseMatch(line: ConfigLine): M;
+  parseMatch(line: ConfigLine, services: ServiceLookup): M;
   /** Whether `Host` is a keyword (ssh_config only). */
   readonly hasHost: boolean;
   /**
@@ -111,6 +112,34 @@ interface IncludeCount {
   files: number;
 }
 
+/** What a ServiceLookup throws for a name whose port the environment has not been asked yet. */
+class ServiceNeeded {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/**
+ * Runs a (synchronous) parser, giving it service names' ports from the environment: a name not
+ * yet known stops the parser, is looked up, and the line is parsed again. The parsers are pure,
+ * so parsing twice is harmless; each name is asked once per file.
+ */
+function* withServices<T>(parse: (services: ServiceLookup) => T, known: Map<string, number | undefined>): HostTask<T> {
+  const services: ServiceLookup = (name) => {
+    if (!known.has(name)) throw new ServiceNeeded(name);
+    return known.get(name);
+  };
+  for (;;) {
+    try {
+      return parse(services);
+    } catch (e) {
+      if (!(e instanceof ServiceNeeded)) throw e;
+      known.set(e.name, yield* serviceTask(e.name));
+    }
+  }
+}
+
 function bad(at: { file: string; line: number }, detail: string, cause?: unknown): ConfigParseError {
   return new ConfigParseError(at.file, at.line, detail, cause === undefined ? undefined : { cause });
 }
@@ -137,6 +166,7 @@ export function* readDocument<S, M>(
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_INCLUDE_DEPTH;
   const maxFiles = opts.maxIncludedFiles ?? DEFAULT_MAX_INCLUDED_FILES;
   const entries: ConfigEntry<S, M>[] = [];
+  const services = new Map<string, number | undefined>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -156,7 +186,7 @@ export function* readDocument<S, M>(
     if (split.keyword === 'match') {
       let criteria: M;
       try {
-        criteria = dialect.parseMatch(at);
+        criteria = yield* withServices((svc) => dialect.parseMatch(at, svc), services);
       } catch (e) {
         if (e instanceof BadArgument) throw bad(where, `${e.message}; bad Match condition`);
         throw e;
@@ -230,7 +260,7 @@ export function* readDocument<S, M>(
     }
     let value: unknown;
     try {
-      value = dialect.parseValue(spec, at);
+      value = yield* withServices((svc) => dialect.parseValue(spec, at, svc), services);
     } catch (e) {
       if (e instanceof BadArgument) throw bad(where, e.message);
       throw e;

@@ -2,7 +2,7 @@
  * The host environment: everything the configuration reader needs from the machine it runs on,
  * injected so that the reader stays sans-I/O. The reader is written as generators that yield
  * requests (read a file, expand a glob, run a Match exec command, look up a host name for
- * CanonicalizeHostname); `runSync` and `runAsync`
+ * CanonicalizeHostname or a service name for a port); `runSync` and `runAsync`
  * answer them from a HostEnvironment whose methods may be synchronous or return Promises.
  * @module
  */
@@ -63,6 +63,13 @@ export interface HostEnvironment {
    * written (`~` and `~/` use homeDir and need no look-up).
    */
   homeDirOf?(user: string): string | undefined | Promise<string | undefined>;
+  /**
+   * The port of a TCP service name, as OpenSSH's a2port() asks getservbyname(name, "tcp") for a
+   * port that is not a decimal number (`Port ssh`, `LocalForward 8080 host:http`); undefined
+   * when there is no such service. Optional: without it only decimal ports are accepted. The
+   * Node environment reads /etc/services.
+   */
+  servicePort?(name: string): number | undefined | Promise<number | undefined>;
 }
 
 /** What statFile reports. */
@@ -100,7 +107,8 @@ export type HostRequest =
   | { readonly kind: 'stat'; readonly path: string }
   | { readonly kind: 'groups'; readonly user: string }
   | { readonly kind: 'resolve'; readonly name: string; readonly hints: HostLookupHints }
-  | { readonly kind: 'home'; readonly user: string };
+  | { readonly kind: 'home'; readonly user: string }
+  | { readonly kind: 'service'; readonly name: string };
 
 /** What a `home` request answers when the environment has no homeDirOf. */
 const NO_HOME_LOOKUP: unique symbol = Symbol('no homeDirOf');
@@ -124,6 +132,8 @@ function perform(env: HostEnvironment, req: HostRequest): unknown {
       return env.resolveHost ? env.resolveHost(req.name, req.hints) : undefined;
     case 'home':
       return env.homeDirOf ? env.homeDirOf(req.user) : NO_HOME_LOOKUP;
+    case 'service':
+      return env.servicePort ? env.servicePort(req.name) : undefined;
   }
 }
 
@@ -216,6 +226,16 @@ export function* resolveHostTask(name: string, hints: HostLookupHints): HostTask
     throw new ConfigEnvironmentError(`resolveHost(${JSON.stringify(name)}) did not return a lookup result`);
   }
   return cname === undefined ? {} : { canonicalName: cname };
+}
+
+/** The port of a TCP service name through the environment; undefined when it names none. */
+export function* serviceTask(name: string): HostTask<number | undefined> {
+  const r = yield { kind: 'service', name };
+  if (r === undefined || r === null) return undefined;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 65535) {
+    throw new ConfigEnvironmentError(`servicePort(${JSON.stringify(name)}) did not return a port number`);
+  }
+  return r;
 }
 
 /**

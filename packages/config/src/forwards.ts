@@ -6,7 +6,7 @@
  */
 
 import { BadArgument } from './document.ts';
-import { integer } from './values.ts';
+import { a2port as toPort, type ServiceLookup } from './values.ts';
 
 /** One forwarding. A listen or connect side is either a host/port or a socket path. */
 export interface ForwardSpec {
@@ -68,16 +68,6 @@ function fields(spec: string): Field[] | undefined {
   return at === undefined || at >= spec.length ? out : undefined;
 }
 
-/** a2port: 0-65535 (strtonum), -1 when not a port. */
-function a2port(text: string): number {
-  try {
-    const v = integer(text);
-    return v <= 65535 ? v : -1;
-  } catch {
-    return -1;
-  }
-}
-
 /** NI_MAXHOST and the size of sun_path: longer names are refused, as ssh refuses them. */
 const MAX_HOST = 1025;
 const MAX_SOCKET_PATH = 108;
@@ -85,9 +75,11 @@ const MAX_SOCKET_PATH = 108;
 /**
  * Parses a forwarding the way readconf.c parse_forward does. `dynamic` specs (DynamicForward, and
  * RemoteForward with one argument) have one or two fields; others three or four, or a socket
- * path on either side. Remote forwards may listen on port 0 (the server picks one).
+ * path on either side. Remote forwards may listen on port 0 (the server picks one). Ports may be
+ * service names (`services`).
  */
-export function parseForward(spec: string, dynamic: boolean, remote: boolean): ForwardSpec {
+export function parseForward(spec: string, dynamic: boolean, remote: boolean, services?: ServiceLookup): ForwardSpec {
+  const a2port = (text: string): number => toPort(text, services);
   const fail = (): never => {
     throw new BadArgument(`Bad forwarding specification '${spec}'`);
   };

@@ -9,6 +9,7 @@
 export { ConfigParseError, ConfigEnvironmentError, HostCanonicalizationError } from './errors.ts';
 export type { HostEnvironment, HostRequest, HostLookup, HostLookupHints, GlobOptions, FileStatus } from './environment.ts';
 export type { ConfigDocument, ConfigEntry, ConfigLine } from './document.ts';
+export type { ServiceLookup } from './values.ts';
 export { DEFAULT_MAX_INCLUDE_DEPTH } from './document.ts';
 export { matchPattern, matchPatternList, matchHostname, matchAddressList } from '@ssh/wire';
 export { expandTokens, expandTilde, connectionHash, ExpansionFailure, type TokenTable } from './tokens.ts';

@@ -31,7 +31,7 @@ import {
   words,
   type RawCheck,
 } from './unused-values.ts';
-import { integer, list, multistate, port, rekeyLimit, single, timeInterval } from './values.ts';
+import { integer, list, multistate, port, rekeyLimit, single, timeInterval, type ServiceLookup } from './values.ts';
 
 /** `last`: a later line replaces the value (sshd 9.2 does so for a few keywords). */
 export type ServerCombineMode = 'first' | 'last' | 'append' | 'rekey';
@@ -39,9 +39,10 @@ export type ServerCombineMode = 'first' | 'last' | 'append' | 'rekey';
 export interface ServerKeyword {
   readonly name: string;
   readonly key: string;
-  readonly parse?: (line: ConfigLine) => unknown;
+  /** Parses the arguments; `services` looks up service names where ports go (none: decimal ports only). */
+  readonly parse?: (line: ConfigLine, services?: ServiceLookup) => unknown;
   /** For keywords without a parser: checks the arguments as sshd does (the value stays the arguments). */
-  readonly check?: (line: ConfigLine) => unknown;
+  readonly check?: (line: ConfigLine, services?: ServiceLookup) => unknown;
   readonly combine: ServerCombineMode;
   /** May appear inside a Match block. */
   readonly inMatch: boolean;
@@ -78,7 +79,7 @@ const subsystem = (line: ConfigLine): readonly string[] => {
   return a;
 };
 
-type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
+type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine, services?: ServiceLookup) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
 
 /** A keyword recognised and not interpreted, whose arguments sshd checks. */
 type CheckedRow = readonly [name: string, inMatch: boolean, check: RawCheck, combine?: ServerCombineMode, aliasOf?: string];
@@ -124,7 +125,7 @@ const ROWS: readonly Row[] = [
   ['MACs', G, algorithmList('mac', 'SSH2 MAC spec')],
   ['PasswordAuthentication', M, flag],
   ['PermitTTY', M, flag],
-  ['Port', G, (l) => port(single(l)), 'append'],
+  ['Port', G, (l, services) => port(single(l), services), 'append'],
   ['PubkeyAuthentication', M, flag],
   ['DSAAuthentication', G, flag, 'first', 'PubkeyAuthentication'],
   ['RekeyLimit', M, (l) => rekeyLimit(l), 'rekey'],

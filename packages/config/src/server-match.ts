@@ -9,7 +9,7 @@ import { BadArgument, type ConfigLine } from './document.ts';
 import { groupsTask, type HostTask } from './environment.ts';
 import { splitMatchArgs } from './lexer.ts';
 import { matchAddressList, matchHostname, matchPatternList } from '@ssh/wire';
-import { integer } from './values.ts';
+import { a2port, type ServiceLookup } from './values.ts';
 
 export type ServerCriterionName = 'all' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain';
 
@@ -41,7 +41,7 @@ export interface ServerConnection {
 const NAMES: ReadonlySet<string> = new Set(['user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain']);
 
 /** Parses the criteria of a server Match line. */
-export function parseServerMatch(line: ConfigLine): readonly ServerCriterion[] {
+export function parseServerMatch(line: ConfigLine, services?: ServiceLookup): readonly ServerCriterion[] {
   const tokens = splitMatchArgs(line.rest);
   if (!tokens) throw new BadArgument('invalid quotes');
   const out: ServerCriterion[] = [];
@@ -70,14 +70,9 @@ export function parseServerMatch(line: ConfigLine): readonly ServerCriterion[] {
       throw new BadArgument(`Invalid Match ${name} argument '${arg}'`);
     }
     if (name === 'localport') {
-      // a2port: 0 to 65535 (unlike the Port keyword, 0 is a port here).
-      let p = -1;
-      try {
-        p = integer(arg);
-      } catch {
-        // refused below
-      }
-      if (p < 0 || p > 65535) throw new BadArgument(`Invalid LocalPort '${arg}' on Match line`);
+      // a2port: 0 to 65535 or a service name (unlike the Port keyword, 0 is a port here).
+      const p = a2port(arg, services);
+      if (p < 0) throw new BadArgument(`Invalid LocalPort '${arg}' on Match line`);
       out.push({ name, negate, arg, port: p });
       continue;
     }

@@ -32,10 +32,10 @@ export interface ServerConfigSource {
 
 const serverDialect: Dialect<ServerKeyword, readonly ServerCriterion[]> = {
   lookup: (k) => SERVER_KEYWORDS.get(k),
-  parseValue: (spec, line) => {
+  parseValue: (spec, line, services) => {
     if (spec.obsolete) return line.args;
-    if (spec.parse) return spec.parse(line);
-    return spec.check ? spec.check(line) : line.args;
+    if (spec.parse) return spec.parse(line, services);
+    return spec.check ? spec.check(line, services) : line.args;
   },
   parseMatch: parseServerMatch,
   hasHost: false,

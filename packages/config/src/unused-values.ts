@@ -7,9 +7,9 @@
  */
 
 import { BadArgument, type ConfigLine } from './document.ts';
-import { cleanHostname, hpdelim, integer, list, single, singleNonEmpty, timeInterval } from './values.ts';
+import { a2port, cleanHostname, hpdelim, integer, list, single, singleNonEmpty, timeInterval, type ServiceLookup } from './values.ts';
 
-export type RawCheck = (line: ConfigLine) => readonly string[];
+export type RawCheck = (line: ConfigLine, services?: ServiceLookup) => readonly string[];
 
 const raw = (line: ConfigLine): readonly string[] => [...line.args];
 
@@ -174,10 +174,11 @@ export const escapeChar: RawCheck = (line) => {
 
 /**
  * PermitRemoteOpen (ssh) and PermitOpen (sshd): `any` or `none` alone, else `host:port` entries
- * whose port is `*` or 1-65535. `portOnly` (sshd's PermitListen) lets an entry be a port alone.
+ * whose port is `*` or 1-65535 (or a service name). `portOnly` (sshd's PermitListen) lets an
+ * entry be a port alone. The entries are kept as written, as ssh -G and sshd -T print them.
  */
 export function permitList(portOnly: boolean, anyNoneCaseSensitive: boolean): RawCheck {
-  return (line) => {
+  return (line, services) => {
     const a = list(line);
     for (const arg of a) {
       const word = anyNoneCaseSensitive ? arg : arg.toLowerCase();
@@ -190,19 +191,10 @@ export function permitList(portOnly: boolean, anyNoneCaseSensitive: boolean): Ra
       const portAlone = portOnly && !arg.includes(':');
       const d = portAlone ? undefined : hpdelim(arg);
       const port = portAlone ? arg : d?.delim === ':' ? d.rest : undefined;
-      if (port === undefined || (port !== '*' && !validPort(port))) throw new BadArgument(`bad port number in ${line.keyword}`);
+      if (port === undefined || (port !== '*' && a2port(port, services) <= 0)) throw new BadArgument(`bad port number in ${line.keyword}`);
     }
     return raw(line);
   };
-}
-
-function validPort(s: string): boolean {
-  try {
-    const v = integer(s);
-    return v >= 1 && v <= 65535;
-  } catch {
-    return false;
-  }
 }
 
 /** SetEnv: NAME=VALUE entries. */
@@ -284,7 +276,7 @@ export const channelTimeout: RawCheck = (line) => {
 };
 
 /** ListenAddress: `host[:port]`, `[v6addr][:port]` or a bare IPv6 address, then `rdomain <name>`, which this sshd refuses. */
-export const listenAddress: RawCheck = (line) => {
+export const listenAddress: RawCheck = (line, services) => {
   const [addr, ...more] = line.args;
   if (addr === undefined || addr === '') throw new BadArgument('missing address');
   let host = addr;
@@ -293,7 +285,7 @@ export const listenAddress: RawCheck = (line) => {
     const d = hpdelim(addr);
     if (d === undefined || d.delim === '/') throw new BadArgument('bad address:port usage');
     host = cleanHostname(d.host);
-    if (d.delim === ':' && !validPort(d.rest)) throw new BadArgument('bad port number');
+    if (d.delim === ':' && a2port(d.rest, services) <= 0) throw new BadArgument('bad port number');
   }
   if (more.length > 0) {
     if (more[0] !== 'rdomain' || more.length < 2) throw new BadArgument(`bad ${line.keywordAsWritten} syntax`);

@@ -56,11 +56,31 @@ export function integer(arg: string): number {
   return v;
 }
 
+/**
+ * getservbyname(name, "tcp"): the service's port, undefined when there is none. The reader
+ * passes one to the keyword parsers (see readDocument).
+ */
+export type ServiceLookup = (name: string) => number | undefined;
+
+/**
+ * misc.c a2port: a decimal 0-65535 (strtonum), else the port of the TCP service of that name;
+ * -1 when neither.
+ */
+export function a2port(text: string, services?: ServiceLookup): number {
+  let v: number | undefined;
+  try {
+    v = integer(text);
+  } catch {
+    // not a number: a service name, perhaps
+  }
+  if (v !== undefined && v <= 65535) return v;
+  return services?.(text) ?? -1;
+}
+
 /** A TCP port 1-65535 (a2port). */
-export function port(arg: string): number {
-  const m = /^[ \t]*\+?(\d+)$/.exec(arg);
-  const v = m ? Number(m[1]) : NaN;
-  if (!Number.isSafeInteger(v) || v <= 0 || v > 65535) throw new BadArgument(`Bad port '${arg}'`);
+export function port(arg: string, services?: ServiceLookup): number {
+  const v = a2port(arg, services);
+  if (v <= 0) throw new BadArgument(`Bad port '${arg}'`);
   return v;
 }
 

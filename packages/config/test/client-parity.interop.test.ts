@@ -211,6 +211,31 @@ describe('forwarding specifications', () => {
   test.each(dynamic)('DynamicForward %s', (v) => compare(one(`DynamicForward ${v}\n`, ['dynamicforward'])));
 });
 
+describe('service names where a port goes (a2port: getservbyname(name, "tcp") from /etc/services)', () => {
+  const cases: [string, string][] = [
+    ['Port ssh', 'port'],
+    ['Port www', 'port'],
+    ['Port SSH', 'port'],
+    ['Port tftp', 'port'],
+    ['Port nosuchservice', 'port'],
+    ['Port " ssh"', 'port'],
+    ['LocalForward 8080 host:http', 'localforward'],
+    ['LocalForward http host:80', 'localforward'],
+    ['LocalForward 127.0.0.1:http-alt [::1]:webcache', 'localforward'],
+    ['LocalForward 8080 host:nosuchservice', 'localforward'],
+    ['RemoteForward http host:http', 'remoteforward'],
+    ['RemoteForward ssh', 'remoteforward'],
+    ['DynamicForward socks', 'dynamicforward'],
+    ['DynamicForward localhost:socks', 'dynamicforward'],
+    ['ProxyJump u@j:http', 'proxyjump'],
+    ['ProxyJump ssh://u@j:http', 'proxyjump'],
+    ['ProxyJump u@j:nosuchservice', 'proxyjump'],
+    ['PermitRemoteOpen h:http', 'permitremoteopen'],
+    ['PermitRemoteOpen h:nosuchservice', 'permitremoteopen'],
+  ];
+  test.each(cases)('%s', (line, key) => compare(one(`${line}\n`, [key])));
+});
+
 describe('forwarding specifications, escapes and limits', () => {
   const cases = ['LocalForward 8080 a\\\\:b:80', 'LocalForward 8080 a\\\\/b:80', 'LocalForward 8080 [a:b]:80', 'LocalForward 80\\\\ 80 h:1', 'LocalForward 8080 "h\\\\"', 'RemoteForward a:b:c:1', 'RemoteForward 8080:h:80', 'RemoteForward 8080 ""', 'LocalForward 8080 ""', 'LocalForward "" h:80', 'DynamicForward /tmp/s', `LocalForward /tmp/${'x'.repeat(110)} h:80`, `LocalForward /tmp/${'x'.repeat(100)} h:80`];
   // (Not compared: ssh 9.2 joins the two arguments into a 256-byte buffer and parses what is left

@@ -468,6 +468,35 @@ describe('resolved options', () => {
   });
 });
 
+describe('service names for ports (a2port: a decimal port, else getservbyname(name, "tcp"))', () => {
+  const services = { ssh: 22, http: 80, www: 80, socks: 1080 };
+  test('Port, forwardings and ProxyJump hops take a service name the environment knows', () => {
+    const r = resolve('Port ssh\nLocalForward 8080 host:http\nRemoteForward www localhost:ssh\nDynamicForward localhost:socks\nProxyJump u@j:http,ssh://k:ssh\n', { host: 'h' }, { services });
+    expect(r.port).toBe(22);
+    expect(r.settings.get('localforward')?.value).toEqual([{ listenPort: 8080, connectHost: 'host', connectPort: 80 }]);
+    expect(r.settings.get('remoteforward')?.value).toEqual([{ listenPort: 80, connectHost: 'localhost', connectPort: 22 }]);
+    expect(r.settings.get('dynamicforward')?.value).toEqual([{ listenHost: 'localhost', listenPort: 1080 }]);
+    expect(r.options.tunnel).toEqual([{ user: 'u', host: 'j', port: 80 }, { host: 'k', port: 22 }]);
+    expect(resolve('PermitRemoteOpen h:http\n', { host: 'h' }, { services }).settings.get('permitremoteopen')?.value).toEqual(['h:http']);
+  });
+  test('each name is looked up once per file; a decimal port is not looked up', () => {
+    const r = resolve('Port 22\nLocalForward 1 h:ssh\nLocalForward 2 h:ssh\n', { host: 'h' }, { services });
+    expect(r.env.serviceLog).toEqual(['ssh']);
+  });
+  test('a name the environment does not know (case matters), or no lookup at all, is the same error as before', () => {
+    expect(parseError('Port SSH\n', { services }).message).toContain("Bad port 'SSH'");
+    expect(parseError('Port ssh\n').message).toContain("Bad port 'ssh'");
+    expect(parseError('LocalForward 8080 host:nosuch\n', { services }).message).toContain('Bad forwarding specification');
+    expect(parseError('ProxyJump u@j:nosuch\n', { services }).message).toContain('invalid ProxyJump');
+    expect(parseError('PermitRemoteOpen h:nosuch\n', { services }).message).toContain('bad port number');
+  });
+  test('an asynchronous lookup works with the async reader', async () => {
+    const env = { ...memEnv(), servicePort: (name: string) => Promise.resolve(name === 'ssh' ? 22 : undefined) };
+    const cfg = await parseClientConfigAsync({ text: 'Port ssh\n', file: 'f' }, env);
+    expect((await resolveClientConfigAsync(cfg, { host: 'h' }, env)).port).toBe(22);
+  });
+});
+
 describe('environment contract', () => {
   test('a Promise returned to a synchronous call is a ConfigEnvironmentError, not a parse error', async () => {
     const { ConfigEnvironmentError } = await import('../src/index.ts');

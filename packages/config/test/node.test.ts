@@ -3,7 +3,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigParseError, parseClientConfig, resolveClientConfig, resolveServerConfig } from '../src/index.ts';
-import { globAsync, globSync, loadClientConfig, loadServerConfig, lookupAccount, nodeEnvironment, readServerConfig } from '../src/node/index.ts';
+import { globAsync, globSync, loadClientConfig, loadServerConfig, lookupAccount, nodeEnvironment, nodeEnvironmentAsync, readServerConfig } from '../src/node/index.ts';
 import { globAsyncWith, globSyncWith, NODE_GLOB_FS, NODE_GLOB_FS_ASYNC } from '../src/node/glob.ts';
 
 let dir = '';
@@ -137,6 +137,30 @@ describe('Node environment', () => {
     expect(r.port).toBe(3);
     expect(r.user).toBe('included');
     expect(env.localUser).toBe(userInfo().username);
+  });
+
+  test('service names: tcp entries and aliases of the services file, read once when first needed', async () => {
+    const file = join(dir, 'services');
+    const sync = nodeEnvironment({ servicesFile: file });
+    const async_ = nodeEnvironmentAsync({ servicesFile: file });
+    // Not read yet: the file may appear after the environment is made.
+    writeFileSync(file, '# comment\nssh\t\t22/tcp\t\t\t# SSH\ntftp\t69/udp\nhttp 80/tcp www # web\nhttp 8080/tcp\nmail 25/tcp smtp\nsmtp 26/tcp\nbad x/tcp\n');
+    expect(sync.servicePort?.('ssh')).toBe(22);
+    expect(await async_.servicePort?.('www')).toBe(80);
+    writeFileSync(file, 'ssh 2222/tcp\n');
+    // The first entry wins, names before aliases of later lines; udp-only names are not TCP ports.
+    for (const env of [sync, async_]) {
+      expect(await env.servicePort?.('ssh')).toBe(22);
+      expect(await env.servicePort?.('http')).toBe(80);
+      expect(await env.servicePort?.('smtp')).toBe(25);
+      expect(await env.servicePort?.('tftp')).toBeUndefined();
+      expect(await env.servicePort?.('SSH')).toBeUndefined();
+      expect(await env.servicePort?.('bad')).toBeUndefined();
+    }
+    expect(nodeEnvironment({ servicesFile: join(dir, 'no-such-services') }).servicePort?.('ssh')).toBeUndefined();
+    // The default is /etc/services.
+    const r = resolveClientConfig(parseClientConfig({ text: 'Port ssh\n', file: 'f' }, nodeEnvironment()), { host: 'h' }, nodeEnvironment());
+    expect(r.port).toBe(22);
   });
 
   test('loadClientConfig reads files in order and refuses a missing explicit file', async () => {

@@ -369,6 +369,25 @@ describe('ListenAddress: host[:port] or a bare IPv6 address, then rdomain', () =
   test.each(values)('%s', (v) => compare(one(`ListenAddress ${v}\n`)));
 });
 
+describe('service names where a port goes (a2port: getservbyname(name, "tcp") from /etc/services)', () => {
+  const cases: [string, string][] = [
+    ['Port ssh', 'port'],
+    ['Port www', 'port'],
+    ['Port SSH', 'port'],
+    ['Port tftp', 'port'],
+    ['Port nosuchservice', 'port'],
+    ['ListenAddress 127.0.0.1:ssh', 'listenaddress'],
+    ['ListenAddress [::1]:http', 'listenaddress'],
+    ['ListenAddress 127.0.0.1:nosuchservice', 'listenaddress'],
+    ['PermitOpen h:ssh', 'permitopen'],
+    ['PermitOpen h:nosuchservice', 'permitopen'],
+    ['PermitListen ssh', 'permitlisten'],
+    ['PermitListen h:nosuchservice', 'permitlisten'],
+  ];
+  test.each(cases)('%s', (line, key) => compare(one(`${line}\n`, key === 'port' ? [key] : [])));
+  test.each(['ssh', 'SSH', 'nosuchservice'])('Match LocalPort %s', (p) => compare(one(`Match LocalPort ${p}\n  PasswordAuthentication no\n`, ['passwordauthentication'])));
+});
+
 describe('MaxStartups: start[:rate:full] as sscanf reads it', () => {
   const values = ['10', '10:30:100', '10:30:60', '10:100:60', '10:101:60', '10:30:5', '10:30:10', '5:30:10', '0', '-1', '10:30', '10:x:60', '10::60', '10:30:60:1', '10:30:60x', 'x', '+10', '010', '0x10', '0:0:0', '1:0:1', '10:-1:60', ':30:60', '10 20', '2147483647', '2147483648', '4294967297', '" 10: 30: 60"', '""'];
   test.each(values)('%s', (v) => compare(one(`MaxStartups ${v}\n`)));

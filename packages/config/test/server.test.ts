@@ -131,6 +131,24 @@ test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per 
   expect(resolve('AuthorizedKeysFile none\n', {}).options.authorizedClientKeys).toBeNull();
 });
 
+describe('service names for ports (a2port: a decimal port, else getservbyname(name, "tcp"))', () => {
+  const services = { ssh: 22, http: 80 };
+  test('Port, ListenAddress, PermitOpen, PermitListen and Match LocalPort take a service name', () => {
+    const r = resolve('Port ssh\nListenAddress 127.0.0.1:http\nPermitOpen h:ssh\nPermitListen http\nMatch LocalPort ssh\n  PasswordAuthentication no\n', { user: 'u', localPort: 22 }, { services });
+    expect(r.options.ports).toEqual([22]);
+    expect(r.settings.get('listenaddress')?.value).toEqual(['127.0.0.1:http']);
+    expect(r.settings.get('permitopen')?.value).toEqual(['h:ssh']);
+    expect(r.options.passwordAuth).toBe(false);
+    expect(resolve('Match LocalPort ssh\n  PasswordAuthentication no\n', { user: 'u', localPort: 2222 }, { services }).options.passwordAuth).toBeUndefined();
+  });
+  test('an unknown name is refused as before', () => {
+    expect(error('Port SSH\n', { services }).message).toContain("Bad port 'SSH'");
+    expect(error('ListenAddress 127.0.0.1:nosuch\n', { services }).message).toContain('bad port number');
+    expect(error('PermitListen nosuch\n', { services }).message).toContain('bad port number');
+    expect(error('Match LocalPort nosuch\n  PasswordAuthentication no\n', { services }).message).toContain("Invalid LocalPort 'nosuch'");
+  });
+});
+
 describe('~ and ~user in HostKey, HostCertificate and AuthorizedKeysFile', () => {
   const homes = { bob: '/home/bob' };
   test('expanded from homeDir and the password database, as sshd tilde_expand does', () => {

@@ -1,6 +1,6 @@
 /**
  * Node host environment for @ssh/config: files through node:fs, Include globs, Match exec
- * through the user's shell, loadClientConfig/readServerConfig/loadServerConfig conveniences, and
+ * through the user's shell, service names from /etc/services, loadClientConfig/readServerConfig/loadServerConfig conveniences, and
  * the local account lookup sshd's AuthorizedKeysFile expansion needs.
  * @module
  */
@@ -46,6 +46,52 @@ export interface NodeEnvironmentOptions {
    * this package does no DNS; `@ssh/asyncssh`'s connect() passes one built on node:dns.
    */
   readonly resolveHost?: HostEnvironment['resolveHost'];
+  /** The services(5) file service names are looked up in (default /etc/services). */
+  readonly servicesFile?: string;
+}
+
+/** The TCP services of each services(5) file read, by path: each is read once, when first needed. */
+const serviceTables = new Map<string, ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>>();
+
+/**
+ * The TCP entries of a services(5) file: `name port/protocol [aliases...] [# comment]`, name and
+ * aliases to port, the first entry for a name winning (as getservbyname's file look-up answers).
+ */
+function parseServices(text: string): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [name, portProto, ...aliases] = (line.split('#')[0] as string).split(/[ \t]+/).filter(Boolean);
+    const m = portProto === undefined ? null : /^(\d+)\/tcp$/.exec(portProto);
+    const port = m ? Number(m[1]) : NaN;
+    if (name === undefined || !(port <= 65535)) continue;
+    for (const n of [name, ...aliases]) if (!out.has(n)) out.set(n, port);
+  }
+  return out;
+}
+
+const EMPTY_SERVICES: ReadonlyMap<string, number> = new Map();
+
+function servicesSync(path: string): ReadonlyMap<string, number> {
+  const known = serviceTables.get(path);
+  if (known instanceof Map) return known;
+  let table = EMPTY_SERVICES;
+  try {
+    table = parseServices(readFileSync(path, 'utf8'));
+  } catch {
+    // no services file: no service names
+  }
+  serviceTables.set(path, table);
+  return table;
+}
+
+function servicesAsync(path: string): ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>> {
+  let table = serviceTables.get(path);
+  if (table === undefined) {
+    table = readFile(path, 'utf8').then(parseServices, () => EMPTY_SERVICES);
+    serviceTables.set(path, table);
+    void table.then((t) => serviceTables.set(path, t));
+  }
+  return table;
 }
 
 function base(o: NodeEnvironmentOptions) {
@@ -63,6 +109,7 @@ function base(o: NodeEnvironmentOptions) {
     env,
     shell: o.shell ?? (env.SHELL || '/bin/sh'),
     timeout: o.execTimeoutMs ?? 30_000,
+    servicesFile: o.servicesFile ?? '/etc/services',
   };
 }
 
@@ -151,6 +198,7 @@ export function nodeEnvironment(options: NodeEnvironmentOptions = {}): HostEnvir
     },
     groupsOf: groupsOfSync,
     homeDirOf: (user) => lookupAccountSync(user)?.homeDir,
+    servicePort: (name) => servicesSync(b.servicesFile).get(name),
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }
@@ -184,6 +232,7 @@ export function nodeEnvironmentAsync(options: NodeEnvironmentOptions = {}): Host
         child.once('exit', (code) => resolve(code === 0 ? out.trim().split(/\s+/).filter(Boolean) : undefined));
       }),
     homeDirOf: async (user) => (await lookupAccount(user))?.homeDir,
+    servicePort: async (name) => (await servicesAsync(b.servicesFile)).get(name),
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   };
 }

@@ -15,6 +15,8 @@ export interface MemEnvOptions {
   hosts?: Record<string, string>;
   /** Other accounts' home directories, for homeDirOf (absent: the environment cannot look accounts up). */
   homes?: Record<string, string>;
+  /** TCP service names the fake getservbyname knows (absent: the environment cannot look them up). */
+  services?: Record<string, number>;
 }
 
 export interface MemEnv extends HostEnvironment {
@@ -22,6 +24,8 @@ export interface MemEnv extends HostEnvironment {
   readonly readLog: string[];
   /** Names looked up, in order, with the hints given. */
   readonly lookupLog: { name: string; family: string; wantCname: boolean }[];
+  /** Service names looked up, in order. */
+  readonly serviceLog: string[];
 }
 
 export function memEnv(o: MemEnvOptions = {}): MemEnv {
@@ -30,6 +34,8 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
   const readLog: string[] = [];
   const lookupLog: { name: string; family: string; wantCname: boolean }[] = [];
   const hosts = o.hosts;
+  const serviceLog: string[] = [];
+  const services = o.services;
   return {
     localUser: o.user ?? 'alice',
     localUid: 1000,
@@ -39,6 +45,15 @@ export function memEnv(o: MemEnvOptions = {}): MemEnv {
     execLog,
     readLog,
     lookupLog,
+    serviceLog,
+    ...(services
+      ? {
+          servicePort(name: string) {
+            serviceLog.push(name);
+            return Object.hasOwn(services, name) ? services[name] : undefined;
+          },
+        }
+      : {}),
     ...(o.homes ? { homeDirOf: (user: string) => (Object.hasOwn(o.homes ?? {}, user) ? o.homes?.[user] : undefined) } : {}),
     ...(hosts
       ? {
