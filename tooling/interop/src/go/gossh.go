@@ -78,6 +78,24 @@ func loadSigners(paths []string) []ssh.Signer {
 	return signers
 }
 
+// readCertificate reads an OpenSSH certificate (a -cert.pub line); it fails the run when the file
+// is missing, does not parse, or holds a plain key.
+func readCertificate(path string) *ssh.Certificate {
+	line, err := os.ReadFile(path)
+	if err != nil {
+		fail(err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
+	if err != nil {
+		fail(fmt.Errorf("%s: %w", path, err))
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		fail(fmt.Errorf("%s: not a certificate", path))
+	}
+	return cert
+}
+
 func sum(data []byte) string {
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:])
@@ -164,18 +182,7 @@ func runClient(cfg *clientConfig) {
 		if path == "" || i >= len(signers) {
 			continue
 		}
-		line, err := os.ReadFile(path)
-		if err != nil {
-			fail(err)
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
-		if err != nil {
-			fail(fmt.Errorf("%s: %w", path, err))
-		}
-		cert, ok := pub.(*ssh.Certificate)
-		if !ok {
-			fail(fmt.Errorf("%s: not a certificate", path))
-		}
+		cert := readCertificate(path)
 		certSigner, err := ssh.NewCertSigner(cert, signers[i])
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", path, err))
@@ -592,18 +599,7 @@ func runServer(cfg *serverConfig) {
 	}
 	// Host certificates, each for the host key it certifies (x/crypto keeps one signer per algorithm).
 	for _, path := range cfg.HostCerts {
-		line, err := os.ReadFile(path)
-		if err != nil {
-			fail(err)
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
-		if err != nil {
-			fail(fmt.Errorf("%s: %w", path, err))
-		}
-		cert, ok := pub.(*ssh.Certificate)
-		if !ok {
-			fail(fmt.Errorf("%s: not a certificate", path))
-		}
+		cert := readCertificate(path)
 		matched := false
 		for _, signer := range signers {
 			if bytes.Equal(signer.PublicKey().Marshal(), cert.Key.Marshal()) {
