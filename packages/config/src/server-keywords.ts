@@ -141,6 +141,7 @@ const ROWS: readonly Row[] = [
   ['PubkeyAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['PubkeyAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'PubkeyAcceptedAlgorithms'],
   ['Subsystem', G, subsystem, 'append'],
+  ['MaxStartups', G, maxStartups, 'last'],
   ['VersionAddendum', G],
 ];
 
@@ -184,7 +185,6 @@ const CHECKED: readonly CheckedRow[] = [
   ['LogVerbose', M, logVerbose],
   ['MaxAuthTries', M, nonNegative()],
   ['MaxSessions', M, nonNegative()],
-  ['MaxStartups', G, maxStartups, 'last'],
   ['ModuliFile', G, oneString],
   ['PerSourceMaxStartups', G, noneOrCount],
   ['PerSourceNetBlockSize', G, perSourceNetBlockSize, 'last'],

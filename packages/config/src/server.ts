@@ -8,7 +8,7 @@
 
 import { readDocument, type ConfigDocument, type ConfigLine, type Dialect } from './document.ts';
 import { assembleProblem, type AlgorithmListKind } from './algorithms.ts';
-import { authMethodNames } from './unused-values.ts';
+import { authMethodNames, type MaxStartupsLine } from './unused-values.ts';
 import { homeDirsTask, runAsync, runSync, type HostEnvironment, type HostTask } from './environment.ts';
 import { ConfigParseError } from './errors.ts';
 import { evaluateServerMatch, parseServerMatch, type ServerConnection, type ServerCriterion, type ServerMatchCache } from './server-match.ts';
@@ -159,6 +159,9 @@ interface Slot {
   sources: ServerSettingSource[];
 }
 
+/** The rate sshd's MaxStartups has until a line sets one (its default is 10:30:100). */
+const DEFAULT_MAX_STARTUPS_RATE = 30;
+
 /** sshd's MAX_PORTS: more Port lines are refused. */
 const MAX_PORTS = 256;
 /** sshd's MAX_SUBSYSTEMS: more Subsystem lines are refused. */
@@ -177,6 +180,11 @@ function apply(slots: Map<string, Slot>, spec: ServerKeyword, value: unknown, at
     return;
   }
   if (spec.combine === 'last') {
+    // sshd reads MaxStartups into its three fields: `start` alone leaves the rate an earlier line set.
+    if (spec.key === 'maxstartups') {
+      const m = value as MaxStartupsLine;
+      value = { start: m.start, rate: m.rate ?? (cur?.value as MaxStartupsLine | undefined)?.rate ?? DEFAULT_MAX_STARTUPS_RATE, full: m.full };
+    }
     slots.set(spec.key, { spec, value, sources: [src] });
     return;
   }

@@ -323,16 +323,26 @@ function scanInts(s: string, max: number): number[] {
   return out;
 }
 
-/** MaxStartups: `start` or `start:rate:full` (rate 1-100, start at most full), as sshd's sscanf reads it. */
-export const maxStartups: RawCheck = (line) => {
+/** A MaxStartups line: `rate` is absent when the line gives `start` alone (see server.ts). */
+export interface MaxStartupsLine {
+  readonly start: number;
+  readonly rate?: number;
+  readonly full: number;
+}
+
+/**
+ * MaxStartups: `start` or `start:rate:full` (rate 1-100, start at most full), as sshd's sscanf
+ * reads it (text after what it reads is ignored); `start` alone makes full the same.
+ */
+export function maxStartups(line: ConfigLine): MaxStartupsLine {
   const arg = single(line);
   if (arg === '') throw new BadArgument(`${line.keywordAsWritten} missing argument.`);
   const v = scanInts(arg, 3);
-  const [begin = 0, rate = 0, full = begin] = v;
-  const bad = v.length === 3 ? begin > full || rate > 100 || rate < 1 : v.length !== 1;
-  if (bad || full <= 0 || begin <= 0) throw new BadArgument(`Invalid ${line.keywordAsWritten} spec.`);
-  return raw(line);
-};
+  const [start = 0, rate = 0, full = start] = v;
+  const bad = v.length === 3 ? start > full || rate > 100 || rate < 1 : v.length !== 1;
+  if (bad || full <= 0 || start <= 0) throw new BadArgument(`Invalid ${line.keywordAsWritten} spec.`);
+  return v.length === 3 ? { start, rate, full } : { start, full };
+}
 
 /** PerSourceNetBlockSize: `ipv4[:ipv6]` prefix lengths (0-32, 0-128), as sshd's sscanf reads them. */
 export const perSourceNetBlockSize: RawCheck = (line) => {

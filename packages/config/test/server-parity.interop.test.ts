@@ -56,6 +56,10 @@ function printed(key: string, res: ResolvedServerConfig): string[] | undefined {
     return [`${x.bytes} ${x.seconds ?? 0}`];
   }
   if (key === 'subsystem') return (v as string[][]).map((line) => line.join(' '));
+  if (key === 'maxstartups') {
+    const m = v as { start: number; rate: number; full: number };
+    return [`${m.start}:${m.rate}:${m.full}`];
+  }
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === 'boolean') return [v ? 'yes' : 'no'];
   return [String(v)];
@@ -390,7 +394,10 @@ describe('service names where a port goes (a2port: getservbyname(name, "tcp") fr
 
 describe('MaxStartups: start[:rate:full] as sscanf reads it', () => {
   const values = ['10', '10:30:100', '10:30:60', '10:100:60', '10:101:60', '10:30:5', '10:30:10', '5:30:10', '0', '-1', '10:30', '10:x:60', '10::60', '10:30:60:1', '10:30:60x', 'x', '+10', '010', '0x10', '0:0:0', '1:0:1', '10:-1:60', ':30:60', '10 20', '2147483647', '2147483648', '4294967297', '" 10: 30: 60"', '""'];
-  test.each(values)('%s', (v) => compare(one(`MaxStartups ${v}\n`)));
+  test.each(values)('%s', (v) => compare(one(`MaxStartups ${v}\n`, ['maxstartups'])));
+  test.each(['10:30:60\nMaxStartups 5', '20:40:60\nMaxStartups 10:x:60', '5\nMaxStartups 20:40:60', '3:50:9\nInclude $D/a', '10:30:100:5', '10x', '10:100:100'])('%s', (v) =>
+    compare({ files: { sshd_config: `MaxStartups ${v}\n`, a: 'MaxStartups 7\n' }, keys: ['maxstartups'] }),
+  );
   test('a bad value after a good one', () => compare(one('MaxStartups 10:30:60\nMaxStartups x\n')));
   test('the last line wins', () => compare(one('MaxStartups 10:30:60\nMaxStartups 20:40:80\n', ['maxstartups'])));
 });

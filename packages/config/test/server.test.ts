@@ -131,6 +131,21 @@ test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per 
   expect(resolve('AuthorizedKeysFile none\n', {}).options.authorizedClientKeys).toBeNull();
 });
 
+describe('MaxStartups', () => {
+  const value = (text: string): unknown => resolve(text, { user: 'u' }).settings.get('maxstartups')?.value;
+  test('start:rate:full as sshd -T prints it: `start` alone is start:rate:start, the rate kept from an earlier line', () => {
+    expect(value('MaxStartups 10:30:100\n')).toEqual({ start: 10, rate: 30, full: 100 });
+    expect(value('MaxStartups 10\n')).toEqual({ start: 10, rate: 30, full: 10 });
+    expect(value('MaxStartups 10:x:60\n')).toEqual({ start: 10, rate: 30, full: 10 });
+    expect(value('MaxStartups 10:40:60\nMaxStartups 5\n')).toEqual({ start: 5, rate: 40, full: 5 });
+    expect(value('MaxStartups 5\nMaxStartups 20:40:60\n')).toEqual({ start: 20, rate: 40, full: 60 });
+    expect(value('MaxStartups 10:100:100\n')).toEqual({ start: 10, rate: 100, full: 100 });
+  });
+  test.each(['10:30', '10:101:100', '100:30:10', '10:0:100', '0', '0:30:100', '10:30:-1'])('%s is refused', (v) => {
+    expect(error(`MaxStartups ${v}\n`).message).toContain('Invalid MaxStartups spec.');
+  });
+});
+
 describe('service names for ports (a2port: a decimal port, else getservbyname(name, "tcp"))', () => {
   const services = { ssh: 22, http: 80 };
   test('Port, ListenAddress, PermitOpen, PermitListen and Match LocalPort take a service name', () => {
