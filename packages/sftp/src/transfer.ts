@@ -4,8 +4,8 @@
  * Downloads keep `maxRequests` READs in flight up to the file's stated size (one probe past it)
  * and write blocks locally as they complete (out of order, at their offsets); uploads keep as
  * many WRITEs in flight as the path needs, up to `maxRequests` (request-window.ts). Recursive
- * transfers move up to 16 small files at once, both ways. The client distrusts the server: in a
- * recursive download a name with `/`, `.`/`..` or control characters is refused, a symlink is
+ * transfers move up to 16 small files at once, both ways and server to server. The client
+ * distrusts the server: in a recursive download or remote copy a name with `/`, `.`/`..` or control characters is refused, a symlink is
  * made only when it points inside the download, and nothing is written through a local symlink.
  * @module
  */
@@ -130,20 +130,11 @@ function preserveAttrs(a: SFTPAttrs, local = false): SFTPAttrs {
 const PARALLEL_FILES = 16;
 
 /**
- * Most directory entries of one recursive remote copy listed and not yet copied. A copy reads
- * each listing whole before copying any of it (it may write into the directory it lists), so a
- * server whose directories list themselves would otherwise be read without end: past this bound
- * the copy stops with SFTPFailure, error handler or not. Entries done no longer count. Downloads
- * and uploads read listings as they go (TREE_LOOKAHEAD) and have no such bound.
- */
-export const TREE_MAX_ENTRIES = 250_000;
-
-/**
- * Deepest directory a recursive download or upload enters, the top being level 0: OpenSSH's sftp
- * refuses the same ("Maximum directory depth exceeded: 64 levels"). A download keeps one listing open per
- * level, each holding a READDIR reply, so this bounds what a server whose directories list
- * themselves without end (or contain themselves) can make it hold; past it the download stops
- * with SFTPFailure, error handler or not.
+ * Deepest directory a recursive download, upload or remote copy enters, the top being level 0:
+ * OpenSSH's sftp refuses the same ("Maximum directory depth exceeded: 64 levels"). A download or
+ * copy keeps one listing open per level, each holding a READDIR reply, so this bounds what a
+ * server whose directories list themselves without end (or contain themselves) can make it hold;
+ * past it the download or copy stops with SFTPFailure, error handler or not.
  */
 export const MAX_TREE_DEPTH = 64;
 
@@ -178,7 +169,7 @@ class FileSlots {
 
 /**
  * Most entries of one recursive transfer read from their listings (LocalFs.scandir for an upload,
- * READDIR batch by batch for a download) and not yet known to be directories or done: a listing is
+ * READDIR batch by batch for a download or remote copy) and not yet known to be directories or done: a listing is
  * read only so far ahead of the files it sends, so that a directory of millions of entries never
  * has its whole listing in memory. Four times the files that move at once keeps enough of them
  * stated and waiting for a slot that none is left idle.
@@ -831,111 +822,110 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
 
 // ----- remote copy
 
-/** Longest directory path a remote copy descends to: Linux's PATH_MAX, as glob's `**`. */
-const COPY_MAX_PATH = 4096;
-
-/** Directory entries of one remote copy listed and not yet copied (TREE_MAX_ENTRIES), and its failure past that. */
-interface CopyBudget {
-  entries: number;
-  readonly maxEntries: number;
-  failure: unknown;
-}
-
 export async function copyFiles(
   client: TransferClient,
   srcPaths: string | readonly string[],
   dstPath: string | undefined,
   options: TransferOptions & { remoteOnly?: boolean },
   glob: boolean,
-  maxEntries = TREE_MAX_ENTRIES,
+  maxDepth = MAX_TREE_DEPTH,
 ): Promise<void> {
   const list = typeof srcPaths === 'string' ? [srcPaths] : [...srcPaths];
   const sources = glob ? await client.glob(list) : list;
   const dst = dstPath ?? '.';
   const dstIsDir = await client.isdir(dst);
   if (sources.length > 1 && !dstIsDir) throw new SFTPFailure(`${dst} must be a directory to receive several files`);
-  const budget: CopyBudget = { entries: 0, maxEntries, failure: undefined };
-  await each(
-    sources,
-    options,
-    async (src) => {
-      await copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options, budget);
-    },
-    budget,
-  );
+  // One tree for all sources (they go one after the other): its failure at the depth bound ends
+  // the copy, error handler or not.
+  const tree: DownloadTree = { ...newTree(), maxDepth };
+  await each(sources, options, (src) => copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options, tree, 0), tree.slots);
 }
 
 /** copyOneBody, a failure noting the file it concerns (notePaths). */
-function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
-  return copyOneBody(client, src, dst, options, budget).catch((e: unknown) => notePaths(e, src, dst));
+function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, tree: DownloadTree, depth: number, walk?: WalkEntry): Promise<void> {
+  return copyOneBody(client, src, dst, options, tree, depth, walk).catch((e: unknown) => notePaths(e, src, dst));
 }
 
-async function copyOneBody(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, budget: CopyBudget): Promise<void> {
-  const attrs = options.followSymlinks ? await client.stat(src) : await client.lstat(src);
+/**
+ * Copies `src` to `dst` on the server, `depth` levels below the top. A directory is walked as a
+ * download walks it (eachStreamed over its listing as READDIR replies arrive, files side by side
+ * in the file slots, names checked as they arrive), so a directory of any size is copied in
+ * bounded memory; a tree deeper than `maxDepth` (a directory that contains itself, a listing
+ * that never ends, or a copy into the tree it copies) stops with SFTPFailure.
+ */
+async function copyOneBody(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, tree: DownloadTree, depth: number, walk?: WalkEntry): Promise<void> {
+  const slots = walk !== undefined ? tree.slots : undefined;
+  const look = (): Promise<SFTPAttrs> => (options.followSymlinks ? client.stat(src) : client.lstat(src));
+  const attrs = slots ? await slots.run(1, look) : await look();
   const type = attrsType(attrs);
+  if (type !== FILEXFER_TYPE.DIRECTORY) walk?.leaf();
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (depth >= tree.maxDepth) {
+      tree.slots.failure ??= new SFTPFailure(`${src}: maximum directory depth exceeded: ${tree.maxDepth} levels (a directory that contains itself?)`);
+      throw tree.slots.failure;
+    }
+    await walk?.directory();
     if (!(await client.isdir(dst))) await client.mkdir(dst);
-    // The names are all read before any is copied (the copy may write into the listed
-    // directory), as they arrive, up to the bound on entries waiting in the whole tree: a
-    // listing that never ends, or a directory that contains itself, stops there.
-    if (src.length > COPY_MAX_PATH || dst.length > COPY_MAX_PATH) {
-      // A directory that contains itself, once per level: the paths grow with the depth.
-      budget.failure ??= new SFTPFailure(`${src}: a path longer than ${COPY_MAX_PATH} characters (a directory that contains itself?)`);
-      throw budget.failure;
-    }
-    const names: string[] = [];
-    for await (const entry of client.scandir(src)) {
-      if (entry.filename === '.' || entry.filename === '..') continue;
-      if (++budget.entries > budget.maxEntries) {
-        budget.failure ??= new SFTPFailure(`${src}: more than ${budget.maxEntries} listed entries of this tree wait at once (a directory that contains itself?)`);
-        throw budget.failure;
-      }
-      names.push(entry.filename);
-    }
-    await each(
-      names,
+    // As a download: a bad name is refused as it arrives, and so is a name listed again while
+    // its first entry is still being copied (both would write one path).
+    const inFlight = new Set<string>();
+    await eachStreamed(
+      remoteNames(client, src),
       options,
-      async (name) => {
+      tree,
+      async (name, entry) => {
+        checkRemoteName(name);
+        if (inFlight.has(name)) throw new SFTPInvalidFilename(`duplicate remote name ${JSON.stringify(name)}`);
+        inFlight.add(name);
         try {
-          checkRemoteName(name);
-          await copyOne(client, joinPath(src, name), joinPath(dst, name), options, budget);
+          await copyOne(client, joinPath(src, name), joinPath(dst, name), options, tree, depth + 1, entry);
         } finally {
-          budget.entries--;
+          inFlight.delete(name);
         }
       },
-      budget,
+      walk?.listed,
     );
   } else if (type === FILEXFER_TYPE.SYMLINK) {
-    await client.symlink(await client.readlink(src), dst);
+    const link = async (): Promise<void> => client.symlink(await client.readlink(src), dst);
+    await (slots ? slots.run(1, link) : link());
     return;
   } else {
     const { blockSize, maxRequests } = client.transferParams(options.blockSize, options.maxRequests);
-    const input = await client.open(src, 'rb', { blockSize, maxRequests });
-    try {
-      const output = await client.open(dst, 'wb', { blockSize, maxRequests });
-      try {
-        if (client.supportsRemoteCopy) {
-          await client.remoteCopy(input, output);
-          options.progressHandler?.(src, dst, attrs.size ?? 0, attrs.size ?? 0);
-        } else if (options.remoteOnly) {
-          throw new SFTPFailure('server does not support copy-data');
-        } else {
-          // Reads complete out of order; each write goes to its block's own offset.
-          const iterator = readRanges(client.fileContext().session, input.handle, 0, -1, blockSize, maxRequests, attrs.size);
-          const next = async (): Promise<Block | undefined> => {
-            const r = await iterator.next();
-            return r.done ? undefined : r.value;
-          };
-          const session = client.fileContext().session;
-          await pipelineWrites(client, output, next, src, dst, attrs.size ?? 0, blockSize, maxRequests, options.progressHandler, (block) => session.recycle(block.data));
-        }
-      } finally {
-        await output.close();
-      }
-    } finally {
-      await input.close();
-    }
+    const copy = async (): Promise<void> => {
+      await copyFile(client, src, dst, attrs.size, options, blockSize, maxRequests);
+      if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
+    };
+    if (!slots) return copy();
+    return slots.run(attrs.size !== undefined && attrs.size <= blockSize ? 1 : PARALLEL_FILES, copy);
   }
   if (options.preserve) await client.setstat(dst, preserveAttrs(attrs));
+}
+
+async function copyFile(client: TransferClient, src: string, dst: string, size: number | undefined, options: TransferOptions & { remoteOnly?: boolean }, blockSize: number, maxRequests: number): Promise<void> {
+  const input = await client.open(src, 'rb', { blockSize, maxRequests });
+  try {
+    const output = await client.open(dst, 'wb', { blockSize, maxRequests });
+    try {
+      if (client.supportsRemoteCopy) {
+        await client.remoteCopy(input, output);
+        options.progressHandler?.(src, dst, size ?? 0, size ?? 0);
+      } else if (options.remoteOnly) {
+        throw new SFTPFailure('server does not support copy-data');
+      } else {
+        // Reads complete out of order; each write goes to its block's own offset.
+        const iterator = readRanges(client.fileContext().session, input.handle, 0, -1, blockSize, maxRequests, size);
+        const next = async (): Promise<Block | undefined> => {
+          const r = await iterator.next();
+          return r.done ? undefined : r.value;
+        };
+        const session = client.fileContext().session;
+        await pipelineWrites(client, output, next, src, dst, size ?? 0, blockSize, maxRequests, options.progressHandler, (block) => session.recycle(block.data));
+      }
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
 }

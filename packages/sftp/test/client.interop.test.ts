@@ -179,6 +179,19 @@ describe('client against OpenSSH sftp-server', () => {
     expect(readFileSync(join(dir, 'dst')).equals(readFileSync(join(dir, 'src')))).toBe(true);
   });
 
+  it('copies a tree server to server (copy-data), walking a directory of 1,000 entries as it is listed', async () => {
+    s = await openSshSession();
+    const { client, dir } = s;
+    mkdirSync(join(dir, 'tree/sub/deeper'), { recursive: true });
+    for (let i = 0; i < 1000; i++) writeFileSync(join(dir, 'tree', `f${i}`), `file ${i}`);
+    writeFileSync(join(dir, 'tree/sub/deeper/big'), pattern(300_000));
+    symlinkSync('sub/deeper/big', join(dir, 'tree/link'));
+    await client.copy('tree', 'copy', { recurse: true });
+    for (let i = 0; i < 1000; i++) expect(readFileSync(join(dir, 'copy', `f${i}`), 'utf8')).toBe(`file ${i}`);
+    expect(readFileSync(join(dir, 'copy/sub/deeper/big')).equals(pattern(300_000))).toBe(true);
+    expect(readlinkSync(join(dir, 'copy/link'))).toBe('sub/deeper/big');
+  });
+
   it('maps status codes to error classes', async () => {
     s = await openSshSession();
     await expect(s.client.open('nope/x', 'r')).rejects.toBeInstanceOf(SFTPNoSuchFile);
