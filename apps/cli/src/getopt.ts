@@ -13,6 +13,8 @@ export interface Parsed {
   /** Each option letter seen, with its arguments in order (flags get one '' per occurrence). */
   readonly options: ReadonlyMap<string, readonly string[]>;
   readonly operands: readonly string[];
+  /** Whether the options ended at a `--` (rather than at the first operand or the end). */
+  readonly dashDash: boolean;
 }
 
 /**
@@ -27,10 +29,12 @@ export function getopt(argv: readonly string[], flags: string, withArgument = ''
     else options.set(letter, [value]);
   };
   let i = 0;
+  let dashDash = false;
   for (; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
       i++;
+      dashDash = true;
       break;
     }
     if (!arg.startsWith('-') || arg === '-') break;
@@ -46,7 +50,7 @@ export function getopt(argv: readonly string[], flags: string, withArgument = ''
       add(letter, '');
     }
   }
-  return { options, operands: argv.slice(i) };
+  return { options, operands: argv.slice(i), dashDash };
 }
 
 /** The last argument given to option `letter`, if any. */

@@ -1,5 +1,5 @@
 /** @ssh/cli: the command-line programs, importable for embedding and tests. @module */
-export { main, type RunIo } from './run.ts';
+export { RUN_USAGE, main, type RunIo } from './run.ts';
 export { main as sftpMain, SFTP_USAGE, linePrefixes, type SftpProgramIo } from './sftp.ts';
 export { main as scpMain, SCP_USAGE, type ScpProgramIo } from './scp.ts';
 export { SftpShell, CommandError, CommandFailures, abortsBatch, splitWords, longLine, printable, HELP, type ShellIo, type ShellDefaults } from './sftp-commands.ts';

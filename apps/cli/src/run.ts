@@ -5,16 +5,16 @@
  * real shell commands) and runs the command there; with a destination it connects like ssh,
  * with the user's ssh config, keys, agent and known_hosts.
  *
- *   ssh-run                          demo against the embedded server
- *   ssh-run -- command...            a command of yours on the embedded server
- *   ssh-run [-p port] [user@]host [command...]
+ *   ssh-run [-v]                     demo against the embedded server
+ *   ssh-run [-v] -- command...       a command of yours on the embedded server
+ *   ssh-run [-v] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-p port] [user@]host [command...]
  * @module
  */
 
 import { connect, type SSHClientConnection } from '@ssh/asyncssh';
-import { applyVerbosity, connectTo, describeError, isMain, stdio, type ProgramIo } from './client.ts';
+import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
-import { UsageError, parsePort } from './getopt.ts';
+import { UsageError, getopt, hasFlag } from './getopt.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 import { printable } from './printable.ts';
 
@@ -22,34 +22,40 @@ const DEMO_COMMAND = 'echo "hello from $(whoami) on $(uname -n)"; uname -sr; ech
 
 export type RunIo = ProgramIo;
 
+export const RUN_USAGE =
+  'usage: ssh-run [-hv] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-p port] [user@]host [command ...]\n' +
+  '       ssh-run [-hv] [-- command ...]   (on an embedded server of ours)\n';
+
+/** Options that say how to reach a destination: meaningless for the embedded server. */
+const CONNECT_LETTERS = ['F', 'i', 'J', 'o', 'p'];
+
 interface Args {
+  readonly help: boolean;
+  /** Undefined: the embedded server. */
   readonly destination?: string;
-  readonly port?: number;
+  readonly client: ClientArgs;
   readonly command?: string;
 }
 
+/**
+ * The command line, as ssh reads its own: options up to the destination, the rest the command.
+ * No destination, or `--` before the operands, runs on the embedded server.
+ */
 function parseArgs(argv: readonly string[]): Args {
-  let port: number | undefined;
-  const rest: string[] = [];
-  let embedded = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (rest.length === 0 && a === '-p') {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError('option requires an argument -- p');
-      port = parsePort(value);
-    } else if (rest.length === 0 && a === '--' && !embedded) {
-      // `ssh-run -- command...`: no destination, the command runs on the embedded server.
-      embedded = true;
-      rest.push('');
-    } else rest.push(a);
+  const parsed = getopt(argv.length === 1 && argv[0] === '--help' ? ['-h'] : argv, 'hv', 'FiJop');
+  const client = clientArgs(parsed, 'p');
+  const embedded = parsed.dashDash || parsed.operands.length === 0;
+  const [first, ...rest] = parsed.operands;
+  const words = embedded ? parsed.operands : rest;
+  if (embedded) {
+    const given = CONNECT_LETTERS.filter((letter) => parsed.options.has(letter));
+    if (given.length > 0) throw new UsageError(`-${given.join(', -')} ${given.length === 1 ? 'needs' : 'need'} a destination`);
   }
-  const [first, ...command] = rest;
-  const destination = first === '' ? undefined : first;
   return {
-    ...(destination !== undefined ? { destination } : {}),
-    ...(port !== undefined ? { port } : {}),
-    ...(command.length > 0 ? { command: command.join(' ') } : {}),
+    help: hasFlag(parsed, 'h'),
+    ...(!embedded && first !== undefined ? { destination: first } : {}),
+    client,
+    ...(words.length > 0 ? { command: words.join(' ') } : {}),
   };
 }
 
@@ -70,10 +76,21 @@ async function runOn(conn: SSHClientConnection, command: string, io: RunIo): Pro
 /** The program; answers its exit code (the command's status, 255 for a connection failure). */
 export async function main(argv: readonly string[], io: RunIo = stdio): Promise<number> {
   let embedded: EmbeddedServer | undefined;
-  // No -v here: the library's warnings only, with control characters as '?' like the others'.
-  applyVerbosity(0);
+  let args: Args;
   try {
-    const args = parseArgs(argv);
+    args = parseArgs(argv);
+  } catch (error) {
+    // As ssh: the usage and status 255.
+    io.err(`ssh-run: ${error instanceof Error ? error.message : String(error)}\n${RUN_USAGE}`);
+    return 255;
+  }
+  if (args.help) {
+    io.out(RUN_USAGE);
+    return 0;
+  }
+  // The library's warnings (and with -v its log), with control characters as '?' like the others'.
+  applyVerbosity(args.client.verbose);
+  try {
     let conn: SSHClientConnection;
     if (args.destination === undefined) {
       embedded = await startEmbeddedServer();
@@ -87,7 +104,7 @@ export async function main(argv: readonly string[], io: RunIo = stdio): Promise<
         config: null,
       });
     } else {
-      conn = await connectTo(parseDestination(args.destination), { ...(args.port !== undefined ? { port: args.port } : {}), identities: [], sshOptions: [], verbose: 0 }, {}, io);
+      conn = await connectTo(parseDestination(args.destination), args.client, {}, io);
     }
     try {
       return await runOn(conn, args.command ?? (embedded ? DEMO_COMMAND : 'uname -a'), io);

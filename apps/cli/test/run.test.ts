@@ -5,10 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, knownHostsLines, makeTempDir, startSshd, type SshdServer } from '@ssh/interop';
+import { defaultClientKey, freePort, knownHostsLines, makeTempDir, startSshd, type SshdServer } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SSHServerProcess } from '@ssh/asyncssh';
-import { main, parseDestination } from '../src/index.ts';
+import { RUN_USAGE, main, parseDestination } from '../src/index.ts';
 import { clientHome, startOurServer, withHome } from './helpers/peers.ts';
 
 function capture() {
@@ -112,12 +112,73 @@ describe('ssh-run command line', () => {
   it('refuses a -p without a value or with one that is not a decimal port, before connecting', async () => {
     const missing = capture();
     expect(await main(['-p'], missing.io)).toBe(255);
-    expect(missing.err()).toBe('ssh-run: UsageError: option requires an argument -- p\n');
+    expect(missing.err()).toBe(`ssh-run: option requires an argument -- p\n${RUN_USAGE}`);
     for (const bad of ['0x16', '1e3', ' 22', '99999999999999999999', '']) {
       const c = capture();
       expect(await main(['-p', bad, '127.0.0.1', 'true'], c.io)).toBe(255);
-      expect(c.err()).toBe(`ssh-run: UsageError: bad port ${JSON.stringify(bad)}\n`);
+      expect(c.err()).toBe(`ssh-run: bad port ${JSON.stringify(bad)}\n${RUN_USAGE}`);
       expect(c.out()).toBe('');
     }
+  });
+
+  it('prints its usage for -h and --help, without connecting', async () => {
+    for (const argv of [['-h'], ['--help'], ['-h', 'example.invalid', 'true']]) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(0);
+      expect(c.out()).toBe(RUN_USAGE);
+      expect(c.err()).toBe('');
+    }
+  });
+
+  it('refuses an unknown option with the usage instead of taking it for a host', async () => {
+    for (const [argv, message] of [
+      [['-x', 'host'], 'unknown option -- x'],
+      [['--verbose'], 'unknown option -- -'],
+    ] as const) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(255);
+      expect(c.err()).toBe(`ssh-run: ${message}\n${RUN_USAGE}`);
+      expect(c.out()).toBe('');
+    }
+  });
+
+  it('refuses connection options without a destination (the embedded server takes none)', async () => {
+    const c = capture();
+    expect(await main(['-i', 'key', '-p', '2222', '--', 'true'], c.io)).toBe(255);
+    expect(c.err()).toBe(`ssh-run: -i, -p need a destination\n${RUN_USAGE}`);
+    const d = capture();
+    expect(await main(['-o', 'Port=2222'], d.io)).toBe(255);
+    expect(d.err()).toBe(`ssh-run: -o needs a destination\n${RUN_USAGE}`);
+  });
+});
+
+describe('ssh-run with ssh options', () => {
+  let sshd: SshdServer;
+  let dir: string;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    dir = await makeTempDir('ssh-run-options');
+    writeFileSync(path.join(dir, 'known_hosts'), knownHostsLines(sshd).join('\n') + '\n');
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('connects with -F, -i and -o as ssh does, the command after the destination left alone', async () => {
+    const key = await defaultClientKey();
+    const config = path.join(dir, 'config');
+    // The config names a port that refuses: the command line's -p and -o win over the file.
+    writeFileSync(config, `Host 127.0.0.1\n  Port 1\n  User nobody-here\n`);
+    const c = capture();
+    const saved = process.env['SSH_AUTH_SOCK'];
+    delete process.env['SSH_AUTH_SOCK'];
+    try {
+      const argv = ['-F', config, '-i', key.privateKeyPath, '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', `User=${sshd.user}`, '-p', String(sshd.port), '127.0.0.1', 'echo', '-n', 'ok'];
+      expect(await main(argv, c.io)).toBe(0);
+    } finally {
+      if (saved !== undefined) process.env['SSH_AUTH_SOCK'] = saved;
+    }
+    expect(c.out()).toContain(`as ${sshd.user} (`);
+    expect(c.out()).toContain('$ echo -n ok\nokexit status: 0\n');
   });
 });
