@@ -16,6 +16,7 @@ import { InteropStartError } from './errors.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK } from './ports.ts';
 import { type PeerProcess, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import { withRunningPeer } from './running-peer.ts';
 import type { AuthorizedKey } from './sshd.ts';
 import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
@@ -167,25 +168,8 @@ export async function startGoServer(options: GoServerOptions = {}): Promise<GoSe
     const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     throw new InteropStartError(`the x/crypto server did not start (${reason})`, proc.output(), { cause: error });
   }
-  let stopped: Promise<void> | undefined;
-  return {
-    name: 'go-server',
-    host: LOOPBACK,
-    port,
-    user: userInfo().username,
-    hostKeys: keys,
-    hostPublicKeys: keys.map((key) => key.publicKey),
-    dir,
-    pid: proc.pid,
-    process: proc,
-    get log() {
-      return proc.output();
-    },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
+  const fields = { name: 'go-server', host: LOOPBACK, port, user: userInfo().username, hostKeys: keys, hostPublicKeys: keys.map((key) => key.publicKey), dir } as const;
+  return withRunningPeer(fields, proc, dir);
 }
 
 /** One step of a {@link runGoClient} run, run in order on the one connection. */

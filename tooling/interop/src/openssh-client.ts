@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { InteropError } from './errors.ts';
 import { type KeyPair, defaultClientKey } from './keys.ts';
 import { type EnvVars, type PeerProcess, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
+import { withRunningPeer } from './running-peer.ts';
 import { type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
@@ -343,18 +344,5 @@ export async function startSshAgent(options: SshAgentOptions = {}): Promise<SshA
     await removeTempDir(dir);
     throw error;
   }
-  let stopped: Promise<void> | undefined;
-  return {
-    socketPath,
-    pid: proc.pid,
-    env: { SSH_AUTH_SOCK: socketPath },
-    process: proc,
-    get log() {
-      return proc.output();
-    },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
+  return withRunningPeer({ socketPath, env: { SSH_AUTH_SOCK: socketPath } }, proc, dir);
 }

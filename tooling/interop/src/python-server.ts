@@ -11,6 +11,7 @@ import { InteropStartError } from './errors.ts';
 import type { KeyPair } from './keys.ts';
 import { LOOPBACK } from './ports.ts';
 import { type EnvVars, type PeerProcess, PYTHON, startProcess } from './process.ts';
+import { withRunningPeer } from './running-peer.ts';
 import type { RunningServer } from './target.ts';
 import { removeTempDir } from './tmp.ts';
 
@@ -61,24 +62,11 @@ export async function startPythonServer<N extends string>(start: PythonServerSta
     const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     throw new InteropStartError(`${start.label} did not start (${reason})`, proc.output(), { cause: error });
   }
-  const { dir, hostKeys, extraLog } = start;
-  let stopped: Promise<void> | undefined;
-  return {
-    name: start.name,
-    host: LOOPBACK,
-    port,
-    user: userInfo().username,
-    hostKeys,
-    hostPublicKeys: hostKeys.map((key) => key.publicKey),
+  const { dir, hostKeys } = start;
+  return withRunningPeer(
+    { name: start.name, host: LOOPBACK, port, user: userInfo().username, hostKeys, hostPublicKeys: hostKeys.map((key) => key.publicKey), dir },
+    proc,
     dir,
-    pid: proc.pid,
-    process: proc,
-    get log() {
-      return proc.output() + (extraLog !== undefined && stopped === undefined ? extraLog() : '');
-    },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
+    start.extraLog,
+  );
 }

@@ -13,6 +13,7 @@ import { InteropStartError } from './errors.ts';
 import { DEFAULT_HOST_KEY_TYPES, type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
 import { LOOPBACK, freePort } from './ports.ts';
 import { type PeerProcess, startProcess } from './process.ts';
+import { type RunningPeer, withRunningPeer } from './running-peer.ts';
 import type { RunningServer, ServerBaseOptions } from './target.ts';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
@@ -211,8 +212,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         );
       }
       const user = userInfo().username;
-      let stopped: Promise<void> | undefined;
-      const server: SshdServer = {
+      const fields: Omit<SshdServer, keyof RunningPeer> = {
         name: 'sshd',
         host: LOOPBACK,
         port,
@@ -223,11 +223,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         configPath,
         authorizedKeysPath,
         config,
-        pid: proc.pid,
-        process: proc,
-        get log() {
-          return proc.output();
-        },
         waitForLog: async (pattern, timeoutMs = 10_000) => {
           const matches = (log: string): boolean => (typeof pattern === 'string' ? log.includes(pattern) : pattern.test(log));
           const deadline = Date.now() + timeoutMs;
@@ -239,12 +234,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
           }
         },
         setAuthorizedKeys: async (list) => writeFile(authorizedKeysPath, authorizedKeysText(list), { mode: 0o600 }),
-        stop: async () => {
-          stopped ??= proc.stop().then(async () => removeTempDir(dir));
-          return stopped;
-        },
       };
-      return server;
+      return withRunningPeer(fields, proc, dir);
     }
     throw new InteropStartError(`sshd could not bind a free port in ${BIND_RETRIES} attempts`, lastLog);
   } catch (error) {
