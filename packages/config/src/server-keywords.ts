@@ -79,6 +79,18 @@ const subsystem = (line: ConfigLine): readonly string[] => {
   return a;
 };
 
+/**
+ * ForceCommand and VersionAddendum: the rest of the line as sshd keeps it (quotes, `#` and inner
+ * blanks included; the reader has checked that it splits into arguments), `none` in any case
+ * standing for none. `noCarriageReturn`: VersionAddendum refuses one inside (it ends the version line).
+ */
+const restOfLine =
+  (noCarriageReturn: boolean) =>
+  (line: ConfigLine): readonly string[] => {
+    if (noCarriageReturn && line.rest.includes('\r')) throw new BadArgument(`Invalid ${line.keywordAsWritten} argument`);
+    return [line.rest.toLowerCase() === 'none' ? 'none' : line.rest];
+  };
+
 type Row = readonly [name: string, inMatch: boolean, parse?: ((line: ConfigLine, services?: ServiceLookup) => unknown) | undefined, combine?: ServerCombineMode, aliasOf?: string];
 
 /** A keyword recognised and not interpreted, whose arguments sshd checks. */
@@ -133,7 +145,7 @@ const ROWS: readonly Row[] = [
   ['KeepAlive', G, flag, 'first', 'TCPKeepAlive'],
   ['UseDNS', G, flag],
   // Recognised, not interpreted.
-  ['ForceCommand', M],
+  ['ForceCommand', M, restOfLine(false)],
   ['HostbasedAcceptedAlgorithms', M, uncheckedAlgorithmList('key')],
   ['HostbasedAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'HostbasedAcceptedAlgorithms'],
   ['HostKeyAlgorithms', G, uncheckedAlgorithmList('key')],
@@ -142,7 +154,7 @@ const ROWS: readonly Row[] = [
   ['PubkeyAcceptedKeyTypes', M, uncheckedAlgorithmList('key'), 'first', 'PubkeyAcceptedAlgorithms'],
   ['Subsystem', G, subsystem, 'append'],
   ['MaxStartups', G, maxStartups, 'last'],
-  ['VersionAddendum', G],
+  ['VersionAddendum', G, restOfLine(true)],
 ];
 
 /** Recognised, not interpreted, with their arguments checked as sshd checks them. */

@@ -392,6 +392,24 @@ describe('service names where a port goes (a2port: getservbyname(name, "tcp") fr
   test.each(['ssh', 'SSH', 'nosuchservice'])('Match LocalPort %s', (p) => compare(one(`Match LocalPort ${p}\n  PasswordAuthentication no\n`, ['passwordauthentication'])));
 });
 
+describe('ForceCommand and VersionAddendum: the rest of the line as written, `none` in any case', () => {
+  const values = ['none', 'NONE', '"none"', 'none # x', '""', "''", '/bin/true', '/bin/echo "a b"  c', "'x y'", 'internal-sftp', 'echo # c', 'a\\tb', 'x\ty', 'x\u0001y', 'x\ry', 'x\u000by', '# x', 'a=b', '= /bin/x', 'x "unterminated', 'hello world  x  \t'];
+  for (const k of ['ForceCommand', 'VersionAddendum']) {
+    test.each(values)(`${k} %s`, (v) => compare(one(`${k} ${v}\n`, [k.toLowerCase()])));
+  }
+  test.each([
+    ['a Match that applies overrides the global one', 'ForceCommand /a\nMatch User root\n  ForceCommand /b\n'],
+    ['none in a Match that applies', 'ForceCommand /a\nMatch User root\n  ForceCommand NoNe\n'],
+    ['the first line of a Match wins', 'Match User root\n  ForceCommand /b\n  ForceCommand /c\n'],
+    ['a Match that does not apply', 'ForceCommand /a\nMatch User bob\n  ForceCommand /b\n'],
+    ['bad quotes in a Match that does not apply', "Match User bob\n  ForceCommand 'x\n"],
+    ['a comment alone in a Match that applies', 'Match User root\n  ForceCommand # x\n'],
+  ])('%s', (_name, text) => compare(one(text, ['forcecommand'])));
+  test.each(['VersionAddendum a\nVersionAddendum b\n', 'Match User root\n  VersionAddendum a\n', 'Match User bob\n  VersionAddendum a\n'])('%s', (text) =>
+    compare(one(text, ['versionaddendum'])),
+  );
+});
+
 describe('MaxStartups: start[:rate:full] as sscanf reads it', () => {
   const values = ['10', '10:30:100', '10:30:60', '10:100:60', '10:101:60', '10:30:5', '10:30:10', '5:30:10', '0', '-1', '10:30', '10:x:60', '10::60', '10:30:60:1', '10:30:60x', 'x', '+10', '010', '0x10', '0:0:0', '1:0:1', '10:-1:60', ':30:60', '10 20', '2147483647', '2147483648', '4294967297', '" 10: 30: 60"', '""'];
   test.each(values)('%s', (v) => compare(one(`MaxStartups ${v}\n`, ['maxstartups'])));

@@ -131,6 +131,27 @@ test('AuthorizedKeysFile stays unexpanded; expandAuthorizedKeysPath expands per 
   expect(resolve('AuthorizedKeysFile none\n', {}).options.authorizedClientKeys).toBeNull();
 });
 
+describe('ForceCommand and VersionAddendum', () => {
+  const value = (text: string, conn: ServerConnection = { user: 'u' }): { force: unknown; addendum: unknown } => {
+    const r = resolve(text, conn);
+    return { force: r.settings.get('forcecommand')?.value, addendum: r.settings.get('versionaddendum')?.value };
+  };
+  test('the rest of the line as written (quotes, comments, control characters kept); `none` in any case is none', () => {
+    expect(value('ForceCommand /bin/echo "a b"  c # x\nVersionAddendum  hello \t world\n')).toEqual({ force: ['/bin/echo "a b"  c # x'], addendum: ['hello \t world'] });
+    expect(value('ForceCommand NoNe\nVersionAddendum NONE\n')).toEqual({ force: ['none'], addendum: ['none'] });
+    expect(value('ForceCommand "none"\nVersionAddendum ""\n')).toEqual({ force: ['"none"'], addendum: ['""'] });
+    expect(value('ForceCommand x\ry\n').force).toEqual(['x\ry']);
+  });
+  test('ForceCommand in Match: the block that applies overrides the global value, `none` included', () => {
+    expect(value('ForceCommand /a\nMatch User u\n  ForceCommand none\n').force).toEqual(['none']);
+    expect(value('ForceCommand /a\nMatch User v\n  ForceCommand /b\n').force).toEqual(['/a']);
+  });
+  test('VersionAddendum refuses a carriage return inside, and Match', () => {
+    expect(error('VersionAddendum x\ry\n').message).toContain('Invalid VersionAddendum argument');
+    expect(error('Match User u\n  VersionAddendum x\n').message).toContain('not allowed within a Match block');
+  });
+});
+
 describe('MaxStartups', () => {
   const value = (text: string): unknown => resolve(text, { user: 'u' }).settings.get('maxstartups')?.value;
   test('start:rate:full as sshd -T prints it: `start` alone is start:rate:start, the rate kept from an earlier line', () => {
