@@ -142,3 +142,19 @@ export {
   startGoServer,
 } from './go.ts';
 export { JAVA, JAVAC, JSCH_JAR, type JschClientOptions, compileJschClient, runJschClient } from './jsch.ts';
+export {
+  LIBSSH_CIPHERS,
+  LIBSSH_HEADER,
+  LIBSSH_HOST_KEY_ALGORITHMS,
+  LIBSSH_KEX,
+  LIBSSH_MACS,
+  type LibsshClientAction,
+  type LibsshClientOptions,
+  type LibsshClientResult,
+  type LibsshExecResult,
+  type LibsshLocalResult,
+  type LibsshSftpResult,
+  buildLibsshPeer,
+  libsshAvailable,
+  runLibsshClient,
+} from './libssh.ts';
