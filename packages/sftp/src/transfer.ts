@@ -782,8 +782,10 @@ async function pipelineWrites(
 }
 
 /**
- * Expands glob patterns against the local file system (`*`, `?`, `[...]` per component). Past
- * `maxMatches` paths (all patterns together, counted at each component) it throws SFTPFailure.
+ * Expands glob patterns against the local file system (`*`, `?`, `[...]` per component), each
+ * pattern's matches sorted. A directory is read a batch at a time when the LocalFs has `scandir`,
+ * only its matches kept. Past `maxMatches` paths (all patterns together, counted at each
+ * component, as they are read) it throws SFTPFailure.
  * A leading dot is not special (AsyncSSH's mput), unless `shell`: then, as a shell's glob, a
  * wildcard component takes a hidden name only when it starts with a dot itself.
  */
@@ -801,14 +803,28 @@ export async function localGlob(local: LocalFs, patterns: readonly string[], max
           if (await local.lstat(candidate).then(() => true, () => false)) next.push(candidate);
           continue;
         }
-        const names = await local.readdir(base === '' ? '.' : base).catch(() => [] as string[]);
+        const dir = base === '' ? '.' : base;
         const matches = globMatcher(part);
         const hiddenToo = !shell || part.startsWith('.');
-        for (const name of names) {
-          if (name !== '.' && name !== '..' && (hiddenToo || !name.startsWith('.')) && matches(name)) next.push(base === '' ? name : local.join(base, name));
+        // Only the matches are kept, as the listing is read (a batch at a time with scandir).
+        const found: string[] = [];
+        let over = false;
+        try {
+          for await (const name of local.scandir ? local.scandir(dir) : await local.readdir(dir)) {
+            if (name === '.' || name === '..' || (!hiddenToo && name.startsWith('.')) || !matches(name)) continue;
+            found.push(base === '' ? name : local.join(base, name));
+            // Links back up the tree make `*/*/...` grow as a power of its depth: stop before that.
+            if (out.length + next.length + found.length > maxMatches) {
+              over = true;
+              break;
+            }
+          }
+        } catch {
+          // A directory that cannot be listed, even partway, matches nothing.
+          continue;
         }
-        // Links back up the tree make `*/*/...` grow as a power of its depth: stop before that.
-        if (out.length + next.length > maxMatches) throw new SFTPFailure(`${pattern}: more than ${maxMatches} matches`);
+        if (over) throw new SFTPFailure(`${pattern}: more than ${maxMatches} matches`);
+        for (const m of found) next.push(m);
       }
       current = next;
     }

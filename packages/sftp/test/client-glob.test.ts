@@ -79,6 +79,49 @@ describe('glob of a very large directory', () => {
     const got = await localGlob(local, ['d/*']);
     expect(got.length).toBe(MANY);
   });
+
+  /** A LocalFs whose `d` lists `names` through scandir only (a batch at a time, as node's opendir); readdir fails. */
+  function scanOnly(names: () => Iterable<string>) {
+    const count = { produced: 0 };
+    const local = {
+      readdir: () => Promise.reject(new Error('readdir: the listing is read whole')),
+      async *scandir(p: string) {
+        if (p !== 'd') throw new Error('ENOENT');
+        for (const n of names()) {
+          count.produced++;
+          if (count.produced % 128 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          yield n;
+        }
+      },
+      lstat: (p: string) => (p === 'd' ? Promise.resolve({}) : Promise.reject(new Error('ENOENT'))),
+      join: (...parts: string[]) => parts.join('/'),
+    } as unknown as LocalFs;
+    return { local, count };
+  }
+
+  it('localGlob reads local listings through scandir, keeping only the matches, sorted', async () => {
+    const { local, count } = scanOnly(function* () {
+      for (let i = MANY - 1; i >= 0; i--) yield i % 50_000 === 0 ? `m${i}.txt` : `f${i}`;
+    });
+    expect(await localGlob(local, ['d/*.txt'])).toEqual(['d/m0.txt', 'd/m100000.txt', 'd/m150000.txt', 'd/m50000.txt']);
+    expect(count.produced).toBe(MANY);
+  });
+
+  it('localGlob stops reading a listing once it has more than maxMatches matches', async () => {
+    const { local, count } = scanOnly(function* () {
+      for (let i = 0; ; i++) yield `f${i}`;
+    });
+    await expect(localGlob(local, ['d/*'], 1000)).rejects.toThrow(/more than 1000 matches/);
+    expect(count.produced).toBe(1001);
+  });
+
+  it('localGlob takes a local listing that fails partway as no match', async () => {
+    const { local } = scanOnly(function* () {
+      yield 'a.txt';
+      throw new Error('EIO');
+    });
+    await expect(localGlob(local, ['d/*.txt'])).rejects.toBeInstanceOf(SFTPNoSuchFile);
+  });
 });
 
 describe('glob work on literal components (AsyncSSH: one stat per literal run)', () => {
