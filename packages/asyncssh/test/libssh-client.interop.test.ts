@@ -9,6 +9,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   LIBSSH_CIPHERS,
+  startAsyncsshServer,
+  startSshd,
   LIBSSH_HOST_KEY_ALGORITHMS,
   LIBSSH_KEX,
   LIBSSH_MACS,
@@ -276,6 +278,21 @@ describe('libssh client: authentication and host keys', () => {
 });
 
 describe('libssh client: algorithms', () => {
+  it.each([
+    ['sshd', startSshd],
+    ['AsyncSSH', startAsyncsshServer],
+  ] as const)("%s, for comparison, accepts libssh's default KEXINIT (its cipher name-lists end in a comma)", async (_name, start) => {
+    const server = await start({ authorizedKeys: [clientKeys.ed25519] });
+    try {
+      const r = await runLibsshClient({ target: server, identity: clientKeys.ed25519, actions: [{ op: 'exec', command: 'echo ok' }] });
+      expect(r.cipherIn).toBe('chacha20-poly1305@openssh.com');
+      expect(exec(r)).toMatchObject({ stdout: 'ok\n', exitStatus: 0 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+
   const negotiated = async (choice: Partial<LibsshClientOptions>) => {
     const r = await libssh({ ...choice, actions: [{ op: 'exec', command: 'algorithms' }, { op: 'exec', command: 'sha256', stdinRandom: 300_000 }] });
     const hashed = exec(r, 1);
