@@ -1,9 +1,10 @@
 /**
  * users-groups-by-id@openssh.com on our server: a request of many ids must not make a reply
  * larger than the 256 KiB message a client takes (OpenSSH's sftp refuses anything longer and ends
- * the session). OpenSSH's sftp-server sends such a reply regardless (60,000 ids of "root" gave a
- * 480,013-byte message); ours refuses the request with a FAILURE status instead, and the session
- * goes on.
+ * the session), nor than the packet length the server announces in limits@openssh.com. OpenSSH's
+ * sftp-server sends such a reply regardless (40,000 and 60,000 ids of "root" gave 320,013- and
+ * 480,013-byte messages, which our client refuses as it refuses any packet over 257 KiB); ours
+ * refuses the request with a FAILURE status instead, and the session goes on.
  */
 import { describe, expect, it } from 'vitest';
 import { SFTPFailure, SFTPServer, createMemoryPipe, runSftpServer, startSftpClient } from '../src/index.ts';
@@ -18,9 +19,9 @@ class Named extends SFTPServer {
   }
 }
 
-async function session(): Promise<{ client: Awaited<ReturnType<typeof startSftpClient>>; done: () => Promise<void> }> {
+async function session(maxPacketLength?: number): Promise<{ client: Awaited<ReturnType<typeof startSftpClient>>; done: () => Promise<void> }> {
   const [a, b] = createMemoryPipe();
-  const served = runSftpServer(b, new Named());
+  const served = runSftpServer(b, new Named(), maxPacketLength === undefined ? {} : { maxPacketLength });
   const client = await startSftpClient(a);
   return {
     client,
@@ -55,6 +56,19 @@ describe('users-groups-by-id@openssh.com', () => {
       await expect(run).rejects.toBeInstanceOf(SFTPFailure);
       await expect(run).rejects.toThrow(/users-groups-by-id: the names of \d+ ids do not fit in a reply/);
       expect(await client.usersGroupsById([0], [0])).toEqual({ users: ['root'], groups: ['root'] });
+    } finally {
+      await done();
+    }
+  });
+
+  it('keeps the reply within a smaller packet length the server announces', async () => {
+    const maxPacketLength = 32 * 1024;
+    const { client, done } = await session(maxPacketLength);
+    try {
+      expect(client.limits.maxPacketLen).toBe(maxPacketLength);
+      const most = Math.floor((maxPacketLength - 13) / 8);
+      expect((await client.usersGroupsById(Array<number>(most).fill(0), [])).users).toHaveLength(most);
+      await expect(client.usersGroupsById(Array<number>(most).fill(0), [0])).rejects.toThrow(/do not fit in a reply of 32768 bytes/);
     } finally {
       await done();
     }
