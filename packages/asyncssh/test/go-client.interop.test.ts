@@ -10,7 +10,8 @@ import { GO_CIPHERS, GO_KEX, GO_MACS, buildGoPeer, generateKey, makeTempDir, rem
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SSHServer, SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { ForeignClientServer } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -41,44 +42,15 @@ vi.spyOn(serverEvents, 'handleTransportEvent').mockImplementation(function (this
 // server offers the ones it leaves out by default.
 const SIGNATURE_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
-class GoFacingServer extends SSHServer {
-  override passwordAuthSupported(): boolean {
-    return true;
-  }
-
-  override validatePassword(_username: string, password: string): boolean {
-    return password === 'sesame';
-  }
-
-  override kbdintAuthSupported(): boolean {
-    return true;
-  }
-
-  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
-    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
-  }
-
-  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
-    return responses[0] === 'sesame' && responses[1] === 'blue';
-  }
-
-  override connectionRequested(destHost: string, destPort: number): boolean {
-    forwardRequests.push(`open ${destHost}:${destPort}`);
-    return true;
-  }
-
-  override serverRequested(listenHost: string, listenPort: number): boolean {
-    forwardRequests.push(`listen ${listenHost}:${listenPort}`);
-    return true;
-  }
-
+/** The foreign clients' server, with streamlocal forwarding (x/crypto's Dial("unix") and ListenUnix) allowed and recorded too. */
+class GoFacingServer extends ForeignClientServer {
   override unixConnectionRequested(destPath: string): boolean {
-    forwardRequests.push(`open ${destPath}`);
+    this.forwardRequests.push(`open ${destPath}`);
     return true;
   }
 
   override unixServerRequested(listenPath: string): boolean {
-    forwardRequests.push(`listen ${listenPath}`);
+    this.forwardRequests.push(`listen ${listenPath}`);
     return true;
   }
 }
@@ -145,7 +117,7 @@ beforeAll(async () => {
   clientKeys = { ed25519: cEd, ecdsa: cEc, rsa: cRsa };
   echo = await startEcho();
   const common = {
-    serverFactory: () => new GoFacingServer(),
+    serverFactory: () => new GoFacingServer(forwardRequests),
     serverHostKeys: Object.values(hostKeys).map((key) => key.privateKeyPath),
     authorizedClientKeys: [cEd, cEc, cRsa].map((key) => `${key.publicKey}\n`).join(''),
     processFactory: handler,

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { PARAMIKO_KEX, generateKey, makeTempDir, removeTempDir, runParamikoClient, signCertificate, startSshd, type KeyPair, type ParamikoClientOptions } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SSHServer, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { ForeignClientServer } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -26,40 +27,15 @@ const forwardRequests: string[] = [];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-class ParamikoFacingServer extends SSHServer {
-  override passwordAuthSupported(): boolean {
-    return true;
-  }
-
+/** The foreign clients' server, where user "expired" with password "old" must change it to "sesame". */
+class ParamikoFacingServer extends ForeignClientServer {
   override validatePassword(username: string, password: string): boolean | { changePrompt: string } {
     if (username === 'expired' && password === 'old') return { changePrompt: 'Password expired' };
-    return password === 'sesame';
+    return super.validatePassword(username, password);
   }
 
   override changePassword(_username: string, oldPassword: string, newPassword: string): boolean {
     return oldPassword === 'old' && newPassword === 'sesame';
-  }
-
-  override kbdintAuthSupported(): boolean {
-    return true;
-  }
-
-  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
-    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
-  }
-
-  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
-    return responses[0] === 'sesame' && responses[1] === 'blue';
-  }
-
-  override connectionRequested(destHost: string, destPort: number): boolean {
-    forwardRequests.push(`open ${destHost}:${destPort}`);
-    return true;
-  }
-
-  override serverRequested(listenHost: string, listenPort: number): boolean {
-    forwardRequests.push(`listen ${listenHost}:${listenPort}`);
-    return true;
   }
 }
 
@@ -108,7 +84,7 @@ beforeAll(async () => {
   work = await makeTempDir('paramiko-client');
   echo = await startEcho();
   const common = {
-    serverFactory: () => new ParamikoFacingServer(),
+    serverFactory: () => new ParamikoFacingServer(forwardRequests),
     serverHostKeys: [hEd.privateKeyPath, hEc.privateKeyPath, hRsa.privateKeyPath],
     authorizedClientKeys: [cEd, cEc, cRsa].map((key) => `${key.publicKey}\n`).join(''),
     processFactory: handler,

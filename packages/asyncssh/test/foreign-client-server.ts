@@ -1,0 +1,46 @@
+/** The SSHServer our server runs as in the tests of foreign clients against it (x/crypto, Paramiko). */
+import { SSHServer } from '../src/index.ts';
+
+/**
+ * Lets a password of "sesame" in, and keyboard-interactive answers "sesame" and "blue" to its two
+ * questions ("Code: " without echo, "Colour: " with it); allows every direct-tcpip channel and
+ * tcpip-forward, recording each in `forwardRequests` as `open host:port` or `listen host:port`.
+ */
+export class ForeignClientServer extends SSHServer {
+  protected readonly forwardRequests: string[];
+
+  constructor(forwardRequests: string[]) {
+    super();
+    this.forwardRequests = forwardRequests;
+  }
+
+  override passwordAuthSupported(): boolean {
+    return true;
+  }
+
+  override validatePassword(_username: string, password: string): boolean | { changePrompt: string } {
+    return password === 'sesame';
+  }
+
+  override kbdintAuthSupported(): boolean {
+    return true;
+  }
+
+  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
+    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
+  }
+
+  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
+    return responses[0] === 'sesame' && responses[1] === 'blue';
+  }
+
+  override connectionRequested(destHost: string, destPort: number): boolean {
+    this.forwardRequests.push(`open ${destHost}:${destPort}`);
+    return true;
+  }
+
+  override serverRequested(listenHost: string, listenPort: number): boolean {
+    this.forwardRequests.push(`listen ${listenHost}:${listenPort}`);
+    return true;
+  }
+}
