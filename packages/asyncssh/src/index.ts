@@ -73,6 +73,7 @@ export { LocalSFTPServer, type LocalSFTPServerOptions, nodeLocalFs } from '@ssh/
 export { type StartSftpClientOptions, type FileServiceOptions } from './sftp.ts';
 export { scp, type ScpPath, type ScpCallOptions } from './scp.ts';
 export { KeysignError } from './keysign.ts';
+export { ListenHostError } from './listen-addresses.ts';
 export * from './forward/index.ts';
 export * from './tuntap/index.ts';
 export * from './x11/index.ts';

@@ -2,12 +2,32 @@
  * Listening on a host as OpenSSH and AsyncSSH do: a host name stands for every address it
  * resolves to (getaddrinfo with AI_PASSIVE in both), each bound by a socket of its own on one
  * port. Node's listen() given a name binds only the first address, so a forward on a name that
- * resolves to both families answered on one of them only.
+ * resolves to both families answered on one of them only. A name that does not resolve is a
+ * ListenHostError, as sshd refuses a ListenAddress it cannot resolve.
  * @module
  */
 
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import { SshError } from '@ssh/wire';
+
+/**
+ * A listener's host gives nothing to bind: the name does not resolve (`reason` 'not-found', the
+ * look-up's error as `cause`), or it has no address of the family asked for ('no-address').
+ */
+export class ListenHostError extends SshError {
+  static override readonly brand: symbol = Symbol.for('@ssh/error.ListenHostError');
+
+  /** The host as given. */
+  readonly host: string;
+  readonly reason: 'not-found' | 'no-address';
+
+  constructor(host: string, reason: ListenHostError['reason'], message: string, options?: { cause?: unknown }) {
+    super('SSH_ERR_LISTEN_HOST', `cannot listen on ${host}: ${message}`, options);
+    this.host = host;
+    this.reason = reason;
+  }
+}
 
 /** One socket to bind: an address (undefined: every address, dual-stack) and its family's rule. */
 export interface BindAddress {
@@ -37,7 +57,8 @@ export const LOOPBACK: readonly BindAddress[] = [
 
 /**
  * The sockets `host` takes: '' or '*' every address (of `family` when 4 or 6), an address itself,
- * a name each of its addresses (in `family` when 4 or 6) once.
+ * a name each of its addresses (in `family` when 4 or 6) once. Throws ListenHostError when that
+ * leaves nothing.
  */
 export async function bindAddresses(host: string, family: 0 | 4 | 6 = 0, resolve: LookupAll = lookupAll): Promise<BindAddress[]> {
   if (host === '' || host === '*') {
@@ -45,9 +66,16 @@ export async function bindAddresses(host: string, family: 0 | 4 | 6 = 0, resolve
     if (family === 6) return [{ host: '::', ipv6Only: true }];
     return [{ host: undefined, ipv6Only: false }];
   }
-  const addresses = isName(host) ? [...new Set(await resolve(host.toLowerCase(), family))] : [host];
+  let addresses = [host];
+  if (isName(host)) {
+    try {
+      addresses = [...new Set(await resolve(host.toLowerCase(), family))];
+    } catch (err) {
+      throw new ListenHostError(host, 'not-found', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
   const usable = addresses.filter((address) => family === 0 || net.isIP(address) === family);
-  if (usable.length === 0) throw new Error(`cannot listen on ${host}: no IPv${family} address`);
+  if (usable.length === 0) throw new ListenHostError(host, 'no-address', family === 0 ? 'no address' : `no IPv${family} address`);
   return usable.map((address) => ({ host: address, ipv6Only: net.isIPv6(address) }));
 }
 

@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey } from '@ssh/keys';
-import { listen } from '../src/index.ts';
+import { ListenHostError, listen } from '../src/index.ts';
 import { LocalListener } from '../src/forward/listener.ts';
 import { bindAddresses, listenAll, type LookupAll } from '../src/listen-addresses.ts';
 import { tryConnect } from './forward-helpers.ts';
@@ -38,7 +38,9 @@ describe('bindAddresses', () => {
     const resolve = fakeResolver('x', []);
     expect(await bindAddresses('10.1.2.3', 0, resolve)).toEqual([{ host: '10.1.2.3', ipv6Only: false }]);
     expect(await bindAddresses('::', 0, resolve)).toEqual([{ host: '::', ipv6Only: true }]);
-    await expect(bindAddresses('::1', 4, resolve)).rejects.toThrow('cannot listen on ::1: no IPv4 address');
+    const wrongFamily = bindAddresses('::1', 4, resolve);
+    await expect(wrongFamily).rejects.toThrow('cannot listen on ::1: no IPv4 address');
+    await expect(wrongFamily).rejects.toMatchObject({ name: 'ListenHostError', code: 'SSH_ERR_LISTEN_HOST', host: '::1', reason: 'no-address' });
   });
 
   it('takes every address of a name once, in the order resolved, of one family when asked', async () => {
@@ -54,7 +56,10 @@ describe('bindAddresses', () => {
       { host: '127.0.0.2', ipv6Only: false },
     ]);
     expect(asked).toEqual(['dual.example', 'dual.example']);
-    await expect(bindAddresses('nowhere.example', 0, resolve)).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    const unknown = bindAddresses('nowhere.example', 0, resolve);
+    await expect(unknown).rejects.toBeInstanceOf(ListenHostError);
+    await expect(unknown).rejects.toMatchObject({ host: 'nowhere.example', reason: 'not-found', message: 'ssh: cannot listen on nowhere.example: getaddrinfo ENOTFOUND nowhere.example', cause: { code: 'ENOTFOUND' } });
+    await expect(bindAddresses('dual.example', 6, fakeResolver('dual.example', ['127.0.0.1']))).rejects.toMatchObject({ reason: 'no-address', message: 'ssh: cannot listen on dual.example: no IPv6 address' });
   });
 });
 
@@ -126,6 +131,13 @@ describe('listeners on a host name', () => {
     expect(addresses.map((a) => a[0]).sort()).toEqual(all.sort());
     expect(new Set(addresses.map((a) => a[1])).size).toBe(1);
     for (const host of all) expect(await tryConnect({ host, port: acceptor.getPort() })).toBe('connected');
+  });
+
+  it('listen() on a name that does not resolve fails with a ListenHostError, binding nothing', async () => {
+    // .invalid never resolves (RFC 6761).
+    const err: unknown = await listen('nosuchhost.invalid', 0, { serverHostKeys: [generatePrivateKey('ssh-ed25519')] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ListenHostError);
+    expect(err).toMatchObject({ host: 'nosuchhost.invalid', reason: 'not-found' });
   });
 
   it("a forward's listener on 'localhost' in any case takes both loopback addresses, as ssh's", async () => {
