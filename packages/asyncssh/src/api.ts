@@ -28,7 +28,7 @@ export async function createConnection<C extends SSHClient>(
 }
 
 /** asyncio-style: listen with `serverFactory` (without `port`: the config's Port, else 22). */
-export function createServer(serverFactory: () => SSHServer, host = '', port?: number, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+export function createServer<T extends string | Uint8Array = string>(serverFactory: () => SSHServer, host = '', port?: number, options: SSHServerConnectionOptions<T> = {}): Promise<SSHAcceptor> {
   return listen(host, port, { ...options, serverFactory });
 }
 
@@ -38,7 +38,7 @@ export function runClient(sock: net.Socket, options: SSHClientConnectionOptions 
 }
 
 /** Runs the server side of SSH over a socket you already have; resolves once the client authenticated. */
-export async function runServer(sock: net.Socket, options: SSHServerConnectionOptions = {}): Promise<SSHServerConnection> {
+export async function runServer<T extends string | Uint8Array = string>(sock: net.Socket, options: SSHServerConnectionOptions<T> = {}): Promise<SSHServerConnection> {
   const config = await buildServerConfig('runServer()', options);
   const conn = await acceptServerConnection(sock, config);
   await conn.whenAuthenticated();
@@ -61,7 +61,7 @@ function tcpConnect(host: string, port: number, timeoutSeconds: number): Promise
 }
 
 /** Connects out, then acts as the SSH server on that connection (AsyncSSH connect_reverse). */
-export async function connectReverse(host: string, port = 22, options: SSHServerConnectionOptions & { connectTimeout?: number | string } = {}): Promise<SSHServerConnection> {
+export async function connectReverse<T extends string | Uint8Array = string>(host: string, port = 22, options: SSHServerConnectionOptions<T> & { connectTimeout?: number | string } = {}): Promise<SSHServerConnection> {
   const { connectTimeout, ...serverOptions } = options;
   const config = await buildServerConfig('connectReverse()', serverOptions);
   const socket = await tcpConnect(host, port, seconds('connectTimeout', connectTimeout, 0));

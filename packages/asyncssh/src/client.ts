@@ -508,12 +508,12 @@ export class SSHClientConnection extends SSHConnection {
   }
 
   /** Opens a channel to `host`:`port` through this connection and acts as the SSH server on it (connectReverse through this). */
-  connectReverseSsh(host: string, port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHServerConnection> {
+  connectReverseSsh<T extends string | Uint8Array = string>(host: string, port = 22, options: SSHServerConnectionOptions<T> = {}): Promise<SSHServerConnection> {
     return sshTunnel.connectReverseSsh(this, host, port, options);
   }
 
   /** An SSH server listening on `host`:`port` of this connection's server (listen() through this). */
-  listenSsh(host = '', port = 22, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+  listenSsh<T extends string | Uint8Array = string>(host = '', port = 22, options: SSHServerConnectionOptions<T> = {}): Promise<SSHAcceptor> {
     return sshTunnel.listenSsh(this, host, port, options);
   }
 

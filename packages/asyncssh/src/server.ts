@@ -91,7 +91,13 @@ type CertificateRef = string | Uint8Array | SSHCertificate;
 /** The keyboard-interactive challenge that stands for a password prompt (see kbdintMode). */
 const PASSWORD_CHALLENGE = { name: '', instruction: '', prompts: [{ prompt: 'Password:', echo: false }] } as const;
 
-export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileServiceOptions {
+/**
+ * Options of a server connection. `T` is what its processes' streams carry: text (the default
+ * encoding) or bytes (`encoding: null`); listen() and the other entry points take it from a
+ * processFactory's parameter, text when nothing says otherwise, so that an unannotated
+ * `processFactory: async (process) => ...` gets text streams.
+ */
+export interface SSHServerConnectionOptions<T extends string | Uint8Array = string | Uint8Array> extends SSHConnectionOptions, FileServiceOptions {
   /** Host keys: paths, keys or key pairs. Required. */
   readonly serverHostKeys?: KeyPairRef | readonly KeyPairRef[];
   /**
@@ -141,7 +147,7 @@ export interface SSHServerConnectionOptions extends SSHConnectionOptions, FileSe
   readonly lineHistory?: number;
   readonly maxLineLength?: number;
   /** Runs each session as a process. */
-  readonly processFactory?: ProcessFactory<string> | ProcessFactory<Uint8Array>;
+  readonly processFactory?: ProcessFactory<T>;
   /** Makes the SSHServerSession of each session. */
   readonly sessionFactory?: () => SSHServerSession<string> | SSHServerSession<Uint8Array>;
   /** Makes the SSHServer whose callbacks each connection uses. */
@@ -1188,7 +1194,7 @@ export function acceptServerConnection(stream: Duplex, config: ServerConfig): SS
  * Listens for SSH clients: resolves once the sockets are bound. Without `port`, listens on every
  * Port of the `config` files, else 22.
  */
-export async function listen(host: string | SSHServerConnectionOptions = '', port?: number, options: SSHServerConnectionOptions = {}): Promise<SSHAcceptor> {
+export async function listen<T extends string | Uint8Array = string>(host: string | SSHServerConnectionOptions<T> = '', port?: number, options: SSHServerConnectionOptions<T> = {}): Promise<SSHAcceptor> {
   const opts = typeof host === 'string' ? options : host;
   const bindHost = typeof host === 'string' ? host : '';
   const config = await buildServerConfig('listen()', opts);

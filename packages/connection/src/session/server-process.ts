@@ -27,7 +27,15 @@ export const MAX_PENDING_STDIN_EVENTS = 1024;
 /** Input the line editor takes at a time, between checks that stdin and the output have room for more. */
 const EDIT_SLICE = 256;
 
-export type ProcessFactory<T extends string | Uint8Array = string> = (process: SSHServerProcess<T>) => void | Promise<void>;
+/**
+ * Runs a session as a process. Written in method form so that its parameter is bivariant: a
+ * factory of byte processes (or of text ones) is also a factory for options that take either,
+ * as `SSHServerConnectionOptions` does, while an unannotated `(process) => ...` is still typed
+ * from the option it is given to.
+ */
+export type ProcessFactory<T extends string | Uint8Array = string> = {
+  bivarianceHack(process: SSHServerProcess<T>): void | Promise<void>;
+}['bivarianceHack'];
 
 export interface ServerProcessOptions extends StreamOptions {
   /** Accept pty requests (default true). */
