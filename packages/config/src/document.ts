@@ -112,31 +112,29 @@ interface IncludeCount {
   files: number;
 }
 
-/** What a ServiceLookup throws for a name whose port the environment has not been asked yet. */
-class ServiceNeeded {
-  readonly name: string;
-  constructor(name: string) {
-    this.name = name;
-  }
-}
-
 /**
- * Runs a (synchronous) parser, giving it service names' ports from the environment: a name not
- * yet known stops the parser, is looked up, and the line is parsed again. The parsers are pure,
- * so parsing twice is harmless; each name is asked once per file.
+ * Runs a (synchronous) parser, giving it service names' ports from the environment. A name not
+ * yet known gets a stand-in port and is noted; once the parser is done (or has failed), the names
+ * noted are looked up and the line is parsed again, its result (or error) taken only when no name
+ * was missing. The parsers are pure, so parsing again is harmless; a line of many names is parsed
+ * twice, not once per name, and each name is asked once per file.
  */
 function* withServices<T>(parse: (services: ServiceLookup) => T, known: Map<string, number | undefined>): HostTask<T> {
-  const services: ServiceLookup = (name) => {
-    if (!known.has(name)) throw new ServiceNeeded(name);
-    return known.get(name);
-  };
   for (;;) {
+    const missing = new Set<string>();
+    const services: ServiceLookup = (name) => {
+      if (known.has(name)) return known.get(name);
+      missing.add(name);
+      return 1;
+    };
+    let value: T | undefined;
     try {
-      return parse(services);
+      value = parse(services);
     } catch (e) {
-      if (!(e instanceof ServiceNeeded)) throw e;
-      known.set(e.name, yield* serviceTask(e.name));
+      if (missing.size === 0) throw e;
     }
+    if (missing.size === 0) return value as T;
+    for (const name of missing) known.set(name, yield* serviceTask(name));
   }
 }
 

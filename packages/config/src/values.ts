@@ -48,9 +48,12 @@ export function flagWord(arg: string): boolean | undefined {
   return Object.hasOwn(FLAG, key) ? FLAG[key] : undefined;
 }
 
+/** What strtonum reads: blanks, an optional `+`, decimal digits. */
+const DECIMAL = /^[ \t]*\+?(\d+)$/;
+
 /** A non-negative decimal integer no larger than INT_MAX (strtonum(…, 0, INT_MAX)). */
 export function integer(arg: string): number {
-  const m = /^[ \t]*\+?(\d+)$/.exec(arg);
+  const m = DECIMAL.exec(arg);
   const v = m ? Number(m[1]) : NaN;
   if (!Number.isSafeInteger(v) || v > 2147483647) throw new BadArgument(`integer value invalid: ${arg}`);
   return v;
@@ -67,13 +70,9 @@ export type ServiceLookup = (name: string) => number | undefined;
  * -1 when neither.
  */
 export function a2port(text: string, services?: ServiceLookup): number {
-  let v: number | undefined;
-  try {
-    v = integer(text);
-  } catch {
-    // not a number: a service name, perhaps
-  }
-  if (v !== undefined && v <= 65535) return v;
+  const m = DECIMAL.exec(text);
+  const v = m ? Number(m[1]) : NaN;
+  if (v <= 65535) return v;
   return services?.(text) ?? -1;
 }
 

@@ -183,6 +183,16 @@ describe('service names for ports (a2port: a decimal port, else getservbyname(na
     expect(error('PermitListen nosuch\n', { services }).message).toContain('bad port number');
     expect(error('Match LocalPort nosuch\n  PasswordAuthentication no\n', { services }).message).toContain("Invalid LocalPort 'nosuch'");
   });
+  test('a line of many names is read in linear time, each name asked once', () => {
+    const n = 20_000;
+    const names = Array.from({ length: n }, (_, i) => `svc${i}`);
+    const env = memEnv({ services: Object.fromEntries(names.map((s, i) => [s, 1 + (i % 65535)])) });
+    const r = resolveServerConfig(parseServerConfig({ text: `PermitOpen ${names.map((s) => `h:${s}`).join(' ')}\n`, file: 'f' }, env), { user: 'u' }, env);
+    expect(r.settings.get('permitopen')?.value).toHaveLength(n);
+    expect(env.serviceLog).toHaveLength(n);
+    const unknown = memEnv({ services: {} });
+    expect(() => parseServerConfig({ text: `PermitListen ${names.join(' ')}\n`, file: 'f' }, unknown)).toThrow('bad port number');
+  });
 });
 
 describe('~ and ~user in HostKey, HostCertificate and AuthorizedKeysFile', () => {
