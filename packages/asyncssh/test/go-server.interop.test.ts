@@ -13,8 +13,9 @@ import { GO_CIPHERS, GO_KEX, GO_MACS, generateKey, knownHostsLines, makeTempDir,
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ChannelOpenError, HostKeyNotVerifiable, PermissionDenied, SSHClient, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
-import { bounded, roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
+import { ChannelOpenError, HostKeyNotVerifiable, SSHClient, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { expectLocalPortForward, expectPasswordAuth, expectPtyAndWindowChange, expectRemotePortForward, foreignServerOptions, kbdintAnswering, sha256sumThenCat, strangerKnownHosts } from './foreign-server-client.ts';
+import { roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
 
 logPeersOnFailure();
 
@@ -73,17 +74,7 @@ afterAll(async () => {
 });
 
 function options(extra: Partial<SSHClientConnectionOptions> = {}, target: GoServer = server): SSHClientConnectionOptions {
-  return {
-    host: target.host,
-    port: target.port,
-    username: 'tester',
-    clientKeys: [clientKeys.ed25519.privateKeyPath],
-    knownHosts: path.join(work, 'known_hosts'),
-    agentPath: null,
-    config: null,
-    connectTimeout: 15,
-    ...extra,
-  } as SSHClientConnectionOptions;
+  return foreignServerOptions(target, clientKeys.ed25519, path.join(work, 'known_hosts'), extra);
 }
 
 describe('our client against an x/crypto server: host keys and authentication', () => {
@@ -97,9 +88,7 @@ describe('our client against an x/crypto server: host keys and authentication', 
   );
 
   it('refuses the server when our known_hosts has another key for it', async () => {
-    const stranger = await generateKey('ed25519', { label: 'go-server-stranger' });
-    const file = path.join(work, 'known_hosts_wrong');
-    writeFileSync(file, `[${server.host}]:${server.port} ${stranger.publicKey}\n`);
+    const file = await strangerKnownHosts(server, path.join(work, 'known_hosts_wrong'), 'go-server-stranger');
     await expect(connect(options({ knownHosts: file, serverHostKeyAlgs: ['ssh-ed25519'] }))).rejects.toBeInstanceOf(HostKeyNotVerifiable);
   });
 
@@ -137,9 +126,7 @@ describe('our client against an x/crypto server: host keys and authentication', 
   });
 
   it('authenticates with a password, and is refused a wrong one', async () => {
-    await using conn = await connect(options({ clientKeys: null, password: 'pw-tester', preferredAuth: ['password'] }));
-    expect(conn.getExtraInfo('authMethod')).toBe('password');
-    await expect(connect(options({ clientKeys: null, password: 'wrong', preferredAuth: ['password'] }))).rejects.toBeInstanceOf(PermissionDenied);
+    await expectPasswordAuth(options, 'pw-tester');
   });
 });
 
@@ -210,13 +197,7 @@ describe('our client against an x/crypto server: banner', () => {
 describe('our client against an x/crypto server: keyboard-interactive', () => {
   it('answers its two questions', async () => {
     const seen: unknown[] = [];
-    class Answering extends SSHClient {
-      override kbdintChallengeReceived(name: string, instruction: string, _lang: string, prompts: readonly { prompt: string; echo: boolean }[]): string[] {
-        seen.push([name, instruction, prompts.map((p) => [p.prompt, p.echo])]);
-        return prompts.length === 0 ? [] : ['pw-tester', 'blue'];
-      }
-    }
-    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: () => new Answering() }));
+    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: kbdintAnswering(seen, ['pw-tester', 'blue']) }));
     expect(conn.getExtraInfo('authMethod')).toBe('keyboard-interactive');
     expect(seen[0]).toEqual(['Go login', 'Answer the questions', [['Password: ', false], ['Favourite colour: ', true]]]);
     expect((await conn.run('echo in', { encoding: 'utf-8' })).stdout).toBe('in\n');
@@ -264,21 +245,13 @@ describe('our client against an x/crypto server: sessions', () => {
   it('sends 6 MiB through stdin and gets the same bytes back intact', async () => {
     await using conn = await connect(options());
     const data = randomBytes(6 * 1024 * 1024 + 333);
-    const hashed = await conn.run<Uint8Array>('sha256sum', { input: data, encoding: null });
-    expect(new TextDecoder().decode(hashed.stdout ?? new Uint8Array()).split(' ')[0]).toBe(sha(data));
-    const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
+    const echoed = await sha256sumThenCat(conn, data);
     expect([echoed.exitStatus, echoed.stdout?.length, sha(echoed.stdout ?? new Uint8Array())]).toEqual([0, data.length, sha(data)]);
   }, 60_000);
 
   it('asks for a pty with a terminal size and reports a window change', async () => {
     await using conn = await connect(options());
-    const info = await conn.run('pty-info', { termType: 'xterm-256color', termSize: [101, 31], encoding: 'utf-8' });
-    expect(info.stdout).toBe('xterm-256color 101x31\n');
-    const proc = await conn.createProcess('wait-resize', { termType: 'vt100', termSize: [80, 24], encoding: 'utf-8' });
-    expect(await proc.stdout.readline()).toBe('ready 80x24\n');
-    proc.changeTerminalSize(132, 43);
-    expect(await proc.stdout.readline()).toBe('resized 132x43\n');
-    expect((await proc.wait()).exitStatus).toBe(0);
+    await expectPtyAndWindowChange(conn);
   });
 
   it('reports the exit-signal of a command killed by a signal, and goes on', async () => {
@@ -313,10 +286,7 @@ describe('our client against an x/crypto server: sessions', () => {
 describe('our client against an x/crypto server: forwarding, keepalive, rekey', () => {
   it('forwards a local port through direct-tcpip', async () => {
     await using conn = await connect(options());
-    const listener = await conn.forwardLocalPort('127.0.0.1', 0, '127.0.0.1', echo.port);
-    const data = randomBytes(500_000);
-    expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, data)).equals(data)).toBe(true);
-    listener.close();
+    await expectLocalPortForward(conn, echo.port);
   });
 
   it('forwards a local UNIX socket through direct-streamlocal@openssh.com', async () => {
@@ -334,13 +304,7 @@ describe('our client against an x/crypto server: forwarding, keepalive, rekey', 
 
   it('forwards a remote port (tcpip-forward, port 0) back to a local destination and cancels it', async () => {
     await using conn = await connect(options());
-    const listener = await conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', echo.port);
-    const port = listener.getPort();
-    expect(port).toBeGreaterThan(0);
-    const data = randomBytes(300_000);
-    expect((await roundTrip({ host: '127.0.0.1', port }, data)).equals(data)).toBe(true);
-    listener.close();
-    await bounded(listener.waitClosed(), 10_000, 'cancel-tcpip-forward');
+    await expectRemotePortForward(conn, echo.port);
   });
 
   it('keeps the connection with keepalives x/crypto refuses (an answer all the same)', async () => {

@@ -12,8 +12,9 @@ import { PARAMIKO_KEX, generateKey, knownHostsLines, makeTempDir, removeTempDir,
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { SFTPFailure, SFTPNoSuchFile, SFTPOpUnsupported } from '@ssh/sftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostKeyNotVerifiable, PermissionDenied, SSHClient, connect, type SSHClientConnectionOptions } from '../src/index.ts';
-import { bounded, roundTrip, startEcho, type EchoServer } from './forward-helpers.ts';
+import { HostKeyNotVerifiable, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { expectLocalPortForward, expectPasswordAuth, expectPtyAndWindowChange, expectRemotePortForward, foreignServerOptions, kbdintAnswering, sha256sumThenCat, strangerKnownHosts } from './foreign-server-client.ts';
+import { startEcho, type EchoServer } from './forward-helpers.ts';
 
 logPeersOnFailure();
 
@@ -48,17 +49,7 @@ afterAll(async () => {
 });
 
 function options(extra: Partial<SSHClientConnectionOptions> = {}): SSHClientConnectionOptions {
-  return {
-    host: server.host,
-    port: server.port,
-    username: 'tester',
-    clientKeys: [clientKey.privateKeyPath],
-    knownHosts,
-    agentPath: null,
-    config: null,
-    connectTimeout: 15,
-    ...extra,
-  } as SSHClientConnectionOptions;
+  return foreignServerOptions(server, clientKey, knownHosts, extra);
 }
 
 describe('our client against a Paramiko server: host keys', () => {
@@ -70,9 +61,7 @@ describe('our client against a Paramiko server: host keys', () => {
   });
 
   it('refuses the server when our known_hosts has another key for it', async () => {
-    const stranger = await generateKey('ed25519', { label: 'paramiko-server-stranger' });
-    const file = path.join(work, 'known_hosts_wrong');
-    writeFileSync(file, `[${server.host}]:${server.port} ${stranger.publicKey}\n`);
+    const file = await strangerKnownHosts(server, path.join(work, 'known_hosts_wrong'), 'paramiko-server-stranger');
     await expect(connect(options({ knownHosts: file }))).rejects.toBeInstanceOf(HostKeyNotVerifiable);
   });
 });
@@ -96,20 +85,12 @@ describe('our client against a Paramiko server: authentication', () => {
   });
 
   it('authenticates with a password, and is refused a wrong one', async () => {
-    await using conn = await connect(options({ clientKeys: null, password: 'pw-tester', preferredAuth: ['password'] }));
-    expect(conn.getExtraInfo('authMethod')).toBe('password');
-    await expect(connect(options({ clientKeys: null, password: 'wrong', preferredAuth: ['password'] }))).rejects.toBeInstanceOf(PermissionDenied);
+    await expectPasswordAuth(options, 'pw-tester');
   });
 
   it('answers keyboard-interactive prompts', async () => {
     const seen: unknown[] = [];
-    class Answering extends SSHClient {
-      override kbdintChallengeReceived(name: string, instruction: string, _lang: string, prompts: readonly { prompt: string; echo: boolean }[]): string[] {
-        seen.push([name, instruction, prompts.map((p) => [p.prompt, p.echo])]);
-        return prompts.length === 0 ? [] : ['pw-tester', 'blue'];
-      }
-    }
-    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: () => new Answering() }));
+    await using conn = await connect(options({ clientKeys: null, preferredAuth: ['keyboard-interactive'], clientFactory: kbdintAnswering(seen, ['pw-tester', 'blue']) }));
     expect(conn.getExtraInfo('authMethod')).toBe('keyboard-interactive');
     expect(seen[0]).toEqual(['Paramiko login', 'Answer the questions', [['Password: ', false], ['Favourite colour: ', true]]]);
   });
@@ -118,21 +99,12 @@ describe('our client against a Paramiko server: authentication', () => {
 describe('our client against a Paramiko server: forwarding', () => {
   it('forwards a local port through direct-tcpip', async () => {
     await using conn = await connect(options());
-    const listener = await conn.forwardLocalPort('127.0.0.1', 0, '127.0.0.1', echo.port);
-    const data = randomBytes(500_000);
-    expect((await roundTrip({ host: '127.0.0.1', port: listener.getPort() }, data)).equals(data)).toBe(true);
-    listener.close();
+    await expectLocalPortForward(conn, echo.port);
   });
 
   it('forwards a remote port (tcpip-forward, port 0) back to a local destination and cancels it', async () => {
     await using conn = await connect(options());
-    const listener = await conn.forwardRemotePort('127.0.0.1', 0, '127.0.0.1', echo.port);
-    const port = listener.getPort();
-    expect(port).toBeGreaterThan(0);
-    const data = randomBytes(300_000);
-    expect((await roundTrip({ host: '127.0.0.1', port }, data)).equals(data)).toBe(true);
-    listener.close();
-    await bounded(listener.waitClosed(), 10_000, 'cancel-tcpip-forward');
+    await expectRemotePortForward(conn, echo.port);
   });
 });
 
@@ -205,23 +177,14 @@ describe('our client against a Paramiko server: sessions', () => {
   it('sends 4 MiB through stdin and gets the same bytes back intact', async () => {
     await using conn = await connect(options());
     const data = randomBytes(4 * 1024 * 1024 + 333);
-    const hashed = await conn.run<Uint8Array>('sha256sum', { input: data, encoding: null });
-    expect(new TextDecoder().decode(hashed.stdout ?? new Uint8Array()).split(' ')[0]).toBe(sha(data));
-    const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
+    const echoed = await sha256sumThenCat(conn, data);
     expect(sha(echoed.stdout ?? new Uint8Array())).toBe(sha(data));
     expect(echoed.exitStatus).toBe(0);
   }, 60_000);
 
   it('asks for a pty with a terminal size and reports a window change', async () => {
     await using conn = await connect(options());
-    const info = await conn.run('pty-info', { termType: 'xterm-256color', termSize: [101, 31], encoding: 'utf-8' });
-    expect(info.stdout).toBe('xterm-256color 101x31\n');
-    const proc = await conn.createProcess('wait-resize', { termType: 'vt100', termSize: [80, 24], encoding: 'utf-8' });
-    expect(await proc.stdout.readline()).toBe('ready 80x24\n');
-    proc.changeTerminalSize(132, 43);
-    expect(await proc.stdout.readline()).toBe('resized 132x43\n');
-    const done = await proc.wait();
-    expect(done.exitStatus).toBe(0);
+    await expectPtyAndWindowChange(conn);
   });
 
   it('sends environment variables', async () => {
