@@ -153,8 +153,11 @@ export {
   type LibsshClientResult,
   type LibsshExecResult,
   type LibsshLocalResult,
+  type LibsshServer,
+  type LibsshServerOptions,
   type LibsshSftpResult,
   buildLibsshPeer,
   libsshAvailable,
   runLibsshClient,
+  startLibsshServer,
 } from './libssh.ts';

@@ -3,7 +3,9 @@
  * SSH implementation of its own, independent of OpenSSH, AsyncSSH, Paramiko, x/crypto and JSch.
  * libssh/libsshpeer.c is compiled once per process with `cc ... -lssh` into the harness's temporary
  * root; `libsshpeer client` connects, checks the host key against a known_hosts file, authenticates
- * and runs a list of actions (exec, pty, sftp, direct-tcpip) on the one connection.
+ * and runs a list of actions (exec, pty, sftp, direct-tcpip) on the one connection; `libsshpeer
+ * server` serves exec (/bin/sh), env, pty, sftp (OpenSSH's sftp-server as the subsystem) and
+ * direct-tcpip with libssh's server callbacks, one forked process per connection.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,9 +15,11 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InteropStartError } from './errors.ts';
-import { type KeyPair, defaultClientKey } from './keys.ts';
-import { type RunOptions, type RunResult, run, runCommand } from './process.ts';
-import { type SshTarget, knownHostsLines } from './target.ts';
+import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
+import { LOOPBACK } from './ports.ts';
+import { type PeerProcess, type RunOptions, type RunResult, run, runCommand, startProcess } from './process.ts';
+import type { AuthorizedKey } from './sshd.ts';
+import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
 
 const SOURCE = fileURLToPath(new URL('./libssh/libsshpeer.c', import.meta.url));
@@ -330,4 +334,94 @@ export async function runLibsshClient(options: LibsshClientOptions): Promise<Lib
   } finally {
     await removeTempDir(dir);
   }
+}
+
+export interface LibsshServerOptions extends ServerBaseOptions {
+  /** Accept this password for any user (and as keyboard-interactive's first answer). */
+  readonly password?: string;
+  /** SSH_BIND_OPTIONS_KEY_EXCHANGE, _HOSTKEY_ALGORITHMS, _CIPHERS_*, _HMAC_*; default libssh's. */
+  readonly kex?: readonly string[];
+  readonly hostKeyAlgorithms?: readonly string[];
+  readonly ciphers?: readonly string[];
+  readonly macs?: readonly string[];
+  /** SSH_OPTIONS_REKEY_DATA on each connection: libssh rekeys after this many bytes. */
+  readonly rekeyData?: number;
+  /** SSH_BIND_OPTIONS_LOG_VERBOSITY (0-4) into the log. */
+  readonly verbosity?: number;
+}
+
+/**
+ * A running libssh server. Its log (stderr) has a line per connection's key exchange ("kex NAME
+ * cipher IN OUT hmac IN OUT"), authentication ("auth publickey USER TYPE accepted"), channel and
+ * request ("exec CMD", "pty TERM WxH", "window-change WxH", "env N=V", "subsystem sftp",
+ * "direct-tcpip HOST:PORT", "exit-status N"). keyboard-interactive asks "Code: " (no echo) and
+ * "Colour: " (echo) and accepts the password and "blue".
+ */
+export interface LibsshServer extends RunningServer {
+  readonly name: 'libssh-server';
+}
+
+function authorizedLines(keys: readonly AuthorizedKey[]): string[] {
+  return keys.map((key) => (typeof key === 'string' ? key : key.publicKey));
+}
+
+/** Starts a libssh server on a free port of 127.0.0.1 (it binds port 0 and reports the port). */
+export async function startLibsshServer(options: LibsshServerOptions = {}): Promise<LibsshServer> {
+  const [binary, keys, authorized] = await Promise.all([
+    buildLibsshPeer(),
+    options.hostKeys ?? makeHostKeys(options.hostKeyTypes ?? ['ed25519', 'ecdsa-p256', 'rsa']),
+    options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
+  ]);
+  const dir = await makeTempDir('libssh-server');
+  let proc: PeerProcess;
+  try {
+    const authorizedPath = join(dir, 'authorized_keys');
+    await writeFile(authorizedPath, authorizedLines(authorized).map((line) => `${line.trim()}\n`).join(''), { mode: 0o600 });
+    const lines: string[][] = [...keys.map((key) => ['hostkey', key.privateKeyPath]), ['authorized', authorizedPath]];
+    if (options.password !== undefined) lines.push(['password', checkField(options.password, 'password')]);
+    const lists = [
+      ['kex', options.kex],
+      ['hostkeys', options.hostKeyAlgorithms],
+      ['ciphers', options.ciphers],
+      ['macs', options.macs],
+    ] as const;
+    for (const [name, list] of lists) if (list !== undefined) lines.push([name, list.join(',')]);
+    if (options.rekeyData !== undefined) lines.push(['rekeydata', String(options.rekeyData)]);
+    if (options.verbosity !== undefined) lines.push(['verbose', String(options.verbosity)]);
+    const configPath = join(dir, 'server.conf');
+    await writeFile(configPath, lines.map((fields) => `${fields.join('\t')}\n`).join(''), { mode: 0o600 });
+    proc = await startProcess(binary, ['server', configPath], { name: 'libssh-server', env: { HOME: dir, ...options.env }, cwd: dir });
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+  let port: number;
+  try {
+    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
+    port = Number(match[1]);
+  } catch (error) {
+    await proc.stop();
+    await removeTempDir(dir);
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new InteropStartError(`the libssh server did not start (${reason})`, proc.output(), { cause: error });
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'libssh-server',
+    host: LOOPBACK,
+    port,
+    user: userInfo().username,
+    hostKeys: keys,
+    hostPublicKeys: keys.map((key) => key.publicKey),
+    dir,
+    pid: proc.pid,
+    process: proc,
+    get log() {
+      return proc.output();
+    },
+    stop: async () => {
+      stopped ??= proc.stop().then(async () => removeTempDir(dir));
+      return stopped;
+    },
+  };
 }
