@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GoServer, buildGoPeer, generateKey, goAvailable, isProcessAlive, runGoClient, runSsh, startGoServer, startSshd, type SshdServer } from '../src/index.ts';
+import { type GoServer, buildGoPeer, generateKey, goAvailable, isProcessAlive, runGoClient, startGoServer, startSshd, type SshdServer } from '../src/index.ts';
 import { logPeersOnFailure } from '../src/vitest.ts';
+import { expectServesOpenSshClient, expectTakesPassword } from './openssh-client-checks.ts';
 
 logPeersOnFailure();
 
@@ -22,16 +23,11 @@ describe('the x/crypto peer against OpenSSH', () => {
   });
 
   it('serves the OpenSSH client, with exit status, stderr, stdin and a pty', async () => {
-    expect((await runSsh(server, 'echo hi')).stdout).toBe('hi\n');
-    const result = await runSsh(server, 'cat; echo oops >&2; exit 5', { input: 'in', allowFailure: true });
-    expect(result).toMatchObject({ stdout: 'in', stderr: 'oops\n', exitCode: 5 });
-    expect((await runSsh(server, 'pty-info', { args: ['-tt'] })).stdout).toMatch(/^\S* \d+x\d+\r?\n$/);
+    await expectServesOpenSshClient(server);
   });
 
   it('takes a password', async () => {
-    expect((await runSsh(server, 'echo pw', { user: 'alice', password: 'secret', identity: null })).stdout).toBe('pw\n');
-    const wrong = await runSsh(server, 'true', { user: 'alice', password: 'wrong', identity: null, allowFailure: true });
-    expect(wrong.exitCode).toBe(255);
+    await expectTakesPassword(server);
   });
 
   it('runs its client against sshd, checking the host key', async () => {

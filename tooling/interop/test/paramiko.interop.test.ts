@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ParamikoServer, generateKey, isProcessAlive, runParamikoClient, runSftp, runSsh, startParamikoServer } from '../src/index.ts';
+import { type ParamikoServer, generateKey, isProcessAlive, runParamikoClient, runSftp, startParamikoServer } from '../src/index.ts';
 import { logPeersOnFailure } from '../src/vitest.ts';
+import { expectServesOpenSshClient, expectTakesPassword } from './openssh-client-checks.ts';
 
 logPeersOnFailure();
 
@@ -15,17 +16,11 @@ describe('Paramiko server', () => {
   });
 
   it('serves the OpenSSH client, with exit status, stderr, stdin and a pty', async () => {
-    expect((await runSsh(server, 'echo hi')).stdout).toBe('hi\n');
-    const result = await runSsh(server, 'cat; echo oops >&2; exit 5', { input: 'in', allowFailure: true });
-    expect(result).toMatchObject({ stdout: 'in', stderr: 'oops\n', exitCode: 5 });
-    // ssh -tt without a terminal of its own: no TERM and a 0x0 size, but a pty all the same.
-    expect((await runSsh(server, 'pty-info', { args: ['-tt'] })).stdout).toMatch(/^\S* \d+x\d+\r?\n$/);
+    await expectServesOpenSshClient(server);
   });
 
   it('takes a password', async () => {
-    expect((await runSsh(server, 'echo pw', { user: 'alice', password: 'secret', identity: null })).stdout).toBe('pw\n');
-    const wrong = await runSsh(server, 'true', { user: 'alice', password: 'wrong', identity: null, allowFailure: true });
-    expect(wrong.exitCode).toBe(255);
+    await expectTakesPassword(server);
   });
 
   it('serves its root over sftp as "/"', async () => {
