@@ -94,7 +94,7 @@ async function handler(process: SSHServerProcess<Uint8Array>): Promise<void> {
     }
     process.exit(0);
   } else if (command === 'algorithms') {
-    say(`${['kex', 'serverHostKeyAlgorithm', 'recvCipher', 'recvMac', 'sendCipher', 'sendMac'].map((name) => String(process.getExtraInfo(name))).join(' ')}\n`);
+    say(`${['kex', 'serverHostKeyAlgorithm', 'recvCipher', 'recvMac', 'sendCipher', 'sendMac', 'recvCompression', 'sendCompression'].map((name) => String(process.getExtraInfo(name))).join(' ')}\n`);
     process.exit(0);
   } else if (command === 'pty') {
     // The terminal, then each window change, until stdin ends.
@@ -145,6 +145,7 @@ beforeAll(async () => {
     encryptionAlgs: LIBSSH_CIPHERS,
     macAlgs: LIBSSH_MACS,
     signatureAlgs: LIBSSH_HOST_KEY_ALGORITHMS,
+    compressionAlgs: ['zlib@openssh.com', 'zlib', 'none'],
   } as const;
   [acceptor, rsa256Only, rsa512Only] = await Promise.all([
     listen('127.0.0.1', 0, common),
@@ -297,8 +298,11 @@ describe('libssh client: algorithms', () => {
     const r = await libssh({ ...choice, actions: [{ op: 'exec', command: 'algorithms' }, { op: 'exec', command: 'sha256', stdinRandom: 300_000 }] });
     const hashed = exec(r, 1);
     expect(hashed.stdout).toBe(`300000 ${hashed.stdinSha256}\n`);
-    const [kex, hostKey, recvCipher, recvMac, sendCipher, sendMac] = exec(r).stdout.trim().split(' ');
-    return { libssh: { kex: r.kex, cipherIn: r.cipherIn, cipherOut: r.cipherOut, hmacIn: r.hmacIn, hmacOut: r.hmacOut }, ours: { kex, hostKey, recvCipher, recvMac, sendCipher, sendMac } };
+    const [kex, hostKey, recvCipher, recvMac, sendCipher, sendMac, recvCompression, sendCompression] = exec(r).stdout.trim().split(' ');
+    return {
+      libssh: { kex: r.kex, cipherIn: r.cipherIn, cipherOut: r.cipherOut, hmacIn: r.hmacIn, hmacOut: r.hmacOut },
+      ours: { kex, hostKey, recvCipher, recvMac, sendCipher, sendMac, recvCompression, sendCompression },
+    };
   };
 
   it.each(LIBSSH_KEX)('exchanges keys with %s', async (kex) => {
@@ -318,6 +322,13 @@ describe('libssh client: algorithms', () => {
     const r = await negotiated({ ciphers: ['aes128-ctr'], macs: [mac] });
     expect(r.libssh).toMatchObject({ hmacIn: mac, hmacOut: mac });
     expect(r.ours).toMatchObject({ recvMac: mac, sendMac: mac });
+  });
+
+  it.each(['zlib@openssh.com', 'zlib', 'none'])('compresses with %s (SSH_OPTIONS_COMPRESSION)', async (compression) => {
+    // libssh has no getter for the negotiated compression: our server's is asserted, and the
+    // 300,000 random bytes hashed through it.
+    const r = await negotiated({ compression: [compression] });
+    expect(r.ours).toMatchObject({ recvCompression: compression, sendCompression: compression });
   });
 });
 

@@ -183,6 +183,17 @@ describe('our client against a libssh server: algorithms', () => {
   });
 });
 
+describe('our client against a libssh server: compression', () => {
+  // Its server offers "none,zlib@openssh.com" (not plain zlib).
+  it.each(['zlib@openssh.com'])('compresses with %s, which its server offers by default', async (compression) => {
+    await using conn = await connect(options({ compressionAlgs: [compression] }));
+    expect([conn.getExtraInfo('sendCompression'), conn.getExtraInfo('recvCompression')]).toEqual([compression, compression]);
+    const data = randomBytes(1 << 20);
+    const echoed = await conn.run<Uint8Array>('cat', { input: data, encoding: null });
+    expect([echoed.exitStatus, sha(echoed.stdout ?? new Uint8Array())]).toEqual([0, sha(data)]);
+  });
+});
+
 describe('our client against a libssh server: sessions', () => {
   it('runs a command with its exit status and stderr', async () => {
     await using conn = await connect(options());

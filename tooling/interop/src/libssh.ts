@@ -171,6 +171,8 @@ export interface LibsshClientOptions extends RunOptions {
   readonly ciphers?: readonly string[];
   readonly macs?: readonly string[];
   readonly publicKeyAlgorithms?: readonly string[];
+  /** SSH_OPTIONS_COMPRESSION_C_S and _S_C (none, zlib, zlib@openssh.com); default libssh's (none). */
+  readonly compression?: readonly string[];
   /** SSH_OPTIONS_REKEY_DATA: libssh rekeys after this many bytes (its floor is 16). */
   readonly rekeyData?: number;
   /** SSH_OPTIONS_LOG_VERBOSITY (0-4) to stderr. */
@@ -246,6 +248,7 @@ export async function runLibsshClient(options: LibsshClientOptions): Promise<Lib
       ['ciphers', options.ciphers],
       ['macs', options.macs],
       ['pubkeytypes', options.publicKeyAlgorithms],
+      ['compression', options.compression],
     ] as const;
     for (const [name, list] of lists) if (list !== undefined) lines.push([name, list.join(',')]);
     if (options.rekeyData !== undefined) lines.push(['rekeydata', String(options.rekeyData)]);

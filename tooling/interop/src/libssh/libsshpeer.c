@@ -7,6 +7,7 @@
  * SCRIPT has one line per setting or action, its fields separated by tabs:
  *   host H | port P | user U | knownhosts FILE | identity FILE (repeatable) | password PW
  *   kbdint ANSWER... | kex LIST | hostkeys LIST | ciphers LIST | macs LIST | pubkeytypes LIST
+ *   compression LIST
  *   rekeydata BYTES | timeout SECONDS | verbose LEVEL
  *   exec CMD STDIN_FILE|- STDOUT_FILE [NAME=VALUE...]   (env requests before exec; stdin then EOF)
  *   pty CMD STDOUT_FILE TERM COLS ROWS NEWCOLS NEWROWS  (window change after the first line; EOF
@@ -457,7 +458,8 @@ static int connect_session(ssh_session s) {
   if (set_list(s, SSH_OPTIONS_KEY_EXCHANGE, "kex") || set_list(s, SSH_OPTIONS_HOSTKEYS, "hostkeys") ||
       set_list(s, SSH_OPTIONS_CIPHERS_C_S, "ciphers") || set_list(s, SSH_OPTIONS_CIPHERS_S_C, "ciphers") ||
       set_list(s, SSH_OPTIONS_HMAC_C_S, "macs") || set_list(s, SSH_OPTIONS_HMAC_S_C, "macs") ||
-      set_list(s, SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES, "pubkeytypes")) {
+      set_list(s, SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES, "pubkeytypes") || set_list(s, SSH_OPTIONS_COMPRESSION_C_S, "compression") ||
+      set_list(s, SSH_OPTIONS_COMPRESSION_S_C, "compression")) {
     return -1;
   }
   if (setting("rekeydata")) {
