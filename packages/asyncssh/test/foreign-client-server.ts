@@ -1,5 +1,20 @@
-/** The SSHServer our server runs as in the tests of foreign clients against it (x/crypto, Paramiko). */
-import { SSHServer } from '../src/index.ts';
+/** Our server as the tests of foreign clients against it (x/crypto, Paramiko, JSch) run it. */
+import type { KeyPair } from '@ssh/interop';
+import { SSHServer, type SSHServerProcess } from '../src/index.ts';
+
+/**
+ * listen() options shared by those tests: `hostKeys` served, `clientKeys` authorized, sessions
+ * given to `processFactory` as bytes, without our line editor.
+ */
+export function foreignClientListenOptions(hostKeys: readonly KeyPair[], clientKeys: readonly KeyPair[], processFactory: (process: SSHServerProcess<Uint8Array>) => Promise<void>) {
+  return {
+    serverHostKeys: hostKeys.map((key) => key.privateKeyPath),
+    authorizedClientKeys: clientKeys.map((key) => `${key.publicKey}\n`).join(''),
+    processFactory,
+    encoding: null,
+    lineEditor: false,
+  } as const;
+}
 
 /**
  * Lets a password of "sesame" in, and keyboard-interactive answers "sesame" and "blue" to its two

@@ -11,7 +11,7 @@ import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
-import { ForeignClientServer } from './foreign-client-server.ts';
+import { ForeignClientServer, foreignClientListenOptions } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -118,11 +118,7 @@ beforeAll(async () => {
   echo = await startEcho();
   const common = {
     serverFactory: () => new GoFacingServer(forwardRequests),
-    serverHostKeys: Object.values(hostKeys).map((key) => key.privateKeyPath),
-    authorizedClientKeys: [cEd, cEc, cRsa].map((key) => `${key.publicKey}\n`).join(''),
-    processFactory: handler,
-    encoding: null,
-    lineEditor: false,
+    ...foreignClientListenOptions(Object.values(hostKeys), [cEd, cEc, cRsa], handler),
     kexAlgs: GO_KEX,
     encryptionAlgs: GO_CIPHERS,
     macAlgs: GO_MACS,

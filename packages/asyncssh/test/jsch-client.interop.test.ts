@@ -15,6 +15,7 @@ import path from 'node:path';
 import { compileJschClient, generateKey, makeTempDir, removeTempDir, runJschClient, startSshd, type JschClientOptions, type KeyPair } from '@ssh/interop';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SSHServer, listen, setLogLevel, setLogSink, type LogSink, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { foreignClientListenOptions } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { writeStdinHash } from './stdin-hash.ts';
 
@@ -85,11 +86,7 @@ beforeAll(async () => {
   ]);
   const common = {
     serverFactory: () => new JschFacingServer(),
-    serverHostKeys: [hostKey.privateKeyPath],
-    authorizedClientKeys: [ecdsaKey, rsaKey].map((k) => `${k.publicKey}\n`).join(''),
-    processFactory: handler,
-    encoding: null,
-    lineEditor: false,
+    ...foreignClientListenOptions([hostKey], [ecdsaKey, rsaKey], handler),
     sftpFactory: true,
   } as const;
   acceptor = await listen('127.0.0.1', 0, common);

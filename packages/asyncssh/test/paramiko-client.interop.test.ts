@@ -11,7 +11,7 @@ import { PARAMIKO_KEX, generateKey, makeTempDir, removeTempDir, runParamikoClien
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
-import { ForeignClientServer } from './foreign-client-server.ts';
+import { ForeignClientServer, foreignClientListenOptions } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -85,11 +85,7 @@ beforeAll(async () => {
   echo = await startEcho();
   const common = {
     serverFactory: () => new ParamikoFacingServer(forwardRequests),
-    serverHostKeys: [hEd.privateKeyPath, hEc.privateKeyPath, hRsa.privateKeyPath],
-    authorizedClientKeys: [cEd, cEc, cRsa].map((key) => `${key.publicKey}\n`).join(''),
-    processFactory: handler,
-    encoding: null,
-    lineEditor: false,
+    ...foreignClientListenOptions([hEd, hEc, hRsa], [cEd, cEc, cRsa], handler),
     sftpFactory: true,
   } as const;
   acceptor = await listen('127.0.0.1', 0, common);
