@@ -203,6 +203,15 @@ describe('libssh client: authentication and host keys', () => {
     expect(refused.error).toMatch(/authentication failed/);
   });
 
+  it('signs with ssh-rsa (SHA-1) when told to, accepted where signatureAlgs lists it and refused where not', async () => {
+    const ok = await libssh({ identity: clientKeys.rsa, publicKeyAlgorithms: ['ssh-rsa'], actions: [{ op: 'exec', command: 'user' }] });
+    expect(ok.authMethod).toBe('publickey');
+    expect(exec(ok).stdout).toBe('libsshuser\n');
+    const refused = await libssh({ target: ours(rsa256Only), identity: clientKeys.rsa, publicKeyAlgorithms: ['ssh-rsa'], allowFailure: true });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.error).toMatch(/authentication failed/);
+  });
+
   it('is refused a key our server does not list', async () => {
     const stranger = await generateKey('ed25519', { label: 'libssh-stranger-user' });
     const r = await libssh({ identity: stranger, allowFailure: true });

@@ -25,8 +25,9 @@ import {
 } from '@ssh/interop';
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
+import { CHANNEL_OPEN_FAILURE } from '@ssh/wire';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HostKeyNotVerifiable, PermissionDenied, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
+import { ChannelOpenError, HostKeyNotVerifiable, PermissionDenied, SSHClientConnection, connect, type SSHClientConnectionOptions } from '../src/index.ts';
 import { expectLocalPortForward, expectPasswordAuth, foreignServerOptions, kbdintAnswering, strangerKnownHosts } from './foreign-server-client.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 
@@ -257,6 +258,18 @@ describe('our client against a libssh server: forwarding, rekey', () => {
     await using conn = await connect(options());
     await expectLocalPortForward(conn, echo.port);
     await server.process.waitForOutput(`direct-tcpip 127.0.0.1:${echo.port}`, { stream: 'stderr', timeoutMs: 5_000 });
+  });
+
+  it('is refused a direct-tcpip channel to a closed port with a typed error, and goes on', async () => {
+    const closed = await startEcho();
+    const deadPort = closed.port;
+    await closed.close();
+    await using conn = await connect(options());
+    const err = await conn.openConnection('127.0.0.1', deadPort).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChannelOpenError);
+    // libssh's default reply to a channel open it was not told to accept.
+    expect((err as ChannelOpenError).reasonCode).toBe(CHANNEL_OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED);
+    expect((await conn.run('echo after', { encoding: 'utf-8' })).stdout).toBe('after\n');
   });
 
   it('rekeys every 256 KiB in the middle of a 4 MiB round trip', async () => {
