@@ -19,7 +19,7 @@ import { SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile } from './errors.ts';
 import { WRITE_HEADROOM } from './packets.ts';
 import { RequestWindow } from './request-window.ts';
 import { type LocalFile, type LocalFs } from './local-fs.ts';
-import { basename, hasMagic, joinPath } from './paths.ts';
+import { basename, dirname, hasMagic, joinPath } from './paths.ts';
 
 /** Where a transfer stands: called after each block with the bytes done and the total. */
 export type ProgressHandler = (srcPath: string, dstPath: string, bytesCopied: number, totalBytes: number) => void;
@@ -80,6 +80,7 @@ export interface TransferClient {
   scandir(path: string): AsyncIterable<{ filename: string; attrs: SFTPAttrs }>;
   glob(patterns: string | readonly string[]): Promise<string[]>;
   isdir(path: string): Promise<boolean>;
+  realpath(path: string): Promise<string>;
   open(path: string, mode: `${string}b${string}`, options?: { blockSize?: number; maxRequests?: number }): Promise<SFTPClientFile<Uint8Array>>;
   remoteCopy(src: SFTPClientFile<Uint8Array>, dst: SFTPClientFile<Uint8Array>, srcOffset?: number, length?: number, dstOffset?: number): Promise<void>;
   fileContext(): { session: ClientSession };
@@ -857,6 +858,20 @@ export async function copyFiles(
   await each(sources, options, (src) => copyOne(client, src, dstIsDir ? joinPath(dst, basename(src)) : dst, options, tree, 0), tree.slots);
 }
 
+/**
+ * Refuses to copy directory `src` to `dst` inside it, as cp does: the copy would list what it
+ * writes and go down to the depth bound, leaving that many levels of copies behind. Compared as
+ * the server resolves them (`dst` may not exist yet: its parent then). When the server cannot
+ * resolve a path the check is skipped: the copy itself reports what is wrong with it.
+ */
+async function refuseCopyIntoItself(client: TransferClient, src: string, dst: string): Promise<void> {
+  const resolveDst = async (): Promise<string> => ((await client.isdir(dst)) ? client.realpath(dst) : joinPath(await client.realpath(dirname(dst) || '.'), basename(dst)));
+  const resolved = await Promise.all([client.realpath(src), resolveDst()]).catch(() => undefined);
+  if (resolved === undefined) return;
+  const [from, to] = resolved;
+  if (to === from || to.startsWith(from.endsWith('/') ? from : `${from}/`)) throw new SFTPFailure(`cannot copy directory ${src} into itself (${dst})`);
+}
+
 /** copyOneBody, a failure noting the file it concerns (notePaths). */
 function copyOne(client: TransferClient, src: string, dst: string, options: TransferOptions & { remoteOnly?: boolean }, tree: DownloadTree, depth: number, walk?: WalkEntry): Promise<void> {
   return copyOneBody(client, src, dst, options, tree, depth, walk).catch((e: unknown) => notePaths(e, src, dst));
@@ -877,6 +892,7 @@ async function copyOneBody(client: TransferClient, src: string, dst: string, opt
   if (type !== FILEXFER_TYPE.DIRECTORY) walk?.leaf();
   if (type === FILEXFER_TYPE.DIRECTORY) {
     if (!options.recurse) throw new SFTPFailure(`${src} is a directory`);
+    if (depth === 0) await refuseCopyIntoItself(client, src, dst);
     if (depth >= tree.maxDepth) {
       tree.slots.failure ??= new SFTPFailure(`${src}: maximum directory depth exceeded: ${tree.maxDepth} levels (a directory that contains itself?)`);
       throw tree.slots.failure;

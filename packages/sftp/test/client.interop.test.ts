@@ -1,5 +1,5 @@
 /** Our client against OpenSSH's sftp-server (SFTP v3 + OpenSSH extensions), spawned per test. */
-import { mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXT, SFTPError, SFTPFailure, SFTPNoSuchFile } from '../src/index.ts';
@@ -190,6 +190,29 @@ describe('client against OpenSSH sftp-server', () => {
     for (let i = 0; i < 1000; i++) expect(readFileSync(join(dir, 'copy', `f${i}`), 'utf8')).toBe(`file ${i}`);
     expect(readFileSync(join(dir, 'copy/sub/deeper/big')).equals(pattern(300_000))).toBe(true);
     expect(readlinkSync(join(dir, 'copy/link'))).toBe('sub/deeper/big');
+  });
+
+  it('refuses to copy a directory into itself, before writing anything (as cp)', async () => {
+    s = await openSshSession();
+    const { client, dir } = s;
+    mkdirSync(join(dir, 'tree/sub'), { recursive: true });
+    writeFileSync(join(dir, 'tree/f'), 'x');
+    symlinkSync('tree', join(dir, 'alias'));
+    for (const [src, dst] of [
+      ['tree', 'tree/sub/copy'],
+      ['tree', 'tree'], // an existing directory: the copy would go to tree/tree
+      ['alias', 'tree/copy'], // through a symlink to it, followed
+      ['tree', `${dir}/tree/copy`],
+    ] as const) {
+      const error: unknown = await client.copy(src, dst, { recurse: true, followSymlinks: src === 'alias' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SFTPFailure);
+      expect(error).toMatchObject({ reason: `cannot copy directory ${src} into itself (${dst === 'tree' ? 'tree/tree' : dst})` });
+    }
+    expect(readdirSync(join(dir, 'tree')).sort()).toEqual(['f', 'sub']);
+    expect(readdirSync(join(dir, 'tree/sub'))).toEqual([]);
+    // A sibling whose name starts with the source's is not inside it.
+    await client.copy('tree', 'tree2', { recurse: true });
+    expect(readFileSync(join(dir, 'tree2/f'), 'utf8')).toBe('x');
   });
 
   it('maps status codes to error classes', async () => {
