@@ -1,19 +1,33 @@
 /** Our server as the tests of foreign clients against it (x/crypto, Paramiko, JSch) run it. */
 import type { KeyPair } from '@ssh/interop';
-import { SSHServer, type SSHServerProcess } from '../src/index.ts';
+import { SSHServer, listen, type SSHAcceptor, type SSHServerConnectionOptions, type SSHServerProcess } from '../src/index.ts';
 
 /**
- * listen() options shared by those tests: `hostKeys` served, `clientKeys` authorized, sessions
- * given to `processFactory` as bytes, without our line editor.
+ * listen() options shared by those tests: `hostKeys` served, `authorized` let in (client keys, or
+ * authorized_keys text), sessions given to `processFactory` as bytes.
  */
-export function foreignClientListenOptions(hostKeys: readonly KeyPair[], clientKeys: readonly KeyPair[], processFactory: (process: SSHServerProcess<Uint8Array>) => Promise<void>) {
+export function foreignClientListenOptions(
+  hostKeys: readonly KeyPair[],
+  authorized: readonly KeyPair[] | string,
+  processFactory: (process: SSHServerProcess<Uint8Array>) => Promise<void>,
+) {
   return {
     serverHostKeys: hostKeys.map((key) => key.privateKeyPath),
-    authorizedClientKeys: clientKeys.map((key) => `${key.publicKey}\n`).join(''),
+    authorizedClientKeys: typeof authorized === 'string' ? authorized : authorized.map((key) => `${key.publicKey}\n`).join(''),
     processFactory,
     encoding: null,
-    lineEditor: false,
   } as const;
+}
+
+/** Runs `body` with a server of ours of its own, listening on 127.0.0.1 with `options`; closes it after. */
+export async function withOwnServer(options: SSHServerConnectionOptions<Uint8Array>, body: (server: SSHAcceptor) => Promise<void>): Promise<void> {
+  const server = await listen('127.0.0.1', 0, options);
+  try {
+    await body(server);
+  } finally {
+    server.close();
+    await server.waitClosed();
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SSHServerConnection, SignalReceived, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
-import { ForeignClientServer, foreignClientListenOptions } from './foreign-client-server.ts';
+import { ForeignClientServer, foreignClientListenOptions, withOwnServer } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -119,6 +119,7 @@ beforeAll(async () => {
   const common = {
     serverFactory: () => new GoFacingServer(forwardRequests),
     ...foreignClientListenOptions(Object.values(hostKeys), [cEd, cEc, cRsa], handler),
+    lineEditor: false,
     kexAlgs: GO_KEX,
     encryptionAlgs: GO_CIPHERS,
     macAlgs: GO_MACS,
@@ -207,22 +208,13 @@ describe('x/crypto client: authentication and host keys', () => {
     const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-cert-user' }), generateKey(caType, { label: 'go-cert-ca' })]);
     const cert = await signCertificate(ca, key, { principals: ['certuser'], validity: '-5m:+1h' });
     expect(cert.algorithm).toBe(certAlgorithm);
-    const server = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `cert-authority ${ca.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-    });
-    try {
+    await withOwnServer(foreignClientListenOptions([hostKeys.ed25519], `cert-authority ${ca.publicKey}\n`, handler), async (server) => {
       const target = { ...ours(server, [hostKeys.ed25519]), user: 'certuser' };
       const r = await goClient({ target, identity: key, certificates: [cert.path], actions: [{ op: 'exec', command: 'user' }] });
       expect(exec(r)).toMatchObject({ stdout: 'certuser\n', exitStatus: 0 });
       const wrongUser = await goClient({ target: { ...target, user: 'other' }, identity: key, certificates: [cert.path], allowFailure: true });
       expect(wrongUser.error).toMatch(/unable to authenticate/);
-    } finally {
-      server.close();
-      await server.waitClosed();
-    }
+    });
   });
 
   it.each([
@@ -233,14 +225,7 @@ describe('x/crypto client: authentication and host keys', () => {
   ] as const)('shows a host certificate (%s key, %s CA) that x/crypto checks against @cert-authority with %s', async (keyType, caType, algorithm) => {
     const [key, ca] = await Promise.all([generateKey(keyType, { label: 'go-cert-host' }), generateKey(caType, { label: 'go-cert-host-ca' })]);
     const cert = await signCertificate(ca, key, { host: true, principals: ['127.0.0.1'], validity: '-5m:+1h' });
-    const server = await listen('127.0.0.1', 0, {
-      serverHostKeys: [key.privateKeyPath],
-      serverHostCerts: [cert.path],
-      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([key], `${clientKeys.ed25519.publicKey}\n`, handler), serverHostCerts: [cert.path] }, async (server) => {
       const target = { ...ours(server, []), hostCertAuthorities: [ca.publicKey] };
       const r = await goClient({ target, verifyHostKeys: true, hostKeyAlgorithms: [algorithm], actions: [{ op: 'exec', command: 'algorithms' }] });
       expect(r.hostKeyType).toBe(cert.algorithm);
@@ -248,29 +233,16 @@ describe('x/crypto client: authentication and host keys', () => {
       const stranger = await generateKey('ed25519', { label: 'go-cert-stranger-ca' });
       const refused = await goClient({ target: { ...target, hostCertAuthorities: [stranger.publicKey] }, verifyHostKeys: true, hostKeyAlgorithms: [algorithm], allowFailure: true });
       expect(refused.error).toMatch(/knownhosts: key is unknown|no authorities for hostname/);
-    } finally {
-      server.close();
-      await server.waitClosed();
-    }
+    });
   });
 
   it('uses ssh-dss (DSA) host and user keys when both sides enable them', async () => {
     const [hostDsa, userDsa] = await Promise.all([generateKey('dsa', { label: 'go-dsa-host', format: 'pem' }), generateKey('dsa', { label: 'go-dsa-user', format: 'pem' })]);
-    const server = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostDsa.privateKeyPath],
-      authorizedClientKeys: `${userDsa.publicKey}\n`,
-      signatureAlgs: ['ssh-dss'],
-      processFactory: handler,
-      encoding: null,
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([hostDsa], `${userDsa.publicKey}\n`, handler), signatureAlgs: ['ssh-dss'] }, async (server) => {
       const r = await goClient({ target: ours(server, [hostDsa]), identity: userDsa, hostKeyAlgorithms: ['ssh-dss'], actions: [{ op: 'exec', command: 'algorithms' }] });
       expect(r.hostKeyType).toBe('ssh-dss');
       expect(exec(r).stdout.split(' ')[1]).toBe('ssh-dss');
-    } finally {
-      server.close();
-      await server.waitClosed();
-    }
+    });
   });
 
   it('is refused by x/crypto for a host key its known_hosts lists differently', async () => {
@@ -344,21 +316,11 @@ describe('x/crypto client: sessions', () => {
   }, 90_000);
 
   it('shows our pre-authentication banner (BannerCallback)', async () => {
-    const bannered = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-      banner: 'Welcome, Grüße ☃\nSecond line\n',
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([hostKeys.ed25519], `${clientKeys.ed25519.publicKey}\n`, handler), banner: 'Welcome, Grüße ☃\nSecond line\n' }, async (bannered) => {
       const r = await goClient({ target: ours(bannered, [hostKeys.ed25519]), actions: [{ op: 'exec', command: 'user' }] });
       expect(r.banners).toEqual(['Welcome, Grüße ☃\nSecond line\n']);
       expect(exec(r).stdout).toBe('gopher\n');
-    } finally {
-      bannered.close();
-      await bannered.waitClosed();
-    }
+    });
   });
 
   it('delivers a signal request (Session.Signal) to the process', async () => {

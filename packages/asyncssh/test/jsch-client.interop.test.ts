@@ -87,6 +87,7 @@ beforeAll(async () => {
   const common = {
     serverFactory: () => new JschFacingServer(),
     ...foreignClientListenOptions([hostKey], [ecdsaKey, rsaKey], handler),
+    lineEditor: false,
     sftpFactory: true,
   } as const;
   acceptor = await listen('127.0.0.1', 0, common);

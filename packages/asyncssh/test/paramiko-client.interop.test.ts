@@ -11,7 +11,7 @@ import { PARAMIKO_KEX, generateKey, makeTempDir, removeTempDir, runParamikoClien
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
-import { ForeignClientServer, foreignClientListenOptions } from './foreign-client-server.ts';
+import { ForeignClientServer, foreignClientListenOptions, withOwnServer } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -86,6 +86,7 @@ beforeAll(async () => {
   const common = {
     serverFactory: () => new ParamikoFacingServer(forwardRequests),
     ...foreignClientListenOptions([hEd, hEc, hRsa], [cEd, cEc, cRsa], handler),
+    lineEditor: false,
     sftpFactory: true,
   } as const;
   acceptor = await listen('127.0.0.1', 0, common);
@@ -193,13 +194,7 @@ t.close()`,
     const ca = await generateKey('ed25519', { label: 'paramiko-user-ca' });
     const key = await generateKey('ed25519', { label: 'paramiko-cert-user' });
     const cert = await signCertificate(ca, key, { principals: ['certuser'], validity: '-5m:+1h' });
-    const server = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `cert-authority ${ca.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-    });
-    try {
+    await withOwnServer(foreignClientListenOptions([hostKeys.ed25519], `cert-authority ${ca.publicKey}\n`, handler), async (server) => {
       const r = await paramiko(
         `key = paramiko.Ed25519Key.from_private_key_file(params['key'])
 key.load_certificate(params['cert'])
@@ -212,10 +207,7 @@ c.close()`,
         { target: undefined, params: { key: key.privateKeyPath, cert: cert.path, port: server.getPort(), knownHosts: writeKnownHosts(server) } },
       );
       expect(r.result).toBe('certuser\n');
-    } finally {
-      server.close();
-      await server.waitClosed();
-    }
+    });
   });
 
   it.each([
@@ -367,20 +359,10 @@ result = [got, digest.hexdigest() == hashlib.sha256(b'b' * 400000).hexdigest(), 
   });
 
   it('shows our pre-authentication banner (get_banner)', async () => {
-    const bannered = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-      banner: 'Welcome, Grüße ☃\nSecond line\n',
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([hostKeys.ed25519], `${clientKeys.ed25519.publicKey}\n`, handler), banner: 'Welcome, Grüße ☃\nSecond line\n' }, async (bannered) => {
       const r = await paramiko(`result = transport.get_banner().decode()`, { target: ours(bannered, [hostKeys.ed25519]) });
       expect(r.result).toBe('Welcome, Grüße ☃\nSecond line\n');
-    } finally {
-      bannered.close();
-      await bannered.waitClosed();
-    }
+    });
   });
 
   it('passes environment variables (set_environment_variable, update_environment, exec_command environment=)', async () => {
@@ -476,15 +458,7 @@ result = {'keepalive': reply is None, 'other': other is None, 'active': transpor
   });
 
   it("is kept alive by our server's keepalive@openssh.com requests, which paramiko answers", async () => {
-    const keepalive = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-      keepaliveInterval: 0.5,
-      keepaliveCountMax: 2,
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([hostKeys.ed25519], `${clientKeys.ed25519.publicKey}\n`, handler), keepaliveInterval: 0.5, keepaliveCountMax: 2 }, async (keepalive) => {
       const r = await paramiko(`time.sleep(3)\nresult = [transport.is_active(), client.exec_command('alive')[1].read().decode()]`, {
         target: ours(keepalive, [hostKeys.ed25519]),
         debug: true,
@@ -492,10 +466,7 @@ result = {'keepalive': reply is None, 'other': other is None, 'active': transpor
       expect(r.result).toEqual([true, 'ran: alive\n']);
       // paramiko refuses the global requests it does not know, which counts as an answer (RFC 4254 4).
       expect(r.debugLog.match(/Rejecting "keepalive@openssh.com" global request/g)?.length ?? 0).toBeGreaterThan(2);
-    } finally {
-      keepalive.close();
-      await keepalive.waitClosed();
-    }
+    });
   });
 
   it('keeps a 6 MiB transfer intact across paramiko-initiated rekeys (renegotiate_keys)', async () => {
