@@ -427,13 +427,34 @@ func roundTrip(conn net.Conn, n int) map[string]interface{} {
 	return map[string]interface{}{"length": got, "equal": err == nil && bytes.Equal(back, data), "error": errText(err)}
 }
 
-func doLocal(client *ssh.Client, a *action) map[string]interface{} {
-	conn, err := client.Dial("tcp", net.JoinHostPort(a.Host, strconv.Itoa(a.Port)))
+// dialRoundTrip opens a channel to address through the client (direct-tcpip or
+// direct-streamlocal) and round-trips n bytes through it (an echo server there).
+func dialRoundTrip(client *ssh.Client, network, address string, n int) map[string]interface{} {
+	conn, err := client.Dial(network, address)
 	if err != nil {
 		return map[string]interface{}{"error": err.Error()}
 	}
 	defer conn.Close()
-	return roundTrip(conn, a.Bytes)
+	return roundTrip(conn, n)
+}
+
+// forwardedRoundTrip echoes what comes through a forward's listener, dials the listening end
+// (network, address) here, round-trips n bytes, then closes the listener (cancelling the forward).
+func forwardedRoundTrip(listener net.Listener, network, address string, n int) map[string]interface{} {
+	go serveEcho(listener)
+	conn, err := net.DialTimeout(network, address, 10*time.Second)
+	if err != nil {
+		listener.Close()
+		return map[string]interface{}{"error": "dial: " + err.Error()}
+	}
+	r := roundTrip(conn, n)
+	conn.Close()
+	r["cancelError"] = errText(listener.Close())
+	return r
+}
+
+func doLocal(client *ssh.Client, a *action) map[string]interface{} {
+	return dialRoundTrip(client, "tcp", net.JoinHostPort(a.Host, strconv.Itoa(a.Port)), a.Bytes)
 }
 
 func doRemote(client *ssh.Client, a *action) map[string]interface{} {
@@ -446,27 +467,8 @@ func doRemote(client *ssh.Client, a *action) map[string]interface{} {
 		return map[string]interface{}{"error": "listen: " + err.Error()}
 	}
 	port := listener.Addr().(*net.TCPAddr).Port
-	go func() {
-		for {
-			conn, err := listener.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				io.Copy(conn, conn)
-			}()
-		}
-	}()
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 10*time.Second)
-	if err != nil {
-		listener.Close()
-		return map[string]interface{}{"port": port, "error": "dial: " + err.Error()}
-	}
-	r := roundTrip(conn, a.Bytes)
-	conn.Close()
+	r := forwardedRoundTrip(listener, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), a.Bytes)
 	r["port"] = port
-	r["cancelError"] = errText(listener.Close())
 	return r
 }
 
@@ -487,12 +489,7 @@ func doParallel(client *ssh.Client, a *action) []execResult {
 }
 
 func doLocalUnix(client *ssh.Client, a *action) map[string]interface{} {
-	conn, err := client.Dial("unix", a.Path)
-	if err != nil {
-		return map[string]interface{}{"error": err.Error()}
-	}
-	defer conn.Close()
-	return roundTrip(conn, a.Bytes)
+	return dialRoundTrip(client, "unix", a.Path, a.Bytes)
 }
 
 func serveEcho(listener net.Listener) {
@@ -513,16 +510,7 @@ func doRemoteUnix(client *ssh.Client, a *action) map[string]interface{} {
 	if err != nil {
 		return map[string]interface{}{"error": "listen: " + err.Error()}
 	}
-	go serveEcho(listener)
-	conn, err := net.DialTimeout("unix", a.Path, 10*time.Second)
-	if err != nil {
-		listener.Close()
-		return map[string]interface{}{"error": "dial: " + err.Error()}
-	}
-	r := roundTrip(conn, a.Bytes)
-	conn.Close()
-	r["cancelError"] = errText(listener.Close())
-	return r
+	return forwardedRoundTrip(listener, "unix", a.Path, a.Bytes)
 }
 
 // ---------------------------------------------------------------- server
@@ -761,18 +749,7 @@ func serveDirect(newChannel ssh.NewChannel) {
 		newChannel.Reject(ssh.ConnectionFailed, "bad direct-tcpip request")
 		return
 	}
-	tcp, err := net.DialTimeout("tcp", net.JoinHostPort(msg.Host, strconv.Itoa(int(msg.Port))), 10*time.Second)
-	if err != nil {
-		newChannel.Reject(ssh.ConnectionFailed, err.Error())
-		return
-	}
-	ch, reqs, err := newChannel.Accept()
-	if err != nil {
-		tcp.Close()
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	pipe(ch, tcp.(*net.TCPConn))
+	dialAndPipe(newChannel, "tcp", net.JoinHostPort(msg.Host, strconv.Itoa(int(msg.Port))))
 }
 
 func serveDirectUnix(newChannel ssh.NewChannel) {
@@ -785,18 +762,24 @@ func serveDirectUnix(newChannel ssh.NewChannel) {
 		newChannel.Reject(ssh.ConnectionFailed, "bad direct-streamlocal request")
 		return
 	}
-	unix, err := net.DialTimeout("unix", msg.Path, 10*time.Second)
+	dialAndPipe(newChannel, "unix", msg.Path)
+}
+
+// dialAndPipe dials address for a direct channel, refusing the channel with the dial's error,
+// then accepts it and pipes the two.
+func dialAndPipe(newChannel ssh.NewChannel, network, address string) {
+	conn, err := net.DialTimeout(network, address, 10*time.Second)
 	if err != nil {
 		newChannel.Reject(ssh.ConnectionFailed, err.Error())
 		return
 	}
 	ch, reqs, err := newChannel.Accept()
 	if err != nil {
-		unix.Close()
+		conn.Close()
 		return
 	}
 	go ssh.DiscardRequests(reqs)
-	pipe(ch, unix.(*net.UnixConn))
+	pipe(ch, conn.(halfCloser))
 }
 
 // halfCloser is a connection whose writing side closes alone (TCP and Unix sockets).
