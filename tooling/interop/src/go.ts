@@ -12,11 +12,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InteropStartError } from './errors.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
-import { LOOPBACK } from './ports.ts';
-import { type PeerProcess, type RunOptions, type RunResult, runCommand, startProcess } from './process.ts';
-import { withRunningPeer } from './running-peer.ts';
+import { type RunOptions, type RunResult, runCommand } from './process.ts';
+import { startReadyServer } from './ready-server.ts';
 import type { AuthorizedKey } from './sshd.ts';
 import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
@@ -134,42 +132,28 @@ export async function startGoServer(options: GoServerOptions = {}): Promise<GoSe
     options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
   ]);
   const dir = await makeTempDir('go-server');
-  let proc: PeerProcess;
-  try {
-    const configPath = join(dir, 'server.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        hostKeys: keys.map((key) => key.privateKeyPath),
-        hostCerts: options.hostCertificates ?? [],
-        userCAs: options.userCertAuthorities ?? [],
-        authorizedKeys: authorizedLines(authorized),
-        passwords: options.passwords ?? {},
-        banner: options.banner ?? '',
-        kex: options.kex ?? null,
-        ciphers: options.ciphers ?? null,
-        macs: options.macs ?? null,
-        rekeyThreshold: options.rekeyThreshold ?? 0,
-      }),
-      { mode: 0o600 },
-    );
-    proc = await startProcess(binary, ['server', configPath], { name: 'go-server', env: { HOME: dir, ...options.env }, cwd: dir });
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
-  let port: number;
-  try {
-    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
-    port = Number(match[1]);
-  } catch (error) {
-    await proc.stop();
-    await removeTempDir(dir);
-    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw new InteropStartError(`the x/crypto server did not start (${reason})`, proc.output(), { cause: error });
-  }
-  const fields = { name: 'go-server', host: LOOPBACK, port, user: userInfo().username, hostKeys: keys, hostPublicKeys: keys.map((key) => key.publicKey), dir } as const;
-  return withRunningPeer(fields, proc, dir);
+  return startReadyServer({
+    name: 'go-server',
+    label: 'the x/crypto server',
+    command: binary,
+    args: (configPath) => ['server', configPath],
+    env: { HOME: dir, ...options.env },
+    dir,
+    hostKeys: keys,
+    config: {
+      hostKeys: keys.map((key) => key.privateKeyPath),
+      hostCerts: options.hostCertificates ?? [],
+      userCAs: options.userCertAuthorities ?? [],
+      authorizedKeys: authorizedLines(authorized),
+      passwords: options.passwords ?? {},
+      banner: options.banner ?? '',
+      kex: options.kex ?? null,
+      ciphers: options.ciphers ?? null,
+      macs: options.macs ?? null,
+      rekeyThreshold: options.rekeyThreshold ?? 0,
+    },
+    startTimeoutMs: options.startTimeoutMs,
+  });
 }
 
 /** One step of a {@link runGoClient} run, run in order on the one connection. */
