@@ -18,6 +18,8 @@ const SHORT_TEXT = 16;
 const CHUNK = 8192;
 /** Non-empty names of printable US-ASCII other than the comma, separated by commas. RFC 4251 §5. */
 const NAME_LIST = /^[\x20-\x2b\x2d-\x7e]+(?:,[\x20-\x2b\x2d-\x7e]+)*$/;
+/** The same with empty names (`a,,b`, a trailing comma): printable US-ASCII and commas. */
+const LOOSE_NAME_LIST = /^[\x20-\x7e]*$/;
 
 /** The text of `b[from, to)` when every byte is ASCII, else undefined (short strings only). */
 function shortAscii(b: Uint8Array, from: number, to: number): string | undefined {
@@ -214,7 +216,11 @@ export class Reader {
     return bytesToMpint(raw);
   }
 
-  /** name-list: comma-separated non-empty US-ASCII names. */
+  /**
+   * name-list: comma-separated US-ASCII names. Empty names are dropped: RFC 4251 §5 forbids
+   * sending them, but libssh 0.10 ends its KEXINIT cipher lists with a comma, and sshd and
+   * AsyncSSH ignore an empty name (it can match nothing) rather than refuse the list.
+   */
   nameList(field = 'name-list', maxLength: number = this.maxString): string[] {
     const start = this.pos;
     const from = this.skipString(field, maxLength);
@@ -237,11 +243,9 @@ export class Reader {
       text = undefined; // invalid UTF-8, hence not ASCII: reported below
     }
     // One compiled regular expression checks the whole list faster than a loop over the bytes.
-    if (text === undefined || !NAME_LIST.test(text)) {
-      const empty = text !== undefined && /^,|,,|,$/.test(text);
-      throw this.error('invalid-value', field, empty ? 'empty name in name-list' : 'name-list holds a byte that is not printable US-ASCII', start);
-    }
-    return text.split(',');
+    if (text !== undefined && NAME_LIST.test(text)) return text.split(',');
+    if (text === undefined || !LOOSE_NAME_LIST.test(text)) throw this.error('invalid-value', field, 'name-list holds a byte that is not printable US-ASCII', start);
+    return text.split(',').filter((name) => name !== '');
   }
 
 
