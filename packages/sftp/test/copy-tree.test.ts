@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { type SFTPAttrs, type SFTPName, type ServerFile, FX, SFTPFailure, SFTPInvalidFilename, SFTPNoSuchFile, SFTPServer, createMemoryPipe, encodeResponse, runSftpServer, startSftpClient } from '../src/index.ts';
 import { TREE_LOOKAHEAD, copyFiles } from '../src/transfer.ts';
-import { DIR, FILE, Lag, bigIsDir, bigNames } from './helpers/lag-fs.ts';
+import { DIR, FILE, Lag, bigIsDir, bigListing } from './helpers/lag-fs.ts';
 import { rawServer } from './helpers/raw-server.ts';
 
 const status = (id: number, code: number, message = ''): Uint8Array => encodeResponse({ kind: 'status', id, status: code, message, lang: '' }, 3);
@@ -59,15 +59,7 @@ class BigCopyServer extends SFTPServer {
     return new Uint8Array(0);
   }
   override scandir(p: string): AsyncIterable<SFTPName> {
-    const { lag, files, dirs } = this;
-    return (async function* () {
-      lag.listing();
-      try {
-        for (const filename of bigNames(lag, files, dirs, p === '/big')) yield { filename, longname: '', attrs: filename.startsWith('d') ? DIR : FILE };
-      } finally {
-        lag.unlisting();
-      }
-    })();
+    return bigListing(this.lag, this.files, this.dirs, p);
   }
 }
 

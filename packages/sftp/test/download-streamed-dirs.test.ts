@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type LocalFs, type SFTPAttrs, type SFTPName, type ServerFile, SFTPFailure, SFTPNoSuchFile, SFTPServer, createMemoryPipe, runSftpServer } from '../src/index.ts';
 import { startSftpClient } from '../src/node/index.ts';
 import { TREE_LOOKAHEAD } from '../src/transfer.ts';
-import { DIR, FILE, Lag, bigIsDir, bigNames, emptyFile, noopFs } from './helpers/lag-fs.ts';
+import { DIR, FILE, Lag, bigIsDir, bigListing, emptyFile, noopFs } from './helpers/lag-fs.ts';
 
 /** Names our server puts in one READDIR reply (server-session.ts): one batch on each side may wait. */
 const NAMES_PER_READDIR = 128;
@@ -37,15 +37,7 @@ class BigServer extends SFTPServer {
     return new Uint8Array(0);
   }
   override scandir(p: string): AsyncIterable<SFTPName> {
-    const { lag, files, dirs } = this;
-    return (async function* () {
-      lag.listing();
-      try {
-        for (const filename of bigNames(lag, files, dirs, p === '/big')) yield { filename, longname: '', attrs: filename.startsWith('d') ? DIR : FILE };
-      } finally {
-        lag.unlisting();
-      }
-    })();
+    return bigListing(this.lag, this.files, this.dirs, p);
   }
 }
 

@@ -4,7 +4,7 @@
  * asked for, and a Lag that counts how far the listings ran ahead of the files opened, how many
  * files were open at once and how many listings.
  */
-import { type LocalFs, type SFTPAttrs } from '../../src/index.ts';
+import { type LocalFs, type SFTPAttrs, type SFTPName } from '../../src/index.ts';
 
 export const DIR: SFTPAttrs = { permissions: 0o40755 };
 export const FILE: SFTPAttrs = { permissions: 0o100644, size: 0 };
@@ -52,6 +52,18 @@ export function* bigNames(lag: Lag, files: number, dirs = 0, top = true): Genera
   }
   if (!top) return;
   for (let i = 0; i < dirs; i++) yield `d${i}`;
+}
+
+/** An SFTPServer's scandir of `p` in the `/big` tree, counted in `lag` as a listing while it is open. */
+export function bigListing(lag: Lag, files: number, dirs: number, p: string): AsyncIterable<SFTPName> {
+  return (async function* () {
+    lag.listing();
+    try {
+      for (const filename of bigNames(lag, files, dirs, p === '/big')) yield { filename, longname: '', attrs: filename.startsWith('d') ? DIR : FILE };
+    } finally {
+      lag.unlisting();
+    }
+  })();
 }
 
 /** Whether a path of a bigFs tree is a directory. */
