@@ -28,7 +28,8 @@ import {
 import { logPeersOnFailure } from '@ssh/interop/vitest';
 import type { TransportEvent } from '@ssh/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SSHServer, SSHServerConnection, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { SSHServerConnection, TerminalSizeChanged, listen, type SSHAcceptor, type SSHServerProcess } from '../src/index.ts';
+import { ForeignClientServer, foreignClientListenOptions, withOwnServer } from './foreign-client-server.ts';
 import { startEcho, type EchoServer } from './forward-helpers.ts';
 import { answerPeerCommand } from './peer-commands.ts';
 
@@ -54,30 +55,15 @@ vi.spyOn(serverEvents, 'handleTransportEvent').mockImplementation(function (this
   original.call(this, e);
 });
 
-class LibsshFacingServer extends SSHServer {
-  override passwordAuthSupported(): boolean {
-    return true;
-  }
-
-  override validatePassword(_username: string, password: string): boolean {
-    return password === 'sesame';
-  }
-
-  override kbdintAuthSupported(): boolean {
-    return true;
-  }
-
-  override getKbdintChallenge(): { name: string; instruction: string; prompts: { prompt: string; echo: boolean }[] } {
-    return { name: 'Two questions', instruction: 'Answer both', prompts: [{ prompt: 'Code: ', echo: false }, { prompt: 'Colour: ', echo: true }] };
-  }
-
-  override validateKbdintResponse(_username: string, responses: readonly string[]): boolean {
-    return responses[0] === 'sesame' && responses[1] === 'blue';
-  }
-
+/** The foreign clients' server, letting direct-tcpip through only to the echo server, and refusing tcpip-forward as SSHServer does. */
+class LibsshFacingServer extends ForeignClientServer {
   override connectionRequested(destHost: string, destPort: number): boolean {
-    forwardRequests.push(`open ${destHost}:${destPort}`);
+    this.forwardRequests.push(`open ${destHost}:${destPort}`);
     return destHost === '127.0.0.1' && destPort === echo.port;
+  }
+
+  override serverRequested(): boolean {
+    return false;
   }
 }
 
@@ -132,11 +118,8 @@ beforeAll(async () => {
   echo = await startEcho();
   work = await makeTempDir('libssh-client-test');
   const common = {
-    serverFactory: () => new LibsshFacingServer(),
-    serverHostKeys: Object.values(hostKeys).map((key) => key.privateKeyPath),
-    authorizedClientKeys: [cEd, cEc, cRsa].map((key) => `${key.publicKey}\n`).join(''),
-    processFactory: handler,
-    encoding: null,
+    serverFactory: () => new LibsshFacingServer(forwardRequests),
+    ...foreignClientListenOptions(Object.values(hostKeys), [cEd, cEc, cRsa], handler),
     lineEditor: false,
     sftpFactory: true,
     // Every algorithm libssh 0.10 knows, legacy ones included, named so that our server offers
@@ -264,21 +247,11 @@ describe('libssh client: authentication and host keys', () => {
   });
 
   it('shows our pre-authentication banner (ssh_get_issue_banner)', async () => {
-    const bannered = await listen('127.0.0.1', 0, {
-      serverHostKeys: [hostKeys.ed25519.privateKeyPath],
-      authorizedClientKeys: `${clientKeys.ed25519.publicKey}\n`,
-      processFactory: handler,
-      encoding: null,
-      banner: 'Welcome, Grüße ☃\nSecond line\n',
-    });
-    try {
+    await withOwnServer({ ...foreignClientListenOptions([hostKeys.ed25519], [clientKeys.ed25519], handler), banner: 'Welcome, Grüße ☃\nSecond line\n' }, async (bannered) => {
       const r = await libssh({ target: ours(bannered, [hostKeys.ed25519]), actions: [{ op: 'exec', command: 'user' }] });
       expect(r.banner).toBe('Welcome, Grüße ☃\nSecond line\n');
       expect(exec(r).stdout).toBe('libsshuser\n');
-    } finally {
-      bannered.close();
-      await bannered.waitClosed();
-    }
+    });
   });
 });
 
