@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InteropStartError } from './errors.ts';
 import { type KeyPair, defaultClientKey, hostKeys as makeHostKeys } from './keys.ts';
-import { LOOPBACK } from './ports.ts';
-import { type PeerProcess, type RunOptions, type RunResult, run, runCommand, startProcess } from './process.ts';
+import { type RunOptions, type RunResult, run, runCommand } from './process.ts';
+import { startReadyServer } from './ready-server.ts';
 import type { AuthorizedKey } from './sshd.ts';
 import { type RunningServer, type ServerBaseOptions, type SshTarget, knownHostsLines } from './target.ts';
 import { makeTempDir, removeTempDir, tempRoot } from './tmp.ts';
@@ -376,55 +376,32 @@ export async function startLibsshServer(options: LibsshServerOptions = {}): Prom
     options.authorizedKeys ?? defaultClientKey().then((key) => [key]),
   ]);
   const dir = await makeTempDir('libssh-server');
-  let proc: PeerProcess;
-  try {
-    const authorizedPath = join(dir, 'authorized_keys');
-    await writeFile(authorizedPath, authorizedLines(authorized).map((line) => `${line.trim()}\n`).join(''), { mode: 0o600 });
-    const lines: string[][] = [...keys.map((key) => ['hostkey', key.privateKeyPath]), ['authorized', authorizedPath]];
-    if (options.password !== undefined) lines.push(['password', checkField(options.password, 'password')]);
-    const lists = [
-      ['kex', options.kex],
-      ['hostkeys', options.hostKeyAlgorithms],
-      ['ciphers', options.ciphers],
-      ['macs', options.macs],
-    ] as const;
-    for (const [name, list] of lists) if (list !== undefined) lines.push([name, list.join(',')]);
-    if (options.rekeyData !== undefined) lines.push(['rekeydata', String(options.rekeyData)]);
-    if (options.verbosity !== undefined) lines.push(['verbose', String(options.verbosity)]);
-    const configPath = join(dir, 'server.conf');
-    await writeFile(configPath, lines.map((fields) => `${fields.join('\t')}\n`).join(''), { mode: 0o600 });
-    proc = await startProcess(binary, ['server', configPath], { name: 'libssh-server', env: { HOME: dir, ...options.env }, cwd: dir });
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
-  let port: number;
-  try {
-    const match = await proc.waitForOutput(/INTEROP-READY (\d+)\n/, { stream: 'stdout', timeoutMs: options.startTimeoutMs ?? 20_000 });
-    port = Number(match[1]);
-  } catch (error) {
-    await proc.stop();
-    await removeTempDir(dir);
-    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw new InteropStartError(`the libssh server did not start (${reason})`, proc.output(), { cause: error });
-  }
-  let stopped: Promise<void> | undefined;
-  return {
+  return startReadyServer({
     name: 'libssh-server',
-    host: LOOPBACK,
-    port,
-    user: userInfo().username,
-    hostKeys: keys,
-    hostPublicKeys: keys.map((key) => key.publicKey),
+    label: 'the libssh server',
+    command: binary,
+    args: (configPath) => ['server', configPath],
+    env: { HOME: dir, ...options.env },
     dir,
-    pid: proc.pid,
-    process: proc,
-    get log() {
-      return proc.output();
+    hostKeys: keys,
+    writeConfig: async () => {
+      const authorizedPath = join(dir, 'authorized_keys');
+      await writeFile(authorizedPath, authorizedLines(authorized).map((line) => `${line.trim()}\n`).join(''), { mode: 0o600 });
+      const lines: string[][] = [...keys.map((key) => ['hostkey', key.privateKeyPath]), ['authorized', authorizedPath]];
+      if (options.password !== undefined) lines.push(['password', checkField(options.password, 'password')]);
+      const lists = [
+        ['kex', options.kex],
+        ['hostkeys', options.hostKeyAlgorithms],
+        ['ciphers', options.ciphers],
+        ['macs', options.macs],
+      ] as const;
+      for (const [name, list] of lists) if (list !== undefined) lines.push([name, list.join(',')]);
+      if (options.rekeyData !== undefined) lines.push(['rekeydata', String(options.rekeyData)]);
+      if (options.verbosity !== undefined) lines.push(['verbose', String(options.verbosity)]);
+      const configPath = join(dir, 'server.conf');
+      await writeFile(configPath, lines.map((fields) => `${fields.join('\t')}\n`).join(''), { mode: 0o600 });
+      return configPath;
     },
-    stop: async () => {
-      stopped ??= proc.stop().then(async () => removeTempDir(dir));
-      return stopped;
-    },
-  };
+    startTimeoutMs: options.startTimeoutMs,
+  });
 }

@@ -1,8 +1,8 @@
 /**
- * The start shared by the servers that take a JSON config file and report their port once they
+ * The start shared by the servers that take a config file and report their port once they
  * listen (the Python peers' python/asyncssh_server.py and paramiko_server.py, the x/crypto peer's
- * `gossh server`): the config written into the server's directory, the program started, and the
- * port of its `INTEROP-READY <port>` line.
+ * `gossh server`; the libssh peer's `server`, with a config file of its own): the config written
+ * into the server's directory, the program started, and the port of its `INTEROP-READY <port>` line.
  * @module
  */
 import { writeFile } from 'node:fs/promises';
@@ -32,8 +32,10 @@ export interface ReadyServerStart<N extends string> {
   readonly hostKeys: readonly KeyPair[];
   /** More of the log than the process's output (a log file it writes), until it stops. */
   readonly extraLog?: (() => string) | undefined;
-  /** Written to `dir`/server.json. */
-  readonly config: unknown;
+  /** Written to `dir`/server.json as JSON, unless `writeConfig` is given. */
+  readonly config?: unknown;
+  /** Instead of `config`: writes the program's own config file(s) into `dir`, returning the path `args` gets. */
+  readonly writeConfig?: ((dir: string) => Promise<string>) | undefined;
   readonly startTimeoutMs?: number | undefined;
 }
 
@@ -44,8 +46,13 @@ export interface ReadyServerStart<N extends string> {
 export async function startReadyServer<N extends string>(start: ReadyServerStart<N>): Promise<RunningServer & { readonly name: N }> {
   let proc: PeerProcess;
   try {
-    const configPath = join(start.dir, 'server.json');
-    await writeFile(configPath, JSON.stringify(start.config), { mode: 0o600 });
+    let configPath: string;
+    if (start.writeConfig === undefined) {
+      configPath = join(start.dir, 'server.json');
+      await writeFile(configPath, JSON.stringify(start.config), { mode: 0o600 });
+    } else {
+      configPath = await start.writeConfig(start.dir);
+    }
     proc = await startProcess(start.command, start.args(configPath), { name: start.name, env: start.env, cwd: start.dir });
   } catch (error) {
     await removeTempDir(start.dir);
