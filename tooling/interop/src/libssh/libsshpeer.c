@@ -629,9 +629,17 @@ static int on_fd(socket_t fd, int revents, void *ud) {
   struct chan *c = src->c;
   static char data[32768];
   (void)revents;
+  /* ssh_channel_write waits for window, or for a key exchange to end, by polling this event, fd
+     included: this callback then runs again inside the write. Reading then would overwrite `data`
+     while it is being sent (a chunk sent twice, one lost); the fd is left readable instead, and
+     read once the outer write returns. */
+  static int writing;
+  if (writing) return 0;
   ssize_t n = read(fd, data, sizeof data);
   if (n > 0) {
+    writing = 1;
     int w = src->is_stderr ? ssh_channel_write_stderr(c->ch, data, (uint32_t)n) : ssh_channel_write(c->ch, data, (uint32_t)n);
+    writing = 0;
     if (w == SSH_ERROR) log_line("channel write failed");
     return 0;
   }
