@@ -17,6 +17,11 @@ export interface Parsed {
   readonly dashDash: boolean;
 }
 
+/** `argv` with a lone `--help` read as `-h`: each program answers either with its usage and status 0. */
+export function helpAsFlag(argv: readonly string[]): readonly string[] {
+  return argv.length === 1 && argv[0] === '--help' ? ['-h'] : argv;
+}
+
 /**
  * Parses `argv` against `flags` (letters without an argument) and `withArgument` (letters taking
  * one). Throws UsageError for an unknown option or a missing argument.

@@ -14,7 +14,7 @@
 import { connect, type SSHClientConnection } from '@ssh/asyncssh';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
 import { parseDestination } from './destination.ts';
-import { UsageError, getopt, hasFlag } from './getopt.ts';
+import { UsageError, getopt, hasFlag, helpAsFlag } from './getopt.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 import { printable } from './printable.ts';
 
@@ -42,7 +42,7 @@ interface Args {
  * No destination, or `--` before the operands, runs on the embedded server.
  */
 function parseArgs(argv: readonly string[]): Args {
-  const parsed = getopt(argv.length === 1 && argv[0] === '--help' ? ['-h'] : argv, 'hv', 'FiJop');
+  const parsed = getopt(helpAsFlag(argv), 'hv', 'FiJop');
   const client = clientArgs(parsed, 'p');
   const embedded = parsed.dashDash || parsed.operands.length === 0;
   const [first, ...rest] = parsed.operands;

@@ -18,10 +18,10 @@ import { SFTPNoSuchFile, basename, scp, type SFTPClient, type SSHClientConnectio
 import { shellGlob } from './sftp-commands.ts';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, stdio, type ClientArgs, type ProgramIo } from './client.ts';
 import { splitRemotePath, type Destination } from './destination.ts';
-import { UsageError, getopt, hasFlag } from './getopt.ts';
+import { UsageError, getopt, hasFlag, helpAsFlag } from './getopt.ts';
 import { progressMeter } from './progress.ts';
 
-export const SCP_USAGE = 'usage: ssh-scp [-3pqrsv] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] source ... target\n';
+export const SCP_USAGE = 'usage: ssh-scp [-3hpqrsv] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] source ... target\n';
 
 export interface ScpProgramIo extends ProgramIo {
   /** Draw the progress meter (stdout is a terminal). */
@@ -161,7 +161,11 @@ export async function main(argv: readonly string[], io: ScpProgramIo = processIo
   let args: ClientArgs;
   let operands: Operand[];
   try {
-    parsed = getopt(argv, '3pqrsvBOCT46', 'PioFJ');
+    parsed = getopt(helpAsFlag(argv), '3hpqrsvBOCT46', 'PioFJ');
+    if (hasFlag(parsed, 'h')) {
+      io.out(SCP_USAGE);
+      return 0;
+    }
     if (parsed.operands.length < 2) throw new UsageError('a source and a target are needed');
     args = clientArgs(parsed, 'P');
     operands = parsed.operands.map(operand);

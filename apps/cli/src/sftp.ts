@@ -21,10 +21,10 @@ import type { Readable } from 'node:stream';
 import { FILEXFER_TYPE, SFTPConnectionLost, SFTPError, SFTPNoConnection, attrsType, type SFTPClient, type SSHClientConnection } from '@ssh/asyncssh';
 import { applyVerbosity, clientArgs, connectTo, describeError, isMain, type ProgramIo } from './client.ts';
 import { parseSftpDestination } from './destination.ts';
-import { UsageError, getopt, hasFlag, lastValue } from './getopt.ts';
+import { UsageError, getopt, hasFlag, helpAsFlag, lastValue } from './getopt.ts';
 import { CommandError, CommandFailures, SftpShell, abortsBatch, printable } from './sftp-commands.ts';
 
-export const SFTP_USAGE = 'usage: ssh-sftp [-pqrv] [-b batchfile] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] destination\n';
+export const SFTP_USAGE = 'usage: ssh-sftp [-hpqrv] [-b batchfile] [-F ssh_config] [-i identity_file] [-J destination] [-o ssh_option] [-P port] destination\n';
 
 export interface SftpProgramIo extends ProgramIo {
   readonly stdin: Readable;
@@ -137,7 +137,11 @@ export async function main(argv: readonly string[], io: SftpProgramIo = processI
     let args;
     let target;
     try {
-      parsed = getopt(argv, 'rpqv', 'bPioFJ');
+      parsed = getopt(helpAsFlag(argv), 'hrpqv', 'bPioFJ');
+      if (hasFlag(parsed, 'h')) {
+        io.out(SFTP_USAGE);
+        return 0;
+      }
       if (parsed.operands.length !== 1) throw new UsageError(parsed.operands.length === 0 ? 'no destination given' : 'too many arguments');
       args = clientArgs(parsed, 'P');
       target = parseSftpDestination(parsed.operands[0] as string);

@@ -371,6 +371,15 @@ describe('ssh-scp failures', () => {
     expect(c.err()).toMatch(/^ssh-scp: \/etc\/hostname: HostKeyNotVerifiable: [^\n]*\n$/);
   });
 
+  it('prints its usage for -h and --help, status 0, without connecting', async () => {
+    for (const argv of [['-h'], ['--help'], ['-h', 'a', 'example.invalid:b']]) {
+      const c = captureIo();
+      expect(await scpMain(argv, c.io)).toBe(0);
+      expect(c.out()).toMatch(/^usage: ssh-scp \[-3hpqrsv\]/);
+      expect(c.err()).toBe('');
+    }
+  });
+
   it('needs a host and two operands: usage, status 2', async () => {
     for (const argv of [[], ['only-one'], ['a', 'b'], ['-Z', 'a', 'h:b']]) {
       const c = captureIo();

@@ -282,6 +282,15 @@ describe('ssh-sftp failures', () => {
     expect(c.err()).toMatch(/^ssh-sftp: HostKeyNotVerifiable: [^\n]*\n$/);
   });
 
+  it('prints its usage for -h and --help, status 0, without connecting', async () => {
+    for (const argv of [['-h'], ['--help'], ['-h', 'example.invalid']]) {
+      const c = captureIo();
+      expect(await sftpMain(argv, c.io)).toBe(0);
+      expect(c.out()).toMatch(/^usage: ssh-sftp \[-hpqrv\]/);
+      expect(c.err()).toBe('');
+    }
+  });
+
   it('needs a host: usage and status 2', async () => {
     const c = captureIo();
     expect(await sftpMain([], c.io)).toBe(2);
