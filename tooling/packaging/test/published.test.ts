@@ -123,6 +123,12 @@ describe('a project that installs @ssh/keys alone', () => {
     expect(out.stdout).toMatch(/^keys ok ssh-ed25519 SHA256:/);
   });
 
+  it('loads through require() from CommonJS too (node >= 20.19 loads ES modules so)', async () => {
+    const probe = "const { generatePrivateKey } = require('@ssh/keys'); console.log(generatePrivateKey('ssh-ed25519').algorithm);";
+    const out = await run(process.execPath, ['--no-warnings', '-e', probe], { cwd: dir, env, timeoutMs: 30_000 });
+    expect(out.stdout.trim()).toBe('ssh-ed25519');
+  });
+
   it('keeps internal modules private', async () => {
     const probe = "import('@ssh/keys/internal/anything').then(() => process.exit(1), (e) => { console.log(e.code); })";
     const out = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir, env, timeoutMs: 30_000 });
@@ -145,6 +151,12 @@ describe('a project that installs @ssh/asyncssh and @ssh/cli', () => {
     await copyFile(path.join(CONSUMERS, 'umbrella.mjs'), path.join(dir, 'umbrella.mjs'));
     const out = await run(process.execPath, ['umbrella.mjs'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(out.stdout.trim()).toBe('asyncssh ok');
+  });
+
+  it('loads @ssh/asyncssh through require() as well', async () => {
+    const probe = "const { connect, listen } = require('@ssh/asyncssh'); console.log(typeof connect, typeof listen);";
+    const out = await run(process.execPath, ['--no-warnings', '-e', probe], { cwd: dir, env, timeoutMs: 30_000 });
+    expect(out.stdout.trim()).toBe('function function');
   });
 
   it('type-checks a strict NodeNext TypeScript project against the installed declarations', async () => {
