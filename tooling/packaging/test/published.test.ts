@@ -183,6 +183,14 @@ describe('a project that installs @ssh/asyncssh and @ssh/cli', () => {
     expect(out.exitCode).toBe(0);
   });
 
+  it('runs the main job, ssh-run against its embedded server, from the installed bin', async () => {
+    const bin = path.join(dir, 'node_modules', '.bin', 'ssh-run');
+    const out = await run(bin, ['--', 'echo packed; exit 3'], { cwd: dir, env, timeoutMs: 60_000, allowFailure: true });
+    expect(out.stdout).toMatch(/^embedded SSH server on 127\.0\.0\.1:\d+, host key SHA256:/);
+    expect(out.stdout).toContain('\npacked\nexit status: 3\n');
+    expect(out.exitCode).toBe(3);
+  });
+
   it('installs every bin, each answering --help', async () => {
     const bins = packages.filter((p) => ['@ssh/asyncssh', '@ssh/cli'].includes(p.manifest.name)).flatMap((p) => binEntries(p.manifest).map(([name]) => name));
     expect(bins.length).toBeGreaterThan(0);
