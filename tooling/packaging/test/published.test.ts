@@ -8,7 +8,8 @@
  * Also checked from the tarballs themselves: each `exports` and `bin` target is shipped, and no
  * two packages claim one bin name.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,17 @@ beforeAll(async () => {
   for (const p of packages) sourceDirs.set(p.manifest.name, p.dir);
   for (const [name, dir] of thirdPartyDirs(packages)) sourceDirs.set(name, dir);
   tarballs = await packAll(path.join(tmp, 'tarballs'), env);
+  for (const p of packages) {
+    const dir = unpackedDir(p.manifest.name);
+    await mkdir(dir, { recursive: true });
+    await run('tar', ['-xzf', tarballs.get(p.manifest.name) as string, '-C', dir], { timeoutMs: 30_000 });
+  }
 });
+
+/** Where a package's tarball is unpacked (its files under `package/`, as npm packs them). */
+function unpackedDir(name: string): string {
+  return path.join(tmp, 'unpacked', name.replace('/', '__'));
+}
 
 afterAll(async () => {
   if (tmp !== undefined) await removeTempDir(tmp);
@@ -67,6 +78,26 @@ function exportTargets(exports: unknown): string[] {
     .flatMap(([key, value]) => (key.includes('*') ? [] : exportTargets(value)));
 }
 
+/** The .js files under `dir`, recursively (with `declarations`, the .d.ts files too). */
+function jsFiles(dir: string, declarations = false): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && (e.name.endsWith('.js') || (declarations && e.name.endsWith('.d.ts'))))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/** The bare module specifiers (not relative paths) a compiled ES module imports or re-exports, statically or dynamically. */
+function bareImports(source: string): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(/(?:^|[\s;}])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\s;}])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+    const specifier = m[1] ?? m[2] ?? m[3];
+    if (specifier !== undefined && !specifier.startsWith('.') && !specifier.startsWith('/')) found.push(specifier);
+  }
+  return found;
+}
+
+/** The package a bare specifier names (`@scope/name/sub.js` -> `@scope/name`). */
+const packageOf = (specifier: string): string => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
+
 const normal = (file: string): string => path.posix.normalize(file).replace(/^\.\//, '');
 
 describe('tarballs', () => {
@@ -89,13 +120,42 @@ describe('tarballs', () => {
     expect([...owners].filter(([, names]) => names.length > 1)).toEqual([]);
   });
 
+  it('import only node built-ins, themselves and the packages they declare', () => {
+    // What npm's flat node_modules would hide (a package found because a sibling brought it) and
+    // pnpm's isolated one would not.
+    const undeclared: string[] = [];
+    for (const p of packages) {
+      const root = path.join(unpackedDir(p.manifest.name), 'package');
+      const declared = new Set([p.manifest.name, ...Object.keys(readManifest(root).dependencies ?? {})]);
+      for (const file of jsFiles(path.join(root, 'dist'))) {
+        for (const specifier of bareImports(readFileSync(file, 'utf8'))) {
+          const name = packageOf(specifier);
+          if (!specifier.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name)) undeclared.push(`${p.manifest.name}: ${path.relative(root, file)} imports ${specifier}`);
+        }
+      }
+    }
+    expect(undeclared).toEqual([]);
+  });
+
+  it('declare no dependency that neither their code nor their declarations import', () => {
+    // Each one is a package every user installs for nothing.
+    const unused: string[] = [];
+    for (const p of packages) {
+      const root = path.join(unpackedDir(p.manifest.name), 'package');
+      const imported = new Set(
+        jsFiles(path.join(root, 'dist'), true).flatMap((file) =>
+          bareImports(readFileSync(file, 'utf8')).map(packageOf),
+        ),
+      );
+      for (const name of Object.keys(readManifest(root).dependencies ?? {})) if (!imported.has(name)) unused.push(`${p.manifest.name}: ${name}`);
+    }
+    expect(unused).toEqual([]);
+  });
+
   it('depend on versions of each other that the packed ones satisfy', async () => {
     const versions = new Map(packages.map((p) => [p.manifest.name, p.manifest.version]));
     for (const p of packages) {
-      const dir = path.join(tmp, 'unpacked', p.manifest.name.replace('/', '__'));
-      await mkdir(dir, { recursive: true });
-      await run('tar', ['-xzf', tarballs.get(p.manifest.name) as string, '-C', dir], { timeoutMs: 30_000 });
-      const packed: Manifest = readManifest(path.join(dir, 'package'));
+      const packed: Manifest = readManifest(path.join(unpackedDir(p.manifest.name), 'package'));
       for (const [name, range] of Object.entries(packed.dependencies ?? {})) {
         expect(range, `${p.manifest.name} -> ${name}`).not.toMatch(/^workspace:/);
         if (versions.has(name)) expect(range, `${p.manifest.name} -> ${name}`).toBe(`^${versions.get(name)}`);
@@ -143,8 +203,11 @@ describe('a project that installs @ssh/asyncssh and @ssh/cli', () => {
     await installTarballs(dir, closure(['@ssh/asyncssh', '@ssh/cli']), env);
   });
 
-  it('builds the native binding on install', () => {
+  it('builds the native binding on install, and loads it', async () => {
     expect(existsSync(path.join(dir, 'node_modules', '@ssh', 'crypto-native', 'build', 'Release', 'ssh_crypto_native.node'))).toBe(true);
+    const probe = "import { nativeStatus } from '@ssh/crypto-native'; console.log(JSON.stringify(nativeStatus()));";
+    const out = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir, env, timeoutMs: 30_000 });
+    expect(JSON.parse(out.stdout)).toMatchObject({ available: true });
   });
 
   it('runs a command and an SFTP request on its own server through the public entry', async () => {
