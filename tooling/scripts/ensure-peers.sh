@@ -13,7 +13,10 @@
 # go-*.interop tests), tinysshd (a strict server of its own, run inetd-style by the tinyssh-server
 # tests) and JSch (libjsch-java, an old Java client, with default-jdk-headless's java and javac for
 # the jsch-client tests), and libssh (libssh-dev: the libssh.org library and headers, an SSH
-# client and server of its own, built with cc for the libssh-* tests). Also a C toolchain (g++, make,
+# client and server of its own, built with cc for the libssh-* tests), and Erlang/OTP's ssh
+# application (erlang-base with erl and erlc, erlang-ssh, erlang-crypto, erlang-public-key,
+# erlang-asn1: a client, server, SFTP client and SFTP server of its own, compiled with erlc for the
+# erlang-* tests). Also a C toolchain (g++, make,
 # python3 for node-gyp) so that @ssh/crypto-native's binding is built and tested.
 set -euo pipefail
 
@@ -32,16 +35,18 @@ have_peers() {
     [ -x /usr/sbin/tinysshd ] && [ -x /usr/sbin/tinysshd-makekey ] &&
     [ -f /usr/share/java/jsch.jar ] && command -v java >/dev/null && command -v javac >/dev/null &&
     [ -f /usr/include/libssh/libssh.h ] &&
+    [ -x /usr/bin/erl ] && [ -x /usr/bin/erlc ] && compgen -G '/usr/lib/erlang/lib/ssh-*' >/dev/null &&
+    compgen -G '/usr/lib/erlang/lib/public_key-*' >/dev/null && compgen -G '/usr/lib/erlang/lib/crypto-*' >/dev/null &&
     command -v cc >/dev/null && command -v c++ >/dev/null && command -v make >/dev/null
 }
 
 if have_peers; then exit 0; fi
 
-echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev) and g++ make..." >&2
+echo "Installing the SSH peers (openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev erlang-base erlang-ssh erlang-crypto erlang-public-key erlang-asn1) and g++ make..." >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev g++ make >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client python3-asyncssh python3-bcrypt python3-paramiko putty-tools dropbear-bin openssl curl softhsm2 opensc xauth krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 golang-go golang-golang-x-crypto-dev tinysshd libjsch-java default-jdk-headless libssh-dev erlang-base erlang-ssh erlang-crypto erlang-public-key erlang-asn1 g++ make >/dev/null
 # The Debian package starts a system sshd where an init system runs; the tests start their own.
 have_peers || { echo "The SSH peers are still missing after apt-get install." >&2; exit 1; }
