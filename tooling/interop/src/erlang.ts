@@ -3,7 +3,7 @@
  * client, server, SFTP client (ssh_sftp) and SFTP server (ssh_sftpd) of its own, sharing no code
  * with OpenSSH, AsyncSSH, Paramiko, x/crypto, libssh or JSch. erlang/erlsshpeer.erl is compiled
  * once per process with erlc into the harness's temporary root and run by `erl`: `server` is an ssh:daemon (exec runs OS commands through /bin/sh, the sftp subsystem
- * is ssh_sftpd rooted in a directory, direct-tcpip through tcpip_tunnel_out); `client` is
+ * is ssh_sftpd rooted in a directory, direct-tcpip and tcpip-forward through tcpip_tunnel_in and _out); `client` is
  * ssh:connect with a list of actions (exec with stdin and an ssh:renegotiate mid-transfer, ssh_sftp,
  * ssh:tcpip_tunnel_to_server) on the one connection.
  * @module

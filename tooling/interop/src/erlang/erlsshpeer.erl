@@ -77,6 +77,9 @@ server(Terms) ->
             {pwdfun, PwdFun},
             {ssh_cli, {?MODULE, [opt(renegotiate_every, Terms, none)]}},
             {subsystems, [ssh_sftpd:subsystem_spec([{root, Root}, {cwd, Root}])]},
+            %% tcpip_tunnel_in lets direct-tcpip channels in (ssh -L), tcpip_tunnel_out lets
+            %% tcpip-forward listeners out (ssh -R).
+            {tcpip_tunnel_in, true},
             {tcpip_tunnel_out, true},
             {connectfun, fun(User, _Peer, Method) -> log("auth ~s ~s accepted", [Method, User]) end},
             {failfun, fun(User, _Peer, Reason) -> log("auth failed ~s ~p", [User, Reason]) end}]
@@ -114,7 +117,7 @@ handle_msg({Port, {exit_status, _}}, S = #ch{errport = Port}) ->
 handle_msg(_, S) ->
     {ok, S}.
 
-%% Both the command and its stderr reader ended: exit-status, EOF, close.
+%% Both the command and its stderr reader ended: EOF, exit-status, CLOSE (sshd's order).
 done(S = #ch{pending = 2}) ->
     {ok, S#ch{pending = 1}};
 done(S = #ch{pending = 1}) when S#ch.status =:= undefined ->
@@ -122,9 +125,13 @@ done(S = #ch{pending = 1}) when S#ch.status =:= undefined ->
 done(S) ->
     #ch{cm = CM, id = Id, status = Status} = S,
     log("exit-status ~b", [Status]),
-    ssh_connection:exit_status(CM, Id, Status),
     ssh_connection:send_eof(CM, Id),
-    {stop, Id, S#ch{pending = 0}}.
+    ssh_connection:exit_status(CM, Id, Status),
+    %% CHANNEL_CLOSE, but the channel process lives on until the client's CLOSE ({closed, Id}):
+    %% when it stops at once, OTP 25 forgets the channel and a WINDOW_ADJUST the client sent before
+    %% it saw our CLOSE then crashes the connection handler ({badmatch,undefined}, "By application").
+    ssh_connection:close(CM, Id),
+    {ok, S#ch{pending = 0}}.
 
 handle_ssh_msg({ssh_cm, CM, {exec, Id, WantReply, Cmd}}, S) ->
     log("exec ~s", [Cmd]),
@@ -144,8 +151,7 @@ handle_ssh_msg({ssh_cm, CM, {data, Id, 0, Data}}, S = #ch{input = Input, rekey =
     After = Before + byte_size(Data),
     case Rekey of
         R when is_integer(R), After div R > Before div R ->
-            log("renegotiate after ~b bytes", [After]),
-            ok = ssh_connection_handler:renegotiate(CM);
+            log("renegotiate after ~b bytes: ~p", [After, catch ssh_connection_handler:renegotiate(CM)]);
         _ -> ok
     end,
     {ok, S#ch{received = After}};
