@@ -146,7 +146,8 @@ function erlang(options: Partial<ErlangClientOptions> = {}) {
 
 const exec = (r: { actions: readonly unknown[] }, index = 0): ErlangExecResult => r.actions[index] as ErlangExecResult;
 
-describe('Erlang client: authentication and host keys', () => {
+// Each run starts a BEAM (about a second): these blocks run their tests concurrently (none counts key exchanges).
+describe.concurrent('Erlang client: authentication and host keys', () => {
   it.each([
     ['ed25519', 'ssh-ed25519'],
     ['ecdsa', 'ecdsa-sha2-nistp256'],
@@ -198,7 +199,7 @@ describe('Erlang client: authentication and host keys', () => {
   });
 });
 
-describe('Erlang client: algorithms', () => {
+describe.concurrent('Erlang client: algorithms', () => {
   it('connects with both sides’ default lists', async () => {
     const r = await erlang({ actions: [{ op: 'exec', command: 'user' }] });
     expect(r.serverVersion).toMatch(/^SSH-2\.0-/);
