@@ -20,6 +20,7 @@ export const PACKAGE_DIRS = /** @type {const} */ ({
   '@ssh/cli': 'apps/cli',
   '@ssh/interop': 'tooling/interop',
   '@ssh/bench': 'tooling/bench',
+  '@ssh/packaging': 'tooling/packaging',
   '@ssh/eslint-plugin-layers': 'tooling/eslint-plugin-layers',
 });
 
@@ -49,4 +50,4 @@ export const ALLOWED_IMPORTS = {
 };
 
 /** Tooling packages: usable by every package's tests, and free to import any package. */
-export const TOOLING = ['@ssh/interop', '@ssh/bench', '@ssh/eslint-plugin-layers'];
+export const TOOLING = ['@ssh/interop', '@ssh/bench', '@ssh/packaging', '@ssh/eslint-plugin-layers'];
